@@ -140,11 +140,19 @@ toml_what(const struct toml_parser *p, size_t pos, char *buf, size_t size)
 	c = (unsigned char)p->buf[pos];
 	if (c == '\n')
 		return "end of line";
+	if (c == '\r')
+		return "carriage return";
 	if (c >= 0x20 && c < 0x7f)
 		snprintf(buf, size, "'%c'", c);
 	else
 		snprintf(buf, size, "byte 0x%02x", c);
 	return buf;
+}
+
+static const char *
+toml_article(enum toml_type type)
+{
+	return type == TOML_ARRAY || type == TOML_INTEGER ? "an" : "a";
 }
 
 /* ---- UTF-8 ---------------------------------------------------------- */
@@ -1275,8 +1283,9 @@ toml_header(struct toml_parser *p)
 		} else if (c->type != TOML_ARRAY || !c->aot) {
 			return toml_error_lc(p, hline, hcol,
 			    "cannot define '%s' as an array of tables "
-			    "(already a %s at %d:%d)", name,
-			    toml_type_name(c->type), c->key_line, c->key_col);
+			    "(already %s %s at %d:%d)", name,
+			    toml_article(c->type), toml_type_name(c->type),
+			    c->key_line, c->key_col);
 		}
 		if (c->depth + 1 > TOML_MAX_DEPTH)
 			return toml_limit(p, start);
@@ -1293,14 +1302,16 @@ toml_header(struct toml_parser *p)
 		c->key_line = keys[nkeys - 1].line;
 		c->key_col = keys[nkeys - 1].col;
 	} else if (c->type == TOML_TABLE) {
-		return toml_error_lc(p, hline, hcol,
+		return toml_error_lc(p, keys[nkeys - 1].line,
+		    keys[nkeys - 1].col,
 		    "duplicate table '%s' (first defined at %d:%d)", name,
 		    c->key_line, c->key_col);
 	} else {
-		return toml_error_lc(p, hline, hcol,
-		    "cannot define table '%s' (already a%s %s at %d:%d)", name,
-		    c->type == TOML_ARRAY || c->type == TOML_INTEGER ? "n" : "",
-		    toml_type_name(c->type), c->key_line, c->key_col);
+		return toml_error_lc(p, keys[nkeys - 1].line,
+		    keys[nkeys - 1].col,
+		    "cannot define table '%s' (already %s %s at %d:%d)", name,
+		    toml_article(c->type), toml_type_name(c->type),
+		    c->key_line, c->key_col);
 	}
 	c->kind = TOML_TABLE_EXPLICIT;
 	c->line = hline;
