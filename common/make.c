@@ -350,7 +350,7 @@ make_phase_env(struct make_report *r, const char *sect,
 	ph->env = xcalloc(toml_len(e) + 1, sizeof(*ph->env));
 	for (size_t i = 0; i < toml_len(e); i++) {
 		const struct toml_node *v = toml_at(e, i);
-		char esect[300];
+		char esect[320];
 
 		snprintf(esect, sizeof(esect), "%s.env", sect);
 		if (!make_type_ok(r, esect, v, TOML_STRING))
@@ -490,13 +490,35 @@ make_lifecycle_section(struct make_report *r, const struct toml_node *root,
 	qsort(p->phases, p->phases_len, sizeof(*p->phases), make_phase_cmp);
 }
 
+/* Hook keys close to key, for "did you mean"; built only on a miss. */
+static const char *
+make_hooks_suggest(const struct make_project *p, const char *key,
+    char **owned)
+{
+	const char **valid = xcalloc(MAKE_NELEM(make_hook_keys) +
+	    2 * p->phases_len + 1, sizeof(*valid));
+	size_t n = 0;
+	const char *alt;
+
+	for (size_t i = 0; i < MAKE_NELEM(make_hook_keys); i++)
+		valid[n++] = make_hook_keys[i];
+	for (size_t i = 0; i < p->phases_len; i++) {
+		valid[n++] = xasprintf("before_%s", p->phases[i].name);
+		valid[n++] = xasprintf("after_%s", p->phases[i].name);
+	}
+	alt = make_suggest(key, valid, n);
+	*owned = alt != NULL ? xstrdup(alt) : NULL;
+	for (size_t i = MAKE_NELEM(make_hook_keys); i < n; i++)
+		free((char *)valid[i]);
+	free(valid);
+	return *owned;
+}
+
 static void
 make_hooks_section(struct make_report *r, const struct toml_node *root,
     struct make_project *p)
 {
 	const struct toml_node *t = toml_get(root, "hooks");
-	const char **valid;
-	size_t nvalid = 0;
 
 	if (t == NULL || !make_type_ok(r, "", t, TOML_TABLE))
 		return;
@@ -505,22 +527,12 @@ make_hooks_section(struct make_report *r, const struct toml_node *root,
 	make_strlist(r, "hooks", t, "on_error", &p->hooks.on_error);
 	make_strlist(r, "hooks", t, "on_success", &p->hooks.on_success);
 	p->hooks.parallel = make_bool(r, "hooks", t, "parallel", false);
-	/* Candidates for "did you mean": fixed keys and before_/after_X. */
-	valid = xcalloc(MAKE_NELEM(make_hook_keys) + 2 * p->phases_len + 1,
-	    sizeof(*valid));
-	for (size_t i = 0; i < MAKE_NELEM(make_hook_keys); i++)
-		valid[nvalid++] = xstrdup(make_hook_keys[i]);
-	for (size_t i = 0; i < p->phases_len; i++) {
-		valid[nvalid++] = xasprintf("before_%s", p->phases[i].name);
-		valid[nvalid++] = xasprintf("after_%s", p->phases[i].name);
-	}
 	for (size_t i = 0; i < toml_len(t); i++) {
 		const struct toml_node *c = toml_at(t, i);
-		const char *name = NULL;
-		bool before = false;
+		const char *name = NULL, *alt;
+		bool before = false, fixed = false;
 		struct make_phase *ph;
-		const char *alt;
-		bool fixed = false;
+		char *owned;
 
 		for (size_t k = 0; k < MAKE_NELEM(make_hook_keys); k++)
 			fixed = fixed || strcmp(c->key, make_hook_keys[k]) == 0;
@@ -539,7 +551,7 @@ make_hooks_section(struct make_report *r, const struct toml_node *root,
 			    before ? &ph->before : &ph->after);
 			continue;
 		}
-		alt = make_suggest(c->key, valid, nvalid);
+		alt = make_hooks_suggest(p, c->key, &owned);
 		if (name != NULL)
 			make_report_add(r, MAKE_RULE_HOOK_UNKNOWN_PHASE,
 			    c->key_line, c->key_col,
@@ -551,10 +563,8 @@ make_hooks_section(struct make_report *r, const struct toml_node *root,
 			    c->key_col, "unknown key 'hooks.%s'%s%s%s", c->key,
 			    alt ? "; did you mean '" : "", alt ? alt : "",
 			    alt ? "'?" : "");
+		free(owned);
 	}
-	for (size_t i = 0; i < nvalid; i++)
-		free((char *)valid[i]);
-	free(valid);
 }
 
 static void

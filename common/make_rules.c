@@ -258,28 +258,25 @@ make_rules_phase(const struct make_project *p, const char *name, size_t *idx)
 	return NULL;
 }
 
-static void
-make_rules_unknown_phase(struct make_report *r, const struct make_project *p,
-    const char **names, const char *hook, const struct make_str *s)
-{
-	const char *alt = make_suggest(s->s, names, p->phases_len);
-
-	if (alt != NULL)
-		make_report_add(r, MAKE_RULE_HOOK_UNKNOWN_PHASE, s->line, s->col,
-		    "hook '%s' names unknown phase '%s'; did you mean '%s'?",
-		    hook, s->s, alt);
-	else
-		make_report_add(r, MAKE_RULE_HOOK_UNKNOWN_PHASE, s->line, s->col,
-		    "hook '%s' names unknown phase '%s'", hook, s->s);
-}
-
+/* Report every entry of hook list l (named prefix + suffix) that is not
+ * a phase; the name is only formatted when something is wrong. */
 static void
 make_rules_hook_list(struct make_report *r, const struct make_project *p,
-    const char **names, const char *hook, const struct make_strlist *l)
+    const char **names, const char *prefix, const char *suffix,
+    const struct make_strlist *l)
 {
-	for (size_t i = 0; i < l->len; i++)
-		if (make_rules_phase(p, l->items[i].s, NULL) == NULL)
-			make_rules_unknown_phase(r, p, names, hook, &l->items[i]);
+	for (size_t i = 0; i < l->len; i++) {
+		const struct make_str *s = &l->items[i];
+		const char *alt;
+
+		if (make_rules_phase(p, s->s, NULL) != NULL)
+			continue;
+		alt = make_suggest(s->s, names, p->phases_len);
+		make_report_add(r, MAKE_RULE_HOOK_UNKNOWN_PHASE, s->line, s->col,
+		    "hook '%s%s' names unknown phase '%s'%s%s%s", prefix,
+		    suffix, s->s, alt ? "; did you mean '" : "",
+		    alt ? alt : "", alt ? "'?" : "");
+	}
 }
 
 /* The k-th hook edge of phase ph (before list, then after list). */
@@ -392,18 +389,19 @@ make_check_model(struct make_report *r, const struct make_project *p)
 		names[i] = p->phases[i].name;
 	for (size_t i = 0; i < p->workspaces_len; i++)
 		ws[i] = p->workspaces[i].name;
-	make_rules_hook_list(r, p, names, "before_all", &p->hooks.before_all);
-	make_rules_hook_list(r, p, names, "after_all", &p->hooks.after_all);
-	make_rules_hook_list(r, p, names, "on_error", &p->hooks.on_error);
-	make_rules_hook_list(r, p, names, "on_success", &p->hooks.on_success);
+	make_rules_hook_list(r, p, names, "before_all", "",
+	    &p->hooks.before_all);
+	make_rules_hook_list(r, p, names, "after_all", "", &p->hooks.after_all);
+	make_rules_hook_list(r, p, names, "on_error", "", &p->hooks.on_error);
+	make_rules_hook_list(r, p, names, "on_success", "",
+	    &p->hooks.on_success);
 	for (size_t i = 0; i < p->phases_len; i++) {
 		const struct make_phase *ph = &p->phases[i];
-		char hook[300];
 
-		snprintf(hook, sizeof(hook), "before_%s", ph->name);
-		make_rules_hook_list(r, p, names, hook, &ph->before);
-		snprintf(hook, sizeof(hook), "after_%s", ph->name);
-		make_rules_hook_list(r, p, names, hook, &ph->after);
+		make_rules_hook_list(r, p, names, "before_", ph->name,
+		    &ph->before);
+		make_rules_hook_list(r, p, names, "after_", ph->name,
+		    &ph->after);
 		for (size_t k = 0; k < ph->workspaces.len; k++) {
 			const struct make_str *s = &ph->workspaces.items[k];
 			const char *alt;

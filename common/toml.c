@@ -653,8 +653,21 @@ toml_string(struct toml_parser *p, bool allow_multi)
 		if (toml_is_ctrl(c))
 			return toml_error(p, p->pos,
 			    "control character 0x%02x in string", c);
-		strbuf_addch(sb, c);
-		p->pos++;
+		{
+			/* Copy a run of plain bytes at once. */
+			size_t e = p->pos + 1;
+
+			while (e < p->len) {
+				unsigned char d = (unsigned char)p->buf[e];
+
+				if (d == (unsigned char)q || d == '\\' ||
+				    toml_is_ctrl(d))
+					break;
+				e++;
+			}
+			strbuf_add(sb, p->buf + p->pos, e - p->pos);
+			p->pos = e;
+		}
 	}
 }
 
@@ -1133,7 +1146,7 @@ toml_inline_table(struct toml_parser *p, struct toml_node *n)
 {
 	const struct toml_key *keys = p->keys;
 	char w[16];
-	int rc, nkeys;
+	int rc, nkeys = 0;
 
 	n->type = TOML_TABLE;
 	n->kind = TOML_TABLE_DOTTED;	/* extendable while being parsed */
@@ -1213,7 +1226,7 @@ toml_keyval(struct toml_parser *p)
 	const struct toml_key *keys = p->keys;
 	struct toml_node *parent, *v;
 	char w[16];
-	int rc, nkeys;
+	int rc, nkeys = 0;
 
 	if ((rc = toml_key(p, &nkeys, p->cur->depth)) != 0)
 		return rc;
@@ -1241,7 +1254,7 @@ toml_header(struct toml_parser *p)
 	int hline = p->line, hcol = toml_col(p, start);
 	bool aot = toml_peek(p, 1) == '[';
 	char w[16], name[256];
-	int rc, nkeys;
+	int rc, nkeys = 0;
 
 	p->pos += aot ? 2 : 1;
 	if ((rc = toml_key(p, &nkeys, 0)) != 0)
