@@ -76,6 +76,18 @@ make_type_ok(struct make_report *r, const char *sect, const struct toml_node *n,
 	return false;
 }
 
+/* The table at key in t, or NULL when absent or (reported) not a table. */
+static const struct toml_node *
+make_table(struct make_report *r, const char *sect, const struct toml_node *t,
+    const char *key)
+{
+	const struct toml_node *n = toml_get(t, key);
+
+	if (n == NULL || !make_type_ok(r, sect, n, TOML_TABLE))
+		return NULL;
+	return n;
+}
+
 static char *
 make_string(struct make_report *r, const char *sect, const struct toml_node *t,
     const char *key)
@@ -269,9 +281,9 @@ static void
 make_workspace_section(struct make_report *r, const struct toml_node *root,
     struct make_project *p)
 {
-	const struct toml_node *t = toml_get(root, "workspace");
+	const struct toml_node *t = make_table(r, "", root, "workspace");
 
-	if (t == NULL || !make_type_ok(r, "", t, TOML_TABLE))
+	if (t == NULL)
 		return;
 	p->workspaces = xcalloc(toml_len(t) + 1, sizeof(*p->workspaces));
 	for (size_t i = 0; i < toml_len(t); i++) {
@@ -316,10 +328,10 @@ static void
 make_watch_section(struct make_report *r, const struct toml_node *root,
     struct make_project *p)
 {
-	const struct toml_node *t = toml_get(root, "watch");
+	const struct toml_node *t = make_table(r, "", root, "watch");
 
 	p->debounce_min_ms = p->debounce_max_ms = -1;
-	if (t == NULL || !make_type_ok(r, "", t, TOML_TABLE))
+	if (t == NULL)
 		return;
 	make_unknown_keys(r, "watch", t, make_watch_keys,
 	    MAKE_NELEM(make_watch_keys));
@@ -343,9 +355,9 @@ static void
 make_phase_env(struct make_report *r, const char *sect,
     const struct toml_node *t, struct make_phase *ph)
 {
-	const struct toml_node *e = toml_get(t, "env");
+	const struct toml_node *e = make_table(r, sect, t, "env");
 
-	if (e == NULL || !make_type_ok(r, sect, e, TOML_TABLE))
+	if (e == NULL)
 		return;
 	ph->env = xcalloc(toml_len(e) + 1, sizeof(*ph->env));
 	for (size_t i = 0; i < toml_len(e); i++) {
@@ -475,9 +487,9 @@ static void
 make_lifecycle_section(struct make_report *r, const struct toml_node *root,
     struct make_project *p)
 {
-	const struct toml_node *t = toml_get(root, "lifecycle");
+	const struct toml_node *t = make_table(r, "", root, "lifecycle");
 
-	if (t == NULL || !make_type_ok(r, "", t, TOML_TABLE))
+	if (t == NULL)
 		return;
 	p->phases = xcalloc(toml_len(t) + 1, sizeof(*p->phases));
 	for (size_t i = 0; i < toml_len(t); i++) {
@@ -518,9 +530,9 @@ static void
 make_hooks_section(struct make_report *r, const struct toml_node *root,
     struct make_project *p)
 {
-	const struct toml_node *t = toml_get(root, "hooks");
+	const struct toml_node *t = make_table(r, "", root, "hooks");
 
-	if (t == NULL || !make_type_ok(r, "", t, TOML_TABLE))
+	if (t == NULL)
 		return;
 	make_strlist(r, "hooks", t, "before_all", &p->hooks.before_all);
 	make_strlist(r, "hooks", t, "after_all", &p->hooks.after_all);
@@ -571,13 +583,11 @@ static void
 make_build(struct make_report *r, struct toml_doc *doc, struct make_project *p)
 {
 	const struct toml_node *root = toml_doc_root(doc);
-	const struct toml_node *vars = toml_get(root, "vars");
 
 	make_unknown_keys(r, "", root, make_top_keys, MAKE_NELEM(make_top_keys));
 	make_project_section(r, root, p);
 	make_workspace_section(r, root, p);
-	if (vars != NULL && make_type_ok(r, "", vars, TOML_TABLE))
-		p->vars = vars;
+	p->vars = make_table(r, "", root, "vars");
 	make_watch_section(r, root, p);
 	make_lifecycle_section(r, root, p);
 	make_hooks_section(r, root, p);

@@ -1141,12 +1141,35 @@ toml_dotted(struct toml_parser *p, struct toml_node *t,
 	return 0;
 }
 
+/* key = value into table t (dotted keys create tables below t). */
+static int
+toml_pair(struct toml_parser *p, struct toml_node *t)
+{
+	const struct toml_key *keys = p->keys;
+	struct toml_node *parent, *v;
+	char w[16];
+	int rc, nkeys = 0;
+
+	if ((rc = toml_key(p, &nkeys, t->depth)) != 0)
+		return rc;
+	if (toml_peek(p, 0) != '=')
+		return toml_error(p, p->pos, "expected '=' after key, found %s",
+		    toml_what(p, p->pos, w, sizeof(w)));
+	p->pos++;
+	toml_skip_ws(p);
+	if ((rc = toml_dotted(p, t, keys, nkeys, &parent)) != 0)
+		return rc;
+	v = toml_new_child(p, parent, TOML_BOOL, &keys[nkeys - 1]);
+	v->line = p->line;
+	v->col = toml_col(p, p->pos);
+	return toml_value(p, v);
+}
+
 static int
 toml_inline_table(struct toml_parser *p, struct toml_node *n)
 {
-	const struct toml_key *keys = p->keys;
 	char w[16];
-	int rc, nkeys = 0;
+	int rc;
 
 	n->type = TOML_TABLE;
 	n->kind = TOML_TABLE_DOTTED;	/* extendable while being parsed */
@@ -1160,22 +1183,7 @@ toml_inline_table(struct toml_parser *p, struct toml_node *n)
 		return 0;
 	}
 	for (;;) {
-		struct toml_node *parent, *v;
-
-		if ((rc = toml_key(p, &nkeys, n->depth)) != 0)
-			return rc;
-		if (toml_peek(p, 0) != '=')
-			return toml_error(p, p->pos,
-			    "expected '=' after key, found %s",
-			    toml_what(p, p->pos, w, sizeof(w)));
-		p->pos++;
-		toml_skip_ws(p);
-		if ((rc = toml_dotted(p, n, keys, nkeys, &parent)) != 0)
-			return rc;
-		v = toml_new_child(p, parent, TOML_BOOL, &keys[nkeys - 1]);
-		v->line = p->line;
-		v->col = toml_col(p, p->pos);
-		if ((rc = toml_value(p, v)) != 0)
+		if ((rc = toml_pair(p, n)) != 0)
 			return rc;
 		toml_skip_ws(p);
 		if (toml_peek(p, 0) == ',') {
@@ -1223,24 +1231,9 @@ toml_value(struct toml_parser *p, struct toml_node *n)
 static int
 toml_keyval(struct toml_parser *p)
 {
-	const struct toml_key *keys = p->keys;
-	struct toml_node *parent, *v;
-	char w[16];
-	int rc, nkeys = 0;
+	int rc;
 
-	if ((rc = toml_key(p, &nkeys, p->cur->depth)) != 0)
-		return rc;
-	if (toml_peek(p, 0) != '=')
-		return toml_error(p, p->pos, "expected '=' after key, found %s",
-		    toml_what(p, p->pos, w, sizeof(w)));
-	p->pos++;
-	toml_skip_ws(p);
-	if ((rc = toml_dotted(p, p->cur, keys, nkeys, &parent)) != 0)
-		return rc;
-	v = toml_new_child(p, parent, TOML_BOOL, &keys[nkeys - 1]);
-	v->line = p->line;
-	v->col = toml_col(p, p->pos);
-	if ((rc = toml_value(p, v)) != 0)
+	if ((rc = toml_pair(p, p->cur)) != 0)
 		return rc;
 	return toml_expect_eol(p);
 }

@@ -54,6 +54,10 @@ struct rule_case {
 };
 
 #define HDR "[project]\nname = \"x\"\n"
+/* A valid phase a at lines 3-4; cases add keys from line 5 on. */
+#define PHA HDR "[lifecycle.a]\ncommand = \"x\"\n"
+/* A valid phase build, then [hooks] at line 5; hook keys from line 6 on. */
+#define PHB HDR "[lifecycle.build]\ncommand = \"x\"\n[hooks]\n"
 
 static const struct rule_case rule_cases[] = {
 	{ "[lifecycle.a]\ncommand = \"x\"\n", "missing-table", 1, 1,
@@ -66,51 +70,51 @@ static const struct rule_case rule_cases[] = {
 	  "phase 'a' has neither commands nor templates" },
 	{ HDR "[lifecycle.a]\ncommands = []\n", "phase-empty", 3, 1,
 	  "neither commands nor templates" },
-	{ HDR "[lifecycle.a]\ncommand = \"x\"\ncommands = [\"y\"]\n",
+	{ PHA "commands = [\"y\"]\n",
 	  "command-conflict", 5, 1, "'command' wins" },
-	{ HDR "[lifecycle.a]\ncommand = \"x\"\ntimeout = \"5\"\n",
+	{ PHA "timeout = \"5\"\n",
 	  "wrong-type", 5, 11,
 	  "'lifecycle.a.timeout' must be an integer, found string" },
-	{ HDR "[lifecycle.a]\ncommand = \"x\"\ntimeout = 0\n", "bad-value", 5,
+	{ PHA "timeout = 0\n", "bad-value", 5,
 	  11, "must be at least 1" },
-	{ HDR "[lifecycle.a]\ncommand = \"x\"\ncache = \"yes\"\n", "wrong-type",
+	{ PHA "cache = \"yes\"\n", "wrong-type",
 	  5, 9, "must be a boolean" },
 	{ HDR "[lifecycle.a]\ncommands = [\"x\", 1]\n", "wrong-type", 4, 18,
 	  "must be an array of strings, found integer element" },
-	{ HDR "[lifecycle.a]\ncommand = \"x\"\nwatch = 1\n", "wrong-type", 5, 9,
+	{ PHA "watch = 1\n", "wrong-type", 5, 9,
 	  "must be a boolean or an array of globs" },
-	{ HDR "[lifecycle.a]\ncommand = \"x\"\non_busy = \"later\"\n",
+	{ PHA "on_busy = \"later\"\n",
 	  "bad-value", 5, 11,
 	  "'lifecycle.a.on_busy' must be queue, restart or ignore, found "
 	  "'later'" },
-	{ HDR "[lifecycle.a]\ncommand = \"x\"\nenv = { \"1X\" = \"v\" }\n",
+	{ PHA "env = { \"1X\" = \"v\" }\n",
 	  "env-name", 5, 9, "env name '1X' in phase 'a' must match" },
-	{ HDR "[lifecycle.a]\ncommand = \"x\"\nenv = { A = 1 }\n", "wrong-type",
+	{ PHA "env = { A = 1 }\n", "wrong-type",
 	  5, 13, "'lifecycle.a.env.A' must be a string" },
-	{ HDR "[lifecycle.a]\ncommand = \"x\"\ncomand = \"y\"\n", "unknown-key",
+	{ PHA "comand = \"y\"\n", "unknown-key",
 	  5, 1, "unknown key 'lifecycle.a.comand'; did you mean 'command'?" },
-	{ HDR "[lifecycle.a]\ncommand = \"x\"\nzzz = 1\n", "unknown-key", 5, 1,
+	{ PHA "zzz = 1\n", "unknown-key", 5, 1,
 	  "unknown key 'lifecycle.a.zzz'" },
 	{ HDR "[projcet]\n", "unknown-key", 3, 2,
 	  "unknown key 'projcet'; did you mean 'project'?" },
-	{ HDR "[lifecycle.build]\ncommand = \"x\"\n[hooks]\n"
+	{ PHB
 	  "before_build = [\"tset\"]\n", "hook-unknown-phase", 6, 17,
 	  "hook 'before_build' names unknown phase 'tset'" },
-	{ HDR "[lifecycle.build]\ncommand = \"x\"\n[hooks]\n"
+	{ PHB
 	  "before_bild = []\n", "hook-unknown-phase", 6, 1,
 	  "hook 'before_bild' names unknown phase 'bild'; did you mean "
 	  "'before_build'?" },
-	{ HDR "[lifecycle.build]\ncommand = \"x\"\n[hooks]\n"
+	{ PHB
 	  "befor_build = []\n", "unknown-key", 6, 1,
 	  "unknown key 'hooks.befor_build'; did you mean 'before_build'?" },
-	{ HDR "[lifecycle.build]\ncommand = \"x\"\n[hooks]\n"
+	{ PHB
 	  "after_all = [\"biuld\"]\n", "hook-unknown-phase", 6, 14,
 	  "did you mean 'build'?" },
 	{ HDR "[lifecycle.build]\ncommand = \"x\"\n[lifecycle.test]\n"
 	  "command = \"t\"\n[hooks]\nbefore_build = [\"test\"]\n"
 	  "after_test = [\"build\"]\n", "hook-cycle", 9, 15,
 	  "hook cycle: build -> test -> build" },
-	{ HDR "[lifecycle.a]\ncommand = \"x\"\n[hooks]\nbefore_a = [\"a\"]\n",
+	{ PHA "[hooks]\nbefore_a = [\"a\"]\n",
 	  "hook-cycle", 6, 13, "hook cycle: a -> a" },
 	{ HDR "[workspace.w]\npath = \"../up\"\n", "workspace-path", 4, 8,
 	  "workspace 'w' path '../up' is outside the root" },
