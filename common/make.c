@@ -196,7 +196,7 @@ make_unknown_keys(struct make_report *r, const char *sect,
 			ok = strcmp(c->key, known[k]) == 0;
 		if (ok)
 			continue;
-		alt = make_suggest(c->key, known, n);
+		alt = make_suggest(r, c->key, known, n);
 		make_report_add(r, MAKE_RULE_UNKNOWN_KEY, c->key_line,
 		    c->key_col, "unknown key '%s%s%s'%s%s%s", sect,
 		    *sect ? "." : "", c->key, alt ? "; did you mean '" : "",
@@ -502,28 +502,39 @@ make_lifecycle_section(struct make_report *r, const struct toml_node *root,
 	qsort(p->phases, p->phases_len, sizeof(*p->phases), make_phase_cmp);
 }
 
-/* Hook keys close to key, for "did you mean"; built only on a miss. */
-static const char *
-make_hooks_suggest(const struct make_project *p, const char *key,
-    char **owned)
-{
-	const char **valid = xcalloc(MAKE_NELEM(make_hook_keys) +
-	    2 * p->phases_len + 1, sizeof(*valid));
-	size_t n = 0;
-	const char *alt;
+/* Valid [hooks] keys, for "did you mean"; built on the first miss only. */
+struct make_hook_names {
+	const char **names;
+	size_t len;
+};
 
-	for (size_t i = 0; i < MAKE_NELEM(make_hook_keys); i++)
-		valid[n++] = make_hook_keys[i];
-	for (size_t i = 0; i < p->phases_len; i++) {
-		valid[n++] = xasprintf("before_%s", p->phases[i].name);
-		valid[n++] = xasprintf("after_%s", p->phases[i].name);
+static const char *
+make_hooks_suggest(const struct make_report *r, const struct make_project *p,
+    struct make_hook_names *hn, const char *key)
+{
+	if (r->findings == NULL || r->findings->len >= MAKE_FINDINGS_MAX)
+		return NULL;
+	if (hn->names == NULL) {
+		hn->names = xcalloc(MAKE_NELEM(make_hook_keys) +
+		    2 * p->phases_len + 1, sizeof(*hn->names));
+		for (size_t i = 0; i < MAKE_NELEM(make_hook_keys); i++)
+			hn->names[hn->len++] = make_hook_keys[i];
+		for (size_t i = 0; i < p->phases_len; i++) {
+			hn->names[hn->len++] = xasprintf("before_%s",
+			    p->phases[i].name);
+			hn->names[hn->len++] = xasprintf("after_%s",
+			    p->phases[i].name);
+		}
 	}
-	alt = make_suggest(key, valid, n);
-	*owned = alt != NULL ? xstrdup(alt) : NULL;
-	for (size_t i = MAKE_NELEM(make_hook_keys); i < n; i++)
-		free((char *)valid[i]);
-	free(valid);
-	return *owned;
+	return make_suggest(r, key, hn->names, hn->len);
+}
+
+static void
+make_hook_names_free(struct make_hook_names *hn)
+{
+	for (size_t i = MAKE_NELEM(make_hook_keys); i < hn->len; i++)
+		free((char *)hn->names[i]);
+	free(hn->names);
 }
 
 static void
@@ -531,6 +542,7 @@ make_hooks_section(struct make_report *r, const struct toml_node *root,
     struct make_project *p)
 {
 	const struct toml_node *t = make_table(r, "", root, "hooks");
+	struct make_hook_names hn = { 0 };
 
 	if (t == NULL)
 		return;
@@ -544,7 +556,6 @@ make_hooks_section(struct make_report *r, const struct toml_node *root,
 		const char *name = NULL, *alt;
 		bool before = false, fixed = false;
 		struct make_phase *ph;
-		char *owned;
 
 		for (size_t k = 0; k < MAKE_NELEM(make_hook_keys); k++)
 			fixed = fixed || strcmp(c->key, make_hook_keys[k]) == 0;
@@ -563,7 +574,7 @@ make_hooks_section(struct make_report *r, const struct toml_node *root,
 			    before ? &ph->before : &ph->after);
 			continue;
 		}
-		alt = make_hooks_suggest(p, c->key, &owned);
+		alt = make_hooks_suggest(r, p, &hn, c->key);
 		if (name != NULL)
 			make_report_add(r, MAKE_RULE_HOOK_UNKNOWN_PHASE,
 			    c->key_line, c->key_col,
@@ -575,8 +586,8 @@ make_hooks_section(struct make_report *r, const struct toml_node *root,
 			    c->key_col, "unknown key 'hooks.%s'%s%s%s", c->key,
 			    alt ? "; did you mean '" : "", alt ? alt : "",
 			    alt ? "'?" : "");
-		free(owned);
 	}
+	make_hook_names_free(&hn);
 }
 
 static void

@@ -55,10 +55,16 @@ struct make_finding {
 	char *message;
 };
 
+/* At most this many findings are kept per make_findings; the rest are
+ * only counted (in errors/warnings and dropped), so a hostile file cannot
+ * make validation output unbounded. */
+#define MAKE_FINDINGS_MAX 1000
+
 struct make_findings {
 	struct make_finding *items;
 	size_t len, cap;
-	size_t errors, warnings;
+	size_t errors, warnings;	/* all findings, kept or dropped */
+	size_t dropped;
 };
 
 enum make_watch {

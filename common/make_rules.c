@@ -102,6 +102,14 @@ make_report_add(struct make_report *r, enum make_rule_id rule, int line,
 	}
 	if (f == NULL)
 		return;
+	if (row->severity == MAKE_ERROR)
+		f->errors++;
+	else
+		f->warnings++;
+	if (f->len >= MAKE_FINDINGS_MAX) {
+		f->dropped++;
+		return;
+	}
 	if (f->len == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 16;
 		f->items = xreallocarray(f->items, f->cap, sizeof(*f->items));
@@ -115,10 +123,6 @@ make_report_add(struct make_report *r, enum make_rule_id rule, int line,
 	va_start(ap, fmt);
 	it->message = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (row->severity == MAKE_ERROR)
-		f->errors++;
-	else
-		f->warnings++;
 }
 
 static int
@@ -220,15 +224,26 @@ make_rules_distance(const char *a, const char *b)
 }
 
 const char *
-make_suggest(const char *word, const char *const *candidates, size_t n)
+make_suggest(const struct make_report *r, const char *word,
+    const char *const *candidates, size_t n)
 {
 	const char *best = NULL;
 	size_t best_d = MAKE_SUGGEST_MAX_DIST + 1;
 
-	for (size_t i = 0; i < n; i++) {
-		size_t d = make_rules_distance(word, candidates[i]);
+	size_t wl = strlen(word);
 
-		if (d < best_d && d < strlen(word)) {
+	if (r->findings == NULL || r->findings->len >= MAKE_FINDINGS_MAX)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t cl = strlen(candidates[i]);
+		size_t d;
+
+		/* The length gap bounds the distance from below: skip early. */
+		if ((cl > wl ? cl - wl : wl - cl) >= best_d)
+			continue;
+		d = make_rules_distance(word, candidates[i]);
+
+		if (d < best_d && d < wl) {
 			best = candidates[i];
 			best_d = d;
 		}
@@ -271,7 +286,7 @@ make_rules_hook_list(struct make_report *r, const struct make_project *p,
 
 		if (make_rules_phase(p, s->s, NULL) != NULL)
 			continue;
-		alt = make_suggest(s->s, names, p->phases_len);
+		alt = make_suggest(r, s->s, names, p->phases_len);
 		make_report_add(r, MAKE_RULE_HOOK_UNKNOWN_PHASE, s->line, s->col,
 		    "hook '%s%s' names unknown phase '%s'%s%s%s", prefix,
 		    suffix, s->s, alt ? "; did you mean '" : "",
@@ -408,7 +423,7 @@ make_check_model(struct make_report *r, const struct make_project *p)
 
 			if (make_workspace_find(p, s->s) != NULL)
 				continue;
-			alt = make_suggest(s->s, ws, p->workspaces_len);
+			alt = make_suggest(r, s->s, ws, p->workspaces_len);
 			make_report_add(r, MAKE_RULE_UNKNOWN_WORKSPACE, s->line,
 			    s->col, "phase '%s' names unknown workspace '%s'%s%s%s",
 			    ph->name, s->s, alt ? "; did you mean '" : "",

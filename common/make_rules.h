@@ -45,9 +45,10 @@ void make_report_add(struct make_report *r, enum make_rule_id rule, int line,
 void make_findings_sort(struct make_findings *f, size_t from);
 
 /* The closest of candidates[0..n) to word within a small edit distance,
- * or NULL. */
-const char *make_suggest(const char *word, const char *const *candidates,
-    size_t n);
+ * or NULL. Also NULL when r keeps no more findings (nobody would read the
+ * suggestion, and on hostile files the search is the costly part). */
+const char *make_suggest(const struct make_report *r, const char *word,
+    const char *const *candidates, size_t n);
 
 /* Checks over a built model (phases sorted): hook names, hook cycles,
  * phase workspace filters, env names. */

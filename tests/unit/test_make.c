@@ -360,6 +360,36 @@ test_cycle_long_and_many_phases(void **state)
 	strbuf_release(&sb);
 }
 
+static void
+test_findings_cap(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct make_findings f;
+	struct make_project *p;
+	int rc;
+
+	(void)state;
+	strbuf_addstr(&sb, HDR);
+	for (int i = 0; i < 1500; i++)
+		strbuf_addf(&sb, "nme%d = 1\n", i);
+	strbuf_addstr(&sb, "[lifecycle.a]\ncommand = 'x'\n[hooks]\nbefore_a = [");
+	for (int i = 0; i < 3000; i++)
+		strbuf_addf(&sb, "%s'b%d'", i ? ", " : "", i);
+	strbuf_addstr(&sb, "]\n");
+	make_findings_init(&f);
+	p = parse(sb.buf, &f, &rc);
+	assert_int_equal(rc, GERR_INVALID);
+	assert_int_equal(f.len, MAKE_FINDINGS_MAX);
+	assert_int_equal(f.warnings, 1500);
+	assert_int_equal(f.errors, 3000);
+	assert_int_equal(f.dropped, 3500);
+	/* the first ones kept still carry their suggestion */
+	assert_non_null(strstr(f.items[0].message, "did you mean 'name'?"));
+	make_project_free(p);
+	make_findings_release(&f);
+	strbuf_release(&sb);
+}
+
 /* ---- fixtures ------------------------------------------------------- */
 
 static char *
@@ -621,6 +651,7 @@ main(void)
 		cmocka_unit_test(test_command_wins),
 		cmocka_unit_test(test_format_and_caret),
 		cmocka_unit_test(test_cycle_long_and_many_phases),
+		cmocka_unit_test(test_findings_cap),
 		cmocka_unit_test(test_fixture_f1),
 		cmocka_unit_test(test_fixture_f2),
 		cmocka_unit_test(test_fixture_f3),
