@@ -420,6 +420,19 @@ make_phase_on_busy(struct make_report *r, const char *sect,
 	    n->u.s.ptr);
 }
 
+static struct make_pos
+make_pos_of(const struct toml_node *t, const char *key)
+{
+	const struct toml_node *n = toml_get(t, key);
+	struct make_pos pos = { 0, 0 };
+
+	if (n != NULL) {
+		pos.line = n->key_line;
+		pos.col = n->key_col;
+	}
+	return pos;
+}
+
 static void
 make_phase(struct make_report *r, const struct toml_node *t,
     struct make_phase *ph)
@@ -479,6 +492,14 @@ make_phase(struct make_report *r, const struct toml_node *t,
 	make_strlist(r, sect, t, "workspaces", &ph->workspaces);
 	make_phase_on_busy(r, sect, t, ph);
 	ph->budget_ms = make_int(r, sect, t, "budget_ms", 0, 0);
+	ph->pos_description = make_pos_of(t, "description");
+	ph->pos_watch = make_pos_of(t, "watch");
+	ph->pos_cache = make_pos_of(t, "cache");
+	ph->pos_env = make_pos_of(t, "env");
+	ph->pos_timeout = make_pos_of(t, "timeout");
+	ph->pos_parallel = make_pos_of(t, "parallel");
+	ph->pos_on_busy = make_pos_of(t, "on_busy");
+	ph->pos_budget = make_pos_of(t, "budget_ms");
 	if (toml_get(t, "port") != NULL)
 		make_int(r, sect, t, "port", 0, 0);
 }

@@ -79,6 +79,11 @@ enum make_on_busy {
 	MAKE_ON_BUSY_IGNORE,
 };
 
+/* Where a key was written (1-based); {0, 0} when absent. */
+struct make_pos {
+	int line, col;
+};
+
 /* A string from the file with the position of its value. */
 struct make_str {
 	char *s;
@@ -118,6 +123,9 @@ struct make_phase {
 	/* [hooks] before_NAME / after_NAME: phase names, in file order. */
 	struct make_strlist before;
 	struct make_strlist after;
+	/* Key positions of the scalar settings, for messages. */
+	struct make_pos pos_description, pos_watch, pos_cache, pos_env,
+	    pos_timeout, pos_parallel, pos_on_busy, pos_budget;
 };
 
 struct make_hooks {

@@ -263,6 +263,11 @@ test_model_fields(void **state)
 	assert_string_equal(b->workspaces.items[0].s, "aa");
 	assert_int_equal(b->on_busy, MAKE_ON_BUSY_RESTART);
 	assert_int_equal(b->budget_ms, 2000);
+	assert_int_equal(b->pos_budget.line, 28);
+	assert_int_equal(b->pos_budget.col, 1);
+	assert_int_equal(b->pos_timeout.line, 24);
+	assert_int_equal(b->inputs.line, 20);
+	assert_int_equal(g->pos_timeout.line, 0);
 	assert_int_equal(b->after.len, 1);
 	assert_int_equal(g->watch, MAKE_WATCH_ALL);
 	assert_int_equal(g->timeout_s, MAKE_TIMEOUT_DEFAULT_S);
