@@ -455,6 +455,18 @@ glob_match(const struct glob *g, const char *path, size_t len)
 		len--;
 	if (len == 0)
 		return false;
+	/*
+	 * The commonest ignore shape (`*.o`, `node_modules` under
+	 * GLOB_BASENAME): `**` then one segment is a test of the basename.
+	 */
+	if (g->nseg == 2 && g->segs[0].kind == GLOB_SEG_GLOBSTAR &&
+	    g->segs[1].kind != GLOB_SEG_GLOBSTAR &&
+	    !(g->flags & GLOB_DIR_PREFIX)) {
+		const char *slash = memrchr(path, '/', len);
+
+		pos = slash != NULL ? (size_t)(slash - path) + 1 : 0;
+		return glob_match_seg(g, &g->segs[1], path + pos, len - pos);
+	}
 	/* pos > len means every path segment has been consumed. */
 	while (pos <= len) {
 		if (pi < g->nseg) {
