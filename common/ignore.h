@@ -87,8 +87,9 @@ void ignore_free(struct ignore *m);
  *   GERR_PARSE      a line is not a valid pattern (col inside the line)
  *   GERR_TOO_LARGE  len > IGNORE_FILE_MAX_BYTES (nothing installed; the
  *                   previous rules of that source are removed)
- *   GERR_INVALID    dir non-empty for CONFIG/EXCLUDE, or bad kind (no
- *                   change)
+ *   GERR_INVALID    dir non-empty for CONFIG/EXCLUDE, dir not a clean
+ *                   relative path (paths_is_clean_relative), or bad kind
+ *                   (no change)
  * Invalidates every pointer an earlier ignore_why returned.
  */
 int ignore_set_file(struct ignore *m, enum ignore_kind kind, const char *dir,

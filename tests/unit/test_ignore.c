@@ -409,6 +409,11 @@ test_ignore_bad_args(void **state)
 	gerr_clear(&err);
 	assert_int_equal(ignore_set_file(m, IGNORE_GITIGNORE, "x/", NULL, "a",
 	    1, NULL, NULL, &err), GERR_INVALID);
+	assert_non_null(strstr(err.msg, "not a clean relative path"));
+	assert_int_equal(ignore_set_file(m, IGNORE_GITIGNORE, "a/../b", NULL,
+	    "a", 1, NULL, NULL, NULL), GERR_INVALID);
+	assert_int_equal(ignore_set_file(m, IGNORE_GITIGNORE, "/abs", NULL,
+	    "a", 1, NULL, NULL, NULL), GERR_INVALID);
 	assert_int_equal(ignore_set_file(m, IGNORE_KIND_COUNT, "", NULL, "a",
 	    1, NULL, NULL, NULL), GERR_INVALID);
 	assert_int_equal(ignore_source_count(m), 0);
