@@ -21,6 +21,7 @@
  */
 #include "glob.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,28 @@ glob_classify_seg(struct glob *g, size_t tok)
 		g->lits[g->nlits++] = (char)g->toks[tok + k].ch;
 }
 
+/* The invariants of the file comment; free when NDEBUG. */
+static void
+glob_check(const struct glob *g)
+{
+	assert(g->nseg > 0);
+	assert(g->segs[g->nseg - 1].kind != GLOB_SEG_GLOBSTAR);
+	for (size_t i = 0; i < g->nseg; i++) {
+		const struct glob_seg *s = &g->segs[i];
+
+		assert(i == 0 || s->kind != GLOB_SEG_GLOBSTAR ||
+		    g->segs[i - 1].kind != GLOB_SEG_GLOBSTAR);
+		assert(s->kind != GLOB_SEG_TOKENS || s->ntok > 0);
+		for (size_t k = 1; s->kind == GLOB_SEG_TOKENS && k < s->ntok;
+		    k++)
+			assert(g->toks[s->tok + k].kind != GLOB_TOK_STAR ||
+			    g->toks[s->tok + k - 1].kind != GLOB_TOK_STAR);
+	}
+	for (size_t c = 0; c < g->ncls; c++)
+		assert(!glob_class_has(&g->classes[c], '/'));
+	(void)g;
+}
+
 static void
 glob_add_tok(struct glob *g, uint8_t kind, uint8_t ch, size_t cls)
 {
@@ -375,6 +398,7 @@ next_seg:
 	/* A trailing `**` needs at least one segment, as in gitignore. */
 	if (g->segs[g->nseg - 1].kind == GLOB_SEG_GLOBSTAR)
 		glob_add_seg(g, GLOB_SEG_ANY, 0, 0);
+	glob_check(g);
 	*out = g;
 	return 0;
 fail:

@@ -18,6 +18,7 @@
  */
 #include "ignore.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,16 @@ ignore_lookup(const struct ignore *m, const char *dir, size_t dir_len,
 	return found ? m->srcs[i] : NULL;
 }
 
+/* The sorted-and-unique invariant of srcs[]; free when NDEBUG. */
+static void
+ignore_verify(const struct ignore *m)
+{
+	for (size_t i = 1; i < m->nsrc; i++)
+		assert(ignore_cmp(m->srcs[i - 1]->dir, m->srcs[i - 1]->dir_len,
+		    m->srcs[i - 1]->kind, m->srcs[i]) < 0);
+	(void)m;
+}
+
 struct ignore_loader {
 	struct ignore_src *src;
 	ignore_warn_cb warn;
@@ -308,6 +319,7 @@ ignore_src_get(struct ignore *m, enum ignore_kind kind, const char *dir,
 		m->nsrc++;
 	}
 	s->name = name != NULL ? xstrdup(name) : ignore_default_name(kind, dir);
+	ignore_verify(m);
 	return s;
 }
 
