@@ -294,6 +294,34 @@ test_glob_pathological(void **state)
 	free(s);
 }
 
+/* Every prefix of a rich pattern compiles or fails inside the prefix. */
+static void
+test_glob_truncation(void **state)
+{
+	static const char p[] = "src/**/[!a-c[:digit:]]?\\*x*.[ch]/**";
+	char buf[sizeof p];
+
+	(void)state;
+	for (size_t len = 0; len < sizeof p; len++) {
+		struct gerr err;
+		struct glob *g;
+		int rc;
+
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		gerr_clear(&err);
+		rc = glob_compile(buf, 0, &g, &err);
+		if (rc == 0) {
+			glob_free(g);
+			continue;
+		}
+		if (rc != GERR_PARSE || err.col < 1 ||
+		    (size_t)err.col > (len ? len : 1))
+			fail_msg("prefix %zu \"%s\": rc %d col %d %s", len,
+			    buf, rc, err.col, err.msg);
+	}
+}
+
 static void
 test_glob_free_null(void **state)
 {
@@ -312,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_glob_errors),
 		cmocka_unit_test(test_glob_length_cap),
 		cmocka_unit_test(test_glob_pathological),
+		cmocka_unit_test(test_glob_truncation),
 		cmocka_unit_test(test_glob_free_null),
 	};
 

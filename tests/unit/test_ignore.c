@@ -493,6 +493,53 @@ test_ignore_editor_temp(void **state)
 			fail_msg("editor_temp(\"%s\")", cases[i].b);
 }
 
+/* Every prefix of a file loads or fails cleanly with an in-range position. */
+static void
+test_ignore_truncation(void **state)
+{
+	static const char t[] = "\xEF\xBB\xBF# c\r\n*.o\n!keep.o\r\n"
+	    "/build/\nsrc/**/gen/\n[a-c]?.tmp   \n\\!x\\ \n[[:digit:]]x\n";
+	size_t n = sizeof t - 1;
+
+	(void)state;
+	for (size_t len = 0; len <= n; len++) {
+		struct ignore *m = ignore_new();
+		struct gerr err;
+		int rc;
+
+		gerr_clear(&err);
+		rc = ignore_set_file(m, IGNORE_GITIGNORE, "", NULL, t, len,
+		    NULL, NULL, &err);
+		if (rc != 0 && (rc != GERR_PARSE || err.line < 1 ||
+		    err.line > 9 || err.col < 1))
+			fail_msg("prefix %zu: rc %d at %d:%d %s", len, rc,
+			    err.line, err.col, err.msg);
+		/* Once its line is complete, a rule is in force. */
+		if (len >= 11 && !ignore_check(m, "x.o", 3, false, NULL))
+			fail_msg("prefix %zu: *.o lost", len);
+		if (len == n && (ignore_check(m, "keep.o", 6, false, NULL) ||
+		    !ignore_check(m, "!x ", 3, false, NULL)))
+			fail_msg("whole file: wrong verdicts");
+		ignore_free(m);
+	}
+}
+
+static void
+test_ignore_empty_and_bom_only(void **state)
+{
+	struct ignore *m = ignore_new();
+
+	(void)state;
+	assert_int_equal(ignore_set_file(m, IGNORE_GITIGNORE, "", NULL,
+	    "\xEF\xBB\xBF", 3, NULL, NULL, NULL), 0);
+	assert_int_equal(ignore_set_file(m, IGNORE_GGENIGNORE, "", NULL,
+	    "\n\r\n  \n#x\n", 9, NULL, NULL, NULL), 0);
+	assert_int_equal(ignore_source_count(m), 2);
+	assert_false(ignore_check(m, "a", 1, false, NULL));
+	assert_false(ignore_check(m, "#x", 2, false, NULL));
+	ignore_free(m);
+}
+
 static void
 test_ignore_free_null(void **state)
 {
@@ -516,6 +563,8 @@ main(void)
 		cmocka_unit_test(test_ignore_config_patterns),
 		cmocka_unit_test(test_ignore_file_kind),
 		cmocka_unit_test(test_ignore_editor_temp),
+		cmocka_unit_test(test_ignore_truncation),
+		cmocka_unit_test(test_ignore_empty_and_bom_only),
 		cmocka_unit_test(test_ignore_free_null),
 	};
 
