@@ -11,7 +11,7 @@
  *            `[^...]`, `]` first is literal, `\` escapes, POSIX names
  *            `[:alpha:]` `[:digit:]` `[:alnum:]` `[:upper:]` `[:lower:]`
  *            `[:space:]` `[:punct:]` `[:xdigit:]`. Never matches '/'.
- *   \c       the byte c literally
+ *   \c       the byte c literally (`\/` is still a separator)
  *   **       as a whole segment: zero or more segments (segments `a`,
  *            `**`, `b` match `a/b` and `a/x/y/b`); as the LAST segment,
  *            one or more (dist then `**` matches everything under dist,
