@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "glob.h"
 #include "make_rules.h"
 #include "xmalloc.h"
 
@@ -176,10 +177,10 @@ make_strlist_free(struct make_strlist *l)
 
 static void
 make_globs(struct make_report *r, const char *what,
-    const struct make_strlist *l)
+    const struct make_strlist *l, unsigned flags)
 {
 	for (size_t i = 0; i < l->len; i++)
-		make_check_glob(r, what, &l->items[i]);
+		make_check_glob(r, what, &l->items[i], flags);
 }
 
 /* Warn on keys of t not in known[]; extra[] (may be NULL) also allowed. */
@@ -336,7 +337,8 @@ make_watch_section(struct make_report *r, const struct toml_node *root,
 	make_unknown_keys(r, "watch", t, make_watch_keys,
 	    MAKE_NELEM(make_watch_keys));
 	make_strlist(r, "watch", t, "ignore", &p->watch_ignore);
-	make_globs(r, "watch.ignore", &p->watch_ignore);
+	make_globs(r, "watch.ignore", &p->watch_ignore,
+	    GLOB_BASENAME | GLOB_DIR_PREFIX);
 	p->debounce_min_ms = make_int(r, "watch", t, "debounce_min_ms", 0, -1);
 	p->debounce_max_ms = make_int(r, "watch", t, "debounce_max_ms", 0, -1);
 	if (p->debounce_min_ms >= 0 && p->debounce_max_ms >= 0 &&
@@ -478,11 +480,11 @@ make_phase(struct make_report *r, const struct toml_node *t,
 	    (cmds == NULL || cmds->type == TOML_ARRAY))
 		make_report_add(r, MAKE_RULE_PHASE_EMPTY, t->line, t->col,
 		    "phase '%s' has neither commands nor templates", ph->name);
-	make_globs(r, "templates", &ph->templates);
+	make_globs(r, "templates", &ph->templates, 0);
 	make_phase_watch(r, sect, t, ph);
-	make_globs(r, "watch", &ph->watch_globs);
+	make_globs(r, "watch", &ph->watch_globs, 0);
 	make_strlist(r, sect, t, "inputs", &ph->inputs);
-	make_globs(r, "inputs", &ph->inputs);
+	make_globs(r, "inputs", &ph->inputs, 0);
 	make_strlist(r, sect, t, "outputs", &ph->outputs);
 	ph->cache = make_bool(r, sect, t, "cache", false);
 	make_phase_env(r, sect, t, ph);

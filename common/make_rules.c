@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glob.h"
 #include "xmalloc.h"
 
 const struct make_rule make_rules[] = {
@@ -444,10 +445,20 @@ make_check_model(struct make_report *r, const struct make_project *p)
 
 void
 make_check_glob(struct make_report *r, const char *what,
-    const struct make_str *s)
+    const struct make_str *s, unsigned flags)
 {
-	/* Filled in once common/glob.h is available. */
-	(void)r;
-	(void)what;
-	(void)s;
+	struct glob *g;
+	struct gerr gerr;
+	int col;
+
+	gerr_clear(&gerr);
+	if (glob_compile(s->s, flags, &g, &gerr) == 0) {
+		glob_free(g);
+		return;
+	}
+	/* err->col is inside the pattern; +1 skips the opening quote. The
+	 * column is exact unless the TOML string used escapes before it. */
+	col = s->col + (gerr.col > 0 ? gerr.col : 1);
+	make_report_add(r, MAKE_RULE_BAD_GLOB, s->line, col,
+	    "bad glob '%s' in %s: %s", s->s, what, gerr.msg);
 }

@@ -54,8 +54,9 @@ const char *make_suggest(const struct make_report *r, const char *word,
  * phase workspace filters, env names. */
 void make_check_model(struct make_report *r, const struct make_project *p);
 
-/* Check that s is a valid glob; col of s's value for positions. */
+/* Report s (a string value, what = its key for the message) when it does
+ * not compile as a glob with flags (enum glob_flags). */
 void make_check_glob(struct make_report *r, const char *what,
-    const struct make_str *s);
+    const struct make_str *s, unsigned flags);
 
 #endif
