@@ -27,6 +27,7 @@
 
 #include "glob.h"
 #include "make_rules.h"
+#include "paths.h"
 #include "xmalloc.h"
 
 static const char *const make_top_keys[] = {
@@ -257,25 +258,7 @@ make_project_section(struct make_report *r, const struct toml_node *root,
 static bool
 make_path_inside(const char *path)
 {
-	int depth = 0;
-	const char *s = path;
-
-	if (*path == '\0' || *path == '/')
-		return false;
-	while (*s != '\0') {
-		size_t n = strcspn(s, "/");
-
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			if (--depth < 0)
-				return false;
-		} else if (n > 0 && !(n == 1 && s[0] == '.')) {
-			depth++;
-		}
-		s += n;
-		while (*s == '/')
-			s++;
-	}
-	return true;
+	return *path != '\0' && paths_is_inside(".", path);
 }
 
 static void
@@ -754,7 +737,6 @@ make_check_workspace_dir(struct make_report *r, const char *root_real,
 	char *dir = xasprintf("%s/%s", root_dir, ws->path);
 	char *real = realpath(dir, NULL);
 	struct stat st;
-	size_t rl = strlen(root_real);
 	int line = ws->path_line, col = ws->path_col;
 
 	if (real == NULL || stat(real, &st) != 0) {
@@ -765,8 +747,7 @@ make_check_workspace_dir(struct make_report *r, const char *root_real,
 		make_report_add(r, MAKE_RULE_WORKSPACE_PATH, line, col,
 		    "workspace '%s' path '%s' is not a directory", ws->name,
 		    ws->path);
-	} else if (strncmp(real, root_real, rl) != 0 ||
-	    (real[rl] != '/' && real[rl] != '\0' && strcmp(root_real, "/"))) {
+	} else if (!paths_is_inside(root_real, real)) {
 		make_report_add(r, MAKE_RULE_WORKSPACE_PATH, line, col,
 		    "workspace '%s' path '%s' resolves outside the root",
 		    ws->name, ws->path);
