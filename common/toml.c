@@ -1146,7 +1146,7 @@ static int
 toml_pair(struct toml_parser *p, struct toml_node *t)
 {
 	const struct toml_key *keys = p->keys;
-	struct toml_node *parent, *v;
+	struct toml_node *parent = NULL, *v;
 	char w[16];
 	int rc, nkeys = 0;
 
