@@ -468,6 +468,15 @@ make_phase(struct make_report *r, const struct toml_node *t,
 	make_globs(r, "watch", &ph->watch_globs, 0);
 	make_strlist(r, sect, t, "inputs", &ph->inputs);
 	make_globs(r, "inputs", &ph->inputs, 0);
+	if (toml_get(t, "inputs") == NULL && ph->watch_globs.len > 0) {
+		ph->inputs.items = xcalloc(ph->watch_globs.len,
+		    sizeof(*ph->inputs.items));
+		for (size_t i = 0; i < ph->watch_globs.len; i++) {
+			ph->inputs.items[i] = ph->watch_globs.items[i];
+			ph->inputs.items[i].s = xstrdup(ph->watch_globs.items[i].s);
+		}
+		ph->inputs.len = ph->watch_globs.len;
+	}
 	make_strlist(r, sect, t, "outputs", &ph->outputs);
 	ph->cache = make_bool(r, sect, t, "cache", false);
 	make_phase_env(r, sect, t, ph);

@@ -110,6 +110,8 @@ struct make_phase {
 	struct make_strlist templates;
 	enum make_watch watch;
 	struct make_strlist watch_globs;
+	/* hashed into the cache key; when absent, a copy of watch_globs
+	 * (DESIGN.md section 3) with line 0 on the list itself */
 	struct make_strlist inputs;
 	struct make_strlist outputs;
 	bool cache;

@@ -278,6 +278,7 @@ test_model_fields(void **state)
 	assert_int_equal(g->pos_timeout.line, 0);
 	assert_int_equal(b->after.len, 1);
 	assert_int_equal(g->watch, MAKE_WATCH_ALL);
+	assert_int_equal(g->inputs.len, 0);
 	assert_int_equal(g->timeout_s, MAKE_TIMEOUT_DEFAULT_S);
 	assert_int_equal(g->on_busy, MAKE_ON_BUSY_QUEUE);
 	assert_int_equal(g->templates.len, 1);
@@ -288,6 +289,26 @@ test_model_fields(void **state)
 	make_project_free(p);
 	make_findings_release(&f);
 	make_project_free(NULL);
+}
+
+static void
+test_inputs_default_to_watch(void **state)
+{
+	const char *doc = PHA "watch = [\"src/**\", \"*.h\"]\n"
+	    "[lifecycle.b]\ncommand = 'y'\nwatch = ['w']\ninputs = []\n";
+	struct make_project *p;
+	int rc;
+
+	(void)state;
+	p = parse(doc, NULL, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(p->phases[0].inputs.len, 2);
+	assert_string_equal(p->phases[0].inputs.items[1].s, "*.h");
+	assert_int_equal(p->phases[0].inputs.items[1].line, 5);
+	assert_int_equal(p->phases[0].inputs.line, 0);
+	/* an explicit empty list stays empty */
+	assert_int_equal(p->phases[1].inputs.len, 0);
+	make_project_free(p);
 }
 
 static void
@@ -662,6 +683,7 @@ main(void)
 		cmocka_unit_test(test_all_findings_collected_sorted),
 		cmocka_unit_test(test_model_fields),
 		cmocka_unit_test(test_command_wins),
+		cmocka_unit_test(test_inputs_default_to_watch),
 		cmocka_unit_test(test_format_and_caret),
 		cmocka_unit_test(test_cycle_long_and_many_phases),
 		cmocka_unit_test(test_findings_cap),
