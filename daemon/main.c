@@ -162,32 +162,38 @@ main(int argc, char **argv)
 				fprintf(stderr, "ggend: --ready-fd: expected an "
 				    "open file descriptor, found \"%s\"\n",
 				    optarg);
-				return 2;
+				rc = 2;
+				goto done;
 			}
 			ready_fd = (int)l;
 			fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
 			break;
 		case 'h':
 			main_usage(stdout);
-			return 0;
+			rc = 0;
+			goto done;
 		case 'H':
 			config_help(stdout);
-			return 0;
+			rc = 0;
+			goto done;
 		case 'V':
 			printf("ggend %s (protocol %d; %s)\n", ggen_version(),
 			    PROTO_VERSION, daemon_version_libs(libs,
 			    sizeof(libs)));
-			return 0;
+			rc = 0;
+			goto done;
 		default:
 			main_usage(stderr);
-			return 2;
+			rc = 2;
+			goto done;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "ggend: unexpected argument \"%s\"\n",
 		    argv[optind]);
 		main_usage(stderr);
-		return 2;
+		rc = 2;
+		goto done;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	gerr_clear(&err);
@@ -214,6 +220,7 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	ev_loop_destroy(EV_DEFAULT);
+done:
 	for (i = 0; i < n_ov; i++)
 		free(ov[i]);
 	free(ov);

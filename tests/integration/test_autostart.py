@@ -1,0 +1,3 @@
+#!/usr/bin/env python3
+from harness import run
+run([])
