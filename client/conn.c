@@ -198,6 +198,7 @@ out:
 int
 conn_open(struct conn *c, const char *path, bool autostart, struct gerr *err)
 {
+	struct gerr dir_err;
 	char *lock_path;
 	int fd, lockfd, e, rc;
 
@@ -213,10 +214,9 @@ conn_open(struct conn *c, const char *path, bool autostart, struct gerr *err)
 		return gerr_set(err, GERR_UNREACHABLE,
 		    "cannot connect to ggend at %s: %s%s", path, strerror(e),
 		    autostart ? "" : " (started with --no-start)");
-	rc = sockpath_check_dir(path, true, err);
-	if (rc != 0)
-		return gerr_set(err, GERR_UNREACHABLE, "%s",
-		    err != NULL ? err->msg : "bad socket directory");
+	gerr_clear(&dir_err);
+	if (sockpath_check_dir(path, true, &dir_err) != 0)
+		return gerr_set(err, GERR_UNREACHABLE, "%s", dir_err.msg);
 	lock_path = xasprintf("%s.lock", path);
 	lockfd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lockfd < 0 || flock(lockfd, LOCK_EX) != 0) {
