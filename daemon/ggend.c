@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "pidfile.h"
+#include "req.h"
 #include "server.h"
 #include "systemd.h"
 
@@ -65,6 +66,8 @@ ggend_init(struct ggend *g, struct ev_loop *loop, char *const *overrides,
 	g->overrides = overrides;
 	g->n_overrides = n_overrides;
 	g->pidfile_fd = -1;
+	g->handlers = req_table;
+	g->n_handlers = req_table_len;
 	g->start_ms = ggend_now_ms();
 	rc = ggend_build_config(&g->cfg, overrides, n_overrides, err);
 	if (rc != 0) {

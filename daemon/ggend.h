@@ -19,6 +19,7 @@
 #include "sockpath.h"
 
 struct server;
+struct req_entry;
 
 struct ggend {
 	struct ev_loop *loop;		/* the libev default loop */
@@ -26,6 +27,8 @@ struct ggend {
 	char *const *overrides;		/* "key=value" from argv, borrowed */
 	int n_overrides;
 	struct server *server;
+	const struct req_entry *const *handlers;	/* req_table, or a test's */
+	size_t n_handlers;
 	char socket_path[SOCKPATH_PATH_MAX];	/* the path clients use */
 	char state_dir[SOCKPATH_PATH_MAX];
 	int pidfile_fd;			/* flock'ed; -1 if none */

@@ -21,13 +21,13 @@
 #include "xmalloc.h"
 
 const struct req_entry *
-req_table_find(enum proto_cmd_id proto)
+req_find(const struct ggend *g, enum proto_cmd_id proto)
 {
 	size_t i;
 
-	for (i = 0; i < req_table_len; i++)
-		if (req_table[i]->proto == proto)
-			return req_table[i];
+	for (i = 0; i < g->n_handlers; i++)
+		if (g->handlers[i]->proto == proto)
+			return g->handlers[i];
 	return NULL;
 }
 

@@ -56,8 +56,10 @@ struct req_entry {
 extern const struct req_entry *const req_table[];
 extern const size_t req_table_len;
 
-/* Handler for proto, or NULL. */
-const struct req_entry *req_table_find(enum proto_cmd_id proto);
+/* Handler for proto in g's handler table (req_table unless a test set
+ * another), or NULL. */
+const struct req_entry *req_find(const struct ggend *g,
+    enum proto_cmd_id proto);
 
 /* Server only: a request for client c; json transferred, id borrowed from
  * json. */

@@ -9,6 +9,7 @@
  */
 #include <unistd.h>
 
+#include "ggend.h"
 #include "req.h"
 #include "req_entries.h"
 #include "version.h"
@@ -30,9 +31,9 @@ req_hello(struct req *req, struct gerr *err)
 	cJSON_AddStringToObject(result, "version", ggen_version());
 	cJSON_AddNumberToObject(result, "pid", (double)getpid());
 	caps = cJSON_AddArrayToObject(result, "capabilities");
-	for (i = 0; i < req_table_len; i++)
+	for (i = 0; i < req->g->n_handlers; i++)
 		cJSON_AddItemToArray(caps, cJSON_CreateString(
-		    proto_cmd_get(req_table[i]->proto)->name));
+		    proto_cmd_get(req->g->handlers[i]->proto)->name));
 	req_reply_ok(req, result);
 	return 0;
 }

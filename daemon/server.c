@@ -9,8 +9,9 @@
  * ggend.c creates and frees the server, req.c writes replies.
  * Invariants:
  *  - wr is active iff output is queued and the last write hit EAGAIN;
- *  - rd is active iff the client is not closing, saw no EOF, has no
- *    deferred request pending and is under the soft output limit;
+ *  - rd is active iff the client is not closing, saw no EOF, is under
+ *    the soft output limit and, while a deferred request is pending, has
+ *    at most client.max_line_bytes of undispatched input;
  *  - out_bytes is the sum of the queued chunks' unsent bytes;
  *  - a client flagged CLIENT_CLOSING is freed only by server_prepare_cb;
  *  - no periodic timer: idle means no wake-ups (the soft timer runs only
@@ -22,6 +23,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -119,10 +121,20 @@ server_client_ready(const struct client *c)
 	    c->out_bytes <= c->srv->g->cfg.obuf_soft_bytes;
 }
 
+/*
+ * Keep reading while a deferred request is pending too, so that a peer
+ * that hangs up is noticed (and the request cancelled) at once, but only
+ * up to one line's worth of buffered input, which keeps memory bounded.
+ */
 static void
 server_client_update_rd(struct client *c)
 {
-	if (server_client_ready(c) && !(c->flags & CLIENT_EOF))
+	bool on = !(c->flags & (CLIENT_CLOSING | CLIENT_EOF)) &&
+	    c->out_bytes <= c->srv->g->cfg.obuf_soft_bytes &&
+	    (c->pending == NULL ||
+	    framing_pending(&c->in) <= c->srv->g->cfg.max_line_bytes);
+
+	if (on)
 		ev_io_start(c->srv->loop, &c->rd);
 	else
 		ev_io_stop(c->srv->loop, &c->rd);
@@ -275,7 +287,7 @@ server_dispatch(struct client *c, const char *line, size_t len)
 		msg_request_release(&mr);
 		return;
 	}
-	entry = req_table_find(mr.cmd->id);
+	entry = req_find(g, mr.cmd->id);
 	if (entry == NULL) {
 		gerr_set(&err, GERR_INTERNAL, "no handler for \"%s\"",
 		    mr.cmd->name);
@@ -333,6 +345,7 @@ server_rd_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct client *c = w->data;
 	char buf[SERVER_READ_BYTES];
+	struct pollfd pfd;
 	ssize_t n;
 
 	(void)loop;
@@ -345,6 +358,15 @@ server_rd_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	if (n == 0) {
+		/* POLLHUP: the peer closed both ways and reads nothing more
+		 * (cancel now); else it only shut down writing and still
+		 * waits for its replies. */
+		pfd.fd = c->fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR))) {
+			server_client_close(c, false, "peer hung up");
+			return;
+		}
 		c->flags |= CLIENT_EOF;
 		ev_io_stop(c->srv->loop, &c->rd);
 	} else
