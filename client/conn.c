@@ -12,8 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +19,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ready.h"
 #include "sockpath.h"
 #include "xmalloc.h"
 
@@ -75,61 +73,13 @@ conn_find_ggend(void)
 	return xstrdup("ggend");
 }
 
-static uint64_t
-conn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Read the daemon's readiness line from fd within the timeout. */
-static int
-conn_wait_ready(int fd, const char *log_path, struct gerr *err)
-{
-	uint64_t deadline = conn_now_ms() + CONN_READY_TIMEOUT_MS, now;
-	char buf[GERR_MSG_MAX + 64];
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	size_t got = 0;
-	ssize_t n;
-	int rc;
-
-	while (got < sizeof(buf) - 1 && memchr(buf, '\n', got) == NULL) {
-		now = conn_now_ms();
-		if (now >= deadline)
-			return gerr_set(err, GERR_UNREACHABLE,
-			    "ggend did not report ready within %d ms (log: %s)",
-			    CONN_READY_TIMEOUT_MS, log_path);
-		rc = poll(&pfd, 1, (int)(deadline - now));
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc < 0)
-			return gerr_set(err, GERR_UNREACHABLE, "poll: %s",
-			    strerror(errno));
-		if (rc == 0)
-			continue;
-		n = read(fd, buf + got, sizeof(buf) - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	if (strncmp(buf, "READY\n", 6) == 0)
-		return 0;
-	buf[strcspn(buf, "\n")] = '\0';
-	return gerr_set(err, GERR_UNREACHABLE, "ggend failed to start: %s",
-	    got > 0 ? buf : "it exited without a message (log: see state dir)");
-}
-
 /* Start ggend for path and wait until it listens. */
 static int
 conn_spawn(const char *path, struct gerr *err)
 {
 	char state[SOCKPATH_PATH_MAX], *log_path, *ggend, fdarg[16];
 	char *argv[8];
+	struct gerr rerr;
 	static const char exec_fail[] = "cannot execute ggend (not next to "
 	    "ggenc and not on $PATH)\n";
 	int p[2], logfd, nullfd, rc;
@@ -180,9 +130,13 @@ conn_spawn(const char *path, struct gerr *err)
 		rc = gerr_set(err, GERR_UNREACHABLE, "fork: %s",
 		    strerror(errno));
 	else {
-		rc = conn_wait_ready(p[0], log_path, err);
-		if (rc != 0)
+		gerr_clear(&rerr);
+		rc = ready_wait(p[0], CONN_READY_TIMEOUT_MS, &rerr);
+		if (rc != 0) {
+			rc = gerr_set(err, GERR_UNREACHABLE, "%s (log: %s)",
+			    rerr.msg, log_path);
 			waitpid(pid, NULL, WNOHANG);
+		}
 	}
 	close(p[0]);
 	free(ggend);

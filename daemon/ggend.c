@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "pidfile.h"
+#include "ready.h"
 #include "req.h"
 #include "server.h"
 #include "systemd.h"
@@ -199,7 +200,8 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	log_info("ggend listening on %s (pid %ld)%s", g->socket_path,
 	    (long)getpid(), g->socket_adopted ? " [socket activated]" : "");
 	if (ready_fd >= 0) {
-		if (write(ready_fd, "READY\n", 6) != 6)
+		if (write(ready_fd, READY_LINE, strlen(READY_LINE)) !=
+		    (ssize_t)strlen(READY_LINE))
 			log_warn("readiness pipe: %s", strerror(errno));
 		close(ready_fd);
 	}

@@ -24,6 +24,7 @@
 #include "daemon_version.h"
 #include "ggend.h"
 #include "log.h"
+#include "ready.h"
 #include "version.h"
 #include "xmalloc.h"
 
@@ -70,10 +71,8 @@ main_fail(int ready_fd, const struct gerr *err)
 static int
 main_daemonize(void)
 {
-	char buf[GERR_MSG_MAX + 64];
+	struct gerr err;
 	int p[2], fd;
-	ssize_t n;
-	size_t got = 0;
 
 	if (pipe2(p, O_CLOEXEC) != 0)
 		fatal("pipe: %s", strerror(errno));
@@ -93,19 +92,10 @@ main_daemonize(void)
 		return p[1];
 	default:
 		close(p[1]);
-		while (got < sizeof(buf) - 1) {
-			n = read(p[0], buf + got, sizeof(buf) - 1 - got);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
-		buf[got] = '\0';
-		if (strncmp(buf, "READY\n", 6) == 0)
+		gerr_clear(&err);
+		if (ready_wait(p[0], -1, &err) == 0)
 			exit(0);
-		fprintf(stderr, "ggend: failed to start%s%s", got ? ": " : "\n",
-		    buf);
+		fprintf(stderr, "ggend: %s\n", err.msg);
 		exit(1);
 	}
 }

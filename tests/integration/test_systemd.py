@@ -31,6 +31,14 @@ def recv_notify(s):
     return s.recv(4096).decode()
 
 
+def listening_socket(tmp):
+    path = os.path.join(tmp, 'act.sock')
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(16)
+    return listener, path
+
+
 def start_activated(tmp, listener, notify_path, listen_pid=None):
     """Start ggend as systemd would: the socket as fd 3, LISTEN_PID = its
     own pid (set by the shell that execs it)."""
@@ -52,10 +60,7 @@ def start_activated(tmp, listener, notify_path, listen_pid=None):
 
 def test_listen_fds_adoption_and_ready():
     tmp = tempfile.mkdtemp(prefix='ggen-it-')
-    path = os.path.join(tmp, 'act.sock')
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(16)
+    listener, path = listening_socket(tmp)
     ns, npath = notify_socket(tmp)
     proc = start_activated(tmp, listener, npath)
     try:
@@ -79,10 +84,7 @@ def test_listen_fds_adoption_and_ready():
 
 def test_abstract_notify_socket():
     tmp = tempfile.mkdtemp(prefix='ggen-it-')
-    path = os.path.join(tmp, 'act.sock')
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(16)
+    listener, path = listening_socket(tmp)
     ns, npath = notify_socket(tmp, abstract=True)
     proc = start_activated(tmp, listener, npath)
     try:

@@ -140,6 +140,28 @@ server_test_teardown(void **state)
 	return 0;
 }
 
+/* Send one deferred request and check the handler holds it. */
+static void
+server_test_defer_one(struct server_test *t)
+{
+	const char *req = "{\"id\":1,\"cmd\":\"status\"}\n";
+
+	assert_int_equal(write(t->fd, req, strlen(req)), (ssize_t)strlen(req));
+	server_test_pump(t);
+	assert_non_null(server_test_held);
+}
+
+/* The client hangs up; the deferred request must be cancelled. */
+static void
+server_test_hang_up(struct server_test *t)
+{
+	close(t->fd);
+	t->fd = -1;
+	server_test_pump(t);
+	assert_int_equal(server_test_cancels, 1);
+	assert_true(req_cancelled(server_test_held));
+}
+
 static void
 test_deferred_keeps_order(void **state)
 {
@@ -178,17 +200,10 @@ static void
 test_disconnect_cancels_deferred(void **state)
 {
 	struct server_test *t = *state;
-	const char *req = "{\"id\":1,\"cmd\":\"status\"}\n";
 	struct server_stats st;
 
-	assert_int_equal(write(t->fd, req, strlen(req)), (ssize_t)strlen(req));
-	server_test_pump(t);
-	assert_non_null(server_test_held);
-	close(t->fd);
-	t->fd = -1;
-	server_test_pump(t);
-	assert_int_equal(server_test_cancels, 1);
-	assert_true(req_cancelled(server_test_held));
+	server_test_defer_one(t);
+	server_test_hang_up(t);
 	server_stats(t->g.server, &st);
 	assert_int_equal(st.clients, 0);
 	/* Answering a cancelled request only frees it (ASan checks). */
@@ -202,15 +217,9 @@ static void
 test_cancelled_release_without_reply(void **state)
 {
 	struct server_test *t = *state;
-	const char *req = "{\"id\":1,\"cmd\":\"status\"}\n";
 
-	assert_int_equal(write(t->fd, req, strlen(req)), (ssize_t)strlen(req));
-	server_test_pump(t);
-	assert_non_null(server_test_held);
-	close(t->fd);
-	t->fd = -1;
-	server_test_pump(t);
-	assert_int_equal(server_test_cancels, 1);
+	server_test_defer_one(t);
+	server_test_hang_up(t);
 	req_release(server_test_held);
 	server_test_held = NULL;
 }
@@ -219,11 +228,8 @@ static void
 test_shutdown_while_deferred(void **state)
 {
 	struct server_test *t = *state;
-	const char *req = "{\"id\":1,\"cmd\":\"status\"}\n";
 
-	assert_int_equal(write(t->fd, req, strlen(req)), (ssize_t)strlen(req));
-	server_test_pump(t);
-	assert_non_null(server_test_held);
+	server_test_defer_one(t);
 	/* Releasing the daemon cancels what is still deferred. */
 	server_free(t->g.server);
 	t->g.server = NULL;
