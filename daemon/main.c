@@ -95,9 +95,26 @@ main_daemonize(void)
 		gerr_clear(&err);
 		if (ready_wait(p[0], -1, &err) == 0)
 			exit(0);
-		fprintf(stderr, "ggend: %s\n", err.msg);
+		fprintf(stderr, "%s\n", err.msg);
 		exit(1);
 	}
+}
+
+/* A detached daemon has no terminal: its log goes to the state dir. */
+static void
+main_log_to_state_dir(const struct ggend *g)
+{
+	char *path = xasprintf("%s/ggend.log", g->state_dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		log_warn("open %s: %s; logging stays on stderr", path,
+		    strerror(errno));
+	else {
+		dup2(fd, 2);
+		close(fd);
+	}
+	free(path);
 }
 
 int
@@ -117,7 +134,7 @@ main(int argc, char **argv)
 	};
 	cJSON_Hooks hooks = { .malloc_fn = xmalloc, .free_fn = free };
 	char libs[128], **ov;
-	bool foreground = false;
+	bool foreground = false, detached = false;
 	int c, i, n_ov = 0, ready_fd = -1, rc;
 	struct ggend g;
 	struct gerr err;
@@ -195,8 +212,10 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (!foreground && ready_fd < 0)
+	if (!foreground && ready_fd < 0) {
 		ready_fd = main_daemonize();
+		detached = true;
+	}
 	rc = ggend_start(&g, ready_fd, &err);
 	if (rc != 0) {
 		main_fail(ready_fd, &err);
@@ -204,6 +223,8 @@ main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (detached)
+		main_log_to_state_dir(&g);
 	ev_run(g.loop, 0);
 	ggend_release(&g);
 	log_info("stopped");

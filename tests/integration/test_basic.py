@@ -205,6 +205,35 @@ def test_ggenc_local_commands():
     assert p.returncode == 0 and 'usage: ggenc status' in p.stdout
 
 
+def test_detached_daemon():
+    import subprocess
+    import select
+    from harness import GGEND, Client
+    tmp = tempfile.mkdtemp(prefix='ggen-it-')
+    sock = os.path.join(tmp, 'run', 'd.sock')
+    state = os.path.join(tmp, 'state')
+    # Without --foreground, ggend returns once the detached child listens.
+    p = subprocess.run([GGEND, '--socket', sock, '--state-dir', state],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    with Client(sock) as c:
+        pid = c.call('status')['result']['pid']
+        assert os.getsid(pid) == pid
+        fd = os.pidfd_open(pid)
+        assert c.call('shutdown')['ok'] is True
+    r, _, _ = select.select([fd], [], [], 20)
+    os.close(fd)
+    assert r, 'detached ggend did not exit'
+    with open(os.path.join(state, 'ggend.log')) as f:
+        assert 'stopping: shutdown request' in f.read()
+    p = subprocess.run([GGEND, '--socket', '/nonexistent-dir/x/d.sock',
+                        '--state-dir', state],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    assert 'ggend failed to start: mkdir /nonexistent-dir/x: No such file' in p.stderr, \
+        p.stderr
+
+
 def test_ggend_usage():
     import subprocess
     from harness import GGEND
@@ -227,4 +256,4 @@ if __name__ == '__main__':
          test_sighup_reloads, test_ggenc_status_human, test_ggenc_json_status,
          test_ggenc_shutdown, test_ggenc_usage_exit_2,
          test_ggenc_no_start_exit_3, test_ggenc_local_commands,
-         test_ggend_usage])
+         test_detached_daemon, test_ggend_usage])
