@@ -21,6 +21,7 @@
  */
 #include "server.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -91,6 +92,16 @@ struct server {
 
 static void server_client_process(struct client *c);
 
+/* The cheap invariants of the file comment (debug builds). */
+static void
+server_client_check(const struct client *c)
+{
+	assert((c->out_head == NULL) == (c->out_bytes == 0));
+	assert((c->out_head == NULL) == (c->out_tail == NULL));
+	assert(!ev_is_active(&c->wr) || c->out_head != NULL);
+	assert(!ev_is_active(&c->rd) || !(c->flags & CLIENT_CLOSING));
+}
+
 static void
 server_client_close(struct client *c, bool flush, const char *why)
 {
@@ -98,10 +109,16 @@ server_client_close(struct client *c, bool flush, const char *why)
 		return;
 	log_debug("%s: client %" PRIu64 ": %s", __func__, c->id, why);
 	c->flags |= CLIENT_CLOSING;
-	if (flush)
-		c->flags |= CLIENT_FLUSH;
 	ev_io_stop(c->srv->loop, &c->rd);
 	ev_timer_stop(c->srv->loop, &c->soft_timer);
+	if (flush && c->out_head != NULL) {
+		/* A peer that never reads must not keep us forever: the last
+		 * words get client.obuf_soft_ms, then the client goes. */
+		c->flags |= CLIENT_FLUSH;
+		ev_timer_set(&c->soft_timer,
+		    (double)c->srv->g->cfg.obuf_soft_ms / 1000.0, 0.0);
+		ev_timer_start(c->srv->loop, &c->soft_timer);
+	}
 }
 
 static void
@@ -208,7 +225,8 @@ server_client_flush(struct client *c)
 		free(ch);
 	}
 	ev_io_stop(srv->loop, &c->wr);
-	if (ev_is_active(&c->soft_timer) &&
+	server_client_check(c);
+	if (ev_is_active(&c->soft_timer) && !(c->flags & CLIENT_CLOSING) &&
 	    c->out_bytes <= srv->g->cfg.obuf_soft_bytes)
 		ev_timer_stop(srv->loop, &c->soft_timer);
 	server_client_update_rd(c);
@@ -234,6 +252,7 @@ server_client_write(struct client *c, char *line)
 		c->out_head = ch;
 	c->out_tail = ch;
 	c->out_bytes += ch->len;
+	server_client_check(c);
 	if (c->out_bytes > cfg->obuf_hard_bytes) {
 		server_client_drop(c, "output over client.obuf_hard_bytes");
 		return;
@@ -254,6 +273,10 @@ server_soft_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (c->flags & CLIENT_CLOSING) {
+		c->flags &= ~CLIENT_FLUSH;	/* freed by server_prepare_cb */
+		return;
+	}
 	if (c->out_bytes > c->srv->g->cfg.obuf_soft_bytes)
 		server_client_drop(c, "output over client.obuf_soft_bytes for "
 		    "client.obuf_soft_ms");

@@ -150,8 +150,47 @@ def test_non_reader_dropped_hard():
         assert 'output over client.obuf_hard_bytes' in d.log_text()
 
 
+def test_client_max_refuses_busy():
+    with Daemon('--set', 'client.max=2') as d:
+        a, b = d.client(), d.client()
+        assert a.call('status')['ok'] and b.call('status')['ok']
+        with d.client() as c:
+            r = c.recv()
+            assert r['ok'] is False and r['error']['code'] == 'busy', r
+            assert r['id'] is None
+            assert c.at_eof()
+        res = a.call('status')['result']
+        assert res['clients']['refused'] == 1, res
+        a.close()
+        b.close()
+
+
+def test_emfile_pauses_accept_then_recovers():
+    import resource
+
+    def low_fd_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))
+
+    with Daemon(preexec=low_fd_limit) as d:
+        held = []
+        for _ in range(40):     # more than the daemon has fds for
+            held.append(d.client())
+        # The first ones are served; later ones wait in the backlog.
+        assert held[0].call('status')['ok'] is True
+        last = held.pop()
+        last.request('status', id=77)
+        for c in held:
+            c.close()
+        # Answered once the 1 s accept pause ends (recv waits, no sleep).
+        r = last.recv()
+        assert r['id'] == 77 and r['ok'] is True, r
+        last.close()
+        assert 'pausing accepts' in d.log_text()
+
+
 if __name__ == '__main__':
     run([test_binary_bytes, test_two_mib_line, test_empty_object,
          test_unknown_command, test_wrong_types, test_many_errors_then_good,
          test_eof_mid_line_closes_cleanly, test_non_reader_dropped_soft,
-         test_non_reader_dropped_hard])
+         test_non_reader_dropped_hard, test_client_max_refuses_busy,
+         test_emfile_pauses_accept_then_recovers])
