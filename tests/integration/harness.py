@@ -127,7 +127,7 @@ class Client:
 
 
 class Daemon:
-    def __init__(self, *args, sock=None, env=None, tmp=None, preexec=None):
+    def __init__(self, *args, sock=None, env=None, tmp=None):
         self.tmp = tmp or tempfile.mkdtemp(prefix='ggen-it-')
         self.owns_tmp = tmp is None
         self.sock = sock or os.path.join(self.tmp, 'run', 'ggend.sock')
@@ -135,7 +135,6 @@ class Daemon:
         self.log = os.path.join(self.tmp, 'ggend.log')
         self.args = list(args)
         self.env = env
-        self.preexec = preexec
         self.proc = None
         self.ready = None
 
@@ -148,7 +147,7 @@ class Daemon:
                  '--state-dir', self.state, '--ready-fd', str(w)]
                 + self.args,
                 pass_fds=[w], stdin=subprocess.DEVNULL, stdout=log,
-                stderr=log, env=self.env, preexec_fn=self.preexec)
+                stderr=log, env=self.env)
         _live.append(self.proc)
         os.close(w)
         try:

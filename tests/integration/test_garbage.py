@@ -166,26 +166,52 @@ def test_client_max_refuses_busy():
 
 
 def test_emfile_pauses_accept_then_recovers():
+    import os
     import resource
+    import subprocess
+    import tempfile
+    from harness import GGEND, Client, _live, read_ready
 
-    def low_fd_limit():
-        resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))
-
-    with Daemon(preexec=low_fd_limit) as d:
-        held = []
-        for _ in range(40):     # more than the daemon has fds for
-            held.append(d.client())
-        # The first ones are served; later ones wait in the backlog.
-        assert held[0].call('status')['ok'] is True
-        last = held.pop()
-        last.request('status', id=77)
-        for c in held:
-            c.close()
-        # Answered once the 1 s accept pause ends (recv waits, no sleep).
-        r = last.recv()
-        assert r['id'] == 77 and r['ok'] is True, r
-        last.close()
-        assert 'pausing accepts' in d.log_text()
+    tmp = tempfile.mkdtemp(prefix='ggen-it-')
+    sock = os.path.join(tmp, 'run', 'ggend.sock')
+    r, w = os.pipe()
+    proc = subprocess.Popen([GGEND, '--foreground', '--socket', sock,
+                             '--state-dir', os.path.join(tmp, 'state'),
+                             '--ready-fd', str(w)], pass_fds=[w],
+                            stderr=subprocess.PIPE)
+    _live.append(proc)
+    os.close(w)
+    try:
+        assert read_ready(r) == 'READY'
+        while os.read(r, 4096):
+            pass    # EOF: ggend has closed its end, its fds are settled
+        # Lower ggend's fd limit to its lowest free fd: accept must fail.
+        used = {int(n) for n in os.listdir('/proc/%d/fd' % proc.pid)}
+        free = min(n for n in range(len(used) + 1) if n not in used)
+        soft, hard = resource.prlimit(proc.pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(proc.pid, resource.RLIMIT_NOFILE, (free, hard))
+        c = Client(sock)
+        c.request('status', id=5)
+        # Wait for the log line (a pipe: select, no sleep).
+        log = b''
+        while b'pausing accepts' not in log:
+            rd, _, _ = select.select([proc.stderr], [], [], 20)
+            assert rd, 'no EMFILE warning; log: %r' % log
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            assert chunk, log
+            log += chunk
+        resource.prlimit(proc.pid, resource.RLIMIT_NOFILE, (soft, hard))
+        reply = c.recv()    # served once the 1 s pause ends
+        assert reply['id'] == 5 and reply['ok'] is True, reply
+        assert c.call('shutdown')['ok'] is True
+        c.close()
+        assert proc.wait(20) == 0
+    finally:
+        os.close(r)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
 
 
 if __name__ == '__main__':
