@@ -29,6 +29,14 @@ READY_TIMEOUT = 20.0
 IO_TIMEOUT = 20.0
 
 _live = []
+_tmpdirs = []
+
+
+def mktemp():
+    """A private temp dir, removed at exit."""
+    path = tempfile.mkdtemp(prefix='ggen-it-')
+    _tmpdirs.append(path)
+    return path
 
 
 def _kill_all():
@@ -38,7 +46,13 @@ def _kill_all():
             proc.wait()
 
 
-atexit.register(_kill_all)
+def _cleanup():
+    _kill_all()
+    for path in _tmpdirs:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+atexit.register(_cleanup)
 
 
 def read_ready(fd, timeout=READY_TIMEOUT):
@@ -128,8 +142,7 @@ class Client:
 
 class Daemon:
     def __init__(self, *args, sock=None, env=None, tmp=None):
-        self.tmp = tmp or tempfile.mkdtemp(prefix='ggen-it-')
-        self.owns_tmp = tmp is None
+        self.tmp = tmp or mktemp()
         self.sock = sock or os.path.join(self.tmp, 'run', 'ggend.sock')
         self.state = os.path.join(self.tmp, 'state')
         self.log = os.path.join(self.tmp, 'ggend.log')
@@ -166,8 +179,6 @@ class Daemon:
 
     def __exit__(self, *exc):
         self.stop()
-        if self.owns_tmp:
-            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def client(self):
         return Client(self.sock)

@@ -6,13 +6,12 @@ import json
 import os
 import select
 import subprocess
-import tempfile
 
-from harness import GGENC, ggenc, run
+from harness import GGENC, ggenc, mktemp, run
 
 
 def private_env():
-    tmp = tempfile.mkdtemp(prefix='ggen-it-')
+    tmp = mktemp()
     env = dict(os.environ)
     env['GGEN_SOCK'] = os.path.join(tmp, 'run', 'ggend.sock')
     env['XDG_STATE_HOME'] = os.path.join(tmp, 'state')

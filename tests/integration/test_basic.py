@@ -4,12 +4,13 @@
 daemon, stale sockets, ggenc output and exit codes."""
 import json
 import os
+import select
 import signal
 import socket
 import stat
-import tempfile
+import subprocess
 
-from harness import Daemon, ggenc, read_ready, run
+from harness import GGEND, Client, Daemon, ggenc, mktemp, run
 
 
 def test_hello():
@@ -82,7 +83,7 @@ def test_modes():
 
 
 def test_bad_dir_mode_refused():
-    tmp = tempfile.mkdtemp(prefix='ggen-it-')
+    tmp = mktemp()
     os.mkdir(os.path.join(tmp, 'run'), 0o755)
     os.chmod(os.path.join(tmp, 'run'), 0o755)
     d = Daemon(tmp=tmp)
@@ -115,7 +116,7 @@ def test_second_daemon_other_pidfile_refused():
 
 
 def test_stale_socket_replaced():
-    tmp = tempfile.mkdtemp(prefix='ggen-it-')
+    tmp = mktemp()
     os.mkdir(os.path.join(tmp, 'run'), 0o700)
     path = os.path.join(tmp, 'run', 'ggend.sock')
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -183,7 +184,7 @@ def test_ggenc_usage_exit_2():
 
 
 def test_ggenc_no_start_exit_3():
-    tmp = tempfile.mkdtemp(prefix='ggen-it-')
+    tmp = mktemp()
     sock = os.path.join(tmp, 'none.sock')
     p = ggenc('--no-start', 'status', sock=sock)
     assert p.returncode == 3, (p.returncode, p.stderr)
@@ -206,10 +207,7 @@ def test_ggenc_local_commands():
 
 
 def test_detached_daemon():
-    import subprocess
-    import select
-    from harness import GGEND, Client
-    tmp = tempfile.mkdtemp(prefix='ggen-it-')
+    tmp = mktemp()
     sock = os.path.join(tmp, 'run', 'd.sock')
     state = os.path.join(tmp, 'state')
     # Without --foreground, ggend returns once the detached child listens.
@@ -235,8 +233,6 @@ def test_detached_daemon():
 
 
 def test_ggend_usage():
-    import subprocess
-    from harness import GGEND
     p = subprocess.run([GGEND, '--bogus'], capture_output=True, text=True)
     assert p.returncode == 2
     p = subprocess.run([GGEND, '--set', 'client.max=0', '--foreground'],

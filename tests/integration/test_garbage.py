@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Bad input gets an error reply and the daemon keeps serving; a client
 that never reads is dropped while another is served normally."""
+import os
+import resource
 import select
 import socket
+import subprocess
 
-from harness import Daemon, run
+from harness import GGEND, Client, Daemon, _live, mktemp, read_ready, run
 
 
 def expect_error(c, code, fragment, id=None):
@@ -169,10 +172,9 @@ def test_emfile_pauses_accept_then_recovers():
     import os
     import resource
     import subprocess
-    import tempfile
     from harness import GGEND, Client, _live, read_ready
 
-    tmp = tempfile.mkdtemp(prefix='ggen-it-')
+    tmp = mktemp()
     sock = os.path.join(tmp, 'run', 'ggend.sock')
     r, w = os.pipe()
     proc = subprocess.Popen([GGEND, '--foreground', '--socket', sock,

@@ -7,9 +7,8 @@ import select
 import socket
 import stat
 import subprocess
-import tempfile
 
-from harness import GGEND, Client, _live, run
+from harness import GGEND, Client, _live, mktemp, read_ready, run
 
 TIMEOUT = 20.0
 
@@ -59,7 +58,7 @@ def start_activated(tmp, listener, notify_path, listen_pid=None):
 
 
 def test_listen_fds_adoption_and_ready():
-    tmp = tempfile.mkdtemp(prefix='ggen-it-')
+    tmp = mktemp()
     listener, path = listening_socket(tmp)
     ns, npath = notify_socket(tmp)
     proc = start_activated(tmp, listener, npath)
@@ -83,7 +82,7 @@ def test_listen_fds_adoption_and_ready():
 
 
 def test_abstract_notify_socket():
-    tmp = tempfile.mkdtemp(prefix='ggen-it-')
+    tmp = mktemp()
     listener, path = listening_socket(tmp)
     ns, npath = notify_socket(tmp, abstract=True)
     proc = start_activated(tmp, listener, npath)
@@ -101,7 +100,7 @@ def test_abstract_notify_socket():
 
 def test_listen_pid_for_someone_else_ignored():
     # LISTEN_PID names another process: ggend binds its own socket.
-    tmp = tempfile.mkdtemp(prefix='ggen-it-')
+    tmp = mktemp()
     env = dict(os.environ)
     env['LISTEN_FDS'] = '1'
     env['LISTEN_PID'] = '1'
@@ -114,7 +113,6 @@ def test_listen_pid_for_someone_else_ignored():
     _live.append(proc)
     os.close(w)
     try:
-        from harness import read_ready
         assert read_ready(r) == 'READY'
         with Client(sock) as c:
             res = c.call('status')['result']
@@ -128,7 +126,7 @@ def test_listen_pid_for_someone_else_ignored():
 
 
 def test_listen_fds_not_a_socket():
-    tmp = tempfile.mkdtemp(prefix='ggen-it-')
+    tmp = mktemp()
     env = dict(os.environ)
     env['LISTEN_FDS'] = '1'
     with open(os.path.join(tmp, 'plain'), 'w') as f:
