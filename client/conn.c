@@ -157,7 +157,7 @@ conn_open(struct conn *c, const char *path, bool autostart, struct gerr *err)
 	int fd, lockfd, e, rc;
 
 	c->fd = -1;
-	framing_init(&c->in, 0);
+	framing_init(&c->in, CONN_MAX_LINE);
 	fd = conn_try(path, err);
 	if (fd >= 0) {
 		c->fd = fd;

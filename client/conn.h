@@ -20,6 +20,9 @@
 #include "message.h"
 
 #define CONN_READY_TIMEOUT_MS 10000
+/* Replies (a status with many roots, a history page) may be far longer
+ * than requests; this only guards against a runaway peer. */
+#define CONN_MAX_LINE ((size_t)64 << 20)
 
 struct conn {
 	int fd;
