@@ -96,13 +96,14 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 {
 	const struct proto_cmd *pc = proto_cmd_get((enum proto_cmd_id)e->proto);
 	struct msg_reply msg;
+	struct gerr err, send_err;
 	struct conn conn;
-	struct gerr err;
 	cJSON *fields, *hello;
 	char *line;
 	int rc;
 
 	gerr_clear(&err);
+	gerr_clear(&send_err);
 	fields = cJSON_CreateObject();
 	if (e->build != NULL && e->build(ctx, argc, argv, fields, &err) != 0) {
 		cJSON_Delete(fields);
@@ -119,17 +120,17 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 	cJSON_AddNumberToObject(hello, "proto", PROTO_VERSION);
 	cJSON_AddStringToObject(hello, "client", "ggenc " GGEN_VERSION);
 	line = msg_request_line(MAIN_HELLO_ID, "hello", hello);
-	rc = conn_send(&conn, line, &err);
+	rc = conn_send(&conn, line, &send_err);
 	free(line);
 	line = msg_request_line(MAIN_CMD_ID, pc->name, fields);
 	if (rc == 0)
-		rc = conn_send(&conn, line, &err);
+		conn_send(&conn, line, &send_err);
 	free(line);
-	if (rc == 0)
-		rc = main_await(ctx, NULL, &conn, MAIN_HELLO_ID, &msg, &err);
-	if (rc != 0) {
+	/* Even when sending failed, the daemon may have said why it closed
+	 * (busy, shutting down): read before reporting the send error. */
+	if (main_await(ctx, NULL, &conn, MAIN_HELLO_ID, &msg, &err) != 0) {
 		conn_close(&conn);
-		return main_fail(&err);
+		return main_fail(send_err.code != GERR_OK ? &send_err : &err);
 	}
 	if (!msg.ok) {
 		rc = main_reply_error(ctx, &msg);

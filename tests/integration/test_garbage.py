@@ -8,7 +8,8 @@ import select
 import socket
 import subprocess
 
-from harness import GGEND, Client, Daemon, _live, mktemp, read_ready, run
+from harness import (GGEND, Client, Daemon, _live, ggenc, mktemp,
+                     read_ready, run)
 
 
 def expect_error(c, code, fragment, id=None):
@@ -162,8 +163,11 @@ def test_client_max_refuses_busy():
             assert r['ok'] is False and r['error']['code'] == 'busy', r
             assert r['id'] is None
             assert c.at_eof()
+        p = ggenc('status', sock=d.sock)     # an error reply: exit 1
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        assert '[busy]' in p.stderr and 'client.max' in p.stderr, p.stderr
         res = a.call('status')['result']
-        assert res['clients']['refused'] == 1, res
+        assert res['clients']['refused'] == 2, res
         a.close()
         b.close()
 
