@@ -12,7 +12,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -423,18 +425,77 @@ test_free_while_running_kills(void **state)
 	rt_free(&t);
 }
 
+/* fds the harness gave us are not ours to judge: mark them CLOEXEC so
+ * that only fds this process creates can show up in a child. */
+static void
+rt_cloexec_inherited(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		int fd = atoi(de->d_name);
+
+		if (fd > 2 && fd != dirfd(d))
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
+/* "fd fd ..." from ls -l lines "... FD -> TARGET"; stdin shows its target. */
+static const char *
+rt_fd_list(char *ls)
+{
+	static char out[256];
+	char *line, *save = NULL;
+
+	out[0] = '\0';
+	for (line = strtok_r(ls, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char *arrow = strstr(line, " -> "), *fd, *target;
+		size_t tl;
+
+		if (arrow == NULL)
+			continue;
+		*arrow = '\0';
+		target = arrow + 4;
+		fd = strrchr(line, ' ') + 1;
+		tl = strlen(target);
+		if (strncmp(target, "/proc/", 6) == 0 && tl > 3 &&
+		    strcmp(target + tl - 3, "/fd") == 0)
+			continue;
+		strcat(out, fd);
+		if (strcmp(fd, "0") == 0) {
+			strcat(out, ":");
+			strcat(out, target);
+		}
+		strcat(out, " ");
+	}
+	return out;
+}
+
 static void
 test_only_std_fds_inherited(void **state)
 {
 	struct spawn_spec s;
-	struct rt t;
+	struct rt other, t;
 
 	(void)state;
-	/* $$ is the shell itself: list its fds, not ls's own. */
-	rt_spec(&s, &t, "ls /proc/$$/fd | sort -n | tr '\\n' ' '");
+	rt_cloexec_inherited();
+	/* Another running child keeps its pipes open in the daemon meanwhile. */
+	rt_spec(&s, &other, "sleep 1000");
+	assert_int_equal(runner_spawn(EV_DEFAULT, &s, &other.c, NULL), 0);
+	/* exec: no shell pipeline fds around; ls's own directory fd (the
+	 * one pointing at /proc/PID/fd) is skipped below. */
+	rt_spec(&s, &t, "exec ls -l /proc/self/fd");
 	rt_run(&s, &t);
 	assert_string_equal(t.err.buf, "");
-	assert_string_equal(t.out.buf, "0 1 2 ");
+	assert_string_equal(rt_fd_list(t.out.buf), "0:/dev/null 1 2 ");
+	runner_cancel(&other.c);
+	rt_wait(&other.done, NULL, 0);
+	assert_true(other.res.cancelled);
+	rt_free(&other);
 	rt_free(&t);
 }
 
