@@ -339,19 +339,21 @@ test_timeout_kills_grandchild(void **state)
 }
 
 static void
-test_timeout_escalates_to_sigkill(void **state)
+test_cancel_escalates_to_sigkill(void **state)
 {
 	struct spawn_spec s;
 	struct rt t;
 
 	(void)state;
-	/* The shell ignores TERM and tells us so before the deadline. */
+	/* "armed" is printed after the trap is set, so SIGTERM is ignored
+	 * for sure when the cancel (from on_output) sends it. */
 	rt_spec(&s, &t, "trap '' TERM; echo armed; while :; do :; done");
-	s.timeout_ms = 50;
+	t.cancel_on_output = true;
 	s.grace_ms = 100;
 	rt_run(&s, &t);
 	assert_string_equal(t.out.buf, "armed\n");
-	assert_true(t.res.timed_out);
+	assert_true(t.res.cancelled);
+	assert_false(t.res.timed_out);
 	assert_int_equal(t.res.signal, SIGKILL);
 	rt_free(&t);
 }
@@ -558,7 +560,7 @@ main(void)
 		cmocka_unit_test(test_missing_cwd_fails_at_once),
 		cmocka_unit_test(test_missing_command_and_shell),
 		cmocka_unit_test(test_timeout_kills_grandchild),
-		cmocka_unit_test(test_timeout_escalates_to_sigkill),
+		cmocka_unit_test(test_cancel_escalates_to_sigkill),
 		cmocka_unit_test(test_background_leftover_killed_after_exit),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_free_while_running_kills),
