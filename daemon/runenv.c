@@ -151,6 +151,16 @@ runenv_envp(struct runenv *e)
 	return e->vars;
 }
 
+void
+runenv_set_ggen(struct runenv *e, const char *root, const char *workspace,
+    const char *phase, const char *run_id)
+{
+	runenv_put(e, xasprintf("GGEN_ROOT=%s", root));
+	runenv_put(e, xasprintf("GGEN_WORKSPACE=%s", workspace));
+	runenv_put(e, xasprintf("GGEN_PHASE=%s", phase));
+	runenv_put(e, xasprintf("GGEN_RUN_ID=%s", run_id));
+}
+
 static int
 runenv_write_all(int fd, const char *p, size_t len)
 {

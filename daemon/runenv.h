@@ -70,6 +70,14 @@ const char *runenv_get(const struct runenv *e, const char *key);
 char *const *runenv_envp(struct runenv *e);
 
 /*
+ * Set GGEN_ROOT, GGEN_WORKSPACE, GGEN_PHASE and GGEN_RUN_ID (all borrowed,
+ * copied; root and workspace are absolute directories, run_id the history
+ * id in decimal). Cannot fail: the keys are fixed and valid.
+ */
+void runenv_set_ggen(struct runenv *e, const char *root, const char *workspace,
+    const char *phase, const char *run_id);
+
+/*
  * Set GGEN_CHANGED, GGEN_CHANGED_COUNT, GGEN_CHANGED_TRUNCATED (or unset it)
  * and GGEN_CHANGED_FILE for the n paths (borrowed), writing the full list to
  * run_dir/changed (run_dir must exist; it should be absolute, since the

@@ -18,6 +18,7 @@
  */
 #include "runner.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <paths.h>
@@ -119,9 +120,21 @@ runner_group_alive(const struct child *c)
 	return kill(-c->pid, 0) == 0 || errno != ESRCH;
 }
 
+/* The invariants of the file comment, in debug builds. */
+static void
+runner_check(const struct child *c)
+{
+	assert(!c->running || c->pid > 0);
+	assert(c->leader_done || !c->group_gone);
+	assert(!c->leader_done || c->timer_stage == RUNNER_TIMER_NONE ||
+	    c->timer_stage == RUNNER_TIMER_LINGER);
+	(void)c;
+}
+
 static void
 runner_maybe_finish(struct child *c)
 {
+	runner_check(c);
 	if (!c->running || !c->leader_done || c->fd[0] >= 0 || c->fd[1] >= 0)
 		return;
 	if (!c->group_gone && runner_group_alive(c))

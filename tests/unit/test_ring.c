@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "ring.h"
+#include "xmalloc.h"
 
 static void
 ring_test_expect(const struct ring *r, const char *want)
@@ -105,7 +106,7 @@ test_huge_append_keeps_last_cap_bytes(void **state)
 {
 	struct ring r;
 	size_t n = 1 << 20;
-	char *big = malloc(n);
+	char *big = xmalloc(n);
 	char out[64];
 
 	(void)state;

@@ -27,6 +27,7 @@
 #include "runenv.h"
 #include "runner.h"
 #include "strbuf.h"
+#include "xmalloc.h"
 
 extern char **environ;
 
@@ -233,17 +234,46 @@ test_env_verbatim(void **state)
 	runenv_init(&env);
 	runenv_import(&env, environ);
 	assert_int_equal(runenv_set(&env, "GGEN_TRICKY", tricky, NULL), 0);
-	assert_int_equal(runenv_set(&env, "GGEN_PHASE", "build", NULL), 0);
-	assert_int_equal(runenv_set(&env, "GGEN_RUN_ID", "17", NULL), 0);
+	runenv_set_ggen(&env, "/r", "/r/ws", "build", "17");
 	assert_int_equal(runenv_set(&env, "HOME", "/phase/home", NULL), 0);
-	rt_spec(&s, &t, "printf '%s|%s|%s|%s' \"$GGEN_TRICKY\" \"$GGEN_PHASE\" "
-	    "\"$GGEN_RUN_ID\" \"$HOME\"");
+	rt_spec(&s, &t, "printf '%s|%s|%s|%s|%s|%s' \"$GGEN_TRICKY\" "
+	    "\"$GGEN_PHASE\" \"$GGEN_RUN_ID\" \"$HOME\" \"$GGEN_ROOT\" "
+	    "\"$GGEN_WORKSPACE\"");
 	s.envp = runenv_envp(&env);
 	rt_run(&s, &t);
-	strbuf_addf(&want, "%s|build|17|/phase/home", tricky);
+	strbuf_addf(&want, "%s|build|17|/phase/home|/r|/r/ws", tricky);
 	assert_string_equal(t.out.buf, want.buf);
 	assert_string_equal(t.err.buf, "");
 	strbuf_release(&want);
+	runenv_release(&env);
+	rt_free(&t);
+}
+
+static void
+test_changed_files_reach_child(void **state)
+{
+	const char *paths[] = { "a b.c", "src/x.h", "odd\nname" };
+	char dir[] = "/tmp/ggen-runner-XXXXXX", *file;
+	struct spawn_spec s;
+	struct runenv env;
+	struct rt t;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	runenv_init(&env);
+	runenv_import(&env, environ);
+	assert_int_equal(runenv_set_changed(&env, paths, 3, dir, NULL), 0);
+	rt_spec(&s, &t, "printf '%s/%s/%s|' \"$GGEN_CHANGED\" "
+	    "\"$GGEN_CHANGED_COUNT\" \"$GGEN_CHANGED_TRUNCATED\"; "
+	    "tr '\\0\\n' ':N' < \"$GGEN_CHANGED_FILE\"");
+	s.envp = runenv_envp(&env);
+	rt_run(&s, &t);
+	assert_string_equal(t.err.buf, "");
+	assert_string_equal(t.out.buf, "a b.c\nsrc/x.h/3/1|a b.c:src/x.h:oddNname:");
+	file = xstrdup(runenv_get(&env, "GGEN_CHANGED_FILE"));
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free(file);
 	runenv_release(&env);
 	rt_free(&t);
 }
@@ -505,7 +535,7 @@ static void
 test_many_concurrent(void **state)
 {
 	struct spawn_spec s;
-	struct rt *t = calloc(RT_MANY, sizeof *t);
+	struct rt *t = xcalloc(RT_MANY, sizeof *t);
 	char cmds[RT_MANY][64];
 	int finished = 0;
 
@@ -556,6 +586,7 @@ main(void)
 		cmocka_unit_test(test_output_over_cap_keeps_tail),
 		cmocka_unit_test(test_stderr_captured),
 		cmocka_unit_test(test_env_verbatim),
+		cmocka_unit_test(test_changed_files_reach_child),
 		cmocka_unit_test(test_cwd_honoured),
 		cmocka_unit_test(test_missing_cwd_fails_at_once),
 		cmocka_unit_test(test_missing_command_and_shell),
