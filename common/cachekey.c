@@ -104,39 +104,43 @@ cachekey_add_command(struct cachekey *ck, const char *cmd, struct gerr *err)
 	return cachekey_update(ck, cmd, strlen(cmd), err);
 }
 
-int
-cachekey_add_env(struct cachekey *ck, const char *key, const char *value,
+/*
+ * One sorted entry of stage: "\n" + name + the separator byte + value.
+ * For inputs the separator is NUL, which keeps a path containing "\n"
+ * distinct from any other split of the same bytes.
+ */
+static int
+cachekey_add_sorted(struct cachekey *ck, enum cachekey_stage stage,
+    const char *what, const char *name, char sep, const char *value,
     struct gerr *err)
 {
 	int rc;
 
-	if ((rc = cachekey_enter(ck, CACHEKEY_STAGE_ENV, err)) != 0)
+	if ((rc = cachekey_enter(ck, stage, err)) != 0)
 		return rc;
-	if ((rc = cachekey_order(ck, "env key", key, err)) != 0)
+	if ((rc = cachekey_order(ck, what, name, err)) != 0)
 		return rc;
 	if ((rc = cachekey_update(ck, "\n", 1, err)) != 0 ||
-	    (rc = cachekey_update(ck, key, strlen(key), err)) != 0 ||
-	    (rc = cachekey_update(ck, "=", 1, err)) != 0)
+	    (rc = cachekey_update(ck, name, strlen(name), err)) != 0 ||
+	    (rc = cachekey_update(ck, &sep, 1, err)) != 0)
 		return rc;
 	return cachekey_update(ck, value, strlen(value), err);
+}
+
+int
+cachekey_add_env(struct cachekey *ck, const char *key, const char *value,
+    struct gerr *err)
+{
+	return cachekey_add_sorted(ck, CACHEKEY_STAGE_ENV, "env key", key, '=',
+	    value, err);
 }
 
 int
 cachekey_add_input(struct cachekey *ck, const char *path, const char *hash_hex,
     struct gerr *err)
 {
-	int rc;
-
-	if ((rc = cachekey_enter(ck, CACHEKEY_STAGE_INPUTS, err)) != 0)
-		return rc;
-	if ((rc = cachekey_order(ck, "input", path, err)) != 0)
-		return rc;
-	/* The NUL separator keeps "a\n" + hash distinct from any other split. */
-	if ((rc = cachekey_update(ck, "\n", 1, err)) != 0 ||
-	    (rc = cachekey_update(ck, path, strlen(path), err)) != 0 ||
-	    (rc = cachekey_update(ck, "", 1, err)) != 0)
-		return rc;
-	return cachekey_update(ck, hash_hex, strlen(hash_hex), err);
+	return cachekey_add_sorted(ck, CACHEKEY_STAGE_INPUTS, "input", path,
+	    '\0', hash_hex, err);
 }
 
 int

@@ -407,6 +407,31 @@ test_background_leftover_killed_after_exit(void **state)
 }
 
 static void
+test_escaped_process_holding_pipe(void **state)
+{
+	struct spawn_spec s;
+	struct rt t;
+	long pid;
+
+	(void)state;
+	/* setsid leaves our group but keeps stdout: the runner must give up
+	 * on the pipe after grace_ms instead of waiting for it forever. The
+	 * fifo makes the leader exit only once the escape has happened. */
+	rt_spec(&s, &t, "f=$(mktemp -u); mkfifo \"$f\" || exit 1; "
+	    "setsid sh -c 'echo $$ > \"$1\"; exec sleep 1000' sh \"$f\" & "
+	    "read pid < \"$f\"; rm -f \"$f\"; echo $pid; echo hi");
+	s.grace_ms = 200;
+	rt_run(&s, &t);
+	assert_true(t.res.exited);
+	assert_int_equal(t.res.exit_code, 0);
+	assert_non_null(strstr(t.out.buf, "\nhi\n"));
+	pid = strtol(t.out.buf, NULL, 10);
+	assert_true(pid > 1);
+	assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+	rt_free(&t);
+}
+
+static void
 test_cancel(void **state)
 {
 	struct spawn_spec s;
@@ -593,6 +618,7 @@ main(void)
 		cmocka_unit_test(test_timeout_kills_grandchild),
 		cmocka_unit_test(test_cancel_escalates_to_sigkill),
 		cmocka_unit_test(test_background_leftover_killed_after_exit),
+		cmocka_unit_test(test_escaped_process_holding_pipe),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_free_while_running_kills),
 		cmocka_unit_test(test_only_std_fds_inherited),
