@@ -292,9 +292,14 @@ runner_prepare(posix_spawnattr_t *attr, posix_spawn_file_actions_t *fa,
 	int rc;
 
 	sigemptyset(&none);
-	/* Every signal back to default: the daemon ignores SIGPIPE and
-	 * handles SIGTERM/SIGINT/SIGHUP; its children must not inherit that. */
-	sigfillset(&all);
+	/*
+	 * Every signal back to default: the daemon ignores SIGPIPE and
+	 * handles SIGTERM/SIGINT/SIGHUP; its children must not inherit that.
+	 * All bits, not sigfillset: glibc's sigfillset leaves out its two
+	 * internal signals, and its posix_spawn then sets them to SIG_IGN in
+	 * the child, which survives exec (seen by non-glibc programs).
+	 */
+	memset(&all, 0xff, sizeof all);
 	sigdelset(&all, SIGKILL);
 	sigdelset(&all, SIGSTOP);
 	if ((rc = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP |

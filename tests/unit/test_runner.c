@@ -557,6 +557,32 @@ test_only_std_fds_inherited(void **state)
 }
 
 static void
+test_signals_reset_in_child(void **state)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe, old_int;
+	sigset_t usr1, old_mask;
+	struct spawn_spec s;
+	struct rt t;
+
+	(void)state;
+	/* What a daemon typically does to itself; none of it may leak. */
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old_pipe);
+	sigaction(SIGINT, &ign, &old_int);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old_mask);
+	rt_spec(&s, &t, "exec grep -E '^Sig(Blk|Ign)' /proc/self/status");
+	rt_run(&s, &t);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	sigaction(SIGINT, &old_int, NULL);
+	assert_string_equal(t.out.buf, "SigBlk:\t0000000000000000\n"
+	    "SigIgn:\t0000000000000000\n");
+	rt_free(&t);
+}
+
+static void
 test_many_concurrent(void **state)
 {
 	struct spawn_spec s;
@@ -622,6 +648,7 @@ main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_free_while_running_kills),
 		cmocka_unit_test(test_only_std_fds_inherited),
+		cmocka_unit_test(test_signals_reset_in_child),
 		cmocka_unit_test(test_many_concurrent),
 		cmocka_unit_test(test_spec_required_fields),
 	};
