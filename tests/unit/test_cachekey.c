@@ -41,6 +41,19 @@ cachekey_test_ticks(char *cell, char **out, size_t max)
 	return n;
 }
 
+/* compute must succeed and give want. */
+static void
+cachekey_test_expect(const char *phase, const char *const *cmds, size_t ncmds,
+    const struct cachekey_env *env, size_t nenv,
+    const struct cachekey_input *in, size_t nin, const char *want)
+{
+	char hex[CACHEKEY_HEX_SIZE];
+
+	assert_int_equal(cachekey_compute(phase, cmds, ncmds, env, nenv, in,
+	    nin, hex, NULL), 0);
+	assert_string_equal(hex, want);
+}
+
 static void
 test_readme_vectors(void **state)
 {
@@ -99,9 +112,7 @@ test_design_example_and_builder_agree(void **state)
 	assert_int_equal(cachekey_finish(&ck, hex, NULL), 0);
 	assert_string_equal(hex,
 	    "979c06fbe301ca800643fd058003756997120c9f782d5d1e7052903b6355932c");
-	assert_int_equal(cachekey_compute("format", &cmd, 1, NULL, 0, NULL, 0,
-	    hex, NULL), 0);
-	assert_string_equal(hex,
+	cachekey_test_expect("format", &cmd, 1, NULL, 0, NULL, 0,
 	    "979c06fbe301ca800643fd058003756997120c9f782d5d1e7052903b6355932c");
 }
 
@@ -113,16 +124,11 @@ test_env_and_inputs_sorted(void **state)
 	const struct cachekey_input in[] = {
 		{ "b/c.h", "bb" }, { "a.c", "aa" },
 	};
-	char hex[CACHEKEY_HEX_SIZE];
 
 	(void)state;
-	assert_int_equal(cachekey_compute("build", &cmd, 1, env, 2, NULL, 0,
-	    hex, NULL), 0);
-	assert_string_equal(hex,
+	cachekey_test_expect("build", &cmd, 1, env, 2, NULL, 0,
 	    "000235bf2217b8083c67a5180ea450aab21be75b33170db80a31f087c972637a");
-	assert_int_equal(cachekey_compute("build", &cmd, 1, env, 2, in, 2,
-	    hex, NULL), 0);
-	assert_string_equal(hex,
+	cachekey_test_expect("build", &cmd, 1, env, 2, in, 2,
 	    "34c708528314eeaf8af3c8a76abfd2d27056f5dae493395ca131bf0d79380f9a");
 	/* The caller's arrays are not reordered. */
 	assert_string_equal(env[0].key, "B");
@@ -135,16 +141,11 @@ test_input_path_with_newline(void **state)
 	const char *cmd = "x";
 	const struct cachekey_input nl[] = { { "a\nb", "h1" } };
 	const struct cachekey_input plain[] = { { "a", "h1" } };
-	char hex[CACHEKEY_HEX_SIZE], hex2[CACHEKEY_HEX_SIZE];
 
 	(void)state;
-	assert_int_equal(cachekey_compute("gen", &cmd, 1, NULL, 0, nl, 1, hex,
-	    NULL), 0);
-	assert_string_equal(hex,
+	cachekey_test_expect("gen", &cmd, 1, NULL, 0, nl, 1,
 	    "74c3e987aa94ea636118d56c245731b3b574fe1e6a5dbabbefb7c4603af2d098");
-	assert_int_equal(cachekey_compute("gen", &cmd, 1, NULL, 0, plain, 1,
-	    hex2, NULL), 0);
-	assert_string_equal(hex2,
+	cachekey_test_expect("gen", &cmd, 1, NULL, 0, plain, 1,
 	    "6c50b413f2a08216a8c5043bfb3b35d6750523a24a8025166641809520ba484b");
 }
 
@@ -153,20 +154,13 @@ test_empty_commands(void **state)
 {
 	const char *cmds[] = { "", "" };
 	const struct cachekey_env env[] = { { "A", "" } };
-	char hex[CACHEKEY_HEX_SIZE];
 
 	(void)state;
-	assert_int_equal(cachekey_compute("empty", cmds, 2, NULL, 0, NULL, 0,
-	    hex, NULL), 0);
-	assert_string_equal(hex,
+	cachekey_test_expect("empty", cmds, 2, NULL, 0, NULL, 0,
 	    "b537e57bfb03ee63d9b540ed61adb3940c15b21b82e09851285c3a5f4d52afd8");
-	assert_int_equal(cachekey_compute("empty", NULL, 0, NULL, 0, NULL, 0,
-	    hex, NULL), 0);
-	assert_string_equal(hex,
+	cachekey_test_expect("empty", NULL, 0, NULL, 0, NULL, 0,
 	    "2e1cfa82b035c26cbbbdae632cea070514eb8b773f616aaeaf668e2f0be8f10d");
-	assert_int_equal(cachekey_compute("t", NULL, 0, env, 1, NULL, 0,
-	    hex, NULL), 0);
-	assert_string_equal(hex,
+	cachekey_test_expect("t", NULL, 0, env, 1, NULL, 0,
 	    "7806e05d15978133679f43a1bd080b99dc1a77ef229036425348a4c41e596bb7");
 }
 
