@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "glob.h"
-#include "paths.h"
+#include "path.h"
 #include "xmalloc.h"
 
 struct ignore_rule {
@@ -334,7 +334,7 @@ ignore_check_args(enum ignore_kind kind, const char *dir, struct gerr *err)
 	if ((kind == IGNORE_CONFIG || kind == IGNORE_EXCLUDE) && n > 0)
 		return gerr_set(err, GERR_INVALID,
 		    "ignore source kind %d only exists at the root", (int)kind);
-	if (n > 0 && !paths_is_clean_relative(dir))
+	if (n > 0 && !path_is_clean_relative(dir))
 		return gerr_set(err, GERR_INVALID,
 		    "ignore directory \"%s\" is not a clean relative path",
 		    dir);

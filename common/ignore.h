@@ -30,7 +30,7 @@
  * directory is ignored whatever later rules say (git never looks inside).
  *
  * Paths are relative to the root, '/'-separated, no leading or trailing
- * '/', already normalised (see common/paths.h). Not thread-safe: one
+ * '/', already normalised (see common/path.h). Not thread-safe: one
  * thread (the loop) owns a matcher; checks only read it.
  */
 #ifndef GGEN_IGNORE_H
@@ -88,7 +88,7 @@ void ignore_free(struct ignore *m);
  *   GERR_TOO_LARGE  len > IGNORE_FILE_MAX_BYTES (nothing installed; the
  *                   previous rules of that source are removed)
  *   GERR_INVALID    dir non-empty for CONFIG/EXCLUDE, dir not a clean
- *                   relative path (paths_is_clean_relative), or bad kind
+ *                   relative path (path_is_clean_relative), or bad kind
  *                   (no change)
  * Invalidates every pointer an earlier ignore_why returned.
  */

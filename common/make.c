@@ -27,7 +27,7 @@
 
 #include "glob.h"
 #include "make_rules.h"
-#include "paths.h"
+#include "path.h"
 #include "xmalloc.h"
 
 static const char *const make_top_keys[] = {
@@ -258,7 +258,7 @@ make_project_section(struct make_report *r, const struct toml_node *root,
 static bool
 make_path_inside(const char *path)
 {
-	return *path != '\0' && paths_is_inside(".", path);
+	return *path != '\0' && path_is_inside(".", path);
 }
 
 static void
@@ -756,7 +756,7 @@ make_check_workspace_dir(struct make_report *r, const char *root_real,
 		make_report_add(r, MAKE_RULE_WORKSPACE_PATH, line, col,
 		    "workspace '%s' path '%s' is not a directory", ws->name,
 		    ws->path);
-	} else if (!paths_is_inside(root_real, real)) {
+	} else if (!path_is_inside(root_real, real)) {
 		make_report_add(r, MAKE_RULE_WORKSPACE_PATH, line, col,
 		    "workspace '%s' path '%s' resolves outside the root",
 		    ws->name, ws->path);

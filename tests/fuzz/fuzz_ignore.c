@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_ignore.c - libFuzzer target for common/ignore.c, common/glob.c and
- * common/paths.c.
+ * common/path.c.
  *
  * Input: ignore file contents, then a NUL byte, then '\n'-separated lines.
  * The contents are installed as the root .gitignore, as sub/.ggenignore and
@@ -11,7 +11,7 @@
  * Invariants checked (abort on violation, so the fuzzer reports it):
  *   - an entry ignored by ignore_check_entry is ignored by ignore_check;
  *   - a wildcard-free, escape-free glob matches its own text;
- *   - paths_normalize is idempotent and its relative output without `..`
+ *   - path_normalize is idempotent and its relative output without `..`
  *     is a clean relative path;
  *   - for short patterns over `abc*?/.`, glob_match agrees with a plain
  *     dynamic-programming reference matcher written here from glob.h's
@@ -24,7 +24,7 @@
 
 #include "glob.h"
 #include "ignore.h"
-#include "paths.h"
+#include "path.h"
 #include "xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -154,20 +154,20 @@ fuzz_ignore_check_path(const struct ignore *m, const char *p, size_t n)
 static void
 fuzz_ignore_paths(const char *p)
 {
-	char *a = paths_normalize(p), *b = paths_normalize(a), *rel = NULL;
+	char *a = path_normalize(p), *b = path_normalize(a), *rel = NULL;
 	size_t len;
 
 	if (strcmp(a, b) != 0)
 		abort();
 	if (a[0] != '/' && strcmp(a, ".") != 0 && strncmp(a, "..", 2) != 0 &&
-	    !paths_is_clean_relative(a))
+	    !path_is_clean_relative(a))
 		abort();
-	if (paths_relative("/r", p, &rel, NULL) == 0 &&
-	    !paths_is_inside("/r", p))
+	if (path_relative("/r", p, &rel, NULL) == 0 &&
+	    !path_is_inside("/r", p))
 		abort();
 	free(rel);
-	(void)paths_basename(p, &len);
-	if (paths_dirname_len(p) > strlen(p))
+	(void)path_basename(p, &len);
+	if (path_dirname_len(p) > strlen(p))
 		abort();
 	free(a);
 	free(b);

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * paths.c - lexical path helpers (contract and their limits in paths.h).
+ * path.c - lexical path helpers (contract and their limits in path.h).
  *
  * Owns nothing. Called by config/make.toml loading, the watch code and the
  * request handlers to key and compare paths. Never touches the filesystem:
  * symlink-safe containment is the caller's job (realpath, openat2).
  *
- * Invariant of paths_normalize's output: no empty, `.` or inner `..`
+ * Invariant of path_normalize's output: no empty, `.` or inner `..`
  * segment (only a leading run of `..` in a relative path), no trailing
  * '/' except the lone "/".
  */
-#include "paths.h"
+#include "path.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +19,7 @@
 #include "xmalloc.h"
 
 char *
-paths_normalize(const char *p)
+path_normalize(const char *p)
 {
 	bool abs = p[0] == '/';
 	struct strbuf sb = STRBUF_INIT;
@@ -64,7 +64,7 @@ paths_normalize(const char *p)
 }
 
 char *
-paths_join(const char *a, const char *b)
+path_join(const char *a, const char *b)
 {
 	size_t n = strlen(a);
 
@@ -82,7 +82,7 @@ paths_join(const char *a, const char *b)
  * of the relative part in path, else -1.
  */
 static long
-paths_inside_at(const char *root, const char *path)
+path_inside_at(const char *root, const char *path)
 {
 	size_t rn = strlen(root);
 
@@ -108,10 +108,10 @@ paths_inside_at(const char *root, const char *path)
 }
 
 bool
-paths_is_inside(const char *root, const char *path)
+path_is_inside(const char *root, const char *path)
 {
-	char *r = paths_normalize(root), *p = paths_normalize(path);
-	bool in = paths_inside_at(r, p) >= 0;
+	char *r = path_normalize(root), *p = path_normalize(path);
+	bool in = path_inside_at(r, p) >= 0;
 
 	free(r);
 	free(p);
@@ -119,11 +119,11 @@ paths_is_inside(const char *root, const char *path)
 }
 
 int
-paths_relative(const char *root, const char *path, char **out,
+path_relative(const char *root, const char *path, char **out,
     struct gerr *err)
 {
-	char *r = paths_normalize(root), *p = paths_normalize(path);
-	long at = paths_inside_at(r, p);
+	char *r = path_normalize(root), *p = path_normalize(path);
+	long at = path_inside_at(r, p);
 	int rc = 0;
 
 	*out = NULL;
@@ -138,7 +138,7 @@ paths_relative(const char *root, const char *path, char **out,
 }
 
 const char *
-paths_basename(const char *p, size_t *len)
+path_basename(const char *p, size_t *len)
 {
 	size_t n = strlen(p);
 	const char *slash;
@@ -159,7 +159,7 @@ paths_basename(const char *p, size_t *len)
 }
 
 size_t
-paths_dirname_len(const char *p)
+path_dirname_len(const char *p)
 {
 	size_t n = strlen(p);
 	const char *slash;
@@ -176,7 +176,7 @@ paths_dirname_len(const char *p)
 }
 
 bool
-paths_is_clean_relative(const char *p)
+path_is_clean_relative(const char *p)
 {
 	const char *s = p;
 

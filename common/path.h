@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * paths.h - lexical path helpers.
+ * path.h - lexical path helpers.
  *
  * Everything here is LEXICAL: it looks only at the bytes, never at the
  * filesystem. `a/../b` normalises to `b` even if `a` is a symlink to a
  * directory elsewhere (where the kernel would resolve `..` differently), and
- * paths_is_inside("/root", "/root/link/x") is true even if `link` points
+ * path_is_inside("/root", "/root/link/x") is true even if `link` points
  * outside the root. So the daemon must still, before trusting a path from
  * a user or an event for writing or running: realpath(3) it (or open with
  * O_NOFOLLOW / openat2 RESOLVE_BENEATH) and re-check containment on the
@@ -16,8 +16,8 @@
  * returned char * is the caller's to free(); a returned const char * points
  * into the argument (borrowed as long as it lives). Pure; any thread.
  */
-#ifndef GGEN_PATHS_H
-#define GGEN_PATHS_H
+#ifndef GGEN_PATH_H
+#define GGEN_PATH_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,21 +30,21 @@
  * relative path (`../a`) and disappears for an absolute one (`/..` is `/`).
  * An empty result is "." (relative) or "/" (absolute).
  */
-char *paths_normalize(const char *p);
+char *path_normalize(const char *p);
 
 /*
  * a + "/" + b with exactly one separator between them; if b is absolute
  * the result is a copy of b, if a is empty a copy of b, if b is empty a
- * copy of a. Not normalised (call paths_normalize).
+ * copy of a. Not normalised (call path_normalize).
  */
-char *paths_join(const char *a, const char *b);
+char *path_join(const char *a, const char *b);
 
 /*
  * True if path is root or below it, after normalising both lexically.
  * An absolute and a relative path are never inside each other; a relative
  * root "." holds every relative path that does not start with "..".
  */
-bool paths_is_inside(const char *root, const char *path);
+bool path_is_inside(const char *root, const char *path);
 
 /*
  * Store in *out (caller frees) path relative to root, both normalised
@@ -52,14 +52,14 @@ bool paths_is_inside(const char *root, const char *path);
  * GERR_OUTSIDE_ROOT (with both paths in the message) when path is not
  * inside root; *out is NULL then.
  */
-int paths_relative(const char *root, const char *path, char **out,
+int path_relative(const char *root, const char *path, char **out,
     struct gerr *err);
 
 /*
  * The last segment of p, ignoring trailing '/': returns a pointer into p
  * and its length in *len ("a/b/" -> "b", 1; "/" -> "/", 1; "" -> "", 0).
  */
-const char *paths_basename(const char *p, size_t *len);
+const char *path_basename(const char *p, size_t *len);
 
 /*
  * The directory part of p, ignoring trailing '/': returns the length of
@@ -67,13 +67,13 @@ const char *paths_basename(const char *p, size_t *len);
  * "a//b" -> 1). When p has no directory part ("a", "") returns 0: the
  * directory is "." (or the root for root-relative paths).
  */
-size_t paths_dirname_len(const char *p);
+size_t path_dirname_len(const char *p);
 
 /*
  * True if p is a normalised relative path without any `..` segment: no
  * leading or trailing '/', no empty, `.` or `..` segment, not empty. The
  * shape ignore.h and glob.h expect from callers.
  */
-bool paths_is_clean_relative(const char *p);
+bool path_is_clean_relative(const char *p);
 
 #endif

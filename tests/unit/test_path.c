@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for common/paths.c: normalise, join, containment, relative
+ * Unit tests for common/path.c: normalise, join, containment, relative
  * paths (including the outside-root error), basename/dirname, and the
  * clean-relative shape check. All lexical: no filesystem is touched.
  */
@@ -12,10 +12,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "paths.h"
+#include "path.h"
 
 static void
-test_paths_normalize(void **state)
+test_path_normalize(void **state)
 {
 	static const char *const cases[][2] = {
 		{ "", "." }, { ".", "." }, { "./", "." }, { "/", "/" },
@@ -30,7 +30,7 @@ test_paths_normalize(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		char *got = paths_normalize(cases[i][0]);
+		char *got = path_normalize(cases[i][0]);
 
 		if (strcmp(got, cases[i][1]) != 0)
 			fail_msg("normalize(\"%s\") = \"%s\", want \"%s\"",
@@ -40,7 +40,7 @@ test_paths_normalize(void **state)
 }
 
 static void
-test_paths_join(void **state)
+test_path_join(void **state)
 {
 	static const char *const cases[][3] = {
 		{ "a", "b", "a/b" }, { "a/", "b", "a/b" }, { "", "b", "b" },
@@ -50,7 +50,7 @@ test_paths_join(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		char *got = paths_join(cases[i][0], cases[i][1]);
+		char *got = path_join(cases[i][0], cases[i][1]);
 
 		if (strcmp(got, cases[i][2]) != 0)
 			fail_msg("join(\"%s\", \"%s\") = \"%s\"", cases[i][0],
@@ -60,7 +60,7 @@ test_paths_join(void **state)
 }
 
 static void
-test_paths_is_inside(void **state)
+test_path_is_inside(void **state)
 {
 	static const struct { const char *root, *path; bool in; } cases[] = {
 		{ "/r", "/r", true }, { "/r", "/r/a", true },
@@ -76,13 +76,13 @@ test_paths_is_inside(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		if (paths_is_inside(cases[i].root, cases[i].path) != cases[i].in)
+		if (path_is_inside(cases[i].root, cases[i].path) != cases[i].in)
 			fail_msg("is_inside(\"%s\", \"%s\")", cases[i].root,
 			    cases[i].path);
 }
 
 static void
-test_paths_relative(void **state)
+test_path_relative(void **state)
 {
 	static const char *const cases[][3] = {
 		{ "/r", "/r/a/b", "a/b" }, { "/r", "/r", "" },
@@ -94,7 +94,7 @@ test_paths_relative(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		assert_int_equal(paths_relative(cases[i][0], cases[i][1], &out,
+		assert_int_equal(path_relative(cases[i][0], cases[i][1], &out,
 		    NULL), 0);
 		if (strcmp(out, cases[i][2]) != 0)
 			fail_msg("relative(\"%s\", \"%s\") = \"%s\"",
@@ -102,18 +102,18 @@ test_paths_relative(void **state)
 		free(out);
 	}
 	gerr_clear(&err);
-	assert_int_equal(paths_relative("/r", "/r/../etc/passwd", &out, &err),
+	assert_int_equal(path_relative("/r", "/r/../etc/passwd", &out, &err),
 	    GERR_OUTSIDE_ROOT);
 	assert_null(out);
 	assert_string_equal(err.msg,
 	    "path \"/r/../etc/passwd\" is outside root \"/r\"");
-	assert_int_equal(paths_relative("/r", "r/x", &out, NULL),
+	assert_int_equal(path_relative("/r", "r/x", &out, NULL),
 	    GERR_OUTSIDE_ROOT);
 	assert_null(out);
 }
 
 static void
-test_paths_basename(void **state)
+test_path_basename(void **state)
 {
 	static const struct { const char *p, *base; } cases[] = {
 		{ "a/b", "b" }, { "a/b/", "b" }, { "b", "b" }, { "/", "/" },
@@ -123,7 +123,7 @@ test_paths_basename(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		size_t len;
-		const char *b = paths_basename(cases[i].p, &len);
+		const char *b = path_basename(cases[i].p, &len);
 
 		/* Points into the input, which is left untouched. */
 		assert_true(b >= cases[i].p &&
@@ -136,7 +136,7 @@ test_paths_basename(void **state)
 }
 
 static void
-test_paths_dirname(void **state)
+test_path_dirname(void **state)
 {
 	static const struct { const char *p; size_t len; } cases[] = {
 		{ "a/b", 1 }, { "a/b/c", 3 }, { "a", 0 }, { "", 0 },
@@ -146,13 +146,13 @@ test_paths_dirname(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		if (paths_dirname_len(cases[i].p) != cases[i].len)
+		if (path_dirname_len(cases[i].p) != cases[i].len)
 			fail_msg("dirname_len(\"%s\") = %zu", cases[i].p,
-			    paths_dirname_len(cases[i].p));
+			    path_dirname_len(cases[i].p));
 }
 
 static void
-test_paths_clean_relative(void **state)
+test_path_clean_relative(void **state)
 {
 	static const struct { const char *p; bool ok; } cases[] = {
 		{ "a", true }, { "a/b.c", true }, { "..a/b", true },
@@ -164,7 +164,7 @@ test_paths_clean_relative(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		if (paths_is_clean_relative(cases[i].p) != cases[i].ok)
+		if (path_is_clean_relative(cases[i].p) != cases[i].ok)
 			fail_msg("is_clean_relative(\"%s\")", cases[i].p);
 }
 
@@ -172,13 +172,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_paths_normalize),
-		cmocka_unit_test(test_paths_join),
-		cmocka_unit_test(test_paths_is_inside),
-		cmocka_unit_test(test_paths_relative),
-		cmocka_unit_test(test_paths_basename),
-		cmocka_unit_test(test_paths_dirname),
-		cmocka_unit_test(test_paths_clean_relative),
+		cmocka_unit_test(test_path_normalize),
+		cmocka_unit_test(test_path_join),
+		cmocka_unit_test(test_path_is_inside),
+		cmocka_unit_test(test_path_relative),
+		cmocka_unit_test(test_path_basename),
+		cmocka_unit_test(test_path_dirname),
+		cmocka_unit_test(test_path_clean_relative),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
