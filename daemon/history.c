@@ -39,8 +39,6 @@
 #include "strbuf.h"
 #include "xmalloc.h"
 
-#define HISTORY_BUSY_TIMEOUT_MS 2000
-
 enum history_stmt {
 	HISTORY_ST_BEGIN,
 	HISTORY_ST_COMMIT,
@@ -157,6 +155,7 @@ struct history {
 	char *path;
 	unsigned keep;
 	unsigned mem_runs;
+	int busy_timeout_ms;
 	sqlite3 *db;		/* NULL when degraded */
 	sqlite3_stmt *st[HISTORY_ST_COUNT];
 	bool degraded;
@@ -413,7 +412,7 @@ history_open_db(struct history *h, struct gerr *err)
 	if (sqlite3_open_v2(h->path, &h->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
 		return history_sql_err(h, "open", err);
-	sqlite3_busy_timeout(h->db, HISTORY_BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(h->db, h->busy_timeout_ms);
 	if (sqlite3_db_readonly(h->db, "main") == 1)
 		return gerr_set(err, GERR_HISTORY, "database is read-only");
 	/* journal_mode reads the header first: a corrupt file fails here. */
@@ -467,6 +466,8 @@ history_open(const struct history_config *cfg, struct history **out,
 	h->keep = cfg->keep > 0 ? cfg->keep : HISTORY_KEEP_DEFAULT;
 	h->mem_runs = cfg->mem_runs > 0 ? cfg->mem_runs :
 	    HISTORY_MEM_RUNS_DEFAULT;
+	h->busy_timeout_ms = cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms :
+	    HISTORY_BUSY_TIMEOUT_MS;
 	h->next_id = 1;
 	snprintf(h->status, sizeof(h->status), "ok");
 	gerr_clear(&oerr);
@@ -967,9 +968,16 @@ history_flush(struct history *h, struct gerr *err)
 		rc = history_step_done(h, h->st[HISTORY_ST_COMMIT], "commit",
 		    &ferr);
 	if (rc != 0) {
+		bool busy = (sqlite3_errcode(h->db) & 0xff) == SQLITE_BUSY;
+
 		if (!sqlite3_get_autocommit(h->db))
 			history_step_done(h, h->st[HISTORY_ST_ROLLBACK],
 			    "rollback", NULL);
+		/* Another writer holds the lock: nothing is wrong with the
+		 * file, so keep the rows queued for the next flush. */
+		if (busy)
+			return gerr_set(err, GERR_BUSY, "history flush: %s",
+			    ferr.msg);
 		gerr_set(err, GERR_HISTORY, "history flush: %s", ferr.msg);
 		/* Rows stay in memory; history_compact now applies the cap. */
 		history_degrade(h, ferr.msg);
@@ -982,7 +990,8 @@ history_flush(struct history *h, struct gerr *err)
 		if (!l->dirty)
 			continue;
 		l->dirty = false;
-		memset(l->span_dirty, 0, l->run.n_spans);
+		if (l->run.n_spans > 0)
+			memset(l->span_dirty, 0, l->run.n_spans);
 	}
 	h->n_dirty = 0;
 	for (i = 0; i < n_trimmed; i++)

@@ -39,6 +39,7 @@
 #define HISTORY_OUTPUT_MAX (64 * 1024)	/* output tail kept per run */
 #define HISTORY_TRIGGER_FILES_MAX 32	/* trigger files kept per run */
 #define HISTORY_SPANS_MAX 10000		/* spans accepted per run */
+#define HISTORY_BUSY_TIMEOUT_MS 2000	/* another writer holds the lock */
 
 enum history_trigger {
 	HISTORY_TRIGGER_SAVE = 0,
@@ -74,6 +75,7 @@ struct history_config {
 	const char *path;	/* database file; borrowed for history_open only */
 	unsigned keep;		/* runs kept per key; 0 = HISTORY_KEEP_DEFAULT */
 	unsigned mem_runs;	/* degraded-mode cap; 0 = HISTORY_MEM_RUNS_DEFAULT */
+	int busy_timeout_ms;	/* 0 = HISTORY_BUSY_TIMEOUT_MS */
 };
 
 /* What the engine knows when a run starts. All borrowed for the call. */
@@ -195,9 +197,11 @@ bool history_pending(const struct history *h);
 /*
  * Write everything queued in one BEGIN IMMEDIATE transaction and trim
  * retention for up to HISTORY_TRIM_KEYS_PER_FLUSH keys touched since the last
- * trim. Nothing queued: no transaction. On a write failure the transaction is
- * rolled back, the store turns degraded (rows stay in memory) and GERR_HISTORY
- * is returned; later flushes are no-ops returning 0.
+ * trim. Nothing queued: no transaction. GERR_BUSY if another process held the
+ * write lock past the busy timeout (rows stay queued; try again later). On
+ * any other write failure the transaction is rolled back, the store turns
+ * degraded (rows stay in memory, capped) and GERR_HISTORY is returned; later
+ * flushes are no-ops returning 0.
  */
 int history_flush(struct history *h, struct gerr *err);
 
