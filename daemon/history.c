@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,7 @@ struct history_live {
 	unsigned char *span_dirty;
 	bool dirty;		/* the run row (or a span) must be written */
 	bool ended;
+	bool inflight;		/* in the batch the writer holds: keep it */
 };
 
 struct history_key {
@@ -151,13 +153,49 @@ struct history_key {
 	char *phase;
 };
 
+/*
+ * A flush's worth of rows, copied on the loop thread so that the writer
+ * thread shares nothing with the live table. Result fields are written by
+ * the writer and read by the loop after the hand-back (under h->mu).
+ */
+struct history_batch {
+	struct history_run *runs;	/* dirty runs; spans = dirty ones only */
+	size_t n_runs;
+	struct history_key *trim;
+	size_t n_trim;
+	unsigned keep;
+	int rc;
+	bool busy;
+	char msg[GERR_MSG_MAX];
+	uint64_t write_us;
+	uint64_t commits;
+	uint64_t spans_written;
+	uint64_t runs_trimmed;
+};
+
 struct history {
 	char *path;
 	unsigned keep;
 	unsigned mem_runs;
 	int busy_timeout_ms;
-	sqlite3 *db;		/* NULL when degraded */
+	sqlite3 *db;		/* loop connection (reads); NULL degraded */
 	sqlite3_stmt *st[HISTORY_ST_COUNT];
+	/* Writer thread and its connection. Only the thread touches wdb, wst
+	 * and wcommits once started; todo/done/stop are under mu. */
+	sqlite3 *wdb;
+	sqlite3_stmt *wst[HISTORY_ST_COUNT];
+	uint64_t wcommits;
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t mu;
+	pthread_cond_t todo_cv;
+	pthread_cond_t done_cv;
+	struct history_batch *todo;
+	struct history_batch *done;
+	bool stop;
+	bool inflight;		/* loop view: posted and not yet reaped */
+	void (*notify)(void *arg);
+	void *notify_arg;
 	bool degraded;
 	char status[GERR_MSG_MAX + 128];
 	uint64_t next_id;
@@ -171,6 +209,9 @@ struct history {
 	size_t cap_trim;
 	struct history_flush_stats stats;
 };
+
+static void history_copy_run(const struct history_run *src,
+    struct history_run *dst, bool with_spans);
 
 static const char *const history_trigger_names[] = {
 	"save", "manual", "startup",
@@ -263,17 +304,33 @@ history_strdup0(const char *s)
 /* ---- degraded mode ---------------------------------------------------- */
 
 static void
-history_close_db(struct history *h)
+history_close_conn(sqlite3 **db, sqlite3_stmt **st)
 {
 	size_t i;
 
 	for (i = 0; i < HISTORY_ST_COUNT; i++) {
-		sqlite3_finalize(h->st[i]);
-		h->st[i] = NULL;
+		sqlite3_finalize(st[i]);
+		st[i] = NULL;
 	}
-	if (h->db != NULL)
-		sqlite3_close(h->db);
-	h->db = NULL;
+	if (*db != NULL)
+		sqlite3_close(*db);
+	*db = NULL;
+}
+
+/* Stop and join the writer (idle or finishing its batch), close both. */
+static void
+history_close_db(struct history *h)
+{
+	if (h->writer_started) {
+		pthread_mutex_lock(&h->mu);
+		h->stop = true;
+		pthread_cond_signal(&h->todo_cv);
+		pthread_mutex_unlock(&h->mu);
+		pthread_join(h->writer, NULL);
+		h->writer_started = false;
+	}
+	history_close_conn(&h->wdb, h->wst);
+	history_close_conn(&h->db, h->st);
 }
 
 /* Enter degraded mode once: one WARN line, the reason kept for `status`. */
@@ -323,13 +380,13 @@ history_mkdirs(const char *path, struct gerr *err)
 }
 
 static int
-history_exec(struct history *h, const char *sql, struct gerr *err)
+history_exec_on(sqlite3 *db, const char *sql, struct gerr *err)
 {
 	char *msg = NULL;
 
-	if (sqlite3_exec(h->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		gerr_set(err, GERR_HISTORY, "%s",
-		    msg != NULL ? msg : sqlite3_errmsg(h->db));
+		    msg != NULL ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return GERR_HISTORY;
 	}
@@ -337,10 +394,17 @@ history_exec(struct history *h, const char *sql, struct gerr *err)
 }
 
 static int
+history_exec(struct history *h, const char *sql, struct gerr *err)
+{
+	return history_exec_on(h->db, sql, err);
+}
+
+static int history_db_err(sqlite3 *db, const char *what, struct gerr *err);
+
+static int
 history_sql_err(struct history *h, const char *what, struct gerr *err)
 {
-	return gerr_set(err, GERR_HISTORY, "%s: %s", what,
-	    h->db != NULL ? sqlite3_errmsg(h->db) : "no database");
+	return history_db_err(h->db, what, err);
 }
 
 static int
@@ -365,7 +429,7 @@ history_user_version(struct history *h, int *version, struct gerr *err)
 static int
 history_migrate(struct history *h, struct gerr *err)
 {
-	int version, rc;
+	int version = 0, rc;
 	char buf[64];
 
 	if ((rc = history_user_version(h, &version, err)) != 0)
@@ -396,7 +460,22 @@ history_commit_hook(void *arg)
 {
 	struct history *h = arg;
 
-	h->stats.commits++;
+	h->wcommits++;	/* writer thread only */
+	return 0;
+}
+
+static void *history_writer_main(void *arg);
+
+static int
+history_prepare_all(sqlite3 *db, sqlite3_stmt **st, struct gerr *err)
+{
+	size_t i;
+
+	for (i = 0; i < HISTORY_ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(db, history_stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st[i], NULL) != SQLITE_OK)
+			return history_db_err(db, "prepare", err);
+	}
 	return 0;
 }
 
@@ -405,7 +484,6 @@ history_open_db(struct history *h, struct gerr *err)
 {
 	sqlite3_stmt *st;
 	int rc;
-	size_t i;
 
 	if ((rc = history_mkdirs(h->path, err)) != 0)
 		return rc;
@@ -418,6 +496,10 @@ history_open_db(struct history *h, struct gerr *err)
 	/* journal_mode reads the header first: a corrupt file fails here. */
 	if ((rc = history_exec(h, "PRAGMA journal_mode = WAL", err)) != 0 ||
 	    (rc = history_exec(h, "PRAGMA synchronous = NORMAL", err)) != 0)
+		return rc;
+	/* After a big transaction, give the WAL file back once checkpointed. */
+	if ((rc = history_exec(h, "PRAGMA journal_size_limit = 16777216",
+	    err)) != 0)
 		return rc;
 	if ((rc = history_migrate(h, err)) != 0)
 		return rc;
@@ -442,12 +524,22 @@ history_open_db(struct history *h, struct gerr *err)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		h->next_id = (uint64_t)sqlite3_column_int64(st, 0) + 1;
 	sqlite3_finalize(st);
-	for (i = 0; i < HISTORY_ST_COUNT; i++) {
-		if (sqlite3_prepare_v3(h->db, history_stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &h->st[i], NULL) != SQLITE_OK)
-			return history_sql_err(h, "prepare", err);
-	}
-	sqlite3_commit_hook(h->db, history_commit_hook, h);
+	if ((rc = history_prepare_all(h->db, h->st, err)) != 0)
+		return rc;
+	/* The writer's own connection: synchronous is per connection. */
+	if (sqlite3_open_v2(h->path, &h->wdb, SQLITE_OPEN_READWRITE, NULL)
+	    != SQLITE_OK)
+		return history_db_err(h->wdb, "open writer", err);
+	sqlite3_busy_timeout(h->wdb, h->busy_timeout_ms);
+	if ((rc = history_exec_on(h->wdb, "PRAGMA synchronous = NORMAL;"
+	    "PRAGMA journal_size_limit = 16777216", err)) != 0 || (rc = history_prepare_all(h->wdb, h->wst, err)) != 0)
+		return rc;
+	sqlite3_commit_hook(h->wdb, history_commit_hook, h);
+	if ((rc = pthread_create(&h->writer, NULL, history_writer_main, h))
+	    != 0)
+		return gerr_set(err, GERR_HISTORY, "start writer thread: %s",
+		    strerror(rc));
+	h->writer_started = true;
 	return 0;
 }
 
@@ -469,6 +561,11 @@ history_open(const struct history_config *cfg, struct history **out,
 	h->busy_timeout_ms = cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms :
 	    HISTORY_BUSY_TIMEOUT_MS;
 	h->next_id = 1;
+	h->notify = cfg->notify;
+	h->notify_arg = cfg->notify_arg;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->todo_cv, NULL);
+	pthread_cond_init(&h->done_cv, NULL);
 	snprintf(h->status, sizeof(h->status), "ok");
 	gerr_clear(&oerr);
 	if (history_open_db(h, &oerr) != 0)
@@ -570,7 +667,7 @@ history_compact(struct history *h)
 		if (h->degraded)
 			drop = l->ended && excess > 0;
 		else
-			drop = l->ended && !l->dirty;
+			drop = l->ended && !l->dirty && !l->inflight;
 		if (drop) {
 			if (h->degraded)
 				excess--;
@@ -705,16 +802,16 @@ history_span_end(struct history *h, uint64_t run_id, uint64_t span_id,
 }
 
 static void
-history_trim_enqueue(struct history *h, const struct history_run *r)
+history_trim_enqueue_key(struct history *h, const struct history_key *k)
 {
 	size_t i;
 
 	/* Bounded dedupe: a burst over the cap is trimmed on the keys' next
 	 * runs or by history_trim, never lost. */
 	for (i = 0; i < h->n_trim; i++) {
-		if (strcmp(h->trim[i].phase, r->phase) == 0 &&
-		    strcmp(h->trim[i].root, r->root) == 0 &&
-		    strcmp(h->trim[i].workspace, r->workspace) == 0)
+		if (strcmp(h->trim[i].phase, k->phase) == 0 &&
+		    strcmp(h->trim[i].root, k->root) == 0 &&
+		    strcmp(h->trim[i].workspace, k->workspace) == 0)
 			return;
 	}
 	if (h->n_trim >= 8 * HISTORY_TRIM_KEYS_PER_FLUSH)
@@ -724,9 +821,9 @@ history_trim_enqueue(struct history *h, const struct history_run *r)
 		h->trim = xreallocarray(h->trim, h->cap_trim,
 		    sizeof(*h->trim));
 	}
-	h->trim[h->n_trim].root = xstrdup(r->root);
-	h->trim[h->n_trim].workspace = xstrdup(r->workspace);
-	h->trim[h->n_trim].phase = xstrdup(r->phase);
+	h->trim[h->n_trim].root = xstrdup(k->root);
+	h->trim[h->n_trim].workspace = xstrdup(k->workspace);
+	h->trim[h->n_trim].phase = xstrdup(k->phase);
 	h->n_trim++;
 }
 
@@ -776,7 +873,8 @@ history_run_end(struct history *h, uint64_t run_id,
 	if (h->degraded)
 		history_compact(h);
 	else
-		history_trim_enqueue(h, r);
+		history_trim_enqueue_key(h, &(struct history_key){ .root =
+		    r->root, .workspace = r->workspace, .phase = r->phase });
 	return 0;
 }
 
@@ -786,17 +884,24 @@ history_pending(const struct history *h)
 	return !h->degraded && (h->n_dirty > 0 || h->n_trim > 0);
 }
 
-/* ---- flush ------------------------------------------------------------ */
+/* ---- flush: the loop builds a batch, the writer thread commits it ------ */
 
 static int
-history_step_done(struct history *h, sqlite3_stmt *st, const char *what,
+history_db_err(sqlite3 *db, const char *what, struct gerr *err)
+{
+	return gerr_set(err, GERR_HISTORY, "%s: %s", what,
+	    db != NULL ? sqlite3_errmsg(db) : "no database");
+}
+
+static int
+history_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what,
     struct gerr *err)
 {
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return history_sql_err(h, what, err);
+		return history_db_err(db, what, err);
 	return 0;
 }
 
@@ -810,10 +915,10 @@ history_bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 static int
-history_put_run(struct history *h, const struct history_run *r,
+history_put_run(sqlite3 *db, sqlite3_stmt **sts, const struct history_run *r,
     struct gerr *err)
 {
-	sqlite3_stmt *st = h->st[HISTORY_ST_PUT_RUN];
+	sqlite3_stmt *st = sts[HISTORY_ST_PUT_RUN];
 	struct strbuf files = STRBUF_INIT;
 	size_t i;
 	int rc;
@@ -842,17 +947,17 @@ history_put_run(struct history *h, const struct history_run *r,
 		    SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 15);
-	rc = history_step_done(h, st, "write run", err);
+	rc = history_step_done(db, st, "write run", err);
 	sqlite3_clear_bindings(st);
 	strbuf_release(&files);
 	return rc;
 }
 
 static int
-history_put_span(struct history *h, uint64_t run_id,
+history_put_span(sqlite3 *db, sqlite3_stmt **sts, uint64_t run_id,
     const struct history_span *s, struct gerr *err)
 {
-	sqlite3_stmt *st = h->st[HISTORY_ST_PUT_SPAN];
+	sqlite3_stmt *st = sts[HISTORY_ST_PUT_SPAN];
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)run_id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)s->id);
@@ -864,7 +969,7 @@ history_put_span(struct history *h, uint64_t run_id,
 	sqlite3_bind_int64(st, 8, s->dur_us);
 	history_bind_text(st, 9, history_status_name(s->status));
 	sqlite3_bind_int(st, 10, s->slow);
-	return history_step_done(h, st, "write span", err);
+	return history_step_done(db, st, "write span", err);
 }
 
 static void
@@ -875,12 +980,13 @@ history_bind_key(sqlite3_stmt *st, const struct history_key *k)
 	history_bind_text(st, 3, k->phase);
 }
 
-/* Trim one key to keep runs: an index range delete below the cutoff id. */
+/* Trim one key to keep runs: an index range delete below the cutoff id.
+ * Adds the number of runs deleted to *deleted. */
 static int
-history_trim_key(struct history *h, const struct history_key *k,
-    unsigned keep, struct gerr *err)
+history_trim_key(sqlite3 *db, sqlite3_stmt **sts, const struct history_key *k,
+    unsigned keep, uint64_t *deleted, struct gerr *err)
 {
-	sqlite3_stmt *st = h->st[HISTORY_ST_TRIM_CUTOFF];
+	sqlite3_stmt *st = sts[HISTORY_ST_TRIM_CUTOFF];
 	sqlite3_int64 cutoff;
 	int rc;
 
@@ -890,53 +996,20 @@ history_trim_key(struct history *h, const struct history_key *k,
 	cutoff = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return history_sql_err(h, "trim", err);
+		return history_db_err(db, "trim", err);
 	if (cutoff == 0)
 		return 0;
-	st = h->st[HISTORY_ST_TRIM_SPANS];
+	st = sts[HISTORY_ST_TRIM_SPANS];
 	history_bind_key(st, k);
 	sqlite3_bind_int64(st, 4, cutoff);
-	if ((rc = history_step_done(h, st, "trim spans", err)) != 0)
+	if ((rc = history_step_done(db, st, "trim spans", err)) != 0)
 		return rc;
-	st = h->st[HISTORY_ST_TRIM_RUNS];
+	st = sts[HISTORY_ST_TRIM_RUNS];
 	history_bind_key(st, k);
 	sqlite3_bind_int64(st, 4, cutoff);
-	if ((rc = history_step_done(h, st, "trim runs", err)) != 0)
+	if ((rc = history_step_done(db, st, "trim runs", err)) != 0)
 		return rc;
-	h->stats.runs_trimmed += (uint64_t)sqlite3_changes(h->db);
-	return 0;
-}
-
-static int
-history_flush_body(struct history *h, size_t *n_trimmed, struct gerr *err)
-{
-	size_t i, j, n;
-	int rc;
-
-	for (i = 0; i < h->n_mem; i++) {
-		struct history_live *l = h->mem[i];
-
-		if (!l->dirty)
-			continue;
-		if ((rc = history_put_run(h, &l->run, err)) != 0)
-			return rc;
-		h->stats.runs_written++;
-		for (j = 0; j < l->run.n_spans; j++) {
-			if (!l->span_dirty[j])
-				continue;
-			if ((rc = history_put_span(h, l->run.id,
-			    &l->run.spans[j], err)) != 0)
-				return rc;
-			h->stats.spans_written++;
-		}
-	}
-	n = h->n_trim < HISTORY_TRIM_KEYS_PER_FLUSH ? h->n_trim :
-	    HISTORY_TRIM_KEYS_PER_FLUSH;
-	for (i = 0; i < n; i++) {
-		if ((rc = history_trim_key(h, &h->trim[i], h->keep, err)) != 0)
-			return rc;
-	}
-	*n_trimmed = n;
+	*deleted += (uint64_t)sqlite3_changes(db);
 	return 0;
 }
 
@@ -948,64 +1021,233 @@ history_key_free(struct history_key *k)
 	free(k->phase);
 }
 
-int
-history_flush(struct history *h, struct gerr *err)
+static void
+history_batch_free(struct history_batch *b)
 {
-	struct gerr ferr;
-	uint64_t t0, dt;
-	size_t i, j, n_trimmed = 0;
+	size_t i;
+
+	if (b == NULL)
+		return;
+	history_runs_free(b->runs, b->n_runs);
+	for (i = 0; i < b->n_trim; i++)
+		history_key_free(&b->trim[i]);
+	free(b->trim);
+	free(b);
+}
+
+/*
+ * Writer thread: one BEGIN IMMEDIATE transaction for the whole batch.
+ * Touches only b and the writer connection (h->wdb, h->wst, h->wcommits).
+ */
+static void
+history_write_batch(struct history *h, struct history_batch *b)
+{
+	struct gerr err;
+	uint64_t t0 = history_mono_us(), commits0 = h->wcommits;
+	size_t i, j;
 	int rc;
 
-	if (!history_pending(h))
-		return 0;
-	t0 = history_mono_us();
-	gerr_clear(&ferr);
-	h->stats.transactions++;
-	rc = history_step_done(h, h->st[HISTORY_ST_BEGIN], "begin", &ferr);
-	if (rc == 0)
-		rc = history_flush_body(h, &n_trimmed, &ferr);
-	if (rc == 0)
-		rc = history_step_done(h, h->st[HISTORY_ST_COMMIT], "commit",
-		    &ferr);
-	if (rc != 0) {
-		bool busy = (sqlite3_errcode(h->db) & 0xff) == SQLITE_BUSY;
+	gerr_clear(&err);
+	rc = history_step_done(h->wdb, h->wst[HISTORY_ST_BEGIN], "begin",
+	    &err);
+	for (i = 0; rc == 0 && i < b->n_runs; i++) {
+		const struct history_run *r = &b->runs[i];
 
-		if (!sqlite3_get_autocommit(h->db))
-			history_step_done(h, h->st[HISTORY_ST_ROLLBACK],
-			    "rollback", NULL);
-		/* Another writer holds the lock: nothing is wrong with the
-		 * file, so keep the rows queued for the next flush. */
-		if (busy)
-			return gerr_set(err, GERR_BUSY, "history flush: %s",
-			    ferr.msg);
-		gerr_set(err, GERR_HISTORY, "history flush: %s", ferr.msg);
-		/* Rows stay in memory; history_compact now applies the cap. */
-		history_degrade(h, ferr.msg);
-		history_compact(h);
-		return GERR_HISTORY;
+		rc = history_put_run(h->wdb, h->wst, r, &err);
+		for (j = 0; rc == 0 && j < r->n_spans; j++)
+			rc = history_put_span(h->wdb, h->wst, r->id,
+			    &r->spans[j], &err);
+		b->spans_written += r->n_spans;
 	}
-	for (i = 0; i < h->n_mem; i++) {
+	for (i = 0; rc == 0 && i < b->n_trim; i++)
+		rc = history_trim_key(h->wdb, h->wst, &b->trim[i], b->keep,
+		    &b->runs_trimmed, &err);
+	if (rc == 0)
+		rc = history_step_done(h->wdb, h->wst[HISTORY_ST_COMMIT],
+		    "commit", &err);
+	if (rc != 0) {
+		b->busy = (sqlite3_errcode(h->wdb) & 0xff) == SQLITE_BUSY;
+		if (!sqlite3_get_autocommit(h->wdb))
+			history_step_done(h->wdb, h->wst[HISTORY_ST_ROLLBACK],
+			    "rollback", NULL);
+		snprintf(b->msg, sizeof(b->msg), "%s", err.msg);
+	}
+	b->rc = rc;
+	b->commits = h->wcommits - commits0;
+	b->write_us = history_mono_us() - t0;
+}
+
+static void *
+history_writer_main(void *arg)
+{
+	struct history *h = arg;
+	struct history_batch *b;
+
+	for (;;) {
+		pthread_mutex_lock(&h->mu);
+		while (h->todo == NULL && !h->stop)
+			pthread_cond_wait(&h->todo_cv, &h->mu);
+		b = h->todo;
+		h->todo = NULL;
+		pthread_mutex_unlock(&h->mu);
+		if (b == NULL)
+			break;
+		history_write_batch(h, b);
+		pthread_mutex_lock(&h->mu);
+		h->done = b;
+		/* Under mu: whoever sees done has also been notified. */
+		if (h->notify != NULL)
+			h->notify(h->notify_arg);
+		pthread_cond_broadcast(&h->done_cv);
+		pthread_mutex_unlock(&h->mu);
+	}
+	return NULL;
+}
+
+/* Loop side: snapshot what is dirty into a batch and hand it over. */
+static void
+history_post(struct history *h)
+{
+	struct history_batch *b;
+	size_t i, j, k, n, ns;
+	uint64_t t0 = history_mono_us(), dt;
+
+	b = xcalloc(1, sizeof(*b));
+	b->keep = h->keep;
+	n = h->n_dirty < HISTORY_BATCH_RUNS_MAX ? h->n_dirty :
+	    HISTORY_BATCH_RUNS_MAX;
+	b->runs = xreallocarray(NULL, n > 0 ? n : 1, sizeof(*b->runs));
+	for (i = 0; i < h->n_mem && b->n_runs < n; i++) {
 		struct history_live *l = h->mem[i];
+		struct history_run *r;
 
 		if (!l->dirty)
 			continue;
+		r = &b->runs[b->n_runs++];
+		history_copy_run(&l->run, r, false);
+		for (j = ns = 0; j < l->run.n_spans; j++)
+			ns += l->span_dirty[j];
+		if (ns > 0)
+			r->spans = xreallocarray(NULL, ns, sizeof(*r->spans));
+		for (j = k = 0; j < l->run.n_spans; j++) {
+			if (!l->span_dirty[j])
+				continue;
+			r->spans[k] = l->run.spans[j];
+			r->spans[k].name = xstrdup(l->run.spans[j].name);
+			r->spans[k].workspace =
+			    xstrdup(l->run.spans[j].workspace);
+			k++;
+			l->span_dirty[j] = 0;
+		}
+		r->n_spans = k;
 		l->dirty = false;
-		if (l->run.n_spans > 0)
-			memset(l->span_dirty, 0, l->run.n_spans);
+		l->inflight = true;
+		h->n_dirty--;
 	}
-	h->n_dirty = 0;
-	for (i = 0; i < n_trimmed; i++)
-		history_key_free(&h->trim[i]);
-	for (j = 0; i < h->n_trim; i++, j++)
-		h->trim[j] = h->trim[i];
-	h->n_trim = j;
-	history_compact(h);
+	n = h->n_trim < HISTORY_TRIM_KEYS_PER_FLUSH ? h->n_trim :
+	    HISTORY_TRIM_KEYS_PER_FLUSH;
+	if (n > 0) {
+		b->trim = xreallocarray(NULL, n, sizeof(*b->trim));
+		memcpy(b->trim, h->trim, n * sizeof(*b->trim));
+		b->n_trim = n;
+		memmove(h->trim, h->trim + n,
+		    (h->n_trim - n) * sizeof(*h->trim));
+		h->n_trim -= n;
+	}
+	h->inflight = true;
+	h->stats.transactions++;
+	pthread_mutex_lock(&h->mu);
+	h->todo = b;
+	pthread_cond_signal(&h->todo_cv);
+	pthread_mutex_unlock(&h->mu);
 	dt = history_mono_us() - t0;
-	h->stats.flushes++;
-	h->stats.last_flush_us = dt;
-	if (dt > h->stats.longest_flush_us)
-		h->stats.longest_flush_us = dt;
-	return 0;
+	if (dt > h->stats.longest_loop_us)
+		h->stats.longest_loop_us = dt;
+}
+
+int
+history_flush(struct history *h, struct gerr *err)
+{
+	int rc = history_reap(h, err);
+
+	/* A batch in flight: what is dirty now goes when it is reaped. */
+	if (rc == 0 && !h->inflight && history_pending(h))
+		history_post(h);
+	return rc;
+}
+
+int
+history_reap(struct history *h, struct gerr *err)
+{
+	struct history_batch *b;
+	struct history_live *l;
+	size_t i, j;
+	int rc = 0;
+
+	if (!h->inflight)
+		return 0;
+	pthread_mutex_lock(&h->mu);
+	b = h->done;
+	h->done = NULL;
+	pthread_mutex_unlock(&h->mu);
+	if (b == NULL)
+		return 0;
+	h->inflight = false;
+	for (i = 0; i < b->n_runs; i++) {
+		if ((l = history_find(h, b->runs[i].id, NULL)) == NULL)
+			continue;
+		l->inflight = false;
+		if (b->rc == 0 || !b->busy)
+			continue;
+		/* Busy: write the run's current state again, in full. */
+		history_mark_dirty(h, l);
+		for (j = 0; j < l->run.n_spans; j++)
+			l->span_dirty[j] = 1;
+	}
+	h->stats.commits += b->commits;
+	if (b->write_us > h->stats.longest_flush_us)
+		h->stats.longest_flush_us = b->write_us;
+	h->stats.last_flush_us = b->write_us;
+	if (b->rc == 0) {
+		h->stats.flushes++;
+		h->stats.runs_written += b->n_runs;
+		h->stats.spans_written += b->spans_written;
+		h->stats.runs_trimmed += b->runs_trimmed;
+	} else if (b->busy) {
+		/* Nothing is wrong with the file: keys go back in the queue. */
+		for (i = 0; i < b->n_trim; i++)
+			history_trim_enqueue_key(h, &b->trim[i]);
+		rc = gerr_set(err, GERR_BUSY, "history flush: %s", b->msg);
+	} else {
+		rc = gerr_set(err, GERR_HISTORY, "history flush: %s", b->msg);
+		history_degrade(h, b->msg);
+	}
+	history_batch_free(b);
+	history_compact(h);
+	/* What queued up meanwhile goes at once: the writer is free. A busy
+	 * batch waits for the daemon's next timer instead of spinning. */
+	if (rc == 0 && history_pending(h))
+		history_post(h);
+	return rc;
+}
+
+int
+history_sync(struct history *h, struct gerr *err)
+{
+	int rc;
+
+	/* Ends: nothing new is queued meanwhile (same thread), and every
+	 * batch takes at least one dirty run or trim key off the queue. */
+	for (;;) {
+		if ((rc = history_flush(h, err)) != 0 || !h->inflight)
+			return rc;
+		pthread_mutex_lock(&h->mu);
+		while (h->done == NULL)
+			pthread_cond_wait(&h->done_cv, &h->mu);
+		pthread_mutex_unlock(&h->mu);
+		if ((rc = history_reap(h, err)) != 0)
+			return rc;
+	}
 }
 
 int
@@ -1015,14 +1257,15 @@ history_trim(struct history *h, unsigned keep, uint64_t *deleted,
 	sqlite3_stmt *st;
 	struct history_key *keys = NULL;
 	size_t n = 0, cap = 0, i;
-	uint64_t before;
+	uint64_t gone = 0;
 	int rc;
 
 	if (deleted != NULL)
 		*deleted = 0;
 	if (keep == 0)
 		keep = h->keep;
-	if ((rc = history_flush(h, err)) != 0)
+	/* The writer is idle after this, so the loop connection can write. */
+	if ((rc = history_sync(h, err)) != 0)
 		return rc;
 	if (h->degraded)
 		return gerr_set(err, GERR_HISTORY, "history: %s", h->status);
@@ -1045,24 +1288,27 @@ history_trim(struct history *h, unsigned keep, uint64_t *deleted,
 		rc = history_sql_err(h, "trim", err);
 	else
 		rc = 0;
-	before = h->stats.runs_trimmed;
 	h->stats.transactions++;
 	if (rc == 0)
-		rc = history_step_done(h, h->st[HISTORY_ST_BEGIN], "begin",
+		rc = history_step_done(h->db, h->st[HISTORY_ST_BEGIN], "begin",
 		    err);
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = history_trim_key(h, &keys[i], keep, err);
-	if (rc == 0)
-		rc = history_step_done(h, h->st[HISTORY_ST_COMMIT], "commit",
+		rc = history_trim_key(h->db, h->st, &keys[i], keep, &gone,
 		    err);
+	if (rc == 0)
+		rc = history_step_done(h->db, h->st[HISTORY_ST_COMMIT],
+		    "commit", err);
 	if (rc != 0 && !sqlite3_get_autocommit(h->db))
-		history_step_done(h, h->st[HISTORY_ST_ROLLBACK], "rollback",
-		    NULL);
+		history_step_done(h->db, h->st[HISTORY_ST_ROLLBACK],
+		    "rollback", NULL);
 	for (i = 0; i < n; i++)
 		history_key_free(&keys[i]);
 	free(keys);
-	if (rc == 0 && deleted != NULL)
-		*deleted = h->stats.runs_trimmed - before;
+	if (rc == 0) {
+		h->stats.runs_trimmed += gone;
+		if (deleted != NULL)
+			*deleted = gone;
+	}
 	return rc;
 }
 
@@ -1097,7 +1343,7 @@ history_mark_slow(struct history *h, uint64_t run_id, uint64_t span_id,
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)run_id);
 	if (span_id != 0)
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)span_id);
-	if ((rc = history_step_done(h, st, "mark slow", err)) != 0)
+	if ((rc = history_step_done(h->db, st, "mark slow", err)) != 0)
 		return rc;
 	if (sqlite3_changes(h->db) == 0)
 		return gerr_set(err, span_id == 0 ? GERR_RUN_NOT_FOUND :
@@ -1589,13 +1835,8 @@ history_close(struct history *h)
 	if (h == NULL)
 		return;
 	gerr_clear(&err);
-	/* Repeat: one flush trims only a bounded number of keys. */
-	for (i = 0; i < 64 && history_pending(h); i++) {
-		if (history_flush(h, &err) != 0) {
-			log_error("history: close: %s", err.msg);
-			break;
-		}
-	}
+	if (history_sync(h, &err) != 0)
+		log_error("history: close: %s", err.msg);
 	for (i = 0; i < h->n_mem; i++)
 		history_live_free(h->mem[i]);
 	free(h->mem);
@@ -1603,6 +1844,13 @@ history_close(struct history *h)
 		history_key_free(&h->trim[i]);
 	free(h->trim);
 	history_close_db(h);
+	pthread_mutex_lock(&h->mu);
+	history_batch_free(h->todo);
+	history_batch_free(h->done);
+	pthread_mutex_unlock(&h->mu);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->todo_cv);
+	pthread_cond_destroy(&h->done_cv);
 	free(h->path);
 	free(h);
 }

@@ -4,9 +4,12 @@
  *
  * One struct history per daemon. The engine records runs and spans through
  * history_run_begin / history_span_* / history_run_end; nothing touches the
- * database there: rows queue in memory. The daemon writes them with
- * history_flush, in one BEGIN IMMEDIATE transaction per flush, when a run
- * ends and from a 100 ms ev_timer armed only while history_pending() is true.
+ * database there: rows queue in memory. The daemon hands them to the
+ * store's writer thread with history_flush, when a run ends and from a
+ * 100 ms ev_timer armed only while history_pending() is true; the writer
+ * commits each batch in one BEGIN IMMEDIATE transaction on its own
+ * connection and wakes the loop through config.notify (ev_async), whose
+ * callback calls history_reap. A flush never blocks the loop on disk I/O.
  * Retention (newest `keep` runs per (root, workspace, phase)) is trimmed
  * inside that same transaction for a bounded number of keys per flush.
  *
@@ -19,8 +22,10 @@
  * through history_degraded()/history_status_text(). The file is never deleted
  * or overwritten; opening is retried on the next daemon start.
  *
- * Thread: every function is for one thread (the loop thread); the struct is
- * not locked. Times are wall clock microseconds since the epoch.
+ * Thread: every function is for one thread (the loop thread); only the
+ * batch hand-off to the internal writer thread is locked. Queries read on
+ * the loop's own connection (WAL: never blocked by the writer). Times are
+ * wall clock microseconds since the epoch.
  */
 #ifndef GGEN_HISTORY_H
 #define GGEN_HISTORY_H
@@ -36,6 +41,7 @@
 #define HISTORY_KEEP_DEFAULT 100
 #define HISTORY_MEM_RUNS_DEFAULT 1000
 #define HISTORY_TRIM_KEYS_PER_FLUSH 32
+#define HISTORY_BATCH_RUNS_MAX 256	/* runs per transaction: bounds a write */
 #define HISTORY_OUTPUT_MAX (64 * 1024)	/* output tail kept per run */
 #define HISTORY_TRIGGER_FILES_MAX 32	/* trigger files kept per run */
 #define HISTORY_SPANS_MAX 10000		/* spans accepted per run */
@@ -76,6 +82,14 @@ struct history_config {
 	unsigned keep;		/* runs kept per key; 0 = HISTORY_KEEP_DEFAULT */
 	unsigned mem_runs;	/* degraded-mode cap; 0 = HISTORY_MEM_RUNS_DEFAULT */
 	int busy_timeout_ms;	/* 0 = HISTORY_BUSY_TIMEOUT_MS */
+	/*
+	 * Called on the WRITER thread, with the store's internal lock held,
+	 * when a flush has been committed (or failed); it must only wake the
+	 * loop (ev_async_send) and never call into the store; the loop then
+	 * calls history_reap. NULL: the loop reaps on its next flush/reap.
+	 */
+	void (*notify)(void *arg);
+	void *notify_arg;
 };
 
 /* What the engine knows when a run starts. All borrowed for the call. */
@@ -195,19 +209,38 @@ int history_mark_slow(struct history *h, uint64_t run_id, uint64_t span_id,
 bool history_pending(const struct history *h);
 
 /*
- * Write everything queued in one BEGIN IMMEDIATE transaction and trim
- * retention for up to HISTORY_TRIM_KEYS_PER_FLUSH keys touched since the last
- * trim. Nothing queued: no transaction. GERR_BUSY if another process held the
- * write lock past the busy timeout (rows stay queued; try again later). On
- * any other write failure the transaction is rolled back, the store turns
- * degraded (rows stay in memory, capped) and GERR_HISTORY is returned; later
- * flushes are no-ops returning 0.
+ * Hand everything queued to the writer thread, which writes it in one
+ * BEGIN IMMEDIATE transaction and trims retention for up to
+ * HISTORY_TRIM_KEYS_PER_FLUSH keys touched since the last trim. Does not
+ * wait: the loop only copies the dirty rows (stats.longest_loop_us), at most
+ * HISTORY_BATCH_RUNS_MAX runs per batch. Nothing queued: no transaction. If
+ * a batch is still in flight, nothing new is posted; history_reap posts what
+ * queued up when that batch comes back. Returns what history_reap returned
+ * for an earlier batch.
  */
 int history_flush(struct history *h, struct gerr *err);
 
 /*
- * Trim every key to `keep` runs now (keep 0 = configured value), flushing
- * first. *deleted (may be NULL) gets the number of runs removed.
+ * Take back a finished batch, if any (call from the notify ev_async
+ * callback; flush, sync and close call it too). Rows of a committed batch
+ * that have ended leave memory, and whatever queued meanwhile is posted as
+ * the next batch. GERR_BUSY: another process held the write
+ * lock past the busy timeout; the rows are queued again (pending() is true).
+ * GERR_HISTORY: any other write failure; the transaction was rolled back and
+ * the store is now degraded (rows stay in memory, capped); later flushes are
+ * no-ops returning 0. Loop thread.
+ */
+int history_reap(struct history *h, struct gerr *err);
+
+/*
+ * Flush and wait until everything queued is on disk (or an error): for
+ * shutdown, `trim`, tests and tools. Blocks the calling thread.
+ */
+int history_sync(struct history *h, struct gerr *err);
+
+/*
+ * Trim every key to `keep` runs now (keep 0 = configured value), after
+ * history_sync, on the calling thread (blocks it: an on-demand command). *deleted (may be NULL) gets the number of runs removed.
  * GERR_HISTORY when degraded or on a database error.
  */
 int history_trim(struct history *h, unsigned keep, uint64_t *deleted,
@@ -220,8 +253,9 @@ struct history_flush_stats {
 	uint64_t runs_written;
 	uint64_t spans_written;
 	uint64_t runs_trimmed;
-	uint64_t longest_flush_us;
+	uint64_t longest_flush_us;	/* longest write, on the writer */
 	uint64_t last_flush_us;
+	uint64_t longest_loop_us;	/* longest batch copy, on the loop */
 };
 
 void history_get_flush_stats(const struct history *h,

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -194,7 +195,7 @@ test_pipeline_one_transaction(void **state)
 	}
 	assert_int_equal(history_run_end(h, id, &end, NULL), 0);
 	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM spans"), 0);
-	assert_int_equal(history_flush(h, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
 	history_get_flush_stats(h, &after);
 	assert_int_equal(after.transactions - before.transactions, 1);
 	assert_int_equal(after.commits - before.commits, 1);
@@ -205,7 +206,7 @@ test_pipeline_one_transaction(void **state)
 	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM runs WHERE"
 	    " status = 'ok'"), 1);
 	/* Nothing queued: no transaction at all. */
-	assert_int_equal(history_flush(h, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
 	history_get_flush_stats(h, &before);
 	assert_int_equal(before.transactions, after.transactions);
 	assert_int_equal(before.commits, after.commits);
@@ -225,10 +226,10 @@ test_retention_keeps_n(void **state)
 		last_a = fx_run(h, "/p", "", "build", 1000 + i, 10,
 		    HISTORY_OK, 2);
 		fx_run(h, "/p", "core", "build", 1000 + i, 10, HISTORY_OK, 2);
-		assert_int_equal(history_flush(h, NULL), 0);
+		assert_int_equal(history_sync(h, NULL), 0);
 	}
 	fx_run(h, "/p", "", "test", 5000, 10, HISTORY_FAILED, 1);
-	assert_int_equal(history_flush(h, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
 	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM runs WHERE"
 	    " workspace = '' AND phase = 'build'"), 3);
 	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM runs WHERE"
@@ -345,7 +346,7 @@ test_crash_leaves_interrupted(void **state)
 
 	h = fx_open(fx, 0, 0);
 	id = fx_run(h, "/p", "", "build", 10, 5, HISTORY_OK, 1);
-	assert_int_equal(history_flush(h, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
 	history_close(h);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -358,7 +359,7 @@ test_crash_leaves_interrupted(void **state)
 		    1000, -1, HISTORY_OK, &span, NULL);
 		history_span_add(h, run, span, HISTORY_SPAN_COMMAND, "make",
 		    "", 1000, 70, HISTORY_OK, NULL, NULL);
-		_exit(history_flush(h, NULL) == 0 && run == id + 1 ? 0 : 1);
+		_exit(history_sync(h, NULL) == 0 && run == id + 1 ? 0 : 1);
 	}
 	assert_int_equal(waitpid(pid, &ws, 0), pid);
 	assert_true(WIFEXITED(ws));
@@ -398,7 +399,7 @@ fx_check_degraded_memory(struct history *h)
 			first = id;
 	}
 	assert_false(history_pending(h));
-	assert_int_equal(history_flush(h, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
 	assert_int_equal(history_list(h, &f, &runs, &n, NULL), 0);
 	assert_int_equal(n, 5);	/* mem_runs */
 	assert_int_equal(runs[0].id, id);
@@ -509,18 +510,18 @@ test_write_failure_degrades(void **state)
 	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
 	    SQLITE_OK);
 	gerr_clear(&err);
-	assert_int_equal(history_flush(h, &err), GERR_BUSY);
+	assert_int_equal(history_sync(h, &err), GERR_BUSY);
 	assert_true(history_pending(h));
 	assert_false(history_degraded(h));
 	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
 	    SQLITE_OK);
-	assert_int_equal(history_flush(h, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE spans", NULL, NULL,
 	    NULL), SQLITE_OK);
 	sqlite3_close(db);
 	id = fx_run(h, "/p", "", "build", 2, 1, HISTORY_OK, 1);
 	gerr_clear(&err);
-	assert_int_equal(history_flush(h, &err), GERR_HISTORY);
+	assert_int_equal(history_sync(h, &err), GERR_HISTORY);
 	assert_non_null(strstr(err.msg, "spans"));
 	assert_true(history_degraded(h));
 	assert_false(history_pending(h));
@@ -562,17 +563,17 @@ test_queries_agree_across_flush(void **state)
 
 	/* A long live run older than the flushed ones. */
 	live = history_run_begin(h, &info);
-	assert_int_equal(history_flush(h, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
 	for (i = 0; i < 6; i++)
 		fx_run(h, "/p", "", i % 2 ? "build" : "test", 6000 + i, 3,
 		    i == 3 ? HISTORY_FAILED : HISTORY_OK, 2);
-	assert_int_equal(history_flush(h, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
 	for (i = 0; i < 3; i++)
 		fx_run(h, "/p", "", "build", 7000 + i, 3, HISTORY_OK, 2);
 	assert_true(history_pending(h));
 	assert_int_equal(history_list(h, &f, &a, &na, NULL), 0);
 	assert_int_equal(history_get_run(h, live + 8, &ra, NULL), 0);
-	assert_int_equal(history_flush(h, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
 	assert_int_equal(history_list(h, &f, &b, &nb, NULL), 0);
 	assert_int_equal(history_get_run(h, live + 8, &rb, NULL), 0);
 	assert_true(fx_lists_equal(a, na, b, nb));
@@ -613,6 +614,66 @@ test_queries_agree_across_flush(void **state)
 }
 
 static void
+fx_notify(void *arg)
+{
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+/* The writer is held mid-flush by another process's write lock: queries on
+ * the loop still answer, from memory and the last commit, and agree with
+ * what they return once the flush lands. */
+static void
+test_queries_during_flush(void **state)
+{
+	struct fx *fx = *state;
+	atomic_int notified = 0;
+	struct history_config cfg = { .path = fx->path,
+	    .busy_timeout_ms = 10000, .notify = fx_notify,
+	    .notify_arg = &notified };
+	struct history_filter f = { .limit = 10 };
+	struct history_run *a = NULL, *b = NULL, *r = NULL;
+	struct history *h = NULL;
+	size_t na, nb;
+	sqlite3 *db;
+	uint64_t id = 0;
+	int i;
+
+	assert_int_equal(history_open(&cfg, &h, NULL), 0);
+	for (i = 0; i < 3; i++)
+		fx_run(h, "/p", "", "build", 100 + i, 5, HISTORY_OK, 2);
+	assert_int_equal(history_sync(h, NULL), 0);
+	assert_int_equal(atomic_load(&notified), 1);
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	for (i = 0; i < 3; i++)
+		id = fx_run(h, "/p", "", "build", 200 + i, 5, HISTORY_FAILED,
+		    3);
+	assert_int_equal(history_flush(h, NULL), 0);
+	assert_false(history_pending(h));	/* handed to the writer */
+	assert_int_equal(history_reap(h, NULL), 0);	/* not back yet */
+	assert_int_equal(history_list(h, &f, &a, &na, NULL), 0);
+	assert_int_equal(na, 6);
+	assert_int_equal(a[0].id, id);
+	assert_int_equal(a[0].status, HISTORY_FAILED);
+	assert_int_equal(history_get_run(h, id, &r, NULL), 0);
+	assert_int_equal(r->n_spans, 3);
+	history_run_free(r);
+	assert_int_equal(atomic_load(&notified), 1);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(history_sync(h, NULL), 0);
+	assert_int_equal(atomic_load(&notified), 2);
+	assert_int_equal(history_list(h, &f, &b, &nb, NULL), 0);
+	assert_true(fx_lists_equal(a, na, b, nb));
+	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM runs"), 6);
+	history_runs_free(a, na);
+	history_runs_free(b, nb);
+	history_close(h);
+}
+
+static void
 test_stats_and_median(void **state)
 {
 	struct fx *fx = *state;
@@ -625,7 +686,7 @@ test_stats_and_median(void **state)
 
 	for (i = 1; i <= 4; i++)
 		fx_run(h, "/p", "", "build", 100 * i, 10 * i, HISTORY_OK, 0);
-	assert_int_equal(history_flush(h, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
 	gerr_clear(&err);
 	assert_int_equal(history_phase_median(h, "/p", "", "build", 5, &med,
 	    &err), GERR_NOT_FOUND);
@@ -704,7 +765,7 @@ test_record_errors_and_caps(void **state)
 	assert_int_equal(history_run_end(h, id, &end, &err),
 	    GERR_RUN_NOT_FOUND);
 	assert_int_equal(history_mark_slow(h, id, sid, NULL), 0);
-	assert_int_equal(history_flush(h, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
 	assert_int_equal(history_mark_slow(h, id, 0, NULL), 0);
 	gerr_clear(&err);
 	assert_int_equal(history_mark_slow(h, id, 9, &err), GERR_NOT_FOUND);
@@ -771,6 +832,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_failure_degrades,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_queries_agree_across_flush,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_queries_during_flush,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_stats_and_median,
 		    fx_setup, fx_teardown),
