@@ -872,9 +872,6 @@ history_run_end(struct history *h, uint64_t run_id,
 	history_mark_dirty(h, l);
 	if (h->degraded)
 		history_compact(h);
-	else
-		history_trim_enqueue_key(h, &(struct history_key){ .root =
-		    r->root, .workspace = r->workspace, .phase = r->phase });
 	return 0;
 }
 
@@ -1143,6 +1140,12 @@ history_post(struct history *h)
 		l->dirty = false;
 		l->inflight = true;
 		h->n_dirty--;
+		/* Its key may now hold more than keep runs: trim it in this
+		 * batch or a later one, whatever else is queued. */
+		if (l->ended)
+			history_trim_enqueue_key(h, &(struct history_key){
+			    .root = r->root, .workspace = r->workspace,
+			    .phase = r->phase });
 	}
 	n = h->n_trim < HISTORY_TRIM_KEYS_PER_FLUSH ? h->n_trim :
 	    HISTORY_TRIM_KEYS_PER_FLUSH;

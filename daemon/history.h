@@ -40,8 +40,8 @@
 #define HISTORY_SCHEMA_VERSION 2
 #define HISTORY_KEEP_DEFAULT 100
 #define HISTORY_MEM_RUNS_DEFAULT 1000
-#define HISTORY_TRIM_KEYS_PER_FLUSH 32
-#define HISTORY_BATCH_RUNS_MAX 256	/* runs per transaction: bounds a write */
+#define HISTORY_TRIM_KEYS_PER_FLUSH 64
+#define HISTORY_BATCH_RUNS_MAX 1024	/* runs per transaction: bounds a write */
 #define HISTORY_OUTPUT_MAX (64 * 1024)	/* output tail kept per run */
 #define HISTORY_TRIGGER_FILES_MAX 32	/* trigger files kept per run */
 #define HISTORY_SPANS_MAX 10000		/* spans accepted per run */

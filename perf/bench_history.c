@@ -20,6 +20,7 @@
  * directory it removes at exit unless --dir is given.
  */
 #include <ftw.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,10 +112,19 @@ bench_rm(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 	return remove(p);
 }
 
-static struct history *
-bench_open(const char *dir, const char *name, unsigned keep)
+/* The ev_async stand-in: set on the writer thread, polled per run. */
+static void
+bench_notify(void *arg)
 {
-	struct history_config cfg = { .keep = keep };
+	atomic_store((atomic_bool *)arg, true);
+}
+
+static struct history *
+bench_open(const char *dir, const char *name, unsigned keep,
+    atomic_bool *done)
+{
+	struct history_config cfg = { .keep = keep, .notify = bench_notify,
+	    .notify_arg = done };
 	struct history *h = NULL;
 	char *path = xasprintf("%s/%s", dir, name);
 
@@ -128,14 +138,18 @@ bench_open(const char *dir, const char *name, unsigned keep)
 	return h;
 }
 
-/* Insert runs [from, to) flushing every 100 ms (timer) or every run. */
+/* Insert runs [from, to) flushing every 100 ms (timer) or every run, and
+ * reaping whenever the writer says a batch is back. */
 static double
-bench_insert(struct history *h, uint64_t from, uint64_t to, bool each)
+bench_insert(struct history *h, atomic_bool *done, uint64_t from,
+    uint64_t to, bool each)
 {
 	uint64_t t0 = bench_now_us(), last = t0, n, now;
 
 	for (n = from; n < to; n++) {
 		bench_one_run(h, n);
+		if (atomic_exchange(done, false))
+			history_reap(h, NULL);
 		if (each) {
 			history_flush(h, NULL);
 			continue;
@@ -194,6 +208,7 @@ main(int argc, char **argv)
 	const char *dir = NULL;
 	struct history_flush_stats fs;
 	struct history *h;
+	atomic_bool done = false;
 	double rate;
 	int i;
 
@@ -220,8 +235,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	h = bench_open(dir, "batched.db", keep);
-	rate = bench_insert(h, 0, runs, false);
+	h = bench_open(dir, "batched.db", keep, &done);
+	rate = bench_insert(h, &done, 0, runs, false);
 	history_get_flush_stats(h, &fs);
 	snprintf(extra, sizeof(extra), ",\"runs\":%" PRIu64 ",\"keep\":%u,"
 	    "\"db_bytes\":%" PRIu64 ",\"flushes\":%" PRIu64
@@ -233,7 +248,7 @@ main(int argc, char **argv)
 	    extra);
 
 	if (query_runs > runs) {
-		bench_insert(h, runs, query_runs, false);
+		bench_insert(h, &done, runs, query_runs, false);
 		history_get_flush_stats(h, &fs);
 		snprintf(extra, sizeof(extra), ",\"runs\":%" PRIu64
 		    ",\"db_bytes\":%" PRIu64 ",\"longest_write_ms\":%.3f",
@@ -246,8 +261,8 @@ main(int argc, char **argv)
 	bench_query(h, "list_limit_100_phase", "build");
 	history_close(h);
 
-	h = bench_open(dir, "each.db", keep);
-	rate = bench_insert(h, 0, runs / 5 > 0 ? runs / 5 : 1, true);
+	h = bench_open(dir, "each.db", keep, &done);
+	rate = bench_insert(h, &done, 0, runs / 5 > 0 ? runs / 5 : 1, true);
 	history_get_flush_stats(h, &fs);
 	snprintf(extra, sizeof(extra), ",\"runs\":%" PRIu64
 	    ",\"transactions\":%" PRIu64 ",\"longest_write_ms\":%.3f,"
