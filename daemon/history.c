@@ -1827,6 +1827,26 @@ history_phase_median(struct history *h, const char *root,
 	return 0;
 }
 
+enum history_slow_reason
+history_check_slow(struct history *h, const char *root, const char *workspace,
+    const char *phase, int64_t dur_us, uint64_t budget_ms,
+    int64_t *median_us)
+{
+	int64_t med = 0;
+	bool have;
+
+	have = history_phase_median(h, root, workspace, phase,
+	    HISTORY_SLOW_MIN_RUNS, &med, NULL) == 0;
+	if (median_us != NULL)
+		*median_us = have ? med : 0;
+	if (budget_ms > 0 && dur_us > (int64_t)budget_ms * 1000)
+		return HISTORY_SLOW_BUDGET;
+	/* Integer form of dur > med * (1 + pct/100), no rounding at 10%. */
+	if (have && dur_us * 100 > med * (100 + HISTORY_SLOW_PERCENT))
+		return HISTORY_SLOW_MEDIAN;
+	return HISTORY_NOT_SLOW;
+}
+
 /* ---- close ------------------------------------------------------------ */
 
 void

@@ -329,4 +329,28 @@ int history_phase_median(struct history *h, const char *root,
     const char *workspace, const char *phase, unsigned min_runs,
     int64_t *median_us, struct gerr *err);
 
+/* Why history_check_slow flagged a phase. */
+enum history_slow_reason {
+	HISTORY_NOT_SLOW = 0,
+	HISTORY_SLOW_BUDGET,	/* dur > budget_ms */
+	HISTORY_SLOW_MEDIAN,	/* dur > median * 1.10, >= min_runs runs */
+};
+
+#define HISTORY_SLOW_MIN_RUNS 5
+#define HISTORY_SLOW_PERCENT 10
+
+/*
+ * Slow-phase rule (issue 6 item 5): a phase is slow when it took longer
+ * than budget_ms (0 = no budget), or more than HISTORY_SLOW_PERCENT slower
+ * than the median of its last retained successful runs when there are at
+ * least HISTORY_SLOW_MIN_RUNS of them. Call it BEFORE ending the run whose
+ * duration is dur_us (so the run does not count in its own median); on a
+ * slow verdict the daemon emits `phase.slow` and calls history_mark_slow.
+ * *median_us (may be NULL) gets the median used, 0 if none. Never fails:
+ * a database error counts as "no median".
+ */
+enum history_slow_reason history_check_slow(struct history *h,
+    const char *root, const char *workspace, const char *phase,
+    int64_t dur_us, uint64_t budget_ms, int64_t *median_us);
+
 #endif

@@ -716,6 +716,45 @@ test_stats_and_median(void **state)
 	assert_string_equal(s[1].phase, "lint");
 	assert_int_equal(s[1].p50_us, 7);
 	history_stats_free(s, n);
+	/* Slow rule: median 30 of 5 ok runs; 33 is exactly +10%, not slow. */
+	assert_int_equal(history_check_slow(h, "/p", "", "build", 33, 0, &med),
+	    HISTORY_NOT_SLOW);
+	assert_int_equal(med, 30);
+	assert_int_equal(history_check_slow(h, "/p", "", "build", 34, 0, NULL),
+	    HISTORY_SLOW_MEDIAN);
+	assert_int_equal(history_check_slow(h, "/p", "", "build", 2001, 2,
+	    NULL), HISTORY_SLOW_BUDGET);
+	/* Under 5 successful runs: only the budget counts. */
+	assert_int_equal(history_check_slow(h, "/p", "", "lint", 1000, 0,
+	    &med), HISTORY_NOT_SLOW);
+	assert_int_equal(med, 0);
+	assert_int_equal(history_check_slow(h, "/p", "", "lint", 1001, 1,
+	    NULL), HISTORY_SLOW_BUDGET);
+	history_close(h);
+}
+
+/* More keys than one flush trims: one sync still leaves every key at keep,
+ * because each batch queues the keys of the runs it writes. */
+static void
+test_retention_many_keys(void **state)
+{
+	struct fx *fx = *state;
+	struct history *h = fx_open(fx, 2, 0);
+	char root[16];
+	int i, k;
+
+	for (i = 0; i < 4; i++) {
+		for (k = 0; k < 3 * HISTORY_TRIM_KEYS_PER_FLUSH; k++) {
+			snprintf(root, sizeof(root), "/r%d", k);
+			fx_run(h, root, "", "build", i, 1, HISTORY_OK, 1);
+		}
+	}
+	assert_int_equal(history_sync(h, NULL), 0);
+	assert_false(history_pending(h));
+	assert_int_equal(fx_sql_int(fx, "SELECT max(c) FROM (SELECT count(*)"
+	    " c FROM runs GROUP BY root, workspace, phase)"), 2);
+	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM runs"),
+	    2 * 3 * HISTORY_TRIM_KEYS_PER_FLUSH);
 	history_close(h);
 }
 
@@ -818,6 +857,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pipeline_one_transaction,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_retention_keeps_n,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retention_many_keys,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v1,
 		    fx_setup, fx_teardown),
