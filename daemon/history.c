@@ -75,11 +75,14 @@ static const char *const history_stmt_sql[HISTORY_ST_COUNT] = {
 	/* The keep-th newest id of a key: everything older goes. */
 	[HISTORY_ST_TRIM_CUTOFF] = "SELECT id FROM runs WHERE root = ?1 AND"
 	    " workspace = ?2 AND phase = ?3 ORDER BY id DESC LIMIT 1 OFFSET ?4",
+	/* A run still going is never trimmed: its row is rewritten when it
+	 * ends, and its spans already on disk must still be there. */
 	[HISTORY_ST_TRIM_SPANS] = "DELETE FROM spans WHERE run IN (SELECT id"
 	    " FROM runs WHERE root = ?1 AND workspace = ?2 AND phase = ?3 AND"
-	    " id < ?4)",
+	    " id < ?4 AND status <> 'running')",
 	[HISTORY_ST_TRIM_RUNS] = "DELETE FROM runs WHERE root = ?1 AND"
-	    " workspace = ?2 AND phase = ?3 AND id < ?4",
+	    " workspace = ?2 AND phase = ?3 AND id < ?4 AND"
+	    " status <> 'running'",
 	/* Optional filters: a NULL parameter disables its clause. */
 	[HISTORY_ST_LIST] = "SELECT " HISTORY_RUN_COLS " FROM runs WHERE"
 	    " (?1 IS NULL OR root = ?1) AND (?2 IS NULL OR workspace = ?2) AND"

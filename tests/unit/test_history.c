@@ -219,9 +219,17 @@ test_retention_keeps_n(void **state)
 {
 	struct fx *fx = *state;
 	struct history *h = fx_open(fx, 3, 0);
-	uint64_t last_a = 0, deleted;
+	struct history_run_info info = { .root = "/p", .phase = "build" };
+	struct history_run_end end = { .status = HISTORY_OK };
+	struct history_run *r = NULL;
+	uint64_t last_a = 0, deleted, live;
 	int i;
 
+	/* A run that outlives keep newer runs of its key is not trimmed. */
+	live = history_run_begin(h, &info);
+	assert_int_equal(history_span_add(h, live, 0, HISTORY_SPAN_PHASE,
+	    "build", "", 0, 5, HISTORY_OK, NULL, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
 	for (i = 0; i < 7; i++) {
 		last_a = fx_run(h, "/p", "", "build", 1000 + i, 10,
 		    HISTORY_OK, 2);
@@ -231,7 +239,9 @@ test_retention_keeps_n(void **state)
 	fx_run(h, "/p", "", "test", 5000, 10, HISTORY_FAILED, 1);
 	assert_int_equal(history_sync(h, NULL), 0);
 	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM runs WHERE"
-	    " workspace = '' AND phase = 'build'"), 3);
+	    " workspace = '' AND phase = 'build' AND status = 'ok'"), 3);
+	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM runs WHERE"
+	    " status = 'running'"), 1);
 	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM runs WHERE"
 	    " workspace = 'core' AND phase = 'build'"), 3);
 	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM runs WHERE"
@@ -240,11 +250,16 @@ test_retention_keeps_n(void **state)
 	assert_int_equal(fx_sql_int(fx, "SELECT max(id) FROM runs WHERE"
 	    " workspace = '' AND phase = 'build'"), (long long)last_a);
 	assert_int_equal(fx_sql_int(fx, "SELECT min(id) FROM runs WHERE"
-	    " workspace = '' AND phase = 'build'"), (long long)last_a - 4);
+	    " workspace = '' AND phase = 'build' AND id > 1"),
+	    (long long)last_a - 4);
 	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM spans WHERE"
 	    " run NOT IN (SELECT id FROM runs)"), 0);
 	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM spans"),
-	    3 * 2 * 2 + 1);
+	    3 * 2 * 2 + 1 + 1);
+	assert_int_equal(history_run_end(h, live, &end, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
+	assert_int_equal(history_get_run(h, live, &r, NULL), GERR_RUN_NOT_FOUND);
+	assert_null(r);
 	/* On demand. */
 	assert_int_equal(history_trim(h, 1, &deleted, NULL), 0);
 	assert_int_equal(deleted, 4);
