@@ -2,23 +2,34 @@
 /*
  * history.c - the run history store: one SQLite database, runs and spans.
  *
- * Owns: the sqlite3 handle and its prepared statements (kept for the
- * daemon's life), the in-memory table of runs not yet written or still live
- * (h->mem, sorted by id), the queue of retention keys to trim, flush stats.
+ * Owns: two SQLite connections with their prepared statements (kept for
+ * the daemon's life): the loop's (open, migrations, queries, on-demand trim)
+ * and the writer thread's (batched writes); the writer thread itself; the
+ * in-memory table of runs not yet written or still live (h->mem, sorted by
+ * id); the queue of retention keys to trim; flush stats.
  * Called by: the daemon loop thread only (engine records, req_* queries,
- * the flush timer). Never links libev: the daemon owns the timer and asks
- * history_pending() whether to arm it.
+ * the flush timer, the notify ev_async). Never links libev: the daemon owns
+ * the timer and the async watcher and asks history_pending() whether to arm
+ * the timer.
+ *
+ * Threads: the loop copies dirty rows into a struct history_batch
+ * (history_post) and hands it over under h->mu; the writer commits it in one
+ * BEGIN IMMEDIATE transaction and hands it back (h->done, notify). One batch
+ * is in flight at a time. The writer touches nothing but the batch and its
+ * own connection, so the live table needs no lock.
  *
  * Invariants:
  * - h->mem is sorted by run id; ids come from h->next_id, which starts after
  *   the largest id in the database, so ids never repeat.
- * - Healthy mode: a run stays in h->mem while it is live or dirty; once ended
- *   and written it is dropped (the database is authoritative). Degraded mode:
- *   nothing is written; at most mem_runs ended runs are kept, oldest dropped.
- * - A run or span in memory is newer than its database row, so queries merge
- *   with memory winning by id.
- * - Every write happens in history_flush inside BEGIN IMMEDIATE, except
- *   history_mark_slow on a run already gone from memory and history_trim.
+ * - Healthy mode: a run stays in h->mem while it is live, dirty or in the
+ *   batch in flight; once ended and committed it is dropped (the database is
+ *   authoritative). Degraded mode: nothing is written; at most mem_runs
+ *   ended runs are kept, oldest dropped.
+ * - A run or span in memory is at least as new as its database row, so
+ *   queries merge with memory winning by id.
+ * - Batched writes all go through the writer; the loop connection writes only
+ *   for migrations and recovery at open, history_trim (after history_sync)
+ *   and history_mark_slow on a run already gone from memory.
  *
  * Never: one transaction per phase; deleting or overwriting a database file
  * that fails to open (a corrupt file is left for the user to inspect).

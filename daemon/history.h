@@ -200,7 +200,10 @@ int history_run_end(struct history *h, uint64_t run_id,
 /*
  * Mark a run (span_id 0) or one of its spans slow (a phase over budget or
  * >10% over its median). Queued like any other change if the run is still
- * in memory, else written at once. GERR_RUN_NOT_FOUND, GERR_NOT_FOUND.
+ * in memory (the normal case: mark before or right after history_run_end),
+ * else written at once on the loop's connection, which may wait up to the
+ * busy timeout if the writer holds the lock. GERR_RUN_NOT_FOUND,
+ * GERR_NOT_FOUND, GERR_HISTORY.
  */
 int history_mark_slow(struct history *h, uint64_t run_id, uint64_t span_id,
     struct gerr *err);
