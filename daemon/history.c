@@ -36,6 +36,7 @@
  */
 #include "history.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -734,6 +735,7 @@ history_run_begin(struct history *h, const struct history_run_info *info)
 		h->cap_mem = h->cap_mem ? h->cap_mem * 2 : 16;
 		h->mem = xreallocarray(h->mem, h->cap_mem, sizeof(*h->mem));
 	}
+	assert(h->n_mem == 0 || h->mem[h->n_mem - 1]->run.id < r->id);
 	h->mem[h->n_mem++] = l;	/* ids only grow: stays sorted */
 	history_mark_dirty(h, l);
 	return r->id;
