@@ -218,7 +218,8 @@ struct history {
 	size_t n_mem;
 	size_t cap_mem;
 	size_t n_dirty;
-	size_t n_ended_mem;	/* ended runs held in memory (degraded cap) */
+	size_t n_ended_mem;	/* ended runs held in memory (capped) */
+	unsigned queue_runs;
 	struct history_key *trim;
 	size_t n_trim;
 	size_t cap_trim;
@@ -573,6 +574,8 @@ history_open(const struct history_config *cfg, struct history **out,
 	h->keep = cfg->keep > 0 ? cfg->keep : HISTORY_KEEP_DEFAULT;
 	h->mem_runs = cfg->mem_runs > 0 ? cfg->mem_runs :
 	    HISTORY_MEM_RUNS_DEFAULT;
+	h->queue_runs = cfg->queue_runs > 0 ? cfg->queue_runs :
+	    HISTORY_QUEUE_RUNS_DEFAULT;
 	h->busy_timeout_ms = cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms :
 	    HISTORY_BUSY_TIMEOUT_MS;
 	h->next_id = 1;
@@ -671,21 +674,27 @@ history_mark_dirty(struct history *h, struct history_live *l)
 static void
 history_compact(struct history *h)
 {
-	size_t i, j, excess = 0;
+	size_t i, j, cap, excess = 0;
 
-	if (h->degraded && h->n_ended_mem > h->mem_runs)
-		excess = h->n_ended_mem - h->mem_runs;
+	cap = h->degraded ? h->mem_runs : h->queue_runs;
+	if (h->n_ended_mem > cap)
+		excess = h->n_ended_mem - cap;
 	for (i = j = 0; i < h->n_mem; i++) {
 		struct history_live *l = h->mem[i];
+		bool written = !h->degraded && !l->dirty && !l->inflight;
 		bool drop;
 
-		if (h->degraded)
-			drop = l->ended && excess > 0;
-		else
-			drop = l->ended && !l->dirty && !l->inflight;
+		/* Oldest first: over the cap, unwritten runs go too. */
+		drop = l->ended && !l->inflight && (written || excess > 0);
 		if (drop) {
-			if (h->degraded)
+			if (!written) {
 				excess--;
+				if (!h->degraded && h->stats.runs_dropped++ == 0)
+					log_warn("history: %s: writes are not "
+					    "keeping up; dropping the oldest "
+					    "unwritten runs (queue cap %u)",
+					    h->path, h->queue_runs);
+			}
 			if (l->dirty)
 				h->n_dirty--;
 			h->n_ended_mem--;
@@ -886,7 +895,7 @@ history_run_end(struct history *h, uint64_t run_id,
 	l->ended = true;
 	h->n_ended_mem++;
 	history_mark_dirty(h, l);
-	if (h->degraded)
+	if (h->n_ended_mem > (h->degraded ? h->mem_runs : h->queue_runs))
 		history_compact(h);
 	return 0;
 }

@@ -40,6 +40,7 @@
 #define HISTORY_SCHEMA_VERSION 2
 #define HISTORY_KEEP_DEFAULT 100
 #define HISTORY_MEM_RUNS_DEFAULT 1000
+#define HISTORY_QUEUE_RUNS_DEFAULT 10000
 #define HISTORY_TRIM_KEYS_PER_FLUSH 64
 #define HISTORY_BATCH_RUNS_MAX 1024	/* runs per transaction: bounds a write */
 #define HISTORY_OUTPUT_MAX (64 * 1024)	/* output tail kept per run */
@@ -81,6 +82,9 @@ struct history_config {
 	const char *path;	/* database file; borrowed for history_open only */
 	unsigned keep;		/* runs kept per key; 0 = HISTORY_KEEP_DEFAULT */
 	unsigned mem_runs;	/* degraded-mode cap; 0 = HISTORY_MEM_RUNS_DEFAULT */
+	/* Ended runs waiting for the writer (a lock held elsewhere for long);
+	 * past it the oldest are dropped and counted. 0 = the default. */
+	unsigned queue_runs;
 	int busy_timeout_ms;	/* 0 = HISTORY_BUSY_TIMEOUT_MS */
 	/*
 	 * Called on the WRITER thread, with the store's internal lock held,
@@ -259,6 +263,7 @@ struct history_flush_stats {
 	uint64_t longest_flush_us;	/* longest write, on the writer */
 	uint64_t last_flush_us;
 	uint64_t longest_loop_us;	/* longest batch copy, on the loop */
+	uint64_t runs_dropped;		/* unwritten runs over queue_runs */
 };
 
 void history_get_flush_stats(const struct history *h,

@@ -546,6 +546,49 @@ test_write_failure_degrades(void **state)
 	history_close(h);
 }
 
+/* Writes blocked for long: memory stays capped at queue_runs, oldest
+ * unwritten runs dropped and counted; the rest lands once the lock goes. */
+static void
+test_queue_cap_when_blocked(void **state)
+{
+	struct fx *fx = *state;
+	struct history_config cfg = { .path = fx->path, .queue_runs = 3,
+	    .busy_timeout_ms = 20 };
+	struct history_filter f = { 0 };
+	struct history_flush_stats fs;
+	struct history_run *runs = NULL;
+	struct history *h = NULL;
+	struct gerr err;
+	size_t n;
+	sqlite3 *db;
+	uint64_t last = 0;
+	int i;
+
+	assert_int_equal(history_open(&cfg, &h, NULL), 0);
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	for (i = 0; i < 5; i++)
+		last = fx_run(h, "/p", "", "build", i + 1, 1, HISTORY_OK, 1);
+	gerr_clear(&err);
+	assert_int_equal(history_sync(h, &err), GERR_BUSY);
+	assert_non_null(strstr(err.msg, "locked"));
+	assert_true(history_pending(h));
+	history_get_flush_stats(h, &fs);
+	assert_int_equal(fs.runs_dropped, 2);
+	assert_int_equal(history_list(h, &f, &runs, &n, NULL), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(runs[0].id, last);
+	assert_int_equal(runs[2].id, last - 2);
+	history_runs_free(runs, n);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(history_sync(h, NULL), 0);
+	assert_int_equal(fx_sql_int(fx, "SELECT count(*) FROM runs"), 3);
+	history_close(h);
+}
+
 static bool
 fx_lists_equal(const struct history_run *a, size_t na,
     const struct history_run *b, size_t nb)
@@ -886,6 +929,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_readonly_file_degrades,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_degrades,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_queue_cap_when_blocked,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_queries_agree_across_flush,
 		    fx_setup, fx_teardown),
