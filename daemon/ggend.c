@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "log.h"
 #include "pidfile.h"
 #include "ready.h"
@@ -169,6 +170,16 @@ ggend_adopt(struct ggend *g, int fd, struct gerr *err)
 	return rc;
 }
 
+/* The engine's events go to every subscriber. */
+static void
+ggend_publish(void *arg, const char *line)
+{
+	struct ggend *g = arg;
+
+	if (g->server != NULL)
+		server_publish(g->server, line);
+}
+
 int
 ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 {
@@ -196,6 +207,8 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	}
 	if (rc != 0)
 		return rc;
+	g->engine = engine_new(g->loop, g->state_dir);
+	engine_set_publish(g->engine, ggend_publish, g);
 	ggend_signals(g);
 	log_info("ggend listening on %s (pid %ld)%s", g->socket_path,
 	    (long)getpid(), g->socket_adopted ? " [socket activated]" : "");
@@ -224,8 +237,11 @@ ggend_stop(struct ggend *g, const char *why)
 void
 ggend_release(struct ggend *g)
 {
+	/* Server first: cancelled requests unfollow their runs. */
 	server_free(g->server);
 	g->server = NULL;
+	engine_free(g->engine);
+	g->engine = NULL;
 	if (g->loop != NULL) {
 		ev_signal_stop(g->loop, &g->sig_term);
 		ev_signal_stop(g->loop, &g->sig_int);
