@@ -28,6 +28,8 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	const cJSON *clients = cJSON_GetObjectItemCaseSensitive(result,
 	    "clients");
+	const cJSON *history = cJSON_GetObjectItemCaseSensitive(result,
+	    "history");
 	unsigned long long up_s = (unsigned long long)
 	    (cmd_status_num(result, "uptime_ms") / 1000.0);
 
@@ -50,6 +52,20 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	    cmd_status_num(result, "rss_bytes") / 1048576.0);
 	fprintf(ctx->out, "  requests  %.0f\n",
 	    cmd_status_num(result, "requests"));
+	if (cJSON_IsObject(history)) {
+		fprintf(ctx->out, "  history   %s, %.1f MiB, keep %.0f per "
+		    "phase%s%s\n", cmd_status_str(history, "path"),
+		    cmd_status_num(history, "size_bytes") / 1048576.0,
+		    cmd_status_num(history, "keep"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(history,
+		    "degraded")) ? "; DEGRADED (in memory): " : "",
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(history,
+		    "degraded")) ? cmd_status_str(history, "reason") : "");
+		fprintf(ctx->out, "  flushes   %.0f (longest %.1f ms), %.0f "
+		    "slow phases\n", cmd_status_num(history, "flushes"),
+		    cmd_status_num(history, "longest_flush_us") / 1000.0,
+		    cmd_status_num(history, "slow_phases"));
+	}
 	return 0;
 }
 

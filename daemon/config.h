@@ -50,6 +50,8 @@ struct ggend_config {
 	uint64_t obuf_hard_bytes;
 	uint64_t obuf_soft_ms;
 	uint64_t max_clients;
+	char *history_path;	/* owned; "" = <state dir>/history.db */
+	uint64_t history_keep;	/* runs kept per (root, workspace, phase) */
 };
 
 extern const struct config_def config_table[];

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "histlink.h"
 #include "log.h"
 #include "pidfile.h"
 #include "ready.h"
@@ -93,13 +94,18 @@ ggend_reload(struct ggend *g)
 		return;
 	}
 	if (strcmp(cfg.socket_path, g->cfg.socket_path) != 0 ||
-	    strcmp(cfg.state_dir, g->cfg.state_dir) != 0)
-		log_warn("reload: socket.path and state.dir change only on "
-		    "restart");
+	    strcmp(cfg.state_dir, g->cfg.state_dir) != 0 ||
+	    strcmp(cfg.history_path, g->cfg.history_path) != 0 ||
+	    cfg.history_keep != g->cfg.history_keep)
+		log_warn("reload: socket.path, state.dir, history.path and "
+		    "history.keep change only on restart");
 	free(cfg.socket_path);
 	free(cfg.state_dir);
+	free(cfg.history_path);
 	cfg.socket_path = g->cfg.socket_path;
 	cfg.state_dir = g->cfg.state_dir;
+	cfg.history_path = g->cfg.history_path;
+	cfg.history_keep = g->cfg.history_keep;
 	g->cfg = cfg;
 	log_set_level((enum log_level)g->cfg.log_level);
 	g->reloads++;
@@ -148,6 +154,15 @@ ggend_paths(struct ggend *g, struct gerr *err)
 	else if ((rc = sockpath_state_dir(g->state_dir, sizeof(g->state_dir),
 	    err)) != 0)
 		return rc;
+	if (g->cfg.history_path[0] != '\0')
+		rc = snprintf(g->history_path, sizeof(g->history_path), "%s",
+		    g->cfg.history_path);
+	else
+		rc = snprintf(g->history_path, sizeof(g->history_path),
+		    "%s/history.db", g->state_dir);
+	if (rc < 0 || (size_t)rc >= sizeof(g->history_path))
+		return gerr_set(err, GERR_INVALID, "history path too long: "
+		    "%.64s...", g->history_path);
 	return sockpath_mkdirs(g->state_dir, 0700, err);
 }
 
@@ -209,6 +224,16 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 		return rc;
 	g->engine = engine_new(g->loop, g->state_dir);
 	engine_set_publish(g->engine, ggend_publish, g);
+	rc = histlink_open(g->loop, g->history_path,
+	    (unsigned)g->cfg.history_keep, &g->histlink, err);
+	if (rc != 0)
+		return rc;
+	histlink_set_publish(g->histlink, ggend_publish, g);
+	engine_set_first_run_id(g->engine, histlink_next_run_id(g->histlink));
+	rc = engine_add_run_listener(g->engine, histlink_on_event,
+	    g->histlink, err);
+	if (rc != 0)
+		return rc;
 	ggend_signals(g);
 	log_info("ggend listening on %s (pid %ld)%s", g->socket_path,
 	    (long)getpid(), g->socket_adopted ? " [socket activated]" : "");
@@ -242,6 +267,9 @@ ggend_release(struct ggend *g)
 	g->server = NULL;
 	engine_free(g->engine);
 	g->engine = NULL;
+	/* After the engine: freeing it may still report run ends. */
+	histlink_free(g->histlink);
+	g->histlink = NULL;
 	if (g->loop != NULL) {
 		ev_signal_stop(g->loop, &g->sig_term);
 		ev_signal_stop(g->loop, &g->sig_int);

@@ -20,6 +20,7 @@
 
 struct server;
 struct engine;
+struct histlink;
 struct req_entry;
 
 struct ggend {
@@ -29,6 +30,8 @@ struct ggend {
 	int n_overrides;
 	struct server *server;
 	struct engine *engine;		/* lifecycle runs (daemon/engine.h) */
+	struct histlink *histlink;	/* run history (daemon/histlink.h) */
+	char history_path[SOCKPATH_PATH_MAX];
 	const struct req_entry *const *handlers;	/* req_table, or a test's */
 	size_t n_handlers;
 	char socket_path[SOCKPATH_PATH_MAX];	/* the path clients use */

@@ -715,6 +715,8 @@ history_run_begin(struct history *h, const struct history_run_info *info)
 
 	l = xcalloc(1, sizeof(*l));
 	r = &l->run;
+	if (info->id >= h->next_id)
+		h->next_id = info->id;
 	r->id = h->next_id++;
 	r->root = history_strdup0(info->root);
 	r->workspace = history_strdup0(info->workspace);

@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "ggend.h"
+#include "histlink.h"
 #include "req.h"
 #include "req_entries.h"
 #include "server.h"
@@ -64,6 +65,9 @@ req_status(struct req *req, struct gerr *err)
 			cJSON_AddNumberToObject(errors, err_lookup(i)->wire,
 			    (double)g->errors[i]);
 	cJSON_AddArrayToObject(result, "roots");
+	if (g->histlink != NULL)
+		cJSON_AddItemToObject(result, "history",
+		    histlink_status_json(g->histlink));
 	req_reply_ok(req, result);
 	return 0;
 }

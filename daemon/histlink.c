@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * histlink.c - run listener -> history store, flush scheduling, slow phases.
+ *
+ * Owns the struct history, the flush ev_timer, the ev_async the store's
+ * writer thread sends when a batch is done, and one histlink_run per engine
+ * run between its start and its end. Called by ggend (open, free, status)
+ * and by the engine, through histlink_on_event, on the loop thread.
+ *
+ * The engine reports spans when they END, children before their parents,
+ * while the store wants a parent before its children. So the spans of a
+ * live run are kept here and handed to the store at run end in engine id
+ * order (ids are given at span start, so a parent's is smaller); the run
+ * row itself is queued at run start, so that a daemon killed mid-run
+ * leaves it `running` on disk and the next start marks it `interrupted`.
+ *
+ * Invariants: the flush timer is active only while history_pending() (idle
+ * means zero wake-ups); hl->runs holds only runs whose RUN_END has not been
+ * seen. Never blocks the loop on disk: flushes hand batches to the writer.
+ */
+#include "histlink.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+/* A span as the engine reported it at its end; strings owned. */
+struct histlink_span {
+	uint64_t id, parent;
+	enum history_span_kind kind;
+	char *name;
+	char *workspace;
+	int64_t start_us, dur_us;
+	enum history_status status;
+	bool slow;
+};
+
+struct histlink_run {
+	uint64_t engine_id;
+	uint64_t hist_id;
+	char *root;
+	char *workspace;
+	struct histlink_span *spans;
+	size_t n_spans, cap_spans;
+	bool slow;
+};
+
+struct histlink {
+	struct ev_loop *loop;
+	struct history *h;
+	char *path;
+	unsigned keep;
+	ev_timer flush_timer;
+	ev_async notify;
+	struct histlink_run **runs;
+	size_t n_runs, cap_runs;
+	histlink_publish_cb publish;
+	void *publish_arg;
+	uint64_t flush_errors;
+	uint64_t slow_phases;
+	int last_err_code;	/* logs a store error once per change */
+};
+
+/* Writer thread: only wake the loop (history.h forbids anything else). */
+static void
+histlink_notify(void *arg)
+{
+	struct histlink *hl = arg;
+
+	ev_async_send(hl->loop, &hl->notify);
+}
+
+static void
+histlink_report(struct histlink *hl, int rc, const struct gerr *err)
+{
+	if (rc == 0) {
+		hl->last_err_code = 0;
+		return;
+	}
+	hl->flush_errors++;
+	if (rc != hl->last_err_code)
+		log_warn("history: %s", err->msg);
+	hl->last_err_code = rc;
+}
+
+static void
+histlink_arm(struct histlink *hl)
+{
+	if (history_pending(hl->h)) {
+		if (!ev_is_active(&hl->flush_timer)) {
+			ev_timer_set(&hl->flush_timer,
+			    HISTLINK_FLUSH_MS / 1000.0, 0.0);
+			ev_timer_start(hl->loop, &hl->flush_timer);
+		}
+	} else if (ev_is_active(&hl->flush_timer))
+		ev_timer_stop(hl->loop, &hl->flush_timer);
+}
+
+static void
+histlink_flush(struct histlink *hl)
+{
+	struct gerr err;
+
+	gerr_clear(&err);
+	histlink_report(hl, history_flush(hl->h, &err), &err);
+	histlink_arm(hl);
+}
+
+static void
+histlink_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	histlink_flush(w->data);
+}
+
+static void
+histlink_async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct histlink *hl = w->data;
+	struct gerr err;
+
+	(void)loop;
+	(void)revents;
+	gerr_clear(&err);
+	histlink_report(hl, history_reap(hl->h, &err), &err);
+	histlink_arm(hl);
+}
+
+int
+histlink_open(struct ev_loop *loop, const char *path, unsigned keep,
+    struct histlink **out, struct gerr *err)
+{
+	struct history_config cfg;
+	struct histlink *hl;
+	int rc;
+
+	*out = NULL;
+	if (path == NULL || path[0] == '\0')
+		return gerr_set(err, GERR_INVALID, "history: empty path");
+	hl = xcalloc(1, sizeof(*hl));
+	hl->loop = loop;
+	hl->path = xstrdup(path);
+	hl->keep = keep != 0 ? keep : HISTORY_KEEP_DEFAULT;
+	ev_timer_init(&hl->flush_timer, histlink_timer_cb, 0.0, 0.0);
+	hl->flush_timer.data = hl;
+	ev_async_init(&hl->notify, histlink_async_cb);
+	hl->notify.data = hl;
+	ev_async_start(loop, &hl->notify);
+	/* The async watcher must not keep the loop alive by itself. */
+	ev_unref(loop);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = path;
+	cfg.keep = hl->keep;
+	cfg.notify = histlink_notify;
+	cfg.notify_arg = hl;
+	rc = history_open(&cfg, &hl->h, err);
+	if (rc != 0) {
+		ev_ref(loop);
+		ev_async_stop(loop, &hl->notify);
+		free(hl->path);
+		free(hl);
+		return rc;
+	}
+	if (history_degraded(hl->h))
+		log_warn("history: %s: %s; runs are kept in memory only",
+		    path, history_status_text(hl->h));
+	else
+		log_info("history: %s (keep %u runs per phase)", path,
+		    hl->keep);
+	*out = hl;
+	return 0;
+}
+
+static void
+histlink_run_free(struct histlink_run *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n_spans; i++) {
+		free(r->spans[i].name);
+		free(r->spans[i].workspace);
+	}
+	free(r->spans);
+	free(r->root);
+	free(r->workspace);
+	free(r);
+}
+
+static int64_t
+histlink_now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/* Hand r's spans to the store (parents first) and end it. */
+static void
+histlink_finish(struct histlink *hl, struct histlink_run *r,
+    const struct history_run_end *end)
+{
+	uint64_t *map = NULL, parent, sid, max_id = 0;
+	struct histlink_span *s;
+	struct gerr err;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->n_spans; i++)
+		if (r->spans[i].id > max_id)
+			max_id = r->spans[i].id;
+	if (r->n_spans > 0)
+		map = xcalloc((size_t)max_id + 1, sizeof(*map));
+	for (i = 0; i < r->n_spans; i++) {
+		s = &r->spans[i];
+		parent = s->parent <= max_id ? map[s->parent] : 0;
+		gerr_clear(&err);
+		rc = history_span_add(hl->h, r->hist_id, parent, s->kind,
+		    s->name, s->workspace, s->start_us, s->dur_us, s->status,
+		    &sid, &err);
+		if (rc != 0) {
+			histlink_report(hl, rc, &err);
+			continue;
+		}
+		map[s->id] = sid;
+		if (s->slow) {
+			gerr_clear(&err);
+			histlink_report(hl, history_mark_slow(hl->h,
+			    r->hist_id, sid, &err), &err);
+		}
+	}
+	free(map);
+	if (r->slow) {
+		gerr_clear(&err);
+		histlink_report(hl, history_mark_slow(hl->h, r->hist_id, 0,
+		    &err), &err);
+	}
+	gerr_clear(&err);
+	histlink_report(hl, history_run_end(hl->h, r->hist_id, end, &err),
+	    &err);
+}
+
+void
+histlink_free(struct histlink *hl)
+{
+	struct history_run_end end;
+	struct gerr err;
+	size_t i;
+
+	if (hl == NULL)
+		return;
+	memset(&end, 0, sizeof(end));
+	end.status = HISTORY_INTERRUPTED;
+	end.exit_code = -1;
+	for (i = 0; i < hl->n_runs; i++) {
+		histlink_finish(hl, hl->runs[i], &end);
+		histlink_run_free(hl->runs[i]);
+	}
+	free(hl->runs);
+	ev_timer_stop(hl->loop, &hl->flush_timer);
+	gerr_clear(&err);
+	if (history_sync(hl->h, &err) != 0)
+		log_warn("history: at shutdown: %s", err.msg);
+	history_close(hl->h);
+	ev_ref(hl->loop);
+	ev_async_stop(hl->loop, &hl->notify);
+	free(hl->path);
+	free(hl);
+}
+
+void
+histlink_set_publish(struct histlink *hl, histlink_publish_cb fn, void *arg)
+{
+	hl->publish = fn;
+	hl->publish_arg = arg;
+}
+
+uint64_t
+histlink_next_run_id(const struct histlink *hl)
+{
+	return history_last_id(hl->h) + 1;
+}
+
+struct history *
+histlink_history(struct histlink *hl)
+{
+	return hl->h;
+}
+
+static struct histlink_run *
+histlink_find(struct histlink *hl, uint64_t engine_id, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < hl->n_runs; i++)
+		if (hl->runs[i]->engine_id == engine_id) {
+			if (idx != NULL)
+				*idx = i;
+			return hl->runs[i];
+		}
+	return NULL;
+}
+
+/* Engine and history enums share values up to INTERRUPTED (engine.h);
+ * anything else (queued) cannot be a final state and counts as failed. */
+static enum history_status
+histlink_status(enum engine_status s)
+{
+	if (s > ENGINE_INTERRUPTED)
+		return HISTORY_FAILED;
+	return (enum history_status)s;
+}
+
+static struct histlink_run *
+histlink_begin(struct histlink *hl, const struct engine_event *ev)
+{
+	struct history_run_info info;
+	struct histlink_run *r;
+
+	memset(&info, 0, sizeof(info));
+	info.root = ev->root;
+	info.workspace = ev->workspace;
+	info.phase = ev->phase;
+	info.trigger = (enum history_trigger)ev->trigger;
+	info.trigger_files = ev->trigger_files;
+	info.n_trigger_files = ev->n_trigger_files;
+	info.start_us = ev->start_us;
+	info.cache_key = ev->cache_key;
+	info.id = ev->run_id;
+	r = xcalloc(1, sizeof(*r));
+	r->engine_id = ev->run_id;
+	r->hist_id = history_run_begin(hl->h, &info);
+	r->root = xstrdup(ev->root != NULL ? ev->root : "");
+	r->workspace = xstrdup(ev->workspace != NULL ? ev->workspace : "");
+	if (hl->n_runs == hl->cap_runs) {
+		hl->cap_runs = hl->cap_runs ? hl->cap_runs * 2 : 8;
+		hl->runs = xreallocarray(hl->runs, hl->cap_runs,
+		    sizeof(*hl->runs));
+	}
+	hl->runs[hl->n_runs++] = r;
+	return r;
+}
+
+/* Publish phase.slow and log it. */
+static void
+histlink_slow_event(struct histlink *hl, const struct histlink_run *r,
+    const struct engine_span *sp, enum history_slow_reason why,
+    int64_t median_us)
+{
+	cJSON *env, *d;
+	char *text, *line;
+
+	hl->slow_phases++;
+	log_info("run %llu: phase %s is slow: %lld ms (%s)",
+	    (unsigned long long)r->hist_id, sp->name,
+	    (long long)(sp->dur_us / 1000),
+	    why == HISTORY_SLOW_BUDGET ? "over its budget_ms" :
+	    "over 110% of its median");
+	if (hl->publish == NULL)
+		return;
+	env = cJSON_CreateObject();
+	cJSON_AddStringToObject(env, "event", "phase.slow");
+	d = cJSON_AddObjectToObject(env, "data");
+	cJSON_AddNumberToObject(d, "run", (double)r->hist_id);
+	cJSON_AddStringToObject(d, "root", r->root);
+	cJSON_AddStringToObject(d, "workspace", sp->workspace != NULL ?
+	    sp->workspace : "");
+	cJSON_AddStringToObject(d, "phase", sp->name);
+	cJSON_AddNumberToObject(d, "duration_ms",
+	    (double)sp->dur_us / 1000.0);
+	cJSON_AddStringToObject(d, "reason", why == HISTORY_SLOW_BUDGET ?
+	    "budget" : "median");
+	if (median_us > 0)
+		cJSON_AddNumberToObject(d, "median_ms",
+		    (double)median_us / 1000.0);
+	text = cJSON_PrintUnformatted(env);
+	cJSON_Delete(env);
+	line = xasprintf("%s\n", text);
+	cJSON_free(text);
+	hl->publish(hl->publish_arg, line);
+	free(line);
+}
+
+static void
+histlink_span_end(struct histlink *hl, struct histlink_run *r,
+    const struct engine_span *sp)
+{
+	enum history_slow_reason why = HISTORY_NOT_SLOW;
+	struct histlink_span *s;
+	int64_t median_us = 0;
+
+	if (r->n_spans >= HISTORY_SPANS_MAX)
+		return;	/* the store would refuse it too (GERR_LIMIT) */
+	if (r->n_spans == r->cap_spans) {
+		r->cap_spans = r->cap_spans ? r->cap_spans * 2 : 16;
+		r->spans = xreallocarray(r->spans, r->cap_spans,
+		    sizeof(*r->spans));
+	}
+	s = &r->spans[r->n_spans++];
+	memset(s, 0, sizeof(*s));
+	s->id = sp->id;
+	s->parent = sp->parent;
+	s->kind = (enum history_span_kind)sp->kind;
+	s->name = xstrdup(sp->name != NULL ? sp->name : "");
+	s->workspace = xstrdup(sp->workspace != NULL ? sp->workspace : "");
+	s->start_us = sp->start_us;
+	s->dur_us = sp->dur_us;
+	s->status = histlink_status(sp->status);
+	/* Slow phases: the engine knows budget_ms (sp->slow); the median
+	 * is over this phase's own earlier successful runs. */
+	if ((sp->kind == ENGINE_SPAN_PHASE || sp->kind == ENGINE_SPAN_HOOK) &&
+	    sp->status == ENGINE_OK && sp->dur_us >= 0) {
+		if (sp->slow)
+			why = HISTORY_SLOW_BUDGET;
+		else
+			why = history_check_slow(hl->h, r->root, s->workspace,
+			    s->name, sp->dur_us, 0, &median_us);
+	}
+	if (why != HISTORY_NOT_SLOW) {
+		s->slow = true;
+		r->slow = true;
+		histlink_slow_event(hl, r, sp, why, median_us);
+	}
+}
+
+static int
+histlink_span_cmp(const void *a, const void *b)
+{
+	const struct histlink_span *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+void
+histlink_on_event(void *arg, const struct engine_event *ev)
+{
+	struct histlink *hl = arg;
+	struct history_run_end end;
+	struct histlink_run *r;
+	size_t idx = 0;
+
+	switch (ev->kind) {
+	case ENGINE_EV_RUN_START:
+		if (histlink_find(hl, ev->run_id, NULL) == NULL)
+			histlink_begin(hl, ev);
+		histlink_arm(hl);
+		return;
+	case ENGINE_EV_SPAN_END:
+		r = histlink_find(hl, ev->run_id, NULL);
+		if (r != NULL && ev->span != NULL)
+			histlink_span_end(hl, r, ev->span);
+		return;
+	case ENGINE_EV_RUN_END:
+		/* A run cancelled while queued never started: still a run. */
+		if (histlink_find(hl, ev->run_id, &idx) == NULL) {
+			histlink_begin(hl, ev);
+			idx = hl->n_runs - 1;
+		}
+		r = hl->runs[idx];
+		qsort(r->spans, r->n_spans, sizeof(*r->spans),
+		    histlink_span_cmp);
+		memset(&end, 0, sizeof(end));
+		end.status = histlink_status(ev->status);
+		if (end.status == HISTORY_RUNNING)
+			end.status = HISTORY_FAILED;
+		end.exit_code = ev->exit_code;
+		end.signal = ev->signal;
+		end.end_us = ev->end_us != 0 ? ev->end_us : histlink_now_us();
+		end.cache_key = ev->cache_key;
+		end.output = ev->output;
+		end.output_len = ev->output_len;
+		histlink_finish(hl, r, &end);
+		hl->runs[idx] = hl->runs[--hl->n_runs];
+		histlink_run_free(r);
+		histlink_flush(hl);
+		return;
+	case ENGINE_EV_SPAN_START:
+	case ENGINE_EV_OUTPUT:
+		return;
+	}
+}
+
+cJSON *
+histlink_status_json(const struct histlink *hl)
+{
+	struct history_flush_stats st;
+	cJSON *o = cJSON_CreateObject();
+
+	history_get_flush_stats(hl->h, &st);
+	cJSON_AddStringToObject(o, "path", hl->path);
+	cJSON_AddNumberToObject(o, "size_bytes",
+	    (double)history_db_size(hl->h));
+	cJSON_AddBoolToObject(o, "degraded", history_degraded(hl->h));
+	cJSON_AddStringToObject(o, "reason", history_status_text(hl->h));
+	cJSON_AddNumberToObject(o, "keep", hl->keep);
+	cJSON_AddBoolToObject(o, "pending", history_pending(hl->h));
+	cJSON_AddNumberToObject(o, "flushes", (double)st.flushes);
+	cJSON_AddNumberToObject(o, "transactions", (double)st.transactions);
+	cJSON_AddNumberToObject(o, "commits", (double)st.commits);
+	cJSON_AddNumberToObject(o, "runs_written", (double)st.runs_written);
+	cJSON_AddNumberToObject(o, "spans_written", (double)st.spans_written);
+	cJSON_AddNumberToObject(o, "runs_trimmed", (double)st.runs_trimmed);
+	cJSON_AddNumberToObject(o, "runs_dropped", (double)st.runs_dropped);
+	cJSON_AddNumberToObject(o, "longest_flush_us",
+	    (double)st.longest_flush_us);
+	cJSON_AddNumberToObject(o, "last_flush_us", (double)st.last_flush_us);
+	cJSON_AddNumberToObject(o, "longest_loop_us",
+	    (double)st.longest_loop_us);
+	cJSON_AddNumberToObject(o, "flush_errors", (double)hl->flush_errors);
+	cJSON_AddNumberToObject(o, "slow_phases", (double)hl->slow_phases);
+	return o;
+}
