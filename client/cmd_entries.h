@@ -12,5 +12,11 @@ extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_shutdown_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_history_entry;
+extern const struct cmd_entry cmd_show_entry;
+extern const struct cmd_entry cmd_stats_entry;
+extern const struct cmd_entry cmd_trace_entry;
+extern const struct cmd_entry cmd_diff_entry;
+extern const struct cmd_entry cmd_trim_entry;
 
 #endif

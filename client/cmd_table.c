@@ -8,6 +8,12 @@
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_status_entry,
+	&cmd_history_entry,
+	&cmd_show_entry,
+	&cmd_stats_entry,
+	&cmd_trace_entry,
+	&cmd_diff_entry,
+	&cmd_trim_entry,
 	&cmd_shutdown_entry,
 	&cmd_version_entry,
 	&cmd_help_entry,

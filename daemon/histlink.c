@@ -517,3 +517,74 @@ histlink_status_json(const struct histlink *hl)
 	cJSON_AddNumberToObject(o, "slow_phases", (double)hl->slow_phases);
 	return o;
 }
+
+cJSON *
+histlink_run_json(const struct history_run *r, bool with_detail)
+{
+	cJSON *o = cJSON_CreateObject(), *a, *s;
+	const struct history_span *sp;
+	size_t i;
+
+	cJSON_AddNumberToObject(o, "id", (double)r->id);
+	cJSON_AddStringToObject(o, "root", r->root != NULL ? r->root : "");
+	cJSON_AddStringToObject(o, "workspace", r->workspace != NULL ?
+	    r->workspace : "");
+	cJSON_AddStringToObject(o, "phase", r->phase != NULL ? r->phase : "");
+	cJSON_AddStringToObject(o, "trigger", history_trigger_name(r->trigger));
+	a = cJSON_AddArrayToObject(o, "trigger_files");
+	for (i = 0; i < r->n_trigger_files; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(r->trigger_files[i]));
+	cJSON_AddNumberToObject(o, "start_us", (double)r->start_us);
+	cJSON_AddNumberToObject(o, "end_us", (double)r->end_us);
+	if (r->end_us > 0)
+		cJSON_AddNumberToObject(o, "duration_ms",
+		    (double)(r->end_us - r->start_us) / 1000.0);
+	else
+		cJSON_AddNullToObject(o, "duration_ms");
+	cJSON_AddStringToObject(o, "status", history_status_name(r->status));
+	cJSON_AddNumberToObject(o, "exit_code", r->exit_code);
+	cJSON_AddNumberToObject(o, "signal", r->signal);
+	if (r->cache_key != NULL)
+		cJSON_AddStringToObject(o, "cache_key", r->cache_key);
+	else
+		cJSON_AddNullToObject(o, "cache_key");
+	cJSON_AddBoolToObject(o, "cache_hit", r->cache_hit);
+	cJSON_AddBoolToObject(o, "slow", r->slow);
+	if (!with_detail)
+		return o;
+	a = cJSON_AddArrayToObject(o, "spans");
+	for (i = 0; i < r->n_spans; i++) {
+		sp = &r->spans[i];
+		s = cJSON_CreateObject();
+		cJSON_AddNumberToObject(s, "id", (double)sp->id);
+		cJSON_AddNumberToObject(s, "parent", (double)sp->parent);
+		cJSON_AddStringToObject(s, "kind",
+		    history_span_kind_name(sp->kind));
+		cJSON_AddStringToObject(s, "name", sp->name != NULL ?
+		    sp->name : "");
+		cJSON_AddStringToObject(s, "workspace", sp->workspace != NULL ?
+		    sp->workspace : "");
+		cJSON_AddNumberToObject(s, "start_us", (double)sp->start_us);
+		cJSON_AddNumberToObject(s, "dur_us", (double)sp->dur_us);
+		cJSON_AddStringToObject(s, "status",
+		    history_status_name(sp->status));
+		cJSON_AddBoolToObject(s, "slow", sp->slow);
+		cJSON_AddItemToArray(a, s);
+	}
+	cJSON_AddStringToObject(o, "output", r->output != NULL ? r->output :
+	    "");
+	return o;
+}
+
+int
+histlink_get_run(struct histlink *hl, const cJSON *id,
+    struct history_run **out, struct gerr *err)
+{
+	*out = NULL;
+	if (!cJSON_IsNumber(id) || id->valuedouble < 1)
+		return gerr_set(err, GERR_INVALID, "field \"%s\": expected a "
+		    "run id (1 or more), found %.0f", id != NULL &&
+		    id->string != NULL ? id->string : "run",
+		    cJSON_IsNumber(id) ? id->valuedouble : 0.0);
+	return history_get_run(hl->h, (uint64_t)id->valuedouble, out, err);
+}

@@ -12,6 +12,7 @@
 #ifndef GGEN_HISTLINK_H
 #define GGEN_HISTLINK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -62,6 +63,25 @@ void histlink_on_event(void *arg, const struct engine_event *ev);
 
 /* The store, for queries (borrowed for the histlink's life). */
 struct history *histlink_history(struct histlink *hl);
+
+/*
+ * The run a request names in field id (borrowed; validated as an integer
+ * by the protocol table), with its spans. *out is the caller's
+ * (history_run_free). GERR_INVALID for an id below 1 (message names the
+ * field), GERR_RUN_NOT_FOUND, GERR_HISTORY.
+ */
+int histlink_get_run(struct histlink *hl, const cJSON *id,
+    struct history_run **out, struct gerr *err);
+
+/*
+ * A run as the history requests send it (transferred): {"id","root",
+ * "workspace","phase","trigger","trigger_files","start_us","end_us",
+ * "duration_ms" (null while running),"status","exit_code","signal",
+ * "cache_key" (or null),"cache_hit","slow"}; with_detail adds "spans"
+ * ([{"id","parent","kind","name","workspace","start_us","dur_us",
+ * "status","slow"}], in id order) and "output" (the tail). r borrowed.
+ */
+cJSON *histlink_run_json(const struct history_run *r, bool with_detail);
 
 /*
  * {"path","size_bytes","degraded","reason","keep","pending","flushes",

@@ -11,5 +11,11 @@
 extern const struct req_entry req_hello_entry;
 extern const struct req_entry req_status_entry;
 extern const struct req_entry req_shutdown_entry;
+extern const struct req_entry req_history_entry;
+extern const struct req_entry req_show_entry;
+extern const struct req_entry req_stats_entry;
+extern const struct req_entry req_trace_entry;
+extern const struct req_entry req_diff_entry;
+extern const struct req_entry req_trim_entry;
 
 #endif

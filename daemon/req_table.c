@@ -11,6 +11,12 @@ const struct req_entry *const req_table[] = {
 	&req_hello_entry,
 	&req_status_entry,
 	&req_shutdown_entry,
+	&req_history_entry,
+	&req_show_entry,
+	&req_stats_entry,
+	&req_trace_entry,
+	&req_diff_entry,
+	&req_trim_entry,
 };
 
 const size_t req_table_len = sizeof(req_table) / sizeof(req_table[0]);
