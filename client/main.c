@@ -198,6 +198,10 @@ main(int argc, char **argv)
 			args[0] = (char *)"version";
 			n = 1;
 			break;
+		} else if (n > 0) {
+			/* After the command name, other options are the
+			 * command's own (run --force); its build parses them. */
+			args[n++] = argv[i];
 		} else {
 			fprintf(stderr, "ggenc: unknown option \"%s\"\n",
 			    argv[i]);

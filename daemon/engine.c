@@ -34,6 +34,7 @@
 #include "engine_cache.h"
 #include "log.h"
 #include "make.h"
+#include "message.h"
 #include "runenv.h"
 #include "runner.h"
 #include "strbuf.h"
@@ -731,10 +732,8 @@ engine_step_cached(struct engine_run *r, struct engine_exec *x,
 	struct gerr err;
 
 	*why = NULL;
-	if (!n->phase->cache) {
-		*why = "cache off";
+	if (!n->phase->cache)
 		return false;
-	}
 	gerr_clear(&err);
 	if (engine_cache_key(n->phase, x->dir, x->key, &err) != 0) {
 		log_warn("run %llu: phase %s: no cache key: %s",
@@ -1335,7 +1334,8 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 		if (n->hook != NULL)
 			cJSON_AddStringToObject(s, "hook", n->hook);
 		cJSON_AddStringToObject(s, "cache", decision);
-		cJSON_AddStringToObject(s, "reason", why);
+		if (why != NULL)
+			cJSON_AddStringToObject(s, "reason", why);
 		if (x.has_key)
 			cJSON_AddStringToObject(s, "key", x.key);
 		cmds = cJSON_AddArrayToObject(s, "commands");
@@ -1581,4 +1581,80 @@ engine_on_batch(struct engine *g, const char *root,
 	}
 	free(matched);
 	make_project_free(model);
+}
+
+/* bytes as a JSON string: invalid UTF-8 and NUL become U+FFFD. */
+static cJSON *
+engine_text_json(const char *bytes, size_t len)
+{
+	struct strbuf sb;
+	cJSON *s;
+
+	strbuf_init(&sb);
+	while (len > 0) {
+		size_t ok = msg_utf8_check(bytes, len);
+		const char *nul = memchr(bytes, '\0', ok);
+
+		if (nul != NULL)
+			ok = (size_t)(nul - bytes);
+		strbuf_add(&sb, bytes, ok);
+		bytes += ok;
+		len -= ok;
+		if (len > 0) {
+			strbuf_addstr(&sb, "\xef\xbf\xbd");
+			bytes++;
+			len--;
+		}
+	}
+	s = cJSON_CreateString(sb.buf);
+	strbuf_release(&sb);
+	return s;
+}
+
+cJSON *
+engine_event_json(const struct engine_event *ev)
+{
+	const struct engine_span *sp = ev->span;
+	cJSON *o = cJSON_CreateObject();
+
+	switch (ev->kind) {
+	case ENGINE_EV_RUN_START:
+		cJSON_AddStringToObject(o, "type", "started");
+		break;
+	case ENGINE_EV_SPAN_START:
+	case ENGINE_EV_SPAN_END:
+		if (sp->kind == ENGINE_SPAN_COMMAND) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+		cJSON_AddStringToObject(o, "type", ev->kind ==
+		    ENGINE_EV_SPAN_START ? "phase.started" : "phase.finished");
+		cJSON_AddStringToObject(o, "phase", sp->name);
+		cJSON_AddStringToObject(o, "workspace", sp->workspace);
+		cJSON_AddBoolToObject(o, "hook", sp->kind == ENGINE_SPAN_HOOK);
+		if (ev->kind == ENGINE_EV_SPAN_END) {
+			cJSON_AddStringToObject(o, "status",
+			    engine_status_name(sp->status));
+			cJSON_AddNumberToObject(o, "duration_ms",
+			    (double)(sp->dur_us / 1000));
+		}
+		break;
+	case ENGINE_EV_OUTPUT:
+		cJSON_AddStringToObject(o, "type", "output");
+		cJSON_AddNumberToObject(o, "stream", ev->stream);
+		if (sp != NULL && sp->workspace[0] != '\0')
+			cJSON_AddStringToObject(o, "workspace", sp->workspace);
+		cJSON_AddItemToObject(o, "data", engine_text_json(ev->output,
+		    ev->output_len));
+		break;
+	case ENGINE_EV_RUN_END:
+		cJSON_AddStringToObject(o, "type", "finished");
+		cJSON_AddStringToObject(o, "status",
+		    engine_status_name(ev->status));
+		if (ev->message != NULL)
+			cJSON_AddStringToObject(o, "message", ev->message);
+		break;
+	}
+	cJSON_AddNumberToObject(o, "run", (double)ev->run_id);
+	return o;
 }

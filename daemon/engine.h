@@ -227,6 +227,16 @@ char *engine_output(struct engine *g, uint64_t id, size_t *len, bool *done);
 cJSON *engine_status_json(struct engine *g);
 
 /*
+ * ev as a progress object for clients (transferred): {"type":"started",
+ * "run"}, {"type":"phase.started","phase","workspace","hook"},
+ * {"type":"phase.finished",...,"status","duration_ms"}, {"type":"output",
+ * "stream","data"} (invalid UTF-8 and NUL bytes become U+FFFD), or
+ * {"type":"finished",...summary}. NULL for events clients do not see
+ * (command spans).
+ */
+cJSON *engine_event_json(const struct engine_event *ev);
+
+/*
  * On-save hook: after a settled batch of changed files under root
  * (relative paths, borrowed), request every phase of the root's model
  * (and workspaces' models) whose watch matches, with its hooks, once per

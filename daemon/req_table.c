@@ -11,6 +11,10 @@ const struct req_entry *const req_table[] = {
 	&req_hello_entry,
 	&req_status_entry,
 	&req_shutdown_entry,
+	&req_run_entry,
+	&req_cancel_entry,
+	&req_runs_entry,
+	&req_logs_entry,
 };
 
 const size_t req_table_len = sizeof(req_table) / sizeof(req_table[0]);
