@@ -110,7 +110,10 @@ struct engine_run {
 	struct engine_exec *top;
 	struct engine_cmd *live;	/* children alive */
 	size_t active;
-	size_t post_next;		/* next on_error/on_success command */
+	const char **post_cmds;		/* on_error/on_success commands,
+					   borrowed from the model */
+	size_t n_post;
+	size_t post_next;		/* next of post_cmds to run */
 	bool post;			/* running on_error/on_success */
 	bool cancelled, timed_out, failed;
 	size_t steps_done, steps_cached;
@@ -438,6 +441,7 @@ engine_run_free(struct engine_run *r)
 		free(r->run_dir);
 	}
 	engine_exec_free(r->top);
+	free(r->post_cmds);
 	plan_release(&r->plan);
 	make_project_free(r->model);
 	for (size_t i = 0; i < r->n_phases; i++)
@@ -464,6 +468,7 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 		.target = req->target, .workspace = req->workspace,
 		.jobs = req->jobs > 0 ? req->jobs : g->cores,
 	};
+	struct make_findings f;
 	struct stat st;
 	int rc;
 
@@ -474,7 +479,20 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 		return gerr_set(err, GERR_ROOT_NOT_FOUND,
 		    "root %s: not an existing absolute directory",
 		    req->root != NULL ? req->root : "(none)");
-	rc = make_load(req->root, model, NULL, err);
+	make_findings_init(&f);
+	rc = make_load(req->root, model, &f, err);
+	/* A hook cycle is the model's error, but clients match "recursion"
+	 * whether the plan or make.toml validation found it. */
+	for (size_t i = 0; rc != 0 && i < f.len; i++)
+		if (f.items[i].severity == MAKE_ERROR) {
+			if (strcmp(f.items[i].rule->id, "hook-cycle") == 0) {
+				rc = GERR_RECURSION;
+				if (err != NULL)
+					err->code = GERR_RECURSION;
+			}
+			break;
+		}
+	make_findings_release(&f);
 	if (rc != 0)
 		return rc;
 	rc = plan_build(*model, &pr, plan, err);
@@ -868,15 +886,37 @@ engine_exec_done(struct engine_run *r, struct engine_exec *x)
 	engine_run_top_done(r);
 }
 
+/*
+ * on_error / on_success: shell commands (issue 5). make.toml validation
+ * currently requires phase names there, so an entry naming a root phase
+ * runs that phase's commands; any other entry runs as a command itself.
+ */
 static void
-engine_post_next(struct engine_run *r)
+engine_post_collect(struct engine_run *r)
 {
 	const struct make_strlist *l = r->failed ? r->plan.on_error :
 	    r->plan.on_success;
+
+	for (size_t i = 0; l != NULL && i < l->len; i++) {
+		const struct make_phase *ph = make_phase_find(r->model,
+		    l->items[i].s);
+		size_t n = ph != NULL ? ph->commands.len : 1;
+
+		r->post_cmds = xreallocarray(r->post_cmds, r->n_post + n,
+		    sizeof(*r->post_cmds));
+		for (size_t k = 0; k < n; k++)
+			r->post_cmds[r->n_post++] = ph != NULL ?
+			    ph->commands.items[k].s : l->items[i].s;
+	}
+}
+
+static void
+engine_post_next(struct engine_run *r)
+{
 	struct gerr err;
 
-	while (!r->cancelled && l != NULL && r->post_next < l->len) {
-		const char *cmd = l->items[r->post_next++].s;
+	while (!r->cancelled && r->post_next < r->n_post) {
+		const char *cmd = r->post_cmds[r->post_next++];
 
 		gerr_clear(&err);
 		if (engine_spawn(r, NULL, cmd, 0, MAKE_TIMEOUT_DEFAULT_S,
@@ -896,6 +936,8 @@ engine_run_top_done(struct engine_run *r)
 		r->failed = true;
 	r->post = true;
 	r->post_next = 0;
+	if (!r->cancelled)
+		engine_post_collect(r);
 	engine_post_next(r);
 }
 
