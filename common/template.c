@@ -819,7 +819,9 @@ static int
 template_parse_binary(struct template_parser *ps, struct template_expr **out,
     template_parse_fn sub, const enum template_op *ops, size_t nops)
 {
-	int rc = sub(ps, out);
+	/* A non-NULL *out is an already parsed left operand (the filtered
+	 * expression in `x | f ~ y`). */
+	int rc = *out != NULL ? 0 : sub(ps, out);
 
 	while (rc == 0) {
 		struct template_tok *t = template_peek(ps);
@@ -957,12 +959,33 @@ template_parse_callee(struct template_parser *ps, struct template_expr *e,
 	return template_parse_args(ps, e, t);
 }
 
+static bool
+template_is_arith(const struct template_tok *t)
+{
+	return t->kind == TOK_OP && (t->op == OP_PLUS || t->op == OP_MINUS ||
+	    t->op == OP_MUL || t->op == OP_DIV || t->op == OP_MOD ||
+	    t->op == OP_TILDE);
+}
+
 static int
 template_parse_filtered(struct template_parser *ps, struct template_expr **out)
 {
-	int rc = template_parse_concat(ps, out);
+	int rc;
 
-	while (rc == 0 && template_tok_op(template_peek(ps), OP_PIPE)) {
+	*out = NULL;
+	rc = template_parse_concat(ps, out);
+	while (rc == 0 && (template_tok_op(template_peek(ps), OP_PIPE) ||
+	    template_is_arith(template_peek(ps)))) {
+		if (template_is_arith(template_peek(ps))) {
+			/* `x | f + 1`: the filtered value is the left operand
+			 * of the arithmetic that follows, at its own level. */
+			rc = template_parse_mul(ps, out);
+			if (rc == 0)
+				rc = template_parse_add(ps, out);
+			if (rc == 0)
+				rc = template_parse_concat(ps, out);
+			continue;
+		}
 		struct template_tok *t = template_next(ps);
 		struct template_expr *e = template_expr_new(EXPR_FILTER, t);
 
