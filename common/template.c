@@ -393,6 +393,10 @@ template_lex(struct template_lexer *lx)
 				    "unclosed comment: expected `#}`");
 			lx->strip_next = c > after && c[-1] == '-';
 			template_lex_advance(lx, (size_t)(c + 2 - lx->p));
+			/* An empty text token: a later `{{-` strips only the
+			 * text after the comment, not the text before it. */
+			template_lex_push(lx, TOK_TEXT, lx->p, 0, lx->line,
+			    lx->col);
 			continue;
 		}
 		if (kind == '%') {
