@@ -711,17 +711,18 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 			size_t cap = 0;
 
 			while (!template_tok_op(template_peek(ps), OP_RBRACK)) {
-				struct template_expr *item;
-
-				rc = template_parse_expr(ps, &item);
-				if (rc != 0)
-					return rc;
 				if (e->nitems == cap) {
 					cap = cap ? cap * 2 : 4;
 					e->items = xreallocarray(e->items, cap,
 					    sizeof *e->items);
 				}
-				e->items[e->nitems++] = item;
+				/* Parse in place so that a failure leaves the
+				 * partial item owned by the tree. */
+				e->items[e->nitems++] = NULL;
+				rc = template_parse_expr(ps,
+				    &e->items[e->nitems - 1]);
+				if (rc != 0)
+					return rc;
 				if (!template_tok_op(template_peek(ps), OP_COMMA))
 					break;
 				template_next(ps);
@@ -1687,6 +1688,8 @@ template_suggest_add(struct template_suggest *s, const char *name, size_t len)
 static void
 template_suggest_map(struct template_suggest *s, const struct tvalue *m)
 {
+	if (m == NULL || m->type != TVALUE_MAP)
+		return;
 	for (size_t i = 0; i < tvalue_len(m); i++) {
 		const struct tvalue_entry *e = tvalue_map_at(m, i);
 

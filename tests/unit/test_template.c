@@ -232,6 +232,8 @@ test_errors(void **state)
 		  "(defined: alpha)" },
 		{ "{{ user.nmae }}", "{\"user\":{\"name\":1}}", GERR_UNDEFINED,
 		  1, 4, "`user.nmae` is not defined; did you mean `name`?" },
+		{ "{{ items.x }}", "{\"items\":[1]}", GERR_UNDEFINED, 1, 4,
+		  "variable `items.x` is not defined" },
 		{ "{{ missing | upper }}", "{}", GERR_UNDEFINED, 1, 4,
 		  "`missing`" },
 		{ "{% for i in nope %}{% endfor %}", "{}", GERR_UNDEFINED, 1, 13,
