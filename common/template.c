@@ -1547,7 +1547,21 @@ enum template_flow {
 	FLOW_ERROR,
 };
 
+/* Per-render memo of pure filter results, keyed by (filter, input value,
+ * call site when it has constant arguments). It holds a reference to the
+ * input, so the address cannot be reused for another value while cached;
+ * values never change during a render, so a hit is always exact. */
+#define TEMPLATE_MEMO_SLOTS 128
+
+struct template_memo {
+	const struct template_filter_def *def;
+	struct tvalue *in;
+	const struct template_expr *site;
+	struct tvalue *out;
+};
+
 struct template_run {
+	struct template_memo memo[TEMPLATE_MEMO_SLOTS];
 	const struct template *t;
 	const struct tvalue *ctx, *env;
 	struct strbuf *out;
@@ -1958,6 +1972,16 @@ done:
 	return rc;
 }
 
+/* Memoisable: a filter whose arguments are all literals (or absent). */
+static bool
+template_memo_ok(const struct template_expr *e)
+{
+	for (int i = 0; i < e->def->nargs; i++)
+		if (e->args[i] != NULL && e->args[i]->kind != EXPR_CONST)
+			return false;
+	return true;
+}
+
 static int
 template_eval_call(struct template_run *r, const struct template_expr *e,
     struct tvalue **out)
@@ -1976,7 +2000,27 @@ template_eval_call(struct template_run *r, const struct template_expr *e,
 			rc = template_eval_strict(r, e->args[i], &args[i]);
 	if (rc != 0)
 		goto done;
-	if (e->kind == EXPR_FILTER)
+	if (e->kind == EXPR_FILTER && in != NULL && template_memo_ok(e)) {
+		const struct template_expr *site = e->def->nargs > 0 ? e : NULL;
+		uintptr_t h = ((uintptr_t)in >> 4) ^ ((uintptr_t)e->def >> 3) ^
+		    ((uintptr_t)site >> 5);
+		struct template_memo *m = &r->memo[(h ^ (h >> 7)) %
+		    TEMPLATE_MEMO_SLOTS];
+
+		if (m->def == e->def && m->in == in && m->site == site) {
+			*out = tvalue_ref(m->out);
+			goto done;
+		}
+		rc = e->def->filter(in, args, out, msg, sizeof msg);
+		if (rc == 0) {
+			tvalue_unref(m->in);
+			tvalue_unref(m->out);
+			m->def = e->def;
+			m->in = tvalue_ref(in);
+			m->site = site;
+			m->out = tvalue_ref(*out);
+		}
+	} else if (e->kind == EXPR_FILTER)
 		rc = e->def->filter(in, args, out, msg, sizeof msg);
 	else {
 		rc = e->def->test(in, args, &res, msg, sizeof msg);
@@ -2329,6 +2373,10 @@ template_render(const struct template *t, const struct tvalue *ctx,
 	rc = r->rc;
 	for (int i = 0; i < r->nframes; i++)
 		template_frame_clear(&r->frames[i]);
+	for (int i = 0; i < TEMPLATE_MEMO_SLOTS; i++) {
+		tvalue_unref(r->memo[i].in);
+		tvalue_unref(r->memo[i].out);
+	}
 	free(r);
 	return rc;
 }

@@ -26,7 +26,7 @@
 
 /* Decode one code point at s (n bytes left); *len gets its byte length.
  * Invalid sequences decode as the single byte with cp = -1. */
-static long
+static inline long
 template_filters_utf8_get(const unsigned char *s, size_t n, size_t *len)
 {
 	long cp;
@@ -84,7 +84,7 @@ template_filters_utf8_put(struct strbuf *sb, long cp)
 	}
 }
 
-static long
+static inline long
 template_filters_cp_upper(long cp)
 {
 	if (cp >= 'a' && cp <= 'z')
@@ -124,7 +124,7 @@ template_filters_cp_upper(long cp)
 	return cp;
 }
 
-static long
+static inline long
 template_filters_cp_lower(long cp)
 {
 	if (cp >= 'A' && cp <= 'Z')
@@ -165,6 +165,19 @@ static void
 template_filters_put_case(struct strbuf *sb, long cp, size_t len,
     const unsigned char *raw, enum template_filters_case c)
 {
+	if (cp >= 0 && cp < 0x80) {
+		/* ASCII, the common case: no table walk, no UTF-8 encoder. */
+		if (c == CASE_UPPER && cp >= 'a' && cp <= 'z')
+			cp -= 32;
+		else if (c == CASE_LOWER && cp >= 'A' && cp <= 'Z')
+			cp += 32;
+		if (sb->len + 1 < sb->cap) {
+			sb->buf[sb->len++] = (char)cp;
+			sb->buf[sb->len] = '\0';
+		} else
+			strbuf_addch(sb, (int)cp);
+		return;
+	}
 	if (cp < 0) {
 		strbuf_add(sb, raw, len);
 		return;
@@ -180,7 +193,7 @@ template_filters_put_case(struct strbuf *sb, long cp, size_t len,
 	template_filters_utf8_put(sb, cp);
 }
 
-static bool
+static inline bool
 template_filters_is_alnum(long cp)
 {
 	if (cp < 0)
@@ -193,13 +206,13 @@ template_filters_is_alnum(long cp)
 	return cp >= 0xc0 && cp != 0xd7 && cp != 0xf7;
 }
 
-static bool
+static inline bool
 template_filters_is_upper(long cp)
 {
 	return cp >= 0 && template_filters_cp_lower(cp) != cp;
 }
 
-static bool
+static inline bool
 template_filters_is_lower(long cp)
 {
 	return cp >= 0 && (template_filters_cp_upper(cp) != cp || cp == 0xdf);
@@ -291,6 +304,7 @@ template_filters_title_like(const struct tvalue *in, struct tvalue **out,
 		return rc;
 	s = (const unsigned char *)in->u.str.s;
 	n = in->u.str.len;
+	strbuf_grow(&sb, n + 8);
 	for (i = 0; i < n; i += len) {
 		long cp = template_filters_utf8_get(s + i, n - i, &len);
 		bool word = template_filters_is_alnum(cp) || cp == '\'' ||
@@ -611,6 +625,7 @@ template_filters_case_style(const struct tvalue *in, struct tvalue **out,
 		return rc;
 	s = (const unsigned char *)in->u.str.s;
 	n = in->u.str.len;
+	strbuf_grow(&sb, 2 * n + 8);	/* separators at most double it */
 	long prev = -1;
 
 	for (i = 0; i < n; i += len) {

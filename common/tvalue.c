@@ -47,9 +47,26 @@ tvalue_bool(bool b)
 	return b ? &tvalue_true_const : &tvalue_false_const;
 }
 
+/* Immortal small integers (loop indexes, lengths): never allocated,
+ * never written (immortal values ignore ref/unref). */
+#define TVALUE_I1(n) { .type = TVALUE_INT, .refs = -1, .u.i = (n) }
+#define TVALUE_I4(n) TVALUE_I1(n), TVALUE_I1((n) + 1), TVALUE_I1((n) + 2), \
+	TVALUE_I1((n) + 3)
+#define TVALUE_I16(n) TVALUE_I4(n), TVALUE_I4((n) + 4), TVALUE_I4((n) + 8), \
+	TVALUE_I4((n) + 12)
+#define TVALUE_I64(n) TVALUE_I16(n), TVALUE_I16((n) + 16), \
+	TVALUE_I16((n) + 32), TVALUE_I16((n) + 48)
+#define TVALUE_SMALL_INTS 256
+static struct tvalue tvalue_small_ints[TVALUE_SMALL_INTS] = {
+	TVALUE_I64(0), TVALUE_I64(64), TVALUE_I64(128), TVALUE_I64(192),
+};
+
 struct tvalue *
 tvalue_int(int64_t i)
 {
+	if (i >= 0 && i < TVALUE_SMALL_INTS)
+		return &tvalue_small_ints[i];
+
 	struct tvalue *v = tvalue_alloc(TVALUE_INT);
 
 	v->u.i = i;
@@ -182,7 +199,9 @@ void
 tvalue_free_immortal(struct tvalue *v)
 {
 	if (v == NULL || v == &tvalue_null_const || v == &tvalue_true_const ||
-	    v == &tvalue_false_const)
+	    v == &tvalue_false_const ||
+	    ((uintptr_t)v >= (uintptr_t)tvalue_small_ints &&
+	    (uintptr_t)v < (uintptr_t)(tvalue_small_ints + TVALUE_SMALL_INTS)))
 		return;
 	if (v->refs >= 0) {
 		tvalue_unref(v);
@@ -559,9 +578,19 @@ tvalue_render(const struct tvalue *v, struct strbuf *out)
 	case TVALUE_BOOL:
 		strbuf_addstr(out, v->u.b ? "true" : "false");
 		break;
-	case TVALUE_INT:
-		strbuf_addf(out, "%lld", (long long)v->u.i);
+	case TVALUE_INT: {
+		char buf[24], *p = buf + sizeof buf;
+		uint64_t u = v->u.i < 0 ? -(uint64_t)v->u.i : (uint64_t)v->u.i;
+
+		/* Not printf: this runs for every printed integer. */
+		do
+			*--p = (char)('0' + u % 10);
+		while ((u /= 10) != 0);
+		if (v->u.i < 0)
+			*--p = '-';
+		strbuf_add(out, p, (size_t)(buf + sizeof buf - p));
 		break;
+	}
 	case TVALUE_DOUBLE:
 		tvalue_format_double(v->u.d, out);
 		break;
