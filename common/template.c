@@ -627,6 +627,25 @@ template_expr_span(struct template_parser *ps, struct template_expr *e)
 		e->srclen++;
 }
 
+/*
+ * Every link of a left-associative chain (a + b + c ..., a | f | g ...)
+ * makes the tree one level deeper, so links count against the expression
+ * depth cap like parentheses do: evaluation and freeing recurse on depth.
+ */
+static int
+template_chain_link(struct template_parser *ps, const struct template_tok *t,
+    int *links)
+{
+	(*links)++;
+	if (++ps->edepth > TEMPLATE_MAX_EXPR_DEPTH) {
+		gerr_set_at(ps->err, GERR_LIMIT, ps->name, t->line, t->col,
+		    "expression nested deeper than %d",
+		    TEMPLATE_MAX_EXPR_DEPTH);
+		return GERR_LIMIT;
+	}
+	return 0;
+}
+
 static int template_parse_expr(struct template_parser *ps,
     struct template_expr **out);
 
@@ -691,7 +710,13 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 		else if (template_tok_is(t, "none") ||
 		    template_tok_is(t, "None"))
 			e->cval = tvalue_null();
-		else {
+		else if (template_tok_is(t, "and") || template_tok_is(t, "or") ||
+		    template_tok_is(t, "not") || template_tok_is(t, "in") ||
+		    template_tok_is(t, "is")) {
+			free(e);
+			return template_perr(ps, t, "expected a value, found "
+			    "`%.*s`", (int)t->len, t->s);
+		} else {
 			e->kind = EXPR_VAR;
 			e->name = t->s;
 			e->namelen = t->len;
@@ -744,23 +769,25 @@ template_parse_postfix(struct template_parser *ps, struct template_expr **out)
 {
 	struct template_expr *e, *n;
 	struct template_tok *t;
-	int rc;
+	int rc, links = 0;
 
 	rc = template_parse_primary(ps, out);
-	if (rc != 0)
-		return rc;
-	for (;;) {
+	for (; rc == 0;) {
 		e = *out;
 		t = template_peek(ps);
+		if ((template_tok_op(t, OP_DOT) || template_tok_op(t, OP_LBRACK))
+		    && (rc = template_chain_link(ps, t, &links)) != 0)
+			break;
 		if (template_tok_op(t, OP_DOT)) {
 			template_next(ps);
 			t = template_next(ps);
 			if (t->kind != TOK_IDENT && t->kind != TOK_INT) {
 				char buf[48];
 
-				return template_perr(ps, t, "expected a name "
+				rc = template_perr(ps, t, "expected a name "
 				    "after `.`, found %s",
 				    template_tok_desc(t, buf, sizeof buf));
+				break;
 			}
 			n = template_expr_new(EXPR_ATTR, t);
 			n->line = e->line;
@@ -782,12 +809,13 @@ template_parse_postfix(struct template_parser *ps, struct template_expr **out)
 			rc = template_parse_expr(ps, &n->b);
 			if (rc == 0)
 				rc = template_expect_op(ps, OP_RBRACK, "]");
-			if (rc != 0)
-				return rc;
-			template_expr_span(ps, n);
+			if (rc == 0)
+				template_expr_span(ps, n);
 		} else
-			return 0;
+			break;
 	}
+	ps->edepth -= links;
+	return rc;
 }
 
 static int
@@ -819,6 +847,7 @@ template_parse_unary(struct template_parser *ps, struct template_expr **out)
 typedef int (*template_parse_fn)(struct template_parser *,
     struct template_expr **);
 
+
 /* Left-associative binary level over the given operators. */
 static int
 template_parse_binary(struct template_parser *ps, struct template_expr **out,
@@ -826,7 +855,7 @@ template_parse_binary(struct template_parser *ps, struct template_expr **out,
 {
 	/* A non-NULL *out is an already parsed left operand (the filtered
 	 * expression in `x | f ~ y`). */
-	int rc = *out != NULL ? 0 : sub(ps, out);
+	int rc = *out != NULL ? 0 : sub(ps, out), links = 0;
 
 	while (rc == 0) {
 		struct template_tok *t = template_peek(ps);
@@ -837,6 +866,8 @@ template_parse_binary(struct template_parser *ps, struct template_expr **out,
 		for (i = 0; i < nops && ops[i] != t->op; i++)
 			;
 		if (i == nops)
+			break;
+		if ((rc = template_chain_link(ps, t, &links)) != 0)
 			break;
 		template_next(ps);
 		struct template_expr *e = template_expr_new(EXPR_BIN, t);
@@ -851,6 +882,7 @@ template_parse_binary(struct template_parser *ps, struct template_expr **out,
 		if (rc == 0)
 			template_expr_span(ps, e);
 	}
+	ps->edepth -= links;
 	return rc;
 }
 
@@ -975,12 +1007,14 @@ template_is_arith(const struct template_tok *t)
 static int
 template_parse_filtered(struct template_parser *ps, struct template_expr **out)
 {
-	int rc;
+	int rc, links = 0;
 
 	*out = NULL;
 	rc = template_parse_concat(ps, out);
 	while (rc == 0 && (template_tok_op(template_peek(ps), OP_PIPE) ||
 	    template_is_arith(template_peek(ps)))) {
+		if ((rc = template_chain_link(ps, template_peek(ps), &links)) != 0)
+			break;
 		if (template_is_arith(template_peek(ps))) {
 			/* `x | f + 1`: the filtered value is the left operand
 			 * of the arithmetic that follows, at its own level. */
@@ -1006,13 +1040,14 @@ template_parse_filtered(struct template_parser *ps, struct template_expr **out)
 		e->line = t->line;
 		e->col = t->col + 1;
 	}
+	ps->edepth -= links;
 	return rc;
 }
 
 static int
 template_parse_cmp(struct template_parser *ps, struct template_expr **out)
 {
-	int rc = template_parse_filtered(ps, out);
+	int rc = template_parse_filtered(ps, out), links = 0;
 
 	while (rc == 0) {
 		struct template_tok *t = template_peek(ps);
@@ -1029,6 +1064,8 @@ template_parse_cmp(struct template_parser *ps, struct template_expr **out)
 		    template_tok_is(&ps->toks[ps->pos + 1], "in"))
 			op = OP_NOT_IN;
 		else if (template_tok_is(t, "is")) {
+			if ((rc = template_chain_link(ps, t, &links)) != 0)
+				break;
 			template_next(ps);
 			e = template_expr_new(EXPR_TEST, t);
 			e->line = (*out)->line;
@@ -1046,6 +1083,8 @@ template_parse_cmp(struct template_parser *ps, struct template_expr **out)
 			continue;
 		} else
 			break;
+		if ((rc = template_chain_link(ps, t, &links)) != 0)
+			break;
 		template_next(ps);
 		if (op == OP_NOT_IN)
 			template_next(ps);
@@ -1060,6 +1099,7 @@ template_parse_cmp(struct template_parser *ps, struct template_expr **out)
 		if (rc == 0)
 			template_expr_span(ps, e);
 	}
+	ps->edepth -= links;
 	return rc;
 }
 
@@ -1092,9 +1132,12 @@ static int
 template_parse_logic(struct template_parser *ps, struct template_expr **out,
     template_parse_fn sub, const char *word, enum template_expr_kind kind)
 {
-	int rc = sub(ps, out);
+	int rc = sub(ps, out), links = 0;
 
 	while (rc == 0 && template_tok_is(template_peek(ps), word)) {
+		if ((rc = template_chain_link(ps, template_peek(ps),
+		    &links)) != 0)
+			break;
 		struct template_tok *t = template_next(ps);
 		struct template_expr *e = template_expr_new(kind, t);
 
@@ -1107,6 +1150,7 @@ template_parse_logic(struct template_parser *ps, struct template_expr **out,
 		if (rc == 0)
 			template_expr_span(ps, e);
 	}
+	ps->edepth -= links;
 	return rc;
 }
 

@@ -376,14 +376,33 @@ test_caps(void **state)
 	gerr_clear(&err);
 	assert_int_equal(template_render_string(deep.buf, deep.len, "t", 1,
 	    ctx, NULL, &sb, &err), GERR_LIMIT);
-	strbuf_reset(&deep);
-	strbuf_addstr(&deep, "{{ ");
-	for (i = 0; i < 100000; i++)
-		strbuf_addstr(&deep, "not -");
-	strbuf_addstr(&deep, "1 }}");
+	/* Prefix operators recurse; left-associative chains (a + b + ...,
+	 * a.b.c..., a | f | g ...) build deep trees: all count against the
+	 * same expression depth cap. */
+	static const char *const units[][3] = {
+		{ "", "not ", "1" }, { "", "- ", "1" }, { "1", " + 1", "" },
+		{ "1", " ~ 1", "" }, { "user", ".name", "" },
+		{ "items", "[0]", "" }, { "name", " | lower", "" },
+		{ "t", " and t", "" }, { "t", " or t", "" },
+		{ "1", " == 1", "" }, { "1", " is odd", "" },
+	};
+	for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+		strbuf_reset(&deep);
+		strbuf_addf(&deep, "{{ %s", units[u][0]);
+		for (i = 0; i < 100000; i++)
+			strbuf_addstr(&deep, units[u][1]);
+		strbuf_addf(&deep, "%s }}", units[u][2]);
+		gerr_clear(&err);
+		strbuf_reset(&sb);
+		if (template_render_string(deep.buf, deep.len, "t", 1, ctx, NULL,
+		    &sb, &err) != GERR_LIMIT)
+			fail_msg("chain %zu (`%s`) not capped", u, units[u][1]);
+	}
+	/* Keywords are not variable names. */
 	gerr_clear(&err);
-	assert_int_equal(template_render_string(deep.buf, deep.len, "t", 1,
-	    ctx, NULL, &sb, &err), GERR_LIMIT);
+	assert_int_equal(template_render_string("{{ - not }}", 11, "t", 1, ctx,
+	    NULL, &sb, &err), GERR_TEMPLATE);
+	assert_non_null(strstr(err.msg, "expected a value, found `not`"));
 	strbuf_release(&deep);
 	strbuf_release(&sb);
 	tvalue_unref(ctx);
