@@ -615,6 +615,22 @@ template_expr_new(enum template_expr_kind kind, const struct template_tok *t)
 	return e;
 }
 
+/* A new node of kind at token t whose left operand is *out: it replaces
+ * *out and keeps *out's position and source start (for messages). */
+static struct template_expr *
+template_expr_wrap(struct template_expr **out, enum template_expr_kind kind,
+    const struct template_tok *t)
+{
+	struct template_expr *e = template_expr_new(kind, t);
+
+	e->line = (*out)->line;
+	e->col = (*out)->col;
+	e->src = (*out)->src;
+	e->a = *out;
+	*out = e;
+	return e;
+}
+
 /* Extend e's source span to the end of the previous token. */
 static void
 template_expr_span(struct template_parser *ps, struct template_expr *e)
@@ -870,14 +886,9 @@ template_parse_binary(struct template_parser *ps, struct template_expr **out,
 		if ((rc = template_chain_link(ps, t, &links)) != 0)
 			break;
 		template_next(ps);
-		struct template_expr *e = template_expr_new(EXPR_BIN, t);
+		struct template_expr *e = template_expr_wrap(out, EXPR_BIN, t);
 
 		e->op = t->op;
-		e->line = (*out)->line;
-		e->col = (*out)->col;
-		e->src = (*out)->src;
-		e->a = *out;
-		*out = e;
 		rc = sub(ps, &e->b);
 		if (rc == 0)
 			template_expr_span(ps, e);
@@ -1026,13 +1037,8 @@ template_parse_filtered(struct template_parser *ps, struct template_expr **out)
 			continue;
 		}
 		struct template_tok *t = template_next(ps);
-		struct template_expr *e = template_expr_new(EXPR_FILTER, t);
+		struct template_expr *e = template_expr_wrap(out, EXPR_FILTER, t);
 
-		e->line = (*out)->line;
-		e->col = (*out)->col;
-		e->src = (*out)->src;
-		e->a = *out;
-		*out = e;
 		rc = template_parse_callee(ps, e, TEMPLATE_FILTER);
 		if (rc == 0)
 			template_expr_span(ps, e);
@@ -1067,12 +1073,7 @@ template_parse_cmp(struct template_parser *ps, struct template_expr **out)
 			if ((rc = template_chain_link(ps, t, &links)) != 0)
 				break;
 			template_next(ps);
-			e = template_expr_new(EXPR_TEST, t);
-			e->line = (*out)->line;
-			e->col = (*out)->col;
-			e->src = (*out)->src;
-			e->a = *out;
-			*out = e;
+			e = template_expr_wrap(out, EXPR_TEST, t);
 			if (template_tok_is(template_peek(ps), "not")) {
 				template_next(ps);
 				e->negate = true;
@@ -1088,13 +1089,8 @@ template_parse_cmp(struct template_parser *ps, struct template_expr **out)
 		template_next(ps);
 		if (op == OP_NOT_IN)
 			template_next(ps);
-		e = template_expr_new(EXPR_BIN, t);
+		e = template_expr_wrap(out, EXPR_BIN, t);
 		e->op = op;
-		e->line = (*out)->line;
-		e->col = (*out)->col;
-		e->src = (*out)->src;
-		e->a = *out;
-		*out = e;
 		rc = template_parse_filtered(ps, &e->b);
 		if (rc == 0)
 			template_expr_span(ps, e);
@@ -1139,13 +1135,8 @@ template_parse_logic(struct template_parser *ps, struct template_expr **out,
 		    &links)) != 0)
 			break;
 		struct template_tok *t = template_next(ps);
-		struct template_expr *e = template_expr_new(kind, t);
+		struct template_expr *e = template_expr_wrap(out, kind, t);
 
-		e->line = (*out)->line;
-		e->col = (*out)->col;
-		e->src = (*out)->src;
-		e->a = *out;
-		*out = e;
 		rc = sub(ps, &e->b);
 		if (rc == 0)
 			template_expr_span(ps, e);
