@@ -643,16 +643,10 @@ template_expr_span(struct template_parser *ps, struct template_expr *e)
 		e->srclen++;
 }
 
-/*
- * Every link of a left-associative chain (a + b + c ..., a | f | g ...)
- * makes the tree one level deeper, so links count against the expression
- * depth cap like parentheses do: evaluation and freeing recurse on depth.
- */
+/* One more level of expression nesting, refused past the cap. */
 static int
-template_chain_link(struct template_parser *ps, const struct template_tok *t,
-    int *links)
+template_depth_enter(struct template_parser *ps, const struct template_tok *t)
 {
-	(*links)++;
 	if (++ps->edepth > TEMPLATE_MAX_EXPR_DEPTH) {
 		gerr_set_at(ps->err, GERR_LIMIT, ps->name, t->line, t->col,
 		    "expression nested deeper than %d",
@@ -661,6 +655,23 @@ template_chain_link(struct template_parser *ps, const struct template_tok *t,
 	}
 	return 0;
 }
+
+/*
+ * Every link of a left-associative chain (a + b + c ..., a | f | g ...)
+ * makes the tree one level deeper, so links count against the expression
+ * depth cap like parentheses do: evaluation and freeing recurse on depth.
+ * The caller gives the levels back (edepth -= links) when the chain ends.
+ */
+static int
+template_chain_link(struct template_parser *ps, const struct template_tok *t,
+    int *links)
+{
+	(*links)++;
+	return template_depth_enter(ps, t);
+}
+
+typedef int (*template_parse_fn)(struct template_parser *,
+    struct template_expr **);
 
 static int template_parse_expr(struct template_parser *ps,
     struct template_expr **out);
@@ -834,34 +845,38 @@ template_parse_postfix(struct template_parser *ps, struct template_expr **out)
 	return rc;
 }
 
+/* A prefix operator (`-x`, `not x`): recursion, so it counts as depth. */
+static int
+template_parse_prefix(struct template_parser *ps, struct template_expr **out,
+    enum template_expr_kind kind, template_parse_fn self)
+{
+	struct template_tok *t = template_peek(ps);
+	struct template_expr *e;
+	int rc = template_depth_enter(ps, t);
+
+	if (rc != 0)
+		return rc;
+	template_next(ps);
+	e = template_expr_new(kind, t);
+	*out = e;
+	rc = self(ps, &e->a);
+	ps->edepth--;
+	if (rc == 0)
+		template_expr_span(ps, e);
+	return rc;
+}
+
 static int
 template_parse_unary(struct template_parser *ps, struct template_expr **out)
 {
 	struct template_tok *t = template_peek(ps);
-	int rc;
 
-	if (template_tok_op(t, OP_MINUS)) {
-		struct template_expr *e;
-
-		if (++ps->edepth > TEMPLATE_MAX_EXPR_DEPTH) {
-			gerr_set_at(ps->err, GERR_LIMIT, ps->name, t->line,
-			    t->col, "expression nested deeper than %d",
-			    TEMPLATE_MAX_EXPR_DEPTH);
-			return GERR_LIMIT;
-		}
-		template_next(ps);
-		e = template_expr_new(EXPR_NEG, t);
-		*out = e;
-		rc = template_parse_unary(ps, &e->a);
-		ps->edepth--;
-		template_expr_span(ps, e);
-		return rc;
-	}
+	if (template_tok_op(t, OP_MINUS))
+		return template_parse_prefix(ps, out, EXPR_NEG,
+		    template_parse_unary);
 	return template_parse_postfix(ps, out);
 }
 
-typedef int (*template_parse_fn)(struct template_parser *,
-    struct template_expr **);
 
 
 /* Left-associative binary level over the given operators. */
@@ -1103,24 +1118,10 @@ static int
 template_parse_not(struct template_parser *ps, struct template_expr **out)
 {
 	struct template_tok *t = template_peek(ps);
-	int rc;
 
-	if (template_tok_is(t, "not")) {
-		struct template_expr *e;
-
-		if (++ps->edepth > TEMPLATE_MAX_EXPR_DEPTH) {
-			gerr_set_at(ps->err, GERR_LIMIT, ps->name, t->line,
-			    t->col, "expression nested deeper than %d",
-			    TEMPLATE_MAX_EXPR_DEPTH);
-			return GERR_LIMIT;
-		}
-		template_next(ps);
-		e = template_expr_new(EXPR_NOT, t);
-		*out = e;
-		rc = template_parse_not(ps, &e->a);
-		ps->edepth--;
-		return rc;
-	}
+	if (template_tok_is(t, "not"))
+		return template_parse_prefix(ps, out, EXPR_NOT,
+		    template_parse_not);
 	return template_parse_cmp(ps, out);
 }
 
@@ -1159,12 +1160,8 @@ template_parse_expr(struct template_parser *ps, struct template_expr **out)
 	int rc;
 
 	*out = NULL;
-	if (++ps->edepth > TEMPLATE_MAX_EXPR_DEPTH) {
-		gerr_set_at(ps->err, GERR_LIMIT, ps->name, t->line, t->col,
-		    "expression nested deeper than %d",
-		    TEMPLATE_MAX_EXPR_DEPTH);
-		return GERR_LIMIT;
-	}
+	if ((rc = template_depth_enter(ps, t)) != 0)
+		return rc;
 	rc = template_parse_logic(ps, out, template_parse_and, "or", EXPR_OR);
 	ps->edepth--;
 	return rc;
