@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <regex.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,28 +378,44 @@ frontmatter_get_commands(struct frontmatter_yaml *y, yaml_node_t *n,
 	return 0;
 }
 
+enum frontmatter_kind { FM_BOOL, FM_STRING, FM_REGEX };
+
+/* The simple keys: one row each (at_line, sh_* and vars are special). */
+static const struct {
+	const char *key;
+	enum frontmatter_kind kind;
+	size_t off;
+} frontmatter_keys[] = {
+	{ "to", FM_STRING, offsetof(struct frontmatter, to) },
+	{ "force", FM_BOOL, offsetof(struct frontmatter, force) },
+	{ "unless_exists", FM_BOOL, offsetof(struct frontmatter, unless_exists) },
+	{ "inject", FM_BOOL, offsetof(struct frontmatter, inject) },
+	{ "prepend", FM_BOOL, offsetof(struct frontmatter, prepend) },
+	{ "append", FM_BOOL, offsetof(struct frontmatter, append) },
+	{ "before", FM_REGEX, offsetof(struct frontmatter, before) },
+	{ "after", FM_REGEX, offsetof(struct frontmatter, after) },
+	{ "skip_if", FM_REGEX, offsetof(struct frontmatter, skip_if) },
+};
+
 static int
 frontmatter_key(struct frontmatter_yaml *y, struct frontmatter *fm,
     const char *k, yaml_node_t *v)
 {
-	if (strcmp(k, "to") == 0)
-		return frontmatter_get_string(y, v, k, &fm->to);
-	if (strcmp(k, "force") == 0)
-		return frontmatter_get_bool(y, v, k, &fm->force);
-	if (strcmp(k, "unless_exists") == 0)
-		return frontmatter_get_bool(y, v, k, &fm->unless_exists);
-	if (strcmp(k, "inject") == 0)
-		return frontmatter_get_bool(y, v, k, &fm->inject);
-	if (strcmp(k, "prepend") == 0)
-		return frontmatter_get_bool(y, v, k, &fm->prepend);
-	if (strcmp(k, "append") == 0)
-		return frontmatter_get_bool(y, v, k, &fm->append);
-	if (strcmp(k, "before") == 0)
-		return frontmatter_get_regex(y, v, k, &fm->before);
-	if (strcmp(k, "after") == 0)
-		return frontmatter_get_regex(y, v, k, &fm->after);
-	if (strcmp(k, "skip_if") == 0)
-		return frontmatter_get_regex(y, v, k, &fm->skip_if);
+	for (size_t i = 0; i < sizeof frontmatter_keys /
+	    sizeof frontmatter_keys[0]; i++) {
+		void *field = (char *)fm + frontmatter_keys[i].off;
+
+		if (strcmp(k, frontmatter_keys[i].key) != 0)
+			continue;
+		switch (frontmatter_keys[i].kind) {
+		case FM_BOOL:
+			return frontmatter_get_bool(y, v, k, field);
+		case FM_STRING:
+			return frontmatter_get_string(y, v, k, field);
+		case FM_REGEX:
+			return frontmatter_get_regex(y, v, k, field);
+		}
+	}
 	if (strcmp(k, "at_line") == 0) {
 		char *end;
 		long n;

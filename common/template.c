@@ -1840,68 +1840,33 @@ template_arith(struct template_run *r, const struct template_expr *e,
 		    e->srclen), e->src, tvalue_type_name(a->type),
 		    tvalue_type_name(b->type));
 	}
-	if (a->type == TVALUE_INT && b->type == TVALUE_INT) {
-		int64_t x = a->u.i, y = b->u.i, z;
+	if ((e->op == OP_DIV || e->op == OP_MOD) && tvalue_as_double(b) == 0)
+		return template_rerr(r, GERR_TEMPLATE, e, "%s by zero",
+		    e->op == OP_DIV ? "division" : "modulo");
+	/* Integers stay integers except for `/`, which is always a float. */
+	if (a->type == TVALUE_INT && b->type == TVALUE_INT && e->op != OP_DIV) {
+		int64_t x = a->u.i, y = b->u.i, z = 0;
+		bool over = false;
 
-		switch (e->op) {
-		case OP_PLUS:
-			if (__builtin_add_overflow(x, y, &z))
-				goto overflow;
-			*out = tvalue_int(z);
-			return 0;
-		case OP_MINUS:
-			if (__builtin_sub_overflow(x, y, &z))
-				goto overflow;
-			*out = tvalue_int(z);
-			return 0;
-		case OP_MUL:
-			if (__builtin_mul_overflow(x, y, &z))
-				goto overflow;
-			*out = tvalue_int(z);
-			return 0;
-		case OP_MOD:
-			if (y == 0)
-				return template_rerr(r, GERR_TEMPLATE, e,
-				    "modulo by zero");
-			*out = tvalue_int(y == -1 ? 0 : x % y);
-			return 0;
-		case OP_DIV:
-			if (y == 0)
-				return template_rerr(r, GERR_TEMPLATE, e,
-				    "division by zero");
-			*out = tvalue_double((double)x / (double)y);
-			return 0;
-		default:
-			break;
-		}
+		if (e->op == OP_PLUS)
+			over = __builtin_add_overflow(x, y, &z);
+		else if (e->op == OP_MINUS)
+			over = __builtin_sub_overflow(x, y, &z);
+		else if (e->op == OP_MUL)
+			over = __builtin_mul_overflow(x, y, &z);
+		else
+			z = y == -1 ? 0 : x % y;
+		if (over)
+			goto overflow;
+		*out = tvalue_int(z);
+		return 0;
 	}
 	double x = tvalue_as_double(a), y = tvalue_as_double(b);
 
-	switch (e->op) {
-	case OP_PLUS:
-		*out = tvalue_double(x + y);
-		return 0;
-	case OP_MINUS:
-		*out = tvalue_double(x - y);
-		return 0;
-	case OP_MUL:
-		*out = tvalue_double(x * y);
-		return 0;
-	case OP_DIV:
-		if (y == 0)
-			return template_rerr(r, GERR_TEMPLATE, e,
-			    "division by zero");
-		*out = tvalue_double(x / y);
-		return 0;
-	case OP_MOD:
-		if (y == 0)
-			return template_rerr(r, GERR_TEMPLATE, e,
-			    "modulo by zero");
-		*out = tvalue_double(fmod(x, y));
-		return 0;
-	default:
-		return template_rerr(r, GERR_INTERNAL, e, "bad operator");
-	}
+	*out = tvalue_double(e->op == OP_PLUS ? x + y : e->op == OP_MINUS ?
+	    x - y : e->op == OP_MUL ? x * y : e->op == OP_DIV ? x / y :
+	    fmod(x, y));
+	return 0;
 overflow:
 	return template_rerr(r, GERR_TEMPLATE, e, "integer overflow in `%.*s`",
 	    (int)(e->srclen > 60 ? 60 : e->srclen), e->src);
