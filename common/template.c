@@ -1239,6 +1239,35 @@ static int template_parse_block(struct template_parser *ps,
     struct template_tok **ended);
 
 static int
+template_unclosed(struct template_parser *ps, const struct template_tok *open,
+    const char *tag)
+{
+	return template_perr(ps, open, "unclosed `%s`: expected {%% end%s %%}",
+	    tag, tag);
+}
+
+/* After `{% else`: the else block up to {% end<tag> %} and its `%}`. */
+static int
+template_parse_else(struct template_parser *ps, struct template_block *els,
+    const struct template_tok *open, const char *tag)
+{
+	char endword[16];
+	const char *ends[] = { endword, NULL };
+	struct template_tok *end;
+	int rc;
+
+	snprintf(endword, sizeof endword, "end%s", tag);
+	rc = template_expect_bclose(ps);
+	if (rc == 0)
+		rc = template_parse_block(ps, els, ends, &end);
+	if (rc != 0)
+		return rc;
+	if (end == NULL)
+		return template_unclosed(ps, open, tag);
+	return template_expect_bclose(ps);
+}
+
+static int
 template_parse_if(struct template_parser *ps, struct template_node *n,
     const struct template_tok *open)
 {
@@ -1266,23 +1295,11 @@ template_parse_if(struct template_parser *ps, struct template_node *n,
 		if (rc != 0)
 			return rc;
 		if (end == NULL)
-			return template_perr(ps, open, "unclosed `if`: "
-			    "expected {%% endif %%}");
+			return template_unclosed(ps, open, "if");
 		if (template_tok_is(end, "elif"))
 			continue;
-		if (template_tok_is(end, "else")) {
-			static const char *const ends2[] = { "endif", NULL };
-
-			rc = template_expect_bclose(ps);
-			if (rc == 0)
-				rc = template_parse_block(ps, &n->els, ends2,
-				    &end);
-			if (rc != 0)
-				return rc;
-			if (end == NULL)
-				return template_perr(ps, open, "unclosed `if`: "
-				    "expected {%% endif %%}");
-		}
+		if (template_tok_is(end, "else"))
+			return template_parse_else(ps, &n->els, open, "if");
 		return template_expect_bclose(ps);
 	}
 }
@@ -1292,7 +1309,6 @@ template_parse_for(struct template_parser *ps, struct template_node *n,
     const struct template_tok *open)
 {
 	static const char *const ends[] = { "else", "endfor", NULL };
-	static const char *const ends2[] = { "endfor", NULL };
 	struct template_tok *t = template_next(ps), *end;
 	char buf[48];
 	int rc;
@@ -1328,18 +1344,9 @@ template_parse_for(struct template_parser *ps, struct template_node *n,
 	if (rc != 0)
 		return rc;
 	if (end == NULL)
-		return template_perr(ps, open, "unclosed `for`: expected "
-		    "{%% endfor %%}");
-	if (template_tok_is(end, "else")) {
-		rc = template_expect_bclose(ps);
-		if (rc == 0)
-			rc = template_parse_block(ps, &n->els, ends2, &end);
-		if (rc != 0)
-			return rc;
-		if (end == NULL)
-			return template_perr(ps, open, "unclosed `for`: "
-			    "expected {%% endfor %%}");
-	}
+		return template_unclosed(ps, open, "for");
+	if (template_tok_is(end, "else"))
+		return template_parse_else(ps, &n->els, open, "for");
 	return template_expect_bclose(ps);
 }
 
