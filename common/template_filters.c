@@ -606,9 +606,79 @@ template_filters_date(const struct tvalue *in, struct tvalue *const *args,
  * at lower->Upper and before the last capital of a capital run that is
  * followed by a lowercase letter (HTTPServer -> HTTP, Server). Each word is
  * written through `emit`. */
+
 enum template_filters_style {
 	STYLE_SNAKE, STYLE_KEBAB, STYLE_CONSTANT, STYLE_PASCAL, STYLE_CAMEL,
 };
+
+static inline bool
+template_filters_a_upper(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+static inline bool
+template_filters_a_lower(unsigned char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static inline bool
+template_filters_a_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * The same word split as the general loop below, for pure ASCII input (the
+ * usual identifier): no decoding, no tables, writes straight into sb,
+ * which has room for 2 * n + 8 bytes.
+ */
+static void
+template_filters_case_ascii(const unsigned char *s, size_t n,
+    struct strbuf *sb, enum template_filters_style style)
+{
+	char *o = sb->buf;
+	size_t words = 0, pos = 0;
+	bool in_word = false;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i], prev = i > 0 ? s[i - 1] : 0;
+		unsigned char next = i + 1 < n ? s[i + 1] : 0;
+
+		if (!template_filters_a_upper(c) && !template_filters_a_lower(c) &&
+		    !template_filters_a_digit(c)) {
+			in_word = false;
+			continue;
+		}
+		if (in_word && template_filters_a_upper(c) &&
+		    (template_filters_a_lower(prev) ||
+		    template_filters_a_digit(prev) ||
+		    (template_filters_a_upper(prev) &&
+		    template_filters_a_lower(next))))
+			in_word = false;
+		if (!in_word) {
+			if (words > 0 && style != STYLE_PASCAL &&
+			    style != STYLE_CAMEL)
+				*o++ = style == STYLE_KEBAB ? '-' : '_';
+			words++;
+			pos = 0;
+			in_word = true;
+		}
+		bool up = style == STYLE_CONSTANT || (pos == 0 &&
+		    (style == STYLE_PASCAL || (style == STYLE_CAMEL &&
+		    words > 1)));
+
+		if (up && template_filters_a_lower(c))
+			c -= 32;
+		else if (!up && template_filters_a_upper(c))
+			c += 32;
+		*o++ = (char)c;
+		pos++;
+	}
+	*o = '\0';
+	sb->len = (size_t)(o - sb->buf);
+}
 
 static int
 template_filters_case_style(const struct tvalue *in, struct tvalue **out,
@@ -626,6 +696,13 @@ template_filters_case_style(const struct tvalue *in, struct tvalue **out,
 	s = (const unsigned char *)in->u.str.s;
 	n = in->u.str.len;
 	strbuf_grow(&sb, 2 * n + 8);	/* separators at most double it */
+	for (i = 0; i < n && s[i] < 0x80; i++)
+		;
+	if (i == n) {
+		template_filters_case_ascii(s, n, &sb, style);
+		*out = tvalue_string_from_strbuf(&sb);
+		return 0;
+	}
 	long prev = -1;
 
 	for (i = 0; i < n; i += len) {
