@@ -20,6 +20,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "path.h"
 #include "xmalloc.h"
 
 struct frontmatter_template {
@@ -554,9 +555,7 @@ int
 frontmatter_resolve_to(const char *root, const char *to, char **out,
     struct gerr *err)
 {
-	struct strbuf norm = STRBUF_INIT;
-	size_t *marks = NULL, nmarks = 0;
-	const char *p = to;
+	char *norm;
 
 	*out = NULL;
 	if (to == NULL || *to == '\0')
@@ -564,39 +563,19 @@ frontmatter_resolve_to(const char *root, const char *to, char **out,
 	if (*to == '/')
 		return gerr_set(err, GERR_OUTSIDE_ROOT, "output path `%s` is "
 		    "absolute; it must stay inside the root", to);
-	marks = xcalloc(strlen(to) + 1, sizeof *marks);
-	while (*p != '\0') {
-		const char *slash = strchr(p, '/');
-		size_t n = slash != NULL ? (size_t)(slash - p) : strlen(p);
-
-		if (n == 0 || (n == 1 && p[0] == '.')) {
-			/* "a//b", "./a": nothing to add */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			if (nmarks == 0) {
-				free(marks);
-				strbuf_release(&norm);
-				return gerr_set(err, GERR_OUTSIDE_ROOT, "output "
-				    "path `%s` escapes the root", to);
-			}
-			strbuf_truncate(&norm, marks[--nmarks]);
-		} else {
-			marks[nmarks++] = norm.len;
-			if (norm.len > 0)
-				strbuf_addch(&norm, '/');
-			strbuf_add(&norm, p, n);
-		}
-		p += n;
-		if (*p == '/')
-			p++;
+	norm = path_normalize(to);
+	if (strcmp(norm, "..") == 0 || strncmp(norm, "../", 3) == 0) {
+		free(norm);
+		return gerr_set(err, GERR_OUTSIDE_ROOT, "output path `%s` "
+		    "escapes the root", to);
 	}
-	free(marks);
-	if (norm.len == 0) {
-		strbuf_release(&norm);
+	if (strcmp(norm, ".") == 0) {
+		free(norm);
 		return gerr_set(err, GERR_INVALID, "output path `%s` names the "
 		    "root itself", to);
 	}
-	*out = xasprintf("%s/%s", root, norm.buf);
-	strbuf_release(&norm);
+	*out = path_join(root, norm);
+	free(norm);
 	return 0;
 }
 
