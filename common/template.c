@@ -1591,6 +1591,7 @@ enum template_flow {
  * input, so the address cannot be reused for another value while cached;
  * values never change during a render, so a hit is always exact. */
 #define TEMPLATE_MEMO_SLOTS 128
+#define TEMPLATE_OUTPUT_HINT_MAX (1u << 20)
 
 struct template_memo {
 	const struct template_filter_def *def;
@@ -2188,6 +2189,20 @@ template_eval(struct template_run *r, const struct template_expr *e,
 static enum template_flow template_run_block(struct template_run *r,
     const struct template_block *b);
 
+/* Append to the output: the common case (room left) without a call. */
+static inline void
+template_out(struct template_run *r, const char *p, size_t n)
+{
+	struct strbuf *sb = r->out;
+
+	if (sb->cap > 0 && sb->len + n < sb->cap) {
+		memcpy(sb->buf + sb->len, p, n);
+		sb->len += n;
+		sb->buf[sb->len] = '\0';
+	} else
+		strbuf_add(sb, p, n);
+}
+
 static bool
 template_check_output(struct template_run *r, const struct template_node *n)
 {
@@ -2301,14 +2316,17 @@ template_run_block(struct template_run *r, const struct template_block *b)
 
 		switch (n->kind) {
 		case NODE_TEXT:
-			strbuf_add(r->out, n->text, n->len);
+			template_out(r, n->text, n->len);
 			if (!template_check_output(r, n))
 				return FLOW_ERROR;
 			break;
 		case NODE_OUT:
 			if (template_eval_strict(r, n->expr, &v) != 0)
 				return FLOW_ERROR;
-			tvalue_render(v, r->out);
+			if (v->type == TVALUE_STRING)
+				template_out(r, v->u.str.s, v->u.str.len);
+			else
+				tvalue_render(v, r->out);
 			tvalue_unref(v);
 			if (!template_check_output(r, n))
 				return FLOW_ERROR;
@@ -2379,6 +2397,14 @@ template_render(const struct template *t, const struct tvalue *ctx,
 	    opts->max_iterations : TEMPLATE_DEFAULT_MAX_ITERATIONS;
 	r->err = err;
 	r->nframes = 1;
+	/* Generated code is usually a bit larger than its template: reserve
+	 * that much (bounded) so the output rarely moves. */
+	size_t hint = t->srclen * 2;
+
+	if (hint > TEMPLATE_OUTPUT_HINT_MAX)
+		hint = TEMPLATE_OUTPUT_HINT_MAX;
+	if (hint < r->max_out)
+		strbuf_grow(out, hint);
 	if (template_run_block(r, &t->root) == FLOW_ERROR && r->rc == 0)
 		r->rc = gerr_set(err, GERR_INTERNAL, "render failed");
 	rc = r->rc;
