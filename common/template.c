@@ -1834,6 +1834,78 @@ template_eval_strict(struct template_run *r, const struct template_expr *e,
 	return rc;
 }
 
+/*
+ * Borrowed value of a plain access path (a literal, a name, a.b, a[0],
+ * a["k"]) without touching reference counts: *ok is false when e is not
+ * such a path (or needs a fresh value, like loop.index), and the caller
+ * evaluates it the general way. NULL with *ok true means undefined.
+ */
+static struct tvalue *
+template_resolve(struct template_run *r, const struct template_expr *e,
+    bool *ok)
+{
+	struct tvalue *obj;
+
+	*ok = true;
+	switch (e->kind) {
+	case EXPR_CONST:
+		return e->cval;
+	case EXPR_VAR:
+		return template_lookup(r, e->name, e->namelen);
+	case EXPR_ATTR:
+		if (e->a->kind == EXPR_VAR && e->a->namelen == 4 &&
+		    memcmp(e->a->name, "loop", 4) == 0)
+			break;
+		obj = template_resolve(r, e->a, ok);
+		if (!*ok || obj == NULL)
+			return NULL;
+		if (obj->type == TVALUE_MAP)
+			return tvalue_map_getn(obj, e->name, e->namelen);
+		break;
+	case EXPR_INDEX:
+		if (e->b->kind != EXPR_CONST)
+			break;
+		obj = template_resolve(r, e->a, ok);
+		if (!*ok || obj == NULL)
+			return NULL;
+		if (e->b->cval->type == TVALUE_STRING)
+			return tvalue_map_getn(obj, e->b->cval->u.str.s,
+			    e->b->cval->u.str.len);
+		if (e->b->cval->type == TVALUE_INT && e->b->cval->u.i >= 0)
+			return tvalue_array_at(obj, (size_t)e->b->cval->u.i);
+		break;
+	default:
+		break;
+	}
+	*ok = false;
+	return NULL;
+}
+
+/* template_eval that may lend *out instead of handing a reference:
+ * release with template_release(*out, *owned). */
+static int
+template_eval_lend(struct template_run *r, const struct template_expr *e,
+    bool strict, struct tvalue **out, bool *owned)
+{
+	bool ok;
+
+	*out = template_resolve(r, e, &ok);
+	*owned = !ok;
+	if (!ok)
+		return strict ? template_eval_strict(r, e, out) :
+		    template_eval(r, e, out);
+	if (*out == NULL && strict)
+		return template_undefined(r, e);
+	return 0;
+}
+
+static inline void
+template_release(struct tvalue *v, bool owned)
+{
+	if (owned)
+		tvalue_unref(v);
+}
+
 static int
 template_arith(struct template_run *r, const struct template_expr *e,
     const struct tvalue *a, const struct tvalue *b, struct tvalue **out)
@@ -1918,11 +1990,11 @@ template_eval_bin(struct template_run *r, const struct template_expr *e,
 {
 	struct tvalue *a = NULL, *b = NULL;
 	int rc, c;
-	bool ok, in;
+	bool ok, in, own_a = false, own_b = false;
 
-	rc = template_eval_strict(r, e->a, &a);
+	rc = template_eval_lend(r, e->a, true, &a, &own_a);
 	if (rc == 0)
-		rc = template_eval_strict(r, e->b, &b);
+		rc = template_eval_lend(r, e->b, true, &b, &own_b);
 	if (rc != 0)
 		goto done;
 	switch (e->op) {
@@ -1972,8 +2044,8 @@ template_eval_bin(struct template_run *r, const struct template_expr *e,
 		break;
 	}
 done:
-	tvalue_unref(a);
-	tvalue_unref(b);
+	template_release(a, own_a);
+	template_release(b, own_b);
 	return rc;
 }
 
@@ -1994,12 +2066,10 @@ template_eval_call(struct template_run *r, const struct template_expr *e,
 	struct tvalue *in = NULL, *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
 	char msg[256] = "";
 	int rc, i;
-	bool res = false;
+	bool res = false, own_in = false;
 
-	if (e->def->accepts_undefined)
-		rc = template_eval(r, e->a, &in);
-	else
-		rc = template_eval_strict(r, e->a, &in);
+	rc = template_eval_lend(r, e->a, !e->def->accepts_undefined, &in,
+	    &own_in);
 	for (i = 0; rc == 0 && i < e->def->nargs; i++)
 		if (e->args[i] != NULL)
 			rc = template_eval_strict(r, e->args[i], &args[i]);
@@ -2036,7 +2106,7 @@ template_eval_call(struct template_run *r, const struct template_expr *e,
 		template_rerr(r, rc, e, "%s `%s`: %s", e->kind == EXPR_FILTER ?
 		    "filter" : "test", e->def->name, msg);
 done:
-	tvalue_unref(in);
+	template_release(in, own_in);
 	for (i = 0; i < TEMPLATE_FILTER_MAX_ARGS; i++)
 		tvalue_unref(args[i]);
 	return rc;
@@ -2310,6 +2380,7 @@ template_run_block(struct template_run *r, const struct template_block *b)
 {
 	struct tvalue *v;
 	enum template_flow flow;
+	bool owned;
 
 	for (size_t i = 0; i < b->len; i++) {
 		const struct template_node *n = b->nodes[i];
@@ -2321,13 +2392,13 @@ template_run_block(struct template_run *r, const struct template_block *b)
 				return FLOW_ERROR;
 			break;
 		case NODE_OUT:
-			if (template_eval_strict(r, n->expr, &v) != 0)
+			if (template_eval_lend(r, n->expr, true, &v, &owned) != 0)
 				return FLOW_ERROR;
 			if (v->type == TVALUE_STRING)
 				template_out(r, v->u.str.s, v->u.str.len);
 			else
 				tvalue_render(v, r->out);
-			tvalue_unref(v);
+			template_release(v, owned);
 			if (!template_check_output(r, n))
 				return FLOW_ERROR;
 			break;
@@ -2337,10 +2408,11 @@ template_run_block(struct template_run *r, const struct template_block *b)
 			for (size_t c = 0; c < n->nconds; c++) {
 				bool yes;
 
-				if (template_eval(r, n->conds[c], &v) != 0)
+				if (template_eval_lend(r, n->conds[c], false, &v,
+				    &owned) != 0)
 					return FLOW_ERROR;
 				yes = tvalue_truthy(v);
-				tvalue_unref(v);
+				template_release(v, owned);
 				if (yes) {
 					take = &n->bodies[c];
 					break;
