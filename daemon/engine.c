@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "engine_cache.h"
+#include "generate.h"
 #include "log.h"
 #include "make.h"
 #include "message.h"
@@ -74,6 +75,11 @@ struct engine_exec {
 	int64_t start_mono_us;
 	char key[CACHEKEY_HEX_SIZE];
 	bool has_key;
+	/* render step */
+	struct engine_run *run;
+	struct generate_job *job;	/* while rendering */
+	uint64_t render_span;
+	struct engine_exec *render_next;	/* run's rendering list */
 };
 
 struct engine_follower {
@@ -109,6 +115,7 @@ struct engine_run {
 	struct plan plan;
 	struct engine_exec *top;
 	struct engine_cmd *live;	/* children alive */
+	struct engine_exec *rendering;	/* render steps under way */
 	size_t active;
 	const char **post_cmds;		/* on_error/on_success commands,
 					   borrowed from the model */
@@ -142,6 +149,7 @@ struct engine {
 	size_t n_listeners;
 	engine_publish_cb publish;
 	void *publish_arg;
+	struct ggend *ggend;		/* for generate_start; may be NULL */
 	struct engine_cmd *graveyard;
 	ev_idle reaper;
 	unsigned cores;
@@ -783,13 +791,109 @@ engine_step_cached(struct engine_run *r, struct engine_exec *x,
 	return true;
 }
 
+/* After the render step (if any): cache decision, then the commands.
+ * True when the step ended at once. */
+static bool
+engine_step_commands(struct engine_run *r, struct engine_exec *x)
+{
+	const char *why;
+
+	if (engine_step_cached(r, x, &why)) {
+		engine_step_end(r, x, ENGINE_CACHED);
+		return true;
+	}
+	if (x->node->phase->commands.len == 0) {
+		engine_step_end(r, x, ENGINE_OK);
+		return true;
+	}
+	x->cmd_index = 0;
+	return !engine_step_spawn(r, x);
+}
+
+static void
+engine_render_unlink(struct engine_run *r, struct engine_exec *x)
+{
+	struct engine_exec **pp;
+
+	for (pp = &r->rendering; *pp != NULL; pp = &(*pp)->render_next)
+		if (*pp == x) {
+			*pp = x->render_next;
+			break;
+		}
+	x->job = NULL;
+	r->active--;
+}
+
+static void
+engine_render_done(void *arg, const struct generate_result *res)
+{
+	struct engine_exec *x = arg;
+	struct engine_run *r = x->run;
+	const struct plan_node *n = x->node;
+	char *where;
+
+	engine_render_unlink(r, x);
+	engine_span_end(r, x->render_span, res->code == 0 ? ENGINE_OK :
+	    ENGINE_FAILED, false);
+	if (res->code != 0) {
+		char buf[GERR_MSG_MAX + GERR_FILE_MAX + 32];
+
+		where = engine_where(n);
+		engine_fail(r, -1, 0, "phase \"%s\"%s: render: %s",
+		    n->phase->name, where, gerr_format(&res->err, buf,
+		    sizeof(buf)));
+		free(where);
+		engine_step_end(r, x, ENGINE_FAILED);
+		engine_exec_done(r, x);
+		return;
+	}
+	if (r->cancelled) {
+		engine_step_end(r, x, ENGINE_CANCELLED);
+		engine_exec_done(r, x);
+		return;
+	}
+	if (engine_step_commands(r, x))
+		engine_exec_done(r, x);
+}
+
+/* The render step of a phase with templates (daemon/generate.h), before
+ * its commands. True when the step ended at once (could not start). */
+static bool
+engine_render_start(struct engine_run *r, struct engine_exec *x)
+{
+	const struct plan_node *n = x->node;
+	const char *const *changed = (const char *const *)r->changed;
+	struct gerr err;
+	char *where;
+
+	x->run = r;
+	x->render_span = engine_span_begin(r, x->span, ENGINE_SPAN_RENDER,
+	    n->phase->name, plan_step_where(n));
+	gerr_clear(&err);
+	if (r->g->ggend == NULL || generate_start(r->g->ggend, NULL, x->dir,
+	    n->model, n->phase, NULL, r->n_changed > 0 ? changed : NULL,
+	    r->n_changed, engine_render_done, x, &x->job, &err) != 0) {
+		if (err.code == GERR_OK)
+			gerr_set(&err, GERR_INTERNAL, "no render context");
+		engine_span_end(r, x->render_span, ENGINE_FAILED, false);
+		where = engine_where(n);
+		engine_fail(r, -1, 0, "phase \"%s\"%s: render: %s",
+		    n->phase->name, where, err.msg);
+		free(where);
+		engine_step_end(r, x, ENGINE_FAILED);
+		return true;
+	}
+	x->render_next = r->rendering;
+	r->rendering = x;
+	r->active++;
+	return false;
+}
+
 /* Start a phase record; true when it ended at once. */
 static bool
 engine_step_start(struct engine_run *r, struct engine_exec *x)
 {
 	const struct plan_node *n = x->node;
-	const char *why;
-	char *where;
 	cJSON *d;
 
 	x->start_mono_us = engine_mono_us();
@@ -803,28 +907,12 @@ engine_step_start(struct engine_run *r, struct engine_exec *x)
 		cJSON_AddStringToObject(d, "hook", n->hook);
 	engine_publish(r->g, "phase.started", d);
 
-	if (n->phase->templates.len > 0) {
-		where = engine_where(n);
-		engine_fail(r, -1, 0, "phase \"%s\"%s: templates need the "
-		    "render step, which this ggend does not have yet",
-		    n->phase->name, where);
-		free(where);
-		engine_step_end(r, x, ENGINE_FAILED);
-		return true;
-	}
-	if (engine_step_cached(r, x, &why)) {
-		engine_step_end(r, x, ENGINE_CACHED);
-		return true;
-	}
-	if (n->phase->commands.len == 0) {
-		engine_step_end(r, x, ENGINE_OK);
-		return true;
-	}
-	x->cmd_index = 0;
-	return !engine_step_spawn(r, x);
+	if (n->phase->templates.len > 0)
+		return engine_render_start(r, x);
+	return engine_step_commands(r, x);
 }
 
-/* Start kids of a SEQ or PAR node; true when the node is finished. */
+/* Start kids of a SEQ or PAR node; true when the node is finished. *//* Start kids of a SEQ or PAR node; true when the node is finished. */
 static bool
 engine_exec_advance(struct engine_run *r, struct engine_exec *p)
 {
@@ -1163,6 +1251,9 @@ engine_free(struct engine *g)
 				runner_child_free(&c->child);
 				free(c);
 			}
+			for (struct engine_exec *x = r->rendering; x != NULL;
+			    x = x->render_next)
+				generate_cancel(x->job);
 			engine_list_remove(r);
 			engine_run_free(r);
 		}
@@ -1176,6 +1267,12 @@ void
 engine_set_first_run_id(struct engine *g, uint64_t id)
 {
 	g->next_id = id > 0 ? id : 1;
+}
+
+void
+engine_set_render_context(struct engine *g, struct ggend *ggend)
+{
+	g->ggend = ggend;
 }
 
 void
@@ -1417,6 +1514,17 @@ engine_cancel(struct engine *g, uint64_t id, struct gerr *err)
 	}
 	for (struct engine_cmd *c = r->live; c != NULL; c = c->next)
 		runner_cancel(&c->child);
+	/* A cancelled render never calls back: end its step here. Ending the
+	 * last one may finish the run, so stop at the first that does. */
+	while (r->rendering != NULL && r->on == &g->running) {
+		struct engine_exec *x = r->rendering;
+
+		generate_cancel(x->job);
+		engine_render_unlink(r, x);
+		engine_span_end(r, x->render_span, ENGINE_CANCELLED, false);
+		engine_step_end(r, x, ENGINE_CANCELLED);
+		engine_exec_done(r, x);
+	}
 	return 0;
 }
 

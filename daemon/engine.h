@@ -159,6 +159,13 @@ void engine_free(struct engine *g);
  * Call before the first run. */
 void engine_set_first_run_id(struct engine *g, uint64_t id);
 
+struct ggend;
+
+/* The daemon that generate_start (daemon/generate.h) renders templates
+ * with; borrowed for the engine's life. Without it, phases with templates
+ * fail with a clear message. */
+void engine_set_render_context(struct engine *g, struct ggend *ggend);
+
 /* Where run.queued, run.started, phase.started, phase.finished and
  * run.finished events go (server_publish). fn NULL = nowhere. */
 void engine_set_publish(struct engine *g, engine_publish_cb fn, void *arg);

@@ -209,6 +209,7 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 		return rc;
 	g->engine = engine_new(g->loop, g->state_dir);
 	engine_set_publish(g->engine, ggend_publish, g);
+	engine_set_render_context(g->engine, g);
 	ggend_signals(g);
 	log_info("ggend listening on %s (pid %ld)%s", g->socket_path,
 	    (long)getpid(), g->socket_adopted ? " [socket activated]" : "");
