@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * filetable.c - path -> (dev, ino, size, mtime_ns, ctime_ns, XXH3-128 hash,
+ * change clock) for one root; directories also hold their inotify wd.
+ *
+ * Owns: the entries (in fixed-size pages, so growth never moves them and has
+ * at most one page of slack), each entry's path string, the path index (open
+ * addressing, linear probing, backward-shift deletion: no deleted markers),
+ * the wd index, and two clock-ordered doubly linked lists threaded through
+ * the entries by 32-bit ids: live entries and tombstones.
+ * Called by: the loop thread only (watch code, hash results drained from the
+ * pool, request handlers). Nothing here locks, blocks or does I/O.
+ *
+ * Invariants (filetable_check verifies them):
+ * - A stored hash belongs to the stored stat tuple: FILETABLE_F_HASH_KNOWN is
+ *   set only by filetable_set_hash with a tuple equal to st, and any tuple
+ *   change clears it. A result for an outdated tuple is dropped.
+ * - The clock only grows. Each list is ordered by entry clock, oldest at the
+ *   head: stamping moves an entry to the tail of its list, so walking from
+ *   the tail until clock <= since visits exactly the changes (O(changes)).
+ * - A content change is a hash change, not a stat change: a touch with
+ *   identical content stamps nothing.
+ * - At most max_tombstones tombstones; trimming the oldest raises
+ *   trimmed_clock, and a since below it gets a "fresh" answer.
+ * Never: store a path with a leading '/', follow the filesystem, or free an
+ * entry while it is in a list or an index.
+ */
+#include "filetable.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+#define FILETABLE_PAGE_SHIFT 10
+#define FILETABLE_PAGE_SIZE (1u << FILETABLE_PAGE_SHIFT)
+#define FILETABLE_NIL UINT32_MAX
+/* Grow an index past 70% load: linear probing stays short below that. */
+#define FILETABLE_LOAD_NUM 7
+#define FILETABLE_LOAD_DEN 10
+#define FILETABLE_INDEX_MIN 64
+
+struct filetable_list {
+	uint32_t head, tail;
+};
+
+/* wd -> entry id; slot empty when id == FILETABLE_NIL. */
+struct filetable_wd_slot {
+	int32_t wd;
+	uint32_t id;
+};
+
+struct filetable {
+	struct filetable_entry **pages;
+	size_t npages;
+	uint32_t next_id;	/* ids below it have been handed out */
+	uint32_t free_head;	/* freed ids, linked through next */
+
+	uint32_t *index;	/* id + 1; 0 = empty */
+	size_t index_size;	/* power of two */
+	size_t index_used;
+
+	struct filetable_wd_slot *wds;
+	size_t wds_size;
+	size_t wds_used;
+
+	struct filetable_list live, tomb;
+	uint64_t clock;
+	uint64_t trimmed_clock;	/* newest clock of a trimmed tombstone */
+	size_t max_tombstones;
+
+	size_t nfiles, ndirs, ntomb, npending;
+	size_t bytes_names;
+};
+
+static struct filetable_entry *
+filetable_entry_at(const struct filetable *t, uint32_t id)
+{
+	return &t->pages[id >> FILETABLE_PAGE_SHIFT][id & (FILETABLE_PAGE_SIZE - 1)];
+}
+
+static uint32_t
+filetable_hash_path(const char *path, size_t len)
+{
+	uint64_t h = XXH3_64bits(path, len);
+
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static bool
+filetable_stat_equal(const struct filetable_stat *a,
+    const struct filetable_stat *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+struct filetable *
+filetable_new(const struct filetable_config *cfg)
+{
+	struct filetable *t = xcalloc(1, sizeof(*t));
+
+	t->free_head = FILETABLE_NIL;
+	t->live.head = t->live.tail = FILETABLE_NIL;
+	t->tomb.head = t->tomb.tail = FILETABLE_NIL;
+	t->max_tombstones = cfg != NULL ? cfg->max_tombstones :
+	    FILETABLE_DEFAULT_MAX_TOMBSTONES;
+	t->index_size = FILETABLE_INDEX_MIN;
+	t->index = xcalloc(t->index_size, sizeof(*t->index));
+	t->wds_size = FILETABLE_INDEX_MIN;
+	t->wds = xmalloc(t->wds_size * sizeof(*t->wds));
+	for (size_t i = 0; i < t->wds_size; i++)
+		t->wds[i].id = FILETABLE_NIL;
+	return t;
+}
+
+void
+filetable_free(struct filetable *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->index_size; i++) {
+		if (t->index[i] != 0)
+			free(filetable_entry_at(t, t->index[i] - 1)->path);
+	}
+	for (size_t i = 0; i < t->npages; i++)
+		free(t->pages[i]);
+	free(t->pages);
+	free(t->index);
+	free(t->wds);
+	free(t);
+}
+
+/* ---- ids ---- */
+
+static uint32_t
+filetable_alloc_id(struct filetable *t)
+{
+	uint32_t id;
+
+	if (t->free_head != FILETABLE_NIL) {
+		id = t->free_head;
+		t->free_head = filetable_entry_at(t, id)->next;
+		return id;
+	}
+	if (t->next_id == FILETABLE_NIL - 1)
+		fatal("filetable: more than %u entries", FILETABLE_NIL - 1);
+	id = t->next_id++;
+	if ((id >> FILETABLE_PAGE_SHIFT) >= t->npages) {
+		t->pages = xreallocarray(t->pages, t->npages + 1,
+		    sizeof(*t->pages));
+		t->pages[t->npages++] = xmalloc(FILETABLE_PAGE_SIZE *
+		    sizeof(struct filetable_entry));
+	}
+	return id;
+}
+
+static void
+filetable_free_id(struct filetable *t, uint32_t id)
+{
+	struct filetable_entry *e = filetable_entry_at(t, id);
+
+	t->bytes_names -= strlen(e->path) + 1;
+	free(e->path);
+	e->path = NULL;
+	e->next = t->free_head;
+	t->free_head = id;
+}
+
+/* ---- lists ---- */
+
+static void
+filetable_list_unlink(struct filetable *t, struct filetable_list *l,
+    uint32_t id)
+{
+	struct filetable_entry *e = filetable_entry_at(t, id);
+
+	if (e->prev != FILETABLE_NIL)
+		filetable_entry_at(t, e->prev)->next = e->next;
+	else
+		l->head = e->next;
+	if (e->next != FILETABLE_NIL)
+		filetable_entry_at(t, e->next)->prev = e->prev;
+	else
+		l->tail = e->prev;
+	e->prev = e->next = FILETABLE_NIL;
+}
+
+static void
+filetable_list_append(struct filetable *t, struct filetable_list *l,
+    uint32_t id)
+{
+	struct filetable_entry *e = filetable_entry_at(t, id);
+
+	e->next = FILETABLE_NIL;
+	e->prev = l->tail;
+	if (l->tail != FILETABLE_NIL)
+		filetable_entry_at(t, l->tail)->next = id;
+	else
+		l->head = id;
+	l->tail = id;
+}
+
+/* Stamp a change: new clock, move to the tail of its (live) list. */
+static void
+filetable_stamp(struct filetable *t, uint32_t id)
+{
+	filetable_list_unlink(t, &t->live, id);
+	filetable_entry_at(t, id)->clock = ++t->clock;
+	filetable_list_append(t, &t->live, id);
+}
+
+/* ---- path index ---- */
+
+static size_t
+filetable_index_find(const struct filetable *t, const char *path,
+    uint32_t h)
+{
+	size_t mask = t->index_size - 1;
+
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		uint32_t slot = t->index[i];
+		const struct filetable_entry *e;
+
+		if (slot == 0)
+			return i;
+		e = filetable_entry_at(t, slot - 1);
+		if (e->path_hash == h && strcmp(e->path, path) == 0)
+			return i;
+	}
+}
+
+static void
+filetable_index_grow(struct filetable *t)
+{
+	uint32_t *old = t->index;
+	size_t oldsize = t->index_size;
+
+	t->index_size *= 2;
+	t->index = xcalloc(t->index_size, sizeof(*t->index));
+	for (size_t i = 0; i < oldsize; i++) {
+		size_t mask = t->index_size - 1, j;
+
+		if (old[i] == 0)
+			continue;
+		j = filetable_entry_at(t, old[i] - 1)->path_hash & mask;
+		while (t->index[j] != 0)
+			j = (j + 1) & mask;
+		t->index[j] = old[i];
+	}
+	free(old);
+}
+
+/* Empty slot i and shift later members of its probe run back into the gap. */
+static void
+filetable_index_delete(struct filetable *t, size_t i)
+{
+	size_t mask = t->index_size - 1;
+
+	t->index[i] = 0;
+	t->index_used--;
+	for (size_t j = (i + 1) & mask; t->index[j] != 0; j = (j + 1) & mask) {
+		size_t k = filetable_entry_at(t, t->index[j] - 1)->path_hash &
+		    mask;
+
+		/* Move j back to i only if its home k is not in (i, j]. */
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			t->index[i] = t->index[j];
+			t->index[j] = 0;
+			i = j;
+		}
+	}
+}
+
+/* ---- wd index ---- */
+
+static size_t
+filetable_wd_find(const struct filetable *t, int32_t wd)
+{
+	size_t mask = t->wds_size - 1;
+
+	for (size_t i = ((uint32_t)wd * 2654435761u) & mask;;
+	    i = (i + 1) & mask) {
+		if (t->wds[i].id == FILETABLE_NIL || t->wds[i].wd == wd)
+			return i;
+	}
+}
+
+static void
+filetable_wd_insert(struct filetable *t, int32_t wd, uint32_t id)
+{
+	size_t i;
+
+	if ((t->wds_used + 1) * FILETABLE_LOAD_DEN >
+	    t->wds_size * FILETABLE_LOAD_NUM) {
+		struct filetable_wd_slot *old = t->wds;
+		size_t oldsize = t->wds_size;
+
+		t->wds_size *= 2;
+		t->wds = xmalloc(t->wds_size * sizeof(*t->wds));
+		for (i = 0; i < t->wds_size; i++)
+			t->wds[i].id = FILETABLE_NIL;
+		for (i = 0; i < oldsize; i++) {
+			if (old[i].id != FILETABLE_NIL)
+				t->wds[filetable_wd_find(t, old[i].wd)] = old[i];
+		}
+		free(old);
+	}
+	i = filetable_wd_find(t, wd);
+	if (t->wds[i].id == FILETABLE_NIL)
+		t->wds_used++;
+	t->wds[i].wd = wd;
+	t->wds[i].id = id;
+}
+
+static void
+filetable_wd_delete(struct filetable *t, int32_t wd)
+{
+	size_t mask = t->wds_size - 1;
+	size_t i = filetable_wd_find(t, wd);
+
+	if (t->wds[i].id == FILETABLE_NIL)
+		return;
+	t->wds[i].id = FILETABLE_NIL;
+	t->wds_used--;
+	for (size_t j = (i + 1) & mask; t->wds[j].id != FILETABLE_NIL;
+	    j = (j + 1) & mask) {
+		size_t k = ((uint32_t)t->wds[j].wd * 2654435761u) & mask;
+
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			t->wds[i] = t->wds[j];
+			t->wds[j].id = FILETABLE_NIL;
+			i = j;
+		}
+	}
+}
+
+/* ---- entries ---- */
+
+static void
+filetable_count(struct filetable *t, const struct filetable_entry *e, int d)
+{
+	if (e->kind == FILETABLE_DIR)
+		t->ndirs += d;
+	else
+		t->nfiles += d;
+	if (e->kind == FILETABLE_FILE && !(e->flags & FILETABLE_F_HASH_KNOWN))
+		t->npending += d;
+}
+
+/* Drop the oldest tombstones over the cap, for good. */
+static void
+filetable_trim(struct filetable *t)
+{
+	while (t->ntomb > t->max_tombstones) {
+		uint32_t id = t->tomb.head;
+		struct filetable_entry *e = filetable_entry_at(t, id);
+
+		t->trimmed_clock = e->clock;
+		filetable_list_unlink(t, &t->tomb, id);
+		filetable_index_delete(t, filetable_index_find(t, e->path,
+		    e->path_hash));
+		t->ntomb--;
+		filetable_free_id(t, id);
+	}
+}
+
+static void
+filetable_kill(struct filetable *t, uint32_t id)
+{
+	struct filetable_entry *e = filetable_entry_at(t, id);
+
+	filetable_count(t, e, -1);
+	if (e->wd >= 0)
+		filetable_wd_delete(t, e->wd);
+	e->wd = FILETABLE_WD_NONE;
+	filetable_list_unlink(t, &t->live, id);
+	e->flags = FILETABLE_F_TOMBSTONE;
+	e->clock = ++t->clock;
+	filetable_list_append(t, &t->tomb, id);
+	t->ntomb++;
+}
+
+const struct filetable_entry *
+filetable_lookup(const struct filetable *t, const char *path)
+{
+	size_t i = filetable_index_find(t, path,
+	    filetable_hash_path(path, strlen(path)));
+	const struct filetable_entry *e;
+
+	if (t->index[i] == 0)
+		return NULL;
+	e = filetable_entry_at(t, t->index[i] - 1);
+	return (e->flags & FILETABLE_F_TOMBSTONE) ? NULL : e;
+}
+
+enum filetable_upsert_result
+filetable_upsert(struct filetable *t, const char *path,
+    enum filetable_kind kind, const struct filetable_stat *st)
+{
+	size_t len = strlen(path);
+	uint32_t h = filetable_hash_path(path, len);
+	size_t i = filetable_index_find(t, path, h);
+	struct filetable_entry *e;
+	uint32_t id;
+
+	if (t->index[i] == 0) {
+		id = filetable_alloc_id(t);
+		e = filetable_entry_at(t, id);
+		memset(e, 0, sizeof(*e));
+		e->path = xmemdup(path, len + 1);
+		e->path_hash = h;
+		e->prev = e->next = FILETABLE_NIL;
+		t->bytes_names += len + 1;
+		t->index[i] = id + 1;
+		t->index_used++;
+		filetable_list_append(t, &t->live, id);
+		if (t->index_used * FILETABLE_LOAD_DEN >
+		    t->index_size * FILETABLE_LOAD_NUM)
+			filetable_index_grow(t);
+	} else {
+		id = t->index[i] - 1;
+		e = filetable_entry_at(t, id);
+		if (!(e->flags & FILETABLE_F_TOMBSTONE) && e->kind != kind)
+			filetable_kill(t, id);
+		if (e->flags & FILETABLE_F_TOMBSTONE) {
+			filetable_list_unlink(t, &t->tomb, id);
+			t->ntomb--;
+			filetable_list_append(t, &t->live, id);
+		} else if (filetable_stat_equal(&e->st, st)) {
+			return FILETABLE_UNCHANGED;
+		} else {
+			filetable_count(t, e, -1);
+			e->st = *st;
+			if (e->flags & FILETABLE_F_HASH_KNOWN)
+				e->flags = (e->flags & ~FILETABLE_F_HASH_KNOWN) |
+				    FILETABLE_F_HAD_HASH;
+			else if (!(e->flags & FILETABLE_F_HAD_HASH) &&
+			    kind == FILETABLE_FILE)
+				/* Nothing to compare the next hash with:
+				 * report the write now rather than never. */
+				filetable_stamp(t, id);
+			filetable_count(t, e, +1);
+			return FILETABLE_STAT_CHANGED;
+		}
+	}
+	e->st = *st;
+	e->kind = (uint8_t)kind;
+	e->flags = 0;
+	e->wd = FILETABLE_WD_NONE;
+	filetable_stamp(t, id);
+	e->born_clock = e->clock;
+	filetable_count(t, e, +1);
+	return FILETABLE_ADDED;
+}
+
+enum filetable_hash_result
+filetable_set_hash(struct filetable *t, const char *path,
+    const struct filetable_stat *st, XXH128_hash_t hash)
+{
+	struct filetable_entry *e =
+	    (struct filetable_entry *)filetable_lookup(t, path);
+	enum filetable_hash_result r;
+
+	if (e == NULL || e->kind != FILETABLE_FILE ||
+	    !filetable_stat_equal(&e->st, st))
+		return FILETABLE_HASH_STALE;
+	if (e->flags & (FILETABLE_F_HASH_KNOWN | FILETABLE_F_HAD_HASH)) {
+		r = XXH128_isEqual(e->hash, hash) ? FILETABLE_HASH_SAME :
+		    FILETABLE_HASH_CHANGED;
+	} else {
+		r = FILETABLE_HASH_FIRST;
+	}
+	if (!(e->flags & FILETABLE_F_HASH_KNOWN))
+		t->npending--;
+	e->hash = hash;
+	e->flags = FILETABLE_F_HASH_KNOWN;
+	if (r == FILETABLE_HASH_CHANGED)
+		filetable_stamp(t, (uint32_t)(t->index[filetable_index_find(t,
+		    path, e->path_hash)] - 1));
+	return r;
+}
+
+bool
+filetable_remove(struct filetable *t, const char *path)
+{
+	size_t i = filetable_index_find(t, path,
+	    filetable_hash_path(path, strlen(path)));
+
+	if (t->index[i] == 0 || (filetable_entry_at(t, t->index[i] - 1)->flags &
+	    FILETABLE_F_TOMBSTONE))
+		return false;
+	filetable_kill(t, t->index[i] - 1);
+	filetable_trim(t);
+	return true;
+}
+
+size_t
+filetable_remove_subtree(struct filetable *t, const char *dir)
+{
+	size_t len = strlen(dir), n = 0;
+
+	for (uint32_t id = 0; id < t->next_id; id++) {
+		struct filetable_entry *e = filetable_entry_at(t, id);
+
+		if (e->path == NULL || (e->flags & FILETABLE_F_TOMBSTONE))
+			continue;
+		if (len == 0 || (strncmp(e->path, dir, len) == 0 &&
+		    (e->path[len] == '\0' || e->path[len] == '/'))) {
+			filetable_kill(t, id);
+			n++;
+		}
+	}
+	filetable_trim(t);
+	return n;
+}
+
+bool
+filetable_set_wd(struct filetable *t, const char *path, int32_t wd)
+{
+	struct filetable_entry *e =
+	    (struct filetable_entry *)filetable_lookup(t, path);
+	size_t i;
+
+	if (e == NULL || e->kind != FILETABLE_DIR)
+		return false;
+	if (e->wd >= 0)
+		filetable_wd_delete(t, e->wd);
+	e->wd = wd;
+	if (wd >= 0) {
+		i = filetable_index_find(t, path, e->path_hash);
+		filetable_wd_insert(t, wd, t->index[i] - 1);
+	}
+	return true;
+}
+
+const struct filetable_entry *
+filetable_lookup_wd(const struct filetable *t, int32_t wd)
+{
+	size_t i;
+
+	if (wd < 0)
+		return NULL;
+	i = filetable_wd_find(t, wd);
+	if (t->wds[i].id == FILETABLE_NIL)
+		return NULL;
+	return filetable_entry_at(t, t->wds[i].id);
+}
+
+void
+filetable_foreach(const struct filetable *t, filetable_entry_cb cb, void *arg)
+{
+	for (uint32_t id = t->live.head; id != FILETABLE_NIL;) {
+		const struct filetable_entry *e = filetable_entry_at(t, id);
+
+		id = e->next;
+		cb(arg, e);
+	}
+}
+
+uint64_t
+filetable_changes_since(const struct filetable *t, uint64_t since,
+    filetable_change_cb cb, void *arg, bool *fresh)
+{
+	const struct filetable_entry *e;
+	bool is_fresh;
+
+	is_fresh = since == 0 || since > t->clock || since < t->trimmed_clock;
+	if (fresh != NULL)
+		*fresh = is_fresh;
+	for (uint32_t id = t->live.tail; id != FILETABLE_NIL; id = e->prev) {
+		e = filetable_entry_at(t, id);
+		if (!is_fresh && e->clock <= since)
+			break;
+		cb(arg, e, is_fresh || e->born_clock > since ?
+		    FILETABLE_CHANGE_ADDED : FILETABLE_CHANGE_MODIFIED);
+	}
+	if (is_fresh)
+		return t->clock;
+	for (uint32_t id = t->tomb.tail; id != FILETABLE_NIL; id = e->prev) {
+		e = filetable_entry_at(t, id);
+		if (e->clock <= since)
+			break;
+		/* Born and gone after since: the client never saw it. */
+		if (e->born_clock <= since)
+			cb(arg, e, FILETABLE_CHANGE_REMOVED);
+	}
+	return t->clock;
+}
+
+uint64_t
+filetable_clock(const struct filetable *t)
+{
+	return t->clock;
+}
+
+void
+filetable_counts(const struct filetable *t, struct filetable_counts *out)
+{
+	out->files = t->nfiles;
+	out->dirs = t->ndirs;
+	out->tombstones = t->ntomb;
+	out->hash_pending = t->npending;
+	out->bytes_names = t->bytes_names;
+	out->bytes_table = sizeof(*t) +
+	    t->npages * (sizeof(*t->pages) +
+	    FILETABLE_PAGE_SIZE * sizeof(struct filetable_entry)) +
+	    t->index_size * sizeof(*t->index) +
+	    t->wds_size * sizeof(*t->wds);
+}
+
+static void
+filetable_check_list(const struct filetable *t, const struct filetable_list *l,
+    bool tomb, size_t *n)
+{
+	uint64_t last = 0;
+	uint32_t prev = FILETABLE_NIL;
+
+	*n = 0;
+	for (uint32_t id = l->head; id != FILETABLE_NIL;) {
+		const struct filetable_entry *e = filetable_entry_at(t, id);
+
+		if (e->prev != prev)
+			fatal("filetable: broken list link at %s", e->path);
+		if (e->clock < last || e->clock > t->clock)
+			fatal("filetable: list out of clock order at %s",
+			    e->path);
+		if (!!(e->flags & FILETABLE_F_TOMBSTONE) != tomb)
+			fatal("filetable: %s in the wrong list", e->path);
+		if (filetable_lookup(t, e->path) != (tomb ? NULL : e))
+			fatal("filetable: index misses %s", e->path);
+		last = e->clock;
+		prev = id;
+		id = e->next;
+		(*n)++;
+	}
+	if (l->tail != prev)
+		fatal("filetable: list tail is wrong");
+}
+
+void
+filetable_check(const struct filetable *t)
+{
+	size_t nlive, ntomb;
+
+	filetable_check_list(t, &t->live, false, &nlive);
+	filetable_check_list(t, &t->tomb, true, &ntomb);
+	if (nlive != t->nfiles + t->ndirs || ntomb != t->ntomb ||
+	    nlive + ntomb != t->index_used)
+		fatal("filetable: counts disagree (%zu live, %zu tombstones, "
+		    "%zu indexed)", nlive, ntomb, t->index_used);
+	if (t->ntomb > t->max_tombstones)
+		fatal("filetable: %zu tombstones over the cap", t->ntomb);
+}
