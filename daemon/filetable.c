@@ -96,6 +96,18 @@ filetable_stat_equal(const struct filetable_stat *a,
 	    a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }
 
+void
+filetable_stat_from(struct filetable_stat *out, const struct stat *st)
+{
+	out->dev = (uint64_t)st->st_dev;
+	out->ino = (uint64_t)st->st_ino;
+	out->size = (int64_t)st->st_size;
+	out->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
+	    st->st_mtim.tv_nsec;
+	out->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 +
+	    st->st_ctim.tv_nsec;
+}
+
 struct filetable *
 filetable_new(const struct filetable_config *cfg)
 {

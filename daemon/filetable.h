@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <xxhash.h>
 
 /* The stat tuple a hash belongs to; all fields compared for "changed". */
@@ -22,6 +23,9 @@ struct filetable_stat {
 	int64_t mtime_ns;
 	int64_t ctime_ns;
 };
+
+/* Fill out from a stat result (any thread). */
+void filetable_stat_from(struct filetable_stat *out, const struct stat *st);
 
 enum filetable_kind {
 	FILETABLE_FILE = 1,
