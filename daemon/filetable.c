@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "wdmap.h"
 #include "xmalloc.h"
 
 #define FILETABLE_PAGE_SHIFT 10
@@ -45,12 +46,6 @@ struct filetable_list {
 	uint32_t head, tail;
 };
 
-/* wd -> entry id; slot empty when id == FILETABLE_NIL. */
-struct filetable_wd_slot {
-	int32_t wd;
-	uint32_t id;
-};
-
 struct filetable {
 	struct filetable_entry **pages;
 	size_t npages;
@@ -61,9 +56,7 @@ struct filetable {
 	size_t index_size;	/* power of two */
 	size_t index_used;
 
-	struct filetable_wd_slot *wds;
-	size_t wds_size;
-	size_t wds_used;
+	struct wdmap wds;	/* wd -> entry id of a watched dir */
 
 	struct filetable_list live, tomb;
 	uint64_t clock;
@@ -120,10 +113,7 @@ filetable_new(const struct filetable_config *cfg)
 	    FILETABLE_DEFAULT_MAX_TOMBSTONES;
 	t->index_size = FILETABLE_INDEX_MIN;
 	t->index = xcalloc(t->index_size, sizeof(*t->index));
-	t->wds_size = FILETABLE_INDEX_MIN;
-	t->wds = xmalloc(t->wds_size * sizeof(*t->wds));
-	for (size_t i = 0; i < t->wds_size; i++)
-		t->wds[i].id = FILETABLE_NIL;
+	wdmap_init(&t->wds);
 	return t;
 }
 
@@ -140,7 +130,7 @@ filetable_free(struct filetable *t)
 		free(t->pages[i]);
 	free(t->pages);
 	free(t->index);
-	free(t->wds);
+	wdmap_release(&t->wds);
 	free(t);
 }
 
@@ -285,69 +275,6 @@ filetable_index_delete(struct filetable *t, size_t i)
 	}
 }
 
-/* ---- wd index ---- */
-
-static size_t
-filetable_wd_find(const struct filetable *t, int32_t wd)
-{
-	size_t mask = t->wds_size - 1;
-
-	for (size_t i = ((uint32_t)wd * 2654435761u) & mask;;
-	    i = (i + 1) & mask) {
-		if (t->wds[i].id == FILETABLE_NIL || t->wds[i].wd == wd)
-			return i;
-	}
-}
-
-static void
-filetable_wd_insert(struct filetable *t, int32_t wd, uint32_t id)
-{
-	size_t i;
-
-	if ((t->wds_used + 1) * FILETABLE_LOAD_DEN >
-	    t->wds_size * FILETABLE_LOAD_NUM) {
-		struct filetable_wd_slot *old = t->wds;
-		size_t oldsize = t->wds_size;
-
-		t->wds_size *= 2;
-		t->wds = xmalloc(t->wds_size * sizeof(*t->wds));
-		for (i = 0; i < t->wds_size; i++)
-			t->wds[i].id = FILETABLE_NIL;
-		for (i = 0; i < oldsize; i++) {
-			if (old[i].id != FILETABLE_NIL)
-				t->wds[filetable_wd_find(t, old[i].wd)] = old[i];
-		}
-		free(old);
-	}
-	i = filetable_wd_find(t, wd);
-	if (t->wds[i].id == FILETABLE_NIL)
-		t->wds_used++;
-	t->wds[i].wd = wd;
-	t->wds[i].id = id;
-}
-
-static void
-filetable_wd_delete(struct filetable *t, int32_t wd)
-{
-	size_t mask = t->wds_size - 1;
-	size_t i = filetable_wd_find(t, wd);
-
-	if (t->wds[i].id == FILETABLE_NIL)
-		return;
-	t->wds[i].id = FILETABLE_NIL;
-	t->wds_used--;
-	for (size_t j = (i + 1) & mask; t->wds[j].id != FILETABLE_NIL;
-	    j = (j + 1) & mask) {
-		size_t k = ((uint32_t)t->wds[j].wd * 2654435761u) & mask;
-
-		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
-			t->wds[i] = t->wds[j];
-			t->wds[j].id = FILETABLE_NIL;
-			i = j;
-		}
-	}
-}
-
 /* ---- entries ---- */
 
 static void
@@ -385,7 +312,7 @@ filetable_kill(struct filetable *t, uint32_t id)
 
 	filetable_count(t, e, -1);
 	if (e->wd >= 0)
-		filetable_wd_delete(t, e->wd);
+		wdmap_del(&t->wds, e->wd);
 	e->wd = FILETABLE_WD_NONE;
 	filetable_list_unlink(t, &t->live, id);
 	e->flags = FILETABLE_F_TOMBSTONE;
@@ -538,11 +465,11 @@ filetable_set_wd(struct filetable *t, const char *path, int32_t wd)
 	if (e == NULL || e->kind != FILETABLE_DIR)
 		return false;
 	if (e->wd >= 0)
-		filetable_wd_delete(t, e->wd);
+		wdmap_del(&t->wds, e->wd);
 	e->wd = wd;
 	if (wd >= 0) {
 		i = filetable_index_find(t, path, e->path_hash);
-		filetable_wd_insert(t, wd, t->index[i] - 1);
+		wdmap_put(&t->wds, wd, t->index[i] - 1);
 	}
 	return true;
 }
@@ -550,14 +477,11 @@ filetable_set_wd(struct filetable *t, const char *path, int32_t wd)
 const struct filetable_entry *
 filetable_lookup_wd(const struct filetable *t, int32_t wd)
 {
-	size_t i;
+	uint32_t id;
 
-	if (wd < 0)
+	if (wd < 0 || !wdmap_get(&t->wds, wd, &id))
 		return NULL;
-	i = filetable_wd_find(t, wd);
-	if (t->wds[i].id == FILETABLE_NIL)
-		return NULL;
-	return filetable_entry_at(t, t->wds[i].id);
+	return filetable_entry_at(t, id);
 }
 
 void
@@ -618,8 +542,7 @@ filetable_counts(const struct filetable *t, struct filetable_counts *out)
 	out->bytes_table = sizeof(*t) +
 	    t->npages * (sizeof(*t->pages) +
 	    FILETABLE_PAGE_SIZE * sizeof(struct filetable_entry)) +
-	    t->index_size * sizeof(*t->index) +
-	    t->wds_size * sizeof(*t->wds);
+	    t->index_size * sizeof(*t->index) + wdmap_bytes(&t->wds);
 }
 
 static void
