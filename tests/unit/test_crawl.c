@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "crawl.h"
+#include "testutil.h"
 #include "xmalloc.h"
 
 struct seen {
@@ -116,50 +117,10 @@ crawl_all(struct crawl *c)
 		;
 }
 
-static char *
-tmpdir_new(void)
-{
-	char *dir = xstrdup("/tmp/ggen-crawl-XXXXXX");
-
-	assert_non_null(mkdtemp(dir));
-	return dir;
-}
-
-static void
-tmpdir_free(char *dir)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	/* Test-only cleanup of a private temp dir. */
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(dir);
-}
-
-static void
-touch(const char *dir, const char *rel)
-{
-	char *p = xasprintf("%s/%s", dir, rel);
-	int fd = open(p, O_WRONLY | O_CREAT, 0644);
-
-	assert_true(fd >= 0);
-	close(fd);
-	free(p);
-}
-
-static void
-mkdir_rel(const char *dir, const char *rel)
-{
-	char *p = xasprintf("%s/%s", dir, rel);
-
-	assert_int_equal(mkdir(p, 0755), 0);
-	free(p);
-}
-
 static void
 test_thousand_files_exact(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("crawl");
 	struct seen s = { 0 };
 	struct crawl_progress pr;
 	struct crawl *c;
@@ -168,14 +129,14 @@ test_thousand_files_exact(void **state)
 	(void)state;
 	for (int a = 0; a < 10; a++) {
 		snprintf(rel, sizeof(rel), "d%d", a);
-		mkdir_rel(dir, rel);
+		testutil_mkdir(dir, rel);
 		for (int b = 0; b < 10; b++) {
 			snprintf(rel, sizeof(rel), "d%d/e%d", a, b);
-			mkdir_rel(dir, rel);
+			testutil_mkdir(dir, rel);
 			for (int f = 0; f < 10; f++) {
 				snprintf(rel, sizeof(rel), "d%d/e%d/f%d", a, b,
 				    f);
-				touch(dir, rel);
+				testutil_put(dir, rel, "");
 			}
 		}
 	}
@@ -202,22 +163,22 @@ test_thousand_files_exact(void **state)
 	assert_int_equal(crawl_step(c, 10), CRAWL_DONE);
 	crawl_free(c);
 	seen_free(&s);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void
 test_ignored_dir_never_entered(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("crawl");
 	struct seen s = { .ignore = "node_modules" };
 	struct crawl_progress pr;
 	struct crawl *c;
 
 	(void)state;
-	mkdir_rel(dir, "node_modules");
-	mkdir_rel(dir, "node_modules/pkg");
-	touch(dir, "node_modules/pkg/index.js");
-	touch(dir, "main.c");
+	testutil_mkdir(dir, "node_modules");
+	testutil_mkdir(dir, "node_modules/pkg");
+	testutil_put(dir, "node_modules/pkg/index.js", "");
+	testutil_put(dir, "main.c", "");
 	c = crawl_open(dir, "", &s);
 	crawl_all(c);
 	crawl_progress(c, &pr);
@@ -229,21 +190,21 @@ test_ignored_dir_never_entered(void **state)
 	assert_int_equal(s.n, 2);
 	crawl_free(c);
 	seen_free(&s);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void
 test_symlinks_not_followed(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("crawl");
 	char *loop = xasprintf("%s/loop", dir), *ext = xasprintf("%s/ext", dir);
 	char *fifo = xasprintf("%s/fifo", dir);
 	struct seen s = { 0 };
 	struct crawl *c;
 
 	(void)state;
-	mkdir_rel(dir, "real");
-	touch(dir, "real/x");
+	testutil_mkdir(dir, "real");
+	testutil_put(dir, "real/x", "");
 	assert_int_equal(symlink(".", loop), 0);
 	assert_int_equal(symlink("/etc", ext), 0);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
@@ -263,13 +224,13 @@ test_symlinks_not_followed(void **state)
 	free(ext);
 	free(fifo);
 	seen_free(&s);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void
 test_slicing_bounds_work(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("crawl");
 	struct seen s = { 0 };
 	struct crawl *c;
 	char rel[32];
@@ -277,10 +238,10 @@ test_slicing_bounds_work(void **state)
 	enum crawl_state st;
 
 	(void)state;
-	mkdir_rel(dir, "a");
+	testutil_mkdir(dir, "a");
 	for (int i = 0; i < 50; i++) {
 		snprintf(rel, sizeof(rel), "a/f%d", i);
-		touch(dir, rel);
+		testutil_put(dir, rel, "");
 	}
 	c = crawl_open(dir, "", &s);
 	do {
@@ -303,13 +264,13 @@ test_slicing_bounds_work(void **state)
 	assert_int_equal(s.n, 52);
 	crawl_free(c);
 	seen_free(&s);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void
 test_deep_tree(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("crawl");
 	struct seen s = { 0 };
 	struct crawl *c;
 	char rel[1024] = "";
@@ -318,23 +279,23 @@ test_deep_tree(void **state)
 	(void)state;
 	for (int i = 0; i < depth; i++) {
 		strcat(rel, i ? "/d" : "d");
-		mkdir_rel(dir, rel);
+		testutil_mkdir(dir, rel);
 	}
 	strcat(rel, "/leaf");
-	touch(dir, rel);
+	testutil_put(dir, rel, "");
 	c = crawl_open(dir, "", &s);
 	crawl_all(c);
 	assert_int_equal(s.n, depth + 2);
 	assert_int_equal(seen_find(&s, rel), FILETABLE_FILE);
 	crawl_free(c);
 	seen_free(&s);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void
 test_subtree_start_and_errors(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("crawl");
 	char *missing = xasprintf("%s/missing", dir);
 	struct seen s = { 0 };
 	struct crawl_config cfg = { .on_entry = seen_entry, .arg = &s };
@@ -343,10 +304,10 @@ test_subtree_start_and_errors(void **state)
 	struct gerr err;
 
 	(void)state;
-	mkdir_rel(dir, "a");
-	mkdir_rel(dir, "a/b");
-	touch(dir, "a/b/f");
-	touch(dir, "a/g");
+	testutil_mkdir(dir, "a");
+	testutil_mkdir(dir, "a/b");
+	testutil_put(dir, "a/b/f", "");
+	testutil_put(dir, "a/g", "");
 	c = crawl_open(dir, "a/b", &s);
 	crawl_all(c);
 	assert_int_equal(s.n, 2);
@@ -375,7 +336,7 @@ test_subtree_start_and_errors(void **state)
 	crawl_free(c);
 	free(missing);
 	seen_free(&s);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void

@@ -20,10 +20,11 @@
 #include <cmocka.h>
 
 #include "hashpool.h"
+#include "testutil.h"
 #include "xmalloc.h"
 
 struct fixture {
-	char dir[64];
+	char *dir;
 	int pipe[2];
 	struct hashpool *pool;
 	size_t nresults;
@@ -88,8 +89,7 @@ fixture_new(const struct hashpool_config *cfg)
 	struct fixture *f = xcalloc(1, sizeof(*f));
 	struct gerr err;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ggen-hashpool-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	f->dir = testutil_tmpdir("hashpool");
 	assert_int_equal(pipe2(f->pipe, O_CLOEXEC | O_NONBLOCK), 0);
 	gerr_clear(&err);
 	f->pool = hashpool_new(cfg, fixture_notify, f, &err);
@@ -100,17 +100,13 @@ fixture_new(const struct hashpool_config *cfg)
 static void
 fixture_free(struct fixture *f)
 {
-	char cmd[128];
-
 	hashpool_free(f->pool);
 	close(f->pipe[0]);
 	close(f->pipe[1]);
 	for (size_t i = 0; i < f->nresults; i++)
 		free((char *)f->results[i].path);
 	free(f->results);
-	/* Test-only cleanup of a private temp dir. */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	testutil_rmtree(f->dir);
 	free(f);
 }
 

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "notifier.h"
+#include "testutil.h"
 #include "xmalloc.h"
 
 #define EVENTS_MAX 64
@@ -88,26 +89,6 @@ events_wait(struct events *e, int32_t wd, uint32_t mask, const char *name)
 	return &e->ev[i];
 }
 
-static char *
-tmpdir_new(void)
-{
-	char *dir = xstrdup("/tmp/ggen-notifier-XXXXXX");
-
-	assert_non_null(mkdtemp(dir));
-	return dir;
-}
-
-static void
-tmpdir_free(char *dir)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	/* Test-only cleanup of a private temp dir. */
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(dir);
-}
-
 static int
 setup(void **state)
 {
@@ -150,7 +131,7 @@ test_fd_flags(void **state)
 static void
 test_file_events(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("notifier");
 	char *a = xasprintf("%s/a", dir), *b = xasprintf("%s/b", dir);
 	struct events e = { 0 };
 	const struct event *from, *to;
@@ -178,13 +159,13 @@ test_file_events(void **state)
 	events_wait(&e, wd, IN_DELETE, "b");
 	free(a);
 	free(b);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void
 test_dir_delete_self_and_ignored(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("notifier");
 	char *sub = xasprintf("%s/sub", dir);
 	struct events e = { 0 };
 	struct notifier_status st;
@@ -216,13 +197,13 @@ test_dir_delete_self_and_ignored(void **state)
 	notifier_status(&st);
 	assert_int_equal(st.used, used - 2);
 	free(sub);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void
 test_move_self(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("notifier");
 	char *sub = xasprintf("%s/sub", dir), *moved = xasprintf("%s/m", dir);
 	struct events e = { 0 };
 	int32_t wd_sub;
@@ -235,13 +216,13 @@ test_move_self(void **state)
 	assert_true(notifier_remove_watch(wd_sub));
 	free(sub);
 	free(moved);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void
 test_watch_cap_is_enospc(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("notifier");
 	char *d1 = xasprintf("%s/d1", dir), *d2 = xasprintf("%s/d2", dir);
 	struct notifier_status st;
 	struct gerr err;
@@ -271,13 +252,13 @@ test_watch_cap_is_enospc(void **state)
 	notifier_set_watch_cap(0);
 	free(d1);
 	free(d2);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void
 test_add_errors(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("notifier");
 	char *missing = xasprintf("%s/missing", dir);
 	char *file = xasprintf("%s/file", dir);
 	struct gerr err;
@@ -296,13 +277,13 @@ test_add_errors(void **state)
 	assert_non_null(strstr(err.msg, "Not a directory"));
 	free(missing);
 	free(file);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void
 test_queue_overflow(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("notifier");
 	struct events e = { 0 };
 	struct notifier_status st;
 	long max_queued = 0;
@@ -335,7 +316,7 @@ test_queue_overflow(void **state)
 	assert_true(e.total >= (size_t)max_queued);
 	assert_true(notifier_remove_watch(wd));
 	notifier_drain(events_cb, &e);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 /* A foreign inotify fd opened first must not be mistaken for ours. */
@@ -343,7 +324,7 @@ static void
 test_reinit_next_to_foreign_fd(void **state)
 {
 	int foreign = inotify_init1(IN_CLOEXEC);
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("notifier");
 	struct events e = { 0 };
 	int32_t wd;
 
@@ -359,7 +340,7 @@ test_reinit_next_to_foreign_fd(void **state)
 	assert_int_equal(chmod(dir, 0711), 0);
 	events_wait(&e, wd, IN_ATTRIB, "");
 	close(foreign);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 int

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "poller.h"
+#include "testutil.h"
 #include "xmalloc.h"
 
 #define CHANGES_MAX 32
@@ -61,38 +62,6 @@ ignore_tmp(void *arg, const char *relpath, bool is_dir)
 	return len > 4 && strcmp(relpath + len - 4, ".tmp") == 0;
 }
 
-static char *
-tmpdir_new(void)
-{
-	char *dir = xstrdup("/tmp/ggen-poller-XXXXXX");
-
-	assert_non_null(mkdtemp(dir));
-	return dir;
-}
-
-static void
-tmpdir_free(char *dir)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	/* Test-only cleanup of a private temp dir. */
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	free(dir);
-}
-
-static void
-put(const char *dir, const char *rel, const char *body)
-{
-	char *p = xasprintf("%s/%s", dir, rel);
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
-	close(fd);
-	free(p);
-}
-
 static void
 sh(const char *dir, const char *fmt, const char *arg)
 {
@@ -130,17 +99,17 @@ fill(const char *root, struct filetable *t)
 static void
 test_polled_subtree_changes(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("poller");
 	struct filetable *t = filetable_new(NULL);
 	struct poller_result res;
 	struct changes c = { 0 };
 
 	(void)state;
 	sh(dir, "mkdir -p %s", "p/sub w");
-	put(dir, "p/a", "a");
-	put(dir, "p/b", "b");
-	put(dir, "p/sub/c", "c");
-	put(dir, "w/x", "x");
+	testutil_put(dir, "p/a", "a");
+	testutil_put(dir, "p/b", "b");
+	testutil_put(dir, "p/sub/c", "c");
+	testutil_put(dir, "w/x", "x");
 	fill(dir, t);
 	assert_true(filetable_set_wd(t, "", 1));
 	assert_true(filetable_set_wd(t, "w", 2));
@@ -153,14 +122,14 @@ test_polled_subtree_changes(void **state)
 	assert_int_equal(res.changes, 0);
 	assert_int_equal(res.dirs_scanned, 2);
 
-	put(dir, "p/a", "a longer");		/* modified */
+	testutil_put(dir, "p/a", "a longer");		/* modified */
 	sh(dir, "rm %s", "p/b");		/* removed */
-	put(dir, "p/new", "n");			/* added */
-	put(dir, "p/junk.tmp", "j");		/* ignored */
+	testutil_put(dir, "p/new", "n");			/* added */
+	testutil_put(dir, "p/junk.tmp", "j");		/* ignored */
 	sh(dir, "mkdir %s", "p/nd");		/* added dir, polled */
-	put(dir, "p/nd/f", "f");
+	testutil_put(dir, "p/nd/f", "f");
 	sh(dir, "rm -r %s", "p/sub");		/* removed subtree */
-	put(dir, "w/y", "y");			/* watched: not the poller's */
+	testutil_put(dir, "w/y", "y");			/* watched: not the poller's */
 	assert_int_equal(poller_scan(dir, t, ignore_tmp, changes_cb, &c, &res,
 	    NULL), 0);
 	assert_int_equal(changes_find(&c, "p/a"), POLLER_STAT_CHANGED);
@@ -183,20 +152,20 @@ test_polled_subtree_changes(void **state)
 	    FILETABLE_F_HASH_KNOWN);
 	filetable_check(t);
 	filetable_free(t);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void
 test_watched_dir_inside_polled(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("poller");
 	struct filetable *t = filetable_new(NULL);
 	struct poller_result res;
 	struct changes c = { 0 };
 
 	(void)state;
 	sh(dir, "mkdir -p %s", "p/w");
-	put(dir, "p/w/f", "f");
+	testutil_put(dir, "p/w/f", "f");
 	fill(dir, t);
 	assert_true(filetable_set_wd(t, "p", FILETABLE_WD_POLLED));
 	assert_true(filetable_set_wd(t, "p/w", 9));
@@ -214,24 +183,24 @@ test_watched_dir_inside_polled(void **state)
 	assert_null(filetable_lookup(t, "p/w/f"));
 	assert_null(filetable_lookup(t, "p"));
 	filetable_free(t);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 static void
 test_whole_root_polled_and_bad_root(void **state)
 {
-	char *dir = tmpdir_new();
+	char *dir = testutil_tmpdir("poller");
 	char *missing = xasprintf("%s/missing", dir);
 	struct filetable *t = filetable_new(NULL);
 	struct poller_result res;
 	struct gerr err;
 
 	(void)state;
-	put(dir, "a", "a");
+	testutil_put(dir, "a", "a");
 	fill(dir, t);
 	/* A remote root: everything polled, from "" down. */
 	assert_true(filetable_set_wd(t, "", FILETABLE_WD_POLLED));
-	put(dir, "b", "b");
+	testutil_put(dir, "b", "b");
 	assert_int_equal(poller_scan(dir, t, NULL, NULL, NULL, &res, NULL), 0);
 	assert_int_equal(res.changes, 1);
 	assert_non_null(filetable_lookup(t, "b"));
@@ -241,7 +210,7 @@ test_whole_root_polled_and_bad_root(void **state)
 	assert_non_null(strstr(err.msg, "No such file or directory"));
 	filetable_free(t);
 	free(missing);
-	tmpdir_free(dir);
+	testutil_rmtree(dir);
 }
 
 int
