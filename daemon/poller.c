@@ -27,6 +27,7 @@ struct poller_scan {
 	crawl_ignore_cb is_ignored;
 	poller_change_cb on_change;
 	void *arg;
+	bool all;
 	struct poller_result *res;
 	char **paths;		/* tops, then removals */
 	size_t npaths, cap;
@@ -98,7 +99,7 @@ poller_ignore(void *arg, const char *relpath, bool is_dir)
 
 	if (s->is_ignored != NULL && s->is_ignored(s->arg, relpath, is_dir))
 		return true;
-	if (!is_dir)
+	if (!is_dir || s->all)
 		return false;
 	e = filetable_lookup(s->t, relpath);
 	if (e == NULL || e->kind != FILETABLE_DIR ||
@@ -124,7 +125,7 @@ poller_entry(void *arg, const char *relpath, enum filetable_kind kind,
 		s->res->dirs_scanned++;
 	r = filetable_upsert(s->t, relpath, kind, &fst);
 	if (r == FILETABLE_ADDED) {
-		if (kind == FILETABLE_DIR)
+		if (kind == FILETABLE_DIR && !s->all)
 			filetable_set_wd(s->t, relpath, FILETABLE_WD_POLLED);
 		poller_report(s, relpath, kind, POLLER_ADDED);
 	} else if (r == FILETABLE_STAT_CHANGED && kind == FILETABLE_FILE) {
@@ -161,18 +162,22 @@ poller_find_gone(void *arg, const struct filetable_entry *e)
 
 int
 poller_scan(const char *root, struct filetable *t, crawl_ignore_cb is_ignored,
-    poller_change_cb on_change, void *arg, struct poller_result *out,
-    struct gerr *err)
+    poller_change_cb on_change, void *arg, unsigned flags,
+    struct poller_result *out, struct gerr *err)
 {
 	struct poller_scan s = { .t = t, .is_ignored = is_ignored,
-		.on_change = on_change, .arg = arg, .res = out };
+		.on_change = on_change, .arg = arg,
+		.all = (flags & POLLER_ALL) != 0, .res = out };
 	struct crawl_config cfg = { .is_ignored = poller_ignore,
 		.on_entry = poller_entry, .on_error = poller_error, .arg = &s };
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	s.seen = filetable_new(&(struct filetable_config){ 0 });
-	filetable_foreach(t, poller_find_tops, &s);
+	if (s.all)
+		poller_add_path(&s, "");
+	else
+		filetable_foreach(t, poller_find_tops, &s);
 	for (size_t i = 0; i < s.npaths && rc == 0; i++) {
 		struct crawl *c;
 

@@ -26,6 +26,11 @@ enum poller_change {
 typedef void (*poller_change_cb)(void *arg, const char *relpath,
     enum filetable_kind kind, enum poller_change change);
 
+/* poller_scan flags. */
+#define POLLER_ALL 0x1	/* rescan the whole root, watched or not (after
+			 * IN_Q_OVERFLOW); new dirs are left unwatched, not
+			 * marked polled: the caller watches them */
+
 struct poller_result {
 	size_t dirs_scanned;
 	size_t changes;
@@ -37,12 +42,12 @@ struct poller_result {
  * lstat'ed; new entries are added (new directories marked polled too),
  * changed tuples recorded (hash cleared), vanished entries removed. Watched
  * directories inside a polled subtree are left to their watches. is_ignored
- * (may be NULL) and arg as in crawl. on_change (may be NULL) hears of each
+ * (may be NULL) and arg as in crawl. flags: 0 or POLLER_ALL. on_change (may be NULL) hears of each
  * change. Costs O(polled entries + table size). Errors: GERR_IO when root
  * cannot be opened; unreadable directories inside are skipped.
  */
 int poller_scan(const char *root, struct filetable *t,
     crawl_ignore_cb is_ignored, poller_change_cb on_change, void *arg,
-    struct poller_result *out, struct gerr *err);
+    unsigned flags, struct poller_result *out, struct gerr *err);
 
 #endif

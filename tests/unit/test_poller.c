@@ -117,8 +117,8 @@ test_polled_subtree_changes(void **state)
 	assert_true(filetable_set_wd(t, "p/sub", FILETABLE_WD_POLLED));
 
 	/* Nothing changed: nothing reported. */
-	assert_int_equal(poller_scan(dir, t, ignore_tmp, changes_cb, &c, &res,
-	    NULL), 0);
+	assert_int_equal(poller_scan(dir, t, ignore_tmp, changes_cb, &c,
+	    0, &res, NULL), 0);
 	assert_int_equal(res.changes, 0);
 	assert_int_equal(res.dirs_scanned, 2);
 
@@ -130,8 +130,8 @@ test_polled_subtree_changes(void **state)
 	testutil_put(dir, "p/nd/f", "f");
 	sh(dir, "rm -r %s", "p/sub");		/* removed subtree */
 	testutil_put(dir, "w/y", "y");			/* watched: not the poller's */
-	assert_int_equal(poller_scan(dir, t, ignore_tmp, changes_cb, &c, &res,
-	    NULL), 0);
+	assert_int_equal(poller_scan(dir, t, ignore_tmp, changes_cb, &c,
+	    0, &res, NULL), 0);
 	assert_int_equal(changes_find(&c, "p/a"), POLLER_STAT_CHANGED);
 	assert_int_equal(changes_find(&c, "p/b"), POLLER_REMOVED);
 	assert_int_equal(changes_find(&c, "p/new"), POLLER_ADDED);
@@ -170,15 +170,15 @@ test_watched_dir_inside_polled(void **state)
 	assert_true(filetable_set_wd(t, "p", FILETABLE_WD_POLLED));
 	assert_true(filetable_set_wd(t, "p/w", 9));
 	sh(dir, "rm %s", "p/w/f");	/* its watch reports this, not us */
-	assert_int_equal(poller_scan(dir, t, NULL, changes_cb, &c, &res,
-	    NULL), 0);
+	assert_int_equal(poller_scan(dir, t, NULL, changes_cb, &c,
+	    0, &res, NULL), 0);
 	assert_int_equal(c.n, 0);
 	assert_non_null(filetable_lookup(t, "p/w"));
 	assert_non_null(filetable_lookup(t, "p/w/f"));
 	/* The polled top itself vanishing removes its subtree. */
 	sh(dir, "rm -r %s", "p");
-	assert_int_equal(poller_scan(dir, t, NULL, changes_cb, &c, &res,
-	    NULL), 0);
+	assert_int_equal(poller_scan(dir, t, NULL, changes_cb, &c,
+	    0, &res, NULL), 0);
 	assert_int_equal(changes_find(&c, "p"), POLLER_REMOVED);
 	assert_null(filetable_lookup(t, "p/w/f"));
 	assert_null(filetable_lookup(t, "p"));
@@ -201,15 +201,50 @@ test_whole_root_polled_and_bad_root(void **state)
 	/* A remote root: everything polled, from "" down. */
 	assert_true(filetable_set_wd(t, "", FILETABLE_WD_POLLED));
 	testutil_put(dir, "b", "b");
-	assert_int_equal(poller_scan(dir, t, NULL, NULL, NULL, &res, NULL), 0);
+	assert_int_equal(poller_scan(dir, t, NULL, NULL, NULL, 0, &res, NULL), 0);
 	assert_int_equal(res.changes, 1);
 	assert_non_null(filetable_lookup(t, "b"));
 	gerr_clear(&err);
-	assert_int_equal(poller_scan(missing, t, NULL, NULL, NULL, &res, &err),
+	assert_int_equal(poller_scan(missing, t, NULL, NULL, NULL, 0, &res,
+	    &err),
 	    GERR_IO);
 	assert_non_null(strstr(err.msg, "No such file or directory"));
 	filetable_free(t);
 	free(missing);
+	testutil_rmtree(dir);
+}
+
+/* After IN_Q_OVERFLOW: everything is rescanned, watched or not; a touch
+ * is a stat change only, new dirs are left for the caller to watch. */
+static void
+test_rescan_all(void **state)
+{
+	char *dir = testutil_tmpdir("poller");
+	struct filetable *t = filetable_new(NULL);
+	struct poller_result res;
+	struct changes c = { 0 };
+
+	(void)state;
+	sh(dir, "mkdir -p %s", "w/sub");
+	testutil_put(dir, "w/a", "a");
+	testutil_put(dir, "w/sub/b", "b");
+	fill(dir, t);
+	assert_true(filetable_set_wd(t, "", 1));
+	assert_true(filetable_set_wd(t, "w", 2));
+	assert_true(filetable_set_wd(t, "w/sub", 3));
+	sh(dir, "rm %s", "w/sub/b");
+	testutil_put(dir, "w/a", "changed");
+	sh(dir, "mkdir %s", "w/new");
+	assert_int_equal(poller_scan(dir, t, NULL, changes_cb, &c, POLLER_ALL,
+	    &res, NULL), 0);
+	assert_int_equal(changes_find(&c, "w/sub/b"), POLLER_REMOVED);
+	assert_int_equal(changes_find(&c, "w/a"), POLLER_STAT_CHANGED);
+	assert_int_equal(changes_find(&c, "w/new"), POLLER_ADDED);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(filetable_lookup(t, "w/new")->wd, FILETABLE_WD_NONE);
+	assert_int_equal(filetable_lookup(t, "w/sub")->wd, 3);
+	assert_int_equal(res.dirs_scanned, 4);
+	filetable_free(t);
 	testutil_rmtree(dir);
 }
 
@@ -220,6 +255,7 @@ main(void)
 		cmocka_unit_test(test_polled_subtree_changes),
 		cmocka_unit_test(test_watched_dir_inside_polled),
 		cmocka_unit_test(test_whole_root_polled_and_bad_root),
+		cmocka_unit_test(test_rescan_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
