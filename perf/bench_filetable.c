@@ -6,10 +6,11 @@
  * Usage: bench_filetable [FILES [DIRS [REPS]]]   (default 100000 10000 3)
  * Builds FILES files spread over DIRS directories (two levels) in a fresh
  * temp dir under /tmp, then per rep:
- *   ready_ms   crawl + lstat + table fill + one inotify watch per directory
- *              (what the daemon does before it can answer about a root)
- *   hashed_ms  every file hashed by the pool until the table knows all
- *              hashes (page cache warm after the first rep)
+ *   ready_ms   watchroot: crawl + lstat + table fill + one inotify watch
+ *              per directory (before it can answer about a root)
+ *   hashed_ms  from the same start until the pool has hashed every file
+ *              and the table knows all hashes (page cache warm after the
+ *              first rep; hashing overlaps the crawl, as in the daemon)
  * and once: bytes per file of the table without names, and of the names;
  * inotifywait -r until it prints "Watches established." (the peer).
  * Prints one JSON object per figure on stdout (see perf/meson.build).
@@ -29,13 +30,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crawl.h"
 #include "filetable.h"
 #include "gerr.h"
 #include "hashpool.h"
 #include "log.h"
 #include "notifier.h"
-#include "strbuf.h"
+#include "watchroot.h"
 #include "xmalloc.h"
 
 #define BENCH_MAX_REPS 32
@@ -43,13 +43,9 @@
 extern char **environ;
 
 struct bench {
-	const char *root;
-	struct filetable *table;
-	struct strbuf abspath;
-	size_t watch_failures;
-	int notify_pipe[2];
+	struct watchroot *w;
 	struct hashpool *pool;
-	size_t hashed;
+	int notify_pipe[2];
 };
 
 static double
@@ -116,30 +112,6 @@ bench_make_tree(const char *root, long files, long dirs)
 }
 
 static void
-bench_entry(void *arg, const char *relpath, enum filetable_kind kind,
-    const struct stat *st)
-{
-	struct bench *b = arg;
-	struct filetable_stat fst;
-	int32_t wd;
-
-	filetable_stat_from(&fst, st);
-	filetable_upsert(b->table, relpath, kind, &fst);
-	if (kind != FILETABLE_DIR)
-		return;
-	strbuf_reset(&b->abspath);
-	strbuf_addstr(&b->abspath, b->root);
-	if (relpath[0] != '\0') {
-		strbuf_addch(&b->abspath, '/');
-		strbuf_addstr(&b->abspath, relpath);
-	}
-	if (notifier_add_watch(b->abspath.buf, &wd, NULL) == 0)
-		filetable_set_wd(b->table, relpath, wd);
-	else
-		b->watch_failures++;
-}
-
-static void
 bench_notify(void *arg)
 {
 	struct bench *b = arg;
@@ -152,61 +124,31 @@ static void
 bench_result(void *arg, const struct hashpool_result *r)
 {
 	struct bench *b = arg;
-	size_t rootlen = strlen(b->root) + 1;
 
 	if (r->error != 0)
 		fatal("hash %s: %s", r->path, strerror(r->error));
-	if (filetable_set_hash(b->table, r->path + rootlen, &r->st,
-	    r->hash) == FILETABLE_HASH_STALE)
-		fatal("hash %s: stale", r->path);
-	b->hashed++;
+	watchroot_hash_result(b->w, r);
 }
 
-struct bench_submit {
-	struct bench *b;
-	const struct filetable_entry **todo;
-	size_t n;
-};
-
+/* Feed pool results to the root until every file has its hash. */
 static void
-bench_collect(void *arg, const struct filetable_entry *e)
+bench_wait_hashes(struct bench *b)
 {
-	struct bench_submit *s = arg;
-
-	if (e->kind == FILETABLE_FILE)
-		s->todo[s->n++] = e;
-}
-
-/* Hash every file; submit as room allows, drain on each wake-up. */
-static void
-bench_hash_all(struct bench *b, size_t files)
-{
-	struct bench_submit s = { .b = b };
-	size_t next = 0;
+	struct filetable_counts n;
 	char buf[64];
 
-	s.todo = xreallocarray(NULL, files, sizeof(*s.todo));
-	filetable_foreach(b->table, bench_collect, &s);
-	b->hashed = 0;
-	while (b->hashed < s.n) {
+	for (;;) {
 		struct pollfd p = { .fd = b->notify_pipe[0], .events = POLLIN };
 
-		while (next < s.n) {
-			char *path = xasprintf("%s/%s", b->root,
-			    s.todo[next]->path);
-			int rc = hashpool_submit(b->pool, path, 1, 0, NULL);
-
-			free(path);
-			if (rc != 0)
-				break;
-			next++;
-		}
+		hashpool_drain(b->pool, bench_result, b);
+		/* Not watchroot_status: it walks the table. */
+		filetable_counts(watchroot_table(b->w), &n);
+		if (n.hash_pending == 0)
+			return;
 		if (poll(&p, 1, -1) == 1 &&
 		    read(b->notify_pipe[0], buf, sizeof(buf)) < 0)
 			fatal("read notify pipe: %s", strerror(errno));
-		hashpool_drain(b->pool, bench_result, b);
 	}
-	free(s.todo);
 }
 
 /* Spawn inotifywait -r on root; ms until "Watches established." */
@@ -276,7 +218,7 @@ main(int argc, char **argv)
 	double peer[BENCH_MAX_REPS], v[1];
 	char root[] = "/tmp/ggen-bench-filetable-XXXXXX";
 	struct filetable_counts n;
-	struct bench b = { .root = root };
+	struct bench b = { 0 };
 	struct gerr err;
 	int peer_reps = 0;
 
@@ -289,45 +231,39 @@ main(int argc, char **argv)
 	if (mkdtemp(root) == NULL)
 		fatal("mkdtemp: %s", strerror(errno));
 	bench_make_tree(root, files, dirs);
-	strbuf_init(&b.abspath);
 	if (pipe2(b.notify_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
 		fatal("pipe: %s", strerror(errno));
 
 	for (int r = 0; r < reps; r++) {
-		struct crawl_config cfg = { .on_entry = bench_entry, .arg = &b };
-		struct crawl *c;
+		struct watchroot_config cfg = { .generation = 1 };
+		struct watchroot_status st;
 		double t0;
 
 		gerr_clear(&err);
 		if (notifier_init(&err) != 0)
 			fatal("notifier_init: %s", err.msg);
-		b.table = filetable_new(NULL);
-		b.watch_failures = 0;
-		t0 = bench_now_ms();
-		if (crawl_new(root, "", &cfg, &c, &err) != 0)
-			fatal("crawl: %s", err.msg);
-		while (crawl_step(c, 4096) == CRAWL_MORE)
-			;
-		ready[r] = bench_now_ms() - t0;
-		crawl_free(c);
-		if (b.watch_failures != 0)
-			fprintf(stderr, "bench_filetable: %zu watches refused\n",
-			    b.watch_failures);
-
 		b.pool = hashpool_new(NULL, bench_notify, &b, &err);
 		if (b.pool == NULL)
 			fatal("hashpool: %s", err.msg);
+		cfg.pool = b.pool;
+		/* Ready: crawled, stat'ed, in the table, every dir watched;
+		 * hashing starts meanwhile, as in the daemon. */
 		t0 = bench_now_ms();
-		bench_hash_all(&b, (size_t)files);
+		if (watchroot_new(root, &cfg, &b.w, &err) != 0)
+			fatal("watchroot: %s", err.msg);
+		while (watchroot_step(b.w, 4096))
+			;
+		ready[r] = bench_now_ms() - t0;
+		bench_wait_hashes(&b);
 		hashed[r] = bench_now_ms() - t0;
-		hashpool_free(b.pool);
 
-		filetable_counts(b.table, &n);
-		if (n.files != (size_t)files || n.hash_pending != 0)
-			fatal("table has %zu files, %zu unhashed; want %ld, 0",
-			    n.files, n.hash_pending, files);
-		if (r < reps - 1)
-			filetable_free(b.table);
+		watchroot_status(b.w, &st);
+		if (st.files != (size_t)files || st.polled_dirs != 0)
+			fatal("root has %zu files, %zu polled dirs; want %ld, 0",
+			    st.files, st.polled_dirs, files);
+		filetable_counts(watchroot_table(b.w), &n);
+		watchroot_free(b.w);
+		hashpool_free(b.pool);
 		notifier_cleanup();
 	}
 	bench_print("ready_ms", "ms", ready, reps, NULL);
@@ -338,7 +274,6 @@ main(int argc, char **argv)
 	bench_print("table_bytes_per_entry", "bytes", v, 1, NULL);
 	v[0] = (double)n.bytes_names / (double)(n.files + n.dirs);
 	bench_print("name_bytes_per_entry", "bytes", v, 1, NULL);
-	filetable_free(b.table);
 
 	for (int r = 0; r < reps; r++) {
 		double t = bench_inotifywait(root);
@@ -354,7 +289,6 @@ main(int argc, char **argv)
 
 	close(b.notify_pipe[0]);
 	close(b.notify_pipe[1]);
-	strbuf_release(&b.abspath);
 	bench_rm_tree(root);
 	return 0;
 }
