@@ -4,7 +4,8 @@
  * change clock) for one root; directories also hold their inotify wd.
  *
  * Owns: the entries (in fixed-size pages, so growth never moves them and has
- * at most one page of slack), each entry's path string, the path index (open
+ * at most one page of slack), the path strings (packed in 64 KiB blocks,
+ * compacted when freed ones outweigh live ones), the path index (open
  * addressing, linear probing, backward-shift deletion: no deleted markers),
  * the wd index, and two clock-ordered doubly linked lists threaded through
  * the entries by 32-bit ids: live entries and tombstones.
@@ -41,6 +42,7 @@
 #define FILETABLE_LOAD_NUM 7
 #define FILETABLE_LOAD_DEN 10
 #define FILETABLE_INDEX_MIN 64
+#define FILETABLE_NAME_BLOCK (64 * 1024)
 
 struct filetable_list {
 	uint32_t head, tail;
@@ -64,7 +66,17 @@ struct filetable {
 	size_t max_tombstones;
 
 	size_t nfiles, ndirs, ntomb, npending;
-	size_t bytes_names;
+
+	/* Path strings, packed end to end in blocks: no malloc header per
+	 * name. Freed names are garbage until a compaction copies the live
+	 * ones into fresh blocks. */
+	char **name_blocks;
+	size_t *name_block_sizes;
+	size_t nname_blocks;
+	size_t name_fill;	/* bytes used in the last block */
+	size_t names_total;	/* bytes of all blocks */
+	size_t names_live;	/* strlen + 1 of every stored path */
+	size_t names_garbage;	/* strlen + 1 of freed paths */
 };
 
 static struct filetable_entry *
@@ -122,16 +134,79 @@ filetable_free(struct filetable *t)
 {
 	if (t == NULL)
 		return;
-	for (size_t i = 0; i < t->index_size; i++) {
-		if (t->index[i] != 0)
-			free(filetable_entry_at(t, t->index[i] - 1)->path);
-	}
+	for (size_t i = 0; i < t->nname_blocks; i++)
+		free(t->name_blocks[i]);
+	free(t->name_blocks);
+	free(t->name_block_sizes);
 	for (size_t i = 0; i < t->npages; i++)
 		free(t->pages[i]);
 	free(t->pages);
 	free(t->index);
 	wdmap_release(&t->wds);
 	free(t);
+}
+
+/* ---- names ---- */
+
+static void
+filetable_name_block(struct filetable *t, size_t size)
+{
+	t->name_blocks = xreallocarray(t->name_blocks, t->nname_blocks + 1,
+	    sizeof(*t->name_blocks));
+	t->name_block_sizes = xreallocarray(t->name_block_sizes,
+	    t->nname_blocks + 1, sizeof(*t->name_block_sizes));
+	t->name_blocks[t->nname_blocks] = xmalloc(size);
+	t->name_block_sizes[t->nname_blocks++] = size;
+	t->names_total += size;
+	t->name_fill = 0;
+}
+
+static char *
+filetable_name_store(struct filetable *t, const char *path, size_t len)
+{
+	char *p;
+
+	if (t->nname_blocks == 0 || len + 1 >
+	    t->name_block_sizes[t->nname_blocks - 1] - t->name_fill)
+		filetable_name_block(t, len + 1 > FILETABLE_NAME_BLOCK ?
+		    len + 1 : FILETABLE_NAME_BLOCK);
+	p = t->name_blocks[t->nname_blocks - 1] + t->name_fill;
+	memcpy(p, path, len + 1);
+	t->name_fill += len + 1;
+	t->names_live += len + 1;
+	return p;
+}
+
+/*
+ * Once freed names outweigh live ones, copy the live ones into new blocks.
+ * Moves every path: only called at the end of a mutating public function,
+ * when no pointer into the table is held (header: borrowed until the next
+ * mutation).
+ */
+static void
+filetable_name_compact(struct filetable *t)
+{
+	char **old = t->name_blocks;
+	size_t *old_sizes = t->name_block_sizes, nold = t->nname_blocks;
+
+	if (t->names_garbage < FILETABLE_NAME_BLOCK ||
+	    t->names_garbage < t->names_live)
+		return;
+	t->name_blocks = NULL;
+	t->name_block_sizes = NULL;
+	t->nname_blocks = 0;
+	t->names_total = t->names_live = t->names_garbage = 0;
+	for (uint32_t id = 0; id < t->next_id; id++) {
+		struct filetable_entry *e = filetable_entry_at(t, id);
+
+		if (e->path != NULL)
+			e->path = filetable_name_store(t, e->path,
+			    strlen(e->path));
+	}
+	for (size_t i = 0; i < nold; i++)
+		free(old[i]);
+	free(old);
+	free(old_sizes);
 }
 
 /* ---- ids ---- */
@@ -163,8 +238,8 @@ filetable_free_id(struct filetable *t, uint32_t id)
 {
 	struct filetable_entry *e = filetable_entry_at(t, id);
 
-	t->bytes_names -= strlen(e->path) + 1;
-	free(e->path);
+	t->names_garbage += strlen(e->path) + 1;
+	t->names_live -= strlen(e->path) + 1;
 	e->path = NULL;
 	e->next = t->free_head;
 	t->free_head = id;
@@ -303,6 +378,7 @@ filetable_trim(struct filetable *t)
 		t->ntomb--;
 		filetable_free_id(t, id);
 	}
+	filetable_name_compact(t);
 }
 
 static void
@@ -348,10 +424,9 @@ filetable_upsert(struct filetable *t, const char *path,
 		id = filetable_alloc_id(t);
 		e = filetable_entry_at(t, id);
 		memset(e, 0, sizeof(*e));
-		e->path = xmemdup(path, len + 1);
+		e->path = filetable_name_store(t, path, len);
 		e->path_hash = h;
 		e->prev = e->next = FILETABLE_NIL;
-		t->bytes_names += len + 1;
 		t->index[i] = id + 1;
 		t->index_used++;
 		filetable_list_append(t, &t->live, id);
@@ -538,7 +613,8 @@ filetable_counts(const struct filetable *t, struct filetable_counts *out)
 	out->dirs = t->ndirs;
 	out->tombstones = t->ntomb;
 	out->hash_pending = t->npending;
-	out->bytes_names = t->bytes_names;
+	out->bytes_names = t->names_total +
+	    t->nname_blocks * (sizeof(char *) + sizeof(size_t));
 	out->bytes_table = sizeof(*t) +
 	    t->npages * (sizeof(*t->pages) +
 	    FILETABLE_PAGE_SIZE * sizeof(struct filetable_entry)) +

@@ -69,7 +69,7 @@ struct filetable_counts {
 	size_t tombstones;
 	size_t hash_pending;	/* live files whose hash is unknown */
 	size_t bytes_table;	/* entries, index, lists: everything but paths */
-	size_t bytes_names;	/* path strings (strlen + 1 each) */
+	size_t bytes_names;	/* blocks holding the path strings */
 };
 
 enum filetable_upsert_result {
