@@ -117,16 +117,24 @@ hashpool_list_free(struct hashpool_list *l)
 		free(j);
 }
 
-/* Hash fd to EOF; *cancel (may be NULL) is polled between chunks. */
-static int
-hashpool_hash_fd_cancel(int fd, void *buf, size_t bufsize,
-    XXH128_hash_t *out, const atomic_bool *cancel)
+static XXH3_state_t *
+hashpool_state_new(void)
 {
 	XXH3_state_t *state = XXH3_createState();
-	int rc = 0;
 
 	if (state == NULL)
 		fatal("hashpool: out of memory for an XXH3 state");
+	return state;
+}
+
+/* Hash fd to EOF with state (reset here); *cancel (may be NULL) is polled
+ * between chunks. */
+static int
+hashpool_hash_fd_cancel(int fd, void *buf, size_t bufsize,
+    XXH3_state_t *state, XXH128_hash_t *out, const atomic_bool *cancel)
+{
+	int rc = 0;
+
 	XXH3_128bits_reset(state);
 	for (;;) {
 		ssize_t n = read(fd, buf, bufsize);
@@ -148,14 +156,17 @@ hashpool_hash_fd_cancel(int fd, void *buf, size_t bufsize,
 	}
 	if (rc == 0)
 		*out = XXH3_128bits_digest(state);
-	XXH3_freeState(state);
 	return rc;
 }
 
 int
 hashpool_hash_fd(int fd, void *buf, size_t bufsize, XXH128_hash_t *out)
 {
-	return hashpool_hash_fd_cancel(fd, buf, bufsize, out, NULL);
+	XXH3_state_t *state = hashpool_state_new();
+	int rc = hashpool_hash_fd_cancel(fd, buf, bufsize, state, out, NULL);
+
+	XXH3_freeState(state);
+	return rc;
 }
 
 /* A symlink: hash its target text, with the link's own tuple. */
@@ -181,7 +192,7 @@ hashpool_hash_link(struct hashpool_result *r, char *buf, size_t bufsize)
 
 static int
 hashpool_hash_job(struct hashpool_worker *w, struct hashpool_job *j,
-    void *buf)
+    void *buf, XXH3_state_t *state)
 {
 	/* O_NONBLOCK so a FIFO cannot hang the worker in open(). */
 	int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
@@ -204,7 +215,7 @@ hashpool_hash_job(struct hashpool_worker *w, struct hashpool_job *j,
 	} else {
 		filetable_stat_from(&j->r.st, &st);
 		rc = hashpool_hash_fd_cancel(fd, buf, w->pool->chunk_bytes,
-		    &j->r.hash, &w->cancel);
+		    state, &j->r.hash, &w->cancel);
 	}
 	close(fd);
 	return rc;
@@ -216,6 +227,7 @@ hashpool_worker_main(void *arg)
 	struct hashpool_worker *w = arg;
 	struct hashpool *pool = w->pool;
 	void *buf = xmalloc(pool->chunk_bytes);
+	XXH3_state_t *state = hashpool_state_new();
 	struct hashpool_job *j;
 	bool wake;
 
@@ -230,7 +242,7 @@ hashpool_worker_main(void *arg)
 		atomic_store(&w->cancel, false);
 		pthread_mutex_unlock(&pool->lock);
 
-		j->r.error = hashpool_hash_job(w, j, buf);
+		j->r.error = hashpool_hash_job(w, j, buf, state);
 
 		pthread_mutex_lock(&pool->lock);
 		w->job = NULL;
@@ -248,6 +260,7 @@ hashpool_worker_main(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&pool->lock);
+	XXH3_freeState(state);
 	free(buf);
 	return NULL;
 }
