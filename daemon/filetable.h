@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
+struct filetable;
+
 /* The stat tuple a hash belongs to; all fields compared for "changed". */
 struct filetable_stat {
 	uint64_t dev;

@@ -265,9 +265,9 @@ hashpool_worker_main(void *arg)
 	return NULL;
 }
 
-struct hashpool *
+int
 hashpool_new(const struct hashpool_config *cfg, hashpool_notify_cb notify,
-    void *arg, struct gerr *err)
+    void *arg, struct hashpool **out, struct gerr *err)
 {
 	struct hashpool *pool = xcalloc(1, sizeof(*pool));
 	unsigned n = cfg != NULL ? cfg->threads : 0;
@@ -292,14 +292,14 @@ hashpool_new(const struct hashpool_config *cfg, hashpool_notify_cb notify,
 		rc = pthread_create(&pool->workers[i].thread, NULL,
 		    hashpool_worker_main, &pool->workers[i]);
 		if (rc != 0) {
-			gerr_set(err, GERR_IO, "hashpool: start thread %u of "
-			    "%u: %s", i + 1, n, strerror(rc));
 			hashpool_free(pool);
-			return NULL;
+			return gerr_set(err, GERR_IO, "hashpool: start thread "
+			    "%u of %u: %s", i + 1, n, strerror(rc));
 		}
 		pool->nworkers++;
 	}
-	return pool;
+	*out = pool;
+	return 0;
 }
 
 void
@@ -355,14 +355,13 @@ hashpool_submit(struct hashpool *pool, const char *path, uint64_t generation,
 }
 
 size_t
-hashpool_room(const struct hashpool *pool)
+hashpool_room(struct hashpool *pool)
 {
-	struct hashpool *p = (struct hashpool *)pool;
 	size_t room;
 
-	pthread_mutex_lock(&p->lock);
-	room = p->max_jobs - p->outstanding;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&pool->lock);
+	room = pool->max_jobs - pool->outstanding;
+	pthread_mutex_unlock(&pool->lock);
 	return room;
 }
 

@@ -20,6 +20,8 @@
 #include "filetable.h"
 #include "gerr.h"
 
+struct hashpool;
+
 struct hashpool_config {
 	unsigned threads;	/* 0 = one per online core */
 	size_t max_jobs;	/* queued + running + undrained; 0 = default */
@@ -48,11 +50,11 @@ typedef void (*hashpool_result_cb)(void *arg, const struct hashpool_result *r);
 
 /*
  * Start the workers. cfg borrowed for the call (NULL = defaults); notify and
- * arg kept until hashpool_free. Returns the pool, or NULL with GERR_IO when a
- * thread cannot be created.
+ * arg kept until hashpool_free. *out is the caller's pool on success.
+ * Errors: GERR_IO when a thread cannot be created (none is left running).
  */
-struct hashpool *hashpool_new(const struct hashpool_config *cfg,
-    hashpool_notify_cb notify, void *arg, struct gerr *err);
+int hashpool_new(const struct hashpool_config *cfg, hashpool_notify_cb notify,
+    void *arg, struct hashpool **out, struct gerr *err);
 
 /*
  * Stop and join the workers; queued and undrained jobs are dropped without
@@ -71,7 +73,7 @@ int hashpool_submit(struct hashpool *pool, const char *path,
     uint64_t generation, uint64_t cookie, struct gerr *err);
 
 /* How many more jobs hashpool_submit accepts now. */
-size_t hashpool_room(const struct hashpool *pool);
+size_t hashpool_room(struct hashpool *pool);
 
 /*
  * Forget every job of generation: queued ones are dropped, running ones stop

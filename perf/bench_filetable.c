@@ -242,8 +242,7 @@ main(int argc, char **argv)
 		gerr_clear(&err);
 		if (notifier_init(&err) != 0)
 			fatal("notifier_init: %s", err.msg);
-		b.pool = hashpool_new(NULL, bench_notify, &b, &err);
-		if (b.pool == NULL)
+		if (hashpool_new(NULL, bench_notify, &b, &b.pool, &err) != 0)
 			fatal("hashpool: %s", err.msg);
 		cfg.pool = b.pool;
 		/* Ready: crawled, stat'ed, in the table, every dir watched;

@@ -92,7 +92,8 @@ fixture_new(const struct hashpool_config *cfg)
 	f->dir = testutil_tmpdir("hashpool");
 	assert_int_equal(pipe2(f->pipe, O_CLOEXEC | O_NONBLOCK), 0);
 	gerr_clear(&err);
-	f->pool = hashpool_new(cfg, fixture_notify, f, &err);
+	assert_int_equal(hashpool_new(cfg, fixture_notify, f, &f->pool, &err),
+	    0);
 	assert_non_null(f->pool);
 	return f;
 }

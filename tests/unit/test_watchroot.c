@@ -159,8 +159,7 @@ fx_new(bool force_poll)
 	testutil_put(f->root, "b/z", "z");
 	testutil_put(f->root, "skip/s", "s");
 	assert_int_equal(pipe2(f->pipe, O_CLOEXEC | O_NONBLOCK), 0);
-	f->pool = hashpool_new(&pcfg, fx_notify, f, NULL);
-	assert_non_null(f->pool);
+	assert_int_equal(hashpool_new(&pcfg, fx_notify, f, &f->pool, NULL), 0);
 	cfg.pool = f->pool;
 	assert_int_equal(notifier_init(NULL), 0);
 	assert_int_equal(watchroot_new(f->root, &cfg, &f->w, NULL), 0);
