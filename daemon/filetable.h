@@ -147,8 +147,9 @@ typedef void (*filetable_change_cb)(void *arg, const struct filetable_entry *e,
  * Report entries added, modified or removed after clock since, at O(number
  * of changes). When since is 0, in the future, or older than the oldest kept
  * tombstone, the answer is "fresh": *fresh = true and every live entry is
- * reported as ADDED. cb must not modify t. Returns the table's current clock
- * (the client's next since).
+ * reported as ADDED; *fresh (may be NULL) is set before the first callback.
+ * cb must not modify t. Returns the table's current clock (the client's
+ * next since).
  */
 uint64_t filetable_changes_since(const struct filetable *t, uint64_t since,
     filetable_change_cb cb, void *arg, bool *fresh);

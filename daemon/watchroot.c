@@ -60,6 +60,7 @@ struct watchroot {
 	struct watchroot_move *moves;
 	size_t nmoves, capmoves;
 	uint64_t emitted;	/* clock already reported */
+	bool emit_fresh;	/* this emit lost its base (see watchroot_emit) */
 	uint64_t overflows;
 	char limit_msg[GERR_MSG_MAX];
 	struct strbuf abs;	/* scratch: root + "/" + rel */
@@ -103,7 +104,8 @@ watchroot_emit_one(void *arg, const struct filetable_entry *e,
 {
 	struct watchroot *w = arg;
 
-	w->cfg.on_change(w->cfg.arg, e, change);
+	if (!w->emit_fresh)
+		w->cfg.on_change(w->cfg.arg, e, change);
 }
 
 /* Report what the table stamped since the last report. */
@@ -114,9 +116,16 @@ watchroot_emit(struct watchroot *w)
 
 	if (now == w->emitted)
 		return;
-	if (!w->initial && w->cfg.on_change != NULL)
+	/* One batch removing more than max_tombstones trims the tombstones
+	 * this emit needs: the removals cannot be listed any more, and a
+	 * "fresh" list is no change list. Say so instead of guessing. */
+	if (!w->initial && w->cfg.on_change != NULL) {
 		filetable_changes_since(w->t, w->emitted, watchroot_emit_one, w,
-		    NULL);
+		    &w->emit_fresh);
+		if (w->emit_fresh)
+			log_warn("root %s: too many removals at once to list "
+			    "them (over the tombstone cap)", w->root);
+	}
 	w->emitted = now;
 }
 

@@ -139,13 +139,13 @@ settle(struct fx *f)
 }
 
 static struct fx *
-fx_new(bool force_poll)
+fx_new(bool force_poll, size_t max_tombstones)
 {
 	struct hashpool_config pcfg = { .threads = 2, .max_jobs = POOL_JOBS };
 	struct fx *f = xcalloc(1, sizeof(*f));
 	struct watchroot_config cfg = { .is_ignored = fx_ignore,
 		.on_change = fx_change, .arg = f, .generation = 5,
-		.force_poll = force_poll };
+		.force_poll = force_poll, .max_tombstones = max_tombstones };
 
 	f->top = testutil_tmpdir("watchroot");
 	testutil_mkdir(f->top, "root");
@@ -170,14 +170,21 @@ fx_new(bool force_poll)
 static int
 fx_setup(void **state)
 {
-	*state = fx_new(false);
+	*state = fx_new(false, 0);
 	return 0;
 }
 
 static int
 fx_setup_polled(void **state)
 {
-	*state = fx_new(true);
+	*state = fx_new(true, 0);
+	return 0;
+}
+
+static int
+fx_setup_tiny_tombstones(void **state)
+{
+	*state = fx_new(false, 1);
 	return 0;
 }
 
@@ -454,6 +461,26 @@ test_polled_root(void **state)
 	assert_int_equal(st.polled_dirs, 3);
 }
 
+/* Removals beyond the tombstone cap in one batch cannot be listed: nothing
+ * is reported rather than every remaining file as "added". */
+static void
+test_removals_over_tombstone_cap(void **state)
+{
+	struct fx *f = *state;
+
+	/* rm -rf is fine (one event per file); a move out is one batch. */
+	fx_mv(f, "root/a", "out/a");
+	settle(f);
+	assert_null(filetable_lookup(watchroot_table(f->w), "a/x"));
+	assert_int_equal(fx_find(f, "b/z"), 0);
+	assert_int_equal(f->n, 0);
+	/* The next change is listed again. */
+	testutil_put(f->root, "b/z", "z2");
+	settle(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(fx_find(f, "b/z"), FILETABLE_CHANGE_MODIFIED);
+}
+
 static void
 test_bad_root(void **state)
 {
@@ -496,6 +523,8 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_polled_root,
 		    fx_setup_polled, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_removals_over_tombstone_cap,
+		    fx_setup_tiny_tombstones, fx_teardown),
 		cmocka_unit_test(test_bad_root),
 	};
 
