@@ -510,6 +510,13 @@ filetable_remove(struct filetable *t, const char *path)
 	return true;
 }
 
+bool
+filetable_path_within(const char *path, const char *dir, size_t dirlen)
+{
+	return dirlen == 0 || (strncmp(path, dir, dirlen) == 0 &&
+	    (path[dirlen] == '\0' || path[dirlen] == '/'));
+}
+
 size_t
 filetable_remove_subtree(struct filetable *t, const char *dir)
 {
@@ -520,8 +527,7 @@ filetable_remove_subtree(struct filetable *t, const char *dir)
 
 		if (e->path == NULL || (e->flags & FILETABLE_F_TOMBSTONE))
 			continue;
-		if (len == 0 || (strncmp(e->path, dir, len) == 0 &&
-		    (e->path[len] == '\0' || e->path[len] == '/'))) {
+		if (filetable_path_within(e->path, dir, len)) {
 			filetable_kill(t, id);
 			n++;
 		}

@@ -130,6 +130,9 @@ bool filetable_remove(struct filetable *t, const char *path);
  */
 size_t filetable_remove_subtree(struct filetable *t, const char *dir);
 
+/* Is path dir itself or below it? dirlen = strlen(dir); "" holds all. */
+bool filetable_path_within(const char *path, const char *dir, size_t dirlen);
+
 /* Set a directory's watch; returns false if path is not a live dir. */
 bool filetable_set_wd(struct filetable *t, const char *path, int32_t wd);
 /* Live directory watched by wd (>= 0), or NULL. */

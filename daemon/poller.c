@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xmalloc.h"
+#include "strvec.h"
 
 struct poller_scan {
 	struct filetable *t;
@@ -29,8 +29,7 @@ struct poller_scan {
 	void *arg;
 	bool all;
 	struct poller_result *res;
-	char **paths;		/* tops, then removals */
-	size_t npaths, cap;
+	struct strvec paths;	/* tops, then removals */
 };
 
 static void
@@ -40,24 +39,6 @@ poller_report(struct poller_scan *s, const char *relpath,
 	s->res->changes++;
 	if (s->on_change != NULL)
 		s->on_change(s->arg, relpath, kind, change);
-}
-
-static void
-poller_add_path(struct poller_scan *s, const char *path)
-{
-	if (s->npaths == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 16;
-		s->paths = xreallocarray(s->paths, s->cap, sizeof(*s->paths));
-	}
-	s->paths[s->npaths++] = xstrdup(path);
-}
-
-static void
-poller_clear_paths(struct poller_scan *s)
-{
-	for (size_t i = 0; i < s->npaths; i++)
-		free(s->paths[i]);
-	s->npaths = 0;
 }
 
 /* dirname of a relative path into buf ("" for top-level names). */
@@ -87,7 +68,7 @@ poller_find_tops(void *arg, const struct filetable_entry *e)
 	    filetable_lookup(s->t, poller_parent(e->path, buf, sizeof(buf))) :
 	    NULL;
 	if (parent == NULL || parent->wd != FILETABLE_WD_POLLED)
-		poller_add_path(s, e->path);
+		strvec_push(&s->paths, e->path);
 }
 
 /* Prune watched directories: their watches report their changes. */
@@ -157,7 +138,7 @@ poller_find_gone(void *arg, const struct filetable_entry *e)
 	parent = filetable_lookup(s->seen, poller_parent(e->path, buf,
 	    sizeof(buf)));
 	if (parent != NULL && parent->kind == FILETABLE_DIR)
-		poller_add_path(s, e->path);
+		strvec_push(&s->paths, e->path);
 }
 
 int
@@ -175,39 +156,39 @@ poller_scan(const char *root, struct filetable *t, crawl_ignore_cb is_ignored,
 	memset(out, 0, sizeof(*out));
 	s.seen = filetable_new(&(struct filetable_config){ 0 });
 	if (s.all)
-		poller_add_path(&s, "");
+		strvec_push(&s.paths, "");
 	else
 		filetable_foreach(t, poller_find_tops, &s);
-	for (size_t i = 0; i < s.npaths && rc == 0; i++) {
+	for (size_t i = 0; i < s.paths.n && rc == 0; i++) {
 		struct crawl *c;
 
-		rc = crawl_new(root, s.paths[i], &cfg, &c, err);
+		rc = crawl_new(root, s.paths.v[i], &cfg, &c, err);
 		if (rc != 0)
 			break;
 		while (crawl_step(c, SIZE_MAX) == CRAWL_MORE)
 			;
 		crawl_free(c);
 	}
-	poller_clear_paths(&s);
+	strvec_clear_from(&s.paths, 0);
 	if (rc == 0) {
 		filetable_foreach(t, poller_find_gone, &s);
-		for (size_t i = 0; i < s.npaths; i++) {
+		for (size_t i = 0; i < s.paths.n; i++) {
+			const char *path = s.paths.v[i];
 			const struct filetable_entry *e =
-			    filetable_lookup(t, s.paths[i]);
+			    filetable_lookup(t, path);
 			enum filetable_kind kind;
 
 			if (e == NULL)	/* inside a subtree removed before */
 				continue;
 			kind = (enum filetable_kind)e->kind;
 			if (kind == FILETABLE_DIR)
-				filetable_remove_subtree(t, s.paths[i]);
+				filetable_remove_subtree(t, path);
 			else
-				filetable_remove(t, s.paths[i]);
-			poller_report(&s, s.paths[i], kind, POLLER_REMOVED);
+				filetable_remove(t, path);
+			poller_report(&s, path, kind, POLLER_REMOVED);
 		}
 	}
-	poller_clear_paths(&s);
-	free(s.paths);
+	strvec_release(&s.paths);
 	filetable_free(s.seen);
 	return rc;
 }

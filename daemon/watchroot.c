@@ -34,17 +34,12 @@
 #include "notifier.h"
 #include "poller.h"
 #include "strbuf.h"
+#include "strvec.h"
 #include "xmalloc.h"
 
 struct watchroot_move {
 	uint32_t cookie;
 	char *path;
-};
-
-/* A growable list of owned strings. */
-struct watchroot_strs {
-	char **v;
-	size_t n, cap, head;	/* head: first unconsumed (FIFO use) */
 };
 
 struct watchroot {
@@ -55,8 +50,9 @@ struct watchroot {
 	bool remote;
 	bool initial;		/* the first crawl of "" is running */
 	struct crawl *crawl;
-	struct watchroot_strs starts;	/* dirs to crawl (LIFO) */
-	struct watchroot_strs backlog;	/* files to hash (FIFO) */
+	struct strvec starts;		/* dirs to crawl (LIFO) */
+	struct strvec backlog;		/* files to hash (FIFO from head) */
+	size_t backlog_head;
 	struct watchroot_move *moves;
 	size_t nmoves, capmoves;
 	uint64_t emitted;	/* clock already reported */
@@ -66,25 +62,6 @@ struct watchroot {
 	struct strbuf abs;	/* scratch: root + "/" + rel */
 	struct strbuf rel;	/* scratch: dir + "/" + name */
 };
-
-static void
-watchroot_strs_push(struct watchroot_strs *s, const char *str)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 16;
-		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
-	}
-	s->v[s->n++] = xstrdup(str);
-}
-
-static void
-watchroot_strs_free(struct watchroot_strs *s)
-{
-	for (size_t i = s->head; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
 
 static const char *
 watchroot_abs(struct watchroot *w, const char *rel)
@@ -132,24 +109,24 @@ watchroot_emit(struct watchroot *w)
 static void
 watchroot_pump(struct watchroot *w)
 {
-	struct watchroot_strs *b = &w->backlog;
+	struct strvec *b = &w->backlog;
 
-	while (b->head < b->n && hashpool_room(w->cfg.pool) > 0) {
-		char *rel = b->v[b->head++];
+	while (w->backlog_head < b->n && hashpool_room(w->cfg.pool) > 0) {
+		char *rel = b->v[w->backlog_head++];
 
 		if (hashpool_submit(w->cfg.pool, watchroot_abs(w, rel),
 		    w->cfg.generation, 0, NULL) != 0)
 			fatal("watchroot: pool refused a job it had room for");
 		free(rel);
 	}
-	if (b->head == b->n)
-		b->head = b->n = 0;
+	if (w->backlog_head == b->n)
+		w->backlog_head = b->n = 0;
 }
 
 static void
 watchroot_hash(struct watchroot *w, const char *rel)
 {
-	watchroot_strs_push(&w->backlog, rel);
+	strvec_push(&w->backlog, rel);
 	watchroot_pump(w);
 }
 
@@ -190,10 +167,8 @@ watchroot_collect_wds(void *arg, const struct filetable_entry *e)
 {
 	struct watchroot_wds *c = arg;
 
-	if (e->kind != FILETABLE_DIR || e->wd < 0)
-		return;
-	if (c->len != 0 && (strncmp(e->path, c->prefix, c->len) != 0 ||
-	    (e->path[c->len] != '\0' && e->path[c->len] != '/')))
+	if (e->kind != FILETABLE_DIR || e->wd < 0 ||
+	    !filetable_path_within(e->path, c->prefix, c->len))
 		return;
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 16;
@@ -226,7 +201,7 @@ watchroot_forget(struct watchroot *w, const char *rel)
 static void
 watchroot_queue_crawl(struct watchroot *w, const char *rel)
 {
-	watchroot_strs_push(&w->starts, rel);
+	strvec_push(&w->starts, rel);
 }
 
 /* rel (not a directory we know) may have appeared, changed or gone. */
@@ -334,8 +309,9 @@ watchroot_free(struct watchroot *w)
 	free(c.wds);
 	hashpool_cancel(w->cfg.pool, w->cfg.generation);
 	crawl_free(w->crawl);
-	watchroot_strs_free(&w->starts);
-	watchroot_strs_free(&w->backlog);
+	strvec_release(&w->starts);
+	strvec_clear_from(&w->backlog, w->backlog_head);
+	strvec_release(&w->backlog);
 	for (size_t i = 0; i < w->nmoves; i++)
 		free(w->moves[i].path);
 	free(w->moves);
@@ -360,7 +336,7 @@ watchroot_step(struct watchroot *w, size_t max_entries)
 	struct gerr err;
 
 	if (w->crawl == NULL && w->starts.n > 0) {
-		char *start = w->starts.v[--w->starts.n];
+		char *start = strvec_pop(&w->starts);
 
 		gerr_clear(&err);
 		if (crawl_new(w->root, start, &cfg, &w->crawl, &err) != 0) {
@@ -510,29 +486,17 @@ watchroot_overflow(struct watchroot *w)
 	watchroot_emit(w);
 }
 
-struct watchroot_polled {
-	char **paths;
-	size_t n, cap;
-};
-
 static void
 watchroot_collect_polled(void *arg, const struct filetable_entry *e)
 {
-	struct watchroot_polled *p = arg;
-
-	if (e->kind != FILETABLE_DIR || e->wd != FILETABLE_WD_POLLED)
-		return;
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 16;
-		p->paths = xreallocarray(p->paths, p->cap, sizeof(*p->paths));
-	}
-	p->paths[p->n++] = xstrdup(e->path);
+	if (e->kind == FILETABLE_DIR && e->wd == FILETABLE_WD_POLLED)
+		strvec_push(arg, e->path);
 }
 
 void
 watchroot_poll(struct watchroot *w)
 {
-	struct watchroot_polled p = { 0 };
+	struct strvec p = STRVEC_INIT;
 	struct poller_result res;
 	struct gerr err;
 	bool room = true;
@@ -549,19 +513,18 @@ watchroot_poll(struct watchroot *w)
 		/* Watches freed up: take polled dirs back, stop at the
 		 * first refusal. Changes in the instant since the scan
 		 * above are left to the next event or overflow rescan. */
-		if (room && notifier_add_watch(watchroot_abs(w, p.paths[i]),
-		    &wd, NULL) == 0)
-			filetable_set_wd(w->t, p.paths[i], wd);
+		if (room && notifier_add_watch(watchroot_abs(w, p.v[i]), &wd,
+		    NULL) == 0)
+			filetable_set_wd(w->t, p.v[i], wd);
 		else
 			room = false;
-		free(p.paths[i]);
 	}
-	free(p.paths);
 	if (p.n > 0 && room) {
 		log_info("root %s: watching again (%zu directories were "
 		    "polled)", w->root, p.n);
 		w->limit_msg[0] = '\0';
 	}
+	strvec_release(&p);
 	watchroot_emit(w);
 }
 
@@ -612,7 +575,7 @@ watchroot_status(const struct watchroot *w, struct watchroot_status *out)
 	out->hash_pending = n.hash_pending;
 	/* O(table); status is asked for by people, not per event. */
 	filetable_foreach(w->t, watchroot_count_dirs, out);
-	out->hash_backlog = w->backlog.n - w->backlog.head;
+	out->hash_backlog = w->backlog.n - w->backlog_head;
 	out->crawling = watchroot_busy(w);
 	out->remote = w->remote;
 	out->fs = crawl_fs_kind_name(w->fs);
