@@ -65,7 +65,7 @@ struct filetable {
 	uint64_t trimmed_clock;	/* newest clock of a trimmed tombstone */
 	size_t max_tombstones;
 
-	size_t nfiles, ndirs, ntomb, npending;
+	size_t nfiles, ndirs, ntomb, npending, nhash_errors;
 
 	/* Path strings, packed end to end in blocks: no malloc header per
 	 * name. Freed names are garbage until a compaction copies the live
@@ -359,7 +359,11 @@ filetable_count(struct filetable *t, const struct filetable_entry *e, int d)
 		t->ndirs += d;
 	else
 		t->nfiles += d;
-	if (e->kind == FILETABLE_FILE && !(e->flags & FILETABLE_F_HASH_KNOWN))
+	if (e->kind != FILETABLE_FILE)
+		return;
+	if (e->flags & FILETABLE_F_HASH_ERROR)
+		t->nhash_errors += d;
+	else if (!(e->flags & FILETABLE_F_HASH_KNOWN))
 		t->npending += d;
 }
 
@@ -447,6 +451,7 @@ filetable_upsert(struct filetable *t, const char *path,
 		} else {
 			filetable_count(t, e, -1);
 			e->st = *st;
+			e->flags &= ~FILETABLE_F_HASH_ERROR;
 			if (e->flags & FILETABLE_F_HASH_KNOWN)
 				e->flags = (e->flags & ~FILETABLE_F_HASH_KNOWN) |
 				    FILETABLE_F_HAD_HASH;
@@ -486,14 +491,29 @@ filetable_set_hash(struct filetable *t, const char *path,
 	} else {
 		r = FILETABLE_HASH_FIRST;
 	}
-	if (!(e->flags & FILETABLE_F_HASH_KNOWN))
-		t->npending--;
+	filetable_count(t, e, -1);
 	e->hash = hash;
 	e->flags = FILETABLE_F_HASH_KNOWN;
+	filetable_count(t, e, +1);
 	if (r == FILETABLE_HASH_CHANGED)
 		filetable_stamp(t, (uint32_t)(t->index[filetable_index_find(t,
 		    path, e->path_hash)] - 1));
 	return r;
+}
+
+bool
+filetable_set_hash_error(struct filetable *t, const char *path)
+{
+	struct filetable_entry *e =
+	    (struct filetable_entry *)filetable_lookup(t, path);
+
+	if (e == NULL || e->kind != FILETABLE_FILE ||
+	    (e->flags & (FILETABLE_F_HASH_KNOWN | FILETABLE_F_HASH_ERROR)))
+		return false;
+	filetable_count(t, e, -1);
+	e->flags |= FILETABLE_F_HASH_ERROR;
+	filetable_count(t, e, +1);
+	return true;
 }
 
 bool
@@ -619,6 +639,7 @@ filetable_counts(const struct filetable *t, struct filetable_counts *out)
 	out->dirs = t->ndirs;
 	out->tombstones = t->ntomb;
 	out->hash_pending = t->npending;
+	out->hash_errors = t->nhash_errors;
 	out->bytes_names = t->names_total +
 	    t->nname_blocks * (sizeof(char *) + sizeof(size_t));
 	out->bytes_table = sizeof(*t) +

@@ -42,6 +42,7 @@ enum filetable_kind {
 #define FILETABLE_F_HASH_KNOWN 0x01	/* hash belongs to st */
 #define FILETABLE_F_HAD_HASH 0x02	/* hash is an older tuple's, kept to compare */
 #define FILETABLE_F_TOMBSTONE 0x04	/* removed; kept for changes_since */
+#define FILETABLE_F_HASH_ERROR 0x08	/* hashing failed; retried on a stat change */
 
 /* Read-only for callers; borrowed until the next call that mutates the table. */
 struct filetable_entry {
@@ -70,6 +71,7 @@ struct filetable_counts {
 	size_t dirs;
 	size_t tombstones;
 	size_t hash_pending;	/* live files whose hash is unknown */
+	size_t hash_errors;	/* live files that could not be hashed */
 	size_t bytes_table;	/* entries, index, lists: everything but paths */
 	size_t bytes_names;	/* blocks holding the path strings */
 };
@@ -119,6 +121,13 @@ enum filetable_upsert_result filetable_upsert(struct filetable *t,
  */
 enum filetable_hash_result filetable_set_hash(struct filetable *t,
     const char *path, const struct filetable_stat *st, XXH128_hash_t hash);
+
+/*
+ * Hashing path failed (unreadable, vanished): it stops counting as pending
+ * until its next stat change. False (nothing recorded) if path is not a
+ * live file waiting for its hash.
+ */
+bool filetable_set_hash_error(struct filetable *t, const char *path);
 
 /* Tombstone path; returns false if it was not live. Costs O(1). */
 bool filetable_remove(struct filetable *t, const char *path);

@@ -535,11 +535,15 @@ watchroot_hash_result(struct watchroot *w, const struct hashpool_result *r)
 
 	if (r->generation != w->cfg.generation)
 		return;
-	/* Errors (vanished, unreadable) leave the hash unknown; the event
-	 * for what happened to the file follows. */
-	if (r->error == 0 && strncmp(r->path, w->root, len) == 0 &&
-	    r->path[len] == '/')
-		filetable_set_hash(w->t, r->path + len + 1, &r->st, r->hash);
+	/* An error (vanished, unreadable) is recorded until the file's next
+	 * stat change; a vanished file's event follows anyway. */
+	if (strncmp(r->path, w->root, len) == 0 && r->path[len] == '/') {
+		if (r->error == 0)
+			filetable_set_hash(w->t, r->path + len + 1, &r->st,
+			    r->hash);
+		else if (r->error != ECANCELED)
+			filetable_set_hash_error(w->t, r->path + len + 1);
+	}
 	watchroot_pump(w);
 	watchroot_emit(w);
 }
@@ -573,6 +577,7 @@ watchroot_status(const struct watchroot *w, struct watchroot_status *out)
 	out->files = n.files;
 	out->dirs = n.dirs;
 	out->hash_pending = n.hash_pending;
+	out->hash_errors = n.hash_errors;
 	/* O(table); status is asked for by people, not per event. */
 	filetable_foreach(w->t, watchroot_count_dirs, out);
 	out->hash_backlog = w->backlog.n - w->backlog_head;

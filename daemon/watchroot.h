@@ -50,6 +50,7 @@ struct watchroot_status {
 	size_t watched_dirs;
 	size_t polled_dirs;
 	size_t hash_pending;	/* files whose hash is not known yet */
+	size_t hash_errors;	/* files that could not be read */
 	size_t hash_backlog;	/* waiting for room in the pool */
 	bool crawling;
 	bool remote;		/* whole root polled: fs is nfs/cifs/fuse */

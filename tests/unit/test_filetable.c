@@ -470,6 +470,48 @@ test_name_compaction(void **state)
 	filetable_free(t);
 }
 
+static void
+test_hash_error(void **state)
+{
+	struct filetable *t = filetable_new(NULL);
+	struct filetable_stat a = st_make(1, 1, 1), b = st_make(1, 2, 2);
+	struct filetable_counts n;
+
+	(void)state;
+	filetable_upsert(t, "f", FILETABLE_FILE, &a);
+	filetable_upsert(t, "d", FILETABLE_DIR, &a);
+	assert_true(filetable_set_hash_error(t, "f"));
+	assert_false(filetable_set_hash_error(t, "f"));	/* once */
+	assert_false(filetable_set_hash_error(t, "d"));
+	assert_false(filetable_set_hash_error(t, "nope"));
+	filetable_counts(t, &n);
+	assert_int_equal(n.hash_pending, 0);
+	assert_int_equal(n.hash_errors, 1);
+	/* A stat change retries. */
+	filetable_upsert(t, "f", FILETABLE_FILE, &b);
+	filetable_counts(t, &n);
+	assert_int_equal(n.hash_pending, 1);
+	assert_int_equal(n.hash_errors, 0);
+	assert_int_equal(filetable_set_hash(t, "f", &b, hash_make(3)),
+	    FILETABLE_HASH_FIRST);
+	assert_false(filetable_set_hash_error(t, "f"));	/* known */
+	filetable_counts(t, &n);
+	assert_int_equal(n.hash_pending, 0);
+	assert_int_equal(n.hash_errors, 0);
+	/* An error then a late good result for the same tuple. */
+	filetable_upsert(t, "g", FILETABLE_FILE, &a);
+	assert_true(filetable_set_hash_error(t, "g"));
+	assert_int_equal(filetable_set_hash(t, "g", &a, hash_make(4)),
+	    FILETABLE_HASH_FIRST);
+	filetable_counts(t, &n);
+	assert_int_equal(n.hash_errors, 0);
+	assert_int_equal(n.hash_pending, 0);
+	filetable_remove(t, "g");
+	filetable_counts(t, &n);
+	assert_int_equal(n.files, 1);
+	filetable_free(t);
+}
+
 int
 main(void)
 {
@@ -485,6 +527,7 @@ main(void)
 		cmocka_unit_test(test_kind_change),
 		cmocka_unit_test(test_many_entries_memory),
 		cmocka_unit_test(test_name_compaction),
+		cmocka_unit_test(test_hash_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
