@@ -26,11 +26,14 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "xmalloc.h"
+
+#define HASHPOOL_NICE 10
 
 struct hashpool_job {
 	struct hashpool_job *next;
@@ -231,6 +234,10 @@ hashpool_worker_main(void *arg)
 	struct hashpool_job *j;
 	bool wake;
 
+	/* Below the loop thread: on a busy machine the loop stays
+	 * responsive (and a crawl finishes first) while hashing soaks up
+	 * what is left. Linux nice is per thread; failure is harmless. */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), HASHPOOL_NICE);
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
 		while (!pool->stopping && pool->queue.head == NULL)
