@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cmd_entries.h - the rows exported by client/cmd_<name>.c, listed in
+ * client/cmd_table.c. Static data.
+ */
+#ifndef GGEN_CMD_ENTRIES_H
+#define GGEN_CMD_ENTRIES_H
+
+#include "cmd.h"
+
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_shutdown_entry;
+extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_help_entry;
+
+#endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cmd_help.c - `ggenc help [COMMAND]`, generated from cmd_table[] and the
+ * protocol table, so help cannot drift from what exists.
+ */
+#include <string.h>
+
+#include "cmd.h"
+#include "cmd_entries.h"
+#include "errors.h"
+
+static int
+cmd_help_run(const struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const struct cmd_entry *e;
+	struct gerr err;
+	size_t i;
+
+	if (argc == 1) {
+		gerr_clear(&err);
+		if (cmd_find(argv[0], &e, &err) != 0) {
+			fprintf(stderr, "ggenc: %s\n", err.msg);
+			return ERR_EXIT_USAGE;
+		}
+		cmd_print_usage(e, ctx->out);
+		fprintf(ctx->out, "%s\n", e->summary);
+		if (e->alias != NULL)
+			fprintf(ctx->out, "alias: %s\n", e->alias);
+		return 0;
+	}
+	fprintf(ctx->out,
+	    "usage: ggenc [--socket PATH] [--json] [--no-start] COMMAND [ARGS]\n"
+	    "\n"
+	    "Commands (a unique prefix is enough):\n");
+	for (i = 0; i < cmd_table_len; i++) {
+		e = cmd_table[i];
+		fprintf(ctx->out, "  %-10s %-4s %s\n", e->name,
+		    e->alias != NULL ? e->alias : "", e->summary);
+	}
+	fprintf(ctx->out,
+	    "\n"
+	    "Global options:\n"
+	    "  --socket PATH  daemon socket (default: $GGEN_SOCK,\n"
+	    "                 $XDG_RUNTIME_DIR/ggen/ggend.sock, /tmp/ggen-$UID/...)\n"
+	    "  --json         print the daemon's result as JSON\n"
+	    "  --no-start     do not start ggend when none answers\n"
+	    "\n"
+	    "Exit status: 0 ok, 1 the command failed, 2 usage, "
+	    "3 daemon unreachable.\n");
+	return 0;
+}
+
+const struct cmd_entry cmd_help_entry = {
+	.name = "help", .alias = "h", .usage = "[COMMAND]",
+	.summary = "Show the commands, or one command's usage.",
+	.args = { .min = 0, .max = 1 }, .proto = CMD_LOCAL,
+	.run = cmd_help_run,
+};

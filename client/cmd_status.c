@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cmd_status.c - `ggenc status`: the daemon's pid, version, uptime, clients
+ * and memory, as a short table for humans (--json prints the result).
+ */
+#include "cmd.h"
+#include "cmd_entries.h"
+#include "commands.h"
+
+static double
+cmd_status_num(const cJSON *obj, const char *name)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsNumber(item) ? item->valuedouble : 0.0;
+}
+
+static const char *
+cmd_status_str(const cJSON *obj, const char *name)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(item) ? item->valuestring : "?";
+}
+
+static int
+cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
+{
+	const cJSON *clients = cJSON_GetObjectItemCaseSensitive(result,
+	    "clients");
+	unsigned long long up_s = (unsigned long long)
+	    (cmd_status_num(result, "uptime_ms") / 1000.0);
+
+	fprintf(ctx->out, "ggend %s (pid %.0f, protocol %.0f)\n",
+	    cmd_status_str(result, "version"), cmd_status_num(result, "pid"),
+	    cmd_status_num(result, "proto"));
+	fprintf(ctx->out, "  uptime    %llud %02lluh %02llum %02llus\n",
+	    up_s / 86400, up_s / 3600 % 24, up_s / 60 % 60, up_s % 60);
+	fprintf(ctx->out, "  socket    %s%s\n", cmd_status_str(result, "socket"),
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result,
+	    "socket_activated")) ? " (socket activated)" : "");
+	fprintf(ctx->out, "  state     %s\n",
+	    cmd_status_str(result, "state_dir"));
+	fprintf(ctx->out, "  clients   %.0f connected, %.0f accepted, %.0f "
+	    "dropped, %.0f refused\n", cmd_status_num(clients, "connected"),
+	    cmd_status_num(clients, "accepted"),
+	    cmd_status_num(clients, "dropped"),
+	    cmd_status_num(clients, "refused"));
+	fprintf(ctx->out, "  memory    %.1f MiB resident\n",
+	    cmd_status_num(result, "rss_bytes") / 1048576.0);
+	fprintf(ctx->out, "  requests  %.0f\n",
+	    cmd_status_num(result, "requests"));
+	return 0;
+}
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status", .alias = "st", .usage = "",
+	.summary = "Show the daemon's pid, version, uptime, clients, memory.",
+	.args = { .min = 0, .max = 0 }, .proto = PROTO_CMD_STATUS,
+	.render = cmd_status_render,
+};

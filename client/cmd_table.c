@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cmd_table.c - ggenc's subcommands, one line per client/cmd_<name>.c, in
+ * the order `ggenc help` lists them.
+ */
+#include "cmd.h"
+#include "cmd_entries.h"
+
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_status_entry,
+	&cmd_shutdown_entry,
+	&cmd_version_entry,
+	&cmd_help_entry,
+};
+
+const size_t cmd_table_len = sizeof(cmd_table) / sizeof(cmd_table[0]);

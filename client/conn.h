@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * conn.h - ggenc's connection to ggend: connect (starting the daemon when
+ * none answers), send lines, read messages.
+ *
+ * Autostart (DESIGN.md 6): on ENOENT/ECONNREFUSED, take flock on
+ * "<socket>.lock", try once more (another ggenc may have just started one),
+ * then start ggend --foreground --ready-fd N in its own session, stderr to
+ * <state dir>/ggend.log, and block on the readiness pipe with a timeout. The
+ * daemon's own error comes back on that pipe. No sleep, no retry loop.
+ * Blocking I/O; ggenc's only thread.
+ */
+#ifndef GGEN_CONN_H
+#define GGEN_CONN_H
+
+#include <stdbool.h>
+
+#include "framing.h"
+#include "gerr.h"
+#include "message.h"
+
+#define CONN_READY_TIMEOUT_MS 10000
+/* Replies (a status with many roots, a history page) may be far longer
+ * than requests; this only guards against a runaway peer. */
+#define CONN_MAX_LINE ((size_t)64 << 20)
+
+struct conn {
+	int fd;
+	struct framing in;
+};
+
+/*
+ * Connect to path (borrowed). With autostart, start a daemon when none
+ * answers. GERR_UNREACHABLE with the reason (and the daemon's startup
+ * error, or GERR_TIMEOUT's text, when it failed to start).
+ */
+int conn_open(struct conn *c, const char *path, bool autostart,
+    struct gerr *err);
+
+/* Write all of line (borrowed). GERR_UNREACHABLE if the daemon is gone. */
+int conn_send(struct conn *c, const char *line, struct gerr *err);
+
+/* Read the next message into msg (release it with msg_reply_release).
+ * GERR_UNREACHABLE when the daemon closes first; parse errors as
+ * msg_reply_parse. */
+int conn_recv(struct conn *c, struct msg_reply *msg, struct gerr *err);
+
+void conn_close(struct conn *c);
+
+#endif

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ggend.c - the daemon's lifecycle: configuration, startup checks, signals,
+ * readiness, stop and release.
+ *
+ * Owns struct ggend's members: the configuration, the server, the pidfile
+ * fd and the signal watchers. Called by daemon/main.c (init, start, run,
+ * release) and by handlers (ggend_stop). Loop thread only.
+ * Startup order matters: directory check, pidfile lock, then probe/bind,
+ * so two daemons racing for one socket cannot both replace it; readiness
+ * (pipe and NOTIFY_SOCKET) is reported only once accept() would succeed.
+ */
+#include "ggend.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pidfile.h"
+#include "ready.h"
+#include "req.h"
+#include "server.h"
+#include "systemd.h"
+
+uint64_t
+ggend_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Defaults plus overrides into cfg (initialised here). */
+static int
+ggend_build_config(struct ggend_config *cfg, char *const *overrides, int n,
+    struct gerr *err)
+{
+	int i, rc;
+
+	config_init(cfg);
+	for (i = 0; i < n; i++) {
+		rc = config_set_assignment(cfg, overrides[i], err);
+		if (rc != 0) {
+			config_release(cfg);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int
+ggend_init(struct ggend *g, struct ev_loop *loop, char *const *overrides,
+    int n_overrides, struct gerr *err)
+{
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	g->loop = loop;
+	g->overrides = overrides;
+	g->n_overrides = n_overrides;
+	g->pidfile_fd = -1;
+	g->handlers = req_table;
+	g->n_handlers = req_table_len;
+	g->start_ms = ggend_now_ms();
+	rc = ggend_build_config(&g->cfg, overrides, n_overrides, err);
+	if (rc != 0) {
+		config_init(&g->cfg);	/* so release stays uniform */
+		return rc;
+	}
+	log_set_level((enum log_level)g->cfg.log_level);
+	return 0;
+}
+
+void
+ggend_reload(struct ggend *g)
+{
+	struct ggend_config cfg;
+	struct gerr err;
+
+	gerr_clear(&err);
+	if (ggend_build_config(&cfg, g->overrides, g->n_overrides, &err) != 0) {
+		log_error("reload: %s; keeping the current configuration",
+		    err.msg);
+		return;
+	}
+	if (strcmp(cfg.socket_path, g->cfg.socket_path) != 0 ||
+	    strcmp(cfg.state_dir, g->cfg.state_dir) != 0)
+		log_warn("reload: socket.path and state.dir change only on "
+		    "restart");
+	free(cfg.socket_path);
+	free(cfg.state_dir);
+	cfg.socket_path = g->cfg.socket_path;
+	cfg.state_dir = g->cfg.state_dir;
+	g->cfg = cfg;
+	log_set_level((enum log_level)g->cfg.log_level);
+	g->reloads++;
+	log_info("configuration reloaded");
+}
+
+static void
+ggend_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct ggend *g = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (w->signum == SIGHUP)
+		ggend_reload(g);
+	else
+		ggend_stop(g, w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void
+ggend_signals(struct ggend *g)
+{
+	ev_signal_init(&g->sig_term, ggend_signal_cb, SIGTERM);
+	ev_signal_init(&g->sig_int, ggend_signal_cb, SIGINT);
+	ev_signal_init(&g->sig_hup, ggend_signal_cb, SIGHUP);
+	g->sig_term.data = g->sig_int.data = g->sig_hup.data = g;
+	ev_signal_start(g->loop, &g->sig_term);
+	ev_signal_start(g->loop, &g->sig_int);
+	ev_signal_start(g->loop, &g->sig_hup);
+}
+
+static int
+ggend_paths(struct ggend *g, struct gerr *err)
+{
+	int rc;
+
+	if (g->cfg.socket_path[0] != '\0')
+		snprintf(g->socket_path, sizeof(g->socket_path), "%s",
+		    g->cfg.socket_path);
+	else if ((rc = sockpath_default(g->socket_path,
+	    sizeof(g->socket_path), err)) != 0)
+		return rc;
+	if (g->cfg.state_dir[0] != '\0')
+		snprintf(g->state_dir, sizeof(g->state_dir), "%s",
+		    g->cfg.state_dir);
+	else if ((rc = sockpath_state_dir(g->state_dir, sizeof(g->state_dir),
+	    err)) != 0)
+		return rc;
+	return sockpath_mkdirs(g->state_dir, 0700, err);
+}
+
+/* Socket activation: serve on the inherited fd, report its path. */
+static int
+ggend_adopt(struct ggend *g, int fd, struct gerr *err)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	int rc;
+
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
+	    sa.sun_path[0] != '\0')
+		snprintf(g->socket_path, sizeof(g->socket_path), "%.*s",
+		    (int)sizeof(sa.sun_path), sa.sun_path);
+	rc = server_adopt(g->server, fd, err);
+	if (rc == 0)
+		g->socket_adopted = true;
+	return rc;
+}
+
+int
+ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
+{
+	struct gerr nerr;
+	int fd = -1, rc;
+
+	rc = ggend_paths(g, err);
+	if (rc == 0)
+		rc = systemd_listen_fd(&fd, err);
+	if (rc != 0)
+		return rc;
+	g->server = server_new(g);
+	if (fd >= 0) {
+		rc = ggend_adopt(g, fd, err);
+	} else {
+		rc = sockpath_check_dir(g->socket_path, true, err);
+		if (rc == 0) {
+			snprintf(g->pidfile_path, sizeof(g->pidfile_path),
+			    "%s.pid", g->socket_path);
+			rc = pidfile_acquire(g->pidfile_path, &g->pidfile_fd,
+			    err);
+		}
+		if (rc == 0)
+			rc = server_listen(g->server, g->socket_path, err);
+	}
+	if (rc != 0)
+		return rc;
+	ggend_signals(g);
+	log_info("ggend listening on %s (pid %ld)%s", g->socket_path,
+	    (long)getpid(), g->socket_adopted ? " [socket activated]" : "");
+	if (ready_fd >= 0) {
+		if (write(ready_fd, READY_LINE, strlen(READY_LINE)) !=
+		    (ssize_t)strlen(READY_LINE))
+			log_warn("readiness pipe: %s", strerror(errno));
+		close(ready_fd);
+	}
+	gerr_clear(&nerr);
+	if (systemd_notify("READY=1", &nerr) != 0)
+		log_warn("%s", nerr.msg);
+	return 0;
+}
+
+void
+ggend_stop(struct ggend *g, const char *why)
+{
+	if (g->stopping)
+		return;
+	g->stopping = true;
+	log_info("stopping: %s", why);
+	systemd_notify("STOPPING=1", NULL);
+}
+
+void
+ggend_release(struct ggend *g)
+{
+	server_free(g->server);
+	g->server = NULL;
+	if (g->loop != NULL) {
+		ev_signal_stop(g->loop, &g->sig_term);
+		ev_signal_stop(g->loop, &g->sig_int);
+		ev_signal_stop(g->loop, &g->sig_hup);
+	}
+	pidfile_release(g->pidfile_path, g->pidfile_fd);
+	g->pidfile_fd = -1;
+	config_release(&g->cfg);
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * req_entries.h - the handler rows exported by daemon/req_<name>.c, listed
+ * in daemon/req_table.c. Static data.
+ */
+#ifndef GGEN_REQ_ENTRIES_H
+#define GGEN_REQ_ENTRIES_H
+
+#include "req.h"
+
+extern const struct req_entry req_hello_entry;
+extern const struct req_entry req_status_entry;
+extern const struct req_entry req_shutdown_entry;
+
+#endif

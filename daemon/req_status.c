@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * req_status.c - `status`: pid, version, uptime, clients, RSS, counters.
+ *
+ * Reads /proc/self/statm for RSS (one small read, no blocking risk).
+ * Counters are 64-bit but stay far below 2^53, so they travel as numbers.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "ggend.h"
+#include "req.h"
+#include "req_entries.h"
+#include "server.h"
+#include "version.h"
+
+static double
+req_status_rss_bytes(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+static int
+req_status(struct req *req, struct gerr *err)
+{
+	struct ggend *g = req->g;
+	struct server_stats st;
+	cJSON *result, *clients, *errors;
+	size_t i;
+
+	(void)err;
+	server_stats(g->server, &st);
+	result = cJSON_CreateObject();
+	cJSON_AddNumberToObject(result, "pid", (double)getpid());
+	cJSON_AddStringToObject(result, "version", ggen_version());
+	cJSON_AddNumberToObject(result, "proto", PROTO_VERSION);
+	cJSON_AddNumberToObject(result, "uptime_ms",
+	    (double)(ggend_now_ms() - g->start_ms));
+	cJSON_AddNumberToObject(result, "rss_bytes", req_status_rss_bytes());
+	cJSON_AddStringToObject(result, "socket", g->socket_path);
+	cJSON_AddStringToObject(result, "state_dir", g->state_dir);
+	cJSON_AddBoolToObject(result, "socket_activated", g->socket_adopted);
+	clients = cJSON_AddObjectToObject(result, "clients");
+	cJSON_AddNumberToObject(clients, "connected", (double)st.clients);
+	cJSON_AddNumberToObject(clients, "accepted", (double)st.accepted);
+	cJSON_AddNumberToObject(clients, "dropped", (double)st.dropped);
+	cJSON_AddNumberToObject(clients, "refused", (double)st.refused);
+	cJSON_AddNumberToObject(clients, "subscribers",
+	    (double)st.subscribers);
+	cJSON_AddNumberToObject(result, "requests", (double)g->requests);
+	cJSON_AddNumberToObject(result, "reloads", (double)g->reloads);
+	errors = cJSON_AddObjectToObject(result, "errors");
+	for (i = 1; i < GERR_CODE_COUNT; i++)
+		if (g->errors[i] > 0)
+			cJSON_AddNumberToObject(errors, err_lookup(i)->wire,
+			    (double)g->errors[i]);
+	cJSON_AddArrayToObject(result, "roots");
+	req_reply_ok(req, result);
+	return 0;
+}
+
+const struct req_entry req_status_entry = {
+	.proto = PROTO_CMD_STATUS,
+	.handler = req_status,
+};

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * req_table.c - the daemon's list of request handlers, one line per
+ * daemon/req_<name>.c. tests/unit/test_tables.c checks it against
+ * proto_cmd_table[]: every command has exactly one handler.
+ */
+#include "req.h"
+#include "req_entries.h"
+
+const struct req_entry *const req_table[] = {
+	&req_hello_entry,
+	&req_status_entry,
+	&req_shutdown_entry,
+};
+
+const size_t req_table_len = sizeof(req_table) / sizeof(req_table[0]);

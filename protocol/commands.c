@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * commands.c - proto_cmd_table[] and request validation against it.
+ *
+ * Called by the daemon (message parsing, before dispatch), by ggenc (help and
+ * request building) and by the table unit test. Invariant: row i has id i,
+ * names are unique; test_tables checks both and that each row has one daemon
+ * handler and one ggenc entry unless flagged PROTO_CMD_INTERNAL.
+ */
+#include "commands.h"
+
+#include <math.h>
+#include <string.h>
+
+const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
+	[PROTO_CMD_HELLO] = {
+		.id = PROTO_CMD_HELLO, .name = "hello",
+		.fields = { { "proto", PROTO_T_INT, true },
+			    { "client", PROTO_T_STRING, false } },
+		.flags = PROTO_CMD_INTERNAL,
+		.summary = "Agree on the protocol version; lists capabilities.",
+	},
+	[PROTO_CMD_STATUS] = {
+		.id = PROTO_CMD_STATUS, .name = "status",
+		.summary = "Daemon pid, version, uptime, clients and memory.",
+	},
+	[PROTO_CMD_SHUTDOWN] = {
+		.id = PROTO_CMD_SHUTDOWN, .name = "shutdown",
+		.summary = "Stop the daemon after replying.",
+	},
+};
+
+const struct proto_cmd *
+proto_cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < PROTO_CMD_COUNT; i++)
+		if (strcmp(proto_cmd_table[i].name, name) == 0)
+			return &proto_cmd_table[i];
+	return NULL;
+}
+
+const struct proto_cmd *
+proto_cmd_get(enum proto_cmd_id id)
+{
+	return &proto_cmd_table[id];
+}
+
+const char *
+proto_type_name(enum proto_type type)
+{
+	switch (type) {
+	case PROTO_T_STRING:
+		return "string";
+	case PROTO_T_INT:
+		return "integer";
+	case PROTO_T_NUMBER:
+		return "number";
+	case PROTO_T_BOOL:
+		return "boolean";
+	case PROTO_T_OBJECT:
+		return "object";
+	case PROTO_T_ARRAY:
+		return "array";
+	}
+	return "unknown";
+}
+
+const char *
+proto_json_type_name(const cJSON *item)
+{
+	if (cJSON_IsString(item))
+		return "string";
+	if (cJSON_IsNumber(item))
+		return "number";
+	if (cJSON_IsBool(item))
+		return "boolean";
+	if (cJSON_IsObject(item))
+		return "object";
+	if (cJSON_IsArray(item))
+		return "array";
+	if (cJSON_IsNull(item))
+		return "null";
+	return "invalid";
+}
+
+static bool
+commands_type_matches(enum proto_type type, const cJSON *item)
+{
+	double d;
+
+	switch (type) {
+	case PROTO_T_STRING:
+		return cJSON_IsString(item);
+	case PROTO_T_INT:
+		if (!cJSON_IsNumber(item))
+			return false;
+		/* Integers beyond 2^53 travel as strings (DESIGN.md 6). */
+		d = item->valuedouble;
+		return d == floor(d) && fabs(d) <= 9007199254740992.0;
+	case PROTO_T_NUMBER:
+		return cJSON_IsNumber(item);
+	case PROTO_T_BOOL:
+		return cJSON_IsBool(item);
+	case PROTO_T_OBJECT:
+		return cJSON_IsObject(item);
+	case PROTO_T_ARRAY:
+		return cJSON_IsArray(item);
+	}
+	return false;
+}
+
+int
+proto_cmd_validate(const struct proto_cmd *cmd, const cJSON *req,
+    struct gerr *err)
+{
+	const struct proto_field *f;
+	const cJSON *item;
+	size_t i;
+
+	for (i = 0; i < PROTO_FIELDS_MAX && cmd->fields[i].name != NULL; i++) {
+		f = &cmd->fields[i];
+		item = cJSON_GetObjectItemCaseSensitive(req, f->name);
+		if (item == NULL) {
+			if (f->required)
+				return gerr_set(err, GERR_MISSING_FIELD,
+				    "%s: missing field \"%s\" (%s)", cmd->name,
+				    f->name, proto_type_name(f->type));
+			continue;
+		}
+		if (!commands_type_matches(f->type, item))
+			return gerr_set(err, GERR_BAD_TYPE,
+			    "field \"%s\": expected %s, found %s", f->name,
+			    proto_type_name(f->type),
+			    cJSON_IsNumber(item) && f->type == PROTO_T_INT ?
+			    "non-integer number" : proto_json_type_name(item));
+	}
+	return 0;
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Walks the command tables: protocol rows, daemon handlers, ggenc entries
+ * and err_table[] must agree (STYLE.md 1 and 5). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cmd.h"
+#include "commands.h"
+#include "errors.h"
+#include "req.h"
+
+static void
+test_proto_rows(void **state)
+{
+	size_t i, j, k;
+
+	(void)state;
+	for (i = 0; i < PROTO_CMD_COUNT; i++) {
+		assert_int_equal(proto_cmd_table[i].id, i);
+		assert_non_null(proto_cmd_table[i].name);
+		assert_non_null(proto_cmd_table[i].summary);
+		assert_ptr_equal(proto_cmd_find(proto_cmd_table[i].name),
+		    &proto_cmd_table[i]);
+		for (j = i + 1; j < PROTO_CMD_COUNT; j++)
+			assert_string_not_equal(proto_cmd_table[i].name,
+			    proto_cmd_table[j].name);
+		for (j = 0; j < PROTO_FIELDS_MAX &&
+		    proto_cmd_table[i].fields[j].name != NULL; j++) {
+			assert_string_not_equal(proto_cmd_table[i].fields[j].name,
+			    "id");
+			assert_string_not_equal(proto_cmd_table[i].fields[j].name,
+			    "cmd");
+			for (k = j + 1; k < PROTO_FIELDS_MAX &&
+			    proto_cmd_table[i].fields[k].name != NULL; k++)
+				assert_string_not_equal(
+				    proto_cmd_table[i].fields[j].name,
+				    proto_cmd_table[i].fields[k].name);
+		}
+	}
+	assert_null(proto_cmd_find("nope"));
+}
+
+static void
+test_one_handler_per_command(void **state)
+{
+	size_t i, j, n;
+
+	(void)state;
+	for (i = 0; i < PROTO_CMD_COUNT; i++) {
+		for (n = 0, j = 0; j < req_table_len; j++)
+			if (req_table[j]->proto == (enum proto_cmd_id)i)
+				n++;
+		if (n != 1)
+			fail_msg("command \"%s\" has %zu daemon handlers",
+			    proto_cmd_table[i].name, n);
+	}
+	for (j = 0; j < req_table_len; j++)
+		assert_non_null(req_table[j]->handler);
+	assert_int_equal(req_table_len, PROTO_CMD_COUNT);
+}
+
+static void
+test_one_client_entry_per_command(void **state)
+{
+	size_t i, j, n;
+
+	(void)state;
+	for (i = 0; i < PROTO_CMD_COUNT; i++) {
+		for (n = 0, j = 0; j < cmd_table_len; j++)
+			if (cmd_table[j]->proto == (int)i)
+				n++;
+		if (proto_cmd_table[i].flags & PROTO_CMD_INTERNAL) {
+			if (n != 0)
+				fail_msg("internal \"%s\" has a ggenc entry",
+				    proto_cmd_table[i].name);
+		} else if (n != 1)
+			fail_msg("command \"%s\" has %zu ggenc entries",
+			    proto_cmd_table[i].name, n);
+	}
+}
+
+static void
+test_client_entries(void **state)
+{
+	const struct cmd_entry *e, *f;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < cmd_table_len; i++) {
+		e = cmd_table[i];
+		assert_non_null(e->name);
+		assert_non_null(e->usage);
+		assert_non_null(e->summary);
+		assert_true(e->args.min <= e->args.max);
+		if (e->proto == CMD_LOCAL)
+			assert_non_null(e->run);
+		else {
+			assert_true(e->proto >= 0 && e->proto < PROTO_CMD_COUNT);
+			assert_non_null(e->render);
+		}
+		for (j = i + 1; j < cmd_table_len; j++) {
+			f = cmd_table[j];
+			assert_string_not_equal(e->name, f->name);
+			if (e->alias != NULL && f->alias != NULL)
+				assert_string_not_equal(e->alias, f->alias);
+			if (e->alias != NULL)
+				assert_string_not_equal(e->alias, f->name);
+			if (f->alias != NULL)
+				assert_string_not_equal(f->alias, e->name);
+		}
+	}
+}
+
+static void
+test_cmd_find(void **state)
+{
+	const struct cmd_entry *e;
+	struct gerr err;
+
+	(void)state;
+	assert_int_equal(cmd_find("status", &e, NULL), 0);
+	assert_string_equal(e->name, "status");
+	assert_int_equal(cmd_find("st", &e, NULL), 0);	/* alias wins */
+	assert_string_equal(e->name, "status");
+	assert_int_equal(cmd_find("shut", &e, NULL), 0);	/* prefix */
+	assert_string_equal(e->name, "shutdown");
+	gerr_clear(&err);
+	assert_int_equal(cmd_find("s", &e, &err), GERR_INVALID);
+	assert_string_equal(err.msg,
+	    "ambiguous command \"s\": status, shutdown");
+	assert_null(e);
+	gerr_clear(&err);
+	assert_int_equal(cmd_find("zzz", &e, &err), GERR_NOT_FOUND);
+	assert_non_null(strstr(err.msg, "unknown command \"zzz\""));
+	gerr_clear(&err);
+	assert_int_equal(cmd_find("", &e, &err), GERR_NOT_FOUND);
+}
+
+static void
+test_err_table(void **state)
+{
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < GERR_CODE_COUNT; i++) {
+		if (err_table[i].wire == NULL)
+			fail_msg("gerr code %zu has no err_table row", i);
+		assert_int_equal(err_table[i].code, i);
+		assert_non_null(err_table[i].text);
+		assert_ptr_equal(err_by_wire(err_table[i].wire), &err_table[i]);
+		assert_true(strspn(err_table[i].wire,
+		    "abcdefghijklmnopqrstuvwxyz_") == strlen(err_table[i].wire));
+		for (j = i + 1; j < GERR_CODE_COUNT; j++)
+			assert_string_not_equal(err_table[i].wire,
+			    err_table[j].wire);
+	}
+	assert_int_equal(err_lookup(GERR_UNREACHABLE)->exit_status,
+	    ERR_EXIT_UNREACHABLE);
+	assert_int_equal(err_lookup(GERR_PHASE_NOT_FOUND)->exit_status,
+	    ERR_EXIT_FAILED);
+	assert_string_equal(err_lookup(GERR_PHASE_NOT_FOUND)->wire,
+	    "phase_not_found");
+	assert_ptr_equal(err_lookup((enum gerr_code)9999),
+	    &err_table[GERR_INTERNAL]);
+	assert_null(err_by_wire("no_such_code"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_proto_rows),
+		cmocka_unit_test(test_one_handler_per_command),
+		cmocka_unit_test(test_one_client_entry_per_command),
+		cmocka_unit_test(test_client_entries),
+		cmocka_unit_test(test_cmd_find),
+		cmocka_unit_test(test_err_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
