@@ -66,6 +66,7 @@ struct filetable {
 	size_t max_tombstones;
 
 	size_t nfiles, ndirs, ntomb, npending, nhash_errors;
+	size_t nwatched, npolled;	/* live dirs by wd */
 
 	/* Path strings, packed end to end in blocks: no malloc header per
 	 * name. Freed names are garbage until a compaction copies the live
@@ -355,12 +356,15 @@ filetable_index_delete(struct filetable *t, size_t i)
 static void
 filetable_count(struct filetable *t, const struct filetable_entry *e, int d)
 {
-	if (e->kind == FILETABLE_DIR)
+	if (e->kind == FILETABLE_DIR) {
 		t->ndirs += d;
-	else
-		t->nfiles += d;
-	if (e->kind != FILETABLE_FILE)
+		if (e->wd >= 0)
+			t->nwatched += d;
+		else if (e->wd == FILETABLE_WD_POLLED)
+			t->npolled += d;
 		return;
+	}
+	t->nfiles += d;
 	if (e->flags & FILETABLE_F_HASH_ERROR)
 		t->nhash_errors += d;
 	else if (!(e->flags & FILETABLE_F_HASH_KNOWN))
@@ -565,9 +569,11 @@ filetable_set_wd(struct filetable *t, const char *path, int32_t wd)
 
 	if (e == NULL || e->kind != FILETABLE_DIR)
 		return false;
+	filetable_count(t, e, -1);
 	if (e->wd >= 0)
 		wdmap_del(&t->wds, e->wd);
 	e->wd = wd;
+	filetable_count(t, e, +1);
 	if (wd >= 0) {
 		i = filetable_index_find(t, path, e->path_hash);
 		wdmap_put(&t->wds, wd, t->index[i] - 1);
@@ -640,6 +646,8 @@ filetable_counts(const struct filetable *t, struct filetable_counts *out)
 	out->tombstones = t->ntomb;
 	out->hash_pending = t->npending;
 	out->hash_errors = t->nhash_errors;
+	out->watched_dirs = t->nwatched;
+	out->polled_dirs = t->npolled;
 	out->bytes_names = t->names_total +
 	    t->nname_blocks * (sizeof(char *) + sizeof(size_t));
 	out->bytes_table = sizeof(*t) +

@@ -72,6 +72,8 @@ struct filetable_counts {
 	size_t tombstones;
 	size_t hash_pending;	/* live files whose hash is unknown */
 	size_t hash_errors;	/* live files that could not be hashed */
+	size_t watched_dirs;	/* live dirs with a watch (wd >= 0) */
+	size_t polled_dirs;	/* live dirs marked FILETABLE_WD_POLLED */
 	size_t bytes_table;	/* entries, index, lists: everything but paths */
 	size_t bytes_names;	/* blocks holding the path strings */
 };

@@ -554,19 +554,6 @@ watchroot_table(const struct watchroot *w)
 	return w->t;
 }
 
-static void
-watchroot_count_dirs(void *arg, const struct filetable_entry *e)
-{
-	struct watchroot_status *s = arg;
-
-	if (e->kind != FILETABLE_DIR)
-		return;
-	if (e->wd >= 0)
-		s->watched_dirs++;
-	else if (e->wd == FILETABLE_WD_POLLED)
-		s->polled_dirs++;
-}
-
 void
 watchroot_status(const struct watchroot *w, struct watchroot_status *out)
 {
@@ -578,8 +565,8 @@ watchroot_status(const struct watchroot *w, struct watchroot_status *out)
 	out->dirs = n.dirs;
 	out->hash_pending = n.hash_pending;
 	out->hash_errors = n.hash_errors;
-	/* O(table); status is asked for by people, not per event. */
-	filetable_foreach(w->t, watchroot_count_dirs, out);
+	out->watched_dirs = n.watched_dirs;
+	out->polled_dirs = n.polled_dirs;
 	out->hash_backlog = w->backlog.n - w->backlog_head;
 	out->crawling = watchroot_busy(w);
 	out->remote = w->remote;

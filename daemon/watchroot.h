@@ -97,6 +97,8 @@ void watchroot_poll(struct watchroot *w);
 
 /* The table, for queries (lookup, changes_since); borrowed. */
 const struct filetable *watchroot_table(const struct watchroot *w);
+/* O(1): cheap enough to decide, after each callback, whether the idle
+ * watcher and the poll timer should run. */
 void watchroot_status(const struct watchroot *w, struct watchroot_status *out);
 
 #endif

@@ -319,6 +319,7 @@ test_wd_map(void **state)
 {
 	struct filetable *t = filetable_new(NULL);
 	struct filetable_stat st = st_make(1, 1, 1);
+	struct filetable_counts n;
 	char name[32];
 
 	(void)state;
@@ -345,10 +346,20 @@ test_wd_map(void **state)
 			assert_string_equal(e->path, name);
 		}
 	}
+	filetable_counts(t, &n);
+	assert_int_equal(n.watched_dirs, 250);
+	assert_int_equal(n.polled_dirs, 0);
 	/* Polled dirs are not in the wd map. */
 	assert_true(filetable_set_wd(t, "d1", FILETABLE_WD_POLLED));
 	assert_null(filetable_lookup_wd(t, 2));
 	assert_int_equal(filetable_lookup(t, "d1")->wd, FILETABLE_WD_POLLED);
+	filetable_counts(t, &n);
+	assert_int_equal(n.watched_dirs, 249);
+	assert_int_equal(n.polled_dirs, 1);
+	filetable_remove(t, "d1");
+	filetable_counts(t, &n);
+	assert_int_equal(n.polled_dirs, 0);
+	assert_int_equal(n.dirs, 249);
 	filetable_free(t);
 }
 
