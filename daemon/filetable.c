@@ -685,13 +685,41 @@ filetable_check_list(const struct filetable *t, const struct filetable_list *l,
 		fatal("filetable: list tail is wrong");
 }
 
+struct filetable_check_dirs {
+	const struct filetable *t;
+	size_t watched, polled;
+};
+
+static void
+filetable_check_dir(void *arg, const struct filetable_entry *e)
+{
+	struct filetable_check_dirs *c = arg;
+
+	if (e->kind != FILETABLE_DIR)
+		return;
+	if (e->wd == FILETABLE_WD_POLLED)
+		c->polled++;
+	if (e->wd < 0)
+		return;
+	c->watched++;
+	if (filetable_lookup_wd(c->t, e->wd) != e)
+		fatal("filetable: wd %d of %s not in the wd map", e->wd,
+		    e->path);
+}
+
 void
 filetable_check(const struct filetable *t)
 {
 	size_t nlive, ntomb;
+	struct filetable_check_dirs dirs = { .t = t };
 
 	filetable_check_list(t, &t->live, false, &nlive);
 	filetable_check_list(t, &t->tomb, true, &ntomb);
+	filetable_foreach(t, filetable_check_dir, &dirs);
+	if (dirs.watched != t->nwatched || dirs.polled != t->npolled ||
+	    dirs.watched != t->wds.used)
+		fatal("filetable: %zu watched, %zu polled dirs; counted %zu, "
+		    "%zu", dirs.watched, dirs.polled, t->nwatched, t->npolled);
 	if (nlive != t->nfiles + t->ndirs || ntomb != t->ntomb ||
 	    nlive + ntomb != t->index_used)
 		fatal("filetable: counts disagree (%zu live, %zu tombstones, "

@@ -360,6 +360,7 @@ test_wd_map(void **state)
 	filetable_counts(t, &n);
 	assert_int_equal(n.polled_dirs, 0);
 	assert_int_equal(n.dirs, 249);
+	filetable_check(t);
 	filetable_free(t);
 }
 

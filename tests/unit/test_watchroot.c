@@ -193,6 +193,7 @@ fx_free(struct fx *f)
 {
 	struct notifier_status ns;
 
+	filetable_check(watchroot_table(f->w));	/* aborts if broken */
 	watchroot_free(f->w);
 	notifier_status(&ns);
 	assert_int_equal(ns.used, 0);	/* every watch released */
