@@ -20,6 +20,7 @@
 
 struct server;
 struct engine;
+struct watch;
 struct req_entry;
 
 struct ggend {
@@ -29,6 +30,7 @@ struct ggend {
 	int n_overrides;
 	struct server *server;
 	struct engine *engine;		/* lifecycle runs (daemon/engine.h) */
+	struct watch *watch;		/* watched roots (daemon/watch.h) */
 	const struct req_entry *const *handlers;	/* req_table, or a test's */
 	size_t n_handlers;
 	char socket_path[SOCKPATH_PATH_MAX];	/* the path clients use */
