@@ -28,6 +28,8 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	const cJSON *clients = cJSON_GetObjectItemCaseSensitive(result,
 	    "clients");
+	const cJSON *runs = cJSON_GetObjectItemCaseSensitive(result, "runs");
+	const cJSON *last = cJSON_GetObjectItemCaseSensitive(runs, "last");
 	const cJSON *history = cJSON_GetObjectItemCaseSensitive(result,
 	    "history");
 	unsigned long long up_s = (unsigned long long)
@@ -52,6 +54,17 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	    cmd_status_num(result, "rss_bytes") / 1048576.0);
 	fprintf(ctx->out, "  requests  %.0f\n",
 	    cmd_status_num(result, "requests"));
+	if (cJSON_IsObject(runs)) {
+		fprintf(ctx->out, "  runs      %.0f running, %.0f queued, %.0f "
+		    "recent\n", cmd_status_num(runs, "running"),
+		    cmd_status_num(runs, "queued"),
+		    cmd_status_num(runs, "finished"));
+		if (cJSON_IsObject(last))
+			fprintf(ctx->out, "  last run  %.0f %s (%.0f ms)\n",
+			    cmd_status_num(last, "run"),
+			    cmd_status_str(last, "status"),
+			    cmd_status_num(last, "duration_ms"));
+	}
 	if (cJSON_IsObject(history)) {
 		fprintf(ctx->out, "  history   %s, %.1f MiB, keep %.0f per "
 		    "phase%s%s\n", cmd_status_str(history, "path"),

@@ -15,6 +15,10 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_diff_entry,
 	&cmd_trim_entry,
 	&cmd_shutdown_entry,
+	&cmd_run_entry,
+	&cmd_cancel_entry,
+	&cmd_runs_entry,
+	&cmd_logs_entry,
 	&cmd_version_entry,
 	&cmd_help_entry,
 };

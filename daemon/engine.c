@@ -32,8 +32,10 @@
 #include <unistd.h>
 
 #include "engine_cache.h"
+#include "generate.h"
 #include "log.h"
 #include "make.h"
+#include "message.h"
 #include "runenv.h"
 #include "runner.h"
 #include "strbuf.h"
@@ -73,6 +75,11 @@ struct engine_exec {
 	int64_t start_mono_us;
 	char key[CACHEKEY_HEX_SIZE];
 	bool has_key;
+	/* render step */
+	struct engine_run *run;
+	struct generate_job *job;	/* while rendering */
+	uint64_t render_span;
+	struct engine_exec *render_next;	/* run's rendering list */
 };
 
 struct engine_follower {
@@ -108,8 +115,12 @@ struct engine_run {
 	struct plan plan;
 	struct engine_exec *top;
 	struct engine_cmd *live;	/* children alive */
+	struct engine_exec *rendering;	/* render steps under way */
 	size_t active;
-	size_t post_next;		/* next on_error/on_success command */
+	const char **post_cmds;		/* on_error/on_success commands,
+					   borrowed from the model */
+	size_t n_post;
+	size_t post_next;		/* next of post_cmds to run */
 	bool post;			/* running on_error/on_success */
 	bool cancelled, timed_out, failed;
 	size_t steps_done, steps_cached;
@@ -138,6 +149,7 @@ struct engine {
 	size_t n_listeners;
 	engine_publish_cb publish;
 	void *publish_arg;
+	struct ggend *ggend;		/* for generate_start; may be NULL */
 	struct engine_cmd *graveyard;
 	ev_idle reaper;
 	unsigned cores;
@@ -437,6 +449,7 @@ engine_run_free(struct engine_run *r)
 		free(r->run_dir);
 	}
 	engine_exec_free(r->top);
+	free(r->post_cmds);
 	plan_release(&r->plan);
 	make_project_free(r->model);
 	for (size_t i = 0; i < r->n_phases; i++)
@@ -463,6 +476,7 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 		.target = req->target, .workspace = req->workspace,
 		.jobs = req->jobs > 0 ? req->jobs : g->cores,
 	};
+	struct make_findings f;
 	struct stat st;
 	int rc;
 
@@ -473,7 +487,20 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 		return gerr_set(err, GERR_ROOT_NOT_FOUND,
 		    "root %s: not an existing absolute directory",
 		    req->root != NULL ? req->root : "(none)");
-	rc = make_load(req->root, model, NULL, err);
+	make_findings_init(&f);
+	rc = make_load(req->root, model, &f, err);
+	/* A hook cycle is the model's error, but clients match "recursion"
+	 * whether the plan or make.toml validation found it. */
+	for (size_t i = 0; rc != 0 && i < f.len; i++)
+		if (f.items[i].severity == MAKE_ERROR) {
+			if (strcmp(f.items[i].rule->id, "hook-cycle") == 0) {
+				rc = GERR_RECURSION;
+				if (err != NULL)
+					err->code = GERR_RECURSION;
+			}
+			break;
+		}
+	make_findings_release(&f);
 	if (rc != 0)
 		return rc;
 	rc = plan_build(*model, &pr, plan, err);
@@ -731,10 +758,8 @@ engine_step_cached(struct engine_run *r, struct engine_exec *x,
 	struct gerr err;
 
 	*why = NULL;
-	if (!n->phase->cache) {
-		*why = "cache off";
+	if (!n->phase->cache)
 		return false;
-	}
 	gerr_clear(&err);
 	if (engine_cache_key(n->phase, x->dir, x->key, &err) != 0) {
 		log_warn("run %llu: phase %s: no cache key: %s",
@@ -766,13 +791,109 @@ engine_step_cached(struct engine_run *r, struct engine_exec *x,
 	return true;
 }
 
+/* After the render step (if any): cache decision, then the commands.
+ * True when the step ended at once. */
+static bool
+engine_step_commands(struct engine_run *r, struct engine_exec *x)
+{
+	const char *why;
+
+	if (engine_step_cached(r, x, &why)) {
+		engine_step_end(r, x, ENGINE_CACHED);
+		return true;
+	}
+	if (x->node->phase->commands.len == 0) {
+		engine_step_end(r, x, ENGINE_OK);
+		return true;
+	}
+	x->cmd_index = 0;
+	return !engine_step_spawn(r, x);
+}
+
+static void
+engine_render_unlink(struct engine_run *r, struct engine_exec *x)
+{
+	struct engine_exec **pp;
+
+	for (pp = &r->rendering; *pp != NULL; pp = &(*pp)->render_next)
+		if (*pp == x) {
+			*pp = x->render_next;
+			break;
+		}
+	x->job = NULL;
+	r->active--;
+}
+
+static void
+engine_render_done(void *arg, const struct generate_result *res)
+{
+	struct engine_exec *x = arg;
+	struct engine_run *r = x->run;
+	const struct plan_node *n = x->node;
+	char *where;
+
+	engine_render_unlink(r, x);
+	engine_span_end(r, x->render_span, res->code == 0 ? ENGINE_OK :
+	    ENGINE_FAILED, false);
+	if (res->code != 0) {
+		char buf[GERR_MSG_MAX + GERR_FILE_MAX + 32];
+
+		where = engine_where(n);
+		engine_fail(r, -1, 0, "phase \"%s\"%s: render: %s",
+		    n->phase->name, where, gerr_format(&res->err, buf,
+		    sizeof(buf)));
+		free(where);
+		engine_step_end(r, x, ENGINE_FAILED);
+		engine_exec_done(r, x);
+		return;
+	}
+	if (r->cancelled) {
+		engine_step_end(r, x, ENGINE_CANCELLED);
+		engine_exec_done(r, x);
+		return;
+	}
+	if (engine_step_commands(r, x))
+		engine_exec_done(r, x);
+}
+
+/* The render step of a phase with templates (daemon/generate.h), before
+ * its commands. True when the step ended at once (could not start). */
+static bool
+engine_render_start(struct engine_run *r, struct engine_exec *x)
+{
+	const struct plan_node *n = x->node;
+	const char *const *changed = (const char *const *)r->changed;
+	struct gerr err;
+	char *where;
+
+	x->run = r;
+	x->render_span = engine_span_begin(r, x->span, ENGINE_SPAN_RENDER,
+	    n->phase->name, plan_step_where(n));
+	gerr_clear(&err);
+	if (r->g->ggend == NULL || generate_start(r->g->ggend, NULL, x->dir,
+	    n->model, n->phase, NULL, r->n_changed > 0 ? changed : NULL,
+	    r->n_changed, engine_render_done, x, &x->job, &err) != 0) {
+		if (err.code == GERR_OK)
+			gerr_set(&err, GERR_INTERNAL, "no render context");
+		engine_span_end(r, x->render_span, ENGINE_FAILED, false);
+		where = engine_where(n);
+		engine_fail(r, -1, 0, "phase \"%s\"%s: render: %s",
+		    n->phase->name, where, err.msg);
+		free(where);
+		engine_step_end(r, x, ENGINE_FAILED);
+		return true;
+	}
+	x->render_next = r->rendering;
+	r->rendering = x;
+	r->active++;
+	return false;
+}
+
 /* Start a phase record; true when it ended at once. */
 static bool
 engine_step_start(struct engine_run *r, struct engine_exec *x)
 {
 	const struct plan_node *n = x->node;
-	const char *why;
-	char *where;
 	cJSON *d;
 
 	x->start_mono_us = engine_mono_us();
@@ -786,28 +907,12 @@ engine_step_start(struct engine_run *r, struct engine_exec *x)
 		cJSON_AddStringToObject(d, "hook", n->hook);
 	engine_publish(r->g, "phase.started", d);
 
-	if (n->phase->templates.len > 0) {
-		where = engine_where(n);
-		engine_fail(r, -1, 0, "phase \"%s\"%s: templates need the "
-		    "render step, which this ggend does not have yet",
-		    n->phase->name, where);
-		free(where);
-		engine_step_end(r, x, ENGINE_FAILED);
-		return true;
-	}
-	if (engine_step_cached(r, x, &why)) {
-		engine_step_end(r, x, ENGINE_CACHED);
-		return true;
-	}
-	if (n->phase->commands.len == 0) {
-		engine_step_end(r, x, ENGINE_OK);
-		return true;
-	}
-	x->cmd_index = 0;
-	return !engine_step_spawn(r, x);
+	if (n->phase->templates.len > 0)
+		return engine_render_start(r, x);
+	return engine_step_commands(r, x);
 }
 
-/* Start kids of a SEQ or PAR node; true when the node is finished. */
+/* Start kids of a SEQ or PAR node; true when the node is finished. *//* Start kids of a SEQ or PAR node; true when the node is finished. */
 static bool
 engine_exec_advance(struct engine_run *r, struct engine_exec *p)
 {
@@ -869,15 +974,37 @@ engine_exec_done(struct engine_run *r, struct engine_exec *x)
 	engine_run_top_done(r);
 }
 
+/*
+ * on_error / on_success: shell commands (issue 5). make.toml validation
+ * currently requires phase names there, so an entry naming a root phase
+ * runs that phase's commands; any other entry runs as a command itself.
+ */
 static void
-engine_post_next(struct engine_run *r)
+engine_post_collect(struct engine_run *r)
 {
 	const struct make_strlist *l = r->failed ? r->plan.on_error :
 	    r->plan.on_success;
+
+	for (size_t i = 0; l != NULL && i < l->len; i++) {
+		const struct make_phase *ph = make_phase_find(r->model,
+		    l->items[i].s);
+		size_t n = ph != NULL ? ph->commands.len : 1;
+
+		r->post_cmds = xreallocarray(r->post_cmds, r->n_post + n,
+		    sizeof(*r->post_cmds));
+		for (size_t k = 0; k < n; k++)
+			r->post_cmds[r->n_post++] = ph != NULL ?
+			    ph->commands.items[k].s : l->items[i].s;
+	}
+}
+
+static void
+engine_post_next(struct engine_run *r)
+{
 	struct gerr err;
 
-	while (!r->cancelled && l != NULL && r->post_next < l->len) {
-		const char *cmd = l->items[r->post_next++].s;
+	while (!r->cancelled && r->post_next < r->n_post) {
+		const char *cmd = r->post_cmds[r->post_next++];
 
 		gerr_clear(&err);
 		if (engine_spawn(r, NULL, cmd, 0, MAKE_TIMEOUT_DEFAULT_S,
@@ -897,6 +1024,8 @@ engine_run_top_done(struct engine_run *r)
 		r->failed = true;
 	r->post = true;
 	r->post_next = 0;
+	if (!r->cancelled)
+		engine_post_collect(r);
 	engine_post_next(r);
 }
 
@@ -1122,6 +1251,9 @@ engine_free(struct engine *g)
 				runner_child_free(&c->child);
 				free(c);
 			}
+			for (struct engine_exec *x = r->rendering; x != NULL;
+			    x = x->render_next)
+				generate_cancel(x->job);
 			engine_list_remove(r);
 			engine_run_free(r);
 		}
@@ -1135,6 +1267,12 @@ void
 engine_set_first_run_id(struct engine *g, uint64_t id)
 {
 	g->next_id = id > 0 ? id : 1;
+}
+
+void
+engine_set_render_context(struct engine *g, struct ggend *ggend)
+{
+	g->ggend = ggend;
 }
 
 void
@@ -1335,7 +1473,8 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 		if (n->hook != NULL)
 			cJSON_AddStringToObject(s, "hook", n->hook);
 		cJSON_AddStringToObject(s, "cache", decision);
-		cJSON_AddStringToObject(s, "reason", why);
+		if (why != NULL)
+			cJSON_AddStringToObject(s, "reason", why);
 		if (x.has_key)
 			cJSON_AddStringToObject(s, "key", x.key);
 		cmds = cJSON_AddArrayToObject(s, "commands");
@@ -1375,6 +1514,17 @@ engine_cancel(struct engine *g, uint64_t id, struct gerr *err)
 	}
 	for (struct engine_cmd *c = r->live; c != NULL; c = c->next)
 		runner_cancel(&c->child);
+	/* A cancelled render never calls back: end its step here. Ending the
+	 * last one may finish the run, so stop at the first that does. */
+	while (r->rendering != NULL && r->on == &g->running) {
+		struct engine_exec *x = r->rendering;
+
+		generate_cancel(x->job);
+		engine_render_unlink(r, x);
+		engine_span_end(r, x->render_span, ENGINE_CANCELLED, false);
+		engine_step_end(r, x, ENGINE_CANCELLED);
+		engine_exec_done(r, x);
+	}
 	return 0;
 }
 
@@ -1581,4 +1731,80 @@ engine_on_batch(struct engine *g, const char *root,
 	}
 	free(matched);
 	make_project_free(model);
+}
+
+/* bytes as a JSON string: invalid UTF-8 and NUL become U+FFFD. */
+static cJSON *
+engine_text_json(const char *bytes, size_t len)
+{
+	struct strbuf sb;
+	cJSON *s;
+
+	strbuf_init(&sb);
+	while (len > 0) {
+		size_t ok = msg_utf8_check(bytes, len);
+		const char *nul = memchr(bytes, '\0', ok);
+
+		if (nul != NULL)
+			ok = (size_t)(nul - bytes);
+		strbuf_add(&sb, bytes, ok);
+		bytes += ok;
+		len -= ok;
+		if (len > 0) {
+			strbuf_addstr(&sb, "\xef\xbf\xbd");
+			bytes++;
+			len--;
+		}
+	}
+	s = cJSON_CreateString(sb.buf);
+	strbuf_release(&sb);
+	return s;
+}
+
+cJSON *
+engine_event_json(const struct engine_event *ev)
+{
+	const struct engine_span *sp = ev->span;
+	cJSON *o = cJSON_CreateObject();
+
+	switch (ev->kind) {
+	case ENGINE_EV_RUN_START:
+		cJSON_AddStringToObject(o, "type", "started");
+		break;
+	case ENGINE_EV_SPAN_START:
+	case ENGINE_EV_SPAN_END:
+		if (sp->kind == ENGINE_SPAN_COMMAND) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+		cJSON_AddStringToObject(o, "type", ev->kind ==
+		    ENGINE_EV_SPAN_START ? "phase.started" : "phase.finished");
+		cJSON_AddStringToObject(o, "phase", sp->name);
+		cJSON_AddStringToObject(o, "workspace", sp->workspace);
+		cJSON_AddBoolToObject(o, "hook", sp->kind == ENGINE_SPAN_HOOK);
+		if (ev->kind == ENGINE_EV_SPAN_END) {
+			cJSON_AddStringToObject(o, "status",
+			    engine_status_name(sp->status));
+			cJSON_AddNumberToObject(o, "duration_ms",
+			    (double)(sp->dur_us / 1000));
+		}
+		break;
+	case ENGINE_EV_OUTPUT:
+		cJSON_AddStringToObject(o, "type", "output");
+		cJSON_AddNumberToObject(o, "stream", ev->stream);
+		if (sp != NULL && sp->workspace[0] != '\0')
+			cJSON_AddStringToObject(o, "workspace", sp->workspace);
+		cJSON_AddItemToObject(o, "data", engine_text_json(ev->output,
+		    ev->output_len));
+		break;
+	case ENGINE_EV_RUN_END:
+		cJSON_AddStringToObject(o, "type", "finished");
+		cJSON_AddStringToObject(o, "status",
+		    engine_status_name(ev->status));
+		if (ev->message != NULL)
+			cJSON_AddStringToObject(o, "message", ev->message);
+		break;
+	}
+	cJSON_AddNumberToObject(o, "run", (double)ev->run_id);
+	return o;
 }

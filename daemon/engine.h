@@ -159,6 +159,13 @@ void engine_free(struct engine *g);
  * Call before the first run. */
 void engine_set_first_run_id(struct engine *g, uint64_t id);
 
+struct ggend;
+
+/* The daemon that generate_start (daemon/generate.h) renders templates
+ * with; borrowed for the engine's life. Without it, phases with templates
+ * fail with a clear message. */
+void engine_set_render_context(struct engine *g, struct ggend *ggend);
+
 /* Where run.queued, run.started, phase.started, phase.finished and
  * run.finished events go (server_publish). fn NULL = nowhere. */
 void engine_set_publish(struct engine *g, engine_publish_cb fn, void *arg);
@@ -225,6 +232,16 @@ char *engine_output(struct engine *g, uint64_t id, size_t *len, bool *done);
 /* Counts for `status`: {"running","queued","finished","last":{...}}
  * (transferred). */
 cJSON *engine_status_json(struct engine *g);
+
+/*
+ * ev as a progress object for clients (transferred): {"type":"started",
+ * "run"}, {"type":"phase.started","phase","workspace","hook"},
+ * {"type":"phase.finished",...,"status","duration_ms"}, {"type":"output",
+ * "stream","data"} (invalid UTF-8 and NUL bytes become U+FFFD), or
+ * {"type":"finished",...summary}. NULL for events clients do not see
+ * (command spans).
+ */
+cJSON *engine_event_json(const struct engine_event *ev);
 
 /*
  * On-save hook: after a settled batch of changed files under root

@@ -224,6 +224,7 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 		return rc;
 	g->engine = engine_new(g->loop, g->state_dir);
 	engine_set_publish(g->engine, ggend_publish, g);
+	engine_set_render_context(g->engine, g);
 	rc = histlink_open(g->loop, g->history_path,
 	    (unsigned)g->cfg.history_keep, &g->histlink, err);
 	if (rc != 0)

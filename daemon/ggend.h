@@ -20,6 +20,7 @@
 
 struct server;
 struct engine;
+struct watch;
 struct histlink;
 struct req_entry;
 
@@ -30,6 +31,7 @@ struct ggend {
 	int n_overrides;
 	struct server *server;
 	struct engine *engine;		/* lifecycle runs (daemon/engine.h) */
+	struct watch *watch;		/* watched roots (daemon/watch.h) */
 	struct histlink *histlink;	/* run history (daemon/histlink.h) */
 	char history_path[SOCKPATH_PATH_MAX];
 	const struct req_entry *const *handlers;	/* req_table, or a test's */

@@ -11,6 +11,10 @@
 extern const struct req_entry req_hello_entry;
 extern const struct req_entry req_status_entry;
 extern const struct req_entry req_shutdown_entry;
+extern const struct req_entry req_run_entry;
+extern const struct req_entry req_cancel_entry;
+extern const struct req_entry req_runs_entry;
+extern const struct req_entry req_logs_entry;
 extern const struct req_entry req_history_entry;
 extern const struct req_entry req_show_entry;
 extern const struct req_entry req_stats_entry;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "errors.h"
 #include "ggend.h"
 #include "histlink.h"
@@ -65,6 +66,9 @@ req_status(struct req *req, struct gerr *err)
 			cJSON_AddNumberToObject(errors, err_lookup(i)->wire,
 			    (double)g->errors[i]);
 	cJSON_AddArrayToObject(result, "roots");
+	if (g->engine != NULL)
+		cJSON_AddItemToObject(result, "runs",
+		    engine_status_json(g->engine));
 	if (g->histlink != NULL)
 		cJSON_AddItemToObject(result, "history",
 		    histlink_status_json(g->histlink));

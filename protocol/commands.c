@@ -28,6 +28,37 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 		.id = PROTO_CMD_SHUTDOWN, .name = "shutdown",
 		.summary = "Stop the daemon after replying.",
 	},
+	[PROTO_CMD_RUN] = {
+		.id = PROTO_CMD_RUN, .name = "run",
+		.fields = { { "phases", PROTO_T_ARRAY, true },
+			    { "root", PROTO_T_STRING, true },
+			    { "workspace", PROTO_T_STRING, false },
+			    { "all_workspaces", PROTO_T_BOOL, false },
+			    { "force", PROTO_T_BOOL, false },
+			    { "dry_run", PROTO_T_BOOL, false },
+			    { "jobs", PROTO_T_INT, false },
+			    { "detach", PROTO_T_BOOL, false } },
+		.flags = PROTO_CMD_STREAMS,
+		.summary = "Run lifecycle phases with their hooks; streams "
+		    "output and progress.",
+	},
+	[PROTO_CMD_CANCEL] = {
+		.id = PROTO_CMD_CANCEL, .name = "cancel",
+		.fields = { { "run", PROTO_T_INT, true } },
+		.summary = "Stop a queued or running run.",
+	},
+	[PROTO_CMD_RUNS] = {
+		.id = PROTO_CMD_RUNS, .name = "runs",
+		.fields = { { "all", PROTO_T_BOOL, false } },
+		.summary = "List running and queued runs (all: recent ones too).",
+	},
+	[PROTO_CMD_LOGS] = {
+		.id = PROTO_CMD_LOGS, .name = "logs",
+		.fields = { { "run", PROTO_T_INT, true },
+			    { "follow", PROTO_T_BOOL, false } },
+		.flags = PROTO_CMD_STREAMS,
+		.summary = "A run's output tail; follow streams it live.",
+	},
 	[PROTO_CMD_HISTORY] = {
 		.id = PROTO_CMD_HISTORY, .name = "history",
 		.fields = { { "phase", PROTO_T_STRING, false },
