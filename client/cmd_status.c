@@ -71,7 +71,7 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 		    cmd_status_num(history, "size_bytes") / 1048576.0,
 		    cmd_status_num(history, "keep"),
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(history,
-		    "degraded")) ? "; DEGRADED (in memory): " : "",
+		    "degraded")) ? "; DEGRADED: " : "",
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(history,
 		    "degraded")) ? cmd_status_str(history, "reason") : "");
 		fprintf(ctx->out, "  flushes   %.0f (longest %.1f ms), %.0f "

@@ -166,10 +166,8 @@ histlink_open(struct ev_loop *loop, const char *path, unsigned keep,
 		free(hl);
 		return rc;
 	}
-	if (history_degraded(hl->h))
-		log_warn("history: %s: %s; runs are kept in memory only",
-		    path, history_status_text(hl->h));
-	else
+	/* A degraded store has logged its own WARN with the reason. */
+	if (!history_degraded(hl->h))
 		log_info("history: %s (keep %u runs per phase)", path,
 		    hl->keep);
 	*out = hl;
