@@ -462,8 +462,9 @@ histlink_on_event(void *arg, const struct engine_event *ev)
 			idx = hl->n_runs - 1;
 		}
 		r = hl->runs[idx];
-		qsort(r->spans, r->n_spans, sizeof(*r->spans),
-		    histlink_span_cmp);
+		if (r->n_spans > 1)	/* spans NULL when none */
+			qsort(r->spans, r->n_spans, sizeof(*r->spans),
+			    histlink_span_cmp);
 		memset(&end, 0, sizeof(end));
 		end.status = histlink_status(ev->status);
 		if (end.status == HISTORY_RUNNING)

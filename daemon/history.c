@@ -1755,7 +1755,8 @@ history_stats(struct history *h, const struct history_filter *f,
 	all.limit = 0;
 	if ((rc = history_list(h, &all, &runs, &nruns, err)) != 0)
 		return rc;
-	qsort(runs, nruns, sizeof(*runs), history_cmp_phase);
+	if (nruns > 1)	/* runs is NULL when empty: qsort(NULL) is UB */
+		qsort(runs, nruns, sizeof(*runs), history_cmp_phase);
 	dur = xreallocarray(NULL, nruns > 0 ? nruns : 1, sizeof(*dur));
 	res = xreallocarray(NULL, nruns > 0 ? nruns : 1, sizeof(*res));
 	for (i = 0; i < nruns; i = j) {
