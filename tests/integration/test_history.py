@@ -305,6 +305,37 @@ def test_kill9_mid_run_leaves_interrupted():
         assert 'interrupted' in r.stdout, r
 
 
+def test_cancelled_runs_recorded():
+    root = project('[lifecycle.long]\ncommand = "echo begun; exec sleep '
+                   '30"\n')
+    with Daemon() as d:
+        with d.client() as a:
+            rid = a.request('run', phases=['long'], root=root)
+            first = None
+            while True:
+                p = a.recv()['progress']
+                if p['type'] == 'started':
+                    first = p['run']
+                if p['type'] == 'output' and 'begun' in p['data']:
+                    break
+            # Same phase, same root: this one waits, then is cancelled
+            # before it ever starts.
+            queued = request(d, 'run', phases=['long'], root=root,
+                             detach=True)['result']['run']
+            assert request(d, 'cancel', run=queued)['ok']
+            assert request(d, 'cancel', run=first)['ok']
+            while True:
+                m = a.recv()
+                if m.get('id') == rid and 'progress' not in m:
+                    break
+        wait_written(d, 2)
+        runs = jc(d, 'history')['runs']
+        assert [(x['id'], x['status']) for x in runs] == \
+            [(queued, 'cancelled'), (first, 'cancelled')], runs
+        assert jc(d, 'show', str(queued))['spans'] == []
+        assert len(jc(d, 'show', str(first))['spans']) >= 1
+
+
 def check_degraded(d, what):
     h = hstatus(d)
     assert h['degraded'], h
@@ -411,6 +442,7 @@ if __name__ == '__main__':
          test_pipeline_is_one_transaction,
          test_retention_keeps_exactly_n,
          test_kill9_mid_run_leaves_interrupted,
+         test_cancelled_runs_recorded,
          test_corrupt_database_degrades,
          test_readonly_database_degrades,
          test_phase_over_budget_is_slow,
