@@ -5,9 +5,6 @@
  * (id, when, phase, trigger, duration, status). TIME is sent as typed; the
  * daemon parses it (ages like 2h, 1d; ISO dates).
  */
-#include <errno.h>
-#include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -22,24 +19,18 @@ static int
 cmd_history_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	char root[PATH_MAX];
-	const char *v, *phase = NULL;
+	const char *v;
 	uint64_t limit;
 	bool m;
 	int i = 0, rc;
 
 	(void)ctx;
 	while (i < argc) {
-		if ((rc = histfmt_option(argc, argv, &i, "--root", &v, &m,
-		    err)) != 0)
+		if ((rc = histfmt_filter_arg("history", argc, argv, &i, fields,
+		    &m, err)) != 0)
 			return rc;
-		if (m) {
-			if (realpath(v, root) == NULL)
-				return gerr_set(err, GERR_ROOT_NOT_FOUND,
-				    "--root %.200s: %s", v, strerror(errno));
-			cJSON_AddStringToObject(fields, "root", root);
+		if (m)
 			continue;
-		}
 		if ((rc = histfmt_option(argc, argv, &i, "--limit", &v, &m,
 		    err)) != 0)
 			return rc;
@@ -57,19 +48,10 @@ cmd_history_build(const struct cmd_ctx *ctx, int argc, char **argv,
 			cJSON_AddStringToObject(fields, "since", v);
 			continue;
 		}
-		if (strcmp(argv[i], "--failed") == 0) {
-			cJSON_AddTrueToObject(fields, "failed");
-			i++;
-			continue;
-		}
-		if (argv[i][0] == '-' && argv[i][1] != '\0')
+		if (strcmp(argv[i], "--failed") != 0)
 			return histfmt_unknown("history", argv[i], err);
-		if (phase != NULL)
-			return gerr_set(err, GERR_INVALID, "history: one "
-			    "PHASE at most (got \"%.64s\" and \"%.64s\")",
-			    phase, argv[i]);
-		phase = argv[i++];
-		cJSON_AddStringToObject(fields, "phase", phase);
+		cJSON_AddTrueToObject(fields, "failed");
+		i++;
 	}
 	return 0;
 }

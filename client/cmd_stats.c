@@ -3,9 +3,6 @@
  * cmd_stats.c - `ggenc stats [PHASE] [--root DIR]`: per phase over the
  * retained runs: runs, success rate, cache hit rate, p50/p95 duration.
  */
-#include <errno.h>
-#include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -17,31 +14,16 @@ static int
 cmd_stats_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	char root[PATH_MAX];
-	const char *v, *phase = NULL;
 	bool m;
 	int i = 0, rc;
 
 	(void)ctx;
 	while (i < argc) {
-		if ((rc = histfmt_option(argc, argv, &i, "--root", &v, &m,
-		    err)) != 0)
+		if ((rc = histfmt_filter_arg("stats", argc, argv, &i, fields,
+		    &m, err)) != 0)
 			return rc;
-		if (m) {
-			if (realpath(v, root) == NULL)
-				return gerr_set(err, GERR_ROOT_NOT_FOUND,
-				    "--root %.200s: %s", v, strerror(errno));
-			cJSON_AddStringToObject(fields, "root", root);
-			continue;
-		}
-		if (argv[i][0] == '-' && argv[i][1] != '\0')
+		if (!m)
 			return histfmt_unknown("stats", argv[i], err);
-		if (phase != NULL)
-			return gerr_set(err, GERR_INVALID, "stats: one PHASE "
-			    "at most (got \"%.64s\" and \"%.64s\")", phase,
-			    argv[i]);
-		phase = argv[i++];
-		cJSON_AddStringToObject(fields, "phase", phase);
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "histfmt.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,37 @@ histfmt_option(int argc, char **argv, int *i, const char *name,
 		return 0;
 	*matched = true;
 	(*i)++;
+	return 0;
+}
+
+int
+histfmt_filter_arg(const char *cmd, int argc, char **argv, int *i,
+    cJSON *fields, bool *matched, struct gerr *err)
+{
+	char root[PATH_MAX];
+	const char *v;
+	const cJSON *phase;
+	int rc;
+
+	if ((rc = histfmt_option(argc, argv, i, "--root", &v, matched,
+	    err)) != 0)
+		return rc;
+	if (*matched) {
+		if (realpath(v, root) == NULL)
+			return gerr_set(err, GERR_ROOT_NOT_FOUND,
+			    "--root %.200s: %s", v, strerror(errno));
+		cJSON_AddStringToObject(fields, "root", root);
+		return 0;
+	}
+	if (argv[*i][0] == '-' && argv[*i][1] != '\0')
+		return 0;
+	phase = cJSON_GetObjectItemCaseSensitive(fields, "phase");
+	if (phase != NULL)
+		return gerr_set(err, GERR_INVALID, "%s: one PHASE at most (got "
+		    "\"%.64s\" and \"%.64s\")", cmd, phase->valuestring,
+		    argv[*i]);
+	cJSON_AddStringToObject(fields, "phase", argv[(*i)++]);
+	*matched = true;
 	return 0;
 }
 

@@ -24,6 +24,17 @@
 int histfmt_option(int argc, char **argv, int *i, const char *name,
     const char **value, bool *matched, struct gerr *err);
 
+/*
+ * The filter arguments `history` and `stats` share, at argv[*i]:
+ * "--root DIR" (made absolute, sent as "root") or a PHASE (sent as
+ * "phase", at most one). Advances *i and sets *matched when it took one;
+ * another option ("-x") is left for the caller (*matched false).
+ * GERR_ROOT_NOT_FOUND (realpath failed), GERR_INVALID (two phases, a
+ * missing value). cmd names the command in messages.
+ */
+int histfmt_filter_arg(const char *cmd, int argc, char **argv, int *i,
+    cJSON *fields, bool *matched, struct gerr *err);
+
 /* Parse a decimal in [min, max] for what (an option or argument name).
  * GERR_INVALID naming what, the range and the text. */
 int histfmt_uint(const char *what, const char *text, uint64_t min,

@@ -84,26 +84,41 @@ teardown(void **state)
 	return 0;
 }
 
+/* A RUN_START (status ENGINE_RUNNING) or RUN_END event for run id. */
 static void
-ev_run_start(struct fixture *f, uint64_t id, const char *phase,
-    int64_t start_us)
+feed_run(struct fixture *f, enum engine_event_kind kind, uint64_t id,
+    const char *phase, enum engine_status st, int64_t start_us,
+    int64_t end_us)
 {
 	struct engine_event ev;
 
 	memset(&ev, 0, sizeof(ev));
-	ev.kind = ENGINE_EV_RUN_START;
+	ev.kind = kind;
 	ev.run_id = id;
 	ev.root = "/r";
 	ev.workspace = "";
 	ev.phase = phase;
 	ev.trigger = ENGINE_TRIGGER_MANUAL;
 	ev.start_us = start_us;
-	ev.status = ENGINE_RUNNING;
+	ev.end_us = end_us;
+	ev.status = st;
+	ev.exit_code = st == ENGINE_OK ? 0 : -1;
+	if (kind == ENGINE_EV_RUN_END) {
+		ev.output = "hello\n";
+		ev.output_len = 6;
+	}
 	histlink_on_event(f->hl, &ev);
 }
 
+#define feed_start(f, id, phase, start_us) \
+	feed_run((f), ENGINE_EV_RUN_START, (id), (phase), ENGINE_RUNNING, \
+	    (start_us), 0)
+#define feed_end(f, id, phase, st, start_us, end_us) \
+	feed_run((f), ENGINE_EV_RUN_END, (id), (phase), (st), (start_us), \
+	    (end_us))
+
 static void
-ev_span(struct fixture *f, uint64_t run, uint64_t id, uint64_t parent,
+feed_span(struct fixture *f, uint64_t run, uint64_t id, uint64_t parent,
     enum engine_span_kind kind, const char *name, int64_t start_us,
     int64_t dur_us, bool slow)
 {
@@ -119,27 +134,6 @@ ev_span(struct fixture *f, uint64_t run, uint64_t id, uint64_t parent,
 	ev.run_id = run;
 	ev.root = "/r";
 	ev.span = &sp;
-	histlink_on_event(f->hl, &ev);
-}
-
-static void
-ev_run_end(struct fixture *f, uint64_t id, const char *phase,
-    enum engine_status st, int64_t start_us, int64_t end_us)
-{
-	struct engine_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = ENGINE_EV_RUN_END;
-	ev.run_id = id;
-	ev.root = "/r";
-	ev.workspace = "";
-	ev.phase = phase;
-	ev.start_us = start_us;
-	ev.end_us = end_us;
-	ev.status = st;
-	ev.exit_code = st == ENGINE_OK ? 0 : -1;
-	ev.output = "hello\n";
-	ev.output_len = 6;
 	histlink_on_event(f->hl, &ev);
 }
 
@@ -178,14 +172,14 @@ test_tree_and_ids(void **state)
 	struct history_run *r = NULL;
 
 	assert_int_equal(histlink_next_run_id(f->hl), 1);
-	ev_run_start(f, 7, "build", T0);
+	feed_start(f, 7, "build", T0);
 	assert_true(status_bool(f, "pending"));
 	/* Post-order, as the engine reports: command, then its phase. */
-	ev_span(f, 7, 3, 2, ENGINE_SPAN_COMMAND, "make", T0 + 20, 500, false);
-	ev_span(f, 7, 2, 1, ENGINE_SPAN_HOOK, "lint", T0 + 10, 600, false);
-	ev_span(f, 7, 4, 0, ENGINE_SPAN_PHASE, "late", T0 + 900, 5, false);
-	ev_span(f, 7, 1, 0, ENGINE_SPAN_PHASE, "build", T0, 800, false);
-	ev_run_end(f, 7, "build", ENGINE_OK, T0, T0 + 1000);
+	feed_span(f, 7, 3, 2, ENGINE_SPAN_COMMAND, "make", T0 + 20, 500, false);
+	feed_span(f, 7, 2, 1, ENGINE_SPAN_HOOK, "lint", T0 + 10, 600, false);
+	feed_span(f, 7, 4, 0, ENGINE_SPAN_PHASE, "late", T0 + 900, 5, false);
+	feed_span(f, 7, 1, 0, ENGINE_SPAN_PHASE, "build", T0, 800, false);
+	feed_end(f, 7, "build", ENGINE_OK, T0, T0 + 1000);
 	/* Run end posted the batch at once: nothing left for the timer. */
 	assert_false(status_bool(f, "pending"));
 	sync_store(f);
@@ -222,7 +216,7 @@ test_timer_writes_started_run(void **state)
 	struct history_filter flt = { 0 };
 	size_t n = 0;
 
-	ev_run_start(f, 1, "long", 0);
+	feed_start(f, 1, "long", 0);
 	assert_true(status_bool(f, "pending"));
 	assert_int_equal(status_num(f, "transactions"), 0);
 	/* The armed timer is the loop's only reason to run: it fires once,
@@ -248,7 +242,7 @@ test_never_started_run(void **state)
 	struct fixture *f = *state;
 	struct history_run *r = NULL;
 
-	ev_run_end(f, 3, "build", ENGINE_CANCELLED, T0, T0 + 5);
+	feed_end(f, 3, "build", ENGINE_CANCELLED, T0, T0 + 5);
 	sync_store(f);
 	assert_int_equal(history_get_run(histlink_history(f->hl), 3, &r,
 	    NULL), 0);
@@ -256,8 +250,8 @@ test_never_started_run(void **state)
 	assert_int_equal(r->n_spans, 0);
 	history_run_free(r);
 	/* A status the store has no word for counts as failed. */
-	ev_run_start(f, 4, "build", T0);
-	ev_run_end(f, 4, "build", ENGINE_QUEUED, T0, T0 + 5);
+	feed_start(f, 4, "build", T0);
+	feed_end(f, 4, "build", ENGINE_QUEUED, T0, T0 + 5);
 	sync_store(f);
 	assert_int_equal(history_get_run(histlink_history(f->hl), 4, &r,
 	    NULL), 0);
@@ -274,9 +268,9 @@ test_slow_budget_and_median(void **state)
 	uint64_t id;
 
 	/* Over budget (the engine's verdict). */
-	ev_run_start(f, 1, "b", T0);
-	ev_span(f, 1, 1, 0, ENGINE_SPAN_PHASE, "b", T0, 3000, true);
-	ev_run_end(f, 1, "b", ENGINE_OK, T0, T0 + 3000);
+	feed_start(f, 1, "b", T0);
+	feed_span(f, 1, 1, 0, ENGINE_SPAN_PHASE, "b", T0, 3000, true);
+	feed_end(f, 1, "b", ENGINE_OK, T0, T0 + 3000);
 	assert_int_equal(f->n_events, 1);
 	ev = cJSON_Parse(f->events[0]);
 	assert_non_null(ev);
@@ -291,19 +285,19 @@ test_slow_budget_and_median(void **state)
 	cJSON_Delete(ev);
 	/* Median: five runs of 1000 us, then 1100 (not over 10%), then 1200. */
 	for (id = 2; id <= 6; id++) {
-		ev_run_start(f, id, "m", T0);
-		ev_span(f, id, 1, 0, ENGINE_SPAN_PHASE, "m", T0, 1000, false);
-		ev_run_end(f, id, "m", ENGINE_OK, T0, T0 + 1000);
+		feed_start(f, id, "m", T0);
+		feed_span(f, id, 1, 0, ENGINE_SPAN_PHASE, "m", T0, 1000, false);
+		feed_end(f, id, "m", ENGINE_OK, T0, T0 + 1000);
 	}
-	ev_run_start(f, 7, "m", T0);
-	ev_span(f, 7, 1, 0, ENGINE_SPAN_PHASE, "m", T0, 1100, false);
-	ev_run_end(f, 7, "m", ENGINE_OK, T0, T0 + 1100);
+	feed_start(f, 7, "m", T0);
+	feed_span(f, 7, 1, 0, ENGINE_SPAN_PHASE, "m", T0, 1100, false);
+	feed_end(f, 7, "m", ENGINE_OK, T0, T0 + 1100);
 	assert_int_equal(f->n_events, 1);
-	ev_run_start(f, 8, "m", T0);
-	ev_span(f, 8, 1, 0, ENGINE_SPAN_PHASE, "m", T0, 1200, false);
+	feed_start(f, 8, "m", T0);
+	feed_span(f, 8, 1, 0, ENGINE_SPAN_PHASE, "m", T0, 1200, false);
 	/* Only phase and hook spans are judged, however long the rest. */
-	ev_span(f, 8, 2, 0, ENGINE_SPAN_COMMAND, "m", T0, 99000, false);
-	ev_run_end(f, 8, "m", ENGINE_OK, T0, T0 + 1200);
+	feed_span(f, 8, 2, 0, ENGINE_SPAN_COMMAND, "m", T0, 99000, false);
+	feed_end(f, 8, "m", ENGINE_OK, T0, T0 + 1200);
 	assert_int_equal(f->n_events, 2);
 	ev = cJSON_Parse(f->events[1]);
 	data = cJSON_GetObjectItem(ev, "data");
