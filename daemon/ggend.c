@@ -219,6 +219,8 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 			log_warn("readiness pipe: %s", strerror(errno));
 		close(ready_fd);
 	}
+	/* After watch_init: the engine takes the batches and hashes. */
+	engine_watch_attach(g);
 	gerr_clear(&nerr);
 	if (systemd_notify("READY=1", &nerr) != 0)
 		log_warn("%s", nerr.msg);
