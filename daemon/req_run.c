@@ -19,6 +19,7 @@
 #include "ggend.h"
 #include "req.h"
 #include "req_entries.h"
+#include "req_run.h"
 #include "watch.h"
 #include "xmalloc.h"
 
@@ -35,7 +36,8 @@ struct req_run {
 	bool detach;
 	uint64_t run_id;
 	bool waiting_root;		/* watch_root_add's callback pending */
-	bool in_submit;			/* engine_submit has not returned yet */
+	bool in_submit;			/* engine_submit or engine_follow has
+					   not returned yet */
 	bool started;
 	bool finished;
 };
@@ -124,6 +126,29 @@ req_run_go(struct req_run *st)
 		cJSON_AddNumberToObject(p, "run", (double)id);
 		req_progress(req, p);
 	}
+}
+
+int
+req_run_follow(struct req *req, struct engine *engine, uint64_t id)
+{
+	struct req_run *st = xcalloc(1, sizeof(*st));
+	struct gerr err;
+	int rc;
+
+	st->req = req;
+	st->engine = engine;
+	st->run_id = id;
+	st->started = true;
+	st->in_submit = true;
+	gerr_clear(&err);
+	req_defer(req, req_run_cancel, st);
+	rc = engine_follow(engine, id, req_run_on_event, st, &err);
+	st->in_submit = false;
+	if (rc != 0)
+		req_reply_error(req, &err);
+	if (rc != 0 || st->finished)
+		free(st);
+	return 0;
 }
 
 /* The root is watched and every hash known: cache keys come from it. */
