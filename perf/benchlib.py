@@ -16,6 +16,10 @@ import subprocess
 import tempfile
 
 NAME_RE = re.compile(r'^[a-z0-9_]+$')
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The optimised build of perf/run and perf/check: -O2, LTO, no tests.
+BUILD_OPTIONS = ('-Doptimization=2', '-Ddebug=false', '-Db_lto=true',
+                 '-Dtests=false')
 
 
 def quick():
@@ -55,6 +59,53 @@ def emit(bench, figure, unit, samples, peer=None, extra=None):
     if extra:
         obj['extra'] = extra
     print(json.dumps(obj), flush=True)
+
+
+def build(builddir):
+    """Configures (or reconfigures) and compiles the optimised build."""
+    if not os.path.isfile(os.path.join(builddir, 'build.ninja')):
+        subprocess.run(['meson', 'setup', builddir] + list(BUILD_OPTIONS),
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    else:
+        subprocess.run(['meson', 'configure', builddir] +
+                       list(BUILD_OPTIONS), cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    subprocess.run(['meson', 'compile', '-C', builddir], cwd=ROOT,
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+DRIVER_RE = re.compile(r'BUILD_?DIR')
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def is_driver(path):
+    """A bench_*.py|.sh script is a driver when its usage (first 20 lines)
+    names BUILD_DIR or BUILDDIR; other scripts are helpers."""
+    with open(path, errors='replace') as f:
+        head = ''.join(f.readline() for _ in range(20))
+    return DRIVER_RE.search(head) is not None
+
+
+def discover(builddir):
+    """Every benchmark: [(name, argv, kind)], kind 'driver' (a script run
+    with builddir) or 'program' (builddir/perf/bench_<name>, no arguments,
+    left out when a driver of the same name exists)."""
+    drivers = {}
+    for f in sorted(os.listdir(HERE)):
+        stem, ext = os.path.splitext(f)
+        if f.startswith('bench_') and ext in ('.py', '.sh') and \
+                is_driver(os.path.join(HERE, f)):
+            drivers[stem] = ['/usr/bin/python3' if ext == '.py' else 'bash',
+                             os.path.join(HERE, f), builddir]
+    progs = {}
+    bindir = os.path.join(builddir, 'perf')
+    for f in sorted(os.listdir(bindir)) if os.path.isdir(bindir) else []:
+        p = os.path.join(bindir, f)
+        if f.startswith('bench_') and os.path.isfile(p) and \
+                os.access(p, os.X_OK) and f not in drivers:
+            progs[f] = [p]
+    return [(n, a, 'driver') for n, a in sorted(drivers.items())] + \
+        [(n, a, 'program') for n, a in sorted(progs.items())]
 
 
 class Daemon:
