@@ -87,12 +87,21 @@ def test_pair_ratio_and_verdict():
     assert PRUN.verdict(rows['alone'], rows['alone']['peers'][0]) == '-'
 
 
+FIGURE_LINE = json.dumps({'bench': 'b', 'figure': 'f', 'unit': 'us',
+                          'median': 1})
+
+
+def fake_bench(body, timeout):
+    """perf/run's view of a program printing one figure line then body."""
+    code = 'import sys, time; print(%r, flush=True); %s' % (FIGURE_LINE,
+                                                            body)
+    return PRUN.run_one('bench_fake', [sys.executable, '-c', code],
+                        dict(os.environ), timeout)
+
+
 def test_run_one_failure_and_comments():
-    code = ('print("# a note"); print("{\\"bench\\":\\"b\\",\\"figure\\":'
-            '\\"f\\",\\"unit\\":\\"us\\",\\"median\\":1}"); print("{bad");'
-            'import sys; sys.stderr.write("boom\\n"); sys.exit(3)')
-    p = PRUN.run_one('bench_fake', [sys.executable, '-c', code],
-                     dict(os.environ), 30)
+    p = fake_bench('print("# a note"); print("{bad"); '
+                   'sys.stderr.write("boom\\n"); sys.exit(3)', 30)
     assert p['status'] == 'failed (exit 3)', p
     assert len(p['figures']) == 1 and p['figures'][0]['figure'] == 'f'
     assert p['comments'][0] == 'a note', p['comments']
@@ -101,11 +110,7 @@ def test_run_one_failure_and_comments():
 
 
 def test_run_one_timeout_keeps_figures():
-    code = ('import time; print("{\\"bench\\":\\"b\\",\\"figure\\":\\"f\\",'
-            '\\"unit\\":\\"us\\",\\"median\\":1}", flush=True); '
-            'time.sleep(60)')
-    p = PRUN.run_one('bench_slow', [sys.executable, '-c', code],
-                     dict(os.environ), 1)
+    p = fake_bench('time.sleep(60)', 1)
     assert p['status'] == 'timed out after 1 s', p
     assert len(p['figures']) == 1, p
 
