@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 
 NAME_RE = re.compile(r'^[a-z0-9_]+$')
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -159,6 +160,72 @@ class Daemon:
                 self.proc.wait(10)
             except (OSError, subprocess.TimeoutExpired):
                 self.proc.send_signal(signal.SIGKILL)
+                self.proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return False
+
+
+class Watchman:
+    """An isolated watchman peer: its own socket, state, log and pid files
+    in a temporary directory, so it neither sees nor disturbs a user's
+    watchman. Use as a context manager: it is always shut down
+    (shutdown-server, else SIGKILL) and its directory removed.
+    cmd('watch-project', root) sends one JSON command and returns the
+    decoded reply. Raises RuntimeError when watchman is not installed or
+    does not start within START_TIMEOUT_S."""
+
+    START_TIMEOUT_S = 10.0
+    # watchman has no readiness pipe: poll `version` at this interval.
+    START_POLL_S = 0.05
+
+    def __init__(self, binary='watchman'):
+        self.binary = shutil.which(binary)
+        if self.binary is None:
+            raise RuntimeError('%s is not installed (Debian package '
+                               'watchman)' % binary)
+        self.tmp = tempfile.mkdtemp(prefix='ggen-bench-watchman-')
+        self.sock = os.path.join(self.tmp, 'sock')
+        self.proc = None
+
+    def _client(self):
+        return [self.binary, '--sockname=' + self.sock, '--no-spawn',
+                '--no-local']
+
+    def __enter__(self):
+        t = self.tmp
+        self.proc = subprocess.Popen(
+            [self.binary, '--foreground', '--sockname=' + self.sock,
+             '--statefile=' + os.path.join(t, 'state'),
+             '--logfile=' + os.path.join(t, 'log'),
+             '--pidfile=' + os.path.join(t, 'pid')],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + self.START_TIMEOUT_S
+        while subprocess.run(self._client() + ['version'],
+                             capture_output=True).returncode != 0:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.__exit__(None, None, None)
+                raise RuntimeError('watchman did not start')
+            time.sleep(self.START_POLL_S)
+        return self
+
+    def cmd(self, *args):
+        p = subprocess.run(self._client() + ['-j'], input=json.dumps(
+            list(args)), capture_output=True, text=True, timeout=60)
+        reply = json.loads(p.stdout or '{}')
+        if p.returncode != 0 or 'error' in reply:
+            raise RuntimeError('watchman %s: %s' % (args[0], reply.get(
+                'error', p.stderr.strip())))
+        return reply
+
+    def __exit__(self, *exc):
+        if self.proc is not None and self.proc.poll() is None:
+            subprocess.run(self._client() + ['shutdown-server'],
+                           capture_output=True, timeout=10)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
                 self.proc.wait()
         shutil.rmtree(self.tmp, ignore_errors=True)
         return False

@@ -9,6 +9,7 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -177,6 +178,32 @@ def test_daemon_stopped_even_on_error():
     assert not os.path.exists(d.tmp), d.tmp
 
 
+def test_watchman_isolated_and_stopped():
+    if shutil.which('watchman') is None:
+        try:
+            benchlib.Watchman()
+        except RuntimeError as e:
+            assert 'watchman is not installed' in str(e), e
+            return
+        raise AssertionError('Watchman() without watchman did not fail')
+    root = tempfile.mkdtemp(prefix='ggen-it-wm-')
+    try:
+        with benchlib.Watchman() as w:
+            assert w.sock.startswith(w.tmp)
+            reply = w.cmd('watch-project', root)
+            assert reply['watch'] == os.path.realpath(root), reply
+            try:
+                w.cmd('no-such-command')
+            except RuntimeError as e:
+                assert 'no-such-command' in str(e), e
+            else:
+                raise AssertionError('bad command accepted')
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    assert w.proc.returncode is not None, 'watchman still running'
+    assert not os.path.exists(w.tmp), w.tmp
+
+
 def loadgen(*args):
     return subprocess.run([os.path.join(BUILD, 'perf', 'bench_status')] +
                           list(args), capture_output=True, text=True,
@@ -257,6 +284,7 @@ if __name__ == '__main__':
          test_run_one_timeout_keeps_figures, test_driver_detection,
          test_discover_prefers_drivers, test_check_threshold,
          test_baseline_file_shape, test_daemon_stopped_even_on_error,
+         test_watchman_isolated_and_stopped,
          test_status_loadgen_figures, test_status_loadgen_errors,
          test_hash_program_reads_every_byte, test_idle_counters_move,
          test_emit_rejects_bad_names])
