@@ -32,7 +32,9 @@
  *   GGEN_BENCH_REPS=N    force N repetitions (perf/check uses 1)
  *   GGEN_BENCH_ONLY=FIG  bench_figure() runs only that figure
  *
- * Threads: single-threaded helpers; call from one thread.
+ * Threads: single-threaded helpers; call from one thread. Every string
+ * and array argument below is borrowed for the duration of the call.
+ * Nothing here returns an error: a benchmark that cannot measure aborts.
  */
 #ifndef GGEN_BENCH_H
 #define GGEN_BENCH_H
