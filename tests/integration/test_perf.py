@@ -102,11 +102,14 @@ def fake_bench(body, timeout):
 
 def test_run_one_failure_and_comments():
     p = fake_bench('print("# a note"); print("{bad"); '
+                   'print(\'{"bench":"b","figure":"state","runs":5}\'); '
                    'sys.stderr.write("boom\\n"); sys.exit(3)', 30)
     assert p['status'] == 'failed (exit 3)', p
     assert len(p['figures']) == 1 and p['figures'][0]['figure'] == 'f'
     assert p['comments'][0] == 'a note', p['comments']
     assert p['comments'][1].startswith('unparsed line: {bad'), p
+    assert p['comments'][2] == 'record: {"bench":"b","figure":"state",' \
+        '"runs":5}', p
     assert p['stderr_tail'] == ['boom'], p
 
 
