@@ -1545,8 +1545,15 @@ engine_cancel(struct engine *g, uint64_t id, struct gerr *err)
 		return 0;
 	r->cancelled = true;
 	if (r->status == ENGINE_QUEUED) {
+		struct engine_event ev;
+
+		/* Listeners pair every end with a start (history rows). */
 		r->start_us = engine_wall_us();
 		r->start_mono_us = engine_mono_us();
+		engine_event_fill(r, ENGINE_EV_RUN_START, &ev);
+		ev.status = ENGINE_RUNNING;
+		for (size_t i = 0; i < g->n_listeners; i++)
+			g->listeners[i].fn(g->listeners[i].arg, &ev);
 		engine_run_finish(r);
 		return 0;
 	}
