@@ -14,6 +14,7 @@
 #include "req_entries.h"
 #include "server.h"
 #include "version.h"
+#include "watch.h"
 
 static double
 req_status_rss_bytes(void)
@@ -63,7 +64,7 @@ req_status(struct req *req, struct gerr *err)
 		if (g->errors[i] > 0)
 			cJSON_AddNumberToObject(errors, err_lookup(i)->wire,
 			    (double)g->errors[i]);
-	cJSON_AddArrayToObject(result, "roots");
+	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
 	req_reply_ok(req, result);
 	return 0;
 }

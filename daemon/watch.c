@@ -108,20 +108,38 @@ watch_release(struct ggend *g)
 	struct watch *w = g->watch;
 	struct watch_root *r, *next;
 	struct watch_hash_job *j, *jn;
+	struct watch_waiter *ws;
+	struct gerr err;
+	size_t i, n;
 
 	if (w == NULL)
 		return;
 	watch_events_stop(w);
-	/* Workers first: no result may arrive for a freed root. */
-	hashpool_free(w->pool);
+	/* Whoever waits is answered now, while roots and requests exist. */
+	gerr_clear(&err);
+	gerr_set(&err, GERR_SHUTTING_DOWN, "the daemon is stopping");
+	for (r = w->roots; r != NULL; r = r->next) {
+		ws = r->waiters;
+		n = r->nwaiters;
+		r->waiters = NULL;
+		r->nwaiters = 0;
+		for (i = 0; i < n; i++)
+			ws[i].ready(ws[i].arg, r, &err);
+		free(ws);
+	}
+	for (j = w->jobs; j != NULL; j = jn) {
+		jn = j->next;
+		j->cb(j->arg, ECANCELED, NULL, NULL);
+		free(j);
+	}
+	w->jobs = NULL;
+	/* Roots cancel their jobs in the pool, so the pool goes last; its
+	 * results are never drained again (the async watcher is stopped). */
 	for (r = w->roots; r != NULL; r = next) {
 		next = r->next;
 		watch_root_free(r);
 	}
-	for (j = w->jobs; j != NULL; j = jn) {
-		jn = j->next;
-		free(j);
-	}
+	hashpool_free(w->pool);
 	notifier_cleanup();
 	free(w);
 	g->watch = NULL;
@@ -675,6 +693,40 @@ watch_u64_string(uint64_t v)
 
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
 	return cJSON_CreateString(buf);
+}
+
+struct cJSON *
+watch_root_summary(const struct watch_root *r)
+{
+	struct watchroot_status st;
+	cJSON *o = cJSON_CreateObject();
+
+	watchroot_status(r->wr, &st);
+	cJSON_AddStringToObject(o, "root", r->path);
+	cJSON_AddBoolToObject(o, "ready", r->ready);
+	cJSON_AddNumberToObject(o, "files", (double)st.files);
+	cJSON_AddNumberToObject(o, "dirs", (double)st.dirs);
+	cJSON_AddItemToObject(o, "clock", watch_u64_string(st.clock));
+	return o;
+}
+
+int
+watch_root_lookup(struct ggend *g, const char *path, struct watch_root **out,
+    char **canon, struct gerr *err)
+{
+	char buf[PATH_MAX];
+
+	*out = NULL;
+	*canon = NULL;
+	if (realpath(path, buf) == NULL)
+		return gerr_set(err, errno == ENOENT ? GERR_NOT_FOUND : GERR_IO,
+		    "%s: %s", path, strerror(errno));
+	*out = watch_find_canonical(g, buf);
+	if (*out == NULL)
+		return gerr_set(err, GERR_ROOT_NOT_FOUND,
+		    "%s is not inside a watched root", buf);
+	*canon = xstrdup(buf);
+	return 0;
 }
 
 void
