@@ -29,6 +29,7 @@
 #include "req.h"
 #include "server.h"
 #include "systemd.h"
+#include "watch.h"
 
 uint64_t
 ggend_now_ms(void)
@@ -207,6 +208,10 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	}
 	if (rc != 0)
 		return rc;
+	rc = watch_init(g, err);
+	if (rc != 0)
+		return rc;
+	watch_restore(g);
 	g->engine = engine_new(g->loop, g->state_dir);
 	engine_set_publish(g->engine, ggend_publish, g);
 	engine_set_render_context(g->engine, g);
@@ -240,7 +245,12 @@ ggend_stop(struct ggend *g, const char *why)
 void
 ggend_release(struct ggend *g)
 {
-	/* Server first: cancelled requests unfollow their runs. */
+	/* Roots first: settling a batch publishes through the server. No
+	 * batch may start runs any more: the engine is going away. */
+	if (g->watch != NULL)
+		watch_set_batch_listener(g, NULL, NULL);
+	watch_release(g);
+	/* Then the server: cancelled requests unfollow their runs. */
 	server_free(g->server);
 	g->server = NULL;
 	engine_free(g->engine);

@@ -15,6 +15,7 @@
 #include "req_entries.h"
 #include "server.h"
 #include "version.h"
+#include "watch.h"
 
 static double
 req_status_rss_bytes(void)
@@ -64,7 +65,7 @@ req_status(struct req *req, struct gerr *err)
 		if (g->errors[i] > 0)
 			cJSON_AddNumberToObject(errors, err_lookup(i)->wire,
 			    (double)g->errors[i]);
-	cJSON_AddArrayToObject(result, "roots");
+	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
 	if (g->engine != NULL)
 		cJSON_AddItemToObject(result, "runs",
 		    engine_status_json(g->engine));
