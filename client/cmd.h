@@ -41,6 +41,9 @@ struct cmd_entry {
 		int min, max;
 	} args;
 	int proto;			/* enum proto_cmd_id or CMD_LOCAL */
+	/* Options after the command name that ggenc does not know are passed
+	 * to it in argv (and count in args) instead of being refused. */
+	bool own_options;
 	/* Add the request's fields from argv (argc within args). NULL: none. */
 	int (*build)(const struct cmd_ctx *ctx, int argc, char **argv,
 	    cJSON *fields, struct gerr *err);

@@ -156,6 +156,16 @@ out:
 	return rc;
 }
 
+/* True when the command named (or prefixed) by name wants the options
+ * that follow it, instead of ggenc rejecting them. */
+static bool
+main_takes_options(const char *name)
+{
+	const struct cmd_entry *e;
+
+	return cmd_find(name, &e, NULL) == 0 && e->own_options;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -198,6 +208,9 @@ main(int argc, char **argv)
 			args[0] = (char *)"version";
 			n = 1;
 			break;
+		} else if (n > 0 && main_takes_options(args[0])) {
+			/* The command parses its own options (render). */
+			args[n++] = argv[i];
 		} else {
 			fprintf(stderr, "ggenc: unknown option \"%s\"\n",
 			    argv[i]);
