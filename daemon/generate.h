@@ -42,6 +42,13 @@ struct cJSON;
 
 struct generate_job;
 
+/* Templates per job (more are ignored), template file size, and the walk
+ * used when the root has no file table yet. */
+#define GENERATE_MAX_TEMPLATES 4096
+#define GENERATE_MAX_TEMPLATE_BYTES (1u << 20)
+#define GENERATE_SCAN_MAX_VISITS 20000
+#define GENERATE_SCAN_MAX_DEPTH 32
+
 enum generate_status {
 	GENERATE_WRITTEN,	/* output bytes changed and were written */
 	GENERATE_UNCHANGED,	/* rendered; identical bytes, not written */

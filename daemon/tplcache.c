@@ -133,8 +133,9 @@ tplcache_lookup(struct tplcache *c, const char *path, const XXH128_hash_t *h,
 }
 
 int
-tplcache_put(struct tplcache *c, const char *path, const XXH128_hash_t *h,
-    const char *src, size_t len, struct tplcache_entry *out)
+tplcache_put(struct tplcache *c, const char *path, const char *name,
+    const XXH128_hash_t *h, const char *src, size_t len,
+    struct tplcache_entry *out)
 {
 	uint64_t ph = XXH3_64bits(path, strlen(path));
 	ptrdiff_t i = tplcache_find(c, path, ph);
@@ -150,7 +151,7 @@ tplcache_put(struct tplcache *c, const char *path, const XXH128_hash_t *h,
 	}
 	gerr_clear(&err);
 	c->compiles++;
-	if (frontmatter_compile(src, len, path, &s.ft, &err) != 0) {
+	if (frontmatter_compile(src, len, name, &s.ft, &err) != 0) {
 		s.ft = NULL;
 		s.err = xmemdup(&err, sizeof(err));
 	}
@@ -174,6 +175,16 @@ tplcache_put(struct tplcache *c, const char *path, const XXH128_hash_t *h,
 	tplcache_check(c);
 	tplcache_fill(&c->ents[c->len - 1], out);
 	return 0;
+}
+
+struct tplcache_memo *
+tplcache_memo(struct tplcache *c, const char *path, const XXH128_hash_t *h)
+{
+	ptrdiff_t i = tplcache_find(c, path, XXH3_64bits(path, strlen(path)));
+
+	if (i < 0 || !XXH128_isEqual(c->ents[i].hash, *h))
+		return NULL;
+	return &c->ents[i].memo;
 }
 
 void

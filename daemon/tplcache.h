@@ -33,6 +33,7 @@ struct tplcache;
 
 struct tplcache_memo {
 	bool valid;
+	XXH128_hash_t src_hash;	/* the source it was rendered from */
 	XXH128_hash_t vars_fp;	/* fingerprint of the variables rendered with */
 	XXH128_hash_t out_hash;	/* content of the output it left */
 	char *out_path;		/* absolute; owned by the entry */
@@ -63,14 +64,21 @@ bool tplcache_lookup(struct tplcache *c, const char *path,
     const XXH128_hash_t *h, struct tplcache_entry *out);
 
 /*
- * Compile src (len bytes, content hash h; borrowed) as path and store it,
+ * Compile src (len bytes, content hash h; borrowed) under the key path and
+ * store it (name, borrowed, is the file name its errors carry),
  * evicting least recently used entries over the caps (an entry larger than
  * max_bytes alone is still stored, as the only one). The memo of an older
  * entry for path is kept (its output is still on disk). Always returns 0
  * and fills *out; a compile error is in out->err.
  */
-int tplcache_put(struct tplcache *c, const char *path, const XXH128_hash_t *h,
-    const char *src, size_t len, struct tplcache_entry *out);
+int tplcache_put(struct tplcache *c, const char *path, const char *name,
+    const XXH128_hash_t *h, const char *src, size_t len,
+    struct tplcache_entry *out);
+
+/* The memo of path's entry when its hash is h, else NULL; not counted as
+ * a lookup. Borrowed until the next tplcache_lookup/tplcache_put. */
+struct tplcache_memo *tplcache_memo(struct tplcache *c, const char *path,
+    const XXH128_hash_t *h);
 
 void tplcache_stats(const struct tplcache *c, struct tplcache_stats *out);
 

@@ -26,7 +26,7 @@ test_tplcache_put_str(struct tplcache *c, const char *path, const char *src,
 {
 	XXH128_hash_t h = test_tplcache_hash(src);
 
-	assert_int_equal(tplcache_put(c, path, &h, src, strlen(src), e), 0);
+	assert_int_equal(tplcache_put(c, path, path, &h, src, strlen(src), e), 0);
 }
 
 static void
