@@ -364,6 +364,34 @@ test_start_errors_and_cancel(void **state)
 	assert_null(test_gen_read(t->dir, "o.txt"));
 }
 
+/* The bundled example renders through its generate phase and builds. */
+static void
+test_example_hello(void **state)
+{
+	struct test_gen *t = *state;
+	char cmd[1024];
+	char *s;
+	struct gerr err;
+
+	snprintf(cmd, sizeof(cmd), "cp -R '%s/examples/hello/.' '%s'",
+	    GGEN_SOURCE_DIR, t->dir);
+	assert_int_equal(system(cmd), 0);
+	gerr_clear(&err);
+	assert_int_equal(make_load(t->dir, &t->model, NULL, &err), 0);
+	assert_int_equal(test_gen_run(t, "generate", NULL, true), 0);
+	assert_int_equal(t->res.written, 2);
+	s = test_gen_read(t->dir, "src/greeting.h");
+	assert_non_null(strstr(s, "#define HELLO_GREETING \"Hello from ggen\""));
+	free(s);
+	s = test_gen_read(t->dir, "src/info.h");
+	assert_non_null(strstr(s, "#define HELLO_VERSION \"0.2\""));
+	assert_non_null(strstr(s, "#define HELLO_AUTHORS \"ada, linus\""));
+	free(s);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && make -s >/dev/null 2>&1 && "
+	    "./build/hello | grep -q 'version 0.2 by ada, linus'", t->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -377,6 +405,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_inject_and_sh,
 		    test_gen_setup, test_gen_teardown),
 		cmocka_unit_test_setup_teardown(test_start_errors_and_cancel,
+		    test_gen_setup, test_gen_teardown),
+		cmocka_unit_test_setup_teardown(test_example_hello,
 		    test_gen_setup, test_gen_teardown),
 	};
 
