@@ -10,7 +10,7 @@ import json
 import os
 import stat
 
-from harness import ggenc, mktemp, run
+from harness import Daemon, ggenc, mktemp, run
 
 MAKE = '''[project]
 name = "demo"
@@ -284,6 +284,18 @@ def test_no_frontmatter_prints():
     assert p.returncode == 0 and p.stdout == 'v=3', p.stdout
 
 
+def test_status_shows_template_cache():
+    with Daemon() as d:
+        p = ggenc('--json', 'status', sock=d.sock)
+        assert p.returncode == 0, p.stderr
+        t = json.loads(p.stdout)['templates']
+        assert t['cached'] == 0 and t['hits'] == 0, t
+        assert t['max_entries'] == 1024, t
+        p = ggenc('status', sock=d.sock)
+        assert '  templates 0 compiled, 0 hits, 0 misses\n' in p.stdout, \
+            p.stdout
+
+
 run([test_print_with_toml_types_and_frontmatter_vars,
      test_template_in_subdir_finds_make_toml_upwards,
      test_vars_json_keeps_types_and_var_wins,
@@ -297,4 +309,5 @@ run([test_print_with_toml_types_and_frontmatter_vars,
      test_unless_exists,
      test_to_escaping_root_refused,
      test_errors_and_usage,
-     test_no_frontmatter_prints])
+     test_no_frontmatter_prints,
+     test_status_shows_template_cache])
