@@ -125,6 +125,19 @@ generate_fail(struct generate_job *job, int code, const struct gerr *err)
 	}
 }
 
+/* Put err's message at file:line:1 (line 0: the file alone), so that a
+ * system or path error names the template it came from. */
+static void
+generate_anchor(struct gerr *err, const char *file, int line)
+{
+	char why[GERR_MSG_MAX];
+	enum gerr_code code = err->code;
+
+	snprintf(why, sizeof(why), "%s", err->msg);
+	gerr_clear(err);
+	gerr_set_at(err, code, file, line, line > 0 ? 1 : 0, "%s", why);
+}
+
 /* ----------------------------------------------------- template list */
 
 static void
@@ -445,20 +458,11 @@ generate_prepare(struct generate_job *job)
 		rc = genout_resolve(job->root_path, job->dir, job->fm.to != NULL ?
 		    job->fm.to : to, true, &it->out_abs, &err);
 	if (rc != 0) {
-		if (err.line == 0 && err.code == GERR_OUTSIDE_ROOT) {
-			char why[GERR_MSG_MAX];
-
-			snprintf(why, sizeof(why), "%s", err.msg);
-			gerr_clear(&err);
-			gerr_set_at(&err, rc, it->rel, job->fm.line > 0 ?
-			    job->fm.line : 1, 1, "%s", why);
-		} else if (err.file[0] == '\0') {
-			char why[GERR_MSG_MAX];
-
-			snprintf(why, sizeof(why), "%s", err.msg);
-			gerr_clear(&err);
-			gerr_set_at(&err, rc, it->rel, 0, 0, "%s", why);
-		}
+		if (err.line == 0 && err.code == GERR_OUTSIDE_ROOT)
+			generate_anchor(&err, it->rel, job->fm.line > 0 ?
+			    job->fm.line : 1);
+		else if (err.file[0] == '\0')
+			generate_anchor(&err, it->rel, 0);
 		generate_fail(job, rc, &err);
 		job->stage = GENERATE_STAGE_FINISH;
 		goto out;
@@ -524,13 +528,8 @@ generate_write(struct generate_job *job)
 		}
 	}
 	if (rc != 0) {
-		if (err.file[0] == '\0') {
-			char why[GERR_MSG_MAX];
-
-			snprintf(why, sizeof(why), "%s", err.msg);
-			gerr_clear(&err);
-			gerr_set_at(&err, rc, it->rel, 0, 0, "%s", why);
-		}
+		if (err.file[0] == '\0')
+			generate_anchor(&err, it->rel, 0);
 		generate_fail(job, rc, &err);
 	}
 	free(old);
@@ -562,6 +561,22 @@ generate_finish_item(struct generate_job *job)
 	frontmatter_init(&job->fm);
 	job->cur++;
 	job->stage = GENERATE_STAGE_PREPARE;
+}
+
+/* Run cmds one by one (one child per turn), then go to next. */
+static void
+generate_sh_stage(struct generate_job *job, const char *what,
+    char *const *cmds, size_t n, enum generate_stage next)
+{
+	if (job->child_done && !generate_reap(job, what, cmds[job->sh_i++])) {
+		job->stage = GENERATE_STAGE_FINISH;
+	} else if (job->sh_i < n) {
+		generate_spawn(job, cmds[job->sh_i]);
+		if (job->failed)
+			job->stage = GENERATE_STAGE_FINISH;
+	} else {
+		job->stage = next;
+	}
 }
 
 static void
@@ -610,31 +625,15 @@ generate_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 		generate_prepare(job);
 		break;
 	case GENERATE_STAGE_SH_BEFORE:
-		if (job->child_done && !generate_reap(job, "sh_before",
-		    fm->sh_before[job->sh_i++])) {
-			job->stage = GENERATE_STAGE_FINISH;
-		} else if (job->sh_i < fm->n_sh_before) {
-			generate_spawn(job, fm->sh_before[job->sh_i]);
-			if (job->failed)
-				job->stage = GENERATE_STAGE_FINISH;
-		} else {
-			job->stage = GENERATE_STAGE_WRITE;
-		}
+		generate_sh_stage(job, "sh_before", fm->sh_before,
+		    fm->n_sh_before, GENERATE_STAGE_WRITE);
 		break;
 	case GENERATE_STAGE_WRITE:
 		generate_write(job);
 		break;
 	case GENERATE_STAGE_SH_AFTER:
-		if (job->child_done && !generate_reap(job, "sh_after",
-		    fm->sh_after[job->sh_i++])) {
-			job->stage = GENERATE_STAGE_FINISH;
-		} else if (job->sh_i < fm->n_sh_after) {
-			generate_spawn(job, fm->sh_after[job->sh_i]);
-			if (job->failed)
-				job->stage = GENERATE_STAGE_FINISH;
-		} else {
-			job->stage = GENERATE_STAGE_FINISH;
-		}
+		generate_sh_stage(job, "sh_after", fm->sh_after,
+		    fm->n_sh_after, GENERATE_STAGE_FINISH);
 		break;
 	case GENERATE_STAGE_FINISH:
 		generate_finish_item(job);
