@@ -41,9 +41,6 @@ struct cmd_entry {
 		int min, max;
 	} args;
 	int proto;			/* enum proto_cmd_id or CMD_LOCAL */
-	/* Options after the command name that ggenc does not know are passed
-	 * to it in argv (and count in args) instead of being refused. */
-	bool own_options;
 	/* Add the request's fields from argv (argc within args). NULL: none. */
 	int (*build)(const struct cmd_ctx *ctx, int argc, char **argv,
 	    cJSON *fields, struct gerr *err);
@@ -69,5 +66,13 @@ int cmd_find(const char *name, const struct cmd_entry **out,
 
 /* Print "usage: ggenc NAME USAGE" for e to out. */
 void cmd_print_usage(const struct cmd_entry *e, FILE *out);
+
+/* arg made absolute against the current directory (realpath when it
+ * resolves; *out is the caller's to free). Used by root-taking commands:
+ * the daemon's working directory is not the user's. GERR_IO (getcwd). */
+int cmd_abs_path(const char *arg, char **out, struct gerr *err);
+/* Add field name = cmd_abs_path(argv[0], or "." when argc is 0). */
+int cmd_root_field(int argc, char **argv, cJSON *fields, const char *name,
+    struct gerr *err);
 
 #endif

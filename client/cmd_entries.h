@@ -13,5 +13,11 @@ extern const struct cmd_entry cmd_shutdown_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_render_entry;
+extern const struct cmd_entry cmd_watch_entry;
+extern const struct cmd_entry cmd_unwatch_entry;
+extern const struct cmd_entry cmd_roots_entry;
+extern const struct cmd_entry cmd_changes_entry;
+extern const struct cmd_entry cmd_hash_entry;
+extern const struct cmd_entry cmd_events_entry;
 
 #endif

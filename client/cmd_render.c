@@ -411,6 +411,6 @@ const struct cmd_entry cmd_render_entry = {
 	    "[--diff]",
 	.summary = "Render a template locally (no daemon needed).",
 	.args = { .min = 1, .max = 2 * CMD_RENDER_MAX_VARS + 8 },
-	.proto = CMD_LOCAL, .own_options = true,
+	.proto = CMD_LOCAL,
 	.run = cmd_render_run,
 };

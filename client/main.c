@@ -156,16 +156,6 @@ out:
 	return rc;
 }
 
-/* True when the command named (or prefixed) by name wants the options
- * that follow it, instead of ggenc rejecting them. */
-static bool
-main_takes_options(const char *name)
-{
-	const struct cmd_entry *e;
-
-	return cmd_find(name, &e, NULL) == 0 && e->own_options;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -208,8 +198,9 @@ main(int argc, char **argv)
 			args[0] = (char *)"version";
 			n = 1;
 			break;
-		} else if (n > 0 && main_takes_options(args[0])) {
-			/* The command parses its own options (render). */
+		} else if (n > 0 && strncmp(argv[i], "--", 2) == 0) {
+			/* After the command name: the command's own option
+			 * (changes --since), checked by its build. */
 			args[n++] = argv[i];
 		} else {
 			fprintf(stderr, "ggenc: unknown option \"%s\"\n",

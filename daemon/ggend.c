@@ -29,6 +29,7 @@
 #include "req.h"
 #include "server.h"
 #include "systemd.h"
+#include "watch.h"
 
 uint64_t
 ggend_now_ms(void)
@@ -197,6 +198,10 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	}
 	if (rc != 0)
 		return rc;
+	rc = watch_init(g, err);
+	if (rc != 0)
+		return rc;
+	watch_restore(g);
 	ggend_signals(g);
 	log_info("ggend listening on %s (pid %ld)%s", g->socket_path,
 	    (long)getpid(), g->socket_adopted ? " [socket activated]" : "");
@@ -225,6 +230,8 @@ ggend_stop(struct ggend *g, const char *why)
 void
 ggend_release(struct ggend *g)
 {
+	/* Roots first: settling a batch publishes through the server. */
+	watch_release(g);
 	server_free(g->server);
 	g->server = NULL;
 	if (g->loop != NULL) {

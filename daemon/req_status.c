@@ -15,6 +15,7 @@
 #include "req_entries.h"
 #include "server.h"
 #include "version.h"
+#include "watch.h"
 
 static double
 req_status_rss_bytes(void)
@@ -87,7 +88,7 @@ req_status(struct req *req, struct gerr *err)
 		if (g->errors[i] > 0)
 			cJSON_AddNumberToObject(errors, err_lookup(i)->wire,
 			    (double)g->errors[i]);
-	cJSON_AddArrayToObject(result, "roots");
+	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
 	req_status_templates(g, result);
 	req_reply_ok(req, result);
 	return 0;
