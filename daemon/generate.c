@@ -662,6 +662,10 @@ generate_start(struct ggend *g, struct watch_root *root, const char *dir,
 		    "object");
 	if (g->tplcache == NULL)
 		g->tplcache = tplcache_new(0, 0);
+	/* A caller without the root (the engine knows only directories)
+	 * still gets the file table and the expected-write announcements. */
+	if (root == NULL && g->watch != NULL)
+		root = watch_root_find(g, dir);
 	job = xcalloc(1, sizeof(*job));
 	ev_idle_init(&job->idle, generate_idle_cb);
 	job->idle.data = job;

@@ -82,7 +82,9 @@ typedef void (*generate_done_cb)(void *arg, const struct generate_result *res);
 
 /*
  * Render phase's templates for one workspace (dir = its absolute directory,
- * model = its make.toml) in root. request_vars: JSON object of request
+ * model = its make.toml) in root (NULL: the watched root holding dir, if
+ * any; with no root at all, dir bounds the outputs and no file table is
+ * used). request_vars: JSON object of request
  * variables (may be NULL), borrowed for the call. changed: the batch's
  * changed relpaths (may be NULL: render all). model, phase and root are
  * borrowed until cb runs (or the job is cancelled); dir is copied.
