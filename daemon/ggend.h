@@ -21,6 +21,7 @@
 struct server;
 struct engine;
 struct watch;
+struct tplcache;
 struct req_entry;
 
 struct ggend {
@@ -31,6 +32,8 @@ struct ggend {
 	struct server *server;
 	struct engine *engine;		/* lifecycle runs (daemon/engine.h) */
 	struct watch *watch;		/* watched roots (daemon/watch.h) */
+	struct tplcache *tplcache;	/* compiled templates; made by the
+					   first generate_start */
 	const struct req_entry *const *handlers;	/* req_table, or a test's */
 	size_t n_handlers;
 	char socket_path[SOCKPATH_PATH_MAX];	/* the path clients use */
