@@ -30,6 +30,7 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	    "clients");
 	const cJSON *runs = cJSON_GetObjectItemCaseSensitive(result, "runs");
 	const cJSON *last = cJSON_GetObjectItemCaseSensitive(runs, "last");
+	const cJSON *tpl;
 	const cJSON *history = cJSON_GetObjectItemCaseSensitive(result,
 	    "history");
 	unsigned long long up_s = (unsigned long long)
@@ -65,6 +66,11 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 			    cmd_status_str(last, "status"),
 			    cmd_status_num(last, "duration_ms"));
 	}
+	tpl = cJSON_GetObjectItemCaseSensitive(result, "templates");
+	if (cJSON_IsObject(tpl))
+		fprintf(ctx->out, "  templates %.0f compiled, %.0f hits, %.0f "
+		    "misses\n", cmd_status_num(tpl, "cached"),
+		    cmd_status_num(tpl, "hits"), cmd_status_num(tpl, "misses"));
 	if (cJSON_IsObject(history)) {
 		fprintf(ctx->out, "  history   %s, %.1f MiB, keep %.0f per "
 		    "phase%s%s\n", cmd_status_str(history, "path"),

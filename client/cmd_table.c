@@ -8,6 +8,12 @@
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_status_entry,
+	&cmd_watch_entry,
+	&cmd_unwatch_entry,
+	&cmd_roots_entry,
+	&cmd_changes_entry,
+	&cmd_hash_entry,
+	&cmd_events_entry,
 	&cmd_history_entry,
 	&cmd_show_entry,
 	&cmd_stats_entry,
@@ -19,6 +25,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_cancel_entry,
 	&cmd_runs_entry,
 	&cmd_logs_entry,
+	&cmd_render_entry,
 	&cmd_version_entry,
 	&cmd_help_entry,
 };

@@ -150,6 +150,8 @@ struct engine {
 	engine_publish_cb publish;
 	void *publish_arg;
 	struct ggend *ggend;		/* for generate_start; may be NULL */
+	engine_table_cb table_fn;
+	void *table_arg;
 	struct engine_cmd *graveyard;
 	ev_idle reaper;
 	unsigned cores;
@@ -748,6 +750,35 @@ engine_step_spawn(struct engine_run *r, struct engine_exec *x)
 	return false;
 }
 
+/* Step x's cache key: from the watched root's table when it has every
+ * hash, else by hashing the inputs from disk. */
+static int
+engine_step_key(struct engine_run *r, struct engine_exec *x,
+    struct gerr *err)
+{
+	const struct plan_node *n = x->node;
+	const struct filetable *t = r->g->table_fn != NULL ?
+	    r->g->table_fn(r->g->table_arg, r->root) : NULL;
+	char *ws_rel;
+	size_t len;
+	int rc;
+
+	if (t != NULL) {
+		/* Workspace paths as written: "./a/" is "a" in the table. */
+		ws_rel = xstrdup(n->ws != NULL ? n->ws->path : "");
+		len = strlen(ws_rel);
+		while (len > 0 && ws_rel[len - 1] == '/')
+			ws_rel[--len] = '\0';
+		rc = engine_cache_key_table(n->phase, t, strncmp(ws_rel, "./",
+		    2) == 0 ? ws_rel + 2 : strcmp(ws_rel, ".") == 0 ? "" :
+		    ws_rel, x->key, NULL);
+		free(ws_rel);
+		if (rc == 0)
+			return 0;
+	}
+	return engine_cache_key(n->phase, x->dir, x->key, err);
+}
+
 /* Cache decision for step x: true = skip. Fills x->key. */
 static bool
 engine_step_cached(struct engine_run *r, struct engine_exec *x,
@@ -761,7 +792,7 @@ engine_step_cached(struct engine_run *r, struct engine_exec *x,
 	if (!n->phase->cache)
 		return false;
 	gerr_clear(&err);
-	if (engine_cache_key(n->phase, x->dir, x->key, &err) != 0) {
+	if (engine_step_key(r, x, &err) != 0) {
 		log_warn("run %llu: phase %s: no cache key: %s",
 		    (unsigned long long)r->id, n->phase->name, err.msg);
 		*why = "no cache key";
@@ -1270,6 +1301,13 @@ engine_set_first_run_id(struct engine *g, uint64_t id)
 }
 
 void
+engine_set_table_source(struct engine *g, engine_table_cb fn, void *arg)
+{
+	g->table_fn = fn;
+	g->table_arg = arg;
+}
+
+void
 engine_set_render_context(struct engine *g, struct ggend *ggend)
 {
 	g->ggend = ggend;
@@ -1507,8 +1545,15 @@ engine_cancel(struct engine *g, uint64_t id, struct gerr *err)
 		return 0;
 	r->cancelled = true;
 	if (r->status == ENGINE_QUEUED) {
+		struct engine_event ev;
+
+		/* Listeners pair every end with a start (history rows). */
 		r->start_us = engine_wall_us();
 		r->start_mono_us = engine_mono_us();
+		engine_event_fill(r, ENGINE_EV_RUN_START, &ev);
+		ev.status = ENGINE_RUNNING;
+		for (size_t i = 0; i < g->n_listeners; i++)
+			g->listeners[i].fn(g->listeners[i].arg, &ev);
 		engine_run_finish(r);
 		return 0;
 	}

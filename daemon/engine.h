@@ -160,6 +160,22 @@ void engine_free(struct engine *g);
 void engine_set_first_run_id(struct engine *g, uint64_t id);
 
 struct ggend;
+struct filetable;
+
+/* The hot file table of root (paths relative to it, content hashes), or
+ * NULL when root is not watched or not ready: the engine then hashes
+ * inputs from disk itself. */
+typedef const struct filetable *(*engine_table_cb)(void *arg,
+    const char *root);
+
+/* Where cache keys find content hashes (the watch module). fn may be
+ * NULL. */
+void engine_set_table_source(struct engine *g, engine_table_cb fn,
+    void *arg);
+
+/* Wire g->engine to g->watch (daemon/engine_watch.c): on-save batches and
+ * hot content hashes for cache keys. Call after watch_init. */
+void engine_watch_attach(struct ggend *g);
 
 /* The daemon that generate_start (daemon/generate.h) renders templates
  * with; borrowed for the engine's life. Without it, phases with templates

@@ -29,6 +29,7 @@
 #include <cjson/cJSON.h>
 #include <xxhash.h>
 
+#include "filetable.h"
 #include "glob.h"
 #include "log.h"
 #include "strbuf.h"
@@ -264,10 +265,52 @@ struct engine_cache_walk {
 	struct glob **g;
 	size_t n_g;
 	char **paths;		/* matched, relative */
+	char **hashes;		/* table walk: hex of each path's hash */
 	size_t n, cap;
+	const char *prefix;	/* table walk: workspace path + "/", or "" */
+	size_t prefix_len;
 	struct gerr *err;
 	int rc;
 };
+
+static void
+engine_cache_walk_add(struct engine_cache_walk *w, const char *rel,
+    const char *hex)
+{
+	if (w->n == ENGINE_CACHE_INPUTS_MAX) {
+		w->rc = gerr_set(w->err, GERR_LIMIT, "more than %d input files",
+		    ENGINE_CACHE_INPUTS_MAX);
+		return;
+	}
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->paths = xreallocarray(w->paths, w->cap, sizeof(*w->paths));
+		w->hashes = xreallocarray(w->hashes, w->cap,
+		    sizeof(*w->hashes));
+	}
+	w->paths[w->n] = xstrdup(rel);
+	w->hashes[w->n] = hex != NULL ? xstrdup(hex) : NULL;
+	w->n++;
+}
+
+static int
+engine_cache_idx_cmp(const void *a, const void *b, void *arg)
+{
+	char *const *paths = arg;
+
+	return strcmp(paths[*(const size_t *)a], paths[*(const size_t *)b]);
+}
+
+static void
+engine_cache_walk_release(struct engine_cache_walk *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->paths[i]);
+		free(w->hashes[i]);
+	}
+	free(w->paths);
+	free(w->hashes);
+}
 
 static bool
 engine_cache_skipped(const char *name)
@@ -306,19 +349,7 @@ engine_cache_walk_dir(struct engine_cache_walk *w, struct strbuf *abs,
 					engine_cache_walk_dir(w, abs, rel);
 			} else if (S_ISREG(st.st_mode) &&
 			    engine_cache_match(w->g, w->n_g, rel->buf)) {
-				if (w->n == ENGINE_CACHE_INPUTS_MAX)
-					w->rc = gerr_set(w->err, GERR_LIMIT,
-					    "more than %d input files",
-					    ENGINE_CACHE_INPUTS_MAX);
-				else {
-					if (w->n == w->cap) {
-						w->cap = w->cap ? w->cap * 2 : 64;
-						w->paths = xreallocarray(
-						    w->paths, w->cap,
-						    sizeof(*w->paths));
-					}
-					w->paths[w->n++] = xstrdup(rel->buf);
-				}
+				engine_cache_walk_add(w, rel->buf, NULL);
 			}
 		}
 		strbuf_truncate(abs, al);
@@ -327,11 +358,20 @@ engine_cache_walk_dir(struct engine_cache_walk *w, struct strbuf *abs,
 	closedir(d);
 }
 
+static void
+engine_cache_hex(XXH128_hash_t h, char hex[33])
+{
+	XXH128_canonical_t canon;
+
+	XXH128_canonicalFromHash(&canon, h);
+	for (size_t i = 0; i < sizeof(canon.digest); i++)
+		snprintf(hex + 2 * i, 3, "%02x", canon.digest[i]);
+}
+
 static int
 engine_cache_hash_file(const char *path, char hex[33], struct gerr *err)
 {
 	XXH3_state_t *st;
-	XXH128_canonical_t canon;
 	char buf[65536];
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -351,17 +391,78 @@ engine_cache_hash_file(const char *path, char hex[33], struct gerr *err)
 		return gerr_set(err, GERR_IO, "read %s: %s", path,
 		    strerror(errno));
 	}
-	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(st));
+	engine_cache_hex(XXH3_128bits_digest(st), hex);
 	XXH3_freeState(st);
-	for (size_t i = 0; i < sizeof(canon.digest); i++)
-		snprintf(hex + 2 * i, 3, "%02x", canon.digest[i]);
 	return 0;
 }
 
-static int
-engine_cache_cmp(const void *a, const void *b)
+/* Sort w's paths (and their hashes along) by strcmp. */
+static void
+engine_cache_walk_sort(struct engine_cache_walk *w)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	size_t *idx;
+	char **p, **h;
+
+	if (w->n < 2)
+		return;
+	/* Insertion sort would be quadratic on big trees: sort indices. */
+	idx = xcalloc(w->n, sizeof(*idx));
+	for (size_t i = 0; i < w->n; i++)
+		idx[i] = i;
+	qsort_r(idx, w->n, sizeof(*idx), engine_cache_idx_cmp, w->paths);
+	p = xcalloc(w->n, sizeof(*p));
+	h = xcalloc(w->n, sizeof(*h));
+	for (size_t i = 0; i < w->n; i++) {
+		p[i] = w->paths[idx[i]];
+		h[i] = w->hashes[idx[i]];
+	}
+	free(w->paths);
+	free(w->hashes);
+	free(idx);
+	w->paths = p;
+	w->hashes = h;
+}
+
+/* The key of ph over w's inputs (hashing files under ws_dir when w has no
+ * hashes); releases w. */
+static int
+engine_cache_finish_key(const struct make_phase *ph,
+    struct engine_cache_walk *w, const char *ws_dir,
+    char key[CACHEKEY_HEX_SIZE], struct gerr *err)
+{
+	struct cachekey ck;
+	char hex[33];
+	int rc = w->rc;
+
+	engine_cache_walk_sort(w);
+	if (rc == 0)
+		rc = cachekey_begin(&ck, ph->name, err);
+	if (rc != 0) {
+		engine_cache_walk_release(w);
+		return rc;
+	}
+	for (size_t i = 0; i < ph->commands.len; i++)
+		cachekey_add_command(&ck, ph->commands.items[i].s, err);
+	for (size_t i = 0; i < ph->env_len; i++)
+		cachekey_add_env(&ck, ph->env[i].key, ph->env[i].value, err);
+	for (size_t i = 0; rc == 0 && i < w->n; i++) {
+		if (w->hashes[i] == NULL) {
+			char *p = xasprintf("%s/%s", ws_dir, w->paths[i]);
+
+			rc = engine_cache_hash_file(p, hex, err);
+			free(p);
+		} else {
+			snprintf(hex, sizeof(hex), "%s", w->hashes[i]);
+		}
+		if (rc == 0)
+			rc = cachekey_add_input(&ck, w->paths[i], hex, err);
+	}
+	engine_cache_walk_release(w);
+	if (rc != 0) {
+		cachekey_release(&ck);
+		return rc;
+	}
+	return cachekey_finish(&ck, key, err);
 }
 
 int
@@ -370,17 +471,7 @@ engine_cache_key(const struct make_phase *ph, const char *ws_dir,
 {
 	struct engine_cache_walk w = { .err = err };
 	struct strbuf abs, rel;
-	struct cachekey ck;
-	char hex[33];
-	int rc;
 
-	rc = cachekey_begin(&ck, ph->name, err);
-	if (rc != 0)
-		return rc;
-	for (size_t i = 0; i < ph->commands.len; i++)
-		cachekey_add_command(&ck, ph->commands.items[i].s, err);
-	for (size_t i = 0; i < ph->env_len; i++)
-		cachekey_add_env(&ck, ph->env[i].key, ph->env[i].value, err);
 	if (ph->inputs.len > 0) {
 		w.g = engine_cache_compile(&ph->inputs, false);
 		w.n_g = ph->inputs.len;
@@ -391,28 +482,54 @@ engine_cache_key(const struct make_phase *ph, const char *ws_dir,
 		strbuf_release(&abs);
 		strbuf_release(&rel);
 		engine_cache_globs_free(w.g, w.n_g);
-		if (w.n > 1)
-			qsort(w.paths, w.n, sizeof(*w.paths),
-			    engine_cache_cmp);
-		rc = w.rc;
-		for (size_t i = 0; rc == 0 && i < w.n; i++) {
-			char *p = xasprintf("%s/%s", ws_dir, w.paths[i]);
+	}
+	return engine_cache_finish_key(ph, &w, ws_dir, key, err);
+}
 
-			rc = engine_cache_hash_file(p, hex, err);
-			if (rc == 0)
-				rc = cachekey_add_input(&ck, w.paths[i], hex,
-				    err);
-			free(p);
-		}
-		for (size_t i = 0; i < w.n; i++)
-			free(w.paths[i]);
-		free(w.paths);
+static void
+engine_cache_table_entry(void *arg, const struct filetable_entry *e)
+{
+	struct engine_cache_walk *w = arg;
+	const char *rel = e->path;
+	char hex[33];
+
+	if (w->rc != 0 || e->kind != FILETABLE_FILE ||
+	    (e->flags & FILETABLE_F_TOMBSTONE) != 0)
+		return;
+	if (w->prefix_len > 0) {
+		if (strncmp(rel, w->prefix, w->prefix_len) != 0)
+			return;
+		rel += w->prefix_len;
 	}
-	if (rc != 0) {
-		cachekey_release(&ck);
-		return rc;
+	if (!engine_cache_match(w->g, w->n_g, rel))
+		return;
+	if ((e->flags & FILETABLE_F_HASH_KNOWN) == 0) {
+		w->rc = gerr_set(w->err, GERR_BUSY, "%s: hash not known yet",
+		    e->path);
+		return;
 	}
-	return cachekey_finish(&ck, key, err);
+	engine_cache_hex(e->hash, hex);
+	engine_cache_walk_add(w, rel, hex);
+}
+
+int
+engine_cache_key_table(const struct make_phase *ph, const struct filetable *t,
+    const char *ws_rel, char key[CACHEKEY_HEX_SIZE], struct gerr *err)
+{
+	struct engine_cache_walk w = { .err = err };
+	char *prefix = ws_rel[0] != '\0' ? xasprintf("%s/", ws_rel) :
+	    xstrdup("");
+
+	if (ph->inputs.len > 0) {
+		w.g = engine_cache_compile(&ph->inputs, false);
+		w.n_g = ph->inputs.len;
+		w.prefix = prefix;
+		w.prefix_len = strlen(prefix);
+		filetable_foreach(t, engine_cache_table_entry, &w);
+		engine_cache_globs_free(w.g, w.n_g);
+	}
+	free(prefix);
+	return engine_cache_finish_key(ph, &w, NULL, key, err);
 }
 
 const char *

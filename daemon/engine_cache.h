@@ -37,6 +37,19 @@ void engine_cache_free(struct engine_cache *c);
 int engine_cache_key(const struct make_phase *ph, const char *ws_dir,
     char key[CACHEKEY_HEX_SIZE], struct gerr *err);
 
+struct filetable;
+
+/*
+ * As engine_cache_key, from a watched root's hot file table (t, paths
+ * relative to the root) without reading any file: ws_rel is the
+ * workspace's path relative to the root ("" = the root). GERR_BUSY when a
+ * matched file's hash is not known yet (the caller falls back to
+ * engine_cache_key), GERR_LIMIT.
+ */
+int engine_cache_key_table(const struct make_phase *ph,
+    const struct filetable *t, const char *ws_rel,
+    char key[CACHEKEY_HEX_SIZE], struct gerr *err);
+
 /* The last successful key of (root, ws, phase), or NULL. Borrowed until
  * the next engine_cache_store. ws "" = the root. */
 const char *engine_cache_lookup(const struct engine_cache *c,

@@ -42,6 +42,13 @@ struct cJSON;
 
 struct generate_job;
 
+/* Templates per job (more are ignored), template file size, and the walk
+ * used when the root has no file table yet. */
+#define GENERATE_MAX_TEMPLATES 4096
+#define GENERATE_MAX_TEMPLATE_BYTES (1u << 20)
+#define GENERATE_SCAN_MAX_VISITS 20000
+#define GENERATE_SCAN_MAX_DEPTH 32
+
 enum generate_status {
 	GENERATE_WRITTEN,	/* output bytes changed and were written */
 	GENERATE_UNCHANGED,	/* rendered; identical bytes, not written */
@@ -75,7 +82,9 @@ typedef void (*generate_done_cb)(void *arg, const struct generate_result *res);
 
 /*
  * Render phase's templates for one workspace (dir = its absolute directory,
- * model = its make.toml) in root. request_vars: JSON object of request
+ * model = its make.toml) in root (NULL: the watched root holding dir, if
+ * any; with no root at all, dir bounds the outputs and no file table is
+ * used). request_vars: JSON object of request
  * variables (may be NULL), borrowed for the call. changed: the batch's
  * changed relpaths (may be NULL: render all). model, phase and root are
  * borrowed until cb runs (or the job is cancelled); dir is copied.

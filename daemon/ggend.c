@@ -11,6 +11,7 @@
  * (pipe and NOTIFY_SOCKET) is reported only once accept() would succeed.
  */
 #include "ggend.h"
+#include "tplcache.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -30,6 +31,7 @@
 #include "req.h"
 #include "server.h"
 #include "systemd.h"
+#include "watch.h"
 
 uint64_t
 ggend_now_ms(void)
@@ -222,6 +224,10 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	}
 	if (rc != 0)
 		return rc;
+	rc = watch_init(g, err);
+	if (rc != 0)
+		return rc;
+	watch_restore(g);
 	g->engine = engine_new(g->loop, g->state_dir);
 	engine_set_publish(g->engine, ggend_publish, g);
 	engine_set_render_context(g->engine, g);
@@ -244,6 +250,8 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 			log_warn("readiness pipe: %s", strerror(errno));
 		close(ready_fd);
 	}
+	/* After watch_init: the engine takes the batches and hashes. */
+	engine_watch_attach(g);
 	gerr_clear(&nerr);
 	if (systemd_notify("READY=1", &nerr) != 0)
 		log_warn("%s", nerr.msg);
@@ -263,7 +271,12 @@ ggend_stop(struct ggend *g, const char *why)
 void
 ggend_release(struct ggend *g)
 {
-	/* Server first: cancelled requests unfollow their runs. */
+	/* Roots first: settling a batch publishes through the server. No
+	 * batch may start runs any more: the engine is going away. */
+	if (g->watch != NULL)
+		watch_set_batch_listener(g, NULL, NULL);
+	watch_release(g);
+	/* Then the server: cancelled requests unfollow their runs. */
 	server_free(g->server);
 	g->server = NULL;
 	engine_free(g->engine);
@@ -278,5 +291,7 @@ ggend_release(struct ggend *g)
 	}
 	pidfile_release(g->pidfile_path, g->pidfile_fd);
 	g->pidfile_fd = -1;
+	tplcache_free(g->tplcache);
+	g->tplcache = NULL;
 	config_release(&g->cfg);
 }

@@ -21,6 +21,7 @@
 struct server;
 struct engine;
 struct watch;
+struct tplcache;
 struct histlink;
 struct req_entry;
 
@@ -32,6 +33,8 @@ struct ggend {
 	struct server *server;
 	struct engine *engine;		/* lifecycle runs (daemon/engine.h) */
 	struct watch *watch;		/* watched roots (daemon/watch.h) */
+	struct tplcache *tplcache;	/* compiled templates; made by the
+					   first generate_start */
 	struct histlink *histlink;	/* run history (daemon/histlink.h) */
 	char history_path[SOCKPATH_PATH_MAX];
 	const struct req_entry *const *handlers;	/* req_table, or a test's */

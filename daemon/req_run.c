@@ -19,6 +19,8 @@
 #include "ggend.h"
 #include "req.h"
 #include "req_entries.h"
+#include "req_run.h"
+#include "watch.h"
 #include "xmalloc.h"
 
 /* Phases one request may name. */
@@ -26,10 +28,16 @@
 #define REQ_RUN_JOBS_MAX 1024
 
 struct req_run {
-	struct req *req;
+	struct req *req;		/* NULL once the client went away */
 	struct engine *engine;
+	struct engine_request er;	/* strings point into req->json */
+	const char *phases[REQ_RUN_PHASES_MAX];
+	char root[PATH_MAX];
+	bool detach;
 	uint64_t run_id;
-	bool in_submit;		/* engine_submit has not returned yet */
+	bool waiting_root;		/* watch_root_add's callback pending */
+	bool in_submit;			/* engine_submit or engine_follow has
+					   not returned yet */
 	bool started;
 	bool finished;
 };
@@ -67,9 +75,100 @@ req_run_cancel(struct req *req, void *arg)
 {
 	struct req_run *st = arg;
 
-	engine_unfollow(st->engine, st->run_id, req_run_on_event, st);
 	req_release(req);
+	if (st->waiting_root) {
+		/* The watch still holds st: its callback frees it. */
+		st->req = NULL;
+		return;
+	}
+	engine_unfollow(st->engine, st->run_id, req_run_on_event, st);
 	free(st);
+}
+
+/* Queue the run and follow it (or answer at once when detached). Frees
+ * st when the run is over or could not start. */
+static void
+req_run_go(struct req_run *st)
+{
+	struct req *req = st->req;
+	struct gerr err;
+	cJSON *p, *out;
+	uint64_t id;
+	int rc;
+
+	gerr_clear(&err);
+	if (st->detach) {
+		rc = engine_submit(st->engine, &st->er, NULL, NULL, &id, &err);
+		if (rc != 0) {
+			req_reply_error(req, &err);
+		} else {
+			out = engine_run_json(st->engine, id);
+			req_reply_ok(req, out != NULL ? out :
+			    cJSON_CreateObject());
+		}
+		free(st);
+		return;
+	}
+	st->in_submit = true;
+	rc = engine_submit(st->engine, &st->er, req_run_on_event, st, &id,
+	    &err);
+	st->in_submit = false;
+	if (rc != 0 || st->finished) {
+		if (rc != 0)
+			req_reply_error(req, &err);
+		free(st);
+		return;
+	}
+	st->run_id = id;
+	if (!st->started) {
+		p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "type", "queued");
+		cJSON_AddNumberToObject(p, "run", (double)id);
+		req_progress(req, p);
+	}
+}
+
+int
+req_run_follow(struct req *req, struct engine *engine, uint64_t id)
+{
+	struct req_run *st = xcalloc(1, sizeof(*st));
+	struct gerr err;
+	int rc;
+
+	st->req = req;
+	st->engine = engine;
+	st->run_id = id;
+	st->started = true;
+	st->in_submit = true;
+	gerr_clear(&err);
+	req_defer(req, req_run_cancel, st);
+	rc = engine_follow(engine, id, req_run_on_event, st, &err);
+	st->in_submit = false;
+	if (rc != 0)
+		req_reply_error(req, &err);
+	if (rc != 0 || st->finished)
+		free(st);
+	return 0;
+}
+
+/* The root is watched and every hash known: cache keys come from it. */
+static void
+req_run_ready(void *arg, struct watch_root *root, const struct gerr *err)
+{
+	struct req_run *st = arg;
+
+	(void)root;
+	st->waiting_root = false;
+	if (st->req == NULL) {
+		free(st);
+		return;
+	}
+	if (err != NULL && err->code != GERR_OK) {
+		req_reply_error(st->req, err);
+		free(st);
+		return;
+	}
+	req_run_go(st);
 }
 
 /* Fill er from the request; phases points into the request JSON. */
@@ -128,55 +227,39 @@ static int
 req_run_handle(struct req *req, struct gerr *err)
 {
 	struct engine *engine = req->g->engine;
-	const char *phases[REQ_RUN_PHASES_MAX];
-	char root[PATH_MAX];
-	struct engine_request er;
 	struct req_run *st;
-	cJSON *out, *p;
-	uint64_t id;
+	cJSON *out;
 	int rc;
 
 	if (engine == NULL)
 		return gerr_set(err, GERR_INTERNAL, "run: no engine");
-	rc = req_run_parse(req, &er, phases, root, err);
-	if (rc != 0)
-		return rc;
-	if (req_run_flag(req, "dry_run")) {
-		rc = engine_dry_run(engine, &er, &out, err);
+	st = xcalloc(1, sizeof(*st));
+	rc = req_run_parse(req, &st->er, st->phases, st->root, err);
+	if (rc == 0 && req_run_flag(req, "dry_run")) {
+		rc = engine_dry_run(engine, &st->er, &out, err);
 		if (rc == 0)
 			req_reply_ok(req, out);
+	}
+	if (rc != 0 || req_run_flag(req, "dry_run")) {
+		free(st);
 		return rc;
 	}
-	if (req_run_flag(req, "detach")) {
-		rc = engine_submit(engine, &er, NULL, NULL, &id, err);
-		if (rc != 0)
-			return rc;
-		out = engine_run_json(engine, id);
-		req_reply_ok(req, out != NULL ? out : cJSON_CreateObject());
-		return 0;
-	}
-	st = xcalloc(1, sizeof(*st));
 	st->req = req;
 	st->engine = engine;
-	st->in_submit = true;
+	st->detach = req_run_flag(req, "detach");
 	req_defer(req, req_run_cancel, st);
-	rc = engine_submit(engine, &er, req_run_on_event, st, &id, err);
-	st->in_submit = false;
+	if (req->g->watch == NULL) {
+		req_run_go(st);
+		return 0;
+	}
+	/* An unwatched root is watched first; the run waits until it is
+	 * ready (the callback may run at once, from inside the call). */
+	st->waiting_root = true;
+	rc = watch_root_add(req->g, st->root, req_run_ready, st, NULL, err);
 	if (rc != 0) {
+		st->waiting_root = false;
 		req_reply_error(req, err);
 		free(st);
-		return 0;
-	}
-	if (st->finished) {
-		free(st);
-		return 0;
-	}
-	st->run_id = id;
-	if (!st->started) {
-		p = cJSON_CreateObject();
-		cJSON_AddStringToObject(p, "type", "queued");
-		cJSON_AddNumberToObject(p, "run", (double)id);
-		req_progress(req, p);
 	}
 	return 0;
 }

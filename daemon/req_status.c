@@ -11,11 +11,13 @@
 #include "engine.h"
 #include "errors.h"
 #include "ggend.h"
+#include "tplcache.h"
 #include "histlink.h"
 #include "req.h"
 #include "req_entries.h"
 #include "server.h"
 #include "version.h"
+#include "watch.h"
 
 static double
 req_status_rss_bytes(void)
@@ -29,6 +31,29 @@ req_status_rss_bytes(void)
 		resident = 0;
 	fclose(f);
 	return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+/* The compiled-template cache (daemon/tplcache): empty until the first
+ * generate step. */
+static void
+req_status_templates(const struct ggend *g, cJSON *result)
+{
+	cJSON *t = cJSON_AddObjectToObject(result, "templates");
+	struct tplcache_stats st = {
+		.max_entries = TPLCACHE_DEFAULT_MAX_ENTRIES,
+		.max_bytes = TPLCACHE_DEFAULT_MAX_BYTES,
+	};
+
+	if (g->tplcache != NULL)
+		tplcache_stats(g->tplcache, &st);
+	cJSON_AddNumberToObject(t, "cached", (double)st.entries);
+	cJSON_AddNumberToObject(t, "bytes", (double)st.bytes);
+	cJSON_AddNumberToObject(t, "max_entries", (double)st.max_entries);
+	cJSON_AddNumberToObject(t, "max_bytes", (double)st.max_bytes);
+	cJSON_AddNumberToObject(t, "hits", (double)st.hits);
+	cJSON_AddNumberToObject(t, "misses", (double)st.misses);
+	cJSON_AddNumberToObject(t, "compiles", (double)st.compiles);
+	cJSON_AddNumberToObject(t, "evictions", (double)st.evictions);
 }
 
 static int
@@ -65,10 +90,11 @@ req_status(struct req *req, struct gerr *err)
 		if (g->errors[i] > 0)
 			cJSON_AddNumberToObject(errors, err_lookup(i)->wire,
 			    (double)g->errors[i]);
-	cJSON_AddArrayToObject(result, "roots");
+	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
 	if (g->engine != NULL)
 		cJSON_AddItemToObject(result, "runs",
 		    engine_status_json(g->engine));
+	req_status_templates(g, result);
 	if (g->histlink != NULL)
 		cJSON_AddItemToObject(result, "history",
 		    histlink_status_json(g->histlink));

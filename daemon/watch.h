@@ -24,6 +24,7 @@ struct ggend;
 struct filetable;
 struct make_project;
 struct make_findings;
+struct cJSON;
 
 struct watch;		/* all roots; g->watch */
 struct watch_root;	/* one root */
@@ -125,13 +126,49 @@ struct watch_progress {
 void watch_root_progress(const struct watch_root *r,
     struct watch_progress *out);
 
-/* Progress callback for roots still crawling: called from the loop after
- * each crawl slice or hash drain that moved r forward. One per ggend. */
-typedef void (*watch_progress_fn)(void *arg, struct watch_root *r);
+/*
+ * As watch_root_add, plus progress (may be NULL): called at most every
+ * 100 ms while the root is not ready, from the loop after a crawl slice or
+ * a hash drain. Used by `watch`.
+ */
+typedef void (*watch_progress_cb)(void *arg, struct watch_root *root,
+    const struct watch_progress *p);
+int watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
+    watch_progress_cb progress, void *arg, struct watch_root **out,
+    struct gerr *err);
+
+/* Forget every waiter of r registered with arg (its request went away):
+ * their callbacks never run. */
+void watch_root_cancel_waits(struct watch_root *r, void *arg);
+
+/*
+ * Hash the file at abs (absolute) on the pool, for `hash` when the table
+ * does not know it. cb runs later on the loop (never inside this call)
+ * with error 0 and the hash, or an errno (ECANCELED, h and st NULL, when
+ * the daemon stops first). Cancel with watch_hash_cancel (then cb never
+ * runs). Errors: GERR_BUSY when the pool is full.
+ */
+struct filetable_stat;
+typedef void (*watch_hash_cb)(void *arg, int error, const XXH128_hash_t *h,
+    const struct filetable_stat *st);
+int watch_hash_file(struct ggend *g, const char *abs, watch_hash_cb cb,
+    void *arg, struct gerr *err);
+void watch_hash_cancel(struct ggend *g, void *arg);
+
+/* {"root","ready","files","dirs","clock"} for replies (clock a string);
+ * the caller owns the object. */
+struct cJSON *watch_root_summary(const struct watch_root *r);
+
+/*
+ * The root holding path (canonicalised). *canon (caller frees) gets the
+ * canonical path. Errors: GERR_NOT_FOUND / GERR_IO when path cannot be
+ * resolved, GERR_ROOT_NOT_FOUND when no root holds it.
+ */
+int watch_root_lookup(struct ggend *g, const char *path,
+    struct watch_root **out, char **canon, struct gerr *err);
 
 /* Append one status object per root to the cJSON array roots (req_status).
  * Clock numbers travel as strings (DESIGN section 6). */
-struct cJSON;
 void watch_status_add(struct ggend *g, struct cJSON *roots);
 
 #endif

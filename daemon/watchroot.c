@@ -474,11 +474,17 @@ watchroot_polled_change(void *arg, const char *rel, enum filetable_kind kind,
 void
 watchroot_overflow(struct watchroot *w)
 {
+	w->overflows++;
+	log_warn("root %s: inotify queue overflowed; rescanning", w->root);
+	watchroot_rescan(w);
+}
+
+void
+watchroot_rescan(struct watchroot *w)
+{
 	struct poller_result res;
 	struct gerr err;
 
-	w->overflows++;
-	log_warn("root %s: inotify queue overflowed; rescanning", w->root);
 	gerr_clear(&err);
 	if (poller_scan(w->root, w->t, w->cfg.is_ignored,
 	    watchroot_polled_change, w, POLLER_ALL, &res, &err) != 0)

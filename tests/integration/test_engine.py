@@ -252,6 +252,37 @@ def test_cancel():
         assert r.returncode != 0 and 'run_not_found' in r.stderr, r
 
 
+def test_queued_run_waits_and_cancels():
+    root = project('[lifecycle.slow]\ncommand = "exec sleep 30"\n'
+                   '[lifecycle.quick]\ncommand = "echo quick"\n')
+    with Daemon() as d:
+        r = ggenc('run', 'slow', '--detach', '--root', root, sock=d.sock)
+        assert r.returncode == 0, r
+        first = int(r.stdout)
+        # another phase of the same root runs at once, next to it
+        res, _ = run_ok(d, root, 'quick')
+        assert res['status'] == 'ok', res
+        with d.client() as c:
+            rid = c.request('run', phases=['slow'], root=root)
+            m = c.recv()
+            assert m['progress'] == {'type': 'queued',
+                                     'run': first + 2}, m
+            r = ggenc('runs', sock=d.sock)
+            lines = r.stdout.splitlines()
+            assert len(lines) == 3, r.stdout
+            assert ' running ' in lines[1] and ' queued ' in lines[2], lines
+            r = ggenc('cancel', str(first + 2), sock=d.sock)
+            assert r.returncode == 0, r
+            m = c.recv()
+            assert m['id'] == rid and m['result']['status'] == 'cancelled'
+        reply, _ = request(d, 'cancel', run=first)
+        assert reply['ok'], reply
+        res, _ = request(d, 'runs', all=True)
+        got = {x['run']: x['status'] for x in res['result']['runs']}
+        assert got[first + 1] == 'ok' and got[first + 2] == 'cancelled', got
+        assert got[first] in ('running', 'cancelled'), got
+
+
 def test_cache_content_not_touch():
     root = project('[lifecycle.build]\ncommand = "cat src/a.c > out.txt; '
                    'echo built"\ninputs = ["src/*.c"]\n'
@@ -374,6 +405,7 @@ if __name__ == '__main__':
          test_env_and_on_success,
          test_timeout_kills_grandchild,
          test_cancel,
+         test_queued_run_waits_and_cancels,
          test_cache_content_not_touch,
          test_dry_run_shows_cache_decisions,
          test_hook_recursion_error,
