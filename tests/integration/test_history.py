@@ -271,13 +271,10 @@ def test_kill9_mid_run_leaves_interrupted():
             p = c.recv()['progress']
             if p['type'] == 'started':
                 run_id = p['run']
-        # The `running` row reaches the database within the flush interval.
-        h = wait_written(d, 0)
+        # The `running` row is committed within the flush interval
+        # (runs_written counts committed batches only).
+        wait_written(d, 1)
         deadline = time.monotonic() + WAIT_S
-        while h['transactions'] < 1:
-            assert time.monotonic() < deadline, h
-            time.sleep(0.01)
-            h = hstatus(d)
         while not os.path.exists(pidfile) or not open(pidfile).read():
             assert time.monotonic() < deadline
             time.sleep(0.01)
@@ -403,9 +400,27 @@ def test_phase_over_budget_is_slow():
                    'budget_ms = 50\n\n[lifecycle.fast]\ncommand = "true"\n'
                    'budget_ms = 10000\n')
     with Daemon() as d:
+        sub = d.client()
+        sub.request('events')
+        assert sub.recv()['progress'] == {'subscribed': True}
         run_phases(d, root, 'slow')
         run_phases(d, root, 'fast')
         wait_written(d, 2)
+        slow_events = []
+        while True:
+            m = sub.recv()
+            if m.get('event') == 'phase.slow':
+                slow_events.append(m['data'])
+            # run.finished of `fast` comes after anything `slow` sent.
+            if m.get('event') == 'run.finished' and \
+                    'fast' in json.dumps(m['data']):
+                break
+        sub.close()
+        assert len(slow_events) == 1, slow_events
+        ev = slow_events[0]
+        assert ev['phase'] == 'slow' and ev['reason'] == 'budget', ev
+        assert ev['root'] == root and ev['workspace'] == '', ev
+        assert ev['duration_ms'] >= 200, ev
         runs = {x['phase']: x for x in jc(d, 'history')['runs']}
         assert runs['slow']['slow'] is True, runs
         assert runs['fast']['slow'] is False, runs
@@ -434,6 +449,8 @@ def test_phase_slower_than_median_is_slow():
         newest = jc(d, 'history', '--limit', '1')['runs'][0]
         assert newest['slow'] is True, newest
         assert hstatus(d)['slow_phases'] == 1
+        spans = jc(d, 'show', str(newest['id']))['spans']
+        assert spans[0]['slow'] is True, spans
         assert 'over 110% of its median' in d.log_text()
 
 
