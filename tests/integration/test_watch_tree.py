@@ -44,11 +44,16 @@ def test_tar_x_1000_files():
         watch(d, root)
         with Subscriber(d) as sub:
             subprocess.run(['tar', 'xf', tarball], cwd=root, check=True)
+            # tar creates, writes, then sets the mtime: a file hashed
+            # between create and close_write is added empty, then
+            # modified (both real states of the disk).
             seen = set()
             while seen != names:
                 b = sub.batch()
                 for path, kind in files_of(b):
-                    assert kind == 'added' and path in names, (path, kind)
+                    assert kind in ('added', 'modified'), (path, kind)
+                    assert path in names, path
+                    assert kind == 'modified' or path not in seen, path
                     seen.add(path)
         assert fresh_listing(d, root) == names
 
@@ -99,9 +104,14 @@ def test_rm_rf_subtree():
         watch(d, root)
         with Subscriber(d) as sub:
             shutil.rmtree(os.path.join(root, 'big'))
-            b = sub.batch()
-            assert sorted(files_of(b)) == sorted(
-                (p, 'removed') for p in files if p.startswith('big/')), b
+            want = {p for p in files if p.startswith('big/')}
+            seen = set()
+            while seen != want:
+                # rm -rf may outlast the debounce cap: several batches.
+                for path, kind in files_of(sub.batch()):
+                    assert kind == 'removed' and path in want, (path, kind)
+                    assert path not in seen, path
+                    seen.add(path)
             sub.sentinel(root)
         assert fresh_listing(d, root) == walk(root)
         st = status_root(d, root)
@@ -150,8 +160,8 @@ def test_watch_cap_polls_and_sees_changes():
         st = status_root(d, root)
         assert st['polled_dirs'] > 0, st
         assert st['watches']['used'] == 3 and st['watches']['cap'] == 3, st
-        assert 'fs.inotify.max_user_watches' in st['watches']['message'], st
-        assert '3/' in st['watches']['message'], st
+        assert st['watches']['sysctl'] == 'fs.inotify.max_user_watches'
+        assert 'out of watches (3/3' in st['watches']['message'], st
         with Subscriber(d) as sub:
             for i in range(6):
                 write(os.path.join(root, 'd%d' % i, 'sub', 'f.txt'), 'new')
