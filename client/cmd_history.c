@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cmd_history.c - `ggenc history [PHASE] [--root DIR] [--limit N]
- * [--failed] [--since TIME]`: recorded runs, newest first, as a table
+ * cmd_history.c - `ggenc history [PHASE] [--root DIR] [--workspace NAME]
+ * [--limit N] [--failed] [--since TIME]`: recorded runs, newest first, as a table
  * (id, when, phase, trigger, duration, status). TIME is sent as typed; the
  * daemon parses it (ages like 2h, 1d; ISO dates).
  */
@@ -46,6 +46,13 @@ cmd_history_build(const struct cmd_ctx *ctx, int argc, char **argv,
 			return rc;
 		if (m) {
 			cJSON_AddStringToObject(fields, "since", v);
+			continue;
+		}
+		if ((rc = histfmt_option(argc, argv, &i, "--workspace", &v, &m,
+		    err)) != 0)
+			return rc;
+		if (m) {
+			cJSON_AddStringToObject(fields, "workspace", v);
 			continue;
 		}
 		if (strcmp(argv[i], "--failed") != 0)
@@ -93,9 +100,10 @@ cmd_history_render(const struct cmd_ctx *ctx, const cJSON *result)
 
 const struct cmd_entry cmd_history_entry = {
 	.name = "history", .alias = "hist",
-	.usage = "[PHASE] [--root DIR] [--limit N] [--failed] [--since TIME]",
+	.usage = "[PHASE] [--root DIR] [--workspace NAME] [--limit N] "
+	    "[--failed] [--since TIME]",
 	.summary = "List recorded runs, newest first (TIME: 2h, 1d, "
 	    "2026-11-21).",
-	.args = { .min = 0, .max = 9 }, .proto = PROTO_CMD_HISTORY,
+	.args = { .min = 0, .max = 11 }, .proto = PROTO_CMD_HISTORY,
 	.build = cmd_history_build, .render = cmd_history_render,
 };

@@ -121,6 +121,8 @@ def test_history_show_stats_trace_diff_trim():
             == 2
         assert jc(d, 'history', '--since', '2999-01-01')['runs'] == []
         assert jc(d, 'history', '--root', mktemp())['runs'] == []
+        assert len(jc(d, 'history', '--workspace', '')['runs']) == 2
+        assert jc(d, 'history', '--workspace=core')['runs'] == []
         r = ggenc('history', '--since', '2x', sock=d.sock)
         assert r.returncode == 1, r
         assert 'since:1:2: --since "2x": expected an age' in r.stderr, r
