@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cmd_history.c - `ggenc history [PHASE] [--root DIR] [--workspace NAME]
- * [--limit N] [--failed] [--since TIME]`: recorded runs, newest first, as a table
- * (id, when, phase, trigger, duration, status). TIME is sent as typed; the
+ * [--limit N] [--failed] [--since TIME]`: recorded runs, newest first, as
+ * a table (id, when, phase, trigger, duration, status). TIME is sent as typed; the
  * daemon parses it (ages like 2h, 1d; ISO dates).
  */
 #include <string.h>
