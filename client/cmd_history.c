@@ -2,8 +2,8 @@
 /*
  * cmd_history.c - `ggenc history [PHASE] [--root DIR] [--workspace NAME]
  * [--limit N] [--failed] [--since TIME]`: recorded runs, newest first, as
- * a table (id, when, phase, trigger, duration, status). TIME is sent as typed; the
- * daemon parses it (ages like 2h, 1d; ISO dates).
+ * a table (id, when, phase, trigger, duration, status). TIME is sent as
+ * typed; the daemon parses it (ages like 2h, 1d; ISO dates).
  */
 #include <string.h>
 
