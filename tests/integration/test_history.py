@@ -340,6 +340,43 @@ def test_cancelled_runs_recorded():
         assert len(jc(d, 'show', str(first))['spans']) >= 1
 
 
+def test_late_queued_run_keeps_engine_id():
+    tmp = mktemp()
+    flag = os.path.join(tmp, 'flag')
+    root = project('[lifecycle.long]\ncommand = "if [ -e %s ]; then echo '
+                   'second; exit 0; fi; touch %s; echo begun; exec sleep '
+                   '30"\n' % (flag, flag))
+    other = project('[lifecycle.quick]\ncommand = "true"\n')
+    with Daemon() as d:
+        with d.client() as a:
+            rid = a.request('run', phases=['long'], root=root)
+            first = None
+            while True:
+                p = a.recv()['progress']
+                if p['type'] == 'started':
+                    first = p['run']
+                if p['type'] == 'output' and 'begun' in p['data']:
+                    break
+            queued = request(d, 'run', phases=['long'], root=root,
+                             detach=True)['result']['run']
+            later = run_phases(d, other, 'quick')['run']
+            assert first < queued < later, (first, queued, later)
+            assert request(d, 'cancel', run=first)['ok']
+            while True:
+                m = a.recv()
+                if m.get('id') == rid and 'progress' not in m:
+                    break
+        r = request(d, 'logs', run=queued, follow=True)
+        assert r['ok'], r
+        wait_written(d, 3)
+        runs = jc(d, 'history')['runs']
+        got = {x['id']: (x['phase'], x['status']) for x in runs}
+        assert got == {first: ('long', 'cancelled'),
+                       queued: ('long', 'ok'),
+                       later: ('quick', 'ok')}, got
+        assert 'second' in jc(d, 'show', str(queued))['output']
+
+
 def check_degraded(d, what):
     h = hstatus(d)
     assert h['degraded'], h
@@ -467,6 +504,7 @@ if __name__ == '__main__':
          test_retention_keeps_exactly_n,
          test_kill9_mid_run_leaves_interrupted,
          test_cancelled_runs_recorded,
+         test_late_queued_run_keeps_engine_id,
          test_corrupt_database_degrades,
          test_readonly_database_degrades,
          test_phase_over_budget_is_slow,

@@ -209,6 +209,34 @@ test_tree_and_ids(void **state)
 }
 
 static void
+test_late_queued_run_keeps_its_id(void **state)
+{
+	struct fixture *f = *state;
+	struct history_filter flt = { 0 };
+	struct history_run *runs = NULL;
+	size_t n = 0;
+
+	/* Engine run 5 waits in the queue while run 6 starts and ends. */
+	feed_start(f, 6, "other", T0);
+	feed_end(f, 6, "other", ENGINE_OK, T0, T0 + 10);
+	feed_start(f, 5, "build", T0 + 20);
+	feed_start(f, 5, "build", T0 + 20);	/* a repeat is ignored */
+	feed_end(f, 5, "build", ENGINE_OK, T0 + 20, T0 + 30);
+	feed_start(f, 9, "build", T0 + 40);
+	feed_end(f, 9, "build", ENGINE_OK, T0 + 40, T0 + 50);
+	sync_store(f);
+	assert_int_equal(history_list(histlink_history(f->hl), &flt, &runs,
+	    &n, NULL), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(runs[0].id, 9);
+	assert_int_equal(runs[1].id, 6);
+	assert_int_equal(runs[2].id, 5);
+	assert_string_equal(runs[2].phase, "build");
+	history_runs_free(runs, n);
+	assert_int_equal(histlink_next_run_id(f->hl), 10);
+}
+
+static void
 test_timer_writes_started_run(void **state)
 {
 	struct fixture *f = *state;
@@ -351,6 +379,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tree_and_ids, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_late_queued_run_keeps_its_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timer_writes_started_run,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_never_started_run, setup,
