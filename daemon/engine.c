@@ -855,6 +855,27 @@ engine_render_unlink(struct engine_run *r, struct engine_exec *x)
 	r->active--;
 }
 
+/* One template's render as a finished span under the render span. */
+static void
+engine_render_span(struct engine_run *r, struct engine_exec *x,
+    const struct generate_span *gs)
+{
+	uint64_t id = engine_span_begin(r, x->render_span, ENGINE_SPAN_RENDER,
+	    gs->name, plan_step_where(x->node));
+	struct engine_span *s;
+	struct engine_event ev;
+
+	if (id == 0)
+		return;
+	s = &r->spans[id - 1];
+	s->start_us = (int64_t)gs->start_wall_ms * 1000;
+	s->dur_us = (int64_t)gs->duration_us;
+	s->status = gs->status == GENERATE_FAILED ? ENGINE_FAILED : ENGINE_OK;
+	engine_event_fill(r, ENGINE_EV_SPAN_END, &ev);
+	ev.span = s;
+	engine_emit(r, &ev);
+}
+
 static void
 engine_render_done(void *arg, const struct generate_result *res)
 {
@@ -864,6 +885,8 @@ engine_render_done(void *arg, const struct generate_result *res)
 	char *where;
 
 	engine_render_unlink(r, x);
+	for (size_t i = 0; i < res->n_spans; i++)
+		engine_render_span(r, x, &res->spans[i]);
 	engine_span_end(r, x->render_span, res->code == 0 ? ENGINE_OK :
 	    ENGINE_FAILED, false);
 	if (res->code != 0) {
@@ -1818,7 +1841,8 @@ engine_event_json(const struct engine_event *ev)
 		break;
 	case ENGINE_EV_SPAN_START:
 	case ENGINE_EV_SPAN_END:
-		if (sp->kind == ENGINE_SPAN_COMMAND) {
+		if (sp->kind == ENGINE_SPAN_COMMAND ||
+		    sp->kind == ENGINE_SPAN_RENDER) {
 			cJSON_Delete(o);
 			return NULL;
 		}

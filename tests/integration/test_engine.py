@@ -209,6 +209,26 @@ def test_env_and_on_success():
         assert os.path.exists(os.path.join(root, 'on-success'))
 
 
+def test_templates_render_before_commands():
+    root = project('[vars]\nname = "ggen"\n'
+                   '[lifecycle.gen]\ntemplates = ["templates/**/*.tmpl"]\n'
+                   'command = "cat hello.txt"\n',
+                   {'templates/hello.txt.tmpl': 'Hello {{ name }}!\n'})
+    with Daemon() as d:
+        res, prog = run_ok(d, root, 'gen')
+        assert res['status'] == 'ok', res
+        assert output(prog) == 'Hello ggen!\n', prog
+        with open(os.path.join(root, 'templates', 'hello.txt.tmpl'),
+                  'w') as f:
+            f.write('line one\nHello {{ nobody }}!\n')
+        res, prog = run_ok(d, root, 'gen')
+        assert res['status'] == 'failed', res
+        assert res['message'].startswith('phase "gen": render: '), res
+        assert 'hello.txt.tmpl:2:' in res['message'], res
+        assert 'nobody' in res['message'], res
+        assert output(prog) == '', prog
+
+
 def test_timeout_kills_grandchild():
     root = project('[lifecycle.hang]\ncommand = "sleep 1000 & echo $! > '
                    'gc.pid; wait"\ntimeout = 1\n')
@@ -403,6 +423,7 @@ if __name__ == '__main__':
          test_f3_failing_workspace_named_after_others_finish,
          test_failing_command_stops_pipeline,
          test_env_and_on_success,
+         test_templates_render_before_commands,
          test_timeout_kills_grandchild,
          test_cancel,
          test_queued_run_waits_and_cancels,
