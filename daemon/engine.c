@@ -1444,9 +1444,15 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	if (rc != 0)
 		return rc;
 	if (req->trigger == ENGINE_TRIGGER_SAVE && plan.n_steps > 0) {
-		const struct plan_node *last = plan.steps[plan.n_steps - 1];
+		/* The policy of the requested phase, not of its hooks. */
+		const struct plan_node *main = plan.steps[0];
 
-		if (engine_busy(g, req, last->phase->on_busy, run_id)) {
+		for (size_t i = 0; i < plan.n_steps; i++)
+			if (plan.steps[i]->hook == NULL) {
+				main = plan.steps[i];
+				break;
+			}
+		if (engine_busy(g, req, main->phase->on_busy, run_id)) {
 			plan_release(&plan);
 			make_project_free(model);
 			return 0;
