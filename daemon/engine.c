@@ -290,15 +290,14 @@ engine_event_fill(const struct engine_run *r, enum engine_event_kind kind,
 	ev->message = r->message;
 }
 
-/* To followers always; to listeners only run start, span end, run end. */
+/* To followers always; to listeners all but output. */
 static void
 engine_emit(struct engine_run *r, const struct engine_event *ev)
 {
 	struct engine *g = r->g;
 	struct engine_follower *f, *next;
 
-	if (ev->kind == ENGINE_EV_RUN_START || ev->kind == ENGINE_EV_SPAN_END ||
-	    ev->kind == ENGINE_EV_RUN_END)
+	if (ev->kind != ENGINE_EV_OUTPUT)
 		for (size_t i = 0; i < g->n_listeners; i++)
 			g->listeners[i].fn(g->listeners[i].arg, ev);
 	/* A follower may unfollow itself from its callback: keep next. */
