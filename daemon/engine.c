@@ -290,15 +290,14 @@ engine_event_fill(const struct engine_run *r, enum engine_event_kind kind,
 	ev->message = r->message;
 }
 
-/* To followers always; to listeners only run start, span end, run end. */
+/* To followers always; to listeners all but output. */
 static void
 engine_emit(struct engine_run *r, const struct engine_event *ev)
 {
 	struct engine *g = r->g;
 	struct engine_follower *f, *next;
 
-	if (ev->kind == ENGINE_EV_RUN_START || ev->kind == ENGINE_EV_SPAN_END ||
-	    ev->kind == ENGINE_EV_RUN_END)
+	if (ev->kind != ENGINE_EV_OUTPUT)
 		for (size_t i = 0; i < g->n_listeners; i++)
 			g->listeners[i].fn(g->listeners[i].arg, ev);
 	/* A follower may unfollow itself from its callback: keep next. */
@@ -855,6 +854,27 @@ engine_render_unlink(struct engine_run *r, struct engine_exec *x)
 	r->active--;
 }
 
+/* One template's render as a finished span under the render span. */
+static void
+engine_render_span(struct engine_run *r, struct engine_exec *x,
+    const struct generate_span *gs)
+{
+	uint64_t id = engine_span_begin(r, x->render_span, ENGINE_SPAN_RENDER,
+	    gs->name, plan_step_where(x->node));
+	struct engine_span *s;
+	struct engine_event ev;
+
+	if (id == 0)
+		return;
+	s = &r->spans[id - 1];
+	s->start_us = (int64_t)gs->start_wall_ms * 1000;
+	s->dur_us = (int64_t)gs->duration_us;
+	s->status = gs->status == GENERATE_FAILED ? ENGINE_FAILED : ENGINE_OK;
+	engine_event_fill(r, ENGINE_EV_SPAN_END, &ev);
+	ev.span = s;
+	engine_emit(r, &ev);
+}
+
 static void
 engine_render_done(void *arg, const struct generate_result *res)
 {
@@ -864,6 +884,8 @@ engine_render_done(void *arg, const struct generate_result *res)
 	char *where;
 
 	engine_render_unlink(r, x);
+	for (size_t i = 0; i < res->n_spans; i++)
+		engine_render_span(r, x, &res->spans[i]);
 	engine_span_end(r, x->render_span, res->code == 0 ? ENGINE_OK :
 	    ENGINE_FAILED, false);
 	if (res->code != 0) {
@@ -1421,9 +1443,15 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	if (rc != 0)
 		return rc;
 	if (req->trigger == ENGINE_TRIGGER_SAVE && plan.n_steps > 0) {
-		const struct plan_node *last = plan.steps[plan.n_steps - 1];
+		/* The policy of the requested phase, not of its hooks. */
+		const struct plan_node *main = plan.steps[0];
 
-		if (engine_busy(g, req, last->phase->on_busy, run_id)) {
+		for (size_t i = 0; i < plan.n_steps; i++)
+			if (plan.steps[i]->hook == NULL) {
+				main = plan.steps[i];
+				break;
+			}
+		if (engine_busy(g, req, main->phase->on_busy, run_id)) {
 			plan_release(&plan);
 			make_project_free(model);
 			return 0;
@@ -1818,7 +1846,8 @@ engine_event_json(const struct engine_event *ev)
 		break;
 	case ENGINE_EV_SPAN_START:
 	case ENGINE_EV_SPAN_END:
-		if (sp->kind == ENGINE_SPAN_COMMAND) {
+		if (sp->kind == ENGINE_SPAN_COMMAND ||
+		    sp->kind == ENGINE_SPAN_RENDER) {
 			cJSON_Delete(o);
 			return NULL;
 		}

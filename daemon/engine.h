@@ -107,15 +107,19 @@ enum engine_event_kind {
 };
 
 /*
- * What listeners and followers get. Maps onto daemon/history.h:
- *   RUN_START -> history_run_begin(root, workspace, phase, trigger,
- *                trigger_files, start_us, cache_key)
- *   SPAN_END  -> history_span_add(span->parent, kind, name, workspace,
- *                start_us, dur_us, status) (span ids are the engine's;
- *                keep a map if history numbers its own)
- *   RUN_END   -> history_run_end(status, exit_code, signal, end_us,
- *                cache_key, output, output_len)
- * Everything is borrowed for the call.
+ * What listeners and followers get. Every span has a SPAN_START before its
+ * SPAN_END, and a parent's START comes before its children's. Maps onto
+ * daemon/history.h:
+ *   RUN_START  -> history_run_begin(root, workspace, phase, trigger,
+ *                 trigger_files, start_us, cache_key)
+ *   SPAN_START -> history_span_add(parent, kind, name, workspace,
+ *                 start_us, dur_us = -1, RUNNING); keep engine span id ->
+ *                 history span id to translate span->parent
+ *   SPAN_END   -> history_span_end(dur_us, status) (span->slow: mark it)
+ *   RUN_END    -> history_run_end(status, exit_code, signal, end_us,
+ *                 cache_key, output, output_len)
+ * Enum values equal history's (a cast maps them). Everything is borrowed
+ * for the call.
  */
 struct engine_event {
 	enum engine_event_kind kind;
@@ -186,8 +190,9 @@ void engine_set_render_context(struct engine *g, struct ggend *ggend);
  * run.finished events go (server_publish). fn NULL = nowhere. */
 void engine_set_publish(struct engine *g, engine_publish_cb fn, void *arg);
 
-/* Call fn on every run start, span start and end and run end, for every
- * run, for the engine's life. At most 8 listeners (GERR_LIMIT). */
+/* Call fn on every run start, span start and end and run end (not on
+ * output), for every run, for the engine's life. At most 8 listeners
+ * (GERR_LIMIT). */
 int engine_add_run_listener(struct engine *g, engine_event_cb fn, void *arg,
     struct gerr *err);
 

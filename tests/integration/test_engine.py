@@ -167,6 +167,60 @@ def test_f3_failing_workspace_named_after_others_finish():
         assert 'workspace "workspace2"' in r.stderr, r.stderr
 
 
+@skip_missing
+def test_f3_workspace_targets():
+    root = fixture('F3-parallel')
+    with Daemon() as d:
+        r = ggenc('run', 'timestamp', '--workspace', 'workspace2', '--root',
+                  root, sock=d.sock)
+        assert r.returncode == 0, r
+        have = [os.path.exists(os.path.join(root, w, 'timestamp.txt'))
+                for w in ('workspace1', 'workspace2', 'workspace3', '.')]
+        assert have == [False, True, False, False], have
+        r = ggenc('run', 'timestamp', '--workspace', '.', '--root', root,
+                  sock=d.sock)
+        assert r.returncode == 0, r
+        assert os.path.exists(os.path.join(root, 'timestamp.txt'))
+        r = ggenc('run', 'timestamp', '--workspace', 'workspace', '--root',
+                  root, sock=d.sock)
+        assert r.returncode != 0, r
+        assert 'workspace "workspace" not found; did you mean ' \
+            '"workspace' in r.stderr, r.stderr
+        assert 'workspace_not_found' in r.stderr, r.stderr
+        r = ggenc('run', 'timestamp', '--all-workspaces', '--jobs', '1',
+                  '--root', root, sock=d.sock)
+        assert r.returncode == 0, r
+        reply, _ = request(d, phases=['timestamp'], root=root,
+                           workspace='workspace1', all_workspaces=True)
+        assert reply['error']['code'] == 'invalid', reply
+
+
+def test_events_of_a_run():
+    root = project('[lifecycle.lint]\ncommand = "true"\n'
+                   '[lifecycle.build]\ncommand = "echo b"\n'
+                   '[hooks]\nbefore_build = ["lint"]\n')
+    with Daemon() as d:
+        with d.client() as ev:
+            ev.request('events')
+            assert ev.recv()['progress'] == {'subscribed': True}
+            res, _ = run_ok(d, root, 'build')
+            names, seen = [], {}
+            while 'run.finished' not in seen:
+                m = ev.recv()
+                if m.get('event', '').startswith(('run.', 'phase.')):
+                    names.append(m['event'])
+                    seen[m['event']] = m['data']
+        assert names == ['run.queued', 'run.started', 'phase.started',
+                         'phase.finished', 'phase.started',
+                         'phase.finished', 'run.finished'], names
+        assert seen['run.started']['run'] == res['run']
+        assert seen['run.started']['trigger'] == 'manual'
+        assert seen['phase.finished']['phase'] == 'build'
+        assert seen['phase.finished']['duration_ms'] >= 0
+        assert seen['run.finished']['status'] == 'ok'
+        assert seen['run.finished']['duration_ms'] >= 0
+
+
 def test_failing_command_stops_pipeline():
     root = project('[lifecycle.test]\ncommands = ["echo testing", '
                    '"exit 3", "touch after-fail"]\n'
@@ -207,6 +261,26 @@ def test_env_and_on_success():
             assert f.read().split() == ['show', str(res['run']), root,
                                         'v1']
         assert os.path.exists(os.path.join(root, 'on-success'))
+
+
+def test_templates_render_before_commands():
+    root = project('[vars]\nname = "ggen"\n'
+                   '[lifecycle.gen]\ntemplates = ["templates/**/*.tmpl"]\n'
+                   'command = "cat hello.txt"\n',
+                   {'templates/hello.txt.tmpl': 'Hello {{ name }}!\n'})
+    with Daemon() as d:
+        res, prog = run_ok(d, root, 'gen')
+        assert res['status'] == 'ok', res
+        assert output(prog) == 'Hello ggen!\n', prog
+        with open(os.path.join(root, 'templates', 'hello.txt.tmpl'),
+                  'w') as f:
+            f.write('line one\nHello {{ nobody }}!\n')
+        res, prog = run_ok(d, root, 'gen')
+        assert res['status'] == 'failed', res
+        assert res['message'].startswith('phase "gen": render: '), res
+        assert 'hello.txt.tmpl:2:' in res['message'], res
+        assert 'nobody' in res['message'], res
+        assert output(prog) == '', prog
 
 
 def test_timeout_kills_grandchild():
@@ -401,8 +475,11 @@ if __name__ == '__main__':
          test_f2_init_then_build_four_records,
          test_f3_workspaces_concurrently,
          test_f3_failing_workspace_named_after_others_finish,
+         test_f3_workspace_targets,
+         test_events_of_a_run,
          test_failing_command_stops_pipeline,
          test_env_and_on_success,
+         test_templates_render_before_commands,
          test_timeout_kills_grandchild,
          test_cancel,
          test_queued_run_waits_and_cancels,

@@ -33,7 +33,7 @@ struct et {
 	struct engine *g;
 	char *dir;		/* the root */
 	char *state;		/* state dir */
-	int started, finished, span_ends;
+	int started, finished, span_starts, span_ends;
 	enum engine_status status[ET_RUNS_MAX + 1];
 	size_t trigger_files[ET_RUNS_MAX + 1];
 	int seen_output;	/* follower saw "start" (0 or 1) */
@@ -52,6 +52,11 @@ et_listener(void *arg, const struct engine_event *ev)
 		t->started++;
 		t->trigger_files[ev->run_id] = ev->n_trigger_files;
 		assert_int_equal(ev->trigger, ENGINE_TRIGGER_SAVE);
+		break;
+	case ENGINE_EV_SPAN_START:
+		assert_int_equal(ev->span->dur_us, -1);
+		assert_true(ev->span->parent < ev->span->id);
+		t->span_starts++;
 		break;
 	case ENGINE_EV_SPAN_END:
 		assert_true(ev->span->dur_us >= 0);
@@ -223,6 +228,7 @@ test_queue_absorbs_saves(void **state)
 	assert_string_equal(log, "run\nrun\n");
 	free(log);
 	/* phase + command span per run */
+	assert_int_equal(t->span_starts, 4);
 	assert_int_equal(t->span_ends, 4);
 }
 
