@@ -7,16 +7,16 @@
  * run between its start and its end. Called by ggend (open, free, status)
  * and by the engine, through histlink_on_event, on the loop thread.
  *
- * The engine reports spans when they END, children before their parents,
- * while the store wants a parent before its children. So the spans of a
- * live run are kept here and handed to the store at run end in engine id
- * order (ids are given at span start, so a parent's is smaller); the run
- * row itself is queued at run start, so that a daemon killed mid-run
- * leaves it `running` on disk and the next start marks it `interrupted`.
+ * Rows go to the store as things happen: the run at its start, a span at
+ * its start (running) and again at its end, so `show` follows a live run
+ * and a daemon killed mid-run leaves it `running` on disk, which the next
+ * start marks `interrupted`. The engine numbers spans itself; each run
+ * keeps engine span id -> store span id to translate parents (a parent
+ * always starts before its children).
  *
  * Invariants: the flush timer is active only while history_pending() (idle
  * means zero wake-ups); hl->runs holds only runs whose RUN_END has not been
- * seen. Never blocks the loop on disk: flushes hand batches to the writer.
+ * seen; span_map[i] is 0 or the store id of engine span i. Never blocks the loop on disk: flushes hand batches to the writer.
  */
 #include "histlink.h"
 
@@ -28,25 +28,13 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* A span as the engine reported it at its end; strings owned. */
-struct histlink_span {
-	uint64_t id, parent;
-	enum history_span_kind kind;
-	char *name;
-	char *workspace;
-	int64_t start_us, dur_us;
-	enum history_status status;
-	bool slow;
-};
-
 struct histlink_run {
 	uint64_t engine_id;
 	uint64_t hist_id;
 	char *root;
-	char *workspace;
-	struct histlink_span *spans;
-	size_t n_spans, cap_spans;
-	bool slow;
+	uint64_t *span_map;	/* engine span id -> store span id */
+	size_t n_map;
+	bool slow;		/* marked slow in the store */
 };
 
 struct histlink {
@@ -177,17 +165,10 @@ histlink_open(struct ev_loop *loop, const char *path, unsigned keep,
 static void
 histlink_run_free(struct histlink_run *r)
 {
-	size_t i;
-
 	if (r == NULL)
 		return;
-	for (i = 0; i < r->n_spans; i++) {
-		free(r->spans[i].name);
-		free(r->spans[i].workspace);
-	}
-	free(r->spans);
+	free(r->span_map);
 	free(r->root);
-	free(r->workspace);
 	free(r);
 }
 
@@ -200,46 +181,12 @@ histlink_now_us(void)
 	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-/* Hand r's spans to the store (parents first) and end it. */
 static void
 histlink_finish(struct histlink *hl, struct histlink_run *r,
     const struct history_run_end *end)
 {
-	uint64_t *map = NULL, parent, sid, max_id = 0;
-	struct histlink_span *s;
 	struct gerr err;
-	size_t i;
-	int rc;
 
-	for (i = 0; i < r->n_spans; i++)
-		if (r->spans[i].id > max_id)
-			max_id = r->spans[i].id;
-	if (r->n_spans > 0)
-		map = xcalloc((size_t)max_id + 1, sizeof(*map));
-	for (i = 0; i < r->n_spans; i++) {
-		s = &r->spans[i];
-		parent = s->parent <= max_id ? map[s->parent] : 0;
-		gerr_clear(&err);
-		rc = history_span_add(hl->h, r->hist_id, parent, s->kind,
-		    s->name, s->workspace, s->start_us, s->dur_us, s->status,
-		    &sid, &err);
-		if (rc != 0) {
-			histlink_report(hl, rc, &err);
-			continue;
-		}
-		map[s->id] = sid;
-		if (s->slow) {
-			gerr_clear(&err);
-			histlink_report(hl, history_mark_slow(hl->h,
-			    r->hist_id, sid, &err), &err);
-		}
-	}
-	free(map);
-	if (r->slow) {
-		gerr_clear(&err);
-		histlink_report(hl, history_mark_slow(hl->h, r->hist_id, 0,
-		    &err), &err);
-	}
 	gerr_clear(&err);
 	histlink_report(hl, history_run_end(hl->h, r->hist_id, end, &err),
 	    &err);
@@ -336,7 +283,6 @@ histlink_begin(struct histlink *hl, const struct engine_event *ev)
 	r->engine_id = ev->run_id;
 	r->hist_id = history_run_begin(hl->h, &info);
 	r->root = xstrdup(ev->root != NULL ? ev->root : "");
-	r->workspace = xstrdup(ev->workspace != NULL ? ev->workspace : "");
 	if (hl->n_runs == hl->cap_runs) {
 		hl->cap_runs = hl->cap_runs ? hl->cap_runs * 2 : 8;
 		hl->runs = xreallocarray(hl->runs, hl->cap_runs,
@@ -386,54 +332,88 @@ histlink_slow_event(struct histlink *hl, const struct histlink_run *r,
 	free(line);
 }
 
+/* Store id of engine span id in r, 0 if it was never added. */
+static uint64_t
+histlink_span_id(const struct histlink_run *r, uint64_t id)
+{
+	return id < r->n_map ? r->span_map[id] : 0;
+}
+
+/* Add sp to the store (dur_us -1: still running); remember its id. */
+static uint64_t
+histlink_span_add(struct histlink *hl, struct histlink_run *r,
+    const struct engine_span *sp, int64_t dur_us)
+{
+	struct gerr err;
+	uint64_t sid = 0;
+	size_t n;
+	int rc;
+
+	gerr_clear(&err);
+	rc = history_span_add(hl->h, r->hist_id,
+	    histlink_span_id(r, sp->parent),
+	    (enum history_span_kind)sp->kind, sp->name != NULL ? sp->name : "",
+	    sp->workspace, sp->start_us, dur_us, dur_us < 0 ?
+	    HISTORY_RUNNING : histlink_status(sp->status), &sid, &err);
+	if (rc != 0) {
+		histlink_report(hl, rc, &err);
+		return 0;
+	}
+	/* The store takes at most HISTORY_SPANS_MAX spans per run, so engine
+	 * ids (1, 2, ...) past that never get here: the map stays bounded. */
+	if (sp->id >= r->n_map) {
+		n = r->n_map ? r->n_map : 16;
+		while (n <= sp->id)
+			n *= 2;
+		r->span_map = xreallocarray(r->span_map, n,
+		    sizeof(*r->span_map));
+		memset(r->span_map + r->n_map, 0,
+		    (n - r->n_map) * sizeof(*r->span_map));
+		r->n_map = n;
+	}
+	r->span_map[sp->id] = sid;
+	return sid;
+}
+
 static void
 histlink_span_end(struct histlink *hl, struct histlink_run *r,
     const struct engine_span *sp)
 {
 	enum history_slow_reason why = HISTORY_NOT_SLOW;
-	struct histlink_span *s;
+	uint64_t sid = histlink_span_id(r, sp->id);
 	int64_t median_us = 0;
+	struct gerr err;
 
-	if (r->n_spans >= HISTORY_SPANS_MAX)
-		return;	/* the store would refuse it too (GERR_LIMIT) */
-	if (r->n_spans == r->cap_spans) {
-		r->cap_spans = r->cap_spans ? r->cap_spans * 2 : 16;
-		r->spans = xreallocarray(r->spans, r->cap_spans,
-		    sizeof(*r->spans));
-	}
-	s = &r->spans[r->n_spans++];
-	memset(s, 0, sizeof(*s));
-	s->id = sp->id;
-	s->parent = sp->parent;
-	s->kind = (enum history_span_kind)sp->kind;
-	s->name = xstrdup(sp->name != NULL ? sp->name : "");
-	s->workspace = xstrdup(sp->workspace != NULL ? sp->workspace : "");
-	s->start_us = sp->start_us;
-	s->dur_us = sp->dur_us;
-	s->status = histlink_status(sp->status);
+	gerr_clear(&err);
+	if (sid == 0)	/* no start seen (or refused): add it whole */
+		sid = histlink_span_add(hl, r, sp, sp->dur_us);
+	else
+		histlink_report(hl, history_span_end(hl->h, r->hist_id, sid,
+		    sp->dur_us, histlink_status(sp->status), &err), &err);
 	/* Slow phases: the engine knows budget_ms (sp->slow); the median
 	 * is over this phase's own earlier successful runs. */
 	if ((sp->kind == ENGINE_SPAN_PHASE || sp->kind == ENGINE_SPAN_HOOK) &&
-	    sp->status == ENGINE_OK && sp->dur_us >= 0) {
+	    sp->status == ENGINE_OK && sp->dur_us >= 0 && sp->name != NULL) {
 		if (sp->slow)
 			why = HISTORY_SLOW_BUDGET;
 		else
-			why = history_check_slow(hl->h, r->root, s->workspace,
-			    s->name, sp->dur_us, 0, &median_us);
+			why = history_check_slow(hl->h, r->root, sp->workspace,
+			    sp->name, sp->dur_us, 0, &median_us);
 	}
-	if (why != HISTORY_NOT_SLOW) {
-		s->slow = true;
+	if (why == HISTORY_NOT_SLOW)
+		return;
+	histlink_slow_event(hl, r, sp, why, median_us);
+	if (sid != 0) {
+		gerr_clear(&err);
+		histlink_report(hl, history_mark_slow(hl->h, r->hist_id, sid,
+		    &err), &err);
+	}
+	if (!r->slow) {
 		r->slow = true;
-		histlink_slow_event(hl, r, sp, why, median_us);
+		gerr_clear(&err);
+		histlink_report(hl, history_mark_slow(hl->h, r->hist_id, 0,
+		    &err), &err);
 	}
-}
-
-static int
-histlink_span_cmp(const void *a, const void *b)
-{
-	const struct histlink_span *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 void
@@ -450,10 +430,16 @@ histlink_on_event(void *arg, const struct engine_event *ev)
 			histlink_begin(hl, ev);
 		histlink_arm(hl);
 		return;
+	case ENGINE_EV_SPAN_START:
 	case ENGINE_EV_SPAN_END:
 		r = histlink_find(hl, ev->run_id, NULL);
-		if (r != NULL && ev->span != NULL)
+		if (r == NULL || ev->span == NULL)
+			return;
+		if (ev->kind == ENGINE_EV_SPAN_END)
 			histlink_span_end(hl, r, ev->span);
+		else if (histlink_span_id(r, ev->span->id) == 0)
+			histlink_span_add(hl, r, ev->span, -1);
+		histlink_arm(hl);
 		return;
 	case ENGINE_EV_RUN_END:
 		/* A run cancelled while queued never started: still a run. */
@@ -462,9 +448,6 @@ histlink_on_event(void *arg, const struct engine_event *ev)
 			idx = hl->n_runs - 1;
 		}
 		r = hl->runs[idx];
-		if (r->n_spans > 1)	/* spans NULL when none */
-			qsort(r->spans, r->n_spans, sizeof(*r->spans),
-			    histlink_span_cmp);
 		memset(&end, 0, sizeof(end));
 		end.status = histlink_status(ev->status);
 		if (end.status == HISTORY_RUNNING)
@@ -480,7 +463,6 @@ histlink_on_event(void *arg, const struct engine_event *ev)
 		histlink_run_free(r);
 		histlink_flush(hl);
 		return;
-	case ENGINE_EV_SPAN_START:
 	case ENGINE_EV_OUTPUT:
 		return;
 	}

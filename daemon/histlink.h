@@ -54,10 +54,10 @@ uint64_t histlink_next_run_id(const struct histlink *hl);
 
 /*
  * The engine run listener (engine_event_cb; arg is the histlink): run
- * start -> history_run_begin (same id as the engine's when possible), span
- * end -> kept with the run and checked for slowness, run end -> spans and
- * end queued in order, then a flush. Never fails: a store error is logged
- * and counted.
+ * start -> history_run_begin (the engine's id), span start ->
+ * history_span_add (running), span end -> history_span_end and the slow
+ * check (`phase.slow`, history_mark_slow), run end -> history_run_end and
+ * a flush. Never fails: a store error is logged and counted.
  */
 void histlink_on_event(void *arg, const struct engine_event *ev);
 

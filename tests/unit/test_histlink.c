@@ -117,25 +117,34 @@ feed_run(struct fixture *f, enum engine_event_kind kind, uint64_t id,
 	feed_run((f), ENGINE_EV_RUN_END, (id), (phase), (st), (start_us), \
 	    (end_us))
 
+/* A SPAN_START (dur_us -1, running) or SPAN_END (ok) event of run. */
 static void
-feed_span(struct fixture *f, uint64_t run, uint64_t id, uint64_t parent,
-    enum engine_span_kind kind, const char *name, int64_t start_us,
-    int64_t dur_us, bool slow)
+feed_span_ev(struct fixture *f, enum engine_event_kind ek, uint64_t run,
+    uint64_t id, uint64_t parent, enum engine_span_kind kind,
+    const char *name, int64_t start_us, int64_t dur_us, bool slow)
 {
 	struct engine_span sp = {
 		.id = id, .parent = parent, .kind = kind, .name = name,
 		.workspace = "", .start_us = start_us, .dur_us = dur_us,
-		.status = ENGINE_OK, .slow = slow,
+		.status = ek == ENGINE_EV_SPAN_END ? ENGINE_OK : ENGINE_RUNNING,
+		.slow = slow,
 	};
 	struct engine_event ev;
 
 	memset(&ev, 0, sizeof(ev));
-	ev.kind = ENGINE_EV_SPAN_END;
+	ev.kind = ek;
 	ev.run_id = run;
 	ev.root = "/r";
 	ev.span = &sp;
 	histlink_on_event(f->hl, &ev);
 }
+
+#define feed_span(f, run, id, parent, kind, name, start_us, dur_us, slow) \
+	feed_span_ev((f), ENGINE_EV_SPAN_END, (run), (id), (parent), (kind), \
+	    (name), (start_us), (dur_us), (slow))
+#define feed_span_start(f, run, id, parent, kind, name, start_us) \
+	feed_span_ev((f), ENGINE_EV_SPAN_START, (run), (id), (parent), \
+	    (kind), (name), (start_us), -1, false)
 
 static double
 status_num(struct fixture *f, const char *name)
@@ -174,11 +183,24 @@ test_tree_and_ids(void **state)
 	assert_int_equal(histlink_next_run_id(f->hl), 1);
 	feed_start(f, 7, "build", T0);
 	assert_true(status_bool(f, "pending"));
-	/* Post-order, as the engine reports: command, then its phase. */
+	/* Starts parents first, ends children first, as the engine does. */
+	feed_span_start(f, 7, 1, 0, ENGINE_SPAN_PHASE, "build", T0);
+	feed_span_start(f, 7, 2, 1, ENGINE_SPAN_HOOK, "lint", T0 + 10);
+	feed_span_start(f, 7, 3, 2, ENGINE_SPAN_COMMAND, "make", T0 + 20);
+	/* A live run shows its running spans. */
+	sync_store(f);
+	assert_int_equal(history_get_run(histlink_history(f->hl), 7, &r,
+	    NULL), 0);
+	assert_int_equal(r->n_spans, 3);
+	assert_int_equal(r->spans[2].status, HISTORY_RUNNING);
+	assert_int_equal(r->spans[2].dur_us, -1);
+	history_run_free(r);
 	feed_span(f, 7, 3, 2, ENGINE_SPAN_COMMAND, "make", T0 + 20, 500, false);
 	feed_span(f, 7, 2, 1, ENGINE_SPAN_HOOK, "lint", T0 + 10, 600, false);
-	feed_span(f, 7, 4, 0, ENGINE_SPAN_PHASE, "late", T0 + 900, 5, false);
 	feed_span(f, 7, 1, 0, ENGINE_SPAN_PHASE, "build", T0, 800, false);
+	/* An end without a start is still recorded (top level if its parent
+	 * is unknown). */
+	feed_span(f, 7, 4, 9, ENGINE_SPAN_PHASE, "late", T0 + 900, 5, false);
 	feed_end(f, 7, "build", ENGINE_OK, T0, T0 + 1000);
 	/* Run end posted the batch at once: nothing left for the timer. */
 	assert_false(status_bool(f, "pending"));
@@ -200,11 +222,15 @@ test_tree_and_ids(void **state)
 	assert_string_equal(r->spans[2].name, "make");
 	assert_int_equal(r->spans[2].parent, r->spans[1].id);
 	assert_int_equal(r->spans[2].dur_us, 500);
+	assert_int_equal(r->spans[2].status, HISTORY_OK);
 	assert_string_equal(r->spans[3].name, "late");
 	assert_int_equal(r->spans[3].parent, 0);
 	history_run_free(r);
-	assert_int_equal(status_num(f, "runs_written"), 1);
-	assert_int_equal(status_num(f, "spans_written"), 4);
+	/* Two batches (the sync mid-run, then run end): the run row twice,
+	 * the three started spans twice, `late` once. */
+	assert_int_equal(status_num(f, "transactions"), 2);
+	assert_int_equal(status_num(f, "runs_written"), 2);
+	assert_int_equal(status_num(f, "spans_written"), 7);
 	assert_int_equal(f->n_events, 0);
 }
 
