@@ -29,14 +29,18 @@ def write_toml(root, toml):
         f.write('[project]\nname = "t"\n' + toml)
 
 
+def await_reply(c, rid):
+    """The reply to request rid on c (progress and events skipped)."""
+    while True:
+        m = c.recv()
+        if m.get('id') == rid and 'progress' not in m:
+            return m
+
+
 def request(d, cmd, **fields):
-    """One request; progress messages skipped; returns the reply."""
+    """One request on a fresh connection; returns the reply."""
     with d.client() as c:
-        rid = c.request(cmd, **fields)
-        while True:
-            m = c.recv()
-            if m.get('id') == rid and 'progress' not in m:
-                return m
+        return await_reply(c, c.request(cmd, **fields))
 
 
 def run_phases(d, root, *phases):
@@ -315,29 +319,32 @@ def test_kill9_mid_run_leaves_interrupted():
         assert 'interrupted' in r.stdout, r
 
 
+def start_long(c, root):
+    """Run phase `long` of root on connection c until it prints "begun";
+    returns (request id, run id)."""
+    rid = c.request('run', phases=['long'], root=root)
+    run_id = None
+    while True:
+        p = c.recv()['progress']
+        if p['type'] == 'started':
+            run_id = p['run']
+        if p['type'] == 'output' and 'begun' in p['data']:
+            return rid, run_id
+
+
 def test_cancelled_runs_recorded():
     root = project('[lifecycle.long]\ncommand = "echo begun; exec sleep '
                    '30"\n')
     with Daemon() as d:
         with d.client() as a:
-            rid = a.request('run', phases=['long'], root=root)
-            first = None
-            while True:
-                p = a.recv()['progress']
-                if p['type'] == 'started':
-                    first = p['run']
-                if p['type'] == 'output' and 'begun' in p['data']:
-                    break
+            rid, first = start_long(a, root)
             # Same phase, same root: this one waits, then is cancelled
             # before it ever starts.
             queued = request(d, 'run', phases=['long'], root=root,
                              detach=True)['result']['run']
             assert request(d, 'cancel', run=queued)['ok']
             assert request(d, 'cancel', run=first)['ok']
-            while True:
-                m = a.recv()
-                if m.get('id') == rid and 'progress' not in m:
-                    break
+            await_reply(a, rid)
         wait_written(d, 2)
         runs = jc(d, 'history')['runs']
         assert [(x['id'], x['status']) for x in runs] == \
@@ -355,23 +362,13 @@ def test_late_queued_run_keeps_engine_id():
     other = project('[lifecycle.quick]\ncommand = "true"\n')
     with Daemon() as d:
         with d.client() as a:
-            rid = a.request('run', phases=['long'], root=root)
-            first = None
-            while True:
-                p = a.recv()['progress']
-                if p['type'] == 'started':
-                    first = p['run']
-                if p['type'] == 'output' and 'begun' in p['data']:
-                    break
+            rid, first = start_long(a, root)
             queued = request(d, 'run', phases=['long'], root=root,
                              detach=True)['result']['run']
             later = run_phases(d, other, 'quick')['run']
             assert first < queued < later, (first, queued, later)
             assert request(d, 'cancel', run=first)['ok']
-            while True:
-                m = a.recv()
-                if m.get('id') == rid and 'progress' not in m:
-                    break
+            await_reply(a, rid)
         r = request(d, 'logs', run=queued, follow=True)
         assert r['ok'], r
         wait_written(d, 3)
