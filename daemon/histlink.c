@@ -32,8 +32,12 @@ struct histlink_run {
 	uint64_t engine_id;
 	uint64_t hist_id;
 	char *root;
+	char *workspace;	/* requested target, "" = root/all */
+	char *phase;		/* requested phases, space separated */
 	uint64_t *span_map;	/* engine span id -> store span id */
 	size_t n_map;
+	uint64_t phase_sid;	/* store id of the top span named phase */
+	bool phase_slow;	/* that span was over its budget */
 	bool slow;		/* marked slow in the store */
 };
 
@@ -169,6 +173,8 @@ histlink_run_free(struct histlink_run *r)
 		return;
 	free(r->span_map);
 	free(r->root);
+	free(r->workspace);
+	free(r->phase);
 	free(r);
 }
 
@@ -283,6 +289,8 @@ histlink_begin(struct histlink *hl, const struct engine_event *ev)
 	r->engine_id = ev->run_id;
 	r->hist_id = history_run_begin(hl->h, &info);
 	r->root = xstrdup(ev->root != NULL ? ev->root : "");
+	r->workspace = xstrdup(ev->workspace != NULL ? ev->workspace : "");
+	r->phase = xstrdup(ev->phase != NULL ? ev->phase : "");
 	if (hl->n_runs == hl->cap_runs) {
 		hl->cap_runs = hl->cap_runs ? hl->cap_runs * 2 : 8;
 		hl->runs = xreallocarray(hl->runs, hl->cap_runs,
@@ -295,16 +303,15 @@ histlink_begin(struct histlink *hl, const struct engine_event *ev)
 /* Publish phase.slow and log it. */
 static void
 histlink_slow_event(struct histlink *hl, const struct histlink_run *r,
-    const struct engine_span *sp, enum history_slow_reason why,
-    int64_t median_us)
+    const char *workspace, const char *phase, int64_t dur_us,
+    enum history_slow_reason why, int64_t median_us)
 {
 	cJSON *env, *d;
 	char *text, *line;
 
 	hl->slow_phases++;
 	log_info("run %llu: phase %s is slow: %lld ms (%s)",
-	    (unsigned long long)r->hist_id, sp->name,
-	    (long long)(sp->dur_us / 1000),
+	    (unsigned long long)r->hist_id, phase, (long long)(dur_us / 1000),
 	    why == HISTORY_SLOW_BUDGET ? "over its budget_ms" :
 	    "over 110% of its median");
 	if (hl->publish == NULL)
@@ -314,11 +321,9 @@ histlink_slow_event(struct histlink *hl, const struct histlink_run *r,
 	d = cJSON_AddObjectToObject(env, "data");
 	cJSON_AddNumberToObject(d, "run", (double)r->hist_id);
 	cJSON_AddStringToObject(d, "root", r->root);
-	cJSON_AddStringToObject(d, "workspace", sp->workspace != NULL ?
-	    sp->workspace : "");
-	cJSON_AddStringToObject(d, "phase", sp->name);
-	cJSON_AddNumberToObject(d, "duration_ms",
-	    (double)sp->dur_us / 1000.0);
+	cJSON_AddStringToObject(d, "workspace", workspace);
+	cJSON_AddStringToObject(d, "phase", phase);
+	cJSON_AddNumberToObject(d, "duration_ms", (double)dur_us / 1000.0);
 	cJSON_AddStringToObject(d, "reason", why == HISTORY_SLOW_BUDGET ?
 	    "budget" : "median");
 	if (median_us > 0)
@@ -372,37 +377,19 @@ histlink_span_add(struct histlink *hl, struct histlink_run *r,
 		r->n_map = n;
 	}
 	r->span_map[sp->id] = sid;
+	if (r->phase_sid == 0 && sp->parent == 0 &&
+	    sp->kind == ENGINE_SPAN_PHASE && sp->name != NULL &&
+	    strcmp(sp->name, r->phase) == 0)
+		r->phase_sid = sid;
 	return sid;
 }
 
+/* Mark span sid (0 = none) and its run slow in the store. */
 static void
-histlink_span_end(struct histlink *hl, struct histlink_run *r,
-    const struct engine_span *sp)
+histlink_mark_slow(struct histlink *hl, struct histlink_run *r, uint64_t sid)
 {
-	enum history_slow_reason why = HISTORY_NOT_SLOW;
-	uint64_t sid = histlink_span_id(r, sp->id);
-	int64_t median_us = 0;
 	struct gerr err;
 
-	gerr_clear(&err);
-	if (sid == 0)	/* no start seen (or refused): add it whole */
-		sid = histlink_span_add(hl, r, sp, sp->dur_us);
-	else
-		histlink_report(hl, history_span_end(hl->h, r->hist_id, sid,
-		    sp->dur_us, histlink_status(sp->status), &err), &err);
-	/* Slow phases: the engine knows budget_ms (sp->slow); the median
-	 * is over this phase's own earlier successful runs. */
-	if ((sp->kind == ENGINE_SPAN_PHASE || sp->kind == ENGINE_SPAN_HOOK) &&
-	    sp->status == ENGINE_OK && sp->dur_us >= 0 && sp->name != NULL) {
-		if (sp->slow)
-			why = HISTORY_SLOW_BUDGET;
-		else
-			why = history_check_slow(hl->h, r->root, sp->workspace,
-			    sp->name, sp->dur_us, 0, &median_us);
-	}
-	if (why == HISTORY_NOT_SLOW)
-		return;
-	histlink_slow_event(hl, r, sp, why, median_us);
 	if (sid != 0) {
 		gerr_clear(&err);
 		histlink_report(hl, history_mark_slow(hl->h, r->hist_id, sid,
@@ -414,6 +401,51 @@ histlink_span_end(struct histlink *hl, struct histlink_run *r,
 		histlink_report(hl, history_mark_slow(hl->h, r->hist_id, 0,
 		    &err), &err);
 	}
+}
+
+static void
+histlink_span_end(struct histlink *hl, struct histlink_run *r,
+    const struct engine_span *sp)
+{
+	uint64_t sid = histlink_span_id(r, sp->id);
+	struct gerr err;
+
+	gerr_clear(&err);
+	if (sid == 0)	/* no start seen (or refused): add it whole */
+		sid = histlink_span_add(hl, r, sp, sp->dur_us);
+	else
+		histlink_report(hl, history_span_end(hl->h, r->hist_id, sid,
+		    sp->dur_us, histlink_status(sp->status), &err), &err);
+	/* Over budget_ms: the engine's verdict, for any phase it ran. */
+	if (!sp->slow || sp->status != ENGINE_OK || sp->name == NULL ||
+	    (sp->kind != ENGINE_SPAN_PHASE && sp->kind != ENGINE_SPAN_HOOK))
+		return;
+	histlink_slow_event(hl, r, sp->workspace != NULL ? sp->workspace : "",
+	    sp->name, sp->dur_us, HISTORY_SLOW_BUDGET, 0);
+	histlink_mark_slow(hl, r, sid);
+	if (sid != 0 && sid == r->phase_sid)
+		r->phase_slow = true;
+}
+
+/*
+ * Over the median: a successful run of a phase against the median of that
+ * phase's last retained successful runs (history_phase_median compares
+ * whole runs, so the run is what is measured). Before history_run_end, so
+ * the run does not count in its own median.
+ */
+static void
+histlink_check_median(struct histlink *hl, struct histlink_run *r,
+    const struct history_run_end *end, int64_t start_us)
+{
+	int64_t median_us = 0, dur_us = end->end_us - start_us;
+
+	if (end->status != HISTORY_OK || r->phase_slow || start_us <= 0 ||
+	    dur_us < 0 || history_check_slow(hl->h, r->root, r->workspace,
+	    r->phase, dur_us, 0, &median_us) != HISTORY_SLOW_MEDIAN)
+		return;
+	histlink_slow_event(hl, r, r->workspace, r->phase, dur_us,
+	    HISTORY_SLOW_MEDIAN, median_us);
+	histlink_mark_slow(hl, r, r->phase_sid);
 }
 
 void
@@ -458,6 +490,7 @@ histlink_on_event(void *arg, const struct engine_event *ev)
 		end.cache_key = ev->cache_key;
 		end.output = ev->output;
 		end.output_len = ev->output_len;
+		histlink_check_median(hl, r, &end, ev->start_us);
 		histlink_finish(hl, r, &end);
 		hl->runs[idx] = hl->runs[--hl->n_runs];
 		histlink_run_free(r);

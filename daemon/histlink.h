@@ -55,8 +55,9 @@ uint64_t histlink_next_run_id(const struct histlink *hl);
 /*
  * The engine run listener (engine_event_cb; arg is the histlink): run
  * start -> history_run_begin (the engine's id), span start ->
- * history_span_add (running), span end -> history_span_end and the slow
- * check (`phase.slow`, history_mark_slow), run end -> history_run_end and
+ * history_span_add (running), span end -> history_span_end (over budget_ms:
+ * `phase.slow`, history_mark_slow), run end -> the median check
+ * (history_check_slow: `phase.slow` when >10% over), history_run_end and
  * a flush. Never fails: a store error is logged and counted.
  */
 void histlink_on_event(void *arg, const struct engine_event *ev);

@@ -483,21 +483,36 @@ def test_phase_over_budget_is_slow():
 def test_phase_slower_than_median_is_slow():
     tmp = mktemp()
     flag = os.path.join(tmp, 'slow')
+    # With a hook: the run (hook + phase) is what the median compares.
     root = project('[lifecycle.m]\ncommand = "if [ -e %s ]; then sleep 0.5;'
-                   ' fi"\n' % flag)
+                   ' fi"\n\n[lifecycle.h]\ncommand = "true"\n\n'
+                   '[hooks]\nbefore_m = ["h"]\n' % flag)
     with Daemon() as d:
         for _ in range(5):
             run_phases(d, root, 'm')
         wait_written(d, 5)
         assert hstatus(d)['slow_phases'] == 0
         open(flag, 'w').close()
-        run_phases(d, root, 'm')
+        with d.client() as sub:
+            sub.request('events')
+            assert sub.recv()['progress'] == {'subscribed': True}
+            run_phases(d, root, 'm')
+            m = sub.recv()
+            while m.get('event') != 'phase.slow':
+                assert m.get('event') != 'run.finished', m
+                m = sub.recv()
+        ev = m['data']
+        assert ev['reason'] == 'median' and ev['phase'] == 'm', ev
+        assert ev['duration_ms'] > 1.1 * ev['median_ms'], ev
+        assert ev['duration_ms'] >= 500, ev
         wait_written(d, 6)
         newest = jc(d, 'history', '--limit', '1')['runs'][0]
         assert newest['slow'] is True, newest
         assert hstatus(d)['slow_phases'] == 1
         spans = jc(d, 'show', str(newest['id']))['spans']
-        assert spans[0]['slow'] is True, spans
+        assert [(x['name'], x['slow']) for x in spans
+                if x['kind'] != 'command'] == [('h', False), ('m', True)], \
+            spans
         assert 'over 110% of its median' in d.log_text()
 
 
