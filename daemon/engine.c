@@ -22,6 +22,7 @@
  */
 #include "engine.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -1244,6 +1245,34 @@ engine_conflict(const struct engine_run *a, const struct engine_run *b)
 	return false;
 }
 
+/* The list invariants of the file comment (STYLE 4); O(runs kept). */
+static void
+engine_check(const struct engine *g)
+{
+#ifndef NDEBUG
+	const struct engine_list *lists[] = { &g->queued, &g->running,
+		&g->finished };
+
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = 0;
+
+		for (const struct engine_run *r = lists[i]->head; r != NULL;
+		    r = r->next) {
+			assert(r->on == lists[i]);
+			assert(r->next != NULL || r == lists[i]->tail);
+			assert(i == 1 || (r->active == 0 && r->live == NULL &&
+			    r->rendering == NULL));
+			assert(i != 0 || r->status == ENGINE_QUEUED);
+			n++;
+		}
+		assert(n == lists[i]->n);
+	}
+	assert(g->finished.n <= ENGINE_RUNS_KEPT);
+#else
+	(void)g;
+#endif
+}
+
 static void
 engine_schedule(struct engine *g)
 {
@@ -1265,6 +1294,7 @@ engine_schedule(struct engine *g)
 			next = g->queued.head;
 		}
 	}
+	engine_check(g);
 }
 
 /* ---- public ------------------------------------------------------------ */
