@@ -430,9 +430,14 @@ generate_prepare(struct generate_job *job)
 			rc = gerr_set(&err, GERR_NOT_FOUND, "open %s: %s", it->rel,
 			    strerror(ENOENT));
 		if (rc == 0) {
-			job->src_hash = XXH3_128bits(src, len);
-			hit = tplcache_lookup(job->g->tplcache, abs,
-			    &job->src_hash, &ce);
+			XXH128_hash_t h = XXH3_128bits(src, len);
+
+			/* The table's hash already missed: look again only if
+			 * the file changed since it was hashed. */
+			if (!it->have_hash || !XXH128_isEqual(h, it->hash))
+				hit = tplcache_lookup(job->g->tplcache, abs, &h,
+				    &ce);
+			job->src_hash = h;
 			if (!hit)
 				tplcache_put(job->g->tplcache, abs, it->rel,
 				    &job->src_hash, src, len, &ce);
