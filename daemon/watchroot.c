@@ -486,7 +486,7 @@ watchroot_rescan(struct watchroot *w)
 	struct gerr err;
 
 	gerr_clear(&err);
-	if (poller_scan(w->root, w->t, w->cfg.is_ignored,
+	if (poller_scan(w->root, w->t, watchroot_ignored,
 	    watchroot_polled_change, w, POLLER_ALL, &res, &err) != 0)
 		log_warn("root %s: rescan: %s", w->root, err.msg);
 	watchroot_emit(w);
@@ -508,7 +508,7 @@ watchroot_poll(struct watchroot *w)
 	bool room = true;
 
 	gerr_clear(&err);
-	if (poller_scan(w->root, w->t, w->cfg.is_ignored,
+	if (poller_scan(w->root, w->t, watchroot_ignored,
 	    watchroot_polled_change, w, 0, &res, &err) != 0)
 		log_warn("root %s: poll: %s", w->root, err.msg);
 	if (!w->remote && !w->cfg.force_poll)
