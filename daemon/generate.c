@@ -665,8 +665,11 @@ generate_start(struct ggend *g, struct watch_root *root, const char *dir,
 	if (request_vars != NULL && !cJSON_IsObject(request_vars))
 		return gerr_set(err, GERR_INVALID, "request vars must be a JSON "
 		    "object");
+	/* Limits follow the live configuration (SIGHUP included). */
 	if (g->tplcache == NULL)
 		g->tplcache = tplcache_new(0, 0);
+	tplcache_set_limits(g->tplcache, (size_t)g->cfg.templates_cache_entries,
+	    (size_t)g->cfg.templates_cache_bytes);
 	/* A caller without the root (the engine knows only directories)
 	 * still gets the file table and the expected-write announcements. */
 	if (root == NULL && g->watch != NULL)

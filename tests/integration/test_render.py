@@ -285,12 +285,13 @@ def test_no_frontmatter_prints():
 
 
 def test_status_shows_template_cache():
-    with Daemon() as d:
+    with Daemon('--set', 'templates.cache_entries=7') as d:
         p = ggenc('--json', 'status', sock=d.sock)
         assert p.returncode == 0, p.stderr
         t = json.loads(p.stdout)['templates']
         assert t['cached'] == 0 and t['hits'] == 0, t
-        assert t['max_entries'] == 1024, t
+        assert t['max_entries'] == 7, t
+        assert t['max_bytes'] == 64 << 20, t
         p = ggenc('status', sock=d.sock)
         assert '  templates 0 compiled, 0 hits, 0 misses\n' in p.stdout, \
             p.stdout
