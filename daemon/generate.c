@@ -379,6 +379,9 @@ generate_reap(struct generate_job *job, const char *what, const char *cmd)
 static bool
 generate_is_clean(struct generate_job *job, const struct tplcache_memo *m)
 {
+	const struct filetable *table;
+	const struct filetable_entry *e;
+	const char *rel;
 	char *buf;
 	size_t len;
 	bool exists, clean;
@@ -388,7 +391,13 @@ generate_is_clean(struct generate_job *job, const struct tplcache_memo *m)
 	    !XXH128_isEqual(m->vars_fp, job->vars_fp))
 		return false;
 	/* The output must still hold what we left there (a user edit or a
-	 * delete makes the template render again). */
+	 * delete makes the template render again). The file table knows its
+	 * hash unless it was just written; only then is it read here. */
+	table = job->root != NULL ? watch_root_table(job->root) : NULL;
+	rel = table != NULL ? watch_root_relpath(job->root, m->out_path) : NULL;
+	e = rel != NULL ? filetable_lookup(table, rel) : NULL;
+	if (e != NULL && (e->flags & FILETABLE_F_HASH_KNOWN))
+		return XXH128_isEqual(e->hash, m->out_hash);
 	if (genout_read(m->out_path, GENOUT_MAX_BYTES, &buf, &len, &exists,
 	    NULL) != 0 || !exists)
 		return false;
