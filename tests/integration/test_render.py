@@ -277,6 +277,23 @@ def test_errors_and_usage():
         p.stderr
 
 
+def test_output_from_phase_templates_entry():
+    root, env = project()
+    with open(os.path.join(root, 'make.toml'), 'a') as f:
+        f.write('\n[lifecycle.generate]\ntemplates = ["templates/**/*.tmpl",'
+                ' "extra/x.tmpl:gen/y.txt"]\n')
+    write(root, 'templates/sub/plain.c.tmpl', 'int {{ name }};\n')
+    write(root, 'extra/x.tmpl', 'y={{ n }}\n')
+    p = render(root, env, 'templates/sub/plain.c.tmpl')
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == 'wrote %s\n' % os.path.join(root, 'sub', 'plain.c'), \
+        p.stdout
+    assert read(root, 'sub/plain.c') == 'int demo;\n'
+    p = render(os.path.join(root, 'extra'), env, 'x.tmpl')
+    assert p.returncode == 0, p.stderr
+    assert read(root, 'gen/y.txt') == 'y=3\n'
+
+
 def test_no_frontmatter_prints():
     root, env = project()
     write(root, 'plain.tmpl', 'v={{ n }}')
@@ -310,5 +327,6 @@ run([test_print_with_toml_types_and_frontmatter_vars,
      test_unless_exists,
      test_to_escaping_root_refused,
      test_errors_and_usage,
+     test_output_from_phase_templates_entry,
      test_no_frontmatter_prints,
      test_status_shows_template_cache])
