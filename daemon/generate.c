@@ -38,6 +38,7 @@
 #include "genout.h"
 #include "ggend.h"
 #include "glob.h"
+#include "log.h"
 #include "make.h"
 #include "path.h"
 #include "runner.h"
@@ -555,6 +556,24 @@ generate_write(struct generate_job *job)
 	    GENERATE_STAGE_FINISH;
 }
 
+const char *
+generate_status_name(enum generate_status status)
+{
+	switch (status) {
+	case GENERATE_WRITTEN:
+		return "written";
+	case GENERATE_UNCHANGED:
+		return "unchanged";
+	case GENERATE_SKIPPED:
+		return "skipped";
+	case GENERATE_CLEAN:
+		return "clean";
+	case GENERATE_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
 static void
 generate_finish_item(struct generate_job *job)
 {
@@ -571,6 +590,10 @@ generate_finish_item(struct generate_job *job)
 	sp->status = job->status;
 	if (job->status == GENERATE_CLEAN)
 		job->res.clean++;
+	log_debug("generate_finish_item: %s -> %s: %s (%llu us)", it->rel,
+	    it->out_abs != NULL ? it->out_abs : "-",
+	    generate_status_name(job->status),
+	    (unsigned long long)sp->duration_us);
 	frontmatter_release(&job->fm);
 	frontmatter_init(&job->fm);
 	job->cur++;

@@ -59,6 +59,10 @@ enum generate_status {
 	GENERATE_FAILED,
 };
 
+/* "written", "unchanged", "skipped", "clean", "failed" (span status in
+ * history and logs). Static string. */
+const char *generate_status_name(enum generate_status status);
+
 /* One template's render, for history. */
 struct generate_span {
 	const char *name;	/* template path, workspace-relative; borrowed */
