@@ -99,13 +99,13 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 			    cmd_status_str(last, "status"),
 			    cmd_status_num(last, "duration_ms"));
 	}
+	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
+	    "roots"));
 	tpl = cJSON_GetObjectItemCaseSensitive(result, "templates");
 	if (cJSON_IsObject(tpl))
 		fprintf(ctx->out, "  templates %.0f compiled, %.0f hits, %.0f "
 		    "misses\n", cmd_status_num(tpl, "cached"),
 		    cmd_status_num(tpl, "hits"), cmd_status_num(tpl, "misses"));
-	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
-	    "roots"));
 	return 0;
 }
 

@@ -39,8 +39,8 @@ req_status_templates(const struct ggend *g, cJSON *result)
 {
 	cJSON *t = cJSON_AddObjectToObject(result, "templates");
 	struct tplcache_stats st = {
-		.max_entries = TPLCACHE_DEFAULT_MAX_ENTRIES,
-		.max_bytes = TPLCACHE_DEFAULT_MAX_BYTES,
+		.max_entries = (size_t)g->cfg.templates_cache_entries,
+		.max_bytes = (size_t)g->cfg.templates_cache_bytes,
 	};
 
 	if (g->tplcache != NULL)
