@@ -12,5 +12,6 @@ extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_shutdown_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_validate_entry;
 
 #endif

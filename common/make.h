@@ -191,6 +191,16 @@ int make_parse_buffer(const char *buf, size_t len, const char *filename,
 int make_load(const char *root_dir, struct make_project **out,
     struct make_findings *findings, struct gerr *err);
 
+/*
+ * Read the whole file at path (borrowed) into sb (appended), capped at
+ * MAKE_FILE_MAX_BYTES. Returns 0, with *missing set when the file does not
+ * exist (ENOENT); GERR_IO ("open PATH: strerror") or GERR_TOO_LARGE. Used
+ * by make_load and by anything else reading a TOML file to show its source
+ * (validate's caret lines, the daemon's settings file).
+ */
+int make_read_file(const char *path, struct strbuf *sb, bool *missing,
+    struct gerr *err);
+
 /* Free a project, its workspaces' own projects and its document. NULL ok. */
 void make_project_free(struct make_project *p);
 

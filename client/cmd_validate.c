@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cmd_validate.c - `ggenc validate [PATH]`: check a make.toml (and its
+ * workspaces' own make.toml files) against common/make's rule table and
+ * print every finding GNU style with the source line and a caret, then a
+ * summary; --json prints the findings as an object instead.
+ *
+ * Owns: nothing beyond one call. Called by: client/main.c through the
+ * command table. Local: it never starts a daemon. The findings go through
+ * one JSON shape (cmd_validate_result) before being printed, so a reply
+ * built the same way elsewhere prints identically.
+ * Exit status: 1 when any error was found or the file cannot be read,
+ * 0 otherwise (warnings only), 2 on usage.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd.h"
+#include "cmd_entries.h"
+#include "errors.h"
+#include "make.h"
+#include "path.h"
+#include "strbuf.h"
+#include "xmalloc.h"
+
+/* The file the user asked about and how to reach it. */
+struct cmd_validate_target {
+	char *dir;		/* make_load's root, NULL for a lone file */
+	char *file;		/* the file as shown in messages */
+};
+
+static void
+cmd_validate_target_release(struct cmd_validate_target *t)
+{
+	free(t->dir);
+	free(t->file);
+}
+
+/*
+ * PATH is a directory holding make.toml, a file named make.toml (its
+ * directory is the root, so workspaces are checked too) or any other TOML
+ * file, checked alone.
+ */
+static void
+cmd_validate_resolve(const char *arg, struct cmd_validate_target *t)
+{
+	struct stat st;
+	size_t base_len, len = strlen(arg);
+	const char *base;
+
+	memset(t, 0, sizeof(*t));
+	while (len > 1 && arg[len - 1] == '/')
+		len--;
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+		t->dir = xasprintf("%.*s", (int)len, arg);
+		t->file = strcmp(t->dir, ".") == 0 ? xstrdup(MAKE_FILE_NAME) :
+		    xasprintf("%s/%s", t->dir, MAKE_FILE_NAME);
+		return;
+	}
+	base = path_basename(arg, &base_len);
+	if (base_len == strlen(MAKE_FILE_NAME) &&
+	    memcmp(base, MAKE_FILE_NAME, base_len) == 0) {
+		size_t dlen = path_dirname_len(arg);
+
+		t->dir = dlen == 0 ? xstrdup(".") :
+		    xasprintf("%.*s", (int)dlen, arg);
+		t->file = xstrdup(arg);
+		return;
+	}
+	t->file = xstrdup(arg);
+}
+
+/*
+ * The result object: {"file", "findings": [{rule, severity, file, line,
+ * col, message}], "errors", "warnings", "dropped"}. Caller owns it.
+ */
+static cJSON *
+cmd_validate_result(const struct cmd_validate_target *t,
+    const struct make_findings *f)
+{
+	cJSON *res = cJSON_CreateObject();
+	cJSON *arr;
+
+	cJSON_AddStringToObject(res, "file", t->file);
+	arr = cJSON_AddArrayToObject(res, "findings");
+	for (size_t i = 0; i < f->len; i++) {
+		const struct make_finding *mf = &f->items[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "rule", mf->rule->id);
+		cJSON_AddStringToObject(o, "severity",
+		    mf->severity == MAKE_ERROR ? "error" : "warning");
+		cJSON_AddStringToObject(o, "file", mf->file);
+		cJSON_AddNumberToObject(o, "line", mf->line);
+		cJSON_AddNumberToObject(o, "col", mf->col);
+		cJSON_AddStringToObject(o, "message", mf->message);
+		cJSON_AddItemToArray(arr, o);
+	}
+	cJSON_AddNumberToObject(res, "errors", (double)f->errors);
+	cJSON_AddNumberToObject(res, "warnings", (double)f->warnings);
+	cJSON_AddNumberToObject(res, "dropped", (double)f->dropped);
+	return res;
+}
+
+static const char *
+cmd_validate_str(const cJSON *obj, const char *name)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(item) ? item->valuestring : "";
+}
+
+static int
+cmd_validate_int(const cJSON *obj, const char *name)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsNumber(item) ? item->valueint : 0;
+}
+
+/* Print one finding, then its source line and caret when it has one. */
+static void
+cmd_validate_print_one(FILE *out, const cJSON *o, struct strbuf *src,
+    char **src_name)
+{
+	struct make_finding mf = {
+		.rule = make_rule_find(cmd_validate_str(o, "rule")),
+		.file = (char *)cmd_validate_str(o, "file"),
+		.line = cmd_validate_int(o, "line"),
+		.col = cmd_validate_int(o, "col"),
+		.message = (char *)cmd_validate_str(o, "message"),
+	};
+	struct strbuf sb = STRBUF_INIT;
+	bool missing = false;
+
+	if (mf.rule == NULL)
+		return;
+	mf.severity = strcmp(cmd_validate_str(o, "severity"), "error") == 0 ?
+	    MAKE_ERROR : MAKE_WARNING;
+	make_finding_format(&mf, &sb);
+	strbuf_addch(&sb, '\n');
+	/* Findings come grouped by file: read each file once. */
+	if (mf.line > 0 && (*src_name == NULL ||
+	    strcmp(*src_name, mf.file) != 0)) {
+		free(*src_name);
+		*src_name = xstrdup(mf.file);
+		strbuf_reset(src);
+		if (make_read_file(mf.file, src, &missing, NULL) != 0 ||
+		    missing)
+			strbuf_reset(src);
+	}
+	if (mf.line > 0 && src->len > 0) {
+		size_t before = sb.len;
+
+		make_source_caret(src->buf, src->len, mf.line, mf.col, &sb);
+		if (sb.len > before)
+			strbuf_addch(&sb, '\n');
+	}
+	fwrite(sb.buf, 1, sb.len, out);
+	strbuf_release(&sb);
+}
+
+static int
+cmd_validate_render(const struct cmd_ctx *ctx, const cJSON *result)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(result,
+	    "findings");
+	const cJSON *o;
+	struct strbuf src = STRBUF_INIT;
+	char *src_name = NULL;
+	int errors = cmd_validate_int(result, "errors");
+	int warnings = cmd_validate_int(result, "warnings");
+	int dropped = cmd_validate_int(result, "dropped");
+
+	if (ctx->json) {
+		char *s = cJSON_Print(result);
+
+		fprintf(ctx->out, "%s\n", s != NULL ? s : "{}");
+		cJSON_free(s);
+		return errors > 0 ? ERR_EXIT_FAILED : 0;
+	}
+	cJSON_ArrayForEach(o, arr)
+		cmd_validate_print_one(ctx->out, o, &src, &src_name);
+	free(src_name);
+	strbuf_release(&src);
+	fprintf(ctx->out, "%s: %d error%s, %d warning%s",
+	    cmd_validate_str(result, "file"), errors, errors == 1 ? "" : "s",
+	    warnings, warnings == 1 ? "" : "s");
+	if (dropped > 0)
+		fprintf(ctx->out, " (%d not shown)", dropped);
+	fputc('\n', ctx->out);
+	return errors > 0 ? ERR_EXIT_FAILED : 0;
+}
+
+/* Check a lone TOML file that is not named make.toml (no workspaces). */
+static int
+cmd_validate_lone(const char *file, struct make_findings *f,
+    struct gerr *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct make_project *p = NULL;
+	bool missing;
+	int rc;
+
+	rc = make_read_file(file, &sb, &missing, err);
+	if (rc == 0 && missing)
+		rc = gerr_set(err, GERR_IO, "open %s: %s", file,
+		    "No such file or directory");
+	if (rc == 0)
+		rc = make_parse_buffer(sb.buf, sb.len, file, &p, f, err);
+	make_project_free(p);
+	strbuf_release(&sb);
+	return rc;
+}
+
+static int
+cmd_validate_run(const struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_validate_target t;
+	struct make_findings f;
+	struct make_project *p = NULL;
+	struct gerr err;
+	cJSON *res;
+	int rc;
+
+	gerr_clear(&err);
+	make_findings_init(&f);
+	cmd_validate_resolve(argc > 0 ? argv[0] : MAKE_FILE_NAME, &t);
+	if (t.dir != NULL)
+		rc = make_load(t.dir, &p, &f, &err);
+	else
+		rc = cmd_validate_lone(t.file, &f, &err);
+	make_project_free(p);
+	/* No finding to show: the file itself could not be read. */
+	if (rc == GERR_IO || rc == GERR_TOO_LARGE) {
+		fprintf(stderr, "ggenc: %s\n", err.msg);
+		make_findings_release(&f);
+		cmd_validate_target_release(&t);
+		return ERR_EXIT_FAILED;
+	}
+	res = cmd_validate_result(&t, &f);
+	rc = cmd_validate_render(ctx, res);
+	cJSON_Delete(res);
+	make_findings_release(&f);
+	cmd_validate_target_release(&t);
+	return rc;
+}
+
+const struct cmd_entry cmd_validate_entry = {
+	.name = "validate", .alias = NULL, .usage = "[PATH]",
+	.summary = "Check a make.toml (default ./make.toml) and its "
+	    "workspaces; exit 1 on errors.",
+	.args = { .min = 0, .max = 1 }, .proto = CMD_LOCAL,
+	.run = cmd_validate_run,
+};

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""`ggenc validate`: the ggen fixtures F1-F4 (../shared/fixtures/ggen),
+every finding of a file with several errors at the right line:col with its
+source line and caret, --json shape, exit codes, workspaces' own files, and
+that validate never starts a daemon.
+
+The fixtures are required: a missing fixture fails the test (under CI=true
+and elsewhere), it never skips."""
+import json
+import os
+import subprocess
+
+from harness import GGENC, mktemp, run
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
+FIXTURES = os.path.normpath(os.path.join(ROOT, '..', 'shared', 'fixtures',
+                                         'ggen'))
+
+
+def fixture(name):
+    path = os.path.join(FIXTURES, name)
+    assert os.path.isfile(os.path.join(path, 'make.toml')), \
+        'fixture missing: %s (CI=%s)' % (path, os.environ.get('CI'))
+    return path
+
+
+def private_env():
+    """An environment whose daemon socket lives in a fresh temp dir."""
+    tmp = mktemp()
+    env = dict(os.environ)
+    env['GGEN_SOCK'] = os.path.join(tmp, 'run', 'ggend.sock')
+    env['XDG_STATE_HOME'] = os.path.join(tmp, 'state')
+    env['XDG_RUNTIME_DIR'] = os.path.join(tmp, 'rt')
+    return tmp, env
+
+
+def validate(*args, cwd=None, env=None):
+    if env is None:
+        _, env = private_env()
+    return subprocess.run([GGENC] + list(args), cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(text)
+
+
+def test_f1_f2_f3_valid():
+    for name in ('F1-example', 'F2-integration', 'F3-parallel'):
+        p = validate('validate', cwd=fixture(name))
+        assert p.returncode == 0, (name, p.stdout, p.stderr)
+        assert p.stdout == 'make.toml: 0 errors, 0 warnings\n', \
+            (name, p.stdout)
+
+
+def test_f3_workspaces_validated_by_directory():
+    root = fixture('F3-parallel')
+    p = validate('--json', 'validate', root)
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res['file'] == root + '/make.toml', res
+    assert res['errors'] == 0 and res['findings'] == [], res
+
+
+F4_EXPECTED = [
+    'make.toml:1:1: error: missing required table [project] '
+    '[missing-table]',
+    '# Advanced Rust Monorepo - Full Lifecycle Example',
+    '^',
+]
+
+
+def test_f4_missing_project_and_warnings():
+    p = validate('validate', cwd=fixture('F4-monorepo-negative'))
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    lines = p.stdout.splitlines()
+    assert lines[:3] == F4_EXPECTED, lines
+    assert ('make.toml:36:1: warning: unknown key '
+            '\'lifecycle.build.cache_key\' [unknown-key]') in lines, lines
+    i = lines.index('make.toml:73:2: warning: unknown key \'env\' '
+                    '[unknown-key]')
+    assert lines[i + 1:i + 3] == ['[env]', ' ^'], lines[i:i + 3]
+    res = json.loads(validate('--json', 'validate', cwd=fixture(
+        'F4-monorepo-negative')).stdout)
+    rules = {(f['rule'], f['severity']) for f in res['findings']}
+    assert ('missing-table', 'error') in rules, rules
+    assert ('unknown-key', 'warning') in rules, rules
+    # cache_key and [env] are warnings, never errors.
+    for f in res['findings']:
+        if 'cache_key' in f['message'] or f['message'].endswith("'env'"):
+            assert f['severity'] == 'warning', f
+    assert lines[-1] == 'make.toml: %d errors, %d warnings' % (
+        res['errors'], res['warnings']), lines[-1]
+
+
+BAD = ('[project]\n'
+       'name = "x"\n'
+       'bogus = 1\n'
+       '\n'
+       '[lifecycle.build]\n'
+       'command = "make"\n'
+       'timeout = "5"\n'
+       'on_busy = "later"\n'
+       '\t\tenv = { "1BAD" = "v" }\n'
+       '\n'
+       '[lifecycle.empty]\n'
+       'description = "nothing"\n'
+       '\n'
+       '[hooks]\n'
+       'before_build = ["nope"]\n')
+
+BAD_EXPECTED = """\
+make.toml:3:1: warning: unknown key 'project.bogus' [unknown-key]
+bogus = 1
+^
+make.toml:7:11: error: 'lifecycle.build.timeout' must be an integer, found \
+string [wrong-type]
+timeout = "5"
+          ^
+make.toml:8:11: error: 'lifecycle.build.on_busy' must be queue, restart or \
+ignore, found 'later' [bad-value]
+on_busy = "later"
+          ^
+make.toml:9:11: error: env name '1BAD' in phase 'build' must match \
+[A-Za-z_][A-Za-z0-9_]* [env-name]
+\t\tenv = { "1BAD" = "v" }
+\t\t        ^
+make.toml:11:1: error: phase 'empty' has neither commands nor templates \
+[phase-empty]
+[lifecycle.empty]
+^
+make.toml:15:17: error: hook 'before_build' names unknown phase 'nope' \
+[hook-unknown-phase]
+before_build = ["nope"]
+                ^
+make.toml: 5 errors, 1 warning
+"""
+
+
+def test_several_errors_all_reported_with_carets():
+    tmp = mktemp()
+    write(os.path.join(tmp, 'make.toml'), BAD)
+    p = validate('validate', cwd=tmp)
+    assert p.returncode == 1, p.stderr
+    assert p.stdout == BAD_EXPECTED, p.stdout
+    # The same file named by path: names as typed.
+    p = validate('validate', os.path.join(tmp, 'make.toml'))
+    assert p.stdout.startswith(tmp + '/make.toml:3:1: warning: '), p.stdout
+
+
+def test_json_shape():
+    tmp = mktemp()
+    write(os.path.join(tmp, 'make.toml'), BAD)
+    p = validate('--json', 'validate', cwd=tmp)
+    assert p.returncode == 1, p.stderr
+    res = json.loads(p.stdout)
+    assert set(res) == {'file', 'findings', 'errors', 'warnings',
+                        'dropped'}, res
+    assert (res['errors'], res['warnings'], res['dropped']) == (5, 1, 0)
+    assert res['findings'][1] == {
+        'rule': 'wrong-type', 'severity': 'error', 'file': 'make.toml',
+        'line': 7, 'col': 11,
+        'message': "'lifecycle.build.timeout' must be an integer, "
+                   "found string"}, res['findings'][1]
+    assert [f['line'] for f in res['findings']] == [3, 7, 8, 9, 11, 15]
+
+
+def test_syntax_error_and_lone_file():
+    tmp = mktemp()
+    write(os.path.join(tmp, 'other.toml'), '[project]\nname = \n')
+    p = validate('validate', 'other.toml', cwd=tmp)
+    assert p.returncode == 1, p.stderr
+    assert p.stdout.splitlines() == [
+        'other.toml:2:8: error: expected a value, found end of line '
+        '[toml-syntax]',
+        'name = ',
+        '       ^',
+        'other.toml: 1 error, 0 warnings'], p.stdout
+
+
+def test_exit_codes():
+    tmp = mktemp()
+    write(os.path.join(tmp, 'make.toml'),
+          '[project]\nname = "w"\n[lifecycle.b]\ncommand = "x"\n'
+          'commands = ["y"]\n')
+    p = validate('validate', cwd=tmp)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert '[command-conflict]' in p.stdout, p.stdout
+    assert p.stdout.endswith('make.toml: 0 errors, 1 warning\n'), p.stdout
+    p = validate('validate', 'a', 'b', cwd=tmp)
+    assert p.returncode == 2, p.returncode
+    assert 'usage: ggenc validate [PATH]' in p.stderr, p.stderr
+    p = validate('validate', 'missing-dir/make.toml', cwd=tmp)
+    assert p.returncode == 1, p.returncode
+    assert p.stderr == ('ggenc: open missing-dir/make.toml: No such file '
+                        'or directory\n'), p.stderr
+    empty = mktemp()
+    p = validate('validate', cwd=empty)
+    assert p.returncode == 1 and 'open make.toml: No such file' in p.stderr
+
+
+def test_workspace_files_validated():
+    tmp = mktemp()
+    write(os.path.join(tmp, 'make.toml'),
+          '[project]\nname = "r"\n[workspace.a]\npath = "a"\n'
+          '[workspace.b]\npath = "b"\n[lifecycle.x]\ncommand = "true"\n')
+    write(os.path.join(tmp, 'a', 'make.toml'),
+          '[project]\nname = "a"\n[lifecycle.x]\ntimeout = -1\n'
+          'command = "true"\n')
+    write(os.path.join(tmp, 'b', 'make.toml'),
+          '[lifecycle.x]\ncommand = "true"\n')
+    p = validate('--json', 'validate', cwd=tmp)
+    assert p.returncode == 1, p.stderr
+    res = json.loads(p.stdout)
+    files = [(f['file'], f['rule']) for f in res['findings']]
+    assert ('a/make.toml', 'bad-value') in files, files
+    # b is checked even though a already failed.
+    assert ('b/make.toml', 'missing-table') in files, files
+
+
+def test_outside_workspace_path():
+    tmp = mktemp()
+    write(os.path.join(tmp, 'root', 'make.toml'),
+          '[project]\nname = "r"\n[workspace.up]\npath = "../other"\n'
+          '[lifecycle.x]\ncommand = "true"\n')
+    os.makedirs(os.path.join(tmp, 'other'))
+    p = validate('validate', 'root', cwd=tmp)
+    assert p.returncode == 1, p.stderr
+    assert p.stdout.splitlines()[0].startswith(
+        'root/make.toml:4:8: error: '), p.stdout
+    assert '[workspace-path]' in p.stdout.splitlines()[0], p.stdout
+
+
+def test_never_starts_a_daemon():
+    tmp, env = private_env()
+    p = validate('validate', fixture('F1-example'), env=env)
+    assert p.returncode == 0, p.stderr
+    assert not os.path.exists(env['GGEN_SOCK']), 'a daemon was started'
+    assert not os.path.exists(os.path.join(tmp, 'run')), \
+        os.listdir(os.path.join(tmp, 'run'))
+
+
+if __name__ == '__main__':
+    run([test_f1_f2_f3_valid, test_f3_workspaces_validated_by_directory,
+         test_f4_missing_project_and_warnings,
+         test_several_errors_all_reported_with_carets, test_json_shape,
+         test_syntax_error_and_lone_file, test_exit_codes,
+         test_workspace_files_validated, test_outside_workspace_path,
+         test_never_starts_a_daemon])
