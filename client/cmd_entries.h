@@ -13,5 +13,6 @@ extern const struct cmd_entry cmd_shutdown_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_validate_entry;
+extern const struct cmd_entry cmd_config_entry;
 
 #endif

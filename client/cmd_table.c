@@ -10,6 +10,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_status_entry,
 	&cmd_shutdown_entry,
 	&cmd_validate_entry,
+	&cmd_config_entry,
 	&cmd_version_entry,
 	&cmd_help_entry,
 };

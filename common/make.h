@@ -223,6 +223,14 @@ void make_finding_format(const struct make_finding *f, struct strbuf *out);
 void make_source_caret(const char *buf, size_t len, int line, int col,
     struct strbuf *out);
 
+/*
+ * The closest of candidates[0..n) (borrowed) to word within a small edit
+ * distance (2, and less than word's length), for "did you mean"; NULL when
+ * none is close. Returns one of candidates.
+ */
+const char *make_suggest_word(const char *word,
+    const char *const *candidates, size_t n);
+
 /* Rule row by id, or NULL. */
 const struct make_rule *make_rule_find(const char *id);
 

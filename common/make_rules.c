@@ -228,13 +228,18 @@ const char *
 make_suggest(const struct make_report *r, const char *word,
     const char *const *candidates, size_t n)
 {
-	const char *best = NULL;
-	size_t best_d = MAKE_SUGGEST_MAX_DIST + 1;
-
-	size_t wl = strlen(word);
-
 	if (r->findings == NULL || r->findings->len >= MAKE_FINDINGS_MAX)
 		return NULL;
+	return make_suggest_word(word, candidates, n);
+}
+
+const char *
+make_suggest_word(const char *word, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = MAKE_SUGGEST_MAX_DIST + 1;
+	size_t wl = strlen(word);
+
 	for (size_t i = 0; i < n; i++) {
 		size_t cl = strlen(candidates[i]);
 		size_t d;

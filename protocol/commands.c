@@ -28,6 +28,12 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 		.id = PROTO_CMD_SHUTDOWN, .name = "shutdown",
 		.summary = "Stop the daemon after replying.",
 	},
+	[PROTO_CMD_CONFIG] = {
+		.id = PROTO_CMD_CONFIG, .name = "config",
+		.fields = { { "key", PROTO_T_STRING, false } },
+		.summary = "Live settings with their source (default, file, "
+		    "set).",
+	},
 };
 
 const struct proto_cmd *
