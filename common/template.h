@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * template.h - compile and render the Tera subset of DESIGN.md section 4.
+ *
+ * template_compile turns a source buffer into an immutable struct template;
+ * template_render evaluates it against a context value into a strbuf. A
+ * compiled template is never modified by rendering: one template may be
+ * rendered any number of times, from any number of threads at once (its
+ * literals are immortal values; render state lives on the caller's stack and
+ * heap). The context must not be modified while a render reads it.
+ *
+ * Syntax: {{ expr }}, {% tag %}, {# comment #}, with Tera's whitespace
+ * control: a '-' right inside a delimiter ({{- -}} {%- -%} {#- -#}) strips
+ * ALL whitespace (newlines included) on that side; nothing is trimmed
+ * otherwise. Tags: if/elif/else/endif, for x in e / for k, v in e with
+ * loop.index, loop.index0, loop.first, loop.last, else, break, continue;
+ * set, set_global; raw/endraw. Expressions, loosest first: or, and, not,
+ * comparisons (== != < <= > >=, in, not in, `is [not] test(args)`),
+ * filters (`| name(arg=..)`, applied to the whole concatenation/arithmetic
+ * on their left as in Tera), ~, + -, * / %, unary -, then . and []
+ * access. Strings take ", ' or ` quotes and no escapes (as in Tera).
+ * Filter arguments are named as in Tera; positional arguments are accepted
+ * too and bind in the documented order (an extension shared with jinja2).
+ *
+ * Scoping: a for loop opens a frame that lives for the whole loop; `set`
+ * writes to the innermost frame, `set_global` to the template's top frame.
+ * Lookup: frames innermost first, then the context map, then `env` (the
+ * separate env map from the render options).
+ *
+ * Undefined: printing, filtering (except `default`), arithmetic or iterating
+ * an undefined name is GERR_UNDEFINED at its file:line:col, naming the
+ * variable and suggesting defined names; in `if`/`elif` conditions, `not`,
+ * `and`/`or` operands and the tests defined/undefined it is simply false.
+ */
+#ifndef GGEN_TEMPLATE_H
+#define GGEN_TEMPLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gerr.h"
+#include "strbuf.h"
+#include "tvalue.h"
+
+struct template;
+
+/* Compile-time caps: block nesting and expression nesting. */
+#define TEMPLATE_MAX_BLOCK_DEPTH 64
+#define TEMPLATE_MAX_EXPR_DEPTH 128
+/* Render defaults applied when an option is 0. */
+#define TEMPLATE_DEFAULT_MAX_OUTPUT (64u << 20)
+#define TEMPLATE_DEFAULT_MAX_ITERATIONS 10000000u
+
+struct template_render_opts {
+	const struct tvalue *env;	/* borrowed map for env.NAME, or NULL */
+	size_t max_output_bytes;	/* 0 = TEMPLATE_DEFAULT_MAX_OUTPUT */
+	uint64_t max_iterations;	/* loop bodies per render; 0 = default */
+};
+
+/*
+ * Compile len bytes of src (borrowed; copied) named `name` (copied; used in
+ * error positions). first_line is the file line of src's first byte (1 for a
+ * whole file, more for a body after frontmatter). On success *out is the
+ * caller's (template_free). Errors: GERR_TEMPLATE (syntax, unknown tag,
+ * unknown filter/test with a suggestion, bad arguments) or GERR_LIMIT
+ * (nesting), each at name:line:col. Any thread.
+ */
+int template_compile(const char *src, size_t len, const char *name,
+    struct template **out, struct gerr *err);
+int template_compile_at(const char *src, size_t len, const char *name,
+    int first_line, struct template **out, struct gerr *err);
+void template_free(struct template *t);
+/* Borrowed for the template's life. */
+const char *template_name(const struct template *t);
+
+/*
+ * Render t with context ctx (a map, or NULL for none; borrowed) appending to
+ * out. opts may be NULL. On error out holds the partial output (the caller
+ * discards it) and err has name:line:col. Errors: GERR_UNDEFINED,
+ * GERR_TEMPLATE (type errors, filter failures, division by zero),
+ * GERR_TOO_LARGE (output cap), GERR_LIMIT (iterations). Any thread.
+ */
+int template_render(const struct template *t, const struct tvalue *ctx,
+    const struct template_render_opts *opts, struct strbuf *out,
+    struct gerr *err);
+
+/* Convenience: compile + render a string once (tests, frontmatter). */
+int template_render_string(const char *src, size_t len, const char *name,
+    int first_line, const struct tvalue *ctx,
+    const struct template_render_opts *opts, struct strbuf *out,
+    struct gerr *err);
+
+#endif

@@ -1,0 +1,1097 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * template_filters.c - every filter and test of the template engine, in one
+ * table (template_filters_table), plus the edit distance used for "did you
+ * mean" suggestions.
+ *
+ * Called by template.c at compile time (lookup, argument checking) and at
+ * render time (the functions). All functions are pure and reentrant: no
+ * locale, no global state. Case mapping is done here with small tables
+ * (ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic) instead of
+ * towupper(), whose result depends on the process locale; other scripts
+ * pass through unchanged. Invalid UTF-8 bytes pass through unchanged.
+ */
+#include "template_filters.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gerr.h"
+#include "strbuf.h"
+#include "xmalloc.h"
+
+/* ------------------------------------------------------------ UTF-8 */
+
+/* Decode one code point at s (n bytes left); *len gets its byte length.
+ * Invalid sequences decode as the single byte with cp = -1. */
+static inline long
+template_filters_utf8_get(const unsigned char *s, size_t n, size_t *len)
+{
+	long cp;
+	size_t need, i;
+
+	if (s[0] < 0x80) {
+		*len = 1;
+		return s[0];
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		need = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		need = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		need = 4;
+		cp = s[0] & 0x07;
+	} else {
+		*len = 1;
+		return -1;
+	}
+	if (need > n) {
+		*len = 1;
+		return -1;
+	}
+	for (i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			*len = 1;
+			return -1;
+		}
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	*len = need;
+	return cp;
+}
+
+static void
+template_filters_utf8_put(struct strbuf *sb, long cp)
+{
+	if (cp < 0x80)
+		strbuf_addch(sb, (int)cp);
+	else if (cp < 0x800) {
+		strbuf_addch(sb, 0xc0 | (int)(cp >> 6));
+		strbuf_addch(sb, 0x80 | (int)(cp & 0x3f));
+	} else if (cp < 0x10000) {
+		strbuf_addch(sb, 0xe0 | (int)(cp >> 12));
+		strbuf_addch(sb, 0x80 | (int)((cp >> 6) & 0x3f));
+		strbuf_addch(sb, 0x80 | (int)(cp & 0x3f));
+	} else {
+		strbuf_addch(sb, 0xf0 | (int)(cp >> 18));
+		strbuf_addch(sb, 0x80 | (int)((cp >> 12) & 0x3f));
+		strbuf_addch(sb, 0x80 | (int)((cp >> 6) & 0x3f));
+		strbuf_addch(sb, 0x80 | (int)(cp & 0x3f));
+	}
+}
+
+static inline long
+template_filters_cp_upper(long cp)
+{
+	if (cp >= 'a' && cp <= 'z')
+		return cp - 32;
+	if (cp < 0x80)
+		return cp;
+	if ((cp >= 0xe0 && cp <= 0xfe && cp != 0xf7))
+		return cp - 32;
+	if (cp == 0xff)
+		return 0x178;
+	if (cp == 0xb5)
+		return 0x39c;
+	if ((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14a && cp <= 0x177))
+		return cp & 1 ? cp - 1 : cp;
+	if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e))
+		return cp & 1 ? cp : cp - 1;
+	if (cp == 0x131)
+		return 'I';
+	if (cp == 0x17f)
+		return 'S';
+	if (cp == 0x3c2)
+		return 0x3a3;
+	if (cp >= 0x3b1 && cp <= 0x3cb)
+		return cp - 32;
+	if (cp == 0x3ac)
+		return 0x386;
+	if (cp >= 0x3ad && cp <= 0x3af)
+		return cp - 37;
+	if (cp == 0x3cc)
+		return 0x38c;
+	if (cp == 0x3cd || cp == 0x3ce)
+		return cp - 63;
+	if (cp >= 0x430 && cp <= 0x44f)
+		return cp - 32;
+	if (cp >= 0x450 && cp <= 0x45f)
+		return cp - 80;
+	return cp;
+}
+
+static inline long
+template_filters_cp_lower(long cp)
+{
+	if (cp >= 'A' && cp <= 'Z')
+		return cp + 32;
+	if (cp < 0x80)
+		return cp;
+	if (cp >= 0xc0 && cp <= 0xde && cp != 0xd7)
+		return cp + 32;
+	if (cp == 0x178)
+		return 0xff;
+	if ((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14a && cp <= 0x177))
+		return cp & 1 ? cp : cp + 1;
+	if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e))
+		return cp & 1 ? cp + 1 : cp;
+	if (cp == 0x130)
+		return 'i';
+	if (cp >= 0x391 && cp <= 0x3ab && cp != 0x3a2)
+		return cp + 32;
+	if (cp == 0x386)
+		return 0x3ac;
+	if (cp >= 0x388 && cp <= 0x38a)
+		return cp + 37;
+	if (cp == 0x38c)
+		return 0x3cc;
+	if (cp == 0x38e || cp == 0x38f)
+		return cp + 63;
+	if (cp >= 0x410 && cp <= 0x42f)
+		return cp + 32;
+	if (cp >= 0x400 && cp <= 0x40f)
+		return cp + 80;
+	return cp;
+}
+
+enum template_filters_case { CASE_KEEP, CASE_UPPER, CASE_LOWER };
+
+/* Append the code point in the given case (ß uppercases to SS). */
+static void
+template_filters_put_case(struct strbuf *sb, long cp, size_t len,
+    const unsigned char *raw, enum template_filters_case c)
+{
+	if (cp >= 0 && cp < 0x80) {
+		/* ASCII, the common case: no table walk, no UTF-8 encoder. */
+		if (c == CASE_UPPER && cp >= 'a' && cp <= 'z')
+			cp -= 32;
+		else if (c == CASE_LOWER && cp >= 'A' && cp <= 'Z')
+			cp += 32;
+		if (sb->len + 1 < sb->cap) {
+			sb->buf[sb->len++] = (char)cp;
+			sb->buf[sb->len] = '\0';
+		} else
+			strbuf_addch(sb, (int)cp);
+		return;
+	}
+	if (cp < 0) {
+		strbuf_add(sb, raw, len);
+		return;
+	}
+	if (c == CASE_UPPER && cp == 0xdf) {
+		strbuf_addstr(sb, "SS");
+		return;
+	}
+	if (c == CASE_UPPER)
+		cp = template_filters_cp_upper(cp);
+	else if (c == CASE_LOWER)
+		cp = template_filters_cp_lower(cp);
+	template_filters_utf8_put(sb, cp);
+}
+
+static inline bool
+template_filters_is_alnum(long cp)
+{
+	if (cp < 0)
+		return false;
+	if (cp < 0x80)
+		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+		    (cp >= '0' && cp <= '9');
+	/* Non-ASCII: letters of the mapped scripts and everything above the
+	 * Latin-1 punctuation block count as word characters. */
+	return cp >= 0xc0 && cp != 0xd7 && cp != 0xf7;
+}
+
+static inline bool
+template_filters_is_upper(long cp)
+{
+	return cp >= 0 && template_filters_cp_lower(cp) != cp;
+}
+
+static inline bool
+template_filters_is_lower(long cp)
+{
+	return cp >= 0 && (template_filters_cp_upper(cp) != cp || cp == 0xdf);
+}
+
+/* ---------------------------------------------------------- helpers */
+
+static int
+template_filters_fail(char *msg, size_t msgsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+template_filters_fail(char *msg, size_t msgsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, msgsz, fmt, ap);
+	va_end(ap);
+	return GERR_TEMPLATE;
+}
+
+static int
+template_filters_want_string(const struct tvalue *in, char *msg, size_t msgsz)
+{
+	if (in->type != TVALUE_STRING)
+		return template_filters_fail(msg, msgsz, "expected a string, "
+		    "found %s", tvalue_type_name(in->type));
+	return 0;
+}
+
+/* Map every code point through case c. */
+static int
+template_filters_map_case(const struct tvalue *in, struct tvalue **out,
+    char *msg, size_t msgsz, enum template_filters_case c)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const unsigned char *s;
+	size_t i, n, len;
+	int rc = template_filters_want_string(in, msg, msgsz);
+
+	if (rc != 0)
+		return rc;
+	s = (const unsigned char *)in->u.str.s;
+	n = in->u.str.len;
+	strbuf_grow(&sb, n);
+	for (i = 0; i < n; i += len) {
+		long cp = template_filters_utf8_get(s + i, n - i, &len);
+
+		template_filters_put_case(&sb, cp, len, s + i, c);
+	}
+	*out = tvalue_string_from_strbuf(&sb);
+	return 0;
+}
+
+/* ---------------------------------------------------------- filters */
+
+static int
+template_filters_upper(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	(void)args;
+	return template_filters_map_case(in, out, msg, msgsz, CASE_UPPER);
+}
+
+static int
+template_filters_lower(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	(void)args;
+	return template_filters_map_case(in, out, msg, msgsz, CASE_LOWER);
+}
+
+/* Words are runs of alphanumerics and apostrophes: first letter upper,
+ * the rest lower (Tera's title). With only_first, just the first word
+ * character of the whole string is uppercased and the rest lowered
+ * (capitalize); with keep_rest the rest is left alone (ucfirst). */
+static int
+template_filters_title_like(const struct tvalue *in, struct tvalue **out,
+    char *msg, size_t msgsz, bool only_first, bool keep_rest)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const unsigned char *s;
+	size_t i, n, len;
+	bool in_word = false, done_first = false;
+	int rc = template_filters_want_string(in, msg, msgsz);
+
+	if (rc != 0)
+		return rc;
+	s = (const unsigned char *)in->u.str.s;
+	n = in->u.str.len;
+	strbuf_grow(&sb, n + 8);
+	for (i = 0; i < n; i += len) {
+		long cp = template_filters_utf8_get(s + i, n - i, &len);
+		bool word = template_filters_is_alnum(cp) || cp == '\'' ||
+		    cp == '_';
+		enum template_filters_case c;
+
+		if (only_first) {
+			c = !done_first ? CASE_UPPER : keep_rest ? CASE_KEEP :
+			    CASE_LOWER;
+			done_first = true;
+		} else
+			c = word && !in_word ? CASE_UPPER : CASE_LOWER;
+		in_word = word;
+		template_filters_put_case(&sb, cp, len, s + i, c);
+	}
+	*out = tvalue_string_from_strbuf(&sb);
+	return 0;
+}
+
+static int
+template_filters_title(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	(void)args;
+	return template_filters_title_like(in, out, msg, msgsz, false, false);
+}
+
+static int
+template_filters_capitalize(const struct tvalue *in,
+    struct tvalue *const *args, struct tvalue **out, char *msg, size_t msgsz)
+{
+	(void)args;
+	return template_filters_title_like(in, out, msg, msgsz, true, false);
+}
+
+static int
+template_filters_ucfirst(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	(void)args;
+	return template_filters_title_like(in, out, msg, msgsz, true, true);
+}
+
+static int
+template_filters_replace(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct tvalue *from = args[0], *to = args[1];
+	const char *s, *hit;
+	size_t n, i, len;
+	int rc = template_filters_want_string(in, msg, msgsz);
+
+	if (rc == 0 && (from->type != TVALUE_STRING ||
+	    to->type != TVALUE_STRING))
+		return template_filters_fail(msg, msgsz, "`from` and `to` must "
+		    "be strings");
+	if (rc != 0)
+		return rc;
+	s = in->u.str.s;
+	n = in->u.str.len;
+	if (from->u.str.len == 0) {
+		/* As Rust's str::replace: `to` at every character boundary. */
+		for (i = 0; i < n; i += len) {
+			strbuf_add(&sb, to->u.str.s, to->u.str.len);
+			template_filters_utf8_get((const unsigned char *)s + i,
+			    n - i, &len);
+			strbuf_add(&sb, s + i, len);
+		}
+		strbuf_add(&sb, to->u.str.s, to->u.str.len);
+		*out = tvalue_string_from_strbuf(&sb);
+		return 0;
+	}
+	for (i = 0; i < n;) {
+		hit = memmem(s + i, n - i, from->u.str.s, from->u.str.len);
+		if (hit == NULL)
+			break;
+		strbuf_add(&sb, s + i, (size_t)(hit - (s + i)));
+		strbuf_add(&sb, to->u.str.s, to->u.str.len);
+		i = (size_t)(hit - s) + from->u.str.len;
+	}
+	if (i < n)
+		strbuf_add(&sb, s + i, n - i);
+	*out = tvalue_string_from_strbuf(&sb);
+	return 0;
+}
+
+static int
+template_filters_default(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	(void)msg;
+	(void)msgsz;
+	*out = tvalue_ref((struct tvalue *)(in != NULL ? in : args[0]));
+	return 0;
+}
+
+static bool
+template_filters_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	    c == '\v';
+}
+
+static int
+template_filters_trim(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	const char *s;
+	size_t n;
+	int rc = template_filters_want_string(in, msg, msgsz);
+
+	(void)args;
+	if (rc != 0)
+		return rc;
+	s = in->u.str.s;
+	n = in->u.str.len;
+	while (n > 0 && template_filters_space(*s))
+		s++, n--;
+	while (n > 0 && template_filters_space(s[n - 1]))
+		n--;
+	*out = tvalue_stringn(s, n);
+	return 0;
+}
+
+static int
+template_filters_length(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	size_t count = 0, i, len;
+
+	(void)args;
+	switch (in->type) {
+	case TVALUE_STRING:
+		for (i = 0; i < in->u.str.len; i += len) {
+			template_filters_utf8_get(
+			    (const unsigned char *)in->u.str.s + i,
+			    in->u.str.len - i, &len);
+			count++;
+		}
+		break;
+	case TVALUE_ARRAY:
+	case TVALUE_MAP:
+		count = tvalue_len(in);
+		break;
+	default:
+		return template_filters_fail(msg, msgsz, "expected a string, "
+		    "array or map, found %s", tvalue_type_name(in->type));
+	}
+	*out = tvalue_int((int64_t)count);
+	return 0;
+}
+
+static int
+template_filters_join(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct tvalue *sep = args[0];
+
+	if (in->type != TVALUE_ARRAY)
+		return template_filters_fail(msg, msgsz, "expected an array, "
+		    "found %s", tvalue_type_name(in->type));
+	if (sep != NULL && sep->type != TVALUE_STRING)
+		return template_filters_fail(msg, msgsz, "`sep` must be a "
+		    "string");
+	for (size_t i = 0; i < in->u.arr.len; i++) {
+		if (i > 0 && sep != NULL)
+			strbuf_add(&sb, sep->u.str.s, sep->u.str.len);
+		tvalue_render(in->u.arr.items[i], &sb);
+	}
+	*out = tvalue_string_from_strbuf(&sb);
+	return 0;
+}
+
+static int
+template_filters_first_last(const struct tvalue *in, struct tvalue **out,
+    char *msg, size_t msgsz, bool last)
+{
+	if (in->type != TVALUE_ARRAY)
+		return template_filters_fail(msg, msgsz, "expected an array, "
+		    "found %s", tvalue_type_name(in->type));
+	if (in->u.arr.len == 0)
+		*out = tvalue_null();
+	else
+		*out = tvalue_ref(in->u.arr.items[last ? in->u.arr.len - 1 : 0]);
+	return 0;
+}
+
+static int
+template_filters_first(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	(void)args;
+	return template_filters_first_last(in, out, msg, msgsz, false);
+}
+
+static int
+template_filters_last(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	(void)args;
+	return template_filters_first_last(in, out, msg, msgsz, true);
+}
+
+static int
+template_filters_safe(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	(void)args;
+	(void)msg;
+	(void)msgsz;
+	*out = tvalue_ref((struct tvalue *)in);
+	return 0;
+}
+
+/* Parse "YYYY-MM-DD" with an optional "THH:MM:SS[.frac](Z|+hh:mm)". */
+static bool
+template_filters_parse_date(const char *s, time_t *out)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, oh, om;
+	long off = 0;
+
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+		return false;
+	s += n;
+	if (*s == 'T' || *s == ' ') {
+		if (sscanf(s + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 ||
+		    n != 8)
+			return false;
+		s += 1 + n;
+		if (*s == '.')
+			for (s++; *s >= '0' && *s <= '9'; s++)
+				;
+		if (*s == 'Z')
+			s++;
+		else if (*s == '+' || *s == '-') {
+			if (sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) != 2 ||
+			    n != 5)
+				return false;
+			off = (oh * 60L + om) * 60L * (*s == '-' ? -1 : 1);
+			s += 1 + n;
+		}
+	}
+	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 60)
+		return false;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = timegm(&tm) - off;
+	return true;
+}
+
+static int
+template_filters_date(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	const char *fmt = args[0] != NULL ? args[0]->u.str.s : "%Y-%m-%d";
+	char buf[512];
+	struct tm tm;
+	time_t t;
+	size_t n;
+
+	if (args[0] != NULL && args[0]->type != TVALUE_STRING)
+		return template_filters_fail(msg, msgsz, "`format` must be a "
+		    "string");
+	if (strlen(fmt) > 128)
+		return template_filters_fail(msg, msgsz, "`format` longer than "
+		    "128 bytes");
+	if (in->type == TVALUE_INT)
+		t = (time_t)in->u.i;
+	else if (in->type == TVALUE_DOUBLE)
+		t = (time_t)in->u.d;
+	else if (in->type == TVALUE_STRING) {
+		if (!template_filters_parse_date(in->u.str.s, &t))
+			return template_filters_fail(msg, msgsz, "`%.40s` is not "
+			    "a date (YYYY-MM-DD or RFC 3339)", in->u.str.s);
+	} else
+		return template_filters_fail(msg, msgsz, "expected a timestamp "
+		    "or a date string, found %s", tvalue_type_name(in->type));
+	if (gmtime_r(&t, &tm) == NULL)
+		return template_filters_fail(msg, msgsz, "timestamp out of "
+		    "range");
+	buf[0] = '\0';
+	n = strftime(buf, sizeof buf, fmt, &tm);
+	if (n == 0 && fmt[0] != '\0')
+		return template_filters_fail(msg, msgsz, "formatted date too "
+		    "long");
+	*out = tvalue_stringn(buf, n);
+	return 0;
+}
+
+/* Split s into words the way heck does: runs of alphanumerics, split again
+ * at lower->Upper and before the last capital of a capital run that is
+ * followed by a lowercase letter (HTTPServer -> HTTP, Server). Each word is
+ * written through `emit`. */
+
+enum template_filters_style {
+	STYLE_SNAKE, STYLE_KEBAB, STYLE_CONSTANT, STYLE_PASCAL, STYLE_CAMEL,
+};
+
+static inline bool
+template_filters_a_upper(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+static inline bool
+template_filters_a_lower(unsigned char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static inline bool
+template_filters_a_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * The same word split as the general loop below, for pure ASCII input (the
+ * usual identifier): no decoding, no tables, writes straight into sb,
+ * which has room for 2 * n + 8 bytes.
+ */
+static void
+template_filters_case_ascii(const unsigned char *s, size_t n,
+    struct strbuf *sb, enum template_filters_style style)
+{
+	char *o = sb->buf;
+	size_t words = 0, pos = 0;
+	bool in_word = false;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i], prev = i > 0 ? s[i - 1] : 0;
+		unsigned char next = i + 1 < n ? s[i + 1] : 0;
+
+		if (!template_filters_a_upper(c) && !template_filters_a_lower(c) &&
+		    !template_filters_a_digit(c)) {
+			in_word = false;
+			continue;
+		}
+		if (in_word && template_filters_a_upper(c) &&
+		    (template_filters_a_lower(prev) ||
+		    template_filters_a_digit(prev) ||
+		    (template_filters_a_upper(prev) &&
+		    template_filters_a_lower(next))))
+			in_word = false;
+		if (!in_word) {
+			if (words > 0 && style != STYLE_PASCAL &&
+			    style != STYLE_CAMEL)
+				*o++ = style == STYLE_KEBAB ? '-' : '_';
+			words++;
+			pos = 0;
+			in_word = true;
+		}
+		bool up = style == STYLE_CONSTANT || (pos == 0 &&
+		    (style == STYLE_PASCAL || (style == STYLE_CAMEL &&
+		    words > 1)));
+
+		if (up && template_filters_a_lower(c))
+			c -= 32;
+		else if (!up && template_filters_a_upper(c))
+			c += 32;
+		*o++ = (char)c;
+		pos++;
+	}
+	*o = '\0';
+	sb->len = (size_t)(o - sb->buf);
+}
+
+static int
+template_filters_case_style(const struct tvalue *in, struct tvalue **out,
+    char *msg, size_t msgsz, enum template_filters_style style)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const unsigned char *s;
+	size_t n, i, len, nlen, words = 0;
+	bool in_word = false;
+	size_t word_pos = 0;
+	int rc = template_filters_want_string(in, msg, msgsz);
+
+	if (rc != 0)
+		return rc;
+	s = (const unsigned char *)in->u.str.s;
+	n = in->u.str.len;
+	strbuf_grow(&sb, 2 * n + 8);	/* separators at most double it */
+	for (i = 0; i < n && s[i] < 0x80; i++)
+		;
+	if (i == n) {
+		template_filters_case_ascii(s, n, &sb, style);
+		*out = tvalue_string_from_strbuf(&sb);
+		return 0;
+	}
+	long prev = -1;
+
+	for (i = 0; i < n; i += len) {
+		long cp = template_filters_utf8_get(s + i, n - i, &len);
+		long next = -1;
+
+		if (!template_filters_is_alnum(cp)) {
+			in_word = false;
+			prev = cp;
+			continue;
+		}
+		if (i + len < n)
+			next = template_filters_utf8_get(s + i + len,
+			    n - i - len, &nlen);
+		if (in_word && template_filters_is_upper(cp) &&
+		    (template_filters_is_lower(prev) ||
+		    (prev >= '0' && prev <= '9') ||
+		    (template_filters_is_upper(prev) &&
+		    template_filters_is_lower(next))))
+			in_word = false;
+		if (!in_word) {
+			if (words > 0 && style != STYLE_PASCAL &&
+			    style != STYLE_CAMEL)
+				strbuf_addch(&sb, style == STYLE_KEBAB ? '-' : '_');
+			words++;
+			word_pos = 0;
+			in_word = true;
+		}
+		enum template_filters_case c = CASE_LOWER;
+
+		if (style == STYLE_CONSTANT)
+			c = CASE_UPPER;
+		else if (word_pos == 0 && (style == STYLE_PASCAL ||
+		    (style == STYLE_CAMEL && words > 1)))
+			c = CASE_UPPER;
+		template_filters_put_case(&sb, cp, len, s + i, c);
+		word_pos++;
+		prev = cp;
+	}
+	*out = tvalue_string_from_strbuf(&sb);
+	return 0;
+}
+
+#define TEMPLATE_FILTERS_STYLE(fn, style)					\
+static int								\
+fn(const struct tvalue *in, struct tvalue *const *args,			\
+    struct tvalue **out, char *msg, size_t msgsz)			\
+{									\
+	(void)args;							\
+	return template_filters_case_style(in, out, msg, msgsz, style);	\
+}
+TEMPLATE_FILTERS_STYLE(template_filters_snake, STYLE_SNAKE)
+TEMPLATE_FILTERS_STYLE(template_filters_kebab, STYLE_KEBAB)
+TEMPLATE_FILTERS_STYLE(template_filters_constant, STYLE_CONSTANT)
+TEMPLATE_FILTERS_STYLE(template_filters_pascal, STYLE_PASCAL)
+TEMPLATE_FILTERS_STYLE(template_filters_camel, STYLE_CAMEL)
+
+static bool
+template_filters_ends(const struct tvalue *s, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return s->u.str.len >= n && strcasecmp(s->u.str.s + s->u.str.len - n,
+	    suffix) == 0;
+}
+
+/* On a number: Tera's pluralize (`singular` when 1, else `plural`, "" and
+ * "s" by default). On a string: English plural of the word (ggen's):
+ * s/x/z/ch/sh -> +es, consonant + y -> ies, else +s. */
+static int
+template_filters_pluralize(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (tvalue_is_number(in)) {
+		bool one = tvalue_as_double(in) == 1.0;
+		const struct tvalue *pick = one ? args[0] : args[1];
+
+		if (pick != NULL && pick->type != TVALUE_STRING)
+			return template_filters_fail(msg, msgsz, "`%s` must be "
+			    "a string", one ? "singular" : "plural");
+		*out = pick != NULL ? tvalue_ref((struct tvalue *)pick) :
+		    tvalue_string(one ? "" : "s");
+		return 0;
+	}
+	if (in->type != TVALUE_STRING)
+		return template_filters_fail(msg, msgsz, "expected a string or "
+		    "a number, found %s", tvalue_type_name(in->type));
+	if (in->u.str.len == 0) {
+		*out = tvalue_string("");
+		return 0;
+	}
+	const char *s = in->u.str.s;
+	size_t n = in->u.str.len;
+	bool upper = template_filters_is_upper((unsigned char)s[n - 1]);
+
+	if (template_filters_ends(in, "s") || template_filters_ends(in, "x") ||
+	    template_filters_ends(in, "z") || template_filters_ends(in, "ch") ||
+	    template_filters_ends(in, "sh")) {
+		strbuf_add(&sb, s, n);
+		strbuf_addstr(&sb, upper ? "ES" : "es");
+	} else if (n >= 2 && (s[n - 1] == 'y' || s[n - 1] == 'Y') &&
+	    strchr("aeiouAEIOU", s[n - 2]) == NULL) {
+		strbuf_add(&sb, s, n - 1);
+		strbuf_addstr(&sb, upper ? "IES" : "ies");
+	} else {
+		strbuf_add(&sb, s, n);
+		strbuf_addstr(&sb, upper ? "S" : "s");
+	}
+	*out = tvalue_string_from_strbuf(&sb);
+	return 0;
+}
+
+/* ------------------------------------------------------------ tests */
+
+static int
+template_filters_t_defined(const struct tvalue *in, struct tvalue *const *args,
+    bool *out, char *msg, size_t msgsz)
+{
+	(void)args, (void)msg, (void)msgsz;
+	*out = in != NULL;
+	return 0;
+}
+
+static int
+template_filters_t_undefined(const struct tvalue *in,
+    struct tvalue *const *args, bool *out, char *msg, size_t msgsz)
+{
+	(void)args, (void)msg, (void)msgsz;
+	*out = in == NULL;
+	return 0;
+}
+
+static int
+template_filters_t_parity(const struct tvalue *in, bool *out, char *msg,
+    size_t msgsz, int64_t want)
+{
+	if (in->type != TVALUE_INT && !(in->type == TVALUE_DOUBLE &&
+	    in->u.d == (double)(int64_t)in->u.d))
+		return template_filters_fail(msg, msgsz, "expected an integer, "
+		    "found %s", tvalue_type_name(in->type));
+	int64_t v = in->type == TVALUE_INT ? in->u.i : (int64_t)in->u.d;
+
+	*out = (v % 2 != 0) == (want != 0);
+	return 0;
+}
+
+static int
+template_filters_t_odd(const struct tvalue *in, struct tvalue *const *args,
+    bool *out, char *msg, size_t msgsz)
+{
+	(void)args;
+	return template_filters_t_parity(in, out, msg, msgsz, 1);
+}
+
+static int
+template_filters_t_even(const struct tvalue *in, struct tvalue *const *args,
+    bool *out, char *msg, size_t msgsz)
+{
+	(void)args;
+	return template_filters_t_parity(in, out, msg, msgsz, 0);
+}
+
+static int
+template_filters_t_divisibleby(const struct tvalue *in,
+    struct tvalue *const *args, bool *out, char *msg, size_t msgsz)
+{
+	if (in->type != TVALUE_INT || args[0]->type != TVALUE_INT)
+		return template_filters_fail(msg, msgsz, "expected integers");
+	if (args[0]->u.i == 0)
+		return template_filters_fail(msg, msgsz, "divisor is zero");
+	*out = args[0]->u.i == -1 || in->u.i % args[0]->u.i == 0;
+	return 0;
+}
+
+static int
+template_filters_t_type(const struct tvalue *in, bool *out,
+    enum tvalue_type a, enum tvalue_type b)
+{
+	*out = in->type == a || in->type == b;
+	return 0;
+}
+
+static int
+template_filters_t_string(const struct tvalue *in, struct tvalue *const *args,
+    bool *out, char *msg, size_t msgsz)
+{
+	(void)args, (void)msg, (void)msgsz;
+	return template_filters_t_type(in, out, TVALUE_STRING, TVALUE_STRING);
+}
+
+static int
+template_filters_t_number(const struct tvalue *in, struct tvalue *const *args,
+    bool *out, char *msg, size_t msgsz)
+{
+	(void)args, (void)msg, (void)msgsz;
+	return template_filters_t_type(in, out, TVALUE_INT, TVALUE_DOUBLE);
+}
+
+static int
+template_filters_t_iterable(const struct tvalue *in,
+    struct tvalue *const *args, bool *out, char *msg, size_t msgsz)
+{
+	(void)args, (void)msg, (void)msgsz;
+	return template_filters_t_type(in, out, TVALUE_ARRAY, TVALUE_MAP);
+}
+
+static int
+template_filters_t_object(const struct tvalue *in, struct tvalue *const *args,
+    bool *out, char *msg, size_t msgsz)
+{
+	(void)args, (void)msg, (void)msgsz;
+	return template_filters_t_type(in, out, TVALUE_MAP, TVALUE_MAP);
+}
+
+static int
+template_filters_t_affix(const struct tvalue *in, struct tvalue *const *args,
+    bool *out, char *msg, size_t msgsz, int where)
+{
+	const struct tvalue *p = args[0];
+
+	if (where == 2 && in->type == TVALUE_ARRAY) {
+		*out = false;
+		for (size_t i = 0; i < in->u.arr.len; i++)
+			if (tvalue_equal(in->u.arr.items[i], p))
+				*out = true;
+		return 0;
+	}
+	if (where == 2 && in->type == TVALUE_MAP) {
+		*out = p->type == TVALUE_STRING &&
+		    tvalue_map_getn(in, p->u.str.s, p->u.str.len) != NULL;
+		return 0;
+	}
+	if (in->type != TVALUE_STRING || p->type != TVALUE_STRING)
+		return template_filters_fail(msg, msgsz, "expected strings");
+	size_t n = in->u.str.len, m = p->u.str.len;
+
+	if (where == 0)
+		*out = m <= n && memcmp(in->u.str.s, p->u.str.s, m) == 0;
+	else if (where == 1)
+		*out = m <= n && memcmp(in->u.str.s + n - m, p->u.str.s, m) == 0;
+	else
+		*out = m == 0 || memmem(in->u.str.s, n, p->u.str.s, m) != NULL;
+	return 0;
+}
+
+static int
+template_filters_t_starting_with(const struct tvalue *in,
+    struct tvalue *const *args, bool *out, char *msg, size_t msgsz)
+{
+	return template_filters_t_affix(in, args, out, msg, msgsz, 0);
+}
+
+static int
+template_filters_t_ending_with(const struct tvalue *in,
+    struct tvalue *const *args, bool *out, char *msg, size_t msgsz)
+{
+	return template_filters_t_affix(in, args, out, msg, msgsz, 1);
+}
+
+static int
+template_filters_t_containing(const struct tvalue *in,
+    struct tvalue *const *args, bool *out, char *msg, size_t msgsz)
+{
+	return template_filters_t_affix(in, args, out, msg, msgsz, 2);
+}
+
+/* ------------------------------------------------------------ table */
+
+#define F(n, fn, ...) { .kind = TEMPLATE_FILTER, .name = n, .filter = fn, __VA_ARGS__ }
+#define T(n, fn, ...) { .kind = TEMPLATE_TEST, .name = n, .test = fn, __VA_ARGS__ }
+
+static const struct template_filter_def template_filters_table[] = {
+	F("lower", template_filters_lower),
+	F("upper", template_filters_upper),
+	F("title", template_filters_title),
+	F("capitalize", template_filters_capitalize),
+	F("replace", template_filters_replace, .args = { "from", "to" },
+	    .nargs = 2, .nrequired = 2),
+	F("default", template_filters_default, .args = { "value" },
+	    .nargs = 1, .nrequired = 1, .accepts_undefined = true),
+	F("trim", template_filters_trim),
+	F("length", template_filters_length),
+	F("join", template_filters_join, .args = { "sep" }, .nargs = 1),
+	F("first", template_filters_first),
+	F("last", template_filters_last),
+	F("safe", template_filters_safe),
+	F("date", template_filters_date, .args = { "format" }, .nargs = 1),
+	F("snake", template_filters_snake),
+	F("pascal", template_filters_pascal),
+	F("kebab", template_filters_kebab),
+	F("camel", template_filters_camel),
+	F("constant", template_filters_constant),
+	F("ucfirst", template_filters_ucfirst),
+	F("pluralize", template_filters_pluralize,
+	    .args = { "singular", "plural" }, .nargs = 2),
+	T("defined", template_filters_t_defined, .accepts_undefined = true),
+	T("undefined", template_filters_t_undefined, .accepts_undefined = true),
+	T("odd", template_filters_t_odd),
+	T("even", template_filters_t_even),
+	T("divisibleby", template_filters_t_divisibleby, .args = { "divisor" },
+	    .nargs = 1, .nrequired = 1),
+	T("string", template_filters_t_string),
+	T("number", template_filters_t_number),
+	T("iterable", template_filters_t_iterable),
+	T("object", template_filters_t_object),
+	T("starting_with", template_filters_t_starting_with,
+	    .args = { "pat" }, .nargs = 1, .nrequired = 1),
+	T("ending_with", template_filters_t_ending_with, .args = { "pat" },
+	    .nargs = 1, .nrequired = 1),
+	T("containing", template_filters_t_containing, .args = { "pat" },
+	    .nargs = 1, .nrequired = 1),
+};
+
+#undef F
+#undef T
+
+#define TEMPLATE_FILTERS_COUNT \
+	(sizeof template_filters_table / sizeof template_filters_table[0])
+
+const struct template_filter_def *
+template_filters_find(enum template_filter_kind kind, const char *name,
+    size_t len)
+{
+	for (size_t i = 0; i < TEMPLATE_FILTERS_COUNT; i++) {
+		const struct template_filter_def *d = &template_filters_table[i];
+
+		if (d->kind == kind && strlen(d->name) == len &&
+		    memcmp(d->name, name, len) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+size_t
+template_filters_distance(const char *a, size_t alen, const char *b,
+    size_t blen, size_t cap)
+{
+	size_t row[64], i, j, diag, tmp, best;
+
+	if (alen >= 63 || blen >= 63)
+		return cap + 1;
+	if ((alen > blen ? alen - blen : blen - alen) > cap)
+		return cap + 1;
+	for (j = 0; j <= blen; j++)
+		row[j] = j;
+	for (i = 1; i <= alen; i++) {
+		diag = row[0];
+		row[0] = i;
+		best = row[0];
+		for (j = 1; j <= blen; j++) {
+			tmp = row[j];
+			size_t sub = diag + (a[i - 1] != b[j - 1]);
+			size_t del = row[j] + 1, ins = row[j - 1] + 1;
+
+			row[j] = sub < del ? (sub < ins ? sub : ins) :
+			    (del < ins ? del : ins);
+			diag = tmp;
+			if (row[j] < best)
+				best = row[j];
+		}
+		if (best > cap)
+			return cap + 1;
+	}
+	return row[blen] > cap ? cap + 1 : row[blen];
+}
+
+const char *
+template_filters_suggest(enum template_filter_kind kind, const char *name,
+    size_t len)
+{
+	const char *best = NULL;
+	size_t bestd = 3, cap = len / 3 + 1;
+
+	if (cap > 3)
+		cap = 3;
+	for (size_t i = 0; i < TEMPLATE_FILTERS_COUNT; i++) {
+		const struct template_filter_def *d = &template_filters_table[i];
+		size_t dist;
+
+		if (d->kind != kind)
+			continue;
+		dist = template_filters_distance(name, len, d->name,
+		    strlen(d->name), cap);
+		if (dist <= cap && (best == NULL || dist < bestd)) {
+			best = d->name;
+			bestd = dist;
+		}
+	}
+	return best;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * template_filters.h - the filter and test table of the template engine
+ * (internal to common/template*.c and its tests).
+ *
+ * Each row: kind (filter or test), name, argument names in positional order,
+ * how many are required, whether the input may be undefined (`default`,
+ * `defined`), and the function. Functions get the input (NULL = undefined,
+ * only for rows that accept it) and the arguments (borrowed, NULL when an
+ * optional one is absent); a filter returns a new reference in *out, a test
+ * a bool. On failure they return a GERR_* code with a message in msg; the
+ * engine adds file:line:col. Pure: any thread.
+ */
+#ifndef GGEN_TEMPLATE_FILTERS_H
+#define GGEN_TEMPLATE_FILTERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tvalue.h"
+
+#define TEMPLATE_FILTER_MAX_ARGS 3
+
+enum template_filter_kind {
+	TEMPLATE_FILTER,
+	TEMPLATE_TEST,
+};
+
+struct template_filter_def {
+	enum template_filter_kind kind;
+	const char *name;
+	const char *args[TEMPLATE_FILTER_MAX_ARGS];
+	int nargs;
+	int nrequired;
+	bool accepts_undefined;
+	int (*filter)(const struct tvalue *in, struct tvalue *const *args,
+	    struct tvalue **out, char *msg, size_t msgsz);
+	int (*test)(const struct tvalue *in, struct tvalue *const *args,
+	    bool *out, char *msg, size_t msgsz);
+};
+
+/* Row for name of the given kind, or NULL. Borrowed (static table). */
+const struct template_filter_def *template_filters_find(
+    enum template_filter_kind kind, const char *name, size_t len);
+/* Closest known name of that kind within a small edit distance, or NULL. */
+const char *template_filters_suggest(enum template_filter_kind kind,
+    const char *name, size_t len);
+/* Levenshtein distance, capped at cap + 1 (shared with the engine's
+ * "did you mean" for variables and tags). */
+size_t template_filters_distance(const char *a, size_t alen, const char *b,
+    size_t blen, size_t cap);
+
+#endif

@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests for common/template.c: syntax, Tera whitespace control, loops
+ * (loop.*, else, break, continue), set/set_global scoping, raw, precedence,
+ * errors with exact line:col and message, truncation at every byte, caps,
+ * reuse of one compiled template.
+ */
+#include "template_testutil.h"
+
+#include "tvalue.h"
+
+static const char *ctx1 = "{\"name\":\"World\",\"items\":[1,2,3],"
+    "\"user\":{\"name\":\"bob\",\"age\":3},\"m\":{\"b\":1,\"a\":2},"
+    "\"empty\":[],\"s\":\"héllo\",\"f\":1.5,\"t\":true,\"z\":0}";
+
+static void
+test_basic_syntax(void **state)
+{
+	static const struct tt_ok cases[] = {
+		{ "", NULL, "" },
+		{ "plain text", NULL, "plain text" },
+		{ "Hello {{ name }}!", "{\"name\":\"W\"}", "Hello W!" },
+		{ "{{name}}{{ name }}", "{\"name\":\"W\"}", "WW" },
+		{ "{# comment #}x", NULL, "x" },
+		{ "{{ user.name }} {{ user['age'] }} {{ items[1] }} {{ items.0 }}",
+		  NULL, "bob 3 2 1" },
+		{ "{{ items[-1] }}", NULL, "3" },
+		{ "{{ 'a' }}{{ \"b\" }}{{ `c` }}", NULL, "abc" },
+		{ "{{ \"a\\nb\" }}", NULL, "a\\nb" },
+		{ "{{ t }} {{ f }} {{ z }} {{ 2.0 }} {{ none }}", NULL,
+		  "true 1.5 0 2.0 " },
+		{ "{{ items }} {{ m }}", NULL, "[1, 2, 3] {\"b\": 1, \"a\": 2}" },
+		{ "{{ [1, 'x'] }}", NULL, "[1, \"x\"]" },
+		{ "{ not a tag } {", NULL, "{ not a tag } {" },
+		{ "{{ s }}", NULL, "héllo" },
+		{ "a\r\nb{{ 1 }}\r\n", NULL, "a\r\nb1\r\n" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < TT_COUNT(cases); i++) {
+		struct tt_ok c = cases[i];
+
+		if (c.ctx == NULL && strstr(c.src, "{{ ") != NULL)
+			c.ctx = ctx1;
+		tt_run_ok(&c, 1);
+	}
+}
+
+static void
+test_whitespace_control(void **state)
+{
+	static const struct tt_ok cases[] = {
+		/* Nothing trimmed without '-': no trim_blocks as in jinja2. */
+		{ "a\n{% if true %}\nb\n{% endif %}\nc", NULL, "a\n\nb\n\nc" },
+		{ "a  \n {%- if true %}b{% endif %}", NULL, "ab" },
+		{ "{% if true -%}  \n\t b{% endif %}", NULL, "b" },
+		{ "a \n {{- 1 -}} \n b", NULL, "a1b" },
+		{ "a \n {{- 1 }} \n b", NULL, "a1 \n b" },
+		{ "a {#- c -#} b", NULL, "ab" },
+		{ "a {# c -#} b", NULL, "a b" },
+		{ "x\n{%- for i in [1,2] -%}\n {{ i }}\n{%- endfor -%}\ny",
+		  NULL, "x12y" },
+		{ "{% raw -%}  {{ a }}  {%- endraw %}", NULL, "{{ a }}" },
+		{ " {%- raw %} a {% endraw -%} ", NULL, " a " },
+		{ "{{ 1 }}   ", NULL, "1   " },
+		{ "   {{- 1 }}", NULL, "1" },
+	};
+
+	(void)state;
+	tt_run_ok(cases, TT_COUNT(cases));
+}
+
+static void
+test_if_and_expressions(void **state)
+{
+	static const struct tt_ok cases[] = {
+		{ "{% if t %}y{% else %}n{% endif %}", NULL, "y" },
+		{ "{% if z %}a{% elif f > 1 %}b{% else %}c{% endif %}", NULL,
+		  "b" },
+		{ "{% if missing %}a{% else %}b{% endif %}", NULL, "b" },
+		{ "{% if not missing %}a{% endif %}", NULL, "a" },
+		{ "{% if user.missing %}a{% else %}b{% endif %}", NULL, "b" },
+		{ "{% if missing.deeper.still %}a{% endif %}", NULL, "" },
+		{ "{% if missing or t %}a{% endif %}", NULL, "a" },
+		{ "{% if t and missing %}a{% else %}b{% endif %}", NULL, "b" },
+		{ "{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 10 - 2 - 3 }}", NULL,
+		  "7 9 5" },
+		{ "{{ 7 % 3 }} {{ 7 / 2 }} {{ 6 / 3 }} {{ -2 * 3 }}", NULL,
+		  "1 3.5 2.0 -6" },
+		{ "{{ 1.5 + 1 }} {{ 2 * 1.25 }}", NULL, "2.5 2.5" },
+		{ "{{ 'a' ~ 1 ~ t }}", NULL, "a1true" },
+		{ "{{ 1 + 1 == 2 }} {{ 1 < 2 and 2 < 1 }} {{ not 1 == 2 }}", NULL,
+		  "true false true" },
+		{ "{{ true or false and false }}", NULL, "true" },
+		{ "{{ 2 in items }} {{ 9 in items }} {{ 'ell' in 'hello' }}",
+		  NULL, "true false true" },
+		{ "{{ 'a' in m }} {{ 'q' not in m }}", NULL, "true true" },
+		{ "{{ 1 == 1.0 }} {{ 'a' != 'b' }} {{ 'a' < 'b' }}", NULL,
+		  "true true true" },
+		{ "{{ name | upper ~ '!' }}", NULL, "WORLD!" },
+		{ "{{ 'a' ~ 'b' | upper }}", NULL, "AB" },
+		{ "{{ items | length + 1 }}", NULL, "4" },
+		{ "{% if items | length > 2 %}big{% endif %}", NULL, "big" },
+		{ "{% if user.age is odd %}odd{% endif %}", NULL, "odd" },
+		{ "{% if user.age is not even %}odd{% endif %}", NULL, "odd" },
+		{ "{{ missing is defined }} {{ name is undefined }}", NULL,
+		  "false false" },
+		{ "{% if missing is undefined %}u{% endif %}", NULL, "u" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < TT_COUNT(cases); i++) {
+		struct tt_ok c = cases[i];
+
+		c.ctx = ctx1;
+		tt_run_ok(&c, 1);
+	}
+}
+
+static void
+test_loops(void **state)
+{
+	static const struct tt_ok cases[] = {
+		{ "{% for i in items %}{{ loop.index }}{{ loop.index0 }}"
+		  "{{ loop.first }}{{ loop.last }};{% endfor %}", NULL,
+		  "10truefalse;21falsefalse;32falsetrue;" },
+		{ "{% for k, v in m %}{{ k }}={{ v }},{% endfor %}", NULL,
+		  "b=1,a=2," },
+		{ "{% for k in m %}{{ k }}{% endfor %}", NULL, "ba" },
+		{ "{% for i in empty %}x{% else %}none{% endfor %}", NULL,
+		  "none" },
+		{ "{% for i in items %}x{% else %}none{% endfor %}", NULL,
+		  "xxx" },
+		{ "{% for i in items %}{% if i == 2 %}{% break %}{% endif %}"
+		  "{{ i }}{% endfor %}", NULL, "1" },
+		{ "{% for i in items %}{% if i == 2 %}{% continue %}{% endif %}"
+		  "{{ i }}{% endfor %}", NULL, "13" },
+		{ "{% for a in [[1,2],[3]] %}{% for b in a %}{{ loop.index }}"
+		  "{{ b }}{% endfor %}/{{ loop.index }} {% endfor %}", NULL,
+		  "1122/1 13/2 " },
+		{ "{% for c in 'hé!' %}[{{ c }}]{% endfor %}", NULL,
+		  "[h][é][!]" },
+		{ "{% for i in items %}{% for j in items %}{% if j > 1 %}"
+		  "{% break %}{% endif %}{{ i }}{{ j }} {% endfor %}{% endfor %}",
+		  NULL, "11 21 31 " },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < TT_COUNT(cases); i++) {
+		struct tt_ok c = cases[i];
+
+		c.ctx = ctx1;
+		tt_run_ok(&c, 1);
+	}
+}
+
+static void
+test_set_scoping(void **state)
+{
+	static const struct tt_ok cases[] = {
+		{ "{% set x = 1 %}{{ x }}", NULL, "1" },
+		{ "{% set name = 'shadow' %}{{ name }}", NULL, "shadow" },
+		{ "{% set x = 1 %}{% for i in items %}{% set x = i %}{% endfor %}"
+		  "{{ x }}", NULL, "1" },
+		{ "{% set x = 1 %}{% for i in items %}{% set_global x = i %}"
+		  "{% endfor %}{{ x }}", NULL, "3" },
+		{ "{% for i in items %}{% set y = i * 10 %}{{ y }},{% endfor %}",
+		  NULL, "10,20,30," },
+		{ "{% for i in items %}{% if i > 1 %}{% set acc = i %}{% endif %}"
+		  "{% endfor %}{% if acc is defined %}leak{% else %}ok{% endif %}",
+		  NULL, "ok" },
+		{ "{% if true %}{% set x = 5 %}{% endif %}{{ x }}", NULL, "5" },
+		{ "{% set loop = 1 %}{% for i in [7] %}{{ loop.index }}"
+		  "{% endfor %}", NULL, "1" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < TT_COUNT(cases); i++) {
+		struct tt_ok c = cases[i];
+
+		c.ctx = ctx1;
+		tt_run_ok(&c, 1);
+	}
+}
+
+static void
+test_raw(void **state)
+{
+	static const struct tt_ok cases[] = {
+		{ "{% raw %}{{ x }}{% if %}{# c #}{% endraw %}", NULL,
+		  "{{ x }}{% if %}{# c #}" },
+		{ "a{%raw%}b{%endraw%}c", NULL, "abc" },
+		{ "{% raw %}{% endraw %}", NULL, "" },
+	};
+
+	(void)state;
+	tt_run_ok(cases, TT_COUNT(cases));
+}
+
+static void
+test_env_lookup(void **state)
+{
+	struct tvalue *env = tvalue_map_new(), *ctx = tvalue_map_new();
+	struct template_render_opts opts = { .env = env };
+	struct strbuf sb = STRBUF_INIT;
+	struct gerr err;
+	const char *src = "{{ env.HOME }}|{% for k in ctx_keys %}{% endfor %}"
+	    "{% if env is defined %}e{% endif %}";
+
+	(void)state;
+	tvalue_map_set(env, "HOME", tvalue_string("/home/u"));
+	tvalue_map_set(ctx, "ctx_keys", tvalue_array_new());
+	assert_int_equal(template_render_string(src, strlen(src), "t", 1, ctx,
+	    &opts, &sb, &err), 0);
+	assert_string_equal(sb.buf, "/home/u|e");
+	/* env is never part of the root context: without it, undefined. */
+	strbuf_reset(&sb);
+	assert_int_equal(template_render_string("{{ env.HOME }}", 14, "t", 1,
+	    ctx, NULL, &sb, &err), GERR_UNDEFINED);
+	strbuf_release(&sb);
+	tvalue_unref(env);
+	tvalue_unref(ctx);
+}
+
+static void
+test_errors(void **state)
+{
+	static const struct tt_bad cases[] = {
+		{ "{{ nmae }}", "{\"name\":1}", GERR_UNDEFINED, 1, 4,
+		  "variable `nmae` is not defined; did you mean `name`?" },
+		{ "a\nb {{ x }}", "{\"alpha\":1}", GERR_UNDEFINED, 2, 6,
+		  "(defined: alpha)" },
+		{ "{{ user.nmae }}", "{\"user\":{\"name\":1}}", GERR_UNDEFINED,
+		  1, 4, "`user.nmae` is not defined; did you mean `name`?" },
+		{ "{{ items.x }}", "{\"items\":[1]}", GERR_UNDEFINED, 1, 4,
+		  "variable `items.x` is not defined" },
+		{ "{{ missing | upper }}", "{}", GERR_UNDEFINED, 1, 4,
+		  "`missing`" },
+		{ "{% for i in nope %}{% endfor %}", "{}", GERR_UNDEFINED, 1, 13,
+		  "`nope`" },
+		{ "{{ x + 1 }}", "{}", GERR_UNDEFINED, 1, 4, "`x`" },
+		{ "{% set y = q %}", "{}", GERR_UNDEFINED, 1, 12, "`q`" },
+		{ "{{ name | uper }}", "{}", GERR_TEMPLATE, 1, 11,
+		  "unknown filter `uper`; did you mean `upper`?" },
+		{ "{{ 1 | zzzzzz }}", "{}", GERR_TEMPLATE, 1, 8,
+		  "unknown filter `zzzzzz`" },
+		{ "{% if 1 is oddd %}{% endif %}", "{}", GERR_TEMPLATE, 1, 12,
+		  "unknown test `oddd`; did you mean `odd`?" },
+		{ "{% fro x in y %}", "{}", GERR_TEMPLATE, 1, 4,
+		  "unknown tag `fro`; did you mean `for`?" },
+		{ "{% endif %}", "{}", GERR_TEMPLATE, 1, 4, "unexpected `endif`" },
+		{ "{% if true %}", "{}", GERR_TEMPLATE, 1, 4, "unclosed `if`" },
+		{ "{% if true %}{% else %}", "{}", GERR_TEMPLATE, 1, 4,
+		  "unclosed `if`: expected {% endif %}" },
+		{ "{% for a in [] %}{% else %}x", "{}", GERR_TEMPLATE, 1, 4,
+		  "unclosed `for`: expected {% endfor %}" },
+		{ "x\n  {% for a in b %}", "{}", GERR_TEMPLATE, 2, 6,
+		  "unclosed `for`" },
+		{ "{{ 1 + }}", "{}", GERR_TEMPLATE, 1, 8,
+		  "expected a value, found `}}`" },
+		{ "{{ 1 ", "{}", GERR_TEMPLATE, 1, 1, "unclosed tag" },
+		{ "{# x", "{}", GERR_TEMPLATE, 1, 1, "unclosed comment" },
+		{ "{{ 'abc }}", "{}", GERR_TEMPLATE, 1, 4, "unterminated string" },
+		{ "{% raw %}x", "{}", GERR_TEMPLATE, 1, 1, "unclosed `raw`" },
+		{ "{{ a $ b }}", "{\"a\":1}", GERR_TEMPLATE, 1, 6,
+		  "unexpected character `$`" },
+		{ "{% break %}", "{}", GERR_TEMPLATE, 1, 4, "outside a for loop" },
+		{ "{{ 'a' | replace(from='a') }}", "{}", GERR_TEMPLATE, 1, 10,
+		  "needs argument `to`" },
+		{ "{{ 'a' | upper(x=1) }}", "{}", GERR_TEMPLATE, 1, 16,
+		  "has no argument `x`" },
+		{ "{{ 'a' | default(1, 2) }}", "{}", GERR_TEMPLATE, 1, 21,
+		  "too many arguments" },
+		{ "{{ 1 / 0 }}", "{}", GERR_TEMPLATE, 1, 4, "division by zero" },
+		{ "{{ 5 % 0 }}", "{}", GERR_TEMPLATE, 1, 4, "modulo by zero" },
+		{ "{{ 1.5 / 0.0 }}", "{}", GERR_TEMPLATE, 1, 4,
+		  "division by zero" },
+		{ "{{ 'a' + 'b' }}", "{}", GERR_TEMPLATE, 1, 4, "use `~`" },
+		{ "{{ 1 < 'a' }}", "{}", GERR_TEMPLATE, 1, 4, "cannot compare" },
+		{ "{% for i in 3 %}{% endfor %}", "{}", GERR_TEMPLATE, 1, 13,
+		  "cannot iterate over integer" },
+		{ "{{ 5 | upper }}", "{}", GERR_TEMPLATE, 1, 7,
+		  "filter `upper`: expected a string, found integer" },
+		{ "{{ 9223372036854775807 + 1 }}", "{}", GERR_TEMPLATE, 1, 4,
+		  "integer overflow" },
+		{ "{% for k, v in [1] %}{% endfor %}", "{}", GERR_TEMPLATE, 1, 16,
+		  "needs a map" },
+		{ "{% if true %}{% else %}{% elif x %}{% endif %}", "{}",
+		  GERR_TEMPLATE, 1, 27, "unexpected `elif`" },
+	};
+
+	(void)state;
+	tt_run_bad(cases, TT_COUNT(cases));
+}
+
+static void
+test_first_line_offset(void **state)
+{
+	struct template *t;
+	struct gerr err;
+
+	(void)state;
+	gerr_clear(&err);
+	assert_int_equal(template_compile_at("ok\n{{ }}", 8, "f.tmpl", 5, &t,
+	    &err), GERR_TEMPLATE);
+	assert_int_equal(err.line, 6);
+	assert_int_equal(err.col, 4);
+	assert_string_equal(err.file, "f.tmpl");
+}
+
+static void
+test_truncation_never_crashes(void **state)
+{
+	const char *src = "{%- for k, v in m -%}\n{{ loop.index }}{{ k | upper "
+	    "}}={{ v + 1 }}{% if v is odd %}o{% elif k in 'ab' %}x{% else %}"
+	    "e{% endif %}{# c #}{% raw %}{{r}}{% endraw %}{% set_global q = "
+	    "[1, 'a', 2.5] %}{{ q[0] ~ 'z' | replace(from='z', to='y') }}"
+	    "{% endfor %}";
+	size_t n = strlen(src);
+	struct tvalue *ctx;
+	struct gerr err;
+
+	(void)state;
+	assert_int_equal(tvalue_from_json_text(ctx1, strlen(ctx1), "c", &ctx,
+	    &err), 0);
+	for (size_t i = 0; i <= n; i++) {
+		struct strbuf sb = STRBUF_INIT;
+		char *p = malloc(i + 1);
+		int rc;
+
+		memcpy(p, src, i);
+		gerr_clear(&err);
+		rc = template_render_string(p, i, "t", 1, ctx, NULL, &sb, &err);
+		/* Either a full render or an error with a position. */
+		if (rc != 0)
+			assert_true(err.line >= 1 && err.col >= 1);
+		if (i == n)
+			assert_int_equal(rc, 0);
+		free(p);
+		strbuf_release(&sb);
+	}
+	tvalue_unref(ctx);
+}
+
+static void
+test_caps(void **state)
+{
+	struct template_render_opts opts = { .max_output_bytes = 10 };
+	struct strbuf sb = STRBUF_INIT;
+	struct strbuf deep = STRBUF_INIT;
+	struct gerr err;
+	const char *src = "{% for i in items %}{{ i }}abcd{% endfor %}";
+	struct tvalue *ctx;
+	int i;
+
+	(void)state;
+	assert_int_equal(tvalue_from_json_text(ctx1, strlen(ctx1), "c", &ctx,
+	    &err), 0);
+	gerr_clear(&err);
+	assert_int_equal(template_render_string(src, strlen(src), "t", 1, ctx,
+	    &opts, &sb, &err), GERR_TOO_LARGE);
+	assert_non_null(strstr(err.msg, "output exceeds 10 bytes"));
+	strbuf_reset(&sb);
+	opts.max_output_bytes = 0;
+	opts.max_iterations = 5;
+	gerr_clear(&err);
+	src = "{% for i in items %}{% for j in items %}{% endfor %}{% endfor %}";
+	assert_int_equal(template_render_string(src, strlen(src), "t", 1, ctx,
+	    &opts, &sb, &err), GERR_LIMIT);
+	assert_non_null(strstr(err.msg, "more than 5 loop iterations"));
+	/* Hostile nesting is refused, not recursed into. */
+	for (i = 0; i < 100; i++)
+		strbuf_addstr(&deep, "{% if true %}");
+	gerr_clear(&err);
+	assert_int_equal(template_render_string(deep.buf, deep.len, "t", 1,
+	    ctx, NULL, &sb, &err), GERR_LIMIT);
+	assert_non_null(strstr(err.msg, "blocks nested deeper than 64"));
+	strbuf_reset(&deep);
+	strbuf_addstr(&deep, "{{ ");
+	for (i = 0; i < 100000; i++)
+		strbuf_addch(&deep, '(');
+	strbuf_addstr(&deep, "1 }}");
+	gerr_clear(&err);
+	assert_int_equal(template_render_string(deep.buf, deep.len, "t", 1,
+	    ctx, NULL, &sb, &err), GERR_LIMIT);
+	/* Prefix operators recurse; left-associative chains (a + b + ...,
+	 * a.b.c..., a | f | g ...) build deep trees: all count against the
+	 * same expression depth cap. */
+	static const char *const units[][3] = {
+		{ "", "not ", "1" }, { "", "- ", "1" }, { "1", " + 1", "" },
+		{ "1", " ~ 1", "" }, { "user", ".name", "" },
+		{ "items", "[0]", "" }, { "name", " | lower", "" },
+		{ "t", " and t", "" }, { "t", " or t", "" },
+		{ "1", " == 1", "" }, { "1", " is odd", "" },
+	};
+	for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+		strbuf_reset(&deep);
+		strbuf_addf(&deep, "{{ %s", units[u][0]);
+		for (i = 0; i < 100000; i++)
+			strbuf_addstr(&deep, units[u][1]);
+		strbuf_addf(&deep, "%s }}", units[u][2]);
+		gerr_clear(&err);
+		strbuf_reset(&sb);
+		if (template_render_string(deep.buf, deep.len, "t", 1, ctx, NULL,
+		    &sb, &err) != GERR_LIMIT)
+			fail_msg("chain %zu (`%s`) not capped", u, units[u][1]);
+	}
+	/* Keywords are not variable names. */
+	gerr_clear(&err);
+	assert_int_equal(template_render_string("{{ - not }}", 11, "t", 1, ctx,
+	    NULL, &sb, &err), GERR_TEMPLATE);
+	assert_non_null(strstr(err.msg, "expected a value, found `not`"));
+	strbuf_release(&deep);
+	strbuf_release(&sb);
+	tvalue_unref(ctx);
+}
+
+static void
+test_compiled_template_reused(void **state)
+{
+	struct template *t;
+	struct gerr err;
+	const char *src = "{% set n = 'x' %}{% for i in items %}{{ n ~ i }}"
+	    "{% endfor %}";
+	struct tvalue *a = tvalue_map_new(), *b = tvalue_map_new();
+	struct tvalue *arr = tvalue_array_new();
+
+	(void)state;
+	tvalue_array_push(arr, tvalue_int(7));
+	tvalue_map_set(a, "items", arr);
+	tvalue_map_set(b, "items", tvalue_array_new());
+	assert_int_equal(template_compile(src, strlen(src), "t", &t, &err), 0);
+	assert_string_equal(template_name(t), "t");
+	for (int i = 0; i < 3; i++) {
+		struct strbuf sb = STRBUF_INIT;
+
+		assert_int_equal(template_render(t, i == 1 ? b : a, NULL, &sb,
+		    &err), 0);
+		assert_string_equal(sb.buf, i == 1 ? "" : "x7");
+		strbuf_release(&sb);
+	}
+	template_free(t);
+	template_free(NULL);
+	tvalue_unref(a);
+	tvalue_unref(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basic_syntax),
+		cmocka_unit_test(test_whitespace_control),
+		cmocka_unit_test(test_if_and_expressions),
+		cmocka_unit_test(test_loops),
+		cmocka_unit_test(test_set_scoping),
+		cmocka_unit_test(test_raw),
+		cmocka_unit_test(test_env_lookup),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_first_line_offset),
+		cmocka_unit_test(test_truncation_never_crashes),
+		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_compiled_template_reused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
