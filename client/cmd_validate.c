@@ -3,7 +3,9 @@
  * cmd_validate.c - `ggenc validate [PATH]`: check a make.toml (and its
  * workspaces' own make.toml files) against common/make's rule table and
  * print every finding GNU style with the source line and a caret, then a
- * summary; --json prints the findings as an object instead.
+ * summary; --json prints the findings as an object instead. Once the
+ * make.toml is valid, every template its phases name is compiled too
+ * (common/make_templates: template-error, template-missing).
  *
  * Owns: nothing beyond one call. Called by: client/main.c through the
  * command table. Local: it never starts a daemon. The findings go through
@@ -20,6 +22,7 @@
 #include "cmd_entries.h"
 #include "errors.h"
 #include "make.h"
+#include "make_templates.h"
 #include "path.h"
 #include "strbuf.h"
 #include "xmalloc.h"
@@ -195,11 +198,10 @@ cmd_validate_render(const struct cmd_ctx *ctx, const cJSON *result)
 
 /* Check a lone TOML file that is not named make.toml (no workspaces). */
 static int
-cmd_validate_lone(const char *file, struct make_findings *f,
-    struct gerr *err)
+cmd_validate_lone(const char *file, struct make_project **p,
+    struct make_findings *f, struct gerr *err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct make_project *p = NULL;
 	bool missing;
 	int rc;
 
@@ -208,8 +210,7 @@ cmd_validate_lone(const char *file, struct make_findings *f,
 		rc = gerr_set(err, GERR_IO, "open %s: %s", file,
 		    "No such file or directory");
 	if (rc == 0)
-		rc = make_parse_buffer(sb.buf, sb.len, file, &p, f, err);
-	make_project_free(p);
+		rc = make_parse_buffer(sb.buf, sb.len, file, p, f, err);
 	strbuf_release(&sb);
 	return rc;
 }
@@ -230,7 +231,17 @@ cmd_validate_run(const struct cmd_ctx *ctx, int argc, char **argv)
 	if (t.dir != NULL)
 		rc = make_load(t.dir, &p, &f, &err);
 	else
-		rc = cmd_validate_lone(t.file, &f, &err);
+		rc = cmd_validate_lone(t.file, &p, &f, &err);
+	/* Templates are looked at once the make.toml itself is valid: the
+	 * phases that name them exist only then. */
+	if (rc == 0 && p != NULL) {
+		size_t dlen = path_dirname_len(t.file);
+		char *dir = t.dir != NULL ? xstrdup(t.dir) : dlen == 0 ?
+		    xstrdup(".") : xasprintf("%.*s", (int)dlen, t.file);
+
+		make_templates_check(p, dir, &f, NULL);
+		free(dir);
+	}
 	make_project_free(p);
 	/* No finding to show: the file itself could not be read. */
 	if (rc == GERR_IO || rc == GERR_TOO_LARGE) {

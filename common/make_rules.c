@@ -49,6 +49,10 @@ const struct make_rule make_rules[] = {
 		"a glob pattern does not compile" },
 	[MAKE_RULE_ENV_NAME] = { "env-name", MAKE_ERROR,
 		"an env name does not match [A-Za-z_][A-Za-z0-9_]*" },
+	[MAKE_RULE_TEMPLATE_ERROR] = { "template-error", MAKE_ERROR,
+		"a template a phase names does not compile" },
+	[MAKE_RULE_TEMPLATE_MISSING] = { "template-missing", MAKE_WARNING,
+		"a phase's templates pattern matches no file" },
 	[MAKE_RULE_COUNT] = { NULL, MAKE_ERROR, NULL },
 };
 

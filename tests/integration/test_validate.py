@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """`ggenc validate`: the ggen fixtures F1-F4 (../shared/fixtures/ggen),
 every finding of a file with several errors at the right line:col with its
-source line and caret, --json shape, exit codes, workspaces' own files, and
-that validate never starts a daemon.
+source line and caret, --json shape, exit codes, workspaces' own files,
+template compile errors as findings, and that validate never starts a
+daemon.
 
 The fixtures are required: a missing fixture fails the test (under CI=true
 and elsewhere), it never skips."""
@@ -244,10 +245,59 @@ def test_never_starts_a_daemon():
         os.listdir(os.path.join(tmp, 'run'))
 
 
+def test_template_errors():
+    tmp = mktemp()
+    write(os.path.join(tmp, 'make.toml'),
+          '[project]\nname = "t"\n[workspace.w]\npath = "ws"\n'
+          '[lifecycle.gen]\n'
+          'templates = ["templates/**/*.tmpl", "nothing/*.tmpl"]\n')
+    write(os.path.join(tmp, 'templates', 'a.tmpl'),
+          '---\nto: out.txt\n---\nhello {{ name \nbye\n')
+    write(os.path.join(tmp, 'templates', 'sub', 'b.tmpl'),
+          'ok {{ name }}\n\t{% if x %}\n')
+    write(os.path.join(tmp, 'templates', 'c.tmpl'),
+          'fine {{ x | upper }}\n')
+    write(os.path.join(tmp, 'ws', 'make.toml'),
+          '[project]\nname = "w"\n[lifecycle.g]\ntemplates = ["t/*.tmpl"]\n')
+    write(os.path.join(tmp, 'ws', 't', 'd.tmpl'), '{{ x | nosuch }}\n')
+    p = validate('validate', cwd=tmp)
+    assert p.returncode == 1, p.stderr
+    assert p.stdout == (
+        "make.toml:6:37: warning: templates pattern 'nothing/*.tmpl' of "
+        "phase 'gen' matches no file [template-missing]\n"
+        'templates = ["templates/**/*.tmpl", "nothing/*.tmpl"]\n'
+        '                                    ^\n'
+        'templates/a.tmpl:4:7: error: unclosed tag: expected `}}` '
+        '[template-error]\n'
+        'hello {{ name \n'
+        '      ^\n'
+        'templates/sub/b.tmpl:2:5: error: unclosed `if`: expected '
+        '{% endif %} [template-error]\n'
+        '\t{% if x %}\n'
+        '\t   ^\n'
+        'ws/t/d.tmpl:1:8: error: unknown filter `nosuch` [template-error]\n'
+        '{{ x | nosuch }}\n'
+        '       ^\n'
+        'make.toml: 3 errors, 1 warning\n'), p.stdout
+    res = json.loads(validate('--json', 'validate', tmp).stdout)
+    errs = [(f['file'], f['line'], f['col']) for f in res['findings']
+            if f['rule'] == 'template-error']
+    assert errs == [(tmp + '/templates/a.tmpl', 4, 7),
+                    (tmp + '/templates/sub/b.tmpl', 2, 5),
+                    (tmp + '/ws/t/d.tmpl', 1, 8)], errs
+
+
+def test_bundled_example_is_valid():
+    p = validate('validate', os.path.join(ROOT, 'examples', 'hello'))
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert p.stdout.endswith(': 0 errors, 0 warnings\n'), p.stdout
+
+
 if __name__ == '__main__':
     run([test_f1_f2_f3_valid, test_f3_workspaces_validated_by_directory,
          test_f4_missing_project_and_warnings,
          test_several_errors_all_reported_with_carets, test_json_shape,
          test_syntax_error_and_lone_file, test_exit_codes,
          test_workspace_files_validated, test_outside_workspace_path,
-         test_never_starts_a_daemon])
+         test_never_starts_a_daemon, test_template_errors,
+         test_bundled_example_is_valid])
