@@ -22,23 +22,23 @@ cmd_config_build(const struct cmd_ctx *ctx, int argc, char **argv,
 	return 0;
 }
 
-static const char *
-cmd_config_str(const cJSON *obj, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(item) ? item->valuestring : "?";
-}
-
 static int
 cmd_config_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	const cJSON *s;
 
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(result,
-	    "settings"))
-		fprintf(ctx->out, "%s = %s (%s)\n", cmd_config_str(s, "key"),
-		    cmd_config_str(s, "value"), cmd_config_str(s, "source"));
+	    "settings")) {
+		const char *v[3] = { "key", "value", "source" };
+
+		for (size_t i = 0; i < 3; i++) {
+			v[i] = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(s, v[i]));
+			if (v[i] == NULL)
+				v[i] = "?";
+		}
+		fprintf(ctx->out, "%s = %s (%s)\n", v[0], v[1], v[2]);
+	}
 	return 0;
 }
 

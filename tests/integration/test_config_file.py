@@ -44,12 +44,19 @@ def hup_and_wait(d):
     raise AssertionError('SIGHUP not handled within %ss' % IO_TIMEOUT)
 
 
-def test_file_at_start_and_sources():
+def daemon_with(text, *args):
+    """A Daemon reading a fresh settings file holding text; returns it and
+    the file's path."""
     tmp = mktemp()
     cfg = os.path.join(tmp, 'ggend.toml')
-    write(cfg, '[client]\nmax = 7\nobuf_soft_ms = "2s"\n')
-    with Daemon('--config', cfg, '--set', 'client.obuf_soft_ms=5s',
-                tmp=tmp) as d:
+    write(cfg, text)
+    return Daemon('--config', cfg, *args, tmp=tmp), cfg
+
+
+def test_file_at_start_and_sources():
+    daemon, cfg = daemon_with('[client]\nmax = 7\nobuf_soft_ms = "2s"\n',
+                              '--set', 'client.obuf_soft_ms=5s')
+    with daemon as d:
         st = status(d)['config']
         assert st['file'] == cfg and st['loaded'], st
         assert (st['errors'], st['warnings'], st['messages']) == (0, 0, []), st
@@ -65,10 +72,8 @@ def test_file_at_start_and_sources():
 
 
 def test_sighup_good_then_bad():
-    tmp = mktemp()
-    cfg = os.path.join(tmp, 'ggend.toml')
-    write(cfg, 'client.max = 7\n')
-    with Daemon('--config', cfg, tmp=tmp) as d:
+    daemon, cfg = daemon_with('client.max = 7\n')
+    with daemon as d:
         write(cfg, '[client]\nmax = 9\nobuf_hard_bytes = "64MiB"\n')
         st = hup_and_wait(d)
         assert st['config']['errors'] == 0, st['config']
@@ -100,10 +105,8 @@ def test_sighup_good_then_bad():
 def test_sighup_argv_wins_over_file():
     """state.dir is restart-only (kept with a warning on SIGHUP: see
     test_config's reload test); here argv set it, which wins anyway."""
-    tmp = mktemp()
-    cfg = os.path.join(tmp, 'ggend.toml')
-    write(cfg, 'client.max = 3\n')
-    with Daemon('--config', cfg, tmp=tmp) as d:
+    daemon, cfg = daemon_with('client.max = 3\n')
+    with daemon as d:
         write(cfg, 'client.max = 4\nstate.dir = "/nowhere"\n')
         st = hup_and_wait(d)
         assert st['state_dir'] == d.state, st
@@ -114,10 +117,8 @@ def test_sighup_argv_wins_over_file():
 
 
 def test_bad_file_at_start_uses_defaults():
-    tmp = mktemp()
-    cfg = os.path.join(tmp, 'ggend.toml')
-    write(cfg, 'client.max = "many"\n')
-    with Daemon('--config', cfg, tmp=tmp) as d:
+    daemon, cfg = daemon_with('client.max = "many"\n')
+    with daemon as d:
         st = status(d)['config']
         assert st['errors'] == 1, st
         assert st['messages'] == [cfg + ':1:14: error: client.max: expected '
