@@ -296,6 +296,12 @@ config_help(FILE *out)
 	const struct config_def *d;
 	size_t i;
 
+	fputs("ggend settings: set with --set KEY=VALUE, or in the TOML file\n"
+	    "$XDG_CONFIG_HOME/ggen/ggend.toml (~/.config/ggen/ggend.toml; "
+	    "--config FILE),\n"
+	    "read at start and on SIGHUP, dotted (client.max = 64) or in "
+	    "tables ([client]\nmax = 64). Sizes: bytes or \"32MiB\"; durations: "
+	    "ms or \"10s\". --set wins.\n\n", out);
 	for (i = 0; i < config_table_len; i++) {
 		d = &config_table[i];
 		fprintf(out, "%s (%s, default \"%s\"%s)\n    %s\n", d->key,

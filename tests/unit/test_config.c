@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "ggend.h"
+#include "strbuf.h"
 
 static void
 test_defaults(void **state)
@@ -199,6 +200,37 @@ test_file_dotted_and_tables(void **state)
 		config_report_release(&rep);
 		config_release(&cfg);
 	}
+}
+
+/* Every row's default, written in a file the way --help-config shows it,
+ * loads without a finding: the loader handles every row type. */
+static void
+test_file_every_key_default(void **state)
+{
+	struct config_report rep;
+	struct ggend_config cfg;
+	struct gerr err;
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	assert_true(config_table_len <= CONFIG_KEYS_MAX);
+	for (size_t i = 0; i < config_table_len; i++) {
+		const struct config_def *d = &config_table[i];
+
+		if (d->type == CFG_U64 || d->type == CFG_BOOL)
+			strbuf_addf(&sb, "%s = %s\n", d->key, d->def);
+		else
+			strbuf_addf(&sb, "%s = \"%s\"\n", d->key, d->def);
+	}
+	config_init(&cfg);
+	assert_int_equal(load_text(&cfg, sb.buf, &rep, &err, NULL), 0);
+	assert_int_equal(rep.errors + rep.warnings, 0);
+	for (size_t i = 0; i < config_table_len; i++)
+		assert_int_equal(config_source_of(&cfg, &config_table[i]),
+		    CONFIG_SRC_FILE);
+	config_report_release(&rep);
+	config_release(&cfg);
+	strbuf_release(&sb);
 }
 
 struct bad_file {
@@ -479,6 +511,7 @@ main(void)
 		cmocka_unit_test(test_bad_values_keep_config),
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_file_dotted_and_tables),
+		cmocka_unit_test(test_file_every_key_default),
 		cmocka_unit_test(test_file_bad_values),
 		cmocka_unit_test(test_file_unknown_keys_and_all_findings),
 		cmocka_unit_test(test_file_report_cap),
