@@ -8,9 +8,11 @@
  * (common/make_templates: template-error, template-missing).
  *
  * Owns: nothing beyond one call. Called by: client/main.c through the
- * command table. Local: it never starts a daemon. The findings go through
- * one JSON shape (cmd_validate_result) before being printed, so a reply
- * built the same way elsewhere prints identically.
+ * command table. It never starts a daemon: when one is running and
+ * watches the root, its hot findings answer (the internal `validate`
+ * request); otherwise, or on any failure talking to it, the file is
+ * checked here. Both go through one JSON shape (proto_validate_result)
+ * and one printer, so the output is identical either way.
  * Exit status: 1 when any error was found or the file cannot be read,
  * 0 otherwise (warnings only), 2 on usage.
  */
@@ -20,11 +22,16 @@
 
 #include "cmd.h"
 #include "cmd_entries.h"
+#include "commands.h"
+#include "conn.h"
 #include "errors.h"
 #include "make.h"
 #include "make_templates.h"
+#include "message.h"
 #include "path.h"
 #include "strbuf.h"
+#include "validate.h"
+#include "version.h"
 #include "xmalloc.h"
 
 /* The file the user asked about and how to reach it. */
@@ -72,38 +79,6 @@ cmd_validate_resolve(const char *arg, struct cmd_validate_target *t)
 		return;
 	}
 	t->file = xstrdup(arg);
-}
-
-/*
- * The result object: {"file", "findings": [{rule, severity, file, line,
- * col, message}], "errors", "warnings", "dropped"}. Caller owns it.
- */
-static cJSON *
-cmd_validate_result(const struct cmd_validate_target *t,
-    const struct make_findings *f)
-{
-	cJSON *res = cJSON_CreateObject();
-	cJSON *arr;
-
-	cJSON_AddStringToObject(res, "file", t->file);
-	arr = cJSON_AddArrayToObject(res, "findings");
-	for (size_t i = 0; i < f->len; i++) {
-		const struct make_finding *mf = &f->items[i];
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(o, "rule", mf->rule->id);
-		cJSON_AddStringToObject(o, "severity",
-		    mf->severity == MAKE_ERROR ? "error" : "warning");
-		cJSON_AddStringToObject(o, "file", mf->file);
-		cJSON_AddNumberToObject(o, "line", mf->line);
-		cJSON_AddNumberToObject(o, "col", mf->col);
-		cJSON_AddStringToObject(o, "message", mf->message);
-		cJSON_AddItemToArray(arr, o);
-	}
-	cJSON_AddNumberToObject(res, "errors", (double)f->errors);
-	cJSON_AddNumberToObject(res, "warnings", (double)f->warnings);
-	cJSON_AddNumberToObject(res, "dropped", (double)f->dropped);
-	return res;
 }
 
 static const char *
@@ -196,6 +171,98 @@ cmd_validate_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return errors > 0 ? ERR_EXIT_FAILED : 0;
 }
 
+/* Name a file the daemon gave as absolute the way the user named its root:
+ * abs_dir/x becomes dir/x (just x for "."). */
+static void
+cmd_validate_rename(cJSON *finding, const char *abs_dir, const char *dir)
+{
+	const char *file = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(finding, "file"));
+	size_t n = strlen(abs_dir);
+	char *shown;
+
+	if (file == NULL || strncmp(file, abs_dir, n) != 0 || file[n] != '/')
+		return;
+	shown = strcmp(dir, ".") == 0 ? xstrdup(file + n + 1) :
+	    xasprintf("%s/%s", dir, file + n + 1);
+	cJSON_ReplaceItemInObjectCaseSensitive(finding, "file",
+	    cJSON_CreateString(shown));
+	free(shown);
+}
+
+/* Read messages until the reply with id want; NULL-id errors end it too. */
+static int
+cmd_validate_await(struct conn *c, int want, struct msg_reply *msg)
+{
+	for (;;) {
+		if (conn_recv(c, msg, NULL) != 0)
+			return -1;
+		if (msg->kind == MSG_REPLY && (cJSON_IsNull(msg->id) ||
+		    (cJSON_IsNumber(msg->id) && msg->id->valueint == want)))
+			return 0;
+		msg_reply_release(msg);
+	}
+}
+
+/*
+ * Ask a running daemon (never starting one) for the hot findings of the
+ * watched root whose make.toml t names. Returns the result (caller frees),
+ * or NULL when there is no daemon, no such root, or any failure: then the
+ * file is checked locally, with the same output.
+ */
+static cJSON *
+cmd_validate_ask(const struct cmd_ctx *ctx,
+    const struct cmd_validate_target *t)
+{
+	char *abs_dir = t->dir != NULL ? realpath(t->dir, NULL) : NULL;
+	cJSON *fields, *res = NULL, *f;
+	struct msg_reply msg;
+	struct conn c;
+	char *line;
+	int rc;
+
+	if (abs_dir == NULL || conn_open(&c, ctx->socket_path, false,
+	    NULL) != 0) {
+		free(abs_dir);
+		return NULL;
+	}
+	fields = cJSON_CreateObject();
+	cJSON_AddNumberToObject(fields, "proto", PROTO_VERSION);
+	cJSON_AddStringToObject(fields, "client", "ggenc " GGEN_VERSION);
+	line = msg_request_line(1, "hello", fields);
+	rc = conn_send(&c, line, NULL);
+	free(line);
+	fields = cJSON_CreateObject();
+	line = xasprintf("%s/%s", abs_dir, MAKE_FILE_NAME);
+	cJSON_AddStringToObject(fields, "path", line);
+	free(line);
+	line = msg_request_line(2, proto_cmd_get(PROTO_CMD_VALIDATE)->name,
+	    fields);
+	if (rc == 0)
+		rc = conn_send(&c, line, NULL);
+	free(line);
+	/* The hello reply must be ok before the validate reply counts. */
+	if (rc == 0 && cmd_validate_await(&c, 1, &msg) == 0) {
+		rc = msg.ok ? 0 : -1;
+		msg_reply_release(&msg);
+		if (rc == 0 && cmd_validate_await(&c, 2, &msg) == 0) {
+			if (msg.ok && cJSON_IsObject(msg.body))
+				res = cJSON_Duplicate(msg.body, true);
+			msg_reply_release(&msg);
+		}
+	}
+	conn_close(&c);
+	if (res != NULL) {
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(res,
+		    "findings"))
+			cmd_validate_rename(f, abs_dir, t->dir);
+		cJSON_ReplaceItemInObjectCaseSensitive(res, "file",
+		    cJSON_CreateString(t->file));
+	}
+	free(abs_dir);
+	return res;
+}
+
 /* Check a lone TOML file that is not named make.toml (no workspaces). */
 static int
 cmd_validate_lone(const char *file, struct make_project **p,
@@ -228,6 +295,13 @@ cmd_validate_run(const struct cmd_ctx *ctx, int argc, char **argv)
 	gerr_clear(&err);
 	make_findings_init(&f);
 	cmd_validate_resolve(argc > 0 ? argv[0] : MAKE_FILE_NAME, &t);
+	res = cmd_validate_ask(ctx, &t);
+	if (res != NULL) {
+		rc = cmd_validate_render(ctx, res);
+		cJSON_Delete(res);
+		cmd_validate_target_release(&t);
+		return rc;
+	}
 	if (t.dir != NULL)
 		rc = make_load(t.dir, &p, &f, &err);
 	else
@@ -250,7 +324,7 @@ cmd_validate_run(const struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_validate_target_release(&t);
 		return ERR_EXIT_FAILED;
 	}
-	res = cmd_validate_result(&t, &f);
+	res = proto_validate_result(t.file, &f);
 	rc = cmd_validate_render(ctx, res);
 	cJSON_Delete(res);
 	make_findings_release(&f);

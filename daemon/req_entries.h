@@ -12,5 +12,6 @@ extern const struct req_entry req_hello_entry;
 extern const struct req_entry req_status_entry;
 extern const struct req_entry req_shutdown_entry;
 extern const struct req_entry req_config_entry;
+extern const struct req_entry req_validate_entry;
 
 #endif

@@ -12,6 +12,7 @@ const struct req_entry *const req_table[] = {
 	&req_status_entry,
 	&req_shutdown_entry,
 	&req_config_entry,
+	&req_validate_entry,
 };
 
 const size_t req_table_len = sizeof(req_table) / sizeof(req_table[0]);

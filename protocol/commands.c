@@ -34,6 +34,13 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 		.summary = "Live settings with their source (default, file, "
 		    "set).",
 	},
+	[PROTO_CMD_VALIDATE] = {
+		.id = PROTO_CMD_VALIDATE, .name = "validate",
+		.fields = { { "path", PROTO_T_STRING, true } },
+		/* ggenc validate asks it first, then checks locally. */
+		.flags = PROTO_CMD_INTERNAL,
+		.summary = "Findings of the watched root holding a make.toml.",
+	},
 };
 
 const struct proto_cmd *

@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 
-from harness import GGENC, mktemp, run
+from harness import GGENC, Daemon, mktemp, run
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
 FIXTURES = os.path.normpath(os.path.join(ROOT, '..', 'shared', 'fixtures',
@@ -293,6 +293,26 @@ def test_bundled_example_is_valid():
     assert p.stdout.endswith(': 0 errors, 0 warnings\n'), p.stdout
 
 
+def test_running_daemon_without_the_root_gives_same_output():
+    """A daemon that watches no root answers root_not_found: ggenc checks
+    locally, same output, and the daemon saw the request."""
+    tmp = mktemp()
+    write(os.path.join(tmp, 'proj', 'make.toml'), BAD)
+    local = validate('validate', cwd=os.path.join(tmp, 'proj'))
+    with Daemon() as d:
+        env = dict(os.environ)
+        env['GGEN_SOCK'] = d.sock
+        p = validate('validate', cwd=os.path.join(tmp, 'proj'), env=env)
+        assert (p.returncode, p.stdout, p.stderr) == \
+            (local.returncode, local.stdout, local.stderr), p.stdout
+        with d.client() as c:
+            st = c.call('status')['result']
+            r = c.call('validate', path=os.path.join(tmp, 'proj',
+                                                     'make.toml'))
+        assert st['errors'] == {'root_not_found': 1}, st['errors']
+        assert r['error']['code'] == 'root_not_found', r
+
+
 if __name__ == '__main__':
     run([test_f1_f2_f3_valid, test_f3_workspaces_validated_by_directory,
          test_f4_missing_project_and_warnings,
@@ -300,4 +320,5 @@ if __name__ == '__main__':
          test_syntax_error_and_lone_file, test_exit_codes,
          test_workspace_files_validated, test_outside_workspace_path,
          test_never_starts_a_daemon, test_template_errors,
-         test_bundled_example_is_valid])
+         test_bundled_example_is_valid,
+         test_running_daemon_without_the_root_gives_same_output])
