@@ -293,6 +293,23 @@ def test_bundled_example_is_valid():
     assert p.stdout.endswith(': 0 errors, 0 warnings\n'), p.stdout
 
 
+def test_findings_cap():
+    tmp = mktemp()
+    write(os.path.join(tmp, 'make.toml'),
+          '[project]\nname = "c"\n' + ''.join('k%d = 1\n' % i
+                                               for i in range(1005)) +
+          '[lifecycle.a]\ncommand = "x"\n')
+    p = validate('validate', cwd=tmp)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[-1] == 'make.toml: 0 errors, 1005 warnings (5 not shown)', \
+        lines[-1]
+    assert len(lines) == 1000 * 3 + 1, len(lines)
+    res = json.loads(validate('--json', 'validate', cwd=tmp).stdout)
+    assert (len(res['findings']), res['warnings'], res['dropped']) == \
+        (1000, 1005, 5), res['dropped']
+
+
 def test_running_daemon_without_the_root_gives_same_output():
     """A daemon that watches no root answers root_not_found: ggenc checks
     locally, same output, and the daemon saw the request."""
@@ -320,5 +337,5 @@ if __name__ == '__main__':
          test_syntax_error_and_lone_file, test_exit_codes,
          test_workspace_files_validated, test_outside_workspace_path,
          test_never_starts_a_daemon, test_template_errors,
-         test_bundled_example_is_valid,
+         test_bundled_example_is_valid, test_findings_cap,
          test_running_daemon_without_the_root_gives_same_output])
