@@ -160,9 +160,9 @@ ggend_config_file(struct ggend *g, const char *path)
 	g->config_explicit = path != NULL;
 	g->config_path = path != NULL ? ggend_absolute(path) :
 	    config_default_path();
-	if (g->config_path != NULL)
-		log_info("config: settings file %s", g->config_path);
-	ggend_configure(g, false);
+	if (ggend_configure(g, false) == 0 && g->config_path != NULL)
+		log_info("config: %s %s", g->config_report.loaded ? "loaded" :
+		    "no settings file at", g->config_path);
 }
 
 void
