@@ -1636,8 +1636,8 @@ static struct template_var *
 template_frame_find(struct template_frame *f, const char *name, size_t len)
 {
 	for (size_t i = 0; i < f->len; i++)
-		if (f->vars[i].len == len && memcmp(f->vars[i].name, name,
-		    len) == 0)
+		if (f->vars[i].len == len && f->vars[i].name[0] == name[0] &&
+		    memcmp(f->vars[i].name, name, len) == 0)
 			return &f->vars[i];
 	return NULL;
 }

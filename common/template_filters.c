@@ -611,22 +611,24 @@ enum template_filters_style {
 	STYLE_SNAKE, STYLE_KEBAB, STYLE_CONSTANT, STYLE_PASCAL, STYLE_CAMEL,
 };
 
-static inline bool
-template_filters_a_upper(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z';
-}
+/*
+ * The same word split as the general loop below, for pure ASCII input (the
+ * usual identifier): no decoding, no tables, writes straight into sb,
+ * which has room for 2 * n + 8 bytes.
+ */
+/* Byte classes for the ASCII fast path. */
+enum { CLS_OTHER, CLS_LOWER, CLS_UPPER, CLS_DIGIT };
 
-static inline bool
-template_filters_a_lower(unsigned char c)
+static inline int
+template_filters_cls(unsigned char c)
 {
-	return c >= 'a' && c <= 'z';
-}
-
-static inline bool
-template_filters_a_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
+	if (c >= 'a' && c <= 'z')
+		return CLS_LOWER;
+	if (c >= 'A' && c <= 'Z')
+		return CLS_UPPER;
+	if (c >= '0' && c <= '9')
+		return CLS_DIGIT;
+	return CLS_OTHER;
 }
 
 /*
@@ -639,42 +641,43 @@ template_filters_case_ascii(const unsigned char *s, size_t n,
     struct strbuf *sb, enum template_filters_style style)
 {
 	char *o = sb->buf;
-	size_t words = 0, pos = 0;
-	bool in_word = false;
+	char sep = style == STYLE_KEBAB ? '-' : style == STYLE_PASCAL ||
+	    style == STYLE_CAMEL ? '\0' : '_';
+	bool in_word = false, first = true, up_all = style == STYLE_CONSTANT;
+	bool cap_words = style == STYLE_PASCAL || style == STYLE_CAMEL;
+	int prev = CLS_OTHER, cur = n > 0 ? template_filters_cls(s[0]) :
+	    CLS_OTHER;
 
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = s[i], prev = i > 0 ? s[i - 1] : 0;
-		unsigned char next = i + 1 < n ? s[i + 1] : 0;
+		int next = i + 1 < n ? template_filters_cls(s[i + 1]) :
+		    CLS_OTHER;
+		unsigned char c = s[i];
+		bool start;
 
-		if (!template_filters_a_upper(c) && !template_filters_a_lower(c) &&
-		    !template_filters_a_digit(c)) {
+		if (cur == CLS_OTHER) {
 			in_word = false;
+			prev = cur;
+			cur = next;
 			continue;
 		}
-		if (in_word && template_filters_a_upper(c) &&
-		    (template_filters_a_lower(prev) ||
-		    template_filters_a_digit(prev) ||
-		    (template_filters_a_upper(prev) &&
-		    template_filters_a_lower(next))))
-			in_word = false;
-		if (!in_word) {
-			if (words > 0 && style != STYLE_PASCAL &&
-			    style != STYLE_CAMEL)
-				*o++ = style == STYLE_KEBAB ? '-' : '_';
-			words++;
-			pos = 0;
-			in_word = true;
-		}
-		bool up = style == STYLE_CONSTANT || (pos == 0 &&
-		    (style == STYLE_PASCAL || (style == STYLE_CAMEL &&
-		    words > 1)));
+		start = !in_word || (cur == CLS_UPPER && (prev == CLS_LOWER ||
+		    prev == CLS_DIGIT || (prev == CLS_UPPER &&
+		    next == CLS_LOWER)));
+		if (start && !first && sep != '\0')
+			*o++ = sep;
+		bool up = up_all || (start && cap_words &&
+		    (style == STYLE_PASCAL || !first));
 
-		if (up && template_filters_a_lower(c))
+		if (up && cur == CLS_LOWER)
 			c -= 32;
-		else if (!up && template_filters_a_upper(c))
+		else if (!up && cur == CLS_UPPER)
 			c += 32;
 		*o++ = (char)c;
-		pos++;
+		if (start)
+			first = false;
+		in_word = true;
+		prev = cur;
+		cur = next;
 	}
 	*o = '\0';
 	sb->len = (size_t)(o - sb->buf);

@@ -302,9 +302,12 @@ tvalue_map_find(const struct tvalue *map, const char *key, size_t keylen)
 	const struct tvalue_entry *e = map->u.map.ents;
 
 	if (map->u.map.index == NULL) {
+		/* Length and first byte first: most keys differ there, and
+		 * that skips the memcmp call. */
 		for (size_t i = 0; i < map->u.map.len; i++)
-			if (e[i].key->u.str.len == keylen &&
-			    memcmp(e[i].key->u.str.s, key, keylen) == 0)
+			if (e[i].key->u.str.len == keylen && (keylen == 0 ||
+			    (e[i].key->u.str.s[0] == key[0] &&
+			    memcmp(e[i].key->u.str.s, key, keylen) == 0)))
 				return (ssize_t)i;
 		return -1;
 	}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * crawl.h - walk one directory tree in slices, for the loop thread.
+ *
+ * A crawl visits a directory, reports it, then reads its entries: each file
+ * (regular file or symlink, never followed) is reported with its lstat data,
+ * each subdirectory is queued unless is_ignored says otherwise, and ignored
+ * entries are never reported nor entered. Reporting a directory before
+ * reading it lets the caller add its watch first, so files created in
+ * between are not missed. crawl_step bounds the work per call so the loop
+ * stays responsive and can show progress.
+ */
+#ifndef GGEN_CRAWL_H
+#define GGEN_CRAWL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "filetable.h"
+#include "gerr.h"
+
+struct crawl;
+
+/* Paths are relative to the crawl's root ("" = the root itself). */
+typedef bool (*crawl_ignore_cb)(void *arg, const char *relpath, bool is_dir);
+typedef void (*crawl_entry_cb)(void *arg, const char *relpath,
+    enum filetable_kind kind, const struct stat *st);
+/* A directory that could not be read (vanished, EACCES): errno given. */
+typedef void (*crawl_error_cb)(void *arg, const char *relpath, int error);
+
+struct crawl_config {
+	crawl_ignore_cb is_ignored;	/* NULL = nothing ignored */
+	crawl_entry_cb on_entry;	/* required */
+	crawl_error_cb on_error;	/* NULL = counted only */
+	void *arg;			/* passed to all three */
+};
+
+struct crawl_progress {
+	uint64_t dirs;
+	uint64_t files;
+	uint64_t ignored;
+	uint64_t errors;
+	size_t pending_dirs;	/* queued, not yet read */
+};
+
+enum crawl_state {
+	CRAWL_DONE = 0,
+	CRAWL_MORE = 1,
+};
+
+/*
+ * Prepare a crawl of root/start (start "" = the whole root, or a directory
+ * moved in). root, start and cfg are copied. The root stays open as a
+ * directory fd until crawl_free, so directories are opened relative to it.
+ * Errors: GERR_IO naming the path (missing, not a directory, EACCES).
+ * *out is an owned crawl on success, untouched otherwise.
+ */
+int crawl_new(const char *root, const char *start,
+    const struct crawl_config *cfg, struct crawl **out, struct gerr *err);
+void crawl_free(struct crawl *c);
+
+/* Handle up to max_entries directory entries (>= 1); CRAWL_MORE until the
+ * tree is exhausted. Callbacks run inside; they must not free c. */
+enum crawl_state crawl_step(struct crawl *c, size_t max_entries);
+
+void crawl_progress(const struct crawl *c, struct crawl_progress *out);
+
+/* Filesystems watched by polling: inotify misses changes made elsewhere. */
+enum crawl_fs_kind {
+	CRAWL_FS_LOCAL = 0,
+	CRAWL_FS_NFS,
+	CRAWL_FS_CIFS,		/* CIFS, SMB, SMB2 */
+	CRAWL_FS_FUSE,
+};
+
+/* Map a statfs f_type to its kind. Pure. */
+enum crawl_fs_kind crawl_fs_kind_from_magic(uint64_t magic);
+/* "local", "nfs", "cifs", "fuse". */
+const char *crawl_fs_kind_name(enum crawl_fs_kind kind);
+/* statfs(path) and classify. Errors: GERR_IO naming path. */
+int crawl_fs_kind(const char *path, enum crawl_fs_kind *out,
+    struct gerr *err);
+
+#endif

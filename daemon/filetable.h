@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * filetable.h - one root's table: relative path -> stat tuple, XXH3-128
+ * content hash, change clock; directories also carry their watch.
+ *
+ * Loop thread only: no function here locks. Paths are relative to the root,
+ * without a leading or trailing '/', "" being the root itself.
+ */
+#ifndef GGEN_FILETABLE_H
+#define GGEN_FILETABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+struct filetable;
+
+/* The stat tuple a hash belongs to; all fields compared for "changed". */
+struct filetable_stat {
+	uint64_t dev;
+	uint64_t ino;
+	int64_t size;
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+};
+
+/* Fill out from a stat result (any thread). */
+void filetable_stat_from(struct filetable_stat *out, const struct stat *st);
+
+enum filetable_kind {
+	FILETABLE_FILE = 1,
+	FILETABLE_DIR = 2,
+};
+
+/* Values of filetable_entry.wd besides a real inotify watch descriptor. */
+#define FILETABLE_WD_NONE (-1)		/* no watch yet (or a file) */
+#define FILETABLE_WD_POLLED (-2)	/* out of watches or remote fs: polled */
+
+/* Bits of filetable_entry.flags. */
+#define FILETABLE_F_HASH_KNOWN 0x01	/* hash belongs to st */
+#define FILETABLE_F_HAD_HASH 0x02	/* hash is an older tuple's, kept to compare */
+#define FILETABLE_F_TOMBSTONE 0x04	/* removed; kept for changes_since */
+#define FILETABLE_F_HASH_ERROR 0x08	/* hashing failed; retried on a stat change */
+
+/* Read-only for callers; borrowed until the next call that mutates the table. */
+struct filetable_entry {
+	char *path;
+	struct filetable_stat st;
+	XXH128_hash_t hash;		/* valid iff FILETABLE_F_HASH_KNOWN */
+	uint64_t clock;			/* last add/modify/remove */
+	uint64_t born_clock;		/* when this path was (re)added */
+	uint32_t prev, next;		/* clock-ordered list (private) */
+	uint32_t path_hash;		/* private */
+	int32_t wd;
+	uint8_t kind;			/* enum filetable_kind */
+	uint8_t flags;
+};
+
+struct filetable_config {
+	/* Removed entries kept for `changes --since`; over it the oldest go and
+	 * clocks before them answer "fresh". 0 keeps none. */
+	size_t max_tombstones;
+};
+
+#define FILETABLE_DEFAULT_MAX_TOMBSTONES 65536
+
+struct filetable_counts {
+	size_t files;
+	size_t dirs;
+	size_t tombstones;
+	size_t hash_pending;	/* live files whose hash is unknown */
+	size_t hash_errors;	/* live files that could not be hashed */
+	size_t watched_dirs;	/* live dirs with a watch (wd >= 0) */
+	size_t polled_dirs;	/* live dirs marked FILETABLE_WD_POLLED */
+	size_t bytes_table;	/* entries, index, lists: everything but paths */
+	size_t bytes_names;	/* blocks holding the path strings */
+};
+
+enum filetable_upsert_result {
+	FILETABLE_UNCHANGED = 0,	/* same kind and stat tuple */
+	FILETABLE_ADDED,		/* new path (or back from a tombstone) */
+	FILETABLE_STAT_CHANGED,		/* tuple differs: hash cleared */
+};
+
+enum filetable_hash_result {
+	FILETABLE_HASH_STALE = 0,	/* path gone or tuple differs: dropped */
+	FILETABLE_HASH_SAME,		/* stored; content as before (no stamp) */
+	FILETABLE_HASH_CHANGED,		/* stored; content differs (stamped) */
+	FILETABLE_HASH_FIRST,		/* stored; first hash of a new path */
+};
+
+enum filetable_change {
+	FILETABLE_CHANGE_ADDED = 1,
+	FILETABLE_CHANGE_MODIFIED,
+	FILETABLE_CHANGE_REMOVED,
+};
+
+/* cfg borrowed for the call (NULL = defaults). Returns an owned table. */
+struct filetable *filetable_new(const struct filetable_config *cfg);
+/* Frees t and every path; t may be NULL. */
+void filetable_free(struct filetable *t);
+
+/* Live entry for path (tombstones are not found), or NULL. Path borrowed. */
+const struct filetable_entry *filetable_lookup(const struct filetable *t,
+    const char *path);
+
+/*
+ * Record what stat said about path. A new path is stamped (added). A changed
+ * tuple clears the hash (kept aside to compare with the next one); it is
+ * stamped only once the new hash differs, or at once when no older hash is
+ * known to compare with. A kind change (file <-> dir) counts as removal and
+ * re-addition. Files needing a hash: result ADDED or STAT_CHANGED. Path
+ * copied.
+ */
+enum filetable_upsert_result filetable_upsert(struct filetable *t,
+    const char *path, enum filetable_kind kind, const struct filetable_stat *st);
+
+/*
+ * A worker hashed path and saw tuple st at open. Stored only if path is a
+ * live file whose tuple still equals st; otherwise dropped (STALE).
+ */
+enum filetable_hash_result filetable_set_hash(struct filetable *t,
+    const char *path, const struct filetable_stat *st, XXH128_hash_t hash);
+
+/*
+ * Hashing path failed (unreadable, vanished): it stops counting as pending
+ * until its next stat change. False (nothing recorded) if path is not a
+ * live file waiting for its hash.
+ */
+bool filetable_set_hash_error(struct filetable *t, const char *path);
+
+/* Tombstone path; returns false if it was not live. Costs O(1). */
+bool filetable_remove(struct filetable *t, const char *path);
+
+/*
+ * Tombstone dir and everything below it ("" = the whole table). Returns how
+ * many live entries went. Costs O(table size): meant for rm -rf and
+ * directories moved out, not per event.
+ */
+size_t filetable_remove_subtree(struct filetable *t, const char *dir);
+
+/* Is path dir itself or below it? dirlen = strlen(dir); "" holds all. */
+bool filetable_path_within(const char *path, const char *dir, size_t dirlen);
+
+/* Set a directory's watch; returns false if path is not a live dir. */
+bool filetable_set_wd(struct filetable *t, const char *path, int32_t wd);
+/* Live directory watched by wd (>= 0), or NULL. */
+const struct filetable_entry *filetable_lookup_wd(const struct filetable *t,
+    int32_t wd);
+
+typedef void (*filetable_entry_cb)(void *arg, const struct filetable_entry *e);
+/* Every live entry, in no particular order. cb must not modify t. */
+void filetable_foreach(const struct filetable *t, filetable_entry_cb cb,
+    void *arg);
+
+typedef void (*filetable_change_cb)(void *arg, const struct filetable_entry *e,
+    enum filetable_change change);
+/*
+ * Report entries added, modified or removed after clock since, at O(number
+ * of changes). When since is 0, in the future, or older than the oldest kept
+ * tombstone, the answer is "fresh": *fresh = true and every live entry is
+ * reported as ADDED; *fresh (may be NULL) is set before the first callback.
+ * cb must not modify t. Returns the table's current clock (the client's
+ * next since).
+ */
+uint64_t filetable_changes_since(const struct filetable *t, uint64_t since,
+    filetable_change_cb cb, void *arg, bool *fresh);
+
+/* The change clock: grows by one on every stamp, never decreases. */
+uint64_t filetable_clock(const struct filetable *t);
+
+void filetable_counts(const struct filetable *t, struct filetable_counts *out);
+
+/* Verify the invariants (lists clock-ordered, index consistent); aborts via
+ * fatal() on a broken one. O(table); for tests and debug builds. */
+void filetable_check(const struct filetable *t);
+
+#endif

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hashpool.c - worker threads that hash files with XXH3-128.
+ *
+ * Owns: the worker threads, one read buffer per worker, the job queue (FIFO)
+ * and the completion list, all behind one mutex. A job is one allocation
+ * (struct + path) that moves queue -> worker -> completion list -> drained
+ * and freed by hashpool_drain.
+ * Called by: the loop thread (submit, cancel, drain, free); the notify
+ * callback is the only code run on workers that is not ours.
+ * Invariants:
+ * - outstanding (queued + running + completed, not yet drained) never
+ *   exceeds max_jobs: the memory is bounded by configuration.
+ * - a job whose generation was cancelled is never delivered.
+ * - workers never touch the file table: the loop owns it; results carry the
+ *   stat tuple seen by fstat at open so the loop can drop stale ones.
+ * Never: read a whole file into memory, follow a symlink, block the loop
+ * (the lock is held only for list operations).
+ */
+#include "hashpool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+#define HASHPOOL_NICE 10
+
+struct hashpool_job {
+	struct hashpool_job *next;
+	struct hashpool_result r;
+	char path[];
+};
+
+struct hashpool_list {
+	struct hashpool_job *head, *tail;
+};
+
+struct hashpool_worker {
+	struct hashpool *pool;
+	pthread_t thread;
+	struct hashpool_job *job;	/* running, under lock */
+	atomic_bool cancel;		/* job's generation cancelled */
+};
+
+struct hashpool {
+	pthread_mutex_t lock;
+	pthread_cond_t work;
+	struct hashpool_list queue, done;
+	size_t outstanding;
+	size_t max_jobs;
+	size_t chunk_bytes;
+	bool stopping;
+	hashpool_notify_cb notify;
+	void *notify_arg;
+	unsigned nworkers;
+	struct hashpool_worker *workers;
+};
+
+static void
+hashpool_list_push(struct hashpool_list *l, struct hashpool_job *j)
+{
+	j->next = NULL;
+	if (l->tail != NULL)
+		l->tail->next = j;
+	else
+		l->head = j;
+	l->tail = j;
+}
+
+static struct hashpool_job *
+hashpool_list_pop(struct hashpool_list *l)
+{
+	struct hashpool_job *j = l->head;
+
+	if (j != NULL) {
+		l->head = j->next;
+		if (l->head == NULL)
+			l->tail = NULL;
+	}
+	return j;
+}
+
+/* Remove and free the jobs of generation from l; returns how many. */
+static size_t
+hashpool_list_cancel(struct hashpool_list *l, uint64_t generation)
+{
+	struct hashpool_job **pp = &l->head, *j;
+	size_t n = 0;
+
+	l->tail = NULL;
+	while ((j = *pp) != NULL) {
+		if (j->r.generation == generation) {
+			*pp = j->next;
+			free(j);
+			n++;
+		} else {
+			l->tail = j;
+			pp = &j->next;
+		}
+	}
+	return n;
+}
+
+static void
+hashpool_list_free(struct hashpool_list *l)
+{
+	struct hashpool_job *j;
+
+	while ((j = hashpool_list_pop(l)) != NULL)
+		free(j);
+}
+
+static XXH3_state_t *
+hashpool_state_new(void)
+{
+	XXH3_state_t *state = XXH3_createState();
+
+	if (state == NULL)
+		fatal("hashpool: out of memory for an XXH3 state");
+	return state;
+}
+
+/* Hash fd to EOF with state (reset here); *cancel (may be NULL) is polled
+ * between chunks. */
+static int
+hashpool_hash_fd_cancel(int fd, void *buf, size_t bufsize,
+    XXH3_state_t *state, XXH128_hash_t *out, const atomic_bool *cancel)
+{
+	int rc = 0;
+
+	XXH3_128bits_reset(state);
+	for (;;) {
+		ssize_t n = read(fd, buf, bufsize);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		XXH3_128bits_update(state, buf, (size_t)n);
+		if (cancel != NULL && atomic_load_explicit(cancel,
+		    memory_order_relaxed)) {
+			rc = ECANCELED;
+			break;
+		}
+	}
+	if (rc == 0)
+		*out = XXH3_128bits_digest(state);
+	return rc;
+}
+
+int
+hashpool_hash_fd(int fd, void *buf, size_t bufsize, XXH128_hash_t *out)
+{
+	XXH3_state_t *state = hashpool_state_new();
+	int rc = hashpool_hash_fd_cancel(fd, buf, bufsize, state, out, NULL);
+
+	XXH3_freeState(state);
+	return rc;
+}
+
+/* A symlink: hash its target text, with the link's own tuple. */
+static int
+hashpool_hash_link(struct hashpool_result *r, char *buf, size_t bufsize)
+{
+	struct stat st;
+	ssize_t n;
+
+	if (fstatat(AT_FDCWD, r->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno;
+	if (!S_ISLNK(st.st_mode))
+		return ELOOP;
+	n = readlink(r->path, buf, bufsize);
+	if (n < 0)
+		return errno;
+	if ((size_t)n == bufsize)
+		return ENAMETOOLONG;
+	filetable_stat_from(&r->st, &st);
+	r->hash = XXH3_128bits(buf, (size_t)n);
+	return 0;
+}
+
+static int
+hashpool_hash_job(struct hashpool_worker *w, struct hashpool_job *j,
+    void *buf, XXH3_state_t *state)
+{
+	/* O_NONBLOCK so a FIFO cannot hang the worker in open(). */
+	int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+	struct stat st;
+	int fd, rc;
+
+	fd = open(j->path, flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM)	/* O_NOATIME needs ownership */
+		fd = open(j->path, flags);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return hashpool_hash_link(&j->r, buf,
+			    w->pool->chunk_bytes);
+		return errno;
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = EINVAL;
+	} else {
+		filetable_stat_from(&j->r.st, &st);
+		rc = hashpool_hash_fd_cancel(fd, buf, w->pool->chunk_bytes,
+		    state, &j->r.hash, &w->cancel);
+	}
+	close(fd);
+	return rc;
+}
+
+static void *
+hashpool_worker_main(void *arg)
+{
+	struct hashpool_worker *w = arg;
+	struct hashpool *pool = w->pool;
+	void *buf = xmalloc(pool->chunk_bytes);
+	XXH3_state_t *state = hashpool_state_new();
+	struct hashpool_job *j;
+	bool wake;
+
+	/* Below the loop thread: on a busy machine the loop stays
+	 * responsive (and a crawl finishes first) while hashing soaks up
+	 * what is left. Linux nice is per thread; failure is harmless. */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), HASHPOOL_NICE);
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		while (!pool->stopping && pool->queue.head == NULL)
+			pthread_cond_wait(&pool->work, &pool->lock);
+		if (pool->stopping)
+			break;
+		j = hashpool_list_pop(&pool->queue);
+		w->job = j;
+		atomic_store(&w->cancel, false);
+		pthread_mutex_unlock(&pool->lock);
+
+		j->r.error = hashpool_hash_job(w, j, buf, state);
+
+		pthread_mutex_lock(&pool->lock);
+		w->job = NULL;
+		if (atomic_load(&w->cancel)) {
+			free(j);
+			pool->outstanding--;
+			continue;
+		}
+		wake = pool->done.head == NULL;
+		hashpool_list_push(&pool->done, j);
+		if (wake && pool->notify != NULL) {
+			pthread_mutex_unlock(&pool->lock);
+			pool->notify(pool->notify_arg);
+			pthread_mutex_lock(&pool->lock);
+		}
+	}
+	pthread_mutex_unlock(&pool->lock);
+	XXH3_freeState(state);
+	free(buf);
+	return NULL;
+}
+
+int
+hashpool_new(const struct hashpool_config *cfg, hashpool_notify_cb notify,
+    void *arg, struct hashpool **out, struct gerr *err)
+{
+	struct hashpool *pool = xcalloc(1, sizeof(*pool));
+	unsigned n = cfg != NULL ? cfg->threads : 0;
+	int rc;
+
+	if (n == 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		n = cores > 0 ? (unsigned)cores : 1;
+	}
+	pool->max_jobs = cfg != NULL && cfg->max_jobs > 0 ? cfg->max_jobs :
+	    HASHPOOL_DEFAULT_MAX_JOBS;
+	pool->chunk_bytes = cfg != NULL && cfg->chunk_bytes > 0 ?
+	    cfg->chunk_bytes : HASHPOOL_DEFAULT_CHUNK_BYTES;
+	pool->notify = notify;
+	pool->notify_arg = arg;
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->work, NULL);
+	pool->workers = xcalloc(n, sizeof(*pool->workers));
+	for (unsigned i = 0; i < n; i++) {
+		pool->workers[i].pool = pool;
+		rc = pthread_create(&pool->workers[i].thread, NULL,
+		    hashpool_worker_main, &pool->workers[i]);
+		if (rc != 0) {
+			hashpool_free(pool);
+			return gerr_set(err, GERR_IO, "hashpool: start thread "
+			    "%u of %u: %s", i + 1, n, strerror(rc));
+		}
+		pool->nworkers++;
+	}
+	*out = pool;
+	return 0;
+}
+
+void
+hashpool_free(struct hashpool *pool)
+{
+	if (pool == NULL)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	pool->stopping = true;
+	/* Running jobs stop at their next chunk. */
+	for (unsigned i = 0; i < pool->nworkers; i++)
+		atomic_store(&pool->workers[i].cancel, true);
+	pthread_cond_broadcast(&pool->work);
+	pthread_mutex_unlock(&pool->lock);
+	for (unsigned i = 0; i < pool->nworkers; i++)
+		pthread_join(pool->workers[i].thread, NULL);
+	hashpool_list_free(&pool->queue);
+	hashpool_list_free(&pool->done);
+	pthread_cond_destroy(&pool->work);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool->workers);
+	free(pool);
+}
+
+int
+hashpool_submit(struct hashpool *pool, const char *path, uint64_t generation,
+    uint64_t cookie, struct gerr *err)
+{
+	size_t len = strlen(path);
+	struct hashpool_job *j;
+
+	pthread_mutex_lock(&pool->lock);
+	if (pool->outstanding >= pool->max_jobs) {
+		pthread_mutex_unlock(&pool->lock);
+		return gerr_set(err, GERR_BUSY, "hashpool: %zu jobs outstanding",
+		    pool->max_jobs);
+	}
+	pool->outstanding++;
+	pthread_mutex_unlock(&pool->lock);
+
+	j = xmalloc(sizeof(*j) + len + 1);
+	memset(j, 0, sizeof(*j));
+	memcpy(j->path, path, len + 1);
+	j->r.path = j->path;
+	j->r.generation = generation;
+	j->r.cookie = cookie;
+
+	pthread_mutex_lock(&pool->lock);
+	hashpool_list_push(&pool->queue, j);
+	pthread_cond_signal(&pool->work);
+	pthread_mutex_unlock(&pool->lock);
+	return 0;
+}
+
+size_t
+hashpool_room(struct hashpool *pool)
+{
+	size_t room;
+
+	pthread_mutex_lock(&pool->lock);
+	room = pool->max_jobs - pool->outstanding;
+	pthread_mutex_unlock(&pool->lock);
+	return room;
+}
+
+void
+hashpool_cancel(struct hashpool *pool, uint64_t generation)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->outstanding -= hashpool_list_cancel(&pool->queue, generation);
+	pool->outstanding -= hashpool_list_cancel(&pool->done, generation);
+	for (unsigned i = 0; i < pool->nworkers; i++) {
+		struct hashpool_worker *w = &pool->workers[i];
+
+		if (w->job != NULL && w->job->r.generation == generation)
+			atomic_store(&w->cancel, true);
+	}
+	pthread_mutex_unlock(&pool->lock);
+}
+
+size_t
+hashpool_drain(struct hashpool *pool, hashpool_result_cb cb, void *arg)
+{
+	struct hashpool_list done;
+	struct hashpool_job *j;
+	size_t n = 0;
+
+	pthread_mutex_lock(&pool->lock);
+	done = pool->done;
+	pool->done.head = pool->done.tail = NULL;
+	pthread_mutex_unlock(&pool->lock);
+
+	while ((j = hashpool_list_pop(&done)) != NULL) {
+		cb(arg, &j->r);
+		free(j);
+		n++;
+		/* Room frees one by one so cb can submit follow-up work. */
+		pthread_mutex_lock(&pool->lock);
+		pool->outstanding--;
+		pthread_mutex_unlock(&pool->lock);
+	}
+	return n;
+}

@@ -1,0 +1,577 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * watchroot.c - keeps one root's file table true to the disk.
+ *
+ * Owns: the root's filetable, its current crawl and the queue of directories
+ * still to crawl, the backlog of files waiting for room in the hash pool,
+ * the moved_from events waiting for their moved_to, the scratch paths.
+ * Borrows: the hash pool (jobs tagged with cfg.generation) and the
+ * process-wide notifier (watches added and removed for this root's dirs).
+ * Called by: the daemon's loop callbacks (see watchroot.h), loop thread only.
+ *
+ * Invariants:
+ * - A directory is watched before it is listed (crawl reports it first), so
+ *   files created in between are seen by the listing or by an event.
+ * - A directory has a watch (wd >= 0), is polled (FILETABLE_WD_POLLED: out
+ *   of watches, or a remote fs) or is waiting for its crawl.
+ * - Changes reach on_change once: every mutation batch ends with
+ *   watchroot_emit, which reports what the table stamped since the last
+ *   emit (filetable_changes_since, O(changes)). The initial crawl is not
+ *   reported: a fresh root has no "changes".
+ * - Whatever leaves the tree (moved out, deleted, forgotten) loses its
+ *   watches here, so the notifier's used count stays true.
+ * Never: block on hashing (the pool does it), follow symlinks, crawl
+ * anything is_ignored rejects.
+ */
+#include "watchroot.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "notifier.h"
+#include "poller.h"
+#include "strbuf.h"
+#include "strvec.h"
+#include "xmalloc.h"
+
+struct watchroot_move {
+	uint32_t cookie;
+	char *path;
+};
+
+struct watchroot {
+	char *root;
+	struct watchroot_config cfg;
+	struct filetable *t;
+	enum crawl_fs_kind fs;
+	bool remote;
+	bool initial;		/* the first crawl of "" is running */
+	struct crawl *crawl;
+	struct strvec starts;		/* dirs to crawl (LIFO) */
+	struct strvec backlog;		/* files to hash (FIFO from head) */
+	size_t backlog_head;
+	struct watchroot_move *moves;
+	size_t nmoves, capmoves;
+	uint64_t emitted;	/* clock already reported */
+	bool emit_fresh;	/* this emit lost its base (see watchroot_emit) */
+	uint64_t overflows;
+	char limit_msg[GERR_MSG_MAX];
+	struct strbuf abs;	/* scratch: root + "/" + rel */
+	struct strbuf rel;	/* scratch: dir + "/" + name */
+};
+
+static const char *
+watchroot_abs(struct watchroot *w, const char *rel)
+{
+	strbuf_reset(&w->abs);
+	strbuf_addstr(&w->abs, w->root);
+	if (rel[0] != '\0') {
+		strbuf_addch(&w->abs, '/');
+		strbuf_addstr(&w->abs, rel);
+	}
+	return w->abs.buf;
+}
+
+static void
+watchroot_emit_one(void *arg, const struct filetable_entry *e,
+    enum filetable_change change)
+{
+	struct watchroot *w = arg;
+
+	if (!w->emit_fresh)
+		w->cfg.on_change(w->cfg.arg, e, change);
+}
+
+/* Report what the table stamped since the last report. */
+static void
+watchroot_emit(struct watchroot *w)
+{
+	uint64_t now = filetable_clock(w->t);
+
+	if (now == w->emitted)
+		return;
+	/* One batch removing more than max_tombstones trims the tombstones
+	 * this emit needs: the removals cannot be listed any more, and a
+	 * "fresh" list is no change list. Say so instead of guessing. */
+	if (!w->initial && w->cfg.on_change != NULL) {
+		filetable_changes_since(w->t, w->emitted, watchroot_emit_one, w,
+		    &w->emit_fresh);
+		if (w->emit_fresh)
+			log_warn("root %s: too many removals at once to list "
+			    "them (over the tombstone cap)", w->root);
+	}
+	w->emitted = now;
+}
+
+static void
+watchroot_pump(struct watchroot *w)
+{
+	struct strvec *b = &w->backlog;
+
+	while (w->backlog_head < b->n && hashpool_room(w->cfg.pool) > 0) {
+		char *rel = b->v[w->backlog_head++];
+
+		if (hashpool_submit(w->cfg.pool, watchroot_abs(w, rel),
+		    w->cfg.generation, 0, NULL) != 0)
+			fatal("watchroot: pool refused a job it had room for");
+		free(rel);
+	}
+	if (w->backlog_head == b->n)
+		w->backlog_head = b->n = 0;
+}
+
+static void
+watchroot_hash(struct watchroot *w, const char *rel)
+{
+	strvec_push(&w->backlog, rel);
+	watchroot_pump(w);
+}
+
+/* Give directory rel its watch, or mark it polled. */
+static void
+watchroot_watch(struct watchroot *w, const char *rel)
+{
+	struct gerr err;
+	int32_t wd;
+	int rc;
+
+	if (w->remote || w->cfg.force_poll) {
+		filetable_set_wd(w->t, rel, FILETABLE_WD_POLLED);
+		return;
+	}
+	gerr_clear(&err);
+	rc = notifier_add_watch(watchroot_abs(w, rel), &wd, &err);
+	if (rc == 0) {
+		filetable_set_wd(w->t, rel, wd);
+	} else if (rc == GERR_LIMIT) {
+		if (w->limit_msg[0] == '\0')
+			log_warn("%s", err.msg);
+		memcpy(w->limit_msg, err.msg, sizeof(w->limit_msg));
+		filetable_set_wd(w->t, rel, FILETABLE_WD_POLLED);
+	}
+	/* GERR_IO: gone already; its parent's event removes it. */
+}
+
+struct watchroot_wds {
+	const char *prefix;
+	size_t len;
+	int32_t *wds;
+	size_t n, cap;
+};
+
+static void
+watchroot_collect_wds(void *arg, const struct filetable_entry *e)
+{
+	struct watchroot_wds *c = arg;
+
+	if (e->kind != FILETABLE_DIR || e->wd < 0 ||
+	    !filetable_path_within(e->path, c->prefix, c->len))
+		return;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->wds = xreallocarray(c->wds, c->cap, sizeof(*c->wds));
+	}
+	c->wds[c->n++] = e->wd;
+}
+
+/* rel left the tree: drop its watches (a directory's whole subtree). */
+static void
+watchroot_forget(struct watchroot *w, const char *rel)
+{
+	const struct filetable_entry *e = filetable_lookup(w->t, rel);
+	struct watchroot_wds c = { .prefix = rel, .len = strlen(rel) };
+
+	if (e == NULL)
+		return;
+	if (e->kind != FILETABLE_DIR) {
+		filetable_remove(w->t, rel);
+		return;
+	}
+	/* O(table): only for directories leaving, not per file event. */
+	filetable_foreach(w->t, watchroot_collect_wds, &c);
+	for (size_t i = 0; i < c.n; i++)
+		notifier_remove_watch(c.wds[i]);
+	free(c.wds);
+	filetable_remove_subtree(w->t, rel);
+}
+
+static void
+watchroot_queue_crawl(struct watchroot *w, const char *rel)
+{
+	strvec_push(&w->starts, rel);
+}
+
+/* rel (not a directory we know) may have appeared, changed or gone. */
+static void
+watchroot_restat(struct watchroot *w, const char *rel)
+{
+	struct filetable_stat fst;
+	enum filetable_upsert_result r;
+	struct stat st;
+
+	if (lstat(watchroot_abs(w, rel), &st) != 0) {
+		watchroot_forget(w, rel);
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (filetable_lookup(w->t, rel) == NULL ||
+		    filetable_lookup(w->t, rel)->kind != FILETABLE_DIR) {
+			watchroot_forget(w, rel);
+			watchroot_queue_crawl(w, rel);
+		} else {
+			filetable_stat_from(&fst, &st);
+			filetable_upsert(w->t, rel, FILETABLE_DIR, &fst);
+		}
+		return;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		watchroot_forget(w, rel);
+		return;
+	}
+	filetable_stat_from(&fst, &st);
+	r = filetable_upsert(w->t, rel, FILETABLE_FILE, &fst);
+	if (r != FILETABLE_UNCHANGED)
+		watchroot_hash(w, rel);
+}
+
+static void
+watchroot_crawl_entry(void *arg, const char *rel, enum filetable_kind kind,
+    const struct stat *st)
+{
+	struct watchroot *w = arg;
+	struct filetable_stat fst;
+	enum filetable_upsert_result r;
+
+	filetable_stat_from(&fst, st);
+	r = filetable_upsert(w->t, rel, kind, &fst);
+	if (kind == FILETABLE_DIR)
+		watchroot_watch(w, rel);	/* before it is listed */
+	else if (r != FILETABLE_UNCHANGED)
+		watchroot_hash(w, rel);
+}
+
+static bool
+watchroot_ignored(void *arg, const char *rel, bool is_dir)
+{
+	struct watchroot *w = arg;
+
+	return w->cfg.is_ignored != NULL &&
+	    w->cfg.is_ignored(w->cfg.arg, rel, is_dir);
+}
+
+int
+watchroot_new(const char *root, const struct watchroot_config *cfg,
+    struct watchroot **out, struct gerr *err)
+{
+	struct filetable_config tcfg = { .max_tombstones =
+	    cfg->max_tombstones ? cfg->max_tombstones :
+	    FILETABLE_DEFAULT_MAX_TOMBSTONES };
+	enum crawl_fs_kind fs;
+	struct watchroot *w;
+	size_t len = strlen(root);
+	int rc;
+
+	rc = crawl_fs_kind(root, &fs, err);
+	if (rc != 0)
+		return rc;
+	w = xcalloc(1, sizeof(*w));
+	while (len > 1 && root[len - 1] == '/')
+		len--;
+	w->root = xstrndup(root, len);
+	w->cfg = *cfg;
+	w->t = filetable_new(&tcfg);
+	w->fs = fs;
+	w->remote = fs != CRAWL_FS_LOCAL;
+	w->initial = true;
+	strbuf_init(&w->abs);
+	strbuf_init(&w->rel);
+	watchroot_queue_crawl(w, "");
+	if (w->remote)
+		log_info("root %s is on %s: polled, not watched", w->root,
+		    crawl_fs_kind_name(fs));
+	*out = w;
+	return 0;
+}
+
+void
+watchroot_free(struct watchroot *w)
+{
+	struct watchroot_wds c = { .prefix = "" };
+
+	if (w == NULL)
+		return;
+	filetable_foreach(w->t, watchroot_collect_wds, &c);
+	for (size_t i = 0; i < c.n; i++)
+		notifier_remove_watch(c.wds[i]);
+	free(c.wds);
+	hashpool_cancel(w->cfg.pool, w->cfg.generation);
+	crawl_free(w->crawl);
+	strvec_release(&w->starts);
+	strvec_clear_from(&w->backlog, w->backlog_head);
+	strvec_release(&w->backlog);
+	for (size_t i = 0; i < w->nmoves; i++)
+		free(w->moves[i].path);
+	free(w->moves);
+	filetable_free(w->t);
+	strbuf_release(&w->abs);
+	strbuf_release(&w->rel);
+	free(w->root);
+	free(w);
+}
+
+bool
+watchroot_busy(const struct watchroot *w)
+{
+	return w->crawl != NULL || w->starts.n > 0;
+}
+
+bool
+watchroot_step(struct watchroot *w, size_t max_entries)
+{
+	struct crawl_config cfg = { .is_ignored = watchroot_ignored,
+		.on_entry = watchroot_crawl_entry, .arg = w };
+	struct gerr err;
+
+	if (w->crawl == NULL && w->starts.n > 0) {
+		char *start = strvec_pop(&w->starts);
+
+		gerr_clear(&err);
+		if (crawl_new(w->root, start, &cfg, &w->crawl, &err) != 0) {
+			log_warn("root %s: %s", w->root, err.msg);
+			w->crawl = NULL;
+		}
+		free(start);
+	}
+	if (w->crawl != NULL &&
+	    crawl_step(w->crawl, max_entries) == CRAWL_DONE) {
+		crawl_free(w->crawl);
+		w->crawl = NULL;
+		if (w->starts.n == 0 && w->initial) {
+			w->initial = false;
+			w->emitted = filetable_clock(w->t);
+		}
+	}
+	watchroot_emit(w);
+	return watchroot_busy(w);
+}
+
+bool
+watchroot_owns_wd(const struct watchroot *w, int32_t wd)
+{
+	return filetable_lookup_wd(w->t, wd) != NULL;
+}
+
+static void
+watchroot_moved_to(struct watchroot *w, uint32_t cookie, const char *rel)
+{
+	for (size_t i = 0; i < w->nmoves; i++) {
+		if (w->moves[i].cookie != cookie)
+			continue;
+		/* Renamed inside the root: the old name is gone. */
+		watchroot_forget(w, w->moves[i].path);
+		free(w->moves[i].path);
+		w->moves[i] = w->moves[--w->nmoves];
+		break;
+	}
+	watchroot_restat(w, rel);
+}
+
+void
+watchroot_event(struct watchroot *w, int32_t wd, uint32_t mask,
+    uint32_t cookie, const char *name)
+{
+	const struct filetable_entry *dir = filetable_lookup_wd(w->t, wd);
+	const char *rel;
+
+	if (dir == NULL)
+		return;		/* a watch we already forgot */
+	strbuf_reset(&w->rel);
+	strbuf_addstr(&w->rel, dir->path);
+	if (mask & IN_IGNORED) {
+		filetable_set_wd(w->t, w->rel.buf, FILETABLE_WD_NONE);
+		return;
+	}
+	if (mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+		/* Inside the root the parent's event says it all. */
+		if (w->rel.len == 0) {
+			log_warn("root %s was %s", w->root,
+			    (mask & IN_MOVE_SELF) ? "moved" : "deleted");
+			watchroot_forget(w, "");
+		}
+		watchroot_emit(w);
+		return;
+	}
+	if (name[0] == '\0') {
+		watchroot_restat(w, w->rel.buf);	/* attrib on the dir */
+		watchroot_emit(w);
+		return;
+	}
+	if (w->rel.len > 0)
+		strbuf_addch(&w->rel, '/');
+	strbuf_addstr(&w->rel, name);
+	rel = w->rel.buf;
+	if (watchroot_ignored(w, rel, (mask & IN_ISDIR) != 0))
+		return;
+	if (mask & IN_MOVED_FROM) {
+		if (w->nmoves == w->capmoves) {
+			w->capmoves = w->capmoves ? w->capmoves * 2 : 8;
+			w->moves = xreallocarray(w->moves, w->capmoves,
+			    sizeof(*w->moves));
+		}
+		w->moves[w->nmoves].cookie = cookie;
+		w->moves[w->nmoves++].path = xstrdup(rel);
+		return;
+	}
+	if (mask & IN_MOVED_TO)
+		watchroot_moved_to(w, cookie, rel);
+	else if (mask & IN_DELETE)
+		watchroot_forget(w, rel);
+	else
+		watchroot_restat(w, rel);	/* create, close_write, attrib */
+	watchroot_emit(w);
+}
+
+void
+watchroot_flush_moves(struct watchroot *w)
+{
+	/* moved_to comes right after its moved_from, in the same read: one
+	 * left over at the end of a drain went out of the root. */
+	for (size_t i = 0; i < w->nmoves; i++) {
+		watchroot_forget(w, w->moves[i].path);
+		free(w->moves[i].path);
+	}
+	w->nmoves = 0;
+	watchroot_emit(w);
+}
+
+static void
+watchroot_polled_change(void *arg, const char *rel, enum filetable_kind kind,
+    enum poller_change change)
+{
+	struct watchroot *w = arg;
+	const struct filetable_entry *parent;
+	const char *slash;
+
+	if (kind == FILETABLE_FILE && change != POLLER_REMOVED) {
+		watchroot_hash(w, rel);
+		return;
+	}
+	if (kind != FILETABLE_DIR || change != POLLER_ADDED)
+		return;
+	/* After an overflow: the top of a new subtree gets crawled (watch,
+	 * then list); dirs below it are covered by that crawl. */
+	slash = strrchr(rel, '/');
+	strbuf_reset(&w->rel);
+	strbuf_add(&w->rel, rel, slash != NULL ? (size_t)(slash - rel) : 0);
+	parent = filetable_lookup(w->t, w->rel.buf);
+	if (parent != NULL && parent->wd >= 0)
+		watchroot_queue_crawl(w, rel);
+}
+
+void
+watchroot_overflow(struct watchroot *w)
+{
+	struct poller_result res;
+	struct gerr err;
+
+	w->overflows++;
+	log_warn("root %s: inotify queue overflowed; rescanning", w->root);
+	gerr_clear(&err);
+	if (poller_scan(w->root, w->t, w->cfg.is_ignored,
+	    watchroot_polled_change, w, POLLER_ALL, &res, &err) != 0)
+		log_warn("root %s: rescan: %s", w->root, err.msg);
+	watchroot_emit(w);
+}
+
+static void
+watchroot_collect_polled(void *arg, const struct filetable_entry *e)
+{
+	if (e->kind == FILETABLE_DIR && e->wd == FILETABLE_WD_POLLED)
+		strvec_push(arg, e->path);
+}
+
+void
+watchroot_poll(struct watchroot *w)
+{
+	struct strvec p = STRVEC_INIT;
+	struct poller_result res;
+	struct gerr err;
+	bool room = true;
+
+	gerr_clear(&err);
+	if (poller_scan(w->root, w->t, w->cfg.is_ignored,
+	    watchroot_polled_change, w, 0, &res, &err) != 0)
+		log_warn("root %s: poll: %s", w->root, err.msg);
+	if (!w->remote && !w->cfg.force_poll)
+		filetable_foreach(w->t, watchroot_collect_polled, &p);
+	for (size_t i = 0; i < p.n; i++) {
+		int32_t wd;
+
+		/* Watches freed up: take polled dirs back, stop at the
+		 * first refusal. Changes in the instant since the scan
+		 * above are left to the next event or overflow rescan. */
+		if (room && notifier_add_watch(watchroot_abs(w, p.v[i]), &wd,
+		    NULL) == 0)
+			filetable_set_wd(w->t, p.v[i], wd);
+		else
+			room = false;
+	}
+	if (p.n > 0 && room) {
+		log_info("root %s: watching again (%zu directories were "
+		    "polled)", w->root, p.n);
+		w->limit_msg[0] = '\0';
+	}
+	strvec_release(&p);
+	watchroot_emit(w);
+}
+
+void
+watchroot_hash_result(struct watchroot *w, const struct hashpool_result *r)
+{
+	size_t len = strlen(w->root);
+
+	if (r->generation != w->cfg.generation)
+		return;
+	/* An error (vanished, unreadable) is recorded until the file's next
+	 * stat change; a vanished file's event follows anyway. */
+	if (strncmp(r->path, w->root, len) == 0 && r->path[len] == '/') {
+		if (r->error == 0)
+			filetable_set_hash(w->t, r->path + len + 1, &r->st,
+			    r->hash);
+		else if (r->error != ECANCELED)
+			filetable_set_hash_error(w->t, r->path + len + 1);
+	}
+	watchroot_pump(w);
+	watchroot_emit(w);
+}
+
+const struct filetable *
+watchroot_table(const struct watchroot *w)
+{
+	return w->t;
+}
+
+void
+watchroot_status(const struct watchroot *w, struct watchroot_status *out)
+{
+	struct filetable_counts n;
+
+	memset(out, 0, sizeof(*out));
+	filetable_counts(w->t, &n);
+	out->files = n.files;
+	out->dirs = n.dirs;
+	out->hash_pending = n.hash_pending;
+	out->hash_errors = n.hash_errors;
+	out->watched_dirs = n.watched_dirs;
+	out->polled_dirs = n.polled_dirs;
+	out->hash_backlog = w->backlog.n - w->backlog_head;
+	out->crawling = watchroot_busy(w);
+	out->remote = w->remote;
+	out->fs = crawl_fs_kind_name(w->fs);
+	out->overflows = w->overflows;
+	out->clock = filetable_clock(w->t);
+	out->watch_limit_msg = w->limit_msg;
+}
