@@ -62,23 +62,20 @@ cmd_validate_resolve(const char *arg, struct cmd_validate_target *t)
 	memset(t, 0, sizeof(*t));
 	while (len > 1 && arg[len - 1] == '/')
 		len--;
-	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
-		t->dir = xasprintf("%.*s", (int)len, arg);
-		t->file = strcmp(t->dir, ".") == 0 ? xstrdup(MAKE_FILE_NAME) :
-		    xasprintf("%s/%s", t->dir, MAKE_FILE_NAME);
-		return;
-	}
 	base = path_basename(arg, &base_len);
-	if (base_len == strlen(MAKE_FILE_NAME) &&
-	    memcmp(base, MAKE_FILE_NAME, base_len) == 0) {
-		size_t dlen = path_dirname_len(arg);
-
-		t->dir = dlen == 0 ? xstrdup(".") :
-		    xasprintf("%.*s", (int)dlen, arg);
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
+		t->dir = xasprintf("%.*s", (int)len, arg);
+	else if (base_len == strlen(MAKE_FILE_NAME) &&
+	    memcmp(base, MAKE_FILE_NAME, base_len) == 0)
+		t->dir = path_dirname_len(arg) == 0 ? xstrdup(".") :
+		    xasprintf("%.*s", (int)path_dirname_len(arg), arg);
+	else {
 		t->file = xstrdup(arg);
 		return;
 	}
-	t->file = xstrdup(arg);
+	/* Named as make_load names it, so the summary matches findings. */
+	t->file = strcmp(t->dir, ".") == 0 ? xstrdup(MAKE_FILE_NAME) :
+	    xasprintf("%s/%s", t->dir, MAKE_FILE_NAME);
 }
 
 static const char *
