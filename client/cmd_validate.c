@@ -106,11 +106,13 @@ cmd_validate_print_one(FILE *out, const cJSON *o, struct strbuf *src,
 		.col = cmd_validate_int(o, "col"),
 		.message = (char *)cmd_validate_str(o, "message"),
 	};
+	/* A rule this ggenc does not know (a newer daemon's) still prints. */
+	struct make_rule unknown = { .id = cmd_validate_str(o, "rule") };
 	struct strbuf sb = STRBUF_INIT;
 	bool missing = false;
 
 	if (mf.rule == NULL)
-		return;
+		mf.rule = &unknown;
 	mf.severity = strcmp(cmd_validate_str(o, "severity"), "error") == 0 ?
 	    MAKE_ERROR : MAKE_WARNING;
 	make_finding_format(&mf, &sb);
