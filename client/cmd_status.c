@@ -51,6 +51,41 @@ cmd_status_config(const struct cmd_ctx *ctx, const cJSON *config)
 			fprintf(ctx->out, "    %s\n", msg->valuestring);
 }
 
+/* One block per watched root. */
+static void
+cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots)
+{
+	const cJSON *r, *w;
+	const char *msg;
+
+	cJSON_ArrayForEach(r, roots) {
+		w = cJSON_GetObjectItemCaseSensitive(r, "watches");
+		fprintf(ctx->out, "root %s (%s, %s%s)\n", cmd_status_str(r, "root"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ready")) ?
+		    "ready" : "crawling", cmd_status_str(r, "fs"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "polled")) ?
+		    ", polled" : "");
+		fprintf(ctx->out, "  files     %.0f in %.0f directories, clock "
+		    "%s, %.0f hashes pending, %.1f MiB hashed\n",
+		    cmd_status_num(r, "files"), cmd_status_num(r, "dirs"),
+		    cmd_status_str(r, "clock"), cmd_status_num(r, "hash_pending"),
+		    cmd_status_num(r, "bytes_hashed") / 1048576.0);
+		fprintf(ctx->out, "  watches   %.0f here, %.0f/%.0f used, %.0f "
+		    "directories polled\n", cmd_status_num(w, "root"),
+		    cmd_status_num(w, "used"), cmd_status_num(w, "limit"),
+		    cmd_status_num(r, "polled_dirs"));
+		msg = cmd_status_str(w, "message");
+		if (msg[0] != '\0' && msg[0] != '?')
+			fprintf(ctx->out, "  warning   %s\n", msg);
+		fprintf(ctx->out, "  events    %.0f overflows, %.0f rescans, "
+		    "%.0f batches, window %.0f ms (%.0f..%.0f)\n",
+		    cmd_status_num(r, "overflows"), cmd_status_num(r, "rescans"),
+		    cmd_status_num(r, "batches"), cmd_status_num(r, "window_ms"),
+		    cmd_status_num(r, "window_min_ms"),
+		    cmd_status_num(r, "window_max_ms"));
+	}
+}
+
 static int
 cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
@@ -80,6 +115,8 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	    cmd_status_num(result, "requests"));
 	cmd_status_config(ctx, cJSON_GetObjectItemCaseSensitive(result,
 	    "config"));
+	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
+	    "roots"));
 	return 0;
 }
 

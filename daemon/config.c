@@ -63,6 +63,30 @@ const struct config_def config_table[] = {
 	{ .key = "client.max", .type = CFG_U64, .off = CONFIG_OFF(max_clients),
 	  .def = "256", .min = 1, .max = 65536,
 	  .doc = "Connections served at once; more are refused with busy." },
+	{ .key = "watch.debounce_min_ms", .type = CFG_MS,
+	  .off = CONFIG_OFF(watch_debounce_min_ms), .def = "10ms", .min = 0,
+	  .max = 600000,
+	  .doc = "Shortest quiet window that settles a batch of changes, "
+	      "unless the root's make.toml [watch] sets debounce_min_ms." },
+	{ .key = "watch.debounce_max_ms", .type = CFG_MS,
+	  .off = CONFIG_OFF(watch_debounce_max_ms), .def = "500ms", .min = 0,
+	  .max = 600000,
+	  .doc = "Longest window, and the cap for a constant writer; 0 "
+	      "settles each drain at once. make.toml's debounce_max_ms wins." },
+	{ .key = "watch.poll_ms", .type = CFG_MS,
+	  .off = CONFIG_OFF(watch_poll_ms), .def = "2s", .min = 10,
+	  .max = 3600000,
+	  .doc = "How often directories without a watch (out of watches, "
+	      "NFS/CIFS/FUSE) are re-read; the timer runs only while some are." },
+	{ .key = "watch.max_watches", .type = CFG_U64,
+	  .off = CONFIG_OFF(watch_max_watches), .def = "0", .min = 0,
+	  .flags = CFG_RESTART,
+	  .doc = "Refuse inotify watches beyond this many as if the kernel "
+	      "limit were reached (tests); 0 = the kernel's limit only." },
+	{ .key = "watch.hash_threads", .type = CFG_U64,
+	  .off = CONFIG_OFF(watch_hash_threads), .def = "0", .min = 0,
+	  .max = 256, .flags = CFG_RESTART,
+	  .doc = "Hashing threads; 0 = one per online core." },
 };
 
 const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);

@@ -62,6 +62,11 @@ struct ggend_config {
 	uint64_t obuf_hard_bytes;
 	uint64_t obuf_soft_ms;
 	uint64_t max_clients;
+	uint64_t watch_debounce_min_ms;	/* when make.toml does not say */
+	uint64_t watch_debounce_max_ms;
+	uint64_t watch_poll_ms;		/* polled directories' re-stat period */
+	uint64_t watch_max_watches;	/* test cap on inotify watches; 0 = none */
+	uint64_t watch_hash_threads;	/* 0 = one per online core */
 };
 
 extern const struct config_def config_table[];

@@ -30,6 +30,7 @@
 #include "server.h"
 #include "systemd.h"
 #include "xmalloc.h"
+#include "watch.h"
 
 uint64_t
 ggend_now_ms(void)
@@ -265,6 +266,10 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	}
 	if (rc != 0)
 		return rc;
+	rc = watch_init(g, err);
+	if (rc != 0)
+		return rc;
+	watch_restore(g);
 	ggend_signals(g);
 	log_info("ggend listening on %s (pid %ld)%s", g->socket_path,
 	    (long)getpid(), g->socket_adopted ? " [socket activated]" : "");
@@ -293,6 +298,8 @@ ggend_stop(struct ggend *g, const char *why)
 void
 ggend_release(struct ggend *g)
 {
+	/* Roots first: settling a batch publishes through the server. */
+	watch_release(g);
 	server_free(g->server);
 	g->server = NULL;
 	if (g->loop != NULL) {

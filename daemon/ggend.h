@@ -19,6 +19,7 @@
 #include "sockpath.h"
 
 struct server;
+struct watch;
 struct req_entry;
 
 struct ggend {
@@ -27,6 +28,7 @@ struct ggend {
 	char *const *overrides;		/* "key=value" from argv, borrowed */
 	int n_overrides;
 	struct server *server;
+	struct watch *watch;		/* watched roots (daemon/watch.h) */
 	const struct req_entry *const *handlers;	/* req_table, or a test's */
 	size_t n_handlers;
 	char socket_path[SOCKPATH_PATH_MAX];	/* the path clients use */

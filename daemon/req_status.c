@@ -15,6 +15,7 @@
 #include "req_entries.h"
 #include "server.h"
 #include "version.h"
+#include "watch.h"
 
 static double
 req_status_rss_bytes(void)
@@ -86,7 +87,7 @@ req_status(struct req *req, struct gerr *err)
 			cJSON_AddNumberToObject(errors, err_lookup(i)->wire,
 			    (double)g->errors[i]);
 	req_status_config(g, result);
-	cJSON_AddArrayToObject(result, "roots");
+	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
 	req_reply_ok(req, result);
 	return 0;
 }

@@ -11,10 +11,29 @@ cJSON *
 proto_validate_result(const char *file, const struct make_findings *f)
 {
 	cJSON *res = cJSON_CreateObject();
-	cJSON *arr;
 
 	cJSON_AddStringToObject(res, "file", file);
-	arr = cJSON_AddArrayToObject(res, "findings");
+	cJSON_AddArrayToObject(res, "findings");
+	cJSON_AddNumberToObject(res, "errors", 0);
+	cJSON_AddNumberToObject(res, "warnings", 0);
+	cJSON_AddNumberToObject(res, "dropped", 0);
+	proto_validate_add(res, f);
+	return res;
+}
+
+static void
+proto_validate_count(cJSON *res, const char *name, size_t n)
+{
+	cJSON *item = cJSON_GetObjectItemCaseSensitive(res, name);
+
+	cJSON_SetNumberValue(item, item->valuedouble + (double)n);
+}
+
+void
+proto_validate_add(cJSON *res, const struct make_findings *f)
+{
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(res, "findings");
+
 	for (size_t i = 0; i < f->len; i++) {
 		const struct make_finding *mf = &f->items[i];
 		cJSON *o = cJSON_CreateObject();
@@ -28,8 +47,7 @@ proto_validate_result(const char *file, const struct make_findings *f)
 		cJSON_AddStringToObject(o, "message", mf->message);
 		cJSON_AddItemToArray(arr, o);
 	}
-	cJSON_AddNumberToObject(res, "errors", (double)f->errors);
-	cJSON_AddNumberToObject(res, "warnings", (double)f->warnings);
-	cJSON_AddNumberToObject(res, "dropped", (double)f->dropped);
-	return res;
+	proto_validate_count(res, "errors", f->errors);
+	proto_validate_count(res, "warnings", f->warnings);
+	proto_validate_count(res, "dropped", f->dropped);
 }

@@ -20,4 +20,8 @@
 cJSON *proto_validate_result(const char *file,
     const struct make_findings *findings);
 
+/* Append findings (borrowed) to a result from proto_validate_result and
+ * add their counts to its errors, warnings and dropped. */
+void proto_validate_add(cJSON *result, const struct make_findings *findings);
+
 #endif

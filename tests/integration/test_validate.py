@@ -344,6 +344,57 @@ def test_running_daemon_without_the_root_gives_same_output():
         assert r['error']['code'] == 'root_not_found', r
 
 
+def watch(d, root):
+    """Watch root; returns once the daemon says it is ready."""
+    with d.client() as c:
+        r = c.call('watch', root=root)
+        while 'progress' in r:
+            r = c.recv()
+        assert r['ok'], r
+
+
+def test_hot_copy_gives_identical_output():
+    tmp = mktemp()
+    bad = os.path.join(tmp, 'bad')
+    write(os.path.join(bad, 'make.toml'), BAD)
+    good = os.path.join(tmp, 'good')
+    write(os.path.join(good, 'make.toml'),
+          '[project]\nname = "g"\nbogus = 2\n[workspace.w]\npath = "w"\n'
+          '[lifecycle.gen]\ntemplates = ["t/*.tmpl", "none/*"]\n')
+    write(os.path.join(good, 't', 'a.tmpl'), 'x {{ y \n')
+    write(os.path.join(good, 'w', 'make.toml'),
+          '[project]\nname = "w"\n[lifecycle.q]\ncommand = "true"\n')
+    cases = [(bad, ['validate']), (good, ['validate']),
+             (good, ['--json', 'validate']), (tmp, ['validate', 'good']),
+             (tmp, ['validate', 'good/make.toml'])]
+    local = [validate(*args, cwd=cwd) for cwd, args in cases]
+    with Daemon() as d:
+        watch(d, bad)
+        watch(d, good)
+        env = dict(os.environ)
+        env['GGEN_SOCK'] = d.sock
+        for (cwd, args), want in zip(cases, local):
+            p = validate(*args, cwd=cwd, env=env)
+            assert (p.returncode, p.stdout, p.stderr) == \
+                (want.returncode, want.stdout, want.stderr), \
+                (args, p.stdout, want.stdout)
+        with d.client() as c:
+            st = c.call('status')['result']
+            assert 'root_not_found' not in st['errors'], st['errors']
+            # The hot copy answered: findings name the root's own file.
+            r = c.call('validate', path=os.path.join(good, 'make.toml'))
+            assert r['ok'], r
+            assert r['result']['findings'][0]['file'] == \
+                os.path.join(os.path.realpath(good), 'make.toml'), r
+            # A workspace's file checked alone is not the root's check.
+            r = c.call('validate', path=os.path.join(good, 'w',
+                                                     'make.toml'))
+            assert r['error']['code'] == 'root_not_found', r
+    assert 'template-error' in local[1].stdout, local[1].stdout
+    assert '[template-missing]' in local[1].stdout, local[1].stdout
+    assert '[unknown-key]' in local[1].stdout, local[1].stdout
+
+
 if __name__ == '__main__':
     run([test_f1_f2_f3_valid, test_f3_workspaces_validated_by_directory,
          test_f4_missing_project_and_warnings,
@@ -352,4 +403,5 @@ if __name__ == '__main__':
          test_workspace_files_validated, test_outside_workspace_path,
          test_never_starts_a_daemon, test_template_errors,
          test_bundled_example_is_valid, test_findings_cap,
-         test_running_daemon_without_the_root_gives_same_output])
+         test_running_daemon_without_the_root_gives_same_output,
+         test_hot_copy_gives_identical_output])
