@@ -13,6 +13,7 @@ import os
 import subprocess
 
 from harness import GGENC, Daemon, mktemp, run
+from test_watch_util import watch
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
 FIXTURES = os.path.normpath(os.path.join(ROOT, '..', 'shared', 'fixtures',
@@ -342,15 +343,6 @@ def test_running_daemon_without_the_root_gives_same_output():
                                                      'make.toml'))
         assert st['errors'] == {'root_not_found': 1}, st['errors']
         assert r['error']['code'] == 'root_not_found', r
-
-
-def watch(d, root):
-    """Watch root; returns once the daemon says it is ready."""
-    with d.client() as c:
-        r = c.call('watch', root=root)
-        while 'progress' in r:
-            r = c.recv()
-        assert r['ok'], r
 
 
 def test_hot_copy_gives_identical_output():
