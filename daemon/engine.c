@@ -1809,18 +1809,23 @@ engine_batch_place(struct engine *g, const char *root,
 
 void
 engine_on_batch(struct engine *g, const char *root,
-    const char *const *changed, size_t n_changed)
+    const struct make_project *hot, const char *const *changed,
+    size_t n_changed)
 {
-	struct make_project *model = NULL;
+	struct make_project *loaded = NULL;
+	const struct make_project *model = hot;
 	const char **matched;
 	struct gerr err;
 
 	if (n_changed == 0)
 		return;
 	gerr_clear(&err);
-	if (make_load(root, &model, NULL, &err) != 0) {
-		log_warn("on-save in %s: %s", root, err.msg);
-		return;
+	if (model == NULL) {
+		if (make_load(root, &loaded, NULL, &err) != 0) {
+			log_warn("on-save in %s: %s", root, err.msg);
+			return;
+		}
+		model = loaded;
 	}
 	matched = xcalloc(n_changed, sizeof(*matched));
 	if (model->workspaces_len == 0)
@@ -1833,7 +1838,7 @@ engine_on_batch(struct engine *g, const char *root,
 		    ws, changed, n_changed, matched);
 	}
 	free(matched);
-	make_project_free(model);
+	make_project_free(loaded);
 }
 
 /* bytes as a JSON string: invalid UTF-8 and NUL become U+FFFD. */
