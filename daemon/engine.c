@@ -769,10 +769,12 @@ engine_step_key(struct engine_run *r, struct engine_exec *x,
 		len = strlen(ws_rel);
 		while (len > 0 && ws_rel[len - 1] == '/')
 			ws_rel[--len] = '\0';
-		rc = engine_cache_key_table(n->phase, t, strncmp(ws_rel, "./",
-		    2) == 0 ? ws_rel + 2 : strcmp(ws_rel, ".") == 0 ? "" :
-		    ws_rel, x->key, NULL);
+		rc = engine_cache_key_table(n->phase, t, r->root,
+		    strncmp(ws_rel, "./", 2) == 0 ? ws_rel + 2 :
+		    strcmp(ws_rel, ".") == 0 ? "" : ws_rel, x->key, NULL);
 		free(ws_rel);
+		log_debug("engine_step_key: %s: %s", n->phase->name, rc == 0 ?
+		    "from the file table" : "table not usable, hashing");
 		if (rc == 0)
 			return 0;
 	}
