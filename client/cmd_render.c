@@ -10,8 +10,9 @@
  *
  * Output: --to - prints the rendered body; --to PATH writes PATH (as
  * given, relative to the current directory); otherwise the frontmatter's
- * `to:` (relative to the make.toml's directory, confined to it as the
- * daemon does); with neither the body is printed. Writing applies the
+ * `to:`, else the path the make.toml's phases give it (a `templates` entry
+ * naming it: glob or SRC:DEST), both relative to the make.toml's directory
+ * and confined to it as the daemon does; with neither the body is printed. Writing applies the
  * frontmatter rules (unless_exists, skip_if, inject) and touches the file
  * only when its bytes change. --diff prints a unified diff of the file's
  * current content against what would be written and writes nothing.
@@ -32,6 +33,7 @@
 #include "errors.h"
 #include "frontmatter.h"
 #include "genout.h"
+#include "glob.h"
 #include "path.h"
 #include "toml.h"
 #include "tvalue_json.h"
@@ -188,25 +190,76 @@ cmd_render_find_root(const char *dir)
 	return NULL;
 }
 
-static int
-cmd_render_toml_vars(const char *root, struct tvalue **out, struct gerr *err)
+/* Output for a template without `to:` from the first `templates` entry of
+ * any [lifecycle.*] phase that names it (tmpl_rel: relative to the
+ * make.toml's directory), as the daemon computes it; NULL if none. */
+static char *
+cmd_render_default_to(const struct toml_node *top, const char *tmpl_rel)
 {
-	char *path = path_join(root, "make.toml"), *buf;
+	const struct toml_node *lc = toml_get(top, "lifecycle");
+
+	for (size_t i = 0; i < toml_len(lc); i++) {
+		const struct toml_node *list = toml_get(toml_at(lc, i),
+		    "templates");
+
+		for (size_t j = 0; j < toml_len(list); j++) {
+			const struct toml_node *e = toml_at(list, j);
+			char *entry, *out = NULL;
+			const char *colon;
+			struct glob *g;
+			bool match;
+
+			if (e->type != TOML_STRING)
+				continue;
+			entry = xstrndup(e->u.s.ptr, e->u.s.len);
+			colon = strchr(entry, ':');
+			if (colon != NULL) {
+				match = strncmp(entry, tmpl_rel,
+				    (size_t)(colon - entry)) == 0 &&
+				    tmpl_rel[colon - entry] == '\0';
+			} else {
+				match = glob_compile(entry, 0, &g, NULL) == 0 &&
+				    glob_match(g, tmpl_rel, strlen(tmpl_rel));
+				glob_free(g);
+			}
+			if (match)
+				frontmatter_default_output(entry, tmpl_rel, &out,
+				    NULL);
+			free(entry);
+			if (out != NULL)
+				return out;
+		}
+	}
+	return NULL;
+}
+
+/* [vars] of root/make.toml (*vars; an empty map without the file) and the
+ * default output of tmpl_abs per its phases (*default_to, or NULL). */
+static int
+cmd_render_toml(const char *root, const char *tmpl_abs, struct tvalue **vars,
+    char **default_to, struct gerr *err)
+{
+	char *path = path_join(root, "make.toml"), *buf, *rel = NULL;
 	struct toml_doc *doc;
 	size_t len;
 	bool exists;
 	int rc;
 
-	*out = NULL;
+	*vars = NULL;
+	*default_to = NULL;
 	rc = genout_read(path, GENOUT_MAX_BYTES, &buf, &len, &exists, err);
 	if (rc == 0 && exists) {
 		rc = toml_parse(buf, len, path, &doc, err);
 		if (rc == 0) {
-			*out = tvalue_from_toml(toml_get(toml_doc_root(doc),
-			    "vars"));
+			const struct toml_node *top = toml_doc_root(doc);
+
+			*vars = tvalue_from_toml(toml_get(top, "vars"));
+			if (path_relative(root, tmpl_abs, &rel, NULL) == 0)
+				*default_to = cmd_render_default_to(top, rel);
 			toml_doc_free(doc);
 		}
 	}
+	free(rel);
 	free(buf);
 	free(path);
 	return rc;
@@ -305,6 +358,7 @@ cmd_render_do(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
 	struct strbuf body = STRBUF_INIT;
 	struct template_render_opts ropts = { 0 };
 	char *src = NULL, *abs = NULL, *dir = NULL, *root = NULL, *dest = NULL;
+	char *default_to = NULL;
 	size_t len;
 	bool exists;
 	int rc;
@@ -328,7 +382,8 @@ cmd_render_do(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
 	dir = xstrndup(abs, path_dirname_len(abs));
 	root = cmd_render_find_root(dir);
 	if (root != NULL)
-		rc = cmd_render_toml_vars(root, &toml_vars, err);
+		rc = cmd_render_toml(root, abs, &toml_vars, &default_to,
+		    err);
 	if (rc == 0)
 		rc = cmd_render_request_vars(o, &req, err);
 	if (rc == 0)
@@ -347,10 +402,11 @@ cmd_render_do(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
 	}
 	if (o->to != NULL) {
 		dest = xstrdup(o->to);
-	} else if (fm.to != NULL) {
+	} else if (fm.to != NULL || default_to != NULL) {
 		const char *base = root != NULL ? root : dir;
 
-		rc = genout_resolve(base, base, fm.to, !o->diff, &dest, err);
+		rc = genout_resolve(base, base, fm.to != NULL ? fm.to :
+		    default_to, !o->diff, &dest, err);
 		if (rc != 0) {
 			/* Re-anchor the message at the template. */
 			char why[GERR_MSG_MAX];
@@ -383,6 +439,7 @@ out:
 	free(dir);
 	free(root);
 	free(dest);
+	free(default_to);
 	return rc;
 }
 

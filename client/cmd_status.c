@@ -23,6 +23,34 @@ cmd_status_str(const cJSON *obj, const char *name)
 	return cJSON_IsString(item) ? item->valuestring : "?";
 }
 
+/* The settings file, its state and the findings of its last load. */
+static void
+cmd_status_config(const struct cmd_ctx *ctx, const cJSON *config)
+{
+	const cJSON *file = cJSON_GetObjectItemCaseSensitive(config, "file");
+	const cJSON *msg;
+	double errors = cmd_status_num(config, "errors");
+	double warnings = cmd_status_num(config, "warnings");
+
+	if (!cJSON_IsObject(config))
+		return;
+	if (!cJSON_IsString(file))
+		fprintf(ctx->out, "  config    (none)\n");
+	else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config,
+	    "loaded")) && errors == 0)
+		fprintf(ctx->out, "  config    %s (absent: defaults)\n",
+		    file->valuestring);
+	else
+		fprintf(ctx->out, "  config    %s (%.0f error%s, %.0f "
+		    "warning%s%s)\n", file->valuestring, errors,
+		    errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s",
+		    errors > 0 ? "; not applied" : "");
+	cJSON_ArrayForEach(msg, cJSON_GetObjectItemCaseSensitive(config,
+	    "messages"))
+		if (cJSON_IsString(msg))
+			fprintf(ctx->out, "    %s\n", msg->valuestring);
+}
+
 /* One block per watched root. */
 static void
 cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots)
@@ -101,6 +129,10 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 			    cmd_status_str(last, "status"),
 			    cmd_status_num(last, "duration_ms"));
 	}
+	cmd_status_config(ctx, cJSON_GetObjectItemCaseSensitive(result,
+	    "config"));
+	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
+	    "roots"));
 	tpl = cJSON_GetObjectItemCaseSensitive(result, "templates");
 	if (cJSON_IsObject(tpl))
 		fprintf(ctx->out, "  templates %.0f compiled, %.0f hits, %.0f "
@@ -120,8 +152,6 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 		    cmd_status_num(history, "longest_flush_us") / 1000.0,
 		    cmd_status_num(history, "slow_phases"));
 	}
-	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
-	    "roots"));
 	return 0;
 }
 

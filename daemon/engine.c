@@ -22,6 +22,7 @@
  */
 #include "engine.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -768,10 +769,12 @@ engine_step_key(struct engine_run *r, struct engine_exec *x,
 		len = strlen(ws_rel);
 		while (len > 0 && ws_rel[len - 1] == '/')
 			ws_rel[--len] = '\0';
-		rc = engine_cache_key_table(n->phase, t, strncmp(ws_rel, "./",
-		    2) == 0 ? ws_rel + 2 : strcmp(ws_rel, ".") == 0 ? "" :
-		    ws_rel, x->key, NULL);
+		rc = engine_cache_key_table(n->phase, t, r->root,
+		    strncmp(ws_rel, "./", 2) == 0 ? ws_rel + 2 :
+		    strcmp(ws_rel, ".") == 0 ? "" : ws_rel, x->key, NULL);
 		free(ws_rel);
+		log_debug("engine_step_key: %s: %s", n->phase->name, rc == 0 ?
+		    "from the file table" : "table not usable, hashing");
 		if (rc == 0)
 			return 0;
 	}
@@ -1244,6 +1247,34 @@ engine_conflict(const struct engine_run *a, const struct engine_run *b)
 	return false;
 }
 
+/* The list invariants of the file comment (STYLE 4); O(runs kept). */
+static void
+engine_check(const struct engine *g)
+{
+#ifndef NDEBUG
+	const struct engine_list *lists[] = { &g->queued, &g->running,
+		&g->finished };
+
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = 0;
+
+		for (const struct engine_run *r = lists[i]->head; r != NULL;
+		    r = r->next) {
+			assert(r->on == lists[i]);
+			assert(r->next != NULL || r == lists[i]->tail);
+			assert(i == 1 || (r->active == 0 && r->live == NULL &&
+			    r->rendering == NULL));
+			assert(i != 0 || r->status == ENGINE_QUEUED);
+			n++;
+		}
+		assert(n == lists[i]->n);
+	}
+	assert(g->finished.n <= ENGINE_RUNS_KEPT);
+#else
+	(void)g;
+#endif
+}
+
 static void
 engine_schedule(struct engine *g)
 {
@@ -1265,6 +1296,7 @@ engine_schedule(struct engine *g)
 			next = g->queued.head;
 		}
 	}
+	engine_check(g);
 }
 
 /* ---- public ------------------------------------------------------------ */
@@ -1779,18 +1811,23 @@ engine_batch_place(struct engine *g, const char *root,
 
 void
 engine_on_batch(struct engine *g, const char *root,
-    const char *const *changed, size_t n_changed)
+    const struct make_project *hot, const char *const *changed,
+    size_t n_changed)
 {
-	struct make_project *model = NULL;
+	struct make_project *loaded = NULL;
+	const struct make_project *model = hot;
 	const char **matched;
 	struct gerr err;
 
 	if (n_changed == 0)
 		return;
 	gerr_clear(&err);
-	if (make_load(root, &model, NULL, &err) != 0) {
-		log_warn("on-save in %s: %s", root, err.msg);
-		return;
+	if (model == NULL) {
+		if (make_load(root, &loaded, NULL, &err) != 0) {
+			log_warn("on-save in %s: %s", root, err.msg);
+			return;
+		}
+		model = loaded;
 	}
 	matched = xcalloc(n_changed, sizeof(*matched));
 	if (model->workspaces_len == 0)
@@ -1803,7 +1840,7 @@ engine_on_batch(struct engine *g, const char *root,
 		    ws, changed, n_changed, matched);
 	}
 	free(matched);
-	make_project_free(model);
+	make_project_free(loaded);
 }
 
 /* bytes as a JSON string: invalid UTF-8 and NUL become U+FFFD. */

@@ -266,12 +266,14 @@ cJSON *engine_event_json(const struct engine_event *ev);
 
 /*
  * On-save hook: after a settled batch of changed files under root
- * (relative paths, borrowed), request every phase of the root's model
+ * (relative paths, borrowed), with the root's hot model (borrowed for the
+ * call; NULL = read make.toml now), request every phase of the root's model
  * (and workspaces' models) whose watch matches, with its hooks, once per
  * batch, under its on_busy policy. A phase's own outputs never trigger it.
  * Errors are logged, not returned: a save has no one to answer.
  */
 void engine_on_batch(struct engine *g, const char *root,
-    const char *const *changed, size_t n_changed);
+    const struct make_project *hot, const char *const *changed,
+    size_t n_changed);
 
 #endif

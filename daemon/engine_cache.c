@@ -267,6 +267,7 @@ struct engine_cache_walk {
 	char **paths;		/* matched, relative */
 	char **hashes;		/* table walk: hex of each path's hash */
 	size_t n, cap;
+	const char *root;	/* table walk: the root directory */
 	const char *prefix;	/* table walk: workspace path + "/", or "" */
 	size_t prefix_len;
 	struct gerr *err;
@@ -486,6 +487,25 @@ engine_cache_key(const struct make_phase *ph, const char *ws_dir,
 	return engine_cache_finish_key(ph, &w, ws_dir, key, err);
 }
 
+/* Whether root/e->path still has the stat tuple its hash belongs to: one
+ * lstat, no read. */
+static bool
+engine_cache_stat_matches(const char *root, const struct filetable_entry *e)
+{
+	char *path = xasprintf("%s/%s", root, e->path);
+	struct filetable_stat now;
+	struct stat sb;
+	int rc = lstat(path, &sb);
+
+	free(path);
+	if (rc != 0)
+		return false;
+	filetable_stat_from(&now, &sb);
+	return now.dev == e->st.dev && now.ino == e->st.ino &&
+	    now.size == e->st.size && now.mtime_ns == e->st.mtime_ns &&
+	    now.ctime_ns == e->st.ctime_ns;
+}
+
 static void
 engine_cache_table_entry(void *arg, const struct filetable_entry *e)
 {
@@ -508,15 +528,23 @@ engine_cache_table_entry(void *arg, const struct filetable_entry *e)
 		    e->path);
 		return;
 	}
+	if (!engine_cache_stat_matches(w->root, e)) {
+		/* Saved but its event not read yet (a script that saves then
+		 * runs at once): the table's hash is stale. */
+		w->rc = gerr_set(w->err, GERR_BUSY, "%s: changed since hashed",
+		    e->path);
+		return;
+	}
 	engine_cache_hex(e->hash, hex);
 	engine_cache_walk_add(w, rel, hex);
 }
 
 int
 engine_cache_key_table(const struct make_phase *ph, const struct filetable *t,
-    const char *ws_rel, char key[CACHEKEY_HEX_SIZE], struct gerr *err)
+    const char *root, const char *ws_rel, char key[CACHEKEY_HEX_SIZE],
+    struct gerr *err)
 {
-	struct engine_cache_walk w = { .err = err };
+	struct engine_cache_walk w = { .err = err, .root = root };
 	char *prefix = ws_rel[0] != '\0' ? xasprintf("%s/", ws_rel) :
 	    xstrdup("");
 

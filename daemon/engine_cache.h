@@ -41,13 +41,15 @@ struct filetable;
 
 /*
  * As engine_cache_key, from a watched root's hot file table (t, paths
- * relative to the root) without reading any file: ws_rel is the
- * workspace's path relative to the root ("" = the root). GERR_BUSY when a
- * matched file's hash is not known yet (the caller falls back to
+ * relative to root, its directory) without reading any file: ws_rel is
+ * the workspace's path relative to the root ("" = the root). Each matched
+ * file is lstat'ed once so a save whose event is still unread is not
+ * keyed with its old hash. GERR_BUSY when a matched file's hash is not
+ * known yet or its stat changed (the caller falls back to
  * engine_cache_key), GERR_LIMIT.
  */
 int engine_cache_key_table(const struct make_phase *ph,
-    const struct filetable *t, const char *ws_rel,
+    const struct filetable *t, const char *root, const char *ws_rel,
     char key[CACHEKEY_HEX_SIZE], struct gerr *err);
 
 /* The last successful key of (root, ws, phase), or NULL. Borrowed until

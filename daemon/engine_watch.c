@@ -40,7 +40,8 @@ engine_watch_batch(void *arg, const struct watch_batch *b)
 	paths = xcalloc(b->n, sizeof(*paths));
 	for (size_t i = 0; i < b->n; i++)
 		paths[i] = b->changes[i].relpath;
-	engine_on_batch(g->engine, watch_root_path(b->root), paths, b->n);
+	engine_on_batch(g->engine, watch_root_path(b->root),
+	    watch_root_model(b->root), paths, b->n);
 	free(paths);
 }
 

@@ -38,6 +38,7 @@
 #include "genout.h"
 #include "ggend.h"
 #include "glob.h"
+#include "log.h"
 #include "make.h"
 #include "path.h"
 #include "runner.h"
@@ -379,6 +380,9 @@ generate_reap(struct generate_job *job, const char *what, const char *cmd)
 static bool
 generate_is_clean(struct generate_job *job, const struct tplcache_memo *m)
 {
+	const struct filetable *table;
+	const struct filetable_entry *e;
+	const char *rel;
 	char *buf;
 	size_t len;
 	bool exists, clean;
@@ -388,7 +392,13 @@ generate_is_clean(struct generate_job *job, const struct tplcache_memo *m)
 	    !XXH128_isEqual(m->vars_fp, job->vars_fp))
 		return false;
 	/* The output must still hold what we left there (a user edit or a
-	 * delete makes the template render again). */
+	 * delete makes the template render again). The file table knows its
+	 * hash unless it was just written; only then is it read here. */
+	table = job->root != NULL ? watch_root_table(job->root) : NULL;
+	rel = table != NULL ? watch_root_relpath(job->root, m->out_path) : NULL;
+	e = rel != NULL ? filetable_lookup(table, rel) : NULL;
+	if (e != NULL && (e->flags & FILETABLE_F_HASH_KNOWN))
+		return XXH128_isEqual(e->hash, m->out_hash);
 	if (genout_read(m->out_path, GENOUT_MAX_BYTES, &buf, &len, &exists,
 	    NULL) != 0 || !exists)
 		return false;
@@ -430,9 +440,14 @@ generate_prepare(struct generate_job *job)
 			rc = gerr_set(&err, GERR_NOT_FOUND, "open %s: %s", it->rel,
 			    strerror(ENOENT));
 		if (rc == 0) {
-			job->src_hash = XXH3_128bits(src, len);
-			hit = tplcache_lookup(job->g->tplcache, abs,
-			    &job->src_hash, &ce);
+			XXH128_hash_t h = XXH3_128bits(src, len);
+
+			/* The table's hash already missed: look again only if
+			 * the file changed since it was hashed. */
+			if (!it->have_hash || !XXH128_isEqual(h, it->hash))
+				hit = tplcache_lookup(job->g->tplcache, abs, &h,
+				    &ce);
+			job->src_hash = h;
 			if (!hit)
 				tplcache_put(job->g->tplcache, abs, it->rel,
 				    &job->src_hash, src, len, &ce);
@@ -541,6 +556,24 @@ generate_write(struct generate_job *job)
 	    GENERATE_STAGE_FINISH;
 }
 
+const char *
+generate_status_name(enum generate_status status)
+{
+	switch (status) {
+	case GENERATE_WRITTEN:
+		return "written";
+	case GENERATE_UNCHANGED:
+		return "unchanged";
+	case GENERATE_SKIPPED:
+		return "skipped";
+	case GENERATE_CLEAN:
+		return "clean";
+	case GENERATE_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
 static void
 generate_finish_item(struct generate_job *job)
 {
@@ -557,6 +590,10 @@ generate_finish_item(struct generate_job *job)
 	sp->status = job->status;
 	if (job->status == GENERATE_CLEAN)
 		job->res.clean++;
+	log_debug("generate_finish_item: %s -> %s: %s (%llu us)", it->rel,
+	    it->out_abs != NULL ? it->out_abs : "-",
+	    generate_status_name(job->status),
+	    (unsigned long long)sp->duration_us);
 	frontmatter_release(&job->fm);
 	frontmatter_init(&job->fm);
 	job->cur++;
@@ -660,8 +697,11 @@ generate_start(struct ggend *g, struct watch_root *root, const char *dir,
 	if (request_vars != NULL && !cJSON_IsObject(request_vars))
 		return gerr_set(err, GERR_INVALID, "request vars must be a JSON "
 		    "object");
+	/* Limits follow the live configuration (SIGHUP included). */
 	if (g->tplcache == NULL)
 		g->tplcache = tplcache_new(0, 0);
+	tplcache_set_limits(g->tplcache, (size_t)g->cfg.templates_cache_entries,
+	    (size_t)g->cfg.templates_cache_bytes);
 	/* A caller without the root (the engine knows only directories)
 	 * still gets the file table and the expected-write announcements. */
 	if (root == NULL && g->watch != NULL)

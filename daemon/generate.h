@@ -9,14 +9,16 @@
  * frontmatter sh_before/sh_after through daemon/runner, writes outputs
  * that changed, and reports once through the callback.
  *
- * Output path of a template:
- *   - frontmatter `to:` (rendered), relative to the workspace directory;
- *   - else from the `templates` entry that matched it:
- *       "templates/" "**" "/" "*.tmpl"  glob (one string; quoted apart here): the path below the glob's literal
- *                                 directory prefix, ".tmpl" removed, e.g.
- *                                 templates/src/a.c.tmpl -> src/a.c
- *       "gen/main.c.tmpl:src/main.c"  explicit pair SRC:DEST: DEST
- *     (see frontmatter_default_output), relative to the workspace dir.
+ * Output path of a template (docs/templates.md), relative to the
+ * workspace directory:
+ *   - frontmatter `to:` (rendered);
+ *   - else from the first `templates` entry that matched it:
+ *     a glob: the template's path below the glob's literal directory
+ *       prefix, ".tmpl" removed (templates/src/a.c.tmpl matched by a glob
+ *       starting with "templates/" and a wildcard -> src/a.c);
+ *     an explicit pair "SRC:DEST" (e.g. "gen/main.c.tmpl:src/main.c"):
+ *       DEST (see frontmatter_default_output).
+ * `..` may not climb above the workspace directory.
  * Every output must resolve inside the root: lexically (no absolute path,
  * no `..` climbing out) and with the parent directory's realpath (a
  * symlinked directory pointing out is refused): GERR_OUTSIDE_ROOT.
@@ -56,6 +58,10 @@ enum generate_status {
 	GENERATE_CLEAN,		/* inputs unchanged since the last render */
 	GENERATE_FAILED,
 };
+
+/* "written", "unchanged", "skipped", "clean", "failed" (span status in
+ * history and logs). Static string. */
+const char *generate_status_name(enum generate_status status);
 
 /* One template's render, for history. */
 struct generate_span {

@@ -11,6 +11,8 @@
 extern const struct req_entry req_hello_entry;
 extern const struct req_entry req_status_entry;
 extern const struct req_entry req_shutdown_entry;
+extern const struct req_entry req_config_entry;
+extern const struct req_entry req_validate_entry;
 extern const struct req_entry req_watch_entry;
 extern const struct req_entry req_unwatch_entry;
 extern const struct req_entry req_roots_entry;

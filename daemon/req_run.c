@@ -5,8 +5,9 @@
  * Builds an engine_request from the fields, then either answers at once
  * (dry_run: the plan with cache decisions; detach: the run id) or defers
  * and follows the run: every engine event becomes a progress message and
- * the run's end is the reply. A client that goes away stops following;
- * the run itself goes on (`cancel` stops it). Loop thread only.
+ * the run's end is the reply. A client that goes away cancels its run,
+ * as Ctrl-C stops a build run by hand (a detached run goes on; `logs
+ * --follow` only stops following). Loop thread only.
  * Invariant: a struct req_run lives from the deferral until the reply or
  * the cancel callback, whichever comes first; the engine never calls it
  * after engine_unfollow or after RUN_END.
@@ -34,6 +35,7 @@ struct req_run {
 	const char *phases[REQ_RUN_PHASES_MAX];
 	char root[PATH_MAX];
 	bool detach;
+	bool owner;			/* `run` (not `logs`): cancel on hang-up */
 	uint64_t run_id;
 	bool waiting_root;		/* watch_root_add's callback pending */
 	bool in_submit;			/* engine_submit or engine_follow has
@@ -82,6 +84,10 @@ req_run_cancel(struct req *req, void *arg)
 		return;
 	}
 	engine_unfollow(st->engine, st->run_id, req_run_on_event, st);
+	/* Like Ctrl-C on a build run by hand: the run stops with its
+	 * client (--detach is for runs that outlive it). */
+	if (st->owner && st->run_id > 0)
+		engine_cancel(st->engine, st->run_id, NULL);
 	free(st);
 }
 
@@ -109,6 +115,7 @@ req_run_go(struct req_run *st)
 		free(st);
 		return;
 	}
+	st->owner = true;
 	st->in_submit = true;
 	rc = engine_submit(st->engine, &st->er, req_run_on_event, st, &id,
 	    &err);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * req_status.c - `status`: pid, version, uptime, clients, RSS, counters.
+ * req_status.c - `status`: pid, version, uptime, clients, RSS, counters,
+ * the settings file and its last load's findings.
  *
  * Reads /proc/self/statm for RSS (one small read, no blocking risk).
  * Counters are 64-bit but stay far below 2^53, so they travel as numbers.
@@ -40,8 +41,8 @@ req_status_templates(const struct ggend *g, cJSON *result)
 {
 	cJSON *t = cJSON_AddObjectToObject(result, "templates");
 	struct tplcache_stats st = {
-		.max_entries = TPLCACHE_DEFAULT_MAX_ENTRIES,
-		.max_bytes = TPLCACHE_DEFAULT_MAX_BYTES,
+		.max_entries = (size_t)g->cfg.templates_cache_entries,
+		.max_bytes = (size_t)g->cfg.templates_cache_bytes,
 	};
 
 	if (g->tplcache != NULL)
@@ -54,6 +55,27 @@ req_status_templates(const struct ggend *g, cJSON *result)
 	cJSON_AddNumberToObject(t, "misses", (double)st.misses);
 	cJSON_AddNumberToObject(t, "compiles", (double)st.compiles);
 	cJSON_AddNumberToObject(t, "evictions", (double)st.evictions);
+}
+
+/* The settings file and the findings of its last load. */
+static void
+req_status_config(const struct ggend *g, cJSON *result)
+{
+	const struct config_report *rep = &g->config_report;
+	cJSON *c = cJSON_AddObjectToObject(result, "config");
+	cJSON *lines;
+
+	if (g->config_path != NULL)
+		cJSON_AddStringToObject(c, "file", g->config_path);
+	else
+		cJSON_AddNullToObject(c, "file");
+	cJSON_AddBoolToObject(c, "loaded", rep->loaded);
+	cJSON_AddNumberToObject(c, "loads", (double)g->config_loads);
+	cJSON_AddNumberToObject(c, "errors", (double)rep->errors);
+	cJSON_AddNumberToObject(c, "warnings", (double)rep->warnings);
+	lines = cJSON_AddArrayToObject(c, "messages");
+	for (size_t i = 0; i < rep->len; i++)
+		cJSON_AddItemToArray(lines, cJSON_CreateString(rep->lines[i]));
 }
 
 static int
@@ -90,6 +112,7 @@ req_status(struct req *req, struct gerr *err)
 		if (g->errors[i] > 0)
 			cJSON_AddNumberToObject(errors, err_lookup(i)->wire,
 			    (double)g->errors[i]);
+	req_status_config(g, result);
 	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
 	if (g->engine != NULL)
 		cJSON_AddItemToObject(result, "runs",

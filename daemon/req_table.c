@@ -11,6 +11,8 @@ const struct req_entry *const req_table[] = {
 	&req_hello_entry,
 	&req_status_entry,
 	&req_shutdown_entry,
+	&req_config_entry,
+	&req_validate_entry,
 	&req_watch_entry,
 	&req_unwatch_entry,
 	&req_roots_entry,

@@ -38,9 +38,7 @@ tplcache_new(size_t max_entries, size_t max_bytes)
 {
 	struct tplcache *c = xcalloc(1, sizeof(*c));
 
-	c->max_entries = max_entries ? max_entries :
-	    TPLCACHE_DEFAULT_MAX_ENTRIES;
-	c->max_bytes = max_bytes ? max_bytes : TPLCACHE_DEFAULT_MAX_BYTES;
+	tplcache_set_limits(c, max_entries, max_bytes);
 	return c;
 }
 
@@ -111,6 +109,30 @@ tplcache_fill(const struct tplcache_slot *s, struct tplcache_entry *out)
 	out->memo = (struct tplcache_memo *)&s->memo;
 }
 
+/* Evict least recently used entries until extra_entries more entries of
+ * extra_bytes more bytes fit (or the cache is empty). */
+static void
+tplcache_evict(struct tplcache *c, size_t extra_entries, size_t extra_bytes)
+{
+	while (c->len > 0 && (c->len + extra_entries > c->max_entries ||
+	    c->bytes + extra_bytes > c->max_bytes)) {
+		struct tplcache_slot old = tplcache_take(c, 0);
+
+		tplcache_slot_release(&old, false);
+		c->evictions++;
+	}
+}
+
+void
+tplcache_set_limits(struct tplcache *c, size_t max_entries, size_t max_bytes)
+{
+	c->max_entries = max_entries ? max_entries :
+	    TPLCACHE_DEFAULT_MAX_ENTRIES;
+	c->max_bytes = max_bytes ? max_bytes : TPLCACHE_DEFAULT_MAX_BYTES;
+	tplcache_evict(c, 0, 0);
+	tplcache_check(c);
+}
+
 bool
 tplcache_lookup(struct tplcache *c, const char *path, const XXH128_hash_t *h,
     struct tplcache_entry *out)
@@ -159,13 +181,7 @@ tplcache_put(struct tplcache *c, const char *path, const char *name,
 	s.path_hash = ph;
 	s.hash = *h;
 	s.bytes = len + strlen(path) + sizeof(s);
-	while (c->len > 0 && (c->len + 1 > c->max_entries ||
-	    c->bytes + s.bytes > c->max_bytes)) {
-		struct tplcache_slot old = tplcache_take(c, 0);
-
-		tplcache_slot_release(&old, false);
-		c->evictions++;
-	}
+	tplcache_evict(c, 1, s.bytes);
 	if (c->len == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 16;
 		c->ents = xreallocarray(c->ents, c->cap, sizeof(*c->ents));

@@ -54,6 +54,9 @@ struct tplcache_stats {
 /* 0 = default for either cap. */
 struct tplcache *tplcache_new(size_t max_entries, size_t max_bytes);
 void tplcache_free(struct tplcache *c);
+/* New caps (0 = default); entries over them are evicted at once. */
+void tplcache_set_limits(struct tplcache *c, size_t max_entries,
+    size_t max_bytes);
 
 /*
  * Entry for path whose content hash is h: true and *out filled on a hit

@@ -28,6 +28,19 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 		.id = PROTO_CMD_SHUTDOWN, .name = "shutdown",
 		.summary = "Stop the daemon after replying.",
 	},
+	[PROTO_CMD_CONFIG] = {
+		.id = PROTO_CMD_CONFIG, .name = "config",
+		.fields = { { "key", PROTO_T_STRING, false } },
+		.summary = "Live settings with their source (default, file, "
+		    "set).",
+	},
+	[PROTO_CMD_VALIDATE] = {
+		.id = PROTO_CMD_VALIDATE, .name = "validate",
+		.fields = { { "path", PROTO_T_STRING, true } },
+		/* ggenc validate asks it first, then checks locally. */
+		.flags = PROTO_CMD_INTERNAL,
+		.summary = "Findings of the watched root holding a make.toml.",
+	},
 	[PROTO_CMD_WATCH] = {
 		.id = PROTO_CMD_WATCH, .name = "watch",
 		.fields = { { "root", PROTO_T_STRING, true } },

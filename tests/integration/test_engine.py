@@ -326,6 +326,39 @@ def test_cancel():
         assert r.returncode != 0 and 'run_not_found' in r.stderr, r
 
 
+def test_client_hangup_cancels_its_run():
+    root = project('[lifecycle.slow]\ncommand = "echo begun; exec sleep '
+                   '30"\n')
+    with Daemon() as d:
+        with d.client() as ev:
+            ev.request('events')
+            assert ev.recv()['progress'] == {'subscribed': True}
+            with d.client() as a:
+                a.request('run', phases=['slow'], root=root)
+                while True:
+                    p = a.recv()['progress']
+                    if p['type'] == 'output' and 'begun' in p['data']:
+                        break
+            # the client is gone: its run is cancelled
+            while True:
+                m = ev.recv()
+                if m.get('event') == 'run.finished':
+                    break
+            assert m['data']['status'] == 'cancelled', m
+            # logs --follow hanging up leaves the run alone
+            r = ggenc('run', 'slow', '--detach', '--root', root, sock=d.sock)
+            run_id = int(r.stdout)
+            with d.client() as f:
+                f.request('logs', run=run_id, follow=True)
+                while 'begun' not in f.recv()['progress'].get('data', ''):
+                    pass
+            reply, _ = request(d, 'runs')
+            assert [x['status'] for x in reply['result']['runs']] == \
+                ['running'], reply
+            reply, _ = request(d, 'cancel', run=run_id)
+            assert reply['ok'], reply
+
+
 def test_queued_run_waits_and_cancels():
     root = project('[lifecycle.slow]\ncommand = "exec sleep 30"\n'
                    '[lifecycle.quick]\ncommand = "echo quick"\n')
@@ -468,6 +501,14 @@ def test_exit_codes_logs_runs():
         assert 'runs      0 running, 0 queued, 2 recent' in r.stdout, r
         r = ggenc('run', 'ok', '--detach', '--root', root, sock=d.sock)
         assert r.returncode == 0 and r.stdout.strip().isdigit(), r
+        with open(os.path.join(root, 'make.toml'), 'a') as f:
+            f.write('[lifecycle.broken]\ncommand = 3\n')
+        reply, _ = request(d, phases=['ok'], root=root)
+        assert not reply['ok'], reply
+        err = reply['error']
+        assert err['file'].endswith('make.toml') and err['line'] == 8, err
+        r = ggenc('run', 'ok', '--root', root, sock=d.sock)
+        assert r.returncode != 0 and 'make.toml:8:' in r.stderr, r.stderr
 
 
 if __name__ == '__main__':
@@ -482,6 +523,7 @@ if __name__ == '__main__':
          test_templates_render_before_commands,
          test_timeout_kills_grandchild,
          test_cancel,
+         test_client_hangup_cancels_its_run,
          test_queued_run_waits_and_cancels,
          test_cache_content_not_touch,
          test_dry_run_shows_cache_decisions,

@@ -277,6 +277,23 @@ def test_errors_and_usage():
         p.stderr
 
 
+def test_output_from_phase_templates_entry():
+    root, env = project()
+    with open(os.path.join(root, 'make.toml'), 'a') as f:
+        f.write('\n[lifecycle.generate]\ntemplates = ["templates/**/*.tmpl",'
+                ' "extra/x.tmpl:gen/y.txt"]\n')
+    write(root, 'templates/sub/plain.c.tmpl', 'int {{ name }};\n')
+    write(root, 'extra/x.tmpl', 'y={{ n }}\n')
+    p = render(root, env, 'templates/sub/plain.c.tmpl')
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == 'wrote %s\n' % os.path.join(root, 'sub', 'plain.c'), \
+        p.stdout
+    assert read(root, 'sub/plain.c') == 'int demo;\n'
+    p = render(os.path.join(root, 'extra'), env, 'x.tmpl')
+    assert p.returncode == 0, p.stderr
+    assert read(root, 'gen/y.txt') == 'y=3\n'
+
+
 def test_no_frontmatter_prints():
     root, env = project()
     write(root, 'plain.tmpl', 'v={{ n }}')
@@ -285,12 +302,13 @@ def test_no_frontmatter_prints():
 
 
 def test_status_shows_template_cache():
-    with Daemon() as d:
+    with Daemon('--set', 'templates.cache_entries=7') as d:
         p = ggenc('--json', 'status', sock=d.sock)
         assert p.returncode == 0, p.stderr
         t = json.loads(p.stdout)['templates']
         assert t['cached'] == 0 and t['hits'] == 0, t
-        assert t['max_entries'] == 1024, t
+        assert t['max_entries'] == 7, t
+        assert t['max_bytes'] == 64 << 20, t
         p = ggenc('status', sock=d.sock)
         assert '  templates 0 compiled, 0 hits, 0 misses\n' in p.stdout, \
             p.stdout
@@ -309,5 +327,6 @@ run([test_print_with_toml_types_and_frontmatter_vars,
      test_unless_exists,
      test_to_escaping_root_refused,
      test_errors_and_usage,
+     test_output_from_phase_templates_entry,
      test_no_frontmatter_prints,
      test_status_shows_template_cache])

@@ -187,6 +187,7 @@ test_outputs_vars_and_clean(void **state)
 	assert_int_equal(t->res.rendered, 0);
 	assert_int_equal(t->res.clean, 3);
 	assert_int_equal(t->spans[0].status, GENERATE_CLEAN);
+	assert_string_equal(generate_status_name(t->spans[0].status), "clean");
 	assert_int_equal(stat(path, &st2), 0);
 	assert_int_equal(st1.st_mtim.tv_nsec, st2.st_mtim.tv_nsec);
 	assert_int_equal(st1.st_ino, st2.st_ino);

@@ -150,6 +150,28 @@ test_evict_by_bytes(void **state)
 	tplcache_free(c);
 }
 
+static void
+test_set_limits_evicts(void **state)
+{
+	struct tplcache *c = tplcache_new(0, 0);
+	struct tplcache_entry e;
+	struct tplcache_stats st;
+	XXH128_hash_t hc = test_tplcache_hash("C");
+
+	(void)state;
+	test_tplcache_put_str(c, "a", "A", &e);
+	test_tplcache_put_str(c, "b", "B", &e);
+	test_tplcache_put_str(c, "c", "C", &e);
+	tplcache_set_limits(c, 1, 0);
+	tplcache_stats(c, &st);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(st.max_entries, 1);
+	assert_int_equal(st.max_bytes, TPLCACHE_DEFAULT_MAX_BYTES);
+	assert_int_equal(st.evictions, 2);
+	assert_true(tplcache_lookup(c, "c", &hc, &e));	/* the newest stays */
+	tplcache_free(c);
+}
+
 int
 main(void)
 {
@@ -159,6 +181,7 @@ main(void)
 		cmocka_unit_test(test_memo_survives_recompile),
 		cmocka_unit_test(test_evict_by_entries_lru),
 		cmocka_unit_test(test_evict_by_bytes),
+		cmocka_unit_test(test_set_limits_evicts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
