@@ -16,7 +16,8 @@
  *
  * Invariants: the flush timer is active only while history_pending() (idle
  * means zero wake-ups); hl->runs holds only runs whose RUN_END has not been
- * seen; span_map[i] is 0 or the store id of engine span i. Never blocks the loop on disk: flushes hand batches to the writer.
+ * seen; span_map[i] is 0 or the store id of engine span i. Never blocks
+ * the loop on disk: flushes hand batches to the writer.
  */
 #include "histlink.h"
 
