@@ -51,9 +51,13 @@ req_status_config(const struct ggend *g, cJSON *result)
 	lines = cJSON_AddArrayToObject(c, "messages");
 	for (size_t i = 0; i < rep->len; i++)
 		cJSON_AddItemToArray(lines, cJSON_CreateString(rep->lines[i]));
+}
+
 /* The compiled-template cache (daemon/tplcache): empty until the first
  * generate step. */
+static void
 req_status_templates(const struct ggend *g, cJSON *result)
+{
 	cJSON *t = cJSON_AddObjectToObject(result, "templates");
 	struct tplcache_stats st = {
 		.max_entries = (size_t)g->cfg.templates_cache_entries,
