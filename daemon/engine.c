@@ -59,6 +59,10 @@ struct engine_cmd {
 	uint64_t span;			/* command span id, 0 = none */
 	struct engine_cmd *next;	/* run's live list, then graveyard */
 	bool live;
+	/* "[ws] " before each line when workspaces run concurrently, so
+	 * interleaved output stays readable; NULL otherwise. */
+	char *prefix;
+	bool mid_line;			/* the last chunk did not end a line */
 };
 
 struct engine_exec {
@@ -531,6 +535,7 @@ engine_reap_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	while ((c = g->graveyard) != NULL) {
 		g->graveyard = c->next;
 		runner_child_free(&c->child);
+		free(c->prefix);
 		free(c);
 	}
 	ev_idle_stop(loop, w);
@@ -583,16 +588,40 @@ engine_on_output(struct child *c, enum runner_stream stream,
 	struct engine_run *r = cmd->run;
 	struct engine_event ev;
 
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	if (cmd->prefix != NULL) {
+		for (size_t i = 0; i < len; i++) {
+			if (!cmd->mid_line)
+				strbuf_addstr(&sb, cmd->prefix);
+			strbuf_addch(&sb, bytes[i]);
+			cmd->mid_line = bytes[i] != '\n';
+		}
+		bytes = sb.buf;
+		len = sb.len;
+	}
 	ring_append(&r->out, bytes, len);
-	if (r->followers == NULL)
-		return;
-	engine_event_fill(r, ENGINE_EV_OUTPUT, &ev);
-	ev.output = bytes;
-	ev.output_len = len;
-	ev.stream = (int)stream;
-	ev.span = cmd->span > 0 && cmd->span <= r->n_spans ?
-	    &r->spans[cmd->span - 1] : NULL;
-	engine_emit(r, &ev);
+	if (r->followers != NULL) {
+		engine_event_fill(r, ENGINE_EV_OUTPUT, &ev);
+		ev.output = bytes;
+		ev.output_len = len;
+		ev.stream = (int)stream;
+		ev.span = cmd->span > 0 && cmd->span <= r->n_spans ?
+		    &r->spans[cmd->span - 1] : NULL;
+		engine_emit(r, &ev);
+	}
+	strbuf_release(&sb);
+}
+
+/* Whether step x may run next to another workspace's step. */
+static bool
+engine_exec_concurrent(const struct engine_exec *x)
+{
+	for (const struct engine_exec *p = x->parent; p != NULL; p = p->parent)
+		if (p->node->kind == PLAN_PAR && p->node->max_par > 1)
+			return true;
+	return false;
 }
 
 static void engine_on_exit(struct child *c, const struct runner_result *res);
@@ -663,8 +692,11 @@ engine_spawn(struct engine_run *r, struct engine_exec *x, const char *command,
 
 	cmd->run = r;
 	cmd->x = x;
+	if (x != NULL && x->node->ws != NULL && engine_exec_concurrent(x))
+		cmd->prefix = xasprintf("[%s] ", x->node->ws->name);
 	rc = engine_env(r, x, &env, err);
 	if (rc != 0) {
+		free(cmd->prefix);
 		free(cmd);
 		return rc;
 	}
@@ -676,6 +708,7 @@ engine_spawn(struct engine_run *r, struct engine_exec *x, const char *command,
 	if (rc != 0) {
 		engine_span_end(r, cmd->span, ENGINE_FAILED, false);
 		runner_child_free(&cmd->child);
+		free(cmd->prefix);
 		free(cmd);
 		return rc;
 	}
@@ -1334,6 +1367,7 @@ engine_free(struct engine *g)
 			for (c = r->live; c != NULL; c = next) {
 				next = c->next;
 				runner_child_free(&c->child);
+				free(c->prefix);
 				free(c);
 			}
 			for (struct engine_exec *x = r->rendering; x != NULL;

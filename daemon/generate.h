@@ -9,7 +9,7 @@
  * frontmatter sh_before/sh_after through daemon/runner, writes outputs
  * that changed, and reports once through the callback.
  *
- * Output path of a template (docs/templates.md), relative to the
+ * Output path of a template (examples/TEMPLATES.md), relative to the
  * workspace directory:
  *   - frontmatter `to:` (rendered);
  *   - else from the first `templates` entry that matched it:

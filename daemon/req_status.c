@@ -34,6 +34,27 @@ req_status_rss_bytes(void)
 	return (double)resident * (double)sysconf(_SC_PAGESIZE);
 }
 
+/* The settings file and the findings of its last load. */
+static void
+req_status_config(const struct ggend *g, cJSON *result)
+{
+	const struct config_report *rep = &g->config_report;
+	cJSON *c = cJSON_AddObjectToObject(result, "config");
+	cJSON *lines;
+
+	if (g->config_path != NULL)
+		cJSON_AddStringToObject(c, "file", g->config_path);
+	else
+		cJSON_AddNullToObject(c, "file");
+	cJSON_AddBoolToObject(c, "loaded", rep->loaded);
+	cJSON_AddNumberToObject(c, "loads", (double)g->config_loads);
+	cJSON_AddNumberToObject(c, "errors", (double)rep->errors);
+	cJSON_AddNumberToObject(c, "warnings", (double)rep->warnings);
+	lines = cJSON_AddArrayToObject(c, "messages");
+	for (size_t i = 0; i < rep->len; i++)
+		cJSON_AddItemToArray(lines, cJSON_CreateString(rep->lines[i]));
+}
+
 /* The compiled-template cache (daemon/tplcache): empty until the first
  * generate step. */
 static void
@@ -55,27 +76,6 @@ req_status_templates(const struct ggend *g, cJSON *result)
 	cJSON_AddNumberToObject(t, "misses", (double)st.misses);
 	cJSON_AddNumberToObject(t, "compiles", (double)st.compiles);
 	cJSON_AddNumberToObject(t, "evictions", (double)st.evictions);
-}
-
-/* The settings file and the findings of its last load. */
-static void
-req_status_config(const struct ggend *g, cJSON *result)
-{
-	const struct config_report *rep = &g->config_report;
-	cJSON *c = cJSON_AddObjectToObject(result, "config");
-	cJSON *lines;
-
-	if (g->config_path != NULL)
-		cJSON_AddStringToObject(c, "file", g->config_path);
-	else
-		cJSON_AddNullToObject(c, "file");
-	cJSON_AddBoolToObject(c, "loaded", rep->loaded);
-	cJSON_AddNumberToObject(c, "loads", (double)g->config_loads);
-	cJSON_AddNumberToObject(c, "errors", (double)rep->errors);
-	cJSON_AddNumberToObject(c, "warnings", (double)rep->warnings);
-	lines = cJSON_AddArrayToObject(c, "messages");
-	for (size_t i = 0; i < rep->len; i++)
-		cJSON_AddItemToArray(lines, cJSON_CreateString(rep->lines[i]));
 }
 
 static int

@@ -195,6 +195,47 @@ def test_f3_workspace_targets():
         assert reply['error']['code'] == 'invalid', reply
 
 
+def test_parallel_hooks_overlap():
+    root = project('[lifecycle.a]\ncommand = "echo a"\n'
+                   '[lifecycle.b]\ncommand = "echo b"\n'
+                   '[lifecycle.c]\ncommand = "echo c"\n'
+                   '[lifecycle.top]\ncommand = "echo top"\n'
+                   '[hooks]\nparallel = true\n'
+                   'before_top = ["a", "b", "c"]\n')
+    with Daemon() as d:
+        res, prog = run_ok(d, root, 'top', jobs=3)
+        assert res['status'] == 'ok', res
+        phase = [(p['type'], p['phase']) for p in prog
+                 if p['type'].startswith('phase.')]
+        assert [t for t, _ in phase[:3]] == ['phase.started'] * 3, phase
+        assert sorted(n for _, n in phase[:3]) == ['a', 'b', 'c'], phase
+        assert phase[-2:] == [('phase.started', 'top'),
+                              ('phase.finished', 'top')], phase
+        # --jobs 1: one at a time, in list order
+        res, prog = run_ok(d, root, 'top', jobs=1)
+        phase = [(p['type'], p['phase']) for p in prog
+                 if p['type'].startswith('phase.')]
+        assert phase[:4] == [('phase.started', 'a'), ('phase.finished', 'a'),
+                             ('phase.started', 'b'),
+                             ('phase.finished', 'b')], phase
+
+
+def test_parallel_workspace_output_prefixed():
+    root = project('[workspace.w1]\npath = "w1"\n'
+                   '[workspace.w2]\npath = "w2"\n'
+                   '[lifecycle.t]\ncommand = "echo one; printf two"\n'
+                   'parallel = true\n', {'w1/.keep': '', 'w2/.keep': ''})
+    with Daemon() as d:
+        res, prog = run_ok(d, root, 't', jobs=2)
+        assert res['status'] == 'ok', res
+        lines = sorted(output(prog).replace('two[', 'two\n[').splitlines())
+        assert lines == ['[w1] one', '[w1] two', '[w2] one', '[w2] two'], \
+            output(prog)
+        # one at a time: nothing to tell apart, no prefix
+        res, prog = run_ok(d, root, 't', jobs=1)
+        assert output(prog) == 'one\ntwoone\ntwo', output(prog)
+
+
 def test_events_of_a_run():
     root = project('[lifecycle.lint]\ncommand = "true"\n'
                    '[lifecycle.build]\ncommand = "echo b"\n'
@@ -517,6 +558,8 @@ if __name__ == '__main__':
          test_f3_workspaces_concurrently,
          test_f3_failing_workspace_named_after_others_finish,
          test_f3_workspace_targets,
+         test_parallel_hooks_overlap,
+         test_parallel_workspace_output_prefixed,
          test_events_of_a_run,
          test_failing_command_stops_pipeline,
          test_env_and_on_success,
