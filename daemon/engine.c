@@ -1064,9 +1064,9 @@ engine_exec_done(struct engine_run *r, struct engine_exec *x)
 }
 
 /*
- * on_error / on_success: shell commands (issue 5). make.toml validation
- * currently requires phase names there, so an entry naming a root phase
- * runs that phase's commands; any other entry runs as a command itself.
+ * on_error / on_success: shell commands run once after a failed or
+ * successful request, in the root's directory (ggen documents them so,
+ * never built them). They are commands, not phase names.
  */
 static void
 engine_post_collect(struct engine_run *r)
@@ -1075,15 +1075,9 @@ engine_post_collect(struct engine_run *r)
 	    r->plan.on_success;
 
 	for (size_t i = 0; l != NULL && i < l->len; i++) {
-		const struct make_phase *ph = make_phase_find(r->model,
-		    l->items[i].s);
-		size_t n = ph != NULL ? ph->commands.len : 1;
-
-		r->post_cmds = xreallocarray(r->post_cmds, r->n_post + n,
+		r->post_cmds = xreallocarray(r->post_cmds, r->n_post + 1,
 		    sizeof(*r->post_cmds));
-		for (size_t k = 0; k < n; k++)
-			r->post_cmds[r->n_post++] = ph != NULL ?
-			    ph->commands.items[k].s : l->items[i].s;
+		r->post_cmds[r->n_post++] = l->items[i].s;
 	}
 }
 
