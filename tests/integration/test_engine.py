@@ -524,7 +524,7 @@ def test_exit_codes_logs_runs():
         assert r.returncode == 1, r
         assert 'did you mean "ok"?' in r.stderr, r.stderr
         r = ggenc('run', '--root', root, sock=d.sock)
-        assert r.returncode == 1 and 'no phase given' in r.stderr, r
+        assert r.returncode == 2 and 'no phase given' in r.stderr, r
         r = ggenc('run', 'ok', '--root', '/nonexistent/x', sock=d.sock)
         assert r.returncode != 0 and '/nonexistent/x' in r.stderr, r
         r = ggenc('run', 'ok', '--bogus', '--root', root, sock=d.sock)
