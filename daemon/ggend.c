@@ -103,6 +103,7 @@ ggend_reload(struct ggend *g)
 	g->cfg = cfg;
 	log_set_level((enum log_level)g->cfg.log_level);
 	g->reloads++;
+	watch_reload(g);
 	log_info("configuration reloaded");
 }
 
