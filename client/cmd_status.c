@@ -23,6 +23,34 @@ cmd_status_str(const cJSON *obj, const char *name)
 	return cJSON_IsString(item) ? item->valuestring : "?";
 }
 
+/* The settings file, its state and the findings of its last load. */
+static void
+cmd_status_config(const struct cmd_ctx *ctx, const cJSON *config)
+{
+	const cJSON *file = cJSON_GetObjectItemCaseSensitive(config, "file");
+	const cJSON *msg;
+	double errors = cmd_status_num(config, "errors");
+	double warnings = cmd_status_num(config, "warnings");
+
+	if (!cJSON_IsObject(config))
+		return;
+	if (!cJSON_IsString(file))
+		fprintf(ctx->out, "  config    (none)\n");
+	else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config,
+	    "loaded")) && errors == 0)
+		fprintf(ctx->out, "  config    %s (absent: defaults)\n",
+		    file->valuestring);
+	else
+		fprintf(ctx->out, "  config    %s (%.0f error%s, %.0f "
+		    "warning%s%s)\n", file->valuestring, errors,
+		    errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s",
+		    errors > 0 ? "; not applied" : "");
+	cJSON_ArrayForEach(msg, cJSON_GetObjectItemCaseSensitive(config,
+	    "messages"))
+		if (cJSON_IsString(msg))
+			fprintf(ctx->out, "    %s\n", msg->valuestring);
+}
+
 /* One block per watched root. */
 static void
 cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots)
@@ -63,6 +91,11 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	const cJSON *clients = cJSON_GetObjectItemCaseSensitive(result,
 	    "clients");
+	const cJSON *runs = cJSON_GetObjectItemCaseSensitive(result, "runs");
+	const cJSON *last = cJSON_GetObjectItemCaseSensitive(runs, "last");
+	const cJSON *tpl;
+	const cJSON *history = cJSON_GetObjectItemCaseSensitive(result,
+	    "history");
 	unsigned long long up_s = (unsigned long long)
 	    (cmd_status_num(result, "uptime_ms") / 1000.0);
 
@@ -85,8 +118,40 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	    cmd_status_num(result, "rss_bytes") / 1048576.0);
 	fprintf(ctx->out, "  requests  %.0f\n",
 	    cmd_status_num(result, "requests"));
+	if (cJSON_IsObject(runs)) {
+		fprintf(ctx->out, "  runs      %.0f running, %.0f queued, %.0f "
+		    "recent\n", cmd_status_num(runs, "running"),
+		    cmd_status_num(runs, "queued"),
+		    cmd_status_num(runs, "finished"));
+		if (cJSON_IsObject(last))
+			fprintf(ctx->out, "  last run  %.0f %s (%.0f ms)\n",
+			    cmd_status_num(last, "run"),
+			    cmd_status_str(last, "status"),
+			    cmd_status_num(last, "duration_ms"));
+	}
+	cmd_status_config(ctx, cJSON_GetObjectItemCaseSensitive(result,
+	    "config"));
 	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
 	    "roots"));
+	tpl = cJSON_GetObjectItemCaseSensitive(result, "templates");
+	if (cJSON_IsObject(tpl))
+		fprintf(ctx->out, "  templates %.0f compiled, %.0f hits, %.0f "
+		    "misses\n", cmd_status_num(tpl, "cached"),
+		    cmd_status_num(tpl, "hits"), cmd_status_num(tpl, "misses"));
+	if (cJSON_IsObject(history)) {
+		fprintf(ctx->out, "  history   %s, %.1f MiB, keep %.0f per "
+		    "phase%s%s\n", cmd_status_str(history, "path"),
+		    cmd_status_num(history, "size_bytes") / 1048576.0,
+		    cmd_status_num(history, "keep"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(history,
+		    "degraded")) ? "; DEGRADED: " : "",
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(history,
+		    "degraded")) ? cmd_status_str(history, "reason") : "");
+		fprintf(ctx->out, "  flushes   %.0f (longest %.1f ms), %.0f "
+		    "slow phases\n", cmd_status_num(history, "flushes"),
+		    cmd_status_num(history, "longest_flush_us") / 1000.0,
+		    cmd_status_num(history, "slow_phases"));
+	}
 	return 0;
 }
 

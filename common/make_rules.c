@@ -49,6 +49,10 @@ const struct make_rule make_rules[] = {
 		"a glob pattern does not compile" },
 	[MAKE_RULE_ENV_NAME] = { "env-name", MAKE_ERROR,
 		"an env name does not match [A-Za-z_][A-Za-z0-9_]*" },
+	[MAKE_RULE_TEMPLATE_ERROR] = { "template-error", MAKE_ERROR,
+		"a template a phase names does not compile" },
+	[MAKE_RULE_TEMPLATE_MISSING] = { "template-missing", MAKE_WARNING,
+		"a phase's templates pattern matches no file" },
 	[MAKE_RULE_COUNT] = { NULL, MAKE_ERROR, NULL },
 };
 
@@ -228,13 +232,18 @@ const char *
 make_suggest(const struct make_report *r, const char *word,
     const char *const *candidates, size_t n)
 {
-	const char *best = NULL;
-	size_t best_d = MAKE_SUGGEST_MAX_DIST + 1;
-
-	size_t wl = strlen(word);
-
 	if (r->findings == NULL || r->findings->len >= MAKE_FINDINGS_MAX)
 		return NULL;
+	return make_suggest_word(word, candidates, n);
+}
+
+const char *
+make_suggest_word(const char *word, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = MAKE_SUGGEST_MAX_DIST + 1;
+	size_t wl = strlen(word);
+
 	for (size_t i = 0; i < n; i++) {
 		size_t cl = strlen(candidates[i]);
 		size_t d;
@@ -408,9 +417,8 @@ make_check_model(struct make_report *r, const struct make_project *p)
 	make_rules_hook_list(r, p, names, "before_all", "",
 	    &p->hooks.before_all);
 	make_rules_hook_list(r, p, names, "after_all", "", &p->hooks.after_all);
-	make_rules_hook_list(r, p, names, "on_error", "", &p->hooks.on_error);
-	make_rules_hook_list(r, p, names, "on_success", "",
-	    &p->hooks.on_success);
+	/* on_error and on_success hold shell commands (as documented in
+	 * ggen), not phase names: nothing to resolve here. */
 	for (size_t i = 0; i < p->phases_len; i++) {
 		const struct make_phase *ph = &p->phases[i];
 

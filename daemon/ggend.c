@@ -11,6 +11,7 @@
  * (pipe and NOTIFY_SOCKET) is reported only once accept() would succeed.
  */
 #include "ggend.h"
+#include "tplcache.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -22,12 +23,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine.h"
+#include "histlink.h"
 #include "log.h"
+#include "path.h"
 #include "pidfile.h"
 #include "ready.h"
 #include "req.h"
 #include "server.h"
 #include "systemd.h"
+#include "xmalloc.h"
 #include "watch.h"
 
 uint64_t
@@ -39,14 +44,29 @@ ggend_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Defaults plus overrides into cfg (initialised here). */
+/* Defaults, the settings file (when path is not NULL), then overrides,
+ * into cfg (initialised here; released on error). Findings go to rep. */
 static int
-ggend_build_config(struct ggend_config *cfg, char *const *overrides, int n,
+ggend_build_config(struct ggend_config *cfg, const char *path, bool explicit,
+    struct config_report *rep, char *const *overrides, int n,
     struct gerr *err)
 {
+	bool missing = false;
 	int i, rc;
 
 	config_init(cfg);
+	if (path != NULL) {
+		rc = config_load_file(cfg, path, &missing, rep, err);
+		if (rc != 0 && missing && !explicit) {
+			/* No settings file is the usual case, not a finding. */
+			config_report_release(rep);
+			rep->path = xstrdup(path);
+			gerr_clear(err);
+		} else if (rc != 0) {
+			config_release(cfg);
+			return rc;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		rc = config_set_assignment(cfg, overrides[i], err);
 		if (rc != 0) {
@@ -71,7 +91,9 @@ ggend_init(struct ggend *g, struct ev_loop *loop, char *const *overrides,
 	g->handlers = req_table;
 	g->n_handlers = req_table_len;
 	g->start_ms = ggend_now_ms();
-	rc = ggend_build_config(&g->cfg, overrides, n_overrides, err);
+	config_report_init(&g->config_report);
+	rc = ggend_build_config(&g->cfg, NULL, false, &g->config_report,
+	    overrides, n_overrides, err);
 	if (rc != 0) {
 		config_init(&g->cfg);	/* so release stays uniform */
 		return rc;
@@ -80,28 +102,78 @@ ggend_init(struct ggend *g, struct ev_loop *loop, char *const *overrides,
 	return 0;
 }
 
+/* Build a new configuration; swap it in only when it had no error. */
+static int
+ggend_configure(struct ggend *g, bool reload)
+{
+	struct ggend_config cfg;
+	struct config_report rep;
+	struct gerr err;
+	size_t i;
+	int rc;
+
+	gerr_clear(&err);
+	config_report_init(&rep);
+	rc = ggend_build_config(&cfg, g->config_path, g->config_explicit,
+	    &rep, g->overrides, g->n_overrides, &err);
+	if (rc == 0 && reload)
+		config_keep_restart(&cfg, &g->cfg, &rep);
+	for (i = 0; i < rep.len; i++) {
+		if (strstr(rep.lines[i], ": error: ") != NULL)
+			log_error("config: %s", rep.lines[i]);
+		else
+			log_warn("config: %s", rep.lines[i]);
+	}
+	if (rep.len == 0 && rc != 0) /* a bad override: no file finding */
+		log_error("config: %s", err.msg);
+	config_report_release(&g->config_report);
+	g->config_report = rep;
+	g->config_loads++;
+	if (rc != 0) {
+		log_error("config: %s has %zu error%s; keeping the %s "
+		    "configuration", g->config_path != NULL ? g->config_path :
+		    "--set", rep.errors, rep.errors == 1 ? "" : "s",
+		    reload ? "current" : "default");
+		return rc;
+	}
+	config_release(&g->cfg);
+	g->cfg = cfg;
+	log_set_level((enum log_level)g->cfg.log_level);
+	return 0;
+}
+
+/* path made absolute: SIGHUP must find the file wherever we are then. */
+static char *
+ggend_absolute(const char *path)
+{
+	char *cwd, *joined, *norm;
+
+	if (path[0] == '/' || (cwd = getcwd(NULL, 0)) == NULL)
+		return xstrdup(path);
+	joined = path_join(cwd, path);
+	norm = path_normalize(joined);
+	free(joined);
+	free(cwd);
+	return norm;
+}
+
+void
+ggend_config_file(struct ggend *g, const char *path)
+{
+	free(g->config_path);
+	g->config_explicit = path != NULL;
+	g->config_path = path != NULL ? ggend_absolute(path) :
+	    config_default_path();
+	if (ggend_configure(g, false) == 0 && g->config_path != NULL)
+		log_info("config: %s %s", g->config_report.loaded ? "loaded" :
+		    "no settings file at", g->config_path);
+}
+
 void
 ggend_reload(struct ggend *g)
 {
-	struct ggend_config cfg;
-	struct gerr err;
-
-	gerr_clear(&err);
-	if (ggend_build_config(&cfg, g->overrides, g->n_overrides, &err) != 0) {
-		log_error("reload: %s; keeping the current configuration",
-		    err.msg);
+	if (ggend_configure(g, true) != 0)
 		return;
-	}
-	if (strcmp(cfg.socket_path, g->cfg.socket_path) != 0 ||
-	    strcmp(cfg.state_dir, g->cfg.state_dir) != 0)
-		log_warn("reload: socket.path and state.dir change only on "
-		    "restart");
-	free(cfg.socket_path);
-	free(cfg.state_dir);
-	cfg.socket_path = g->cfg.socket_path;
-	cfg.state_dir = g->cfg.state_dir;
-	g->cfg = cfg;
-	log_set_level((enum log_level)g->cfg.log_level);
 	g->reloads++;
 	watch_reload(g);
 	log_info("configuration reloaded");
@@ -149,6 +221,15 @@ ggend_paths(struct ggend *g, struct gerr *err)
 	else if ((rc = sockpath_state_dir(g->state_dir, sizeof(g->state_dir),
 	    err)) != 0)
 		return rc;
+	if (g->cfg.history_path[0] != '\0')
+		rc = snprintf(g->history_path, sizeof(g->history_path), "%s",
+		    g->cfg.history_path);
+	else
+		rc = snprintf(g->history_path, sizeof(g->history_path),
+		    "%s/history.db", g->state_dir);
+	if (rc < 0 || (size_t)rc >= sizeof(g->history_path))
+		return gerr_set(err, GERR_INVALID, "history path too long: "
+		    "%.64s...", g->history_path);
 	return sockpath_mkdirs(g->state_dir, 0700, err);
 }
 
@@ -169,6 +250,16 @@ ggend_adopt(struct ggend *g, int fd, struct gerr *err)
 	if (rc == 0)
 		g->socket_adopted = true;
 	return rc;
+}
+
+/* The engine's events go to every subscriber. */
+static void
+ggend_publish(void *arg, const char *line)
+{
+	struct ggend *g = arg;
+
+	if (g->server != NULL)
+		server_publish(g->server, line);
 }
 
 int
@@ -202,6 +293,19 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	if (rc != 0)
 		return rc;
 	watch_restore(g);
+	g->engine = engine_new(g->loop, g->state_dir);
+	engine_set_publish(g->engine, ggend_publish, g);
+	engine_set_render_context(g->engine, g);
+	rc = histlink_open(g->loop, g->history_path,
+	    (unsigned)g->cfg.history_keep, &g->histlink, err);
+	if (rc != 0)
+		return rc;
+	histlink_set_publish(g->histlink, ggend_publish, g);
+	engine_set_first_run_id(g->engine, histlink_next_run_id(g->histlink));
+	rc = engine_add_run_listener(g->engine, histlink_on_event,
+	    g->histlink, err);
+	if (rc != 0)
+		return rc;
 	ggend_signals(g);
 	log_info("ggend listening on %s (pid %ld)%s", g->socket_path,
 	    (long)getpid(), g->socket_adopted ? " [socket activated]" : "");
@@ -211,6 +315,8 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 			log_warn("readiness pipe: %s", strerror(errno));
 		close(ready_fd);
 	}
+	/* After watch_init: the engine takes the batches and hashes. */
+	engine_watch_attach(g);
 	gerr_clear(&nerr);
 	if (systemd_notify("READY=1", &nerr) != 0)
 		log_warn("%s", nerr.msg);
@@ -230,10 +336,19 @@ ggend_stop(struct ggend *g, const char *why)
 void
 ggend_release(struct ggend *g)
 {
-	/* Roots first: settling a batch publishes through the server. */
+	/* Roots first: settling a batch publishes through the server. No
+	 * batch may start runs any more: the engine is going away. */
+	if (g->watch != NULL)
+		watch_set_batch_listener(g, NULL, NULL);
 	watch_release(g);
+	/* Then the server: cancelled requests unfollow their runs. */
 	server_free(g->server);
 	g->server = NULL;
+	engine_free(g->engine);
+	g->engine = NULL;
+	/* After the engine: freeing it may still report run ends. */
+	histlink_free(g->histlink);
+	g->histlink = NULL;
 	if (g->loop != NULL) {
 		ev_signal_stop(g->loop, &g->sig_term);
 		ev_signal_stop(g->loop, &g->sig_int);
@@ -241,5 +356,10 @@ ggend_release(struct ggend *g)
 	}
 	pidfile_release(g->pidfile_path, g->pidfile_fd);
 	g->pidfile_fd = -1;
+	tplcache_free(g->tplcache);
+	g->tplcache = NULL;
 	config_release(&g->cfg);
+	config_report_release(&g->config_report);
+	free(g->config_path);
+	g->config_path = NULL;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * req_status.c - `status`: pid, version, uptime, clients, RSS, counters.
+ * req_status.c - `status`: pid, version, uptime, clients, RSS, counters,
+ * the settings file and its last load's findings.
  *
  * Reads /proc/self/statm for RSS (one small read, no blocking risk).
  * Counters are 64-bit but stay far below 2^53, so they travel as numbers.
@@ -8,8 +9,11 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "errors.h"
 #include "ggend.h"
+#include "tplcache.h"
+#include "histlink.h"
 #include "req.h"
 #include "req_entries.h"
 #include "server.h"
@@ -28,6 +32,50 @@ req_status_rss_bytes(void)
 		resident = 0;
 	fclose(f);
 	return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+/* The settings file and the findings of its last load. */
+static void
+req_status_config(const struct ggend *g, cJSON *result)
+{
+	const struct config_report *rep = &g->config_report;
+	cJSON *c = cJSON_AddObjectToObject(result, "config");
+	cJSON *lines;
+
+	if (g->config_path != NULL)
+		cJSON_AddStringToObject(c, "file", g->config_path);
+	else
+		cJSON_AddNullToObject(c, "file");
+	cJSON_AddBoolToObject(c, "loaded", rep->loaded);
+	cJSON_AddNumberToObject(c, "loads", (double)g->config_loads);
+	cJSON_AddNumberToObject(c, "errors", (double)rep->errors);
+	cJSON_AddNumberToObject(c, "warnings", (double)rep->warnings);
+	lines = cJSON_AddArrayToObject(c, "messages");
+	for (size_t i = 0; i < rep->len; i++)
+		cJSON_AddItemToArray(lines, cJSON_CreateString(rep->lines[i]));
+}
+
+/* The compiled-template cache (daemon/tplcache): empty until the first
+ * generate step. */
+static void
+req_status_templates(const struct ggend *g, cJSON *result)
+{
+	cJSON *t = cJSON_AddObjectToObject(result, "templates");
+	struct tplcache_stats st = {
+		.max_entries = (size_t)g->cfg.templates_cache_entries,
+		.max_bytes = (size_t)g->cfg.templates_cache_bytes,
+	};
+
+	if (g->tplcache != NULL)
+		tplcache_stats(g->tplcache, &st);
+	cJSON_AddNumberToObject(t, "cached", (double)st.entries);
+	cJSON_AddNumberToObject(t, "bytes", (double)st.bytes);
+	cJSON_AddNumberToObject(t, "max_entries", (double)st.max_entries);
+	cJSON_AddNumberToObject(t, "max_bytes", (double)st.max_bytes);
+	cJSON_AddNumberToObject(t, "hits", (double)st.hits);
+	cJSON_AddNumberToObject(t, "misses", (double)st.misses);
+	cJSON_AddNumberToObject(t, "compiles", (double)st.compiles);
+	cJSON_AddNumberToObject(t, "evictions", (double)st.evictions);
 }
 
 static int
@@ -64,7 +112,15 @@ req_status(struct req *req, struct gerr *err)
 		if (g->errors[i] > 0)
 			cJSON_AddNumberToObject(errors, err_lookup(i)->wire,
 			    (double)g->errors[i]);
+	req_status_config(g, result);
 	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
+	if (g->engine != NULL)
+		cJSON_AddItemToObject(result, "runs",
+		    engine_status_json(g->engine));
+	req_status_templates(g, result);
+	if (g->histlink != NULL)
+		cJSON_AddItemToObject(result, "history",
+		    histlink_status_json(g->histlink));
 	req_reply_ok(req, result);
 	return 0;
 }

@@ -28,6 +28,19 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 		.id = PROTO_CMD_SHUTDOWN, .name = "shutdown",
 		.summary = "Stop the daemon after replying.",
 	},
+	[PROTO_CMD_CONFIG] = {
+		.id = PROTO_CMD_CONFIG, .name = "config",
+		.fields = { { "key", PROTO_T_STRING, false } },
+		.summary = "Live settings with their source (default, file, "
+		    "set).",
+	},
+	[PROTO_CMD_VALIDATE] = {
+		.id = PROTO_CMD_VALIDATE, .name = "validate",
+		.fields = { { "path", PROTO_T_STRING, true } },
+		/* ggenc validate asks it first, then checks locally. */
+		.flags = PROTO_CMD_INTERNAL,
+		.summary = "Findings of the watched root holding a make.toml.",
+	},
 	[PROTO_CMD_WATCH] = {
 		.id = PROTO_CMD_WATCH, .name = "watch",
 		.fields = { { "root", PROTO_T_STRING, true } },
@@ -59,6 +72,76 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 		.id = PROTO_CMD_EVENTS, .name = "events",
 		.flags = PROTO_CMD_STREAMS,
 		.summary = "Subscribe to events until the connection closes.",
+	},
+	[PROTO_CMD_RUN] = {
+		.id = PROTO_CMD_RUN, .name = "run",
+		.fields = { { "phases", PROTO_T_ARRAY, true },
+			    { "root", PROTO_T_STRING, true },
+			    { "workspace", PROTO_T_STRING, false },
+			    { "all_workspaces", PROTO_T_BOOL, false },
+			    { "force", PROTO_T_BOOL, false },
+			    { "dry_run", PROTO_T_BOOL, false },
+			    { "jobs", PROTO_T_INT, false },
+			    { "detach", PROTO_T_BOOL, false } },
+		.flags = PROTO_CMD_STREAMS,
+		.summary = "Run lifecycle phases with their hooks; streams "
+		    "output and progress.",
+	},
+	[PROTO_CMD_CANCEL] = {
+		.id = PROTO_CMD_CANCEL, .name = "cancel",
+		.fields = { { "run", PROTO_T_INT, true } },
+		.summary = "Stop a queued or running run.",
+	},
+	[PROTO_CMD_RUNS] = {
+		.id = PROTO_CMD_RUNS, .name = "runs",
+		.fields = { { "all", PROTO_T_BOOL, false } },
+		.summary = "List running and queued runs (all: recent ones too).",
+	},
+	[PROTO_CMD_LOGS] = {
+		.id = PROTO_CMD_LOGS, .name = "logs",
+		.fields = { { "run", PROTO_T_INT, true },
+			    { "follow", PROTO_T_BOOL, false } },
+		.flags = PROTO_CMD_STREAMS,
+		.summary = "A run's output tail; follow streams it live.",
+	},
+	[PROTO_CMD_HISTORY] = {
+		.id = PROTO_CMD_HISTORY, .name = "history",
+		.fields = { { "phase", PROTO_T_STRING, false },
+			    { "root", PROTO_T_STRING, false },
+			    { "workspace", PROTO_T_STRING, false },
+			    { "limit", PROTO_T_INT, false },
+			    { "failed", PROTO_T_BOOL, false },
+			    { "since", PROTO_T_STRING, false } },
+		.summary = "Recorded runs, newest first.",
+	},
+	[PROTO_CMD_SHOW] = {
+		.id = PROTO_CMD_SHOW, .name = "show",
+		.fields = { { "run", PROTO_T_INT, true } },
+		.summary = "One recorded run: its spans and output tail.",
+	},
+	[PROTO_CMD_STATS] = {
+		.id = PROTO_CMD_STATS, .name = "stats",
+		.fields = { { "phase", PROTO_T_STRING, false },
+			    { "root", PROTO_T_STRING, false } },
+		.summary = "Per phase: runs, success and cache hit rates, "
+		    "p50/p95 duration.",
+	},
+	[PROTO_CMD_TRACE] = {
+		.id = PROTO_CMD_TRACE, .name = "trace",
+		.fields = { { "run", PROTO_T_INT, true },
+			    { "format", PROTO_T_STRING, false } },
+		.summary = "A recorded run as a Chrome trace (Perfetto).",
+	},
+	[PROTO_CMD_DIFF] = {
+		.id = PROTO_CMD_DIFF, .name = "diff",
+		.fields = { { "a", PROTO_T_INT, true },
+			    { "b", PROTO_T_INT, true } },
+		.summary = "Compare two recorded runs span by span.",
+	},
+	[PROTO_CMD_TRIM] = {
+		.id = PROTO_CMD_TRIM, .name = "trim",
+		.fields = { { "keep", PROTO_T_INT, false } },
+		.summary = "Trim the history to the newest runs per phase now.",
 	},
 };
 

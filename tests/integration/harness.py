@@ -216,13 +216,14 @@ class Daemon:
         return self.proc.wait()
 
 
-def ggenc(*args, sock=None, env=None, timeout=60):
-    """Run ggenc; returns CompletedProcess with text stdout/stderr."""
+def ggenc(*args, sock=None, env=None, timeout=60, cwd=None):
+    """Run ggenc (in cwd if given); returns CompletedProcess with text
+    stdout/stderr."""
     e = dict(os.environ if env is None else env)
     if sock is not None:
         e['GGEN_SOCK'] = sock
     return subprocess.run([GGENC] + list(args), env=e, capture_output=True,
-                          text=True, timeout=timeout,
+                          text=True, timeout=timeout, cwd=cwd,
                           stdin=subprocess.DEVNULL)
 
 
