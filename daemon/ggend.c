@@ -175,6 +175,7 @@ ggend_reload(struct ggend *g)
 	if (ggend_configure(g, true) != 0)
 		return;
 	g->reloads++;
+	watch_reload(g);
 	log_info("configuration reloaded");
 }
 

@@ -103,6 +103,17 @@ watch_root_free(struct watch_root *r)
 }
 
 void
+watch_reload(struct ggend *g)
+{
+	struct watch_root *r;
+
+	if (g->watch == NULL)
+		return;
+	for (r = g->watch->roots; r != NULL; r = r->next)
+		watch_events_window(r);
+}
+
+void
 watch_release(struct ggend *g)
 {
 	struct watch *w = g->watch;
