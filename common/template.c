@@ -444,6 +444,7 @@ struct template_expr {
 	struct tvalue *cval;	/* EXPR_CONST (immortal) */
 	const char *name;	/* VAR / ATTR / FILTER / TEST */
 	size_t namelen;
+	int sym;		/* VAR: the name's symbol */
 	struct template_expr *a, *b;
 	const struct template_filter_def *def;
 	struct template_expr *args[TEMPLATE_FILTER_MAX_ARGS];
@@ -481,10 +482,12 @@ struct template_node {
 	/* for */
 	const char *kvar, *vvar;	/* kvar NULL for `for x in` */
 	size_t kvarlen, vvarlen;
+	int ksym, vsym;
 	struct template_block body;
 	/* set */
 	const char *var;
 	size_t varlen;
+	int sym;
 	bool global;
 };
 
@@ -495,6 +498,88 @@ struct template {
 	struct template_block root;
 };
 
+/* -------------------------------------------------------------- symbols */
+
+/*
+ * Variable names (references, loop variables, set targets) interned to
+ * small integers at compile time, so that a render finds a variable by
+ * comparing integers. The table lives only while compiling; symbol 0 is
+ * always `loop`.
+ */
+#define TEMPLATE_SYM_LOOP 0
+
+struct template_syms {
+	const char **names;	/* into the template's source copy */
+	size_t *lens;
+	size_t len;
+	size_t *slots;		/* open addressing: symbol + 1, 0 = empty */
+	size_t nslots;		/* a power of two, more than twice len */
+};
+
+static size_t
+template_sym_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static void
+template_syms_grow(struct template_syms *y)
+{
+	size_t mask;
+
+	free(y->slots);
+	y->nslots = y->nslots ? y->nslots * 2 : 64;
+	y->slots = xcalloc(y->nslots, sizeof *y->slots);
+	mask = y->nslots - 1;
+	for (size_t i = 0; i < y->len; i++) {
+		size_t at = template_sym_hash(y->names[i], y->lens[i]) & mask;
+
+		while (y->slots[at] != 0)
+			at = (at + 1) & mask;
+		y->slots[at] = i + 1;
+	}
+}
+
+/* The symbol of name s (n bytes; borrowed for the table's life). */
+static int
+template_sym(struct template_syms *y, const char *s, size_t n)
+{
+	size_t mask, at;
+
+	if (2 * (y->len + 1) >= y->nslots) {
+		template_syms_grow(y);
+		/* Room for nslots / 2 names: the table grows again first. */
+		y->names = xreallocarray(y->names, y->nslots / 2,
+		    sizeof *y->names);
+		y->lens = xreallocarray(y->lens, y->nslots / 2,
+		    sizeof *y->lens);
+	}
+	mask = y->nslots - 1;
+	for (at = template_sym_hash(s, n) & mask; y->slots[at] != 0;
+	    at = (at + 1) & mask) {
+		size_t i = y->slots[at] - 1;
+
+		if (y->lens[i] == n && memcmp(y->names[i], s, n) == 0)
+			return (int)i;
+	}
+	y->names[y->len] = s;
+	y->lens[y->len] = n;
+	y->slots[at] = ++y->len;
+	return (int)(y->len - 1);
+}
+
+static void
+template_syms_free(struct template_syms *y)
+{
+	free(y->names);
+	free(y->lens);
+	free(y->slots);
+}
+
 /* --------------------------------------------------------------- parser */
 
 struct template_parser {
@@ -504,6 +589,7 @@ struct template_parser {
 	int depth;		/* block nesting */
 	int edepth;		/* expression nesting */
 	int loops;		/* enclosing for loops */
+	struct template_syms syms;
 	struct gerr *err;
 };
 
@@ -747,6 +833,7 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 			e->kind = EXPR_VAR;
 			e->name = t->s;
 			e->namelen = t->len;
+			e->sym = template_sym(&ps->syms, t->s, t->len);
 		}
 		*out = e;
 		return 0;
@@ -1326,9 +1413,11 @@ template_parse_for(struct template_parser *ps, struct template_node *n,
 			    "found %s", template_tok_desc(t, buf, sizeof buf));
 		n->kvar = n->vvar;
 		n->kvarlen = n->vvarlen;
+		n->ksym = template_sym(&ps->syms, n->kvar, n->kvarlen);
 		n->vvar = t->s;
 		n->vvarlen = t->len;
 	}
+	n->vsym = template_sym(&ps->syms, n->vvar, n->vvarlen);
 	t = template_next(ps);
 	if (!template_tok_is(t, "in"))
 		return template_perr(ps, t, "expected `in`, found %s",
@@ -1396,6 +1485,7 @@ template_parse_tag(struct template_parser *ps, struct template_block *b,
 			    "found %s", template_tok_desc(v, buf, sizeof buf));
 		n->var = v->s;
 		n->varlen = v->len;
+		n->sym = template_sym(&ps->syms, v->s, v->len);
 		rc = template_expect_op(ps, OP_ASSIGN, "=");
 		if (rc == 0)
 			rc = template_parse_expr(ps, &n->expr);
@@ -1523,12 +1613,14 @@ template_compile_at(const char *src, size_t len, const char *name,
 		ps.toks = lx.toks;
 		ps.name = t->name;
 		ps.err = err;
+		template_sym(&ps.syms, "loop", 4);	/* TEMPLATE_SYM_LOOP */
 		rc = template_parse_block(&ps, &t->root, NULL, &end);
 		if (rc == 0 && end != NULL)
 			rc = template_perr(&ps, end, "unexpected `%.*s`",
 			    (int)end->len, end->s);
 	}
 	free(lx.toks);
+	template_syms_free(&ps.syms);
 	if (rc != 0) {
 		template_free(t);
 		return rc;
@@ -1564,9 +1656,11 @@ template_name(const struct template *t)
 /* --------------------------------------------------------------- render */
 
 struct template_var {
-	const char *name;
+	int sym;
+	const char *name;	/* for messages */
 	size_t len;
-	struct tvalue *val;	/* owned */
+	struct tvalue *val;
+	bool owned;		/* false: lent by an enclosing loop's sequence */
 };
 
 struct template_loop {
@@ -1597,7 +1691,8 @@ struct template_memo {
 	const struct template_filter_def *def;
 	struct tvalue *in;
 	const struct template_expr *site;
-	struct tvalue *out;
+	struct tvalue *out;	/* NULL: the result is out_len bytes ... */
+	size_t out_off, out_len;	/* ... at out_off in the render output */
 };
 
 struct template_run {
@@ -1632,64 +1727,90 @@ template_rerr(struct template_run *r, enum gerr_code code,
 	return code;
 }
 
-static struct template_var *
-template_frame_find(struct template_frame *f, const char *name, size_t len)
+static inline struct template_var *
+template_frame_find(struct template_frame *f, int sym)
 {
 	for (size_t i = 0; i < f->len; i++)
-		if (f->vars[i].len == len && f->vars[i].name[0] == name[0] &&
-		    memcmp(f->vars[i].name, name, len) == 0)
+		if (f->vars[i].sym == sym)
 			return &f->vars[i];
 	return NULL;
 }
 
-/* Bind name in frame f (val TAKEN). */
+/* Bind symbol sym (name, len for messages) in frame f to val, which is
+ * TAKEN when owned, else lent by a sequence that outlives the binding. */
 static void
-template_frame_set(struct template_frame *f, const char *name, size_t len,
-    struct tvalue *val)
+template_frame_set(struct template_frame *f, int sym, const char *name,
+    size_t len, struct tvalue *val, bool owned)
 {
-	struct template_var *v = template_frame_find(f, name, len);
+	struct template_var *v = template_frame_find(f, sym);
 
-	if (v != NULL) {
+	if (v == NULL) {
+		if (f->len == f->cap) {
+			f->cap = f->cap ? f->cap * 2 : 4;
+			f->vars = xreallocarray(f->vars, f->cap,
+			    sizeof *f->vars);
+		}
+		v = &f->vars[f->len++];
+		v->sym = sym;
+		v->name = name;
+		v->len = len;
+	} else if (v->owned)
 		tvalue_unref(v->val);
-		v->val = val;
-		return;
-	}
-	if (f->len == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 4;
-		f->vars = xreallocarray(f->vars, f->cap, sizeof *f->vars);
-	}
-	f->vars[f->len].name = name;
-	f->vars[f->len].len = len;
-	f->vars[f->len].val = val;
-	f->len++;
+	v->val = val;
+	v->owned = owned;
 }
 
 static void
 template_frame_clear(struct template_frame *f)
 {
 	for (size_t i = 0; i < f->len; i++)
-		tvalue_unref(f->vars[i].val);
+		if (f->vars[i].owned)
+			tvalue_unref(f->vars[i].val);
 	free(f->vars);
 	memset(f, 0, sizeof *f);
 }
 
-/* Borrowed value of a name, or NULL when undefined. */
+/* Small-map lookup without calls (the usual record of a few fields); big
+ * maps use their hash index. Borrowed value or NULL. */
+static inline struct tvalue *
+template_map_get(const struct tvalue *m, const char *key, size_t len)
+{
+	if (m == NULL || m->type != TVALUE_MAP)
+		return NULL;
+	if (m->u.map.index != NULL)
+		return tvalue_map_getn(m, key, len);
+	for (size_t i = 0; i < m->u.map.len; i++) {
+		const struct tvalue *k = m->u.map.ents[i].key;
+		size_t j = 0;
+
+		if (k->u.str.len != len)
+			continue;
+		while (j < len && k->u.str.s[j] == key[j])
+			j++;
+		if (j == len)
+			return m->u.map.ents[i].val;
+	}
+	return NULL;
+}
+
+/* Borrowed value of variable e (an EXPR_VAR), or NULL when undefined. */
 static struct tvalue *
-template_lookup(struct template_run *r, const char *name, size_t len)
+template_lookup(struct template_run *r, const struct template_expr *e)
 {
 	struct tvalue *v;
 
 	for (int i = r->nframes - 1; i >= 0; i--) {
 		struct template_var *tv = template_frame_find(&r->frames[i],
-		    name, len);
+		    e->sym);
 
 		if (tv != NULL)
 			return tv->val;
 	}
-	v = tvalue_map_getn(r->ctx, name, len);
+	v = template_map_get(r->ctx, e->name, e->namelen);
 	if (v != NULL)
 		return v;
-	if (len == 3 && memcmp(name, "env", 3) == 0 && r->env != NULL)
+	if (e->namelen == 3 && memcmp(e->name, "env", 3) == 0 &&
+	    r->env != NULL)
 		return (struct tvalue *)r->env;
 	return NULL;
 }
@@ -1699,7 +1820,8 @@ static const struct template_loop *
 template_current_loop(struct template_run *r)
 {
 	for (int i = r->nframes - 1; i >= 0; i--) {
-		if (template_frame_find(&r->frames[i], "loop", 4) != NULL)
+		if (template_frame_find(&r->frames[i], TEMPLATE_SYM_LOOP) !=
+		    NULL)
 			return NULL;
 		if (r->frames[i].loop != NULL)
 			return r->frames[i].loop;
@@ -1770,7 +1892,7 @@ template_undefined(struct template_run *r, const struct template_expr *e)
 		    base = base->a)
 			chain[n++] = base;
 		if (base->kind == EXPR_VAR) {
-			parent = template_lookup(r, base->name, base->namelen);
+			parent = template_lookup(r, base);
 			if (parent != NULL) {
 				for (int i = n - 1; i >= 0; i--) {
 					const struct template_expr *c = chain[i];
@@ -1851,16 +1973,15 @@ template_resolve(struct template_run *r, const struct template_expr *e,
 	case EXPR_CONST:
 		return e->cval;
 	case EXPR_VAR:
-		return template_lookup(r, e->name, e->namelen);
+		return template_lookup(r, e);
 	case EXPR_ATTR:
-		if (e->a->kind == EXPR_VAR && e->a->namelen == 4 &&
-		    memcmp(e->a->name, "loop", 4) == 0)
+		if (e->a->kind == EXPR_VAR && e->a->sym == TEMPLATE_SYM_LOOP)
 			break;
 		obj = template_resolve(r, e->a, ok);
 		if (!*ok || obj == NULL)
 			return NULL;
 		if (obj->type == TVALUE_MAP)
-			return tvalue_map_getn(obj, e->name, e->namelen);
+			return template_map_get(obj, e->name, e->namelen);
 		break;
 	case EXPR_INDEX:
 		if (e->b->kind != EXPR_CONST)
@@ -2059,42 +2180,148 @@ template_memo_ok(const struct template_expr *e)
 	return true;
 }
 
+/* The call site is part of the key only when literal arguments could
+ * differ between two calls of the same filter on the same input. */
+static inline const struct template_expr *
+template_memo_site(const struct template_expr *e)
+{
+	return e->def->nargs > 0 ? e : NULL;
+}
+
+static struct template_memo *
+template_memo_slot(struct template_run *r, const struct template_expr *e,
+    const struct tvalue *in)
+{
+	uintptr_t h = ((uintptr_t)in >> 4) ^ ((uintptr_t)e->def >> 3) ^
+	    ((uintptr_t)template_memo_site(e) >> 5);
+
+	return &r->memo[(h ^ (h >> 7)) % TEMPLATE_MEMO_SLOTS];
+}
+
+static inline bool
+template_memo_hit(const struct template_memo *m, const struct template_expr *e,
+    const struct tvalue *in)
+{
+	return m->def == e->def && m->in == in &&
+	    m->site == template_memo_site(e);
+}
+
+/* Replace slot m with the result of e on in: a value (out, TAKEN), or when
+ * out is NULL the len bytes at off in the render output. */
+static void
+template_memo_store(struct template_memo *m, const struct template_expr *e,
+    struct tvalue *in, struct tvalue *out, size_t off, size_t len)
+{
+	tvalue_unref(m->in);
+	tvalue_unref(m->out);
+	m->def = e->def;
+	m->in = tvalue_ref(in);
+	m->site = template_memo_site(e);
+	m->out = out;
+	m->out_off = off;
+	m->out_len = len;
+}
+
+/* The input (lent: release with template_release(*in, *own_in)) and the
+ * arguments (owned; NULL when absent) of filter or test call e. */
+static int
+template_call_inputs(struct template_run *r, const struct template_expr *e,
+    struct tvalue **in, bool *own_in, struct tvalue **args)
+{
+	int rc;
+
+	rc = template_eval_lend(r, e->a, !e->def->accepts_undefined, in,
+	    own_in);
+	for (int i = 0; rc == 0 && i < e->def->nargs; i++)
+		if (e->args[i] != NULL)
+			rc = template_eval_strict(r, e->args[i], &args[i]);
+	return rc;
+}
+
+static void
+template_call_release(struct tvalue *in, bool own_in, struct tvalue **args)
+{
+	template_release(in, own_in);
+	for (int i = 0; i < TEMPLATE_FILTER_MAX_ARGS; i++)
+		tvalue_unref(args[i]);
+}
+
+static int
+template_call_failed(struct template_run *r, const struct template_expr *e,
+    int rc, const char *msg)
+{
+	return template_rerr(r, rc, e, "%s `%s`: %s", e->kind == EXPR_FILTER ?
+	    "filter" : "test", e->def->name, msg);
+}
+
+/* `{{ x | f }}` where f has an emit form: f's output goes straight to the
+ * render output and no value is made for it (nothing else could see it).
+ * Inputs, errors and messages are those of template_eval_call. */
+static int
+template_emit_call(struct template_run *r, const struct template_expr *e)
+{
+	struct tvalue *in = NULL, *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
+	char msg[256];
+	int rc;
+	bool own_in = false;
+
+	msg[0] = '\0';
+	rc = template_call_inputs(r, e, &in, &own_in, args);
+	if (rc != 0)
+		goto done;
+	if (in != NULL && template_memo_ok(e)) {
+		struct template_memo *m = template_memo_slot(r, e, in);
+		struct strbuf *sb = r->out;
+		size_t off = sb->len;
+
+		if (template_memo_hit(m, e, in)) {
+			if (m->out != NULL)
+				tvalue_render(m->out, sb);
+			else {
+				/* Grow first: the source is inside sb. */
+				strbuf_grow(sb, m->out_len);
+				memcpy(sb->buf + sb->len, sb->buf + m->out_off,
+				    m->out_len);
+				sb->len += m->out_len;
+				sb->buf[sb->len] = '\0';
+			}
+			goto done;
+		}
+		rc = e->def->emit(in, args, sb, msg, sizeof msg);
+		if (rc == 0)
+			template_memo_store(m, e, in, NULL, off, sb->len - off);
+	} else
+		rc = e->def->emit(in, args, r->out, msg, sizeof msg);
+	if (rc != 0)
+		template_call_failed(r, e, rc, msg);
+done:
+	template_call_release(in, own_in, args);
+	return rc;
+}
+
 static int
 template_eval_call(struct template_run *r, const struct template_expr *e,
     struct tvalue **out)
 {
 	struct tvalue *in = NULL, *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
-	char msg[256] = "";
-	int rc, i;
+	char msg[256];
+	int rc;
 	bool res = false, own_in = false;
 
-	rc = template_eval_lend(r, e->a, !e->def->accepts_undefined, &in,
-	    &own_in);
-	for (i = 0; rc == 0 && i < e->def->nargs; i++)
-		if (e->args[i] != NULL)
-			rc = template_eval_strict(r, e->args[i], &args[i]);
+	msg[0] = '\0';
+	rc = template_call_inputs(r, e, &in, &own_in, args);
 	if (rc != 0)
 		goto done;
 	if (e->kind == EXPR_FILTER && in != NULL && template_memo_ok(e)) {
-		const struct template_expr *site = e->def->nargs > 0 ? e : NULL;
-		uintptr_t h = ((uintptr_t)in >> 4) ^ ((uintptr_t)e->def >> 3) ^
-		    ((uintptr_t)site >> 5);
-		struct template_memo *m = &r->memo[(h ^ (h >> 7)) %
-		    TEMPLATE_MEMO_SLOTS];
+		struct template_memo *m = template_memo_slot(r, e, in);
 
-		if (m->def == e->def && m->in == in && m->site == site) {
+		if (template_memo_hit(m, e, in) && m->out != NULL) {
 			*out = tvalue_ref(m->out);
 			goto done;
 		}
 		rc = e->def->filter(in, args, out, msg, sizeof msg);
-		if (rc == 0) {
-			tvalue_unref(m->in);
-			tvalue_unref(m->out);
-			m->def = e->def;
-			m->in = tvalue_ref(in);
-			m->site = site;
-			m->out = tvalue_ref(*out);
-		}
+		if (rc == 0)
+			template_memo_store(m, e, in, tvalue_ref(*out), 0, 0);
 	} else if (e->kind == EXPR_FILTER)
 		rc = e->def->filter(in, args, out, msg, sizeof msg);
 	else {
@@ -2103,12 +2330,9 @@ template_eval_call(struct template_run *r, const struct template_expr *e,
 			*out = tvalue_bool(e->negate ? !res : res);
 	}
 	if (rc != 0)
-		template_rerr(r, rc, e, "%s `%s`: %s", e->kind == EXPR_FILTER ?
-		    "filter" : "test", e->def->name, msg);
+		template_call_failed(r, e, rc, msg);
 done:
-	template_release(in, own_in);
-	for (i = 0; i < TEMPLATE_FILTER_MAX_ARGS; i++)
-		tvalue_unref(args[i]);
+	template_call_release(in, own_in, args);
 	return rc;
 }
 
@@ -2120,7 +2344,7 @@ template_eval_access(struct template_run *r, const struct template_expr *e,
 	int rc;
 
 	if (e->kind == EXPR_ATTR && e->a->kind == EXPR_VAR &&
-	    e->a->namelen == 4 && memcmp(e->a->name, "loop", 4) == 0) {
+	    e->a->sym == TEMPLATE_SYM_LOOP) {
 		const struct template_loop *lp = template_current_loop(r);
 
 		if (lp != NULL) {
@@ -2193,7 +2417,7 @@ template_eval(struct template_run *r, const struct template_expr *e,
 		*out = e->cval;
 		return 0;
 	case EXPR_VAR:
-		*out = tvalue_ref(template_lookup(r, e->name, e->namelen));
+		*out = tvalue_ref(template_lookup(r, e));
 		return 0;
 	case EXPR_ATTR:
 	case EXPR_INDEX:
@@ -2345,20 +2569,22 @@ template_run_for(struct template_run *r, const struct template_node *n)
 			break;
 		}
 		lp.index0 = i;
+		/* Loop variables are lent by seq, which this loop holds
+		 * until its frame is cleared: no reference counting. */
 		if (seq->type == TVALUE_ARRAY) {
-			template_frame_set(f, n->vvar, n->vvarlen,
-			    tvalue_ref(seq->u.arr.items[i]));
+			template_frame_set(f, n->vsym, n->vvar, n->vvarlen,
+			    seq->u.arr.items[i], false);
 		} else {
 			const struct tvalue_entry *ent = tvalue_map_at(seq, i);
 
 			if (n->kvar != NULL) {
-				template_frame_set(f, n->kvar, n->kvarlen,
-				    tvalue_ref(ent->key));
-				template_frame_set(f, n->vvar, n->vvarlen,
-				    tvalue_ref(ent->val));
+				template_frame_set(f, n->ksym, n->kvar,
+				    n->kvarlen, ent->key, false);
+				template_frame_set(f, n->vsym, n->vvar,
+				    n->vvarlen, ent->val, false);
 			} else
-				template_frame_set(f, n->vvar, n->vvarlen,
-				    tvalue_ref(ent->key));
+				template_frame_set(f, n->vsym, n->vvar,
+				    n->vvarlen, ent->key, false);
 		}
 		flow = template_run_block(r, &n->body);
 		if (flow == FLOW_ERROR)
@@ -2392,6 +2618,14 @@ template_run_block(struct template_run *r, const struct template_block *b)
 				return FLOW_ERROR;
 			break;
 		case NODE_OUT:
+			if (n->expr->kind == EXPR_FILTER &&
+			    n->expr->def->emit != NULL) {
+				if (template_emit_call(r, n->expr) != 0)
+					return FLOW_ERROR;
+				if (!template_check_output(r, n))
+					return FLOW_ERROR;
+				break;
+			}
 			if (template_eval_lend(r, n->expr, true, &v, &owned) != 0)
 				return FLOW_ERROR;
 			if (v->type == TVALUE_STRING)
@@ -2432,7 +2666,8 @@ template_run_block(struct template_run *r, const struct template_block *b)
 			if (template_eval_strict(r, n->expr, &v) != 0)
 				return FLOW_ERROR;
 			template_frame_set(n->global ? &r->frames[0] :
-			    &r->frames[r->nframes - 1], n->var, n->varlen, v);
+			    &r->frames[r->nframes - 1], n->sym, n->var,
+			    n->varlen, v, true);
 			break;
 		case NODE_BREAK:
 			return FLOW_BREAK;

@@ -409,25 +409,50 @@ template_filters_space(char c)
 	    c == '\v';
 }
 
+/* The trimmed span of in (a string) in *s, *n; errors as the filter. */
+static int
+template_filters_trim_span(const struct tvalue *in, const char **s, size_t *n,
+    char *msg, size_t msgsz)
+{
+	int rc = template_filters_want_string(in, msg, msgsz);
+
+	if (rc != 0)
+		return rc;
+	*s = in->u.str.s;
+	*n = in->u.str.len;
+	while (*n > 0 && template_filters_space(**s))
+		(*s)++, (*n)--;
+	while (*n > 0 && template_filters_space((*s)[*n - 1]))
+		(*n)--;
+	return 0;
+}
+
 static int
 template_filters_trim(const struct tvalue *in, struct tvalue *const *args,
     struct tvalue **out, char *msg, size_t msgsz)
 {
 	const char *s;
 	size_t n;
-	int rc = template_filters_want_string(in, msg, msgsz);
+	int rc = template_filters_trim_span(in, &s, &n, msg, msgsz);
 
 	(void)args;
-	if (rc != 0)
-		return rc;
-	s = in->u.str.s;
-	n = in->u.str.len;
-	while (n > 0 && template_filters_space(*s))
-		s++, n--;
-	while (n > 0 && template_filters_space(s[n - 1]))
-		n--;
-	*out = tvalue_stringn(s, n);
-	return 0;
+	if (rc == 0)
+		*out = tvalue_stringn(s, n);
+	return rc;
+}
+
+static int
+template_filters_trim_emit(const struct tvalue *in, struct tvalue *const *args,
+    struct strbuf *out, char *msg, size_t msgsz)
+{
+	const char *s;
+	size_t n;
+	int rc = template_filters_trim_span(in, &s, &n, msg, msgsz);
+
+	(void)args;
+	if (rc == 0)
+		strbuf_add(out, s, n);
+	return rc;
 }
 
 static int
@@ -633,14 +658,14 @@ template_filters_cls(unsigned char c)
 
 /*
  * The same word split as the general loop below, for pure ASCII input (the
- * usual identifier): no decoding, no tables, writes straight into sb,
- * which has room for 2 * n + 8 bytes.
+ * usual identifier): no decoding, no tables, appends straight into sb,
+ * which has room for 2 * n + 8 more bytes.
  */
 static void
 template_filters_case_ascii(const unsigned char *s, size_t n,
     struct strbuf *sb, enum template_filters_style style)
 {
-	char *o = sb->buf;
+	char *o = sb->buf + sb->len;
 	char sep = style == STYLE_KEBAB ? '-' : style == STYLE_PASCAL ||
 	    style == STYLE_CAMEL ? '\0' : '_';
 	bool in_word = false, first = true, up_all = style == STYLE_CONSTANT;
@@ -683,11 +708,13 @@ template_filters_case_ascii(const unsigned char *s, size_t n,
 	sb->len = (size_t)(o - sb->buf);
 }
 
+/* Append the case-converted in to sb: shared by the filters (into a fresh
+ * strbuf) and their emit forms (into the render output), so both give the
+ * same bytes and the same errors. */
 static int
-template_filters_case_style(const struct tvalue *in, struct tvalue **out,
+template_filters_case_into(const struct tvalue *in, struct strbuf *sb,
     char *msg, size_t msgsz, enum template_filters_style style)
 {
-	struct strbuf sb = STRBUF_INIT;
 	const unsigned char *s;
 	size_t n, i, len, nlen, words = 0;
 	bool in_word = false;
@@ -698,12 +725,11 @@ template_filters_case_style(const struct tvalue *in, struct tvalue **out,
 		return rc;
 	s = (const unsigned char *)in->u.str.s;
 	n = in->u.str.len;
-	strbuf_grow(&sb, 2 * n + 8);	/* separators at most double it */
+	strbuf_grow(sb, 2 * n + 8);	/* separators at most double it */
 	for (i = 0; i < n && s[i] < 0x80; i++)
 		;
 	if (i == n) {
-		template_filters_case_ascii(s, n, &sb, style);
-		*out = tvalue_string_from_strbuf(&sb);
+		template_filters_case_ascii(s, n, sb, style);
 		return 0;
 	}
 	long prev = -1;
@@ -729,7 +755,7 @@ template_filters_case_style(const struct tvalue *in, struct tvalue **out,
 		if (!in_word) {
 			if (words > 0 && style != STYLE_PASCAL &&
 			    style != STYLE_CAMEL)
-				strbuf_addch(&sb, style == STYLE_KEBAB ? '-' : '_');
+				strbuf_addch(sb, style == STYLE_KEBAB ? '-' : '_');
 			words++;
 			word_pos = 0;
 			in_word = true;
@@ -741,9 +767,23 @@ template_filters_case_style(const struct tvalue *in, struct tvalue **out,
 		else if (word_pos == 0 && (style == STYLE_PASCAL ||
 		    (style == STYLE_CAMEL && words > 1)))
 			c = CASE_UPPER;
-		template_filters_put_case(&sb, cp, len, s + i, c);
+		template_filters_put_case(sb, cp, len, s + i, c);
 		word_pos++;
 		prev = cp;
+	}
+	return 0;
+}
+
+static int
+template_filters_case_style(const struct tvalue *in, struct tvalue **out,
+    char *msg, size_t msgsz, enum template_filters_style style)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc = template_filters_case_into(in, &sb, msg, msgsz, style);
+
+	if (rc != 0) {
+		strbuf_release(&sb);
+		return rc;
 	}
 	*out = tvalue_string_from_strbuf(&sb);
 	return 0;
@@ -756,6 +796,13 @@ fn(const struct tvalue *in, struct tvalue *const *args,			\
 {									\
 	(void)args;							\
 	return template_filters_case_style(in, out, msg, msgsz, style);	\
+}									\
+static int								\
+fn##_emit(const struct tvalue *in, struct tvalue *const *args,		\
+    struct strbuf *out, char *msg, size_t msgsz)			\
+{									\
+	(void)args;							\
+	return template_filters_case_into(in, out, msg, msgsz, style);	\
 }
 TEMPLATE_FILTERS_STYLE(template_filters_snake, STYLE_SNAKE)
 TEMPLATE_FILTERS_STYLE(template_filters_kebab, STYLE_KEBAB)
@@ -977,6 +1024,8 @@ template_filters_t_containing(const struct tvalue *in,
 /* ------------------------------------------------------------ table */
 
 #define F(n, fn, ...) { .kind = TEMPLATE_FILTER, .name = n, .filter = fn, __VA_ARGS__ }
+/* A filter that can also append its output straight to the render output. */
+#define FE(n, fn, ...) F(n, fn, .emit = fn##_emit, __VA_ARGS__)
 #define T(n, fn, ...) { .kind = TEMPLATE_TEST, .name = n, .test = fn, __VA_ARGS__ }
 
 static const struct template_filter_def template_filters_table[] = {
@@ -988,18 +1037,18 @@ static const struct template_filter_def template_filters_table[] = {
 	    .nargs = 2, .nrequired = 2),
 	F("default", template_filters_default, .args = { "value" },
 	    .nargs = 1, .nrequired = 1, .accepts_undefined = true),
-	F("trim", template_filters_trim),
+	FE("trim", template_filters_trim),
 	F("length", template_filters_length),
 	F("join", template_filters_join, .args = { "sep" }, .nargs = 1),
 	F("first", template_filters_first),
 	F("last", template_filters_last),
 	F("safe", template_filters_safe),
 	F("date", template_filters_date, .args = { "format" }, .nargs = 1),
-	F("snake", template_filters_snake),
-	F("pascal", template_filters_pascal),
-	F("kebab", template_filters_kebab),
-	F("camel", template_filters_camel),
-	F("constant", template_filters_constant),
+	FE("snake", template_filters_snake),
+	FE("pascal", template_filters_pascal),
+	FE("kebab", template_filters_kebab),
+	FE("camel", template_filters_camel),
+	FE("constant", template_filters_constant),
 	F("ucfirst", template_filters_ucfirst),
 	F("pluralize", template_filters_pluralize,
 	    .args = { "singular", "plural" }, .nargs = 2),
@@ -1022,6 +1071,7 @@ static const struct template_filter_def template_filters_table[] = {
 };
 
 #undef F
+#undef FE
 #undef T
 
 #define TEMPLATE_FILTERS_COUNT \
