@@ -435,6 +435,17 @@ enum template_expr_kind {
 	EXPR_ARRAY,
 };
 
+/* What `loop.NAME` reads, decided at compile time. */
+enum template_loop_attr {
+	LOOP_ATTR_NONE,		/* not an attribute of `loop` */
+	LOOP_ATTR_INDEX,
+	LOOP_ATTR_INDEX0,
+	LOOP_ATTR_FIRST,
+	LOOP_ATTR_LAST,
+	LOOP_ATTR_LENGTH,
+	LOOP_ATTR_OTHER,	/* undefined inside a loop */
+};
+
 struct template_expr {
 	enum template_expr_kind kind;
 	enum template_op op;
@@ -445,6 +456,7 @@ struct template_expr {
 	const char *name;	/* VAR / ATTR / FILTER / TEST */
 	size_t namelen;
 	int sym;		/* VAR: the name's symbol */
+	enum template_loop_attr loop_attr;	/* ATTR */
 	struct template_expr *a, *b;
 	const struct template_filter_def *def;
 	struct template_expr *args[TEMPLATE_FILTER_MAX_ARGS];
@@ -748,6 +760,24 @@ template_depth_enter(struct template_parser *ps, const struct template_tok *t)
  * depth cap like parentheses do: evaluation and freeing recurse on depth.
  * The caller gives the levels back (edepth -= links) when the chain ends.
  */
+static enum template_loop_attr
+template_loop_attr(const struct template_expr *obj,
+    const struct template_tok *t)
+{
+	static const char *const names[] = {
+		[LOOP_ATTR_INDEX] = "index", [LOOP_ATTR_INDEX0] = "index0",
+		[LOOP_ATTR_FIRST] = "first", [LOOP_ATTR_LAST] = "last",
+		[LOOP_ATTR_LENGTH] = "length",
+	};
+
+	if (obj->kind != EXPR_VAR || obj->sym != TEMPLATE_SYM_LOOP)
+		return LOOP_ATTR_NONE;
+	for (int i = LOOP_ATTR_INDEX; i <= LOOP_ATTR_LENGTH; i++)
+		if (template_tok_is(t, names[i]))
+			return (enum template_loop_attr)i;
+	return LOOP_ATTR_OTHER;
+}
+
 static int
 template_chain_link(struct template_parser *ps, const struct template_tok *t,
     int *links)
@@ -910,6 +940,7 @@ template_parse_postfix(struct template_parser *ps, struct template_expr **out)
 			n->name = t->s;
 			n->namelen = t->len;
 			n->a = e;
+			n->loop_attr = template_loop_attr(e, t);
 			template_expr_span(ps, n);
 			*out = n;
 		} else if (template_tok_op(t, OP_LBRACK)) {
@@ -1684,7 +1715,7 @@ enum template_flow {
  * call site when it has constant arguments). It holds a reference to the
  * input, so the address cannot be reused for another value while cached;
  * values never change during a render, so a hit is always exact. */
-#define TEMPLATE_MEMO_SLOTS 128
+#define TEMPLATE_MEMO_SLOTS 256	/* a power of two, multiple of 64 */
 #define TEMPLATE_OUTPUT_HINT_MAX (1u << 20)
 
 struct template_memo {
@@ -1697,6 +1728,9 @@ struct template_memo {
 
 struct template_run {
 	struct template_memo memo[TEMPLATE_MEMO_SLOTS];
+	/* Which memo slots hold something: only these 32 bytes are cleared
+	 * per render, not the slots. */
+	uint64_t memo_used[TEMPLATE_MEMO_SLOTS / 64];
 	const struct template *t;
 	const struct tvalue *ctx, *env;
 	struct strbuf *out;
@@ -1770,6 +1804,33 @@ template_frame_clear(struct template_frame *f)
 	memset(f, 0, sizeof *f);
 }
 
+/* a[0..n) == b[0..n), for the short keys of records: overlapping word
+ * loads instead of a memcmp call. Both must have n readable bytes. */
+static inline bool
+template_key_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x8, y8, z8, w8;
+	uint32_t x4, y4, z4, w4;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&x8, a, 8), memcpy(&y8, b, 8);
+		memcpy(&z8, a + n - 8, 8), memcpy(&w8, b + n - 8, 8);
+		return x8 == y8 && z8 == w8;
+	}
+	if (n >= 4 && n < 8) {
+		memcpy(&x4, a, 4), memcpy(&y4, b, 4);
+		memcpy(&z4, a + n - 4, 4), memcpy(&w4, b + n - 4, 4);
+		return x4 == y4 && z4 == w4;
+	}
+	if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return false;
+		return true;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
 /* Small-map lookup without calls (the usual record of a few fields); big
  * maps use their hash index. Borrowed value or NULL. */
 static inline struct tvalue *
@@ -1781,13 +1842,8 @@ template_map_get(const struct tvalue *m, const char *key, size_t len)
 		return tvalue_map_getn(m, key, len);
 	for (size_t i = 0; i < m->u.map.len; i++) {
 		const struct tvalue *k = m->u.map.ents[i].key;
-		size_t j = 0;
 
-		if (k->u.str.len != len)
-			continue;
-		while (j < len && k->u.str.s[j] == key[j])
-			j++;
-		if (j == len)
+		if (k->u.str.len == len && template_key_eq(k->u.str.s, key, len))
 			return m->u.map.ents[i].val;
 	}
 	return NULL;
@@ -1975,7 +2031,7 @@ template_resolve(struct template_run *r, const struct template_expr *e,
 	case EXPR_VAR:
 		return template_lookup(r, e);
 	case EXPR_ATTR:
-		if (e->a->kind == EXPR_VAR && e->a->sym == TEMPLATE_SYM_LOOP)
+		if (e->loop_attr != LOOP_ATTR_NONE)
 			break;
 		obj = template_resolve(r, e->a, ok);
 		if (!*ok || obj == NULL)
@@ -2004,7 +2060,7 @@ template_resolve(struct template_run *r, const struct template_expr *e,
 
 /* template_eval that may lend *out instead of handing a reference:
  * release with template_release(*out, *owned). */
-static int
+static inline int
 template_eval_lend(struct template_run *r, const struct template_expr *e,
     bool strict, struct tvalue **out, bool *owned)
 {
@@ -2188,32 +2244,52 @@ template_memo_site(const struct template_expr *e)
 	return e->def->nargs > 0 ? e : NULL;
 }
 
-static struct template_memo *
-template_memo_slot(struct template_run *r, const struct template_expr *e,
-    const struct tvalue *in)
+/* The slot number for filter call e on in (multiplicative hashing: heap
+ * addresses differ mostly in their middle bits). */
+static inline size_t
+template_memo_slot(const struct template_expr *e, const struct tvalue *in)
 {
-	uintptr_t h = ((uintptr_t)in >> 4) ^ ((uintptr_t)e->def >> 3) ^
-	    ((uintptr_t)template_memo_site(e) >> 5);
+	uint64_t h = (uint64_t)(uintptr_t)in ^
+	    ((uint64_t)(uintptr_t)e->def << 1) ^
+	    ((uint64_t)(uintptr_t)template_memo_site(e) << 2);
 
-	return &r->memo[(h ^ (h >> 7)) % TEMPLATE_MEMO_SLOTS];
+	return (size_t)((h * 0x9e3779b97f4a7c15u) >> 32) &
+	    (TEMPLATE_MEMO_SLOTS - 1);
 }
 
 static inline bool
-template_memo_hit(const struct template_memo *m, const struct template_expr *e,
-    const struct tvalue *in)
+template_memo_used(const struct template_run *r, size_t slot)
 {
-	return m->def == e->def && m->in == in &&
-	    m->site == template_memo_site(e);
+	return (r->memo_used[slot / 64] >> (slot % 64)) & 1;
 }
 
-/* Replace slot m with the result of e on in: a value (out, TAKEN), or when
- * out is NULL the len bytes at off in the render output. */
-static void
-template_memo_store(struct template_memo *m, const struct template_expr *e,
-    struct tvalue *in, struct tvalue *out, size_t off, size_t len)
+/* Slot `slot` when it holds the result of e on in, else NULL. */
+static inline struct template_memo *
+template_memo_get(struct template_run *r, size_t slot,
+    const struct template_expr *e, const struct tvalue *in)
 {
-	tvalue_unref(m->in);
-	tvalue_unref(m->out);
+	struct template_memo *m = &r->memo[slot];
+
+	if (template_memo_used(r, slot) && m->def == e->def && m->in == in &&
+	    m->site == template_memo_site(e))
+		return m;
+	return NULL;
+}
+
+/* Replace slot `slot` with the result of e on in: a value (out, TAKEN), or
+ * when out is NULL the len bytes at off in the render output. */
+static void
+template_memo_store(struct template_run *r, size_t slot,
+    const struct template_expr *e, struct tvalue *in, struct tvalue *out,
+    size_t off, size_t len)
+{
+	struct template_memo *m = &r->memo[slot];
+
+	if (template_memo_used(r, slot)) {
+		tvalue_unref(m->in);
+		tvalue_unref(m->out);
+	}
+	r->memo_used[slot / 64] |= (uint64_t)1 << (slot % 64);
 	m->def = e->def;
 	m->in = tvalue_ref(in);
 	m->site = template_memo_site(e);
@@ -2270,16 +2346,18 @@ template_emit_call(struct template_run *r, const struct template_expr *e)
 	if (rc != 0)
 		goto done;
 	if (in != NULL && template_memo_ok(e)) {
-		struct template_memo *m = template_memo_slot(r, e, in);
+		size_t slot = template_memo_slot(e, in);
+		struct template_memo *m = template_memo_get(r, slot, e, in);
 		struct strbuf *sb = r->out;
 		size_t off = sb->len;
 
-		if (template_memo_hit(m, e, in)) {
+		if (m != NULL) {
 			if (m->out != NULL)
 				tvalue_render(m->out, sb);
 			else {
-				/* Grow first: the source is inside sb. */
-				strbuf_grow(sb, m->out_len);
+				/* Make room first: the source is inside sb. */
+				if (sb->len + m->out_len >= sb->cap)
+					strbuf_grow(sb, m->out_len);
 				memcpy(sb->buf + sb->len, sb->buf + m->out_off,
 				    m->out_len);
 				sb->len += m->out_len;
@@ -2289,7 +2367,8 @@ template_emit_call(struct template_run *r, const struct template_expr *e)
 		}
 		rc = e->def->emit(in, args, sb, msg, sizeof msg);
 		if (rc == 0)
-			template_memo_store(m, e, in, NULL, off, sb->len - off);
+			template_memo_store(r, slot, e, in, NULL, off,
+			    sb->len - off);
 	} else
 		rc = e->def->emit(in, args, r->out, msg, sizeof msg);
 	if (rc != 0)
@@ -2313,15 +2392,17 @@ template_eval_call(struct template_run *r, const struct template_expr *e,
 	if (rc != 0)
 		goto done;
 	if (e->kind == EXPR_FILTER && in != NULL && template_memo_ok(e)) {
-		struct template_memo *m = template_memo_slot(r, e, in);
+		size_t slot = template_memo_slot(e, in);
+		struct template_memo *m = template_memo_get(r, slot, e, in);
 
-		if (template_memo_hit(m, e, in) && m->out != NULL) {
+		if (m != NULL && m->out != NULL) {
 			*out = tvalue_ref(m->out);
 			goto done;
 		}
 		rc = e->def->filter(in, args, out, msg, sizeof msg);
 		if (rc == 0)
-			template_memo_store(m, e, in, tvalue_ref(*out), 0, 0);
+			template_memo_store(r, slot, e, in, tvalue_ref(*out),
+			    0, 0);
 	} else if (e->kind == EXPR_FILTER)
 		rc = e->def->filter(in, args, out, msg, sizeof msg);
 	else {
@@ -2343,25 +2424,31 @@ template_eval_access(struct template_run *r, const struct template_expr *e,
 	struct tvalue *obj = NULL, *key = NULL, *v = NULL;
 	int rc;
 
-	if (e->kind == EXPR_ATTR && e->a->kind == EXPR_VAR &&
-	    e->a->sym == TEMPLATE_SYM_LOOP) {
+	if (e->kind == EXPR_ATTR && e->loop_attr != LOOP_ATTR_NONE) {
 		const struct template_loop *lp = template_current_loop(r);
 
 		if (lp != NULL) {
-#define TEMPLATE_IS(s) (e->namelen == strlen(s) && memcmp(e->name, s, e->namelen) == 0)
-			if (TEMPLATE_IS("index"))
+			switch (e->loop_attr) {
+			case LOOP_ATTR_INDEX:
 				*out = tvalue_int((int64_t)lp->index0 + 1);
-			else if (TEMPLATE_IS("index0"))
+				break;
+			case LOOP_ATTR_INDEX0:
 				*out = tvalue_int((int64_t)lp->index0);
-			else if (TEMPLATE_IS("first"))
+				break;
+			case LOOP_ATTR_FIRST:
 				*out = tvalue_bool(lp->index0 == 0);
-			else if (TEMPLATE_IS("last"))
+				break;
+			case LOOP_ATTR_LAST:
 				*out = tvalue_bool(lp->index0 + 1 == lp->len);
-			else if (TEMPLATE_IS("length"))
+				break;
+			case LOOP_ATTR_LENGTH:
 				*out = tvalue_int((int64_t)lp->len);
-			else
+				break;
+			case LOOP_ATTR_NONE:
+			case LOOP_ATTR_OTHER:
 				*out = NULL;
-#undef TEMPLATE_IS
+				break;
+			}
 			return 0;
 		}
 	}
@@ -2478,6 +2565,55 @@ template_eval(struct template_run *r, const struct template_expr *e,
 	}
 	}
 	return template_rerr(r, GERR_INTERNAL, e, "bad expression");
+}
+
+/*
+ * Truth of e as an if/elif condition, as tvalue_truthy of a lenient
+ * template_eval (undefined is false), but without making values for the
+ * usual forms: ==, !=, not, and, or.
+ */
+static int
+template_eval_cond(struct template_run *r, const struct template_expr *e,
+    bool *yes)
+{
+	struct tvalue *a, *b;
+	bool own_a, own_b;
+	int rc;
+
+	*yes = false;
+	switch (e->kind) {
+	case EXPR_BIN:
+		if (e->op != OP_EQ && e->op != OP_NE)
+			break;
+		rc = template_eval_lend(r, e->a, true, &a, &own_a);
+		if (rc != 0)
+			return rc;
+		rc = template_eval_lend(r, e->b, true, &b, &own_b);
+		if (rc == 0) {
+			*yes = tvalue_equal(a, b) == (e->op == OP_EQ);
+			template_release(b, own_b);
+		}
+		template_release(a, own_a);
+		return rc;
+	case EXPR_NOT:
+		rc = template_eval_cond(r, e->a, yes);
+		*yes = rc == 0 && !*yes;
+		return rc;
+	case EXPR_AND:
+	case EXPR_OR:
+		rc = template_eval_cond(r, e->a, yes);
+		if (rc != 0 || *yes == (e->kind == EXPR_OR))
+			return rc;
+		return template_eval_cond(r, e->b, yes);
+	default:
+		break;
+	}
+	rc = template_eval_lend(r, e, false, &a, &own_a);
+	if (rc == 0) {
+		*yes = tvalue_truthy(a);
+		template_release(a, own_a);
+	}
+	return rc;
 }
 
 static enum template_flow template_run_block(struct template_run *r,
@@ -2642,11 +2778,8 @@ template_run_block(struct template_run *r, const struct template_block *b)
 			for (size_t c = 0; c < n->nconds; c++) {
 				bool yes;
 
-				if (template_eval_lend(r, n->conds[c], false, &v,
-				    &owned) != 0)
+				if (template_eval_cond(r, n->conds[c], &yes) != 0)
 					return FLOW_ERROR;
-				yes = tvalue_truthy(v);
-				template_release(v, owned);
 				if (yes) {
 					take = &n->bodies[c];
 					break;
@@ -2685,11 +2818,12 @@ template_render(const struct template *t, const struct tvalue *ctx,
 {
 	/* On the stack: a heap block this size, freed every render, made
 	 * malloc consolidate its free lists each time. Frames are cleared as
-	 * they are pushed; only the top frame and the memo start zeroed. */
+	 * they are pushed; only the top frame and the memo's used bits start
+	 * zeroed. */
 	struct template_run run, *r = &run;
 	int rc;
 
-	memset(r->memo, 0, sizeof r->memo);
+	memset(r->memo_used, 0, sizeof r->memo_used);
 	memset(&r->frames[0], 0, sizeof r->frames[0]);
 	r->iters = 0;
 	r->rc = 0;
@@ -2717,9 +2851,11 @@ template_render(const struct template *t, const struct tvalue *ctx,
 	rc = r->rc;
 	for (int i = 0; i < r->nframes; i++)
 		template_frame_clear(&r->frames[i]);
-	for (int i = 0; i < TEMPLATE_MEMO_SLOTS; i++) {
-		tvalue_unref(r->memo[i].in);
-		tvalue_unref(r->memo[i].out);
+	for (size_t i = 0; i < TEMPLATE_MEMO_SLOTS; i++) {
+		if (template_memo_used(r, i)) {
+			tvalue_unref(r->memo[i].in);
+			tvalue_unref(r->memo[i].out);
+		}
 	}
 	return rc;
 }
