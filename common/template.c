@@ -1849,8 +1849,9 @@ template_map_get(const struct tvalue *m, const char *key, size_t len)
 	return NULL;
 }
 
-/* Borrowed value of variable e (an EXPR_VAR), or NULL when undefined. */
-static struct tvalue *
+/* Borrowed value of variable e (an EXPR_VAR), or NULL when undefined.
+ * Inlined into the resolvers: it runs for nearly every node. */
+static inline __attribute__((always_inline)) struct tvalue *
 template_lookup(struct template_run *r, const struct template_expr *e)
 {
 	struct tvalue *v;
@@ -2033,7 +2034,9 @@ template_resolve(struct template_run *r, const struct template_expr *e,
 	case EXPR_ATTR:
 		if (e->loop_attr != LOOP_ATTR_NONE)
 			break;
-		obj = template_resolve(r, e->a, ok);
+		/* var.name, the usual case, without recursing. */
+		obj = e->a->kind == EXPR_VAR ? template_lookup(r, e->a) :
+		    template_resolve(r, e->a, ok);
 		if (!*ok || obj == NULL)
 			return NULL;
 		if (obj->type == TVALUE_MAP)
@@ -2263,16 +2266,18 @@ template_memo_used(const struct template_run *r, size_t slot)
 	return (r->memo_used[slot / 64] >> (slot % 64)) & 1;
 }
 
-/* Slot `slot` when it holds the result of e on in, else NULL. */
+/* The memo is two-way: the result of e on in lives in slot or slot ^ 1. */
 static inline struct template_memo *
 template_memo_get(struct template_run *r, size_t slot,
     const struct template_expr *e, const struct tvalue *in)
 {
-	struct template_memo *m = &r->memo[slot];
+	for (int way = 0; way < 2; way++, slot ^= 1) {
+		struct template_memo *m = &r->memo[slot];
 
-	if (template_memo_used(r, slot) && m->def == e->def && m->in == in &&
-	    m->site == template_memo_site(e))
-		return m;
+		if (template_memo_used(r, slot) && m->def == e->def &&
+		    m->in == in && m->site == template_memo_site(e))
+			return m;
+	}
 	return NULL;
 }
 
@@ -2283,8 +2288,11 @@ template_memo_store(struct template_run *r, size_t slot,
     const struct template_expr *e, struct tvalue *in, struct tvalue *out,
     size_t off, size_t len)
 {
-	struct template_memo *m = &r->memo[slot];
+	struct template_memo *m;
 
+	if (template_memo_used(r, slot) && !template_memo_used(r, slot ^ 1))
+		slot ^= 1;
+	m = &r->memo[slot];
 	if (template_memo_used(r, slot)) {
 		tvalue_unref(m->in);
 		tvalue_unref(m->out);
@@ -2300,7 +2308,7 @@ template_memo_store(struct template_run *r, size_t slot,
 
 /* The input (lent: release with template_release(*in, *own_in)) and the
  * arguments (owned; NULL when absent) of filter or test call e. */
-static int
+static inline __attribute__((always_inline)) int
 template_call_inputs(struct template_run *r, const struct template_expr *e,
     struct tvalue **in, bool *own_in, struct tvalue **args)
 {
@@ -2590,7 +2598,15 @@ template_eval_cond(struct template_run *r, const struct template_expr *e,
 			return rc;
 		rc = template_eval_lend(r, e->b, true, &b, &own_b);
 		if (rc == 0) {
-			*yes = tvalue_equal(a, b) == (e->op == OP_EQ);
+			/* Strings inline (`f.type == "bool"`), the rest as
+			 * tvalue_equal. */
+			if (a->type == TVALUE_STRING && b->type == TVALUE_STRING)
+				*yes = a->u.str.len == b->u.str.len &&
+				    template_key_eq(a->u.str.s, b->u.str.s,
+				    a->u.str.len);
+			else
+				*yes = tvalue_equal(a, b);
+			*yes = *yes == (e->op == OP_EQ);
 			template_release(b, own_b);
 		}
 		template_release(a, own_a);

@@ -636,76 +636,93 @@ enum template_filters_style {
 	STYLE_SNAKE, STYLE_KEBAB, STYLE_CONSTANT, STYLE_PASCAL, STYLE_CAMEL,
 };
 
-/*
- * The same word split as the general loop below, for pure ASCII input (the
- * usual identifier): no decoding, no tables, writes straight into sb,
- * which has room for 2 * n + 8 bytes.
- */
 /* Byte classes for the ASCII fast path. */
-enum { CLS_OTHER, CLS_LOWER, CLS_UPPER, CLS_DIGIT };
+enum { CLS_OTHER, CLS_LOWER, CLS_UPPER, CLS_DIGIT, CLS_HIGH };
 
-static inline int
-template_filters_cls(unsigned char c)
-{
-	if (c >= 'a' && c <= 'z')
-		return CLS_LOWER;
-	if (c >= 'A' && c <= 'Z')
-		return CLS_UPPER;
-	if (c >= '0' && c <= '9')
-		return CLS_DIGIT;
-	return CLS_OTHER;
-}
+/* Class of every byte: one load per byte in the loop below. */
+static const unsigned char template_filters_cls_tab[256] = {
+#define TEMPLATE_FILTERS_R16(c) c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c
+	TEMPLATE_FILTERS_R16(CLS_OTHER), TEMPLATE_FILTERS_R16(CLS_OTHER),
+	TEMPLATE_FILTERS_R16(CLS_OTHER),
+	/* 0x30 */ CLS_DIGIT, CLS_DIGIT, CLS_DIGIT, CLS_DIGIT, CLS_DIGIT,
+	CLS_DIGIT, CLS_DIGIT, CLS_DIGIT, CLS_DIGIT, CLS_DIGIT, CLS_OTHER,
+	CLS_OTHER, CLS_OTHER, CLS_OTHER, CLS_OTHER, CLS_OTHER,
+	/* 0x40 */ CLS_OTHER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER,
+	CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER,
+	CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER,
+	/* 0x50 */ CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER,
+	CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER,
+	CLS_OTHER, CLS_OTHER, CLS_OTHER, CLS_OTHER, CLS_OTHER,
+	/* 0x60 */ CLS_OTHER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER,
+	CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER,
+	CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER,
+	/* 0x70 */ CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER,
+	CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER,
+	CLS_OTHER, CLS_OTHER, CLS_OTHER, CLS_OTHER, CLS_OTHER,
+	TEMPLATE_FILTERS_R16(CLS_HIGH), TEMPLATE_FILTERS_R16(CLS_HIGH),
+	TEMPLATE_FILTERS_R16(CLS_HIGH), TEMPLATE_FILTERS_R16(CLS_HIGH),
+	TEMPLATE_FILTERS_R16(CLS_HIGH), TEMPLATE_FILTERS_R16(CLS_HIGH),
+	TEMPLATE_FILTERS_R16(CLS_HIGH), TEMPLATE_FILTERS_R16(CLS_HIGH),
+#undef TEMPLATE_FILTERS_R16
+};
 
 /*
  * The same word split as the general loop below, for pure ASCII input (the
- * usual identifier): no decoding, no tables, appends straight into sb,
- * which has room for 2 * n + 8 more bytes.
+ * usual identifier): no decoding, no tables of code points; appends
+ * straight into sb, which has room for 2 * n + 8 more bytes. Returns false,
+ * with sb unchanged, at the first non-ASCII byte.
+ *
+ * A word starts at an alphanumeric after a non-alphanumeric (or at the
+ * start), and at a capital after a lowercase letter or digit, or after a
+ * capital when a lowercase letter follows (HTTPServer -> HTTP, Server).
  */
-static void
+static bool
 template_filters_case_ascii(const unsigned char *s, size_t n,
     struct strbuf *sb, enum template_filters_style style)
 {
+	const unsigned char *cls = template_filters_cls_tab;
 	char *o = sb->buf + sb->len;
 	char sep = style == STYLE_KEBAB ? '-' : style == STYLE_PASCAL ||
 	    style == STYLE_CAMEL ? '\0' : '_';
-	bool in_word = false, first = true, up_all = style == STYLE_CONSTANT;
+	bool first = true, up_all = style == STYLE_CONSTANT;
 	bool cap_words = style == STYLE_PASCAL || style == STYLE_CAMEL;
-	int prev = CLS_OTHER, cur = n > 0 ? template_filters_cls(s[0]) :
-	    CLS_OTHER;
+	int prev = CLS_OTHER, cur = n > 0 ? cls[s[0]] : CLS_OTHER;
 
 	for (size_t i = 0; i < n; i++) {
-		int next = i + 1 < n ? template_filters_cls(s[i + 1]) :
-		    CLS_OTHER;
+		int next = i + 1 < n ? cls[s[i + 1]] : CLS_OTHER;
 		unsigned char c = s[i];
-		bool start;
+		bool start, up;
 
+		if (cur == CLS_HIGH) {
+			sb->buf[sb->len] = '\0';
+			return false;
+		}
 		if (cur == CLS_OTHER) {
-			in_word = false;
 			prev = cur;
 			cur = next;
 			continue;
 		}
-		start = !in_word || (cur == CLS_UPPER && (prev == CLS_LOWER ||
-		    prev == CLS_DIGIT || (prev == CLS_UPPER &&
-		    next == CLS_LOWER)));
-		if (start && !first && sep != '\0')
-			*o++ = sep;
-		bool up = up_all || (start && cap_words &&
-		    (style == STYLE_PASCAL || !first));
-
+		start = prev == CLS_OTHER || (cur == CLS_UPPER &&
+		    (prev != CLS_UPPER || next == CLS_LOWER));
+		if (start) {
+			if (!first && sep != '\0')
+				*o++ = (char)sep;
+			up = up_all || (cap_words && (style == STYLE_PASCAL ||
+			    !first));
+			first = false;
+		} else
+			up = up_all;
 		if (up && cur == CLS_LOWER)
 			c -= 32;
 		else if (!up && cur == CLS_UPPER)
 			c += 32;
 		*o++ = (char)c;
-		if (start)
-			first = false;
-		in_word = true;
 		prev = cur;
 		cur = next;
 	}
 	*o = '\0';
 	sb->len = (size_t)(o - sb->buf);
+	return true;
 }
 
 /* Append the case-converted in to sb: shared by the filters (into a fresh
@@ -725,13 +742,10 @@ template_filters_case_into(const struct tvalue *in, struct strbuf *sb,
 		return rc;
 	s = (const unsigned char *)in->u.str.s;
 	n = in->u.str.len;
-	strbuf_grow(sb, 2 * n + 8);	/* separators at most double it */
-	for (i = 0; i < n && s[i] < 0x80; i++)
-		;
-	if (i == n) {
-		template_filters_case_ascii(s, n, sb, style);
+	if (sb->cap <= sb->len + 2 * n + 8)
+		strbuf_grow(sb, 2 * n + 8);	/* separators at most double it */
+	if (template_filters_case_ascii(s, n, sb, style))
 		return 0;
-	}
 	long prev = -1;
 
 	for (i = 0; i < n; i += len) {
