@@ -686,24 +686,30 @@ template_filters_case_ascii(const unsigned char *s, size_t n,
 	    style == STYLE_CAMEL ? '\0' : '_';
 	bool first = true, up_all = style == STYLE_CONSTANT;
 	bool cap_words = style == STYLE_PASCAL || style == STYLE_CAMEL;
-	int prev = CLS_OTHER, cur = n > 0 ? cls[s[0]] : CLS_OTHER;
+	int prev = CLS_OTHER;
 
 	for (size_t i = 0; i < n; i++) {
-		int next = i + 1 < n ? cls[s[i + 1]] : CLS_OTHER;
 		unsigned char c = s[i];
+		int cur = cls[c];
 		bool start, up;
 
+		if (cur == CLS_OTHER) {
+			prev = cur;
+			continue;
+		}
 		if (cur == CLS_HIGH) {
 			sb->buf[sb->len] = '\0';
 			return false;
 		}
-		if (cur == CLS_OTHER) {
-			prev = cur;
-			cur = next;
-			continue;
-		}
-		start = prev == CLS_OTHER || (cur == CLS_UPPER &&
-		    (prev != CLS_UPPER || next == CLS_LOWER));
+		/* The next byte matters only inside a run of capitals. */
+		if (prev == CLS_OTHER)
+			start = true;
+		else if (cur != CLS_UPPER)
+			start = false;
+		else if (prev != CLS_UPPER)
+			start = true;
+		else
+			start = i + 1 < n && cls[s[i + 1]] == CLS_LOWER;
 		if (start) {
 			if (!first && sep != '\0')
 				*o++ = (char)sep;
@@ -712,13 +718,13 @@ template_filters_case_ascii(const unsigned char *s, size_t n,
 			first = false;
 		} else
 			up = up_all;
-		if (up && cur == CLS_LOWER)
-			c -= 32;
-		else if (!up && cur == CLS_UPPER)
+		if (up) {
+			if (cur == CLS_LOWER)
+				c -= 32;
+		} else if (cur == CLS_UPPER)
 			c += 32;
 		*o++ = (char)c;
 		prev = cur;
-		cur = next;
 	}
 	*o = '\0';
 	sb->len = (size_t)(o - sb->buf);

@@ -55,6 +55,16 @@ test_ident_case_filters(void **state)
 		{ "{{ '' | snake }}|{{ '' | camel }}|{{ '__' | pascal }}", NULL,
 		  "||" },
 		{ "{{ 'XMLHttpRequest' | kebab }}", NULL, "xml-http-request" },
+		/* Word starts of the ASCII byte-table path, one by one. */
+		{ "{{ 'ABCdef' | snake }} {{ 'a1B2' | snake }} {{ 'AB' | snake }}",
+		  NULL, "ab_cdef a1_b2 ab" },
+		{ "{{ 'A' | camel }} {{ 'aB' | pascal }} {{ '9lives' | camel }}",
+		  NULL, "a AB 9lives" },
+		{ "{{ 'x-Y_z  W' | constant }} {{ 'ABc' | camel }}", NULL,
+		  "X_Y_Z_W aBc" },
+		/* Non-ASCII anywhere switches to the general path. */
+		{ "{{ 'HTTPÉtat' | snake }} {{ 'étéBon' | pascal }}", NULL,
+		  "http_état ÉtéBon" },
 	};
 
 	(void)state;
