@@ -13,6 +13,16 @@
  * by TEMPLATE_MAX_BLOCK_DEPTH / TEMPLATE_MAX_EXPR_DEPTH, rendering by the
  * AST depth (so by the same caps). Output and loop iterations are capped per
  * render. Never calls anything that touches process-global state.
+ *
+ * Hot path (perf/callgrind_template.sh counts it): filters and tests are
+ * resolved to their table rows, variable names to integer symbols and
+ * `loop.NAME` to an enum at compile time; `{{ x | f }}` with a filter that
+ * has an emit form writes straight into the output; pure filter results are
+ * memoised per render, as values or as spans of the output already
+ * written; loop variables are lent by the loop's sequence instead of
+ * reference-counted; if/elif conditions become a bool without values.
+ * Reference counts stay atomic because one context may be read by
+ * concurrent renders; values made during a render never leave it.
  */
 #include "template.h"
 
@@ -513,83 +523,24 @@ struct template {
 /* -------------------------------------------------------------- symbols */
 
 /*
- * Variable names (references, loop variables, set targets) interned to
+ * Variable names (references, loop variables, set targets) are interned to
  * small integers at compile time, so that a render finds a variable by
- * comparing integers. The table lives only while compiling; symbol 0 is
- * always `loop`.
+ * comparing integers. The table (a map name -> TVALUE_INT) lives only
+ * while compiling; symbol 0 is always `loop`.
  */
 #define TEMPLATE_SYM_LOOP 0
 
-struct template_syms {
-	const char **names;	/* into the template's source copy */
-	size_t *lens;
-	size_t len;
-	size_t *slots;		/* open addressing: symbol + 1, 0 = empty */
-	size_t nslots;		/* a power of two, more than twice len */
-};
-
-static size_t
-template_sym_hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
-
-static void
-template_syms_grow(struct template_syms *y)
-{
-	size_t mask;
-
-	free(y->slots);
-	y->nslots = y->nslots ? y->nslots * 2 : 64;
-	y->slots = xcalloc(y->nslots, sizeof *y->slots);
-	mask = y->nslots - 1;
-	for (size_t i = 0; i < y->len; i++) {
-		size_t at = template_sym_hash(y->names[i], y->lens[i]) & mask;
-
-		while (y->slots[at] != 0)
-			at = (at + 1) & mask;
-		y->slots[at] = i + 1;
-	}
-}
-
-/* The symbol of name s (n bytes; borrowed for the table's life). */
 static int
-template_sym(struct template_syms *y, const char *s, size_t n)
+template_sym(struct tvalue *syms, const char *s, size_t n)
 {
-	size_t mask, at;
+	struct tvalue *v = tvalue_map_getn(syms, s, n);
+	int sym;
 
-	if (2 * (y->len + 1) >= y->nslots) {
-		template_syms_grow(y);
-		/* Room for nslots / 2 names: the table grows again first. */
-		y->names = xreallocarray(y->names, y->nslots / 2,
-		    sizeof *y->names);
-		y->lens = xreallocarray(y->lens, y->nslots / 2,
-		    sizeof *y->lens);
-	}
-	mask = y->nslots - 1;
-	for (at = template_sym_hash(s, n) & mask; y->slots[at] != 0;
-	    at = (at + 1) & mask) {
-		size_t i = y->slots[at] - 1;
-
-		if (y->lens[i] == n && memcmp(y->names[i], s, n) == 0)
-			return (int)i;
-	}
-	y->names[y->len] = s;
-	y->lens[y->len] = n;
-	y->slots[at] = ++y->len;
-	return (int)(y->len - 1);
-}
-
-static void
-template_syms_free(struct template_syms *y)
-{
-	free(y->names);
-	free(y->lens);
-	free(y->slots);
+	if (v != NULL)
+		return (int)v->u.i;
+	sym = (int)tvalue_len(syms);
+	tvalue_map_setn(syms, s, n, tvalue_int(sym));
+	return sym;
 }
 
 /* --------------------------------------------------------------- parser */
@@ -601,7 +552,7 @@ struct template_parser {
 	int depth;		/* block nesting */
 	int edepth;		/* expression nesting */
 	int loops;		/* enclosing for loops */
-	struct template_syms syms;
+	struct tvalue *syms;	/* see template_sym */
 	struct gerr *err;
 };
 
@@ -863,7 +814,7 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 			e->kind = EXPR_VAR;
 			e->name = t->s;
 			e->namelen = t->len;
-			e->sym = template_sym(&ps->syms, t->s, t->len);
+			e->sym = template_sym(ps->syms, t->s, t->len);
 		}
 		*out = e;
 		return 0;
@@ -1444,11 +1395,11 @@ template_parse_for(struct template_parser *ps, struct template_node *n,
 			    "found %s", template_tok_desc(t, buf, sizeof buf));
 		n->kvar = n->vvar;
 		n->kvarlen = n->vvarlen;
-		n->ksym = template_sym(&ps->syms, n->kvar, n->kvarlen);
+		n->ksym = template_sym(ps->syms, n->kvar, n->kvarlen);
 		n->vvar = t->s;
 		n->vvarlen = t->len;
 	}
-	n->vsym = template_sym(&ps->syms, n->vvar, n->vvarlen);
+	n->vsym = template_sym(ps->syms, n->vvar, n->vvarlen);
 	t = template_next(ps);
 	if (!template_tok_is(t, "in"))
 		return template_perr(ps, t, "expected `in`, found %s",
@@ -1516,7 +1467,7 @@ template_parse_tag(struct template_parser *ps, struct template_block *b,
 			    "found %s", template_tok_desc(v, buf, sizeof buf));
 		n->var = v->s;
 		n->varlen = v->len;
-		n->sym = template_sym(&ps->syms, v->s, v->len);
+		n->sym = template_sym(ps->syms, v->s, v->len);
 		rc = template_expect_op(ps, OP_ASSIGN, "=");
 		if (rc == 0)
 			rc = template_parse_expr(ps, &n->expr);
@@ -1644,14 +1595,15 @@ template_compile_at(const char *src, size_t len, const char *name,
 		ps.toks = lx.toks;
 		ps.name = t->name;
 		ps.err = err;
-		template_sym(&ps.syms, "loop", 4);	/* TEMPLATE_SYM_LOOP */
+		ps.syms = tvalue_map_new();
+		template_sym(ps.syms, "loop", 4);	/* TEMPLATE_SYM_LOOP */
 		rc = template_parse_block(&ps, &t->root, NULL, &end);
 		if (rc == 0 && end != NULL)
 			rc = template_perr(&ps, end, "unexpected `%.*s`",
 			    (int)end->len, end->s);
 	}
 	free(lx.toks);
-	template_syms_free(&ps.syms);
+	tvalue_unref(ps.syms);
 	if (rc != 0) {
 		template_free(t);
 		return rc;
