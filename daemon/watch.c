@@ -4,7 +4,9 @@
  * readiness, ignore rules, the make.toml model, persistence and status.
  *
  * Owns: every struct watch_root (a linked list) with its watchroot, its
- * ignore matcher, its model and findings; the hash pool; the roots file
+ * ignore matcher, one reference to its last good make.toml model (runs take
+ * their own through watch_root_model_ref, so a re-parse never frees a model
+ * a run still uses) and the latest parse's findings; the hash pool; the roots file
  * (<state dir>/roots.json, rewritten atomically: temp file, fsync, rename,
  * fsync of the directory). Loop wiring, batches and files.changed live in
  * watch_events.c.
@@ -33,14 +35,18 @@
 #include "clock.h"
 #include "ggend.h"
 #include "log.h"
+#include "message.h"
 #include "notifier.h"
 #include "path.h"
+#include "server.h"
 #include "strbuf.h"
 #include "watch_int.h"
 #include "xmalloc.h"
 
 #define WATCH_ROOTS_FILE "roots.json"
 #define WATCH_PROGRESS_MS 100
+/* Error lines in a model.invalid event and in status. */
+#define WATCH_MODEL_ERRORS_MAX 16
 
 static void
 watch_pool_notify(void *arg)
@@ -84,7 +90,7 @@ watch_root_free(struct watch_root *r)
 	watch_events_root_release(r);
 	watchroot_free(r->wr);
 	ignore_free(r->ign);
-	make_project_free(r->model);
+	make_project_unref(r->model);
 	make_findings_release(&r->findings);
 	for (i = 0; i < r->nexpects; i++)
 		free(r->expects[i].path);
@@ -285,27 +291,94 @@ watch_apply_model_ignore(struct watch_root *r)
 	free(pats);
 }
 
+/* The latest load's errors, GNU style, at most WATCH_MODEL_ERRORS_MAX. */
+static cJSON *
+watch_model_errors(const struct watch_root *r)
+{
+	cJSON *list = cJSON_CreateArray();
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb);
+	for (i = 0; i < r->findings.len && i < WATCH_MODEL_ERRORS_MAX; i++) {
+		if (r->findings.items[i].severity != MAKE_ERROR)
+			continue;
+		strbuf_reset(&sb);
+		make_finding_format(&r->findings.items[i], &sb);
+		cJSON_AddItemToArray(list, cJSON_CreateString(sb.buf));
+	}
+	strbuf_release(&sb);
+	return list;
+}
+
+/* make.toml of r failed to parse: subscribers see where, at once (a save
+ * has no one to answer otherwise). */
+static void
+watch_publish_model_invalid(struct watch_root *r)
+{
+	cJSON *data;
+	char *line;
+
+	if (r->w->g->server == NULL)
+		return;
+	data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "root", r->path);
+	cJSON_AddStringToObject(data, "file", r->model_err.file);
+	cJSON_AddNumberToObject(data, "line", r->model_err.line);
+	cJSON_AddNumberToObject(data, "col", r->model_err.col);
+	cJSON_AddStringToObject(data, "message", r->model_err.msg);
+	cJSON_AddBoolToObject(data, "kept", r->model != NULL);
+	cJSON_AddItemToObject(data, "errors", watch_model_errors(r));
+	line = msg_event("model.invalid", data);
+	server_publish(r->w->g->server, line);
+	free(line);
+}
+
 void
 watch_root_load_model(struct watch_root *r)
 {
 	struct make_project *p = NULL;
-	struct gerr err;
+	bool absent;
 	int rc;
 
 	make_findings_release(&r->findings);
 	make_findings_init(&r->findings);
-	gerr_clear(&err);
-	rc = make_load(r->path, &p, &r->findings, &err);
+	gerr_clear(&r->model_err);
+	r->models_parsed++;
+	rc = make_load(r->path, &p, &r->findings, &r->model_err);
+	r->model_rc = rc;
 	if (rc == 0) {
-		make_project_free(r->model);
+		/* Runs under way keep their own reference to the old one. */
+		make_project_unref(r->model);
 		r->model = p;
 		watch_apply_model_ignore(r);
 		watch_events_window(r);
-	} else if (!(rc == GERR_IO && r->model == NULL &&
-	    strstr(err.msg, "No such file") != NULL)) {
-		log_warn("root %s: make.toml: %s%s", r->path, err.msg,
-		    r->model != NULL ? "; keeping the last good model" : "");
+		return;
 	}
+	absent = rc == GERR_IO && r->model == NULL &&
+	    strstr(r->model_err.msg, "No such file") != NULL;
+	if (absent)
+		return;
+	log_warn("root %s: make.toml: %s%s", r->path, r->model_err.msg,
+	    r->model != NULL ? "; keeping the last good model" : "");
+	watch_publish_model_invalid(r);
+}
+
+int
+watch_root_model_ref(struct watch_root *r, struct make_project **out,
+    const struct make_findings **findings, struct gerr *err)
+{
+	*findings = NULL;
+	*out = NULL;
+	if (r->model != NULL) {
+		*out = make_project_ref(r->model);
+		return 0;
+	}
+	*findings = &r->findings;
+	if (err != NULL)
+		*err = r->model_err;
+	return r->model_rc != 0 ? r->model_rc : gerr_set(err, GERR_INTERNAL,
+	    "root %s: no model", r->path);
 }
 
 void
@@ -734,6 +807,31 @@ watch_root_lookup(struct ggend *g, const char *path, struct watch_root **out,
 	return 0;
 }
 
+/* {"ok","parsed","error","errors"}: whether a good model is held, how
+ * often make.toml was parsed, and the latest load's errors. */
+static cJSON *
+watch_model_status(const struct watch_root *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct strbuf sb;
+
+	cJSON_AddBoolToObject(o, "ok", r->model != NULL);
+	cJSON_AddNumberToObject(o, "parsed", (double)r->models_parsed);
+	if (r->model_rc == 0) {
+		cJSON_AddNullToObject(o, "error");
+		return o;
+	}
+	strbuf_init(&sb);
+	if (r->model_err.line > 0)
+		strbuf_addf(&sb, "%s:%d:%d: ", r->model_err.file,
+		    r->model_err.line, r->model_err.col);
+	strbuf_addstr(&sb, r->model_err.msg);
+	cJSON_AddStringToObject(o, "error", sb.buf);
+	cJSON_AddItemToObject(o, "errors", watch_model_errors(r));
+	strbuf_release(&sb);
+	return o;
+}
+
 void
 watch_status_add(struct ggend *g, struct cJSON *roots)
 {
@@ -782,6 +880,7 @@ watch_status_add(struct ggend *g, struct cJSON *roots)
 		cJSON_AddNumberToObject(o, "last_settle_ms",
 		    (double)r->last_settle_ms);
 		cJSON_AddItemToObject(o, "clock", watch_u64_string(st.clock));
+		cJSON_AddItemToObject(o, "model", watch_model_status(r));
 		cJSON_AddItemToArray(roots, o);
 	}
 }

@@ -82,8 +82,11 @@ struct watch_root {
 	struct watch_expect *expects;
 	size_t nexpects, capexpects;
 
-	struct make_project *model;
+	struct make_project *model;	/* our reference; runs take others */
 	struct make_findings findings;
+	int model_rc;			/* last load: 0 or GERR_* */
+	struct gerr model_err;		/* its first error, file:line:col */
+	uint64_t models_parsed;		/* make_load calls for this root */
 
 	uint64_t batches;
 	uint64_t rescans;
