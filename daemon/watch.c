@@ -13,6 +13,13 @@
  * Called by: ggend (init, restore, release), the req_watch, req_unwatch,
  * req_roots, req_changes, req_hash and req_status handlers, and the engine
  * through watch.h. Loop thread only.
+ * Ignore changes without a restart: a changed .gitignore/.ggenignore (or
+ * make.toml [watch] ignore) rescans the root; directories the new rules
+ * reject lose their watches and their entries, reported as removed with
+ * reason "ignore" (the user asked to stop seeing them; a later un-ignore
+ * reports them added). .git is never watched, not even .git/info: its
+ * exclude file is read again whenever another ignore file changes and on
+ * SIGHUP (watch_reload), and a changed content rescans the same way.
  * Invariants: a root's path is realpath(3)-canonical; roots never nest (a
  * path inside a root answers with that root, and adding a parent of roots
  * is refused); a root is ready once its first crawl is done and every file
@@ -98,17 +105,6 @@ watch_root_free(struct watch_root *r)
 	free(r->waiters);
 	free(r->path);
 	free(r);
-}
-
-void
-watch_reload(struct ggend *g)
-{
-	struct watch_root *r;
-
-	if (g->watch == NULL)
-		return;
-	for (r = g->watch->roots; r != NULL; r = r->next)
-		watch_events_window(r);
 }
 
 void
@@ -227,8 +223,9 @@ watch_ignore_warn(void *arg, const struct gerr *err)
 }
 
 /* (Re)load the ignore file of kind in directory dir of r; a missing file
- * removes the source. */
-static void
+ * removes the source. Returns whether the root's .git/info/exclude
+ * changed (always false for other kinds). */
+static bool
 watch_load_ignore(struct watch_root *r, enum ignore_kind kind,
     const char *dir)
 {
@@ -240,13 +237,43 @@ watch_load_ignore(struct watch_root *r, enum ignore_kind kind,
 	abs = dir[0] != '\0' ? xasprintf("%s/%s/%s", r->path, dir, base) :
 	    xasprintf("%s/%s", r->path, base);
 	text = watch_read_file(abs, IGNORE_FILE_MAX_BYTES + 1, &len);
+	free(abs);
+	if (kind == IGNORE_EXCLUDE) {
+		/* 0 stands for "absent": a real hash of 0 only costs one
+		 * needless rescan. */
+		uint64_t h = text != NULL ? XXH3_64bits(text, len) : 0;
+
+		if (h == r->exclude_hash) {
+			free(text);
+			return false;
+		}
+		r->exclude_hash = h;
+	}
 	if (text == NULL)
 		ignore_remove_file(r->ign, kind, dir);
 	else
 		ignore_set_file(r->ign, kind, dir, NULL, text, len,
 		    watch_ignore_warn, r, NULL);
 	free(text);
-	free(abs);
+	return kind == IGNORE_EXCLUDE;
+}
+
+void
+watch_reload(struct ggend *g)
+{
+	struct watch_root *r;
+
+	if (g->watch == NULL)
+		return;
+	/* Takes effect from the next poll on (ev_timer_again re-arms). */
+	g->watch->poll.repeat = (double)g->cfg.watch_poll_ms / 1000.0;
+	if (ev_is_active(&g->watch->poll))
+		ev_timer_again(g->loop, &g->watch->poll);
+	for (r = g->watch->roots; r != NULL; r = r->next) {
+		watch_events_window(r);
+		if (watch_load_ignore(r, IGNORE_EXCLUDE, ""))
+			watch_events_ignore_changed(r);
+	}
 }
 
 /*
@@ -392,6 +419,9 @@ watch_root_reload_ignore(struct watch_root *r, const char *relpath)
 
 	if (ignore_file_kind(base, &kind))
 		watch_load_ignore(r, kind, dir);
+	/* .git is never watched: its exclude file is read again whenever
+	 * another ignore file changes (and on SIGHUP, watch_reload). */
+	watch_load_ignore(r, IGNORE_EXCLUDE, "");
 	free(dir);
 	r->ignore_dirty = true;
 }

@@ -42,7 +42,8 @@ int watch_init(struct ggend *g, struct gerr *err);
 void watch_restore(struct ggend *g);
 
 /* The configuration was reloaded (SIGHUP): roots whose make.toml does not
- * set the debounce window take the daemon's new one. */
+ * set the debounce window take the daemon's new one, and each root's
+ * .git/info/exclude is read again (a changed one rescans the root). */
 void watch_reload(struct ggend *g);
 
 /* Free every root and g->watch; NULL g->watch ok. */

@@ -341,6 +341,13 @@ watch_events_after(struct watch_root *r)
 }
 
 void
+watch_events_ignore_changed(struct watch_root *r)
+{
+	r->ignore_dirty = true;
+	watch_events_after(r);
+}
+
+void
 watch_events_update(struct watch *w)
 {
 	struct watchroot_status st;

@@ -78,6 +78,7 @@ struct watch_root {
 	bool settle_due;		/* window closed, waiting for hashes */
 	bool ignore_dirty;		/* an ignore file changed: rescan */
 	bool model_dirty;		/* a make.toml changed: re-parse */
+	uint64_t exclude_hash;		/* of .git/info/exclude, 0 = absent */
 
 	struct watch_expect *expects;
 	size_t nexpects, capexpects;
@@ -134,6 +135,9 @@ void watch_events_root_init(struct watch_root *r);
 void watch_events_root_release(struct watch_root *r);
 /* Apply the root's debounce settings (model first, then daemon config). */
 void watch_events_window(struct watch_root *r);
+/* The ignore rules of r changed outside an event (SIGHUP re-read
+ * .git/info/exclude): rescan now, settling as after any event. */
+void watch_events_ignore_changed(struct watch_root *r);
 
 /* watch.c */
 /* Ready now? Then call the waiters (once). Progress to waiters otherwise. */
