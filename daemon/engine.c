@@ -1133,6 +1133,11 @@ engine_on_exit(struct child *c, const struct runner_result *res)
 	char *where;
 
 	engine_live_remove(r, cmd);
+	/* A run that ran a command and has not failed reports 0, not "no
+	 * command" (-1); the first failure overwrites it (engine_fail). */
+	if (res->exited && res->exit_code == 0 && !r->failed &&
+	    r->exit_code < 0)
+		r->exit_code = 0;
 	if (res->cancelled)
 		st = ENGINE_CANCELLED;
 	else if (res->timed_out)

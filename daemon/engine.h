@@ -133,7 +133,10 @@ struct engine_event {
 	size_t n_trigger_files;
 	int64_t start_us, end_us;	/* end_us 0 until RUN_END */
 	enum engine_status status;
-	int exit_code;			/* first failing command; -1 if none */
+	int exit_code;			/* first failing command's; 0 when
+					   commands ran and none failed; -1
+					   when no command ran or the failure
+					   had none (signal, timeout, render) */
 	int signal;			/* its signal; 0 if none */
 	const char *cache_key;		/* last phase key computed, or NULL */
 	const char *message;		/* RUN_END failure text, or NULL */
