@@ -55,6 +55,8 @@
 /* Error lines in a model.invalid event and in status. */
 #define WATCH_MODEL_ERRORS_MAX 16
 
+static void watch_model_files_clear(struct watch_root *r);
+
 static void
 watch_pool_notify(void *arg)
 {
@@ -99,6 +101,7 @@ watch_root_free(struct watch_root *r)
 	ignore_free(r->ign);
 	make_project_unref(r->model);
 	make_findings_release(&r->findings);
+	watch_model_files_clear(r);
 	for (i = 0; i < r->nexpects; i++)
 		free(r->expects[i].path);
 	free(r->expects);
@@ -361,10 +364,69 @@ watch_publish_model_invalid(struct watch_root *r)
 	free(line);
 }
 
+static void
+watch_model_file_stat(struct watch_model_file *f)
+{
+	struct stat st;
+
+	f->present = stat(f->path, &st) == 0;
+	if (!f->present)
+		return;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->size = st.st_size;
+	f->mtime = st.st_mtim;
+	f->ctime = st.st_ctim;
+}
+
+static void
+watch_model_files_add(struct watch_root *r, char *path)
+{
+	r->mfiles = xreallocarray(r->mfiles, r->nmfiles + 1,
+	    sizeof(*r->mfiles));
+	memset(&r->mfiles[r->nmfiles], 0, sizeof(*r->mfiles));
+	r->mfiles[r->nmfiles].path = path;
+	watch_model_file_stat(&r->mfiles[r->nmfiles++]);
+}
+
+static void
+watch_model_files_clear(struct watch_root *r)
+{
+	for (size_t i = 0; i < r->nmfiles; i++)
+		free(r->mfiles[i].path);
+	free(r->mfiles);
+	r->mfiles = NULL;
+	r->nmfiles = 0;
+}
+
+bool
+watch_root_model_stale(const struct watch_root *r)
+{
+	struct watch_model_file now;
+
+	for (size_t i = 0; i < r->nmfiles; i++) {
+		const struct watch_model_file *f = &r->mfiles[i];
+
+		now.path = f->path;
+		watch_model_file_stat(&now);
+		if (now.present != f->present)
+			return true;
+		if (f->present && (now.dev != f->dev || now.ino != f->ino ||
+		    now.size != f->size ||
+		    now.mtime.tv_sec != f->mtime.tv_sec ||
+		    now.mtime.tv_nsec != f->mtime.tv_nsec ||
+		    now.ctime.tv_sec != f->ctime.tv_sec ||
+		    now.ctime.tv_nsec != f->ctime.tv_nsec))
+			return true;
+	}
+	return false;
+}
+
 void
 watch_root_load_model(struct watch_root *r)
 {
 	struct make_project *p = NULL;
+	const struct make_project *m;
 	bool absent;
 	int rc;
 
@@ -372,8 +434,16 @@ watch_root_load_model(struct watch_root *r)
 	make_findings_init(&r->findings);
 	gerr_clear(&r->model_err);
 	r->models_parsed++;
+	/* Stat before reading: a write in between makes the next check
+	 * stale (one extra parse), never hides a change. */
+	watch_model_files_clear(r);
+	watch_model_files_add(r, xasprintf("%s/%s", r->path, MAKE_FILE_NAME));
 	rc = make_load(r->path, &p, &r->findings, &r->model_err);
 	r->model_rc = rc;
+	m = rc == 0 ? p : r->model;
+	for (size_t i = 0; m != NULL && i < m->workspaces_len; i++)
+		watch_model_files_add(r, xasprintf("%s/%s/%s", r->path,
+		    m->workspaces[i].path, MAKE_FILE_NAME));
 	if (rc == 0) {
 		/* Runs under way keep their own reference to the old one. */
 		make_project_unref(r->model);
@@ -397,6 +467,10 @@ watch_root_model_ref(struct watch_root *r, struct make_project **out,
 {
 	*findings = NULL;
 	*out = NULL;
+	/* Saved but not settled yet (the run request raced the watcher):
+	 * parse now, so "edit, then run" never runs the old version. */
+	if (watch_root_model_stale(r))
+		watch_root_load_model(r);
 	if (r->model != NULL) {
 		*out = make_project_ref(r->model);
 		return 0;

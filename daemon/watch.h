@@ -91,7 +91,8 @@ const struct make_project *watch_root_model(const struct watch_root *r);
  * With no good model, *out NULL, *findings the latest load's findings
  * (borrowed until the next batch of r) and the load's error: its code
  * (GERR_PARSE, GERR_INVALID, GERR_IO, ...) and err with file:line:col.
- * Never parses.
+ * Parses only when a make.toml of the last parse changed on disk (stat)
+ * since: saved, but its batch not settled yet.
  */
 int watch_root_model_ref(struct watch_root *r, struct make_project **out,
     const struct make_findings **findings, struct gerr *err);

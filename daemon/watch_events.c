@@ -273,9 +273,10 @@ watch_events_try_settle(struct watch_root *r)
 		if (r->model_dirty && watch_events_is_make(p->path))
 			reparse = true;
 	}
-	/* Only a content change parses again (a touch is no change). */
+	/* Only a content change parses again (a touch is no change), and
+	 * not twice when a run already parsed it (watch_root_model_ref). */
 	r->model_dirty = false;
-	if (reparse)
+	if (reparse && watch_root_model_stale(r))
 		watch_root_load_model(r);
 	/* Detach the batch: the listener may add to the next one or remove
 	 * the root. */

@@ -53,6 +53,17 @@ enum watch_cause {
 	WATCH_CAUSE_RESCAN,
 };
 
+/* One make.toml the model came from (or its absence), to tell at a run
+ * whether it changed before the watcher settled the change. */
+struct watch_model_file {
+	char *path;			/* absolute */
+	bool present;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
 struct watch_root {
 	struct watch_root *next;
 	struct watch *w;
@@ -88,6 +99,9 @@ struct watch_root {
 	int model_rc;			/* last load: 0 or GERR_* */
 	struct gerr model_err;		/* its first error, file:line:col */
 	uint64_t models_parsed;		/* make_load calls for this root */
+	struct watch_model_file *mfiles;	/* make.toml files of the last
+						   parse, as stat saw them */
+	size_t nmfiles;
 
 	uint64_t batches;
 	uint64_t rescans;
@@ -144,6 +158,8 @@ void watch_events_ignore_changed(struct watch_root *r);
 void watch_root_check_ready(struct watch_root *r, bool force_progress);
 /* Parse the root's make.toml again (it changed, or the root got ready). */
 void watch_root_load_model(struct watch_root *r);
+/* A make.toml of the last parse changed on disk since (stat, no read). */
+bool watch_root_model_stale(const struct watch_root *r);
 /* Re-read every ignore file listed under dir of r (an ignore file
  * changed), then rescan. */
 void watch_root_reload_ignore(struct watch_root *r, const char *relpath);

@@ -12,17 +12,11 @@ import time
 
 from harness import GGENC, IO_TIMEOUT, Daemon, ggenc, run
 from test_engine_watch import next_event, project, subscribe
+from test_hotmodel import start_detached as start
 
 
 def finished(ev, run_id):
     return next_event(ev, 'run.finished', lambda e: e['run'] == run_id)
-
-
-def start(d, root, phase):
-    with d.client() as c:
-        reply = c.call('run', phases=[phase], root=root, detach=True)
-    assert reply['ok'], reply
-    return reply['result']['run']
 
 
 def test_exit_codes():

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The hot make.toml model: runs on a watched root never parse make.toml
-(status counts parses per root and the engine's own loads), a run keeps
+(status counts parses per root and the engine's own loads; a make.toml
+saved but not settled yet is parsed at the run, found by stat), a run keeps
 the model it started with while make.toml changes under it, and an
 invalid edit keeps the last good model, shown in status and published as
 a model.invalid event. Waits on events and on a fifo, never on sleeps."""
@@ -104,7 +105,28 @@ def test_invalid_edit_keeps_last_good():
         ev.close()
 
 
+def test_edit_then_run_before_settling():
+    slow = ('[project]\nname = "t"\n[watch]\ndebounce_min_ms = 3000\n'
+            'debounce_max_ms = 5000\n[lifecycle.ok]\ncommand = "echo %s"\n')
+    root = project('')
+    save(root, 'make.toml', slow % 'one')
+    with Daemon() as d:
+        watch(d, root)
+        ev = subscribe(d)
+        save(root, 'make.toml', slow % 'two')
+        # the batch waits 3 s; the run sees make.toml's new stat at once
+        r = ggenc('run', 'ok', '--root', root, sock=d.sock)
+        assert r.returncode == 0 and r.stdout == 'two\n', r
+        assert model_of(d, root)['parsed'] == 2
+        next_event(ev, 'files.changed', lambda e: any(
+            f['path'] == 'make.toml' for f in e['files']))
+        # settling does not parse the same version again
+        assert model_of(d, root)['parsed'] == 2
+        ev.close()
+
+
 if __name__ == '__main__':
     run([test_runs_do_not_parse,
          test_run_keeps_its_model,
-         test_invalid_edit_keeps_last_good])
+         test_invalid_edit_keeps_last_good,
+         test_edit_then_run_before_settling])
