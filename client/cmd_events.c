@@ -4,7 +4,11 @@
  * until interrupted (or the daemon stops). files.changed prints as
  * "ROOT clock N (reason): +added ~modified -removed"; --json prints each
  * event line as the daemon sent it.
+ * A daemon.stopping event (a clean stop) ends ggenc with status 0 after
+ * its line; a connection lost without it stays an error (the generic
+ * "closed the connection" path, exit 3 as for an unreachable daemon).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -49,6 +53,12 @@ cmd_events_message(const struct cmd_ctx *ctx, const struct msg_reply *msg)
 		cJSON_free(line);
 	} else if (strcmp(msg->event, "files.changed") == 0) {
 		cmd_events_files(ctx, msg->body);
+	} else if (strcmp(msg->event, "daemon.stopping") == 0) {
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(msg->body,
+		    "reason");
+
+		fprintf(ctx->out, "ggend stopped (%s)\n",
+		    cJSON_IsString(why) ? why->valuestring : "?");
 	} else {
 		line = cJSON_PrintUnformatted(msg->body);
 		fprintf(ctx->out, "%s %s\n", msg->event,
@@ -56,6 +66,10 @@ cmd_events_message(const struct cmd_ctx *ctx, const struct msg_reply *msg)
 		cJSON_free(line);
 	}
 	fflush(ctx->out);
+	/* The hook cannot end the wait for a reply that will never come
+	 * (the daemon closes next): a clean stop ends ggenc here. */
+	if (strcmp(msg->event, "daemon.stopping") == 0)
+		exit(0);
 }
 
 static int

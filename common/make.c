@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "glob.h"
+#include "log.h"
 #include "make_rules.h"
 #include "path.h"
 #include "xmalloc.h"
@@ -640,6 +641,7 @@ make_parse_one(const char *buf, size_t len, const char *filename,
 		return rc;
 	}
 	p = xcalloc(1, sizeof(*p));
+	p->refs = 1;
 	p->file = xstrdup(filename != NULL ? filename : "");
 	p->doc = doc;
 	make_build(r, doc, p);
@@ -875,10 +877,29 @@ make_phase_free(struct make_phase *ph)
 	free(ph->env);
 }
 
+struct make_project *
+make_project_ref(struct make_project *p)
+{
+	if (p->refs == 0)
+		fatal("make_project_ref: project %s already freed", p->file);
+	p->refs++;
+	return p;
+}
+
 void
 make_project_free(struct make_project *p)
 {
+	make_project_unref(p);
+}
+
+void
+make_project_unref(struct make_project *p)
+{
 	if (p == NULL)
+		return;
+	if (p->refs == 0)
+		fatal("make_project_unref: project %s already freed", p->file);
+	if (--p->refs > 0)
 		return;
 	for (size_t i = 0; i < p->phases_len; i++)
 		make_phase_free(&p->phases[i]);

@@ -11,7 +11,12 @@
  * reported as warnings.
  *
  * Ownership: a struct make_project owns everything it points to, including
- * the TOML document that vars points into; make_project_free releases it.
+ * the TOML document that vars points into, and is reference-counted: a new
+ * project holds one reference, make_project_ref adds one and
+ * make_project_unref (or make_project_free, the same) drops one; the last
+ * drop frees it. A workspace's own project belongs to its parent and lives
+ * as long as the parent (never unref it alone). The count is not atomic:
+ * take and drop references on one thread (the daemon's loop).
  * Findings own their strings; make_findings_release frees them.
  * Thread: no global state; a project may be read from any thread once
  * built; building and freeing are the caller's thread.
@@ -161,6 +166,7 @@ struct make_project {
 	struct make_workspace *workspaces;	/* sorted by name */
 	size_t workspaces_len;
 	struct toml_doc *doc;	/* owns vars */
+	unsigned refs;		/* make_project_ref/unref; 1 when built */
 };
 
 void make_findings_init(struct make_findings *f);
@@ -201,7 +207,17 @@ int make_load(const char *root_dir, struct make_project **out,
 int make_read_file(const char *path, struct strbuf *sb, bool *missing,
     struct gerr *err);
 
-/* Free a project, its workspaces' own projects and its document. NULL ok. */
+/* Take one more reference to p (not NULL); returns p. A run keeps the
+ * model it started with this way while a newer one replaces it. */
+struct make_project *make_project_ref(struct make_project *p);
+
+/* Drop one reference; the last frees the project, its workspaces' own
+ * projects and its document. NULL ok. Dropping more references than were
+ * taken aborts (fatal). */
+void make_project_unref(struct make_project *p);
+
+/* The same as make_project_unref (the name callers that never share a
+ * project use). NULL ok. */
 void make_project_free(struct make_project *p);
 
 /* Phase by name, or NULL. Borrowed until make_project_free. */

@@ -117,7 +117,8 @@ struct engine_run {
 	char **changed;
 	size_t n_changed;
 	/* execution */
-	struct make_project *model;
+	struct make_project *model;	/* a reference: the model the run
+					   started with, whatever came later */
 	struct plan plan;
 	struct engine_exec *top;
 	struct engine_cmd *live;	/* children alive */
@@ -158,6 +159,9 @@ struct engine {
 	struct ggend *ggend;		/* for generate_start; may be NULL */
 	engine_table_cb table_fn;
 	void *table_arg;
+	engine_model_cb model_fn;
+	void *model_arg;
+	uint64_t models_loaded;		/* make_load calls: unwatched roots */
 	struct engine_cmd *graveyard;
 	ev_idle reaper;
 	unsigned cores;
@@ -440,7 +444,7 @@ engine_run_free(struct engine_run *r)
 	engine_exec_free(r->top);
 	free(r->post_cmds);
 	plan_release(&r->plan);
-	make_project_free(r->model);
+	make_project_unref(r->model);
 	for (size_t i = 0; i < r->n_phases; i++)
 		free(r->phases[i]);
 	free(r->phases);
@@ -455,7 +459,44 @@ engine_run_free(struct engine_run *r)
 	free(r);
 }
 
-/* Load the model and build the plan of req. */
+/*
+ * A reference to root's model (*model, the caller unrefs): the watch's hot
+ * one when root is a watched root, else make_load now. Errors as make_load,
+ * a hook cycle reported as GERR_RECURSION.
+ */
+static int
+engine_model_get(struct engine *g, const char *root,
+    struct make_project **model, struct gerr *err)
+{
+	const struct make_findings *hot = NULL;
+	struct make_findings f;
+	int rc = 0;
+
+	*model = NULL;
+	make_findings_init(&f);
+	if (g->model_fn != NULL)
+		rc = g->model_fn(g->model_arg, root, model, &hot, err);
+	if (rc == 0 && *model == NULL && hot == NULL) {
+		g->models_loaded++;
+		rc = make_load(root, model, &f, err);
+		hot = &f;
+	}
+	/* A hook cycle is the model's error, but clients match "recursion"
+	 * whether the plan or make.toml validation found it. */
+	for (size_t i = 0; rc != 0 && hot != NULL && i < hot->len; i++)
+		if (hot->items[i].severity == MAKE_ERROR) {
+			if (strcmp(hot->items[i].rule->id, "hook-cycle") == 0) {
+				rc = GERR_RECURSION;
+				if (err != NULL)
+					err->code = GERR_RECURSION;
+			}
+			break;
+		}
+	make_findings_release(&f);
+	return rc;
+}
+
+/* Take the model and build the plan of req. */
 static int
 engine_prepare(struct engine *g, const struct engine_request *req,
     struct make_project **model, struct plan *plan, struct gerr *err)
@@ -465,7 +506,6 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 		.target = req->target, .workspace = req->workspace,
 		.jobs = req->jobs > 0 ? req->jobs : g->cores,
 	};
-	struct make_findings f;
 	struct stat st;
 	int rc;
 
@@ -476,25 +516,12 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 		return gerr_set(err, GERR_ROOT_NOT_FOUND,
 		    "root %s: not an existing absolute directory",
 		    req->root != NULL ? req->root : "(none)");
-	make_findings_init(&f);
-	rc = make_load(req->root, model, &f, err);
-	/* A hook cycle is the model's error, but clients match "recursion"
-	 * whether the plan or make.toml validation found it. */
-	for (size_t i = 0; rc != 0 && i < f.len; i++)
-		if (f.items[i].severity == MAKE_ERROR) {
-			if (strcmp(f.items[i].rule->id, "hook-cycle") == 0) {
-				rc = GERR_RECURSION;
-				if (err != NULL)
-					err->code = GERR_RECURSION;
-			}
-			break;
-		}
-	make_findings_release(&f);
+	rc = engine_model_get(g, req->root, model, err);
 	if (rc != 0)
 		return rc;
 	rc = plan_build(*model, &pr, plan, err);
 	if (rc != 0) {
-		make_project_free(*model);
+		make_project_unref(*model);
 		*model = NULL;
 	}
 	return rc;
@@ -1106,6 +1133,11 @@ engine_on_exit(struct child *c, const struct runner_result *res)
 	char *where;
 
 	engine_live_remove(r, cmd);
+	/* A run that ran a command and has not failed reports 0, not "no
+	 * command" (-1); the first failure overwrites it (engine_fail). */
+	if (res->exited && res->exit_code == 0 && !r->failed &&
+	    r->exit_code < 0)
+		r->exit_code = 0;
 	if (res->cancelled)
 		st = ENGINE_CANCELLED;
 	else if (res->timed_out)
@@ -1373,6 +1405,13 @@ engine_set_table_source(struct engine *g, engine_table_cb fn, void *arg)
 }
 
 void
+engine_set_model_source(struct engine *g, engine_model_cb fn, void *arg)
+{
+	g->model_fn = fn;
+	g->model_arg = arg;
+}
+
+void
 engine_set_render_context(struct engine *g, struct ggend *ggend)
 {
 	g->ggend = ggend;
@@ -1496,13 +1535,13 @@ engine_submit(struct engine *g, const struct engine_request *req,
 			}
 		if (engine_busy(g, req, main->phase->on_busy, run_id)) {
 			plan_release(&plan);
-			make_project_free(model);
+			make_project_unref(model);
 			return 0;
 		}
 	}
 	if (g->queued.n >= ENGINE_QUEUE_MAX) {
 		plan_release(&plan);
-		make_project_free(model);
+		make_project_unref(model);
 		return gerr_set(err, GERR_BUSY, "%d runs are already waiting",
 		    ENGINE_QUEUE_MAX);
 	}
@@ -1598,7 +1637,7 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 	cJSON_AddStringToObject(o, "outline", sb.buf);
 	strbuf_release(&sb);
 	plan_release(&plan);
-	make_project_free(model);
+	make_project_unref(model);
 	*out = o;
 	return 0;
 }
@@ -1757,6 +1796,7 @@ engine_status_json(struct engine *g)
 	cJSON_AddNumberToObject(o, "queued", (double)g->queued.n);
 	cJSON_AddNumberToObject(o, "finished", (double)g->finished.n);
 	cJSON_AddNumberToObject(o, "next_id", (double)g->next_id);
+	cJSON_AddNumberToObject(o, "models_loaded", (double)g->models_loaded);
 	if (g->finished.tail != NULL)
 		cJSON_AddItemToObject(o, "last",
 		    engine_run_summary(g->finished.tail));

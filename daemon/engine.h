@@ -133,7 +133,10 @@ struct engine_event {
 	size_t n_trigger_files;
 	int64_t start_us, end_us;	/* end_us 0 until RUN_END */
 	enum engine_status status;
-	int exit_code;			/* first failing command; -1 if none */
+	int exit_code;			/* first failing command's; 0 when
+					   commands ran and none failed; -1
+					   when no command ran or the failure
+					   had none (signal, timeout, render) */
 	int signal;			/* its signal; 0 if none */
 	const char *cache_key;		/* last phase key computed, or NULL */
 	const char *message;		/* RUN_END failure text, or NULL */
@@ -177,6 +180,26 @@ typedef const struct filetable *(*engine_table_cb)(void *arg,
 void engine_set_table_source(struct engine *g, engine_table_cb fn,
     void *arg);
 
+struct make_project;
+struct make_findings;
+
+/*
+ * Where runs take the model of root (the watch module's hot models).
+ * Returns 0 with a new reference in *out (the engine unrefs it when the
+ * run is freed, so a run keeps the model it started with); 0 with *out
+ * and *findings NULL when root is not a watched root (the engine then
+ * reads make.toml itself); or the root's latest load error (code and err
+ * as make_load, file:line:col) with *findings (borrowed for the call) when
+ * the root has no good model. Loop thread.
+ */
+typedef int (*engine_model_cb)(void *arg, const char *root,
+    struct make_project **out, const struct make_findings **findings,
+    struct gerr *err);
+
+/* Set the model source; fn NULL = read make.toml for every run. */
+void engine_set_model_source(struct engine *g, engine_model_cb fn,
+    void *arg);
+
 /* Wire g->engine to g->watch (daemon/engine_watch.c): on-save batches and
  * hot content hashes for cache keys. Call after watch_init. */
 void engine_watch_attach(struct ggend *g);
@@ -197,8 +220,9 @@ int engine_add_run_listener(struct engine *g, engine_event_cb fn, void *arg,
     struct gerr *err);
 
 /*
- * Queue a run of req (borrowed, copied). The make.toml is read now, so
- * a bad model or plan fails here: GERR_ROOT_NOT_FOUND, GERR_IO,
+ * Queue a run of req (borrowed, copied). The model is taken now (the
+ * model source's hot one, else make.toml is read), so a bad model or plan
+ * fails here: GERR_ROOT_NOT_FOUND, GERR_IO,
  * GERR_PARSE/GERR_INVALID (file:line:col of make.toml), and plan_build's
  * GERR_PHASE_NOT_FOUND, GERR_WORKSPACE_NOT_FOUND, GERR_RECURSION; also
  * GERR_BUSY when ENGINE_QUEUE_MAX runs wait. On success *run_id is its id
@@ -250,8 +274,9 @@ cJSON *engine_run_json(struct engine *g, uint64_t id);
  */
 char *engine_output(struct engine *g, uint64_t id, size_t *len, bool *done);
 
-/* Counts for `status`: {"running","queued","finished","last":{...}}
- * (transferred). */
+/* Counts for `status`: {"running","queued","finished","next_id",
+ * "models_loaded" (make.toml reads by the engine itself: roots the model
+ * source did not know),"last":{...}} (transferred). */
 cJSON *engine_status_json(struct engine *g);
 
 /*
@@ -267,7 +292,8 @@ cJSON *engine_event_json(const struct engine_event *ev);
 /*
  * On-save hook: after a settled batch of changed files under root
  * (relative paths, borrowed), with the root's hot model (borrowed for the
- * call; NULL = read make.toml now), request every phase of the root's model
+ * call; NULL = read make.toml now; engine_watch passes only a root's good
+ * model and skips roots without one), request every phase of the root's model
  * (and workspaces' models) whose watch matches, with its hooks, once per
  * batch, under its on_busy policy. A phase's own outputs never trigger it.
  * Errors are logged, not returned: a save has no one to answer.

@@ -26,6 +26,7 @@
 #include "engine.h"
 #include "histlink.h"
 #include "log.h"
+#include "message.h"
 #include "path.h"
 #include "pidfile.h"
 #include "ready.h"
@@ -323,6 +324,17 @@ ggend_stop(struct ggend *g, const char *why)
 	g->stopping = true;
 	log_info("stopping: %s", why);
 	systemd_notify("STOPPING=1", NULL);
+	/* Subscribers learn this is a clean stop, not a crash: the line is
+	 * flushed by the server's last prepare turn before the loop ends. */
+	if (g->server != NULL) {
+		cJSON *data = cJSON_CreateObject();
+		char *line;
+
+		cJSON_AddStringToObject(data, "reason", why);
+		line = msg_event("daemon.stopping", data);
+		server_publish(g->server, line);
+		free(line);
+	}
 }
 
 void

@@ -4,13 +4,22 @@
  * readiness, ignore rules, the make.toml model, persistence and status.
  *
  * Owns: every struct watch_root (a linked list) with its watchroot, its
- * ignore matcher, its model and findings; the hash pool; the roots file
+ * ignore matcher, one reference to its last good make.toml model (runs take
+ * their own through watch_root_model_ref, so a re-parse never frees a model
+ * a run still uses) and the latest parse's findings; the hash pool; the roots file
  * (<state dir>/roots.json, rewritten atomically: temp file, fsync, rename,
  * fsync of the directory). Loop wiring, batches and files.changed live in
  * watch_events.c.
  * Called by: ggend (init, restore, release), the req_watch, req_unwatch,
  * req_roots, req_changes, req_hash and req_status handlers, and the engine
  * through watch.h. Loop thread only.
+ * Ignore changes without a restart: a changed .gitignore/.ggenignore (or
+ * make.toml [watch] ignore) rescans the root; directories the new rules
+ * reject lose their watches and their entries, reported as removed with
+ * reason "ignore" (the user asked to stop seeing them; a later un-ignore
+ * reports them added). .git is never watched, not even .git/info: its
+ * exclude file is read again whenever another ignore file changes and on
+ * SIGHUP (watch_reload), and a changed content rescans the same way.
  * Invariants: a root's path is realpath(3)-canonical; roots never nest (a
  * path inside a root answers with that root, and adding a parent of roots
  * is refused); a root is ready once its first crawl is done and every file
@@ -33,14 +42,20 @@
 #include "clock.h"
 #include "ggend.h"
 #include "log.h"
+#include "message.h"
 #include "notifier.h"
 #include "path.h"
+#include "server.h"
 #include "strbuf.h"
 #include "watch_int.h"
 #include "xmalloc.h"
 
 #define WATCH_ROOTS_FILE "roots.json"
 #define WATCH_PROGRESS_MS 100
+/* Error lines in a model.invalid event and in status. */
+#define WATCH_MODEL_ERRORS_MAX 16
+
+static void watch_model_files_clear(struct watch_root *r);
 
 static void
 watch_pool_notify(void *arg)
@@ -84,25 +99,15 @@ watch_root_free(struct watch_root *r)
 	watch_events_root_release(r);
 	watchroot_free(r->wr);
 	ignore_free(r->ign);
-	make_project_free(r->model);
+	make_project_unref(r->model);
 	make_findings_release(&r->findings);
+	watch_model_files_clear(r);
 	for (i = 0; i < r->nexpects; i++)
 		free(r->expects[i].path);
 	free(r->expects);
 	free(r->waiters);
 	free(r->path);
 	free(r);
-}
-
-void
-watch_reload(struct ggend *g)
-{
-	struct watch_root *r;
-
-	if (g->watch == NULL)
-		return;
-	for (r = g->watch->roots; r != NULL; r = r->next)
-		watch_events_window(r);
 }
 
 void
@@ -221,8 +226,9 @@ watch_ignore_warn(void *arg, const struct gerr *err)
 }
 
 /* (Re)load the ignore file of kind in directory dir of r; a missing file
- * removes the source. */
-static void
+ * removes the source. Returns whether the root's .git/info/exclude
+ * changed (always false for other kinds). */
+static bool
 watch_load_ignore(struct watch_root *r, enum ignore_kind kind,
     const char *dir)
 {
@@ -234,13 +240,43 @@ watch_load_ignore(struct watch_root *r, enum ignore_kind kind,
 	abs = dir[0] != '\0' ? xasprintf("%s/%s/%s", r->path, dir, base) :
 	    xasprintf("%s/%s", r->path, base);
 	text = watch_read_file(abs, IGNORE_FILE_MAX_BYTES + 1, &len);
+	free(abs);
+	if (kind == IGNORE_EXCLUDE) {
+		/* 0 stands for "absent": a real hash of 0 only costs one
+		 * needless rescan. */
+		uint64_t h = text != NULL ? XXH3_64bits(text, len) : 0;
+
+		if (h == r->exclude_hash) {
+			free(text);
+			return false;
+		}
+		r->exclude_hash = h;
+	}
 	if (text == NULL)
 		ignore_remove_file(r->ign, kind, dir);
 	else
 		ignore_set_file(r->ign, kind, dir, NULL, text, len,
 		    watch_ignore_warn, r, NULL);
 	free(text);
-	free(abs);
+	return kind == IGNORE_EXCLUDE;
+}
+
+void
+watch_reload(struct ggend *g)
+{
+	struct watch_root *r;
+
+	if (g->watch == NULL)
+		return;
+	/* Takes effect from the next poll on (ev_timer_again re-arms). */
+	g->watch->poll.repeat = (double)g->cfg.watch_poll_ms / 1000.0;
+	if (ev_is_active(&g->watch->poll))
+		ev_timer_again(g->loop, &g->watch->poll);
+	for (r = g->watch->roots; r != NULL; r = r->next) {
+		watch_events_window(r);
+		if (watch_load_ignore(r, IGNORE_EXCLUDE, ""))
+			watch_events_ignore_changed(r);
+	}
 }
 
 /*
@@ -285,27 +321,165 @@ watch_apply_model_ignore(struct watch_root *r)
 	free(pats);
 }
 
+/* The latest load's errors, GNU style, at most WATCH_MODEL_ERRORS_MAX. */
+static cJSON *
+watch_model_errors(const struct watch_root *r)
+{
+	cJSON *list = cJSON_CreateArray();
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb);
+	for (i = 0; i < r->findings.len && i < WATCH_MODEL_ERRORS_MAX; i++) {
+		if (r->findings.items[i].severity != MAKE_ERROR)
+			continue;
+		strbuf_reset(&sb);
+		make_finding_format(&r->findings.items[i], &sb);
+		cJSON_AddItemToArray(list, cJSON_CreateString(sb.buf));
+	}
+	strbuf_release(&sb);
+	return list;
+}
+
+/* make.toml of r failed to parse: subscribers see where, at once (a save
+ * has no one to answer otherwise). */
+static void
+watch_publish_model_invalid(struct watch_root *r)
+{
+	cJSON *data;
+	char *line;
+
+	if (r->w->g->server == NULL)
+		return;
+	data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "root", r->path);
+	cJSON_AddStringToObject(data, "file", r->model_err.file);
+	cJSON_AddNumberToObject(data, "line", r->model_err.line);
+	cJSON_AddNumberToObject(data, "col", r->model_err.col);
+	cJSON_AddStringToObject(data, "message", r->model_err.msg);
+	cJSON_AddBoolToObject(data, "kept", r->model != NULL);
+	cJSON_AddItemToObject(data, "errors", watch_model_errors(r));
+	line = msg_event("model.invalid", data);
+	server_publish(r->w->g->server, line);
+	free(line);
+}
+
+static void
+watch_model_file_stat(struct watch_model_file *f)
+{
+	struct stat st;
+
+	f->present = stat(f->path, &st) == 0;
+	if (!f->present)
+		return;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->size = st.st_size;
+	f->mtime = st.st_mtim;
+	f->ctime = st.st_ctim;
+}
+
+static void
+watch_model_files_add(struct watch_root *r, char *path)
+{
+	r->mfiles = xreallocarray(r->mfiles, r->nmfiles + 1,
+	    sizeof(*r->mfiles));
+	memset(&r->mfiles[r->nmfiles], 0, sizeof(*r->mfiles));
+	r->mfiles[r->nmfiles].path = path;
+	watch_model_file_stat(&r->mfiles[r->nmfiles++]);
+}
+
+static void
+watch_model_files_clear(struct watch_root *r)
+{
+	for (size_t i = 0; i < r->nmfiles; i++)
+		free(r->mfiles[i].path);
+	free(r->mfiles);
+	r->mfiles = NULL;
+	r->nmfiles = 0;
+}
+
+bool
+watch_root_model_stale(const struct watch_root *r)
+{
+	struct watch_model_file now;
+
+	for (size_t i = 0; i < r->nmfiles; i++) {
+		const struct watch_model_file *f = &r->mfiles[i];
+
+		now.path = f->path;
+		watch_model_file_stat(&now);
+		if (now.present != f->present)
+			return true;
+		if (f->present && (now.dev != f->dev || now.ino != f->ino ||
+		    now.size != f->size ||
+		    now.mtime.tv_sec != f->mtime.tv_sec ||
+		    now.mtime.tv_nsec != f->mtime.tv_nsec ||
+		    now.ctime.tv_sec != f->ctime.tv_sec ||
+		    now.ctime.tv_nsec != f->ctime.tv_nsec))
+			return true;
+	}
+	return false;
+}
+
 void
 watch_root_load_model(struct watch_root *r)
 {
 	struct make_project *p = NULL;
-	struct gerr err;
+	const struct make_project *m;
+	bool absent;
 	int rc;
 
 	make_findings_release(&r->findings);
 	make_findings_init(&r->findings);
-	gerr_clear(&err);
-	rc = make_load(r->path, &p, &r->findings, &err);
+	gerr_clear(&r->model_err);
+	r->models_parsed++;
+	/* Stat before reading: a write in between makes the next check
+	 * stale (one extra parse), never hides a change. */
+	watch_model_files_clear(r);
+	watch_model_files_add(r, xasprintf("%s/%s", r->path, MAKE_FILE_NAME));
+	rc = make_load(r->path, &p, &r->findings, &r->model_err);
+	r->model_rc = rc;
+	m = rc == 0 ? p : r->model;
+	for (size_t i = 0; m != NULL && i < m->workspaces_len; i++)
+		watch_model_files_add(r, xasprintf("%s/%s/%s", r->path,
+		    m->workspaces[i].path, MAKE_FILE_NAME));
 	if (rc == 0) {
-		make_project_free(r->model);
+		/* Runs under way keep their own reference to the old one. */
+		make_project_unref(r->model);
 		r->model = p;
 		watch_apply_model_ignore(r);
 		watch_events_window(r);
-	} else if (!(rc == GERR_IO && r->model == NULL &&
-	    strstr(err.msg, "No such file") != NULL)) {
-		log_warn("root %s: make.toml: %s%s", r->path, err.msg,
-		    r->model != NULL ? "; keeping the last good model" : "");
+		return;
 	}
+	absent = rc == GERR_IO && r->model == NULL &&
+	    strstr(r->model_err.msg, "No such file") != NULL;
+	if (absent)
+		return;
+	log_warn("root %s: make.toml: %s%s", r->path, r->model_err.msg,
+	    r->model != NULL ? "; keeping the last good model" : "");
+	watch_publish_model_invalid(r);
+}
+
+int
+watch_root_model_ref(struct watch_root *r, struct make_project **out,
+    const struct make_findings **findings, struct gerr *err)
+{
+	*findings = NULL;
+	*out = NULL;
+	/* Saved but not settled yet (the run request raced the watcher):
+	 * parse now, so "edit, then run" never runs the old version. */
+	if (watch_root_model_stale(r))
+		watch_root_load_model(r);
+	if (r->model != NULL) {
+		*out = make_project_ref(r->model);
+		return 0;
+	}
+	*findings = &r->findings;
+	if (err != NULL)
+		*err = r->model_err;
+	return r->model_rc != 0 ? r->model_rc : gerr_set(err, GERR_INTERNAL,
+	    "root %s: no model", r->path);
 }
 
 void
@@ -319,6 +493,9 @@ watch_root_reload_ignore(struct watch_root *r, const char *relpath)
 
 	if (ignore_file_kind(base, &kind))
 		watch_load_ignore(r, kind, dir);
+	/* .git is never watched: its exclude file is read again whenever
+	 * another ignore file changes (and on SIGHUP, watch_reload). */
+	watch_load_ignore(r, IGNORE_EXCLUDE, "");
 	free(dir);
 	r->ignore_dirty = true;
 }
@@ -734,6 +911,31 @@ watch_root_lookup(struct ggend *g, const char *path, struct watch_root **out,
 	return 0;
 }
 
+/* {"ok","parsed","error","errors"}: whether a good model is held, how
+ * often make.toml was parsed, and the latest load's errors. */
+static cJSON *
+watch_model_status(const struct watch_root *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct strbuf sb;
+
+	cJSON_AddBoolToObject(o, "ok", r->model != NULL);
+	cJSON_AddNumberToObject(o, "parsed", (double)r->models_parsed);
+	if (r->model_rc == 0) {
+		cJSON_AddNullToObject(o, "error");
+		return o;
+	}
+	strbuf_init(&sb);
+	if (r->model_err.line > 0)
+		strbuf_addf(&sb, "%s:%d:%d: ", r->model_err.file,
+		    r->model_err.line, r->model_err.col);
+	strbuf_addstr(&sb, r->model_err.msg);
+	cJSON_AddStringToObject(o, "error", sb.buf);
+	cJSON_AddItemToObject(o, "errors", watch_model_errors(r));
+	strbuf_release(&sb);
+	return o;
+}
+
 void
 watch_status_add(struct ggend *g, struct cJSON *roots)
 {
@@ -782,6 +984,7 @@ watch_status_add(struct ggend *g, struct cJSON *roots)
 		cJSON_AddNumberToObject(o, "last_settle_ms",
 		    (double)r->last_settle_ms);
 		cJSON_AddItemToObject(o, "clock", watch_u64_string(st.clock));
+		cJSON_AddItemToObject(o, "model", watch_model_status(r));
 		cJSON_AddItemToArray(roots, o);
 	}
 }

@@ -42,7 +42,8 @@ int watch_init(struct ggend *g, struct gerr *err);
 void watch_restore(struct ggend *g);
 
 /* The configuration was reloaded (SIGHUP): roots whose make.toml does not
- * set the debounce window take the daemon's new one. */
+ * set the debounce window take the daemon's new one, and each root's
+ * .git/info/exclude is read again (a changed one rescans the root). */
 void watch_reload(struct ggend *g);
 
 /* Free every root and g->watch; NULL g->watch ok. */
@@ -83,6 +84,18 @@ const struct filetable *watch_root_table(const struct watch_root *r);
  * make.toml. Borrowed until the next batch of r.
  */
 const struct make_project *watch_root_model(const struct watch_root *r);
+
+/*
+ * For a run: a new reference to r's last good model in *out (the caller
+ * unrefs it, and keeps that model however make.toml changes meanwhile).
+ * With no good model, *out NULL, *findings the latest load's findings
+ * (borrowed until the next batch of r) and the load's error: its code
+ * (GERR_PARSE, GERR_INVALID, GERR_IO, ...) and err with file:line:col.
+ * Parses only when a make.toml of the last parse changed on disk (stat)
+ * since: saved, but its batch not settled yet.
+ */
+int watch_root_model_ref(struct watch_root *r, struct make_project **out,
+    const struct make_findings **findings, struct gerr *err);
 const struct make_findings *watch_root_findings(const struct watch_root *r);
 
 enum watch_change_kind { WATCH_ADDED, WATCH_MODIFIED, WATCH_REMOVED };

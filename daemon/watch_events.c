@@ -216,6 +216,15 @@ watch_events_publish(struct watch *w, const struct watch_batch *b)
 	free(line);
 }
 
+static bool
+watch_events_is_make(const char *relpath)
+{
+	size_t blen;
+	const char *base = path_basename(relpath, &blen);
+
+	return strcmp(base, MAKE_FILE_NAME) == 0;
+}
+
 /* Settle the pending batch if its window closed and its hashes are in. */
 static void
 watch_events_try_settle(struct watch_root *r)
@@ -227,6 +236,7 @@ watch_events_try_settle(struct watch_root *r)
 	struct watch_batch b;
 	struct watch *w = r->w;
 	size_t i, n = 0, npend;
+	bool reparse = false;
 	int kind;
 
 	if (!r->settle_due)
@@ -238,10 +248,6 @@ watch_events_try_settle(struct watch_root *r)
 			return;		/* the hash drain calls again */
 	}
 	r->settle_due = false;
-	if (r->model_dirty) {
-		r->model_dirty = false;
-		watch_root_load_model(r);
-	}
 	ch = xcalloc(r->npend + 1, sizeof(*ch));
 	for (i = 0; i < r->npend; i++) {
 		struct watch_pending *p = &r->pend[i];
@@ -264,7 +270,14 @@ watch_events_try_settle(struct watch_root *r)
 			continue;
 		ch[n].relpath = p->path;
 		ch[n++].kind = (enum watch_change_kind)kind;
+		if (r->model_dirty && watch_events_is_make(p->path))
+			reparse = true;
 	}
+	/* Only a content change parses again (a touch is no change), and
+	 * not twice when a run already parsed it (watch_root_model_ref). */
+	r->model_dirty = false;
+	if (reparse && watch_root_model_stale(r))
+		watch_root_load_model(r);
 	/* Detach the batch: the listener may add to the next one or remove
 	 * the root. */
 	pend = r->pend;
@@ -326,6 +339,13 @@ watch_events_after(struct watch_root *r)
 	if (r->npend > 0 && r->win_max_ms == 0)
 		r->settle_due = true;
 	watch_events_try_settle(r);
+}
+
+void
+watch_events_ignore_changed(struct watch_root *r)
+{
+	r->ignore_dirty = true;
+	watch_events_after(r);
 }
 
 void

@@ -53,6 +53,17 @@ enum watch_cause {
 	WATCH_CAUSE_RESCAN,
 };
 
+/* One make.toml the model came from (or its absence), to tell at a run
+ * whether it changed before the watcher settled the change. */
+struct watch_model_file {
+	char *path;			/* absolute */
+	bool present;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
 struct watch_root {
 	struct watch_root *next;
 	struct watch *w;
@@ -78,12 +89,19 @@ struct watch_root {
 	bool settle_due;		/* window closed, waiting for hashes */
 	bool ignore_dirty;		/* an ignore file changed: rescan */
 	bool model_dirty;		/* a make.toml changed: re-parse */
+	uint64_t exclude_hash;		/* of .git/info/exclude, 0 = absent */
 
 	struct watch_expect *expects;
 	size_t nexpects, capexpects;
 
-	struct make_project *model;
+	struct make_project *model;	/* our reference; runs take others */
 	struct make_findings findings;
+	int model_rc;			/* last load: 0 or GERR_* */
+	struct gerr model_err;		/* its first error, file:line:col */
+	uint64_t models_parsed;		/* make_load calls for this root */
+	struct watch_model_file *mfiles;	/* make.toml files of the last
+						   parse, as stat saw them */
+	size_t nmfiles;
 
 	uint64_t batches;
 	uint64_t rescans;
@@ -131,12 +149,17 @@ void watch_events_root_init(struct watch_root *r);
 void watch_events_root_release(struct watch_root *r);
 /* Apply the root's debounce settings (model first, then daemon config). */
 void watch_events_window(struct watch_root *r);
+/* The ignore rules of r changed outside an event (SIGHUP re-read
+ * .git/info/exclude): rescan now, settling as after any event. */
+void watch_events_ignore_changed(struct watch_root *r);
 
 /* watch.c */
 /* Ready now? Then call the waiters (once). Progress to waiters otherwise. */
 void watch_root_check_ready(struct watch_root *r, bool force_progress);
 /* Parse the root's make.toml again (it changed, or the root got ready). */
 void watch_root_load_model(struct watch_root *r);
+/* A make.toml of the last parse changed on disk since (stat, no read). */
+bool watch_root_model_stale(const struct watch_root *r);
 /* Re-read every ignore file listed under dir of r (an ignore file
  * changed), then rescan. */
 void watch_root_reload_ignore(struct watch_root *r, const char *relpath);

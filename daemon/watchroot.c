@@ -479,12 +479,36 @@ watchroot_overflow(struct watchroot *w)
 	watchroot_rescan(w);
 }
 
+struct watchroot_ignored_dirs {
+	struct watchroot *w;
+	struct strvec dirs;
+};
+
+static void
+watchroot_collect_ignored(void *arg, const struct filetable_entry *e)
+{
+	struct watchroot_ignored_dirs *c = arg;
+
+	if (e->kind == FILETABLE_DIR && e->path[0] != '\0' &&
+	    watchroot_ignored(c->w, e->path, true))
+		strvec_push(&c->dirs, e->path);
+}
+
 void
 watchroot_rescan(struct watchroot *w)
 {
+	struct watchroot_ignored_dirs c = { .w = w, .dirs = STRVEC_INIT };
 	struct poller_result res;
 	struct gerr err;
 
+	/* Directories the rules now reject leave with their watches; the
+	 * poller alone would drop their entries but keep the watches (it
+	 * never touches them). Collected first: forgetting edits the table.
+	 * A subtree forgotten with its top is skipped (lookup fails). */
+	filetable_foreach(w->t, watchroot_collect_ignored, &c);
+	for (size_t i = 0; i < c.dirs.n; i++)
+		watchroot_forget(w, c.dirs.v[i]);
+	strvec_release(&c.dirs);
 	gerr_clear(&err);
 	if (poller_scan(w->root, w->t, watchroot_ignored,
 	    watchroot_polled_change, w, POLLER_ALL, &res, &err) != 0)

@@ -542,14 +542,16 @@ def test_exit_codes_logs_runs():
         assert 'runs      0 running, 0 queued, 2 recent' in r.stdout, r
         r = ggenc('run', 'ok', '--detach', '--root', root, sock=d.sock)
         assert r.returncode == 0 and r.stdout.strip().isdigit(), r
-        with open(os.path.join(root, 'make.toml'), 'a') as f:
-            f.write('[lifecycle.broken]\ncommand = 3\n')
-        reply, _ = request(d, phases=['ok'], root=root)
+        # A root whose make.toml never parsed has no model to fall back
+        # on (an invalid edit of a good one: test_hotmodel.py).
+        bad = project('[lifecycle.ok]\ncommand = "echo fine"\n'
+                      '[lifecycle.broken]\ncommand = 3\n')
+        reply, _ = request(d, phases=['ok'], root=bad)
         assert not reply['ok'], reply
         err = reply['error']
-        assert err['file'].endswith('make.toml') and err['line'] == 8, err
-        r = ggenc('run', 'ok', '--root', root, sock=d.sock)
-        assert r.returncode != 0 and 'make.toml:8:' in r.stderr, r.stderr
+        assert err['file'].endswith('make.toml') and err['line'] == 6, err
+        r = ggenc('run', 'ok', '--root', bad, sock=d.sock)
+        assert r.returncode != 0 and 'make.toml:6:' in r.stderr, r.stderr
 
 
 if __name__ == '__main__':

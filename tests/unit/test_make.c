@@ -317,6 +317,29 @@ test_model_fields(void **state)
 	make_project_free(NULL);
 }
 
+/* A shared model outlives the first release: ASan reports a use after
+ * free or a leak if the count is wrong. */
+static void
+test_refcount(void **state)
+{
+	const char *doc = PHA "[workspace.w]\npath = 'w'\n";
+	struct make_project *p, *q;
+	int rc;
+
+	(void)state;
+	p = parse(doc, NULL, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(p->refs, 1);
+	q = make_project_ref(p);
+	assert_ptr_equal(q, p);
+	assert_int_equal(p->refs, 2);
+	make_project_unref(p);
+	assert_int_equal(q->refs, 1);
+	assert_string_equal(q->workspaces[0].path, "w");
+	make_project_free(q);
+	make_project_unref(NULL);
+}
+
 static void
 test_inputs_default_to_watch(void **state)
 {
@@ -709,6 +732,7 @@ main(void)
 		cmocka_unit_test(test_post_hooks_are_commands),
 		cmocka_unit_test(test_all_findings_collected_sorted),
 		cmocka_unit_test(test_model_fields),
+		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_command_wins),
 		cmocka_unit_test(test_inputs_default_to_watch),
 		cmocka_unit_test(test_format_and_caret),
