@@ -61,7 +61,13 @@ class Subscriber:
         hold only the sentinel, so nothing else changed before it."""
         self.seq += 1
         name = 'sentinel-%d.txt' % self.seq
-        write(os.path.join(root, name), 'sentinel %d\n' % self.seq)
+        # Written under an editor temp name (never a change on its own)
+        # and renamed into place: one moved_to event, so even a zero
+        # debounce window cannot split it into "added" (empty) and then
+        # "modified", which would spill into the caller's next batch.
+        path = os.path.join(root, name)
+        write(path + '~', 'sentinel %d\n' % self.seq)
+        os.rename(path + '~', path)
         b = self.batch()
         assert files_of(b) == [(name, 'added')], b
         return b
