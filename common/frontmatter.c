@@ -320,16 +320,133 @@ frontmatter_get_string(struct frontmatter_yaml *y, yaml_node_t *n,
 	return 0;
 }
 
+/*
+ * glibc's regcomp expands repetitions by copying the repeated subtree
+ * (`a+` becomes `aa*`, `a{n}` n copies), so nested repetitions such as
+ * `((a+)+)+` or `((a{99}){99}){99}` cost memory exponential in the pattern
+ * length: a few dozen bytes exhausted gigabytes (found by
+ * tests/fuzz/fuzz_frontmatter). Before compiling, estimate the expanded
+ * size (an atom is 1; x+ doubles x; x{m,n} multiplies it by max(m,n);
+ * x* and x? add 1) and refuse patterns over FRONTMATTER_REGEX_COST, too
+ * deep, or with adjacent repetition operators (undefined in POSIX ERE).
+ * Returns NULL or the reason (static string).
+ */
+#define FRONTMATTER_REGEX_COST 10000.0
+#define FRONTMATTER_REGEX_DEPTH 32
+
+static const char *
+frontmatter_regex_cost(const char *re)
+{
+	double sum[FRONTMATTER_REGEX_DEPTH + 1] = { 0 };
+	double last[FRONTMATTER_REGEX_DEPTH + 1] = { 0 };
+	const char *p = re;
+	bool after_rep = false;
+	int d = 0;
+
+	while (*p != '\0') {
+		bool rep = false;
+
+		switch (*p) {
+		case '(':
+			if (++d > FRONTMATTER_REGEX_DEPTH)
+				return "groups nested too deep";
+			sum[d] = last[d] = 0;
+			p++;
+			break;
+		case ')':
+			if (d > 0) {
+				double inner = sum[d] + last[d];
+
+				d--;
+				sum[d] += last[d];
+				last[d] = inner;
+			}
+			p++;
+			break;
+		case '|':
+			sum[d] += last[d];
+			last[d] = 0;
+			p++;
+			break;
+		case '*':
+		case '?':
+		case '+':
+		case '{':
+			if (after_rep)
+				return "adjacent repetition operators are "
+				    "undefined in POSIX extended expressions";
+			rep = true;
+			if (*p == '+')
+				last[d] *= 2;
+			else if (*p != '{')
+				last[d] += 1;
+			else {
+				unsigned long m = 0, x = 0;
+				char *end;
+
+				m = strtoul(p + 1, &end, 10);
+				x = m;
+				if (*end == ',')
+					x = strtoul(end + 1, &end, 10);
+				last[d] *= (double)(x > m ? x : m) + 1;
+				p = *end == '}' ? end : p;
+			}
+			p++;
+			break;
+		case '[':
+			/* A bracket expression is one atom: skip to its ']'
+			 * (a ']' first is literal; [:class:] may hold one). */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' ||
+				    p[1] == '=')) {
+					const char *close = strchr(p + 2, p[1]);
+
+					p = close != NULL && close[1] == ']' ?
+					    close + 2 : p + 1;
+				} else
+					p++;
+			}
+			if (*p == ']')
+				p++;
+			sum[d] += last[d];
+			last[d] = 1;
+			break;
+		case '\\':
+			if (p[1] != '\0')
+				p++;
+			/* fall through */
+		default:
+			sum[d] += last[d];
+			last[d] = 1;
+			p++;
+			break;
+		}
+		after_rep = rep;
+		if (sum[d] + last[d] > FRONTMATTER_REGEX_COST)
+			return "too complex (nested repetitions)";
+	}
+	return NULL;
+}
+
 static int
 frontmatter_get_regex(struct frontmatter_yaml *y, yaml_node_t *n,
     const char *key, char **out)
 {
 	regex_t re;
 	char buf[128];
+	const char *why;
 	int rc = frontmatter_get_string(y, n, key, out);
 
 	if (rc != 0)
 		return rc;
+	if ((why = frontmatter_regex_cost(*out)) != NULL)
+		return frontmatter_yerr(y, n, GERR_INVALID, "`%s`: regular "
+		    "expression refused: %s", key, why);
 	rc = regcomp(&re, *out, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
 	if (rc != 0) {
 		regerror(rc, &re, buf, sizeof buf);
