@@ -326,8 +326,8 @@ frontmatter_get_string(struct frontmatter_yaml *y, yaml_node_t *n,
  * `((a+)+)+` or `((a{99}){99}){99}` cost memory exponential in the pattern
  * length: a few dozen bytes exhausted gigabytes (found by
  * tests/fuzz/fuzz_frontmatter). Before compiling, estimate the expanded
- * size (an atom is 1; x+ doubles x; x{m,n} multiplies it by max(m,n);
- * x* and x? add 1) and refuse patterns over FRONTMATTER_REGEX_COST, too
+ * size (an atom or a group is 1 + its content; x+ doubles x; x{m,n}
+ * multiplies it by max(m,n) + 1; x* and x? add 1) and refuse patterns over FRONTMATTER_REGEX_COST, too
  * deep, or with adjacent repetition operators (undefined in POSIX ERE).
  * Returns NULL or the reason (static string).
  */
@@ -355,7 +355,9 @@ frontmatter_regex_cost(const char *re)
 			break;
 		case ')':
 			if (d > 0) {
-				double inner = sum[d] + last[d];
+				/* +1: a group is a node even when empty,
+				 * and `(()+)+` copies it all the same. */
+				double inner = sum[d] + last[d] + 1;
 
 				d--;
 				sum[d] += last[d];

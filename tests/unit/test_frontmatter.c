@@ -203,6 +203,8 @@ test_bad_yaml_and_types(void **state)
 		  "---\n", GERR_INVALID, 2, 9, "too complex" },
 		{ "---\nskip_if: '((a{99}){99}){99}'\n---\n", GERR_INVALID,
 		  2, 10, "too complex" },
+		{ "---\nafter: '((((((((((((((((()+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+'"
+		  "\n---\n", GERR_INVALID, 2, 8, "too complex" },
 		{ "---\nvars: [1]\n---\n", GERR_INVALID, 2, 7,
 		  "`vars` must be a map" },
 		{ "---\n- a\n- b\n---\n", GERR_INVALID, 2, 1,
