@@ -4,20 +4,27 @@
  * ignore_check_entry over 100k generated paths with a realistic set of
  * ignore files, and glob_match (a make.toml glob, a basename glob, and a
  * backtracking-heavy pattern). Prints one JSON object per figure (see
- * perf/meson.build). Deterministic input (fixed-seed xorshift), no files.
+ * perf/bench.h). Deterministic input (fixed-seed xorshift), no files.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench.h"
 #include "glob.h"
 #include "ignore.h"
 #include "xmalloc.h"
 
-#define BENCH_PATHS 100000
-#define BENCH_REPS 7
+/* Full and quick (smoke / callgrind) input sizes and repetitions. */
+#define BENCH_MATCH_PATHS 100000
+#define BENCH_MATCH_PATHS_QUICK 10000
+#define BENCH_MATCH_REPS 7
+#define BENCH_MATCH_REPS_QUICK 3
+/* The pathological pattern: text length and matches per sample. */
+#define BENCH_MATCH_AAA_LEN 4096
+#define BENCH_MATCH_AAA_CALLS 100
 
 static const char bench_root_gitignore[] =
     "# Build output\n"
@@ -39,7 +46,7 @@ static const char bench_sub_gitignore[] =
     "*.gen.c\n!keep.gen.c\n/local/\n";
 
 static uint64_t
-bench_rand(uint64_t *s)
+bench_match_rand(uint64_t *s)
 {
 	*s ^= *s << 13;
 	*s ^= *s >> 7;
@@ -48,7 +55,7 @@ bench_rand(uint64_t *s)
 }
 
 static char **
-bench_paths(size_t n)
+bench_match_paths(size_t n)
 {
 	static const char *const dirs[] = {
 		"src", "lib", "include", "tests", "docs", "build", "tmp",
@@ -66,135 +73,142 @@ bench_paths(size_t n)
 	char buf[512];
 
 	for (size_t i = 0; i < n; i++) {
-		int depth = 1 + (int)(bench_rand(&seed) % 6);
+		int depth = 1 + (int)(bench_match_rand(&seed) % 6);
 		size_t len = 0;
 
 		for (int d = 0; d < depth; d++)
 			len += (size_t)snprintf(buf + len, sizeof buf - len,
-			    "%s/", dirs[bench_rand(&seed) % nd]);
+			    "%s/", dirs[bench_match_rand(&seed) % nd]);
 		snprintf(buf + len, sizeof buf - len, "file%u%s",
-		    (unsigned)(bench_rand(&seed) % 1000),
-		    exts[bench_rand(&seed) % ne]);
+		    (unsigned)(bench_match_rand(&seed) % 1000),
+		    exts[bench_match_rand(&seed) % ne]);
 		p[i] = xstrdup(buf);
 	}
 	return p;
 }
 
-static double
-bench_now_ns(void)
+struct bench_match_ctx {
+	struct ignore *ign;
+	struct glob *glob;
+	char **paths;
+	size_t *lens;
+	size_t n;
+	size_t hits;
+	bool entry;		/* ignore_check_entry, else ignore_check */
+	char extra[64];
+};
+
+static void
+bench_match_ignore(void *arg)
 {
-	struct timespec ts;
+	struct bench_match_ctx *c = arg;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int
-bench_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
+	/* Two direct-call loops, not a function pointer: an indirect call
+	 * would add its own cost to the figure (and keep LTO from inlining). */
+	c->hits = 0;
+	for (size_t i = 0; c->entry && i < c->n; i++)
+		c->hits += ignore_check_entry(c->ign, c->paths[i], c->lens[i],
+		    false, NULL);
+	for (size_t i = 0; !c->entry && i < c->n; i++)
+		c->hits += ignore_check(c->ign, c->paths[i], c->lens[i], false,
+		    NULL);
+	snprintf(c->extra, sizeof c->extra, "\"ignored\":%zu", c->hits);
 }
 
 static void
-bench_print(const char *figure, double *v, int reps, const char *peer,
-    size_t peer_val)
+bench_match_glob(void *arg)
 {
-	qsort(v, (size_t)reps, sizeof *v, bench_cmp);
-	printf("{\"bench\": \"match\", \"figure\": \"%s\", \"unit\": "
-	    "\"ns/op\", \"min\": %.1f, \"median\": %.1f, \"max\": %.1f, "
-	    "\"reps\": %d, \"%s\": %zu}\n", figure, v[0], v[reps / 2],
-	    v[reps - 1], reps, peer, peer_val);
+	struct bench_match_ctx *c = arg;
+
+	c->hits = 0;
+	for (size_t i = 0; i < c->n; i++)
+		c->hits += glob_match(c->glob, c->paths[i], c->lens[i]);
+	snprintf(c->extra, sizeof c->extra, "\"matches\":%zu", c->hits);
+}
+
+static void
+bench_match_pathological(void *arg)
+{
+	struct bench_match_ctx *c = arg;
+
+	c->hits = 0;
+	for (int i = 0; i < BENCH_MATCH_AAA_CALLS; i++)
+		c->hits += glob_match(c->glob, c->paths[0], c->lens[0]);
+	snprintf(c->extra, sizeof c->extra, "\"matches\":%zu", c->hits);
 }
 
 int
 main(void)
 {
-	char **paths = bench_paths(BENCH_PATHS);
-	size_t *lens = xcalloc(BENCH_PATHS, sizeof *lens);
-	struct ignore *m = ignore_new();
 	static const char *const subs[] = { "src", "lib/core", "app" };
-	double v[BENCH_REPS];
-	size_t hits = 0;
-	struct glob *g;
-	char *aaa;
-
-	for (size_t i = 0; i < BENCH_PATHS; i++)
-		lens[i] = strlen(paths[i]);
-	if (ignore_set_file(m, IGNORE_GITIGNORE, "", NULL,
-	    bench_root_gitignore, strlen(bench_root_gitignore), NULL, NULL,
-	    NULL) != 0)
-		return 1;
-	for (size_t i = 0; i < 3; i++)
-		ignore_set_file(m, IGNORE_GITIGNORE, subs[i], NULL,
-		    bench_sub_gitignore, strlen(bench_sub_gitignore), NULL,
-		    NULL, NULL);
-
-	for (int r = 0; r < BENCH_REPS; r++) {
-		double t0 = bench_now_ns();
-
-		hits = 0;
-		for (size_t i = 0; i < BENCH_PATHS; i++)
-			hits += ignore_check(m, paths[i], lens[i], false, NULL);
-		v[r] = (bench_now_ns() - t0) / BENCH_PATHS;
-	}
-	bench_print("ignore_check", v, BENCH_REPS, "ignored_of_100k", hits);
-
-	for (int r = 0; r < BENCH_REPS; r++) {
-		double t0 = bench_now_ns();
-
-		hits = 0;
-		for (size_t i = 0; i < BENCH_PATHS; i++)
-			hits += ignore_check_entry(m, paths[i], lens[i], false,
-			    NULL);
-		v[r] = (bench_now_ns() - t0) / BENCH_PATHS;
-	}
-	bench_print("ignore_check_entry", v, BENCH_REPS, "ignored_of_100k",
-	    hits);
-
 	static const struct { const char *fig, *pat; unsigned flags; } gl[] = {
 		{ "glob_match_src_c", "src/**/*.c", 0 },
 		{ "glob_match_basename", "*.log", GLOB_BASENAME },
 		{ "glob_match_class", "**/[a-f]*[0-9].[ch]", 0 },
 	};
-	for (size_t k = 0; k < sizeof gl / sizeof gl[0]; k++) {
-		if (glob_compile(gl[k].pat, gl[k].flags, &g, NULL) != 0)
-			return 1;
-		for (int r = 0; r < BENCH_REPS; r++) {
-			double t0 = bench_now_ns();
+	struct bench_match_ctx c = { 0 };
+	struct bench_figure f = { .bench = "match", .arg = &c,
+	    .extra_json = c.extra };
+	size_t aaa_len = BENCH_MATCH_AAA_LEN;
+	char *aaa;
 
-			hits = 0;
-			for (size_t i = 0; i < BENCH_PATHS; i++)
-				hits += glob_match(g, paths[i], lens[i]);
-			v[r] = (bench_now_ns() - t0) / BENCH_PATHS;
-		}
-		bench_print(gl[k].fig, v, BENCH_REPS, "matches_of_100k", hits);
-		glob_free(g);
+	c.n = bench_quick() ? BENCH_MATCH_PATHS_QUICK : BENCH_MATCH_PATHS;
+	c.paths = bench_match_paths(c.n);
+	c.lens = xcalloc(c.n, sizeof *c.lens);
+	c.ign = ignore_new();
+	f.reps = bench_reps(BENCH_MATCH_REPS, BENCH_MATCH_REPS_QUICK);
+	f.ops = c.n;
+	for (size_t i = 0; i < c.n; i++)
+		c.lens[i] = strlen(c.paths[i]);
+	if (ignore_set_file(c.ign, IGNORE_GITIGNORE, "", NULL,
+	    bench_root_gitignore, strlen(bench_root_gitignore), NULL, NULL,
+	    NULL) != 0)
+		return 1;
+	for (size_t i = 0; i < 3; i++)
+		if (ignore_set_file(c.ign, IGNORE_GITIGNORE, subs[i], NULL,
+		    bench_sub_gitignore, strlen(bench_sub_gitignore), NULL,
+		    NULL, NULL) != 0)
+			return 1;
+
+	f.body = bench_match_ignore;
+	for (int entry = 0; entry < 2; entry++) {
+		c.entry = entry;
+		f.figure = entry ? "ignore_check_entry" : "ignore_check";
+		bench_figure_run(&f);
+	}
+
+	f.body = bench_match_glob;
+	for (size_t k = 0; k < sizeof gl / sizeof gl[0]; k++) {
+		if (glob_compile(gl[k].pat, gl[k].flags, &c.glob, NULL) != 0)
+			return 1;
+		f.figure = gl[k].fig;
+		bench_figure_run(&f);
+		glob_free(c.glob);
 	}
 
 	/* Worst case for naive backtracking: 4 KiB of 'a' against a*..b. */
-	aaa = xmalloc(4096);
-	memset(aaa, 'a', 4096);
-	if (glob_compile("*a*a*a*a*a*a*b", 0, &g, NULL) != 0)
+	aaa = xmalloc(aaa_len);
+	memset(aaa, 'a', aaa_len);
+	if (glob_compile("*a*a*a*a*a*a*b", 0, &c.glob, NULL) != 0)
 		return 1;
-	for (int r = 0; r < BENCH_REPS; r++) {
-		double t0 = bench_now_ns();
+	{
+		struct bench_match_ctx p = { .glob = c.glob, .paths = &aaa,
+		    .lens = &aaa_len, .n = 1 };
 
-		hits = 0;
-		for (int i = 0; i < 100; i++)
-			hits += glob_match(g, aaa, 4096);
-		v[r] = (bench_now_ns() - t0) / 100;
+		f.figure = "glob_match_pathological_4k";
+		f.body = bench_match_pathological;
+		f.arg = &p;
+		f.extra_json = p.extra;
+		f.ops = BENCH_MATCH_AAA_CALLS;
+		bench_figure_run(&f);
 	}
-	bench_print("glob_match_pathological_4k", v, BENCH_REPS, "matches",
-	    hits);
-	glob_free(g);
+	glob_free(c.glob);
 	free(aaa);
 
-	for (size_t i = 0; i < BENCH_PATHS; i++)
-		free(paths[i]);
-	free(paths);
-	free(lens);
-	ignore_free(m);
+	for (size_t i = 0; i < c.n; i++)
+		free(c.paths[i]);
+	free(c.paths);
+	free(c.lens);
+	ignore_free(c.ign);
 	return 0;
 }

@@ -5,8 +5,9 @@
  * fork + execve + waitpid of the same command, measured in the same run,
  * interleaved so both see the same machine load.
  *
- * Usage: bench_runner [REPS] (default 200). Prints one JSON object per
- * figure (microseconds): min, p50 (median), p99, max, reps.
+ * Usage: bench_runner [REPS] (default 200, 30 quick). Prints one JSON
+ * object per figure (microseconds, see perf/bench.h): ours, and the plain
+ * fork/exec as its peer.
  */
 #include <errno.h>
 #include <paths.h>
@@ -15,25 +16,23 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
 
+#include "bench.h"
 #include "runner.h"
 #include "xmalloc.h"
 
 extern char **environ;
 
 #define BENCH_RUNNER_DEFAULT_REPS 200
+#define BENCH_RUNNER_QUICK_REPS 30
 
 static double
 bench_runner_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+	return (double)bench_now_ns() / 1e3;
 }
 
 static void
@@ -96,28 +95,11 @@ bench_runner_one_plain(void)
 	return bench_runner_now_us() - start;
 }
 
-static int
-bench_runner_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void
-bench_runner_report(const char *figure, double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, bench_runner_cmp);
-	printf("{\"bench\": \"runner\", \"figure\": \"%s\", \"unit\": \"us\", "
-	    "\"min\": %.1f, \"median\": %.1f, \"p99\": %.1f, \"max\": %.1f, "
-	    "\"reps\": %d}\n", figure, v[0], v[n / 2],
-	    v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1], v[n - 1], n);
-}
-
 int
 main(int argc, char **argv)
 {
-	int reps = argc > 1 ? atoi(argv[1]) : BENCH_RUNNER_DEFAULT_REPS;
+	int reps = argc > 1 ? atoi(argv[1]) :
+	    bench_reps(BENCH_RUNNER_DEFAULT_REPS, BENCH_RUNNER_QUICK_REPS);
 	double *runner, *plain;
 
 	if (reps <= 0) {
@@ -135,9 +117,10 @@ main(int argc, char **argv)
 		runner[i] = bench_runner_one_runner();
 		plain[i] = bench_runner_one_plain();
 	}
-	bench_runner_report("spawn_to_exit_sh_true_runner", runner, reps);
-	bench_runner_report("spawn_to_exit_sh_true_fork_exec_waitpid", plain,
-	    reps);
+	bench_emit("runner", "spawn_to_exit_sh_true", "us", NULL, runner, reps,
+	    0, NULL);
+	bench_emit("runner", "spawn_to_exit_sh_true", "us",
+	    "fork_exec_waitpid", plain, reps, 0, NULL);
 	free(runner);
 	free(plain);
 	return 0;
