@@ -75,9 +75,11 @@ class _Conn:
         return self.expect > self.n
 
 
-def load(path, clients, requests, window, pid=None, timeout=600):
+def load(path, clients, requests, window, pid=None, timeout=600,
+         samples=None):
     """Run the load; returns a dict of figures and the list of problems
-    (lost, duplicated or out-of-order replies, error replies)."""
+    (lost, duplicated or out-of-order replies, error replies). samples, if
+    a list, gets every reply's latency in ms."""
     sel = selectors.DefaultSelector()
     conns = []
     for _ in range(clients):
@@ -147,6 +149,8 @@ def load(path, clients, requests, window, pid=None, timeout=600):
         c.sock.close()
     sel.close()
     lat.sort()
+    if samples is not None:
+        samples.extend(x * 1e3 for x in lat)
 
     def pct(p):
         return lat[min(len(lat) - 1, int(len(lat) * p))] * 1e3 if lat \
