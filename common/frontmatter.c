@@ -13,6 +13,7 @@
 #include "frontmatter.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <regex.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -322,52 +323,81 @@ frontmatter_get_string(struct frontmatter_yaml *y, yaml_node_t *n,
 
 /*
  * glibc's regcomp expands repetitions by copying the repeated subtree
- * (`a+` becomes `aa*`, `a{n}` n copies), so nested repetitions such as
- * `((a+)+)+` or `((a{99}){99}){99}` cost memory exponential in the pattern
- * length: a few dozen bytes exhausted gigabytes (found by
- * tests/fuzz/fuzz_frontmatter). Before compiling, estimate the expanded
- * size (an atom or a group is 1 + its content; x+ doubles x; x{m,n}
- * multiplies it by max(m,n) + 1; x* and x? add 1) and refuse patterns over FRONTMATTER_REGEX_COST, too
- * deep, or with adjacent repetition operators (undefined in POSIX ERE).
- * Returns NULL or the reason (static string).
+ * (`a+` becomes `aa*`, `a{n}` n copies) and computes epsilon closures over
+ * the result, so a duplicating repetition (`+`, `{m,n}` with n > 1) of a
+ * group that itself holds a repetition, as in `((a+)+)+` or `(()+)+`,
+ * costs time and memory exponential in the nesting: 60 bytes took seconds
+ * or gigabytes (found by tests/fuzz/fuzz_frontmatter). Such nesting is
+ * refused, as are adjacent repetition operators (undefined in POSIX ERE)
+ * and patterns whose expanded size (an atom or a group is 1 + its content;
+ * x+ doubles x; x{m,n} multiplies it by max(m,n) + 1; x* and x? add 1)
+ * passes FRONTMATTER_REGEX_COST. `*` and `?` of anything stay allowed:
+ * `(\.[0-9]+)*` is ordinary. Returns NULL or the reason (static string).
  */
 #define FRONTMATTER_REGEX_COST 10000.0
 #define FRONTMATTER_REGEX_DEPTH 32
 
+struct frontmatter_regex_level {
+	double sum;	/* cost of the finished items of this group */
+	double last;	/* cost of the item a repetition would apply to */
+	bool has_rep;	/* the group holds a repetition so far */
+	bool last_rep;	/* the last item is a group holding one */
+};
+
+/* Size of the interval at p ('{'); *end set past it. 0 if not one. */
+static unsigned long
+frontmatter_regex_interval(const char *p, const char **end)
+{
+	unsigned long m, x;
+	char *e;
+
+	m = strtoul(p + 1, &e, 10);
+	x = m;
+	if (*e == ',')
+		x = *(e + 1) == '}' ? ULONG_MAX : strtoul(e + 1, &e, 10);
+	*end = *e == '}' ? e + 1 : p + 1;
+	return x > m ? x : m;
+}
+
 static const char *
 frontmatter_regex_cost(const char *re)
 {
-	double sum[FRONTMATTER_REGEX_DEPTH + 1] = { 0 };
-	double last[FRONTMATTER_REGEX_DEPTH + 1] = { 0 };
+	struct frontmatter_regex_level lv[FRONTMATTER_REGEX_DEPTH + 1];
+	struct frontmatter_regex_level *l = lv;
 	const char *p = re;
 	bool after_rep = false;
-	int d = 0;
 
+	memset(l, 0, sizeof(*l));
 	while (*p != '\0') {
 		bool rep = false;
+		unsigned long times;
 
 		switch (*p) {
 		case '(':
-			if (++d > FRONTMATTER_REGEX_DEPTH)
+			if (l == &lv[FRONTMATTER_REGEX_DEPTH])
 				return "groups nested too deep";
-			sum[d] = last[d] = 0;
+			l++;
+			memset(l, 0, sizeof(*l));
 			p++;
 			break;
 		case ')':
-			if (d > 0) {
-				/* +1: a group is a node even when empty,
-				 * and `(()+)+` copies it all the same. */
-				double inner = sum[d] + last[d] + 1;
+			if (l > lv) {
+				/* +1: a group is a node even when empty. */
+				double inner = l->sum + l->last + 1;
+				bool inner_rep = l->has_rep;
 
-				d--;
-				sum[d] += last[d];
-				last[d] = inner;
+				l--;
+				l->sum += l->last;
+				l->last = inner;
+				l->last_rep = inner_rep;
+				l->has_rep |= inner_rep;
 			}
 			p++;
 			break;
 		case '|':
-			sum[d] += last[d];
-			last[d] = 0;
+			l->sum += l->last;
+			l->last = 0;
+			l->last_rep = false;
 			p++;
 			break;
 		case '*':
@@ -378,22 +408,17 @@ frontmatter_regex_cost(const char *re)
 				return "adjacent repetition operators are "
 				    "undefined in POSIX extended expressions";
 			rep = true;
-			if (*p == '+')
-				last[d] *= 2;
-			else if (*p != '{')
-				last[d] += 1;
-			else {
-				unsigned long m = 0, x = 0;
-				char *end;
-
-				m = strtoul(p + 1, &end, 10);
-				x = m;
-				if (*end == ',')
-					x = strtoul(end + 1, &end, 10);
-				last[d] *= (double)(x > m ? x : m) + 1;
-				p = *end == '}' ? end : p;
-			}
-			p++;
+			if (*p == '{')
+				times = frontmatter_regex_interval(p, &p);
+			else
+				times = *p++ == '+' ? 2 : 1;
+			if (times > 1 && l->last_rep)
+				return "a group holding a repetition is "
+				    "repeated again, as in (a+)+ (exponential "
+				    "in the C library)";
+			l->last = times > 1 ? l->last * ((double)times + 1) :
+			    l->last + 1;
+			l->has_rep = true;
 			break;
 		case '[':
 			/* A bracket expression is one atom: skip to its ']'
@@ -415,22 +440,24 @@ frontmatter_regex_cost(const char *re)
 			}
 			if (*p == ']')
 				p++;
-			sum[d] += last[d];
-			last[d] = 1;
+			l->sum += l->last;
+			l->last = 1;
+			l->last_rep = false;
 			break;
 		case '\\':
 			if (p[1] != '\0')
 				p++;
 			/* fall through */
 		default:
-			sum[d] += last[d];
-			last[d] = 1;
+			l->sum += l->last;
+			l->last = 1;
+			l->last_rep = false;
 			p++;
 			break;
 		}
 		after_rep = rep;
-		if (sum[d] + last[d] > FRONTMATTER_REGEX_COST)
-			return "too complex (nested repetitions)";
+		if (l->sum + l->last > FRONTMATTER_REGEX_COST)
+			return "too complex (repetitions expand too far)";
 	}
 	return NULL;
 }

@@ -200,11 +200,13 @@ test_bad_yaml_and_types(void **state)
 		{ "---\nafter: 'a++'\n---\n", GERR_INVALID, 2, 8,
 		  "`after`: regular expression refused: adjacent repetition" },
 		{ "---\nbefore: '((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+'\n"
-		  "---\n", GERR_INVALID, 2, 9, "too complex" },
+		  "---\n", GERR_INVALID, 2, 9, "as in (a+)+" },
 		{ "---\nskip_if: '((a{99}){99}){99}'\n---\n", GERR_INVALID,
-		  2, 10, "too complex" },
-		{ "---\nafter: '((((((((((((((((()+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+'"
-		  "\n---\n", GERR_INVALID, 2, 8, "too complex" },
+		  2, 10, "repeated again" },
+		{ "---\nafter: '((((((((((()+)+)+)+)+)+)+)+)+)+!+)+)+'\n---\n",
+		  GERR_INVALID, 2, 8, "repeated again" },
+		{ "---\nafter: 'x{5000}y{5000}z{5000}'\n---\n", GERR_INVALID,
+		  2, 8, "too complex" },
 		{ "---\nvars: [1]\n---\n", GERR_INVALID, 2, 7,
 		  "`vars` must be a map" },
 		{ "---\n- a\n- b\n---\n", GERR_INVALID, 2, 1,
