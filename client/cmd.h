@@ -67,4 +67,12 @@ int cmd_find(const char *name, const struct cmd_entry **out,
 /* Print "usage: ggenc NAME USAGE" for e to out. */
 void cmd_print_usage(const struct cmd_entry *e, FILE *out);
 
+/* arg made absolute against the current directory (realpath when it
+ * resolves; *out is the caller's to free). Used by root-taking commands:
+ * the daemon's working directory is not the user's. GERR_IO (getcwd). */
+int cmd_abs_path(const char *arg, char **out, struct gerr *err);
+/* Add field name = cmd_abs_path(argv[0], or "." when argc is 0). */
+int cmd_root_field(int argc, char **argv, cJSON *fields, const char *name,
+    struct gerr *err);
+
 #endif

@@ -12,5 +12,13 @@ extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_shutdown_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_validate_entry;
+extern const struct cmd_entry cmd_config_entry;
+extern const struct cmd_entry cmd_watch_entry;
+extern const struct cmd_entry cmd_unwatch_entry;
+extern const struct cmd_entry cmd_roots_entry;
+extern const struct cmd_entry cmd_changes_entry;
+extern const struct cmd_entry cmd_hash_entry;
+extern const struct cmd_entry cmd_events_entry;
 
 #endif

@@ -23,6 +23,69 @@ cmd_status_str(const cJSON *obj, const char *name)
 	return cJSON_IsString(item) ? item->valuestring : "?";
 }
 
+/* The settings file, its state and the findings of its last load. */
+static void
+cmd_status_config(const struct cmd_ctx *ctx, const cJSON *config)
+{
+	const cJSON *file = cJSON_GetObjectItemCaseSensitive(config, "file");
+	const cJSON *msg;
+	double errors = cmd_status_num(config, "errors");
+	double warnings = cmd_status_num(config, "warnings");
+
+	if (!cJSON_IsObject(config))
+		return;
+	if (!cJSON_IsString(file))
+		fprintf(ctx->out, "  config    (none)\n");
+	else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config,
+	    "loaded")) && errors == 0)
+		fprintf(ctx->out, "  config    %s (absent: defaults)\n",
+		    file->valuestring);
+	else
+		fprintf(ctx->out, "  config    %s (%.0f error%s, %.0f "
+		    "warning%s%s)\n", file->valuestring, errors,
+		    errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s",
+		    errors > 0 ? "; not applied" : "");
+	cJSON_ArrayForEach(msg, cJSON_GetObjectItemCaseSensitive(config,
+	    "messages"))
+		if (cJSON_IsString(msg))
+			fprintf(ctx->out, "    %s\n", msg->valuestring);
+}
+
+/* One block per watched root. */
+static void
+cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots)
+{
+	const cJSON *r, *w;
+	const char *msg;
+
+	cJSON_ArrayForEach(r, roots) {
+		w = cJSON_GetObjectItemCaseSensitive(r, "watches");
+		fprintf(ctx->out, "root %s (%s, %s%s)\n", cmd_status_str(r, "root"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ready")) ?
+		    "ready" : "crawling", cmd_status_str(r, "fs"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "polled")) ?
+		    ", polled" : "");
+		fprintf(ctx->out, "  files     %.0f in %.0f directories, clock "
+		    "%s, %.0f hashes pending, %.1f MiB hashed\n",
+		    cmd_status_num(r, "files"), cmd_status_num(r, "dirs"),
+		    cmd_status_str(r, "clock"), cmd_status_num(r, "hash_pending"),
+		    cmd_status_num(r, "bytes_hashed") / 1048576.0);
+		fprintf(ctx->out, "  watches   %.0f here, %.0f/%.0f used, %.0f "
+		    "directories polled\n", cmd_status_num(w, "root"),
+		    cmd_status_num(w, "used"), cmd_status_num(w, "limit"),
+		    cmd_status_num(r, "polled_dirs"));
+		msg = cmd_status_str(w, "message");
+		if (msg[0] != '\0' && msg[0] != '?')
+			fprintf(ctx->out, "  warning   %s\n", msg);
+		fprintf(ctx->out, "  events    %.0f overflows, %.0f rescans, "
+		    "%.0f batches, window %.0f ms (%.0f..%.0f)\n",
+		    cmd_status_num(r, "overflows"), cmd_status_num(r, "rescans"),
+		    cmd_status_num(r, "batches"), cmd_status_num(r, "window_ms"),
+		    cmd_status_num(r, "window_min_ms"),
+		    cmd_status_num(r, "window_max_ms"));
+	}
+}
+
 static int
 cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
@@ -50,6 +113,10 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	    cmd_status_num(result, "rss_bytes") / 1048576.0);
 	fprintf(ctx->out, "  requests  %.0f\n",
 	    cmd_status_num(result, "requests"));
+	cmd_status_config(ctx, cJSON_GetObjectItemCaseSensitive(result,
+	    "config"));
+	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
+	    "roots"));
 	return 0;
 }
 

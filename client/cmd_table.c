@@ -8,7 +8,15 @@
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_status_entry,
+	&cmd_watch_entry,
+	&cmd_unwatch_entry,
+	&cmd_roots_entry,
+	&cmd_changes_entry,
+	&cmd_hash_entry,
+	&cmd_events_entry,
 	&cmd_shutdown_entry,
+	&cmd_validate_entry,
+	&cmd_config_entry,
 	&cmd_version_entry,
 	&cmd_help_entry,
 };

@@ -198,6 +198,10 @@ main(int argc, char **argv)
 			args[0] = (char *)"version";
 			n = 1;
 			break;
+		} else if (n > 0 && strncmp(argv[i], "--", 2) == 0) {
+			/* After the command name: the command's own option
+			 * (changes --since), checked by its build. */
+			args[n++] = argv[i];
 		} else {
 			fprintf(stderr, "ggenc: unknown option \"%s\"\n",
 			    argv[i]);

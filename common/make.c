@@ -682,8 +682,7 @@ make_parse_buffer(const char *buf, size_t len, const char *filename,
 	return 0;
 }
 
-/* Read a whole file, capped; *missing set (and 0 returned) on ENOENT. */
-static int
+int
 make_read_file(const char *path, struct strbuf *sb, bool *missing,
     struct gerr *err)
 {
@@ -765,18 +764,29 @@ make_check_workspace_dir(struct make_report *r, const char *root_real,
 	free(dir);
 }
 
+/* root_dir[/sub]/make.toml, without a "./" the user never typed. */
+static char *
+make_load_file_name(const char *root_dir, const char *sub)
+{
+	if (strcmp(root_dir, ".") == 0)
+		return sub == NULL ? xstrdup(MAKE_FILE_NAME) :
+		    xasprintf("%s/%s", sub, MAKE_FILE_NAME);
+	return sub == NULL ? xasprintf("%s/%s", root_dir, MAKE_FILE_NAME) :
+	    xasprintf("%s/%s/%s", root_dir, sub, MAKE_FILE_NAME);
+}
+
 int
 make_load(const char *root_dir, struct make_project **out,
     struct make_findings *findings, struct gerr *err)
 {
 	struct make_report r = { .findings = findings };
 	struct strbuf sb = STRBUF_INIT;
-	char *file = xasprintf("%s/%s", root_dir, MAKE_FILE_NAME);
+	char *file = make_load_file_name(root_dir, NULL);
 	char *root_real = NULL;
 	size_t from = findings != NULL ? findings->len : 0;
 	struct make_project *p = NULL;
 	bool missing;
-	int rc;
+	int rc, ws_rc = 0;
 
 	*out = NULL;
 	gerr_clear(&r.first);
@@ -804,11 +814,17 @@ make_load(const char *root_dir, struct make_project **out,
 			make_check_workspace_dir(&r, root_real, root_dir, ws);
 	}
 	rc = make_finish(&r, from, err);
-	for (size_t i = 0; rc == 0 && i < p->workspaces_len; i++) {
+	/* Every workspace file is checked even after one fails, so validate
+	 * reports them all; the first failure is the one returned. */
+	for (size_t i = 0; p != NULL && i < p->workspaces_len; i++) {
 		struct make_workspace *ws = &p->workspaces[i];
 		struct make_report wr = { .findings = findings };
-		char *wfile = xasprintf("%s/%s/%s", root_dir, ws->path,
-		    MAKE_FILE_NAME);
+		char *wfile;
+		int wrc;
+
+		if (rc != 0)
+			break;
+		wfile = make_load_file_name(root_dir, ws->path);
 
 		/* A workspace's own file replaces the root's for it; it is
 		 * loaded as a plain file: its own workspaces are not followed. */
@@ -816,13 +832,17 @@ make_load(const char *root_dir, struct make_project **out,
 		strbuf_reset(&sb);
 		gerr_clear(&wr.first);
 		wr.file = wfile;
-		rc = make_read_file(wfile, &sb, &missing, err);
-		if (rc == 0 && !missing) {
+		wrc = make_read_file(wfile, &sb, &missing, ws_rc == 0 ? err : NULL);
+		if (wrc == 0 && !missing) {
 			make_parse_one(sb.buf, sb.len, wfile, &wr, &ws->own);
-			rc = make_finish(&wr, from, err);
+			wrc = make_finish(&wr, from, ws_rc == 0 ? err : NULL);
 		}
+		if (ws_rc == 0)
+			ws_rc = wrc;
 		free(wfile);
 	}
+	if (rc == 0)
+		rc = ws_rc;
 out:
 	free(root_real);
 	free(file);

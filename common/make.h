@@ -191,6 +191,16 @@ int make_parse_buffer(const char *buf, size_t len, const char *filename,
 int make_load(const char *root_dir, struct make_project **out,
     struct make_findings *findings, struct gerr *err);
 
+/*
+ * Read the whole file at path (borrowed) into sb (appended), capped at
+ * MAKE_FILE_MAX_BYTES. Returns 0, with *missing set when the file does not
+ * exist (ENOENT); GERR_IO ("open PATH: strerror") or GERR_TOO_LARGE. Used
+ * by make_load and by anything else reading a TOML file to show its source
+ * (validate's caret lines, the daemon's settings file).
+ */
+int make_read_file(const char *path, struct strbuf *sb, bool *missing,
+    struct gerr *err);
+
 /* Free a project, its workspaces' own projects and its document. NULL ok. */
 void make_project_free(struct make_project *p);
 
@@ -212,6 +222,14 @@ void make_finding_format(const struct make_finding *f, struct strbuf *out);
  */
 void make_source_caret(const char *buf, size_t len, int line, int col,
     struct strbuf *out);
+
+/*
+ * The closest of candidates[0..n) (borrowed) to word within a small edit
+ * distance (2, and less than word's length), for "did you mean"; NULL when
+ * none is close. Returns one of candidates.
+ */
+const char *make_suggest_word(const char *word,
+    const char *const *candidates, size_t n);
 
 /* Rule row by id, or NULL. */
 const struct make_rule *make_rule_find(const char *id);

@@ -49,6 +49,10 @@ const struct make_rule make_rules[] = {
 		"a glob pattern does not compile" },
 	[MAKE_RULE_ENV_NAME] = { "env-name", MAKE_ERROR,
 		"an env name does not match [A-Za-z_][A-Za-z0-9_]*" },
+	[MAKE_RULE_TEMPLATE_ERROR] = { "template-error", MAKE_ERROR,
+		"a template a phase names does not compile" },
+	[MAKE_RULE_TEMPLATE_MISSING] = { "template-missing", MAKE_WARNING,
+		"a phase's templates pattern matches no file" },
 	[MAKE_RULE_COUNT] = { NULL, MAKE_ERROR, NULL },
 };
 
@@ -228,13 +232,18 @@ const char *
 make_suggest(const struct make_report *r, const char *word,
     const char *const *candidates, size_t n)
 {
-	const char *best = NULL;
-	size_t best_d = MAKE_SUGGEST_MAX_DIST + 1;
-
-	size_t wl = strlen(word);
-
 	if (r->findings == NULL || r->findings->len >= MAKE_FINDINGS_MAX)
 		return NULL;
+	return make_suggest_word(word, candidates, n);
+}
+
+const char *
+make_suggest_word(const char *word, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = MAKE_SUGGEST_MAX_DIST + 1;
+	size_t wl = strlen(word);
+
 	for (size_t i = 0; i < n; i++) {
 		size_t cl = strlen(candidates[i]);
 		size_t d;

@@ -2,21 +2,28 @@
 /*
  * config.c - config_table[] and the value parsers behind it.
  *
- * Called by ggend's main (defaults, --set, --help-config) and on SIGHUP by
- * ggend_reload, which builds a fresh struct in a copy and swaps it in only
- * when every value parsed. Invariant: each default parses under its own
- * row's rules (config_init aborts otherwise; test_config checks it).
+ * Called by ggend's main (defaults, --set, --help-config), by ggend_init
+ * and, on SIGHUP, ggend_reload, which load the settings file
+ * (config_load_file) into a fresh copy and swap it in only when it had no
+ * error. Invariants: each default parses under its own row's rules
+ * (config_init aborts otherwise; test_config checks it); source[i] says
+ * where row i's value came from; a file value goes through the same
+ * config_set_value as --set, so both accept and refuse the same things.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "log.h"
+#include "make.h"
+#include "strbuf.h"
+#include "toml.h"
 #include "xmalloc.h"
 
 static const char *const config_log_levels[] = {
@@ -56,6 +63,30 @@ const struct config_def config_table[] = {
 	{ .key = "client.max", .type = CFG_U64, .off = CONFIG_OFF(max_clients),
 	  .def = "256", .min = 1, .max = 65536,
 	  .doc = "Connections served at once; more are refused with busy." },
+	{ .key = "watch.debounce_min_ms", .type = CFG_MS,
+	  .off = CONFIG_OFF(watch_debounce_min_ms), .def = "10ms", .min = 0,
+	  .max = 600000,
+	  .doc = "Shortest quiet window that settles a batch of changes, "
+	      "unless the root's make.toml [watch] sets debounce_min_ms." },
+	{ .key = "watch.debounce_max_ms", .type = CFG_MS,
+	  .off = CONFIG_OFF(watch_debounce_max_ms), .def = "500ms", .min = 0,
+	  .max = 600000,
+	  .doc = "Longest window, and the cap for a constant writer; 0 "
+	      "settles each drain at once. make.toml's debounce_max_ms wins." },
+	{ .key = "watch.poll_ms", .type = CFG_MS,
+	  .off = CONFIG_OFF(watch_poll_ms), .def = "2s", .min = 10,
+	  .max = 3600000,
+	  .doc = "How often directories without a watch (out of watches, "
+	      "NFS/CIFS/FUSE) are re-read; the timer runs only while some are." },
+	{ .key = "watch.max_watches", .type = CFG_U64,
+	  .off = CONFIG_OFF(watch_max_watches), .def = "0", .min = 0,
+	  .flags = CFG_RESTART,
+	  .doc = "Refuse inotify watches beyond this many as if the kernel "
+	      "limit were reached (tests); 0 = the kernel's limit only." },
+	{ .key = "watch.hash_threads", .type = CFG_U64,
+	  .off = CONFIG_OFF(watch_hash_threads), .def = "0", .min = 0,
+	  .max = 256, .flags = CFG_RESTART,
+	  .doc = "Hashing threads; 0 = one per online core." },
 };
 
 const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);
@@ -125,19 +156,36 @@ config_parse_number(const struct config_def *def, const char *value,
 	return 0;
 }
 
+static int config_set_value(struct ggend_config *cfg,
+    const struct config_def *def, const char *value, struct gerr *err);
+
 int
 config_set(struct ggend_config *cfg, const char *key, const char *value,
     struct gerr *err)
 {
 	const struct config_def *def = config_find(key);
-	char *base = (char *)cfg;
-	uint64_t n = 0;
-	size_t i;
 	int rc;
 
 	if (def == NULL)
 		return gerr_set(err, GERR_NOT_FOUND, "unknown config key \"%.64s\"",
 		    key);
+	/* Only a successful set changes the source; config_init and the file
+	 * loader overwrite it with their own. */
+	rc = config_set_value(cfg, def, value, err);
+	if (rc == 0)
+		cfg->source[def - config_table] = CONFIG_SRC_SET;
+	return rc;
+}
+
+static int
+config_set_value(struct ggend_config *cfg, const struct config_def *def,
+    const char *value, struct gerr *err)
+{
+	char *base = (char *)cfg;
+	uint64_t n = 0;
+	size_t i;
+	int rc;
+
 	switch (def->type) {
 	case CFG_BOOL:
 		if (strcmp(value, "true") == 0)
@@ -207,6 +255,7 @@ config_init(struct ggend_config *cfg)
 		    &err) != 0)
 			fatal("config default: %s", err.msg);
 	}
+	memset(cfg->source, CONFIG_SRC_DEFAULT, sizeof(cfg->source));
 }
 
 void
@@ -271,10 +320,286 @@ config_help(FILE *out)
 	const struct config_def *d;
 	size_t i;
 
+	fputs("ggend settings: set with --set KEY=VALUE, or in the TOML file\n"
+	    "$XDG_CONFIG_HOME/ggen/ggend.toml (~/.config/ggen/ggend.toml; "
+	    "--config FILE),\n"
+	    "read at start and on SIGHUP, dotted (client.max = 64) or in "
+	    "tables ([client]\nmax = 64). Sizes: bytes or \"32MiB\"; durations: "
+	    "ms or \"10s\". --set wins.\n\n", out);
 	for (i = 0; i < config_table_len; i++) {
 		d = &config_table[i];
 		fprintf(out, "%s (%s, default \"%s\"%s)\n    %s\n", d->key,
 		    names[d->type], d->def,
 		    d->flags & CFG_RESTART ? ", restart to change" : "", d->doc);
 	}
+}
+
+const char *
+config_source_name(enum config_source src)
+{
+	switch (src) {
+	case CONFIG_SRC_DEFAULT:
+		return "default";
+	case CONFIG_SRC_FILE:
+		return "file";
+	case CONFIG_SRC_SET:
+		return "set";
+	}
+	return "?";
+}
+
+enum config_source
+config_source_of(const struct ggend_config *cfg, const struct config_def *def)
+{
+	return (enum config_source)cfg->source[def - config_table];
+}
+
+void
+config_report_init(struct config_report *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+}
+
+void
+config_report_release(struct config_report *rep)
+{
+	free(rep->path);
+	for (size_t i = 0; i < rep->len; i++)
+		free(rep->lines[i]);
+	memset(rep, 0, sizeof(*rep));
+}
+
+static void
+config_report_add(struct config_report *rep, bool error, int line, int col,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+config_report_add(struct config_report *rep, bool error, int line, int col,
+    const char *fmt, ...)
+{
+	char msg[GERR_MSG_MAX];
+	va_list ap;
+
+	if (error)
+		rep->errors++;
+	else
+		rep->warnings++;
+	if (rep->len == CONFIG_REPORT_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		rep->lines[rep->len++] = xasprintf("%s:%d:%d: %s: %s",
+		    rep->path, line, col, error ? "error" : "warning", msg);
+	else
+		rep->lines[rep->len++] = xasprintf("%s: %s: %s", rep->path,
+		    error ? "error" : "warning", msg);
+}
+
+char *
+config_default_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+
+	/* The XDG spec says a relative XDG_CONFIG_HOME is to be ignored. */
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/ggen/ggend.toml", xdg);
+	if (home != NULL && home[0] != '\0')
+		return xasprintf("%s/.config/ggen/ggend.toml", home);
+	return NULL;
+}
+
+/* Longest dotted key a file may spell; longer ones are unknown anyway. */
+#define CONFIG_KEY_MAX 128
+
+/* The value of a leaf node as the text config_set_value parses, or an
+ * error message in err naming the expected type. */
+static int
+config_node_text(const struct config_def *def, const struct toml_node *n,
+    char *buf, size_t size, struct gerr *err)
+{
+	bool num = def->type == CFG_U64 || def->type == CFG_SIZE ||
+	    def->type == CFG_MS;
+
+	if (def->type == CFG_BOOL && n->type == TOML_BOOL) {
+		snprintf(buf, size, "%s", n->u.b ? "true" : "false");
+		return 0;
+	}
+	if (num && n->type == TOML_INTEGER) {
+		if (n->u.i < 0)
+			return gerr_set(err, GERR_INVALID,
+			    "%s: %" PRId64 " out of range [%" PRIu64 ", %"
+			    PRIu64 "]", def->key, n->u.i, def->min,
+			    def->max != 0 ? def->max : UINT64_MAX);
+		snprintf(buf, size, "%" PRId64, n->u.i);
+		return 0;
+	}
+	/* Plain integers are not strings with units: "5" would hide a
+	 * mistake as often as it helps. */
+	if (n->type == TOML_STRING && def->type != CFG_BOOL &&
+	    def->type != CFG_U64) {
+		if (memchr(n->u.s.ptr, '\0', n->u.s.len) != NULL ||
+		    n->u.s.len >= size)
+			return gerr_set(err, GERR_INVALID,
+			    "%s: value too long or holds a NUL byte", def->key);
+		memcpy(buf, n->u.s.ptr, n->u.s.len);
+		buf[n->u.s.len] = '\0';
+		return 0;
+	}
+	return gerr_set(err, GERR_INVALID, "%s: expected %s, found %s",
+	    def->key,
+	    def->type == CFG_BOOL ? "true or false" :
+	    def->type == CFG_U64 ? "an integer" :
+	    def->type == CFG_SIZE ? "an integer (bytes) or a string like "
+	    "\"32MiB\"" :
+	    def->type == CFG_MS ? "an integer (ms) or a string like \"10s\"" :
+	    "a string", toml_type_name(n->type));
+}
+
+struct config_loader {
+	struct ggend_config *cfg;
+	struct config_report *rep;
+	struct gerr *err;
+	const char *file;
+	const char *keys[CONFIG_KEYS_MAX];
+	int rc;
+};
+
+static void
+config_loader_error(struct config_loader *l, const struct gerr *e, int line,
+    int col)
+{
+	config_report_add(l->rep, true, line, col, "%s", e->msg);
+	if (l->rc == 0) {
+		l->rc = e->code;
+		gerr_set_at(l->err, e->code, l->file, line, col, "%s", e->msg);
+	}
+}
+
+static void
+config_loader_leaf(struct config_loader *l, const char *key,
+    const struct toml_node *n)
+{
+	const struct config_def *def = config_find(key);
+	char text[GERR_MSG_MAX];
+	struct gerr e;
+
+	gerr_clear(&e);
+	if (def == NULL) {
+		const char *alt = make_suggest_word(key, l->keys,
+		    config_table_len);
+
+		if (alt != NULL)
+			config_report_add(l->rep, false, n->key_line,
+			    n->key_col, "unknown key '%s'; did you mean '%s'?",
+			    key, alt);
+		else
+			config_report_add(l->rep, false, n->key_line,
+			    n->key_col, "unknown key '%s'", key);
+		return;
+	}
+	if (config_node_text(def, n, text, sizeof(text), &e) != 0 ||
+	    config_set_value(l->cfg, def, text, &e) != 0) {
+		config_loader_error(l, &e, n->line, n->col);
+		return;
+	}
+	l->cfg->source[def - config_table] = CONFIG_SRC_FILE;
+}
+
+/* Walk table t whose dotted name is prefix ("" for the root). */
+static void
+config_loader_table(struct config_loader *l, const char *prefix,
+    const struct toml_node *t)
+{
+	char key[CONFIG_KEY_MAX];
+
+	for (size_t i = 0; i < toml_len(t); i++) {
+		const struct toml_node *n = toml_at(t, i);
+		int len = snprintf(key, sizeof(key), "%s%s%.*s", prefix,
+		    prefix[0] != '\0' ? "." : "", (int)n->key_len, n->key);
+
+		if (len < 0 || (size_t)len >= sizeof(key) ||
+		    memchr(n->key, '\0', n->key_len) != NULL) {
+			config_report_add(l->rep, false, n->key_line,
+			    n->key_col, "unknown key '%.*s'",
+			    (int)(n->key_len > 64 ? 64 : n->key_len), n->key);
+			continue;
+		}
+		/* A table named like a key is a type error on that key. */
+		if (n->type == TOML_TABLE && config_find(key) == NULL)
+			config_loader_table(l, key, n);
+		else
+			config_loader_leaf(l, key, n);
+	}
+}
+
+int
+config_load_file(struct ggend_config *cfg, const char *path, bool *missing,
+    struct config_report *rep, struct gerr *err)
+{
+	struct config_loader l = { .cfg = cfg, .rep = rep, .err = err,
+		.file = path };
+	struct strbuf sb = STRBUF_INIT;
+	struct toml_doc *doc = NULL;
+	struct gerr e;
+	int rc;
+
+	free(rep->path);
+	rep->path = xstrdup(path);
+	gerr_clear(&e);
+	rc = make_read_file(path, &sb, missing, &e);
+	if (rc == 0 && *missing)
+		rc = gerr_set(&e, GERR_IO, "open %s: %s", path,
+		    strerror(ENOENT));
+	if (rc != 0) {
+		config_report_add(rep, true, 0, 0, "%s", e.msg);
+		if (err != NULL)
+			*err = e;
+		strbuf_release(&sb);
+		return rc;
+	}
+	rep->loaded = true;
+	rc = toml_parse(sb.buf, sb.len, path, &doc, &e);
+	strbuf_release(&sb);
+	if (rc != 0) {
+		config_report_add(rep, true, e.line, e.col, "%s", e.msg);
+		if (err != NULL)
+			*err = e;
+		return rc;
+	}
+	for (size_t i = 0; i < config_table_len; i++)
+		l.keys[i] = config_table[i].key;
+	config_loader_table(&l, "", toml_doc_root(doc));
+	toml_doc_free(doc);
+	return l.rc;
+}
+
+size_t
+config_keep_restart(struct ggend_config *next,
+    const struct ggend_config *live, struct config_report *rep)
+{
+	char a[GERR_MSG_MAX], b[GERR_MSG_MAX];
+	size_t kept = 0;
+
+	for (size_t i = 0; i < config_table_len; i++) {
+		const struct config_def *def = &config_table[i];
+		struct gerr e;
+
+		if (!(def->flags & CFG_RESTART))
+			continue;
+		config_format(next, def, a, sizeof(a));
+		config_format(live, def, b, sizeof(b));
+		if (strcmp(a, b) == 0)
+			continue;
+		gerr_clear(&e);
+		if (config_set_value(next, def, b, &e) != 0)
+			fatal("config_keep_restart: %s", e.msg);
+		next->source[i] = live->source[i];
+		config_report_add(rep, false, 0, 0,
+		    "%s changes only on restart; keeping \"%s\"", def->key, b);
+		kept++;
+	}
+	return kept;
 }

@@ -5,13 +5,14 @@
  * A row gives the key, type, offset into struct ggend_config, default (as
  * text, run through the same parser as user input), bounds or choices,
  * flags and a one-line doc. The table drives defaults, `--set key=value`,
- * `ggend --help-config` and (when common/toml lands) the config file.
+ * `ggend --help-config` and the settings file (config_load_file).
  * Values live in a struct ggend_config that is passed around, never global.
  * Loop thread only.
  */
 #ifndef GGEN_CONFIG_H
 #define GGEN_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,7 +42,18 @@ struct config_def {
 	const char *doc;
 };
 
+/* Where a live value came from (config get shows it). */
+enum config_source {
+	CONFIG_SRC_DEFAULT = 0,
+	CONFIG_SRC_FILE,
+	CONFIG_SRC_SET,		/* --set or a dedicated option on argv */
+};
+
+/* Rows in config_table[] are at most this many (test_config checks). */
+#define CONFIG_KEYS_MAX 64
+
 struct ggend_config {
+	unsigned char source[CONFIG_KEYS_MAX];	/* enum config_source per row */
 	char *socket_path;	/* owned; "" = default from the environment */
 	char *state_dir;	/* owned; "" = default from the environment */
 	uint64_t log_level;	/* index into the log level choices */
@@ -50,6 +62,11 @@ struct ggend_config {
 	uint64_t obuf_hard_bytes;
 	uint64_t obuf_soft_ms;
 	uint64_t max_clients;
+	uint64_t watch_debounce_min_ms;	/* when make.toml does not say */
+	uint64_t watch_debounce_max_ms;
+	uint64_t watch_poll_ms;		/* polled directories' re-stat period */
+	uint64_t watch_max_watches;	/* test cap on inotify watches; 0 = none */
+	uint64_t watch_hash_threads;	/* 0 = one per online core */
 };
 
 extern const struct config_def config_table[];
@@ -78,6 +95,64 @@ int config_set(struct ggend_config *cfg, const char *key, const char *value,
 /* As config_set, from "key=value" (GERR_INVALID without '='). */
 int config_set_assignment(struct ggend_config *cfg, const char *assignment,
     struct gerr *err);
+
+/* "default", "file" or "set". Static storage. */
+const char *config_source_name(enum config_source src);
+
+/* Source of def's value in cfg. */
+enum config_source config_source_of(const struct ggend_config *cfg,
+    const struct config_def *def);
+
+/*
+ * Diagnostics of one settings file: one GNU-style line per finding
+ * ("path:line:col: error|warning: message"), kept for `status` and the log.
+ * At most CONFIG_REPORT_MAX lines are kept; the rest are only counted.
+ */
+#define CONFIG_REPORT_MAX 32
+
+struct config_report {
+	char *path;		/* owned; the file read, NULL if none */
+	bool loaded;		/* the file existed and was read */
+	size_t errors, warnings;
+	char *lines[CONFIG_REPORT_MAX];	/* owned */
+	size_t len;
+};
+
+void config_report_init(struct config_report *rep);
+void config_report_release(struct config_report *rep);
+
+/*
+ * The settings file's default path into a new string (caller frees):
+ * $XDG_CONFIG_HOME/ggen/ggend.toml, else $HOME/.config/ggen/ggend.toml;
+ * NULL when neither variable is set.
+ */
+char *config_default_path(void);
+
+/*
+ * Read the TOML settings file at path (borrowed) into cfg, which holds the
+ * values below it (defaults): keys are the table's dotted names, written
+ * dotted (`client.max = 8`) or as tables (`[client] max = 8`). Sizes and
+ * durations take an integer (bytes, ms) or a string with a unit ("32MiB",
+ * "10s"). Every finding goes to rep (initialised by the caller; rep->path
+ * set here): unknown keys are warnings (with "did you mean"), a wrong type
+ * or a value out of range an error at the value's line:col; valid keys are
+ * still applied so the caller can show everything at once.
+ * Returns 0 when there was no error (warnings allowed); GERR_IO with
+ * *missing set when the file does not exist; GERR_IO / GERR_TOO_LARGE
+ * when it cannot be read; GERR_PARSE for TOML syntax; GERR_INVALID for a
+ * bad value. err holds the first error, with file:line:col. On error the
+ * caller must discard cfg (it is partly updated): parse into a copy.
+ */
+int config_load_file(struct ggend_config *cfg, const char *path,
+    bool *missing, struct config_report *rep, struct gerr *err);
+
+/*
+ * Restart-only keys (CFG_RESTART) cannot change in a running daemon: copy
+ * each one that differs from live back into next, with a warning in rep
+ * naming the key and the value kept. Returns how many were kept.
+ */
+size_t config_keep_restart(struct ggend_config *next,
+    const struct ggend_config *live, struct config_report *rep);
 
 /* Format the value of def's key in cfg into buf; returns buf. */
 const char *config_format(const struct ggend_config *cfg,

@@ -399,7 +399,9 @@ filetable_kill(struct filetable *t, uint32_t id)
 		wdmap_del(&t->wds, e->wd);
 	e->wd = FILETABLE_WD_NONE;
 	filetable_list_unlink(t, &t->live, id);
-	e->flags = FILETABLE_F_TOMBSTONE;
+	/* A known hash stays known on the tombstone, so a path that comes
+	 * back (an editor's rename dance) can be compared with what it was. */
+	e->flags = FILETABLE_F_TOMBSTONE | (e->flags & FILETABLE_F_HASH_KNOWN);
 	e->clock = ++t->clock;
 	filetable_list_append(t, &t->tomb, id);
 	t->ntomb++;

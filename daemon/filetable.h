@@ -41,7 +41,8 @@ enum filetable_kind {
 /* Bits of filetable_entry.flags. */
 #define FILETABLE_F_HASH_KNOWN 0x01	/* hash belongs to st */
 #define FILETABLE_F_HAD_HASH 0x02	/* hash is an older tuple's, kept to compare */
-#define FILETABLE_F_TOMBSTONE 0x04	/* removed; kept for changes_since */
+#define FILETABLE_F_TOMBSTONE 0x04	/* removed; kept for changes_since;
+					 * HASH_KNOWN kept: hash is the last content */
 #define FILETABLE_F_HASH_ERROR 0x08	/* hashing failed; retried on a stat change */
 
 /* Read-only for callers; borrowed until the next call that mutates the table. */

@@ -23,11 +23,14 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "path.h"
 #include "pidfile.h"
 #include "ready.h"
 #include "req.h"
 #include "server.h"
 #include "systemd.h"
+#include "xmalloc.h"
+#include "watch.h"
 
 uint64_t
 ggend_now_ms(void)
@@ -38,14 +41,29 @@ ggend_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Defaults plus overrides into cfg (initialised here). */
+/* Defaults, the settings file (when path is not NULL), then overrides,
+ * into cfg (initialised here; released on error). Findings go to rep. */
 static int
-ggend_build_config(struct ggend_config *cfg, char *const *overrides, int n,
+ggend_build_config(struct ggend_config *cfg, const char *path, bool explicit,
+    struct config_report *rep, char *const *overrides, int n,
     struct gerr *err)
 {
+	bool missing = false;
 	int i, rc;
 
 	config_init(cfg);
+	if (path != NULL) {
+		rc = config_load_file(cfg, path, &missing, rep, err);
+		if (rc != 0 && missing && !explicit) {
+			/* No settings file is the usual case, not a finding. */
+			config_report_release(rep);
+			rep->path = xstrdup(path);
+			gerr_clear(err);
+		} else if (rc != 0) {
+			config_release(cfg);
+			return rc;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		rc = config_set_assignment(cfg, overrides[i], err);
 		if (rc != 0) {
@@ -70,7 +88,9 @@ ggend_init(struct ggend *g, struct ev_loop *loop, char *const *overrides,
 	g->handlers = req_table;
 	g->n_handlers = req_table_len;
 	g->start_ms = ggend_now_ms();
-	rc = ggend_build_config(&g->cfg, overrides, n_overrides, err);
+	config_report_init(&g->config_report);
+	rc = ggend_build_config(&g->cfg, NULL, false, &g->config_report,
+	    overrides, n_overrides, err);
 	if (rc != 0) {
 		config_init(&g->cfg);	/* so release stays uniform */
 		return rc;
@@ -79,28 +99,78 @@ ggend_init(struct ggend *g, struct ev_loop *loop, char *const *overrides,
 	return 0;
 }
 
+/* Build a new configuration; swap it in only when it had no error. */
+static int
+ggend_configure(struct ggend *g, bool reload)
+{
+	struct ggend_config cfg;
+	struct config_report rep;
+	struct gerr err;
+	size_t i;
+	int rc;
+
+	gerr_clear(&err);
+	config_report_init(&rep);
+	rc = ggend_build_config(&cfg, g->config_path, g->config_explicit,
+	    &rep, g->overrides, g->n_overrides, &err);
+	if (rc == 0 && reload)
+		config_keep_restart(&cfg, &g->cfg, &rep);
+	for (i = 0; i < rep.len; i++) {
+		if (strstr(rep.lines[i], ": error: ") != NULL)
+			log_error("config: %s", rep.lines[i]);
+		else
+			log_warn("config: %s", rep.lines[i]);
+	}
+	if (rep.len == 0 && rc != 0) /* a bad override: no file finding */
+		log_error("config: %s", err.msg);
+	config_report_release(&g->config_report);
+	g->config_report = rep;
+	g->config_loads++;
+	if (rc != 0) {
+		log_error("config: %s has %zu error%s; keeping the %s "
+		    "configuration", g->config_path != NULL ? g->config_path :
+		    "--set", rep.errors, rep.errors == 1 ? "" : "s",
+		    reload ? "current" : "default");
+		return rc;
+	}
+	config_release(&g->cfg);
+	g->cfg = cfg;
+	log_set_level((enum log_level)g->cfg.log_level);
+	return 0;
+}
+
+/* path made absolute: SIGHUP must find the file wherever we are then. */
+static char *
+ggend_absolute(const char *path)
+{
+	char *cwd, *joined, *norm;
+
+	if (path[0] == '/' || (cwd = getcwd(NULL, 0)) == NULL)
+		return xstrdup(path);
+	joined = path_join(cwd, path);
+	norm = path_normalize(joined);
+	free(joined);
+	free(cwd);
+	return norm;
+}
+
+void
+ggend_config_file(struct ggend *g, const char *path)
+{
+	free(g->config_path);
+	g->config_explicit = path != NULL;
+	g->config_path = path != NULL ? ggend_absolute(path) :
+	    config_default_path();
+	if (ggend_configure(g, false) == 0 && g->config_path != NULL)
+		log_info("config: %s %s", g->config_report.loaded ? "loaded" :
+		    "no settings file at", g->config_path);
+}
+
 void
 ggend_reload(struct ggend *g)
 {
-	struct ggend_config cfg;
-	struct gerr err;
-
-	gerr_clear(&err);
-	if (ggend_build_config(&cfg, g->overrides, g->n_overrides, &err) != 0) {
-		log_error("reload: %s; keeping the current configuration",
-		    err.msg);
+	if (ggend_configure(g, true) != 0)
 		return;
-	}
-	if (strcmp(cfg.socket_path, g->cfg.socket_path) != 0 ||
-	    strcmp(cfg.state_dir, g->cfg.state_dir) != 0)
-		log_warn("reload: socket.path and state.dir change only on "
-		    "restart");
-	free(cfg.socket_path);
-	free(cfg.state_dir);
-	cfg.socket_path = g->cfg.socket_path;
-	cfg.state_dir = g->cfg.state_dir;
-	g->cfg = cfg;
-	log_set_level((enum log_level)g->cfg.log_level);
 	g->reloads++;
 	log_info("configuration reloaded");
 }
@@ -196,6 +266,10 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	}
 	if (rc != 0)
 		return rc;
+	rc = watch_init(g, err);
+	if (rc != 0)
+		return rc;
+	watch_restore(g);
 	ggend_signals(g);
 	log_info("ggend listening on %s (pid %ld)%s", g->socket_path,
 	    (long)getpid(), g->socket_adopted ? " [socket activated]" : "");
@@ -224,6 +298,8 @@ ggend_stop(struct ggend *g, const char *why)
 void
 ggend_release(struct ggend *g)
 {
+	/* Roots first: settling a batch publishes through the server. */
+	watch_release(g);
 	server_free(g->server);
 	g->server = NULL;
 	if (g->loop != NULL) {
@@ -234,4 +310,7 @@ ggend_release(struct ggend *g)
 	pidfile_release(g->pidfile_path, g->pidfile_fd);
 	g->pidfile_fd = -1;
 	config_release(&g->cfg);
+	config_report_release(&g->config_report);
+	free(g->config_path);
+	g->config_path = NULL;
 }

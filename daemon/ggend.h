@@ -19,6 +19,7 @@
 #include "sockpath.h"
 
 struct server;
+struct watch;
 struct req_entry;
 
 struct ggend {
@@ -27,6 +28,7 @@ struct ggend {
 	char *const *overrides;		/* "key=value" from argv, borrowed */
 	int n_overrides;
 	struct server *server;
+	struct watch *watch;		/* watched roots (daemon/watch.h) */
 	const struct req_entry *const *handlers;	/* req_table, or a test's */
 	size_t n_handlers;
 	char socket_path[SOCKPATH_PATH_MAX];	/* the path clients use */
@@ -38,6 +40,10 @@ struct ggend {
 	uint64_t requests;		/* request lines dispatched */
 	uint64_t errors[GERR_CODE_COUNT];	/* error replies per code */
 	uint64_t reloads;
+	char *config_path;		/* owned; settings file, NULL if none */
+	bool config_explicit;		/* named by --config: must exist */
+	struct config_report config_report;	/* the last load's findings */
+	uint64_t config_loads;		/* load attempts, good or bad */
 	bool stopping;			/* the loop ends after this turn's writes */
 	ev_signal sig_term, sig_int, sig_hup;
 };
@@ -62,8 +68,19 @@ int ggend_start(struct ggend *g, int ready_fd, struct gerr *err);
 /* Ask the loop to stop after the current turn's replies are written. */
 void ggend_stop(struct ggend *g, const char *why);
 
-/* Re-derive the configuration (SIGHUP). Keys flagged CFG_RESTART keep their
- * old value with a warning. An invalid result never replaces the old one. */
+/*
+ * Use the settings file path (borrowed; copied), or when NULL the default
+ * (config_default_path(), where a missing file is not an error), and load
+ * it: defaults, then the file, then argv overrides. Call after ggend_init,
+ * before ggend_start. A file with errors is reported (log, `status`) and
+ * not applied: defaults and overrides stay in force. Never fails.
+ */
+void ggend_config_file(struct ggend *g, const char *path);
+
+/* Re-derive the configuration (SIGHUP): defaults, the settings file (if
+ * any), argv overrides. Keys flagged CFG_RESTART keep their old value with
+ * a warning. An invalid result never replaces the old one; its findings go
+ * to the log and `status`. */
 void ggend_reload(struct ggend *g);
 
 /* Stop watchers, close clients, remove the socket (unless adopted) and the

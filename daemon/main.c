@@ -34,7 +34,7 @@ main_usage(FILE *out)
 	fprintf(out,
 	    "usage: ggend [--foreground] [--socket PATH] [--state-dir DIR]\n"
 	    "             [--log-level error|warn|info|debug] [--set KEY=VALUE]...\n"
-	    "             [--ready-fd FD]\n"
+	    "             [--ready-fd FD] [--config FILE]\n"
 	    "       ggend --help | --help-config | --version\n"
 	    "\n"
 	    "  --foreground     stay attached (default: detach once listening)\n"
@@ -42,7 +42,10 @@ main_usage(FILE *out)
 	    "  --state-dir DIR  state directory (state.dir)\n"
 	    "  --log-level L    log.level\n"
 	    "  --set KEY=VALUE  any setting; see --help-config\n"
-	    "  --ready-fd FD    write \"READY\\n\" (or the startup error) on FD\n");
+	    "  --ready-fd FD    write \"READY\\n\" (or the startup error) on FD\n"
+	    "  --config FILE    settings file (default: $XDG_CONFIG_HOME/ggen/"
+	    "ggend.toml);\n"
+	    "                   read at start and on SIGHUP; argv wins over it\n");
 }
 
 /* Report a startup failure on stderr and the readiness pipe. */
@@ -127,6 +130,7 @@ main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "set", required_argument, NULL, 'o' },
 		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "help-config", no_argument, NULL, 'H' },
 		{ "version", no_argument, NULL, 'V' },
@@ -134,6 +138,7 @@ main(int argc, char **argv)
 	};
 	cJSON_Hooks hooks = { .malloc_fn = xmalloc, .free_fn = free };
 	char libs[128], **ov;
+	const char *config_path = NULL;
 	bool foreground = false, detached = false;
 	int c, i, n_ov = 0, ready_fd = -1, rc;
 	struct ggend g;
@@ -160,6 +165,9 @@ main(int argc, char **argv)
 			break;
 		case 'o':
 			ov[n_ov++] = xstrdup(optarg);
+			break;
+		case 'c':
+			config_path = optarg;
 			break;
 		case 'r':
 			errno = 0;
@@ -212,6 +220,7 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	ggend_config_file(&g, config_path);
 	if (!foreground && ready_fd < 0) {
 		ready_fd = main_daemonize();
 		detached = true;

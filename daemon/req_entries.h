@@ -11,5 +11,13 @@
 extern const struct req_entry req_hello_entry;
 extern const struct req_entry req_status_entry;
 extern const struct req_entry req_shutdown_entry;
+extern const struct req_entry req_config_entry;
+extern const struct req_entry req_validate_entry;
+extern const struct req_entry req_watch_entry;
+extern const struct req_entry req_unwatch_entry;
+extern const struct req_entry req_roots_entry;
+extern const struct req_entry req_changes_entry;
+extern const struct req_entry req_hash_entry;
+extern const struct req_entry req_events_entry;
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * req_status.c - `status`: pid, version, uptime, clients, RSS, counters.
+ * req_status.c - `status`: pid, version, uptime, clients, RSS, counters,
+ * the settings file and its last load's findings.
  *
  * Reads /proc/self/statm for RSS (one small read, no blocking risk).
  * Counters are 64-bit but stay far below 2^53, so they travel as numbers.
@@ -14,6 +15,7 @@
 #include "req_entries.h"
 #include "server.h"
 #include "version.h"
+#include "watch.h"
 
 static double
 req_status_rss_bytes(void)
@@ -27,6 +29,27 @@ req_status_rss_bytes(void)
 		resident = 0;
 	fclose(f);
 	return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+/* The settings file and the findings of its last load. */
+static void
+req_status_config(const struct ggend *g, cJSON *result)
+{
+	const struct config_report *rep = &g->config_report;
+	cJSON *c = cJSON_AddObjectToObject(result, "config");
+	cJSON *lines;
+
+	if (g->config_path != NULL)
+		cJSON_AddStringToObject(c, "file", g->config_path);
+	else
+		cJSON_AddNullToObject(c, "file");
+	cJSON_AddBoolToObject(c, "loaded", rep->loaded);
+	cJSON_AddNumberToObject(c, "loads", (double)g->config_loads);
+	cJSON_AddNumberToObject(c, "errors", (double)rep->errors);
+	cJSON_AddNumberToObject(c, "warnings", (double)rep->warnings);
+	lines = cJSON_AddArrayToObject(c, "messages");
+	for (size_t i = 0; i < rep->len; i++)
+		cJSON_AddItemToArray(lines, cJSON_CreateString(rep->lines[i]));
 }
 
 static int
@@ -63,7 +86,8 @@ req_status(struct req *req, struct gerr *err)
 		if (g->errors[i] > 0)
 			cJSON_AddNumberToObject(errors, err_lookup(i)->wire,
 			    (double)g->errors[i]);
-	cJSON_AddArrayToObject(result, "roots");
+	req_status_config(g, result);
+	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
 	req_reply_ok(req, result);
 	return 0;
 }

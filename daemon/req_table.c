@@ -11,6 +11,14 @@ const struct req_entry *const req_table[] = {
 	&req_hello_entry,
 	&req_status_entry,
 	&req_shutdown_entry,
+	&req_config_entry,
+	&req_validate_entry,
+	&req_watch_entry,
+	&req_unwatch_entry,
+	&req_roots_entry,
+	&req_changes_entry,
+	&req_hash_entry,
+	&req_events_entry,
 };
 
 const size_t req_table_len = sizeof(req_table) / sizeof(req_table[0]);

@@ -474,13 +474,19 @@ watchroot_polled_change(void *arg, const char *rel, enum filetable_kind kind,
 void
 watchroot_overflow(struct watchroot *w)
 {
+	w->overflows++;
+	log_warn("root %s: inotify queue overflowed; rescanning", w->root);
+	watchroot_rescan(w);
+}
+
+void
+watchroot_rescan(struct watchroot *w)
+{
 	struct poller_result res;
 	struct gerr err;
 
-	w->overflows++;
-	log_warn("root %s: inotify queue overflowed; rescanning", w->root);
 	gerr_clear(&err);
-	if (poller_scan(w->root, w->t, w->cfg.is_ignored,
+	if (poller_scan(w->root, w->t, watchroot_ignored,
 	    watchroot_polled_change, w, POLLER_ALL, &res, &err) != 0)
 		log_warn("root %s: rescan: %s", w->root, err.msg);
 	watchroot_emit(w);
@@ -502,7 +508,7 @@ watchroot_poll(struct watchroot *w)
 	bool room = true;
 
 	gerr_clear(&err);
-	if (poller_scan(w->root, w->t, w->cfg.is_ignored,
+	if (poller_scan(w->root, w->t, watchroot_ignored,
 	    watchroot_polled_change, w, 0, &res, &err) != 0)
 		log_warn("root %s: poll: %s", w->root, err.msg);
 	if (!w->remote && !w->cfg.force_poll)

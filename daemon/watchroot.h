@@ -86,6 +86,9 @@ void watchroot_event(struct watchroot *w, int32_t wd, uint32_t mask,
 void watchroot_flush_moves(struct watchroot *w);
 /* The kernel dropped events: rescan, report only real changes. */
 void watchroot_overflow(struct watchroot *w);
+/* Rescan the whole root as after an overflow, without counting one: the
+ * ignore rules changed, so entries may have to leave or join the table. */
+void watchroot_rescan(struct watchroot *w);
 /* A pool result of this root's generation. */
 void watchroot_hash_result(struct watchroot *w,
     const struct hashpool_result *r);

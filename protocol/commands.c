@@ -28,6 +28,51 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 		.id = PROTO_CMD_SHUTDOWN, .name = "shutdown",
 		.summary = "Stop the daemon after replying.",
 	},
+	[PROTO_CMD_CONFIG] = {
+		.id = PROTO_CMD_CONFIG, .name = "config",
+		.fields = { { "key", PROTO_T_STRING, false } },
+		.summary = "Live settings with their source (default, file, "
+		    "set).",
+	},
+	[PROTO_CMD_VALIDATE] = {
+		.id = PROTO_CMD_VALIDATE, .name = "validate",
+		.fields = { { "path", PROTO_T_STRING, true } },
+		/* ggenc validate asks it first, then checks locally. */
+		.flags = PROTO_CMD_INTERNAL,
+		.summary = "Findings of the watched root holding a make.toml.",
+	},
+	[PROTO_CMD_WATCH] = {
+		.id = PROTO_CMD_WATCH, .name = "watch",
+		.fields = { { "root", PROTO_T_STRING, true } },
+		.flags = PROTO_CMD_STREAMS,
+		.summary = "Watch a directory; replies once it is crawled and "
+		    "hashed.",
+	},
+	[PROTO_CMD_UNWATCH] = {
+		.id = PROTO_CMD_UNWATCH, .name = "unwatch",
+		.fields = { { "root", PROTO_T_STRING, true } },
+		.summary = "Stop watching a root.",
+	},
+	[PROTO_CMD_ROOTS] = {
+		.id = PROTO_CMD_ROOTS, .name = "roots",
+		.summary = "List the watched roots.",
+	},
+	[PROTO_CMD_CHANGES] = {
+		.id = PROTO_CMD_CHANGES, .name = "changes",
+		.fields = { { "root", PROTO_T_STRING, true },
+			    { "since", PROTO_T_STRING, false } },
+		.summary = "Files added, modified, removed since a clock.",
+	},
+	[PROTO_CMD_HASH] = {
+		.id = PROTO_CMD_HASH, .name = "hash",
+		.fields = { { "path", PROTO_T_STRING, true } },
+		.summary = "XXH3-128 of a file's content.",
+	},
+	[PROTO_CMD_EVENTS] = {
+		.id = PROTO_CMD_EVENTS, .name = "events",
+		.flags = PROTO_CMD_STREAMS,
+		.summary = "Subscribe to events until the connection closes.",
+	},
 };
 
 const struct proto_cmd *

@@ -37,6 +37,7 @@ struct fx {
 	struct hashpool *pool;
 	struct watchroot *w;
 	size_t n;
+	const char *hide;	/* a directory fx_ignore ignores too */
 	char path[CHANGES_MAX][64];
 	enum filetable_change what[CHANGES_MAX];
 };
@@ -74,8 +75,10 @@ fx_find(const struct fx *f, const char *path)
 static bool
 fx_ignore(void *arg, const char *rel, bool is_dir)
 {
-	(void)arg;
-	return is_dir && strcmp(rel, "skip") == 0;
+	struct fx *f = arg;
+
+	return is_dir && (strcmp(rel, "skip") == 0 ||
+	    (f->hide != NULL && strcmp(rel, f->hide) == 0));
 }
 
 static void
@@ -438,6 +441,34 @@ test_overflow_rescan_reports_real_changes(void **state)
 	free(z);
 }
 
+/* The ignore rules changed (with the callback's own arg): a rescan drops
+ * what is now ignored and brings back what no longer is, without counting
+ * an overflow. */
+static void
+test_rescan_applies_ignore_rules(void **state)
+{
+	struct fx *f = *state;
+	struct watchroot_status st;
+
+	f->hide = "a";
+	watchroot_rescan(f->w);
+	settle(f);
+	assert_int_equal(fx_find(f, "a/x"), FILETABLE_CHANGE_REMOVED);
+	assert_int_equal(fx_find(f, "a/y"), FILETABLE_CHANGE_REMOVED);
+	assert_int_equal(fx_find(f, "b/z"), 0);
+	assert_null(filetable_lookup(watchroot_table(f->w), "a/x"));
+	f->n = 0;
+	f->hide = NULL;
+	watchroot_rescan(f->w);
+	settle(f);
+	assert_int_equal(fx_find(f, "a/x"), FILETABLE_CHANGE_ADDED);
+	assert_int_equal(fx_find(f, "a/y"), FILETABLE_CHANGE_ADDED);
+	assert_int_equal(fx_find(f, "skip/s"), 0);
+	watchroot_status(f->w, &st);
+	assert_int_equal(st.overflows, 0);
+	assert_int_equal(st.hash_pending, 0);
+}
+
 static void
 test_polled_root(void **state)
 {
@@ -522,6 +553,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_overflow_rescan_reports_real_changes, fx_setup,
 		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rescan_applies_ignore_rules,
+		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_polled_root,
 		    fx_setup_polled, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_removals_over_tombstone_cap,

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cmd_changes.c - `ggenc changes [--since CLOCK] [ROOT]`: files added (+),
+ * modified (~) and removed (-) since CLOCK, then "clock N" to pass as the
+ * next --since. A "fresh" answer (no, unknown or too old clock) lists
+ * every file and says so on stderr.
+ */
+#include <string.h>
+
+#include "cmd.h"
+#include "cmd_entries.h"
+#include "commands.h"
+
+static int
+cmd_changes_build(const struct cmd_ctx *ctx, int argc, char **argv,
+    cJSON *fields, struct gerr *err)
+{
+	const char *since = NULL;
+	char *rest[1];
+	int i, n = 0;
+
+	(void)ctx;
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--since") == 0) {
+			if (++i == argc)
+				return gerr_set(err, GERR_INVALID,
+				    "--since needs a clock");
+			since = argv[i];
+		} else if (strncmp(argv[i], "--since=", 8) == 0) {
+			since = argv[i] + 8;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			return gerr_set(err, GERR_INVALID,
+			    "changes: unknown option \"%s\"", argv[i]);
+		} else if (n == 1) {
+			return gerr_set(err, GERR_INVALID,
+			    "changes: one root at most, found \"%s\"", argv[i]);
+		} else {
+			rest[n++] = argv[i];
+		}
+	}
+	if (since != NULL)
+		cJSON_AddStringToObject(fields, "since", since);
+	return cmd_root_field(n, rest, fields, "root", err);
+}
+
+static int
+cmd_changes_render(const struct cmd_ctx *ctx, const cJSON *result)
+{
+	const cJSON *f, *files = cJSON_GetObjectItemCaseSensitive(result,
+	    "files");
+	const cJSON *clock = cJSON_GetObjectItemCaseSensitive(result, "clock");
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "fresh")))
+		fprintf(stderr, "ggenc: fresh list (no clock, or one this "
+		    "daemon does not know): every file is listed\n");
+	cJSON_ArrayForEach(f, files) {
+		const cJSON *path = cJSON_GetObjectItemCaseSensitive(f, "path");
+		const cJSON *kind = cJSON_GetObjectItemCaseSensitive(f, "kind");
+		const char *k = cJSON_IsString(kind) ? kind->valuestring : "";
+
+		fprintf(ctx->out, "%c %s\n", strcmp(k, "added") == 0 ? '+' :
+		    strcmp(k, "removed") == 0 ? '-' : '~',
+		    cJSON_IsString(path) ? path->valuestring : "?");
+	}
+	fprintf(ctx->out, "clock %s\n",
+	    cJSON_IsString(clock) ? clock->valuestring : "?");
+	return 0;
+}
+
+const struct cmd_entry cmd_changes_entry = {
+	.name = "changes", .alias = NULL, .usage = "[--since CLOCK] [ROOT]",
+	.summary = "Files added, modified and removed since a clock.",
+	.args = { .min = 0, .max = 3 }, .proto = PROTO_CMD_CHANGES,
+	.build = cmd_changes_build, .render = cmd_changes_render,
+};

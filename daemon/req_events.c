@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * req_events.c - `events`: subscribe the connection to events
+ * (files.changed, and whatever else is published). The request stays
+ * deferred for the connection's life: one progress message
+ * {"subscribed":true} says the subscription is live (so a client can
+ * start changing files without racing it), events follow; the reply comes
+ * only if the daemon stops first.
+ */
+#include "ggend.h"
+#include "req.h"
+#include "req_entries.h"
+#include "server.h"
+
+static void
+req_events_cancel(struct req *req, void *arg)
+{
+	(void)arg;
+	req_release(req);
+}
+
+static int
+req_events(struct req *req, struct gerr *err)
+{
+	cJSON *p = cJSON_CreateObject();
+
+	(void)err;
+	server_client_subscribe(req->client);
+	req_defer(req, req_events_cancel, NULL);
+	cJSON_AddBoolToObject(p, "subscribed", true);
+	req_progress(req, p);
+	return 0;
+}
+
+const struct req_entry req_events_entry = {
+	.proto = PROTO_CMD_EVENTS,
+	.handler = req_events,
+};

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * req_unwatch.c - `unwatch`: stop watching a root. The path must name the
+ * root itself: a directory inside a root is refused (unwatching its whole
+ * root by accident would be a surprise).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ggend.h"
+#include "req.h"
+#include "req_entries.h"
+#include "watch.h"
+
+static int
+req_unwatch(struct req *req, struct gerr *err)
+{
+	const char *dir = req_field(req, "root")->valuestring;
+	struct watch_root *r;
+	cJSON *result;
+	char *canon;
+	int rc;
+
+	rc = watch_root_lookup(req->g, dir, &r, &canon, err);
+	if (rc != 0)
+		return rc;
+	if (strcmp(canon, watch_root_path(r)) != 0) {
+		rc = gerr_set(err, GERR_ROOT_NOT_FOUND, "%s is not a root but "
+		    "lies inside the root %s", canon, watch_root_path(r));
+		free(canon);
+		return rc;
+	}
+	free(canon);
+	result = cJSON_CreateObject();
+	cJSON_AddStringToObject(result, "root", watch_root_path(r));
+	cJSON_AddBoolToObject(result, "removed", true);
+	watch_root_remove(req->g, r);
+	req_reply_ok(req, result);
+	return 0;
+}
+
+const struct req_entry req_unwatch_entry = {
+	.proto = PROTO_CMD_UNWATCH,
+	.handler = req_unwatch,
+};

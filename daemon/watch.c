@@ -1,0 +1,782 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * watch.c - the set of watched roots of one daemon (g->watch): registration,
+ * readiness, ignore rules, the make.toml model, persistence and status.
+ *
+ * Owns: every struct watch_root (a linked list) with its watchroot, its
+ * ignore matcher, its model and findings; the hash pool; the roots file
+ * (<state dir>/roots.json, rewritten atomically: temp file, fsync, rename,
+ * fsync of the directory). Loop wiring, batches and files.changed live in
+ * watch_events.c.
+ * Called by: ggend (init, restore, release), the req_watch, req_unwatch,
+ * req_roots, req_changes, req_hash and req_status handlers, and the engine
+ * through watch.h. Loop thread only.
+ * Invariants: a root's path is realpath(3)-canonical; roots never nest (a
+ * path inside a root answers with that root, and adding a parent of roots
+ * is refused); a root is ready once its first crawl is done and every file
+ * hash is known (or failed), and its waiters are called exactly once.
+ */
+#include "watch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "ggend.h"
+#include "log.h"
+#include "notifier.h"
+#include "path.h"
+#include "strbuf.h"
+#include "watch_int.h"
+#include "xmalloc.h"
+
+#define WATCH_ROOTS_FILE "roots.json"
+#define WATCH_PROGRESS_MS 100
+
+uint64_t
+watch_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+watch_pool_notify(void *arg)
+{
+	struct watch *w = arg;
+
+	ev_async_send(w->g->loop, &w->async);
+}
+
+int
+watch_init(struct ggend *g, struct gerr *err)
+{
+	struct hashpool_config pcfg = { .threads =
+	    (unsigned)g->cfg.watch_hash_threads };
+	struct watch *w;
+	int rc;
+
+	rc = notifier_init(err);
+	if (rc != 0)
+		return rc;
+	notifier_set_watch_cap((size_t)g->cfg.watch_max_watches);
+	w = xcalloc(1, sizeof(*w));
+	w->g = g;
+	w->next_generation = WATCH_GEN_ON_DEMAND + 1;
+	rc = hashpool_new(&pcfg, watch_pool_notify, w, &w->pool, err);
+	if (rc != 0) {
+		free(w);
+		notifier_cleanup();
+		return rc;
+	}
+	g->watch = w;
+	watch_events_start(w);
+	return 0;
+}
+
+static void
+watch_root_free(struct watch_root *r)
+{
+	size_t i;
+
+	watch_events_root_release(r);
+	watchroot_free(r->wr);
+	ignore_free(r->ign);
+	make_project_free(r->model);
+	make_findings_release(&r->findings);
+	for (i = 0; i < r->nexpects; i++)
+		free(r->expects[i].path);
+	free(r->expects);
+	free(r->waiters);
+	free(r->path);
+	free(r);
+}
+
+void
+watch_release(struct ggend *g)
+{
+	struct watch *w = g->watch;
+	struct watch_root *r, *next;
+	struct watch_hash_job *j, *jn;
+	struct watch_waiter *ws;
+	struct gerr err;
+	size_t i, n;
+
+	if (w == NULL)
+		return;
+	watch_events_stop(w);
+	/* Whoever waits is answered now, while roots and requests exist. */
+	gerr_clear(&err);
+	gerr_set(&err, GERR_SHUTTING_DOWN, "the daemon is stopping");
+	for (r = w->roots; r != NULL; r = r->next) {
+		ws = r->waiters;
+		n = r->nwaiters;
+		r->waiters = NULL;
+		r->nwaiters = 0;
+		for (i = 0; i < n; i++)
+			ws[i].ready(ws[i].arg, r, &err);
+		free(ws);
+	}
+	for (j = w->jobs; j != NULL; j = jn) {
+		jn = j->next;
+		j->cb(j->arg, ECANCELED, NULL, NULL);
+		free(j);
+	}
+	w->jobs = NULL;
+	/* Roots cancel their jobs in the pool, so the pool goes last; its
+	 * results are never drained again (the async watcher is stopped). */
+	for (r = w->roots; r != NULL; r = next) {
+		next = r->next;
+		watch_root_free(r);
+	}
+	hashpool_free(w->pool);
+	notifier_cleanup();
+	free(w);
+	g->watch = NULL;
+}
+
+const char *
+watch_root_relpath(const struct watch_root *r, const char *abs)
+{
+	if (strncmp(abs, r->path, r->pathlen) != 0)
+		return NULL;
+	if (abs[r->pathlen] == '\0')
+		return abs + r->pathlen;
+	if (r->pathlen == 1)
+		return abs + 1;		/* the root is "/" */
+	if (abs[r->pathlen] == '/')
+		return abs + r->pathlen + 1;
+	return NULL;
+}
+
+static struct watch_root *
+watch_find_canonical(struct ggend *g, const char *canon)
+{
+	struct watch_root *r;
+
+	if (g->watch == NULL)
+		return NULL;
+	for (r = g->watch->roots; r != NULL; r = r->next)
+		if (watch_root_relpath(r, canon) != NULL)
+			return r;
+	return NULL;
+}
+
+struct watch_root *
+watch_root_find(struct ggend *g, const char *path)
+{
+	char canon[PATH_MAX];
+
+	if (realpath(path, canon) == NULL)
+		return NULL;
+	return watch_find_canonical(g, canon);
+}
+
+/* Read a whole small file (ignore files); NULL when absent or too big. */
+static char *
+watch_read_file(const char *path, size_t max, size_t *len)
+{
+	struct strbuf sb;
+	char buf[8192];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	strbuf_init(&sb);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		strbuf_add(&sb, buf, (size_t)n);
+		if (sb.len > max)
+			break;
+	}
+	close(fd);
+	if (n < 0) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb, len);
+}
+
+static void
+watch_ignore_warn(void *arg, const struct gerr *err)
+{
+	struct watch_root *r = arg;
+
+	log_warn("root %s: %s:%d:%d: %s", r->path, err->file, err->line,
+	    err->col, err->msg);
+}
+
+/* (Re)load the ignore file of kind in directory dir of r; a missing file
+ * removes the source. */
+static void
+watch_load_ignore(struct watch_root *r, enum ignore_kind kind,
+    const char *dir)
+{
+	const char *base = kind == IGNORE_GITIGNORE ? ".gitignore" :
+	    kind == IGNORE_GGENIGNORE ? ".ggenignore" : ".git/info/exclude";
+	char *abs, *text;
+	size_t len = 0;
+
+	abs = dir[0] != '\0' ? xasprintf("%s/%s/%s", r->path, dir, base) :
+	    xasprintf("%s/%s", r->path, base);
+	text = watch_read_file(abs, IGNORE_FILE_MAX_BYTES + 1, &len);
+	if (text == NULL)
+		ignore_remove_file(r->ign, kind, dir);
+	else
+		ignore_set_file(r->ign, kind, dir, NULL, text, len,
+		    watch_ignore_warn, r, NULL);
+	free(text);
+	free(abs);
+}
+
+/*
+ * The crawl, the poller and events ask about every entry. A directory not
+ * in the table yet is being discovered: its ignore files are read now,
+ * before any entry inside it is asked about.
+ */
+static bool
+watch_is_ignored(void *arg, const char *rel, bool is_dir)
+{
+	struct watch_root *r = arg;
+	const struct filetable_entry *e;
+
+	if (ignore_check(r->ign, rel, strlen(rel), is_dir, NULL))
+		return true;
+	if (is_dir && r->wr != NULL) {
+		e = filetable_lookup(watchroot_table(r->wr), rel);
+		if (e == NULL || e->kind != FILETABLE_DIR) {
+			watch_load_ignore(r, IGNORE_GGENIGNORE, rel);
+			watch_load_ignore(r, IGNORE_GITIGNORE, rel);
+		}
+	}
+	return false;
+}
+
+/* make.toml's `[watch] ignore` patterns become the config source. */
+static void
+watch_apply_model_ignore(struct watch_root *r)
+{
+	const struct make_strlist *l;
+	const char **pats;
+	size_t i;
+
+	if (r->model == NULL)
+		return;
+	l = &r->model->watch_ignore;
+	pats = xcalloc(l->len + 1, sizeof(*pats));
+	for (i = 0; i < l->len; i++)
+		pats[i] = l->items[i].s;
+	ignore_set_patterns(r->ign, pats, l->len, "make.toml", watch_ignore_warn,
+	    r, NULL);
+	free(pats);
+}
+
+void
+watch_root_load_model(struct watch_root *r)
+{
+	struct make_project *p = NULL;
+	struct gerr err;
+	int rc;
+
+	make_findings_release(&r->findings);
+	make_findings_init(&r->findings);
+	gerr_clear(&err);
+	rc = make_load(r->path, &p, &r->findings, &err);
+	if (rc == 0) {
+		make_project_free(r->model);
+		r->model = p;
+		watch_apply_model_ignore(r);
+		watch_events_window(r);
+	} else if (!(rc == GERR_IO && r->model == NULL &&
+	    strstr(err.msg, "No such file") != NULL)) {
+		log_warn("root %s: make.toml: %s%s", r->path, err.msg,
+		    r->model != NULL ? "; keeping the last good model" : "");
+	}
+}
+
+void
+watch_root_reload_ignore(struct watch_root *r, const char *relpath)
+{
+	size_t dlen = path_dirname_len(relpath);
+	char *dir = xstrndup(relpath, dlen);
+	enum ignore_kind kind;
+	size_t blen;
+	const char *base = path_basename(relpath, &blen);
+
+	if (ignore_file_kind(base, &kind))
+		watch_load_ignore(r, kind, dir);
+	free(dir);
+	r->ignore_dirty = true;
+}
+
+void
+watch_root_progress(const struct watch_root *r, struct watch_progress *out)
+{
+	struct watchroot_status st;
+
+	memset(out, 0, sizeof(*out));
+	watchroot_status(r->wr, &st);
+	out->files_seen = st.files;
+	out->dirs_seen = st.dirs;
+	out->files_hashed = st.files - st.hash_pending;
+	out->ready = r->ready;
+}
+
+void
+watch_root_check_ready(struct watch_root *r, bool force_progress)
+{
+	struct watchroot_status st;
+	struct watch_progress p;
+	uint64_t now;
+	size_t i, n;
+	struct watch_waiter *ws;
+
+	if (r->ready)
+		return;
+	watchroot_status(r->wr, &st);
+	if (!st.crawling && st.hash_pending == 0 && st.hash_backlog == 0) {
+		r->ready = true;
+		log_info("root %s ready: %zu files, %zu directories", r->path,
+		    st.files, st.dirs);
+		/* Callbacks may add waiters or remove roots: detach first. */
+		ws = r->waiters;
+		n = r->nwaiters;
+		r->waiters = NULL;
+		r->nwaiters = r->capwaiters = 0;
+		for (i = 0; i < n; i++)
+			ws[i].ready(ws[i].arg, r, NULL);
+		free(ws);
+		return;
+	}
+	if (r->nwaiters == 0)
+		return;
+	now = ggend_now_ms();
+	watch_root_progress(r, &p);
+	for (i = 0; i < r->nwaiters; i++) {
+		if (r->waiters[i].progress == NULL || (!force_progress &&
+		    now - r->waiters[i].last_progress_ms < WATCH_PROGRESS_MS))
+			continue;
+		r->waiters[i].last_progress_ms = now;
+		r->waiters[i].progress(r->waiters[i].arg, r, &p);
+	}
+}
+
+/* Write the roots file: temp, fsync, rename, fsync the directory, so a
+ * crash leaves the old list or the new one, never a torn one. */
+static void
+watch_persist(struct ggend *g)
+{
+	struct watch_root *r;
+	cJSON *doc = cJSON_CreateObject(), *arr;
+	char *text, *tmp, *final;
+	int fd;
+	size_t len;
+	bool ok = false;
+
+	arr = cJSON_AddArrayToObject(doc, "roots");
+	for (r = g->watch->roots; r != NULL; r = r->next)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(r->path));
+	text = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	tmp = xasprintf("%s/%s.tmp", g->state_dir, WATCH_ROOTS_FILE);
+	final = xasprintf("%s/%s", g->state_dir, WATCH_ROOTS_FILE);
+	len = strlen(text);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		ok = write(fd, text, len) == (ssize_t)len &&
+		    write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+		ok = close(fd) == 0 && ok;
+		ok = ok && rename(tmp, final) == 0;
+	}
+	if (!ok) {
+		log_error("write %s: %s; the root list will not survive a "
+		    "restart", final, strerror(errno));
+		unlink(tmp);
+	} else if ((fd = open(g->state_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	cJSON_free(text);
+	free(tmp);
+	free(final);
+}
+
+void
+watch_restore(struct ggend *g)
+{
+	char *path = xasprintf("%s/%s", g->state_dir, WATCH_ROOTS_FILE);
+	const cJSON *arr, *item;
+	struct gerr err;
+	size_t len = 0;
+	char *text;
+	cJSON *doc;
+
+	text = watch_read_file(path, (size_t)64 << 20, &len);
+	free(path);
+	if (text == NULL || g->watch == NULL) {
+		free(text);
+		return;
+	}
+	doc = cJSON_ParseWithLength(text, len);
+	free(text);
+	arr = cJSON_GetObjectItemCaseSensitive(doc, "roots");
+	cJSON_ArrayForEach(item, arr) {
+		if (!cJSON_IsString(item))
+			continue;
+		gerr_clear(&err);
+		if (watch_root_add(g, item->valuestring, NULL, NULL, NULL,
+		    &err) != 0)
+			log_warn("not watching %s again: %s",
+			    item->valuestring, err.msg);
+		else
+			log_info("watching %s again", item->valuestring);
+	}
+	cJSON_Delete(doc);
+	watch_persist(g);	/* drops the roots that are gone */
+}
+
+static struct watch_root *
+watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
+{
+	struct watch *w = g->watch;
+	struct watchroot_config cfg = { 0 };
+	struct watch_root *r;
+	int rc;
+
+	r = xcalloc(1, sizeof(*r));
+	r->w = w;
+	r->path = xstrdup(canon);
+	r->pathlen = strlen(canon);
+	r->generation = w->next_generation++;
+	r->ign = ignore_new();
+	make_findings_init(&r->findings);
+	watch_load_ignore(r, IGNORE_EXCLUDE, "");
+	watch_load_ignore(r, IGNORE_GGENIGNORE, "");
+	watch_load_ignore(r, IGNORE_GITIGNORE, "");
+	cfg.is_ignored = watch_is_ignored;
+	cfg.on_change = watch_events_change;
+	cfg.arg = r;
+	cfg.pool = w->pool;
+	cfg.generation = r->generation;
+	watch_events_root_init(r);
+	/* The model's `[watch] ignore` must prune the first crawl. */
+	watch_root_load_model(r);
+	rc = watchroot_new(canon, &cfg, &r->wr, err);
+	if (rc != 0) {
+		watch_root_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int
+watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
+    watch_progress_cb progress, void *arg, struct watch_root **out,
+    struct gerr *err)
+{
+	char canon[PATH_MAX];
+	struct watch_root *r;
+	struct stat st;
+
+	if (g->watch == NULL)
+		return gerr_set(err, GERR_INTERNAL, "watching is not running");
+	if (dir == NULL || dir[0] == '\0')
+		return gerr_set(err, GERR_INVALID, "empty directory name");
+	if (realpath(dir, canon) == NULL)
+		return gerr_set(err, errno == ENOENT ? GERR_NOT_FOUND : GERR_IO,
+		    "%s: %s", dir, strerror(errno));
+	if (stat(canon, &st) != 0 || !S_ISDIR(st.st_mode))
+		return gerr_set(err, GERR_INVALID, "%s: not a directory", dir);
+	r = watch_find_canonical(g, canon);
+	if (r == NULL) {
+		for (r = g->watch->roots; r != NULL; r = r->next)
+			if (path_is_inside(canon, r->path))
+				return gerr_set(err, GERR_INVALID,
+				    "%s holds the root %s: unwatch it first",
+				    canon, r->path);
+		r = watch_root_new(g, canon, err);
+		if (r == NULL)
+			return err != NULL ? err->code : GERR_IO;
+		r->next = g->watch->roots;
+		g->watch->roots = r;
+		log_info("watching %s", r->path);
+		watch_persist(g);
+		watch_events_update(g->watch);
+	}
+	if (out != NULL)
+		*out = r;
+	if (cb != NULL && r->ready) {
+		cb(arg, r, NULL);
+	} else if (cb != NULL) {
+		if (r->nwaiters == r->capwaiters) {
+			r->capwaiters = r->capwaiters ? r->capwaiters * 2 : 4;
+			r->waiters = xreallocarray(r->waiters, r->capwaiters,
+			    sizeof(*r->waiters));
+		}
+		r->waiters[r->nwaiters++] = (struct watch_waiter){ .ready = cb,
+		    .progress = progress, .arg = arg };
+	}
+	return 0;
+}
+
+int
+watch_root_add(struct ggend *g, const char *dir, watch_ready_cb cb,
+    void *arg, struct watch_root **out, struct gerr *err)
+{
+	return watch_root_add_full(g, dir, cb, NULL, arg, out, err);
+}
+
+void
+watch_root_cancel_waits(struct watch_root *r, void *arg)
+{
+	size_t i = 0;
+
+	while (i < r->nwaiters) {
+		if (r->waiters[i].arg == arg)
+			r->waiters[i] = r->waiters[--r->nwaiters];
+		else
+			i++;
+	}
+}
+
+void
+watch_root_remove(struct ggend *g, struct watch_root *r)
+{
+	struct watch_root **pp;
+	struct watch_waiter *ws;
+	struct gerr err;
+	size_t i, n;
+
+	for (pp = &g->watch->roots; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == r)
+			break;
+	if (*pp == NULL)
+		return;
+	*pp = r->next;
+	log_info("not watching %s any more", r->path);
+	ws = r->waiters;
+	n = r->nwaiters;
+	r->waiters = NULL;
+	r->nwaiters = 0;
+	gerr_clear(&err);
+	gerr_set(&err, GERR_ROOT_NOT_FOUND, "root %s was unwatched", r->path);
+	for (i = 0; i < n; i++)
+		ws[i].ready(ws[i].arg, r, &err);
+	free(ws);
+	watch_root_free(r);
+	watch_persist(g);
+	watch_events_update(g->watch);
+}
+
+const char *
+watch_root_path(const struct watch_root *r)
+{
+	return r->path;
+}
+
+bool
+watch_root_ready(const struct watch_root *r)
+{
+	return r->ready;
+}
+
+const struct filetable *
+watch_root_table(const struct watch_root *r)
+{
+	return watchroot_table(r->wr);
+}
+
+const struct make_project *
+watch_root_model(const struct watch_root *r)
+{
+	return r->model;
+}
+
+const struct make_findings *
+watch_root_findings(const struct watch_root *r)
+{
+	return &r->findings;
+}
+
+void
+watch_set_batch_listener(struct ggend *g, watch_batch_fn fn, void *arg)
+{
+	g->watch->batch_fn = fn;
+	g->watch->batch_arg = arg;
+}
+
+void
+watch_expect_write(struct watch_root *r, const char *relpath,
+    const XXH128_hash_t *h)
+{
+	size_t i;
+
+	for (i = 0; i < r->nexpects; i++) {
+		if (strcmp(r->expects[i].path, relpath) == 0) {
+			r->expects[i].hash = *h;
+			return;
+		}
+	}
+	if (r->nexpects == r->capexpects) {
+		r->capexpects = r->capexpects ? r->capexpects * 2 : 8;
+		r->expects = xreallocarray(r->expects, r->capexpects,
+		    sizeof(*r->expects));
+	}
+	r->expects[r->nexpects].path = xstrdup(relpath);
+	r->expects[r->nexpects++].hash = *h;
+}
+
+struct watch_root *
+watch_root_next(struct ggend *g, struct watch_root *prev)
+{
+	if (prev != NULL)
+		return prev->next;
+	return g->watch != NULL ? g->watch->roots : NULL;
+}
+
+int
+watch_hash_file(struct ggend *g, const char *abs, watch_hash_cb cb,
+    void *arg, struct gerr *err)
+{
+	struct watch *w = g->watch;
+	struct watch_hash_job *j;
+	int rc;
+
+	if (w == NULL)
+		return gerr_set(err, GERR_INTERNAL, "watching is not running");
+	rc = hashpool_submit(w->pool, abs, WATCH_GEN_ON_DEMAND,
+	    w->next_cookie + 1, err);
+	if (rc != 0)
+		return rc;
+	j = xcalloc(1, sizeof(*j));
+	j->cookie = ++w->next_cookie;
+	j->cb = cb;
+	j->arg = arg;
+	j->next = w->jobs;
+	w->jobs = j;
+	return 0;
+}
+
+void
+watch_hash_cancel(struct ggend *g, void *arg)
+{
+	struct watch_hash_job **pp, *j;
+
+	if (g->watch == NULL)
+		return;
+	for (pp = &g->watch->jobs; *pp != NULL;) {
+		j = *pp;
+		if (j->arg == arg) {
+			*pp = j->next;
+			free(j);
+		} else
+			pp = &j->next;
+	}
+}
+
+static cJSON *
+watch_u64_string(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	return cJSON_CreateString(buf);
+}
+
+struct cJSON *
+watch_root_summary(const struct watch_root *r)
+{
+	struct watchroot_status st;
+	cJSON *o = cJSON_CreateObject();
+
+	watchroot_status(r->wr, &st);
+	cJSON_AddStringToObject(o, "root", r->path);
+	cJSON_AddBoolToObject(o, "ready", r->ready);
+	cJSON_AddNumberToObject(o, "files", (double)st.files);
+	cJSON_AddNumberToObject(o, "dirs", (double)st.dirs);
+	cJSON_AddItemToObject(o, "clock", watch_u64_string(st.clock));
+	return o;
+}
+
+int
+watch_root_lookup(struct ggend *g, const char *path, struct watch_root **out,
+    char **canon, struct gerr *err)
+{
+	char buf[PATH_MAX];
+
+	*out = NULL;
+	*canon = NULL;
+	if (realpath(path, buf) == NULL)
+		return gerr_set(err, errno == ENOENT ? GERR_NOT_FOUND : GERR_IO,
+		    "%s: %s", path, strerror(errno));
+	*out = watch_find_canonical(g, buf);
+	if (*out == NULL)
+		return gerr_set(err, GERR_ROOT_NOT_FOUND,
+		    "%s is not inside a watched root", buf);
+	*canon = xstrdup(buf);
+	return 0;
+}
+
+void
+watch_status_add(struct ggend *g, struct cJSON *roots)
+{
+	struct notifier_status ns;
+	struct watchroot_status st;
+	struct watch_root *r;
+	cJSON *o, *wo;
+
+	if (g->watch == NULL)
+		return;
+	notifier_status(&ns);
+	for (r = g->watch->roots; r != NULL; r = r->next) {
+		watchroot_status(r->wr, &st);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "root", r->path);
+		cJSON_AddBoolToObject(o, "ready", r->ready);
+		cJSON_AddStringToObject(o, "fs", st.fs);
+		cJSON_AddBoolToObject(o, "polled", st.remote);
+		cJSON_AddNumberToObject(o, "files", (double)st.files);
+		cJSON_AddNumberToObject(o, "dirs", (double)st.dirs);
+		wo = cJSON_AddObjectToObject(o, "watches");
+		cJSON_AddNumberToObject(wo, "root", (double)st.watched_dirs);
+		cJSON_AddNumberToObject(wo, "used", (double)ns.used);
+		cJSON_AddNumberToObject(wo, "limit", (double)ns.limit);
+		if (ns.cap > 0)
+			cJSON_AddNumberToObject(wo, "cap", (double)ns.cap);
+		cJSON_AddStringToObject(wo, "sysctl", NOTIFIER_SYSCTL);
+		cJSON_AddStringToObject(wo, "message", st.watch_limit_msg);
+		cJSON_AddNumberToObject(o, "polled_dirs",
+		    (double)st.polled_dirs);
+		cJSON_AddNumberToObject(o, "overflows", (double)st.overflows);
+		cJSON_AddNumberToObject(o, "rescans", (double)r->rescans);
+		cJSON_AddNumberToObject(o, "hash_pending",
+		    (double)st.hash_pending);
+		cJSON_AddNumberToObject(o, "hash_errors",
+		    (double)st.hash_errors);
+		cJSON_AddNumberToObject(o, "bytes_hashed",
+		    (double)r->bytes_hashed);
+		cJSON_AddNumberToObject(o, "window_ms",
+		    (double)debounce_window_ms(&r->deb));
+		cJSON_AddNumberToObject(o, "window_min_ms",
+		    (double)r->win_min_ms);
+		cJSON_AddNumberToObject(o, "window_max_ms",
+		    (double)r->win_max_ms);
+		cJSON_AddNumberToObject(o, "batches", (double)r->batches);
+		cJSON_AddNumberToObject(o, "last_settle_ms",
+		    (double)r->last_settle_ms);
+		cJSON_AddItemToObject(o, "clock", watch_u64_string(st.clock));
+		cJSON_AddItemToArray(roots, o);
+	}
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * watch.h - the daemon's watched roots (g->watch): each a daemon/watchroot
+ * wired into the loop (crawl slices on an ev_idle, the notifier fd on an
+ * ev_io, hash results on an ev_async, polling on an ev_timer that runs only
+ * while something is polled), ignore rules, per-root debounce, files.changed
+ * publication, the batch listener and persistence of the root list.
+ *
+ * Loop thread only (libinotifytools included). Paths given to watch_* are
+ * canonicalised with realpath(3); a directory inside an existing root
+ * answers with that root (roots never nest).
+ */
+#ifndef GGEN_WATCH_H
+#define GGEN_WATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <xxhash.h>
+
+#include "gerr.h"
+
+struct ggend;
+struct filetable;
+struct make_project;
+struct make_findings;
+struct cJSON;
+
+struct watch;		/* all roots; g->watch */
+struct watch_root;	/* one root */
+
+/*
+ * Create g->watch: the notifier, the hash pool and their loop watchers.
+ * Called by ggend_start after the server is up. Errors: GERR_IO (inotify
+ * unavailable, threads). Does not re-watch persisted roots: see
+ * watch_restore.
+ */
+int watch_init(struct ggend *g, struct gerr *err);
+
+/* Re-watch every root listed in the state dir's roots file (missing roots
+ * are logged and dropped from the list). */
+void watch_restore(struct ggend *g);
+
+/* Free every root and g->watch; NULL g->watch ok. */
+void watch_release(struct ggend *g);
+
+/* Root containing path (any path inside it, canonicalised), or NULL. */
+struct watch_root *watch_root_find(struct ggend *g, const char *path);
+
+/*
+ * Start watching dir (or return the existing root containing it). cb (may
+ * be NULL) runs once the root is ready (first crawl done and every hash
+ * known), at once if already ready; it gets err set if the root failed.
+ * *out (may be NULL) is borrowed: valid until watch_root_remove or
+ * watch_release. Errors: GERR_NOT_FOUND / GERR_IO (dir missing, not a
+ * directory), GERR_INVALID (dir empty or relative after realpath fails).
+ */
+typedef void (*watch_ready_cb)(void *arg, struct watch_root *root,
+    const struct gerr *err);
+int watch_root_add(struct ggend *g, const char *dir, watch_ready_cb cb,
+    void *arg, struct watch_root **out, struct gerr *err);
+
+/*
+ * Stop watching the root r; pending ready callbacks get GERR_CANCELLED-like
+ * errors (GERR_NOT_FOUND "root removed"). The roots file is rewritten.
+ */
+void watch_root_remove(struct ggend *g, struct watch_root *r);
+
+/* Canonical absolute path, borrowed for the root's life. */
+const char *watch_root_path(const struct watch_root *r);
+bool watch_root_ready(const struct watch_root *r);
+/* Hot hashes; borrowed until the next loop turn. */
+const struct filetable *watch_root_table(const struct watch_root *r);
+
+/*
+ * The root's last good make.toml model (NULL if none ever parsed) and the
+ * current findings (errors of a newer invalid version included). Re-parsed
+ * only when make.toml's content hash changes, also for each workspace's
+ * make.toml. Borrowed until the next batch of r.
+ */
+const struct make_project *watch_root_model(const struct watch_root *r);
+const struct make_findings *watch_root_findings(const struct watch_root *r);
+
+enum watch_change_kind { WATCH_ADDED, WATCH_MODIFIED, WATCH_REMOVED };
+
+struct watch_change {
+	const char *relpath;
+	enum watch_change_kind kind;
+};
+
+struct watch_batch {
+	struct watch_root *root;
+	uint64_t clock;			/* the table's clock after the batch */
+	const struct watch_change *changes;	/* sorted by relpath */
+	size_t n;
+	const char *reason;		/* "events", "rescan", "poll", ... */
+};
+
+/* One listener (the engine) gets every settled batch, after the
+ * files.changed event is published. b borrowed for the call. */
+typedef void (*watch_batch_fn)(void *arg, const struct watch_batch *b);
+void watch_set_batch_listener(struct ggend *g, watch_batch_fn fn, void *arg);
+
+/*
+ * The daemon itself is about to write relpath with content hash h
+ * (template outputs): when the write is seen with that content, it updates
+ * the table but is not reported as a user change. h copied.
+ */
+void watch_expect_write(struct watch_root *r, const char *relpath,
+    const XXH128_hash_t *h);
+
+/* Iterate roots: first with prev NULL, NULL at the end. */
+struct watch_root *watch_root_next(struct ggend *g, struct watch_root *prev);
+
+/* Relative path of abs inside r ("" for the root itself), or NULL when abs
+ * is outside r. abs must be canonical. Returns a pointer into abs. */
+const char *watch_root_relpath(const struct watch_root *r, const char *abs);
+
+/* Progress of r for `watch` (files seen by the crawl, files hashed). */
+struct watch_progress {
+	uint64_t files_seen;
+	uint64_t files_hashed;
+	uint64_t dirs_seen;
+	bool ready;
+};
+void watch_root_progress(const struct watch_root *r,
+    struct watch_progress *out);
+
+/*
+ * As watch_root_add, plus progress (may be NULL): called at most every
+ * 100 ms while the root is not ready, from the loop after a crawl slice or
+ * a hash drain. Used by `watch`.
+ */
+typedef void (*watch_progress_cb)(void *arg, struct watch_root *root,
+    const struct watch_progress *p);
+int watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
+    watch_progress_cb progress, void *arg, struct watch_root **out,
+    struct gerr *err);
+
+/* Forget every waiter of r registered with arg (its request went away):
+ * their callbacks never run. */
+void watch_root_cancel_waits(struct watch_root *r, void *arg);
+
+/*
+ * Hash the file at abs (absolute) on the pool, for `hash` when the table
+ * does not know it. cb runs later on the loop (never inside this call)
+ * with error 0 and the hash, or an errno (ECANCELED, h and st NULL, when
+ * the daemon stops first). Cancel with watch_hash_cancel (then cb never
+ * runs). Errors: GERR_BUSY when the pool is full.
+ */
+struct filetable_stat;
+typedef void (*watch_hash_cb)(void *arg, int error, const XXH128_hash_t *h,
+    const struct filetable_stat *st);
+int watch_hash_file(struct ggend *g, const char *abs, watch_hash_cb cb,
+    void *arg, struct gerr *err);
+void watch_hash_cancel(struct ggend *g, void *arg);
+
+/* {"root","ready","files","dirs","clock"} for replies (clock a string);
+ * the caller owns the object. */
+struct cJSON *watch_root_summary(const struct watch_root *r);
+
+/*
+ * The root holding path (canonicalised). *canon (caller frees) gets the
+ * canonical path. Errors: GERR_NOT_FOUND / GERR_IO when path cannot be
+ * resolved, GERR_ROOT_NOT_FOUND when no root holds it.
+ */
+int watch_root_lookup(struct ggend *g, const char *path,
+    struct watch_root **out, char **canon, struct gerr *err);
+
+/* Append one status object per root to the cJSON array roots (req_status).
+ * Clock numbers travel as strings (DESIGN section 6). */
+void watch_status_add(struct ggend *g, struct cJSON *roots);
+
+#endif

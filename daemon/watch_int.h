@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * watch_int.h - what daemon/watch.c (roots, registration, persistence,
+ * model, status) and daemon/watch_events.c (loop callbacks, batches,
+ * debounce, files.changed) share. Private to those two files. Loop thread
+ * only.
+ */
+#ifndef GGEN_WATCH_INT_H
+#define GGEN_WATCH_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+#include <xxhash.h>
+
+#include "debounce.h"
+#include "hashpool.h"
+#include "ignore.h"
+#include "make.h"
+#include "watch.h"
+#include "watchroot.h"
+
+/* Someone waiting for a root to be ready (watch_root_add). */
+struct watch_waiter {
+	watch_ready_cb ready;
+	watch_progress_cb progress;	/* NULL = none */
+	void *arg;
+	uint64_t last_progress_ms;
+};
+
+/* One path changed in the batch being collected, with what it was before
+ * the batch: settling compares that with what it is now. */
+struct watch_pending {
+	char *path;
+	bool existed;		/* live before the batch */
+	bool modified;		/* content changed while it stayed live */
+	bool had_hash;		/* old_hash is the pre-batch content */
+	XXH128_hash_t old_hash;
+};
+
+struct watch_expect {
+	char *path;
+	XXH128_hash_t hash;
+};
+
+/* Why a batch's changes were seen, strongest last. */
+enum watch_cause {
+	WATCH_CAUSE_EVENTS = 0,
+	WATCH_CAUSE_POLL,
+	WATCH_CAUSE_IGNORE,
+	WATCH_CAUSE_RESCAN,
+};
+
+struct watch_root {
+	struct watch_root *next;
+	struct watch *w;
+	char *path;
+	size_t pathlen;
+	struct watchroot *wr;
+	uint64_t generation;
+	struct ignore *ign;
+	bool ready;
+	struct watch_waiter *waiters;
+	size_t nwaiters, capwaiters;
+
+	/* the batch being collected */
+	struct debounce deb;
+	ev_timer deb_timer;
+	uint64_t win_min_ms, win_max_ms;
+	struct watch_pending *pend;
+	size_t npend, cappend;
+	uint32_t *pend_index;		/* open addressing: index + 1, 0 = free */
+	size_t pend_slots;		/* power of two */
+	enum watch_cause cause;		/* of the callbacks running now */
+	enum watch_cause batch_cause;	/* strongest seen in this batch */
+	bool settle_due;		/* window closed, waiting for hashes */
+	bool ignore_dirty;		/* an ignore file changed: rescan */
+	bool model_dirty;		/* a make.toml changed: re-parse */
+
+	struct watch_expect *expects;
+	size_t nexpects, capexpects;
+
+	struct make_project *model;
+	struct make_findings findings;
+
+	uint64_t batches;
+	uint64_t rescans;
+	uint64_t bytes_hashed;
+	uint64_t files_hashed;
+	uint64_t last_settle_ms;	/* CLOCK_REALTIME ms, 0 = never */
+};
+
+struct watch {
+	struct ggend *g;
+	struct watch_root *roots;
+	struct hashpool *pool;
+	uint64_t next_generation;
+	ev_io io;
+	ev_async async;
+	ev_idle idle;
+	ev_timer poll;
+	watch_batch_fn batch_fn;
+	void *batch_arg;
+	/* on-demand hashes for `hash` (watch_hash_file) */
+	struct watch_hash_job *jobs;
+	uint64_t next_cookie;
+};
+
+/* A pool job for watch_hash_file. */
+struct watch_hash_job {
+	struct watch_hash_job *next;
+	uint64_t cookie;
+	watch_hash_cb cb;
+	void *arg;
+};
+
+/* The generation pool jobs of watch_hash_file carry (roots use >= 2). */
+#define WATCH_GEN_ON_DEMAND 1
+
+/* watch_events.c */
+void watch_events_start(struct watch *w);
+void watch_events_stop(struct watch *w);
+/* Start or stop the idle and poll watchers to match the roots' needs. */
+void watch_events_update(struct watch *w);
+/* watchroot's on_change for root r. */
+void watch_events_change(void *arg, const struct filetable_entry *e,
+    enum filetable_change change);
+void watch_events_root_init(struct watch_root *r);
+void watch_events_root_release(struct watch_root *r);
+/* Apply the root's debounce settings (model first, then daemon config). */
+void watch_events_window(struct watch_root *r);
+
+/* watch.c */
+/* Ready now? Then call the waiters (once). Progress to waiters otherwise. */
+void watch_root_check_ready(struct watch_root *r, bool force_progress);
+/* Parse the root's make.toml again (it changed, or the root got ready). */
+void watch_root_load_model(struct watch_root *r);
+/* Re-read every ignore file listed under dir of r (an ignore file
+ * changed), then rescan. */
+void watch_root_reload_ignore(struct watch_root *r, const char *relpath);
+uint64_t watch_wall_ms(void);
+
+#endif
