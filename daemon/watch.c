@@ -30,6 +30,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fault.h"
 #include "ggend.h"
 #include "log.h"
 #include "notifier.h"
@@ -392,11 +393,19 @@ watch_persist(struct ggend *g)
 	tmp = xasprintf("%s/%s.tmp", g->state_dir, WATCH_ROOTS_FILE);
 	final = xasprintf("%s/%s", g->state_dir, WATCH_ROOTS_FILE);
 	len = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fault_hit(FAULT_STATE_WRITE)) {
+		errno = ENOSPC;
+		fd = -1;
+	} else
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		ok = write(fd, text, len) == (ssize_t)len &&
 		    write(fd, "\n", 1) == 1 && fsync(fd) == 0;
 		ok = close(fd) == 0 && ok;
+		if (ok && fault_hit(FAULT_STATE_RENAME)) {
+			errno = EIO;
+			ok = false;
+		}
 		ok = ok && rename(tmp, final) == 0;
 	}
 	if (!ok) {

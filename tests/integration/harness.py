@@ -168,7 +168,8 @@ class Client:
 
 
 class Daemon:
-    def __init__(self, *args, sock=None, env=None, tmp=None):
+    def __init__(self, *args, sock=None, env=None, tmp=None, binary=None):
+        self.binary = binary or GGEND
         self.tmp = tmp or mktemp()
         self.sock = sock or os.path.join(self.tmp, 'run', 'ggend.sock')
         self.state = os.path.join(self.tmp, 'state')
@@ -184,7 +185,7 @@ class Daemon:
         r, w = os.pipe()
         with open(self.log, 'ab') as log:
             self.proc = subprocess.Popen(
-                valgrind_prefix(self.vglog) + [GGEND, '--foreground', '--socket', self.sock,
+                valgrind_prefix(self.vglog) + [self.binary, '--foreground', '--socket', self.sock,
                  '--state-dir', self.state, '--ready-fd', str(w)]
                 + self.args,
                 pass_fds=[w], stdin=subprocess.DEVNULL, stdout=log,

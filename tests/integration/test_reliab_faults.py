@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Fault sweeps against a real daemon built with fault points
+(build/tests/integration/ggend-fault, common/fault.h), and state-directory
+failures that need watched roots.
+
+Sweep (SQLite's faultsim): the same scenario runs with the Nth state-file
+write or rename failing, N = 1, 2, ... until a run logs no injected fault.
+Each run: the requests still succeed, the daemon keeps answering and logs
+the failure clearly; a restart with the normal ggend then finds a roots
+file that is whole (the old list or the new one, never torn) and watches
+exactly those roots again.
+"""
+import json
+import os
+import shutil
+import subprocess
+
+import harness
+from harness import Daemon
+from test_watch_util import make_root, watch
+
+GGEND_FAULT = os.environ.get('GGEND_FAULT', '')
+SWEEP_MAX = 50
+
+
+def _roots(d):
+    with d.client() as c:
+        r = c.call('roots')
+    assert r['ok'], r
+    return sorted(x['root'] for x in r['result']['roots'])
+
+
+def test_roots_file_fault_sweep():
+    harness.skip_unless(os.path.exists(GGEND_FAULT),
+                        'GGEND_FAULT (ggend-fault) not built')
+    a, b = make_root({'a.txt': 'a\n'}), make_root({'b.txt': 'b\n'})
+    # The lists the file may legally hold after each step.
+    legal = [[], [a], sorted([a, b]), [b]]
+    injected_runs = 0
+    for n in range(1, SWEEP_MAX):
+        tmp = harness.mktemp()
+        env = dict(os.environ, GGEN_FAULT_NTH=str(n),
+                   GGEN_FAULT_POINTS='state_write,state_rename')
+        with Daemon('--log-level', 'info', tmp=tmp, env=env,
+                    binary=GGEND_FAULT) as d:
+            watch(d, a)
+            watch(d, b)
+            with d.client() as c:
+                r = c.call('unwatch', root=a)
+                assert r['ok'], r
+                assert c.call('status')['ok']
+            assert _roots(d) == [b]
+            assert d.stop() == 0
+            log = d.log_text()
+        injected = 'fault injected' in log
+        if injected:
+            injected_runs += 1
+            assert 'roots.json' in log and \
+                'will not survive a restart' in log, log
+        path = os.path.join(tmp, 'state', 'roots.json')
+        on_disk = []
+        if os.path.exists(path):
+            with open(path) as f:
+                on_disk = sorted(json.load(f)['roots'])
+        assert on_disk in legal, (n, on_disk)
+        assert not os.path.exists(path + '.tmp'), n
+        with Daemon('--log-level', 'warn', tmp=tmp) as d2:
+            assert _roots(d2) == on_disk, (n, on_disk)
+        if not injected:
+            assert on_disk == [b], on_disk
+            break
+    print('# sweep: %d runs, %d with a fault injected' % (n, injected_runs))
+    assert n < SWEEP_MAX
+    assert injected_runs == n - 1
+
+
+def test_state_dir_deleted_watch_keeps_serving():
+    root = make_root({'x.txt': 'x\n'})
+    with Daemon('--log-level', 'info') as d:
+        shutil.rmtree(d.state)
+        res = watch(d, root)
+        assert res['ready'], res
+        with d.client() as c:
+            assert c.call('status')['ok']
+        log = d.log_text()
+        assert 'roots.json' in log and 'No such file or directory' in log, \
+            log
+        assert 'will not survive a restart' in log, log
+        assert d.stop() == 0
+
+
+def test_state_dir_full_watch_keeps_serving():
+    harness.skip_unless(os.geteuid() == 0, 'needs root to mount a tmpfs')
+    tmp = harness.mktemp()
+    state = os.path.join(tmp, 'state')
+    os.mkdir(state, 0o700)
+    r = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k,mode=0700',
+                        'tmpfs', state], capture_output=True, text=True)
+    harness.skip_unless(r.returncode == 0, 'mount -t tmpfs failed: %s'
+                        % r.stderr.strip())
+    root = make_root({'x.txt': 'x\n'})
+    try:
+        with Daemon('--log-level', 'info', tmp=tmp) as d:
+            fd = os.open(os.path.join(state, 'filler'),
+                         os.O_WRONLY | os.O_CREAT)
+            try:
+                while os.write(fd, b'\0' * 4096) > 0:
+                    pass
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+            res = watch(d, root)
+            assert res['ready'], res
+            with d.client() as c:
+                assert c.call('status')['ok']
+            log = d.log_text()
+            assert 'No space left on device' in log, log
+            assert 'will not survive a restart' in log, log
+            assert d.stop() == 0
+    finally:
+        subprocess.run(['umount', '-l', state], capture_output=True)
+
+
+if __name__ == '__main__':
+    harness.run([test_roots_file_fault_sweep,
+                 test_state_dir_deleted_watch_keeps_serving,
+                 test_state_dir_full_watch_keeps_serving])
