@@ -3,7 +3,8 @@
 """Faults around a real ggend (tests/RELIABILITY.md lists the results):
 kill -9 under load and restart on the same socket and state directory;
 the state directory deleted, or full (a small tmpfs, as root), under a
-running daemon: it keeps serving and stops cleanly.
+running daemon: it keeps serving and stops cleanly; a watched root deleted
+or renamed: its files are reported removed, other roots are unaffected.
 """
 import errno
 import json
@@ -14,6 +15,7 @@ import subprocess
 
 import harness
 from harness import Daemon
+from test_watch_util import Subscriber, files_of, make_root, watch, write
 
 
 def _pipeline(d, clients=8, n=200):
@@ -104,7 +106,63 @@ def test_state_dir_full_keeps_serving():
         subprocess.run(['umount', '-l', state], capture_output=True)
 
 
+def _root_vanishes(vanish):
+    """Watch a and b, make a vanish, check what a subscriber and the
+    queries see; returns (daemon status roots, a, b) for more checks."""
+    a = make_root({'a.txt': 'a\n', 'sub/b.txt': 'b\n'})
+    b = make_root({'x.txt': 'x\n'})
+    with Daemon() as d:
+        watch(d, a)
+        watch(d, b)
+        with Subscriber(d) as s:
+            vanish(a)
+            batch = s.batch()
+            assert batch['root'] == a, batch
+            assert sorted(files_of(batch)) == [('a.txt', 'removed'),
+                                               ('sub/b.txt', 'removed')]
+            # The other root still sees changes, and only its own.
+            write(os.path.join(b, 'new.txt'), 'n\n')
+            batch = s.batch()
+            assert batch['root'] == b, batch
+            assert files_of(batch) == [('new.txt', 'added')], batch
+        with d.client() as c:
+            r = c.call('changes', root=b, since='0')
+            assert r['ok'], r
+            assert {f['path'] for f in r['result']['files']} == \
+                {'x.txt', 'new.txt'}, r
+            st = c.call('status')['result']
+        assert 'was %s' % ('moved' if vanish is _rename else 'deleted') \
+            in d.log_text(), d.log_text()
+        return st['roots'], a, b
+
+
+def _rename(path):
+    os.rename(path, path + '.moved')
+
+
+def test_root_deleted_others_unaffected():
+    _root_vanishes(shutil.rmtree)
+
+
+def test_root_renamed_others_unaffected():
+    _root_vanishes(_rename)
+
+
+def test_root_deleted_marked_gone():
+    roots, a, b = _root_vanishes(shutil.rmtree)
+    ra = [r for r in roots if r['root'] == a][0]
+    rb = [r for r in roots if r['root'] == b][0]
+    assert rb['ready'] and rb['files'] == 2, rb
+    if not ra.get('gone'):
+        raise harness.Todo('a deleted root is not marked gone in status '
+                           '(it stays "ready" with 0 files: %s)'
+                           % json.dumps(ra, sort_keys=True)[:160])
+
+
 if __name__ == '__main__':
     harness.run([test_kill9_under_load_then_restart,
                  test_state_dir_deleted_keeps_serving,
-                 test_state_dir_full_keeps_serving])
+                 test_state_dir_full_keeps_serving,
+                 test_root_deleted_others_unaffected,
+                 test_root_renamed_others_unaffected,
+                 test_root_deleted_marked_gone])
