@@ -14,6 +14,7 @@ extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_config_entry;
+extern const struct cmd_entry cmd_render_entry;
 extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_unwatch_entry;
 extern const struct cmd_entry cmd_roots_entry;

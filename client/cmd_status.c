@@ -91,6 +91,7 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	const cJSON *clients = cJSON_GetObjectItemCaseSensitive(result,
 	    "clients");
+	const cJSON *tpl;
 	unsigned long long up_s = (unsigned long long)
 	    (cmd_status_num(result, "uptime_ms") / 1000.0);
 
@@ -117,6 +118,11 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	    "config"));
 	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
 	    "roots"));
+	tpl = cJSON_GetObjectItemCaseSensitive(result, "templates");
+	if (cJSON_IsObject(tpl))
+		fprintf(ctx->out, "  templates %.0f compiled, %.0f hits, %.0f "
+		    "misses\n", cmd_status_num(tpl, "cached"),
+		    cmd_status_num(tpl, "hits"), cmd_status_num(tpl, "misses"));
 	return 0;
 }
 

@@ -17,6 +17,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_shutdown_entry,
 	&cmd_validate_entry,
 	&cmd_config_entry,
+	&cmd_render_entry,
 	&cmd_version_entry,
 	&cmd_help_entry,
 };

@@ -87,6 +87,14 @@ const struct config_def config_table[] = {
 	  .off = CONFIG_OFF(watch_hash_threads), .def = "0", .min = 0,
 	  .max = 256, .flags = CFG_RESTART,
 	  .doc = "Hashing threads; 0 = one per online core." },
+	{ .key = "templates.cache_entries", .type = CFG_U64,
+	  .off = CONFIG_OFF(templates_cache_entries), .def = "1024", .min = 1,
+	  .max = 1048576,
+	  .doc = "Compiled templates kept hot (least recently used go first)." },
+	{ .key = "templates.cache_bytes", .type = CFG_SIZE,
+	  .off = CONFIG_OFF(templates_cache_bytes), .def = "64MiB",
+	  .min = 65536,
+	  .doc = "Source bytes of the compiled templates kept hot." },
 };
 
 const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);

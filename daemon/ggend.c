@@ -11,6 +11,7 @@
  * (pipe and NOTIFY_SOCKET) is reported only once accept() would succeed.
  */
 #include "ggend.h"
+#include "tplcache.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -309,6 +310,8 @@ ggend_release(struct ggend *g)
 	}
 	pidfile_release(g->pidfile_path, g->pidfile_fd);
 	g->pidfile_fd = -1;
+	tplcache_free(g->tplcache);
+	g->tplcache = NULL;
 	config_release(&g->cfg);
 	config_report_release(&g->config_report);
 	free(g->config_path);

@@ -20,6 +20,7 @@
 
 struct server;
 struct watch;
+struct tplcache;
 struct req_entry;
 
 struct ggend {
@@ -29,6 +30,8 @@ struct ggend {
 	int n_overrides;
 	struct server *server;
 	struct watch *watch;		/* watched roots (daemon/watch.h) */
+	struct tplcache *tplcache;	/* compiled templates; made by the
+					   first generate_start */
 	const struct req_entry *const *handlers;	/* req_table, or a test's */
 	size_t n_handlers;
 	char socket_path[SOCKPATH_PATH_MAX];	/* the path clients use */

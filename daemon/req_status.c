@@ -11,6 +11,7 @@
 
 #include "errors.h"
 #include "ggend.h"
+#include "tplcache.h"
 #include "req.h"
 #include "req_entries.h"
 #include "server.h"
@@ -52,6 +53,29 @@ req_status_config(const struct ggend *g, cJSON *result)
 		cJSON_AddItemToArray(lines, cJSON_CreateString(rep->lines[i]));
 }
 
+/* The compiled-template cache (daemon/tplcache): empty until the first
+ * generate step. */
+static void
+req_status_templates(const struct ggend *g, cJSON *result)
+{
+	cJSON *t = cJSON_AddObjectToObject(result, "templates");
+	struct tplcache_stats st = {
+		.max_entries = (size_t)g->cfg.templates_cache_entries,
+		.max_bytes = (size_t)g->cfg.templates_cache_bytes,
+	};
+
+	if (g->tplcache != NULL)
+		tplcache_stats(g->tplcache, &st);
+	cJSON_AddNumberToObject(t, "cached", (double)st.entries);
+	cJSON_AddNumberToObject(t, "bytes", (double)st.bytes);
+	cJSON_AddNumberToObject(t, "max_entries", (double)st.max_entries);
+	cJSON_AddNumberToObject(t, "max_bytes", (double)st.max_bytes);
+	cJSON_AddNumberToObject(t, "hits", (double)st.hits);
+	cJSON_AddNumberToObject(t, "misses", (double)st.misses);
+	cJSON_AddNumberToObject(t, "compiles", (double)st.compiles);
+	cJSON_AddNumberToObject(t, "evictions", (double)st.evictions);
+}
+
 static int
 req_status(struct req *req, struct gerr *err)
 {
@@ -88,6 +112,7 @@ req_status(struct req *req, struct gerr *err)
 			    (double)g->errors[i]);
 	req_status_config(g, result);
 	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
+	req_status_templates(g, result);
 	req_reply_ok(req, result);
 	return 0;
 }

@@ -248,15 +248,15 @@ class Daemon:
         return self.wait()
 
 
-def ggenc(*args, sock=None, env=None, timeout=60):
-    """Run ggenc; returns CompletedProcess with text stdout/stderr."""
+def ggenc(*args, sock=None, env=None, timeout=60, cwd=None):
+    """Run ggenc (in cwd if given); returns CompletedProcess with text
+    stdout/stderr."""
     e = dict(os.environ if env is None else env)
     if sock is not None:
         e['GGEN_SOCK'] = sock
     vglog = os.path.join(mktemp(), 'valgrind-ggenc.log') if VALGRIND else ''
-
     p = subprocess.run(valgrind_prefix(vglog) + [GGENC] + list(args), env=e,
-                       capture_output=True, text=True,
+                       capture_output=True, text=True, cwd=cwd,
                        timeout=timeout * (10 if VALGRIND else 1),
                        stdin=subprocess.DEVNULL)
     valgrind_check(p.returncode, vglog, 'ggenc ' + ' '.join(args))

@@ -304,10 +304,36 @@ def test_ggenc_commands():
         assert p.returncode == 1 and 'root_not_found' in p.stderr, p
 
 
+def test_make_toml_watch_settings():
+    toml = ('[project]\nname = "m"\n\n[watch]\nignore = ["gen/**"]\n'
+            'debounce_min_ms = 0\ndebounce_max_ms = %d\n')
+    root = make_root({'make.toml': toml % 0, 'gen/old.c': 'x'})
+    with Daemon() as d:
+        res = watch(d, root)
+        assert res['files'] == 1, res  # gen/ is ignored from the start
+        st = status_root(d, root)
+        assert st['window_max_ms'] == 0 and st['window_min_ms'] == 0, st
+        with Subscriber(d) as sub:
+            write(os.path.join(root, 'gen', 'new.c'), 'x')
+            sub.sentinel(root)
+            write(os.path.join(root, 'make.toml'), toml % 300)
+            b = sub.batch()
+            assert files_of(b) == [('make.toml', 'modified')], b
+            st = status_root(d, root)
+            assert st['window_max_ms'] == 300, st
+            # An invalid make.toml keeps the last good model's settings.
+            write(os.path.join(root, 'make.toml'), '[watch\n')
+            b = sub.batch()
+            assert files_of(b) == [('make.toml', 'modified')], b
+            assert status_root(d, root)['window_max_ms'] == 300
+        log = d.log_text()
+        assert 'make.toml' in log and 'keeping the last good model' in log
+
+
 if __name__ == '__main__':
     run([test_mkdir_p_then_write_100_of_100, test_tar_x_1000_files,
          test_dir_moved_in_and_out, test_rm_rf_subtree,
          test_overflow_rescan_matches_walk,
          test_watch_cap_polls_and_sees_changes,
          test_roots_persist_across_restart, test_requests_and_errors,
-         test_ggenc_commands])
+         test_ggenc_commands, test_make_toml_watch_settings])

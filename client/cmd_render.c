@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cmd_render.c - `ggenc render TEMPLATE [--var k=v ...] [--vars FILE.json]
+ * [--to -|PATH] [--diff]`: render one template locally, no daemon needed.
+ *
+ * Variables, lowest to highest: [vars] of the nearest make.toml found by
+ * walking up from the template's directory (types kept), the template's
+ * frontmatter vars, --vars (a JSON object, types kept), then each --var
+ * (strings; `a.b=v` sets a nested key). env.NAME reads ggenc's environment.
+ *
+ * Output: --to - prints the rendered body; --to PATH writes PATH (as
+ * given, relative to the current directory); otherwise the frontmatter's
+ * `to:`, else the path the make.toml's phases give it (a `templates` entry
+ * naming it: glob or SRC:DEST), both relative to the make.toml's directory
+ * and confined to it as the daemon does; with neither the body is printed. Writing applies the
+ * frontmatter rules (unless_exists, skip_if, inject) and touches the file
+ * only when its bytes change. --diff prints a unified diff of the file's
+ * current content against what would be written and writes nothing.
+ * sh_before/sh_after are not run here (the daemon's generate step runs
+ * them); ggenc says so on stderr.
+ *
+ * Exit: 0 ok, 1 on errors (printed as file:line:col: error: message),
+ * 2 on usage errors. Single-threaded; everything is freed before return.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "cmd_entries.h"
+#include "errors.h"
+#include "frontmatter.h"
+#include "genout.h"
+#include "glob.h"
+#include "path.h"
+#include "toml.h"
+#include "tvalue_json.h"
+#include "tvalue_toml.h"
+#include "udiff.h"
+#include "xmalloc.h"
+
+extern char **environ;
+
+#define CMD_RENDER_MAX_VARS 256
+
+struct cmd_render_opts {
+	const char *template;
+	const char *vars_file;
+	const char *to;
+	bool diff;
+	const char *var[CMD_RENDER_MAX_VARS];
+	size_t n_var;
+};
+
+static void
+cmd_render_print_err(const struct gerr *err)
+{
+	if (err->file[0] != '\0' && err->line > 0)
+		fprintf(stderr, "%s:%d:%d: error: %s\n", err->file, err->line,
+		    err->col > 0 ? err->col : 1, err->msg);
+	else if (err->file[0] != '\0')
+		fprintf(stderr, "%s: error: %s\n", err->file, err->msg);
+	else
+		fprintf(stderr, "ggenc: render: error: %s\n", err->msg);
+}
+
+static int
+cmd_render_usage(const char *why)
+{
+	fprintf(stderr, "ggenc: render: %s\n", why);
+	cmd_print_usage(&cmd_render_entry, stderr);
+	return ERR_EXIT_USAGE;
+}
+
+/* Value of an option given as `--opt V` or `--opt=V`; NULL if argv[*i] is
+ * not that option. */
+static const char *
+cmd_render_optval(const char *opt, int argc, char **argv, int *i,
+    bool *missing)
+{
+	size_t n = strlen(opt);
+
+	if (strncmp(argv[*i], opt, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static int
+cmd_render_parse(int argc, char **argv, struct cmd_render_opts *o)
+{
+	for (int i = 0; i < argc; i++) {
+		bool missing = false;
+		const char *v;
+
+		if ((v = cmd_render_optval("--var", argc, argv, &i,
+		    &missing)) != NULL) {
+			if (strchr(v, '=') == NULL || v[0] == '=')
+				return cmd_render_usage("--var wants KEY=VALUE");
+			if (o->n_var == CMD_RENDER_MAX_VARS)
+				return cmd_render_usage("too many --var");
+			o->var[o->n_var++] = v;
+		} else if ((v = cmd_render_optval("--vars", argc, argv, &i,
+		    &missing)) != NULL) {
+			o->vars_file = v;
+		} else if ((v = cmd_render_optval("--to", argc, argv, &i,
+		    &missing)) != NULL) {
+			o->to = v;
+		} else if (strcmp(argv[i], "--diff") == 0) {
+			o->diff = true;
+		} else if (missing) {
+			fprintf(stderr, "ggenc: render: %s needs a value\n",
+			    argv[i]);
+			return cmd_render_usage("missing option value");
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "ggenc: render: unknown option \"%s\"\n",
+			    argv[i]);
+			return cmd_render_usage("see `ggenc help`");
+		} else if (o->template != NULL) {
+			return cmd_render_usage("one TEMPLATE at a time");
+		} else {
+			o->template = argv[i];
+		}
+	}
+	if (o->template == NULL)
+		return cmd_render_usage("no TEMPLATE given");
+	if (o->diff && o->to != NULL && strcmp(o->to, "-") == 0)
+		return cmd_render_usage("--diff compares with a file; not with "
+		    "--to -");
+	return 0;
+}
+
+/* Set dotted key (a.b.c) to a string in map m, making maps on the way;
+ * a non-map in the way is replaced. */
+static void
+cmd_render_set_var(struct tvalue *m, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	const char *k = kv;
+
+	for (;;) {
+		const char *dot = memchr(k, '.', (size_t)(eq - k));
+		struct tvalue *sub;
+
+		if (dot == NULL || dot == k) {
+			tvalue_map_setn(m, k, (size_t)(eq - k),
+			    tvalue_string(eq + 1));
+			return;
+		}
+		sub = tvalue_map_getn(m, k, (size_t)(dot - k));
+		if (sub == NULL || sub->type != TVALUE_MAP) {
+			sub = tvalue_map_new();
+			tvalue_map_setn(m, k, (size_t)(dot - k), sub);
+		}
+		m = sub;
+		k = dot + 1;
+	}
+}
+
+/* Directory holding the nearest make.toml at or above dir (absolute), or
+ * NULL. */
+static char *
+cmd_render_find_root(const char *dir)
+{
+	char *d = xstrdup(dir);
+
+	for (;;) {
+		char *mk = path_join(d, "make.toml");
+		bool found = access(mk, F_OK) == 0;
+		size_t n;
+
+		free(mk);
+		if (found)
+			return d;
+		if (strcmp(d, "/") == 0)
+			break;
+		n = path_dirname_len(d);
+		d[n > 0 ? n : 1] = '\0';
+	}
+	free(d);
+	return NULL;
+}
+
+/* Output for a template without `to:` from the first `templates` entry of
+ * any [lifecycle.*] phase that names it (tmpl_rel: relative to the
+ * make.toml's directory), as the daemon computes it; NULL if none. */
+static char *
+cmd_render_default_to(const struct toml_node *top, const char *tmpl_rel)
+{
+	const struct toml_node *lc = toml_get(top, "lifecycle");
+
+	for (size_t i = 0; i < toml_len(lc); i++) {
+		const struct toml_node *list = toml_get(toml_at(lc, i),
+		    "templates");
+
+		for (size_t j = 0; j < toml_len(list); j++) {
+			const struct toml_node *e = toml_at(list, j);
+			char *entry, *out = NULL;
+			const char *colon;
+			struct glob *g;
+			bool match;
+
+			if (e->type != TOML_STRING)
+				continue;
+			entry = xstrndup(e->u.s.ptr, e->u.s.len);
+			colon = strchr(entry, ':');
+			if (colon != NULL) {
+				match = strncmp(entry, tmpl_rel,
+				    (size_t)(colon - entry)) == 0 &&
+				    tmpl_rel[colon - entry] == '\0';
+			} else {
+				match = glob_compile(entry, 0, &g, NULL) == 0 &&
+				    glob_match(g, tmpl_rel, strlen(tmpl_rel));
+				glob_free(g);
+			}
+			if (match)
+				frontmatter_default_output(entry, tmpl_rel, &out,
+				    NULL);
+			free(entry);
+			if (out != NULL)
+				return out;
+		}
+	}
+	return NULL;
+}
+
+/* [vars] of root/make.toml (*vars; an empty map without the file) and the
+ * default output of tmpl_abs per its phases (*default_to, or NULL). */
+static int
+cmd_render_toml(const char *root, const char *tmpl_abs, struct tvalue **vars,
+    char **default_to, struct gerr *err)
+{
+	char *path = path_join(root, "make.toml"), *buf, *rel = NULL;
+	struct toml_doc *doc;
+	size_t len;
+	bool exists;
+	int rc;
+
+	*vars = NULL;
+	*default_to = NULL;
+	rc = genout_read(path, GENOUT_MAX_BYTES, &buf, &len, &exists, err);
+	if (rc == 0 && exists) {
+		rc = toml_parse(buf, len, path, &doc, err);
+		if (rc == 0) {
+			const struct toml_node *top = toml_doc_root(doc);
+
+			*vars = tvalue_from_toml(toml_get(top, "vars"));
+			if (path_relative(root, tmpl_abs, &rel, NULL) == 0)
+				*default_to = cmd_render_default_to(top, rel);
+			toml_doc_free(doc);
+		}
+	}
+	free(rel);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_render_request_vars(const struct cmd_render_opts *o, struct tvalue **out,
+    struct gerr *err)
+{
+	struct tvalue *m = NULL;
+	char *buf;
+	size_t len;
+	bool exists;
+	int rc;
+
+	if (o->vars_file != NULL) {
+		rc = genout_read(o->vars_file, GENOUT_MAX_BYTES, &buf, &len,
+		    &exists, err);
+		if (rc == 0 && !exists)
+			rc = gerr_set(err, GERR_NOT_FOUND, "open %s: %s",
+			    o->vars_file, strerror(ENOENT));
+		if (rc == 0)
+			rc = tvalue_from_json_text(buf, len, o->vars_file, &m,
+			    err);
+		free(buf);
+		if (rc != 0)
+			return rc;
+		if (m->type != TVALUE_MAP) {
+			rc = gerr_set_at(err, GERR_INVALID, o->vars_file, 1, 1,
+			    "--vars wants a JSON object, found %s",
+			    tvalue_type_name(m->type));
+			tvalue_unref(m);
+			return rc;
+		}
+	} else {
+		m = tvalue_map_new();
+	}
+	for (size_t i = 0; i < o->n_var; i++)
+		cmd_render_set_var(m, o->var[i]);
+	*out = m;
+	return 0;
+}
+
+/* Write or diff the rendered body at dest. */
+static int
+cmd_render_emit(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
+    const struct frontmatter *fm, const char *dest, const struct strbuf *body,
+    struct gerr *err)
+{
+	struct strbuf content = STRBUF_INIT, diff = STRBUF_INIT;
+	enum frontmatter_action action;
+	const char *reason = NULL;
+	char *old;
+	size_t old_len;
+	bool exists, written = false;
+	int rc;
+
+	rc = genout_read(dest, GENOUT_MAX_BYTES, &old, &old_len, &exists, err);
+	if (rc != 0)
+		return rc;
+	rc = frontmatter_apply(fm, old, old_len, body->buf, body->len,
+	    &content, &action, &reason, err);
+	if (rc == 0 && action == FRONTMATTER_SKIP) {
+		fprintf(ctx->out, "%s: skipped (%s)\n", dest, reason);
+	} else if (rc == 0 && o->diff) {
+		char *newname = xasprintf("%s (rendered)", dest);
+
+		rc = udiff_unified(old, old_len, exists ? dest : "/dev/null",
+		    content.buf, content.len, newname, 0, &diff, err);
+		free(newname);
+		if (rc == 0)
+			fwrite(diff.buf, 1, diff.len, ctx->out);
+	} else if (rc == 0) {
+		rc = genout_write(dest, content.buf, content.len, &written,
+		    err);
+		if (rc == 0 && ctx->json)
+			fprintf(ctx->out, "{\"output\":\"%s\",\"written\":%s}\n",
+			    dest, written ? "true" : "false");
+		else if (rc == 0)
+			fprintf(ctx->out, "%s %s\n", written ? "wrote" :
+			    "unchanged", dest);
+	}
+	free(old);
+	strbuf_release(&content);
+	strbuf_release(&diff);
+	return rc;
+}
+
+static int
+cmd_render_do(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
+    struct gerr *err)
+{
+	struct tvalue *toml_vars = NULL, *req = NULL, *env;
+	struct frontmatter_template *ft = NULL;
+	struct frontmatter fm;
+	struct strbuf body = STRBUF_INIT;
+	struct template_render_opts ropts = { 0 };
+	char *src = NULL, *abs = NULL, *dir = NULL, *root = NULL, *dest = NULL;
+	char *default_to = NULL;
+	size_t len;
+	bool exists;
+	int rc;
+
+	frontmatter_init(&fm);
+	env = genout_env_map(environ);
+	ropts.env = env;
+	rc = genout_read(o->template, GENOUT_MAX_BYTES, &src, &len, &exists,
+	    err);
+	if (rc == 0 && !exists)
+		rc = gerr_set(err, GERR_NOT_FOUND, "open %s: %s", o->template,
+		    strerror(ENOENT));
+	if (rc != 0)
+		goto out;
+	abs = realpath(o->template, NULL);
+	if (abs == NULL) {
+		rc = gerr_set(err, GERR_IO, "realpath %s: %s", o->template,
+		    strerror(errno));
+		goto out;
+	}
+	dir = xstrndup(abs, path_dirname_len(abs));
+	root = cmd_render_find_root(dir);
+	if (root != NULL)
+		rc = cmd_render_toml(root, abs, &toml_vars, &default_to,
+		    err);
+	if (rc == 0)
+		rc = cmd_render_request_vars(o, &req, err);
+	if (rc == 0)
+		rc = frontmatter_compile(src, len, o->template, &ft, err);
+	if (rc == 0)
+		rc = frontmatter_render(ft, toml_vars, req, &ropts, &fm, &body,
+		    NULL, err);
+	if (rc != 0)
+		goto out;
+	if (fm.n_sh_before > 0 || fm.n_sh_after > 0)
+		fprintf(stderr, "ggenc: render: note: sh_before/sh_after are "
+		    "run by the daemon's generate step, not here\n");
+	if (o->to != NULL && strcmp(o->to, "-") == 0) {
+		fwrite(body.buf, 1, body.len, ctx->out);
+		goto out;
+	}
+	if (o->to != NULL) {
+		dest = xstrdup(o->to);
+	} else if (fm.to != NULL || default_to != NULL) {
+		const char *base = root != NULL ? root : dir;
+
+		rc = genout_resolve(base, base, fm.to != NULL ? fm.to :
+		    default_to, !o->diff, &dest, err);
+		if (rc != 0) {
+			/* Re-anchor the message at the template. */
+			char why[GERR_MSG_MAX];
+
+			snprintf(why, sizeof(why), "%s", err->msg);
+			gerr_clear(err);
+			rc = gerr_set_at(err, rc, o->template,
+			    fm.line > 0 ? fm.line : 1, 1, "%s", why);
+			goto out;
+		}
+	} else if (o->diff) {
+		rc = gerr_set_at(err, GERR_INVALID, o->template, 1, 1,
+		    "--diff needs an output: `to:` in the frontmatter or "
+		    "--to PATH");
+		goto out;
+	} else {
+		fwrite(body.buf, 1, body.len, ctx->out);
+		goto out;
+	}
+	rc = cmd_render_emit(ctx, o, &fm, dest, &body, err);
+out:
+	frontmatter_release(&fm);
+	frontmatter_template_free(ft);
+	strbuf_release(&body);
+	tvalue_unref(toml_vars);
+	tvalue_unref(req);
+	tvalue_unref(env);
+	free(src);
+	free(abs);
+	free(dir);
+	free(root);
+	free(dest);
+	free(default_to);
+	return rc;
+}
+
+static int
+cmd_render_run(const struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_render_opts o;
+	struct gerr err;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	rc = cmd_render_parse(argc, argv, &o);
+	if (rc != 0)
+		return rc;
+	gerr_clear(&err);
+	if (cmd_render_do(ctx, &o, &err) != 0) {
+		cmd_render_print_err(&err);
+		return ERR_EXIT_FAILED;
+	}
+	return 0;
+}
+
+const struct cmd_entry cmd_render_entry = {
+	.name = "render", .alias = NULL,
+	.usage = "TEMPLATE [--var k=v ...] [--vars FILE.json] [--to -|PATH] "
+	    "[--diff]",
+	.summary = "Render a template locally (no daemon needed).",
+	.args = { .min = 1, .max = 2 * CMD_RENDER_MAX_VARS + 8 },
+	.proto = CMD_LOCAL,
+	.run = cmd_render_run,
+};

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tplcache.c - LRU cache of compiled .tmpl files keyed by (path, hash).
+ *
+ * Owns every entry: its path, compiled template, cached compile error and
+ * render memo. Called by daemon/generate.c on the loop thread.
+ * Invariants: at most one entry per path; entries are kept in `ents`
+ * ordered by last use (the tail is the most recent), so eviction takes from
+ * the front; bytes == sum of entry sizes. Linear search is fine: lookups
+ * compare a 64-bit path hash first and max_entries is bounded by config.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tplcache.h"
+#include "xmalloc.h"
+
+struct tplcache_slot {
+	char *path;
+	uint64_t path_hash;
+	XXH128_hash_t hash;
+	struct frontmatter_template *ft;
+	struct gerr *err;
+	struct tplcache_memo memo;
+	size_t bytes;
+};
+
+struct tplcache {
+	struct tplcache_slot *ents;	/* LRU order, most recent last */
+	size_t len, cap;
+	size_t bytes, max_entries, max_bytes;
+	uint64_t hits, misses, compiles, evictions;
+};
+
+struct tplcache *
+tplcache_new(size_t max_entries, size_t max_bytes)
+{
+	struct tplcache *c = xcalloc(1, sizeof(*c));
+
+	tplcache_set_limits(c, max_entries, max_bytes);
+	return c;
+}
+
+static void
+tplcache_slot_release(struct tplcache_slot *s, bool keep_memo)
+{
+	free(s->path);
+	frontmatter_template_free(s->ft);
+	free(s->err);
+	if (!keep_memo)
+		free(s->memo.out_path);
+}
+
+void
+tplcache_free(struct tplcache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->len; i++)
+		tplcache_slot_release(&c->ents[i], false);
+	free(c->ents);
+	free(c);
+}
+
+static void
+tplcache_check(const struct tplcache *c)
+{
+#ifndef NDEBUG
+	size_t sum = 0;
+
+	for (size_t i = 0; i < c->len; i++)
+		sum += c->ents[i].bytes;
+	assert(sum == c->bytes);
+	assert(c->len <= c->max_entries);
+#else
+	(void)c;
+#endif
+}
+
+static ptrdiff_t
+tplcache_find(const struct tplcache *c, const char *path, uint64_t ph)
+{
+	for (size_t i = c->len; i-- > 0;)
+		if (c->ents[i].path_hash == ph &&
+		    strcmp(c->ents[i].path, path) == 0)
+			return (ptrdiff_t)i;
+	return -1;
+}
+
+/* Take slot i out (moving later ones down); returns it by value. */
+static struct tplcache_slot
+tplcache_take(struct tplcache *c, size_t i)
+{
+	struct tplcache_slot s = c->ents[i];
+
+	memmove(&c->ents[i], &c->ents[i + 1], (c->len - i - 1) *
+	    sizeof(*c->ents));
+	c->len--;
+	c->bytes -= s.bytes;
+	return s;
+}
+
+static void
+tplcache_fill(const struct tplcache_slot *s, struct tplcache_entry *out)
+{
+	out->ft = s->ft;
+	out->err = s->err;
+	out->memo = (struct tplcache_memo *)&s->memo;
+}
+
+/* Evict least recently used entries until extra_entries more entries of
+ * extra_bytes more bytes fit (or the cache is empty). */
+static void
+tplcache_evict(struct tplcache *c, size_t extra_entries, size_t extra_bytes)
+{
+	while (c->len > 0 && (c->len + extra_entries > c->max_entries ||
+	    c->bytes + extra_bytes > c->max_bytes)) {
+		struct tplcache_slot old = tplcache_take(c, 0);
+
+		tplcache_slot_release(&old, false);
+		c->evictions++;
+	}
+}
+
+void
+tplcache_set_limits(struct tplcache *c, size_t max_entries, size_t max_bytes)
+{
+	c->max_entries = max_entries ? max_entries :
+	    TPLCACHE_DEFAULT_MAX_ENTRIES;
+	c->max_bytes = max_bytes ? max_bytes : TPLCACHE_DEFAULT_MAX_BYTES;
+	tplcache_evict(c, 0, 0);
+	tplcache_check(c);
+}
+
+bool
+tplcache_lookup(struct tplcache *c, const char *path, const XXH128_hash_t *h,
+    struct tplcache_entry *out)
+{
+	uint64_t ph = XXH3_64bits(path, strlen(path));
+	ptrdiff_t i = tplcache_find(c, path, ph);
+	struct tplcache_slot s;
+
+	if (i < 0 || !XXH128_isEqual(c->ents[i].hash, *h)) {
+		c->misses++;
+		return false;
+	}
+	c->hits++;
+	/* Move to the most recent end. */
+	s = tplcache_take(c, (size_t)i);
+	c->ents[c->len++] = s;
+	c->bytes += s.bytes;
+	tplcache_fill(&c->ents[c->len - 1], out);
+	return true;
+}
+
+int
+tplcache_put(struct tplcache *c, const char *path, const char *name,
+    const XXH128_hash_t *h, const char *src, size_t len,
+    struct tplcache_entry *out)
+{
+	uint64_t ph = XXH3_64bits(path, strlen(path));
+	ptrdiff_t i = tplcache_find(c, path, ph);
+	struct tplcache_slot s;
+	struct gerr err;
+
+	memset(&s, 0, sizeof(s));
+	if (i >= 0) {
+		struct tplcache_slot old = tplcache_take(c, (size_t)i);
+
+		s.memo = old.memo;
+		tplcache_slot_release(&old, true);
+	}
+	gerr_clear(&err);
+	c->compiles++;
+	if (frontmatter_compile(src, len, name, &s.ft, &err) != 0) {
+		s.ft = NULL;
+		s.err = xmemdup(&err, sizeof(err));
+	}
+	s.path = xstrdup(path);
+	s.path_hash = ph;
+	s.hash = *h;
+	s.bytes = len + strlen(path) + sizeof(s);
+	tplcache_evict(c, 1, s.bytes);
+	if (c->len == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->ents = xreallocarray(c->ents, c->cap, sizeof(*c->ents));
+	}
+	c->ents[c->len++] = s;
+	c->bytes += s.bytes;
+	tplcache_check(c);
+	tplcache_fill(&c->ents[c->len - 1], out);
+	return 0;
+}
+
+struct tplcache_memo *
+tplcache_memo(struct tplcache *c, const char *path, const XXH128_hash_t *h)
+{
+	ptrdiff_t i = tplcache_find(c, path, XXH3_64bits(path, strlen(path)));
+
+	if (i < 0 || !XXH128_isEqual(c->ents[i].hash, *h))
+		return NULL;
+	return &c->ents[i].memo;
+}
+
+void
+tplcache_stats(const struct tplcache *c, struct tplcache_stats *out)
+{
+	out->entries = c->len;
+	out->bytes = c->bytes;
+	out->max_entries = c->max_entries;
+	out->max_bytes = c->max_bytes;
+	out->hits = c->hits;
+	out->misses = c->misses;
+	out->compiles = c->compiles;
+	out->evictions = c->evictions;
+}

@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Watching, next to its peers in the same run (issue 4 item 10):
+  - save -> files.changed latency at default settings (in-place,
+    temp+rename, vim-style saves), and notifications per save;
+  - the same with the window at 0, next to `inotifywait -m` (the kernel
+    floor: write -> its close_write line);
+  - crawl of FILES files in DIRS directories: time to ready (crawl done
+    and every hash known), RSS per file; next to `inotifywait -r`
+    (watches established) and an isolated `watchman` (own socket, state
+    and log; always shut down).
+Usage: bench_watch.py [BUILD_DIR] [--files N] [--dirs M] [--saves K]
+Prints one JSON object per figure (see perf/meson.build)."""
+import argparse
+import json
+import os
+import select
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def emit(figure, unit, values, **extra):
+    values = list(values)
+    out = {'bench': 'watch', 'figure': figure, 'unit': unit,
+           'min': round(min(values), 3),
+           'median': round(statistics.median(values), 3),
+           'max': round(max(values), 3), 'reps': len(values)}
+    out.update(extra)
+    print(json.dumps(out), flush=True)
+
+
+class Ggend:
+    def __init__(self, build, tmp, *args):
+        self.sock = os.path.join(tmp, 'run', 'ggend.sock')
+        r, w = os.pipe()
+        self.proc = subprocess.Popen(
+            [os.path.join(build, 'ggend'), '--foreground', '--socket',
+             self.sock, '--state-dir', os.path.join(tmp, 'state'),
+             '--ready-fd', str(w), '--log-level', 'warn'] + list(args),
+            pass_fds=[w])
+        os.close(w)
+        assert os.read(r, 64).startswith(b'READY')
+        os.close(r)
+        self.next_id = 1
+
+    def conn(self):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(self.sock)
+        return s, s.makefile('rb')
+
+    def call(self, cmd, **fields):
+        s, f = self.conn()
+        msg = dict(id=1, cmd=cmd, **fields)
+        s.sendall(json.dumps(msg).encode() + b'\n')
+        while True:
+            r = json.loads(f.readline())
+            if 'progress' not in r:
+                s.close()
+                return r
+
+    def rss(self):
+        with open('/proc/%d/statm' % self.proc.pid) as f:
+            return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+    def stop(self):
+        try:
+            self.call('shutdown')
+            self.proc.wait(30)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def make_tree(root, files, dirs):
+    per_dir = max(1, files // dirs)
+    n = 0
+    for d in range(dirs):
+        path = os.path.join(root, 'd%03d' % (d % 100), 'e%05d' % d)
+        os.makedirs(path)
+        for i in range(per_dir):
+            if n == files:
+                break
+            with open(os.path.join(path, 'f%d.txt' % i), 'w') as f:
+                f.write('file %d in dir %d\n' % (i, d))
+            n += 1
+    return n
+
+
+def bench_crawl(build, tmp, files, dirs, reps):
+    src = os.path.join(tmp, 'tree')
+    os.makedirs(src)
+    n = make_tree(src, files, dirs)
+    ready, rss_per_file, crawl = [], [], []
+    for rep in range(reps):
+        d = Ggend(build, os.path.join(tmp, 'g%d' % rep))
+        base = d.rss()
+        s, f = d.conn()
+        t0 = time.perf_counter()
+        s.sendall(json.dumps({'id': 1, 'cmd': 'watch', 'root': src})
+                  .encode() + b'\n')
+        seen_all = None
+        while True:
+            r = json.loads(f.readline())
+            if 'progress' in r:
+                if seen_all is None and r['progress']['files_seen'] >= n:
+                    seen_all = time.perf_counter() - t0
+                continue
+            break
+        t = time.perf_counter() - t0
+        assert r['ok'] and r['result']['files'] == n, r
+        ready.append(t * 1000)
+        crawl.append((seen_all if seen_all is not None else t) * 1000)
+        rss_per_file.append((d.rss() - base) / n)
+        s.close()
+        d.stop()
+    emit('crawl_ready_all_hashes', 'ms', ready, files=n, dirs=dirs)
+    emit('crawl_files_seen', 'ms', crawl, files=n, dirs=dirs,
+         note='first progress message (100 ms apart) with every file seen')
+    emit('rss_per_file', 'bytes', rss_per_file, files=n,
+         note='RSS growth from watch to ready, divided by files '
+              '(includes path names)')
+    # Peer: inotifywait -r, until "Watches established."
+    iw = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        p = subprocess.Popen(['inotifywait', '-r', '-m', src],
+                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             text=True)
+        while 'Watches established' not in p.stderr.readline():
+            pass
+        iw.append((time.perf_counter() - t0) * 1000)
+        p.kill()
+        p.wait()
+    emit('peer_inotifywait_r_ready', 'ms', iw, files=n, dirs=dirs,
+         note='watches only, no hashing')
+    bench_watchman(tmp, src, n, reps)
+
+
+def bench_watchman(tmp, src, n, reps):
+    wm = shutil.which('watchman')
+    if wm is None:
+        print(json.dumps({'bench': 'watch', 'figure': 'peer_watchman_ready',
+                          'error': 'watchman not installed'}), flush=True)
+        return
+    ready, rss = [], []
+    for rep in range(reps):
+        state = os.path.join(tmp, 'wm%d' % rep)
+        os.makedirs(state)
+        base = [wm, '--sockname', os.path.join(state, 'sock'),
+                '--statefile', os.path.join(state, 'state'),
+                '--logfile', os.path.join(state, 'log'),
+                '--pidfile', os.path.join(state, 'pid'),
+                '--no-save-state']
+        try:
+            subprocess.run(base + ['get-pid'], check=True, timeout=60,
+                           capture_output=True)
+            t0 = time.perf_counter()
+            subprocess.run(base + ['watch', src], check=True, timeout=120,
+                           capture_output=True)
+            # A query waits for the crawl to settle.
+            out = subprocess.run(base + ['find', src, '-p', 'nothing'],
+                                 check=True, timeout=120,
+                                 capture_output=True)
+            ready.append((time.perf_counter() - t0) * 1000)
+            pid = json.loads(subprocess.run(
+                base + ['get-pid'], check=True, capture_output=True,
+                timeout=60).stdout)['pid']
+            with open('/proc/%d/statm' % pid) as f:
+                rss.append(int(f.read().split()[1]) *
+                           os.sysconf('SC_PAGE_SIZE') / n)
+            del out
+        except (subprocess.SubprocessError, OSError, ValueError) as e:
+            print(json.dumps({'bench': 'watch',
+                              'figure': 'peer_watchman_ready',
+                              'error': str(e)[:200]}), flush=True)
+            return
+        finally:
+            subprocess.run(base + ['shutdown-server'], timeout=60,
+                           capture_output=True)
+    emit('peer_watchman_ready', 'ms', ready, files=n)
+    emit('peer_watchman_rss_per_file', 'bytes', rss, files=n,
+         note='whole process RSS / files')
+
+
+def save_in_place(path, i):
+    with open(path, 'w') as f:
+        f.write('save %d\n' % i)
+
+
+def save_rename(path, i):
+    tmp = path + '.tmp%d' % i
+    with open(tmp, 'w') as f:
+        f.write('save %d\n' % i)
+    os.rename(tmp, path)
+
+
+def save_vim(path, i):
+    d = os.path.dirname(path)
+    probe = os.path.join(d, '4913')
+    os.close(os.open(probe, os.O_CREAT | os.O_WRONLY, 0o644))
+    os.unlink(probe)
+    os.rename(path, path + '~')
+    with open(path, 'w') as f:
+        f.write('save %d\n' % i)
+    os.unlink(path + '~')
+
+
+def bench_saves(build, tmp, saves, window0):
+    root = os.path.join(tmp, 'saves%d' % window0)
+    os.makedirs(os.path.join(root, 'src'))
+    path = os.path.join(root, 'src', 'main.c')
+    save_in_place(path, -1)
+    args = ['--set', 'watch.debounce_min_ms=0', '--set',
+            'watch.debounce_max_ms=0'] if window0 else []
+    d = Ggend(build, os.path.join(tmp, 'gs%d' % window0), *args)
+    assert d.call('watch', root=root)['ok']
+    s, f = d.conn()
+    s.sendall(b'{"id":1,"cmd":"events"}\n')
+    f.readline()
+    patterns = [('in_place', save_in_place)]
+    if not window0:
+        patterns += [('rename', save_rename), ('vim', save_vim)]
+    for name, fn in patterns:
+        lat, per_save = [], []
+        for i in range(saves):
+            t0 = time.perf_counter()
+            fn(path, i)
+            json.loads(f.readline())
+            lat.append((time.perf_counter() - t0) * 1000)
+            # Count any extra notification for this save: wait a bounded
+            # quiet time (twice the max window) for more.
+            extra = 0
+            if i % 10 == 0:
+                quiet = 0.05 if window0 else 1.0
+                while select.select([s], [], [], quiet)[0]:
+                    f.readline()
+                    extra += 1
+            per_save.append(1 + extra)
+        fig = 'save_to_batch_%s_%s' % ('window0' if window0 else 'default',
+                                       name)
+        emit(fig, 'ms', lat, saves=saves)
+        emit(fig + '_notifications', 'per save', per_save[::10])
+    s.close()
+    d.stop()
+
+
+def bench_inotifywait_floor(tmp, saves):
+    root = os.path.join(tmp, 'floor')
+    os.makedirs(root)
+    path = os.path.join(root, 'main.c')
+    save_in_place(path, -1)
+    p = subprocess.Popen(['inotifywait', '-m', '-e', 'close_write', root],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    while 'Watches established' not in p.stderr.readline():
+        pass
+    lat = []
+    for i in range(saves):
+        t0 = time.perf_counter()
+        save_in_place(path, i)
+        p.stdout.readline()
+        lat.append((time.perf_counter() - t0) * 1000)
+    p.kill()
+    p.wait()
+    emit('peer_inotifywait_m_save', 'ms', lat, saves=saves,
+         note='kernel floor: write -> close_write line')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('build', nargs='?', default='build')
+    ap.add_argument('--files', type=int, default=100000)
+    ap.add_argument('--dirs', type=int, default=10000)
+    ap.add_argument('--saves', type=int, default=100)
+    ap.add_argument('--reps', type=int, default=3)
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix='ggen-bench-watch-')
+    try:
+        bench_saves(a.build, tmp, a.saves, True)
+        bench_inotifywait_floor(tmp, a.saves)
+        bench_saves(a.build, tmp, a.saves, False)
+        bench_crawl(a.build, tmp, a.files, a.dirs, a.reps)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
