@@ -106,6 +106,54 @@ def test_state_dir_full_keeps_serving():
         subprocess.run(['umount', '-l', state], capture_output=True)
 
 
+def _render_killed(trials=5, size=12 << 20):
+    """`ggenc render` of a 12 MiB output killed with SIGKILL while its temp
+    file is being written: the output holds the old content or the new
+    one, whole, never a mix or a prefix. Returns leftover temp files."""
+    root = harness.mktemp()
+    with open(os.path.join(root, 'make.toml'), 'w') as f:
+        f.write('[project]\nname = "k"\n')
+    tmpl = os.path.join(root, 'big.tmpl')
+    out = os.path.join(root, 'out.txt')
+    env = dict(os.environ, GGEN_SOCK=os.path.join(root, 'none', 's'))
+    leftovers = []
+    old = None
+    for t in range(trials):
+        ch = 'ab'[t % 2]
+        with open(tmpl, 'w') as f:
+            f.write(ch * size)
+        if old is None:
+            p = harness.ggenc('render', tmpl, '--to', out, env=env,
+                              cwd=root)
+            assert p.returncode == 0, p.stderr
+            old = ch
+            continue
+        proc = subprocess.Popen([harness.GGENC, 'render', tmpl, '--to', out],
+                                env=env, cwd=root, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        # Wait for the temp file (an event we can poll), then kill.
+        while proc.poll() is None:
+            if any('.ggen-tmp.' in n for n in os.listdir(root)):
+                break
+        proc.kill()
+        proc.wait()
+        with open(out, 'rb') as f:
+            data = f.read()
+        assert len(data) == size and data.count(data[:1]) == size, \
+            (t, len(data), data[:1])
+        old = data[:1].decode()
+        leftovers += [n for n in os.listdir(root) if '.ggen-tmp.' in n]
+        for n in leftovers:
+            if os.path.exists(os.path.join(root, n)):
+                os.unlink(os.path.join(root, n))
+    return leftovers
+
+
+def test_kill9_during_render_write_never_half_written():
+    leftovers = _render_killed()
+    print('# temp files left by killed renders: %d' % len(leftovers))
+
+
 def _root_vanishes(vanish):
     """Watch a and b, make a vanish, check what a subscriber and the
     queries see; returns (daemon status roots, a, b) for more checks."""
@@ -165,4 +213,5 @@ if __name__ == '__main__':
                  test_state_dir_full_keeps_serving,
                  test_root_deleted_others_unaffected,
                  test_root_renamed_others_unaffected,
-                 test_root_deleted_marked_gone])
+                 test_root_deleted_marked_gone,
+                 test_kill9_during_render_write_never_half_written])
