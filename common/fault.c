@@ -26,6 +26,8 @@ static const char *const fault_names[FAULT_POINT_COUNT] = {
 	[FAULT_HISTORY_STEP] = "history_step",
 	[FAULT_STATE_WRITE] = "state_write",
 	[FAULT_STATE_RENAME] = "state_rename",
+	[FAULT_OUTPUT_WRITE] = "output_write",
+	[FAULT_OUTPUT_RENAME] = "output_rename",
 };
 
 static pthread_once_t fault_once = PTHREAD_ONCE_INIT;

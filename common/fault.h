@@ -35,6 +35,8 @@ enum fault_point {
 	FAULT_HISTORY_STEP,	/* daemon/history.c: one SQLite statement */
 	FAULT_STATE_WRITE,	/* a state-directory file write (roots, cache) */
 	FAULT_STATE_RENAME,	/* the rename that publishes such a file */
+	FAULT_OUTPUT_WRITE,	/* common/genout.c: a template output's temp */
+	FAULT_OUTPUT_RENAME,	/* ... and the rename over the output */
 	FAULT_POINT_COUNT
 };
 
