@@ -301,7 +301,11 @@ watch_root_load_model(struct watch_root *r)
 		watch_events_window(r);
 	} else if (!(rc == GERR_IO && r->model == NULL &&
 	    strstr(err.msg, "No such file") != NULL)) {
-		log_warn("root %s: make.toml: %s%s", r->path, err.msg,
+		/* With its file:line:col, so an editor can jump to it. */
+		char where[GERR_MSG_MAX + GERR_FILE_MAX + 32];
+
+		log_warn("root %s: %s%s", r->path,
+		    gerr_format(&err, where, sizeof(where)),
 		    r->model != NULL ? "; keeping the last good model" : "");
 	}
 }

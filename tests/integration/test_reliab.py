@@ -106,6 +106,78 @@ def test_state_dir_full_keeps_serving():
         subprocess.run(['umount', '-l', state], capture_output=True)
 
 
+GOOD_MAKE = '[project]\nname = "x"\n\n[watch]\nignore = ["*.log"]\n'
+BAD_MAKE = '[project]\nname = "x"\n\n[watch]\nignore = ["*.log"\n'
+
+
+def _break_make_toml(d, root, s):
+    """Replace root's make.toml by BAD_MAKE; returns the events that came
+    with the batch reporting it (a subscriber s, already reading)."""
+    write(os.path.join(root, 'make.toml'), BAD_MAKE)
+    other = []
+    s.c.sock.settimeout(20.0)
+    while True:
+        m = s.c.recv()
+        if m.get('event') == 'files.changed' and \
+                ('make.toml', 'modified') in files_of(m['data']):
+            return other
+        other.append(m)
+
+
+def test_invalid_make_toml_keeps_last_good_model():
+    root = make_root({'make.toml': GOOD_MAKE, 'a.txt': 'a\n'})
+    with Daemon('--log-level', 'info') as d:
+        watch(d, root)
+        with Subscriber(d) as s:
+            _break_make_toml(d, root, s)
+            # The last good model's [watch] ignore still applies.
+            write(os.path.join(root, 'x.log'), 'log\n')
+            s.sentinel(root)
+            with d.client() as c:
+                r = c.call('validate', path=os.path.join(root, 'make.toml'))
+            assert r['ok'], r
+            f = r['result']['findings'][0]
+            assert (f['severity'], f['line'], f['col']) == ('error', 6, 1), f
+            assert "expected ',' or ']'" in f['message'], f
+            assert '%s/make.toml:6:1: expected' % root in d.log_text(), \
+                d.log_text()
+            assert 'keeping the last good model' in d.log_text()
+            # A good version replaces it: now *.tmp is ignored, *.log not.
+            write(os.path.join(root, 'make.toml'),
+                  GOOD_MAKE.replace('*.log', '*.tmp'))
+            assert ('make.toml', 'modified') in files_of(s.batch())
+            write(os.path.join(root, 'y.tmp'), 'tmp\n')
+            write(os.path.join(root, 'y.log'), 'log\n')
+            assert files_of(s.batch()) == [('y.log', 'added')]
+        with d.client() as c:
+            assert c.call('status')['ok']
+
+
+def test_invalid_make_toml_in_status_and_event():
+    """The error with line:col in `status` and as an event (issue 9)."""
+    root = make_root({'make.toml': GOOD_MAKE})
+    with Daemon() as d:
+        watch(d, root)
+        with Subscriber(d) as s:
+            other = _break_make_toml(d, root, s)
+            s.c.sock.settimeout(1.0)
+            try:
+                while True:
+                    other.append(s.c.recv())
+            except (OSError, AssertionError):
+                pass
+        with d.client() as c:
+            st = c.call('status')['result']
+        text = json.dumps(st)
+        in_status = ':6:1' in text or '"line": 6' in text
+        as_event = any("expected ','" in json.dumps(m) for m in other)
+        if not (in_status and as_event):
+            raise harness.Todo('make.toml error not reported: in status %s,'
+                               ' as an event %s (only the log and the '
+                               'validate request have it)'
+                               % (in_status, as_event))
+
+
 def _render_killed(trials=5, size=12 << 20):
     """`ggenc render` of a 12 MiB output killed with SIGKILL while its temp
     file is being written: the output holds the old content or the new
@@ -214,4 +286,6 @@ if __name__ == '__main__':
                  test_root_deleted_others_unaffected,
                  test_root_renamed_others_unaffected,
                  test_root_deleted_marked_gone,
-                 test_kill9_during_render_write_never_half_written])
+                 test_kill9_during_render_write_never_half_written,
+                 test_invalid_make_toml_keeps_last_good_model,
+                 test_invalid_make_toml_in_status_and_event])
