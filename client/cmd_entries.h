@@ -10,6 +10,10 @@
 
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_shutdown_entry;
+extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_cancel_entry;
+extern const struct cmd_entry cmd_runs_entry;
+extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_validate_entry;
@@ -21,5 +25,11 @@ extern const struct cmd_entry cmd_roots_entry;
 extern const struct cmd_entry cmd_changes_entry;
 extern const struct cmd_entry cmd_hash_entry;
 extern const struct cmd_entry cmd_events_entry;
+extern const struct cmd_entry cmd_history_entry;
+extern const struct cmd_entry cmd_show_entry;
+extern const struct cmd_entry cmd_stats_entry;
+extern const struct cmd_entry cmd_trace_entry;
+extern const struct cmd_entry cmd_diff_entry;
+extern const struct cmd_entry cmd_trim_entry;
 
 #endif

@@ -91,7 +91,11 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	const cJSON *clients = cJSON_GetObjectItemCaseSensitive(result,
 	    "clients");
+	const cJSON *runs = cJSON_GetObjectItemCaseSensitive(result, "runs");
+	const cJSON *last = cJSON_GetObjectItemCaseSensitive(runs, "last");
 	const cJSON *tpl;
+	const cJSON *history = cJSON_GetObjectItemCaseSensitive(result,
+	    "history");
 	unsigned long long up_s = (unsigned long long)
 	    (cmd_status_num(result, "uptime_ms") / 1000.0);
 
@@ -114,6 +118,17 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	    cmd_status_num(result, "rss_bytes") / 1048576.0);
 	fprintf(ctx->out, "  requests  %.0f\n",
 	    cmd_status_num(result, "requests"));
+	if (cJSON_IsObject(runs)) {
+		fprintf(ctx->out, "  runs      %.0f running, %.0f queued, %.0f "
+		    "recent\n", cmd_status_num(runs, "running"),
+		    cmd_status_num(runs, "queued"),
+		    cmd_status_num(runs, "finished"));
+		if (cJSON_IsObject(last))
+			fprintf(ctx->out, "  last run  %.0f %s (%.0f ms)\n",
+			    cmd_status_num(last, "run"),
+			    cmd_status_str(last, "status"),
+			    cmd_status_num(last, "duration_ms"));
+	}
 	cmd_status_config(ctx, cJSON_GetObjectItemCaseSensitive(result,
 	    "config"));
 	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
@@ -123,6 +138,20 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 		fprintf(ctx->out, "  templates %.0f compiled, %.0f hits, %.0f "
 		    "misses\n", cmd_status_num(tpl, "cached"),
 		    cmd_status_num(tpl, "hits"), cmd_status_num(tpl, "misses"));
+	if (cJSON_IsObject(history)) {
+		fprintf(ctx->out, "  history   %s, %.1f MiB, keep %.0f per "
+		    "phase%s%s\n", cmd_status_str(history, "path"),
+		    cmd_status_num(history, "size_bytes") / 1048576.0,
+		    cmd_status_num(history, "keep"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(history,
+		    "degraded")) ? "; DEGRADED: " : "",
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(history,
+		    "degraded")) ? cmd_status_str(history, "reason") : "");
+		fprintf(ctx->out, "  flushes   %.0f (longest %.1f ms), %.0f "
+		    "slow phases\n", cmd_status_num(history, "flushes"),
+		    cmd_status_num(history, "longest_flush_us") / 1000.0,
+		    cmd_status_num(history, "slow_phases"));
+	}
 	return 0;
 }
 

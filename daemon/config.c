@@ -95,6 +95,15 @@ const struct config_def config_table[] = {
 	  .off = CONFIG_OFF(templates_cache_bytes), .def = "64MiB",
 	  .min = 65536,
 	  .doc = "Source bytes of the compiled templates kept hot." },
+	{ .key = "history.path", .type = CFG_PATH,
+	  .off = CONFIG_OFF(history_path), .def = "", .flags = CFG_RESTART,
+	  .doc = "Run history database; empty: history.db in the state "
+	      "directory." },
+	{ .key = "history.keep", .type = CFG_U64,
+	  .off = CONFIG_OFF(history_keep), .def = "100", .min = 1,
+	  .max = 1000000, .flags = CFG_RESTART,
+	  .doc = "Runs kept per (root, workspace, phase); older ones are "
+	      "trimmed after each flush." },
 };
 
 const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);
@@ -271,7 +280,8 @@ config_release(struct ggend_config *cfg)
 {
 	free(cfg->socket_path);
 	free(cfg->state_dir);
-	cfg->socket_path = cfg->state_dir = NULL;
+	free(cfg->history_path);
+	cfg->socket_path = cfg->state_dir = cfg->history_path = NULL;
 }
 
 void
@@ -280,6 +290,7 @@ config_copy(struct ggend_config *dst, const struct ggend_config *src)
 	*dst = *src;
 	dst->socket_path = xstrdup(src->socket_path);
 	dst->state_dir = xstrdup(src->state_dir);
+	dst->history_path = xstrdup(src->history_path);
 }
 
 const char *

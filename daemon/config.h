@@ -69,6 +69,8 @@ struct ggend_config {
 	uint64_t watch_hash_threads;	/* 0 = one per online core */
 	uint64_t templates_cache_entries;	/* daemon/tplcache bounds */
 	uint64_t templates_cache_bytes;
+	char *history_path;	/* owned; "" = <state dir>/history.db */
+	uint64_t history_keep;	/* runs kept per (root, workspace, phase) */
 };
 
 extern const struct config_def config_table[];

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine.h"
+#include "histlink.h"
 #include "log.h"
 #include "path.h"
 #include "pidfile.h"
@@ -218,6 +220,15 @@ ggend_paths(struct ggend *g, struct gerr *err)
 	else if ((rc = sockpath_state_dir(g->state_dir, sizeof(g->state_dir),
 	    err)) != 0)
 		return rc;
+	if (g->cfg.history_path[0] != '\0')
+		rc = snprintf(g->history_path, sizeof(g->history_path), "%s",
+		    g->cfg.history_path);
+	else
+		rc = snprintf(g->history_path, sizeof(g->history_path),
+		    "%s/history.db", g->state_dir);
+	if (rc < 0 || (size_t)rc >= sizeof(g->history_path))
+		return gerr_set(err, GERR_INVALID, "history path too long: "
+		    "%.64s...", g->history_path);
 	return sockpath_mkdirs(g->state_dir, 0700, err);
 }
 
@@ -238,6 +249,16 @@ ggend_adopt(struct ggend *g, int fd, struct gerr *err)
 	if (rc == 0)
 		g->socket_adopted = true;
 	return rc;
+}
+
+/* The engine's events go to every subscriber. */
+static void
+ggend_publish(void *arg, const char *line)
+{
+	struct ggend *g = arg;
+
+	if (g->server != NULL)
+		server_publish(g->server, line);
 }
 
 int
@@ -271,6 +292,19 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	if (rc != 0)
 		return rc;
 	watch_restore(g);
+	g->engine = engine_new(g->loop, g->state_dir);
+	engine_set_publish(g->engine, ggend_publish, g);
+	engine_set_render_context(g->engine, g);
+	rc = histlink_open(g->loop, g->history_path,
+	    (unsigned)g->cfg.history_keep, &g->histlink, err);
+	if (rc != 0)
+		return rc;
+	histlink_set_publish(g->histlink, ggend_publish, g);
+	engine_set_first_run_id(g->engine, histlink_next_run_id(g->histlink));
+	rc = engine_add_run_listener(g->engine, histlink_on_event,
+	    g->histlink, err);
+	if (rc != 0)
+		return rc;
 	ggend_signals(g);
 	log_info("ggend listening on %s (pid %ld)%s", g->socket_path,
 	    (long)getpid(), g->socket_adopted ? " [socket activated]" : "");
@@ -280,6 +314,8 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 			log_warn("readiness pipe: %s", strerror(errno));
 		close(ready_fd);
 	}
+	/* After watch_init: the engine takes the batches and hashes. */
+	engine_watch_attach(g);
 	gerr_clear(&nerr);
 	if (systemd_notify("READY=1", &nerr) != 0)
 		log_warn("%s", nerr.msg);
@@ -299,10 +335,19 @@ ggend_stop(struct ggend *g, const char *why)
 void
 ggend_release(struct ggend *g)
 {
-	/* Roots first: settling a batch publishes through the server. */
+	/* Roots first: settling a batch publishes through the server. No
+	 * batch may start runs any more: the engine is going away. */
+	if (g->watch != NULL)
+		watch_set_batch_listener(g, NULL, NULL);
 	watch_release(g);
+	/* Then the server: cancelled requests unfollow their runs. */
 	server_free(g->server);
 	g->server = NULL;
+	engine_free(g->engine);
+	g->engine = NULL;
+	/* After the engine: freeing it may still report run ends. */
+	histlink_free(g->histlink);
+	g->histlink = NULL;
 	if (g->loop != NULL) {
 		ev_signal_stop(g->loop, &g->sig_term);
 		ev_signal_stop(g->loop, &g->sig_int);

@@ -19,8 +19,10 @@
 #include "sockpath.h"
 
 struct server;
+struct engine;
 struct watch;
 struct tplcache;
+struct histlink;
 struct req_entry;
 
 struct ggend {
@@ -29,9 +31,12 @@ struct ggend {
 	char *const *overrides;		/* "key=value" from argv, borrowed */
 	int n_overrides;
 	struct server *server;
+	struct engine *engine;		/* lifecycle runs (daemon/engine.h) */
 	struct watch *watch;		/* watched roots (daemon/watch.h) */
 	struct tplcache *tplcache;	/* compiled templates; made by the
 					   first generate_start */
+	struct histlink *histlink;	/* run history (daemon/histlink.h) */
+	char history_path[SOCKPATH_PATH_MAX];
 	const struct req_entry *const *handlers;	/* req_table, or a test's */
 	size_t n_handlers;
 	char socket_path[SOCKPATH_PATH_MAX];	/* the path clients use */

@@ -717,11 +717,22 @@ history_run_begin(struct history *h, const struct history_run_info *info)
 {
 	struct history_live *l;
 	struct history_run *r;
-	size_t i, n;
+	size_t i, n, pos = h->n_mem;
 
 	l = xcalloc(1, sizeof(*l));
 	r = &l->run;
-	r->id = h->next_id++;
+	if (info->id >= h->next_id) {
+		h->next_id = info->id;
+		r->id = h->next_id++;
+	} else if (info->id > 0 && history_find(h, info->id, &pos) == NULL) {
+		/* A queued run starting after a later one: its id was given
+		 * out by the engine, above every stored id, and never begun
+		 * here, so it is free. Memory stays sorted: insert at pos. */
+		r->id = info->id;
+	} else {
+		r->id = h->next_id++;
+		pos = h->n_mem;
+	}
 	r->root = history_strdup0(info->root);
 	r->workspace = history_strdup0(info->workspace);
 	r->phase = history_strdup0(info->phase);
@@ -750,8 +761,12 @@ history_run_begin(struct history *h, const struct history_run_info *info)
 		h->cap_mem = h->cap_mem ? h->cap_mem * 2 : 16;
 		h->mem = xreallocarray(h->mem, h->cap_mem, sizeof(*h->mem));
 	}
-	assert(h->n_mem == 0 || h->mem[h->n_mem - 1]->run.id < r->id);
-	h->mem[h->n_mem++] = l;	/* ids only grow: stays sorted */
+	assert(pos == 0 || h->mem[pos - 1]->run.id < r->id);
+	assert(pos == h->n_mem || h->mem[pos]->run.id > r->id);
+	memmove(h->mem + pos + 1, h->mem + pos,
+	    (h->n_mem - pos) * sizeof(*h->mem));
+	h->mem[pos] = l;
+	h->n_mem++;
 	history_mark_dirty(h, l);
 	return r->id;
 }
@@ -1764,7 +1779,8 @@ history_stats(struct history *h, const struct history_filter *f,
 	all.limit = 0;
 	if ((rc = history_list(h, &all, &runs, &nruns, err)) != 0)
 		return rc;
-	qsort(runs, nruns, sizeof(*runs), history_cmp_phase);
+	if (nruns > 1)	/* runs is NULL when empty: qsort(NULL) is UB */
+		qsort(runs, nruns, sizeof(*runs), history_cmp_phase);
 	dur = xreallocarray(NULL, nruns > 0 ? nruns : 1, sizeof(*dur));
 	res = xreallocarray(NULL, nruns > 0 ? nruns : 1, sizeof(*res));
 	for (i = 0; i < nruns; i = j) {

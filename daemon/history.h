@@ -106,6 +106,12 @@ struct history_run_info {
 	size_t n_trigger_files;
 	int64_t start_us;	/* 0 = now */
 	const char *cache_key;	/* may be NULL; may also be given at end */
+	/* The engine's run id, so both name a run alike: used when above
+	 * history_last_id(), or when lower but not begun yet (a queued run
+	 * that started after a later one; the engine numbers its runs after
+	 * the largest stored id, so such an id is free). 0, or an id already
+	 * begun: the next id. */
+	uint64_t id;
 };
 
 /* What the engine knows when a run ends. All borrowed for the call. */
@@ -171,7 +177,8 @@ int history_open(const struct history_config *cfg, struct history **out,
 void history_close(struct history *h);
 
 /*
- * Start a run; returns its id (> 0). Ids are monotonic for the life of the
+ * Start a run; returns its id (> 0): info->id when set and not begun
+ * yet (see history_run_info), else the next one. Ids are monotonic for the life of the
  * database. info is borrowed for the call. Never fails.
  */
 uint64_t history_run_begin(struct history *h,

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -211,6 +212,10 @@ main(int argc, char **argv)
 		goto done;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Phase commands' grandchildren (`sleep 1000 &`) are reparented to
+	 * us, so the runner can reap them and see their group disappear. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+		log_warn("prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
 	gerr_clear(&err);
 	memset(&g, 0, sizeof(g));
 	rc = ggend_init(&g, ev_default_loop(EVFLAG_AUTO), ov, n_ov, &err);

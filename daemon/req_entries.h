@@ -19,5 +19,15 @@ extern const struct req_entry req_roots_entry;
 extern const struct req_entry req_changes_entry;
 extern const struct req_entry req_hash_entry;
 extern const struct req_entry req_events_entry;
+extern const struct req_entry req_run_entry;
+extern const struct req_entry req_cancel_entry;
+extern const struct req_entry req_runs_entry;
+extern const struct req_entry req_logs_entry;
+extern const struct req_entry req_history_entry;
+extern const struct req_entry req_show_entry;
+extern const struct req_entry req_stats_entry;
+extern const struct req_entry req_trace_entry;
+extern const struct req_entry req_diff_entry;
+extern const struct req_entry req_trim_entry;
 
 #endif

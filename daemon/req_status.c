@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "errors.h"
 #include "ggend.h"
 #include "tplcache.h"
+#include "histlink.h"
 #include "req.h"
 #include "req_entries.h"
 #include "server.h"
@@ -112,7 +114,13 @@ req_status(struct req *req, struct gerr *err)
 			    (double)g->errors[i]);
 	req_status_config(g, result);
 	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
+	if (g->engine != NULL)
+		cJSON_AddItemToObject(result, "runs",
+		    engine_status_json(g->engine));
 	req_status_templates(g, result);
+	if (g->histlink != NULL)
+		cJSON_AddItemToObject(result, "history",
+		    histlink_status_json(g->histlink));
 	req_reply_ok(req, result);
 	return 0;
 }

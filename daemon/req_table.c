@@ -19,6 +19,16 @@ const struct req_entry *const req_table[] = {
 	&req_changes_entry,
 	&req_hash_entry,
 	&req_events_entry,
+	&req_run_entry,
+	&req_cancel_entry,
+	&req_runs_entry,
+	&req_logs_entry,
+	&req_history_entry,
+	&req_show_entry,
+	&req_stats_entry,
+	&req_trace_entry,
+	&req_diff_entry,
+	&req_trim_entry,
 };
 
 const size_t req_table_len = sizeof(req_table) / sizeof(req_table[0]);

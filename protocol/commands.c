@@ -73,6 +73,76 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 		.flags = PROTO_CMD_STREAMS,
 		.summary = "Subscribe to events until the connection closes.",
 	},
+	[PROTO_CMD_RUN] = {
+		.id = PROTO_CMD_RUN, .name = "run",
+		.fields = { { "phases", PROTO_T_ARRAY, true },
+			    { "root", PROTO_T_STRING, true },
+			    { "workspace", PROTO_T_STRING, false },
+			    { "all_workspaces", PROTO_T_BOOL, false },
+			    { "force", PROTO_T_BOOL, false },
+			    { "dry_run", PROTO_T_BOOL, false },
+			    { "jobs", PROTO_T_INT, false },
+			    { "detach", PROTO_T_BOOL, false } },
+		.flags = PROTO_CMD_STREAMS,
+		.summary = "Run lifecycle phases with their hooks; streams "
+		    "output and progress.",
+	},
+	[PROTO_CMD_CANCEL] = {
+		.id = PROTO_CMD_CANCEL, .name = "cancel",
+		.fields = { { "run", PROTO_T_INT, true } },
+		.summary = "Stop a queued or running run.",
+	},
+	[PROTO_CMD_RUNS] = {
+		.id = PROTO_CMD_RUNS, .name = "runs",
+		.fields = { { "all", PROTO_T_BOOL, false } },
+		.summary = "List running and queued runs (all: recent ones too).",
+	},
+	[PROTO_CMD_LOGS] = {
+		.id = PROTO_CMD_LOGS, .name = "logs",
+		.fields = { { "run", PROTO_T_INT, true },
+			    { "follow", PROTO_T_BOOL, false } },
+		.flags = PROTO_CMD_STREAMS,
+		.summary = "A run's output tail; follow streams it live.",
+	},
+	[PROTO_CMD_HISTORY] = {
+		.id = PROTO_CMD_HISTORY, .name = "history",
+		.fields = { { "phase", PROTO_T_STRING, false },
+			    { "root", PROTO_T_STRING, false },
+			    { "workspace", PROTO_T_STRING, false },
+			    { "limit", PROTO_T_INT, false },
+			    { "failed", PROTO_T_BOOL, false },
+			    { "since", PROTO_T_STRING, false } },
+		.summary = "Recorded runs, newest first.",
+	},
+	[PROTO_CMD_SHOW] = {
+		.id = PROTO_CMD_SHOW, .name = "show",
+		.fields = { { "run", PROTO_T_INT, true } },
+		.summary = "One recorded run: its spans and output tail.",
+	},
+	[PROTO_CMD_STATS] = {
+		.id = PROTO_CMD_STATS, .name = "stats",
+		.fields = { { "phase", PROTO_T_STRING, false },
+			    { "root", PROTO_T_STRING, false } },
+		.summary = "Per phase: runs, success and cache hit rates, "
+		    "p50/p95 duration.",
+	},
+	[PROTO_CMD_TRACE] = {
+		.id = PROTO_CMD_TRACE, .name = "trace",
+		.fields = { { "run", PROTO_T_INT, true },
+			    { "format", PROTO_T_STRING, false } },
+		.summary = "A recorded run as a Chrome trace (Perfetto).",
+	},
+	[PROTO_CMD_DIFF] = {
+		.id = PROTO_CMD_DIFF, .name = "diff",
+		.fields = { { "a", PROTO_T_INT, true },
+			    { "b", PROTO_T_INT, true } },
+		.summary = "Compare two recorded runs span by span.",
+	},
+	[PROTO_CMD_TRIM] = {
+		.id = PROTO_CMD_TRIM, .name = "trim",
+		.fields = { { "keep", PROTO_T_INT, false } },
+		.summary = "Trim the history to the newest runs per phase now.",
+	},
 };
 
 const struct proto_cmd *

@@ -131,7 +131,7 @@ test_cmd_find(void **state)
 	gerr_clear(&err);
 	assert_int_equal(cmd_find("s", &e, &err), GERR_INVALID);
 	assert_string_equal(err.msg,
-	    "ambiguous command \"s\": status, shutdown");
+	    "ambiguous command \"s\": status, show, stats, shutdown");
 	assert_null(e);
 	gerr_clear(&err);
 	assert_int_equal(cmd_find("zzz", &e, &err), GERR_NOT_FOUND);

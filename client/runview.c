@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * runview.c - ggenc's view of a lifecycle run (see runview.h).
+ *
+ * Output bytes go straight to stdout or stderr, as the phase wrote them,
+ * flushed at once, so `ggenc run build` reads like running the build by
+ * hand. Progress lines start with "ggen:" and go to stderr so that a
+ * command's stdout can still be piped. Holds no state.
+ */
+#include "runview.h"
+
+#include <stdio.h>
+#include <string.h>
+
+double
+runview_num(const cJSON *obj, const char *name, double def)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsNumber(item) ? item->valuedouble : def;
+}
+
+const char *
+runview_str(const cJSON *obj, const char *name, const char *def)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(item) ? item->valuestring : def;
+}
+
+/* " [ws]" or "" */
+static void
+runview_where(FILE *f, const cJSON *p)
+{
+	const char *ws = runview_str(p, "workspace", "");
+
+	if (ws[0] != '\0')
+		fprintf(f, " [%s]", ws);
+}
+
+void
+runview_message(const struct cmd_ctx *ctx, const struct msg_reply *msg)
+{
+	const cJSON *p = msg->body;
+	const char *type = runview_str(p, "type", "");
+
+	if (ctx->json || msg->kind != MSG_PROGRESS)
+		return;
+	if (strcmp(type, "output") == 0) {
+		FILE *f = runview_num(p, "stream", 1) == 2 ? stderr : ctx->out;
+
+		fputs(runview_str(p, "data", ""), f);
+		fflush(f);
+	} else if (strcmp(type, "queued") == 0) {
+		fprintf(stderr, "ggen: run %.0f queued behind a running run\n",
+		    runview_num(p, "run", 0));
+	} else if (strcmp(type, "phase.started") == 0) {
+		fflush(ctx->out);
+		fprintf(stderr, "ggen: > %s", runview_str(p, "phase", "?"));
+		runview_where(stderr, p);
+		fputc('\n', stderr);
+	} else if (strcmp(type, "phase.finished") == 0) {
+		fflush(ctx->out);
+		fprintf(stderr, "ggen: < %s", runview_str(p, "phase", "?"));
+		runview_where(stderr, p);
+		fprintf(stderr, " %s (%.0f ms)\n", runview_str(p, "status", "?"),
+		    runview_num(p, "duration_ms", 0));
+	}
+}
+
+int
+runview_summary(const struct cmd_ctx *ctx, const cJSON *run)
+{
+	const char *status = runview_str(run, "status", "?");
+	const char *msg = runview_str(run, "message", NULL);
+	bool good = strcmp(status, "ok") == 0 || strcmp(status, "cached") == 0;
+
+	fflush(ctx->out);
+	fprintf(stderr, "ggen: run %.0f %s: %.0f of %.0f phases, %.0f cached, "
+	    "%.0f ms\n", runview_num(run, "run", 0), status,
+	    runview_num(run, "steps_done", 0), runview_num(run, "steps", 0),
+	    runview_num(run, "steps_cached", 0),
+	    runview_num(run, "duration_ms", 0));
+	if (!good && msg != NULL)
+		fprintf(stderr, "ggen: error: %s\n", msg);
+	return good ? 0 : 1;
+}

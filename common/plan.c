@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * plan.c - turns a make.toml model and a request into an execution tree.
+ *
+ * Owns the plan tree (nodes, kid arrays, hook labels); borrows everything
+ * else from the model. Called by the engine (daemon/engine.c) for every run
+ * and for `run --dry-run`, and by the unit tests.
+ * Invariants: a PHASE node has no kids; SEQ/PAR nodes have at least one kid
+ * (empty hook lists add nothing); steps[] lists every PHASE node in
+ * depth-first order and node->step is its index there. While expanding
+ * hooks, the chain (stack of phase names) never holds one name twice: that
+ * is the recursion error. Never does I/O.
+ */
+#include "plan.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xmalloc.h"
+
+/* Names further than this (edits) from the request get no suggestion. */
+#define PLAN_SUGGEST_MAX_DIST 3
+
+struct plan_ctx {
+	const struct make_project *root_model;
+	const char *stack[PLAN_STEPS_MAX];	/* the hook chain being expanded */
+	size_t depth;
+	size_t steps;
+	unsigned jobs;
+	struct gerr *err;
+};
+
+static struct plan_node *
+plan_node_new(enum plan_kind kind)
+{
+	struct plan_node *n = xcalloc(1, sizeof(*n));
+
+	n->kind = kind;
+	n->max_par = 1;
+	return n;
+}
+
+static void
+plan_node_free(struct plan_node *n)
+{
+	if (n == NULL)
+		return;
+	for (size_t i = 0; i < n->n_kids; i++)
+		plan_node_free(n->kids[i]);
+	free(n->kids);
+	free(n->hook);
+	free(n);
+}
+
+static void
+plan_node_add(struct plan_node *parent, struct plan_node *kid)
+{
+	parent->kids = xreallocarray(parent->kids, parent->n_kids + 1,
+	    sizeof(*parent->kids));
+	parent->kids[parent->n_kids++] = kid;
+}
+
+/* Levenshtein distance, two rows; names are short (phase keys). */
+static size_t
+plan_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t *prev = xcalloc(lb + 1, sizeof(*prev));
+	size_t *cur = xcalloc(lb + 1, sizeof(*cur));
+	size_t d;
+
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t *t;
+
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) :
+			    (del < ins ? del : ins);
+		}
+		t = prev;
+		prev = cur;
+		cur = t;
+	}
+	d = prev[lb];
+	free(prev);
+	free(cur);
+	return d;
+}
+
+/* The closest phase (workspaces when ws_names) of p to word, or NULL. */
+static const char *
+plan_suggest(const struct make_project *p, const char *word, bool ws_names)
+{
+	size_t n = ws_names ? p->workspaces_len : p->phases_len;
+	size_t wl = strlen(word), best_d = PLAN_SUGGEST_MAX_DIST + 1;
+	const char *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *c = ws_names ? p->workspaces[i].name :
+		    p->phases[i].name;
+		size_t cl = strlen(c), d;
+
+		/* The length gap bounds the distance from below. */
+		if ((cl > wl ? cl - wl : wl - cl) >= best_d)
+			continue;
+		d = plan_distance(word, c);
+		if (d < best_d && d < wl) {
+			best = c;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+static int
+plan_not_found(struct plan_ctx *ctx, const struct make_project *m,
+    const char *name, const struct make_workspace *ws, const char *hook)
+{
+	const char *alt = plan_suggest(m, name, false);
+
+	return gerr_set(ctx->err, GERR_PHASE_NOT_FOUND,
+	    "phase \"%s\" not found%s%s%s%s%s%s%s%s%s", name,
+	    ws != NULL ? " in workspace \"" : "", ws != NULL ? ws->name : "",
+	    ws != NULL ? "\"" : "", hook != NULL ? " (named in hook " : "",
+	    hook != NULL ? hook : "", hook != NULL ? ")" : "",
+	    alt != NULL ? "; did you mean \"" : "",
+	    alt != NULL ? alt : "", alt != NULL ? "\"?" : "");
+}
+
+static int
+plan_recursion(struct plan_ctx *ctx, const char *name)
+{
+	struct strbuf sb;
+	int rc;
+
+	strbuf_init(&sb);
+	for (size_t i = 0; i < ctx->depth; i++)
+		strbuf_addf(&sb, "%s -> ", ctx->stack[i]);
+	strbuf_addstr(&sb, name);
+	rc = gerr_set(ctx->err, GERR_RECURSION, "hook recursion: %s", sb.buf);
+	strbuf_release(&sb);
+	return rc;
+}
+
+static int plan_chain(struct plan_ctx *ctx, const struct make_project *m,
+    const struct make_workspace *ws, const char *name, const char *hook,
+    struct plan_node **out);
+
+/*
+ * Add the chains of the phases in list (a hook named label of model m) to
+ * parent: directly when the hooks run one by one, as one PAR node when m's
+ * [hooks] parallel is set and the list has more than one phase.
+ */
+static int
+plan_hooks(struct plan_ctx *ctx, const struct make_project *m,
+    const struct make_workspace *ws, const struct make_strlist *list,
+    const char *label, struct plan_node *parent)
+{
+	struct plan_node *into = parent, *kid;
+	int rc;
+
+	if (list->len == 0)
+		return 0;
+	if (m->hooks.parallel && list->len > 1) {
+		into = plan_node_new(PLAN_PAR);
+		into->max_par = ctx->jobs;
+		plan_node_add(parent, into);
+	}
+	for (size_t i = 0; i < list->len; i++) {
+		rc = plan_chain(ctx, m, ws, list->items[i].s, label, &kid);
+		if (rc != 0)
+			return rc;
+		plan_node_add(into, kid);
+	}
+	return 0;
+}
+
+/* before_NAME hooks, NAME, after_NAME hooks of model m in ws, as one node. */
+static int
+plan_chain(struct plan_ctx *ctx, const struct make_project *m,
+    const struct make_workspace *ws, const char *name, const char *hook,
+    struct plan_node **out)
+{
+	const struct make_phase *ph = make_phase_find(m, name);
+	struct plan_node *seq, *node;
+	char *label;
+	int rc;
+
+	*out = NULL;
+	if (ph == NULL)
+		return plan_not_found(ctx, m, name, ws, hook);
+	for (size_t i = 0; i < ctx->depth; i++)
+		if (strcmp(ctx->stack[i], name) == 0)
+			return plan_recursion(ctx, name);
+	if (++ctx->steps > PLAN_STEPS_MAX)
+		return gerr_set(ctx->err, GERR_LIMIT,
+		    "plan has more than %d phase records (hook fan-out)",
+		    PLAN_STEPS_MAX);
+	/* depth < number of distinct phase names <= steps: within stack. */
+	ctx->stack[ctx->depth++] = ph->name;
+
+	seq = plan_node_new(PLAN_SEQ);
+	label = xasprintf("before_%s", ph->name);
+	rc = plan_hooks(ctx, m, ws, &ph->before, label, seq);
+	free(label);
+	if (rc == 0) {
+		node = plan_node_new(PLAN_PHASE);
+		node->phase = ph;
+		node->model = m;
+		node->ws = ws;
+		node->hook = hook != NULL ? xstrdup(hook) : NULL;
+		plan_node_add(seq, node);
+		label = xasprintf("after_%s", ph->name);
+		rc = plan_hooks(ctx, m, ws, &ph->after, label, seq);
+		free(label);
+	}
+	ctx->depth--;
+	if (rc != 0) {
+		plan_node_free(seq);
+		return rc;
+	}
+	if (seq->n_kids == 1) {
+		/* No hooks: the phase alone reads better in outlines. */
+		*out = seq->kids[0];
+		seq->n_kids = 0;
+		plan_node_free(seq);
+	} else {
+		*out = seq;
+	}
+	return 0;
+}
+
+/* Whether workspace ws passes phase name's `workspaces` filter (root model). */
+static bool
+plan_ws_selected(const struct make_project *root, const char *name,
+    const struct make_workspace *ws)
+{
+	const struct make_phase *ph = make_phase_find(root, name);
+
+	if (ph == NULL || ph->workspaces.len == 0)
+		return true;
+	for (size_t i = 0; i < ph->workspaces.len; i++)
+		if (strcmp(ph->workspaces.items[i].s, ws->name) == 0)
+			return true;
+	return false;
+}
+
+/* One requested phase over the targeted workspaces (ws_list of n). */
+static int
+plan_workspaces(struct plan_ctx *ctx, const char *name,
+    const struct make_workspace *const *ws_list, size_t n, bool filter,
+    struct plan_node *parent)
+{
+	const struct make_project *root = ctx->root_model;
+	const struct make_phase *rph = make_phase_find(root, name);
+	struct plan_node *group, *kid;
+	int rc;
+
+	group = plan_node_new(rph != NULL && rph->parallel ? PLAN_PAR :
+	    PLAN_SEQ);
+	if (group->kind == PLAN_PAR)
+		group->max_par = ctx->jobs;
+	for (size_t i = 0; i < n; i++) {
+		const struct make_workspace *ws = ws_list[i];
+		const struct make_project *m = ws->own != NULL ? ws->own : root;
+
+		if (filter && !plan_ws_selected(root, name, ws))
+			continue;
+		if (make_phase_find(m, name) == NULL)
+			continue;
+		rc = plan_chain(ctx, m, ws, name, NULL, &kid);
+		if (rc != 0) {
+			plan_node_free(group);
+			return rc;
+		}
+		plan_node_add(group, kid);
+	}
+	if (group->n_kids == 0) {
+		plan_node_free(group);
+		return plan_not_found(ctx, root, name, n == 1 ? ws_list[0] :
+		    NULL, NULL);
+	}
+	if (group->n_kids == 1) {
+		plan_node_add(parent, group->kids[0]);
+		group->n_kids = 0;
+		plan_node_free(group);
+	} else {
+		plan_node_add(parent, group);
+	}
+	return 0;
+}
+
+static void
+plan_collect(struct plan *p, struct plan_node *n)
+{
+	if (n->kind == PLAN_PHASE) {
+		n->step = p->n_steps;
+		p->steps = xreallocarray(p->steps, p->n_steps + 1,
+		    sizeof(*p->steps));
+		p->steps[p->n_steps++] = n;
+		return;
+	}
+	for (size_t i = 0; i < n->n_kids; i++)
+		plan_collect(p, n->kids[i]);
+}
+
+static int
+plan_places(const struct make_project *model, const struct plan_request *req,
+    const struct make_workspace ***out, size_t *n, bool *filter,
+    struct gerr *err)
+{
+	const struct make_workspace *ws;
+	const char *alt;
+
+	*out = NULL;
+	*n = 0;
+	*filter = false;
+	switch (req->target) {
+	case PLAN_TARGET_ROOT:
+		return 0;
+	case PLAN_TARGET_WORKSPACE:
+		ws = req->workspace != NULL ?
+		    make_workspace_find(model, req->workspace) : NULL;
+		if (ws == NULL) {
+			alt = req->workspace != NULL ?
+			    plan_suggest(model, req->workspace, true) : NULL;
+			return gerr_set(err, GERR_WORKSPACE_NOT_FOUND,
+			    "workspace \"%s\" not found%s%s%s%s",
+			    req->workspace != NULL ? req->workspace : "",
+			    model->workspaces_len == 0 ?
+			    " (the root declares no workspaces)" : "",
+			    alt != NULL ? "; did you mean \"" : "",
+			    alt != NULL ? alt : "", alt != NULL ? "\"?" : "");
+		}
+		*out = xcalloc(1, sizeof(**out));
+		(*out)[0] = ws;
+		*n = 1;
+		return 0;
+	case PLAN_TARGET_DEFAULT:
+	case PLAN_TARGET_ALL:
+		if (model->workspaces_len == 0)
+			return 0;
+		*out = xcalloc(model->workspaces_len, sizeof(**out));
+		for (size_t i = 0; i < model->workspaces_len; i++)
+			(*out)[i] = &model->workspaces[i];
+		*n = model->workspaces_len;
+		*filter = true;
+		return 0;
+	}
+	return gerr_set(err, GERR_INTERNAL, "plan: bad target %d",
+	    (int)req->target);
+}
+
+int
+plan_build(const struct make_project *model, const struct plan_request *req,
+    struct plan *out, struct gerr *err)
+{
+	struct plan_ctx *ctx;
+	const struct make_workspace **ws_list;
+	struct plan_node *root, *kid;
+	size_t n_ws;
+	bool filter;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (req->n_phases == 0)
+		return gerr_set(err, GERR_INVALID, "no phase to run");
+	rc = plan_places(model, req, &ws_list, &n_ws, &filter, err);
+	if (rc != 0)
+		return rc;
+	ctx = xcalloc(1, sizeof(*ctx));
+	ctx->root_model = model;
+	ctx->jobs = req->jobs > 0 ? req->jobs : 1;
+	ctx->err = err;
+
+	root = plan_node_new(PLAN_SEQ);
+	rc = plan_hooks(ctx, model, NULL, &model->hooks.before_all,
+	    "before_all", root);
+	for (size_t i = 0; rc == 0 && i < req->n_phases; i++) {
+		if (n_ws > 0) {
+			rc = plan_workspaces(ctx, req->phases[i], ws_list, n_ws,
+			    filter, root);
+		} else {
+			rc = plan_chain(ctx, model, NULL, req->phases[i], NULL,
+			    &kid);
+			if (rc == 0)
+				plan_node_add(root, kid);
+		}
+	}
+	if (rc == 0)
+		rc = plan_hooks(ctx, model, NULL, &model->hooks.after_all,
+		    "after_all", root);
+	free(ctx);
+	free(ws_list);
+	if (rc != 0) {
+		plan_node_free(root);
+		return rc;
+	}
+	out->root = root;
+	out->on_error = &model->hooks.on_error;
+	out->on_success = &model->hooks.on_success;
+	plan_collect(out, root);
+	return 0;
+}
+
+void
+plan_release(struct plan *p)
+{
+	if (p == NULL)
+		return;
+	plan_node_free(p->root);
+	free(p->steps);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *
+plan_step_where(const struct plan_node *step)
+{
+	assert(step->kind == PLAN_PHASE);
+	return step->ws != NULL ? step->ws->name : "";
+}
+
+static void
+plan_format_node(const struct plan_node *n, int depth, struct strbuf *out)
+{
+	for (int i = 0; i < depth; i++)
+		strbuf_addstr(out, "  ");
+	switch (n->kind) {
+	case PLAN_SEQ:
+		strbuf_addstr(out, "seq\n");
+		break;
+	case PLAN_PAR:
+		strbuf_addf(out, "par (max %u)\n", n->max_par);
+		break;
+	case PLAN_PHASE:
+		strbuf_addstr(out, n->phase->name);
+		if (n->ws != NULL)
+			strbuf_addf(out, " [%s]", n->ws->name);
+		if (n->hook != NULL)
+			strbuf_addf(out, " (%s)", n->hook);
+		strbuf_addch(out, '\n');
+		return;
+	}
+	for (size_t i = 0; i < n->n_kids; i++)
+		plan_format_node(n->kids[i], depth + 1, out);
+}
+
+void
+plan_format(const struct plan *p, struct strbuf *out)
+{
+	if (p->root != NULL)
+		plan_format_node(p->root, 0, out);
+}

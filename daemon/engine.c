@@ -1,0 +1,1955 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * engine.c - runs of lifecycle plans: queue, execution, spans, events.
+ *
+ * Owns every run (queued, running, the last ENGINE_RUNS_KEPT finished), the
+ * child processes of running ones (through daemon/runner.c), the run
+ * listeners and followers, and the cache table (engine_cache.c). Called by
+ * the request handlers (req_run, req_cancel, req_runs, req_logs,
+ * req_status) and by the watch batch listener (engine_on_batch).
+ *
+ * Execution: a run's plan tree is mirrored by struct engine_exec nodes.
+ * engine_exec_start returns true when a node finished at once (cached or
+ * failed before spawning); otherwise the node finishes later, from a child
+ * exit, through engine_exec_done. Sequences advance in a loop rather than
+ * by recursion, so long chains of cached steps do not deepen the stack.
+ *
+ * Invariants: a run is on exactly one list (queued, running, finished);
+ * a running run ends only when no child of it is alive (active == 0);
+ * children are never freed inside their own callbacks: finished ones go to
+ * the graveyard, emptied by an ev_idle watcher that runs only while the
+ * graveyard is non-empty (idle costs nothing).
+ */
+#include "engine.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_cache.h"
+#include "generate.h"
+#include "log.h"
+#include "make.h"
+#include "message.h"
+#include "runenv.h"
+#include "runner.h"
+#include "strbuf.h"
+#include "xmalloc.h"
+
+extern char **environ;
+
+#define ENGINE_LISTENERS_MAX 8
+#define ENGINE_SPANS_MAX 10000
+/* The runner's own tail per command: the run ring keeps the real one. */
+#define ENGINE_CHILD_TAIL 4096
+
+struct engine_run;
+struct engine_exec;
+
+struct engine_cmd {
+	struct child child;		/* runner state; freed in the graveyard */
+	struct engine_run *run;
+	struct engine_exec *x;		/* NULL for on_error/on_success */
+	uint64_t span;			/* command span id, 0 = none */
+	struct engine_cmd *next;	/* run's live list, then graveyard */
+	bool live;
+	/* "[ws] " before each line when workspaces run concurrently, so
+	 * interleaved output stays readable; NULL otherwise. */
+	char *prefix;
+	bool mid_line;			/* the last chunk did not end a line */
+};
+
+struct engine_exec {
+	const struct plan_node *node;
+	struct engine_exec *parent;
+	struct engine_exec **kids;
+	size_t n_kids;
+	size_t next;			/* next kid to start */
+	size_t running;			/* kids started, not finished */
+	bool failed;
+	/* PLAN_PHASE */
+	char *dir;			/* absolute workspace directory */
+	size_t cmd_index;
+	uint64_t span;
+	int64_t start_mono_us;
+	char key[CACHEKEY_HEX_SIZE];
+	bool has_key;
+	/* render step */
+	struct engine_run *run;
+	struct generate_job *job;	/* while rendering */
+	uint64_t render_span;
+	struct engine_exec *render_next;	/* run's rendering list */
+};
+
+struct engine_follower {
+	engine_event_cb fn;
+	void *arg;
+	struct engine_follower *next;
+};
+
+struct engine_list {
+	struct engine_run *head, *tail;
+	size_t n;
+};
+
+struct engine_run {
+	struct engine *g;
+	uint64_t id;
+	enum engine_status status;
+	struct engine_run *prev, *next;
+	struct engine_list *on;		/* the list holding it */
+	/* the request */
+	char *root;
+	char **phases;
+	size_t n_phases;
+	char *phase_text;		/* phases joined by spaces */
+	enum plan_target target;
+	char *workspace;		/* "" unless one workspace was named */
+	bool force;
+	enum engine_trigger trigger;
+	char **changed;
+	size_t n_changed;
+	/* execution */
+	struct make_project *model;
+	struct plan plan;
+	struct engine_exec *top;
+	struct engine_cmd *live;	/* children alive */
+	struct engine_exec *rendering;	/* render steps under way */
+	size_t active;
+	const char **post_cmds;		/* on_error/on_success commands,
+					   borrowed from the model */
+	size_t n_post;
+	size_t post_next;		/* next of post_cmds to run */
+	bool post;			/* running on_error/on_success */
+	bool cancelled, timed_out, failed;
+	size_t steps_done, steps_cached;
+	int exit_code, signal;
+	char *message;			/* first failure */
+	char last_key[CACHEKEY_HEX_SIZE];
+	char *run_dir;			/* for GGEN_CHANGED_FILE; NULL = none */
+	struct ring out;
+	struct engine_span *spans;
+	size_t n_spans;
+	struct engine_follower *followers;
+	int64_t queued_us, start_us, end_us;
+	int64_t start_mono_us, end_mono_us;
+};
+
+struct engine {
+	struct ev_loop *loop;
+	char *state_dir;
+	uint64_t next_id;
+	struct engine_list queued, running, finished;
+	struct engine_cache *cache;
+	struct {
+		engine_event_cb fn;
+		void *arg;
+	} listeners[ENGINE_LISTENERS_MAX];
+	size_t n_listeners;
+	engine_publish_cb publish;
+	void *publish_arg;
+	struct ggend *ggend;		/* for generate_start; may be NULL */
+	engine_table_cb table_fn;
+	void *table_arg;
+	struct engine_cmd *graveyard;
+	ev_idle reaper;
+	unsigned cores;
+};
+
+static const char *const engine_status_names[] = {
+	[ENGINE_RUNNING] = "running", [ENGINE_OK] = "ok",
+	[ENGINE_FAILED] = "failed", [ENGINE_CANCELLED] = "cancelled",
+	[ENGINE_TIMEOUT] = "timeout", [ENGINE_CACHED] = "cached",
+	[ENGINE_INTERRUPTED] = "interrupted", [ENGINE_QUEUED] = "queued",
+};
+
+const char *
+engine_status_name(enum engine_status s)
+{
+	return (size_t)s < sizeof(engine_status_names) /
+	    sizeof(engine_status_names[0]) ? engine_status_names[s] : "?";
+}
+
+const char *
+engine_trigger_name(enum engine_trigger t)
+{
+	switch (t) {
+	case ENGINE_TRIGGER_SAVE:
+		return "save";
+	case ENGINE_TRIGGER_MANUAL:
+		return "manual";
+	case ENGINE_TRIGGER_STARTUP:
+		return "startup";
+	}
+	return "?";
+}
+
+const char *
+engine_span_kind_name(enum engine_span_kind k)
+{
+	switch (k) {
+	case ENGINE_SPAN_PHASE:
+		return "phase";
+	case ENGINE_SPAN_HOOK:
+		return "hook";
+	case ENGINE_SPAN_COMMAND:
+		return "command";
+	case ENGINE_SPAN_RENDER:
+		return "render";
+	}
+	return "?";
+}
+
+static int64_t
+engine_wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t
+engine_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- lists ----------------------------------------------------------- */
+
+static void
+engine_list_push(struct engine_list *l, struct engine_run *r)
+{
+	r->prev = l->tail;
+	r->next = NULL;
+	if (l->tail != NULL)
+		l->tail->next = r;
+	else
+		l->head = r;
+	l->tail = r;
+	l->n++;
+	r->on = l;
+}
+
+static void
+engine_list_remove(struct engine_run *r)
+{
+	struct engine_list *l = r->on;
+
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		l->head = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	else
+		l->tail = r->prev;
+	l->n--;
+	r->prev = r->next = NULL;
+	r->on = NULL;
+}
+
+static struct engine_run *
+engine_find(struct engine *g, uint64_t id)
+{
+	struct engine_list *lists[] = { &g->running, &g->queued,
+		&g->finished };
+
+	for (size_t i = 0; i < 3; i++)
+		for (struct engine_run *r = lists[i]->head; r; r = r->next)
+			if (r->id == id)
+				return r;
+	return NULL;
+}
+
+/* ---- events ---------------------------------------------------------- */
+
+static void
+engine_event_fill(const struct engine_run *r, enum engine_event_kind kind,
+    struct engine_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->run_id = r->id;
+	ev->root = r->root;
+	ev->workspace = r->workspace;
+	ev->phase = r->phase_text;
+	ev->trigger = r->trigger;
+	ev->trigger_files = (const char *const *)r->changed;
+	ev->n_trigger_files = r->n_changed;
+	ev->start_us = r->start_us;
+	ev->end_us = r->end_us;
+	ev->status = r->status;
+	ev->exit_code = r->exit_code;
+	ev->signal = r->signal;
+	ev->cache_key = r->last_key[0] != '\0' ? r->last_key : NULL;
+	ev->message = r->message;
+}
+
+/* To followers always; to listeners all but output. */
+static void
+engine_emit(struct engine_run *r, const struct engine_event *ev)
+{
+	struct engine *g = r->g;
+	struct engine_follower *f, *next;
+
+	if (ev->kind != ENGINE_EV_OUTPUT)
+		for (size_t i = 0; i < g->n_listeners; i++)
+			g->listeners[i].fn(g->listeners[i].arg, ev);
+	/* A follower may unfollow itself from its callback: keep next. */
+	for (f = r->followers; f != NULL; f = next) {
+		next = f->next;
+		f->fn(f->arg, ev);
+	}
+}
+
+static void
+engine_publish(struct engine *g, const char *name, cJSON *data)
+{
+	cJSON *env;
+	char *text, *line;
+
+	if (g->publish == NULL) {
+		cJSON_Delete(data);
+		return;
+	}
+	env = cJSON_CreateObject();
+	cJSON_AddStringToObject(env, "event", name);
+	cJSON_AddItemToObject(env, "data", data);
+	text = cJSON_PrintUnformatted(env);
+	cJSON_Delete(env);
+	line = xasprintf("%s\n", text);
+	cJSON_free(text);
+	g->publish(g->publish_arg, line);
+	free(line);
+}
+
+static cJSON *
+engine_run_brief(const struct engine_run *r)
+{
+	cJSON *o = cJSON_CreateObject(), *ph;
+
+	cJSON_AddNumberToObject(o, "run", (double)r->id);
+	cJSON_AddStringToObject(o, "root", r->root);
+	ph = cJSON_AddArrayToObject(o, "phases");
+	for (size_t i = 0; i < r->n_phases; i++)
+		cJSON_AddItemToArray(ph, cJSON_CreateString(r->phases[i]));
+	cJSON_AddStringToObject(o, "workspace", r->workspace);
+	cJSON_AddStringToObject(o, "trigger", engine_trigger_name(r->trigger));
+	return o;
+}
+
+/* ---- spans ----------------------------------------------------------- */
+
+static uint64_t
+engine_span_begin(struct engine_run *r, uint64_t parent,
+    enum engine_span_kind kind, const char *name, const char *ws)
+{
+	struct engine_span *s;
+	struct engine_event ev;
+
+	if (r->n_spans == ENGINE_SPANS_MAX)
+		return 0;
+	r->spans = xreallocarray(r->spans, r->n_spans + 1, sizeof(*r->spans));
+	s = &r->spans[r->n_spans++];
+	memset(s, 0, sizeof(*s));
+	s->id = r->n_spans;
+	s->parent = parent;
+	s->kind = kind;
+	s->name = xstrdup(name);
+	s->workspace = xstrdup(ws);
+	s->start_us = engine_wall_us();
+	s->dur_us = -1;
+	s->status = ENGINE_RUNNING;
+	engine_event_fill(r, ENGINE_EV_SPAN_START, &ev);
+	ev.span = s;
+	engine_emit(r, &ev);
+	return s->id;
+}
+
+static void
+engine_span_end(struct engine_run *r, uint64_t id, enum engine_status st,
+    bool slow)
+{
+	struct engine_span *s;
+	struct engine_event ev;
+
+	if (id == 0 || id > r->n_spans)
+		return;
+	s = &r->spans[id - 1];
+	s->dur_us = engine_wall_us() - s->start_us;
+	if (s->dur_us < 0)
+		s->dur_us = 0;
+	s->status = st;
+	s->slow = slow;
+	engine_event_fill(r, ENGINE_EV_SPAN_END, &ev);
+	ev.span = s;
+	engine_emit(r, &ev);
+}
+
+/* ---- runs: creation and release -------------------------------------- */
+
+static void
+engine_exec_free(struct engine_exec *x)
+{
+	if (x == NULL)
+		return;
+	for (size_t i = 0; i < x->n_kids; i++)
+		engine_exec_free(x->kids[i]);
+	free(x->kids);
+	free(x->dir);
+	free(x);
+}
+
+static struct engine_exec *
+engine_exec_build(const struct engine_run *r, const struct plan_node *n,
+    struct engine_exec *parent)
+{
+	struct engine_exec *x = xcalloc(1, sizeof(*x));
+
+	x->node = n;
+	x->parent = parent;
+	if (n->kind == PLAN_PHASE) {
+		x->dir = n->ws != NULL ? xasprintf("%s/%s", r->root,
+		    n->ws->path) : xstrdup(r->root);
+		return x;
+	}
+	x->n_kids = n->n_kids;
+	x->kids = xcalloc(n->n_kids, sizeof(*x->kids));
+	for (size_t i = 0; i < n->n_kids; i++)
+		x->kids[i] = engine_exec_build(r, n->kids[i], x);
+	return x;
+}
+
+static void
+engine_run_free(struct engine_run *r)
+{
+	struct engine_follower *f, *next;
+
+	if (r == NULL)
+		return;
+	for (f = r->followers; f != NULL; f = next) {
+		next = f->next;
+		free(f);
+	}
+	for (size_t i = 0; i < r->n_spans; i++) {
+		free((char *)r->spans[i].name);
+		free((char *)r->spans[i].workspace);
+	}
+	free(r->spans);
+	if (r->run_dir != NULL) {
+		char *p = xasprintf("%s/changed", r->run_dir);
+
+		unlink(p);
+		free(p);
+		rmdir(r->run_dir);
+		free(r->run_dir);
+	}
+	engine_exec_free(r->top);
+	free(r->post_cmds);
+	plan_release(&r->plan);
+	make_project_free(r->model);
+	for (size_t i = 0; i < r->n_phases; i++)
+		free(r->phases[i]);
+	free(r->phases);
+	for (size_t i = 0; i < r->n_changed; i++)
+		free(r->changed[i]);
+	free(r->changed);
+	free(r->phase_text);
+	free(r->workspace);
+	free(r->root);
+	free(r->message);
+	ring_release(&r->out);
+	free(r);
+}
+
+/* Load the model and build the plan of req. */
+static int
+engine_prepare(struct engine *g, const struct engine_request *req,
+    struct make_project **model, struct plan *plan, struct gerr *err)
+{
+	struct plan_request pr = {
+		.phases = req->phases, .n_phases = req->n_phases,
+		.target = req->target, .workspace = req->workspace,
+		.jobs = req->jobs > 0 ? req->jobs : g->cores,
+	};
+	struct make_findings f;
+	struct stat st;
+	int rc;
+
+	*model = NULL;
+	memset(plan, 0, sizeof(*plan));
+	if (req->root == NULL || req->root[0] != '/' ||
+	    stat(req->root, &st) != 0 || !S_ISDIR(st.st_mode))
+		return gerr_set(err, GERR_ROOT_NOT_FOUND,
+		    "root %s: not an existing absolute directory",
+		    req->root != NULL ? req->root : "(none)");
+	make_findings_init(&f);
+	rc = make_load(req->root, model, &f, err);
+	/* A hook cycle is the model's error, but clients match "recursion"
+	 * whether the plan or make.toml validation found it. */
+	for (size_t i = 0; rc != 0 && i < f.len; i++)
+		if (f.items[i].severity == MAKE_ERROR) {
+			if (strcmp(f.items[i].rule->id, "hook-cycle") == 0) {
+				rc = GERR_RECURSION;
+				if (err != NULL)
+					err->code = GERR_RECURSION;
+			}
+			break;
+		}
+	make_findings_release(&f);
+	if (rc != 0)
+		return rc;
+	rc = plan_build(*model, &pr, plan, err);
+	if (rc != 0) {
+		make_project_free(*model);
+		*model = NULL;
+	}
+	return rc;
+}
+
+/* ---- execution -------------------------------------------------------- */
+
+static bool engine_exec_start(struct engine_run *r, struct engine_exec *x);
+static void engine_exec_done(struct engine_run *r, struct engine_exec *x);
+static void engine_run_top_done(struct engine_run *r);
+static void engine_run_finish(struct engine_run *r);
+static void engine_schedule(struct engine *g);
+
+static void
+engine_reap_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct engine *g = w->data;
+	struct engine_cmd *c;
+
+	(void)revents;
+	while ((c = g->graveyard) != NULL) {
+		g->graveyard = c->next;
+		runner_child_free(&c->child);
+		free(c->prefix);
+		free(c);
+	}
+	ev_idle_stop(loop, w);
+}
+
+static void
+engine_bury(struct engine *g, struct engine_cmd *c)
+{
+	c->next = g->graveyard;
+	g->graveyard = c;
+	ev_idle_start(g->loop, &g->reaper);
+}
+
+/* Record the first failure of the run. */
+static void
+engine_fail(struct engine_run *r, int exit_code, int sig, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+engine_fail(struct engine_run *r, int exit_code, int sig, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	r->failed = true;
+	if (r->message != NULL)
+		return;
+	va_start(ap, fmt);
+	r->message = xvasprintf(fmt, ap);
+	va_end(ap);
+	r->exit_code = exit_code;
+	r->signal = sig;
+	log_info("run %llu: %s", (unsigned long long)r->id, r->message);
+}
+
+/* " in workspace \"w\"" or "". Static storage per call site is avoided:
+ * the caller frees. */
+static char *
+engine_where(const struct plan_node *n)
+{
+	return n->ws != NULL ? xasprintf(" in workspace \"%s\"", n->ws->name) :
+	    xstrdup("");
+}
+
+static void
+engine_on_output(struct child *c, enum runner_stream stream,
+    const char *bytes, size_t len)
+{
+	struct engine_cmd *cmd = c->data;
+	struct engine_run *r = cmd->run;
+	struct engine_event ev;
+
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	if (cmd->prefix != NULL) {
+		for (size_t i = 0; i < len; i++) {
+			if (!cmd->mid_line)
+				strbuf_addstr(&sb, cmd->prefix);
+			strbuf_addch(&sb, bytes[i]);
+			cmd->mid_line = bytes[i] != '\n';
+		}
+		bytes = sb.buf;
+		len = sb.len;
+	}
+	ring_append(&r->out, bytes, len);
+	if (r->followers != NULL) {
+		engine_event_fill(r, ENGINE_EV_OUTPUT, &ev);
+		ev.output = bytes;
+		ev.output_len = len;
+		ev.stream = (int)stream;
+		ev.span = cmd->span > 0 && cmd->span <= r->n_spans ?
+		    &r->spans[cmd->span - 1] : NULL;
+		engine_emit(r, &ev);
+	}
+	strbuf_release(&sb);
+}
+
+/* Whether step x may run next to another workspace's step. */
+static bool
+engine_exec_concurrent(const struct engine_exec *x)
+{
+	for (const struct engine_exec *p = x->parent; p != NULL; p = p->parent)
+		if (p->node->kind == PLAN_PAR && p->node->max_par > 1)
+			return true;
+	return false;
+}
+
+static void engine_on_exit(struct child *c, const struct runner_result *res);
+
+/* Environment of a command of step x (NULL: post command in the root). */
+static int
+engine_env(struct engine_run *r, struct engine_exec *x, struct runenv *env,
+    struct gerr *err)
+{
+	const struct plan_node *n = x != NULL ? x->node : NULL;
+	const char *wsdir = x != NULL ? x->dir : r->root;
+	char id[24];
+	const char **rel;
+	size_t n_rel = 0, plen;
+	int rc = 0;
+
+	runenv_init(env);
+	runenv_import(env, environ);
+	if (n != NULL)
+		for (size_t i = 0; i < n->phase->env_len; i++)
+			runenv_set(env, n->phase->env[i].key,
+			    n->phase->env[i].value, NULL);
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)r->id);
+	runenv_set_ggen(env, r->root, wsdir, n != NULL ? n->phase->name : "",
+	    id);
+	if (r->n_changed == 0)
+		return 0;
+	/* Changed paths relative to the workspace: only those inside it. */
+	rel = xcalloc(r->n_changed, sizeof(*rel));
+	plen = n != NULL && n->ws != NULL ? strlen(n->ws->path) : 0;
+	for (size_t i = 0; i < r->n_changed; i++) {
+		const char *p = r->changed[i];
+
+		if (plen == 0)
+			rel[n_rel++] = p;
+		else if (strncmp(p, n->ws->path, plen) == 0 && p[plen] == '/')
+			rel[n_rel++] = p + plen + 1;
+	}
+	if (r->run_dir == NULL) {
+		r->run_dir = xasprintf("%s/run-%llu", r->g->state_dir,
+		    (unsigned long long)r->id);
+		if (mkdir(r->run_dir, 0700) != 0 && errno != EEXIST)
+			log_warn("mkdir %s: %s", r->run_dir, strerror(errno));
+	}
+	rc = runenv_set_changed(env, rel, n_rel, r->run_dir, err);
+	free(rel);
+	if (rc != 0)
+		runenv_release(env);
+	return rc;
+}
+
+static int
+engine_spawn(struct engine_run *r, struct engine_exec *x, const char *command,
+    uint64_t parent_span, int64_t timeout_s, struct gerr *err)
+{
+	struct engine_cmd *cmd = xcalloc(1, sizeof(*cmd));
+	struct runenv env;
+	struct spawn_spec spec = {
+		.command = command,
+		.cwd = x != NULL ? x->dir : r->root,
+		.timeout_ms = timeout_s > 0 ? (uint64_t)timeout_s * 1000 : 0,
+		.output_cap = ENGINE_CHILD_TAIL,
+		.on_output = engine_on_output,
+		.on_exit = engine_on_exit,
+		.data = cmd,
+	};
+	int rc;
+
+	cmd->run = r;
+	cmd->x = x;
+	if (x != NULL && x->node->ws != NULL && engine_exec_concurrent(x))
+		cmd->prefix = xasprintf("[%s] ", x->node->ws->name);
+	rc = engine_env(r, x, &env, err);
+	if (rc != 0) {
+		free(cmd->prefix);
+		free(cmd);
+		return rc;
+	}
+	spec.envp = runenv_envp(&env);
+	cmd->span = engine_span_begin(r, parent_span, ENGINE_SPAN_COMMAND,
+	    command, x != NULL ? plan_step_where(x->node) : "");
+	rc = runner_spawn(r->g->loop, &spec, &cmd->child, err);
+	runenv_release(&env);
+	if (rc != 0) {
+		engine_span_end(r, cmd->span, ENGINE_FAILED, false);
+		runner_child_free(&cmd->child);
+		free(cmd->prefix);
+		free(cmd);
+		return rc;
+	}
+	cmd->live = true;
+	cmd->next = r->live;
+	r->live = cmd;
+	r->active++;
+	return 0;
+}
+
+static void
+engine_live_remove(struct engine_run *r, struct engine_cmd *cmd)
+{
+	struct engine_cmd **pp;
+
+	for (pp = &r->live; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == cmd) {
+			*pp = cmd->next;
+			break;
+		}
+	cmd->live = false;
+	r->active--;
+}
+
+/* End step x's span with status st and tell its parent. */
+static void
+engine_step_end(struct engine_run *r, struct engine_exec *x,
+    enum engine_status st)
+{
+	const struct plan_node *n = x->node;
+	int64_t dur_ms = (engine_mono_us() - x->start_mono_us) / 1000;
+	bool slow = n->phase->budget_ms > 0 && dur_ms > n->phase->budget_ms;
+	cJSON *d;
+
+	x->failed = st != ENGINE_OK && st != ENGINE_CACHED;
+	r->steps_done++;
+	if (st == ENGINE_CACHED)
+		r->steps_cached++;
+	if (slow)
+		log_warn("run %llu: phase %s took %lld ms, over its budget of "
+		    "%lld ms", (unsigned long long)r->id, n->phase->name,
+		    (long long)dur_ms, (long long)n->phase->budget_ms);
+	engine_span_end(r, x->span, st, slow);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "run", (double)r->id);
+	cJSON_AddStringToObject(d, "phase", n->phase->name);
+	cJSON_AddStringToObject(d, "workspace", plan_step_where(n));
+	cJSON_AddStringToObject(d, "status", engine_status_name(st));
+	cJSON_AddNumberToObject(d, "duration_ms", (double)dur_ms);
+	cJSON_AddBoolToObject(d, "slow", slow);
+	engine_publish(r->g, "phase.finished", d);
+}
+
+/* Spawn step x's command cmd_index; false when that failed (step ended). */
+static bool
+engine_step_spawn(struct engine_run *r, struct engine_exec *x)
+{
+	const struct make_phase *ph = x->node->phase;
+	struct gerr err;
+	char *where;
+
+	gerr_clear(&err);
+	if (engine_spawn(r, x, ph->commands.items[x->cmd_index].s, x->span,
+	    ph->timeout_s, &err) == 0)
+		return true;
+	where = engine_where(x->node);
+	engine_fail(r, -1, 0, "phase \"%s\"%s: command \"%s\" could not "
+	    "start: %s", ph->name, where, ph->commands.items[x->cmd_index].s,
+	    err.msg);
+	free(where);
+	engine_step_end(r, x, ENGINE_FAILED);
+	return false;
+}
+
+/* Step x's cache key: from the watched root's table when it has every
+ * hash, else by hashing the inputs from disk. */
+static int
+engine_step_key(struct engine_run *r, struct engine_exec *x,
+    struct gerr *err)
+{
+	const struct plan_node *n = x->node;
+	const struct filetable *t = r->g->table_fn != NULL ?
+	    r->g->table_fn(r->g->table_arg, r->root) : NULL;
+	char *ws_rel;
+	size_t len;
+	int rc;
+
+	if (t != NULL) {
+		/* Workspace paths as written: "./a/" is "a" in the table. */
+		ws_rel = xstrdup(n->ws != NULL ? n->ws->path : "");
+		len = strlen(ws_rel);
+		while (len > 0 && ws_rel[len - 1] == '/')
+			ws_rel[--len] = '\0';
+		rc = engine_cache_key_table(n->phase, t, r->root,
+		    strncmp(ws_rel, "./", 2) == 0 ? ws_rel + 2 :
+		    strcmp(ws_rel, ".") == 0 ? "" : ws_rel, x->key, NULL);
+		free(ws_rel);
+		log_debug("engine_step_key: %s: %s", n->phase->name, rc == 0 ?
+		    "from the file table" : "table not usable, hashing");
+		if (rc == 0)
+			return 0;
+	}
+	return engine_cache_key(n->phase, x->dir, x->key, err);
+}
+
+/* Cache decision for step x: true = skip. Fills x->key. */
+static bool
+engine_step_cached(struct engine_run *r, struct engine_exec *x,
+    const char **why)
+{
+	const struct plan_node *n = x->node;
+	const char *last;
+	struct gerr err;
+
+	*why = NULL;
+	if (!n->phase->cache)
+		return false;
+	gerr_clear(&err);
+	if (engine_step_key(r, x, &err) != 0) {
+		log_warn("run %llu: phase %s: no cache key: %s",
+		    (unsigned long long)r->id, n->phase->name, err.msg);
+		*why = "no cache key";
+		return false;
+	}
+	x->has_key = true;
+	snprintf(r->last_key, sizeof(r->last_key), "%s", x->key);
+	if (r->force) {
+		*why = "forced";
+		return false;
+	}
+	last = engine_cache_lookup(r->g->cache, r->root, plan_step_where(n),
+	    n->phase->name);
+	if (last == NULL) {
+		*why = "no previous key";
+		return false;
+	}
+	if (strcmp(last, x->key) != 0) {
+		*why = "key changed";
+		return false;
+	}
+	if (engine_cache_missing_output(n->phase, x->dir) != NULL) {
+		*why = "output missing";
+		return false;
+	}
+	*why = "key unchanged, outputs exist";
+	return true;
+}
+
+/* After the render step (if any): cache decision, then the commands.
+ * True when the step ended at once. */
+static bool
+engine_step_commands(struct engine_run *r, struct engine_exec *x)
+{
+	const char *why;
+
+	if (engine_step_cached(r, x, &why)) {
+		engine_step_end(r, x, ENGINE_CACHED);
+		return true;
+	}
+	if (x->node->phase->commands.len == 0) {
+		engine_step_end(r, x, ENGINE_OK);
+		return true;
+	}
+	x->cmd_index = 0;
+	return !engine_step_spawn(r, x);
+}
+
+static void
+engine_render_unlink(struct engine_run *r, struct engine_exec *x)
+{
+	struct engine_exec **pp;
+
+	for (pp = &r->rendering; *pp != NULL; pp = &(*pp)->render_next)
+		if (*pp == x) {
+			*pp = x->render_next;
+			break;
+		}
+	x->job = NULL;
+	r->active--;
+}
+
+/* One template's render as a finished span under the render span. */
+static void
+engine_render_span(struct engine_run *r, struct engine_exec *x,
+    const struct generate_span *gs)
+{
+	uint64_t id = engine_span_begin(r, x->render_span, ENGINE_SPAN_RENDER,
+	    gs->name, plan_step_where(x->node));
+	struct engine_span *s;
+	struct engine_event ev;
+
+	if (id == 0)
+		return;
+	s = &r->spans[id - 1];
+	s->start_us = (int64_t)gs->start_wall_ms * 1000;
+	s->dur_us = (int64_t)gs->duration_us;
+	s->status = gs->status == GENERATE_FAILED ? ENGINE_FAILED : ENGINE_OK;
+	engine_event_fill(r, ENGINE_EV_SPAN_END, &ev);
+	ev.span = s;
+	engine_emit(r, &ev);
+}
+
+static void
+engine_render_done(void *arg, const struct generate_result *res)
+{
+	struct engine_exec *x = arg;
+	struct engine_run *r = x->run;
+	const struct plan_node *n = x->node;
+	char *where;
+
+	engine_render_unlink(r, x);
+	for (size_t i = 0; i < res->n_spans; i++)
+		engine_render_span(r, x, &res->spans[i]);
+	engine_span_end(r, x->render_span, res->code == 0 ? ENGINE_OK :
+	    ENGINE_FAILED, false);
+	if (res->code != 0) {
+		char buf[GERR_MSG_MAX + GERR_FILE_MAX + 32];
+
+		where = engine_where(n);
+		engine_fail(r, -1, 0, "phase \"%s\"%s: render: %s",
+		    n->phase->name, where, gerr_format(&res->err, buf,
+		    sizeof(buf)));
+		free(where);
+		engine_step_end(r, x, ENGINE_FAILED);
+		engine_exec_done(r, x);
+		return;
+	}
+	if (r->cancelled) {
+		engine_step_end(r, x, ENGINE_CANCELLED);
+		engine_exec_done(r, x);
+		return;
+	}
+	if (engine_step_commands(r, x))
+		engine_exec_done(r, x);
+}
+
+/* The render step of a phase with templates (daemon/generate.h), before
+ * its commands. True when the step ended at once (could not start). */
+static bool
+engine_render_start(struct engine_run *r, struct engine_exec *x)
+{
+	const struct plan_node *n = x->node;
+	const char *const *changed = (const char *const *)r->changed;
+	struct gerr err;
+	char *where;
+
+	x->run = r;
+	x->render_span = engine_span_begin(r, x->span, ENGINE_SPAN_RENDER,
+	    n->phase->name, plan_step_where(n));
+	gerr_clear(&err);
+	if (r->g->ggend == NULL || generate_start(r->g->ggend, NULL, x->dir,
+	    n->model, n->phase, NULL, r->n_changed > 0 ? changed : NULL,
+	    r->n_changed, engine_render_done, x, &x->job, &err) != 0) {
+		if (err.code == GERR_OK)
+			gerr_set(&err, GERR_INTERNAL, "no render context");
+		engine_span_end(r, x->render_span, ENGINE_FAILED, false);
+		where = engine_where(n);
+		engine_fail(r, -1, 0, "phase \"%s\"%s: render: %s",
+		    n->phase->name, where, err.msg);
+		free(where);
+		engine_step_end(r, x, ENGINE_FAILED);
+		return true;
+	}
+	x->render_next = r->rendering;
+	r->rendering = x;
+	r->active++;
+	return false;
+}
+
+/* Start a phase record; true when it ended at once. */
+static bool
+engine_step_start(struct engine_run *r, struct engine_exec *x)
+{
+	const struct plan_node *n = x->node;
+	cJSON *d;
+
+	x->start_mono_us = engine_mono_us();
+	x->span = engine_span_begin(r, 0, n->hook != NULL ? ENGINE_SPAN_HOOK :
+	    ENGINE_SPAN_PHASE, n->phase->name, plan_step_where(n));
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "run", (double)r->id);
+	cJSON_AddStringToObject(d, "phase", n->phase->name);
+	cJSON_AddStringToObject(d, "workspace", plan_step_where(n));
+	if (n->hook != NULL)
+		cJSON_AddStringToObject(d, "hook", n->hook);
+	engine_publish(r->g, "phase.started", d);
+
+	if (n->phase->templates.len > 0)
+		return engine_render_start(r, x);
+	return engine_step_commands(r, x);
+}
+
+/* Start kids of a SEQ or PAR node; true when the node is finished. *//* Start kids of a SEQ or PAR node; true when the node is finished. */
+static bool
+engine_exec_advance(struct engine_run *r, struct engine_exec *p)
+{
+	struct engine_exec *k;
+
+	if (p->node->kind == PLAN_SEQ) {
+		if (p->running > 0)
+			return false;
+		while (!p->failed && !r->cancelled && p->next < p->n_kids) {
+			k = p->kids[p->next++];
+			if (!engine_exec_start(r, k)) {
+				p->running++;
+				return false;
+			}
+			if (k->failed)
+				p->failed = true;
+		}
+		if (r->cancelled)
+			p->failed = true;
+		return true;
+	}
+	/* PAR: every kid runs to its end even after a sibling failed, so a
+	 * failing workspace does not cut the others short. */
+	while (!r->cancelled && p->next < p->n_kids &&
+	    p->running < p->node->max_par) {
+		k = p->kids[p->next++];
+		if (!engine_exec_start(r, k))
+			p->running++;
+		else if (k->failed)
+			p->failed = true;
+	}
+	if (r->cancelled)
+		p->failed = true;
+	return p->running == 0 && (p->next == p->n_kids || r->cancelled);
+}
+
+static bool
+engine_exec_start(struct engine_run *r, struct engine_exec *x)
+{
+	if (x->node->kind == PLAN_PHASE)
+		return engine_step_start(r, x);
+	return engine_exec_advance(r, x);
+}
+
+/* x finished later than its start: tell the ancestors. */
+static void
+engine_exec_done(struct engine_run *r, struct engine_exec *x)
+{
+	struct engine_exec *p;
+
+	while ((p = x->parent) != NULL) {
+		p->running--;
+		if (x->failed)
+			p->failed = true;
+		if (!engine_exec_advance(r, p))
+			return;
+		x = p;
+	}
+	engine_run_top_done(r);
+}
+
+/*
+ * on_error / on_success: shell commands (issue 5). make.toml validation
+ * currently requires phase names there, so an entry naming a root phase
+ * runs that phase's commands; any other entry runs as a command itself.
+ */
+static void
+engine_post_collect(struct engine_run *r)
+{
+	const struct make_strlist *l = r->failed ? r->plan.on_error :
+	    r->plan.on_success;
+
+	for (size_t i = 0; l != NULL && i < l->len; i++) {
+		const struct make_phase *ph = make_phase_find(r->model,
+		    l->items[i].s);
+		size_t n = ph != NULL ? ph->commands.len : 1;
+
+		r->post_cmds = xreallocarray(r->post_cmds, r->n_post + n,
+		    sizeof(*r->post_cmds));
+		for (size_t k = 0; k < n; k++)
+			r->post_cmds[r->n_post++] = ph != NULL ?
+			    ph->commands.items[k].s : l->items[i].s;
+	}
+}
+
+static void
+engine_post_next(struct engine_run *r)
+{
+	struct gerr err;
+
+	while (!r->cancelled && r->post_next < r->n_post) {
+		const char *cmd = r->post_cmds[r->post_next++];
+
+		gerr_clear(&err);
+		if (engine_spawn(r, NULL, cmd, 0, MAKE_TIMEOUT_DEFAULT_S,
+		    &err) == 0)
+			return;
+		log_warn("run %llu: %s command \"%s\": %s",
+		    (unsigned long long)r->id,
+		    r->failed ? "on_error" : "on_success", cmd, err.msg);
+	}
+	engine_run_finish(r);
+}
+
+static void
+engine_run_top_done(struct engine_run *r)
+{
+	if (r->top->failed)
+		r->failed = true;
+	r->post = true;
+	r->post_next = 0;
+	if (!r->cancelled)
+		engine_post_collect(r);
+	engine_post_next(r);
+}
+
+static void
+engine_on_exit(struct child *c, const struct runner_result *res)
+{
+	struct engine_cmd *cmd = c->data;
+	struct engine_run *r = cmd->run;
+	struct engine_exec *x = cmd->x;
+	enum engine_status st = ENGINE_OK;
+	const struct make_phase *ph;
+	char *where;
+
+	engine_live_remove(r, cmd);
+	if (res->cancelled)
+		st = ENGINE_CANCELLED;
+	else if (res->timed_out)
+		st = ENGINE_TIMEOUT;
+	else if (!res->exited || res->exit_code != 0)
+		st = ENGINE_FAILED;
+	engine_span_end(r, cmd->span, st, false);
+	engine_bury(r->g, cmd);
+
+	if (x == NULL) {
+		/* on_error / on_success: failures are logged, not fatal. */
+		if (st != ENGINE_OK)
+			log_warn("run %llu: hook command \"%s\" ended %s",
+			    (unsigned long long)r->id,
+			    r->spans[cmd->span - 1].name,
+			    engine_status_name(st));
+		engine_post_next(r);
+		return;
+	}
+	ph = x->node->phase;
+	if (st == ENGINE_OK && !r->cancelled &&
+	    ++x->cmd_index < ph->commands.len) {
+		if (engine_step_spawn(r, x))
+			return;
+		engine_exec_done(r, x);
+		return;
+	}
+	if (st == ENGINE_OK && r->cancelled)
+		st = ENGINE_CANCELLED;
+	if (st == ENGINE_OK) {
+		if (x->has_key)
+			engine_cache_store(r->g->cache, r->root,
+			    plan_step_where(x->node), ph->name, x->key);
+	} else if (st != ENGINE_CANCELLED) {
+		const char *cmdtext = ph->commands.items[x->cmd_index].s;
+
+		where = engine_where(x->node);
+		if (st == ENGINE_TIMEOUT) {
+			r->timed_out = true;
+			engine_fail(r, -1, res->signal, "phase \"%s\"%s: command "
+			    "\"%s\" timed out after %lld s", ph->name, where,
+			    cmdtext, (long long)ph->timeout_s);
+		} else if (res->exited) {
+			engine_fail(r, res->exit_code, 0, "phase \"%s\"%s: "
+			    "command \"%s\" exited with code %d", ph->name,
+			    where, cmdtext, res->exit_code);
+		} else {
+			engine_fail(r, -1, res->signal, "phase \"%s\"%s: "
+			    "command \"%s\" killed by signal %d (%s)",
+			    ph->name, where, cmdtext, res->signal,
+			    strsignal(res->signal));
+		}
+		free(where);
+	}
+	engine_step_end(r, x, st);
+	engine_exec_done(r, x);
+}
+
+static void
+engine_run_start(struct engine_run *r)
+{
+	struct engine *g = r->g;
+	struct engine_event ev;
+
+	engine_list_remove(r);
+	engine_list_push(&g->running, r);
+	r->status = ENGINE_RUNNING;
+	r->start_us = engine_wall_us();
+	r->start_mono_us = engine_mono_us();
+	engine_event_fill(r, ENGINE_EV_RUN_START, &ev);
+	engine_emit(r, &ev);
+	engine_publish(g, "run.started", engine_run_brief(r));
+	r->top = engine_exec_build(r, r->plan.root, NULL);
+	if (engine_exec_start(r, r->top))
+		engine_run_top_done(r);
+}
+
+static void
+engine_run_finish(struct engine_run *r)
+{
+	struct engine *g = r->g;
+	struct engine_event ev;
+	struct engine_follower *f, *next;
+	char *tail;
+	size_t len;
+	cJSON *d;
+
+	if (r->cancelled)
+		r->status = ENGINE_CANCELLED;
+	else if (r->failed)
+		r->status = r->timed_out ? ENGINE_TIMEOUT : ENGINE_FAILED;
+	else if (r->plan.n_steps > 0 && r->steps_cached == r->plan.n_steps)
+		r->status = ENGINE_CACHED;
+	else
+		r->status = ENGINE_OK;
+	if (r->status == ENGINE_CANCELLED && r->message == NULL)
+		r->message = xstrdup("cancelled");
+	r->end_us = engine_wall_us();
+	r->end_mono_us = engine_mono_us();
+	if (r->on != NULL)
+		engine_list_remove(r);
+	engine_list_push(&g->finished, r);
+	log_info("run %llu %s: %s in %lld ms", (unsigned long long)r->id,
+	    r->phase_text, engine_status_name(r->status),
+	    (long long)((r->end_mono_us - r->start_mono_us) / 1000));
+
+	tail = ring_dup(&r->out, &len);
+	engine_event_fill(r, ENGINE_EV_RUN_END, &ev);
+	ev.output = tail;
+	ev.output_len = len;
+	engine_emit(r, &ev);
+	free(tail);
+	for (f = r->followers; f != NULL; f = next) {
+		next = f->next;
+		free(f);
+	}
+	r->followers = NULL;
+
+	d = engine_run_brief(r);
+	cJSON_AddStringToObject(d, "status", engine_status_name(r->status));
+	cJSON_AddNumberToObject(d, "duration_ms",
+	    (double)((r->end_mono_us - r->start_mono_us) / 1000));
+	if (r->message != NULL)
+		cJSON_AddStringToObject(d, "message", r->message);
+	cJSON_AddNumberToObject(d, "exit_code", r->exit_code);
+	cJSON_AddNumberToObject(d, "signal", r->signal);
+	engine_publish(g, "run.finished", d);
+
+	while (g->finished.n > ENGINE_RUNS_KEPT) {
+		struct engine_run *old = g->finished.head;
+
+		engine_list_remove(old);
+		engine_run_free(old);
+	}
+	engine_schedule(g);
+}
+
+/* Whether two runs of one root share a phase record name. */
+static bool
+engine_conflict(const struct engine_run *a, const struct engine_run *b)
+{
+	if (strcmp(a->root, b->root) != 0)
+		return false;
+	for (size_t i = 0; i < a->plan.n_steps; i++)
+		for (size_t j = 0; j < b->plan.n_steps; j++)
+			if (strcmp(a->plan.steps[i]->phase->name,
+			    b->plan.steps[j]->phase->name) == 0)
+				return true;
+	return false;
+}
+
+/* The list invariants of the file comment (STYLE 4); O(runs kept). */
+static void
+engine_check(const struct engine *g)
+{
+#ifndef NDEBUG
+	const struct engine_list *lists[] = { &g->queued, &g->running,
+		&g->finished };
+
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = 0;
+
+		for (const struct engine_run *r = lists[i]->head; r != NULL;
+		    r = r->next) {
+			assert(r->on == lists[i]);
+			assert(r->next != NULL || r == lists[i]->tail);
+			assert(i == 1 || (r->active == 0 && r->live == NULL &&
+			    r->rendering == NULL));
+			assert(i != 0 || r->status == ENGINE_QUEUED);
+			n++;
+		}
+		assert(n == lists[i]->n);
+	}
+	assert(g->finished.n <= ENGINE_RUNS_KEPT);
+#else
+	(void)g;
+#endif
+}
+
+static void
+engine_schedule(struct engine *g)
+{
+	struct engine_run *r, *next, *o;
+	bool blocked;
+
+	for (r = g->queued.head; r != NULL; r = next) {
+		next = r->next;
+		blocked = false;
+		for (o = g->running.head; o != NULL && !blocked; o = o->next)
+			blocked = engine_conflict(r, o);
+		/* Keep the order of waiting runs that conflict. */
+		for (o = g->queued.head; o != r && !blocked; o = o->next)
+			blocked = engine_conflict(r, o);
+		if (!blocked) {
+			engine_run_start(r);
+			/* Starting may finish runs and reschedule: restart
+			 * the walk from the head. */
+			next = g->queued.head;
+		}
+	}
+	engine_check(g);
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+struct engine *
+engine_new(struct ev_loop *loop, const char *state_dir)
+{
+	struct engine *g = xcalloc(1, sizeof(*g));
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	g->loop = loop;
+	g->state_dir = xstrdup(state_dir);
+	g->next_id = 1;
+	g->cache = engine_cache_new(state_dir);
+	g->cores = n > 0 ? (unsigned)n : 1;
+	ev_idle_init(&g->reaper, engine_reap_cb);
+	g->reaper.data = g;
+	return g;
+}
+
+void
+engine_free(struct engine *g)
+{
+	struct engine_list *lists[3];
+	struct engine_run *r;
+	struct engine_cmd *c, *next;
+
+	if (g == NULL)
+		return;
+	lists[0] = &g->running;
+	lists[1] = &g->queued;
+	lists[2] = &g->finished;
+	for (size_t i = 0; i < 3; i++)
+		while ((r = lists[i]->head) != NULL) {
+			for (c = r->live; c != NULL; c = next) {
+				next = c->next;
+				runner_child_free(&c->child);
+				free(c->prefix);
+				free(c);
+			}
+			for (struct engine_exec *x = r->rendering; x != NULL;
+			    x = x->render_next)
+				generate_cancel(x->job);
+			engine_list_remove(r);
+			engine_run_free(r);
+		}
+	engine_reap_cb(g->loop, &g->reaper, 0);
+	engine_cache_free(g->cache);
+	free(g->state_dir);
+	free(g);
+}
+
+void
+engine_set_first_run_id(struct engine *g, uint64_t id)
+{
+	g->next_id = id > 0 ? id : 1;
+}
+
+void
+engine_set_table_source(struct engine *g, engine_table_cb fn, void *arg)
+{
+	g->table_fn = fn;
+	g->table_arg = arg;
+}
+
+void
+engine_set_render_context(struct engine *g, struct ggend *ggend)
+{
+	g->ggend = ggend;
+}
+
+void
+engine_set_publish(struct engine *g, engine_publish_cb fn, void *arg)
+{
+	g->publish = fn;
+	g->publish_arg = arg;
+}
+
+int
+engine_add_run_listener(struct engine *g, engine_event_cb fn, void *arg,
+    struct gerr *err)
+{
+	if (g->n_listeners == ENGINE_LISTENERS_MAX)
+		return gerr_set(err, GERR_LIMIT, "more than %d run listeners",
+		    ENGINE_LISTENERS_MAX);
+	g->listeners[g->n_listeners].fn = fn;
+	g->listeners[g->n_listeners].arg = arg;
+	g->n_listeners++;
+	return 0;
+}
+
+static bool
+engine_same_request(const struct engine_run *r,
+    const struct engine_request *req)
+{
+	if (strcmp(r->root, req->root) != 0 || r->n_phases != req->n_phases ||
+	    r->target != req->target ||
+	    strcmp(r->workspace, req->workspace != NULL ? req->workspace :
+	    "") != 0)
+		return false;
+	for (size_t i = 0; i < r->n_phases; i++)
+		if (strcmp(r->phases[i], req->phases[i]) != 0)
+			return false;
+	return true;
+}
+
+static void
+engine_add_changed(struct engine_run *r, const char *const *changed,
+    size_t n)
+{
+	for (size_t i = 0; i < n && r->n_changed < ENGINE_CHANGED_MAX; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < r->n_changed && !dup; j++)
+			dup = strcmp(r->changed[j], changed[i]) == 0;
+		if (dup)
+			continue;
+		r->changed = xreallocarray(r->changed, r->n_changed + 1,
+		    sizeof(*r->changed));
+		r->changed[r->n_changed++] = xstrdup(changed[i]);
+	}
+}
+
+/*
+ * Busy policy of an on-save request: true when it was absorbed by a
+ * waiting rerun or ignored (*id set to that rerun's id or 0). A restart
+ * cancels the running runs of the same request and lets the new one queue.
+ */
+static bool
+engine_busy(struct engine *g, const struct engine_request *req,
+    enum make_on_busy policy, uint64_t *id)
+{
+	struct engine_run *r;
+	bool busy = false;
+
+	for (r = g->queued.head; r != NULL; r = r->next)
+		if (r->trigger == ENGINE_TRIGGER_SAVE &&
+		    engine_same_request(r, req)) {
+			engine_add_changed(r, req->changed, req->n_changed);
+			*id = r->id;
+			return true;
+		}
+	for (r = g->running.head; r != NULL; r = r->next)
+		if (engine_same_request(r, req))
+			busy = true;
+	if (!busy)
+		return false;
+	switch (policy) {
+	case MAKE_ON_BUSY_IGNORE:
+		*id = 0;
+		return true;
+	case MAKE_ON_BUSY_RESTART:
+		for (r = g->running.head; r != NULL; r = r->next)
+			if (engine_same_request(r, req))
+				engine_cancel(g, r->id, NULL);
+		return false;
+	case MAKE_ON_BUSY_QUEUE:
+		return false;
+	}
+	return false;
+}
+
+int
+engine_submit(struct engine *g, const struct engine_request *req,
+    engine_event_cb follow, void *follow_arg, uint64_t *run_id,
+    struct gerr *err)
+{
+	struct engine_run *r;
+	struct make_project *model;
+	struct plan plan;
+	struct strbuf sb;
+	cJSON *d;
+	int rc;
+
+	*run_id = 0;
+	rc = engine_prepare(g, req, &model, &plan, err);
+	if (rc != 0)
+		return rc;
+	if (req->trigger == ENGINE_TRIGGER_SAVE && plan.n_steps > 0) {
+		/* The policy of the requested phase, not of its hooks. */
+		const struct plan_node *main = plan.steps[0];
+
+		for (size_t i = 0; i < plan.n_steps; i++)
+			if (plan.steps[i]->hook == NULL) {
+				main = plan.steps[i];
+				break;
+			}
+		if (engine_busy(g, req, main->phase->on_busy, run_id)) {
+			plan_release(&plan);
+			make_project_free(model);
+			return 0;
+		}
+	}
+	if (g->queued.n >= ENGINE_QUEUE_MAX) {
+		plan_release(&plan);
+		make_project_free(model);
+		return gerr_set(err, GERR_BUSY, "%d runs are already waiting",
+		    ENGINE_QUEUE_MAX);
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->g = g;
+	r->id = g->next_id++;
+	r->status = ENGINE_QUEUED;
+	r->root = xstrdup(req->root);
+	r->n_phases = req->n_phases;
+	r->phases = xcalloc(req->n_phases, sizeof(*r->phases));
+	strbuf_init(&sb);
+	for (size_t i = 0; i < req->n_phases; i++) {
+		r->phases[i] = xstrdup(req->phases[i]);
+		strbuf_addf(&sb, "%s%s", i ? " " : "", req->phases[i]);
+	}
+	r->phase_text = strbuf_detach(&sb, NULL);
+	r->target = req->target;
+	r->workspace = xstrdup(req->workspace != NULL ? req->workspace : "");
+	r->force = req->force;
+	r->trigger = req->trigger;
+	engine_add_changed(r, req->changed, req->n_changed);
+	r->model = model;
+	r->plan = plan;
+	r->exit_code = -1;
+	r->queued_us = engine_wall_us();
+	ring_init(&r->out, ENGINE_OUTPUT_CAP);
+	if (follow != NULL) {
+		struct engine_follower *f = xcalloc(1, sizeof(*f));
+
+		f->fn = follow;
+		f->arg = follow_arg;
+		r->followers = f;
+	}
+	engine_list_push(&g->queued, r);
+	*run_id = r->id;
+	d = engine_run_brief(r);
+	engine_publish(g, "run.queued", d);
+	engine_schedule(g);
+	return 0;
+}
+
+int
+engine_dry_run(struct engine *g, const struct engine_request *req,
+    cJSON **out, struct gerr *err)
+{
+	struct make_project *model;
+	struct plan plan;
+	struct engine_run fake;
+	struct strbuf sb;
+	cJSON *o, *steps;
+	int rc;
+
+	*out = NULL;
+	rc = engine_prepare(g, req, &model, &plan, err);
+	if (rc != 0)
+		return rc;
+	memset(&fake, 0, sizeof(fake));
+	fake.g = g;
+	fake.root = (char *)req->root;
+	fake.force = req->force;
+	o = cJSON_CreateObject();
+	steps = cJSON_AddArrayToObject(o, "steps");
+	for (size_t i = 0; i < plan.n_steps; i++) {
+		const struct plan_node *n = plan.steps[i];
+		struct engine_exec x = { .node = n };
+		cJSON *s = cJSON_CreateObject(), *cmds;
+		const char *why, *decision;
+		bool hit;
+
+		x.dir = n->ws != NULL ? xasprintf("%s/%s", req->root,
+		    n->ws->path) : xstrdup(req->root);
+		hit = engine_step_cached(&fake, &x, &why);
+		decision = hit ? "hit" : !n->phase->cache ? "off" :
+		    req->force ? "forced" : "miss";
+		cJSON_AddStringToObject(s, "phase", n->phase->name);
+		cJSON_AddStringToObject(s, "workspace", plan_step_where(n));
+		if (n->hook != NULL)
+			cJSON_AddStringToObject(s, "hook", n->hook);
+		cJSON_AddStringToObject(s, "cache", decision);
+		if (why != NULL)
+			cJSON_AddStringToObject(s, "reason", why);
+		if (x.has_key)
+			cJSON_AddStringToObject(s, "key", x.key);
+		cmds = cJSON_AddArrayToObject(s, "commands");
+		for (size_t k = 0; k < n->phase->commands.len; k++)
+			cJSON_AddItemToArray(cmds, cJSON_CreateString(
+			    n->phase->commands.items[k].s));
+		cJSON_AddItemToArray(steps, s);
+		free(x.dir);
+	}
+	strbuf_init(&sb);
+	plan_format(&plan, &sb);
+	cJSON_AddStringToObject(o, "outline", sb.buf);
+	strbuf_release(&sb);
+	plan_release(&plan);
+	make_project_free(model);
+	*out = o;
+	return 0;
+}
+
+int
+engine_cancel(struct engine *g, uint64_t id, struct gerr *err)
+{
+	struct engine_run *r = engine_find(g, id);
+
+	if (r == NULL || r->on == &g->finished)
+		return gerr_set(err, GERR_RUN_NOT_FOUND,
+		    "run %llu not found or already finished",
+		    (unsigned long long)id);
+	if (r->cancelled)
+		return 0;
+	r->cancelled = true;
+	if (r->status == ENGINE_QUEUED) {
+		struct engine_event ev;
+
+		/* Listeners pair every end with a start (history rows). */
+		r->start_us = engine_wall_us();
+		r->start_mono_us = engine_mono_us();
+		engine_event_fill(r, ENGINE_EV_RUN_START, &ev);
+		ev.status = ENGINE_RUNNING;
+		for (size_t i = 0; i < g->n_listeners; i++)
+			g->listeners[i].fn(g->listeners[i].arg, &ev);
+		engine_run_finish(r);
+		return 0;
+	}
+	for (struct engine_cmd *c = r->live; c != NULL; c = c->next)
+		runner_cancel(&c->child);
+	/* A cancelled render never calls back: end its step here. Ending the
+	 * last one may finish the run, so stop at the first that does. */
+	while (r->rendering != NULL && r->on == &g->running) {
+		struct engine_exec *x = r->rendering;
+
+		generate_cancel(x->job);
+		engine_render_unlink(r, x);
+		engine_span_end(r, x->render_span, ENGINE_CANCELLED, false);
+		engine_step_end(r, x, ENGINE_CANCELLED);
+		engine_exec_done(r, x);
+	}
+	return 0;
+}
+
+int
+engine_follow(struct engine *g, uint64_t id, engine_event_cb fn, void *arg,
+    struct gerr *err)
+{
+	struct engine_run *r = engine_find(g, id);
+	struct engine_follower *f;
+	struct engine_event ev;
+	char *tail;
+	size_t len;
+
+	if (r == NULL)
+		return gerr_set(err, GERR_RUN_NOT_FOUND, "run %llu not found",
+		    (unsigned long long)id);
+	tail = ring_dup(&r->out, &len);
+	engine_event_fill(r, ENGINE_EV_OUTPUT, &ev);
+	ev.output = tail;
+	ev.output_len = len;
+	if (len > 0)
+		fn(arg, &ev);
+	if (r->on == &g->finished) {
+		ev.kind = ENGINE_EV_RUN_END;
+		fn(arg, &ev);
+		free(tail);
+		return 0;
+	}
+	free(tail);
+	f = xcalloc(1, sizeof(*f));
+	f->fn = fn;
+	f->arg = arg;
+	f->next = r->followers;
+	r->followers = f;
+	return 0;
+}
+
+void
+engine_unfollow(struct engine *g, uint64_t id, engine_event_cb fn, void *arg)
+{
+	struct engine_run *r = engine_find(g, id);
+	struct engine_follower **pp, *f;
+
+	if (r == NULL)
+		return;
+	for (pp = &r->followers; (f = *pp) != NULL; pp = &f->next)
+		if (f->fn == fn && f->arg == arg) {
+			*pp = f->next;
+			free(f);
+			return;
+		}
+}
+
+static cJSON *
+engine_run_summary(const struct engine_run *r)
+{
+	cJSON *o = engine_run_brief(r);
+	int64_t end = r->end_mono_us != 0 ? r->end_mono_us : engine_mono_us();
+
+	cJSON_AddStringToObject(o, "status", engine_status_name(r->status));
+	cJSON_AddNumberToObject(o, "start_us", (double)r->start_us);
+	cJSON_AddNumberToObject(o, "duration_ms", r->start_mono_us == 0 ? 0 :
+	    (double)((end - r->start_mono_us) / 1000));
+	cJSON_AddNumberToObject(o, "steps", (double)r->plan.n_steps);
+	cJSON_AddNumberToObject(o, "steps_done", (double)r->steps_done);
+	cJSON_AddNumberToObject(o, "steps_cached", (double)r->steps_cached);
+	cJSON_AddNumberToObject(o, "exit_code", r->exit_code);
+	cJSON_AddNumberToObject(o, "signal", r->signal);
+	if (r->message != NULL)
+		cJSON_AddStringToObject(o, "message", r->message);
+	return o;
+}
+
+cJSON *
+engine_runs_json(struct engine *g, bool finished)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	if (finished)
+		for (struct engine_run *r = g->finished.head; r; r = r->next)
+			cJSON_AddItemToArray(a, engine_run_summary(r));
+	for (struct engine_run *r = g->running.head; r; r = r->next)
+		cJSON_AddItemToArray(a, engine_run_summary(r));
+	for (struct engine_run *r = g->queued.head; r; r = r->next)
+		cJSON_AddItemToArray(a, engine_run_summary(r));
+	return a;
+}
+
+cJSON *
+engine_run_json(struct engine *g, uint64_t id)
+{
+	struct engine_run *r = engine_find(g, id);
+
+	return r != NULL ? engine_run_summary(r) : NULL;
+}
+
+char *
+engine_output(struct engine *g, uint64_t id, size_t *len, bool *done)
+{
+	struct engine_run *r = engine_find(g, id);
+
+	if (r == NULL)
+		return NULL;
+	*done = r->on == &g->finished;
+	return ring_dup(&r->out, len);
+}
+
+cJSON *
+engine_status_json(struct engine *g)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "running", (double)g->running.n);
+	cJSON_AddNumberToObject(o, "queued", (double)g->queued.n);
+	cJSON_AddNumberToObject(o, "finished", (double)g->finished.n);
+	cJSON_AddNumberToObject(o, "next_id", (double)g->next_id);
+	if (g->finished.tail != NULL)
+		cJSON_AddItemToObject(o, "last",
+		    engine_run_summary(g->finished.tail));
+	return o;
+}
+
+/* Files of changed (root-relative) that trigger ph in the workspace at
+ * prefix ("" = the root), as root-relative pointers into changed. */
+static size_t
+engine_batch_match(const struct make_phase *ph, const char *prefix,
+    const char *const *changed, size_t n, const char **out)
+{
+	size_t plen = strlen(prefix), k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *rel = changed[i];
+
+		if (plen > 0) {
+			if (strncmp(rel, prefix, plen) != 0 || rel[plen] != '/')
+				continue;
+			rel += plen + 1;
+		}
+		/* A phase's own outputs never trigger it: no loops. */
+		if (engine_glob_any(&ph->outputs, rel, true))
+			continue;
+		if (ph->watch == MAKE_WATCH_ALL ||
+		    engine_glob_any(&ph->watch_globs, rel, false))
+			out[k++] = changed[i];
+	}
+	return k;
+}
+
+static void
+engine_batch_place(struct engine *g, const char *root,
+    const struct make_project *m, const struct make_workspace *ws,
+    const char *const *changed, size_t n, const char **matched)
+{
+	for (size_t i = 0; i < m->phases_len; i++) {
+		const struct make_phase *ph = &m->phases[i];
+		const char *phases[1] = { ph->name };
+		struct engine_request req = {
+			.root = root, .phases = phases, .n_phases = 1,
+			.target = ws != NULL ? PLAN_TARGET_WORKSPACE :
+			    PLAN_TARGET_ROOT,
+			.workspace = ws != NULL ? ws->name : NULL,
+			.trigger = ENGINE_TRIGGER_SAVE, .changed = matched,
+		};
+		struct gerr err;
+		uint64_t id;
+
+		if (ph->watch == MAKE_WATCH_NONE)
+			continue;
+		req.n_changed = engine_batch_match(ph, ws != NULL ? ws->path :
+		    "", changed, n, matched);
+		if (req.n_changed == 0)
+			continue;
+		gerr_clear(&err);
+		if (engine_submit(g, &req, NULL, NULL, &id, &err) != 0)
+			log_warn("on-save %s in %s: %s", ph->name, root,
+			    err.msg);
+	}
+}
+
+void
+engine_on_batch(struct engine *g, const char *root,
+    const struct make_project *hot, const char *const *changed,
+    size_t n_changed)
+{
+	struct make_project *loaded = NULL;
+	const struct make_project *model = hot;
+	const char **matched;
+	struct gerr err;
+
+	if (n_changed == 0)
+		return;
+	gerr_clear(&err);
+	if (model == NULL) {
+		if (make_load(root, &loaded, NULL, &err) != 0) {
+			log_warn("on-save in %s: %s", root, err.msg);
+			return;
+		}
+		model = loaded;
+	}
+	matched = xcalloc(n_changed, sizeof(*matched));
+	if (model->workspaces_len == 0)
+		engine_batch_place(g, root, model, NULL, changed, n_changed,
+		    matched);
+	for (size_t i = 0; i < model->workspaces_len; i++) {
+		const struct make_workspace *ws = &model->workspaces[i];
+
+		engine_batch_place(g, root, ws->own != NULL ? ws->own : model,
+		    ws, changed, n_changed, matched);
+	}
+	free(matched);
+	make_project_free(loaded);
+}
+
+/* bytes as a JSON string: invalid UTF-8 and NUL become U+FFFD. */
+static cJSON *
+engine_text_json(const char *bytes, size_t len)
+{
+	struct strbuf sb;
+	cJSON *s;
+
+	strbuf_init(&sb);
+	while (len > 0) {
+		size_t ok = msg_utf8_check(bytes, len);
+		const char *nul = memchr(bytes, '\0', ok);
+
+		if (nul != NULL)
+			ok = (size_t)(nul - bytes);
+		strbuf_add(&sb, bytes, ok);
+		bytes += ok;
+		len -= ok;
+		if (len > 0) {
+			strbuf_addstr(&sb, "\xef\xbf\xbd");
+			bytes++;
+			len--;
+		}
+	}
+	s = cJSON_CreateString(sb.buf);
+	strbuf_release(&sb);
+	return s;
+}
+
+cJSON *
+engine_event_json(const struct engine_event *ev)
+{
+	const struct engine_span *sp = ev->span;
+	cJSON *o = cJSON_CreateObject();
+
+	switch (ev->kind) {
+	case ENGINE_EV_RUN_START:
+		cJSON_AddStringToObject(o, "type", "started");
+		break;
+	case ENGINE_EV_SPAN_START:
+	case ENGINE_EV_SPAN_END:
+		if (sp->kind == ENGINE_SPAN_COMMAND ||
+		    sp->kind == ENGINE_SPAN_RENDER) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+		cJSON_AddStringToObject(o, "type", ev->kind ==
+		    ENGINE_EV_SPAN_START ? "phase.started" : "phase.finished");
+		cJSON_AddStringToObject(o, "phase", sp->name);
+		cJSON_AddStringToObject(o, "workspace", sp->workspace);
+		cJSON_AddBoolToObject(o, "hook", sp->kind == ENGINE_SPAN_HOOK);
+		if (ev->kind == ENGINE_EV_SPAN_END) {
+			cJSON_AddStringToObject(o, "status",
+			    engine_status_name(sp->status));
+			cJSON_AddNumberToObject(o, "duration_ms",
+			    (double)(sp->dur_us / 1000));
+		}
+		break;
+	case ENGINE_EV_OUTPUT:
+		cJSON_AddStringToObject(o, "type", "output");
+		cJSON_AddNumberToObject(o, "stream", ev->stream);
+		if (sp != NULL && sp->workspace[0] != '\0')
+			cJSON_AddStringToObject(o, "workspace", sp->workspace);
+		cJSON_AddItemToObject(o, "data", engine_text_json(ev->output,
+		    ev->output_len));
+		break;
+	case ENGINE_EV_RUN_END:
+		cJSON_AddStringToObject(o, "type", "finished");
+		cJSON_AddStringToObject(o, "status",
+		    engine_status_name(ev->status));
+		if (ev->message != NULL)
+			cJSON_AddStringToObject(o, "message", ev->message);
+		break;
+	}
+	cJSON_AddNumberToObject(o, "run", (double)ev->run_id);
+	return o;
+}

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * engine.h - the lifecycle engine: runs of make.toml phases as processes.
+ *
+ * A run is one request (`ggenc run`, or an on-save trigger): its plan
+ * (common/plan.h) executed step by step through the runner, with spans
+ * (phase, hook, command, render), cache decisions, a bounded output ring
+ * and followers that see output and progress live. Runs get uint64 ids,
+ * monotonic from engine_set_first_run_id (default 1).
+ *
+ * Scheduling: a run waits (queued) while a running run of the same root
+ * shares a phase name with it; otherwise it starts at once. On-save runs
+ * follow the phase's on_busy: queue (one pending rerun absorbing every
+ * later batch), restart (cancel the running one, then start), ignore.
+ *
+ * Ownership: the engine owns its runs; everything handed in is borrowed for
+ * the call and copied. Pointers in callbacks are borrowed for the call.
+ * Thread: loop thread only (the default loop: the runner needs it).
+ */
+#ifndef GGEN_ENGINE_H
+#define GGEN_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <ev.h>
+
+#include "gerr.h"
+#include "plan.h"
+
+/* Finished runs kept in memory for status/runs/logs. */
+#define ENGINE_RUNS_KEPT 64
+/* Output tail kept per run (the ring). */
+#define ENGINE_OUTPUT_CAP (256 * 1024)
+/* Runs waiting at once; more are refused with GERR_BUSY. */
+#define ENGINE_QUEUE_MAX 256
+/* Changed files remembered per run (the env file has them all). */
+#define ENGINE_CHANGED_MAX 4096
+
+/* Same values and order as history's enums (daemon/history.h), so the
+ * history integration maps them with a cast. */
+enum engine_trigger {
+	ENGINE_TRIGGER_SAVE = 0,
+	ENGINE_TRIGGER_MANUAL,
+	ENGINE_TRIGGER_STARTUP,
+};
+
+enum engine_status {
+	ENGINE_RUNNING = 0,
+	ENGINE_OK,
+	ENGINE_FAILED,
+	ENGINE_CANCELLED,
+	ENGINE_TIMEOUT,
+	ENGINE_CACHED,		/* every phase record was a cache hit */
+	ENGINE_INTERRUPTED,	/* unused by the engine; history's */
+	ENGINE_QUEUED,		/* engine only: waiting to start */
+};
+
+enum engine_span_kind {
+	ENGINE_SPAN_PHASE = 0,
+	ENGINE_SPAN_HOOK,	/* a phase reached through a hook */
+	ENGINE_SPAN_COMMAND,
+	ENGINE_SPAN_RENDER,
+};
+
+/* "ok", "failed", ..., "queued"; static. */
+const char *engine_status_name(enum engine_status s);
+const char *engine_trigger_name(enum engine_trigger t);
+const char *engine_span_kind_name(enum engine_span_kind k);
+
+struct engine;
+
+struct engine_request {
+	const char *root;		/* absolute directory */
+	const char *const *phases;	/* n_phases >= 1 */
+	size_t n_phases;
+	enum plan_target target;
+	const char *workspace;		/* PLAN_TARGET_WORKSPACE */
+	bool force;			/* bypass the cache */
+	unsigned jobs;			/* 0 = number of cores */
+	enum engine_trigger trigger;
+	const char *const *changed;	/* files relative to root; may be 0 */
+	size_t n_changed;
+};
+
+/* A span as the run listener and history see it. */
+struct engine_span {
+	uint64_t id;			/* 1, 2, ... within the run */
+	uint64_t parent;		/* 0 = top level */
+	enum engine_span_kind kind;
+	const char *name;		/* phase name or command text */
+	const char *workspace;		/* "" = the root */
+	int64_t start_us;		/* wall clock, since the epoch */
+	int64_t dur_us;			/* -1 while running */
+	enum engine_status status;
+	bool slow;			/* over the phase's budget_ms */
+};
+
+enum engine_event_kind {
+	ENGINE_EV_RUN_START,	/* run fields valid */
+	ENGINE_EV_SPAN_START,	/* span valid (dur_us -1) */
+	ENGINE_EV_SPAN_END,	/* span valid */
+	ENGINE_EV_OUTPUT,	/* data/len/stream/span valid */
+	ENGINE_EV_RUN_END,	/* run fields valid, status final */
+};
+
+/*
+ * What listeners and followers get. Every span has a SPAN_START before its
+ * SPAN_END, and a parent's START comes before its children's. Maps onto
+ * daemon/history.h:
+ *   RUN_START  -> history_run_begin(root, workspace, phase, trigger,
+ *                 trigger_files, start_us, cache_key)
+ *   SPAN_START -> history_span_add(parent, kind, name, workspace,
+ *                 start_us, dur_us = -1, RUNNING); keep engine span id ->
+ *                 history span id to translate span->parent
+ *   SPAN_END   -> history_span_end(dur_us, status) (span->slow: mark it)
+ *   RUN_END    -> history_run_end(status, exit_code, signal, end_us,
+ *                 cache_key, output, output_len)
+ * Enum values equal history's (a cast maps them). Everything is borrowed
+ * for the call.
+ */
+struct engine_event {
+	enum engine_event_kind kind;
+	uint64_t run_id;
+	const char *root;
+	const char *workspace;		/* requested target: "" root/all, or
+					   the named workspace */
+	const char *phase;		/* requested phases, space separated */
+	enum engine_trigger trigger;
+	const char *const *trigger_files;	/* at most ENGINE_CHANGED_MAX */
+	size_t n_trigger_files;
+	int64_t start_us, end_us;	/* end_us 0 until RUN_END */
+	enum engine_status status;
+	int exit_code;			/* first failing command; -1 if none */
+	int signal;			/* its signal; 0 if none */
+	const char *cache_key;		/* last phase key computed, or NULL */
+	const char *message;		/* RUN_END failure text, or NULL */
+	const char *output;		/* RUN_END: the tail; OUTPUT: the chunk */
+	size_t output_len;
+	int stream;			/* OUTPUT: 1 stdout, 2 stderr */
+	const struct engine_span *span;	/* SPAN_*, OUTPUT (its command) */
+};
+
+typedef void (*engine_event_cb)(void *arg, const struct engine_event *ev);
+/* line: one NDJSON event line with '\n' (borrowed): for server_publish. */
+typedef void (*engine_publish_cb)(void *arg, const char *line);
+
+/*
+ * A new engine on loop (the default loop). state_dir (borrowed for the
+ * call) holds the cache state file (engine-cache.json) and per-run
+ * changed-file lists; it must exist. A missing or bad state file is
+ * logged and ignored (it only holds cache hits). Never fails.
+ */
+struct engine *engine_new(struct ev_loop *loop, const char *state_dir);
+
+/* Cancel and kill every run (SIGKILL to their groups), drop followers
+ * without calling them, free. NULL ok. Not from inside a callback. */
+void engine_free(struct engine *g);
+
+/* Ids of later runs start at id (>= 1); for history to continue its ids.
+ * Call before the first run. */
+void engine_set_first_run_id(struct engine *g, uint64_t id);
+
+struct ggend;
+struct filetable;
+
+/* The hot file table of root (paths relative to it, content hashes), or
+ * NULL when root is not watched or not ready: the engine then hashes
+ * inputs from disk itself. */
+typedef const struct filetable *(*engine_table_cb)(void *arg,
+    const char *root);
+
+/* Where cache keys find content hashes (the watch module). fn may be
+ * NULL. */
+void engine_set_table_source(struct engine *g, engine_table_cb fn,
+    void *arg);
+
+/* Wire g->engine to g->watch (daemon/engine_watch.c): on-save batches and
+ * hot content hashes for cache keys. Call after watch_init. */
+void engine_watch_attach(struct ggend *g);
+
+/* The daemon that generate_start (daemon/generate.h) renders templates
+ * with; borrowed for the engine's life. Without it, phases with templates
+ * fail with a clear message. */
+void engine_set_render_context(struct engine *g, struct ggend *ggend);
+
+/* Where run.queued, run.started, phase.started, phase.finished and
+ * run.finished events go (server_publish). fn NULL = nowhere. */
+void engine_set_publish(struct engine *g, engine_publish_cb fn, void *arg);
+
+/* Call fn on every run start, span start and end and run end (not on
+ * output), for every run, for the engine's life. At most 8 listeners
+ * (GERR_LIMIT). */
+int engine_add_run_listener(struct engine *g, engine_event_cb fn, void *arg,
+    struct gerr *err);
+
+/*
+ * Queue a run of req (borrowed, copied). The make.toml is read now, so
+ * a bad model or plan fails here: GERR_ROOT_NOT_FOUND, GERR_IO,
+ * GERR_PARSE/GERR_INVALID (file:line:col of make.toml), and plan_build's
+ * GERR_PHASE_NOT_FOUND, GERR_WORKSPACE_NOT_FOUND, GERR_RECURSION; also
+ * GERR_BUSY when ENGINE_QUEUE_MAX runs wait. On success *run_id is its id
+ * (0 when an on-save trigger was absorbed or ignored under its busy
+ * policy) and follow (may be NULL) receives its events from run start on,
+ * until RUN_END, whose call is the last; the follower may be dropped
+ * earlier with engine_unfollow.
+ */
+int engine_submit(struct engine *g, const struct engine_request *req,
+    engine_event_cb follow, void *follow_arg, uint64_t *run_id,
+    struct gerr *err);
+
+/*
+ * The plan of req with cache decisions, as JSON (transferred to *out):
+ * {"steps":[{"phase","workspace","hook","cache":"hit|miss|off|forced",
+ * "key","reason","commands":[...]}],"outline":"..."}. Runs nothing. Errors
+ * as engine_submit.
+ */
+int engine_dry_run(struct engine *g, const struct engine_request *req,
+    cJSON **out, struct gerr *err);
+
+/* Stop run id: a queued one never starts, a running one has its processes
+ * stopped (SIGTERM, then SIGKILL) and ends "cancelled".
+ * GERR_RUN_NOT_FOUND if unknown or already finished. */
+int engine_cancel(struct engine *g, uint64_t id, struct gerr *err);
+
+/*
+ * Follow run id: its output so far is sent at once as one OUTPUT event
+ * (span NULL), then live events. For a finished run, the tail and RUN_END
+ * are sent at once and nothing is kept. GERR_RUN_NOT_FOUND.
+ */
+int engine_follow(struct engine *g, uint64_t id, engine_event_cb fn,
+    void *arg, struct gerr *err);
+
+/* Stop calling fn/arg for run id (no effect if it is not following). */
+void engine_unfollow(struct engine *g, uint64_t id, engine_event_cb fn,
+    void *arg);
+
+/* Running and queued runs as a JSON array (transferred). With finished,
+ * also the kept finished runs, newest last. */
+cJSON *engine_runs_json(struct engine *g, bool finished);
+
+/* One run's summary (transferred), or NULL when unknown. */
+cJSON *engine_run_json(struct engine *g, uint64_t id);
+
+/*
+ * The output tail of run id (transferred, NUL-terminated, *len bytes), or
+ * NULL when unknown. *done tells whether the run has finished.
+ */
+char *engine_output(struct engine *g, uint64_t id, size_t *len, bool *done);
+
+/* Counts for `status`: {"running","queued","finished","last":{...}}
+ * (transferred). */
+cJSON *engine_status_json(struct engine *g);
+
+/*
+ * ev as a progress object for clients (transferred): {"type":"started",
+ * "run"}, {"type":"phase.started","phase","workspace","hook"},
+ * {"type":"phase.finished",...,"status","duration_ms"}, {"type":"output",
+ * "stream","data"} (invalid UTF-8 and NUL bytes become U+FFFD), or
+ * {"type":"finished",...summary}. NULL for events clients do not see
+ * (command spans).
+ */
+cJSON *engine_event_json(const struct engine_event *ev);
+
+/*
+ * On-save hook: after a settled batch of changed files under root
+ * (relative paths, borrowed), with the root's hot model (borrowed for the
+ * call; NULL = read make.toml now), request every phase of the root's model
+ * (and workspaces' models) whose watch matches, with its hooks, once per
+ * batch, under its on_busy policy. A phase's own outputs never trigger it.
+ * Errors are logged, not returned: a save has no one to answer.
+ */
+void engine_on_batch(struct engine *g, const char *root,
+    const struct make_project *hot, const char *const *changed,
+    size_t n_changed);
+
+#endif

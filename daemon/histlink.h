@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * histlink.h - the daemon's side of the run history: opens the store
+ * (daemon/history.h), feeds it from the engine's run listener, flushes it
+ * (at run end and from a 100 ms timer armed only while rows are queued),
+ * flags slow phases (`phase.slow`) and reports it in `status`.
+ *
+ * One per daemon, owned by struct ggend (g->histlink). Loop thread only;
+ * the store's writer thread only wakes the loop through an ev_async owned
+ * here.
+ */
+#ifndef GGEN_HISTLINK_H
+#define GGEN_HISTLINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <ev.h>
+
+#include "engine.h"
+#include "gerr.h"
+#include "history.h"
+
+/* Flush queued rows at most this long after they were queued. */
+#define HISTLINK_FLUSH_MS 100
+
+struct histlink;
+
+/* line: one NDJSON event line with '\n' (borrowed), for server_publish. */
+typedef void (*histlink_publish_cb)(void *arg, const char *line);
+
+/*
+ * Open the store at path (borrowed; the parent directory is created) with
+ * retention keep (0 = HISTORY_KEEP_DEFAULT). An unusable database does not
+ * fail: the store runs degraded, in memory (see history.h), and says why in
+ * histlink_status_json. Returns 0, or GERR_INVALID for an empty path.
+ * *out is the caller's; free with histlink_free.
+ */
+int histlink_open(struct ev_loop *loop, const char *path, unsigned keep,
+    struct histlink **out, struct gerr *err);
+
+/* Runs still live are ended `interrupted`; everything queued is written
+ * (blocks until the writer is done); the store is closed. NULL ok. Call
+ * after engine_free, which may still report run ends. */
+void histlink_free(struct histlink *hl);
+
+/* Where `phase.slow` events go; fn NULL = nowhere. arg borrowed. */
+void histlink_set_publish(struct histlink *hl, histlink_publish_cb fn,
+    void *arg);
+
+/* The id the engine's first run should take (largest stored id + 1). */
+uint64_t histlink_next_run_id(const struct histlink *hl);
+
+/*
+ * The engine run listener (engine_event_cb; arg is the histlink): run
+ * start -> history_run_begin (the engine's id), span start ->
+ * history_span_add (running), span end -> history_span_end (over budget_ms:
+ * `phase.slow`, history_mark_slow), run end -> the median check
+ * (history_check_slow: `phase.slow` when >10% over), history_run_end and
+ * a flush. Never fails: a store error is logged and counted.
+ */
+void histlink_on_event(void *arg, const struct engine_event *ev);
+
+/* The store, for queries (borrowed for the histlink's life). */
+struct history *histlink_history(struct histlink *hl);
+
+/*
+ * The run a request names in field id (borrowed; validated as an integer
+ * by the protocol table), with its spans. *out is the caller's
+ * (history_run_free). GERR_INVALID for an id below 1 (message names the
+ * field), GERR_RUN_NOT_FOUND, GERR_HISTORY.
+ */
+int histlink_get_run(struct histlink *hl, const cJSON *id,
+    struct history_run **out, struct gerr *err);
+
+/*
+ * A run as the history requests send it (transferred): {"id","root",
+ * "workspace","phase","trigger","trigger_files","start_us","end_us",
+ * "duration_ms" (null while running),"status","exit_code","signal",
+ * "cache_key" (or null),"cache_hit","slow"}; with_detail adds "spans"
+ * ([{"id","parent","kind","name","workspace","start_us","dur_us",
+ * "status","slow"}], in id order) and "output" (the tail). r borrowed.
+ */
+cJSON *histlink_run_json(const struct history_run *r, bool with_detail);
+
+/*
+ * {"path","size_bytes","degraded","reason","keep","pending","flushes",
+ * "transactions","commits","runs_written","spans_written","runs_trimmed",
+ * "runs_dropped","longest_flush_us","last_flush_us","longest_loop_us",
+ * "flush_errors","slow_phases"} (transferred).
+ */
+cJSON *histlink_status_json(const struct histlink *hl);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * req_trim.c - `trim`: cut every (root, workspace, phase) down to its
+ * newest `keep` runs now (default: history.keep). On demand only: it waits
+ * for queued rows to be written and deletes on the loop thread, so a huge
+ * history stalls the loop for the length of one DELETE pass.
+ */
+#include "ggend.h"
+#include "histlink.h"
+#include "req.h"
+#include "req_entries.h"
+
+static int
+req_trim(struct req *req, struct gerr *err)
+{
+	const cJSON *keep = req_field(req, "keep");
+	uint64_t deleted = 0;
+	unsigned k = 0;
+	cJSON *result;
+	int rc;
+
+	if (keep != NULL) {
+		if (keep->valuedouble < 1 || keep->valuedouble > 1000000)
+			return gerr_set(err, GERR_INVALID, "keep: expected 1 to "
+			    "1000000 runs, found %.0f", keep->valuedouble);
+		k = (unsigned)keep->valuedouble;
+	}
+	rc = history_trim(histlink_history(req->g->histlink), k, &deleted,
+	    err);
+	if (rc != 0)
+		return rc;
+	result = cJSON_CreateObject();
+	cJSON_AddNumberToObject(result, "deleted", (double)deleted);
+	cJSON_AddNumberToObject(result, "keep", k != 0 ? (double)k :
+	    (double)req->g->cfg.history_keep);
+	req_reply_ok(req, result);
+	return 0;
+}
+
+const struct req_entry req_trim_entry = {
+	.proto = PROTO_CMD_TRIM,
+	.handler = req_trim,
+};

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests for daemon/engine.c's on-save path on a real libev default
+ * loop: engine_on_batch with the busy policies (queue: ten saves during a
+ * one-second build give exactly one rerun that absorbs them; restart;
+ * ignore), a phase's own outputs never triggering it, workspace routing
+ * with GGEN_CHANGED relative to the workspace, and the run listener's
+ * events. No sleeps in the tests: the loop runs until the awaited run
+ * events, under a safety timer that fails instead of hanging.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "strbuf.h"
+#include "xmalloc.h"
+
+#define ET_SAFETY_S 30.0
+#define ET_RUNS_MAX 16
+
+struct et {
+	struct ev_loop *loop;
+	struct engine *g;
+	char *dir;		/* the root */
+	char *state;		/* state dir */
+	int started, finished, span_starts, span_ends;
+	enum engine_status status[ET_RUNS_MAX + 1];
+	size_t trigger_files[ET_RUNS_MAX + 1];
+	int seen_output;	/* follower saw "start" (0 or 1) */
+	bool timed_out;
+	ev_timer safety;
+};
+
+static void
+et_listener(void *arg, const struct engine_event *ev)
+{
+	struct et *t = arg;
+
+	assert_true(ev->run_id >= 1 && ev->run_id <= ET_RUNS_MAX);
+	switch (ev->kind) {
+	case ENGINE_EV_RUN_START:
+		t->started++;
+		t->trigger_files[ev->run_id] = ev->n_trigger_files;
+		assert_int_equal(ev->trigger, ENGINE_TRIGGER_SAVE);
+		break;
+	case ENGINE_EV_SPAN_START:
+		assert_int_equal(ev->span->dur_us, -1);
+		assert_true(ev->span->parent < ev->span->id);
+		t->span_starts++;
+		break;
+	case ENGINE_EV_SPAN_END:
+		assert_true(ev->span->dur_us >= 0);
+		t->span_ends++;
+		break;
+	case ENGINE_EV_RUN_END:
+		t->finished++;
+		t->status[ev->run_id] = ev->status;
+		assert_true(ev->end_us >= ev->start_us);
+		break;
+	default:
+		fail_msg("listener got event kind %d", (int)ev->kind);
+	}
+}
+
+static void
+et_follower(void *arg, const struct engine_event *ev)
+{
+	struct et *t = arg;
+
+	if (ev->kind == ENGINE_EV_OUTPUT && ev->output_len >= 5 &&
+	    memmem(ev->output, ev->output_len, "start", 5) != NULL)
+		t->seen_output = 1;
+}
+
+static void
+et_safety_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct et *t = w->data;
+
+	(void)revents;
+	t->timed_out = true;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+et_write(const char *dir, const char *rel, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, rel);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+static char *
+et_read(const char *dir, const char *rel)
+{
+	char *path = xasprintf("%s/%s", dir, rel);
+	struct strbuf sb;
+	char buf[256];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	free(path);
+	strbuf_init(&sb);
+	if (f == NULL)
+		return strbuf_detach(&sb, NULL);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(&sb, buf, n);
+	fclose(f);
+	return strbuf_detach(&sb, NULL);
+}
+
+static int
+et_setup(void **state)
+{
+	struct et *t = xcalloc(1, sizeof(*t));
+	char tmpl[] = "/tmp/ggen-engine-XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	t->dir = xasprintf("%s/root", tmpl);
+	t->state = xstrdup(tmpl);
+	assert_int_equal(mkdir(t->dir, 0700), 0);
+	t->loop = ev_default_loop(0);
+	t->g = engine_new(t->loop, t->state);
+	assert_int_equal(engine_add_run_listener(t->g, et_listener, t, NULL),
+	    0);
+	ev_timer_init(&t->safety, et_safety_cb, ET_SAFETY_S, 0);
+	t->safety.data = t;
+	*state = t;
+	return 0;
+}
+
+static int
+et_teardown(void **state)
+{
+	struct et *t = *state;
+	char *cmd;
+
+	engine_free(t->g);
+	ev_timer_stop(t->loop, &t->safety);
+	cmd = xasprintf("rm -rf '%s'", t->state);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(t->dir);
+	free(t->state);
+	free(t);
+	return 0;
+}
+
+/* Run the loop until *counter reaches n (or the safety timer fires). */
+static void
+et_wait(struct et *t, const int *counter, int n)
+{
+	ev_timer_start(t->loop, &t->safety);
+	while (*counter < n && !t->timed_out)
+		ev_run(t->loop, EVRUN_ONCE);
+	ev_timer_stop(t->loop, &t->safety);
+	assert_false(t->timed_out);
+}
+
+/* Follow run id and run the loop until it printed "start". */
+static void
+et_wait_output(struct et *t, uint64_t id)
+{
+	t->seen_output = 0;
+	assert_int_equal(engine_follow(t->g, id, et_follower, t, NULL), 0);
+	et_wait(t, &t->seen_output, 1);
+}
+
+static void
+et_batch(struct et *t, const char *path)
+{
+	const char *changed[1] = { path };
+
+	engine_on_batch(t->g, t->dir, NULL, changed, 1);
+}
+
+static double
+et_next_id(struct et *t)
+{
+	cJSON *s = engine_status_json(t->g);
+	double id = cJSON_GetObjectItem(s, "next_id")->valuedouble;
+
+	cJSON_Delete(s);
+	return id;
+}
+
+static void
+test_queue_absorbs_saves(void **state)
+{
+	struct et *t = *state;
+	char *log;
+
+	et_write(t->dir, "make.toml", "[project]\nname = \"t\"\n"
+	    "[lifecycle.build]\ncommand = \"echo run >> log.txt; sleep 1\"\n"
+	    "watch = [\"src/*.c\"]\n");
+	et_batch(t, "src/a0.c");
+	assert_int_equal(t->started, 1);
+	/* nine more saves while the one-second build runs */
+	for (int i = 1; i < 10; i++) {
+		char p[32];
+
+		snprintf(p, sizeof(p), "src/a%d.c", i);
+		et_batch(t, p);
+	}
+	et_batch(t, "README.md");	/* not watched: no run */
+	et_wait(t, &t->finished, 2);
+	assert_int_equal(t->started, 2);
+	assert_int_equal(t->status[1], ENGINE_OK);
+	assert_int_equal(t->status[2], ENGINE_OK);
+	assert_int_equal(t->trigger_files[1], 1);
+	assert_int_equal(t->trigger_files[2], 9);	/* one rerun, all saves */
+	assert_true(et_next_id(t) == 3);
+	log = et_read(t->dir, "log.txt");
+	assert_string_equal(log, "run\nrun\n");
+	free(log);
+	/* phase + command span per run */
+	assert_int_equal(t->span_starts, 4);
+	assert_int_equal(t->span_ends, 4);
+}
+
+static void
+test_restart_restarts_server(void **state)
+{
+	struct et *t = *state;
+	char *log;
+
+	et_write(t->dir, "make.toml", "[project]\nname = \"t\"\n"
+	    "[lifecycle.serve]\ncommand = \"echo start >> log.txt; echo start;"
+	    " exec sleep 30\"\nwatch = true\non_busy = \"restart\"\n");
+	et_batch(t, "a.txt");
+	assert_int_equal(t->started, 1);
+	/* the server is up (it printed), then a save restarts it */
+	et_wait_output(t, 1);
+	et_batch(t, "b.txt");
+	et_wait(t, &t->started, 2);
+	assert_int_equal(t->status[1], ENGINE_CANCELLED);
+	et_wait_output(t, 2);
+	assert_int_equal(engine_cancel(t->g, 2, NULL), 0);
+	et_wait(t, &t->finished, 2);
+	assert_int_equal(t->status[2], ENGINE_CANCELLED);
+	log = et_read(t->dir, "log.txt");
+	assert_string_equal(log, "start\nstart\n");
+	free(log);
+	assert_int_equal(engine_cancel(t->g, 2, NULL), GERR_RUN_NOT_FOUND);
+}
+
+static void
+test_ignore_drops_batches(void **state)
+{
+	struct et *t = *state;
+
+	et_write(t->dir, "make.toml", "[project]\nname = \"t\"\n"
+	    "[lifecycle.serve]\ncommand = \"exec sleep 30\"\nwatch = true\n"
+	    "on_busy = \"ignore\"\n");
+	et_batch(t, "a.txt");
+	et_batch(t, "b.txt");
+	et_batch(t, "c.txt");
+	assert_true(et_next_id(t) == 2);
+	assert_int_equal(engine_cancel(t->g, 1, NULL), 0);
+	et_wait(t, &t->finished, 1);
+	assert_int_equal(t->status[1], ENGINE_CANCELLED);
+	assert_int_equal(t->started, 1);
+}
+
+static void
+test_outputs_and_workspaces(void **state)
+{
+	struct et *t = *state;
+	char *dir = xasprintf("%s/w1", t->dir), *s;
+
+	assert_int_equal(mkdir(dir, 0700), 0);
+	et_write(t->dir, "make.toml", "[project]\nname = \"t\"\n"
+	    "[workspace.w1]\npath = \"w1\"\n");
+	et_write(dir, "make.toml", "[project]\nname = \"w\"\n"
+	    "[lifecycle.gen]\ncommand = \"printf '%s' \\\"$GGEN_CHANGED\\\" > "
+	    "out/changed.txt\"\nwatch = true\noutputs = [\"out/\"]\n");
+	s = xasprintf("%s/out", dir);
+	assert_int_equal(mkdir(s, 0700), 0);
+	free(s);
+	/* its own outputs never trigger it; other places neither */
+	et_batch(t, "w1/out/changed.txt");
+	et_batch(t, "w1/out");
+	et_batch(t, "elsewhere/x.c");
+	assert_true(et_next_id(t) == 1);
+	et_batch(t, "w1/src/x.c");
+	et_wait(t, &t->finished, 1);
+	assert_int_equal(t->status[1], ENGINE_OK);
+	s = et_read(dir, "out/changed.txt");
+	assert_string_equal(s, "src/x.c");
+	free(s);
+	free(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_queue_absorbs_saves,
+		    et_setup, et_teardown),
+		cmocka_unit_test_setup_teardown(test_restart_restarts_server,
+		    et_setup, et_teardown),
+		cmocka_unit_test_setup_teardown(test_ignore_drops_batches,
+		    et_setup, et_teardown),
+		cmocka_unit_test_setup_teardown(test_outputs_and_workspaces,
+		    et_setup, et_teardown),
+	};
+
+	/* As ggend: grandchildren are reparented to us and reaped. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
