@@ -4,7 +4,11 @@
 may use the socket (SO_PEERCRED, checked even when the filesystem would let
 another user reach the socket), and a socket directory that another user
 owns or could enter stops the daemon from starting, with the fix in the
-message. Tests that need root skip outside CI and fail under CI=true.
+message. Request strings never reach a shell (phase names and roots full
+of shell syntax are names, and arrive literally in the environment); only
+phases make.toml defines run; workspace paths and template outputs cannot
+leave the root (`..`, absolute paths, symlinks). Tests that need root skip
+outside CI and fail under CI=true.
 """
 import json
 import os
@@ -13,6 +17,7 @@ import socket
 
 import harness
 from harness import Daemon, mktemp
+from test_watch_util import make_root, write
 
 
 def _nobody():
@@ -168,10 +173,126 @@ def test_socket_and_dir_modes_owner_only():
         assert json.dumps(reply).find('"ok": true') >= 0, reply
 
 
+# A phase that records what it was told, through the environment only.
+SEEN = 'command = \'printf "%s|%s" "$GGEN_PHASE" "$GGEN_ROOT" > seen.txt\'\n'
+
+
+def _run(d, root, phases, **extra):
+    with d.client() as c:
+        r = c.call('run', root=root, phases=phases, **extra)
+        while 'progress' in r:
+            r = c.recv()
+    return r
+
+
+def _no_pwned(*dirs):
+    for base in dirs:
+        for dirpath, _, files in os.walk(base):
+            assert 'pwned' not in files, dirpath
+
+
+def test_request_strings_never_reach_a_shell():
+    top = mktemp()
+    # A root whose own path is full of shell syntax.
+    root = os.path.join(top, 'r;touch pwned;$(touch pwned)`touch pwned`')
+    os.makedirs(root)
+    write(os.path.join(root, 'make.toml'),
+          '[project]\nname = "s"\n[lifecycle."a;touch pwned"]\n' + SEEN +
+          '[lifecycle.ok]\n' + SEEN)
+    with Daemon() as d:
+        for phases in (['ok; touch pwned'], ['$(touch pwned)'],
+                       ['`touch pwned`'], ['ok\ntouch pwned'],
+                       ['ok && touch pwned']):
+            r = _run(d, root, phases)
+            assert not r['ok'], r
+            assert r['error']['code'] == 'phase_not_found', r
+        r = _run(d, root + '; touch pwned', ['ok'])
+        assert not r['ok'], r
+        # Defined names with metacharacters run, and arrive literally.
+        r = _run(d, root, ['a;touch pwned'])
+        assert r['ok'] and r['result']['status'] == 'ok', r
+        with open(os.path.join(root, 'seen.txt')) as f:
+            assert f.read() == 'a;touch pwned|' + root
+        _no_pwned(top, os.getcwd())
+
+
+def test_only_make_toml_phases_run():
+    root = make_root({'make.toml': '[project]\nname = "s"\n'
+                      '[lifecycle.ok]\n' + SEEN})
+    with Daemon() as d:
+        for phases in (['sh'], ['rm'], ['touch pwned'], ['build'], ['']):
+            r = _run(d, root, phases)
+            assert not r['ok'], r
+            assert r['error']['code'] in ('phase_not_found', 'invalid',
+                                          'bad_type'), r
+        # Fields that are not in the protocol carry nothing to a shell.
+        r = _run(d, root, ['ok'], command='touch pwned', cmd2='touch pwned')
+        if r['ok']:
+            assert r['result']['status'] == 'ok', r
+        r = _run(d, mktemp(), ['ok'])
+        assert not r['ok'], r   # a directory without make.toml
+        _no_pwned(root, os.getcwd())
+
+
+def test_workspace_path_cannot_leave_root():
+    outside = make_root({'make.toml': '[project]\nname = "o"\n'
+                         '[lifecycle.ok]\ncommand = "touch pwned"\n'})
+    for path in ('../' + os.path.basename(outside), outside, 'link'):
+        root = make_root({'make.toml': '[project]\nname = "s"\n'
+                          '[workspace.evil]\npath = "%s"\n'
+                          '[lifecycle.ok]\ncommand = "touch pwned"\n'
+                          % path})
+        os.symlink(outside, os.path.join(root, 'link'))
+        # ../X only reaches outside when both sit side by side.
+        if path.startswith('../'):
+            os.rename(root, os.path.join(os.path.dirname(outside),
+                                         'sib-root'))
+            root = os.path.join(os.path.dirname(outside), 'sib-root')
+        with Daemon() as d:
+            r = _run(d, root, ['ok'], workspace='evil')
+            assert not r['ok'], (path, r)
+            assert 'outside' in r['error']['message'], (path, r)
+            r = _run(d, root, ['ok'], all_workspaces=True)
+            assert not r['ok'] or r['result']['status'] != 'ok', (path, r)
+        _no_pwned(outside)
+
+
+def test_template_output_cannot_leave_root():
+    outside = make_root({})
+    cases = {'up': '../escape-up.txt', 'abs': outside + '/escape-abs.txt',
+             'link': 'link/escape-link.txt', 'deep': 'a/../../escape.txt'}
+    for name, to in cases.items():
+        root = make_root({
+            'make.toml': '[project]\nname = "t"\n[lifecycle.gen]\n'
+                         'templates = ["templates/*.tmpl"]\n',
+            'templates/t.tmpl': '---\nto: %s\n---\nhello\n' % to,
+            'a/.keep': ''})
+        os.symlink(outside, os.path.join(root, 'link'))
+        with Daemon() as d:
+            r = _run(d, root, ['gen'])
+            assert r['ok'], r
+            res = r['result']
+            assert res['status'] == 'failed', (name, res)
+            assert any(w in res['message'] for w in (
+                'outside', 'escapes the root', 'inside the root',
+                'leaves the root')), \
+                (name, res)
+            assert 'templates/t.tmpl:2:1' in res['message'], res
+        assert os.listdir(outside) == [], (name, os.listdir(outside))
+        assert not os.path.exists(os.path.join(os.path.dirname(root),
+                                               'escape-up.txt'))
+        assert not os.path.exists(os.path.join(os.path.dirname(root),
+                                               'escape.txt'))
+
+
 if __name__ == '__main__':
     harness.run([test_other_uid_refused,
                  test_other_uid_refused_many_then_owner_served,
                  test_socket_dir_other_owner_refused,
                  test_socket_dir_group_access_refused,
                  test_socket_dir_symlink_refused,
-                 test_socket_and_dir_modes_owner_only])
+                 test_socket_and_dir_modes_owner_only,
+                 test_request_strings_never_reach_a_shell,
+                 test_only_make_toml_phases_run,
+                 test_workspace_path_cannot_leave_root,
+                 test_template_output_cannot_leave_root])
