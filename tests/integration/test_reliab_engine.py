@@ -197,6 +197,57 @@ def test_phase_printing_1gib_bounded():
                                                   fin['duration_ms'] / 1e3))
 
 
+def test_kill9_during_template_write():
+    """The daemon's generate step writes a 12 MB output (temp file,
+    fsync, rename); SIGKILL as soon as its temp file appears. After a
+    restart the output is the old content or the new one, whole, and the
+    next run writes it again."""
+    size = 100 * 100 * 100 * 12
+    loop = ('{%% for a in l %%}{%% for b in l %%}{%% for c in l %%}%s'
+            '{%% endfor %%}{%% endfor %%}{%% endfor %%}')
+    root = project('[vars]\nl = [%s]\n[lifecycle.gen]\n'
+                   'templates = ["templates/*.tmpl"]\n'
+                   % ', '.join(str(i) for i in range(100)),
+                   {'templates/big.tmpl': '---\nto: out/big.txt\n---\n' +
+                    loop % ('a' * 12)})
+    out = os.path.join(root, 'out', 'big.txt')
+    tmp = harness.mktemp()
+    kills = left = 0
+    for trial, ch in enumerate('bcd'):
+        with Daemon('--log-level', 'warn', tmp=tmp) as d:
+            if trial == 0:
+                r = call(d, 'run', root=root, phases=['gen'])
+                assert r['ok'] and r['result']['status'] == 'ok', r
+            with open(os.path.join(root, 'templates', 'big.tmpl'), 'w') as f:
+                f.write('---\nto: out/big.txt\n---\n' + loop % (ch * 12))
+            run_detached(d, root, 'gen')
+            outdir = os.path.dirname(out)
+            killed = False
+            while d.proc.poll() is None:
+                if any('.ggen-tmp.' in n for n in os.listdir(outdir)):
+                    d.proc.send_signal(signal.SIGKILL)
+                    kills += 1
+                    killed = True
+                    break
+                with open(out, 'rb') as f:
+                    if f.read(1) == ch.encode():
+                        break   # renamed before we saw the temp file
+            if killed:
+                d.proc.wait(harness.IO_TIMEOUT)
+        with open(out, 'rb') as f:
+            data = f.read()
+        assert len(data) == size and data.count(data[:1]) == size, \
+            (trial, len(data), data[:1])
+        left += sum('.ggen-tmp.' in n for n in os.listdir(outdir))
+    with Daemon('--log-level', 'warn', tmp=tmp) as d:
+        r = call(d, 'run', root=root, phases=['gen'])
+        assert r['ok'] and r['result']['status'] == 'ok', r
+    with open(out, 'rb') as f:
+        assert f.read(1) == b'd'
+    print('# %d kills during the write; %d temp files left behind'
+          % (kills, left))
+
+
 def test_engine_cache_fault_sweep():
     harness.skip_unless(os.path.exists(GGEND_FAULT),
                         'GGEND_FAULT (ggend-fault) not built')
@@ -249,4 +300,5 @@ if __name__ == '__main__':
     harness.run([test_kill9_during_run,
                  test_kill9_during_history_flushes,
                  test_phase_printing_1gib_bounded,
+                 test_kill9_during_template_write,
                  test_engine_cache_fault_sweep])
