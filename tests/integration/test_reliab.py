@@ -78,18 +78,27 @@ def test_state_dir_deleted_keeps_serving():
         assert d.stop() == 0
 
 
-def test_state_dir_full_keeps_serving():
-    harness.skip_unless(os.geteuid() == 0, 'needs root to mount a tmpfs')
-    tmp = harness.mktemp()
-    state = os.path.join(tmp, 'state')
-    os.mkdir(state, 0o700)
-    r = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k,mode=0700',
-                        'tmpfs', state], capture_output=True, text=True)
-    harness.skip_unless(r.returncode == 0, 'mount -t tmpfs failed: %s'
-                        % r.stderr.strip())
-    try:
-        # Fill it: the daemon starts with no byte to spare.
-        fd = os.open(os.path.join(state, 'filler'), os.O_WRONLY | os.O_CREAT)
+class SmallTmpfs:
+    """A 64 KiB tmpfs mounted on DIR/state (root only: skips otherwise,
+    fails under CI=true); fill() uses up every byte. Unmounted on exit."""
+
+    def __init__(self):
+        harness.skip_unless(os.geteuid() == 0, 'needs root to mount a tmpfs')
+        self.tmp = harness.mktemp()
+        self.state = os.path.join(self.tmp, 'state')
+        os.mkdir(self.state, 0o700)
+
+    def __enter__(self):
+        r = subprocess.run(['mount', '-t', 'tmpfs', '-o',
+                            'size=64k,mode=0700', 'tmpfs', self.state],
+                           capture_output=True, text=True)
+        harness.skip_unless(r.returncode == 0, 'mount -t tmpfs failed: %s'
+                            % r.stderr.strip())
+        return self
+
+    def fill(self):
+        fd = os.open(os.path.join(self.state, 'filler'),
+                     os.O_WRONLY | os.O_CREAT)
         try:
             while os.write(fd, b'\0' * 4096) > 0:
                 pass
@@ -97,13 +106,19 @@ def test_state_dir_full_keeps_serving():
             assert e.errno == errno.ENOSPC, e
         finally:
             os.close(fd)
-        with Daemon('--log-level', 'warn', tmp=tmp) as d:
+
+    def __exit__(self, *exc):
+        subprocess.run(['umount', '-l', self.state], capture_output=True)
+
+
+def test_state_dir_full_keeps_serving():
+    with SmallTmpfs() as fs:
+        fs.fill()       # the daemon starts with no byte to spare
+        with Daemon('--log-level', 'warn', tmp=fs.tmp) as d:
             with d.client() as c:
                 for i in range(50):
                     assert c.call('status')['ok']
             assert d.stop() == 0
-    finally:
-        subprocess.run(['umount', '-l', state], capture_output=True)
 
 
 GOOD_MAKE = '[project]\nname = "x"\n\n[watch]\nignore = ["*.log"]\n'

@@ -14,10 +14,10 @@ exactly those roots again.
 import json
 import os
 import shutil
-import subprocess
 
 import harness
 from harness import Daemon
+from test_reliab import SmallTmpfs
 from test_watch_util import make_root, watch
 
 GGEND_FAULT = os.environ.get('GGEND_FAULT', '')
@@ -91,26 +91,10 @@ def test_state_dir_deleted_watch_keeps_serving():
 
 
 def test_state_dir_full_watch_keeps_serving():
-    harness.skip_unless(os.geteuid() == 0, 'needs root to mount a tmpfs')
-    tmp = harness.mktemp()
-    state = os.path.join(tmp, 'state')
-    os.mkdir(state, 0o700)
-    r = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k,mode=0700',
-                        'tmpfs', state], capture_output=True, text=True)
-    harness.skip_unless(r.returncode == 0, 'mount -t tmpfs failed: %s'
-                        % r.stderr.strip())
     root = make_root({'x.txt': 'x\n'})
-    try:
-        with Daemon('--log-level', 'info', tmp=tmp) as d:
-            fd = os.open(os.path.join(state, 'filler'),
-                         os.O_WRONLY | os.O_CREAT)
-            try:
-                while os.write(fd, b'\0' * 4096) > 0:
-                    pass
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
+    with SmallTmpfs() as fs:
+        with Daemon('--log-level', 'info', tmp=fs.tmp) as d:
+            fs.fill()
             res = watch(d, root)
             assert res['ready'], res
             with d.client() as c:
@@ -119,8 +103,6 @@ def test_state_dir_full_watch_keeps_serving():
             assert 'No space left on device' in log, log
             assert 'will not survive a restart' in log, log
             assert d.stop() == 0
-    finally:
-        subprocess.run(['umount', '-l', state], capture_output=True)
 
 
 if __name__ == '__main__':
