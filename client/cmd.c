@@ -56,3 +56,26 @@ cmd_print_usage(const struct cmd_entry *e, FILE *out)
 	fprintf(out, "usage: ggenc %s%s%s\n", e->name, e->usage[0] ? " " : "",
 	    e->usage);
 }
+
+int
+cmd_option(int argc, char **argv, int *i, const char *name,
+    const char **value, struct gerr *err)
+{
+	const char *arg = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(arg, name, n) != 0)
+		return 0;
+	if (arg[n] == '=') {
+		*value = arg + n + 1;
+		return 1;
+	}
+	if (arg[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc) {
+		gerr_set(err, GERR_INVALID, "%s needs a value", name);
+		return -1;
+	}
+	*value = argv[++*i];
+	return 1;
+}

@@ -64,6 +64,16 @@ extern const size_t cmd_table_len;
 int cmd_find(const char *name, const struct cmd_entry **out,
     struct gerr *err);
 
+/*
+ * An option with a value at argv[*i]: "--name V" or "--name=V" (name
+ * includes the dashes). Returns 1 with *value borrowed from argv and *i on
+ * the last element used; 0 when argv[*i] is something else (nothing
+ * changed); -1 when "--name" is the last argument (err, which may be NULL,
+ * gets GERR_INVALID "--name needs a value").
+ */
+int cmd_option(int argc, char **argv, int *i, const char *name,
+    const char **value, struct gerr *err);
+
 /* Print "usage: ggenc NAME USAGE" for e to out. */
 void cmd_print_usage(const struct cmd_entry *e, FILE *out);
 

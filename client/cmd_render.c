@@ -74,25 +74,18 @@ cmd_render_usage(const char *why)
 	return ERR_EXIT_USAGE;
 }
 
-/* Value of an option given as `--opt V` or `--opt=V`; NULL if argv[*i] is
- * not that option. */
+/* Value of option opt at argv[*i] (cmd_option), or NULL; a missing value
+ * sets *missing so the parse loop reports it once. */
 static const char *
 cmd_render_optval(const char *opt, int argc, char **argv, int *i,
     bool *missing)
 {
-	size_t n = strlen(opt);
+	const char *v = NULL;
+	int found = cmd_option(argc, argv, i, opt, &v, NULL);
 
-	if (strncmp(argv[*i], opt, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
+	if (found < 0)
 		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
+	return found > 0 ? v : NULL;
 }
 
 static int

@@ -19,27 +19,6 @@
 #include "commands.h"
 #include "runview.h"
 
-/* The value of option name at argv[*i] ("--name V" or "--name=V"), or
- * NULL when argv[*i] is another option. *i moves past the value. */
-static const char *
-cmd_run_value(int argc, char **argv, int *i, const char *name,
-    struct gerr *err)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(argv[*i], name, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		gerr_set(err, GERR_INVALID, "%s needs a value", name);
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 static int
 cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
@@ -55,14 +34,14 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
 
 		if (a[0] != '-' || a[1] == '\0') {
 			cJSON_AddItemToArray(phases, cJSON_CreateString(a));
-		} else if ((v = cmd_run_value(argc, argv, &i, "--root",
-		    err)) != NULL) {
+		} else if (cmd_option(argc, argv, &i, "--root", &v,
+		    err) > 0) {
 			root = v;
-		} else if ((v = cmd_run_value(argc, argv, &i, "--workspace",
-		    err)) != NULL) {
+		} else if (cmd_option(argc, argv, &i, "--workspace", &v,
+		    err) > 0) {
 			cJSON_AddStringToObject(fields, "workspace", v);
-		} else if ((v = cmd_run_value(argc, argv, &i, "--jobs",
-		    err)) != NULL) {
+		} else if (cmd_option(argc, argv, &i, "--jobs", &v,
+		    err) > 0) {
 			errno = 0;
 			jobs = strtol(v, &end, 10);
 			if (errno != 0 || *end != '\0' || jobs < 1 ||

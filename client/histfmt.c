@@ -13,27 +13,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd.h"
+
 int
 histfmt_option(int argc, char **argv, int *i, const char *name,
     const char **value, bool *matched, struct gerr *err)
 {
-	const char *arg = argv[*i];
-	size_t n = strlen(name);
+	int found = cmd_option(argc, argv, i, name, value, err);
 
-	*matched = false;
-	if (strncmp(arg, name, n) != 0)
-		return 0;
-	if (arg[n] == '=') {
-		*value = arg + n + 1;
-	} else if (arg[n] == '\0') {
-		if (*i + 1 >= argc)
-			return gerr_set(err, GERR_INVALID, "%s needs a value",
-			    name);
-		*value = argv[++*i];
-	} else
-		return 0;
-	*matched = true;
-	(*i)++;
+	*matched = found > 0;
+	if (found < 0)
+		return GERR_INVALID;
+	if (found > 0)
+		(*i)++;
 	return 0;
 }
 

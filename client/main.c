@@ -107,6 +107,14 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 	fields = cJSON_CreateObject();
 	if (e->build != NULL && e->build(ctx, argc, argv, fields, &err) != 0) {
 		cJSON_Delete(fields);
+		/* build only reads argv: a malformed argument (GERR_INVALID) is
+		 * a usage error, exit 2 with the usage line; a path that does
+		 * not resolve is the command failing. */
+		if (err.code == GERR_INVALID) {
+			fprintf(stderr, "ggenc: %s\n", err.msg);
+			cmd_print_usage(e, stderr);
+			return ERR_EXIT_USAGE;
+		}
 		return main_fail(&err);
 	}
 	/* Starting a daemon only to stop it would be silly. */

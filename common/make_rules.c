@@ -417,9 +417,8 @@ make_check_model(struct make_report *r, const struct make_project *p)
 	make_rules_hook_list(r, p, names, "before_all", "",
 	    &p->hooks.before_all);
 	make_rules_hook_list(r, p, names, "after_all", "", &p->hooks.after_all);
-	make_rules_hook_list(r, p, names, "on_error", "", &p->hooks.on_error);
-	make_rules_hook_list(r, p, names, "on_success", "",
-	    &p->hooks.on_success);
+	/* on_error and on_success hold shell commands (as documented in
+	 * ggen), not phase names: nothing to resolve here. */
 	for (size_t i = 0; i < p->phases_len; i++) {
 		const struct make_phase *ph = &p->phases[i];
 

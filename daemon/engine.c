@@ -6,7 +6,7 @@
  * child processes of running ones (through daemon/runner.c), the run
  * listeners and followers, and the cache table (engine_cache.c). Called by
  * the request handlers (req_run, req_cancel, req_runs, req_logs,
- * req_status) and by the watch batch listener (engine_on_batch).
+ * req_status) and by the on-save path (engine_batch.c).
  *
  * Execution: a run's plan tree is mirrored by struct engine_exec nodes.
  * engine_exec_start returns true when a node finished at once (cached or
@@ -1064,9 +1064,9 @@ engine_exec_done(struct engine_run *r, struct engine_exec *x)
 }
 
 /*
- * on_error / on_success: shell commands (issue 5). make.toml validation
- * currently requires phase names there, so an entry naming a root phase
- * runs that phase's commands; any other entry runs as a command itself.
+ * on_error / on_success: shell commands run once after a failed or
+ * successful request, in the root's directory (ggen documents them so,
+ * never built them). They are commands, not phase names.
  */
 static void
 engine_post_collect(struct engine_run *r)
@@ -1075,15 +1075,9 @@ engine_post_collect(struct engine_run *r)
 	    r->plan.on_success;
 
 	for (size_t i = 0; l != NULL && i < l->len; i++) {
-		const struct make_phase *ph = make_phase_find(r->model,
-		    l->items[i].s);
-		size_t n = ph != NULL ? ph->commands.len : 1;
-
-		r->post_cmds = xreallocarray(r->post_cmds, r->n_post + n,
+		r->post_cmds = xreallocarray(r->post_cmds, r->n_post + 1,
 		    sizeof(*r->post_cmds));
-		for (size_t k = 0; k < n; k++)
-			r->post_cmds[r->n_post++] = ph != NULL ?
-			    ph->commands.items[k].s : l->items[i].s;
+		r->post_cmds[r->n_post++] = l->items[i].s;
 	}
 }
 
@@ -1784,97 +1778,6 @@ engine_status_json(struct engine *g)
 		cJSON_AddItemToObject(o, "last",
 		    engine_run_summary(g->finished.tail));
 	return o;
-}
-
-/* Files of changed (root-relative) that trigger ph in the workspace at
- * prefix ("" = the root), as root-relative pointers into changed. */
-static size_t
-engine_batch_match(const struct make_phase *ph, const char *prefix,
-    const char *const *changed, size_t n, const char **out)
-{
-	size_t plen = strlen(prefix), k = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *rel = changed[i];
-
-		if (plen > 0) {
-			if (strncmp(rel, prefix, plen) != 0 || rel[plen] != '/')
-				continue;
-			rel += plen + 1;
-		}
-		/* A phase's own outputs never trigger it: no loops. */
-		if (engine_glob_any(&ph->outputs, rel, true))
-			continue;
-		if (ph->watch == MAKE_WATCH_ALL ||
-		    engine_glob_any(&ph->watch_globs, rel, false))
-			out[k++] = changed[i];
-	}
-	return k;
-}
-
-static void
-engine_batch_place(struct engine *g, const char *root,
-    const struct make_project *m, const struct make_workspace *ws,
-    const char *const *changed, size_t n, const char **matched)
-{
-	for (size_t i = 0; i < m->phases_len; i++) {
-		const struct make_phase *ph = &m->phases[i];
-		const char *phases[1] = { ph->name };
-		struct engine_request req = {
-			.root = root, .phases = phases, .n_phases = 1,
-			.target = ws != NULL ? PLAN_TARGET_WORKSPACE :
-			    PLAN_TARGET_ROOT,
-			.workspace = ws != NULL ? ws->name : NULL,
-			.trigger = ENGINE_TRIGGER_SAVE, .changed = matched,
-		};
-		struct gerr err;
-		uint64_t id;
-
-		if (ph->watch == MAKE_WATCH_NONE)
-			continue;
-		req.n_changed = engine_batch_match(ph, ws != NULL ? ws->path :
-		    "", changed, n, matched);
-		if (req.n_changed == 0)
-			continue;
-		gerr_clear(&err);
-		if (engine_submit(g, &req, NULL, NULL, &id, &err) != 0)
-			log_warn("on-save %s in %s: %s", ph->name, root,
-			    err.msg);
-	}
-}
-
-void
-engine_on_batch(struct engine *g, const char *root,
-    const struct make_project *hot, const char *const *changed,
-    size_t n_changed)
-{
-	struct make_project *loaded = NULL;
-	const struct make_project *model = hot;
-	const char **matched;
-	struct gerr err;
-
-	if (n_changed == 0)
-		return;
-	gerr_clear(&err);
-	if (model == NULL) {
-		if (make_load(root, &loaded, NULL, &err) != 0) {
-			log_warn("on-save in %s: %s", root, err.msg);
-			return;
-		}
-		model = loaded;
-	}
-	matched = xcalloc(n_changed, sizeof(*matched));
-	if (model->workspaces_len == 0)
-		engine_batch_place(g, root, model, NULL, changed, n_changed,
-		    matched);
-	for (size_t i = 0; i < model->workspaces_len; i++) {
-		const struct make_workspace *ws = &model->workspaces[i];
-
-		engine_batch_place(g, root, ws->own != NULL ? ws->own : model,
-		    ws, changed, n_changed, matched);
-	}
-	free(matched);
-	make_project_free(loaded);
 }
 
 /* bytes as a JSON string: invalid UTF-8 and NUL become U+FFFD. */

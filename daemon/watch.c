@@ -626,6 +626,8 @@ watch_root_findings(const struct watch_root *r)
 void
 watch_set_batch_listener(struct ggend *g, watch_batch_fn fn, void *arg)
 {
+	if (g->watch == NULL)
+		fatal("watch_set_batch_listener called before watch_init");
 	g->watch->batch_fn = fn;
 	g->watch->batch_arg = arg;
 }

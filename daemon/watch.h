@@ -97,7 +97,8 @@ struct watch_batch {
 };
 
 /* One listener (the engine) gets every settled batch, after the
- * files.changed event is published. b borrowed for the call. */
+ * files.changed event is published. b borrowed for the call. Call after
+ * watch_init (ggend_start does it); a second call replaces the first. */
 typedef void (*watch_batch_fn)(void *arg, const struct watch_batch *b);
 void watch_set_batch_listener(struct ggend *g, watch_batch_fn fn, void *arg);
 

@@ -266,11 +266,9 @@ def test_failing_command_stops_pipeline():
     root = project('[lifecycle.test]\ncommands = ["echo testing", '
                    '"exit 3", "touch after-fail"]\n'
                    '[lifecycle.build]\ncommand = "touch built"\n'
-                   '[lifecycle.notify_err]\ncommand = "touch on-error"\n'
-                   '[lifecycle.notify_ok]\ncommand = "touch on-success"\n'
                    '[hooks]\nbefore_build = ["test"]\n'
-                   'on_error = ["notify_err"]\n'
-                   'on_success = ["notify_ok"]\n')
+                   'on_error = ["touch on-error"]\n'
+                   'on_success = ["touch on-success"]\n')
     with Daemon() as d:
         res, prog = run_ok(d, root, 'build')
         assert res['status'] == 'failed', res
@@ -293,8 +291,8 @@ def test_env_and_on_success():
     root = project('[lifecycle.show]\ncommand = "echo $GGEN_PHASE '
                    '$GGEN_RUN_ID $GGEN_ROOT $MYVAR > env.txt"\n'
                    'env = { MYVAR = "v1" }\n'
-                   '[lifecycle.notify_ok]\ncommand = "touch on-success"\n'
-                   '[hooks]\non_success = ["notify_ok"]\n')
+                   '[hooks]\non_success = ["touch on-success", '
+                   '"echo $GGEN_ROOT > post-env.txt"]\n')
     with Daemon() as d:
         res, _ = run_ok(d, root, 'show')
         assert res['status'] == 'ok', res
@@ -302,6 +300,8 @@ def test_env_and_on_success():
             assert f.read().split() == ['show', str(res['run']), root,
                                         'v1']
         assert os.path.exists(os.path.join(root, 'on-success'))
+        with open(os.path.join(root, 'post-env.txt')) as f:
+            assert f.read().strip() == root
 
 
 def test_templates_render_before_commands():
@@ -524,7 +524,7 @@ def test_exit_codes_logs_runs():
         assert r.returncode == 1, r
         assert 'did you mean "ok"?' in r.stderr, r.stderr
         r = ggenc('run', '--root', root, sock=d.sock)
-        assert r.returncode == 1 and 'no phase given' in r.stderr, r
+        assert r.returncode == 2 and 'no phase given' in r.stderr, r
         r = ggenc('run', 'ok', '--root', '/nonexistent/x', sock=d.sock)
         assert r.returncode != 0 and '/nonexistent/x' in r.stderr, r
         r = ggenc('run', 'ok', '--bogus', '--root', root, sock=d.sock)

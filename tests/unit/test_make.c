@@ -182,6 +182,32 @@ test_rules_each(void **state)
 	}
 }
 
+/* on_error / on_success hold shell commands, never phase names. */
+static void
+test_post_hooks_are_commands(void **state)
+{
+	struct make_findings f;
+	struct make_project *p;
+	int rc;
+
+	(void)state;
+	make_findings_init(&f);
+	p = parse("[project]\nname = \"x\"\n"
+	    "[lifecycle.build]\ncommand = \"make\"\n"
+	    "[hooks]\non_error = [\"notify-send 'build failed'\"]\n"
+	    "on_success = [\"echo ok > done.txt\"]\n", &f, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(p);
+	assert_int_equal(f.len, 0);
+	assert_int_equal(p->hooks.on_error.len, 1);
+	assert_string_equal(p->hooks.on_error.items[0].s,
+	    "notify-send 'build failed'");
+	assert_string_equal(p->hooks.on_success.items[0].s,
+	    "echo ok > done.txt");
+	make_project_free(p);
+	make_findings_release(&f);
+}
+
 static void
 test_all_findings_collected_sorted(void **state)
 {
@@ -680,6 +706,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules_each),
+		cmocka_unit_test(test_post_hooks_are_commands),
 		cmocka_unit_test(test_all_findings_collected_sorted),
 		cmocka_unit_test(test_model_fields),
 		cmocka_unit_test(test_command_wins),
