@@ -14,6 +14,7 @@ exactly those roots again.
 import json
 import os
 import shutil
+import time
 
 import harness
 from harness import Daemon
@@ -105,7 +106,45 @@ def test_state_dir_full_watch_keeps_serving():
             assert d.stop() == 0
 
 
+def _run(d, root, phase):
+    with d.client() as c:
+        r = c.call('run', root=root, phases=[phase])
+        while 'progress' in r:
+            r = c.recv()
+    assert r['ok'], r
+    return r['result']
+
+
+def test_state_dir_full_history_degraded_keeps_running():
+    """History writes fail with the disk full: the store goes degraded
+    (status says why), runs keep running and stay queryable."""
+    root = make_root({'make.toml': '[project]\nname = "f"\n'
+                      '[lifecycle.big]\ncommand = "head -c 200000 '
+                      '/dev/zero | tr \'\\\\0\' y"\n'})
+    with SmallTmpfs() as fs:
+        with Daemon('--log-level', 'info', tmp=fs.tmp) as d:
+            assert _run(d, root, 'big')['status'] == 'ok'
+            fs.fill()
+            ids = [_run(d, root, 'big')['run'] for _ in range(5)]
+            with d.client() as c:
+                deadline = time.monotonic() + harness.IO_TIMEOUT
+                while time.monotonic() < deadline:
+                    h = c.call('status')['result']['history']
+                    if h['degraded']:
+                        break
+                assert h['degraded'], h
+                assert 'full' in h['reason'], h
+                r = c.call('history', limit=0)
+                assert r['ok'], r
+                listed = {x['id'] for x in r['result']['runs']}
+                assert set(ids) <= listed, (ids, listed)
+            assert _run(d, root, 'big')['status'] == 'ok'
+            assert 'history: degraded' in d.log_text(), d.log_text()
+            assert d.stop() == 0
+
+
 if __name__ == '__main__':
     harness.run([test_roots_file_fault_sweep,
                  test_state_dir_deleted_watch_keeps_serving,
-                 test_state_dir_full_watch_keeps_serving])
+                 test_state_dir_full_watch_keeps_serving,
+                 test_state_dir_full_history_degraded_keeps_running])
