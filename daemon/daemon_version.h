@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * daemon_version.h - versions of the libraries ggend links (libev, SQLite)
+ * for `ggend --version` and `status`. Pure formatting; any thread.
+ */
 #ifndef GGEN_DAEMON_VERSION_H
 #define GGEN_DAEMON_VERSION_H
 

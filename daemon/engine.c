@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "engine_cache.h"
 #include "generate.h"
 #include "log.h"
@@ -206,24 +207,6 @@ engine_span_kind_name(enum engine_span_kind k)
 	return "?";
 }
 
-static int64_t
-engine_wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t
-engine_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* ---- lists ----------------------------------------------------------- */
 
 static void
@@ -367,7 +350,7 @@ engine_span_begin(struct engine_run *r, uint64_t parent,
 	s->kind = kind;
 	s->name = xstrdup(name);
 	s->workspace = xstrdup(ws);
-	s->start_us = engine_wall_us();
+	s->start_us = (int64_t)clock_wall_us();
 	s->dur_us = -1;
 	s->status = ENGINE_RUNNING;
 	engine_event_fill(r, ENGINE_EV_SPAN_START, &ev);
@@ -386,7 +369,7 @@ engine_span_end(struct engine_run *r, uint64_t id, enum engine_status st,
 	if (id == 0 || id > r->n_spans)
 		return;
 	s = &r->spans[id - 1];
-	s->dur_us = engine_wall_us() - s->start_us;
+	s->dur_us = (int64_t)clock_wall_us() - s->start_us;
 	if (s->dur_us < 0)
 		s->dur_us = 0;
 	s->status = st;
@@ -739,7 +722,7 @@ engine_step_end(struct engine_run *r, struct engine_exec *x,
     enum engine_status st)
 {
 	const struct plan_node *n = x->node;
-	int64_t dur_ms = (engine_mono_us() - x->start_mono_us) / 1000;
+	int64_t dur_ms = ((int64_t)clock_mono_us() - x->start_mono_us) / 1000;
 	bool slow = n->phase->budget_ms > 0 && dur_ms > n->phase->budget_ms;
 	cJSON *d;
 
@@ -985,7 +968,7 @@ engine_step_start(struct engine_run *r, struct engine_exec *x)
 	const struct plan_node *n = x->node;
 	cJSON *d;
 
-	x->start_mono_us = engine_mono_us();
+	x->start_mono_us = (int64_t)clock_mono_us();
 	x->span = engine_span_begin(r, 0, n->hook != NULL ? ENGINE_SPAN_HOOK :
 	    ENGINE_SPAN_PHASE, n->phase->name, plan_step_where(n));
 	d = cJSON_CreateObject();
@@ -1190,8 +1173,8 @@ engine_run_start(struct engine_run *r)
 	engine_list_remove(r);
 	engine_list_push(&g->running, r);
 	r->status = ENGINE_RUNNING;
-	r->start_us = engine_wall_us();
-	r->start_mono_us = engine_mono_us();
+	r->start_us = (int64_t)clock_wall_us();
+	r->start_mono_us = (int64_t)clock_mono_us();
 	engine_event_fill(r, ENGINE_EV_RUN_START, &ev);
 	engine_emit(r, &ev);
 	engine_publish(g, "run.started", engine_run_brief(r));
@@ -1220,8 +1203,8 @@ engine_run_finish(struct engine_run *r)
 		r->status = ENGINE_OK;
 	if (r->status == ENGINE_CANCELLED && r->message == NULL)
 		r->message = xstrdup("cancelled");
-	r->end_us = engine_wall_us();
-	r->end_mono_us = engine_mono_us();
+	r->end_us = (int64_t)clock_wall_us();
+	r->end_mono_us = (int64_t)clock_mono_us();
 	if (r->on != NULL)
 		engine_list_remove(r);
 	engine_list_push(&g->finished, r);
@@ -1544,7 +1527,7 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	r->model = model;
 	r->plan = plan;
 	r->exit_code = -1;
-	r->queued_us = engine_wall_us();
+	r->queued_us = (int64_t)clock_wall_us();
 	ring_init(&r->out, ENGINE_OUTPUT_CAP);
 	if (follow != NULL) {
 		struct engine_follower *f = xcalloc(1, sizeof(*f));
@@ -1636,8 +1619,8 @@ engine_cancel(struct engine *g, uint64_t id, struct gerr *err)
 		struct engine_event ev;
 
 		/* Listeners pair every end with a start (history rows). */
-		r->start_us = engine_wall_us();
-		r->start_mono_us = engine_mono_us();
+		r->start_us = (int64_t)clock_wall_us();
+		r->start_mono_us = (int64_t)clock_mono_us();
 		engine_event_fill(r, ENGINE_EV_RUN_START, &ev);
 		ev.status = ENGINE_RUNNING;
 		for (size_t i = 0; i < g->n_listeners; i++)
@@ -1715,7 +1698,7 @@ static cJSON *
 engine_run_summary(const struct engine_run *r)
 {
 	cJSON *o = engine_run_brief(r);
-	int64_t end = r->end_mono_us != 0 ? r->end_mono_us : engine_mono_us();
+	int64_t end = r->end_mono_us != 0 ? r->end_mono_us : (int64_t)clock_mono_us();
 
 	cJSON_AddStringToObject(o, "status", engine_status_name(r->status));
 	cJSON_AddNumberToObject(o, "start_us", (double)r->start_us);

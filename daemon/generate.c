@@ -33,6 +33,7 @@
 #include <xxhash.h>
 
 #include "filetable.h"
+#include "clock.h"
 #include "frontmatter.h"
 #include "generate.h"
 #include "genout.h"
@@ -101,15 +102,6 @@ struct generate_job {
 };
 
 static void generate_idle_cb(struct ev_loop *loop, ev_idle *w, int revents);
-
-static uint64_t
-generate_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Record err as the job's first error (the result keeps the first one). */
 static void
@@ -657,7 +649,7 @@ generate_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	case GENERATE_STAGE_PREPARE:
 		job->failed = false;
 		job->status = GENERATE_WRITTEN;
-		job->start_wall_ms = generate_wall_ms();
+		job->start_wall_ms = clock_wall_ms();
 		clock_gettime(CLOCK_MONOTONIC, &job->start_mono);
 		generate_prepare(job);
 		break;

@@ -11,7 +11,6 @@
  * (pipe and NOTIFY_SOCKET) is reported only once accept() would succeed.
  */
 #include "ggend.h"
-#include "tplcache.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -23,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "histlink.h"
 #include "log.h"
@@ -32,17 +32,9 @@
 #include "req.h"
 #include "server.h"
 #include "systemd.h"
-#include "xmalloc.h"
+#include "tplcache.h"
 #include "watch.h"
-
-uint64_t
-ggend_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#include "xmalloc.h"
 
 /* Defaults, the settings file (when path is not NULL), then overrides,
  * into cfg (initialised here; released on error). Findings go to rep. */
@@ -90,7 +82,7 @@ ggend_init(struct ggend *g, struct ev_loop *loop, char *const *overrides,
 	g->pidfile_fd = -1;
 	g->handlers = req_table;
 	g->n_handlers = req_table_len;
-	g->start_ms = ggend_now_ms();
+	g->start_ms = clock_mono_ms();
 	config_report_init(&g->config_report);
 	rc = ggend_build_config(&g->cfg, NULL, false, &g->config_report,
 	    overrides, n_overrides, err);
@@ -175,6 +167,7 @@ ggend_reload(struct ggend *g)
 	if (ggend_configure(g, true) != 0)
 		return;
 	g->reloads++;
+	watch_reload(g);
 	log_info("configuration reloaded");
 }
 

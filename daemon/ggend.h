@@ -95,7 +95,4 @@ void ggend_reload(struct ggend *g);
  * pidfile, free everything. */
 void ggend_release(struct ggend *g);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
-uint64_t ggend_now_ms(void);
-
 #endif

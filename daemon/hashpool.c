@@ -34,6 +34,8 @@
 #include "xmalloc.h"
 
 #define HASHPOOL_NICE 10
+/* Results per loop wake-up while more work is queued. */
+#define HASHPOOL_NOTIFY_BATCH 64
 
 struct hashpool_job {
 	struct hashpool_job *next;
@@ -56,6 +58,8 @@ struct hashpool {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
 	struct hashpool_list queue, done;
+	size_t ndone;		/* results in done */
+	bool notified;		/* notify called since the last drain */
 	size_t outstanding;
 	size_t max_jobs;
 	size_t chunk_bytes;
@@ -256,10 +260,19 @@ hashpool_worker_main(void *arg)
 		if (atomic_load(&w->cancel)) {
 			free(j);
 			pool->outstanding--;
-			continue;
+			j = NULL;
+		} else {
+			hashpool_list_push(&pool->done, j);
+			pool->ndone++;
 		}
-		wake = pool->done.head == NULL;
-		hashpool_list_push(&pool->done, j);
+		/* Wake the loop once per batch: when the queue ran dry (no
+		 * later push is sure to come) or the batch is full. One
+		 * wake per result costs a context switch per small file. */
+		wake = !pool->notified && pool->done.head != NULL &&
+		    (pool->queue.head == NULL ||
+		    pool->ndone >= HASHPOOL_NOTIFY_BATCH);
+		if (wake)
+			pool->notified = true;
 		if (wake && pool->notify != NULL) {
 			pthread_mutex_unlock(&pool->lock);
 			pool->notify(pool->notify_arg);
@@ -375,16 +388,27 @@ hashpool_room(struct hashpool *pool)
 void
 hashpool_cancel(struct hashpool *pool, uint64_t generation)
 {
+	bool wake;
+	size_t n;
+
 	pthread_mutex_lock(&pool->lock);
 	pool->outstanding -= hashpool_list_cancel(&pool->queue, generation);
-	pool->outstanding -= hashpool_list_cancel(&pool->done, generation);
+	n = hashpool_list_cancel(&pool->done, generation);
+	pool->outstanding -= n;
+	pool->ndone -= n;
 	for (unsigned i = 0; i < pool->nworkers; i++) {
 		struct hashpool_worker *w = &pool->workers[i];
 
 		if (w->job != NULL && w->job->r.generation == generation)
 			atomic_store(&w->cancel, true);
 	}
+	/* The jobs that would have woken the loop may be gone. */
+	wake = !pool->notified && pool->done.head != NULL;
+	if (wake)
+		pool->notified = true;
 	pthread_mutex_unlock(&pool->lock);
+	if (wake && pool->notify != NULL)
+		pool->notify(pool->notify_arg);
 }
 
 size_t
@@ -397,6 +421,8 @@ hashpool_drain(struct hashpool *pool, hashpool_result_cb cb, void *arg)
 	pthread_mutex_lock(&pool->lock);
 	done = pool->done;
 	pool->done.head = pool->done.tail = NULL;
+	pool->ndone = 0;
+	pool->notified = false;
 	pthread_mutex_unlock(&pool->lock);
 
 	while ((j = hashpool_list_pop(&done)) != NULL) {

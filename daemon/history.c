@@ -48,6 +48,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "fault.h"
 #include "log.h"
 #include "strbuf.h"
@@ -292,24 +293,6 @@ history_status_parse(const char *name, enum history_status *out)
 		return false;
 	*out = (enum history_status)i;
 	return true;
-}
-
-static int64_t
-history_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static uint64_t
-history_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static char *
@@ -752,7 +735,7 @@ history_run_begin(struct history *h, const struct history_run_info *info)
 		}
 	}
 	r->n_trigger_files = n;
-	r->start_us = info->start_us != 0 ? info->start_us : history_now_us();
+	r->start_us = info->start_us != 0 ? info->start_us : (int64_t)clock_wall_us();
 	r->status = HISTORY_RUNNING;
 	r->exit_code = -1;
 	r->cache_key = info->cache_key != NULL ? xstrdup(info->cache_key) :
@@ -818,7 +801,7 @@ history_span_add(struct history *h, uint64_t run_id, uint64_t parent,
 	s->kind = kind;
 	s->name = history_strdup0(name);
 	s->workspace = history_strdup0(workspace);
-	s->start_us = start_us != 0 ? start_us : history_now_us();
+	s->start_us = start_us != 0 ? start_us : (int64_t)clock_wall_us();
 	s->dur_us = dur_us;
 	s->status = dur_us < 0 ? HISTORY_RUNNING : status;
 	l->span_dirty[r->n_spans] = 1;
@@ -892,7 +875,7 @@ history_run_end(struct history *h, uint64_t run_id,
 	r->cache_hit = end->status == HISTORY_CACHED;
 	r->exit_code = end->exit_code;
 	r->signal = end->signal;
-	r->end_us = end->end_us != 0 ? end->end_us : history_now_us();
+	r->end_us = end->end_us != 0 ? end->end_us : (int64_t)clock_wall_us();
 	if (end->cache_key != NULL) {
 		free(r->cache_key);
 		r->cache_key = xstrdup(end->cache_key);
@@ -1091,7 +1074,7 @@ static void
 history_write_batch(struct history *h, struct history_batch *b)
 {
 	struct gerr err;
-	uint64_t t0 = history_mono_us(), commits0 = h->wcommits;
+	uint64_t t0 = clock_mono_us(), commits0 = h->wcommits;
 	size_t i, j;
 	int rc;
 
@@ -1122,7 +1105,7 @@ history_write_batch(struct history *h, struct history_batch *b)
 	}
 	b->rc = rc;
 	b->commits = h->wcommits - commits0;
-	b->write_us = history_mono_us() - t0;
+	b->write_us = clock_mono_us() - t0;
 }
 
 static void *
@@ -1158,7 +1141,7 @@ history_post(struct history *h)
 {
 	struct history_batch *b;
 	size_t i, j, k, n, ns;
-	uint64_t t0 = history_mono_us(), dt;
+	uint64_t t0 = clock_mono_us(), dt;
 
 	b = xcalloc(1, sizeof(*b));
 	b->keep = h->keep;
@@ -1214,7 +1197,7 @@ history_post(struct history *h)
 	h->todo = b;
 	pthread_cond_signal(&h->todo_cv);
 	pthread_mutex_unlock(&h->mu);
-	dt = history_mono_us() - t0;
+	dt = clock_mono_us() - t0;
 	if (dt > h->stats.longest_loop_us)
 		h->stats.longest_loop_us = dt;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "clock.h"
 #include "errors.h"
 #include "ggend.h"
 #include "tplcache.h"
@@ -93,7 +94,7 @@ req_status(struct req *req, struct gerr *err)
 	cJSON_AddStringToObject(result, "version", ggen_version());
 	cJSON_AddNumberToObject(result, "proto", PROTO_VERSION);
 	cJSON_AddNumberToObject(result, "uptime_ms",
-	    (double)(ggend_now_ms() - g->start_ms));
+	    (double)(clock_mono_ms() - g->start_ms));
 	cJSON_AddNumberToObject(result, "rss_bytes", req_status_rss_bytes());
 	cJSON_AddStringToObject(result, "socket", g->socket_path);
 	cJSON_AddStringToObject(result, "state_dir", g->state_dir);

@@ -30,6 +30,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "clock.h"
 #include "fault.h"
 #include "ggend.h"
 #include "log.h"
@@ -41,15 +42,6 @@
 
 #define WATCH_ROOTS_FILE "roots.json"
 #define WATCH_PROGRESS_MS 100
-
-uint64_t
-watch_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 watch_pool_notify(void *arg)
@@ -101,6 +93,17 @@ watch_root_free(struct watch_root *r)
 	free(r->waiters);
 	free(r->path);
 	free(r);
+}
+
+void
+watch_reload(struct ggend *g)
+{
+	struct watch_root *r;
+
+	if (g->watch == NULL)
+		return;
+	for (r = g->watch->roots; r != NULL; r = r->next)
+		watch_events_window(r);
 }
 
 void
@@ -366,7 +369,7 @@ watch_root_check_ready(struct watch_root *r, bool force_progress)
 	}
 	if (r->nwaiters == 0)
 		return;
-	now = ggend_now_ms();
+	now = clock_mono_ms();
 	watch_root_progress(r, &p);
 	for (i = 0; i < r->nwaiters; i++) {
 		if (r->waiters[i].progress == NULL || (!force_progress &&

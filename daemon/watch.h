@@ -41,6 +41,10 @@ int watch_init(struct ggend *g, struct gerr *err);
  * are logged and dropped from the list). */
 void watch_restore(struct ggend *g);
 
+/* The configuration was reloaded (SIGHUP): roots whose make.toml does not
+ * set the debounce window take the daemon's new one. */
+void watch_reload(struct ggend *g);
+
 /* Free every root and g->watch; NULL g->watch ok. */
 void watch_release(struct ggend *g);
 

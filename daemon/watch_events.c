@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "ggend.h"
+#include "clock.h"
 #include "log.h"
 #include "message.h"
 #include "notifier.h"
@@ -91,7 +92,7 @@ watch_events_arm(struct watch_root *r)
 	ev_timer_stop(loop, &r->deb_timer);
 	if (deadline == 0 || r->win_max_ms == 0)
 		return;
-	now = ggend_now_ms();
+	now = clock_mono_ms();
 	ev_timer_set(&r->deb_timer, deadline > now ?
 	    (double)(deadline - now) / 1000.0 : 0.0, 0.0);
 	ev_timer_start(loop, &r->deb_timer);
@@ -141,7 +142,7 @@ watch_events_change(void *arg, const struct filetable_entry *e,
 	}
 	if (r->cause > r->batch_cause)
 		r->batch_cause = r->cause;
-	debounce_event(&r->deb, ggend_now_ms());
+	debounce_event(&r->deb, clock_mono_ms());
 	watch_events_arm(r);
 }
 
@@ -282,7 +283,7 @@ watch_events_try_settle(struct watch_root *r)
 	if (n > 0) {
 		qsort(ch, n, sizeof(*ch), watch_events_cmp);
 		r->batches++;
-		r->last_settle_ms = watch_wall_ms();
+		r->last_settle_ms = clock_wall_ms();
 		log_debug("watch_events_try_settle: %s: %zu changes, clock "
 		    "%llu (%s)", r->path, n, (unsigned long long)b.clock,
 		    b.reason);
@@ -303,7 +304,7 @@ watch_events_deb_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (debounce_fire(&r->deb, ggend_now_ms())) {
+	if (debounce_fire(&r->deb, clock_mono_ms())) {
 		r->settle_due = true;
 		watch_events_try_settle(r);
 	} else {

@@ -140,6 +140,4 @@ void watch_root_load_model(struct watch_root *r);
 /* Re-read every ignore file listed under dir of r (an ignore file
  * changed), then rescan. */
 void watch_root_reload_ignore(struct watch_root *r, const char *relpath);
-uint64_t watch_wall_ms(void);
-
 #endif

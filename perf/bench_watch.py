@@ -25,14 +25,25 @@ import tempfile
 import time
 
 
-def emit(figure, unit, values, **extra):
-    values = list(values)
+def emit(figure, unit, values, peer=None, **extra):
+    """One figure line in perf/bench.h's format."""
+    values = sorted(values)
     out = {'bench': 'watch', 'figure': figure, 'unit': unit,
-           'min': round(min(values), 3),
+           'min': round(values[0], 3),
            'median': round(statistics.median(values), 3),
-           'max': round(max(values), 3), 'reps': len(values)}
-    out.update(extra)
+           'p99': round(values[min(len(values) - 1,
+                                   int(len(values) * 0.99))], 3),
+           'max': round(values[-1], 3), 'reps': len(values)}
+    if peer is not None:
+        out['peer'] = peer
+    if extra:
+        out['extra'] = extra
     print(json.dumps(out), flush=True)
+
+
+def comment(text):
+    """A line for humans (perf/run skips lines not starting with '{')."""
+    print('# ' + text, flush=True)
 
 
 class Ggend:
@@ -119,12 +130,11 @@ def bench_crawl(build, tmp, files, dirs, reps):
         rss_per_file.append((d.rss() - base) / n)
         s.close()
         d.stop()
-    emit('crawl_ready_all_hashes', 'ms', ready, files=n, dirs=dirs)
-    emit('crawl_files_seen', 'ms', crawl, files=n, dirs=dirs,
+    emit('crawl_all_hashes_ms', 'ms', ready, files=n, dirs=dirs)
+    emit('crawl_ready_ms', 'ms', crawl, files=n, dirs=dirs,
          note='first progress message (100 ms apart) with every file seen')
-    emit('rss_per_file', 'bytes', rss_per_file, files=n,
-         note='RSS growth from watch to ready, divided by files '
-              '(includes path names)')
+    emit('rss_bytes_per_file', 'bytes', rss_per_file, files=n,
+         note='RSS growth from watch to ready / files (names included)')
     # Peer: inotifywait -r, until "Watches established."
     iw = []
     for _ in range(reps):
@@ -137,16 +147,15 @@ def bench_crawl(build, tmp, files, dirs, reps):
         iw.append((time.perf_counter() - t0) * 1000)
         p.kill()
         p.wait()
-    emit('peer_inotifywait_r_ready', 'ms', iw, files=n, dirs=dirs,
-         note='watches only, no hashing')
+    emit('crawl_ready_ms', 'ms', iw, peer='inotifywait', files=n,
+         dirs=dirs, note='inotifywait -r: Watches established (no hashing)')
     bench_watchman(tmp, src, n, reps)
 
 
 def bench_watchman(tmp, src, n, reps):
     wm = shutil.which('watchman')
     if wm is None:
-        print(json.dumps({'bench': 'watch', 'figure': 'peer_watchman_ready',
-                          'error': 'watchman not installed'}), flush=True)
+        comment('watchman not installed: its figures are skipped')
         return
     ready, rss = [], []
     for rep in range(reps):
@@ -177,16 +186,15 @@ def bench_watchman(tmp, src, n, reps):
             del out
         except (subprocess.SubprocessError, OSError, ValueError) as e:
             detail = getattr(e, 'stderr', b'') or b''
-            print(json.dumps({'bench': 'watch',
-                              'figure': 'peer_watchman_ready',
-                              'error': (str(e)[-120:] + ' ' + detail.decode(
-                                  'utf-8', 'replace'))[-400:]}), flush=True)
+            comment('watchman failed, its figures are skipped: %s %s' % (
+                str(e)[-120:], detail.decode('utf-8', 'replace')[-200:]))
             return
         finally:
             subprocess.run(base + ['shutdown-server'], timeout=60,
                            capture_output=True)
-    emit('peer_watchman_ready', 'ms', ready, files=n)
-    emit('peer_watchman_rss_per_file', 'bytes', rss, files=n,
+    emit('crawl_ready_ms', 'ms', ready, peer='watchman', files=n,
+         note='watch + clock (syncs with the crawl); no content hashes')
+    emit('rss_bytes_per_file', 'bytes', rss, peer='watchman', files=n,
          note='whole process RSS / files')
 
 
@@ -251,7 +259,7 @@ def bench_saves(build, tmp, saves, window0):
         fig = 'save_to_batch_%s_%s' % ('window0' if window0 else 'default',
                                        name)
         emit(fig, 'ms', lat, saves=saves)
-        emit(fig + '_notifications', 'per save', per_save[::10])
+        emit(fig + '_notifications', 'notifications/save', per_save[::10])
     s.close()
     d.stop()
 
@@ -274,8 +282,8 @@ def bench_inotifywait_floor(tmp, saves):
         lat.append((time.perf_counter() - t0) * 1000)
     p.kill()
     p.wait()
-    emit('peer_inotifywait_m_save', 'ms', lat, saves=saves,
-         note='kernel floor: write -> close_write line')
+    emit('save_to_batch_window0_in_place', 'ms', lat, peer='inotifywait',
+         saves=saves, note='kernel floor: write -> close_write line')
 
 
 def main():
@@ -286,6 +294,10 @@ def main():
     ap.add_argument('--saves', type=int, default=100)
     ap.add_argument('--reps', type=int, default=3)
     a = ap.parse_args()
+    if os.environ.get('GGEN_BENCH_QUICK', '') not in ('', '0'):
+        a.files, a.dirs, a.saves, a.reps = 10000, 1000, 10, 1
+    if os.environ.get('GGEN_BENCH_REPS'):
+        a.reps = max(1, int(os.environ['GGEN_BENCH_REPS']))
     tmp = tempfile.mkdtemp(prefix='ggen-bench-watch-')
     try:
         bench_saves(a.build, tmp, a.saves, True)

@@ -13,19 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t
-ready_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "clock.h"
 
 int
 ready_wait(int fd, int timeout_ms, struct gerr *err)
 {
-	int64_t deadline = ready_now_ms() + timeout_ms, left;
+	int64_t deadline = (int64_t)clock_mono_ms() + timeout_ms, left;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	char buf[GERR_MSG_MAX];
 	size_t got = 0;
@@ -33,7 +26,7 @@ ready_wait(int fd, int timeout_ms, struct gerr *err)
 	int rc;
 
 	while (got < sizeof(buf) - 1 && memchr(buf, '\n', got) == NULL) {
-		left = timeout_ms < 0 ? -1 : deadline - ready_now_ms();
+		left = timeout_ms < 0 ? -1 : deadline - (int64_t)clock_mono_ms();
 		if (timeout_ms >= 0 && left <= 0)
 			return gerr_set(err, GERR_UNREACHABLE,
 			    "ggend did not report ready within %d ms",

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <stdatomic.h>
 
 #include "hashpool.h"
 #include "testutil.h"
@@ -29,6 +30,7 @@ struct fixture {
 	struct hashpool *pool;
 	size_t nresults;
 	size_t cap;
+	atomic_size_t notifies;
 	struct hashpool_result *results;	/* paths duplicated */
 };
 
@@ -38,6 +40,7 @@ fixture_notify(void *arg)
 	struct fixture *f = arg;
 	ssize_t n = write(f->pipe[1], "x", 1);
 
+	atomic_fetch_add(&f->notifies, 1);
 	(void)n;	/* a full pipe already wakes the reader */
 }
 
@@ -295,6 +298,34 @@ test_cancel_generation(void **state)
 	fixture_free(f);
 }
 
+/* Results wake the loop in batches (not once each), and a wake-up is
+ * never lost: not when the queue runs dry, not when a cancel empties it
+ * under results that were waiting for their batch to fill. */
+static void
+test_wakeups_batched_never_lost(void **state)
+{
+	struct hashpool_config cfg = { .threads = 1, .max_jobs = 1000 };
+	struct fixture *f = fixture_new(&cfg);
+	char *p = write_file(f->dir, "a", "abc", 3);
+
+	(void)state;
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(hashpool_submit(f->pool, p, 1, 0, NULL), 0);
+	fixture_wait(f, 300);
+	assert_true(atomic_load(&f->notifies) >= 1);
+	assert_true(atomic_load(&f->notifies) < 150);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(hashpool_submit(f->pool, p, 2, 0, NULL), 0);
+	for (int i = 0; i < 500; i++)
+		assert_int_equal(hashpool_submit(f->pool, p, 3, 0, NULL), 0);
+	hashpool_cancel(f->pool, 3);
+	fixture_wait(f, 310);
+	assert_int_equal(f->nresults, 310);
+	assert_int_equal(f->results[309].generation, 2);
+	free(p);
+	fixture_free(f);
+}
+
 static void
 test_shutdown_with_queued_jobs(void **state)
 {
@@ -337,6 +368,7 @@ main(void)
 		cmocka_unit_test(test_errors_are_results),
 		cmocka_unit_test(test_job_cap),
 		cmocka_unit_test(test_cancel_generation),
+		cmocka_unit_test(test_wakeups_batched_never_lost),
 		cmocka_unit_test(test_shutdown_with_queued_jobs),
 		cmocka_unit_test(test_hash_fd_direct),
 	};

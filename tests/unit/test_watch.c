@@ -18,6 +18,7 @@
 #include <ev.h>
 
 #include "filetable.h"
+#include "clock.h"
 #include "ggend.h"
 #include "make.h"
 #include "testutil.h"
@@ -69,10 +70,10 @@ fx_batch(void *arg, const struct watch_batch *b)
 static void
 fx_run_until(struct fx *f, bool (*cond)(const struct fx *))
 {
-	uint64_t end = ggend_now_ms() + 10000;
+	uint64_t end = clock_mono_ms() + 10000;
 
 	while (!cond(f)) {
-		assert_true(ggend_now_ms() < end);
+		assert_true(clock_mono_ms() < end);
 		ev_run(f->g.loop, EVRUN_ONCE);
 	}
 }
