@@ -372,7 +372,7 @@ def test_stalled_subscriber_cut_off_others_served():
         rounds, lat = 0, []
         try:
             with d.client() as c:
-                for rounds in range(1, 41):
+                for rounds in range(1, 81):
                     t0 = time.monotonic()
                     batch = ['d%02d/%s-%d-%d.txt' % (i, 'n' * 100, rounds, i)
                              for i in range(100)]
