@@ -13,6 +13,16 @@
  * by TEMPLATE_MAX_BLOCK_DEPTH / TEMPLATE_MAX_EXPR_DEPTH, rendering by the
  * AST depth (so by the same caps). Output and loop iterations are capped per
  * render. Never calls anything that touches process-global state.
+ *
+ * Hot path (perf/callgrind_template.sh counts it): filters and tests are
+ * resolved to their table rows, variable names to integer symbols and
+ * `loop.NAME` to an enum at compile time; `{{ x | f }}` with a filter that
+ * has an emit form writes straight into the output; pure filter results are
+ * memoised per render, as values or as spans of the output already
+ * written; loop variables are lent by the loop's sequence instead of
+ * reference-counted; if/elif conditions become a bool without values.
+ * Reference counts stay atomic because one context may be read by
+ * concurrent renders; values made during a render never leave it.
  */
 #include "template.h"
 
@@ -435,6 +445,17 @@ enum template_expr_kind {
 	EXPR_ARRAY,
 };
 
+/* What `loop.NAME` reads, decided at compile time. */
+enum template_loop_attr {
+	LOOP_ATTR_NONE,		/* not an attribute of `loop` */
+	LOOP_ATTR_INDEX,
+	LOOP_ATTR_INDEX0,
+	LOOP_ATTR_FIRST,
+	LOOP_ATTR_LAST,
+	LOOP_ATTR_LENGTH,
+	LOOP_ATTR_OTHER,	/* undefined inside a loop */
+};
+
 struct template_expr {
 	enum template_expr_kind kind;
 	enum template_op op;
@@ -444,6 +465,8 @@ struct template_expr {
 	struct tvalue *cval;	/* EXPR_CONST (immortal) */
 	const char *name;	/* VAR / ATTR / FILTER / TEST */
 	size_t namelen;
+	int sym;		/* VAR: the name's symbol */
+	enum template_loop_attr loop_attr;	/* ATTR */
 	struct template_expr *a, *b;
 	const struct template_filter_def *def;
 	struct template_expr *args[TEMPLATE_FILTER_MAX_ARGS];
@@ -481,10 +504,12 @@ struct template_node {
 	/* for */
 	const char *kvar, *vvar;	/* kvar NULL for `for x in` */
 	size_t kvarlen, vvarlen;
+	int ksym, vsym;
 	struct template_block body;
 	/* set */
 	const char *var;
 	size_t varlen;
+	int sym;
 	bool global;
 };
 
@@ -495,6 +520,29 @@ struct template {
 	struct template_block root;
 };
 
+/* -------------------------------------------------------------- symbols */
+
+/*
+ * Variable names (references, loop variables, set targets) are interned to
+ * small integers at compile time, so that a render finds a variable by
+ * comparing integers. The table (a map name -> TVALUE_INT) lives only
+ * while compiling; symbol 0 is always `loop`.
+ */
+#define TEMPLATE_SYM_LOOP 0
+
+static int
+template_sym(struct tvalue *syms, const char *s, size_t n)
+{
+	struct tvalue *v = tvalue_map_getn(syms, s, n);
+	int sym;
+
+	if (v != NULL)
+		return (int)v->u.i;
+	sym = (int)tvalue_len(syms);
+	tvalue_map_setn(syms, s, n, tvalue_int(sym));
+	return sym;
+}
+
 /* --------------------------------------------------------------- parser */
 
 struct template_parser {
@@ -504,6 +552,7 @@ struct template_parser {
 	int depth;		/* block nesting */
 	int edepth;		/* expression nesting */
 	int loops;		/* enclosing for loops */
+	struct tvalue *syms;	/* see template_sym */
 	struct gerr *err;
 };
 
@@ -662,6 +711,24 @@ template_depth_enter(struct template_parser *ps, const struct template_tok *t)
  * depth cap like parentheses do: evaluation and freeing recurse on depth.
  * The caller gives the levels back (edepth -= links) when the chain ends.
  */
+static enum template_loop_attr
+template_loop_attr(const struct template_expr *obj,
+    const struct template_tok *t)
+{
+	static const char *const names[] = {
+		[LOOP_ATTR_INDEX] = "index", [LOOP_ATTR_INDEX0] = "index0",
+		[LOOP_ATTR_FIRST] = "first", [LOOP_ATTR_LAST] = "last",
+		[LOOP_ATTR_LENGTH] = "length",
+	};
+
+	if (obj->kind != EXPR_VAR || obj->sym != TEMPLATE_SYM_LOOP)
+		return LOOP_ATTR_NONE;
+	for (int i = LOOP_ATTR_INDEX; i <= LOOP_ATTR_LENGTH; i++)
+		if (template_tok_is(t, names[i]))
+			return (enum template_loop_attr)i;
+	return LOOP_ATTR_OTHER;
+}
+
 static int
 template_chain_link(struct template_parser *ps, const struct template_tok *t,
     int *links)
@@ -747,6 +814,7 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 			e->kind = EXPR_VAR;
 			e->name = t->s;
 			e->namelen = t->len;
+			e->sym = template_sym(ps->syms, t->s, t->len);
 		}
 		*out = e;
 		return 0;
@@ -823,6 +891,7 @@ template_parse_postfix(struct template_parser *ps, struct template_expr **out)
 			n->name = t->s;
 			n->namelen = t->len;
 			n->a = e;
+			n->loop_attr = template_loop_attr(e, t);
 			template_expr_span(ps, n);
 			*out = n;
 		} else if (template_tok_op(t, OP_LBRACK)) {
@@ -1326,9 +1395,11 @@ template_parse_for(struct template_parser *ps, struct template_node *n,
 			    "found %s", template_tok_desc(t, buf, sizeof buf));
 		n->kvar = n->vvar;
 		n->kvarlen = n->vvarlen;
+		n->ksym = template_sym(ps->syms, n->kvar, n->kvarlen);
 		n->vvar = t->s;
 		n->vvarlen = t->len;
 	}
+	n->vsym = template_sym(ps->syms, n->vvar, n->vvarlen);
 	t = template_next(ps);
 	if (!template_tok_is(t, "in"))
 		return template_perr(ps, t, "expected `in`, found %s",
@@ -1396,6 +1467,7 @@ template_parse_tag(struct template_parser *ps, struct template_block *b,
 			    "found %s", template_tok_desc(v, buf, sizeof buf));
 		n->var = v->s;
 		n->varlen = v->len;
+		n->sym = template_sym(ps->syms, v->s, v->len);
 		rc = template_expect_op(ps, OP_ASSIGN, "=");
 		if (rc == 0)
 			rc = template_parse_expr(ps, &n->expr);
@@ -1523,12 +1595,15 @@ template_compile_at(const char *src, size_t len, const char *name,
 		ps.toks = lx.toks;
 		ps.name = t->name;
 		ps.err = err;
+		ps.syms = tvalue_map_new();
+		template_sym(ps.syms, "loop", 4);	/* TEMPLATE_SYM_LOOP */
 		rc = template_parse_block(&ps, &t->root, NULL, &end);
 		if (rc == 0 && end != NULL)
 			rc = template_perr(&ps, end, "unexpected `%.*s`",
 			    (int)end->len, end->s);
 	}
 	free(lx.toks);
+	tvalue_unref(ps.syms);
 	if (rc != 0) {
 		template_free(t);
 		return rc;
@@ -1564,9 +1639,11 @@ template_name(const struct template *t)
 /* --------------------------------------------------------------- render */
 
 struct template_var {
-	const char *name;
+	int sym;
+	const char *name;	/* for messages */
 	size_t len;
-	struct tvalue *val;	/* owned */
+	struct tvalue *val;
+	bool owned;		/* false: lent by an enclosing loop's sequence */
 };
 
 struct template_loop {
@@ -1590,18 +1667,22 @@ enum template_flow {
  * call site when it has constant arguments). It holds a reference to the
  * input, so the address cannot be reused for another value while cached;
  * values never change during a render, so a hit is always exact. */
-#define TEMPLATE_MEMO_SLOTS 128
+#define TEMPLATE_MEMO_SLOTS 256	/* a power of two, multiple of 64 */
 #define TEMPLATE_OUTPUT_HINT_MAX (1u << 20)
 
 struct template_memo {
 	const struct template_filter_def *def;
 	struct tvalue *in;
 	const struct template_expr *site;
-	struct tvalue *out;
+	struct tvalue *out;	/* NULL: the result is out_len bytes ... */
+	size_t out_off, out_len;	/* ... at out_off in the render output */
 };
 
 struct template_run {
 	struct template_memo memo[TEMPLATE_MEMO_SLOTS];
+	/* Which memo slots hold something: only these 32 bytes are cleared
+	 * per render, not the slots. */
+	uint64_t memo_used[TEMPLATE_MEMO_SLOTS / 64];
 	const struct template *t;
 	const struct tvalue *ctx, *env;
 	struct strbuf *out;
@@ -1632,64 +1713,113 @@ template_rerr(struct template_run *r, enum gerr_code code,
 	return code;
 }
 
-static struct template_var *
-template_frame_find(struct template_frame *f, const char *name, size_t len)
+static inline struct template_var *
+template_frame_find(struct template_frame *f, int sym)
 {
 	for (size_t i = 0; i < f->len; i++)
-		if (f->vars[i].len == len && f->vars[i].name[0] == name[0] &&
-		    memcmp(f->vars[i].name, name, len) == 0)
+		if (f->vars[i].sym == sym)
 			return &f->vars[i];
 	return NULL;
 }
 
-/* Bind name in frame f (val TAKEN). */
+/* Bind symbol sym (name, len for messages) in frame f to val, which is
+ * TAKEN when owned, else lent by a sequence that outlives the binding. */
 static void
-template_frame_set(struct template_frame *f, const char *name, size_t len,
-    struct tvalue *val)
+template_frame_set(struct template_frame *f, int sym, const char *name,
+    size_t len, struct tvalue *val, bool owned)
 {
-	struct template_var *v = template_frame_find(f, name, len);
+	struct template_var *v = template_frame_find(f, sym);
 
-	if (v != NULL) {
+	if (v == NULL) {
+		if (f->len == f->cap) {
+			f->cap = f->cap ? f->cap * 2 : 4;
+			f->vars = xreallocarray(f->vars, f->cap,
+			    sizeof *f->vars);
+		}
+		v = &f->vars[f->len++];
+		v->sym = sym;
+		v->name = name;
+		v->len = len;
+	} else if (v->owned)
 		tvalue_unref(v->val);
-		v->val = val;
-		return;
-	}
-	if (f->len == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 4;
-		f->vars = xreallocarray(f->vars, f->cap, sizeof *f->vars);
-	}
-	f->vars[f->len].name = name;
-	f->vars[f->len].len = len;
-	f->vars[f->len].val = val;
-	f->len++;
+	v->val = val;
+	v->owned = owned;
 }
 
 static void
 template_frame_clear(struct template_frame *f)
 {
 	for (size_t i = 0; i < f->len; i++)
-		tvalue_unref(f->vars[i].val);
+		if (f->vars[i].owned)
+			tvalue_unref(f->vars[i].val);
 	free(f->vars);
 	memset(f, 0, sizeof *f);
 }
 
-/* Borrowed value of a name, or NULL when undefined. */
-static struct tvalue *
-template_lookup(struct template_run *r, const char *name, size_t len)
+/* a[0..n) == b[0..n), for the short keys of records: overlapping word
+ * loads instead of a memcmp call. Both must have n readable bytes. */
+static inline bool
+template_key_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x8, y8, z8, w8;
+	uint32_t x4, y4, z4, w4;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&x8, a, 8), memcpy(&y8, b, 8);
+		memcpy(&z8, a + n - 8, 8), memcpy(&w8, b + n - 8, 8);
+		return x8 == y8 && z8 == w8;
+	}
+	if (n >= 4 && n < 8) {
+		memcpy(&x4, a, 4), memcpy(&y4, b, 4);
+		memcpy(&z4, a + n - 4, 4), memcpy(&w4, b + n - 4, 4);
+		return x4 == y4 && z4 == w4;
+	}
+	if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return false;
+		return true;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
+/* Small-map lookup without calls (the usual record of a few fields); big
+ * maps use their hash index. Borrowed value or NULL. */
+static inline struct tvalue *
+template_map_get(const struct tvalue *m, const char *key, size_t len)
+{
+	if (m == NULL || m->type != TVALUE_MAP)
+		return NULL;
+	if (m->u.map.index != NULL)
+		return tvalue_map_getn(m, key, len);
+	for (size_t i = 0; i < m->u.map.len; i++) {
+		const struct tvalue *k = m->u.map.ents[i].key;
+
+		if (k->u.str.len == len && template_key_eq(k->u.str.s, key, len))
+			return m->u.map.ents[i].val;
+	}
+	return NULL;
+}
+
+/* Borrowed value of variable e (an EXPR_VAR), or NULL when undefined.
+ * Inlined into the resolvers: it runs for nearly every node. */
+static inline __attribute__((always_inline)) struct tvalue *
+template_lookup(struct template_run *r, const struct template_expr *e)
 {
 	struct tvalue *v;
 
 	for (int i = r->nframes - 1; i >= 0; i--) {
 		struct template_var *tv = template_frame_find(&r->frames[i],
-		    name, len);
+		    e->sym);
 
 		if (tv != NULL)
 			return tv->val;
 	}
-	v = tvalue_map_getn(r->ctx, name, len);
+	v = template_map_get(r->ctx, e->name, e->namelen);
 	if (v != NULL)
 		return v;
-	if (len == 3 && memcmp(name, "env", 3) == 0 && r->env != NULL)
+	if (e->namelen == 3 && memcmp(e->name, "env", 3) == 0 &&
+	    r->env != NULL)
 		return (struct tvalue *)r->env;
 	return NULL;
 }
@@ -1699,7 +1829,8 @@ static const struct template_loop *
 template_current_loop(struct template_run *r)
 {
 	for (int i = r->nframes - 1; i >= 0; i--) {
-		if (template_frame_find(&r->frames[i], "loop", 4) != NULL)
+		if (template_frame_find(&r->frames[i], TEMPLATE_SYM_LOOP) !=
+		    NULL)
 			return NULL;
 		if (r->frames[i].loop != NULL)
 			return r->frames[i].loop;
@@ -1770,7 +1901,7 @@ template_undefined(struct template_run *r, const struct template_expr *e)
 		    base = base->a)
 			chain[n++] = base;
 		if (base->kind == EXPR_VAR) {
-			parent = template_lookup(r, base->name, base->namelen);
+			parent = template_lookup(r, base);
 			if (parent != NULL) {
 				for (int i = n - 1; i >= 0; i--) {
 					const struct template_expr *c = chain[i];
@@ -1851,16 +1982,17 @@ template_resolve(struct template_run *r, const struct template_expr *e,
 	case EXPR_CONST:
 		return e->cval;
 	case EXPR_VAR:
-		return template_lookup(r, e->name, e->namelen);
+		return template_lookup(r, e);
 	case EXPR_ATTR:
-		if (e->a->kind == EXPR_VAR && e->a->namelen == 4 &&
-		    memcmp(e->a->name, "loop", 4) == 0)
+		if (e->loop_attr != LOOP_ATTR_NONE)
 			break;
-		obj = template_resolve(r, e->a, ok);
+		/* var.name, the usual case, without recursing. */
+		obj = e->a->kind == EXPR_VAR ? template_lookup(r, e->a) :
+		    template_resolve(r, e->a, ok);
 		if (!*ok || obj == NULL)
 			return NULL;
 		if (obj->type == TVALUE_MAP)
-			return tvalue_map_getn(obj, e->name, e->namelen);
+			return template_map_get(obj, e->name, e->namelen);
 		break;
 	case EXPR_INDEX:
 		if (e->b->kind != EXPR_CONST)
@@ -1883,7 +2015,7 @@ template_resolve(struct template_run *r, const struct template_expr *e,
 
 /* template_eval that may lend *out instead of handing a reference:
  * release with template_release(*out, *owned). */
-static int
+static inline int
 template_eval_lend(struct template_run *r, const struct template_expr *e,
     bool strict, struct tvalue **out, bool *owned)
 {
@@ -2059,42 +2191,178 @@ template_memo_ok(const struct template_expr *e)
 	return true;
 }
 
+/* The call site is part of the key only when literal arguments could
+ * differ between two calls of the same filter on the same input. */
+static inline const struct template_expr *
+template_memo_site(const struct template_expr *e)
+{
+	return e->def->nargs > 0 ? e : NULL;
+}
+
+/* The slot number for filter call e on in (multiplicative hashing: heap
+ * addresses differ mostly in their middle bits). */
+static inline size_t
+template_memo_slot(const struct template_expr *e, const struct tvalue *in)
+{
+	uint64_t h = (uint64_t)(uintptr_t)in ^
+	    ((uint64_t)(uintptr_t)e->def << 1) ^
+	    ((uint64_t)(uintptr_t)template_memo_site(e) << 2);
+
+	return (size_t)((h * 0x9e3779b97f4a7c15u) >> 32) &
+	    (TEMPLATE_MEMO_SLOTS - 1);
+}
+
+static inline bool
+template_memo_used(const struct template_run *r, size_t slot)
+{
+	return (r->memo_used[slot / 64] >> (slot % 64)) & 1;
+}
+
+/* The memo is two-way: the result of e on in lives in slot or slot ^ 1. */
+static inline struct template_memo *
+template_memo_get(struct template_run *r, size_t slot,
+    const struct template_expr *e, const struct tvalue *in)
+{
+	for (int way = 0; way < 2; way++, slot ^= 1) {
+		struct template_memo *m = &r->memo[slot];
+
+		if (template_memo_used(r, slot) && m->def == e->def &&
+		    m->in == in && m->site == template_memo_site(e))
+			return m;
+	}
+	return NULL;
+}
+
+/* Replace slot `slot` with the result of e on in: a value (out, TAKEN), or
+ * when out is NULL the len bytes at off in the render output. */
+static void
+template_memo_store(struct template_run *r, size_t slot,
+    const struct template_expr *e, struct tvalue *in, struct tvalue *out,
+    size_t off, size_t len)
+{
+	struct template_memo *m;
+
+	if (template_memo_used(r, slot) && !template_memo_used(r, slot ^ 1))
+		slot ^= 1;
+	m = &r->memo[slot];
+	if (template_memo_used(r, slot)) {
+		tvalue_unref(m->in);
+		tvalue_unref(m->out);
+	}
+	r->memo_used[slot / 64] |= (uint64_t)1 << (slot % 64);
+	m->def = e->def;
+	m->in = tvalue_ref(in);
+	m->site = template_memo_site(e);
+	m->out = out;
+	m->out_off = off;
+	m->out_len = len;
+}
+
+/* The input (lent: release with template_release(*in, *own_in)) and the
+ * arguments (owned; NULL when absent) of filter or test call e. */
+static inline __attribute__((always_inline)) int
+template_call_inputs(struct template_run *r, const struct template_expr *e,
+    struct tvalue **in, bool *own_in, struct tvalue **args)
+{
+	int rc;
+
+	rc = template_eval_lend(r, e->a, !e->def->accepts_undefined, in,
+	    own_in);
+	for (int i = 0; rc == 0 && i < e->def->nargs; i++)
+		if (e->args[i] != NULL)
+			rc = template_eval_strict(r, e->args[i], &args[i]);
+	return rc;
+}
+
+static void
+template_call_release(struct tvalue *in, bool own_in, struct tvalue **args)
+{
+	template_release(in, own_in);
+	for (int i = 0; i < TEMPLATE_FILTER_MAX_ARGS; i++)
+		tvalue_unref(args[i]);
+}
+
+static int
+template_call_failed(struct template_run *r, const struct template_expr *e,
+    int rc, const char *msg)
+{
+	return template_rerr(r, rc, e, "%s `%s`: %s", e->kind == EXPR_FILTER ?
+	    "filter" : "test", e->def->name, msg);
+}
+
+/* `{{ x | f }}` where f has an emit form: f's output goes straight to the
+ * render output and no value is made for it (nothing else could see it).
+ * Inputs, errors and messages are those of template_eval_call. */
+static int
+template_emit_call(struct template_run *r, const struct template_expr *e)
+{
+	struct tvalue *in = NULL, *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
+	char msg[256];
+	int rc;
+	bool own_in = false;
+
+	msg[0] = '\0';
+	rc = template_call_inputs(r, e, &in, &own_in, args);
+	if (rc != 0)
+		goto done;
+	if (in != NULL && template_memo_ok(e)) {
+		size_t slot = template_memo_slot(e, in);
+		struct template_memo *m = template_memo_get(r, slot, e, in);
+		struct strbuf *sb = r->out;
+		size_t off = sb->len;
+
+		if (m != NULL) {
+			if (m->out != NULL)
+				tvalue_render(m->out, sb);
+			else {
+				/* Make room first: the source is inside sb. */
+				if (sb->len + m->out_len >= sb->cap)
+					strbuf_grow(sb, m->out_len);
+				memcpy(sb->buf + sb->len, sb->buf + m->out_off,
+				    m->out_len);
+				sb->len += m->out_len;
+				sb->buf[sb->len] = '\0';
+			}
+			goto done;
+		}
+		rc = e->def->emit(in, args, sb, msg, sizeof msg);
+		if (rc == 0)
+			template_memo_store(r, slot, e, in, NULL, off,
+			    sb->len - off);
+	} else
+		rc = e->def->emit(in, args, r->out, msg, sizeof msg);
+	if (rc != 0)
+		template_call_failed(r, e, rc, msg);
+done:
+	template_call_release(in, own_in, args);
+	return rc;
+}
+
 static int
 template_eval_call(struct template_run *r, const struct template_expr *e,
     struct tvalue **out)
 {
 	struct tvalue *in = NULL, *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
-	char msg[256] = "";
-	int rc, i;
+	char msg[256];
+	int rc;
 	bool res = false, own_in = false;
 
-	rc = template_eval_lend(r, e->a, !e->def->accepts_undefined, &in,
-	    &own_in);
-	for (i = 0; rc == 0 && i < e->def->nargs; i++)
-		if (e->args[i] != NULL)
-			rc = template_eval_strict(r, e->args[i], &args[i]);
+	msg[0] = '\0';
+	rc = template_call_inputs(r, e, &in, &own_in, args);
 	if (rc != 0)
 		goto done;
 	if (e->kind == EXPR_FILTER && in != NULL && template_memo_ok(e)) {
-		const struct template_expr *site = e->def->nargs > 0 ? e : NULL;
-		uintptr_t h = ((uintptr_t)in >> 4) ^ ((uintptr_t)e->def >> 3) ^
-		    ((uintptr_t)site >> 5);
-		struct template_memo *m = &r->memo[(h ^ (h >> 7)) %
-		    TEMPLATE_MEMO_SLOTS];
+		size_t slot = template_memo_slot(e, in);
+		struct template_memo *m = template_memo_get(r, slot, e, in);
 
-		if (m->def == e->def && m->in == in && m->site == site) {
+		if (m != NULL && m->out != NULL) {
 			*out = tvalue_ref(m->out);
 			goto done;
 		}
 		rc = e->def->filter(in, args, out, msg, sizeof msg);
-		if (rc == 0) {
-			tvalue_unref(m->in);
-			tvalue_unref(m->out);
-			m->def = e->def;
-			m->in = tvalue_ref(in);
-			m->site = site;
-			m->out = tvalue_ref(*out);
-		}
+		if (rc == 0)
+			template_memo_store(r, slot, e, in, tvalue_ref(*out),
+			    0, 0);
 	} else if (e->kind == EXPR_FILTER)
 		rc = e->def->filter(in, args, out, msg, sizeof msg);
 	else {
@@ -2103,12 +2371,9 @@ template_eval_call(struct template_run *r, const struct template_expr *e,
 			*out = tvalue_bool(e->negate ? !res : res);
 	}
 	if (rc != 0)
-		template_rerr(r, rc, e, "%s `%s`: %s", e->kind == EXPR_FILTER ?
-		    "filter" : "test", e->def->name, msg);
+		template_call_failed(r, e, rc, msg);
 done:
-	template_release(in, own_in);
-	for (i = 0; i < TEMPLATE_FILTER_MAX_ARGS; i++)
-		tvalue_unref(args[i]);
+	template_call_release(in, own_in, args);
 	return rc;
 }
 
@@ -2119,25 +2384,31 @@ template_eval_access(struct template_run *r, const struct template_expr *e,
 	struct tvalue *obj = NULL, *key = NULL, *v = NULL;
 	int rc;
 
-	if (e->kind == EXPR_ATTR && e->a->kind == EXPR_VAR &&
-	    e->a->namelen == 4 && memcmp(e->a->name, "loop", 4) == 0) {
+	if (e->kind == EXPR_ATTR && e->loop_attr != LOOP_ATTR_NONE) {
 		const struct template_loop *lp = template_current_loop(r);
 
 		if (lp != NULL) {
-#define TEMPLATE_IS(s) (e->namelen == strlen(s) && memcmp(e->name, s, e->namelen) == 0)
-			if (TEMPLATE_IS("index"))
+			switch (e->loop_attr) {
+			case LOOP_ATTR_INDEX:
 				*out = tvalue_int((int64_t)lp->index0 + 1);
-			else if (TEMPLATE_IS("index0"))
+				break;
+			case LOOP_ATTR_INDEX0:
 				*out = tvalue_int((int64_t)lp->index0);
-			else if (TEMPLATE_IS("first"))
+				break;
+			case LOOP_ATTR_FIRST:
 				*out = tvalue_bool(lp->index0 == 0);
-			else if (TEMPLATE_IS("last"))
+				break;
+			case LOOP_ATTR_LAST:
 				*out = tvalue_bool(lp->index0 + 1 == lp->len);
-			else if (TEMPLATE_IS("length"))
+				break;
+			case LOOP_ATTR_LENGTH:
 				*out = tvalue_int((int64_t)lp->len);
-			else
+				break;
+			case LOOP_ATTR_NONE:
+			case LOOP_ATTR_OTHER:
 				*out = NULL;
-#undef TEMPLATE_IS
+				break;
+			}
 			return 0;
 		}
 	}
@@ -2193,7 +2464,7 @@ template_eval(struct template_run *r, const struct template_expr *e,
 		*out = e->cval;
 		return 0;
 	case EXPR_VAR:
-		*out = tvalue_ref(template_lookup(r, e->name, e->namelen));
+		*out = tvalue_ref(template_lookup(r, e));
 		return 0;
 	case EXPR_ATTR:
 	case EXPR_INDEX:
@@ -2254,6 +2525,63 @@ template_eval(struct template_run *r, const struct template_expr *e,
 	}
 	}
 	return template_rerr(r, GERR_INTERNAL, e, "bad expression");
+}
+
+/*
+ * Truth of e as an if/elif condition, as tvalue_truthy of a lenient
+ * template_eval (undefined is false), but without making values for the
+ * usual forms: ==, !=, not, and, or.
+ */
+static int
+template_eval_cond(struct template_run *r, const struct template_expr *e,
+    bool *yes)
+{
+	struct tvalue *a, *b;
+	bool own_a, own_b;
+	int rc;
+
+	*yes = false;
+	switch (e->kind) {
+	case EXPR_BIN:
+		if (e->op != OP_EQ && e->op != OP_NE)
+			break;
+		rc = template_eval_lend(r, e->a, true, &a, &own_a);
+		if (rc != 0)
+			return rc;
+		rc = template_eval_lend(r, e->b, true, &b, &own_b);
+		if (rc == 0) {
+			/* Strings inline (`f.type == "bool"`), the rest as
+			 * tvalue_equal. */
+			if (a->type == TVALUE_STRING && b->type == TVALUE_STRING)
+				*yes = a->u.str.len == b->u.str.len &&
+				    template_key_eq(a->u.str.s, b->u.str.s,
+				    a->u.str.len);
+			else
+				*yes = tvalue_equal(a, b);
+			*yes = *yes == (e->op == OP_EQ);
+			template_release(b, own_b);
+		}
+		template_release(a, own_a);
+		return rc;
+	case EXPR_NOT:
+		rc = template_eval_cond(r, e->a, yes);
+		*yes = rc == 0 && !*yes;
+		return rc;
+	case EXPR_AND:
+	case EXPR_OR:
+		rc = template_eval_cond(r, e->a, yes);
+		if (rc != 0 || *yes == (e->kind == EXPR_OR))
+			return rc;
+		return template_eval_cond(r, e->b, yes);
+	default:
+		break;
+	}
+	rc = template_eval_lend(r, e, false, &a, &own_a);
+	if (rc == 0) {
+		*yes = tvalue_truthy(a);
+		template_release(a, own_a);
+	}
+	return rc;
 }
 
 static enum template_flow template_run_block(struct template_run *r,
@@ -2345,20 +2673,22 @@ template_run_for(struct template_run *r, const struct template_node *n)
 			break;
 		}
 		lp.index0 = i;
+		/* Loop variables are lent by seq, which this loop holds
+		 * until its frame is cleared: no reference counting. */
 		if (seq->type == TVALUE_ARRAY) {
-			template_frame_set(f, n->vvar, n->vvarlen,
-			    tvalue_ref(seq->u.arr.items[i]));
+			template_frame_set(f, n->vsym, n->vvar, n->vvarlen,
+			    seq->u.arr.items[i], false);
 		} else {
 			const struct tvalue_entry *ent = tvalue_map_at(seq, i);
 
 			if (n->kvar != NULL) {
-				template_frame_set(f, n->kvar, n->kvarlen,
-				    tvalue_ref(ent->key));
-				template_frame_set(f, n->vvar, n->vvarlen,
-				    tvalue_ref(ent->val));
+				template_frame_set(f, n->ksym, n->kvar,
+				    n->kvarlen, ent->key, false);
+				template_frame_set(f, n->vsym, n->vvar,
+				    n->vvarlen, ent->val, false);
 			} else
-				template_frame_set(f, n->vvar, n->vvarlen,
-				    tvalue_ref(ent->key));
+				template_frame_set(f, n->vsym, n->vvar,
+				    n->vvarlen, ent->key, false);
 		}
 		flow = template_run_block(r, &n->body);
 		if (flow == FLOW_ERROR)
@@ -2392,6 +2722,14 @@ template_run_block(struct template_run *r, const struct template_block *b)
 				return FLOW_ERROR;
 			break;
 		case NODE_OUT:
+			if (n->expr->kind == EXPR_FILTER &&
+			    n->expr->def->emit != NULL) {
+				if (template_emit_call(r, n->expr) != 0)
+					return FLOW_ERROR;
+				if (!template_check_output(r, n))
+					return FLOW_ERROR;
+				break;
+			}
 			if (template_eval_lend(r, n->expr, true, &v, &owned) != 0)
 				return FLOW_ERROR;
 			if (v->type == TVALUE_STRING)
@@ -2408,11 +2746,8 @@ template_run_block(struct template_run *r, const struct template_block *b)
 			for (size_t c = 0; c < n->nconds; c++) {
 				bool yes;
 
-				if (template_eval_lend(r, n->conds[c], false, &v,
-				    &owned) != 0)
+				if (template_eval_cond(r, n->conds[c], &yes) != 0)
 					return FLOW_ERROR;
-				yes = tvalue_truthy(v);
-				template_release(v, owned);
 				if (yes) {
 					take = &n->bodies[c];
 					break;
@@ -2432,7 +2767,8 @@ template_run_block(struct template_run *r, const struct template_block *b)
 			if (template_eval_strict(r, n->expr, &v) != 0)
 				return FLOW_ERROR;
 			template_frame_set(n->global ? &r->frames[0] :
-			    &r->frames[r->nframes - 1], n->var, n->varlen, v);
+			    &r->frames[r->nframes - 1], n->sym, n->var,
+			    n->varlen, v, true);
 			break;
 		case NODE_BREAK:
 			return FLOW_BREAK;
@@ -2450,11 +2786,12 @@ template_render(const struct template *t, const struct tvalue *ctx,
 {
 	/* On the stack: a heap block this size, freed every render, made
 	 * malloc consolidate its free lists each time. Frames are cleared as
-	 * they are pushed; only the top frame and the memo start zeroed. */
+	 * they are pushed; only the top frame and the memo's used bits start
+	 * zeroed. */
 	struct template_run run, *r = &run;
 	int rc;
 
-	memset(r->memo, 0, sizeof r->memo);
+	memset(r->memo_used, 0, sizeof r->memo_used);
 	memset(&r->frames[0], 0, sizeof r->frames[0]);
 	r->iters = 0;
 	r->rc = 0;
@@ -2482,9 +2819,11 @@ template_render(const struct template *t, const struct tvalue *ctx,
 	rc = r->rc;
 	for (int i = 0; i < r->nframes; i++)
 		template_frame_clear(&r->frames[i]);
-	for (int i = 0; i < TEMPLATE_MEMO_SLOTS; i++) {
-		tvalue_unref(r->memo[i].in);
-		tvalue_unref(r->memo[i].out);
+	for (size_t i = 0; i < TEMPLATE_MEMO_SLOTS; i++) {
+		if (template_memo_used(r, i)) {
+			tvalue_unref(r->memo[i].in);
+			tvalue_unref(r->memo[i].out);
+		}
 	}
 	return rc;
 }

@@ -409,25 +409,50 @@ template_filters_space(char c)
 	    c == '\v';
 }
 
+/* The trimmed span of in (a string) in *s, *n; errors as the filter. */
+static int
+template_filters_trim_span(const struct tvalue *in, const char **s, size_t *n,
+    char *msg, size_t msgsz)
+{
+	int rc = template_filters_want_string(in, msg, msgsz);
+
+	if (rc != 0)
+		return rc;
+	*s = in->u.str.s;
+	*n = in->u.str.len;
+	while (*n > 0 && template_filters_space(**s))
+		(*s)++, (*n)--;
+	while (*n > 0 && template_filters_space((*s)[*n - 1]))
+		(*n)--;
+	return 0;
+}
+
 static int
 template_filters_trim(const struct tvalue *in, struct tvalue *const *args,
     struct tvalue **out, char *msg, size_t msgsz)
 {
 	const char *s;
 	size_t n;
-	int rc = template_filters_want_string(in, msg, msgsz);
+	int rc = template_filters_trim_span(in, &s, &n, msg, msgsz);
 
 	(void)args;
-	if (rc != 0)
-		return rc;
-	s = in->u.str.s;
-	n = in->u.str.len;
-	while (n > 0 && template_filters_space(*s))
-		s++, n--;
-	while (n > 0 && template_filters_space(s[n - 1]))
-		n--;
-	*out = tvalue_stringn(s, n);
-	return 0;
+	if (rc == 0)
+		*out = tvalue_stringn(s, n);
+	return rc;
+}
+
+static int
+template_filters_trim_emit(const struct tvalue *in, struct tvalue *const *args,
+    struct strbuf *out, char *msg, size_t msgsz)
+{
+	const char *s;
+	size_t n;
+	int rc = template_filters_trim_span(in, &s, &n, msg, msgsz);
+
+	(void)args;
+	if (rc == 0)
+		strbuf_add(out, s, n);
+	return rc;
 }
 
 static int
@@ -611,83 +636,108 @@ enum template_filters_style {
 	STYLE_SNAKE, STYLE_KEBAB, STYLE_CONSTANT, STYLE_PASCAL, STYLE_CAMEL,
 };
 
-/*
- * The same word split as the general loop below, for pure ASCII input (the
- * usual identifier): no decoding, no tables, writes straight into sb,
- * which has room for 2 * n + 8 bytes.
- */
 /* Byte classes for the ASCII fast path. */
-enum { CLS_OTHER, CLS_LOWER, CLS_UPPER, CLS_DIGIT };
+enum { CLS_OTHER, CLS_LOWER, CLS_UPPER, CLS_DIGIT, CLS_HIGH };
 
-static inline int
-template_filters_cls(unsigned char c)
-{
-	if (c >= 'a' && c <= 'z')
-		return CLS_LOWER;
-	if (c >= 'A' && c <= 'Z')
-		return CLS_UPPER;
-	if (c >= '0' && c <= '9')
-		return CLS_DIGIT;
-	return CLS_OTHER;
-}
+/* Class of every byte: one load per byte in the loop below. */
+static const unsigned char template_filters_cls_tab[256] = {
+#define TEMPLATE_FILTERS_R16(c) c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c
+	TEMPLATE_FILTERS_R16(CLS_OTHER), TEMPLATE_FILTERS_R16(CLS_OTHER),
+	TEMPLATE_FILTERS_R16(CLS_OTHER),
+	/* 0x30 */ CLS_DIGIT, CLS_DIGIT, CLS_DIGIT, CLS_DIGIT, CLS_DIGIT,
+	CLS_DIGIT, CLS_DIGIT, CLS_DIGIT, CLS_DIGIT, CLS_DIGIT, CLS_OTHER,
+	CLS_OTHER, CLS_OTHER, CLS_OTHER, CLS_OTHER, CLS_OTHER,
+	/* 0x40 */ CLS_OTHER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER,
+	CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER,
+	CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER,
+	/* 0x50 */ CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER,
+	CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER, CLS_UPPER,
+	CLS_OTHER, CLS_OTHER, CLS_OTHER, CLS_OTHER, CLS_OTHER,
+	/* 0x60 */ CLS_OTHER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER,
+	CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER,
+	CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER,
+	/* 0x70 */ CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER,
+	CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER, CLS_LOWER,
+	CLS_OTHER, CLS_OTHER, CLS_OTHER, CLS_OTHER, CLS_OTHER,
+	TEMPLATE_FILTERS_R16(CLS_HIGH), TEMPLATE_FILTERS_R16(CLS_HIGH),
+	TEMPLATE_FILTERS_R16(CLS_HIGH), TEMPLATE_FILTERS_R16(CLS_HIGH),
+	TEMPLATE_FILTERS_R16(CLS_HIGH), TEMPLATE_FILTERS_R16(CLS_HIGH),
+	TEMPLATE_FILTERS_R16(CLS_HIGH), TEMPLATE_FILTERS_R16(CLS_HIGH),
+#undef TEMPLATE_FILTERS_R16
+};
 
 /*
  * The same word split as the general loop below, for pure ASCII input (the
- * usual identifier): no decoding, no tables, writes straight into sb,
- * which has room for 2 * n + 8 bytes.
+ * usual identifier): no decoding, no tables of code points; appends
+ * straight into sb, which has room for 2 * n + 8 more bytes. Returns false,
+ * with sb unchanged, at the first non-ASCII byte.
+ *
+ * A word starts at an alphanumeric after a non-alphanumeric (or at the
+ * start), and at a capital after a lowercase letter or digit, or after a
+ * capital when a lowercase letter follows (HTTPServer -> HTTP, Server).
  */
-static void
+static bool
 template_filters_case_ascii(const unsigned char *s, size_t n,
     struct strbuf *sb, enum template_filters_style style)
 {
-	char *o = sb->buf;
+	const unsigned char *cls = template_filters_cls_tab;
+	char *o = sb->buf + sb->len;
 	char sep = style == STYLE_KEBAB ? '-' : style == STYLE_PASCAL ||
 	    style == STYLE_CAMEL ? '\0' : '_';
-	bool in_word = false, first = true, up_all = style == STYLE_CONSTANT;
+	bool first = true, up_all = style == STYLE_CONSTANT;
 	bool cap_words = style == STYLE_PASCAL || style == STYLE_CAMEL;
-	int prev = CLS_OTHER, cur = n > 0 ? template_filters_cls(s[0]) :
-	    CLS_OTHER;
+	int prev = CLS_OTHER;
 
 	for (size_t i = 0; i < n; i++) {
-		int next = i + 1 < n ? template_filters_cls(s[i + 1]) :
-		    CLS_OTHER;
 		unsigned char c = s[i];
-		bool start;
+		int cur = cls[c];
+		bool start, up;
 
 		if (cur == CLS_OTHER) {
-			in_word = false;
 			prev = cur;
-			cur = next;
 			continue;
 		}
-		start = !in_word || (cur == CLS_UPPER && (prev == CLS_LOWER ||
-		    prev == CLS_DIGIT || (prev == CLS_UPPER &&
-		    next == CLS_LOWER)));
-		if (start && !first && sep != '\0')
-			*o++ = sep;
-		bool up = up_all || (start && cap_words &&
-		    (style == STYLE_PASCAL || !first));
-
-		if (up && cur == CLS_LOWER)
-			c -= 32;
-		else if (!up && cur == CLS_UPPER)
+		if (cur == CLS_HIGH) {
+			sb->buf[sb->len] = '\0';
+			return false;
+		}
+		/* The next byte matters only inside a run of capitals. */
+		if (prev == CLS_OTHER)
+			start = true;
+		else if (cur != CLS_UPPER)
+			start = false;
+		else if (prev != CLS_UPPER)
+			start = true;
+		else
+			start = i + 1 < n && cls[s[i + 1]] == CLS_LOWER;
+		if (start) {
+			if (!first && sep != '\0')
+				*o++ = (char)sep;
+			up = up_all || (cap_words && (style == STYLE_PASCAL ||
+			    !first));
+			first = false;
+		} else
+			up = up_all;
+		if (up) {
+			if (cur == CLS_LOWER)
+				c -= 32;
+		} else if (cur == CLS_UPPER)
 			c += 32;
 		*o++ = (char)c;
-		if (start)
-			first = false;
-		in_word = true;
 		prev = cur;
-		cur = next;
 	}
 	*o = '\0';
 	sb->len = (size_t)(o - sb->buf);
+	return true;
 }
 
+/* Append the case-converted in to sb: shared by the filters (into a fresh
+ * strbuf) and their emit forms (into the render output), so both give the
+ * same bytes and the same errors. */
 static int
-template_filters_case_style(const struct tvalue *in, struct tvalue **out,
+template_filters_case_into(const struct tvalue *in, struct strbuf *sb,
     char *msg, size_t msgsz, enum template_filters_style style)
 {
-	struct strbuf sb = STRBUF_INIT;
 	const unsigned char *s;
 	size_t n, i, len, nlen, words = 0;
 	bool in_word = false;
@@ -698,14 +748,10 @@ template_filters_case_style(const struct tvalue *in, struct tvalue **out,
 		return rc;
 	s = (const unsigned char *)in->u.str.s;
 	n = in->u.str.len;
-	strbuf_grow(&sb, 2 * n + 8);	/* separators at most double it */
-	for (i = 0; i < n && s[i] < 0x80; i++)
-		;
-	if (i == n) {
-		template_filters_case_ascii(s, n, &sb, style);
-		*out = tvalue_string_from_strbuf(&sb);
+	if (sb->cap <= sb->len + 2 * n + 8)
+		strbuf_grow(sb, 2 * n + 8);	/* separators at most double it */
+	if (template_filters_case_ascii(s, n, sb, style))
 		return 0;
-	}
 	long prev = -1;
 
 	for (i = 0; i < n; i += len) {
@@ -729,7 +775,7 @@ template_filters_case_style(const struct tvalue *in, struct tvalue **out,
 		if (!in_word) {
 			if (words > 0 && style != STYLE_PASCAL &&
 			    style != STYLE_CAMEL)
-				strbuf_addch(&sb, style == STYLE_KEBAB ? '-' : '_');
+				strbuf_addch(sb, style == STYLE_KEBAB ? '-' : '_');
 			words++;
 			word_pos = 0;
 			in_word = true;
@@ -741,9 +787,23 @@ template_filters_case_style(const struct tvalue *in, struct tvalue **out,
 		else if (word_pos == 0 && (style == STYLE_PASCAL ||
 		    (style == STYLE_CAMEL && words > 1)))
 			c = CASE_UPPER;
-		template_filters_put_case(&sb, cp, len, s + i, c);
+		template_filters_put_case(sb, cp, len, s + i, c);
 		word_pos++;
 		prev = cp;
+	}
+	return 0;
+}
+
+static int
+template_filters_case_style(const struct tvalue *in, struct tvalue **out,
+    char *msg, size_t msgsz, enum template_filters_style style)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc = template_filters_case_into(in, &sb, msg, msgsz, style);
+
+	if (rc != 0) {
+		strbuf_release(&sb);
+		return rc;
 	}
 	*out = tvalue_string_from_strbuf(&sb);
 	return 0;
@@ -756,6 +816,13 @@ fn(const struct tvalue *in, struct tvalue *const *args,			\
 {									\
 	(void)args;							\
 	return template_filters_case_style(in, out, msg, msgsz, style);	\
+}									\
+static int								\
+fn##_emit(const struct tvalue *in, struct tvalue *const *args,		\
+    struct strbuf *out, char *msg, size_t msgsz)			\
+{									\
+	(void)args;							\
+	return template_filters_case_into(in, out, msg, msgsz, style);	\
 }
 TEMPLATE_FILTERS_STYLE(template_filters_snake, STYLE_SNAKE)
 TEMPLATE_FILTERS_STYLE(template_filters_kebab, STYLE_KEBAB)
@@ -977,6 +1044,8 @@ template_filters_t_containing(const struct tvalue *in,
 /* ------------------------------------------------------------ table */
 
 #define F(n, fn, ...) { .kind = TEMPLATE_FILTER, .name = n, .filter = fn, __VA_ARGS__ }
+/* A filter that can also append its output straight to the render output. */
+#define FE(n, fn, ...) F(n, fn, .emit = fn##_emit, __VA_ARGS__)
 #define T(n, fn, ...) { .kind = TEMPLATE_TEST, .name = n, .test = fn, __VA_ARGS__ }
 
 static const struct template_filter_def template_filters_table[] = {
@@ -988,18 +1057,18 @@ static const struct template_filter_def template_filters_table[] = {
 	    .nargs = 2, .nrequired = 2),
 	F("default", template_filters_default, .args = { "value" },
 	    .nargs = 1, .nrequired = 1, .accepts_undefined = true),
-	F("trim", template_filters_trim),
+	FE("trim", template_filters_trim),
 	F("length", template_filters_length),
 	F("join", template_filters_join, .args = { "sep" }, .nargs = 1),
 	F("first", template_filters_first),
 	F("last", template_filters_last),
 	F("safe", template_filters_safe),
 	F("date", template_filters_date, .args = { "format" }, .nargs = 1),
-	F("snake", template_filters_snake),
-	F("pascal", template_filters_pascal),
-	F("kebab", template_filters_kebab),
-	F("camel", template_filters_camel),
-	F("constant", template_filters_constant),
+	FE("snake", template_filters_snake),
+	FE("pascal", template_filters_pascal),
+	FE("kebab", template_filters_kebab),
+	FE("camel", template_filters_camel),
+	FE("constant", template_filters_constant),
 	F("ucfirst", template_filters_ucfirst),
 	F("pluralize", template_filters_pluralize,
 	    .args = { "singular", "plural" }, .nargs = 2),
@@ -1022,6 +1091,7 @@ static const struct template_filter_def template_filters_table[] = {
 };
 
 #undef F
+#undef FE
 #undef T
 
 #define TEMPLATE_FILTERS_COUNT \

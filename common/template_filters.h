@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "strbuf.h"
 #include "tvalue.h"
 
 #define TEMPLATE_FILTER_MAX_ARGS 3
@@ -37,6 +38,13 @@ struct template_filter_def {
 	    struct tvalue **out, char *msg, size_t msgsz);
 	int (*test)(const struct tvalue *in, struct tvalue *const *args,
 	    bool *out, char *msg, size_t msgsz);
+	/* Optional (NULL when absent): append to out exactly the bytes that
+	 * printing filter()'s result would, without making a value; same
+	 * errors and messages as filter(). The engine uses it for
+	 * `{{ x | f }}`, where nothing else sees the result. out may have
+	 * received part of the output when it fails (the render fails too). */
+	int (*emit)(const struct tvalue *in, struct tvalue *const *args,
+	    struct strbuf *out, char *msg, size_t msgsz);
 };
 
 /* Row for name of the given kind, or NULL. Borrowed (static table). */

@@ -5,8 +5,8 @@
 #   perf/bench_template.sh [BUILDDIR]     (default build-perf, release build)
 # Prints each engine's JSON figures (µs per render, cached and uncached),
 # checks both produced the same bytes, then counts instructions per render
-# with callgrind (difference of N=110 and N=10 runs, divided by 100, so
-# start-up and parsing the inputs cancel out), and a summary line.
+# with perf/callgrind_template.sh (the figures perf/check gates), and a
+# summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 builddir=${1:-build-perf}
@@ -30,20 +30,8 @@ else
 	exit 1
 fi
 
-instr() {	# mode n -> total instructions
-	valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-		"$bench" "$tmpl" "$ctx" --count "$1" "$2" 2>&1 |
-		sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
-}
 if command -v valgrind >/dev/null; then
-	for mode in cached uncached; do
-		a=$(instr "$mode" 10)
-		b=$(instr "$mode" 110)
-		per=$(( (b - a) / 100 ))
-		echo "{\"bench\": \"template\", \"figure\": \"instructions_$mode\"," \
-			"\"unit\": \"instructions/render\", \"value\": $per}" |
-			tee -a "$tmp/ggen.json"
-	done
+	sh perf/callgrind_template.sh "$builddir" | tee -a "$tmp/ggen.json"
 fi
 /usr/bin/python3 - "$tmp/ggen.json" "$tmp/jinja.json" <<'PY'
 import json, sys

@@ -446,6 +446,161 @@ test_compiled_template_reused(void **state)
 	tvalue_unref(b);
 }
 
+/*
+ * The render fast paths must not change behaviour: filters written
+ * straight to the output (and their memo, a span of the output), interned
+ * variable names, lent loop variables, conditions evaluated without values,
+ * loop.* decided at compile time, word compares of record keys.
+ */
+static void
+test_fast_paths(void **state)
+{
+	static const char *ctx = "{\"n\":\"HTTPServer\",\"u\":\"caféBar\","
+	    "\"x\":1,\"p\":\"  pad  \",\"fields\":[{\"name\":\"userId\","
+	    "\"type\":\"bool\"},{\"name\":\"HTTPStatus\",\"type\":\"int\"}],"
+	    "\"rec\":{\"abc\":1,\"abd\":2,\"abcdefg\":3,\"abcdefh\":4,"
+	    "\"abcdefghijklm\":5,\"abcdefghijklx\":6,\"a\":7,"
+	    "\"abcdefghijklmnopqrstu\":8,\"abcdefghijklmnopqrstv\":9}}";
+	static const struct tt_ok cases[] = {
+		/* Emitted, then reused from the memo, as a value and back. */
+		{ "{{ n | snake }} {{ n | snake }} {{ n | constant }}", NULL,
+		  "http_server http_server HTTP_SERVER" },
+		{ "{% set a = n | snake %}{{ n | snake }}/{{ a }}", NULL,
+		  "http_server/http_server" },
+		{ "{{ n | snake }}{{ n | snake | upper }}{{ n | snake }}", NULL,
+		  "http_serverHTTP_SERVERhttp_server" },
+		{ "{{ n | kebab }} {{ n | camel }} {{ n | pascal }}", NULL,
+		  "http-server httpServer HttpServer" },
+		{ "[{{ p | trim }}][{{ p | trim }}][{{ p | trim ~ '!' }}]",
+		  NULL, "[pad][pad][pad!]" },
+		/* Non-ASCII after an ASCII prefix: the general path, same
+		 * bytes whether emitted or made a value. */
+		{ "{{ u | snake }} {{ u | snake ~ '' }} {{ u | constant }}",
+		  NULL, "café_bar café_bar CAFÉ_BAR" },
+		{ "{% for f in fields %}{{ f.name | snake }},{% endfor %}"
+		  "{% for f in fields %}{{ f.name | snake }};{% endfor %}", NULL,
+		  "user_id,http_status,user_id;http_status;" },
+		/* Conditions. */
+		{ "{% for f in fields %}{% if f.type == 'bool' %}b{% elif "
+		  "f.type != 'int' %}?{% else %}i{% endif %}{% endfor %}", NULL,
+		  "bi" },
+		{ "{% if x == 1.0 %}a{% endif %}{% if 'a' == 1 %}b{% endif %}"
+		  "{% if not (x == 2) %}c{% endif %}", NULL, "ac" },
+		{ "{% if nope and nope.deeper %}a{% else %}b{% endif %}"
+		  "{% if x or nope %}c{% endif %}{% if not nope %}d{% endif %}",
+		  NULL, "bcd" },
+		/* loop.* and shadowing. */
+		{ "{% for f in fields %}{{ loop.length }}{{ loop.foo is "
+		  "defined }}{% endfor %}", NULL, "2false2false" },
+		{ "{% for loop in fields %}{{ loop.name }}{% endfor %}", NULL,
+		  "userIdHTTPStatus" },
+		{ "{% for f in fields %}{% set loop = 1 %}{{ loop }}"
+		  "{% endfor %}", NULL, "11" },
+		{ "{% for x in fields %}{% for x in [7] %}{{ x }}{% endfor %}"
+		  "{{ x.type }}{% endfor %}{{ x }}", NULL, "7bool7int1" },
+		{ "{% for f in fields %}{% set f = 'S' %}{{ f }}{% endfor %}",
+		  NULL, "SS" },
+		/* Record keys of every length class, near misses. */
+		{ "{{ rec.a }}{{ rec.abc }}{{ rec.abd }}{{ rec.abcdefg }}"
+		  "{{ rec.abcdefh }}{{ rec.abcdefghijklm }}"
+		  "{{ rec.abcdefghijklx }}{{ rec.abcdefghijklmnopqrstu }}"
+		  "{{ rec.abcdefghijklmnopqrstv }}", NULL, "712345689" },
+		{ "{{ rec.abcdefghijklz is defined }}{{ rec.abe is defined }}",
+		  NULL, "falsefalse" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < TT_COUNT(cases); i++) {
+		struct tt_ok c = cases[i];
+
+		c.ctx = ctx;
+		tt_run_ok(&c, 1);
+	}
+}
+
+static void
+test_fast_path_errors(void **state)
+{
+	static const struct tt_bad cases[] = {
+		{ "{{ x | snake }}", "{\"x\":1}", GERR_TEMPLATE, 1, 7,
+		  "filter `snake`: expected a string, found integer" },
+		/* Same position and message as the value path. */
+		{ "{{ x | snake ~ '' }}", "{\"x\":1}", GERR_TEMPLATE, 1, 7,
+		  "filter `snake`: expected a string, found integer" },
+		{ "a\n  {{ x | trim }}", "{\"x\":[1]}", GERR_TEMPLATE, 2, 9,
+		  "filter `trim`: expected a string, found array" },
+		{ "{{ nope | camel }}", "{\"nop\":1}", GERR_UNDEFINED, 1, 4,
+		  "`nope` is not defined; did you mean `nop`?" },
+		{ "{% if nope == 1 %}{% endif %}", "{}", GERR_UNDEFINED, 1, 7,
+		  "`nope`" },
+		{ "{% if 1 == nope %}{% endif %}", "{}", GERR_UNDEFINED, 1, 12,
+		  "`nope`" },
+		{ "{% if not (x == nope) %}{% endif %}", "{\"x\":1}",
+		  GERR_UNDEFINED, 1, 17, "`nope`" },
+		{ "{{ x | snakee }}", "{\"x\":\"a\"}", GERR_TEMPLATE, 1, 8,
+		  "unknown filter `snakee`; did you mean `snake`?" },
+		{ "{% for f in [1] %}{{ loop.indx }}{% endfor %}", "{}",
+		  GERR_UNDEFINED, 1, 22, "`loop.indx`" },
+	};
+
+	(void)state;
+	tt_run_bad(cases, TT_COUNT(cases));
+}
+
+/* The memo copies earlier output: the output must be able to move while
+ * it does (many long results, a small initial buffer). */
+static void
+test_memo_copy_while_output_grows(void **state)
+{
+	struct strbuf src = STRBUF_INIT, want = STRBUF_INIT, json = STRBUF_INIT;
+	char *out;
+	struct gerr err;
+
+	(void)state;
+	strbuf_addstr(&json, "{\"w\":\"");
+	for (int i = 0; i < 200; i++)
+		strbuf_addstr(&json, "SomeLongWord");
+	strbuf_addstr(&json, "\"}");
+	strbuf_addstr(&src, "{% for i in [");
+	for (int i = 0; i < 40; i++)
+		strbuf_addstr(&src, i ? ",0" : "0");
+	strbuf_addstr(&src, "] %}{{ w | snake }}|{% endfor %}");
+	for (int i = 0; i < 40; i++) {
+		for (int j = 0; j < 200; j++)
+			strbuf_addstr(&want, j ? "_some_long_word" :
+			    "some_long_word");
+		strbuf_addch(&want, '|');
+	}
+	assert_int_equal(tt_render(src.buf, json.buf, &out, &err), 0);
+	assert_string_equal(out, want.buf);
+	free(out);
+	strbuf_release(&src);
+	strbuf_release(&want);
+	strbuf_release(&json);
+}
+
+/* More distinct names than the symbol table's first size. */
+static void
+test_many_variables(void **state)
+{
+	struct strbuf src = STRBUF_INIT, want = STRBUF_INIT;
+	char *out;
+	struct gerr err;
+
+	(void)state;
+	for (int i = 0; i < 300; i++) {
+		strbuf_addf(&src, "{%% set v%d = %d %%}", i, i);
+		strbuf_addf(&want, "%d,", 299 - i);
+	}
+	for (int i = 299; i >= 0; i--)
+		strbuf_addf(&src, "{{ v%d }},", i);
+	assert_int_equal(tt_render(src.buf, NULL, &out, &err), 0);
+	assert_string_equal(out, want.buf);
+	free(out);
+	strbuf_release(&src);
+	strbuf_release(&want);
+}
+
 int
 main(void)
 {
@@ -462,6 +617,10 @@ main(void)
 		cmocka_unit_test(test_truncation_never_crashes),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_compiled_template_reused),
+		cmocka_unit_test(test_fast_paths),
+		cmocka_unit_test(test_fast_path_errors),
+		cmocka_unit_test(test_memo_copy_while_output_grows),
+		cmocka_unit_test(test_many_variables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

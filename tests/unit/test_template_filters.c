@@ -55,6 +55,16 @@ test_ident_case_filters(void **state)
 		{ "{{ '' | snake }}|{{ '' | camel }}|{{ '__' | pascal }}", NULL,
 		  "||" },
 		{ "{{ 'XMLHttpRequest' | kebab }}", NULL, "xml-http-request" },
+		/* Word starts of the ASCII byte-table path, one by one. */
+		{ "{{ 'ABCdef' | snake }} {{ 'a1B2' | snake }} {{ 'AB' | snake }}",
+		  NULL, "ab_cdef a1_b2 ab" },
+		{ "{{ 'A' | camel }} {{ 'aB' | pascal }} {{ '9lives' | camel }}",
+		  NULL, "a AB 9lives" },
+		{ "{{ 'x-Y_z  W' | constant }} {{ 'ABc' | camel }}", NULL,
+		  "X_Y_Z_W aBc" },
+		/* Non-ASCII anywhere switches to the general path. */
+		{ "{{ 'HTTPÉtat' | snake }} {{ 'étéBon' | pascal }}", NULL,
+		  "http_état ÉtéBon" },
 	};
 
 	(void)state;
@@ -234,6 +244,64 @@ test_table_lookup_and_distance(void **state)
 	    2);
 }
 
+/* Every filter with an emit form appends exactly the bytes of its value
+ * form, after existing output, and fails the same way. */
+static void
+test_emit_matches_filter(void **state)
+{
+	static const char *const names[] = {
+		"snake", "kebab", "constant", "pascal", "camel", "trim",
+	};
+	static const char *const inputs[] = {
+		"", "x", "HTTPServer", "userId", "already_snake", "kebab-case",
+		"  two  words\t", "ABC123def", "a1B2", "__x__", "caféBar",
+		"HTTPÉtat", "日本 word", "\xff\xfeZ", "Mixed UP case 9Lives",
+	};
+	struct tvalue *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
+
+	(void)state;
+	for (size_t i = 0; i < TT_COUNT(names); i++) {
+		const struct template_filter_def *d = template_filters_find(
+		    TEMPLATE_FILTER, names[i], strlen(names[i]));
+		struct tvalue *bad = tvalue_int(3);
+		struct tvalue *v = NULL;
+		struct strbuf sb = STRBUF_INIT;
+		char m1[256] = "", m2[256] = "";
+
+		assert_non_null(d);
+		assert_non_null(d->emit);
+		for (size_t j = 0; j < TT_COUNT(inputs); j++) {
+			struct tvalue *in = tvalue_string(inputs[j]);
+
+			strbuf_reset(&sb);
+			strbuf_addstr(&sb, "pre:");
+			assert_int_equal(d->filter(in, args, &v, m1, sizeof m1),
+			    0);
+			assert_int_equal(d->emit(in, args, &sb, m2, sizeof m2),
+			    0);
+			assert_int_equal(sb.len, 4 + v->u.str.len);
+			assert_memory_equal(sb.buf, "pre:", 4);
+			assert_memory_equal(sb.buf + 4, v->u.str.s,
+			    v->u.str.len);
+			assert_int_equal(sb.buf[sb.len], '\0');
+			tvalue_unref(v);
+			tvalue_unref(in);
+		}
+		assert_int_equal(d->filter(bad, args, &v, m1, sizeof m1),
+		    GERR_TEMPLATE);
+		assert_int_equal(d->emit(bad, args, &sb, m2, sizeof m2),
+		    GERR_TEMPLATE);
+		assert_string_equal(m1, m2);
+		assert_non_null(strstr(m1, "expected a string"));
+		strbuf_release(&sb);
+		tvalue_unref(bad);
+	}
+	/* Filters without an emit form say so. */
+	assert_null(template_filters_find(TEMPLATE_FILTER, "upper", 5)->emit);
+	assert_null(template_filters_find(TEMPLATE_FILTER, "default",
+	    7)->emit);
+}
+
 int
 main(void)
 {
@@ -246,6 +314,7 @@ main(void)
 		cmocka_unit_test(test_tests),
 		cmocka_unit_test(test_filter_failures),
 		cmocka_unit_test(test_table_lookup_and_distance),
+		cmocka_unit_test(test_emit_matches_filter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
