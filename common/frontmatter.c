@@ -13,6 +13,7 @@
 #include "frontmatter.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <regex.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -320,16 +321,161 @@ frontmatter_get_string(struct frontmatter_yaml *y, yaml_node_t *n,
 	return 0;
 }
 
+/*
+ * glibc's regcomp expands repetitions by copying the repeated subtree
+ * (`a+` becomes `aa*`, `a{n}` n copies) and computes epsilon closures over
+ * the result, so a duplicating repetition (`+`, `{m,n}` with n > 1) of a
+ * group that itself holds a repetition, as in `((a+)+)+` or `(()+)+`,
+ * costs time and memory exponential in the nesting: 60 bytes took seconds
+ * or gigabytes (found by tests/fuzz/fuzz_frontmatter). Such nesting is
+ * refused, as are adjacent repetition operators (undefined in POSIX ERE)
+ * and patterns whose expanded size (an atom or a group is 1 + its content;
+ * x+ doubles x; x{m,n} multiplies it by max(m,n) + 1; x* and x? add 1)
+ * passes FRONTMATTER_REGEX_COST. `*` and `?` of anything stay allowed:
+ * `(\.[0-9]+)*` is ordinary. Returns NULL or the reason (static string).
+ */
+#define FRONTMATTER_REGEX_COST 10000.0
+#define FRONTMATTER_REGEX_DEPTH 32
+
+struct frontmatter_regex_level {
+	double sum;	/* cost of the finished items of this group */
+	double last;	/* cost of the item a repetition would apply to */
+	bool has_rep;	/* the group holds a repetition so far */
+	bool last_rep;	/* the last item is a group holding one */
+};
+
+/* Size of the interval at p ('{'); *end set past it. 0 if not one. */
+static unsigned long
+frontmatter_regex_interval(const char *p, const char **end)
+{
+	unsigned long m, x;
+	char *e;
+
+	m = strtoul(p + 1, &e, 10);
+	x = m;
+	if (*e == ',')
+		x = *(e + 1) == '}' ? ULONG_MAX : strtoul(e + 1, &e, 10);
+	*end = *e == '}' ? e + 1 : p + 1;
+	return x > m ? x : m;
+}
+
+static const char *
+frontmatter_regex_cost(const char *re)
+{
+	struct frontmatter_regex_level lv[FRONTMATTER_REGEX_DEPTH + 1];
+	struct frontmatter_regex_level *l = lv;
+	const char *p = re;
+	bool after_rep = false;
+
+	memset(l, 0, sizeof(*l));
+	while (*p != '\0') {
+		bool rep = false;
+		unsigned long times;
+
+		switch (*p) {
+		case '(':
+			if (l == &lv[FRONTMATTER_REGEX_DEPTH])
+				return "groups nested too deep";
+			l++;
+			memset(l, 0, sizeof(*l));
+			p++;
+			break;
+		case ')':
+			if (l > lv) {
+				/* +1: a group is a node even when empty. */
+				double inner = l->sum + l->last + 1;
+				bool inner_rep = l->has_rep;
+
+				l--;
+				l->sum += l->last;
+				l->last = inner;
+				l->last_rep = inner_rep;
+				l->has_rep |= inner_rep;
+			}
+			p++;
+			break;
+		case '|':
+			l->sum += l->last;
+			l->last = 0;
+			l->last_rep = false;
+			p++;
+			break;
+		case '*':
+		case '?':
+		case '+':
+		case '{':
+			if (after_rep)
+				return "adjacent repetition operators are "
+				    "undefined in POSIX extended expressions";
+			rep = true;
+			if (*p == '{')
+				times = frontmatter_regex_interval(p, &p);
+			else
+				times = *p++ == '+' ? 2 : 1;
+			if (times > 1 && l->last_rep)
+				return "a group holding a repetition is "
+				    "repeated again, as in (a+)+ (exponential "
+				    "in the C library)";
+			l->last = times > 1 ? l->last * ((double)times + 1) :
+			    l->last + 1;
+			l->has_rep = true;
+			break;
+		case '[':
+			/* A bracket expression is one atom: skip to its ']'
+			 * (a ']' first is literal; [:class:] may hold one). */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' ||
+				    p[1] == '=')) {
+					const char *close = strchr(p + 2, p[1]);
+
+					p = close != NULL && close[1] == ']' ?
+					    close + 2 : p + 1;
+				} else
+					p++;
+			}
+			if (*p == ']')
+				p++;
+			l->sum += l->last;
+			l->last = 1;
+			l->last_rep = false;
+			break;
+		case '\\':
+			if (p[1] != '\0')
+				p++;
+			/* fall through */
+		default:
+			l->sum += l->last;
+			l->last = 1;
+			l->last_rep = false;
+			p++;
+			break;
+		}
+		after_rep = rep;
+		if (l->sum + l->last > FRONTMATTER_REGEX_COST)
+			return "too complex (repetitions expand too far)";
+	}
+	return NULL;
+}
+
 static int
 frontmatter_get_regex(struct frontmatter_yaml *y, yaml_node_t *n,
     const char *key, char **out)
 {
 	regex_t re;
 	char buf[128];
+	const char *why;
 	int rc = frontmatter_get_string(y, n, key, out);
 
 	if (rc != 0)
 		return rc;
+	if ((why = frontmatter_regex_cost(*out)) != NULL)
+		return frontmatter_yerr(y, n, GERR_INVALID, "`%s`: regular "
+		    "expression refused: %s", key, why);
 	rc = regcomp(&re, *out, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
 	if (rc != 0) {
 		regerror(rc, &re, buf, sizeof buf);

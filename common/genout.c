@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "frontmatter.h"
 #include "genout.h"
 #include "path.h"
@@ -240,7 +241,9 @@ genout_write(const char *path, const char *data, size_t len, bool *written,
 		free(tmp);
 		return rc;
 	}
-	if (genout_write_all(fd, data, len) != 0 || fchmod(fd, mode) != 0 ||
+	/* An injected fault sets errno and takes the real failure path. */
+	if ((fault_hit(FAULT_OUTPUT_WRITE) && (errno = ENOSPC) != 0) ||
+	    genout_write_all(fd, data, len) != 0 || fchmod(fd, mode) != 0 ||
 	    fsync(fd) != 0) {
 		rc = gerr_set(err, GERR_IO, "write %s: %s", tmp,
 		    strerror(errno));
@@ -249,7 +252,9 @@ genout_write(const char *path, const char *data, size_t len, bool *written,
 		free(tmp);
 		return rc;
 	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
+	if (close(fd) != 0 ||
+	    (fault_hit(FAULT_OUTPUT_RENAME) && (errno = EIO) != 0) ||
+	    rename(tmp, path) != 0) {
 		rc = gerr_set(err, GERR_IO, "rename %s to %s: %s", tmp, path,
 		    strerror(errno));
 		unlink(tmp);

@@ -29,6 +29,7 @@
 #include <cjson/cJSON.h>
 #include <xxhash.h>
 
+#include "fault.h"
 #include "filetable.h"
 #include "glob.h"
 #include "log.h"
@@ -175,6 +176,7 @@ engine_cache_save(const struct engine_cache *c)
 	cJSON *doc = cJSON_CreateObject();
 	char *text, *tmp;
 	size_t len;
+	bool ok;
 	int fd;
 
 	for (size_t i = 0; i < c->len; i++)
@@ -182,10 +184,21 @@ engine_cache_save(const struct engine_cache *c)
 	text = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
 	tmp = xasprintf("%s.tmp", c->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fault_hit(FAULT_STATE_WRITE)) {
+		errno = ENOSPC;
+		fd = -1;
+	} else
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	len = strlen(text);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len ||
-	    close(fd) != 0 || rename(tmp, c->path) != 0) {
+	ok = fd >= 0 && write(fd, text, len) == (ssize_t)len;
+	/* Closed on every path: a failed write used to leak the fd. */
+	if (fd >= 0 && close(fd) != 0)
+		ok = false;
+	if (ok && fault_hit(FAULT_STATE_RENAME)) {
+		errno = EIO;
+		ok = false;
+	}
+	if (!ok || rename(tmp, c->path) != 0) {
 		log_warn("write %s: %s; cache hits will not survive a restart",
 		    c->path, strerror(errno));
 		unlink(tmp);

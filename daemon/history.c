@@ -49,6 +49,7 @@
 #include <sqlite3.h>
 
 #include "clock.h"
+#include "fault.h"
 #include "log.h"
 #include "strbuf.h"
 #include "xmalloc.h"
@@ -383,6 +384,8 @@ history_exec_on(sqlite3 *db, const char *sql, struct gerr *err)
 {
 	char *msg = NULL;
 
+	if (fault_hit(FAULT_HISTORY_STEP))
+		return gerr_set(err, GERR_HISTORY, "injected fault");
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		gerr_set(err, GERR_HISTORY, "%s",
 		    msg != NULL ? msg : sqlite3_errmsg(db));
@@ -486,6 +489,9 @@ history_open_db(struct history *h, struct gerr *err)
 
 	if ((rc = history_mkdirs(h->path, err)) != 0)
 		return rc;
+	if (fault_hit(FAULT_HISTORY_OPEN))
+		return gerr_set(err, GERR_HISTORY, "open %s: injected fault",
+		    h->path);
 	if (sqlite3_open_v2(h->path, &h->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
 		return history_sql_err(h, "open", err);
@@ -917,8 +923,13 @@ static int
 history_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what,
     struct gerr *err)
 {
-	int rc = sqlite3_step(st);
+	int rc;
 
+	if (fault_hit(FAULT_HISTORY_STEP)) {
+		sqlite3_reset(st);
+		return gerr_set(err, GERR_HISTORY, "%s: injected fault", what);
+	}
+	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return history_db_err(db, what, err);

@@ -40,6 +40,7 @@
 #include <cjson/cJSON.h>
 
 #include "clock.h"
+#include "fault.h"
 #include "ggend.h"
 #include "log.h"
 #include "message.h"
@@ -456,8 +457,14 @@ watch_root_load_model(struct watch_root *r)
 	    strstr(r->model_err.msg, "No such file") != NULL;
 	if (absent)
 		return;
-	log_warn("root %s: make.toml: %s%s", r->path, r->model_err.msg,
-	    r->model != NULL ? "; keeping the last good model" : "");
+	{
+		/* With its file:line:col, so an editor can jump to it. */
+		char where[GERR_MSG_MAX + GERR_FILE_MAX + 32];
+
+		log_warn("root %s: %s%s", r->path,
+		    gerr_format(&r->model_err, where, sizeof(where)),
+		    r->model != NULL ? "; keeping the last good model" : "");
+	}
 	watch_publish_model_invalid(r);
 }
 
@@ -572,11 +579,19 @@ watch_persist(struct ggend *g)
 	tmp = xasprintf("%s/%s.tmp", g->state_dir, WATCH_ROOTS_FILE);
 	final = xasprintf("%s/%s", g->state_dir, WATCH_ROOTS_FILE);
 	len = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fault_hit(FAULT_STATE_WRITE)) {
+		errno = ENOSPC;
+		fd = -1;
+	} else
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		ok = write(fd, text, len) == (ssize_t)len &&
 		    write(fd, "\n", 1) == 1 && fsync(fd) == 0;
 		ok = close(fd) == 0 && ok;
+		if (ok && fault_hit(FAULT_STATE_RENAME)) {
+			errno = EIO;
+			ok = false;
+		}
 		ok = ok && rename(tmp, final) == 0;
 	}
 	if (!ok) {

@@ -196,6 +196,17 @@ test_bad_yaml_and_types(void **state)
 		  "`at_line` must be" },
 		{ "---\nskip_if: '('\n---\n", GERR_INVALID, 2, 10,
 		  "bad regular expression" },
+		/* Refused before regcomp, whose memory would explode. */
+		{ "---\nafter: 'a++'\n---\n", GERR_INVALID, 2, 8,
+		  "`after`: regular expression refused: adjacent repetition" },
+		{ "---\nbefore: '((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+'\n"
+		  "---\n", GERR_INVALID, 2, 9, "as in (a+)+" },
+		{ "---\nskip_if: '((a{99}){99}){99}'\n---\n", GERR_INVALID,
+		  2, 10, "repeated again" },
+		{ "---\nafter: '((((((((((()+)+)+)+)+)+)+)+)+)+!+)+)+'\n---\n",
+		  GERR_INVALID, 2, 8, "repeated again" },
+		{ "---\nafter: 'x{5000}y{5000}z{5000}'\n---\n", GERR_INVALID,
+		  2, 8, "too complex" },
 		{ "---\nvars: [1]\n---\n", GERR_INVALID, 2, 7,
 		  "`vars` must be a map" },
 		{ "---\n- a\n- b\n---\n", GERR_INVALID, 2, 1,
@@ -219,6 +230,24 @@ test_bad_yaml_and_types(void **state)
 			fail_msg("case %zu: rc=%d %s", i, rc,
 			    gerr_format(&err, buf, sizeof buf));
 	}
+}
+
+/* The complexity guard leaves ordinary anchors alone. */
+static void
+test_regex_ordinary_accepted(void **state)
+{
+	struct frontmatter fm;
+	struct gerr err;
+	char *out;
+
+	(void)state;
+	assert_int_equal(fm_render("---\nto: a\nafter: '^[[:digit:]]{1,3}"
+	    "(\\.[0-9]+)*$'\nbefore: '^(fn|def) [a-z_]+\\(|[]x{]+'\n"
+	    "skip_if: '(a|b)+c?d*e{2,4}'\n---\n", NULL, NULL, &fm, &out,
+	    &err), 0);
+	assert_string_equal(fm.skip_if, "(a|b)+c?d*e{2,4}");
+	free(out);
+	frontmatter_release(&fm);
 }
 
 static void
@@ -419,6 +448,7 @@ main(void)
 		cmocka_unit_test(test_body_error_positions),
 		cmocka_unit_test(test_bad_yaml_and_types),
 		cmocka_unit_test(test_alias_bomb_capped),
+		cmocka_unit_test(test_regex_ordinary_accepted),
 		cmocka_unit_test(test_inject_order),
 		cmocka_unit_test(test_skip_if_and_unless_exists),
 		cmocka_unit_test(test_resolve_to),

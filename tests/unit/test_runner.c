@@ -340,6 +340,11 @@ test_missing_command_and_shell(void **state)
 	assert_non_null(strstr(t.err.buf, "not found"));
 	rt_free(&t);
 
+	/* valgrind turns posix_spawn's CLONE_VFORK into a plain fork, so an
+	 * exec failure is not reported synchronously under it (tests/valgrind/
+	 * wrap sets this); the child still exits 127, checked above. */
+	if (getenv("GGEN_UNDER_VALGRIND") != NULL)
+		return;
 	rt_spec(&s, &t, "true");
 	s.shell = "/nonexistent/sh";
 	gerr_clear(&err);

@@ -208,6 +208,7 @@ test_env_lookup(void **state)
 	    "{% if env is defined %}e{% endif %}";
 
 	(void)state;
+	gerr_clear(&err);	/* first error wins: start clean */
 	tvalue_map_set(env, "HOME", tvalue_string("/home/u"));
 	tvalue_map_set(ctx, "ctx_keys", tvalue_array_new());
 	assert_int_equal(template_render_string(src, strlen(src), "t", 1, ctx,
