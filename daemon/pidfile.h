@@ -14,6 +14,9 @@
  * Open (0600, creating) and lock path, then write our pid. On success *fd
  * is the caller's (keep it open to keep the lock). GERR_ALREADY_RUNNING,
  * naming the holder's pid, when another process holds the lock; GERR_IO.
+ * When the pid in the file is dead but the lock is held (a child of the
+ * dead daemon between clone and exec), blocks up to 3 s for the lock, using
+ * SIGALRM: startup only, loop not running.
  */
 int pidfile_acquire(const char *path, int *fd, struct gerr *err);
 
