@@ -207,11 +207,9 @@ def test_invalid_make_toml_in_status_and_event():
         text = json.dumps(st)
         in_status = ':6:1' in text or '"line": 6' in text
         as_event = any("expected ','" in json.dumps(m) for m in other)
-        if not (in_status and as_event):
-            raise harness.Todo('make.toml error not reported: in status %s,'
-                               ' as an event %s (only the log and the '
-                               'validate request have it)'
-                               % (in_status, as_event))
+        assert in_status and as_event, (
+            'make.toml error with line:col: in status %s, as an event %s'
+            % (in_status, as_event))
 
 
 def _render_killed(trials=5, size=12 << 20):
