@@ -21,8 +21,9 @@ cmd_roots_render(const struct cmd_ctx *ctx, const cJSON *result)
 
 		fprintf(ctx->out, "%s\t%s\t%.0f files\tclock %s\n",
 		    cJSON_IsString(root) ? root->valuestring : "?",
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ready")) ?
-		    "ready" : "crawling",
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "gone")) ?
+		    "gone" : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
+		    "ready")) ? "ready" : "crawling",
 		    cJSON_IsNumber(files) ? files->valuedouble : 0.0,
 		    cJSON_IsString(clock) ? clock->valuestring : "?");
 	}

@@ -61,8 +61,9 @@ cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots)
 	cJSON_ArrayForEach(r, roots) {
 		w = cJSON_GetObjectItemCaseSensitive(r, "watches");
 		fprintf(ctx->out, "root %s (%s, %s%s)\n", cmd_status_str(r, "root"),
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ready")) ?
-		    "ready" : "crawling", cmd_status_str(r, "fs"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "gone")) ?
+		    "gone" : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
+		    "ready")) ? "ready" : "crawling", cmd_status_str(r, "fs"),
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "polled")) ?
 		    ", polled" : "");
 		fprintf(ctx->out, "  files     %.0f in %.0f directories, clock "

@@ -900,7 +900,8 @@ watch_root_summary(const struct watch_root *r)
 
 	watchroot_status(r->wr, &st);
 	cJSON_AddStringToObject(o, "root", r->path);
-	cJSON_AddBoolToObject(o, "ready", r->ready);
+	cJSON_AddBoolToObject(o, "ready", r->ready && !st.gone);
+	cJSON_AddBoolToObject(o, "gone", st.gone);
 	cJSON_AddNumberToObject(o, "files", (double)st.files);
 	cJSON_AddNumberToObject(o, "dirs", (double)st.dirs);
 	cJSON_AddItemToObject(o, "clock", watch_u64_string(st.clock));
@@ -966,7 +967,8 @@ watch_status_add(struct ggend *g, struct cJSON *roots)
 		watchroot_status(r->wr, &st);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "root", r->path);
-		cJSON_AddBoolToObject(o, "ready", r->ready);
+		cJSON_AddBoolToObject(o, "ready", r->ready && !st.gone);
+		cJSON_AddBoolToObject(o, "gone", st.gone);
 		cJSON_AddStringToObject(o, "fs", st.fs);
 		cJSON_AddBoolToObject(o, "polled", st.remote);
 		cJSON_AddNumberToObject(o, "files", (double)st.files);

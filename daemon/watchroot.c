@@ -48,6 +48,8 @@ struct watchroot {
 	struct filetable *t;
 	enum crawl_fs_kind fs;
 	bool remote;
+	bool gone;		/* the root directory itself was deleted or
+				 * moved: nothing under it is watched now */
 	bool initial;		/* the first crawl of "" is running */
 	struct crawl *crawl;
 	struct strvec starts;		/* dirs to crawl (LIFO) */
@@ -399,6 +401,7 @@ watchroot_event(struct watchroot *w, int32_t wd, uint32_t mask,
 		if (w->rel.len == 0) {
 			log_warn("root %s was %s", w->root,
 			    (mask & IN_MOVE_SELF) ? "moved" : "deleted");
+			w->gone = true;
 			watchroot_forget(w, "");
 		}
 		watchroot_emit(w);
@@ -597,6 +600,7 @@ watchroot_status(const struct watchroot *w, struct watchroot_status *out)
 	out->hash_errors = n.hash_errors;
 	out->watched_dirs = n.watched_dirs;
 	out->polled_dirs = n.polled_dirs;
+	out->gone = w->gone;
 	out->hash_backlog = w->backlog.n - w->backlog_head;
 	out->crawling = watchroot_busy(w);
 	out->remote = w->remote;

@@ -54,6 +54,7 @@ struct watchroot_status {
 	size_t hash_backlog;	/* waiting for room in the pool */
 	bool crawling;
 	bool remote;		/* whole root polled: fs is nfs/cifs/fuse */
+	bool gone;		/* the root itself was deleted or moved away */
 	const char *fs;		/* crawl_fs_kind_name */
 	uint64_t overflows;
 	uint64_t clock;

@@ -299,18 +299,17 @@ def test_root_deleted_others_unaffected():
 
 
 def test_root_renamed_others_unaffected():
-    _root_vanishes(_rename)
+    roots, a, b = _root_vanishes(_rename)
+    ra = [r for r in roots if r['root'] == a][0]
+    assert ra['gone'] and not ra['ready'], ra
 
 
 def test_root_deleted_marked_gone():
     roots, a, b = _root_vanishes(shutil.rmtree)
     ra = [r for r in roots if r['root'] == a][0]
     rb = [r for r in roots if r['root'] == b][0]
-    assert rb['ready'] and rb['files'] == 2, rb
-    if not ra.get('gone'):
-        raise harness.Todo('a deleted root is not marked gone in status '
-                           '(it stays "ready" with 0 files: %s)'
-                           % json.dumps(ra, sort_keys=True)[:160])
+    assert rb['ready'] and rb['files'] == 2 and not rb['gone'], rb
+    assert ra['gone'] and not ra['ready'], ra
 
 
 if __name__ == '__main__':
