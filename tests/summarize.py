@@ -8,6 +8,7 @@ its "ok"/"not ok" lines; a test that failed (crash, timeout, sanitizer report
 after the last case) without any "not ok" line counts one extra failure, and a
 test that printed no TAP at all counts as one case by its result.
 
+Several logs (e.g. the ASan run and the valgrind run) add up into one count.
 Prints exactly one line: "N passed, N failed" (", N skipped" when any).
 Exit status: 0 when everything passed and at least one case ran, else 1.
 """
@@ -52,27 +53,28 @@ def count(entry):
 
 
 def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else 'build/meson-logs/testlog.json'
+    paths = sys.argv[1:] or ['build/meson-logs/testlog.json']
     totals = [0, 0, 0]
     failures = []
-    try:
-        with open(path, encoding='utf-8', errors='replace') as f:
-            lines = f.readlines()
-    except OSError as e:
-        print('cannot read %s: %s' % (path, e), file=sys.stderr)
-        print('0 passed, 1 failed')
-        return 1
-    for line in lines:
-        line = line.strip()
-        if not line:
+    for path in paths:
+        try:
+            with open(path, encoding='utf-8', errors='replace') as f:
+                lines = f.readlines()
+        except OSError as e:
+            print('cannot read %s: %s' % (path, e), file=sys.stderr)
+            totals[1] += 1
             continue
-        entry = json.loads(line)
-        p, fl, s = count(entry)
-        totals[0] += p
-        totals[1] += fl
-        totals[2] += s
-        if fl:
-            failures.append('%s (%d)' % (entry.get('name'), fl))
+        for line in lines:
+            line = line.strip()
+            if not line:
+                continue
+            entry = json.loads(line)
+            p, fl, s = count(entry)
+            totals[0] += p
+            totals[1] += fl
+            totals[2] += s
+            if fl:
+                failures.append('%s (%d)' % (entry.get('name'), fl))
     if failures:
         print('failing tests: ' + ', '.join(failures), file=sys.stderr)
     summary = '%d passed, %d failed' % (totals[0], totals[1])
