@@ -11,6 +11,7 @@
     (watches established) and an isolated `watchman` (own socket, state
     and log; always shut down).
 Usage: bench_watch.py [BUILD_DIR] [--files N] [--dirs M] [--saves K]
+       [--saves-default K]
 Prints one JSON object per figure (see perf/meson.build)."""
 import argparse
 import json
@@ -398,20 +399,25 @@ def main():
     ap.add_argument('build', nargs='?', default='build')
     ap.add_argument('--files', type=int, default=100000)
     ap.add_argument('--dirs', type=int, default=10000)
-    ap.add_argument('--saves', type=int, default=100)
+    ap.add_argument('--saves', type=int, default=100,
+                    help='saves with the window at 0')
+    # Default-window saves are 0.6 s apart, for ggend and two peers, three
+    # patterns each: 40 keeps the program under perf/run's timeout.
+    ap.add_argument('--saves-default', type=int, default=40)
     ap.add_argument('--reps', type=int, default=3)
     a = ap.parse_args()
     if os.environ.get('GGEN_BENCH_QUICK', '') not in ('', '0'):
         a.files, a.dirs, a.saves, a.reps = 10000, 1000, 10, 1
+        a.saves_default = 5
     if os.environ.get('GGEN_BENCH_REPS'):
         a.reps = max(1, int(os.environ['GGEN_BENCH_REPS']))
     tmp = tempfile.mkdtemp(prefix='ggen-bench-watch-')
     try:
         bench_saves(a.build, tmp, a.saves, True)
         bench_inotifywait_floor(tmp, a.saves)
-        bench_saves(a.build, tmp, a.saves, False)
-        bench_saves_watchman(tmp, a.saves)
-        bench_saves_entr(tmp, a.saves)
+        bench_saves(a.build, tmp, a.saves_default, False)
+        bench_saves_watchman(tmp, a.saves_default)
+        bench_saves_entr(tmp, a.saves_default)
         bench_crawl(a.build, tmp, a.files, a.dirs, a.reps)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
