@@ -13,6 +13,10 @@
  * pool, request handlers). Nothing here locks, blocks or does I/O.
  *
  * Invariants (filetable_check verifies them):
+ * - hash and wd share their bytes (the entry is 96 bytes, not 104): wd is
+ *   read or written only for a FILETABLE_DIR, hash only for a
+ *   FILETABLE_FILE; a kind change goes through filetable_kill, which resets
+ *   a dir's wd before the bytes can be read as a hash.
  * - A stored hash belongs to the stored stat tuple: FILETABLE_F_HASH_KNOWN is
  *   set only by filetable_set_hash with a tuple equal to st, and any tuple
  *   change clears it. A result for an outdated tuple is dropped.
@@ -43,6 +47,11 @@
 #define FILETABLE_LOAD_DEN 10
 #define FILETABLE_INDEX_MIN 64
 #define FILETABLE_NAME_BLOCK (64 * 1024)
+
+/* The memory budget (issue 4) counts on this; a new field must pay for
+ * itself elsewhere. */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct filetable_entry) == 96,
+    "struct filetable_entry is 96 bytes on LP64");
 
 struct filetable_list {
 	uint32_t head, tail;
@@ -395,9 +404,11 @@ filetable_kill(struct filetable *t, uint32_t id)
 	struct filetable_entry *e = filetable_entry_at(t, id);
 
 	filetable_count(t, e, -1);
-	if (e->wd >= 0)
-		wdmap_del(&t->wds, e->wd);
-	e->wd = FILETABLE_WD_NONE;
+	if (e->kind == FILETABLE_DIR) {
+		if (e->wd >= 0)
+			wdmap_del(&t->wds, e->wd);
+		e->wd = FILETABLE_WD_NONE;
+	}
 	filetable_list_unlink(t, &t->live, id);
 	/* A known hash stays known on the tombstone, so a path that comes
 	 * back (an editor's rename dance) can be compared with what it was. */
@@ -473,7 +484,8 @@ filetable_upsert(struct filetable *t, const char *path,
 	e->st = *st;
 	e->kind = (uint8_t)kind;
 	e->flags = 0;
-	e->wd = FILETABLE_WD_NONE;
+	if (kind == FILETABLE_DIR)
+		e->wd = FILETABLE_WD_NONE;
 	filetable_stamp(t, id);
 	e->born_clock = e->clock;
 	filetable_count(t, e, +1);

@@ -49,12 +49,17 @@ enum filetable_kind {
 struct filetable_entry {
 	char *path;
 	struct filetable_stat st;
-	XXH128_hash_t hash;		/* valid iff FILETABLE_F_HASH_KNOWN */
+	/* A file has a hash, a directory a watch, never both: they share the
+	 * bytes. Read hash only when kind is FILETABLE_FILE, wd only when it
+	 * is FILETABLE_DIR. */
+	union {
+		XXH128_hash_t hash;	/* valid iff FILETABLE_F_HASH_KNOWN */
+		int32_t wd;
+	};
 	uint64_t clock;			/* last add/modify/remove */
 	uint64_t born_clock;		/* when this path was (re)added */
 	uint32_t prev, next;		/* clock-ordered list (private) */
 	uint32_t path_hash;		/* private */
-	int32_t wd;
 	uint8_t kind;			/* enum filetable_kind */
 	uint8_t flags;
 };

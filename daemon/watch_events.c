@@ -87,15 +87,39 @@ static void
 watch_events_arm(struct watch_root *r)
 {
 	struct ev_loop *loop = r->w->g->loop;
-	uint64_t deadline = debounce_deadline(&r->deb), now;
+	uint64_t deadline = debounce_deadline(&r->deb), now_us;
 
 	ev_timer_stop(loop, &r->deb_timer);
 	if (deadline == 0 || r->win_max_ms == 0)
 		return;
-	now = clock_mono_ms();
-	ev_timer_set(&r->deb_timer, deadline > now ?
-	    (double)(deadline - now) / 1000.0 : 0.0, 0.0);
+	/* libev counts the delay from ev_now, the time its last poll
+	 * returned: after a long callback that is in the past and the timer
+	 * would fire early, find the deadline not reached and wait another
+	 * (rounded-up) poll. Count from the present, to the microsecond. */
+	ev_now_update(loop);
+	now_us = clock_mono_us();
+	ev_timer_set(&r->deb_timer, deadline * 1000 > now_us ?
+	    (double)(deadline * 1000 - now_us) / 1e6 : 0.0, 0.0);
 	ev_timer_start(loop, &r->deb_timer);
+}
+
+/*
+ * When a change happened, for the quiet window. A rewrite is stamped only
+ * once its new hash differs, a worker's round trip after the inotify event
+ * that caused it: counting the window from the hash result would add that
+ * round trip to every save. So a change within one window of the root's
+ * last event dates from that event; anything else (a poll, a rescan) from
+ * now.
+ */
+static uint64_t
+watch_events_change_ms(const struct watch_root *r)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (r->event_ms != 0 && r->event_ms <= now &&
+	    now - r->event_ms < debounce_window_ms(&r->deb))
+		return r->event_ms;
+	return now;
 }
 
 void
@@ -142,7 +166,7 @@ watch_events_change(void *arg, const struct filetable_entry *e,
 	}
 	if (r->cause > r->batch_cause)
 		r->batch_cause = r->cause;
-	debounce_event(&r->deb, clock_mono_ms());
+	debounce_event(&r->deb, watch_events_change_ms(r));
 	watch_events_arm(r);
 }
 
@@ -390,6 +414,7 @@ watch_events_notify(void *arg, int32_t wd, uint32_t mask, uint32_t cookie,
 	}
 	for (r = w->roots; r != NULL; r = r->next) {
 		if (watchroot_owns_wd(r->wr, wd)) {
+			r->event_ms = clock_mono_ms();
 			watchroot_event(r->wr, wd, mask, cookie, name);
 			return;
 		}

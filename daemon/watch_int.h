@@ -87,6 +87,8 @@ struct watch_root {
 	enum watch_cause cause;		/* of the callbacks running now */
 	enum watch_cause batch_cause;	/* strongest seen in this batch */
 	bool settle_due;		/* window closed, waiting for hashes */
+	uint64_t event_ms;		/* monotonic ms of the last inotify
+					 * event for this root, 0 = none */
 	bool ignore_dirty;		/* an ignore file changed: rescan */
 	bool model_dirty;		/* a make.toml changed: re-parse */
 	uint64_t exclude_hash;		/* of .git/info/exclude, 0 = absent */

@@ -53,8 +53,12 @@ struct watchroot {
 	bool initial;		/* the first crawl of "" is running */
 	struct crawl *crawl;
 	struct strvec starts;		/* dirs to crawl (LIFO) */
-	struct strvec backlog;		/* files to hash (FIFO from head) */
+	/* Files to hash, NUL-terminated end to end (FIFO from byte
+	 * backlog_head): one buffer, not one allocation per path, so a crawl
+	 * of 100k files leaves no heap fragments behind once it drains. */
+	struct strbuf backlog;
 	size_t backlog_head;
+	size_t backlog_n;		/* paths from backlog_head on */
 	struct watchroot_move *moves;
 	size_t nmoves, capmoves;
 	uint64_t emitted;	/* clock already reported */
@@ -111,24 +115,31 @@ watchroot_emit(struct watchroot *w)
 static void
 watchroot_pump(struct watchroot *w)
 {
-	struct strvec *b = &w->backlog;
+	struct strbuf *b = &w->backlog;
 
-	while (w->backlog_head < b->n && hashpool_room(w->cfg.pool) > 0) {
-		char *rel = b->v[w->backlog_head++];
+	while (w->backlog_n > 0 && hashpool_room(w->cfg.pool) > 0) {
+		const char *rel = b->buf + w->backlog_head;
 
 		if (hashpool_submit(w->cfg.pool, watchroot_abs(w, rel),
 		    w->cfg.generation, 0, NULL) != 0)
 			fatal("watchroot: pool refused a job it had room for");
-		free(rel);
+		w->backlog_head += strlen(rel) + 1;
+		w->backlog_n--;
 	}
-	if (w->backlog_head == b->n)
-		w->backlog_head = b->n = 0;
+	if (w->backlog_n == 0 && b->cap > 0) {
+		/* Give the crawl's buffer back rather than keep it for the
+		 * next event's single path. */
+		strbuf_release(b);
+		strbuf_init(b);
+		w->backlog_head = 0;
+	}
 }
 
 static void
 watchroot_hash(struct watchroot *w, const char *rel)
 {
-	strvec_push(&w->backlog, rel);
+	strbuf_add(&w->backlog, rel, strlen(rel) + 1);
+	w->backlog_n++;
 	watchroot_pump(w);
 }
 
@@ -290,6 +301,7 @@ watchroot_new(const char *root, const struct watchroot_config *cfg,
 	w->initial = true;
 	strbuf_init(&w->abs);
 	strbuf_init(&w->rel);
+	strbuf_init(&w->backlog);
 	watchroot_queue_crawl(w, "");
 	if (w->remote)
 		log_info("root %s is on %s: polled, not watched", w->root,
@@ -312,8 +324,7 @@ watchroot_free(struct watchroot *w)
 	hashpool_cancel(w->cfg.pool, w->cfg.generation);
 	crawl_free(w->crawl);
 	strvec_release(&w->starts);
-	strvec_clear_from(&w->backlog, w->backlog_head);
-	strvec_release(&w->backlog);
+	strbuf_release(&w->backlog);
 	for (size_t i = 0; i < w->nmoves; i++)
 		free(w->moves[i].path);
 	free(w->moves);
@@ -601,7 +612,7 @@ watchroot_status(const struct watchroot *w, struct watchroot_status *out)
 	out->watched_dirs = n.watched_dirs;
 	out->polled_dirs = n.polled_dirs;
 	out->gone = w->gone;
-	out->hash_backlog = w->backlog.n - w->backlog_head;
+	out->hash_backlog = w->backlog_n;
 	out->crawling = watchroot_busy(w);
 	out->remote = w->remote;
 	out->fs = crawl_fs_kind_name(w->fs);

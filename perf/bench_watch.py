@@ -11,6 +11,7 @@
     (watches established) and an isolated `watchman` (own socket, state
     and log; always shut down).
 Usage: bench_watch.py [BUILD_DIR] [--files N] [--dirs M] [--saves K]
+       [--saves-default K]
 Prints one JSON object per figure (see perf/meson.build)."""
 import argparse
 import json
@@ -23,6 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 
 
 def emit(figure, unit, values, peer=None, **extra):
@@ -221,47 +225,151 @@ def save_vim(path, i):
     os.unlink(path + '~')
 
 
-def bench_saves(build, tmp, saves, window0):
-    root = os.path.join(tmp, 'saves%d' % window0)
+SAVE_PATTERNS = [('in_place', save_in_place), ('rename', save_rename),
+                 ('vim', save_vim)]
+
+
+class Lines:
+    """Notification lines from a raw fd, with no hidden buffering: a
+    second line that arrived with the first is counted, not lost in a file
+    object's buffer where select() cannot see it."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = b''
+
+    def wait(self, timeout):
+        """True once a whole line is buffered, False after timeout s."""
+        while b'\n' not in self.buf:
+            if not select.select([self.fd], [], [], timeout)[0]:
+                return False
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                raise EOFError('notifier closed its output')
+            self.buf += chunk
+        return True
+
+    def readline(self):
+        self.wait(None)
+        line, self.buf = self.buf.split(b'\n', 1)
+        return line
+
+
+def measure_saves(path, fn, saves, lines, quiet, pause):
+    """Save path `saves` times with fn; after each, time until one
+    notification line arrives. Every 10th save also counts further lines
+    for `quiet` s. Returns (latencies in ms, notifications per counted
+    save)."""
+    lat, per_save = [], []
+    for i in range(saves):
+        # A person's saves are seconds apart; back-to-back saves are a
+        # dense writer, whose window widens on purpose.
+        time.sleep(pause)
+        t0 = time.perf_counter()
+        fn(path, i)
+        lines.readline()
+        lat.append((time.perf_counter() - t0) * 1000)
+        if i % 10 == 0:
+            extra = 0
+            while lines.wait(quiet):
+                lines.readline()
+                extra += 1
+            per_save.append(1 + extra)
+    return lat, per_save
+
+
+def save_root(tmp, name):
+    root = os.path.join(tmp, name)
     os.makedirs(os.path.join(root, 'src'))
     path = os.path.join(root, 'src', 'main.c')
     save_in_place(path, -1)
+    return root, path
+
+
+def emit_saves(fig, lat, per_save, saves, peer=None, **extra):
+    emit(fig, 'ms', lat, peer=peer, saves=saves, **extra)
+    emit(fig + '_notifications', 'notifications/save', per_save, peer=peer,
+         **extra)
+
+
+def bench_saves(build, tmp, saves, window0):
+    root, path = save_root(tmp, 'saves%d' % window0)
     args = ['--set', 'watch.debounce_min_ms=0', '--set',
             'watch.debounce_max_ms=0'] if window0 else []
     d = Ggend(build, os.path.join(tmp, 'gs%d' % window0), *args)
     assert d.call('watch', root=root)['ok']
-    s, f = d.conn()
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(d.sock)
     s.sendall(b'{"id":1,"cmd":"events"}\n')
-    f.readline()
-    patterns = [('in_place', save_in_place)]
-    if not window0:
-        patterns += [('rename', save_rename), ('vim', save_vim)]
-    for name, fn in patterns:
-        lat, per_save = [], []
-        for i in range(saves):
-            if not window0:
-                # A person's saves are seconds apart; back-to-back saves
-                # are a dense writer, whose window widens on purpose.
-                time.sleep(0.6)
-            t0 = time.perf_counter()
-            fn(path, i)
-            json.loads(f.readline())
-            lat.append((time.perf_counter() - t0) * 1000)
-            # Count any extra notification for this save: wait a bounded
-            # quiet time (twice the max window) for more.
-            extra = 0
-            if i % 10 == 0:
-                quiet = 0.05 if window0 else 1.0
-                while select.select([s], [], [], quiet)[0]:
-                    f.readline()
-                    extra += 1
-            per_save.append(1 + extra)
-        fig = 'save_to_batch_%s_%s' % ('window0' if window0 else 'default',
-                                       name)
-        emit(fig, 'ms', lat, saves=saves)
-        emit(fig + '_notifications', 'notifications/save', per_save[::10])
+    lines = Lines(s.fileno())
+    lines.readline()
+    for name, fn in SAVE_PATTERNS[:1] if window0 else SAVE_PATTERNS:
+        lat, per_save = measure_saves(
+            path, fn, saves, lines, 0.05 if window0 else 1.0,
+            0.0 if window0 else 0.6)
+        emit_saves('save_to_batch_%s_%s' % (
+            'window0' if window0 else 'default', name), lat, per_save, saves)
     s.close()
     d.stop()
+
+
+def bench_saves_watchman(tmp, saves):
+    """watchman's subscription (settle 20 ms, its default, set explicitly)
+    on the same save patterns: one PDU = one notification."""
+    try:
+        wm_ctx = benchlib.Watchman()
+    except RuntimeError as e:
+        comment('watchman save figures skipped: %s' % e)
+        return
+    root, path = save_root(tmp, 'saves_wm')
+    with open(os.path.join(root, '.watchmanconfig'), 'w') as f:
+        json.dump({'settle': 20}, f)
+    with wm_ctx as wm:
+        wm.cmd('watch', root)
+        sub = subprocess.Popen(
+            wm._client() + ['-j', '-p', '--no-pretty'],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+        try:
+            sub.stdin.write(json.dumps(['subscribe', root, 'bench', {
+                'expression': ['type', 'f'], 'fields': ['name'],
+                'empty_on_fresh_instance': True}]).encode() + b'\n')
+            lines = Lines(sub.stdout.fileno())
+            # The subscribe reply (no initial result: empty on fresh).
+            lines.readline()
+            for name, fn in SAVE_PATTERNS:
+                lat, per_save = measure_saves(path, fn, saves, lines, 1.0,
+                                              0.6)
+                emit_saves('save_to_batch_default_%s' % name, lat, per_save,
+                           saves, peer='watchman', settle_ms=20)
+        finally:
+            sub.kill()
+            sub.wait()
+
+
+def bench_saves_entr(tmp, saves):
+    """entr -np (runs `echo` on each change it sees): one line = one
+    notification."""
+    if shutil.which('entr') is None:
+        comment('entr not installed: its save figures are skipped')
+        return
+    root, path = save_root(tmp, 'saves_entr')
+    for name, fn in SAVE_PATTERNS:
+        p = subprocess.Popen(['entr', '-np', 'echo', 'changed'],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, bufsize=0)
+        try:
+            p.stdin.write(path.encode() + b'\n')
+            p.stdin.close()
+            # entr has no readiness signal: give it time to set its watch.
+            time.sleep(0.3)
+            lat, per_save = measure_saves(path, fn, saves,
+                                          Lines(p.stdout.fileno()), 1.0,
+                                          0.6)
+            emit_saves('save_to_batch_default_%s' % name, lat, per_save,
+                       saves, peer='entr')
+        finally:
+            p.kill()
+            p.wait()
 
 
 def bench_inotifywait_floor(tmp, saves):
@@ -291,18 +399,25 @@ def main():
     ap.add_argument('build', nargs='?', default='build')
     ap.add_argument('--files', type=int, default=100000)
     ap.add_argument('--dirs', type=int, default=10000)
-    ap.add_argument('--saves', type=int, default=100)
+    ap.add_argument('--saves', type=int, default=100,
+                    help='saves with the window at 0')
+    # Default-window saves are 0.6 s apart, for ggend and two peers, three
+    # patterns each: 40 keeps the program under perf/run's timeout.
+    ap.add_argument('--saves-default', type=int, default=40)
     ap.add_argument('--reps', type=int, default=3)
     a = ap.parse_args()
     if os.environ.get('GGEN_BENCH_QUICK', '') not in ('', '0'):
         a.files, a.dirs, a.saves, a.reps = 10000, 1000, 10, 1
+        a.saves_default = 5
     if os.environ.get('GGEN_BENCH_REPS'):
         a.reps = max(1, int(os.environ['GGEN_BENCH_REPS']))
     tmp = tempfile.mkdtemp(prefix='ggen-bench-watch-')
     try:
         bench_saves(a.build, tmp, a.saves, True)
         bench_inotifywait_floor(tmp, a.saves)
-        bench_saves(a.build, tmp, a.saves, False)
+        bench_saves(a.build, tmp, a.saves_default, False)
+        bench_saves_watchman(tmp, a.saves_default)
+        bench_saves_entr(tmp, a.saves_default)
         bench_crawl(a.build, tmp, a.files, a.dirs, a.reps)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
