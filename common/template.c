@@ -948,6 +948,33 @@ template_parse_unary(struct template_parser *ps, struct template_expr **out)
 
 
 
+/*
+ * Fold `*out OP rhs` into *out: t is the operator's first token, consumed
+ * here with `extra` more (two-word operators: `not in`); sub parses the
+ * right operand. Counts one more link of the chain in *links (the caller
+ * gives them back to ps->edepth). Shared by every binary level.
+ */
+static int
+template_parse_rhs(struct template_parser *ps, struct template_expr **out,
+    struct template_tok *t, enum template_op op, int extra,
+    template_parse_fn sub, int *links)
+{
+	struct template_expr *e;
+	int rc;
+
+	if ((rc = template_chain_link(ps, t, links)) != 0)
+		return rc;
+	template_next(ps);
+	while (extra-- > 0)
+		template_next(ps);
+	e = template_expr_wrap(out, EXPR_BIN, t);
+	e->op = op;
+	rc = sub(ps, &e->b);
+	if (rc == 0)
+		template_expr_span(ps, e);
+	return rc;
+}
+
 /* Left-associative binary level over the given operators. */
 static int
 template_parse_binary(struct template_parser *ps, struct template_expr **out,
@@ -967,15 +994,7 @@ template_parse_binary(struct template_parser *ps, struct template_expr **out,
 			;
 		if (i == nops)
 			break;
-		if ((rc = template_chain_link(ps, t, &links)) != 0)
-			break;
-		template_next(ps);
-		struct template_expr *e = template_expr_wrap(out, EXPR_BIN, t);
-
-		e->op = t->op;
-		rc = sub(ps, &e->b);
-		if (rc == 0)
-			template_expr_span(ps, e);
+		rc = template_parse_rhs(ps, out, t, t->op, 0, sub, &links);
 	}
 	ps->edepth -= links;
 	return rc;
@@ -1168,16 +1187,8 @@ template_parse_cmp(struct template_parser *ps, struct template_expr **out)
 			continue;
 		} else
 			break;
-		if ((rc = template_chain_link(ps, t, &links)) != 0)
-			break;
-		template_next(ps);
-		if (op == OP_NOT_IN)
-			template_next(ps);
-		e = template_expr_wrap(out, EXPR_BIN, t);
-		e->op = op;
-		rc = template_parse_filtered(ps, &e->b);
-		if (rc == 0)
-			template_expr_span(ps, e);
+		rc = template_parse_rhs(ps, out, t, op, op == OP_NOT_IN ? 1 : 0,
+		    template_parse_filtered, &links);
 	}
 	ps->edepth -= links;
 	return rc;
