@@ -25,6 +25,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #include "log.h"
 #include "make.h"
 #include "message.h"
+#include "path.h"
 #include "runenv.h"
 #include "runner.h"
 #include "strbuf.h"
@@ -165,6 +167,8 @@ struct engine {
 	struct engine_cmd *graveyard;
 	ev_idle reaper;
 	unsigned cores;
+	bool stopping;			/* engine_cancel_where(NULL): no new
+					   runs */
 };
 
 static const char *const engine_status_names[] = {
@@ -1521,6 +1525,9 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	int rc;
 
 	*run_id = 0;
+	if (g->stopping)
+		return gerr_set(err, GERR_SHUTTING_DOWN, "the daemon is "
+		    "stopping");
 	rc = engine_prepare(g, req, &model, &plan, err);
 	if (rc != 0)
 		return rc;
@@ -1681,6 +1688,72 @@ engine_cancel(struct engine *g, uint64_t id, struct gerr *err)
 		engine_exec_done(r, x);
 	}
 	return 0;
+}
+
+/* Run r ends now (shutdown): its processes are killed (SIGKILL to their
+ * groups) and reported as cancelled through the usual exit path, so spans,
+ * listeners (history) and followers (the client's final reply) see a
+ * normal end. */
+static void
+engine_abort(struct engine *g, struct engine_run *r)
+{
+	struct runner_result res;
+	struct engine_cmd *c;
+
+	while (r->on == &g->running && (c = r->live) != NULL) {
+		runner_child_free(&c->child);
+		memset(&res, 0, sizeof(res));
+		res.cancelled = true;
+		res.signal = SIGKILL;
+		engine_on_exit(&c->child, &res);
+	}
+}
+
+size_t
+engine_cancel_where(struct engine *g, const char *root, const char *reason,
+    bool now)
+{
+	struct engine_list *lists[2] = { &g->queued, &g->running };
+	struct engine_run *r;
+	uint64_t *ids = NULL;
+	size_t n = 0, cap = 0, done = 0;
+
+	if (g == NULL)
+		return 0;
+	if (root == NULL)
+		g->stopping = true;
+	/* Collect first: cancelling finishes runs and reschedules. Queued
+	 * runs first, so that none of them starts in a freed slot. */
+	for (size_t i = 0; i < 2; i++)
+		for (r = lists[i]->head; r != NULL; r = r->next) {
+			if (root != NULL && strcmp(r->root, root) != 0 &&
+			    !path_is_inside(root, r->root))
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 8;
+				ids = xreallocarray(ids, cap, sizeof(*ids));
+			}
+			ids[n++] = r->id;
+		}
+	for (size_t i = 0; i < n; i++) {
+		r = engine_find(g, ids[i]);
+		if (r == NULL || r->on == &g->finished)
+			continue;
+		if (r->message == NULL && reason != NULL)
+			r->message = xstrdup(reason);
+		if (engine_cancel(g, ids[i], NULL) == 0)
+			done++;
+		if (now && r->on == &g->running)
+			engine_abort(g, r);
+	}
+	free(ids);
+	return done;
+}
+
+size_t
+engine_active(const struct engine *g)
+{
+	return g != NULL ? g->running.n + g->queued.n : 0;
 }
 
 int

@@ -250,6 +250,21 @@ int engine_dry_run(struct engine *g, const struct engine_request *req,
 int engine_cancel(struct engine *g, uint64_t id, struct gerr *err);
 
 /*
+ * Cancel every queued and running run whose root is root or lies inside
+ * it (root NULL: every run, and later submits fail with
+ * GERR_SHUTTING_DOWN), each ending "cancelled" with reason (copied; may
+ * be NULL) as its message. With now, processes are killed at once
+ * (SIGKILL) and the runs have ended, listeners and followers told, when
+ * this returns (a stopping daemon); otherwise as engine_cancel. Returns
+ * how many runs were cancelled.
+ */
+size_t engine_cancel_where(struct engine *g, const char *root,
+    const char *reason, bool now);
+
+/* Queued plus running runs. */
+size_t engine_active(const struct engine *g);
+
+/*
  * Follow run id: its output so far is sent at once as one OUTPUT event
  * (span NULL), then live events. For a finished run, the tail and RUN_END
  * are sent at once and nothing is kept. GERR_RUN_NOT_FOUND.

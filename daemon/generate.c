@@ -70,7 +70,9 @@ struct generate_item {
 
 struct generate_job {
 	struct ggend *g;
-	struct watch_root *root;
+	uint64_t root_id;	/* watch_root_id of the root, 0 = none: the
+				   root may be unwatched while the job waits
+				   on a child, so it is looked up each time */
 	char *root_path;	/* canonical root */
 	char *dir;		/* workspace directory (absolute) */
 	const struct make_phase *phase;
@@ -102,6 +104,14 @@ struct generate_job {
 };
 
 static void generate_idle_cb(struct ev_loop *loop, ev_idle *w, int revents);
+
+/* The job's root now, or NULL (none, or unwatched since the start). */
+static struct watch_root *
+generate_root(const struct generate_job *job)
+{
+	return job->root_id != 0 ? watch_root_get(job->g, job->root_id) :
+	    NULL;
+}
 
 /* Record err as the job's first error (the result keeps the first one). */
 static void
@@ -243,8 +253,9 @@ static int
 generate_expand(struct generate_job *job, struct gerr *err)
 {
 	const struct make_strlist *t = &job->phase->templates;
-	const struct filetable *table = job->root != NULL ?
-	    watch_root_table(job->root) : NULL;
+	struct watch_root *root = generate_root(job);
+	const struct filetable *table = root != NULL ?
+	    watch_root_table(root) : NULL;
 	struct generate_scan s = { .job = job };
 	char *ws_rel = NULL, *prefix = NULL;
 	int rc = 0;
@@ -372,6 +383,7 @@ generate_reap(struct generate_job *job, const char *what, const char *cmd)
 static bool
 generate_is_clean(struct generate_job *job, const struct tplcache_memo *m)
 {
+	struct watch_root *root;
 	const struct filetable *table;
 	const struct filetable_entry *e;
 	const char *rel;
@@ -386,8 +398,9 @@ generate_is_clean(struct generate_job *job, const struct tplcache_memo *m)
 	/* The output must still hold what we left there (a user edit or a
 	 * delete makes the template render again). The file table knows its
 	 * hash unless it was just written; only then is it read here. */
-	table = job->root != NULL ? watch_root_table(job->root) : NULL;
-	rel = table != NULL ? watch_root_relpath(job->root, m->out_path) : NULL;
+	root = generate_root(job);
+	table = root != NULL ? watch_root_table(root) : NULL;
+	rel = table != NULL ? watch_root_relpath(root, m->out_path) : NULL;
 	e = rel != NULL ? filetable_lookup(table, rel) : NULL;
 	if (e != NULL && (e->flags & FILETABLE_F_HASH_KNOWN))
 		return XXH128_isEqual(e->hash, m->out_hash);
@@ -514,11 +527,12 @@ generate_write(struct generate_job *job)
 			job->status = GENERATE_UNCHANGED;
 			job->res.unchanged++;
 		} else {
-			const char *rel = job->root != NULL ?
-			    watch_root_relpath(job->root, it->out_abs) : NULL;
+			struct watch_root *root = generate_root(job);
+			const char *rel = root != NULL ?
+			    watch_root_relpath(root, it->out_abs) : NULL;
 
 			if (rel != NULL)
-				watch_expect_write(job->root, rel, &h);
+				watch_expect_write(root, rel, &h);
 			rc = genout_write(it->out_abs, content.buf, content.len,
 			    &written, &err);
 			job->status = GENERATE_WRITTEN;
@@ -702,7 +716,7 @@ generate_start(struct ggend *g, struct watch_root *root, const char *dir,
 	ev_idle_init(&job->idle, generate_idle_cb);
 	job->idle.data = job;
 	job->g = g;
-	job->root = root;
+	job->root_id = root != NULL ? watch_root_id(root) : 0;
 	job->dir = path_normalize(dir);
 	job->root_path = xstrdup(root != NULL ? watch_root_path(root) :
 	    job->dir);

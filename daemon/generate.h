@@ -92,8 +92,10 @@ typedef void (*generate_done_cb)(void *arg, const struct generate_result *res);
  * any; with no root at all, dir bounds the outputs and no file table is
  * used). request_vars: JSON object of request
  * variables (may be NULL), borrowed for the call. changed: the batch's
- * changed relpaths (may be NULL: render all). model, phase and root are
- * borrowed until cb runs (or the job is cancelled); dir is copied.
+ * changed relpaths (may be NULL: render all). model and phase are
+ * borrowed until cb runs (or the job is cancelled); dir is copied; root
+ * is borrowed for the call only (the job keeps its watch_root_id and
+ * looks it up again: a root unwatched meanwhile is simply gone).
  * Asynchronous (sh_before/sh_after go through daemon/runner); cb runs
  * exactly once unless cancelled, never from inside generate_start.
  * Returns 0 and *out (owned by the daemon's loop until cb; the caller may

@@ -324,6 +324,18 @@ ggend_stop(struct ggend *g, const char *why)
 	g->stopping = true;
 	log_info("stopping: %s", why);
 	systemd_notify("STOPPING=1", NULL);
+	/* A clean stop ends runs as "cancelled" now, with their final reply
+	 * to the clients following them and their history row, all written
+	 * before the loop's last turn; no new run starts. */
+	if (g->engine != NULL) {
+		size_t n = engine_cancel_where(g->engine, NULL,
+		    "daemon stopping", true);
+
+		if (n > 0)
+			log_info("stopping: cancelled %zu run%s", n,
+			    n == 1 ? "" : "s");
+	}
+	watch_answer_waiters(g);
 	/* Subscribers learn this is a clean stop, not a crash: the line is
 	 * flushed by the server's last prepare turn before the loop ends. */
 	if (g->server != NULL) {

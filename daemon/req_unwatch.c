@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "ggend.h"
 #include "req.h"
 #include "req_entries.h"
@@ -34,6 +35,11 @@ req_unwatch(struct req *req, struct gerr *err)
 	result = cJSON_CreateObject();
 	cJSON_AddStringToObject(result, "root", watch_root_path(r));
 	cJSON_AddBoolToObject(result, "removed", true);
+	/* Nothing outlives its root: its runs end "cancelled" first (their
+	 * renders are cancelled while the root still exists). */
+	cJSON_AddNumberToObject(result, "runs_cancelled",
+	    (double)engine_cancel_where(req->g->engine, watch_root_path(r),
+	    "root unwatched", false));
 	watch_root_remove(req->g, r);
 	req_reply_ok(req, result);
 	return 0;

@@ -7,6 +7,8 @@
  * The deferred request is a waiter of the root; if the client goes away
  * first, the cancel callback removes the waiter before the req is freed.
  */
+#include <stdint.h>
+
 #include "ggend.h"
 #include "req.h"
 #include "req_entries.h"
@@ -37,10 +39,14 @@ req_watch_progress(void *arg, struct watch_root *r,
 	req_progress(req, o);
 }
 
+/* arg is the root's watch_root_id, not the root: it may be gone. */
 static void
 req_watch_cancel(struct req *req, void *arg)
 {
-	watch_root_cancel_waits(arg, req);
+	struct watch_root *r = watch_root_get(req->g, (uint64_t)(uintptr_t)arg);
+
+	if (r != NULL)
+		watch_root_cancel_waits(r, req);
 	req_release(req);
 }
 
@@ -59,7 +65,8 @@ req_watch(struct req *req, struct gerr *err)
 		req_reply_ok(req, watch_root_summary(r));
 		return 0;
 	}
-	req_defer(req, req_watch_cancel, r);
+	req_defer(req, req_watch_cancel,
+	    (void *)(uintptr_t)watch_root_id(r));
 	watch_root_progress(r, &p);
 	req_watch_progress(req, r, &p);
 	return watch_root_add_full(req->g, watch_root_path(r), req_watch_ready,

@@ -112,10 +112,10 @@ watch_root_free(struct watch_root *r)
 }
 
 void
-watch_release(struct ggend *g)
+watch_answer_waiters(struct ggend *g)
 {
 	struct watch *w = g->watch;
-	struct watch_root *r, *next;
+	struct watch_root *r;
 	struct watch_hash_job *j, *jn;
 	struct watch_waiter *ws;
 	struct gerr err;
@@ -123,15 +123,13 @@ watch_release(struct ggend *g)
 
 	if (w == NULL)
 		return;
-	watch_events_stop(w);
-	/* Whoever waits is answered now, while roots and requests exist. */
 	gerr_clear(&err);
 	gerr_set(&err, GERR_SHUTTING_DOWN, "the daemon is stopping");
 	for (r = w->roots; r != NULL; r = r->next) {
 		ws = r->waiters;
 		n = r->nwaiters;
 		r->waiters = NULL;
-		r->nwaiters = 0;
+		r->nwaiters = r->capwaiters = 0;
 		for (i = 0; i < n; i++)
 			ws[i].ready(ws[i].arg, r, &err);
 		free(ws);
@@ -142,6 +140,19 @@ watch_release(struct ggend *g)
 		free(j);
 	}
 	w->jobs = NULL;
+}
+
+void
+watch_release(struct ggend *g)
+{
+	struct watch *w = g->watch;
+	struct watch_root *r, *next;
+
+	if (w == NULL)
+		return;
+	watch_events_stop(w);
+	/* Whoever waits is answered now, while roots and requests exist. */
+	watch_answer_waiters(g);
 	/* Roots cancel their jobs in the pool, so the pool goes last; its
 	 * results are never drained again (the async watcher is stopped). */
 	for (r = w->roots; r != NULL; r = next) {
@@ -773,6 +784,25 @@ watch_root_remove(struct ggend *g, struct watch_root *r)
 	watch_root_free(r);
 	watch_persist(g);
 	watch_events_update(g->watch);
+}
+
+uint64_t
+watch_root_id(const struct watch_root *r)
+{
+	return r->generation;
+}
+
+struct watch_root *
+watch_root_get(struct ggend *g, uint64_t id)
+{
+	struct watch_root *r;
+
+	if (g->watch == NULL || id == 0)
+		return NULL;
+	for (r = g->watch->roots; r != NULL; r = r->next)
+		if (r->generation == id)
+			return r;
+	return NULL;
 }
 
 const char *

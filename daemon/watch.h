@@ -46,6 +46,11 @@ void watch_restore(struct ggend *g);
  * .git/info/exclude is read again (a changed one rescans the root). */
 void watch_reload(struct ggend *g);
 
+/* The daemon is stopping: answer every ready waiter (watch, run) and
+ * every on-demand hash with GERR_SHUTTING_DOWN / ECANCELED now, while the
+ * loop can still write the replies. Roots stay. Idempotent. */
+void watch_answer_waiters(struct ggend *g);
+
 /* Free every root and g->watch; NULL g->watch ok. */
 void watch_release(struct ggend *g);
 
@@ -70,6 +75,15 @@ int watch_root_add(struct ggend *g, const char *dir, watch_ready_cb cb,
  * errors (GERR_NOT_FOUND "root removed"). The roots file is rewritten.
  */
 void watch_root_remove(struct ggend *g, struct watch_root *r);
+
+/*
+ * A handle on r that outlives it: asynchronous work (a render waiting on
+ * sh_before, a request) keeps the id, never the pointer, and gets the root
+ * back with watch_root_get, NULL once the root was removed. Ids are never
+ * reused within a daemon's life and never 0.
+ */
+uint64_t watch_root_id(const struct watch_root *r);
+struct watch_root *watch_root_get(struct ggend *g, uint64_t id);
 
 /* Canonical absolute path, borrowed for the root's life. */
 const char *watch_root_path(const struct watch_root *r);
