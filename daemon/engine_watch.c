@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "ggend.h"
+#include "make.h"
 #include "watch.h"
 #include "xmalloc.h"
 
@@ -34,6 +35,7 @@ static void
 engine_watch_batch(void *arg, const struct watch_batch *b)
 {
 	struct ggend *g = arg;
+	struct make_project *model;
 	const char **paths;
 
 	/* No good model yet: the watch logged why, and there is no phase
@@ -41,12 +43,19 @@ engine_watch_batch(void *arg, const struct watch_batch *b)
 	if (g->engine == NULL || b->n == 0 ||
 	    watch_root_model(b->root) == NULL)
 		return;
+	/* Our own reference for the call: submitting a run may re-parse a
+	 * make.toml saved since, which drops the root's reference to this
+	 * model while engine_on_batch still walks its phases (found by the
+	 * race test). */
+	model = make_project_ref((struct make_project *)
+	    watch_root_model(b->root));
 	paths = xcalloc(b->n, sizeof(*paths));
 	for (size_t i = 0; i < b->n; i++)
 		paths[i] = b->changes[i].relpath;
-	engine_on_batch(g->engine, watch_root_path(b->root),
-	    watch_root_model(b->root), paths, b->n);
+	engine_on_batch(g->engine, watch_root_path(b->root), model, paths,
+	    b->n);
 	free(paths);
+	make_project_unref(model);
 }
 
 /* Only a root that is this very directory: a sub-directory run reads its
