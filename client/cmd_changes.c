@@ -5,11 +5,13 @@
  * next --since. A "fresh" answer (no, unknown or too old clock) lists
  * every file and says so on stderr.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "path.h"
 
 static int
 cmd_changes_build(const struct cmd_ctx *ctx, int argc, char **argv,
@@ -57,10 +59,13 @@ cmd_changes_render(const struct cmd_ctx *ctx, const cJSON *result)
 		const cJSON *path = cJSON_GetObjectItemCaseSensitive(f, "path");
 		const cJSON *kind = cJSON_GetObjectItemCaseSensitive(f, "kind");
 		const char *k = cJSON_IsString(kind) ? kind->valuestring : "";
+		/* A newline in a file name must not make two lines. */
+		char *shown = path_escape_ctrl(cJSON_IsString(path) ?
+		    path->valuestring : "?");
 
 		fprintf(ctx->out, "%c %s\n", strcmp(k, "added") == 0 ? '+' :
-		    strcmp(k, "removed") == 0 ? '-' : '~',
-		    cJSON_IsString(path) ? path->valuestring : "?");
+		    strcmp(k, "removed") == 0 ? '-' : '~', shown);
+		free(shown);
 	}
 	fprintf(ctx->out, "clock %s\n",
 	    cJSON_IsString(clock) ? clock->valuestring : "?");

@@ -34,9 +34,38 @@
 #define CRAWL_MAGIC_CIFS 0xFF534D42u
 #define CRAWL_MAGIC_SMB2 0xFE534D42u
 #define CRAWL_MAGIC_FUSE 0x65735546u
+#define CRAWL_MAGIC_TMPFS 0x01021994u
+
+/* Pseudo filesystems (linux/magic.h values). */
+static const uint32_t crawl_pseudo_magic[] = {
+	0x9fa0u,	/* proc */
+	0x62656572u,	/* sysfs */
+	0x1cd1u,	/* devpts */
+	0x64626720u,	/* debugfs */
+	0x74726163u,	/* tracefs */
+	0x73636673u,	/* securityfs */
+	0x27e0ebu,	/* cgroup */
+	0x63677270u,	/* cgroup2 */
+	0x6165676cu,	/* pstore */
+	0xcafe4a11u,	/* bpf */
+	0x62656570u,	/* configfs */
+	0x65735543u,	/* fusectl */
+	0x19800202u,	/* mqueue */
+	0x42494e4du,	/* binfmt_misc */
+	0xde5e81e4u,	/* efivarfs */
+	0xf97cff8cu,	/* selinuxfs */
+	0x6e736673u,	/* nsfs */
+	0x0187u,	/* autofs */
+	0x958458f6u,	/* hugetlbfs */
+	0x534f434bu,	/* sockfs */
+	0x50495045u,	/* pipefs */
+	0x43415d53u,	/* smackfs */
+};
 
 struct crawl {
 	int root_fd;
+	dev_t root_dev;
+	dev_t real_dev;		/* last mounted-in device seen not pseudo */
 	char *root;
 	struct crawl_config cfg;
 	char **stack;
@@ -71,6 +100,12 @@ crawl_new(const char *root, const char *start, const struct crawl_config *cfg,
 		    strerror(errno));
 	c = xcalloc(1, sizeof(*c));
 	c->root_fd = fd;
+	{
+		struct stat rst;
+
+		if (fstat(fd, &rst) == 0)
+			c->root_dev = c->real_dev = rst.st_dev;
+	}
 	c->root = xstrdup(root);
 	c->cfg = *cfg;
 	strbuf_init(&c->path);
@@ -174,6 +209,22 @@ crawl_entry(struct crawl *c, const struct dirent *de)
 		c->progress.ignored++;
 		return;
 	}
+	if (is_dir && st.st_dev != c->root_dev && st.st_dev != c->real_dev) {
+		/* A mount point: never enter a pseudo filesystem. */
+		struct statfs sfs;
+		int fd = openat(dirfd(c->cur), de->d_name, O_RDONLY |
+		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		bool pseudo = fd >= 0 && fstatfs(fd, &sfs) == 0 &&
+		    crawl_fs_magic_is_pseudo((uint64_t)sfs.f_type);
+
+		if (fd >= 0)
+			close(fd);
+		if (pseudo) {
+			c->progress.ignored++;
+			return;
+		}
+		c->real_dev = st.st_dev;
+	}
 	if (is_dir) {
 		crawl_push(c, xstrdup(c->path.buf));
 	} else {
@@ -219,6 +270,30 @@ crawl_progress(const struct crawl *c, struct crawl_progress *out)
 {
 	*out = c->progress;
 	out->pending_dirs = c->nstack;
+}
+
+bool
+crawl_fs_magic_is_pseudo(uint64_t magic)
+{
+	for (size_t i = 0; i < sizeof(crawl_pseudo_magic) /
+	    sizeof(crawl_pseudo_magic[0]); i++)
+		if ((uint32_t)magic == crawl_pseudo_magic[i])
+			return true;
+	return false;
+}
+
+bool
+crawl_path_is_pseudo(const char *path)
+{
+	struct statfs sfs;
+
+	if (statfs(path, &sfs) < 0)
+		return false;
+	if (crawl_fs_magic_is_pseudo((uint64_t)sfs.f_type))
+		return true;
+	/* devtmpfs says tmpfs: /dev itself tells it apart. */
+	return (uint32_t)sfs.f_type == CRAWL_MAGIC_TMPFS &&
+	    (strcmp(path, "/dev") == 0 || strncmp(path, "/dev/", 5) == 0);
 }
 
 enum crawl_fs_kind

@@ -75,6 +75,17 @@ enum crawl_fs_kind {
 	CRAWL_FS_FUSE,
 };
 
+/*
+ * Pseudo filesystems (procfs, sysfs, devpts, debugfs, cgroup, ...: anything
+ * whose files are not stored content) are never crawled nor hashed: their
+ * "files" can be endless (/proc/PID/pagemap) and there are hundreds of
+ * thousands of them. Pure: whether a statfs f_type is one.
+ */
+bool crawl_fs_magic_is_pseudo(uint64_t magic);
+/* Whether path (absolute, existing) lies on a pseudo filesystem: its
+ * statfs type, or devtmpfs (a tmpfs) under /dev. False when statfs fails. */
+bool crawl_path_is_pseudo(const char *path);
+
 /* Map a statfs f_type to its kind. Pure. */
 enum crawl_fs_kind crawl_fs_kind_from_magic(uint64_t magic);
 /* "local", "nfs", "cifs", "fuse". */

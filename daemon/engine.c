@@ -43,6 +43,7 @@
 #include "runenv.h"
 #include "runner.h"
 #include "strbuf.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 extern char **environ;
@@ -88,6 +89,26 @@ struct engine_exec {
 	struct generate_job *job;	/* while rendering */
 	uint64_t render_span;
 	struct engine_exec *render_next;	/* run's rendering list */
+	/* cache key computed on the worker (no hot file table) */
+	struct engine_keyjob *keyjob;	/* while keying */
+	struct engine_exec *key_next;	/* run's keying list */
+};
+
+/*
+ * A cache key computed on the engine's worker: walking and hashing a
+ * root without a hot file table must not hold the loop. The job owns a
+ * model reference (the phase lives in it) and a copy of the directory, so
+ * a run cancelled or freed meanwhile only detaches it (x NULL).
+ */
+struct engine_keyjob {
+	struct make_project *model;	/* a reference */
+	const struct make_phase *phase;	/* in model */
+	char *dir;
+	char key[CACHEKEY_HEX_SIZE];
+	int rc;
+	struct gerr err;
+	struct engine_run *run;		/* NULL once detached */
+	struct engine_exec *x;
 };
 
 struct engine_follower {
@@ -125,6 +146,7 @@ struct engine_run {
 	struct engine_exec *top;
 	struct engine_cmd *live;	/* children alive */
 	struct engine_exec *rendering;	/* render steps under way */
+	struct engine_exec *keying;	/* cache keys on the worker */
 	size_t active;
 	const char **post_cmds;		/* on_error/on_success commands,
 					   borrowed from the model */
@@ -169,6 +191,7 @@ struct engine {
 	unsigned cores;
 	bool stopping;			/* engine_cancel_where(NULL): no new
 					   runs */
+	struct worker *worker;		/* cache keys, engine-cache.json */
 };
 
 static const char *const engine_status_names[] = {
@@ -306,20 +329,14 @@ engine_emit(struct engine_run *r, const struct engine_event *ev)
 static void
 engine_publish(struct engine *g, const char *name, cJSON *data)
 {
-	cJSON *env;
-	char *text, *line;
+	char *line;
 
 	if (g->publish == NULL) {
 		cJSON_Delete(data);
 		return;
 	}
-	env = cJSON_CreateObject();
-	cJSON_AddStringToObject(env, "event", name);
-	cJSON_AddItemToObject(env, "data", data);
-	text = cJSON_PrintUnformatted(env);
-	cJSON_Delete(env);
-	line = xasprintf("%s\n", text);
-	cJSON_free(text);
+	/* msg_event: the one builder, so every string is valid UTF-8. */
+	line = msg_event(name, data);
 	g->publish(g->publish_arg, line);
 	free(line);
 }
@@ -797,11 +814,10 @@ engine_step_spawn(struct engine_run *r, struct engine_exec *x)
 	return false;
 }
 
-/* Step x's cache key: from the watched root's table when it has every
- * hash, else by hashing the inputs from disk. */
+/* Step x's cache key from the watched root's table when it has every
+ * hash: 0 (x->key filled), else GERR_BUSY: hash the inputs from disk. */
 static int
-engine_step_key(struct engine_run *r, struct engine_exec *x,
-    struct gerr *err)
+engine_step_key(struct engine_run *r, struct engine_exec *x)
 {
 	const struct plan_node *n = x->node;
 	const struct filetable *t = r->g->table_fn != NULL ?
@@ -825,25 +841,24 @@ engine_step_key(struct engine_run *r, struct engine_exec *x,
 		if (rc == 0)
 			return 0;
 	}
-	return engine_cache_key(n->phase, x->dir, x->key, err);
+	/* The caller hashes from disk (on the worker, or here for a dry
+	 * run). */
+	return GERR_BUSY;
 }
 
-/* Cache decision for step x: true = skip. Fills x->key. */
+/* Cache decision for step x whose key is known (krc 0: x->key) or could
+ * not be computed (krc, kerr): true = skip. */
 static bool
-engine_step_cached(struct engine_run *r, struct engine_exec *x,
-    const char **why)
+engine_step_decide(struct engine_run *r, struct engine_exec *x, int krc,
+    const struct gerr *kerr, const char **why)
 {
 	const struct plan_node *n = x->node;
 	const char *last;
-	struct gerr err;
 
 	*why = NULL;
-	if (!n->phase->cache)
-		return false;
-	gerr_clear(&err);
-	if (engine_step_key(r, x, &err) != 0) {
+	if (krc != 0) {
 		log_warn("run %llu: phase %s: no cache key: %s",
-		    (unsigned long long)r->id, n->phase->name, err.msg);
+		    (unsigned long long)r->id, n->phase->name, kerr->msg);
 		*why = "no cache key";
 		return false;
 	}
@@ -871,14 +886,35 @@ engine_step_cached(struct engine_run *r, struct engine_exec *x,
 	return true;
 }
 
-/* After the render step (if any): cache decision, then the commands.
- * True when the step ended at once. */
+/* Cache decision for step x, keys hashed here when there is no table
+ * (dry runs): true = skip. Fills x->key. */
 static bool
-engine_step_commands(struct engine_run *r, struct engine_exec *x)
+engine_step_cached(struct engine_run *r, struct engine_exec *x,
+    const char **why)
 {
-	const char *why;
+	struct gerr err;
+	int rc;
 
-	if (engine_step_cached(r, x, &why)) {
+	*why = NULL;
+	if (!x->node->phase->cache)
+		return false;
+	gerr_clear(&err);
+	rc = engine_step_key(r, x);
+	if (rc == GERR_BUSY) {
+		gerr_clear(&err);
+		rc = engine_cache_key(x->node->phase, x->dir, x->key, &err);
+	}
+	return engine_step_decide(r, x, rc, &err, why);
+}
+
+static void engine_exec_done(struct engine_run *r, struct engine_exec *x);
+
+/* Once the key is decided: skip (cached), or the commands. True when the
+ * step ended at once. */
+static bool
+engine_step_run(struct engine_run *r, struct engine_exec *x, bool cached)
+{
+	if (cached) {
 		engine_step_end(r, x, ENGINE_CACHED);
 		return true;
 	}
@@ -888,6 +924,105 @@ engine_step_commands(struct engine_run *r, struct engine_exec *x)
 	}
 	x->cmd_index = 0;
 	return !engine_step_spawn(r, x);
+}
+
+static void
+engine_key_unlink(struct engine_run *r, struct engine_exec *x)
+{
+	struct engine_exec **pp;
+
+	for (pp = &r->keying; *pp != NULL; pp = &(*pp)->key_next)
+		if (*pp == x) {
+			*pp = x->key_next;
+			break;
+		}
+	x->keyjob = NULL;
+	r->active--;
+}
+
+/* Detach x's key job: its result is dropped when it comes back. */
+static void
+engine_key_detach(struct engine_run *r, struct engine_exec *x)
+{
+	x->keyjob->run = NULL;
+	x->keyjob->x = NULL;
+	engine_key_unlink(r, x);
+}
+
+static void
+engine_keyjob_fn(void *arg)
+{
+	struct engine_keyjob *kj = arg;
+
+	gerr_clear(&kj->err);
+	kj->rc = engine_cache_key(kj->phase, kj->dir, kj->key, &kj->err);
+}
+
+/* Loop thread: the key is known; go on with the step unless detached. */
+static void
+engine_keyjob_done(void *arg)
+{
+	struct engine_keyjob *kj = arg;
+	struct engine_run *r = kj->run;
+	struct engine_exec *x = kj->x;
+	const char *why;
+	bool cached;
+
+	if (x != NULL) {
+		engine_key_unlink(r, x);
+		if (r->cancelled) {
+			engine_step_end(r, x, ENGINE_CANCELLED);
+			engine_exec_done(r, x);
+		} else {
+			if (kj->rc == 0)
+				memcpy(x->key, kj->key, sizeof(x->key));
+			cached = engine_step_decide(r, x, kj->rc, &kj->err,
+			    &why);
+			if (engine_step_run(r, x, cached))
+				engine_exec_done(r, x);
+		}
+	}
+	make_project_unref(kj->model);
+	free(kj->dir);
+	free(kj);
+}
+
+/* After the render step (if any): cache decision, then the commands.
+ * True when the step ended at once; false while it runs (commands, or
+ * its key being computed on the worker). */
+static bool
+engine_step_commands(struct engine_run *r, struct engine_exec *x)
+{
+	struct engine_keyjob *kj;
+	const char *why = NULL;
+	struct gerr err;
+	int rc;
+
+	if (!x->node->phase->cache)
+		return engine_step_run(r, x, false);
+	gerr_clear(&err);
+	rc = engine_step_key(r, x);
+	if (rc != GERR_BUSY || r->g->worker == NULL) {
+		if (rc == GERR_BUSY) {
+			gerr_clear(&err);
+			rc = engine_cache_key(x->node->phase, x->dir, x->key,
+			    &err);
+		}
+		return engine_step_run(r, x, engine_step_decide(r, x, rc,
+		    &err, &why));
+	}
+	kj = xcalloc(1, sizeof(*kj));
+	kj->model = make_project_ref(r->model);
+	kj->phase = x->node->phase;
+	kj->dir = xstrdup(x->dir);
+	kj->run = r;
+	kj->x = x;
+	x->keyjob = kj;
+	x->key_next = r->keying;
+	r->keying = x;
+	r->active++;
+	worker_submit(r->g->worker, engine_keyjob_fn, engine_keyjob_done, kj);
+	return false;
 }
 
 static void
@@ -1309,7 +1444,7 @@ engine_check(const struct engine *g)
 			assert(r->on == lists[i]);
 			assert(r->next != NULL || r == lists[i]->tail);
 			assert(i == 1 || (r->active == 0 && r->live == NULL &&
-			    r->rendering == NULL));
+			    r->rendering == NULL && r->keying == NULL));
 			assert(i != 0 || r->status == ENGINE_QUEUED);
 			n++;
 		}
@@ -1357,6 +1492,8 @@ engine_new(struct ev_loop *loop, const char *state_dir)
 	g->state_dir = xstrdup(state_dir);
 	g->next_id = 1;
 	g->cache = engine_cache_new(state_dir);
+	g->worker = worker_new(loop, "engine");
+	engine_cache_set_worker(g->cache, g->worker);
 	g->cores = n > 0 ? (unsigned)n : 1;
 	ev_idle_init(&g->reaper, engine_reap_cb);
 	g->reaper.data = g;
@@ -1386,10 +1523,14 @@ engine_free(struct engine *g)
 			for (struct engine_exec *x = r->rendering; x != NULL;
 			    x = x->render_next)
 				generate_cancel(x->job);
+			while (r->keying != NULL)
+				engine_key_detach(r, r->keying);
 			engine_list_remove(r);
 			engine_run_free(r);
 		}
 	engine_reap_cb(g->loop, &g->reaper, 0);
+	/* Detached keys are dropped, the last cache write is done. */
+	worker_free(g->worker);
 	engine_cache_free(g->cache);
 	free(g->state_dir);
 	free(g);
@@ -1684,6 +1825,14 @@ engine_cancel(struct engine *g, uint64_t id, struct gerr *err)
 		generate_cancel(x->job);
 		engine_render_unlink(r, x);
 		engine_span_end(r, x->render_span, ENGINE_CANCELLED, false);
+		engine_step_end(r, x, ENGINE_CANCELLED);
+		engine_exec_done(r, x);
+	}
+	/* Likewise a key on the worker: its result will be dropped. */
+	while (r->keying != NULL && r->on == &g->running) {
+		struct engine_exec *x = r->keying;
+
+		engine_key_detach(r, x);
 		engine_step_end(r, x, ENGINE_CANCELLED);
 		engine_exec_done(r, x);
 	}

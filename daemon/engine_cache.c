@@ -34,6 +34,7 @@
 #include "glob.h"
 #include "log.h"
 #include "strbuf.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #define ENGINE_CACHE_FILE "engine-cache.json"
@@ -48,6 +49,18 @@ struct engine_cache {
 	char *path;			/* the state file */
 	struct engine_cache_entry *items;	/* oldest stored first */
 	size_t len;
+	struct worker *worker;		/* writes the file; NULL: inline */
+	bool saving;			/* a write is on the worker */
+	bool dirty;			/* stored since that write's text */
+};
+
+/* One write of the state file: the text as it was when stored. */
+struct engine_cache_write {
+	struct engine_cache *c;
+	char *path;
+	char *text;
+	bool ok;
+	int error;
 };
 
 static const char *const engine_cache_skip_dirs[] = {
@@ -170,20 +183,17 @@ engine_cache_lookup(const struct engine_cache *c, const char *root,
 	return key;
 }
 
-static void
-engine_cache_save(const struct engine_cache *c)
+/* Write text to path through a temp file and rename (worker thread, or
+ * the caller's without a worker); *error is errno on failure. */
+static bool
+engine_cache_write_file(const char *path, const char *text, int *error)
 {
-	cJSON *doc = cJSON_CreateObject();
-	char *text, *tmp;
+	char *tmp;
 	size_t len;
 	bool ok;
 	int fd;
 
-	for (size_t i = 0; i < c->len; i++)
-		cJSON_AddStringToObject(doc, c->items[i].id, c->items[i].key);
-	text = cJSON_PrintUnformatted(doc);
-	cJSON_Delete(doc);
-	tmp = xasprintf("%s.tmp", c->path);
+	tmp = xasprintf("%s.tmp", path);
 	if (fault_hit(FAULT_STATE_WRITE)) {
 		errno = ENOSPC;
 		fd = -1;
@@ -198,13 +208,104 @@ engine_cache_save(const struct engine_cache *c)
 		errno = EIO;
 		ok = false;
 	}
-	if (!ok || rename(tmp, c->path) != 0) {
-		log_warn("write %s: %s; cache hits will not survive a restart",
-		    c->path, strerror(errno));
+	if (ok && rename(tmp, path) != 0)
+		ok = false;
+	*error = ok ? 0 : errno;
+	if (!ok)
 		unlink(tmp);
-	}
 	free(tmp);
+	return ok;
+}
+
+static void
+engine_cache_write_report(const char *path, bool ok, int error)
+{
+	if (!ok)
+		log_warn("write %s: %s; cache hits will not survive a restart",
+		    path, strerror(error));
+}
+
+static void
+engine_cache_write_fn(void *arg)
+{
+	struct engine_cache_write *wr = arg;
+
+	wr->ok = engine_cache_write_file(wr->path, wr->text, &wr->error);
+}
+
+static void engine_cache_save(struct engine_cache *c);
+
+/* Loop thread: report, and write again if keys were stored meanwhile. */
+static void
+engine_cache_write_done(void *arg)
+{
+	struct engine_cache_write *wr = arg;
+	struct engine_cache *c = wr->c;
+
+	engine_cache_write_report(wr->path, wr->ok, wr->error);
+	free(wr->path);
+	free(wr->text);
+	free(wr);
+	c->saving = false;
+	if (c->dirty) {
+		c->dirty = false;
+		engine_cache_save(c);
+	}
+}
+
+/* The table as the state file's text (caller frees). */
+static char *
+engine_cache_text(const struct engine_cache *c)
+{
+	cJSON *doc = cJSON_CreateObject();
+	char *text, *copy;
+
+	for (size_t i = 0; i < c->len; i++)
+		cJSON_AddStringToObject(doc, c->items[i].id, c->items[i].key);
+	text = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	copy = xstrdup(text);
 	cJSON_free(text);
+	return copy;
+}
+
+/*
+ * Save the table: the text is built here (cheap, bounded by
+ * ENGINE_CACHE_MAX entries), the write and its fsync-free rename happen
+ * on the worker, off the loop. One write at a time: stores during a write
+ * mark the table dirty and the newest text follows when it is done.
+ */
+static void
+engine_cache_save(struct engine_cache *c)
+{
+	struct engine_cache_write *wr;
+	int error;
+
+	if (c->worker == NULL) {
+		char *text = engine_cache_text(c);
+		bool ok = engine_cache_write_file(c->path, text, &error);
+
+		engine_cache_write_report(c->path, ok, error);
+		free(text);
+		return;
+	}
+	if (c->saving) {
+		c->dirty = true;
+		return;
+	}
+	wr = xcalloc(1, sizeof(*wr));
+	wr->c = c;
+	wr->path = xstrdup(c->path);
+	wr->text = engine_cache_text(c);
+	c->saving = true;
+	worker_submit(c->worker, engine_cache_write_fn, engine_cache_write_done,
+	    wr);
+}
+
+void
+engine_cache_set_worker(struct engine_cache *c, struct worker *w)
+{
+	c->worker = w;
 }
 
 void

@@ -57,6 +57,12 @@ int engine_cache_key_table(const struct make_phase *ph,
 const char *engine_cache_lookup(const struct engine_cache *c,
     const char *root, const char *ws, const char *phase);
 
+/* Write the state file on w (borrowed until engine_cache_free, which
+ * must come after worker_free(w) so the last write is done), off the
+ * loop; NULL (the default) writes inline. */
+struct worker;
+void engine_cache_set_worker(struct engine_cache *c, struct worker *w);
+
 /* Remember key as the last successful one and rewrite the state file
  * (errors logged: losing the file only costs a rebuild). */
 void engine_cache_store(struct engine_cache *c, const char *root,

@@ -12,6 +12,9 @@
  * - outstanding (queued + running + completed, not yet drained) never
  *   exceeds max_jobs: the memory is bounded by configuration.
  * - a job whose generation was cancelled is never delivered.
+ * - a job reads at most the st_size its fstat saw at open: a file that
+ *   grows (or a pseudo file that never ends) cannot hold a worker; the
+ *   tuple changes, so the loop drops such a result as stale anyway.
  * - workers never touch the file table: the loop owns it; results carry the
  *   stat tuple seen by fstat at open so the loop can drop stale ones.
  * Never: read a whole file into memory, follow a symlink, block the loop
@@ -94,16 +97,27 @@ hashpool_list_pop(struct hashpool_list *l)
 	return j;
 }
 
-/* Remove and free the jobs of generation from l; returns how many. */
+/* Whether j is one of the jobs a cancel names (cookie 0: any). */
+static bool
+hashpool_job_matches(const struct hashpool_job *j, uint64_t generation,
+    uint64_t cookie)
+{
+	return j->r.generation == generation && (cookie == 0 ||
+	    j->r.cookie == cookie);
+}
+
+/* Remove and free the jobs of generation (and cookie, unless 0) from l;
+ * returns how many. */
 static size_t
-hashpool_list_cancel(struct hashpool_list *l, uint64_t generation)
+hashpool_list_cancel(struct hashpool_list *l, uint64_t generation,
+    uint64_t cookie)
 {
 	struct hashpool_job **pp = &l->head, *j;
 	size_t n = 0;
 
 	l->tail = NULL;
 	while ((j = *pp) != NULL) {
-		if (j->r.generation == generation) {
+		if (hashpool_job_matches(j, generation, cookie)) {
 			*pp = j->next;
 			free(j);
 			n++;
@@ -134,17 +148,18 @@ hashpool_state_new(void)
 	return state;
 }
 
-/* Hash fd to EOF with state (reset here); *cancel (may be NULL) is polled
- * between chunks. */
+/* Hash fd to EOF, or after limit bytes, with state (reset here); *cancel
+ * (may be NULL) is polled between chunks. */
 static int
-hashpool_hash_fd_cancel(int fd, void *buf, size_t bufsize,
+hashpool_hash_fd_cancel(int fd, void *buf, size_t bufsize, uint64_t limit,
     XXH3_state_t *state, XXH128_hash_t *out, const atomic_bool *cancel)
 {
 	int rc = 0;
 
 	XXH3_128bits_reset(state);
-	for (;;) {
-		ssize_t n = read(fd, buf, bufsize);
+	while (limit > 0) {
+		ssize_t n = read(fd, buf, limit < bufsize ? (size_t)limit :
+		    bufsize);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -155,6 +170,7 @@ hashpool_hash_fd_cancel(int fd, void *buf, size_t bufsize,
 		if (n == 0)
 			break;
 		XXH3_128bits_update(state, buf, (size_t)n);
+		limit -= (uint64_t)n;
 		if (cancel != NULL && atomic_load_explicit(cancel,
 		    memory_order_relaxed)) {
 			rc = ECANCELED;
@@ -170,7 +186,8 @@ int
 hashpool_hash_fd(int fd, void *buf, size_t bufsize, XXH128_hash_t *out)
 {
 	XXH3_state_t *state = hashpool_state_new();
-	int rc = hashpool_hash_fd_cancel(fd, buf, bufsize, state, out, NULL);
+	int rc = hashpool_hash_fd_cancel(fd, buf, bufsize, UINT64_MAX, state,
+	    out, NULL);
 
 	XXH3_freeState(state);
 	return rc;
@@ -222,7 +239,8 @@ hashpool_hash_job(struct hashpool_worker *w, struct hashpool_job *j,
 	} else {
 		filetable_stat_from(&j->r.st, &st);
 		rc = hashpool_hash_fd_cancel(fd, buf, w->pool->chunk_bytes,
-		    state, &j->r.hash, &w->cancel);
+		    st.st_size > 0 ? (uint64_t)st.st_size : 0, state,
+		    &j->r.hash, &w->cancel);
 	}
 	close(fd);
 	return rc;
@@ -388,18 +406,27 @@ hashpool_room(struct hashpool *pool)
 void
 hashpool_cancel(struct hashpool *pool, uint64_t generation)
 {
+	hashpool_cancel_job(pool, generation, 0);
+}
+
+void
+hashpool_cancel_job(struct hashpool *pool, uint64_t generation,
+    uint64_t cookie)
+{
 	bool wake;
 	size_t n;
 
 	pthread_mutex_lock(&pool->lock);
-	pool->outstanding -= hashpool_list_cancel(&pool->queue, generation);
-	n = hashpool_list_cancel(&pool->done, generation);
+	pool->outstanding -= hashpool_list_cancel(&pool->queue, generation,
+	    cookie);
+	n = hashpool_list_cancel(&pool->done, generation, cookie);
 	pool->outstanding -= n;
 	pool->ndone -= n;
 	for (unsigned i = 0; i < pool->nworkers; i++) {
 		struct hashpool_worker *w = &pool->workers[i];
 
-		if (w->job != NULL && w->job->r.generation == generation)
+		if (w->job != NULL && hashpool_job_matches(w->job, generation,
+		    cookie))
 			atomic_store(&w->cancel, true);
 	}
 	/* The jobs that would have woken the loop may be gone. */

@@ -81,6 +81,11 @@ size_t hashpool_room(struct hashpool *pool);
  */
 void hashpool_cancel(struct hashpool *pool, uint64_t generation);
 
+/* The same for the one job of generation with cookie (nobody waits for
+ * it any more: its `hash` request went away). */
+void hashpool_cancel_job(struct hashpool *pool, uint64_t generation,
+    uint64_t cookie);
+
 /* Hand every finished result to cb (on the calling thread, without the lock
  * held). cb may call hashpool_submit. Returns the number delivered. */
 size_t hashpool_drain(struct hashpool *pool, hashpool_result_cb cb, void *arg);

@@ -27,6 +27,8 @@
 #include <sys/time.h>
 
 #include "log.h"
+#include "message.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 struct histlink_run {
@@ -48,6 +50,8 @@ struct histlink {
 	char *path;
 	unsigned keep;
 	ev_timer flush_timer;
+	ev_timer seen_timer;	/* while runs are live: their "seen" mark */
+	struct worker *worker;	/* trim and stats */
 	ev_async notify;
 	struct histlink_run **runs;
 	size_t n_runs, cap_runs;
@@ -111,6 +115,38 @@ histlink_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	histlink_flush(w->data);
 }
 
+/* Every live run was alive now: the row keeps it (history_run_seen), so
+ * a kill -9 leaves a duration within HISTLINK_SEEN_MS of the truth. */
+static void
+histlink_seen_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct histlink *hl = w->data;
+	struct timeval tv;
+	int64_t now;
+
+	(void)loop;
+	(void)revents;
+	gettimeofday(&tv, NULL);
+	now = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	for (size_t i = 0; i < hl->n_runs; i++)
+		history_run_seen(hl->h, hl->runs[i]->hist_id, now, NULL);
+	histlink_arm(hl);
+}
+
+/* The seen timer runs exactly while runs are live (idle: no wake-up). */
+static void
+histlink_seen_update(struct histlink *hl)
+{
+	/* Unref'ed: the marks alone never keep the loop running. */
+	if (hl->n_runs > 0 && !ev_is_active(&hl->seen_timer)) {
+		ev_timer_start(hl->loop, &hl->seen_timer);
+		ev_unref(hl->loop);
+	} else if (hl->n_runs == 0 && ev_is_active(&hl->seen_timer)) {
+		ev_ref(hl->loop);
+		ev_timer_stop(hl->loop, &hl->seen_timer);
+	}
+}
+
 static void
 histlink_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
@@ -141,6 +177,9 @@ histlink_open(struct ev_loop *loop, const char *path, unsigned keep,
 	hl->keep = keep != 0 ? keep : HISTORY_KEEP_DEFAULT;
 	ev_timer_init(&hl->flush_timer, histlink_timer_cb, 0.0, 0.0);
 	hl->flush_timer.data = hl;
+	ev_timer_init(&hl->seen_timer, histlink_seen_cb,
+	    HISTLINK_SEEN_MS / 1000.0, HISTLINK_SEEN_MS / 1000.0);
+	hl->seen_timer.data = hl;
 	ev_async_init(&hl->notify, histlink_async_cb);
 	hl->notify.data = hl;
 	ev_async_start(loop, &hl->notify);
@@ -159,6 +198,7 @@ histlink_open(struct ev_loop *loop, const char *path, unsigned keep,
 		free(hl);
 		return rc;
 	}
+	hl->worker = worker_new(loop, "history");
 	/* A degraded store has logged its own WARN with the reason. */
 	if (!history_degraded(hl->h))
 		log_info("history: %s (keep %u runs per phase)", path,
@@ -208,6 +248,8 @@ histlink_free(struct histlink *hl)
 
 	if (hl == NULL)
 		return;
+	/* Trims and stats under way end first (they use the store). */
+	worker_free(hl->worker);
 	memset(&end, 0, sizeof(end));
 	end.status = HISTORY_INTERRUPTED;
 	end.exit_code = -1;
@@ -217,6 +259,10 @@ histlink_free(struct histlink *hl)
 	}
 	free(hl->runs);
 	ev_timer_stop(hl->loop, &hl->flush_timer);
+	if (ev_is_active(&hl->seen_timer)) {
+		ev_ref(hl->loop);
+		ev_timer_stop(hl->loop, &hl->seen_timer);
+	}
 	gerr_clear(&err);
 	if (history_sync(hl->h, &err) != 0)
 		log_warn("history: at shutdown: %s", err.msg);
@@ -238,6 +284,12 @@ uint64_t
 histlink_next_run_id(const struct histlink *hl)
 {
 	return history_last_id(hl->h) + 1;
+}
+
+struct worker *
+histlink_worker(struct histlink *hl)
+{
+	return hl->worker;
 }
 
 struct history *
@@ -307,8 +359,8 @@ histlink_slow_event(struct histlink *hl, const struct histlink_run *r,
     const char *workspace, const char *phase, int64_t dur_us,
     enum history_slow_reason why, int64_t median_us)
 {
-	cJSON *env, *d;
-	char *text, *line;
+	cJSON *d;
+	char *line;
 
 	hl->slow_phases++;
 	log_info("run %llu: phase %s is slow: %lld ms (%s)",
@@ -317,9 +369,7 @@ histlink_slow_event(struct histlink *hl, const struct histlink_run *r,
 	    "over 110% of its median");
 	if (hl->publish == NULL)
 		return;
-	env = cJSON_CreateObject();
-	cJSON_AddStringToObject(env, "event", "phase.slow");
-	d = cJSON_AddObjectToObject(env, "data");
+	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "run", (double)r->hist_id);
 	cJSON_AddStringToObject(d, "root", r->root);
 	cJSON_AddStringToObject(d, "workspace", workspace);
@@ -330,10 +380,7 @@ histlink_slow_event(struct histlink *hl, const struct histlink_run *r,
 	if (median_us > 0)
 		cJSON_AddNumberToObject(d, "median_ms",
 		    (double)median_us / 1000.0);
-	text = cJSON_PrintUnformatted(env);
-	cJSON_Delete(env);
-	line = xasprintf("%s\n", text);
-	cJSON_free(text);
+	line = msg_event("phase.slow", d);
 	hl->publish(hl->publish_arg, line);
 	free(line);
 }
@@ -461,6 +508,7 @@ histlink_on_event(void *arg, const struct engine_event *ev)
 	case ENGINE_EV_RUN_START:
 		if (histlink_find(hl, ev->run_id, NULL) == NULL)
 			histlink_begin(hl, ev);
+		histlink_seen_update(hl);
 		histlink_arm(hl);
 		return;
 	case ENGINE_EV_SPAN_START:
@@ -495,6 +543,7 @@ histlink_on_event(void *arg, const struct engine_event *ev)
 		histlink_finish(hl, r, &end);
 		hl->runs[idx] = hl->runs[--hl->n_runs];
 		histlink_run_free(r);
+		histlink_seen_update(hl);
 		histlink_flush(hl);
 		return;
 	case ENGINE_EV_OUTPUT:
@@ -551,7 +600,7 @@ histlink_run_json(const struct history_run *r, bool with_detail)
 		cJSON_AddItemToArray(a, cJSON_CreateString(r->trigger_files[i]));
 	cJSON_AddNumberToObject(o, "start_us", (double)r->start_us);
 	cJSON_AddNumberToObject(o, "end_us", (double)r->end_us);
-	if (r->end_us > 0)
+	if (r->end_us > 0 && r->status != HISTORY_RUNNING)
 		cJSON_AddNumberToObject(o, "duration_ms",
 		    (double)(r->end_us - r->start_us) / 1000.0);
 	else

@@ -24,6 +24,8 @@
 
 /* Flush queued rows at most this long after they were queued. */
 #define HISTLINK_FLUSH_MS 100
+/* How often a live run's row records that it is still alive. */
+#define HISTLINK_SEEN_MS 1000
 
 struct histlink;
 
@@ -64,6 +66,12 @@ void histlink_on_event(void *arg, const struct engine_event *ev);
 
 /* The store, for queries (borrowed for the histlink's life). */
 struct history *histlink_history(struct histlink *hl);
+
+/* The thread that runs `trim` and `stats` off the loop (daemon/worker.h,
+ * history_job_run); borrowed for hl's life. histlink_free finishes its
+ * jobs (their done callbacks run) before closing the store. */
+struct worker;
+struct worker *histlink_worker(struct histlink *hl);
 
 /*
  * The run a request names in field id (borrowed; validated as an integer

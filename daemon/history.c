@@ -508,14 +508,21 @@ history_open_db(struct history *h, struct gerr *err)
 		return rc;
 	if ((rc = history_migrate(h, err)) != 0)
 		return rc;
-	/* Rows a crashed daemon left running end where their last span did. */
+	/* Rows a crashed daemon left running end at the last thing known of
+	 * them: the last "seen" mark (end_us of a running row, set by
+	 * history_run_seen) or the last span start or end; spans still open
+	 * then last until that point. */
 	if ((rc = history_exec(h, "BEGIN IMMEDIATE;"
-	    "UPDATE spans SET status = 'interrupted', dur_us = 0 WHERE"
-	    " status = 'running' AND run IN (SELECT id FROM runs WHERE"
-	    " status = 'running');"
-	    "UPDATE runs SET status = 'interrupted', end_us = max(start_us,"
-	    " coalesce((SELECT max(s.start_us + s.dur_us) FROM spans s WHERE"
-	    " s.run = runs.id), 0)) WHERE status = 'running';"
+	    "UPDATE runs SET end_us = max(start_us, end_us,"
+	    " coalesce((SELECT max(max(s.start_us, s.start_us + s.dur_us))"
+	    " FROM spans s WHERE s.run = runs.id), 0)) WHERE status ="
+	    " 'running';"
+	    "UPDATE spans SET status = 'interrupted', dur_us = max(0,"
+	    " (SELECT r.end_us FROM runs r WHERE r.id = spans.run) -"
+	    " start_us) WHERE status = 'running' AND run IN (SELECT id FROM"
+	    " runs WHERE status = 'running');"
+	    "UPDATE runs SET status = 'interrupted' WHERE status ="
+	    " 'running';"
 	    "COMMIT", err)) != 0) {
 		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 		return rc;
@@ -765,6 +772,21 @@ history_live_get(struct history *h, uint64_t run_id, struct gerr *err)
 		return NULL;
 	}
 	return l;
+}
+
+int
+history_run_seen(struct history *h, uint64_t run_id, int64_t seen_us,
+    struct gerr *err)
+{
+	struct history_live *l;
+
+	if ((l = history_live_get(h, run_id, err)) == NULL)
+		return GERR_RUN_NOT_FOUND;
+	if (seen_us > l->run.end_us) {
+		l->run.end_us = seen_us;
+		history_mark_dirty(h, l);
+	}
+	return 0;
 }
 
 int
@@ -1287,28 +1309,21 @@ history_sync(struct history *h, struct gerr *err)
 	}
 }
 
-int
-history_trim(struct history *h, unsigned keep, uint64_t *deleted,
-    struct gerr *err)
+/* Trim every key of db to keep runs in one transaction, with the
+ * statements sts prepared on db; *gone += runs deleted. Any thread that
+ * owns db. */
+static int
+history_trim_on(sqlite3 *db, sqlite3_stmt **sts, unsigned keep,
+    uint64_t *gone, struct gerr *err)
 {
 	sqlite3_stmt *st;
 	struct history_key *keys = NULL;
 	size_t n = 0, cap = 0, i;
-	uint64_t gone = 0;
 	int rc;
 
-	if (deleted != NULL)
-		*deleted = 0;
-	if (keep == 0)
-		keep = h->keep;
-	/* The writer is idle after this, so the loop connection can write. */
-	if ((rc = history_sync(h, err)) != 0)
-		return rc;
-	if (h->degraded)
-		return gerr_set(err, GERR_HISTORY, "history: %s", h->status);
-	if (sqlite3_prepare_v2(h->db, "SELECT DISTINCT root, workspace, phase"
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT root, workspace, phase"
 	    " FROM runs", -1, &st, NULL) != SQLITE_OK)
-		return history_sql_err(h, "trim", err);
+		return history_db_err(db, "trim", err);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -1322,25 +1337,44 @@ history_trim(struct history *h, unsigned keep, uint64_t *deleted,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		rc = history_sql_err(h, "trim", err);
+		rc = history_db_err(db, "trim", err);
 	else
 		rc = 0;
-	h->stats.transactions++;
 	if (rc == 0)
-		rc = history_step_done(h->db, h->st[HISTORY_ST_BEGIN], "begin",
+		rc = history_step_done(db, sts[HISTORY_ST_BEGIN], "begin",
 		    err);
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = history_trim_key(h->db, h->st, &keys[i], keep, &gone,
-		    err);
+		rc = history_trim_key(db, sts, &keys[i], keep, gone, err);
 	if (rc == 0)
-		rc = history_step_done(h->db, h->st[HISTORY_ST_COMMIT],
-		    "commit", err);
-	if (rc != 0 && !sqlite3_get_autocommit(h->db))
-		history_step_done(h->db, h->st[HISTORY_ST_ROLLBACK],
-		    "rollback", NULL);
+		rc = history_step_done(db, sts[HISTORY_ST_COMMIT], "commit",
+		    err);
+	if (rc != 0 && !sqlite3_get_autocommit(db))
+		history_step_done(db, sts[HISTORY_ST_ROLLBACK], "rollback",
+		    NULL);
 	for (i = 0; i < n; i++)
 		history_key_free(&keys[i]);
 	free(keys);
+	return rc;
+}
+
+int
+history_trim(struct history *h, unsigned keep, uint64_t *deleted,
+    struct gerr *err)
+{
+	uint64_t gone = 0;
+	int rc;
+
+	if (deleted != NULL)
+		*deleted = 0;
+	if (keep == 0)
+		keep = h->keep;
+	/* The writer is idle after this, so the loop connection can write. */
+	if ((rc = history_sync(h, err)) != 0)
+		return rc;
+	if (h->degraded)
+		return gerr_set(err, GERR_HISTORY, "history: %s", h->status);
+	h->stats.transactions++;
+	rc = history_trim_on(h->db, h->st, keep, &gone, err);
 	if (rc == 0) {
 		h->stats.runs_trimmed += gone;
 		if (deleted != NULL)
@@ -1744,15 +1778,16 @@ history_cmp_phase(const void *a, const void *b)
 	return strcmp(x->phase, y->phase);
 }
 
+static void history_stats_compute(struct history_run *runs, size_t nruns,
+    struct history_phase_stats **out, size_t *n);
+
 int
 history_stats(struct history *h, const struct history_filter *f,
     struct history_phase_stats **out, size_t *n, struct gerr *err)
 {
 	struct history_filter all = { 0 };
-	struct history_phase_stats *res = NULL;
 	struct history_run *runs;
-	size_t nruns, i, j, k, nres = 0;
-	int64_t *dur;
+	size_t nruns;
 	int rc;
 
 	*out = NULL;
@@ -1762,6 +1797,19 @@ history_stats(struct history *h, const struct history_filter *f,
 	all.limit = 0;
 	if ((rc = history_list(h, &all, &runs, &nruns, err)) != 0)
 		return rc;
+	history_stats_compute(runs, nruns, out, n);
+	return 0;
+}
+
+/* Per-phase figures of runs (consumed: cleared and freed). */
+static void
+history_stats_compute(struct history_run *runs, size_t nruns,
+    struct history_phase_stats **out, size_t *n)
+{
+	struct history_phase_stats *res = NULL;
+	size_t i, j, k, nres = 0;
+	int64_t *dur;
+
 	if (nruns > 1)	/* runs is NULL when empty: qsort(NULL) is UB */
 		qsort(runs, nruns, sizeof(*runs), history_cmp_phase);
 	dur = xreallocarray(NULL, nruns > 0 ? nruns : 1, sizeof(*dur));
@@ -1799,7 +1847,219 @@ history_stats(struct history *h, const struct history_filter *f,
 	free(dur);
 	*out = res;
 	*n = nres;
+}
+
+/* ---- work off the loop: `trim` and `stats` on a worker thread ---- */
+
+struct history_job {
+	bool trim;
+	char *path;
+	int busy_timeout_ms;
+	bool degraded;
+	unsigned keep;
+	/* stats: the filter (copies) and the rows still in memory */
+	char *root, *workspace, *phase;
+	bool failed_only;
+	int64_t since_us;
+	struct history_run *mem;	/* matching memory rows (copies) */
+	size_t n_mem;
+	uint64_t *mem_ids;		/* every memory row's id, sorted */
+	size_t n_mem_ids;
+	/* results */
+	int rc;
+	struct gerr err;
+	uint64_t deleted;
+	struct history_phase_stats *stats;
+	size_t n_stats;
+};
+
+static struct history_job *
+history_job_new(struct history *h, bool trim)
+{
+	struct history_job *j = xcalloc(1, sizeof(*j));
+
+	j->trim = trim;
+	j->path = xstrdup(h->path);
+	j->busy_timeout_ms = h->busy_timeout_ms;
+	j->degraded = h->degraded;
+	gerr_clear(&j->err);
+	return j;
+}
+
+struct history_job *
+history_trim_job(struct history *h, unsigned keep)
+{
+	struct history_job *j;
+
+	/* Hand queued rows to the writer now (no wait): most are on disk
+	 * before the trim reads the keys; the rest is trimmed by the
+	 * writer's own per-flush trim. */
+	history_flush(h, NULL);
+	j = history_job_new(h, true);
+	j->keep = keep != 0 ? keep : h->keep;
+	return j;
+}
+
+struct history_job *
+history_stats_job(struct history *h, const struct history_filter *f)
+{
+	struct history_job *j = history_job_new(h, false);
+	struct history_filter all = { 0 };
+
+	if (f != NULL)
+		all = *f;
+	j->root = all.root != NULL ? xstrdup(all.root) : NULL;
+	j->workspace = all.workspace != NULL ? xstrdup(all.workspace) : NULL;
+	j->phase = all.phase != NULL ? xstrdup(all.phase) : NULL;
+	j->failed_only = all.failed_only;
+	j->since_us = all.since_us;
+	all.limit = 0;
+	/* Memory rows are newer than their rows on disk, if any: the job
+	 * takes copies and skips those ids in the database. */
+	j->mem_ids = xreallocarray(NULL, h->n_mem > 0 ? h->n_mem : 1,
+	    sizeof(*j->mem_ids));
+	j->mem = xreallocarray(NULL, h->n_mem > 0 ? h->n_mem : 1,
+	    sizeof(*j->mem));
+	for (size_t i = 0; i < h->n_mem; i++) {
+		j->mem_ids[j->n_mem_ids++] = h->mem[i]->run.id;
+		if (history_match(&h->mem[i]->run, &all))
+			history_copy_run(&h->mem[i]->run, &j->mem[j->n_mem++],
+			    false);
+	}
+	return j;
+}
+
+static int
+history_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Open the store on this thread's own connection. */
+static int
+history_job_open(struct history_job *j, int flags, sqlite3 **db)
+{
+	if (sqlite3_open_v2(j->path, db, flags, NULL) != SQLITE_OK) {
+		int rc = history_db_err(*db, "open", &j->err);
+
+		sqlite3_close(*db);
+		*db = NULL;
+		return rc;
+	}
+	sqlite3_busy_timeout(*db, j->busy_timeout_ms);
 	return 0;
+}
+
+static void
+history_job_trim(struct history_job *j)
+{
+	sqlite3_stmt *sts[HISTORY_ST_COUNT] = { 0 };
+	sqlite3 *db = NULL;
+
+	if (j->degraded) {
+		j->rc = gerr_set(&j->err, GERR_HISTORY, "history is degraded");
+		return;
+	}
+	j->rc = history_job_open(j, SQLITE_OPEN_READWRITE, &db);
+	if (j->rc == 0)
+		j->rc = history_prepare_all(db, sts, &j->err);
+	if (j->rc == 0)
+		j->rc = history_trim_on(db, sts, j->keep, &j->deleted,
+		    &j->err);
+	for (size_t i = 0; i < HISTORY_ST_COUNT; i++)
+		sqlite3_finalize(sts[i]);
+	sqlite3_close(db);
+}
+
+static void
+history_job_stats(struct history_job *j)
+{
+	struct history_run *runs = j->mem;
+	size_t n = j->n_mem, cap = j->n_mem;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+	int rc = SQLITE_DONE;
+
+	j->mem = NULL;
+	j->n_mem = 0;
+	if (!j->degraded &&
+	    (j->rc = history_job_open(j, SQLITE_OPEN_READONLY, &db)) == 0) {
+		if (sqlite3_prepare_v2(db, history_stmt_sql[HISTORY_ST_LIST],
+		    -1, &st, NULL) != SQLITE_OK)
+			j->rc = history_db_err(db, "stats", &j->err);
+	}
+	if (st != NULL) {
+		history_bind_text(st, 1, j->root);
+		history_bind_text(st, 2, j->workspace);
+		history_bind_text(st, 3, j->phase);
+		sqlite3_bind_int(st, 4, j->failed_only);
+		sqlite3_bind_int64(st, 5, j->since_us);
+		sqlite3_bind_int64(st, 6, -1);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			uint64_t id = (uint64_t)sqlite3_column_int64(st, 0);
+
+			if (bsearch(&id, j->mem_ids, j->n_mem_ids,
+			    sizeof(*j->mem_ids), history_cmp_u64) != NULL)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				runs = xreallocarray(runs, cap, sizeof(*runs));
+			}
+			history_row_to_run(st, &runs[n++]);
+		}
+		if (rc != SQLITE_DONE)
+			j->rc = history_db_err(db, "stats", &j->err);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	if (j->rc != 0) {
+		history_runs_free(runs, n);
+		return;
+	}
+	history_stats_compute(runs, n, &j->stats, &j->n_stats);
+}
+
+void
+history_job_run(struct history_job *j)
+{
+	if (j->trim)
+		history_job_trim(j);
+	else
+		history_job_stats(j);
+}
+
+int
+history_job_finish(struct history *h, struct history_job *j,
+    uint64_t *deleted, struct history_phase_stats **stats, size_t *n,
+    struct gerr *err)
+{
+	int rc = j->rc;
+
+	if (rc != 0 && err != NULL)
+		*err = j->err;
+	if (j->trim && rc == 0) {
+		h->stats.transactions++;
+		h->stats.runs_trimmed += j->deleted;
+	}
+	if (deleted != NULL)
+		*deleted = j->deleted;
+	if (stats != NULL && rc == 0) {
+		*stats = j->stats;
+		*n = j->n_stats;
+		j->stats = NULL;
+		j->n_stats = 0;
+	}
+	history_stats_free(j->stats, j->n_stats);
+	history_runs_free(j->mem, j->n_mem);
+	free(j->mem_ids);
+	free(j->root);
+	free(j->workspace);
+	free(j->phase);
+	free(j->path);
+	free(j);
+	return rc;
 }
 
 void

@@ -196,6 +196,16 @@ int history_span_add(struct history *h, uint64_t run_id, uint64_t parent,
     int64_t start_us, int64_t dur_us, enum history_status status,
     uint64_t *span_id, struct gerr *err);
 
+/*
+ * The live run was last known alive at seen_us (wall clock): kept in the
+ * row's end_us while it runs (queued like any change), so a daemon killed
+ * mid-run leaves its duration on disk; the next open ends an `interrupted`
+ * run there. Readers show no duration while the status is running.
+ * GERR_RUN_NOT_FOUND.
+ */
+int history_run_seen(struct history *h, uint64_t run_id, int64_t seen_us,
+    struct gerr *err);
+
 /* Finish a span added with dur_us < 0. GERR_RUN_NOT_FOUND, GERR_NOT_FOUND. */
 int history_span_end(struct history *h, uint64_t run_id, uint64_t span_id,
     int64_t dur_us, enum history_status status, struct gerr *err);
@@ -332,6 +342,25 @@ struct history_phase_stats {
  * Per-phase stats over retained finished runs matching f (limit ignored),
  * sorted by phase name. Free with history_stats_free(*out, *n).
  */
+/*
+ * `trim` and `stats` off the loop. history_trim_job / history_stats_job
+ * (loop thread) snapshot what the job needs (the path, the filter, copies
+ * of the rows still in memory; trim first hands queued rows to the
+ * writer); history_job_run (any one thread, once) does the work on its
+ * own database connection (a trim waits for the writer through the busy
+ * timeout); history_job_finish (loop thread) returns its result and frees
+ * the job: *deleted for a trim, *stats and *n (free with history_stats_free)
+ * for stats; errors as history_trim / history_stats.
+ */
+struct history_job;
+struct history_job *history_trim_job(struct history *h, unsigned keep);
+struct history_job *history_stats_job(struct history *h,
+    const struct history_filter *f);
+void history_job_run(struct history_job *j);
+int history_job_finish(struct history *h, struct history_job *j,
+    uint64_t *deleted, struct history_phase_stats **stats, size_t *n,
+    struct gerr *err);
+
 int history_stats(struct history *h, const struct history_filter *f,
     struct history_phase_stats **out, size_t *n, struct gerr *err);
 void history_stats_free(struct history_phase_stats *s, size_t n);

@@ -25,6 +25,7 @@
 #include "daemon_version.h"
 #include "ggend.h"
 #include "log.h"
+#include "path.h"
 #include "ready.h"
 #include "version.h"
 #include "xmalloc.h"
@@ -104,6 +105,23 @@ main_daemonize(void)
 	}
 }
 
+/* optarg made absolute against the starting directory: the daemon works
+ * from / (and SIGHUP re-applies the overrides there). */
+static char *
+main_abs(const char *path)
+{
+	char *cwd, *joined, *norm;
+
+	if (path[0] == '/' || path[0] == '\0' ||
+	    (cwd = getcwd(NULL, 0)) == NULL)
+		return xstrdup(path);
+	joined = path_join(cwd, path);
+	norm = path_normalize(joined);
+	free(joined);
+	free(cwd);
+	return norm;
+}
+
 /* A detached daemon has no terminal: its log goes to the state dir. */
 static void
 main_log_to_state_dir(const struct ggend *g)
@@ -156,10 +174,14 @@ main(int argc, char **argv)
 			foreground = true;
 			break;
 		case 's':
-			ov[n_ov++] = xasprintf("socket.path=%s", optarg);
+			end = main_abs(optarg);
+			ov[n_ov++] = xasprintf("socket.path=%s", end);
+			free(end);
 			break;
 		case 'd':
-			ov[n_ov++] = xasprintf("state.dir=%s", optarg);
+			end = main_abs(optarg);
+			ov[n_ov++] = xasprintf("state.dir=%s", end);
+			free(end);
 			break;
 		case 'l':
 			ov[n_ov++] = xasprintf("log.level=%s", optarg);
@@ -226,6 +248,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ggend_config_file(&g, config_path);
+	/* Work from /: nothing may resolve against where we were started
+	 * (requests take absolute paths only), and the daemon must not hold
+	 * a directory busy (umount). Paths given so far are absolute. */
+	if (chdir("/") != 0)
+		log_warn("chdir /: %s", strerror(errno));
 	if (!foreground && ready_fd < 0) {
 		ready_fd = main_daemonize();
 		detached = true;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "crawl.h"
 #include "filetable.h"
 #include "ggend.h"
 #include "req.h"
@@ -78,6 +79,10 @@ req_hash(struct req *req, struct gerr *err)
 	if (stat(canon, &st) != 0 || !S_ISREG(st.st_mode))
 		return gerr_set(err, GERR_INVALID, "%s: not a regular file",
 		    path);
+	/* /proc/PID/pagemap and friends: endless, not content. */
+	if (crawl_path_is_pseudo(canon))
+		return gerr_set(err, GERR_INVALID, "%s: on a pseudo filesystem "
+		    "(proc, sys, dev, ...): not hashed", path);
 	r = watch_root_find(req->g, canon);
 	rel = r != NULL ? watch_root_relpath(r, canon) : NULL;
 	e = rel != NULL ? filetable_lookup(watch_root_table(r), rel) : NULL;

@@ -1,30 +1,48 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * req_stats.c - `stats`: per phase over the retained finished runs: run
- * count, success rate, cache hit rate, p50/p95 duration (history_stats).
+ * count, success rate, cache hit rate, p50/p95 duration. Computed on the
+ * history worker (history_stats_job: the rows still in memory are copied
+ * on the loop, the database is read on the worker's own connection), the
+ * reply deferred until then.
  */
+#include <stdlib.h>
+
 #include "ggend.h"
 #include "histlink.h"
+#include "history.h"
 #include "req.h"
 #include "req_entries.h"
+#include "worker.h"
+#include "xmalloc.h"
 
-static int
-req_stats(struct req *req, struct gerr *err)
+struct req_stats {
+	struct req *req;
+	struct history *h;
+	struct history_job *job;
+};
+
+static void
+req_stats_fn(void *arg)
 {
-	const cJSON *phase = req_field(req, "phase");
-	const cJSON *root = req_field(req, "root");
-	struct history_filter f = { 0 };
+	history_job_run(((struct req_stats *)arg)->job);
+}
+
+static void
+req_stats_done(void *arg)
+{
+	struct req_stats *rs = arg;
 	struct history_phase_stats *st = NULL;
 	cJSON *result, *arr, *o;
 	size_t n = 0, i;
-	int rc;
+	struct gerr err;
 
-	f.phase = cJSON_IsString(phase) ? phase->valuestring : NULL;
-	f.root = cJSON_IsString(root) ? root->valuestring : NULL;
-	rc = history_stats(histlink_history(req->g->histlink), &f, &st, &n,
-	    err);
-	if (rc != 0)
-		return rc;
+	gerr_clear(&err);
+	if (history_job_finish(rs->h, rs->job, NULL, &st, &n, &err) != 0) {
+		req_reply_error(rs->req, &err);
+		free(rs);
+		return;
+	}
 	result = cJSON_CreateObject();
 	arr = cJSON_AddArrayToObject(result, "phases");
 	for (i = 0; i < n; i++) {
@@ -43,7 +61,36 @@ req_stats(struct req *req, struct gerr *err)
 		cJSON_AddItemToArray(arr, o);
 	}
 	history_stats_free(st, n);
-	req_reply_ok(req, result);
+	req_reply_ok(rs->req, result);
+	free(rs);
+}
+
+/* The reply is still written (and dropped) when the job is done. */
+static void
+req_stats_cancel(struct req *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+}
+
+static int
+req_stats(struct req *req, struct gerr *err)
+{
+	const cJSON *phase = req_field(req, "phase");
+	const cJSON *root = req_field(req, "root");
+	struct history_filter f = { 0 };
+	struct req_stats *rs;
+
+	(void)err;
+	f.phase = cJSON_IsString(phase) ? phase->valuestring : NULL;
+	f.root = cJSON_IsString(root) ? root->valuestring : NULL;
+	rs = xcalloc(1, sizeof(*rs));
+	rs->req = req;
+	rs->h = histlink_history(req->g->histlink);
+	rs->job = history_stats_job(rs->h, &f);
+	req_defer(req, req_stats_cancel, rs);
+	worker_submit(histlink_worker(req->g->histlink), req_stats_fn,
+	    req_stats_done, rs);
 	return 0;
 }
 

@@ -39,7 +39,8 @@ req_trace(struct req *req, struct gerr *err)
 	cr.phase = r->phase;
 	cr.status = history_status_name(r->status);
 	cr.start_us = r->start_us;
-	cr.end_us = r->end_us;
+	/* A running row's end_us is its last "seen" mark, not an end. */
+	cr.end_us = r->status == HISTORY_RUNNING ? 0 : r->end_us;
 	spans = history_run_spanrecs(r);
 	text = chrometrace_render(&cr, spans, r->n_spans, NULL);
 	free(spans);

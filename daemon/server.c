@@ -244,8 +244,19 @@ server_client_write(struct client *c, char *line)
 	}
 	ch = xmalloc(sizeof(*ch));
 	ch->next = NULL;
-	ch->data = line;
 	ch->len = strlen(line);
+	/* Every byte we send is UTF-8: the builders repair strings (with a
+	 * lossless twin); this catches a line built any other way. */
+	if (msg_utf8_check(line, ch->len) != ch->len) {
+		char *fixed = msg_utf8_lossy(line, ch->len);
+
+		log_warn("client %llu: a line with invalid UTF-8 was repaired",
+		    (unsigned long long)c->id);
+		free(line);
+		line = fixed;
+		ch->len = strlen(line);
+	}
+	ch->data = line;
 	if (c->out_tail != NULL)
 		c->out_tail->next = ch;
 	else

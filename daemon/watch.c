@@ -706,6 +706,14 @@ watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
 	if (stat(canon, &st) != 0 || !S_ISDIR(st.st_mode))
 		return gerr_set(err, GERR_INVALID, "%s: not a directory", dir);
 	r = watch_find_canonical(g, canon);
+	if (r == NULL && strcmp(canon, "/") == 0)
+		return gerr_set(err, GERR_INVALID, "refusing to watch /: it "
+		    "holds /proc, /sys and every other tree; watch a project "
+		    "directory");
+	if (r == NULL && crawl_path_is_pseudo(canon))
+		return gerr_set(err, GERR_INVALID, "refusing to watch %s: it "
+		    "is on a pseudo filesystem (proc, sys, dev, ...), not "
+		    "files on a disk", canon);
 	if (r == NULL) {
 		for (r = g->watch->roots; r != NULL; r = r->next)
 			if (path_is_inside(canon, r->path))
@@ -907,6 +915,10 @@ watch_hash_cancel(struct ggend *g, void *arg)
 		j = *pp;
 		if (j->arg == arg) {
 			*pp = j->next;
+			/* Nobody waits: stop the worker too (a huge or endless
+			 * file must not hold it). */
+			hashpool_cancel_job(g->watch->pool, WATCH_GEN_ON_DEMAND,
+			    j->cookie);
 			free(j);
 		} else
 			pp = &j->next;

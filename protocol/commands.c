@@ -36,21 +36,21 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 	},
 	[PROTO_CMD_VALIDATE] = {
 		.id = PROTO_CMD_VALIDATE, .name = "validate",
-		.fields = { { "path", PROTO_T_STRING, true } },
+		.fields = { { "path", PROTO_T_PATH, true } },
 		/* ggenc validate asks it first, then checks locally. */
 		.flags = PROTO_CMD_INTERNAL,
 		.summary = "Findings of the watched root holding a make.toml.",
 	},
 	[PROTO_CMD_WATCH] = {
 		.id = PROTO_CMD_WATCH, .name = "watch",
-		.fields = { { "root", PROTO_T_STRING, true } },
+		.fields = { { "root", PROTO_T_PATH, true } },
 		.flags = PROTO_CMD_STREAMS,
 		.summary = "Watch a directory; replies once it is crawled and "
 		    "hashed.",
 	},
 	[PROTO_CMD_UNWATCH] = {
 		.id = PROTO_CMD_UNWATCH, .name = "unwatch",
-		.fields = { { "root", PROTO_T_STRING, true } },
+		.fields = { { "root", PROTO_T_PATH, true } },
 		.summary = "Stop watching a root.",
 	},
 	[PROTO_CMD_ROOTS] = {
@@ -59,13 +59,13 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 	},
 	[PROTO_CMD_CHANGES] = {
 		.id = PROTO_CMD_CHANGES, .name = "changes",
-		.fields = { { "root", PROTO_T_STRING, true },
+		.fields = { { "root", PROTO_T_PATH, true },
 			    { "since", PROTO_T_STRING, false } },
 		.summary = "Files added, modified, removed since a clock.",
 	},
 	[PROTO_CMD_HASH] = {
 		.id = PROTO_CMD_HASH, .name = "hash",
-		.fields = { { "path", PROTO_T_STRING, true } },
+		.fields = { { "path", PROTO_T_PATH, true } },
 		.summary = "XXH3-128 of a file's content.",
 	},
 	[PROTO_CMD_EVENTS] = {
@@ -76,7 +76,7 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 	[PROTO_CMD_RUN] = {
 		.id = PROTO_CMD_RUN, .name = "run",
 		.fields = { { "phases", PROTO_T_ARRAY, true },
-			    { "root", PROTO_T_STRING, true },
+			    { "root", PROTO_T_PATH, true },
 			    { "workspace", PROTO_T_STRING, false },
 			    { "all_workspaces", PROTO_T_BOOL, false },
 			    { "force", PROTO_T_BOOL, false },
@@ -107,7 +107,7 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 	[PROTO_CMD_HISTORY] = {
 		.id = PROTO_CMD_HISTORY, .name = "history",
 		.fields = { { "phase", PROTO_T_STRING, false },
-			    { "root", PROTO_T_STRING, false },
+			    { "root", PROTO_T_PATH, false },
 			    { "workspace", PROTO_T_STRING, false },
 			    { "limit", PROTO_T_INT, false },
 			    { "failed", PROTO_T_BOOL, false },
@@ -122,7 +122,7 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 	[PROTO_CMD_STATS] = {
 		.id = PROTO_CMD_STATS, .name = "stats",
 		.fields = { { "phase", PROTO_T_STRING, false },
-			    { "root", PROTO_T_STRING, false } },
+			    { "root", PROTO_T_PATH, false } },
 		.summary = "Per phase: runs, success and cache hit rates, "
 		    "p50/p95 duration.",
 	},
@@ -178,6 +178,8 @@ proto_type_name(enum proto_type type)
 		return "object";
 	case PROTO_T_ARRAY:
 		return "array";
+	case PROTO_T_PATH:
+		return "absolute path";
 	}
 	return "unknown";
 }
@@ -207,6 +209,7 @@ commands_type_matches(enum proto_type type, const cJSON *item)
 
 	switch (type) {
 	case PROTO_T_STRING:
+	case PROTO_T_PATH:
 		return cJSON_IsString(item);
 	case PROTO_T_INT:
 		if (!cJSON_IsNumber(item))
@@ -250,6 +253,12 @@ proto_cmd_validate(const struct proto_cmd *cmd, const cJSON *req,
 			    proto_type_name(f->type),
 			    cJSON_IsNumber(item) && f->type == PROTO_T_INT ?
 			    "non-integer number" : proto_json_type_name(item));
+		/* Never against the daemon's working directory (it works
+		 * from /): a relative path is refused, not resolved. */
+		if (f->type == PROTO_T_PATH && item->valuestring[0] != '/')
+			return gerr_set(err, GERR_INVALID, "field \"%s\": "
+			    "expected an absolute path, found \"%.200s\"",
+			    f->name, item->valuestring);
 	}
 	return 0;
 }

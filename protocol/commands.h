@@ -59,6 +59,7 @@ enum proto_type {
 	PROTO_T_BOOL,
 	PROTO_T_OBJECT,
 	PROTO_T_ARRAY,
+	PROTO_T_PATH,		/* a string holding an absolute path */
 };
 
 struct proto_field {

@@ -102,4 +102,17 @@ void msg_reply_release(struct msg_reply *msg);
  */
 size_t msg_utf8_check(const char *s, size_t len);
 
+/* s with each byte that is not part of valid UTF-8 replaced by U+FFFD;
+ * the caller frees. */
+char *msg_utf8_lossy(const char *s, size_t len);
+
+/*
+ * Print integral numbers of obj within 2^53 as exact digits, and make
+ * every string in obj (borrowed, changed in place) valid UTF-8: an
+ * object member "NAME" that is not gets its bad bytes as U+FFFD and a twin
+ * member "NAME_b64" with its exact bytes (base64, RFC 4648); strings in
+ * arrays are only repaired. Every builder here applies it.
+ */
+void msg_json_normalize(cJSON *obj);
+
 #endif

@@ -305,6 +305,65 @@ test_outputs_and_workspaces(void **state)
 	free(dir);
 }
 
+/* Without a hot file table the key is computed on the engine's worker
+ * (walking and hashing off the loop): the first run misses, the second
+ * hits, an input edit misses again, and the key reached the state file
+ * (written on the worker too) by the time the engine is freed. */
+static void
+test_cache_key_on_worker(void **state)
+{
+	struct et *t = *state;
+	char *s;
+
+	et_write(t->dir, "make.toml", "[project]\nname = \"t\"\n"
+	    "[lifecycle.build]\ncommand = \"echo built >> log.txt\"\n"
+	    "watch = [\"*.c\"]\ncache = true\ninputs = [\"*.c\"]\n");
+	et_write(t->dir, "a.c", "int a;\n");
+	et_batch(t, "a.c");
+	et_wait(t, &t->finished, 1);
+	assert_int_equal(t->status[1], ENGINE_OK);
+	et_batch(t, "b.c");		/* b.c is no input's match: no change */
+	et_wait(t, &t->finished, 2);
+	assert_int_equal(t->status[2], ENGINE_CACHED);
+	et_write(t->dir, "a.c", "int a = 1;\n");
+	et_batch(t, "a.c");
+	et_wait(t, &t->finished, 3);
+	assert_int_equal(t->status[3], ENGINE_OK);
+	s = et_read(t->dir, "log.txt");
+	assert_string_equal(s, "built\nbuilt\n");
+	free(s);
+	engine_free(t->g);
+	t->g = engine_new(t->loop, t->state);
+	s = et_read(t->state, "engine-cache.json");
+	/* the id "ROOT\tWS\tPHASE", tabs escaped in JSON */
+	assert_non_null(strstr(s, "\\tbuild\":\""));
+	free(s);
+}
+
+/* A run cancelled while its key is on the worker ends cancelled at once;
+ * the key's late result is dropped (ASan: nothing touches the run). */
+static void
+test_cancel_while_keying(void **state)
+{
+	struct et *t = *state;
+
+	et_write(t->dir, "make.toml", "[project]\nname = \"t\"\n"
+	    "[lifecycle.build]\ncommand = \"echo built >> log.txt\"\n"
+	    "watch = true\ncache = true\ninputs = [\"**\"]\n");
+	for (int i = 0; i < 200; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "f%d.txt", i);
+		et_write(t->dir, name, "some input\n");
+	}
+	et_batch(t, "f0.txt");
+	assert_int_equal(t->started, 1);
+	assert_int_equal(engine_cancel(t->g, 1, NULL), 0);
+	et_wait(t, &t->finished, 1);
+	assert_int_equal(t->status[1], ENGINE_CANCELLED);
+	/* freeing the engine now waits for the worker and drops the key */
+}
+
 int
 main(void)
 {
@@ -314,6 +373,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restart_restarts_server,
 		    et_setup, et_teardown),
 		cmocka_unit_test_setup_teardown(test_ignore_drops_batches,
+		    et_setup, et_teardown),
+		cmocka_unit_test_setup_teardown(test_cache_key_on_worker,
+		    et_setup, et_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_while_keying,
 		    et_setup, et_teardown),
 		cmocka_unit_test_setup_teardown(test_outputs_and_workspaces,
 		    et_setup, et_teardown),

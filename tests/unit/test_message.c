@@ -43,7 +43,30 @@ static const struct bad_case message_bad[] = {
 	{ "{\"id\":3,\"cmd\":\"hello\",\"proto\":\"1\"}", GERR_BAD_TYPE,
 	  "field \"proto\": expected integer, found string", true },
 	{ "{\"id\":3,\"cmd\":\"hello\",\"proto\":1.5}", GERR_BAD_TYPE,
-	  "expected integer, found non-integer number", true },
+	  "field \"proto\": expected integer (digits only", true },
+	/* B2: a NUL inside a string is never cut at */
+	{ "{\"id\":4,\"cmd\":\"status\\u0000\"}", GERR_BAD_REQUEST,
+	  "embedded NUL (\\u0000) at byte 22", true },
+	{ "{\"id\":4,\"cmd\":\"hash\",\"path\":\"/etc/passwd\\u0000.t\"}",
+	  GERR_BAD_REQUEST, "embedded NUL", true },
+	/* B6: one number rule */
+	{ "{\"id\":-1e-99999,\"cmd\":\"status\"}", GERR_BAD_TYPE,
+	  "field \"id\": expected integer (digits only", false },
+	{ "{\"id\":1e2,\"cmd\":\"status\"}", GERR_BAD_TYPE,
+	  "no exponent", false },
+	{ "{\"id\":99999999999999999999,\"cmd\":\"status\"}", GERR_BAD_TYPE,
+	  "field \"id\": integer out of range", false },
+	{ "{\"id\":-9007199254740993,\"cmd\":\"status\"}", GERR_BAD_TYPE,
+	  "out of range", false },
+	{ "{\"id\":5,\"cmd\":\"cancel\",\"run\":1e3}", GERR_BAD_TYPE,
+	  "field \"run\": expected integer (digits only", true },
+	{ "{\"id\":5,\"cmd\":\"cancel\",\"run\":18446744073709551616}",
+	  GERR_BAD_TYPE, "field \"run\": integer out of range", true },
+	/* B3: paths are absolute */
+	{ "{\"id\":6,\"cmd\":\"watch\",\"root\":\"../..\"}", GERR_INVALID,
+	  "field \"root\": expected an absolute path, found \"../..\"", true },
+	{ "{\"id\":6,\"cmd\":\"hash\",\"path\":\"etc/passwd\"}", GERR_INVALID,
+	  "field \"path\": expected an absolute path", true },
 	{ "{\"id\":3,\"cmd\":\"hello\",\"proto\":1,\"client\":7}", GERR_BAD_TYPE,
 	  "field \"client\": expected string, found number", true },
 };
@@ -166,6 +189,62 @@ test_reply_error_null_id_and_generic_text(void **state)
 	free(line);
 }
 
+/* Integers up to 2^53 in magnitude pass; an escaped backslash before
+ * "u0000" is not a NUL. */
+static void
+test_number_rule_edges(void **state)
+{
+	static const char *const good[] = {
+		"{\"id\":9007199254740992,\"cmd\":\"status\"}",
+		"{\"id\":-9007199254740992,\"cmd\":\"status\"}",
+		"{\"id\":0,\"cmd\":\"status\"}",
+		"{ \"id\" : 7 , \"cmd\":\"cancel\",\"run\":00012}",
+		"{\"id\":\"1e3\",\"cmd\":\"hash\",\"path\":\"/a\\\\u0000\"}",
+		"{\"id\":1,\"cmd\":\"status\",\"x\":{\"id\":1.5},\"y\":[2e9]}",
+	};
+	struct msg_request mr;
+	struct gerr err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		gerr_clear(&err);
+		if (msg_request_parse(good[i], strlen(good[i]), &mr, &err) != 0)
+			fail_msg("case %zu: %s", i, err.msg);
+		msg_request_release(&mr);
+	}
+}
+
+/* Output: exact integers, valid UTF-8 with a lossless base64 twin. */
+static void
+test_normalize_output(void **state)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	char *line;
+
+	(void)state;
+	cJSON_AddNumberToObject(o, "start_us", 1795309931205475.0);
+	cJSON_AddNumberToObject(o, "neg", -9007199254740992.0);
+	cJSON_AddNumberToObject(o, "rate", 0.25);
+	cJSON_AddNumberToObject(o, "zero", -0.0);
+	cJSON_AddStringToObject(o, "path", "bad\xff\xfe");
+	cJSON_AddStringToObject(o, "ok", "caf\xc3\xa9");
+	arr = cJSON_AddArrayToObject(o, "files");
+	cJSON_AddItemToArray(arr, cJSON_CreateString("x\x80"));
+	line = msg_event("e", o);
+	assert_int_equal(msg_utf8_check(line, strlen(line)), strlen(line));
+	assert_non_null(strstr(line, "\"start_us\":1795309931205475,"));
+	assert_non_null(strstr(line, "\"neg\":-9007199254740992,"));
+	assert_non_null(strstr(line, "\"rate\":0.25"));
+	assert_non_null(strstr(line, "\"zero\":0,"));
+	assert_non_null(strstr(line,
+	    "\"path\":\"bad\xef\xbf\xbd\xef\xbf\xbd\""));
+	assert_non_null(strstr(line, "\"path_b64\":\"YmFk//4=\""));
+	assert_non_null(strstr(line, "\"ok\":\"caf\xc3\xa9\""));
+	assert_null(strstr(line, "ok_b64"));
+	assert_non_null(strstr(line, "[\"x\xef\xbf\xbd\"]"));
+	free(line);
+}
+
 static void
 test_request_line(void **state)
 {
@@ -208,6 +287,8 @@ main(void)
 		cmocka_unit_test(test_reply_error_null_id_and_generic_text),
 		cmocka_unit_test(test_request_line),
 		cmocka_unit_test(test_bad_daemon_lines),
+		cmocka_unit_test(test_number_rule_edges),
+		cmocka_unit_test(test_normalize_output),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
