@@ -6,14 +6,15 @@
  * Owns the in-memory key table and the state file
  * STATE_DIR/engine-cache.json ({"ROOT\tWS\tPHASE": "hex"}), rewritten
  * through a temp file and rename after every store so a crash leaves the
- * old or the new file, never half of one. Called by daemon/engine.c only.
- * Invariant: at most one entry per (root, ws, phase); at most
- * ENGINE_CACHE_MAX entries (oldest stored evicted first).
+ * old or the new file, never half of one; the write runs on the engine's
+ * worker thread (one at a time, the newest table last). Called by
+ * daemon/engine.c only. Invariant: at most one entry per (root, ws,
+ * phase); at most ENGINE_CACHE_MAX entries (oldest stored evicted first).
  *
- * Inputs are found by walking the workspace directory and hashing matched
- * files (XXH3-128, canonical hex). This is blocking I/O on the loop: it is
- * the stand-in until the watch module's hot file table is wired in, which
- * already holds every path with its content hash (DESIGN.md 3).
+ * Keys come from a watched root's hot file table (engine_cache_key_table)
+ * or, without one, by walking the workspace directory and hashing matched
+ * files (engine_cache_key: blocking I/O, which the engine runs on its
+ * worker thread, off the loop; only a dry run calls it on the loop).
  */
 #include "engine_cache.h"
 

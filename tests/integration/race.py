@@ -335,6 +335,15 @@ class Race:
         self.write(root, 't/f%d.txt.tmpl' % i, TEMPLATE % {
             'sleep': '0.%d' % self.rng.randint(0, 5), 'i': i})
 
+    def op_hash(self):
+        root = self.root()
+        self.submit('hash', path=os.path.join(root, 'src/f%d.c' %
+                                              self.rng.randrange(30)))
+
+    def op_history(self):
+        self.submit(self.rng.choice(['stats', 'trim', 'history']),
+                    **({'keep': 1000000} if self.rng.random() < 0.5 else {}))
+
     def op_sighup(self):
         self.d.proc.send_signal(signal.SIGHUP)
 
@@ -423,7 +432,8 @@ class Race:
 
     OPS = [('watch', 8), ('unwatch', 3), ('run', 14), ('cancel', 4),
            ('edit', 14), ('make', 4), ('template', 3), ('sighup', 2),
-           ('changes', 6), ('status', 3), ('kill9', 0.25),
+           ('changes', 6), ('status', 3), ('hash', 3), ('history', 2),
+           ('kill9', 0.1),
            ('shutdown', 0.25)]
 
     def step(self):
