@@ -205,18 +205,13 @@ proto_json_type_name(const cJSON *item)
 static bool
 commands_type_matches(enum proto_type type, const cJSON *item)
 {
-	double d;
-
 	switch (type) {
 	case PROTO_T_STRING:
 	case PROTO_T_PATH:
 		return cJSON_IsString(item);
 	case PROTO_T_INT:
-		if (!cJSON_IsNumber(item))
-			return false;
-		/* Integers beyond 2^53 travel as strings (DESIGN.md 6). */
-		d = item->valuedouble;
-		return d == floor(d) && fabs(d) <= 9007199254740992.0;
+		/* Its value is judged by proto_int_check. */
+		return cJSON_IsNumber(item);
 	case PROTO_T_NUMBER:
 		return cJSON_IsNumber(item);
 	case PROTO_T_BOOL:
@@ -227,6 +222,22 @@ commands_type_matches(enum proto_type type, const cJSON *item)
 		return cJSON_IsArray(item);
 	}
 	return false;
+}
+
+int
+proto_int_check(const cJSON *item, const char *name, struct gerr *err)
+{
+	double d = item->valuedouble;
+
+	/* -0 is what -1e-99999 parses to: not an integer anybody wrote. */
+	if (d != floor(d) || (d == 0 && signbit(d)))
+		return gerr_set(err, GERR_BAD_TYPE, "field \"%s\": expected "
+		    "integer, found non-integer number", name);
+	if (fabs(d) >= 9007199254740992.0)
+		return gerr_set(err, GERR_BAD_TYPE, "field \"%s\": integer out "
+		    "of range (magnitude below 2^53 = 9007199254740992; larger "
+		    "values travel as strings)", name);
+	return 0;
 }
 
 int
@@ -251,8 +262,10 @@ proto_cmd_validate(const struct proto_cmd *cmd, const cJSON *req,
 			return gerr_set(err, GERR_BAD_TYPE,
 			    "field \"%s\": expected %s, found %s", f->name,
 			    proto_type_name(f->type),
-			    cJSON_IsNumber(item) && f->type == PROTO_T_INT ?
-			    "non-integer number" : proto_json_type_name(item));
+			    proto_json_type_name(item));
+		if (f->type == PROTO_T_INT &&
+		    proto_int_check(item, f->name, err) != 0)
+			return GERR_BAD_TYPE;
 		/* Never against the daemon's working directory (it works
 		 * from /): a relative path is refused, not resolved. */
 		if (f->type == PROTO_T_PATH && item->valuestring[0] != '/')

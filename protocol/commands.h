@@ -93,6 +93,15 @@ const char *proto_type_name(enum proto_type type);
 const char *proto_json_type_name(const cJSON *item);
 
 /*
+ * The number rule (PROTOCOL.md "Numbers") for a JSON number item named
+ * name (a numeric "id", an integer field): its value must be an integer
+ * of magnitude below 2^53, and not -0. Returns 0 or GERR_BAD_TYPE
+ * ("expected integer, found non-integer number" / "integer out of
+ * range"). Any thread.
+ */
+int proto_int_check(const cJSON *item, const char *name, struct gerr *err);
+
+/*
  * Check the request object req (borrowed) against cmd's fields. Returns 0,
  * GERR_MISSING_FIELD (`missing field "proto"`) or GERR_BAD_TYPE
  * (`field "root": expected string, found number`). Any thread.

@@ -26,6 +26,17 @@ msg_utf8_check(const char *s, size_t len)
 	uint32_t cp, min;
 
 	while (i < len) {
+		/* ASCII fast path, eight bytes at a time. */
+		while (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			if (w & 0x8080808080808080ull)
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
 		if (p[i] < 0x80) {
 			i++;
 			continue;
@@ -58,167 +69,29 @@ msg_utf8_check(const char *s, size_t len)
 	return len;
 }
 
-/*
- * The number rule (PROTOCOL.md "Numbers"): an integer (an "id" that is a
- * number, every integer field) is written as a plain JSON integer: an
- * optional minus sign and digits, no fraction, no exponent, magnitude at
- * most 2^53. cJSON keeps only doubles, so the request's text is scanned
- * for its top-level members' number literals before the tree is read.
- */
-#define MESSAGE_INT_MAX 9007199254740992.0	/* 2^53 */
-#define MESSAGE_SCAN_MAX 16	/* top-level numbers remembered */
+/* 2^53: integral values below it print as exact digits. */
+#define MESSAGE_INT_LIMIT 9007199254740992.0
 
-struct message_num {
-	const char *key;	/* into the line: after the opening quote */
-	size_t key_len;
-	bool plain;		/* -?[0-9]+ */
-	bool big;		/* plain, but more than 2^53 */
-};
-
-struct message_scan {
-	struct message_num nums[MESSAGE_SCAN_MAX];
-	size_t n;
-	size_t nul_at;		/* offset of an embedded NUL, or SIZE_MAX */
-};
-
-/* Walk line's tokens: strings (their escapes: \u0000 is a NUL), and the
- * number literals of depth-1 members. Never fails: the JSON parser
- * judges the syntax afterwards. */
-static void
-message_scan(const char *line, size_t len, struct message_scan *sc)
+/* Offset of the first NUL a string of line carries (a raw NUL byte
+ * anywhere, or a \u0000 escape), or SIZE_MAX. Every backslash of valid
+ * JSON starts an escape inside a string, so walking the backslashes from
+ * the first one, two at a time, never mistakes "\\\\u0000" for a NUL. */
+static size_t
+message_find_nul(const char *line, size_t len)
 {
-	const char *key = NULL;
-	size_t key_len = 0, i = 0, start;
-	int depth = 0;
+	const char *raw = memchr(line, '\0', len), *end = line + len;
+	const char *b = memchr(line, '\\', len);
 
-	sc->n = 0;
-	sc->nul_at = SIZE_MAX;
-	while (i < len) {
-		char ch = line[i];
-
-		if (ch == '\0' && sc->nul_at == SIZE_MAX)
-			sc->nul_at = i;
-		if (ch == '"') {
-			start = ++i;
-			while (i < len && line[i] != '"') {
-				if (line[i] == '\0' && sc->nul_at == SIZE_MAX)
-					sc->nul_at = i;
-				if (line[i] == '\\' && i + 1 < len) {
-					if (line[i + 1] == 'u' && i + 5 < len &&
-					    strncmp(line + i + 2, "0000", 4) == 0 &&
-					    sc->nul_at == SIZE_MAX)
-						sc->nul_at = i;
-					i++;
-				}
-				i++;
-			}
-			/* A depth-1 string followed by ':' is a key. */
-			if (depth == 1) {
-				size_t j = i + 1;
-
-				while (j < len && (line[j] == ' ' ||
-				    line[j] == '\t' || line[j] == '\r'))
-					j++;
-				if (j < len && line[j] == ':') {
-					key = line + start;
-					key_len = i - start;
-				}
-			}
-			i++;
-			continue;
-		}
-		if (ch == '{' || ch == '[')
-			depth++;
-		else if (ch == '}' || ch == ']')
-			depth--;
-		else if ((ch == '-' || (ch >= '0' && ch <= '9')) &&
-		    depth == 1 && key != NULL) {
-			struct message_num *m;
-			size_t digits = 0, lead;
-
-			start = i;
-			if (line[i] == '-')
-				i++;
-			lead = i;
-			while (i < len && line[i] >= '0' && line[i] <= '9') {
-				i++;
-				digits++;
-			}
-			while (i < len && lead < i && line[lead] == '0' &&
-			    digits > 1) {
-				lead++;
-				digits--;
-			}
-			if (sc->n < MESSAGE_SCAN_MAX) {
-				m = &sc->nums[sc->n++];
-				m->key = key;
-				m->key_len = key_len;
-				m->plain = !(i < len && (line[i] == '.' ||
-				    line[i] == 'e' || line[i] == 'E')) &&
-				    i > start + (line[start] == '-');
-				/* Compared as digits: a double rounds
-				 * 2^53 + 1 down to 2^53. */
-				m->big = m->plain && (digits > 16 ||
-				    (digits == 16 && memcmp(line + lead,
-				    "9007199254740992", 16) > 0));
-			}
-			key = NULL;
-			while (i < len && ((line[i] >= '0' && line[i] <= '9') ||
-			    line[i] == '.' || line[i] == 'e' || line[i] ==
-			    'E' || line[i] == '+' || line[i] == '-'))
-				i++;
-			continue;
-		} else if (ch == ',' && depth == 1) {
-			key = NULL;
-		}
-		i++;
+	while (b != NULL && (raw == NULL || b < raw)) {
+		if (end - b >= 6 && b[1] == 'u' && memcmp(b + 2, "0000", 4) == 0)
+			return (size_t)(b - line);
+		if (end - b < 3)
+			break;
+		b = memchr(b + 2, '\\', (size_t)(end - b - 2));
 	}
+	return raw != NULL ? (size_t)(raw - line) : SIZE_MAX;
 }
 
-/* The scan's record of the top-level member name, or NULL. */
-static const struct message_num *
-message_scan_find(const struct message_scan *sc, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (size_t i = 0; i < sc->n; i++)
-		if (sc->nums[i].key_len == n &&
-		    memcmp(sc->nums[i].key, name, n) == 0)
-			return &sc->nums[i];
-	return NULL;
-}
-
-/* An integer member written against the number rule: GERR_BAD_TYPE. */
-static int
-message_check_int(const struct message_scan *sc, const char *name,
-    struct gerr *err)
-{
-	const struct message_num *m = message_scan_find(sc, name);
-
-	if (m == NULL)
-		return 0;
-	if (!m->plain)
-		return gerr_set(err, GERR_BAD_TYPE, "field \"%s\": expected "
-		    "integer (digits only: no fraction, no exponent)", name);
-	if (m->big)
-		return gerr_set(err, GERR_BAD_TYPE, "field \"%s\": integer "
-		    "out of range (at most 2^53 = 9007199254740992 in "
-		    "magnitude)", name);
-	return 0;
-}
-
-static bool
-message_id_valid(const cJSON *id)
-{
-	double d;
-
-	if (cJSON_IsString(id) || cJSON_IsNull(id))
-		return true;
-	if (!cJSON_IsNumber(id))
-		return false;
-	d = id->valuedouble;
-	return d == floor(d) && fabs(d) <= 9007199254740992.0;
-}
 
 int
 msg_request_parse(const char *line, size_t len, struct msg_request *out,
@@ -226,8 +99,7 @@ msg_request_parse(const char *line, size_t len, struct msg_request *out,
 {
 	const char *end = NULL;
 	const cJSON *id, *cmd;
-	struct message_scan scan;
-	size_t bad;
+	size_t bad, nul;
 
 	out->json = NULL;
 	out->id = NULL;
@@ -242,23 +114,24 @@ msg_request_parse(const char *line, size_t len, struct msg_request *out,
 		return gerr_set(err, GERR_INVALID_JSON,
 		    "invalid JSON at byte %zu", bad + 1);
 	}
-	message_scan(line, len, &scan);
 	if (!cJSON_IsObject(out->json))
 		return gerr_set(err, GERR_BAD_REQUEST,
 		    "request must be a JSON object, found %s",
 		    proto_json_type_name(out->json));
 	id = cJSON_GetObjectItemCaseSensitive(out->json, "id");
-	if (cJSON_IsNumber(id) && message_check_int(&scan, "id", err) != 0)
-		return GERR_BAD_TYPE;
-	if (id != NULL && !message_id_valid(id))
+	if (cJSON_IsNumber(id)) {
+		if (proto_int_check(id, "id", err) != 0)
+			return GERR_BAD_TYPE;
+	} else if (id != NULL && !cJSON_IsString(id) && !cJSON_IsNull(id)) {
 		return gerr_set(err, GERR_BAD_TYPE,
 		    "field \"id\": expected integer or string, found %s",
 		    proto_json_type_name(id));
+	}
 	out->id = id;
 	/* cJSON strings end at a NUL: "a\u0000b" would act as "a". */
-	if (scan.nul_at != SIZE_MAX)
+	if ((nul = message_find_nul(line, len)) != SIZE_MAX)
 		return gerr_set(err, GERR_BAD_REQUEST, "string with an "
-		    "embedded NUL (\\u0000) at byte %zu", scan.nul_at + 1);
+		    "embedded NUL (\\u0000) at byte %zu", nul + 1);
 	cmd = cJSON_GetObjectItemCaseSensitive(out->json, "cmd");
 	if (cmd == NULL)
 		return gerr_set(err, GERR_MISSING_FIELD,
@@ -271,15 +144,6 @@ msg_request_parse(const char *line, size_t len, struct msg_request *out,
 	if (out->cmd == NULL)
 		return gerr_set(err, GERR_UNKNOWN_COMMAND,
 		    "unknown command \"%.64s\"", cmd->valuestring);
-	for (size_t i = 0; i < PROTO_FIELDS_MAX &&
-	    out->cmd->fields[i].name != NULL; i++)
-		if (out->cmd->fields[i].type == PROTO_T_INT &&
-		    cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(out->json,
-		    out->cmd->fields[i].name)) && message_check_int(&scan,
-		    out->cmd->fields[i].name, err) != 0) {
-			out->cmd = NULL;
-			return GERR_BAD_TYPE;
-		}
 	if (proto_cmd_validate(out->cmd, out->json, err) != 0) {
 		out->cmd = NULL;
 		return err != NULL ? (int)err->code : GERR_BAD_REQUEST;
@@ -366,8 +230,8 @@ msg_json_normalize(cJSON *obj)
 	    item = next) {
 		next = item->next;
 		if (cJSON_IsNumber(item) && item->valuedouble ==
-		    floor(item->valuedouble) && fabs(item->valuedouble) <=
-		    MESSAGE_INT_MAX) {
+		    floor(item->valuedouble) && fabs(item->valuedouble) <
+		    MESSAGE_INT_LIMIT) {
 			char digits[32];
 			cJSON *exact;
 

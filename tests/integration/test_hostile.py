@@ -235,16 +235,16 @@ def test_b4_non_utf8_names_lossless():
 def test_b6_number_rule():
     with Daemon() as d:
         cases = [
-            (b'{"id":-1e-99999,"cmd":"status"}', 'id', 'no fraction'),
+            (b'{"id":-1e-99999,"cmd":"status"}', 'id', 'non-integer'),
             (b'{"id":99999999999999999999,"cmd":"status"}', 'id',
              'out of range'),
             (b'{"id":9007199254740993,"cmd":"status"}', 'id',
              'out of range'),
-            (b'{"id":1.0,"cmd":"status"}', 'id', 'no fraction'),
-            (b'{"id":7,"cmd":"cancel","run":1e3}', 'run', 'no fraction'),
+            (b'{"id":1.5,"cmd":"status"}', 'id', 'non-integer'),
+            (b'{"id":7,"cmd":"cancel","run":0.5}', 'run', 'non-integer'),
             (b'{"id":7,"cmd":"cancel","run":99999999999999999999}', 'run',
              'out of range'),
-            (b'{"id":7,"cmd":"cancel","run":1.5}', 'run', 'no fraction'),
+            (b'{"id":7,"cmd":"trim","keep":-0}', 'keep', 'non-integer'),
         ]
         for line, field, words in cases:
             r = raw(d, line)
@@ -256,13 +256,22 @@ def test_b6_number_rule():
                 assert r['id'] is None, r     # never echoed as -0
             else:
                 assert r['id'] == 7, r
-        for line, id in ((b'{"id":9007199254740992,"cmd":"status"}',
-                          9007199254740992),
-                         (b'{"id":-5,"cmd":"status"}', -5),
-                         (b'{"id":"x1","cmd":"status"}', 'x1'),
-                         (b'{"id":0,"cmd":"status"}', 0)):
-            r = raw(d, line)
+        # integral values below 2^53, however written, echoed as digits
+        for line, id, text in (
+                (b'{"id":9007199254740991,"cmd":"status"}',
+                 9007199254740991, b'"id":9007199254740991,'),
+                (b'{"id":-5,"cmd":"status"}', -5, b'"id":-5,'),
+                (b'{"id":1e3,"cmd":"status"}', 1000, b'"id":1000,'),
+                (b'{"id":"x1","cmd":"status"}', 'x1', b'"id":"x1",'),
+                (b'{"id":0,"cmd":"status"}', 0, b'"id":0,')):
+            with d.client() as c:
+                c.send(line + b'\n')
+                data = c.recv_line()
+            assert data.startswith(b'{' + text), data[:80]
+            r = json.loads(data)
             assert r['ok'] and r['id'] == id, r
+            # every integer of the reply is exact digits (no 1.79e+15)
+            assert b'e+' not in data, data
         r = raw(d, b'{"id":8,"cmd":"cancel","run":424242}')
         assert r['error']['code'] == 'run_not_found', r
         clean_log(d)
