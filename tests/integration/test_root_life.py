@@ -76,7 +76,7 @@ def big_tree(files=12000, per_dir=200):
     return root
 
 
-def sparse_tree(n=4, size=1 << 30):
+def sparse_tree(n=4, size=2 << 30):
     """Files the pool takes a while to hash (zero pages, no disk)."""
     root = os.path.join(mktemp(), 'sparse')
     os.makedirs(root)
