@@ -63,8 +63,16 @@ runview_message(const struct cmd_ctx *ctx, const struct msg_reply *msg)
 		fflush(ctx->out);
 		fprintf(stderr, "ggen: < %s", runview_str(p, "phase", "?"));
 		runview_where(stderr, p);
-		fprintf(stderr, " %s (%.0f ms)\n", runview_str(p, "status", "?"),
-		    runview_num(p, "duration_ms", 0));
+		if (strcmp(runview_str(p, "cache", ""), "restored") == 0 ||
+		    strcmp(runview_str(p, "cache", ""), "remote") == 0)
+			fprintf(stderr, " %s (%s) (%.0f ms)\n",
+			    runview_str(p, "status", "?"),
+			    runview_str(p, "cache", ""),
+			    runview_num(p, "duration_ms", 0));
+		else
+			fprintf(stderr, " %s (%.0f ms)\n",
+			    runview_str(p, "status", "?"),
+			    runview_num(p, "duration_ms", 0));
 	}
 }
 

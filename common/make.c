@@ -33,7 +33,10 @@
 
 static const char *const make_top_keys[] = {
 	"project", "workspace", "vars", "watch", "lifecycle", "hooks",
+	"cache",
 };
+/* [cache]: the shared output cache (DESIGN.md section 9). */
+static const char *const make_cache_keys[] = { "remote", "platform_inputs" };
 static const char *const make_project_keys[] = {
 	"name", "type", "version", "description",
 };
@@ -338,6 +341,21 @@ make_watch_section(struct make_report *r, const struct toml_node *root,
 }
 
 static void
+make_cache_section(struct make_report *r, const struct toml_node *root,
+    struct make_project *p)
+{
+	const struct toml_node *t = make_table(r, "", root, "cache");
+
+	p->cache_remote = true;
+	if (t == NULL)
+		return;
+	make_unknown_keys(r, "cache", t, make_cache_keys,
+	    MAKE_NELEM(make_cache_keys));
+	p->cache_remote = make_bool(r, "cache", t, "remote", true);
+	make_strlist(r, "cache", t, "platform_inputs", &p->platform_inputs);
+}
+
+static void
 make_phase_env(struct make_report *r, const char *sect,
     const struct toml_node *t, struct make_phase *ph)
 {
@@ -616,6 +634,7 @@ make_build(struct make_report *r, struct toml_doc *doc, struct make_project *p)
 	make_workspace_section(r, root, p);
 	p->vars = make_table(r, "", root, "vars");
 	make_watch_section(r, root, p);
+	make_cache_section(r, root, p);
 	make_lifecycle_section(r, root, p);
 	make_hooks_section(r, root, p);
 	make_check_model(r, p);
@@ -911,6 +930,7 @@ make_project_unref(struct make_project *p)
 	}
 	free(p->workspaces);
 	make_strlist_free(&p->watch_ignore);
+	make_strlist_free(&p->platform_inputs);
 	make_strlist_free(&p->hooks.before_all);
 	make_strlist_free(&p->hooks.after_all);
 	make_strlist_free(&p->hooks.on_error);

@@ -23,6 +23,7 @@ struct engine;
 struct watch;
 struct tplcache;
 struct histlink;
+struct outcache;
 struct req_entry;
 
 struct ggend {
@@ -36,6 +37,8 @@ struct ggend {
 	struct tplcache *tplcache;	/* compiled templates; made by the
 					   first generate_start */
 	struct histlink *histlink;	/* run history (daemon/histlink.h) */
+	struct outcache *outcache;	/* shared phase results
+					   (daemon/outcache.h) */
 	char history_path[SOCKPATH_PATH_MAX];
 	const struct req_entry *const *handlers;	/* req_table, or a test's */
 	size_t n_handlers;

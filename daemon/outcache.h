@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * outcache.h - phase results shared through the local output store
+ * (daemon/outstore.h) and a remote cache (daemon/remote.h), for the
+ * lifecycle engine (DESIGN.md section 9).
+ *
+ * The engine asks two things, both asynchronous so the loop never copies
+ * files or waits on the network:
+ *   outcache_restore: a cached phase whose key matches no usable outputs
+ *     on disk. The local store is tried, then the remote (when allowed);
+ *     a hit restores the outputs atomically and the callback says
+ *     OUTCACHE_LOCAL or OUTCACHE_REMOTE; anything else is OUTCACHE_MISS
+ *     and the phase runs. A remote fault is a miss plus a counter.
+ *   outcache_save: after a successful run, copy the outputs into the
+ *     store and upload them, in the background through a bounded queue
+ *     (a full queue drops the save, counted); a key already uploaded or
+ *     queued is not uploaded twice.
+ * Keys given to it are action keys (outcache_action_key: phase key +
+ * platform part + outputs, common/cachekey_platform.h).
+ *
+ * Threads: two workers (restores; saves and uploads), results handed
+ * back through an ev_async. Everything public is loop-thread only.
+ * Ownership: arguments are copied; a job handle is borrowed by the caller
+ * until its callback runs or it is cancelled.
+ */
+#ifndef GGEN_OUTCACHE_H
+#define GGEN_OUTCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <ev.h>
+
+#include "cachekey.h"
+#include "gerr.h"
+
+/* Saves waiting at once; more are dropped (counted). */
+#define OUTCACHE_QUEUE_MAX 64
+/* Restores waiting at once; more are misses at once. */
+#define OUTCACHE_FETCH_MAX 256
+/* Output signatures remembered (to notice outputs changed on disk). */
+#define OUTCACHE_SIGS_MAX 1024
+
+struct outcache;
+struct outcache_job;
+struct ggend_config;
+
+enum outcache_result {
+	OUTCACHE_MISS = 0,
+	OUTCACHE_LOCAL,		/* restored from the local store */
+	OUTCACHE_REMOTE,	/* restored from the remote cache */
+};
+
+/* "miss", "restored", "remote". */
+const char *outcache_result_name(enum outcache_result res);
+
+/*
+ * res and detail (a reason or a summary, borrowed for the call) of one
+ * restore; bytes restored. Never called from inside outcache_restore.
+ */
+typedef void (*outcache_done_cb)(void *arg, enum outcache_result res,
+    uint64_t bytes, const char *detail);
+
+/* Store under state_dir, remote per cfg (cache.* rows). Never fails: a
+ * store that cannot be made or bad remote settings are logged and shown
+ * in status; results are then simply not shared. */
+struct outcache *outcache_new(struct ev_loop *loop, const char *state_dir,
+    const struct ggend_config *cfg);
+/* Stop the workers (a transfer in progress ends at its timeout at the
+ * latest), drop queued saves, free. NULL ok. */
+void outcache_free(struct outcache *oc);
+/* Apply changed cache.* settings (SIGHUP). */
+void outcache_configure(struct outcache *oc, const struct ggend_config *cfg);
+
+/* The action key of a phase: phase_key with this host's platform part and
+ * the phase's output patterns (borrowed). */
+void outcache_action_key(const struct outcache *oc, const char *phase_key,
+    const char *const *outputs, size_t n_outputs,
+    char key[CACHEKEY_HEX_SIZE]);
+
+/*
+ * Restore key's outputs under ws_dir (absolute, the workspace). remote:
+ * the remote may be asked. cb runs once later on the loop unless the job
+ * is cancelled. GERR_BUSY (queue full) or GERR_NOT_FOUND (no store)
+ * without calling cb: the caller runs the phase.
+ */
+int outcache_restore(struct outcache *oc, const char *key, const char *phase,
+    const char *ws_dir, bool remote, outcache_done_cb cb, void *arg,
+    struct outcache_job **out, struct gerr *err);
+/* cb will not be called; the job is freed when its worker is done. */
+void outcache_cancel(struct outcache_job *job);
+
+/* Queue a save of the outputs (patterns relative to ws_dir) of a phase
+ * that just succeeded under key; tail = its output tail (may be NULL). */
+void outcache_save(struct outcache *oc, const char *key, const char *phase,
+    const char *ws_dir, const char *const *outputs, size_t n_outputs,
+    bool remote, const char *tail, size_t tail_len);
+
+/*
+ * Whether the outputs last saved or restored for key under ws_dir are
+ * still as they were (lstat: size, mtime, inode). True when nothing is
+ * known (after a restart). On false, *why names the first changed path
+ * (borrowed until the next call).
+ */
+bool outcache_outputs_intact(struct outcache *oc, const char *ws_dir,
+    const char *key, const char **why);
+
+/* {"store": {...}, "remote": {...}, "saves_queued", ...} (new object). */
+cJSON *outcache_status_json(struct outcache *oc);
+
+#endif
