@@ -1006,6 +1006,8 @@ engine_step_commands(struct engine_run *r, struct engine_exec *x)
 
 	switch (engine_step_cached(r, x, &why)) {
 	case ENGINE_CACHE_SKIP:
+		if (x->span > 0 && x->span <= r->n_spans)
+			r->spans[x->span - 1].cache = "skipped";
 		engine_step_end(r, x, ENGINE_CACHED);
 		return true;
 	case ENGINE_CACHE_RESTORE:

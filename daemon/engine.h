@@ -97,9 +97,9 @@ struct engine_span {
 	int64_t dur_us;			/* -1 while running */
 	enum engine_status status;
 	bool slow;			/* over the phase's budget_ms */
-	const char *cache;		/* a cached phase: "restored" or
-					   "remote" (outputs restored,
-					   daemon/outcache.h), else NULL */
+	const char *cache;		/* a cached phase: "skipped" (outputs
+					   in place), "restored" or "remote"
+					   (daemon/outcache.h); else NULL */
 };
 
 enum engine_event_kind {
