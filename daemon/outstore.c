@@ -542,6 +542,9 @@ outstore_blob_begin(struct outstore *s, uint64_t max_bytes,
 	uint64_t seq;
 
 	outstore_lock(s);
+	/* The first load sweeps unnamed blobs: it must come before any
+	 * blob of ours is written. */
+	outstore_load(s);
 	seq = ++s->tmp_seq;
 	outstore_unlock(s);
 	w = xcalloc(1, sizeof(*w));
@@ -796,10 +799,10 @@ outstore_crawl_entry(void *arg, const char *rel, enum filetable_kind kind,
 {
 	struct outstore_capture *c = arg;
 
-	(void)st;
 	if (c->rc != 0 || kind == FILETABLE_DIR)
 		return;
-	if (kind != FILETABLE_FILE) {
+	/* The walker reports symlinks as files, never followed. */
+	if (kind != FILETABLE_FILE || st == NULL || !S_ISREG(st->st_mode)) {
 		c->rc = gerr_set(c->err, GERR_INVALID, "output %s is a symlink "
 		    "or special file; not cached", rel);
 		return;
