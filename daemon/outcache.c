@@ -340,9 +340,14 @@ outcache_worker(struct outcache *oc, struct outcache_queue *q)
 	for (;;) {
 		while (!oc->stopping && q->head == NULL)
 			pthread_cond_wait(&oc->cv, &oc->mu);
-		if (oc->stopping)
+		/* At exit restores are dropped (no run waits any more) but
+		 * queued saves still reach the local store, without uploads:
+		 * a restarted daemon then restores what this one built. */
+		if (oc->stopping && (q == &oc->fetchq || q->head == NULL))
 			break;
 		j = outcache_pop(q);
+		if (oc->stopping)
+			j->remote = false;
 		pthread_mutex_unlock(&oc->mu);
 		if (j->kind == OUTCACHE_JOB_RESTORE)
 			outcache_do_restore(oc, rc, j);

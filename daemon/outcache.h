@@ -69,7 +69,8 @@ typedef void (*outcache_done_cb)(void *arg, enum outcache_result res,
 struct outcache *outcache_new(struct ev_loop *loop, const char *state_dir,
     const struct ggend_config *cfg);
 /* Stop the workers (a transfer in progress ends at its timeout at the
- * latest), drop queued saves, free. NULL ok. */
+ * latest): queued restores are dropped, queued saves still go to the
+ * local store (not uploaded). NULL ok. */
 void outcache_free(struct outcache *oc);
 /* Apply changed cache.* settings (SIGHUP). */
 void outcache_configure(struct outcache *oc, const struct ggend_config *cfg);
