@@ -31,7 +31,7 @@
 
 #include "clock.h"
 #include "crawl.h"
-#include "genout.h"
+#include "fileio.h"
 #include "log.h"
 #include "sha256.h"
 #include "strbuf.h"
@@ -59,8 +59,9 @@ struct outstore {
 
 struct outstore_blobw {
 	struct outstore *s;
-	char *tmp;
-	int fd;
+	char *tmp;		/* tmp/blob.PID.SEQ: fileio's destination */
+	struct fileio_writer fw;
+	bool open;		/* fw begun, not committed or aborted */
 	uint64_t size, max;
 	struct sha256 sha;
 	char *buf;		/* write-behind buffer */
@@ -192,12 +193,7 @@ static int
 outstore_read_small(const char *path, size_t max, char **buf, size_t *len,
     struct gerr *err)
 {
-	bool exists = false;
-	int rc = genout_read(path, max, buf, len, &exists, err);
-
-	if (rc == 0 && !exists)
-		return gerr_set(err, GERR_NOT_FOUND, "%s: no such file", path);
-	return rc;
+	return fileio_read(path, max, FILEIO_NOFOLLOW, buf, len, NULL, err);
 }
 
 /* ---- the index (under mu) ------------------------------------------ */
@@ -518,22 +514,6 @@ outstore_has_blob(struct outstore *s, const char *sha, uint64_t size)
 
 /* ---- writing blobs ---------------------------------------------------- */
 
-static int
-outstore_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 outstore_blob_begin(struct outstore *s, uint64_t max_bytes,
     struct outstore_blobw **out, struct gerr *err)
@@ -552,15 +532,17 @@ outstore_blob_begin(struct outstore *s, uint64_t max_bytes,
 	w->max = max_bytes;
 	w->tmp = xasprintf("%s/blob.%ld.%" PRIu64, s->tmp, (long)getpid(),
 	    seq);
-	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (w->fd < 0) {
-		int rc = gerr_set(err, GERR_IO, "create %s: %s", w->tmp,
-		    strerror(errno));
+	/* The one atomic writer (common/fileio): data fsynced before the
+	 * rename that names it in tmp/; a second rename files it under its
+	 * sha256 once that is known and checked. */
+	if (fileio_begin(&w->fw, w->tmp, 0600, 0, err) != 0) {
+		int rc = err != NULL ? (int)err->code : GERR_IO;
 
 		free(w->tmp);
 		free(w);
-		return rc;
+		return rc != 0 ? rc : GERR_IO;
 	}
+	w->open = true;
 	sha256_init(&w->sha);
 	w->buf = xmalloc(OUTSTORE_COPY_CHUNK);
 	*out = w;
@@ -570,11 +552,12 @@ outstore_blob_begin(struct outstore *s, uint64_t max_bytes,
 static int
 outstore_blob_flush(struct outstore_blobw *w, struct gerr *err)
 {
-	if (w->used > 0 && outstore_write_all(w->fd, w->buf, w->used) != 0)
-		return gerr_set(err, GERR_IO, "write %s: %s", w->tmp,
-		    strerror(errno));
+	int rc = 0;
+
+	if (w->used > 0)
+		rc = fileio_add(&w->fw, w->buf, w->used, err);
 	w->used = 0;
-	return 0;
+	return rc;
 }
 
 int
@@ -610,9 +593,10 @@ outstore_blob_abort(struct outstore_blobw *w)
 	if (w == NULL)
 		return;
 	sha256_release(&w->sha);
-	if (w->fd >= 0)
-		close(w->fd);
-	unlink(w->tmp);
+	if (w->open)
+		fileio_abort(&w->fw);
+	else
+		unlink(w->tmp);
 	free(w->tmp);
 	free(w->buf);
 	free(w);
@@ -638,14 +622,11 @@ outstore_blob_commit(struct outstore_blobw *w, const char *want_sha,
 		outstore_blob_abort(w);
 		return rc;
 	}
-	if (fsync(w->fd) != 0 || close(w->fd) != 0) {
-		w->fd = -1;
-		rc = gerr_set(err, GERR_IO, "write %s: %s", w->tmp,
-		    strerror(errno));
+	w->open = false;
+	if ((rc = fileio_commit(&w->fw, err)) != 0) {
 		outstore_blob_abort(w);
 		return rc;
 	}
-	w->fd = -1;
 	sub = xasprintf("%s/%.2s", s->cas, sha);
 	final = outstore_blob_path(s, sha);
 	if ((mkdir(sub, 0700) != 0 && errno != EEXIST) ||
@@ -677,7 +658,6 @@ outstore_put(struct outstore *s, const struct outmanifest *m,
 {
 	struct outstore_entry *e;
 	char *path, *text;
-	bool written;
 	int rc;
 
 	for (size_t i = 0; i < m->n_files; i++)
@@ -696,11 +676,9 @@ outstore_put(struct outstore *s, const struct outmanifest *m,
 	}
 	path = outstore_ac_path(s, m->key);
 	text = outmanifest_to_json(m);
-	rc = genout_write(path, text, strlen(text), &written, err);
+	rc = fileio_write(path, text, strlen(text), 0600, 0, err);
 	free(text);
 	if (rc == 0) {
-		/* An unchanged manifest is not rewritten: mark it used. */
-		utimensat(AT_FDCWD, path, NULL, 0);
 		e = outstore_find(s, m->key);
 		if (e != NULL) {
 			outstore_entry_release(e);
@@ -913,9 +891,10 @@ outstore_capture(struct outstore *s, const char *key, const char *phase,
 
 /* ---- restore ---------------------------------------------------------- */
 
+/* A restored file written to its temp name, not yet published. */
 struct outstore_pending {
-	int dirfd;		/* owned */
-	char *tmp, *name;
+	struct fileio_writer fw;
+	bool open;
 };
 
 /*
@@ -971,114 +950,64 @@ outstore_open_parent(int wsfd, const char *rel, const char **base,
 	return fd;
 }
 
-/* Copy size bytes from in to out; in-kernel when the kernel can. */
+/* Check f's way in (no symlink, no directory in the way), then write it
+ * to a temp name through the atomic writer; p->open on success. */
 static int
-outstore_copy(int in, int out, uint64_t size)
-{
-	uint64_t left = size;
-	char *buf = NULL;
-
-	while (left > 0) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL,
-		    left > (1u << 30) ? (1u << 30) : (size_t)left, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		left -= (uint64_t)n;
-	}
-	if (left > 0) {
-		/* Fallback: EXDEV/ENOSYS/EINVAL or a short source. */
-		off_t off = (off_t)(size - left);
-
-		if (lseek(in, off, SEEK_SET) != off ||
-		    lseek(out, off, SEEK_SET) != off)
-			return -1;
-		buf = xmalloc(OUTSTORE_COPY_CHUNK);
-		while (left > 0) {
-			ssize_t n = read(in, buf, left < OUTSTORE_COPY_CHUNK ?
-			    (size_t)left : OUTSTORE_COPY_CHUNK);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0 || outstore_write_all(out, buf,
-			    (size_t)n) != 0) {
-				free(buf);
-				return -1;
-			}
-			left -= (uint64_t)n;
-		}
-		free(buf);
-	}
-	return 0;
-}
-
-static void
-outstore_pending_drop(struct outstore_pending *p, size_t n, bool unlink_tmp)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (unlink_tmp)
-			unlinkat(p[i].dirfd, p[i].tmp, 0);
-		close(p[i].dirfd);
-		free(p[i].tmp);
-		free(p[i].name);
-	}
-	free(p);
-}
-
-/* Write file f into a temp file beside its target; fills *p. */
-static int
-outstore_restore_one(struct outstore *s, int wsfd,
-    const struct outmanifest_file *f, uint64_t seq,
-    struct outstore_pending *p, struct gerr *err)
+outstore_restore_one(struct outstore *s, int wsfd, const char *ws_dir,
+    const struct outmanifest_file *f, struct outstore_pending *p,
+    char *buf, struct gerr *err)
 {
 	const char *base = NULL;
-	char *bp = outstore_blob_path(s, f->sha256);
+	char *bp = outstore_blob_path(s, f->sha256), *dest;
+	uint64_t left = f->size;
 	struct stat sb;
-	int in, out, dfd, rc = 0;
+	int in, dfd, rc = 0;
+	bool isdir;
 
 	in = open(bp, O_RDONLY | O_CLOEXEC);
+	free(bp);
 	if (in < 0 || fstat(in, &sb) != 0 || (uint64_t)sb.st_size != f->size) {
-		rc = gerr_set(err, GERR_NOT_FOUND, "blob %.16s... of %s "
-		    "missing or damaged in the store", f->sha256, f->path);
 		if (in >= 0)
 			close(in);
-		free(bp);
-		return rc;
+		return gerr_set(err, GERR_NOT_FOUND, "blob %.16s... of %s "
+		    "missing or damaged in the store", f->sha256, f->path);
 	}
-	free(bp);
 	dfd = outstore_open_parent(wsfd, f->path, &base, err);
 	if (dfd < 0) {
 		close(in);
 		return err != NULL && err->code != GERR_OK ? (int)err->code :
-		    GERR_IO;
+		    GERR_OUTSIDE_ROOT;
 	}
-	if (fstatat(dfd, base, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(sb.st_mode)) {
+	isdir = fstatat(dfd, base, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(sb.st_mode);
+	close(dfd);
+	if (isdir) {
 		close(in);
-		close(dfd);
 		return gerr_set(err, GERR_OUTSIDE_ROOT, "output %s is a "
 		    "directory on disk; refused", f->path);
 	}
-	p->dirfd = dfd;
-	p->name = xstrdup(base);
-	p->tmp = xasprintf(".%.64s.ggen-restore.%ld.%" PRIu64, base,
-	    (long)getpid(), seq);
-	out = openat(dfd, p->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
-	if (out < 0) {
-		rc = gerr_set(err, GERR_IO, "create temp file for %s: %s",
-		    f->path, strerror(errno));
+	dest = xasprintf("%s/%s", ws_dir, f->path);
+	rc = fileio_begin(&p->fw, dest, f->mode, FILEIO_OUTPUT, err);
+	free(dest);
+	if (rc != 0) {
 		close(in);
 		return rc;
 	}
-	if (outstore_copy(in, out, f->size) != 0 || fchmod(out, f->mode) != 0)
-		rc = gerr_set(err, GERR_IO, "write %s: %s", f->path,
-		    strerror(errno));
-	if (close(out) != 0 && rc == 0)
-		rc = gerr_set(err, GERR_IO, "write %s: %s", f->path,
-		    strerror(errno));
+	p->open = true;
+	while (rc == 0 && left > 0) {
+		ssize_t n = read(in, buf, left < OUTSTORE_COPY_CHUNK ?
+		    (size_t)left : OUTSTORE_COPY_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = gerr_set(err, GERR_IO, "read blob of %s: %s",
+			    f->path, n == 0 ? "short file" : strerror(errno));
+			break;
+		}
+		rc = fileio_add(&p->fw, buf, (size_t)n, err);
+		left -= (uint64_t)n;
+	}
 	close(in);
 	return rc;
 }
@@ -1088,8 +1017,7 @@ outstore_restore(struct outstore *s, const struct outmanifest *m,
     const char *ws_dir, uint64_t *bytes, struct gerr *err)
 {
 	struct outstore_pending *p = xcalloc(m->n_files + 1, sizeof(*p));
-	size_t done = 0;
-	uint64_t seq;
+	char *buf;
 	int wsfd, rc = 0;
 
 	*bytes = 0;
@@ -1099,23 +1027,22 @@ outstore_restore(struct outstore *s, const struct outmanifest *m,
 		return gerr_set(err, GERR_IO, "open %s: %s", ws_dir,
 		    strerror(errno));
 	}
-	outstore_lock(s);
-	seq = s->tmp_seq;
-	s->tmp_seq += m->n_files;
-	outstore_unlock(s);
-	for (size_t i = 0; rc == 0 && i < m->n_files; i++) {
-		p[done].dirfd = -1;
-		rc = outstore_restore_one(s, wsfd, &m->files[i], seq + i,
-		    &p[done], err);
-		if (p[done].dirfd >= 0)
-			done++;
-	}
+	buf = xmalloc(OUTSTORE_COPY_CHUNK);
+	for (size_t i = 0; rc == 0 && i < m->n_files; i++)
+		rc = outstore_restore_one(s, wsfd, ws_dir, &m->files[i], &p[i],
+		    buf, err);
 	/* Every file is complete: now they take their names. */
-	for (size_t i = 0; rc == 0 && i < done; i++)
-		if (renameat(p[i].dirfd, p[i].tmp, p[i].dirfd, p[i].name) != 0)
-			rc = gerr_set(err, GERR_IO, "rename into %s: %s",
-			    p[i].name, strerror(errno));
-	outstore_pending_drop(p, done, rc != 0);
+	for (size_t i = 0; i < m->n_files; i++) {
+		if (!p[i].open)
+			continue;
+		p[i].open = false;
+		if (rc == 0)
+			rc = fileio_commit(&p[i].fw, err);
+		else
+			fileio_abort(&p[i].fw);
+	}
+	free(buf);
+	free(p);
 	close(wsfd);
 	outstore_lock(s);
 	if (rc == 0) {

@@ -116,14 +116,15 @@ int outstore_capture(struct outstore *s, const char *key, const char *phase,
     struct gerr *err);
 
 /*
- * Write m's files under ws_dir from the store: each into a temp file in
- * its target directory, then, once every one is complete, renamed into
- * place, so a failure leaves the old files as they were. Directories are
- * created as needed; a path component that is a symlink or not a directory
- * is refused (GERR_OUTSIDE_ROOT), as is a target that is a directory.
- * Restored files get m's mode and are not fsynced (a crash costs a
- * rebuild: the next run sees their size or stat differ). *bytes gets the
- * bytes written. GERR_NOT_FOUND (a blob vanished), GERR_IO.
+ * Write m's files under ws_dir from the store through the atomic writer
+ * (common/fileio: temp file beside the target, fsync): every file is
+ * written to its temp name first, and only once all are complete do they
+ * take their names, so a failure leaves the old files as they were.
+ * Directories are created as needed; each directory on the way is opened
+ * with O_NOFOLLOW first, so a path component that is a symlink or not a
+ * directory is refused (GERR_OUTSIDE_ROOT), as is a target that is a
+ * directory. Restored files get m's mode. *bytes gets the bytes written.
+ * GERR_NOT_FOUND (a blob vanished), GERR_IO.
  */
 int outstore_restore(struct outstore *s, const struct outmanifest *m,
     const char *ws_dir, uint64_t *bytes, struct gerr *err);

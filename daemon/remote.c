@@ -25,7 +25,7 @@
 #include <curl/curl.h>
 
 #include "clock.h"
-#include "genout.h"
+#include "fileio.h"
 #include "log.h"
 #include "strbuf.h"
 #include "xmalloc.h"
@@ -144,7 +144,6 @@ remote_load_headers(struct remote *r, const char *path, struct gerr *err)
 	struct stat sb;
 	char *buf = NULL;
 	size_t len = 0;
-	bool exists = false;
 	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -163,10 +162,8 @@ remote_load_headers(struct remote *r, const char *path, struct gerr *err)
 		return gerr_set(err, GERR_PERMISSION, "headers_file %s: mode "
 		    "%04o; must be 0600 (it holds credentials)", path,
 		    (unsigned)(sb.st_mode & 07777));
-	rc = genout_read(path, REMOTE_HEADERS_MAX_BYTES, &buf, &len, &exists,
-	    err);
-	if (rc == 0 && !exists)
-		rc = gerr_set(err, GERR_IO, "headers_file %s: vanished", path);
+	rc = fileio_read(path, REMOTE_HEADERS_MAX_BYTES, FILEIO_NOFOLLOW, &buf,
+	    &len, NULL, err);
 	if (rc == 0)
 		rc = remote_parse_headers(r, path, buf, err);
 	free(buf);
