@@ -88,7 +88,7 @@ struct engine_exec {
 	uint64_t render_span;
 	struct engine_exec *render_next;	/* run's rendering list */
 	/* output cache (daemon/outcache.h) */
-	char akey[CACHEKEY_HEX_SIZE];	/* action key, when has_key */
+	char akey[CACHEKEY_HEX_SIZE];	/* action key, "" until known */
 	struct outcache_job *fetch;	/* while restoring */
 	struct engine_exec *fetch_next;	/* run's fetching list */
 	const char *cache_how;		/* "restored"/"remote", or NULL */
@@ -842,15 +842,33 @@ enum engine_cache_decision {
 	ENGINE_CACHE_RESTORE,	/* ask the output cache, else run */
 };
 
-/* The phase's outputs as a borrowed array (caller frees the array). */
-static const char **
-engine_outputs(const struct make_phase *ph)
+/* Step x as the output cache sees it; *tofree gets the array to free
+ * afterwards (everything else is borrowed from the run). */
+static void
+engine_outcache_phase(struct engine_run *r, struct engine_exec *x,
+    struct outcache_phase *ph, const char ***tofree)
 {
-	const char **o = xcalloc(ph->outputs.len + 1, sizeof(*o));
+	const struct plan_node *n = x->node;
+	const struct make_strlist *plat = &r->model->platform_inputs;
+	size_t no = n->phase->outputs.len;
+	const char **a = xcalloc(no + plat->len + 1, sizeof(*a));
 
-	for (size_t i = 0; i < ph->outputs.len; i++)
-		o[i] = ph->outputs.items[i].s;
-	return o;
+	for (size_t i = 0; i < no; i++)
+		a[i] = n->phase->outputs.items[i].s;
+	for (size_t i = 0; i < plat->len; i++)
+		a[no + i] = plat->items[i].s;
+	memset(ph, 0, sizeof(*ph));
+	ph->phase_key = x->key;
+	ph->phase = n->phase->name;
+	ph->ws_dir = x->dir;
+	ph->outputs = a;
+	ph->n_outputs = no;
+	ph->root = r->root;
+	ph->platform_inputs = a + no;
+	ph->n_platform = plat->len;
+	ph->remote = !r->no_remote && r->model->cache_remote &&
+	    (n->model == NULL || n->model->cache_remote);
+	*tofree = a;
 }
 
 /* Cache decision for step x. Fills x->key and x->akey. */
@@ -875,13 +893,6 @@ engine_step_cached(struct engine_run *r, struct engine_exec *x,
 	}
 	x->has_key = true;
 	snprintf(r->last_key, sizeof(r->last_key), "%s", x->key);
-	if (oc != NULL) {
-		const char **outs = engine_outputs(n->phase);
-
-		outcache_action_key(oc, x->key, outs, n->phase->outputs.len,
-		    x->akey);
-		free(outs);
-	}
 	if (r->force) {
 		*why = "forced";
 		return ENGINE_CACHE_RUN;
@@ -896,7 +907,7 @@ engine_step_cached(struct engine_run *r, struct engine_exec *x,
 		*why = "output missing";
 		return oc != NULL ? ENGINE_CACHE_RESTORE : ENGINE_CACHE_RUN;
 	}
-	if (oc != NULL && !outcache_outputs_intact(oc, x->dir, x->akey,
+	if (oc != NULL && !outcache_outputs_intact(oc, x->dir, x->key,
 	    &changed)) {
 		*why = "output changed";
 		log_debug("engine_step_cached: %s: %s changed on disk",
@@ -983,13 +994,16 @@ engine_fetch_done(void *arg, enum outcache_result res, uint64_t bytes,
 static bool
 engine_fetch_start(struct engine_run *r, struct engine_exec *x)
 {
-	const struct plan_node *n = x->node;
-	bool remote = !r->no_remote && r->model->cache_remote &&
-	    (n->model == NULL || n->model->cache_remote);
+	struct outcache_phase ph;
+	const char **tofree;
+	int rc;
 
 	x->run = r;
-	if (outcache_restore(r->g->outcache, x->akey, n->phase->name, x->dir,
-	    remote, engine_fetch_done, x, &x->fetch, NULL) != 0)
+	engine_outcache_phase(r, x, &ph, &tofree);
+	rc = outcache_restore(r->g->outcache, &ph, engine_fetch_done, x,
+	    &x->fetch, NULL);
+	free(tofree);
+	if (rc != 0)
 		return false;
 	x->fetch_next = r->fetching;
 	r->fetching = x;
@@ -1265,14 +1279,12 @@ engine_run_top_done(struct engine_run *r)
 static void
 engine_save_outputs(struct engine_run *r, struct engine_exec *x)
 {
-	const struct plan_node *n = x->node;
-	const char **outs = engine_outputs(n->phase);
-	bool remote = !r->no_remote && r->model->cache_remote &&
-	    (n->model == NULL || n->model->cache_remote);
+	struct outcache_phase ph;
+	const char **tofree;
 
-	outcache_save(r->g->outcache, x->akey, n->phase->name, x->dir, outs,
-	    n->phase->outputs.len, remote, NULL, 0);
-	free(outs);
+	engine_outcache_phase(r, x, &ph, &tofree);
+	outcache_save(r->g->outcache, &ph);
+	free(tofree);
 }
 
 static void
@@ -1766,6 +1778,7 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 	memset(&fake, 0, sizeof(fake));
 	fake.g = g;
 	fake.root = (char *)req->root;
+	fake.model = model;
 	fake.force = req->force;
 	o = cJSON_CreateObject();
 	steps = cJSON_AddArrayToObject(o, "steps");
@@ -1790,8 +1803,17 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 			cJSON_AddStringToObject(s, "reason", why);
 		if (x.has_key)
 			cJSON_AddStringToObject(s, "key", x.key);
-		if (hit == ENGINE_CACHE_RESTORE)
-			cJSON_AddStringToObject(s, "action_key", x.akey);
+		if (hit == ENGINE_CACHE_RESTORE) {
+			struct outcache_phase ph;
+			const char **tofree;
+
+			/* Known once the platform inputs have run. */
+			engine_outcache_phase(&fake, &x, &ph, &tofree);
+			if (outcache_action_key(g->outcache, &ph, x.akey))
+				cJSON_AddStringToObject(s, "action_key",
+				    x.akey);
+			free(tofree);
+		}
 		cmds = cJSON_AddArrayToObject(s, "commands");
 		for (size_t k = 0; k < n->phase->commands.len; k++)
 			cJSON_AddItemToArray(cmds, cJSON_CreateString(

@@ -31,6 +31,9 @@
 #include "outmanifest.h"
 #include "outstore.h"
 #include "remote.h"
+#include "runner.h"
+#include "sha256.h"
+#include "clock.h"
 #include "xmalloc.h"
 
 /* Keys uploaded lately, not uploaded again. */
@@ -44,7 +47,7 @@ struct outcache_sigfile {
 
 struct outcache_sig {
 	char *ws_dir;
-	char key[CACHEKEY_HEX_SIZE];
+	char key[CACHEKEY_HEX_SIZE];	/* the phase key */
 	struct outcache_sigfile *files;
 	size_t n;
 };
@@ -58,8 +61,11 @@ struct outcache_job {
 	struct outcache *oc;
 	enum outcache_kind kind;
 	struct outcache_job *next;
-	char key[CACHEKEY_HEX_SIZE];
-	char *phase, *ws_dir;
+	char key[CACHEKEY_HEX_SIZE];	/* action key, once keyed */
+	char phase_key[CACHEKEY_HEX_SIZE];
+	char *phase, *ws_dir, *root;
+	char **plat;			/* platform input commands */
+	size_t n_plat;
 	bool remote;
 	/* save */
 	char **outputs;
@@ -82,6 +88,19 @@ struct outcache_queue {
 	size_t n;
 };
 
+/* One platform input: a command's output hash in one root. Loop only. */
+struct outcache_plat {
+	struct outcache *oc;
+	char *root, *cmd;
+	char sha[SHA256_HEX_SIZE];
+	bool known;		/* sha holds a finished run's hash */
+	bool running;
+	bool reap;		/* child finished, runner_child_free due */
+	uint64_t at_ms;		/* when sha was taken (mono) */
+	struct sha256 h;	/* while running */
+	struct child child;
+};
+
 struct outcache {
 	struct ev_loop *loop;
 	char *state_dir;
@@ -99,6 +118,11 @@ struct outcache {
 	bool threads;
 	ev_async done_w;
 	/* loop only */
+	struct outcache_plat *plats[OUTCACHE_PLATFORM_MAX];
+	size_t n_plats;
+	struct outcache_queue waitq;	/* jobs waiting for platform inputs */
+	ev_idle plat_idle;		/* reaps children, wakes waiters */
+	uint64_t platform_runs;
 	struct outcache_sig *sigs;
 	size_t n_sigs, sigs_next;
 	uint64_t saves_dropped, saves_done, saves_failed, restores_local,
@@ -167,6 +191,10 @@ outcache_job_free(struct outcache_job *j)
 		return;
 	free(j->phase);
 	free(j->ws_dir);
+	free(j->root);
+	for (size_t i = 0; i < j->n_plat; i++)
+		free(j->plat[i]);
+	free(j->plat);
 	for (size_t i = 0; i < j->n_outputs; i++)
 		free(j->outputs[i]);
 	free(j->outputs);
@@ -179,12 +207,13 @@ outcache_job_free(struct outcache_job *j)
 
 /* lstat of m's files under ws_dir now (worker thread). */
 static struct outcache_sig *
-outcache_sig_take(const char *ws_dir, const struct outmanifest *m)
+outcache_sig_take(const char *ws_dir, const char *phase_key,
+    const struct outmanifest *m)
 {
 	struct outcache_sig *s = xcalloc(1, sizeof(*s));
 
 	s->ws_dir = xstrdup(ws_dir);
-	snprintf(s->key, sizeof(s->key), "%s", m->key);
+	snprintf(s->key, sizeof(s->key), "%s", phase_key);
 	s->files = xcalloc(m->n_files + 1, sizeof(*s->files));
 	for (size_t i = 0; i < m->n_files; i++) {
 		char *p = xasprintf("%s/%s", ws_dir, m->files[i].path);
@@ -238,7 +267,7 @@ outcache_do_restore(struct outcache *oc, struct remote_conn *rc,
 			snprintf(j->detail, sizeof(j->detail), "%zu file%s, %"
 			    PRIu64 " bytes from the local store", m->n_files,
 			    m->n_files == 1 ? "" : "s", j->bytes);
-			j->sig = outcache_sig_take(j->ws_dir, m);
+			j->sig = outcache_sig_take(j->ws_dir, j->phase_key, m);
 		} else {
 			snprintf(j->detail, sizeof(j->detail), "local restore "
 			    "failed: %.400s", err.msg);
@@ -262,7 +291,7 @@ outcache_do_restore(struct outcache *oc, struct remote_conn *rc,
 		snprintf(j->detail, sizeof(j->detail), "%zu file%s, %" PRIu64
 		    " bytes from the remote cache", m->n_files,
 		    m->n_files == 1 ? "" : "s", j->bytes);
-		j->sig = outcache_sig_take(j->ws_dir, m);
+		j->sig = outcache_sig_take(j->ws_dir, j->phase_key, m);
 	} else {
 		snprintf(j->detail, sizeof(j->detail), "remote: %.400s", err.msg);
 	}
@@ -311,7 +340,7 @@ outcache_do_save(struct outcache *oc, struct remote_conn *rc,
 		return;
 	}
 	j->res = OUTCACHE_LOCAL;
-	j->sig = outcache_sig_take(j->ws_dir, m);
+	j->sig = outcache_sig_take(j->ws_dir, j->phase_key, m);
 	if (j->remote && remote_can_write(oc->remote)) {
 		pthread_mutex_lock(&oc->mu);
 		seen = outcache_seen_upload(oc, j->key);
@@ -456,6 +485,10 @@ outcache_done_cb_loop(struct ev_loop *loop, ev_async *w, int revents)
 	}
 }
 
+static void outcache_plat_idle_cb(struct ev_loop *loop, ev_idle *w,
+    int revents);
+static void outcache_plat_free(struct outcache_plat *p);
+
 static void
 outcache_settings(const struct ggend_config *cfg, struct remote_settings *s)
 {
@@ -499,6 +532,8 @@ outcache_new(struct ev_loop *loop, const char *state_dir,
 	oc->uploaded = xcalloc(OUTCACHE_UPLOADED_MAX, sizeof(*oc->uploaded));
 	pthread_mutex_init(&oc->mu, NULL);
 	pthread_cond_init(&oc->cv, NULL);
+	ev_idle_init(&oc->plat_idle, outcache_plat_idle_cb);
+	oc->plat_idle.data = oc;
 	ev_async_init(&oc->done_w, outcache_done_cb_loop);
 	oc->done_w.data = oc;
 	ev_async_start(loop, &oc->done_w);
@@ -539,6 +574,11 @@ outcache_free(struct outcache *oc)
 		outcache_job_free(j);
 	while ((j = outcache_pop(&oc->doneq)) != NULL)
 		outcache_job_free(j);
+	while ((j = outcache_pop(&oc->waitq)) != NULL)
+		outcache_job_free(j);
+	ev_idle_stop(oc->loop, &oc->plat_idle);
+	for (size_t i = 0; i < oc->n_plats; i++)
+		outcache_plat_free(oc->plats[i]);
 	ev_ref(oc->loop);
 	ev_async_stop(oc->loop, &oc->done_w);
 	for (size_t i = 0; i < oc->n_sigs; i++) {
@@ -569,45 +609,314 @@ outcache_configure(struct outcache *oc, const struct ggend_config *cfg)
 		    cfg->cache_local_max : 1);
 }
 
-void
-outcache_action_key(const struct outcache *oc, const char *phase_key,
-    const char *const *outputs, size_t n_outputs,
+/* ---- platform inputs (loop) ------------------------------------------ */
+
+static void
+outcache_plat_output(struct child *c, enum runner_stream stream,
+    const char *bytes, size_t len)
+{
+	struct outcache_plat *p = c->data;
+
+	(void)stream;
+	sha256_update(&p->h, bytes, len);
+}
+
+static void
+outcache_plat_done(struct outcache_plat *p, const char *trailer)
+{
+	sha256_update(&p->h, trailer, strlen(trailer));
+	sha256_final_hex(&p->h, p->sha);
+	p->known = true;
+	p->running = false;
+	p->at_ms = clock_mono_ms();
+	ev_idle_start(p->oc->loop, &p->oc->plat_idle);
+}
+
+static void
+outcache_plat_exit(struct child *c, const struct runner_result *res)
+{
+	struct outcache_plat *p = c->data;
+	char trailer[64];
+
+	/* The exit status is part of what the platform looks like: a
+	 * missing compiler hashes differently from any present one. */
+	snprintf(trailer, sizeof(trailer), "\nexit=%d signal=%d timeout=%d",
+	    res->exited ? res->exit_code : -1, res->signal,
+	    res->timed_out ? 1 : 0);
+	p->reap = true;
+	outcache_plat_done(p, trailer);
+	if (!res->exited || res->exit_code != 0)
+		log_warn("cache platform input \"%s\" in %s ended %s %d; hashed "
+		    "as it is", p->cmd, p->root, res->exited ? "with code" :
+		    "by signal", res->exited ? res->exit_code : res->signal);
+}
+
+static void
+outcache_plat_start(struct outcache *oc, struct outcache_plat *p)
+{
+	struct spawn_spec spec = {
+		.command = p->cmd, .cwd = p->root,
+		.timeout_ms = OUTCACHE_PLATFORM_TIMEOUT_MS,
+		.output_cap = 4096, .on_output = outcache_plat_output,
+		.on_exit = outcache_plat_exit, .data = p,
+	};
+	struct gerr err;
+
+	if (p->reap) {
+		runner_child_free(&p->child);
+		p->reap = false;
+	}
+	memset(&p->child, 0, sizeof(p->child));
+	sha256_init(&p->h);
+	p->running = true;
+	oc->platform_runs++;
+	gerr_clear(&err);
+	if (runner_spawn(oc->loop, &spec, &p->child, &err) != 0) {
+		char trailer[GERR_MSG_MAX + 32];
+
+		log_warn("cache platform input \"%s\": %s", p->cmd, err.msg);
+		snprintf(trailer, sizeof(trailer), "\nspawn failed: %s",
+		    err.msg);
+		outcache_plat_done(p, trailer);
+	}
+}
+
+static void
+outcache_plat_free(struct outcache_plat *p)
+{
+	if (p->running || p->reap)
+		runner_child_free(&p->child);
+	if (p->running)
+		sha256_release(&p->h);
+	free(p->root);
+	free(p->cmd);
+	free(p);
+}
+
+/* The memo entry of (root, cmd), made if need be; NULL when the memo is
+ * full of running commands. */
+static struct outcache_plat *
+outcache_plat_get(struct outcache *oc, const char *root, const char *cmd)
+{
+	struct outcache_plat *p;
+	size_t victim = oc->n_plats;
+
+	for (size_t i = 0; i < oc->n_plats; i++) {
+		p = oc->plats[i];
+		if (strcmp(p->root, root) == 0 && strcmp(p->cmd, cmd) == 0)
+			return p;
+		if (!p->running && (victim == oc->n_plats ||
+		    p->at_ms < oc->plats[victim]->at_ms))
+			victim = i;
+	}
+	if (oc->n_plats == OUTCACHE_PLATFORM_MAX) {
+		if (victim == oc->n_plats)
+			return NULL;
+		outcache_plat_free(oc->plats[victim]);
+		oc->plats[victim] = oc->plats[--oc->n_plats];
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->oc = oc;
+	p->root = xstrdup(root);
+	p->cmd = xstrdup(cmd);
+	oc->plats[oc->n_plats++] = p;
+	return p;
+}
+
+/* The platform part for root's commands into hex: 1 when every output is
+ * known and fresh; 0 while some run (they are started); -1 when one
+ * cannot be tracked (the memo is full). */
+static int
+outcache_platform(struct outcache *oc, const char *root,
+    char *const *cmds, size_t n, char hex[CACHEKEY_HEX_SIZE])
+{
+	struct cachekey_platform_input *in;
+	uint64_t now = clock_mono_ms();
+	int ready = 1;
+
+	if (n == 0) {
+		memcpy(hex, oc->platform, CACHEKEY_HEX_SIZE);
+		return 1;
+	}
+	in = xcalloc(n, sizeof(*in));
+	for (size_t i = 0; i < n; i++) {
+		struct outcache_plat *p = outcache_plat_get(oc, root, cmds[i]);
+
+		if (p == NULL) {
+			ready = -1;
+			break;
+		}
+		if (p->known && !p->running &&
+		    now - p->at_ms < OUTCACHE_PLATFORM_TTL_MS) {
+			in[i].command = p->cmd;
+			in[i].output_sha256 = p->sha;
+			continue;
+		}
+		if (!p->running)
+			outcache_plat_start(oc, p);
+		/* A spawn failure is known at once; anything else waits. */
+		if (p->running || !p->known)
+			ready = 0;
+		else {
+			in[i].command = p->cmd;
+			in[i].output_sha256 = p->sha;
+		}
+	}
+	if (ready == 1)
+		cachekey_platform(oc->os, oc->arch, in, n, hex);
+	free(in);
+	return ready;
+}
+
+/* Fill j->key when the platform part is known: 1; 0 waiting; -1 never. */
+static int
+outcache_key_job(struct outcache *oc, struct outcache_job *j)
+{
+	char plat[CACHEKEY_HEX_SIZE];
+	int rc = outcache_platform(oc, j->root, j->plat, j->n_plat, plat);
+
+	if (rc == 1)
+		cachekey_action(j->phase_key, plat,
+		    (const char *const *)j->outputs, j->n_outputs, j->key);
+	return rc;
+}
+
+/* Hand a keyed job to its worker; a full fetch queue is a miss. */
+static void
+outcache_dispatch(struct outcache *oc, struct outcache_job *j)
+{
+	bool full;
+
+	pthread_mutex_lock(&oc->mu);
+	if (j->kind == OUTCACHE_JOB_RESTORE) {
+		full = oc->fetchq.n >= OUTCACHE_FETCH_MAX;
+		if (!full)
+			outcache_push(&oc->fetchq, j);
+	} else {
+		full = oc->saveq.n >= OUTCACHE_QUEUE_MAX;
+		if (!full)
+			outcache_push(&oc->saveq, j);
+		else
+			oc->saves_dropped++;
+	}
+	if (full) {
+		/* Through the done list: the callback never runs inside
+		 * the caller's own call. */
+		snprintf(j->detail, sizeof(j->detail), "%s queue full",
+		    j->kind == OUTCACHE_JOB_RESTORE ? "restore" : "save");
+		j->res = OUTCACHE_MISS;
+		outcache_push(&oc->doneq, j);
+		ev_async_send(oc->loop, &oc->done_w);
+	}
+	pthread_cond_broadcast(&oc->cv);
+	pthread_mutex_unlock(&oc->mu);
+	if (full && j->kind == OUTCACHE_JOB_SAVE)
+		log_warn("output store: save queue full; %s not stored",
+		    j->phase);
+}
+
+/* Key and dispatch j, or park it until its platform inputs are known. */
+static void
+outcache_submit(struct outcache *oc, struct outcache_job *j)
+{
+	int rc = outcache_key_job(oc, j);
+
+	if (rc == 1) {
+		outcache_dispatch(oc, j);
+		return;
+	}
+	if (rc == 0) {
+		outcache_push(&oc->waitq, j);
+		return;
+	}
+	snprintf(j->detail, sizeof(j->detail), "too many platform inputs "
+	    "in flight");
+	j->res = OUTCACHE_MISS;
+	pthread_mutex_lock(&oc->mu);
+	outcache_push(&oc->doneq, j);
+	ev_async_send(oc->loop, &oc->done_w);
+	pthread_mutex_unlock(&oc->mu);
+}
+
+/* Idle after a platform input finished: reap children, wake waiters. */
+static void
+outcache_plat_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct outcache *oc = w->data;
+	struct outcache_queue q = oc->waitq;
+	struct outcache_job *j;
+
+	(void)revents;
+	ev_idle_stop(loop, w);
+	for (size_t i = 0; i < oc->n_plats; i++)
+		if (oc->plats[i]->reap && !oc->plats[i]->running) {
+			runner_child_free(&oc->plats[i]->child);
+			oc->plats[i]->reap = false;
+		}
+	memset(&oc->waitq, 0, sizeof(oc->waitq));
+	while ((j = outcache_pop(&q)) != NULL) {
+		if (j->cancelled) {
+			outcache_job_free(j);
+			continue;
+		}
+		outcache_submit(oc, j);
+	}
+}
+
+/* ---- the engine's calls (loop) ---------------------------------------- */
+
+static struct outcache_job *
+outcache_job_new(struct outcache *oc, enum outcache_kind kind,
+    const struct outcache_phase *ph)
+{
+	struct outcache_job *j = xcalloc(1, sizeof(*j));
+
+	j->oc = oc;
+	j->kind = kind;
+	snprintf(j->phase_key, sizeof(j->phase_key), "%s", ph->phase_key);
+	j->phase = xstrdup(ph->phase);
+	j->ws_dir = xstrdup(ph->ws_dir);
+	j->root = xstrdup(ph->root);
+	j->remote = ph->remote;
+	j->outputs = xcalloc(ph->n_outputs + 1, sizeof(*j->outputs));
+	for (size_t i = 0; i < ph->n_outputs; i++)
+		j->outputs[i] = xstrdup(ph->outputs[i]);
+	j->n_outputs = ph->n_outputs;
+	j->plat = xcalloc(ph->n_platform + 1, sizeof(*j->plat));
+	for (size_t i = 0; i < ph->n_platform; i++)
+		j->plat[i] = xstrdup(ph->platform_inputs[i]);
+	j->n_plat = ph->n_platform;
+	return j;
+}
+
+bool
+outcache_action_key(struct outcache *oc, const struct outcache_phase *ph,
     char key[CACHEKEY_HEX_SIZE])
 {
-	cachekey_action(phase_key, oc->platform, outputs, n_outputs, key);
+	char plat[CACHEKEY_HEX_SIZE];
+
+	if (outcache_platform(oc, ph->root, (char *const *)ph->platform_inputs,
+	    ph->n_platform, plat) != 1)
+		return false;
+	cachekey_action(ph->phase_key, plat, ph->outputs, ph->n_outputs, key);
+	return true;
 }
 
 int
-outcache_restore(struct outcache *oc, const char *key, const char *phase,
-    const char *ws_dir, bool remote, outcache_done_cb cb, void *arg,
-    struct outcache_job **out, struct gerr *err)
+outcache_restore(struct outcache *oc, const struct outcache_phase *ph,
+    outcache_done_cb cb, void *arg, struct outcache_job **out,
+    struct gerr *err)
 {
 	struct outcache_job *j;
 
 	*out = NULL;
 	if (oc->store == NULL)
 		return gerr_set(err, GERR_NOT_FOUND, "no output store");
-	pthread_mutex_lock(&oc->mu);
-	if (oc->fetchq.n >= OUTCACHE_FETCH_MAX) {
-		pthread_mutex_unlock(&oc->mu);
-		return gerr_set(err, GERR_BUSY, "%d restores waiting",
-		    OUTCACHE_FETCH_MAX);
-	}
-	pthread_mutex_unlock(&oc->mu);
-	j = xcalloc(1, sizeof(*j));
-	j->oc = oc;
-	j->kind = OUTCACHE_JOB_RESTORE;
-	snprintf(j->key, sizeof(j->key), "%s", key);
-	j->phase = xstrdup(phase);
-	j->ws_dir = xstrdup(ws_dir);
-	j->remote = remote;
+	j = outcache_job_new(oc, OUTCACHE_JOB_RESTORE, ph);
 	j->cb = cb;
 	j->arg = arg;
-	pthread_mutex_lock(&oc->mu);
-	outcache_push(&oc->fetchq, j);
-	pthread_cond_broadcast(&oc->cv);
-	pthread_mutex_unlock(&oc->mu);
 	*out = j;
+	outcache_submit(oc, j);
 	return 0;
 }
 
@@ -619,57 +928,37 @@ outcache_cancel(struct outcache_job *job)
 }
 
 void
-outcache_save(struct outcache *oc, const char *key, const char *phase,
-    const char *ws_dir, const char *const *outputs, size_t n_outputs,
-    bool remote, const char *tail, size_t tail_len)
+outcache_save(struct outcache *oc, const struct outcache_phase *ph)
 {
 	struct outcache_job *j;
+	bool dup = false;
 
 	if (oc->store == NULL)
 		return;
+	/* A save of the same result still waiting covers this one. */
 	pthread_mutex_lock(&oc->mu);
-	for (j = oc->saveq.head; j != NULL; j = j->next)
-		if (strcmp(j->key, key) == 0 && strcmp(j->ws_dir, ws_dir) == 0)
-			break;
-	if (j != NULL || oc->saveq.n >= OUTCACHE_QUEUE_MAX) {
-		if (j == NULL) {
-			oc->saves_dropped++;
-			log_warn("output store: save queue full; %s not stored",
-			    phase);
-		}
-		pthread_mutex_unlock(&oc->mu);
+	for (j = oc->saveq.head; j != NULL && !dup; j = j->next)
+		dup = strcmp(j->phase_key, ph->phase_key) == 0 &&
+		    strcmp(j->ws_dir, ph->ws_dir) == 0;
+	pthread_mutex_unlock(&oc->mu);
+	for (j = oc->waitq.head; j != NULL && !dup; j = j->next)
+		dup = j->kind == OUTCACHE_JOB_SAVE &&
+		    strcmp(j->phase_key, ph->phase_key) == 0 &&
+		    strcmp(j->ws_dir, ph->ws_dir) == 0;
+	if (dup)
 		return;
-	}
-	pthread_mutex_unlock(&oc->mu);
-	j = xcalloc(1, sizeof(*j));
-	j->oc = oc;
-	j->kind = OUTCACHE_JOB_SAVE;
-	snprintf(j->key, sizeof(j->key), "%s", key);
-	j->phase = xstrdup(phase);
-	j->ws_dir = xstrdup(ws_dir);
-	j->remote = remote;
-	j->outputs = xcalloc(n_outputs + 1, sizeof(*j->outputs));
-	for (size_t i = 0; i < n_outputs; i++)
-		j->outputs[i] = xstrdup(outputs[i]);
-	j->n_outputs = n_outputs;
-	if (tail != NULL) {
-		j->tail = xstrndup(tail, tail_len);
-		j->tail_len = tail_len;
-	}
-	pthread_mutex_lock(&oc->mu);
-	outcache_push(&oc->saveq, j);
-	pthread_cond_broadcast(&oc->cv);
-	pthread_mutex_unlock(&oc->mu);
+	outcache_submit(oc, outcache_job_new(oc, OUTCACHE_JOB_SAVE, ph));
 }
 
 bool
 outcache_outputs_intact(struct outcache *oc, const char *ws_dir,
-    const char *key, const char **why)
+    const char *phase_key, const char **why)
 {
 	for (size_t i = 0; i < oc->n_sigs; i++) {
 		const struct outcache_sig *s = &oc->sigs[i];
 
-		if (strcmp(s->ws_dir, ws_dir) != 0 || strcmp(s->key, key) != 0)
+		if (strcmp(s->ws_dir, ws_dir) != 0 ||
+		    strcmp(s->key, phase_key) != 0)
 			continue;
 		for (size_t k = 0; k < s->n; k++) {
 			char *p = xasprintf("%s/%s", ws_dir, s->files[k].path);
@@ -741,6 +1030,9 @@ outcache_status_json(struct outcache *oc)
 	else
 		cJSON_AddNullToObject(o, "last_save_error");
 	cJSON_AddStringToObject(o, "platform", oc->platform);
+	cJSON_AddNumberToObject(o, "platform_input_runs",
+	    (double)oc->platform_runs);
+	cJSON_AddNumberToObject(o, "waiting_for_platform", (double)oc->waitq.n);
 	cJSON_AddStringToObject(o, "os", oc->os);
 	cJSON_AddStringToObject(o, "arch", oc->arch);
 	return o;

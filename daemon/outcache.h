@@ -15,8 +15,12 @@
  *     store and upload them, in the background through a bounded queue
  *     (a full queue drops the save, counted); a key already uploaded or
  *     queued is not uploaded twice.
- * Keys given to it are action keys (outcache_action_key: phase key +
- * platform part + outputs, common/cachekey_platform.h).
+ * The engine gives phase keys; results are filed under action keys
+ * (phase key + platform part + outputs, common/cachekey_platform.h). The
+ * platform part hashes OS, architecture and the output of the project's
+ * `[cache] platform_inputs` commands, run in the root through
+ * daemon/runner and remembered for OUTCACHE_PLATFORM_TTL_MS; a restore or
+ * save waits (on the loop, not blocking it) until they are known.
  *
  * Threads: two workers (restores; saves and uploads), results handed
  * back through an ev_async. Everything public is loop-thread only.
@@ -42,6 +46,26 @@
 #define OUTCACHE_FETCH_MAX 256
 /* Output signatures remembered (to notice outputs changed on disk). */
 #define OUTCACHE_SIGS_MAX 1024
+/* How long a platform input's output is trusted before it is run again. */
+#define OUTCACHE_PLATFORM_TTL_MS 60000
+/* Platform input results remembered; (root, command) pairs. */
+#define OUTCACHE_PLATFORM_MAX 64
+/* A platform input command is killed after this long. */
+#define OUTCACHE_PLATFORM_TIMEOUT_MS 30000
+
+/* One cached phase in one workspace, as the engine knows it. Everything
+ * is borrowed for the call (and copied). */
+struct outcache_phase {
+	const char *phase_key;		/* common/cachekey.h hex */
+	const char *phase;		/* its name */
+	const char *ws_dir;		/* absolute workspace directory */
+	const char *const *outputs;	/* as make.toml lists them */
+	size_t n_outputs;
+	const char *root;		/* where platform inputs run */
+	const char *const *platform_inputs;	/* commands; may be 0 */
+	size_t n_platform;
+	bool remote;			/* the remote may be asked / fed */
+};
 
 struct outcache;
 struct outcache_job;
@@ -75,38 +99,33 @@ void outcache_free(struct outcache *oc);
 /* Apply changed cache.* settings (SIGHUP). */
 void outcache_configure(struct outcache *oc, const struct ggend_config *cfg);
 
-/* The action key of a phase: phase_key with this host's platform part and
- * the phase's output patterns (borrowed). */
-void outcache_action_key(const struct outcache *oc, const char *phase_key,
-    const char *const *outputs, size_t n_outputs,
-    char key[CACHEKEY_HEX_SIZE]);
+/* The action key of ph into key when its platform part is known (true);
+ * false when a platform input still has to run (it is started). */
+bool outcache_action_key(struct outcache *oc,
+    const struct outcache_phase *ph, char key[CACHEKEY_HEX_SIZE]);
 
 /*
- * Restore key's outputs under ws_dir (absolute, the workspace). remote:
- * the remote may be asked. cb runs once later on the loop unless the job
- * is cancelled. GERR_BUSY (queue full) or GERR_NOT_FOUND (no store)
- * without calling cb: the caller runs the phase.
+ * Restore ph's outputs under its workspace. cb runs once later on the loop
+ * unless the job is cancelled. GERR_BUSY (queue full) or GERR_NOT_FOUND
+ * (no store) without calling cb: the caller runs the phase.
  */
-int outcache_restore(struct outcache *oc, const char *key, const char *phase,
-    const char *ws_dir, bool remote, outcache_done_cb cb, void *arg,
-    struct outcache_job **out, struct gerr *err);
+int outcache_restore(struct outcache *oc, const struct outcache_phase *ph,
+    outcache_done_cb cb, void *arg, struct outcache_job **out,
+    struct gerr *err);
 /* cb will not be called; the job is freed when its worker is done. */
 void outcache_cancel(struct outcache_job *job);
 
-/* Queue a save of the outputs (patterns relative to ws_dir) of a phase
- * that just succeeded under key; tail = its output tail (may be NULL). */
-void outcache_save(struct outcache *oc, const char *key, const char *phase,
-    const char *ws_dir, const char *const *outputs, size_t n_outputs,
-    bool remote, const char *tail, size_t tail_len);
+/* Queue a save of the outputs of ph, which just succeeded. */
+void outcache_save(struct outcache *oc, const struct outcache_phase *ph);
 
 /*
- * Whether the outputs last saved or restored for key under ws_dir are
- * still as they were (lstat: size, mtime, inode). True when nothing is
- * known (after a restart). On false, *why names the first changed path
+ * Whether the outputs last saved or restored for phase_key under ws_dir
+ * are still as they were (lstat: size, mtime, inode). True when nothing
+ * is known (after a restart). On false, *why names the first changed path
  * (borrowed until the next call).
  */
 bool outcache_outputs_intact(struct outcache *oc, const char *ws_dir,
-    const char *key, const char **why);
+    const char *phase_key, const char **why);
 
 /* {"store": {...}, "remote": {...}, "saves_queued", ...} (new object). */
 cJSON *outcache_status_json(struct outcache *oc);

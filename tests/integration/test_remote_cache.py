@@ -173,6 +173,27 @@ def test_no_remote_and_project_opt_out():
         assert cache_status(d)['store']['saves'] == 2
 
 
+def test_platform_inputs_in_the_key():
+    """Checkouts whose `[cache] platform_inputs` print different things
+    (another compiler) never share results; equal ones do."""
+    extra = '[cache]\nplatform_inputs = ["cat compiler.txt"]\n'
+    a_root = checkout(extra=extra, files={'compiler.txt': 'cc 12\n'})
+    b_root = checkout(extra=extra, files={'compiler.txt': 'cc 13\n'})
+    c_root = checkout(extra=extra, files={'compiler.txt': 'cc 12\n'})
+    with Nginx() as n, remote_daemon(n.url) as a, remote_daemon(n.url) as b:
+        res, _, _ = build(a, a_root)
+        assert res['status'] == 'ok', res
+        wait_for(a, lambda s: s['remote']['uploads'] >= 1, 'upload')
+        assert cache_status(a)['platform_input_runs'] >= 1
+        res, out, _ = build(b, b_root)
+        assert res['status'] == 'ok' and ran(b_root) == 1, (res, out)
+        assert cache_status(b)['remote']['misses'] == 1
+        res, out, _ = build(b, c_root)
+        assert res['status'] == 'cached' and 'cached (remote)' in out, out
+        assert ran(c_root) == 0
+        assert read(c_root, 'out/bin') == read(a_root, 'out/bin')
+
+
 # ---- faults ----------------------------------------------------------------
 
 def test_server_down():
@@ -441,6 +462,7 @@ def test_local_store_eviction():
 if __name__ == '__main__':
     run([test_two_daemons_share_through_nginx,
          test_no_remote_and_project_opt_out,
+         test_platform_inputs_in_the_key,
          test_server_down, test_put_answered_500,
          test_server_slower_than_timeout, test_corrupted_blob_is_discarded,
          test_manifest_paths_refused, test_blob_over_max_bytes,
