@@ -840,6 +840,8 @@ enum engine_cache_decision {
 	ENGINE_CACHE_RUN = 0,
 	ENGINE_CACHE_SKIP,
 	ENGINE_CACHE_RESTORE,	/* ask the output cache, else run */
+	ENGINE_CACHE_CHECK,	/* skip once the output cache confirms the
+				   outputs on disk (unseen since start) */
 };
 
 /* Step x as the output cache sees it; *tofree gets the array to free
@@ -907,12 +909,19 @@ engine_step_cached(struct engine_run *r, struct engine_exec *x,
 		*why = "output missing";
 		return oc != NULL ? ENGINE_CACHE_RESTORE : ENGINE_CACHE_RUN;
 	}
-	if (oc != NULL && !outcache_outputs_intact(oc, x->dir, x->key,
-	    &changed)) {
+	switch (oc != NULL ? outcache_outputs_intact(oc, x->dir, x->key,
+	    &changed) : OUTCACHE_INTACT_YES) {
+	case OUTCACHE_INTACT_NO:
 		*why = "output changed";
 		log_debug("engine_step_cached: %s: %s changed on disk",
 		    n->phase->name, changed);
 		return ENGINE_CACHE_RESTORE;
+	case OUTCACHE_INTACT_UNKNOWN:
+		*why = "key unchanged, outputs exist (checked by content "
+		    "once)";
+		return ENGINE_CACHE_CHECK;
+	case OUTCACHE_INTACT_YES:
+		break;
 	}
 	*why = "key unchanged, outputs exist";
 	return ENGINE_CACHE_SKIP;
@@ -965,6 +974,13 @@ engine_fetch_done(void *arg, enum outcache_result res, uint64_t bytes,
 
 	(void)bytes;
 	engine_fetch_unlink(r, x);
+	if (res == OUTCACHE_INTACT) {
+		if (x->span > 0 && x->span <= r->n_spans)
+			r->spans[x->span - 1].cache = "skipped";
+		engine_step_end(r, x, ENGINE_CACHED);
+		engine_exec_done(r, x);
+		return;
+	}
 	if (res != OUTCACHE_MISS) {
 		x->cache_how = outcache_result_name(res);
 		engine_cache_store(r->g->cache, r->root,
@@ -992,7 +1008,7 @@ engine_fetch_done(void *arg, enum outcache_result res, uint64_t bytes,
 
 /* Ask the output cache for step x; false when it could not (run it). */
 static bool
-engine_fetch_start(struct engine_run *r, struct engine_exec *x)
+engine_fetch_start(struct engine_run *r, struct engine_exec *x, bool check)
 {
 	struct outcache_phase ph;
 	const char **tofree;
@@ -1000,6 +1016,7 @@ engine_fetch_start(struct engine_run *r, struct engine_exec *x)
 
 	x->run = r;
 	engine_outcache_phase(r, x, &ph, &tofree);
+	ph.check = check;
 	rc = outcache_restore(r->g->outcache, &ph, engine_fetch_done, x,
 	    &x->fetch, NULL);
 	free(tofree);
@@ -1019,13 +1036,18 @@ engine_step_commands(struct engine_run *r, struct engine_exec *x)
 	const char *why;
 
 	switch (engine_step_cached(r, x, &why)) {
+	case ENGINE_CACHE_CHECK:
+		if (engine_fetch_start(r, x, true))
+			return false;
+		/* No store to check against: skip, as before one. */
+		/* FALLTHROUGH */
 	case ENGINE_CACHE_SKIP:
 		if (x->span > 0 && x->span <= r->n_spans)
 			r->spans[x->span - 1].cache = "skipped";
 		engine_step_end(r, x, ENGINE_CACHED);
 		return true;
 	case ENGINE_CACHE_RESTORE:
-		if (engine_fetch_start(r, x))
+		if (engine_fetch_start(r, x, false))
 			return false;
 		break;
 	case ENGINE_CACHE_RUN:
@@ -1792,7 +1814,8 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 		x.dir = n->ws != NULL ? xasprintf("%s/%s", req->root,
 		    n->ws->path) : xstrdup(req->root);
 		hit = engine_step_cached(&fake, &x, &why);
-		decision = hit == ENGINE_CACHE_SKIP ? "hit" :
+		decision = hit == ENGINE_CACHE_SKIP ||
+		    hit == ENGINE_CACHE_CHECK ? "hit" :
 		    !n->phase->cache ? "off" : req->force ? "forced" : "miss";
 		cJSON_AddStringToObject(s, "phase", n->phase->name);
 		cJSON_AddStringToObject(s, "workspace", plan_step_where(n));

@@ -67,6 +67,7 @@ struct outcache_job {
 	char **plat;			/* platform input commands */
 	size_t n_plat;
 	bool remote;
+	bool check;			/* compare outputs first */
 	/* save */
 	char **outputs;
 	size_t n_outputs;
@@ -125,6 +126,7 @@ struct outcache {
 	uint64_t platform_runs;
 	struct outcache_sig *sigs;
 	size_t n_sigs, sigs_next;
+	uint64_t checks_intact;
 	uint64_t saves_dropped, saves_done, saves_failed, restores_local,
 	    restores_remote, restore_misses;
 	char last_save_error[GERR_MSG_MAX];
@@ -141,6 +143,8 @@ outcache_result_name(enum outcache_result res)
 		return "restored";
 	case OUTCACHE_REMOTE:
 		return "remote";
+	case OUTCACHE_INTACT:
+		return "skipped";
 	}
 	return "?";
 }
@@ -260,6 +264,27 @@ outcache_do_restore(struct outcache *oc, struct remote_conn *rc,
 	j->res = OUTCACHE_MISS;
 	gerr_clear(&err);
 	rv = outstore_get(oc->store, j->key, &m, &err);
+	if (j->check && rv != 0) {
+		/* Nothing to compare with: trust them, as before a store. */
+		j->res = OUTCACHE_INTACT;
+		snprintf(j->detail, sizeof(j->detail), "no stored result to "
+		    "check against");
+		return;
+	}
+	if (j->check) {
+		const char *why = NULL;
+
+		if (outstore_matches(m, j->ws_dir, &why)) {
+			j->res = OUTCACHE_INTACT;
+			snprintf(j->detail, sizeof(j->detail), "outputs match "
+			    "the stored result");
+			j->sig = outcache_sig_take(j->ws_dir, j->phase_key, m);
+			outmanifest_free(m);
+			return;
+		}
+		log_info("output store: %s: %.200s differs from the stored "
+		    "result; restoring", j->phase, why != NULL ? why : "?");
+	}
 	if (rv == 0) {
 		rv = outstore_restore(oc->store, m, j->ws_dir, &j->bytes, &err);
 		if (rv == 0) {
@@ -474,6 +499,8 @@ outcache_done_cb_loop(struct ev_loop *loop, ev_async *w, int revents)
 		} else {
 			if (j->res == OUTCACHE_LOCAL)
 				oc->restores_local++;
+			else if (j->res == OUTCACHE_INTACT)
+				oc->checks_intact++;
 			else if (j->res == OUTCACHE_REMOTE)
 				oc->restores_remote++;
 			else
@@ -877,7 +904,8 @@ outcache_job_new(struct outcache *oc, enum outcache_kind kind,
 	j->phase = xstrdup(ph->phase);
 	j->ws_dir = xstrdup(ph->ws_dir);
 	j->root = xstrdup(ph->root);
-	j->remote = ph->remote;
+	j->remote = ph->remote && !ph->check;
+	j->check = ph->check;
 	j->outputs = xcalloc(ph->n_outputs + 1, sizeof(*j->outputs));
 	for (size_t i = 0; i < ph->n_outputs; i++)
 		j->outputs[i] = xstrdup(ph->outputs[i]);
@@ -950,7 +978,7 @@ outcache_save(struct outcache *oc, const struct outcache_phase *ph)
 	outcache_submit(oc, outcache_job_new(oc, OUTCACHE_JOB_SAVE, ph));
 }
 
-bool
+enum outcache_intact
 outcache_outputs_intact(struct outcache *oc, const char *ws_dir,
     const char *phase_key, const char **why)
 {
@@ -975,12 +1003,12 @@ outcache_outputs_intact(struct outcache *oc, const char *ws_dir,
 				    s->files[k].path);
 				if (why != NULL)
 					*why = oc->why;
-				return false;
+				return OUTCACHE_INTACT_NO;
 			}
 		}
-		return true;
+		return OUTCACHE_INTACT_YES;
 	}
-	return true;
+	return OUTCACHE_INTACT_UNKNOWN;
 }
 
 cJSON *
@@ -1024,6 +1052,7 @@ outcache_status_json(struct outcache *oc)
 	    (double)oc->restores_remote);
 	cJSON_AddNumberToObject(o, "restore_misses",
 	    (double)oc->restore_misses);
+	cJSON_AddNumberToObject(o, "checked_intact", (double)oc->checks_intact);
 	if (oc->last_save_error[0] != '\0')
 		cJSON_AddStringToObject(o, "last_save_error",
 		    oc->last_save_error);

@@ -65,6 +65,11 @@ struct outcache_phase {
 	const char *const *platform_inputs;	/* commands; may be 0 */
 	size_t n_platform;
 	bool remote;			/* the remote may be asked / fed */
+	bool check;			/* restore: outputs are in place but
+					   unknown to this process: compare
+					   them with the local store by
+					   content first (OUTCACHE_INTACT);
+					   never asks the remote */
 };
 
 struct outcache;
@@ -75,9 +80,16 @@ enum outcache_result {
 	OUTCACHE_MISS = 0,
 	OUTCACHE_LOCAL,		/* restored from the local store */
 	OUTCACHE_REMOTE,	/* restored from the remote cache */
+	OUTCACHE_INTACT,	/* check: the outputs on disk are right */
 };
 
-/* "miss", "restored", "remote". */
+enum outcache_intact {
+	OUTCACHE_INTACT_YES = 0,	/* as last written or checked */
+	OUTCACHE_INTACT_NO,		/* changed since (stat) */
+	OUTCACHE_INTACT_UNKNOWN,	/* not seen by this process */
+};
+
+/* "miss", "restored", "remote", "skipped". */
 const char *outcache_result_name(enum outcache_result res);
 
 /*
@@ -119,13 +131,14 @@ void outcache_cancel(struct outcache_job *job);
 void outcache_save(struct outcache *oc, const struct outcache_phase *ph);
 
 /*
- * Whether the outputs last saved or restored for phase_key under ws_dir
- * are still as they were (lstat: size, mtime, inode). True when nothing
- * is known (after a restart). On false, *why names the first changed path
- * (borrowed until the next call).
+ * Whether the outputs last saved, restored or checked for phase_key under
+ * ws_dir are still as they were (lstat: size, mtime, inode): UNKNOWN when
+ * this process has not seen them (after a restart: restored outputs are
+ * not fsynced, so they are checked by content once, see `check`). On NO,
+ * *why names the first changed path (borrowed until the next call).
  */
-bool outcache_outputs_intact(struct outcache *oc, const char *ws_dir,
-    const char *phase_key, const char **why);
+enum outcache_intact outcache_outputs_intact(struct outcache *oc,
+    const char *ws_dir, const char *phase_key, const char **why);
 
 /* {"store": {...}, "remote": {...}, "saves_queued", ...} (new object). */
 cJSON *outcache_status_json(struct outcache *oc);

@@ -43,6 +43,8 @@ struct outstore_entry {
 	char key[SHA256_HEX_SIZE];
 	uint64_t last_used_ns;
 	char (*blobs)[SHA256_HEX_SIZE];	/* shas named by the manifest */
+	bool verified;		/* its blobs were written or checked by this
+				   process: trusted without re-hashing */
 	uint64_t *sizes;
 	size_t n_blobs;
 };
@@ -269,6 +271,7 @@ outstore_entry_fill(struct outstore_entry *e, const struct outmanifest *m,
 {
 	snprintf(e->key, sizeof(e->key), "%s", m->key);
 	e->last_used_ns = used_ns;
+	e->verified = false;
 	e->n_blobs = m->n_files;
 	e->blobs = xcalloc(m->n_files + 1, sizeof(*e->blobs));
 	e->sizes = xcalloc(m->n_files + 1, sizeof(*e->sizes));
@@ -535,7 +538,7 @@ outstore_blob_begin(struct outstore *s, uint64_t max_bytes,
 	/* The one atomic writer (common/fileio): data fsynced before the
 	 * rename that names it in tmp/; a second rename files it under its
 	 * sha256 once that is known and checked. */
-	if (fileio_begin(&w->fw, w->tmp, 0600, 0, err) != 0) {
+	if (fileio_begin(&w->fw, w->tmp, 0600, FILEIO_NO_SYNC, err) != 0) {
 		int rc = err != NULL ? (int)err->code : GERR_IO;
 
 		free(w->tmp);
@@ -676,7 +679,8 @@ outstore_put(struct outstore *s, const struct outmanifest *m,
 	}
 	path = outstore_ac_path(s, m->key);
 	text = outmanifest_to_json(m);
-	rc = fileio_write(path, text, strlen(text), 0600, 0, err);
+	rc = fileio_write(path, text, strlen(text), 0600, FILEIO_NO_SYNC,
+	    err);
 	free(text);
 	if (rc == 0) {
 		e = outstore_find(s, m->key);
@@ -688,6 +692,7 @@ outstore_put(struct outstore *s, const struct outmanifest *m,
 			e = &s->entries[s->n_entries++];
 		}
 		outstore_entry_fill(e, m, clock_wall_us() * 1000u);
+		e->verified = true;
 		outstore_evict(s);
 	} else {
 		s->st.errors++;
@@ -955,8 +960,9 @@ outstore_open_parent(int wsfd, const char *rel, const char **base,
 static int
 outstore_restore_one(struct outstore *s, int wsfd, const char *ws_dir,
     const struct outmanifest_file *f, struct outstore_pending *p,
-    char *buf, struct gerr *err)
+    char *buf, bool verify, struct gerr *err)
 {
+	struct sha256 h;
 	const char *base = NULL;
 	char *bp = outstore_blob_path(s, f->sha256), *dest;
 	uint64_t left = f->size;
@@ -987,13 +993,19 @@ outstore_restore_one(struct outstore *s, int wsfd, const char *ws_dir,
 		    "directory on disk; refused", f->path);
 	}
 	dest = xasprintf("%s/%s", ws_dir, f->path);
-	rc = fileio_begin(&p->fw, dest, f->mode, FILEIO_OUTPUT, err);
+	/* No fsync: a restored output is a copy of what the store holds;
+	 * after a crash the daemon re-checks outputs against the store by
+	 * content before trusting them (doc/remote-cache.md, "Durability"). */
+	rc = fileio_begin(&p->fw, dest, f->mode, FILEIO_OUTPUT |
+	    FILEIO_NO_SYNC, err);
 	free(dest);
 	if (rc != 0) {
 		close(in);
 		return rc;
 	}
 	p->open = true;
+	if (verify)
+		sha256_init(&h);
 	while (rc == 0 && left > 0) {
 		ssize_t n = read(in, buf, left < OUTSTORE_COPY_CHUNK ?
 		    (size_t)left : OUTSTORE_COPY_CHUNK);
@@ -1005,10 +1017,25 @@ outstore_restore_one(struct outstore *s, int wsfd, const char *ws_dir,
 			    f->path, n == 0 ? "short file" : strerror(errno));
 			break;
 		}
+		if (verify)
+			sha256_update(&h, buf, (size_t)n);
 		rc = fileio_add(&p->fw, buf, (size_t)n, err);
 		left -= (uint64_t)n;
 	}
 	close(in);
+	if (verify) {
+		char got[SHA256_HEX_SIZE];
+
+		if (rc != 0) {
+			sha256_release(&h);
+			return rc;
+		}
+		sha256_final_hex(&h, got);
+		if (strcmp(got, f->sha256) != 0)
+			return gerr_set(err, GERR_INVALID, "blob %.16s... of %s "
+			    "damaged in the store (hashes to %.16s...)",
+			    f->sha256, f->path, got);
+	}
 	return rc;
 }
 
@@ -1017,6 +1044,8 @@ outstore_restore(struct outstore *s, const struct outmanifest *m,
     const char *ws_dir, uint64_t *bytes, struct gerr *err)
 {
 	struct outstore_pending *p = xcalloc(m->n_files + 1, sizeof(*p));
+	struct outstore_entry *e;
+	bool verify;
 	char *buf;
 	int wsfd, rc = 0;
 
@@ -1027,10 +1056,16 @@ outstore_restore(struct outstore *s, const struct outmanifest *m,
 		return gerr_set(err, GERR_IO, "open %s: %s", ws_dir,
 		    strerror(errno));
 	}
+	/* Blobs from before this process started may have been cut by a
+	 * crash (they are written without fsync): checked on first use. */
+	outstore_lock(s);
+	e = outstore_find(s, m->key);
+	verify = e == NULL || !e->verified;
+	outstore_unlock(s);
 	buf = xmalloc(OUTSTORE_COPY_CHUNK);
 	for (size_t i = 0; rc == 0 && i < m->n_files; i++)
 		rc = outstore_restore_one(s, wsfd, ws_dir, &m->files[i], &p[i],
-		    buf, err);
+		    buf, verify, err);
 	/* Every file is complete: now they take their names. */
 	for (size_t i = 0; i < m->n_files; i++) {
 		if (!p[i].open)
@@ -1045,15 +1080,72 @@ outstore_restore(struct outstore *s, const struct outmanifest *m,
 	free(p);
 	close(wsfd);
 	outstore_lock(s);
+	e = outstore_find(s, m->key);
 	if (rc == 0) {
 		s->st.restores++;
 		s->st.restored_bytes += m->total_bytes;
 		*bytes = m->total_bytes;
+		if (e != NULL)
+			e->verified = true;
 	} else {
 		s->st.errors++;
+		if (rc == GERR_INVALID && e != NULL) {
+			/* A damaged blob: forget the result (its blobs go
+			 * with it unless another result names them). */
+			char *path = outstore_ac_path(s, m->key);
+
+			log_warn("output store: %s; result %.16s... dropped",
+			    err != NULL ? err->msg : "damaged blob", m->key);
+			unlink(path);
+			free(path);
+			for (size_t i = 0; i < m->n_files; i++) {
+				char *bp = outstore_blob_path(s,
+				    m->files[i].sha256);
+
+				unlink(bp);
+				free(bp);
+			}
+			outstore_remove_at(s, (size_t)(e - s->entries));
+			outstore_recount(s);
+		}
 	}
 	outstore_unlock(s);
 	return rc;
+}
+
+bool
+outstore_matches(const struct outmanifest *m, const char *ws_dir,
+    const char **why)
+{
+	char *buf;
+	bool same = outstore_present(m, ws_dir, why);
+
+	if (!same)
+		return false;
+	buf = xmalloc(OUTSTORE_COPY_CHUNK);
+	for (size_t i = 0; same && i < m->n_files; i++) {
+		char *path = xasprintf("%s/%s", ws_dir, m->files[i].path);
+		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		char got[SHA256_HEX_SIZE];
+		struct sha256 h;
+		ssize_t n;
+
+		free(path);
+		if (fd < 0) {
+			same = false;
+		} else {
+			sha256_init(&h);
+			while ((n = read(fd, buf, OUTSTORE_COPY_CHUNK)) > 0)
+				sha256_update(&h, buf, (size_t)n);
+			close(fd);
+			sha256_final_hex(&h, got);
+			same = n == 0 && strcmp(got, m->files[i].sha256) == 0;
+		}
+		if (!same && why != NULL)
+			*why = m->files[i].path;
+	}
+	free(buf);
+	return same;
 }
 
 bool

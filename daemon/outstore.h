@@ -12,10 +12,14 @@
  * recently used manifest going first; a blob goes with the last manifest
  * that names it. Last use survives restarts as the manifest's mtime.
  *
- * Trust: a blob enters only through outstore_blob_commit, which checks its
- * sha256 and fsyncs it before the rename that names it, so the store holds
- * only verified content and a restore copies without re-hashing (sizes are
- * still checked). Manifests are re-validated when read.
+ * Trust and durability: a blob enters only through outstore_blob_commit,
+ * which checks its sha256 before the rename that names it. The store is a
+ * cache and writes without fsync (common/fileio, FILEIO_NO_SYNC: still
+ * atomic by rename); instead it verifies: a result written or checked by
+ * this process is restored with size checks only, one found on disk at
+ * start is re-hashed on its first restore (a damaged blob drops the
+ * result and the phase is built). Manifests are re-validated when read
+ * (a cut one is dropped).
  *
  * Threads: every function may be called from any thread; the index and
  * counters are under one mutex, file copies run outside it. The daemon
@@ -117,17 +121,26 @@ int outstore_capture(struct outstore *s, const char *key, const char *phase,
 
 /*
  * Write m's files under ws_dir from the store through the atomic writer
- * (common/fileio: temp file beside the target, fsync): every file is
+ * (common/fileio: temp file beside the target, no fsync): every file is
  * written to its temp name first, and only once all are complete do they
  * take their names, so a failure leaves the old files as they were.
  * Directories are created as needed; each directory on the way is opened
  * with O_NOFOLLOW first, so a path component that is a symlink or not a
  * directory is refused (GERR_OUTSIDE_ROOT), as is a target that is a
  * directory. Restored files get m's mode. *bytes gets the bytes written.
- * GERR_NOT_FOUND (a blob vanished), GERR_IO.
+ * GERR_NOT_FOUND (a blob vanished), GERR_INVALID (a blob from before this
+ * process failed its sha256 check: the result is dropped), GERR_IO.
  */
 int outstore_restore(struct outstore *s, const struct outmanifest *m,
     const char *ws_dir, uint64_t *bytes, struct gerr *err);
+
+/*
+ * Whether ws_dir holds exactly m's files by content (sizes, then sha256 of
+ * each; blocking reads, worker threads only). On false, *why (may be
+ * NULL) names the first path that differs (borrowed from m).
+ */
+bool outstore_matches(const struct outmanifest *m, const char *ws_dir,
+    const char **why);
 
 /*
  * Whether ws_dir holds m's files as regular files of m's sizes (lstat

@@ -431,6 +431,38 @@ def test_local_store_branch_switch_and_back():
         assert fin[0]['cache'] == 'skipped', fin
 
 
+def test_restart_checks_outputs_by_content():
+    """Restored outputs are not fsynced: a restarted daemon compares them
+    with the store by content once (same size and mtime are not enough)
+    before skipping."""
+    root = checkout()
+    tmp = mktemp()
+    with Daemon(tmp=tmp) as d:
+        build(d, root)
+        wait_for(d, saves_settled(1), 'save')
+        good = read(root, 'out/bin')
+    path = os.path.join(root, 'out', 'bin')
+    st = os.stat(path)
+    with open(path, 'r+b') as f:
+        f.write(b'\0' * 64)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with Daemon(tmp=tmp) as d:
+        res, out, fin = build(d, root)
+        assert res['status'] == 'cached', (res, out)
+        assert 'cached (restored)' in out, out
+        assert read(root, 'out/bin') == good
+        assert ran(root) == 1
+        # Unchanged outputs after a restart: one check, then a skip.
+    with Daemon(tmp=tmp) as d:
+        res, out, fin = build(d, root)
+        assert res['status'] == 'cached' and out == '', out
+        assert fin[0]['cache'] == 'skipped', fin
+        assert cache_status(d)['checked_intact'] == 1
+        res, out, fin = build(d, root)
+        assert cache_status(d)['checked_intact'] == 1
+        assert ran(root) == 1
+
+
 def test_local_store_eviction():
     with Daemon('--set', 'cache.local_max=5000') as d:
         root = checkout(size=1500)
@@ -468,4 +500,5 @@ if __name__ == '__main__':
          test_manifest_paths_refused, test_blob_over_max_bytes,
          test_auth_header_required,
          test_local_store_branch_switch_and_back,
+         test_restart_checks_outputs_by_content,
          test_local_store_eviction])

@@ -264,6 +264,53 @@ test_damaged_manifest(void **state)
 	testutil_rmtree(a);
 }
 
+/* A blob found on disk at start is re-hashed on first use: damaged (the
+ * store writes without fsync), it drops its result. */
+static void
+test_damaged_blob_after_restart(void **state)
+{
+	char *st = testutil_tmpdir("os-state"), *a = testutil_tmpdir("os-a");
+	char *b = testutil_tmpdir("os-b");
+	const char *outs[] = { "f" };
+	struct outmanifest *m = NULL;
+	struct outstore *s = outstore_open(st, 1 << 20, NULL);
+	struct gerr err;
+	uint64_t bytes;
+	char *dir;
+
+	(void)state;
+	testutil_put(a, "f", "precious data");
+	assert_int_equal(outstore_capture(s, KEY1, "b", a, outs, 1, NULL, 0,
+	    &m, NULL), 0);
+	/* Same process: trusted, restored. */
+	assert_int_equal(outstore_restore(s, m, b, &bytes, NULL), 0);
+	outstore_free(s);
+	dir = xasprintf("%s/outstore/cas/%.2s", st, m->files[0].sha256);
+	testutil_put(dir, m->files[0].sha256, "precious dat4");
+	free(dir);
+	s = outstore_open(st, 1 << 20, NULL);
+	outmanifest_free(m);
+	assert_int_equal(outstore_get(s, KEY1, &m, NULL), 0);
+	gerr_clear(&err);
+	assert_int_equal(outstore_restore(s, m, b, &bytes, &err),
+	    GERR_INVALID);
+	assert_non_null(strstr(err.msg, "damaged"));
+	outmanifest_free(m);
+	m = NULL;
+	assert_int_equal(outstore_get(s, KEY1, &m, NULL), GERR_NOT_FOUND);
+	{
+		/* The old output was left as it was. */
+		char *t = slurp(b, "f");
+
+		assert_string_equal(t, "precious data");
+		free(t);
+	}
+	outstore_free(s);
+	testutil_rmtree(st);
+	testutil_rmtree(a);
+	testutil_rmtree(b);
+}
+
 /* DESIGN.md 9: the key holds root-relative paths only, so two checkouts
  * at different paths share it (and the action key too). */
 static void
@@ -323,6 +370,7 @@ main(void)
 		cmocka_unit_test(test_blob_checked),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_damaged_manifest),
+		cmocka_unit_test(test_damaged_blob_after_restart),
 		cmocka_unit_test(test_portable_keys),
 	};
 
