@@ -260,3 +260,66 @@ fileio_write(const char *path, const void *data, size_t len, mode_t mode,
 	(void)fileio_add(&w, data, len, err);
 	return fileio_commit(&w, err);
 }
+
+/* Buffer of fileio_add_fd's fallback copy. */
+#define FILEIO_COPY_CHUNK (1u << 20)
+
+int
+fileio_add_fd(struct fileio_writer *w, int fd, uint64_t len, bool *short_src,
+    struct gerr *err)
+{
+	char *buf = NULL;
+
+	*short_src = false;
+	if (w->rc != 0)
+		return w->rc;
+	if (fault_hit(fileio_fault_write(w->flags))) {
+		errno = ENOSPC;
+		goto fail;
+	}
+	/* In the kernel when it can (no copy through user space); any
+	 * refusal (EXDEV, EINVAL, ENOSYS) falls back to read/write. */
+	while (len > 0) {
+		ssize_t n = copy_file_range(fd, NULL, w->fd, NULL,
+		    len > (1u << 30) ? (size_t)1 << 30 : (size_t)len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len -= (uint64_t)n;
+	}
+	if (len > 0)
+		buf = xmalloc(FILEIO_COPY_CHUNK);
+	while (len > 0) {
+		ssize_t n = read(fd, buf, len < FILEIO_COPY_CHUNK ?
+		    (size_t)len : FILEIO_COPY_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			*short_src = true;
+			free(buf);
+			w->rc = gerr_set(err, GERR_IO, "copy into %s: source "
+			    "ended early", w->tmp);
+			return w->rc;
+		}
+		if (n < 0) {
+			free(buf);
+			w->rc = gerr_set(err, GERR_IO, "read for %s: %s",
+			    w->tmp, strerror(errno));
+			return w->rc;
+		}
+		if (fileio_add(w, buf, (size_t)n, err) != 0) {
+			free(buf);
+			return w->rc;
+		}
+		len -= (uint64_t)n;
+	}
+	free(buf);
+	return 0;
+fail:
+	w->rc = gerr_set(err, GERR_IO, "write %s: %s", w->tmp,
+	    strerror(errno));
+	return w->rc;
+}

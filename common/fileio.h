@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "gerr.h"
@@ -94,6 +95,14 @@ int fileio_begin(struct fileio_writer *w, const char *path, mode_t mode,
     unsigned flags, struct gerr *err);
 int fileio_add(struct fileio_writer *w, const void *data, size_t len,
     struct gerr *err);
+/*
+ * Append len bytes read from fd (at its current offset; borrowed, not
+ * closed), in the kernel with copy_file_range when it can, else through a
+ * buffer. *short_src is set when fd ended before len bytes (GERR_IO).
+ * Same error rules as fileio_add.
+ */
+int fileio_add_fd(struct fileio_writer *w, int fd, uint64_t len,
+    bool *short_src, struct gerr *err);
 int fileio_commit(struct fileio_writer *w, struct gerr *err);
 void fileio_abort(struct fileio_writer *w);
 
