@@ -108,7 +108,7 @@ const struct config_def config_table[] = {
 	  .off = CONFIG_OFF(cache_local_max), .def = "2GiB", .min = 0,
 	  .doc = "Bound of the local output store (state directory, "
 	      "outstore/); least recently used results go first; 0 = no "
-	      "store." },
+	      "store (turning it on again needs a restart)." },
 	{ .key = "cache.remote.url", .type = CFG_STRING,
 	  .off = CONFIG_OFF(cache_remote_url), .def = "",
 	  .doc = "Remote cache speaking Bazel's HTTP protocol ({url}/cas/, "

@@ -17,6 +17,8 @@
 #include "outcache.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -68,6 +70,8 @@ struct outcache_job {
 	size_t n_plat;
 	bool remote;
 	bool check;			/* compare outputs first */
+	struct outmanifest *adopt;	/* save: store these files (a remote
+					   hit), not a capture */
 	/* save */
 	char **outputs;
 	size_t n_outputs;
@@ -203,6 +207,7 @@ outcache_job_free(struct outcache_job *j)
 		free(j->outputs[i]);
 	free(j->outputs);
 	free(j->tail);
+	outmanifest_free(j->adopt);
 	outcache_sig_free(j->sig);
 	free(j);
 }
@@ -236,18 +241,87 @@ outcache_sig_take(const char *ws_dir, const char *phase_key,
 	return s;
 }
 
-/* Fetch every blob of m the store lacks from the remote, then record m. */
 static int
-outcache_fetch_remote(struct outcache *oc, struct remote_conn *rc,
-    const struct outmanifest *m, struct gerr *err)
+outcache_fill_remote(void *arg, const struct outmanifest_file *f,
+    struct fileio_writer *w, struct gerr *err)
 {
+	return remote_get_blob_into(arg, f->sha256, f->size, w, err);
+}
+
+/* After a remote hit: the files just restored go into the local store in
+ * the background, exactly as m names them (a save job carrying m). Worker
+ * thread; takes m. */
+static void
+outcache_queue_adopt(struct outcache *oc, const struct outcache_job *src,
+    struct outmanifest *m)
+{
+	struct outcache_job *j = xcalloc(1, sizeof(*j));
+
+	j->oc = oc;
+	j->kind = OUTCACHE_JOB_SAVE;
+	memcpy(j->key, src->key, sizeof(j->key));
+	memcpy(j->phase_key, src->phase_key, sizeof(j->phase_key));
+	j->phase = xstrdup(src->phase);
+	j->ws_dir = xstrdup(src->ws_dir);
+	j->root = xstrdup(src->root);
+	j->adopt = m;
+	pthread_mutex_lock(&oc->mu);
+	if (oc->saveq.n < OUTCACHE_QUEUE_MAX && !oc->stopping) {
+		outcache_push(&oc->saveq, j);
+		pthread_cond_broadcast(&oc->cv);
+		j = NULL;
+	}
+	pthread_mutex_unlock(&oc->mu);
+	outcache_job_free(j);
+}
+
+/* Copy the files of j->adopt from the workspace into the store, each
+ * checked against its sha256 (they may have changed since), then record
+ * the manifest. */
+static int
+outcache_adopt(struct outcache *oc, struct outcache_job *j, struct gerr *err)
+{
+	const struct outmanifest *m = j->adopt;
+	char *buf = xmalloc(1u << 20);
 	int rv = 0;
 
-	for (size_t i = 0; rv == 0 && i < m->n_files; i++)
-		if (!outstore_has_blob(oc->store, m->files[i].sha256,
-		    m->files[i].size))
-			rv = remote_get_blob(rc, m->files[i].sha256,
-			    m->files[i].size, oc->store, err);
+	for (size_t i = 0; rv == 0 && i < m->n_files; i++) {
+		const struct outmanifest_file *f = &m->files[i];
+		struct outstore_blobw *w = NULL;
+		char *path;
+		ssize_t n;
+		int fd;
+
+		if (outstore_has_blob(oc->store, f->sha256, f->size))
+			continue;
+		path = xasprintf("%s/%s", j->ws_dir, f->path);
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			rv = gerr_set(err, GERR_IO, "open %s: %s", path,
+			    strerror(errno));
+		free(path);
+		if (rv == 0)
+			rv = outstore_blob_begin(oc->store, f->size, &w, err);
+		while (rv == 0 && (n = read(fd, buf, 1u << 20)) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				rv = gerr_set(err, GERR_IO, "read %s: %s",
+				    f->path, strerror(errno));
+			else
+				rv = outstore_blob_write(w, buf, (size_t)n,
+				    err);
+		}
+		if (rv == 0) {
+			rv = outstore_blob_commit(w, f->sha256, NULL, NULL,
+			    err);
+			w = NULL;
+		}
+		outstore_blob_abort(w);
+		if (fd >= 0)
+			close(fd);
+	}
+	free(buf);
 	if (rv == 0)
 		rv = outstore_put(oc->store, m, err);
 	return rv;
@@ -307,16 +381,21 @@ outcache_do_restore(struct outcache *oc, struct remote_conn *rc,
 	}
 	gerr_clear(&err);
 	rv = remote_get_manifest(rc, j->key, &m, &err);
+	/* Straight from the network into the outputs' temp files, each
+	 * blob verified as it streams; the store gets them afterwards, off
+	 * the build's path. */
 	if (rv == 0)
-		rv = outcache_fetch_remote(oc, rc, m, &err);
-	if (rv == 0)
-		rv = outstore_restore(oc->store, m, j->ws_dir, &j->bytes, &err);
+		rv = outstore_restore_from(m, j->ws_dir, outcache_fill_remote,
+		    rc, &err);
 	if (rv == 0) {
+		j->bytes = m->total_bytes;
 		j->res = OUTCACHE_REMOTE;
 		snprintf(j->detail, sizeof(j->detail), "%zu file%s, %" PRIu64
 		    " bytes from the remote cache", m->n_files,
 		    m->n_files == 1 ? "" : "s", j->bytes);
 		j->sig = outcache_sig_take(j->ws_dir, j->phase_key, m);
+		outcache_queue_adopt(oc, j, m);
+		m = NULL;
 	} else {
 		snprintf(j->detail, sizeof(j->detail), "remote: %.400s", err.msg);
 	}
@@ -357,6 +436,15 @@ outcache_do_save(struct outcache *oc, struct remote_conn *rc,
 	int rv;
 
 	gerr_clear(&err);
+	if (j->adopt != NULL) {
+		rv = outcache_adopt(oc, j, &err);
+		if (rv == 0)
+			j->res = OUTCACHE_LOCAL;
+		else
+			snprintf(j->detail, sizeof(j->detail), "%.400s",
+			    err.msg);
+		return;
+	}
 	rv = outstore_capture(oc->store, j->key, j->phase, j->ws_dir,
 	    (const char *const *)j->outputs, j->n_outputs, j->tail,
 	    j->tail_len, &m, &err);

@@ -955,20 +955,57 @@ outstore_open_parent(int wsfd, const char *rel, const char **base,
 	return fd;
 }
 
-/* Check f's way in (no symlink, no directory in the way), then write it
- * to a temp name through the atomic writer; p->open on success. */
+/* Check f's way in (no symlink, no directory in the way), then open its
+ * temp file through the atomic writer; p->open on success. */
 static int
-outstore_restore_one(struct outstore *s, int wsfd, const char *ws_dir,
-    const struct outmanifest_file *f, struct outstore_pending *p,
-    char *buf, bool verify, struct gerr *err)
+outstore_target(int wsfd, const char *ws_dir, const struct outmanifest_file *f,
+    struct outstore_pending *p, struct gerr *err)
 {
-	struct sha256 h;
 	const char *base = NULL;
-	char *bp = outstore_blob_path(s, f->sha256), *dest;
-	uint64_t left = f->size;
 	struct stat sb;
-	int in, dfd, rc = 0;
+	char *dest;
 	bool isdir;
+	int dfd, rc;
+
+	dfd = outstore_open_parent(wsfd, f->path, &base, err);
+	if (dfd < 0)
+		return err != NULL && err->code != GERR_OK ? (int)err->code :
+		    GERR_OUTSIDE_ROOT;
+	isdir = fstatat(dfd, base, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(sb.st_mode);
+	close(dfd);
+	if (isdir)
+		return gerr_set(err, GERR_OUTSIDE_ROOT, "output %s is a "
+		    "directory on disk; refused", f->path);
+	dest = xasprintf("%s/%s", ws_dir, f->path);
+	/* No fsync: see "Durability" in doc/remote-cache.md (outputs unseen
+	 * since start are checked against the store by content). */
+	rc = fileio_begin(&p->fw, dest, f->mode, FILEIO_OUTPUT |
+	    FILEIO_NO_SYNC, err);
+	free(dest);
+	if (rc == 0)
+		p->open = true;
+	return rc;
+}
+
+struct outstore_local {
+	struct outstore *s;
+	bool verify;		/* re-hash: the result predates this process */
+	char *buf;
+};
+
+/* outstore_fill_cb from the store's blob of f. */
+static int
+outstore_fill_local(void *arg, const struct outmanifest_file *f,
+    struct fileio_writer *w, struct gerr *err)
+{
+	struct outstore_local *l = arg;
+	char *bp = outstore_blob_path(l->s, f->sha256);
+	uint64_t left = f->size;
+	char got[SHA256_HEX_SIZE];
+	struct sha256 h;
+	struct stat sb;
+	int in, rc = 0;
 
 	in = open(bp, O_RDONLY | O_CLOEXEC);
 	free(bp);
@@ -978,43 +1015,17 @@ outstore_restore_one(struct outstore *s, int wsfd, const char *ws_dir,
 		return gerr_set(err, GERR_NOT_FOUND, "blob %.16s... of %s "
 		    "missing or damaged in the store", f->sha256, f->path);
 	}
-	dfd = outstore_open_parent(wsfd, f->path, &base, err);
-	if (dfd < 0) {
-		close(in);
-		return err != NULL && err->code != GERR_OK ? (int)err->code :
-		    GERR_OUTSIDE_ROOT;
-	}
-	isdir = fstatat(dfd, base, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(sb.st_mode);
-	close(dfd);
-	if (isdir) {
-		close(in);
-		return gerr_set(err, GERR_OUTSIDE_ROOT, "output %s is a "
-		    "directory on disk; refused", f->path);
-	}
-	dest = xasprintf("%s/%s", ws_dir, f->path);
-	/* No fsync: a restored output is a copy of what the store holds;
-	 * after a crash the daemon re-checks outputs against the store by
-	 * content before trusting them (doc/remote-cache.md, "Durability"). */
-	rc = fileio_begin(&p->fw, dest, f->mode, FILEIO_OUTPUT |
-	    FILEIO_NO_SYNC, err);
-	free(dest);
-	if (rc != 0) {
-		close(in);
-		return rc;
-	}
-	p->open = true;
-	if (!verify) {
+	if (!l->verify) {
 		/* Trusted content (sizes checked): copied in the kernel. */
 		bool short_src;
 
-		rc = fileio_add_fd(&p->fw, in, f->size, &short_src, err);
+		rc = fileio_add_fd(w, in, f->size, &short_src, err);
 		close(in);
 		return rc;
 	}
 	sha256_init(&h);
 	while (rc == 0 && left > 0) {
-		ssize_t n = read(in, buf, left < OUTSTORE_COPY_CHUNK ?
+		ssize_t n = read(in, l->buf, left < OUTSTORE_COPY_CHUNK ?
 		    (size_t)left : OUTSTORE_COPY_CHUNK);
 
 		if (n < 0 && errno == EINTR)
@@ -1024,8 +1035,8 @@ outstore_restore_one(struct outstore *s, int wsfd, const char *ws_dir,
 			    f->path, n == 0 ? "short file" : strerror(errno));
 			break;
 		}
-		sha256_update(&h, buf, (size_t)n);
-		rc = fileio_add(&p->fw, buf, (size_t)n, err);
+		sha256_update(&h, l->buf, (size_t)n);
+		rc = fileio_add(w, l->buf, (size_t)n, err);
 		left -= (uint64_t)n;
 	}
 	close(in);
@@ -1033,45 +1044,32 @@ outstore_restore_one(struct outstore *s, int wsfd, const char *ws_dir,
 		sha256_release(&h);
 		return rc;
 	}
-	{
-		char got[SHA256_HEX_SIZE];
-
-		sha256_final_hex(&h, got);
-		if (strcmp(got, f->sha256) != 0)
-			return gerr_set(err, GERR_INVALID, "blob %.16s... of %s "
-			    "damaged in the store (hashes to %.16s...)",
-			    f->sha256, f->path, got);
-	}
+	sha256_final_hex(&h, got);
+	if (strcmp(got, f->sha256) != 0)
+		return gerr_set(err, GERR_INVALID, "blob %.16s... of %s "
+		    "damaged in the store (hashes to %.16s...)", f->sha256,
+		    f->path, got);
 	return 0;
 }
 
 int
-outstore_restore(struct outstore *s, const struct outmanifest *m,
-    const char *ws_dir, uint64_t *bytes, struct gerr *err)
+outstore_restore_from(const struct outmanifest *m, const char *ws_dir,
+    outstore_fill_cb fill, void *arg, struct gerr *err)
 {
 	struct outstore_pending *p = xcalloc(m->n_files + 1, sizeof(*p));
-	struct outstore_entry *e;
-	bool verify;
-	char *buf;
 	int wsfd, rc = 0;
 
-	*bytes = 0;
 	wsfd = open(ws_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (wsfd < 0) {
 		free(p);
 		return gerr_set(err, GERR_IO, "open %s: %s", ws_dir,
 		    strerror(errno));
 	}
-	/* Blobs from before this process started may have been cut by a
-	 * crash (they are written without fsync): checked on first use. */
-	outstore_lock(s);
-	e = outstore_find(s, m->key);
-	verify = e == NULL || !e->verified;
-	outstore_unlock(s);
-	buf = xmalloc(OUTSTORE_COPY_CHUNK);
+	/* Every path is checked before any byte is fetched. */
 	for (size_t i = 0; rc == 0 && i < m->n_files; i++)
-		rc = outstore_restore_one(s, wsfd, ws_dir, &m->files[i], &p[i],
-		    buf, verify, err);
+		rc = outstore_target(wsfd, ws_dir, &m->files[i], &p[i], err);
+	for (size_t i = 0; rc == 0 && i < m->n_files; i++)
+		rc = fill(arg, &m->files[i], &p[i].fw, err);
 	/* Every file is complete: now they take their names. */
 	for (size_t i = 0; i < m->n_files; i++) {
 		if (!p[i].open)
@@ -1082,9 +1080,29 @@ outstore_restore(struct outstore *s, const struct outmanifest *m,
 		else
 			fileio_abort(&p[i].fw);
 	}
-	free(buf);
 	free(p);
 	close(wsfd);
+	return rc;
+}
+
+int
+outstore_restore(struct outstore *s, const struct outmanifest *m,
+    const char *ws_dir, uint64_t *bytes, struct gerr *err)
+{
+	struct outstore_local l = { .s = s };
+	struct outstore_entry *e;
+	int rc;
+
+	*bytes = 0;
+	/* Blobs from before this process started may have been cut by a
+	 * crash (they are written without fsync): checked on first use. */
+	outstore_lock(s);
+	e = outstore_find(s, m->key);
+	l.verify = e == NULL || !e->verified;
+	outstore_unlock(s);
+	l.buf = xmalloc(OUTSTORE_COPY_CHUNK);
+	rc = outstore_restore_from(m, ws_dir, outstore_fill_local, &l, err);
+	free(l.buf);
 	outstore_lock(s);
 	e = outstore_find(s, m->key);
 	if (rc == 0) {

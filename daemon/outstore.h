@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "gerr.h"
+#include "fileio.h"
 #include "outmanifest.h"
 
 #define OUTSTORE_ENTRIES_MAX 16384
@@ -133,6 +134,20 @@ int outstore_capture(struct outstore *s, const char *key, const char *phase,
  */
 int outstore_restore(struct outstore *s, const struct outmanifest *m,
     const char *ws_dir, uint64_t *bytes, struct gerr *err);
+
+struct fileio_writer;
+/* Writes f's bytes into w (an output's temp file); 0 or an error. */
+typedef int (*outstore_fill_cb)(void *arg, const struct outmanifest_file *f,
+    struct fileio_writer *w, struct gerr *err);
+
+/*
+ * As outstore_restore, with the bytes of each file coming from fill (the
+ * remote client streams them from the network, verifying each sha256).
+ * Every path is checked (and its temp file made) before fill is first
+ * called. Needs no store.
+ */
+int outstore_restore_from(const struct outmanifest *m, const char *ws_dir,
+    outstore_fill_cb fill, void *arg, struct gerr *err);
 
 /*
  * Whether ws_dir holds exactly m's files by content (sizes, then sha256 of

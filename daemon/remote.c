@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "fileio.h"
 #include "log.h"
+#include "sha256.h"
 #include "strbuf.h"
 #include "xmalloc.h"
 
@@ -350,6 +351,8 @@ remote_setup(struct remote_conn *c, const struct remote_call *call,
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)total);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, call->headers);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "ggend/" GGEN_VERSION);
+	/* Fewer, larger callbacks: blobs are megabytes, not kilobytes. */
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
 }
 
 /* Map a finished transfer to 0 / a gerr; counts and backs off. */
@@ -400,7 +403,9 @@ remote_result(struct remote_conn *c, const struct remote_call *call,
 
 struct remote_sink {
 	struct strbuf *sb;		/* manifest into memory, or */
-	struct outstore_blobw *w;	/* a blob into the store */
+	struct outstore_blobw *w;	/* a blob into the store, or */
+	struct fileio_writer *fw;	/* a blob into an output file */
+	struct sha256 h;		/* fw: its hash so far */
 	uint64_t got, max;
 	struct gerr *err;
 };
@@ -420,6 +425,10 @@ remote_sink_write(char *p, size_t size, size_t nmemb, void *arg)
 	if (k->sb != NULL) {
 		strbuf_add(k->sb, p, n);
 		return n;
+	}
+	if (k->fw != NULL) {
+		sha256_update(&k->h, p, n);
+		return fileio_add(k->fw, p, n, k->err) == 0 ? n : 0;
 	}
 	return outstore_blob_write(k->w, p, n, k->err) == 0 ? n : 0;
 }
@@ -476,6 +485,8 @@ remote_get_manifest(struct remote_conn *c, const char *key,
 	return rc;
 }
 
+static void remote_corrupt(struct remote_conn *c, const char *url);
+
 int
 remote_get_blob(struct remote_conn *c, const char *sha, uint64_t size,
     struct outstore *store, struct gerr *err)
@@ -501,19 +512,57 @@ remote_get_blob(struct remote_conn *c, const char *sha, uint64_t size,
 	if (rc == 0) {
 		rc = outstore_blob_commit(k.w, sha, NULL, NULL, err);
 		k.w = NULL;
-		if (rc == GERR_INVALID) {
-			struct gerr e;
-
-			pthread_mutex_lock(&c->r->mu);
-			c->r->corrupt++;
-			pthread_mutex_unlock(&c->r->mu);
-			gerr_clear(&e);
-			gerr_set(&e, GERR_INVALID, "GET %s: content does not "
-			    "match its sha256; discarded", call.url);
-			remote_fail(c->r, &e, false);
-		}
+		if (rc == GERR_INVALID)
+			remote_corrupt(c, call.url);
 	}
 	outstore_blob_abort(k.w);
+	remote_call_end(&call);
+	return rc;
+}
+
+/* A blob whose bytes do not hash to its name: counted, backed off. */
+static void
+remote_corrupt(struct remote_conn *c, const char *url)
+{
+	struct gerr e;
+
+	pthread_mutex_lock(&c->r->mu);
+	c->r->corrupt++;
+	pthread_mutex_unlock(&c->r->mu);
+	gerr_clear(&e);
+	gerr_set(&e, GERR_INVALID, "GET %s: content does not match its "
+	    "sha256; discarded", url);
+	remote_fail(c->r, &e, false);
+}
+
+int
+remote_get_blob_into(struct remote_conn *c, const char *sha, uint64_t size,
+    struct fileio_writer *w, struct gerr *err)
+{
+	struct remote_call call;
+	struct remote_sink k = { .fw = w, .err = err };
+	char got[SHA256_HEX_SIZE];
+	int rc;
+
+	if ((rc = remote_call_begin(c->r, false, "cas", sha, &call, err)) != 0)
+		return rc;
+	if (size > call.max_bytes) {
+		remote_call_end(&call);
+		return gerr_set(err, GERR_TOO_LARGE, "blob %.16s... of %"
+		    PRIu64 " bytes over cache.remote.max_bytes", sha, size);
+	}
+	k.max = size;
+	sha256_init(&k.h);
+	rc = remote_get(c, &call, &k, "GET", err);
+	sha256_final_hex(&k.h, got);
+	if (rc == 0 && k.got != size)
+		rc = gerr_set(err, GERR_IO, "GET %s: %" PRIu64 " bytes, "
+		    "expected %" PRIu64, call.url, k.got, size);
+	if (rc == 0 && strcmp(got, sha) != 0) {
+		remote_corrupt(c, call.url);
+		rc = gerr_set(err, GERR_INVALID, "blob %.16s...: content "
+		    "hashes to %.16s...; discarded", sha, got);
+	}
 	remote_call_end(&call);
 	return rc;
 }

@@ -79,6 +79,12 @@ int remote_get_manifest(struct remote_conn *c, const char *key,
 int remote_get_blob(struct remote_conn *c, const char *sha, uint64_t size,
     struct outstore *store, struct gerr *err);
 
+/* Download blob sha (size bytes) straight into w (an output's temp
+ * file), verifying it: GERR_INVALID when its content does not hash to
+ * sha (the caller aborts w). */
+int remote_get_blob_into(struct remote_conn *c, const char *sha,
+    uint64_t size, struct fileio_writer *w, struct gerr *err);
+
 /* Upload m's blobs from the store (skipping ones the server has, by HEAD)
  * then m itself. */
 int remote_put_result(struct remote_conn *c, const struct outmanifest *m,

@@ -90,6 +90,7 @@ class Nginx:
             'events { worker_connections 64; }\n'
             'http {\n'
             '  access_log %s/access.log;\n'
+            '  sendfile on;\n'
             '  client_body_temp_path %s/body;\n'
             '  proxy_temp_path %s/proxy;\n'
             '  fastcgi_temp_path %s/fastcgi;\n'

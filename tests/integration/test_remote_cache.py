@@ -142,6 +142,14 @@ def test_two_daemons_share_through_nginx():
         assert st['remote']['hits'] == 1, st
         assert st['remote']['bytes_down'] >= 20000, st
         assert st['restored_remote'] == 1, st
+        # The hit lands in b's local store in the background: gone
+        # outputs then come back from there, not from the network.
+        wait_for(b, lambda s: s['store']['entries'] == 1, 'adopt')
+        shutil.rmtree(os.path.join(b_root, 'out'))
+        res, out, _ = build(b, b_root)
+        assert 'cached (restored)' in out, out
+        assert read(b_root, 'out/bin') == read(a_root, 'out/bin')
+        assert cache_status(b)['remote']['hits'] == 1
 
         # The same key run again (forced) is not uploaded twice.
         build(a, a_root, force=True)
