@@ -32,6 +32,7 @@
 #include "xmalloc.h"
 
 #define REMOTE_BACKOFF_FIRST_MS 1000
+#define REMOTE_SINK_BUF (1u << 20)
 #define REMOTE_BACKOFF_MAX_MS (5 * 60 * 1000)
 
 struct remote {
@@ -406,6 +407,9 @@ struct remote_sink {
 	struct outstore_blobw *w;	/* a blob into the store, or */
 	struct fileio_writer *fw;	/* a blob into an output file */
 	struct sha256 h;		/* fw: its hash so far */
+	char *buf;			/* fw: write-behind (one write per
+					   REMOTE_SINK_BUF, not per packet) */
+	size_t used;
 	uint64_t got, max;
 	struct gerr *err;
 };
@@ -428,7 +432,17 @@ remote_sink_write(char *p, size_t size, size_t nmemb, void *arg)
 	}
 	if (k->fw != NULL) {
 		sha256_update(&k->h, p, n);
-		return fileio_add(k->fw, p, n, k->err) == 0 ? n : 0;
+		if (k->used + n > REMOTE_SINK_BUF) {
+			if (k->used > 0 && fileio_add(k->fw, k->buf, k->used,
+			    k->err) != 0)
+				return 0;
+			k->used = 0;
+		}
+		if (n >= REMOTE_SINK_BUF)
+			return fileio_add(k->fw, p, n, k->err) == 0 ? n : 0;
+		memcpy(k->buf + k->used, p, n);
+		k->used += n;
+		return n;
 	}
 	return outstore_blob_write(k->w, p, n, k->err) == 0 ? n : 0;
 }
@@ -552,8 +566,12 @@ remote_get_blob_into(struct remote_conn *c, const char *sha, uint64_t size,
 		    PRIu64 " bytes over cache.remote.max_bytes", sha, size);
 	}
 	k.max = size;
+	k.buf = xmalloc(REMOTE_SINK_BUF);
 	sha256_init(&k.h);
 	rc = remote_get(c, &call, &k, "GET", err);
+	if (rc == 0 && k.used > 0)
+		rc = fileio_add(w, k.buf, k.used, err);
+	free(k.buf);
 	sha256_final_hex(&k.h, got);
 	if (rc == 0 && k.got != size)
 		rc = gerr_set(err, GERR_IO, "GET %s: %" PRIu64 " bytes, "

@@ -55,6 +55,41 @@ class Blackhole:
         self.sock.close()
 
 
+class Cutter:
+    """An upstream that answers every request with a 200 promising
+    100000 bytes, sends 100 and closes: a transfer cut short."""
+
+    def __init__(self):
+        import threading
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.served = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                c.settimeout(5)
+                c.recv(65536)
+                c.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n'
+                          b'Connection: close\r\n\r\n' + b'{' * 100)
+                self.served += 1
+            except OSError:
+                pass
+            c.close()
+
+    def close(self):
+        self.sock.close()
+
+
 class Nginx:
     def __init__(self, locations='', root_location=None):
         skip_unless(os.access(NGINX, os.X_OK), NGINX + ' not installed')

@@ -18,7 +18,7 @@ import subprocess
 import time
 
 from harness import Daemon, IO_TIMEOUT, ggenc, mktemp, run
-from nginx import Blackhole, Nginx
+from nginx import Blackhole, Cutter, Nginx
 
 BUILD = '''
 [lifecycle.build]
@@ -266,6 +266,26 @@ def test_server_slower_than_timeout():
         hole.close()
 
 
+def test_transfer_cut_short():
+    cut = Cutter()
+    loc = ('location /cut/ {\n  proxy_pass http://127.0.0.1:%d/;\n'
+           '  proxy_buffering off;\n}\n') % cut.port
+    try:
+        with Nginx(locations=loc) as n, \
+                remote_daemon(n.url + '/cut') as d:
+            root = checkout()
+            res, _, _ = build(d, root)
+            assert res['status'] == 'ok' and ran(root) == 1, res
+            st = wait_for(d, lambda s: s['remote']['errors'] >= 1, 'error')
+            assert st['remote']['reachable'] is False, st
+            assert st['remote']['hits'] == 0, st
+            assert cut.served >= 1
+            assert 'partial' in st['remote']['last_error'], st
+            assert len(warnings(d, 'remote cache:')) == 1, d.log_text()
+    finally:
+        cut.close()
+
+
 def test_corrupted_blob_is_discarded():
     a_root, b_root = checkout(), checkout()
     with Nginx() as n, remote_daemon(n.url) as a, remote_daemon(n.url) as b:
@@ -504,7 +524,8 @@ if __name__ == '__main__':
          test_no_remote_and_project_opt_out,
          test_platform_inputs_in_the_key,
          test_server_down, test_put_answered_500,
-         test_server_slower_than_timeout, test_corrupted_blob_is_discarded,
+         test_server_slower_than_timeout, test_transfer_cut_short,
+         test_corrupted_blob_is_discarded,
          test_manifest_paths_refused, test_blob_over_max_bytes,
          test_auth_header_required,
          test_local_store_branch_switch_and_back,
