@@ -117,9 +117,10 @@ bool outcache_action_key(struct outcache *oc,
     const struct outcache_phase *ph, char key[CACHEKEY_HEX_SIZE]);
 
 /*
- * Restore ph's outputs under its workspace. cb runs once later on the loop
- * unless the job is cancelled. GERR_BUSY (queue full) or GERR_NOT_FOUND
- * (no store) without calling cb: the caller runs the phase.
+ * Restore ph's outputs under its workspace (after its platform inputs are
+ * known). cb runs once later on the loop unless the job is cancelled; a
+ * full queue is a miss. GERR_NOT_FOUND (no store) without calling cb: the
+ * caller runs the phase.
  */
 int outcache_restore(struct outcache *oc, const struct outcache_phase *ph,
     outcache_done_cb cb, void *arg, struct outcache_job **out,

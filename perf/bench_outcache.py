@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Restoring phase outputs from the output cache (doc/remote-cache.md)
+"""Usage: bench_outcache.py BUILD_DIR. Prints figure lines (perf/bench.h).
+
+Restoring phase outputs from the output cache (doc/remote-cache.md)
 through real daemons (private sockets and state dirs, always stopped) and
 a private nginx on 127.0.0.1 (WebDAV PUT, the Bazel HTTP protocol):
 
@@ -18,9 +20,7 @@ a private nginx on 127.0.0.1 (WebDAV PUT, the Bazel HTTP protocol):
                         remote hit over a local skip (printed).
 
 Each timed run is one `run` request on an open connection to the daemon,
-from sending it to its reply (key, lookup, transfer, restore, fsyncs).
-
-Usage: bench_outcache.py BUILD_DIR. Prints figure lines (perf/bench.h)."""
+from sending it to its reply (key, lookup, transfer, restore)."""
 import json
 import os
 import shutil
