@@ -16,16 +16,13 @@ static int
 cmd_show_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	uint64_t id;
 	int rc;
 
 	(void)ctx;
 	(void)argc;
-	if ((rc = histfmt_uint("RUN", argv[0], 1, UINT64_C(1) << 53, &id,
-	    err)) != 0)
+	if ((rc = histfmt_run_id("RUN", argv[0], fields, "run", err)) != 0)
 		return rc;
-	cJSON_AddNumberToObject(fields, "run", (double)id);
-	return 0;
+	return histfmt_scope(fields, false, err);
 }
 
 struct cmd_show_tree {
@@ -131,7 +128,7 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 }
 
 const struct cmd_entry cmd_show_entry = {
-	.name = "show", .alias = NULL, .usage = "RUN",
+	.name = "show", .alias = NULL, .usage = "RUN|last|-N",
 	.summary = "Show a recorded run: spans as a tree, then its output.",
 	.args = { .min = 1, .max = 1 }, .proto = PROTO_CMD_SHOW,
 	.build = cmd_show_build, .render = cmd_show_render,

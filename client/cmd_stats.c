@@ -14,18 +14,23 @@ static int
 cmd_stats_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	bool m;
+	bool m, all = false;
 	int i = 0, rc;
 
 	(void)ctx;
 	while (i < argc) {
+		if (strcmp(argv[i], "--all") == 0) {
+			all = true;
+			i++;
+			continue;
+		}
 		if ((rc = histfmt_filter_arg("stats", argc, argv, &i, fields,
 		    &m, err)) != 0)
 			return rc;
 		if (!m)
 			return histfmt_unknown("stats", argv[i], err);
 	}
-	return 0;
+	return histfmt_scope(fields, all, err);
 }
 
 static int
@@ -36,6 +41,7 @@ cmd_stats_render(const struct cmd_ctx *ctx, const cJSON *result)
 	char p50[32], p95[32];
 	int w = 5;
 
+	histfmt_scope_line(ctx, result);
 	if (cJSON_GetArraySize(arr) == 0) {
 		fprintf(ctx->out, "no runs recorded\n");
 		return 0;
@@ -59,8 +65,8 @@ cmd_stats_render(const struct cmd_ctx *ctx, const cJSON *result)
 }
 
 const struct cmd_entry cmd_stats_entry = {
-	.name = "stats", .alias = NULL, .usage = "[PHASE] [--root DIR]",
+	.name = "stats", .alias = NULL, .usage = "[PHASE] [--root DIR|--all]",
 	.summary = "Per phase: runs, success and cache hit rates, p50/p95.",
-	.args = { .min = 0, .max = 3 }, .proto = PROTO_CMD_STATS,
+	.args = { .min = 0, .max = 4 }, .proto = PROTO_CMD_STATS,
 	.build = cmd_stats_build, .render = cmd_stats_render,
 };

@@ -3,16 +3,20 @@
  * req_stats.c - `stats`: per phase over the retained finished runs: run
  * count, success rate, cache hit rate, p50/p95 duration (history_stats).
  */
+#include <limits.h>
+
 #include "ggend.h"
 #include "histlink.h"
 #include "req.h"
 #include "req_entries.h"
+#include "req_scope.h"
 
 static int
 req_stats(struct req *req, struct gerr *err)
 {
 	const cJSON *phase = req_field(req, "phase");
-	const cJSON *root = req_field(req, "root");
+	char scope[PATH_MAX];
+	bool scoped;
 	struct history_filter f = { 0 };
 	struct history_phase_stats *st = NULL;
 	cJSON *result, *arr, *o;
@@ -20,12 +24,14 @@ req_stats(struct req *req, struct gerr *err)
 	int rc;
 
 	f.phase = cJSON_IsString(phase) ? phase->valuestring : NULL;
-	f.root = cJSON_IsString(root) ? root->valuestring : NULL;
+	req_scope_root(req, scope, sizeof(scope), &scoped);
+	f.root = scoped ? scope : NULL;
 	rc = history_stats(histlink_history(req->g->histlink), &f, &st, &n,
 	    err);
 	if (rc != 0)
 		return rc;
 	result = cJSON_CreateObject();
+	req_scope_json(req, result);
 	arr = cJSON_AddArrayToObject(result, "phases");
 	for (i = 0; i < n; i++) {
 		o = cJSON_CreateObject();
