@@ -16,7 +16,8 @@
  * while idle (redrawn after each run, erased before anything else is
  * printed, and on Ctrl-C); the daemon runs phases on a pseudo-terminal of
  * this terminal's width so compilers keep their colours. In a pipe: plain
- * lines, one per event, flushed at once. --json prints every message as
+ * lines, one per event, flushed at once, without the tools' escapes
+ * (unless --color=always). --json prints every message as
  * the daemon sent it (NDJSON).
  *
  * Ctrl-C only hangs up: the daemon keeps running, the root stays watched
@@ -500,7 +501,9 @@ cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 static int
 cmd_dev_run(const struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct cmd_dev d = { .ctx = ctx, .out = ctx->out };
+	/* Plain lines in a pipe: the tools' escapes go too. */
+	struct cmd_ctx view = *ctx;
+	struct cmd_dev d = { .ctx = &view, .out = ctx->out };
 	struct sigaction sa = { .sa_handler = cmd_dev_sigint };
 	struct winsize ws;
 	struct gerr err;
@@ -520,6 +523,7 @@ cmd_dev_run(const struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	d.tty = !ctx->json && isatty(STDOUT_FILENO) == 1;
 	d.color = ctx->color;
+	view.plain = ctx->plain || !ctx->color;
 	if (d.tty) {
 		cJSON_AddTrueToObject(fields, "tty");
 		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)

@@ -86,7 +86,6 @@ cmd_history_render(const struct cmd_ctx *ctx, const cJSON *result)
 		if (len > w)
 			w = len < CMD_HISTORY_PHASE_W ? len : CMD_HISTORY_PHASE_W;
 	}
-	histfmt_scope_line(ctx, result);
 	if (cJSON_GetArraySize(runs) == 0) {
 		fprintf(ctx->out, "no runs recorded\n");
 		return 0;

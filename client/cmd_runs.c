@@ -41,7 +41,6 @@ cmd_runs_render(const struct cmd_ctx *ctx, const cJSON *result)
 	const cJSON *runs = cJSON_GetObjectItemCaseSensitive(result, "runs");
 	const cJSON *r, *p;
 
-	histfmt_scope_line(ctx, result);
 	if (cJSON_GetArraySize(runs) == 0) {
 		fprintf(ctx->out, "no runs\n");
 		return 0;

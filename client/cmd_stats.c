@@ -40,8 +40,10 @@ cmd_stats_render(const struct cmd_ctx *ctx, const cJSON *result)
 	const cJSON *p;
 	char p50[32], p95[32];
 	int w = 5;
+	/* Every root: one row per (root, phase), with its root. */
+	bool roots = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(result,
+	    "root"));
 
-	histfmt_scope_line(ctx, result);
 	if (cJSON_GetArraySize(arr) == 0) {
 		fprintf(ctx->out, "no runs recorded\n");
 		return 0;
@@ -51,16 +53,17 @@ cmd_stats_render(const struct cmd_ctx *ctx, const cJSON *result)
 			w = (int)strlen(histfmt_str(p, "phase"));
 	if (w > 32)
 		w = 32;
-	fprintf(ctx->out, "%-*s  %6s  %7s  %7s  %9s  %9s\n", w, "PHASE",
-	    "RUNS", "SUCCESS", "CACHED", "P50", "P95");
+	fprintf(ctx->out, "%-*s  %6s  %7s  %7s  %9s  %9s%s\n", w, "PHASE",
+	    "RUNS", "SUCCESS", "CACHED", "P50", "P95", roots ? "  ROOT" : "");
 	cJSON_ArrayForEach(p, arr)
-		fprintf(ctx->out, "%-*.*s  %6.0f  %6.1f%%  %6.1f%%  %9s  %9s\n",
+		fprintf(ctx->out, "%-*.*s  %6.0f  %6.1f%%  %6.1f%%  %9s  %9s%s%s\n",
 		    w, w, histfmt_str(p, "phase"), histfmt_num(p, "runs"),
 		    histfmt_num(p, "success_rate") * 100.0,
 		    histfmt_num(p, "cache_hit_rate") * 100.0,
 		    histfmt_duration(histfmt_num(p, "p50_ms"), p50,
 		    sizeof(p50)), histfmt_duration(histfmt_num(p, "p95_ms"),
-		    p95, sizeof(p95)));
+		    p95, sizeof(p95)), roots ? "  " : "",
+		    roots ? histfmt_str(p, "root") : "");
 	return 0;
 }
 

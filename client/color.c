@@ -13,6 +13,7 @@
 enum color_strip_state {
 	COLOR_TEXT = 0,
 	COLOR_ESC,		/* after ESC */
+	COLOR_ESC_INT,		/* ESC and intermediates (ESC ( B) */
 	COLOR_CSI,		/* after ESC [ */
 	COLOR_OSC,		/* after ESC ] */
 	COLOR_OSC_ESC,		/* ESC inside OSC (maybe ESC \) */
@@ -105,7 +106,11 @@ color_strip(char *buf, size_t len, int *state)
 			break;
 		case COLOR_ESC:
 			st = c == '[' ? COLOR_CSI : c == ']' ? COLOR_OSC :
-			    COLOR_TEXT;
+			    c >= 0x20 && c <= 0x2f ? COLOR_ESC_INT : COLOR_TEXT;
+			break;
+		case COLOR_ESC_INT:
+			if (c < 0x20 || c > 0x2f)
+				st = COLOR_TEXT;
 			break;
 		case COLOR_CSI:
 			/* Parameters and intermediates are 0x20..0x3f; the

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "color.h"
 
 int
 histfmt_option(int argc, char **argv, int *i, const char *name,
@@ -107,19 +106,6 @@ histfmt_scope(cJSON *fields, bool all, struct gerr *err)
 	cJSON_AddStringToObject(fields, "cwd", realpath(cwd, real) != NULL ?
 	    real : cwd);
 	return 0;
-}
-
-void
-histfmt_scope_line(const struct cmd_ctx *ctx, const cJSON *result)
-{
-	const cJSON *root = cJSON_GetObjectItemCaseSensitive(result, "root");
-
-	if (root == NULL)
-		return;
-	fprintf(ctx->out, "%s%s%s%s\n", color_on(ctx->color, COLOR_DIM),
-	    cJSON_IsString(root) ? "root: " : "every root",
-	    cJSON_IsString(root) ? root->valuestring : "",
-	    color_off(ctx->color));
 }
 
 int

@@ -50,11 +50,6 @@ int histfmt_run_id(const char *what, const char *text, cJSON *fields,
  */
 int histfmt_scope(cJSON *fields, bool all, struct gerr *err);
 
-/* "root: DIR" or "every root" (dim), from a result's "root", on
- * ctx->out; nothing when the result has no "root" member. */
-struct cmd_ctx;
-void histfmt_scope_line(const struct cmd_ctx *ctx, const cJSON *result);
-
 /* Parse a decimal in [min, max] for what (an option or argument name).
  * GERR_INVALID naming what, the range and the text. */
 int histfmt_uint(const char *what, const char *text, uint64_t min,

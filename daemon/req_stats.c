@@ -26,6 +26,8 @@ req_stats(struct req *req, struct gerr *err)
 	f.phase = cJSON_IsString(phase) ? phase->valuestring : NULL;
 	req_scope_root(req, scope, sizeof(scope), &scoped);
 	f.root = scoped ? scope : NULL;
+	/* Every root: one row per project, never one p50 over two. */
+	f.by_root = !scoped;
 	rc = history_stats(histlink_history(req->g->histlink), &f, &st, &n,
 	    err);
 	if (rc != 0)
@@ -36,6 +38,8 @@ req_stats(struct req *req, struct gerr *err)
 	for (i = 0; i < n; i++) {
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "phase", st[i].phase);
+		if (st[i].root != NULL)
+			cJSON_AddStringToObject(o, "root", st[i].root);
 		cJSON_AddNumberToObject(o, "runs", (double)st[i].runs);
 		cJSON_AddNumberToObject(o, "ok", (double)st[i].ok);
 		cJSON_AddNumberToObject(o, "cached", (double)st[i].cached);
