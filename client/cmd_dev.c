@@ -4,7 +4,9 @@
  * [--only PHASE]`: the edit loop in the foreground, backed by the daemon
  * (protocol `dev`, daemon/req_dev.c).
  *
- * Registers the root (the daemon watches it if it did not), then shows
+ * Registers the root (default: the outermost directory holding a
+ * make.toml from the current one up; the daemon watches it if it did
+ * not), then shows
  * every run of it as it happens: a header naming the run, its phases and
  * its trigger (the changed files), each phase's output as the tools write
  * it, and a one-line result (ok or failed, duration, cached). Without
@@ -67,6 +69,10 @@ struct cmd_dev {
 	size_t n_hidden;
 	int running;			/* runs started, not finished */
 	bool mid_line;			/* the last output did not end in \n */
+	/* The latest run of one phase: its header names the phase, so its
+	 * own "> PHASE" line would only repeat it. */
+	double single_run;
+	char single_phase[128];
 };
 
 /* Ctrl-C: erase the status line (the only state on the screen that is
@@ -208,6 +214,10 @@ cmd_dev_run_started(struct cmd_dev *d, const cJSON *p)
 		return;
 	}
 	d->running++;
+	d->single_run = cJSON_GetArraySize(phases) == 1 ? run : 0;
+	snprintf(d->single_phase, sizeof(d->single_phase), "%s",
+	    cJSON_IsString(cJSON_GetArrayItem(phases, 0)) ?
+	    cJSON_GetArrayItem(phases, 0)->valuestring : "");
 	cmd_dev_status_erase(d);
 	if (d->clear && d->tty)
 		fputs("\033[H\033[2J\033[3J", d->out);
@@ -297,6 +307,9 @@ cmd_dev_progress(struct cmd_dev *d, const cJSON *p)
 	} else if (strcmp(type, "phase.started") == 0) {
 		const char *ws = runview_str(p, "workspace", "");
 
+		if (run == d->single_run && ws[0] == '\0' &&
+		    strcmp(runview_str(p, "phase", ""), d->single_phase) == 0)
+			return;
 		cmd_dev_status_erase(d);
 		if (d->mid_line)
 			fputc('\n', d->out);
@@ -360,12 +373,38 @@ cmd_dev_event(struct cmd_dev *d, const struct msg_reply *msg)
 	return false;
 }
 
+/*
+ * The default root: the outermost directory from the current one up that
+ * holds a make.toml (a workspace's own make.toml sits inside its root's
+ * tree), else the current directory. abs is PATH_MAX bytes.
+ */
+static int
+cmd_dev_default_root(char *abs, struct gerr *err)
+{
+	char dir[PATH_MAX], probe[PATH_MAX + 16];
+	char *slash;
+
+	if (realpath(".", dir) == NULL)
+		return gerr_set(err, GERR_IO, "current directory: %s",
+		    strerror(errno));
+	snprintf(abs, PATH_MAX, "%s", dir);
+	for (;;) {
+		snprintf(probe, sizeof(probe), "%s/make.toml", dir[0] ? dir :
+		    "");
+		if (access(probe, F_OK) == 0)
+			snprintf(abs, PATH_MAX, "%s", dir[0] ? dir : "/");
+		if (dir[0] == '\0' || (slash = strrchr(dir, '/')) == NULL)
+			return 0;
+		*slash = '\0';
+	}
+}
+
 static int
 cmd_dev_args(int argc, char **argv, struct cmd_dev *d, cJSON *fields,
     struct gerr *err)
 {
 	cJSON *phases = cJSON_CreateArray();
-	const char *root = ".", *v;
+	const char *root = NULL, *v;
 	char abs[PATH_MAX];
 	int rc;
 
@@ -398,7 +437,10 @@ cmd_dev_args(int argc, char **argv, struct cmd_dev *d, cJSON *fields,
 			goto fail;
 		}
 	}
-	if (realpath(root, abs) == NULL) {
+	if (root == NULL) {
+		if (cmd_dev_default_root(abs, err) != 0)
+			goto fail;
+	} else if (realpath(root, abs) == NULL) {
 		gerr_set(err, GERR_ROOT_NOT_FOUND, "root %.200s: %s", root,
 		    strerror(errno));
 		goto fail;

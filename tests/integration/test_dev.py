@@ -182,6 +182,14 @@ def test_dev_on_terminal_shows_the_rebuild():
         assert r.returncode == 0, r
         assert 'green' in r.stdout and '\x1b' not in r.stdout, r
         assert r.stdout.replace('\r', '').startswith(ORDER), r
+        # --clear: the screen is cleared before each run's header.
+        t = Term(d, 'dev', '--clear', cwd=os.path.join(root, 'src'))
+        t.expect(rb'on save: build')
+        save(root, 'int w;\n')
+        t.expect(rb'\x1b\[H\x1b\[2J\x1b\[3J\x1b\[1m\[[0-9:]+\] run \d+: '
+                 rb'build \(save: src/a\.c\)')
+        t.expect(rb'run \d+ ok in')
+        t.interrupt()
 
 
 def test_dev_in_a_pipe_prints_plain_lines():
@@ -201,6 +209,12 @@ def test_dev_in_a_pipe_prints_plain_lines():
         assert 'lint\n' in m.group(2), m.group(2)
         assert 'exited with code 3' in m.group(3), m.group(3)
         assert '\x1b' not in p.out, p.out
+        # A make.toml that no longer parses is shown with its position.
+        with open(os.path.join(root, 'make.toml'), 'a') as f:
+            f.write('[lifecycle.broken]\ncommand = 3\n')
+        p.expect(r'ggen dev: %s:\d+:\d+: [^\n]*command[^\n]* \(runs keep '
+                 r'the last good version\)\n' % re.escape(
+                     os.path.join(root, 'make.toml')))
         assert p.stop() == -signal.SIGINT
         # Nothing on a pipe ran on a terminal.
         r = ggenc('logs', '-2', sock=d.sock, cwd=root)
