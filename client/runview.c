@@ -2,9 +2,11 @@
 /*
  * runview.c - ggenc's view of a lifecycle run (see runview.h).
  *
- * Output bytes go straight to stdout or stderr, as the phase wrote them,
+ * Output bytes go straight to stdout, as the phase wrote them (its stdout
+ * and stderr share one pipe in the daemon, so their order is the tool's),
  * flushed at once, so `ggenc run build` reads like running the build by
- * hand. Progress lines start with "ggen:" and go to stderr so that a
+ * hand with 2>&1. --plain (or NO_COLOR, --color=never) strips the tools'
+ * escapes (client/color.h). Progress lines start with "ggen:" and go to stderr so that a
  * command's stdout can still be piped. Holds no state.
  */
 #include "runview.h"

@@ -48,7 +48,8 @@ engine_watch_batch(void *arg, const struct watch_batch *b)
 	engine_on_batch(g->engine, watch_root_path(b->root),
 	    watch_root_model(b->root), paths, b->n);
 	/* `ggenc dev PHASE...` clients ask for their phases too. */
-	req_dev_batch(g, watch_root_path(b->root), paths, b->n);
+	req_dev_batch(g, watch_root_path(b->root), watch_root_model(b->root),
+	    paths, b->n);
 	free(paths);
 }
 

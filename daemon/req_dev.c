@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "engine_cache.h"
 #include "errors.h"
 #include "ggend.h"
 #include "log.h"
@@ -345,10 +346,36 @@ req_dev_ready(void *arg, struct watch_root *root, const struct gerr *err)
 	req_progress(d->req, p);
 }
 
+/* Whether the batch already requested phase on save (the root's model,
+ * no workspaces: engine_on_batch's own rule), so a dev client asking for
+ * it too would only run it twice. */
+static bool
+req_dev_on_save(const struct make_project *m, const char *phase,
+    const char *const *changed, size_t n)
+{
+	const struct make_phase *ph = NULL;
+
+	if (m == NULL || m->workspaces_len > 0)
+		return false;
+	for (size_t i = 0; i < m->phases_len && ph == NULL; i++)
+		if (strcmp(m->phases[i].name, phase) == 0)
+			ph = &m->phases[i];
+	if (ph == NULL || ph->watch == MAKE_WATCH_NONE)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!engine_glob_any(&ph->outputs, changed[i], true) &&
+		    (ph->watch == MAKE_WATCH_ALL ||
+		    engine_glob_any(&ph->watch_globs, changed[i], false)))
+			return true;
+	return false;
+}
+
 void
-req_dev_batch(struct ggend *g, const char *root, const char *const *changed,
+req_dev_batch(struct ggend *g, const char *root,
+    const struct make_project *model, const char *const *changed,
     size_t n_changed)
 {
+	const char *phases[REQ_DEV_PHASES_MAX];
 	struct engine_request er = { 0 };
 	struct gerr err;
 	uint64_t id;
@@ -359,9 +386,15 @@ req_dev_batch(struct ggend *g, const char *root, const char *const *changed,
 	for (struct req_dev *d = g->devhub->clients; d != NULL; d = d->next) {
 		if (!d->ready || d->n_phases == 0 || strcmp(d->root, root) != 0)
 			continue;
+		er.n_phases = 0;
+		for (size_t i = 0; i < d->n_phases; i++)
+			if (!req_dev_on_save(model, d->phases[i], changed,
+			    n_changed))
+				phases[er.n_phases++] = d->phases[i];
+		if (er.n_phases == 0)
+			continue;
 		er.root = d->root;
-		er.phases = (const char *const *)d->phases;
-		er.n_phases = d->n_phases;
+		er.phases = phases;
 		er.target = PLAN_TARGET_DEFAULT;
 		er.trigger = ENGINE_TRIGGER_SAVE;
 		er.changed = changed;

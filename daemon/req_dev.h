@@ -10,15 +10,20 @@
 
 struct ggend;
 
+struct make_project;
+
 /*
- * A settled batch of root (changed: paths relative to it, borrowed for
- * the call): every dev client of root that named phases requests them
- * (trigger save). A run that cannot start is told to that client as an
- * "error" progress message. Called by daemon/engine_watch.c after the
- * root's own on-save phases were requested.
+ * A settled batch of root (changed: paths relative to it; model: the
+ * root's hot model, may be NULL; all borrowed for the call): every dev
+ * client of root that named phases requests them (trigger save), except
+ * those the batch already requested on save. A run that cannot start is
+ * told to that client as an "error" progress message. Called by
+ * daemon/engine_watch.c after the root's own on-save phases were
+ * requested.
  */
 void req_dev_batch(struct ggend *g, const char *root,
-    const char *const *changed, size_t n_changed);
+    const struct make_project *model, const char *const *changed,
+    size_t n_changed);
 
 /* Free g->devhub (after the engine and the server are gone). */
 void req_dev_hub_free(struct ggend *g);

@@ -253,6 +253,22 @@ def test_dev_phase_runs_on_every_change():
         assert p.stop() == -signal.SIGINT
 
 
+def test_dev_phase_already_on_save_runs_once():
+    root = project(BUILD)
+    with Daemon() as d:
+        p = Pipe(d, 'dev', 'build', '--root', root)
+        p.expect(r'runs on each change: build\n')
+        save(root, 'int y;\n')
+        p.expect(r'run (\d+): build \(save: src/a\.c\)\n.*?run \1 ok in')
+        # build runs on save already: the dev request did not queue a
+        # second one (it was submitted with the batch, so it would be
+        # queued or running by now).
+        runs = json.loads(ggenc('--json', 'runs', '--recent', sock=d.sock,
+                                cwd=root).stdout)['runs']
+        assert [x['phases'] for x in runs] == [['build']], runs
+        assert p.stop() == -signal.SIGINT
+
+
 def test_dev_refusals():
     root = project(BUILD)
     with Daemon() as d:
@@ -409,6 +425,7 @@ def test_color_everywhere():
 run([test_dev_on_terminal_shows_the_rebuild,
      test_dev_in_a_pipe_prints_plain_lines,
      test_dev_phase_runs_on_every_change,
+     test_dev_phase_already_on_save_runs_once,
      test_dev_refusals,
      test_run_keeps_output_order,
      test_tty_phase_setting,
