@@ -9,7 +9,9 @@
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "color.h"
 #include "histfmt.h"
+#include "runview.h"
 #include "xmalloc.h"
 
 static int
@@ -39,10 +41,11 @@ cmd_show_span(const struct cmd_ctx *ctx, const struct cmd_show_tree *t,
 	char d[32];
 	size_t i;
 
-	fprintf(ctx->out, "  %*s%s  [%s]  %s  %s%s\n", depth * 2, "",
+	fprintf(ctx->out, "  %*s%s  [%s]  %s  %s%s%s%s\n", depth * 2, "",
 	    histfmt_str(s, "name"), histfmt_str(s, "kind"),
 	    histfmt_duration(histfmt_num(s, "dur_us") / 1000.0, d, sizeof(d)),
-	    histfmt_str(s, "status"),
+	    color_on(ctx->color, color_status(histfmt_str(s, "status"))),
+	    histfmt_str(s, "status"), color_off(ctx->color),
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "slow")) ?
 	    " (slow)" : "");
 	for (i = at + 1; i < t->n; i++)
@@ -93,8 +96,10 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 	char when[32], d[32];
 	size_t len = strlen(out);
 
-	fprintf(ctx->out, "run %.0f  %s  %s%s\n", histfmt_num(r, "id"),
-	    histfmt_str(r, "phase"), histfmt_str(r, "status"),
+	fprintf(ctx->out, "run %.0f  %s  %s%s%s%s\n", histfmt_num(r, "id"),
+	    histfmt_str(r, "phase"), color_on(ctx->color,
+	    color_status(histfmt_str(r, "status"))), histfmt_str(r, "status"),
+	    color_off(ctx->color),
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "slow")) ?
 	    " (slow)" : "");
 	fprintf(ctx->out, "  root       %s\n", histfmt_str(r, "root"));
@@ -120,7 +125,7 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 	cmd_show_spans(ctx, cJSON_GetObjectItemCaseSensitive(r, "spans"));
 	if (len > 0) {
 		fprintf(ctx->out, "output (last %zu bytes):\n", len);
-		fwrite(out, 1, len, ctx->out);
+		runview_output(ctx, ctx->out, out);
 		if (out[len - 1] != '\n')
 			fputc('\n', ctx->out);
 	}
