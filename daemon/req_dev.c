@@ -418,6 +418,7 @@ req_dev_handle(struct req *req, struct gerr *err)
 	const cJSON *cols = req_field(req, "columns");
 	const char *r = cJSON_GetStringValue(req_field(req, "root"));
 	struct req_dev *d;
+	size_t n;
 	int rc;
 
 	if (req->g->watch == NULL || req->g->engine == NULL)
@@ -432,6 +433,10 @@ req_dev_handle(struct req *req, struct gerr *err)
 		if (!cJSON_IsString(item) || item->valuestring[0] == '\0')
 			return gerr_set(err, GERR_BAD_TYPE, "dev: field "
 			    "\"phases\": expected non-empty strings");
+	/* Without the run listener no run would ever show: say so now. */
+	if (!req_dev_hub(req->g)->listening)
+		return gerr_set(err, GERR_LIMIT, "dev: the engine takes no more "
+		    "run listeners");
 	d = xcalloc(1, sizeof(*d));
 	if (r[0] != '/' || realpath(r, d->root) == NULL) {
 		free(d);
@@ -442,17 +447,14 @@ req_dev_handle(struct req *req, struct gerr *err)
 	d->req = req;
 	d->n_phases = (size_t)cJSON_GetArraySize(list);
 	d->phases = xcalloc(d->n_phases + 1, sizeof(*d->phases));
-	{
-		size_t i = 0;
-
-		cJSON_ArrayForEach(item, list)
-			d->phases[i++] = xstrdup(item->valuestring);
-	}
+	n = 0;
+	cJSON_ArrayForEach(item, list)
+		d->phases[n++] = xstrdup(item->valuestring);
 	if (cJSON_IsTrue(req_field(req, "tty")))
 		d->tty_cols = cols != NULL && cols->valuedouble >= 20 &&
 		    cols->valuedouble <= 1000 ? (unsigned)cols->valuedouble :
 		    REQ_DEV_COLS_DEFAULT;
-	d->next = req_dev_hub(req->g)->clients;
+	d->next = req->g->devhub->clients;
 	req->g->devhub->clients = d;
 	server_client_subscribe(req->client);
 	req_defer(req, req_dev_cancel, d);
