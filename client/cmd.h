@@ -33,7 +33,7 @@ struct cmd_ctx {
 	/* client/color.h, decided once in main(): colour on stdout, on
 	 * stderr; strip tools' escapes from output shown. */
 	bool color, color_err, plain;
-	int *strip_state;		/* color_strip's, across output chunks */
+	int *strip_state;		/* color_strip's, across chunks */
 };
 
 struct cmd_entry {

@@ -68,7 +68,7 @@ struct cmd_dev {
 	uint64_t hidden[CMD_DEV_HIDDEN_MAX];
 	size_t n_hidden;
 	int running;			/* runs started, not finished */
-	bool mid_line;			/* the last output did not end in \n */
+	bool mid_line;			/* output ended mid-line */
 	/* The latest run of one phase: its header names the phase, so its
 	 * own "> PHASE" line would only repeat it. */
 	double single_run;
@@ -225,7 +225,8 @@ cmd_dev_run_started(struct cmd_dev *d, const cJSON *p)
 	fprintf(d->out, "%s[%s] run %.0f:", color_on(d->color, COLOR_BOLD),
 	    now, run);
 	cJSON_ArrayForEach(f, phases)
-		fprintf(d->out, " %s", cJSON_IsString(f) ? f->valuestring : "?");
+		fprintf(d->out, " %s", cJSON_IsString(f) ? f->valuestring :
+		    "?");
 	if (ws[0] != '\0')
 		fprintf(d->out, " [%s]", ws);
 	fprintf(d->out, " (%s", trigger);

@@ -54,7 +54,8 @@ cmd_logs_render(const struct cmd_ctx *ctx, const cJSON *result)
 }
 
 const struct cmd_entry cmd_logs_entry = {
-	.name = "logs", .alias = NULL, .usage = "[RUN|last|-N] [--follow] [--plain]",
+	.name = "logs", .alias = NULL,
+	.usage = "[RUN|last|-N] [--follow] [--plain]",
 	.summary = "Print a run's output; --follow streams it live.",
 	.args = { .min = 0, .max = 2 }, .proto = PROTO_CMD_LOGS,
 	.build = cmd_logs_build, .render = cmd_logs_render,

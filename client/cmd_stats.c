@@ -56,7 +56,8 @@ cmd_stats_render(const struct cmd_ctx *ctx, const cJSON *result)
 	fprintf(ctx->out, "%-*s  %6s  %7s  %7s  %9s  %9s%s\n", w, "PHASE",
 	    "RUNS", "SUCCESS", "CACHED", "P50", "P95", roots ? "  ROOT" : "");
 	cJSON_ArrayForEach(p, arr)
-		fprintf(ctx->out, "%-*.*s  %6.0f  %6.1f%%  %6.1f%%  %9s  %9s%s%s\n",
+		fprintf(ctx->out,
+		    "%-*.*s  %6.0f  %6.1f%%  %6.1f%%  %9s  %9s%s%s\n",
 		    w, w, histfmt_str(p, "phase"), histfmt_num(p, "runs"),
 		    histfmt_num(p, "success_rate") * 100.0,
 		    histfmt_num(p, "cache_hit_rate") * 100.0,

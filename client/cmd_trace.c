@@ -56,7 +56,8 @@ cmd_trace_render(const struct cmd_ctx *ctx, const cJSON *result)
 }
 
 const struct cmd_entry cmd_trace_entry = {
-	.name = "trace", .alias = NULL, .usage = "[RUN|last|-N] [--format chrome]",
+	.name = "trace", .alias = NULL,
+	.usage = "[RUN|last|-N] [--format chrome]",
 	.summary = "Print a recorded run as Chrome trace JSON (Perfetto).",
 	.args = { .min = 0, .max = 3 }, .proto = PROTO_CMD_TRACE,
 	.build = cmd_trace_build, .render = cmd_trace_render,

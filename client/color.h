@@ -61,8 +61,9 @@ const char *color_off(bool on);
 /*
  * Remove terminal escape sequences from buf[0..len) in place: CSI
  * (ESC [ ... final byte), OSC (ESC ] ... BEL or ESC \), and other ESC
- * sequences (ESC, intermediates 0x20..0x2f, one final byte). A sequence cut at the end of buf is removed up to the end;
- * *state (0 at the start of a stream) carries it into the next chunk.
+ * sequences (ESC, intermediates 0x20..0x2f, one final byte). A sequence
+ * cut at the end of buf is removed up to the end; *state (0 at the start
+ * of a stream) carries it into the next chunk.
  * Returns the new length. Other bytes (text, "\r", "\n") are kept.
  */
 size_t color_strip(char *buf, size_t len, int *state);

@@ -6,8 +6,9 @@
  * and stderr share one pipe in the daemon, so their order is the tool's),
  * flushed at once, so `ggenc run build` reads like running the build by
  * hand with 2>&1. --plain (or NO_COLOR, --color=never) strips the tools'
- * escapes (client/color.h). Progress lines start with "ggen:" and go to stderr so that a
- * command's stdout can still be piped. Holds no state.
+ * escapes (client/color.h). Progress lines start with "ggen:" and go to
+ * stderr so that a command's stdout can still be piped. Holds no state
+ * (color_strip's state is the caller's, in cmd_ctx).
  */
 #include "runview.h"
 
