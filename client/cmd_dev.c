@@ -73,6 +73,10 @@ struct cmd_dev {
 	 * own "> PHASE" line would only repeat it. */
 	double single_run;
 	char single_phase[128];
+	/* Phases of the latest run answered by a (remote) output cache:
+	 * phase.finished with "cache":"restored" or "remote". */
+	double restored_run;
+	unsigned restored;
 };
 
 /* Ctrl-C: erase the status line (the only state on the screen that is
@@ -251,7 +255,7 @@ cmd_dev_run_finished(struct cmd_dev *d, const cJSON *p)
 	const char *status = runview_str(p, "status", "?");
 	const char *msg = runview_str(p, "message", NULL);
 	double cached = runview_num(p, "steps_cached", 0);
-	double restored = runview_num(p, "steps_restored", 0);
+	double restored = run == d->restored_run ? d->restored : 0;
 	double steps = runview_num(p, "steps", 0);
 	bool good = strcmp(status, "ok") == 0 || strcmp(status, "cached") == 0;
 	char now[16], extra[96] = "";
@@ -266,10 +270,10 @@ cmd_dev_run_finished(struct cmd_dev *d, const cJSON *p)
 	if (d->mid_line)
 		fputc('\n', d->out);
 	d->mid_line = false;
-	if (cached > 0 || restored > 0)
+	if (cached > 0)
 		snprintf(extra, sizeof(extra), ", %.0f of %.0f cached%s",
-		    cached + restored, steps, restored > 0 ? " or restored" :
-		    "");
+		    cached, steps, restored > 0 ? " (restored from the output "
+		    "cache)" : "");
 	cmd_dev_now(now, sizeof(now));
 	fprintf(d->out, "%s[%s] run %.0f %s in %.0f ms%s%s\n",
 	    color_on(d->color, color_status(status)), now, run, status,
@@ -321,7 +325,15 @@ cmd_dev_progress(struct cmd_dev *d, const cJSON *p)
 		fflush(d->out);
 	} else if (strcmp(type, "phase.finished") == 0) {
 		const char *st = runview_str(p, "status", "?");
+		const char *how = runview_str(p, "cache", "");
 
+		if (strcmp(how, "restored") == 0 || strcmp(how, "remote") == 0) {
+			if (d->restored_run != run)
+				d->restored = 0;
+			d->restored_run = run;
+			d->restored++;
+			st = "restored";
+		}
 		/* Only what is news: the run's line says ok at the end. */
 		if (strcmp(st, "ok") == 0)
 			return;
