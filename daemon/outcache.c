@@ -687,8 +687,13 @@ outcache_free(struct outcache *oc)
 		outcache_job_free(j);
 	while ((j = outcache_pop(&oc->saveq)) != NULL)
 		outcache_job_free(j);
-	while ((j = outcache_pop(&oc->doneq)) != NULL)
+	while ((j = outcache_pop(&oc->doneq)) != NULL) {
+		/* Saves drained at exit report as they would on the loop. */
+		if (j->kind == OUTCACHE_JOB_SAVE && j->res != OUTCACHE_LOCAL)
+			log_info("output store: %s not stored: %s", j->phase,
+			    j->detail);
 		outcache_job_free(j);
+	}
 	while ((j = outcache_pop(&oc->waitq)) != NULL)
 		outcache_job_free(j);
 	ev_idle_stop(oc->loop, &oc->plat_idle);
