@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "glob.h"
 #include "log.h"
 #include "make_rules.h"
@@ -688,55 +689,15 @@ int
 make_read_file(const char *path, struct strbuf *sb, bool *missing,
     struct gerr *err)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int saved;
+	char *buf;
+	size_t len;
+	int rc = fileio_read(path, MAKE_FILE_MAX_BYTES, 0, &buf, &len,
+	    missing, err);
 
-	*missing = false;
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			*missing = true;
-			return 0;
-		}
-		return gerr_set(err, GERR_IO, "open %s: %s", path,
-		    strerror(errno));
-	}
-	if (fstat(fd, &st) != 0 || st.st_size > MAKE_FILE_MAX_BYTES) {
-		saved = errno;
-		close(fd);
-		if (st.st_size > MAKE_FILE_MAX_BYTES)
-			return gerr_set(err, GERR_TOO_LARGE,
-			    "%s: larger than %d bytes", path,
-			    MAKE_FILE_MAX_BYTES);
-		return gerr_set(err, GERR_IO, "stat %s: %s", path,
-		    strerror(saved));
-	}
-	for (;;) {
-		ssize_t n;
-
-		strbuf_grow(sb, 8192);
-		n = read(fd, sb->buf + sb->len, sb->cap - sb->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			saved = errno;
-			close(fd);
-			return gerr_set(err, GERR_IO, "read %s: %s", path,
-			    strerror(saved));
-		}
-		if (n == 0)
-			break;
-		sb->len += (size_t)n;
-		sb->buf[sb->len] = '\0';
-		if (sb->len > MAKE_FILE_MAX_BYTES) {
-			close(fd);
-			return gerr_set(err, GERR_TOO_LARGE,
-			    "%s: larger than %d bytes", path,
-			    MAKE_FILE_MAX_BYTES);
-		}
-	}
-	close(fd);
-	return 0;
+	if (rc == 0 && buf != NULL)
+		strbuf_add(sb, buf, len);
+	free(buf);
+	return rc;
 }
 
 /* Check a workspace directory exists, is a directory, stays in the root. */
