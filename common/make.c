@@ -172,8 +172,12 @@ make_strlist(struct make_report *r, const char *sect,
 static void
 make_strlist_free(struct make_strlist *l)
 {
-	for (size_t i = 0; i < l->len; i++)
+	for (size_t i = 0; i < l->len; i++) {
 		free(l->items[i].s);
+		if (l->globs != NULL)
+			glob_free(l->globs[i]);
+	}
+	free(l->globs);
 	free(l->items);
 	memset(l, 0, sizeof(*l));
 }
@@ -184,6 +188,42 @@ make_globs(struct make_report *r, const char *what,
 {
 	for (size_t i = 0; i < l->len; i++)
 		make_check_glob(r, what, &l->items[i], flags);
+}
+
+/*
+ * Compile l's patterns into l->globs, once for the model's life. outputs:
+ * a pattern also matches everything below it and may end in '/';
+ * templates: a SRC:DEST pair is not a glob (NULL). Bad patterns were
+ * reported by make_globs and stay NULL (they never match).
+ */
+static void
+make_compile_globs(struct make_strlist *l, bool outputs, bool templates)
+{
+	l->globs = xcalloc(l->len + 1, sizeof(*l->globs));
+	for (size_t i = 0; i < l->len; i++) {
+		char *p = xstrdup(l->items[i].s);
+		size_t n = strlen(p);
+
+		if (outputs)
+			while (n > 1 && p[n - 1] == '/')
+				p[--n] = '\0';
+		if (!(templates && strchr(p, ':') != NULL) &&
+		    glob_compile(p, outputs ? GLOB_DIR_PREFIX : 0,
+		    &l->globs[i], NULL) != 0)
+			l->globs[i] = NULL;
+		free(p);
+	}
+}
+
+long
+make_strlist_match(const struct make_strlist *l, const char *rel)
+{
+	size_t n = strlen(rel);
+
+	for (size_t i = 0; l->globs != NULL && i < l->len; i++)
+		if (l->globs[i] != NULL && glob_match(l->globs[i], rel, n))
+			return (long)i;
+	return -1;
 }
 
 /* Warn on keys of t not in known[]; extra[] (may be NULL) also allowed. */
@@ -480,6 +520,10 @@ make_phase(struct make_report *r, const struct toml_node *t,
 		ph->inputs.len = ph->watch_globs.len;
 	}
 	make_strlist(r, sect, t, "outputs", &ph->outputs);
+	make_compile_globs(&ph->templates, false, true);
+	make_compile_globs(&ph->watch_globs, false, false);
+	make_compile_globs(&ph->inputs, false, false);
+	make_compile_globs(&ph->outputs, true, false);
 	ph->cache = make_bool(r, sect, t, "cache", false);
 	make_phase_env(r, sect, t, ph);
 	ph->timeout_s = make_int(r, sect, t, "timeout", 1,

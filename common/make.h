@@ -95,10 +95,17 @@ struct make_str {
 	int line, col;
 };
 
+struct glob;
+
 struct make_strlist {
 	struct make_str *items;
 	size_t len;
 	int line, col;		/* of the key; 0 when absent */
+	/* Glob lists of a phase (templates, watch, inputs, outputs): each
+	 * item compiled once when the model is loaded, len entries; NULL
+	 * for other lists. globs[i] is NULL for a templates SRC:DEST pair
+	 * and for a pattern that does not compile (reported as bad-glob). */
+	struct glob **globs;
 };
 
 struct make_env {
@@ -196,6 +203,14 @@ int make_parse_buffer(const char *buf, size_t len, const char *filename,
  */
 int make_load(const char *root_dir, struct make_project **out,
     struct make_findings *findings, struct gerr *err);
+
+/*
+ * Index of the first glob of l (a phase's templates, watch, inputs or
+ * outputs list of a loaded model: compiled by make_load) that matches rel
+ * (a path relative to the phase's workspace), or -1. No allocation, no
+ * compile: the hot path of on-save matching. Any thread (read only).
+ */
+long make_strlist_match(const struct make_strlist *l, const char *rel);
 
 /*
  * Read the whole file at path (borrowed) into sb (appended), capped at

@@ -41,6 +41,7 @@
 #include "runenv.h"
 #include "runner.h"
 #include "strbuf.h"
+#include "treefiles.h"
 #include "xmalloc.h"
 
 extern char **environ;
@@ -802,26 +803,21 @@ engine_step_key(struct engine_run *r, struct engine_exec *x,
 	const struct plan_node *n = x->node;
 	const struct filetable *t = r->g->table_fn != NULL ?
 	    r->g->table_fn(r->g->table_arg, r->root) : NULL;
-	char *ws_rel;
-	size_t len;
-	int rc;
+	/* Workspace paths as written: "./a/" is "a" in the table. */
+	char *ws_rel = treefiles_ws_rel(n->ws != NULL ? n->ws->path : "");
+	int rc = -1;
 
 	if (t != NULL) {
-		/* Workspace paths as written: "./a/" is "a" in the table. */
-		ws_rel = xstrdup(n->ws != NULL ? n->ws->path : "");
-		len = strlen(ws_rel);
-		while (len > 0 && ws_rel[len - 1] == '/')
-			ws_rel[--len] = '\0';
-		rc = engine_cache_key_table(n->phase, t, r->root,
-		    strncmp(ws_rel, "./", 2) == 0 ? ws_rel + 2 :
-		    strcmp(ws_rel, ".") == 0 ? "" : ws_rel, x->key, NULL);
-		free(ws_rel);
+		rc = engine_cache_key_table(n->phase, t, r->root, ws_rel,
+		    x->key, NULL);
 		log_debug("engine_step_key: %s: %s", n->phase->name, rc == 0 ?
 		    "from the file table" : "table not usable, hashing");
-		if (rc == 0)
-			return 0;
 	}
-	return engine_cache_key(n->phase, x->dir, x->key, err);
+	if (rc != 0)
+		rc = engine_cache_key(n->phase, r->root, ws_rel, r->model,
+		    x->key, err);
+	free(ws_rel);
+	return rc;
 }
 
 /* Cache decision for step x: true = skip. Fills x->key. */

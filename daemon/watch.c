@@ -46,6 +46,7 @@
 #include "message.h"
 #include "notifier.h"
 #include "path.h"
+#include "projtree.h"
 #include "server.h"
 #include "strbuf.h"
 #include "watch_int.h"
@@ -219,40 +220,23 @@ watch_ignore_warn(void *arg, const struct gerr *err)
 	    err->col, err->msg);
 }
 
-/* (Re)load the ignore file of kind in directory dir of r; a missing file
- * removes the source. Returns whether the root's .git/info/exclude
- * changed (always false for other kinds). */
+/* (Re)load the ignore file of kind in directory dir of r (the loader of
+ * common/projtree.h: one policy for the daemon, validate and render); a
+ * missing file removes the source. Returns whether the root's
+ * .git/info/exclude changed (always false for other kinds). */
 static bool
 watch_load_ignore(struct watch_root *r, enum ignore_kind kind,
     const char *dir)
 {
-	const char *base = kind == IGNORE_GITIGNORE ? ".gitignore" :
-	    kind == IGNORE_GGENIGNORE ? ".ggenignore" : ".git/info/exclude";
-	char *abs, *text;
-	size_t len = 0;
+	uint64_t h = projtree_ignore_load(r->ign, r->path, kind, dir,
+	    watch_ignore_warn, r);
 
-	abs = dir[0] != '\0' ? xasprintf("%s/%s/%s", r->path, dir, base) :
-	    xasprintf("%s/%s", r->path, base);
-	text = watch_read_file(abs, IGNORE_FILE_MAX_BYTES, &len);
-	free(abs);
-	if (kind == IGNORE_EXCLUDE) {
-		/* 0 stands for "absent": a real hash of 0 only costs one
-		 * needless rescan. */
-		uint64_t h = text != NULL ? XXH3_64bits(text, len) : 0;
-
-		if (h == r->exclude_hash) {
-			free(text);
-			return false;
-		}
-		r->exclude_hash = h;
-	}
-	if (text == NULL)
-		ignore_remove_file(r->ign, kind, dir);
-	else
-		ignore_set_file(r->ign, kind, dir, NULL, text, len,
-		    watch_ignore_warn, r, NULL);
-	free(text);
-	return kind == IGNORE_EXCLUDE;
+	/* 0 stands for "absent": a real hash of 0 only costs one needless
+	 * rescan. */
+	if (kind != IGNORE_EXCLUDE || h == r->exclude_hash)
+		return false;
+	r->exclude_hash = h;
+	return true;
 }
 
 void
@@ -300,19 +284,9 @@ watch_is_ignored(void *arg, const char *rel, bool is_dir)
 static void
 watch_apply_model_ignore(struct watch_root *r)
 {
-	const struct make_strlist *l;
-	const char **pats;
-	size_t i;
-
 	if (r->model == NULL)
 		return;
-	l = &r->model->watch_ignore;
-	pats = xcalloc(l->len + 1, sizeof(*pats));
-	for (i = 0; i < l->len; i++)
-		pats[i] = l->items[i].s;
-	ignore_set_patterns(r->ign, pats, l->len, "make.toml", watch_ignore_warn,
-	    r, NULL);
-	free(pats);
+	projtree_ignore_model(r->ign, r->model, watch_ignore_warn, r);
 }
 
 /* The latest load's errors, GNU style, at most WATCH_MODEL_ERRORS_MAX. */

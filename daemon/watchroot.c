@@ -250,10 +250,14 @@ watchroot_restat(struct watchroot *w, const char *rel)
 		watchroot_hash(w, rel);
 }
 
+_Static_assert((int)CRAWL_FILE == (int)FILETABLE_FILE &&
+    (int)CRAWL_DIR == (int)FILETABLE_DIR, "crawl kinds are table kinds");
+
 static void
-watchroot_crawl_entry(void *arg, const char *rel, enum filetable_kind kind,
+watchroot_crawl_entry(void *arg, const char *rel, enum crawl_kind ckind,
     const struct stat *st)
 {
+	enum filetable_kind kind = (enum filetable_kind)ckind;
 	struct watchroot *w = arg;
 	struct filetable_stat fst;
 	enum filetable_upsert_result r;
