@@ -362,13 +362,24 @@ cmd_render_do(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
 		    strerror(ENOENT));
 	if (rc != 0)
 		goto out;
-	abs = realpath(o->template, NULL);
-	if (abs == NULL) {
-		rc = gerr_set(err, GERR_IO, "realpath %s: %s", o->template,
-		    strerror(errno));
-		goto out;
+	/* The template's directory resolved, its last component not: a
+	 * symlinked template is a file at its own path, as the daemon's
+	 * table has it. */
+	{
+		size_t dl = path_dirname_len(o->template), bl;
+		const char *base = path_basename(o->template, &bl);
+		char *d0 = dl > 0 ? xstrndup(o->template, dl) : xstrdup(".");
+
+		dir = realpath(d0, NULL);
+		if (dir == NULL)
+			rc = gerr_set(err, GERR_IO, "realpath %s: %s", d0,
+			    strerror(errno));
+		free(d0);
+		if (rc != 0)
+			goto out;
+		abs = xasprintf("%s%s%.*s", dir, strcmp(dir, "/") == 0 ?
+		    "" : "/", (int)bl, base);
 	}
-	dir = xstrndup(abs, path_dirname_len(abs));
 	root = cmd_render_find_root(dir);
 	if (root != NULL)
 		rc = cmd_render_toml(root, abs, &toml_vars, &default_to,

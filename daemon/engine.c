@@ -1597,6 +1597,7 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 	memset(&fake, 0, sizeof(fake));
 	fake.g = g;
 	fake.root = (char *)req->root;
+	fake.model = model;	/* borrowed: [watch] ignore for cache keys */
 	fake.force = req->force;
 	o = cJSON_CreateObject();
 	steps = cJSON_AddArrayToObject(o, "steps");
