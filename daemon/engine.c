@@ -168,48 +168,22 @@ struct engine {
 	unsigned cores;
 };
 
-static const char *const engine_status_names[] = {
-	[ENGINE_RUNNING] = "running", [ENGINE_OK] = "ok",
-	[ENGINE_FAILED] = "failed", [ENGINE_CANCELLED] = "cancelled",
-	[ENGINE_TIMEOUT] = "timeout", [ENGINE_CACHED] = "cached",
-	[ENGINE_INTERRUPTED] = "interrupted", [ENGINE_QUEUED] = "queued",
-};
-
 const char *
 engine_status_name(enum engine_status s)
 {
-	return (size_t)s < sizeof(engine_status_names) /
-	    sizeof(engine_status_names[0]) ? engine_status_names[s] : "?";
+	return run_status_name((enum run_status)s);
 }
 
 const char *
 engine_trigger_name(enum engine_trigger t)
 {
-	switch (t) {
-	case ENGINE_TRIGGER_SAVE:
-		return "save";
-	case ENGINE_TRIGGER_MANUAL:
-		return "manual";
-	case ENGINE_TRIGGER_STARTUP:
-		return "startup";
-	}
-	return "?";
+	return run_trigger_name((enum run_trigger)t);
 }
 
 const char *
 engine_span_kind_name(enum engine_span_kind k)
 {
-	switch (k) {
-	case ENGINE_SPAN_PHASE:
-		return "phase";
-	case ENGINE_SPAN_HOOK:
-		return "hook";
-	case ENGINE_SPAN_COMMAND:
-		return "command";
-	case ENGINE_SPAN_RENDER:
-		return "render";
-	}
-	return "?";
+	return run_span_kind_name((enum run_span_kind)k);
 }
 
 /* ---- lists ----------------------------------------------------------- */
