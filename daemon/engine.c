@@ -180,12 +180,6 @@ engine_trigger_name(enum engine_trigger t)
 	return run_trigger_name((enum run_trigger)t);
 }
 
-const char *
-engine_span_kind_name(enum engine_span_kind k)
-{
-	return run_span_kind_name((enum run_span_kind)k);
-}
-
 /* ---- lists ----------------------------------------------------------- */
 
 static void

@@ -71,7 +71,6 @@ enum engine_span_kind {
  * range; static. */
 const char *engine_status_name(enum engine_status s);
 const char *engine_trigger_name(enum engine_trigger t);
-const char *engine_span_kind_name(enum engine_span_kind k);
 
 struct engine;
 
