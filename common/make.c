@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * make.c - make.toml -> struct make_project (DESIGN.md section 3).
+ * make.c - make.toml -> struct make_project (doc/ARCHITECTURE.md 7).
  *
  * Owns: the model it builds (strings copied out of the TOML tree, except
  * vars which points into the document the project keeps).

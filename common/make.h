@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * make.h - the make.toml model (DESIGN.md section 3) and its validation.
+ * make.h - the make.toml model (doc/ARCHITECTURE.md 7) and its validation.
  *
  * make_load reads <root>/make.toml and each workspace's own make.toml;
  * make_parse_buffer does the same for one in-memory file. Both fill a
@@ -123,7 +123,8 @@ struct make_phase {
 	enum make_watch watch;
 	struct make_strlist watch_globs;
 	/* hashed into the cache key; when absent, a copy of watch_globs
-	 * (DESIGN.md section 3) with line 0 on the list itself */
+	 * (what changes the phase's result is what triggers it) with line 0
+	 * on the list itself */
 	struct make_strlist inputs;
 	struct make_strlist outputs;
 	bool cache;

@@ -1253,7 +1253,7 @@ engine_conflict(const struct engine_run *a, const struct engine_run *b)
 	return false;
 }
 
-/* The list invariants of the file comment (STYLE 4); O(runs kept). */
+/* The list invariants of the file comment; O(runs kept). */
 static void
 engine_check(const struct engine *g)
 {

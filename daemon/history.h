@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * history.h - the run history store (SQLite), DESIGN.md section 7.
+ * history.h - the run history store (SQLite): one row per run and per span,
+ * batched writes, retention per (root, workspace, phase).
  *
  * One struct history per daemon. The engine records runs and spans through
  * history_run_begin / history_span_* / history_run_end; nothing touches the

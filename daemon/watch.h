@@ -186,7 +186,7 @@ int watch_root_lookup(struct ggend *g, const char *path,
     struct watch_root **out, char **canon, struct gerr *err);
 
 /* Append one status object per root to the cJSON array roots (req_status).
- * Clock numbers travel as strings (DESIGN section 6). */
+ * Clock numbers travel as strings (protocol/PROTOCOL.md 2). */
 void watch_status_add(struct ggend *g, struct cJSON *roots);
 
 #endif

@@ -211,7 +211,7 @@ commands_type_matches(enum proto_type type, const cJSON *item)
 	case PROTO_T_INT:
 		if (!cJSON_IsNumber(item))
 			return false;
-		/* Integers beyond 2^53 travel as strings (DESIGN.md 6). */
+		/* Integers beyond 2^53 travel as strings (PROTOCOL.md 2). */
 		d = item->valuedouble;
 		return d == floor(d) && fabs(d) <= 9007199254740992.0;
 	case PROTO_T_NUMBER:

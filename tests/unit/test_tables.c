@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Walks the command tables: protocol rows, daemon handlers, ggenc entries
- * and err_table[] must agree (STYLE.md 1 and 5). */
+ * and err_table[] must agree (doc/ARCHITECTURE.md 8). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
