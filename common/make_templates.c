@@ -48,15 +48,18 @@ make_templates_push(char ***arr, size_t *len, size_t *cap, char *s)
 struct make_templates_ws {
 	const struct make_project *p;
 	const char *shown_dir;	/* NULL: paths shown as they are */
+	const char *start;	/* the walk's directory in the workspace */
 	struct make_templates_seen *seen;
 	size_t **hits;		/* [phase][entry] */
 };
 
 static int
-make_templates_file(void *arg, const char *rel, const struct stat *st)
+make_templates_file(void *arg, const char *rel_start, const struct stat *st)
 {
 	struct make_templates_ws *w = arg;
 	bool matched = false;
+	char *rel = w->start[0] != '\0' ? xasprintf("%s/%s", w->start,
+	    rel_start) : xstrdup(rel_start);
 
 	(void)st;
 	/* Every glob, not only the first that matches: a glob is "missing"
@@ -76,13 +79,90 @@ make_templates_file(void *arg, const char *rel, const struct stat *st)
 		make_templates_push(&w->seen->paths, &w->seen->len,
 		    &w->seen->cap, w->shown_dir != NULL ?
 		    xasprintf("%s/%s", w->shown_dir, rel) : xstrdup(rel));
+	free(rel);
 	return 0;
 }
 
+/* Length of pattern's leading directories without glob syntax. */
+static size_t
+make_templates_literal_prefix(const char *pattern)
+{
+	size_t dir_end = 0;
+
+	for (size_t i = 0; pattern[i] != '\0'; i++) {
+		if (strchr("*?[\\", pattern[i]) != NULL)
+			return dir_end;
+		if (pattern[i] == '/')
+			dir_end = i;
+	}
+	return dir_end;
+}
+
 static int
-make_templates_cmp(const void *a, const void *b)
+make_templates_strcmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The directories of the workspace a walk must cover: each glob's
+ * literal directory prefix ("templates" of "templates/ ** / *.tmpl"), none
+ * under another; just "" when some glob has none. Files elsewhere cannot
+ * match, so validate does not walk a whole monorepo for templates/.
+ * Returns the count; *out (caller frees each and the array).
+ */
+static size_t
+make_templates_starts(const struct make_project *p, char ***out)
+{
+	char **v = NULL;
+	size_t n = 0, cap = 0, k = 0;
+	bool all = false;
+
+	for (size_t i = 0; i < p->phases_len && !all; i++) {
+		const struct make_strlist *l = &p->phases[i].templates;
+
+		for (size_t j = 0; l->globs != NULL && j < l->len; j++) {
+			const char *s = l->items[j].s;
+			size_t plen;
+			char *d;
+
+			if (l->globs[j] == NULL)
+				continue;
+			plen = make_templates_literal_prefix(s);
+			d = xstrndup(s, plen);
+			if (plen == 0 || !path_is_clean_relative(d)) {
+				free(d);
+				all = true;
+				break;
+			}
+			make_templates_push(&v, &n, &cap, d);
+		}
+	}
+	if (all) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		*out = xcalloc(1, sizeof(**out));
+		(*out)[0] = xstrdup("");
+		return 1;
+	}
+	if (n == 0) {
+		*out = NULL;
+		return 0;
+	}
+	qsort(v, n, sizeof(*v), make_templates_strcmp);
+	for (size_t i = 0; i < n; i++) {
+		size_t kl = k > 0 ? strlen(v[k - 1]) : 0;
+
+		if (k > 0 && strncmp(v[i], v[k - 1], kl) == 0 &&
+		    (v[i][kl] == '\0' || v[i][kl] == '/')) {
+			free(v[i]);	/* under (or equal to) a kept one */
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	*out = v;
+	return k;
 }
 
 /* Compile one template file; a failure becomes a finding in its file. */
@@ -127,7 +207,9 @@ make_templates_project(const struct make_project *p, struct projtree *tree,
 	struct make_templates_ws w = { .p = p, .shown_dir = shown_dir,
 	    .seen = seen };
 	struct gerr e;
-	int rc;
+	char **starts;
+	size_t n_starts;
+	int rc = 0;
 
 	gerr_clear(&r.first);
 	gerr_clear(&e);
@@ -135,7 +217,20 @@ make_templates_project(const struct make_project *p, struct projtree *tree,
 	for (size_t i = 0; i < p->phases_len; i++)
 		w.hits[i] = xcalloc(p->phases[i].templates.len + 1,
 		    sizeof(**w.hits));
-	rc = projtree_walk(tree, ws_rel, 0, make_templates_file, &w, &e);
+	n_starts = make_templates_starts(p, &starts);
+	for (size_t i = 0; i < n_starts; i++) {
+		char *dir = ws_rel[0] == '\0' ? xstrdup(starts[i]) :
+		    starts[i][0] == '\0' ? xstrdup(ws_rel) :
+		    xasprintf("%s/%s", ws_rel, starts[i]);
+
+		w.start = starts[i];
+		if (rc == 0)
+			rc = projtree_walk(tree, dir, 0, make_templates_file,
+			    &w, &e);
+		free(dir);
+		free(starts[i]);
+	}
+	free(starts);
 	for (size_t i = 0; i < p->phases_len; i++) {
 		const struct make_strlist *tl = &p->phases[i].templates;
 
@@ -208,7 +303,7 @@ make_templates_check(const struct make_project *p, const char *root_dir,
 	/* make.toml findings first, then templates in path order. */
 	if (seen.len > 0)
 		qsort(seen.paths, seen.len, sizeof(*seen.paths),
-		    make_templates_cmp);
+		    make_templates_strcmp);
 	for (size_t i = 0; i < seen.len; i++) {
 		if (i == 0 || strcmp(seen.paths[i - 1], seen.paths[i]) != 0)
 			make_templates_compile(seen.paths[i], findings,
