@@ -23,7 +23,7 @@
 struct crawl;
 
 /* What an entry is. The values are those of daemon/filetable.h's enum
- * filetable_kind (asserted where the two meet, daemon/watchroot.c). */
+ * filetable_kind (asserted where the two meet, daemon/rootsync.c). */
 enum crawl_kind {
 	CRAWL_FILE = 1,		/* a regular file or a symlink */
 	CRAWL_DIR = 2,

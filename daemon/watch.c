@@ -3,7 +3,7 @@
  * watch.c - the set of watched roots of one daemon (g->watch): registration,
  * readiness, ignore rules, the make.toml model, persistence and status.
  *
- * Owns: every struct watch_root (a linked list) with its watchroot, its
+ * Owns: every struct watch_root (a linked list) with its rootsync, its
  * ignore matcher, one reference to its last good make.toml model (runs take
  * their own through watch_root_model_ref, so a re-parse never frees a model
  * a run still uses) and the latest parse's findings; the hash pool; the roots file
@@ -99,7 +99,7 @@ watch_root_free(struct watch_root *r)
 	size_t i;
 
 	watch_events_root_release(r);
-	watchroot_free(r->wr);
+	rootsync_free(r->wr);
 	ignore_free(r->ign);
 	make_project_unref(r->model);
 	make_findings_release(&r->findings);
@@ -271,7 +271,7 @@ watch_is_ignored(void *arg, const char *rel, bool is_dir)
 	if (ignore_check(r->ign, rel, strlen(rel), is_dir, NULL))
 		return true;
 	if (is_dir && r->wr != NULL) {
-		e = filetable_lookup(watchroot_table(r->wr), rel);
+		e = filetable_lookup(rootsync_table(r->wr), rel);
 		if (e == NULL || e->kind != FILETABLE_DIR) {
 			watch_load_ignore(r, IGNORE_GGENIGNORE, rel);
 			watch_load_ignore(r, IGNORE_GITIGNORE, rel);
@@ -477,10 +477,10 @@ watch_root_reload_ignore(struct watch_root *r, const char *relpath)
 void
 watch_root_progress(const struct watch_root *r, struct watch_progress *out)
 {
-	struct watchroot_status st;
+	struct rootsync_status st;
 
 	memset(out, 0, sizeof(*out));
-	watchroot_status(r->wr, &st);
+	rootsync_status(r->wr, &st);
 	out->files_seen = st.files;
 	out->dirs_seen = st.dirs;
 	out->files_hashed = st.files - st.hash_pending;
@@ -490,7 +490,7 @@ watch_root_progress(const struct watch_root *r, struct watch_progress *out)
 void
 watch_root_check_ready(struct watch_root *r, bool force_progress)
 {
-	struct watchroot_status st;
+	struct rootsync_status st;
 	struct watch_progress p;
 	uint64_t now;
 	size_t i, n;
@@ -498,7 +498,7 @@ watch_root_check_ready(struct watch_root *r, bool force_progress)
 
 	if (r->ready)
 		return;
-	watchroot_status(r->wr, &st);
+	rootsync_status(r->wr, &st);
 	if (!st.crawling && st.hash_pending == 0 && st.hash_backlog == 0) {
 		r->ready = true;
 		log_info("root %s ready: %zu files, %zu directories", r->path,
@@ -596,7 +596,7 @@ static struct watch_root *
 watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 {
 	struct watch *w = g->watch;
-	struct watchroot_config cfg = { 0 };
+	struct rootsync_config cfg = { 0 };
 	struct watch_root *r;
 	int rc;
 
@@ -618,7 +618,7 @@ watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 	watch_events_root_init(r);
 	/* The model's `[watch] ignore` must prune the first crawl. */
 	watch_root_load_model(r);
-	rc = watchroot_new(canon, &cfg, &r->wr, err);
+	rc = rootsync_new(canon, &cfg, &r->wr, err);
 	if (rc != 0) {
 		watch_root_free(r);
 		return NULL;
@@ -740,7 +740,7 @@ watch_root_ready(const struct watch_root *r)
 const struct filetable *
 watch_root_table(const struct watch_root *r)
 {
-	return watchroot_table(r->wr);
+	return rootsync_table(r->wr);
 }
 
 const struct make_project *
@@ -845,10 +845,10 @@ watch_u64_string(uint64_t v)
 struct cJSON *
 watch_root_summary(const struct watch_root *r)
 {
-	struct watchroot_status st;
+	struct rootsync_status st;
 	cJSON *o = cJSON_CreateObject();
 
-	watchroot_status(r->wr, &st);
+	rootsync_status(r->wr, &st);
 	cJSON_AddStringToObject(o, "root", r->path);
 	cJSON_AddBoolToObject(o, "ready", r->ready && !st.gone);
 	cJSON_AddBoolToObject(o, "gone", st.gone);
@@ -906,7 +906,7 @@ void
 watch_status_add(struct ggend *g, struct cJSON *roots)
 {
 	struct notifier_status ns;
-	struct watchroot_status st;
+	struct rootsync_status st;
 	struct watch_root *r;
 	cJSON *o, *wo;
 
@@ -914,7 +914,7 @@ watch_status_add(struct ggend *g, struct cJSON *roots)
 		return;
 	notifier_status(&ns);
 	for (r = g->watch->roots; r != NULL; r = r->next) {
-		watchroot_status(r->wr, &st);
+		rootsync_status(r->wr, &st);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "root", r->path);
 		cJSON_AddBoolToObject(o, "ready", r->ready && !st.gone);

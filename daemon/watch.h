@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * watch.h - the daemon's watched roots (g->watch): each a daemon/watchroot
+ * watch.h - the daemon's watched roots (g->watch): each a daemon/rootsync
  * wired into the loop (crawl slices on an ev_idle, the notifier fd on an
  * ev_io, hash results on an ev_async, polling on an ev_timer that runs only
  * while something is polled), ignore rules, per-root debounce, files.changed
