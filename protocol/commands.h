@@ -46,6 +46,7 @@ enum proto_cmd_id {
 	PROTO_CMD_TRACE,
 	PROTO_CMD_DIFF,
 	PROTO_CMD_TRIM,
+	PROTO_CMD_DEV,
 	PROTO_CMD_COUNT
 };
 
