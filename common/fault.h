@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fault.h - fault injection points for failure-path tests (STYLE.md §8).
+ * fault.h - fault injection points for failure-path tests: a sweep fails
+ * the Nth hit, N = 1, 2, ... until the scenario succeeds, and checks the
+ * data is intact each time (SQLite's faultsim).
  *
  * Code that can fail on I/O asks `if (fault_hit(FAULT_X))` right before
  * the real operation and, when it is true, takes the same error path the
@@ -33,10 +35,10 @@
 enum fault_point {
 	FAULT_HISTORY_OPEN,	/* daemon/history.c: opening the database */
 	FAULT_HISTORY_STEP,	/* daemon/history.c: one SQLite statement */
-	FAULT_STATE_WRITE,	/* a state-directory file write (roots, cache) */
+	FAULT_STATE_WRITE,	/* common/fileio.c: a state file's temp write */
 	FAULT_STATE_RENAME,	/* the rename that publishes such a file */
-	FAULT_OUTPUT_WRITE,	/* common/genout.c: a template output's temp */
-	FAULT_OUTPUT_RENAME,	/* ... and the rename over the output */
+	FAULT_OUTPUT_WRITE,	/* common/fileio.c, FILEIO_OUTPUT: an output's */
+	FAULT_OUTPUT_RENAME,	/* ... temp write and the rename over it */
 	FAULT_POINT_COUNT
 };
 

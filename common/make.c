@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * make.c - make.toml -> struct make_project (DESIGN.md section 3).
+ * make.c - make.toml -> struct make_project (doc/ARCHITECTURE.md 7).
  *
  * Owns: the model it builds (strings copied out of the TOML tree, except
  * vars which points into the document the project keeps).
@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "glob.h"
 #include "log.h"
 #include "make_rules.h"
@@ -33,7 +34,10 @@
 
 static const char *const make_top_keys[] = {
 	"project", "workspace", "vars", "watch", "lifecycle", "hooks",
+	"cache",
 };
+/* [cache]: the shared output cache (DESIGN.md section 9). */
+static const char *const make_cache_keys[] = { "remote", "platform_inputs" };
 static const char *const make_project_keys[] = {
 	"name", "type", "version", "description",
 };
@@ -45,7 +49,7 @@ static const char *const make_watch_keys[] = {
 static const char *const make_phase_keys[] = {
 	"description", "command", "commands", "templates", "watch", "inputs",
 	"outputs", "cache", "env", "timeout", "parallel", "workspaces",
-	"on_busy", "budget_ms", "port",
+	"on_busy", "budget_ms", "port", "tty",
 };
 static const char *const make_hook_keys[] = {
 	"before_all", "after_all", "on_error", "on_success", "parallel",
@@ -171,18 +175,67 @@ make_strlist(struct make_report *r, const char *sect,
 static void
 make_strlist_free(struct make_strlist *l)
 {
-	for (size_t i = 0; i < l->len; i++)
+	for (size_t i = 0; i < l->len; i++) {
 		free(l->items[i].s);
+		if (l->globs != NULL)
+			glob_free(l->globs[i]);
+	}
+	free(l->globs);
 	free(l->items);
 	memset(l, 0, sizeof(*l));
 }
 
+/* Check l's patterns (bad ones are findings); keep: store the compiled
+ * globs in l->globs for the model's life (one compile per pattern). */
 static void
-make_globs(struct make_report *r, const char *what,
-    const struct make_strlist *l, unsigned flags)
+make_globs(struct make_report *r, const char *what, struct make_strlist *l,
+    unsigned flags, bool keep)
 {
-	for (size_t i = 0; i < l->len; i++)
-		make_check_glob(r, what, &l->items[i], flags);
+	if (keep)
+		l->globs = xcalloc(l->len + 1, sizeof(*l->globs));
+	for (size_t i = 0; i < l->len; i++) {
+		struct glob *g = make_check_glob(r, what, &l->items[i], flags);
+
+		if (keep)
+			l->globs[i] = g;
+		else
+			glob_free(g);
+	}
+}
+
+/*
+ * Compile l's patterns into l->globs, once for the model's life, for the
+ * lists make_globs does not check (outputs: a pattern also matches
+ * everything below it and may end in '/'; inputs copied from watch).
+ * Patterns that do not compile stay NULL (they never match).
+ */
+static void
+make_compile_globs(struct make_strlist *l, bool outputs)
+{
+	l->globs = xcalloc(l->len + 1, sizeof(*l->globs));
+	for (size_t i = 0; i < l->len; i++) {
+		char *p = xstrdup(l->items[i].s);
+		size_t n = strlen(p);
+
+		if (outputs)
+			while (n > 1 && p[n - 1] == '/')
+				p[--n] = '\0';
+		if (glob_compile(p, outputs ? GLOB_DIR_PREFIX : 0,
+		    &l->globs[i], NULL) != 0)
+			l->globs[i] = NULL;
+		free(p);
+	}
+}
+
+long
+make_strlist_match(const struct make_strlist *l, const char *rel)
+{
+	size_t n = strlen(rel);
+
+	for (size_t i = 0; l->globs != NULL && i < l->len; i++)
+		if (l->globs[i] != NULL && glob_match(l->globs[i], rel, n))
+			return (long)i;
+	return -1;
 }
 
 /* Warn on keys of t not in known[]; extra[] (may be NULL) also allowed. */
@@ -321,8 +374,9 @@ make_watch_section(struct make_report *r, const struct toml_node *root,
 	make_unknown_keys(r, "watch", t, make_watch_keys,
 	    MAKE_NELEM(make_watch_keys));
 	make_strlist(r, "watch", t, "ignore", &p->watch_ignore);
+	/* Checked only: common/ignore.c compiles them its own way. */
 	make_globs(r, "watch.ignore", &p->watch_ignore,
-	    GLOB_BASENAME | GLOB_DIR_PREFIX);
+	    GLOB_BASENAME | GLOB_DIR_PREFIX, false);
 	p->debounce_min_ms = make_int(r, "watch", t, "debounce_min_ms", 0, -1);
 	p->debounce_max_ms = make_int(r, "watch", t, "debounce_max_ms", 0, -1);
 	if (p->debounce_min_ms >= 0 && p->debounce_max_ms >= 0 &&
@@ -335,6 +389,21 @@ make_watch_section(struct make_report *r, const struct toml_node *root,
 		    (long long)p->debounce_max_ms,
 		    (long long)p->debounce_min_ms);
 	}
+}
+
+static void
+make_cache_section(struct make_report *r, const struct toml_node *root,
+    struct make_project *p)
+{
+	const struct toml_node *t = make_table(r, "", root, "cache");
+
+	p->cache_remote = true;
+	if (t == NULL)
+		return;
+	make_unknown_keys(r, "cache", t, make_cache_keys,
+	    MAKE_NELEM(make_cache_keys));
+	p->cache_remote = make_bool(r, "cache", t, "remote", true);
+	make_strlist(r, "cache", t, "platform_inputs", &p->platform_inputs);
 }
 
 static void
@@ -464,11 +533,17 @@ make_phase(struct make_report *r, const struct toml_node *t,
 	    (cmds == NULL || cmds->type == TOML_ARRAY))
 		make_report_add(r, MAKE_RULE_PHASE_EMPTY, t->line, t->col,
 		    "phase '%s' has neither commands nor templates", ph->name);
-	make_globs(r, "templates", &ph->templates, 0);
+	make_globs(r, "templates", &ph->templates, 0, true);
+	/* A SRC:DEST pair names its source; it is not a glob. */
+	for (size_t i = 0; i < ph->templates.len; i++)
+		if (strchr(ph->templates.items[i].s, ':') != NULL) {
+			glob_free(ph->templates.globs[i]);
+			ph->templates.globs[i] = NULL;
+		}
 	make_phase_watch(r, sect, t, ph);
-	make_globs(r, "watch", &ph->watch_globs, 0);
+	make_globs(r, "watch", &ph->watch_globs, 0, true);
 	make_strlist(r, sect, t, "inputs", &ph->inputs);
-	make_globs(r, "inputs", &ph->inputs, 0);
+	make_globs(r, "inputs", &ph->inputs, 0, true);
 	if (toml_get(t, "inputs") == NULL && ph->watch_globs.len > 0) {
 		ph->inputs.items = xcalloc(ph->watch_globs.len,
 		    sizeof(*ph->inputs.items));
@@ -477,8 +552,11 @@ make_phase(struct make_report *r, const struct toml_node *t,
 			ph->inputs.items[i].s = xstrdup(ph->watch_globs.items[i].s);
 		}
 		ph->inputs.len = ph->watch_globs.len;
+		free(ph->inputs.globs);
+		make_compile_globs(&ph->inputs, false);
 	}
 	make_strlist(r, sect, t, "outputs", &ph->outputs);
+	make_compile_globs(&ph->outputs, true);
 	ph->cache = make_bool(r, sect, t, "cache", false);
 	make_phase_env(r, sect, t, ph);
 	ph->timeout_s = make_int(r, sect, t, "timeout", 1,
@@ -487,6 +565,9 @@ make_phase(struct make_report *r, const struct toml_node *t,
 	make_strlist(r, sect, t, "workspaces", &ph->workspaces);
 	make_phase_on_busy(r, sect, t, ph);
 	ph->budget_ms = make_int(r, sect, t, "budget_ms", 0, 0);
+	if (toml_get(t, "tty") != NULL)
+		ph->tty = make_bool(r, sect, t, "tty", false) ? MAKE_TTY_ON :
+		    MAKE_TTY_OFF;
 	ph->pos_description = make_pos_of(t, "description");
 	ph->pos_watch = make_pos_of(t, "watch");
 	ph->pos_cache = make_pos_of(t, "cache");
@@ -616,6 +697,7 @@ make_build(struct make_report *r, struct toml_doc *doc, struct make_project *p)
 	make_workspace_section(r, root, p);
 	p->vars = make_table(r, "", root, "vars");
 	make_watch_section(r, root, p);
+	make_cache_section(r, root, p);
 	make_lifecycle_section(r, root, p);
 	make_hooks_section(r, root, p);
 	make_check_model(r, p);
@@ -688,55 +770,15 @@ int
 make_read_file(const char *path, struct strbuf *sb, bool *missing,
     struct gerr *err)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int saved;
+	char *buf;
+	size_t len;
+	int rc = fileio_read(path, MAKE_FILE_MAX_BYTES, 0, &buf, &len,
+	    missing, err);
 
-	*missing = false;
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			*missing = true;
-			return 0;
-		}
-		return gerr_set(err, GERR_IO, "open %s: %s", path,
-		    strerror(errno));
-	}
-	if (fstat(fd, &st) != 0 || st.st_size > MAKE_FILE_MAX_BYTES) {
-		saved = errno;
-		close(fd);
-		if (st.st_size > MAKE_FILE_MAX_BYTES)
-			return gerr_set(err, GERR_TOO_LARGE,
-			    "%s: larger than %d bytes", path,
-			    MAKE_FILE_MAX_BYTES);
-		return gerr_set(err, GERR_IO, "stat %s: %s", path,
-		    strerror(saved));
-	}
-	for (;;) {
-		ssize_t n;
-
-		strbuf_grow(sb, 8192);
-		n = read(fd, sb->buf + sb->len, sb->cap - sb->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			saved = errno;
-			close(fd);
-			return gerr_set(err, GERR_IO, "read %s: %s", path,
-			    strerror(saved));
-		}
-		if (n == 0)
-			break;
-		sb->len += (size_t)n;
-		sb->buf[sb->len] = '\0';
-		if (sb->len > MAKE_FILE_MAX_BYTES) {
-			close(fd);
-			return gerr_set(err, GERR_TOO_LARGE,
-			    "%s: larger than %d bytes", path,
-			    MAKE_FILE_MAX_BYTES);
-		}
-	}
-	close(fd);
-	return 0;
+	if (rc == 0 && buf != NULL)
+		strbuf_add(sb, buf, len);
+	free(buf);
+	return rc;
 }
 
 /* Check a workspace directory exists, is a directory, stays in the root. */
@@ -911,6 +953,7 @@ make_project_unref(struct make_project *p)
 	}
 	free(p->workspaces);
 	make_strlist_free(&p->watch_ignore);
+	make_strlist_free(&p->platform_inputs);
 	make_strlist_free(&p->hooks.before_all);
 	make_strlist_free(&p->hooks.after_all);
 	make_strlist_free(&p->hooks.on_error);

@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 #include <ev.h>
 
+#include "run.h"
 #include "gerr.h"
 #include "plan.h"
 
@@ -39,36 +40,37 @@
 /* Changed files remembered per run (the env file has them all). */
 #define ENGINE_CHANGED_MAX 4096
 
-/* Same values and order as history's enums (daemon/history.h), so the
- * history integration maps them with a cast. */
+/* The run vocabulary of common/run.h under the engine's names: every
+ * value is the common one (history.h does the same; histlink.c asserts
+ * the two where it casts), the names come from run.h. */
 enum engine_trigger {
-	ENGINE_TRIGGER_SAVE = 0,
-	ENGINE_TRIGGER_MANUAL,
-	ENGINE_TRIGGER_STARTUP,
+	ENGINE_TRIGGER_SAVE = RUN_TRIGGER_SAVE,
+	ENGINE_TRIGGER_MANUAL = RUN_TRIGGER_MANUAL,
+	ENGINE_TRIGGER_STARTUP = RUN_TRIGGER_STARTUP,
 };
 
 enum engine_status {
-	ENGINE_RUNNING = 0,
-	ENGINE_OK,
-	ENGINE_FAILED,
-	ENGINE_CANCELLED,
-	ENGINE_TIMEOUT,
-	ENGINE_CACHED,		/* every phase record was a cache hit */
-	ENGINE_INTERRUPTED,	/* unused by the engine; history's */
-	ENGINE_QUEUED,		/* engine only: waiting to start */
+	ENGINE_RUNNING = RUN_RUNNING,
+	ENGINE_OK = RUN_OK,
+	ENGINE_FAILED = RUN_FAILED,
+	ENGINE_CANCELLED = RUN_CANCELLED,
+	ENGINE_TIMEOUT = RUN_TIMEOUT,
+	ENGINE_CACHED = RUN_CACHED,	/* every phase record was a hit */
+	ENGINE_INTERRUPTED = RUN_INTERRUPTED,	/* unused here; history's */
+	ENGINE_QUEUED = RUN_QUEUED,	/* engine only: waiting to start */
 };
 
 enum engine_span_kind {
-	ENGINE_SPAN_PHASE = 0,
-	ENGINE_SPAN_HOOK,	/* a phase reached through a hook */
-	ENGINE_SPAN_COMMAND,
-	ENGINE_SPAN_RENDER,
+	ENGINE_SPAN_PHASE = RUN_SPAN_PHASE,
+	ENGINE_SPAN_HOOK = RUN_SPAN_HOOK,	/* reached through a hook */
+	ENGINE_SPAN_COMMAND = RUN_SPAN_COMMAND,
+	ENGINE_SPAN_RENDER = RUN_SPAN_RENDER,
 };
 
-/* "ok", "failed", ..., "queued"; static. */
+/* run_*_name of common/run.h: "ok", ..., "queued"; "unknown" out of
+ * range; static. */
 const char *engine_status_name(enum engine_status s);
 const char *engine_trigger_name(enum engine_trigger t);
-const char *engine_span_kind_name(enum engine_span_kind k);
 
 struct engine;
 
@@ -79,6 +81,7 @@ struct engine_request {
 	enum plan_target target;
 	const char *workspace;		/* PLAN_TARGET_WORKSPACE */
 	bool force;			/* bypass the cache */
+	bool no_remote;			/* do not ask or feed the remote cache */
 	unsigned jobs;			/* 0 = number of cores */
 	enum engine_trigger trigger;
 	const char *const *changed;	/* files relative to root; may be 0 */
@@ -96,6 +99,9 @@ struct engine_span {
 	int64_t dur_us;			/* -1 while running */
 	enum engine_status status;
 	bool slow;			/* over the phase's budget_ms */
+	const char *cache;		/* a cached phase: "skipped" (outputs
+					   in place), "restored" or "remote"
+					   (daemon/outcache.h); else NULL */
 };
 
 enum engine_event_kind {
@@ -208,6 +214,20 @@ void engine_watch_attach(struct ggend *g);
  * with; borrowed for the engine's life. Without it, phases with templates
  * fail with a clear message. */
 void engine_set_render_context(struct engine *g, struct ggend *ggend);
+
+struct outcache;
+/* The output cache (daemon/outcache.h) cached phases are restored from
+ * and saved to; borrowed for the engine's life; NULL = none. */
+void engine_set_outcache(struct engine *g, struct outcache *oc);
+
+/* The width of a terminal that follows root's runs (`ggenc dev` on a
+ * terminal), or 0 when none does. A phase without `tty` runs its commands
+ * on a pseudo-terminal of that width while one does; `tty = true` always
+ * (80 columns when none follows), `tty = false` never. */
+typedef unsigned (*engine_tty_cb)(void *arg, const char *root);
+
+/* Set the terminal source; fn NULL = no terminal unless `tty = true`. */
+void engine_set_tty_source(struct engine *g, engine_tty_cb fn, void *arg);
 
 /* Where run.queued, run.started, phase.started, phase.finished and
  * run.finished events go (server_publish). fn NULL = nowhere. */

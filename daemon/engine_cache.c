@@ -5,20 +5,25 @@
  *
  * Owns the in-memory key table and the state file
  * STATE_DIR/engine-cache.json ({"ROOT\tWS\tPHASE": "hex"}), rewritten
- * through a temp file and rename after every store so a crash leaves the
- * old or the new file, never half of one; the write runs on the engine's
- * worker thread (one at a time, the newest table last). Called by
- * daemon/engine.c only. Invariant: at most one entry per (root, ws,
- * phase); at most ENGINE_CACHE_MAX entries (oldest stored evicted first).
+ * through common/fileio (temp file, fsync, rename, fsync of the
+ * directory) after every store, so a crash leaves the old or the new
+ * file, never half of one; the write runs on the engine's worker thread
+ * (one at a time, the newest table last), off the loop. Called by
+ * daemon/engine.c only.
+ * Invariant: at most one entry per (root, ws, phase); at most
+ * ENGINE_CACHE_MAX entries (oldest stored evicted first).
  *
- * Keys come from a watched root's hot file table (engine_cache_key_table)
- * or, without one, by walking the workspace directory and hashing matched
- * files (engine_cache_key: blocking I/O, which the engine runs on its
- * worker thread, off the loop; only a dry run calls it on the loop).
+ * Inputs are the workspace's files (daemon/treefiles.c: the watched
+ * root's hot file table, whose hashes are used as they are, or else the
+ * common/projtree walker with the same ignore policy, hashing each
+ * matched file here: XXH3-128 of a file's bytes or of a symlink's target
+ * text, as the hash pool does) that the phase's compiled `inputs` globs
+ * match. The walk and its hashing are blocking I/O on the caller's thread:
+ * the engine calls engine_cache_key on its worker (only a dry run calls it
+ * on the loop).
  */
 #include "engine_cache.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,11 +35,10 @@
 #include <cjson/cJSON.h>
 #include <xxhash.h>
 
-#include "fault.h"
+#include "fileio.h"
 #include "filetable.h"
-#include "glob.h"
 #include "log.h"
-#include "strbuf.h"
+#include "treefiles.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -60,12 +64,8 @@ struct engine_cache_write {
 	struct engine_cache *c;
 	char *path;
 	char *text;
-	bool ok;
-	int error;
-};
-
-static const char *const engine_cache_skip_dirs[] = {
-	".git", ".hg", ".svn", "node_modules", "target", ".ggen",
+	int rc;
+	struct gerr err;
 };
 
 static void
@@ -98,32 +98,6 @@ engine_cache_put(struct engine_cache *c, const char *id, const char *key)
 	snprintf(c->items[c->len - 1].key, CACHEKEY_HEX_SIZE, "%s", key);
 }
 
-static char *
-engine_cache_read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	char *buf;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0 || st.st_size > ENGINE_CACHE_FILE_MAX) {
-		close(fd);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	n = read(fd, buf, (size_t)st.st_size);
-	close(fd);
-	if (n != st.st_size) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
-
 struct engine_cache *
 engine_cache_new(const char *state_dir)
 {
@@ -132,11 +106,16 @@ engine_cache_new(const char *state_dir)
 	cJSON *doc;
 	size_t len = 0;
 	char *buf;
+	struct gerr err;
 
 	c->path = xasprintf("%s/%s", state_dir, ENGINE_CACHE_FILE);
-	buf = engine_cache_read_file(c->path, &len);
-	if (buf == NULL)
+	gerr_clear(&err);
+	if (fileio_read(c->path, ENGINE_CACHE_FILE_MAX, 0, &buf, &len, NULL,
+	    &err) != 0) {
+		if (err.code != GERR_NOT_FOUND)
+			log_warn("%s; cache starts empty", err.msg);
 		return c;
+	}
 	doc = cJSON_ParseWithLength(buf, len);
 	free(buf);
 	if (!cJSON_IsObject(doc)) {
@@ -184,76 +163,6 @@ engine_cache_lookup(const struct engine_cache *c, const char *root,
 	return key;
 }
 
-/* Write text to path through a temp file and rename (worker thread, or
- * the caller's without a worker); *error is errno on failure. */
-static bool
-engine_cache_write_file(const char *path, const char *text, int *error)
-{
-	char *tmp;
-	size_t len;
-	bool ok;
-	int fd;
-
-	tmp = xasprintf("%s.tmp", path);
-	if (fault_hit(FAULT_STATE_WRITE)) {
-		errno = ENOSPC;
-		fd = -1;
-	} else
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	len = strlen(text);
-	ok = fd >= 0 && write(fd, text, len) == (ssize_t)len;
-	/* Closed on every path: a failed write used to leak the fd. */
-	if (fd >= 0 && close(fd) != 0)
-		ok = false;
-	if (ok && fault_hit(FAULT_STATE_RENAME)) {
-		errno = EIO;
-		ok = false;
-	}
-	if (ok && rename(tmp, path) != 0)
-		ok = false;
-	*error = ok ? 0 : errno;
-	if (!ok)
-		unlink(tmp);
-	free(tmp);
-	return ok;
-}
-
-static void
-engine_cache_write_report(const char *path, bool ok, int error)
-{
-	if (!ok)
-		log_warn("write %s: %s; cache hits will not survive a restart",
-		    path, strerror(error));
-}
-
-static void
-engine_cache_write_fn(void *arg)
-{
-	struct engine_cache_write *wr = arg;
-
-	wr->ok = engine_cache_write_file(wr->path, wr->text, &wr->error);
-}
-
-static void engine_cache_save(struct engine_cache *c);
-
-/* Loop thread: report, and write again if keys were stored meanwhile. */
-static void
-engine_cache_write_done(void *arg)
-{
-	struct engine_cache_write *wr = arg;
-	struct engine_cache *c = wr->c;
-
-	engine_cache_write_report(wr->path, wr->ok, wr->error);
-	free(wr->path);
-	free(wr->text);
-	free(wr);
-	c->saving = false;
-	if (c->dirty) {
-		c->dirty = false;
-		engine_cache_save(c);
-	}
-}
-
 /* The table as the state file's text (caller frees). */
 static char *
 engine_cache_text(const struct engine_cache *c)
@@ -270,34 +179,68 @@ engine_cache_text(const struct engine_cache *c)
 	return copy;
 }
 
+static void
+engine_cache_write_fn(void *arg)
+{
+	struct engine_cache_write *wr = arg;
+
+	gerr_clear(&wr->err);
+	wr->rc = fileio_write(wr->path, wr->text, strlen(wr->text), 0600, 0,
+	    &wr->err);
+}
+
+static void engine_cache_save(struct engine_cache *c);
+
+/* Loop thread: report, and write again if keys were stored meanwhile. */
+static void
+engine_cache_write_done(void *arg)
+{
+	struct engine_cache_write *wr = arg;
+	struct engine_cache *c = wr->c;
+
+	if (wr->rc != 0)
+		log_warn("%s; cache hits will not survive a restart",
+		    wr->err.msg);
+	free(wr->path);
+	free(wr->text);
+	free(wr);
+	c->saving = false;
+	if (c->dirty) {
+		c->dirty = false;
+		engine_cache_save(c);
+	}
+}
+
 /*
  * Save the table: the text is built here (cheap, bounded by
- * ENGINE_CACHE_MAX entries), the write and its fsync-free rename happen
- * on the worker, off the loop. One write at a time: stores during a write
- * mark the table dirty and the newest text follows when it is done.
+ * ENGINE_CACHE_MAX entries), the write (fileio: temp file, fsync, rename,
+ * fsync of the directory) happens on the worker, off the loop. One write
+ * at a time: stores during a write mark the table dirty and the newest
+ * text follows when it is done.
  */
 static void
 engine_cache_save(struct engine_cache *c)
 {
-	struct engine_cache_write *wr;
-	int error;
+	struct engine_cache_write *wr = xcalloc(1, sizeof(*wr));
 
-	if (c->worker == NULL) {
-		char *text = engine_cache_text(c);
-		bool ok = engine_cache_write_file(c->path, text, &error);
-
-		engine_cache_write_report(c->path, ok, error);
-		free(text);
-		return;
-	}
 	if (c->saving) {
 		c->dirty = true;
+		free(wr);
 		return;
 	}
-	wr = xcalloc(1, sizeof(*wr));
 	wr->c = c;
 	wr->path = xstrdup(c->path);
 	wr->text = engine_cache_text(c);
+	if (c->worker == NULL) {
+		engine_cache_write_fn(wr);
+		if (wr->rc != 0)
+			log_warn("%s; cache hits will not survive a restart",
+			    wr->err.msg);
+		free(wr->path);
+		free(wr->text);
+		free(wr);
+		return;
+	}
 	c->saving = true;
 	worker_submit(c->worker, engine_cache_write_fn, engine_cache_write_done,
 	    wr);
@@ -323,81 +266,22 @@ engine_cache_store(struct engine_cache *c, const char *root, const char *ws,
 		engine_cache_save(c);
 }
 
-/* Compile list's patterns; those that fail are left NULL (never match). */
-static struct glob **
-engine_cache_compile(const struct make_strlist *list, bool as_dirs)
-{
-	struct glob **g = xcalloc(list->len + 1, sizeof(*g));
-
-	for (size_t i = 0; i < list->len; i++) {
-		char *p = xstrdup(list->items[i].s);
-		size_t n = strlen(p);
-
-		if (as_dirs)
-			while (n > 1 && p[n - 1] == '/')
-				p[--n] = '\0';
-		if (glob_compile(p, as_dirs ? GLOB_DIR_PREFIX : 0, &g[i],
-		    NULL) != 0)
-			g[i] = NULL;
-		free(p);
-	}
-	return g;
-}
-
-static void
-engine_cache_globs_free(struct glob **g, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		glob_free(g[i]);
-	free(g);
-}
-
-static bool
-engine_cache_match(struct glob *const *g, size_t n, const char *rel)
-{
-	for (size_t i = 0; i < n; i++)
-		if (g[i] != NULL && glob_match(g[i], rel, strlen(rel)))
-			return true;
-	return false;
-}
-
-bool
-engine_glob_any(const struct make_strlist *list, const char *rel,
-    bool as_dirs)
-{
-	struct glob **g;
-	bool hit;
-
-	if (list->len == 0)
-		return false;
-	g = engine_cache_compile(list, as_dirs);
-	hit = engine_cache_match(g, list->len, rel);
-	engine_cache_globs_free(g, list->len);
-	return hit;
-}
-
 struct engine_cache_walk {
-	struct glob **g;
-	size_t n_g;
-	char **paths;		/* matched, relative */
-	char **hashes;		/* table walk: hex of each path's hash */
+	const struct make_phase *ph;
+	char **paths;		/* matched, relative to the workspace */
+	char **hashes;		/* hex of each path's content hash */
 	size_t n, cap;
-	const char *root;	/* table walk: the root directory */
-	const char *prefix;	/* table walk: workspace path + "/", or "" */
-	size_t prefix_len;
+	const char *root;	/* the root directory */
 	struct gerr *err;
-	int rc;
 };
 
-static void
+static int
 engine_cache_walk_add(struct engine_cache_walk *w, const char *rel,
     const char *hex)
 {
-	if (w->n == ENGINE_CACHE_INPUTS_MAX) {
-		w->rc = gerr_set(w->err, GERR_LIMIT, "more than %d input files",
+	if (w->n == ENGINE_CACHE_INPUTS_MAX)
+		return gerr_set(w->err, GERR_LIMIT, "more than %d input files",
 		    ENGINE_CACHE_INPUTS_MAX);
-		return;
-	}
 	if (w->n == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 64;
 		w->paths = xreallocarray(w->paths, w->cap, sizeof(*w->paths));
@@ -405,8 +289,9 @@ engine_cache_walk_add(struct engine_cache_walk *w, const char *rel,
 		    sizeof(*w->hashes));
 	}
 	w->paths[w->n] = xstrdup(rel);
-	w->hashes[w->n] = hex != NULL ? xstrdup(hex) : NULL;
+	w->hashes[w->n] = xstrdup(hex);
 	w->n++;
+	return 0;
 }
 
 static int
@@ -428,52 +313,6 @@ engine_cache_walk_release(struct engine_cache_walk *w)
 	free(w->hashes);
 }
 
-static bool
-engine_cache_skipped(const char *name)
-{
-	for (size_t i = 0; i < sizeof(engine_cache_skip_dirs) /
-	    sizeof(engine_cache_skip_dirs[0]); i++)
-		if (strcmp(name, engine_cache_skip_dirs[i]) == 0)
-			return true;
-	return false;
-}
-
-/* Walk abs (whose path relative to the workspace is rel, "" at the top). */
-static void
-engine_cache_walk_dir(struct engine_cache_walk *w, struct strbuf *abs,
-    struct strbuf *rel)
-{
-	DIR *d = opendir(abs->buf);
-	struct dirent *de;
-
-	if (d == NULL)
-		return;		/* vanished or unreadable: not an input */
-	while (w->rc == 0 && (de = readdir(d)) != NULL) {
-		size_t al = abs->len, rl = rel->len;
-		struct stat st;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		strbuf_addch(abs, '/');
-		strbuf_addstr(abs, de->d_name);
-		if (rel->len > 0)
-			strbuf_addch(rel, '/');
-		strbuf_addstr(rel, de->d_name);
-		if (lstat(abs->buf, &st) == 0) {
-			if (S_ISDIR(st.st_mode)) {
-				if (!engine_cache_skipped(de->d_name))
-					engine_cache_walk_dir(w, abs, rel);
-			} else if (S_ISREG(st.st_mode) &&
-			    engine_cache_match(w->g, w->n_g, rel->buf)) {
-				engine_cache_walk_add(w, rel->buf, NULL);
-			}
-		}
-		strbuf_truncate(abs, al);
-		strbuf_truncate(rel, rl);
-	}
-	closedir(d);
-}
-
 static void
 engine_cache_hex(XXH128_hash_t h, char hex[33])
 {
@@ -484,14 +323,26 @@ engine_cache_hex(XXH128_hash_t h, char hex[33])
 		snprintf(hex + 2 * i, 3, "%02x", canon.digest[i]);
 }
 
+/* The content hash of path as the hash pool computes it: a regular
+ * file's bytes, a symlink's target text (never followed). */
 static int
-engine_cache_hash_file(const char *path, char hex[33], struct gerr *err)
+engine_cache_hash_file(const char *path, bool is_link, char hex[33],
+    struct gerr *err)
 {
 	XXH3_state_t *st;
 	char buf[65536];
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
+	if (is_link) {
+		n = readlink(path, buf, sizeof(buf));
+		if (n < 0 || (size_t)n == sizeof(buf))
+			return gerr_set(err, GERR_IO, "readlink %s: %s", path,
+			    n < 0 ? strerror(errno) : "target too long");
+		engine_cache_hex(XXH3_128bits(buf, (size_t)n), hex);
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return gerr_set(err, GERR_IO, "open %s: %s", path,
 		    strerror(errno));
@@ -510,6 +361,53 @@ engine_cache_hash_file(const char *path, char hex[33], struct gerr *err)
 	engine_cache_hex(XXH3_128bits_digest(st), hex);
 	XXH3_freeState(st);
 	return 0;
+}
+
+/* Whether root/e->path still has the stat tuple its hash belongs to: one
+ * lstat, no read. */
+static bool
+engine_cache_stat_matches(const char *root, const struct filetable_entry *e)
+{
+	char *path = xasprintf("%s/%s", root, e->path);
+	struct filetable_stat now;
+	struct stat sb;
+	int rc = lstat(path, &sb);
+
+	free(path);
+	if (rc != 0)
+		return false;
+	filetable_stat_from(&now, &sb);
+	return now.dev == e->st.dev && now.ino == e->st.ino &&
+	    now.size == e->st.size && now.mtime_ns == e->st.mtime_ns &&
+	    now.ctime_ns == e->st.ctime_ns;
+}
+
+/* One file of the workspace: an input when a glob of `inputs` matches. */
+static int
+engine_cache_file(void *arg, const struct treefiles_file *f)
+{
+	struct engine_cache_walk *w = arg;
+	char hex[33], *abs;
+	int rc;
+
+	if (make_strlist_match(&w->ph->inputs, f->rel) < 0)
+		return 0;
+	if (f->e != NULL) {
+		if ((f->e->flags & FILETABLE_F_HASH_KNOWN) == 0)
+			return gerr_set(w->err, GERR_BUSY,
+			    "%s: hash not known yet", f->root_rel);
+		/* Saved but its event not read yet (a script that saves
+		 * then runs at once): the table's hash is stale. */
+		if (!engine_cache_stat_matches(w->root, f->e))
+			return gerr_set(w->err, GERR_BUSY,
+			    "%s: changed since hashed", f->root_rel);
+		engine_cache_hex(f->e->hash, hex);
+		return engine_cache_walk_add(w, f->rel, hex);
+	}
+	abs = xasprintf("%s/%s", w->root, f->root_rel);
+	rc = engine_cache_hash_file(abs, S_ISLNK(f->st->st_mode), hex, w->err);
+	free(abs);
+	return rc != 0 ? rc : engine_cache_walk_add(w, f->rel, hex);
 }
 
 /* Sort w's paths (and their hashes along) by strcmp. */
@@ -539,41 +437,34 @@ engine_cache_walk_sort(struct engine_cache_walk *w)
 	w->hashes = h;
 }
 
-/* The key of ph over w's inputs (hashing files under ws_dir when w has no
- * hashes); releases w. */
+/* The key of ph over the workspace's files, from t or from the disk. */
 static int
-engine_cache_finish_key(const struct make_phase *ph,
-    struct engine_cache_walk *w, const char *ws_dir,
-    char key[CACHEKEY_HEX_SIZE], struct gerr *err)
+engine_cache_key_from(const struct make_phase *ph, const struct filetable *t,
+    const char *root, const char *ws_rel,
+    const struct make_project *root_model, char key[CACHEKEY_HEX_SIZE],
+    struct gerr *err)
 {
+	struct engine_cache_walk w = { .ph = ph, .root = root, .err = err };
 	struct cachekey ck;
-	char hex[33];
-	int rc = w->rc;
+	int rc = 0;
 
-	engine_cache_walk_sort(w);
+	if (ph->inputs.len > 0)
+		rc = treefiles_foreach(t, root, ws_rel, root_model,
+		    engine_cache_file, &w, err);
+	engine_cache_walk_sort(&w);
 	if (rc == 0)
 		rc = cachekey_begin(&ck, ph->name, err);
 	if (rc != 0) {
-		engine_cache_walk_release(w);
+		engine_cache_walk_release(&w);
 		return rc;
 	}
 	for (size_t i = 0; i < ph->commands.len; i++)
 		cachekey_add_command(&ck, ph->commands.items[i].s, err);
 	for (size_t i = 0; i < ph->env_len; i++)
 		cachekey_add_env(&ck, ph->env[i].key, ph->env[i].value, err);
-	for (size_t i = 0; rc == 0 && i < w->n; i++) {
-		if (w->hashes[i] == NULL) {
-			char *p = xasprintf("%s/%s", ws_dir, w->paths[i]);
-
-			rc = engine_cache_hash_file(p, hex, err);
-			free(p);
-		} else {
-			snprintf(hex, sizeof(hex), "%s", w->hashes[i]);
-		}
-		if (rc == 0)
-			rc = cachekey_add_input(&ck, w->paths[i], hex, err);
-	}
-	engine_cache_walk_release(w);
+	for (size_t i = 0; rc == 0 && i < w.n; i++)
+		rc = cachekey_add_input(&ck, w.paths[i], w.hashes[i], err);
+	engine_cache_walk_release(&w);
 	if (rc != 0) {
 		cachekey_release(&ck);
 		return rc;
@@ -582,76 +473,12 @@ engine_cache_finish_key(const struct make_phase *ph,
 }
 
 int
-engine_cache_key(const struct make_phase *ph, const char *ws_dir,
+engine_cache_key(const struct make_phase *ph, const char *root,
+    const char *ws_rel, const struct make_project *root_model,
     char key[CACHEKEY_HEX_SIZE], struct gerr *err)
 {
-	struct engine_cache_walk w = { .err = err };
-	struct strbuf abs, rel;
-
-	if (ph->inputs.len > 0) {
-		w.g = engine_cache_compile(&ph->inputs, false);
-		w.n_g = ph->inputs.len;
-		strbuf_init(&abs);
-		strbuf_init(&rel);
-		strbuf_addstr(&abs, ws_dir);
-		engine_cache_walk_dir(&w, &abs, &rel);
-		strbuf_release(&abs);
-		strbuf_release(&rel);
-		engine_cache_globs_free(w.g, w.n_g);
-	}
-	return engine_cache_finish_key(ph, &w, ws_dir, key, err);
-}
-
-/* Whether root/e->path still has the stat tuple its hash belongs to: one
- * lstat, no read. */
-static bool
-engine_cache_stat_matches(const char *root, const struct filetable_entry *e)
-{
-	char *path = xasprintf("%s/%s", root, e->path);
-	struct filetable_stat now;
-	struct stat sb;
-	int rc = lstat(path, &sb);
-
-	free(path);
-	if (rc != 0)
-		return false;
-	filetable_stat_from(&now, &sb);
-	return now.dev == e->st.dev && now.ino == e->st.ino &&
-	    now.size == e->st.size && now.mtime_ns == e->st.mtime_ns &&
-	    now.ctime_ns == e->st.ctime_ns;
-}
-
-static void
-engine_cache_table_entry(void *arg, const struct filetable_entry *e)
-{
-	struct engine_cache_walk *w = arg;
-	const char *rel = e->path;
-	char hex[33];
-
-	if (w->rc != 0 || e->kind != FILETABLE_FILE ||
-	    (e->flags & FILETABLE_F_TOMBSTONE) != 0)
-		return;
-	if (w->prefix_len > 0) {
-		if (strncmp(rel, w->prefix, w->prefix_len) != 0)
-			return;
-		rel += w->prefix_len;
-	}
-	if (!engine_cache_match(w->g, w->n_g, rel))
-		return;
-	if ((e->flags & FILETABLE_F_HASH_KNOWN) == 0) {
-		w->rc = gerr_set(w->err, GERR_BUSY, "%s: hash not known yet",
-		    e->path);
-		return;
-	}
-	if (!engine_cache_stat_matches(w->root, e)) {
-		/* Saved but its event not read yet (a script that saves then
-		 * runs at once): the table's hash is stale. */
-		w->rc = gerr_set(w->err, GERR_BUSY, "%s: changed since hashed",
-		    e->path);
-		return;
-	}
-	engine_cache_hex(e->hash, hex);
-	engine_cache_walk_add(w, rel, hex);
+	return engine_cache_key_from(ph, NULL, root, ws_rel, root_model, key,
+	    err);
 }
 
 int
@@ -659,20 +486,7 @@ engine_cache_key_table(const struct make_phase *ph, const struct filetable *t,
     const char *root, const char *ws_rel, char key[CACHEKEY_HEX_SIZE],
     struct gerr *err)
 {
-	struct engine_cache_walk w = { .err = err, .root = root };
-	char *prefix = ws_rel[0] != '\0' ? xasprintf("%s/", ws_rel) :
-	    xstrdup("");
-
-	if (ph->inputs.len > 0) {
-		w.g = engine_cache_compile(&ph->inputs, false);
-		w.n_g = ph->inputs.len;
-		w.prefix = prefix;
-		w.prefix_len = strlen(prefix);
-		filetable_foreach(t, engine_cache_table_entry, &w);
-		engine_cache_globs_free(w.g, w.n_g);
-	}
-	free(prefix);
-	return engine_cache_finish_key(ph, &w, NULL, key, err);
+	return engine_cache_key_from(ph, t, root, ws_rel, NULL, key, err);
 }
 
 const char *

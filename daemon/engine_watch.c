@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "ggend.h"
 #include "make.h"
+#include "req_dev.h"
 #include "watch.h"
 #include "xmalloc.h"
 
@@ -54,6 +55,8 @@ engine_watch_batch(void *arg, const struct watch_batch *b)
 		paths[i] = b->changes[i].relpath;
 	engine_on_batch(g->engine, watch_root_path(b->root), model, paths,
 	    b->n);
+	/* `ggenc dev PHASE...` clients ask for their phases too. */
+	req_dev_batch(g, watch_root_path(b->root), model, paths, b->n);
 	free(paths);
 	make_project_unref(model);
 }

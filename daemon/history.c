@@ -231,67 +231,33 @@ struct history {
 static void history_copy_run(const struct history_run *src,
     struct history_run *dst, bool with_spans);
 
-static const char *const history_trigger_names[] = {
-	"save", "manual", "startup",
-};
-static const char *const history_status_names[] = {
-	"running", "ok", "failed", "cancelled", "timeout", "cached",
-	"interrupted",
-};
-static const char *const history_kind_names[] = {
-	"phase", "hook", "command", "render",
-};
-
-#define HISTORY_NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 const char *
 history_trigger_name(enum history_trigger t)
 {
-	if ((size_t)t >= HISTORY_NELEM(history_trigger_names))
-		return "unknown";
-	return history_trigger_names[t];
+	return run_trigger_name((enum run_trigger)t);
 }
 
 const char *
 history_status_name(enum history_status s)
 {
-	if ((size_t)s >= HISTORY_NELEM(history_status_names))
-		return "unknown";
-	return history_status_names[s];
+	return run_status_name((enum run_status)s);
 }
 
 const char *
 history_span_kind_name(enum history_span_kind k)
 {
-	if ((size_t)k >= HISTORY_NELEM(history_kind_names))
-		return "unknown";
-	return history_kind_names[k];
-}
-
-static bool
-history_name_index(const char *const *names, size_t n, const char *name,
-    size_t *out)
-{
-	size_t i;
-
-	for (i = 0; name != NULL && i < n; i++) {
-		if (strcmp(names[i], name) == 0) {
-			*out = i;
-			return true;
-		}
-	}
-	return false;
+	return run_span_kind_name((enum run_span_kind)k);
 }
 
 bool
 history_status_parse(const char *name, enum history_status *out)
 {
-	size_t i;
+	enum run_status s;
 
-	if (!history_name_index(history_status_names,
-	    HISTORY_NELEM(history_status_names), name, &i))
+	/* "queued" is a status, but never one of a history record. */
+	if (!run_status_parse(name, &s) || s == RUN_QUEUED)
 		return false;
-	*out = (enum history_status)i;
+	*out = (enum history_status)s;
 	return true;
 }
 
@@ -1486,7 +1452,7 @@ static void
 history_row_to_run(sqlite3_stmt *st, struct history_run *r)
 {
 	const char *files;
-	size_t n;
+	enum run_trigger trig;
 	int i;
 
 	memset(r, 0, sizeof(*r));
@@ -1494,10 +1460,9 @@ history_row_to_run(sqlite3_stmt *st, struct history_run *r)
 	r->root = history_col_str(st, 1);
 	r->workspace = history_col_str(st, 2);
 	r->phase = history_col_str(st, 3);
-	if (history_name_index(history_trigger_names,
-	    HISTORY_NELEM(history_trigger_names),
-	    (const char *)sqlite3_column_text(st, 4), &n))
-		r->trigger = (enum history_trigger)n;
+	if (run_trigger_parse((const char *)sqlite3_column_text(st, 4),
+	    &trig))
+		r->trigger = (enum history_trigger)trig;
 	files = (const char *)sqlite3_column_text(st, 5);
 	while (files != NULL && *files != '\0') {
 		const char *nl = strchr(files, '\n');
@@ -1667,7 +1632,8 @@ history_get_run(struct history *h, uint64_t run_id,
 	struct history_live *l = history_find(h, run_id, NULL);
 	struct history_run *r;
 	sqlite3_stmt *st;
-	size_t cap = 0, k;
+	size_t cap = 0;
+	enum run_span_kind kind;
 	int rc;
 
 	*out = NULL;
@@ -1709,10 +1675,9 @@ history_get_run(struct history *h, uint64_t run_id,
 		memset(s, 0, sizeof(*s));
 		s->id = (uint64_t)sqlite3_column_int64(st, 0);
 		s->parent = (uint64_t)sqlite3_column_int64(st, 1);
-		if (history_name_index(history_kind_names,
-		    HISTORY_NELEM(history_kind_names),
-		    (const char *)sqlite3_column_text(st, 2), &k))
-			s->kind = (enum history_span_kind)k;
+		if (run_span_kind_parse((const char *)
+		    sqlite3_column_text(st, 2), &kind))
+			s->kind = (enum history_span_kind)kind;
 		s->name = history_col_str(st, 3);
 		s->workspace = history_col_str(st, 4);
 		s->start_us = sqlite3_column_int64(st, 5);
@@ -1778,8 +1743,17 @@ history_cmp_phase(const void *a, const void *b)
 	return strcmp(x->phase, y->phase);
 }
 
+static int
+history_cmp_root_phase(const void *a, const void *b)
+{
+	const struct history_run *x = a, *y = b;
+	int c = strcmp(x->root, y->root);
+
+	return c != 0 ? c : strcmp(x->phase, y->phase);
+}
+
 static void history_stats_compute(struct history_run *runs, size_t nruns,
-    struct history_phase_stats **out, size_t *n);
+    bool by_root, struct history_phase_stats **out, size_t *n);
 
 int
 history_stats(struct history *h, const struct history_filter *f,
@@ -1797,13 +1771,14 @@ history_stats(struct history *h, const struct history_filter *f,
 	all.limit = 0;
 	if ((rc = history_list(h, &all, &runs, &nruns, err)) != 0)
 		return rc;
-	history_stats_compute(runs, nruns, out, n);
+	history_stats_compute(runs, nruns, all.by_root, out, n);
 	return 0;
 }
 
-/* Per-phase figures of runs (consumed: cleared and freed). */
+/* Per-phase (by_root: per root and phase) figures of runs (consumed:
+ * cleared and freed). */
 static void
-history_stats_compute(struct history_run *runs, size_t nruns,
+history_stats_compute(struct history_run *runs, size_t nruns, bool by_root,
     struct history_phase_stats **out, size_t *n)
 {
 	struct history_phase_stats *res = NULL;
@@ -1811,7 +1786,8 @@ history_stats_compute(struct history_run *runs, size_t nruns,
 	int64_t *dur;
 
 	if (nruns > 1)	/* runs is NULL when empty: qsort(NULL) is UB */
-		qsort(runs, nruns, sizeof(*runs), history_cmp_phase);
+		qsort(runs, nruns, sizeof(*runs), by_root ?
+		    history_cmp_root_phase : history_cmp_phase);
 	dur = xreallocarray(NULL, nruns > 0 ? nruns : 1, sizeof(*dur));
 	res = xreallocarray(NULL, nruns > 0 ? nruns : 1, sizeof(*res));
 	for (i = 0; i < nruns; i = j) {
@@ -1820,7 +1796,8 @@ history_stats_compute(struct history_run *runs, size_t nruns,
 
 		memset(s, 0, sizeof(*s));
 		for (j = i; j < nruns && strcmp(runs[j].phase,
-		    runs[i].phase) == 0; j++) {
+		    runs[i].phase) == 0 && (!by_root ||
+		    strcmp(runs[j].root, runs[i].root) == 0); j++) {
 			if (runs[j].status == HISTORY_RUNNING)
 				continue;
 			s->runs++;
@@ -1834,6 +1811,7 @@ history_stats_compute(struct history_run *runs, size_t nruns,
 		if (s->runs == 0)
 			continue;
 		s->phase = xstrdup(runs[i].phase);
+		s->root = by_root ? xstrdup(runs[i].root) : NULL;
 		s->success_rate = (double)s->ok / (double)s->runs;
 		s->cache_hit_rate = (double)s->cached / (double)s->runs;
 		qsort(dur, nd, sizeof(*dur), history_cmp_i64);
@@ -1860,6 +1838,7 @@ struct history_job {
 	/* stats: the filter (copies) and the rows still in memory */
 	char *root, *workspace, *phase;
 	bool failed_only;
+	bool by_root;
 	int64_t since_us;
 	struct history_run *mem;	/* matching memory rows (copies) */
 	size_t n_mem;
@@ -1912,6 +1891,7 @@ history_stats_job(struct history *h, const struct history_filter *f)
 	j->workspace = all.workspace != NULL ? xstrdup(all.workspace) : NULL;
 	j->phase = all.phase != NULL ? xstrdup(all.phase) : NULL;
 	j->failed_only = all.failed_only;
+	j->by_root = all.by_root;
 	j->since_us = all.since_us;
 	all.limit = 0;
 	/* Memory rows are newer than their rows on disk, if any: the job
@@ -2018,7 +1998,7 @@ history_job_stats(struct history_job *j)
 		history_runs_free(runs, n);
 		return;
 	}
-	history_stats_compute(runs, n, &j->stats, &j->n_stats);
+	history_stats_compute(runs, n, j->by_root, &j->stats, &j->n_stats);
 }
 
 void
@@ -2067,8 +2047,10 @@ history_stats_free(struct history_phase_stats *s, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(s[i].phase);
+		free(s[i].root);
+	}
 	free(s);
 }
 

@@ -6,6 +6,7 @@
  * on the loop, the database is read on the worker's own connection), the
  * reply deferred until then.
  */
+#include <limits.h>
 #include <stdlib.h>
 
 #include "ggend.h"
@@ -13,6 +14,7 @@
 #include "history.h"
 #include "req.h"
 #include "req_entries.h"
+#include "req_scope.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -44,10 +46,13 @@ req_stats_done(void *arg)
 		return;
 	}
 	result = cJSON_CreateObject();
+	req_scope_json(rs->req, result);
 	arr = cJSON_AddArrayToObject(result, "phases");
 	for (i = 0; i < n; i++) {
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "phase", st[i].phase);
+		if (st[i].root != NULL)
+			cJSON_AddStringToObject(o, "root", st[i].root);
 		cJSON_AddNumberToObject(o, "runs", (double)st[i].runs);
 		cJSON_AddNumberToObject(o, "ok", (double)st[i].ok);
 		cJSON_AddNumberToObject(o, "cached", (double)st[i].cached);
@@ -77,13 +82,17 @@ static int
 req_stats(struct req *req, struct gerr *err)
 {
 	const cJSON *phase = req_field(req, "phase");
-	const cJSON *root = req_field(req, "root");
+	char scope[PATH_MAX];
+	bool scoped;
 	struct history_filter f = { 0 };
 	struct req_stats *rs;
 
 	(void)err;
 	f.phase = cJSON_IsString(phase) ? phase->valuestring : NULL;
-	f.root = cJSON_IsString(root) ? root->valuestring : NULL;
+	req_scope_root(req, scope, sizeof(scope), &scoped);
+	f.root = scoped ? scope : NULL;
+	/* Every root: one row per project, never one p50 over two. */
+	f.by_root = !scoped;
 	rs = xcalloc(1, sizeof(*rs));
 	rs->req = req;
 	rs->h = histlink_history(req->g->histlink);

@@ -3,7 +3,7 @@
  * watch.c - the set of watched roots of one daemon (g->watch): registration,
  * readiness, ignore rules, the make.toml model, persistence and status.
  *
- * Owns: every struct watch_root (a linked list) with its watchroot, its
+ * Owns: every struct watch_root (a linked list) with its rootsync, its
  * ignore matcher, one reference to its last good make.toml model (runs take
  * their own through watch_root_model_ref, so a re-parse never frees a model
  * a run still uses) and the latest parse's findings; the hash pool; the roots file
@@ -40,12 +40,13 @@
 #include <cjson/cJSON.h>
 
 #include "clock.h"
-#include "fault.h"
+#include "fileio.h"
 #include "ggend.h"
 #include "log.h"
 #include "message.h"
 #include "notifier.h"
 #include "path.h"
+#include "projtree.h"
 #include "server.h"
 #include "strbuf.h"
 #include "watch_int.h"
@@ -98,7 +99,7 @@ watch_root_free(struct watch_root *r)
 	size_t i;
 
 	watch_events_root_release(r);
-	watchroot_free(r->wr);
+	rootsync_free(r->wr);
 	ignore_free(r->ign);
 	make_project_unref(r->model);
 	make_findings_release(&r->findings);
@@ -202,30 +203,23 @@ watch_root_find(struct ggend *g, const char *path)
 	return watch_find_canonical(g, canon);
 }
 
-/* Read a whole small file (ignore files); NULL when absent or too big. */
+/* Read a whole small file (ignore files, the roots file) that is not a
+ * symlink; NULL when absent, too big or unreadable (said in a WARN, as
+ * the file is then treated as absent). */
 static char *
 watch_read_file(const char *path, size_t max, size_t *len)
 {
-	struct strbuf sb;
-	char buf[8192];
-	ssize_t n;
-	int fd;
+	char *buf = NULL;
+	bool missing;
+	struct gerr err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return NULL;
-	strbuf_init(&sb);
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		strbuf_add(&sb, buf, (size_t)n);
-		if (sb.len > max)
-			break;
-	}
-	close(fd);
-	if (n < 0) {
-		strbuf_release(&sb);
+	gerr_clear(&err);
+	if (fileio_read(path, max, FILEIO_NOFOLLOW, &buf, len, &missing,
+	    &err) != 0) {
+		log_warn("%s; treated as absent", err.msg);
 		return NULL;
 	}
-	return strbuf_detach(&sb, len);
+	return buf;
 }
 
 static void
@@ -237,40 +231,23 @@ watch_ignore_warn(void *arg, const struct gerr *err)
 	    err->col, err->msg);
 }
 
-/* (Re)load the ignore file of kind in directory dir of r; a missing file
- * removes the source. Returns whether the root's .git/info/exclude
- * changed (always false for other kinds). */
+/* (Re)load the ignore file of kind in directory dir of r (the loader of
+ * common/projtree.h: one policy for the daemon, validate and render); a
+ * missing file removes the source. Returns whether the root's
+ * .git/info/exclude changed (always false for other kinds). */
 static bool
 watch_load_ignore(struct watch_root *r, enum ignore_kind kind,
     const char *dir)
 {
-	const char *base = kind == IGNORE_GITIGNORE ? ".gitignore" :
-	    kind == IGNORE_GGENIGNORE ? ".ggenignore" : ".git/info/exclude";
-	char *abs, *text;
-	size_t len = 0;
+	uint64_t h = projtree_ignore_load(r->ign, r->path, kind, dir,
+	    watch_ignore_warn, r);
 
-	abs = dir[0] != '\0' ? xasprintf("%s/%s/%s", r->path, dir, base) :
-	    xasprintf("%s/%s", r->path, base);
-	text = watch_read_file(abs, IGNORE_FILE_MAX_BYTES + 1, &len);
-	free(abs);
-	if (kind == IGNORE_EXCLUDE) {
-		/* 0 stands for "absent": a real hash of 0 only costs one
-		 * needless rescan. */
-		uint64_t h = text != NULL ? XXH3_64bits(text, len) : 0;
-
-		if (h == r->exclude_hash) {
-			free(text);
-			return false;
-		}
-		r->exclude_hash = h;
-	}
-	if (text == NULL)
-		ignore_remove_file(r->ign, kind, dir);
-	else
-		ignore_set_file(r->ign, kind, dir, NULL, text, len,
-		    watch_ignore_warn, r, NULL);
-	free(text);
-	return kind == IGNORE_EXCLUDE;
+	/* 0 stands for "absent": a real hash of 0 only costs one needless
+	 * rescan. */
+	if (kind != IGNORE_EXCLUDE || h == r->exclude_hash)
+		return false;
+	r->exclude_hash = h;
+	return true;
 }
 
 void
@@ -305,7 +282,7 @@ watch_is_ignored(void *arg, const char *rel, bool is_dir)
 	if (ignore_check(r->ign, rel, strlen(rel), is_dir, NULL))
 		return true;
 	if (is_dir && r->wr != NULL) {
-		e = filetable_lookup(watchroot_table(r->wr), rel);
+		e = filetable_lookup(rootsync_table(r->wr), rel);
 		if (e == NULL || e->kind != FILETABLE_DIR) {
 			watch_load_ignore(r, IGNORE_GGENIGNORE, rel);
 			watch_load_ignore(r, IGNORE_GITIGNORE, rel);
@@ -318,19 +295,9 @@ watch_is_ignored(void *arg, const char *rel, bool is_dir)
 static void
 watch_apply_model_ignore(struct watch_root *r)
 {
-	const struct make_strlist *l;
-	const char **pats;
-	size_t i;
-
 	if (r->model == NULL)
 		return;
-	l = &r->model->watch_ignore;
-	pats = xcalloc(l->len + 1, sizeof(*pats));
-	for (i = 0; i < l->len; i++)
-		pats[i] = l->items[i].s;
-	ignore_set_patterns(r->ign, pats, l->len, "make.toml", watch_ignore_warn,
-	    r, NULL);
-	free(pats);
+	projtree_ignore_model(r->ign, r->model, watch_ignore_warn, r);
 }
 
 /* The latest load's errors, GNU style, at most WATCH_MODEL_ERRORS_MAX. */
@@ -521,10 +488,10 @@ watch_root_reload_ignore(struct watch_root *r, const char *relpath)
 void
 watch_root_progress(const struct watch_root *r, struct watch_progress *out)
 {
-	struct watchroot_status st;
+	struct rootsync_status st;
 
 	memset(out, 0, sizeof(*out));
-	watchroot_status(r->wr, &st);
+	rootsync_status(r->wr, &st);
 	out->files_seen = st.files;
 	out->dirs_seen = st.dirs;
 	out->files_hashed = st.files - st.hash_pending;
@@ -534,7 +501,7 @@ watch_root_progress(const struct watch_root *r, struct watch_progress *out)
 void
 watch_root_check_ready(struct watch_root *r, bool force_progress)
 {
-	struct watchroot_status st;
+	struct rootsync_status st;
 	struct watch_progress p;
 	uint64_t now;
 	size_t i, n;
@@ -542,7 +509,7 @@ watch_root_check_ready(struct watch_root *r, bool force_progress)
 
 	if (r->ready)
 		return;
-	watchroot_status(r->wr, &st);
+	rootsync_status(r->wr, &st);
 	if (!st.crawling && st.hash_pending == 0 && st.hash_backlog == 0) {
 		r->ready = true;
 		log_info("root %s ready: %zu files, %zu directories", r->path,
@@ -570,52 +537,35 @@ watch_root_check_ready(struct watch_root *r, bool force_progress)
 	}
 }
 
-/* Write the roots file: temp, fsync, rename, fsync the directory, so a
- * crash leaves the old list or the new one, never a torn one. */
+/* Write the roots file through common/fileio (temp, fsync, rename, fsync
+ * of the directory), so a crash leaves the old list or the new one, never
+ * a torn one. */
 static void
 watch_persist(struct ggend *g)
 {
 	struct watch_root *r;
 	cJSON *doc = cJSON_CreateObject(), *arr;
-	char *text, *tmp, *final;
-	int fd;
-	size_t len;
-	bool ok = false;
+	char *text, *final;
+	struct gerr err;
 
 	arr = cJSON_AddArrayToObject(doc, "roots");
 	for (r = g->watch->roots; r != NULL; r = r->next)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(r->path));
 	text = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
-	tmp = xasprintf("%s/%s.tmp", g->state_dir, WATCH_ROOTS_FILE);
 	final = xasprintf("%s/%s", g->state_dir, WATCH_ROOTS_FILE);
-	len = strlen(text);
-	if (fault_hit(FAULT_STATE_WRITE)) {
-		errno = ENOSPC;
-		fd = -1;
-	} else
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		ok = write(fd, text, len) == (ssize_t)len &&
-		    write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-		ok = close(fd) == 0 && ok;
-		if (ok && fault_hit(FAULT_STATE_RENAME)) {
-			errno = EIO;
-			ok = false;
-		}
-		ok = ok && rename(tmp, final) == 0;
-	}
-	if (!ok) {
-		log_error("write %s: %s; the root list will not survive a "
-		    "restart", final, strerror(errno));
-		unlink(tmp);
-	} else if ((fd = open(g->state_dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
+	gerr_clear(&err);
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addstr(&sb, text);
+		strbuf_addch(&sb, '\n');
+		if (fileio_write(final, sb.buf, sb.len, 0600, 0, &err) != 0)
+			log_error("%s; the root list will not survive a "
+			    "restart", err.msg);
+		strbuf_release(&sb);
 	}
 	cJSON_free(text);
-	free(tmp);
 	free(final);
 }
 
@@ -657,7 +607,7 @@ static struct watch_root *
 watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 {
 	struct watch *w = g->watch;
-	struct watchroot_config cfg = { 0 };
+	struct rootsync_config cfg = { 0 };
 	struct watch_root *r;
 	int rc;
 
@@ -679,7 +629,7 @@ watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 	watch_events_root_init(r);
 	/* The model's `[watch] ignore` must prune the first crawl. */
 	watch_root_load_model(r);
-	rc = watchroot_new(canon, &cfg, &r->wr, err);
+	rc = rootsync_new(canon, &cfg, &r->wr, err);
 	if (rc != 0) {
 		watch_root_free(r);
 		return NULL;
@@ -828,7 +778,7 @@ watch_root_ready(const struct watch_root *r)
 const struct filetable *
 watch_root_table(const struct watch_root *r)
 {
-	return watchroot_table(r->wr);
+	return rootsync_table(r->wr);
 }
 
 const struct make_project *
@@ -937,10 +887,10 @@ watch_u64_string(uint64_t v)
 struct cJSON *
 watch_root_summary(const struct watch_root *r)
 {
-	struct watchroot_status st;
+	struct rootsync_status st;
 	cJSON *o = cJSON_CreateObject();
 
-	watchroot_status(r->wr, &st);
+	rootsync_status(r->wr, &st);
 	cJSON_AddStringToObject(o, "root", r->path);
 	cJSON_AddBoolToObject(o, "ready", r->ready && !st.gone);
 	cJSON_AddBoolToObject(o, "gone", st.gone);
@@ -998,7 +948,7 @@ void
 watch_status_add(struct ggend *g, struct cJSON *roots)
 {
 	struct notifier_status ns;
-	struct watchroot_status st;
+	struct rootsync_status st;
 	struct watch_root *r;
 	cJSON *o, *wo;
 
@@ -1006,7 +956,7 @@ watch_status_add(struct ggend *g, struct cJSON *roots)
 		return;
 	notifier_status(&ns);
 	for (r = g->watch->roots; r != NULL; r = r->next) {
-		watchroot_status(r->wr, &st);
+		rootsync_status(r->wr, &st);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "root", r->path);
 		cJSON_AddBoolToObject(o, "ready", r->ready && !st.gone);

@@ -81,26 +81,31 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 			    { "all_workspaces", PROTO_T_BOOL, false },
 			    { "force", PROTO_T_BOOL, false },
 			    { "dry_run", PROTO_T_BOOL, false },
-			    { "jobs", PROTO_T_INT, false },
-			    { "detach", PROTO_T_BOOL, false } },
+			    { "jobs", PROTO_T_INT, false, 1, 1024 },
+			    { "detach", PROTO_T_BOOL, false },
+			    { "no_remote", PROTO_T_BOOL, false } },
 		.flags = PROTO_CMD_STREAMS,
 		.summary = "Run lifecycle phases with their hooks; streams "
 		    "output and progress.",
 	},
 	[PROTO_CMD_CANCEL] = {
 		.id = PROTO_CMD_CANCEL, .name = "cancel",
-		.fields = { { "run", PROTO_T_INT, true } },
+		.fields = { { "run", PROTO_T_INT, true },
+			    { "cwd", PROTO_T_PATH, false } },
 		.summary = "Stop a queued or running run.",
 	},
 	[PROTO_CMD_RUNS] = {
 		.id = PROTO_CMD_RUNS, .name = "runs",
-		.fields = { { "all", PROTO_T_BOOL, false } },
+		.fields = { { "all", PROTO_T_BOOL, false },
+			    { "cwd", PROTO_T_PATH, false },
+			    { "all_roots", PROTO_T_BOOL, false } },
 		.summary = "List running and queued runs (all: recent ones too).",
 	},
 	[PROTO_CMD_LOGS] = {
 		.id = PROTO_CMD_LOGS, .name = "logs",
 		.fields = { { "run", PROTO_T_INT, true },
-			    { "follow", PROTO_T_BOOL, false } },
+			    { "follow", PROTO_T_BOOL, false },
+			    { "cwd", PROTO_T_PATH, false } },
 		.flags = PROTO_CMD_STREAMS,
 		.summary = "A run's output tail; follow streams it live.",
 	},
@@ -111,37 +116,55 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 			    { "workspace", PROTO_T_STRING, false },
 			    { "limit", PROTO_T_INT, false },
 			    { "failed", PROTO_T_BOOL, false },
-			    { "since", PROTO_T_STRING, false } },
+			    { "since", PROTO_T_STRING, false },
+			    { "cwd", PROTO_T_PATH, false },
+			    { "all_roots", PROTO_T_BOOL, false } },
 		.summary = "Recorded runs, newest first.",
 	},
 	[PROTO_CMD_SHOW] = {
 		.id = PROTO_CMD_SHOW, .name = "show",
-		.fields = { { "run", PROTO_T_INT, true } },
+		.fields = { { "run", PROTO_T_INT, true },
+			    { "cwd", PROTO_T_PATH, false } },
 		.summary = "One recorded run: its spans and output tail.",
 	},
 	[PROTO_CMD_STATS] = {
 		.id = PROTO_CMD_STATS, .name = "stats",
 		.fields = { { "phase", PROTO_T_STRING, false },
-			    { "root", PROTO_T_PATH, false } },
+			    { "root", PROTO_T_PATH, false },
+			    { "cwd", PROTO_T_PATH, false },
+			    { "all_roots", PROTO_T_BOOL, false } },
 		.summary = "Per phase: runs, success and cache hit rates, "
 		    "p50/p95 duration.",
 	},
 	[PROTO_CMD_TRACE] = {
 		.id = PROTO_CMD_TRACE, .name = "trace",
 		.fields = { { "run", PROTO_T_INT, true },
-			    { "format", PROTO_T_STRING, false } },
+			    { "format", PROTO_T_STRING, false },
+			    { "cwd", PROTO_T_PATH, false } },
 		.summary = "A recorded run as a Chrome trace (Perfetto).",
 	},
 	[PROTO_CMD_DIFF] = {
 		.id = PROTO_CMD_DIFF, .name = "diff",
 		.fields = { { "a", PROTO_T_INT, true },
-			    { "b", PROTO_T_INT, true } },
+			    { "b", PROTO_T_INT, true },
+			    { "cwd", PROTO_T_PATH, false } },
 		.summary = "Compare two recorded runs span by span.",
 	},
 	[PROTO_CMD_TRIM] = {
 		.id = PROTO_CMD_TRIM, .name = "trim",
-		.fields = { { "keep", PROTO_T_INT, false } },
+		.fields = { { "keep", PROTO_T_INT, false, 1, 1000000 } },
 		.summary = "Trim the history to the newest runs per phase now.",
+	},
+	[PROTO_CMD_DEV] = {
+		.id = PROTO_CMD_DEV, .name = "dev",
+		.fields = { { "root", PROTO_T_PATH, true },
+			    { "phases", PROTO_T_ARRAY, false },
+			    { "env", PROTO_T_STRING, false },
+			    { "tty", PROTO_T_BOOL, false },
+			    { "columns", PROTO_T_INT, false } },
+		.flags = PROTO_CMD_STREAMS,
+		.summary = "Follow every run of a root live (output included); "
+		    "with phases, run them on each settled change.",
 	},
 };
 
@@ -266,6 +289,13 @@ proto_cmd_validate(const struct proto_cmd *cmd, const cJSON *req,
 		if (f->type == PROTO_T_INT &&
 		    proto_int_check(item, f->name, err) != 0)
 			return GERR_BAD_TYPE;
+		if (f->type == PROTO_T_INT && (f->min != 0 || f->max != 0) &&
+		    (item->valuedouble < (double)f->min ||
+		    item->valuedouble > (double)f->max))
+			return gerr_set(err, GERR_INVALID,
+			    "field \"%s\": expected %lld to %lld, found %.0f",
+			    f->name, (long long)f->min, (long long)f->max,
+			    item->valuedouble);
 		/* Never against the daemon's working directory (it works
 		 * from /): a relative path is refused, not resolved. */
 		if (f->type == PROTO_T_PATH && item->valuestring[0] != '/')
@@ -274,4 +304,16 @@ proto_cmd_validate(const struct proto_cmd *cmd, const cJSON *req,
 			    f->name, item->valuestring);
 	}
 	return 0;
+}
+
+const struct proto_field *
+proto_field_find(enum proto_cmd_id id, const char *name)
+{
+	const struct proto_cmd *cmd = proto_cmd_get(id);
+
+	for (size_t i = 0; i < PROTO_FIELDS_MAX &&
+	    cmd->fields[i].name != NULL; i++)
+		if (strcmp(cmd->fields[i].name, name) == 0)
+			return &cmd->fields[i];
+	return NULL;
 }
