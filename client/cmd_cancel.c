@@ -41,4 +41,5 @@ const struct cmd_entry cmd_cancel_entry = {
 	.summary = "Stop a queued or running run.",
 	.args = { .min = 1, .max = 1 }, .proto = PROTO_CMD_CANCEL,
 	.build = cmd_cancel_build, .render = cmd_cancel_render,
+	.example = "ggenc cancel 42",
 };

@@ -67,9 +67,17 @@ cmd_changes_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_changes_opts[] = {
+	{ "--since", 0, "CLOCK",
+	    "changes after this clock (from a previous reply); default: all files", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_changes_entry = {
 	.name = "changes", .alias = NULL, .usage = "[--since CLOCK] [ROOT]",
 	.summary = "Files added, modified and removed since a clock.",
-	.args = { .min = 0, .max = 3 }, .proto = PROTO_CMD_CHANGES,
+	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_CHANGES,
 	.build = cmd_changes_build, .render = cmd_changes_render,
+	.opts = cmd_changes_opts,
+	.example = "ggenc changes --since c:1:42 .",
 };

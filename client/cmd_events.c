@@ -85,4 +85,5 @@ const struct cmd_entry cmd_events_entry = {
 	.summary = "Print events (files.changed, ...) until interrupted.",
 	.args = { .min = 0, .max = 0 }, .proto = PROTO_CMD_EVENTS,
 	.render = cmd_events_render, .on_message = cmd_events_message,
+	.example = "ggenc events\n" "ggenc --json events | jq .event",
 };

@@ -22,10 +22,7 @@ cmd_help_run(const struct cmd_ctx *ctx, int argc, char **argv)
 			fprintf(stderr, "ggenc: %s\n", err.msg);
 			return ERR_EXIT_USAGE;
 		}
-		cmd_print_usage(e, ctx->out);
-		fprintf(ctx->out, "%s\n", e->summary);
-		if (e->alias != NULL)
-			fprintf(ctx->out, "alias: %s\n", e->alias);
+		cmd_print_help(e, ctx->out);
 		return 0;
 	}
 	fprintf(ctx->out,
@@ -34,6 +31,8 @@ cmd_help_run(const struct cmd_ctx *ctx, int argc, char **argv)
 	    "Commands (a unique prefix is enough):\n");
 	for (i = 0; i < cmd_table_len; i++) {
 		e = cmd_table[i];
+		if (e->flags & CMD_HIDDEN)
+			continue;
 		fprintf(ctx->out, "  %-10s %-4s %s\n", e->name,
 		    e->alias != NULL ? e->alias : "", e->summary);
 	}
@@ -46,7 +45,9 @@ cmd_help_run(const struct cmd_ctx *ctx, int argc, char **argv)
 	    "  --no-start     do not start ggend when none answers\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 the command failed, 2 usage, "
-	    "3 daemon unreachable.\n");
+	    "3 daemon unreachable.\n"
+	    "`ggenc help COMMAND` or `ggenc COMMAND --help`: its options and "
+	    "an example;\n`man ggenc`: everything.\n");
 	return 0;
 }
 
@@ -55,4 +56,5 @@ const struct cmd_entry cmd_help_entry = {
 	.summary = "Show the commands, or one command's usage.",
 	.args = { .min = 0, .max = 1 }, .proto = CMD_LOCAL,
 	.run = cmd_help_run,
+	.example = "ggenc help\n" "ggenc help run",
 };

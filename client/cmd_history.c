@@ -98,12 +98,28 @@ cmd_history_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_history_opts[] = {
+	{ "--root", 0, "DIR",
+	    "only runs of this root", 0 },
+	{ "--workspace", 0, "NAME",
+	    "only runs of this workspace", 0 },
+	{ "--limit", 0, "N",
+	    "at most N runs (default 50)", 0 },
+	{ "--failed", 0, NULL,
+	    "only failed runs", 0 },
+	{ "--since", 0, "TIME",
+	    "runs after TIME: 2h, 1d, 2026-11-21", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_history_entry = {
 	.name = "history", .alias = "hist",
 	.usage = "[PHASE] [--root DIR] [--workspace NAME] [--limit N] "
 	    "[--failed] [--since TIME]",
 	.summary = "List recorded runs, newest first (TIME: 2h, 1d, "
 	    "2026-11-21).",
-	.args = { .min = 0, .max = 11 }, .proto = PROTO_CMD_HISTORY,
+	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_HISTORY,
 	.build = cmd_history_build, .render = cmd_history_render,
+	.opts = cmd_history_opts,
+	.example = "ggenc history build --failed --since 1d",
 };

@@ -51,10 +51,18 @@ cmd_logs_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return runview_summary(ctx, result);
 }
 
+static const struct cmd_opt cmd_logs_opts[] = {
+	{ "--follow", 'f', NULL,
+	    "stream the output until the run ends", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_logs_entry = {
 	.name = "logs", .alias = NULL, .usage = "RUN [--follow]",
 	.summary = "Print a run's output; --follow streams it live.",
-	.args = { .min = 1, .max = 2 }, .proto = PROTO_CMD_LOGS,
+	.args = { .min = 1, .max = 1 }, .proto = PROTO_CMD_LOGS,
 	.build = cmd_logs_build, .render = cmd_logs_render,
 	.on_message = runview_message,
+	.opts = cmd_logs_opts,
+	.example = "ggenc logs 42 --follow",
 };

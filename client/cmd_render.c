@@ -455,12 +455,26 @@ cmd_render_run(const struct cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static const struct cmd_opt cmd_render_opts[] = {
+	{ "--var", 0, "KEY=VALUE",
+	    "set a variable (repeatable)", 0 },
+	{ "--vars", 0, "FILE.json",
+	    "variables from a JSON object", 0 },
+	{ "--to", 0, "PATH",
+	    "write here; - for stdout", 0 },
+	{ "--diff", 0, NULL,
+	    "show what would change in the target", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_render_entry = {
 	.name = "render", .alias = NULL,
 	.usage = "TEMPLATE [--var k=v ...] [--vars FILE.json] [--to -|PATH] "
 	    "[--diff]",
 	.summary = "Render a template locally (no daemon needed).",
-	.args = { .min = 1, .max = 2 * CMD_RENDER_MAX_VARS + 8 },
+	.args = { .min = 1, .max = 1 },
 	.proto = CMD_LOCAL,
 	.run = cmd_render_run,
+	.opts = cmd_render_opts,
+	.example = "ggenc render templates/greeting.h.tmpl --var name=ada --to -",
 };

@@ -35,4 +35,5 @@ const struct cmd_entry cmd_roots_entry = {
 	.summary = "List the watched roots.",
 	.args = { .min = 0, .max = 0 }, .proto = PROTO_CMD_ROOTS,
 	.render = cmd_roots_render,
+	.example = "ggenc roots",
 };

@@ -116,6 +116,24 @@ cmd_run_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return runview_summary(ctx, result);
 }
 
+static const struct cmd_opt cmd_run_opts[] = {
+	{ "--root", 0, "DIR",
+	    "the project root (default: .)", 0 },
+	{ "--workspace", 0, "NAME",
+	    "run in this workspace only", 0 },
+	{ "--all-workspaces", 0, NULL,
+	    "run in every workspace", 0 },
+	{ "--force", 0, NULL,
+	    "run even when the cache says the outputs are current", 0 },
+	{ "--dry-run", 0, NULL,
+	    "print the plan, run nothing", 0 },
+	{ "--detach", 0, NULL,
+	    "return once queued; follow with `ggenc logs RUN --follow`", 0 },
+	{ "--jobs", 0, "N",
+	    "phases run at once (1..1024)", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_run_entry = {
 	.name = "run", .alias = NULL,
 	.usage = "PHASE... [--root DIR] [--workspace NAME|--all-workspaces] "
@@ -124,4 +142,6 @@ const struct cmd_entry cmd_run_entry = {
 	.args = { .min = 1, .max = 128 }, .proto = PROTO_CMD_RUN,
 	.build = cmd_run_build, .render = cmd_run_render,
 	.on_message = runview_message,
+	.opts = cmd_run_opts,
+	.example = "ggenc run build\n" "ggenc run test --root ~/src/project --force",
 };

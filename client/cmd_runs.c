@@ -50,9 +50,17 @@ cmd_runs_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_runs_opts[] = {
+	{ "--all", 0, NULL,
+	    "recent finished runs too", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_runs_entry = {
 	.name = "runs", .alias = NULL, .usage = "[--all]",
 	.summary = "List running and queued runs (--all: recent ones too).",
-	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_RUNS,
+	.args = { .min = 0, .max = 0 }, .proto = PROTO_CMD_RUNS,
 	.build = cmd_runs_build, .render = cmd_runs_render,
+	.opts = cmd_runs_opts,
+	.example = "ggenc runs --all",
 };

@@ -135,4 +135,5 @@ const struct cmd_entry cmd_show_entry = {
 	.summary = "Show a recorded run: spans as a tree, then its output.",
 	.args = { .min = 1, .max = 1 }, .proto = PROTO_CMD_SHOW,
 	.build = cmd_show_build, .render = cmd_show_render,
+	.example = "ggenc show 42",
 };

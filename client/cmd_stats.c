@@ -58,9 +58,17 @@ cmd_stats_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_stats_opts[] = {
+	{ "--root", 0, "DIR",
+	    "only runs of this root", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_stats_entry = {
 	.name = "stats", .alias = NULL, .usage = "[PHASE] [--root DIR]",
 	.summary = "Per phase: runs, success and cache hit rates, p50/p95.",
-	.args = { .min = 0, .max = 3 }, .proto = PROTO_CMD_STATS,
+	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_STATS,
 	.build = cmd_stats_build, .render = cmd_stats_render,
+	.opts = cmd_stats_opts,
+	.example = "ggenc stats build",
 };

@@ -156,9 +156,17 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_status_opts[] = {
+	{ "--short", 0, NULL,
+	    "one line for a shell prompt: roots, running and failed phases; never starts a daemon", CMD_OPT_NO_START },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_status_entry = {
 	.name = "status", .alias = "st", .usage = "",
 	.summary = "Show the daemon's pid, version, uptime, clients, memory.",
 	.args = { .min = 0, .max = 0 }, .proto = PROTO_CMD_STATUS,
 	.render = cmd_status_render,
+	.opts = cmd_status_opts,
+	.example = "ggenc status\n" "ggenc status --short\n" "ggenc --json status",
 };

@@ -21,6 +21,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_diff_entry,
 	&cmd_trim_entry,
 	&cmd_shutdown_entry,
+	&cmd_restart_entry,
+	&cmd_reload_entry,
 	&cmd_run_entry,
 	&cmd_cancel_entry,
 	&cmd_runs_entry,

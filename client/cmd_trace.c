@@ -58,9 +58,17 @@ cmd_trace_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_trace_opts[] = {
+	{ "--format", 0, "FORMAT",
+	    "output format: chrome (the default)", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_trace_entry = {
 	.name = "trace", .alias = NULL, .usage = "RUN [--format chrome]",
 	.summary = "Print a recorded run as Chrome trace JSON (Perfetto).",
-	.args = { .min = 1, .max = 3 }, .proto = PROTO_CMD_TRACE,
+	.args = { .min = 1, .max = 1 }, .proto = PROTO_CMD_TRACE,
 	.build = cmd_trace_build, .render = cmd_trace_render,
+	.opts = cmd_trace_opts,
+	.example = "ggenc trace 42 > run42.json   # open in ui.perfetto.dev",
 };

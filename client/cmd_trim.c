@@ -40,9 +40,17 @@ cmd_trim_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_trim_opts[] = {
+	{ "--keep", 0, "N",
+	    "runs kept per phase (default: history.keep)", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_trim_entry = {
 	.name = "trim", .alias = NULL, .usage = "[--keep N]",
 	.summary = "Delete all but the newest N runs per phase now.",
-	.args = { .min = 0, .max = 2 }, .proto = PROTO_CMD_TRIM,
+	.args = { .min = 0, .max = 0 }, .proto = PROTO_CMD_TRIM,
 	.build = cmd_trim_build, .render = cmd_trim_render,
+	.opts = cmd_trim_opts,
+	.example = "ggenc trim --keep 10",
 };

@@ -337,4 +337,5 @@ const struct cmd_entry cmd_validate_entry = {
 	    "workspaces; exit 1 on errors.",
 	.args = { .min = 0, .max = 1 }, .proto = CMD_LOCAL,
 	.run = cmd_validate_run,
+	.example = "ggenc validate\n" "ggenc validate ~/src/project/make.toml",
 };

@@ -136,7 +136,11 @@ conn_spawn(const char *path, struct gerr *err)
 			rc = gerr_set(err, GERR_UNREACHABLE, "%s (log: %s)",
 			    rerr.msg, log_path);
 			waitpid(pid, NULL, WNOHANG);
-		}
+		} else
+			/* Once, on stderr: a daemon now runs that the user
+			 * did not start by hand; say where to look. */
+			fprintf(stderr, "ggenc: started ggend (pid %ld) on %s; "
+			    "it logs to %s\n", (long)pid, path, log_path);
 	}
 	close(p[0]);
 	free(ggend);

@@ -148,6 +148,9 @@ main(int argc, char **argv)
 	long l;
 
 	log_set_ident("ggend");
+	/* Under systemd (JOURNAL_STREAM set) journald stamps each line; in a
+	 * log file (autostart) or a terminal the line carries its own. */
+	log_set_timestamps(getenv("JOURNAL_STREAM") == NULL);
 	cJSON_InitHooks(&hooks);
 	ov = xcalloc((size_t)argc + 1, sizeof(*ov));
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
