@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errors.h"
 #include "strbuf.h"
 #include "xmalloc.h"
 
@@ -376,4 +377,47 @@ cmd_print_help(const struct cmd_entry *e, FILE *out)
 	}
 	fputs("\nGlobal options: --json, --socket PATH, --no-start "
 	    "(see `ggenc help`).\n", out);
+}
+
+void
+cmd_print_error(const struct cmd_ctx *ctx, const char *what,
+    const struct gerr *err)
+{
+	const struct err_def *def = err_lookup(err->code == GERR_OK ?
+	    GERR_INTERNAL : err->code);
+
+	if (ctx->json) {
+		cJSON *e = cJSON_CreateObject();
+		char *line;
+
+		cJSON_AddStringToObject(e, "code", def->wire);
+		cJSON_AddStringToObject(e, "message", err->msg[0] != '\0' ?
+		    err->msg : def->text);
+		if (err->file[0] != '\0')
+			cJSON_AddStringToObject(e, "file", err->file);
+		if (err->line > 0) {
+			cJSON_AddNumberToObject(e, "line", err->line);
+			if (err->col > 0)
+				cJSON_AddNumberToObject(e, "col", err->col);
+		}
+		line = cJSON_PrintUnformatted(e);
+		fprintf(stderr, "%s\n", line);
+		cJSON_free(line);
+		cJSON_Delete(e);
+	} else if (err->file[0] != '\0' && err->line > 0)
+		fprintf(stderr, "%s:%d:%d: error: %s\n", err->file, err->line,
+		    err->col > 0 ? err->col : 1, err->msg);
+	else if (err->file[0] != '\0')
+		fprintf(stderr, "%s: error: %s\n", err->file, err->msg);
+	else
+		fprintf(stderr, "ggenc: %s: %s\n", what, err->msg);
+}
+
+void
+cmd_print_json(const struct cmd_ctx *ctx, const cJSON *obj)
+{
+	char *line = cJSON_PrintUnformatted(obj);
+
+	fprintf(ctx->out, "%s\n", line != NULL ? line : "{}");
+	cJSON_free(line);
 }

@@ -147,6 +147,14 @@ struct strbuf;
 void cmd_suggest(const char *word, const char *const *names, size_t n,
     struct strbuf *out);
 
+/* Report err on stderr: with --json the wire's error object on one line
+ * ({"code","message","file","line","col"}, as daemon errors print), else
+ * "file:line:col: error: msg" or "ggenc: what: msg". */
+void cmd_print_error(const struct cmd_ctx *ctx, const char *what,
+    const struct gerr *err);
+/* obj (borrowed) as one compact JSON line on ctx->out: the one JSON style. */
+void cmd_print_json(const struct cmd_ctx *ctx, const cJSON *obj);
+
 /* Print the command's usage, options and examples (`ggenc help CMD`). */
 void cmd_print_help(const struct cmd_entry *e, FILE *out);
 

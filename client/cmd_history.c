@@ -70,6 +70,7 @@ cmd_history_render(const struct cmd_ctx *ctx, const cJSON *result)
 	const cJSON *r, *dur;
 	char when[32], d[32];
 	int w = 5;
+	bool slow = false;
 
 	cJSON_ArrayForEach(r, runs) {
 		int len = (int)strlen(histfmt_str(r, "phase"));
@@ -94,7 +95,11 @@ cmd_history_render(const struct cmd_ctx *ctx, const cJSON *result)
 		    -1.0, d, sizeof(d)), histfmt_str(r, "status"),
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "slow")) ?
 		    " (slow)" : "");
+		slow |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
+		    "slow"));
 	}
+	if (slow)
+		fprintf(ctx->out, "\n%s\n", HISTFMT_SLOW_NOTE);
 	return 0;
 }
 

@@ -54,18 +54,6 @@ struct cmd_render_opts {
 	size_t n_var;
 };
 
-static void
-cmd_render_print_err(const struct gerr *err)
-{
-	if (err->file[0] != '\0' && err->line > 0)
-		fprintf(stderr, "%s:%d:%d: error: %s\n", err->file, err->line,
-		    err->col > 0 ? err->col : 1, err->msg);
-	else if (err->file[0] != '\0')
-		fprintf(stderr, "%s: error: %s\n", err->file, err->msg);
-	else
-		fprintf(stderr, "ggenc: render: error: %s\n", err->msg);
-}
-
 static int
 cmd_render_usage(const char *why)
 {
@@ -315,7 +303,15 @@ cmd_render_emit(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
 		return rc;
 	rc = frontmatter_apply(fm, old, old_len, body->buf, body->len,
 	    &content, &action, &reason, err);
-	if (rc == 0 && action == FRONTMATTER_SKIP) {
+	if (rc == 0 && action == FRONTMATTER_SKIP && ctx->json) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "output", dest);
+		cJSON_AddBoolToObject(j, "written", false);
+		cJSON_AddStringToObject(j, "skipped", reason);
+		cmd_print_json(ctx, j);
+		cJSON_Delete(j);
+	} else if (rc == 0 && action == FRONTMATTER_SKIP) {
 		fprintf(ctx->out, "%s: skipped (%s)\n", dest, reason);
 	} else if (rc == 0 && o->diff) {
 		char *newname = xasprintf("%s (rendered)", dest);
@@ -328,9 +324,14 @@ cmd_render_emit(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
 	} else if (rc == 0) {
 		rc = genout_write(dest, content.buf, content.len, &written,
 		    err);
-		if (rc == 0 && ctx->json)
-			fprintf(ctx->out, "{\"output\":\"%s\",\"written\":%s}\n",
-			    dest, written ? "true" : "false");
+		if (rc == 0 && ctx->json) {
+			cJSON *j = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(j, "output", dest);
+			cJSON_AddBoolToObject(j, "written", written);
+			cmd_print_json(ctx, j);
+			cJSON_Delete(j);
+		}
 		else if (rc == 0)
 			fprintf(ctx->out, "%s %s\n", written ? "wrote" :
 			    "unchanged", dest);
@@ -449,7 +450,7 @@ cmd_render_run(const struct cmd_ctx *ctx, int argc, char **argv)
 		return rc;
 	gerr_clear(&err);
 	if (cmd_render_do(ctx, &o, &err) != 0) {
-		cmd_render_print_err(&err);
+		cmd_print_error(ctx, "render", &err);
 		return ERR_EXIT_FAILED;
 	}
 	return 0;

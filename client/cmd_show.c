@@ -100,6 +100,8 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 	    histfmt_str(r, "phase"), histfmt_str(r, "status"),
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "slow")) ?
 	    " (slow)" : "");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "slow")))
+		fprintf(ctx->out, "  (%s)\n", HISTFMT_SLOW_NOTE);
 	fprintf(ctx->out, "  root       %s\n", histfmt_str(r, "root"));
 	if (histfmt_str(r, "workspace")[0] != '\0')
 		fprintf(ctx->out, "  workspace  %s\n",
@@ -109,7 +111,7 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 	    "start_us"), when, sizeof(when)));
 	fprintf(ctx->out, "  duration   %s\n", histfmt_duration(
 	    cJSON_IsNumber(dur) ? dur->valuedouble : -1.0, d, sizeof(d)));
-	if (histfmt_num(r, "exit_code") >= 0)
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "exit_code")))
 		fprintf(ctx->out, "  exit code  %.0f\n",
 		    histfmt_num(r, "exit_code"));
 	if (histfmt_num(r, "signal") > 0)

@@ -53,4 +53,10 @@ const char *histfmt_when(double us, char *buf, size_t size);
 double histfmt_num(const cJSON *obj, const char *name);
 const char *histfmt_str(const cJSON *obj, const char *name);
 
+/* What "(slow)" means, printed under a table or record that has one:
+ * daemon/history.h's rule (HISTORY_SLOW_PERCENT, HISTORY_SLOW_MIN_RUNS)
+ * and a phase's budget_ms. */
+#define HISTFMT_SLOW_NOTE "slow: over 110% of the median of the phase's " \
+	"recorded successful runs (once there are 5), or over its budget_ms"
+
 #endif
