@@ -410,7 +410,7 @@ cmd_print_error(const struct cmd_ctx *ctx, const char *what,
 	else if (err->file[0] != '\0')
 		fprintf(stderr, "%s: error: %s\n", err->file, err->msg);
 	else
-		fprintf(stderr, "ggenc: %s: %s\n", what, err->msg);
+		fprintf(stderr, "ggenc: %s: error: %s\n", what, err->msg);
 }
 
 void

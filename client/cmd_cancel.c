@@ -32,7 +32,7 @@ static int
 cmd_cancel_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	fprintf(ctx->out, "run %.0f: cancelling\n",
-	    runview_num(result, "run", 0));
+	    runview_num(result, "id", 0));
 	return 0;
 }
 

@@ -42,6 +42,17 @@ cmd_config_render(const struct cmd_ctx *ctx, const cJSON *result)
 	const cJSON *s;
 	int kw = 3, vw = 5;
 
+	/* One key asked for: its value alone, as `git config` does, for
+	 * scripts ($(ggenc config get log.level)). */
+	if (cJSON_GetArraySize(settings) == 1 && !cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(result, "all"))) {
+		const char *v = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
+		    settings, 0), "value"));
+
+		fprintf(ctx->out, "%s\n", v != NULL ? v : "");
+		return 0;
+	}
 	/* Two passes: the columns are as wide as their longest cell. */
 	cJSON_ArrayForEach(s, settings) {
 		const char *k = cJSON_GetStringValue(

@@ -110,7 +110,7 @@ cmd_run_render(const struct cmd_ctx *ctx, const cJSON *result)
 	if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(result, "steps")))
 		return cmd_run_render_plan(ctx, result);
 	if (strcmp(status, "queued") == 0 || strcmp(status, "running") == 0) {
-		fprintf(ctx->out, "%.0f\n", runview_num(result, "run", 0));
+		fprintf(ctx->out, "%.0f\n", runview_num(result, "id", 0));
 		return 0;
 	}
 	return runview_summary(ctx, result);

@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "histfmt.h"
 #include "runview.h"
 
 static int
@@ -34,13 +35,15 @@ cmd_runs_render(const struct cmd_ctx *ctx, const cJSON *result)
 		fprintf(ctx->out, "no runs\n");
 		return 0;
 	}
-	fprintf(ctx->out, "%-6s %-9s %-8s %8s  %s\n", "RUN", "STATUS",
-	    "TRIGGER", "MS", "PHASES (ROOT)");
+	fprintf(ctx->out, "%6s  %-9s  %-7s  %9s  %s\n", "ID", "STATUS",
+	    "TRIGGER", "DURATION", "PHASES (ROOT)");
 	cJSON_ArrayForEach(r, runs) {
-		fprintf(ctx->out, "%-6.0f %-9s %-8s %8.0f ",
-		    runview_num(r, "run", 0), runview_str(r, "status", "?"),
-		    runview_str(r, "trigger", "?"),
-		    runview_num(r, "duration_ms", 0));
+		char d[32];
+
+		fprintf(ctx->out, "%6.0f  %-9s  %-7s  %9s ",
+		    runview_num(r, "id", 0), runview_str(r, "status", "?"),
+		    runview_str(r, "trigger", "?"), histfmt_duration(
+		    runview_num(r, "duration_ms", 0), d, sizeof(d)));
 		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(r,
 		    "phases"))
 			fprintf(ctx->out, " %s", cJSON_IsString(p) ?

@@ -27,6 +27,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_cancel_entry,
 	&cmd_runs_entry,
 	&cmd_logs_entry,
+	&cmd_init_entry,
 	&cmd_validate_entry,
 	&cmd_config_entry,
 	&cmd_render_entry,

@@ -77,7 +77,7 @@ runview_summary(const struct cmd_ctx *ctx, const cJSON *run)
 
 	fflush(ctx->out);
 	fprintf(stderr, "ggen: run %.0f %s: %.0f of %.0f phases, %.0f cached, "
-	    "%.0f ms\n", runview_num(run, "run", 0), status,
+	    "%.0f ms\n", runview_num(run, "id", 0), status,
 	    runview_num(run, "steps_done", 0), runview_num(run, "steps", 0),
 	    runview_num(run, "steps_cached", 0),
 	    runview_num(run, "duration_ms", 0));

@@ -1737,9 +1737,20 @@ engine_unfollow(struct engine *g, uint64_t id, engine_event_cb fn, void *arg)
 static cJSON *
 engine_run_summary(const struct engine_run *r)
 {
-	cJSON *o = engine_run_brief(r);
+	cJSON *o = cJSON_CreateObject(), *ph;
 	int64_t end = r->end_mono_us != 0 ? r->end_mono_us : (int64_t)clock_mono_us();
 
+	/* A run object: the same names as history's (PROTOCOL.md "Field
+	 * conventions"): its own id is "id"; events and progress refer to
+	 * it as "run". */
+	cJSON_AddNumberToObject(o, "id", (double)r->id);
+	cJSON_AddStringToObject(o, "root", r->root);
+	ph = cJSON_AddArrayToObject(o, "phases");
+	for (size_t i = 0; i < r->n_phases; i++)
+		cJSON_AddItemToArray(ph, cJSON_CreateString(r->phases[i]));
+	cJSON_AddStringToObject(o, "phase", r->phase_text);
+	cJSON_AddStringToObject(o, "workspace", r->workspace);
+	cJSON_AddStringToObject(o, "trigger", engine_trigger_name(r->trigger));
 	cJSON_AddStringToObject(o, "status", engine_status_name(r->status));
 	cJSON_AddNumberToObject(o, "start_us", (double)r->start_us);
 	msg_add_ms(o, "duration_ms", r->start_mono_us == 0 ? 0 :
