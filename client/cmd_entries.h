@@ -35,5 +35,6 @@ extern const struct cmd_entry cmd_restart_entry;
 extern const struct cmd_entry cmd_reload_entry;
 extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_complete_entry;
+extern const struct cmd_entry cmd_man_entry;
 
 #endif

@@ -33,6 +33,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_render_entry,
 	&cmd_version_entry,
 	&cmd_help_entry,
+	&cmd_man_entry,
+	&cmd_complete_entry,
 };
 
 const size_t cmd_table_len = sizeof(cmd_table) / sizeof(cmd_table[0]);
