@@ -27,13 +27,21 @@ int
 call_open(const struct cmd_ctx *ctx, bool autostart, struct call *c,
     struct gerr *err)
 {
+	return call_open_args(ctx, autostart, NULL, c, err);
+}
+
+int
+call_open_args(const struct cmd_ctx *ctx, bool autostart,
+    char *const *spawn_args, struct call *c, struct gerr *err)
+{
 	cJSON *hello;
 	char *line;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if (conn_open(&c->conn, ctx->socket_path, autostart && !ctx->no_start,
-	    err) != 0)
+	c->next_id = CALL_CMD_ID;
+	if (conn_open_args(&c->conn, ctx->socket_path, autostart &&
+	    !ctx->no_start, spawn_args, err) != 0)
 		return err->code;
 	hello = cJSON_CreateObject();
 	cJSON_AddNumberToObject(hello, "proto", PROTO_VERSION);
@@ -93,10 +101,11 @@ call_request(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 {
 	struct gerr send_err;
 	char *line;
+	int id = c->next_id++;
 
 	gerr_clear(&send_err);
 	memset(reply, 0, sizeof(*reply));
-	line = msg_request_line(CALL_CMD_ID, cmd, fields);
+	line = msg_request_line(id, cmd, fields);
 	conn_send(&c->conn, line, &send_err);
 	free(line);
 	if (!c->hello_done) {
@@ -113,7 +122,7 @@ call_request(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 		call_hello(c, reply->body);
 		msg_reply_release(reply);
 	}
-	return call_await(ctx, e, c, CALL_CMD_ID, reply, err);
+	return call_await(ctx, e, c, id, reply, err);
 }
 
 void

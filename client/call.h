@@ -21,6 +21,7 @@ struct call {
 	pid_t pid;		/* the daemon's, from hello; 0 until known */
 	char version[64];	/* the daemon's, from hello */
 	bool hello_done;
+	int next_id;		/* of the next request after hello */
 };
 
 /*
@@ -30,6 +31,9 @@ struct call {
  */
 int call_open(const struct cmd_ctx *ctx, bool autostart, struct call *c,
     struct gerr *err);
+/* call_open; a daemon started here gets spawn_args (see conn_open_args). */
+int call_open_args(const struct cmd_ctx *ctx, bool autostart,
+    char *const *spawn_args, struct call *c, struct gerr *err);
 
 /*
  * Send cmd with fields (transferred, may be NULL), then wait for hello's
