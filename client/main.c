@@ -145,7 +145,7 @@ main(int argc, char **argv)
 	if (p.version && p.entry == NULL)
 		cmd_find("version", &p.entry, NULL);
 	if (p.help) {
-		if (p.entry != NULL && strcmp(p.entry->name, "help") != 0)
+		if (p.entry != NULL)
 			cmd_print_help(p.entry, stdout);
 		else {
 			cmd_find("help", &e, NULL);
