@@ -80,6 +80,9 @@ struct cmd_entry {
 	    cJSON *fields, struct gerr *err);
 	/* Print an ok result for humans; returns the exit status. */
 	int (*render)(const struct cmd_ctx *ctx, const cJSON *result);
+	/* The exit status for an ok result printed with --json (the JSON
+	 * carries the rest): a failed run is still exit 1. NULL: 0. */
+	int (*exit_status)(const cJSON *result);
 	/* No daemon answered (and none was started: --no-start or an option
 	 * with CMD_OPT_NO_START); returns the exit status. NULL: the error
 	 * is printed, exit 3. */

@@ -9,6 +9,44 @@
 #include "cmd_entries.h"
 #include "errors.h"
 
+/* The command table as JSON (--json): for editors and scripts. */
+static void
+cmd_help_json(const struct cmd_ctx *ctx)
+{
+	cJSON *out = cJSON_CreateObject(), *cmds, *c, *opts, *o;
+	const struct cmd_opt *op;
+
+	cmds = cJSON_AddArrayToObject(out, "commands");
+	for (size_t i = 0; i < cmd_table_len; i++) {
+		const struct cmd_entry *e = cmd_table[i];
+
+		if (e->flags & CMD_HIDDEN)
+			continue;
+		c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "name", e->name);
+		if (e->alias != NULL)
+			cJSON_AddStringToObject(c, "alias", e->alias);
+		else
+			cJSON_AddNullToObject(c, "alias");
+		cJSON_AddStringToObject(c, "usage", e->usage);
+		cJSON_AddStringToObject(c, "summary", e->summary);
+		opts = cJSON_AddArrayToObject(c, "options");
+		for (op = e->opts; op != NULL && op->name != NULL; op++) {
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "name", op->name);
+			if (op->arg != NULL)
+				cJSON_AddStringToObject(o, "arg", op->arg);
+			else
+				cJSON_AddNullToObject(o, "arg");
+			cJSON_AddStringToObject(o, "help", op->help);
+			cJSON_AddItemToArray(opts, o);
+		}
+		cJSON_AddItemToArray(cmds, c);
+	}
+	cmd_print_json(ctx, out);
+	cJSON_Delete(out);
+}
+
 static int
 cmd_help_run(const struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -23,6 +61,10 @@ cmd_help_run(const struct cmd_ctx *ctx, int argc, char **argv)
 			return ERR_EXIT_USAGE;
 		}
 		cmd_print_help(e, ctx->out);
+		return 0;
+	}
+	if (ctx->json) {
+		cmd_help_json(ctx);
 		return 0;
 	}
 	fprintf(ctx->out,

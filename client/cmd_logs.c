@@ -62,7 +62,7 @@ const struct cmd_entry cmd_logs_entry = {
 	.summary = "Print a run's output; --follow streams it live.",
 	.args = { .min = 1, .max = 1 }, .proto = PROTO_CMD_LOGS,
 	.build = cmd_logs_build, .render = cmd_logs_render,
-	.on_message = runview_message,
+	.on_message = runview_message, .exit_status = runview_exit_status,
 	.opts = cmd_logs_opts,
 	.example = "ggenc logs 42 --follow",
 };

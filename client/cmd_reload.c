@@ -39,10 +39,17 @@ cmd_reload_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return applied ? 0 : ERR_EXIT_FAILED;
 }
 
+static int
+cmd_reload_status(const cJSON *result)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result,
+	    "applied")) ? 0 : ERR_EXIT_FAILED;
+}
+
 const struct cmd_entry cmd_reload_entry = {
 	.name = "reload", .alias = NULL, .usage = "",
 	.summary = "Re-read the daemon's settings file (as SIGHUP does).",
 	.args = { .min = 0, .max = 0 }, .proto = PROTO_CMD_RELOAD,
-	.render = cmd_reload_render,
+	.render = cmd_reload_render, .exit_status = cmd_reload_status,
 	.example = "ggenc reload",
 };

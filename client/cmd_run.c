@@ -142,6 +142,7 @@ const struct cmd_entry cmd_run_entry = {
 	.args = { .min = 1, .max = 128 }, .proto = PROTO_CMD_RUN,
 	.build = cmd_run_build, .render = cmd_run_render,
 	.on_message = runview_message,
+	.exit_status = runview_exit_status,
 	.opts = cmd_run_opts,
 	.example = "ggenc run build\n" "ggenc run test --root ~/src/project --force",
 };

@@ -100,7 +100,7 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 		line = cJSON_PrintUnformatted(msg.body);
 		fprintf(ctx->out, "%s\n", line != NULL ? line : "{}");
 		cJSON_free(line);
-		rc = 0;
+		rc = e->exit_status != NULL ? e->exit_status(msg.body) : 0;
 	} else
 		rc = e->render(ctx, msg.body);
 	/* shutdown returns once the process is gone, not when it said it

@@ -69,6 +69,18 @@ runview_message(const struct cmd_ctx *ctx, const struct msg_reply *msg)
 }
 
 int
+runview_exit_status(const cJSON *run)
+{
+	const char *status = runview_str(run, "status", NULL);
+
+	if (status == NULL)	/* a dry-run plan */
+		return 0;
+	return strcmp(status, "ok") == 0 || strcmp(status, "cached") == 0 ||
+	    strcmp(status, "queued") == 0 || strcmp(status, "running") == 0 ?
+	    0 : 1;
+}
+
+int
 runview_summary(const struct cmd_ctx *ctx, const cJSON *run)
 {
 	const char *status = runview_str(run, "status", "?");
