@@ -51,6 +51,7 @@ static int
 cmd_help_run(const struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *e;
+	const struct cmd_opt *o;
 	struct gerr err;
 	size_t i;
 
@@ -78,13 +79,20 @@ cmd_help_run(const struct cmd_ctx *ctx, int argc, char **argv)
 		fprintf(ctx->out, "  %-10s %-4s %s\n", e->name,
 		    e->alias != NULL ? e->alias : "", e->summary);
 	}
+	fputs("\nGlobal options (before or after the command):\n", ctx->out);
+	for (o = cmd_global_opts; o->name != NULL; o++) {
+		char label[64];
+
+		if (o->short_name != 0)
+			snprintf(label, sizeof(label), "-%c, %s", o->short_name,
+			    o->name);
+		else
+			snprintf(label, sizeof(label), "%s%s%s", o->name,
+			    o->arg != NULL ? " " : "", o->arg != NULL ?
+			    o->arg : "");
+		fprintf(ctx->out, "  %-16s %s\n", label, o->help);
+	}
 	fprintf(ctx->out,
-	    "\n"
-	    "Global options:\n"
-	    "  --socket PATH  daemon socket (default: $GGEN_SOCK,\n"
-	    "                 $XDG_RUNTIME_DIR/ggen/ggend.sock, /tmp/ggen-$UID/...)\n"
-	    "  --json         print the daemon's result as JSON\n"
-	    "  --no-start     do not start ggend when none answers\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 the command failed, 2 usage, "
 	    "3 daemon unreachable.\n"

@@ -10,8 +10,11 @@ are the wire's error object on stderr, for daemon and local commands.
 Human `events` output is text lines, never JSON."""
 import json
 import os
+import queue
 import re
 import subprocess
+import threading
+import time
 
 from harness import GGENC, IO_TIMEOUT, Daemon, ggenc, mktemp, run
 
@@ -76,6 +79,36 @@ def jrun(what, *args, sock=None, cwd=None, code=0):
     return values
 
 
+def subscribed(d, n=1):
+    """Wait until n subscribers are live (status round trips; the events
+    client subscribes after it starts)."""
+    deadline = time.monotonic() + IO_TIMEOUT
+    while True:
+        with d.client() as c:
+            st = c.call('status')['result']
+        if st['clients']['subscribers'] >= n:
+            return
+        assert time.monotonic() < deadline, st['clients']
+
+
+def readline(proc):
+    """The next stdout line of proc, failing instead of hanging: a reader
+    thread per process feeds a queue."""
+    q = getattr(proc, 'lines', None)
+    if q is None:
+        q = proc.lines = queue.Queue()
+
+        def reader():
+            for line in proc.stdout:
+                q.put(line)
+            q.put('')
+        threading.Thread(target=reader, daemon=True).start()
+    try:
+        return q.get(timeout=IO_TIMEOUT)
+    except queue.Empty:
+        raise AssertionError('no output in %ss' % IO_TIMEOUT)
+
+
 def run_object(r, what):
     for k in ('id', 'phase', 'root', 'status', 'duration_ms', 'exit_code',
               'signal', 'trigger', 'workspace'):
@@ -105,6 +138,7 @@ def test_every_command_json():
                                   env=dict(os.environ, GGEN_SOCK=s),
                                   stdout=subprocess.PIPE, text=True)
         try:
+            subscribed(d)
             j('watch', root)
             ok = j('run', 'ok', '--root', root)[-1]
             run_object(ok, 'run')
@@ -121,7 +155,7 @@ def test_every_command_json():
         # the event stream: JSON lines only, each an event
         got, problems = [], []
         while len([e for e in got if e['event'] == 'run.finished']) < 3:
-            line = events.stdout.readline()
+            line = readline(events)
             assert line, got
             e = json.loads(line)
             check_value('events', e, problems)
@@ -211,11 +245,12 @@ def test_human_events_are_text():
                               env=dict(os.environ, GGEN_SOCK=d.sock),
                               stdout=subprocess.PIPE, text=True)
         try:
+            subscribed(d)
             assert ggenc('run', 'ok', '--root', root,
                          sock=d.sock).returncode == 0
             lines = []
             while not any(' finished: ' in l for l in lines):
-                line = ev.stdout.readline()
+                line = readline(ev)
                 assert line, lines
                 lines.append(line)
         finally:
