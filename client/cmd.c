@@ -151,29 +151,6 @@ cmd_print_usage(const struct cmd_entry *e, FILE *out)
 	    e->usage);
 }
 
-int
-cmd_option(int argc, char **argv, int *i, const char *name,
-    const char **value, struct gerr *err)
-{
-	const char *arg = argv[*i];
-	size_t n = strlen(name);
-
-	if (strncmp(arg, name, n) != 0)
-		return 0;
-	if (arg[n] == '=') {
-		*value = arg + n + 1;
-		return 1;
-	}
-	if (arg[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc) {
-		gerr_set(err, GERR_INVALID, "%s needs a value", name);
-		return -1;
-	}
-	*value = argv[++*i];
-	return 1;
-}
-
 /* The row for argv word a ("--name", "--name=v", "-x") among rows, or NULL;
  * *inline_value gets what follows '=' when present. */
 static const struct cmd_opt *
@@ -302,11 +279,8 @@ cmd_parse(int argc, char **argv, struct cmd_parsed *p, struct gerr *err)
 			    "more than %d options", CMD_PARSE_MAX_OPTS);
 		p->optv[p->optc].opt = o;
 		p->optv[p->optc++].value = v != NULL ? v : "";
-		/* The command's own walk over argv still sees the option as
-		 * written (and its value, when separate). */
-		p->argv[p->argc++] = argv[i];
 		if (o->arg != NULL && v == argv[i + 1])
-			p->argv[p->argc++] = argv[++i];
+			i++;
 	}
 	if (p->entry == NULL || p->help || p->version)
 		return 0;

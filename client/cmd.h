@@ -75,7 +75,8 @@ struct cmd_entry {
 		int min, max;
 	} args;
 	int proto;			/* enum proto_cmd_id or CMD_LOCAL */
-	/* Add the request's fields from argv (argc within args). NULL: none. */
+	/* Add the request's fields from the positional arguments (argc within
+	 * args) and ctx's options. NULL: none. */
 	int (*build)(const struct cmd_ctx *ctx, int argc, char **argv,
 	    cJSON *fields, struct gerr *err);
 	/* Print an ok result for humans; returns the exit status. */
@@ -106,9 +107,9 @@ struct cmd_entry {
 extern const struct cmd_opt cmd_global_opts[];
 
 /*
- * The result of cmd_parse. argv keeps the command's arguments in their
- * order with the global options taken out (builds that walk argv still see
- * their options there); pos counts the positional ones, optv the options.
+ * The result of cmd_parse. argv holds the command's positional arguments
+ * in their order (pos of them, = argc); optv the options, in the order
+ * given, which commands read with cmd_opt_value / cmd_opt_flag.
  * Every pointer is borrowed from argv or static rows; argv's array is
  * owned (cmd_parsed_release).
  */
@@ -171,16 +172,6 @@ extern const size_t cmd_table_len;
  */
 int cmd_find(const char *name, const struct cmd_entry **out,
     struct gerr *err);
-
-/*
- * An option with a value at argv[*i]: "--name V" or "--name=V" (name
- * includes the dashes). Returns 1 with *value borrowed from argv and *i on
- * the last element used; 0 when argv[*i] is something else (nothing
- * changed); -1 when "--name" is the last argument (err, which may be NULL,
- * gets GERR_INVALID "--name needs a value").
- */
-int cmd_option(int argc, char **argv, int *i, const char *name,
-    const char **value, struct gerr *err);
 
 /* Print "usage: ggenc NAME USAGE" for e to out. */
 void cmd_print_usage(const struct cmd_entry *e, FILE *out);

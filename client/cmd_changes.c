@@ -15,32 +15,11 @@ static int
 cmd_changes_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	const char *since = NULL;
-	char *rest[1];
-	int i, n = 0;
+	const char *since = cmd_opt_value(ctx, "--since");
 
-	(void)ctx;
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--since") == 0) {
-			if (++i == argc)
-				return gerr_set(err, GERR_INVALID,
-				    "--since needs a clock");
-			since = argv[i];
-		} else if (strncmp(argv[i], "--since=", 8) == 0) {
-			since = argv[i] + 8;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			return gerr_set(err, GERR_INVALID,
-			    "changes: unknown option \"%s\"", argv[i]);
-		} else if (n == 1) {
-			return gerr_set(err, GERR_INVALID,
-			    "changes: one root at most, found \"%s\"", argv[i]);
-		} else {
-			rest[n++] = argv[i];
-		}
-	}
 	if (since != NULL)
 		cJSON_AddStringToObject(fields, "since", since);
-	return cmd_root_field(n, rest, fields, "root", err);
+	return cmd_root_field(argc, argv, fields, "root", err);
 }
 
 static int

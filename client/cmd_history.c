@@ -21,45 +21,22 @@ cmd_history_build(const struct cmd_ctx *ctx, int argc, char **argv,
 {
 	const char *v;
 	uint64_t limit;
-	bool m;
-	int i = 0, rc;
+	int rc;
 
-	(void)ctx;
-	while (i < argc) {
-		if ((rc = histfmt_filter_arg("history", argc, argv, &i, fields,
-		    &m, err)) != 0)
-			return rc;
-		if (m)
-			continue;
-		if ((rc = histfmt_option(argc, argv, &i, "--limit", &v, &m,
+	if ((rc = histfmt_filters(ctx, argc, argv, fields, err)) != 0)
+		return rc;
+	if ((v = cmd_opt_value(ctx, "--limit")) != NULL) {
+		if ((rc = histfmt_uint("--limit", v, 0, 1000000, &limit,
 		    err)) != 0)
 			return rc;
-		if (m) {
-			if ((rc = histfmt_uint("--limit", v, 0, 1000000,
-			    &limit, err)) != 0)
-				return rc;
-			cJSON_AddNumberToObject(fields, "limit", (double)limit);
-			continue;
-		}
-		if ((rc = histfmt_option(argc, argv, &i, "--since", &v, &m,
-		    err)) != 0)
-			return rc;
-		if (m) {
-			cJSON_AddStringToObject(fields, "since", v);
-			continue;
-		}
-		if ((rc = histfmt_option(argc, argv, &i, "--workspace", &v, &m,
-		    err)) != 0)
-			return rc;
-		if (m) {
-			cJSON_AddStringToObject(fields, "workspace", v);
-			continue;
-		}
-		if (strcmp(argv[i], "--failed") != 0)
-			return histfmt_unknown("history", argv[i], err);
-		cJSON_AddTrueToObject(fields, "failed");
-		i++;
+		cJSON_AddNumberToObject(fields, "limit", (double)limit);
 	}
+	if ((v = cmd_opt_value(ctx, "--since")) != NULL)
+		cJSON_AddStringToObject(fields, "since", v);
+	if ((v = cmd_opt_value(ctx, "--workspace")) != NULL)
+		cJSON_AddStringToObject(fields, "workspace", v);
+	if (cmd_opt_flag(ctx, "--failed"))
+		cJSON_AddTrueToObject(fields, "failed");
 	return 0;
 }
 

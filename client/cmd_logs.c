@@ -16,24 +16,17 @@ static int
 cmd_logs_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	unsigned long long id = 0;
+	unsigned long long id;
 	char *end;
 
-	(void)ctx;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--follow") == 0 ||
-		    strcmp(argv[i], "-f") == 0) {
-			cJSON_AddTrueToObject(fields, "follow");
-			continue;
-		}
-		errno = 0;
-		id = strtoull(argv[i], &end, 10);
-		if (errno != 0 || *end != '\0' || id == 0 || id > (1ULL << 53))
-			return gerr_set(err, GERR_INVALID, "logs: expected a "
-			    "run id, found \"%s\"", argv[i]);
-	}
-	if (id == 0)
-		return gerr_set(err, GERR_INVALID, "logs: no run id given");
+	(void)argc;
+	errno = 0;
+	id = strtoull(argv[0], &end, 10);
+	if (errno != 0 || *end != '\0' || id == 0 || id > (1ULL << 53))
+		return gerr_set(err, GERR_INVALID, "logs: expected a run id, "
+		    "found \"%s\"", argv[0]);
+	if (cmd_opt_flag(ctx, "--follow"))
+		cJSON_AddTrueToObject(fields, "follow");
 	cJSON_AddNumberToObject(fields, "run", (double)id);
 	return 0;
 }

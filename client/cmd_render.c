@@ -62,58 +62,27 @@ cmd_render_usage(const char *why)
 	return ERR_EXIT_USAGE;
 }
 
-/* Value of option opt at argv[*i] (cmd_option), or NULL; a missing value
- * sets *missing so the parse loop reports it once. */
-static const char *
-cmd_render_optval(const char *opt, int argc, char **argv, int *i,
-    bool *missing)
-{
-	const char *v = NULL;
-	int found = cmd_option(argc, argv, i, opt, &v, NULL);
-
-	if (found < 0)
-		*missing = true;
-	return found > 0 ? v : NULL;
-}
-
 static int
-cmd_render_parse(int argc, char **argv, struct cmd_render_opts *o)
+cmd_render_parse(const struct cmd_ctx *ctx, int argc, char **argv,
+    struct cmd_render_opts *o)
 {
-	for (int i = 0; i < argc; i++) {
-		bool missing = false;
-		const char *v;
+	(void)argc;
+	o->template = argv[0];
+	for (size_t i = 0; i < ctx->optc; i++) {
+		const char *name = ctx->optv[i].opt->name;
+		const char *v = ctx->optv[i].value;
 
-		if ((v = cmd_render_optval("--var", argc, argv, &i,
-		    &missing)) != NULL) {
+		if (strcmp(name, "--var") == 0) {
 			if (strchr(v, '=') == NULL || v[0] == '=')
 				return cmd_render_usage("--var wants KEY=VALUE");
 			if (o->n_var == CMD_RENDER_MAX_VARS)
 				return cmd_render_usage("too many --var");
 			o->var[o->n_var++] = v;
-		} else if ((v = cmd_render_optval("--vars", argc, argv, &i,
-		    &missing)) != NULL) {
-			o->vars_file = v;
-		} else if ((v = cmd_render_optval("--to", argc, argv, &i,
-		    &missing)) != NULL) {
-			o->to = v;
-		} else if (strcmp(argv[i], "--diff") == 0) {
-			o->diff = true;
-		} else if (missing) {
-			fprintf(stderr, "ggenc: render: %s needs a value\n",
-			    argv[i]);
-			return cmd_render_usage("missing option value");
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "ggenc: render: unknown option \"%s\"\n",
-			    argv[i]);
-			return cmd_render_usage("see `ggenc help`");
-		} else if (o->template != NULL) {
-			return cmd_render_usage("one TEMPLATE at a time");
-		} else {
-			o->template = argv[i];
 		}
 	}
-	if (o->template == NULL)
-		return cmd_render_usage("no TEMPLATE given");
+	o->vars_file = cmd_opt_value(ctx, "--vars");
+	o->to = cmd_opt_value(ctx, "--to");
+	o->diff = cmd_opt_flag(ctx, "--diff");
 	if (o->diff && o->to != NULL && strcmp(o->to, "-") == 0)
 		return cmd_render_usage("--diff compares with a file; not with "
 		    "--to -");
@@ -445,7 +414,7 @@ cmd_render_run(const struct cmd_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	rc = cmd_render_parse(argc, argv, &o);
+	rc = cmd_render_parse(ctx, argc, argv, &o);
 	if (rc != 0)
 		return rc;
 	gerr_clear(&err);

@@ -24,50 +24,32 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
 	cJSON *phases = cJSON_AddArrayToObject(fields, "phases");
-	const char *root = ".", *v;
+	const char *root = cmd_opt_value(ctx, "--root"), *v;
 	char abs[PATH_MAX], *end;
 	long jobs;
 
-	(void)ctx;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (a[0] != '-' || a[1] == '\0') {
-			cJSON_AddItemToArray(phases, cJSON_CreateString(a));
-		} else if (cmd_option(argc, argv, &i, "--root", &v,
-		    err) > 0) {
-			root = v;
-		} else if (cmd_option(argc, argv, &i, "--workspace", &v,
-		    err) > 0) {
-			cJSON_AddStringToObject(fields, "workspace", v);
-		} else if (cmd_option(argc, argv, &i, "--jobs", &v,
-		    err) > 0) {
-			errno = 0;
-			jobs = strtol(v, &end, 10);
-			if (errno != 0 || *end != '\0' || jobs < 1 ||
-			    jobs > 1024)
-				return gerr_set(err, GERR_INVALID, "--jobs: "
-				    "expected 1..1024, found \"%s\"", v);
-			cJSON_AddNumberToObject(fields, "jobs", (double)jobs);
-		} else if (err != NULL && err->code != GERR_OK) {
-			return err->code;
-		} else if (strcmp(a, "--all-workspaces") == 0) {
-			cJSON_AddTrueToObject(fields, "all_workspaces");
-		} else if (strcmp(a, "--force") == 0) {
-			cJSON_AddTrueToObject(fields, "force");
-		} else if (strcmp(a, "--dry-run") == 0) {
-			cJSON_AddTrueToObject(fields, "dry_run");
-		} else if (strcmp(a, "--detach") == 0) {
-			cJSON_AddTrueToObject(fields, "detach");
-		} else {
-			return gerr_set(err, GERR_INVALID, "run: unknown option "
-			    "\"%s\"", a);
-		}
+	for (int i = 0; i < argc; i++)
+		cJSON_AddItemToArray(phases, cJSON_CreateString(argv[i]));
+	if ((v = cmd_opt_value(ctx, "--workspace")) != NULL)
+		cJSON_AddStringToObject(fields, "workspace", v);
+	if ((v = cmd_opt_value(ctx, "--jobs")) != NULL) {
+		errno = 0;
+		jobs = strtol(v, &end, 10);
+		if (errno != 0 || *end != '\0' || jobs < 1 || jobs > 1024)
+			return gerr_set(err, GERR_INVALID, "--jobs: expected "
+			    "1..1024, found \"%s\"", v);
+		cJSON_AddNumberToObject(fields, "jobs", (double)jobs);
 	}
-	if (err != NULL && err->code != GERR_OK)
-		return err->code;
-	if (cJSON_GetArraySize(phases) == 0)
-		return gerr_set(err, GERR_INVALID, "run: no phase given");
+	if (cmd_opt_flag(ctx, "--all-workspaces"))
+		cJSON_AddTrueToObject(fields, "all_workspaces");
+	if (cmd_opt_flag(ctx, "--force"))
+		cJSON_AddTrueToObject(fields, "force");
+	if (cmd_opt_flag(ctx, "--dry-run"))
+		cJSON_AddTrueToObject(fields, "dry_run");
+	if (cmd_opt_flag(ctx, "--detach"))
+		cJSON_AddTrueToObject(fields, "detach");
+	if (root == NULL)
+		root = ".";
 	if (realpath(root, abs) == NULL)
 		return gerr_set(err, GERR_ROOT_NOT_FOUND, "root %s: %s", root,
 		    strerror(errno));

@@ -15,13 +15,11 @@ static int
 cmd_runs_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	(void)ctx;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--all") != 0)
-			return gerr_set(err, GERR_INVALID, "runs: unexpected "
-			    "\"%s\"", argv[i]);
+	(void)argc;
+	(void)argv;
+	(void)err;
+	if (cmd_opt_flag(ctx, "--all"))
 		cJSON_AddTrueToObject(fields, "all");
-	}
 	return 0;
 }
 

@@ -14,18 +14,7 @@ static int
 cmd_stats_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	bool m;
-	int i = 0, rc;
-
-	(void)ctx;
-	while (i < argc) {
-		if ((rc = histfmt_filter_arg("stats", argc, argv, &i, fields,
-		    &m, err)) != 0)
-			return rc;
-		if (!m)
-			return histfmt_unknown("stats", argv[i], err);
-	}
-	return 0;
+	return histfmt_filters(ctx, argc, argv, fields, err);
 }
 
 static int

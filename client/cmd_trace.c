@@ -15,32 +15,18 @@ static int
 cmd_trace_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	const char *v, *run = NULL;
+	const char *v = cmd_opt_value(ctx, "--format");
 	uint64_t id;
-	bool m;
-	int i = 0, rc;
+	int rc;
 
-	(void)ctx;
-	while (i < argc) {
-		if ((rc = histfmt_option(argc, argv, &i, "--format", &v, &m,
-		    err)) != 0)
-			return rc;
-		if (m) {
-			if (strcmp(v, "chrome") != 0)
-				return gerr_set(err, GERR_INVALID, "--format: "
-				    "expected \"chrome\", found \"%.32s\"", v);
-			cJSON_AddStringToObject(fields, "format", v);
-			continue;
-		}
-		if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return histfmt_unknown("trace", argv[i], err);
-		if (run != NULL)
-			return gerr_set(err, GERR_INVALID, "trace: one RUN");
-		run = argv[i++];
+	(void)argc;
+	if (v != NULL) {
+		if (strcmp(v, "chrome") != 0)
+			return gerr_set(err, GERR_INVALID, "--format: expected "
+			    "\"chrome\", found \"%.32s\"", v);
+		cJSON_AddStringToObject(fields, "format", v);
 	}
-	if (run == NULL)
-		return gerr_set(err, GERR_INVALID, "trace: RUN missing");
-	if ((rc = histfmt_uint("RUN", run, 1, UINT64_C(1) << 53, &id,
+	if ((rc = histfmt_uint("RUN", argv[0], 1, UINT64_C(1) << 53, &id,
 	    err)) != 0)
 		return rc;
 	cJSON_AddNumberToObject(fields, "run", (double)id);

@@ -12,23 +12,17 @@ static int
 cmd_trim_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	const char *v;
+	const char *v = cmd_opt_value(ctx, "--keep");
 	uint64_t keep;
-	bool m;
-	int i = 0, rc;
+	int rc;
 
-	(void)ctx;
-	while (i < argc) {
-		if ((rc = histfmt_option(argc, argv, &i, "--keep", &v, &m,
-		    err)) != 0)
-			return rc;
-		if (!m)
-			return histfmt_unknown("trim", argv[i], err);
-		if ((rc = histfmt_uint("--keep", v, 1, 1000000, &keep,
-		    err)) != 0)
-			return rc;
-		cJSON_AddNumberToObject(fields, "keep", (double)keep);
-	}
+	(void)argc;
+	(void)argv;
+	if (v == NULL)
+		return 0;
+	if ((rc = histfmt_uint("--keep", v, 1, 1000000, &keep, err)) != 0)
+		return rc;
+	cJSON_AddNumberToObject(fields, "keep", (double)keep);
 	return 0;
 }
 

@@ -15,33 +15,21 @@
 
 #include "gerr.h"
 
-/*
- * If argv[*i] is option name ("--limit") as "--limit VALUE" or
- * "--limit=VALUE", set *value (borrowed from argv), advance *i past it and
- * set *matched. GERR_INVALID ("--limit needs a value") when the value is
- * missing. Not this option: 0 with *matched false.
- */
-int histfmt_option(int argc, char **argv, int *i, const char *name,
-    const char **value, bool *matched, struct gerr *err);
+struct cmd_ctx;
 
 /*
- * The filter arguments `history` and `stats` share, at argv[*i]:
- * "--root DIR" (made absolute, sent as "root") or a PHASE (sent as
- * "phase", at most one). Advances *i and sets *matched when it took one;
- * another option ("-x") is left for the caller (*matched false).
- * GERR_ROOT_NOT_FOUND (realpath failed), GERR_INVALID (two phases, a
- * missing value). cmd names the command in messages.
+ * The filters `history` and `stats` share: --root DIR from the parsed
+ * options (made absolute, sent as "root") and the PHASE positional
+ * (argv[0] when argc is 1, sent as "phase"). GERR_ROOT_NOT_FOUND when
+ * realpath fails.
  */
-int histfmt_filter_arg(const char *cmd, int argc, char **argv, int *i,
-    cJSON *fields, bool *matched, struct gerr *err);
+int histfmt_filters(const struct cmd_ctx *ctx, int argc, char **argv,
+    cJSON *fields, struct gerr *err);
 
 /* Parse a decimal in [min, max] for what (an option or argument name).
  * GERR_INVALID naming what, the range and the text. */
 int histfmt_uint(const char *what, const char *text, uint64_t min,
     uint64_t max, uint64_t *out, struct gerr *err);
-
-/* GERR_INVALID: `unknown option "--x" for NAME`. */
-int histfmt_unknown(const char *cmd, const char *arg, struct gerr *err);
 
 /* "850 us", "12.3 ms", "4.21 s", "3m05s" into buf; "-" if ms < 0. */
 const char *histfmt_duration(double ms, char *buf, size_t size);
