@@ -42,6 +42,17 @@ cmd_config_render(const struct cmd_ctx *ctx, const cJSON *result)
 	const cJSON *s;
 	int kw = 3, vw = 5;
 
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(result,
+	    "changed")) && cJSON_GetArraySize(settings) == 1) {
+		const cJSON *one = cJSON_GetArrayItem(settings, 0);
+
+		fprintf(ctx->out, "%s = %s (until the daemon stops; kept by "
+		    "reload and restart)\n", cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(one, "key")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(one,
+		    "value")));
+		return 0;
+	}
 	/* One key asked for: its value alone, as `git config` does, for
 	 * scripts ($(ggenc config get log.level)). */
 	if (cJSON_GetArraySize(settings) == 1 && !cJSON_IsTrue(

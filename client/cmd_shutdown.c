@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "errors.h"
 
 static int
 cmd_shutdown_render(const struct cmd_ctx *ctx, const cJSON *result)
@@ -17,10 +18,19 @@ cmd_shutdown_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static int
+cmd_shutdown_unreachable(const struct cmd_ctx *ctx, const struct gerr *err)
+{
+	(void)ctx;
+	fprintf(stderr, "ggenc: shutdown: nothing to stop: %s\n", err->msg);
+	return ERR_EXIT_UNREACHABLE;
+}
+
 const struct cmd_entry cmd_shutdown_entry = {
 	.name = "shutdown", .alias = NULL, .usage = "",
 	.summary = "Stop the daemon; returns once its process has exited.",
 	.args = { .min = 0, .max = 0 }, .proto = PROTO_CMD_SHUTDOWN,
 	.render = cmd_shutdown_render, .flags = CMD_NO_AUTOSTART,
+	.render_unreachable = cmd_shutdown_unreachable,
 	.example = "ggenc shutdown",
 };

@@ -189,7 +189,7 @@ conn_open_args(struct conn *c, const char *path, bool autostart,
 	if (!autostart || (e != ENOENT && e != ECONNREFUSED))
 		return gerr_set(err, GERR_UNREACHABLE,
 		    "cannot connect to ggend at %s: %s%s", path, strerror(e),
-		    autostart ? "" : " (started with --no-start)");
+		    autostart ? "" : " (not starting one)");
 	gerr_clear(&dir_err);
 	if (sockpath_check_dir(path, true, &dir_err) != 0)
 		return gerr_set(err, GERR_UNREACHABLE, "%s", dir_err.msg);

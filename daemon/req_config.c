@@ -67,6 +67,8 @@ req_config(struct req *req, struct gerr *err)
 			return req_reply_error(req, err);
 	}
 	result = cJSON_CreateObject();
+	if (def != NULL && cJSON_IsString(value))
+		cJSON_AddStringToObject(result, "changed", def->key);
 	if (g->config_path != NULL)
 		cJSON_AddStringToObject(result, "file", g->config_path);
 	else
