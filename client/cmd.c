@@ -25,6 +25,11 @@ const struct cmd_opt cmd_global_opts[] = {
 	{ "--help", 'h', NULL, "show help (of the command when one is given)",
 	    0 },
 	{ "--version", 0, NULL, "show ggenc's version", 0 },
+	{ "--color", 0, "WHEN", "colour: auto (a terminal, no NO_COLOR), "
+	    "always or never", 0 },
+	{ "--colour", 0, "WHEN", "the same as --color", 0 },
+	{ "--plain", 0, NULL, "run output without the tools' colour escapes",
+	    0 },
 	{ NULL, 0, NULL, NULL, 0 },
 };
 
@@ -272,6 +277,11 @@ cmd_parse(int argc, char **argv, struct cmd_parsed *p, struct gerr *err)
 				p->version = true;
 			else if (strcmp(o->name, "--socket") == 0)
 				p->socket = v;
+			else if (strcmp(o->name, "--color") == 0 ||
+			    strcmp(o->name, "--colour") == 0)
+				p->color = v;
+			else if (strcmp(o->name, "--plain") == 0)
+				p->plain = true;
 			continue;
 		}
 		if (p->optc == CMD_PARSE_MAX_OPTS)

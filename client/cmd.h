@@ -60,6 +60,10 @@ struct cmd_ctx {
 	/* The command's options as parsed by cmd_parse (borrowed). */
 	const struct cmd_optval *optv;
 	size_t optc;
+	/* client/color.h, decided once in main(): colour on stdout, on
+	 * stderr; strip tools' escapes from output shown. */
+	bool color, color_err, plain;
+	int *strip_state;		/* color_strip's, across chunks */
 };
 
 /* Entry flags. */
@@ -120,8 +124,9 @@ struct cmd_parsed {
 	int pos;
 	struct cmd_optval optv[CMD_PARSE_MAX_OPTS];
 	size_t optc;
-	bool json, no_start, help, version;
+	bool json, no_start, help, version, plain;
 	const char *socket;		/* --socket, or NULL */
+	const char *color;		/* --color WHEN, or NULL */
 };
 
 /*

@@ -36,5 +36,6 @@ extern const struct cmd_entry cmd_reload_entry;
 extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_complete_entry;
 extern const struct cmd_entry cmd_man_entry;
+extern const struct cmd_entry cmd_dev_entry;
 
 #endif

@@ -14,7 +14,11 @@ static int
 cmd_stats_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	return histfmt_filters(ctx, argc, argv, fields, err);
+	int rc;
+
+	if ((rc = histfmt_filters(ctx, argc, argv, fields, err)) != 0)
+		return rc;
+	return histfmt_scope(fields, cmd_opt_flag(ctx, "--all"), err);
 }
 
 static int
@@ -24,6 +28,9 @@ cmd_stats_render(const struct cmd_ctx *ctx, const cJSON *result)
 	const cJSON *p;
 	char p50[32], p95[32];
 	int w = 5;
+	/* Every root: one row per (root, phase), with its root. */
+	bool roots = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(result,
+	    "root"));
 
 	if (cJSON_GetArraySize(arr) == 0) {
 		fprintf(ctx->out, "no runs recorded\n");
@@ -34,30 +41,34 @@ cmd_stats_render(const struct cmd_ctx *ctx, const cJSON *result)
 			w = (int)strlen(histfmt_str(p, "phase"));
 	if (w > 32)
 		w = 32;
-	fprintf(ctx->out, "%-*s  %6s  %7s  %7s  %9s  %9s\n", w, "PHASE",
-	    "RUNS", "SUCCESS", "CACHED", "P50", "P95");
+	fprintf(ctx->out, "%-*s  %6s  %7s  %7s  %9s  %9s%s\n", w, "PHASE",
+	    "RUNS", "SUCCESS", "CACHED", "P50", "P95", roots ? "  ROOT" : "");
 	cJSON_ArrayForEach(p, arr)
-		fprintf(ctx->out, "%-*.*s  %6.0f  %6.1f%%  %6.1f%%  %9s  %9s\n",
+		fprintf(ctx->out,
+		    "%-*.*s  %6.0f  %6.1f%%  %6.1f%%  %9s  %9s%s%s\n",
 		    w, w, histfmt_str(p, "phase"), histfmt_num(p, "runs"),
 		    histfmt_num(p, "success_rate") * 100.0,
 		    histfmt_num(p, "cache_hit_rate") * 100.0,
 		    histfmt_duration(histfmt_num(p, "p50_ms"), p50,
 		    sizeof(p50)), histfmt_duration(histfmt_num(p, "p95_ms"),
-		    p95, sizeof(p95)));
+		    p95, sizeof(p95)), roots ? "  " : "",
+		    roots ? histfmt_str(p, "root") : "");
 	return 0;
 }
 
 static const struct cmd_opt cmd_stats_opts[] = {
 	{ "--root", 0, "DIR",
-	    "only runs of this root", 0 },
+	    "only runs of this root (default: the project holding the current directory)", 0 },
+	{ "--all", 0, NULL,
+	    "every root", 0 },
 	{ NULL, 0, NULL, NULL, 0 },
 };
 
 const struct cmd_entry cmd_stats_entry = {
-	.name = "stats", .alias = NULL, .usage = "[PHASE] [--root DIR]",
+	.name = "stats", .alias = NULL, .usage = "[PHASE] [--root DIR|--all]",
 	.summary = "Per phase: runs, success and cache hit rates, p50/p95.",
 	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_STATS,
 	.build = cmd_stats_build, .render = cmd_stats_render,
 	.opts = cmd_stats_opts,
-	.example = "ggenc stats build",
+	.example = "ggenc stats build\n" "ggenc stats --all",
 };

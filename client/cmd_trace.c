@@ -16,20 +16,18 @@ cmd_trace_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
 	const char *v = cmd_opt_value(ctx, "--format");
-	uint64_t id;
 	int rc;
 
-	(void)argc;
 	if (v != NULL) {
 		if (strcmp(v, "chrome") != 0)
 			return gerr_set(err, GERR_INVALID, "--format: expected "
 			    "\"chrome\", found \"%.32s\"", v);
 		cJSON_AddStringToObject(fields, "format", v);
 	}
-	if ((rc = histfmt_uint("RUN", argv[0], 1, UINT64_C(1) << 53, &id,
-	    err)) != 0)
+	/* No RUN: the latest run of this project. */
+	if ((rc = histfmt_run_id("RUN", argc > 0 ? argv[0] : "last", fields,
+	    "run", err)) != 0 || (rc = histfmt_scope(fields, false, err)) != 0)
 		return rc;
-	cJSON_AddNumberToObject(fields, "run", (double)id);
 	return 0;
 }
 
@@ -51,10 +49,11 @@ static const struct cmd_opt cmd_trace_opts[] = {
 };
 
 const struct cmd_entry cmd_trace_entry = {
-	.name = "trace", .alias = NULL, .usage = "RUN [--format chrome]",
+	.name = "trace", .alias = NULL,
+	.usage = "[RUN|last|-N] [--format chrome]",
 	.summary = "Print a recorded run as Chrome trace JSON (Perfetto).",
-	.args = { .min = 1, .max = 1 }, .proto = PROTO_CMD_TRACE,
+	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_TRACE,
 	.build = cmd_trace_build, .render = cmd_trace_render,
 	.opts = cmd_trace_opts,
-	.example = "ggenc trace 42 > run42.json   # open in ui.perfetto.dev",
+	.example = "ggenc trace 42 > run42.json   # open in ui.perfetto.dev\n" "ggenc trace last > t.json",
 };

@@ -6,6 +6,9 @@
  * go through call.c (hello and the command pipelined, the version check,
  * progress messages and events to the command's on_message hook).
  *
+ * Colour (client/color.h): --color WHEN and NO_COLOR decide it once here;
+ * --plain strips the tools' escapes from run output (logs, show, run, dev).
+ *
  * Exit status: 0 ok, 1 the command failed, 2 usage (unknown command or
  * option, with "did you mean"), 3 daemon unreachable (the error's
  * err_table row decides for daemon errors). --json prints each result as
@@ -19,6 +22,7 @@
 
 #include "call.h"
 #include "cmd.h"
+#include "color.h"
 #include "commands.h"
 #include "errors.h"
 #include "message.h"
@@ -37,7 +41,8 @@ main_usage_error(const char *msg, const struct cmd_entry *e)
 		cmd_print_usage(e, stderr);
 	else
 		fprintf(stderr, "usage: ggenc [--socket PATH] [--json] "
-		    "[--no-start] COMMAND [ARGS]; see `ggenc help`\n");
+		    "[--no-start] [--color WHEN] COMMAND [ARGS]; see "
+		    "`ggenc help`\n");
 	return ERR_EXIT_USAGE;
 }
 
@@ -125,7 +130,9 @@ main(int argc, char **argv)
 {
 	cJSON_Hooks hooks = { .malloc_fn = xmalloc, .free_fn = free };
 	char sock[SOCKPATH_MAX];
-	struct cmd_ctx ctx = { .out = stdout };
+	enum color_mode color = COLOR_AUTO;
+	int strip_state = 0;
+	struct cmd_ctx ctx = { .out = stdout, .strip_state = &strip_state };
 	struct cmd_parsed p;
 	const struct cmd_entry *e;
 	struct gerr err;
@@ -138,6 +145,16 @@ main(int argc, char **argv)
 		cmd_parsed_release(&p);
 		return rc;
 	}
+	if (p.color != NULL && color_parse(p.color, &color, &err) != 0) {
+		rc = main_usage_error(err.msg, NULL);
+		cmd_parsed_release(&p);
+		return rc;
+	}
+	ctx.color = color_wanted(color, STDOUT_FILENO, getenv("NO_COLOR"),
+	    getenv("TERM"));
+	ctx.color_err = color_wanted(color, STDERR_FILENO, getenv("NO_COLOR"),
+	    getenv("TERM"));
+	ctx.plain = p.plain || color_plain(color, getenv("NO_COLOR"));
 	ctx.json = p.json;
 	ctx.no_start = p.no_start;
 	ctx.optv = p.optv;
@@ -171,7 +188,9 @@ main(int argc, char **argv)
 		return main_fail(&err);
 	}
 	ctx.socket_path = sock;
-	if (e->proto == CMD_LOCAL)
+	/* run: a local command, or a daemon command that drives its own
+	 * exchange (dev). */
+	if (e->run != NULL)
 		rc = e->run(&ctx, p.argc, p.argv);
 	else
 		rc = main_daemon_cmd(&ctx, e, p.argc, p.argv);

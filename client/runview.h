@@ -24,6 +24,10 @@ int runview_summary(const struct cmd_ctx *ctx, const cJSON *run);
  * ok, cached, queued or running (or a dry-run plan). */
 int runview_exit_status(const cJSON *run);
 
+/* Write run output data (borrowed) to f as the tool wrote it, or with
+ * its escapes stripped when ctx->plain; flushed. */
+void runview_output(const struct cmd_ctx *ctx, FILE *f, const char *data);
+
 /* The number field name of obj, or def when absent. */
 double runview_num(const cJSON *obj, const char *name, double def);
 

@@ -35,5 +35,6 @@ struct ggend;
 /* Add "config" (the settings file, its last load's findings) to result:
  * `status` and `reload` share it (daemon/req_status.c). */
 void req_status_config(const struct ggend *g, cJSON *result);
+extern const struct req_entry req_dev_entry;
 
 #endif

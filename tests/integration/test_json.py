@@ -80,13 +80,14 @@ def jrun(what, *args, sock=None, cwd=None, code=0):
 
 
 def subscribed(d, n=1):
-    """Wait until n subscribers are live (status round trips; the events
-    client subscribes after it starts)."""
+    """Wait until exactly n subscribers are live (status round trips; an
+    events or dev client subscribes after it starts, a killed one goes
+    once the daemon sees its connection close)."""
     deadline = time.monotonic() + IO_TIMEOUT
     while True:
         with d.client() as c:
             st = c.call('status')['result']
-        if st['clients']['subscribers'] >= n:
+        if st['clients']['subscribers'] == n:
             return
         assert time.monotonic() < deadline, st['clients']
 
@@ -166,6 +167,27 @@ def test_every_command_json():
         assert not problems, problems
         assert all(e['data']['run'] >= 1 for e in got if
                    e['event'].startswith('run.')), got
+        # dev --json: its stream, one message per line, by the same rules
+        subscribed(d, 0)
+        dev = subprocess.Popen([GGENC, '--json', 'dev', '--root', root],
+                               env=dict(os.environ, GGEN_SOCK=s),
+                               stdout=subprocess.PIPE, text=True)
+        try:
+            subscribed(d, 1)
+            assert ggenc('run', 'ok', '--root', root, '--force',
+                         sock=s).returncode == 0
+            msgs = []
+            while not any(m.get('progress', {}).get('type') ==
+                          'run.finished' for m in msgs):
+                line = readline(dev)
+                assert line, msgs
+                msgs.append(json.loads(line))
+                check_value('dev', msgs[-1], problems)
+        finally:
+            dev.kill()
+            dev.wait()
+        assert not problems, problems
+        seen.add('dev')
         runs = j('runs', '--all')[0]['runs']
         for r in runs:
             run_object(r, 'runs')
