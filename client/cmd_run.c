@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cmd_run.c - `ggenc run [PHASE...] [--root DIR] [--workspace NAME|
- * --all-workspaces] [--force] [--dry-run] [--detach] [--jobs N]`.
+ * --all-workspaces] [--force] [--no-remote] [--dry-run] [--detach]
+ * [--jobs N]`.
  *
  * Builds the `run` request (root defaults to the current directory,
  * resolved to an absolute path here), streams output and phase progress
@@ -44,6 +45,8 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
 		cJSON_AddTrueToObject(fields, "all_workspaces");
 	if (cmd_opt_flag(ctx, "--force"))
 		cJSON_AddTrueToObject(fields, "force");
+	if (cmd_opt_flag(ctx, "--no-remote"))
+		cJSON_AddTrueToObject(fields, "no_remote");
 	if (cmd_opt_flag(ctx, "--dry-run"))
 		cJSON_AddTrueToObject(fields, "dry_run");
 	if (cmd_opt_flag(ctx, "--detach"))
@@ -107,6 +110,8 @@ static const struct cmd_opt cmd_run_opts[] = {
 	    "run in every workspace", 0 },
 	{ "--force", 0, NULL,
 	    "run even when the cache says the outputs are current", 0 },
+	{ "--no-remote", 0, NULL,
+	    "this run neither reads nor writes the remote cache", 0 },
 	{ "--dry-run", 0, NULL,
 	    "print the plan, run nothing", 0 },
 	{ "--detach", 0, NULL,
@@ -119,7 +124,7 @@ static const struct cmd_opt cmd_run_opts[] = {
 const struct cmd_entry cmd_run_entry = {
 	.name = "run", .alias = NULL,
 	.usage = "PHASE... [--root DIR] [--workspace NAME|--all-workspaces] "
-	    "[--force] [--dry-run] [--detach] [--jobs N]",
+	    "[--force] [--no-remote] [--dry-run] [--detach] [--jobs N]",
 	.summary = "Run lifecycle phases with their hooks, streaming output.",
 	.args = { .min = 1, .max = 128 }, .proto = PROTO_CMD_RUN,
 	.build = cmd_run_build, .render = cmd_run_render,

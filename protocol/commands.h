@@ -69,7 +69,7 @@ struct proto_field {
 	bool required;
 };
 
-#define PROTO_FIELDS_MAX 8
+#define PROTO_FIELDS_MAX 10
 
 struct proto_cmd {
 	enum proto_cmd_id id;
