@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cmd_run.c - `ggenc run [PHASE...] [--root DIR] [--workspace NAME|
- * --all-workspaces] [--force] [--dry-run] [--detach] [--jobs N]`.
+ * --all-workspaces] [--force] [--dry-run] [--detach] [--jobs N]
+ * [-e|--env NAME] [--yes]`.
  *
  * Builds the `run` request (root defaults to the current directory,
  * resolved to an absolute path here), streams output and phase progress
  * through runview, and exits 0 or 1 with the run. --dry-run prints the
  * plan with each phase's cache decision; --detach prints the run id and
- * returns at once.
+ * returns at once. $GGEN_ENV travels as env_auto (make.toml decides
+ * whether it counts: [env] detect = "auto"). A requires_approval phase is
+ * asked about on a terminal (stdin and stderr) and needs --yes elsewhere.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "cmd_entries.h"
@@ -40,6 +45,13 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
 		} else if (cmd_option(argc, argv, &i, "--workspace", &v,
 		    err) > 0) {
 			cJSON_AddStringToObject(fields, "workspace", v);
+		} else if (cmd_option(argc, argv, &i, "--env", &v,
+		    err) > 0 || cmd_option(argc, argv, &i, "-e", &v,
+		    err) > 0) {
+			if (v[0] == '\0')
+				return gerr_set(err, GERR_INVALID, "--env: "
+				    "empty environment name");
+			cJSON_AddStringToObject(fields, "env", v);
 		} else if (cmd_option(argc, argv, &i, "--jobs", &v,
 		    err) > 0) {
 			errno = 0;
@@ -59,6 +71,8 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
 			cJSON_AddTrueToObject(fields, "dry_run");
 		} else if (strcmp(a, "--detach") == 0) {
 			cJSON_AddTrueToObject(fields, "detach");
+		} else if (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0) {
+			cJSON_AddTrueToObject(fields, "yes");
 		} else {
 			return gerr_set(err, GERR_INVALID, "run: unknown option "
 			    "\"%s\"", a);
@@ -72,14 +86,40 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
 		return gerr_set(err, GERR_ROOT_NOT_FOUND, "root %s: %s", root,
 		    strerror(errno));
 	cJSON_AddStringToObject(fields, "root", abs);
+	v = getenv("GGEN_ENV");
+	if (v != NULL && v[0] != '\0')
+		cJSON_AddStringToObject(fields, "env_auto", v);
 	return 0;
+}
+
+/* approval_required: ask on a terminal; elsewhere the error stands. */
+static bool
+cmd_run_retry(const struct cmd_ctx *ctx, const struct msg_reply *msg,
+    cJSON *fields)
+{
+	char answer[16];
+
+	(void)ctx;
+	if (msg->err_code == NULL ||
+	    strcmp(msg->err_code, "approval_required") != 0 ||
+	    !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return false;
+	fprintf(stderr, "ggenc: %s\nRun it? [y/N] ", msg->err_message);
+	fflush(stderr);
+	if (fgets(answer, sizeof(answer), stdin) == NULL ||
+	    (strcmp(answer, "y\n") != 0 && strcmp(answer, "yes\n") != 0 &&
+	    strcmp(answer, "Y\n") != 0))
+		return false;
+	cJSON_AddTrueToObject(fields, "yes");
+	return true;
 }
 
 static int
 cmd_run_render_plan(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(result, "steps");
-	const cJSON *s, *c;
+	const cJSON *s, *c, *after;
+	const char *env;
 
 	cJSON_ArrayForEach(s, steps) {
 		const char *ws = runview_str(s, "workspace", "");
@@ -93,12 +133,32 @@ cmd_run_render_plan(const struct cmd_ctx *ctx, const cJSON *result)
 		fprintf(ctx->out, ": cache %s", runview_str(s, "cache", "?"));
 		if (runview_str(s, "reason", NULL) != NULL)
 			fprintf(ctx->out, " (%s)", runview_str(s, "reason", ""));
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s,
+		    "requires_approval")))
+			fprintf(ctx->out, " [requires approval]");
 		fputc('\n', ctx->out);
+		after = cJSON_GetObjectItemCaseSensitive(s, "after");
+		if (cJSON_GetArraySize(after) > 0) {
+			fprintf(ctx->out, "    after:");
+			cJSON_ArrayForEach(c, after)
+				fprintf(ctx->out, " %s", cJSON_IsString(c) ?
+				    c->valuestring : "?");
+			fputc('\n', ctx->out);
+		}
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(s,
+		    "env"))
+			fprintf(ctx->out, "    %s=%s\n", c->string,
+			    cJSON_IsString(c) ? c->valuestring : "?");
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(s,
 		    "commands"))
 			fprintf(ctx->out, "    $ %s\n", cJSON_IsString(c) ?
 			    c->valuestring : "?");
 	}
+	env = runview_str(result, "env", NULL);
+	fprintf(ctx->out, "environment: %s%s%s%s\n", env != NULL ? env :
+	    "none", env != NULL ? " (from " : "",
+	    env != NULL ? runview_str(result, "env_source", "?") : "",
+	    env != NULL ? ")" : "");
 	return 0;
 }
 
@@ -119,9 +179,10 @@ cmd_run_render(const struct cmd_ctx *ctx, const cJSON *result)
 const struct cmd_entry cmd_run_entry = {
 	.name = "run", .alias = NULL,
 	.usage = "PHASE... [--root DIR] [--workspace NAME|--all-workspaces] "
-	    "[--force] [--dry-run] [--detach] [--jobs N]",
+	    "[--force] [--dry-run] [--detach] [--jobs N] [-e NAME] [--yes]",
 	.summary = "Run lifecycle phases with their hooks, streaming output.",
 	.args = { .min = 1, .max = 128 }, .proto = PROTO_CMD_RUN,
 	.build = cmd_run_build, .render = cmd_run_render,
 	.on_message = runview_message,
+	.retry = cmd_run_retry,
 };

@@ -3,6 +3,8 @@
  * cmd_status.c - `ggenc status`: the daemon's pid, version, uptime, clients
  * and memory, as a short table for humans (--json prints the result).
  */
+#include <string.h>
+
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
@@ -51,9 +53,43 @@ cmd_status_config(const struct cmd_ctx *ctx, const cJSON *config)
 			fprintf(ctx->out, "    %s\n", msg->valuestring);
 }
 
+/* The root's make.toml when invalid, and the environment on-save runs
+ * of it use (from runs.environments). */
+static void
+cmd_status_model(const struct cmd_ctx *ctx, const cJSON *r,
+    const cJSON *envs)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "model");
+	const cJSON *e, *err = cJSON_GetObjectItemCaseSensitive(m, "error");
+	const char *env = NULL, *src = NULL;
+
+	if (cJSON_IsString(err)) {
+		fprintf(ctx->out, "  make.toml INVALID, nothing runs until "
+		    "fixed: %s\n", err->valuestring);
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(m,
+		    "errors"))
+			if (cJSON_IsString(e))
+				fprintf(ctx->out, "    %s\n", e->valuestring);
+	}
+	cJSON_ArrayForEach(e, envs) {
+		if (strcmp(cmd_status_str(e, "root"), cmd_status_str(r,
+		    "root")) != 0)
+			continue;
+		env = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e,
+		    "env"));
+		src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e,
+		    "source"));
+	}
+	fprintf(ctx->out, "  env       %s%s%s%s (on-save runs; the last "
+	    "manual run's)\n", env != NULL ? env : "none",
+	    src != NULL ? " (from " : "", src != NULL ? src : "",
+	    src != NULL ? ")" : "");
+}
+
 /* One block per watched root. */
 static void
-cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots)
+cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots,
+    const cJSON *envs)
 {
 	const cJSON *r, *w;
 	const char *msg;
@@ -84,6 +120,7 @@ cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots)
 		    cmd_status_num(r, "batches"), cmd_status_num(r, "window_ms"),
 		    cmd_status_num(r, "window_min_ms"),
 		    cmd_status_num(r, "window_max_ms"));
+		cmd_status_model(ctx, r, envs);
 	}
 }
 
@@ -133,7 +170,7 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	cmd_status_config(ctx, cJSON_GetObjectItemCaseSensitive(result,
 	    "config"));
 	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
-	    "roots"));
+	    "roots"), cJSON_GetObjectItemCaseSensitive(runs, "environments"));
 	tpl = cJSON_GetObjectItemCaseSensitive(result, "templates");
 	if (cJSON_IsObject(tpl))
 		fprintf(ctx->out, "  templates %.0f compiled, %.0f hits, %.0f "

@@ -98,7 +98,7 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 	struct msg_reply msg;
 	struct gerr err, send_err;
 	struct conn conn;
-	cJSON *fields, *hello;
+	cJSON *fields, *hello, *again;
 	char *line;
 	int rc;
 
@@ -130,6 +130,7 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 	line = msg_request_line(MAIN_HELLO_ID, "hello", hello);
 	rc = conn_send(&conn, line, &send_err);
 	free(line);
+	again = e->retry != NULL ? cJSON_Duplicate(fields, 1) : NULL;
 	line = msg_request_line(MAIN_CMD_ID, pc->name, fields);
 	if (rc == 0)
 		conn_send(&conn, line, &send_err);
@@ -137,18 +138,34 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 	/* Even when sending failed, the daemon may have said why it closed
 	 * (busy, shutting down): read before reporting the send error. */
 	if (main_await(ctx, NULL, &conn, MAIN_HELLO_ID, &msg, &err) != 0) {
+		cJSON_Delete(again);
 		conn_close(&conn);
 		return main_fail(send_err.code != GERR_OK ? &send_err : &err);
 	}
 	if (!msg.ok) {
+		cJSON_Delete(again);
 		rc = main_reply_error(ctx, &msg);
 		goto out;
 	}
 	msg_reply_release(&msg);
 	if (main_await(ctx, e, &conn, MAIN_CMD_ID, &msg, &err) != 0) {
+		cJSON_Delete(again);
 		conn_close(&conn);
 		return main_fail(&err);
 	}
+	if (!msg.ok && again != NULL && e->retry(ctx, &msg, again)) {
+		msg_reply_release(&msg);
+		line = msg_request_line(MAIN_CMD_ID + 1, pc->name, again);
+		again = NULL;
+		rc = conn_send(&conn, line, &err);
+		free(line);
+		if (rc != 0 || main_await(ctx, e, &conn, MAIN_CMD_ID + 1, &msg,
+		    &err) != 0) {
+			conn_close(&conn);
+			return main_fail(&err);
+		}
+	}
+	cJSON_Delete(again);
 	if (!msg.ok)
 		rc = main_reply_error(ctx, &msg);
 	else if (ctx->json) {

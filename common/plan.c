@@ -22,12 +22,22 @@
 /* Names further than this (edits) from the request get no suggestion. */
 #define PLAN_SUGGEST_MAX_DIST 3
 
+/* A phase already planned in a place (each runs once per request). */
+struct plan_seen {
+	const struct make_phase *phase;		/* the model's, not a variant */
+	const struct make_workspace *ws;
+};
+
 struct plan_ctx {
 	const struct make_project *root_model;
 	const char *stack[PLAN_STEPS_MAX];	/* the hook chain being expanded */
 	size_t depth;
 	size_t steps;
 	unsigned jobs;
+	unsigned dag_jobs;
+	const char *env;			/* NULL = none */
+	struct plan_seen *seen;
+	size_t n_seen;
 	struct gerr *err;
 };
 
@@ -50,7 +60,103 @@ plan_node_free(struct plan_node *n)
 		plan_node_free(n->kids[i]);
 	free(n->kids);
 	free(n->hook);
+	free(n->deps);
+	if (n->own != NULL)
+		free(n->own->env);
+	free(n->own);
 	free(n);
+}
+
+static bool
+plan_seen_has(const struct plan_ctx *ctx, const struct make_phase *ph,
+    const struct make_workspace *ws)
+{
+	for (size_t i = 0; i < ctx->n_seen; i++)
+		if (ctx->seen[i].phase == ph && ctx->seen[i].ws == ws)
+			return true;
+	return false;
+}
+
+static void
+plan_seen_add(struct plan_ctx *ctx, const struct make_phase *ph,
+    const struct make_workspace *ws)
+{
+	ctx->seen = xreallocarray(ctx->seen, ctx->n_seen + 1,
+	    sizeof(*ctx->seen));
+	ctx->seen[ctx->n_seen].phase = ph;
+	ctx->seen[ctx->n_seen].ws = ws;
+	ctx->n_seen++;
+}
+
+/* Set key=value in env (n entries), replacing an equal key. */
+static void
+plan_env_put(struct make_env **env, size_t *n, const struct make_env *e)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*env)[i].key, e->key) == 0) {
+			(*env)[i] = *e;
+			return;
+		}
+	*env = xreallocarray(*env, *n + 1, sizeof(**env));
+	(*env)[(*n)++] = *e;
+}
+
+static int
+plan_env_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct make_env *)a)->key,
+	    ((const struct make_env *)b)->key);
+}
+
+static void
+plan_env_model(const struct make_project *m, const char *env,
+    struct make_env **out, size_t *n)
+{
+	const struct make_profile *pr = env != NULL ?
+	    make_profile_find(m, env) : NULL;
+
+	for (size_t i = 0; i < m->env_len; i++)
+		plan_env_put(out, n, &m->env[i]);
+	for (size_t i = 0; pr != NULL && i < pr->env_len; i++)
+		plan_env_put(out, n, &pr->env[i]);
+}
+
+/*
+ * The phase node n runs: ph in ctx->env, with the environment variables
+ * of its precedence chain (DESIGN.md 3.1) when there are any beyond the
+ * phase's own.
+ */
+static void
+plan_node_phase(struct plan_ctx *ctx, const struct make_project *m,
+    struct plan_node *n, const struct make_phase *ph)
+{
+	static const char ggen_env_key[] = "GGEN_ENV";
+	const struct make_phase *v = make_phase_in_env(ph, ctx->env);
+	struct make_env *env = NULL, genv;
+	size_t n_env = 0;
+
+	n->phase = v;
+	if (ctx->root_model->env_len == 0 && m->env_len == 0 &&
+	    ctx->env == NULL)
+		return;
+	if (m != ctx->root_model)
+		plan_env_model(ctx->root_model, ctx->env, &env, &n_env);
+	plan_env_model(m, ctx->env, &env, &n_env);
+	for (size_t i = 0; i < v->env_len; i++)
+		plan_env_put(&env, &n_env, &v->env[i]);
+	if (ctx->env != NULL) {
+		memset(&genv, 0, sizeof(genv));
+		genv.key = (char *)ggen_env_key;
+		genv.value = (char *)ctx->env;
+		plan_env_put(&env, &n_env, &genv);
+	}
+	if (n_env > 1)
+		qsort(env, n_env, sizeof(*env), plan_env_cmp);
+	n->own = xmalloc(sizeof(*n->own));
+	*n->own = *v;
+	n->own->env = env;
+	n->own->env_len = n_env;
+	n->phase = n->own;
 }
 
 static void
@@ -148,14 +254,15 @@ plan_recursion(struct plan_ctx *ctx, const char *name)
 	return rc;
 }
 
-static int plan_chain(struct plan_ctx *ctx, const struct make_project *m,
+static int plan_unit(struct plan_ctx *ctx, const struct make_project *m,
     const struct make_workspace *ws, const char *name, const char *hook,
     struct plan_node **out);
 
 /*
- * Add the chains of the phases in list (a hook named label of model m) to
+ * Add the units of the phases in list (a hook named label of model m) to
  * parent: directly when the hooks run one by one, as one PAR node when m's
- * [hooks] parallel is set and the list has more than one phase.
+ * [hooks] parallel is set and the list has more than one phase. Phases
+ * already planned in this request add nothing.
  */
 static int
 plan_hooks(struct plan_ctx *ctx, const struct make_project *m,
@@ -170,54 +277,96 @@ plan_hooks(struct plan_ctx *ctx, const struct make_project *m,
 	if (m->hooks.parallel && list->len > 1) {
 		into = plan_node_new(PLAN_PAR);
 		into->max_par = ctx->jobs;
-		plan_node_add(parent, into);
 	}
 	for (size_t i = 0; i < list->len; i++) {
-		rc = plan_chain(ctx, m, ws, list->items[i].s, label, &kid);
-		if (rc != 0)
+		rc = plan_unit(ctx, m, ws, list->items[i].s, label, &kid);
+		if (rc != 0) {
+			if (into != parent)
+				plan_node_free(into);
 			return rc;
-		plan_node_add(into, kid);
+		}
+		if (kid != NULL)
+			plan_node_add(into, kid);
+	}
+	if (into != parent) {
+		if (into->n_kids == 0) {
+			plan_node_free(into);
+		} else if (into->n_kids == 1) {
+			plan_node_add(parent, into->kids[0]);
+			into->n_kids = 0;
+			plan_node_free(into);
+		} else {
+			plan_node_add(parent, into);
+		}
 	}
 	return 0;
 }
 
-/* before_NAME hooks, NAME, after_NAME hooks of model m in ws, as one node. */
+/* A hook written as commands ([hooks.before_X] commands = [...]). */
+static int
+plan_hook_cmds(struct plan_ctx *ctx, const struct make_project *m,
+    const struct make_workspace *ws, const struct make_phase *cmds,
+    const char *label, struct plan_node *parent)
+{
+	struct plan_node *node;
+
+	if (cmds == NULL)
+		return 0;
+	if (++ctx->steps > PLAN_STEPS_MAX)
+		return gerr_set(ctx->err, GERR_LIMIT,
+		    "plan has more than %d phase records (hook fan-out)",
+		    PLAN_STEPS_MAX);
+	node = plan_node_new(PLAN_PHASE);
+	plan_node_phase(ctx, m, node, cmds);
+	node->model = m;
+	node->ws = ws;
+	node->hook = xstrdup(label);
+	plan_node_add(parent, node);
+	return 0;
+}
+
+/* before_NAME hooks, NAME, after_NAME hooks of model m in ws, as one
+ * node; *out NULL when NAME was already planned in ws. */
 static int
 plan_chain(struct plan_ctx *ctx, const struct make_project *m,
-    const struct make_workspace *ws, const char *name, const char *hook,
-    struct plan_node **out)
+    const struct make_workspace *ws, const struct make_phase *ph,
+    const char *hook, struct plan_node **out)
 {
-	const struct make_phase *ph = make_phase_find(m, name);
 	struct plan_node *seq, *node;
 	char *label;
 	int rc;
 
 	*out = NULL;
-	if (ph == NULL)
-		return plan_not_found(ctx, m, name, ws, hook);
 	for (size_t i = 0; i < ctx->depth; i++)
-		if (strcmp(ctx->stack[i], name) == 0)
-			return plan_recursion(ctx, name);
+		if (strcmp(ctx->stack[i], ph->name) == 0)
+			return plan_recursion(ctx, ph->name);
+	if (plan_seen_has(ctx, ph, ws))
+		return 0;
 	if (++ctx->steps > PLAN_STEPS_MAX)
 		return gerr_set(ctx->err, GERR_LIMIT,
 		    "plan has more than %d phase records (hook fan-out)",
 		    PLAN_STEPS_MAX);
 	/* depth < number of distinct phase names <= steps: within stack. */
 	ctx->stack[ctx->depth++] = ph->name;
+	plan_seen_add(ctx, ph, ws);
 
 	seq = plan_node_new(PLAN_SEQ);
 	label = xasprintf("before_%s", ph->name);
 	rc = plan_hooks(ctx, m, ws, &ph->before, label, seq);
+	if (rc == 0)
+		rc = plan_hook_cmds(ctx, m, ws, ph->before_cmds, label, seq);
 	free(label);
 	if (rc == 0) {
 		node = plan_node_new(PLAN_PHASE);
-		node->phase = ph;
+		plan_node_phase(ctx, m, node, ph);
 		node->model = m;
 		node->ws = ws;
 		node->hook = hook != NULL ? xstrdup(hook) : NULL;
 		plan_node_add(seq, node);
 		label = xasprintf("after_%s", ph->name);
-		rc = plan_hooks(ctx, m, ws, &ph->after, label, seq);
+		rc = plan_hook_cmds(ctx, m, ws, ph->after_cmds, label, seq);
+		if (rc == 0)
+			rc = plan_hooks(ctx, m, ws, &ph->after, label, seq);
 		free(label);
 	}
 	ctx->depth--;
@@ -233,6 +382,127 @@ plan_chain(struct plan_ctx *ctx, const struct make_project *m,
 	} else {
 		*out = seq;
 	}
+	return 0;
+}
+
+/* The dependency closure of ph in m, dependencies first (depth first, in
+ * listed order), into *list (n entries); phases already planned in ws are
+ * left out. mark: per phase of m, 1 while on the path, 2 when done. */
+static int
+plan_closure(struct plan_ctx *ctx, const struct make_project *m,
+    const struct make_workspace *ws, const struct make_phase *ph,
+    unsigned char *mark, const struct make_phase ***list, size_t *n,
+    size_t depth)
+{
+	size_t idx = (size_t)(ph - m->phases);
+	int rc;
+
+	if (mark[idx] == 2)
+		return 0;
+	if (mark[idx] == 1)
+		return gerr_set(ctx->err, GERR_RECURSION,
+		    "dependency cycle through \"%s\"", ph->name);
+	if (depth > PLAN_STEPS_MAX)
+		return gerr_set(ctx->err, GERR_LIMIT,
+		    "depends_on chain longer than %d", PLAN_STEPS_MAX);
+	mark[idx] = 1;
+	for (size_t i = 0; i < ph->depends_on.len; i++) {
+		const struct make_phase *d = make_phase_find(m,
+		    ph->depends_on.items[i].s);
+
+		if (d == NULL) {
+			char *why = xasprintf("depends_on of \"%s\"",
+			    ph->name);
+
+			rc = plan_not_found(ctx, m, ph->depends_on.items[i].s,
+			    ws, why);
+			free(why);
+			return rc;
+		}
+		rc = plan_closure(ctx, m, ws, d, mark, list, n, depth + 1);
+		if (rc != 0)
+			return rc;
+	}
+	mark[idx] = 2;
+	if (!plan_seen_has(ctx, ph, ws)) {
+		*list = xreallocarray(*list, *n + 1, sizeof(**list));
+		(*list)[(*n)++] = ph;
+	}
+	return 0;
+}
+
+/*
+ * What requesting NAME (directly or as a hook) in ws plans: its chain,
+ * preceded by its dependency closure as one PLAN_DAG node when it has
+ * depends_on. *out NULL when everything was already planned.
+ */
+static int
+plan_unit(struct plan_ctx *ctx, const struct make_project *m,
+    const struct make_workspace *ws, const char *name, const char *hook,
+    struct plan_node **out)
+{
+	const struct make_phase *ph = make_phase_find(m, name);
+	const struct make_phase **list = NULL;
+	struct plan_node *dag, *kid;
+	struct plan_node **unit_of;
+	unsigned char *mark;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	if (ph == NULL)
+		return plan_not_found(ctx, m, name, ws, hook);
+	if (ph->depends_on.len == 0)
+		return plan_chain(ctx, m, ws, ph, hook, out);
+	for (size_t i = 0; i < ctx->depth; i++)
+		if (strcmp(ctx->stack[i], ph->name) == 0)
+			return plan_recursion(ctx, ph->name);
+	mark = xcalloc(m->phases_len, 1);
+	rc = plan_closure(ctx, m, ws, ph, mark, &list, &n, 0);
+	free(mark);
+	if (rc != 0 || n == 0) {
+		free(list);
+		return rc;
+	}
+	dag = plan_node_new(PLAN_DAG);
+	dag->max_par = ctx->dag_jobs;
+	unit_of = xcalloc(m->phases_len, sizeof(*unit_of));
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		/* The requested phase keeps its hook label; its
+		 * dependencies are plain phases. */
+		rc = plan_chain(ctx, m, ws, list[i], list[i] == ph ? hook :
+		    NULL, &kid);
+		if (rc != 0 || kid == NULL)
+			continue;
+		unit_of[list[i] - m->phases] = kid;
+		for (size_t k = 0; k < list[i]->depends_on.len; k++) {
+			const struct make_phase *d = make_phase_find(m,
+			    list[i]->depends_on.items[k].s);
+
+			for (size_t j = 0; d != NULL && j < dag->n_kids; j++)
+				if (dag->kids[j] == unit_of[d - m->phases]) {
+					kid->deps = xreallocarray(kid->deps,
+					    kid->n_deps + 1,
+					    sizeof(*kid->deps));
+					kid->deps[kid->n_deps++] = j;
+				}
+		}
+		plan_node_add(dag, kid);
+	}
+	free(unit_of);
+	free(list);
+	if (rc != 0 || dag->n_kids <= 1) {
+		if (rc == 0 && dag->n_kids == 1) {
+			*out = dag->kids[0];
+			free((*out)->deps);
+			(*out)->deps = NULL;
+			(*out)->n_deps = 0;
+			dag->n_kids = 0;
+		}
+		plan_node_free(dag);
+		return rc;
+	}
+	*out = dag;
 	return 0;
 }
 
@@ -260,6 +530,7 @@ plan_workspaces(struct plan_ctx *ctx, const char *name,
 	const struct make_project *root = ctx->root_model;
 	const struct make_phase *rph = make_phase_find(root, name);
 	struct plan_node *group, *kid;
+	bool found = false;
 	int rc;
 
 	group = plan_node_new(rph != NULL && rph->parallel ? PLAN_PAR :
@@ -274,15 +545,19 @@ plan_workspaces(struct plan_ctx *ctx, const char *name,
 			continue;
 		if (make_phase_find(m, name) == NULL)
 			continue;
-		rc = plan_chain(ctx, m, ws, name, NULL, &kid);
+		found = true;
+		rc = plan_unit(ctx, m, ws, name, NULL, &kid);
 		if (rc != 0) {
 			plan_node_free(group);
 			return rc;
 		}
-		plan_node_add(group, kid);
+		if (kid != NULL)
+			plan_node_add(group, kid);
 	}
 	if (group->n_kids == 0) {
 		plan_node_free(group);
+		if (found)
+			return 0;
 		return plan_not_found(ctx, root, name, n == 1 ? ws_list[0] :
 		    NULL, NULL);
 	}
@@ -357,6 +632,52 @@ plan_places(const struct make_project *model, const struct plan_request *req,
 	    (int)req->target);
 }
 
+/* The environment of the request into out->env (DESIGN.md 3.1). */
+static int
+plan_env(const struct make_project *model, const struct plan_request *req,
+    struct plan *out, struct gerr *err)
+{
+	const char *name = NULL, *source = NULL;
+	struct strbuf known;
+	int rc;
+
+	if (req->env != NULL && req->env[0] != '\0') {
+		name = req->env;
+		source = "-e";
+	} else if (model->env_detect_auto && req->env_auto != NULL &&
+	    req->env_auto[0] != '\0') {
+		name = req->env_auto;
+		source = "GGEN_ENV";
+	}
+	if (name == NULL)
+		return 0;
+	if (!make_env_declared(model, name)) {
+		strbuf_init(&known);
+		for (size_t i = 0; i < model->profiles_len; i++)
+			strbuf_addf(&known, "%s%s", known.len ? ", " : "",
+			    model->profiles[i].name);
+		for (size_t i = 0; i < model->phases_len; i++)
+			for (size_t k = 0; k < model->phases[i].variants_len;
+			    k++) {
+				const char *e = model->phases[i].variants[k].env;
+
+				if (strstr(known.buf != NULL ? known.buf : "",
+				    e) == NULL)
+					strbuf_addf(&known, "%s%s",
+					    known.len ? ", " : "", e);
+			}
+		rc = gerr_set(err, GERR_INVALID, "environment \"%s\" (%s) is "
+		    "not declared in make.toml%s%s%s", name, source,
+		    known.len ? " (declared: " : "", known.len ? known.buf : "",
+		    known.len ? ")" : "");
+		strbuf_release(&known);
+		return rc;
+	}
+	out->env = xstrdup(name);
+	out->env_source = source;
+	return 0;
+}
+
 int
 plan_build(const struct make_project *model, const struct plan_request *req,
     struct plan *out, struct gerr *err)
@@ -374,32 +695,48 @@ plan_build(const struct make_project *model, const struct plan_request *req,
 	rc = plan_places(model, req, &ws_list, &n_ws, &filter, err);
 	if (rc != 0)
 		return rc;
+	rc = plan_env(model, req, out, err);
+	if (rc != 0) {
+		free(ws_list);
+		return rc;
+	}
 	ctx = xcalloc(1, sizeof(*ctx));
 	ctx->root_model = model;
 	ctx->jobs = req->jobs > 0 ? req->jobs : 1;
+	ctx->dag_jobs = req->dag_jobs > 0 ? req->dag_jobs : 1;
+	ctx->env = out->env;
 	ctx->err = err;
 
 	root = plan_node_new(PLAN_SEQ);
 	rc = plan_hooks(ctx, model, NULL, &model->hooks.before_all,
 	    "before_all", root);
+	if (rc == 0)
+		rc = plan_hook_cmds(ctx, model, NULL,
+		    model->hooks.before_all_cmds, "before_all", root);
 	for (size_t i = 0; rc == 0 && i < req->n_phases; i++) {
 		if (n_ws > 0) {
 			rc = plan_workspaces(ctx, req->phases[i], ws_list, n_ws,
 			    filter, root);
 		} else {
-			rc = plan_chain(ctx, model, NULL, req->phases[i], NULL,
+			rc = plan_unit(ctx, model, NULL, req->phases[i], NULL,
 			    &kid);
-			if (rc == 0)
+			if (rc == 0 && kid != NULL)
 				plan_node_add(root, kid);
 		}
 	}
 	if (rc == 0)
+		rc = plan_hook_cmds(ctx, model, NULL,
+		    model->hooks.after_all_cmds, "after_all", root);
+	if (rc == 0)
 		rc = plan_hooks(ctx, model, NULL, &model->hooks.after_all,
 		    "after_all", root);
+	free(ctx->seen);
 	free(ctx);
 	free(ws_list);
 	if (rc != 0) {
 		plan_node_free(root);
+		free(out->env);
+		memset(out, 0, sizeof(*out));
 		return rc;
 	}
 	out->root = root;
@@ -416,6 +753,7 @@ plan_release(struct plan *p)
 		return;
 	plan_node_free(p->root);
 	free(p->steps);
+	free(p->env);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -437,6 +775,9 @@ plan_format_node(const struct plan_node *n, int depth, struct strbuf *out)
 		break;
 	case PLAN_PAR:
 		strbuf_addf(out, "par (max %u)\n", n->max_par);
+		break;
+	case PLAN_DAG:
+		strbuf_addf(out, "dag (max %u)\n", n->max_par);
 		break;
 	case PLAN_PHASE:
 		strbuf_addstr(out, n->phase->name);

@@ -8,6 +8,16 @@
  *   PLAN_PAR    children concurrently, at most max_par at once; every child
  *               runs to its end, the node fails if any child failed;
  *   PLAN_PHASE  one phase record: its render step, then its commands.
+ * depends_on (DESIGN.md 3.1): a requested phase with dependencies becomes
+ * a PLAN_DAG node of its dependency closure in topological order
+ * (dependencies in the order listed, depth first), each kid being one
+ * phase's before hooks, the phase, its after hooks; a kid waits for the
+ * kids it depends on and is skipped when one fails. Every phase runs at
+ * most once per request and place: a phase already planned (as a
+ * dependency, a hook or a requested phase) is not planned again.
+ * Environments: with req->env (or detect = "auto" and req->env_auto),
+ * each phase is its variant for that environment, and its env holds, by
+ * rising precedence, [env], [env.NAME], the phase's env and GGEN_ENV=NAME.
  * Order of a request:
  *   before_all (root hooks, once)
  *   for each requested phase P, in request order:
@@ -48,6 +58,7 @@ enum plan_kind {
 	PLAN_SEQ,
 	PLAN_PAR,
 	PLAN_PHASE,
+	PLAN_DAG,	/* kids with depends_on edges (kid->deps) */
 };
 
 enum plan_target {
@@ -69,6 +80,15 @@ struct plan_node {
 	char *hook;		/* owned: "before_all", "before_build"...; NULL
 				   for a requested phase */
 	size_t step;		/* index in plan->steps */
+	/* PHASE: the phase as it runs (environment applied), owned, with
+	 * `phase` pointing at it; NULL when the model's phase is used as
+	 * is. Its strings are borrowed from the model; only the struct and
+	 * its env array are the plan's. */
+	struct make_phase *own;
+	/* Kid of a PLAN_DAG: indexes of the sibling kids it depends on
+	 * (owned); they must all succeed before it starts. */
+	size_t *deps;
+	size_t n_deps;
 };
 
 struct plan_request {
@@ -77,6 +97,11 @@ struct plan_request {
 	enum plan_target target;
 	const char *workspace;		/* PLAN_TARGET_WORKSPACE only */
 	unsigned jobs;			/* parallel cap; 0 = 1 */
+	/* Independent depends_on branches at once: opt-in (--jobs N);
+	 * 0 = 1, one after the other. */
+	unsigned dag_jobs;
+	const char *env;		/* -e NAME; NULL or "" = none */
+	const char *env_auto;		/* $GGEN_ENV for detect = "auto" */
 };
 
 struct plan {
@@ -87,6 +112,8 @@ struct plan {
 	size_t n_steps;
 	const struct make_strlist *on_error;	/* borrowed from the root */
 	const struct make_strlist *on_success;
+	char *env;		/* the environment in effect, or NULL; owned */
+	const char *env_source;	/* "-e", "GGEN_ENV" or NULL (static) */
 };
 
 /*
@@ -100,7 +127,8 @@ struct plan {
  *   GERR_RECURSION        `hook recursion: build -> test -> build`
  *   GERR_LIMIT            over PLAN_STEPS_MAX phase records
  *   GERR_INVALID          no phase requested, or a workspace target on a
- *                         root that declares no workspaces
+ *                         root that declares no workspaces, or an
+ *                         environment the model does not declare
  */
 int plan_build(const struct make_project *model, const struct plan_request *req,
     struct plan *out, struct gerr *err);

@@ -74,6 +74,8 @@ struct engine_exec {
 	size_t next;			/* next kid to start */
 	size_t running;			/* kids started, not finished */
 	bool failed;
+	size_t index;			/* in the parent's kids */
+	unsigned char *kstate;		/* PLAN_DAG: enum engine_dag per kid */
 	/* PLAN_PHASE */
 	char *dir;			/* absolute workspace directory */
 	size_t cmd_index;
@@ -87,6 +89,30 @@ struct engine_exec {
 	uint64_t render_span;
 	struct engine_exec *render_next;	/* run's rendering list */
 };
+
+/* A PLAN_DAG kid's state. */
+enum engine_dag {
+	ENGINE_DAG_PENDING = 0,
+	ENGINE_DAG_RUNNING,
+	ENGINE_DAG_OK,
+	ENGINE_DAG_FAILED,
+	ENGINE_DAG_SKIPPED,	/* a dependency failed or was skipped */
+};
+
+/* Cache-table name under which a first_run_only phase's success is kept
+ * (the phase name follows); not a phase name (phases have no '\x1f'). */
+#define ENGINE_FIRST_RUN_TAG "first_run_only\x1f"
+static const char engine_first_run_why[] =
+    "first_run_only: it already ran successfully here (--force runs it)";
+
+/* The environment of the last manual run of a root, for its on-save runs. */
+struct engine_rootenv {
+	char *root;
+	char *env;			/* NULL = none */
+	const char *source;		/* "-e", "GGEN_ENV" or NULL (static) */
+};
+
+#define ENGINE_ROOTENV_MAX 256
 
 struct engine_follower {
 	engine_event_cb fn;
@@ -165,6 +191,8 @@ struct engine {
 	struct engine_cmd *graveyard;
 	ev_idle reaper;
 	unsigned cores;
+	struct engine_rootenv rootenv[ENGINE_ROOTENV_MAX];
+	size_t n_rootenv;
 };
 
 static const char *const engine_status_names[] = {
@@ -393,6 +421,7 @@ engine_exec_free(struct engine_exec *x)
 	for (size_t i = 0; i < x->n_kids; i++)
 		engine_exec_free(x->kids[i]);
 	free(x->kids);
+	free(x->kstate);
 	free(x->dir);
 	free(x);
 }
@@ -412,8 +441,12 @@ engine_exec_build(const struct engine_run *r, const struct plan_node *n,
 	}
 	x->n_kids = n->n_kids;
 	x->kids = xcalloc(n->n_kids, sizeof(*x->kids));
-	for (size_t i = 0; i < n->n_kids; i++)
+	if (n->kind == PLAN_DAG)
+		x->kstate = xcalloc(n->n_kids + 1, 1);
+	for (size_t i = 0; i < n->n_kids; i++) {
 		x->kids[i] = engine_exec_build(r, n->kids[i], x);
+		x->kids[i]->index = i;
+	}
 	return x;
 }
 
@@ -460,6 +493,34 @@ engine_run_free(struct engine_run *r)
 }
 
 /*
+ * An invalid make.toml refuses the run with every error (up to a few),
+ * not only the first: the user fixes them all in one go. err keeps its
+ * code and file:line:col (the first error's).
+ */
+static void
+engine_model_errors(const struct make_findings *f, struct gerr *err)
+{
+	struct strbuf sb;
+	size_t shown = 0;
+
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "make.toml is invalid (%zu error%s); nothing runs "
+	    "until it is fixed:", f->errors, f->errors == 1 ? "" : "s");
+	for (size_t i = 0; i < f->len && shown < 5; i++) {
+		if (f->items[i].severity != MAKE_ERROR)
+			continue;
+		strbuf_addch(&sb, '\n');
+		make_finding_format(&f->items[i], &sb);
+		shown++;
+	}
+	if (f->errors > shown)
+		strbuf_addf(&sb, "\n(%zu more; ggenc validate shows all)",
+		    f->errors - shown);
+	snprintf(err->msg, sizeof(err->msg), "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+/*
  * A reference to root's model (*model, the caller unrefs): the watch's hot
  * one when root is a watched root, else make_load now. Errors as make_load,
  * a hook cycle reported as GERR_RECURSION.
@@ -492,6 +553,8 @@ engine_model_get(struct engine *g, const char *root,
 			}
 			break;
 		}
+	if (rc != 0 && hot != NULL && hot->errors > 0 && err != NULL)
+		engine_model_errors(hot, err);
 	make_findings_release(&f);
 	return rc;
 }
@@ -505,6 +568,8 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 		.phases = req->phases, .n_phases = req->n_phases,
 		.target = req->target, .workspace = req->workspace,
 		.jobs = req->jobs > 0 ? req->jobs : g->cores,
+		.dag_jobs = req->jobs,
+		.env = req->env, .env_auto = req->env_auto,
 	};
 	struct stat st;
 	int rc;
@@ -519,6 +584,11 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 	rc = engine_model_get(g, req->root, model, err);
 	if (rc != 0)
 		return rc;
+	/* On save: the environment of the root's last manual run. */
+	if (req->trigger == ENGINE_TRIGGER_SAVE && req->env == NULL) {
+		pr.env = engine_root_env(g, req->root);
+		pr.env_auto = NULL;
+	}
 	rc = plan_build(*model, &pr, plan, err);
 	if (rc != 0) {
 		make_project_unref(*model);
@@ -530,6 +600,7 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 /* ---- execution -------------------------------------------------------- */
 
 static bool engine_exec_start(struct engine_run *r, struct engine_exec *x);
+static bool engine_dag_advance(struct engine_run *r, struct engine_exec *p);
 static void engine_exec_done(struct engine_run *r, struct engine_exec *x);
 static void engine_run_top_done(struct engine_run *r);
 static void engine_run_finish(struct engine_run *r);
@@ -624,12 +695,13 @@ engine_on_output(struct child *c, enum runner_stream stream,
 	strbuf_release(&sb);
 }
 
-/* Whether step x may run next to another workspace's step. */
+/* Whether step x may run next to another workspace's step (PLAN_PAR) or
+ * to an independent phase (PLAN_DAG with --jobs). */
 static bool
-engine_exec_concurrent(const struct engine_exec *x)
+engine_exec_concurrent(const struct engine_exec *x, enum plan_kind kind)
 {
 	for (const struct engine_exec *p = x->parent; p != NULL; p = p->parent)
-		if (p->node->kind == PLAN_PAR && p->node->max_par > 1)
+		if (p->node->kind == kind && p->node->max_par > 1)
 			return true;
 	return false;
 }
@@ -702,7 +774,14 @@ engine_spawn(struct engine_run *r, struct engine_exec *x, const char *command,
 
 	cmd->run = r;
 	cmd->x = x;
-	if (x != NULL && x->node->ws != NULL && engine_exec_concurrent(x))
+	/* Interleaved output stays readable: each line names its phase
+	 * (and workspace) when others may be writing at the same time. */
+	if (x != NULL && engine_exec_concurrent(x, PLAN_DAG))
+		cmd->prefix = x->node->ws != NULL ? xasprintf("[%s:%s] ",
+		    x->node->ws->name, x->node->phase->name) :
+		    xasprintf("[%s] ", x->node->phase->name);
+	else if (x != NULL && x->node->ws != NULL &&
+	    engine_exec_concurrent(x, PLAN_PAR))
 		cmd->prefix = xasprintf("[%s] ", x->node->ws->name);
 	rc = engine_env(r, x, &env, err);
 	if (rc != 0) {
@@ -741,6 +820,23 @@ engine_live_remove(struct engine_run *r, struct engine_cmd *cmd)
 		}
 	cmd->live = false;
 	r->active--;
+}
+
+/* A line of the engine's own (not a command's) in the run's output, for
+ * followers and history alike. */
+static void
+engine_note(struct engine_run *r, const char *line)
+{
+	struct engine_event ev;
+
+	ring_append(&r->out, line, strlen(line));
+	if (r->followers == NULL)
+		return;
+	engine_event_fill(r, ENGINE_EV_OUTPUT, &ev);
+	ev.output = line;
+	ev.output_len = strlen(line);
+	ev.stream = 2;
+	engine_emit(r, &ev);
 }
 
 /* End step x's span with status st and tell its parent. */
@@ -834,6 +930,18 @@ engine_step_cached(struct engine_run *r, struct engine_exec *x,
 	struct gerr err;
 
 	*why = NULL;
+	if (n->phase->first_run_only && !r->force) {
+		char *mark = xasprintf("%s%s", ENGINE_FIRST_RUN_TAG,
+		    n->phase->name);
+		bool done = engine_cache_lookup(r->g->cache, r->root,
+		    plan_step_where(n), mark) != NULL;
+
+		free(mark);
+		if (done) {
+			*why = engine_first_run_why;
+			return true;
+		}
+	}
 	if (!n->phase->cache)
 		return false;
 	gerr_clear(&err);
@@ -875,6 +983,13 @@ engine_step_commands(struct engine_run *r, struct engine_exec *x)
 	const char *why;
 
 	if (engine_step_cached(r, x, &why)) {
+		if (why == engine_first_run_why) {
+			char *line = xasprintf("ggen: phase \"%s\" skipped: "
+			    "%s\n", x->node->phase->name, why);
+
+			engine_note(r, line);
+			free(line);
+		}
 		engine_step_end(r, x, ENGINE_CACHED);
 		return true;
 	}
@@ -1011,7 +1126,119 @@ engine_step_start(struct engine_run *r, struct engine_exec *x)
 	return engine_step_commands(r, x);
 }
 
-/* Start kids of a SEQ or PAR node; true when the node is finished. *//* Start kids of a SEQ or PAR node; true when the node is finished. */
+/* The phase a unit (a kid of a DAG: a phase with its hooks) is about:
+ * its first phase record that is not a hook, else its first one. */
+static const struct plan_node *
+engine_unit_main(const struct plan_node *n, bool any)
+{
+	const struct plan_node *f;
+
+	if (n->kind == PLAN_PHASE)
+		return any || n->hook == NULL ? n : NULL;
+	for (size_t i = 0; i < n->n_kids; i++)
+		if ((f = engine_unit_main(n->kids[i], any)) != NULL)
+			return f;
+	return NULL;
+}
+
+static const char *
+engine_unit_name(const struct plan_node *n)
+{
+	const struct plan_node *f = engine_unit_main(n, false);
+
+	if (f == NULL)
+		f = engine_unit_main(n, true);
+	return f != NULL ? f->phase->name : "?";
+}
+
+/* Kid i of DAG p is not run: dependency dep failed or was skipped. */
+static void
+engine_dag_skip(struct engine_run *r, struct engine_exec *p, size_t i,
+    size_t dep)
+{
+	const struct plan_node *k = p->node->kids[i];
+	const char *name = engine_unit_name(k);
+	const char *ws = k->kind == PLAN_PHASE ? plan_step_where(k) : "";
+	char *line;
+	cJSON *d;
+
+	p->kstate[i] = ENGINE_DAG_SKIPPED;
+	p->failed = true;
+	if (r->cancelled)
+		return;
+	line = xasprintf("ggen: phase \"%s\" not run: it depends on \"%s\", "
+	    "which %s\n", name, engine_unit_name(p->node->kids[dep]),
+	    p->kstate[dep] == ENGINE_DAG_FAILED ? "failed" : "did not run");
+	engine_note(r, line);
+	free(line);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "run", (double)r->id);
+	cJSON_AddStringToObject(d, "phase", name);
+	cJSON_AddStringToObject(d, "workspace", ws);
+	cJSON_AddStringToObject(d, "status", "skipped");
+	cJSON_AddStringToObject(d, "because", engine_unit_name(
+	    p->node->kids[dep]));
+	engine_publish(r->g, "phase.finished", d);
+}
+
+/*
+ * Start the kids of DAG p whose dependencies all succeeded, in kid order
+ * (a topological order), at most max_par at once; a kid whose dependency
+ * failed is skipped, and so, in turn, are its dependents. Independent
+ * kids go on after a failure. True when every kid has ended.
+ */
+static bool
+engine_dag_advance(struct engine_run *r, struct engine_exec *p)
+{
+	bool progress = true, pending = false;
+
+	while (progress) {
+		progress = false;
+		pending = false;
+		for (size_t i = 0; i < p->n_kids; i++) {
+			const struct plan_node *kn = p->node->kids[i];
+			struct engine_exec *k = p->kids[i];
+			bool wait = false;
+			size_t bad = SIZE_MAX;
+
+			if (p->kstate[i] != ENGINE_DAG_PENDING)
+				continue;
+			for (size_t d = 0; d < kn->n_deps; d++) {
+				unsigned char st = p->kstate[kn->deps[d]];
+
+				if (st == ENGINE_DAG_FAILED ||
+				    st == ENGINE_DAG_SKIPPED)
+					bad = kn->deps[d];
+				else if (st != ENGINE_DAG_OK)
+					wait = true;
+			}
+			if (bad != SIZE_MAX || r->cancelled) {
+				engine_dag_skip(r, p, i, bad != SIZE_MAX ? bad :
+				    i);
+				progress = true;
+				continue;
+			}
+			pending = true;
+			if (wait || p->running >= p->node->max_par)
+				continue;
+			p->kstate[i] = ENGINE_DAG_RUNNING;
+			if (!engine_exec_start(r, k)) {
+				p->running++;
+				continue;
+			}
+			p->kstate[i] = k->failed ? ENGINE_DAG_FAILED :
+			    ENGINE_DAG_OK;
+			if (k->failed)
+				p->failed = true;
+			progress = true;
+		}
+	}
+	if (r->cancelled)
+		p->failed = true;
+	return p->running == 0 && !pending;
+}
+
+/* Start kids of a SEQ or PAR node; true when the node is finished. */
 static bool
 engine_exec_advance(struct engine_run *r, struct engine_exec *p)
 {
@@ -1053,6 +1280,8 @@ engine_exec_start(struct engine_run *r, struct engine_exec *x)
 {
 	if (x->node->kind == PLAN_PHASE)
 		return engine_step_start(r, x);
+	if (x->node->kind == PLAN_DAG)
+		return engine_dag_advance(r, x);
 	return engine_exec_advance(r, x);
 }
 
@@ -1066,8 +1295,14 @@ engine_exec_done(struct engine_run *r, struct engine_exec *x)
 		p->running--;
 		if (x->failed)
 			p->failed = true;
-		if (!engine_exec_advance(r, p))
+		if (p->node->kind == PLAN_DAG) {
+			p->kstate[x->index] = x->failed ? ENGINE_DAG_FAILED :
+			    ENGINE_DAG_OK;
+			if (!engine_dag_advance(r, p))
+				return;
+		} else if (!engine_exec_advance(r, p)) {
 			return;
+		}
 		x = p;
 	}
 	engine_run_top_done(r);
@@ -1171,6 +1406,14 @@ engine_on_exit(struct child *c, const struct runner_result *res)
 		if (x->has_key)
 			engine_cache_store(r->g->cache, r->root,
 			    plan_step_where(x->node), ph->name, x->key);
+		if (ph->first_run_only) {
+			char *mark = xasprintf("%s%s", ENGINE_FIRST_RUN_TAG,
+			    ph->name);
+
+			engine_cache_store(r->g->cache, r->root,
+			    plan_step_where(x->node), mark, "done");
+			free(mark);
+		}
 	} else if (st != ENGINE_CANCELLED) {
 		const char *cmdtext = ph->commands.items[x->cmd_index].s;
 
@@ -1386,6 +1629,10 @@ engine_free(struct engine *g)
 			engine_run_free(r);
 		}
 	engine_reap_cb(g->loop, &g->reaper, 0);
+	for (size_t i = 0; i < g->n_rootenv; i++) {
+		free(g->rootenv[i].root);
+		free(g->rootenv[i].env);
+	}
 	engine_cache_free(g->cache);
 	free(g->state_dir);
 	free(g);
@@ -1508,6 +1755,43 @@ engine_busy(struct engine *g, const struct engine_request *req,
 	return false;
 }
 
+const char *
+engine_root_env(const struct engine *g, const char *root)
+{
+	for (size_t i = 0; i < g->n_rootenv; i++)
+		if (strcmp(g->rootenv[i].root, root) == 0)
+			return g->rootenv[i].env;
+	return NULL;
+}
+
+/* Remember env (NULL = none) as root's environment for on-save runs;
+ * beyond ENGINE_ROOTENV_MAX roots the oldest entry goes. */
+static void
+engine_root_env_set(struct engine *g, const char *root, const char *env,
+    const char *source)
+{
+	struct engine_rootenv *e = NULL;
+
+	for (size_t i = 0; i < g->n_rootenv && e == NULL; i++)
+		if (strcmp(g->rootenv[i].root, root) == 0)
+			e = &g->rootenv[i];
+	if (e == NULL) {
+		if (g->n_rootenv == ENGINE_ROOTENV_MAX) {
+			free(g->rootenv[0].root);
+			free(g->rootenv[0].env);
+			memmove(&g->rootenv[0], &g->rootenv[1],
+			    (ENGINE_ROOTENV_MAX - 1) * sizeof(g->rootenv[0]));
+			g->n_rootenv--;
+		}
+		e = &g->rootenv[g->n_rootenv++];
+		e->root = xstrdup(root);
+		e->env = NULL;
+	}
+	free(e->env);
+	e->env = env != NULL ? xstrdup(env) : NULL;
+	e->source = source;
+}
+
 int
 engine_submit(struct engine *g, const struct engine_request *req,
     engine_event_cb follow, void *follow_arg, uint64_t *run_id,
@@ -1524,6 +1808,28 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	rc = engine_prepare(g, req, &model, &plan, err);
 	if (rc != 0)
 		return rc;
+	for (size_t i = 0; i < plan.n_steps; i++) {
+		const struct make_phase *ph = plan.steps[i]->phase;
+
+		if (!ph->requires_approval || req->yes)
+			continue;
+		if (req->trigger == ENGINE_TRIGGER_SAVE) {
+			/* Never on save (DESIGN.md 3.1): nobody to ask. */
+			log_info("on-save in %s: phase %s requires approval; "
+			    "not run on save", req->root, ph->name);
+			plan_release(&plan);
+			make_project_unref(model);
+			return 0;
+		}
+		rc = gerr_set(err, GERR_APPROVAL, "phase \"%s\" requires "
+		    "approval: confirm on a terminal, or pass --yes",
+		    ph->name);
+		plan_release(&plan);
+		make_project_unref(model);
+		return rc;
+	}
+	if (req->trigger == ENGINE_TRIGGER_MANUAL)
+		engine_root_env_set(g, req->root, plan.env, plan.env_source);
 	if (req->trigger == ENGINE_TRIGGER_SAVE && plan.n_steps > 0) {
 		/* The policy of the requested phase, not of its hooks. */
 		const struct plan_node *main = plan.steps[0];
@@ -1583,6 +1889,46 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	return 0;
 }
 
+/* The node of the DAG unit holding step n, or NULL. */
+static const struct plan_node *
+engine_dry_unit(const struct plan_node *t, const struct plan_node *n,
+    const struct plan_node **dag)
+{
+	const struct plan_node *f;
+
+	if (t == n)
+		return t;
+	for (size_t i = 0; i < t->n_kids; i++) {
+		f = engine_dry_unit(t->kids[i], n, dag);
+		if (f == NULL)
+			continue;
+		if (t->kind == PLAN_DAG && *dag == NULL) {
+			*dag = t;
+			return t->kids[i];
+		}
+		return f;
+	}
+	return NULL;
+}
+
+/* "after": the phases step n waits for through depends_on (the main
+ * phase of its DAG unit only). */
+static void
+engine_dry_deps(const struct plan *plan, const struct plan_node *n, cJSON *s)
+{
+	const struct plan_node *dag = NULL, *unit;
+	cJSON *a;
+
+	unit = engine_dry_unit(plan->root, n, &dag);
+	if (dag == NULL || unit == NULL || unit->n_deps == 0 ||
+	    engine_unit_main(unit, false) != n)
+		return;
+	a = cJSON_AddArrayToObject(s, "after");
+	for (size_t i = 0; i < unit->n_deps; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(engine_unit_name(
+		    dag->kids[unit->deps[i]])));
+}
+
 int
 engine_dry_run(struct engine *g, const struct engine_request *req,
     cJSON **out, struct gerr *err)
@@ -1591,7 +1937,7 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 	struct plan plan;
 	struct engine_run fake;
 	struct strbuf sb;
-	cJSON *o, *steps;
+	cJSON *o, *steps, *envo;
 	int rc;
 
 	*out = NULL;
@@ -1614,7 +1960,8 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 		x.dir = n->ws != NULL ? xasprintf("%s/%s", req->root,
 		    n->ws->path) : xstrdup(req->root);
 		hit = engine_step_cached(&fake, &x, &why);
-		decision = hit ? "hit" : !n->phase->cache ? "off" :
+		decision = hit && why == engine_first_run_why ? "skip" :
+		    hit ? "hit" : !n->phase->cache ? "off" :
 		    req->force ? "forced" : "miss";
 		cJSON_AddStringToObject(s, "phase", n->phase->name);
 		cJSON_AddStringToObject(s, "workspace", plan_step_where(n));
@@ -1629,8 +1976,24 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 		for (size_t k = 0; k < n->phase->commands.len; k++)
 			cJSON_AddItemToArray(cmds, cJSON_CreateString(
 			    n->phase->commands.items[k].s));
+		/* What make.toml adds to the daemon's environment. */
+		envo = cJSON_AddObjectToObject(s, "env");
+		for (size_t k = 0; k < n->phase->env_len; k++)
+			cJSON_AddStringToObject(envo, n->phase->env[k].key,
+			    n->phase->env[k].value);
+		if (n->phase->requires_approval)
+			cJSON_AddTrueToObject(s, "requires_approval");
+		if (n->phase->first_run_only)
+			cJSON_AddTrueToObject(s, "first_run_only");
+		engine_dry_deps(&plan, n, s);
 		cJSON_AddItemToArray(steps, s);
 		free(x.dir);
+	}
+	if (plan.env != NULL) {
+		cJSON_AddStringToObject(o, "env", plan.env);
+		cJSON_AddStringToObject(o, "env_source", plan.env_source);
+	} else {
+		cJSON_AddNullToObject(o, "env");
 	}
 	strbuf_init(&sb);
 	plan_format(&plan, &sb);
@@ -1790,7 +2153,7 @@ engine_output(struct engine *g, uint64_t id, size_t *len, bool *done)
 cJSON *
 engine_status_json(struct engine *g)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *envs;
 
 	cJSON_AddNumberToObject(o, "running", (double)g->running.n);
 	cJSON_AddNumberToObject(o, "queued", (double)g->queued.n);
@@ -1800,6 +2163,20 @@ engine_status_json(struct engine *g)
 	if (g->finished.tail != NULL)
 		cJSON_AddItemToObject(o, "last",
 		    engine_run_summary(g->finished.tail));
+	envs = cJSON_AddArrayToObject(o, "environments");
+	for (size_t i = 0; i < g->n_rootenv; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "root", g->rootenv[i].root);
+		if (g->rootenv[i].env != NULL) {
+			cJSON_AddStringToObject(e, "env", g->rootenv[i].env);
+			cJSON_AddStringToObject(e, "source",
+			    g->rootenv[i].source);
+		} else {
+			cJSON_AddNullToObject(e, "env");
+		}
+		cJSON_AddItemToArray(envs, e);
+	}
 	return o;
 }
 

@@ -79,7 +79,13 @@ struct engine_request {
 	enum plan_target target;
 	const char *workspace;		/* PLAN_TARGET_WORKSPACE */
 	bool force;			/* bypass the cache */
-	unsigned jobs;			/* 0 = number of cores */
+	unsigned jobs;			/* 0 = number of cores for parallel
+					   workspaces; depends_on branches
+					   run at once only when jobs > 0 */
+	const char *env;		/* -e NAME; NULL: none (on save: the
+					   root's last manual environment) */
+	const char *env_auto;		/* client's $GGEN_ENV (detect=auto) */
+	bool yes;			/* requires_approval phases allowed */
 	enum engine_trigger trigger;
 	const char *const *changed;	/* files relative to root; may be 0 */
 	size_t n_changed;
@@ -235,6 +241,10 @@ int engine_submit(struct engine *g, const struct engine_request *req,
     engine_event_cb follow, void *follow_arg, uint64_t *run_id,
     struct gerr *err);
 
+/* The environment on-save runs of root use (borrowed until the next
+ * submit), or NULL for none. */
+const char *engine_root_env(const struct engine *g, const char *root);
+
 /*
  * The plan of req with cache decisions, as JSON (transferred to *out):
  * {"steps":[{"phase","workspace","hook","cache":"hit|miss|off|forced",
@@ -276,7 +286,9 @@ char *engine_output(struct engine *g, uint64_t id, size_t *len, bool *done);
 
 /* Counts for `status`: {"running","queued","finished","next_id",
  * "models_loaded" (make.toml reads by the engine itself: roots the model
- * source did not know),"last":{...}} (transferred). */
+ * source did not know),"last":{...},"environments":[{"root","env",
+ * "source"}]} (transferred): environments are what on-save runs of each
+ * root use (its last manual run's; env null = none). */
 cJSON *engine_status_json(struct engine *g);
 
 /*

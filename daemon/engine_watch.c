@@ -41,6 +41,10 @@ engine_watch_batch(void *arg, const struct watch_batch *b)
 	if (g->engine == NULL || b->n == 0 ||
 	    watch_root_model(b->root) == NULL)
 		return;
+	/* Invalid now: nothing runs on save until it is fixed (the watch
+	 * published model.invalid with the errors). */
+	if (watch_root_findings(b->root)->errors > 0)
+		return;
 	paths = xcalloc(b->n, sizeof(*paths));
 	for (size_t i = 0; i < b->n; i++)
 		paths[i] = b->changes[i].relpath;

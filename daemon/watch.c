@@ -478,7 +478,9 @@ watch_root_model_ref(struct watch_root *r, struct make_project **out,
 	 * parse now, so "edit, then run" never runs the old version. */
 	if (watch_root_model_stale(r))
 		watch_root_load_model(r);
-	if (r->model != NULL) {
+	/* An invalid make.toml refuses new runs: the last good model is
+	 * kept only for the runs already under way (they hold references). */
+	if (r->model != NULL && r->model_rc == 0) {
 		*out = make_project_ref(r->model);
 		return 0;
 	}
@@ -487,6 +489,13 @@ watch_root_model_ref(struct watch_root *r, struct make_project **out,
 		*err = r->model_err;
 	return r->model_rc != 0 ? r->model_rc : gerr_set(err, GERR_INTERNAL,
 	    "root %s: no model", r->path);
+}
+
+void
+watch_root_refresh_model(struct watch_root *r)
+{
+	if (watch_root_model_stale(r))
+		watch_root_load_model(r);
 }
 
 void
@@ -935,7 +944,9 @@ watch_model_status(const struct watch_root *r)
 	cJSON *o = cJSON_CreateObject();
 	struct strbuf sb;
 
-	cJSON_AddBoolToObject(o, "ok", r->model != NULL);
+	cJSON_AddBoolToObject(o, "ok", r->model != NULL && r->model_rc == 0);
+	/* An older good model still held for runs under way. */
+	cJSON_AddBoolToObject(o, "kept", r->model != NULL && r->model_rc != 0);
 	cJSON_AddNumberToObject(o, "parsed", (double)r->models_parsed);
 	if (r->model_rc == 0) {
 		cJSON_AddNullToObject(o, "error");

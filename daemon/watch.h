@@ -85,6 +85,10 @@ const struct filetable *watch_root_table(const struct watch_root *r);
  */
 const struct make_project *watch_root_model(const struct watch_root *r);
 
+/* Re-parse r's make.toml files now when one changed on disk since the
+ * last parse (a save whose events are not settled yet). */
+void watch_root_refresh_model(struct watch_root *r);
+
 /*
  * For a run: a new reference to r's last good model in *out (the caller
  * unrefs it, and keeps that model however make.toml changes meanwhile).

@@ -82,7 +82,10 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 			    { "force", PROTO_T_BOOL, false },
 			    { "dry_run", PROTO_T_BOOL, false },
 			    { "jobs", PROTO_T_INT, false },
-			    { "detach", PROTO_T_BOOL, false } },
+			    { "detach", PROTO_T_BOOL, false },
+			    { "env", PROTO_T_STRING, false },
+			    { "env_auto", PROTO_T_STRING, false },
+			    { "yes", PROTO_T_BOOL, false } },
 		.flags = PROTO_CMD_STREAMS,
 		.summary = "Run lifecycle phases with their hooks; streams "
 		    "output and progress.",

@@ -67,7 +67,7 @@ struct proto_field {
 	bool required;
 };
 
-#define PROTO_FIELDS_MAX 8
+#define PROTO_FIELDS_MAX 16
 
 struct proto_cmd {
 	enum proto_cmd_id id;
