@@ -223,9 +223,11 @@ main(int argc, char **argv)
 			args[0] = (char *)"version";
 			n = 1;
 			break;
-		} else if (n > 0 && strncmp(argv[i], "--", 2) == 0) {
+		} else if (n > 0 && (strncmp(argv[i], "--", 2) == 0 ||
+		    strcmp(argv[i], "-e") == 0 || strcmp(argv[i], "-y") == 0)) {
 			/* After the command name: the command's own option
-			 * (changes --since), checked by its build. */
+			 * (changes --since, run -e NAME as in ggen), checked
+			 * by its build. */
 			args[n++] = argv[i];
 		} else {
 			fprintf(stderr, "ggenc: unknown option \"%s\"\n",

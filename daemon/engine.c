@@ -114,6 +114,16 @@ struct engine_rootenv {
 
 #define ENGINE_ROOTENV_MAX 256
 
+/* A phase's self-retrigger count (engine_loop_check). */
+struct engine_loop {
+	char *root, *ws, *phase;
+	uint64_t files;			/* hash of the last round's files */
+	unsigned rounds;
+	bool stopped;
+};
+
+#define ENGINE_LOOPS_MAX 64
+
 struct engine_follower {
 	engine_event_cb fn;
 	void *arg;
@@ -193,6 +203,8 @@ struct engine {
 	unsigned cores;
 	struct engine_rootenv rootenv[ENGINE_ROOTENV_MAX];
 	size_t n_rootenv;
+	struct engine_loop loops[ENGINE_LOOPS_MAX];
+	size_t n_loops;
 };
 
 static const char *const engine_status_names[] = {
@@ -1633,6 +1645,11 @@ engine_free(struct engine *g)
 		free(g->rootenv[i].root);
 		free(g->rootenv[i].env);
 	}
+	for (size_t i = 0; i < g->n_loops; i++) {
+		free(g->loops[i].root);
+		free(g->loops[i].ws);
+		free(g->loops[i].phase);
+	}
 	engine_cache_free(g->cache);
 	free(g->state_dir);
 	free(g);
@@ -1790,6 +1807,102 @@ engine_root_env_set(struct engine *g, const char *root, const char *env,
 	free(e->env);
 	e->env = env != NULL ? xstrdup(env) : NULL;
 	e->source = source;
+}
+
+/* Whether an on-save run of exactly phase in ws of root is running or
+ * ended less than ENGINE_LOOP_WINDOW_MS ago. */
+static bool
+engine_loop_recent(const struct engine *g, const char *root, const char *ws,
+    const char *phase)
+{
+	int64_t since = (int64_t)clock_mono_us() -
+	    (int64_t)ENGINE_LOOP_WINDOW_MS * 1000;
+	const struct engine_list *lists[] = { &g->running, &g->finished };
+
+	for (size_t i = 0; i < 2; i++)
+		for (const struct engine_run *r = lists[i]->head; r != NULL;
+		    r = r->next)
+			if (r->trigger == ENGINE_TRIGGER_SAVE &&
+			    strcmp(r->root, root) == 0 &&
+			    strcmp(r->workspace, ws) == 0 &&
+			    strcmp(r->phase_text, phase) == 0 &&
+			    (i == 0 || r->end_mono_us >= since))
+				return true;
+	return false;
+}
+
+bool
+engine_loop_check(struct engine *g, const char *root, const char *ws,
+    const char *phase, const char *const *files, size_t n)
+{
+	struct engine_loop *l = NULL;
+	uint64_t h = 1469598103934665603ULL;
+	struct strbuf sb;
+	cJSON *d, *a;
+
+	for (size_t i = 0; i < g->n_loops && l == NULL; i++)
+		if (strcmp(g->loops[i].root, root) == 0 &&
+		    strcmp(g->loops[i].ws, ws) == 0 &&
+		    strcmp(g->loops[i].phase, phase) == 0)
+			l = &g->loops[i];
+	if (!engine_loop_recent(g, root, ws, phase)) {
+		if (l != NULL) {
+			l->rounds = 0;
+			l->stopped = false;
+		}
+		return false;
+	}
+	/* FNV-1a over the file names: a loop changes the same files. */
+	for (size_t i = 0; i < n; i++)
+		for (const char *p = files[i]; ; p++) {
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+			if (*p == '\0')
+				break;
+		}
+	if (l == NULL) {
+		if (g->n_loops == ENGINE_LOOPS_MAX) {
+			free(g->loops[0].root);
+			free(g->loops[0].ws);
+			free(g->loops[0].phase);
+			memmove(&g->loops[0], &g->loops[1],
+			    (ENGINE_LOOPS_MAX - 1) * sizeof(g->loops[0]));
+			g->n_loops--;
+		}
+		l = &g->loops[g->n_loops++];
+		memset(l, 0, sizeof(*l));
+		l->root = xstrdup(root);
+		l->ws = xstrdup(ws);
+		l->phase = xstrdup(phase);
+	}
+	if (l->stopped)
+		return true;
+	if (l->rounds > 0 && l->files != h)
+		l->rounds = 0;
+	l->files = h;
+	if (++l->rounds < ENGINE_LOOP_ROUNDS)
+		return false;
+	l->stopped = true;
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "phase \"%s\"%s%s%s in %s keeps retriggering itself: "
+	    "its runs change %s%s, which it watches, with no outside edit in "
+	    "between; stopped after %d rounds. Declare %s in the phase's "
+	    "outputs, or ignore %s ([watch] ignore)", phase,
+	    ws[0] != '\0' ? " (workspace " : "", ws, ws[0] != '\0' ? ")" : "",
+	    root, n > 0 ? files[0] : "?", n > 1 ? " and more" : "",
+	    ENGINE_LOOP_ROUNDS, n > 1 ? "them" : "it", n > 1 ? "them" : "it");
+	log_warn("%s", sb.buf);
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "root", root);
+	cJSON_AddStringToObject(d, "workspace", ws);
+	cJSON_AddStringToObject(d, "phase", phase);
+	cJSON_AddNumberToObject(d, "rounds", ENGINE_LOOP_ROUNDS);
+	a = cJSON_AddArrayToObject(d, "files");
+	for (size_t i = 0; i < n && i < 16; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(files[i]));
+	cJSON_AddStringToObject(d, "message", sb.buf);
+	engine_publish(g, "phase.loop", d);
+	strbuf_release(&sb);
+	return true;
 }
 
 int
@@ -2175,6 +2288,18 @@ engine_status_json(struct engine *g)
 		} else {
 			cJSON_AddNullToObject(e, "env");
 		}
+		cJSON_AddItemToArray(envs, e);
+	}
+	envs = cJSON_AddArrayToObject(o, "loops_stopped");
+	for (size_t i = 0; i < g->n_loops; i++) {
+		cJSON *e;
+
+		if (!g->loops[i].stopped)
+			continue;
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "root", g->loops[i].root);
+		cJSON_AddStringToObject(e, "workspace", g->loops[i].ws);
+		cJSON_AddStringToObject(e, "phase", g->loops[i].phase);
 		cJSON_AddItemToArray(envs, e);
 	}
 	return o;

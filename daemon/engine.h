@@ -312,6 +312,25 @@ cJSON *engine_event_json(const struct engine_event *ev);
  */
 void engine_on_batch(struct engine *g, const char *root,
     const struct make_project *hot, const char *const *changed,
-    size_t n_changed);
+    const char *const *writers, size_t n_changed);
+
+/* Runs of one phase that retrigger it this many times in a row, with no
+ * outside edit in between, are stopped (DESIGN.md 3.1). */
+#define ENGINE_LOOP_ROUNDS 4
+/* A batch this soon after an on-save run of the phase ended (or while it
+ * runs) counts as that run's own doing. */
+#define ENGINE_LOOP_WINDOW_MS 2000
+
+/*
+ * For engine_on_batch: whether an on-save request of phase (in workspace
+ * ws, "" = the root) of root for the changed files (n, borrowed) is that
+ * phase retriggering itself once too often. Counts a round when a save
+ * run of the same request is running or ended within
+ * ENGINE_LOOP_WINDOW_MS and the files are those of the previous round; at
+ * ENGINE_LOOP_ROUNDS it logs, publishes a `phase.loop` event and returns
+ * true (drop the request) until a batch comes with no such run.
+ */
+bool engine_loop_check(struct engine *g, const char *root, const char *ws,
+    const char *phase, const char *const *files, size_t n);
 
 #endif

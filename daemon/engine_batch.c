@@ -22,7 +22,8 @@
  * prefix ("" = the root), as root-relative pointers into changed. */
 static size_t
 engine_batch_match(const struct make_phase *ph, const char *prefix,
-    const char *const *changed, size_t n, const char **out)
+    const char *const *changed, const char *const *writers, size_t n,
+    const char **out)
 {
 	size_t plen = strlen(prefix), k = 0;
 
@@ -37,6 +38,10 @@ engine_batch_match(const struct make_phase *ph, const char *prefix,
 		/* A phase's own outputs never trigger it: no loops. */
 		if (engine_glob_any(&ph->outputs, rel, true))
 			continue;
+		/* Nor what its own render wrote; other phases see it. */
+		if (writers != NULL && writers[i] != NULL &&
+		    strcmp(writers[i], ph->name) == 0)
+			continue;
 		if (ph->watch == MAKE_WATCH_ALL ||
 		    engine_glob_any(&ph->watch_globs, rel, false))
 			out[k++] = changed[i];
@@ -47,7 +52,8 @@ engine_batch_match(const struct make_phase *ph, const char *prefix,
 static void
 engine_batch_place(struct engine *g, const char *root,
     const struct make_project *m, const struct make_workspace *ws,
-    const char *const *changed, size_t n, const char **matched)
+    const char *const *changed, const char *const *writers, size_t n,
+    const char **matched)
 {
 	for (size_t i = 0; i < m->phases_len; i++) {
 		const struct make_phase *ph = &m->phases[i];
@@ -65,8 +71,11 @@ engine_batch_place(struct engine *g, const char *root,
 		if (ph->watch == MAKE_WATCH_NONE)
 			continue;
 		req.n_changed = engine_batch_match(ph, ws != NULL ? ws->path :
-		    "", changed, n, matched);
+		    "", changed, writers, n, matched);
 		if (req.n_changed == 0)
+			continue;
+		if (engine_loop_check(g, root, ws != NULL ? ws->name : "",
+		    ph->name, matched, req.n_changed))
 			continue;
 		gerr_clear(&err);
 		if (engine_submit(g, &req, NULL, NULL, &id, &err) != 0)
@@ -78,7 +87,7 @@ engine_batch_place(struct engine *g, const char *root,
 void
 engine_on_batch(struct engine *g, const char *root,
     const struct make_project *hot, const char *const *changed,
-    size_t n_changed)
+    const char *const *writers, size_t n_changed)
 {
 	struct make_project *loaded = NULL;
 	const struct make_project *model = hot;
@@ -97,13 +106,13 @@ engine_on_batch(struct engine *g, const char *root,
 	}
 	matched = xcalloc(n_changed, sizeof(*matched));
 	if (model->workspaces_len == 0)
-		engine_batch_place(g, root, model, NULL, changed, n_changed,
-		    matched);
+		engine_batch_place(g, root, model, NULL, changed, writers,
+		    n_changed, matched);
 	for (size_t i = 0; i < model->workspaces_len; i++) {
 		const struct make_workspace *ws = &model->workspaces[i];
 
 		engine_batch_place(g, root, ws->own != NULL ? ws->own : model,
-		    ws, changed, n_changed, matched);
+		    ws, changed, writers, n_changed, matched);
 	}
 	free(matched);
 	make_project_free(loaded);

@@ -34,7 +34,7 @@ static void
 engine_watch_batch(void *arg, const struct watch_batch *b)
 {
 	struct ggend *g = arg;
-	const char **paths;
+	const char **paths, **writers;
 
 	/* No good model yet: the watch logged why, and there is no phase
 	 * to trigger. */
@@ -46,10 +46,14 @@ engine_watch_batch(void *arg, const struct watch_batch *b)
 	if (watch_root_findings(b->root)->errors > 0)
 		return;
 	paths = xcalloc(b->n, sizeof(*paths));
-	for (size_t i = 0; i < b->n; i++)
+	writers = xcalloc(b->n, sizeof(*writers));
+	for (size_t i = 0; i < b->n; i++) {
 		paths[i] = b->changes[i].relpath;
+		writers[i] = b->changes[i].writer;
+	}
 	engine_on_batch(g->engine, watch_root_path(b->root),
-	    watch_root_model(b->root), paths, b->n);
+	    watch_root_model(b->root), paths, writers, b->n);
+	free(writers);
 	free(paths);
 }
 

@@ -103,8 +103,10 @@ watch_root_free(struct watch_root *r)
 	make_project_unref(r->model);
 	make_findings_release(&r->findings);
 	watch_model_files_clear(r);
-	for (i = 0; i < r->nexpects; i++)
+	for (i = 0; i < r->nexpects; i++) {
 		free(r->expects[i].path);
+		free(r->expects[i].writer);
+	}
 	free(r->expects);
 	free(r->waiters);
 	free(r->path);
@@ -825,13 +827,16 @@ watch_set_batch_listener(struct ggend *g, watch_batch_fn fn, void *arg)
 
 void
 watch_expect_write(struct watch_root *r, const char *relpath,
-    const XXH128_hash_t *h)
+    const XXH128_hash_t *h, const char *writer)
 {
 	size_t i;
 
 	for (i = 0; i < r->nexpects; i++) {
 		if (strcmp(r->expects[i].path, relpath) == 0) {
 			r->expects[i].hash = *h;
+			free(r->expects[i].writer);
+			r->expects[i].writer = writer != NULL ?
+			    xstrdup(writer) : NULL;
 			return;
 		}
 	}
@@ -841,6 +846,8 @@ watch_expect_write(struct watch_root *r, const char *relpath,
 		    sizeof(*r->expects));
 	}
 	r->expects[r->nexpects].path = xstrdup(relpath);
+	r->expects[r->nexpects].writer = writer != NULL ? xstrdup(writer) :
+	    NULL;
 	r->expects[r->nexpects++].hash = *h;
 }
 

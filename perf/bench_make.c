@@ -133,7 +133,7 @@ bench_make_read(const char *path, struct strbuf *sb)
 int
 main(int argc, char **argv)
 {
-	const char *shared = GGEN_SHARED_DIR, *only = NULL;
+	const char *shared = GGEN_DATA_DIR, *only = NULL;
 	struct strbuf f1 = STRBUF_INIT, gen = STRBUF_INIT;
 	char *path;
 	int reps = 15;
@@ -151,7 +151,7 @@ main(int argc, char **argv)
 	}
 	if (reps < 1)
 		reps = 1;
-	path = xasprintf("%s/fixtures/ggen/F1-example/make.toml", shared);
+	path = xasprintf("%s/ggen/F1-example/make.toml", shared);
 	if (bench_make_read(path, &f1) != 0)
 		return 1;
 	free(path);

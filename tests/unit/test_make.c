@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for common/make.c and common/make_rules.c: every rule with its
- * position, the ggen fixtures F1-F4 (../shared/fixtures/ggen, path from
- * GGEN_SHARED_DIR; missing under CI=true fails), make_load on disk
+ * position, the ggen fixtures F1-F4 (tests/data/ggen, path from
+ * GGEN_DATA_DIR; missing under CI=true fails), make_load on disk
  * (workspaces, own make.toml, symlink escapes, I/O errors), formatting.
  */
 #include <setjmp.h>
@@ -478,7 +478,7 @@ test_findings_cap(void **state)
 static char *
 fixture_dir(const char *name)
 {
-	char *dir = xasprintf("%s/fixtures/ggen/%s", GGEN_SHARED_DIR, name);
+	char *dir = xasprintf("%s/ggen/%s", GGEN_DATA_DIR, name);
 	struct stat st;
 
 	if (stat(dir, &st) == 0)
@@ -486,7 +486,7 @@ fixture_dir(const char *name)
 	free(dir);
 	if (getenv("CI") != NULL && strcmp(getenv("CI"), "true") == 0)
 		fail_msg("fixture %s missing under %s (CI=true)", name,
-		    GGEN_SHARED_DIR);
+		    GGEN_DATA_DIR);
 	skip();
 	return NULL;
 }

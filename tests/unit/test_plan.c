@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for common/plan.c: request order with hooks, before_all /
- * after_all, fixtures F1-F3 (../shared/fixtures/ggen via GGEN_SHARED_DIR;
+ * after_all, fixtures F1-F3 (tests/data/ggen via GGEN_DATA_DIR;
  * missing under CI=true fails), workspace targets and filters, parallel
  * groups, unknown phase and workspace with suggestions, hook recursion
  * naming the chain, the step cap.
@@ -36,7 +36,7 @@ parse(const char *s)
 static struct make_project *
 load_fixture(const char *name)
 {
-	char *dir = xasprintf("%s/fixtures/ggen/%s", GGEN_SHARED_DIR, name);
+	char *dir = xasprintf("%s/ggen/%s", GGEN_DATA_DIR, name);
 	struct make_project *p = NULL;
 	struct gerr err;
 	struct stat st;
