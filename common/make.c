@@ -781,8 +781,9 @@ make_phase_variants(struct make_report *r, const char *sect,
 		make_variant_add(r, ph, o->key, o->line, o->col, &merged);
 		free(merged.u.c.items);
 	}
-	qsort(ph->variants, ph->variants_len, sizeof(*ph->variants),
-	    make_variant_cmp);
+	if (ph->variants_len > 1)
+		qsort(ph->variants, ph->variants_len, sizeof(*ph->variants),
+		    make_variant_cmp);
 }
 
 static void

@@ -491,7 +491,10 @@ make_check_model(struct make_report *r, const struct make_project *p)
 			    alt ? "; did you mean '" : "", alt ? alt : "",
 			    alt ? "'?" : "");
 		}
-		if (ph->watch == MAKE_WATCH_ALL && ph->outputs.len == 0)
+		/* A render-only phase never triggers itself (its writes
+		 * are the daemon's); commands may write anything. */
+		if (ph->watch == MAKE_WATCH_ALL && ph->outputs.len == 0 &&
+		    ph->commands.len > 0)
 			make_report_add(r, MAKE_RULE_WATCH_NO_OUTPUTS,
 			    ph->pos_watch.line, ph->pos_watch.col,
 			    "phase '%s' has watch = true and no outputs: a "

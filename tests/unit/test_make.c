@@ -60,8 +60,23 @@ struct rule_case {
 #define PHB HDR "[lifecycle.build]\ncommand = \"x\"\n[hooks]\n"
 
 static const struct rule_case rule_cases[] = {
-	{ "[lifecycle.a]\ncommand = \"x\"\n", "missing-table", 1, 1,
-	  "missing required table [project]" },
+	{ "[lifecycle.a]\ncommand = \"x\"\n", "missing-project", 1, 1,
+	  "no [project] table; the project is named after its directory" },
+	{ "[tasks.check]\ncommand = \"cargo\"\n", "cargo-make-file", 1, 1,
+	  "this is a cargo-make file" },
+	{ PHA "[state]\nfile = \"s\"\n", "ggen-only", 5, 2,
+	  "[state] configures ggen itself" },
+	{ PHA "depends_on = [\"bild\"]\n", "unknown-dependency", 5, 15,
+	  "phase 'a' depends on unknown phase 'bild'" },
+	{ PHA "watch = true\n", "watch-no-outputs", 5, 1,
+	  "phase 'a' has watch = true and no outputs" },
+	{ HDR "[lifecycle.a]\ncommand = \"x\"\ndepends_on = [\"b\"]\n"
+	  "[lifecycle.b]\ncommand = \"y\"\n[hooks]\nbefore_b = [\"a\"]\n",
+	  "hook-cycle", 9, 13, "dependency cycle: " },
+	{ PHA "[env]\n\"1X\" = \"v\"\n", "env-name", 6, 1,
+	  "env name '1X' in [env]" },
+	{ PHA "[env]\ndetect = \"sometimes\"\n", "bad-value", 6, 10,
+	  "'env.detect' must be" },
 	{ "[project]\ntype = \"app\"\n", "missing-key", 1, 1,
 	  "[project] has no 'name'" },
 	{ "project = 3\n", "wrong-type", 1, 11,
@@ -222,15 +237,16 @@ test_all_findings_collected_sorted(void **state)
 	p = parse(doc, &f, &rc);
 	assert_null(p);
 	assert_int_equal(rc, GERR_INVALID);
-	/* missing [project], b empty, b timeout, b zz, a on_busy */
+	/* missing [project] (a warning), b empty, b timeout, b zz,
+	 * a on_busy */
 	assert_int_equal(f.len, 5);
-	assert_int_equal(f.errors, 4);
-	assert_int_equal(f.warnings, 1);
+	assert_int_equal(f.errors, 3);
+	assert_int_equal(f.warnings, 2);
 	for (size_t i = 1; i < f.len; i++)
 		assert_true(f.items[i - 1].line < f.items[i].line ||
 		    (f.items[i - 1].line == f.items[i].line &&
 		    f.items[i - 1].col <= f.items[i].col));
-	assert_string_equal(f.items[0].rule->id, "missing-table");
+	assert_string_equal(f.items[0].rule->id, "missing-project");
 	assert_string_equal(f.items[4].rule->id, "bad-value");
 	make_findings_release(&f);
 	/* NULL findings: the code and err still say what went wrong */
@@ -515,7 +531,9 @@ test_fixture_f1(void **state)
 	make_findings_init(&f);
 	gerr_clear(&err);
 	assert_int_equal(make_load(dir, &p, &f, &err), 0);
-	assert_int_equal(f.len, 0);
+	/* dev: watch = true, commands, no outputs */
+	assert_int_equal(f.len, 1);
+	assert_string_equal(f.items[0].rule->id, "watch-no-outputs");
 	assert_string_equal(p->name, "example-app");
 	assert_string_equal(p->type, "webapp");
 	assert_phases(p, names, 7);
@@ -613,29 +631,38 @@ test_fixture_f4(void **state)
 	fclose(fp);
 	make_findings_init(&f);
 	gerr_clear(&err);
+	/* Lexically it is fine: a missing [project] is a warning now and
+	 * the name is the directory's; cache_key and [env] are known. */
 	assert_int_equal(make_parse_buffer(buf, n, "F4/make.toml", &p, &f,
-	    &err), GERR_INVALID);
-	assert_null(p);
-	assert_int_equal(err.line, 1);
-	assert_int_equal(err.col, 1);
-	assert_int_equal(f.len, 3);
-	assert_int_equal(f.errors, 1);
-	assert_int_equal(f.warnings, 2);
+	    &err), 0);
+	assert_non_null(p);
+	assert_int_equal(f.len, 1);
+	assert_int_equal(f.errors, 0);
 	make_finding_format(&f.items[0], &sb);
-	assert_string_equal(sb.buf, "F4/make.toml:1:1: error: missing "
-	    "required table [project] [missing-table]");
-	assert_string_equal(f.items[1].rule->id, "unknown-key");
-	assert_int_equal(f.items[1].line, 36);
-	assert_string_equal(f.items[1].message,
-	    "unknown key 'lifecycle.build.cache_key'");
-	assert_string_equal(f.items[2].rule->id, "unknown-key");
-	assert_int_equal(f.items[2].line, 73);
-	assert_string_equal(f.items[2].message, "unknown key 'env'");
+	assert_string_equal(sb.buf, "F4/make.toml:1:1: warning: no [project] "
+	    "table; the project is named after its directory, 'F4' "
+	    "[missing-project]");
+	assert_string_equal(p->name, "F4");
+	assert_false(p->has_project);
+	/* cache_key "{{ env.CARGO_HOME }}/{{ hash('Cargo.lock') }}" adds
+	 * Cargo.lock to build's inputs; [env] sets variables. */
+	{
+		const struct make_phase *b = make_phase_find(p, "build");
+		bool lock = false;
+
+		assert_non_null(b);
+		for (size_t i = 0; i < b->inputs.len; i++)
+			lock = lock || strcmp(b->inputs.items[i].s,
+			    "Cargo.lock") == 0;
+		assert_true(lock);
+		assert_true(p->env_len > 0);
+	}
+	make_project_free(p);
 	make_findings_release(&f);
-	/* On disk its workspace directories are absent too. */
+	/* On disk its workspace directories are absent: one error each. */
 	make_findings_init(&f);
 	assert_int_equal(make_load(dir, &p, &f, NULL), GERR_INVALID);
-	assert_int_equal(f.errors, 4);
+	assert_int_equal(f.errors, 3);
 	assert_non_null(find(&f, "workspace-path", 5, 8));
 	make_findings_release(&f);
 	strbuf_release(&sb);
