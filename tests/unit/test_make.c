@@ -223,6 +223,51 @@ test_post_hooks_are_commands(void **state)
 	make_findings_release(&f);
 }
 
+/* ggen's forms (DESIGN.md 3.1): on_error as one string, hooks as tables
+ * of commands, first_run_only, requires_approval, cache_key. */
+static void
+test_ggen_forms(void **state)
+{
+	struct make_findings f;
+	struct make_project *p;
+	const struct make_phase *b;
+	int rc;
+
+	(void)state;
+	make_findings_init(&f);
+	p = parse("[project]\nname = \"x\"\n"
+	    "[lifecycle.build]\ncommand = \"make\"\nfirst_run_only = true\n"
+	    "requires_approval = true\ncache_key = \"a.lock | b.toml\"\n"
+	    "depends_on = [\"init\"]\n"
+	    "[lifecycle.init]\ncommand = \"true\"\n"
+	    "[hooks]\non_error = \"echo failed\"\non_success = \"echo ok\"\n"
+	    "[hooks.after_build]\ncommands = [\"ls\", \"du\"]\n"
+	    "[hooks.before_all]\ncommand = \"date\"\n", &f, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(f.len, 0);
+	assert_int_equal(p->hooks.on_error.len, 1);
+	assert_string_equal(p->hooks.on_error.items[0].s, "echo failed");
+	assert_string_equal(p->hooks.on_success.items[0].s, "echo ok");
+	assert_non_null(p->hooks.before_all_cmds);
+	assert_string_equal(p->hooks.before_all_cmds->commands.items[0].s,
+	    "date");
+	b = make_phase_find(p, "build");
+	assert_true(b->first_run_only);
+	assert_true(b->requires_approval);
+	assert_int_equal(b->inputs.len, 2);
+	assert_string_equal(b->inputs.items[0].s, "a.lock");
+	assert_string_equal(b->inputs.items[1].s, "b.toml");
+	assert_int_equal(b->depends_on.len, 1);
+	assert_non_null(b->after_cmds);
+	assert_string_equal(b->after_cmds->name, "after_build");
+	assert_int_equal(b->after_cmds->commands.len, 2);
+	assert_false(b->after_cmds->cache);
+	assert_int_equal(b->decl, 0);
+	assert_int_equal(make_phase_find(p, "init")->decl, 1);
+	make_project_free(p);
+	make_findings_release(&f);
+}
+
 static void
 test_all_findings_collected_sorted(void **state)
 {
@@ -758,6 +803,7 @@ main(void)
 		cmocka_unit_test(test_rules_each),
 		cmocka_unit_test(test_post_hooks_are_commands),
 		cmocka_unit_test(test_all_findings_collected_sorted),
+		cmocka_unit_test(test_ggen_forms),
 		cmocka_unit_test(test_model_fields),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_command_wins),
