@@ -26,6 +26,7 @@
 struct plan_seen {
 	const struct make_phase *phase;		/* the model's, not a variant */
 	const struct make_workspace *ws;
+	const struct plan_node *node;		/* its record, once made */
 };
 
 struct plan_ctx {
@@ -38,8 +39,53 @@ struct plan_ctx {
 	const char *env;			/* NULL = none */
 	struct plan_seen *seen;
 	size_t n_seen;
+	struct plan_edge *edges;
+	size_t n_edges;
+	/* Main phase records of the hook units planned so far, until their
+	 * chain turns them into edges (a stack: chains nest). */
+	struct plan_node **pending;
+	size_t n_pending;
+	struct plan_node *last_main;	/* of the last plan_chain/plan_unit */
 	struct gerr *err;
 };
+
+static void
+plan_edge_add(struct plan_ctx *ctx, const struct plan_node *from,
+    const struct plan_node *to, enum plan_edge_kind kind)
+{
+	ctx->edges = xreallocarray(ctx->edges, ctx->n_edges + 1,
+	    sizeof(*ctx->edges));
+	ctx->edges[ctx->n_edges].from = from;
+	ctx->edges[ctx->n_edges].to = to;
+	ctx->edges[ctx->n_edges].kind = kind;
+	ctx->n_edges++;
+}
+
+/* Turn pending mains from start on into edges with main; drop them. */
+static void
+plan_pending_edges(struct plan_ctx *ctx, size_t start,
+    const struct plan_node *main, enum plan_edge_kind kind)
+{
+	for (size_t i = start; i < ctx->n_pending; i++) {
+		if (main == NULL)
+			continue;
+		if (kind == PLAN_EDGE_BEFORE)
+			plan_edge_add(ctx, ctx->pending[i], main, kind);
+		else
+			plan_edge_add(ctx, main, ctx->pending[i], kind);
+	}
+	ctx->n_pending = start;
+}
+
+static void
+plan_pending_push(struct plan_ctx *ctx, struct plan_node *main)
+{
+	if (main == NULL)
+		return;
+	ctx->pending = xreallocarray(ctx->pending, ctx->n_pending + 1,
+	    sizeof(*ctx->pending));
+	ctx->pending[ctx->n_pending++] = main;
+}
 
 static struct plan_node *
 plan_node_new(enum plan_kind kind)
@@ -85,7 +131,19 @@ plan_seen_add(struct plan_ctx *ctx, const struct make_phase *ph,
 	    sizeof(*ctx->seen));
 	ctx->seen[ctx->n_seen].phase = ph;
 	ctx->seen[ctx->n_seen].ws = ws;
+	ctx->seen[ctx->n_seen].node = NULL;
 	ctx->n_seen++;
+}
+
+/* The record of ph planned in ws, or NULL. */
+static const struct plan_node *
+plan_seen_node(const struct plan_ctx *ctx, const struct make_phase *ph,
+    const struct make_workspace *ws)
+{
+	for (size_t i = 0; i < ctx->n_seen; i++)
+		if (ctx->seen[i].phase == ph && ctx->seen[i].ws == ws)
+			return ctx->seen[i].node;
+	return NULL;
 }
 
 /* Set key=value in env (n entries), replacing an equal key. */
@@ -286,6 +344,8 @@ plan_hooks(struct plan_ctx *ctx, const struct make_project *m,
 			return rc;
 		}
 		if (kid != NULL)
+			plan_pending_push(ctx, ctx->last_main);
+		if (kid != NULL)
 			plan_node_add(into, kid);
 	}
 	if (into != parent) {
@@ -322,6 +382,7 @@ plan_hook_cmds(struct plan_ctx *ctx, const struct make_project *m,
 	node->ws = ws;
 	node->hook = xstrdup(label);
 	plan_node_add(parent, node);
+	plan_pending_push(ctx, node);
 	return 0;
 }
 
@@ -332,11 +393,13 @@ plan_chain(struct plan_ctx *ctx, const struct make_project *m,
     const struct make_workspace *ws, const struct make_phase *ph,
     const char *hook, struct plan_node **out)
 {
-	struct plan_node *seq, *node;
+	struct plan_node *seq, *node = NULL;
+	size_t pend = ctx->n_pending, seen_at;
 	char *label;
 	int rc;
 
 	*out = NULL;
+	ctx->last_main = NULL;
 	for (size_t i = 0; i < ctx->depth; i++)
 		if (strcmp(ctx->stack[i], ph->name) == 0)
 			return plan_recursion(ctx, ph->name);
@@ -348,6 +411,7 @@ plan_chain(struct plan_ctx *ctx, const struct make_project *m,
 		    PLAN_STEPS_MAX);
 	/* depth < number of distinct phase names <= steps: within stack. */
 	ctx->stack[ctx->depth++] = ph->name;
+	seen_at = ctx->n_seen;
 	plan_seen_add(ctx, ph, ws);
 
 	seq = plan_node_new(PLAN_SEQ);
@@ -363,13 +427,18 @@ plan_chain(struct plan_ctx *ctx, const struct make_project *m,
 		node->ws = ws;
 		node->hook = hook != NULL ? xstrdup(hook) : NULL;
 		plan_node_add(seq, node);
+		ctx->seen[seen_at].node = node;
+		plan_pending_edges(ctx, pend, node, PLAN_EDGE_BEFORE);
 		label = xasprintf("after_%s", ph->name);
 		rc = plan_hook_cmds(ctx, m, ws, ph->after_cmds, label, seq);
 		if (rc == 0)
 			rc = plan_hooks(ctx, m, ws, &ph->after, label, seq);
 		free(label);
+		plan_pending_edges(ctx, pend, node, PLAN_EDGE_AFTER);
 	}
+	ctx->n_pending = pend;
 	ctx->depth--;
+	ctx->last_main = rc == 0 ? node : NULL;
 	if (rc != 0) {
 		plan_node_free(seq);
 		return rc;
@@ -443,13 +512,14 @@ plan_unit(struct plan_ctx *ctx, const struct make_project *m,
 {
 	const struct make_phase *ph = make_phase_find(m, name);
 	const struct make_phase **list = NULL;
-	struct plan_node *dag, *kid;
-	struct plan_node **unit_of;
+	struct plan_node *dag, *kid, *main = NULL;
+	struct plan_node **unit_of, **main_of;
 	unsigned char *mark;
 	size_t n = 0;
 	int rc;
 
 	*out = NULL;
+	ctx->last_main = NULL;
 	if (ph == NULL)
 		return plan_not_found(ctx, m, name, ws, hook);
 	if (ph->depends_on.len == 0)
@@ -467,6 +537,7 @@ plan_unit(struct plan_ctx *ctx, const struct make_project *m,
 	dag = plan_node_new(PLAN_DAG);
 	dag->max_par = ctx->dag_jobs;
 	unit_of = xcalloc(m->phases_len, sizeof(*unit_of));
+	main_of = xcalloc(m->phases_len, sizeof(*main_of));
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		/* The requested phase keeps its hook label; its
 		 * dependencies are plain phases. */
@@ -475,6 +546,9 @@ plan_unit(struct plan_ctx *ctx, const struct make_project *m,
 		if (rc != 0 || kid == NULL)
 			continue;
 		unit_of[list[i] - m->phases] = kid;
+		main_of[list[i] - m->phases] = ctx->last_main;
+		if (list[i] == ph)
+			main = ctx->last_main;
 		for (size_t k = 0; k < list[i]->depends_on.len; k++) {
 			const struct make_phase *d = make_phase_find(m,
 			    list[i]->depends_on.items[k].s);
@@ -489,8 +563,27 @@ plan_unit(struct plan_ctx *ctx, const struct make_project *m,
 		}
 		plan_node_add(dag, kid);
 	}
+	/* Edges for every dependency, also those planned earlier in the
+	 * request (outside this DAG): pictures show them all. */
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct plan_node *to = main_of[list[i] - m->phases];
+
+		for (size_t k = 0; to != NULL &&
+		    k < list[i]->depends_on.len; k++) {
+			const struct make_phase *d = make_phase_find(m,
+			    list[i]->depends_on.items[k].s);
+			const struct plan_node *from = d == NULL ? NULL :
+			    main_of[d - m->phases] != NULL ?
+			    main_of[d - m->phases] : plan_seen_node(ctx, d, ws);
+
+			if (from != NULL)
+				plan_edge_add(ctx, from, to, PLAN_EDGE_DEPENDS);
+		}
+	}
 	free(unit_of);
+	free(main_of);
 	free(list);
+	ctx->last_main = rc == 0 ? main : NULL;
 	if (rc != 0 || dag->n_kids <= 1) {
 		if (rc == 0 && dag->n_kids == 1) {
 			*out = dag->kids[0];
@@ -731,11 +824,15 @@ plan_build(const struct make_project *model, const struct plan_request *req,
 		rc = plan_hooks(ctx, model, NULL, &model->hooks.after_all,
 		    "after_all", root);
 	free(ctx->seen);
+	free(ctx->pending);
+	out->edges = ctx->edges;
+	out->n_edges = ctx->n_edges;
 	free(ctx);
 	free(ws_list);
 	if (rc != 0) {
 		plan_node_free(root);
 		free(out->env);
+		free(out->edges);
 		memset(out, 0, sizeof(*out));
 		return rc;
 	}
@@ -754,6 +851,7 @@ plan_release(struct plan *p)
 	plan_node_free(p->root);
 	free(p->steps);
 	free(p->env);
+	free(p->edges);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -104,8 +104,23 @@ struct plan_request {
 	const char *env_auto;		/* $GGEN_ENV for detect = "auto" */
 };
 
+/* How two phase records are related, for pictures of the plan. */
+enum plan_edge_kind {
+	PLAN_EDGE_DEPENDS,	/* from runs before to through depends_on */
+	PLAN_EDGE_BEFORE,	/* from is a before_X hook of to */
+	PLAN_EDGE_AFTER,	/* to is an after_X hook of from */
+};
+
+struct plan_edge {
+	const struct plan_node *from, *to;	/* PHASE nodes of the tree */
+	enum plan_edge_kind kind;
+};
+
 struct plan {
 	struct plan_node *root;		/* a PLAN_SEQ */
+	struct plan_edge *edges;	/* owned array; nodes borrowed from
+					   the tree */
+	size_t n_edges;
 	struct plan_node **steps;	/* every PHASE node in sequential
 					   (depth-first) order; borrowed
 					   from the tree */

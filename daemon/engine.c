@@ -35,6 +35,7 @@
 #include "clock.h"
 #include "engine_cache.h"
 #include "generate.h"
+#include "graph.h"
 #include "log.h"
 #include "make.h"
 #include "message.h"
@@ -2114,6 +2115,110 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 	strbuf_release(&sb);
 	plan_release(&plan);
 	make_project_unref(model);
+	*out = o;
+	return 0;
+}
+
+/* The last known status of a phase record: a running run's, else the
+ * newest finished run's span of that phase in that place. */
+struct engine_graph_ctx {
+	struct engine *g;
+	const char *root;
+};
+
+static const char *
+engine_graph_status(void *arg, const struct plan_node *step)
+{
+	const struct engine_graph_ctx *c = arg;
+	const char *where = plan_step_where(step);
+	const struct engine_list *lists[] = { &c->g->running,
+		&c->g->finished };
+
+	for (size_t l = 0; l < 2; l++)
+		for (const struct engine_run *r = lists[l]->tail; r != NULL;
+		    r = r->prev) {
+			if (strcmp(r->root, c->root) != 0)
+				continue;
+			for (size_t i = r->n_spans; i-- > 0;) {
+				const struct engine_span *s = &r->spans[i];
+
+				if ((s->kind == ENGINE_SPAN_PHASE ||
+				    s->kind == ENGINE_SPAN_HOOK) &&
+				    strcmp(s->name, step->phase->name) == 0 &&
+				    strcmp(s->workspace, where) == 0)
+					return engine_status_name(s->status);
+			}
+		}
+	return NULL;
+}
+
+static int
+engine_graph_decl_cmp(const void *a, const void *b)
+{
+	const struct make_phase *x = *(const struct make_phase *const *)a;
+	const struct make_phase *y = *(const struct make_phase *const *)b;
+
+	return x->decl < y->decl ? -1 : x->decl > y->decl;
+}
+
+int
+engine_graph(struct engine *g, const struct engine_request *req, int fmt,
+    cJSON **out, struct gerr *err)
+{
+	struct engine_request all = *req;
+	struct engine_graph_ctx c = { .g = g, .root = req->root };
+	struct make_project *model = NULL, *first = NULL;
+	const struct make_phase **sorted = NULL;
+	const char **names = NULL;
+	struct plan plan;
+	struct strbuf title;
+	cJSON *o;
+	int rc;
+
+	*out = NULL;
+	if (req->n_phases == 0) {
+		/* Every phase: the model first, for its names. */
+		if (req->root == NULL || req->root[0] != '/')
+			return gerr_set(err, GERR_ROOT_NOT_FOUND, "root %s: not "
+			    "an absolute directory", req->root != NULL ?
+			    req->root : "(none)");
+		rc = engine_model_get(g, req->root, &first, err);
+		if (rc != 0)
+			return rc;
+		if (first->phases_len == 0) {
+			rc = gerr_set(err, GERR_PHASE_NOT_FOUND, "%s declares "
+			    "no phase", first->file);
+			make_project_unref(first);
+			return rc;
+		}
+		sorted = xcalloc(first->phases_len, sizeof(*sorted));
+		names = xcalloc(first->phases_len, sizeof(*names));
+		for (size_t i = 0; i < first->phases_len; i++)
+			sorted[i] = &first->phases[i];
+		qsort(sorted, first->phases_len, sizeof(*sorted),
+		    engine_graph_decl_cmp);
+		for (size_t i = 0; i < first->phases_len; i++)
+			names[i] = sorted[i]->name;
+		all.phases = names;
+		all.n_phases = first->phases_len;
+	}
+	rc = engine_prepare(g, &all, &model, &plan, err);
+	free(sorted);
+	if (rc != 0) {
+		free(names);
+		make_project_unref(first);
+		return rc;
+	}
+	strbuf_init(&title);
+	for (size_t i = 0; i < all.n_phases; i++)
+		strbuf_addf(&title, "%s%s", i ? " " : "", all.phases[i]);
+	o = graph_json(&plan, title.buf, (enum graph_format)fmt,
+	    engine_graph_status, &c);
+	strbuf_release(&title);
+	plan_release(&plan);
+	make_project_unref(model);
+	free(names);
+	make_project_unref(first);
 	*out = o;
 	return 0;
 }

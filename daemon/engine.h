@@ -254,6 +254,18 @@ const char *engine_root_env(const struct engine *g, const char *root);
 int engine_dry_run(struct engine *g, const struct engine_request *req,
     cJSON **out, struct gerr *err);
 
+/*
+ * The picture of req's plan (req->n_phases may be 0: every phase of the
+ * root, in declaration order) in format fmt (common/graph.h), each phase
+ * with its last status from the runs the engine keeps (running ones
+ * first), as JSON (transferred to *out): {"format","graph" (the text),
+ * "env","nodes":[{"phase","workspace","hook","status"}],"edges":[{"from",
+ * "to","kind"}]} (from/to index nodes). Runs nothing. Errors as
+ * engine_dry_run.
+ */
+int engine_graph(struct engine *g, const struct engine_request *req,
+    int fmt, cJSON **out, struct gerr *err);
+
 /* Stop run id: a queued one never starts, a running one has its processes
  * stopped (SIGTERM, then SIGKILL) and ends "cancelled".
  * GERR_RUN_NOT_FOUND if unknown or already finished. */

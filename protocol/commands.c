@@ -146,6 +146,18 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 		.fields = { { "keep", PROTO_T_INT, false } },
 		.summary = "Trim the history to the newest runs per phase now.",
 	},
+	[PROTO_CMD_GRAPH] = {
+		.id = PROTO_CMD_GRAPH, .name = "graph",
+		.fields = { { "root", PROTO_T_STRING, true },
+			    { "phases", PROTO_T_ARRAY, false },
+			    { "format", PROTO_T_STRING, false },
+			    { "env", PROTO_T_STRING, false },
+			    { "env_auto", PROTO_T_STRING, false } },
+		/* ggenc graph asks it first, then draws locally. */
+		.flags = PROTO_CMD_INTERNAL,
+		.summary = "The phase graph a run request would execute, with "
+		    "the last known status of each phase.",
+	},
 };
 
 const struct proto_cmd *
