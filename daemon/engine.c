@@ -1833,6 +1833,37 @@ engine_loop_recent(const struct engine *g, const char *root, const char *ws,
 }
 
 bool
+engine_saw_write(const struct engine *g, const char *root, const char *ws,
+    const char *writer, const char *phase)
+{
+	int64_t since = (int64_t)clock_mono_us() -
+	    (int64_t)ENGINE_LOOP_WINDOW_MS * 1000;
+	const struct engine_list *lists[] = { &g->running, &g->finished };
+
+	for (size_t l = 0; l < 2; l++)
+		for (const struct engine_run *r = lists[l]->head; r != NULL;
+		    r = r->next) {
+			bool wrote = false;
+
+			if (strcmp(r->root, root) != 0 ||
+			    (l == 1 && r->end_mono_us < since))
+				continue;
+			for (size_t i = 0; i < r->plan.n_steps; i++) {
+				const struct plan_node *n = r->plan.steps[i];
+
+				if (strcmp(plan_step_where(n), ws) != 0)
+					continue;
+				if (strcmp(n->phase->name, writer) == 0)
+					wrote = true;
+				else if (wrote &&
+				    strcmp(n->phase->name, phase) == 0)
+					return true;
+			}
+		}
+	return false;
+}
+
+bool
 engine_loop_check(struct engine *g, const char *root, const char *ws,
     const char *phase, const char *const *files, size_t n)
 {

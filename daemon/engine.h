@@ -345,4 +345,13 @@ void engine_on_batch(struct engine *g, const char *root,
 bool engine_loop_check(struct engine *g, const char *root, const char *ws,
     const char *phase, const char *const *files, size_t n);
 
+/*
+ * For engine_on_batch: whether a file that phase writer rendered in root
+ * was already seen by phase: a run of root, running or ended within
+ * ENGINE_LOOP_WINDOW_MS, has phase after writer in its plan (in workspace
+ * ws, "" = the root). Then the write is no news to phase.
+ */
+bool engine_saw_write(const struct engine *g, const char *root,
+    const char *ws, const char *writer, const char *phase);
+
 #endif

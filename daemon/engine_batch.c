@@ -21,7 +21,8 @@
 /* Files of changed (root-relative) that trigger ph in the workspace at
  * prefix ("" = the root), as root-relative pointers into changed. */
 static size_t
-engine_batch_match(const struct make_phase *ph, const char *prefix,
+engine_batch_match(const struct engine *g, const char *root,
+    const struct make_phase *ph, const char *ws, const char *prefix,
     const char *const *changed, const char *const *writers, size_t n,
     const char **out)
 {
@@ -41,6 +42,10 @@ engine_batch_match(const struct make_phase *ph, const char *prefix,
 		/* Nor what its own render wrote; other phases see it. */
 		if (writers != NULL && writers[i] != NULL &&
 		    strcmp(writers[i], ph->name) == 0)
+			continue;
+		/* Nor a render ph ran after in the same run: it saw it. */
+		if (writers != NULL && writers[i] != NULL &&
+		    engine_saw_write(g, root, ws, writers[i], ph->name))
 			continue;
 		if (ph->watch == MAKE_WATCH_ALL ||
 		    engine_glob_any(&ph->watch_globs, rel, false))
@@ -70,8 +75,9 @@ engine_batch_place(struct engine *g, const char *root,
 
 		if (ph->watch == MAKE_WATCH_NONE)
 			continue;
-		req.n_changed = engine_batch_match(ph, ws != NULL ? ws->path :
-		    "", changed, writers, n, matched);
+		req.n_changed = engine_batch_match(g, root, ph, ws != NULL ?
+		    ws->name : "", ws != NULL ? ws->path : "", changed, writers,
+		    n, matched);
 		if (req.n_changed == 0)
 			continue;
 		if (engine_loop_check(g, root, ws != NULL ? ws->name : "",

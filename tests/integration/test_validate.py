@@ -51,11 +51,19 @@ def write(path, text):
 
 
 def test_f1_f2_f3_valid():
-    for name in ('F1-example', 'F2-integration', 'F3-parallel'):
+    for name in ('F2-integration', 'F3-parallel'):
         p = validate('validate', cwd=fixture(name))
         assert p.returncode == 0, (name, p.stdout, p.stderr)
         assert p.stdout == 'make.toml: 0 errors, 0 warnings\n', \
             (name, p.stdout)
+    # F1's dev phase has watch = true, commands and no outputs: valid,
+    # with the warning that what it writes may trigger it again.
+    p = validate('--json', 'validate', cwd=fixture('F1-example'))
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    res = json.loads(p.stdout)
+    assert res['errors'] == 0, res
+    assert [(f['rule'], f['line']) for f in res['findings']] == [
+        ('watch-no-outputs', 26)], res
 
 
 def test_f3_workspaces_validated_by_directory():
