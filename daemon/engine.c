@@ -1840,14 +1840,16 @@ engine_saw_write(const struct engine *g, const char *root, const char *ws,
 	    (int64_t)ENGINE_LOOP_WINDOW_MS * 1000;
 	const struct engine_list *lists[] = { &g->running, &g->finished };
 
+	/* The newest run of root holding writer is the one that wrote. */
 	for (size_t l = 0; l < 2; l++)
-		for (const struct engine_run *r = lists[l]->head; r != NULL;
-		    r = r->next) {
+		for (const struct engine_run *r = lists[l]->tail; r != NULL;
+		    r = r->prev) {
 			bool wrote = false;
 
-			if (strcmp(r->root, root) != 0 ||
-			    (l == 1 && r->end_mono_us < since))
+			if (strcmp(r->root, root) != 0)
 				continue;
+			if (l == 1 && r->end_mono_us < since)
+				return false;
 			for (size_t i = 0; i < r->plan.n_steps; i++) {
 				const struct plan_node *n = r->plan.steps[i];
 
@@ -1859,6 +1861,8 @@ engine_saw_write(const struct engine *g, const char *root, const char *ws,
 				    strcmp(n->phase->name, phase) == 0)
 					return true;
 			}
+			if (wrote)
+				return false;
 		}
 	return false;
 }

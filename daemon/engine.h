@@ -347,9 +347,10 @@ bool engine_loop_check(struct engine *g, const char *root, const char *ws,
 
 /*
  * For engine_on_batch: whether a file that phase writer rendered in root
- * was already seen by phase: a run of root, running or ended within
- * ENGINE_LOOP_WINDOW_MS, has phase after writer in its plan (in workspace
- * ws, "" = the root). Then the write is no news to phase.
+ * was already seen by phase: the newest run of root holding writer
+ * (running, or ended within ENGINE_LOOP_WINDOW_MS), the one that wrote it,
+ * has phase after writer in its plan (in workspace ws, "" = the root).
+ * Then the write is no news to phase.
  */
 bool engine_saw_write(const struct engine *g, const char *root,
     const char *ws, const char *writer, const char *phase);
