@@ -22,6 +22,7 @@ ggend and ggenc:
 Waits on events and replies, never on bare sleeps."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tomllib
@@ -527,6 +528,36 @@ def test_graph():
     assert '<svg' in svg.stdout and 'security' in svg.stdout
 
 
+def test_man_page_covers_every_key():
+    """doc/make.toml.5 describes every key common/make.c accepts, each
+    with an example, and groff renders it without a warning."""
+    src = os.path.join(HERE, '..', '..')
+    with open(os.path.join(src, 'common', 'make.c')) as f:
+        code = f.read()
+    keys = set()
+    for table in ('make_top_keys', 'make_project_keys',
+                  'make_workspace_keys', 'make_watch_keys',
+                  'make_phase_keys', 'make_hook_keys'):
+        body = code.split('%s[] = {' % table, 1)[1].split('};', 1)[0]
+        keys.update(re.findall(r'"([a-z_]+)"', body))
+    keys.add('detect')
+    assert len(keys) > 30, keys
+    with open(os.path.join(src, 'doc', 'make.toml.5')) as f:
+        man = f.read()
+    bold = '\n'.join(line for line in man.splitlines()
+                     if line.startswith(('.B', '.TP', '.IP', '.SS')))
+    missing = sorted(k for k in keys if not re.search(
+        r'(^|[\s\[.])%s\b' % re.escape(k), bold, re.M))
+    assert not missing, missing
+    # one example (.EX) per described key, roughly: at least as many
+    assert man.count('.EX') >= len(keys) - 6, (man.count('.EX'), len(keys))
+    skip_unless(shutil.which('groff') is not None, 'groff not installed')
+    p = subprocess.run(['groff', '-man', '-Tutf8', '-ww', '-z',
+                        os.path.join(src, 'doc', 'make.toml.5')],
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and p.stderr == '', p.stderr
+
+
 if __name__ == '__main__':
     run([test_real_files_validate,
          test_real_files_dry_run,
@@ -539,4 +570,5 @@ if __name__ == '__main__':
          test_invalid_make_toml,
          test_generated_files_rebuild_users,
          test_self_retrigger_stopped,
-         test_graph])
+         test_graph,
+         test_man_page_covers_every_key])
