@@ -601,6 +601,14 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 	if (req->trigger == ENGINE_TRIGGER_SAVE && req->env == NULL) {
 		pr.env = engine_root_env(g, req->root);
 		pr.env_auto = NULL;
+		/* make.toml may have dropped it since: run without one
+		 * rather than not at all. */
+		if (pr.env != NULL && !make_env_declared(*model, pr.env)) {
+			log_warn("on-save in %s: environment %s is no longer "
+			    "declared; running without one", req->root,
+			    pr.env);
+			pr.env = NULL;
+		}
 	}
 	rc = plan_build(*model, &pr, plan, err);
 	if (rc != 0) {

@@ -22,12 +22,15 @@ ggend and ggenc:
 Waits on events and replies, never on bare sleeps."""
 import json
 import os
+import pty
 import re
+import select
 import shutil
 import subprocess
+import time
 import tomllib
 
-from harness import Daemon, ggenc, mktemp, run, skip_unless
+from harness import GGENC, Daemon, ggenc, mktemp, run, skip_unless
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, '..', 'data', 'ggen')
@@ -212,6 +215,11 @@ def test_real_files_dry_run():
         assert deploy['env']['GGEN_ENV'] == 'production', deploy
         assert deploy['after'] == ['test'], deploy
         assert res['env'] == 'production' and res['env_source'] == '-e'
+        # the environment is part of the cache key
+        plain = dry(d, root, 'build')['result']['steps'][-1]
+        prod = dry(d, root, 'build', env='production')['result']['steps'][-1]
+        assert plain['phase'] == prod['phase'] == 'build', (plain, prod)
+        assert plain['key'] != prod['key'], (plain, prod)
         res = dry(d, real('comprehensive-rust-showcase'), 'deploy')['result']
         assert main_steps(res) == ['init', 'setup', 'validate', 'generate',
                                    'build', 'test', 'security', 'deploy'], res
@@ -376,6 +384,37 @@ def test_first_run_only():
         assert read(root, 'count.txt') == 'init\ninit\n'
 
 
+def on_terminal(args, sock, answer):
+    """Run ggenc ARGS on a pseudo-terminal, typing answer at the prompt;
+    returns (everything it printed, exit status)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        env = dict(os.environ, GGEN_SOCK=sock)
+        try:
+            os.execve(GGENC, [GGENC] + args, env)
+        finally:
+            os._exit(127)
+    out, typed = b'', False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 1.0)
+        if not r:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        if not typed and b'[y/N]' in out:
+            os.write(fd, answer.encode())
+            typed = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return out.decode('utf-8', 'replace'), os.waitstatus_to_exitcode(status)
+
+
 def test_requires_approval():
     root = project('[lifecycle.deploy]\ncommand = "echo deployed"\n'
                    'requires_approval = true\nwatch = ["src/*.c"]\n'
@@ -390,6 +429,13 @@ def test_requires_approval():
         assert runs(d) == [], runs(d)
         r = ggenc('run', 'deploy', '--yes', '--root', root, sock=d.sock)
         assert r.returncode == 0 and r.stdout == 'deployed\n', r
+        # on a terminal ggenc asks; "y" runs it, anything else does not
+        out, rc = on_terminal(['run', 'deploy', '--root', root], d.sock,
+                              'y\n')
+        assert rc == 0 and 'Run it? [y/N]' in out and 'deployed' in out, out
+        out, rc = on_terminal(['run', 'deploy', '--root', root], d.sock,
+                              'n\n')
+        assert rc == 1 and 'deployed' not in out, out
         # never on save: build runs, deploy does not
         watch(d, root)
         with subscribe(d) as ev:
