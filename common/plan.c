@@ -46,6 +46,17 @@ struct plan_ctx {
 	struct plan_node **pending;
 	size_t n_pending;
 	struct plan_node *last_main;	/* of the last plan_chain/plan_unit */
+	/* Environment arrays made for this plan (moved to the plan), the
+	 * base of each model, and GGEN_ENV as a one-entry array. */
+	struct make_env **env_arrays;
+	size_t n_env_arrays, env_entries;
+	struct {
+		const struct make_project *model;
+		const struct make_env *env;
+		size_t n;
+	} *bases;
+	size_t n_bases;
+	struct make_env ggen_env;
 	struct gerr *err;
 };
 
@@ -107,9 +118,7 @@ plan_node_free(struct plan_node *n)
 	free(n->kids);
 	free(n->hook);
 	free(n->deps);
-	if (n->own != NULL)
-		free(n->own->env);
-	free(n->own);
+	free(n->own);		/* its env array is the plan's */
 	free(n);
 }
 
@@ -146,75 +155,120 @@ plan_seen_node(const struct plan_ctx *ctx, const struct make_phase *ph,
 	return NULL;
 }
 
-/* Set key=value in env (n entries), replacing an equal key. */
-static void
-plan_env_put(struct make_env **env, size_t *n, const struct make_env *e)
+/* A new array: a and b (each sorted by key) merged, b winning on equal
+ * keys; strings borrowed. Registered in ctx (the plan frees it). */
+static struct make_env *
+plan_env_merge(struct plan_ctx *ctx, const struct make_env *a, size_t na,
+    const struct make_env *b, size_t nb, size_t *n)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*env)[i].key, e->key) == 0) {
-			(*env)[i] = *e;
-			return;
+	struct make_env *out = xcalloc(na + nb + 1, sizeof(*out));
+	size_t i = 0, j = 0, k = 0;
+
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : strcmp(a[i].key, b[j].key);
+
+		if (c < 0) {
+			out[k++] = a[i++];
+		} else {
+			if (c == 0)
+				i++;
+			out[k++] = b[j++];
 		}
-	*env = xreallocarray(*env, *n + 1, sizeof(**env));
-	(*env)[(*n)++] = *e;
+	}
+	*n = k;
+	ctx->env_arrays = xreallocarray(ctx->env_arrays, ctx->n_env_arrays + 1,
+	    sizeof(*ctx->env_arrays));
+	ctx->env_arrays[ctx->n_env_arrays++] = out;
+	ctx->env_entries += k;
+	return out;
 }
 
-static int
-plan_env_cmp(const void *a, const void *b)
+/*
+ * The variables every phase of model m gets in ctx->env, lowest first:
+ * the root's [env] and [env.NAME], m's own (a workspace's file), then
+ * GGEN_ENV. Built once per model and plan, shared by its phases.
+ */
+static const struct make_env *
+plan_env_base(struct plan_ctx *ctx, const struct make_project *m, size_t *n)
 {
-	return strcmp(((const struct make_env *)a)->key,
-	    ((const struct make_env *)b)->key);
-}
+	static const char ggen_env_key[] = "GGEN_ENV";
+	const struct make_project *src[2] = { ctx->root_model, m };
+	const struct make_env *cur = NULL;
+	struct make_env genv;
+	size_t ncur = 0;
 
-static void
-plan_env_model(const struct make_project *m, const char *env,
-    struct make_env **out, size_t *n)
-{
-	const struct make_profile *pr = env != NULL ?
-	    make_profile_find(m, env) : NULL;
+	for (size_t i = 0; i < ctx->n_bases; i++)
+		if (ctx->bases[i].model == m) {
+			*n = ctx->bases[i].n;
+			return ctx->bases[i].env;
+		}
+	for (size_t k = 0; k < (m != ctx->root_model ? 2u : 1u); k++) {
+		const struct make_profile *pr = ctx->env != NULL ?
+		    make_profile_find(src[k], ctx->env) : NULL;
 
-	for (size_t i = 0; i < m->env_len; i++)
-		plan_env_put(out, n, &m->env[i]);
-	for (size_t i = 0; pr != NULL && i < pr->env_len; i++)
-		plan_env_put(out, n, &pr->env[i]);
+		if (src[k]->env_len > 0)
+			cur = plan_env_merge(ctx, cur, ncur, src[k]->env,
+			    src[k]->env_len, &ncur);
+		if (pr != NULL && pr->env_len > 0)
+			cur = plan_env_merge(ctx, cur, ncur, pr->env,
+			    pr->env_len, &ncur);
+	}
+	if (ctx->env != NULL) {
+		memset(&genv, 0, sizeof(genv));
+		genv.key = (char *)ggen_env_key;
+		genv.value = (char *)ctx->env;
+		cur = plan_env_merge(ctx, cur, ncur, &genv, 1, &ncur);
+	}
+	ctx->bases = xreallocarray(ctx->bases, ctx->n_bases + 1,
+	    sizeof(*ctx->bases));
+	ctx->bases[ctx->n_bases].model = m;
+	ctx->bases[ctx->n_bases].env = cur;
+	ctx->bases[ctx->n_bases].n = ncur;
+	ctx->n_bases++;
+	*n = ncur;
+	return cur;
 }
 
 /*
  * The phase node n runs: ph in ctx->env, with the environment variables
  * of its precedence chain (DESIGN.md 3.1) when there are any beyond the
- * phase's own.
+ * phase's own; the phase's own variables win over the base's, and
+ * GGEN_ENV over them. GERR_LIMIT past PLAN_ENV_MAX variables in all.
  */
-static void
+static int
 plan_node_phase(struct plan_ctx *ctx, const struct make_project *m,
     struct plan_node *n, const struct make_phase *ph)
 {
-	static const char ggen_env_key[] = "GGEN_ENV";
 	const struct make_phase *v = make_phase_in_env(ph, ctx->env);
-	struct make_env *env = NULL, genv;
-	size_t n_env = 0;
+	const struct make_env *base;
+	struct make_env *env;
+	size_t n_base, n_env;
 
 	n->phase = v;
-	if (ctx->root_model->env_len == 0 && m->env_len == 0 &&
-	    ctx->env == NULL)
-		return;
-	if (m != ctx->root_model)
-		plan_env_model(ctx->root_model, ctx->env, &env, &n_env);
-	plan_env_model(m, ctx->env, &env, &n_env);
-	for (size_t i = 0; i < v->env_len; i++)
-		plan_env_put(&env, &n_env, &v->env[i]);
-	if (ctx->env != NULL) {
-		memset(&genv, 0, sizeof(genv));
-		genv.key = (char *)ggen_env_key;
-		genv.value = (char *)ctx->env;
-		plan_env_put(&env, &n_env, &genv);
+	base = plan_env_base(ctx, m, &n_base);
+	if (n_base == 0)
+		return 0;
+	if (v->env_len == 0) {
+		env = (struct make_env *)base;
+		n_env = n_base;
+	} else {
+		env = plan_env_merge(ctx, base, n_base, v->env, v->env_len,
+		    &n_env);
+		/* GGEN_ENV names the environment whatever the phase says. */
+		if (ctx->env != NULL)
+			env = plan_env_merge(ctx, env, n_env,
+			    &ctx->ggen_env, 1, &n_env);
 	}
-	if (n_env > 1)
-		qsort(env, n_env, sizeof(*env), plan_env_cmp);
+	if (ctx->env_entries > PLAN_ENV_MAX)
+		return gerr_set(ctx->err, GERR_LIMIT, "more than %d "
+		    "environment variables across the plan's phases",
+		    PLAN_ENV_MAX);
 	n->own = xmalloc(sizeof(*n->own));
 	*n->own = *v;
 	n->own->env = env;
 	n->own->env_len = n_env;
 	n->phase = n->own;
+	return 0;
 }
 
 static void
@@ -377,13 +431,12 @@ plan_hook_cmds(struct plan_ctx *ctx, const struct make_project *m,
 		    "plan has more than %d phase records (hook fan-out)",
 		    PLAN_STEPS_MAX);
 	node = plan_node_new(PLAN_PHASE);
-	plan_node_phase(ctx, m, node, cmds);
 	node->model = m;
 	node->ws = ws;
 	node->hook = xstrdup(label);
 	plan_node_add(parent, node);
 	plan_pending_push(ctx, node);
-	return 0;
+	return plan_node_phase(ctx, m, node, cmds);
 }
 
 /* before_NAME hooks, NAME, after_NAME hooks of model m in ws, as one
@@ -422,7 +475,7 @@ plan_chain(struct plan_ctx *ctx, const struct make_project *m,
 	free(label);
 	if (rc == 0) {
 		node = plan_node_new(PLAN_PHASE);
-		plan_node_phase(ctx, m, node, ph);
+		rc = plan_node_phase(ctx, m, node, ph);
 		node->model = m;
 		node->ws = ws;
 		node->hook = hook != NULL ? xstrdup(hook) : NULL;
@@ -430,7 +483,9 @@ plan_chain(struct plan_ctx *ctx, const struct make_project *m,
 		ctx->seen[seen_at].node = node;
 		plan_pending_edges(ctx, pend, node, PLAN_EDGE_BEFORE);
 		label = xasprintf("after_%s", ph->name);
-		rc = plan_hook_cmds(ctx, m, ws, ph->after_cmds, label, seq);
+		if (rc == 0)
+			rc = plan_hook_cmds(ctx, m, ws, ph->after_cmds, label,
+			    seq);
 		if (rc == 0)
 			rc = plan_hooks(ctx, m, ws, &ph->after, label, seq);
 		free(label);
@@ -798,6 +853,8 @@ plan_build(const struct make_project *model, const struct plan_request *req,
 	ctx->jobs = req->jobs > 0 ? req->jobs : 1;
 	ctx->dag_jobs = req->dag_jobs > 0 ? req->dag_jobs : 1;
 	ctx->env = out->env;
+	ctx->ggen_env.key = (char *)"GGEN_ENV";
+	ctx->ggen_env.value = out->env;
 	ctx->err = err;
 
 	root = plan_node_new(PLAN_SEQ);
@@ -825,15 +882,16 @@ plan_build(const struct make_project *model, const struct plan_request *req,
 		    "after_all", root);
 	free(ctx->seen);
 	free(ctx->pending);
+	free(ctx->bases);
 	out->edges = ctx->edges;
 	out->n_edges = ctx->n_edges;
+	out->env_arrays = ctx->env_arrays;
+	out->n_env_arrays = ctx->n_env_arrays;
 	free(ctx);
 	free(ws_list);
 	if (rc != 0) {
 		plan_node_free(root);
-		free(out->env);
-		free(out->edges);
-		memset(out, 0, sizeof(*out));
+		plan_release(out);
 		return rc;
 	}
 	out->root = root;
@@ -852,6 +910,9 @@ plan_release(struct plan *p)
 	free(p->steps);
 	free(p->env);
 	free(p->edges);
+	for (size_t i = 0; i < p->n_env_arrays; i++)
+		free(p->env_arrays[i]);
+	free(p->env_arrays);
 	memset(p, 0, sizeof(*p));
 }
 

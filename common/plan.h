@@ -53,6 +53,9 @@
 
 /* Cap on phase records in one plan: hook fan-out can grow a tree fast. */
 #define PLAN_STEPS_MAX 4096
+/* Cap on environment variables held by one plan's phases (they share
+ * their model's [env] and profile; a phase with its own env adds a copy). */
+#define PLAN_ENV_MAX (256 * 1024)
 
 enum plan_kind {
 	PLAN_SEQ,
@@ -128,6 +131,8 @@ struct plan {
 	const struct make_strlist *on_error;	/* borrowed from the root */
 	const struct make_strlist *on_success;
 	char *env;		/* the environment in effect, or NULL; owned */
+	struct make_env **env_arrays;	/* owned: the phases' env arrays */
+	size_t n_env_arrays;
 	const char *env_source;	/* "-e", "GGEN_ENV" or NULL (static) */
 };
 
@@ -140,7 +145,8 @@ struct plan {
  *                         `... (in hook before_build of "test")`)
  *   GERR_WORKSPACE_NOT_FOUND  the named workspace, with a suggestion
  *   GERR_RECURSION        `hook recursion: build -> test -> build`
- *   GERR_LIMIT            over PLAN_STEPS_MAX phase records
+ *   GERR_LIMIT            over PLAN_STEPS_MAX phase records or
+ *                         PLAN_ENV_MAX environment variables
  *   GERR_INVALID          no phase requested, or a workspace target on a
  *                         root that declares no workspaces, or an
  *                         environment the model does not declare

@@ -27,6 +27,8 @@ engine_batch_match(const struct engine *g, const char *root,
     const char **out)
 {
 	size_t plen = strlen(prefix), k = 0;
+	const char *memo_w = NULL;
+	bool memo_saw = false;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *rel = changed[i];
@@ -43,10 +45,17 @@ engine_batch_match(const struct engine *g, const char *root,
 		if (writers != NULL && writers[i] != NULL &&
 		    strcmp(writers[i], ph->name) == 0)
 			continue;
-		/* Nor a render ph ran after in the same run: it saw it. */
-		if (writers != NULL && writers[i] != NULL &&
-		    engine_saw_write(g, root, ws, writers[i], ph->name))
-			continue;
+		/* Nor a render ph ran after in the same run: it saw it.
+		 * One render writes many files: ask once per writer. */
+		if (writers != NULL && writers[i] != NULL) {
+			if (memo_w == NULL || strcmp(memo_w, writers[i]) != 0) {
+				memo_w = writers[i];
+				memo_saw = engine_saw_write(g, root, ws,
+				    writers[i], ph->name);
+			}
+			if (memo_saw)
+				continue;
+		}
 		if (ph->watch == MAKE_WATCH_ALL ||
 		    engine_glob_any(&ph->watch_globs, rel, false))
 			out[k++] = changed[i];

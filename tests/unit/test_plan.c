@@ -532,6 +532,43 @@ test_environments(void **state)
 	make_project_free(m);
 }
 
+/* Phases share their model's environment; copies are bounded. */
+static void
+test_env_bounded(void **state)
+{
+	struct strbuf sb;
+	struct make_project *m;
+	const char **names = xcalloc(300, sizeof(*names));
+	struct plan_request req = { .n_phases = 300 };
+	struct plan p;
+	struct gerr err;
+
+	(void)state;
+	strbuf_init(&sb);
+	strbuf_addstr(&sb, HDR "[env]\n");
+	for (int i = 0; i < 1000; i++)
+		strbuf_addf(&sb, "V%d = \"x\"\n", i);
+	for (int i = 0; i < 300; i++)
+		strbuf_addf(&sb, "[lifecycle.p%d]\ncommand = \"x\"\n"
+		    "env = { OWN = \"%d\" }\n", i, i);
+	m = parse(sb.buf);
+	for (size_t i = 0; i < m->phases_len; i++)
+		names[i] = m->phases[i].name;
+	req.phases = names;
+	/* 300 phases x 1001 variables: over PLAN_ENV_MAX */
+	gerr_clear(&err);
+	assert_int_equal(plan_build(m, &req, &p, &err), GERR_LIMIT);
+	assert_non_null(strstr(err.msg, "environment variables"));
+	/* 200 fit, and phases without env of their own share one array */
+	req.n_phases = 200;
+	assert_int_equal(plan_build(m, &req, &p, NULL), 0);
+	assert_int_equal(p.steps[0]->phase->env_len, 1001);
+	plan_release(&p);
+	make_project_free(m);
+	free(names);
+	strbuf_release(&sb);
+}
+
 int
 main(void)
 {
@@ -548,6 +585,7 @@ main(void)
 		cmocka_unit_test(test_depends_on_real_files),
 		cmocka_unit_test(test_depends_on_diamond),
 		cmocka_unit_test(test_environments),
+		cmocka_unit_test(test_env_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
