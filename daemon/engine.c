@@ -142,6 +142,7 @@ struct engine_run {
 	enum engine_status status;
 	struct engine_run *prev, *next;
 	struct engine_list *on;		/* the list holding it */
+	uint64_t after_run;		/* waits for this run to end */
 	/* the request */
 	char *root;
 	char **phases;
@@ -1590,6 +1591,9 @@ engine_schedule(struct engine *g)
 	for (r = g->queued.head; r != NULL; r = next) {
 		next = r->next;
 		blocked = false;
+		/* Files another run wrote: after that run (DESIGN.md 3.1). */
+		for (o = g->running.head; o != NULL && !blocked; o = o->next)
+			blocked = o->id == r->after_run;
 		for (o = g->running.head; o != NULL && !blocked; o = o->next)
 			blocked = engine_conflict(r, o);
 		/* Keep the order of waiting runs that conflict. */
@@ -1842,12 +1846,13 @@ engine_loop_recent(const struct engine *g, const char *root, const char *ws,
 
 bool
 engine_saw_write(const struct engine *g, const char *root, const char *ws,
-    const char *writer, const char *phase)
+    const char *writer, const char *phase, uint64_t *running)
 {
 	int64_t since = (int64_t)clock_mono_us() -
 	    (int64_t)ENGINE_LOOP_WINDOW_MS * 1000;
 	const struct engine_list *lists[] = { &g->running, &g->finished };
 
+	*running = 0;
 	/* The newest run of root holding writer is the one that wrote. */
 	for (size_t l = 0; l < 2; l++)
 		for (const struct engine_run *r = lists[l]->tail; r != NULL;
@@ -1869,8 +1874,11 @@ engine_saw_write(const struct engine *g, const char *root, const char *ws,
 				    strcmp(n->phase->name, phase) == 0)
 					return true;
 			}
-			if (wrote)
+			if (wrote) {
+				if (l == 0)
+					*running = r->id;
 				return false;
+			}
 		}
 	return false;
 }
@@ -2025,6 +2033,7 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	r->workspace = xstrdup(req->workspace != NULL ? req->workspace : "");
 	r->force = req->force;
 	r->trigger = req->trigger;
+	r->after_run = req->after_run;
 	engine_add_changed(r, req->changed, req->n_changed);
 	r->model = model;
 	r->plan = plan;

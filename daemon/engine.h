@@ -86,6 +86,9 @@ struct engine_request {
 					   root's last manual environment) */
 	const char *env_auto;		/* client's $GGEN_ENV (detect=auto) */
 	bool yes;			/* requires_approval phases allowed */
+	uint64_t after_run;		/* do not start before run after_run
+					   has ended (0 = none): on save, the
+					   run whose render wrote the files */
 	enum engine_trigger trigger;
 	const char *const *changed;	/* files relative to root; may be 0 */
 	size_t n_changed;
@@ -353,6 +356,7 @@ bool engine_loop_check(struct engine *g, const char *root, const char *ws,
  * Then the write is no news to phase.
  */
 bool engine_saw_write(const struct engine *g, const char *root,
-    const char *ws, const char *writer, const char *phase);
+    const char *ws, const char *writer, const char *phase,
+    uint64_t *running);
 
 #endif

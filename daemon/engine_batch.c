@@ -24,14 +24,18 @@ static size_t
 engine_batch_match(const struct engine *g, const char *root,
     const struct make_phase *ph, const char *ws, const char *prefix,
     const char *const *changed, const char *const *writers, size_t n,
-    const char **out)
+    const char **out, uint64_t *after_run)
 {
 	size_t plen = strlen(prefix), k = 0;
 	const char *memo_w = NULL;
 	bool memo_saw = false;
+	uint64_t memo_run = 0;
+
+	*after_run = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *rel = changed[i];
+		uint64_t this_run = 0;
 
 		if (plen > 0) {
 			if (strncmp(rel, prefix, plen) != 0 || rel[plen] != '/')
@@ -51,14 +55,18 @@ engine_batch_match(const struct engine *g, const char *root,
 			if (memo_w == NULL || strcmp(memo_w, writers[i]) != 0) {
 				memo_w = writers[i];
 				memo_saw = engine_saw_write(g, root, ws,
-				    writers[i], ph->name);
+				    writers[i], ph->name, &memo_run);
 			}
 			if (memo_saw)
 				continue;
+			this_run = memo_run;
 		}
 		if (ph->watch == MAKE_WATCH_ALL ||
-		    engine_glob_any(&ph->watch_globs, rel, false))
+		    engine_glob_any(&ph->watch_globs, rel, false)) {
 			out[k++] = changed[i];
+			if (this_run > *after_run)
+				*after_run = this_run;
+		}
 	}
 	return k;
 }
@@ -86,7 +94,7 @@ engine_batch_place(struct engine *g, const char *root,
 			continue;
 		req.n_changed = engine_batch_match(g, root, ph, ws != NULL ?
 		    ws->name : "", ws != NULL ? ws->path : "", changed, writers,
-		    n, matched);
+		    n, matched, &req.after_run);
 		if (req.n_changed == 0)
 			continue;
 		if (engine_loop_check(g, root, ws != NULL ? ws->name : "",

@@ -519,6 +519,45 @@ def test_generated_files_rebuild_users():
         assert [x['phases'] for x in saved].count(['build']) == 1, saved
 
 
+def test_generated_file_waits_for_writer():
+    """A file a render wrote triggers its users once the writing run has
+    ended, not while it still runs."""
+    fifo = os.path.join(mktemp(), 'go')
+    os.mkfifo(fifo)
+    root = project('[lifecycle.gen]\ntemplates = ["tpl/*.tmpl"]\n'
+                   'command = "cat %s"\n'
+                   '[lifecycle.user]\ncommand = "cat out.txt"\n'
+                   'watch = ["out.txt"]\n' % fifo,
+                   {'tpl/a.tmpl': '---\nto: out.txt\n---\nv1\n'})
+    with Daemon() as d:
+        watch(d, root)
+        with subscribe(d) as ev:
+            with d.client() as c:
+                reply = c.call('run', phases=['gen'], root=root, detach=True)
+            assert reply['ok'], reply
+            gen = reply['result']['run']
+            queued = next_event(ev, 'run.queued',
+                                lambda e: e['phases'] == ['user'])
+            assert queued['trigger'] == 'save', queued
+            assert [x['status'] for x in runs(d) if x['run'] == gen] == \
+                ['running']
+            with open(fifo, 'w') as f:
+                f.write('go\n')
+            order = []
+            while len(order) < 2:
+                m = ev.recv()
+                if m.get('event') == 'run.finished' and \
+                        m['data']['run'] == gen:
+                    order.append('gen finished')
+                elif m.get('event') == 'run.started' and \
+                        m['data']['phases'] == ['user']:
+                    order.append('user started')
+            assert order == ['gen finished', 'user started'], order
+            done = next_event(ev, 'run.finished',
+                              lambda e: e['phases'] == ['user'])
+            assert done['status'] == 'ok', done
+
+
 def test_self_retrigger_stopped():
     root = project('[watch]\ndebounce_min_ms = 10\ndebounce_max_ms = 100\n'
                    '[lifecycle.stamp]\ncommand = "date +%N > stamp.txt"\n'
@@ -615,6 +654,7 @@ if __name__ == '__main__':
          test_requires_approval,
          test_invalid_make_toml,
          test_generated_files_rebuild_users,
+         test_generated_file_waits_for_writer,
          test_self_retrigger_stopped,
          test_graph,
          test_man_page_covers_every_key])
