@@ -8,7 +8,13 @@
  * sorted by file then position) and build the model only when there is no
  * error. ggen's keys keep ggen's meaning (command wins over commands, phase
  * timeout 300 s by default); unknown keys are left out of the model and
- * reported as warnings.
+ * reported as warnings. The keys of ggen's own files (DESIGN.md 3.1) are
+ * modelled: depends_on, [env] and [env.NAME] profiles, phase overrides
+ * [lifecycle.X.env.NAME] (make_phase.variants), hooks as tables of
+ * commands, on_error as a string, cache_key, first_run_only,
+ * requires_approval; [project] is optional (missing-project warning);
+ * ggen's own tables get one ggen-only warning each; a cargo-make file
+ * is one error at 1:1.
  *
  * Ownership: a struct make_project owns everything it points to, including
  * the TOML document that vars points into, and is reference-counted: a new
@@ -116,7 +122,8 @@ struct make_phase {
 	enum make_watch watch;
 	struct make_strlist watch_globs;
 	/* hashed into the cache key; when absent, a copy of watch_globs
-	 * (DESIGN.md section 3) with line 0 on the list itself */
+	 * (DESIGN.md section 3) with line 0 on the list itself; cache_key's
+	 * files are appended */
 	struct make_strlist inputs;
 	struct make_strlist outputs;
 	bool cache;

@@ -9,6 +9,10 @@
  * req_status) and by the on-save path (engine_batch.c).
  *
  * Execution: a run's plan tree is mirrored by struct engine_exec nodes.
+ * A PLAN_DAG node (depends_on) starts each kid once the kids it depends on
+ * succeeded, at most max_par at once (1 unless --jobs), and skips, with a
+ * note in the output, every kid whose dependency failed or was skipped;
+ * independent kids go on.
  * engine_exec_start returns true when a node finished at once (cached or
  * failed before spawning); otherwise the node finishes later, from a child
  * exit, through engine_exec_done. Sequences advance in a loop rather than
