@@ -173,6 +173,8 @@ struct engine_run {
 	bool post;			/* running on_error/on_success */
 	bool cancelled, timed_out, failed;
 	size_t steps_done, steps_cached;
+	char **skipped;			/* phases not run: a dependency failed */
+	size_t n_skipped;
 	int exit_code, signal;
 	char *message;			/* first failure */
 	char last_key[CACHEKEY_HEX_SIZE];
@@ -484,6 +486,9 @@ engine_run_free(struct engine_run *r)
 		free((char *)r->spans[i].workspace);
 	}
 	free(r->spans);
+	for (size_t i = 0; i < r->n_skipped; i++)
+		free(r->skipped[i]);
+	free(r->skipped);
 	if (r->run_dir != NULL) {
 		char *p = xasprintf("%s/changed", r->run_dir);
 
@@ -1192,6 +1197,9 @@ engine_dag_skip(struct engine_run *r, struct engine_exec *p, size_t i,
 	p->failed = true;
 	if (r->cancelled)
 		return;
+	r->skipped = xreallocarray(r->skipped, r->n_skipped + 1,
+	    sizeof(*r->skipped));
+	r->skipped[r->n_skipped++] = xstrdup(name);
 	line = xasprintf("ggen: phase \"%s\" not run: it depends on \"%s\", "
 	    "which %s\n", name, engine_unit_name(p->node->kids[dep]),
 	    p->kstate[dep] == ENGINE_DAG_FAILED ? "failed" : "did not run");
@@ -2383,6 +2391,13 @@ engine_run_summary(const struct engine_run *r)
 	cJSON_AddNumberToObject(o, "steps", (double)r->plan.n_steps);
 	cJSON_AddNumberToObject(o, "steps_done", (double)r->steps_done);
 	cJSON_AddNumberToObject(o, "steps_cached", (double)r->steps_cached);
+	if (r->n_skipped > 0) {
+		cJSON *a = cJSON_AddArrayToObject(o, "skipped");
+
+		for (size_t i = 0; i < r->n_skipped; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(
+			    r->skipped[i]));
+	}
 	cJSON_AddNumberToObject(o, "exit_code", r->exit_code);
 	cJSON_AddNumberToObject(o, "signal", r->signal);
 	if (r->message != NULL)

@@ -284,6 +284,11 @@ def test_dag_order_and_failure():
         res = reply['result']
         assert res['status'] == 'failed' and '"b"' in res['message'], res
         assert res['exit_code'] == 3, res
+        # every phase's outcome: run, failed, or not run
+        assert res['skipped'] == ['d', 'e'], res
+        done = {(p['phase'], p['status']) for p in prog
+                if p['type'] == 'phase.finished'}
+        assert done == {('a', 'ok'), ('b', 'failed'), ('c', 'ok')}, done
 
 
 def test_jobs_run_branches_concurrently():
