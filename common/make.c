@@ -56,7 +56,7 @@ static const char *const make_watch_keys[] = {
 static const char *const make_phase_keys[] = {
 	"description", "command", "commands", "templates", "watch", "inputs",
 	"outputs", "cache", "env", "timeout", "parallel", "workspaces",
-	"on_busy", "budget_ms", "port", "depends_on", "cache_key",
+	"on_busy", "budget_ms", "port", "tty", "depends_on", "cache_key",
 	"first_run_only", "requires_approval",
 };
 static const char *const make_hook_keys[] = {
@@ -660,6 +660,9 @@ make_phase(struct make_report *r, const struct toml_node *t,
 	make_strlist(r, sect, t, "workspaces", &ph->workspaces);
 	make_phase_on_busy(r, sect, t, ph);
 	ph->budget_ms = make_int(r, sect, t, "budget_ms", 0, 0);
+	if (toml_get(t, "tty") != NULL)
+		ph->tty = make_bool(r, sect, t, "tty", false) ? MAKE_TTY_ON :
+		    MAKE_TTY_OFF;
 	ph->pos_description = make_pos_of(t, "description");
 	ph->pos_watch = make_pos_of(t, "watch");
 	ph->pos_cache = make_pos_of(t, "cache");

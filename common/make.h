@@ -113,6 +113,14 @@ struct make_env {
 	int line, col;		/* of the key */
 };
 
+/* [lifecycle.X] tty: absent = a pseudo-terminal while a `ggenc dev` on a
+ * terminal follows the root; true = always; false = never (pipes). */
+enum make_tty {
+	MAKE_TTY_AUTO = 0,
+	MAKE_TTY_ON,
+	MAKE_TTY_OFF,
+};
+
 struct make_phase {
 	char *name;
 	int line, col;		/* of the phase's key in [lifecycle.NAME] */
@@ -134,6 +142,7 @@ struct make_phase {
 	struct make_strlist workspaces;	/* filter; empty = all */
 	enum make_on_busy on_busy;
 	int64_t budget_ms;	/* 0 = none */
+	enum make_tty tty;
 	/* [hooks] before_NAME / after_NAME: phase names, in file order. */
 	struct make_strlist before;
 	struct make_strlist after;

@@ -201,6 +201,8 @@ struct engine {
 	engine_publish_cb publish;
 	void *publish_arg;
 	struct ggend *ggend;		/* for generate_start; may be NULL */
+	engine_tty_cb tty_fn;		/* dev terminals; may be NULL */
+	void *tty_arg;
 	engine_table_cb table_fn;
 	void *table_arg;
 	engine_model_cb model_fn;
@@ -803,6 +805,13 @@ engine_spawn(struct engine_run *r, struct engine_exec *x, const char *command,
 	};
 	int rc;
 
+	const struct make_phase *ph = x != NULL ? x->node->phase : NULL;
+	unsigned cols = r->g->tty_fn != NULL ?
+	    r->g->tty_fn(r->g->tty_arg, r->root) : 0;
+
+	spec.tty = ph != NULL && ph->tty == MAKE_TTY_ON ? true :
+	    ph != NULL && ph->tty == MAKE_TTY_OFF ? false : cols > 0;
+	spec.tty_cols = cols;
 	cmd->run = r;
 	cmd->x = x;
 	/* Interleaved output stays readable: each line names its phase
@@ -1698,6 +1707,13 @@ engine_set_model_source(struct engine *g, engine_model_cb fn, void *arg)
 {
 	g->model_fn = fn;
 	g->model_arg = arg;
+}
+
+void
+engine_set_tty_source(struct engine *g, engine_tty_cb fn, void *arg)
+{
+	g->tty_fn = fn;
+	g->tty_arg = arg;
 }
 
 void

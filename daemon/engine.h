@@ -218,6 +218,15 @@ void engine_watch_attach(struct ggend *g);
  * fail with a clear message. */
 void engine_set_render_context(struct engine *g, struct ggend *ggend);
 
+/* The width of a terminal that follows root's runs (`ggenc dev` on a
+ * terminal), or 0 when none does. A phase without `tty` runs its commands
+ * on a pseudo-terminal of that width while one does; `tty = true` always
+ * (80 columns when none follows), `tty = false` never. */
+typedef unsigned (*engine_tty_cb)(void *arg, const char *root);
+
+/* Set the terminal source; fn NULL = no terminal unless `tty = true`. */
+void engine_set_tty_source(struct engine *g, engine_tty_cb fn, void *arg);
+
 /* Where run.queued, run.started, phase.started, phase.finished and
  * run.finished events go (server_publish). fn NULL = nowhere. */
 void engine_set_publish(struct engine *g, engine_publish_cb fn, void *arg);

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "ggend.h"
+#include "req_dev.h"
 #include "watch.h"
 #include "xmalloc.h"
 
@@ -35,6 +36,7 @@ engine_watch_batch(void *arg, const struct watch_batch *b)
 {
 	struct ggend *g = arg;
 	const char **paths, **writers;
+	size_t n_user;
 
 	/* No good model yet: the watch logged why, and there is no phase
 	 * to trigger. */
@@ -53,6 +55,15 @@ engine_watch_batch(void *arg, const struct watch_batch *b)
 	}
 	engine_on_batch(g->engine, watch_root_path(b->root),
 	    watch_root_model(b->root), paths, writers, b->n);
+	/* `ggenc dev PHASE...` clients ask for their phases too, on edits
+	 * from outside (the daemon's own renders are not edits). */
+	n_user = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (writers[i] == NULL)
+			paths[n_user++] = b->changes[i].relpath;
+	if (n_user > 0)
+		req_dev_batch(g, watch_root_path(b->root),
+		    watch_root_model(b->root), paths, n_user);
 	free(writers);
 	free(paths);
 }

@@ -31,6 +31,7 @@
 #include "pidfile.h"
 #include "ready.h"
 #include "req.h"
+#include "req_dev.h"
 #include "server.h"
 #include "systemd.h"
 #include "tplcache.h"
@@ -353,6 +354,8 @@ ggend_release(struct ggend *g)
 	/* After the engine: freeing it may still report run ends. */
 	histlink_free(g->histlink);
 	g->histlink = NULL;
+	/* After the engine: its run listener reads the hub. */
+	req_dev_hub_free(g);
 	if (g->loop != NULL) {
 		ev_signal_stop(g->loop, &g->sig_term);
 		ev_signal_stop(g->loop, &g->sig_int);

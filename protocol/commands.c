@@ -92,18 +92,22 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 	},
 	[PROTO_CMD_CANCEL] = {
 		.id = PROTO_CMD_CANCEL, .name = "cancel",
-		.fields = { { "run", PROTO_T_INT, true } },
+		.fields = { { "run", PROTO_T_INT, true },
+			    { "cwd", PROTO_T_STRING, false } },
 		.summary = "Stop a queued or running run.",
 	},
 	[PROTO_CMD_RUNS] = {
 		.id = PROTO_CMD_RUNS, .name = "runs",
-		.fields = { { "all", PROTO_T_BOOL, false } },
+		.fields = { { "all", PROTO_T_BOOL, false },
+			    { "cwd", PROTO_T_STRING, false },
+			    { "all_roots", PROTO_T_BOOL, false } },
 		.summary = "List running and queued runs (all: recent ones too).",
 	},
 	[PROTO_CMD_LOGS] = {
 		.id = PROTO_CMD_LOGS, .name = "logs",
 		.fields = { { "run", PROTO_T_INT, true },
-			    { "follow", PROTO_T_BOOL, false } },
+			    { "follow", PROTO_T_BOOL, false },
+			    { "cwd", PROTO_T_STRING, false } },
 		.flags = PROTO_CMD_STREAMS,
 		.summary = "A run's output tail; follow streams it live.",
 	},
@@ -114,31 +118,38 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 			    { "workspace", PROTO_T_STRING, false },
 			    { "limit", PROTO_T_INT, false },
 			    { "failed", PROTO_T_BOOL, false },
-			    { "since", PROTO_T_STRING, false } },
+			    { "since", PROTO_T_STRING, false },
+			    { "cwd", PROTO_T_STRING, false },
+			    { "all_roots", PROTO_T_BOOL, false } },
 		.summary = "Recorded runs, newest first.",
 	},
 	[PROTO_CMD_SHOW] = {
 		.id = PROTO_CMD_SHOW, .name = "show",
-		.fields = { { "run", PROTO_T_INT, true } },
+		.fields = { { "run", PROTO_T_INT, true },
+			    { "cwd", PROTO_T_STRING, false } },
 		.summary = "One recorded run: its spans and output tail.",
 	},
 	[PROTO_CMD_STATS] = {
 		.id = PROTO_CMD_STATS, .name = "stats",
 		.fields = { { "phase", PROTO_T_STRING, false },
-			    { "root", PROTO_T_STRING, false } },
+			    { "root", PROTO_T_STRING, false },
+			    { "cwd", PROTO_T_STRING, false },
+			    { "all_roots", PROTO_T_BOOL, false } },
 		.summary = "Per phase: runs, success and cache hit rates, "
 		    "p50/p95 duration.",
 	},
 	[PROTO_CMD_TRACE] = {
 		.id = PROTO_CMD_TRACE, .name = "trace",
 		.fields = { { "run", PROTO_T_INT, true },
-			    { "format", PROTO_T_STRING, false } },
+			    { "format", PROTO_T_STRING, false },
+			    { "cwd", PROTO_T_STRING, false } },
 		.summary = "A recorded run as a Chrome trace (Perfetto).",
 	},
 	[PROTO_CMD_DIFF] = {
 		.id = PROTO_CMD_DIFF, .name = "diff",
 		.fields = { { "a", PROTO_T_INT, true },
-			    { "b", PROTO_T_INT, true } },
+			    { "b", PROTO_T_INT, true },
+			    { "cwd", PROTO_T_STRING, false } },
 		.summary = "Compare two recorded runs span by span.",
 	},
 	[PROTO_CMD_TRIM] = {
@@ -157,6 +168,17 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 		.flags = PROTO_CMD_INTERNAL,
 		.summary = "The phase graph a run request would execute, with "
 		    "the last known status of each phase.",
+	},
+	[PROTO_CMD_DEV] = {
+		.id = PROTO_CMD_DEV, .name = "dev",
+		.fields = { { "root", PROTO_T_STRING, true },
+			    { "phases", PROTO_T_ARRAY, false },
+			    { "env", PROTO_T_STRING, false },
+			    { "tty", PROTO_T_BOOL, false },
+			    { "columns", PROTO_T_INT, false } },
+		.flags = PROTO_CMD_STREAMS,
+		.summary = "Follow every run of a root live (output included); "
+		    "with phases, run them on each settled change.",
 	},
 };
 
