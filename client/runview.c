@@ -69,10 +69,21 @@ runview_message(const struct cmd_ctx *ctx, const struct msg_reply *msg)
 		fflush(ctx->out);
 		fprintf(stderr, "ggen: < %s", runview_str(p, "phase", "?"));
 		runview_where(stderr, p);
-		fprintf(stderr, " %s%s%s (%.0f ms)\n", color_on(ctx->color_err,
-		    color_status(runview_str(p, "status", "?"))),
-		    runview_str(p, "status", "?"), color_off(ctx->color_err),
-		    runview_num(p, "duration_ms", 0));
+		{
+			/* "cached (restored)" / "cached (remote)": outputs
+			 * came from the output cache (doc/remote-cache.md). */
+			const char *how = runview_str(p, "cache", "");
+			bool restored = strcmp(how, "restored") == 0 ||
+			    strcmp(how, "remote") == 0;
+
+			fprintf(stderr, " %s%s%s%s%s%s (%.0f ms)\n",
+			    color_on(ctx->color_err, color_status(
+			    runview_str(p, "status", "?"))),
+			    runview_str(p, "status", "?"),
+			    color_off(ctx->color_err), restored ? " (" : "",
+			    restored ? how : "", restored ? ")" : "",
+			    runview_num(p, "duration_ms", 0));
+		}
 	}
 }
 

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "glob.h"
 #include "log.h"
 #include "make_rules.h"
@@ -32,19 +33,23 @@
 #include "xmalloc.h"
 
 static const char *const make_top_keys[] = {
-	"project", "workspace", "vars", "watch", "lifecycle", "hooks", "env",
+	"project", "workspace", "vars", "watch", "lifecycle", "hooks",
+	"cache", "env",
 };
 /* Tables that configure ggen itself (its state file, dependency checks,
  * script aliases...): real ggen files carry them; ggend has no use for
- * them. One `ggen-only` warning each, not an `unknown-key` typo. */
+ * them. One `ggen-only` warning each, not an `unknown-key` typo. ([cache]
+ * is ours: the remote cache.) */
 static const char *const make_ggen_tables[] = {
-	"state", "deps", "scripts", "monitoring", "execution", "cache",
+	"state", "deps", "scripts", "monitoring", "execution",
 	"security", "performance", "quality_gates", "backup", "integrations",
 	"production", "metadata", "config", "ai", "marketplace", "rdf",
 	"graph", "templates", "features", "dependencies", "deployment",
 	"testing", "documentation", "ci", "notifications", "logging",
 	"profiles", "registry", "plugins", "validation", "telemetry",
 };
+/* [cache]: the shared output cache (DESIGN.md section 9). */
+static const char *const make_cache_keys[] = { "remote", "platform_inputs" };
 static const char *const make_project_keys[] = {
 	"name", "type", "version", "description",
 };
@@ -419,6 +424,37 @@ make_watch_section(struct make_report *r, const struct toml_node *root,
 		    (long long)p->debounce_max_ms,
 		    (long long)p->debounce_min_ms);
 	}
+}
+
+static void
+make_cache_section(struct make_report *r, const struct toml_node *root,
+    struct make_project *p)
+{
+	const struct toml_node *t = make_table(r, "", root, "cache");
+
+	p->cache_remote = true;
+	if (t == NULL)
+		return;
+	/* ggen's files carry a [cache] of ggen's own (enable_caching,
+	 * cache_directory, ...): with none of our keys, one ggen-only
+	 * warning says so instead of one unknown-key per line. */
+	{
+		bool ours = false;
+
+		for (size_t i = 0; i < MAKE_NELEM(make_cache_keys); i++)
+			ours = ours || toml_get(t, make_cache_keys[i]) != NULL;
+		if (!ours && toml_len(t) > 0) {
+			make_report_add(r, MAKE_RULE_GGEN_ONLY, t->key_line,
+			    t->key_col, "[cache] holds ggen's own cache "
+			    "settings; ggend ignores them (its [cache] takes "
+			    "remote and platform_inputs)");
+			return;
+		}
+	}
+	make_unknown_keys(r, "cache", t, make_cache_keys,
+	    MAKE_NELEM(make_cache_keys));
+	p->cache_remote = make_bool(r, "cache", t, "remote", true);
+	make_strlist(r, "cache", t, "platform_inputs", &p->platform_inputs);
 }
 
 static void
@@ -1098,6 +1134,7 @@ make_build(struct make_report *r, struct toml_doc *doc, struct make_project *p)
 	make_workspace_section(r, root, p);
 	p->vars = make_table(r, "", root, "vars");
 	make_watch_section(r, root, p);
+	make_cache_section(r, root, p);
 	make_lifecycle_section(r, root, p);
 	make_env_section(r, root, p);
 	make_hooks_section(r, root, p);
@@ -1171,55 +1208,15 @@ int
 make_read_file(const char *path, struct strbuf *sb, bool *missing,
     struct gerr *err)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int saved;
+	char *buf;
+	size_t len;
+	int rc = fileio_read(path, MAKE_FILE_MAX_BYTES, 0, &buf, &len,
+	    missing, err);
 
-	*missing = false;
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			*missing = true;
-			return 0;
-		}
-		return gerr_set(err, GERR_IO, "open %s: %s", path,
-		    strerror(errno));
-	}
-	if (fstat(fd, &st) != 0 || st.st_size > MAKE_FILE_MAX_BYTES) {
-		saved = errno;
-		close(fd);
-		if (st.st_size > MAKE_FILE_MAX_BYTES)
-			return gerr_set(err, GERR_TOO_LARGE,
-			    "%s: larger than %d bytes", path,
-			    MAKE_FILE_MAX_BYTES);
-		return gerr_set(err, GERR_IO, "stat %s: %s", path,
-		    strerror(saved));
-	}
-	for (;;) {
-		ssize_t n;
-
-		strbuf_grow(sb, 8192);
-		n = read(fd, sb->buf + sb->len, sb->cap - sb->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			saved = errno;
-			close(fd);
-			return gerr_set(err, GERR_IO, "read %s: %s", path,
-			    strerror(saved));
-		}
-		if (n == 0)
-			break;
-		sb->len += (size_t)n;
-		sb->buf[sb->len] = '\0';
-		if (sb->len > MAKE_FILE_MAX_BYTES) {
-			close(fd);
-			return gerr_set(err, GERR_TOO_LARGE,
-			    "%s: larger than %d bytes", path,
-			    MAKE_FILE_MAX_BYTES);
-		}
-	}
-	close(fd);
-	return 0;
+	if (rc == 0 && buf != NULL)
+		strbuf_add(sb, buf, len);
+	free(buf);
+	return rc;
 }
 
 /* Check a workspace directory exists, is a directory, stays in the root. */
@@ -1413,6 +1410,7 @@ make_project_unref(struct make_project *p)
 	}
 	free(p->workspaces);
 	make_strlist_free(&p->watch_ignore);
+	make_strlist_free(&p->platform_inputs);
 	make_strlist_free(&p->hooks.before_all);
 	make_strlist_free(&p->hooks.after_all);
 	make_strlist_free(&p->hooks.on_error);

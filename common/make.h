@@ -216,6 +216,11 @@ struct make_project {
 	struct make_phase *phases;	/* sorted by name (byte order) */
 	size_t phases_len;
 	struct make_hooks hooks;
+	/* [cache] remote (default true): results may go to and come from
+	 * the daemon's remote cache; platform_inputs: commands whose output
+	 * is hashed into every result's key (a compiler version). */
+	bool cache_remote;
+	struct make_strlist platform_inputs;
 	struct make_workspace *workspaces;	/* sorted by name */
 	size_t workspaces_len;
 	/* Top-level [env]: string values for every phase (sorted by key);

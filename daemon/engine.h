@@ -79,6 +79,7 @@ struct engine_request {
 	enum plan_target target;
 	const char *workspace;		/* PLAN_TARGET_WORKSPACE */
 	bool force;			/* bypass the cache */
+	bool no_remote;			/* do not ask or feed the remote cache */
 	unsigned jobs;			/* 0 = number of cores for parallel
 					   workspaces; depends_on branches
 					   run at once only when jobs > 0 */
@@ -105,6 +106,9 @@ struct engine_span {
 	int64_t dur_us;			/* -1 while running */
 	enum engine_status status;
 	bool slow;			/* over the phase's budget_ms */
+	const char *cache;		/* a cached phase: "skipped" (outputs
+					   in place), "restored" or "remote"
+					   (daemon/outcache.h); else NULL */
 };
 
 enum engine_event_kind {
@@ -217,6 +221,11 @@ void engine_watch_attach(struct ggend *g);
  * with; borrowed for the engine's life. Without it, phases with templates
  * fail with a clear message. */
 void engine_set_render_context(struct engine *g, struct ggend *ggend);
+
+struct outcache;
+/* The output cache (daemon/outcache.h) cached phases are restored from
+ * and saved to; borrowed for the engine's life; NULL = none. */
+void engine_set_outcache(struct engine *g, struct outcache *oc);
 
 /* The width of a terminal that follows root's runs (`ggenc dev` on a
  * terminal), or 0 when none does. A phase without `tty` runs its commands

@@ -23,6 +23,7 @@ struct engine;
 struct watch;
 struct tplcache;
 struct histlink;
+struct outcache;
 struct req_entry;
 struct req_dev_hub;
 
@@ -37,6 +38,8 @@ struct ggend {
 	struct tplcache *tplcache;	/* compiled templates; made by the
 					   first generate_start */
 	struct histlink *histlink;	/* run history (daemon/histlink.h) */
+	struct outcache *outcache;	/* shared phase results
+					   (daemon/outcache.h) */
 	struct req_dev_hub *devhub;	/* `dev` clients (daemon/req_dev.c);
 					   NULL until the first */
 	char history_path[SOCKPATH_PATH_MAX];

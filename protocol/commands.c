@@ -83,6 +83,7 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 			    { "dry_run", PROTO_T_BOOL, false },
 			    { "jobs", PROTO_T_INT, false },
 			    { "detach", PROTO_T_BOOL, false },
+			    { "no_remote", PROTO_T_BOOL, false },
 			    { "env", PROTO_T_STRING, false },
 			    { "env_auto", PROTO_T_STRING, false },
 			    { "yes", PROTO_T_BOOL, false } },
