@@ -96,6 +96,11 @@ struct cmd_entry {
 	/* A progress message or event before the reply; NULL: ignored. */
 	void (*on_message)(const struct cmd_ctx *ctx,
 	    const struct msg_reply *msg);
+	/* After an error reply: true to send the request again once, with
+	 * fields (the request's, a copy the hook may change). NULL: never.
+	 * `run` asks on a terminal before a requires_approval phase. */
+	bool (*retry)(const struct cmd_ctx *ctx, const struct msg_reply *msg,
+	    cJSON *fields);
 	/* CMD_LOCAL commands: the whole command; returns the exit status. */
 	int (*run)(const struct cmd_ctx *ctx, int argc, char **argv);
 	/* The command's options (NULL: none); see struct cmd_opt. */

@@ -37,5 +37,6 @@ extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_complete_entry;
 extern const struct cmd_entry cmd_man_entry;
 extern const struct cmd_entry cmd_dev_entry;
+extern const struct cmd_entry cmd_graph_entry;
 
 #endif

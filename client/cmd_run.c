@@ -2,18 +2,22 @@
 /*
  * cmd_run.c - `ggenc run [PHASE...] [--root DIR] [--workspace NAME|
  * --all-workspaces] [--force] [--no-remote] [--dry-run] [--detach]
- * [--jobs N]`.
+ * [--jobs N] [-e|--env NAME] [--yes]`.
  *
  * Builds the `run` request (root defaults to the current directory,
  * resolved to an absolute path here), streams output and phase progress
  * through runview, and exits 0 or 1 with the run. --dry-run prints the
  * plan with each phase's cache decision; --detach prints the run id and
- * returns at once.
+ * returns at once. $GGEN_ENV travels as env_auto (make.toml decides
+ * whether it counts: [env] detect = "auto"). A requires_approval phase is
+ * asked about on a terminal (stdin and stderr) and needs --yes elsewhere.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "cmd_entries.h"
@@ -47,6 +51,12 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
 			    (long long)f->max, v);
 		cJSON_AddNumberToObject(fields, "jobs", (double)jobs);
 	}
+	if ((v = cmd_opt_value(ctx, "--env")) != NULL) {
+		if (v[0] == '\0')
+			return gerr_set(err, GERR_INVALID, "--env: empty "
+			    "environment name");
+		cJSON_AddStringToObject(fields, "env", v);
+	}
 	if (cmd_opt_flag(ctx, "--all-workspaces"))
 		cJSON_AddTrueToObject(fields, "all_workspaces");
 	if (cmd_opt_flag(ctx, "--force"))
@@ -57,20 +67,48 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
 		cJSON_AddTrueToObject(fields, "dry_run");
 	if (cmd_opt_flag(ctx, "--detach"))
 		cJSON_AddTrueToObject(fields, "detach");
+	if (cmd_opt_flag(ctx, "--yes"))
+		cJSON_AddTrueToObject(fields, "yes");
 	if (root == NULL)
 		root = ".";
 	if (realpath(root, abs) == NULL)
 		return gerr_set(err, GERR_ROOT_NOT_FOUND, "root %s: %s", root,
 		    strerror(errno));
 	cJSON_AddStringToObject(fields, "root", abs);
+	v = getenv("GGEN_ENV");
+	if (v != NULL && v[0] != '\0')
+		cJSON_AddStringToObject(fields, "env_auto", v);
 	return 0;
+}
+
+/* approval_required: ask on a terminal; elsewhere the error stands. */
+static bool
+cmd_run_retry(const struct cmd_ctx *ctx, const struct msg_reply *msg,
+    cJSON *fields)
+{
+	char answer[16];
+
+	(void)ctx;
+	if (msg->err_code == NULL ||
+	    strcmp(msg->err_code, "approval_required") != 0 ||
+	    !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return false;
+	fprintf(stderr, "ggenc: %s\nRun it? [y/N] ", msg->err_message);
+	fflush(stderr);
+	if (fgets(answer, sizeof(answer), stdin) == NULL ||
+	    (strcmp(answer, "y\n") != 0 && strcmp(answer, "yes\n") != 0 &&
+	    strcmp(answer, "Y\n") != 0))
+		return false;
+	cJSON_AddTrueToObject(fields, "yes");
+	return true;
 }
 
 static int
 cmd_run_render_plan(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(result, "steps");
-	const cJSON *s, *c;
+	const cJSON *s, *c, *after;
+	const char *env;
 
 	cJSON_ArrayForEach(s, steps) {
 		const char *ws = runview_str(s, "workspace", "");
@@ -84,12 +122,32 @@ cmd_run_render_plan(const struct cmd_ctx *ctx, const cJSON *result)
 		fprintf(ctx->out, ": cache %s", runview_str(s, "cache", "?"));
 		if (runview_str(s, "reason", NULL) != NULL)
 			fprintf(ctx->out, " (%s)", runview_str(s, "reason", ""));
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s,
+		    "requires_approval")))
+			fprintf(ctx->out, " [requires approval]");
 		fputc('\n', ctx->out);
+		after = cJSON_GetObjectItemCaseSensitive(s, "after");
+		if (cJSON_GetArraySize(after) > 0) {
+			fprintf(ctx->out, "    after:");
+			cJSON_ArrayForEach(c, after)
+				fprintf(ctx->out, " %s", cJSON_IsString(c) ?
+				    c->valuestring : "?");
+			fputc('\n', ctx->out);
+		}
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(s,
+		    "env"))
+			fprintf(ctx->out, "    %s=%s\n", c->string,
+			    cJSON_IsString(c) ? c->valuestring : "?");
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(s,
 		    "commands"))
 			fprintf(ctx->out, "    $ %s\n", cJSON_IsString(c) ?
 			    c->valuestring : "?");
 	}
+	env = runview_str(result, "env", NULL);
+	fprintf(ctx->out, "environment: %s%s%s%s\n", env != NULL ? env :
+	    "none", env != NULL ? " (from " : "",
+	    env != NULL ? runview_str(result, "env_source", "?") : "",
+	    env != NULL ? ")" : "");
 	return 0;
 }
 
@@ -124,18 +182,25 @@ static const struct cmd_opt cmd_run_opts[] = {
 	    "return once queued; follow with `ggenc logs RUN --follow`", 0 },
 	{ "--jobs", 0, "N",
 	    "phases run at once (1..1024)", 0 },
+	{ "--env", 'e', "NAME",
+	    "the environment ([env.NAME], [lifecycle.X.env.NAME]) to run in", 0 },
+	{ "--yes", 'y', NULL,
+	    "approve requires_approval phases without asking", 0 },
 	{ NULL, 0, NULL, NULL, 0 },
 };
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run", .alias = NULL,
 	.usage = "PHASE... [--root DIR] [--workspace NAME|--all-workspaces] "
-	    "[--force] [--no-remote] [--dry-run] [--detach] [--jobs N]",
+	    "[--force] [--no-remote] [--dry-run] [--detach] [--jobs N] "
+	    "[-e NAME] [--yes]",
 	.summary = "Run lifecycle phases with their hooks, streaming output.",
 	.args = { .min = 1, .max = 128 }, .proto = PROTO_CMD_RUN,
 	.build = cmd_run_build, .render = cmd_run_render,
 	.on_message = runview_message,
 	.exit_status = runview_exit_status,
 	.opts = cmd_run_opts,
-	.example = "ggenc run build\n" "ggenc run test --root ~/src/project --force",
+	.retry = cmd_run_retry,
+	.example = "ggenc run build\n" "ggenc run test --root ~/src/project --force\n"
+	    "ggenc run deploy -e production --yes",
 };

@@ -58,9 +58,43 @@ cmd_status_config(const struct cmd_ctx *ctx, const cJSON *config)
 			fprintf(ctx->out, "    %s\n", msg->valuestring);
 }
 
+/* The root's make.toml when invalid, and the environment on-save runs
+ * of it use (from runs.environments). */
+static void
+cmd_status_model(const struct cmd_ctx *ctx, const cJSON *r,
+    const cJSON *envs)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "model");
+	const cJSON *e, *err = cJSON_GetObjectItemCaseSensitive(m, "error");
+	const char *env = NULL, *src = NULL;
+
+	if (cJSON_IsString(err)) {
+		fprintf(ctx->out, "  make.toml INVALID, nothing runs until "
+		    "fixed: %s\n", err->valuestring);
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(m,
+		    "errors"))
+			if (cJSON_IsString(e))
+				fprintf(ctx->out, "    %s\n", e->valuestring);
+	}
+	cJSON_ArrayForEach(e, envs) {
+		if (strcmp(cmd_status_str(e, "root"), cmd_status_str(r,
+		    "root")) != 0)
+			continue;
+		env = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e,
+		    "env"));
+		src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e,
+		    "source"));
+	}
+	fprintf(ctx->out, "  env       %s%s%s%s (on-save runs; the last "
+	    "manual run's)\n", env != NULL ? env : "none",
+	    src != NULL ? " (from " : "", src != NULL ? src : "",
+	    src != NULL ? ")" : "");
+}
+
 /* One block per watched root. */
 static void
-cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots)
+cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots,
+    const cJSON *envs)
 {
 	const cJSON *r, *w;
 	const char *msg;
@@ -91,6 +125,7 @@ cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots)
 		    cmd_status_num(r, "batches"), cmd_status_num(r, "window_ms"),
 		    cmd_status_num(r, "window_min_ms"),
 		    cmd_status_num(r, "window_max_ms"));
+		cmd_status_model(ctx, r, envs);
 	}
 }
 
@@ -280,7 +315,7 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	/* Per-root blocks last, each set apart by a blank line, so nothing
 	 * daemon-wide reads as if it belonged to the last root. */
 	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
-	    "roots"));
+	    "roots"), cJSON_GetObjectItemCaseSensitive(runs, "environments"));
 	return 0;
 }
 

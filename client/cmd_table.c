@@ -21,6 +21,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_diff_entry,
 	&cmd_trim_entry,
 	&cmd_dev_entry,
+	&cmd_graph_entry,
 	&cmd_shutdown_entry,
 	&cmd_restart_entry,
 	&cmd_reload_entry,

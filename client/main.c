@@ -73,7 +73,7 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 	struct msg_reply msg;
 	struct gerr err;
 	struct call call;
-	cJSON *fields;
+	cJSON *fields, *again;
 	char *line;
 	int rc;
 
@@ -95,10 +95,24 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 			return e->render_unreachable(ctx, &err);
 		return main_fail(&err);
 	}
+	/* A command may ask once more with amended fields (run: the
+	 * approval prompt); keep a copy, as call_request takes them. */
+	again = e->retry != NULL ? cJSON_Duplicate(fields, 1) : NULL;
 	if (call_request(ctx, e, &call, pc->name, fields, &msg, &err) != 0) {
+		cJSON_Delete(again);
 		call_close(&call);
 		return main_fail(&err);
 	}
+	if (!msg.ok && again != NULL && e->retry(ctx, &msg, again)) {
+		msg_reply_release(&msg);
+		rc = call_request(ctx, e, &call, pc->name, again, &msg, &err);
+		again = NULL;
+		if (rc != 0) {
+			call_close(&call);
+			return main_fail(&err);
+		}
+	}
+	cJSON_Delete(again);
 	if (!msg.ok)
 		rc = call_reply_error(ctx, &msg);
 	else if (ctx->json) {

@@ -35,21 +35,36 @@ static void
 engine_watch_batch(void *arg, const struct watch_batch *b)
 {
 	struct ggend *g = arg;
-	const char **paths;
+	const char **paths, **writers;
+	size_t n_user;
 
 	/* No good model yet: the watch logged why, and there is no phase
 	 * to trigger. */
 	if (g->engine == NULL || b->n == 0 ||
 	    watch_root_model(b->root) == NULL)
 		return;
+	/* Invalid now: nothing runs on save until it is fixed (the watch
+	 * published model.invalid with the errors). */
+	if (watch_root_findings(b->root)->errors > 0)
+		return;
 	paths = xcalloc(b->n, sizeof(*paths));
-	for (size_t i = 0; i < b->n; i++)
+	writers = xcalloc(b->n, sizeof(*writers));
+	for (size_t i = 0; i < b->n; i++) {
 		paths[i] = b->changes[i].relpath;
+		writers[i] = b->changes[i].writer;
+	}
 	engine_on_batch(g->engine, watch_root_path(b->root),
-	    watch_root_model(b->root), paths, b->n);
-	/* `ggenc dev PHASE...` clients ask for their phases too. */
-	req_dev_batch(g, watch_root_path(b->root), watch_root_model(b->root),
-	    paths, b->n);
+	    watch_root_model(b->root), paths, writers, b->n);
+	/* `ggenc dev PHASE...` clients ask for their phases too, on edits
+	 * from outside (the daemon's own renders are not edits). */
+	n_user = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (writers[i] == NULL)
+			paths[n_user++] = b->changes[i].relpath;
+	if (n_user > 0)
+		req_dev_batch(g, watch_root_path(b->root),
+		    watch_root_model(b->root), paths, n_user);
+	free(writers);
 	free(paths);
 }
 

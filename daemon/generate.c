@@ -452,7 +452,8 @@ generate_write(struct generate_job *job)
 			    watch_root_relpath(job->root, it->out_abs) : NULL;
 
 			if (rel != NULL)
-				watch_expect_write(job->root, rel, &h);
+				watch_expect_write(job->root, rel, &h,
+				    job->phase->name);
 			rc = genout_write(it->out_abs, content.buf, content.len,
 			    &written, &err);
 			job->status = GENERATE_WRITTEN;

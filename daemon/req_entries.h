@@ -36,5 +36,6 @@ struct ggend;
  * `status` and `reload` share it (daemon/req_status.c). */
 void req_status_config(const struct ggend *g, cJSON *result);
 extern const struct req_entry req_dev_entry;
+extern const struct req_entry req_graph_entry;
 
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The lifecycle engine through a real ggend: the ggen fixtures F1-F3 (copied
-from ../shared/fixtures/ggen into temp dirs; missing under CI=true fails),
+from tests/data/ggen into temp dirs; missing under CI=true fails),
 hook order, failures stopping the pipeline, timeouts killing grandchildren,
 cancel, cache hits and their invalidation, the recursion error, dry runs,
 logs/runs and ggenc's exit codes."""
@@ -12,7 +12,7 @@ import time
 from harness import Daemon, ggenc, mktemp, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, '..', '..', '..', 'shared', 'fixtures', 'ggen')
+FIXTURES = os.path.join(HERE, '..', 'data', 'ggen')
 
 
 class Missing(Exception):

@@ -216,6 +216,7 @@ def test_every_command_json():
         slow = j('run', 'slow', '--root', root, '--detach')[-1]
         j('cancel', str(slow['id']))
         j('validate', root)
+        j('graph', '--root', root)
         j('render', tpl, '--var', 'name=x')
         p = ggenc('--json', 'init', mktemp(), sock=s)  # nothing to use
         assert p.returncode == 1 and json.loads(p.stderr)['code'] == \
