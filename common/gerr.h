@@ -56,6 +56,7 @@ enum gerr_code {
 	GERR_CANCELLED,
 	GERR_TIMEOUT,
 	GERR_HISTORY,		/* the history database failed */
+	GERR_APPROVAL,		/* a requires_approval phase, not approved */
 	GERR_CODE_COUNT
 };
 

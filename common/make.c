@@ -34,7 +34,19 @@
 
 static const char *const make_top_keys[] = {
 	"project", "workspace", "vars", "watch", "lifecycle", "hooks",
-	"cache",
+	"cache", "env",
+};
+/* Tables that configure ggen itself (its state file, dependency checks,
+ * script aliases...): real ggen files carry them; ggend has no use for
+ * them. One `ggen-only` warning each, not an `unknown-key` typo. ([cache]
+ * is ours: the remote cache.) */
+static const char *const make_ggen_tables[] = {
+	"state", "deps", "scripts", "monitoring", "execution",
+	"security", "performance", "quality_gates", "backup", "integrations",
+	"production", "metadata", "config", "ai", "marketplace", "rdf",
+	"graph", "templates", "features", "dependencies", "deployment",
+	"testing", "documentation", "ci", "notifications", "logging",
+	"profiles", "registry", "plugins", "validation", "telemetry",
 };
 /* [cache]: the shared output cache (DESIGN.md section 9). */
 static const char *const make_cache_keys[] = { "remote", "platform_inputs" };
@@ -49,7 +61,8 @@ static const char *const make_watch_keys[] = {
 static const char *const make_phase_keys[] = {
 	"description", "command", "commands", "templates", "watch", "inputs",
 	"outputs", "cache", "env", "timeout", "parallel", "workspaces",
-	"on_busy", "budget_ms", "port", "tty",
+	"on_busy", "budget_ms", "port", "tty", "depends_on", "cache_key",
+	"first_run_only", "requires_approval",
 };
 static const char *const make_hook_keys[] = {
 	"before_all", "after_all", "on_error", "on_success", "parallel",
@@ -281,6 +294,74 @@ make_env_cmp(const void *a, const void *b)
 	    ((const struct make_env *)b)->key);
 }
 
+/* The name of the directory holding file (as named: "a/b/make.toml" is
+ * "b"; "make.toml" is the current directory's). Caller frees. */
+static char *
+make_dir_name(const char *file)
+{
+	size_t dlen = file != NULL ? path_dirname_len(file) : 0;
+	char *dir = dlen > 0 ? xstrndup(file, dlen) : xstrdup(".");
+	char *real = realpath(dir, NULL);
+	const char *use = real != NULL ? real : dir;
+	size_t blen;
+	const char *base = path_basename(use, &blen);
+	char *name;
+
+	name = blen > 0 && strcmp(use, "/") != 0 ? xstrndup(base, blen) :
+	    xstrdup("project");
+	free(real);
+	free(dir);
+	return name;
+}
+
+/* Top-level keys: ggen's own tables get one `ggen-only` warning each;
+ * the rest are typos (`unknown-key`, with a suggestion when close). */
+static void
+make_top_unknown(struct make_report *r, const struct toml_node *root)
+{
+	for (size_t i = 0; i < toml_len(root); i++) {
+		const struct toml_node *c = toml_at(root, i);
+		const char *alt;
+		bool ok = false;
+
+		for (size_t k = 0; k < MAKE_NELEM(make_top_keys) && !ok; k++)
+			ok = strcmp(c->key, make_top_keys[k]) == 0;
+		for (size_t k = 0; k < MAKE_NELEM(make_ggen_tables) && !ok;
+		    k++)
+			if (strcmp(c->key, make_ggen_tables[k]) == 0) {
+				make_report_add(r, MAKE_RULE_GGEN_ONLY,
+				    c->key_line, c->key_col, "[%s] configures "
+				    "ggen itself; ggend ignores it", c->key);
+				ok = true;
+			}
+		if (ok)
+			continue;
+		alt = make_suggest(r, c->key, make_top_keys,
+		    MAKE_NELEM(make_top_keys));
+		if (alt == NULL && (c->type == TOML_TABLE ||
+		    (c->type == TOML_ARRAY && c->aot))) {
+			make_report_add(r, MAKE_RULE_GGEN_ONLY, c->key_line,
+			    c->key_col, "[%s] is not a ggend table (ggen-only "
+			    "settings are ignored)", c->key);
+			continue;
+		}
+		make_report_add(r, MAKE_RULE_UNKNOWN_KEY, c->key_line,
+		    c->key_col, "unknown key '%s'%s%s%s", c->key,
+		    alt ? "; did you mean '" : "", alt ? alt : "",
+		    alt ? "'?" : "");
+	}
+}
+
+static void
+make_env_free(struct make_env *env, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(env[i].key);
+		free(env[i].value);
+	}
+	free(env);
+}
+
 static void
 make_project_section(struct make_report *r, const struct toml_node *root,
     struct make_project *p)
@@ -288,12 +369,16 @@ make_project_section(struct make_report *r, const struct toml_node *root,
 	const struct toml_node *t = toml_get(root, "project");
 
 	if (t == NULL) {
-		make_report_add(r, MAKE_RULE_MISSING_TABLE, 1, 1,
-		    "missing required table [project]");
+		/* ggen's own examples often have none (DESIGN.md 3.1). */
+		p->name = make_dir_name(r->file);
+		make_report_add(r, MAKE_RULE_MISSING_PROJECT, 1, 1,
+		    "no [project] table; the project is named after its "
+		    "directory, '%s'", p->name);
 		return;
 	}
 	if (!make_type_ok(r, "", t, TOML_TABLE))
 		return;
+	p->has_project = true;
 	make_unknown_keys(r, "project", t, make_project_keys,
 	    MAKE_NELEM(make_project_keys));
 	p->name = make_string(r, "project", t, "name");
@@ -400,6 +485,22 @@ make_cache_section(struct make_report *r, const struct toml_node *root,
 	p->cache_remote = true;
 	if (t == NULL)
 		return;
+	/* ggen's files carry a [cache] of ggen's own (enable_caching,
+	 * cache_directory, ...): with none of our keys, one ggen-only
+	 * warning says so instead of one unknown-key per line. */
+	{
+		bool ours = false;
+
+		for (size_t i = 0; i < MAKE_NELEM(make_cache_keys); i++)
+			ours = ours || toml_get(t, make_cache_keys[i]) != NULL;
+		if (!ours && toml_len(t) > 0) {
+			make_report_add(r, MAKE_RULE_GGEN_ONLY, t->key_line,
+			    t->key_col, "[cache] holds ggen's own cache "
+			    "settings; ggend ignores them (its [cache] takes "
+			    "remote and platform_inputs)");
+			return;
+		}
+	}
 	make_unknown_keys(r, "cache", t, make_cache_keys,
 	    MAKE_NELEM(make_cache_keys));
 	p->cache_remote = make_bool(r, "cache", t, "remote", true);
@@ -420,7 +521,9 @@ make_phase_env(struct make_report *r, const char *sect,
 		char esect[320];
 
 		snprintf(esect, sizeof(esect), "%s.env", sect);
-		if (!make_type_ok(r, esect, v, TOML_STRING))
+		/* A table is an environment override (make_phase_variants). */
+		if (v->type == TOML_TABLE ||
+		    !make_type_ok(r, esect, v, TOML_STRING))
 			continue;
 		ph->env[ph->env_len].key = xstrdup(v->key);
 		ph->env[ph->env_len].value = xstrdup(v->u.s.ptr);
@@ -488,20 +591,114 @@ make_pos_of(const struct toml_node *t, const char *key)
 	return pos;
 }
 
+/* make_phase flags */
+enum {
+	MAKE_PHASE_MAY_BE_EMPTY = 1,	/* an override: keys are optional */
+	MAKE_PHASE_NO_VARIANTS = 2,	/* do not look for env overrides */
+	MAKE_PHASE_NO_UNKNOWN = 4,	/* unknown keys already reported */
+};
+
+static void make_phase_release(struct make_phase *ph);
+
+/*
+ * cache_key = "Cargo.toml|Cargo.lock": more input files for the key
+ * (ggen's meaning). ggen also accepts a template such as
+ * "{{ hash('Cargo.lock') }}": the quoted names in it are the files.
+ */
+static void
+make_phase_cache_key(struct make_report *r, const char *sect,
+    const struct toml_node *t, struct make_phase *ph)
+{
+	const struct toml_node *n = toml_get(t, "cache_key");
+	const size_t old_len = ph->inputs.len;
+	const char *s, *end;
+	size_t k;
+
+	if (n == NULL || !make_type_ok(r, sect, n, TOML_STRING))
+		return;
+	for (s = n->u.s.ptr; *s != '\0'; s = *end != '\0' ? end + 1 : end) {
+		const char *a, *b;
+		char *tok;
+
+		end = strchr(s, '|');
+		if (end == NULL)
+			end = s + strlen(s);
+		a = s;
+		b = end;
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		tok = xstrndup(a, (size_t)(b - a));
+		if (strstr(tok, "{{") != NULL) {
+			/* Template form: every quoted string is a file. */
+			char *q = tok, *qe;
+
+			while ((q = strpbrk(q, "'\"")) != NULL &&
+			    (qe = strchr(q + 1, *q)) != NULL) {
+				char *name = xstrndup(q + 1,
+				    (size_t)(qe - q - 1));
+
+				k = ph->inputs.len;
+				ph->inputs.items = xreallocarray(
+				    ph->inputs.items, k + 2,
+				    sizeof(*ph->inputs.items));
+				ph->inputs.items[k].s = name;
+				ph->inputs.items[k].line = n->line;
+				ph->inputs.items[k].col = n->col;
+				ph->inputs.len = k + 1;
+				q = qe + 1;
+			}
+			free(tok);
+			continue;
+		}
+		if (*tok == '\0') {
+			free(tok);
+			continue;
+		}
+		k = ph->inputs.len;
+		ph->inputs.items = xreallocarray(ph->inputs.items, k + 2,
+		    sizeof(*ph->inputs.items));
+		ph->inputs.items[k].s = tok;
+		ph->inputs.items[k].line = n->line;
+		ph->inputs.items[k].col = n->col;
+		ph->inputs.len = k + 1;
+		glob_free(make_check_glob(r, "cache_key", &ph->inputs.items[k], 0));
+	}
+	if (ph->inputs.line == 0) {
+		ph->inputs.line = n->key_line;
+		ph->inputs.col = n->key_col;
+	}
+	/* The list grew: its compiled globs (one per item) are made anew. */
+	if (ph->inputs.len == old_len)
+		return;
+	for (k = 0; ph->inputs.globs != NULL && k < old_len; k++)
+		glob_free(ph->inputs.globs[k]);
+	free(ph->inputs.globs);
+	make_compile_globs(&ph->inputs, false);
+}
+
+static void make_phase_variants(struct make_report *r, const char *sect,
+    const struct toml_node *t, struct make_phase *ph);
+
 static void
 make_phase(struct make_report *r, const struct toml_node *t,
-    struct make_phase *ph)
+    struct make_phase *ph, const char *sect_in, unsigned flags)
 {
 	const struct toml_node *cmd = toml_get(t, "command");
 	const struct toml_node *cmds = toml_get(t, "commands");
 	char sect[300];
 
-	snprintf(sect, sizeof(sect), "lifecycle.%s", t->key);
+	if (sect_in != NULL)
+		snprintf(sect, sizeof(sect), "%s", sect_in);
+	else
+		snprintf(sect, sizeof(sect), "lifecycle.%s", t->key);
 	ph->name = xstrdup(t->key);
 	ph->line = t->key_line;
 	ph->col = t->key_col;
-	make_unknown_keys(r, sect, t, make_phase_keys,
-	    MAKE_NELEM(make_phase_keys));
+	if (!(flags & MAKE_PHASE_NO_UNKNOWN))
+		make_unknown_keys(r, sect, t, make_phase_keys,
+		    MAKE_NELEM(make_phase_keys));
 	ph->description = make_string(r, sect, t, "description");
 	if (cmd != NULL && cmds != NULL)
 		make_report_add(r, MAKE_RULE_COMMAND_CONFLICT, cmds->key_line,
@@ -529,6 +726,7 @@ make_phase(struct make_report *r, const struct toml_node *t,
 	}
 	make_strlist(r, sect, t, "templates", &ph->templates);
 	if (ph->commands.len == 0 && ph->templates.len == 0 &&
+	    !(flags & MAKE_PHASE_MAY_BE_EMPTY) &&
 	    (cmd == NULL || cmd->type == TOML_STRING) &&
 	    (cmds == NULL || cmds->type == TOML_ARRAY))
 		make_report_add(r, MAKE_RULE_PHASE_EMPTY, t->line, t->col,
@@ -578,6 +776,120 @@ make_phase(struct make_report *r, const struct toml_node *t,
 	ph->pos_budget = make_pos_of(t, "budget_ms");
 	if (toml_get(t, "port") != NULL)
 		make_int(r, sect, t, "port", 0, 0);
+	make_phase_cache_key(r, sect, t, ph);
+	make_strlist(r, sect, t, "depends_on", &ph->depends_on);
+	ph->first_run_only = make_bool(r, sect, t, "first_run_only", false);
+	ph->requires_approval = make_bool(r, sect, t, "requires_approval",
+	    false);
+	if (!(flags & MAKE_PHASE_NO_VARIANTS))
+		make_phase_variants(r, sect, t, ph);
+}
+
+static int
+make_variant_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct make_variant *)a)->env,
+	    ((const struct make_variant *)b)->env);
+}
+
+/* Keys an override replaces as one: writing either command key drops
+ * both of the base's (else the base's `command` would win). */
+static bool
+make_overridden(const struct toml_node *over, const char *key)
+{
+	if (toml_get(over, key) != NULL)
+		return true;
+	if (strcmp(key, "command") == 0 || strcmp(key, "commands") == 0)
+		return toml_get(over, "command") != NULL ||
+		    toml_get(over, "commands") != NULL;
+	return false;
+}
+
+/*
+ * A table node holding base's keys with over's on top (items borrowed;
+ * the item array is the caller's to free). `env` stays the base's: an
+ * override names the phase's keys, and its variables come from [env].
+ */
+static void
+make_merge(const struct toml_node *base, const struct toml_node *over,
+    struct toml_node *out)
+{
+	size_t n = 0;
+
+	*out = *base;
+	out->u.c.items = xcalloc(toml_len(base) + toml_len(over) + 1,
+	    sizeof(*out->u.c.items));
+	out->u.c.index = NULL;
+	out->u.c.index_cap = 0;
+	for (size_t i = 0; i < toml_len(base); i++) {
+		const struct toml_node *c = toml_at(base, i);
+
+		if (!make_overridden(over, c->key))
+			out->u.c.items[n++] = (struct toml_node *)c;
+	}
+	for (size_t i = 0; i < toml_len(over); i++) {
+		const struct toml_node *c = toml_at(over, i);
+
+		if (strcmp(c->key, "env") != 0)
+			out->u.c.items[n++] = (struct toml_node *)c;
+	}
+	out->u.c.len = n;
+	out->u.c.cap = n;
+}
+
+/* Add to ph a variant for env built from the merged table m: checked
+ * quietly, since every key was reported where it was written. */
+static void
+make_variant_add(struct make_report *r, struct make_phase *ph,
+    const char *env, int line, int col, const struct toml_node *m)
+{
+	struct make_report quiet = { .file = r->file };
+	struct make_variant *v;
+
+	gerr_clear(&quiet.first);
+	ph->variants = xreallocarray(ph->variants, ph->variants_len + 1,
+	    sizeof(*ph->variants));
+	v = &ph->variants[ph->variants_len++];
+	v->env = xstrdup(env);
+	v->line = line;
+	v->col = col;
+	v->phase = xcalloc(1, sizeof(*v->phase));
+	make_phase(&quiet, m, v->phase, NULL, MAKE_PHASE_NO_VARIANTS);
+	v->phase->decl = ph->decl;
+}
+
+/* [lifecycle.NAME.env.ENV] tables: NAME as it is in environment ENV. */
+static void
+make_phase_variants(struct make_report *r, const char *sect,
+    const struct toml_node *t, struct make_phase *ph)
+{
+	const struct toml_node *e = toml_get(t, "env");
+
+	if (e == NULL || e->type != TOML_TABLE)
+		return;
+	for (size_t i = 0; i < toml_len(e); i++) {
+		const struct toml_node *o = toml_at(e, i);
+		struct make_phase check;
+		struct toml_node merged;
+		char osect[400];
+
+		if (o->type != TOML_TABLE)
+			continue;
+		/* Report the override's own mistakes once, where written. */
+		snprintf(osect, sizeof(osect), "%s.env.%s", sect, o->key);
+		memset(&check, 0, sizeof(check));
+		make_unknown_keys(r, osect, o, make_phase_keys,
+		    MAKE_NELEM(make_phase_keys));
+		make_phase(r, o, &check, osect, MAKE_PHASE_MAY_BE_EMPTY |
+		    MAKE_PHASE_NO_VARIANTS | MAKE_PHASE_NO_UNKNOWN);
+		make_phase_release(&check);
+		make_merge(t, o, &merged);
+		make_variant_add(r, ph, o->key, o->line, o->col, &merged);
+		free(merged.u.c.items);
+	}
+	if (ph->variants_len > 1)
+		qsort(ph->variants, ph->variants_len, sizeof(*ph->variants),
+		    make_variant_cmp);
 }
 
 static void
@@ -594,7 +906,8 @@ make_lifecycle_section(struct make_report *r, const struct toml_node *root,
 
 		if (!make_type_ok(r, "lifecycle", c, TOML_TABLE))
 			continue;
-		make_phase(r, c, &p->phases[p->phases_len++]);
+		p->phases[p->phases_len].decl = p->phases_len;
+		make_phase(r, c, &p->phases[p->phases_len++], NULL, 0);
 	}
 	qsort(p->phases, p->phases_len, sizeof(*p->phases), make_phase_cmp);
 }
@@ -634,6 +947,51 @@ make_hook_names_free(struct make_hook_names *hn)
 	free(hn->names);
 }
 
+/*
+ * Hook key of [hooks]: a list of phase names (ggen), or a table of shell
+ * commands ([hooks.after_build] commands = [...], DESIGN.md 3.1) that
+ * becomes a phase of its own named after the key (*cmds, owned).
+ */
+static void
+make_hook_list(struct make_report *r, const struct toml_node *t,
+    const char *key, struct make_strlist *names, struct make_phase **cmds)
+{
+	const struct toml_node *c = toml_get(t, key);
+	char sect[300];
+
+	if (c == NULL)
+		return;
+	if (c->type != TOML_TABLE) {
+		make_strlist_from(r, "hooks", c, names);
+		return;
+	}
+	snprintf(sect, sizeof(sect), "hooks.%s", key);
+	*cmds = xcalloc(1, sizeof(**cmds));
+	make_phase(r, c, *cmds, sect, MAKE_PHASE_NO_VARIANTS);
+}
+
+/* on_error / on_success: one shell command as a string, or a list. */
+static void
+make_cmd_list(struct make_report *r, const struct toml_node *t,
+    const char *key, struct make_strlist *out)
+{
+	const struct toml_node *c = toml_get(t, key);
+
+	if (c == NULL)
+		return;
+	if (c->type != TOML_STRING) {
+		make_strlist_from(r, "hooks", c, out);
+		return;
+	}
+	out->items = xcalloc(1, sizeof(*out->items));
+	out->items[0].s = xstrdup(c->u.s.ptr);
+	out->items[0].line = c->line;
+	out->items[0].col = c->col;
+	out->len = 1;
+	out->line = c->key_line;
+	out->col = c->key_col;
+}
+
 static void
 make_hooks_section(struct make_report *r, const struct toml_node *root,
     struct make_project *p)
@@ -643,10 +1001,12 @@ make_hooks_section(struct make_report *r, const struct toml_node *root,
 
 	if (t == NULL)
 		return;
-	make_strlist(r, "hooks", t, "before_all", &p->hooks.before_all);
-	make_strlist(r, "hooks", t, "after_all", &p->hooks.after_all);
-	make_strlist(r, "hooks", t, "on_error", &p->hooks.on_error);
-	make_strlist(r, "hooks", t, "on_success", &p->hooks.on_success);
+	make_hook_list(r, t, "before_all", &p->hooks.before_all,
+	    &p->hooks.before_all_cmds);
+	make_hook_list(r, t, "after_all", &p->hooks.after_all,
+	    &p->hooks.after_all_cmds);
+	make_cmd_list(r, t, "on_error", &p->hooks.on_error);
+	make_cmd_list(r, t, "on_success", &p->hooks.on_success);
 	p->hooks.parallel = make_bool(r, "hooks", t, "parallel", false);
 	for (size_t i = 0; i < toml_len(t); i++) {
 		const struct toml_node *c = toml_at(t, i);
@@ -667,8 +1027,9 @@ make_hooks_section(struct make_report *r, const struct toml_node *root,
 		ph = name != NULL ? (struct make_phase *)make_phase_find(p,
 		    name) : NULL;
 		if (ph != NULL) {
-			make_strlist_from(r, "hooks", c,
-			    before ? &ph->before : &ph->after);
+			make_hook_list(r, t, c->key, before ? &ph->before :
+			    &ph->after, before ? &ph->before_cmds :
+			    &ph->after_cmds);
 			continue;
 		}
 		alt = make_hooks_suggest(r, p, &hn, c->key);
@@ -687,18 +1048,162 @@ make_hooks_section(struct make_report *r, const struct toml_node *root,
 	make_hook_names_free(&hn);
 }
 
+static int
+make_profile_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct make_profile *)a)->name,
+	    ((const struct make_profile *)b)->name);
+}
+
+static void
+make_env_add(struct make_env **env, size_t *n, const struct toml_node *v)
+{
+	*env = xreallocarray(*env, *n + 1, sizeof(**env));
+	(*env)[*n].key = xstrdup(v->key);
+	(*env)[*n].value = xstrdup(v->u.s.ptr);
+	(*env)[*n].line = v->key_line;
+	(*env)[*n].col = v->key_col;
+	(*n)++;
+}
+
+/* [env.NAME] commands.PHASE = "cmd" (or a list): PHASE's commands in
+ * NAME, unless [lifecycle.PHASE.env.NAME] already says more. */
+static void
+make_profile_commands(struct make_report *r, const struct toml_node *root,
+    const char *env, const struct toml_node *cmds, struct make_project *p)
+{
+	const struct toml_node *lc = toml_get(root, "lifecycle");
+
+	for (size_t i = 0; i < toml_len(cmds); i++) {
+		const struct toml_node *k = toml_at(cmds, i);
+		struct make_phase *ph = (struct make_phase *)make_phase_find(p,
+		    k->key);
+		struct toml_node cn, over, merged;
+		struct toml_node *items[1];
+
+		if (ph == NULL) {
+			make_report_add(r, MAKE_RULE_UNKNOWN_DEPENDENCY,
+			    k->key_line, k->key_col, "'env.%s.commands.%s' "
+			    "names unknown phase '%s'", env, k->key, k->key);
+			continue;
+		}
+		if (k->type != TOML_STRING && k->type != TOML_ARRAY) {
+			make_report_add(r, MAKE_RULE_WRONG_TYPE, k->line,
+			    k->col, "'env.%s.commands.%s' must be a string or "
+			    "an array of strings, found %s", env, k->key,
+			    toml_type_name(k->type));
+			continue;
+		}
+		if (make_phase_in_env(ph, env) != ph)
+			continue;
+		cn = *k;
+		cn.key = k->type == TOML_STRING ? "command" : "commands";
+		cn.key_len = strlen(cn.key);
+		items[0] = &cn;
+		memset(&over, 0, sizeof(over));
+		over.type = TOML_TABLE;
+		over.u.c.items = items;
+		over.u.c.len = over.u.c.cap = 1;
+		make_merge(toml_get(lc, ph->name), &over, &merged);
+		make_variant_add(r, ph, env, k->line, k->col, &merged);
+		free(merged.u.c.items);
+		qsort(ph->variants, ph->variants_len, sizeof(*ph->variants),
+		    make_variant_cmp);
+	}
+}
+
+/*
+ * Top-level [env]: string values for every phase; `detect = "auto"`;
+ * tables are profiles [env.NAME] (strings, plus commands.PHASE).
+ * After [lifecycle]: profiles may name phases.
+ */
+static void
+make_env_section(struct make_report *r, const struct toml_node *root,
+    struct make_project *p)
+{
+	const struct toml_node *t = make_table(r, "", root, "env");
+
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < toml_len(t); i++) {
+		const struct toml_node *c = toml_at(t, i);
+		struct make_profile *pr;
+
+		if (strcmp(c->key, "detect") == 0) {
+			if (!make_type_ok(r, "env", c, TOML_STRING))
+				continue;
+			if (strcmp(c->u.s.ptr, "auto") == 0)
+				p->env_detect_auto = true;
+			else if (strcmp(c->u.s.ptr, "none") != 0)
+				make_report_add(r, MAKE_RULE_BAD_VALUE, c->line,
+				    c->col, "'env.detect' must be \"auto\" or "
+				    "\"none\", found '%s'", c->u.s.ptr);
+			continue;
+		}
+		if (c->type == TOML_STRING) {
+			make_env_add(&p->env, &p->env_len, c);
+			continue;
+		}
+		if (c->type != TOML_TABLE) {
+			make_report_add(r, MAKE_RULE_WRONG_TYPE, c->line, c->col,
+			    "'env.%s' must be a string (a variable) or a table "
+			    "(a profile), found %s", c->key,
+			    toml_type_name(c->type));
+			continue;
+		}
+		p->profiles = xreallocarray(p->profiles, p->profiles_len + 1,
+		    sizeof(*p->profiles));
+		pr = &p->profiles[p->profiles_len++];
+		memset(pr, 0, sizeof(*pr));
+		pr->name = xstrdup(c->key);
+		pr->line = c->line;
+		pr->col = c->col;
+		for (size_t k = 0; k < toml_len(c); k++) {
+			const struct toml_node *v = toml_at(c, k);
+
+			if (v->type == TOML_STRING)
+				make_env_add(&pr->env, &pr->env_len, v);
+			else if (strcmp(v->key, "commands") == 0 &&
+			    v->type == TOML_TABLE)
+				make_profile_commands(r, root, c->key, v, p);
+			else
+				make_report_add(r, MAKE_RULE_UNKNOWN_KEY,
+				    v->key_line, v->key_col, "unknown key "
+				    "'env.%s.%s' (a profile holds strings and "
+				    "commands.PHASE)", c->key, v->key);
+		}
+		if (pr->env_len > 0)
+			qsort(pr->env, pr->env_len, sizeof(*pr->env),
+			    make_env_cmp);
+	}
+	if (p->env_len > 0)
+		qsort(p->env, p->env_len, sizeof(*p->env), make_env_cmp);
+	if (p->profiles_len > 0)
+		qsort(p->profiles, p->profiles_len, sizeof(*p->profiles),
+		    make_profile_cmp);
+}
+
 static void
 make_build(struct make_report *r, struct toml_doc *doc, struct make_project *p)
 {
 	const struct toml_node *root = toml_doc_root(doc);
 
-	make_unknown_keys(r, "", root, make_top_keys, MAKE_NELEM(make_top_keys));
+	if (toml_get(root, "tasks") != NULL &&
+	    toml_get(root, "lifecycle") == NULL) {
+		/* One clear error, not one per cargo-make key. */
+		make_report_add(r, MAKE_RULE_CARGO_MAKE, 1, 1, "this is a "
+		    "cargo-make file ([tasks.*] and no [lifecycle.*]), not a "
+		    "ggen lifecycle file; run it with `cargo make`");
+		return;
+	}
+	make_top_unknown(r, root);
 	make_project_section(r, root, p);
 	make_workspace_section(r, root, p);
 	p->vars = make_table(r, "", root, "vars");
 	make_watch_section(r, root, p);
 	make_cache_section(r, root, p);
 	make_lifecycle_section(r, root, p);
+	make_env_section(r, root, p);
 	make_hooks_section(r, root, p);
 	make_check_model(r, p);
 }
@@ -900,8 +1405,10 @@ out:
 }
 
 static void
-make_phase_free(struct make_phase *ph)
+make_phase_release(struct make_phase *ph)
 {
+	if (ph == NULL)
+		return;
 	free(ph->name);
 	free(ph->description);
 	make_strlist_free(&ph->commands);
@@ -912,11 +1419,18 @@ make_phase_free(struct make_phase *ph)
 	make_strlist_free(&ph->workspaces);
 	make_strlist_free(&ph->before);
 	make_strlist_free(&ph->after);
-	for (size_t i = 0; i < ph->env_len; i++) {
-		free(ph->env[i].key);
-		free(ph->env[i].value);
+	make_strlist_free(&ph->depends_on);
+	make_phase_release(ph->before_cmds);
+	free(ph->before_cmds);
+	make_phase_release(ph->after_cmds);
+	free(ph->after_cmds);
+	for (size_t i = 0; i < ph->variants_len; i++) {
+		free(ph->variants[i].env);
+		make_phase_release(ph->variants[i].phase);
+		free(ph->variants[i].phase);
 	}
-	free(ph->env);
+	free(ph->variants);
+	make_env_free(ph->env, ph->env_len);
 }
 
 struct make_project *
@@ -944,7 +1458,17 @@ make_project_unref(struct make_project *p)
 	if (--p->refs > 0)
 		return;
 	for (size_t i = 0; i < p->phases_len; i++)
-		make_phase_free(&p->phases[i]);
+		make_phase_release(&p->phases[i]);
+	make_env_free(p->env, p->env_len);
+	for (size_t i = 0; i < p->profiles_len; i++) {
+		free(p->profiles[i].name);
+		make_env_free(p->profiles[i].env, p->profiles[i].env_len);
+	}
+	free(p->profiles);
+	make_phase_release(p->hooks.before_all_cmds);
+	free(p->hooks.before_all_cmds);
+	make_phase_release(p->hooks.after_all_cmds);
+	free(p->hooks.after_all_cmds);
 	free(p->phases);
 	for (size_t i = 0; i < p->workspaces_len; i++) {
 		free(p->workspaces[i].name);
@@ -976,6 +1500,49 @@ make_phase_find(const struct make_project *p, const char *name)
 		return NULL;
 	return bsearch(&key, p->phases, p->phases_len, sizeof(*p->phases),
 	    make_phase_cmp);
+}
+
+const struct make_phase *
+make_phase_in_env(const struct make_phase *ph, const char *env)
+{
+	if (env == NULL || *env == '\0')
+		return ph;
+	for (size_t i = 0; i < ph->variants_len; i++)
+		if (strcmp(ph->variants[i].env, env) == 0)
+			return ph->variants[i].phase;
+	return ph;
+}
+
+const struct make_profile *
+make_profile_find(const struct make_project *p, const char *name)
+{
+	for (size_t i = 0; i < p->profiles_len; i++)
+		if (strcmp(p->profiles[i].name, name) == 0)
+			return &p->profiles[i];
+	return NULL;
+}
+
+static bool
+make_env_declared_one(const struct make_project *p, const char *name)
+{
+	if (make_profile_find(p, name) != NULL)
+		return true;
+	for (size_t i = 0; i < p->phases_len; i++)
+		if (make_phase_in_env(&p->phases[i], name) != &p->phases[i])
+			return true;
+	return false;
+}
+
+bool
+make_env_declared(const struct make_project *p, const char *name)
+{
+	if (make_env_declared_one(p, name))
+		return true;
+	for (size_t i = 0; i < p->workspaces_len; i++)
+		if (p->workspaces[i].own != NULL &&
+		    make_env_declared_one(p->workspaces[i].own, name))
+			return true;
+	return false;
 }
 
 const struct make_workspace *

@@ -8,7 +8,13 @@
  * sorted by file then position) and build the model only when there is no
  * error. ggen's keys keep ggen's meaning (command wins over commands, phase
  * timeout 300 s by default); unknown keys are left out of the model and
- * reported as warnings.
+ * reported as warnings. The keys of ggen's own files (DESIGN.md 3.1) are
+ * modelled: depends_on, [env] and [env.NAME] profiles, phase overrides
+ * [lifecycle.X.env.NAME] (make_phase.variants), hooks as tables of
+ * commands, on_error as a string, cache_key, first_run_only,
+ * requires_approval; [project] is optional (missing-project warning);
+ * ggen's own tables get one ggen-only warning each; a cargo-make file
+ * is one error at 1:1.
  *
  * Ownership: a struct make_project owns everything it points to, including
  * the TOML document that vars points into, and is reference-counted: a new
@@ -132,7 +138,7 @@ struct make_phase {
 	struct make_strlist watch_globs;
 	/* hashed into the cache key; when absent, a copy of watch_globs
 	 * (what changes the phase's result is what triggers it) with line 0
-	 * on the list itself */
+	 * on the list itself; cache_key's files are appended */
 	struct make_strlist inputs;
 	struct make_strlist outputs;
 	bool cache;
@@ -147,17 +153,53 @@ struct make_phase {
 	/* [hooks] before_NAME / after_NAME: phase names, in file order. */
 	struct make_strlist before;
 	struct make_strlist after;
+	/* [hooks.before_NAME] / [hooks.after_NAME] tables of commands
+	 * (DESIGN.md 3.1): a phase of their own named "before_NAME", run
+	 * after the named hook phases (before) or after them (after), with
+	 * cache off; NULL when absent. Owned. */
+	struct make_phase *before_cmds;
+	struct make_phase *after_cmds;
+	/* depends_on: phases run first, in listed order (DESIGN.md 3.1). */
+	struct make_strlist depends_on;
+	bool first_run_only;	/* only while no successful run is known */
+	bool requires_approval;	/* never on save; --yes or a terminal */
+	size_t decl;		/* declaration order in [lifecycle] */
+	/* [lifecycle.NAME.env.ENV] tables, and [env.ENV] commands.NAME: the
+	 * whole phase as it is in environment ENV (its own keys replaced by
+	 * the override's), sorted by env name. Owned. Their own variants,
+	 * hooks and depends_on are empty: those of the base phase apply. */
+	struct make_variant *variants;
+	size_t variants_len;
 	/* Key positions of the scalar settings, for messages. */
 	struct make_pos pos_description, pos_watch, pos_cache, pos_env,
 	    pos_timeout, pos_parallel, pos_on_busy, pos_budget;
 };
 
+/* One environment's version of a phase (see make_phase.variants). */
+struct make_variant {
+	char *env;
+	int line, col;		/* of the override table */
+	struct make_phase *phase;
+};
+
+/* [env.NAME]: a profile of environment variables (DESIGN.md 3.1). */
+struct make_profile {
+	char *name;
+	int line, col;
+	struct make_env *env;	/* string values, sorted by key */
+	size_t env_len;
+};
+
 struct make_hooks {
 	struct make_strlist before_all;
 	struct make_strlist after_all;
-	struct make_strlist on_error;
+	struct make_strlist on_error;	/* shell commands: a string or a list */
 	struct make_strlist on_success;
 	bool parallel;
+	/* [hooks.before_all] / [hooks.after_all] tables of commands, as
+	 * make_phase.before_cmds; NULL when absent. Owned. */
+	struct make_phase *before_all_cmds;
+	struct make_phase *after_all_cmds;
 };
 
 struct make_project;
@@ -172,7 +214,8 @@ struct make_workspace {
 
 struct make_project {
 	char *file;		/* path of the make.toml it came from */
-	char *name;
+	char *name;		/* [project] name, else the directory's name */
+	bool has_project;	/* a [project] table was written */
 	char *type, *version, *description;	/* NULL when absent */
 	const struct toml_node *vars;	/* [vars] subtree or NULL */
 	struct make_strlist watch_ignore;
@@ -187,6 +230,13 @@ struct make_project {
 	struct make_strlist platform_inputs;
 	struct make_workspace *workspaces;	/* sorted by name */
 	size_t workspaces_len;
+	/* Top-level [env]: string values for every phase (sorted by key);
+	 * `detect = "auto"` selects a profile from $GGEN_ENV. */
+	struct make_env *env;
+	size_t env_len;
+	bool env_detect_auto;
+	struct make_profile *profiles;	/* [env.NAME], sorted by name */
+	size_t profiles_len;
 	struct toml_doc *doc;	/* owns vars */
 	unsigned refs;		/* make_project_ref/unref; 1 when built */
 };
@@ -252,6 +302,21 @@ void make_project_free(struct make_project *p);
 
 /* Phase by name, or NULL. Borrowed until make_project_free. */
 const struct make_phase *make_phase_find(const struct make_project *p,
+    const char *name);
+
+/*
+ * The version of phase ph in environment env (NULL or "" = none): the
+ * variant for env when ph has one, else ph. Borrowed from the model.
+ */
+const struct make_phase *make_phase_in_env(const struct make_phase *ph,
+    const char *env);
+
+/* Whether environment name is declared by p: an [env.NAME] profile or an
+ * override of some phase (of p or of a workspace's own model). */
+bool make_env_declared(const struct make_project *p, const char *name);
+
+/* Profile by name, or NULL. Borrowed until make_project_free. */
+const struct make_profile *make_profile_find(const struct make_project *p,
     const char *name);
 
 /* Workspace by name, or NULL. Borrowed until make_project_free. */

@@ -13,6 +13,7 @@
 #include "make_rules.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,18 @@ const struct make_rule make_rules[] = {
 		"a template a phase names does not compile" },
 	[MAKE_RULE_TEMPLATE_MISSING] = { "template-missing", MAKE_WARNING,
 		"a phase's templates pattern matches no file" },
+	[MAKE_RULE_MISSING_PROJECT] = { "missing-project", MAKE_WARNING,
+		"no [project] table: the project is named after its directory" },
+	[MAKE_RULE_GGEN_ONLY] = { "ggen-only", MAKE_WARNING,
+		"a table that configures ggen itself; ignored" },
+	[MAKE_RULE_CARGO_MAKE] = { "cargo-make-file", MAKE_ERROR,
+		"a cargo-make file ([tasks.*], no [lifecycle.*]), not ours" },
+	[MAKE_RULE_UNKNOWN_DEPENDENCY] = { "unknown-dependency", MAKE_ERROR,
+		"depends_on (or an env profile) names a phase that does not "
+		"exist" },
+	[MAKE_RULE_WATCH_NO_OUTPUTS] = { "watch-no-outputs", MAKE_WARNING,
+		"a watch = true phase declares no outputs: what it writes may "
+		"trigger it again" },
 	[MAKE_RULE_COUNT] = { NULL, MAKE_ERROR, NULL },
 };
 
@@ -304,14 +317,24 @@ make_rules_hook_list(struct make_report *r, const struct make_project *p,
 	}
 }
 
-/* The k-th hook edge of phase ph (before list, then after list). */
+/* The k-th edge of phase ph: before list, after list, then depends_on. */
 static const struct make_str *
 make_rules_edge(const struct make_phase *ph, size_t k)
 {
 	if (k < ph->before.len)
 		return &ph->before.items[k];
 	k -= ph->before.len;
-	return k < ph->after.len ? &ph->after.items[k] : NULL;
+	if (k < ph->after.len)
+		return &ph->after.items[k];
+	k -= ph->after.len;
+	return k < ph->depends_on.len ? &ph->depends_on.items[k] : NULL;
+}
+
+/* Whether edge k of ph (make_rules_edge) is a depends_on entry. */
+static bool
+make_rules_edge_dep(const struct make_phase *ph, size_t k)
+{
+	return k >= ph->before.len + ph->after.len;
 }
 
 enum { MAKE_WHITE, MAKE_GRAY, MAKE_BLACK };
@@ -328,10 +351,15 @@ make_rules_report_cycle(struct make_report *r, const struct make_project *p,
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t from = depth;
+	bool dep = false;
 
 	while (from > 0 && stack[from - 1].phase != target)
 		from--;
 	from--;		/* stack[from] is the target */
+	/* Each frame's last taken edge is edge - 1 (the closing one too). */
+	for (size_t i = from; i < depth; i++)
+		dep = dep || make_rules_edge_dep(&p->phases[stack[i].phase],
+		    stack[i].edge - 1);
 	if (depth - from > MAKE_CYCLE_NAMES_MAX) {
 		strbuf_addf(&sb, "%s -> ... -> ", p->phases[target].name);
 		from = depth - MAKE_CYCLE_NAMES_MAX + 1;
@@ -340,7 +368,7 @@ make_rules_report_cycle(struct make_report *r, const struct make_project *p,
 		strbuf_addf(&sb, "%s -> ", p->phases[stack[i].phase].name);
 	strbuf_addstr(&sb, p->phases[target].name);
 	make_report_add(r, MAKE_RULE_HOOK_CYCLE, closing->line, closing->col,
-	    "hook cycle: %s", sb.buf);
+	    "%s cycle: %s", dep ? "dependency" : "hook", sb.buf);
 	strbuf_release(&sb);
 }
 
@@ -404,6 +432,18 @@ make_rules_env_name_ok(const char *s)
 	return true;
 }
 
+static void
+make_rules_env_names(struct make_report *r, const char *where,
+    const struct make_env *env, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (!make_rules_env_name_ok(env[k].key))
+			make_report_add(r, MAKE_RULE_ENV_NAME, env[k].line,
+			    env[k].col, "env name '%s' in [%s%s] must match "
+			    "[A-Za-z_][A-Za-z0-9_]*", env[k].key,
+			    strcmp(where, "env") == 0 ? "" : "env.", where);
+}
+
 void
 make_check_model(struct make_report *r, const struct make_project *p)
 {
@@ -438,6 +478,29 @@ make_check_model(struct make_report *r, const struct make_project *p)
 			    ph->name, s->s, alt ? "; did you mean '" : "",
 			    alt ? alt : "", alt ? "'?" : "");
 		}
+		for (size_t k = 0; k < ph->depends_on.len; k++) {
+			const struct make_str *d = &ph->depends_on.items[k];
+			const char *alt;
+
+			if (make_rules_phase(p, d->s, NULL) != NULL)
+				continue;
+			alt = make_suggest(r, d->s, names, p->phases_len);
+			make_report_add(r, MAKE_RULE_UNKNOWN_DEPENDENCY, d->line,
+			    d->col, "phase '%s' depends on unknown phase "
+			    "'%s'%s%s%s", ph->name, d->s,
+			    alt ? "; did you mean '" : "", alt ? alt : "",
+			    alt ? "'?" : "");
+		}
+		/* A render-only phase never triggers itself (its writes
+		 * are the daemon's); commands may write anything. */
+		if (ph->watch == MAKE_WATCH_ALL && ph->outputs.len == 0 &&
+		    ph->commands.len > 0)
+			make_report_add(r, MAKE_RULE_WATCH_NO_OUTPUTS,
+			    ph->pos_watch.line, ph->pos_watch.col,
+			    "phase '%s' has watch = true and no outputs: a "
+			    "file it writes in the tree triggers it again; "
+			    "declare its files in outputs or ignore them",
+			    ph->name);
 		for (size_t k = 0; k < ph->env_len; k++)
 			if (!make_rules_env_name_ok(ph->env[k].key))
 				make_report_add(r, MAKE_RULE_ENV_NAME,
@@ -446,6 +509,10 @@ make_check_model(struct make_report *r, const struct make_project *p)
 				    "[A-Za-z_][A-Za-z0-9_]*", ph->env[k].key,
 				    ph->name);
 	}
+	make_rules_env_names(r, "env", p->env, p->env_len);
+	for (size_t i = 0; i < p->profiles_len; i++)
+		make_rules_env_names(r, p->profiles[i].name,
+		    p->profiles[i].env, p->profiles[i].env_len);
 	make_rules_cycles(r, p);
 	free(ws);
 	free(names);

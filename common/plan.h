@@ -9,6 +9,16 @@
  *   PLAN_PAR    children concurrently, at most max_par at once; every child
  *               runs to its end, the node fails if any child failed;
  *   PLAN_PHASE  one phase record: its render step, then its commands.
+ * depends_on (DESIGN.md 3.1): a requested phase with dependencies becomes
+ * a PLAN_DAG node of its dependency closure in topological order
+ * (dependencies in the order listed, depth first), each kid being one
+ * phase's before hooks, the phase, its after hooks; a kid waits for the
+ * kids it depends on and is skipped when one fails. Every phase runs at
+ * most once per request and place: a phase already planned (as a
+ * dependency, a hook or a requested phase) is not planned again.
+ * Environments: with req->env (or detect = "auto" and req->env_auto),
+ * each phase is its variant for that environment, and its env holds, by
+ * rising precedence, [env], [env.NAME], the phase's env and GGEN_ENV=NAME.
  * Order of a request:
  *   before_all (root hooks, once)
  *   for each requested phase P, in request order:
@@ -44,11 +54,15 @@
 
 /* Cap on phase records in one plan: hook fan-out can grow a tree fast. */
 #define PLAN_STEPS_MAX 4096
+/* Cap on environment variables held by one plan's phases (they share
+ * their model's [env] and profile; a phase with its own env adds a copy). */
+#define PLAN_ENV_MAX (256 * 1024)
 
 enum plan_kind {
 	PLAN_SEQ,
 	PLAN_PAR,
 	PLAN_PHASE,
+	PLAN_DAG,	/* kids with depends_on edges (kid->deps) */
 };
 
 enum plan_target {
@@ -70,6 +84,15 @@ struct plan_node {
 	char *hook;		/* owned: "before_all", "before_build"...; NULL
 				   for a requested phase */
 	size_t step;		/* index in plan->steps */
+	/* PHASE: the phase as it runs (environment applied), owned, with
+	 * `phase` pointing at it; NULL when the model's phase is used as
+	 * is. Its strings are borrowed from the model; only the struct and
+	 * its env array are the plan's. */
+	struct make_phase *own;
+	/* Kid of a PLAN_DAG: indexes of the sibling kids it depends on
+	 * (owned); they must all succeed before it starts. */
+	size_t *deps;
+	size_t n_deps;
 };
 
 struct plan_request {
@@ -78,16 +101,40 @@ struct plan_request {
 	enum plan_target target;
 	const char *workspace;		/* PLAN_TARGET_WORKSPACE only */
 	unsigned jobs;			/* parallel cap; 0 = 1 */
+	/* Independent depends_on branches at once: opt-in (--jobs N);
+	 * 0 = 1, one after the other. */
+	unsigned dag_jobs;
+	const char *env;		/* -e NAME; NULL or "" = none */
+	const char *env_auto;		/* $GGEN_ENV for detect = "auto" */
+};
+
+/* How two phase records are related, for pictures of the plan. */
+enum plan_edge_kind {
+	PLAN_EDGE_DEPENDS,	/* from runs before to through depends_on */
+	PLAN_EDGE_BEFORE,	/* from is a before_X hook of to */
+	PLAN_EDGE_AFTER,	/* to is an after_X hook of from */
+};
+
+struct plan_edge {
+	const struct plan_node *from, *to;	/* PHASE nodes of the tree */
+	enum plan_edge_kind kind;
 };
 
 struct plan {
 	struct plan_node *root;		/* a PLAN_SEQ */
+	struct plan_edge *edges;	/* owned array; nodes borrowed from
+					   the tree */
+	size_t n_edges;
 	struct plan_node **steps;	/* every PHASE node in sequential
 					   (depth-first) order; borrowed
 					   from the tree */
 	size_t n_steps;
 	const struct make_strlist *on_error;	/* borrowed from the root */
 	const struct make_strlist *on_success;
+	char *env;		/* the environment in effect, or NULL; owned */
+	struct make_env **env_arrays;	/* owned: the phases' env arrays */
+	size_t n_env_arrays;
+	const char *env_source;	/* "-e", "GGEN_ENV" or NULL (static) */
 };
 
 /*
@@ -99,9 +146,11 @@ struct plan {
  *                         `... (in hook before_build of "test")`)
  *   GERR_WORKSPACE_NOT_FOUND  the named workspace, with a suggestion
  *   GERR_RECURSION        `hook recursion: build -> test -> build`
- *   GERR_LIMIT            over PLAN_STEPS_MAX phase records
+ *   GERR_LIMIT            over PLAN_STEPS_MAX phase records or
+ *                         PLAN_ENV_MAX environment variables
  *   GERR_INVALID          no phase requested, or a workspace target on a
- *                         root that declares no workspaces
+ *                         root that declares no workspaces, or an
+ *                         environment the model does not declare
  */
 int plan_build(const struct make_project *model, const struct plan_request *req,
     struct plan *out, struct gerr *err);

@@ -9,6 +9,10 @@
  * req_status) and by the on-save path (engine_batch.c).
  *
  * Execution: a run's plan tree is mirrored by struct engine_exec nodes.
+ * A PLAN_DAG node (depends_on) starts each kid once the kids it depends on
+ * succeeded, at most max_par at once (1 unless --jobs), and skips, with a
+ * note in the output, every kid whose dependency failed or was skipped;
+ * independent kids go on.
  * engine_exec_start returns true when a node finished at once (cached or
  * failed before spawning); otherwise the node finishes later, from a child
  * exit, through engine_exec_done. Sequences advance in a loop rather than
@@ -37,6 +41,7 @@
 #include "engine_cache.h"
 #include "outcache.h"
 #include "generate.h"
+#include "graph.h"
 #include "log.h"
 #include "make.h"
 #include "message.h"
@@ -79,6 +84,8 @@ struct engine_exec {
 	size_t next;			/* next kid to start */
 	size_t running;			/* kids started, not finished */
 	bool failed;
+	size_t index;			/* in the parent's kids */
+	unsigned char *kstate;		/* PLAN_DAG: enum engine_dag per kid */
 	/* PLAN_PHASE */
 	char *dir;			/* absolute workspace directory */
 	size_t cmd_index;
@@ -119,6 +126,40 @@ struct engine_keyjob {
 	struct engine_exec *x;
 };
 
+/* A PLAN_DAG kid's state. */
+enum engine_dag {
+	ENGINE_DAG_PENDING = 0,
+	ENGINE_DAG_RUNNING,
+	ENGINE_DAG_OK,
+	ENGINE_DAG_FAILED,
+	ENGINE_DAG_SKIPPED,	/* a dependency failed or was skipped */
+};
+
+/* Cache-table name under which a first_run_only phase's success is kept
+ * (the phase name follows); not a phase name (phases have no '\x1f'). */
+#define ENGINE_FIRST_RUN_TAG "first_run_only\x1f"
+static const char engine_first_run_why[] =
+    "first_run_only: it already ran successfully here (--force runs it)";
+
+/* The environment of the last manual run of a root, for its on-save runs. */
+struct engine_rootenv {
+	char *root;
+	char *env;			/* NULL = none */
+	const char *source;		/* "-e", "GGEN_ENV" or NULL (static) */
+};
+
+#define ENGINE_ROOTENV_MAX 256
+
+/* A phase's self-retrigger count (engine_loop_check). */
+struct engine_loop {
+	char *root, *ws, *phase;
+	uint64_t files;			/* hash of the last round's files */
+	unsigned rounds;
+	bool stopped;
+};
+
+#define ENGINE_LOOPS_MAX 64
+
 struct engine_follower {
 	engine_event_cb fn;
 	void *arg;
@@ -136,6 +177,7 @@ struct engine_run {
 	enum engine_status status;
 	struct engine_run *prev, *next;
 	struct engine_list *on;		/* the list holding it */
+	uint64_t after_run;		/* waits for this run to end */
 	/* the request */
 	char *root;
 	char **phases;
@@ -165,6 +207,8 @@ struct engine_run {
 	bool post;			/* running on_error/on_success */
 	bool cancelled, timed_out, failed;
 	size_t steps_done, steps_cached;
+	char **skipped;			/* phases not run: a dependency failed */
+	size_t n_skipped;
 	int exit_code, signal;
 	char *message;			/* first failure */
 	char last_key[CACHEKEY_HEX_SIZE];
@@ -205,6 +249,10 @@ struct engine {
 	bool stopping;			/* engine_cancel_where(NULL): no new
 					   runs */
 	struct worker *worker;		/* cache keys, engine-cache.json */
+	struct engine_rootenv rootenv[ENGINE_ROOTENV_MAX];
+	size_t n_rootenv;
+	struct engine_loop loops[ENGINE_LOOPS_MAX];
+	size_t n_loops;
 };
 
 const char *
@@ -395,6 +443,7 @@ engine_exec_free(struct engine_exec *x)
 	for (size_t i = 0; i < x->n_kids; i++)
 		engine_exec_free(x->kids[i]);
 	free(x->kids);
+	free(x->kstate);
 	free(x->dir);
 	free(x);
 }
@@ -414,8 +463,12 @@ engine_exec_build(const struct engine_run *r, const struct plan_node *n,
 	}
 	x->n_kids = n->n_kids;
 	x->kids = xcalloc(n->n_kids, sizeof(*x->kids));
-	for (size_t i = 0; i < n->n_kids; i++)
+	if (n->kind == PLAN_DAG)
+		x->kstate = xcalloc(n->n_kids + 1, 1);
+	for (size_t i = 0; i < n->n_kids; i++) {
 		x->kids[i] = engine_exec_build(r, n->kids[i], x);
+		x->kids[i]->index = i;
+	}
 	return x;
 }
 
@@ -435,6 +488,9 @@ engine_run_free(struct engine_run *r)
 		free((char *)r->spans[i].workspace);
 	}
 	free(r->spans);
+	for (size_t i = 0; i < r->n_skipped; i++)
+		free(r->skipped[i]);
+	free(r->skipped);
 	if (r->run_dir != NULL) {
 		char *p = xasprintf("%s/changed", r->run_dir);
 
@@ -459,6 +515,34 @@ engine_run_free(struct engine_run *r)
 	free(r->message);
 	ring_release(&r->out);
 	free(r);
+}
+
+/*
+ * An invalid make.toml refuses the run with every error (up to a few),
+ * not only the first: the user fixes them all in one go. err keeps its
+ * code and file:line:col (the first error's).
+ */
+static void
+engine_model_errors(const struct make_findings *f, struct gerr *err)
+{
+	struct strbuf sb;
+	size_t shown = 0;
+
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "make.toml is invalid (%zu error%s); nothing runs "
+	    "until it is fixed:", f->errors, f->errors == 1 ? "" : "s");
+	for (size_t i = 0; i < f->len && shown < 5; i++) {
+		if (f->items[i].severity != MAKE_ERROR)
+			continue;
+		strbuf_addch(&sb, '\n');
+		make_finding_format(&f->items[i], &sb);
+		shown++;
+	}
+	if (f->errors > shown)
+		strbuf_addf(&sb, "\n(%zu more; ggenc validate shows all)",
+		    f->errors - shown);
+	snprintf(err->msg, sizeof(err->msg), "%s", sb.buf);
+	strbuf_release(&sb);
 }
 
 /*
@@ -494,6 +578,8 @@ engine_model_get(struct engine *g, const char *root,
 			}
 			break;
 		}
+	if (rc != 0 && hot != NULL && hot->errors > 0 && err != NULL)
+		engine_model_errors(hot, err);
 	make_findings_release(&f);
 	return rc;
 }
@@ -507,6 +593,8 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 		.phases = req->phases, .n_phases = req->n_phases,
 		.target = req->target, .workspace = req->workspace,
 		.jobs = req->jobs > 0 ? req->jobs : g->cores,
+		.dag_jobs = req->jobs,
+		.env = req->env, .env_auto = req->env_auto,
 	};
 	struct stat st;
 	int rc;
@@ -521,6 +609,19 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 	rc = engine_model_get(g, req->root, model, err);
 	if (rc != 0)
 		return rc;
+	/* On save: the environment of the root's last manual run. */
+	if (req->trigger == ENGINE_TRIGGER_SAVE && req->env == NULL) {
+		pr.env = engine_root_env(g, req->root);
+		pr.env_auto = NULL;
+		/* make.toml may have dropped it since: run without one
+		 * rather than not at all. */
+		if (pr.env != NULL && !make_env_declared(*model, pr.env)) {
+			log_warn("on-save in %s: environment %s is no longer "
+			    "declared; running without one", req->root,
+			    pr.env);
+			pr.env = NULL;
+		}
+	}
 	rc = plan_build(*model, &pr, plan, err);
 	if (rc != 0) {
 		make_project_unref(*model);
@@ -532,6 +633,7 @@ engine_prepare(struct engine *g, const struct engine_request *req,
 /* ---- execution -------------------------------------------------------- */
 
 static bool engine_exec_start(struct engine_run *r, struct engine_exec *x);
+static bool engine_dag_advance(struct engine_run *r, struct engine_exec *p);
 static void engine_exec_done(struct engine_run *r, struct engine_exec *x);
 static void engine_run_top_done(struct engine_run *r);
 static void engine_run_finish(struct engine_run *r);
@@ -626,12 +728,13 @@ engine_on_output(struct child *c, enum runner_stream stream,
 	strbuf_release(&sb);
 }
 
-/* Whether step x may run next to another workspace's step. */
+/* Whether step x may run next to another workspace's step (PLAN_PAR) or
+ * to an independent phase (PLAN_DAG with --jobs). */
 static bool
-engine_exec_concurrent(const struct engine_exec *x)
+engine_exec_concurrent(const struct engine_exec *x, enum plan_kind kind)
 {
 	for (const struct engine_exec *p = x->parent; p != NULL; p = p->parent)
-		if (p->node->kind == PLAN_PAR && p->node->max_par > 1)
+		if (p->node->kind == kind && p->node->max_par > 1)
 			return true;
 	return false;
 }
@@ -711,7 +814,14 @@ engine_spawn(struct engine_run *r, struct engine_exec *x, const char *command,
 	spec.tty_cols = cols;
 	cmd->run = r;
 	cmd->x = x;
-	if (x != NULL && x->node->ws != NULL && engine_exec_concurrent(x))
+	/* Interleaved output stays readable: each line names its phase
+	 * (and workspace) when others may be writing at the same time. */
+	if (x != NULL && engine_exec_concurrent(x, PLAN_DAG))
+		cmd->prefix = x->node->ws != NULL ? xasprintf("[%s:%s] ",
+		    x->node->ws->name, x->node->phase->name) :
+		    xasprintf("[%s] ", x->node->phase->name);
+	else if (x != NULL && x->node->ws != NULL &&
+	    engine_exec_concurrent(x, PLAN_PAR))
 		cmd->prefix = xasprintf("[%s] ", x->node->ws->name);
 	rc = engine_env(r, x, &env, err);
 	if (rc != 0) {
@@ -758,7 +868,8 @@ engine_step_end(struct engine_run *r, struct engine_exec *x,
     enum engine_status st)
 {
 	const struct plan_node *n = x->node;
-	int64_t dur_ms = ((int64_t)clock_mono_us() - x->start_mono_us) / 1000;
+	int64_t dur_us = (int64_t)clock_mono_us() - x->start_mono_us;
+	int64_t dur_ms = dur_us / 1000;
 	bool slow = n->phase->budget_ms > 0 && dur_ms > n->phase->budget_ms;
 	cJSON *d;
 
@@ -779,7 +890,7 @@ engine_step_end(struct engine_run *r, struct engine_exec *x,
 	if (st == ENGINE_CACHED)
 		cJSON_AddStringToObject(d, "cache", x->cache_how != NULL ?
 		    x->cache_how : "skipped");
-	cJSON_AddNumberToObject(d, "duration_ms", (double)dur_ms);
+	msg_add_ms(d, "duration_ms", (double)dur_us / 1000.0);
 	cJSON_AddBoolToObject(d, "slow", slow);
 	engine_publish(r->g, "phase.finished", d);
 }
@@ -885,6 +996,36 @@ engine_outcache_phase(struct engine_run *r, struct engine_exec *x,
 	*tofree = a;
 }
 
+/* The decisions taken before any key: a first_run_only phase already
+ * run here is skipped, a phase without cache runs. False when the key
+ * decides (engine_step_decide). */
+static bool
+engine_step_precheck(struct engine_run *r, struct engine_exec *x,
+    enum engine_cache_decision *out, const char **why)
+{
+	const struct plan_node *n = x->node;
+
+	*why = NULL;
+	if (n->phase->first_run_only && !r->force) {
+		char *mark = xasprintf("%s%s", ENGINE_FIRST_RUN_TAG,
+		    n->phase->name);
+		bool done = engine_cache_lookup(r->g->cache, r->root,
+		    plan_step_where(n), mark) != NULL;
+
+		free(mark);
+		if (done) {
+			*why = engine_first_run_why;
+			*out = ENGINE_CACHE_SKIP;
+			return true;
+		}
+	}
+	if (!n->phase->cache) {
+		*out = ENGINE_CACHE_RUN;
+		return true;
+	}
+	return false;
+}
+
 /* Cache decision for step x whose key is known (krc 0: x->key) or could
  * not be computed (krc, kerr). */
 static enum engine_cache_decision
@@ -942,12 +1083,12 @@ static enum engine_cache_decision
 engine_step_cached(struct engine_run *r, struct engine_exec *x,
     const char **why)
 {
+	enum engine_cache_decision pre;
 	struct gerr err;
 	int rc;
 
-	*why = NULL;
-	if (!x->node->phase->cache)
-		return ENGINE_CACHE_RUN;
+	if (engine_step_precheck(r, x, &pre, why))
+		return pre;
 	gerr_clear(&err);
 	rc = engine_step_key(r, x, &err);
 	return engine_step_decide(r, x, rc, &err, why);
@@ -1058,7 +1199,7 @@ engine_fetch_start(struct engine_run *r, struct engine_exec *x, bool check)
  * True when the step ended at once. */
 static bool
 engine_step_act(struct engine_run *r, struct engine_exec *x,
-    enum engine_cache_decision decision)
+    enum engine_cache_decision decision, const char *why)
 {
 	switch (decision) {
 	case ENGINE_CACHE_CHECK:
@@ -1067,6 +1208,13 @@ engine_step_act(struct engine_run *r, struct engine_exec *x,
 		/* No store to check against: skip, as before one. */
 		/* FALLTHROUGH */
 	case ENGINE_CACHE_SKIP:
+		if (why == engine_first_run_why) {
+			char *line = xasprintf("ggen: phase \"%s\" skipped: "
+			    "%s\n", x->node->phase->name, why);
+
+			engine_note(r, x, line);
+			free(line);
+		}
 		if (x->span > 0 && x->span <= r->n_spans)
 			r->spans[x->span - 1].cache = "skipped";
 		engine_step_end(r, x, ENGINE_CACHED);
@@ -1138,8 +1286,10 @@ engine_keyjob_done(void *arg)
 		} else {
 			if (kj->rc == 0)
 				memcpy(x->key, kj->key, sizeof(x->key));
-			if (engine_step_act(r, x, engine_step_decide(r, x,
-			    kj->rc, &kj->err, &why)))
+			enum engine_cache_decision d = engine_step_decide(r,
+			    x, kj->rc, &kj->err, &why);
+
+			if (engine_step_act(r, x, d, why))
 				engine_exec_done(r, x);
 		}
 	}
@@ -1156,20 +1306,22 @@ static bool
 engine_step_commands(struct engine_run *r, struct engine_exec *x)
 {
 	const struct plan_node *n = x->node;
+	enum engine_cache_decision pre;
 	struct engine_keyjob *kj;
 	const char *why;
 	struct gerr err;
 	int rc;
 
-	if (!n->phase->cache)
-		return engine_step_act(r, x, ENGINE_CACHE_RUN);
+	if (engine_step_precheck(r, x, &pre, &why))
+		return engine_step_act(r, x, pre, why);
 	gerr_clear(&err);
 	rc = engine_step_key_table(r, x);
 	if (rc != 0 && r->g->worker == NULL)	/* no worker: hash here */
 		rc = engine_step_key(r, x, &err);
-	if (rc == 0 || r->g->worker == NULL)
-		return engine_step_act(r, x, engine_step_decide(r, x, rc,
-		    &err, &why));
+	if (rc == 0 || r->g->worker == NULL) {
+		pre = engine_step_decide(r, x, rc, &err, &why);
+		return engine_step_act(r, x, pre, why);
+	}
 	kj = xcalloc(1, sizeof(*kj));
 	kj->model = make_project_ref(r->model);
 	kj->phase = n->phase;
@@ -1310,7 +1462,122 @@ engine_step_start(struct engine_run *r, struct engine_exec *x)
 	return engine_step_commands(r, x);
 }
 
-/* Start kids of a SEQ or PAR node; true when the node is finished. *//* Start kids of a SEQ or PAR node; true when the node is finished. */
+/* The phase a unit (a kid of a DAG: a phase with its hooks) is about:
+ * its first phase record that is not a hook, else its first one. */
+static const struct plan_node *
+engine_unit_main(const struct plan_node *n, bool any)
+{
+	const struct plan_node *f;
+
+	if (n->kind == PLAN_PHASE)
+		return any || n->hook == NULL ? n : NULL;
+	for (size_t i = 0; i < n->n_kids; i++)
+		if ((f = engine_unit_main(n->kids[i], any)) != NULL)
+			return f;
+	return NULL;
+}
+
+static const char *
+engine_unit_name(const struct plan_node *n)
+{
+	const struct plan_node *f = engine_unit_main(n, false);
+
+	if (f == NULL)
+		f = engine_unit_main(n, true);
+	return f != NULL ? f->phase->name : "?";
+}
+
+/* Kid i of DAG p is not run: dependency dep failed or was skipped. */
+static void
+engine_dag_skip(struct engine_run *r, struct engine_exec *p, size_t i,
+    size_t dep)
+{
+	const struct plan_node *k = p->node->kids[i];
+	const char *name = engine_unit_name(k);
+	const char *ws = k->kind == PLAN_PHASE ? plan_step_where(k) : "";
+	char *line;
+	cJSON *d;
+
+	p->kstate[i] = ENGINE_DAG_SKIPPED;
+	p->failed = true;
+	if (r->cancelled)
+		return;
+	r->skipped = xreallocarray(r->skipped, r->n_skipped + 1,
+	    sizeof(*r->skipped));
+	r->skipped[r->n_skipped++] = xstrdup(name);
+	line = xasprintf("ggen: phase \"%s\" not run: it depends on \"%s\", "
+	    "which %s\n", name, engine_unit_name(p->node->kids[dep]),
+	    p->kstate[dep] == ENGINE_DAG_FAILED ? "failed" : "did not run");
+	engine_note(r, p->kids[i], line);
+	free(line);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "run", (double)r->id);
+	cJSON_AddStringToObject(d, "phase", name);
+	cJSON_AddStringToObject(d, "workspace", ws);
+	cJSON_AddStringToObject(d, "status", "skipped");
+	cJSON_AddStringToObject(d, "because", engine_unit_name(
+	    p->node->kids[dep]));
+	engine_publish(r->g, "phase.finished", d);
+}
+
+/*
+ * Start the kids of DAG p whose dependencies all succeeded, in kid order
+ * (a topological order), at most max_par at once; a kid whose dependency
+ * failed is skipped, and so, in turn, are its dependents. Independent
+ * kids go on after a failure. True when every kid has ended.
+ */
+static bool
+engine_dag_advance(struct engine_run *r, struct engine_exec *p)
+{
+	bool progress = true, pending = false;
+
+	while (progress) {
+		progress = false;
+		pending = false;
+		for (size_t i = 0; i < p->n_kids; i++) {
+			const struct plan_node *kn = p->node->kids[i];
+			struct engine_exec *k = p->kids[i];
+			bool wait = false;
+			size_t bad = SIZE_MAX;
+
+			if (p->kstate[i] != ENGINE_DAG_PENDING)
+				continue;
+			for (size_t d = 0; d < kn->n_deps; d++) {
+				unsigned char st = p->kstate[kn->deps[d]];
+
+				if (st == ENGINE_DAG_FAILED ||
+				    st == ENGINE_DAG_SKIPPED)
+					bad = kn->deps[d];
+				else if (st != ENGINE_DAG_OK)
+					wait = true;
+			}
+			if (bad != SIZE_MAX || r->cancelled) {
+				engine_dag_skip(r, p, i, bad != SIZE_MAX ? bad :
+				    i);
+				progress = true;
+				continue;
+			}
+			pending = true;
+			if (wait || p->running >= p->node->max_par)
+				continue;
+			p->kstate[i] = ENGINE_DAG_RUNNING;
+			if (!engine_exec_start(r, k)) {
+				p->running++;
+				continue;
+			}
+			p->kstate[i] = k->failed ? ENGINE_DAG_FAILED :
+			    ENGINE_DAG_OK;
+			if (k->failed)
+				p->failed = true;
+			progress = true;
+		}
+	}
+	if (r->cancelled)
+		p->failed = true;
+	return p->running == 0 && !pending;
+}
+
+/* Start kids of a SEQ or PAR node; true when the node is finished. */
 static bool
 engine_exec_advance(struct engine_run *r, struct engine_exec *p)
 {
@@ -1352,6 +1619,8 @@ engine_exec_start(struct engine_run *r, struct engine_exec *x)
 {
 	if (x->node->kind == PLAN_PHASE)
 		return engine_step_start(r, x);
+	if (x->node->kind == PLAN_DAG)
+		return engine_dag_advance(r, x);
 	return engine_exec_advance(r, x);
 }
 
@@ -1365,8 +1634,14 @@ engine_exec_done(struct engine_run *r, struct engine_exec *x)
 		p->running--;
 		if (x->failed)
 			p->failed = true;
-		if (!engine_exec_advance(r, p))
+		if (p->node->kind == PLAN_DAG) {
+			p->kstate[x->index] = x->failed ? ENGINE_DAG_FAILED :
+			    ENGINE_DAG_OK;
+			if (!engine_dag_advance(r, p))
+				return;
+		} else if (!engine_exec_advance(r, p)) {
 			return;
+		}
 		x = p;
 	}
 	engine_run_top_done(r);
@@ -1484,6 +1759,14 @@ engine_on_exit(struct child *c, const struct runner_result *res)
 			    plan_step_where(x->node), ph->name, x->key);
 		if (x->has_key && r->g->outcache != NULL)
 			engine_save_outputs(r, x);
+		if (ph->first_run_only) {
+			char *mark = xasprintf("%s%s", ENGINE_FIRST_RUN_TAG,
+			    ph->name);
+
+			engine_cache_store(r->g->cache, r->root,
+			    plan_step_where(x->node), mark, "done");
+			free(mark);
+		}
 	} else if (st != ENGINE_CANCELLED) {
 		const char *cmdtext = ph->commands.items[x->cmd_index].s;
 
@@ -1571,12 +1854,12 @@ engine_run_finish(struct engine_run *r)
 
 	d = engine_run_brief(r);
 	cJSON_AddStringToObject(d, "status", engine_status_name(r->status));
-	cJSON_AddNumberToObject(d, "duration_ms",
-	    (double)((r->end_mono_us - r->start_mono_us) / 1000));
+	msg_add_ms(d, "duration_ms",
+	    (double)(r->end_mono_us - r->start_mono_us) / 1000.0);
 	if (r->message != NULL)
 		cJSON_AddStringToObject(d, "message", r->message);
-	cJSON_AddNumberToObject(d, "exit_code", r->exit_code);
-	cJSON_AddNumberToObject(d, "signal", r->signal);
+	msg_add_exit_code(d, "exit_code", r->exit_code);
+	msg_add_signal(d, "signal", r->signal);
 	engine_publish(g, "run.finished", d);
 
 	while (g->finished.n > ENGINE_RUNS_KEPT) {
@@ -1640,6 +1923,9 @@ engine_schedule(struct engine *g)
 	for (r = g->queued.head; r != NULL; r = next) {
 		next = r->next;
 		blocked = false;
+		/* Files another run wrote: after that run (DESIGN.md 3.1). */
+		for (o = g->running.head; o != NULL && !blocked; o = o->next)
+			blocked = o->id == r->after_run;
 		for (o = g->running.head; o != NULL && !blocked; o = o->next)
 			blocked = engine_conflict(r, o);
 		/* Keep the order of waiting runs that conflict. */
@@ -1709,6 +1995,15 @@ engine_free(struct engine *g)
 	engine_reap_cb(g->loop, &g->reaper, 0);
 	/* Detached keys are dropped, the last cache write is done. */
 	worker_free(g->worker);
+	for (size_t i = 0; i < g->n_rootenv; i++) {
+		free(g->rootenv[i].root);
+		free(g->rootenv[i].env);
+	}
+	for (size_t i = 0; i < g->n_loops; i++) {
+		free(g->loops[i].root);
+		free(g->loops[i].ws);
+		free(g->loops[i].phase);
+	}
 	engine_cache_free(g->cache);
 	free(g->state_dir);
 	free(g);
@@ -1844,6 +2139,178 @@ engine_busy(struct engine *g, const struct engine_request *req,
 	return false;
 }
 
+const char *
+engine_root_env(const struct engine *g, const char *root)
+{
+	for (size_t i = 0; i < g->n_rootenv; i++)
+		if (strcmp(g->rootenv[i].root, root) == 0)
+			return g->rootenv[i].env;
+	return NULL;
+}
+
+/* Remember env (NULL = none) as root's environment for on-save runs;
+ * beyond ENGINE_ROOTENV_MAX roots the oldest entry goes. */
+static void
+engine_root_env_set(struct engine *g, const char *root, const char *env,
+    const char *source)
+{
+	struct engine_rootenv *e = NULL;
+
+	for (size_t i = 0; i < g->n_rootenv && e == NULL; i++)
+		if (strcmp(g->rootenv[i].root, root) == 0)
+			e = &g->rootenv[i];
+	if (e == NULL) {
+		if (g->n_rootenv == ENGINE_ROOTENV_MAX) {
+			free(g->rootenv[0].root);
+			free(g->rootenv[0].env);
+			memmove(&g->rootenv[0], &g->rootenv[1],
+			    (ENGINE_ROOTENV_MAX - 1) * sizeof(g->rootenv[0]));
+			g->n_rootenv--;
+		}
+		e = &g->rootenv[g->n_rootenv++];
+		e->root = xstrdup(root);
+		e->env = NULL;
+	}
+	free(e->env);
+	e->env = env != NULL ? xstrdup(env) : NULL;
+	e->source = source;
+}
+
+/* Whether an on-save run of exactly phase in ws of root is running or
+ * ended less than ENGINE_LOOP_WINDOW_MS ago. */
+static bool
+engine_loop_recent(const struct engine *g, const char *root, const char *ws,
+    const char *phase)
+{
+	int64_t since = (int64_t)clock_mono_us() -
+	    (int64_t)ENGINE_LOOP_WINDOW_MS * 1000;
+	const struct engine_list *lists[] = { &g->running, &g->finished };
+
+	for (size_t i = 0; i < 2; i++)
+		for (const struct engine_run *r = lists[i]->head; r != NULL;
+		    r = r->next)
+			if (r->trigger == ENGINE_TRIGGER_SAVE &&
+			    strcmp(r->root, root) == 0 &&
+			    strcmp(r->workspace, ws) == 0 &&
+			    strcmp(r->phase_text, phase) == 0 &&
+			    (i == 0 || r->end_mono_us >= since))
+				return true;
+	return false;
+}
+
+bool
+engine_saw_write(const struct engine *g, const char *root, const char *ws,
+    const char *writer, const char *phase, uint64_t *running)
+{
+	int64_t since = (int64_t)clock_mono_us() -
+	    (int64_t)ENGINE_LOOP_WINDOW_MS * 1000;
+	const struct engine_list *lists[] = { &g->running, &g->finished };
+
+	*running = 0;
+	/* The newest run of root holding writer is the one that wrote. */
+	for (size_t l = 0; l < 2; l++)
+		for (const struct engine_run *r = lists[l]->tail; r != NULL;
+		    r = r->prev) {
+			bool wrote = false;
+
+			if (strcmp(r->root, root) != 0)
+				continue;
+			if (l == 1 && r->end_mono_us < since)
+				return false;
+			for (size_t i = 0; i < r->plan.n_steps; i++) {
+				const struct plan_node *n = r->plan.steps[i];
+
+				if (strcmp(plan_step_where(n), ws) != 0)
+					continue;
+				if (strcmp(n->phase->name, writer) == 0)
+					wrote = true;
+				else if (wrote &&
+				    strcmp(n->phase->name, phase) == 0)
+					return true;
+			}
+			if (wrote) {
+				if (l == 0)
+					*running = r->id;
+				return false;
+			}
+		}
+	return false;
+}
+
+bool
+engine_loop_check(struct engine *g, const char *root, const char *ws,
+    const char *phase, const char *const *files, size_t n)
+{
+	struct engine_loop *l = NULL;
+	uint64_t h = 1469598103934665603ULL;
+	struct strbuf sb;
+	cJSON *d, *a;
+
+	for (size_t i = 0; i < g->n_loops && l == NULL; i++)
+		if (strcmp(g->loops[i].root, root) == 0 &&
+		    strcmp(g->loops[i].ws, ws) == 0 &&
+		    strcmp(g->loops[i].phase, phase) == 0)
+			l = &g->loops[i];
+	if (!engine_loop_recent(g, root, ws, phase)) {
+		if (l != NULL) {
+			l->rounds = 0;
+			l->stopped = false;
+		}
+		return false;
+	}
+	/* FNV-1a over the file names: a loop changes the same files. */
+	for (size_t i = 0; i < n; i++)
+		for (const char *p = files[i]; ; p++) {
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+			if (*p == '\0')
+				break;
+		}
+	if (l == NULL) {
+		if (g->n_loops == ENGINE_LOOPS_MAX) {
+			free(g->loops[0].root);
+			free(g->loops[0].ws);
+			free(g->loops[0].phase);
+			memmove(&g->loops[0], &g->loops[1],
+			    (ENGINE_LOOPS_MAX - 1) * sizeof(g->loops[0]));
+			g->n_loops--;
+		}
+		l = &g->loops[g->n_loops++];
+		memset(l, 0, sizeof(*l));
+		l->root = xstrdup(root);
+		l->ws = xstrdup(ws);
+		l->phase = xstrdup(phase);
+	}
+	if (l->stopped)
+		return true;
+	if (l->rounds > 0 && l->files != h)
+		l->rounds = 0;
+	l->files = h;
+	if (++l->rounds < ENGINE_LOOP_ROUNDS)
+		return false;
+	l->stopped = true;
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "phase \"%s\"%s%s%s in %s keeps retriggering itself: "
+	    "its runs change %s%s, which it watches, with no outside edit in "
+	    "between; stopped after %d rounds. Declare %s in the phase's "
+	    "outputs, or ignore %s ([watch] ignore)", phase,
+	    ws[0] != '\0' ? " (workspace " : "", ws, ws[0] != '\0' ? ")" : "",
+	    root, n > 0 ? files[0] : "?", n > 1 ? " and more" : "",
+	    ENGINE_LOOP_ROUNDS, n > 1 ? "them" : "it", n > 1 ? "them" : "it");
+	log_warn("%s", sb.buf);
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "root", root);
+	cJSON_AddStringToObject(d, "workspace", ws);
+	cJSON_AddStringToObject(d, "phase", phase);
+	cJSON_AddNumberToObject(d, "rounds", ENGINE_LOOP_ROUNDS);
+	a = cJSON_AddArrayToObject(d, "files");
+	for (size_t i = 0; i < n && i < 16; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(files[i]));
+	cJSON_AddStringToObject(d, "message", sb.buf);
+	engine_publish(g, "phase.loop", d);
+	strbuf_release(&sb);
+	return true;
+}
+
 int
 engine_submit(struct engine *g, const struct engine_request *req,
     engine_event_cb follow, void *follow_arg, uint64_t *run_id,
@@ -1863,6 +2330,28 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	rc = engine_prepare(g, req, &model, &plan, err);
 	if (rc != 0)
 		return rc;
+	for (size_t i = 0; i < plan.n_steps; i++) {
+		const struct make_phase *ph = plan.steps[i]->phase;
+
+		if (!ph->requires_approval || req->yes)
+			continue;
+		if (req->trigger == ENGINE_TRIGGER_SAVE) {
+			/* Never on save (DESIGN.md 3.1): nobody to ask. */
+			log_info("on-save in %s: phase %s requires approval; "
+			    "not run on save", req->root, ph->name);
+			plan_release(&plan);
+			make_project_unref(model);
+			return 0;
+		}
+		rc = gerr_set(err, GERR_APPROVAL, "phase \"%s\" requires "
+		    "approval: confirm on a terminal, or pass --yes",
+		    ph->name);
+		plan_release(&plan);
+		make_project_unref(model);
+		return rc;
+	}
+	if (req->trigger == ENGINE_TRIGGER_MANUAL)
+		engine_root_env_set(g, req->root, plan.env, plan.env_source);
 	if (req->trigger == ENGINE_TRIGGER_SAVE && plan.n_steps > 0) {
 		/* The policy of the requested phase, not of its hooks. */
 		const struct plan_node *main = plan.steps[0];
@@ -1902,6 +2391,7 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	r->force = req->force;
 	r->no_remote = req->no_remote;
 	r->trigger = req->trigger;
+	r->after_run = req->after_run;
 	engine_add_changed(r, req->changed, req->n_changed);
 	r->model = model;
 	r->plan = plan;
@@ -1923,6 +2413,46 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	return 0;
 }
 
+/* The node of the DAG unit holding step n, or NULL. */
+static const struct plan_node *
+engine_dry_unit(const struct plan_node *t, const struct plan_node *n,
+    const struct plan_node **dag)
+{
+	const struct plan_node *f;
+
+	if (t == n)
+		return t;
+	for (size_t i = 0; i < t->n_kids; i++) {
+		f = engine_dry_unit(t->kids[i], n, dag);
+		if (f == NULL)
+			continue;
+		if (t->kind == PLAN_DAG && *dag == NULL) {
+			*dag = t;
+			return t->kids[i];
+		}
+		return f;
+	}
+	return NULL;
+}
+
+/* "after": the phases step n waits for through depends_on (the main
+ * phase of its DAG unit only). */
+static void
+engine_dry_deps(const struct plan *plan, const struct plan_node *n, cJSON *s)
+{
+	const struct plan_node *dag = NULL, *unit;
+	cJSON *a;
+
+	unit = engine_dry_unit(plan->root, n, &dag);
+	if (dag == NULL || unit == NULL || unit->n_deps == 0 ||
+	    engine_unit_main(unit, false) != n)
+		return;
+	a = cJSON_AddArrayToObject(s, "after");
+	for (size_t i = 0; i < unit->n_deps; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(engine_unit_name(
+		    dag->kids[unit->deps[i]])));
+}
+
 int
 engine_dry_run(struct engine *g, const struct engine_request *req,
     cJSON **out, struct gerr *err)
@@ -1931,7 +2461,7 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 	struct plan plan;
 	struct engine_run fake;
 	struct strbuf sb;
-	cJSON *o, *steps;
+	cJSON *o, *steps, *envo;
 	int rc;
 
 	*out = NULL;
@@ -1955,7 +2485,8 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 		x.dir = n->ws != NULL ? xasprintf("%s/%s", req->root,
 		    n->ws->path) : xstrdup(req->root);
 		hit = engine_step_cached(&fake, &x, &why);
-		decision = hit == ENGINE_CACHE_SKIP ||
+		decision = why == engine_first_run_why ? "skip" :
+		    hit == ENGINE_CACHE_SKIP ||
 		    hit == ENGINE_CACHE_CHECK ? "hit" :
 		    !n->phase->cache ? "off" : req->force ? "forced" : "miss";
 		cJSON_AddStringToObject(s, "phase", n->phase->name);
@@ -1982,8 +2513,24 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 		for (size_t k = 0; k < n->phase->commands.len; k++)
 			cJSON_AddItemToArray(cmds, cJSON_CreateString(
 			    n->phase->commands.items[k].s));
+		/* What make.toml adds to the daemon's environment. */
+		envo = cJSON_AddObjectToObject(s, "env");
+		for (size_t k = 0; k < n->phase->env_len; k++)
+			cJSON_AddStringToObject(envo, n->phase->env[k].key,
+			    n->phase->env[k].value);
+		if (n->phase->requires_approval)
+			cJSON_AddTrueToObject(s, "requires_approval");
+		if (n->phase->first_run_only)
+			cJSON_AddTrueToObject(s, "first_run_only");
+		engine_dry_deps(&plan, n, s);
 		cJSON_AddItemToArray(steps, s);
 		free(x.dir);
+	}
+	if (plan.env != NULL) {
+		cJSON_AddStringToObject(o, "env", plan.env);
+		cJSON_AddStringToObject(o, "env_source", plan.env_source);
+	} else {
+		cJSON_AddNullToObject(o, "env");
 	}
 	strbuf_init(&sb);
 	plan_format(&plan, &sb);
@@ -1991,6 +2538,110 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 	strbuf_release(&sb);
 	plan_release(&plan);
 	make_project_unref(model);
+	*out = o;
+	return 0;
+}
+
+/* The last known status of a phase record: a running run's, else the
+ * newest finished run's span of that phase in that place. */
+struct engine_graph_ctx {
+	struct engine *g;
+	const char *root;
+};
+
+static const char *
+engine_graph_status(void *arg, const struct plan_node *step)
+{
+	const struct engine_graph_ctx *c = arg;
+	const char *where = plan_step_where(step);
+	const struct engine_list *lists[] = { &c->g->running,
+		&c->g->finished };
+
+	for (size_t l = 0; l < 2; l++)
+		for (const struct engine_run *r = lists[l]->tail; r != NULL;
+		    r = r->prev) {
+			if (strcmp(r->root, c->root) != 0)
+				continue;
+			for (size_t i = r->n_spans; i-- > 0;) {
+				const struct engine_span *s = &r->spans[i];
+
+				if ((s->kind == ENGINE_SPAN_PHASE ||
+				    s->kind == ENGINE_SPAN_HOOK) &&
+				    strcmp(s->name, step->phase->name) == 0 &&
+				    strcmp(s->workspace, where) == 0)
+					return engine_status_name(s->status);
+			}
+		}
+	return NULL;
+}
+
+static int
+engine_graph_decl_cmp(const void *a, const void *b)
+{
+	const struct make_phase *x = *(const struct make_phase *const *)a;
+	const struct make_phase *y = *(const struct make_phase *const *)b;
+
+	return x->decl < y->decl ? -1 : x->decl > y->decl;
+}
+
+int
+engine_graph(struct engine *g, const struct engine_request *req, int fmt,
+    cJSON **out, struct gerr *err)
+{
+	struct engine_request all = *req;
+	struct engine_graph_ctx c = { .g = g, .root = req->root };
+	struct make_project *model = NULL, *first = NULL;
+	const struct make_phase **sorted = NULL;
+	const char **names = NULL;
+	struct plan plan;
+	struct strbuf title;
+	cJSON *o;
+	int rc;
+
+	*out = NULL;
+	if (req->n_phases == 0) {
+		/* Every phase: the model first, for its names. */
+		if (req->root == NULL || req->root[0] != '/')
+			return gerr_set(err, GERR_ROOT_NOT_FOUND, "root %s: not "
+			    "an absolute directory", req->root != NULL ?
+			    req->root : "(none)");
+		rc = engine_model_get(g, req->root, &first, err);
+		if (rc != 0)
+			return rc;
+		if (first->phases_len == 0) {
+			rc = gerr_set(err, GERR_PHASE_NOT_FOUND, "%s declares "
+			    "no phase", first->file);
+			make_project_unref(first);
+			return rc;
+		}
+		sorted = xcalloc(first->phases_len, sizeof(*sorted));
+		names = xcalloc(first->phases_len, sizeof(*names));
+		for (size_t i = 0; i < first->phases_len; i++)
+			sorted[i] = &first->phases[i];
+		qsort(sorted, first->phases_len, sizeof(*sorted),
+		    engine_graph_decl_cmp);
+		for (size_t i = 0; i < first->phases_len; i++)
+			names[i] = sorted[i]->name;
+		all.phases = names;
+		all.n_phases = first->phases_len;
+	}
+	rc = engine_prepare(g, &all, &model, &plan, err);
+	free(sorted);
+	if (rc != 0) {
+		free(names);
+		make_project_unref(first);
+		return rc;
+	}
+	strbuf_init(&title);
+	for (size_t i = 0; i < all.n_phases; i++)
+		strbuf_addf(&title, "%s%s", i ? " " : "", all.phases[i]);
+	o = graph_json(&plan, title.buf, (enum graph_format)fmt,
+	    engine_graph_status, &c);
+	strbuf_release(&title);
+	plan_release(&plan);
+	make_project_unref(model);
+	free(names);
+	make_project_unref(first);
 	*out = o;
 	return 0;
 }
@@ -2171,18 +2822,36 @@ engine_unfollow(struct engine *g, uint64_t id, engine_event_cb fn, void *arg)
 static cJSON *
 engine_run_summary(const struct engine_run *r)
 {
-	cJSON *o = engine_run_brief(r);
+	cJSON *o = cJSON_CreateObject(), *ph;
 	int64_t end = r->end_mono_us != 0 ? r->end_mono_us : (int64_t)clock_mono_us();
 
+	/* A run object: the same names as history's (PROTOCOL.md "Field
+	 * conventions"): its own id is "id"; events and progress refer to
+	 * it as "run". */
+	cJSON_AddNumberToObject(o, "id", (double)r->id);
+	cJSON_AddStringToObject(o, "root", r->root);
+	ph = cJSON_AddArrayToObject(o, "phases");
+	for (size_t i = 0; i < r->n_phases; i++)
+		cJSON_AddItemToArray(ph, cJSON_CreateString(r->phases[i]));
+	cJSON_AddStringToObject(o, "phase", r->phase_text);
+	cJSON_AddStringToObject(o, "workspace", r->workspace);
+	cJSON_AddStringToObject(o, "trigger", engine_trigger_name(r->trigger));
 	cJSON_AddStringToObject(o, "status", engine_status_name(r->status));
 	cJSON_AddNumberToObject(o, "start_us", (double)r->start_us);
-	cJSON_AddNumberToObject(o, "duration_ms", r->start_mono_us == 0 ? 0 :
-	    (double)((end - r->start_mono_us) / 1000));
+	msg_add_ms(o, "duration_ms", r->start_mono_us == 0 ? 0 :
+	    (double)(end - r->start_mono_us) / 1000.0);
 	cJSON_AddNumberToObject(o, "steps", (double)r->plan.n_steps);
 	cJSON_AddNumberToObject(o, "steps_done", (double)r->steps_done);
 	cJSON_AddNumberToObject(o, "steps_cached", (double)r->steps_cached);
-	cJSON_AddNumberToObject(o, "exit_code", r->exit_code);
-	cJSON_AddNumberToObject(o, "signal", r->signal);
+	if (r->n_skipped > 0) {
+		cJSON *a = cJSON_AddArrayToObject(o, "skipped");
+
+		for (size_t i = 0; i < r->n_skipped; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(
+			    r->skipped[i]));
+	}
+	msg_add_exit_code(o, "exit_code", r->exit_code);
+	msg_add_signal(o, "signal", r->signal);
 	if (r->message != NULL)
 		cJSON_AddStringToObject(o, "message", r->message);
 	return o;
@@ -2222,10 +2891,42 @@ engine_output(struct engine *g, uint64_t id, size_t *len, bool *done)
 	return ring_dup(&r->out, len);
 }
 
+/* For `status --short`: "active" (running and queued runs: id, root,
+ * phases, status) and "failed" (per root and phase list, the latest
+ * finished run when it failed or timed out). The finished list is bounded
+ * (ENGINE_RUNS_KEPT), so the quadratic scan stays small. */
+static void
+engine_status_phases(struct engine *g, cJSON *o)
+{
+	cJSON *active = cJSON_AddArrayToObject(o, "active");
+	cJSON *failed = cJSON_AddArrayToObject(o, "failed");
+	struct engine_list *lists[2] = { &g->running, &g->queued };
+
+	for (size_t i = 0; i < 2; i++)
+		for (struct engine_run *r = lists[i]->head; r; r = r->next) {
+			cJSON *b = engine_run_brief(r);
+
+			cJSON_AddStringToObject(b, "status",
+			    engine_status_name(r->status));
+			cJSON_AddItemToArray(active, b);
+		}
+	for (struct engine_run *r = g->finished.tail; r; r = r->prev) {
+		bool newer = false;
+
+		for (struct engine_run *q = r->next; q && !newer; q = q->next)
+			newer = strcmp(q->root, r->root) == 0 &&
+			    strcmp(q->phase_text, r->phase_text) == 0;
+		if (newer || (r->status != ENGINE_FAILED &&
+		    r->status != ENGINE_TIMEOUT))
+			continue;
+		cJSON_AddItemToArray(failed, engine_run_brief(r));
+	}
+}
+
 cJSON *
 engine_status_json(struct engine *g)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *envs;
 
 	cJSON_AddNumberToObject(o, "running", (double)g->running.n);
 	cJSON_AddNumberToObject(o, "queued", (double)g->queued.n);
@@ -2235,6 +2936,33 @@ engine_status_json(struct engine *g)
 	if (g->finished.tail != NULL)
 		cJSON_AddItemToObject(o, "last",
 		    engine_run_summary(g->finished.tail));
+	engine_status_phases(g, o);
+	envs = cJSON_AddArrayToObject(o, "environments");
+	for (size_t i = 0; i < g->n_rootenv; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "root", g->rootenv[i].root);
+		if (g->rootenv[i].env != NULL) {
+			cJSON_AddStringToObject(e, "env", g->rootenv[i].env);
+			cJSON_AddStringToObject(e, "source",
+			    g->rootenv[i].source);
+		} else {
+			cJSON_AddNullToObject(e, "env");
+		}
+		cJSON_AddItemToArray(envs, e);
+	}
+	envs = cJSON_AddArrayToObject(o, "loops_stopped");
+	for (size_t i = 0; i < g->n_loops; i++) {
+		cJSON *e;
+
+		if (!g->loops[i].stopped)
+			continue;
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "root", g->loops[i].root);
+		cJSON_AddStringToObject(e, "workspace", g->loops[i].ws);
+		cJSON_AddStringToObject(e, "phase", g->loops[i].phase);
+		cJSON_AddItemToArray(envs, e);
+	}
 	return o;
 }
 

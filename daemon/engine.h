@@ -82,7 +82,16 @@ struct engine_request {
 	const char *workspace;		/* PLAN_TARGET_WORKSPACE */
 	bool force;			/* bypass the cache */
 	bool no_remote;			/* do not ask or feed the remote cache */
-	unsigned jobs;			/* 0 = number of cores */
+	unsigned jobs;			/* 0 = number of cores for parallel
+					   workspaces; depends_on branches
+					   run at once only when jobs > 0 */
+	const char *env;		/* -e NAME; NULL: none (on save: the
+					   root's last manual environment) */
+	const char *env_auto;		/* client's $GGEN_ENV (detect=auto) */
+	bool yes;			/* requires_approval phases allowed */
+	uint64_t after_run;		/* do not start before run after_run
+					   has ended (0 = none): on save, the
+					   run whose render wrote the files */
 	enum engine_trigger trigger;
 	const char *const *changed;	/* files relative to root; may be 0 */
 	size_t n_changed;
@@ -255,6 +264,10 @@ int engine_submit(struct engine *g, const struct engine_request *req,
     engine_event_cb follow, void *follow_arg, uint64_t *run_id,
     struct gerr *err);
 
+/* The environment on-save runs of root use (borrowed until the next
+ * submit), or NULL for none. */
+const char *engine_root_env(const struct engine *g, const char *root);
+
 /*
  * The plan of req with cache decisions, as JSON (transferred to *out):
  * {"steps":[{"phase","workspace","hook","cache":"hit|miss|off|forced",
@@ -263,6 +276,18 @@ int engine_submit(struct engine *g, const struct engine_request *req,
  */
 int engine_dry_run(struct engine *g, const struct engine_request *req,
     cJSON **out, struct gerr *err);
+
+/*
+ * The picture of req's plan (req->n_phases may be 0: every phase of the
+ * root, in declaration order) in format fmt (common/graph.h), each phase
+ * with its last status from the runs the engine keeps (running ones
+ * first), as JSON (transferred to *out): {"format","graph" (the text),
+ * "env","nodes":[{"phase","workspace","hook","status"}],"edges":[{"from",
+ * "to","kind"}]} (from/to index nodes). Runs nothing. Errors as
+ * engine_dry_run.
+ */
+int engine_graph(struct engine *g, const struct engine_request *req,
+    int fmt, cJSON **out, struct gerr *err);
 
 /* Stop run id: a queued one never starts, a running one has its processes
  * stopped (SIGTERM, then SIGKILL) and ends "cancelled".
@@ -311,7 +336,9 @@ char *engine_output(struct engine *g, uint64_t id, size_t *len, bool *done);
 
 /* Counts for `status`: {"running","queued","finished","next_id",
  * "models_loaded" (make.toml reads by the engine itself: roots the model
- * source did not know),"last":{...}} (transferred). */
+ * source did not know),"last":{...},"environments":[{"root","env",
+ * "source"}]} (transferred): environments are what on-save runs of each
+ * root use (its last manual run's; env null = none). */
 cJSON *engine_status_json(struct engine *g);
 
 /*
@@ -335,6 +362,36 @@ cJSON *engine_event_json(const struct engine_event *ev);
  */
 void engine_on_batch(struct engine *g, const char *root,
     const struct make_project *hot, const char *const *changed,
-    size_t n_changed);
+    const char *const *writers, size_t n_changed);
+
+/* Runs of one phase that retrigger it this many times in a row, with no
+ * outside edit in between, are stopped (DESIGN.md 3.1). */
+#define ENGINE_LOOP_ROUNDS 4
+/* A batch this soon after an on-save run of the phase ended (or while it
+ * runs) counts as that run's own doing. */
+#define ENGINE_LOOP_WINDOW_MS 2000
+
+/*
+ * For engine_on_batch: whether an on-save request of phase (in workspace
+ * ws, "" = the root) of root for the changed files (n, borrowed) is that
+ * phase retriggering itself once too often. Counts a round when a save
+ * run of the same request is running or ended within
+ * ENGINE_LOOP_WINDOW_MS and the files are those of the previous round; at
+ * ENGINE_LOOP_ROUNDS it logs, publishes a `phase.loop` event and returns
+ * true (drop the request) until a batch comes with no such run.
+ */
+bool engine_loop_check(struct engine *g, const char *root, const char *ws,
+    const char *phase, const char *const *files, size_t n);
+
+/*
+ * For engine_on_batch: whether a file that phase writer rendered in root
+ * was already seen by phase: the newest run of root holding writer
+ * (running, or ended within ENGINE_LOOP_WINDOW_MS), the one that wrote it,
+ * has phase after writer in its plan (in workspace ws, "" = the root).
+ * Then the write is no news to phase.
+ */
+bool engine_saw_write(const struct engine *g, const char *root,
+    const char *ws, const char *writer, const char *phase,
+    uint64_t *running);
 
 #endif

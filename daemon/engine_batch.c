@@ -21,13 +21,21 @@
 /* Files of changed (root-relative) that trigger ph in the workspace at
  * prefix ("" = the root), as root-relative pointers into changed. */
 static size_t
-engine_batch_match(const struct make_phase *ph, const char *prefix,
-    const char *const *changed, size_t n, const char **out)
+engine_batch_match(const struct engine *g, const char *root,
+    const struct make_phase *ph, const char *ws, const char *prefix,
+    const char *const *changed, const char *const *writers, size_t n,
+    const char **out, uint64_t *after_run)
 {
 	size_t plen = strlen(prefix), k = 0;
+	const char *memo_w = NULL;
+	bool memo_saw = false;
+	uint64_t memo_run = 0;
+
+	*after_run = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *rel = changed[i];
+		uint64_t this_run = 0;
 
 		if (plen > 0) {
 			if (strncmp(rel, prefix, plen) != 0 || rel[plen] != '/')
@@ -37,9 +45,28 @@ engine_batch_match(const struct make_phase *ph, const char *prefix,
 		/* A phase's own outputs never trigger it: no loops. */
 		if (make_strlist_match(&ph->outputs, rel) >= 0)
 			continue;
+		/* Nor what its own render wrote; other phases see it. */
+		if (writers != NULL && writers[i] != NULL &&
+		    strcmp(writers[i], ph->name) == 0)
+			continue;
+		/* Nor a render ph ran after in the same run: it saw it.
+		 * One render writes many files: ask once per writer. */
+		if (writers != NULL && writers[i] != NULL) {
+			if (memo_w == NULL || strcmp(memo_w, writers[i]) != 0) {
+				memo_w = writers[i];
+				memo_saw = engine_saw_write(g, root, ws,
+				    writers[i], ph->name, &memo_run);
+			}
+			if (memo_saw)
+				continue;
+			this_run = memo_run;
+		}
 		if (ph->watch == MAKE_WATCH_ALL ||
-		    make_strlist_match(&ph->watch_globs, rel) >= 0)
+		    make_strlist_match(&ph->watch_globs, rel) >= 0) {
 			out[k++] = changed[i];
+			if (this_run > *after_run)
+				*after_run = this_run;
+		}
 	}
 	return k;
 }
@@ -47,7 +74,8 @@ engine_batch_match(const struct make_phase *ph, const char *prefix,
 static void
 engine_batch_place(struct engine *g, const char *root,
     const struct make_project *m, const struct make_workspace *ws,
-    const char *const *changed, size_t n, const char **matched)
+    const char *const *changed, const char *const *writers, size_t n,
+    const char **matched)
 {
 	for (size_t i = 0; i < m->phases_len; i++) {
 		const struct make_phase *ph = &m->phases[i];
@@ -64,9 +92,13 @@ engine_batch_place(struct engine *g, const char *root,
 
 		if (ph->watch == MAKE_WATCH_NONE)
 			continue;
-		req.n_changed = engine_batch_match(ph, ws != NULL ? ws->path :
-		    "", changed, n, matched);
+		req.n_changed = engine_batch_match(g, root, ph, ws != NULL ?
+		    ws->name : "", ws != NULL ? ws->path : "", changed, writers,
+		    n, matched, &req.after_run);
 		if (req.n_changed == 0)
+			continue;
+		if (engine_loop_check(g, root, ws != NULL ? ws->name : "",
+		    ph->name, matched, req.n_changed))
 			continue;
 		gerr_clear(&err);
 		if (engine_submit(g, &req, NULL, NULL, &id, &err) != 0)
@@ -78,7 +110,7 @@ engine_batch_place(struct engine *g, const char *root,
 void
 engine_on_batch(struct engine *g, const char *root,
     const struct make_project *hot, const char *const *changed,
-    size_t n_changed)
+    const char *const *writers, size_t n_changed)
 {
 	struct make_project *loaded = NULL;
 	const struct make_project *model = hot;
@@ -97,13 +129,13 @@ engine_on_batch(struct engine *g, const char *root,
 	}
 	matched = xcalloc(n_changed, sizeof(*matched));
 	if (model->workspaces_len == 0)
-		engine_batch_place(g, root, model, NULL, changed, n_changed,
-		    matched);
+		engine_batch_place(g, root, model, NULL, changed, writers,
+		    n_changed, matched);
 	for (size_t i = 0; i < model->workspaces_len; i++) {
 		const struct make_workspace *ws = &model->workspaces[i];
 
 		engine_batch_place(g, root, ws->own != NULL ? ws->own : model,
-		    ws, changed, n_changed, matched);
+		    ws, changed, writers, n_changed, matched);
 	}
 	free(matched);
 	make_project_free(loaded);

@@ -37,12 +37,17 @@ engine_watch_batch(void *arg, const struct watch_batch *b)
 {
 	struct ggend *g = arg;
 	struct make_project *model;
-	const char **paths;
+	const char **paths, **writers;
+	size_t n_user;
 
 	/* No good model yet: the watch logged why, and there is no phase
 	 * to trigger. */
 	if (g->engine == NULL || b->n == 0 ||
 	    watch_root_model(b->root) == NULL)
+		return;
+	/* Invalid now: nothing runs on save until it is fixed (the watch
+	 * published model.invalid with the errors). */
+	if (watch_root_findings(b->root)->errors > 0)
 		return;
 	/* Our own reference for the call: submitting a run may re-parse a
 	 * make.toml saved since, which drops the root's reference to this
@@ -51,12 +56,23 @@ engine_watch_batch(void *arg, const struct watch_batch *b)
 	model = make_project_ref((struct make_project *)
 	    watch_root_model(b->root));
 	paths = xcalloc(b->n, sizeof(*paths));
-	for (size_t i = 0; i < b->n; i++)
+	writers = xcalloc(b->n, sizeof(*writers));
+	for (size_t i = 0; i < b->n; i++) {
 		paths[i] = b->changes[i].relpath;
+		writers[i] = b->changes[i].writer;
+	}
 	engine_on_batch(g->engine, watch_root_path(b->root), model, paths,
-	    b->n);
-	/* `ggenc dev PHASE...` clients ask for their phases too. */
-	req_dev_batch(g, watch_root_path(b->root), model, paths, b->n);
+	    writers, b->n);
+	/* `ggenc dev PHASE...` clients ask for their phases too, on edits
+	 * from outside (the daemon's own renders are not edits). */
+	n_user = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (writers[i] == NULL)
+			paths[n_user++] = b->changes[i].relpath;
+	if (n_user > 0)
+		req_dev_batch(g, watch_root_path(b->root), model, paths,
+		    n_user);
+	free(writers);
 	free(paths);
 	make_project_unref(model);
 }

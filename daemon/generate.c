@@ -466,7 +466,8 @@ generate_write(struct generate_job *job)
 			    watch_root_relpath(root, it->out_abs) : NULL;
 
 			if (rel != NULL)
-				watch_expect_write(root, rel, &h);
+				watch_expect_write(root, rel, &h,
+				    job->phase->name);
 			rc = genout_write(it->out_abs, content.buf, content.len,
 			    &written, &err);
 			job->status = GENERATE_WRITTEN;

@@ -60,6 +60,7 @@ struct req_dev {
 	char **phases;			/* owned; n_phases 0 = on-save only */
 	size_t n_phases;
 	unsigned tty_cols;		/* 0 = not a terminal */
+	char *env;			/* -e NAME for its runs, or NULL */
 	bool waiting_root;		/* watch_root_add's callback pending */
 	bool ready;
 	uint64_t runs[REQ_DEV_RUNS_MAX];	/* followed */
@@ -78,6 +79,7 @@ req_dev_free(struct req_dev *d)
 	for (size_t i = 0; i < d->n_phases; i++)
 		free(d->phases[i]);
 	free(d->phases);
+	free(d->env);
 	free(d);
 }
 
@@ -120,6 +122,9 @@ req_dev_on_event(void *arg, const struct engine_event *ev)
 		p = engine_run_json(d->g->engine, ev->run_id);
 		if (p == NULL)
 			p = cJSON_CreateObject();
+		/* The summary names the run "id"; a progress message refers
+		 * to it as "run" (PROTOCOL.md, field conventions). */
+		cJSON_AddNumberToObject(p, "run", (double)ev->run_id);
 		cJSON_AddStringToObject(p, "type", "run.finished");
 		req_progress(d->req, p);
 		return;
@@ -307,6 +312,18 @@ req_dev_ready(void *arg, struct watch_root *root, const struct gerr *err)
 		req_dev_free(d);
 		return;
 	}
+	/* So must the environment (DESIGN.md 3.1). */
+	if (d->env != NULL && (watch_root_model(root) == NULL ||
+	    !make_env_declared(watch_root_model(root), d->env))) {
+		gerr_clear(&perr);
+		gerr_set(&perr, GERR_INVALID, "dev: environment \"%s\" is not "
+		    "declared in make.toml ([env.NAME] or [lifecycle.X.env.NAME]"
+		    " declare environments)", d->env);
+		req_dev_unlink(d);
+		req_reply_error(d->req, &perr);
+		req_dev_free(d);
+		return;
+	}
 	/* Requested phases must exist now: a typo is an answer, not a
 	 * silent loop. */
 	if (d->n_phases > 0 && d->g->engine != NULL) {
@@ -315,6 +332,7 @@ req_dev_ready(void *arg, struct watch_root *root, const struct gerr *err)
 		er.n_phases = d->n_phases;
 		er.target = PLAN_TARGET_DEFAULT;
 		er.trigger = ENGINE_TRIGGER_SAVE;
+		er.env = d->env;
 		gerr_clear(&perr);
 		if (engine_dry_run(d->g->engine, &er, &plan, &perr) != 0) {
 			req_dev_unlink(d);
@@ -396,6 +414,7 @@ req_dev_batch(struct ggend *g, const char *root,
 		er.phases = phases;
 		er.target = PLAN_TARGET_DEFAULT;
 		er.trigger = ENGINE_TRIGGER_SAVE;
+		er.env = d->env;
 		er.changed = changed;
 		er.n_changed = n_changed;
 		gerr_clear(&err);
@@ -422,9 +441,6 @@ req_dev_handle(struct req *req, struct gerr *err)
 
 	if (req->g->watch == NULL || req->g->engine == NULL)
 		return gerr_set(err, GERR_INTERNAL, "dev: no watcher or engine");
-	if (req_field(req, "env") != NULL)
-		return gerr_set(err, GERR_INVALID, "dev: field \"env\": this "
-		    "daemon has no environments (-e NAME)");
 	if (cJSON_GetArraySize(list) > REQ_DEV_PHASES_MAX)
 		return gerr_set(err, GERR_LIMIT, "dev: more than %d phases",
 		    REQ_DEV_PHASES_MAX);
@@ -444,6 +460,9 @@ req_dev_handle(struct req *req, struct gerr *err)
 	}
 	d->g = req->g;
 	d->req = req;
+	if (cJSON_GetStringValue(req_field(req, "env")) != NULL &&
+	    cJSON_GetStringValue(req_field(req, "env"))[0] != '\0')
+		d->env = xstrdup(cJSON_GetStringValue(req_field(req, "env")));
 	d->n_phases = (size_t)cJSON_GetArraySize(list);
 	d->phases = xcalloc(d->n_phases + 1, sizeof(*d->phases));
 	n = 0;

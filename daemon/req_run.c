@@ -231,6 +231,9 @@ req_run_parse(struct req *req, struct engine_request *er,
 		er->jobs = (unsigned)jobs->valuedouble;
 	er->force = req_run_flag(req, "force");
 	er->no_remote = req_run_flag(req, "no_remote");
+	er->yes = req_run_flag(req, "yes");
+	er->env = cJSON_GetStringValue(req_field(req, "env"));
+	er->env_auto = cJSON_GetStringValue(req_field(req, "env_auto"));
 	er->trigger = ENGINE_TRIGGER_MANUAL;
 	return 0;
 }

@@ -29,7 +29,9 @@ const struct req_entry *const req_table[] = {
 	&req_trace_entry,
 	&req_diff_entry,
 	&req_trim_entry,
+	&req_reload_entry,
 	&req_dev_entry,
+	&req_graph_entry,
 };
 
 const size_t req_table_len = sizeof(req_table) / sizeof(req_table[0]);

@@ -44,6 +44,9 @@ req_validate(struct req *req, struct gerr *err)
 	own = strcmp(canon, want) == 0;
 	free(want);
 	free(canon);
+	/* Always the file on disk: a save not yet settled is parsed now. */
+	if (own)
+		watch_root_refresh_model(root);
 	hot = watch_root_findings(root);
 	model = watch_root_model(root);
 	if (!own || !watch_root_ready(root) || (model == NULL &&

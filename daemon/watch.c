@@ -104,8 +104,10 @@ watch_root_free(struct watch_root *r)
 	make_project_unref(r->model);
 	make_findings_release(&r->findings);
 	watch_model_files_clear(r);
-	for (i = 0; i < r->nexpects; i++)
+	for (i = 0; i < r->nexpects; i++) {
 		free(r->expects[i].path);
+		free(r->expects[i].writer);
+	}
 	free(r->expects);
 	free(r->waiters);
 	free(r->path);
@@ -456,7 +458,9 @@ watch_root_model_ref(struct watch_root *r, struct make_project **out,
 	 * parse now, so "edit, then run" never runs the old version. */
 	if (watch_root_model_stale(r))
 		watch_root_load_model(r);
-	if (r->model != NULL) {
+	/* An invalid make.toml refuses new runs: the last good model is
+	 * kept only for the runs already under way (they hold references). */
+	if (r->model != NULL && r->model_rc == 0) {
 		*out = make_project_ref(r->model);
 		return 0;
 	}
@@ -465,6 +469,13 @@ watch_root_model_ref(struct watch_root *r, struct make_project **out,
 		*err = r->model_err;
 	return r->model_rc != 0 ? r->model_rc : gerr_set(err, GERR_INTERNAL,
 	    "root %s: no model", r->path);
+}
+
+void
+watch_root_refresh_model(struct watch_root *r)
+{
+	if (watch_root_model_stale(r))
+		watch_root_load_model(r);
 }
 
 void
@@ -804,13 +815,16 @@ watch_set_batch_listener(struct ggend *g, watch_batch_fn fn, void *arg)
 
 void
 watch_expect_write(struct watch_root *r, const char *relpath,
-    const XXH128_hash_t *h)
+    const XXH128_hash_t *h, const char *writer)
 {
 	size_t i;
 
 	for (i = 0; i < r->nexpects; i++) {
 		if (strcmp(r->expects[i].path, relpath) == 0) {
 			r->expects[i].hash = *h;
+			free(r->expects[i].writer);
+			r->expects[i].writer = writer != NULL ?
+			    xstrdup(writer) : NULL;
 			return;
 		}
 	}
@@ -820,6 +834,8 @@ watch_expect_write(struct watch_root *r, const char *relpath,
 		    sizeof(*r->expects));
 	}
 	r->expects[r->nexpects].path = xstrdup(relpath);
+	r->expects[r->nexpects].writer = writer != NULL ? xstrdup(writer) :
+	    NULL;
 	r->expects[r->nexpects++].hash = *h;
 }
 
@@ -927,7 +943,9 @@ watch_model_status(const struct watch_root *r)
 	cJSON *o = cJSON_CreateObject();
 	struct strbuf sb;
 
-	cJSON_AddBoolToObject(o, "ok", r->model != NULL);
+	cJSON_AddBoolToObject(o, "ok", r->model != NULL && r->model_rc == 0);
+	/* An older good model still held for runs under way. */
+	cJSON_AddBoolToObject(o, "kept", r->model != NULL && r->model_rc != 0);
 	cJSON_AddNumberToObject(o, "parsed", (double)r->models_parsed);
 	if (r->model_rc == 0) {
 		cJSON_AddNullToObject(o, "error");

@@ -99,6 +99,10 @@ const struct filetable *watch_root_table(const struct watch_root *r);
  */
 const struct make_project *watch_root_model(const struct watch_root *r);
 
+/* Re-parse r's make.toml files now when one changed on disk since the
+ * last parse (a save whose events are not settled yet). */
+void watch_root_refresh_model(struct watch_root *r);
+
 /*
  * For a run: a new reference to r's last good model in *out (the caller
  * unrefs it, and keeps that model however make.toml changes meanwhile).
@@ -117,6 +121,10 @@ enum watch_change_kind { WATCH_ADDED, WATCH_MODIFIED, WATCH_REMOVED };
 struct watch_change {
 	const char *relpath;
 	enum watch_change_kind kind;
+	/* NULL for an edit from outside; else the phase whose render wrote
+	 * this content (watch_expect_write): not a user edit, and never a
+	 * trigger for that phase, but a change for every other phase. */
+	const char *writer;
 };
 
 struct watch_batch {
@@ -135,11 +143,15 @@ void watch_set_batch_listener(struct ggend *g, watch_batch_fn fn, void *arg);
 
 /*
  * The daemon itself is about to write relpath with content hash h
- * (template outputs): when the write is seen with that content, it updates
- * the table but is not reported as a user change. h copied.
+ * (template outputs) for phase writer (NULL: no phase): when the write is
+ * seen with that content, it updates the table but is not reported as a
+ * user change (no files.changed entry); with a writer it still reaches the
+ * batch listener, marked with it, so the phases that watch the file run
+ * (DESIGN.md 3.1: generated files rebuild what uses them). h and writer
+ * copied.
  */
 void watch_expect_write(struct watch_root *r, const char *relpath,
-    const XXH128_hash_t *h);
+    const XXH128_hash_t *h, const char *writer);
 
 /* Iterate roots: first with prev NULL, NULL at the end. */
 struct watch_root *watch_root_next(struct ggend *g, struct watch_root *prev);

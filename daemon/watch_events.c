@@ -178,12 +178,15 @@ watch_events_cmp(const void *a, const void *b)
 	return strcmp(x->relpath, y->relpath);
 }
 
-/* The daemon wrote this content itself: not a user change. */
+/* The daemon wrote this content itself: not a user change. *writer gets
+ * the phase that wrote it (transferred; NULL when none). */
 static bool
-watch_events_expected(struct watch_root *r, const struct filetable_entry *e)
+watch_events_expected(struct watch_root *r, const struct filetable_entry *e,
+    char **writer)
 {
 	size_t i;
 
+	*writer = NULL;
 	for (i = 0; i < r->nexpects; i++) {
 		if (strcmp(r->expects[i].path, e->path) != 0)
 			continue;
@@ -191,6 +194,7 @@ watch_events_expected(struct watch_root *r, const struct filetable_entry *e)
 		    !XXH128_isEqual(e->hash, r->expects[i].hash))
 			return false;
 		free(r->expects[i].path);
+		*writer = r->expects[i].writer;
 		r->expects[i] = r->expects[--r->nexpects];
 		return true;
 	}
@@ -229,6 +233,8 @@ watch_events_publish(struct watch *w, const struct watch_batch *b)
 	cJSON_AddStringToObject(data, "reason", b->reason);
 	files = cJSON_AddArrayToObject(data, "files");
 	for (i = 0; i < b->n; i++) {
+		if (b->changes[i].writer != NULL)
+			continue;	/* the daemon's own write */
 		f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "path", b->changes[i].relpath);
 		cJSON_AddStringToObject(f, "kind", kinds[b->changes[i].kind]);
@@ -259,8 +265,9 @@ watch_events_try_settle(struct watch_root *r)
 	struct watch_pending *pend;
 	struct watch_batch b;
 	struct watch *w = r->w;
-	size_t i, n = 0, npend;
+	size_t i, n = 0, npend, own = 0;
 	bool reparse = false;
+	char *writer;
 	int kind;
 
 	if (!r->settle_due)
@@ -289,9 +296,13 @@ watch_events_try_settle(struct watch_root *r)
 			kind = WATCH_MODIFIED;
 		else
 			kind = p->existed ? WATCH_REMOVED : -1;
+		writer = NULL;
 		if (kind < 0 || (live && r->nexpects > 0 &&
-		    watch_events_expected(r, e)))
+		    watch_events_expected(r, e, &writer) && writer == NULL))
 			continue;
+		ch[n].writer = writer;
+		if (writer != NULL)
+			own++;
 		ch[n].relpath = p->path;
 		ch[n++].kind = (enum watch_change_kind)kind;
 		if (r->model_dirty && watch_events_is_make(p->path))
@@ -324,13 +335,16 @@ watch_events_try_settle(struct watch_root *r)
 		log_debug("watch_events_try_settle: %s: %zu changes, clock "
 		    "%llu (%s)", r->path, n, (unsigned long long)b.clock,
 		    b.reason);
-		watch_events_publish(w, &b);
+		if (n > own)
+			watch_events_publish(w, &b);
 		if (w->batch_fn != NULL)
 			w->batch_fn(w->batch_arg, &b);
 	}
 	for (i = 0; i < npend; i++)
 		free(pend[i].path);
 	free(pend);
+	for (i = 0; i < n; i++)
+		free((char *)ch[i].writer);
 	free(ch);
 }
 

@@ -43,6 +43,7 @@ struct watch_pending {
 struct watch_expect {
 	char *path;
 	XXH128_hash_t hash;
+	char *writer;		/* phase whose render writes it, or NULL */
 };
 
 /* Why a batch's changes were seen, strongest last. */

@@ -2,11 +2,14 @@
 /*
  * bench_make.c - parse + validate cost of make.toml (issue 3 item 6).
  *
- * Figures: make_parse_buffer on fixture F1 and on a generated 200-phase
+ * Figures: make_parse_buffer on fixture F1, on ggen's largest real
+ * lifecycle file (comprehensive-rust-showcase: depends_on, command hooks,
+ * environment overrides, ggen-only tables) and on a generated 200-phase
  * make.toml, each in microseconds per call (min/median/max over reps of a
  * timed batch), plus microseconds per KB. Not a test: nothing is asserted.
  *
- * Usage: bench_make [--reps N] [--calls N] [--only f1|gen200] [SHARED_DIR]
+ * Usage: bench_make [--reps N] [--calls N] [--only f1|real|gen200]
+ *        [DATA_DIR (default tests/data)]
  * --calls N with --only runs exactly N calls and prints nothing, for
  * perf/callgrind_make.sh, which derives instructions per call.
  */
@@ -133,8 +136,8 @@ bench_make_read(const char *path, struct strbuf *sb)
 int
 main(int argc, char **argv)
 {
-	const char *shared = GGEN_SHARED_DIR, *only = NULL;
-	struct strbuf f1 = STRBUF_INIT, gen = STRBUF_INIT;
+	const char *shared = GGEN_DATA_DIR, *only = NULL;
+	struct strbuf f1 = STRBUF_INIT, gen = STRBUF_INIT, real = STRBUF_INIT;
 	char *path;
 	int reps = 15;
 	long calls = 0;
@@ -151,23 +154,33 @@ main(int argc, char **argv)
 	}
 	if (reps < 1)
 		reps = 1;
-	path = xasprintf("%s/fixtures/ggen/F1-example/make.toml", shared);
+	path = xasprintf("%s/ggen/F1-example/make.toml", shared);
 	if (bench_make_read(path, &f1) != 0)
+		return 1;
+	free(path);
+	path = xasprintf("%s/ggen/real/comprehensive-rust-showcase.make.toml",
+	    shared);
+	if (bench_make_read(path, &real) != 0)
 		return 1;
 	free(path);
 	bench_make_generate(&gen);
 	if (calls > 0 && only != NULL) {
-		const struct strbuf *doc = strcmp(only, "f1") == 0 ? &f1 : &gen;
+		const struct strbuf *doc = strcmp(only, "f1") == 0 ? &f1 :
+		    strcmp(only, "real") == 0 ? &real : &gen;
 
 		for (long i = 0; i < calls; i++)
 			bench_make_once(doc);
 	} else {
 		if (only == NULL || strcmp(only, "f1") == 0)
 			bench_make_run("parse_validate_f1", &f1, reps);
+		if (only == NULL || strcmp(only, "real") == 0)
+			bench_make_run("parse_validate_real_showcase", &real,
+			    reps);
 		if (only == NULL || strcmp(only, "gen200") == 0)
 			bench_make_run("parse_validate_200_phases", &gen, reps);
 	}
 	strbuf_release(&f1);
+	strbuf_release(&real);
 	strbuf_release(&gen);
 	return 0;
 }

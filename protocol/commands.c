@@ -30,9 +30,10 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 	},
 	[PROTO_CMD_CONFIG] = {
 		.id = PROTO_CMD_CONFIG, .name = "config",
-		.fields = { { "key", PROTO_T_STRING, false } },
+		.fields = { { "key", PROTO_T_STRING, false },
+			    { "value", PROTO_T_STRING, false } },
 		.summary = "Live settings with their source (default, file, "
-		    "set).",
+		    "set); with key and value, set a live one.",
 	},
 	[PROTO_CMD_VALIDATE] = {
 		.id = PROTO_CMD_VALIDATE, .name = "validate",
@@ -83,7 +84,10 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 			    { "dry_run", PROTO_T_BOOL, false },
 			    { "jobs", PROTO_T_INT, false, 1, 1024 },
 			    { "detach", PROTO_T_BOOL, false },
-			    { "no_remote", PROTO_T_BOOL, false } },
+			    { "no_remote", PROTO_T_BOOL, false },
+			    { "env", PROTO_T_STRING, false },
+			    { "env_auto", PROTO_T_STRING, false },
+			    { "yes", PROTO_T_BOOL, false } },
 		.flags = PROTO_CMD_STREAMS,
 		.summary = "Run lifecycle phases with their hooks; streams "
 		    "output and progress.",
@@ -154,6 +158,23 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 		.id = PROTO_CMD_TRIM, .name = "trim",
 		.fields = { { "keep", PROTO_T_INT, false, 1, 1000000 } },
 		.summary = "Trim the history to the newest runs per phase now.",
+	},
+	[PROTO_CMD_RELOAD] = {
+		.id = PROTO_CMD_RELOAD, .name = "reload",
+		.summary = "Re-read the settings file, as SIGHUP does; replies "
+		    "with its findings.",
+	},
+	[PROTO_CMD_GRAPH] = {
+		.id = PROTO_CMD_GRAPH, .name = "graph",
+		.fields = { { "root", PROTO_T_STRING, true },
+			    { "phases", PROTO_T_ARRAY, false },
+			    { "format", PROTO_T_STRING, false },
+			    { "env", PROTO_T_STRING, false },
+			    { "env_auto", PROTO_T_STRING, false } },
+		/* ggenc graph asks it first, then draws locally. */
+		.flags = PROTO_CMD_INTERNAL,
+		.summary = "The phase graph a run request would execute, with "
+		    "the last known status of each phase.",
 	},
 	[PROTO_CMD_DEV] = {
 		.id = PROTO_CMD_DEV, .name = "dev",

@@ -46,7 +46,9 @@ enum proto_cmd_id {
 	PROTO_CMD_TRACE,
 	PROTO_CMD_DIFF,
 	PROTO_CMD_TRIM,
+	PROTO_CMD_RELOAD,
 	PROTO_CMD_DEV,
+	PROTO_CMD_GRAPH,
 	PROTO_CMD_COUNT
 };
 
@@ -74,7 +76,7 @@ struct proto_field {
 	int64_t min, max;
 };
 
-#define PROTO_FIELDS_MAX 10
+#define PROTO_FIELDS_MAX 16
 
 struct proto_cmd {
 	enum proto_cmd_id id;

@@ -69,6 +69,8 @@ const struct err_def err_table[GERR_CODE_COUNT] = {
 	ERR_ROW(GERR_TIMEOUT, "timeout", "timed out", ERR_EXIT_FAILED),
 	ERR_ROW(GERR_HISTORY, "history_error", "the history database failed",
 	    ERR_EXIT_FAILED),
+	ERR_ROW(GERR_APPROVAL, "approval_required",
+	    "a phase requires approval (--yes)", ERR_EXIT_FAILED),
 };
 
 const struct err_def *

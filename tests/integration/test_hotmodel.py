@@ -30,7 +30,7 @@ def start_detached(d, root, phase):
     with d.client() as c:
         reply = c.call('run', phases=[phase], root=root, detach=True)
     assert reply['ok'], reply
-    return reply['result']['run']
+    return reply['result']['id']
 
 
 def test_runs_do_not_parse():
@@ -41,8 +41,8 @@ def test_runs_do_not_parse():
             assert r.returncode == 0 and r.stdout == 'fine\n', r
         r = ggenc('run', 'ok', '--dry-run', '--root', root, sock=d.sock)
         assert r.returncode == 0, r
-        assert model_of(d, root) == {'ok': True, 'parsed': 1,
-                                     'error': None}
+        assert model_of(d, root) == {'ok': True, 'kept': False,
+                                     'parsed': 1, 'error': None}
         assert status(d)['runs']['models_loaded'] == 0
 
 
@@ -89,17 +89,23 @@ def test_invalid_edit_keeps_last_good():
         assert (bad['line'], bad['col']) == (4, 11), bad
         assert any('make.toml:4:11: error:' in e for e in bad['errors']), bad
         m = model_of(d, root)
-        assert m['ok'] is True and m['parsed'] == 2, m
+        # the last good model is only kept for runs under way: a new run
+        # refuses, with the errors (issue 14)
+        assert m['ok'] is False and m['kept'] is True, m
+        assert m['parsed'] == 2, m
         assert 'make.toml:4:11: ' in m['error'], m
         r = ggenc('run', 'ok', '--root', root, sock=d.sock)
-        assert r.returncode == 0 and r.stdout == 'good\n', r
+        assert r.returncode == 1 and r.stdout == '', r
+        assert 'make.toml is invalid' in r.stderr, r
+        assert 'make.toml:4:11: error:' in r.stderr, r
         # a good edit clears the error and is used by the next run
         save(root, 'make.toml', '[project]\nname = "t"\n'
              '[lifecycle.ok]\ncommand = "echo better"\n')
         next_event(ev, 'files.changed', lambda e: any(
             f['path'] == 'make.toml' for f in e['files']))
         m = model_of(d, root)
-        assert m == {'ok': True, 'parsed': 3, 'error': None}, m
+        assert m == {'ok': True, 'kept': False, 'parsed': 3,
+                     'error': None}, m
         r = ggenc('run', 'ok', '--root', root, sock=d.sock)
         assert r.stdout == 'better\n', r
         ev.close()

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for common/cachekey.c. The three ggen vectors are read from the
- * fixtures README in ../shared (GGEN_SHARED_DIR), so the test checks the very
+ * fixtures README in tests/data/ggen (GGEN_DATA_DIR), so the test checks the very
  * table users see; when it is missing the test skips, except under CI=true
  * where it fails. The other expected keys were computed with Python's
  * hashlib over the documented preimage.
@@ -17,8 +17,8 @@
 
 #include "cachekey.h"
 
-#ifndef GGEN_SHARED_DIR
-#error "GGEN_SHARED_DIR must name ../shared"
+#ifndef GGEN_DATA_DIR
+#error "GGEN_DATA_DIR must name tests/data"
 #endif
 
 #define CACHEKEY_TEST_MAX_CMDS 8
@@ -57,7 +57,7 @@ cachekey_test_expect(const char *phase, const char *const *cmds, size_t ncmds,
 static void
 test_readme_vectors(void **state)
 {
-	const char *path = GGEN_SHARED_DIR "/fixtures/ggen/README.md";
+	const char *path = GGEN_DATA_DIR "/ggen/README.md";
 	const char *ci = getenv("CI");
 	char line[1024], hex[CACHEKEY_HEX_SIZE];
 	int seen = 0;

@@ -185,7 +185,7 @@ et_batch(struct et *t, const char *path)
 {
 	const char *changed[1] = { path };
 
-	engine_on_batch(t->g, t->dir, NULL, changed, 1);
+	engine_on_batch(t->g, t->dir, NULL, changed, NULL, 1);
 }
 
 static double

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for common/make.c and common/make_rules.c: every rule with its
- * position, the ggen fixtures F1-F4 (../shared/fixtures/ggen, path from
- * GGEN_SHARED_DIR; missing under CI=true fails), make_load on disk
+ * position, the ggen fixtures F1-F4 (tests/data/ggen, path from
+ * GGEN_DATA_DIR; missing under CI=true fails), make_load on disk
  * (workspaces, own make.toml, symlink escapes, I/O errors), formatting.
  */
 #include <setjmp.h>
@@ -60,8 +60,23 @@ struct rule_case {
 #define PHB HDR "[lifecycle.build]\ncommand = \"x\"\n[hooks]\n"
 
 static const struct rule_case rule_cases[] = {
-	{ "[lifecycle.a]\ncommand = \"x\"\n", "missing-table", 1, 1,
-	  "missing required table [project]" },
+	{ "[lifecycle.a]\ncommand = \"x\"\n", "missing-project", 1, 1,
+	  "no [project] table; the project is named after its directory" },
+	{ "[tasks.check]\ncommand = \"cargo\"\n", "cargo-make-file", 1, 1,
+	  "this is a cargo-make file" },
+	{ PHA "[state]\nfile = \"s\"\n", "ggen-only", 5, 2,
+	  "[state] configures ggen itself" },
+	{ PHA "depends_on = [\"bild\"]\n", "unknown-dependency", 5, 15,
+	  "phase 'a' depends on unknown phase 'bild'" },
+	{ PHA "watch = true\n", "watch-no-outputs", 5, 1,
+	  "phase 'a' has watch = true and no outputs" },
+	{ HDR "[lifecycle.a]\ncommand = \"x\"\ndepends_on = [\"b\"]\n"
+	  "[lifecycle.b]\ncommand = \"y\"\n[hooks]\nbefore_b = [\"a\"]\n",
+	  "hook-cycle", 9, 13, "dependency cycle: " },
+	{ PHA "[env]\n\"1X\" = \"v\"\n", "env-name", 6, 1,
+	  "env name '1X' in [env]" },
+	{ PHA "[env]\ndetect = \"sometimes\"\n", "bad-value", 6, 10,
+	  "'env.detect' must be" },
 	{ "[project]\ntype = \"app\"\n", "missing-key", 1, 1,
 	  "[project] has no 'name'" },
 	{ "project = 3\n", "wrong-type", 1, 11,
@@ -208,6 +223,51 @@ test_post_hooks_are_commands(void **state)
 	make_findings_release(&f);
 }
 
+/* ggen's forms (DESIGN.md 3.1): on_error as one string, hooks as tables
+ * of commands, first_run_only, requires_approval, cache_key. */
+static void
+test_ggen_forms(void **state)
+{
+	struct make_findings f;
+	struct make_project *p;
+	const struct make_phase *b;
+	int rc;
+
+	(void)state;
+	make_findings_init(&f);
+	p = parse("[project]\nname = \"x\"\n"
+	    "[lifecycle.build]\ncommand = \"make\"\nfirst_run_only = true\n"
+	    "requires_approval = true\ncache_key = \"a.lock | b.toml\"\n"
+	    "depends_on = [\"init\"]\n"
+	    "[lifecycle.init]\ncommand = \"true\"\n"
+	    "[hooks]\non_error = \"echo failed\"\non_success = \"echo ok\"\n"
+	    "[hooks.after_build]\ncommands = [\"ls\", \"du\"]\n"
+	    "[hooks.before_all]\ncommand = \"date\"\n", &f, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(f.len, 0);
+	assert_int_equal(p->hooks.on_error.len, 1);
+	assert_string_equal(p->hooks.on_error.items[0].s, "echo failed");
+	assert_string_equal(p->hooks.on_success.items[0].s, "echo ok");
+	assert_non_null(p->hooks.before_all_cmds);
+	assert_string_equal(p->hooks.before_all_cmds->commands.items[0].s,
+	    "date");
+	b = make_phase_find(p, "build");
+	assert_true(b->first_run_only);
+	assert_true(b->requires_approval);
+	assert_int_equal(b->inputs.len, 2);
+	assert_string_equal(b->inputs.items[0].s, "a.lock");
+	assert_string_equal(b->inputs.items[1].s, "b.toml");
+	assert_int_equal(b->depends_on.len, 1);
+	assert_non_null(b->after_cmds);
+	assert_string_equal(b->after_cmds->name, "after_build");
+	assert_int_equal(b->after_cmds->commands.len, 2);
+	assert_false(b->after_cmds->cache);
+	assert_int_equal(b->decl, 0);
+	assert_int_equal(make_phase_find(p, "init")->decl, 1);
+	make_project_free(p);
+	make_findings_release(&f);
+}
+
 static void
 test_all_findings_collected_sorted(void **state)
 {
@@ -222,15 +282,16 @@ test_all_findings_collected_sorted(void **state)
 	p = parse(doc, &f, &rc);
 	assert_null(p);
 	assert_int_equal(rc, GERR_INVALID);
-	/* missing [project], b empty, b timeout, b zz, a on_busy */
+	/* missing [project] (a warning), b empty, b timeout, b zz,
+	 * a on_busy */
 	assert_int_equal(f.len, 5);
-	assert_int_equal(f.errors, 4);
-	assert_int_equal(f.warnings, 1);
+	assert_int_equal(f.errors, 3);
+	assert_int_equal(f.warnings, 2);
 	for (size_t i = 1; i < f.len; i++)
 		assert_true(f.items[i - 1].line < f.items[i].line ||
 		    (f.items[i - 1].line == f.items[i].line &&
 		    f.items[i - 1].col <= f.items[i].col));
-	assert_string_equal(f.items[0].rule->id, "missing-table");
+	assert_string_equal(f.items[0].rule->id, "missing-project");
 	assert_string_equal(f.items[4].rule->id, "bad-value");
 	make_findings_release(&f);
 	/* NULL findings: the code and err still say what went wrong */
@@ -478,7 +539,7 @@ test_findings_cap(void **state)
 static char *
 fixture_dir(const char *name)
 {
-	char *dir = xasprintf("%s/fixtures/ggen/%s", GGEN_SHARED_DIR, name);
+	char *dir = xasprintf("%s/ggen/%s", GGEN_DATA_DIR, name);
 	struct stat st;
 
 	if (stat(dir, &st) == 0)
@@ -486,7 +547,7 @@ fixture_dir(const char *name)
 	free(dir);
 	if (getenv("CI") != NULL && strcmp(getenv("CI"), "true") == 0)
 		fail_msg("fixture %s missing under %s (CI=true)", name,
-		    GGEN_SHARED_DIR);
+		    GGEN_DATA_DIR);
 	skip();
 	return NULL;
 }
@@ -515,7 +576,9 @@ test_fixture_f1(void **state)
 	make_findings_init(&f);
 	gerr_clear(&err);
 	assert_int_equal(make_load(dir, &p, &f, &err), 0);
-	assert_int_equal(f.len, 0);
+	/* dev: watch = true, commands, no outputs */
+	assert_int_equal(f.len, 1);
+	assert_string_equal(f.items[0].rule->id, "watch-no-outputs");
 	assert_string_equal(p->name, "example-app");
 	assert_string_equal(p->type, "webapp");
 	assert_phases(p, names, 7);
@@ -613,29 +676,38 @@ test_fixture_f4(void **state)
 	fclose(fp);
 	make_findings_init(&f);
 	gerr_clear(&err);
+	/* Lexically it is fine: a missing [project] is a warning now and
+	 * the name is the directory's; cache_key and [env] are known. */
 	assert_int_equal(make_parse_buffer(buf, n, "F4/make.toml", &p, &f,
-	    &err), GERR_INVALID);
-	assert_null(p);
-	assert_int_equal(err.line, 1);
-	assert_int_equal(err.col, 1);
-	assert_int_equal(f.len, 3);
-	assert_int_equal(f.errors, 1);
-	assert_int_equal(f.warnings, 2);
+	    &err), 0);
+	assert_non_null(p);
+	assert_int_equal(f.len, 1);
+	assert_int_equal(f.errors, 0);
 	make_finding_format(&f.items[0], &sb);
-	assert_string_equal(sb.buf, "F4/make.toml:1:1: error: missing "
-	    "required table [project] [missing-table]");
-	assert_string_equal(f.items[1].rule->id, "unknown-key");
-	assert_int_equal(f.items[1].line, 36);
-	assert_string_equal(f.items[1].message,
-	    "unknown key 'lifecycle.build.cache_key'");
-	assert_string_equal(f.items[2].rule->id, "unknown-key");
-	assert_int_equal(f.items[2].line, 73);
-	assert_string_equal(f.items[2].message, "unknown key 'env'");
+	assert_string_equal(sb.buf, "F4/make.toml:1:1: warning: no [project] "
+	    "table; the project is named after its directory, 'F4' "
+	    "[missing-project]");
+	assert_string_equal(p->name, "F4");
+	assert_false(p->has_project);
+	/* cache_key "{{ env.CARGO_HOME }}/{{ hash('Cargo.lock') }}" adds
+	 * Cargo.lock to build's inputs; [env] sets variables. */
+	{
+		const struct make_phase *b = make_phase_find(p, "build");
+		bool lock = false;
+
+		assert_non_null(b);
+		for (size_t i = 0; i < b->inputs.len; i++)
+			lock = lock || strcmp(b->inputs.items[i].s,
+			    "Cargo.lock") == 0;
+		assert_true(lock);
+		assert_true(p->env_len > 0);
+	}
+	make_project_free(p);
 	make_findings_release(&f);
-	/* On disk its workspace directories are absent too. */
+	/* On disk its workspace directories are absent: one error each. */
 	make_findings_init(&f);
 	assert_int_equal(make_load(dir, &p, &f, NULL), GERR_INVALID);
-	assert_int_equal(f.errors, 4);
+	assert_int_equal(f.errors, 3);
 	assert_non_null(find(&f, "workspace-path", 5, 8));
 	make_findings_release(&f);
 	strbuf_release(&sb);
@@ -731,6 +803,7 @@ main(void)
 		cmocka_unit_test(test_rules_each),
 		cmocka_unit_test(test_post_hooks_are_commands),
 		cmocka_unit_test(test_all_findings_collected_sorted),
+		cmocka_unit_test(test_ggen_forms),
 		cmocka_unit_test(test_model_fields),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_command_wins),

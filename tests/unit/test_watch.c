@@ -184,7 +184,7 @@ test_expected_write_is_not_reported(void **state)
 	assert_int_equal(watch_root_add(&f->g, f->root, fx_ready, f, &r, NULL),
 	    0);
 	fx_run_until(f, fx_is_ready);
-	watch_expect_write(r, "src/gen.c", &h);
+	watch_expect_write(r, "src/gen.c", &h, NULL);
 	testutil_put(f->root, "src/gen.c", "generated\n");
 	testutil_put(f->root, "src/user.c", "user\n");
 	fx_run_until(f, fx_has_batch);
@@ -202,7 +202,7 @@ test_expected_write_is_not_reported(void **state)
 	assert_int_equal(f->kinds[0], WATCH_MODIFIED);
 	/* A write with other content than expected is a change too. */
 	f->batches = 0;
-	watch_expect_write(r, "src/gen.c", &h);
+	watch_expect_write(r, "src/gen.c", &h, NULL);
 	testutil_put(f->root, "src/gen.c", "not what was expected\n");
 	fx_run_until(f, fx_has_batch);
 	assert_string_equal(f->last[0], "src/gen.c");
