@@ -34,7 +34,6 @@ struct req_run {
 	const char *phases[REQ_RUN_PHASES_MAX];
 	char root[PATH_MAX];
 	bool detach;
-	bool dry_run;			/* answer with the plan, run nothing */
 	bool owner;			/* `run` (not `logs`): cancel on hang-up */
 	uint64_t run_id;
 	bool waiting_root;		/* watch_root_add's callback pending */
@@ -103,15 +102,6 @@ req_run_go(struct req_run *st)
 	int rc;
 
 	gerr_clear(&err);
-	if (st->dry_run) {
-		rc = engine_dry_run(st->engine, &st->er, &out, &err);
-		if (rc != 0)
-			req_reply_error(req, &err);
-		else
-			req_reply_ok(req, out);
-		free(st);
-		return;
-	}
 	if (st->detach) {
 		rc = engine_submit(st->engine, &st->er, NULL, NULL, &id, &err);
 		if (rc != 0) {
@@ -243,22 +233,25 @@ req_run_handle(struct req *req, struct gerr *err)
 {
 	struct engine *engine = req->g->engine;
 	struct req_run *st;
+	cJSON *out;
 	int rc;
 
 	if (engine == NULL)
 		return gerr_set(err, GERR_INTERNAL, "run: no engine");
 	st = xcalloc(1, sizeof(*st));
 	rc = req_run_parse(req, &st->er, st->phases, st->root, err);
-	if (rc != 0) {
+	if (rc == 0 && req_run_flag(req, "dry_run")) {
+		rc = engine_dry_run(engine, &st->er, &out, err);
+		if (rc == 0)
+			req_reply_ok(req, out);
+	}
+	if (rc != 0 || req_run_flag(req, "dry_run")) {
 		free(st);
 		return rc;
 	}
 	st->req = req;
 	st->engine = engine;
 	st->detach = req_run_flag(req, "detach");
-	/* A dry run waits for the root too: its cache keys then come from
-	 * the hot file table, never from walking and hashing on the loop. */
-	st->dry_run = req_run_flag(req, "dry_run");
 	req_defer(req, req_run_cancel, st);
 	if (req->g->watch == NULL) {
 		req_run_go(st);

@@ -74,6 +74,11 @@ class Fail(Exception):
     pass
 
 
+def run_id_of(obj):
+    """A run object's id (field conventions: `id`; older replies: `run`)."""
+    return obj['id'] if 'id' in obj else obj['run']
+
+
 class Pending:
     """One request in flight on its own connection."""
 
@@ -267,10 +272,11 @@ class Race:
             self.on_unwatch_reply(p)
         if p.kind == 'run' and r.get('ok'):
             res = r['result']
-            if 'run' in res:
-                self.runs_seen.add(res['run'])
+            rid = res.get('id', res.get('run'))
+            if rid is not None:
+                self.runs_seen.add(rid)
                 if res.get('status') not in (None, 'queued'):
-                    self.saw_start(res['run'])
+                    self.saw_start(rid)
             if 'status' in res and res['status'] not in TERMINAL | {
                     'queued', 'running'}:
                 raise Fail('run reply with status %r' % res)
@@ -306,11 +312,12 @@ class Race:
 
     def op_cancel(self):
         r = self.call('runs')
-        runs = [x['run'] for x in r['result']['runs']] if r.get('ok') else []
-        for x in r['result']['runs'] if r.get('ok') else []:
-            self.runs_seen.add(x['run'])
+        listed = r['result']['runs'] if r.get('ok') else []
+        runs = [run_id_of(x) for x in listed]
+        for x in listed:
+            self.runs_seen.add(run_id_of(x))
             if x['status'] == 'running':
-                self.saw_start(x['run'])
+                self.saw_start(run_id_of(x))
         if runs:
             self.submit('cancel', run=self.rng.choice(runs))
 

@@ -161,6 +161,11 @@ class Stage:
         return self.kind in ('render', 'command')
 
 
+def run_id_of(result):
+    """A run object's id (field conventions: `id`; older replies: `run`)."""
+    return result['id'] if 'id' in result else result['run']
+
+
 def history_status(d, run_id):
     with d.client() as c:
         r = c.call('show', run=run_id)
@@ -182,7 +187,7 @@ def check_unwatch(kind):
             assert m['ok'], m
             assert m['result']['status'] == 'cancelled', m
             assert m['result']['message'] == 'root unwatched', m
-            st, _ = history_status(d, m['result']['run'])
+            st, _ = history_status(d, run_id_of(m['result']))
             assert st == 'cancelled', st
         else:
             assert not m['ok'], m
@@ -212,7 +217,7 @@ def check_shutdown(kind):
             assert m['ok'], m
             assert m['result']['status'] == 'cancelled', m
             assert m['result']['message'] == 'daemon stopping', m
-            run_id = m['result']['run']
+            run_id = run_id_of(m['result'])
         else:
             assert not m['ok'], m
             assert m['error']['code'] == 'shutting_down', m
