@@ -37,6 +37,8 @@ enum fault_point {
 	FAULT_STATE_RENAME,	/* the rename that publishes such a file */
 	FAULT_OUTPUT_WRITE,	/* common/genout.c: a template output's temp */
 	FAULT_OUTPUT_RENAME,	/* ... and the rename over the output */
+	FAULT_SNAPSHOT_KILL,	/* daemon/watch.c: SIGKILL the daemon itself
+				 * halfway through writing a root's snapshot */
 	FAULT_POINT_COUNT
 };
 

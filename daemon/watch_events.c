@@ -218,14 +218,14 @@ watch_events_publish(struct watch *w, const struct watch_batch *b)
 {
 	static const char *const kinds[] = { "added", "modified", "removed" };
 	cJSON *data, *files, *f;
-	char clock[24];
+	char clock[CLOCK_TOKEN_MAX];
 	char *line;
 	size_t i;
 
 	data = cJSON_CreateObject();
 	cJSON_AddStringToObject(data, "root", watch_root_path(b->root));
-	snprintf(clock, sizeof(clock), "%llu", (unsigned long long)b->clock);
-	cJSON_AddStringToObject(data, "clock", clock);
+	cJSON_AddStringToObject(data, "clock", watch_root_clock(b->root,
+	    b->clock, clock));
 	cJSON_AddStringToObject(data, "reason", b->reason);
 	files = cJSON_AddArrayToObject(data, "files");
 	for (i = 0; i < b->n; i++) {
@@ -317,6 +317,7 @@ watch_events_try_settle(struct watch_root *r)
 	b.n = n;
 	b.reason = watch_events_reason(r->batch_cause);
 	r->batch_cause = WATCH_CAUSE_EVENTS;
+	watch_root_changed(r);
 	if (n > 0) {
 		qsort(ch, n, sizeof(*ch), watch_events_cmp);
 		r->batches++;

@@ -50,7 +50,10 @@ struct watchroot {
 	bool remote;
 	bool gone;		/* the root directory itself was deleted or
 				 * moved: nothing under it is watched now */
-	bool initial;		/* the first crawl of "" is running */
+	bool initial;		/* the first crawl of "" is running (warm: or
+				 * its re-hashes): nothing is reported */
+	bool warm;		/* the table was restored (cfg.table) */
+	size_t swept;
 	struct crawl *crawl;
 	struct strvec starts;		/* dirs to crawl (LIFO) */
 	/* Files to hash, NUL-terminated end to end (FIFO from byte
@@ -110,6 +113,28 @@ watchroot_emit(struct watchroot *w)
 			    "them (over the tombstone cap)", w->root);
 	}
 	w->emitted = now;
+}
+
+/*
+ * The first walk is over (and, for a restored table, every re-hash it
+ * asked for is in): from now on changes are reported. What the warm walk
+ * found stays stamped in the table for changes_since, but is no batch: a
+ * restart runs nothing by itself, as a first crawl does not.
+ */
+static void
+watchroot_initial_done(struct watchroot *w)
+{
+	struct filetable_counts n;
+
+	if (!w->initial || w->crawl != NULL || w->starts.n > 0)
+		return;
+	if (w->warm) {
+		filetable_counts(w->t, &n);
+		if (n.hash_pending > 0 || w->backlog_n > 0)
+			return;
+	}
+	w->initial = false;
+	w->emitted = filetable_clock(w->t);
 }
 
 static void
@@ -288,14 +313,18 @@ watchroot_new(const char *root, const struct watchroot_config *cfg,
 	int rc;
 
 	rc = crawl_fs_kind(root, &fs, err);
-	if (rc != 0)
+	if (rc != 0) {
+		filetable_free(cfg->table);
 		return rc;
+	}
 	w = xcalloc(1, sizeof(*w));
 	while (len > 1 && root[len - 1] == '/')
 		len--;
 	w->root = xstrndup(root, len);
 	w->cfg = *cfg;
-	w->t = filetable_new(&tcfg);
+	w->cfg.table = NULL;
+	w->warm = cfg->table != NULL;
+	w->t = cfg->table != NULL ? cfg->table : filetable_new(&tcfg);
 	w->fs = fs;
 	w->remote = fs != CRAWL_FS_LOCAL;
 	w->initial = true;
@@ -362,10 +391,9 @@ watchroot_step(struct watchroot *w, size_t max_entries)
 	    crawl_step(w->crawl, max_entries) == CRAWL_DONE) {
 		crawl_free(w->crawl);
 		w->crawl = NULL;
-		if (w->starts.n == 0 && w->initial) {
-			w->initial = false;
-			w->emitted = filetable_clock(w->t);
-		}
+		if (w->starts.n == 0 && w->initial && w->warm)
+			w->swept = filetable_sweep_unseen(w->t);
+		watchroot_initial_done(w);
 	}
 	watchroot_emit(w);
 	return watchroot_busy(w);
@@ -589,6 +617,7 @@ watchroot_hash_result(struct watchroot *w, const struct hashpool_result *r)
 			filetable_set_hash_error(w->t, r->path + len + 1);
 	}
 	watchroot_pump(w);
+	watchroot_initial_done(w);
 	watchroot_emit(w);
 }
 
@@ -619,4 +648,7 @@ watchroot_status(const struct watchroot *w, struct watchroot_status *out)
 	out->overflows = w->overflows;
 	out->clock = filetable_clock(w->t);
 	out->watch_limit_msg = w->limit_msg;
+	out->warm = w->warm;
+	out->loading = w->initial;
+	out->swept = w->swept;
 }
