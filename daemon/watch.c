@@ -560,6 +560,8 @@ watch_root_check_ready(struct watch_root *r, bool force_progress)
 	if (r->ready)
 		return;
 	watchroot_status(r->wr, &st);
+	if (!st.crawling && r->load_walk_ms == 0)
+		r->load_walk_ms = clock_mono_ms() - r->load_start_ms + 1;
 	if (!st.crawling && st.hash_pending == 0 && st.hash_backlog == 0 &&
 	    !st.loading) {
 		r->ready = true;
@@ -1209,6 +1211,7 @@ watch_load_status(const struct watch_root *r, const struct watchroot_status *st)
 		cJSON_AddStringToObject(o, "reason", r->load_msg);
 	cJSON_AddBoolToObject(o, "done", r->ready);
 	cJSON_AddNumberToObject(o, "ms", (double)r->load_ready_ms);
+	cJSON_AddNumberToObject(o, "walk_ms", (double)r->load_walk_ms);
 	cJSON_AddNumberToObject(o, "rehashed", (double)(r->ready ?
 	    r->load_hashed : r->files_hashed));
 	if (r->warm) {

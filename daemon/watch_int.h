@@ -127,6 +127,7 @@ struct watch_root {
 	char load_msg[GERR_MSG_MAX];	/* why a full crawl ("" = warm) */
 	size_t load_racy;		/* restored files re-hashed as racy */
 	uint64_t load_start_ms;		/* monotonic, at watch_root_new */
+	uint64_t load_walk_ms;		/* first walk done - start; 0 = not yet */
 	uint64_t load_ready_ms;		/* ready - start; 0 = not yet */
 	uint64_t load_hashed;		/* files hashed until ready */
 };
