@@ -568,7 +568,7 @@ watch_root_check_ready(struct watch_root *r, bool force_progress)
 		r->load_ready_ms = clock_mono_ms() - r->load_start_ms;
 		if (r->load_ready_ms == 0)
 			r->load_ready_ms = 1;
-		r->load_hashed = r->files_hashed;
+		r->load_hashed = st.files_hashed;
 		if (r->warm)
 			log_info("root %s ready from its snapshot in %llu ms: "
 			    "%zu files, %zu directories, %llu re-hashed, %zu "
@@ -1213,7 +1213,7 @@ watch_load_status(const struct watch_root *r, const struct watchroot_status *st)
 	cJSON_AddNumberToObject(o, "ms", (double)r->load_ready_ms);
 	cJSON_AddNumberToObject(o, "walk_ms", (double)r->load_walk_ms);
 	cJSON_AddNumberToObject(o, "rehashed", (double)(r->ready ?
-	    r->load_hashed : r->files_hashed));
+	    r->load_hashed : st->files_hashed));
 	if (r->warm) {
 		cJSON_AddNumberToObject(o, "racy", (double)r->load_racy);
 		cJSON_AddNumberToObject(o, "gone", (double)st->swept);
@@ -1319,7 +1319,7 @@ watch_status_add(struct ggend *g, struct cJSON *roots)
 		cJSON_AddNumberToObject(o, "hash_errors",
 		    (double)st.hash_errors);
 		cJSON_AddNumberToObject(o, "bytes_hashed",
-		    (double)r->bytes_hashed);
+		    (double)st.bytes_hashed);
 		cJSON_AddNumberToObject(o, "window_ms",
 		    (double)debounce_window_ms(&r->deb));
 		cJSON_AddNumberToObject(o, "window_min_ms",
@@ -1330,7 +1330,7 @@ watch_status_add(struct ggend *g, struct cJSON *roots)
 		cJSON_AddNumberToObject(o, "last_settle_ms",
 		    (double)r->last_settle_ms);
 		cJSON_AddNumberToObject(o, "files_hashed",
-		    (double)r->files_hashed);
+		    (double)st.files_hashed);
 		cJSON_AddItemToObject(o, "clock", watch_clock_string(r,
 		    st.clock));
 		cJSON_AddItemToObject(o, "load", watch_load_status(r, &st));

@@ -462,10 +462,6 @@ watch_events_hash_result(void *arg, const struct hashpool_result *res)
 	for (r = w->roots; r != NULL; r = r->next) {
 		if (r->generation != res->generation)
 			continue;
-		if (res->error == 0) {
-			r->bytes_hashed += (uint64_t)res->st.size;
-			r->files_hashed++;
-		}
 		watchroot_hash_result(r->wr, res);
 		return;
 	}
@@ -525,13 +521,21 @@ watch_events_poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	for (r = w->roots; r != NULL; r = next) {
 		next = r->next;
 		watchroot_status(r->wr, &st);
-		if (st.polled_dirs == 0)
+		/* A root still crawling reads its polled dirs in that crawl:
+		 * polling them too would only slow it down (and with a scan
+		 * longer than the period, the always-pending timer would
+		 * starve the idle watcher that runs the crawl). */
+		if (st.polled_dirs == 0 || st.crawling)
 			continue;
 		r->cause = WATCH_CAUSE_POLL;
 		watchroot_poll(r->wr);
 		r->cause = WATCH_CAUSE_EVENTS;
 		watch_events_after(r);
 	}
+	/* The next poll is one period after this one ended, not after it
+	 * began: a scan longer than the period cannot monopolise the loop. */
+	if (ev_is_active(&w->poll))
+		ev_timer_again(w->g->loop, &w->poll);
 	watch_events_update(w);
 }
 

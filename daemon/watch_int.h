@@ -108,8 +108,6 @@ struct watch_root {
 
 	uint64_t batches;
 	uint64_t rescans;
-	uint64_t bytes_hashed;
-	uint64_t files_hashed;
 	uint64_t last_settle_ms;	/* CLOCK_REALTIME ms, 0 = never */
 
 	/* Clocks and persistence (DESIGN section 10). inst[0] is this daemon

@@ -37,6 +37,12 @@
 #include "strvec.h"
 #include "xmalloc.h"
 
+/* A file at most this big, changed after the first crawl, is hashed on
+ * the loop as its event is handled (hashpool_hash_small): ~10 us, where
+ * the pool's round trip costs two thread wake-ups. Bigger ones, and every
+ * file of a crawl, go to the pool. */
+#define WATCHROOT_INLINE_HASH_BYTES (64 * 1024)
+
 struct watchroot_move {
 	uint32_t cookie;
 	char *path;
@@ -68,6 +74,8 @@ struct watchroot {
 	bool emit_fresh;	/* this emit lost its base (see watchroot_emit) */
 	uint64_t overflows;
 	char limit_msg[GERR_MSG_MAX];
+	uint64_t files_hashed, bytes_hashed;
+	char *inline_buf;	/* WATCHROOT_INLINE_HASH_BYTES, made on first use */
 	struct strbuf abs;	/* scratch: root + "/" + rel */
 	struct strbuf rel;	/* scratch: dir + "/" + name */
 };
@@ -166,6 +174,38 @@ watchroot_hash(struct watchroot *w, const char *rel)
 	strbuf_add(&w->backlog, rel, strlen(rel) + 1);
 	w->backlog_n++;
 	watchroot_pump(w);
+}
+
+/* rel changed (an event): hash it now when it is small and the first
+ * crawl is over, else on the pool. */
+static void
+watchroot_hash_event(struct watchroot *w, const char *rel,
+    const struct stat *st)
+{
+	struct filetable_stat fst;
+	XXH128_hash_t h;
+	int rc;
+
+	if (w->initial || w->remote || !S_ISREG(st->st_mode) ||
+	    st->st_size >= WATCHROOT_INLINE_HASH_BYTES) {
+		watchroot_hash(w, rel);
+		return;
+	}
+	if (w->inline_buf == NULL)
+		w->inline_buf = xmalloc(WATCHROOT_INLINE_HASH_BYTES);
+	rc = hashpool_hash_small(watchroot_abs(w, rel), w->inline_buf,
+	    WATCHROOT_INLINE_HASH_BYTES, &fst, &h);
+	if (rc == 0) {
+		w->files_hashed++;
+		w->bytes_hashed += (uint64_t)fst.size;
+		filetable_set_hash(w->t, rel, &fst, h);
+	} else if (rc == EFBIG || rc == ELOOP) {
+		watchroot_hash(w, rel);
+	} else {
+		/* Vanished or unreadable: as a pool error would be; a
+		 * vanished file's event follows. */
+		filetable_set_hash_error(w->t, rel);
+	}
 }
 
 /* Give directory rel its watch, or mark it polled. */
@@ -272,7 +312,7 @@ watchroot_restat(struct watchroot *w, const char *rel)
 	filetable_stat_from(&fst, &st);
 	r = filetable_upsert(w->t, rel, FILETABLE_FILE, &fst);
 	if (r != FILETABLE_UNCHANGED)
-		watchroot_hash(w, rel);
+		watchroot_hash_event(w, rel, &st);
 }
 
 static void
@@ -360,6 +400,7 @@ watchroot_free(struct watchroot *w)
 	filetable_free(w->t);
 	strbuf_release(&w->abs);
 	strbuf_release(&w->rel);
+	free(w->inline_buf);
 	free(w->root);
 	free(w);
 }
@@ -610,9 +651,12 @@ watchroot_hash_result(struct watchroot *w, const struct hashpool_result *r)
 	/* An error (vanished, unreadable) is recorded until the file's next
 	 * stat change; a vanished file's event follows anyway. */
 	if (strncmp(r->path, w->root, len) == 0 && r->path[len] == '/') {
-		if (r->error == 0)
+		if (r->error == 0) {
+			w->files_hashed++;
+			w->bytes_hashed += (uint64_t)r->st.size;
 			filetable_set_hash(w->t, r->path + len + 1, &r->st,
 			    r->hash);
+		}
 		else if (r->error != ECANCELED)
 			filetable_set_hash_error(w->t, r->path + len + 1);
 	}
@@ -651,4 +695,6 @@ watchroot_status(const struct watchroot *w, struct watchroot_status *out)
 	out->warm = w->warm;
 	out->loading = w->initial;
 	out->swept = w->swept;
+	out->files_hashed = w->files_hashed;
+	out->bytes_hashed = w->bytes_hashed;
 }

@@ -68,6 +68,8 @@ struct watchroot_status {
 	bool warm;		/* started from a restored table */
 	bool loading;		/* first walk (and, warm, its hashes) not done */
 	size_t swept;		/* restored entries the warm walk did not find */
+	uint64_t files_hashed;	/* read and hashed (pool or inline) */
+	uint64_t bytes_hashed;
 	/* Last "out of watches" message (used/limit, sysctl), "" if none;
 	 * borrowed until the next call on w. */
 	const char *watch_limit_msg;
