@@ -31,6 +31,7 @@
  */
 #include "watch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -48,6 +49,7 @@
 
 #include "clock.h"
 #include "fault.h"
+#include "fileio.h"
 #include "ggend.h"
 #include "log.h"
 #include "message.h"
@@ -219,30 +221,23 @@ watch_root_find(struct ggend *g, const char *path)
 	return watch_find_canonical(g, canon);
 }
 
-/* Read a whole small file (ignore files); NULL when absent or too big. */
+/* Read a whole small file (ignore files, the roots file) that is not a
+ * symlink; NULL when absent, too big or unreadable (said in a WARN, as
+ * the file is then treated as absent). */
 static char *
 watch_read_file(const char *path, size_t max, size_t *len)
 {
-	struct strbuf sb;
-	char buf[8192];
-	ssize_t n;
-	int fd;
+	char *buf = NULL;
+	bool missing;
+	struct gerr err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return NULL;
-	strbuf_init(&sb);
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		strbuf_add(&sb, buf, (size_t)n);
-		if (sb.len > max)
-			break;
-	}
-	close(fd);
-	if (n < 0) {
-		strbuf_release(&sb);
+	gerr_clear(&err);
+	if (fileio_read(path, max, FILEIO_NOFOLLOW, &buf, len, &missing,
+	    &err) != 0) {
+		log_warn("%s; treated as absent", err.msg);
 		return NULL;
 	}
-	return strbuf_detach(&sb, len);
+	return buf;
 }
 
 static void
@@ -268,7 +263,7 @@ watch_load_ignore(struct watch_root *r, enum ignore_kind kind,
 
 	abs = dir[0] != '\0' ? xasprintf("%s/%s/%s", r->path, dir, base) :
 	    xasprintf("%s/%s", r->path, base);
-	text = watch_read_file(abs, IGNORE_FILE_MAX_BYTES + 1, &len);
+	text = watch_read_file(abs, IGNORE_FILE_MAX_BYTES, &len);
 	free(abs);
 	if (kind == IGNORE_EXCLUDE) {
 		/* 0 stands for "absent": a real hash of 0 only costs one
@@ -605,106 +600,16 @@ watch_root_check_ready(struct watch_root *r, bool force_progress)
 	}
 }
 
-/* Where a state file's bytes come from: calls out (0 or an errno) with
- * each piece; returns 0 or the first errno. */
-typedef int (*watch_produce_fn)(void *arg, snapshot_write_cb out,
-    void *out_arg);
-
-struct watch_out {
-	int fd;
-	enum fault_point kill;	/* FAULT_POINT_COUNT = none */
-	size_t writes;
-};
-
-static int
-watch_out_write(void *arg, const void *buf, size_t len)
-{
-	struct watch_out *o = arg;
-	const char *p = buf;
-
-	/* The kill -9 test: die with half of the first piece written, the
-	 * temp file torn and the old file untouched. */
-	if (o->writes++ == 0 && o->kill != FAULT_POINT_COUNT &&
-	    fault_hit(o->kill)) {
-		if (write(o->fd, p, len / 2) < 0)
-			log_warn("write: %s", strerror(errno));
-		raise(SIGKILL);
-	}
-	while (len > 0) {
-		ssize_t n = write(o->fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * The one writer of state files (roots list, snapshots): temp file,
- * fsync, rename, fsync of the directory, so a crash leaves the old file or
- * the new one, never a torn one. faults says whether the roots-file fault
- * points (state_write, state_rename) apply; kill is the snapshot's kill
- * point or FAULT_POINT_COUNT. Returns 0 or an errno (the temp is removed).
- */
-static int
-watch_write_state(const char *dir, const char *final, watch_produce_fn produce,
-    void *arg, bool faults, enum fault_point kill)
-{
-	struct watch_out o = { .kill = kill };
-	char *tmp = xasprintf("%s.tmp", final);
-	int rc = 0, fd;
-
-	if (faults && fault_hit(FAULT_STATE_WRITE)) {
-		errno = ENOSPC;
-		o.fd = -1;
-	} else
-		o.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		    0600);
-	if (o.fd < 0)
-		rc = errno;
-	if (rc == 0) {
-		rc = produce(arg, watch_out_write, &o);
-		if (rc == 0 && fsync(o.fd) != 0)
-			rc = errno;
-		if (close(o.fd) != 0 && rc == 0)
-			rc = errno;
-		if (rc == 0 && faults && fault_hit(FAULT_STATE_RENAME))
-			rc = EIO;
-		if (rc == 0 && rename(tmp, final) != 0)
-			rc = errno;
-	}
-	if (rc != 0) {
-		unlink(tmp);
-	} else if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >=
-	    0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(tmp);
-	return rc;
-}
-
-static int
-watch_produce_text(void *arg, snapshot_write_cb out, void *out_arg)
-{
-	const char *text = arg;
-	int rc = out(out_arg, text, strlen(text));
-
-	return rc != 0 ? rc : out(out_arg, "\n", 1);
-}
-
-/* Write the roots file through watch_write_state. */
+/* Write the roots file through common/fileio (temp, fsync, rename, fsync
+ * of the directory), so a crash leaves the old list or the new one, never
+ * a torn one. */
 static void
 watch_persist(struct ggend *g)
 {
 	struct watch_root *r;
 	cJSON *doc = cJSON_CreateObject(), *arr;
 	char *text, *final;
-	int rc;
+	struct gerr err;
 
 	arr = cJSON_AddArrayToObject(doc, "roots");
 	for (r = g->watch->roots; r != NULL; r = r->next)
@@ -712,29 +617,43 @@ watch_persist(struct ggend *g)
 	text = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
 	final = xasprintf("%s/%s", g->state_dir, WATCH_ROOTS_FILE);
-	rc = watch_write_state(g->state_dir, final, watch_produce_text, text,
-	    true, FAULT_POINT_COUNT);
-	if (rc != 0)
-		log_error("write %s: %s; the root list will not survive a "
-		    "restart", final, strerror(rc));
+	gerr_clear(&err);
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addstr(&sb, text);
+		strbuf_addch(&sb, '\n');
+		if (fileio_write(final, sb.buf, sb.len, 0600, 0, &err) != 0)
+			log_error("%s; the root list will not survive a "
+			    "restart", err.msg);
+		strbuf_release(&sb);
+	}
 	cJSON_free(text);
 	free(final);
 }
 
 /* ---- snapshots (DESIGN section 10) ---- */
 
-struct watch_snap_job {
-	const struct filetable *t;
-	const char *root;
-	const struct snapshot_meta *m;
+/* The snapshot's chunks go to common/fileio's streamed atomic write. */
+struct watch_snap_out {
+	struct fileio_writer fw;
+	struct gerr *err;
+	bool first;
 };
 
 static int
-watch_produce_snapshot(void *arg, snapshot_write_cb out, void *out_arg)
+watch_snap_chunk(void *arg, const void *buf, size_t len)
 {
-	struct watch_snap_job *j = arg;
+	struct watch_snap_out *o = arg;
 
-	return snapshot_encode(j->t, j->root, j->m, out, out_arg);
+	/* The kill -9 test: die with half of the first chunk in the temp
+	 * file, the snapshot in place untouched. */
+	if (o->first && fault_hit(FAULT_SNAPSHOT_KILL)) {
+		fileio_add(&o->fw, buf, len / 2, NULL);
+		raise(SIGKILL);
+	}
+	o->first = false;
+	return fileio_add(&o->fw, buf, len, o->err) != 0 ? EIO : 0;
 }
 
 /* Save r's table if it is complete and changed since the last save. */
@@ -744,8 +663,9 @@ watch_snapshot_save(struct watch_root *r, const char *why)
 	const struct filetable *t = watchroot_table(r->wr);
 	struct watchroot_status st;
 	struct snapshot_meta m;
-	struct watch_snap_job j = { .t = t, .root = r->path, .m = &m };
+	struct watch_snap_out o = { .first = true };
 	uint64_t t0 = clock_mono_us();
+	struct gerr err;
 	int rc;
 
 	ev_timer_stop(r->w->g->loop, &r->save_timer);
@@ -762,11 +682,21 @@ watch_snapshot_save(struct watch_root *r, const char *why)
 	for (size_t i = 1; i < r->ninst; i++)
 		m.inst[i] = r->inst[i];
 	m.ninst = r->ninst;
-	rc = watch_write_state(r->w->g->state_dir, r->snap_path,
-	    watch_produce_snapshot, &j, false, FAULT_SNAPSHOT_KILL);
+	gerr_clear(&err);
+	o.err = &err;
+	rc = fileio_begin(&o.fw, r->snap_path, 0600, 0, &err);
+	if (rc == 0) {
+		if (snapshot_encode(t, r->path, &m, watch_snap_chunk, &o) != 0) {
+			fileio_abort(&o.fw);
+			rc = err.code != 0 ? (int)err.code : gerr_set(&err,
+			    GERR_IO, "write %s: failed", r->snap_path);
+		} else {
+			rc = fileio_commit(&o.fw, &err);
+		}
+	}
 	if (rc != 0) {
-		log_error("write %s: %s; root %s will be crawled again at the "
-		    "next start", r->snap_path, strerror(rc), r->path);
+		log_error("%s; root %s will be crawled again at the next "
+		    "start", err.msg, r->path);
 		return;
 	}
 	r->saved_clock = filetable_clock(t);
@@ -816,6 +746,28 @@ watch_root_changed(struct watch_root *r)
  * why the root is crawled in full instead. The file is mapped, not read:
  * no heap copy of it.
  */
+/* Temp files of r's snapshot left by a crash mid-write (fileio names
+ * them ".BASE.ggen-tmp.XXXXXX" beside the destination): removed. */
+static void
+watch_snapshot_strays(struct watch_root *r)
+{
+	const char *base = strrchr(r->snap_path, '/') + 1;
+	char *prefix = xasprintf(".%s.ggen-tmp.", base);
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	DIR *d = opendir(r->w->g->state_dir);
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, plen) == 0 &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_info("removed %s/%s, a snapshot write cut short",
+			    r->w->g->state_dir, de->d_name);
+	}
+	if (d != NULL)
+		closedir(d);
+	free(prefix);
+}
+
 static struct filetable *
 watch_snapshot_load(struct watch_root *r)
 {
@@ -826,6 +778,7 @@ watch_snapshot_load(struct watch_root *r)
 	void *map;
 	int fd, rc;
 
+	watch_snapshot_strays(r);
 	fd = open(r->snap_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		snprintf(r->load_msg, sizeof(r->load_msg), "%s",

@@ -290,7 +290,10 @@ def test_kill9_during_snapshot_write():
         r = changes(d, root, since=c1)
         assert r['fresh'] is True, r
         assert d.stop() == 0
-    assert not os.path.exists(snap + '.tmp')
+        assert 'a snapshot write cut short' in d.log_text()
+    strays = [f for f in os.listdir(os.path.dirname(snap))
+              if 'ggen-tmp' in f]
+    assert strays == [], strays
 
 
 if __name__ == '__main__':
