@@ -376,6 +376,9 @@ def bench_saves_entr(tmp, saves):
             p.wait()
 
 
+CPU_SAVE_PAUSE_S = 0.03
+
+
 def proc_cpu(pid):
     """(utime+stime seconds of every thread of pid, on-CPU seconds from
     the threads' schedstat: ns resolution, a cross-check)."""
@@ -403,6 +406,9 @@ def cpu_per_save(pid, path, saves, lines, peer):
         lines.readline()
     c0, s0 = proc_cpu(pid)
     for i in range(saves):
+        # A pause (the watcher idles, at no CPU) keeps saves from being
+        # a dense writer, whose debounce window widens on purpose.
+        time.sleep(CPU_SAVE_PAUSE_S)
         save_in_place(path, i)
         lines.readline()
     # Let the last save's trailing work (a batch's listener) finish.
