@@ -713,6 +713,14 @@ filetable_restore(struct filetable *t, const char *path,
 }
 
 void
+filetable_reserve(struct filetable *t, size_t n)
+{
+	while ((t->index_used + n) * FILETABLE_LOAD_DEN >
+	    t->index_size * FILETABLE_LOAD_NUM)
+		filetable_index_grow(t);
+}
+
+void
 filetable_foreach_saved(const struct filetable *t, filetable_entry_cb cb,
     void *arg)
 {

@@ -193,6 +193,10 @@ bool filetable_restore(struct filetable *t, const char *path,
     bool has_hash, bool racy, XXH128_hash_t hash, uint64_t clock,
     uint64_t born_clock, bool tombstone);
 
+/* Size the path index for n entries at once (a restore knows its count):
+ * no rehash of a growing index on the way. */
+void filetable_reserve(struct filetable *t, size_t n);
+
 /* Every entry a snapshot keeps: live ones oldest clock first, then
  * tombstones oldest first (the order filetable_restore needs). */
 void filetable_foreach_saved(const struct filetable *t, filetable_entry_cb cb,

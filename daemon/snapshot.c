@@ -269,6 +269,7 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 	if (d.short_read || n > (uint64_t)(d.end - d.p) / SNAPSHOT_ENTRY_FIXED)
 		return gerr_set(err, GERR_PARSE, "bad entry count");
 	t = filetable_new(cfg);
+	filetable_reserve(t, (size_t)n);
 	filetable_restore_clock(t, clock, trimmed);
 	for (uint64_t i = 0; i < n; i++) {
 		unsigned char fixed[SNAPSHOT_ENTRY_FIXED], *p = fixed;
