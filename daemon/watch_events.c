@@ -521,11 +521,12 @@ watch_events_poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	for (r = w->roots; r != NULL; r = next) {
 		next = r->next;
 		watchroot_status(r->wr, &st);
-		/* A root still crawling reads its polled dirs in that crawl:
-		 * polling them too would only slow it down (and with a scan
-		 * longer than the period, the always-pending timer would
+		/* A root not ready yet reads its polled dirs in its first
+		 * crawl: polling them too would only slow it down (a scan
+		 * holds the loop, so hash results wait, and with a scan
+		 * longer than the period the always-pending timer would
 		 * starve the idle watcher that runs the crawl). */
-		if (st.polled_dirs == 0 || st.crawling)
+		if (st.polled_dirs == 0 || st.crawling || !r->ready)
 			continue;
 		r->cause = WATCH_CAUSE_POLL;
 		watchroot_poll(r->wr);
