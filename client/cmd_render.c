@@ -33,8 +33,9 @@
 #include "errors.h"
 #include "frontmatter.h"
 #include "genout.h"
-#include "glob.h"
+#include "make.h"
 #include "path.h"
+#include "projtree.h"
 #include "toml.h"
 #include "tvalue_json.h"
 #include "tvalue_toml.h"
@@ -183,45 +184,34 @@ cmd_render_find_root(const char *dir)
 	return NULL;
 }
 
-/* Output for a template without `to:` from the first `templates` entry of
- * any [lifecycle.*] phase that names it (tmpl_rel: relative to the
- * make.toml's directory), as the daemon computes it; NULL if none. */
+/* Output for a template without `to:` from the `templates` entry of the
+ * first [lifecycle.*] phase that names it (tmpl_rel: relative to the
+ * make.toml's directory root), as the daemon's render step finds it: the
+ * model's compiled globs over the files the ignore policy keeps
+ * (common/projtree.h), so a template in an ignored directory has none.
+ * NULL if none. */
 static char *
-cmd_render_default_to(const struct toml_node *top, const char *tmpl_rel)
+cmd_render_default_to(const struct make_project *m, const char *root,
+    const char *tmpl_rel)
 {
-	const struct toml_node *lc = toml_get(top, "lifecycle");
+	struct projtree *tree;
+	bool ignored;
 
-	for (size_t i = 0; i < toml_len(lc); i++) {
-		const struct toml_node *list = toml_get(toml_at(lc, i),
-		    "templates");
+	if (!path_is_clean_relative(tmpl_rel))
+		return NULL;
+	tree = projtree_new(root, m);
+	ignored = projtree_ignored(tree, tmpl_rel, false);
+	projtree_free(tree);
+	for (size_t i = 0; !ignored && i < m->phases_len; i++) {
+		long e = projtree_template_entry(&m->phases[i], tmpl_rel);
+		char *out = NULL;
 
-		for (size_t j = 0; j < toml_len(list); j++) {
-			const struct toml_node *e = toml_at(list, j);
-			char *entry, *out = NULL;
-			const char *colon;
-			struct glob *g;
-			bool match;
-
-			if (e->type != TOML_STRING)
-				continue;
-			entry = xstrndup(e->u.s.ptr, e->u.s.len);
-			colon = strchr(entry, ':');
-			if (colon != NULL) {
-				match = strncmp(entry, tmpl_rel,
-				    (size_t)(colon - entry)) == 0 &&
-				    tmpl_rel[colon - entry] == '\0';
-			} else {
-				match = glob_compile(entry, 0, &g, NULL) == 0 &&
-				    glob_match(g, tmpl_rel, strlen(tmpl_rel));
-				glob_free(g);
-			}
-			if (match)
-				frontmatter_default_output(entry, tmpl_rel, &out,
-				    NULL);
-			free(entry);
-			if (out != NULL)
-				return out;
-		}
+		if (e < 0)
+			continue;
+		frontmatter_default_output(m->phases[i].templates.items[e].s,
+		    tmpl_rel, &out, NULL);
+		if (out != NULL)
+			return out;
 	}
 	return NULL;
 }
@@ -233,6 +223,7 @@ cmd_render_toml(const char *root, const char *tmpl_abs, struct tvalue **vars,
     char **default_to, struct gerr *err)
 {
 	char *path = path_join(root, "make.toml"), *buf, *rel = NULL;
+	struct make_project *m = NULL;
 	struct toml_doc *doc;
 	size_t len;
 	bool exists;
@@ -247,10 +238,15 @@ cmd_render_toml(const char *root, const char *tmpl_abs, struct tvalue **vars,
 			const struct toml_node *top = toml_doc_root(doc);
 
 			*vars = tvalue_from_toml(toml_get(top, "vars"));
-			if (path_relative(root, tmpl_abs, &rel, NULL) == 0)
-				*default_to = cmd_render_default_to(top, rel);
 			toml_doc_free(doc);
 		}
+		/* Phases from the model the daemon would load; a make.toml
+		 * with errors gives no default output (validate says why). */
+		if (rc == 0 && make_parse_buffer(buf, len, path, &m, NULL,
+		    NULL) == 0 && path_relative(root, tmpl_abs, &rel,
+		    NULL) == 0)
+			*default_to = cmd_render_default_to(m, root, rel);
+		make_project_free(m);
 	}
 	free(rel);
 	free(buf);
@@ -366,13 +362,24 @@ cmd_render_do(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
 		    strerror(ENOENT));
 	if (rc != 0)
 		goto out;
-	abs = realpath(o->template, NULL);
-	if (abs == NULL) {
-		rc = gerr_set(err, GERR_IO, "realpath %s: %s", o->template,
-		    strerror(errno));
-		goto out;
+	/* The template's directory resolved, its last component not: a
+	 * symlinked template is a file at its own path, as the daemon's
+	 * table has it. */
+	{
+		size_t dl = path_dirname_len(o->template), bl;
+		const char *base = path_basename(o->template, &bl);
+		char *d0 = dl > 0 ? xstrndup(o->template, dl) : xstrdup(".");
+
+		dir = realpath(d0, NULL);
+		if (dir == NULL)
+			rc = gerr_set(err, GERR_IO, "realpath %s: %s", d0,
+			    strerror(errno));
+		free(d0);
+		if (rc != 0)
+			goto out;
+		abs = xasprintf("%s%s%.*s", dir, strcmp(dir, "/") == 0 ?
+		    "" : "/", (int)bl, base);
 	}
-	dir = xstrndup(abs, path_dirname_len(abs));
 	root = cmd_render_find_root(dir);
 	if (root != NULL)
 		rc = cmd_render_toml(root, abs, &toml_vars, &default_to,

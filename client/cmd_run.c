@@ -43,12 +43,17 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
 			cJSON_AddStringToObject(fields, "workspace", v);
 		} else if (cmd_option(argc, argv, &i, "--jobs", &v,
 		    err) > 0) {
+			/* The daemon's bounds: the protocol row. */
+			const struct proto_field *f = proto_field_find(
+			    PROTO_CMD_RUN, "jobs");
+
 			errno = 0;
 			jobs = strtol(v, &end, 10);
-			if (errno != 0 || *end != '\0' || jobs < 1 ||
-			    jobs > 1024)
+			if (errno != 0 || *end != '\0' || jobs < f->min ||
+			    jobs > f->max)
 				return gerr_set(err, GERR_INVALID, "--jobs: "
-				    "expected 1..1024, found \"%s\"", v);
+				    "expected %lld..%lld, found \"%s\"",
+				    (long long)f->min, (long long)f->max, v);
 			cJSON_AddNumberToObject(fields, "jobs", (double)jobs);
 		} else if (err != NULL && err->code != GERR_OK) {
 			return err->code;

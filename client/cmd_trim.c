@@ -12,6 +12,8 @@ static int
 cmd_trim_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
+	const struct proto_field *keep_f = proto_field_find(PROTO_CMD_TRIM,
+	    "keep");
 	const char *v;
 	uint64_t keep;
 	bool m;
@@ -24,8 +26,9 @@ cmd_trim_build(const struct cmd_ctx *ctx, int argc, char **argv,
 			return rc;
 		if (!m)
 			return histfmt_unknown("trim", argv[i], err);
-		if ((rc = histfmt_uint("--keep", v, 1, 1000000, &keep,
-		    err)) != 0)
+		/* The daemon's bounds: the protocol row. */
+		if ((rc = histfmt_uint("--keep", v, (uint64_t)keep_f->min,
+		    (uint64_t)keep_f->max, &keep, err)) != 0)
 			return rc;
 		cJSON_AddNumberToObject(fields, "keep", (double)keep);
 	}

@@ -3,7 +3,7 @@
  * conn.h - ggenc's connection to ggend: connect (starting the daemon when
  * none answers), send lines, read messages.
  *
- * Autostart (DESIGN.md 6): on ENOENT/ECONNREFUSED, take flock on
+ * Autostart (protocol/PROTOCOL.md 1): on ENOENT/ECONNREFUSED, take flock on
  * "<socket>.lock", try once more (another ggenc may have just started one),
  * then start ggend --foreground --ready-fd N in its own session, stderr to
  * <state dir>/ggend.log, and block on the readiness pipe with a timeout. The

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cachekey.h - the SHA-256 cache key of a phase (DESIGN.md section 3).
+ * cachekey.h - the SHA-256 cache key of a phase (doc/ARCHITECTURE.md 7).
  *
  * Preimage, fed in this order:
  *   phase name

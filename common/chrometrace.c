@@ -164,7 +164,7 @@ chrometrace_render(const struct chrometrace_run *run,
 		    "}}", s->id, s->parent);
 	}
 	strbuf_addstr(&sb, "\n],\"otherData\":{\"run\":");
-	/* 64-bit ids travel as strings (DESIGN.md section 6). */
+	/* 64-bit ids travel as strings (protocol/PROTOCOL.md 2). */
 	strbuf_addf(&sb, "\"%" PRIu64 "\",\"root\":", run->id);
 	chrometrace_str(&sb, run->root);
 	strbuf_addstr(&sb, ",\"workspace\":");

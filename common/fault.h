@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fault.h - fault injection points for failure-path tests (STYLE.md §8).
+ * fault.h - fault injection points for failure-path tests: a sweep fails
+ * the Nth hit, N = 1, 2, ... until the scenario succeeds, and checks the
+ * data is intact each time (SQLite's faultsim).
  *
  * Code that can fail on I/O asks `if (fault_hit(FAULT_X))` right before
  * the real operation and, when it is true, takes the same error path the

@@ -133,18 +133,6 @@ frontmatter_template_free(struct frontmatter_template *ft)
 	free(ft);
 }
 
-const struct template *
-frontmatter_template_body(const struct frontmatter_template *ft)
-{
-	return ft->body;
-}
-
-bool
-frontmatter_template_has_frontmatter(const struct frontmatter_template *ft)
-{
-	return ft->fm != NULL;
-}
-
 /* ---------------------------------------------------------------- YAML */
 
 struct frontmatter_yaml {

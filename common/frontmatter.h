@@ -79,11 +79,6 @@ struct frontmatter_template;
 int frontmatter_compile(const char *src, size_t len, const char *name,
     struct frontmatter_template **out, struct gerr *err);
 void frontmatter_template_free(struct frontmatter_template *ft);
-/* Borrowed: the body template (renderable on its own). */
-const struct template *frontmatter_template_body(
-    const struct frontmatter_template *ft);
-bool frontmatter_template_has_frontmatter(
-    const struct frontmatter_template *ft);
 
 /*
  * Render: fm is filled (caller frees with frontmatter_release, also on

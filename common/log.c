@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * log.c - the logger: level, sink fd, record formatting.
+ * log.c - the logger: level, record formatting, stderr.
  *
- * Owns the process-wide level and sink (see log.h for who may change them).
+ * Owns the process-wide level and ident (see log.h for who may change
+ * them).
  * A record is formatted into a fixed stack buffer, escaped, and written with a
  * single write(2) so concurrent records from worker threads never interleave
  * within a line. Overlong records are truncated with "...", never split.
@@ -13,15 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #define LOG_RECORD_MAX 2048
 
 enum log_level log_current_level = LOG_LEVEL_INFO;
-static int log_fd = 2;
-static bool log_timestamps;
+/* Records go to stderr without a timestamp: journald (or the file
+ * ggenc redirects an autostarted daemon's stderr to) adds the time. */
+#define LOG_FD 2
 static const char *log_ident = "ggen";
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
@@ -30,22 +30,6 @@ void
 log_set_level(enum log_level level)
 {
 	log_current_level = level;
-}
-
-bool
-log_level_parse(const char *name, enum log_level *out)
-{
-	for (size_t i = 0; i < sizeof log_names / sizeof log_names[0]; i++) {
-		if (strcasecmp(name, log_names[i]) == 0) {
-			*out = (enum log_level)i;
-			return true;
-		}
-	}
-	if (strcasecmp(name, "warning") == 0) {
-		*out = LOG_LEVEL_WARN;
-		return true;
-	}
-	return false;
 }
 
 const char *
@@ -57,21 +41,9 @@ log_level_name(enum log_level level)
 }
 
 void
-log_set_fd(int fd)
-{
-	log_fd = fd;
-}
-
-void
 log_set_ident(const char *ident)
 {
 	log_ident = ident;
-}
-
-void
-log_set_timestamps(bool on)
-{
-	log_timestamps = on;
 }
 
 /* Copy src into dst escaping control bytes; returns bytes written. */
@@ -106,16 +78,6 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	size_t n = 0;
 	int r;
 
-	if (log_timestamps) {
-		struct timespec ts;
-		struct tm tm;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		n += strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-		n += (size_t)snprintf(line + n, sizeof line - n, ".%03ldZ ",
-		    ts.tv_nsec / 1000000);
-	}
 	n += (size_t)snprintf(line + n, sizeof line - n, "%s[%ld] %s: ",
 	    log_ident, (long)getpid(), log_level_name(level));
 	r = vsnprintf(raw, sizeof raw, fmt, ap);
@@ -124,7 +86,7 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	n += log_escape(line + n, sizeof line - n - 1, raw);
 	line[n++] = '\n';
 	/* A failed log write has nowhere to be reported; ignoring it is right. */
-	if (write(log_fd, line, n) < 0)
+	if (write(LOG_FD, line, n) < 0)
 		return;
 }
 

@@ -2,7 +2,7 @@
 /*
  * log.h - leveled, one-line-per-record logging to stderr.
  *
- * The level and the sink are process-wide (the one sanctioned global besides
+ * The level and the ident are process-wide (the one sanctioned global besides
  * the libinotifytools wrapper): set them in main(), change them only from the
  * loop thread. Logging itself is thread-safe (one write(2) per record).
  *
@@ -26,15 +26,9 @@ enum log_level {
 extern enum log_level log_current_level;
 
 void log_set_level(enum log_level level);
-/* Parse "error|warn|info|debug"; returns false on anything else. */
-bool log_level_parse(const char *name, enum log_level *out);
 const char *log_level_name(enum log_level level);
-/* Write records to fd (default 2). The fd stays the caller's. */
-void log_set_fd(int fd);
 /* Program name at the start of each record (default "ggen"); borrowed forever. */
 void log_set_ident(const char *ident);
-/* Prefix each record with a timestamp (off by default: journald adds one). */
-void log_set_timestamps(bool on);
 
 void log_write(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

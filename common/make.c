@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * make.c - make.toml -> struct make_project (DESIGN.md section 3).
+ * make.c - make.toml -> struct make_project (doc/ARCHITECTURE.md 7).
  *
  * Owns: the model it builds (strings copied out of the TOML tree, except
  * vars which points into the document the project keeps).
@@ -175,18 +175,67 @@ make_strlist(struct make_report *r, const char *sect,
 static void
 make_strlist_free(struct make_strlist *l)
 {
-	for (size_t i = 0; i < l->len; i++)
+	for (size_t i = 0; i < l->len; i++) {
 		free(l->items[i].s);
+		if (l->globs != NULL)
+			glob_free(l->globs[i]);
+	}
+	free(l->globs);
 	free(l->items);
 	memset(l, 0, sizeof(*l));
 }
 
+/* Check l's patterns (bad ones are findings); keep: store the compiled
+ * globs in l->globs for the model's life (one compile per pattern). */
 static void
-make_globs(struct make_report *r, const char *what,
-    const struct make_strlist *l, unsigned flags)
+make_globs(struct make_report *r, const char *what, struct make_strlist *l,
+    unsigned flags, bool keep)
 {
-	for (size_t i = 0; i < l->len; i++)
-		make_check_glob(r, what, &l->items[i], flags);
+	if (keep)
+		l->globs = xcalloc(l->len + 1, sizeof(*l->globs));
+	for (size_t i = 0; i < l->len; i++) {
+		struct glob *g = make_check_glob(r, what, &l->items[i], flags);
+
+		if (keep)
+			l->globs[i] = g;
+		else
+			glob_free(g);
+	}
+}
+
+/*
+ * Compile l's patterns into l->globs, once for the model's life, for the
+ * lists make_globs does not check (outputs: a pattern also matches
+ * everything below it and may end in '/'; inputs copied from watch).
+ * Patterns that do not compile stay NULL (they never match).
+ */
+static void
+make_compile_globs(struct make_strlist *l, bool outputs)
+{
+	l->globs = xcalloc(l->len + 1, sizeof(*l->globs));
+	for (size_t i = 0; i < l->len; i++) {
+		char *p = xstrdup(l->items[i].s);
+		size_t n = strlen(p);
+
+		if (outputs)
+			while (n > 1 && p[n - 1] == '/')
+				p[--n] = '\0';
+		if (glob_compile(p, outputs ? GLOB_DIR_PREFIX : 0,
+		    &l->globs[i], NULL) != 0)
+			l->globs[i] = NULL;
+		free(p);
+	}
+}
+
+long
+make_strlist_match(const struct make_strlist *l, const char *rel)
+{
+	size_t n = strlen(rel);
+
+	for (size_t i = 0; l->globs != NULL && i < l->len; i++)
+		if (l->globs[i] != NULL && glob_match(l->globs[i], rel, n))
+			return (long)i;
+	return -1;
 }
 
 /* Warn on keys of t not in known[]; extra[] (may be NULL) also allowed. */
@@ -325,8 +374,9 @@ make_watch_section(struct make_report *r, const struct toml_node *root,
 	make_unknown_keys(r, "watch", t, make_watch_keys,
 	    MAKE_NELEM(make_watch_keys));
 	make_strlist(r, "watch", t, "ignore", &p->watch_ignore);
+	/* Checked only: common/ignore.c compiles them its own way. */
 	make_globs(r, "watch.ignore", &p->watch_ignore,
-	    GLOB_BASENAME | GLOB_DIR_PREFIX);
+	    GLOB_BASENAME | GLOB_DIR_PREFIX, false);
 	p->debounce_min_ms = make_int(r, "watch", t, "debounce_min_ms", 0, -1);
 	p->debounce_max_ms = make_int(r, "watch", t, "debounce_max_ms", 0, -1);
 	if (p->debounce_min_ms >= 0 && p->debounce_max_ms >= 0 &&
@@ -483,11 +533,17 @@ make_phase(struct make_report *r, const struct toml_node *t,
 	    (cmds == NULL || cmds->type == TOML_ARRAY))
 		make_report_add(r, MAKE_RULE_PHASE_EMPTY, t->line, t->col,
 		    "phase '%s' has neither commands nor templates", ph->name);
-	make_globs(r, "templates", &ph->templates, 0);
+	make_globs(r, "templates", &ph->templates, 0, true);
+	/* A SRC:DEST pair names its source; it is not a glob. */
+	for (size_t i = 0; i < ph->templates.len; i++)
+		if (strchr(ph->templates.items[i].s, ':') != NULL) {
+			glob_free(ph->templates.globs[i]);
+			ph->templates.globs[i] = NULL;
+		}
 	make_phase_watch(r, sect, t, ph);
-	make_globs(r, "watch", &ph->watch_globs, 0);
+	make_globs(r, "watch", &ph->watch_globs, 0, true);
 	make_strlist(r, sect, t, "inputs", &ph->inputs);
-	make_globs(r, "inputs", &ph->inputs, 0);
+	make_globs(r, "inputs", &ph->inputs, 0, true);
 	if (toml_get(t, "inputs") == NULL && ph->watch_globs.len > 0) {
 		ph->inputs.items = xcalloc(ph->watch_globs.len,
 		    sizeof(*ph->inputs.items));
@@ -496,8 +552,11 @@ make_phase(struct make_report *r, const struct toml_node *t,
 			ph->inputs.items[i].s = xstrdup(ph->watch_globs.items[i].s);
 		}
 		ph->inputs.len = ph->watch_globs.len;
+		free(ph->inputs.globs);
+		make_compile_globs(&ph->inputs, false);
 	}
 	make_strlist(r, sect, t, "outputs", &ph->outputs);
+	make_compile_globs(&ph->outputs, true);
 	ph->cache = make_bool(r, sect, t, "cache", false);
 	make_phase_env(r, sect, t, ph);
 	ph->timeout_s = make_int(r, sect, t, "timeout", 1,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * make.h - the make.toml model (DESIGN.md section 3) and its validation.
+ * make.h - the make.toml model (doc/ARCHITECTURE.md 7) and its validation.
  *
  * make_load reads <root>/make.toml and each workspace's own make.toml;
  * make_parse_buffer does the same for one in-memory file. Both fill a
@@ -95,10 +95,17 @@ struct make_str {
 	int line, col;
 };
 
+struct glob;
+
 struct make_strlist {
 	struct make_str *items;
 	size_t len;
 	int line, col;		/* of the key; 0 when absent */
+	/* Glob lists of a phase (templates, watch, inputs, outputs): each
+	 * item compiled once when the model is loaded, len entries; NULL
+	 * for other lists. globs[i] is NULL for a templates SRC:DEST pair
+	 * and for a pattern that does not compile (reported as bad-glob). */
+	struct glob **globs;
 };
 
 struct make_env {
@@ -124,7 +131,8 @@ struct make_phase {
 	enum make_watch watch;
 	struct make_strlist watch_globs;
 	/* hashed into the cache key; when absent, a copy of watch_globs
-	 * (DESIGN.md section 3) with line 0 on the list itself */
+	 * (what changes the phase's result is what triggers it) with line 0
+	 * on the list itself */
 	struct make_strlist inputs;
 	struct make_strlist outputs;
 	bool cache;
@@ -210,6 +218,14 @@ int make_parse_buffer(const char *buf, size_t len, const char *filename,
  */
 int make_load(const char *root_dir, struct make_project **out,
     struct make_findings *findings, struct gerr *err);
+
+/*
+ * Index of the first glob of l (a phase's templates, watch, inputs or
+ * outputs list of a loaded model: compiled by make_load) that matches rel
+ * (a path relative to the phase's workspace), or -1. No allocation, no
+ * compile: the hot path of on-save matching. Any thread (read only).
+ */
+long make_strlist_match(const struct make_strlist *l, const char *rel);
 
 /*
  * Read the whole file at path (borrowed) into sb (appended), capped at

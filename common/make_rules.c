@@ -451,7 +451,7 @@ make_check_model(struct make_report *r, const struct make_project *p)
 	free(names);
 }
 
-void
+struct glob *
 make_check_glob(struct make_report *r, const char *what,
     const struct make_str *s, unsigned flags)
 {
@@ -460,13 +460,12 @@ make_check_glob(struct make_report *r, const char *what,
 	int col;
 
 	gerr_clear(&gerr);
-	if (glob_compile(s->s, flags, &g, &gerr) == 0) {
-		glob_free(g);
-		return;
-	}
+	if (glob_compile(s->s, flags, &g, &gerr) == 0)
+		return g;
 	/* err->col is inside the pattern; +1 skips the opening quote. The
 	 * column is exact unless the TOML string used escapes before it. */
 	col = s->col + (gerr.col > 0 ? gerr.col : 1);
 	make_report_add(r, MAKE_RULE_BAD_GLOB, s->line, col,
 	    "bad glob '%s' in %s: %s", s->s, what, gerr.msg);
+	return NULL;
 }

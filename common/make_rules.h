@@ -56,9 +56,10 @@ const char *make_suggest(const struct make_report *r, const char *word,
  * phase workspace filters, env names. */
 void make_check_model(struct make_report *r, const struct make_project *p);
 
-/* Report s (a string value, what = its key for the message) when it does
- * not compile as a glob with flags (enum glob_flags). */
-void make_check_glob(struct make_report *r, const char *what,
+/* Compile s (a string value, what = its key for the message) as a glob
+ * with flags (enum glob_flags): the glob (caller frees with glob_free),
+ * or NULL after reporting bad-glob. */
+struct glob *make_check_glob(struct make_report *r, const char *what,
     const struct make_str *s, unsigned flags);
 
 #endif

@@ -10,24 +10,22 @@
 #include "gerr.h"
 #include "make.h"
 
-/* Files visited while expanding one pattern; the rest are not looked at
- * (a pattern like "**" in a huge tree must not make validate unbounded). */
-#define MAKE_TEMPLATES_MAX_VISITS 20000
-/* Directory depth below a pattern's literal prefix. */
-#define MAKE_TEMPLATES_MAX_DEPTH 32
-
 /*
- * Expand each phase's `templates` globs (common/glob syntax, matched
- * against paths relative to the workspace directory) over the filesystem
- * and compile each file found with frontmatter_compile. The root project's
- * phases are expanded under root_dir; a workspace with its own make.toml
- * has its phases expanded under root_dir/PATH, one without under
- * root_dir/PATH with the root's phases. Each file is compiled once.
+ * Expand each phase's `templates` entries (globs, common/glob syntax,
+ * matched against paths relative to the workspace directory, over the
+ * files common/projtree.h keeps: the daemon's ignore policy; SRC:DEST
+ * pairs by their SRC) and compile each file found with
+ * frontmatter_compile. The root project's phases are expanded under
+ * root_dir; a workspace with its own make.toml has its phases expanded
+ * under root_dir/PATH, one without under root_dir/PATH with the root's
+ * phases. Each file is compiled once. p must come from make_load.
  * Findings (appended to findings, which must not be NULL):
  *   template-error    the file's compile error at its line:col, the file
  *                     named root_dir/... as make_load names make.toml files
- *                     (no "./" when root_dir is ".")
- *   template-missing  (warning) a pattern matched no file, at the pattern
+ *                     (no "./" when root_dir is "."); a missing SRC of a
+ *                     SRC:DEST pair
+ *   template-missing  (warning) a glob matched no file, at the pattern;
+ *                     a tree over PROJTREE_MAX_ENTRIES, at the key
  * Unreadable files are template-error findings too. Returns 0, or
  * GERR_INVALID when any template-error was added (err: the first one).
  * p and root_dir are borrowed. Any thread.

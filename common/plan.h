@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * plan.h - the execution order of one lifecycle request (DESIGN.md 3).
+ * plan.h - the execution order of one lifecycle request (hooks, workspaces:
+ * doc/ARCHITECTURE.md 7).
  *
  * From a make.toml model and a request (phases, workspace target) plan_build
  * makes a tree of three node kinds:

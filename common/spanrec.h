@@ -16,10 +16,10 @@
 struct spanrec {
 	uint64_t id;		/* unique within the run, > 0 */
 	uint64_t parent;	/* 0 = no parent */
-	const char *kind;	/* "phase" | "hook" | "command" | "render" */
+	const char *kind;	/* run_span_kind_name (common/run.h) */
 	const char *name;
 	const char *workspace;	/* "" for the root workspace */
-	const char *status;	/* "ok", "failed", ... */
+	const char *status;	/* run_status_name (common/run.h) */
 	int64_t start_us;	/* wall clock, microseconds since the epoch */
 	int64_t dur_us;
 };

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * template.h - compile and render the Tera subset of DESIGN.md section 4.
+ * template.h - compile and render Tera templates (examples/TEMPLATES.md).
  *
  * template_compile turns a source buffer into an immutable struct template;
  * template_render evaluates it against a context value into a strbuf. A

@@ -42,6 +42,7 @@
 #include "runenv.h"
 #include "runner.h"
 #include "strbuf.h"
+#include "treefiles.h"
 #include "xmalloc.h"
 
 extern char **environ;
@@ -178,48 +179,16 @@ struct engine {
 	unsigned cores;
 };
 
-static const char *const engine_status_names[] = {
-	[ENGINE_RUNNING] = "running", [ENGINE_OK] = "ok",
-	[ENGINE_FAILED] = "failed", [ENGINE_CANCELLED] = "cancelled",
-	[ENGINE_TIMEOUT] = "timeout", [ENGINE_CACHED] = "cached",
-	[ENGINE_INTERRUPTED] = "interrupted", [ENGINE_QUEUED] = "queued",
-};
-
 const char *
 engine_status_name(enum engine_status s)
 {
-	return (size_t)s < sizeof(engine_status_names) /
-	    sizeof(engine_status_names[0]) ? engine_status_names[s] : "?";
+	return run_status_name((enum run_status)s);
 }
 
 const char *
 engine_trigger_name(enum engine_trigger t)
 {
-	switch (t) {
-	case ENGINE_TRIGGER_SAVE:
-		return "save";
-	case ENGINE_TRIGGER_MANUAL:
-		return "manual";
-	case ENGINE_TRIGGER_STARTUP:
-		return "startup";
-	}
-	return "?";
-}
-
-const char *
-engine_span_kind_name(enum engine_span_kind k)
-{
-	switch (k) {
-	case ENGINE_SPAN_PHASE:
-		return "phase";
-	case ENGINE_SPAN_HOOK:
-		return "hook";
-	case ENGINE_SPAN_COMMAND:
-		return "command";
-	case ENGINE_SPAN_RENDER:
-		return "render";
-	}
-	return "?";
+	return run_trigger_name((enum run_trigger)t);
 }
 
 /* ---- lists ----------------------------------------------------------- */
@@ -823,26 +792,21 @@ engine_step_key(struct engine_run *r, struct engine_exec *x,
 	const struct plan_node *n = x->node;
 	const struct filetable *t = r->g->table_fn != NULL ?
 	    r->g->table_fn(r->g->table_arg, r->root) : NULL;
-	char *ws_rel;
-	size_t len;
-	int rc;
+	/* Workspace paths as written: "./a/" is "a" in the table. */
+	char *ws_rel = treefiles_ws_rel(n->ws != NULL ? n->ws->path : "");
+	int rc = -1;
 
 	if (t != NULL) {
-		/* Workspace paths as written: "./a/" is "a" in the table. */
-		ws_rel = xstrdup(n->ws != NULL ? n->ws->path : "");
-		len = strlen(ws_rel);
-		while (len > 0 && ws_rel[len - 1] == '/')
-			ws_rel[--len] = '\0';
-		rc = engine_cache_key_table(n->phase, t, r->root,
-		    strncmp(ws_rel, "./", 2) == 0 ? ws_rel + 2 :
-		    strcmp(ws_rel, ".") == 0 ? "" : ws_rel, x->key, NULL);
-		free(ws_rel);
+		rc = engine_cache_key_table(n->phase, t, r->root, ws_rel,
+		    x->key, NULL);
 		log_debug("engine_step_key: %s: %s", n->phase->name, rc == 0 ?
 		    "from the file table" : "table not usable, hashing");
-		if (rc == 0)
-			return 0;
 	}
-	return engine_cache_key(n->phase, x->dir, x->key, err);
+	if (rc != 0)
+		rc = engine_cache_key(n->phase, r->root, ws_rel, r->model,
+		    x->key, err);
+	free(ws_rel);
+	return rc;
 }
 
 enum engine_cache_decision {
@@ -1487,7 +1451,7 @@ engine_conflict(const struct engine_run *a, const struct engine_run *b)
 	return false;
 }
 
-/* The list invariants of the file comment (STYLE 4); O(runs kept). */
+/* The list invariants of the file comment; O(runs kept). */
 static void
 engine_check(const struct engine *g)
 {
@@ -1816,7 +1780,7 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 	memset(&fake, 0, sizeof(fake));
 	fake.g = g;
 	fake.root = (char *)req->root;
-	fake.model = model;
+	fake.model = model;	/* borrowed: [watch] ignore for cache keys */
 	fake.force = req->force;
 	o = cJSON_CreateObject();
 	steps = cJSON_AddArrayToObject(o, "steps");

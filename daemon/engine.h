@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 #include <ev.h>
 
+#include "run.h"
 #include "gerr.h"
 #include "plan.h"
 
@@ -39,36 +40,37 @@
 /* Changed files remembered per run (the env file has them all). */
 #define ENGINE_CHANGED_MAX 4096
 
-/* Same values and order as history's enums (daemon/history.h), so the
- * history integration maps them with a cast. */
+/* The run vocabulary of common/run.h under the engine's names: every
+ * value is the common one (history.h does the same; histlink.c asserts
+ * the two where it casts), the names come from run.h. */
 enum engine_trigger {
-	ENGINE_TRIGGER_SAVE = 0,
-	ENGINE_TRIGGER_MANUAL,
-	ENGINE_TRIGGER_STARTUP,
+	ENGINE_TRIGGER_SAVE = RUN_TRIGGER_SAVE,
+	ENGINE_TRIGGER_MANUAL = RUN_TRIGGER_MANUAL,
+	ENGINE_TRIGGER_STARTUP = RUN_TRIGGER_STARTUP,
 };
 
 enum engine_status {
-	ENGINE_RUNNING = 0,
-	ENGINE_OK,
-	ENGINE_FAILED,
-	ENGINE_CANCELLED,
-	ENGINE_TIMEOUT,
-	ENGINE_CACHED,		/* every phase record was a cache hit */
-	ENGINE_INTERRUPTED,	/* unused by the engine; history's */
-	ENGINE_QUEUED,		/* engine only: waiting to start */
+	ENGINE_RUNNING = RUN_RUNNING,
+	ENGINE_OK = RUN_OK,
+	ENGINE_FAILED = RUN_FAILED,
+	ENGINE_CANCELLED = RUN_CANCELLED,
+	ENGINE_TIMEOUT = RUN_TIMEOUT,
+	ENGINE_CACHED = RUN_CACHED,	/* every phase record was a hit */
+	ENGINE_INTERRUPTED = RUN_INTERRUPTED,	/* unused here; history's */
+	ENGINE_QUEUED = RUN_QUEUED,	/* engine only: waiting to start */
 };
 
 enum engine_span_kind {
-	ENGINE_SPAN_PHASE = 0,
-	ENGINE_SPAN_HOOK,	/* a phase reached through a hook */
-	ENGINE_SPAN_COMMAND,
-	ENGINE_SPAN_RENDER,
+	ENGINE_SPAN_PHASE = RUN_SPAN_PHASE,
+	ENGINE_SPAN_HOOK = RUN_SPAN_HOOK,	/* reached through a hook */
+	ENGINE_SPAN_COMMAND = RUN_SPAN_COMMAND,
+	ENGINE_SPAN_RENDER = RUN_SPAN_RENDER,
 };
 
-/* "ok", "failed", ..., "queued"; static. */
+/* run_*_name of common/run.h: "ok", ..., "queued"; "unknown" out of
+ * range; static. */
 const char *engine_status_name(enum engine_status s);
 const char *engine_trigger_name(enum engine_trigger t);
-const char *engine_span_kind_name(enum engine_span_kind k);
 
 struct engine;
 

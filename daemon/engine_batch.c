@@ -35,10 +35,10 @@ engine_batch_match(const struct make_phase *ph, const char *prefix,
 			rel += plen + 1;
 		}
 		/* A phase's own outputs never trigger it: no loops. */
-		if (engine_glob_any(&ph->outputs, rel, true))
+		if (make_strlist_match(&ph->outputs, rel) >= 0)
 			continue;
 		if (ph->watch == MAKE_WATCH_ALL ||
-		    engine_glob_any(&ph->watch_globs, rel, false))
+		    make_strlist_match(&ph->watch_globs, rel) >= 0)
 			out[k++] = changed[i];
 	}
 	return k;

@@ -5,19 +5,21 @@
  *
  * Owns the in-memory key table and the state file
  * STATE_DIR/engine-cache.json ({"ROOT\tWS\tPHASE": "hex"}), rewritten
- * through a temp file and rename after every store so a crash leaves the
- * old or the new file, never half of one. Called by daemon/engine.c only.
+ * through common/fileio (temp file, fsync, rename, fsync of the
+ * directory) after every store, so a crash leaves the old or the new
+ * file, never half of one. Called by daemon/engine.c only.
  * Invariant: at most one entry per (root, ws, phase); at most
  * ENGINE_CACHE_MAX entries (oldest stored evicted first).
  *
- * Inputs are found by walking the workspace directory and hashing matched
- * files (XXH3-128, canonical hex). This is blocking I/O on the loop: it is
- * the stand-in until the watch module's hot file table is wired in, which
- * already holds every path with its content hash (DESIGN.md 3).
+ * Inputs are the workspace's files (daemon/treefiles.c: the watched
+ * root's hot file table, whose hashes are used as they are, or else the
+ * common/projtree walker with the same ignore policy, hashing each
+ * matched file here: XXH3-128 of a file's bytes or of a symlink's target
+ * text, as the hash pool does) that the phase's compiled `inputs` globs
+ * match. The walk and its hashing are blocking I/O on the caller's thread.
  */
 #include "engine_cache.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,9 +33,8 @@
 
 #include "fileio.h"
 #include "filetable.h"
-#include "glob.h"
 #include "log.h"
-#include "strbuf.h"
+#include "treefiles.h"
 #include "xmalloc.h"
 
 #define ENGINE_CACHE_FILE "engine-cache.json"
@@ -48,10 +49,6 @@ struct engine_cache {
 	char *path;			/* the state file */
 	struct engine_cache_entry *items;	/* oldest stored first */
 	size_t len;
-};
-
-static const char *const engine_cache_skip_dirs[] = {
-	".git", ".hg", ".svn", "node_modules", "target", ".ggen",
 };
 
 static void
@@ -180,81 +177,22 @@ engine_cache_store(struct engine_cache *c, const char *root, const char *ws,
 		engine_cache_save(c);
 }
 
-/* Compile list's patterns; those that fail are left NULL (never match). */
-static struct glob **
-engine_cache_compile(const struct make_strlist *list, bool as_dirs)
-{
-	struct glob **g = xcalloc(list->len + 1, sizeof(*g));
-
-	for (size_t i = 0; i < list->len; i++) {
-		char *p = xstrdup(list->items[i].s);
-		size_t n = strlen(p);
-
-		if (as_dirs)
-			while (n > 1 && p[n - 1] == '/')
-				p[--n] = '\0';
-		if (glob_compile(p, as_dirs ? GLOB_DIR_PREFIX : 0, &g[i],
-		    NULL) != 0)
-			g[i] = NULL;
-		free(p);
-	}
-	return g;
-}
-
-static void
-engine_cache_globs_free(struct glob **g, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		glob_free(g[i]);
-	free(g);
-}
-
-static bool
-engine_cache_match(struct glob *const *g, size_t n, const char *rel)
-{
-	for (size_t i = 0; i < n; i++)
-		if (g[i] != NULL && glob_match(g[i], rel, strlen(rel)))
-			return true;
-	return false;
-}
-
-bool
-engine_glob_any(const struct make_strlist *list, const char *rel,
-    bool as_dirs)
-{
-	struct glob **g;
-	bool hit;
-
-	if (list->len == 0)
-		return false;
-	g = engine_cache_compile(list, as_dirs);
-	hit = engine_cache_match(g, list->len, rel);
-	engine_cache_globs_free(g, list->len);
-	return hit;
-}
-
 struct engine_cache_walk {
-	struct glob **g;
-	size_t n_g;
-	char **paths;		/* matched, relative */
-	char **hashes;		/* table walk: hex of each path's hash */
+	const struct make_phase *ph;
+	char **paths;		/* matched, relative to the workspace */
+	char **hashes;		/* hex of each path's content hash */
 	size_t n, cap;
-	const char *root;	/* table walk: the root directory */
-	const char *prefix;	/* table walk: workspace path + "/", or "" */
-	size_t prefix_len;
+	const char *root;	/* the root directory */
 	struct gerr *err;
-	int rc;
 };
 
-static void
+static int
 engine_cache_walk_add(struct engine_cache_walk *w, const char *rel,
     const char *hex)
 {
-	if (w->n == ENGINE_CACHE_INPUTS_MAX) {
-		w->rc = gerr_set(w->err, GERR_LIMIT, "more than %d input files",
+	if (w->n == ENGINE_CACHE_INPUTS_MAX)
+		return gerr_set(w->err, GERR_LIMIT, "more than %d input files",
 		    ENGINE_CACHE_INPUTS_MAX);
-		return;
-	}
 	if (w->n == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 64;
 		w->paths = xreallocarray(w->paths, w->cap, sizeof(*w->paths));
@@ -262,8 +200,9 @@ engine_cache_walk_add(struct engine_cache_walk *w, const char *rel,
 		    sizeof(*w->hashes));
 	}
 	w->paths[w->n] = xstrdup(rel);
-	w->hashes[w->n] = hex != NULL ? xstrdup(hex) : NULL;
+	w->hashes[w->n] = xstrdup(hex);
 	w->n++;
+	return 0;
 }
 
 static int
@@ -285,52 +224,6 @@ engine_cache_walk_release(struct engine_cache_walk *w)
 	free(w->hashes);
 }
 
-static bool
-engine_cache_skipped(const char *name)
-{
-	for (size_t i = 0; i < sizeof(engine_cache_skip_dirs) /
-	    sizeof(engine_cache_skip_dirs[0]); i++)
-		if (strcmp(name, engine_cache_skip_dirs[i]) == 0)
-			return true;
-	return false;
-}
-
-/* Walk abs (whose path relative to the workspace is rel, "" at the top). */
-static void
-engine_cache_walk_dir(struct engine_cache_walk *w, struct strbuf *abs,
-    struct strbuf *rel)
-{
-	DIR *d = opendir(abs->buf);
-	struct dirent *de;
-
-	if (d == NULL)
-		return;		/* vanished or unreadable: not an input */
-	while (w->rc == 0 && (de = readdir(d)) != NULL) {
-		size_t al = abs->len, rl = rel->len;
-		struct stat st;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		strbuf_addch(abs, '/');
-		strbuf_addstr(abs, de->d_name);
-		if (rel->len > 0)
-			strbuf_addch(rel, '/');
-		strbuf_addstr(rel, de->d_name);
-		if (lstat(abs->buf, &st) == 0) {
-			if (S_ISDIR(st.st_mode)) {
-				if (!engine_cache_skipped(de->d_name))
-					engine_cache_walk_dir(w, abs, rel);
-			} else if (S_ISREG(st.st_mode) &&
-			    engine_cache_match(w->g, w->n_g, rel->buf)) {
-				engine_cache_walk_add(w, rel->buf, NULL);
-			}
-		}
-		strbuf_truncate(abs, al);
-		strbuf_truncate(rel, rl);
-	}
-	closedir(d);
-}
-
 static void
 engine_cache_hex(XXH128_hash_t h, char hex[33])
 {
@@ -341,14 +234,26 @@ engine_cache_hex(XXH128_hash_t h, char hex[33])
 		snprintf(hex + 2 * i, 3, "%02x", canon.digest[i]);
 }
 
+/* The content hash of path as the hash pool computes it: a regular
+ * file's bytes, a symlink's target text (never followed). */
 static int
-engine_cache_hash_file(const char *path, char hex[33], struct gerr *err)
+engine_cache_hash_file(const char *path, bool is_link, char hex[33],
+    struct gerr *err)
 {
 	XXH3_state_t *st;
 	char buf[65536];
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
+	if (is_link) {
+		n = readlink(path, buf, sizeof(buf));
+		if (n < 0 || (size_t)n == sizeof(buf))
+			return gerr_set(err, GERR_IO, "readlink %s: %s", path,
+			    n < 0 ? strerror(errno) : "target too long");
+		engine_cache_hex(XXH3_128bits(buf, (size_t)n), hex);
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return gerr_set(err, GERR_IO, "open %s: %s", path,
 		    strerror(errno));
@@ -367,6 +272,53 @@ engine_cache_hash_file(const char *path, char hex[33], struct gerr *err)
 	engine_cache_hex(XXH3_128bits_digest(st), hex);
 	XXH3_freeState(st);
 	return 0;
+}
+
+/* Whether root/e->path still has the stat tuple its hash belongs to: one
+ * lstat, no read. */
+static bool
+engine_cache_stat_matches(const char *root, const struct filetable_entry *e)
+{
+	char *path = xasprintf("%s/%s", root, e->path);
+	struct filetable_stat now;
+	struct stat sb;
+	int rc = lstat(path, &sb);
+
+	free(path);
+	if (rc != 0)
+		return false;
+	filetable_stat_from(&now, &sb);
+	return now.dev == e->st.dev && now.ino == e->st.ino &&
+	    now.size == e->st.size && now.mtime_ns == e->st.mtime_ns &&
+	    now.ctime_ns == e->st.ctime_ns;
+}
+
+/* One file of the workspace: an input when a glob of `inputs` matches. */
+static int
+engine_cache_file(void *arg, const struct treefiles_file *f)
+{
+	struct engine_cache_walk *w = arg;
+	char hex[33], *abs;
+	int rc;
+
+	if (make_strlist_match(&w->ph->inputs, f->rel) < 0)
+		return 0;
+	if (f->e != NULL) {
+		if ((f->e->flags & FILETABLE_F_HASH_KNOWN) == 0)
+			return gerr_set(w->err, GERR_BUSY,
+			    "%s: hash not known yet", f->root_rel);
+		/* Saved but its event not read yet (a script that saves
+		 * then runs at once): the table's hash is stale. */
+		if (!engine_cache_stat_matches(w->root, f->e))
+			return gerr_set(w->err, GERR_BUSY,
+			    "%s: changed since hashed", f->root_rel);
+		engine_cache_hex(f->e->hash, hex);
+		return engine_cache_walk_add(w, f->rel, hex);
+	}
+	abs = xasprintf("%s/%s", w->root, f->root_rel);
+	rc = engine_cache_hash_file(abs, S_ISLNK(f->st->st_mode), hex, w->err);
+	free(abs);
+	return rc != 0 ? rc : engine_cache_walk_add(w, f->rel, hex);
 }
 
 /* Sort w's paths (and their hashes along) by strcmp. */
@@ -396,41 +348,34 @@ engine_cache_walk_sort(struct engine_cache_walk *w)
 	w->hashes = h;
 }
 
-/* The key of ph over w's inputs (hashing files under ws_dir when w has no
- * hashes); releases w. */
+/* The key of ph over the workspace's files, from t or from the disk. */
 static int
-engine_cache_finish_key(const struct make_phase *ph,
-    struct engine_cache_walk *w, const char *ws_dir,
-    char key[CACHEKEY_HEX_SIZE], struct gerr *err)
+engine_cache_key_from(const struct make_phase *ph, const struct filetable *t,
+    const char *root, const char *ws_rel,
+    const struct make_project *root_model, char key[CACHEKEY_HEX_SIZE],
+    struct gerr *err)
 {
+	struct engine_cache_walk w = { .ph = ph, .root = root, .err = err };
 	struct cachekey ck;
-	char hex[33];
-	int rc = w->rc;
+	int rc = 0;
 
-	engine_cache_walk_sort(w);
+	if (ph->inputs.len > 0)
+		rc = treefiles_foreach(t, root, ws_rel, root_model,
+		    engine_cache_file, &w, err);
+	engine_cache_walk_sort(&w);
 	if (rc == 0)
 		rc = cachekey_begin(&ck, ph->name, err);
 	if (rc != 0) {
-		engine_cache_walk_release(w);
+		engine_cache_walk_release(&w);
 		return rc;
 	}
 	for (size_t i = 0; i < ph->commands.len; i++)
 		cachekey_add_command(&ck, ph->commands.items[i].s, err);
 	for (size_t i = 0; i < ph->env_len; i++)
 		cachekey_add_env(&ck, ph->env[i].key, ph->env[i].value, err);
-	for (size_t i = 0; rc == 0 && i < w->n; i++) {
-		if (w->hashes[i] == NULL) {
-			char *p = xasprintf("%s/%s", ws_dir, w->paths[i]);
-
-			rc = engine_cache_hash_file(p, hex, err);
-			free(p);
-		} else {
-			snprintf(hex, sizeof(hex), "%s", w->hashes[i]);
-		}
-		if (rc == 0)
-			rc = cachekey_add_input(&ck, w->paths[i], hex, err);
-	}
-	engine_cache_walk_release(w);
+	for (size_t i = 0; rc == 0 && i < w.n; i++)
+		rc = cachekey_add_input(&ck, w.paths[i], w.hashes[i], err);
+	engine_cache_walk_release(&w);
 	if (rc != 0) {
 		cachekey_release(&ck);
 		return rc;
@@ -439,76 +384,12 @@ engine_cache_finish_key(const struct make_phase *ph,
 }
 
 int
-engine_cache_key(const struct make_phase *ph, const char *ws_dir,
+engine_cache_key(const struct make_phase *ph, const char *root,
+    const char *ws_rel, const struct make_project *root_model,
     char key[CACHEKEY_HEX_SIZE], struct gerr *err)
 {
-	struct engine_cache_walk w = { .err = err };
-	struct strbuf abs, rel;
-
-	if (ph->inputs.len > 0) {
-		w.g = engine_cache_compile(&ph->inputs, false);
-		w.n_g = ph->inputs.len;
-		strbuf_init(&abs);
-		strbuf_init(&rel);
-		strbuf_addstr(&abs, ws_dir);
-		engine_cache_walk_dir(&w, &abs, &rel);
-		strbuf_release(&abs);
-		strbuf_release(&rel);
-		engine_cache_globs_free(w.g, w.n_g);
-	}
-	return engine_cache_finish_key(ph, &w, ws_dir, key, err);
-}
-
-/* Whether root/e->path still has the stat tuple its hash belongs to: one
- * lstat, no read. */
-static bool
-engine_cache_stat_matches(const char *root, const struct filetable_entry *e)
-{
-	char *path = xasprintf("%s/%s", root, e->path);
-	struct filetable_stat now;
-	struct stat sb;
-	int rc = lstat(path, &sb);
-
-	free(path);
-	if (rc != 0)
-		return false;
-	filetable_stat_from(&now, &sb);
-	return now.dev == e->st.dev && now.ino == e->st.ino &&
-	    now.size == e->st.size && now.mtime_ns == e->st.mtime_ns &&
-	    now.ctime_ns == e->st.ctime_ns;
-}
-
-static void
-engine_cache_table_entry(void *arg, const struct filetable_entry *e)
-{
-	struct engine_cache_walk *w = arg;
-	const char *rel = e->path;
-	char hex[33];
-
-	if (w->rc != 0 || e->kind != FILETABLE_FILE ||
-	    (e->flags & FILETABLE_F_TOMBSTONE) != 0)
-		return;
-	if (w->prefix_len > 0) {
-		if (strncmp(rel, w->prefix, w->prefix_len) != 0)
-			return;
-		rel += w->prefix_len;
-	}
-	if (!engine_cache_match(w->g, w->n_g, rel))
-		return;
-	if ((e->flags & FILETABLE_F_HASH_KNOWN) == 0) {
-		w->rc = gerr_set(w->err, GERR_BUSY, "%s: hash not known yet",
-		    e->path);
-		return;
-	}
-	if (!engine_cache_stat_matches(w->root, e)) {
-		/* Saved but its event not read yet (a script that saves then
-		 * runs at once): the table's hash is stale. */
-		w->rc = gerr_set(w->err, GERR_BUSY, "%s: changed since hashed",
-		    e->path);
-		return;
-	}
-	engine_cache_hex(e->hash, hex);
-	engine_cache_walk_add(w, rel, hex);
+	return engine_cache_key_from(ph, NULL, root, ws_rel, root_model, key,
+	    err);
 }
 
 int
@@ -516,20 +397,7 @@ engine_cache_key_table(const struct make_phase *ph, const struct filetable *t,
     const char *root, const char *ws_rel, char key[CACHEKEY_HEX_SIZE],
     struct gerr *err)
 {
-	struct engine_cache_walk w = { .err = err, .root = root };
-	char *prefix = ws_rel[0] != '\0' ? xasprintf("%s/", ws_rel) :
-	    xstrdup("");
-
-	if (ph->inputs.len > 0) {
-		w.g = engine_cache_compile(&ph->inputs, false);
-		w.n_g = ph->inputs.len;
-		w.prefix = prefix;
-		w.prefix_len = strlen(prefix);
-		filetable_foreach(t, engine_cache_table_entry, &w);
-		engine_cache_globs_free(w.g, w.n_g);
-	}
-	free(prefix);
-	return engine_cache_finish_key(ph, &w, NULL, key, err);
+	return engine_cache_key_from(ph, t, root, ws_rel, NULL, key, err);
 }
 
 const char *

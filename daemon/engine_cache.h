@@ -3,8 +3,7 @@
  * engine_cache.h - internal to the engine (daemon/engine*.c): cache keys
  * of phases and the last successful key per (root, workspace, phase),
  * kept in memory and in STATE_DIR/engine-cache.json (written atomically)
- * so a restarted daemon keeps its cache hits. Also the glob helpers the
- * engine shares with on-save matching. Loop thread only.
+ * so a restarted daemon keeps its cache hits. Loop thread only.
  */
 #ifndef GGEN_ENGINE_CACHE_H
 #define GGEN_ENGINE_CACHE_H
@@ -29,12 +28,16 @@ struct engine_cache *engine_cache_new(const char *state_dir);
 void engine_cache_free(struct engine_cache *c);
 
 /*
- * The key of phase ph for workspace directory ws_dir (absolute; inputs are
- * the phase's `inputs` globs relative to it, files hashed with XXH3-128).
- * Directories .git, .hg, .svn, node_modules, target and .ggen are not
- * entered. GERR_IO (unreadable input, message names it), GERR_LIMIT.
+ * The key of phase ph for the workspace ws_rel (root-relative, as
+ * treefiles_ws_rel spells it; "" = the root) of root, from the disk:
+ * inputs are the workspace's files (common/projtree.h policy, with
+ * root_model's `[watch] ignore`; root_model may be NULL) that ph's
+ * `inputs` globs match, hashed with XXH3-128 (a symlink: its target
+ * text). Blocking I/O on the calling thread. GERR_IO (unreadable input,
+ * message names it), GERR_LIMIT.
  */
-int engine_cache_key(const struct make_phase *ph, const char *ws_dir,
+int engine_cache_key(const struct make_phase *ph, const char *root,
+    const char *ws_rel, const struct make_project *root_model,
     char key[CACHEKEY_HEX_SIZE], struct gerr *err);
 
 struct filetable;
@@ -66,12 +69,5 @@ void engine_cache_store(struct engine_cache *c, const char *root,
  * when all exist. */
 const char *engine_cache_missing_output(const struct make_phase *ph,
     const char *ws_dir);
-
-/* Whether rel (relative to the phase's workspace) matches one of list's
- * globs; as_dirs: patterns match everything below them too, and a
- * trailing '/' is allowed (outputs). Patterns that do not compile never
- * match (make.c reported them). */
-bool engine_glob_any(const struct make_strlist *list, const char *rel,
-    bool as_dirs);
 
 #endif

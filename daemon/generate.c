@@ -21,7 +21,6 @@
  * without a table (a root still crawling) every template is read and
  * hashed here.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,13 +37,14 @@
 #include "generate.h"
 #include "genout.h"
 #include "ggend.h"
-#include "glob.h"
 #include "log.h"
 #include "make.h"
 #include "path.h"
+#include "projtree.h"
 #include "runner.h"
 #include "strbuf.h"
 #include "tplcache.h"
+#include "treefiles.h"
 #include "tvalue_json.h"
 #include "tvalue_toml.h"
 #include "watch.h"
@@ -159,75 +159,28 @@ generate_add_item(struct generate_job *job, const char *rel, size_t entry,
 	}
 }
 
-struct generate_scan {
-	struct generate_job *job;
-	struct glob **globs;	/* per entry; NULL for a SRC:DEST pair */
-	const char *ws_prefix;	/* root-relative workspace dir + '/' or "" */
-	size_t ws_len;
-	size_t visits;
-};
-
-static void
-generate_scan_match(struct generate_scan *s, const char *rel,
-    const XXH128_hash_t *h)
+/* One file of the workspace: a template when an entry's glob matches.
+ * A table hash is the content's only for a regular file (a symlink's is
+ * its target text): a symlinked template is read and hashed instead. */
+static int
+generate_scan_file(void *arg, const struct treefiles_file *f)
 {
-	const struct make_strlist *t = &s->job->phase->templates;
-	size_t n = strlen(rel);
+	struct generate_job *job = arg;
+	long e = make_strlist_match(&job->phase->templates, f->rel);
+	const XXH128_hash_t *h = NULL;
 
-	for (size_t e = 0; e < t->len; e++) {
-		if (s->globs[e] != NULL && glob_match(s->globs[e], rel, n)) {
-			generate_add_item(s->job, rel, e, h);
-			return;
-		}
-	}
-}
-
-static void
-generate_scan_entry(void *arg, const struct filetable_entry *e)
-{
-	struct generate_scan *s = arg;
-
-	if (e->kind != FILETABLE_FILE || (e->flags & FILETABLE_F_TOMBSTONE))
-		return;
-	if (strncmp(e->path, s->ws_prefix, s->ws_len) != 0)
-		return;
-	generate_scan_match(s, e->path + s->ws_len,
-	    (e->flags & FILETABLE_F_HASH_KNOWN) ? &e->hash : NULL);
-}
-
-/* Walk dir/sub without a file table (bounded in visits and depth). */
-static void
-generate_scan_dir(struct generate_scan *s, const char *sub, int depth)
-{
-	char *path = *sub ? path_join(s->job->dir, sub) : xstrdup(s->job->dir);
-	DIR *d = opendir(path);
-	struct dirent *de;
-
-	free(path);
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL &&
-	    s->visits < GENERATE_SCAN_MAX_VISITS) {
-		char *rel;
+	if (e < 0)
+		return 0;
+	if (f->e != NULL && (f->e->flags & FILETABLE_F_HASH_KNOWN)) {
+		char *abs = path_join(job->root_path, f->root_rel);
 		struct stat st;
-		char *abs;
 
-		if (de->d_name[0] == '.' || strcmp(de->d_name,
-		    "node_modules") == 0 || strcmp(de->d_name, "target") == 0)
-			continue;
-		s->visits++;
-		rel = *sub ? path_join(sub, de->d_name) : xstrdup(de->d_name);
-		abs = path_join(s->job->dir, rel);
-		if (lstat(abs, &st) == 0) {
-			if (S_ISDIR(st.st_mode) && depth < GENERATE_SCAN_MAX_DEPTH)
-				generate_scan_dir(s, rel, depth + 1);
-			else if (S_ISREG(st.st_mode))
-				generate_scan_match(s, rel, NULL);
-		}
+		if (lstat(abs, &st) == 0 && S_ISREG(st.st_mode))
+			h = &f->e->hash;
 		free(abs);
-		free(rel);
 	}
-	closedir(d);
+	generate_add_item(job, f->rel, (size_t)e, h);
+	return 0;
 }
 
 static int
@@ -238,54 +191,35 @@ generate_item_cmp(const void *a, const void *b)
 }
 
 /* Fill job->items from the phase's templates entries, sorted by path so
- * that runs (and their first error) do not depend on directory order. */
+ * that runs (and their first error) do not depend on directory order.
+ * Files come from the root's table, else from a walk with the same ignore
+ * policy (daemon/treefiles.h); root_model: for `[watch] ignore`. */
 static int
-generate_expand(struct generate_job *job, struct gerr *err)
+generate_expand(struct generate_job *job,
+    const struct make_project *root_model, struct gerr *err)
 {
 	const struct make_strlist *t = &job->phase->templates;
 	const struct filetable *table = job->root != NULL ?
 	    watch_root_table(job->root) : NULL;
-	struct generate_scan s = { .job = job };
-	char *ws_rel = NULL, *prefix = NULL;
-	int rc = 0;
+	char *ws_rel = NULL, *src;
+	int rc;
 
-	s.globs = xcalloc(t->len, sizeof(*s.globs));
-	for (size_t e = 0; e < t->len && rc == 0; e++) {
-		const char *colon = strchr(t->items[e].s, ':');
-		struct gerr gerr;
-
-		if (colon != NULL) {
-			char *src = xstrndup(t->items[e].s,
-			    (size_t)(colon - t->items[e].s));
-
+	for (size_t e = 0; e < t->len; e++) {
+		if ((src = projtree_template_pair_src(t->items[e].s)) != NULL)
 			generate_add_item(job, src, e, NULL);
-			free(src);
-			continue;
-		}
-		gerr_clear(&gerr);
-		rc = glob_compile(t->items[e].s, 0, &s.globs[e], &gerr);
-		if (rc != 0)
-			gerr_set_at(err, rc, job->model_file,
-			    t->items[e].line, t->items[e].col,
-			    "templates entry: %s", gerr.msg);
+		free(src);
 	}
-	if (rc == 0 && table != NULL &&
-	    path_relative(job->root_path, job->dir, &ws_rel, err) == 0) {
-		prefix = *ws_rel ? xasprintf("%s/", ws_rel) : xstrdup("");
-		s.ws_prefix = prefix;
-		s.ws_len = strlen(prefix);
-		filetable_foreach(table, generate_scan_entry, &s);
-	} else if (rc == 0) {
-		generate_scan_dir(&s, "", 0);
-	}
+	rc = path_relative(job->root_path, job->dir, &ws_rel, err);
+	if (rc == 0)
+		rc = treefiles_foreach(table, job->root_path,
+		    strcmp(ws_rel, ".") == 0 ? "" : ws_rel, root_model,
+		    generate_scan_file, job, err);
+	if (rc != 0 && err != NULL)
+		generate_anchor(err, job->model_file, t->line);
 	if (job->n_items > 1)
 		qsort(job->items, job->n_items, sizeof(*job->items),
 		    generate_item_cmp);
-	for (size_t e = 0; e < t->len; e++)
-		glob_free(s.globs[e]);
-	free(s.globs);
 	free(ws_rel);
-	free(prefix);
 	return rc;
 }
 
@@ -725,7 +659,8 @@ generate_start(struct ggend *g, struct watch_root *root, const char *dir,
 	}
 	job->env = genout_env_map(environ);
 	job->vars_fp = generate_fingerprint(job->toml_vars, job->req_vars);
-	rc = generate_expand(job, err);
+	rc = generate_expand(job, root != NULL ? watch_root_model(root) : model,
+	    err);
 	if (rc != 0) {
 		generate_job_free(job);
 		return rc;

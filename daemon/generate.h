@@ -44,12 +44,9 @@ struct cJSON;
 
 struct generate_job;
 
-/* Templates per job (more are ignored), template file size, and the walk
- * used when the root has no file table yet. */
+/* Templates per job (more are ignored) and template file size. */
 #define GENERATE_MAX_TEMPLATES 4096
 #define GENERATE_MAX_TEMPLATE_BYTES (1u << 20)
-#define GENERATE_SCAN_MAX_VISITS 20000
-#define GENERATE_SCAN_MAX_DEPTH 32
 
 enum generate_status {
 	GENERATE_WRITTEN,	/* output bytes changed and were written */

@@ -260,8 +260,29 @@ histlink_find(struct histlink *hl, uint64_t engine_id, size_t *idx)
 	return NULL;
 }
 
-/* Engine and history enums share values up to INTERRUPTED (engine.h);
- * anything else (queued) cannot be a final state and counts as failed. */
+/* Engine values become history values by a cast here: both take them
+ * from common/run.h, and the compiler checks every one. */
+_Static_assert((int)ENGINE_TRIGGER_SAVE == (int)HISTORY_TRIGGER_SAVE &&
+    (int)ENGINE_TRIGGER_MANUAL == (int)HISTORY_TRIGGER_MANUAL &&
+    (int)ENGINE_TRIGGER_STARTUP == (int)HISTORY_TRIGGER_STARTUP,
+    "engine and history triggers are the run vocabulary's");
+_Static_assert((int)ENGINE_RUNNING == (int)HISTORY_RUNNING &&
+    (int)ENGINE_OK == (int)HISTORY_OK &&
+    (int)ENGINE_FAILED == (int)HISTORY_FAILED &&
+    (int)ENGINE_CANCELLED == (int)HISTORY_CANCELLED &&
+    (int)ENGINE_TIMEOUT == (int)HISTORY_TIMEOUT &&
+    (int)ENGINE_CACHED == (int)HISTORY_CACHED &&
+    (int)ENGINE_INTERRUPTED == (int)HISTORY_INTERRUPTED &&
+    (int)ENGINE_INTERRUPTED + 1 == (int)ENGINE_QUEUED,
+    "engine and history statuses are the run vocabulary's");
+_Static_assert((int)ENGINE_SPAN_PHASE == (int)HISTORY_SPAN_PHASE &&
+    (int)ENGINE_SPAN_HOOK == (int)HISTORY_SPAN_HOOK &&
+    (int)ENGINE_SPAN_COMMAND == (int)HISTORY_SPAN_COMMAND &&
+    (int)ENGINE_SPAN_RENDER == (int)HISTORY_SPAN_RENDER,
+    "engine and history span kinds are the run vocabulary's");
+
+/* Anything past INTERRUPTED (queued) cannot be a final state and counts
+ * as failed. */
 static enum history_status
 histlink_status(enum engine_status s)
 {

@@ -231,67 +231,33 @@ struct history {
 static void history_copy_run(const struct history_run *src,
     struct history_run *dst, bool with_spans);
 
-static const char *const history_trigger_names[] = {
-	"save", "manual", "startup",
-};
-static const char *const history_status_names[] = {
-	"running", "ok", "failed", "cancelled", "timeout", "cached",
-	"interrupted",
-};
-static const char *const history_kind_names[] = {
-	"phase", "hook", "command", "render",
-};
-
-#define HISTORY_NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 const char *
 history_trigger_name(enum history_trigger t)
 {
-	if ((size_t)t >= HISTORY_NELEM(history_trigger_names))
-		return "unknown";
-	return history_trigger_names[t];
+	return run_trigger_name((enum run_trigger)t);
 }
 
 const char *
 history_status_name(enum history_status s)
 {
-	if ((size_t)s >= HISTORY_NELEM(history_status_names))
-		return "unknown";
-	return history_status_names[s];
+	return run_status_name((enum run_status)s);
 }
 
 const char *
 history_span_kind_name(enum history_span_kind k)
 {
-	if ((size_t)k >= HISTORY_NELEM(history_kind_names))
-		return "unknown";
-	return history_kind_names[k];
-}
-
-static bool
-history_name_index(const char *const *names, size_t n, const char *name,
-    size_t *out)
-{
-	size_t i;
-
-	for (i = 0; name != NULL && i < n; i++) {
-		if (strcmp(names[i], name) == 0) {
-			*out = i;
-			return true;
-		}
-	}
-	return false;
+	return run_span_kind_name((enum run_span_kind)k);
 }
 
 bool
 history_status_parse(const char *name, enum history_status *out)
 {
-	size_t i;
+	enum run_status s;
 
-	if (!history_name_index(history_status_names,
-	    HISTORY_NELEM(history_status_names), name, &i))
+	/* "queued" is a status, but never one of a history record. */
+	if (!run_status_parse(name, &s) || s == RUN_QUEUED)
 		return false;
-	*out = (enum history_status)i;
+	*out = (enum history_status)s;
 	return true;
 }
 
@@ -1452,7 +1418,7 @@ static void
 history_row_to_run(sqlite3_stmt *st, struct history_run *r)
 {
 	const char *files;
-	size_t n;
+	enum run_trigger trig;
 	int i;
 
 	memset(r, 0, sizeof(*r));
@@ -1460,10 +1426,9 @@ history_row_to_run(sqlite3_stmt *st, struct history_run *r)
 	r->root = history_col_str(st, 1);
 	r->workspace = history_col_str(st, 2);
 	r->phase = history_col_str(st, 3);
-	if (history_name_index(history_trigger_names,
-	    HISTORY_NELEM(history_trigger_names),
-	    (const char *)sqlite3_column_text(st, 4), &n))
-		r->trigger = (enum history_trigger)n;
+	if (run_trigger_parse((const char *)sqlite3_column_text(st, 4),
+	    &trig))
+		r->trigger = (enum history_trigger)trig;
 	files = (const char *)sqlite3_column_text(st, 5);
 	while (files != NULL && *files != '\0') {
 		const char *nl = strchr(files, '\n');
@@ -1633,7 +1598,8 @@ history_get_run(struct history *h, uint64_t run_id,
 	struct history_live *l = history_find(h, run_id, NULL);
 	struct history_run *r;
 	sqlite3_stmt *st;
-	size_t cap = 0, k;
+	size_t cap = 0;
+	enum run_span_kind kind;
 	int rc;
 
 	*out = NULL;
@@ -1675,10 +1641,9 @@ history_get_run(struct history *h, uint64_t run_id,
 		memset(s, 0, sizeof(*s));
 		s->id = (uint64_t)sqlite3_column_int64(st, 0);
 		s->parent = (uint64_t)sqlite3_column_int64(st, 1);
-		if (history_name_index(history_kind_names,
-		    HISTORY_NELEM(history_kind_names),
-		    (const char *)sqlite3_column_text(st, 2), &k))
-			s->kind = (enum history_span_kind)k;
+		if (run_span_kind_parse((const char *)
+		    sqlite3_column_text(st, 2), &kind))
+			s->kind = (enum history_span_kind)kind;
 		s->name = history_col_str(st, 3);
 		s->workspace = history_col_str(st, 4);
 		s->start_us = sqlite3_column_int64(st, 5);

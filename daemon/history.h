@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * history.h - the run history store (SQLite), DESIGN.md section 7.
+ * history.h - the run history store (SQLite): one row per run and per span,
+ * batched writes, retention per (root, workspace, phase).
  *
  * One struct history per daemon. The engine records runs and spans through
  * history_run_begin / history_span_* / history_run_end; nothing touches the
@@ -34,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "run.h"
 #include "gerr.h"
 #include "spanrec.h"
 
@@ -48,30 +50,34 @@
 #define HISTORY_SPANS_MAX 10000		/* spans accepted per run */
 #define HISTORY_BUSY_TIMEOUT_MS 2000	/* another writer holds the lock */
 
+/* The run vocabulary of common/run.h under the history's names: values
+ * and names are the common ones (histlink.c asserts them against the
+ * engine's where it casts). A history record is never RUN_QUEUED. */
 enum history_trigger {
-	HISTORY_TRIGGER_SAVE = 0,
-	HISTORY_TRIGGER_MANUAL,
-	HISTORY_TRIGGER_STARTUP,
+	HISTORY_TRIGGER_SAVE = RUN_TRIGGER_SAVE,
+	HISTORY_TRIGGER_MANUAL = RUN_TRIGGER_MANUAL,
+	HISTORY_TRIGGER_STARTUP = RUN_TRIGGER_STARTUP,
 };
 
 enum history_status {
-	HISTORY_RUNNING = 0,
-	HISTORY_OK,
-	HISTORY_FAILED,
-	HISTORY_CANCELLED,
-	HISTORY_TIMEOUT,
-	HISTORY_CACHED,
-	HISTORY_INTERRUPTED,
+	HISTORY_RUNNING = RUN_RUNNING,
+	HISTORY_OK = RUN_OK,
+	HISTORY_FAILED = RUN_FAILED,
+	HISTORY_CANCELLED = RUN_CANCELLED,
+	HISTORY_TIMEOUT = RUN_TIMEOUT,
+	HISTORY_CACHED = RUN_CACHED,
+	HISTORY_INTERRUPTED = RUN_INTERRUPTED,
 };
 
 enum history_span_kind {
-	HISTORY_SPAN_PHASE = 0,
-	HISTORY_SPAN_HOOK,
-	HISTORY_SPAN_COMMAND,
-	HISTORY_SPAN_RENDER,
+	HISTORY_SPAN_PHASE = RUN_SPAN_PHASE,
+	HISTORY_SPAN_HOOK = RUN_SPAN_HOOK,
+	HISTORY_SPAN_COMMAND = RUN_SPAN_COMMAND,
+	HISTORY_SPAN_RENDER = RUN_SPAN_RENDER,
 };
 
-/* Wire/database names ("save", "ok", "phase", ...); static strings. */
+/* Wire/database names ("save", "ok", "phase", ...) of common/run.h;
+ * "unknown" out of range; static strings. */
 const char *history_trigger_name(enum history_trigger t);
 const char *history_status_name(enum history_status s);
 const char *history_span_kind_name(enum history_span_kind k);

@@ -5,7 +5,8 @@
  * libinotifytools keeps process-wide state (its inotify fd, watch trees, a
  * static event buffer) and is not thread-safe. That state, and this file's
  * notifier_state mirroring it, are the only sanctioned globals besides the
- * logger (STYLE anti-patterns): every function here runs on the loop thread.
+ * logger (doc/ARCHITECTURE.md 2): every function here runs on the loop
+ * thread.
  *
  * Owns: the library's initialisation, knowledge of its inotify fd, and the
  * set of watch descriptors we hold (for `status` used/limit and the test
@@ -16,8 +17,9 @@
  * and keeps a filename -> wd tree that is never told when the kernel drops
  * a watch (directory deleted), so a new directory at the same path would
  * map to the dead wd. We call inotify_add_watch/inotify_rm_watch on the
- * library's own fd instead, and read events through the library as DESIGN
- * §5 asks; the caller maps wd -> directory in its file table.
+ * library's own fd instead, and read events through the library (its
+ * buffer must be drained through it); the caller maps wd -> directory in
+ * its file table.
  *
  * Invariants: notifier_state.active holds exactly the wds added and not yet
  * removed or IN_IGNORED; fd is the library's fd while init is true.

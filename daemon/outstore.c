@@ -777,15 +777,15 @@ out:
 }
 
 static void
-outstore_crawl_entry(void *arg, const char *rel, enum filetable_kind kind,
+outstore_crawl_entry(void *arg, const char *rel, enum crawl_kind kind,
     const struct stat *st)
 {
 	struct outstore_capture *c = arg;
 
-	if (c->rc != 0 || kind == FILETABLE_DIR)
+	if (c->rc != 0 || kind == CRAWL_DIR)
 		return;
 	/* The walker reports symlinks as files, never followed. */
-	if (kind != FILETABLE_FILE || st == NULL || !S_ISREG(st->st_mode)) {
+	if (kind != CRAWL_FILE || st == NULL || !S_ISREG(st->st_mode)) {
 		c->rc = gerr_set(c->err, GERR_INVALID, "output %s is a symlink "
 		    "or special file; not cached", rel);
 		return;

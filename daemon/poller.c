@@ -93,9 +93,10 @@ poller_ignore(void *arg, const char *relpath, bool is_dir)
 }
 
 static void
-poller_entry(void *arg, const char *relpath, enum filetable_kind kind,
+poller_entry(void *arg, const char *relpath, enum crawl_kind ckind,
     const struct stat *st)
 {
+	enum filetable_kind kind = (enum filetable_kind)ckind;
 	struct poller_scan *s = arg;
 	struct filetable_stat fst;
 	enum filetable_upsert_result r;

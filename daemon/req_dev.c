@@ -33,7 +33,6 @@
 #include <string.h>
 
 #include "engine.h"
-#include "engine_cache.h"
 #include "errors.h"
 #include "ggend.h"
 #include "log.h"
@@ -363,9 +362,9 @@ req_dev_on_save(const struct make_project *m, const char *phase,
 	if (ph == NULL || ph->watch == MAKE_WATCH_NONE)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!engine_glob_any(&ph->outputs, changed[i], true) &&
+		if (make_strlist_match(&ph->outputs, changed[i]) < 0 &&
 		    (ph->watch == MAKE_WATCH_ALL ||
-		    engine_glob_any(&ph->watch_globs, changed[i], false)))
+		    make_strlist_match(&ph->watch_globs, changed[i]) >= 0))
 			return true;
 	return false;
 }

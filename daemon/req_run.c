@@ -26,7 +26,6 @@
 
 /* Phases one request may name. */
 #define REQ_RUN_PHASES_MAX 64
-#define REQ_RUN_JOBS_MAX 1024
 
 struct req_run {
 	struct req *req;		/* NULL once the client went away */
@@ -217,14 +216,9 @@ req_run_parse(struct req *req, struct engine_request *er,
 	} else if (req_run_flag(req, "all_workspaces")) {
 		er->target = PLAN_TARGET_ALL;
 	}
-	if (jobs != NULL) {
-		if (jobs->valuedouble < 1 || jobs->valuedouble >
-		    REQ_RUN_JOBS_MAX)
-			return gerr_set(err, GERR_INVALID, "run: jobs must be "
-			    "1..%d, found %.0f", REQ_RUN_JOBS_MAX,
-			    jobs->valuedouble);
+	/* Bounds: the protocol table's row, checked before we are called. */
+	if (jobs != NULL)
 		er->jobs = (unsigned)jobs->valuedouble;
-	}
 	er->force = req_run_flag(req, "force");
 	er->no_remote = req_run_flag(req, "no_remote");
 	er->trigger = ENGINE_TRIGGER_MANUAL;

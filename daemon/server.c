@@ -716,9 +716,3 @@ server_client_request_done(struct client *c, struct req *req)
 	if (!(c->flags & CLIENT_CLOSING))
 		server_client_update_rd(c);
 }
-
-uint64_t
-server_client_id(const struct client *c)
-{
-	return c->id;
-}

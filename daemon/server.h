@@ -80,7 +80,4 @@ void server_client_request_done(struct client *c, struct req *req);
 /* c's deferred request (req_defer). Used by req.c. */
 void server_client_set_pending(struct client *c, struct req *req);
 
-/* c's id and peer pid, for logs. */
-uint64_t server_client_id(const struct client *c);
-
 #endif

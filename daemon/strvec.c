@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * strvec.c - growable array of owned strings. Called by poller.c and
- * watchroot.c on the loop thread. Invariant: n <= cap, v[0..n) are
+ * rootsync.c on the loop thread. Invariant: n <= cap, v[0..n) are
  * xstrdup'ed strings owned by the vector (or, below a caller's consumed
  * mark, already handed out: see strvec_clear_from).
  */

@@ -3,7 +3,7 @@
  * watch.c - the set of watched roots of one daemon (g->watch): registration,
  * readiness, ignore rules, the make.toml model, persistence and status.
  *
- * Owns: every struct watch_root (a linked list) with its watchroot, its
+ * Owns: every struct watch_root (a linked list) with its rootsync, its
  * ignore matcher, one reference to its last good make.toml model (runs take
  * their own through watch_root_model_ref, so a re-parse never frees a model
  * a run still uses) and the latest parse's findings; the hash pool; the roots file
@@ -55,6 +55,7 @@
 #include "message.h"
 #include "notifier.h"
 #include "path.h"
+#include "projtree.h"
 #include "server.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -120,7 +121,7 @@ watch_root_free(struct watch_root *r)
 
 	ev_timer_stop(r->w->g->loop, &r->save_timer);
 	watch_events_root_release(r);
-	watchroot_free(r->wr);
+	rootsync_free(r->wr);
 	ignore_free(r->ign);
 	make_project_unref(r->model);
 	make_findings_release(&r->findings);
@@ -249,40 +250,23 @@ watch_ignore_warn(void *arg, const struct gerr *err)
 	    err->col, err->msg);
 }
 
-/* (Re)load the ignore file of kind in directory dir of r; a missing file
- * removes the source. Returns whether the root's .git/info/exclude
- * changed (always false for other kinds). */
+/* (Re)load the ignore file of kind in directory dir of r (the loader of
+ * common/projtree.h: one policy for the daemon, validate and render); a
+ * missing file removes the source. Returns whether the root's
+ * .git/info/exclude changed (always false for other kinds). */
 static bool
 watch_load_ignore(struct watch_root *r, enum ignore_kind kind,
     const char *dir)
 {
-	const char *base = kind == IGNORE_GITIGNORE ? ".gitignore" :
-	    kind == IGNORE_GGENIGNORE ? ".ggenignore" : ".git/info/exclude";
-	char *abs, *text;
-	size_t len = 0;
+	uint64_t h = projtree_ignore_load(r->ign, r->path, kind, dir,
+	    watch_ignore_warn, r);
 
-	abs = dir[0] != '\0' ? xasprintf("%s/%s/%s", r->path, dir, base) :
-	    xasprintf("%s/%s", r->path, base);
-	text = watch_read_file(abs, IGNORE_FILE_MAX_BYTES, &len);
-	free(abs);
-	if (kind == IGNORE_EXCLUDE) {
-		/* 0 stands for "absent": a real hash of 0 only costs one
-		 * needless rescan. */
-		uint64_t h = text != NULL ? XXH3_64bits(text, len) : 0;
-
-		if (h == r->exclude_hash) {
-			free(text);
-			return false;
-		}
-		r->exclude_hash = h;
-	}
-	if (text == NULL)
-		ignore_remove_file(r->ign, kind, dir);
-	else
-		ignore_set_file(r->ign, kind, dir, NULL, text, len,
-		    watch_ignore_warn, r, NULL);
-	free(text);
-	return kind == IGNORE_EXCLUDE;
+	/* 0 stands for "absent": a real hash of 0 only costs one needless
+	 * rescan. */
+	if (kind != IGNORE_EXCLUDE || h == r->exclude_hash)
+		return false;
+	r->exclude_hash = h;
+	return true;
 }
 
 void
@@ -317,7 +301,7 @@ watch_is_ignored(void *arg, const char *rel, bool is_dir)
 	if (ignore_check(r->ign, rel, strlen(rel), is_dir, NULL))
 		return true;
 	if (is_dir && r->wr != NULL) {
-		e = filetable_lookup(watchroot_table(r->wr), rel);
+		e = filetable_lookup(rootsync_table(r->wr), rel);
 		if (e == NULL || e->kind != FILETABLE_DIR) {
 			watch_load_ignore(r, IGNORE_GGENIGNORE, rel);
 			watch_load_ignore(r, IGNORE_GITIGNORE, rel);
@@ -330,19 +314,9 @@ watch_is_ignored(void *arg, const char *rel, bool is_dir)
 static void
 watch_apply_model_ignore(struct watch_root *r)
 {
-	const struct make_strlist *l;
-	const char **pats;
-	size_t i;
-
 	if (r->model == NULL)
 		return;
-	l = &r->model->watch_ignore;
-	pats = xcalloc(l->len + 1, sizeof(*pats));
-	for (i = 0; i < l->len; i++)
-		pats[i] = l->items[i].s;
-	ignore_set_patterns(r->ign, pats, l->len, "make.toml", watch_ignore_warn,
-	    r, NULL);
-	free(pats);
+	projtree_ignore_model(r->ign, r->model, watch_ignore_warn, r);
 }
 
 /* The latest load's errors, GNU style, at most WATCH_MODEL_ERRORS_MAX. */
@@ -533,10 +507,10 @@ watch_root_reload_ignore(struct watch_root *r, const char *relpath)
 void
 watch_root_progress(const struct watch_root *r, struct watch_progress *out)
 {
-	struct watchroot_status st;
+	struct rootsync_status st;
 
 	memset(out, 0, sizeof(*out));
-	watchroot_status(r->wr, &st);
+	rootsync_status(r->wr, &st);
 	out->files_seen = st.files;
 	out->dirs_seen = st.dirs;
 	out->files_hashed = st.files - st.hash_pending;
@@ -546,7 +520,7 @@ watch_root_progress(const struct watch_root *r, struct watch_progress *out)
 void
 watch_root_check_ready(struct watch_root *r, bool force_progress)
 {
-	struct watchroot_status st;
+	struct rootsync_status st;
 	struct watch_progress p;
 	uint64_t now;
 	size_t i, n;
@@ -554,7 +528,7 @@ watch_root_check_ready(struct watch_root *r, bool force_progress)
 
 	if (r->ready)
 		return;
-	watchroot_status(r->wr, &st);
+	rootsync_status(r->wr, &st);
 	if (!st.crawling && r->load_walk_ms == 0)
 		r->load_walk_ms = clock_mono_ms() - r->load_start_ms + 1;
 	if (!st.crawling && st.hash_pending == 0 && st.hash_backlog == 0 &&
@@ -660,8 +634,8 @@ watch_snap_chunk(void *arg, const void *buf, size_t len)
 static void
 watch_snapshot_save(struct watch_root *r, const char *why)
 {
-	const struct filetable *t = watchroot_table(r->wr);
-	struct watchroot_status st;
+	const struct filetable *t = rootsync_table(r->wr);
+	struct rootsync_status st;
 	struct snapshot_meta m;
 	struct watch_snap_out o = { .first = true };
 	uint64_t t0 = clock_mono_us();
@@ -669,7 +643,7 @@ watch_snapshot_save(struct watch_root *r, const char *why)
 	int rc;
 
 	ev_timer_stop(r->w->g->loop, &r->save_timer);
-	watchroot_status(r->wr, &st);
+	rootsync_status(r->wr, &st);
 	/* A table still loading is not the tree: the snapshot on disk (if
 	 * any) stays the truth until this one is complete. */
 	if (!r->ready || st.gone || filetable_clock(t) == r->saved_clock)
@@ -724,7 +698,7 @@ watch_root_changed(struct watch_root *r)
 	double idle_s = (double)idle_ms / 1000.0;
 
 	if (idle_ms == 0 || !r->ready ||
-	    filetable_clock(watchroot_table(r->wr)) == r->saved_clock)
+	    filetable_clock(rootsync_table(r->wr)) == r->saved_clock)
 		return;
 	/* Trailing: each change pushes the save back by one idle period,
 	 * up to WATCH_SAVE_MAX_DELAYS periods after the first. */
@@ -893,7 +867,7 @@ static struct watch_root *
 watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 {
 	struct watch *w = g->watch;
-	struct watchroot_config cfg = { 0 };
+	struct rootsync_config cfg = { 0 };
 	struct watch_root *r;
 	int rc;
 
@@ -925,7 +899,7 @@ watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 	watch_events_root_init(r);
 	/* The model's `[watch] ignore` must prune the first crawl. */
 	watch_root_load_model(r);
-	rc = watchroot_new(canon, &cfg, &r->wr, err);
+	rc = rootsync_new(canon, &cfg, &r->wr, err);
 	if (rc != 0) {
 		watch_root_free(r);
 		return NULL;
@@ -1051,7 +1025,7 @@ watch_root_ready(const struct watch_root *r)
 const struct filetable *
 watch_root_table(const struct watch_root *r)
 {
-	return watchroot_table(r->wr);
+	return rootsync_table(r->wr);
 }
 
 const struct make_project *
@@ -1155,7 +1129,7 @@ watch_clock_string(const struct watch_root *r, uint64_t counter)
 /* {"from","ms","rehashed","racy","gone"} or {"from":"crawl","reason"}:
  * how the root's table was built at its start. */
 static cJSON *
-watch_load_status(const struct watch_root *r, const struct watchroot_status *st)
+watch_load_status(const struct watch_root *r, const struct rootsync_status *st)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -1177,10 +1151,10 @@ watch_load_status(const struct watch_root *r, const struct watchroot_status *st)
 struct cJSON *
 watch_root_summary(const struct watch_root *r)
 {
-	struct watchroot_status st;
+	struct rootsync_status st;
 	cJSON *o = cJSON_CreateObject();
 
-	watchroot_status(r->wr, &st);
+	rootsync_status(r->wr, &st);
 	cJSON_AddStringToObject(o, "root", r->path);
 	cJSON_AddBoolToObject(o, "ready", r->ready && !st.gone);
 	cJSON_AddBoolToObject(o, "gone", st.gone);
@@ -1238,7 +1212,7 @@ void
 watch_status_add(struct ggend *g, struct cJSON *roots)
 {
 	struct notifier_status ns;
-	struct watchroot_status st;
+	struct rootsync_status st;
 	struct watch_root *r;
 	cJSON *o, *wo;
 
@@ -1246,7 +1220,7 @@ watch_status_add(struct ggend *g, struct cJSON *roots)
 		return;
 	notifier_status(&ns);
 	for (r = g->watch->roots; r != NULL; r = r->next) {
-		watchroot_status(r->wr, &st);
+		rootsync_status(r->wr, &st);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "root", r->path);
 		cJSON_AddBoolToObject(o, "ready", r->ready && !st.gone);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * watch.h - the daemon's watched roots (g->watch): each a daemon/watchroot
+ * watch.h - the daemon's watched roots (g->watch): each a daemon/rootsync
  * wired into the loop (crawl slices on an ev_idle, the notifier fd on an
  * ev_io, hash results on an ev_async, polling on an ev_timer that runs only
  * while something is polled), ignore rules, per-root debounce, files.changed
@@ -206,7 +206,7 @@ int watch_root_lookup(struct ggend *g, const char *path,
     struct watch_root **out, char **canon, struct gerr *err);
 
 /* Append one status object per root to the cJSON array roots (req_status).
- * Clock numbers travel as strings (DESIGN section 6). */
+ * Clock numbers travel as strings (protocol/PROTOCOL.md 2). */
 void watch_status_add(struct ggend *g, struct cJSON *roots);
 
 #endif

@@ -253,7 +253,7 @@ watch_events_is_make(const char *relpath)
 static void
 watch_events_try_settle(struct watch_root *r)
 {
-	const struct filetable *t = watchroot_table(r->wr);
+	const struct filetable *t = rootsync_table(r->wr);
 	const struct filetable_entry *e;
 	struct watch_change *ch;
 	struct watch_pending *pend;
@@ -358,7 +358,7 @@ watch_events_after(struct watch_root *r)
 		r->ignore_dirty = false;
 		r->cause = WATCH_CAUSE_IGNORE;
 		r->rescans++;
-		watchroot_rescan(r->wr);
+		rootsync_rescan(r->wr);
 		r->cause = WATCH_CAUSE_EVENTS;
 	}
 	if (r->npend > 0 && r->win_max_ms == 0)
@@ -376,12 +376,12 @@ watch_events_ignore_changed(struct watch_root *r)
 void
 watch_events_update(struct watch *w)
 {
-	struct watchroot_status st;
+	struct rootsync_status st;
 	struct watch_root *r;
 	bool busy = false, polled = false;
 
 	for (r = w->roots; r != NULL; r = r->next) {
-		watchroot_status(r->wr, &st);
+		rootsync_status(r->wr, &st);
 		busy = busy || st.crawling;
 		polled = polled || st.polled_dirs > 0;
 	}
@@ -408,15 +408,15 @@ watch_events_notify(void *arg, int32_t wd, uint32_t mask, uint32_t cookie,
 		for (r = w->roots; r != NULL; r = r->next) {
 			r->cause = WATCH_CAUSE_RESCAN;
 			r->rescans++;
-			watchroot_overflow(r->wr);
+			rootsync_overflow(r->wr);
 			r->cause = WATCH_CAUSE_EVENTS;
 		}
 		return;
 	}
 	for (r = w->roots; r != NULL; r = r->next) {
-		if (watchroot_owns_wd(r->wr, wd)) {
+		if (rootsync_owns_wd(r->wr, wd)) {
 			r->event_ms = clock_mono_ms();
-			watchroot_event(r->wr, wd, mask, cookie, name);
+			rootsync_event(r->wr, wd, mask, cookie, name);
 			return;
 		}
 	}
@@ -432,7 +432,7 @@ watch_events_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 	(void)revents;
 	notifier_drain(watch_events_notify, w);
 	for (r = w->roots; r != NULL; r = r->next)
-		watchroot_flush_moves(r->wr);
+		rootsync_flush_moves(r->wr);
 	for (r = w->roots; r != NULL; r = next) {
 		next = r->next;
 		watch_events_after(r);
@@ -462,7 +462,7 @@ watch_events_hash_result(void *arg, const struct hashpool_result *res)
 	for (r = w->roots; r != NULL; r = r->next) {
 		if (r->generation != res->generation)
 			continue;
-		watchroot_hash_result(r->wr, res);
+		rootsync_hash_result(r->wr, res);
 		return;
 	}
 }
@@ -497,8 +497,8 @@ watch_events_idle_cb(struct ev_loop *loop, ev_idle *idle, int revents)
 	(void)revents;
 	for (r = w->roots; r != NULL; r = next) {
 		next = r->next;
-		if (watchroot_busy(r->wr)) {
-			watchroot_step(r->wr, WATCH_EVENTS_STEP_ENTRIES);
+		if (rootsync_busy(r->wr)) {
+			rootsync_step(r->wr, WATCH_EVENTS_STEP_ENTRIES);
 			watch_events_after(r);
 		}
 	}
@@ -513,14 +513,14 @@ static void
 watch_events_poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct watch *w = t->data;
-	struct watchroot_status st;
+	struct rootsync_status st;
 	struct watch_root *r, *next;
 
 	(void)loop;
 	(void)revents;
 	for (r = w->roots; r != NULL; r = next) {
 		next = r->next;
-		watchroot_status(r->wr, &st);
+		rootsync_status(r->wr, &st);
 		/* A root not ready yet reads its polled dirs in its first
 		 * crawl: polling them too would only slow it down (a scan
 		 * holds the loop, so hash results wait, and with a scan
@@ -529,7 +529,7 @@ watch_events_poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		if (st.polled_dirs == 0 || st.crawling || !r->ready)
 			continue;
 		r->cause = WATCH_CAUSE_POLL;
-		watchroot_poll(r->wr);
+		rootsync_poll(r->wr);
 		r->cause = WATCH_CAUSE_EVENTS;
 		watch_events_after(r);
 	}

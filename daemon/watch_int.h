@@ -21,7 +21,7 @@
 #include "make.h"
 #include "snapshot.h"
 #include "watch.h"
-#include "watchroot.h"
+#include "rootsync.h"
 
 /* Someone waiting for a root to be ready (watch_root_add). */
 struct watch_waiter {
@@ -70,7 +70,7 @@ struct watch_root {
 	struct watch *w;
 	char *path;
 	size_t pathlen;
-	struct watchroot *wr;
+	struct rootsync *wr;
 	uint64_t generation;
 	struct ignore *ign;
 	bool ready;
@@ -163,7 +163,7 @@ void watch_events_start(struct watch *w);
 void watch_events_stop(struct watch *w);
 /* Start or stop the idle and poll watchers to match the roots' needs. */
 void watch_events_update(struct watch *w);
-/* watchroot's on_change for root r. */
+/* rootsync's on_change for root r. */
 void watch_events_change(void *arg, const struct filetable_entry *e,
     enum filetable_change change);
 void watch_events_root_init(struct watch_root *r);

@@ -6,7 +6,7 @@
  * Usage: bench_filetable [FILES [DIRS [REPS]]]   (default 100000 10000 3)
  * Builds FILES files spread over DIRS directories (two levels) in a fresh
  * temp dir under /tmp, then per rep:
- *   ready_ms   watchroot: crawl + lstat + table fill + one inotify watch
+ *   ready_ms   rootsync: crawl + lstat + table fill + one inotify watch
  *              per directory (before it can answer about a root)
  *   hashed_ms  from the same start until the pool has hashed every file
  *              and the table knows all hashes (page cache warm after the
@@ -35,7 +35,7 @@
 #include "hashpool.h"
 #include "log.h"
 #include "notifier.h"
-#include "watchroot.h"
+#include "rootsync.h"
 #include "xmalloc.h"
 
 #define BENCH_MAX_REPS 32
@@ -43,7 +43,7 @@
 extern char **environ;
 
 struct bench {
-	struct watchroot *w;
+	struct rootsync *w;
 	struct hashpool *pool;
 	int notify_pipe[2];
 };
@@ -127,7 +127,7 @@ bench_result(void *arg, const struct hashpool_result *r)
 
 	if (r->error != 0)
 		fatal("hash %s: %s", r->path, strerror(r->error));
-	watchroot_hash_result(b->w, r);
+	rootsync_hash_result(b->w, r);
 }
 
 /* Feed pool results to the root until every file has its hash. */
@@ -141,8 +141,8 @@ bench_wait_hashes(struct bench *b)
 		struct pollfd p = { .fd = b->notify_pipe[0], .events = POLLIN };
 
 		hashpool_drain(b->pool, bench_result, b);
-		/* Not watchroot_status: it walks the table. */
-		filetable_counts(watchroot_table(b->w), &n);
+		/* Not rootsync_status: it walks the table. */
+		filetable_counts(rootsync_table(b->w), &n);
 		if (n.hash_pending == 0)
 			return;
 		if (poll(&p, 1, -1) == 1 &&
@@ -235,8 +235,8 @@ main(int argc, char **argv)
 		fatal("pipe: %s", strerror(errno));
 
 	for (int r = 0; r < reps; r++) {
-		struct watchroot_config cfg = { .generation = 1 };
-		struct watchroot_status st;
+		struct rootsync_config cfg = { .generation = 1 };
+		struct rootsync_status st;
 		double t0;
 
 		gerr_clear(&err);
@@ -248,20 +248,20 @@ main(int argc, char **argv)
 		/* Ready: crawled, stat'ed, in the table, every dir watched;
 		 * hashing starts meanwhile, as in the daemon. */
 		t0 = bench_now_ms();
-		if (watchroot_new(root, &cfg, &b.w, &err) != 0)
-			fatal("watchroot: %s", err.msg);
-		while (watchroot_step(b.w, 4096))
+		if (rootsync_new(root, &cfg, &b.w, &err) != 0)
+			fatal("rootsync: %s", err.msg);
+		while (rootsync_step(b.w, 4096))
 			;
 		ready[r] = bench_now_ms() - t0;
 		bench_wait_hashes(&b);
 		hashed[r] = bench_now_ms() - t0;
 
-		watchroot_status(b.w, &st);
+		rootsync_status(b.w, &st);
 		if (st.files != (size_t)files || st.polled_dirs != 0)
 			fatal("root has %zu files, %zu polled dirs; want %ld, 0",
 			    st.files, st.polled_dirs, files);
-		filetable_counts(watchroot_table(b.w), &n);
-		watchroot_free(b.w);
+		filetable_counts(rootsync_table(b.w), &n);
+		rootsync_free(b.w);
 		hashpool_free(b.pool);
 		notifier_cleanup();
 	}

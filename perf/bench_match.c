@@ -3,8 +3,11 @@
  * bench_match.c - throughput of the watch matchers: ignore_check and
  * ignore_check_entry over 100k generated paths with a realistic set of
  * ignore files, and glob_match (a make.toml glob, a basename glob, and a
- * backtracking-heavy pattern). Prints one JSON object per figure (see
- * perf/bench.h). Deterministic input (fixed-seed xorshift), no files.
+ * backtracking-heavy pattern), and a phase's glob list as on-save
+ * matching uses it (make_strlist_match on globs the model compiled once)
+ * next to what it replaced (compile, match, free per path). Prints one
+ * JSON object per figure (see perf/bench.h). Deterministic input
+ * (fixed-seed xorshift), no files.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +18,7 @@
 #include "bench.h"
 #include "glob.h"
 #include "ignore.h"
+#include "make.h"
 #include "xmalloc.h"
 
 /* Full and quick (smoke / callgrind) input sizes and repetitions. */
@@ -95,6 +99,7 @@ struct bench_match_ctx {
 	size_t n;
 	size_t hits;
 	bool entry;		/* ignore_check_entry, else ignore_check */
+	const struct make_strlist *list;	/* a phase's globs */
 	char extra[64];
 };
 
@@ -123,6 +128,41 @@ bench_match_glob(void *arg)
 	c->hits = 0;
 	for (size_t i = 0; i < c->n; i++)
 		c->hits += glob_match(c->glob, c->paths[i], c->lens[i]);
+	snprintf(c->extra, sizeof c->extra, "\"matches\":%zu", c->hits);
+}
+
+/* The hot path of on-save matching: the model's compiled globs. */
+static void
+bench_match_phase(void *arg)
+{
+	struct bench_match_ctx *c = arg;
+
+	c->hits = 0;
+	for (size_t i = 0; i < c->n; i++)
+		c->hits += make_strlist_match(c->list, c->paths[i]) >= 0;
+	snprintf(c->extra, sizeof c->extra, "\"matches\":%zu", c->hits);
+}
+
+/* What the model-time compile replaced: every glob compiled per path. */
+static void
+bench_match_phase_compile(void *arg)
+{
+	struct bench_match_ctx *c = arg;
+
+	c->hits = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		bool hit = false;
+
+		for (size_t k = 0; k < c->list->len; k++) {
+			struct glob *g;
+
+			if (glob_compile(c->list->items[k].s, 0, &g, NULL) != 0)
+				continue;
+			hit = hit || glob_match(g, c->paths[i], c->lens[i]);
+			glob_free(g);
+		}
+		c->hits += hit;
+	}
 	snprintf(c->extra, sizeof c->extra, "\"matches\":%zu", c->hits);
 }
 
@@ -184,6 +224,31 @@ main(void)
 		f.figure = gl[k].fig;
 		bench_figure_run(&f);
 		glob_free(c.glob);
+	}
+
+	/* A phase's watch list, compiled once (make_load does it). */
+	{
+		static const char *const pats[] = { "src/**/*.c",
+		    "src/**/*.h", "include/**", "Makefile" };
+		struct make_str items[4];
+		struct glob *globs[4];
+		struct make_strlist list = { .items = items, .len = 4,
+		    .globs = globs };
+
+		for (size_t k = 0; k < 4; k++) {
+			items[k] = (struct make_str){ .s = (char *)pats[k] };
+			if (glob_compile(pats[k], 0, &globs[k], NULL) != 0)
+				return 1;
+		}
+		c.list = &list;
+		f.figure = "phase_globs_match";
+		f.body = bench_match_phase;
+		bench_figure_run(&f);
+		f.figure = "phase_globs_compile_each_path";
+		f.body = bench_match_phase_compile;
+		bench_figure_run(&f);
+		for (size_t k = 0; k < 4; k++)
+			glob_free(globs[k]);
 	}
 
 	/* Worst case for naive backtracking: 4 KiB of 'a' against a*..b. */

@@ -81,7 +81,7 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 			    { "all_workspaces", PROTO_T_BOOL, false },
 			    { "force", PROTO_T_BOOL, false },
 			    { "dry_run", PROTO_T_BOOL, false },
-			    { "jobs", PROTO_T_INT, false },
+			    { "jobs", PROTO_T_INT, false, 1, 1024 },
 			    { "detach", PROTO_T_BOOL, false },
 			    { "no_remote", PROTO_T_BOOL, false } },
 		.flags = PROTO_CMD_STREAMS,
@@ -152,7 +152,7 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 	},
 	[PROTO_CMD_TRIM] = {
 		.id = PROTO_CMD_TRIM, .name = "trim",
-		.fields = { { "keep", PROTO_T_INT, false } },
+		.fields = { { "keep", PROTO_T_INT, false, 1, 1000000 } },
 		.summary = "Trim the history to the newest runs per phase now.",
 	},
 	[PROTO_CMD_DEV] = {
@@ -234,7 +234,7 @@ commands_type_matches(enum proto_type type, const cJSON *item)
 	case PROTO_T_INT:
 		if (!cJSON_IsNumber(item))
 			return false;
-		/* Integers beyond 2^53 travel as strings (DESIGN.md 6). */
+		/* Integers beyond 2^53 travel as strings (PROTOCOL.md 2). */
 		d = item->valuedouble;
 		return d == floor(d) && fabs(d) <= 9007199254740992.0;
 	case PROTO_T_NUMBER:
@@ -273,6 +273,25 @@ proto_cmd_validate(const struct proto_cmd *cmd, const cJSON *req,
 			    proto_type_name(f->type),
 			    cJSON_IsNumber(item) && f->type == PROTO_T_INT ?
 			    "non-integer number" : proto_json_type_name(item));
+		if (f->type == PROTO_T_INT && (f->min != 0 || f->max != 0) &&
+		    (item->valuedouble < (double)f->min ||
+		    item->valuedouble > (double)f->max))
+			return gerr_set(err, GERR_INVALID,
+			    "field \"%s\": expected %lld to %lld, found %.0f",
+			    f->name, (long long)f->min, (long long)f->max,
+			    item->valuedouble);
 	}
 	return 0;
+}
+
+const struct proto_field *
+proto_field_find(enum proto_cmd_id id, const char *name)
+{
+	const struct proto_cmd *cmd = proto_cmd_get(id);
+
+	for (size_t i = 0; i < PROTO_FIELDS_MAX &&
+	    cmd->fields[i].name != NULL; i++)
+		if (strcmp(cmd->fields[i].name, name) == 0)
+			return &cmd->fields[i];
+	return NULL;
 }

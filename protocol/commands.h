@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -66,6 +67,10 @@ struct proto_field {
 	const char *name;
 	enum proto_type type;
 	bool required;
+	/* PROTO_T_INT bounds, inclusive; both 0: any integer. The daemon
+	 * refuses values outside (GERR_INVALID) and ggenc checks its
+	 * options against the same numbers (proto_field_find). */
+	int64_t min, max;
 };
 
 #define PROTO_FIELDS_MAX 10
@@ -86,6 +91,10 @@ const struct proto_cmd *proto_cmd_find(const char *name);
 /* Row by id (must be < PROTO_CMD_COUNT). Static storage. */
 const struct proto_cmd *proto_cmd_get(enum proto_cmd_id id);
 
+/* Field name of command id, or NULL. Static storage. */
+const struct proto_field *proto_field_find(enum proto_cmd_id id,
+    const char *name);
+
 /* "string", "integer", ... for messages. Static storage. */
 const char *proto_type_name(enum proto_type type);
 
@@ -94,8 +103,9 @@ const char *proto_json_type_name(const cJSON *item);
 
 /*
  * Check the request object req (borrowed) against cmd's fields. Returns 0,
- * GERR_MISSING_FIELD (`missing field "proto"`) or GERR_BAD_TYPE
- * (`field "root": expected string, found number`). Any thread.
+ * GERR_MISSING_FIELD (`missing field "proto"`), GERR_BAD_TYPE
+ * (`field "root": expected string, found number`) or GERR_INVALID
+ * (`field "jobs": expected 1 to 1024, found 0`). Any thread.
  */
 int proto_cmd_validate(const struct proto_cmd *cmd, const cJSON *req,
     struct gerr *err);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sockpath.h - where the socket and the state live, and the checks that make
- * them private (DESIGN.md 6). Shared by ggend and ggenc so both agree.
+ * them private (PROTOCOL.md 1). Shared by ggend and ggenc so both agree.
  *
  * Socket: $GGEN_SOCK, else $XDG_RUNTIME_DIR/ggen/ggend.sock, else
  * /tmp/ggen-$UID/ggend.sock. Its directory must be a real directory (not a

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "crawl.h"
+#include "filetable.h"
 #include "testutil.h"
 #include "xmalloc.h"
 
@@ -35,9 +36,10 @@ struct seen {
 };
 
 static void
-seen_entry(void *arg, const char *relpath, enum filetable_kind kind,
+seen_entry(void *arg, const char *relpath, enum crawl_kind ckind,
     const struct stat *st)
 {
+	enum filetable_kind kind = (enum filetable_kind)ckind;
 	struct seen *s = arg;
 
 	if (kind == FILETABLE_DIR)

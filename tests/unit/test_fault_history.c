@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Fault sweep over daemon/history.c (STYLE.md §8, SQLite's faultsim): the
+ * Fault sweep over daemon/history.c (common/fault.h, SQLite's faultsim): the
  * same scenario runs with the Nth fault point hit failing, N = 1, 2, ...
  * until a run completes with fewer than N hits. Each run checks:
  *  - the failure is reported (sync returns GERR_HISTORY or the store

@@ -344,8 +344,8 @@ test_portable_keys(void **state)
 		testutil_put(r, "src/lib/a.c", "int a;\n");
 	}
 	assert_string_not_equal(r1, deeper);
-	assert_int_equal(engine_cache_key(&p->phases[0], r1, k1, NULL), 0);
-	assert_int_equal(engine_cache_key(&p->phases[0], deeper, k2, NULL), 0);
+	assert_int_equal(engine_cache_key(&p->phases[0], r1, "", p, k1, NULL), 0);
+	assert_int_equal(engine_cache_key(&p->phases[0], deeper, "", p, k2, NULL), 0);
 	assert_string_equal(k1, k2);
 	cachekey_platform("Linux", "x86_64", NULL, 0, plat);
 	cachekey_action(k1, plat, outs, 1, a1);
@@ -353,7 +353,7 @@ test_portable_keys(void **state)
 	assert_string_equal(a1, a2);
 	/* A content change changes it. */
 	testutil_put(deeper, "src/lib/a.c", "int b;\n");
-	assert_int_equal(engine_cache_key(&p->phases[0], deeper, k2, NULL), 0);
+	assert_int_equal(engine_cache_key(&p->phases[0], deeper, "", p, k2, NULL), 0);
 	assert_string_not_equal(k1, k2);
 	make_project_unref(p);
 	free(deeper);

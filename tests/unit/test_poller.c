@@ -75,13 +75,13 @@ sh(const char *dir, const char *fmt, const char *arg)
 
 /* Fill t from the tree as the daemon's initial crawl would. */
 static void
-fill_entry(void *arg, const char *relpath, enum filetable_kind kind,
+fill_entry(void *arg, const char *relpath, enum crawl_kind kind,
     const struct stat *st)
 {
 	struct filetable_stat fst;
 
 	filetable_stat_from(&fst, st);
-	filetable_upsert(arg, relpath, kind, &fst);
+	filetable_upsert(arg, relpath, (enum filetable_kind)kind, &fst);
 }
 
 static void

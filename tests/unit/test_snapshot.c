@@ -6,7 +6,7 @@
  * and git's racy-clean rule, with a real file whose stat tuple matches
  * the saved one but whose content does not (a rewrite within one mtime
  * granule of the hash): within the racy window of the save it is
- * re-hashed and reported modified by a real watchroot walk; safely older,
+ * re-hashed and reported modified by a real rootsync walk; safely older,
  * its tuple is trusted (which is why the window must cover the
  * filesystem's timestamp granularity).
  */
@@ -28,7 +28,7 @@
 #include "snapshot.h"
 #include "strbuf.h"
 #include "testutil.h"
-#include "watchroot.h"
+#include "rootsync.h"
 #include "xmalloc.h"
 
 static int
@@ -196,12 +196,12 @@ test_every_truncation_and_flip_refused(void **state)
 	strbuf_release(&sb);
 }
 
-/* ---- the racy-clean rule, end to end through a watchroot walk ---- */
+/* ---- the racy-clean rule, end to end through a rootsync walk ---- */
 
 struct fx {
 	int pipe[2];
 	struct hashpool *pool;
-	struct watchroot *w;
+	struct rootsync *w;
 };
 
 static void
@@ -218,7 +218,7 @@ fx_result(void *arg, const struct hashpool_result *r)
 {
 	struct fx *f = arg;
 
-	watchroot_hash_result(f->w, r);
+	rootsync_hash_result(f->w, r);
 }
 
 static void
@@ -235,7 +235,7 @@ fx_discard(void *arg, int32_t wd, uint32_t mask, uint32_t cookie,
 /*
  * Save a table of root claiming file "r" (whose disk content is "new!")
  * still holds "old!" under its current stat tuple, with the save at
- * r's mtime + save_after_ns; load it into a watchroot, walk, and return
+ * r's mtime + save_after_ns; load it into a rootsync, walk, and return
  * what changes_since(saved clock) lists.
  */
 static void
@@ -244,10 +244,10 @@ racy_case(const char *root, int64_t save_after_ns, struct listing *out,
 {
 	struct hashpool_config pcfg = { .threads = 1, .max_jobs = 8 };
 	struct filetable *t = filetable_new(NULL), *u = NULL;
-	struct watchroot_config cfg = { .generation = 3 };
+	struct rootsync_config cfg = { .generation = 3 };
 	struct filetable_stat fst;
 	struct snapshot_meta m;
-	struct watchroot_status ws;
+	struct rootsync_status ws;
 	struct strbuf sb;
 	struct stat st;
 	struct fx f;
@@ -281,26 +281,26 @@ racy_case(const char *root, int64_t save_after_ns, struct listing *out,
 	cfg.pool = f.pool;
 	cfg.table = u;
 	cfg.force_poll = true;		/* no inotify needed here */
-	assert_int_equal(watchroot_new(root, &cfg, &f.w, NULL), 0);
-	while (watchroot_step(f.w, 100))
+	assert_int_equal(rootsync_new(root, &cfg, &f.w, NULL), 0);
+	while (rootsync_step(f.w, 100))
 		;
 	for (;;) {
 		struct pollfd p = { .fd = f.pipe[0], .events = POLLIN };
 
 		notifier_drain(fx_discard, NULL);
 		hashpool_drain(f.pool, fx_result, &f);
-		watchroot_status(f.w, &ws);
+		rootsync_status(f.w, &ws);
 		if (!ws.loading)
 			break;
 		assert_true(poll(&p, 1, 10000) > 0);
 		assert_true(read(f.pipe[0], buf, sizeof(buf)) > 0);
 	}
 	out->text[0] = '\0';
-	filetable_changes_since(watchroot_table(f.w), saved, list_one, out,
+	filetable_changes_since(rootsync_table(f.w), saved, list_one, out,
 	    NULL);
-	*hash_after = filetable_lookup(watchroot_table(f.w), "r")->hash;
-	filetable_check(watchroot_table(f.w));
-	watchroot_free(f.w);
+	*hash_after = filetable_lookup(rootsync_table(f.w), "r")->hash;
+	filetable_check(rootsync_table(f.w));
+	rootsync_free(f.w);
 	hashpool_free(f.pool);
 	close(f.pipe[0]);
 	close(f.pipe[1]);

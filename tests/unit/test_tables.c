@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Walks the command tables: protocol rows, daemon handlers, ggenc entries
- * and err_table[] must agree (STYLE.md 1 and 5). */
+ * and err_table[] must agree (doc/ARCHITECTURE.md 8). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -169,11 +170,53 @@ test_err_table(void **state)
 	assert_null(err_by_wire("no_such_code"));
 }
 
+/* Integer bounds live in the protocol row: the daemon's validation and
+ * ggenc's option checks read the same numbers. */
+static void
+test_field_bounds(void **state)
+{
+	const struct proto_cmd *run = proto_cmd_get(PROTO_CMD_RUN);
+	const struct proto_field *jobs = proto_field_find(PROTO_CMD_RUN,
+	    "jobs");
+	const char *cases[] = { "0", "1025", "-3" };
+	struct gerr err;
+	cJSON *req;
+
+	(void)state;
+	assert_non_null(jobs);
+	assert_int_equal(jobs->min, 1);
+	assert_int_equal(jobs->max, 1024);
+	assert_int_equal(proto_field_find(PROTO_CMD_TRIM, "keep")->max,
+	    1000000);
+	assert_null(proto_field_find(PROTO_CMD_RUN, "nope"));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "{\"phases\":[],\"root\":\"/\","
+		    "\"jobs\":%s}", cases[i]);
+		req = cJSON_Parse(text);
+		gerr_clear(&err);
+		assert_int_equal(proto_cmd_validate(run, req, &err),
+		    GERR_INVALID);
+		assert_non_null(strstr(err.msg, "expected 1 to 1024"));
+		cJSON_Delete(req);
+	}
+	req = cJSON_Parse("{\"phases\":[],\"root\":\"/\",\"jobs\":1024}");
+	assert_int_equal(proto_cmd_validate(run, req, NULL), 0);
+	cJSON_Delete(req);
+	/* Unbounded integers stay unbounded. */
+	req = cJSON_Parse("{\"run\":123456789}");
+	assert_int_equal(proto_cmd_validate(proto_cmd_get(PROTO_CMD_CANCEL),
+	    req, NULL), 0);
+	cJSON_Delete(req);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proto_rows),
+		cmocka_unit_test(test_field_bounds),
 		cmocka_unit_test(test_one_handler_per_command),
 		cmocka_unit_test(test_one_client_entry_per_command),
 		cmocka_unit_test(test_client_entries),

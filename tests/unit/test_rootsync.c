@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for daemon/watchroot.c with real inotify and a real hash pool:
+ * Unit tests for daemon/rootsync.c with real inotify and a real hash pool:
  * initial crawl (ignored dirs skipped, nothing reported), a file's life
  * (add, touch = no change, modify, rename, delete), a new directory filled
  * at once, directories moved out and in, rm -rf, out of watches -> polled
@@ -24,7 +24,7 @@
 
 #include "notifier.h"
 #include "testutil.h"
-#include "watchroot.h"
+#include "rootsync.h"
 #include "xmalloc.h"
 
 #define CHANGES_MAX 64
@@ -35,7 +35,7 @@ struct fx {
 	char *root;
 	int pipe[2];
 	struct hashpool *pool;
-	struct watchroot *w;
+	struct rootsync *w;
 	size_t n;
 	const char *hide;	/* a directory fx_ignore ignores too */
 	char path[CHANGES_MAX][64];
@@ -88,9 +88,9 @@ fx_event(void *arg, int32_t wd, uint32_t mask, uint32_t cookie,
 	struct fx *f = arg;
 
 	if (wd == -1 && (mask & IN_Q_OVERFLOW))
-		watchroot_overflow(f->w);
-	else if (watchroot_owns_wd(f->w, wd))
-		watchroot_event(f->w, wd, mask, cookie, name);
+		rootsync_overflow(f->w);
+	else if (rootsync_owns_wd(f->w, wd))
+		rootsync_event(f->w, wd, mask, cookie, name);
 }
 
 static void
@@ -98,7 +98,7 @@ fx_result(void *arg, const struct hashpool_result *r)
 {
 	struct fx *f = arg;
 
-	watchroot_hash_result(f->w, r);
+	rootsync_hash_result(f->w, r);
 }
 
 static void
@@ -123,14 +123,14 @@ settle(struct fx *f)
 			{ .fd = notifier_fd(), .events = POLLIN },
 			{ .fd = f->pipe[0], .events = POLLIN },
 		};
-		struct watchroot_status st;
+		struct rootsync_status st;
 
 		notifier_drain(fx_event, f);
-		watchroot_flush_moves(f->w);
-		while (watchroot_step(f->w, 1000))
+		rootsync_flush_moves(f->w);
+		while (rootsync_step(f->w, 1000))
 			;
 		hashpool_drain(f->pool, fx_result, f);
-		watchroot_status(f->w, &st);
+		rootsync_status(f->w, &st);
 		if (poll(p, 2, 0) == 0 && !st.crawling &&
 		    st.hash_backlog == 0 &&
 		    hashpool_room(f->pool) == POOL_JOBS)
@@ -146,11 +146,11 @@ fx_new(bool force_poll, size_t max_tombstones)
 {
 	struct hashpool_config pcfg = { .threads = 2, .max_jobs = POOL_JOBS };
 	struct fx *f = xcalloc(1, sizeof(*f));
-	struct watchroot_config cfg = { .is_ignored = fx_ignore,
+	struct rootsync_config cfg = { .is_ignored = fx_ignore,
 		.on_change = fx_change, .arg = f, .generation = 5,
 		.force_poll = force_poll, .max_tombstones = max_tombstones };
 
-	f->top = testutil_tmpdir("watchroot");
+	f->top = testutil_tmpdir("rootsync");
 	testutil_mkdir(f->top, "root");
 	testutil_mkdir(f->top, "out");
 	f->root = xasprintf("%s/root", f->top);
@@ -165,7 +165,7 @@ fx_new(bool force_poll, size_t max_tombstones)
 	assert_int_equal(hashpool_new(&pcfg, fx_notify, f, &f->pool, NULL), 0);
 	cfg.pool = f->pool;
 	assert_int_equal(notifier_init(NULL), 0);
-	assert_int_equal(watchroot_new(f->root, &cfg, &f->w, NULL), 0);
+	assert_int_equal(rootsync_new(f->root, &cfg, &f->w, NULL), 0);
 	settle(f);
 	return f;
 }
@@ -196,8 +196,8 @@ fx_free(struct fx *f)
 {
 	struct notifier_status ns;
 
-	filetable_check(watchroot_table(f->w));	/* aborts if broken */
-	watchroot_free(f->w);
+	filetable_check(rootsync_table(f->w));	/* aborts if broken */
+	rootsync_free(f->w);
 	notifier_status(&ns);
 	assert_int_equal(ns.used, 0);	/* every watch released */
 	notifier_set_watch_cap(0);
@@ -225,10 +225,10 @@ static void
 test_initial_crawl(void **state)
 {
 	struct fx *f = *state;
-	const struct filetable *t = watchroot_table(f->w);
-	struct watchroot_status st;
+	const struct filetable *t = rootsync_table(f->w);
+	struct rootsync_status st;
 
-	watchroot_status(f->w, &st);
+	rootsync_status(f->w, &st);
 	assert_int_equal(st.files, 3);
 	assert_int_equal(st.dirs, 3);
 	assert_int_equal(st.watched_dirs, 3);
@@ -248,7 +248,7 @@ static void
 test_file_life(void **state)
 {
 	struct fx *f = *state;
-	const struct filetable *t = watchroot_table(f->w);
+	const struct filetable *t = rootsync_table(f->w);
 	char *c = xasprintf("%s/c", f->root);
 	struct timespec ts[2] = { { 1000, 0 }, { 1000, 0 } };
 
@@ -296,7 +296,7 @@ static void
 test_new_dir_filled_at_once(void **state)
 {
 	struct fx *f = *state;
-	struct watchroot_status st;
+	struct rootsync_status st;
 
 	testutil_mkdir(f->root, "n");
 	testutil_mkdir(f->root, "n/m");
@@ -304,7 +304,7 @@ test_new_dir_filled_at_once(void **state)
 	settle(f);
 	assert_int_equal(fx_find(f, "n/m/f"), FILETABLE_CHANGE_ADDED);
 	assert_int_equal(fx_find(f, "n"), FILETABLE_CHANGE_ADDED);
-	watchroot_status(f->w, &st);
+	rootsync_status(f->w, &st);
 	assert_int_equal(st.watched_dirs, 5);
 	f->n = 0;
 	testutil_put(f->root, "n/m/g", "g");	/* through n/m's watch */
@@ -317,7 +317,7 @@ static void
 test_dirs_moved_out_and_in(void **state)
 {
 	struct fx *f = *state;
-	const struct filetable *t = watchroot_table(f->w);
+	const struct filetable *t = rootsync_table(f->w);
 	struct notifier_status ns0, ns;
 
 	notifier_status(&ns0);
@@ -370,7 +370,7 @@ static void
 test_out_of_watches_polls_then_recovers(void **state)
 {
 	struct fx *f = *state;
-	struct watchroot_status st;
+	struct rootsync_status st;
 	struct notifier_status ns;
 
 	notifier_status(&ns);
@@ -379,10 +379,10 @@ test_out_of_watches_polls_then_recovers(void **state)
 	testutil_put(f->root, "p/f", "f");
 	settle(f);
 	assert_int_equal(fx_find(f, "p/f"), FILETABLE_CHANGE_ADDED);
-	watchroot_status(f->w, &st);
+	rootsync_status(f->w, &st);
 	assert_int_equal(st.polled_dirs, 1);
 	assert_non_null(strstr(st.watch_limit_msg, "out of watches"));
-	assert_int_equal(filetable_lookup(watchroot_table(f->w), "p")->wd,
+	assert_int_equal(filetable_lookup(rootsync_table(f->w), "p")->wd,
 	    FILETABLE_WD_POLLED);
 
 	/* No watch: only polling sees this. */
@@ -390,14 +390,14 @@ test_out_of_watches_polls_then_recovers(void **state)
 	testutil_put(f->root, "p/g", "g");
 	settle(f);
 	assert_int_equal(f->n, 0);
-	watchroot_poll(f->w);
+	rootsync_poll(f->w);
 	settle(f);
 	assert_int_equal(fx_find(f, "p/g"), FILETABLE_CHANGE_ADDED);
 
 	/* Room again: the next tick takes the watch back. */
 	notifier_set_watch_cap(0);
-	watchroot_poll(f->w);
-	watchroot_status(f->w, &st);
+	rootsync_poll(f->w);
+	rootsync_status(f->w, &st);
 	assert_int_equal(st.polled_dirs, 0);
 	assert_string_equal(st.watch_limit_msg, "");
 	f->n = 0;
@@ -413,7 +413,7 @@ test_overflow_rescan_reports_real_changes(void **state)
 	struct timespec ts[2] = { { 2000, 0 }, { 2000, 0 } };
 	char *y = xasprintf("%s/a/y", f->root);
 	char *z = xasprintf("%s/b/z", f->root);
-	struct watchroot_status st;
+	struct rootsync_status st;
 
 	testutil_put(f->root, "a/x", "x changed");
 	assert_int_equal(utimensat(AT_FDCWD, y, ts, 0), 0);
@@ -422,7 +422,7 @@ test_overflow_rescan_reports_real_changes(void **state)
 	testutil_mkdir(f->root, "nd");
 	/* The kernel dropped these events. */
 	notifier_drain(fx_discard, NULL);
-	watchroot_overflow(f->w);
+	rootsync_overflow(f->w);
 	settle(f);
 	assert_int_equal(fx_find(f, "a/x"), FILETABLE_CHANGE_MODIFIED);
 	assert_int_equal(fx_find(f, "q"), FILETABLE_CHANGE_ADDED);
@@ -430,7 +430,7 @@ test_overflow_rescan_reports_real_changes(void **state)
 	assert_int_equal(fx_find(f, "nd"), FILETABLE_CHANGE_ADDED);
 	assert_int_equal(fx_find(f, "a/y"), 0);	/* touched only */
 	assert_int_equal(f->n, 4);
-	watchroot_status(f->w, &st);
+	rootsync_status(f->w, &st);
 	assert_int_equal(st.overflows, 1);
 	/* The new dir got its watch. */
 	f->n = 0;
@@ -448,23 +448,23 @@ static void
 test_rescan_applies_ignore_rules(void **state)
 {
 	struct fx *f = *state;
-	struct watchroot_status st;
+	struct rootsync_status st;
 
 	f->hide = "a";
-	watchroot_rescan(f->w);
+	rootsync_rescan(f->w);
 	settle(f);
 	assert_int_equal(fx_find(f, "a/x"), FILETABLE_CHANGE_REMOVED);
 	assert_int_equal(fx_find(f, "a/y"), FILETABLE_CHANGE_REMOVED);
 	assert_int_equal(fx_find(f, "b/z"), 0);
-	assert_null(filetable_lookup(watchroot_table(f->w), "a/x"));
+	assert_null(filetable_lookup(rootsync_table(f->w), "a/x"));
 	f->n = 0;
 	f->hide = NULL;
-	watchroot_rescan(f->w);
+	rootsync_rescan(f->w);
 	settle(f);
 	assert_int_equal(fx_find(f, "a/x"), FILETABLE_CHANGE_ADDED);
 	assert_int_equal(fx_find(f, "a/y"), FILETABLE_CHANGE_ADDED);
 	assert_int_equal(fx_find(f, "skip/s"), 0);
-	watchroot_status(f->w, &st);
+	rootsync_status(f->w, &st);
 	assert_int_equal(st.overflows, 0);
 	assert_int_equal(st.hash_pending, 0);
 }
@@ -473,23 +473,23 @@ static void
 test_polled_root(void **state)
 {
 	struct fx *f = *state;
-	struct watchroot_status st;
+	struct rootsync_status st;
 	struct notifier_status ns;
 
-	watchroot_status(f->w, &st);
+	rootsync_status(f->w, &st);
 	assert_int_equal(st.watched_dirs, 0);
 	assert_int_equal(st.polled_dirs, 3);
 	notifier_status(&ns);
 	assert_int_equal(ns.used, 0);
 	testutil_put(f->root, "a/new", "n");
 	testutil_put(f->root, "b/z", "zz");
-	watchroot_poll(f->w);
+	rootsync_poll(f->w);
 	settle(f);
 	assert_int_equal(fx_find(f, "a/new"), FILETABLE_CHANGE_ADDED);
 	assert_int_equal(fx_find(f, "b/z"), FILETABLE_CHANGE_MODIFIED);
 	assert_int_equal(f->n, 2);
 	/* Polling never takes watches on a polled root. */
-	watchroot_status(f->w, &st);
+	rootsync_status(f->w, &st);
 	assert_int_equal(st.polled_dirs, 3);
 }
 
@@ -503,7 +503,7 @@ test_removals_over_tombstone_cap(void **state)
 	/* rm -rf is fine (one event per file); a move out is one batch. */
 	fx_mv(f, "root/a", "out/a");
 	settle(f);
-	assert_null(filetable_lookup(watchroot_table(f->w), "a/x"));
+	assert_null(filetable_lookup(rootsync_table(f->w), "a/x"));
 	assert_int_equal(fx_find(f, "b/z"), 0);
 	assert_int_equal(f->n, 0);
 	/* The next change is listed again. */
@@ -516,13 +516,13 @@ test_removals_over_tombstone_cap(void **state)
 static void
 test_bad_root(void **state)
 {
-	struct watchroot_config cfg = { 0 };
-	struct watchroot *w = NULL;
+	struct rootsync_config cfg = { 0 };
+	struct rootsync *w = NULL;
 	struct gerr err;
 
 	(void)state;
 	gerr_clear(&err);
-	assert_int_equal(watchroot_new("/nonexistent/root", &cfg, &w, &err),
+	assert_int_equal(rootsync_new("/nonexistent/root", &cfg, &w, &err),
 	    GERR_IO);
 	assert_null(w);
 	assert_non_null(strstr(err.msg, "/nonexistent/root"));

@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * watchroot.h - one watched root: crawl, watches, events, hashes, polling,
- * composed from filetable, crawl, notifier, hashpool and poller.
+ * rootsync.h - keeps one watched root's file table in sync with the disk:
+ * crawl, watches, events, hashes, polling, composed from filetable, crawl,
+ * notifier, hashpool and poller. (The root as the daemon knows it, with
+ * its model, ignore rules and waiters, is struct watch_root in watch.h;
+ * it holds one struct rootsync.)
  *
  * Loop thread only. The daemon wires it into the loop:
- *   - while watchroot_busy(): call watchroot_step() from an ev_idle (crawls
+ *   - while rootsync_busy(): call rootsync_step() from an ev_idle (crawls
  *     run in slices: the initial one, directories created or moved in);
  *   - notifier fd readable: notifier_drain() and hand each event to the root
- *     owning its wd (watchroot_owns_wd) via watchroot_event(); an event with
- *     wd -1 and IN_Q_OVERFLOW goes to every root's watchroot_overflow();
- *     after the drain call watchroot_flush_moves() on every root;
+ *     owning its wd (rootsync_owns_wd) via rootsync_event(); an event with
+ *     wd -1 and IN_Q_OVERFLOW goes to every root's rootsync_overflow();
+ *     after the drain call rootsync_flush_moves() on every root;
  *   - hash pool ev_async: hashpool_drain() and hand results whose
- *     generation matches to watchroot_hash_result();
- *   - while watchroot_status().polled_dirs > 0: an ev_timer calling
- *     watchroot_poll().
+ *     generation matches to rootsync_hash_result();
+ *   - while rootsync_status().polled_dirs > 0: an ev_timer calling
+ *     rootsync_poll().
  * Content changes (added, modified = new hash differs, removed) reach the
  * on_change callback, each exactly once, in clock order.
  */
@@ -29,15 +32,15 @@
 #include "gerr.h"
 #include "hashpool.h"
 
-struct watchroot;
+struct rootsync;
 
 /* e borrowed for the call; the table is consistent when it runs. */
-typedef void (*watchroot_change_cb)(void *arg, const struct filetable_entry *e,
+typedef void (*rootsync_change_cb)(void *arg, const struct filetable_entry *e,
     enum filetable_change change);
 
-struct watchroot_config {
+struct rootsync_config {
 	crawl_ignore_cb is_ignored;	/* NULL = nothing ignored */
-	watchroot_change_cb on_change;	/* NULL = none */
+	rootsync_change_cb on_change;	/* NULL = none */
 	void *arg;			/* for both */
 	struct hashpool *pool;		/* borrowed, outlives the root */
 	uint64_t generation;		/* this root's jobs in the pool */
@@ -52,7 +55,7 @@ struct watchroot_config {
 	struct filetable *table;
 };
 
-struct watchroot_status {
+struct rootsync_status {
 	size_t files, dirs;
 	size_t watched_dirs;
 	size_t polled_dirs;
@@ -77,44 +80,44 @@ struct watchroot_status {
 
 /*
  * Start watching root (an absolute directory path, copied). Nothing is
- * crawled yet: the first watchroot_step does. cfg copied. Errors: GERR_IO
+ * crawled yet: the first rootsync_step does. cfg copied. Errors: GERR_IO
  * when root cannot be statfs'ed. *out owned by the caller on success.
  */
-int watchroot_new(const char *root, const struct watchroot_config *cfg,
-    struct watchroot **out, struct gerr *err);
+int rootsync_new(const char *root, const struct rootsync_config *cfg,
+    struct rootsync **out, struct gerr *err);
 
 /* Remove every watch of the root, cancel its hash jobs, free it. NULL ok. */
-void watchroot_free(struct watchroot *w);
+void rootsync_free(struct rootsync *w);
 
 /* Crawl work left (initial crawl, new or moved-in directories)? */
-bool watchroot_busy(const struct watchroot *w);
-/* Do up to max_entries of crawl work; returns watchroot_busy(). */
-bool watchroot_step(struct watchroot *w, size_t max_entries);
+bool rootsync_busy(const struct rootsync *w);
+/* Do up to max_entries of crawl work; returns rootsync_busy(). */
+bool rootsync_step(struct rootsync *w, size_t max_entries);
 
-bool watchroot_owns_wd(const struct watchroot *w, int32_t wd);
+bool rootsync_owns_wd(const struct rootsync *w, int32_t wd);
 /* One inotify event (from notifier_drain) on a wd this root owns. */
-void watchroot_event(struct watchroot *w, int32_t wd, uint32_t mask,
+void rootsync_event(struct rootsync *w, int32_t wd, uint32_t mask,
     uint32_t cookie, const char *name);
 /* End of a drain: a moved_from without its moved_to left the root. */
-void watchroot_flush_moves(struct watchroot *w);
+void rootsync_flush_moves(struct rootsync *w);
 /* The kernel dropped events: rescan, report only real changes. */
-void watchroot_overflow(struct watchroot *w);
+void rootsync_overflow(struct rootsync *w);
 /* Rescan the whole root as after an overflow, without counting one: the
  * ignore rules changed, so entries may have to leave or join the table. */
-void watchroot_rescan(struct watchroot *w);
+void rootsync_rescan(struct rootsync *w);
 /* A pool result of this root's generation. */
-void watchroot_hash_result(struct watchroot *w,
+void rootsync_hash_result(struct rootsync *w,
     const struct hashpool_result *r);
 /*
  * Timer tick while directories are polled: re-stat them, then try to give
  * polled directories their watch back (recovery once watches free up).
  */
-void watchroot_poll(struct watchroot *w);
+void rootsync_poll(struct rootsync *w);
 
 /* The table, for queries (lookup, changes_since); borrowed. */
-const struct filetable *watchroot_table(const struct watchroot *w);
+const struct filetable *rootsync_table(const struct rootsync *w);
 /* O(1): cheap enough to decide, after each callback, whether the idle
  * watcher and the poll timer should run. */
-void watchroot_status(const struct watchroot *w, struct watchroot_status *out);
+void rootsync_status(const struct rootsync *w, struct rootsync_status *out);
 
 #endif

@@ -5,8 +5,9 @@
  * Owns: the root directory fd, the open DIR being read, the explicit stack
  * of directories still to read (relative paths), a scratch path buffer.
  * Called by: the daemon's watch code on the loop thread (initial crawl of a
- * root, a directory created or moved in, a rescan after IN_Q_OVERFLOW) and
- * the benchmark. It holds no table: what it finds goes to callbacks.
+ * root, a directory created or moved in, a rescan after IN_Q_OVERFLOW),
+ * common/projtree.c (the synchronous walk of validate, render, cache keys
+ * and the render step when no file table is at hand) and the benchmark. It holds no table: what it finds goes to callbacks.
  * Invariants: C stack depth is constant whatever the tree depth (the stack
  * is on the heap); a directory is reported before its entries are read;
  * nothing ignored is reported or entered; symlinks are reported, never
@@ -123,7 +124,7 @@ crawl_enter(struct crawl *c)
 	}
 	/* Reported before reading: the caller watches it first. */
 	c->progress.dirs++;
-	c->cfg.on_entry(c->cfg.arg, relpath, FILETABLE_DIR, &st);
+	c->cfg.on_entry(c->cfg.arg, relpath, CRAWL_DIR, &st);
 	c->cur = fdopendir(fd);
 	if (c->cur == NULL) {
 		crawl_fail(c, relpath, errno);
@@ -178,7 +179,7 @@ crawl_entry(struct crawl *c, const struct dirent *de)
 		crawl_push(c, xstrdup(c->path.buf));
 	} else {
 		c->progress.files++;
-		c->cfg.on_entry(c->cfg.arg, c->path.buf, FILETABLE_FILE, &st);
+		c->cfg.on_entry(c->cfg.arg, c->path.buf, CRAWL_FILE, &st);
 	}
 }
 

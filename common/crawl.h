@@ -18,15 +18,21 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "filetable.h"
 #include "gerr.h"
 
 struct crawl;
 
+/* What an entry is. The values are those of daemon/filetable.h's enum
+ * filetable_kind (asserted where the two meet, daemon/rootsync.c). */
+enum crawl_kind {
+	CRAWL_FILE = 1,		/* a regular file or a symlink */
+	CRAWL_DIR = 2,
+};
+
 /* Paths are relative to the crawl's root ("" = the root itself). */
 typedef bool (*crawl_ignore_cb)(void *arg, const char *relpath, bool is_dir);
 typedef void (*crawl_entry_cb)(void *arg, const char *relpath,
-    enum filetable_kind kind, const struct stat *st);
+    enum crawl_kind kind, const struct stat *st);
 /* A directory that could not be read (vanished, EACCES): errno given. */
 typedef void (*crawl_error_cb)(void *arg, const char *relpath, int error);
 

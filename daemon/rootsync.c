@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * watchroot.c - keeps one root's file table true to the disk.
+ * rootsync.c - keeps one root's file table in sync with the disk.
  *
  * Owns: the root's filetable, its current crawl and the queue of directories
  * still to crawl, the backlog of files waiting for room in the hash pool,
  * the moved_from events waiting for their moved_to, the scratch paths.
  * Borrows: the hash pool (jobs tagged with cfg.generation) and the
  * process-wide notifier (watches added and removed for this root's dirs).
- * Called by: the daemon's loop callbacks (see watchroot.h), loop thread only.
+ * Called by: the daemon's loop callbacks (see rootsync.h), loop thread only.
  *
  * Invariants:
  * - A directory is watched before it is listed (crawl reports it first), so
@@ -15,7 +15,7 @@
  * - A directory has a watch (wd >= 0), is polled (FILETABLE_WD_POLLED: out
  *   of watches, or a remote fs) or is waiting for its crawl.
  * - Changes reach on_change once: every mutation batch ends with
- *   watchroot_emit, which reports what the table stamped since the last
+ *   rootsync_emit, which reports what the table stamped since the last
  *   emit (filetable_changes_since, O(changes)). The initial crawl is not
  *   reported: a fresh root has no "changes".
  * - Whatever leaves the tree (moved out, deleted, forgotten) loses its
@@ -23,7 +23,7 @@
  * Never: block on hashing (the pool does it), follow symlinks, crawl
  * anything is_ignored rejects.
  */
-#include "watchroot.h"
+#include "rootsync.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -41,16 +41,16 @@
  * the loop as its event is handled (hashpool_hash_small): ~10 us, where
  * the pool's round trip costs two thread wake-ups. Bigger ones, and every
  * file of a crawl, go to the pool. */
-#define WATCHROOT_INLINE_HASH_BYTES (64 * 1024)
+#define ROOTSYNC_INLINE_HASH_BYTES (64 * 1024)
 
-struct watchroot_move {
+struct rootsync_move {
 	uint32_t cookie;
 	char *path;
 };
 
-struct watchroot {
+struct rootsync {
 	char *root;
-	struct watchroot_config cfg;
+	struct rootsync_config cfg;
 	struct filetable *t;
 	enum crawl_fs_kind fs;
 	bool remote;
@@ -68,20 +68,20 @@ struct watchroot {
 	struct strbuf backlog;
 	size_t backlog_head;
 	size_t backlog_n;		/* paths from backlog_head on */
-	struct watchroot_move *moves;
+	struct rootsync_move *moves;
 	size_t nmoves, capmoves;
 	uint64_t emitted;	/* clock already reported */
-	bool emit_fresh;	/* this emit lost its base (see watchroot_emit) */
+	bool emit_fresh;	/* this emit lost its base (see rootsync_emit) */
 	uint64_t overflows;
 	char limit_msg[GERR_MSG_MAX];
 	uint64_t files_hashed, bytes_hashed;
-	char *inline_buf;	/* WATCHROOT_INLINE_HASH_BYTES, made on first use */
+	char *inline_buf;	/* ROOTSYNC_INLINE_HASH_BYTES, made on first use */
 	struct strbuf abs;	/* scratch: root + "/" + rel */
 	struct strbuf rel;	/* scratch: dir + "/" + name */
 };
 
 static const char *
-watchroot_abs(struct watchroot *w, const char *rel)
+rootsync_abs(struct rootsync *w, const char *rel)
 {
 	strbuf_reset(&w->abs);
 	strbuf_addstr(&w->abs, w->root);
@@ -93,10 +93,10 @@ watchroot_abs(struct watchroot *w, const char *rel)
 }
 
 static void
-watchroot_emit_one(void *arg, const struct filetable_entry *e,
+rootsync_emit_one(void *arg, const struct filetable_entry *e,
     enum filetable_change change)
 {
-	struct watchroot *w = arg;
+	struct rootsync *w = arg;
 
 	if (!w->emit_fresh)
 		w->cfg.on_change(w->cfg.arg, e, change);
@@ -104,7 +104,7 @@ watchroot_emit_one(void *arg, const struct filetable_entry *e,
 
 /* Report what the table stamped since the last report. */
 static void
-watchroot_emit(struct watchroot *w)
+rootsync_emit(struct rootsync *w)
 {
 	uint64_t now = filetable_clock(w->t);
 
@@ -114,7 +114,7 @@ watchroot_emit(struct watchroot *w)
 	 * this emit needs: the removals cannot be listed any more, and a
 	 * "fresh" list is no change list. Say so instead of guessing. */
 	if (!w->initial && w->cfg.on_change != NULL) {
-		filetable_changes_since(w->t, w->emitted, watchroot_emit_one, w,
+		filetable_changes_since(w->t, w->emitted, rootsync_emit_one, w,
 		    &w->emit_fresh);
 		if (w->emit_fresh)
 			log_warn("root %s: too many removals at once to list "
@@ -130,7 +130,7 @@ watchroot_emit(struct watchroot *w)
  * restart runs nothing by itself, as a first crawl does not.
  */
 static void
-watchroot_initial_done(struct watchroot *w)
+rootsync_initial_done(struct rootsync *w)
 {
 	struct filetable_counts n;
 
@@ -146,16 +146,16 @@ watchroot_initial_done(struct watchroot *w)
 }
 
 static void
-watchroot_pump(struct watchroot *w)
+rootsync_pump(struct rootsync *w)
 {
 	struct strbuf *b = &w->backlog;
 
 	while (w->backlog_n > 0 && hashpool_room(w->cfg.pool) > 0) {
 		const char *rel = b->buf + w->backlog_head;
 
-		if (hashpool_submit(w->cfg.pool, watchroot_abs(w, rel),
+		if (hashpool_submit(w->cfg.pool, rootsync_abs(w, rel),
 		    w->cfg.generation, 0, NULL) != 0)
-			fatal("watchroot: pool refused a job it had room for");
+			fatal("rootsync: pool refused a job it had room for");
 		w->backlog_head += strlen(rel) + 1;
 		w->backlog_n--;
 	}
@@ -169,17 +169,17 @@ watchroot_pump(struct watchroot *w)
 }
 
 static void
-watchroot_hash(struct watchroot *w, const char *rel)
+rootsync_hash(struct rootsync *w, const char *rel)
 {
 	strbuf_add(&w->backlog, rel, strlen(rel) + 1);
 	w->backlog_n++;
-	watchroot_pump(w);
+	rootsync_pump(w);
 }
 
 /* rel changed (an event): hash it now when it is small and the first
  * crawl is over, else on the pool. */
 static void
-watchroot_hash_event(struct watchroot *w, const char *rel,
+rootsync_hash_event(struct rootsync *w, const char *rel,
     const struct stat *st)
 {
 	struct filetable_stat fst;
@@ -187,20 +187,20 @@ watchroot_hash_event(struct watchroot *w, const char *rel,
 	int rc;
 
 	if (w->initial || w->remote || !S_ISREG(st->st_mode) ||
-	    st->st_size >= WATCHROOT_INLINE_HASH_BYTES) {
-		watchroot_hash(w, rel);
+	    st->st_size >= ROOTSYNC_INLINE_HASH_BYTES) {
+		rootsync_hash(w, rel);
 		return;
 	}
 	if (w->inline_buf == NULL)
-		w->inline_buf = xmalloc(WATCHROOT_INLINE_HASH_BYTES);
-	rc = hashpool_hash_small(watchroot_abs(w, rel), w->inline_buf,
-	    WATCHROOT_INLINE_HASH_BYTES, &fst, &h);
+		w->inline_buf = xmalloc(ROOTSYNC_INLINE_HASH_BYTES);
+	rc = hashpool_hash_small(rootsync_abs(w, rel), w->inline_buf,
+	    ROOTSYNC_INLINE_HASH_BYTES, &fst, &h);
 	if (rc == 0) {
 		w->files_hashed++;
 		w->bytes_hashed += (uint64_t)fst.size;
 		filetable_set_hash(w->t, rel, &fst, h);
 	} else if (rc == EFBIG || rc == ELOOP) {
-		watchroot_hash(w, rel);
+		rootsync_hash(w, rel);
 	} else {
 		/* Vanished or unreadable: as a pool error would be; a
 		 * vanished file's event follows. */
@@ -210,7 +210,7 @@ watchroot_hash_event(struct watchroot *w, const char *rel,
 
 /* Give directory rel its watch, or mark it polled. */
 static void
-watchroot_watch(struct watchroot *w, const char *rel)
+rootsync_watch(struct rootsync *w, const char *rel)
 {
 	struct gerr err;
 	int32_t wd;
@@ -221,7 +221,7 @@ watchroot_watch(struct watchroot *w, const char *rel)
 		return;
 	}
 	gerr_clear(&err);
-	rc = notifier_add_watch(watchroot_abs(w, rel), &wd, &err);
+	rc = notifier_add_watch(rootsync_abs(w, rel), &wd, &err);
 	if (rc == 0) {
 		filetable_set_wd(w->t, rel, wd);
 	} else if (rc == GERR_LIMIT) {
@@ -233,7 +233,7 @@ watchroot_watch(struct watchroot *w, const char *rel)
 	/* GERR_IO: gone already; its parent's event removes it. */
 }
 
-struct watchroot_wds {
+struct rootsync_wds {
 	const char *prefix;
 	size_t len;
 	int32_t *wds;
@@ -241,9 +241,9 @@ struct watchroot_wds {
 };
 
 static void
-watchroot_collect_wds(void *arg, const struct filetable_entry *e)
+rootsync_collect_wds(void *arg, const struct filetable_entry *e)
 {
-	struct watchroot_wds *c = arg;
+	struct rootsync_wds *c = arg;
 
 	if (e->kind != FILETABLE_DIR || e->wd < 0 ||
 	    !filetable_path_within(e->path, c->prefix, c->len))
@@ -257,10 +257,10 @@ watchroot_collect_wds(void *arg, const struct filetable_entry *e)
 
 /* rel left the tree: drop its watches (a directory's whole subtree). */
 static void
-watchroot_forget(struct watchroot *w, const char *rel)
+rootsync_forget(struct rootsync *w, const char *rel)
 {
 	const struct filetable_entry *e = filetable_lookup(w->t, rel);
-	struct watchroot_wds c = { .prefix = rel, .len = strlen(rel) };
+	struct rootsync_wds c = { .prefix = rel, .len = strlen(rel) };
 
 	if (e == NULL)
 		return;
@@ -269,7 +269,7 @@ watchroot_forget(struct watchroot *w, const char *rel)
 		return;
 	}
 	/* O(table): only for directories leaving, not per file event. */
-	filetable_foreach(w->t, watchroot_collect_wds, &c);
+	filetable_foreach(w->t, rootsync_collect_wds, &c);
 	for (size_t i = 0; i < c.n; i++)
 		notifier_remove_watch(c.wds[i]);
 	free(c.wds);
@@ -277,28 +277,28 @@ watchroot_forget(struct watchroot *w, const char *rel)
 }
 
 static void
-watchroot_queue_crawl(struct watchroot *w, const char *rel)
+rootsync_queue_crawl(struct rootsync *w, const char *rel)
 {
 	strvec_push(&w->starts, rel);
 }
 
 /* rel (not a directory we know) may have appeared, changed or gone. */
 static void
-watchroot_restat(struct watchroot *w, const char *rel)
+rootsync_restat(struct rootsync *w, const char *rel)
 {
 	struct filetable_stat fst;
 	enum filetable_upsert_result r;
 	struct stat st;
 
-	if (lstat(watchroot_abs(w, rel), &st) != 0) {
-		watchroot_forget(w, rel);
+	if (lstat(rootsync_abs(w, rel), &st) != 0) {
+		rootsync_forget(w, rel);
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		if (filetable_lookup(w->t, rel) == NULL ||
 		    filetable_lookup(w->t, rel)->kind != FILETABLE_DIR) {
-			watchroot_forget(w, rel);
-			watchroot_queue_crawl(w, rel);
+			rootsync_forget(w, rel);
+			rootsync_queue_crawl(w, rel);
 		} else {
 			filetable_stat_from(&fst, &st);
 			filetable_upsert(w->t, rel, FILETABLE_DIR, &fst);
@@ -306,49 +306,53 @@ watchroot_restat(struct watchroot *w, const char *rel)
 		return;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-		watchroot_forget(w, rel);
+		rootsync_forget(w, rel);
 		return;
 	}
 	filetable_stat_from(&fst, &st);
 	r = filetable_upsert(w->t, rel, FILETABLE_FILE, &fst);
 	if (r != FILETABLE_UNCHANGED)
-		watchroot_hash_event(w, rel, &st);
+		rootsync_hash_event(w, rel, &st);
 }
 
+_Static_assert((int)CRAWL_FILE == (int)FILETABLE_FILE &&
+    (int)CRAWL_DIR == (int)FILETABLE_DIR, "crawl kinds are table kinds");
+
 static void
-watchroot_crawl_entry(void *arg, const char *rel, enum filetable_kind kind,
+rootsync_crawl_entry(void *arg, const char *rel, enum crawl_kind ckind,
     const struct stat *st)
 {
-	struct watchroot *w = arg;
+	enum filetable_kind kind = (enum filetable_kind)ckind;
+	struct rootsync *w = arg;
 	struct filetable_stat fst;
 	enum filetable_upsert_result r;
 
 	filetable_stat_from(&fst, st);
 	r = filetable_upsert(w->t, rel, kind, &fst);
 	if (kind == FILETABLE_DIR)
-		watchroot_watch(w, rel);	/* before it is listed */
+		rootsync_watch(w, rel);	/* before it is listed */
 	else if (r != FILETABLE_UNCHANGED)
-		watchroot_hash(w, rel);
+		rootsync_hash(w, rel);
 }
 
 static bool
-watchroot_ignored(void *arg, const char *rel, bool is_dir)
+rootsync_ignored(void *arg, const char *rel, bool is_dir)
 {
-	struct watchroot *w = arg;
+	struct rootsync *w = arg;
 
 	return w->cfg.is_ignored != NULL &&
 	    w->cfg.is_ignored(w->cfg.arg, rel, is_dir);
 }
 
 int
-watchroot_new(const char *root, const struct watchroot_config *cfg,
-    struct watchroot **out, struct gerr *err)
+rootsync_new(const char *root, const struct rootsync_config *cfg,
+    struct rootsync **out, struct gerr *err)
 {
 	struct filetable_config tcfg = { .max_tombstones =
 	    cfg->max_tombstones ? cfg->max_tombstones :
 	    FILETABLE_DEFAULT_MAX_TOMBSTONES };
 	enum crawl_fs_kind fs;
-	struct watchroot *w;
+	struct rootsync *w;
 	size_t len = strlen(root);
 	int rc;
 
@@ -371,7 +375,7 @@ watchroot_new(const char *root, const struct watchroot_config *cfg,
 	strbuf_init(&w->abs);
 	strbuf_init(&w->rel);
 	strbuf_init(&w->backlog);
-	watchroot_queue_crawl(w, "");
+	rootsync_queue_crawl(w, "");
 	if (w->remote)
 		log_info("root %s is on %s: polled, not watched", w->root,
 		    crawl_fs_kind_name(fs));
@@ -380,13 +384,13 @@ watchroot_new(const char *root, const struct watchroot_config *cfg,
 }
 
 void
-watchroot_free(struct watchroot *w)
+rootsync_free(struct rootsync *w)
 {
-	struct watchroot_wds c = { .prefix = "" };
+	struct rootsync_wds c = { .prefix = "" };
 
 	if (w == NULL)
 		return;
-	filetable_foreach(w->t, watchroot_collect_wds, &c);
+	filetable_foreach(w->t, rootsync_collect_wds, &c);
 	for (size_t i = 0; i < c.n; i++)
 		notifier_remove_watch(c.wds[i]);
 	free(c.wds);
@@ -406,16 +410,16 @@ watchroot_free(struct watchroot *w)
 }
 
 bool
-watchroot_busy(const struct watchroot *w)
+rootsync_busy(const struct rootsync *w)
 {
 	return w->crawl != NULL || w->starts.n > 0;
 }
 
 bool
-watchroot_step(struct watchroot *w, size_t max_entries)
+rootsync_step(struct rootsync *w, size_t max_entries)
 {
-	struct crawl_config cfg = { .is_ignored = watchroot_ignored,
-		.on_entry = watchroot_crawl_entry, .arg = w };
+	struct crawl_config cfg = { .is_ignored = rootsync_ignored,
+		.on_entry = rootsync_crawl_entry, .arg = w };
 	struct gerr err;
 
 	if (w->crawl == NULL && w->starts.n > 0) {
@@ -434,35 +438,35 @@ watchroot_step(struct watchroot *w, size_t max_entries)
 		w->crawl = NULL;
 		if (w->starts.n == 0 && w->initial && w->warm)
 			w->swept = filetable_sweep_unseen(w->t);
-		watchroot_initial_done(w);
+		rootsync_initial_done(w);
 	}
-	watchroot_emit(w);
-	return watchroot_busy(w);
+	rootsync_emit(w);
+	return rootsync_busy(w);
 }
 
 bool
-watchroot_owns_wd(const struct watchroot *w, int32_t wd)
+rootsync_owns_wd(const struct rootsync *w, int32_t wd)
 {
 	return filetable_lookup_wd(w->t, wd) != NULL;
 }
 
 static void
-watchroot_moved_to(struct watchroot *w, uint32_t cookie, const char *rel)
+rootsync_moved_to(struct rootsync *w, uint32_t cookie, const char *rel)
 {
 	for (size_t i = 0; i < w->nmoves; i++) {
 		if (w->moves[i].cookie != cookie)
 			continue;
 		/* Renamed inside the root: the old name is gone. */
-		watchroot_forget(w, w->moves[i].path);
+		rootsync_forget(w, w->moves[i].path);
 		free(w->moves[i].path);
 		w->moves[i] = w->moves[--w->nmoves];
 		break;
 	}
-	watchroot_restat(w, rel);
+	rootsync_restat(w, rel);
 }
 
 void
-watchroot_event(struct watchroot *w, int32_t wd, uint32_t mask,
+rootsync_event(struct rootsync *w, int32_t wd, uint32_t mask,
     uint32_t cookie, const char *name)
 {
 	const struct filetable_entry *dir = filetable_lookup_wd(w->t, wd);
@@ -482,21 +486,21 @@ watchroot_event(struct watchroot *w, int32_t wd, uint32_t mask,
 			log_warn("root %s was %s", w->root,
 			    (mask & IN_MOVE_SELF) ? "moved" : "deleted");
 			w->gone = true;
-			watchroot_forget(w, "");
+			rootsync_forget(w, "");
 		}
-		watchroot_emit(w);
+		rootsync_emit(w);
 		return;
 	}
 	if (name[0] == '\0') {
-		watchroot_restat(w, w->rel.buf);	/* attrib on the dir */
-		watchroot_emit(w);
+		rootsync_restat(w, w->rel.buf);	/* attrib on the dir */
+		rootsync_emit(w);
 		return;
 	}
 	if (w->rel.len > 0)
 		strbuf_addch(&w->rel, '/');
 	strbuf_addstr(&w->rel, name);
 	rel = w->rel.buf;
-	if (watchroot_ignored(w, rel, (mask & IN_ISDIR) != 0))
+	if (rootsync_ignored(w, rel, (mask & IN_ISDIR) != 0))
 		return;
 	if (mask & IN_MOVED_FROM) {
 		if (w->nmoves == w->capmoves) {
@@ -509,37 +513,37 @@ watchroot_event(struct watchroot *w, int32_t wd, uint32_t mask,
 		return;
 	}
 	if (mask & IN_MOVED_TO)
-		watchroot_moved_to(w, cookie, rel);
+		rootsync_moved_to(w, cookie, rel);
 	else if (mask & IN_DELETE)
-		watchroot_forget(w, rel);
+		rootsync_forget(w, rel);
 	else
-		watchroot_restat(w, rel);	/* create, close_write, attrib */
-	watchroot_emit(w);
+		rootsync_restat(w, rel);	/* create, close_write, attrib */
+	rootsync_emit(w);
 }
 
 void
-watchroot_flush_moves(struct watchroot *w)
+rootsync_flush_moves(struct rootsync *w)
 {
 	/* moved_to comes right after its moved_from, in the same read: one
 	 * left over at the end of a drain went out of the root. */
 	for (size_t i = 0; i < w->nmoves; i++) {
-		watchroot_forget(w, w->moves[i].path);
+		rootsync_forget(w, w->moves[i].path);
 		free(w->moves[i].path);
 	}
 	w->nmoves = 0;
-	watchroot_emit(w);
+	rootsync_emit(w);
 }
 
 static void
-watchroot_polled_change(void *arg, const char *rel, enum filetable_kind kind,
+rootsync_polled_change(void *arg, const char *rel, enum filetable_kind kind,
     enum poller_change change)
 {
-	struct watchroot *w = arg;
+	struct rootsync *w = arg;
 	const struct filetable_entry *parent;
 	const char *slash;
 
 	if (kind == FILETABLE_FILE && change != POLLER_REMOVED) {
-		watchroot_hash(w, rel);
+		rootsync_hash(w, rel);
 		return;
 	}
 	if (kind != FILETABLE_DIR || change != POLLER_ADDED)
@@ -551,36 +555,36 @@ watchroot_polled_change(void *arg, const char *rel, enum filetable_kind kind,
 	strbuf_add(&w->rel, rel, slash != NULL ? (size_t)(slash - rel) : 0);
 	parent = filetable_lookup(w->t, w->rel.buf);
 	if (parent != NULL && parent->wd >= 0)
-		watchroot_queue_crawl(w, rel);
+		rootsync_queue_crawl(w, rel);
 }
 
 void
-watchroot_overflow(struct watchroot *w)
+rootsync_overflow(struct rootsync *w)
 {
 	w->overflows++;
 	log_warn("root %s: inotify queue overflowed; rescanning", w->root);
-	watchroot_rescan(w);
+	rootsync_rescan(w);
 }
 
-struct watchroot_ignored_dirs {
-	struct watchroot *w;
+struct rootsync_ignored_dirs {
+	struct rootsync *w;
 	struct strvec dirs;
 };
 
 static void
-watchroot_collect_ignored(void *arg, const struct filetable_entry *e)
+rootsync_collect_ignored(void *arg, const struct filetable_entry *e)
 {
-	struct watchroot_ignored_dirs *c = arg;
+	struct rootsync_ignored_dirs *c = arg;
 
 	if (e->kind == FILETABLE_DIR && e->path[0] != '\0' &&
-	    watchroot_ignored(c->w, e->path, true))
+	    rootsync_ignored(c->w, e->path, true))
 		strvec_push(&c->dirs, e->path);
 }
 
 void
-watchroot_rescan(struct watchroot *w)
+rootsync_rescan(struct rootsync *w)
 {
-	struct watchroot_ignored_dirs c = { .w = w, .dirs = STRVEC_INIT };
+	struct rootsync_ignored_dirs c = { .w = w, .dirs = STRVEC_INIT };
 	struct poller_result res;
 	struct gerr err;
 
@@ -588,26 +592,26 @@ watchroot_rescan(struct watchroot *w)
 	 * poller alone would drop their entries but keep the watches (it
 	 * never touches them). Collected first: forgetting edits the table.
 	 * A subtree forgotten with its top is skipped (lookup fails). */
-	filetable_foreach(w->t, watchroot_collect_ignored, &c);
+	filetable_foreach(w->t, rootsync_collect_ignored, &c);
 	for (size_t i = 0; i < c.dirs.n; i++)
-		watchroot_forget(w, c.dirs.v[i]);
+		rootsync_forget(w, c.dirs.v[i]);
 	strvec_release(&c.dirs);
 	gerr_clear(&err);
-	if (poller_scan(w->root, w->t, watchroot_ignored,
-	    watchroot_polled_change, w, POLLER_ALL, &res, &err) != 0)
+	if (poller_scan(w->root, w->t, rootsync_ignored,
+	    rootsync_polled_change, w, POLLER_ALL, &res, &err) != 0)
 		log_warn("root %s: rescan: %s", w->root, err.msg);
-	watchroot_emit(w);
+	rootsync_emit(w);
 }
 
 static void
-watchroot_collect_polled(void *arg, const struct filetable_entry *e)
+rootsync_collect_polled(void *arg, const struct filetable_entry *e)
 {
 	if (e->kind == FILETABLE_DIR && e->wd == FILETABLE_WD_POLLED)
 		strvec_push(arg, e->path);
 }
 
 void
-watchroot_poll(struct watchroot *w)
+rootsync_poll(struct rootsync *w)
 {
 	struct strvec p = STRVEC_INIT;
 	struct poller_result res;
@@ -615,18 +619,18 @@ watchroot_poll(struct watchroot *w)
 	bool room = true;
 
 	gerr_clear(&err);
-	if (poller_scan(w->root, w->t, watchroot_ignored,
-	    watchroot_polled_change, w, 0, &res, &err) != 0)
+	if (poller_scan(w->root, w->t, rootsync_ignored,
+	    rootsync_polled_change, w, 0, &res, &err) != 0)
 		log_warn("root %s: poll: %s", w->root, err.msg);
 	if (!w->remote && !w->cfg.force_poll)
-		filetable_foreach(w->t, watchroot_collect_polled, &p);
+		filetable_foreach(w->t, rootsync_collect_polled, &p);
 	for (size_t i = 0; i < p.n; i++) {
 		int32_t wd;
 
 		/* Watches freed up: take polled dirs back, stop at the
 		 * first refusal. Changes in the instant since the scan
 		 * above are left to the next event or overflow rescan. */
-		if (room && notifier_add_watch(watchroot_abs(w, p.v[i]), &wd,
+		if (room && notifier_add_watch(rootsync_abs(w, p.v[i]), &wd,
 		    NULL) == 0)
 			filetable_set_wd(w->t, p.v[i], wd);
 		else
@@ -638,11 +642,11 @@ watchroot_poll(struct watchroot *w)
 		w->limit_msg[0] = '\0';
 	}
 	strvec_release(&p);
-	watchroot_emit(w);
+	rootsync_emit(w);
 }
 
 void
-watchroot_hash_result(struct watchroot *w, const struct hashpool_result *r)
+rootsync_hash_result(struct rootsync *w, const struct hashpool_result *r)
 {
 	size_t len = strlen(w->root);
 
@@ -660,19 +664,19 @@ watchroot_hash_result(struct watchroot *w, const struct hashpool_result *r)
 		else if (r->error != ECANCELED)
 			filetable_set_hash_error(w->t, r->path + len + 1);
 	}
-	watchroot_pump(w);
-	watchroot_initial_done(w);
-	watchroot_emit(w);
+	rootsync_pump(w);
+	rootsync_initial_done(w);
+	rootsync_emit(w);
 }
 
 const struct filetable *
-watchroot_table(const struct watchroot *w)
+rootsync_table(const struct rootsync *w)
 {
 	return w->t;
 }
 
 void
-watchroot_status(const struct watchroot *w, struct watchroot_status *out)
+rootsync_status(const struct rootsync *w, struct rootsync_status *out)
 {
 	struct filetable_counts n;
 
@@ -686,7 +690,7 @@ watchroot_status(const struct watchroot *w, struct watchroot_status *out)
 	out->polled_dirs = n.polled_dirs;
 	out->gone = w->gone;
 	out->hash_backlog = w->backlog_n;
-	out->crawling = watchroot_busy(w);
+	out->crawling = rootsync_busy(w);
 	out->remote = w->remote;
 	out->fs = crawl_fs_kind_name(w->fs);
 	out->overflows = w->overflows;
