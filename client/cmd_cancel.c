@@ -29,7 +29,7 @@ static int
 cmd_cancel_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	fprintf(ctx->out, "run %.0f: cancelling\n",
-	    runview_num(result, "run", 0));
+	    runview_num(result, "id", 0));
 	return 0;
 }
 
@@ -38,4 +38,5 @@ const struct cmd_entry cmd_cancel_entry = {
 	.summary = "Stop a queued or running run.",
 	.args = { .min = 1, .max = 1 }, .proto = PROTO_CMD_CANCEL,
 	.build = cmd_cancel_build, .render = cmd_cancel_render,
+	.example = "ggenc cancel 42",
 };

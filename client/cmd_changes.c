@@ -15,32 +15,11 @@ static int
 cmd_changes_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	const char *since = NULL;
-	char *rest[1];
-	int i, n = 0;
+	const char *since = cmd_opt_value(ctx, "--since");
 
-	(void)ctx;
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--since") == 0) {
-			if (++i == argc)
-				return gerr_set(err, GERR_INVALID,
-				    "--since needs a clock");
-			since = argv[i];
-		} else if (strncmp(argv[i], "--since=", 8) == 0) {
-			since = argv[i] + 8;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			return gerr_set(err, GERR_INVALID,
-			    "changes: unknown option \"%s\"", argv[i]);
-		} else if (n == 1) {
-			return gerr_set(err, GERR_INVALID,
-			    "changes: one root at most, found \"%s\"", argv[i]);
-		} else {
-			rest[n++] = argv[i];
-		}
-	}
 	if (since != NULL)
 		cJSON_AddStringToObject(fields, "since", since);
-	return cmd_root_field(n, rest, fields, "root", err);
+	return cmd_root_field(argc, argv, fields, "root", err);
 }
 
 static int
@@ -67,9 +46,17 @@ cmd_changes_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_changes_opts[] = {
+	{ "--since", 0, "CLOCK",
+	    "changes after this clock (from a previous reply); default: all files", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_changes_entry = {
 	.name = "changes", .alias = NULL, .usage = "[--since CLOCK] [ROOT]",
 	.summary = "Files added, modified and removed since a clock.",
-	.args = { .min = 0, .max = 3 }, .proto = PROTO_CMD_CHANGES,
+	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_CHANGES,
 	.build = cmd_changes_build, .render = cmd_changes_render,
+	.opts = cmd_changes_opts,
+	.example = "ggenc changes --since c:1:42 .",
 };

@@ -413,43 +413,19 @@ cmd_dev_default_root(char *abs, struct gerr *err)
 }
 
 static int
-cmd_dev_args(int argc, char **argv, struct cmd_dev *d, cJSON *fields,
-    struct gerr *err)
+cmd_dev_args(const struct cmd_ctx *ctx, int argc, char **argv,
+    struct cmd_dev *d, cJSON *fields, struct gerr *err)
 {
 	cJSON *phases = cJSON_CreateArray();
-	const char *root = NULL, *v;
+	const char *root = cmd_opt_value(ctx, "--root"), *v;
 	char abs[PATH_MAX];
-	int rc;
 
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (a[0] != '-' || a[1] == '\0') {
-			cJSON_AddItemToArray(phases, cJSON_CreateString(a));
-		} else if ((rc = cmd_option(argc, argv, &i, "--root", &v,
-		    err)) != 0) {
-			if (rc < 0)
-				goto fail;
-			root = v;
-		} else if ((rc = cmd_option(argc, argv, &i, "--only", &v,
-		    err)) != 0) {
-			if (rc < 0)
-				goto fail;
-			d->only = v;
-		} else if ((rc = cmd_option(argc, argv, &i, "-e", &v,
-		    err)) != 0 || (rc = cmd_option(argc, argv, &i, "--env", &v,
-		    err)) != 0) {
-			if (rc < 0)
-				goto fail;
-			cJSON_AddStringToObject(fields, "env", v);
-		} else if (strcmp(a, "--clear") == 0 || strcmp(a, "-c") == 0) {
-			d->clear = true;
-		} else {
-			gerr_set(err, GERR_INVALID, "dev: unknown option "
-			    "\"%.64s\"", a);
-			goto fail;
-		}
-	}
+	for (int i = 0; i < argc; i++)
+		cJSON_AddItemToArray(phases, cJSON_CreateString(argv[i]));
+	d->only = cmd_opt_value(ctx, "--only");
+	if ((v = cmd_opt_value(ctx, "--env")) != NULL)
+		cJSON_AddStringToObject(fields, "env", v);
+	d->clear = cmd_opt_flag(ctx, "--clear");
 	if (root == NULL) {
 		if (cmd_dev_default_root(abs, err) != 0)
 			goto fail;
@@ -567,7 +543,7 @@ cmd_dev_run(const struct cmd_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	gerr_clear(&err);
-	if (cmd_dev_args(argc, argv, &d, fields, &err) != 0) {
+	if (cmd_dev_args(ctx, argc, argv, &d, fields, &err) != 0) {
 		cJSON_Delete(fields);
 		fprintf(stderr, "ggenc: %s\n", err.msg);
 		if (err.code == GERR_INVALID) {
@@ -610,6 +586,15 @@ cmd_dev_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_dev_opts[] = {
+	{ "--root", 0, "DIR", "the project root (default: the outermost "
+	    "make.toml directory from here up)", 0 },
+	{ "--env", 'e', "NAME", "the environment to run in", 0 },
+	{ "--clear", 'c', NULL, "clear the screen before each run", 0 },
+	{ "--only", 0, "PHASE", "show only runs that include PHASE", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_dev_entry = {
 	.name = "dev", .alias = NULL,
 	.usage = "[PHASE...] [--root DIR] [-e NAME] [--clear] [--only PHASE]",
@@ -617,4 +602,6 @@ const struct cmd_entry cmd_dev_entry = {
 	    "loop); Ctrl-C leaves.",
 	.args = { .min = 0, .max = 128 }, .proto = PROTO_CMD_DEV,
 	.render = cmd_dev_render, .run = cmd_dev_run,
+	.opts = cmd_dev_opts,
+	.example = "ggenc dev\nggenc dev test --clear --only test",
 };

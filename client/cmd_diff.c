@@ -89,4 +89,5 @@ const struct cmd_entry cmd_diff_entry = {
 	    "changed, slower.",
 	.args = { .min = 2, .max = 2 }, .proto = PROTO_CMD_DIFF,
 	.build = cmd_diff_build, .render = cmd_diff_render,
+	.example = "ggenc diff 41 42",
 };

@@ -31,6 +31,11 @@ extern const struct cmd_entry cmd_stats_entry;
 extern const struct cmd_entry cmd_trace_entry;
 extern const struct cmd_entry cmd_diff_entry;
 extern const struct cmd_entry cmd_trim_entry;
+extern const struct cmd_entry cmd_restart_entry;
+extern const struct cmd_entry cmd_reload_entry;
+extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_complete_entry;
+extern const struct cmd_entry cmd_man_entry;
 extern const struct cmd_entry cmd_dev_entry;
 
 #endif

@@ -31,4 +31,5 @@ const struct cmd_entry cmd_hash_entry = {
 	.summary = "Show the XXH3-128 content hash of a file.",
 	.args = { .min = 1, .max = 1 }, .proto = PROTO_CMD_HASH,
 	.build = cmd_hash_build, .render = cmd_hash_render,
+	.example = "ggenc hash src/main.c",
 };

@@ -22,51 +22,23 @@ cmd_history_build(const struct cmd_ctx *ctx, int argc, char **argv,
 {
 	const char *v;
 	uint64_t limit;
-	bool m, all = false;
-	int i = 0, rc;
+	int rc;
 
-	(void)ctx;
-	while (i < argc) {
-		if (strcmp(argv[i], "--all") == 0) {
-			all = true;
-			i++;
-			continue;
-		}
-		if ((rc = histfmt_filter_arg("history", argc, argv, &i, fields,
-		    &m, err)) != 0)
-			return rc;
-		if (m)
-			continue;
-		if ((rc = histfmt_option(argc, argv, &i, "--limit", &v, &m,
+	if ((rc = histfmt_filters(ctx, argc, argv, fields, err)) != 0)
+		return rc;
+	if ((v = cmd_opt_value(ctx, "--limit")) != NULL) {
+		if ((rc = histfmt_uint("--limit", v, 0, 1000000, &limit,
 		    err)) != 0)
 			return rc;
-		if (m) {
-			if ((rc = histfmt_uint("--limit", v, 0, 1000000,
-			    &limit, err)) != 0)
-				return rc;
-			cJSON_AddNumberToObject(fields, "limit", (double)limit);
-			continue;
-		}
-		if ((rc = histfmt_option(argc, argv, &i, "--since", &v, &m,
-		    err)) != 0)
-			return rc;
-		if (m) {
-			cJSON_AddStringToObject(fields, "since", v);
-			continue;
-		}
-		if ((rc = histfmt_option(argc, argv, &i, "--workspace", &v, &m,
-		    err)) != 0)
-			return rc;
-		if (m) {
-			cJSON_AddStringToObject(fields, "workspace", v);
-			continue;
-		}
-		if (strcmp(argv[i], "--failed") != 0)
-			return histfmt_unknown("history", argv[i], err);
-		cJSON_AddTrueToObject(fields, "failed");
-		i++;
+		cJSON_AddNumberToObject(fields, "limit", (double)limit);
 	}
-	return histfmt_scope(fields, all, err);
+	if ((v = cmd_opt_value(ctx, "--since")) != NULL)
+		cJSON_AddStringToObject(fields, "since", v);
+	if ((v = cmd_opt_value(ctx, "--workspace")) != NULL)
+		cJSON_AddStringToObject(fields, "workspace", v);
+	if (cmd_opt_flag(ctx, "--failed"))
+		cJSON_AddTrueToObject(fields, "failed");
+	return histfmt_scope(fields, cmd_opt_flag(ctx, "--all"), err);
 }
 
 static int
@@ -118,12 +90,30 @@ cmd_history_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_history_opts[] = {
+	{ "--root", 0, "DIR",
+	    "only runs of this root (default: the project holding the current directory)", 0 },
+	{ "--all", 0, NULL,
+	    "runs of every root, with a ROOT column", 0 },
+	{ "--workspace", 0, "NAME",
+	    "only runs of this workspace", 0 },
+	{ "--limit", 0, "N",
+	    "at most N runs (default 20, 0: no limit)", 0 },
+	{ "--failed", 0, NULL,
+	    "only failed, timed out, cancelled or interrupted runs", 0 },
+	{ "--since", 0, "TIME",
+	    "runs after TIME: 2h, 1d, 2026-11-21", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_history_entry = {
 	.name = "history", .alias = "hist",
 	.usage = "[PHASE] [--root DIR|--all] [--workspace NAME] [--limit N] "
 	    "[--failed] [--since TIME]",
 	.summary = "List recorded runs, newest first (TIME: 2h, 1d, "
 	    "2026-11-21).",
-	.args = { .min = 0, .max = 12 }, .proto = PROTO_CMD_HISTORY,
+	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_HISTORY,
 	.build = cmd_history_build, .render = cmd_history_render,
+	.opts = cmd_history_opts,
+	.example = "ggenc history build --failed --since 1d\n" "ggenc history --all --limit 5",
 };

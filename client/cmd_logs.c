@@ -19,22 +19,12 @@ static int
 cmd_logs_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	const char *run = NULL;
 	int rc;
 
-	(void)ctx;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--follow") == 0 ||
-		    strcmp(argv[i], "-f") == 0) {
-			cJSON_AddTrueToObject(fields, "follow");
-			continue;
-		}
-		if (run != NULL)
-			return gerr_set(err, GERR_INVALID, "logs: one RUN");
-		run = argv[i];
-	}
+	if (cmd_opt_flag(ctx, "--follow"))
+		cJSON_AddTrueToObject(fields, "follow");
 	/* No RUN: the latest run of this project. */
-	if ((rc = histfmt_run_id("logs", run != NULL ? run : "last", fields,
+	if ((rc = histfmt_run_id("logs", argc > 0 ? argv[0] : "last", fields,
 	    "run", err)) != 0)
 		return rc;
 	return histfmt_scope(fields, false, err);
@@ -53,11 +43,19 @@ cmd_logs_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return runview_summary(ctx, result);
 }
 
+static const struct cmd_opt cmd_logs_opts[] = {
+	{ "--follow", 'f', NULL,
+	    "stream the output until the run ends", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_logs_entry = {
 	.name = "logs", .alias = NULL,
 	.usage = "[RUN|last|-N] [--follow] [--plain]",
 	.summary = "Print a run's output; --follow streams it live.",
-	.args = { .min = 0, .max = 2 }, .proto = PROTO_CMD_LOGS,
+	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_LOGS,
 	.build = cmd_logs_build, .render = cmd_logs_render,
-	.on_message = runview_message,
+	.on_message = runview_message, .exit_status = runview_exit_status,
+	.opts = cmd_logs_opts,
+	.example = "ggenc logs 42 --follow\n" "ggenc logs -1 --plain",
 };

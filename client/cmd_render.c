@@ -55,18 +55,6 @@ struct cmd_render_opts {
 	size_t n_var;
 };
 
-static void
-cmd_render_print_err(const struct gerr *err)
-{
-	if (err->file[0] != '\0' && err->line > 0)
-		fprintf(stderr, "%s:%d:%d: error: %s\n", err->file, err->line,
-		    err->col > 0 ? err->col : 1, err->msg);
-	else if (err->file[0] != '\0')
-		fprintf(stderr, "%s: error: %s\n", err->file, err->msg);
-	else
-		fprintf(stderr, "ggenc: render: error: %s\n", err->msg);
-}
-
 static int
 cmd_render_usage(const char *why)
 {
@@ -75,58 +63,27 @@ cmd_render_usage(const char *why)
 	return ERR_EXIT_USAGE;
 }
 
-/* Value of option opt at argv[*i] (cmd_option), or NULL; a missing value
- * sets *missing so the parse loop reports it once. */
-static const char *
-cmd_render_optval(const char *opt, int argc, char **argv, int *i,
-    bool *missing)
-{
-	const char *v = NULL;
-	int found = cmd_option(argc, argv, i, opt, &v, NULL);
-
-	if (found < 0)
-		*missing = true;
-	return found > 0 ? v : NULL;
-}
-
 static int
-cmd_render_parse(int argc, char **argv, struct cmd_render_opts *o)
+cmd_render_parse(const struct cmd_ctx *ctx, int argc, char **argv,
+    struct cmd_render_opts *o)
 {
-	for (int i = 0; i < argc; i++) {
-		bool missing = false;
-		const char *v;
+	(void)argc;
+	o->template = argv[0];
+	for (size_t i = 0; i < ctx->optc; i++) {
+		const char *name = ctx->optv[i].opt->name;
+		const char *v = ctx->optv[i].value;
 
-		if ((v = cmd_render_optval("--var", argc, argv, &i,
-		    &missing)) != NULL) {
+		if (strcmp(name, "--var") == 0) {
 			if (strchr(v, '=') == NULL || v[0] == '=')
 				return cmd_render_usage("--var wants KEY=VALUE");
 			if (o->n_var == CMD_RENDER_MAX_VARS)
 				return cmd_render_usage("too many --var");
 			o->var[o->n_var++] = v;
-		} else if ((v = cmd_render_optval("--vars", argc, argv, &i,
-		    &missing)) != NULL) {
-			o->vars_file = v;
-		} else if ((v = cmd_render_optval("--to", argc, argv, &i,
-		    &missing)) != NULL) {
-			o->to = v;
-		} else if (strcmp(argv[i], "--diff") == 0) {
-			o->diff = true;
-		} else if (missing) {
-			fprintf(stderr, "ggenc: render: %s needs a value\n",
-			    argv[i]);
-			return cmd_render_usage("missing option value");
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "ggenc: render: unknown option \"%s\"\n",
-			    argv[i]);
-			return cmd_render_usage("see `ggenc help`");
-		} else if (o->template != NULL) {
-			return cmd_render_usage("one TEMPLATE at a time");
-		} else {
-			o->template = argv[i];
 		}
 	}
-	if (o->template == NULL)
-		return cmd_render_usage("no TEMPLATE given");
+	o->vars_file = cmd_opt_value(ctx, "--vars");
+	o->to = cmd_opt_value(ctx, "--to");
+	o->diff = cmd_opt_flag(ctx, "--diff");
 	if (o->diff && o->to != NULL && strcmp(o->to, "-") == 0)
 		return cmd_render_usage("--diff compares with a file; not with "
 		    "--to -");
@@ -311,7 +268,15 @@ cmd_render_emit(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
 		return rc;
 	rc = frontmatter_apply(fm, old, old_len, body->buf, body->len,
 	    &content, &action, &reason, err);
-	if (rc == 0 && action == FRONTMATTER_SKIP) {
+	if (rc == 0 && action == FRONTMATTER_SKIP && ctx->json) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "output", dest);
+		cJSON_AddBoolToObject(j, "written", false);
+		cJSON_AddStringToObject(j, "skipped", reason);
+		cmd_print_json(ctx, j);
+		cJSON_Delete(j);
+	} else if (rc == 0 && action == FRONTMATTER_SKIP) {
 		fprintf(ctx->out, "%s: skipped (%s)\n", dest, reason);
 	} else if (rc == 0 && o->diff) {
 		char *newname = xasprintf("%s (rendered)", dest);
@@ -324,9 +289,14 @@ cmd_render_emit(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
 	} else if (rc == 0) {
 		rc = genout_write(dest, content.buf, content.len, &written,
 		    err);
-		if (rc == 0 && ctx->json)
-			fprintf(ctx->out, "{\"output\":\"%s\",\"written\":%s}\n",
-			    dest, written ? "true" : "false");
+		if (rc == 0 && ctx->json) {
+			cJSON *j = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(j, "output", dest);
+			cJSON_AddBoolToObject(j, "written", written);
+			cmd_print_json(ctx, j);
+			cJSON_Delete(j);
+		}
 		else if (rc == 0)
 			fprintf(ctx->out, "%s %s\n", written ? "wrote" :
 			    "unchanged", dest);
@@ -451,23 +421,37 @@ cmd_render_run(const struct cmd_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	rc = cmd_render_parse(argc, argv, &o);
+	rc = cmd_render_parse(ctx, argc, argv, &o);
 	if (rc != 0)
 		return rc;
 	gerr_clear(&err);
 	if (cmd_render_do(ctx, &o, &err) != 0) {
-		cmd_render_print_err(&err);
+		cmd_print_error(ctx, "render", &err);
 		return ERR_EXIT_FAILED;
 	}
 	return 0;
 }
+
+static const struct cmd_opt cmd_render_opts[] = {
+	{ "--var", 0, "KEY=VALUE",
+	    "set a variable (repeatable)", 0 },
+	{ "--vars", 0, "FILE.json",
+	    "variables from a JSON object", 0 },
+	{ "--to", 0, "PATH",
+	    "write here; - for stdout", 0 },
+	{ "--diff", 0, NULL,
+	    "show what would change in the target", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
 
 const struct cmd_entry cmd_render_entry = {
 	.name = "render", .alias = NULL,
 	.usage = "TEMPLATE [--var k=v ...] [--vars FILE.json] [--to -|PATH] "
 	    "[--diff]",
 	.summary = "Render a template locally (no daemon needed).",
-	.args = { .min = 1, .max = 2 * CMD_RENDER_MAX_VARS + 8 },
+	.args = { .min = 1, .max = 1 },
 	.proto = CMD_LOCAL,
 	.run = cmd_render_run,
+	.opts = cmd_render_opts,
+	.example = "ggenc render templates/greeting.h.tmpl --var name=ada --to -",
 };

@@ -1,17 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cmd_roots.c - `ggenc roots`: one line per watched root.
+ * cmd_roots.c - `ggenc roots`: a table, one row per watched root.
  */
+#include <string.h>
+
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+
+static const char *
+cmd_roots_state(const cJSON *r)
+{
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "gone")))
+		return "gone";
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ready")) ?
+	    "ready" : "crawling";
+}
 
 static int
 cmd_roots_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	const cJSON *r, *arr = cJSON_GetObjectItemCaseSensitive(result,
 	    "roots");
+	int w = 4;
 
+	if (cJSON_GetArraySize(arr) == 0) {
+		fprintf(ctx->out, "no roots watched\n");
+		return 0;
+	}
+	cJSON_ArrayForEach(r, arr) {
+		const char *root = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(r, "root"));
+
+		if (root != NULL && (int)strlen(root) > w)
+			w = (int)strlen(root);
+	}
+	fprintf(ctx->out, "%-*s  %-8s  %9s  %s\n", w, "ROOT", "STATE", "FILES",
+	    "CLOCK");
 	cJSON_ArrayForEach(r, arr) {
 		const cJSON *root = cJSON_GetObjectItemCaseSensitive(r, "root");
 		const cJSON *files = cJSON_GetObjectItemCaseSensitive(r,
@@ -19,11 +44,9 @@ cmd_roots_render(const struct cmd_ctx *ctx, const cJSON *result)
 		const cJSON *clock = cJSON_GetObjectItemCaseSensitive(r,
 		    "clock");
 
-		fprintf(ctx->out, "%s\t%s\t%.0f files\tclock %s\n",
+		fprintf(ctx->out, "%-*s  %-8s  %9.0f  %s\n", w,
 		    cJSON_IsString(root) ? root->valuestring : "?",
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "gone")) ?
-		    "gone" : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
-		    "ready")) ? "ready" : "crawling",
+		    cmd_roots_state(r),
 		    cJSON_IsNumber(files) ? files->valuedouble : 0.0,
 		    cJSON_IsString(clock) ? clock->valuestring : "?");
 	}
@@ -35,4 +58,5 @@ const struct cmd_entry cmd_roots_entry = {
 	.summary = "List the watched roots.",
 	.args = { .min = 0, .max = 0 }, .proto = PROTO_CMD_ROOTS,
 	.render = cmd_roots_render,
+	.example = "ggenc roots",
 };

@@ -25,57 +25,40 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
 	cJSON *phases = cJSON_AddArrayToObject(fields, "phases");
-	const char *root = ".", *v;
+	const char *root = cmd_opt_value(ctx, "--root"), *v;
 	char abs[PATH_MAX], *end;
 	long jobs;
 
-	(void)ctx;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
+	for (int i = 0; i < argc; i++)
+		cJSON_AddItemToArray(phases, cJSON_CreateString(argv[i]));
+	if ((v = cmd_opt_value(ctx, "--workspace")) != NULL)
+		cJSON_AddStringToObject(fields, "workspace", v);
+	if ((v = cmd_opt_value(ctx, "--jobs")) != NULL) {
+		/* The daemon's bounds: the protocol row. */
+		const struct proto_field *f = proto_field_find(PROTO_CMD_RUN,
+		    "jobs");
 
-		if (a[0] != '-' || a[1] == '\0') {
-			cJSON_AddItemToArray(phases, cJSON_CreateString(a));
-		} else if (cmd_option(argc, argv, &i, "--root", &v,
-		    err) > 0) {
-			root = v;
-		} else if (cmd_option(argc, argv, &i, "--workspace", &v,
-		    err) > 0) {
-			cJSON_AddStringToObject(fields, "workspace", v);
-		} else if (cmd_option(argc, argv, &i, "--jobs", &v,
-		    err) > 0) {
-			/* The daemon's bounds: the protocol row. */
-			const struct proto_field *f = proto_field_find(
-			    PROTO_CMD_RUN, "jobs");
-
-			errno = 0;
-			jobs = strtol(v, &end, 10);
-			if (errno != 0 || *end != '\0' || jobs < f->min ||
-			    jobs > f->max)
-				return gerr_set(err, GERR_INVALID, "--jobs: "
-				    "expected %lld..%lld, found \"%s\"",
-				    (long long)f->min, (long long)f->max, v);
-			cJSON_AddNumberToObject(fields, "jobs", (double)jobs);
-		} else if (err != NULL && err->code != GERR_OK) {
-			return err->code;
-		} else if (strcmp(a, "--all-workspaces") == 0) {
-			cJSON_AddTrueToObject(fields, "all_workspaces");
-		} else if (strcmp(a, "--force") == 0) {
-			cJSON_AddTrueToObject(fields, "force");
-		} else if (strcmp(a, "--no-remote") == 0) {
-			cJSON_AddTrueToObject(fields, "no_remote");
-		} else if (strcmp(a, "--dry-run") == 0) {
-			cJSON_AddTrueToObject(fields, "dry_run");
-		} else if (strcmp(a, "--detach") == 0) {
-			cJSON_AddTrueToObject(fields, "detach");
-		} else {
-			return gerr_set(err, GERR_INVALID, "run: unknown option "
-			    "\"%s\"", a);
-		}
+		errno = 0;
+		jobs = strtol(v, &end, 10);
+		if (errno != 0 || *end != '\0' || jobs < f->min ||
+		    jobs > f->max)
+			return gerr_set(err, GERR_INVALID, "--jobs: expected "
+			    "%lld..%lld, found \"%s\"", (long long)f->min,
+			    (long long)f->max, v);
+		cJSON_AddNumberToObject(fields, "jobs", (double)jobs);
 	}
-	if (err != NULL && err->code != GERR_OK)
-		return err->code;
-	if (cJSON_GetArraySize(phases) == 0)
-		return gerr_set(err, GERR_INVALID, "run: no phase given");
+	if (cmd_opt_flag(ctx, "--all-workspaces"))
+		cJSON_AddTrueToObject(fields, "all_workspaces");
+	if (cmd_opt_flag(ctx, "--force"))
+		cJSON_AddTrueToObject(fields, "force");
+	if (cmd_opt_flag(ctx, "--no-remote"))
+		cJSON_AddTrueToObject(fields, "no_remote");
+	if (cmd_opt_flag(ctx, "--dry-run"))
+		cJSON_AddTrueToObject(fields, "dry_run");
+	if (cmd_opt_flag(ctx, "--detach"))
+		cJSON_AddTrueToObject(fields, "detach");
+	if (root == NULL)
+		root = ".";
 	if (realpath(root, abs) == NULL)
 		return gerr_set(err, GERR_ROOT_NOT_FOUND, "root %s: %s", root,
 		    strerror(errno));
@@ -118,11 +101,31 @@ cmd_run_render(const struct cmd_ctx *ctx, const cJSON *result)
 	if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(result, "steps")))
 		return cmd_run_render_plan(ctx, result);
 	if (strcmp(status, "queued") == 0 || strcmp(status, "running") == 0) {
-		fprintf(ctx->out, "%.0f\n", runview_num(result, "run", 0));
+		fprintf(ctx->out, "%.0f\n", runview_num(result, "id", 0));
 		return 0;
 	}
 	return runview_summary(ctx, result);
 }
+
+static const struct cmd_opt cmd_run_opts[] = {
+	{ "--root", 0, "DIR",
+	    "the project root (default: .)", 0 },
+	{ "--workspace", 0, "NAME",
+	    "run in this workspace only", 0 },
+	{ "--all-workspaces", 0, NULL,
+	    "run in every workspace", 0 },
+	{ "--force", 0, NULL,
+	    "run even when the cache says the outputs are current", 0 },
+	{ "--no-remote", 0, NULL,
+	    "this run neither reads nor writes the remote cache", 0 },
+	{ "--dry-run", 0, NULL,
+	    "print the plan, run nothing", 0 },
+	{ "--detach", 0, NULL,
+	    "return once queued; follow with `ggenc logs RUN --follow`", 0 },
+	{ "--jobs", 0, "N",
+	    "phases run at once (1..1024)", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run", .alias = NULL,
@@ -132,4 +135,7 @@ const struct cmd_entry cmd_run_entry = {
 	.args = { .min = 1, .max = 128 }, .proto = PROTO_CMD_RUN,
 	.build = cmd_run_build, .render = cmd_run_render,
 	.on_message = runview_message,
+	.exit_status = runview_exit_status,
+	.opts = cmd_run_opts,
+	.example = "ggenc run build\n" "ggenc run test --root ~/src/project --force",
 };

@@ -18,19 +18,11 @@ static int
 cmd_runs_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	bool all = false, recent = false;
+	bool all = cmd_opt_flag(ctx, "--all");
 
-	(void)ctx;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--all") == 0)
-			all = true;
-		else if (strcmp(argv[i], "--recent") == 0)
-			recent = true;
-		else
-			return gerr_set(err, GERR_INVALID, "runs: unexpected "
-			    "\"%s\"", argv[i]);
-	}
-	if (all || recent)
+	(void)argc;
+	(void)argv;
+	if (all || cmd_opt_flag(ctx, "--recent"))
 		cJSON_AddTrueToObject(fields, "all");
 	return histfmt_scope(fields, all, err);
 }
@@ -45,16 +37,17 @@ cmd_runs_render(const struct cmd_ctx *ctx, const cJSON *result)
 		fprintf(ctx->out, "no runs\n");
 		return 0;
 	}
-	fprintf(ctx->out, "%-6s %-9s %-8s %8s  %s\n", "RUN", "STATUS",
-	    "TRIGGER", "MS", "PHASES (ROOT)");
+	fprintf(ctx->out, "%6s  %-9s  %-7s  %9s  %s\n", "ID", "STATUS",
+	    "TRIGGER", "DURATION", "PHASES (ROOT)");
 	cJSON_ArrayForEach(r, runs) {
 		const char *st = runview_str(r, "status", "?");
+		char d[32];
 
-		fprintf(ctx->out, "%-6.0f %s%-9s%s %-8s %8.0f ",
-		    runview_num(r, "run", 0), color_on(ctx->color,
+		fprintf(ctx->out, "%6.0f  %s%-9s%s  %-7s  %9s ",
+		    runview_num(r, "id", 0), color_on(ctx->color,
 		    color_status(st)), st, color_off(ctx->color),
-		    runview_str(r, "trigger", "?"),
-		    runview_num(r, "duration_ms", 0));
+		    runview_str(r, "trigger", "?"), histfmt_duration(
+		    runview_num(r, "duration_ms", 0), d, sizeof(d)));
 		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(r,
 		    "phases"))
 			fprintf(ctx->out, " %s", cJSON_IsString(p) ?
@@ -64,10 +57,20 @@ cmd_runs_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_runs_opts[] = {
+	{ "--recent", 0, NULL,
+	    "finished runs too", 0 },
+	{ "--all", 0, NULL,
+	    "every root, finished runs too", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_runs_entry = {
 	.name = "runs", .alias = NULL, .usage = "[--recent] [--all]",
 	.summary = "List running and queued runs of this project (--recent: "
 	    "finished too; --all: every root).",
-	.args = { .min = 0, .max = 2 }, .proto = PROTO_CMD_RUNS,
+	.args = { .min = 0, .max = 0 }, .proto = PROTO_CMD_RUNS,
 	.build = cmd_runs_build, .render = cmd_runs_render,
+	.opts = cmd_runs_opts,
+	.example = "ggenc runs --recent",
 };

@@ -102,6 +102,8 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 	    color_off(ctx->color),
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "slow")) ?
 	    " (slow)" : "");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "slow")))
+		fprintf(ctx->out, "  (%s)\n", HISTFMT_SLOW_NOTE);
 	fprintf(ctx->out, "  root       %s\n", histfmt_str(r, "root"));
 	if (histfmt_str(r, "workspace")[0] != '\0')
 		fprintf(ctx->out, "  workspace  %s\n",
@@ -111,7 +113,7 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 	    "start_us"), when, sizeof(when)));
 	fprintf(ctx->out, "  duration   %s\n", histfmt_duration(
 	    cJSON_IsNumber(dur) ? dur->valuedouble : -1.0, d, sizeof(d)));
-	if (histfmt_num(r, "exit_code") >= 0)
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "exit_code")))
 		fprintf(ctx->out, "  exit code  %.0f\n",
 		    histfmt_num(r, "exit_code"));
 	if (histfmt_num(r, "signal") > 0)
@@ -137,4 +139,5 @@ const struct cmd_entry cmd_show_entry = {
 	.summary = "Show a recorded run: spans as a tree, then its output.",
 	.args = { .min = 1, .max = 1 }, .proto = PROTO_CMD_SHOW,
 	.build = cmd_show_build, .render = cmd_show_render,
+	.example = "ggenc show 42",
 };

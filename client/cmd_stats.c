@@ -14,23 +14,11 @@ static int
 cmd_stats_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	bool m, all = false;
-	int i = 0, rc;
+	int rc;
 
-	(void)ctx;
-	while (i < argc) {
-		if (strcmp(argv[i], "--all") == 0) {
-			all = true;
-			i++;
-			continue;
-		}
-		if ((rc = histfmt_filter_arg("stats", argc, argv, &i, fields,
-		    &m, err)) != 0)
-			return rc;
-		if (!m)
-			return histfmt_unknown("stats", argv[i], err);
-	}
-	return histfmt_scope(fields, all, err);
+	if ((rc = histfmt_filters(ctx, argc, argv, fields, err)) != 0)
+		return rc;
+	return histfmt_scope(fields, cmd_opt_flag(ctx, "--all"), err);
 }
 
 static int
@@ -68,9 +56,19 @@ cmd_stats_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_stats_opts[] = {
+	{ "--root", 0, "DIR",
+	    "only runs of this root (default: the project holding the current directory)", 0 },
+	{ "--all", 0, NULL,
+	    "every root", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_stats_entry = {
 	.name = "stats", .alias = NULL, .usage = "[PHASE] [--root DIR|--all]",
 	.summary = "Per phase: runs, success and cache hit rates, p50/p95.",
-	.args = { .min = 0, .max = 4 }, .proto = PROTO_CMD_STATS,
+	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_STATS,
 	.build = cmd_stats_build, .render = cmd_stats_render,
+	.opts = cmd_stats_opts,
+	.example = "ggenc stats build\n" "ggenc stats --all",
 };

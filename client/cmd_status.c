@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cmd_status.c - `ggenc status`: the daemon's pid, version, uptime, clients
- * and memory, as a short table for humans (--json prints the result).
+ * cmd_status.c - `ggenc status`: the daemon's pid, version, uptime, clients,
+ * memory, log, settings, templates and history (daemon-wide, first), then
+ * one block per root; --json prints the result. `status --short` is one
+ * line for a shell prompt (roots, running and failed phases); it never
+ * starts a daemon, and prints nothing (exit 3) when none runs.
  */
+#include <string.h>
+
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "errors.h"
+#include "strbuf.h"
 
 static double
 cmd_status_num(const cJSON *obj, const char *name)
@@ -60,7 +67,7 @@ cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots)
 
 	cJSON_ArrayForEach(r, roots) {
 		w = cJSON_GetObjectItemCaseSensitive(r, "watches");
-		fprintf(ctx->out, "root %s (%s, %s%s)\n", cmd_status_str(r, "root"),
+		fprintf(ctx->out, "\nroot %s (%s, %s%s)\n", cmd_status_str(r, "root"),
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "gone")) ?
 		    "gone" : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
 		    "ready")) ? "ready" : "crawling", cmd_status_str(r, "fs"),
@@ -139,6 +146,64 @@ cmd_status_cache(const struct cmd_ctx *ctx, const cJSON *cache)
 		    lerr->valuestring);
 }
 
+/* "name" or "root-basename:name" (when several roots) for each of the
+ * runs in arr, comma separated. */
+static void
+cmd_status_phase_list(const cJSON *arr, bool qualify, struct strbuf *sb)
+{
+	const cJSON *r, *p;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(r, arr) {
+		const char *root = cmd_status_str(r, "root");
+		const char *base = strrchr(root, '/');
+
+		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(r,
+		    "phases")) {
+			if (!cJSON_IsString(p))
+				continue;
+			strbuf_addf(sb, "%s%s%s%s", n++ ? "," : "",
+			    qualify ? (base != NULL ? base + 1 : root) : "",
+			    qualify ? ":" : "", p->valuestring);
+		}
+	}
+}
+
+/* One line: "ggen: 2 roots, running build, failed hello:test". */
+static int
+cmd_status_short(const struct cmd_ctx *ctx, const cJSON *result)
+{
+	const cJSON *runs = cJSON_GetObjectItemCaseSensitive(result, "runs");
+	const cJSON *active = cJSON_GetObjectItemCaseSensitive(runs, "active");
+	const cJSON *failed = cJSON_GetObjectItemCaseSensitive(runs, "failed");
+	int roots = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(result,
+	    "roots"));
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "ggen: %d root%s", roots, roots == 1 ? "" : "s");
+	if (cJSON_GetArraySize(active) > 0) {
+		strbuf_addstr(&sb, ", running ");
+		cmd_status_phase_list(active, roots > 1, &sb);
+	}
+	if (cJSON_GetArraySize(failed) > 0) {
+		strbuf_addstr(&sb, ", failed ");
+		cmd_status_phase_list(failed, roots > 1, &sb);
+	}
+	fprintf(ctx->out, "%s\n", sb.buf);
+	strbuf_release(&sb);
+	return 0;
+}
+
+static int
+cmd_status_unreachable(const struct cmd_ctx *ctx, const struct gerr *err)
+{
+	/* A prompt shows nothing when no daemon runs; the exit status says
+	 * why. Without --short the reason is printed as usual. */
+	if (!cmd_opt_flag(ctx, "--short"))
+		fprintf(stderr, "ggenc: %s\n", err->msg);
+	return (int)err_lookup(err->code)->exit_status;
+}
+
 static int
 cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
@@ -149,9 +214,13 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	const cJSON *tpl;
 	const cJSON *history = cJSON_GetObjectItemCaseSensitive(result,
 	    "history");
+	const char *log = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(result, "log"));
 	unsigned long long up_s = (unsigned long long)
 	    (cmd_status_num(result, "uptime_ms") / 1000.0);
 
+	if (cmd_opt_flag(ctx, "--short"))
+		return cmd_status_short(ctx, result);
 	fprintf(ctx->out, "ggend %s (pid %.0f, protocol %.0f)\n",
 	    cmd_status_str(result, "version"), cmd_status_num(result, "pid"),
 	    cmd_status_num(result, "proto"));
@@ -162,6 +231,9 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	    "socket_activated")) ? " (socket activated)" : "");
 	fprintf(ctx->out, "  state     %s\n",
 	    cmd_status_str(result, "state_dir"));
+	fprintf(ctx->out, "  log       %s\n", log != NULL ? log :
+	    "stderr (a terminal, or the journal under systemd: "
+	    "journalctl --user -u ggend)");
 	fprintf(ctx->out, "  clients   %.0f connected, %.0f accepted, %.0f "
 	    "dropped, %.0f refused\n", cmd_status_num(clients, "connected"),
 	    cmd_status_num(clients, "accepted"),
@@ -177,15 +249,13 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 		    cmd_status_num(runs, "queued"),
 		    cmd_status_num(runs, "finished"));
 		if (cJSON_IsObject(last))
-			fprintf(ctx->out, "  last run  %.0f %s (%.0f ms)\n",
-			    cmd_status_num(last, "run"),
+			fprintf(ctx->out, "  last run  %.0f %s (%.1f ms)\n",
+			    cmd_status_num(last, "id"),
 			    cmd_status_str(last, "status"),
 			    cmd_status_num(last, "duration_ms"));
 	}
 	cmd_status_config(ctx, cJSON_GetObjectItemCaseSensitive(result,
 	    "config"));
-	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
-	    "roots"));
 	tpl = cJSON_GetObjectItemCaseSensitive(result, "templates");
 	if (cJSON_IsObject(tpl))
 		fprintf(ctx->out, "  templates %.0f compiled, %.0f hits, %.0f "
@@ -207,12 +277,25 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 	}
 	cmd_status_cache(ctx, cJSON_GetObjectItemCaseSensitive(result,
 	    "cache"));
+	/* Per-root blocks last, each set apart by a blank line, so nothing
+	 * daemon-wide reads as if it belonged to the last root. */
+	cmd_status_roots(ctx, cJSON_GetObjectItemCaseSensitive(result,
+	    "roots"));
 	return 0;
 }
 
+static const struct cmd_opt cmd_status_opts[] = {
+	{ "--short", 0, NULL,
+	    "one line for a shell prompt: roots, running and failed phases; never starts a daemon", CMD_OPT_NO_START },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_status_entry = {
-	.name = "status", .alias = "st", .usage = "",
+	.name = "status", .alias = "st", .usage = "[--short]",
 	.summary = "Show the daemon's pid, version, uptime, clients, memory.",
 	.args = { .min = 0, .max = 0 }, .proto = PROTO_CMD_STATUS,
 	.render = cmd_status_render,
+	.render_unreachable = cmd_status_unreachable,
+	.opts = cmd_status_opts,
+	.example = "ggenc status\n" "ggenc status --short\n" "ggenc --json status",
 };

@@ -22,15 +22,20 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_trim_entry,
 	&cmd_dev_entry,
 	&cmd_shutdown_entry,
+	&cmd_restart_entry,
+	&cmd_reload_entry,
 	&cmd_run_entry,
 	&cmd_cancel_entry,
 	&cmd_runs_entry,
 	&cmd_logs_entry,
+	&cmd_init_entry,
 	&cmd_validate_entry,
 	&cmd_config_entry,
 	&cmd_render_entry,
 	&cmd_version_entry,
 	&cmd_help_entry,
+	&cmd_man_entry,
+	&cmd_complete_entry,
 };
 
 const size_t cmd_table_len = sizeof(cmd_table) / sizeof(cmd_table[0]);

@@ -15,30 +15,17 @@ static int
 cmd_trace_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	const char *v, *run = NULL;
-	bool m;
-	int i = 0, rc;
+	const char *v = cmd_opt_value(ctx, "--format");
+	int rc;
 
-	(void)ctx;
-	while (i < argc) {
-		if ((rc = histfmt_option(argc, argv, &i, "--format", &v, &m,
-		    err)) != 0)
-			return rc;
-		if (m) {
-			if (strcmp(v, "chrome") != 0)
-				return gerr_set(err, GERR_INVALID, "--format: "
-				    "expected \"chrome\", found \"%.32s\"", v);
-			cJSON_AddStringToObject(fields, "format", v);
-			continue;
-		}
-		if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return histfmt_unknown("trace", argv[i], err);
-		if (run != NULL)
-			return gerr_set(err, GERR_INVALID, "trace: one RUN");
-		run = argv[i++];
+	if (v != NULL) {
+		if (strcmp(v, "chrome") != 0)
+			return gerr_set(err, GERR_INVALID, "--format: expected "
+			    "\"chrome\", found \"%.32s\"", v);
+		cJSON_AddStringToObject(fields, "format", v);
 	}
 	/* No RUN: the latest run of this project. */
-	if ((rc = histfmt_run_id("RUN", run != NULL ? run : "last", fields,
+	if ((rc = histfmt_run_id("RUN", argc > 0 ? argv[0] : "last", fields,
 	    "run", err)) != 0 || (rc = histfmt_scope(fields, false, err)) != 0)
 		return rc;
 	return 0;
@@ -55,10 +42,18 @@ cmd_trace_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_trace_opts[] = {
+	{ "--format", 0, "FORMAT",
+	    "output format: chrome (the default)", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_trace_entry = {
 	.name = "trace", .alias = NULL,
 	.usage = "[RUN|last|-N] [--format chrome]",
 	.summary = "Print a recorded run as Chrome trace JSON (Perfetto).",
-	.args = { .min = 0, .max = 3 }, .proto = PROTO_CMD_TRACE,
+	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_TRACE,
 	.build = cmd_trace_build, .render = cmd_trace_render,
+	.opts = cmd_trace_opts,
+	.example = "ggenc trace 42 > run42.json   # open in ui.perfetto.dev\n" "ggenc trace last > t.json",
 };

@@ -12,26 +12,21 @@ static int
 cmd_trim_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
+	const char *v = cmd_opt_value(ctx, "--keep");
+	/* The daemon's bounds: the protocol row. */
 	const struct proto_field *keep_f = proto_field_find(PROTO_CMD_TRIM,
 	    "keep");
-	const char *v;
 	uint64_t keep;
-	bool m;
-	int i = 0, rc;
+	int rc;
 
-	(void)ctx;
-	while (i < argc) {
-		if ((rc = histfmt_option(argc, argv, &i, "--keep", &v, &m,
-		    err)) != 0)
-			return rc;
-		if (!m)
-			return histfmt_unknown("trim", argv[i], err);
-		/* The daemon's bounds: the protocol row. */
-		if ((rc = histfmt_uint("--keep", v, (uint64_t)keep_f->min,
-		    (uint64_t)keep_f->max, &keep, err)) != 0)
-			return rc;
-		cJSON_AddNumberToObject(fields, "keep", (double)keep);
-	}
+	(void)argc;
+	(void)argv;
+	if (v == NULL)
+		return 0;
+	if ((rc = histfmt_uint("--keep", v, (uint64_t)keep_f->min,
+	    (uint64_t)keep_f->max, &keep, err)) != 0)
+		return rc;
+	cJSON_AddNumberToObject(fields, "keep", (double)keep);
 	return 0;
 }
 
@@ -43,9 +38,17 @@ cmd_trim_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return 0;
 }
 
+static const struct cmd_opt cmd_trim_opts[] = {
+	{ "--keep", 0, "N",
+	    "runs kept per phase (default: history.keep)", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_trim_entry = {
 	.name = "trim", .alias = NULL, .usage = "[--keep N]",
 	.summary = "Delete all but the newest N runs per phase now.",
-	.args = { .min = 0, .max = 2 }, .proto = PROTO_CMD_TRIM,
+	.args = { .min = 0, .max = 0 }, .proto = PROTO_CMD_TRIM,
 	.build = cmd_trim_build, .render = cmd_trim_render,
+	.opts = cmd_trim_opts,
+	.example = "ggenc trim --keep 10",
 };

@@ -30,4 +30,5 @@ const struct cmd_entry cmd_unwatch_entry = {
 	.summary = "Stop watching a root.",
 	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_UNWATCH,
 	.build = cmd_unwatch_build, .render = cmd_unwatch_render,
+	.example = "ggenc unwatch ~/src/project",
 };

@@ -151,10 +151,7 @@ cmd_validate_render(const struct cmd_ctx *ctx, const cJSON *result)
 	int dropped = cmd_validate_int(result, "dropped");
 
 	if (ctx->json) {
-		char *s = cJSON_Print(result);
-
-		fprintf(ctx->out, "%s\n", s != NULL ? s : "{}");
-		cJSON_free(s);
+		cmd_print_json(ctx, result);
 		return errors > 0 ? ERR_EXIT_FAILED : 0;
 	}
 	cJSON_ArrayForEach(o, arr)
@@ -337,4 +334,5 @@ const struct cmd_entry cmd_validate_entry = {
 	    "workspaces; exit 1 on errors.",
 	.args = { .min = 0, .max = 1 }, .proto = CMD_LOCAL,
 	.run = cmd_validate_run,
+	.example = "ggenc validate\n" "ggenc validate ~/src/project/make.toml",
 };

@@ -26,4 +26,5 @@ const struct cmd_entry cmd_version_entry = {
 	.summary = "Show ggenc's version and protocol version.",
 	.args = { .min = 0, .max = 0 }, .proto = CMD_LOCAL,
 	.run = cmd_version_run,
+	.example = "ggenc version",
 };

@@ -99,4 +99,5 @@ const struct cmd_entry cmd_watch_entry = {
 	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_WATCH,
 	.build = cmd_watch_build, .render = cmd_watch_render,
 	.on_message = cmd_watch_message,
+	.example = "ggenc watch\n" "ggenc watch ~/src/project",
 };

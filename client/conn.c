@@ -75,10 +75,12 @@ conn_find_ggend(void)
 
 /* Start ggend for path and wait until it listens. */
 static int
-conn_spawn(const char *path, struct gerr *err)
+conn_spawn(const char *path, char *const *extra, struct gerr *err)
 {
 	char state[SOCKPATH_PATH_MAX], *log_path, *ggend, fdarg[16];
-	char *argv[8];
+	char *argv[8 + CONN_SPAWN_ARGS_MAX];
+	const char *state_set = NULL;
+	size_t n;
 	struct gerr rerr;
 	static const char exec_fail[] = "cannot execute ggend (not next to "
 	    "ggenc and not on $PATH)\n";
@@ -86,8 +88,14 @@ conn_spawn(const char *path, struct gerr *err)
 	pid_t pid;
 
 	logfd = -1;
-	if (sockpath_state_dir(state, sizeof(state), NULL) == 0 &&
-	    sockpath_mkdirs(state, 0700, NULL) == 0) {
+	for (n = 0; extra != NULL && extra[n] != NULL; n++)
+		if (strncmp(extra[n], "state.dir=", 10) == 0 &&
+		    extra[n][10] != '\0')
+			state_set = extra[n] + 10;
+	if (state_set != NULL && strlen(state_set) < sizeof(state))
+		snprintf(state, sizeof(state), "%s", state_set);
+	if ((state_set != NULL || sockpath_state_dir(state, sizeof(state),
+	    NULL) == 0) && sockpath_mkdirs(state, 0700, NULL) == 0) {
 		log_path = xasprintf("%s/ggend.log", state);
 		logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND |
 		    O_CLOEXEC, 0600);
@@ -107,7 +115,10 @@ conn_spawn(const char *path, struct gerr *err)
 	argv[3] = (char *)path;
 	argv[4] = (char *)"--ready-fd";
 	argv[5] = fdarg;
-	argv[6] = NULL;
+	for (n = 0; extra != NULL && extra[n] != NULL &&
+	    n < CONN_SPAWN_ARGS_MAX; n++)
+		argv[6 + n] = extra[n];
+	argv[6 + n] = NULL;
 	pid = fork();
 	if (pid == 0) {
 		setsid();
@@ -136,7 +147,11 @@ conn_spawn(const char *path, struct gerr *err)
 			rc = gerr_set(err, GERR_UNREACHABLE, "%s (log: %s)",
 			    rerr.msg, log_path);
 			waitpid(pid, NULL, WNOHANG);
-		}
+		} else
+			/* Once, on stderr: a daemon now runs that the user
+			 * did not start by hand; say where to look. */
+			fprintf(stderr, "ggenc: started ggend (pid %ld) on %s; "
+			    "it logs to %s\n", (long)pid, path, log_path);
 	}
 	close(p[0]);
 	free(ggend);
@@ -151,6 +166,13 @@ out:
 
 int
 conn_open(struct conn *c, const char *path, bool autostart, struct gerr *err)
+{
+	return conn_open_args(c, path, autostart, NULL, err);
+}
+
+int
+conn_open_args(struct conn *c, const char *path, bool autostart,
+    char *const *spawn_args, struct gerr *err)
 {
 	struct gerr dir_err;
 	char *lock_path;
@@ -167,7 +189,7 @@ conn_open(struct conn *c, const char *path, bool autostart, struct gerr *err)
 	if (!autostart || (e != ENOENT && e != ECONNREFUSED))
 		return gerr_set(err, GERR_UNREACHABLE,
 		    "cannot connect to ggend at %s: %s%s", path, strerror(e),
-		    autostart ? "" : " (started with --no-start)");
+		    autostart ? "" : " (not starting one)");
 	gerr_clear(&dir_err);
 	if (sockpath_check_dir(path, true, &dir_err) != 0)
 		return gerr_set(err, GERR_UNREACHABLE, "%s", dir_err.msg);
@@ -184,7 +206,7 @@ conn_open(struct conn *c, const char *path, bool autostart, struct gerr *err)
 	/* Another ggenc may have started a daemon while we waited. */
 	fd = conn_try(path, NULL);
 	if (fd < 0) {
-		rc = conn_spawn(path, err);
+		rc = conn_spawn(path, spawn_args, err);
 		if (rc == 0) {
 			fd = conn_try(path, NULL);
 			if (fd < 0)

@@ -37,6 +37,19 @@ struct conn {
 int conn_open(struct conn *c, const char *path, bool autostart,
     struct gerr *err);
 
+/* At most this many extra ggend arguments for a daemon conn_open_args
+ * starts. */
+#define CONN_SPAWN_ARGS_MAX 64
+
+/*
+ * conn_open, and a daemon started here also gets spawn_args (borrowed,
+ * NULL-terminated, at most CONN_SPAWN_ARGS_MAX; NULL: none) after
+ * --socket: `ggenc restart` passes the old daemon's settings
+ * (--set KEY=VALUE). A "--set state.dir=DIR" also moves the log there.
+ */
+int conn_open_args(struct conn *c, const char *path, bool autostart,
+    char *const *spawn_args, struct gerr *err);
+
 /* Write all of line (borrowed). GERR_UNREACHABLE if the daemon is gone. */
 int conn_send(struct conn *c, const char *line, struct gerr *err);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * histfmt.c - option parsing and time/duration formatting shared by the
+ * histfmt.c - the shared filters and time/duration formatting of the
  * history commands of ggenc. Called by client/cmd_{history,show,stats,
  * trace,diff,trim}.c. Pure apart from localtime_r; no allocation.
  */
@@ -17,47 +17,20 @@
 #include "cmd.h"
 
 int
-histfmt_option(int argc, char **argv, int *i, const char *name,
-    const char **value, bool *matched, struct gerr *err)
-{
-	int found = cmd_option(argc, argv, i, name, value, err);
-
-	*matched = found > 0;
-	if (found < 0)
-		return GERR_INVALID;
-	if (found > 0)
-		(*i)++;
-	return 0;
-}
-
-int
-histfmt_filter_arg(const char *cmd, int argc, char **argv, int *i,
-    cJSON *fields, bool *matched, struct gerr *err)
+histfmt_filters(const struct cmd_ctx *ctx, int argc, char **argv,
+    cJSON *fields, struct gerr *err)
 {
 	char root[PATH_MAX];
-	const char *v;
-	const cJSON *phase;
-	int rc;
+	const char *v = cmd_opt_value(ctx, "--root");
 
-	if ((rc = histfmt_option(argc, argv, i, "--root", &v, matched,
-	    err)) != 0)
-		return rc;
-	if (*matched) {
+	if (v != NULL) {
 		if (realpath(v, root) == NULL)
 			return gerr_set(err, GERR_ROOT_NOT_FOUND,
 			    "--root %.200s: %s", v, strerror(errno));
 		cJSON_AddStringToObject(fields, "root", root);
-		return 0;
 	}
-	if (argv[*i][0] == '-' && argv[*i][1] != '\0')
-		return 0;
-	phase = cJSON_GetObjectItemCaseSensitive(fields, "phase");
-	if (phase != NULL)
-		return gerr_set(err, GERR_INVALID, "%s: one PHASE at most (got "
-		    "\"%.64s\" and \"%.64s\")", cmd, phase->valuestring,
-		    argv[*i]);
-	cJSON_AddStringToObject(fields, "phase", argv[(*i)++]);
-	*matched = true;
+	if (argc > 0)
+		cJSON_AddStringToObject(fields, "phase", argv[0]);
 	return 0;
 }
 
@@ -124,13 +97,6 @@ histfmt_uint(const char *what, const char *text, uint64_t min, uint64_t max,
 		    (unsigned long long)min, (unsigned long long)max, text);
 	*out = v;
 	return 0;
-}
-
-int
-histfmt_unknown(const char *cmd, const char *arg, struct gerr *err)
-{
-	return gerr_set(err, GERR_INVALID, "unknown option \"%.64s\" for %s",
-	    arg, cmd);
 }
 
 const char *

@@ -15,25 +15,16 @@
 
 #include "gerr.h"
 
-/*
- * If argv[*i] is option name ("--limit") as "--limit VALUE" or
- * "--limit=VALUE", set *value (borrowed from argv), advance *i past it and
- * set *matched. GERR_INVALID ("--limit needs a value") when the value is
- * missing. Not this option: 0 with *matched false.
- */
-int histfmt_option(int argc, char **argv, int *i, const char *name,
-    const char **value, bool *matched, struct gerr *err);
+struct cmd_ctx;
 
 /*
- * The filter arguments `history` and `stats` share, at argv[*i]:
- * "--root DIR" (made absolute, sent as "root") or a PHASE (sent as
- * "phase", at most one). Advances *i and sets *matched when it took one;
- * another option ("-x") is left for the caller (*matched false).
- * GERR_ROOT_NOT_FOUND (realpath failed), GERR_INVALID (two phases, a
- * missing value). cmd names the command in messages.
+ * The filters `history` and `stats` share: --root DIR from the parsed
+ * options (made absolute, sent as "root") and the PHASE positional
+ * (argv[0] when argc is 1, sent as "phase"). GERR_ROOT_NOT_FOUND when
+ * realpath fails.
  */
-int histfmt_filter_arg(const char *cmd, int argc, char **argv, int *i,
-    cJSON *fields, bool *matched, struct gerr *err);
+int histfmt_filters(const struct cmd_ctx *ctx, int argc, char **argv,
+    cJSON *fields, struct gerr *err);
 
 /*
  * A run id argument for field name: "12", "last" (-1) or "-N" (the N-th
@@ -55,9 +46,6 @@ int histfmt_scope(cJSON *fields, bool all, struct gerr *err);
 int histfmt_uint(const char *what, const char *text, uint64_t min,
     uint64_t max, uint64_t *out, struct gerr *err);
 
-/* GERR_INVALID: `unknown option "--x" for NAME`. */
-int histfmt_unknown(const char *cmd, const char *arg, struct gerr *err);
-
 /* "850 us", "12.3 ms", "4.21 s", "3m05s" into buf; "-" if ms < 0. */
 const char *histfmt_duration(double ms, char *buf, size_t size);
 
@@ -67,5 +55,11 @@ const char *histfmt_when(double us, char *buf, size_t size);
 /* Field of obj: number (0 if absent) or string ("" if absent). */
 double histfmt_num(const cJSON *obj, const char *name);
 const char *histfmt_str(const cJSON *obj, const char *name);
+
+/* What "(slow)" means, printed under a table or record that has one:
+ * daemon/history.h's rule (HISTORY_SLOW_PERCENT, HISTORY_SLOW_MIN_RUNS)
+ * and a phase's budget_ms. */
+#define HISTFMT_SLOW_NOTE "slow: over 110% of the median of the phase's " \
+	"recorded successful runs (once there are 5), or over its budget_ms"
 
 #endif

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * main.c - ggenc's entry point: global options, command lookup, and the
- * request/reply exchange for daemon commands.
+ * main.c - ggenc's entry point: argv through the one option parser
+ * (cmd_parse: global options anywhere before "--", the command's options
+ * from its table row), then the command: local ones run here, daemon ones
+ * go through call.c (hello and the command pipelined, the version check,
+ * progress messages and events to the command's on_message hook).
  *
- * Global options may appear anywhere before "--": --socket PATH, --json,
- * --no-start, --color WHEN (client/color.h, with NO_COLOR), --plain (run
- * output without the tools' escapes: logs, show, run, dev), --help,
- * --version. Exit status: 0 ok, 1 the command failed,
- * 2 usage, 3 daemon unreachable (the error's err_table row decides for
- * daemon errors). Each daemon command sends `hello` and the command
- * pipelined, checks the hello reply (protocol version), then waits for the
- * command's reply, passing progress messages and events to the command's
- * on_message hook.
+ * Colour (client/color.h): --color WHEN and NO_COLOR decide it once here;
+ * --plain strips the tools' escapes from run output (logs, show, run, dev).
+ *
+ * Exit status: 0 ok, 1 the command failed, 2 usage (unknown command or
+ * option, with "did you mean"), 3 daemon unreachable (the error's
+ * err_table row decides for daemon errors). --json prints each result as
+ * one compact JSON line.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +20,18 @@
 
 #include <cjson/cJSON.h>
 
+#include "call.h"
 #include "cmd.h"
 #include "color.h"
 #include "commands.h"
-#include "conn.h"
 #include "errors.h"
 #include "message.h"
 #include "sockpath.h"
 #include "version.h"
 #include "xmalloc.h"
 
-#define MAIN_HELLO_ID 1
-#define MAIN_CMD_ID 2
+/* How long `shutdown` waits for the process to be gone. */
+#define MAIN_SHUTDOWN_WAIT_MS 30000
 
 static int
 main_usage_error(const char *msg, const struct cmd_entry *e)
@@ -45,28 +46,6 @@ main_usage_error(const char *msg, const struct cmd_entry *e)
 	return ERR_EXIT_USAGE;
 }
 
-/* Print a daemon error reply; returns its exit status. */
-static int
-main_reply_error(const struct cmd_ctx *ctx, const struct msg_reply *msg)
-{
-	const struct err_def *def = err_by_wire(msg->err_code);
-
-	if (ctx->json) {
-		char *s = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(
-		    msg->json, "error"));
-
-		fprintf(stderr, "%s\n", s != NULL ? s : "{}");
-		cJSON_free(s);
-	} else if (msg->err_file != NULL && msg->err_line > 0)
-		fprintf(stderr, "ggenc: %s:%d:%d: %s [%s]\n", msg->err_file,
-		    msg->err_line, msg->err_col, msg->err_message,
-		    msg->err_code);
-	else
-		fprintf(stderr, "ggenc: %s [%s]\n", msg->err_message,
-		    msg->err_code);
-	return def != NULL ? (int)def->exit_status : ERR_EXIT_FAILED;
-}
-
 static int
 main_fail(const struct gerr *err)
 {
@@ -74,24 +53,16 @@ main_fail(const struct gerr *err)
 	return (int)err_lookup(err->code)->exit_status;
 }
 
-/* Wait for the reply with id want; other messages go to the hook. */
-static int
-main_await(const struct cmd_ctx *ctx, const struct cmd_entry *e,
-    struct conn *conn, int want, struct msg_reply *msg, struct gerr *err)
+/* Whether an option given says never to start a daemon. */
+static bool
+main_autostart(const struct cmd_ctx *ctx, const struct cmd_entry *e)
 {
-	for (;;) {
-		if (conn_recv(conn, msg, err) != 0)
-			return err->code;
-		if (msg->kind == MSG_REPLY && cJSON_IsNumber(msg->id) &&
-		    msg->id->valueint == want)
-			return 0;
-		if (msg->kind == MSG_REPLY && cJSON_IsNull(msg->id) &&
-		    !msg->ok) /* an error about the connection itself */
-			return 0;
-		if (e != NULL && e->on_message != NULL)
-			e->on_message(ctx, msg);
-		msg_reply_release(msg);
-	}
+	if (e->flags & CMD_NO_AUTOSTART)
+		return false;
+	for (size_t i = 0; i < ctx->optc; i++)
+		if (ctx->optv[i].opt->flags & CMD_OPT_NO_START)
+			return false;
+	return true;
 }
 
 static int
@@ -100,71 +71,57 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 {
 	const struct proto_cmd *pc = proto_cmd_get((enum proto_cmd_id)e->proto);
 	struct msg_reply msg;
-	struct gerr err, send_err;
-	struct conn conn;
-	cJSON *fields, *hello;
+	struct gerr err;
+	struct call call;
+	cJSON *fields;
 	char *line;
 	int rc;
 
 	gerr_clear(&err);
-	gerr_clear(&send_err);
 	fields = cJSON_CreateObject();
 	if (e->build != NULL && e->build(ctx, argc, argv, fields, &err) != 0) {
 		cJSON_Delete(fields);
 		/* build only reads argv: a malformed argument (GERR_INVALID) is
 		 * a usage error, exit 2 with the usage line; a path that does
 		 * not resolve is the command failing. */
-		if (err.code == GERR_INVALID) {
-			fprintf(stderr, "ggenc: %s\n", err.msg);
-			cmd_print_usage(e, stderr);
-			return ERR_EXIT_USAGE;
-		}
+		if (err.code == GERR_INVALID)
+			return main_usage_error(err.msg, e);
 		return main_fail(&err);
 	}
-	/* Starting a daemon only to stop it would be silly. */
-	if (conn_open(&conn, ctx->socket_path,
-	    !ctx->no_start && e->proto != PROTO_CMD_SHUTDOWN, &err) != 0) {
+	if (call_open(ctx, main_autostart(ctx, e), &call, &err) != 0) {
 		cJSON_Delete(fields);
-		conn_close(&conn);
+		call_close(&call);
+		if (e->render_unreachable != NULL)
+			return e->render_unreachable(ctx, &err);
 		return main_fail(&err);
 	}
-	hello = cJSON_CreateObject();
-	cJSON_AddNumberToObject(hello, "proto", PROTO_VERSION);
-	cJSON_AddStringToObject(hello, "client", "ggenc " GGEN_VERSION);
-	line = msg_request_line(MAIN_HELLO_ID, "hello", hello);
-	rc = conn_send(&conn, line, &send_err);
-	free(line);
-	line = msg_request_line(MAIN_CMD_ID, pc->name, fields);
-	if (rc == 0)
-		conn_send(&conn, line, &send_err);
-	free(line);
-	/* Even when sending failed, the daemon may have said why it closed
-	 * (busy, shutting down): read before reporting the send error. */
-	if (main_await(ctx, NULL, &conn, MAIN_HELLO_ID, &msg, &err) != 0) {
-		conn_close(&conn);
-		return main_fail(send_err.code != GERR_OK ? &send_err : &err);
-	}
-	if (!msg.ok) {
-		rc = main_reply_error(ctx, &msg);
-		goto out;
-	}
-	msg_reply_release(&msg);
-	if (main_await(ctx, e, &conn, MAIN_CMD_ID, &msg, &err) != 0) {
-		conn_close(&conn);
+	if (call_request(ctx, e, &call, pc->name, fields, &msg, &err) != 0) {
+		call_close(&call);
 		return main_fail(&err);
 	}
 	if (!msg.ok)
-		rc = main_reply_error(ctx, &msg);
+		rc = call_reply_error(ctx, &msg);
 	else if (ctx->json) {
-		line = cJSON_Print(msg.body);
+		line = cJSON_PrintUnformatted(msg.body);
 		fprintf(ctx->out, "%s\n", line != NULL ? line : "{}");
 		cJSON_free(line);
-		rc = 0;
+		rc = e->exit_status != NULL ? e->exit_status(msg.body) : 0;
 	} else
 		rc = e->render(ctx, msg.body);
-out:
+	/* shutdown returns once the process is gone, not when it said it
+	 * would go: a restart or an upgrade can follow at once. */
+	if (msg.ok && e->proto == PROTO_CMD_SHUTDOWN) {
+		call_close(&call);
+		msg_reply_release(&msg);
+		if (call_wait_exit(call.pid, MAIN_SHUTDOWN_WAIT_MS, &err) != 0)
+			return main_fail(&err);
+		if (!ctx->json)
+			fprintf(ctx->out, "ggend (pid %ld) stopped\n",
+			    (long)call.pid);
+		return rc;
+	}
 	msg_reply_release(&msg);
-	conn_close(&conn);
+	call_close(&call);
 	return rc;
 }
 
@@ -173,112 +130,71 @@ main(int argc, char **argv)
 {
 	cJSON_Hooks hooks = { .malloc_fn = xmalloc, .free_fn = free };
 	char sock[SOCKPATH_MAX];
-	const char *socket_opt = NULL, *color_opt = NULL;
 	enum color_mode color = COLOR_AUTO;
-	bool plain = false;
-	const struct cmd_entry *e;
 	int strip_state = 0;
 	struct cmd_ctx ctx = { .out = stdout, .strip_state = &strip_state };
-	char **args;
+	struct cmd_parsed p;
+	const struct cmd_entry *e;
 	struct gerr err;
-	int i, n = 0, rc;
-	bool dashdash = false;
+	int rc;
 
 	cJSON_InitHooks(&hooks);
-	args = xcalloc((size_t)argc + 1, sizeof(*args));
-	for (i = 1; i < argc; i++) {
-		if (dashdash || argv[i][0] != '-' || argv[i][1] == '\0') {
-			args[n++] = argv[i];
-		} else if (strcmp(argv[i], "--") == 0) {
-			dashdash = true;
-		} else if (strcmp(argv[i], "--json") == 0) {
-			ctx.json = true;
-		} else if (strcmp(argv[i], "--no-start") == 0) {
-			ctx.no_start = true;
-		} else if (strcmp(argv[i], "--socket") == 0) {
-			if (++i == argc) {
-				free(args);
-				return main_usage_error("--socket needs a path",
-				    NULL);
-			}
-			socket_opt = argv[i];
-		} else if (strncmp(argv[i], "--socket=", 9) == 0) {
-			socket_opt = argv[i] + 9;
-		} else if (strcmp(argv[i], "--plain") == 0) {
-			plain = true;
-		} else if (strcmp(argv[i], "--color") == 0 ||
-		    strcmp(argv[i], "--colour") == 0) {
-			if (++i == argc) {
-				free(args);
-				return main_usage_error("--color needs auto, "
-				    "always or never", NULL);
-			}
-			color_opt = argv[i];
-		} else if (strncmp(argv[i], "--color=", 8) == 0 ||
-		    strncmp(argv[i], "--colour=", 9) == 0) {
-			color_opt = strchr(argv[i], '=') + 1;
-		} else if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
-			args[0] = (char *)"help";
-			n = 1;
-			break;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			args[0] = (char *)"version";
-			n = 1;
-			break;
-		} else if (n > 0) {
-			/* After the command name: the command's own option
-			 * (changes --since, dev -e NAME) or a negative run id
-			 * (show -1), checked by its build. */
-			args[n++] = argv[i];
-		} else {
-			fprintf(stderr, "ggenc: unknown option \"%s\"\n",
-			    argv[i]);
-			free(args);
-			return main_usage_error("see `ggenc help`", NULL);
-		}
-	}
 	gerr_clear(&err);
-	if (color_opt != NULL && color_parse(color_opt, &color, &err) != 0) {
-		free(args);
-		return main_usage_error(err.msg, NULL);
+	if (cmd_parse(argc, argv, &p, &err) != 0) {
+		rc = main_usage_error(err.msg, p.entry);
+		cmd_parsed_release(&p);
+		return rc;
+	}
+	if (p.color != NULL && color_parse(p.color, &color, &err) != 0) {
+		rc = main_usage_error(err.msg, NULL);
+		cmd_parsed_release(&p);
+		return rc;
 	}
 	ctx.color = color_wanted(color, STDOUT_FILENO, getenv("NO_COLOR"),
 	    getenv("TERM"));
 	ctx.color_err = color_wanted(color, STDERR_FILENO, getenv("NO_COLOR"),
 	    getenv("TERM"));
-	ctx.plain = plain || color_plain(color, getenv("NO_COLOR"));
-	if (n == 0) {
-		free(args);
+	ctx.plain = p.plain || color_plain(color, getenv("NO_COLOR"));
+	ctx.json = p.json;
+	ctx.no_start = p.no_start;
+	ctx.optv = p.optv;
+	ctx.optc = p.optc;
+	if (p.version && p.entry == NULL)
+		cmd_find("version", &p.entry, NULL);
+	if (p.help) {
+		if (p.entry != NULL)
+			cmd_print_help(p.entry, stdout);
+		else {
+			cmd_find("help", &e, NULL);
+			ctx.optc = 0;
+			e->run(&ctx, 0, NULL);
+		}
+		cmd_parsed_release(&p);
+		return fflush(stdout) != 0 ? ERR_EXIT_FAILED : 0;
+	}
+	if (p.entry == NULL) {
+		cmd_parsed_release(&p);
 		return main_usage_error("no command given", NULL);
 	}
-	if (cmd_find(args[0], &e, &err) != 0) {
-		free(args);
-		return main_usage_error(err.msg, NULL);
-	}
-	if (n - 1 < e->args.min || n - 1 > e->args.max) {
-		free(args);
-		return main_usage_error(n - 1 < e->args.min ?
-		    "too few arguments" : "too many arguments", e);
-	}
-	if (socket_opt != NULL) {
-		if (strlen(socket_opt) >= sizeof(sock)) {
-			free(args);
+	e = p.entry;
+	if (p.socket != NULL) {
+		if (strlen(p.socket) >= sizeof(sock)) {
+			cmd_parsed_release(&p);
 			return main_usage_error("--socket: path too long", NULL);
 		}
-		snprintf(sock, sizeof(sock), "%s", socket_opt);
+		snprintf(sock, sizeof(sock), "%s", p.socket);
 	} else if (sockpath_default(sock, sizeof(sock), &err) != 0) {
-		free(args);
+		cmd_parsed_release(&p);
 		return main_fail(&err);
 	}
 	ctx.socket_path = sock;
 	/* run: a local command, or a daemon command that drives its own
 	 * exchange (dev). */
 	if (e->run != NULL)
-		rc = e->run(&ctx, n - 1, args + 1);
+		rc = e->run(&ctx, p.argc, p.argv);
 	else
-		rc = main_daemon_cmd(&ctx, e, n - 1, args + 1);
-	free(args);
+		rc = main_daemon_cmd(&ctx, e, p.argc, p.argv);
+	cmd_parsed_release(&p);
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = ERR_EXIT_FAILED;
 	return rc;

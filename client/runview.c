@@ -88,6 +88,18 @@ runview_message(const struct cmd_ctx *ctx, const struct msg_reply *msg)
 }
 
 int
+runview_exit_status(const cJSON *run)
+{
+	const char *status = runview_str(run, "status", NULL);
+
+	if (status == NULL)	/* a dry-run plan */
+		return 0;
+	return strcmp(status, "ok") == 0 || strcmp(status, "cached") == 0 ||
+	    strcmp(status, "queued") == 0 || strcmp(status, "running") == 0 ?
+	    0 : 1;
+}
+
+int
 runview_summary(const struct cmd_ctx *ctx, const cJSON *run)
 {
 	const char *status = runview_str(run, "status", "?");
@@ -96,7 +108,7 @@ runview_summary(const struct cmd_ctx *ctx, const cJSON *run)
 
 	fflush(ctx->out);
 	fprintf(stderr, "ggen: run %.0f %s%s%s: %.0f of %.0f phases, %.0f "
-	    "cached, %.0f ms\n", runview_num(run, "run", 0),
+	    "cached, %.0f ms\n", runview_num(run, "id", 0),
 	    color_on(ctx->color_err, color_status(status)), status,
 	    color_off(ctx->color_err),
 	    runview_num(run, "steps_done", 0), runview_num(run, "steps", 0),

@@ -20,6 +20,9 @@ void runview_message(const struct cmd_ctx *ctx, const struct msg_reply *msg);
 /* Print the summary of a run result (borrowed) on stderr; returns the exit
  * status: 0 for ok or cached, 1 otherwise. */
 int runview_summary(const struct cmd_ctx *ctx, const cJSON *run);
+/* runview_summary's exit status without printing: 1 unless the run is
+ * ok, cached, queued or running (or a dry-run plan). */
+int runview_exit_status(const cJSON *run);
 
 /* Write run output data (borrowed) to f as the tool wrote it, or with
  * its escapes stripped when ctx->plain; flushed. */

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * log.c - the logger: level, record formatting, stderr.
+ * log.c - the logger: level, sink fd, record formatting.
  *
- * Owns the process-wide level and ident (see log.h for who may change
- * them).
+ * Owns the process-wide level and sink (see log.h for who may change them).
  * A record is formatted into a fixed stack buffer, escaped, and written with a
  * single write(2) so concurrent records from worker threads never interleave
  * within a line. Overlong records are truncated with "...", never split.
@@ -14,14 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_RECORD_MAX 2048
 
 enum log_level log_current_level = LOG_LEVEL_INFO;
-/* Records go to stderr without a timestamp: journald (or the file
- * ggenc redirects an autostarted daemon's stderr to) adds the time. */
 #define LOG_FD 2
+static bool log_timestamps;
 static const char *log_ident = "ggen";
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
@@ -44,6 +43,12 @@ void
 log_set_ident(const char *ident)
 {
 	log_ident = ident;
+}
+
+void
+log_set_timestamps(bool on)
+{
+	log_timestamps = on;
 }
 
 /* Copy src into dst escaping control bytes; returns bytes written. */
@@ -78,6 +83,16 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	size_t n = 0;
 	int r;
 
+	if (log_timestamps) {
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		n += strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
+		n += (size_t)snprintf(line + n, sizeof line - n, ".%03ldZ ",
+		    ts.tv_nsec / 1000000);
+	}
 	n += (size_t)snprintf(line + n, sizeof line - n, "%s[%ld] %s: ",
 	    log_ident, (long)getpid(), log_level_name(level));
 	r = vsnprintf(raw, sizeof raw, fmt, ap);

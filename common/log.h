@@ -2,7 +2,7 @@
 /*
  * log.h - leveled, one-line-per-record logging to stderr.
  *
- * The level and the ident are process-wide (the one sanctioned global besides
+ * The level and the sink are process-wide (the one sanctioned global besides
  * the libinotifytools wrapper): set them in main(), change them only from the
  * loop thread. Logging itself is thread-safe (one write(2) per record).
  *
@@ -29,6 +29,8 @@ void log_set_level(enum log_level level);
 const char *log_level_name(enum log_level level);
 /* Program name at the start of each record (default "ggen"); borrowed forever. */
 void log_set_ident(const char *ident);
+/* Prefix each record with a timestamp (off by default: journald adds one). */
+void log_set_timestamps(bool on);
 
 void log_write(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

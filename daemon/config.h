@@ -175,5 +175,8 @@ const char *config_format(const struct ggend_config *cfg,
 
 /* Print every key, type, default and doc (ggend --help-config). */
 void config_help(FILE *out);
+/* The same table as a man page, ggend.toml(5) (`ggend --help-config=man`):
+ * doc/ggend.toml.5 is this output, and a test keeps them equal. */
+void config_help_man(FILE *out, const char *version);
 
 #endif

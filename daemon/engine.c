@@ -736,7 +736,8 @@ engine_step_end(struct engine_run *r, struct engine_exec *x,
     enum engine_status st)
 {
 	const struct plan_node *n = x->node;
-	int64_t dur_ms = ((int64_t)clock_mono_us() - x->start_mono_us) / 1000;
+	int64_t dur_us = (int64_t)clock_mono_us() - x->start_mono_us;
+	int64_t dur_ms = dur_us / 1000;
 	bool slow = n->phase->budget_ms > 0 && dur_ms > n->phase->budget_ms;
 	cJSON *d;
 
@@ -757,7 +758,7 @@ engine_step_end(struct engine_run *r, struct engine_exec *x,
 	if (st == ENGINE_CACHED)
 		cJSON_AddStringToObject(d, "cache", x->cache_how != NULL ?
 		    x->cache_how : "skipped");
-	cJSON_AddNumberToObject(d, "duration_ms", (double)dur_ms);
+	msg_add_ms(d, "duration_ms", (double)dur_us / 1000.0);
 	cJSON_AddBoolToObject(d, "slow", slow);
 	engine_publish(r->g, "phase.finished", d);
 }
@@ -1420,12 +1421,12 @@ engine_run_finish(struct engine_run *r)
 
 	d = engine_run_brief(r);
 	cJSON_AddStringToObject(d, "status", engine_status_name(r->status));
-	cJSON_AddNumberToObject(d, "duration_ms",
-	    (double)((r->end_mono_us - r->start_mono_us) / 1000));
+	msg_add_ms(d, "duration_ms",
+	    (double)(r->end_mono_us - r->start_mono_us) / 1000.0);
 	if (r->message != NULL)
 		cJSON_AddStringToObject(d, "message", r->message);
-	cJSON_AddNumberToObject(d, "exit_code", r->exit_code);
-	cJSON_AddNumberToObject(d, "signal", r->signal);
+	msg_add_exit_code(d, "exit_code", r->exit_code);
+	msg_add_signal(d, "signal", r->signal);
 	engine_publish(g, "run.finished", d);
 
 	while (g->finished.n > ENGINE_RUNS_KEPT) {
@@ -1936,18 +1937,29 @@ engine_unfollow(struct engine *g, uint64_t id, engine_event_cb fn, void *arg)
 static cJSON *
 engine_run_summary(const struct engine_run *r)
 {
-	cJSON *o = engine_run_brief(r);
+	cJSON *o = cJSON_CreateObject(), *ph;
 	int64_t end = r->end_mono_us != 0 ? r->end_mono_us : (int64_t)clock_mono_us();
 
+	/* A run object: the same names as history's (PROTOCOL.md "Field
+	 * conventions"): its own id is "id"; events and progress refer to
+	 * it as "run". */
+	cJSON_AddNumberToObject(o, "id", (double)r->id);
+	cJSON_AddStringToObject(o, "root", r->root);
+	ph = cJSON_AddArrayToObject(o, "phases");
+	for (size_t i = 0; i < r->n_phases; i++)
+		cJSON_AddItemToArray(ph, cJSON_CreateString(r->phases[i]));
+	cJSON_AddStringToObject(o, "phase", r->phase_text);
+	cJSON_AddStringToObject(o, "workspace", r->workspace);
+	cJSON_AddStringToObject(o, "trigger", engine_trigger_name(r->trigger));
 	cJSON_AddStringToObject(o, "status", engine_status_name(r->status));
 	cJSON_AddNumberToObject(o, "start_us", (double)r->start_us);
-	cJSON_AddNumberToObject(o, "duration_ms", r->start_mono_us == 0 ? 0 :
-	    (double)((end - r->start_mono_us) / 1000));
+	msg_add_ms(o, "duration_ms", r->start_mono_us == 0 ? 0 :
+	    (double)(end - r->start_mono_us) / 1000.0);
 	cJSON_AddNumberToObject(o, "steps", (double)r->plan.n_steps);
 	cJSON_AddNumberToObject(o, "steps_done", (double)r->steps_done);
 	cJSON_AddNumberToObject(o, "steps_cached", (double)r->steps_cached);
-	cJSON_AddNumberToObject(o, "exit_code", r->exit_code);
-	cJSON_AddNumberToObject(o, "signal", r->signal);
+	msg_add_exit_code(o, "exit_code", r->exit_code);
+	msg_add_signal(o, "signal", r->signal);
 	if (r->message != NULL)
 		cJSON_AddStringToObject(o, "message", r->message);
 	return o;
@@ -1987,6 +1999,38 @@ engine_output(struct engine *g, uint64_t id, size_t *len, bool *done)
 	return ring_dup(&r->out, len);
 }
 
+/* For `status --short`: "active" (running and queued runs: id, root,
+ * phases, status) and "failed" (per root and phase list, the latest
+ * finished run when it failed or timed out). The finished list is bounded
+ * (ENGINE_RUNS_KEPT), so the quadratic scan stays small. */
+static void
+engine_status_phases(struct engine *g, cJSON *o)
+{
+	cJSON *active = cJSON_AddArrayToObject(o, "active");
+	cJSON *failed = cJSON_AddArrayToObject(o, "failed");
+	struct engine_list *lists[2] = { &g->running, &g->queued };
+
+	for (size_t i = 0; i < 2; i++)
+		for (struct engine_run *r = lists[i]->head; r; r = r->next) {
+			cJSON *b = engine_run_brief(r);
+
+			cJSON_AddStringToObject(b, "status",
+			    engine_status_name(r->status));
+			cJSON_AddItemToArray(active, b);
+		}
+	for (struct engine_run *r = g->finished.tail; r; r = r->prev) {
+		bool newer = false;
+
+		for (struct engine_run *q = r->next; q && !newer; q = q->next)
+			newer = strcmp(q->root, r->root) == 0 &&
+			    strcmp(q->phase_text, r->phase_text) == 0;
+		if (newer || (r->status != ENGINE_FAILED &&
+		    r->status != ENGINE_TIMEOUT))
+			continue;
+		cJSON_AddItemToArray(failed, engine_run_brief(r));
+	}
+}
+
 cJSON *
 engine_status_json(struct engine *g)
 {
@@ -2000,6 +2044,7 @@ engine_status_json(struct engine *g)
 	if (g->finished.tail != NULL)
 		cJSON_AddItemToObject(o, "last",
 		    engine_run_summary(g->finished.tail));
+	engine_status_phases(g, o);
 	return o;
 }
 

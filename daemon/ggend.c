@@ -111,6 +111,12 @@ ggend_configure(struct ggend *g, bool reload)
 	config_report_init(&rep);
 	rc = ggend_build_config(&cfg, g->config_path, g->config_explicit,
 	    &rep, g->overrides, g->n_overrides, &err);
+	for (i = 0; rc == 0 && i < g->n_live_sets; i++)
+		if (config_set_assignment(&cfg, g->live_sets[i], &err) != 0) {
+			/* Checked when set; a row cannot have changed since. */
+			log_error("config: %s", err.msg);
+			gerr_clear(&err);
+		}
 	if (rc == 0 && reload)
 		config_keep_restart(&cfg, &g->cfg, &rep);
 	for (i = 0; i < rep.len; i++) {
@@ -164,16 +170,58 @@ ggend_config_file(struct ggend *g, const char *path)
 		    "no settings file at", g->config_path);
 }
 
-void
+int
 ggend_reload(struct ggend *g)
 {
-	if (ggend_configure(g, true) != 0)
-		return;
+	int rc = ggend_configure(g, true);
+
+	if (rc != 0)
+		return rc;
 	g->reloads++;
 	watch_reload(g);
 	if (g->outcache != NULL)
 		outcache_configure(g->outcache, &g->cfg);
 	log_info("configuration reloaded");
+	return 0;
+}
+
+int
+ggend_config_set(struct ggend *g, const char *key, const char *value,
+    struct gerr *err)
+{
+	const struct config_def *def = config_find(key);
+	struct ggend_config probe;
+	size_t i;
+	int rc;
+
+	if (def == NULL)
+		return gerr_set(err, GERR_NOT_FOUND, "unknown config key "
+		    "\"%.64s\"", key);
+	if (def->flags & CFG_RESTART)
+		return gerr_set(err, GERR_INVALID, "%s changes only on restart: "
+		    "set it in the settings file, then `ggenc restart`",
+		    def->key);
+	config_copy(&probe, &g->cfg);
+	rc = config_set(&probe, key, value, err);
+	config_release(&probe);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < g->n_live_sets; i++)
+		if (strncmp(g->live_sets[i], def->key, strlen(def->key)) == 0 &&
+		    g->live_sets[i][strlen(def->key)] == '=')
+			break;
+	if (i == g->n_live_sets)
+		g->live_sets = xreallocarray(g->live_sets, ++g->n_live_sets,
+		    sizeof(*g->live_sets));
+	else
+		free(g->live_sets[i]);
+	g->live_sets[i] = xasprintf("%s=%s", def->key, value);
+	log_info("config: %s set to \"%s\"", def->key,
+	    def->flags & CFG_SECRET ? "(secret)" : value);
+	if ((rc = ggend_reload(g)) != 0)
+		return gerr_set(err, rc, "%s was set, but reloading the settings "
+		    "file failed; see `ggenc status`", def->key);
+	return 0;
 }
 
 static void
@@ -377,4 +425,9 @@ ggend_release(struct ggend *g)
 	config_report_release(&g->config_report);
 	free(g->config_path);
 	g->config_path = NULL;
+	for (size_t k = 0; k < g->n_live_sets; k++)
+		free(g->live_sets[k]);
+	free(g->live_sets);
+	g->live_sets = NULL;
+	g->n_live_sets = 0;
 }

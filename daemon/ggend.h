@@ -58,6 +58,9 @@ struct ggend {
 	bool config_explicit;		/* named by --config: must exist */
 	struct config_report config_report;	/* the last load's findings */
 	uint64_t config_loads;		/* load attempts, good or bad */
+	char **live_sets;		/* owned "key=value" from `config set`,
+					   applied after argv overrides */
+	size_t n_live_sets;
 	bool stopping;			/* the loop ends after this turn's writes */
 	ev_signal sig_term, sig_int, sig_hup;
 };
@@ -91,11 +94,21 @@ void ggend_stop(struct ggend *g, const char *why);
  */
 void ggend_config_file(struct ggend *g, const char *path);
 
-/* Re-derive the configuration (SIGHUP): defaults, the settings file (if
- * any), argv overrides. Keys flagged CFG_RESTART keep their old value with
- * a warning. An invalid result never replaces the old one; its findings go
- * to the log and `status`. */
-void ggend_reload(struct ggend *g);
+/* Re-derive the configuration (SIGHUP, `ggenc reload`): defaults, the
+ * settings file (if any), argv overrides, `config set` values. Keys flagged
+ * CFG_RESTART keep their old value with a warning. An invalid result never
+ * replaces the old one; its findings go to the log and `status`. Returns 0,
+ * or the load's error code (the findings are in g->config_report). */
+int ggend_reload(struct ggend *g);
+
+/*
+ * `ggenc config set KEY VALUE`: check value on a copy of the live
+ * configuration, then keep "key=value" (it survives reloads, not restarts)
+ * and reload. GERR_NOT_FOUND for an unknown key, GERR_INVALID for a
+ * CFG_RESTART key or a bad value (the row's message).
+ */
+int ggend_config_set(struct ggend *g, const char *key, const char *value,
+    struct gerr *err);
 
 /* Stop watchers, close clients, remove the socket (unless adopted) and the
  * pidfile, free everything. */

@@ -27,6 +27,7 @@
 #include <sys/time.h>
 
 #include "log.h"
+#include "message.h"
 #include "xmalloc.h"
 
 struct histlink_run {
@@ -345,7 +346,7 @@ histlink_slow_event(struct histlink *hl, const struct histlink_run *r,
 	cJSON_AddStringToObject(d, "root", r->root);
 	cJSON_AddStringToObject(d, "workspace", workspace);
 	cJSON_AddStringToObject(d, "phase", phase);
-	cJSON_AddNumberToObject(d, "duration_ms", (double)dur_us / 1000.0);
+	msg_add_ms(d, "duration_ms", (double)dur_us / 1000.0);
 	cJSON_AddStringToObject(d, "reason", why == HISTORY_SLOW_BUDGET ?
 	    "budget" : "median");
 	if (median_us > 0)
@@ -573,13 +574,13 @@ histlink_run_json(const struct history_run *r, bool with_detail)
 	cJSON_AddNumberToObject(o, "start_us", (double)r->start_us);
 	cJSON_AddNumberToObject(o, "end_us", (double)r->end_us);
 	if (r->end_us > 0)
-		cJSON_AddNumberToObject(o, "duration_ms",
+		msg_add_ms(o, "duration_ms",
 		    (double)(r->end_us - r->start_us) / 1000.0);
 	else
 		cJSON_AddNullToObject(o, "duration_ms");
 	cJSON_AddStringToObject(o, "status", history_status_name(r->status));
-	cJSON_AddNumberToObject(o, "exit_code", r->exit_code);
-	cJSON_AddNumberToObject(o, "signal", r->signal);
+	msg_add_exit_code(o, "exit_code", r->exit_code);
+	msg_add_signal(o, "signal", r->signal);
 	if (r->cache_key != NULL)
 		cJSON_AddStringToObject(o, "cache_key", r->cache_key);
 	else

@@ -36,7 +36,7 @@ main_usage(FILE *out)
 	    "usage: ggend [--foreground] [--socket PATH] [--state-dir DIR]\n"
 	    "             [--log-level error|warn|info|debug] [--set KEY=VALUE]...\n"
 	    "             [--ready-fd FD] [--config FILE]\n"
-	    "       ggend --help | --help-config | --version\n"
+	    "       ggend --help | --help-config[=man] | --version\n"
 	    "\n"
 	    "  --foreground     stay attached (default: detach once listening)\n"
 	    "  --socket PATH    socket path (socket.path)\n"
@@ -133,7 +133,7 @@ main(int argc, char **argv)
 		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "help-config", no_argument, NULL, 'H' },
+		{ "help-config", optional_argument, NULL, 'H' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -148,6 +148,9 @@ main(int argc, char **argv)
 	long l;
 
 	log_set_ident("ggend");
+	/* Under systemd (JOURNAL_STREAM set) journald stamps each line; in a
+	 * log file (autostart) or a terminal the line carries its own. */
+	log_set_timestamps(getenv("JOURNAL_STREAM") == NULL);
 	cJSON_InitHooks(&hooks);
 	ov = xcalloc((size_t)argc + 1, sizeof(*ov));
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -189,7 +192,16 @@ main(int argc, char **argv)
 			rc = 0;
 			goto done;
 		case 'H':
-			config_help(stdout);
+			if (optarg != NULL && strcmp(optarg, "man") == 0)
+				config_help_man(stdout, ggen_version());
+			else if (optarg != NULL) {
+				fprintf(stderr, "ggend: --help-config: expected "
+				    "nothing or \"man\", found \"%s\"\n",
+				    optarg);
+				rc = 2;
+				goto done;
+			} else
+				config_help(stdout);
 			rc = 0;
 			goto done;
 		case 'V':

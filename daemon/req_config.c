@@ -2,7 +2,9 @@
 /*
  * req_config.c - `config`: the live settings, each with its value as
  * config_format prints it and where it came from (default, file, set);
- * with "key", that one setting only.
+ * with "key", that one setting only; with "key" and "value", set that
+ * live setting first (ggend_config_set: kept across reloads, refused for
+ * restart-only rows), then reply with it.
  *
  * Reads g->cfg on the loop thread; allocates only the reply. CFG_SECRET
  * values never leave the daemon (config_format masks them).
@@ -34,9 +36,15 @@ req_config(struct req *req, struct gerr *err)
 {
 	const struct ggend *g = req->g;
 	const cJSON *key = req_field(req, "key");
+	const cJSON *value = req_field(req, "value");
 	const struct config_def *def = NULL;
 	cJSON *result, *arr;
 
+	if (value != NULL && !cJSON_IsString(key)) {
+		gerr_set(err, GERR_MISSING_FIELD, "missing field \"key\" "
+		    "(\"value\" sets the setting named by key)");
+		return req_reply_error(req, err);
+	}
 	if (cJSON_IsString(key)) {
 		def = config_find(key->valuestring);
 		if (def == NULL) {
@@ -54,8 +62,13 @@ req_config(struct req *req, struct gerr *err)
 			    alt != NULL ? "\"?" : "");
 			return req_reply_error(req, err);
 		}
+		if (cJSON_IsString(value) && ggend_config_set(req->g,
+		    def->key, value->valuestring, err) != 0)
+			return req_reply_error(req, err);
 	}
 	result = cJSON_CreateObject();
+	if (def != NULL && cJSON_IsString(value))
+		cJSON_AddStringToObject(result, "changed", def->key);
 	if (g->config_path != NULL)
 		cJSON_AddStringToObject(result, "file", g->config_path);
 	else

@@ -120,6 +120,9 @@ req_dev_on_event(void *arg, const struct engine_event *ev)
 		p = engine_run_json(d->g->engine, ev->run_id);
 		if (p == NULL)
 			p = cJSON_CreateObject();
+		/* The summary names the run "id"; a progress message refers
+		 * to it as "run" (PROTOCOL.md, field conventions). */
+		cJSON_AddNumberToObject(p, "run", (double)ev->run_id);
 		cJSON_AddStringToObject(p, "type", "run.finished");
 		req_progress(d->req, p);
 		return;

@@ -29,6 +29,12 @@ extern const struct req_entry req_stats_entry;
 extern const struct req_entry req_trace_entry;
 extern const struct req_entry req_diff_entry;
 extern const struct req_entry req_trim_entry;
+extern const struct req_entry req_reload_entry;
+
+struct ggend;
+/* Add "config" (the settings file, its last load's findings) to result:
+ * `status` and `reload` share it (daemon/req_status.c). */
+void req_status_config(const struct ggend *g, cJSON *result);
 extern const struct req_entry req_dev_entry;
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "ggend.h"
 #include "histlink.h"
+#include "message.h"
 #include "req.h"
 #include "req_entries.h"
 #include "req_scope.h"
@@ -43,13 +44,10 @@ req_stats(struct req *req, struct gerr *err)
 		cJSON_AddNumberToObject(o, "runs", (double)st[i].runs);
 		cJSON_AddNumberToObject(o, "ok", (double)st[i].ok);
 		cJSON_AddNumberToObject(o, "cached", (double)st[i].cached);
-		cJSON_AddNumberToObject(o, "success_rate", st[i].success_rate);
-		cJSON_AddNumberToObject(o, "cache_hit_rate",
-		    st[i].cache_hit_rate);
-		cJSON_AddNumberToObject(o, "p50_ms",
-		    (double)st[i].p50_us / 1000.0);
-		cJSON_AddNumberToObject(o, "p95_ms",
-		    (double)st[i].p95_us / 1000.0);
+		msg_add_rate(o, "success_rate", st[i].success_rate);
+		msg_add_rate(o, "cache_hit_rate", st[i].cache_hit_rate);
+		msg_add_ms(o, "p50_ms", (double)st[i].p50_us / 1000.0);
+		msg_add_ms(o, "p95_ms", (double)st[i].p95_us / 1000.0);
 		cJSON_AddItemToArray(arr, o);
 	}
 	history_stats_free(st, n);

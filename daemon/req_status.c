@@ -6,7 +6,9 @@
  * Reads /proc/self/statm for RSS (one small read, no blocking risk).
  * Counters are 64-bit but stay far below 2^53, so they travel as numbers.
  */
+#include <limits.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -36,8 +38,27 @@ req_status_rss_bytes(void)
 	return (double)resident * (double)sysconf(_SC_PAGESIZE);
 }
 
-/* The settings file and the findings of its last load. */
+/* Where the log goes: stderr's file when it is a regular file (autostart
+ * appends to <state>/ggend.log), else null (a terminal, or journald under
+ * systemd: `journalctl --user -u ggend`). */
 static void
+req_status_log(cJSON *result)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(2, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (n = readlink("/proc/self/fd/2", path, sizeof(path) - 1)) > 0) {
+		path[n] = '\0';
+		cJSON_AddStringToObject(result, "log", path);
+	} else
+		cJSON_AddNullToObject(result, "log");
+}
+
+/* The settings file and the findings of its last load (also `reload`'s
+ * reply). */
+void
 req_status_config(const struct ggend *g, cJSON *result)
 {
 	const struct config_report *rep = &g->config_report;
@@ -115,6 +136,7 @@ req_status(struct req *req, struct gerr *err)
 			cJSON_AddNumberToObject(errors, err_lookup(i)->wire,
 			    (double)g->errors[i]);
 	req_status_config(g, result);
+	req_status_log(result);
 	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
 	if (g->engine != NULL)
 		cJSON_AddItemToObject(result, "runs",

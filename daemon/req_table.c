@@ -29,6 +29,7 @@ const struct req_entry *const req_table[] = {
 	&req_trace_entry,
 	&req_diff_entry,
 	&req_trim_entry,
+	&req_reload_entry,
 	&req_dev_entry,
 };
 

@@ -30,9 +30,10 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 	},
 	[PROTO_CMD_CONFIG] = {
 		.id = PROTO_CMD_CONFIG, .name = "config",
-		.fields = { { "key", PROTO_T_STRING, false } },
+		.fields = { { "key", PROTO_T_STRING, false },
+			    { "value", PROTO_T_STRING, false } },
 		.summary = "Live settings with their source (default, file, "
-		    "set).",
+		    "set); with key and value, set a live one.",
 	},
 	[PROTO_CMD_VALIDATE] = {
 		.id = PROTO_CMD_VALIDATE, .name = "validate",
@@ -154,6 +155,11 @@ const struct proto_cmd proto_cmd_table[PROTO_CMD_COUNT] = {
 		.id = PROTO_CMD_TRIM, .name = "trim",
 		.fields = { { "keep", PROTO_T_INT, false, 1, 1000000 } },
 		.summary = "Trim the history to the newest runs per phase now.",
+	},
+	[PROTO_CMD_RELOAD] = {
+		.id = PROTO_CMD_RELOAD, .name = "reload",
+		.summary = "Re-read the settings file, as SIGHUP does; replies "
+		    "with its findings.",
 	},
 	[PROTO_CMD_DEV] = {
 		.id = PROTO_CMD_DEV, .name = "dev",

@@ -292,3 +292,33 @@ msg_reply_release(struct msg_reply *msg)
 	cJSON_Delete(msg->json);
 	memset(msg, 0, sizeof(*msg));
 }
+
+void
+msg_add_ms(cJSON *o, const char *name, double ms)
+{
+	cJSON_AddNumberToObject(o, name, round(ms * 1000.0) / 1000.0);
+}
+
+void
+msg_add_rate(cJSON *o, const char *name, double rate)
+{
+	cJSON_AddNumberToObject(o, name, round(rate * 10000.0) / 10000.0);
+}
+
+void
+msg_add_exit_code(cJSON *o, const char *name, int code)
+{
+	if (code < 0)
+		cJSON_AddNullToObject(o, name);
+	else
+		cJSON_AddNumberToObject(o, name, code);
+}
+
+void
+msg_add_signal(cJSON *o, const char *name, int sig)
+{
+	if (sig <= 0)
+		cJSON_AddNullToObject(o, name);
+	else
+		cJSON_AddNumberToObject(o, name, sig);
+}

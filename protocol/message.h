@@ -102,4 +102,18 @@ void msg_reply_release(struct msg_reply *msg);
  */
 size_t msg_utf8_check(const char *s, size_t len);
 
+/*
+ * Numbers on the wire follow one rule (PROTOCOL.md "Field conventions"):
+ * durations are "*_ms" in milliseconds with at most 3 decimals (whole
+ * microseconds); ratios ("*_rate") are 0..1 with at most 4 decimals; an
+ * exit code or signal that does not apply is null, never -1 or 0. These
+ * add a member to o (borrowed) by that rule.
+ */
+void msg_add_ms(cJSON *o, const char *name, double ms);
+void msg_add_rate(cJSON *o, const char *name, double rate);
+/* null when code < 0 (no process ran, or it was killed). */
+void msg_add_exit_code(cJSON *o, const char *name, int code);
+/* null when sig is 0 (not killed by a signal). */
+void msg_add_signal(cJSON *o, const char *name, int sig);
+
 #endif

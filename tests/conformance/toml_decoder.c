@@ -3,7 +3,7 @@
  * toml_decoder.c - the toml-test decoder contract over common/toml.c.
  *
  * Reads one TOML document from stdin as raw bytes; on success writes the
- * tagged JSON form (../shared/toml-test/README.md) to stdout and exits 0
+ * tagged JSON form (tests/conformance/toml-test/README.md) to stdout and exits 0
  * with nothing on stderr; on a parse error prints file:line:col: message on
  * stderr and exits exactly 1. Any other failure (read error) exits 2.
  * Run by tests/conformance/toml_test.py, one process per case.

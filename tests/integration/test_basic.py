@@ -167,7 +167,12 @@ def test_ggenc_shutdown():
     with Daemon() as d:
         p = ggenc('shutdown', sock=d.sock)
         assert p.returncode == 0, p.stderr
-        assert 'stopping' in p.stdout
+        assert 'ggend (pid %d) stopped' % d.proc.pid in p.stdout, p.stdout
+        # shutdown returned after the process exited: it is a zombie of
+        # ours (or reaped) by now, never still running.
+        with open('/proc/%d/stat' % d.proc.pid) as f:
+            state = f.read().rsplit(')', 1)[1].split()[0]
+        assert state == 'Z', state
         assert d.wait() == 0
 
 
@@ -177,7 +182,12 @@ def test_ggenc_usage_exit_2():
                        (['status', 'extra'], 'too many arguments'),
                        (['--bogus', 'status'], 'unknown option'),
                        ([], 'no command'),
-                       (['--socket'], '--socket needs a path')):
+                       (['--socket'], '--socket needs a value'),
+                       (['stauts'], 'did you mean "status"'),
+                       (['logs', '1', '--folow'],
+                        'unknown option "--folow" for "logs"; did you mean '
+                        '"--follow"?'),
+                       (['status', '--bogus'], 'unknown option "--bogus"')):
         p = ggenc(*args, sock='/nonexistent/x.sock')
         assert p.returncode == 2, (args, p.returncode, p.stderr)
         assert frag in p.stderr, (args, p.stderr)

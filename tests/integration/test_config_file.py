@@ -65,7 +65,15 @@ def test_file_at_start_and_sources():
         assert s['client.obuf_soft_ms'] == ('5000ms', 'set'), s
         assert s['client.obuf_hard_bytes'] == (str(32 << 20), 'default'), s
         p = ggenc('config', 'get', 'client.max', sock=d.sock)
-        assert p.stdout == 'client.max = 7 (file)\n', p.stdout
+        assert p.stdout == '7\n', p.stdout
+        p = ggenc('config', 'get', sock=d.sock)
+        rows = p.stdout.splitlines()
+        assert rows[0].split() == ['KEY', 'VALUE', 'SOURCE'], rows
+        row = [r for r in rows if r.startswith('client.max ')]
+        assert row and row[0].split() == ['client.max', '7', 'file'], rows
+        # aligned: every VALUE starts in the same column
+        col = rows[0].index('VALUE')
+        assert all(r[col - 2:col] == '  ' for r in rows), rows
         p = ggenc('config', 'get', 'client.mx', sock=d.sock)
         assert p.returncode == 1, p.returncode
         assert 'did you mean "client.max"' in p.stderr, p.stderr

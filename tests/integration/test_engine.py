@@ -254,7 +254,7 @@ def test_events_of_a_run():
         assert names == ['run.queued', 'run.started', 'phase.started',
                          'phase.finished', 'phase.started',
                          'phase.finished', 'run.finished'], names
-        assert seen['run.started']['run'] == res['run']
+        assert seen['run.started']['run'] == res['id']
         assert seen['run.started']['trigger'] == 'manual'
         assert seen['phase.finished']['phase'] == 'build'
         assert seen['phase.finished']['duration_ms'] >= 0
@@ -297,7 +297,7 @@ def test_env_and_on_success():
         res, _ = run_ok(d, root, 'show')
         assert res['status'] == 'ok', res
         with open(os.path.join(root, 'env.txt')) as f:
-            assert f.read().split() == ['show', str(res['run']), root,
+            assert f.read().split() == ['show', str(res['id']), root,
                                         'v1']
         assert os.path.exists(os.path.join(root, 'on-success'))
         with open(os.path.join(root, 'post-env.txt')) as f:
@@ -426,7 +426,7 @@ def test_queued_run_waits_and_cancels():
         reply, _ = request(d, 'cancel', run=first)
         assert reply['ok'], reply
         res, _ = request(d, 'runs', all=True)
-        got = {x['run']: x['status'] for x in res['result']['runs']}
+        got = {x['id']: x['status'] for x in res['result']['runs']}
         assert got[first + 1] == 'ok' and got[first + 2] == 'cancelled', got
         assert got[first] in ('running', 'cancelled'), got
 
@@ -529,7 +529,7 @@ def test_exit_codes_logs_runs():
         assert r.returncode == 1, r
         assert 'did you mean "ok"?' in r.stderr, r.stderr
         r = ggenc('run', '--root', root, sock=d.sock)
-        assert r.returncode == 2 and 'no phase given' in r.stderr, r
+        assert r.returncode == 2 and 'too few arguments' in r.stderr, r
         r = ggenc('run', 'ok', '--root', '/nonexistent/x', sock=d.sock)
         assert r.returncode != 0 and '/nonexistent/x' in r.stderr, r
         r = ggenc('run', 'ok', '--bogus', '--root', root, sock=d.sock)

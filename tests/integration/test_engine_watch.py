@@ -79,7 +79,7 @@ def test_ten_saves_one_rerun():
             done = next_event(ev, 'run.finished')
             assert done['run'] == second['run'], done
         got = runs(d)
-        assert [r['run'] for r in got] == [first['run'], second['run']], got
+        assert [r['id'] for r in got] == [first['run'], second['run']], got
         with open(os.path.join(root, 'log.txt')) as f:
             assert f.read() == 'run\nrun\n'
 
@@ -123,7 +123,7 @@ def test_own_outputs_do_not_loop():
             # its write settles as a batch; the batch listener runs in the
             # same loop turn, so a request after the event sees its effect
             next_event(ev, 'files.changed', changed('out/stamp.txt'))
-            assert [r['run'] for r in runs(d)] == [started['run']]
+            assert [r['id'] for r in runs(d)] == [started['run']]
             # a real edit still triggers
             save(root, 'src/x.txt', '2\n')
             again = next_event(ev, 'run.started')

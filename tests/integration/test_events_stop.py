@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Run exit codes and the end of `ggenc events`: an ok run reports
-exit_code 0, a cached one -1, a failing one its command's status, a
-signalled one -1 with the signal; a clean daemon stop sends
+exit_code 0, a cached one null (no process ran), a failing one its
+command's status, a signalled one null with the signal (PROTOCOL.md: no
+-1 sentinels); a clean daemon stop sends
 daemon.stopping and `ggenc events` ends with a line and status 0, while a
 daemon that dies without it leaves ggenc with status 3 (unreachable).
 Waits on events and status round trips, never on sleeps."""
@@ -30,15 +31,16 @@ def test_exit_codes():
         done = finished(ev, start(d, root, 'ok'))
         assert (done['status'], done['exit_code']) == ('ok', 0), done
         done = finished(ev, start(d, root, 'ok'))
-        assert (done['status'], done['exit_code']) == ('cached', -1), done
+        assert (done['status'], done['exit_code']) == ('cached', None), done
         done = finished(ev, start(d, root, 'bad'))
         assert (done['status'], done['exit_code']) == ('failed', 7), done
         done = finished(ev, start(d, root, 'killed'))
         assert done['status'] == 'failed', done
-        assert (done['exit_code'], done['signal']) == (-1, 9), done
+        assert (done['exit_code'], done['signal']) == (None, 9), done
         with d.client() as c:
             kept = c.call('runs', all=True)['result']['runs']
-        assert [r['exit_code'] for r in kept] == [0, -1, 7, -1], kept
+        assert [r['exit_code'] for r in kept] == [0, None, 7, None], kept
+        assert [r['signal'] for r in kept] == [None, None, None, 9], kept
         ev.close()
 
 

@@ -344,7 +344,7 @@ def test_cancelled_runs_recorded():
             # Same phase, same root: this one waits, then is cancelled
             # before it ever starts.
             queued = request(d, 'run', phases=['long'], root=root,
-                             detach=True)['result']['run']
+                             detach=True)['result']['id']
             assert request(d, 'cancel', run=queued)['ok']
             assert request(d, 'cancel', run=first)['ok']
             await_reply(a, rid)
@@ -367,8 +367,8 @@ def test_late_queued_run_keeps_engine_id():
         with d.client() as a:
             rid, first = start_long(a, root)
             queued = request(d, 'run', phases=['long'], root=root,
-                             detach=True)['result']['run']
-            later = run_phases(d, other, 'quick')['run']
+                             detach=True)['result']['id']
+            later = run_phases(d, other, 'quick')['id']
             assert first < queued < later, (first, queued, later)
             assert request(d, 'cancel', run=first)['ok']
             await_reply(a, rid)

@@ -57,7 +57,7 @@ def run_detached(d, root, *phases, **fields):
     r = call(d, 'run', root=root, phases=list(phases), detach=True,
              **fields)
     assert r['ok'], r
-    return r['result']['run']
+    return r['result']['id']
 
 
 def check_db(path):

@@ -128,7 +128,7 @@ def test_state_dir_full_history_degraded_keeps_running():
         with Daemon('--log-level', 'info', **fs.daemon_kw()) as d:
             assert _run(d, root, 'big')['status'] == 'ok'
             fs.fill()
-            ids = [_run(d, root, 'big')['run'] for _ in range(5)]
+            ids = [_run(d, root, 'big')['id'] for _ in range(5)]
             with d.client() as c:
                 deadline = time.monotonic() + harness.IO_TIMEOUT
                 while time.monotonic() < deadline:

@@ -455,7 +455,7 @@ def test_local_store_branch_switch_and_back():
         deadline = time.monotonic() + IO_TIMEOUT
         while time.monotonic() < deadline:
             with d.client() as c:
-                r = c.call('show', run=res['run'])
+                r = c.call('show', run=res['id'])
             if r['ok'] and 'cached (restored)' in r['result']['output']:
                 shown = r['result']
                 break

@@ -211,6 +211,106 @@ test_field_bounds(void **state)
 	cJSON_Delete(req);
 }
 
+/* Every option row: "--name" form, unique per command and against the
+ * global rows, a help line; every command has an example. */
+static void
+test_option_rows(void **state)
+{
+	const struct cmd_opt *o, *q;
+
+	(void)state;
+	for (size_t i = 0; i < cmd_table_len; i++) {
+		const struct cmd_entry *e = cmd_table[i];
+
+		if (!(e->flags & CMD_HIDDEN))
+			assert_non_null(e->example);
+		for (o = e->opts; o != NULL && o->name != NULL; o++) {
+			assert_true(strncmp(o->name, "--", 2) == 0);
+			assert_non_null(o->help);
+			for (q = o + 1; q->name != NULL; q++)
+				assert_string_not_equal(o->name, q->name);
+			for (q = cmd_global_opts; q->name != NULL; q++)
+				assert_string_not_equal(o->name, q->name);
+		}
+	}
+}
+
+struct parse_case {
+	const char *argv[8];
+	int rc;			/* 0 or the gerr code */
+	const char *msg;	/* fragment of the message, or the command */
+	int pos;		/* positionals (rc 0) */
+	const char *opt, *value;	/* an option and its value (rc 0) */
+};
+
+static const struct parse_case parse_cases[] = {
+	{ { "logs", "12", "--follow" }, 0, "logs", 1, "--follow", "" },
+	{ { "logs", "-f", "12" }, 0, "logs", 1, "--follow", "" },
+	{ { "history", "--since=2h", "build" }, 0, "history", 1, "--since",
+	  "2h" },
+	{ { "history", "--limit", "5" }, 0, "history", 0, "--limit", "5" },
+	{ { "run", "--root", "/p", "build", "test" }, 0, "run", 2, "--root",
+	  "/p" },
+	{ { "--json", "run", "build", "--", "--force" }, 0, "run", 2, NULL,
+	  NULL },
+	{ { "logs", "-1" }, 0, "logs", 1, NULL, NULL },	/* a number */
+	{ { "stauts" }, GERR_NOT_FOUND,
+	  "unknown command \"stauts\"; did you mean \"status\" or \"stats\"?",
+	  0, NULL, NULL },
+	{ { "logs", "1", "--folow" }, GERR_INVALID,
+	  "unknown option \"--folow\" for \"logs\"; did you mean "
+	  "\"--follow\"?", 0, NULL, NULL },
+	{ { "logs", "1", "-follow" }, GERR_INVALID, "did you mean "
+	  "\"--follow\"?", 0, NULL, NULL },
+	{ { "--jsn", "roots" }, GERR_INVALID, "unknown option \"--jsn\"; did "
+	  "you mean \"--json\"?", 0, NULL, NULL },
+	{ { "status", "--zzzzzz" }, GERR_INVALID, "unknown option "
+	  "\"--zzzzzz\" for \"status\"", 0, NULL, NULL },
+	{ { "history", "--limit" }, GERR_INVALID, "--limit needs a value (N)",
+	  0, NULL, NULL },
+	{ { "runs", "--all=yes" }, GERR_INVALID, "--all takes no value", 0,
+	  NULL, NULL },
+	{ { "roots", "x" }, GERR_INVALID, "too many arguments: roots takes 0",
+	  0, NULL, NULL },
+	{ { "show" }, GERR_INVALID, "too few arguments: show needs 1", 0,
+	  NULL, NULL },
+	{ { "__man" }, 0, "__man", 0, NULL, NULL },	/* hidden: exact only */
+	{ { "__ma" }, GERR_NOT_FOUND, "unknown command", 0, NULL, NULL },
+};
+
+static void
+test_cmd_parse(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]);
+	    i++) {
+		const struct parse_case *c = &parse_cases[i];
+		char *argv[10] = { (char *)"ggenc" };
+		struct cmd_ctx ctx = { 0 };
+		struct cmd_parsed p;
+		struct gerr err;
+		int argc = 1, rc;
+
+		while (c->argv[argc - 1] != NULL)
+			argv[argc] = (char *)c->argv[argc - 1], argc++;
+		gerr_clear(&err);
+		rc = cmd_parse(argc, argv, &p, &err);
+		if (rc != c->rc || (rc != 0 && strstr(err.msg, c->msg) == NULL))
+			fail_msg("case %zu: rc %d, \"%s\"", i, rc, err.msg);
+		if (rc == 0) {
+			assert_string_equal(p.entry->name, c->msg);
+			assert_int_equal(p.pos, c->pos);
+			assert_int_equal(p.argc, c->pos);
+			ctx.optv = p.optv;
+			ctx.optc = p.optc;
+			if (c->opt != NULL)
+				assert_string_equal(cmd_opt_value(&ctx, c->opt),
+				    c->value);
+		}
+		cmd_parsed_release(&p);
+	}
+}
+
 int
 main(void)
 {
@@ -222,6 +322,8 @@ main(void)
 		cmocka_unit_test(test_client_entries),
 		cmocka_unit_test(test_cmd_find),
 		cmocka_unit_test(test_err_table),
+		cmocka_unit_test(test_option_rows),
+		cmocka_unit_test(test_cmd_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
