@@ -185,6 +185,26 @@ int watch_hash_file(struct ggend *g, const char *abs, watch_hash_cb cb,
     void *arg, struct gerr *err);
 void watch_hash_cancel(struct ggend *g, void *arg);
 
+/*
+ * The clock token (common/clock.h) of counter in r: this daemon run's
+ * instance and r's id. buf has CLOCK_TOKEN_MAX bytes; returns buf.
+ */
+struct clock_token;
+char *watch_root_clock(const struct watch_root *r, uint64_t counter,
+    char *buf);
+
+/*
+ * Can r answer "changes since tok" exactly? True with *since the counter
+ * to ask the table for when tok is r's (same root) and minted by this run
+ * or by an earlier run the restored table covers (counter not past that
+ * run's last save). False (the answer must be fresh) for a legacy bare
+ * counter, another root, an unknown instance, or a counter minted after
+ * the last save of its run. The table still says fresh for a counter in
+ * the future or older than its kept removals.
+ */
+bool watch_root_since(const struct watch_root *r, const struct clock_token *tok,
+    uint64_t *since);
+
 /* {"root","ready","files","dirs","clock"} for replies (clock a string);
  * the caller owns the object. */
 struct cJSON *watch_root_summary(const struct watch_root *r);
