@@ -4,7 +4,7 @@
  * table (template_filters_table), plus the edit distance used for "did you
  * mean" suggestions.
  *
- * Called by template.c at compile time (lookup, argument checking) and at
+ * Called by template_parse.c and template_render.c at compile time (lookup, argument checking) and at
  * render time (the functions). All functions are pure and reentrant: no
  * locale, no global state. Case mapping is done here with small tables
  * (ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic) instead of

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for common/template.c: syntax, Tera whitespace control, loops
+ * Unit tests for common/template_*.c: syntax, Tera whitespace control, loops
  * (loop.*, else, break, continue), set/set_global scoping, raw, precedence,
  * errors with exact line:col and message, truncation at every byte, caps,
  * reuse of one compiled template.

@@ -1,0 +1,1244 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * template_render.c - the tree-walking renderer (template_render).
+ *
+ * Reads struct template (built by template_parse.c) and never writes it.
+ * Callers: frontmatter.c, the daemon's render path, the conformance driver,
+ * fuzz and perf programs.
+ *
+ * Invariants: after template_compile returns, nothing in struct template is
+ * written again; every render keeps its mutable state (frames, counters) in
+ * struct template_run on the caller's stack. Recursion is bounded: parsing
+ * by TEMPLATE_MAX_BLOCK_DEPTH / TEMPLATE_MAX_EXPR_DEPTH, rendering by the
+ * AST depth (so by the same caps). Output and loop iterations are capped per
+ * render. Never calls anything that touches process-global state.
+ *
+ * Hot path (perf/callgrind_template.sh counts it): filters and tests are
+ * resolved to their table rows, variable names to integer symbols and
+ * `loop.NAME` to an enum at compile time; `{{ x | f }}` with a filter that
+ * has an emit form writes straight into the output; pure filter results are
+ * memoised per render, as values or as spans of the output already
+ * written; loop variables are lent by the loop's sequence instead of
+ * reference-counted; if/elif conditions become a bool without values.
+ * Reference counts stay atomic because one context may be read by
+ * concurrent renders; values made during a render never leave it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "template_int.h"
+#include "xmalloc.h"
+
+/* --------------------------------------------------------------- render */
+
+struct template_var {
+	int sym;
+	const char *name;	/* for messages */
+	size_t len;
+	struct tvalue *val;
+	bool owned;		/* false: lent by an enclosing loop's sequence */
+};
+
+struct template_loop {
+	size_t index0, len;
+};
+
+struct template_frame {
+	struct template_var *vars;
+	size_t len, cap;
+	const struct template_loop *loop;	/* NULL for the top frame */
+};
+
+enum template_flow {
+	FLOW_NEXT,
+	FLOW_BREAK,
+	FLOW_CONTINUE,
+	FLOW_ERROR,
+};
+
+/* Per-render memo of pure filter results, keyed by (filter, input value,
+ * call site when it has constant arguments). It holds a reference to the
+ * input, so the address cannot be reused for another value while cached;
+ * values never change during a render, so a hit is always exact. */
+#define TEMPLATE_MEMO_SLOTS 256	/* a power of two, multiple of 64 */
+#define TEMPLATE_OUTPUT_HINT_MAX (1u << 20)
+
+struct template_memo {
+	const struct template_filter_def *def;
+	struct tvalue *in;
+	const struct template_expr *site;
+	struct tvalue *out;	/* NULL: the result is out_len bytes ... */
+	size_t out_off, out_len;	/* ... at out_off in the render output */
+};
+
+struct template_run {
+	struct template_memo memo[TEMPLATE_MEMO_SLOTS];
+	/* Which memo slots hold something: only these 32 bytes are cleared
+	 * per render, not the slots. */
+	uint64_t memo_used[TEMPLATE_MEMO_SLOTS / 64];
+	const struct template *t;
+	const struct tvalue *ctx, *env;
+	struct strbuf *out;
+	size_t out_start, max_out;
+	uint64_t iters, max_iters;
+	struct template_frame frames[TEMPLATE_MAX_BLOCK_DEPTH + 2];
+	int nframes;
+	struct gerr *err;
+	int rc;
+};
+
+static int
+template_rerr(struct template_run *r, enum gerr_code code,
+    const struct template_expr *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+template_rerr(struct template_run *r, enum gerr_code code,
+    const struct template_expr *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gerr_vset_at(r->err, code, r->t->name, e != NULL ? e->line : 0,
+	    e != NULL ? e->col : 0, fmt, ap);
+	va_end(ap);
+	r->rc = code;
+	return code;
+}
+
+static inline struct template_var *
+template_frame_find(struct template_frame *f, int sym)
+{
+	for (size_t i = 0; i < f->len; i++)
+		if (f->vars[i].sym == sym)
+			return &f->vars[i];
+	return NULL;
+}
+
+/* Bind symbol sym (name, len for messages) in frame f to val, which is
+ * TAKEN when owned, else lent by a sequence that outlives the binding. */
+static void
+template_frame_set(struct template_frame *f, int sym, const char *name,
+    size_t len, struct tvalue *val, bool owned)
+{
+	struct template_var *v = template_frame_find(f, sym);
+
+	if (v == NULL) {
+		if (f->len == f->cap) {
+			f->cap = f->cap ? f->cap * 2 : 4;
+			f->vars = xreallocarray(f->vars, f->cap,
+			    sizeof *f->vars);
+		}
+		v = &f->vars[f->len++];
+		v->sym = sym;
+		v->name = name;
+		v->len = len;
+	} else if (v->owned)
+		tvalue_unref(v->val);
+	v->val = val;
+	v->owned = owned;
+}
+
+static void
+template_frame_clear(struct template_frame *f)
+{
+	for (size_t i = 0; i < f->len; i++)
+		if (f->vars[i].owned)
+			tvalue_unref(f->vars[i].val);
+	free(f->vars);
+	memset(f, 0, sizeof *f);
+}
+
+/* a[0..n) == b[0..n), for the short keys of records: overlapping word
+ * loads instead of a memcmp call. Both must have n readable bytes. */
+static inline bool
+template_key_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x8, y8, z8, w8;
+	uint32_t x4, y4, z4, w4;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&x8, a, 8), memcpy(&y8, b, 8);
+		memcpy(&z8, a + n - 8, 8), memcpy(&w8, b + n - 8, 8);
+		return x8 == y8 && z8 == w8;
+	}
+	if (n >= 4 && n < 8) {
+		memcpy(&x4, a, 4), memcpy(&y4, b, 4);
+		memcpy(&z4, a + n - 4, 4), memcpy(&w4, b + n - 4, 4);
+		return x4 == y4 && z4 == w4;
+	}
+	if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return false;
+		return true;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
+/* Small-map lookup without calls (the usual record of a few fields); big
+ * maps use their hash index. Borrowed value or NULL. */
+static inline struct tvalue *
+template_map_get(const struct tvalue *m, const char *key, size_t len)
+{
+	if (m == NULL || m->type != TVALUE_MAP)
+		return NULL;
+	if (m->u.map.index != NULL)
+		return tvalue_map_getn(m, key, len);
+	for (size_t i = 0; i < m->u.map.len; i++) {
+		const struct tvalue *k = m->u.map.ents[i].key;
+
+		if (k->u.str.len == len && template_key_eq(k->u.str.s, key, len))
+			return m->u.map.ents[i].val;
+	}
+	return NULL;
+}
+
+/* Borrowed value of variable e (an EXPR_VAR), or NULL when undefined.
+ * Inlined into the resolvers: it runs for nearly every node. */
+static inline __attribute__((always_inline)) struct tvalue *
+template_lookup(struct template_run *r, const struct template_expr *e)
+{
+	struct tvalue *v;
+
+	for (int i = r->nframes - 1; i >= 0; i--) {
+		struct template_var *tv = template_frame_find(&r->frames[i],
+		    e->sym);
+
+		if (tv != NULL)
+			return tv->val;
+	}
+	v = template_map_get(r->ctx, e->name, e->namelen);
+	if (v != NULL)
+		return v;
+	if (e->namelen == 3 && memcmp(e->name, "env", 3) == 0 &&
+	    r->env != NULL)
+		return (struct tvalue *)r->env;
+	return NULL;
+}
+
+/* Innermost loop state if `loop` is not shadowed by a variable. */
+static const struct template_loop *
+template_current_loop(struct template_run *r)
+{
+	for (int i = r->nframes - 1; i >= 0; i--) {
+		if (template_frame_find(&r->frames[i], TEMPLATE_SYM_LOOP) !=
+		    NULL)
+			return NULL;
+		if (r->frames[i].loop != NULL)
+			return r->frames[i].loop;
+	}
+	return NULL;
+}
+
+struct template_suggest {
+	const char *want;
+	size_t wantlen;
+	const char *best;
+	size_t bestlen, bestd;
+	struct strbuf names;
+	int nnames;
+};
+
+static void
+template_suggest_add(struct template_suggest *s, const char *name, size_t len)
+{
+	size_t cap = s->wantlen / 3 + 1;
+	size_t d;
+
+	if (cap > 3)
+		cap = 3;
+	d = template_filters_distance(s->want, s->wantlen, name, len, cap);
+	if (d <= cap && d < s->bestd) {
+		s->bestd = d;
+		s->best = name;
+		s->bestlen = len;
+	}
+	if (s->nnames < 8 && s->names.len < 160) {
+		strbuf_addstr(&s->names, s->nnames++ ? ", " : "");
+		strbuf_add(&s->names, name, len);
+	} else if (s->nnames == 8) {
+		strbuf_addstr(&s->names, ", ...");
+		s->nnames++;
+	}
+}
+
+static void
+template_suggest_map(struct template_suggest *s, const struct tvalue *m)
+{
+	if (m == NULL || m->type != TVALUE_MAP)
+		return;
+	for (size_t i = 0; i < tvalue_len(m); i++) {
+		const struct tvalue_entry *e = tvalue_map_at(m, i);
+
+		template_suggest_add(s, e->key->u.str.s, e->key->u.str.len);
+	}
+}
+
+/* The undefined-variable error for expression e (VAR, ATTR or INDEX). */
+static int
+template_undefined(struct template_run *r, const struct template_expr *e)
+{
+	struct template_suggest s = { .bestd = (size_t)-1,
+		.names = STRBUF_INIT };
+	const struct template_expr *base = e;
+	const struct tvalue *parent = NULL;
+
+	if (e->kind == EXPR_ATTR || e->kind == EXPR_INDEX) {
+		/* Find the innermost part that is undefined. */
+		const struct template_expr *chain[TEMPLATE_MAX_EXPR_DEPTH];
+		int n = 0;
+
+		for (base = e; (base->kind == EXPR_ATTR ||
+		    base->kind == EXPR_INDEX) && n < TEMPLATE_MAX_EXPR_DEPTH;
+		    base = base->a)
+			chain[n++] = base;
+		if (base->kind == EXPR_VAR) {
+			parent = template_lookup(r, base);
+			if (parent != NULL) {
+				for (int i = n - 1; i >= 0; i--) {
+					const struct template_expr *c = chain[i];
+					const struct tvalue *next = NULL;
+
+					if (c->kind == EXPR_ATTR)
+						next = tvalue_map_getn(parent,
+						    c->name, c->namelen);
+					if (next == NULL) {
+						base = c;
+						break;
+					}
+					parent = next;
+				}
+			}
+		}
+	}
+	if (base->kind == EXPR_ATTR && parent != NULL) {
+		s.want = base->name;
+		s.wantlen = base->namelen;
+		template_suggest_map(&s, parent);
+	} else if (base->kind == EXPR_VAR) {
+		s.want = base->name;
+		s.wantlen = base->namelen;
+		for (int i = r->nframes - 1; i >= 0; i--)
+			for (size_t j = 0; j < r->frames[i].len; j++)
+				template_suggest_add(&s, r->frames[i].vars[j].name,
+				    r->frames[i].vars[j].len);
+		template_suggest_map(&s, r->ctx);
+	}
+	if (s.best != NULL)
+		template_rerr(r, GERR_UNDEFINED, e, "variable `%.*s` is not "
+		    "defined; did you mean `%.*s`? (defined: %s)",
+		    (int)(e->srclen > 80 ? 80 : e->srclen), e->src,
+		    (int)s.bestlen, s.best, s.names.buf);
+	else if (s.nnames > 0)
+		template_rerr(r, GERR_UNDEFINED, e, "variable `%.*s` is not "
+		    "defined (defined: %s)",
+		    (int)(e->srclen > 80 ? 80 : e->srclen), e->src,
+		    s.names.buf);
+	else
+		template_rerr(r, GERR_UNDEFINED, e, "variable `%.*s` is not "
+		    "defined", (int)(e->srclen > 80 ? 80 : e->srclen),
+		    e->src);
+	strbuf_release(&s.names);
+	return GERR_UNDEFINED;
+}
+
+static int template_eval(struct template_run *r, const struct template_expr *e,
+    struct tvalue **out);
+
+/* Evaluate e; an undefined result is an error. */
+static int
+template_eval_strict(struct template_run *r, const struct template_expr *e,
+    struct tvalue **out)
+{
+	int rc = template_eval(r, e, out);
+
+	if (rc == 0 && *out == NULL)
+		return template_undefined(r, e);
+	return rc;
+}
+
+/*
+ * Borrowed value of a plain access path (a literal, a name, a.b, a[0],
+ * a["k"]) without touching reference counts: *ok is false when e is not
+ * such a path (or needs a fresh value, like loop.index), and the caller
+ * evaluates it the general way. NULL with *ok true means undefined.
+ */
+static struct tvalue *
+template_resolve(struct template_run *r, const struct template_expr *e,
+    bool *ok)
+{
+	struct tvalue *obj;
+
+	*ok = true;
+	switch (e->kind) {
+	case EXPR_CONST:
+		return e->cval;
+	case EXPR_VAR:
+		return template_lookup(r, e);
+	case EXPR_ATTR:
+		if (e->loop_attr != LOOP_ATTR_NONE)
+			break;
+		/* var.name, the usual case, without recursing. */
+		obj = e->a->kind == EXPR_VAR ? template_lookup(r, e->a) :
+		    template_resolve(r, e->a, ok);
+		if (!*ok || obj == NULL)
+			return NULL;
+		if (obj->type == TVALUE_MAP)
+			return template_map_get(obj, e->name, e->namelen);
+		break;
+	case EXPR_INDEX:
+		if (e->b->kind != EXPR_CONST)
+			break;
+		obj = template_resolve(r, e->a, ok);
+		if (!*ok || obj == NULL)
+			return NULL;
+		if (e->b->cval->type == TVALUE_STRING)
+			return tvalue_map_getn(obj, e->b->cval->u.str.s,
+			    e->b->cval->u.str.len);
+		if (e->b->cval->type == TVALUE_INT && e->b->cval->u.i >= 0)
+			return tvalue_array_at(obj, (size_t)e->b->cval->u.i);
+		break;
+	default:
+		break;
+	}
+	*ok = false;
+	return NULL;
+}
+
+/* template_eval that may lend *out instead of handing a reference:
+ * release with template_release(*out, *owned). */
+static inline int
+template_eval_lend(struct template_run *r, const struct template_expr *e,
+    bool strict, struct tvalue **out, bool *owned)
+{
+	bool ok;
+
+	*out = template_resolve(r, e, &ok);
+	*owned = !ok;
+	if (!ok)
+		return strict ? template_eval_strict(r, e, out) :
+		    template_eval(r, e, out);
+	if (*out == NULL && strict)
+		return template_undefined(r, e);
+	return 0;
+}
+
+static inline void
+template_release(struct tvalue *v, bool owned)
+{
+	if (owned)
+		tvalue_unref(v);
+}
+
+static int
+template_arith(struct template_run *r, const struct template_expr *e,
+    const struct tvalue *a, const struct tvalue *b, struct tvalue **out)
+{
+	if (!tvalue_is_number(a) || !tvalue_is_number(b)) {
+		if (e->op == OP_PLUS && a->type == TVALUE_STRING &&
+		    b->type == TVALUE_STRING)
+			return template_rerr(r, GERR_TEMPLATE, e, "cannot add "
+			    "strings with `+`; use `~` to concatenate");
+		return template_rerr(r, GERR_TEMPLATE, e, "`%.*s` needs "
+		    "numbers, found %s and %s", (int)(e->srclen > 60 ? 60 :
+		    e->srclen), e->src, tvalue_type_name(a->type),
+		    tvalue_type_name(b->type));
+	}
+	if ((e->op == OP_DIV || e->op == OP_MOD) && tvalue_as_double(b) == 0)
+		return template_rerr(r, GERR_TEMPLATE, e, "%s by zero",
+		    e->op == OP_DIV ? "division" : "modulo");
+	/* Integers stay integers except for `/`, which is always a float. */
+	if (a->type == TVALUE_INT && b->type == TVALUE_INT && e->op != OP_DIV) {
+		int64_t x = a->u.i, y = b->u.i, z = 0;
+		bool over = false;
+
+		if (e->op == OP_PLUS)
+			over = __builtin_add_overflow(x, y, &z);
+		else if (e->op == OP_MINUS)
+			over = __builtin_sub_overflow(x, y, &z);
+		else if (e->op == OP_MUL)
+			over = __builtin_mul_overflow(x, y, &z);
+		else
+			z = y == -1 ? 0 : x % y;
+		if (over)
+			goto overflow;
+		*out = tvalue_int(z);
+		return 0;
+	}
+	double x = tvalue_as_double(a), y = tvalue_as_double(b);
+
+	*out = tvalue_double(e->op == OP_PLUS ? x + y : e->op == OP_MINUS ?
+	    x - y : e->op == OP_MUL ? x * y : e->op == OP_DIV ? x / y :
+	    fmod(x, y));
+	return 0;
+overflow:
+	return template_rerr(r, GERR_TEMPLATE, e, "integer overflow in `%.*s`",
+	    (int)(e->srclen > 60 ? 60 : e->srclen), e->src);
+}
+
+static int
+template_contains(struct template_run *r, const struct template_expr *e,
+    const struct tvalue *needle, const struct tvalue *hay, bool *out)
+{
+	*out = false;
+	switch (hay->type) {
+	case TVALUE_STRING:
+		if (needle->type != TVALUE_STRING)
+			break;
+		*out = needle->u.str.len == 0 || memmem(hay->u.str.s,
+		    hay->u.str.len, needle->u.str.s, needle->u.str.len) != NULL;
+		return 0;
+	case TVALUE_ARRAY:
+		for (size_t i = 0; i < hay->u.arr.len; i++)
+			if (tvalue_equal(hay->u.arr.items[i], needle)) {
+				*out = true;
+				break;
+			}
+		return 0;
+	case TVALUE_MAP:
+		if (needle->type != TVALUE_STRING)
+			break;
+		*out = tvalue_map_getn(hay, needle->u.str.s,
+		    needle->u.str.len) != NULL;
+		return 0;
+	default:
+		break;
+	}
+	return template_rerr(r, GERR_TEMPLATE, e, "`in` cannot look for %s in "
+	    "%s", tvalue_type_name(needle->type), tvalue_type_name(hay->type));
+}
+
+static int
+template_eval_bin(struct template_run *r, const struct template_expr *e,
+    struct tvalue **out)
+{
+	struct tvalue *a = NULL, *b = NULL;
+	int rc, c;
+	bool ok, in, own_a = false, own_b = false;
+
+	rc = template_eval_lend(r, e->a, true, &a, &own_a);
+	if (rc == 0)
+		rc = template_eval_lend(r, e->b, true, &b, &own_b);
+	if (rc != 0)
+		goto done;
+	switch (e->op) {
+	case OP_PLUS:
+	case OP_MINUS:
+	case OP_MUL:
+	case OP_DIV:
+	case OP_MOD:
+		rc = template_arith(r, e, a, b, out);
+		break;
+	case OP_TILDE: {
+		struct strbuf sb = STRBUF_INIT;
+
+		tvalue_render(a, &sb);
+		tvalue_render(b, &sb);
+		*out = tvalue_string_from_strbuf(&sb);
+		break;
+	}
+	case OP_EQ:
+		*out = tvalue_bool(tvalue_equal(a, b));
+		break;
+	case OP_NE:
+		*out = tvalue_bool(!tvalue_equal(a, b));
+		break;
+	case OP_LT:
+	case OP_LE:
+	case OP_GT:
+	case OP_GE:
+		c = tvalue_compare(a, b, &ok);
+		if (!ok) {
+			rc = template_rerr(r, GERR_TEMPLATE, e, "cannot compare "
+			    "%s with %s", tvalue_type_name(a->type),
+			    tvalue_type_name(b->type));
+			break;
+		}
+		*out = tvalue_bool(e->op == OP_LT ? c < 0 : e->op == OP_LE ?
+		    c <= 0 : e->op == OP_GT ? c > 0 : c >= 0);
+		break;
+	case OP_IN:
+	case OP_NOT_IN:
+		rc = template_contains(r, e, a, b, &in);
+		if (rc == 0)
+			*out = tvalue_bool(e->op == OP_IN ? in : !in);
+		break;
+	default:
+		rc = template_rerr(r, GERR_INTERNAL, e, "bad operator");
+		break;
+	}
+done:
+	template_release(a, own_a);
+	template_release(b, own_b);
+	return rc;
+}
+
+/* Memoisable: a filter whose arguments are all literals (or absent). */
+static bool
+template_memo_ok(const struct template_expr *e)
+{
+	for (int i = 0; i < e->def->nargs; i++)
+		if (e->args[i] != NULL && e->args[i]->kind != EXPR_CONST)
+			return false;
+	return true;
+}
+
+/* The call site is part of the key only when literal arguments could
+ * differ between two calls of the same filter on the same input. */
+static inline const struct template_expr *
+template_memo_site(const struct template_expr *e)
+{
+	return e->def->nargs > 0 ? e : NULL;
+}
+
+/* The slot number for filter call e on in (multiplicative hashing: heap
+ * addresses differ mostly in their middle bits). */
+static inline size_t
+template_memo_slot(const struct template_expr *e, const struct tvalue *in)
+{
+	uint64_t h = (uint64_t)(uintptr_t)in ^
+	    ((uint64_t)(uintptr_t)e->def << 1) ^
+	    ((uint64_t)(uintptr_t)template_memo_site(e) << 2);
+
+	return (size_t)((h * 0x9e3779b97f4a7c15u) >> 32) &
+	    (TEMPLATE_MEMO_SLOTS - 1);
+}
+
+static inline bool
+template_memo_used(const struct template_run *r, size_t slot)
+{
+	return (r->memo_used[slot / 64] >> (slot % 64)) & 1;
+}
+
+/* The memo is two-way: the result of e on in lives in slot or slot ^ 1. */
+static inline struct template_memo *
+template_memo_get(struct template_run *r, size_t slot,
+    const struct template_expr *e, const struct tvalue *in)
+{
+	for (int way = 0; way < 2; way++, slot ^= 1) {
+		struct template_memo *m = &r->memo[slot];
+
+		if (template_memo_used(r, slot) && m->def == e->def &&
+		    m->in == in && m->site == template_memo_site(e))
+			return m;
+	}
+	return NULL;
+}
+
+/* Replace slot `slot` with the result of e on in: a value (out, TAKEN), or
+ * when out is NULL the len bytes at off in the render output. */
+static void
+template_memo_store(struct template_run *r, size_t slot,
+    const struct template_expr *e, struct tvalue *in, struct tvalue *out,
+    size_t off, size_t len)
+{
+	struct template_memo *m;
+
+	if (template_memo_used(r, slot) && !template_memo_used(r, slot ^ 1))
+		slot ^= 1;
+	m = &r->memo[slot];
+	if (template_memo_used(r, slot)) {
+		tvalue_unref(m->in);
+		tvalue_unref(m->out);
+	}
+	r->memo_used[slot / 64] |= (uint64_t)1 << (slot % 64);
+	m->def = e->def;
+	m->in = tvalue_ref(in);
+	m->site = template_memo_site(e);
+	m->out = out;
+	m->out_off = off;
+	m->out_len = len;
+}
+
+/* The input (lent: release with template_release(*in, *own_in)) and the
+ * arguments (owned; NULL when absent) of filter or test call e. */
+static inline __attribute__((always_inline)) int
+template_call_inputs(struct template_run *r, const struct template_expr *e,
+    struct tvalue **in, bool *own_in, struct tvalue **args)
+{
+	int rc;
+
+	rc = template_eval_lend(r, e->a, !e->def->accepts_undefined, in,
+	    own_in);
+	for (int i = 0; rc == 0 && i < e->def->nargs; i++)
+		if (e->args[i] != NULL)
+			rc = template_eval_strict(r, e->args[i], &args[i]);
+	return rc;
+}
+
+static void
+template_call_release(struct tvalue *in, bool own_in, struct tvalue **args)
+{
+	template_release(in, own_in);
+	for (int i = 0; i < TEMPLATE_FILTER_MAX_ARGS; i++)
+		tvalue_unref(args[i]);
+}
+
+static int
+template_call_failed(struct template_run *r, const struct template_expr *e,
+    int rc, const char *msg)
+{
+	return template_rerr(r, rc, e, "%s `%s`: %s", e->kind == EXPR_FILTER ?
+	    "filter" : "test", e->def->name, msg);
+}
+
+/* `{{ x | f }}` where f has an emit form: f's output goes straight to the
+ * render output and no value is made for it (nothing else could see it).
+ * Inputs, errors and messages are those of template_eval_call. */
+static int
+template_emit_call(struct template_run *r, const struct template_expr *e)
+{
+	struct tvalue *in = NULL, *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
+	char msg[256];
+	int rc;
+	bool own_in = false;
+
+	msg[0] = '\0';
+	rc = template_call_inputs(r, e, &in, &own_in, args);
+	if (rc != 0)
+		goto done;
+	if (in != NULL && template_memo_ok(e)) {
+		size_t slot = template_memo_slot(e, in);
+		struct template_memo *m = template_memo_get(r, slot, e, in);
+		struct strbuf *sb = r->out;
+		size_t off = sb->len;
+
+		if (m != NULL) {
+			if (m->out != NULL)
+				tvalue_render(m->out, sb);
+			else {
+				/* Make room first: the source is inside sb. */
+				if (sb->len + m->out_len >= sb->cap)
+					strbuf_grow(sb, m->out_len);
+				memcpy(sb->buf + sb->len, sb->buf + m->out_off,
+				    m->out_len);
+				sb->len += m->out_len;
+				sb->buf[sb->len] = '\0';
+			}
+			goto done;
+		}
+		rc = e->def->emit(in, args, sb, msg, sizeof msg);
+		if (rc == 0)
+			template_memo_store(r, slot, e, in, NULL, off,
+			    sb->len - off);
+	} else
+		rc = e->def->emit(in, args, r->out, msg, sizeof msg);
+	if (rc != 0)
+		template_call_failed(r, e, rc, msg);
+done:
+	template_call_release(in, own_in, args);
+	return rc;
+}
+
+static int
+template_eval_call(struct template_run *r, const struct template_expr *e,
+    struct tvalue **out)
+{
+	struct tvalue *in = NULL, *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
+	char msg[256];
+	int rc;
+	bool res = false, own_in = false;
+
+	msg[0] = '\0';
+	rc = template_call_inputs(r, e, &in, &own_in, args);
+	if (rc != 0)
+		goto done;
+	if (e->kind == EXPR_FILTER && in != NULL && template_memo_ok(e)) {
+		size_t slot = template_memo_slot(e, in);
+		struct template_memo *m = template_memo_get(r, slot, e, in);
+
+		if (m != NULL && m->out != NULL) {
+			*out = tvalue_ref(m->out);
+			goto done;
+		}
+		rc = e->def->filter(in, args, out, msg, sizeof msg);
+		if (rc == 0)
+			template_memo_store(r, slot, e, in, tvalue_ref(*out),
+			    0, 0);
+	} else if (e->kind == EXPR_FILTER)
+		rc = e->def->filter(in, args, out, msg, sizeof msg);
+	else {
+		rc = e->def->test(in, args, &res, msg, sizeof msg);
+		if (rc == 0)
+			*out = tvalue_bool(e->negate ? !res : res);
+	}
+	if (rc != 0)
+		template_call_failed(r, e, rc, msg);
+done:
+	template_call_release(in, own_in, args);
+	return rc;
+}
+
+static int
+template_eval_access(struct template_run *r, const struct template_expr *e,
+    struct tvalue **out)
+{
+	struct tvalue *obj = NULL, *key = NULL, *v = NULL;
+	int rc;
+
+	if (e->kind == EXPR_ATTR && e->loop_attr != LOOP_ATTR_NONE) {
+		const struct template_loop *lp = template_current_loop(r);
+
+		if (lp != NULL) {
+			switch (e->loop_attr) {
+			case LOOP_ATTR_INDEX:
+				*out = tvalue_int((int64_t)lp->index0 + 1);
+				break;
+			case LOOP_ATTR_INDEX0:
+				*out = tvalue_int((int64_t)lp->index0);
+				break;
+			case LOOP_ATTR_FIRST:
+				*out = tvalue_bool(lp->index0 == 0);
+				break;
+			case LOOP_ATTR_LAST:
+				*out = tvalue_bool(lp->index0 + 1 == lp->len);
+				break;
+			case LOOP_ATTR_LENGTH:
+				*out = tvalue_int((int64_t)lp->len);
+				break;
+			case LOOP_ATTR_NONE:
+			case LOOP_ATTR_OTHER:
+				*out = NULL;
+				break;
+			}
+			return 0;
+		}
+	}
+	rc = template_eval(r, e->a, &obj);
+	if (rc != 0 || obj == NULL)
+		return rc;
+	if (e->kind == EXPR_ATTR) {
+		v = tvalue_map_getn(obj, e->name, e->namelen);
+		if (v == NULL && obj->type == TVALUE_ARRAY &&
+		    template_is_digit(e->name[0])) {
+			char tmp[24];
+
+			snprintf(tmp, sizeof tmp, "%.*s", (int)(e->namelen > 20 ?
+			    20 : e->namelen), e->name);
+			v = tvalue_array_at(obj, strtoull(tmp, NULL, 10));
+		}
+	} else {
+		rc = template_eval_strict(r, e->b, &key);
+		if (rc == 0) {
+			if (key->type == TVALUE_STRING)
+				v = tvalue_map_getn(obj, key->u.str.s,
+				    key->u.str.len);
+			else if (key->type == TVALUE_INT) {
+				int64_t i = key->u.i;
+
+				if (i < 0)
+					i += (int64_t)tvalue_len(obj);
+				if (i >= 0)
+					v = tvalue_array_at(obj, (size_t)i);
+			} else
+				rc = template_rerr(r, GERR_TEMPLATE, e->b,
+				    "cannot index with %s",
+				    tvalue_type_name(key->type));
+		}
+	}
+	*out = tvalue_ref(v);
+	tvalue_unref(obj);
+	tvalue_unref(key);
+	return rc;
+}
+
+/* *out: a new reference, or NULL when the value is undefined. */
+static int
+template_eval(struct template_run *r, const struct template_expr *e,
+    struct tvalue **out)
+{
+	struct tvalue *a = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	switch (e->kind) {
+	case EXPR_CONST:
+		*out = e->cval;
+		return 0;
+	case EXPR_VAR:
+		*out = tvalue_ref(template_lookup(r, e));
+		return 0;
+	case EXPR_ATTR:
+	case EXPR_INDEX:
+		return template_eval_access(r, e, out);
+	case EXPR_BIN:
+		return template_eval_bin(r, e, out);
+	case EXPR_AND:
+	case EXPR_OR:
+		rc = template_eval(r, e->a, &a);
+		if (rc != 0)
+			return rc;
+		if (tvalue_truthy(a) == (e->kind == EXPR_OR)) {
+			tvalue_unref(a);
+			*out = tvalue_bool(e->kind == EXPR_OR);
+			return 0;
+		}
+		tvalue_unref(a);
+		rc = template_eval(r, e->b, &a);
+		if (rc == 0)
+			*out = tvalue_bool(tvalue_truthy(a));
+		tvalue_unref(a);
+		return rc;
+	case EXPR_NOT:
+		rc = template_eval(r, e->a, &a);
+		if (rc == 0)
+			*out = tvalue_bool(!tvalue_truthy(a));
+		tvalue_unref(a);
+		return rc;
+	case EXPR_NEG:
+		rc = template_eval_strict(r, e->a, &a);
+		if (rc != 0)
+			return rc;
+		if (a->type == TVALUE_INT && a->u.i != INT64_MIN)
+			*out = tvalue_int(-a->u.i);
+		else if (a->type == TVALUE_DOUBLE)
+			*out = tvalue_double(-a->u.d);
+		else
+			rc = template_rerr(r, GERR_TEMPLATE, e, "cannot negate "
+			    "%s", tvalue_type_name(a->type));
+		tvalue_unref(a);
+		return rc;
+	case EXPR_FILTER:
+	case EXPR_TEST:
+		return template_eval_call(r, e, out);
+	case EXPR_ARRAY: {
+		struct tvalue *arr = tvalue_array_new();
+
+		for (size_t i = 0; i < e->nitems; i++) {
+			rc = template_eval_strict(r, e->items[i], &a);
+			if (rc != 0) {
+				tvalue_unref(arr);
+				return rc;
+			}
+			tvalue_array_push(arr, a);
+		}
+		*out = arr;
+		return 0;
+	}
+	}
+	return template_rerr(r, GERR_INTERNAL, e, "bad expression");
+}
+
+/*
+ * Truth of e as an if/elif condition, as tvalue_truthy of a lenient
+ * template_eval (undefined is false), but without making values for the
+ * usual forms: ==, !=, not, and, or.
+ */
+static int
+template_eval_cond(struct template_run *r, const struct template_expr *e,
+    bool *yes)
+{
+	struct tvalue *a, *b;
+	bool own_a, own_b;
+	int rc;
+
+	*yes = false;
+	switch (e->kind) {
+	case EXPR_BIN:
+		if (e->op != OP_EQ && e->op != OP_NE)
+			break;
+		rc = template_eval_lend(r, e->a, true, &a, &own_a);
+		if (rc != 0)
+			return rc;
+		rc = template_eval_lend(r, e->b, true, &b, &own_b);
+		if (rc == 0) {
+			/* Strings inline (`f.type == "bool"`), the rest as
+			 * tvalue_equal. */
+			if (a->type == TVALUE_STRING && b->type == TVALUE_STRING)
+				*yes = a->u.str.len == b->u.str.len &&
+				    template_key_eq(a->u.str.s, b->u.str.s,
+				    a->u.str.len);
+			else
+				*yes = tvalue_equal(a, b);
+			*yes = *yes == (e->op == OP_EQ);
+			template_release(b, own_b);
+		}
+		template_release(a, own_a);
+		return rc;
+	case EXPR_NOT:
+		rc = template_eval_cond(r, e->a, yes);
+		*yes = rc == 0 && !*yes;
+		return rc;
+	case EXPR_AND:
+	case EXPR_OR:
+		rc = template_eval_cond(r, e->a, yes);
+		if (rc != 0 || *yes == (e->kind == EXPR_OR))
+			return rc;
+		return template_eval_cond(r, e->b, yes);
+	default:
+		break;
+	}
+	rc = template_eval_lend(r, e, false, &a, &own_a);
+	if (rc == 0) {
+		*yes = tvalue_truthy(a);
+		template_release(a, own_a);
+	}
+	return rc;
+}
+
+static enum template_flow template_run_block(struct template_run *r,
+    const struct template_block *b);
+
+/* Append to the output: the common case (room left) without a call. */
+static inline void
+template_out(struct template_run *r, const char *p, size_t n)
+{
+	struct strbuf *sb = r->out;
+
+	if (sb->cap > 0 && sb->len + n < sb->cap) {
+		memcpy(sb->buf + sb->len, p, n);
+		sb->len += n;
+		sb->buf[sb->len] = '\0';
+	} else
+		strbuf_add(sb, p, n);
+}
+
+static bool
+template_check_output(struct template_run *r, const struct template_node *n)
+{
+	if (r->out->len - r->out_start <= r->max_out)
+		return true;
+	gerr_set_at(r->err, GERR_TOO_LARGE, r->t->name, n->line, n->col,
+	    "output exceeds %zu bytes", r->max_out);
+	r->rc = GERR_TOO_LARGE;
+	return false;
+}
+
+static enum template_flow
+template_run_for(struct template_run *r, const struct template_node *n)
+{
+	struct tvalue *seq = NULL;
+	struct template_loop lp = { 0 };
+	struct template_frame *f;
+	enum template_flow flow = FLOW_NEXT;
+	size_t i;
+
+	if (template_eval_strict(r, n->expr, &seq) != 0)
+		return FLOW_ERROR;
+	if (seq->type == TVALUE_STRING && n->kvar == NULL) {
+		/* Iterate UTF-8 characters: turn the string into an array. */
+		struct tvalue *arr = tvalue_array_new();
+		const char *s = seq->u.str.s;
+
+		for (i = 0; i < seq->u.str.len;) {
+			size_t k = 1;
+
+			while (i + k < seq->u.str.len &&
+			    ((unsigned char)s[i + k] & 0xc0) == 0x80)
+				k++;
+			tvalue_array_push(arr, tvalue_stringn(s + i, k));
+			i += k;
+		}
+		tvalue_unref(seq);
+		seq = arr;
+	}
+	if (seq->type != TVALUE_ARRAY && seq->type != TVALUE_MAP) {
+		template_rerr(r, GERR_TEMPLATE, n->expr, "cannot iterate over "
+		    "%s `%.*s`", tvalue_type_name(seq->type),
+		    (int)(n->expr->srclen > 60 ? 60 : n->expr->srclen),
+		    n->expr->src);
+		tvalue_unref(seq);
+		return FLOW_ERROR;
+	}
+	if (seq->type == TVALUE_ARRAY && n->kvar != NULL) {
+		template_rerr(r, GERR_TEMPLATE, n->expr, "`for %.*s, %.*s` needs "
+		    "a map, found an array", (int)n->kvarlen, n->kvar,
+		    (int)n->vvarlen, n->vvar);
+		tvalue_unref(seq);
+		return FLOW_ERROR;
+	}
+	lp.len = tvalue_len(seq);
+	if (lp.len == 0) {
+		tvalue_unref(seq);
+		return template_run_block(r, &n->els);
+	}
+	f = &r->frames[r->nframes++];
+	memset(f, 0, sizeof *f);
+	f->loop = &lp;
+	for (i = 0; i < lp.len; i++) {
+		if (++r->iters > r->max_iters) {
+			gerr_set_at(r->err, GERR_LIMIT, r->t->name, n->line,
+			    n->col, "more than %llu loop iterations",
+			    (unsigned long long)r->max_iters);
+			r->rc = GERR_LIMIT;
+			flow = FLOW_ERROR;
+			break;
+		}
+		lp.index0 = i;
+		/* Loop variables are lent by seq, which this loop holds
+		 * until its frame is cleared: no reference counting. */
+		if (seq->type == TVALUE_ARRAY) {
+			template_frame_set(f, n->vsym, n->vvar, n->vvarlen,
+			    seq->u.arr.items[i], false);
+		} else {
+			const struct tvalue_entry *ent = tvalue_map_at(seq, i);
+
+			if (n->kvar != NULL) {
+				template_frame_set(f, n->ksym, n->kvar,
+				    n->kvarlen, ent->key, false);
+				template_frame_set(f, n->vsym, n->vvar,
+				    n->vvarlen, ent->val, false);
+			} else
+				template_frame_set(f, n->vsym, n->vvar,
+				    n->vvarlen, ent->key, false);
+		}
+		flow = template_run_block(r, &n->body);
+		if (flow == FLOW_ERROR)
+			break;
+		if (flow == FLOW_BREAK) {
+			flow = FLOW_NEXT;
+			break;
+		}
+		flow = FLOW_NEXT;
+	}
+	template_frame_clear(f);
+	r->nframes--;
+	tvalue_unref(seq);
+	return flow;
+}
+
+static enum template_flow
+template_run_block(struct template_run *r, const struct template_block *b)
+{
+	struct tvalue *v;
+	enum template_flow flow;
+	bool owned;
+
+	for (size_t i = 0; i < b->len; i++) {
+		const struct template_node *n = b->nodes[i];
+
+		switch (n->kind) {
+		case NODE_TEXT:
+			template_out(r, n->text, n->len);
+			if (!template_check_output(r, n))
+				return FLOW_ERROR;
+			break;
+		case NODE_OUT:
+			if (n->expr->kind == EXPR_FILTER &&
+			    n->expr->def->emit != NULL) {
+				if (template_emit_call(r, n->expr) != 0)
+					return FLOW_ERROR;
+				if (!template_check_output(r, n))
+					return FLOW_ERROR;
+				break;
+			}
+			if (template_eval_lend(r, n->expr, true, &v, &owned) != 0)
+				return FLOW_ERROR;
+			if (v->type == TVALUE_STRING)
+				template_out(r, v->u.str.s, v->u.str.len);
+			else
+				tvalue_render(v, r->out);
+			template_release(v, owned);
+			if (!template_check_output(r, n))
+				return FLOW_ERROR;
+			break;
+		case NODE_IF: {
+			const struct template_block *take = &n->els;
+
+			for (size_t c = 0; c < n->nconds; c++) {
+				bool yes;
+
+				if (template_eval_cond(r, n->conds[c], &yes) != 0)
+					return FLOW_ERROR;
+				if (yes) {
+					take = &n->bodies[c];
+					break;
+				}
+			}
+			flow = template_run_block(r, take);
+			if (flow != FLOW_NEXT)
+				return flow;
+			break;
+		}
+		case NODE_FOR:
+			flow = template_run_for(r, n);
+			if (flow != FLOW_NEXT)
+				return flow;
+			break;
+		case NODE_SET:
+			if (template_eval_strict(r, n->expr, &v) != 0)
+				return FLOW_ERROR;
+			template_frame_set(n->global ? &r->frames[0] :
+			    &r->frames[r->nframes - 1], n->sym, n->var,
+			    n->varlen, v, true);
+			break;
+		case NODE_BREAK:
+			return FLOW_BREAK;
+		case NODE_CONTINUE:
+			return FLOW_CONTINUE;
+		}
+	}
+	return FLOW_NEXT;
+}
+
+int
+template_render(const struct template *t, const struct tvalue *ctx,
+    const struct template_render_opts *opts, struct strbuf *out,
+    struct gerr *err)
+{
+	/* On the stack: a heap block this size, freed every render, made
+	 * malloc consolidate its free lists each time. Frames are cleared as
+	 * they are pushed; only the top frame and the memo's used bits start
+	 * zeroed. */
+	struct template_run run, *r = &run;
+	int rc;
+
+	memset(r->memo_used, 0, sizeof r->memo_used);
+	memset(&r->frames[0], 0, sizeof r->frames[0]);
+	r->iters = 0;
+	r->rc = 0;
+	r->t = t;
+	r->ctx = ctx;
+	r->env = opts != NULL ? opts->env : NULL;
+	r->out = out;
+	r->out_start = out->len;
+	r->max_out = opts != NULL && opts->max_output_bytes > 0 ?
+	    opts->max_output_bytes : TEMPLATE_DEFAULT_MAX_OUTPUT;
+	r->max_iters = opts != NULL && opts->max_iterations > 0 ?
+	    opts->max_iterations : TEMPLATE_DEFAULT_MAX_ITERATIONS;
+	r->err = err;
+	r->nframes = 1;
+	/* Generated code is usually a bit larger than its template: reserve
+	 * that much (bounded) so the output rarely moves. */
+	size_t hint = t->srclen * 2;
+
+	if (hint > TEMPLATE_OUTPUT_HINT_MAX)
+		hint = TEMPLATE_OUTPUT_HINT_MAX;
+	if (hint < r->max_out)
+		strbuf_grow(out, hint);
+	if (template_run_block(r, &t->root) == FLOW_ERROR && r->rc == 0)
+		r->rc = gerr_set(err, GERR_INTERNAL, "render failed");
+	rc = r->rc;
+	for (int i = 0; i < r->nframes; i++)
+		template_frame_clear(&r->frames[i]);
+	for (size_t i = 0; i < TEMPLATE_MEMO_SLOTS; i++) {
+		if (template_memo_used(r, i)) {
+			tvalue_unref(r->memo[i].in);
+			tvalue_unref(r->memo[i].out);
+		}
+	}
+	return rc;
+}
+
+int
+template_render_string(const char *src, size_t len, const char *name,
+    int first_line, const struct tvalue *ctx,
+    const struct template_render_opts *opts, struct strbuf *out,
+    struct gerr *err)
+{
+	struct template *t;
+	int rc = template_compile_at(src, len, name, first_line, &t, err);
+
+	if (rc != 0)
+		return rc;
+	rc = template_render(t, ctx, opts, out, err);
+	template_free(t);
+	return rc;
+}
