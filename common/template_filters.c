@@ -13,12 +13,15 @@
  */
 #include "template_filters.h"
 
+#include <stdarg.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "gerr.h"
+#include "template_filters_int.h"
 #include "strbuf.h"
 #include "xmalloc.h"
 
@@ -218,13 +221,27 @@ template_filters_is_lower(long cp)
 	return cp >= 0 && (template_filters_cp_upper(cp) != cp || cp == 0xdf);
 }
 
+long
+template_filters_utf8_next(const unsigned char *s, size_t n, size_t *len)
+{
+	return template_filters_utf8_get(s, n, len);
+}
+
+void
+template_filters_utf8_append(struct strbuf *sb, long cp)
+{
+	template_filters_utf8_put(sb, cp);
+}
+
+long
+template_filters_lower_cp(long cp)
+{
+	return template_filters_cp_lower(cp);
+}
+
 /* ---------------------------------------------------------- helpers */
 
-static int
-template_filters_fail(char *msg, size_t msgsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
+int
 template_filters_fail(char *msg, size_t msgsz, const char *fmt, ...)
 {
 	va_list ap;
@@ -398,7 +415,9 @@ template_filters_default(const struct tvalue *in, struct tvalue *const *args,
 {
 	(void)msg;
 	(void)msgsz;
-	*out = tvalue_ref((struct tvalue *)(in != NULL ? in : args[0]));
+	/* Tera treats a null like an undefined value here. */
+	*out = tvalue_ref((struct tvalue *)(in != NULL &&
+	    in->type != TVALUE_NULL ? in : args[0]));
 	return 0;
 }
 
@@ -1055,8 +1074,10 @@ static const struct template_filter_def template_filters_table[] = {
 	F("capitalize", template_filters_capitalize),
 	F("replace", template_filters_replace, .args = { "from", "to" },
 	    .nargs = 2, .nrequired = 2),
-	F("default", template_filters_default, .args = { "value" },
-	    .nargs = 1, .nrequired = 1, .accepts_undefined = true),
+	/* `boolean` is accepted and, as in the Tera the corpus was recorded
+	 * from, changes nothing. */
+	F("default", template_filters_default, .args = { "value", "boolean" },
+	    .nargs = 2, .nrequired = 1, .accepts_undefined = true),
 	FE("trim", template_filters_trim),
 	F("length", template_filters_length),
 	F("join", template_filters_join, .args = { "sep" }, .nargs = 1),
@@ -1072,6 +1093,59 @@ static const struct template_filter_def template_filters_table[] = {
 	F("ucfirst", template_filters_ucfirst),
 	F("pluralize", template_filters_pluralize,
 	    .args = { "singular", "plural" }, .nargs = 2),
+	F("wordcount", template_filters_wordcount),
+	F("addslashes", template_filters_addslashes),
+	F("slugify", template_filters_slugify),
+	F("trim_start", template_filters_trim_start),
+	F("trim_end", template_filters_trim_end),
+	F("trim_start_matches", template_filters_trim_start_matches,
+	    .args = { "pat" }, .nargs = 1, .nrequired = 1),
+	F("trim_end_matches", template_filters_trim_end_matches,
+	    .args = { "pat" }, .nargs = 1, .nrequired = 1),
+	F("truncate", template_filters_truncate, .args = { "length", "end" },
+	    .nargs = 2),
+	F("linebreaksbr", template_filters_linebreaksbr),
+	F("spaceless", template_filters_spaceless),
+	F("striptags", template_filters_striptags),
+	F("escape", template_filters_escape),
+	F("escape_xml", template_filters_escape_xml),
+	F("urlencode", template_filters_urlencode),
+	F("urlencode_strict", template_filters_urlencode_strict),
+	F("split", template_filters_split, .args = { "pat" }, .nargs = 1,
+	    .nrequired = 1),
+	F("indent", template_filters_indent,
+	    .args = { "prefix", "first", "blank" }, .nargs = 3),
+	F("as_str", template_filters_as_str),
+	F("round", template_filters_round, .args = { "method", "precision" },
+	    .nargs = 2),
+	F("abs", template_filters_abs),
+	F("filesizeformat", template_filters_filesizeformat,
+	    .args = { "binary" }, .nargs = 1),
+	F("int", template_filters_int, .args = { "default", "base" },
+	    .nargs = 2),
+	F("float", template_filters_float, .args = { "default" }, .nargs = 1),
+	F("reverse", template_filters_reverse),
+	F("nth", template_filters_nth, .args = { "n" }, .nargs = 1,
+	    .nrequired = 1),
+	F("sort", template_filters_sort, .args = { "attribute" }, .nargs = 1),
+	F("unique", template_filters_unique,
+	    .args = { "attribute", "case_sensitive" }, .nargs = 2),
+	F("slice", template_filters_slice, .args = { "start", "end" },
+	    .nargs = 2),
+	F("map", template_filters_map, .args = { "attribute" }, .nargs = 1,
+	    .nrequired = 1),
+	F("filter", template_filters_filter, .args = { "attribute", "value" },
+	    .nargs = 2, .nrequired = 1),
+	F("concat", template_filters_concat, .args = { "with" }, .nargs = 1,
+	    .nrequired = 1),
+	F("group_by", template_filters_group_by, .args = { "attribute" },
+	    .nargs = 1, .nrequired = 1),
+	F("get", template_filters_get, .args = { "key", "default" },
+	    .nargs = 2, .nrequired = 1),
+	F("json_encode", template_filters_json_encode, .args = { "pretty" },
+	    .nargs = 1),
+	T("matching", template_filters_t_matching, .args = { "pat" },
+	    .nargs = 1, .nrequired = 1),
 	T("defined", template_filters_t_defined, .accepts_undefined = true),
 	T("undefined", template_filters_t_undefined, .accepts_undefined = true),
 	T("odd", template_filters_t_odd),
