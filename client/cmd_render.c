@@ -35,6 +35,7 @@
 #include "genout.h"
 #include "glob.h"
 #include "path.h"
+#include "template_load.h"
 #include "toml.h"
 #include "tvalue_json.h"
 #include "tvalue_toml.h"
@@ -379,8 +380,13 @@ cmd_render_do(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
 		    err);
 	if (rc == 0)
 		rc = cmd_render_request_vars(o, &req, err);
-	if (rc == 0)
-		rc = frontmatter_compile(src, len, o->template, &ft, err);
+	if (rc == 0) {
+		struct template_fs_loader fs = { 0 };
+		struct template_loader loader = template_fs_loader(&fs);
+
+		rc = frontmatter_compile_with(src, len, o->template, &loader,
+		    &ft, err);
+	}
 	if (rc == 0)
 		rc = frontmatter_render(ft, toml_vars, req, &ropts, &fm, &body,
 		    NULL, err);

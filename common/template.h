@@ -44,6 +44,25 @@
 
 struct template;
 
+/*
+ * Where include / import / extends names come from. load reads template
+ * `name` as asked for by the template `from` (a name load returned before,
+ * or the main template's name): *src (len bytes, malloc'd, the caller's),
+ * *resolved (malloc'd: the name used in messages and dependencies; equal
+ * names are the same template). Returns 0, GERR_NOT_FOUND when there is no
+ * such template (err need not be set), or another error set in err.
+ */
+struct template_loader {
+	int (*load)(void *ctx, const char *from, const char *name, char **src,
+	    size_t *len, char **resolved, struct gerr *err);
+	void *ctx;
+};
+
+/* Nesting of include/extends while compiling, and of includes and macro
+ * calls while rendering. */
+#define TEMPLATE_MAX_CALL_DEPTH 64
+/* Variable frames of one render (loops, macro calls, filter sections). */
+#define TEMPLATE_MAX_FRAMES 256
 /* Compile-time caps: block nesting and expression nesting. */
 #define TEMPLATE_MAX_BLOCK_DEPTH 64
 #define TEMPLATE_MAX_EXPR_DEPTH 128
@@ -69,7 +88,19 @@ int template_compile(const char *src, size_t len, const char *name,
     struct template **out, struct gerr *err);
 int template_compile_at(const char *src, size_t len, const char *name,
     int first_line, struct template **out, struct gerr *err);
+/* As template_compile_at, loading included, imported and extended
+ * templates through loader (NULL: every such name is not found). Include
+ * and extends cycles are GERR_TEMPLATE naming the chain; errors inside a
+ * loaded template are at its name:line:col, followed by where it was
+ * loaded from. */
+int template_compile_with(const char *src, size_t len, const char *name,
+    int first_line, const struct template_loader *loader,
+    struct template **out, struct gerr *err);
 void template_free(struct template *t);
+/* The resolved names of the other templates t loaded (its dependencies):
+ * count, and the i-th (borrowed for t's life). */
+size_t template_dep_count(const struct template *t);
+const char *template_dep_name(const struct template *t, size_t i);
 /* Borrowed for the template's life. */
 const char *template_name(const struct template *t);
 

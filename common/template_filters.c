@@ -1146,6 +1146,21 @@ static const struct template_filter_def template_filters_table[] = {
 	    .nargs = 1),
 	T("matching", template_filters_t_matching, .args = { "pat" },
 	    .nargs = 1, .nrequired = 1),
+	{ .kind = TEMPLATE_FUNCTION, .name = "range", .func =
+	    template_functions_range, .args = { "end", "start", "step_by" },
+	    .nargs = 3, .nrequired = 1 },
+	{ .kind = TEMPLATE_FUNCTION, .name = "now", .func =
+	    template_functions_now, .args = { "timestamp", "utc" },
+	    .nargs = 2 },
+	{ .kind = TEMPLATE_FUNCTION, .name = "throw", .func =
+	    template_functions_throw, .args = { "message" }, .nargs = 1,
+	    .nrequired = 1 },
+	{ .kind = TEMPLATE_FUNCTION, .name = "get_env", .func =
+	    template_functions_get_env, .args = { "name", "default" },
+	    .nargs = 2, .nrequired = 1 },
+	{ .kind = TEMPLATE_FUNCTION, .name = "get_random", .func =
+	    template_functions_get_random, .args = { "start", "end" },
+	    .nargs = 2, .nrequired = 1 },
 	T("defined", template_filters_t_defined, .accepts_undefined = true),
 	T("undefined", template_filters_t_undefined, .accepts_undefined = true),
 	T("odd", template_filters_t_odd),

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "strbuf.h"
+#include "template_filters.h"
 #include "tvalue.h"
 
 int template_filters_fail(char *msg, size_t msgsz, const char *fmt, ...)
@@ -69,6 +70,16 @@ TEMPLATE_FILTERS_FN(template_filters_concat);
 TEMPLATE_FILTERS_FN(template_filters_group_by);
 TEMPLATE_FILTERS_FN(template_filters_get);
 TEMPLATE_FILTERS_FN(template_filters_json_encode);
+
+/* template_functions.c */
+#define TEMPLATE_FUNCTIONS_FN(name) \
+	int name(const struct template_fn_ctx *c, struct tvalue *const *args, \
+	    struct tvalue **out, char *msg, size_t msgsz)
+TEMPLATE_FUNCTIONS_FN(template_functions_range);
+TEMPLATE_FUNCTIONS_FN(template_functions_now);
+TEMPLATE_FUNCTIONS_FN(template_functions_throw);
+TEMPLATE_FUNCTIONS_FN(template_functions_get_env);
+TEMPLATE_FUNCTIONS_FN(template_functions_get_random);
 
 /* Append v as JSON the way serde_json does (keys byte-sorted, floats with
  * a fraction, compact or pretty with two-space indents). */

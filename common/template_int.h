@@ -36,7 +36,7 @@ enum template_tok_kind {
 enum template_op {
 	OP_NONE, OP_PLUS, OP_MINUS, OP_MUL, OP_DIV, OP_MOD, OP_TILDE, OP_PIPE,
 	OP_LPAREN, OP_RPAREN, OP_LBRACK, OP_RBRACK, OP_COMMA, OP_DOT,
-	OP_ASSIGN, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
+	OP_ASSIGN, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_DCOLON,
 	/* non-lexical: produced by the parser */
 	OP_IN, OP_NOT_IN,
 };
@@ -97,6 +97,9 @@ enum template_expr_kind {
 	EXPR_FILTER,
 	EXPR_TEST,
 	EXPR_ARRAY,
+	EXPR_FUNC,	/* name(k=v, ...): a function row in def */
+	EXPR_MACRO,	/* ns::name(k=v, ...), resolved to munit/mindex */
+	EXPR_SUPER,	/* super() inside a block */
 };
 
 /* What `loop.NAME` reads, decided at compile time. */
@@ -127,6 +130,14 @@ struct template_expr {
 	struct template_expr **items;	/* EXPR_ARRAY */
 	size_t nitems;
 	bool negate;		/* `is not` */
+	/* EXPR_MACRO: items are the call's arguments, argnames their names;
+	 * after resolution argmap[param] is the item index or -1 (default). */
+	const char *ns;
+	size_t nslen;
+	const char **argnames;
+	size_t *argnamelens;
+	int munit, mindex;
+	int *argmap;
 };
 
 enum template_node_kind {
@@ -137,6 +148,9 @@ enum template_node_kind {
 	NODE_SET,
 	NODE_BREAK,
 	NODE_CONTINUE,
+	NODE_INCLUDE,	/* unit to render in place, or -1 (ignore missing) */
+	NODE_FILTER,	/* {% filter f %}body{% endfilter %}: expr filters */
+	NODE_BLOCK,	/* {% block name %}body{% endblock %} */
 };
 
 struct template_block {
@@ -165,17 +179,60 @@ struct template_node {
 	size_t varlen;
 	int sym;
 	bool global;
+	/* include */
+	int unit;
 };
 
-struct template {
-	char *name;
+struct template_macro {
+	const char *name;	/* into the unit's source */
+	size_t namelen;
+	const char **params;
+	size_t *paramlens;
+	struct template_expr **defaults;	/* NULL: required */
+	int *psyms;
+	size_t nparams;
+	struct template_block body;
+	int line, col;
+};
+
+struct template_import {
+	const char *ns;
+	size_t nslen;
+	int unit;
+};
+
+/*
+ * One source file of a compiled set: the main template is unit 0, every
+ * template it includes, imports or extends (transitively) one more unit,
+ * loaded once each at compile time.
+ */
+struct template_unit {
+	char *name;		/* resolved name, for messages and deps */
 	char *src;
 	size_t srclen;
 	struct template_block root;
+	int parent;		/* extends: unit index, else -1 */
+	struct template_macro *macros;
+	size_t nmacros;
+	struct template_import *imports;
+	size_t nimports;
+	struct template_node **blocks;	/* every {% block %}, borrowed */
+	size_t nblocks;
+};
+
+struct template {
+	char *name;		/* == units[0]->name */
+	size_t srclen;		/* of unit 0 */
+	struct template_unit **units;
+	size_t nunits;
 };
 
 /* Symbol 0 is always `loop` (see template_sym in template_parse.c). */
 #define TEMPLATE_SYM_LOOP 0
+
+/* Symbol bound to the body text inside a {% filter %} section. */
+#define TEMPLATE_SYM_FILTER_BODY 1
+#define TEMPLATE_FILTER_BODY_NAME " body"
 
 void template_expr_free(struct template_expr *e);
 void template_block_free(struct template_block *b);

@@ -190,7 +190,7 @@ template_lex_inside(struct template_lexer *lx, enum template_tok_kind close,
 		{ "*", OP_MUL }, { "/", OP_DIV }, { "%", OP_MOD }, { "~", OP_TILDE },
 		{ "|", OP_PIPE }, { "(", OP_LPAREN }, { ")", OP_RPAREN },
 		{ "[", OP_LBRACK }, { "]", OP_RBRACK }, { ",", OP_COMMA },
-		{ ".", OP_DOT }, { "=", OP_ASSIGN },
+		{ ".", OP_DOT }, { "=", OP_ASSIGN }, { "::", OP_DCOLON },
 	};
 
 	for (;;) {

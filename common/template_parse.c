@@ -44,7 +44,23 @@ template_sym(struct tvalue *syms, const char *s, size_t n)
 
 /* --------------------------------------------------------------- parser */
 
+/* State shared by the parsers of every unit of one compile. */
+struct template_compiler {
+	struct template *t;
+	const struct template_loader *loader;
+	struct tvalue *syms;
+	int stack[TEMPLATE_MAX_CALL_DEPTH];	/* units being parsed */
+	int nstack;
+	struct template_expr **calls;	/* macro calls to resolve */
+	int *call_units;
+	size_t ncalls, capcalls;
+	struct gerr *err;
+};
+
 struct template_parser {
+	struct template_compiler *c;
+	int unit;
+	bool in_macro;
 	struct template_tok *toks;
 	size_t pos;
 	const char *name;
@@ -147,6 +163,9 @@ template_expr_free(struct template_expr *e)
 	for (size_t i = 0; i < e->nitems; i++)
 		template_expr_free(e->items[i]);
 	free(e->items);
+	free(e->argnames);
+	free(e->argnamelens);
+	free(e->argmap);
 	free(e);
 }
 
@@ -242,6 +261,112 @@ typedef int (*template_parse_fn)(struct template_parser *,
 static int template_parse_expr(struct template_parser *ps,
     struct template_expr **out);
 
+static int template_parse_args(struct template_parser *ps,
+    struct template_expr *e, const struct template_tok *nametok);
+
+/* After `name` (t) with `(` next: super() or a function call. */
+static int
+template_parse_func(struct template_parser *ps, struct template_expr *e,
+    const struct template_tok *t)
+{
+	const char *why;
+	int rc;
+
+	e->name = t->s;
+	e->namelen = t->len;
+	if (template_tok_is(t, "super")) {
+		e->kind = EXPR_SUPER;
+		template_next(ps);
+		rc = template_expect_op(ps, OP_RPAREN, ")");
+		if (rc == 0)
+			template_expr_span(ps, e);
+		return rc;
+	}
+	e->kind = EXPR_FUNC;
+	e->def = template_filters_find(TEMPLATE_FUNCTION, t->s, t->len);
+	if (e->def == NULL) {
+		why = template_functions_unsupported(t->s, t->len);
+		if (why != NULL)
+			return template_perr(ps, t, "unsupported function "
+			    "`%.*s`: %s", (int)t->len, t->s, why);
+		return template_perr(ps, t, "unknown function `%.*s` (Tera's "
+		    "functions: range, now, throw, get_env, get_random)",
+		    (int)t->len, t->s);
+	}
+	rc = template_parse_args(ps, e, t);
+	if (rc == 0)
+		template_expr_span(ps, e);
+	return rc;
+}
+
+/* After `ns` (t) with `::` next: ns::name(k=v, ...). Resolved once every
+ * unit is loaded (template_resolve_calls). */
+static int
+template_parse_macro_call(struct template_parser *ps, struct template_expr *e,
+    const struct template_tok *t)
+{
+	struct template_compiler *c = ps->c;
+	struct template_tok *name;
+	size_t cap = 0;
+	char buf[48];
+	int rc;
+
+	template_next(ps);	/* :: */
+	name = template_next(ps);
+	if (name->kind != TOK_IDENT)
+		return template_perr(ps, name, "expected a macro name after "
+		    "`%.*s::`, found %s", (int)t->len, t->s,
+		    template_tok_desc(name, buf, sizeof buf));
+	e->ns = t->s;
+	e->nslen = t->len;
+	e->name = name->s;
+	e->namelen = name->len;
+	e->munit = ps->unit;
+	rc = template_expect_op(ps, OP_LPAREN, "(");
+	while (rc == 0 && !template_tok_op(template_peek(ps), OP_RPAREN)) {
+		struct template_tok *a = template_next(ps);
+
+		if (a->kind != TOK_IDENT || !template_tok_op(template_peek(ps),
+		    OP_ASSIGN))
+			return template_perr(ps, a, "macro arguments are named: "
+			    "expected `name=value`, found %s",
+			    template_tok_desc(a, buf, sizeof buf));
+		template_next(ps);
+		if (e->nitems == cap) {
+			cap = cap ? cap * 2 : 4;
+			e->items = xreallocarray(e->items, cap, sizeof *e->items);
+			e->argnames = xreallocarray(e->argnames, cap,
+			    sizeof *e->argnames);
+			e->argnamelens = xreallocarray(e->argnamelens, cap,
+			    sizeof *e->argnamelens);
+		}
+		e->argnames[e->nitems] = a->s;
+		e->argnamelens[e->nitems] = a->len;
+		e->items[e->nitems++] = NULL;
+		rc = template_parse_expr(ps, &e->items[e->nitems - 1]);
+		if (rc != 0)
+			return rc;
+		if (!template_tok_op(template_peek(ps), OP_COMMA))
+			break;
+		template_next(ps);
+	}
+	if (rc == 0)
+		rc = template_expect_op(ps, OP_RPAREN, ")");
+	if (rc != 0)
+		return rc;
+	template_expr_span(ps, e);
+	if (c->ncalls == c->capcalls) {
+		c->capcalls = c->capcalls ? c->capcalls * 2 : 8;
+		c->calls = xreallocarray(c->calls, c->capcalls,
+		    sizeof *c->calls);
+		c->call_units = xreallocarray(c->call_units, c->capcalls,
+		    sizeof *c->call_units);
+	}
+	c->calls[c->ncalls] = e;
+	c->call_units[c->ncalls++] = ps->unit;
+	return 0;
+}
+
 static int
 template_parse_primary(struct template_parser *ps, struct template_expr **out)
 {
@@ -309,6 +434,13 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 			free(e);
 			return template_perr(ps, t, "expected a value, found "
 			    "`%.*s`", (int)t->len, t->s);
+		} else if (template_tok_op(template_peek(ps), OP_DCOLON)) {
+			e->kind = EXPR_MACRO;
+			*out = e;
+			return template_parse_macro_call(ps, e, t);
+		} else if (template_tok_op(template_peek(ps), OP_LPAREN)) {
+			*out = e;
+			return template_parse_func(ps, e, t);
 		} else {
 			e->kind = EXPR_VAR;
 			e->name = t->s;
@@ -806,7 +938,8 @@ template_expect_bclose(struct template_parser *ps)
 
 static const char *const template_tags[] = { "if", "elif", "else", "endif",
 	"for", "endfor", "set", "set_global", "break", "continue", "raw",
-	"endraw" };
+	"endraw", "include", "import", "macro", "endmacro", "extends", "block",
+	"endblock", "filter", "endfilter" };
 
 /*
  * Parse nodes into b until a `{% word %}` in `ends` (NULL-terminated) or EOF.
@@ -930,6 +1063,323 @@ template_parse_for(struct template_parser *ps, struct template_node *n,
 	return template_expect_bclose(ps);
 }
 
+static int template_load(struct template_parser *ps,
+    const struct template_tok *at, const struct template_tok *name,
+    bool import, int *unit);
+
+/* `{% end<tag> [name] %}` after the end word: the optional name must
+ * match (Tera allows `endmacro name`, `endblock name`). */
+static int
+template_end_name(struct template_parser *ps, const char *name, size_t len)
+{
+	struct template_tok *t = template_peek(ps);
+
+	if (t->kind == TOK_IDENT) {
+		if (t->len != len || memcmp(t->s, name, len) != 0)
+			return template_perr(ps, t, "`%.*s` closes `%.*s`",
+			    (int)t->len, t->s, (int)len, name);
+		template_next(ps);
+	}
+	return template_expect_bclose(ps);
+}
+
+/* Body of a tag up to {% endword [name] %}. */
+static int
+template_parse_body(struct template_parser *ps, struct template_block *b,
+    const struct template_tok *open, const char *tag, const char *name,
+    size_t len)
+{
+	char endword[16];
+	const char *ends[] = { endword, NULL };
+	struct template_tok *end;
+	int rc;
+
+	snprintf(endword, sizeof endword, "end%s", tag);
+	if (++ps->depth > TEMPLATE_MAX_BLOCK_DEPTH) {
+		gerr_set_at(ps->err, GERR_LIMIT, ps->name, open->line, open->col,
+		    "blocks nested deeper than %d", TEMPLATE_MAX_BLOCK_DEPTH);
+		return GERR_LIMIT;
+	}
+	rc = template_parse_block(ps, b, ends, &end);
+	ps->depth--;
+	if (rc != 0)
+		return rc;
+	if (end == NULL)
+		return template_unclosed(ps, open, tag);
+	return template_end_name(ps, name, name != NULL ? len : 0);
+}
+
+static int
+template_parse_include(struct template_parser *ps, struct template_node *n,
+    const struct template_tok *open)
+{
+	struct template_tok *names[16], *t;
+	size_t nnames = 0;
+	bool list = false, ignore = false;
+	char buf[48];
+	int rc;
+
+	if (template_tok_op(template_peek(ps), OP_LBRACK)) {
+		template_next(ps);
+		list = true;
+	}
+	do {
+		t = template_next(ps);
+		if (t->kind != TOK_STRING)
+			return template_perr(ps, t, "`include` takes a template "
+			    "name (a string literal) or a list of them, found %s",
+			    template_tok_desc(t, buf, sizeof buf));
+		if (nnames == sizeof names / sizeof names[0])
+			return template_perr(ps, t, "more than %zu names in one "
+			    "`include`", sizeof names / sizeof names[0]);
+		names[nnames++] = t;
+	} while (list && template_tok_op(template_peek(ps), OP_COMMA) &&
+	    (template_next(ps), !template_tok_op(template_peek(ps), OP_RBRACK)));
+	if (list && (rc = template_expect_op(ps, OP_RBRACK, "]")) != 0)
+		return rc;
+	if (template_tok_is(template_peek(ps), "ignore")) {
+		template_next(ps);
+		t = template_next(ps);
+		if (!template_tok_is(t, "missing"))
+			return template_perr(ps, t, "expected `missing` after "
+			    "`ignore`");
+		ignore = true;
+	}
+	rc = template_expect_bclose(ps);
+	if (rc != 0)
+		return rc;
+	n->unit = -1;
+	for (size_t i = 0; i < nnames && n->unit < 0; i++) {
+		rc = template_load(ps, open, names[i], false, &n->unit);
+		if (rc != 0)
+			return rc;
+	}
+	if (n->unit >= 0 || ignore)
+		return 0;
+	if (nnames == 1)
+		return template_perr(ps, names[0], "template \"%.*s\" not found "
+		    "(include)", (int)names[0]->len, names[0]->s);
+	return template_perr(ps, names[0], "none of the %zu templates of this "
+	    "`include` was found", nnames);
+}
+
+static int
+template_parse_import(struct template_parser *ps,
+    const struct template_tok *open)
+{
+	struct template_unit *u;
+	struct template_tok *name = template_next(ps), *as, *ns;
+	char buf[48];
+	int rc, unit = -1;
+
+	if (name->kind != TOK_STRING)
+		return template_perr(ps, name, "`import` takes a template name "
+		    "(a string literal), found %s", template_tok_desc(name, buf,
+		    sizeof buf));
+	as = template_next(ps);
+	if (!template_tok_is(as, "as"))
+		return template_perr(ps, as, "expected `as`, found %s",
+		    template_tok_desc(as, buf, sizeof buf));
+	ns = template_next(ps);
+	if (ns->kind != TOK_IDENT)
+		return template_perr(ps, ns, "expected a namespace name, found "
+		    "%s", template_tok_desc(ns, buf, sizeof buf));
+	rc = template_expect_bclose(ps);
+	if (rc == 0)
+		rc = template_load(ps, open, name, true, &unit);
+	if (rc != 0)
+		return rc;
+	if (unit < 0)
+		return template_perr(ps, name, "template \"%.*s\" not found "
+		    "(import)", (int)name->len, name->s);
+	u = ps->c->t->units[ps->unit];
+	u->imports = xreallocarray(u->imports, u->nimports + 1,
+	    sizeof *u->imports);
+	u->imports[u->nimports].ns = ns->s;
+	u->imports[u->nimports].nslen = ns->len;
+	u->imports[u->nimports++].unit = unit;
+	return 0;
+}
+
+static int
+template_parse_macro(struct template_parser *ps,
+    const struct template_tok *open)
+{
+	struct template_unit *u = ps->c->t->units[ps->unit];
+	struct template_macro *m;
+	struct template_tok *name = template_next(ps);
+	size_t cap = 0;
+	char buf[48];
+	int rc;
+
+	if (ps->depth > 0 || ps->in_macro)
+		return template_perr(ps, open, "`macro` can only be defined at "
+		    "the top level of a template");
+	if (name->kind != TOK_IDENT)
+		return template_perr(ps, name, "expected a macro name, found %s",
+		    template_tok_desc(name, buf, sizeof buf));
+	for (size_t i = 0; i < u->nmacros; i++)
+		if (u->macros[i].namelen == name->len &&
+		    memcmp(u->macros[i].name, name->s, name->len) == 0)
+			return template_perr(ps, name, "macro `%.*s` defined "
+			    "twice", (int)name->len, name->s);
+	u->macros = xreallocarray(u->macros, u->nmacros + 1,
+	    sizeof *u->macros);
+	m = &u->macros[u->nmacros++];
+	memset(m, 0, sizeof *m);
+	m->name = name->s;
+	m->namelen = name->len;
+	m->line = name->line;
+	m->col = name->col;
+	rc = template_expect_op(ps, OP_LPAREN, "(");
+	while (rc == 0 && !template_tok_op(template_peek(ps), OP_RPAREN)) {
+		struct template_tok *p = template_next(ps);
+
+		if (p->kind != TOK_IDENT)
+			return template_perr(ps, p, "expected a parameter name, "
+			    "found %s", template_tok_desc(p, buf, sizeof buf));
+		if (m->nparams == cap) {
+			cap = cap ? cap * 2 : 4;
+			m->params = xreallocarray(m->params, cap,
+			    sizeof *m->params);
+			m->paramlens = xreallocarray(m->paramlens, cap,
+			    sizeof *m->paramlens);
+			m->defaults = xreallocarray(m->defaults, cap,
+			    sizeof *m->defaults);
+			m->psyms = xreallocarray(m->psyms, cap,
+			    sizeof *m->psyms);
+		}
+		m->params[m->nparams] = p->s;
+		m->paramlens[m->nparams] = p->len;
+		m->psyms[m->nparams] = template_sym(ps->syms, p->s, p->len);
+		m->defaults[m->nparams++] = NULL;
+		if (template_tok_op(template_peek(ps), OP_ASSIGN)) {
+			template_next(ps);
+			rc = template_parse_expr(ps,
+			    &m->defaults[m->nparams - 1]);
+			if (rc != 0)
+				return rc;
+		}
+		if (!template_tok_op(template_peek(ps), OP_COMMA))
+			break;
+		template_next(ps);
+	}
+	if (rc == 0)
+		rc = template_expect_op(ps, OP_RPAREN, ")");
+	if (rc == 0)
+		rc = template_expect_bclose(ps);
+	if (rc != 0)
+		return rc;
+	ps->in_macro = true;
+	/* The body may not move: parse into a block owned by the macro,
+	 * whose array can grow while nested templates load. */
+	{
+		struct template_block body = { 0 };
+		int mi = (int)(m - u->macros);
+
+		rc = template_parse_body(ps, &body, open, "macro", name->s,
+		    name->len);
+		u = ps->c->t->units[ps->unit];
+		u->macros[mi].body = body;
+	}
+	ps->in_macro = false;
+	return rc;
+}
+
+static int
+template_parse_extends(struct template_parser *ps, struct template_block *b,
+    const struct template_tok *open)
+{
+	struct template_unit *u = ps->c->t->units[ps->unit];
+	struct template_tok *name = template_next(ps);
+	char buf[48];
+	int rc, unit = -1;
+
+	for (size_t i = 0; i < b->len; i++) {
+		const struct template_node *n = b->nodes[i];
+		bool blank = n->kind == NODE_TEXT;
+
+		for (size_t k = 0; blank && k < n->len; k++)
+			blank = template_is_space(n->text[k]);
+		if (!blank || ps->depth > 0)
+			return template_perr(ps, open, "`extends` must be the "
+			    "first tag of a template");
+	}
+	if (u->parent >= 0)
+		return template_perr(ps, open, "a template extends only one "
+		    "parent");
+	if (name->kind != TOK_STRING)
+		return template_perr(ps, name, "`extends` takes a template name "
+		    "(a string literal), found %s", template_tok_desc(name, buf,
+		    sizeof buf));
+	rc = template_expect_bclose(ps);
+	if (rc == 0)
+		rc = template_load(ps, open, name, false, &unit);
+	if (rc != 0)
+		return rc;
+	if (unit < 0)
+		return template_perr(ps, name, "template \"%.*s\" not found: "
+		    "`%s` extends it", (int)name->len, name->s, ps->name);
+	ps->c->t->units[ps->unit]->parent = unit;
+	return 0;
+}
+
+static int
+template_parse_blocktag(struct template_parser *ps, struct template_node *n,
+    const struct template_tok *open)
+{
+	struct template_unit *u = ps->c->t->units[ps->unit];
+	struct template_tok *name = template_next(ps);
+	char buf[48];
+	int rc;
+
+	if (ps->loops > 0)
+		return template_perr(ps, open, "`block` cannot be inside a `for` "
+		    "loop");
+	if (ps->in_macro)
+		return template_perr(ps, open, "`block` cannot be inside a "
+		    "macro");
+	if (name->kind != TOK_IDENT)
+		return template_perr(ps, name, "expected a block name, found %s",
+		    template_tok_desc(name, buf, sizeof buf));
+	for (size_t i = 0; i < u->nblocks; i++)
+		if (u->blocks[i]->varlen == name->len &&
+		    memcmp(u->blocks[i]->var, name->s, name->len) == 0)
+			return template_perr(ps, name, "block `%.*s` defined "
+			    "twice", (int)name->len, name->s);
+	n->var = name->s;
+	n->varlen = name->len;
+	u->blocks = xreallocarray(u->blocks, u->nblocks + 1,
+	    sizeof *u->blocks);
+	u->blocks[u->nblocks++] = n;
+	rc = template_expect_bclose(ps);
+	if (rc == 0)
+		rc = template_parse_body(ps, &n->body, open, "block", name->s,
+		    name->len);
+	return rc;
+}
+
+static int
+template_parse_filtertag(struct template_parser *ps, struct template_node *n,
+    const struct template_tok *open)
+{
+	struct template_tok *t = template_peek(ps);
+	struct template_expr *e = template_expr_new(EXPR_FILTER, t);
+	int rc;
+
+	n->expr = e;
+	e->a = template_expr_new(EXPR_VAR, t);
+	e->a->name = TEMPLATE_FILTER_BODY_NAME;
+	e->a->namelen = strlen(TEMPLATE_FILTER_BODY_NAME);
+	e->a->sym = TEMPLATE_SYM_FILTER_BODY;
+	rc = template_parse_callee(ps, e, TEMPLATE_FILTER);
+	if (rc == 0)
+		rc = template_expect_bclose(ps);
+	if (rc == 0)
+		rc = template_parse_body(ps, &n->body, open, "filter", NULL, 0);
+	return rc;
+}
+
 static int
 template_parse_tag(struct template_parser *ps, struct template_block *b,
     const char *const *ends, struct template_tok **ended, bool *done)
@@ -984,6 +1434,21 @@ template_parse_tag(struct template_parser *ps, struct template_block *b,
 			rc = template_expect_bclose(ps);
 		return rc;
 	}
+	if (template_tok_is(t, "include"))
+		return template_parse_include(ps, template_block_add(b,
+		    NODE_INCLUDE, t), t);
+	if (template_tok_is(t, "import"))
+		return template_parse_import(ps, t);
+	if (template_tok_is(t, "macro"))
+		return template_parse_macro(ps, t);
+	if (template_tok_is(t, "extends"))
+		return template_parse_extends(ps, b, t);
+	if (template_tok_is(t, "block"))
+		return template_parse_blocktag(ps, template_block_add(b,
+		    NODE_BLOCK, t), t);
+	if (template_tok_is(t, "filter"))
+		return template_parse_filtertag(ps, template_block_add(b,
+		    NODE_FILTER, t), t);
 	if (template_tok_is(t, "break") || template_tok_is(t, "continue")) {
 		if (ps->loops == 0)
 			return template_perr(ps, t, "`%.*s` outside a for loop",
@@ -1077,48 +1542,273 @@ template_parse_block(struct template_parser *ps, struct template_block *b,
 	}
 }
 
-int
-template_compile_at(const char *src, size_t len, const char *name,
-    int first_line, struct template **out, struct gerr *err)
+/* Add a unit owning a copy of src (len bytes) named name (TAKEN). */
+static int
+template_unit_add(struct template *t, const char *src, size_t len,
+    char *name)
 {
-	struct template *t = xcalloc(1, sizeof *t);
+	struct template_unit *u = xcalloc(1, sizeof *u);
+
+	u->name = name;
+	u->src = xmalloc(len + 1);
+	memcpy(u->src, src, len);
+	u->src[len] = '\0';
+	u->srclen = len;
+	u->parent = -1;
+	t->units = xreallocarray(t->units, t->nunits + 1, sizeof *t->units);
+	t->units[t->nunits] = u;
+	return (int)t->nunits++;
+}
+
+/* Lex and parse unit `unit`; first_line as for template_compile_at. */
+static int
+template_unit_parse(struct template_compiler *c, int unit, int first_line)
+{
+	struct template_unit *u = c->t->units[unit];
 	struct template_lexer lx = { 0 };
 	struct template_parser ps = { 0 };
 	struct template_tok *end;
 	int rc;
 
-	*out = NULL;
-	t->name = xstrdup(name != NULL ? name : "<template>");
-	t->src = xmalloc(len + 1);
-	memcpy(t->src, src, len);
-	t->src[len] = '\0';
-	t->srclen = len;
-	lx.src = lx.p = t->src;
-	lx.end = t->src + len;
-	lx.name = t->name;
+	lx.src = lx.p = u->src;
+	lx.end = u->src + u->srclen;
+	lx.name = u->name;
 	lx.line = first_line > 0 ? first_line : 1;
 	lx.col = 1;
-	lx.err = err;
+	lx.err = c->err;
 	rc = template_lex(&lx);
 	if (rc == 0) {
+		ps.c = c;
+		ps.unit = unit;
 		ps.toks = lx.toks;
-		ps.name = t->name;
-		ps.err = err;
-		ps.syms = tvalue_map_new();
-		template_sym(ps.syms, "loop", 4);	/* TEMPLATE_SYM_LOOP */
-		rc = template_parse_block(&ps, &t->root, NULL, &end);
+		ps.name = u->name;
+		ps.err = c->err;
+		ps.syms = c->syms;
+		rc = template_parse_block(&ps, &u->root, NULL, &end);
 		if (rc == 0 && end != NULL)
 			rc = template_perr(&ps, end, "unexpected `%.*s`",
 			    (int)end->len, end->s);
 	}
+	/* Tera: a template that defines macros holds only macros, imports
+	 * and whitespace; its macros are called from other templates. */
+	u = c->t->units[unit];
+	for (size_t i = 0; rc == 0 && u->nmacros > 0 && i < u->root.len; i++) {
+		const struct template_node *n = u->root.nodes[i];
+		bool blank = n->kind == NODE_TEXT;
+
+		for (size_t k = 0; blank && k < n->len; k++)
+			blank = template_is_space(n->text[k]);
+		if (!blank)
+			rc = gerr_set_at(c->err, GERR_TEMPLATE, u->name, n->line,
+			    n->col, "invalid macro definition `%.*s` (line %d): a "
+			    "template that defines macros may only hold macros, "
+			    "imports and whitespace; import it from another "
+			    "template", (int)u->macros[0].namelen,
+			    u->macros[0].name, u->macros[0].line);
+	}
 	free(lx.toks);
-	tvalue_unref(ps.syms);
+	return rc;
+}
+
+/* Append " (included from NAME:L:C)" to the error of a loaded template. */
+static void
+template_err_from(struct gerr *err, const char *how, const char *name,
+    int line, int col)
+{
+	size_t n = strlen(err->msg);
+
+	if (n + 1 < sizeof err->msg)
+		snprintf(err->msg + n, sizeof err->msg - n, " (%s from %s:%d:%d)",
+		    how, name, line, col);
+}
+
+/*
+ * Load the template named by string token `name` for unit ps->unit: *unit
+ * gets its unit index, or -1 when the loader has no such template. Each
+ * resolved name is loaded once; reaching a template that is still being
+ * parsed is a cycle, refused for include and extends (imports may be
+ * mutual: macros are resolved after loading).
+ */
+static int
+template_load(struct template_parser *ps, const struct template_tok *at,
+    const struct template_tok *name, bool import, int *unit)
+{
+	struct template_compiler *c = ps->c;
+	char *want, *src = NULL, *resolved = NULL;
+	size_t len = 0;
+	int rc, u;
+
+	*unit = -1;
+	if (c->loader == NULL)
+		return 0;
+	want = xstrndup(name->s, name->len);
+	rc = c->loader->load(c->loader->ctx, ps->name, want, &src, &len,
+	    &resolved, c->err);
+	free(want);
+	if (rc == GERR_NOT_FOUND) {
+		gerr_clear(c->err);
+		return 0;
+	}
+	if (rc != 0) {
+		if (c->err->line == 0)
+			gerr_set_at(c->err, rc, ps->name, name->line, name->col,
+			    "%s", c->err->msg);
+		return rc;
+	}
+	for (size_t i = 0; i < c->t->nunits; i++) {
+		if (strcmp(c->t->units[i]->name, resolved) != 0)
+			continue;
+		free(src);
+		free(resolved);
+		for (int k = 0; !import && k < c->nstack; k++) {
+			struct strbuf chain = STRBUF_INIT;
+
+			if (c->stack[k] != (int)i)
+				continue;
+			for (int j = k; j < c->nstack; j++) {
+				strbuf_addstr(&chain, c->t->units[c->stack[j]]->name);
+				strbuf_addstr(&chain, " -> ");
+			}
+			strbuf_addstr(&chain, c->t->units[i]->name);
+			gerr_set_at(c->err, GERR_TEMPLATE, ps->name, at->line,
+			    at->col, "%s cycle: %s", template_tok_is(at + 1,
+			    "extends") ? "extends" : "include", chain.buf);
+			strbuf_release(&chain);
+			return GERR_TEMPLATE;
+		}
+		*unit = (int)i;
+		return 0;
+	}
+	if (c->nstack >= TEMPLATE_MAX_CALL_DEPTH) {
+		free(src);
+		free(resolved);
+		gerr_set_at(c->err, GERR_LIMIT, ps->name, at->line, at->col,
+		    "templates nested deeper than %d", TEMPLATE_MAX_CALL_DEPTH);
+		return GERR_LIMIT;
+	}
+	u = template_unit_add(c->t, src, len, resolved);
+	free(src);
+	c->stack[c->nstack++] = u;
+	rc = template_unit_parse(c, u, 1);
+	c->nstack--;
+	if (rc != 0) {
+		template_err_from(c->err, import ? "imported" : "loaded",
+		    ps->name, at->line, at->col);
+		return rc;
+	}
+	*unit = u;
+	return 0;
+}
+
+/* Bind every ns::name(...) call to its macro, checking its arguments. */
+static int
+template_resolve_calls(struct template_compiler *c)
+{
+	for (size_t i = 0; i < c->ncalls; i++) {
+		struct template_expr *e = c->calls[i];
+		const struct template_unit *from = c->t->units[c->call_units[i]];
+		const struct template_unit *u = NULL;
+		const struct template_macro *m = NULL;
+
+		if (e->nslen == 4 && memcmp(e->ns, "self", 4) == 0)
+			u = from;
+		for (size_t k = 0; u == NULL && k < from->nimports; k++)
+			if (from->imports[k].nslen == e->nslen &&
+			    memcmp(from->imports[k].ns, e->ns, e->nslen) == 0)
+				u = c->t->units[from->imports[k].unit];
+		if (u == NULL)
+			return gerr_set_at(c->err, GERR_TEMPLATE, from->name,
+			    e->line, e->col, "unknown macro namespace `%.*s`: "
+			    "import it first ({%% import \"file\" as %.*s %%})",
+			    (int)e->nslen, e->ns, (int)e->nslen, e->ns);
+		for (size_t k = 0; m == NULL && k < u->nmacros; k++)
+			if (u->macros[k].namelen == e->namelen &&
+			    memcmp(u->macros[k].name, e->name, e->namelen) == 0)
+				m = &u->macros[k];
+		if (m == NULL)
+			return gerr_set_at(c->err, GERR_TEMPLATE, from->name,
+			    e->line, e->col, "macro `%.*s::%.*s` not found in "
+			    "`%s`", (int)e->nslen, e->ns, (int)e->namelen,
+			    e->name, u->name);
+		for (size_t k = 0; k < c->t->nunits; k++)
+			if (c->t->units[k] == u)
+				e->munit = (int)k;
+		e->mindex = (int)(m - u->macros);
+		e->argmap = xcalloc(m->nparams + 1, sizeof *e->argmap);
+		for (size_t a = 0; a < e->nitems; a++) {
+			size_t p;
+
+			for (p = 0; p < m->nparams; p++)
+				if (m->paramlens[p] == e->argnamelens[a] &&
+				    memcmp(m->params[p], e->argnames[a],
+				    e->argnamelens[a]) == 0)
+					break;
+			if (p == m->nparams)
+				return gerr_set_at(c->err, GERR_TEMPLATE,
+				    from->name, e->line, e->col, "macro `%.*s` "
+				    "has no argument `%.*s`", (int)e->namelen,
+				    e->name, (int)e->argnamelens[a],
+				    e->argnames[a]);
+		}
+		for (size_t p = 0; p < m->nparams; p++) {
+			e->argmap[p] = -1;
+			for (size_t a = 0; a < e->nitems; a++)
+				if (m->paramlens[p] == e->argnamelens[a] &&
+				    memcmp(m->params[p], e->argnames[a],
+				    e->argnamelens[a]) == 0)
+					e->argmap[p] = (int)a;
+			if (e->argmap[p] < 0 && m->defaults[p] == NULL)
+				return gerr_set_at(c->err, GERR_TEMPLATE,
+				    from->name, e->line, e->col, "macro `%.*s` is "
+				    "missing the argument `%.*s`", (int)e->namelen,
+				    e->name, (int)m->paramlens[p], m->params[p]);
+		}
+	}
+	return 0;
+}
+
+int
+template_compile_with(const char *src, size_t len, const char *name,
+    int first_line, const struct template_loader *loader,
+    struct template **out, struct gerr *err)
+{
+	struct template *t = xcalloc(1, sizeof *t);
+	struct template_compiler c = { 0 };
+	int rc;
+
+	*out = NULL;
+	template_unit_add(t, src, len, xstrdup(name != NULL ? name :
+	    "<template>"));
+	t->name = t->units[0]->name;
+	t->srclen = len;
+	c.t = t;
+	c.loader = loader;
+	c.err = err;
+	c.syms = tvalue_map_new();
+	template_sym(c.syms, "loop", 4);	/* TEMPLATE_SYM_LOOP */
+	template_sym(c.syms, TEMPLATE_FILTER_BODY_NAME,
+	    strlen(TEMPLATE_FILTER_BODY_NAME));	/* TEMPLATE_SYM_FILTER_BODY */
+	c.stack[c.nstack++] = 0;
+	rc = template_unit_parse(&c, 0, first_line);
+	if (rc == 0)
+		rc = template_resolve_calls(&c);
+	tvalue_unref(c.syms);
+	free(c.calls);
+	free(c.call_units);
 	if (rc != 0) {
 		template_free(t);
 		return rc;
 	}
 	*out = t;
 	return 0;
+}
+
+int
+template_compile_at(const char *src, size_t len, const char *name,
+    int first_line, struct template **out, struct gerr *err)
+{
+	return template_compile_with(src, len, name, first_line, NULL, out,
+	    err);
 }
 
 int
@@ -1133,9 +1823,29 @@ template_free(struct template *t)
 {
 	if (t == NULL)
 		return;
-	template_block_free(&t->root);
-	free(t->src);
-	free(t->name);
+	for (size_t i = 0; i < t->nunits; i++) {
+		struct template_unit *u = t->units[i];
+
+		template_block_free(&u->root);
+		for (size_t k = 0; k < u->nmacros; k++) {
+			struct template_macro *m = &u->macros[k];
+
+			for (size_t p = 0; p < m->nparams; p++)
+				template_expr_free(m->defaults[p]);
+			free(m->params);
+			free(m->paramlens);
+			free(m->defaults);
+			free(m->psyms);
+			template_block_free(&m->body);
+		}
+		free(u->macros);
+		free(u->imports);
+		free(u->blocks);
+		free(u->src);
+		free(u->name);
+		free(u);
+	}
+	free(t->units);
 	free(t);
 }
 
@@ -1143,4 +1853,16 @@ const char *
 template_name(const struct template *t)
 {
 	return t->name;
+}
+
+size_t
+template_dep_count(const struct template *t)
+{
+	return t->nunits - 1;
+}
+
+const char *
+template_dep_name(const struct template *t, size_t i)
+{
+	return i + 1 < t->nunits ? t->units[i + 1]->name : NULL;
 }

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "template_filters_int.h"
 #include "template_int.h"
 #include "xmalloc.h"
 
@@ -75,6 +76,7 @@ struct template_memo {
 	const struct template_expr *site;
 	struct tvalue *out;	/* NULL: the result is out_len bytes ... */
 	size_t out_off, out_len;	/* ... at out_off in the render output */
+	unsigned gen;			/* ... of that output (r->outgen) */
 };
 
 struct template_run {
@@ -87,8 +89,15 @@ struct template_run {
 	struct strbuf *out;
 	size_t out_start, max_out;
 	uint64_t iters, max_iters;
-	struct template_frame frames[TEMPLATE_MAX_BLOCK_DEPTH + 2];
+	struct template_frame frames[TEMPLATE_MAX_FRAMES];
 	int nframes;
+	int floor;		/* a macro sees frames from here up only */
+	const struct template_unit *unit;	/* whose nodes run (messages) */
+	unsigned outgen, nextgen;	/* which buffer r->out is (memo) */
+	int calls;		/* include and macro nesting */
+	const struct template_node *blk;	/* block being rendered */
+	int blk_level;		/* ... found at this level of extends */
+	uint64_t rng;		/* get_random */
 	struct gerr *err;
 	int rc;
 };
@@ -105,7 +114,7 @@ template_rerr(struct template_run *r, enum gerr_code code,
 	va_list ap;
 
 	va_start(ap, fmt);
-	gerr_vset_at(r->err, code, r->t->name, e != NULL ? e->line : 0,
+	gerr_vset_at(r->err, code, r->unit->name, e != NULL ? e->line : 0,
 	    e != NULL ? e->col : 0, fmt, ap);
 	va_end(ap);
 	r->rc = code;
@@ -207,7 +216,7 @@ template_lookup(struct template_run *r, const struct template_expr *e)
 {
 	struct tvalue *v;
 
-	for (int i = r->nframes - 1; i >= 0; i--) {
+	for (int i = r->nframes - 1; i >= r->floor; i--) {
 		struct template_var *tv = template_frame_find(&r->frames[i],
 		    e->sym);
 
@@ -227,7 +236,7 @@ template_lookup(struct template_run *r, const struct template_expr *e)
 static const struct template_loop *
 template_current_loop(struct template_run *r)
 {
-	for (int i = r->nframes - 1; i >= 0; i--) {
+	for (int i = r->nframes - 1; i >= r->floor; i--) {
 		if (template_frame_find(&r->frames[i], TEMPLATE_SYM_LOOP) !=
 		    NULL)
 			return NULL;
@@ -654,6 +663,7 @@ template_memo_store(struct template_run *r, size_t slot,
 	m->site = template_memo_site(e);
 	m->out = out;
 	m->out_off = off;
+	m->gen = r->outgen;
 	m->out_len = len;
 }
 
@@ -710,7 +720,7 @@ template_emit_call(struct template_run *r, const struct template_expr *e)
 		struct strbuf *sb = r->out;
 		size_t off = sb->len;
 
-		if (m != NULL) {
+		if (m != NULL && (m->out != NULL || m->gen == r->outgen)) {
 			if (m->out != NULL)
 				tvalue_render(m->out, sb);
 			else {
@@ -849,6 +859,229 @@ template_eval_access(struct template_run *r, const struct template_expr *e,
 	return rc;
 }
 
+static enum template_flow template_run_block(struct template_run *r,
+    const struct template_block *b);
+
+/* Render into a buffer of its own (macro results, super(), filter
+ * sections): save and switch r->out; spans memoised in one buffer are
+ * never copied into another (outgen). */
+struct template_outsave {
+	struct strbuf *out;
+	size_t out_start;
+	unsigned gen;
+};
+
+static void
+template_out_push(struct template_run *r, struct strbuf *sb,
+    struct template_outsave *save)
+{
+	save->out = r->out;
+	save->out_start = r->out_start;
+	save->gen = r->outgen;
+	r->out = sb;
+	r->out_start = 0;
+	r->outgen = ++r->nextgen;
+}
+
+static void
+template_out_pop(struct template_run *r, const struct template_outsave *save)
+{
+	r->out = save->out;
+	r->out_start = save->out_start;
+	r->outgen = save->gen;
+}
+
+/* One more include or macro level, refused past the cap. */
+static int
+template_call_enter(struct template_run *r, int line, int col,
+    const char *what)
+{
+	if (r->calls >= TEMPLATE_MAX_CALL_DEPTH ||
+	    r->nframes >= TEMPLATE_MAX_FRAMES) {
+		gerr_set_at(r->err, GERR_LIMIT, r->unit->name, line, col,
+		    "%s nested deeper than %d (recursion?)", what,
+		    TEMPLATE_MAX_CALL_DEPTH);
+		r->rc = GERR_LIMIT;
+		return GERR_LIMIT;
+	}
+	r->calls++;
+	return 0;
+}
+
+/* Add " (in NAME:L:C)" once an error comes back through a call. */
+static void
+template_err_via(struct template_run *r, const char *how, int line, int col)
+{
+	size_t n = strlen(r->err->msg);
+
+	if (n + 1 < sizeof r->err->msg)
+		snprintf(r->err->msg + n, sizeof r->err->msg - n,
+		    " (%s from %s:%d:%d)", how, r->unit->name, line, col);
+}
+
+static int
+template_eval_func(struct template_run *r, const struct template_expr *e,
+    struct tvalue **out)
+{
+	struct tvalue *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
+	struct template_fn_ctx fc;
+	char msg[256];
+	int rc = 0;
+
+	msg[0] = '\0';
+	for (int i = 0; rc == 0 && i < e->def->nargs; i++)
+		if (e->args[i] != NULL)
+			rc = template_eval_strict(r, e->args[i], &args[i]);
+	if (rc == 0) {
+		fc.env = r->env;
+		fc.budget = r->max_iters - r->iters;
+		fc.rng = &r->rng;
+		rc = e->def->func(&fc, args, out, msg, sizeof msg);
+		if (rc != 0)
+			template_rerr(r, rc, e, "function `%s` failed: %s",
+			    e->def->name, msg);
+	}
+	for (int i = 0; i < TEMPLATE_FILTER_MAX_ARGS; i++)
+		tvalue_unref(args[i]);
+	return rc;
+}
+
+/* ns::name(...): the body renders with only its arguments visible (no
+ * context, as in Tera) into a string. */
+static int
+template_eval_macro(struct template_run *r, const struct template_expr *e,
+    struct tvalue **out)
+{
+	const struct template_unit *u = r->t->units[e->munit];
+	const struct template_macro *m = &u->macros[e->mindex];
+	struct tvalue *vals[64];
+	struct strbuf sb = STRBUF_INIT;
+	struct template_outsave save;
+	const struct template_unit *saved_unit = r->unit;
+	const struct tvalue *saved_ctx = r->ctx;
+	int saved_floor = r->floor, rc = 0;
+	struct template_frame *f;
+	enum template_flow flow;
+
+	if (m->nparams > sizeof vals / sizeof vals[0])
+		return template_rerr(r, GERR_LIMIT, e, "macro `%.*s` has more "
+		    "than %zu parameters", (int)m->namelen, m->name,
+		    sizeof vals / sizeof vals[0]);
+	for (size_t p = 0; p < m->nparams; p++) {
+		vals[p] = NULL;
+		if (rc == 0)
+			rc = template_eval_strict(r, e->argmap[p] >= 0 ?
+			    e->items[e->argmap[p]] : m->defaults[p], &vals[p]);
+	}
+	if (rc == 0)
+		rc = template_call_enter(r, e->line, e->col, "macro calls");
+	if (rc != 0) {
+		for (size_t p = 0; p < m->nparams; p++)
+			tvalue_unref(vals[p]);
+		return rc;
+	}
+	f = &r->frames[r->nframes];
+	memset(f, 0, sizeof *f);
+	for (size_t p = 0; p < m->nparams; p++)
+		template_frame_set(f, m->psyms[p], m->params[p],
+		    m->paramlens[p], vals[p], true);
+	r->floor = r->nframes++;
+	r->ctx = NULL;
+	r->unit = u;
+	template_out_push(r, &sb, &save);
+	flow = template_run_block(r, &m->body);
+	template_out_pop(r, &save);
+	template_frame_clear(&r->frames[r->floor]);
+	r->nframes = r->floor;
+	r->floor = saved_floor;
+	r->ctx = saved_ctx;
+	r->unit = saved_unit;
+	r->calls--;
+	if (flow == FLOW_ERROR) {
+		strbuf_release(&sb);
+		template_err_via(r, "in a macro called", e->line, e->col);
+		return r->rc != 0 ? r->rc : GERR_TEMPLATE;
+	}
+	*out = tvalue_string_from_strbuf(&sb);
+	return 0;
+}
+
+/* The definition of block `name` at or above extends level *level (0 =
+ * the rendered template), or NULL; *level and *unit get where. */
+static const struct template_node *
+template_find_block(const struct template_run *r, const char *name,
+    size_t len, int *level, const struct template_unit **unit)
+{
+	const struct template_unit *u = r->t->units[0];
+	int lvl = 0;
+
+	for (;;) {
+		if (lvl >= *level)
+			for (size_t i = 0; i < u->nblocks; i++)
+				if (u->blocks[i]->varlen == len &&
+				    memcmp(u->blocks[i]->var, name, len) == 0) {
+					*level = lvl;
+					*unit = u;
+					return u->blocks[i];
+				}
+		if (u->parent < 0)
+			return NULL;
+		u = r->t->units[u->parent];
+		lvl++;
+	}
+}
+
+/* Render block definition def (at level) in place. */
+static enum template_flow
+template_run_blockdef(struct template_run *r, const struct template_node *def,
+    int level, const struct template_unit *u)
+{
+	const struct template_node *saved_blk = r->blk;
+	const struct template_unit *saved_unit = r->unit;
+	int saved_level = r->blk_level;
+	enum template_flow flow;
+
+	r->blk = def;
+	r->blk_level = level;
+	r->unit = u;
+	flow = template_run_block(r, &def->body);
+	r->blk = saved_blk;
+	r->blk_level = saved_level;
+	r->unit = saved_unit;
+	return flow;
+}
+
+static int
+template_eval_super(struct template_run *r, const struct template_expr *e,
+    struct tvalue **out)
+{
+	const struct template_node *def;
+	const struct template_unit *u;
+	struct strbuf sb = STRBUF_INIT;
+	struct template_outsave save;
+	enum template_flow flow;
+	int level;
+
+	if (r->blk == NULL)
+		return template_rerr(r, GERR_TEMPLATE, e, "`super()` outside a "
+		    "block");
+	level = r->blk_level + 1;
+	def = template_find_block(r, r->blk->var, r->blk->varlen, &level, &u);
+	if (def == NULL)
+		return template_rerr(r, GERR_TEMPLATE, e, "`super()`: no parent "
+		    "template defines block `%.*s`", (int)r->blk->varlen,
+		    r->blk->var);
+	template_out_push(r, &sb, &save);
+	flow = template_run_blockdef(r, def, level, u);
+	template_out_pop(r, &save);
+	if (flow == FLOW_ERROR) {
+		strbuf_release(&sb);
+		return r->rc != 0 ? r->rc : GERR_TEMPLATE;
+	}
+	*out = tvalue_string_from_strbuf(&sb);
+	return 0;
+}
+
 /* *out: a new reference, or NULL when the value is undefined. */
 static int
 template_eval(struct template_run *r, const struct template_expr *e,
@@ -908,6 +1141,12 @@ template_eval(struct template_run *r, const struct template_expr *e,
 	case EXPR_FILTER:
 	case EXPR_TEST:
 		return template_eval_call(r, e, out);
+	case EXPR_FUNC:
+		return template_eval_func(r, e, out);
+	case EXPR_MACRO:
+		return template_eval_macro(r, e, out);
+	case EXPR_SUPER:
+		return template_eval_super(r, e, out);
 	case EXPR_ARRAY: {
 		struct tvalue *arr = tvalue_array_new();
 
@@ -983,9 +1222,6 @@ template_eval_cond(struct template_run *r, const struct template_expr *e,
 	return rc;
 }
 
-static enum template_flow template_run_block(struct template_run *r,
-    const struct template_block *b);
-
 /* Append to the output: the common case (room left) without a call. */
 static inline void
 template_out(struct template_run *r, const char *p, size_t n)
@@ -1005,11 +1241,13 @@ template_check_output(struct template_run *r, const struct template_node *n)
 {
 	if (r->out->len - r->out_start <= r->max_out)
 		return true;
-	gerr_set_at(r->err, GERR_TOO_LARGE, r->t->name, n->line, n->col,
+	gerr_set_at(r->err, GERR_TOO_LARGE, r->unit->name, n->line, n->col,
 	    "output exceeds %zu bytes", r->max_out);
 	r->rc = GERR_TOO_LARGE;
 	return false;
 }
+
+#define TEMPLATE_ORDER_STACK 32
 
 static enum template_flow
 template_run_for(struct template_run *r, const struct template_node *n)
@@ -1018,7 +1256,7 @@ template_run_for(struct template_run *r, const struct template_node *n)
 	struct template_loop lp = { 0 };
 	struct template_frame *f;
 	enum template_flow flow = FLOW_NEXT;
-	size_t i;
+	size_t i, order_stack[TEMPLATE_ORDER_STACK], *order = order_stack;
 
 	if (template_eval_strict(r, n->expr, &seq) != 0)
 		return FLOW_ERROR;
@@ -1047,6 +1285,15 @@ template_run_for(struct template_run *r, const struct template_node *n)
 		tvalue_unref(seq);
 		return FLOW_ERROR;
 	}
+	if (seq->type == TVALUE_MAP && n->kvar == NULL) {
+		template_rerr(r, GERR_TEMPLATE, n->expr, "`for %.*s in %.*s` "
+		    "iterates a map: use `for key, value in ...` (Tera: "
+		    "\"missing a key\")", (int)n->vvarlen, n->vvar,
+		    (int)(n->expr->srclen > 60 ? 60 : n->expr->srclen),
+		    n->expr->src);
+		tvalue_unref(seq);
+		return FLOW_ERROR;
+	}
 	if (seq->type == TVALUE_ARRAY && n->kvar != NULL) {
 		template_rerr(r, GERR_TEMPLATE, n->expr, "`for %.*s, %.*s` needs "
 		    "a map, found an array", (int)n->kvarlen, n->kvar,
@@ -1059,12 +1306,26 @@ template_run_for(struct template_run *r, const struct template_node *n)
 		tvalue_unref(seq);
 		return template_run_block(r, &n->els);
 	}
+	if (seq->type == TVALUE_MAP) {
+		/* Tera iterates maps in byte order of their keys. */
+		order = lp.len <= TEMPLATE_ORDER_STACK ? order_stack :
+		    xcalloc(lp.len, sizeof *order);
+		template_filters_map_order(seq, order);
+	}
+	if (r->nframes >= TEMPLATE_MAX_FRAMES) {
+		if (order != order_stack)
+			free(order);
+		tvalue_unref(seq);
+		template_rerr(r, GERR_LIMIT, n->expr, "loops and calls nested "
+		    "deeper than %d", TEMPLATE_MAX_FRAMES);
+		return FLOW_ERROR;
+	}
 	f = &r->frames[r->nframes++];
 	memset(f, 0, sizeof *f);
 	f->loop = &lp;
 	for (i = 0; i < lp.len; i++) {
 		if (++r->iters > r->max_iters) {
-			gerr_set_at(r->err, GERR_LIMIT, r->t->name, n->line,
+			gerr_set_at(r->err, GERR_LIMIT, r->unit->name, n->line,
 			    n->col, "more than %llu loop iterations",
 			    (unsigned long long)r->max_iters);
 			r->rc = GERR_LIMIT;
@@ -1078,7 +1339,8 @@ template_run_for(struct template_run *r, const struct template_node *n)
 			template_frame_set(f, n->vsym, n->vvar, n->vvarlen,
 			    seq->u.arr.items[i], false);
 		} else {
-			const struct tvalue_entry *ent = tvalue_map_at(seq, i);
+			const struct tvalue_entry *ent = tvalue_map_at(seq,
+			    order[i]);
 
 			if (n->kvar != NULL) {
 				template_frame_set(f, n->ksym, n->kvar,
@@ -1100,6 +1362,8 @@ template_run_for(struct template_run *r, const struct template_node *n)
 	}
 	template_frame_clear(f);
 	r->nframes--;
+	if (order != order_stack)
+		free(order);
 	tvalue_unref(seq);
 	return flow;
 }
@@ -1110,6 +1374,7 @@ template_run_block(struct template_run *r, const struct template_block *b)
 	struct tvalue *v;
 	enum template_flow flow;
 	bool owned;
+	int rc;
 
 	for (size_t i = 0; i < b->len; i++) {
 		const struct template_node *n = b->nodes[i];
@@ -1165,10 +1430,83 @@ template_run_block(struct template_run *r, const struct template_block *b)
 		case NODE_SET:
 			if (template_eval_strict(r, n->expr, &v) != 0)
 				return FLOW_ERROR;
-			template_frame_set(n->global ? &r->frames[0] :
+			template_frame_set(n->global ? &r->frames[r->floor] :
 			    &r->frames[r->nframes - 1], n->sym, n->var,
 			    n->varlen, v, true);
 			break;
+		case NODE_INCLUDE:
+			if (n->unit < 0)
+				break;
+			if (template_call_enter(r, n->line, n->col,
+			    "includes") != 0)
+				return FLOW_ERROR;
+			{
+				const struct template_unit *saved = r->unit;
+
+				r->unit = r->t->units[n->unit];
+				flow = template_run_block(r, &r->unit->root);
+				r->unit = saved;
+			}
+			r->calls--;
+			if (flow == FLOW_ERROR) {
+				template_err_via(r, "included", n->line, n->col);
+				return flow;
+			}
+			break;
+		case NODE_BLOCK: {
+			const struct template_unit *u = r->unit;
+			const struct template_node *def;
+			int level = 0;
+
+			def = template_find_block(r, n->var, n->varlen, &level,
+			    &u);
+			if (def == NULL) {
+				def = n;
+				level = r->blk_level;
+				u = r->unit;
+			}
+			flow = template_run_blockdef(r, def, level, u);
+			if (flow != FLOW_NEXT)
+				return flow;
+			break;
+		}
+		case NODE_FILTER: {
+			struct strbuf sb = STRBUF_INIT;
+			struct template_outsave save;
+			struct template_frame *f;
+
+			if (r->nframes >= TEMPLATE_MAX_FRAMES) {
+				template_rerr(r, GERR_LIMIT, n->expr, "loops and "
+				    "calls nested deeper than %d",
+				    TEMPLATE_MAX_FRAMES);
+				return FLOW_ERROR;
+			}
+			template_out_push(r, &sb, &save);
+			flow = template_run_block(r, &n->body);
+			template_out_pop(r, &save);
+			if (flow == FLOW_ERROR) {
+				strbuf_release(&sb);
+				return flow;
+			}
+			f = &r->frames[r->nframes++];
+			memset(f, 0, sizeof *f);
+			template_frame_set(f, TEMPLATE_SYM_FILTER_BODY,
+			    TEMPLATE_FILTER_BODY_NAME,
+			    strlen(TEMPLATE_FILTER_BODY_NAME),
+			    tvalue_string_from_strbuf(&sb), true);
+			rc = template_eval_strict(r, n->expr, &v);
+			template_frame_clear(f);
+			r->nframes--;
+			if (rc != 0)
+				return FLOW_ERROR;
+			tvalue_render(v, r->out);
+			tvalue_unref(v);
+			if (!template_check_output(r, n))
+				return FLOW_ERROR;
+			if (flow != FLOW_NEXT)
+				return flow;
+			break;
+		}
 		case NODE_BREAK:
 			return FLOW_BREAK;
 		case NODE_CONTINUE:
@@ -1205,6 +1543,19 @@ template_render(const struct template *t, const struct tvalue *ctx,
 	    opts->max_iterations : TEMPLATE_DEFAULT_MAX_ITERATIONS;
 	r->err = err;
 	r->nframes = 1;
+	r->floor = 0;
+	r->outgen = r->nextgen = 0;
+	r->calls = 0;
+	r->blk = NULL;
+	r->blk_level = 0;
+	r->rng = 0;
+	/* With extends, the root-most ancestor's text is what renders; the
+	 * blocks come from the most derived template that defines them. */
+	const struct template_unit *top = t->units[0];
+
+	while (top->parent >= 0)
+		top = t->units[top->parent];
+	r->unit = top;
 	/* Generated code is usually a bit larger than its template: reserve
 	 * that much (bounded) so the output rarely moves. */
 	size_t hint = t->srclen * 2;
@@ -1213,7 +1564,7 @@ template_render(const struct template *t, const struct tvalue *ctx,
 		hint = TEMPLATE_OUTPUT_HINT_MAX;
 	if (hint < r->max_out)
 		strbuf_grow(out, hint);
-	if (template_run_block(r, &t->root) == FLOW_ERROR && r->rc == 0)
+	if (template_run_block(r, &top->root) == FLOW_ERROR && r->rc == 0)
 		r->rc = gerr_set(err, GERR_INTERNAL, "render failed");
 	rc = r->rc;
 	for (int i = 0; i < r->nframes; i++)
