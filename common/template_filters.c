@@ -565,87 +565,6 @@ template_filters_safe(const struct tvalue *in, struct tvalue *const *args,
 	return 0;
 }
 
-/* Parse "YYYY-MM-DD" with an optional "THH:MM:SS[.frac](Z|+hh:mm)". */
-static bool
-template_filters_parse_date(const char *s, time_t *out)
-{
-	struct tm tm = { 0 };
-	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, oh, om;
-	long off = 0;
-
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-		return false;
-	s += n;
-	if (*s == 'T' || *s == ' ') {
-		if (sscanf(s + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 ||
-		    n != 8)
-			return false;
-		s += 1 + n;
-		if (*s == '.')
-			for (s++; *s >= '0' && *s <= '9'; s++)
-				;
-		if (*s == 'Z')
-			s++;
-		else if (*s == '+' || *s == '-') {
-			if (sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) != 2 ||
-			    n != 5)
-				return false;
-			off = (oh * 60L + om) * 60L * (*s == '-' ? -1 : 1);
-			s += 1 + n;
-		}
-	}
-	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60)
-		return false;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = timegm(&tm) - off;
-	return true;
-}
-
-static int
-template_filters_date(const struct tvalue *in, struct tvalue *const *args,
-    struct tvalue **out, char *msg, size_t msgsz)
-{
-	const char *fmt = args[0] != NULL ? args[0]->u.str.s : "%Y-%m-%d";
-	char buf[512];
-	struct tm tm;
-	time_t t;
-	size_t n;
-
-	if (args[0] != NULL && args[0]->type != TVALUE_STRING)
-		return template_filters_fail(msg, msgsz, "`format` must be a "
-		    "string");
-	if (strlen(fmt) > 128)
-		return template_filters_fail(msg, msgsz, "`format` longer than "
-		    "128 bytes");
-	if (in->type == TVALUE_INT)
-		t = (time_t)in->u.i;
-	else if (in->type == TVALUE_DOUBLE)
-		t = (time_t)in->u.d;
-	else if (in->type == TVALUE_STRING) {
-		if (!template_filters_parse_date(in->u.str.s, &t))
-			return template_filters_fail(msg, msgsz, "`%.40s` is not "
-			    "a date (YYYY-MM-DD or RFC 3339)", in->u.str.s);
-	} else
-		return template_filters_fail(msg, msgsz, "expected a timestamp "
-		    "or a date string, found %s", tvalue_type_name(in->type));
-	if (gmtime_r(&t, &tm) == NULL)
-		return template_filters_fail(msg, msgsz, "timestamp out of "
-		    "range");
-	buf[0] = '\0';
-	n = strftime(buf, sizeof buf, fmt, &tm);
-	if (n == 0 && fmt[0] != '\0')
-		return template_filters_fail(msg, msgsz, "formatted date too "
-		    "long");
-	*out = tvalue_stringn(buf, n);
-	return 0;
-}
-
 /* Split s into words the way heck does: runs of alphanumerics, split again
  * at lower->Upper and before the last capital of a capital run that is
  * followed by a lowercase letter (HTTPServer -> HTTP, Server). Each word is
@@ -1084,7 +1003,8 @@ static const struct template_filter_def template_filters_table[] = {
 	F("first", template_filters_first),
 	F("last", template_filters_last),
 	F("safe", template_filters_safe),
-	F("date", template_filters_date, .args = { "format" }, .nargs = 1),
+	F("date", template_filters_date, .args = { "format", "timezone" },
+	    .nargs = 2),
 	FE("snake", template_filters_snake),
 	FE("pascal", template_filters_pascal),
 	FE("kebab", template_filters_kebab),

@@ -58,6 +58,9 @@ TEMPLATE_FILTERS_FN(template_filters_int);
 TEMPLATE_FILTERS_FN(template_filters_float);
 TEMPLATE_TESTS_FN(template_filters_t_matching);
 
+/* template_filters_date.c */
+TEMPLATE_FILTERS_FN(template_filters_date);
+
 /* template_filters_seq.c */
 TEMPLATE_FILTERS_FN(template_filters_reverse);
 TEMPLATE_FILTERS_FN(template_filters_nth);

@@ -102,10 +102,11 @@ TEMPLATE_FILTERS_FN(template_filters_nth)
 	if (args[0]->type != TVALUE_INT || args[0]->u.i < 0)
 		return template_filters_fail(msg, msgsz, "`n` must be a "
 		    "non-negative integer");
-	if ((uint64_t)args[0]->u.i >= in->u.arr.len)
-		return template_filters_fail(msg, msgsz, "index %lld is out of "
-		    "bounds (length %zu)", (long long)args[0]->u.i,
-		    in->u.arr.len);
+	/* Out of range: null, printed as nothing (as Tera). */
+	if ((uint64_t)args[0]->u.i >= in->u.arr.len) {
+		*out = tvalue_null();
+		return 0;
+	}
 	*out = tvalue_ref(in->u.arr.items[args[0]->u.i]);
 	return 0;
 }

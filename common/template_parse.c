@@ -367,6 +367,18 @@ template_parse_macro_call(struct template_parser *ps, struct template_expr *e,
 	return 0;
 }
 
+/* A comparison, test or logical operator (refused inside parentheses). */
+static bool
+template_is_logic(const struct template_expr *e)
+{
+	if (e->kind == EXPR_AND || e->kind == EXPR_OR || e->kind == EXPR_NOT ||
+	    e->kind == EXPR_TEST)
+		return true;
+	return e->kind == EXPR_BIN && (e->op == OP_EQ || e->op == OP_NE ||
+	    e->op == OP_LT || e->op == OP_LE || e->op == OP_GT ||
+	    e->op == OP_GE || e->op == OP_IN || e->op == OP_NOT_IN);
+}
+
 static int
 template_parse_primary(struct template_parser *ps, struct template_expr **out)
 {
@@ -429,8 +441,7 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 		    template_tok_is(t, "None"))
 			e->cval = tvalue_null();
 		else if (template_tok_is(t, "and") || template_tok_is(t, "or") ||
-		    template_tok_is(t, "not") || template_tok_is(t, "in") ||
-		    template_tok_is(t, "is")) {
+		    template_tok_is(t, "not") || template_tok_is(t, "in")) {
 			free(e);
 			return template_perr(ps, t, "expected a value, found "
 			    "`%.*s`", (int)t->len, t->s);
@@ -454,6 +465,11 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 			rc = template_parse_expr(ps, out);
 			if (rc == 0)
 				rc = template_expect_op(ps, OP_RPAREN, ")");
+			/* Tera's parentheses group arithmetic only. */
+			if (rc == 0 && template_is_logic(*out))
+				return template_perr(ps, t, "parentheses may only "
+				    "group arithmetic (Tera), not comparisons or "
+				    "`and`/`or`/`not`");
 			return rc;
 		}
 		if (t->op == OP_LBRACK) {
@@ -571,9 +587,16 @@ template_parse_unary(struct template_parser *ps, struct template_expr **out)
 {
 	struct template_tok *t = template_peek(ps);
 
-	if (template_tok_op(t, OP_MINUS))
+	/* Tera negates number literals only (`-1`, `-2.5`), not names. */
+	if (template_tok_op(t, OP_MINUS)) {
+		struct template_tok *v = &ps->toks[ps->pos + 1];
+
+		if (v->kind != TOK_INT && v->kind != TOK_FLOAT)
+			return template_perr(ps, t, "only a number literal can "
+			    "be negated (Tera): write `0 - x` to negate a value");
 		return template_parse_prefix(ps, out, EXPR_NEG,
 		    template_parse_unary);
+	}
 	return template_parse_postfix(ps, out);
 }
 
@@ -744,9 +767,9 @@ template_parse_callee(struct template_parser *ps, struct template_expr *e,
 static bool
 template_is_arith(const struct template_tok *t)
 {
+	/* Not `~`: Tera refuses `x | f ~ y`. */
 	return t->kind == TOK_OP && (t->op == OP_PLUS || t->op == OP_MINUS ||
-	    t->op == OP_MUL || t->op == OP_DIV || t->op == OP_MOD ||
-	    t->op == OP_TILDE);
+	    t->op == OP_MUL || t->op == OP_DIV || t->op == OP_MOD);
 }
 
 static int
@@ -1047,6 +1070,11 @@ template_parse_for(struct template_parser *ps, struct template_node *n,
 		return template_perr(ps, t, "expected `in`, found %s",
 		    template_tok_desc(t, buf, sizeof buf));
 	rc = template_parse_expr(ps, &n->expr);
+	if (rc == 0 && n->expr->kind == EXPR_CONST &&
+	    n->expr->cval->type == TVALUE_STRING)
+		return template_perr(ps, t + 1, "a `for` loop iterates a "
+		    "variable, a function or an array, not a string literal "
+		    "(Tera)");
 	if (rc == 0)
 		rc = template_expect_bclose(ps);
 	if (rc != 0)

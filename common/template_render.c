@@ -460,9 +460,13 @@ template_arith(struct template_run *r, const struct template_expr *e,
 		    e->srclen), e->src, tvalue_type_name(a->type),
 		    tvalue_type_name(b->type));
 	}
-	if ((e->op == OP_DIV || e->op == OP_MOD) && tvalue_as_double(b) == 0)
-		return template_rerr(r, GERR_TEMPLATE, e, "%s by zero",
-		    e->op == OP_DIV ? "division" : "modulo");
+	if (e->op == OP_DIV && tvalue_as_double(b) == 0) {
+		/* Tera: no number for it, printed as NaN. */
+		*out = tvalue_double(NAN);
+		return 0;
+	}
+	if (e->op == OP_MOD && tvalue_as_double(b) == 0)
+		return template_rerr(r, GERR_TEMPLATE, e, "modulo by zero");
 	/* Integers stay integers except for `/`, which is always a float. */
 	if (a->type == TVALUE_INT && b->type == TVALUE_INT && e->op != OP_DIV) {
 		int64_t x = a->u.i, y = b->u.i, z = 0;
@@ -564,6 +568,8 @@ template_eval_bin(struct template_run *r, const struct template_expr *e,
 	case OP_GT:
 	case OP_GE:
 		c = tvalue_compare(a, b, &ok);
+		if (!tvalue_is_number(a) || !tvalue_is_number(b))
+			ok = false;	/* Tera orders numbers only */
 		if (!ok) {
 			rc = template_rerr(r, GERR_TEMPLATE, e, "cannot compare "
 			    "%s with %s", tvalue_type_name(a->type),
@@ -843,8 +849,7 @@ template_eval_access(struct template_run *r, const struct template_expr *e,
 			else if (key->type == TVALUE_INT) {
 				int64_t i = key->u.i;
 
-				if (i < 0)
-					i += (int64_t)tvalue_len(obj);
+				/* Tera has no negative indexes. */
 				if (i >= 0)
 					v = tvalue_array_at(obj, (size_t)i);
 			} else
