@@ -591,7 +591,8 @@ template_parse_unary(struct template_parser *ps, struct template_expr **out)
 	if (template_tok_op(t, OP_MINUS)) {
 		struct template_tok *v = &ps->toks[ps->pos + 1];
 
-		if (v->kind != TOK_INT && v->kind != TOK_FLOAT)
+		if ((v->kind != TOK_INT && v->kind != TOK_FLOAT) ||
+		    v->s != t->s + 1)
 			return template_perr(ps, t, "only a number literal can "
 			    "be negated (Tera): write `0 - x` to negate a value");
 		return template_parse_prefix(ps, out, EXPR_NEG,
@@ -1699,7 +1700,7 @@ template_load(struct template_parser *ps, const struct template_tok *at,
 			}
 			strbuf_addstr(&chain, c->t->units[i]->name);
 			gerr_set_at(c->err, GERR_TEMPLATE, ps->name, at->line,
-			    at->col, "%s cycle: %s", template_tok_is(at + 1,
+			    at->col, "%s cycle: %s", template_tok_is(at,
 			    "extends") ? "extends" : "include", chain.buf);
 			strbuf_release(&chain);
 			return GERR_TEMPLATE;

@@ -917,9 +917,15 @@ template_call_enter(struct template_run *r, int line, int col,
 static void
 template_err_via(struct template_run *r, const char *how, int line, int col)
 {
-	size_t n = strlen(r->err->msg);
+	size_t n = strlen(r->err->msg), notes = 0;
 
-	if (n + 1 < sizeof r->err->msg)
+	/* The innermost few calls; deep recursion would repeat them. */
+	for (const char *p = r->err->msg; (p = strstr(p, " from ")) != NULL;
+	    p++)
+		notes++;
+	if (notes == 4 && n + 6 < sizeof r->err->msg)
+		strcat(r->err->msg, " (...)");
+	if (notes < 4 && n + 1 < sizeof r->err->msg)
 		snprintf(r->err->msg + n, sizeof r->err->msg - n,
 		    " (%s from %s:%d:%d)", how, r->unit->name, line, col);
 }
