@@ -71,3 +71,14 @@ template_fs_loader(struct template_fs_loader *fs)
 
 	return l;
 }
+
+size_t
+template_load_entry_dir(const char *entry)
+{
+	size_t stop = strcspn(entry, "*?[{:"), cut = 0;
+
+	for (size_t k = 0; k < stop; k++)
+		if (entry[k] == '/')
+			cut = k;
+	return cut;
+}

@@ -44,6 +44,7 @@
 #include "path.h"
 #include "runner.h"
 #include "strbuf.h"
+#include "template_load.h"
 #include "tplcache.h"
 #include "tvalue_json.h"
 #include "tvalue_toml.h"
@@ -437,11 +438,8 @@ generate_tpl_dirs(const struct make_phase *ph, size_t *n)
 	*n = 0;
 	for (size_t i = 0; i < ph->templates.len; i++) {
 		const char *g = ph->templates.items[i].s;
-		size_t stop = strcspn(g, "*?[{:"), cut = 0;
+		size_t cut = template_load_entry_dir(g);
 
-		for (size_t k = 0; k < stop; k++)
-			if (g[k] == '/')
-				cut = k;
 		if (cut > 0)
 			dirs[(*n)++] = xstrndup(g, cut);
 	}

@@ -141,6 +141,68 @@ def test_missing_include_position():
         assert 'nope' in r['message'], r
 
 
+def local_project():
+    """FILES in a fresh root, for the daemon-less commands."""
+    root = os.path.join(mktemp(), 'p')
+    os.makedirs(root)
+    write(root, 'make.toml', MAKE)
+    for rel, text in FILES.items():
+        write(root, rel, text)
+    tmp = mktemp()
+    env = dict(os.environ)
+    env['GGEN_SOCK'] = os.path.join(tmp, 'none.sock')
+    env['XDG_RUNTIME_DIR'] = tmp
+    return root, env
+
+
+def test_render_loads_dependencies_and_shows_caret():
+    root, env = local_project()
+    p = ggenc('render', 'templates/d.txt.tmpl', '--to', '-', cwd=root,
+              env=env)
+    assert p.returncode == 0 and p.stdout == '[D base]\n', (p.stdout,
+                                                           p.stderr)
+    # From outside the template directory: names fall back to the root's
+    # template directories (the `templates` globs' directory).
+    write(root, 'other/x.tmpl', '{% include "partials/footer" %}')
+    p = ggenc('render', 'other/x.tmpl', '--to', '-', cwd=root, env=env)
+    assert p.returncode == 0 and p.stdout == 'footer demo', p.stderr
+    # An error inside an included template: its position, the chain, the
+    # source line and a caret; --json gives the same as one JSON object.
+    write(root, 'templates/partials/bad', 'x\n  {{ nope }}')
+    write(root, 'templates/f.txt.tmpl', 'a\n{% include "partials/bad" %}')
+    p = ggenc('render', 'templates/f.txt.tmpl', '--to', '-', cwd=root,
+              env=env)
+    assert p.returncode == 1, p
+    lines = p.stderr.splitlines()
+    assert lines[0].startswith('templates/partials/bad:2:6: error: '
+                               'variable `nope` is not defined'), lines
+    assert 'included from templates/f.txt.tmpl:2:4' in lines[0], lines
+    assert lines[1] == '  {{ nope }}' and lines[2] == '     ^', lines
+    p = ggenc('--json', 'render', 'templates/f.txt.tmpl', '--to', '-',
+              cwd=root, env=env)
+    assert p.returncode == 1, p
+    e = json.loads(p.stderr)
+    assert (e['code'], e['file'], e['line'], e['col']) == \
+        ('undefined', 'templates/partials/bad', 2, 6), e
+    # An unsupported construct is named.
+    write(root, 'templates/g.txt.tmpl', '{{ sparql(query="x") }}')
+    p = ggenc('render', 'templates/g.txt.tmpl', '--to', '-', cwd=root,
+              env=env)
+    assert p.returncode == 1 and 'unsupported function `sparql`' in \
+        p.stderr, p.stderr
+
+
+def test_validate_missing_include():
+    root, env = local_project()
+    write(root, 'templates/e.txt.tmpl', 'x\n  {% include "nope" %}\n')
+    p = ggenc('validate', cwd=root, env=env)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert 'templates/e.txt.tmpl:2:14: error: template "nope" not found' \
+        in p.stdout, p.stdout
+    assert '             ^' in p.stdout, p.stdout
+    assert '1 error' in p.stdout, p.stdout
+
+
 def engine_merged():
     with Daemon() as d, d.client() as c:
         caps = c.call('hello', proto=1)['result']['capabilities']
@@ -151,4 +213,6 @@ if not engine_merged():
     print('1..0 # SKIP the lifecycle engine is not merged')
     sys.exit(0)
 run([test_dependency_rerenders_exactly_its_users,
-     test_missing_include_position])
+     test_missing_include_position,
+     test_render_loads_dependencies_and_shows_caret,
+     test_validate_missing_include])
