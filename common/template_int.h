@@ -9,7 +9,9 @@
 #ifndef GGEN_TEMPLATE_INT_H
 #define GGEN_TEMPLATE_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "gerr.h"
@@ -138,6 +140,10 @@ struct template_expr {
 	size_t *argnamelens;
 	int munit, mindex;
 	int *argmap;
+	/* VAR / ATTR: the map entry where the name was found last time, a
+	 * hint checked before use. The one field a render writes: relaxed
+	 * atomic, so concurrent renders of one template stay race-free. */
+	_Atomic uint32_t hint;
 };
 
 enum template_node_kind {

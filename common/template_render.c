@@ -191,20 +191,35 @@ template_key_eq(const char *a, const char *b, size_t n)
 	return memcmp(a, b, n) == 0;
 }
 
-/* Small-map lookup without calls (the usual record of a few fields); big
- * maps use their hash index. Borrowed value or NULL. */
+/* Borrowed value of e's name in map m (NULL if absent), trying first the entry where e found it
+ * last time: records of one shape keep their keys in one order, so a
+ * loop over them finds every field at once. */
 static inline struct tvalue *
-template_map_get(const struct tvalue *m, const char *key, size_t len)
+template_map_get_at(const struct tvalue *m, const struct template_expr *e)
 {
+	const struct tvalue *k;
+	uint32_t h;
+
 	if (m == NULL || m->type != TVALUE_MAP)
 		return NULL;
+	h = atomic_load_explicit(&((struct template_expr *)e)->hint,
+	    memory_order_relaxed);
+	if (h < m->u.map.len) {
+		k = m->u.map.ents[h].key;
+		if (k->u.str.len == e->namelen &&
+		    template_key_eq(k->u.str.s, e->name, e->namelen))
+			return m->u.map.ents[h].val;
+	}
 	if (m->u.map.index != NULL)
-		return tvalue_map_getn(m, key, len);
+		return tvalue_map_getn(m, e->name, e->namelen);
 	for (size_t i = 0; i < m->u.map.len; i++) {
-		const struct tvalue *k = m->u.map.ents[i].key;
-
-		if (k->u.str.len == len && template_key_eq(k->u.str.s, key, len))
+		k = m->u.map.ents[i].key;
+		if (k->u.str.len == e->namelen &&
+		    template_key_eq(k->u.str.s, e->name, e->namelen)) {
+			atomic_store_explicit(&((struct template_expr *)e)->hint,
+			    (uint32_t)i, memory_order_relaxed);
 			return m->u.map.ents[i].val;
+		}
 	}
 	return NULL;
 }
@@ -223,7 +238,7 @@ template_lookup(struct template_run *r, const struct template_expr *e)
 		if (tv != NULL)
 			return tv->val;
 	}
-	v = template_map_get(r->ctx, e->name, e->namelen);
+	v = template_map_get_at(r->ctx, e);
 	if (v != NULL)
 		return v;
 	if (e->namelen == 3 && memcmp(e->name, "env", 3) == 0 &&
@@ -400,7 +415,7 @@ template_resolve(struct template_run *r, const struct template_expr *e,
 		if (!*ok || obj == NULL)
 			return NULL;
 		if (obj->type == TVALUE_MAP)
-			return template_map_get(obj, e->name, e->namelen);
+			return template_map_get_at(obj, e);
 		break;
 	case EXPR_INDEX:
 		if (e->b->kind != EXPR_CONST)
