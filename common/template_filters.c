@@ -1113,8 +1113,8 @@ template_filters_find(enum template_filter_kind kind, const char *name,
 	for (size_t i = 0; i < TEMPLATE_FILTERS_COUNT; i++) {
 		const struct template_filter_def *d = &template_filters_table[i];
 
-		if (d->kind == kind && strlen(d->name) == len &&
-		    memcmp(d->name, name, len) == 0)
+		if (d->kind == kind && d->name[0] == name[0] &&
+		    strncmp(d->name, name, len) == 0 && d->name[len] == '\0')
 			return d;
 	}
 	return NULL;

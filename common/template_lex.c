@@ -19,14 +19,29 @@
 static void
 template_lex_advance(struct template_lexer *lx, size_t n)
 {
-	while (n-- > 0 && lx->p < lx->end) {
-		if (*lx->p == '\n') {
-			lx->line++;
-			lx->col = 1;
-		} else
-			lx->col++;
-		lx->p++;
+	const char *end, *nl;
+
+	if (n > (size_t)(lx->end - lx->p))
+		n = (size_t)(lx->end - lx->p);
+	end = lx->p + n;
+	if (n < 16) {
+		for (; lx->p < end; lx->p++) {
+			if (*lx->p == '\n') {
+				lx->line++;
+				lx->col = 1;
+			} else
+				lx->col++;
+		}
+		return;
 	}
+	/* Whole lines at a time (text runs are long). */
+	while ((nl = memchr(lx->p, '\n', (size_t)(end - lx->p))) != NULL) {
+		lx->line++;
+		lx->col = 1;
+		lx->p = nl + 1;
+	}
+	lx->col += (int)(end - lx->p);
+	lx->p = end;
 }
 
 static struct template_tok *
@@ -182,7 +197,7 @@ template_lex_inside(struct template_lexer *lx, enum template_tok_kind close,
 {
 	const char *closer = close == TOK_VCLOSE ? "}}" : "%}";
 	static const struct {
-		const char *s;
+		char s[3];
 		enum template_op op;
 	} ops[] = {
 		{ "==", OP_EQ }, { "!=", OP_NE }, { "<=", OP_LE }, { ">=", OP_GE },
@@ -257,8 +272,10 @@ template_lex_inside(struct template_lexer *lx, enum template_tok_kind close,
 		}
 		size_t i;
 
+		/* First byte, then the second of two-byte operators. */
 		for (i = 0; i < sizeof ops / sizeof ops[0]; i++)
-			if (template_starts(lx, p, ops[i].s))
+			if (ops[i].s[0] == p[0] && (ops[i].s[1] == '\0' ||
+			    (p + 1 < lx->end && p[1] == ops[i].s[1])))
 				break;
 		if (i == sizeof ops / sizeof ops[0]) {
 			char msg[64];
@@ -289,8 +306,12 @@ template_lex(struct template_lexer *lx)
 
 		/* Find the next delimiter. */
 		while (q + 1 < lx->end && !(q[0] == '{' &&
-		    (q[1] == '{' || q[1] == '%' || q[1] == '#')))
-			q++;
+		    (q[1] == '{' || q[1] == '%' || q[1] == '#'))) {
+			const char *b = memchr(q + 1, '{',
+			    (size_t)(lx->end - q - 1));
+
+			q = b != NULL ? b : lx->end;
+		}
 		if (q + 1 >= lx->end)
 			q = lx->end;
 		if (q > lx->p) {
