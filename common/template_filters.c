@@ -825,6 +825,46 @@ template_filters_pluralize(const struct tvalue *in, struct tvalue *const *args,
 	return 0;
 }
 
+/* English singular of a word (ggen's singular; the inverse of the string
+ * pluralize above): consonant + ies -> y, s/x/z/ch/sh + es -> strip es,
+ * ss stays, else a final s goes. */
+static int
+template_filters_singular(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	const char *s;
+	size_t n;
+	bool upper;
+
+	(void)args;
+	if (in->type != TVALUE_STRING)
+		return template_filters_fail(msg, msgsz, "expected a string, "
+		    "found %s", tvalue_type_name(in->type));
+	s = in->u.str.s;
+	n = in->u.str.len;
+	upper = n > 0 && template_filters_is_upper((unsigned char)s[n - 1]);
+	if (n >= 4 && template_filters_ends(in, "ies") &&
+	    strchr("aeiouAEIOU", s[n - 4]) == NULL) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_add(&sb, s, n - 3);
+		strbuf_addstr(&sb, upper ? "Y" : "y");
+		*out = tvalue_string_from_strbuf(&sb);
+		return 0;
+	}
+	if (n >= 4 && (template_filters_ends(in, "ches") ||
+	    template_filters_ends(in, "shes") ||
+	    template_filters_ends(in, "sses") ||
+	    template_filters_ends(in, "xes") ||
+	    template_filters_ends(in, "zes")))
+		n -= 2;
+	else if (n >= 2 && (s[n - 1] == 's' || s[n - 1] == 'S') &&
+	    !template_filters_ends(in, "ss"))
+		n--;
+	*out = tvalue_stringn(s, n);
+	return 0;
+}
+
 /* ------------------------------------------------------------ tests */
 
 static int
@@ -1011,6 +1051,21 @@ static const struct template_filter_def template_filters_table[] = {
 	FE("camel", template_filters_camel),
 	FE("constant", template_filters_constant),
 	F("ucfirst", template_filters_ucfirst),
+	F("singular", template_filters_singular),
+	F("singularize", template_filters_singular),
+	/* The `_case` spellings ggen templates use (heck's names). */
+	FE("snake_case", template_filters_snake),
+	FE("pascal_case", template_filters_pascal),
+	FE("upper_camel_case", template_filters_pascal),
+	FE("camel_case", template_filters_camel),
+	FE("lower_camel_case", template_filters_camel),
+	FE("mixed_case", template_filters_camel),
+	FE("kebab_case", template_filters_kebab),
+	FE("constant_case", template_filters_constant),
+	FE("shouty_snake_case", template_filters_constant),
+	FE("screaming_snake_case", template_filters_constant),
+	F("upper_case", template_filters_upper),
+	F("lower_case", template_filters_lower),
 	F("pluralize", template_filters_pluralize,
 	    .args = { "singular", "plural" }, .nargs = 2),
 	F("wordcount", template_filters_wordcount),

@@ -247,6 +247,21 @@ test_filter_sections_and_functions(void **state)
 	tvalue_unref(env);
 }
 
+static void
+test_ggen_case_spellings(void **state)
+{
+	(void)state;
+	tl_ok(files, "{{ 'HTTPServer' | snake_case }} {{ 'user_id' | "
+	    "pascal_case }} {{ 'user_id' | camel_case }} {{ 'UserId' | "
+	    "kebab_case }} {{ 'userId' | shouty_snake_case }} {{ 'a b' | "
+	    "constant_case }}", NULL,
+	    "http_server UserId userId user-id USER_ID A_B");
+	tl_ok(files, "{{ 'boxes' | singular }} {{ 'cities' | singular }} "
+	    "{{ 'users' | singularize }} {{ 'class' | singular }} "
+	    "{{ 'city' | pluralize }} {{ 2 | pluralize }}", NULL,
+	    "box city user class cities s");
+}
+
 int
 main(void)
 {
@@ -256,6 +271,7 @@ main(void)
 		cmocka_unit_test(test_extends),
 		cmocka_unit_test(test_dependencies),
 		cmocka_unit_test(test_filter_sections_and_functions),
+		cmocka_unit_test(test_ggen_case_spellings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
