@@ -15,6 +15,7 @@
 
 #include <stdarg.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -889,13 +890,15 @@ static int
 template_filters_t_parity(const struct tvalue *in, bool *out, char *msg,
     size_t msgsz, int64_t want)
 {
-	if (in->type != TVALUE_INT && !(in->type == TVALUE_DOUBLE &&
-	    in->u.d == (double)(int64_t)in->u.d))
-		return template_filters_fail(msg, msgsz, "expected an integer, "
+	if (in->type == TVALUE_DOUBLE) {
+		/* Tera: x % 2 != 0 on floats too (2.5 is odd). */
+		*out = (fmod(in->u.d, 2.0) != 0) == (want != 0);
+		return 0;
+	}
+	if (in->type != TVALUE_INT)
+		return template_filters_fail(msg, msgsz, "expected a number, "
 		    "found %s", tvalue_type_name(in->type));
-	int64_t v = in->type == TVALUE_INT ? in->u.i : (int64_t)in->u.d;
-
-	*out = (v % 2 != 0) == (want != 0);
+	*out = (in->u.i % 2 != 0) == (want != 0);
 	return 0;
 }
 

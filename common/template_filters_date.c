@@ -5,7 +5,7 @@
  * system's zoneinfo, /usr/share/zoneinfo; Debian package tzdata).
  *
  * Inputs, as Tera: a number is a UTC timestamp (seconds); a string is
- * RFC 3339 (its offset is kept: 23:59+05:30 prints 23:59 and %z +0530),
+ * RFC 3339 with a `T` (its offset is kept: 23:59+05:30 prints 23:59 and %z +0530),
  * a naive "YYYY-MM-DDTHH:MM:SS" or a "YYYY-MM-DD" date, both taken as UTC
  * (timezone= does not move them, as in Tera). timezone= converts a
  * timestamp or an RFC 3339 time into that zone.
@@ -165,7 +165,7 @@ template_date_parse(const char *s, struct template_date *d, bool *fixed)
 	    !template_date_digits(s + 8, 2, &day))
 		return false;
 	s += 10;
-	if (*s == 'T' || *s == 't' || *s == ' ') {
+	if (*s == 'T' || *s == 't') {
 		if (strlen(s + 1) < 8 || !template_date_digits(s + 1, 2, &h) ||
 		    s[3] != ':' || !template_date_digits(s + 4, 2, &mi) ||
 		    s[6] != ':' || !template_date_digits(s + 7, 2, &sec))

@@ -49,6 +49,10 @@ TEMPLATE_FUNCTIONS_FN(template_functions_range)
 	if (step <= 0)
 		return template_filters_fail(msg, msgsz, "`step_by` must be "
 		    "positive");
+	if (start > end)
+		return template_filters_fail(msg, msgsz, "`start` (%lld) is "
+		    "greater than `end` (%lld)", (long long)start,
+		    (long long)end);
 	count = end > start ? ((uint64_t)end - (uint64_t)start +
 	    (uint64_t)step - 1) / (uint64_t)step : 0;
 	if (count > c->budget) {

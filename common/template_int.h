@@ -157,6 +157,7 @@ enum template_node_kind {
 	NODE_INCLUDE,	/* unit to render in place, or -1 (ignore missing) */
 	NODE_FILTER,	/* {% filter f %}body{% endfilter %}: expr filters */
 	NODE_BLOCK,	/* {% block name %}body{% endblock %} */
+	NODE_MACRO,	/* where a macro is defined: rendering it is an error */
 };
 
 struct template_block {

@@ -1231,7 +1231,7 @@ template_parse_import(struct template_parser *ps,
 }
 
 static int
-template_parse_macro(struct template_parser *ps,
+template_parse_macro(struct template_parser *ps, struct template_node *n,
     const struct template_tok *open)
 {
 	struct template_unit *u = ps->c->t->units[ps->unit];
@@ -1258,6 +1258,8 @@ template_parse_macro(struct template_parser *ps,
 	memset(m, 0, sizeof *m);
 	m->name = name->s;
 	m->namelen = name->len;
+	n->var = name->s;
+	n->varlen = name->len;
 	m->line = name->line;
 	m->col = name->col;
 	rc = template_expect_op(ps, OP_LPAREN, "(");
@@ -1469,7 +1471,8 @@ template_parse_tag(struct template_parser *ps, struct template_block *b,
 	if (template_tok_is(t, "import"))
 		return template_parse_import(ps, t);
 	if (template_tok_is(t, "macro"))
-		return template_parse_macro(ps, t);
+		return template_parse_macro(ps, template_block_add(b, NODE_MACRO,
+		    t), t);
 	if (template_tok_is(t, "extends"))
 		return template_parse_extends(ps, b, t);
 	if (template_tok_is(t, "block"))
@@ -1617,23 +1620,6 @@ template_unit_parse(struct template_compiler *c, int unit, int first_line)
 		if (rc == 0 && end != NULL)
 			rc = template_perr(&ps, end, "unexpected `%.*s`",
 			    (int)end->len, end->s);
-	}
-	/* Tera: a template that defines macros holds only macros, imports
-	 * and whitespace; its macros are called from other templates. */
-	u = c->t->units[unit];
-	for (size_t i = 0; rc == 0 && u->nmacros > 0 && i < u->root.len; i++) {
-		const struct template_node *n = u->root.nodes[i];
-		bool blank = n->kind == NODE_TEXT;
-
-		for (size_t k = 0; blank && k < n->len; k++)
-			blank = template_is_space(n->text[k]);
-		if (!blank)
-			rc = gerr_set_at(c->err, GERR_TEMPLATE, u->name, n->line,
-			    n->col, "invalid macro definition `%.*s` (line %d): a "
-			    "template that defines macros may only hold macros, "
-			    "imports and whitespace; import it from another "
-			    "template", (int)u->macros[0].namelen,
-			    u->macros[0].name, u->macros[0].line);
 	}
 	free(lx.toks);
 	return rc;

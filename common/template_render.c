@@ -567,6 +567,20 @@ template_eval_bin(struct template_run *r, const struct template_expr *e,
 	case OP_TILDE: {
 		struct strbuf sb = STRBUF_INIT;
 
+		/* Tera concatenates strings and numbers only. */
+		if ((a->type != TVALUE_STRING && !tvalue_is_number(a)) ||
+		    (b->type != TVALUE_STRING && !tvalue_is_number(b))) {
+			const struct template_expr *bad = a->type !=
+			    TVALUE_STRING && !tvalue_is_number(a) ? e->a : e->b;
+
+			rc = template_rerr(r, GERR_TEMPLATE, bad, "`~` joins "
+			    "strings and numbers, not %s `%.*s`",
+			    tvalue_type_name((bad == e->a ? a : b)->type),
+			    (int)(bad->srclen > 60 ? 60 : bad->srclen),
+			    bad->src);
+			break;
+		}
+
 		tvalue_render(a, &sb);
 		tvalue_render(b, &sb);
 		*out = tvalue_string_from_strbuf(&sb);
@@ -1533,6 +1547,17 @@ template_run_block(struct template_run *r, const struct template_block *b)
 				return flow;
 			break;
 		}
+		case NODE_MACRO:
+			/* Tera: macros are imported and called, never rendered
+			 * where they are defined. */
+			gerr_set_at(r->err, GERR_TEMPLATE, r->unit->name, n->line,
+			    n->col, "invalid macro definition `%.*s`: a template "
+			    "that defines macros cannot be rendered itself; "
+			    "import it ({%% import \"file\" as ns %%}) and call "
+			    "ns::%.*s(...)", (int)n->varlen, n->var,
+			    (int)n->varlen, n->var);
+			r->rc = GERR_TEMPLATE;
+			return FLOW_ERROR;
 		case NODE_BREAK:
 			return FLOW_BREAK;
 		case NODE_CONTINUE:

@@ -91,7 +91,7 @@ test_if_and_expressions(void **state)
 		{ "{{ 7 % 3 }} {{ 7 / 2 }} {{ 6 / 3 }} {{ -2 * 3 }}", NULL,
 		  "1 3.5 2 -6" },
 		{ "{{ 1.5 + 1 }} {{ 2 * 1.25 }}", NULL, "2.5 2.5" },
-		{ "{{ 'a' ~ 1 ~ t }}", NULL, "a1true" },
+		{ "{{ 'a' ~ 1 ~ 2.5 }}", NULL, "a12.5" },
 		{ "{{ 1 + 1 == 2 }} {{ 1 < 2 and 2 < 1 }} {{ not 1 == 2 }}", NULL,
 		  "true false true" },
 		{ "{{ true or false and false }}", NULL, "true" },

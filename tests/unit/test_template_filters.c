@@ -214,7 +214,7 @@ test_filter_failures(void **state)
 		{ "{{ [1] | pluralize }}", NULL, GERR_TEMPLATE, 1, 9,
 		  "expected a string or a number" },
 		{ "{{ 'a' is odd }}", NULL, GERR_TEMPLATE, 1, 4,
-		  "test `odd`: expected an integer" },
+		  "test `odd`: expected a number" },
 		{ "{{ 4 is divisibleby(0) }}", NULL, GERR_TEMPLATE, 1, 4,
 		  "divisor is zero" },
 		{ "{{ 1 is starting_with('a') }}", NULL, GERR_TEMPLATE, 1, 4,

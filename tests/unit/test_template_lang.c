@@ -115,6 +115,7 @@ static const char *const files[] = {
 	"cyc2", "{% include 'cyc1' %}",
 	"selfext", "{% extends 'selfext' %}",
 	"bad", "x\n{{ nope( }}",
+	"mt", "text {% macro g() %}G{% endmacro g %}",
 	NULL, NULL,
 };
 
@@ -163,7 +164,9 @@ test_macros(void **state)
 	tl_bad(files, "{{ q::add(a=1) }}", GERR_TEMPLATE, "main.tmpl", 1, 4,
 	    "unknown macro namespace `q`");
 	tl_bad(files, "{% macro f() %}x{% endmacro f %}{{ self::f() }}",
-	    GERR_TEMPLATE, "main.tmpl", 1, 33, "invalid macro definition `f`");
+	    GERR_TEMPLATE, "main.tmpl", 1, 4, "invalid macro definition `f`");
+	/* A template of macros and text can still be imported (as Tera). */
+	tl_ok(files, "{% import 'mt' as t %}{{ t::g() }}", NULL, "G");
 	/* Unbounded recursion is stopped with a clear error. */
 	tl_bad(files, "{% import 'm' as m %}{{ m::loop(k=1) }}", GERR_LIMIT,
 	    "m", 3, 23, "macro calls nested deeper than");
