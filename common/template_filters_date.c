@@ -242,11 +242,18 @@ TEMPLATE_FILTERS_FN(template_filters_date)
 		return template_filters_fail(msg, msgsz, "`format` longer than "
 		    "256 bytes");
 	strcpy(d.abbr, "UTC");
-	if (in->type == TVALUE_INT)
+	if (in->type == TVALUE_INT) {
+		if (in->u.i < -(int64_t)1e15 || in->u.i > (int64_t)1e15)
+			return template_filters_fail(msg, msgsz, "timestamp out "
+			    "of range");
 		d.utc = in->u.i;
-	else if (in->type == TVALUE_DOUBLE)
+	} else if (in->type == TVALUE_DOUBLE) {
+		/* Years far past chrono's range are refused, not cast. */
+		if (!(in->u.d > -1e15 && in->u.d < 1e15))
+			return template_filters_fail(msg, msgsz, "timestamp out "
+			    "of range");
 		d.utc = (int64_t)in->u.d;
-	else if (in->type == TVALUE_STRING) {
+	} else if (in->type == TVALUE_STRING) {
 		if (!template_date_parse(in->u.str.s, &d, &fixed))
 			return template_filters_fail(msg, msgsz, "`%.40s` is not "
 			    "a date (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS or RFC "

@@ -572,6 +572,14 @@ TEMPLATE_FILTERS_FN(template_filters_filesizeformat)
 	return 0;
 }
 
+/* d truncates to an int64 without overflow. */
+static bool
+template_filters_in_int64(double d)
+{
+	return isfinite(d) && d > -9223372036854775808.0 &&
+	    d < 9223372036854775808.0;
+}
+
 TEMPLATE_FILTERS_FN(template_filters_int)
 {
 	int64_t def = 0, base = 10;
@@ -594,7 +602,8 @@ TEMPLATE_FILTERS_FN(template_filters_int)
 		*out = tvalue_int(in->u.i);
 		return 0;
 	case TVALUE_DOUBLE:
-		*out = tvalue_int(isfinite(in->u.d) ? (int64_t)in->u.d : def);
+		*out = tvalue_int(template_filters_in_int64(in->u.d) ?
+		    (int64_t)in->u.d : def);
 		return 0;
 	case TVALUE_STRING: {
 		char tmp[128], *end;
@@ -625,7 +634,7 @@ TEMPLATE_FILTERS_FN(template_filters_int)
 		if (strchr(tmp, '.') != NULL) {
 			double d = strtod(tmp, &end);
 
-			if (*end == '\0' && isfinite(d)) {
+			if (*end == '\0' && template_filters_in_int64(d)) {
 				*out = tvalue_int((int64_t)d);
 				return 0;
 			}
