@@ -25,6 +25,7 @@ struct tplcache_slot {
 	XXH128_hash_t set_hash;
 	char **deps;		/* absolute paths of loaded templates */
 	XXH128_hash_t *dep_hashes;
+	bool *dep_absent;	/* a name looked up there and not found */
 	size_t ndeps;
 	struct frontmatter_template *ft;
 	struct gerr *err;
@@ -56,6 +57,7 @@ tplcache_slot_release(struct tplcache_slot *s, bool keep_memo)
 		free(s->deps[i]);
 	free(s->deps);
 	free(s->dep_hashes);
+	free(s->dep_absent);
 	frontmatter_template_free(s->ft);
 	free(s->err);
 	if (!keep_memo)
@@ -153,10 +155,13 @@ tplcache_deps_fresh(const struct tplcache_slot *s,
 
 	if (io == NULL || io->hash == NULL)
 		return true;
-	for (size_t i = 0; i < s->ndeps; i++)
-		if (!io->hash(io->ctx, s->deps[i], &now) ||
-		    !XXH128_isEqual(now, s->dep_hashes[i]))
+	for (size_t i = 0; i < s->ndeps; i++) {
+		bool exists = io->hash(io->ctx, s->deps[i], &now);
+
+		if (s->dep_absent[i] ? exists : (!exists ||
+		    !XXH128_isEqual(now, s->dep_hashes[i])))
 			return false;
+	}
 	return true;
 }
 
@@ -198,6 +203,48 @@ struct tplcache_loading {
 	struct tplcache_slot *s;
 };
 
+/* Record dependency abs (TAKEN) of slot s: its content hash, or absent. */
+static void
+tplcache_dep_add(struct tplcache_slot *s, char *abs, XXH128_hash_t h,
+    bool absent)
+{
+	s->deps = xreallocarray(s->deps, s->ndeps + 1, sizeof *s->deps);
+	s->dep_hashes = xreallocarray(s->dep_hashes, s->ndeps + 1,
+	    sizeof *s->dep_hashes);
+	s->dep_absent = xreallocarray(s->dep_absent, s->ndeps + 1,
+	    sizeof *s->dep_absent);
+	s->deps[s->ndeps] = abs;
+	s->dep_hashes[s->ndeps] = h;
+	s->dep_absent[s->ndeps++] = absent;
+}
+
+/*
+ * Every place name was looked for before it was found (all of them when it
+ * was not) is an absent dependency: a file created there later changes
+ * what the template loads (`ignore missing`, a missing include, a name
+ * shadowing one from the template directories).
+ */
+static void
+tplcache_dep_misses(struct tplcache_loading *l, const char *from_abs,
+    const char *name, const char *found)
+{
+	char *dir = xstrndup(from_abs, path_dirname_len(from_abs));
+	XXH128_hash_t none = { 0, 0 };
+
+	for (size_t i = 0; i <= l->fs.ndirs; i++) {
+		char *j = path_join(i == 0 ? dir : l->fs.dirs[i - 1], name);
+		char *cand = path_normalize(j);
+
+		free(j);
+		if (found != NULL && strcmp(cand, found) == 0) {
+			free(cand);
+			break;
+		}
+		tplcache_dep_add(l->s, cand, none, true);
+	}
+	free(dir);
+}
+
 static int
 tplcache_load(void *ctx, const char *from, const char *name, char **src,
     size_t *len, char **resolved, struct gerr *err)
@@ -210,17 +257,14 @@ tplcache_load(void *ctx, const char *from, const char *name, char **src,
 	/* Read below base, report names relative to it (as the template's
 	 * own name is). */
 	rc = template_fs_load(&l->fs, from_abs, name, src, len, &abs, err);
+	if (rc == 0 || rc == GERR_NOT_FOUND)
+		tplcache_dep_misses(l, from_abs, name, abs);
 	free(from_abs);
 	if (rc != 0)
 		return rc;
 	if (path_relative(l->io->base, abs, resolved, NULL) != 0)
 		*resolved = xstrdup(abs);
-	l->s->deps = xreallocarray(l->s->deps, l->s->ndeps + 1,
-	    sizeof *l->s->deps);
-	l->s->dep_hashes = xreallocarray(l->s->dep_hashes, l->s->ndeps + 1,
-	    sizeof *l->s->dep_hashes);
-	l->s->deps[l->s->ndeps] = abs;
-	l->s->dep_hashes[l->s->ndeps++] = XXH3_128bits(*src, *len);
+	tplcache_dep_add(l->s, abs, XXH3_128bits(*src, *len), false);
 	return 0;
 }
 
@@ -290,6 +334,8 @@ tplcache_put_io(struct tplcache *c, const char *path, const char *name,
 		XXH3_128bits_reset(st);
 		XXH3_128bits_update(st, h, sizeof *h);
 		for (size_t k = 0; k < s.ndeps; k++) {
+			if (s.dep_absent[k])
+				continue;
 			XXH3_128bits_update(st, s.deps[k], strlen(s.deps[k]));
 			XXH3_128bits_update(st, &s.dep_hashes[k],
 			    sizeof s.dep_hashes[k]);

@@ -106,7 +106,8 @@ int tplcache_put_io(struct tplcache *c, const char *path, const char *name,
     const XXH128_hash_t *h, const char *src, size_t len,
     const struct tplcache_io *io, struct tplcache_entry *out);
 /* Dependencies of path's current entry (absolute paths, borrowed until
- * the next put/eviction): count, or 0 when there is no entry. */
+ * the next put/eviction), the places where a name was looked for and not
+ * found included: count, or 0 when there is no entry. */
 size_t tplcache_deps(const struct tplcache *c, const char *path,
     const char *const **out);
 
