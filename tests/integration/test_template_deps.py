@@ -139,6 +139,12 @@ def test_missing_include_position():
         assert r['status'] == 'failed', r
         assert 'templates/e.txt.tmpl:2:14' in r['message'], r
         assert 'nope' in r['message'], r
+        # Creating the missing file is a change of the template's
+        # dependencies: the next run compiles it again and succeeds.
+        write(s.root, 'templates/nope', 'found {{ name }}')
+        r = s.run_finished()
+        assert r['status'] == 'ok', r
+        assert read(s.root, 'e.txt') == 'x\n  found demo\n'
 
 
 def local_project():
