@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * template.h - compile and render the Tera subset of DESIGN.md section 4.
+ * template.h - compile and render Tera 1.20 as ggen renders it (DESIGN.md
+ * section 4); real Tera's recorded answers are the reference
+ * (tests/conformance/tera/).
  *
  * template_compile turns a source buffer into an immutable struct template;
  * template_render evaluates it against a context value into a strbuf. A
@@ -12,18 +14,29 @@
  * Syntax: {{ expr }}, {% tag %}, {# comment #}, with Tera's whitespace
  * control: a '-' right inside a delimiter ({{- -}} {%- -%} {#- -#}) strips
  * ALL whitespace (newlines included) on that side; nothing is trimmed
- * otherwise. Tags: if/elif/else/endif, for x in e / for k, v in e with
- * loop.index, loop.index0, loop.first, loop.last, else, break, continue;
- * set, set_global; raw/endraw. Expressions, loosest first: or, and, not,
- * comparisons (== != < <= > >=, in, not in, `is [not] test(args)`),
- * filters (`| name(arg=..)`, applied to the whole concatenation/arithmetic
- * on their left as in Tera), ~, + -, * / %, unary -, then . and []
- * access. Strings take ", ' or ` quotes and no escapes (as in Tera).
- * Filter arguments are named as in Tera; positional arguments are accepted
- * too and bind in the documented order (an extension shared with jinja2).
+ * otherwise. Tags: if/elif/else/endif, for x in e / for k, v in e (maps
+ * in byte order of their keys) with loop.index, loop.index0, loop.first,
+ * loop.last, else, break, continue; set, set_global; raw/endraw; filter
+ * sections; include (a name or a list, `ignore missing`); import "f" as
+ * ns with ns::macro(k=v) and self::macro(...); macro/endmacro; extends
+ * with block/endblock and super(). Functions: range, now, throw, get_env,
+ * get_random (named arguments). Expressions, loosest first: or, and, not,
+ * comparisons (== != < <= > >= on numbers, in, not in, `is [not]
+ * test(args)`), filters (`| name(arg=..)`, applied to the whole
+ * arithmetic on their left as in Tera), ~ (strings and numbers), + -,
+ * * / % (x / 0 is NaN), then . and [] access. As in Tera's grammar:
+ * parentheses group arithmetic only, `-` negates number literals only, no
+ * filter may be followed by `~`, indexes are not negative. Strings take
+ * ", ' or ` quotes and no escapes (as in Tera). Filter arguments are
+ * named as in Tera; positional arguments are accepted too and bind in the
+ * documented order (an extension shared with jinja2). A whole float
+ * prints as an integer, arrays as [a, b], maps as [object] (Tera).
  *
  * Scoping: a for loop opens a frame that lives for the whole loop; `set`
  * writes to the innermost frame, `set_global` to the template's top frame.
+ * An included template sees the includer's variables; a macro sees only
+ * its arguments. Rendering a macro definition is an error (Tera): files of
+ * macros are imported.
  * Lookup: frames innermost first, then the context map, then `env` (the
  * separate env map from the render options).
  *
