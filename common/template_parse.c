@@ -1183,6 +1183,10 @@ template_parse_include(struct template_parser *ps, struct template_node *n,
 		if (rc != 0)
 			return rc;
 	}
+	if (n->unit >= 0 && ps->c->t->units[n->unit]->parent >= 0)
+		return template_perr(ps, open, "`%s` extends another template: "
+		    "inheritance in included templates is not supported (Tera)",
+		    ps->c->t->units[n->unit]->name);
 	if (n->unit >= 0 || ignore)
 		return 0;
 	if (nnames == 1)

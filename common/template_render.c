@@ -1482,10 +1482,16 @@ template_run_block(struct template_run *r, const struct template_block *b)
 				return FLOW_ERROR;
 			{
 				const struct template_unit *saved = r->unit;
+				struct template_frame *f = &r->frames[r->nframes++];
 
+				/* Its own scope: a `set` inside stays inside (Tera);
+				 * the includer's variables and loop stay visible. */
+				memset(f, 0, sizeof *f);
 				r->unit = r->t->units[n->unit];
 				flow = template_run_block(r, &r->unit->root);
 				r->unit = saved;
+				template_frame_clear(f);
+				r->nframes--;
 			}
 			r->calls--;
 			if (flow == FLOW_ERROR) {

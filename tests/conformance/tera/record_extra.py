@@ -65,6 +65,41 @@ MULTI = [
     ("macro_import_with_text", "{% import 'p' as p %}{{ p::x(a=2) }}",
      MACROS),
     ("macro_include_of_macro_file", "{% include 'p' %}", MACROS),
+    ("include_set_stays_inside", "{% set v = 0 %}{% include 'p' %}{{ v }}",
+     {"p": "{% set v = 1 %}{{ v }}"}),
+    ("include_set_not_visible_after", "{% include 'p' %}{{ v }}",
+     {"p": "{% set v = 1 %}"}),
+    ("include_sees_loop", "{% for x in xs %}{% include 'p' %}{% endfor %}",
+     {"p": "{{ loop.index }}{{ x }}"}),
+    ("include_of_extending_template", "{% include 'p' %}",
+     {"p": "{% extends 'base' %}{% block b %}P{% endblock b %}",
+      "base": "<{% block b %}{% endblock b %}>"}),
+    ("include_in_filter_section",
+     "{% filter upper %}{% include 'p' %}{% endfilter %}",
+     {"p": "lo {{ s }}"}),
+    ("extends_nested_blocks_super",
+     "{% extends 'base' %}{% block inner %}X{{ super() }}{% endblock inner %}",
+     {"base": "<{% block a %}A{% block inner %}I{% endblock inner %}"
+      "{% endblock a %}>"}),
+    ("extends_outer_block_wins",
+     "{% extends 'base' %}{% block a %}Y{% endblock a %}"
+     "{% block inner %}Z{% endblock inner %}",
+     {"base": "<{% block a %}A{% block inner %}I{% endblock inner %}"
+      "{% endblock a %}>"}),
+    ("extends_block_with_include",
+     "{% extends 'base' %}{% block b %}{% include 'p' %}{% endblock b %}",
+     {"base": "<{% block b %}{% endblock b %}>", "p": "[{{ n }}]"}),
+    ("macro_self_and_nested_import", "{% import 'm' as m %}{{ m::a() }}",
+     {"m": "{% import 'k' as k %}{% macro a() %}{{ self::b() }}{{ k::c() }}"
+      "{% endmacro a %}{% macro b() %}B{% endmacro b %}",
+      "k": "{% macro c() %}C{% endmacro c %}"}),
+    ("macro_result_is_a_string",
+     "{% import 'm' as m %}{% set r = m::a(x=2) %}{{ r }}{{ r | length }}",
+     {"m": "{% macro a(x) %}{{ x * 2 }}{% endmacro a %}"}),
+    ("macro_no_loop_of_caller",
+     "{% import 'm' as m %}{% for i in xs %}{{ m::a(x=i) }}{% endfor %}",
+     {"m": "{% macro a(x) %}{{ loop.index | default(value='-') }}{{ x }}"
+      "{% endmacro a %}"}),
 ]
 
 
