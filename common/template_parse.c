@@ -965,6 +965,11 @@ static const char *const template_tags[] = { "if", "elif", "else", "endif",
 	"endraw", "include", "import", "macro", "endmacro", "extends", "block",
 	"endblock", "filter", "endfilter" };
 
+static const char *const template_foreign_tags[] = { "with", "endwith",
+	"call", "endcall", "autoescape", "endautoescape", "trans", "endtrans",
+	"do", "while", "load", "url", "csrf_token", "comment", "verbatim",
+	"spaceless", "ifequal", "cycle", "now", "print" };
+
 /*
  * Parse nodes into b until a `{% word %}` in `ends` (NULL-terminated) or EOF.
  * On a terminator, *ended is its token (left after the word); at EOF NULL.
@@ -1498,6 +1503,13 @@ template_parse_tag(struct template_parser *ps, struct template_block *b,
 	    i++)
 		if (template_tok_is(t, template_tags[i]))
 			return template_perr(ps, t, "unexpected `%.*s`",
+			    (int)t->len, t->s);
+	/* Constructs of jinja2 (and Django) that Tera does not have. */
+	for (size_t i = 0; i < sizeof template_foreign_tags /
+	    sizeof template_foreign_tags[0]; i++)
+		if (template_tok_is(t, template_foreign_tags[i]))
+			return template_perr(ps, t, "unsupported tag `%.*s`: it "
+			    "is jinja2's, not Tera's (DESIGN.md section 4)",
 			    (int)t->len, t->s);
 	{
 		const char *best = NULL;

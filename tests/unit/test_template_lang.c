@@ -239,6 +239,8 @@ test_filter_sections_and_functions(void **state)
 	    4, "RDF");
 	tl_bad(files, "{{ nosuch() }}", GERR_TEMPLATE, "main.tmpl", 1, 4,
 	    "unknown function `nosuch`");
+	tl_bad(files, "{% with x = 1 %}{% endwith %}", GERR_TEMPLATE,
+	    "main.tmpl", 1, 4, "unsupported tag `with`: it is jinja2's");
 	/* now(): SOURCE_DATE_EPOCH from the env map makes it reproducible;
 	 * get_env reads the same map, never the process environment. */
 	tvalue_map_set(env, "SOURCE_DATE_EPOCH", tvalue_string("86400"));
