@@ -194,7 +194,7 @@ template_key_eq(const char *a, const char *b, size_t n)
 /* Borrowed value of e's name in map m (NULL if absent), trying first the entry where e found it
  * last time: records of one shape keep their keys in one order, so a
  * loop over them finds every field at once. */
-static inline struct tvalue *
+static inline __attribute__((always_inline)) struct tvalue *
 template_map_get_at(const struct tvalue *m, const struct template_expr *e)
 {
 	const struct tvalue *k;
