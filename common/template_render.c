@@ -723,7 +723,8 @@ template_call_release(struct tvalue *in, bool own_in, struct tvalue **args)
 {
 	template_release(in, own_in);
 	for (int i = 0; i < TEMPLATE_FILTER_MAX_ARGS; i++)
-		tvalue_unref(args[i]);
+		if (args[i] != NULL)
+			tvalue_unref(args[i]);
 }
 
 static int
@@ -1220,6 +1221,38 @@ template_eval_cond(struct template_run *r, const struct template_expr *e,
 
 	*yes = false;
 	switch (e->kind) {
+	case EXPR_ATTR:
+		/* loop.first / loop.last without making a value. */
+		if (e->loop_attr == LOOP_ATTR_FIRST ||
+		    e->loop_attr == LOOP_ATTR_LAST) {
+			const struct template_loop *lp = template_current_loop(r);
+
+			if (lp == NULL)
+				break;
+			*yes = e->loop_attr == LOOP_ATTR_FIRST ? lp->index0 == 0 :
+			    lp->index0 + 1 == lp->len;
+			return 0;
+		}
+		break;
+	case EXPR_TEST: {
+		/* `x is defined` and the like: the test's answer directly. */
+		struct tvalue *in = NULL;
+		struct tvalue *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
+		bool own_in = false, res = false;
+		char msg[256];
+
+		msg[0] = '\0';
+		rc = template_call_inputs(r, e, &in, &own_in, args);
+		if (rc == 0) {
+			rc = e->def->test(in, args, &res, msg, sizeof msg);
+			if (rc != 0)
+				template_call_failed(r, e, rc, msg);
+			else
+				*yes = e->negate ? !res : res;
+		}
+		template_call_release(in, own_in, args);
+		return rc;
+	}
 	case EXPR_BIN:
 		if (e->op != OP_EQ && e->op != OP_NE)
 			break;
