@@ -1309,6 +1309,18 @@ template_out(struct template_run *r, const char *p, size_t n)
 		strbuf_add(sb, p, n);
 }
 
+/* Append the decimal digits of u. */
+static inline void
+template_out_uint(struct template_run *r, size_t u)
+{
+	char buf[24], *p = buf + sizeof buf;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	template_out(r, p, (size_t)(buf + sizeof buf - p));
+}
+
 static bool
 template_check_output(struct template_run *r, const struct template_node *n)
 {
@@ -1466,6 +1478,22 @@ template_run_block(struct template_run *r, const struct template_block *b)
 				if (!template_check_output(r, n))
 					return FLOW_ERROR;
 				break;
+			}
+			if (n->expr->kind == EXPR_ATTR &&
+			    (n->expr->loop_attr == LOOP_ATTR_INDEX ||
+			    n->expr->loop_attr == LOOP_ATTR_INDEX0)) {
+				/* {{ loop.index }}: the number, no value. */
+				const struct template_loop *lp =
+				    template_current_loop(r);
+
+				if (lp != NULL) {
+					template_out_uint(r, lp->index0 +
+					    (n->expr->loop_attr ==
+					    LOOP_ATTR_INDEX));
+					if (!template_check_output(r, n))
+						return FLOW_ERROR;
+					break;
+				}
 			}
 			if (template_eval_lend(r, n->expr, true, &v, &owned) != 0)
 				return FLOW_ERROR;
