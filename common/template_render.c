@@ -719,10 +719,11 @@ template_call_inputs(struct template_run *r, const struct template_expr *e,
 }
 
 static void
-template_call_release(struct tvalue *in, bool own_in, struct tvalue **args)
+template_call_release(const struct template_expr *e, struct tvalue *in,
+    bool own_in, struct tvalue **args)
 {
 	template_release(in, own_in);
-	for (int i = 0; i < TEMPLATE_FILTER_MAX_ARGS; i++)
+	for (int i = 0; i < e->def->nargs; i++)
 		if (args[i] != NULL)
 			tvalue_unref(args[i]);
 }
@@ -779,7 +780,7 @@ template_emit_call(struct template_run *r, const struct template_expr *e)
 	if (rc != 0)
 		template_call_failed(r, e, rc, msg);
 done:
-	template_call_release(in, own_in, args);
+	template_call_release(e, in, own_in, args);
 	return rc;
 }
 
@@ -818,7 +819,7 @@ template_eval_call(struct template_run *r, const struct template_expr *e,
 	if (rc != 0)
 		template_call_failed(r, e, rc, msg);
 done:
-	template_call_release(in, own_in, args);
+	template_call_release(e, in, own_in, args);
 	return rc;
 }
 
@@ -1250,7 +1251,7 @@ template_eval_cond(struct template_run *r, const struct template_expr *e,
 			else
 				*yes = e->negate ? !res : res;
 		}
-		template_call_release(in, own_in, args);
+		template_call_release(e, in, own_in, args);
 		return rc;
 	}
 	case EXPR_BIN:
@@ -1687,8 +1688,12 @@ template_render(const struct template *t, const struct tvalue *ctx,
 	rc = r->rc;
 	for (int i = 0; i < r->nframes; i++)
 		template_frame_clear(&r->frames[i]);
-	for (size_t i = 0; i < TEMPLATE_MEMO_SLOTS; i++) {
-		if (template_memo_used(r, i)) {
+	/* Only the slots in use, a word of the bitmap at a time. */
+	for (size_t w = 0; w < TEMPLATE_MEMO_SLOTS / 64; w++) {
+		for (uint64_t bits = r->memo_used[w]; bits != 0;
+		    bits &= bits - 1) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+
 			tvalue_unref(r->memo[i].in);
 			tvalue_unref(r->memo[i].out);
 		}
