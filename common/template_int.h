@@ -227,7 +227,22 @@ struct template_unit {
 	size_t nblocks;
 };
 
+/* Bump allocator for the AST nodes of one template (template_parse.c). */
+#define TEMPLATE_ARENA_CHUNK 16384
+struct template_arena_chunk {
+	struct template_arena_chunk *next;
+	size_t size, used;
+	_Alignas(16) unsigned char mem[];
+};
+
+struct template_arena {
+	struct template_arena_chunk *head;
+};
+
+void template_arena_free(struct template_arena *a);
+
 struct template {
+	struct template_arena arena;	/* every expr and node */
 	char *name;		/* == units[0]->name */
 	size_t srclen;		/* of unit 0 */
 	struct template_unit **units;

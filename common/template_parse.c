@@ -166,13 +166,50 @@ template_expr_free(struct template_expr *e)
 	free(e->argnames);
 	free(e->argnamelens);
 	free(e->argmap);
-	free(e);
+	/* e itself is in the template's arena. */
+}
+
+/* Zeroed memory for one AST node from the template's arena (freed all at
+ * once by template_free): parsing makes hundreds of small nodes. */
+static void *
+template_arena_alloc(struct template_arena *a, size_t size)
+{
+	struct template_arena_chunk *c = a->head;
+	void *p;
+
+	size = (size + 15) & ~(size_t)15;
+	if (c == NULL || c->used + size > c->size) {
+		size_t csize = size > TEMPLATE_ARENA_CHUNK ? size :
+		    TEMPLATE_ARENA_CHUNK;
+
+		c = xcalloc(1, sizeof *c + csize);
+		c->size = csize;
+		c->next = a->head;
+		a->head = c;
+	}
+	p = c->mem + c->used;
+	c->used += size;
+	return p;
+}
+
+void
+template_arena_free(struct template_arena *a)
+{
+	struct template_arena_chunk *c = a->head, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->head = NULL;
 }
 
 static struct template_expr *
-template_expr_new(enum template_expr_kind kind, const struct template_tok *t)
+template_expr_new(struct template_parser *ps, enum template_expr_kind kind,
+    const struct template_tok *t)
 {
-	struct template_expr *e = xcalloc(1, sizeof *e);
+	struct template_expr *e = template_arena_alloc(&ps->c->t->arena,
+	    sizeof *e);
 
 	e->kind = kind;
 	e->line = t->line;
@@ -185,10 +222,10 @@ template_expr_new(enum template_expr_kind kind, const struct template_tok *t)
 /* A new node of kind at token t whose left operand is *out: it replaces
  * *out and keeps *out's position and source start (for messages). */
 static struct template_expr *
-template_expr_wrap(struct template_expr **out, enum template_expr_kind kind,
-    const struct template_tok *t)
+template_expr_wrap(struct template_parser *ps, struct template_expr **out,
+    enum template_expr_kind kind, const struct template_tok *t)
 {
-	struct template_expr *e = template_expr_new(kind, t);
+	struct template_expr *e = template_expr_new(ps, kind, t);
 
 	e->line = (*out)->line;
 	e->col = (*out)->col;
@@ -400,7 +437,7 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 		tmp[t->len] = '\0';
 		errno = 0;
 		v = strtoll(tmp, &end, 10);
-		e = template_expr_new(EXPR_CONST, t);
+		e = template_expr_new(ps, EXPR_CONST, t);
 		if (errno == ERANGE)
 			e->cval = tvalue_double(strtod(tmp, NULL));
 		else
@@ -416,14 +453,14 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 			return template_perr(ps, t, "float literal too long");
 		memcpy(tmp, t->s, t->len);
 		tmp[t->len] = '\0';
-		e = template_expr_new(EXPR_CONST, t);
+		e = template_expr_new(ps, EXPR_CONST, t);
 		e->cval = tvalue_double(strtod(tmp, NULL));
 		tvalue_make_immortal(e->cval);
 		*out = e;
 		return 0;
 	}
 	case TOK_STRING:
-		e = template_expr_new(EXPR_CONST, t);
+		e = template_expr_new(ps, EXPR_CONST, t);
 		e->src--;
 		e->srclen += 2;
 		e->cval = tvalue_stringn(t->s, t->len);
@@ -431,7 +468,7 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 		*out = e;
 		return 0;
 	case TOK_IDENT:
-		e = template_expr_new(EXPR_CONST, t);
+		e = template_expr_new(ps, EXPR_CONST, t);
 		if (template_tok_is(t, "true") || template_tok_is(t, "True"))
 			e->cval = tvalue_bool(true);
 		else if (template_tok_is(t, "false") ||
@@ -442,7 +479,6 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 			e->cval = tvalue_null();
 		else if (template_tok_is(t, "and") || template_tok_is(t, "or") ||
 		    template_tok_is(t, "not") || template_tok_is(t, "in")) {
-			free(e);
 			return template_perr(ps, t, "expected a value, found "
 			    "`%.*s`", (int)t->len, t->s);
 		} else if (template_tok_op(template_peek(ps), OP_DCOLON)) {
@@ -473,7 +509,7 @@ template_parse_primary(struct template_parser *ps, struct template_expr **out)
 			return rc;
 		}
 		if (t->op == OP_LBRACK) {
-			e = template_expr_new(EXPR_ARRAY, t);
+			e = template_expr_new(ps, EXPR_ARRAY, t);
 			*out = e;
 			size_t cap = 0;
 
@@ -531,7 +567,7 @@ template_parse_postfix(struct template_parser *ps, struct template_expr **out)
 				    template_tok_desc(t, buf, sizeof buf));
 				break;
 			}
-			n = template_expr_new(EXPR_ATTR, t);
+			n = template_expr_new(ps, EXPR_ATTR, t);
 			n->line = e->line;
 			n->col = e->col;
 			n->src = e->src;
@@ -543,7 +579,7 @@ template_parse_postfix(struct template_parser *ps, struct template_expr **out)
 			*out = n;
 		} else if (template_tok_op(t, OP_LBRACK)) {
 			template_next(ps);
-			n = template_expr_new(EXPR_INDEX, t);
+			n = template_expr_new(ps, EXPR_INDEX, t);
 			n->line = e->line;
 			n->col = e->col;
 			n->src = e->src;
@@ -573,7 +609,7 @@ template_parse_prefix(struct template_parser *ps, struct template_expr **out,
 	if (rc != 0)
 		return rc;
 	template_next(ps);
-	e = template_expr_new(kind, t);
+	e = template_expr_new(ps, kind, t);
 	*out = e;
 	rc = self(ps, &e->a);
 	ps->edepth--;
@@ -622,7 +658,7 @@ template_parse_rhs(struct template_parser *ps, struct template_expr **out,
 	template_next(ps);
 	while (extra-- > 0)
 		template_next(ps);
-	e = template_expr_wrap(out, EXPR_BIN, t);
+	e = template_expr_wrap(ps, out, EXPR_BIN, t);
 	e->op = op;
 	rc = sub(ps, &e->b);
 	if (rc == 0)
@@ -795,7 +831,7 @@ template_parse_filtered(struct template_parser *ps, struct template_expr **out)
 			continue;
 		}
 		struct template_tok *t = template_next(ps);
-		struct template_expr *e = template_expr_wrap(out, EXPR_FILTER, t);
+		struct template_expr *e = template_expr_wrap(ps, out, EXPR_FILTER, t);
 
 		rc = template_parse_callee(ps, e, TEMPLATE_FILTER);
 		if (rc == 0)
@@ -831,7 +867,7 @@ template_parse_cmp(struct template_parser *ps, struct template_expr **out)
 			if ((rc = template_chain_link(ps, t, &links)) != 0)
 				break;
 			template_next(ps);
-			e = template_expr_wrap(out, EXPR_TEST, t);
+			e = template_expr_wrap(ps, out, EXPR_TEST, t);
 			if (template_tok_is(template_peek(ps), "not")) {
 				template_next(ps);
 				e->negate = true;
@@ -871,7 +907,7 @@ template_parse_logic(struct template_parser *ps, struct template_expr **out,
 		    &links)) != 0)
 			break;
 		struct template_tok *t = template_next(ps);
-		struct template_expr *e = template_expr_wrap(out, kind, t);
+		struct template_expr *e = template_expr_wrap(ps, out, kind, t);
 
 		rc = sub(ps, &e->b);
 		if (rc == 0)
@@ -917,7 +953,7 @@ template_node_free(struct template_node *n)
 	free(n->bodies);
 	template_block_free(&n->els);
 	template_block_free(&n->body);
-	free(n);
+	/* n itself is in the template's arena. */
 }
 
 void
@@ -931,10 +967,11 @@ template_block_free(struct template_block *b)
 }
 
 static struct template_node *
-template_block_add(struct template_block *b, enum template_node_kind kind,
-    const struct template_tok *t)
+template_block_add(struct template_parser *ps, struct template_block *b,
+    enum template_node_kind kind, const struct template_tok *t)
 {
-	struct template_node *n = xcalloc(1, sizeof *n);
+	struct template_node *n = template_arena_alloc(&ps->c->t->arena,
+	    sizeof *n);
 
 	if (b->len == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 8;
@@ -1404,11 +1441,11 @@ template_parse_filtertag(struct template_parser *ps, struct template_node *n,
     const struct template_tok *open)
 {
 	struct template_tok *t = template_peek(ps);
-	struct template_expr *e = template_expr_new(EXPR_FILTER, t);
+	struct template_expr *e = template_expr_new(ps, EXPR_FILTER, t);
 	int rc;
 
 	n->expr = e;
-	e->a = template_expr_new(EXPR_VAR, t);
+	e->a = template_expr_new(ps, EXPR_VAR, t);
 	e->a->name = TEMPLATE_FILTER_BODY_NAME;
 	e->a->namelen = strlen(TEMPLATE_FILTER_BODY_NAME);
 	e->a->sym = TEMPLATE_SYM_FILTER_BODY;
@@ -1441,7 +1478,7 @@ template_parse_tag(struct template_parser *ps, struct template_block *b,
 			return 0;
 		}
 	if (template_tok_is(t, "if")) {
-		n = template_block_add(b, NODE_IF, t);
+		n = template_block_add(ps, b, NODE_IF, t);
 		if (++ps->depth > TEMPLATE_MAX_BLOCK_DEPTH)
 			goto deep;
 		rc = template_parse_if(ps, n, t);
@@ -1449,7 +1486,7 @@ template_parse_tag(struct template_parser *ps, struct template_block *b,
 		return rc;
 	}
 	if (template_tok_is(t, "for")) {
-		n = template_block_add(b, NODE_FOR, t);
+		n = template_block_add(ps, b, NODE_FOR, t);
 		if (++ps->depth > TEMPLATE_MAX_BLOCK_DEPTH)
 			goto deep;
 		rc = template_parse_for(ps, n, t);
@@ -1459,7 +1496,7 @@ template_parse_tag(struct template_parser *ps, struct template_block *b,
 	if (template_tok_is(t, "set") || template_tok_is(t, "set_global")) {
 		struct template_tok *v = template_next(ps);
 
-		n = template_block_add(b, NODE_SET, t);
+		n = template_block_add(ps, b, NODE_SET, t);
 		n->global = t->len == 10;
 		if (v->kind != TOK_IDENT)
 			return template_perr(ps, v, "expected a variable name, "
@@ -1475,26 +1512,26 @@ template_parse_tag(struct template_parser *ps, struct template_block *b,
 		return rc;
 	}
 	if (template_tok_is(t, "include"))
-		return template_parse_include(ps, template_block_add(b,
+		return template_parse_include(ps, template_block_add(ps, b,
 		    NODE_INCLUDE, t), t);
 	if (template_tok_is(t, "import"))
 		return template_parse_import(ps, t);
 	if (template_tok_is(t, "macro"))
-		return template_parse_macro(ps, template_block_add(b, NODE_MACRO,
+		return template_parse_macro(ps, template_block_add(ps, b, NODE_MACRO,
 		    t), t);
 	if (template_tok_is(t, "extends"))
 		return template_parse_extends(ps, b, t);
 	if (template_tok_is(t, "block"))
-		return template_parse_blocktag(ps, template_block_add(b,
+		return template_parse_blocktag(ps, template_block_add(ps, b,
 		    NODE_BLOCK, t), t);
 	if (template_tok_is(t, "filter"))
-		return template_parse_filtertag(ps, template_block_add(b,
+		return template_parse_filtertag(ps, template_block_add(ps, b,
 		    NODE_FILTER, t), t);
 	if (template_tok_is(t, "break") || template_tok_is(t, "continue")) {
 		if (ps->loops == 0)
 			return template_perr(ps, t, "`%.*s` outside a for loop",
 			    (int)t->len, t->s);
-		template_block_add(b, t->len == 5 ? NODE_BREAK : NODE_CONTINUE,
+		template_block_add(ps, b, t->len == 5 ? NODE_BREAK : NODE_CONTINUE,
 		    t);
 		return template_expect_bclose(ps);
 	}
@@ -1555,14 +1592,14 @@ template_parse_block(struct template_parser *ps, struct template_block *b,
 		case TOK_TEXT:
 			template_next(ps);
 			if (t->len > 0) {
-				n = template_block_add(b, NODE_TEXT, t);
+				n = template_block_add(ps, b, NODE_TEXT, t);
 				n->text = t->s;
 				n->len = t->len;
 			}
 			break;
 		case TOK_VOPEN:
 			template_next(ps);
-			n = template_block_add(b, NODE_OUT, t);
+			n = template_block_add(ps, b, NODE_OUT, t);
 			rc = template_parse_expr(ps, &n->expr);
 			if (rc != 0)
 				return rc;
@@ -1877,6 +1914,7 @@ template_free(struct template *t)
 		free(u);
 	}
 	free(t->units);
+	template_arena_free(&t->arena);
 	free(t);
 }
 
