@@ -67,7 +67,7 @@ enum template_flow {
  * call site when it has constant arguments). It holds a reference to the
  * input, so the address cannot be reused for another value while cached;
  * values never change during a render, so a hit is always exact. */
-#define TEMPLATE_MEMO_SLOTS 256	/* a power of two, multiple of 64 */
+#define TEMPLATE_MEMO_SLOTS 512	/* a power of two, multiple of 64 */
 #define TEMPLATE_OUTPUT_HINT_MAX (1u << 20)
 
 struct template_memo {
