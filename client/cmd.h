@@ -30,6 +30,10 @@ struct cmd_ctx {
 	bool json;			/* --json */
 	bool no_start;			/* --no-start */
 	FILE *out;			/* stdout */
+	/* client/color.h, decided once in main(): colour on stdout, on
+	 * stderr; strip tools' escapes from output shown. */
+	bool color, color_err, plain;
+	int *strip_state;		/* color_strip's, across chunks */
 };
 
 struct cmd_entry {

@@ -8,24 +8,21 @@
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "histfmt.h"
 #include "runview.h"
 
 static int
 cmd_cancel_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	unsigned long long id;
-	char *end;
 
 	(void)ctx;
 	(void)argc;
-	errno = 0;
-	id = strtoull(argv[0], &end, 10);
-	if (errno != 0 || *end != '\0' || id == 0 || id > (1ULL << 53))
-		return gerr_set(err, GERR_INVALID, "cancel: expected a run "
-		    "id, found \"%s\"", argv[0]);
-	cJSON_AddNumberToObject(fields, "run", (double)id);
-	return 0;
+	int rc;
+
+	if ((rc = histfmt_run_id("cancel", argv[0], fields, "run", err)) != 0)
+		return rc;
+	return histfmt_scope(fields, false, err);
 }
 
 static int

@@ -5,6 +5,7 @@
  */
 #include "cmd.h"
 #include "cmd_entries.h"
+#include "color.h"
 #include "commands.h"
 #include "histfmt.h"
 
@@ -12,18 +13,14 @@ static int
 cmd_diff_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	uint64_t a, b;
 	int rc;
 
 	(void)ctx;
 	(void)argc;
-	if ((rc = histfmt_uint("RUN_A", argv[0], 1, UINT64_C(1) << 53, &a,
-	    err)) != 0 || (rc = histfmt_uint("RUN_B", argv[1], 1,
-	    UINT64_C(1) << 53, &b, err)) != 0)
+	if ((rc = histfmt_run_id("RUN_A", argv[0], fields, "a", err)) != 0 ||
+	    (rc = histfmt_run_id("RUN_B", argv[1], fields, "b", err)) != 0)
 		return rc;
-	cJSON_AddNumberToObject(fields, "a", (double)a);
-	cJSON_AddNumberToObject(fields, "b", (double)b);
-	return 0;
+	return histfmt_scope(fields, false, err);
 }
 
 static double
@@ -50,6 +47,13 @@ cmd_diff_render(const struct cmd_ctx *ctx, const cJSON *result)
 	    histfmt_num(cJSON_GetObjectItemCaseSensitive(result, "b"), "id"),
 	    histfmt_num(counts, "same"), histfmt_num(counts, "status"),
 	    histfmt_num(counts, "added"), histfmt_num(counts, "removed"));
+	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(result,
+	    "same_root")))
+		fprintf(ctx->out, "%snote: the runs are of different roots: %s "
+		    "and %s%s\n", color_on(ctx->color, COLOR_YELLOW),
+		    histfmt_str(cJSON_GetObjectItemCaseSensitive(result, "a"),
+		    "root"), histfmt_str(cJSON_GetObjectItemCaseSensitive(
+		    result, "b"), "root"), color_off(ctx->color));
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(result,
 	    "spans")) {
 		change = histfmt_str(e, "change");
@@ -80,7 +84,7 @@ cmd_diff_render(const struct cmd_ctx *ctx, const cJSON *result)
 }
 
 const struct cmd_entry cmd_diff_entry = {
-	.name = "diff", .alias = NULL, .usage = "RUN_A RUN_B",
+	.name = "diff", .alias = NULL, .usage = "RUN_A RUN_B (ids, last or -N)",
 	.summary = "Compare two recorded runs: spans added, removed, "
 	    "changed, slower.",
 	.args = { .min = 2, .max = 2 }, .proto = PROTO_CMD_DIFF,

@@ -31,5 +31,6 @@ extern const struct cmd_entry cmd_stats_entry;
 extern const struct cmd_entry cmd_trace_entry;
 extern const struct cmd_entry cmd_diff_entry;
 extern const struct cmd_entry cmd_trim_entry;
+extern const struct cmd_entry cmd_dev_entry;
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "cmd_entries.h"
+#include "color.h"
 #include "commands.h"
 #include "histfmt.h"
 
@@ -21,11 +22,16 @@ cmd_history_build(const struct cmd_ctx *ctx, int argc, char **argv,
 {
 	const char *v;
 	uint64_t limit;
-	bool m;
+	bool m, all = false;
 	int i = 0, rc;
 
 	(void)ctx;
 	while (i < argc) {
+		if (strcmp(argv[i], "--all") == 0) {
+			all = true;
+			i++;
+			continue;
+		}
 		if ((rc = histfmt_filter_arg("history", argc, argv, &i, fields,
 		    &m, err)) != 0)
 			return rc;
@@ -60,7 +66,7 @@ cmd_history_build(const struct cmd_ctx *ctx, int argc, char **argv,
 		cJSON_AddTrueToObject(fields, "failed");
 		i++;
 	}
-	return 0;
+	return histfmt_scope(fields, all, err);
 }
 
 static int
@@ -68,6 +74,9 @@ cmd_history_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	const cJSON *runs = cJSON_GetObjectItemCaseSensitive(result, "runs");
 	const cJSON *r, *dur;
+	/* Every root: a ROOT column, since ids alone do not say which. */
+	bool roots = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(result,
+	    "root"));
 	char when[32], d[32];
 	int w = 5;
 
@@ -81,29 +90,40 @@ cmd_history_render(const struct cmd_ctx *ctx, const cJSON *result)
 		fprintf(ctx->out, "no runs recorded\n");
 		return 0;
 	}
-	fprintf(ctx->out, "%6s  %-19s  %-*s  %-7s  %9s  %s\n", "ID", "WHEN",
-	    w, "PHASE", "TRIGGER", "DURATION", "STATUS");
+	fprintf(ctx->out, "%6s  %-19s  %-*s  %-7s  %9s  %-*s%s\n", "ID",
+	    "WHEN", w, "PHASE", "TRIGGER", "DURATION", roots ? 11 : 0,
+	    "STATUS", roots ? "  ROOT" : "");
 	cJSON_ArrayForEach(r, runs) {
+		const char *st = histfmt_str(r, "status");
+		bool slow = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
+		    "slow"));
+		char status[48];
+
 		dur = cJSON_GetObjectItemCaseSensitive(r, "duration_ms");
-		fprintf(ctx->out, "%6.0f  %-19s  %-*.*s  %-7s  %9s  %s%s\n",
+		snprintf(status, sizeof(status), "%s%s", st, slow ? " (slow)" :
+		    "");
+		fprintf(ctx->out, "%6.0f  %-19s  %-*.*s  %-7s  %9s  %s%-*s%s",
 		    histfmt_num(r, "id"),
 		    histfmt_when(histfmt_num(r, "start_us"), when,
 		    sizeof(when)), w, w, histfmt_str(r, "phase"),
 		    histfmt_str(r, "trigger"),
 		    histfmt_duration(cJSON_IsNumber(dur) ? dur->valuedouble :
-		    -1.0, d, sizeof(d)), histfmt_str(r, "status"),
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "slow")) ?
-		    " (slow)" : "");
+		    -1.0, d, sizeof(d)), color_on(ctx->color,
+		    color_status(st)), roots ? 11 : 0, status,
+		    color_off(ctx->color));
+		if (roots)
+			fprintf(ctx->out, "  %s", histfmt_str(r, "root"));
+		fputc('\n', ctx->out);
 	}
 	return 0;
 }
 
 const struct cmd_entry cmd_history_entry = {
 	.name = "history", .alias = "hist",
-	.usage = "[PHASE] [--root DIR] [--workspace NAME] [--limit N] "
+	.usage = "[PHASE] [--root DIR|--all] [--workspace NAME] [--limit N] "
 	    "[--failed] [--since TIME]",
 	.summary = "List recorded runs, newest first (TIME: 2h, 1d, "
 	    "2026-11-21).",
-	.args = { .min = 0, .max = 11 }, .proto = PROTO_CMD_HISTORY,
+	.args = { .min = 0, .max = 12 }, .proto = PROTO_CMD_HISTORY,
 	.build = cmd_history_build, .render = cmd_history_render,
 };

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cmd_logs.c - `ggenc logs RUN [--follow]`: a run's output tail; with
- * --follow, then its live output until it ends (exit status as `run`).
+ * cmd_logs.c - `ggenc logs RUN [--follow] [--plain]`: a run's output tail;
+ * with --follow, then its live output until it ends (exit status as
+ * `run`). RUN is an id, `last` or -N (histfmt_run_id). The output keeps
+ * the tools' escapes (colours) unless --plain (a global option: main.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,14 +12,15 @@
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "histfmt.h"
 #include "runview.h"
 
 static int
 cmd_logs_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	unsigned long long id = 0;
-	char *end;
+	const char *run = NULL;
+	int rc;
 
 	(void)ctx;
 	for (int i = 0; i < argc; i++) {
@@ -26,16 +29,15 @@ cmd_logs_build(const struct cmd_ctx *ctx, int argc, char **argv,
 			cJSON_AddTrueToObject(fields, "follow");
 			continue;
 		}
-		errno = 0;
-		id = strtoull(argv[i], &end, 10);
-		if (errno != 0 || *end != '\0' || id == 0 || id > (1ULL << 53))
-			return gerr_set(err, GERR_INVALID, "logs: expected a "
-			    "run id, found \"%s\"", argv[i]);
+		if (run != NULL)
+			return gerr_set(err, GERR_INVALID, "logs: one RUN");
+		run = argv[i];
 	}
-	if (id == 0)
-		return gerr_set(err, GERR_INVALID, "logs: no run id given");
-	cJSON_AddNumberToObject(fields, "run", (double)id);
-	return 0;
+	/* No RUN: the latest run of this project. */
+	if ((rc = histfmt_run_id("logs", run != NULL ? run : "last", fields,
+	    "run", err)) != 0)
+		return rc;
+	return histfmt_scope(fields, false, err);
 }
 
 static int
@@ -45,16 +47,17 @@ cmd_logs_render(const struct cmd_ctx *ctx, const cJSON *result)
 
 	if (out != NULL) {
 		/* Not following: the tail, and the status only on failure. */
-		fputs(out, ctx->out);
+		runview_output(ctx, ctx->out, out);
 		return 0;
 	}
 	return runview_summary(ctx, result);
 }
 
 const struct cmd_entry cmd_logs_entry = {
-	.name = "logs", .alias = NULL, .usage = "RUN [--follow]",
+	.name = "logs", .alias = NULL,
+	.usage = "[RUN|last|-N] [--follow] [--plain]",
 	.summary = "Print a run's output; --follow streams it live.",
-	.args = { .min = 1, .max = 2 }, .proto = PROTO_CMD_LOGS,
+	.args = { .min = 0, .max = 2 }, .proto = PROTO_CMD_LOGS,
 	.build = cmd_logs_build, .render = cmd_logs_render,
 	.on_message = runview_message,
 };

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cmd_run.c - `ggenc run [PHASE...] [--root DIR] [--workspace NAME|
- * --all-workspaces] [--force] [--dry-run] [--detach] [--jobs N]`.
+ * --all-workspaces] [--force] [--no-remote] [--dry-run] [--detach]
+ * [--jobs N]`.
  *
  * Builds the `run` request (root defaults to the current directory,
  * resolved to an absolute path here), streams output and phase progress
@@ -55,6 +56,8 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
 			cJSON_AddTrueToObject(fields, "all_workspaces");
 		} else if (strcmp(a, "--force") == 0) {
 			cJSON_AddTrueToObject(fields, "force");
+		} else if (strcmp(a, "--no-remote") == 0) {
+			cJSON_AddTrueToObject(fields, "no_remote");
 		} else if (strcmp(a, "--dry-run") == 0) {
 			cJSON_AddTrueToObject(fields, "dry_run");
 		} else if (strcmp(a, "--detach") == 0) {
@@ -119,7 +122,7 @@ cmd_run_render(const struct cmd_ctx *ctx, const cJSON *result)
 const struct cmd_entry cmd_run_entry = {
 	.name = "run", .alias = NULL,
 	.usage = "PHASE... [--root DIR] [--workspace NAME|--all-workspaces] "
-	    "[--force] [--dry-run] [--detach] [--jobs N]",
+	    "[--force] [--no-remote] [--dry-run] [--detach] [--jobs N]",
 	.summary = "Run lifecycle phases with their hooks, streaming output.",
 	.args = { .min = 1, .max = 128 }, .proto = PROTO_CMD_RUN,
 	.build = cmd_run_build, .render = cmd_run_render,

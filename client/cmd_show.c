@@ -9,23 +9,22 @@
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "color.h"
 #include "histfmt.h"
+#include "runview.h"
 #include "xmalloc.h"
 
 static int
 cmd_show_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
-	uint64_t id;
 	int rc;
 
 	(void)ctx;
 	(void)argc;
-	if ((rc = histfmt_uint("RUN", argv[0], 1, UINT64_C(1) << 53, &id,
-	    err)) != 0)
+	if ((rc = histfmt_run_id("RUN", argv[0], fields, "run", err)) != 0)
 		return rc;
-	cJSON_AddNumberToObject(fields, "run", (double)id);
-	return 0;
+	return histfmt_scope(fields, false, err);
 }
 
 struct cmd_show_tree {
@@ -42,10 +41,11 @@ cmd_show_span(const struct cmd_ctx *ctx, const struct cmd_show_tree *t,
 	char d[32];
 	size_t i;
 
-	fprintf(ctx->out, "  %*s%s  [%s]  %s  %s%s\n", depth * 2, "",
+	fprintf(ctx->out, "  %*s%s  [%s]  %s  %s%s%s%s\n", depth * 2, "",
 	    histfmt_str(s, "name"), histfmt_str(s, "kind"),
 	    histfmt_duration(histfmt_num(s, "dur_us") / 1000.0, d, sizeof(d)),
-	    histfmt_str(s, "status"),
+	    color_on(ctx->color, color_status(histfmt_str(s, "status"))),
+	    histfmt_str(s, "status"), color_off(ctx->color),
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "slow")) ?
 	    " (slow)" : "");
 	for (i = at + 1; i < t->n; i++)
@@ -96,8 +96,10 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 	char when[32], d[32];
 	size_t len = strlen(out);
 
-	fprintf(ctx->out, "run %.0f  %s  %s%s\n", histfmt_num(r, "id"),
-	    histfmt_str(r, "phase"), histfmt_str(r, "status"),
+	fprintf(ctx->out, "run %.0f  %s  %s%s%s%s\n", histfmt_num(r, "id"),
+	    histfmt_str(r, "phase"), color_on(ctx->color,
+	    color_status(histfmt_str(r, "status"))), histfmt_str(r, "status"),
+	    color_off(ctx->color),
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "slow")) ?
 	    " (slow)" : "");
 	fprintf(ctx->out, "  root       %s\n", histfmt_str(r, "root"));
@@ -123,7 +125,7 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 	cmd_show_spans(ctx, cJSON_GetObjectItemCaseSensitive(r, "spans"));
 	if (len > 0) {
 		fprintf(ctx->out, "output (last %zu bytes):\n", len);
-		fwrite(out, 1, len, ctx->out);
+		runview_output(ctx, ctx->out, out);
 		if (out[len - 1] != '\n')
 			fputc('\n', ctx->out);
 	}
@@ -131,7 +133,7 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 }
 
 const struct cmd_entry cmd_show_entry = {
-	.name = "show", .alias = NULL, .usage = "RUN",
+	.name = "show", .alias = NULL, .usage = "RUN|last|-N",
 	.summary = "Show a recorded run: spans as a tree, then its output.",
 	.args = { .min = 1, .max = 1 }, .proto = PROTO_CMD_SHOW,
 	.build = cmd_show_build, .render = cmd_show_render,

@@ -87,6 +87,58 @@ cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots)
 	}
 }
 
+/* The output store and the remote cache (doc/remote-cache.md). */
+static void
+cmd_status_cache(const struct cmd_ctx *ctx, const cJSON *cache)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(cache, "store");
+	const cJSON *rm = cJSON_GetObjectItemCaseSensitive(cache, "remote");
+	const cJSON *reach, *lerr;
+
+	if (!cJSON_IsObject(cache))
+		return;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "enabled")))
+		fprintf(ctx->out, "  store     %.1f of %.1f MiB, %.0f results; "
+		    "%.0f restores, %.0f saves, %.0f evictions, %.0f errors\n",
+		    cmd_status_num(st, "bytes") / 1048576.0,
+		    cmd_status_num(st, "max_bytes") / 1048576.0,
+		    cmd_status_num(st, "entries"),
+		    cmd_status_num(st, "restores"),
+		    cmd_status_num(st, "saves"),
+		    cmd_status_num(st, "evictions"),
+		    cmd_status_num(st, "errors"));
+	else
+		fprintf(ctx->out, "  store     off\n");
+	if (!cJSON_IsObject(rm))
+		return;
+	if (cmd_status_str(rm, "url")[0] == '\0') {
+		fprintf(ctx->out, "  remote    none\n");
+		return;
+	}
+	reach = cJSON_GetObjectItemCaseSensitive(rm, "reachable");
+	lerr = cJSON_GetObjectItemCaseSensitive(rm, "last_error");
+	fprintf(ctx->out, "  remote    %s (%s%s), %s\n",
+	    cmd_status_str(rm, "url"),
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rm, "read")) ?
+	    "read" : "no read",
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rm, "write")) ?
+	    ", write" : ", no write",
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rm, "enabled")) ?
+	    "DISABLED" : cJSON_IsTrue(reach) ? "reachable" :
+	    cJSON_IsFalse(reach) ? "UNREACHABLE" : "not asked yet");
+	fprintf(ctx->out, "            %.0f hits, %.0f misses, %.0f restores, "
+	    "%.0f uploads; %.1f MiB down, %.1f MiB up; %.0f errors\n",
+	    cmd_status_num(rm, "hits"), cmd_status_num(rm, "misses"),
+	    cmd_status_num(cache, "restored_remote"),
+	    cmd_status_num(rm, "uploads"),
+	    cmd_status_num(rm, "bytes_down") / 1048576.0,
+	    cmd_status_num(rm, "bytes_up") / 1048576.0,
+	    cmd_status_num(rm, "errors"));
+	if (cJSON_IsString(lerr))
+		fprintf(ctx->out, "            last error: %s\n",
+		    lerr->valuestring);
+}
+
 static int
 cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
@@ -153,6 +205,8 @@ cmd_status_render(const struct cmd_ctx *ctx, const cJSON *result)
 		    cmd_status_num(history, "longest_flush_us") / 1000.0,
 		    cmd_status_num(history, "slow_phases"));
 	}
+	cmd_status_cache(ctx, cJSON_GetObjectItemCaseSensitive(result,
+	    "cache"));
 	return 0;
 }
 

@@ -20,6 +20,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_trace_entry,
 	&cmd_diff_entry,
 	&cmd_trim_entry,
+	&cmd_dev_entry,
 	&cmd_shutdown_entry,
 	&cmd_run_entry,
 	&cmd_cancel_entry,

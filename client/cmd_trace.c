@@ -16,7 +16,6 @@ cmd_trace_build(const struct cmd_ctx *ctx, int argc, char **argv,
     cJSON *fields, struct gerr *err)
 {
 	const char *v, *run = NULL;
-	uint64_t id;
 	bool m;
 	int i = 0, rc;
 
@@ -38,12 +37,10 @@ cmd_trace_build(const struct cmd_ctx *ctx, int argc, char **argv,
 			return gerr_set(err, GERR_INVALID, "trace: one RUN");
 		run = argv[i++];
 	}
-	if (run == NULL)
-		return gerr_set(err, GERR_INVALID, "trace: RUN missing");
-	if ((rc = histfmt_uint("RUN", run, 1, UINT64_C(1) << 53, &id,
-	    err)) != 0)
+	/* No RUN: the latest run of this project. */
+	if ((rc = histfmt_run_id("RUN", run != NULL ? run : "last", fields,
+	    "run", err)) != 0 || (rc = histfmt_scope(fields, false, err)) != 0)
 		return rc;
-	cJSON_AddNumberToObject(fields, "run", (double)id);
 	return 0;
 }
 
@@ -59,8 +56,9 @@ cmd_trace_render(const struct cmd_ctx *ctx, const cJSON *result)
 }
 
 const struct cmd_entry cmd_trace_entry = {
-	.name = "trace", .alias = NULL, .usage = "RUN [--format chrome]",
+	.name = "trace", .alias = NULL,
+	.usage = "[RUN|last|-N] [--format chrome]",
 	.summary = "Print a recorded run as Chrome trace JSON (Perfetto).",
-	.args = { .min = 1, .max = 3 }, .proto = PROTO_CMD_TRACE,
+	.args = { .min = 0, .max = 3 }, .proto = PROTO_CMD_TRACE,
 	.build = cmd_trace_build, .render = cmd_trace_render,
 };

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -57,6 +58,53 @@ histfmt_filter_arg(const char *cmd, int argc, char **argv, int *i,
 		    argv[*i]);
 	cJSON_AddStringToObject(fields, "phase", argv[(*i)++]);
 	*matched = true;
+	return 0;
+}
+
+int
+histfmt_run_id(const char *what, const char *text, cJSON *fields,
+    const char *name, struct gerr *err)
+{
+	uint64_t id;
+	int rc;
+
+	if (strcmp(text, "last") == 0) {
+		cJSON_AddNumberToObject(fields, name, -1);
+		return 0;
+	}
+	if (text[0] == '-' && text[1] >= '1' && text[1] <= '9') {
+		if ((rc = histfmt_uint(what, text + 1, 1, 1000000, &id,
+		    err)) != 0)
+			return rc;
+		cJSON_AddNumberToObject(fields, name, -(double)id);
+		return 0;
+	}
+	if (text[0] < '0' || text[0] > '9')
+		return gerr_set(err, GERR_INVALID, "%s: expected a run id, "
+		    "\"last\" or -N (-1 = the latest), found \"%.32s\"",
+		    what, text);
+	if ((rc = histfmt_uint(what, text, 1, UINT64_C(1) << 53, &id,
+	    err)) != 0)
+		return rc;
+	cJSON_AddNumberToObject(fields, name, (double)id);
+	return 0;
+}
+
+int
+histfmt_scope(cJSON *fields, bool all, struct gerr *err)
+{
+	char cwd[PATH_MAX], real[PATH_MAX];
+
+	if (all) {
+		cJSON_AddTrueToObject(fields, "all_roots");
+		return 0;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(fields, "root") != NULL)
+		return 0;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return gerr_set(err, GERR_IO, "getcwd: %s", strerror(errno));
+	cJSON_AddStringToObject(fields, "cwd", realpath(cwd, real) != NULL ?
+	    real : cwd);
 	return 0;
 }
 

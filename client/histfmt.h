@@ -35,6 +35,21 @@ int histfmt_option(int argc, char **argv, int *i, const char *name,
 int histfmt_filter_arg(const char *cmd, int argc, char **argv, int *i,
     cJSON *fields, bool *matched, struct gerr *err);
 
+/*
+ * A run id argument for field name: "12", "last" (-1) or "-N" (the N-th
+ * latest, -1 = the latest; the daemon resolves it within the project of
+ * the current directory, see histfmt_scope). GERR_INVALID naming what.
+ */
+int histfmt_run_id(const char *what, const char *text, cJSON *fields,
+    const char *name, struct gerr *err);
+
+/*
+ * The project a history command is about: with all, "all_roots"; else,
+ * unless fields already has "root", "cwd" (the current directory,
+ * resolved): the daemon picks the root containing it. GERR_IO (getcwd).
+ */
+int histfmt_scope(cJSON *fields, bool all, struct gerr *err);
+
 /* Parse a decimal in [min, max] for what (an option or argument name).
  * GERR_INVALID naming what, the range and the text. */
 int histfmt_uint(const char *what, const char *text, uint64_t min,

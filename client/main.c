@@ -4,7 +4,9 @@
  * request/reply exchange for daemon commands.
  *
  * Global options may appear anywhere before "--": --socket PATH, --json,
- * --no-start, --help, --version. Exit status: 0 ok, 1 the command failed,
+ * --no-start, --color WHEN (client/color.h, with NO_COLOR), --plain (run
+ * output without the tools' escapes: logs, show, run, dev), --help,
+ * --version. Exit status: 0 ok, 1 the command failed,
  * 2 usage, 3 daemon unreachable (the error's err_table row decides for
  * daemon errors). Each daemon command sends `hello` and the command
  * pipelined, checks the hello reply (protocol version), then waits for the
@@ -18,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "color.h"
 #include "commands.h"
 #include "conn.h"
 #include "errors.h"
@@ -37,7 +40,8 @@ main_usage_error(const char *msg, const struct cmd_entry *e)
 		cmd_print_usage(e, stderr);
 	else
 		fprintf(stderr, "usage: ggenc [--socket PATH] [--json] "
-		    "[--no-start] COMMAND [ARGS]; see `ggenc help`\n");
+		    "[--no-start] [--color WHEN] COMMAND [ARGS]; see "
+		    "`ggenc help`\n");
 	return ERR_EXIT_USAGE;
 }
 
@@ -169,9 +173,12 @@ main(int argc, char **argv)
 {
 	cJSON_Hooks hooks = { .malloc_fn = xmalloc, .free_fn = free };
 	char sock[SOCKPATH_MAX];
-	const char *socket_opt = NULL;
+	const char *socket_opt = NULL, *color_opt = NULL;
+	enum color_mode color = COLOR_AUTO;
+	bool plain = false;
 	const struct cmd_entry *e;
-	struct cmd_ctx ctx = { .out = stdout };
+	int strip_state = 0;
+	struct cmd_ctx ctx = { .out = stdout, .strip_state = &strip_state };
 	char **args;
 	struct gerr err;
 	int i, n = 0, rc;
@@ -197,6 +204,19 @@ main(int argc, char **argv)
 			socket_opt = argv[i];
 		} else if (strncmp(argv[i], "--socket=", 9) == 0) {
 			socket_opt = argv[i] + 9;
+		} else if (strcmp(argv[i], "--plain") == 0) {
+			plain = true;
+		} else if (strcmp(argv[i], "--color") == 0 ||
+		    strcmp(argv[i], "--colour") == 0) {
+			if (++i == argc) {
+				free(args);
+				return main_usage_error("--color needs auto, "
+				    "always or never", NULL);
+			}
+			color_opt = argv[i];
+		} else if (strncmp(argv[i], "--color=", 8) == 0 ||
+		    strncmp(argv[i], "--colour=", 9) == 0) {
+			color_opt = strchr(argv[i], '=') + 1;
 		} else if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			args[0] = (char *)"help";
@@ -206,9 +226,10 @@ main(int argc, char **argv)
 			args[0] = (char *)"version";
 			n = 1;
 			break;
-		} else if (n > 0 && strncmp(argv[i], "--", 2) == 0) {
+		} else if (n > 0) {
 			/* After the command name: the command's own option
-			 * (changes --since), checked by its build. */
+			 * (changes --since, dev -e NAME) or a negative run id
+			 * (show -1), checked by its build. */
 			args[n++] = argv[i];
 		} else {
 			fprintf(stderr, "ggenc: unknown option \"%s\"\n",
@@ -218,6 +239,15 @@ main(int argc, char **argv)
 		}
 	}
 	gerr_clear(&err);
+	if (color_opt != NULL && color_parse(color_opt, &color, &err) != 0) {
+		free(args);
+		return main_usage_error(err.msg, NULL);
+	}
+	ctx.color = color_wanted(color, STDOUT_FILENO, getenv("NO_COLOR"),
+	    getenv("TERM"));
+	ctx.color_err = color_wanted(color, STDERR_FILENO, getenv("NO_COLOR"),
+	    getenv("TERM"));
+	ctx.plain = plain || color_plain(color, getenv("NO_COLOR"));
 	if (n == 0) {
 		free(args);
 		return main_usage_error("no command given", NULL);
@@ -242,7 +272,9 @@ main(int argc, char **argv)
 		return main_fail(&err);
 	}
 	ctx.socket_path = sock;
-	if (e->proto == CMD_LOCAL)
+	/* run: a local command, or a daemon command that drives its own
+	 * exchange (dev). */
+	if (e->run != NULL)
 		rc = e->run(&ctx, n - 1, args + 1);
 	else
 		rc = main_daemon_cmd(&ctx, e, n - 1, args + 1);

@@ -21,6 +21,10 @@ void runview_message(const struct cmd_ctx *ctx, const struct msg_reply *msg);
  * status: 0 for ok or cached, 1 otherwise. */
 int runview_summary(const struct cmd_ctx *ctx, const cJSON *run);
 
+/* Write run output data (borrowed) to f as the tool wrote it, or with
+ * its escapes stripped when ctx->plain; flushed. */
+void runview_output(const struct cmd_ctx *ctx, FILE *f, const char *data);
+
 /* The number field name of obj, or def when absent. */
 double runview_num(const cJSON *obj, const char *name, double def);
 

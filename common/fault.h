@@ -33,10 +33,10 @@
 enum fault_point {
 	FAULT_HISTORY_OPEN,	/* daemon/history.c: opening the database */
 	FAULT_HISTORY_STEP,	/* daemon/history.c: one SQLite statement */
-	FAULT_STATE_WRITE,	/* a state-directory file write (roots, cache) */
+	FAULT_STATE_WRITE,	/* common/fileio.c: a state file's temp write */
 	FAULT_STATE_RENAME,	/* the rename that publishes such a file */
-	FAULT_OUTPUT_WRITE,	/* common/genout.c: a template output's temp */
-	FAULT_OUTPUT_RENAME,	/* ... and the rename over the output */
+	FAULT_OUTPUT_WRITE,	/* common/fileio.c, FILEIO_OUTPUT: an output's */
+	FAULT_OUTPUT_RENAME,	/* ... temp write and the rename over it */
 	FAULT_POINT_COUNT
 };
 

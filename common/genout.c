@@ -4,9 +4,8 @@
  *
  * Owns nothing between calls. Callers: daemon/generate.c (loop thread,
  * small files) and client/cmd_render.c. Invariant: genout_write never
- * leaves a partial file at the destination: the bytes go to a temp file
- * in the same directory (same filesystem, so rename is atomic) that is
- * fsynced before the rename and removed on any failure.
+ * leaves a partial file at the destination: it writes through
+ * common/fileio.c (temp file, fsync, rename, fsync of the directory).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fault.h"
+#include "fileio.h"
 #include "frontmatter.h"
 #include "genout.h"
 #include "path.h"
@@ -27,57 +26,11 @@ int
 genout_read(const char *path, size_t max, char **buf, size_t *len,
     bool *exists, struct gerr *err)
 {
-	struct stat st;
-	char *b;
-	size_t got = 0;
-	int fd;
+	bool missing;
+	int rc = fileio_read(path, max, 0, buf, len, &missing, err);
 
-	*buf = NULL;
-	*len = 0;
-	*exists = false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return gerr_set(err, GERR_IO, "open %s: %s", path,
-		    strerror(errno));
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		int e = errno;
-
-		close(fd);
-		return gerr_set(err, GERR_IO, "read %s: %s", path,
-		    S_ISDIR(st.st_mode) ? "Is a directory" : strerror(e));
-	}
-	if ((uint64_t)st.st_size > max) {
-		close(fd);
-		return gerr_set(err, GERR_TOO_LARGE, "%s: %lld bytes, over the "
-		    "%zu byte cap", path, (long long)st.st_size, max);
-	}
-	b = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-
-			free(b);
-			close(fd);
-			return gerr_set(err, GERR_IO, "read %s: %s", path,
-			    strerror(e));
-		}
-		if (n == 0)
-			break;		/* shrank meanwhile: take what is there */
-		got += (size_t)n;
-	}
-	close(fd);
-	b[got] = '\0';
-	*buf = b;
-	*len = got;
-	*exists = true;
-	return 0;
+	*exists = rc == 0 && !missing;
+	return rc;
 }
 
 /* realpath of the deepest existing ancestor directory of p (p itself
@@ -190,32 +143,14 @@ out:
 	return rc;
 }
 
-static int
-genout_write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 genout_write(const char *path, const char *data, size_t len, bool *written,
     struct gerr *err)
 {
-	char *old = NULL, *tmp;
+	char *old = NULL;
 	size_t old_len;
 	bool exists;
-	struct stat st;
-	mode_t mode = 0644;
-	int fd, rc;
+	int rc;
 
 	*written = false;
 	rc = genout_read(path, GENOUT_MAX_BYTES, &old, &old_len, &exists, NULL);
@@ -224,46 +159,10 @@ genout_write(const char *path, const char *data, size_t len, bool *written,
 		return 0;
 	}
 	free(old);
-	if (stat(path, &st) == 0)
-		mode = st.st_mode & 07777;
-	{
-		/* Same directory (rename stays atomic), hidden name. */
-		size_t dl = path_dirname_len(path), bl;
-		const char *base = path_basename(path, &bl);
-
-		tmp = xasprintf("%.*s%s.%.*s.ggen-tmp.XXXXXX", (int)dl, path,
-		    dl ? "/" : "", (int)bl, base);
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = gerr_set(err, GERR_IO, "create temp file for %s: %s", path,
-		    strerror(errno));
-		free(tmp);
-		return rc;
-	}
-	/* An injected fault sets errno and takes the real failure path. */
-	if ((fault_hit(FAULT_OUTPUT_WRITE) && (errno = ENOSPC) != 0) ||
-	    genout_write_all(fd, data, len) != 0 || fchmod(fd, mode) != 0 ||
-	    fsync(fd) != 0) {
-		rc = gerr_set(err, GERR_IO, "write %s: %s", tmp,
-		    strerror(errno));
-		close(fd);
-		unlink(tmp);
-		free(tmp);
-		return rc;
-	}
-	if (close(fd) != 0 ||
-	    (fault_hit(FAULT_OUTPUT_RENAME) && (errno = EIO) != 0) ||
-	    rename(tmp, path) != 0) {
-		rc = gerr_set(err, GERR_IO, "rename %s to %s: %s", tmp, path,
-		    strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return rc;
-	}
-	free(tmp);
-	*written = true;
-	return 0;
+	rc = fileio_write(path, data, len, 0644,
+	    FILEIO_OUTPUT | FILEIO_KEEP_MODE, err);
+	*written = rc == 0;
+	return rc;
 }
 
 struct tvalue *

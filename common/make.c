@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "glob.h"
 #include "log.h"
 #include "make_rules.h"
@@ -33,7 +34,10 @@
 
 static const char *const make_top_keys[] = {
 	"project", "workspace", "vars", "watch", "lifecycle", "hooks",
+	"cache",
 };
+/* [cache]: the shared output cache (DESIGN.md section 9). */
+static const char *const make_cache_keys[] = { "remote", "platform_inputs" };
 static const char *const make_project_keys[] = {
 	"name", "type", "version", "description",
 };
@@ -45,7 +49,7 @@ static const char *const make_watch_keys[] = {
 static const char *const make_phase_keys[] = {
 	"description", "command", "commands", "templates", "watch", "inputs",
 	"outputs", "cache", "env", "timeout", "parallel", "workspaces",
-	"on_busy", "budget_ms", "port",
+	"on_busy", "budget_ms", "port", "tty",
 };
 static const char *const make_hook_keys[] = {
 	"before_all", "after_all", "on_error", "on_success", "parallel",
@@ -338,6 +342,21 @@ make_watch_section(struct make_report *r, const struct toml_node *root,
 }
 
 static void
+make_cache_section(struct make_report *r, const struct toml_node *root,
+    struct make_project *p)
+{
+	const struct toml_node *t = make_table(r, "", root, "cache");
+
+	p->cache_remote = true;
+	if (t == NULL)
+		return;
+	make_unknown_keys(r, "cache", t, make_cache_keys,
+	    MAKE_NELEM(make_cache_keys));
+	p->cache_remote = make_bool(r, "cache", t, "remote", true);
+	make_strlist(r, "cache", t, "platform_inputs", &p->platform_inputs);
+}
+
+static void
 make_phase_env(struct make_report *r, const char *sect,
     const struct toml_node *t, struct make_phase *ph)
 {
@@ -487,6 +506,9 @@ make_phase(struct make_report *r, const struct toml_node *t,
 	make_strlist(r, sect, t, "workspaces", &ph->workspaces);
 	make_phase_on_busy(r, sect, t, ph);
 	ph->budget_ms = make_int(r, sect, t, "budget_ms", 0, 0);
+	if (toml_get(t, "tty") != NULL)
+		ph->tty = make_bool(r, sect, t, "tty", false) ? MAKE_TTY_ON :
+		    MAKE_TTY_OFF;
 	ph->pos_description = make_pos_of(t, "description");
 	ph->pos_watch = make_pos_of(t, "watch");
 	ph->pos_cache = make_pos_of(t, "cache");
@@ -616,6 +638,7 @@ make_build(struct make_report *r, struct toml_doc *doc, struct make_project *p)
 	make_workspace_section(r, root, p);
 	p->vars = make_table(r, "", root, "vars");
 	make_watch_section(r, root, p);
+	make_cache_section(r, root, p);
 	make_lifecycle_section(r, root, p);
 	make_hooks_section(r, root, p);
 	make_check_model(r, p);
@@ -688,55 +711,15 @@ int
 make_read_file(const char *path, struct strbuf *sb, bool *missing,
     struct gerr *err)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int saved;
+	char *buf;
+	size_t len;
+	int rc = fileio_read(path, MAKE_FILE_MAX_BYTES, 0, &buf, &len,
+	    missing, err);
 
-	*missing = false;
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			*missing = true;
-			return 0;
-		}
-		return gerr_set(err, GERR_IO, "open %s: %s", path,
-		    strerror(errno));
-	}
-	if (fstat(fd, &st) != 0 || st.st_size > MAKE_FILE_MAX_BYTES) {
-		saved = errno;
-		close(fd);
-		if (st.st_size > MAKE_FILE_MAX_BYTES)
-			return gerr_set(err, GERR_TOO_LARGE,
-			    "%s: larger than %d bytes", path,
-			    MAKE_FILE_MAX_BYTES);
-		return gerr_set(err, GERR_IO, "stat %s: %s", path,
-		    strerror(saved));
-	}
-	for (;;) {
-		ssize_t n;
-
-		strbuf_grow(sb, 8192);
-		n = read(fd, sb->buf + sb->len, sb->cap - sb->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			saved = errno;
-			close(fd);
-			return gerr_set(err, GERR_IO, "read %s: %s", path,
-			    strerror(saved));
-		}
-		if (n == 0)
-			break;
-		sb->len += (size_t)n;
-		sb->buf[sb->len] = '\0';
-		if (sb->len > MAKE_FILE_MAX_BYTES) {
-			close(fd);
-			return gerr_set(err, GERR_TOO_LARGE,
-			    "%s: larger than %d bytes", path,
-			    MAKE_FILE_MAX_BYTES);
-		}
-	}
-	close(fd);
-	return 0;
+	if (rc == 0 && buf != NULL)
+		strbuf_add(sb, buf, len);
+	free(buf);
+	return rc;
 }
 
 /* Check a workspace directory exists, is a directory, stays in the root. */
@@ -911,6 +894,7 @@ make_project_unref(struct make_project *p)
 	}
 	free(p->workspaces);
 	make_strlist_free(&p->watch_ignore);
+	make_strlist_free(&p->platform_inputs);
 	make_strlist_free(&p->hooks.before_all);
 	make_strlist_free(&p->hooks.after_all);
 	make_strlist_free(&p->hooks.on_error);

@@ -107,6 +107,14 @@ struct make_env {
 	int line, col;		/* of the key */
 };
 
+/* [lifecycle.X] tty: absent = a pseudo-terminal while a `ggenc dev` on a
+ * terminal follows the root; true = always; false = never (pipes). */
+enum make_tty {
+	MAKE_TTY_AUTO = 0,
+	MAKE_TTY_ON,
+	MAKE_TTY_OFF,
+};
+
 struct make_phase {
 	char *name;
 	int line, col;		/* of the phase's key in [lifecycle.NAME] */
@@ -127,6 +135,7 @@ struct make_phase {
 	struct make_strlist workspaces;	/* filter; empty = all */
 	enum make_on_busy on_busy;
 	int64_t budget_ms;	/* 0 = none */
+	enum make_tty tty;
 	/* [hooks] before_NAME / after_NAME: phase names, in file order. */
 	struct make_strlist before;
 	struct make_strlist after;
@@ -163,6 +172,11 @@ struct make_project {
 	struct make_phase *phases;	/* sorted by name (byte order) */
 	size_t phases_len;
 	struct make_hooks hooks;
+	/* [cache] remote (default true): results may go to and come from
+	 * the daemon's remote cache; platform_inputs: commands whose output
+	 * is hashed into every result's key (a compiler version). */
+	bool cache_remote;
+	struct make_strlist platform_inputs;
 	struct make_workspace *workspaces;	/* sorted by name */
 	size_t workspaces_len;
 	struct toml_doc *doc;	/* owns vars */

@@ -104,6 +104,37 @@ const struct config_def config_table[] = {
 	  .max = 1000000, .flags = CFG_RESTART,
 	  .doc = "Runs kept per (root, workspace, phase); older ones are "
 	      "trimmed after each flush." },
+	{ .key = "cache.local_max", .type = CFG_SIZE,
+	  .off = CONFIG_OFF(cache_local_max), .def = "2GiB", .min = 0,
+	  .doc = "Bound of the local output store (state directory, "
+	      "outstore/); least recently used results go first; 0 = no "
+	      "store (turning it on again needs a restart)." },
+	{ .key = "cache.remote.url", .type = CFG_STRING,
+	  .off = CONFIG_OFF(cache_remote_url), .def = "",
+	  .doc = "Remote cache speaking Bazel's HTTP protocol ({url}/cas/, "
+	      "{url}/ac/): bazel-remote, nginx or Apache with WebDAV PUT; "
+	      "empty = none." },
+	{ .key = "cache.remote.read", .type = CFG_BOOL,
+	  .off = CONFIG_OFF(cache_remote_read), .def = "true",
+	  .doc = "Ask the remote cache when the local store misses." },
+	{ .key = "cache.remote.write", .type = CFG_BOOL,
+	  .off = CONFIG_OFF(cache_remote_write), .def = "true",
+	  .doc = "Upload results of successful cached phases (in the "
+	      "background)." },
+	{ .key = "cache.remote.timeout", .type = CFG_MS,
+	  .off = CONFIG_OFF(cache_remote_timeout_ms), .def = "5s", .min = 10,
+	  .max = 600000,
+	  .doc = "Connect and transfer timeout of one remote request (more "
+	      "for blobs over 64 MiB); a slower remote counts as down." },
+	{ .key = "cache.remote.max_bytes", .type = CFG_SIZE,
+	  .off = CONFIG_OFF(cache_remote_max_bytes), .def = "256MiB",
+	  .min = 1024,
+	  .doc = "Largest blob, and largest result in all, fetched from or "
+	      "sent to the remote." },
+	{ .key = "cache.remote.headers_file", .type = CFG_PATH,
+	  .off = CONFIG_OFF(cache_remote_headers_file), .def = "",
+	  .doc = "File of \"Name: value\" lines sent with every remote "
+	      "request (auth); must be mode 0600 and yours." },
 };
 
 const size_t config_table_len = sizeof(config_table) / sizeof(config_table[0]);
@@ -235,6 +266,7 @@ config_set_value(struct ggend_config *cfg, const struct config_def *def,
 		    def->choices[0], def->choices[1], def->choices[2],
 		    def->choices[3], value);
 	case CFG_PATH:
+	case CFG_STRING:
 		free(*(char **)(void *)(base + def->off));
 		*(char **)(void *)(base + def->off) = xstrdup(value);
 		return 0;
@@ -281,7 +313,10 @@ config_release(struct ggend_config *cfg)
 	free(cfg->socket_path);
 	free(cfg->state_dir);
 	free(cfg->history_path);
+	free(cfg->cache_remote_url);
+	free(cfg->cache_remote_headers_file);
 	cfg->socket_path = cfg->state_dir = cfg->history_path = NULL;
+	cfg->cache_remote_url = cfg->cache_remote_headers_file = NULL;
 }
 
 void
@@ -291,6 +326,8 @@ config_copy(struct ggend_config *dst, const struct ggend_config *src)
 	dst->socket_path = xstrdup(src->socket_path);
 	dst->state_dir = xstrdup(src->state_dir);
 	dst->history_path = xstrdup(src->history_path);
+	dst->cache_remote_url = xstrdup(src->cache_remote_url);
+	dst->cache_remote_headers_file = xstrdup(src->cache_remote_headers_file);
 }
 
 const char *
@@ -315,6 +352,7 @@ config_format(const struct ggend_config *cfg, const struct config_def *def,
 		snprintf(buf, size, "%s", def->choices[n]);
 		break;
 	case CFG_PATH:
+	case CFG_STRING:
 		snprintf(buf, size, "%s",
 		    *(char *const *)(const void *)(base + def->off));
 		break;
@@ -335,6 +373,7 @@ config_help(FILE *out)
 	static const char *const names[] = {
 		[CFG_BOOL] = "bool", [CFG_U64] = "integer", [CFG_SIZE] = "size",
 		[CFG_MS] = "duration", [CFG_ENUM] = "enum", [CFG_PATH] = "path",
+		[CFG_STRING] = "string",
 	};
 	const struct config_def *d;
 	size_t i;

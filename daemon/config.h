@@ -26,6 +26,7 @@ enum config_type {
 	CFG_MS,		/* integer with optional ms, s, min (bare = ms) */
 	CFG_ENUM,	/* one of choices; stored as its index */
 	CFG_PATH,	/* a path; "" = computed default */
+	CFG_STRING,	/* free text (a URL) */
 };
 
 #define CFG_RESTART 0x1u	/* a change needs a restart */
@@ -71,6 +72,13 @@ struct ggend_config {
 	uint64_t templates_cache_bytes;
 	char *history_path;	/* owned; "" = <state dir>/history.db */
 	uint64_t history_keep;	/* runs kept per (root, workspace, phase) */
+	/* the output cache (daemon/outcache.h) */
+	uint64_t cache_local_max;	/* store bound; 0 = no local store */
+	char *cache_remote_url;		/* owned; "" = no remote */
+	bool cache_remote_read, cache_remote_write;
+	uint64_t cache_remote_timeout_ms;
+	uint64_t cache_remote_max_bytes;
+	char *cache_remote_headers_file;	/* owned; "" = none */
 };
 
 extern const struct config_def config_table[];

@@ -34,6 +34,7 @@
 
 #include "clock.h"
 #include "engine_cache.h"
+#include "outcache.h"
 #include "generate.h"
 #include "log.h"
 #include "make.h"
@@ -86,6 +87,11 @@ struct engine_exec {
 	struct generate_job *job;	/* while rendering */
 	uint64_t render_span;
 	struct engine_exec *render_next;	/* run's rendering list */
+	/* output cache (daemon/outcache.h) */
+	char akey[CACHEKEY_HEX_SIZE];	/* action key, "" until known */
+	struct outcache_job *fetch;	/* while restoring */
+	struct engine_exec *fetch_next;	/* run's fetching list */
+	const char *cache_how;		/* "restored"/"remote", or NULL */
 };
 
 struct engine_follower {
@@ -123,6 +129,8 @@ struct engine_run {
 	struct engine_exec *top;
 	struct engine_cmd *live;	/* children alive */
 	struct engine_exec *rendering;	/* render steps under way */
+	struct engine_exec *fetching;	/* output restores under way */
+	bool no_remote;			/* run --no-remote */
 	size_t active;
 	const char **post_cmds;		/* on_error/on_success commands,
 					   borrowed from the model */
@@ -149,6 +157,7 @@ struct engine {
 	uint64_t next_id;
 	struct engine_list queued, running, finished;
 	struct engine_cache *cache;
+	struct outcache *outcache;	/* may be NULL; borrowed */
 	struct {
 		engine_event_cb fn;
 		void *arg;
@@ -157,6 +166,8 @@ struct engine {
 	engine_publish_cb publish;
 	void *publish_arg;
 	struct ggend *ggend;		/* for generate_start; may be NULL */
+	engine_tty_cb tty_fn;		/* dev terminals; may be NULL */
+	void *tty_arg;
 	engine_table_cb table_fn;
 	void *table_arg;
 	engine_model_cb model_fn;
@@ -700,6 +711,13 @@ engine_spawn(struct engine_run *r, struct engine_exec *x, const char *command,
 	};
 	int rc;
 
+	const struct make_phase *ph = x != NULL ? x->node->phase : NULL;
+	unsigned cols = r->g->tty_fn != NULL ?
+	    r->g->tty_fn(r->g->tty_arg, r->root) : 0;
+
+	spec.tty = ph != NULL && ph->tty == MAKE_TTY_ON ? true :
+	    ph != NULL && ph->tty == MAKE_TTY_OFF ? false : cols > 0;
+	spec.tty_cols = cols;
 	cmd->run = r;
 	cmd->x = x;
 	if (x != NULL && x->node->ws != NULL && engine_exec_concurrent(x))
@@ -767,6 +785,9 @@ engine_step_end(struct engine_run *r, struct engine_exec *x,
 	cJSON_AddStringToObject(d, "phase", n->phase->name);
 	cJSON_AddStringToObject(d, "workspace", plan_step_where(n));
 	cJSON_AddStringToObject(d, "status", engine_status_name(st));
+	if (st == ENGINE_CACHED)
+		cJSON_AddStringToObject(d, "cache", x->cache_how != NULL ?
+		    x->cache_how : "skipped");
 	cJSON_AddNumberToObject(d, "duration_ms", (double)dur_ms);
 	cJSON_AddBoolToObject(d, "slow", slow);
 	engine_publish(r->g, "phase.finished", d);
@@ -824,46 +845,195 @@ engine_step_key(struct engine_run *r, struct engine_exec *x,
 	return engine_cache_key(n->phase, x->dir, x->key, err);
 }
 
-/* Cache decision for step x: true = skip. Fills x->key. */
-static bool
+enum engine_cache_decision {
+	ENGINE_CACHE_RUN = 0,
+	ENGINE_CACHE_SKIP,
+	ENGINE_CACHE_RESTORE,	/* ask the output cache, else run */
+	ENGINE_CACHE_CHECK,	/* skip once the output cache confirms the
+				   outputs on disk (unseen since start) */
+};
+
+/* Step x as the output cache sees it; *tofree gets the array to free
+ * afterwards (everything else is borrowed from the run). */
+static void
+engine_outcache_phase(struct engine_run *r, struct engine_exec *x,
+    struct outcache_phase *ph, const char ***tofree)
+{
+	const struct plan_node *n = x->node;
+	const struct make_strlist *plat = &r->model->platform_inputs;
+	size_t no = n->phase->outputs.len;
+	const char **a = xcalloc(no + plat->len + 1, sizeof(*a));
+
+	for (size_t i = 0; i < no; i++)
+		a[i] = n->phase->outputs.items[i].s;
+	for (size_t i = 0; i < plat->len; i++)
+		a[no + i] = plat->items[i].s;
+	memset(ph, 0, sizeof(*ph));
+	ph->phase_key = x->key;
+	ph->phase = n->phase->name;
+	ph->ws_dir = x->dir;
+	ph->outputs = a;
+	ph->n_outputs = no;
+	ph->root = r->root;
+	ph->platform_inputs = a + no;
+	ph->n_platform = plat->len;
+	ph->remote = !r->no_remote && r->model->cache_remote &&
+	    (n->model == NULL || n->model->cache_remote);
+	*tofree = a;
+}
+
+/* Cache decision for step x. Fills x->key and x->akey. */
+static enum engine_cache_decision
 engine_step_cached(struct engine_run *r, struct engine_exec *x,
     const char **why)
 {
 	const struct plan_node *n = x->node;
-	const char *last;
+	struct outcache *oc = r->g->outcache;
+	const char *last, *changed = NULL;
 	struct gerr err;
 
 	*why = NULL;
 	if (!n->phase->cache)
-		return false;
+		return ENGINE_CACHE_RUN;
 	gerr_clear(&err);
 	if (engine_step_key(r, x, &err) != 0) {
 		log_warn("run %llu: phase %s: no cache key: %s",
 		    (unsigned long long)r->id, n->phase->name, err.msg);
 		*why = "no cache key";
-		return false;
+		return ENGINE_CACHE_RUN;
 	}
 	x->has_key = true;
 	snprintf(r->last_key, sizeof(r->last_key), "%s", x->key);
 	if (r->force) {
 		*why = "forced";
-		return false;
+		return ENGINE_CACHE_RUN;
 	}
 	last = engine_cache_lookup(r->g->cache, r->root, plan_step_where(n),
 	    n->phase->name);
-	if (last == NULL) {
-		*why = "no previous key";
-		return false;
-	}
-	if (strcmp(last, x->key) != 0) {
-		*why = "key changed";
-		return false;
+	if (last == NULL || strcmp(last, x->key) != 0) {
+		*why = last == NULL ? "no previous key" : "key changed";
+		return oc != NULL ? ENGINE_CACHE_RESTORE : ENGINE_CACHE_RUN;
 	}
 	if (engine_cache_missing_output(n->phase, x->dir) != NULL) {
 		*why = "output missing";
-		return false;
+		return oc != NULL ? ENGINE_CACHE_RESTORE : ENGINE_CACHE_RUN;
+	}
+	switch (oc != NULL ? outcache_outputs_intact(oc, x->dir, x->key,
+	    &changed) : OUTCACHE_INTACT_YES) {
+	case OUTCACHE_INTACT_NO:
+		*why = "output changed";
+		log_debug("engine_step_cached: %s: %s changed on disk",
+		    n->phase->name, changed);
+		return ENGINE_CACHE_RESTORE;
+	case OUTCACHE_INTACT_UNKNOWN:
+		*why = "key unchanged, outputs exist (checked by content "
+		    "once)";
+		return ENGINE_CACHE_CHECK;
+	case OUTCACHE_INTACT_YES:
+		break;
 	}
 	*why = "key unchanged, outputs exist";
+	return ENGINE_CACHE_SKIP;
+}
+
+static void
+engine_fetch_unlink(struct engine_run *r, struct engine_exec *x)
+{
+	struct engine_exec **pp;
+
+	for (pp = &r->fetching; *pp != NULL; pp = &(*pp)->fetch_next)
+		if (*pp == x) {
+			*pp = x->fetch_next;
+			break;
+		}
+	x->fetch = NULL;
+	r->active--;
+}
+
+/* A line of ours into the run's output (ring and followers). */
+static void
+engine_note(struct engine_run *r, struct engine_exec *x, const char *line)
+{
+	struct engine_event ev;
+	size_t len = strlen(line);
+
+	ring_append(&r->out, line, len);
+	if (r->followers != NULL) {
+		engine_event_fill(r, ENGINE_EV_OUTPUT, &ev);
+		ev.output = line;
+		ev.output_len = len;
+		ev.stream = 2;
+		ev.span = x->span > 0 && x->span <= r->n_spans ?
+		    &r->spans[x->span - 1] : NULL;
+		engine_emit(r, &ev);
+	}
+}
+
+static bool engine_step_spawn(struct engine_run *r, struct engine_exec *x);
+
+/* The output cache answered for step x: restored, or run it. */
+static void
+engine_fetch_done(void *arg, enum outcache_result res, uint64_t bytes,
+    const char *detail)
+{
+	struct engine_exec *x = arg;
+	struct engine_run *r = x->run;
+	const struct make_phase *ph = x->node->phase;
+	char *line;
+
+	(void)bytes;
+	engine_fetch_unlink(r, x);
+	if (res == OUTCACHE_INTACT) {
+		if (x->span > 0 && x->span <= r->n_spans)
+			r->spans[x->span - 1].cache = "skipped";
+		engine_step_end(r, x, ENGINE_CACHED);
+		engine_exec_done(r, x);
+		return;
+	}
+	if (res != OUTCACHE_MISS) {
+		x->cache_how = outcache_result_name(res);
+		engine_cache_store(r->g->cache, r->root,
+		    plan_step_where(x->node), ph->name, x->key);
+		line = xasprintf("ggen: %s: cached (%s): %s\n", ph->name,
+		    x->cache_how, detail);
+		engine_note(r, x, line);
+		free(line);
+		if (x->span > 0 && x->span <= r->n_spans)
+			r->spans[x->span - 1].cache = x->cache_how;
+		engine_step_end(r, x, ENGINE_CACHED);
+		engine_exec_done(r, x);
+		return;
+	}
+	log_debug("engine_fetch_done: %s: %s", ph->name, detail);
+	if (ph->commands.len == 0) {
+		engine_step_end(r, x, ENGINE_OK);
+		engine_exec_done(r, x);
+		return;
+	}
+	x->cmd_index = 0;
+	if (!engine_step_spawn(r, x))
+		engine_exec_done(r, x);
+}
+
+/* Ask the output cache for step x; false when it could not (run it). */
+static bool
+engine_fetch_start(struct engine_run *r, struct engine_exec *x, bool check)
+{
+	struct outcache_phase ph;
+	const char **tofree;
+	int rc;
+
+	x->run = r;
+	engine_outcache_phase(r, x, &ph, &tofree);
+	ph.check = check;
+	rc = outcache_restore(r->g->outcache, &ph, engine_fetch_done, x,
+	    &x->fetch, NULL);
+	free(tofree);
+	if (rc != 0)
+		return false;
+	x->fetch_next = r->fetching;
+	r->fetching = x;
+	r->active++;
 	return true;
 }
 
@@ -874,9 +1044,23 @@ engine_step_commands(struct engine_run *r, struct engine_exec *x)
 {
 	const char *why;
 
-	if (engine_step_cached(r, x, &why)) {
+	switch (engine_step_cached(r, x, &why)) {
+	case ENGINE_CACHE_CHECK:
+		if (engine_fetch_start(r, x, true))
+			return false;
+		/* No store to check against: skip, as before one. */
+		/* FALLTHROUGH */
+	case ENGINE_CACHE_SKIP:
+		if (x->span > 0 && x->span <= r->n_spans)
+			r->spans[x->span - 1].cache = "skipped";
 		engine_step_end(r, x, ENGINE_CACHED);
 		return true;
+	case ENGINE_CACHE_RESTORE:
+		if (engine_fetch_start(r, x, false))
+			return false;
+		break;
+	case ENGINE_CACHE_RUN:
+		break;
 	}
 	if (x->node->phase->commands.len == 0) {
 		engine_step_end(r, x, ENGINE_OK);
@@ -1122,6 +1306,18 @@ engine_run_top_done(struct engine_run *r)
 	engine_post_next(r);
 }
 
+/* A cached phase succeeded: its outputs go to the output cache. */
+static void
+engine_save_outputs(struct engine_run *r, struct engine_exec *x)
+{
+	struct outcache_phase ph;
+	const char **tofree;
+
+	engine_outcache_phase(r, x, &ph, &tofree);
+	outcache_save(r->g->outcache, &ph);
+	free(tofree);
+}
+
 static void
 engine_on_exit(struct child *c, const struct runner_result *res)
 {
@@ -1171,6 +1367,8 @@ engine_on_exit(struct child *c, const struct runner_result *res)
 		if (x->has_key)
 			engine_cache_store(r->g->cache, r->root,
 			    plan_step_where(x->node), ph->name, x->key);
+		if (x->has_key && r->g->outcache != NULL)
+			engine_save_outputs(r, x);
 	} else if (st != ENGINE_CANCELLED) {
 		const char *cmdtext = ph->commands.items[x->cmd_index].s;
 
@@ -1305,7 +1503,7 @@ engine_check(const struct engine *g)
 			assert(r->on == lists[i]);
 			assert(r->next != NULL || r == lists[i]->tail);
 			assert(i == 1 || (r->active == 0 && r->live == NULL &&
-			    r->rendering == NULL));
+			    r->rendering == NULL && r->fetching == NULL));
 			assert(i != 0 || r->status == ENGINE_QUEUED);
 			n++;
 		}
@@ -1382,6 +1580,9 @@ engine_free(struct engine *g)
 			for (struct engine_exec *x = r->rendering; x != NULL;
 			    x = x->render_next)
 				generate_cancel(x->job);
+			for (struct engine_exec *x = r->fetching; x != NULL;
+			    x = x->fetch_next)
+				outcache_cancel(x->fetch);
 			engine_list_remove(r);
 			engine_run_free(r);
 		}
@@ -1412,9 +1613,22 @@ engine_set_model_source(struct engine *g, engine_model_cb fn, void *arg)
 }
 
 void
+engine_set_tty_source(struct engine *g, engine_tty_cb fn, void *arg)
+{
+	g->tty_fn = fn;
+	g->tty_arg = arg;
+}
+
+void
 engine_set_render_context(struct engine *g, struct ggend *ggend)
 {
 	g->ggend = ggend;
+}
+
+void
+engine_set_outcache(struct engine *g, struct outcache *oc)
+{
+	g->outcache = oc;
 }
 
 void
@@ -1561,6 +1775,7 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	r->target = req->target;
 	r->workspace = xstrdup(req->workspace != NULL ? req->workspace : "");
 	r->force = req->force;
+	r->no_remote = req->no_remote;
 	r->trigger = req->trigger;
 	engine_add_changed(r, req->changed, req->n_changed);
 	r->model = model;
@@ -1601,6 +1816,7 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 	memset(&fake, 0, sizeof(fake));
 	fake.g = g;
 	fake.root = (char *)req->root;
+	fake.model = model;
 	fake.force = req->force;
 	o = cJSON_CreateObject();
 	steps = cJSON_AddArrayToObject(o, "steps");
@@ -1609,13 +1825,14 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 		struct engine_exec x = { .node = n };
 		cJSON *s = cJSON_CreateObject(), *cmds;
 		const char *why, *decision;
-		bool hit;
+		enum engine_cache_decision hit;
 
 		x.dir = n->ws != NULL ? xasprintf("%s/%s", req->root,
 		    n->ws->path) : xstrdup(req->root);
 		hit = engine_step_cached(&fake, &x, &why);
-		decision = hit ? "hit" : !n->phase->cache ? "off" :
-		    req->force ? "forced" : "miss";
+		decision = hit == ENGINE_CACHE_SKIP ||
+		    hit == ENGINE_CACHE_CHECK ? "hit" :
+		    !n->phase->cache ? "off" : req->force ? "forced" : "miss";
 		cJSON_AddStringToObject(s, "phase", n->phase->name);
 		cJSON_AddStringToObject(s, "workspace", plan_step_where(n));
 		if (n->hook != NULL)
@@ -1625,6 +1842,17 @@ engine_dry_run(struct engine *g, const struct engine_request *req,
 			cJSON_AddStringToObject(s, "reason", why);
 		if (x.has_key)
 			cJSON_AddStringToObject(s, "key", x.key);
+		if (hit == ENGINE_CACHE_RESTORE) {
+			struct outcache_phase ph;
+			const char **tofree;
+
+			/* Known once the platform inputs have run. */
+			engine_outcache_phase(&fake, &x, &ph, &tofree);
+			if (outcache_action_key(g->outcache, &ph, x.akey))
+				cJSON_AddStringToObject(s, "action_key",
+				    x.akey);
+			free(tofree);
+		}
 		cmds = cJSON_AddArrayToObject(s, "commands");
 		for (size_t k = 0; k < n->phase->commands.len; k++)
 			cJSON_AddItemToArray(cmds, cJSON_CreateString(
@@ -1677,6 +1905,14 @@ engine_cancel(struct engine *g, uint64_t id, struct gerr *err)
 		generate_cancel(x->job);
 		engine_render_unlink(r, x);
 		engine_span_end(r, x->render_span, ENGINE_CANCELLED, false);
+		engine_step_end(r, x, ENGINE_CANCELLED);
+		engine_exec_done(r, x);
+	}
+	while (r->fetching != NULL && r->on == &g->running) {
+		struct engine_exec *x = r->fetching;
+
+		outcache_cancel(x->fetch);
+		engine_fetch_unlink(r, x);
 		engine_step_end(r, x, ENGINE_CANCELLED);
 		engine_exec_done(r, x);
 	}
@@ -1858,6 +2094,8 @@ engine_event_json(const struct engine_event *ev)
 			    engine_status_name(sp->status));
 			cJSON_AddNumberToObject(o, "duration_ms",
 			    (double)(sp->dur_us / 1000));
+			if (sp->cache != NULL)
+				cJSON_AddStringToObject(o, "cache", sp->cache);
 		}
 		break;
 	case ENGINE_EV_OUTPUT:

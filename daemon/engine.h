@@ -79,6 +79,7 @@ struct engine_request {
 	enum plan_target target;
 	const char *workspace;		/* PLAN_TARGET_WORKSPACE */
 	bool force;			/* bypass the cache */
+	bool no_remote;			/* do not ask or feed the remote cache */
 	unsigned jobs;			/* 0 = number of cores */
 	enum engine_trigger trigger;
 	const char *const *changed;	/* files relative to root; may be 0 */
@@ -96,6 +97,9 @@ struct engine_span {
 	int64_t dur_us;			/* -1 while running */
 	enum engine_status status;
 	bool slow;			/* over the phase's budget_ms */
+	const char *cache;		/* a cached phase: "skipped" (outputs
+					   in place), "restored" or "remote"
+					   (daemon/outcache.h); else NULL */
 };
 
 enum engine_event_kind {
@@ -208,6 +212,20 @@ void engine_watch_attach(struct ggend *g);
  * with; borrowed for the engine's life. Without it, phases with templates
  * fail with a clear message. */
 void engine_set_render_context(struct engine *g, struct ggend *ggend);
+
+struct outcache;
+/* The output cache (daemon/outcache.h) cached phases are restored from
+ * and saved to; borrowed for the engine's life; NULL = none. */
+void engine_set_outcache(struct engine *g, struct outcache *oc);
+
+/* The width of a terminal that follows root's runs (`ggenc dev` on a
+ * terminal), or 0 when none does. A phase without `tty` runs its commands
+ * on a pseudo-terminal of that width while one does; `tty = true` always
+ * (80 columns when none follows), `tty = false` never. */
+typedef unsigned (*engine_tty_cb)(void *arg, const char *root);
+
+/* Set the terminal source; fn NULL = no terminal unless `tty = true`. */
+void engine_set_tty_source(struct engine *g, engine_tty_cb fn, void *arg);
 
 /* Where run.queued, run.started, phase.started, phase.finished and
  * run.finished events go (server_publish). fn NULL = nowhere. */

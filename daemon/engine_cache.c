@@ -29,7 +29,7 @@
 #include <cjson/cJSON.h>
 #include <xxhash.h>
 
-#include "fault.h"
+#include "fileio.h"
 #include "filetable.h"
 #include "glob.h"
 #include "log.h"
@@ -84,32 +84,6 @@ engine_cache_put(struct engine_cache *c, const char *id, const char *key)
 	snprintf(c->items[c->len - 1].key, CACHEKEY_HEX_SIZE, "%s", key);
 }
 
-static char *
-engine_cache_read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	char *buf;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0 || st.st_size > ENGINE_CACHE_FILE_MAX) {
-		close(fd);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	n = read(fd, buf, (size_t)st.st_size);
-	close(fd);
-	if (n != st.st_size) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
-
 struct engine_cache *
 engine_cache_new(const char *state_dir)
 {
@@ -118,11 +92,16 @@ engine_cache_new(const char *state_dir)
 	cJSON *doc;
 	size_t len = 0;
 	char *buf;
+	struct gerr err;
 
 	c->path = xasprintf("%s/%s", state_dir, ENGINE_CACHE_FILE);
-	buf = engine_cache_read_file(c->path, &len);
-	if (buf == NULL)
+	gerr_clear(&err);
+	if (fileio_read(c->path, ENGINE_CACHE_FILE_MAX, 0, &buf, &len, NULL,
+	    &err) != 0) {
+		if (err.code != GERR_NOT_FOUND)
+			log_warn("%s; cache starts empty", err.msg);
 		return c;
+	}
 	doc = cJSON_ParseWithLength(buf, len);
 	free(buf);
 	if (!cJSON_IsObject(doc)) {
@@ -174,36 +153,16 @@ static void
 engine_cache_save(const struct engine_cache *c)
 {
 	cJSON *doc = cJSON_CreateObject();
-	char *text, *tmp;
-	size_t len;
-	bool ok;
-	int fd;
+	struct gerr err;
+	char *text;
 
 	for (size_t i = 0; i < c->len; i++)
 		cJSON_AddStringToObject(doc, c->items[i].id, c->items[i].key);
 	text = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
-	tmp = xasprintf("%s.tmp", c->path);
-	if (fault_hit(FAULT_STATE_WRITE)) {
-		errno = ENOSPC;
-		fd = -1;
-	} else
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	len = strlen(text);
-	ok = fd >= 0 && write(fd, text, len) == (ssize_t)len;
-	/* Closed on every path: a failed write used to leak the fd. */
-	if (fd >= 0 && close(fd) != 0)
-		ok = false;
-	if (ok && fault_hit(FAULT_STATE_RENAME)) {
-		errno = EIO;
-		ok = false;
-	}
-	if (!ok || rename(tmp, c->path) != 0) {
-		log_warn("write %s: %s; cache hits will not survive a restart",
-		    c->path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
+	gerr_clear(&err);
+	if (fileio_write(c->path, text, strlen(text), 0600, 0, &err) != 0)
+		log_warn("%s; cache hits will not survive a restart", err.msg);
 	cJSON_free(text);
 }
 

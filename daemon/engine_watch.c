@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "ggend.h"
+#include "req_dev.h"
 #include "watch.h"
 #include "xmalloc.h"
 
@@ -46,6 +47,9 @@ engine_watch_batch(void *arg, const struct watch_batch *b)
 		paths[i] = b->changes[i].relpath;
 	engine_on_batch(g->engine, watch_root_path(b->root),
 	    watch_root_model(b->root), paths, b->n);
+	/* `ggenc dev PHASE...` clients ask for their phases too. */
+	req_dev_batch(g, watch_root_path(b->root), watch_root_model(b->root),
+	    paths, b->n);
 	free(paths);
 }
 

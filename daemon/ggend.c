@@ -27,10 +27,12 @@
 #include "histlink.h"
 #include "log.h"
 #include "message.h"
+#include "outcache.h"
 #include "path.h"
 #include "pidfile.h"
 #include "ready.h"
 #include "req.h"
+#include "req_dev.h"
 #include "server.h"
 #include "systemd.h"
 #include "tplcache.h"
@@ -169,6 +171,8 @@ ggend_reload(struct ggend *g)
 		return;
 	g->reloads++;
 	watch_reload(g);
+	if (g->outcache != NULL)
+		outcache_configure(g->outcache, &g->cfg);
 	log_info("configuration reloaded");
 }
 
@@ -289,6 +293,8 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	g->engine = engine_new(g->loop, g->state_dir);
 	engine_set_publish(g->engine, ggend_publish, g);
 	engine_set_render_context(g->engine, g);
+	g->outcache = outcache_new(g->loop, g->state_dir, &g->cfg);
+	engine_set_outcache(g->engine, g->outcache);
 	rc = histlink_open(g->loop, g->history_path,
 	    (unsigned)g->cfg.history_keep, &g->histlink, err);
 	if (rc != 0)
@@ -350,9 +356,14 @@ ggend_release(struct ggend *g)
 	g->server = NULL;
 	engine_free(g->engine);
 	g->engine = NULL;
+	/* After the engine: it cancelled its restores. */
+	outcache_free(g->outcache);
+	g->outcache = NULL;
 	/* After the engine: freeing it may still report run ends. */
 	histlink_free(g->histlink);
 	g->histlink = NULL;
+	/* After the engine: its run listener reads the hub. */
+	req_dev_hub_free(g);
 	if (g->loop != NULL) {
 		ev_signal_stop(g->loop, &g->sig_term);
 		ev_signal_stop(g->loop, &g->sig_int);

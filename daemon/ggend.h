@@ -23,7 +23,9 @@ struct engine;
 struct watch;
 struct tplcache;
 struct histlink;
+struct outcache;
 struct req_entry;
+struct req_dev_hub;
 
 struct ggend {
 	struct ev_loop *loop;		/* the libev default loop */
@@ -36,6 +38,10 @@ struct ggend {
 	struct tplcache *tplcache;	/* compiled templates; made by the
 					   first generate_start */
 	struct histlink *histlink;	/* run history (daemon/histlink.h) */
+	struct outcache *outcache;	/* shared phase results
+					   (daemon/outcache.h) */
+	struct req_dev_hub *devhub;	/* `dev` clients (daemon/req_dev.c);
+					   NULL until the first */
 	char history_path[SOCKPATH_PATH_MAX];
 	const struct req_entry *const *handlers;	/* req_table, or a test's */
 	size_t n_handlers;

@@ -1744,6 +1744,15 @@ history_cmp_phase(const void *a, const void *b)
 	return strcmp(x->phase, y->phase);
 }
 
+static int
+history_cmp_root_phase(const void *a, const void *b)
+{
+	const struct history_run *x = a, *y = b;
+	int c = strcmp(x->root, y->root);
+
+	return c != 0 ? c : strcmp(x->phase, y->phase);
+}
+
 int
 history_stats(struct history *h, const struct history_filter *f,
     struct history_phase_stats **out, size_t *n, struct gerr *err)
@@ -1763,7 +1772,8 @@ history_stats(struct history *h, const struct history_filter *f,
 	if ((rc = history_list(h, &all, &runs, &nruns, err)) != 0)
 		return rc;
 	if (nruns > 1)	/* runs is NULL when empty: qsort(NULL) is UB */
-		qsort(runs, nruns, sizeof(*runs), history_cmp_phase);
+		qsort(runs, nruns, sizeof(*runs), all.by_root ?
+		    history_cmp_root_phase : history_cmp_phase);
 	dur = xreallocarray(NULL, nruns > 0 ? nruns : 1, sizeof(*dur));
 	res = xreallocarray(NULL, nruns > 0 ? nruns : 1, sizeof(*res));
 	for (i = 0; i < nruns; i = j) {
@@ -1772,7 +1782,8 @@ history_stats(struct history *h, const struct history_filter *f,
 
 		memset(s, 0, sizeof(*s));
 		for (j = i; j < nruns && strcmp(runs[j].phase,
-		    runs[i].phase) == 0; j++) {
+		    runs[i].phase) == 0 && (!all.by_root ||
+		    strcmp(runs[j].root, runs[i].root) == 0); j++) {
 			if (runs[j].status == HISTORY_RUNNING)
 				continue;
 			s->runs++;
@@ -1786,6 +1797,7 @@ history_stats(struct history *h, const struct history_filter *f,
 		if (s->runs == 0)
 			continue;
 		s->phase = xstrdup(runs[i].phase);
+		s->root = all.by_root ? xstrdup(runs[i].root) : NULL;
 		s->success_rate = (double)s->ok / (double)s->runs;
 		s->cache_hit_rate = (double)s->cached / (double)s->runs;
 		qsort(dur, nd, sizeof(*dur), history_cmp_i64);
@@ -1807,8 +1819,10 @@ history_stats_free(struct history_phase_stats *s, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(s[i].phase);
+		free(s[i].root);
+	}
 	free(s);
 }
 

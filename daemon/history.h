@@ -291,6 +291,7 @@ struct history_filter {
 	bool failed_only;	/* failed, timeout, cancelled, interrupted */
 	int64_t since_us;	/* 0 = any; start_us >= since_us */
 	size_t limit;		/* 0 = no limit */
+	bool by_root;		/* history_stats: one row per (root, phase) */
 };
 
 /*
@@ -319,6 +320,7 @@ struct spanrec *history_run_spanrecs(const struct history_run *r);
 
 struct history_phase_stats {
 	char *phase;		/* owned */
+	char *root;		/* owned; NULL unless the filter's by_root */
 	uint64_t runs;		/* finished runs counted */
 	uint64_t ok;		/* ok + cached */
 	uint64_t cached;

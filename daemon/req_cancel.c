@@ -10,6 +10,7 @@
 #include "ggend.h"
 #include "req.h"
 #include "req_entries.h"
+#include "req_scope.h"
 
 static int
 req_cancel_run(struct req *req, struct gerr *err)
@@ -21,6 +22,8 @@ req_cancel_run(struct req *req, struct gerr *err)
 
 	if (req->g->engine == NULL)
 		return gerr_set(err, GERR_INTERNAL, "cancel: no engine");
+	if ((rc = req_scope_run_id(req, "run", err)) != 0)
+		return rc;
 	if (run->valuedouble < 1)
 		return gerr_set(err, GERR_RUN_NOT_FOUND, "run %.0f not found",
 		    run->valuedouble);

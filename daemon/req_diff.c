@@ -4,11 +4,13 @@
  * (common/rundiff: matched by workspace and span path, linear time).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "ggend.h"
 #include "histlink.h"
 #include "req.h"
 #include "req_entries.h"
+#include "req_scope.h"
 #include "rundiff.h"
 
 static void
@@ -30,6 +32,9 @@ req_diff_json(const struct history_run *a, const struct history_run *b,
 
 	cJSON_AddItemToObject(result, "a", histlink_run_json(a, false));
 	cJSON_AddItemToObject(result, "b", histlink_run_json(b, false));
+	/* Runs of two projects compare little: say so (ggenc warns). */
+	cJSON_AddBoolToObject(result, "same_root", strcmp(a->root,
+	    b->root) == 0);
 	c = cJSON_AddObjectToObject(result, "counts");
 	cJSON_AddNumberToObject(c, "same", (double)d->n_same);
 	cJSON_AddNumberToObject(c, "status", (double)d->n_status);
@@ -69,6 +74,9 @@ req_diff(struct req *req, struct gerr *err)
 	struct rundiff *d = NULL;
 	int rc;
 
+	if ((rc = req_scope_run_id(req, "a", err)) != 0 ||
+	    (rc = req_scope_run_id(req, "b", err)) != 0)
+		return rc;
 	rc = histlink_get_run(req->g->histlink, req_field(req, "a"), &a, err);
 	if (rc == 0)
 		rc = histlink_get_run(req->g->histlink, req_field(req, "b"),

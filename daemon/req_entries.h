@@ -29,5 +29,6 @@ extern const struct req_entry req_stats_entry;
 extern const struct req_entry req_trace_entry;
 extern const struct req_entry req_diff_entry;
 extern const struct req_entry req_trim_entry;
+extern const struct req_entry req_dev_entry;
 
 #endif

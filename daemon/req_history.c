@@ -7,12 +7,14 @@
  * Reads the store on the loop's own connection: in WAL mode a flush on the
  * writer thread never blocks it, and the store merges what is still queued.
  */
+#include <limits.h>
 #include <sys/time.h>
 
 #include "ggend.h"
 #include "histlink.h"
 #include "req.h"
 #include "req_entries.h"
+#include "req_scope.h"
 #include "since.h"
 
 /* Runs listed when the request names no limit. */
@@ -34,12 +36,15 @@ req_history(struct req *req, struct gerr *err)
 	struct history_run *runs = NULL;
 	const char *since;
 	struct timeval tv;
+	char root[PATH_MAX];
+	bool scoped;
 	cJSON *result, *arr;
 	size_t n = 0, i;
 	int rc;
 
 	f.phase = req_history_str(req, "phase");
-	f.root = req_history_str(req, "root");
+	req_scope_root(req, root, sizeof(root), &scoped);
+	f.root = scoped ? root : NULL;
 	f.workspace = req_history_str(req, "workspace");
 	f.failed_only = cJSON_IsTrue(req_field(req, "failed"));
 	if (limit != NULL) {
@@ -62,6 +67,7 @@ req_history(struct req *req, struct gerr *err)
 	if (rc != 0)
 		return rc;
 	result = cJSON_CreateObject();
+	req_scope_json(req, result);
 	arr = cJSON_AddArrayToObject(result, "runs");
 	for (i = 0; i < n; i++)
 		cJSON_AddItemToArray(arr, histlink_run_json(&runs[i], false));

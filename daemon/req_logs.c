@@ -13,6 +13,7 @@
 #include "ggend.h"
 #include "req.h"
 #include "req_entries.h"
+#include "req_scope.h"
 #include "req_run.h"
 
 static int
@@ -28,6 +29,9 @@ req_logs(struct req *req, struct gerr *err)
 
 	if (engine == NULL)
 		return gerr_set(err, GERR_INTERNAL, "logs: no engine");
+	if (req_scope_run_id(req, "run", err) != 0)
+		return err->code;
+	d = req_field(req, "run")->valuedouble;
 	id = d >= 1 ? (uint64_t)d : 0;
 	tail = id > 0 ? engine_output(engine, id, &len, &done) : NULL;
 	if (tail == NULL)

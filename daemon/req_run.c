@@ -226,6 +226,7 @@ req_run_parse(struct req *req, struct engine_request *er,
 		er->jobs = (unsigned)jobs->valuedouble;
 	}
 	er->force = req_run_flag(req, "force");
+	er->no_remote = req_run_flag(req, "no_remote");
 	er->trigger = ENGINE_TRIGGER_MANUAL;
 	return 0;
 }

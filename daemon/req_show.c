@@ -7,6 +7,7 @@
 #include "histlink.h"
 #include "req.h"
 #include "req_entries.h"
+#include "req_scope.h"
 
 static int
 req_show(struct req *req, struct gerr *err)
@@ -14,6 +15,8 @@ req_show(struct req *req, struct gerr *err)
 	struct history_run *r = NULL;
 	int rc;
 
+	if ((rc = req_scope_run_id(req, "run", err)) != 0)
+		return rc;
 	rc = histlink_get_run(req->g->histlink, req_field(req, "run"), &r,
 	    err);
 	if (rc != 0)

@@ -3,16 +3,20 @@
  * req_stats.c - `stats`: per phase over the retained finished runs: run
  * count, success rate, cache hit rate, p50/p95 duration (history_stats).
  */
+#include <limits.h>
+
 #include "ggend.h"
 #include "histlink.h"
 #include "req.h"
 #include "req_entries.h"
+#include "req_scope.h"
 
 static int
 req_stats(struct req *req, struct gerr *err)
 {
 	const cJSON *phase = req_field(req, "phase");
-	const cJSON *root = req_field(req, "root");
+	char scope[PATH_MAX];
+	bool scoped;
 	struct history_filter f = { 0 };
 	struct history_phase_stats *st = NULL;
 	cJSON *result, *arr, *o;
@@ -20,16 +24,22 @@ req_stats(struct req *req, struct gerr *err)
 	int rc;
 
 	f.phase = cJSON_IsString(phase) ? phase->valuestring : NULL;
-	f.root = cJSON_IsString(root) ? root->valuestring : NULL;
+	req_scope_root(req, scope, sizeof(scope), &scoped);
+	f.root = scoped ? scope : NULL;
+	/* Every root: one row per project, never one p50 over two. */
+	f.by_root = !scoped;
 	rc = history_stats(histlink_history(req->g->histlink), &f, &st, &n,
 	    err);
 	if (rc != 0)
 		return rc;
 	result = cJSON_CreateObject();
+	req_scope_json(req, result);
 	arr = cJSON_AddArrayToObject(result, "phases");
 	for (i = 0; i < n; i++) {
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "phase", st[i].phase);
+		if (st[i].root != NULL)
+			cJSON_AddStringToObject(o, "root", st[i].root);
 		cJSON_AddNumberToObject(o, "runs", (double)st[i].runs);
 		cJSON_AddNumberToObject(o, "ok", (double)st[i].ok);
 		cJSON_AddNumberToObject(o, "cached", (double)st[i].cached);

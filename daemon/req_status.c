@@ -15,6 +15,7 @@
 #include "ggend.h"
 #include "tplcache.h"
 #include "histlink.h"
+#include "outcache.h"
 #include "req.h"
 #include "req_entries.h"
 #include "server.h"
@@ -122,6 +123,9 @@ req_status(struct req *req, struct gerr *err)
 	if (g->histlink != NULL)
 		cJSON_AddItemToObject(result, "history",
 		    histlink_status_json(g->histlink));
+	if (g->outcache != NULL)
+		cJSON_AddItemToObject(result, "cache",
+		    outcache_status_json(g->outcache));
 	req_reply_ok(req, result);
 	return 0;
 }

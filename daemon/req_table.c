@@ -29,6 +29,7 @@ const struct req_entry *const req_table[] = {
 	&req_trace_entry,
 	&req_diff_entry,
 	&req_trim_entry,
+	&req_dev_entry,
 };
 
 const size_t req_table_len = sizeof(req_table) / sizeof(req_table[0]);

@@ -12,6 +12,7 @@
 #include "histlink.h"
 #include "req.h"
 #include "req_entries.h"
+#include "req_scope.h"
 
 static int
 req_trace(struct req *req, struct gerr *err)
@@ -28,6 +29,8 @@ req_trace(struct req *req, struct gerr *err)
 	    "chrome") != 0)
 		return gerr_set(err, GERR_INVALID, "format: expected \"chrome\","
 		    " found \"%.32s\"", format->valuestring);
+	if ((rc = req_scope_run_id(req, "run", err)) != 0)
+		return rc;
 	rc = histlink_get_run(req->g->histlink, req_field(req, "run"), &r,
 	    err);
 	if (rc != 0)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "strbuf.h"
 #include "xmalloc.h"
 
@@ -161,53 +162,19 @@ runenv_set_ggen(struct runenv *e, const char *root, const char *workspace,
 	runenv_put(e, xasprintf("GGEN_RUN_ID=%s", run_id));
 }
 
-static int
-runenv_write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Write the NUL-terminated list to run_dir/changed via a temp file. */
+/* Write the NUL-terminated list to run_dir/changed. Scratch data for one
+ * run: atomic, but not fsynced (worthless after a crash). */
 static int
 runenv_write_list(const char *const *paths, size_t n, const char *path,
     struct gerr *err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	int fd, rc = 0;
+	int rc;
 
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd == -1) {
-		rc = gerr_set(err, GERR_IO, "create %s: %s", tmp,
-		    strerror(errno));
-		free(tmp);
-		return rc;
-	}
 	for (size_t i = 0; i < n; i++)
 		strbuf_add(&sb, paths[i], strlen(paths[i]) + 1);
-	if (runenv_write_all(fd, sb.buf, sb.len) == -1)
-		rc = gerr_set(err, GERR_IO, "write %s: %s", tmp,
-		    strerror(errno));
-	if (close(fd) == -1 && rc == 0)
-		rc = gerr_set(err, GERR_IO, "close %s: %s", tmp,
-		    strerror(errno));
-	if (rc == 0 && rename(tmp, path) == -1)
-		rc = gerr_set(err, GERR_IO, "rename %s to %s: %s", tmp, path,
-		    strerror(errno));
-	if (rc != 0)
-		unlink(tmp);
+	rc = fileio_write(path, sb.buf, sb.len, 0600, FILEIO_NO_SYNC, err);
 	strbuf_release(&sb);
-	free(tmp);
 	return rc;
 }
 

@@ -3,14 +3,15 @@
  * runner.c - child processes for phase commands: spawn, stream, time out,
  * reap.
  *
- * Owns, per struct child: the two pipe read ends, the ev_io/ev_child/ev_timer
- * watchers, the output ring. Called by the lifecycle engine (runner_spawn,
+ * Owns, per struct child: the output read end (a pipe, or a pty master),
+ * the ev_io/ev_child/ev_timer watchers, the output ring. Called by the lifecycle engine (runner_spawn,
  * runner_cancel, runner_child_free); libev calls the rest.
  *
  * Invariants: this is the only place the daemon creates processes, always
  * through posix_spawn (no code runs between fork and exec in our address
  * space). Every fd we create is O_CLOEXEC, so a child inherits exactly 0, 1
- * and 2. The child's pid is its process group id; signals go to the group,
+ * and 2 (1 and 2 the same pipe or pty slave). The child's pid is its
+ * process group id; signals go to the group,
  * never to the pid alone, so `sh -c` cannot orphan its own children. on_exit
  * runs at most once and only after leader exit, pipe EOF and group death
  * (or the linger deadline). Never blocks: pipes are non-blocking and each
@@ -24,12 +25,16 @@
 #include <paths.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "xmalloc.h"
 
 extern char **environ;
 
@@ -71,33 +76,33 @@ runner_timer_set(struct child *c, int stage, uint64_t ms)
 }
 
 static void
-runner_close_stream(struct child *c, int i)
+runner_close_output(struct child *c)
 {
-	if (c->fd[i] < 0)
+	if (c->fd < 0)
 		return;
-	ev_io_stop(c->loop, &c->io[i]);
-	close(c->fd[i]);
-	c->fd[i] = -1;
+	ev_io_stop(c->loop, &c->io);
+	close(c->fd);
+	c->fd = -1;
 }
 
 /*
- * Read up to max_reads chunks from stream i. Stops at EAGAIN, closes the
- * stream at EOF or on a read error (the output is then incomplete, which is
- * logged, but the run itself is still reported).
+ * Read up to max_reads chunks of output. Stops at EAGAIN, closes the
+ * output at EOF or on a read error (the output is then incomplete, which is
+ * logged, but the run itself is still reported). A pty master reads EIO
+ * once every slave fd is closed: that is its EOF.
  */
 static void
-runner_read(struct child *c, int i, int max_reads)
+runner_read(struct child *c, int max_reads)
 {
 	char buf[RUNNER_READ_CHUNK];
-	enum runner_stream stream = i == 0 ? RUNNER_STDOUT : RUNNER_STDERR;
 
-	while (max_reads-- > 0 && c->fd[i] >= 0) {
-		ssize_t n = read(c->fd[i], buf, sizeof buf);
+	while (max_reads-- > 0 && c->fd >= 0) {
+		ssize_t n = read(c->fd, buf, sizeof buf);
 
 		if (n > 0) {
 			ring_append(&c->ring, buf, (size_t)n);
 			if (c->on_output != NULL)
-				c->on_output(c, stream, buf, (size_t)n);
+				c->on_output(c, RUNNER_STDOUT, buf, (size_t)n);
 			continue;
 		}
 		if (n == -1 && errno == EINTR) {
@@ -106,10 +111,10 @@ runner_read(struct child *c, int i, int max_reads)
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		if (n == -1)
-			log_warn("runner: pid %d: read %s: %s", (int)c->pid,
-			    i == 0 ? "stdout" : "stderr", strerror(errno));
-		runner_close_stream(c, i);
+		if (n == -1 && !(c->tty && errno == EIO))
+			log_warn("runner: pid %d: read output: %s",
+			    (int)c->pid, strerror(errno));
+		runner_close_output(c);
 	}
 }
 
@@ -135,7 +140,7 @@ static void
 runner_maybe_finish(struct child *c)
 {
 	runner_check(c);
-	if (!c->running || !c->leader_done || c->fd[0] >= 0 || c->fd[1] >= 0)
+	if (!c->running || !c->leader_done || c->fd >= 0)
 		return;
 	if (!c->group_gone && runner_group_alive(c))
 		return;
@@ -157,7 +162,7 @@ runner_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	runner_read(c, w == &c->io[0] ? 0 : 1, RUNNER_READS_PER_CB);
+	runner_read(c, RUNNER_READS_PER_CB);
 	runner_maybe_finish(c);
 }
 
@@ -176,9 +181,8 @@ runner_leader_cb(struct ev_loop *loop, ev_child *w, int revents)
 	} else if (WIFSIGNALED(st))
 		c->result.signal = WTERMSIG(st);
 	runner_timer_set(c, RUNNER_TIMER_NONE, 0);
-	/* What the leader wrote is already in the pipes: take it now. */
-	runner_read(c, 0, RUNNER_READS_PER_CB);
-	runner_read(c, 1, RUNNER_READS_PER_CB);
+	/* What the leader wrote is already in the pipe: take it now. */
+	runner_read(c, RUNNER_READS_PER_CB);
 	/*
 	 * Leftovers of the group (`cmd &`) would keep the pipes open forever
 	 * and outlive the run: kill them; reap_w sees them go. A process that
@@ -189,7 +193,7 @@ runner_leader_cb(struct ev_loop *loop, ev_child *w, int revents)
 		ev_child_start(loop, &c->reap_w);
 	} else
 		c->group_gone = true;
-	if (!c->group_gone || c->fd[0] >= 0 || c->fd[1] >= 0)
+	if (!c->group_gone || c->fd >= 0)
 		runner_timer_set(c, RUNNER_TIMER_LINGER, c->grace_ms);
 	runner_maybe_finish(c);
 }
@@ -228,13 +232,11 @@ runner_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	case RUNNER_TIMER_LINGER:
 		log_warn("runner: pid %d: %s still open %.3f s after exit; "
 		    "reporting without them", (int)c->pid,
-		    c->fd[0] >= 0 || c->fd[1] >= 0 ? "output pipes" :
-		    "process group", runner_seconds(c->grace_ms));
+		    c->fd >= 0 ? "output" : "process group",
+		    runner_seconds(c->grace_ms));
 		c->timer_stage = RUNNER_TIMER_NONE;
-		runner_read(c, 0, RUNNER_READS_PER_CB);
-		runner_read(c, 1, RUNNER_READS_PER_CB);
-		runner_close_stream(c, 0);
-		runner_close_stream(c, 1);
+		runner_read(c, RUNNER_READS_PER_CB);
+		runner_close_output(c);
 		c->group_gone = true;
 		runner_maybe_finish(c);
 		break;
@@ -283,12 +285,67 @@ runner_check_spec(const struct spawn_spec *spec, struct gerr *err)
 	return 0;
 }
 
-/* posix_spawn's attributes and file actions; 0 or the failing call's errno. */
+/*
+ * A pseudo-terminal for the child: *master (CLOEXEC, non-blocking) is read
+ * by the loop; *slave (CLOEXEC) is open only so its settings can be made
+ * before the child exists, closed by the caller after the spawn; path is
+ * the slave's name, which the child opens to make it its controlling
+ * terminal. Output post-processing off: the bytes are the child's own.
+ */
+static int
+runner_pty(int *master, int *slave, char *path, size_t size, unsigned cols,
+    struct gerr *err)
+{
+	struct winsize ws = { .ws_row = RUNNER_TTY_ROWS,
+		.ws_col = (unsigned short)(cols > 0 && cols < 10000 ? cols :
+		    RUNNER_TTY_COLS) };
+	struct termios tio;
+	const char *op = "posix_openpt";
+	int e;
+
+	*slave = -1;
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*master == -1)
+		goto fail;
+	if ((op = "grantpt", grantpt(*master)) == -1 ||
+	    (op = "unlockpt", unlockpt(*master)) == -1)
+		goto fail;
+	op = "ptsname";
+	if ((errno = ptsname_r(*master, path, size)) != 0)
+		goto fail;
+	op = "open pty slave";
+	if ((*slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
+		goto fail;
+	if ((op = "tcgetattr", tcgetattr(*slave, &tio)) == -1)
+		goto fail;
+	tio.c_oflag &= ~(tcflag_t)OPOST;
+	if ((op = "tcsetattr", tcsetattr(*slave, TCSANOW, &tio)) == -1 ||
+	    (op = "TIOCSWINSZ", ioctl(*master, TIOCSWINSZ, &ws)) == -1 ||
+	    (op = "fcntl O_NONBLOCK", fcntl(*master, F_SETFL,
+	    O_NONBLOCK)) == -1)
+		goto fail;
+	return 0;
+fail:
+	e = errno;
+	if (*slave >= 0)
+		close(*slave);
+	if (*master >= 0)
+		close(*master);
+	*master = *slave = -1;
+	return gerr_set(err, GERR_IO, "%s: %s", op, strerror(e));
+}
+
+/*
+ * posix_spawn's attributes and file actions; 0 or the failing call's errno.
+ * out is the output pipe's write end, or -1 with tty_path the pty slave to
+ * open (after setsid, so it becomes the controlling terminal).
+ */
 static int
 runner_prepare(posix_spawnattr_t *attr, posix_spawn_file_actions_t *fa,
-    const int out[2], const int errp[2], const char *cwd)
+    int out, const char *tty_path, const char *cwd)
 {
 	sigset_t none, all;
+	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
 	int rc;
 
 	sigemptyset(&none);
@@ -302,29 +359,45 @@ runner_prepare(posix_spawnattr_t *attr, posix_spawn_file_actions_t *fa,
 	memset(&all, 0xff, sizeof all);
 	sigdelset(&all, SIGKILL);
 	sigdelset(&all, SIGSTOP);
-	if ((rc = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) != 0 ||
+	/* A new session is a new process group too (pgid = pid); a session
+	 * leader may not setpgid, so the two flags exclude each other. */
+	flags |= tty_path != NULL ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP;
+	if ((rc = posix_spawnattr_setflags(attr, flags)) != 0 ||
 	    (rc = posix_spawnattr_setpgroup(attr, 0)) != 0 ||
 	    (rc = posix_spawnattr_setsigmask(attr, &none)) != 0 ||
 	    (rc = posix_spawnattr_setsigdefault(attr, &all)) != 0)
 		return rc;
 	if ((rc = posix_spawn_file_actions_addopen(fa, 0, "/dev/null",
-	    O_RDONLY, 0)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(fa, out[1], 1)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(fa, errp[1], 2)) != 0 ||
+	    O_RDONLY, 0)) != 0)
+		return rc;
+	if (tty_path != NULL)
+		rc = posix_spawn_file_actions_addopen(fa, 1, tty_path, O_RDWR,
+		    0);
+	else
+		rc = posix_spawn_file_actions_adddup2(fa, out, 1);
+	if (rc != 0 ||
+	    (rc = posix_spawn_file_actions_adddup2(fa, 1, 2)) != 0 ||
 	    (rc = posix_spawn_file_actions_addchdir_np(fa, cwd)) != 0)
 		return rc;
 	return 0;
 }
 
-static void
-runner_close_pair(int p[2])
+/* envp plus TERM=RUNNER_TTY_TERM when it has no TERM: a new array
+ * (pointers borrowed from envp) for the caller to free, or NULL when envp
+ * already names a terminal. */
+static char **
+runner_tty_env(char *const *envp)
 {
-	if (p[0] >= 0)
-		close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
-	p[0] = p[1] = -1;
+	size_t n = 0;
+	char **out;
+
+	for (; envp[n] != NULL; n++)
+		if (strncmp(envp[n], "TERM=", 5) == 0)
+			return NULL;
+	out = xcalloc(n + 2, sizeof(*out));
+	memcpy(out, envp, n * sizeof(*out));
+	out[n] = (char *)"TERM=" RUNNER_TTY_TERM;
+	return out;
 }
 
 int
@@ -334,53 +407,63 @@ runner_spawn(struct ev_loop *loop, const struct spawn_spec *spec,
 	const char *shell = spec->shell != NULL ? spec->shell : _PATH_BSHELL;
 	char *argv[] = { (char *)"sh", (char *)"-c", (char *)spec->command,
 	    NULL };
+	char *const *envp = spec->envp != NULL ? spec->envp : environ;
+	char **tty_env = NULL;
+	char tty_path[64];
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t fa;
-	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int out[2] = { -1, -1 }, slave = -1;
 	pid_t pid;
 	int rc;
 
 	memset(c, 0, sizeof *c);
-	c->fd[0] = c->fd[1] = -1;
+	c->fd = -1;
 	if ((rc = runner_check_spec(spec, err)) != 0)
 		return rc;
 	if (!ev_is_default_loop(loop))
 		return gerr_set(err, GERR_INTERNAL,
 		    "runner: children need the default libev loop");
-	if ((rc = runner_pipe(out, err)) != 0)
+	if (spec->tty)
+		rc = runner_pty(&out[0], &slave, tty_path, sizeof tty_path,
+		    spec->tty_cols, err);
+	else
+		rc = runner_pipe(out, err);
+	if (rc != 0)
 		return rc;
-	if ((rc = runner_pipe(errp, err)) != 0) {
-		runner_close_pair(out);
-		return rc;
-	}
+	if (spec->tty && (tty_env = runner_tty_env(envp)) != NULL)
+		envp = tty_env;
 	posix_spawnattr_init(&attr);
 	posix_spawn_file_actions_init(&fa);
-	rc = runner_prepare(&attr, &fa, out, errp, spec->cwd);
+	rc = runner_prepare(&attr, &fa, out[1], spec->tty ? tty_path : NULL,
+	    spec->cwd);
 	clock_gettime(CLOCK_MONOTONIC, &c->result.start_mono);
 	clock_gettime(CLOCK_REALTIME, &c->result.start_wall);
 	if (rc == 0)
-		rc = posix_spawn(&pid, shell, &fa, &attr, argv,
-		    spec->envp != NULL ? spec->envp : environ);
+		rc = posix_spawn(&pid, shell, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
-	close(out[1]);
-	close(errp[1]);
+	free(tty_env);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (slave >= 0)
+		close(slave);
 	if (rc != 0) {
 		close(out[0]);
-		close(errp[0]);
 		return gerr_set(err, rc == ENOENT ? GERR_NOT_FOUND : GERR_IO,
 		    "spawn %s -c in %s: %s", shell, spec->cwd, strerror(rc));
 	}
 	/* Both sides set the group so no signal can race the child's own
-	 * setpgid; EACCES means it already exec'd, which is just as good. */
-	if (setpgid(pid, pid) == -1 && errno != EACCES && errno != ESRCH)
+	 * setpgid; EACCES means it already exec'd, which is just as good.
+	 * (A pty child is a session leader: setsid made its group.) */
+	if (!spec->tty && setpgid(pid, pid) == -1 && errno != EACCES &&
+	    errno != ESRCH)
 		log_warn("runner: setpgid(%d): %s", (int)pid, strerror(errno));
 
 	c->loop = loop;
 	c->data = spec->data;
 	c->pid = pid;
-	c->fd[0] = out[0];
-	c->fd[1] = errp[0];
+	c->fd = out[0];
+	c->tty = spec->tty;
 	c->grace_ms = spec->grace_ms > 0 ? spec->grace_ms :
 	    RUNNER_DEFAULT_GRACE_MS;
 	c->on_output = spec->on_output;
@@ -395,16 +478,15 @@ runner_spawn(struct ev_loop *loop, const struct spawn_spec *spec,
 	ev_child_start(loop, &c->exit_w);
 	ev_child_init(&c->reap_w, runner_reap_cb, 0, 0);
 	c->reap_w.data = c;
-	for (int i = 0; i < 2; i++) {
-		ev_io_init(&c->io[i], runner_io_cb, c->fd[i], EV_READ);
-		c->io[i].data = c;
-		ev_io_start(loop, &c->io[i]);
-	}
+	ev_io_init(&c->io, runner_io_cb, c->fd, EV_READ);
+	c->io.data = c;
+	ev_io_start(loop, &c->io);
 	ev_init(&c->timer, runner_timer_cb);
 	c->timer.data = c;
 	if (spec->timeout_ms > 0)
 		runner_timer_set(c, RUNNER_TIMER_TIMEOUT, spec->timeout_ms);
-	log_debug("runner_spawn: pid %d in %s", (int)pid, spec->cwd);
+	log_debug("runner_spawn: pid %d in %s%s", (int)pid, spec->cwd,
+	    spec->tty ? " (pty)" : "");
 	return 0;
 }
 
@@ -437,8 +519,7 @@ runner_child_free(struct child *c)
 		ev_child_stop(c->loop, &c->exit_w);
 		ev_child_stop(c->loop, &c->reap_w);
 		ev_timer_stop(c->loop, &c->timer);
-		runner_close_stream(c, 0);
-		runner_close_stream(c, 1);
+		runner_close_output(c);
 		c->running = false;
 		c->loop = NULL;
 	}

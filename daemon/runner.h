@@ -5,16 +5,17 @@
  * runner_spawn is the only fork/exec in the daemon. A child runs
  * `_PATH_BSHELL -c CMD` (no quoting anywhere: values travel in the
  * environment), in its own process group, in spec->cwd, with stdin from
- * /dev/null and stdout/stderr on two pipes read by the loop. Output goes to
- * on_output as it arrives and into a bounded ring (the tail).
+ * /dev/null and stdout and stderr on ONE pipe read by the loop (or, with
+ * spec->tty, on one pseudo-terminal). Output goes to on_output as it
+ * arrives and into a bounded ring (the tail).
  *
  * Lifecycle of a struct child (caller-owned memory):
  *   runner_spawn -> [on_output ...] -> on_exit (once) -> runner_child_free
- * on_exit fires once the leader has exited AND both pipes reached EOF AND
+ * on_exit fires once the leader has exited AND the output reached EOF AND
  * no process of the group remains, so no output is lost and nothing keeps
  * running. After the leader exits, the runner SIGKILLs what is left of its
- * group (e.g. `sleep 1000 &`) and drains the pipes; if a process escaped the
- * group but holds a pipe open, the runner gives up after grace_ms and
+ * group (e.g. `sleep 1000 &`) and drains the output; if a process escaped
+ * the group but holds the pipe open, the runner gives up after grace_ms and
  * reports what it has. Timeout and cancel: SIGTERM to the group, then
  * SIGKILL after grace_ms.
  *
@@ -28,10 +29,19 @@
  * defers: set a flag and free from an ev_prepare/ev_idle watcher, or after
  * ev_run returns.
  *
- * Output order: stdout and stderr use separate pipes so on_output can tell
- * them apart; the ring keeps chunks in the order the loop read them, which
- * matches the child's write order within one stream, and across streams up
- * to what was pending in both pipes at one loop iteration.
+ * Output order: stdout and stderr share one pipe (2>&1), so the bytes come
+ * in exactly the order the child wrote them, across both streams; two
+ * pipes cannot keep that order once both hold data when the loop wakes.
+ * The price is that the streams are not told apart: every chunk is
+ * RUNNER_STDOUT.
+ *
+ * Pseudo-terminal (spec->tty): the child starts a new session
+ * (POSIX_SPAWN_SETSID, so its pid is still its process group id) whose
+ * controlling terminal is the slave side; stdout and stderr are the
+ * slave, so isatty() is true and compilers keep their colours. Output
+ * post-processing is off (no "\n" -> "\r\n"), so the bytes are the
+ * child's own. TERM is set to RUNNER_TTY_TERM when the environment has
+ * none. The window is tty_cols x 24 (80 when tty_cols is 0).
  */
 #ifndef GGEN_RUNNER_H
 #define GGEN_RUNNER_H
@@ -49,10 +59,14 @@
 
 struct child;
 
+/* The protocol's stream number of the shared output (1). */
 enum runner_stream {
 	RUNNER_STDOUT = 1,
-	RUNNER_STDERR = 2,
 };
+
+#define RUNNER_TTY_TERM "xterm-256color"
+#define RUNNER_TTY_ROWS 24
+#define RUNNER_TTY_COLS 80
 
 struct runner_result {
 	bool exited;			/* normal exit: exit_code is valid */
@@ -83,6 +97,8 @@ struct spawn_spec {
 	uint64_t timeout_ms;		/* 0 = none */
 	uint64_t grace_ms;		/* SIGTERM -> SIGKILL; 0 = default */
 	size_t output_cap;		/* tail bytes kept; 0 = default */
+	bool tty;			/* run on a pseudo-terminal */
+	unsigned tty_cols;		/* its width; 0 = RUNNER_TTY_COLS */
 	runner_output_cb on_output;	/* may be NULL */
 	runner_exit_cb on_exit;		/* required */
 	void *data;			/* for the caller, in child->data */
@@ -96,8 +112,10 @@ struct child {
 	struct ev_loop *loop;
 	void *data;			/* spec->data, the caller's */
 	pid_t pid;			/* also the process group id */
-	int fd[2];			/* read ends: [0] stdout, [1] stderr; -1 closed */
-	ev_io io[2];
+	int fd;				/* read end (pipe or pty master);
+					   -1 closed */
+	ev_io io;
+	bool tty;			/* fd is a pty master: EIO = EOF */
 	ev_child exit_w;		/* the leader */
 	ev_child reap_w;		/* any child, while waiting for the group */
 	ev_timer timer;			/* timeout, then grace, then linger */
@@ -118,8 +136,8 @@ struct child {
  *
  * Errors (nothing was started, c needs no free but runner_child_free is
  * safe): GERR_NOT_FOUND for a missing cwd or shell, GERR_INVALID when cwd
- * is not a directory or a required field is missing, GERR_IO for pipe or
- * spawn failures (message names the operation and strerror). A command that
+ * is not a directory or a required field is missing, GERR_IO for pipe, pty
+ * or spawn failures (message names the operation and strerror). A command that
  * does not exist inside the shell is not an error here: the shell exits 127
  * and says "not found" on stderr.
  */

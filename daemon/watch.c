@@ -40,7 +40,7 @@
 #include <cjson/cJSON.h>
 
 #include "clock.h"
-#include "fault.h"
+#include "fileio.h"
 #include "ggend.h"
 #include "log.h"
 #include "message.h"
@@ -191,30 +191,23 @@ watch_root_find(struct ggend *g, const char *path)
 	return watch_find_canonical(g, canon);
 }
 
-/* Read a whole small file (ignore files); NULL when absent or too big. */
+/* Read a whole small file (ignore files, the roots file) that is not a
+ * symlink; NULL when absent, too big or unreadable (said in a WARN, as
+ * the file is then treated as absent). */
 static char *
 watch_read_file(const char *path, size_t max, size_t *len)
 {
-	struct strbuf sb;
-	char buf[8192];
-	ssize_t n;
-	int fd;
+	char *buf = NULL;
+	bool missing;
+	struct gerr err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return NULL;
-	strbuf_init(&sb);
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		strbuf_add(&sb, buf, (size_t)n);
-		if (sb.len > max)
-			break;
-	}
-	close(fd);
-	if (n < 0) {
-		strbuf_release(&sb);
+	gerr_clear(&err);
+	if (fileio_read(path, max, FILEIO_NOFOLLOW, &buf, len, &missing,
+	    &err) != 0) {
+		log_warn("%s; treated as absent", err.msg);
 		return NULL;
 	}
-	return strbuf_detach(&sb, len);
+	return buf;
 }
 
 static void
@@ -240,7 +233,7 @@ watch_load_ignore(struct watch_root *r, enum ignore_kind kind,
 
 	abs = dir[0] != '\0' ? xasprintf("%s/%s/%s", r->path, dir, base) :
 	    xasprintf("%s/%s", r->path, base);
-	text = watch_read_file(abs, IGNORE_FILE_MAX_BYTES + 1, &len);
+	text = watch_read_file(abs, IGNORE_FILE_MAX_BYTES, &len);
 	free(abs);
 	if (kind == IGNORE_EXCLUDE) {
 		/* 0 stands for "absent": a real hash of 0 only costs one
@@ -559,52 +552,35 @@ watch_root_check_ready(struct watch_root *r, bool force_progress)
 	}
 }
 
-/* Write the roots file: temp, fsync, rename, fsync the directory, so a
- * crash leaves the old list or the new one, never a torn one. */
+/* Write the roots file through common/fileio (temp, fsync, rename, fsync
+ * of the directory), so a crash leaves the old list or the new one, never
+ * a torn one. */
 static void
 watch_persist(struct ggend *g)
 {
 	struct watch_root *r;
 	cJSON *doc = cJSON_CreateObject(), *arr;
-	char *text, *tmp, *final;
-	int fd;
-	size_t len;
-	bool ok = false;
+	char *text, *final;
+	struct gerr err;
 
 	arr = cJSON_AddArrayToObject(doc, "roots");
 	for (r = g->watch->roots; r != NULL; r = r->next)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(r->path));
 	text = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
-	tmp = xasprintf("%s/%s.tmp", g->state_dir, WATCH_ROOTS_FILE);
 	final = xasprintf("%s/%s", g->state_dir, WATCH_ROOTS_FILE);
-	len = strlen(text);
-	if (fault_hit(FAULT_STATE_WRITE)) {
-		errno = ENOSPC;
-		fd = -1;
-	} else
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		ok = write(fd, text, len) == (ssize_t)len &&
-		    write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-		ok = close(fd) == 0 && ok;
-		if (ok && fault_hit(FAULT_STATE_RENAME)) {
-			errno = EIO;
-			ok = false;
-		}
-		ok = ok && rename(tmp, final) == 0;
-	}
-	if (!ok) {
-		log_error("write %s: %s; the root list will not survive a "
-		    "restart", final, strerror(errno));
-		unlink(tmp);
-	} else if ((fd = open(g->state_dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
+	gerr_clear(&err);
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addstr(&sb, text);
+		strbuf_addch(&sb, '\n');
+		if (fileio_write(final, sb.buf, sb.len, 0600, 0, &err) != 0)
+			log_error("%s; the root list will not survive a "
+			    "restart", err.msg);
+		strbuf_release(&sb);
 	}
 	cJSON_free(text);
-	free(tmp);
 	free(final);
 }
 

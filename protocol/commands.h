@@ -45,6 +45,7 @@ enum proto_cmd_id {
 	PROTO_CMD_TRACE,
 	PROTO_CMD_DIFF,
 	PROTO_CMD_TRIM,
+	PROTO_CMD_DEV,
 	PROTO_CMD_COUNT
 };
 
@@ -67,7 +68,7 @@ struct proto_field {
 	bool required;
 };
 
-#define PROTO_FIELDS_MAX 8
+#define PROTO_FIELDS_MAX 10
 
 struct proto_cmd {
 	enum proto_cmd_id id;

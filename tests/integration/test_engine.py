@@ -463,9 +463,14 @@ def test_cache_content_not_touch():
     with Daemon(tmp=tmp) as d:
         res, _ = run_ok(d, root, 'build')
         assert res['status'] == 'cached', res
+        # A gone output is restored from the output store (issue #16),
+        # not rebuilt: the command's "built" does not appear.
         os.unlink(os.path.join(root, 'out.txt'))
-        res, _ = run_ok(d, root, 'build')
-        assert res['status'] == 'ok', res
+        res, prog = run_ok(d, root, 'build')
+        assert res['status'] == 'cached', res
+        assert 'cached (restored)' in output(prog), output(prog)
+        with open(os.path.join(root, 'out.txt')) as f:
+            assert f.read() == 'int b;\n'
 
 
 def test_dry_run_shows_cache_decisions():

@@ -96,7 +96,7 @@ def test_history_show_stats_trace_diff_trim():
         assert reply['result']['status'] == 'failed', reply
         wait_written(d, 2)
         # history: table and --json
-        r = ggenc('history', sock=d.sock)
+        r = ggenc('history', sock=d.sock, cwd=root)
         assert r.returncode == 0, r
         lines = r.stdout.splitlines()
         assert lines[0].split() == ['ID', 'WHEN', 'PHASE', 'TRIGGER',
@@ -160,7 +160,7 @@ def test_history_show_stats_trace_diff_trim():
         r = ggenc('show', '999', sock=d.sock)
         assert r.returncode == 1 and 'run_not_found' in r.stderr, r
         r = ggenc('show', 'x', sock=d.sock)
-        assert r.returncode != 0 and 'RUN: expected a number' in r.stderr
+        assert r.returncode != 0 and 'RUN: expected a run id' in r.stderr
         reply = request(d, 'show', run=0)
         assert reply['error']['code'] == 'invalid', reply
         # stats
@@ -479,7 +479,7 @@ def test_phase_over_budget_is_slow():
         assert phase['slow'] is True and phase['dur_us'] >= 200000, spans
         assert hstatus(d)['slow_phases'] == 1
         assert 'phase slow is slow' in d.log_text(), d.log_text()
-        r = ggenc('history', sock=d.sock)
+        r = ggenc('history', sock=d.sock, cwd=root)
         assert 'ok (slow)' in r.stdout, r
 
 

@@ -774,6 +774,28 @@ test_stats_and_median(void **state)
 	assert_string_equal(s[1].phase, "lint");
 	assert_int_equal(s[1].p50_us, 7);
 	history_stats_free(s, n);
+	/* Two projects: by_root never mixes them into one p50. */
+	fx_run(h, "/q", "", "build", 1400, 5000, HISTORY_OK, 0);
+	{
+		struct history_filter by = { .by_root = true };
+
+		assert_int_equal(history_stats(h, &by, &s, &n, NULL), 0);
+		assert_int_equal(n, 3);
+		assert_string_equal(s[0].root, "/p");
+		assert_string_equal(s[0].phase, "build");
+		assert_int_equal(s[0].runs, 7);
+		assert_int_equal(s[0].p50_us, 30);
+		assert_string_equal(s[1].root, "/p");
+		assert_string_equal(s[1].phase, "lint");
+		assert_string_equal(s[2].root, "/q");
+		assert_int_equal(s[2].runs, 1);
+		assert_int_equal(s[2].p50_us, 5000);
+		history_stats_free(s, n);
+	}
+	assert_int_equal(history_stats(h, NULL, &s, &n, NULL), 0);
+	assert_null(s[0].root);
+	assert_int_equal(s[0].runs, 8);
+	history_stats_free(s, n);
 	/* Slow rule: median 30 of 5 ok runs; 33 is exactly +10%, not slow. */
 	assert_int_equal(history_check_slow(h, "/p", "", "build", 33, 0, &med),
 	    HISTORY_NOT_SLOW);

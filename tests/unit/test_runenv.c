@@ -178,7 +178,8 @@ test_changed_dir_missing(void **state)
 	gerr_clear(&err);
 	assert_int_equal(runenv_set_changed(&e, paths, 1,
 	    "/nonexistent/ggen-run", &err), GERR_IO);
-	assert_non_null(strstr(err.msg, "create /nonexistent/ggen-run/changed"));
+	assert_non_null(strstr(err.msg,
+	    "create temp file for /nonexistent/ggen-run/changed"));
 	assert_non_null(strstr(err.msg, "No such file or directory"));
 	assert_null(runenv_get(&e, "GGEN_CHANGED"));
 	runenv_release(&e);

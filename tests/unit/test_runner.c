@@ -56,6 +56,8 @@ rt_on_output(struct child *c, enum runner_stream stream, const char *bytes,
 
 	assert_true(len > 0);
 	t->streamed += len;
+	/* One pipe for both streams: every chunk is RUNNER_STDOUT, and err
+	 * stays empty (asserted by tests that print on stderr). */
 	strbuf_add(stream == RUNNER_STDOUT ? &t->out : &t->err, bytes, len);
 	if (t->cancel_on_output)
 		runner_cancel(c);
@@ -214,10 +216,69 @@ test_stderr_captured(void **state)
 	rt_spec(&s, &t, "echo out; echo err >&2; exit 3");
 	rt_run(&s, &t);
 	assert_int_equal(t.res.exit_code, 3);
-	assert_string_equal(t.out.buf, "out\n");
-	assert_string_equal(t.err.buf, "err\n");
+	assert_string_equal(t.out.buf, "out\nerr\n");
+	assert_string_equal(t.err.buf, "");
 	assert_int_equal(t.res.output_bytes, 8);
-	assert_non_null(strstr(t.tail, "err\n"));
+	assert_string_equal(t.tail, "out\nerr\n");
+	rt_free(&t);
+}
+
+/* stdout and stderr interleaved line by line, with no pause between the
+ * writes: the order survives (two pipes would lose it), streamed and in
+ * the tail. */
+static void
+test_interleaved_order_kept(void **state)
+{
+	static const char *want = "out1\nerr1\nout2\nerr2\nout3\nerr3\n";
+	struct spawn_spec s;
+	struct rt t;
+
+	(void)state;
+	rt_spec(&s, &t, "for i in 1 2 3; do echo out$i; echo err$i >&2; done");
+	rt_run(&s, &t);
+	assert_int_equal(t.res.exit_code, 0);
+	assert_string_equal(t.out.buf, want);
+	assert_string_equal(t.tail, want);
+	rt_free(&t);
+}
+
+/* tty: both streams are a terminal, TERM is provided when the
+ * environment has none, the width is the one asked for, "\n" is not
+ * turned into "\r\n", and the group still dies with the leader. */
+static void
+test_tty(void **state)
+{
+	static char *const env[] = { (char *)"PATH=/usr/bin:/bin", NULL };
+	static char *const env_term[] = { (char *)"PATH=/usr/bin:/bin",
+		(char *)"TERM=dumb", NULL };
+	struct spawn_spec s;
+	struct rt t;
+
+	(void)state;
+	rt_spec(&s, &t, "[ -t 1 ] && [ -t 2 ] && echo tty12; [ -t 0 ] || "
+	    "echo no0; echo \"$TERM\"; stty size </dev/tty; echo e >&2; "
+	    "sleep 1000 &");
+	s.envp = env;
+	s.tty = true;
+	s.tty_cols = 132;
+	rt_run(&s, &t);
+	assert_int_equal(t.res.exit_code, 0);
+	assert_string_equal(t.out.buf, "tty12\nno0\n" RUNNER_TTY_TERM
+	    "\n24 132\ne\n");
+	rt_free(&t);
+
+	rt_spec(&s, &t, "echo \"$TERM\"; stty size </dev/tty; "
+	    "printf '\\033[31mred\\033[0m\\n'");
+	s.envp = env_term;
+	s.tty = true;
+	rt_run(&s, &t);
+	assert_string_equal(t.out.buf, "dumb\n24 80\n\033[31mred\033[0m\n");
+	rt_free(&t);
+
+	/* A pipe is not a terminal. */
+	rt_spec(&s, &t, "[ -t 1 ] || echo pipe");
+	rt_run(&s, &t);
+	assert_string_equal(t.out.buf, "pipe\n");
 	rt_free(&t);
 }
 
@@ -336,8 +397,8 @@ test_missing_command_and_shell(void **state)
 	rt_run(&s, &t);
 	assert_true(t.res.exited);
 	assert_int_equal(t.res.exit_code, 127);
-	assert_non_null(strstr(t.err.buf, "/nonexistent/ggen-cmd"));
-	assert_non_null(strstr(t.err.buf, "not found"));
+	assert_non_null(strstr(t.out.buf, "/nonexistent/ggen-cmd"));
+	assert_non_null(strstr(t.out.buf, "not found"));
 	rt_free(&t);
 
 	/* valgrind turns posix_spawn's CLONE_VFORK into a plain fork, so an
@@ -641,6 +702,8 @@ main(void)
 		cmocka_unit_test(test_killed_by_signal),
 		cmocka_unit_test(test_output_over_cap_keeps_tail),
 		cmocka_unit_test(test_stderr_captured),
+		cmocka_unit_test(test_interleaved_order_kept),
+		cmocka_unit_test(test_tty),
 		cmocka_unit_test(test_env_verbatim),
 		cmocka_unit_test(test_changed_files_reach_child),
 		cmocka_unit_test(test_cwd_honoured),

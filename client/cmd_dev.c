@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cmd_dev.c - `ggenc dev [PHASE...] [--root DIR] [-e NAME] [--clear]
+ * [--only PHASE]`: the edit loop in the foreground, backed by the daemon
+ * (protocol `dev`, daemon/req_dev.c).
+ *
+ * Registers the root (default: the outermost directory holding a
+ * make.toml from the current one up; the daemon watches it if it did
+ * not), then shows
+ * every run of it as it happens: a header naming the run, its phases and
+ * its trigger (the changed files), each phase's output as the tools write
+ * it, and a one-line result (ok or failed, duration, cached). Without
+ * PHASE it follows the root's on-save phases; with PHASE the daemon also
+ * runs those phases on every settled change. --clear clears the screen
+ * before each run; --only PHASE shows only runs that include PHASE.
+ *
+ * On a terminal: colour (client/color.h) and a status line at the bottom
+ * while idle (redrawn after each run, erased before anything else is
+ * printed, and on Ctrl-C); the daemon runs phases on a pseudo-terminal of
+ * this terminal's width so compilers keep their colours. In a pipe: plain
+ * lines, one per event, flushed at once, without the tools' escapes
+ * (unless --color=always). --json prints every message as
+ * the daemon sent it (NDJSON).
+ *
+ * Ctrl-C only hangs up: the daemon keeps running, the root stays watched
+ * and runs in flight finish. Exit status: 0 when the daemon stops cleanly,
+ * 1/2 for a refused request (bad phase, bad root), 3 when the connection is
+ * lost. The exchange is driven here (cmd_entry.run), not by main.c, since
+ * it never ends with a reply and keeps display state between messages.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "cmd_entries.h"
+#include "color.h"
+#include "commands.h"
+#include "conn.h"
+#include "errors.h"
+#include "runview.h"
+#include "version.h"
+#include "xmalloc.h"
+
+#define CMD_DEV_HELLO_ID 1
+#define CMD_DEV_ID 2
+/* Runs whose output is hidden by --only, remembered at once. */
+#define CMD_DEV_HIDDEN_MAX 64
+/* Changed files named in a header; the rest are counted. */
+#define CMD_DEV_FILES_SHOWN 3
+
+struct cmd_dev {
+	const struct cmd_ctx *ctx;
+	FILE *out;
+	bool tty;			/* stdout is a terminal */
+	bool color;
+	bool clear;			/* --clear */
+	const char *only;		/* --only PHASE, or NULL */
+	char root[PATH_MAX];
+	char watching[512];		/* the status line's middle part */
+	char last[256];			/* "last: run 12 ok 412 ms" */
+	uint64_t hidden[CMD_DEV_HIDDEN_MAX];
+	size_t n_hidden;
+	int running;			/* runs started, not finished */
+	bool mid_line;			/* output ended mid-line */
+	/* The latest run of one phase: its header names the phase, so its
+	 * own "> PHASE" line would only repeat it. */
+	double single_run;
+	char single_phase[128];
+	/* Phases of the latest run answered by a (remote) output cache:
+	 * phase.finished with "cache":"restored" or "remote". */
+	double restored_run;
+	unsigned restored;
+};
+
+/* Ctrl-C: erase the status line (the only state on the screen that is
+ * ours), then die of the signal as if we had no handler. */
+static volatile sig_atomic_t cmd_dev_status_shown;
+
+static void
+cmd_dev_sigint(int sig)
+{
+	static const char erase[] = "\r\033[K" COLOR_RESET;
+
+	if (cmd_dev_status_shown)
+		(void)!write(STDOUT_FILENO, erase, sizeof(erase) - 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+cmd_dev_status_erase(struct cmd_dev *d)
+{
+	if (!cmd_dev_status_shown)
+		return;
+	fputs("\r\033[K", d->out);
+	cmd_dev_status_shown = 0;
+}
+
+/* The status line, on a terminal, while no run goes on. */
+static void
+cmd_dev_status_draw(struct cmd_dev *d)
+{
+	struct winsize ws;
+	char line[1024];
+	int cols = 80;
+
+	if (!d->tty || d->running > 0)
+		return;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10)
+		cols = ws.ws_col;
+	snprintf(line, sizeof(line), "ggen dev: %s%s%s | Ctrl-C quits",
+	    d->watching, d->last[0] != '\0' ? " | " : "", d->last);
+	if ((int)strlen(line) >= cols)
+		line[cols - 1] = '\0';
+	fprintf(d->out, "\r\033[K%s%s%s", color_on(d->color, COLOR_DIM), line,
+	    color_off(d->color));
+	fflush(d->out);
+	cmd_dev_status_shown = 1;
+}
+
+static void
+cmd_dev_now(char *buf, size_t size)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, size, "%H:%M:%S", &tm) == 0)
+		snprintf(buf, size, "?");
+}
+
+static bool
+cmd_dev_is_hidden(const struct cmd_dev *d, double run)
+{
+	for (size_t i = 0; i < d->n_hidden; i++)
+		if ((double)d->hidden[i] == run)
+			return true;
+	return false;
+}
+
+static void
+cmd_dev_unhide(struct cmd_dev *d, double run)
+{
+	for (size_t i = 0; i < d->n_hidden; i++)
+		if ((double)d->hidden[i] == run) {
+			d->hidden[i] = d->hidden[--d->n_hidden];
+			return;
+		}
+}
+
+/* Whether --only lets the run with these phases through. */
+static bool
+cmd_dev_wanted(const struct cmd_dev *d, const cJSON *phases)
+{
+	const cJSON *p;
+
+	if (d->only == NULL)
+		return true;
+	cJSON_ArrayForEach(p, phases)
+		if (cJSON_IsString(p) && strcmp(p->valuestring, d->only) == 0)
+			return true;
+	return false;
+}
+
+static void
+cmd_dev_watching(struct cmd_dev *d, const cJSON *p)
+{
+	const cJSON *ph, *phases = cJSON_GetObjectItemCaseSensitive(p,
+	    "phases");
+	bool on_save = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p,
+	    "on_save"));
+	size_t n = 0;
+	int len;
+
+	snprintf(d->root, sizeof(d->root), "%s", runview_str(p, "root", "?"));
+	len = snprintf(d->watching, sizeof(d->watching), "%s, %s", d->root,
+	    on_save ? "on save:" : "runs on each change:");
+	cJSON_ArrayForEach(ph, phases) {
+		if (len > 0 && (size_t)len < sizeof(d->watching))
+			len += snprintf(d->watching + len,
+			    sizeof(d->watching) - (size_t)len, "%s %s",
+			    n > 0 ? "," : "", cJSON_IsString(ph) ?
+			    ph->valuestring : "?");
+		n++;
+	}
+	if (n == 0 && len > 0 && (size_t)len < sizeof(d->watching))
+		snprintf(d->watching + len, sizeof(d->watching) - (size_t)len,
+		    " (no phase has `watch`)");
+	if (!d->tty) {
+		fprintf(d->out, "ggen dev: watching %s\n", d->watching);
+		fflush(d->out);
+	}
+	cmd_dev_status_draw(d);
+}
+
+static void
+cmd_dev_run_started(struct cmd_dev *d, const cJSON *p)
+{
+	const cJSON *f, *files = cJSON_GetObjectItemCaseSensitive(p, "files");
+	const cJSON *phases = cJSON_GetObjectItemCaseSensitive(p, "phases");
+	double run = runview_num(p, "run", 0);
+	double count = runview_num(p, "files_count", 0);
+	const char *trigger = runview_str(p, "trigger", "?");
+	const char *ws = runview_str(p, "workspace", "");
+	char now[16];
+	int shown = 0;
+
+	if (!cmd_dev_wanted(d, phases)) {
+		if (d->n_hidden < CMD_DEV_HIDDEN_MAX)
+			d->hidden[d->n_hidden++] = (uint64_t)run;
+		return;
+	}
+	d->running++;
+	d->single_run = cJSON_GetArraySize(phases) == 1 ? run : 0;
+	snprintf(d->single_phase, sizeof(d->single_phase), "%s",
+	    cJSON_IsString(cJSON_GetArrayItem(phases, 0)) ?
+	    cJSON_GetArrayItem(phases, 0)->valuestring : "");
+	cmd_dev_status_erase(d);
+	if (d->clear && d->tty)
+		fputs("\033[H\033[2J\033[3J", d->out);
+	cmd_dev_now(now, sizeof(now));
+	fprintf(d->out, "%s[%s] run %.0f:", color_on(d->color, COLOR_BOLD),
+	    now, run);
+	cJSON_ArrayForEach(f, phases)
+		fprintf(d->out, " %s", cJSON_IsString(f) ? f->valuestring :
+		    "?");
+	if (ws[0] != '\0')
+		fprintf(d->out, " [%s]", ws);
+	fprintf(d->out, " (%s", trigger);
+	cJSON_ArrayForEach(f, files) {
+		if (shown == CMD_DEV_FILES_SHOWN)
+			break;
+		fprintf(d->out, "%s %s", shown == 0 ? ":" : ",",
+		    cJSON_IsString(f) ? f->valuestring : "?");
+		shown++;
+	}
+	if (count > shown)
+		fprintf(d->out, " and %.0f more", count - shown);
+	fprintf(d->out, ")%s\n", color_off(d->color));
+	d->mid_line = false;
+	fflush(d->out);
+}
+
+static void
+cmd_dev_run_finished(struct cmd_dev *d, const cJSON *p)
+{
+	double run = runview_num(p, "run", 0);
+	const char *status = runview_str(p, "status", "?");
+	const char *msg = runview_str(p, "message", NULL);
+	double cached = runview_num(p, "steps_cached", 0);
+	double restored = run == d->restored_run ? d->restored : 0;
+	double steps = runview_num(p, "steps", 0);
+	bool good = strcmp(status, "ok") == 0 || strcmp(status, "cached") == 0;
+	char now[16], extra[96] = "";
+
+	if (cmd_dev_is_hidden(d, run)) {
+		cmd_dev_unhide(d, run);
+		return;
+	}
+	if (d->running > 0)
+		d->running--;
+	cmd_dev_status_erase(d);
+	if (d->mid_line)
+		fputc('\n', d->out);
+	d->mid_line = false;
+	if (cached > 0)
+		snprintf(extra, sizeof(extra), ", %.0f of %.0f cached%s",
+		    cached, steps, restored > 0 ? " (restored from the output "
+		    "cache)" : "");
+	cmd_dev_now(now, sizeof(now));
+	fprintf(d->out, "%s[%s] run %.0f %s in %.0f ms%s%s\n",
+	    color_on(d->color, color_status(status)), now, run, status,
+	    runview_num(p, "duration_ms", 0), extra, color_off(d->color));
+	if (!good && msg != NULL)
+		fprintf(d->out, "%s%s%s\n", color_on(d->color, COLOR_RED), msg,
+		    color_off(d->color));
+	snprintf(d->last, sizeof(d->last), "last: run %.0f %s, %.0f ms", run,
+	    status, runview_num(p, "duration_ms", 0));
+	fflush(d->out);
+	cmd_dev_status_draw(d);
+}
+
+static void
+cmd_dev_progress(struct cmd_dev *d, const cJSON *p)
+{
+	const char *type = runview_str(p, "type", "");
+	double run = runview_num(p, "run", 0);
+
+	if (strcmp(type, "watching") == 0) {
+		cmd_dev_watching(d, p);
+	} else if (strcmp(type, "run.started") == 0) {
+		cmd_dev_run_started(d, p);
+	} else if (strcmp(type, "run.finished") == 0) {
+		cmd_dev_run_finished(d, p);
+	} else if (cmd_dev_is_hidden(d, run)) {
+		return;
+	} else if (strcmp(type, "output") == 0) {
+		const char *data = runview_str(p, "data", "");
+		size_t len = strlen(data);
+
+		cmd_dev_status_erase(d);
+		runview_output(d->ctx, d->out, data);
+		if (len > 0)
+			d->mid_line = data[len - 1] != '\n';
+	} else if (strcmp(type, "phase.started") == 0) {
+		const char *ws = runview_str(p, "workspace", "");
+
+		if (run == d->single_run && ws[0] == '\0' &&
+		    strcmp(runview_str(p, "phase", ""), d->single_phase) == 0)
+			return;
+		cmd_dev_status_erase(d);
+		if (d->mid_line)
+			fputc('\n', d->out);
+		d->mid_line = false;
+		fprintf(d->out, "%s> %s%s%s%s%s\n", color_on(d->color,
+		    COLOR_DIM), runview_str(p, "phase", "?"), ws[0] ? " [" : "",
+		    ws, ws[0] ? "]" : "", color_off(d->color));
+		fflush(d->out);
+	} else if (strcmp(type, "phase.finished") == 0) {
+		const char *st = runview_str(p, "status", "?");
+		const char *how = runview_str(p, "cache", "");
+
+		if (strcmp(how, "restored") == 0 || strcmp(how, "remote") == 0) {
+			if (d->restored_run != run)
+				d->restored = 0;
+			d->restored_run = run;
+			d->restored++;
+			st = "restored";
+		}
+		/* Only what is news: the run's line says ok at the end. */
+		if (strcmp(st, "ok") == 0)
+			return;
+		cmd_dev_status_erase(d);
+		if (d->mid_line)
+			fputc('\n', d->out);
+		d->mid_line = false;
+		fprintf(d->out, "%s< %s %s (%.0f ms)%s\n", color_on(d->color,
+		    color_status(st)), runview_str(p, "phase", "?"), st,
+		    runview_num(p, "duration_ms", 0), color_off(d->color));
+		fflush(d->out);
+	} else if (strcmp(type, "error") == 0) {
+		cmd_dev_status_erase(d);
+		fprintf(d->out, "%sggen dev: %s%s\n", color_on(d->color,
+		    COLOR_RED), runview_str(p, "message", "?"),
+		    color_off(d->color));
+		fflush(d->out);
+		cmd_dev_status_draw(d);
+	}
+}
+
+/* Events of the subscription: only this root's invalid make.toml and the
+ * daemon's stop matter here (runs come as progress). Returns true when
+ * the loop should end (the daemon stops). */
+static bool
+cmd_dev_event(struct cmd_dev *d, const struct msg_reply *msg)
+{
+	const cJSON *b = msg->body;
+
+	if (strcmp(msg->event, "daemon.stopping") == 0) {
+		cmd_dev_status_erase(d);
+		fprintf(d->out, "ggen dev: ggend stopped (%s)\n",
+		    runview_str(b, "reason", "?"));
+		fflush(d->out);
+		return true;
+	}
+	if (strcmp(msg->event, "model.invalid") == 0 &&
+	    strcmp(runview_str(b, "root", ""), d->root) == 0) {
+		cmd_dev_status_erase(d);
+		fprintf(d->out, "%sggen dev: %s:%.0f:%.0f: %s%s%s\n",
+		    color_on(d->color, COLOR_RED), runview_str(b, "file", "?"),
+		    runview_num(b, "line", 0), runview_num(b, "col", 0),
+		    runview_str(b, "message", "?"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "kept")) ?
+		    " (runs keep the last good version)" : "",
+		    color_off(d->color));
+		fflush(d->out);
+		cmd_dev_status_draw(d);
+	}
+	return false;
+}
+
+/*
+ * The default root: the outermost directory from the current one up that
+ * holds a make.toml (a workspace's own make.toml sits inside its root's
+ * tree), else the current directory. abs is PATH_MAX bytes.
+ */
+static int
+cmd_dev_default_root(char *abs, struct gerr *err)
+{
+	char dir[PATH_MAX], probe[PATH_MAX + 16];
+	char *slash;
+
+	if (realpath(".", dir) == NULL)
+		return gerr_set(err, GERR_IO, "current directory: %s",
+		    strerror(errno));
+	snprintf(abs, PATH_MAX, "%s", dir);
+	for (;;) {
+		snprintf(probe, sizeof(probe), "%s/make.toml", dir[0] ? dir :
+		    "");
+		if (access(probe, F_OK) == 0)
+			snprintf(abs, PATH_MAX, "%s", dir[0] ? dir : "/");
+		if (dir[0] == '\0' || (slash = strrchr(dir, '/')) == NULL)
+			return 0;
+		*slash = '\0';
+	}
+}
+
+static int
+cmd_dev_args(int argc, char **argv, struct cmd_dev *d, cJSON *fields,
+    struct gerr *err)
+{
+	cJSON *phases = cJSON_CreateArray();
+	const char *root = NULL, *v;
+	char abs[PATH_MAX];
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] != '-' || a[1] == '\0') {
+			cJSON_AddItemToArray(phases, cJSON_CreateString(a));
+		} else if ((rc = cmd_option(argc, argv, &i, "--root", &v,
+		    err)) != 0) {
+			if (rc < 0)
+				goto fail;
+			root = v;
+		} else if ((rc = cmd_option(argc, argv, &i, "--only", &v,
+		    err)) != 0) {
+			if (rc < 0)
+				goto fail;
+			d->only = v;
+		} else if ((rc = cmd_option(argc, argv, &i, "-e", &v,
+		    err)) != 0 || (rc = cmd_option(argc, argv, &i, "--env", &v,
+		    err)) != 0) {
+			if (rc < 0)
+				goto fail;
+			cJSON_AddStringToObject(fields, "env", v);
+		} else if (strcmp(a, "--clear") == 0 || strcmp(a, "-c") == 0) {
+			d->clear = true;
+		} else {
+			gerr_set(err, GERR_INVALID, "dev: unknown option "
+			    "\"%.64s\"", a);
+			goto fail;
+		}
+	}
+	if (root == NULL) {
+		if (cmd_dev_default_root(abs, err) != 0)
+			goto fail;
+	} else if (realpath(root, abs) == NULL) {
+		gerr_set(err, GERR_ROOT_NOT_FOUND, "root %.200s: %s", root,
+		    strerror(errno));
+		goto fail;
+	}
+	cJSON_AddStringToObject(fields, "root", abs);
+	if (cJSON_GetArraySize(phases) > 0)
+		cJSON_AddItemToObject(fields, "phases", phases);
+	else
+		cJSON_Delete(phases);
+	return 0;
+fail:
+	cJSON_Delete(phases);
+	return err->code != GERR_OK ? err->code : GERR_INVALID;
+}
+
+/* Send hello and the dev request (fields transferred), pipelined. */
+static int
+cmd_dev_send(struct conn *conn, cJSON *fields, struct gerr *err)
+{
+	cJSON *hello = cJSON_CreateObject();
+	char *line;
+	int rc;
+
+	cJSON_AddNumberToObject(hello, "proto", PROTO_VERSION);
+	cJSON_AddStringToObject(hello, "client", "ggenc " GGEN_VERSION);
+	line = msg_request_line(CMD_DEV_HELLO_ID, "hello", hello);
+	rc = conn_send(conn, line, err);
+	free(line);
+	line = msg_request_line(CMD_DEV_ID, "dev", fields);
+	if (rc == 0)
+		rc = conn_send(conn, line, err);
+	free(line);
+	return rc;
+}
+
+static int
+cmd_dev_reply_error(const struct msg_reply *msg)
+{
+	const struct err_def *def = err_by_wire(msg->err_code);
+
+	if (msg->err_file != NULL && msg->err_line > 0)
+		fprintf(stderr, "ggenc: %s:%d:%d: %s [%s]\n", msg->err_file,
+		    msg->err_line, msg->err_col, msg->err_message,
+		    msg->err_code);
+	else
+		fprintf(stderr, "ggenc: %s [%s]\n", msg->err_message,
+		    msg->err_code);
+	return def != NULL ? (int)def->exit_status : ERR_EXIT_FAILED;
+}
+
+static int
+cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
+{
+	struct msg_reply msg;
+	struct gerr err;
+	char *line;
+	int rc;
+
+	for (;;) {
+		gerr_clear(&err);
+		if (conn_recv(conn, &msg, &err) != 0) {
+			cmd_dev_status_erase(d);
+			fflush(d->out);
+			fprintf(stderr, "ggenc: %s\n", err.msg);
+			return (int)err_lookup(err.code)->exit_status;
+		}
+		if (d->ctx->json) {
+			line = cJSON_PrintUnformatted(msg.json);
+			fprintf(d->out, "%s\n", line != NULL ? line : "{}");
+			fflush(d->out);
+			cJSON_free(line);
+		}
+		if (msg.kind == MSG_REPLY && !msg.ok) {
+			cmd_dev_status_erase(d);
+			fflush(d->out);
+			rc = cmd_dev_reply_error(&msg);
+			msg_reply_release(&msg);
+			return rc;
+		}
+		if (msg.kind == MSG_REPLY && cJSON_IsNumber(msg.id) &&
+		    msg.id->valueint == CMD_DEV_ID) {
+			msg_reply_release(&msg);
+			return 0;	/* never sent while the daemon runs */
+		}
+		if (msg.kind == MSG_EVENT) {
+			bool stop = !d->ctx->json ? cmd_dev_event(d, &msg) :
+			    strcmp(msg.event, "daemon.stopping") == 0;
+
+			msg_reply_release(&msg);
+			if (stop)
+				return 0;
+			continue;
+		}
+		if (msg.kind == MSG_PROGRESS && !d->ctx->json)
+			cmd_dev_progress(d, msg.body);
+		msg_reply_release(&msg);
+	}
+}
+
+static int
+cmd_dev_run(const struct cmd_ctx *ctx, int argc, char **argv)
+{
+	/* Plain lines in a pipe: the tools' escapes go too. */
+	struct cmd_ctx view = *ctx;
+	struct cmd_dev d = { .ctx = &view, .out = ctx->out };
+	struct sigaction sa = { .sa_handler = cmd_dev_sigint };
+	struct winsize ws;
+	struct gerr err;
+	struct conn conn;
+	cJSON *fields = cJSON_CreateObject();
+	int rc;
+
+	gerr_clear(&err);
+	if (cmd_dev_args(argc, argv, &d, fields, &err) != 0) {
+		cJSON_Delete(fields);
+		fprintf(stderr, "ggenc: %s\n", err.msg);
+		if (err.code == GERR_INVALID) {
+			cmd_print_usage(&cmd_dev_entry, stderr);
+			return ERR_EXIT_USAGE;
+		}
+		return (int)err_lookup(err.code)->exit_status;
+	}
+	d.tty = !ctx->json && isatty(STDOUT_FILENO) == 1;
+	d.color = ctx->color;
+	view.plain = ctx->plain || !ctx->color;
+	if (d.tty) {
+		cJSON_AddTrueToObject(fields, "tty");
+		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+			cJSON_AddNumberToObject(fields, "columns", ws.ws_col);
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	if (conn_open(&conn, ctx->socket_path, !ctx->no_start, &err) != 0) {
+		cJSON_Delete(fields);
+		conn_close(&conn);
+		fprintf(stderr, "ggenc: %s\n", err.msg);
+		return (int)err_lookup(err.code)->exit_status;
+	}
+	/* The daemon may refuse with a reason: read even if sending failed. */
+	(void)cmd_dev_send(&conn, fields, &err);
+	rc = cmd_dev_loop(&d, &conn);
+	conn_close(&conn);
+	return rc;
+}
+
+/* `dev` never ends with an ok reply while the daemon runs; if one came,
+ * there is nothing to show. */
+static int
+cmd_dev_render(const struct cmd_ctx *ctx, const cJSON *result)
+{
+	(void)ctx;
+	(void)result;
+	return 0;
+}
+
+const struct cmd_entry cmd_dev_entry = {
+	.name = "dev", .alias = NULL,
+	.usage = "[PHASE...] [--root DIR] [-e NAME] [--clear] [--only PHASE]",
+	.summary = "Follow a root's runs live in the foreground (the edit "
+	    "loop); Ctrl-C leaves.",
+	.args = { .min = 0, .max = 128 }, .proto = PROTO_CMD_DEV,
+	.render = cmd_dev_render, .run = cmd_dev_run,
+};
