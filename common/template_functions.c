@@ -195,6 +195,6 @@ template_functions_unsupported(const char *name, size_t len)
 	if ((len >= 6 && memcmp(name, "sparql", 6) == 0) ||
 	    (len >= 10 && memcmp(name, "schema_to_", 10) == 0))
 		return "ggen's RDF/SPARQL functions are not supported by ggend's "
-		    "template engine (DESIGN.md section 4)";
+		    "template engine (examples/TEMPLATES.md)";
 	return NULL;
 }

@@ -32,7 +32,7 @@ struct template_fs_loader {
 int template_fs_load(void *ctx, const char *from, const char *name,
     char **src, size_t *len, char **resolved, struct gerr *err);
 
-/* The template directory a phase's `templates` entry names (DESIGN.md 4):
+/* The template directory a phase's `templates` entry names (examples/TEMPLATES.md):
  * the length of its directory part before the first wildcard (or of
  * SRC's directory in "SRC:DEST"); 0 when it has none. */
 size_t template_load_entry_dir(const char *entry);

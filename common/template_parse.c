@@ -1546,7 +1546,7 @@ template_parse_tag(struct template_parser *ps, struct template_block *b,
 	    sizeof template_foreign_tags[0]; i++)
 		if (template_tok_is(t, template_foreign_tags[i]))
 			return template_perr(ps, t, "unsupported tag `%.*s`: it "
-			    "is jinja2's, not Tera's (DESIGN.md section 4)",
+			    "is jinja2's, not Tera's (examples/TEMPLATES.md)",
 			    (int)t->len, t->s);
 	{
 		const char *best = NULL;

@@ -361,7 +361,7 @@ generate_dep_hash(void *ctx, const char *abs, XXH128_hash_t *out)
 	return true;
 }
 
-/* The template directories of the phase (DESIGN.md 4): each `templates`
+/* The template directories of the phase (examples/TEMPLATES.md): each `templates`
  * entry's directory part before its first wildcard. *n set; free with
  * generate_tpl_dirs_free. */
 static char **

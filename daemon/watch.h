@@ -133,7 +133,7 @@ void watch_set_batch_listener(struct ggend *g, watch_batch_fn fn, void *arg);
  * seen with that content, it updates the table but is not reported as a
  * user change (no files.changed entry); with a writer it still reaches the
  * batch listener, marked with it, so the phases that watch the file run
- * (DESIGN.md 3.1: generated files rebuild what uses them). h and writer
+ * (make.toml(5): generated files rebuild what uses them). h and writer
  * copied.
  */
 void watch_expect_write(struct watch_root *r, const char *relpath,
