@@ -43,7 +43,7 @@ cmd_show_span(const struct cmd_ctx *ctx, const struct cmd_show_tree *t,
 	char d[32];
 	size_t i;
 
-	fprintf(ctx->out, "  %*s%s  [%s]  %s  %s%s%s%s\n", depth * 2, "",
+	fprintf(ctx->out, "  %*s%s  [%s]  %s  %s%s%s%s", depth * 2, "",
 	    histfmt_str(s, "name"), histfmt_str(s, "kind"),
 	    histfmt_duration(histfmt_num(s, "dur_us") / 1000.0, d, sizeof(d)),
 	    color_on(ctx->color, color_status(histfmt_str(s, "status"))),
@@ -51,8 +51,9 @@ cmd_show_span(const struct cmd_ctx *ctx, const struct cmd_show_tree *t,
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "slow")) ?
 	    " (slow)" : "");
 	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "output")))
-		fprintf(ctx->out, "  %*s  (%zu bytes of output)\n", depth * 2, "",
+		fprintf(ctx->out, "  (%zu bytes of output)",
 		    strlen(histfmt_str(s, "output")));
+	fputc('\n', ctx->out);
 	for (i = at + 1; i < t->n; i++)
 		if (t->parent[i] == at)
 			cmd_show_span(ctx, t, i, depth + 1);

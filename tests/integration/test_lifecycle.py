@@ -375,6 +375,8 @@ def check_phase_outputs(d, rid):
     assert r.stdout.endswith('output of c (ok, 9 bytes):\nc1\nc2\nc3\n'), \
         r.stdout
     assert '[b]' not in r.stdout, r.stdout
+    assert re.search(r'\n  c  \[phase\]  .* ok  \(9 bytes of output\)\n',
+                     r.stdout), r.stdout
     r = ggenc('--json', 'show', rid, sock=d.sock)
     spans = {s['name']: s.get('output') for s in json.loads(r.stdout)['spans']
              if s['kind'] == 'phase'}
