@@ -890,6 +890,9 @@ engine_step_end(struct engine_run *r, struct engine_exec *x,
 		    "%lld ms", (unsigned long long)r->id, n->phase->name,
 		    (long long)dur_ms, (long long)n->phase->budget_ms);
 	engine_span_end_out(r, x->span, st, slow, &x->out);
+	/* Handed to the history with the span: a finished run kept in
+	 * memory does not hold its steps' tails too. */
+	ring_release(&x->out);
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "run", (double)r->id);
 	cJSON_AddStringToObject(d, "phase", n->phase->name);
