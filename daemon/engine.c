@@ -103,6 +103,9 @@ struct engine_exec {
 	struct outcache_job *fetch;	/* while restoring */
 	struct engine_exec *fetch_next;	/* run's fetching list */
 	const char *cache_how;		/* "restored"/"remote", or NULL */
+	/* This step's own output (no prefixes), for its span's history;
+	 * cap 0 until it prints (ENGINE_STEP_OUTPUT_CAP once it does). */
+	struct ring out;
 	/* cache key computed on the worker (no hot file table) */
 	struct engine_keyjob *keyjob;	/* while keying */
 	struct engine_exec *key_next;	/* run's keying list */
@@ -135,9 +138,6 @@ enum engine_dag {
 	ENGINE_DAG_SKIPPED,	/* a dependency failed or was skipped */
 };
 
-/* Cache-table name under which a first_run_only phase's success is kept
- * (the phase name follows); not a phase name (phases have no '\x1f'). */
-#define ENGINE_FIRST_RUN_TAG "first_run_only\x1f"
 static const char engine_first_run_why[] =
     "first_run_only: it already ran successfully here (--force runs it)";
 
@@ -253,6 +253,8 @@ struct engine {
 	size_t n_rootenv;
 	struct engine_loop loops[ENGINE_LOOPS_MAX];
 	size_t n_loops;
+	engine_done_cb done_fn;		/* first_run_only; may be NULL */
+	void *done_arg;
 };
 
 const char *
@@ -413,12 +415,15 @@ engine_span_begin(struct engine_run *r, uint64_t parent,
 	return s->id;
 }
 
+/* End span id; out (NULL = none) is its step's own output, sent with the
+ * SPAN_END event. */
 static void
-engine_span_end(struct engine_run *r, uint64_t id, enum engine_status st,
-    bool slow)
+engine_span_end_out(struct engine_run *r, uint64_t id, enum engine_status st,
+    bool slow, const struct ring *out)
 {
 	struct engine_span *s;
 	struct engine_event ev;
+	char *tail = NULL;
 
 	if (id == 0 || id > r->n_spans)
 		return;
@@ -430,7 +435,30 @@ engine_span_end(struct engine_run *r, uint64_t id, enum engine_status st,
 	s->slow = slow;
 	engine_event_fill(r, ENGINE_EV_SPAN_END, &ev);
 	ev.span = s;
+	if (out != NULL && ring_len(out) > 0) {
+		tail = ring_dup(out, &ev.output_len);
+		ev.output = tail;
+	}
 	engine_emit(r, &ev);
+	free(tail);
+}
+
+static void
+engine_span_end(struct engine_run *r, uint64_t id, enum engine_status st,
+    bool slow)
+{
+	engine_span_end_out(r, id, st, slow, NULL);
+}
+
+/* Keep len bytes of x's own output (x NULL: a post command, none). */
+static void
+engine_step_output(struct engine_exec *x, const char *bytes, size_t len)
+{
+	if (x == NULL || len == 0)
+		return;
+	if (x->out.cap == 0)
+		ring_init(&x->out, ENGINE_STEP_OUTPUT_CAP);
+	ring_append(&x->out, bytes, len);
 }
 
 /* ---- runs: creation and release -------------------------------------- */
@@ -445,6 +473,7 @@ engine_exec_free(struct engine_exec *x)
 	free(x->kids);
 	free(x->kstate);
 	free(x->dir);
+	ring_release(&x->out);
 	free(x);
 }
 
@@ -704,6 +733,7 @@ engine_on_output(struct child *c, enum runner_stream stream,
 
 	struct strbuf sb;
 
+	engine_step_output(cmd->x, bytes, len);
 	strbuf_init(&sb);
 	if (cmd->prefix != NULL) {
 		for (size_t i = 0; i < len; i++) {
@@ -881,7 +911,10 @@ engine_step_end(struct engine_run *r, struct engine_exec *x,
 		log_warn("run %llu: phase %s took %lld ms, over its budget of "
 		    "%lld ms", (unsigned long long)r->id, n->phase->name,
 		    (long long)dur_ms, (long long)n->phase->budget_ms);
-	engine_span_end(r, x->span, st, slow);
+	engine_span_end_out(r, x->span, st, slow, &x->out);
+	/* Handed to the history with the span: a finished run kept in
+	 * memory does not hold its steps' tails too. */
+	ring_release(&x->out);
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "run", (double)r->id);
 	cJSON_AddStringToObject(d, "phase", n->phase->name);
@@ -1006,18 +1039,12 @@ engine_step_precheck(struct engine_run *r, struct engine_exec *x,
 	const struct plan_node *n = x->node;
 
 	*why = NULL;
-	if (n->phase->first_run_only && !r->force) {
-		char *mark = xasprintf("%s%s", ENGINE_FIRST_RUN_TAG,
-		    n->phase->name);
-		bool done = engine_cache_lookup(r->g->cache, r->root,
-		    plan_step_where(n), mark) != NULL;
-
-		free(mark);
-		if (done) {
-			*why = engine_first_run_why;
-			*out = ENGINE_CACHE_SKIP;
-			return true;
-		}
+	if (n->phase->first_run_only && !r->force && r->g->done_fn != NULL &&
+	    r->g->done_fn(r->g->done_arg, r->root, plan_step_where(n),
+	    n->phase->name)) {
+		*why = engine_first_run_why;
+		*out = ENGINE_CACHE_SKIP;
+		return true;
 	}
 	if (!n->phase->cache) {
 		*out = ENGINE_CACHE_RUN;
@@ -1115,6 +1142,7 @@ engine_note(struct engine_run *r, struct engine_exec *x, const char *line)
 	struct engine_event ev;
 	size_t len = strlen(line);
 
+	engine_step_output(x, line, len);
 	ring_append(&r->out, line, len);
 	if (r->followers != NULL) {
 		engine_event_fill(r, ENGINE_EV_OUTPUT, &ev);
@@ -1759,14 +1787,6 @@ engine_on_exit(struct child *c, const struct runner_result *res)
 			    plan_step_where(x->node), ph->name, x->key);
 		if (x->has_key && r->g->outcache != NULL)
 			engine_save_outputs(r, x);
-		if (ph->first_run_only) {
-			char *mark = xasprintf("%s%s", ENGINE_FIRST_RUN_TAG,
-			    ph->name);
-
-			engine_cache_store(r->g->cache, r->root,
-			    plan_step_where(x->node), mark, "done");
-			free(mark);
-		}
 	} else if (st != ENGINE_CANCELLED) {
 		const char *cmdtext = ph->commands.items[x->cmd_index].s;
 
@@ -1923,7 +1943,7 @@ engine_schedule(struct engine *g)
 	for (r = g->queued.head; r != NULL; r = next) {
 		next = r->next;
 		blocked = false;
-		/* Files another run wrote: after that run (DESIGN.md 3.1). */
+		/* Files another run wrote: after that run (make.toml(5)). */
 		for (o = g->running.head; o != NULL && !blocked; o = o->next)
 			blocked = o->id == r->after_run;
 		for (o = g->running.head; o != NULL && !blocked; o = o->next)
@@ -2027,6 +2047,13 @@ engine_set_model_source(struct engine *g, engine_model_cb fn, void *arg)
 {
 	g->model_fn = fn;
 	g->model_arg = arg;
+}
+
+void
+engine_set_done_source(struct engine *g, engine_done_cb fn, void *arg)
+{
+	g->done_fn = fn;
+	g->done_arg = arg;
 }
 
 void
@@ -2336,7 +2363,7 @@ engine_submit(struct engine *g, const struct engine_request *req,
 		if (!ph->requires_approval || req->yes)
 			continue;
 		if (req->trigger == ENGINE_TRIGGER_SAVE) {
-			/* Never on save (DESIGN.md 3.1): nobody to ask. */
+			/* Never on save (make.toml(5)): nobody to ask. */
 			log_info("on-save in %s: phase %s requires approval; "
 			    "not run on save", req->root, ph->name);
 			plan_release(&plan);

@@ -18,6 +18,7 @@
 
 struct req_trim {
 	struct req *req;
+	struct ggend *g;
 	struct history *h;
 	struct history_job *job;
 	unsigned keep;
@@ -42,6 +43,8 @@ req_trim_done(void *arg)
 	    0) {
 		req_reply_error(t->req, &err);
 	} else {
+		/* first_run_only follows what the history still holds. */
+		histlink_reload_done(t->g->histlink);
 		result = cJSON_CreateObject();
 		cJSON_AddNumberToObject(result, "deleted", (double)deleted);
 		cJSON_AddNumberToObject(result, "keep", (double)t->keep);
@@ -71,6 +74,7 @@ req_trim(struct req *req, struct gerr *err)
 		k = (unsigned)keep->valuedouble;
 	t = xcalloc(1, sizeof(*t));
 	t->req = req;
+	t->g = req->g;
 	t->h = histlink_history(req->g->histlink);
 	t->keep = k != 0 ? k : (unsigned)req->g->cfg.history_keep;
 	t->job = history_trim_job(t->h, k);
