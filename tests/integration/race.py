@@ -355,12 +355,18 @@ class Race:
         self.d.proc.send_signal(signal.SIGHUP)
 
     def op_changes(self):
-        """A root's clock only grows while it is watched. Unwatched and
-        watched again it starts over: a client's `since` from before is
-        then in the future and the answer must be fresh."""
+        """A root's clock only grows while it is watched: within one clock
+        epoch (a clock is "c:RUN:ROOT:N", or plain digits from older
+        daemons) N never goes down while the root stays watched.
+        Unwatched and watched again, the root starts over (or gets a new
+        epoch): a client's `since` from before must then get a fresh
+        answer."""
         root = self.root()
-        last = self.clocks.get(root, 0)
-        r = self.call('changes', root=root, since=str(last))
+        last = self.clocks.get(root)
+        fields = {'root': root}
+        if last is not None:
+            fields['since'] = last[2]
+        r = self.call('changes', **fields)
         state = self.unwatching.get(root)
         if state == 'done':
             del self.unwatching[root]
@@ -368,11 +374,18 @@ class Race:
             if state is not None:       # not watched now: start over
                 self.clocks.pop(root, None)
             return
-        clock = int(r['result']['clock'])
-        if clock < last and (state is None or not r['result']['fresh']):
-            raise Fail('changes went backwards in %s: %d after %d (%s)' %
-                       (root, clock, last, r['result']))
-        self.clocks[root] = clock
+        raw = r['result']['clock']
+        epoch, _, n = raw.rpartition(':')
+        n = int(n)
+        if last is not None:
+            if epoch == last[0] and n < last[1] and (
+                    state is None or not r['result']['fresh']):
+                raise Fail('changes went backwards in %s: %s after %s (%s)'
+                           % (root, raw, last[2], r['result']))
+            if epoch != last[0] and not r['result']['fresh']:
+                raise Fail('new clock epoch in %s without a fresh answer: '
+                           '%s after %s' % (root, raw, last[2]))
+        self.clocks[root] = (epoch, n, raw)
 
     def op_status(self):
         r = self.call('status')
