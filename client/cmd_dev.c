@@ -23,7 +23,11 @@
  * the daemon sent it (NDJSON).
  *
  * Ctrl-C only hangs up: the daemon keeps running, the root stays watched
- * and runs in flight finish. Exit status: 0 when the daemon stops cleanly,
+ * and runs in flight finish. When the daemon stops (daemon.stopping), dev
+ * waits up to CMD_DEV_RECONNECT_MS for one to answer on the socket again
+ * (never starting one itself, so `ggenc shutdown` still stops it): after
+ * `ggenc restart` the loop goes on. Exit status: 0 when the daemon stops
+ * cleanly and none comes back,
  * 1/2 for a refused request (bad phase, bad root), 3 when the connection is
  * lost. The exchange is driven here (cmd_entry.run), not by main.c, since
  * it never ends with a reply and keeps display state between messages.
@@ -54,6 +58,14 @@
 #define CMD_DEV_HIDDEN_MAX 64
 /* Changed files named in a header; the rest are counted. */
 #define CMD_DEV_FILES_SHOWN 3
+/* After daemon.stopping: how long to wait for a daemon to answer again
+ * (`ggenc restart`, an upgrade), polling the socket every step. */
+#define CMD_DEV_RECONNECT_MS 10000
+#define CMD_DEV_RECONNECT_STEP_MS 50
+/* Connections lost again before a new daemon took the request. */
+#define CMD_DEV_RECONNECT_TRIES 20
+/* cmd_dev_loop: the daemon said it stops (not an exit status). */
+#define CMD_DEV_STOPPED (-1)
 
 struct cmd_dev {
 	const struct cmd_ctx *ctx;
@@ -77,6 +89,8 @@ struct cmd_dev {
 	 * phase.finished with "cache":"restored" or "remote". */
 	double restored_run;
 	unsigned restored;
+	bool registered;		/* "watching" came on this connection */
+	bool reconnected;		/* a new connection after a stop */
 };
 
 /* Ctrl-C: erase the status line (the only state on the screen that is
@@ -373,12 +387,12 @@ cmd_dev_event(struct cmd_dev *d, const struct msg_reply *msg)
 	if (strcmp(msg->event, "model.invalid") == 0 &&
 	    strcmp(runview_str(b, "root", ""), d->root) == 0) {
 		cmd_dev_status_erase(d);
-		fprintf(d->out, "%sggen dev: %s:%.0f:%.0f: %s%s%s\n",
-		    color_on(d->color, COLOR_RED), runview_str(b, "file", "?"),
-		    runview_num(b, "line", 0), runview_num(b, "col", 0),
-		    runview_str(b, "message", "?"),
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "kept")) ?
-		    " (runs keep the last good version)" : "",
+		/* Whether or not a last good model is kept (for the runs
+		 * under way), no new run starts until the file parses. */
+		fprintf(d->out, "%sggen dev: %s:%.0f:%.0f: %s (nothing runs "
+		    "until it is fixed)%s\n", color_on(d->color, COLOR_RED),
+		    runview_str(b, "file", "?"), runview_num(b, "line", 0),
+		    runview_num(b, "col", 0), runview_str(b, "message", "?"),
 		    color_off(d->color));
 		fflush(d->out);
 		cmd_dev_status_draw(d);
@@ -493,7 +507,9 @@ cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 		if (conn_recv(conn, &msg, &err) != 0) {
 			cmd_dev_status_erase(d);
 			fflush(d->out);
-			fprintf(stderr, "ggenc: %s\n", err.msg);
+			/* Lost before a new daemon took us: retried quietly. */
+			if (!d->reconnected)
+				fprintf(stderr, "ggenc: %s\n", err.msg);
 			return (int)err_lookup(err.code)->exit_status;
 		}
 		if (d->ctx->json) {
@@ -520,13 +536,75 @@ cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 
 			msg_reply_release(&msg);
 			if (stop)
-				return 0;
+				return CMD_DEV_STOPPED;
 			continue;
+		}
+		if (msg.kind == MSG_PROGRESS && strcmp(runview_str(msg.body,
+		    "type", ""), "watching") == 0) {
+			if (d->reconnected && !d->ctx->json) {
+				cmd_dev_status_erase(d);
+				fprintf(d->out, "ggen dev: ggend is back\n");
+				fflush(d->out);
+			}
+			d->registered = true;
+			d->reconnected = false;
 		}
 		if (msg.kind == MSG_PROGRESS && !d->ctx->json)
 			cmd_dev_progress(d, msg.body);
 		msg_reply_release(&msg);
 	}
+}
+
+/* Read what the stopping daemon still sends until it hangs up. */
+static void
+cmd_dev_drain(struct conn *c)
+{
+	struct msg_reply msg;
+	struct gerr err;
+
+	for (;;) {
+		gerr_clear(&err);
+		if (conn_recv(c, &msg, &err) != 0)
+			return;
+		msg_reply_release(&msg);
+	}
+}
+
+/*
+ * The daemon stopped: wait for one to answer on the socket again (a
+ * restart), without starting one. 0 and c open when one did; -1 (c
+ * closed) when none answered within CMD_DEV_RECONNECT_MS.
+ */
+static int
+cmd_dev_reconnect(struct cmd_dev *d, struct conn *c, bool say)
+{
+	const struct timespec step = { 0, CMD_DEV_RECONNECT_STEP_MS *
+	    1000000L };
+	struct gerr err;
+	int waited;
+
+	d->running = 0;
+	d->mid_line = false;
+	if (say && !d->ctx->json) {
+		fprintf(d->out, "ggen dev: waiting %d s for ggend to come back "
+		    "(ggenc restart)\n", CMD_DEV_RECONNECT_MS / 1000);
+		fflush(d->out);
+	}
+	for (waited = 0; waited < CMD_DEV_RECONNECT_MS;
+	    waited += CMD_DEV_RECONNECT_STEP_MS) {
+		gerr_clear(&err);
+		if (conn_open(c, d->ctx->socket_path, false, &err) == 0) {
+			d->reconnected = true;
+			return 0;
+		}
+		conn_close(c);
+		nanosleep(&step, NULL);
+	}
+	if (!d->ctx->json) {
+		fprintf(d->out, "ggen dev: no ggend answered; leaving\n");
+		fflush(d->out);
+	}
+	return -1;
 }
 
 static int
@@ -569,10 +647,36 @@ cmd_dev_run(const struct cmd_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "ggenc: %s\n", err.msg);
 		return (int)err_lookup(err.code)->exit_status;
 	}
-	/* The daemon may refuse with a reason: read even if sending failed. */
-	(void)cmd_dev_send(&conn, fields, &err);
-	rc = cmd_dev_loop(&d, &conn);
-	conn_close(&conn);
+	for (int retries = 0;;) {
+		cJSON *again = cJSON_Duplicate(fields, 1);
+
+		/* The daemon may refuse with a reason: read even if sending
+		 * failed. */
+		d.registered = false;
+		(void)cmd_dev_send(&conn, fields, &err);
+		rc = cmd_dev_loop(&d, &conn);
+		fields = again;
+		if (rc == CMD_DEV_STOPPED) {
+			/* Until the old daemon hangs up: its listening socket
+			 * may still take a connection until it exits. */
+			cmd_dev_drain(&conn);
+			retries = 0;
+		} else if (!(retries > 0 && !d.registered &&
+		    rc == ERR_EXIT_UNREACHABLE &&
+		    retries < CMD_DEV_RECONNECT_TRIES)) {
+			conn_close(&conn);
+			break;
+		}
+		/* Stopped, or a connection lost again before the new daemon
+		 * took the request (the old one, exiting): wait again. */
+		conn_close(&conn);
+		if (cmd_dev_reconnect(&d, &conn, retries == 0) != 0) {
+			rc = 0;
+			break;
+		}
+		retries++;
+	}
+	cJSON_Delete(fields);
 	return rc;
 }
 

@@ -212,8 +212,8 @@ def test_dev_in_a_pipe_prints_plain_lines():
         # A make.toml that no longer parses is shown with its position.
         with open(os.path.join(root, 'make.toml'), 'a') as f:
             f.write('[lifecycle.broken]\ncommand = 3\n')
-        p.expect(r'ggen dev: %s:\d+:\d+: [^\n]*command[^\n]* \(runs keep '
-                 r'the last good version\)\n' % re.escape(
+        p.expect(r'ggen dev: %s:\d+:\d+: [^\n]*command[^\n]* \(nothing '
+                 r'runs until it is fixed\)\n' % re.escape(
                      os.path.join(root, 'make.toml')))
         assert p.stop() == -signal.SIGINT
         # Nothing on a pipe ran on a terminal.
@@ -267,6 +267,33 @@ def test_dev_phase_already_on_save_runs_once():
                                 cwd=root).stdout)['runs']
         assert [x['phases'] for x in runs] == [['build']], runs
         assert p.stop() == -signal.SIGINT
+
+
+def test_dev_follows_a_restart():
+    """`ggenc restart` (an upgrade) does not end the edit loop: dev waits
+    for the new daemon and goes on; `shutdown` with none coming back ends
+    it with status 0 after the wait."""
+    root = project(BUILD)
+    with Daemon() as d:
+        p = Pipe(d, 'dev', '--root', root)
+        p.expect(r'ggen dev: watching %s, on save: build\n' % re.escape(root))
+        r = ggenc('restart', sock=d.sock)
+        assert r.returncode == 0, r
+        assert d.proc.wait(IO_TIMEOUT) == 0
+        p.expect(r'ggen dev: ggend stopped \([^)]*\)\n'
+                 r'ggen dev: waiting \d+ s for ggend to come back[^\n]*\n'
+                 r'ggen dev: ggend is back\n'
+                 r'ggen dev: watching %s, on save: build\n' % re.escape(root))
+        save(root, 'int y;\n')
+        m = p.expect(r'run (\d+): build \(save: src/a\.c\)\n(.*?)'
+                     r'run \1 ok in \d+ ms\n')
+        assert ORDER in m.group(2), m.group(2)
+        r = ggenc('shutdown', sock=d.sock)
+        assert r.returncode == 0, r
+        p.expect(r'no ggend answered; leaving\n', timeout=IO_TIMEOUT + 15)
+        assert p.proc.wait(IO_TIMEOUT) == 0
+        p.proc.stdout.close()
+        p.proc.stderr.close()
 
 
 def test_dev_refusals():
@@ -426,6 +453,7 @@ run([test_dev_on_terminal_shows_the_rebuild,
      test_dev_in_a_pipe_prints_plain_lines,
      test_dev_phase_runs_on_every_change,
      test_dev_phase_already_on_save_runs_once,
+     test_dev_follows_a_restart,
      test_dev_refusals,
      test_run_keeps_output_order,
      test_tty_phase_setting,
