@@ -171,6 +171,12 @@ def test_config_set_and_reload():
             p.stderr
         p = ggenc('config', 'set', 'client.max', 'lots', sock=d.sock)
         assert p.returncode == 1 and 'client.max' in p.stderr, p.stderr
+        p = ggenc('config', 'set', 'cache.remote.url', 'notaurl',
+                  sock=d.sock)
+        assert p.returncode == 1 and 'http:// or https://' in p.stderr, \
+            p.stderr
+        p = ggenc('config', 'get', 'cache.remote.url', sock=d.sock)
+        assert p.stdout == '\n', p
         p = ggenc('config', 'set', 'client.mx', '3', sock=d.sock)
         assert p.returncode == 1 and 'did you mean "client.max"' in \
             p.stderr, p.stderr
