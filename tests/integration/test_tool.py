@@ -75,6 +75,29 @@ def test_every_command_has_help_with_example():
     assert '-f, --follow' in ggenc('logs', '-h').stdout
 
 
+def example_lines(name):
+    out = ggenc('help', name).stdout
+    body = out.split('\nExample:\n', 1)[1]
+    return [l.strip() for l in body.splitlines() if l.startswith('  ggenc ')]
+
+
+def test_examples_run():
+    """The examples that need nothing but a watched root work as printed
+    (the man page shows the same ones)."""
+    root = project('[project]\nname = "p"\n[lifecycle.build]\n'
+                   'command = "true"\n')
+    with Daemon() as d:
+        assert ggenc('watch', root, sock=d.sock).returncode == 0
+        for name in ('changes', 'roots', 'status', 'validate'):
+            for line in example_lines(name):
+                args = line.split()[1:]
+                if '~/src/project/make.toml' in args:
+                    args[args.index('~/src/project/make.toml')] = \
+                        os.path.join(root, 'make.toml')
+                p = ggenc(*args, sock=d.sock, cwd=root)
+                assert p.returncode == 0, (line, p.stderr)
+
+
 def test_unknown_command_and_option():
     for args, msg in (
             (['stauts'], 'ggenc: unknown command "stauts"; did you mean '
@@ -310,6 +333,7 @@ if __name__ == '__main__' and sys.argv[1:2] == ['--old-daemon']:
     old_daemon(sys.argv[2], sys.argv[3])
 elif __name__ == '__main__':
     run([test_every_command_has_help_with_example,
+     test_examples_run,
          test_unknown_command_and_option,
          test_status_short,
          test_autostart_notice_log_and_shutdown_wait,
