@@ -400,32 +400,6 @@ cmd_dev_event(struct cmd_dev *d, const struct msg_reply *msg)
 	return false;
 }
 
-/*
- * The default root: the outermost directory from the current one up that
- * holds a make.toml (a workspace's own make.toml sits inside its root's
- * tree), else the current directory. abs is PATH_MAX bytes.
- */
-static int
-cmd_dev_default_root(char *abs, struct gerr *err)
-{
-	char dir[PATH_MAX], probe[PATH_MAX + 16];
-	char *slash;
-
-	if (realpath(".", dir) == NULL)
-		return gerr_set(err, GERR_IO, "current directory: %s",
-		    strerror(errno));
-	snprintf(abs, PATH_MAX, "%s", dir);
-	for (;;) {
-		snprintf(probe, sizeof(probe), "%s/make.toml", dir[0] ? dir :
-		    "");
-		if (access(probe, F_OK) == 0)
-			snprintf(abs, PATH_MAX, "%s", dir[0] ? dir : "/");
-		if (dir[0] == '\0' || (slash = strrchr(dir, '/')) == NULL)
-			return 0;
-		*slash = '\0';
-	}
-}
-
 static int
 cmd_dev_args(const struct cmd_ctx *ctx, int argc, char **argv,
     struct cmd_dev *d, cJSON *fields, struct gerr *err)
@@ -440,14 +414,8 @@ cmd_dev_args(const struct cmd_ctx *ctx, int argc, char **argv,
 	if ((v = cmd_opt_value(ctx, "--env")) != NULL)
 		cJSON_AddStringToObject(fields, "env", v);
 	d->clear = cmd_opt_flag(ctx, "--clear");
-	if (root == NULL) {
-		if (cmd_dev_default_root(abs, err) != 0)
-			goto fail;
-	} else if (realpath(root, abs) == NULL) {
-		gerr_set(err, GERR_ROOT_NOT_FOUND, "root %.200s: %s", root,
-		    strerror(errno));
+	if (cmd_project_root(root, abs, err) != 0)
 		goto fail;
-	}
 	cJSON_AddStringToObject(fields, "root", abs);
 	if (cJSON_GetArraySize(phases) > 0)
 		cJSON_AddItemToObject(fields, "phases", phases);

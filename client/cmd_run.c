@@ -69,11 +69,8 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
 		cJSON_AddTrueToObject(fields, "detach");
 	if (cmd_opt_flag(ctx, "--yes"))
 		cJSON_AddTrueToObject(fields, "yes");
-	if (root == NULL)
-		root = ".";
-	if (realpath(root, abs) == NULL)
-		return gerr_set(err, GERR_ROOT_NOT_FOUND, "root %s: %s", root,
-		    strerror(errno));
+	if (cmd_project_root(root, abs, err) != 0)
+		return err->code;
 	cJSON_AddStringToObject(fields, "root", abs);
 	v = getenv("GGEN_ENV");
 	if (v != NULL && v[0] != '\0')
@@ -167,7 +164,8 @@ cmd_run_render(const struct cmd_ctx *ctx, const cJSON *result)
 
 static const struct cmd_opt cmd_run_opts[] = {
 	{ "--root", 0, "DIR",
-	    "the project root (default: .)", 0 },
+	    "the project root (default: the outermost directory from here "
+	    "up that holds a make.toml)", 0 },
 	{ "--workspace", 0, "NAME",
 	    "run in this workspace only", 0 },
 	{ "--all-workspaces", 0, NULL,

@@ -98,6 +98,36 @@ def test_examples_run():
                 assert p.returncode == 0, (line, p.stderr)
 
 
+def test_project_found_from_a_subdirectory():
+    """run, graph, validate and dev work from anywhere in a project (the
+    outermost make.toml from the current directory up); where there is
+    none they refuse and watch nothing."""
+    root = project('[project]\nname = "p"\n[lifecycle.build]\n'
+                   'command = "echo built in $PWD"\n')
+    sub = os.path.join(root, 'src', 'deep')
+    os.makedirs(sub)
+    with Daemon() as d:
+        p = ggenc('run', 'build', sock=d.sock, cwd=sub)
+        assert p.returncode == 0 and p.stdout == 'built in %s\n' % root, p
+        p = ggenc('graph', sock=d.sock, cwd=sub)
+        assert p.returncode == 0 and 'build' in p.stdout, p
+        p = ggenc('validate', sock=d.sock, cwd=sub)
+        assert p.returncode == 0, p
+        assert '%s/make.toml: 0 errors' % root in p.stdout, p
+        roots = json.loads(ggenc('--json', 'roots', sock=d.sock).stdout)
+        assert [r['root'] for r in roots['roots']] == [root], roots
+        # no make.toml here nor above: refused, nothing watched
+        bare = mktemp()
+        for args in (['run', 'build'], ['dev'], ['graph'],
+                     ['run', 'build', '--root', bare]):
+            p = ggenc(*args, sock=d.sock, cwd=bare)
+            assert p.returncode == 1, (args, p)
+            assert 'no make.toml in %s' % bare in p.stderr, (args, p)
+            assert 'ggenc init' in p.stderr, (args, p)
+        roots = json.loads(ggenc('--json', 'roots', sock=d.sock).stdout)
+        assert [r['root'] for r in roots['roots']] == [root], roots
+
+
 def test_unknown_command_and_option():
     for args, msg in (
             (['stauts'], 'ggenc: unknown command "stauts"; did you mean '
@@ -334,6 +364,7 @@ if __name__ == '__main__' and sys.argv[1:2] == ['--old-daemon']:
 elif __name__ == '__main__':
     run([test_every_command_has_help_with_example,
      test_examples_run,
+     test_project_found_from_a_subdirectory,
          test_unknown_command_and_option,
          test_status_short,
          test_autostart_notice_log_and_shutdown_wait,
