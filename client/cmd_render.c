@@ -36,6 +36,7 @@
 #include "make.h"
 #include "path.h"
 #include "projtree.h"
+#include "template_load.h"
 #include "toml.h"
 #include "tvalue_json.h"
 #include "tvalue_toml.h"
@@ -175,9 +176,63 @@ cmd_render_default_to(const struct make_project *m, const char *root,
 
 /* [vars] of root/make.toml (*vars; an empty map without the file) and the
  * default output of tmpl_abs per its phases (*default_to, or NULL). */
+/* After the error line: the source line and a caret, as `ggenc validate`
+ * shows them, when the error names a readable file (not under --json). */
+static void
+cmd_render_print_caret(const struct cmd_ctx *ctx, const struct gerr *err)
+{
+	struct strbuf src = STRBUF_INIT, sb = STRBUF_INIT;
+	bool missing = false;
+
+	if (ctx->json || err->file[0] == '\0' || err->line <= 0 ||
+	    make_read_file(err->file, &src, &missing, NULL) != 0 || missing) {
+		strbuf_release(&src);
+		return;
+	}
+	make_source_caret(src.buf, src.len, err->line, err->col > 0 ?
+	    err->col : 1, &sb);
+	if (sb.len > 0)
+		fprintf(stderr, "%s\n", sb.buf);
+	strbuf_release(&sb);
+	strbuf_release(&src);
+}
+
+/* The root's template directories (absolute) from every phase's
+ * `templates` entries, appended to *dirs / *n. */
+static void
+cmd_render_tpl_dirs(const struct toml_node *top, const char *root,
+    char ***dirs, size_t *n)
+{
+	const struct toml_node *lc = toml_get(top, "lifecycle");
+
+	for (size_t i = 0; i < toml_len(lc); i++) {
+		const struct toml_node *list = toml_get(toml_at(lc, i),
+		    "templates");
+
+		for (size_t j = 0; j < toml_len(list); j++) {
+			const struct toml_node *e = toml_at(list, j);
+			char *entry, *rel;
+			size_t cut;
+
+			if (e->type != TOML_STRING)
+				continue;
+			entry = xstrndup(e->u.s.ptr, e->u.s.len);
+			cut = template_load_entry_dir(entry);
+			if (cut > 0) {
+				rel = xstrndup(entry, cut);
+				*dirs = xreallocarray(*dirs, *n + 1,
+				    sizeof **dirs);
+				(*dirs)[(*n)++] = path_join(root, rel);
+				free(rel);
+			}
+			free(entry);
+		}
+	}
+}
+
 static int
 cmd_render_toml(const char *root, const char *tmpl_abs, struct tvalue **vars,
-    char **default_to, struct gerr *err)
+    char **default_to, char ***dirs, size_t *ndirs, struct gerr *err)
 {
 	char *path = path_join(root, "make.toml"), *buf, *rel = NULL;
 	struct make_project *m = NULL;
@@ -195,6 +250,7 @@ cmd_render_toml(const char *root, const char *tmpl_abs, struct tvalue **vars,
 			const struct toml_node *top = toml_doc_root(doc);
 
 			*vars = tvalue_from_toml(toml_get(top, "vars"));
+			cmd_render_tpl_dirs(top, root, dirs, ndirs);
 			toml_doc_free(doc);
 		}
 		/* Phases from the model the daemon would load; a make.toml
@@ -317,8 +373,8 @@ cmd_render_do(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
 	struct strbuf body = STRBUF_INIT;
 	struct template_render_opts ropts = { 0 };
 	char *src = NULL, *abs = NULL, *dir = NULL, *root = NULL, *dest = NULL;
-	char *default_to = NULL;
-	size_t len;
+	char *default_to = NULL, **dirs = NULL;
+	size_t len, ndirs = 0;
 	bool exists;
 	int rc;
 
@@ -353,11 +409,17 @@ cmd_render_do(const struct cmd_ctx *ctx, const struct cmd_render_opts *o,
 	root = cmd_render_find_root(dir);
 	if (root != NULL)
 		rc = cmd_render_toml(root, abs, &toml_vars, &default_to,
-		    err);
+		    &dirs, &ndirs, err);
 	if (rc == 0)
 		rc = cmd_render_request_vars(o, &req, err);
-	if (rc == 0)
-		rc = frontmatter_compile(src, len, o->template, &ft, err);
+	if (rc == 0) {
+		struct template_fs_loader fs = {
+			.dirs = (const char *const *)dirs, .ndirs = ndirs };
+		struct template_loader loader = template_fs_loader(&fs);
+
+		rc = frontmatter_compile_with(src, len, o->template, &loader,
+		    &ft, err);
+	}
 	if (rc == 0)
 		rc = frontmatter_render(ft, toml_vars, req, &ropts, &fm, &body,
 		    NULL, err);
@@ -410,6 +472,9 @@ out:
 	free(root);
 	free(dest);
 	free(default_to);
+	for (size_t i = 0; i < ndirs; i++)
+		free(dirs[i]);
+	free(dirs);
 	return rc;
 }
 
@@ -427,6 +492,7 @@ cmd_render_run(const struct cmd_ctx *ctx, int argc, char **argv)
 	gerr_clear(&err);
 	if (cmd_render_do(ctx, &o, &err) != 0) {
 		cmd_print_error(ctx, "render", &err);
+		cmd_render_print_caret(ctx, &err);
 		return ERR_EXIT_FAILED;
 	}
 	return 0;

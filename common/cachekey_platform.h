@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cachekey_platform.h - the portable, shareable key of a phase's result
- * (DESIGN.md section 9): the phase cache key of cachekey.h (which holds
+ * (doc/remote-cache.md): the phase cache key of cachekey.h (which holds
  * only workspace-relative paths, so two checkouts at different paths
  * agree) combined with a platform part and the phase's declared outputs.
  *

@@ -28,6 +28,7 @@ static const char *const fault_names[FAULT_POINT_COUNT] = {
 	[FAULT_STATE_RENAME] = "state_rename",
 	[FAULT_OUTPUT_WRITE] = "output_write",
 	[FAULT_OUTPUT_RENAME] = "output_rename",
+	[FAULT_SNAPSHOT_KILL] = "snapshot_kill",
 };
 
 static pthread_once_t fault_once = PTHREAD_ONCE_INIT;

@@ -39,6 +39,8 @@ enum fault_point {
 	FAULT_STATE_RENAME,	/* the rename that publishes such a file */
 	FAULT_OUTPUT_WRITE,	/* common/fileio.c, FILEIO_OUTPUT: an output's */
 	FAULT_OUTPUT_RENAME,	/* ... temp write and the rename over it */
+	FAULT_SNAPSHOT_KILL,	/* daemon/watch.c: SIGKILL the daemon itself
+				 * halfway through writing a root's snapshot */
 	FAULT_POINT_COUNT
 };
 

@@ -77,6 +77,14 @@ int
 frontmatter_compile(const char *src, size_t len, const char *name,
     struct frontmatter_template **out, struct gerr *err)
 {
+	return frontmatter_compile_with(src, len, name, NULL, out, err);
+}
+
+int
+frontmatter_compile_with(const char *src, size_t len, const char *name,
+    const struct template_loader *loader, struct frontmatter_template **out,
+    struct gerr *err)
+{
 	struct frontmatter_template *ft = xcalloc(1, sizeof *ft);
 	const char *end = src + len, *p = src, *fm_start, *body;
 	size_t n, eol;
@@ -113,8 +121,8 @@ frontmatter_compile(const char *src, size_t len, const char *name,
 		line++;
 	} else
 		line = 1;
-	rc = template_compile_at(body, (size_t)(end - body), name, line,
-	    &ft->body, err);
+	rc = template_compile_with(body, (size_t)(end - body), name, line,
+	    loader, &ft->body, err);
 	if (rc != 0) {
 		frontmatter_template_free(ft);
 		return rc;

@@ -78,6 +78,11 @@ struct frontmatter_template;
  */
 int frontmatter_compile(const char *src, size_t len, const char *name,
     struct frontmatter_template **out, struct gerr *err);
+/* The same, with the body's include / import / extends loaded through
+ * loader (borrowed; NULL: none). */
+int frontmatter_compile_with(const char *src, size_t len, const char *name,
+    const struct template_loader *loader, struct frontmatter_template **out,
+    struct gerr *err);
 void frontmatter_template_free(struct frontmatter_template *ft);
 
 /*

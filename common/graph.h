@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * graph.h - pictures of a plan (common/plan.h): what one request would run,
- * as text, Graphviz dot or Mermaid (`ggenc graph`, DESIGN.md 3.1).
+ * as text, Graphviz dot or Mermaid (`ggenc graph`, make.toml(5)).
  *
  * Nodes are the plan's phase records (plan->steps, in execution order);
  * edges are its depends_on and hook relations (plan->edges). A status

@@ -48,7 +48,7 @@ static const char *const make_ggen_tables[] = {
 	"testing", "documentation", "ci", "notifications", "logging",
 	"profiles", "registry", "plugins", "validation", "telemetry",
 };
-/* [cache]: the shared output cache (DESIGN.md section 9). */
+/* [cache]: the shared output cache (doc/remote-cache.md). */
 static const char *const make_cache_keys[] = { "remote", "platform_inputs" };
 static const char *const make_project_keys[] = {
 	"name", "type", "version", "description",
@@ -369,7 +369,7 @@ make_project_section(struct make_report *r, const struct toml_node *root,
 	const struct toml_node *t = toml_get(root, "project");
 
 	if (t == NULL) {
-		/* ggen's own examples often have none (DESIGN.md 3.1). */
+		/* ggen's own examples often have none (make.toml(5)). */
 		p->name = make_dir_name(r->file);
 		make_report_add(r, MAKE_RULE_MISSING_PROJECT, 1, 1,
 		    "no [project] table; the project is named after its "
@@ -949,7 +949,7 @@ make_hook_names_free(struct make_hook_names *hn)
 
 /*
  * Hook key of [hooks]: a list of phase names (ggen), or a table of shell
- * commands ([hooks.after_build] commands = [...], DESIGN.md 3.1) that
+ * commands ([hooks.after_build] commands = [...], make.toml(5)) that
  * becomes a phase of its own named after the key (*cmds, owned).
  */
 static void

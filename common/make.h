@@ -8,7 +8,7 @@
  * sorted by file then position) and build the model only when there is no
  * error. ggen's keys keep ggen's meaning (command wins over commands, phase
  * timeout 300 s by default); unknown keys are left out of the model and
- * reported as warnings. The keys of ggen's own files (DESIGN.md 3.1) are
+ * reported as warnings. The keys of ggen's own files (make.toml(5)) are
  * modelled: depends_on, [env] and [env.NAME] profiles, phase overrides
  * [lifecycle.X.env.NAME] (make_phase.variants), hooks as tables of
  * commands, on_error as a string, cache_key, first_run_only,
@@ -154,12 +154,12 @@ struct make_phase {
 	struct make_strlist before;
 	struct make_strlist after;
 	/* [hooks.before_NAME] / [hooks.after_NAME] tables of commands
-	 * (DESIGN.md 3.1): a phase of their own named "before_NAME", run
+	 * (make.toml(5)): a phase of their own named "before_NAME", run
 	 * after the named hook phases (before) or after them (after), with
 	 * cache off; NULL when absent. Owned. */
 	struct make_phase *before_cmds;
 	struct make_phase *after_cmds;
-	/* depends_on: phases run first, in listed order (DESIGN.md 3.1). */
+	/* depends_on: phases run first, in listed order (make.toml(5)). */
 	struct make_strlist depends_on;
 	bool first_run_only;	/* only while no successful run is known */
 	bool requires_approval;	/* never on save; --yes or a terminal */
@@ -182,7 +182,7 @@ struct make_variant {
 	struct make_phase *phase;
 };
 
-/* [env.NAME]: a profile of environment variables (DESIGN.md 3.1). */
+/* [env.NAME]: a profile of environment variables (make.toml(5)). */
 struct make_profile {
 	char *name;
 	int line, col;

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "frontmatter.h"
+#include "template_load.h"
 #include "glob.h"
 #include "make_rules.h"
 #include "path.h"
@@ -181,12 +182,21 @@ make_templates_compile(const char *shown, struct make_findings *findings,
 	if (make_read_file(shown, &sb, &missing, &e) == 0 && missing)
 		gerr_set(&e, GERR_IO, "open %s: No such file or directory",
 		    shown);
-	if (e.code == GERR_OK)
-		frontmatter_compile(sb.buf, sb.len, shown, &ft, &e);
+	if (e.code == GERR_OK) {
+		/* include/import/extends load relative to the template. */
+		struct template_fs_loader fs = { 0 };
+		struct template_loader loader = template_fs_loader(&fs);
+
+		frontmatter_compile_with(sb.buf, sb.len, shown, &loader, &ft,
+		    &e);
+	}
 	frontmatter_template_free(ft);
 	strbuf_release(&sb);
 	if (e.code == GERR_OK)
 		return;
+	/* An error inside an included template is at its own position. */
+	if (e.file[0] != '\0')
+		r.file = e.file;
 	make_report_add(&r, MAKE_RULE_TEMPLATE_ERROR, e.line, e.col, "%s",
 	    e.msg);
 	if (first->code == GERR_OK)

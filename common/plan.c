@@ -231,7 +231,7 @@ plan_env_base(struct plan_ctx *ctx, const struct make_project *m, size_t *n)
 
 /*
  * The phase node n runs: ph in ctx->env, with the environment variables
- * of its precedence chain (DESIGN.md 3.1) when there are any beyond the
+ * of its precedence chain (make.toml(5)) when there are any beyond the
  * phase's own; the phase's own variables win over the base's, and
  * GGEN_ENV over them. GERR_LIMIT past PLAN_ENV_MAX variables in all.
  */
@@ -780,7 +780,7 @@ plan_places(const struct make_project *model, const struct plan_request *req,
 	    (int)req->target);
 }
 
-/* The environment of the request into out->env (DESIGN.md 3.1). */
+/* The environment of the request into out->env (make.toml(5)). */
 static int
 plan_env(const struct make_project *model, const struct plan_request *req,
     struct plan *out, struct gerr *err)

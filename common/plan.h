@@ -9,7 +9,7 @@
  *   PLAN_PAR    children concurrently, at most max_par at once; every child
  *               runs to its end, the node fails if any child failed;
  *   PLAN_PHASE  one phase record: its render step, then its commands.
- * depends_on (DESIGN.md 3.1): a requested phase with dependencies becomes
+ * depends_on (make.toml(5)): a requested phase with dependencies becomes
  * a PLAN_DAG node of its dependency closure in topological order
  * (dependencies in the order listed, depth first), each kid being one
  * phase's before hooks, the phase, its after hooks; a kid waits for the

@@ -3,7 +3,7 @@
  * sha256.h - incremental SHA-256 through libcrypto, with lowercase hex out.
  *
  * Used for the content addresses of the output store and the remote cache
- * (DESIGN.md section 9), where blobs must be named exactly as Bazel's
+ * (doc/remote-cache.md), where blobs must be named exactly as Bazel's
  * remote-cache protocol names them. A context belongs to one thread at a
  * time; distinct contexts may be used concurrently.
  */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * template.h - compile and render Tera templates (examples/TEMPLATES.md).
+ * template.h - compile and render Tera 1.20 as ggen renders it
+ * (examples/TEMPLATES.md); real Tera's recorded answers are the reference
+ * (tests/conformance/tera/).
  *
  * template_compile turns a source buffer into an immutable struct template;
  * template_render evaluates it against a context value into a strbuf. A
@@ -12,18 +14,29 @@
  * Syntax: {{ expr }}, {% tag %}, {# comment #}, with Tera's whitespace
  * control: a '-' right inside a delimiter ({{- -}} {%- -%} {#- -#}) strips
  * ALL whitespace (newlines included) on that side; nothing is trimmed
- * otherwise. Tags: if/elif/else/endif, for x in e / for k, v in e with
- * loop.index, loop.index0, loop.first, loop.last, else, break, continue;
- * set, set_global; raw/endraw. Expressions, loosest first: or, and, not,
- * comparisons (== != < <= > >=, in, not in, `is [not] test(args)`),
- * filters (`| name(arg=..)`, applied to the whole concatenation/arithmetic
- * on their left as in Tera), ~, + -, * / %, unary -, then . and []
- * access. Strings take ", ' or ` quotes and no escapes (as in Tera).
- * Filter arguments are named as in Tera; positional arguments are accepted
- * too and bind in the documented order (an extension shared with jinja2).
+ * otherwise. Tags: if/elif/else/endif, for x in e / for k, v in e (maps
+ * in byte order of their keys) with loop.index, loop.index0, loop.first,
+ * loop.last, else, break, continue; set, set_global; raw/endraw; filter
+ * sections; include (a name or a list, `ignore missing`); import "f" as
+ * ns with ns::macro(k=v) and self::macro(...); macro/endmacro; extends
+ * with block/endblock and super(). Functions: range, now, throw, get_env,
+ * get_random (named arguments). Expressions, loosest first: or, and, not,
+ * comparisons (== != < <= > >= on numbers, in, not in, `is [not]
+ * test(args)`), filters (`| name(arg=..)`, applied to the whole
+ * arithmetic on their left as in Tera), ~ (strings and numbers), + -,
+ * * / % (x / 0 is NaN), then . and [] access. As in Tera's grammar:
+ * parentheses group arithmetic only, `-` negates number literals only, no
+ * filter may be followed by `~`, indexes are not negative. Strings take
+ * ", ' or ` quotes and no escapes (as in Tera). Filter arguments are
+ * named as in Tera; positional arguments are accepted too and bind in the
+ * documented order (an extension shared with jinja2). A whole float
+ * prints as an integer, arrays as [a, b], maps as [object] (Tera).
  *
  * Scoping: a for loop opens a frame that lives for the whole loop; `set`
  * writes to the innermost frame, `set_global` to the template's top frame.
+ * An included template sees the includer's variables; a macro sees only
+ * its arguments. Rendering a macro definition is an error (Tera): files of
+ * macros are imported.
  * Lookup: frames innermost first, then the context map, then `env` (the
  * separate env map from the render options).
  *
@@ -44,6 +57,25 @@
 
 struct template;
 
+/*
+ * Where include / import / extends names come from. load reads template
+ * `name` as asked for by the template `from` (a name load returned before,
+ * or the main template's name): *src (len bytes, malloc'd, the caller's),
+ * *resolved (malloc'd: the name used in messages and dependencies; equal
+ * names are the same template). Returns 0, GERR_NOT_FOUND when there is no
+ * such template (err need not be set), or another error set in err.
+ */
+struct template_loader {
+	int (*load)(void *ctx, const char *from, const char *name, char **src,
+	    size_t *len, char **resolved, struct gerr *err);
+	void *ctx;
+};
+
+/* Nesting of include/extends while compiling, and of includes and macro
+ * calls while rendering. */
+#define TEMPLATE_MAX_CALL_DEPTH 64
+/* Variable frames of one render (loops, macro calls, filter sections). */
+#define TEMPLATE_MAX_FRAMES 256
 /* Compile-time caps: block nesting and expression nesting. */
 #define TEMPLATE_MAX_BLOCK_DEPTH 64
 #define TEMPLATE_MAX_EXPR_DEPTH 128
@@ -69,7 +101,19 @@ int template_compile(const char *src, size_t len, const char *name,
     struct template **out, struct gerr *err);
 int template_compile_at(const char *src, size_t len, const char *name,
     int first_line, struct template **out, struct gerr *err);
+/* As template_compile_at, loading included, imported and extended
+ * templates through loader (NULL: every such name is not found). Include
+ * and extends cycles are GERR_TEMPLATE naming the chain; errors inside a
+ * loaded template are at its name:line:col, followed by where it was
+ * loaded from. */
+int template_compile_with(const char *src, size_t len, const char *name,
+    int first_line, const struct template_loader *loader,
+    struct template **out, struct gerr *err);
 void template_free(struct template *t);
+/* The resolved names of the other templates t loaded (its dependencies):
+ * count, and the i-th (borrowed for t's life). */
+size_t template_dep_count(const struct template *t);
+const char *template_dep_name(const struct template *t, size_t i);
 /* Borrowed for the template's life. */
 const char *template_name(const struct template *t);
 

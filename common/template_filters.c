@@ -4,7 +4,7 @@
  * table (template_filters_table), plus the edit distance used for "did you
  * mean" suggestions.
  *
- * Called by template.c at compile time (lookup, argument checking) and at
+ * Called by template_parse.c and template_render.c at compile time (lookup, argument checking) and at
  * render time (the functions). All functions are pure and reentrant: no
  * locale, no global state. Case mapping is done here with small tables
  * (ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic) instead of
@@ -13,12 +13,16 @@
  */
 #include "template_filters.h"
 
+#include <stdarg.h>
+
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "gerr.h"
+#include "template_filters_int.h"
 #include "strbuf.h"
 #include "xmalloc.h"
 
@@ -218,13 +222,27 @@ template_filters_is_lower(long cp)
 	return cp >= 0 && (template_filters_cp_upper(cp) != cp || cp == 0xdf);
 }
 
+long
+template_filters_utf8_next(const unsigned char *s, size_t n, size_t *len)
+{
+	return template_filters_utf8_get(s, n, len);
+}
+
+void
+template_filters_utf8_append(struct strbuf *sb, long cp)
+{
+	template_filters_utf8_put(sb, cp);
+}
+
+long
+template_filters_lower_cp(long cp)
+{
+	return template_filters_cp_lower(cp);
+}
+
 /* ---------------------------------------------------------- helpers */
 
-static int
-template_filters_fail(char *msg, size_t msgsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
+int
 template_filters_fail(char *msg, size_t msgsz, const char *fmt, ...)
 {
 	va_list ap;
@@ -398,7 +416,9 @@ template_filters_default(const struct tvalue *in, struct tvalue *const *args,
 {
 	(void)msg;
 	(void)msgsz;
-	*out = tvalue_ref((struct tvalue *)(in != NULL ? in : args[0]));
+	/* Tera treats a null like an undefined value here. */
+	*out = tvalue_ref((struct tvalue *)(in != NULL &&
+	    in->type != TVALUE_NULL ? in : args[0]));
 	return 0;
 }
 
@@ -543,87 +563,6 @@ template_filters_safe(const struct tvalue *in, struct tvalue *const *args,
 	(void)msg;
 	(void)msgsz;
 	*out = tvalue_ref((struct tvalue *)in);
-	return 0;
-}
-
-/* Parse "YYYY-MM-DD" with an optional "THH:MM:SS[.frac](Z|+hh:mm)". */
-static bool
-template_filters_parse_date(const char *s, time_t *out)
-{
-	struct tm tm = { 0 };
-	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, oh, om;
-	long off = 0;
-
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-		return false;
-	s += n;
-	if (*s == 'T' || *s == ' ') {
-		if (sscanf(s + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 ||
-		    n != 8)
-			return false;
-		s += 1 + n;
-		if (*s == '.')
-			for (s++; *s >= '0' && *s <= '9'; s++)
-				;
-		if (*s == 'Z')
-			s++;
-		else if (*s == '+' || *s == '-') {
-			if (sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) != 2 ||
-			    n != 5)
-				return false;
-			off = (oh * 60L + om) * 60L * (*s == '-' ? -1 : 1);
-			s += 1 + n;
-		}
-	}
-	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60)
-		return false;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = timegm(&tm) - off;
-	return true;
-}
-
-static int
-template_filters_date(const struct tvalue *in, struct tvalue *const *args,
-    struct tvalue **out, char *msg, size_t msgsz)
-{
-	const char *fmt = args[0] != NULL ? args[0]->u.str.s : "%Y-%m-%d";
-	char buf[512];
-	struct tm tm;
-	time_t t;
-	size_t n;
-
-	if (args[0] != NULL && args[0]->type != TVALUE_STRING)
-		return template_filters_fail(msg, msgsz, "`format` must be a "
-		    "string");
-	if (strlen(fmt) > 128)
-		return template_filters_fail(msg, msgsz, "`format` longer than "
-		    "128 bytes");
-	if (in->type == TVALUE_INT)
-		t = (time_t)in->u.i;
-	else if (in->type == TVALUE_DOUBLE)
-		t = (time_t)in->u.d;
-	else if (in->type == TVALUE_STRING) {
-		if (!template_filters_parse_date(in->u.str.s, &t))
-			return template_filters_fail(msg, msgsz, "`%.40s` is not "
-			    "a date (YYYY-MM-DD or RFC 3339)", in->u.str.s);
-	} else
-		return template_filters_fail(msg, msgsz, "expected a timestamp "
-		    "or a date string, found %s", tvalue_type_name(in->type));
-	if (gmtime_r(&t, &tm) == NULL)
-		return template_filters_fail(msg, msgsz, "timestamp out of "
-		    "range");
-	buf[0] = '\0';
-	n = strftime(buf, sizeof buf, fmt, &tm);
-	if (n == 0 && fmt[0] != '\0')
-		return template_filters_fail(msg, msgsz, "formatted date too "
-		    "long");
-	*out = tvalue_stringn(buf, n);
 	return 0;
 }
 
@@ -887,6 +826,46 @@ template_filters_pluralize(const struct tvalue *in, struct tvalue *const *args,
 	return 0;
 }
 
+/* English singular of a word (ggen's singular; the inverse of the string
+ * pluralize above): consonant + ies -> y, s/x/z/ch/sh + es -> strip es,
+ * ss stays, else a final s goes. */
+static int
+template_filters_singular(const struct tvalue *in, struct tvalue *const *args,
+    struct tvalue **out, char *msg, size_t msgsz)
+{
+	const char *s;
+	size_t n;
+	bool upper;
+
+	(void)args;
+	if (in->type != TVALUE_STRING)
+		return template_filters_fail(msg, msgsz, "expected a string, "
+		    "found %s", tvalue_type_name(in->type));
+	s = in->u.str.s;
+	n = in->u.str.len;
+	upper = n > 0 && template_filters_is_upper((unsigned char)s[n - 1]);
+	if (n >= 4 && template_filters_ends(in, "ies") &&
+	    strchr("aeiouAEIOU", s[n - 4]) == NULL) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_add(&sb, s, n - 3);
+		strbuf_addstr(&sb, upper ? "Y" : "y");
+		*out = tvalue_string_from_strbuf(&sb);
+		return 0;
+	}
+	if (n >= 4 && (template_filters_ends(in, "ches") ||
+	    template_filters_ends(in, "shes") ||
+	    template_filters_ends(in, "sses") ||
+	    template_filters_ends(in, "xes") ||
+	    template_filters_ends(in, "zes")))
+		n -= 2;
+	else if (n >= 2 && (s[n - 1] == 's' || s[n - 1] == 'S') &&
+	    !template_filters_ends(in, "ss"))
+		n--;
+	*out = tvalue_stringn(s, n);
+	return 0;
+}
+
 /* ------------------------------------------------------------ tests */
 
 static int
@@ -911,13 +890,15 @@ static int
 template_filters_t_parity(const struct tvalue *in, bool *out, char *msg,
     size_t msgsz, int64_t want)
 {
-	if (in->type != TVALUE_INT && !(in->type == TVALUE_DOUBLE &&
-	    in->u.d == (double)(int64_t)in->u.d))
-		return template_filters_fail(msg, msgsz, "expected an integer, "
+	if (in->type == TVALUE_DOUBLE) {
+		/* Tera: x % 2 != 0 on floats too (2.5 is odd). */
+		*out = (fmod(in->u.d, 2.0) != 0) == (want != 0);
+		return 0;
+	}
+	if (in->type != TVALUE_INT)
+		return template_filters_fail(msg, msgsz, "expected a number, "
 		    "found %s", tvalue_type_name(in->type));
-	int64_t v = in->type == TVALUE_INT ? in->u.i : (int64_t)in->u.d;
-
-	*out = (v % 2 != 0) == (want != 0);
+	*out = (in->u.i % 2 != 0) == (want != 0);
 	return 0;
 }
 
@@ -1055,23 +1036,109 @@ static const struct template_filter_def template_filters_table[] = {
 	F("capitalize", template_filters_capitalize),
 	F("replace", template_filters_replace, .args = { "from", "to" },
 	    .nargs = 2, .nrequired = 2),
-	F("default", template_filters_default, .args = { "value" },
-	    .nargs = 1, .nrequired = 1, .accepts_undefined = true),
+	/* `boolean` is accepted and, as in the Tera the corpus was recorded
+	 * from, changes nothing. */
+	F("default", template_filters_default, .args = { "value", "boolean" },
+	    .nargs = 2, .nrequired = 1, .accepts_undefined = true),
 	FE("trim", template_filters_trim),
 	F("length", template_filters_length),
 	F("join", template_filters_join, .args = { "sep" }, .nargs = 1),
 	F("first", template_filters_first),
 	F("last", template_filters_last),
 	F("safe", template_filters_safe),
-	F("date", template_filters_date, .args = { "format" }, .nargs = 1),
+	F("date", template_filters_date, .args = { "format", "timezone" },
+	    .nargs = 2),
 	FE("snake", template_filters_snake),
 	FE("pascal", template_filters_pascal),
 	FE("kebab", template_filters_kebab),
 	FE("camel", template_filters_camel),
 	FE("constant", template_filters_constant),
 	F("ucfirst", template_filters_ucfirst),
+	F("singular", template_filters_singular),
+	F("singularize", template_filters_singular),
+	/* The `_case` spellings ggen templates use (heck's names). */
+	FE("snake_case", template_filters_snake),
+	FE("pascal_case", template_filters_pascal),
+	FE("upper_camel_case", template_filters_pascal),
+	FE("camel_case", template_filters_camel),
+	FE("lower_camel_case", template_filters_camel),
+	FE("mixed_case", template_filters_camel),
+	FE("kebab_case", template_filters_kebab),
+	FE("constant_case", template_filters_constant),
+	FE("shouty_snake_case", template_filters_constant),
+	FE("screaming_snake_case", template_filters_constant),
+	F("upper_case", template_filters_upper),
+	F("lower_case", template_filters_lower),
 	F("pluralize", template_filters_pluralize,
 	    .args = { "singular", "plural" }, .nargs = 2),
+	F("wordcount", template_filters_wordcount),
+	F("addslashes", template_filters_addslashes),
+	F("slugify", template_filters_slugify),
+	F("trim_start", template_filters_trim_start),
+	F("trim_end", template_filters_trim_end),
+	F("trim_start_matches", template_filters_trim_start_matches,
+	    .args = { "pat" }, .nargs = 1, .nrequired = 1),
+	F("trim_end_matches", template_filters_trim_end_matches,
+	    .args = { "pat" }, .nargs = 1, .nrequired = 1),
+	F("truncate", template_filters_truncate, .args = { "length", "end" },
+	    .nargs = 2),
+	F("linebreaksbr", template_filters_linebreaksbr),
+	F("spaceless", template_filters_spaceless),
+	F("striptags", template_filters_striptags),
+	F("escape", template_filters_escape),
+	F("escape_xml", template_filters_escape_xml),
+	F("urlencode", template_filters_urlencode),
+	F("urlencode_strict", template_filters_urlencode_strict),
+	F("split", template_filters_split, .args = { "pat" }, .nargs = 1,
+	    .nrequired = 1),
+	F("indent", template_filters_indent,
+	    .args = { "prefix", "first", "blank" }, .nargs = 3),
+	F("as_str", template_filters_as_str),
+	F("round", template_filters_round, .args = { "method", "precision" },
+	    .nargs = 2),
+	F("abs", template_filters_abs),
+	F("filesizeformat", template_filters_filesizeformat,
+	    .args = { "binary" }, .nargs = 1),
+	F("int", template_filters_int, .args = { "default", "base" },
+	    .nargs = 2),
+	F("float", template_filters_float, .args = { "default" }, .nargs = 1),
+	F("reverse", template_filters_reverse),
+	F("nth", template_filters_nth, .args = { "n" }, .nargs = 1,
+	    .nrequired = 1),
+	F("sort", template_filters_sort, .args = { "attribute" }, .nargs = 1),
+	F("unique", template_filters_unique,
+	    .args = { "attribute", "case_sensitive" }, .nargs = 2),
+	F("slice", template_filters_slice, .args = { "start", "end" },
+	    .nargs = 2),
+	F("map", template_filters_map, .args = { "attribute" }, .nargs = 1,
+	    .nrequired = 1),
+	F("filter", template_filters_filter, .args = { "attribute", "value" },
+	    .nargs = 2, .nrequired = 1),
+	F("concat", template_filters_concat, .args = { "with" }, .nargs = 1,
+	    .nrequired = 1),
+	F("group_by", template_filters_group_by, .args = { "attribute" },
+	    .nargs = 1, .nrequired = 1),
+	F("get", template_filters_get, .args = { "key", "default" },
+	    .nargs = 2, .nrequired = 1),
+	F("json_encode", template_filters_json_encode, .args = { "pretty" },
+	    .nargs = 1),
+	T("matching", template_filters_t_matching, .args = { "pat" },
+	    .nargs = 1, .nrequired = 1),
+	{ .kind = TEMPLATE_FUNCTION, .name = "range", .func =
+	    template_functions_range, .args = { "end", "start", "step_by" },
+	    .nargs = 3, .nrequired = 1 },
+	{ .kind = TEMPLATE_FUNCTION, .name = "now", .func =
+	    template_functions_now, .args = { "timestamp", "utc" },
+	    .nargs = 2 },
+	{ .kind = TEMPLATE_FUNCTION, .name = "throw", .func =
+	    template_functions_throw, .args = { "message" }, .nargs = 1,
+	    .nrequired = 1 },
+	{ .kind = TEMPLATE_FUNCTION, .name = "get_env", .func =
+	    template_functions_get_env, .args = { "name", "default" },
+	    .nargs = 2, .nrequired = 1 },
+	{ .kind = TEMPLATE_FUNCTION, .name = "get_random", .func =
+	    template_functions_get_random, .args = { "start", "end" },
+	    .nargs = 2, .nrequired = 1 },
 	T("defined", template_filters_t_defined, .accepts_undefined = true),
 	T("undefined", template_filters_t_undefined, .accepts_undefined = true),
 	T("odd", template_filters_t_odd),
@@ -1104,8 +1171,8 @@ template_filters_find(enum template_filter_kind kind, const char *name,
 	for (size_t i = 0; i < TEMPLATE_FILTERS_COUNT; i++) {
 		const struct template_filter_def *d = &template_filters_table[i];
 
-		if (d->kind == kind && strlen(d->name) == len &&
-		    memcmp(d->name, name, len) == 0)
+		if (d->kind == kind && d->name[0] == name[0] &&
+		    strncmp(d->name, name, len) == 0 && d->name[len] == '\0')
 			return d;
 	}
 	return NULL;

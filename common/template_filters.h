@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "strbuf.h"
 #include "tvalue.h"
@@ -25,6 +26,14 @@
 enum template_filter_kind {
 	TEMPLATE_FILTER,
 	TEMPLATE_TEST,
+	TEMPLATE_FUNCTION,
+};
+
+/* What a function may see of its render (template_functions.c). */
+struct template_fn_ctx {
+	const struct tvalue *env;	/* env map (get_env, SOURCE_DATE_EPOCH) */
+	uint64_t budget;		/* loop iterations left (range's cap) */
+	uint64_t *rng;			/* get_random's state, per render */
 };
 
 struct template_filter_def {
@@ -45,6 +54,9 @@ struct template_filter_def {
 	 * received part of the output when it fails (the render fails too). */
 	int (*emit)(const struct tvalue *in, struct tvalue *const *args,
 	    struct strbuf *out, char *msg, size_t msgsz);
+	/* TEMPLATE_FUNCTION rows: called with named arguments only. */
+	int (*func)(const struct template_fn_ctx *c, struct tvalue *const *args,
+	    struct tvalue **out, char *msg, size_t msgsz);
 };
 
 /* Row for name of the given kind, or NULL. Borrowed (static table). */
@@ -53,6 +65,10 @@ const struct template_filter_def *template_filters_find(
 /* Closest known name of that kind within a small edit distance, or NULL. */
 const char *template_filters_suggest(enum template_filter_kind kind,
     const char *name, size_t len);
+/* A known-unsupported name (ggen's RDF functions: sparql*, schema_to_*):
+ * why, or NULL. */
+const char *template_functions_unsupported(const char *name, size_t len);
+
 /* Levenshtein distance, capped at cap + 1 (shared with the engine's
  * "did you mean" for variables and tags). */
 size_t template_filters_distance(const char *a, size_t alen, const char *b,

@@ -536,8 +536,8 @@ tvalue_type_name(enum tvalue_type t)
 void
 tvalue_format_double(double d, struct strbuf *out)
 {
-	char buf[40];
-	int prec;
+	char buf[400];
+	int prec, exp10;
 
 	if (isnan(d)) {
 		strbuf_addstr(out, "NaN");
@@ -547,26 +547,32 @@ tvalue_format_double(double d, struct strbuf *out)
 		strbuf_addstr(out, d < 0 ? "-inf" : "inf");
 		return;
 	}
-	for (prec = 15; prec < 17; prec++) {
-		snprintf(buf, sizeof buf, "%.*g", prec, d);
+	if (d == floor(d) && fabs(d) < 9.2e18) {
+		/* Tera prints a whole float as the integer it holds. */
+		snprintf(buf, sizeof buf, "%lld", (long long)d);
+		strbuf_addstr(out, buf);
+		return;
+	}
+	/* Shortest round trip, then written out without an exponent the way
+	 * Rust's Display does (1e-7 -> 0.0000001). */
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
 		if (strtod(buf, NULL) == d)
 			break;
 	}
-	if (prec == 17)
-		snprintf(buf, sizeof buf, "%.17g", d);
+	exp10 = atoi(strchr(buf, 'e') + 1);
+	snprintf(buf, sizeof buf, "%.*f", prec - 1 - exp10 > 0 ?
+	    prec - 1 - exp10 : 0, d);
 	strbuf_addstr(out, buf);
-	if (strpbrk(buf, ".en") == NULL)
-		strbuf_addstr(out, ".0");
 }
 
+/* Tera's display of an array item: strings bare, maps as [object]. */
 static void
-tvalue_render_quoted(const struct tvalue *v, struct strbuf *out)
+tvalue_render_item(const struct tvalue *v, struct strbuf *out)
 {
-	if (v->type == TVALUE_STRING) {
-		strbuf_addch(out, '"');
-		strbuf_add(out, v->u.str.s, v->u.str.len);
-		strbuf_addch(out, '"');
-	} else
+	if (v->type == TVALUE_MAP)
+		strbuf_addstr(out, "[object]");
+	else
 		tvalue_render(v, out);
 }
 
@@ -607,20 +613,12 @@ tvalue_render(const struct tvalue *v, struct strbuf *out)
 		for (i = 0; i < v->u.arr.len; i++) {
 			if (i > 0)
 				strbuf_addstr(out, ", ");
-			tvalue_render_quoted(v->u.arr.items[i], out);
+			tvalue_render_item(v->u.arr.items[i], out);
 		}
 		strbuf_addch(out, ']');
 		break;
 	case TVALUE_MAP:
-		strbuf_addch(out, '{');
-		for (i = 0; i < v->u.map.len; i++) {
-			if (i > 0)
-				strbuf_addstr(out, ", ");
-			tvalue_render_quoted(v->u.map.ents[i].key, out);
-			strbuf_addstr(out, ": ");
-			tvalue_render_quoted(v->u.map.ents[i].val, out);
-		}
-		strbuf_addch(out, '}');
+		strbuf_addstr(out, "[object]");
 		break;
 	}
 }

@@ -130,10 +130,11 @@ bool tvalue_equal(const struct tvalue *a, const struct tvalue *b);
  * two cannot be ordered. Returns <0, 0, >0. */
 int tvalue_compare(const struct tvalue *a, const struct tvalue *b, bool *ok);
 const char *tvalue_type_name(enum tvalue_type t);
-/* The way a template prints v: null -> "", bools true/false, doubles in
- * shortest round-trip form with ".0" kept, arrays/maps JSON-like. */
+/* The way Tera prints v: null -> "", bools true/false, doubles as
+ * tvalue_format_double, arrays as [a, b] with items bare, maps [object]. */
 void tvalue_render(const struct tvalue *v, struct strbuf *out);
-/* Append a double in shortest round-trip form. */
+/* Append a double as Tera prints it: a whole value as an integer (3.0 ->
+ * 3), else the shortest round-trip digits without an exponent; NaN, inf. */
 void tvalue_format_double(double d, struct strbuf *out);
 
 static inline bool

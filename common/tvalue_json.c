@@ -9,11 +9,66 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "xmalloc.h"
+
+/*
+ * Which JSON numbers were written with a fraction or an exponent (3.0 is a
+ * float, 3 an integer, as serde_json keeps them): one flag per number in
+ * document order, which is also the order the conversion visits them.
+ * NULL flags (a tree without its text): integral values become integers.
+ */
+struct tvalue_json_nums {
+	bool *is_float;
+	size_t n, next;
+};
+
+static void
+tvalue_json_scan(const char *text, size_t len, struct tvalue_json_nums *nums)
+{
+	size_t cap = 0;
+	bool in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		if (c == '"') {
+			in_str = true;
+			continue;
+		}
+		if (c != '-' && !(c >= '0' && c <= '9'))
+			continue;
+		bool f = false;
+
+		while (i < len && strchr("+-0123456789.eE", text[i]) != NULL &&
+		    text[i] != '\0') {
+			if (text[i] == '.' || text[i] == 'e' || text[i] == 'E')
+				f = true;
+			i++;
+		}
+		i--;
+		if (nums->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			nums->is_float = xreallocarray(nums->is_float, cap,
+			    sizeof *nums->is_float);
+		}
+		nums->is_float[nums->n++] = f;
+	}
+}
+
 static int
-tvalue_json_conv(const cJSON *j, int depth, struct tvalue **out,
-    struct gerr *err)
+tvalue_json_conv(const cJSON *j, int depth, struct tvalue_json_nums *nums,
+    struct tvalue **out, struct gerr *err)
 {
 	struct tvalue *v, *child;
 	const cJSON *c;
@@ -29,8 +84,12 @@ tvalue_json_conv(const cJSON *j, int depth, struct tvalue **out,
 		*out = tvalue_bool(cJSON_IsTrue(j));
 	} else if (cJSON_IsNumber(j)) {
 		double d = j->valuedouble;
+		bool f = nums != NULL && nums->next < nums->n &&
+		    nums->is_float[nums->next];
 
-		if (d == floor(d) && fabs(d) < 9007199254740992.0)
+		if (nums != NULL)
+			nums->next++;
+		if (!f && d == floor(d) && fabs(d) < 9007199254740992.0)
 			*out = tvalue_int((int64_t)d);
 		else
 			*out = tvalue_double(d);
@@ -41,7 +100,7 @@ tvalue_json_conv(const cJSON *j, int depth, struct tvalue **out,
 
 		v = obj ? tvalue_map_new() : tvalue_array_new();
 		for (c = j->child; c != NULL; c = c->next) {
-			rc = tvalue_json_conv(c, depth + 1, &child, err);
+			rc = tvalue_json_conv(c, depth + 1, nums, &child, err);
 			if (rc != 0) {
 				tvalue_unref(v);
 				return rc;
@@ -62,7 +121,7 @@ int
 tvalue_from_cjson(const struct cJSON *json, struct tvalue **out,
     struct gerr *err)
 {
-	return tvalue_json_conv(json, 0, out, err);
+	return tvalue_json_conv(json, 0, NULL, out, err);
 }
 
 int
@@ -85,7 +144,11 @@ tvalue_from_json_text(const char *text, size_t len, const char *file,
 		return gerr_set_at(err, GERR_PARSE, file, line, col,
 		    "invalid JSON");
 	}
-	rc = tvalue_from_cjson(j, out, err);
+	struct tvalue_json_nums nums = { 0 };
+
+	tvalue_json_scan(text, len, &nums);
+	rc = tvalue_json_conv(j, 0, &nums, out, err);
+	free(nums.is_float);
 	cJSON_Delete(j);
 	return rc;
 }

@@ -3,8 +3,9 @@
  * tvalue_json.h - converters between template values and cJSON trees, for
  * `--vars FILE.json`, the protocol, and tests.
  *
- * JSON numbers without a fraction or exponent that fit int64 become
- * TVALUE_INT, others TVALUE_DOUBLE. Object key order is kept. Any thread.
+ * From JSON text, numbers written without a fraction or exponent that fit
+ * become TVALUE_INT, others TVALUE_DOUBLE (3.0 stays a float, as in
+ * serde_json); from a cJSON tree, integral values become TVALUE_INT. Object key order is kept. Any thread.
  */
 #ifndef GGEN_TVALUE_JSON_H
 #define GGEN_TVALUE_JSON_H

@@ -1749,7 +1749,7 @@ engine_schedule(struct engine *g)
 	for (r = g->queued.head; r != NULL; r = next) {
 		next = r->next;
 		blocked = false;
-		/* Files another run wrote: after that run (DESIGN.md 3.1). */
+		/* Files another run wrote: after that run (make.toml(5)). */
 		for (o = g->running.head; o != NULL && !blocked; o = o->next)
 			blocked = o->id == r->after_run;
 		for (o = g->running.head; o != NULL && !blocked; o = o->next)
@@ -2153,7 +2153,7 @@ engine_submit(struct engine *g, const struct engine_request *req,
 		if (!ph->requires_approval || req->yes)
 			continue;
 		if (req->trigger == ENGINE_TRIGGER_SAVE) {
-			/* Never on save (DESIGN.md 3.1): nobody to ask. */
+			/* Never on save (make.toml(5)): nobody to ask. */
 			log_info("on-save in %s: phase %s requires approval; "
 			    "not run on save", req->root, ph->name);
 			plan_release(&plan);

@@ -350,7 +350,7 @@ void engine_on_batch(struct engine *g, const char *root,
     const char *const *writers, size_t n_changed);
 
 /* Runs of one phase that retrigger it this many times in a row, with no
- * outside edit in between, are stopped (DESIGN.md 3.1). */
+ * outside edit in between, are stopped (make.toml(5)). */
 #define ENGINE_LOOP_ROUNDS 4
 /* A batch this soon after an on-save run of the phase ended (or while it
  * runs) counts as that run's own doing. */

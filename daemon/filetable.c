@@ -464,11 +464,13 @@ filetable_upsert(struct filetable *t, const char *path,
 			t->ntomb--;
 			filetable_list_append(t, &t->live, id);
 		} else if (filetable_stat_equal(&e->st, st)) {
+			e->flags &= ~FILETABLE_F_UNSEEN;
 			return FILETABLE_UNCHANGED;
 		} else {
 			filetable_count(t, e, -1);
 			e->st = *st;
-			e->flags &= ~FILETABLE_F_HASH_ERROR;
+			e->flags &= ~(FILETABLE_F_HASH_ERROR |
+			    FILETABLE_F_UNSEEN);
 			if (e->flags & FILETABLE_F_HASH_KNOWN)
 				e->flags = (e->flags & ~FILETABLE_F_HASH_KNOWN) |
 				    FILETABLE_F_HAD_HASH;
@@ -644,6 +646,115 @@ filetable_changes_since(const struct filetable *t, uint64_t since,
 			cb(arg, e, FILETABLE_CHANGE_REMOVED);
 	}
 	return t->clock;
+}
+
+void
+filetable_restore_clock(struct filetable *t, uint64_t clock,
+    uint64_t trimmed_clock)
+{
+	t->clock = clock;
+	t->trimmed_clock = trimmed_clock;
+}
+
+bool
+filetable_restore(struct filetable *t, const char *path,
+    enum filetable_kind kind, const struct filetable_stat *st,
+    bool has_hash, bool racy, XXH128_hash_t hash, uint64_t clock,
+    uint64_t born_clock, bool tombstone)
+{
+	struct filetable_list *l = tombstone ? &t->tomb : &t->live;
+	size_t len = strlen(path);
+	uint32_t h = filetable_hash_path(path, len);
+	size_t i = filetable_index_find(t, path, h);
+	struct filetable_entry *e;
+	uint32_t id;
+
+	if (len == 0 ? kind != FILETABLE_DIR :
+	    path[0] == '/' || path[len - 1] == '/')
+		return false;
+	if (t->index[i] != 0 || (kind != FILETABLE_FILE &&
+	    kind != FILETABLE_DIR) || clock > t->clock || clock == 0 ||
+	    born_clock > clock)
+		return false;
+	if (l->tail != FILETABLE_NIL &&
+	    filetable_entry_at(t, l->tail)->clock > clock)
+		return false;
+	id = filetable_alloc_id(t);
+	e = filetable_entry_at(t, id);
+	memset(e, 0, sizeof(*e));
+	e->path = filetable_name_store(t, path, len);
+	e->path_hash = h;
+	e->st = *st;
+	e->kind = (uint8_t)kind;
+	e->clock = clock;
+	e->born_clock = born_clock;
+	if (kind == FILETABLE_DIR) {
+		e->wd = FILETABLE_WD_NONE;
+	} else if (has_hash) {
+		e->hash = hash;
+		e->flags = racy ? FILETABLE_F_HAD_HASH : FILETABLE_F_HASH_KNOWN;
+	}
+	if (kind == FILETABLE_FILE && (racy || !has_hash))
+		e->st.size = -1;	/* no stat matches: re-hashed */
+	t->index[i] = id + 1;
+	t->index_used++;
+	filetable_list_append(t, l, id);
+	if (tombstone) {
+		e->flags |= FILETABLE_F_TOMBSTONE;
+		t->ntomb++;
+	} else {
+		e->flags |= FILETABLE_F_UNSEEN;
+		filetable_count(t, e, +1);
+	}
+	if (t->index_used * FILETABLE_LOAD_DEN >
+	    t->index_size * FILETABLE_LOAD_NUM)
+		filetable_index_grow(t);
+	return true;
+}
+
+void
+filetable_reserve(struct filetable *t, size_t n)
+{
+	while ((t->index_used + n) * FILETABLE_LOAD_DEN >
+	    t->index_size * FILETABLE_LOAD_NUM)
+		filetable_index_grow(t);
+}
+
+void
+filetable_foreach_saved(const struct filetable *t, filetable_entry_cb cb,
+    void *arg)
+{
+	filetable_foreach(t, cb, arg);
+	for (uint32_t id = t->tomb.head; id != FILETABLE_NIL;) {
+		const struct filetable_entry *e = filetable_entry_at(t, id);
+
+		id = e->next;
+		cb(arg, e);
+	}
+}
+
+size_t
+filetable_sweep_unseen(struct filetable *t)
+{
+	size_t n = 0;
+
+	for (uint32_t id = 0; id < t->next_id; id++) {
+		struct filetable_entry *e = filetable_entry_at(t, id);
+
+		if (e->path == NULL || (e->flags & FILETABLE_F_TOMBSTONE) ||
+		    !(e->flags & FILETABLE_F_UNSEEN))
+			continue;
+		filetable_kill(t, id);
+		n++;
+	}
+	filetable_trim(t);
+	return n;
+}
+
+uint64_t
+filetable_trimmed_clock(const struct filetable *t)
+{
+	return t->trimmed_clock;
 }
 
 uint64_t

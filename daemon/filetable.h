@@ -44,6 +44,8 @@ enum filetable_kind {
 #define FILETABLE_F_TOMBSTONE 0x04	/* removed; kept for changes_since;
 					 * HASH_KNOWN kept: hash is the last content */
 #define FILETABLE_F_HASH_ERROR 0x08	/* hashing failed; retried on a stat change */
+#define FILETABLE_F_UNSEEN 0x10		/* restored from a snapshot, not confirmed
+					 * by the walk yet (filetable_sweep_unseen) */
 
 /* Read-only for callers; borrowed until the next call that mutates the table. */
 struct filetable_entry {
@@ -173,6 +175,39 @@ typedef void (*filetable_change_cb)(void *arg, const struct filetable_entry *e,
  */
 uint64_t filetable_changes_since(const struct filetable *t, uint64_t since,
     filetable_change_cb cb, void *arg, bool *fresh);
+
+/*
+ * Restoring a saved table (daemon/snapshot.c). Entries must come in the
+ * order filetable_foreach_saved gives (live by clock, then tombstones by
+ * clock), after filetable_restore_clock. A live entry is restored
+ * FILETABLE_F_UNSEEN. has_hash: hash is the content of st (a file); with
+ * racy set, the hash is kept only to compare with (FILETABLE_F_HAD_HASH)
+ * and st.size becomes -1, so no stat can match it and the walk re-hashes
+ * the file. Returns false (nothing stored) for a duplicate or empty path,
+ * a clock out of order or above the restored clock, or a bad kind.
+ */
+void filetable_restore_clock(struct filetable *t, uint64_t clock,
+    uint64_t trimmed_clock);
+bool filetable_restore(struct filetable *t, const char *path,
+    enum filetable_kind kind, const struct filetable_stat *st,
+    bool has_hash, bool racy, XXH128_hash_t hash, uint64_t clock,
+    uint64_t born_clock, bool tombstone);
+
+/* Size the path index for n entries at once (a restore knows its count):
+ * no rehash of a growing index on the way. */
+void filetable_reserve(struct filetable *t, size_t n);
+
+/* Every entry a snapshot keeps: live ones oldest clock first, then
+ * tombstones oldest first (the order filetable_restore needs). */
+void filetable_foreach_saved(const struct filetable *t, filetable_entry_cb cb,
+    void *arg);
+
+/* Tombstone every live entry still FILETABLE_F_UNSEEN (gone while the
+ * daemon was down); returns how many. O(table). */
+size_t filetable_sweep_unseen(struct filetable *t);
+
+/* Newest clock of a trimmed tombstone: sinces below it are "fresh". */
+uint64_t filetable_trimmed_clock(const struct filetable *t);
 
 /* The change clock: grows by one on every stamp, never decreases. */
 uint64_t filetable_clock(const struct filetable *t);

@@ -43,6 +43,7 @@
 #include "projtree.h"
 #include "runner.h"
 #include "strbuf.h"
+#include "template_load.h"
 #include "tplcache.h"
 #include "treefiles.h"
 #include "tvalue_json.h"
@@ -333,6 +334,60 @@ generate_is_clean(struct generate_job *job, const struct tplcache_memo *m)
 	return clean;
 }
 
+/* tplcache_io's hash: the file table's when known, else read the file. */
+static bool
+generate_dep_hash(void *ctx, const char *abs, XXH128_hash_t *out)
+{
+	struct generate_job *job = ctx;
+	const struct filetable *table = job->root != NULL ?
+	    watch_root_table(job->root) : NULL;
+	const char *rel = table != NULL ? watch_root_relpath(job->root, abs) :
+	    NULL;
+	const struct filetable_entry *e = rel != NULL ?
+	    filetable_lookup(table, rel) : NULL;
+	char *buf;
+	size_t len;
+	bool exists;
+
+	if (e != NULL && (e->flags & FILETABLE_F_HASH_KNOWN)) {
+		*out = e->hash;
+		return true;
+	}
+	if (genout_read(abs, GENERATE_MAX_TEMPLATE_BYTES, &buf, &len, &exists,
+	    NULL) != 0 || !exists)
+		return false;
+	*out = XXH3_128bits(buf, len);
+	free(buf);
+	return true;
+}
+
+/* The template directories of the phase (examples/TEMPLATES.md): each `templates`
+ * entry's directory part before its first wildcard. *n set; free with
+ * generate_tpl_dirs_free. */
+static char **
+generate_tpl_dirs(const struct make_phase *ph, size_t *n)
+{
+	char **dirs = xcalloc(ph->templates.len + 1, sizeof *dirs);
+
+	*n = 0;
+	for (size_t i = 0; i < ph->templates.len; i++) {
+		const char *g = ph->templates.items[i].s;
+		size_t cut = template_load_entry_dir(g);
+
+		if (cut > 0)
+			dirs[(*n)++] = xstrndup(g, cut);
+	}
+	return dirs;
+}
+
+static void
+generate_tpl_dirs_free(char **dirs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	free(dirs);
+}
+
 /* Compile (or find), render, resolve the output. */
 static void
 generate_prepare(struct generate_job *job)
@@ -345,17 +400,27 @@ generate_prepare(struct generate_job *job)
 	bool exists, hit = false;
 	struct gerr err;
 	int rc = 0;
+	size_t ndirs = 0;
+	char **dirs = generate_tpl_dirs(job->phase, &ndirs);
+	struct tplcache_io io = { .hash = generate_dep_hash, .ctx = job,
+		.base = job->dir, .dirs = (const char *const *)dirs,
+		.ndirs = ndirs };
 
 	gerr_clear(&err);
 	frontmatter_init(&job->fm);
 	strbuf_reset(&job->body);
 	if (it->have_hash) {
 		job->src_hash = it->hash;
-		hit = tplcache_lookup(job->g->tplcache, abs, &it->hash, &ce);
+		hit = tplcache_lookup_io(job->g->tplcache, abs, &it->hash, &io,
+		    &ce);
+		/* Memos compare the whole set (file + its includes). */
+		if (hit)
+			job->src_hash = ce.set_hash;
 		if (hit && generate_is_clean(job, ce.memo)) {
 			job->status = GENERATE_CLEAN;
 			job->stage = GENERATE_STAGE_FINISH;
 			free(abs);
+			generate_tpl_dirs_free(dirs, ndirs);
 			return;
 		}
 	}
@@ -371,12 +436,12 @@ generate_prepare(struct generate_job *job)
 			/* The table's hash already missed: look again only if
 			 * the file changed since it was hashed. */
 			if (!it->have_hash || !XXH128_isEqual(h, it->hash))
-				hit = tplcache_lookup(job->g->tplcache, abs, &h,
-				    &ce);
-			job->src_hash = h;
+				hit = tplcache_lookup_io(job->g->tplcache, abs,
+				    &h, &io, &ce);
 			if (!hit)
-				tplcache_put(job->g->tplcache, abs, it->rel,
-				    &job->src_hash, src, len, &ce);
+				tplcache_put_io(job->g->tplcache, abs, it->rel,
+				    &h, src, len, &io, &ce);
+			job->src_hash = ce.set_hash;
 			if (generate_is_clean(job, ce.memo)) {
 				job->status = GENERATE_CLEAN;
 				job->stage = GENERATE_STAGE_FINISH;
@@ -412,6 +477,7 @@ generate_prepare(struct generate_job *job)
 	job->stage = job->fm.n_sh_before > 0 ? GENERATE_STAGE_SH_BEFORE :
 	    GENERATE_STAGE_WRITE;
 out:
+	generate_tpl_dirs_free(dirs, ndirs);
 	free(abs);
 	free(src);
 	free(to);

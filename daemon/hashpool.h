@@ -89,4 +89,17 @@ size_t hashpool_drain(struct hashpool *pool, hashpool_result_cb cb, void *arg);
  * errno. Any thread. Exposed for on-demand hashing and tests. */
 int hashpool_hash_fd(int fd, void *buf, size_t bufsize, XXH128_hash_t *out);
 
+/*
+ * Hash the small regular file at path now, on the calling thread, as a
+ * worker would (symlinks not followed, tuple from fstat at open), when it
+ * fits in one read of buf (at most bufsize - 1 bytes). For the loop after
+ * an inotify event: a round trip through a worker costs two thread
+ * wake-ups per save. Returns 0 with *st and *out set; EFBIG when the file
+ * is larger or changed size while read, ELOOP for a symlink (both: hash
+ * it on the pool), EINVAL for a non-regular file, or the errno of
+ * open/fstat/read. Any thread.
+ */
+int hashpool_hash_small(const char *path, void *buf, size_t bufsize,
+    struct filetable_stat *st, XXH128_hash_t *out);
+
 #endif

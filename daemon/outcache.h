@@ -2,7 +2,7 @@
 /*
  * outcache.h - phase results shared through the local output store
  * (daemon/outstore.h) and a remote cache (daemon/remote.h), for the
- * lifecycle engine (DESIGN.md section 9).
+ * lifecycle engine (doc/remote-cache.md).
  *
  * The engine asks two things, both asynchronous so the loop never copies
  * files or waits on the network:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * outstore.h - the local output store (DESIGN.md section 9): phase
+ * outstore.h - the local output store (doc/remote-cache.md): phase
  * outputs by content in STATE_DIR/outstore, so a cached phase whose key
  * matches but whose outputs are gone or different is restored instead of
  * rebuilt (a branch switch and back costs no build).

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * remote.h - a client of Bazel's HTTP remote-cache protocol (DESIGN.md
- * section 9): GET/PUT {url}/cas/{sha256} for blobs and {url}/ac/{key} for
- * manifests (doc/remote-cache.md), over libcurl.
+ * remote.h - a client of Bazel's HTTP remote-cache protocol: GET/PUT
+ * {url}/cas/{sha256} for blobs and {url}/ac/{key} for manifests
+ * (doc/remote-cache.md), over libcurl.
  *
  * The remote is optional and never trusted: every transfer has a timeout
  * and a size cap, blobs are verified by sha256 as they land in the local

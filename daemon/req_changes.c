@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * req_changes.c - `changes`: files added, modified and removed in a root
- * since a clock, at a cost proportional to the changes. A missing, zero,
- * future or too-old clock gives a "fresh" answer: every live file, flagged
- * "fresh": true. Clocks travel as strings (they may pass 2^53).
+ * since a clock, at a cost proportional to the changes. A clock names the
+ * daemon run that minted it and the root (common/clock.h); one this root
+ * cannot answer exactly (missing, zero, a bare legacy number, another
+ * root, another daemon run not covered by the restored snapshot, in the
+ * future, older than the kept removals) gives a "fresh" answer: every
+ * live file, flagged "fresh": true. Never a partial list posing as exact.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "clock.h"
 #include "filetable.h"
 #include "ggend.h"
 #include "req.h"
@@ -36,35 +39,38 @@ req_changes(struct req *req, struct gerr *err)
 {
 	const cJSON *since_j = req_field(req, "since");
 	const char *root = req_field(req, "root")->valuestring;
-	unsigned long long since = 0;
+	struct clock_token tok;
+	uint64_t since = 0;
 	struct watch_root *r;
 	cJSON *result, *files;
-	char *canon, *end, buf[24];
+	char *canon, buf[CLOCK_TOKEN_MAX];
 	uint64_t clock;
 	bool fresh = true;
 	int rc;
 
 	if (since_j != NULL) {
-		errno = 0;
-		since = strtoull(since_j->valuestring, &end, 10);
-		if (since_j->valuestring[0] < '0' ||
-		    since_j->valuestring[0] > '9' || *end != '\0' ||
-		    errno != 0)
-			return gerr_set(err, GERR_INVALID, "field \"since\": "
-			    "expected a clock (decimal digits), found \"%s\"",
-			    since_j->valuestring);
+		struct gerr perr;
+
+		gerr_clear(&perr);
+		rc = clock_token_parse(since_j->valuestring, &tok, &perr);
+		if (rc != 0)
+			return gerr_set(err, rc, "field \"since\": %s",
+			    perr.msg);
 	}
 	rc = watch_root_lookup(req->g, root, &r, &canon, err);
 	if (rc != 0)
 		return rc;
 	free(canon);
+	/* 0 asks the table for a fresh list. */
+	if (since_j != NULL && !watch_root_since(r, &tok, &since))
+		since = 0;
 	result = cJSON_CreateObject();
 	cJSON_AddStringToObject(result, "root", watch_root_path(r));
 	files = cJSON_CreateArray();
 	clock = filetable_changes_since(watch_root_table(r), since,
 	    req_changes_one, files, &fresh);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)clock);
-	cJSON_AddStringToObject(result, "clock", buf);
+	cJSON_AddStringToObject(result, "clock", watch_root_clock(r, clock,
+	    buf));
 	cJSON_AddBoolToObject(result, "fresh", fresh);
 	cJSON_AddBoolToObject(result, "ready", watch_root_ready(r));
 	cJSON_AddItemToObject(result, "files", files);

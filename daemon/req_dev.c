@@ -312,7 +312,7 @@ req_dev_ready(void *arg, struct watch_root *root, const struct gerr *err)
 		req_dev_free(d);
 		return;
 	}
-	/* So must the environment (DESIGN.md 3.1). */
+	/* So must the environment (make.toml(5)). */
 	if (d->env != NULL && (watch_root_model(root) == NULL ||
 	    !make_env_declared(watch_root_model(root), d->env))) {
 		gerr_clear(&perr);

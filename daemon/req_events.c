@@ -5,7 +5,10 @@
  * deferred for the connection's life: one progress message
  * {"subscribed":true} says the subscription is live (so a client can
  * start changing files without racing it), events follow; the reply comes
- * only if the daemon stops first.
+ * only if the daemon stops first. Nothing is replayed: a subscriber that
+ * reconnects resumes with `changes --since` the clock of the last
+ * files.changed it saw, which answers exactly or says fresh (clocks name
+ * their daemon run and root: req_changes.c).
  */
 #include "ggend.h"
 #include "req.h"

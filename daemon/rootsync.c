@@ -37,6 +37,12 @@
 #include "strvec.h"
 #include "xmalloc.h"
 
+/* A file at most this big, changed after the first crawl, is hashed on
+ * the loop as its event is handled (hashpool_hash_small): ~10 us, where
+ * the pool's round trip costs two thread wake-ups. Bigger ones, and every
+ * file of a crawl, go to the pool. */
+#define ROOTSYNC_INLINE_HASH_BYTES (64 * 1024)
+
 struct rootsync_move {
 	uint32_t cookie;
 	char *path;
@@ -50,7 +56,10 @@ struct rootsync {
 	bool remote;
 	bool gone;		/* the root directory itself was deleted or
 				 * moved: nothing under it is watched now */
-	bool initial;		/* the first crawl of "" is running */
+	bool initial;		/* the first crawl of "" is running (warm: or
+				 * its re-hashes): nothing is reported */
+	bool warm;		/* the table was restored (cfg.table) */
+	size_t swept;
 	struct crawl *crawl;
 	struct strvec starts;		/* dirs to crawl (LIFO) */
 	/* Files to hash, NUL-terminated end to end (FIFO from byte
@@ -65,6 +74,8 @@ struct rootsync {
 	bool emit_fresh;	/* this emit lost its base (see rootsync_emit) */
 	uint64_t overflows;
 	char limit_msg[GERR_MSG_MAX];
+	uint64_t files_hashed, bytes_hashed;
+	char *inline_buf;	/* ROOTSYNC_INLINE_HASH_BYTES, made on first use */
 	struct strbuf abs;	/* scratch: root + "/" + rel */
 	struct strbuf rel;	/* scratch: dir + "/" + name */
 };
@@ -112,6 +123,28 @@ rootsync_emit(struct rootsync *w)
 	w->emitted = now;
 }
 
+/*
+ * The first walk is over (and, for a restored table, every re-hash it
+ * asked for is in): from now on changes are reported. What the warm walk
+ * found stays stamped in the table for changes_since, but is no batch: a
+ * restart runs nothing by itself, as a first crawl does not.
+ */
+static void
+rootsync_initial_done(struct rootsync *w)
+{
+	struct filetable_counts n;
+
+	if (!w->initial || w->crawl != NULL || w->starts.n > 0)
+		return;
+	if (w->warm) {
+		filetable_counts(w->t, &n);
+		if (n.hash_pending > 0 || w->backlog_n > 0)
+			return;
+	}
+	w->initial = false;
+	w->emitted = filetable_clock(w->t);
+}
+
 static void
 rootsync_pump(struct rootsync *w)
 {
@@ -141,6 +174,38 @@ rootsync_hash(struct rootsync *w, const char *rel)
 	strbuf_add(&w->backlog, rel, strlen(rel) + 1);
 	w->backlog_n++;
 	rootsync_pump(w);
+}
+
+/* rel changed (an event): hash it now when it is small and the first
+ * crawl is over, else on the pool. */
+static void
+rootsync_hash_event(struct rootsync *w, const char *rel,
+    const struct stat *st)
+{
+	struct filetable_stat fst;
+	XXH128_hash_t h;
+	int rc;
+
+	if (w->initial || w->remote || !S_ISREG(st->st_mode) ||
+	    st->st_size >= ROOTSYNC_INLINE_HASH_BYTES) {
+		rootsync_hash(w, rel);
+		return;
+	}
+	if (w->inline_buf == NULL)
+		w->inline_buf = xmalloc(ROOTSYNC_INLINE_HASH_BYTES);
+	rc = hashpool_hash_small(rootsync_abs(w, rel), w->inline_buf,
+	    ROOTSYNC_INLINE_HASH_BYTES, &fst, &h);
+	if (rc == 0) {
+		w->files_hashed++;
+		w->bytes_hashed += (uint64_t)fst.size;
+		filetable_set_hash(w->t, rel, &fst, h);
+	} else if (rc == EFBIG || rc == ELOOP) {
+		rootsync_hash(w, rel);
+	} else {
+		/* Vanished or unreadable: as a pool error would be; a
+		 * vanished file's event follows. */
+		filetable_set_hash_error(w->t, rel);
+	}
 }
 
 /* Give directory rel its watch, or mark it polled. */
@@ -247,7 +312,7 @@ rootsync_restat(struct rootsync *w, const char *rel)
 	filetable_stat_from(&fst, &st);
 	r = filetable_upsert(w->t, rel, FILETABLE_FILE, &fst);
 	if (r != FILETABLE_UNCHANGED)
-		rootsync_hash(w, rel);
+		rootsync_hash_event(w, rel, &st);
 }
 
 _Static_assert((int)CRAWL_FILE == (int)FILETABLE_FILE &&
@@ -292,14 +357,18 @@ rootsync_new(const char *root, const struct rootsync_config *cfg,
 	int rc;
 
 	rc = crawl_fs_kind(root, &fs, err);
-	if (rc != 0)
+	if (rc != 0) {
+		filetable_free(cfg->table);
 		return rc;
+	}
 	w = xcalloc(1, sizeof(*w));
 	while (len > 1 && root[len - 1] == '/')
 		len--;
 	w->root = xstrndup(root, len);
 	w->cfg = *cfg;
-	w->t = filetable_new(&tcfg);
+	w->cfg.table = NULL;
+	w->warm = cfg->table != NULL;
+	w->t = cfg->table != NULL ? cfg->table : filetable_new(&tcfg);
 	w->fs = fs;
 	w->remote = fs != CRAWL_FS_LOCAL;
 	w->initial = true;
@@ -335,6 +404,7 @@ rootsync_free(struct rootsync *w)
 	filetable_free(w->t);
 	strbuf_release(&w->abs);
 	strbuf_release(&w->rel);
+	free(w->inline_buf);
 	free(w->root);
 	free(w);
 }
@@ -366,10 +436,9 @@ rootsync_step(struct rootsync *w, size_t max_entries)
 	    crawl_step(w->crawl, max_entries) == CRAWL_DONE) {
 		crawl_free(w->crawl);
 		w->crawl = NULL;
-		if (w->starts.n == 0 && w->initial) {
-			w->initial = false;
-			w->emitted = filetable_clock(w->t);
-		}
+		if (w->starts.n == 0 && w->initial && w->warm)
+			w->swept = filetable_sweep_unseen(w->t);
+		rootsync_initial_done(w);
 	}
 	rootsync_emit(w);
 	return rootsync_busy(w);
@@ -586,13 +655,17 @@ rootsync_hash_result(struct rootsync *w, const struct hashpool_result *r)
 	/* An error (vanished, unreadable) is recorded until the file's next
 	 * stat change; a vanished file's event follows anyway. */
 	if (strncmp(r->path, w->root, len) == 0 && r->path[len] == '/') {
-		if (r->error == 0)
+		if (r->error == 0) {
+			w->files_hashed++;
+			w->bytes_hashed += (uint64_t)r->st.size;
 			filetable_set_hash(w->t, r->path + len + 1, &r->st,
 			    r->hash);
+		}
 		else if (r->error != ECANCELED)
 			filetable_set_hash_error(w->t, r->path + len + 1);
 	}
 	rootsync_pump(w);
+	rootsync_initial_done(w);
 	rootsync_emit(w);
 }
 
@@ -623,4 +696,9 @@ rootsync_status(const struct rootsync *w, struct rootsync_status *out)
 	out->overflows = w->overflows;
 	out->clock = filetable_clock(w->t);
 	out->watch_limit_msg = w->limit_msg;
+	out->warm = w->warm;
+	out->loading = w->initial;
+	out->swept = w->swept;
+	out->files_hashed = w->files_hashed;
+	out->bytes_hashed = w->bytes_hashed;
 }

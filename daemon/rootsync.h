@@ -46,6 +46,13 @@ struct rootsync_config {
 	uint64_t generation;		/* this root's jobs in the pool */
 	size_t max_tombstones;		/* 0 = filetable default */
 	bool force_poll;		/* poll even a local root (tests) */
+	/* A table restored from a snapshot (transferred to the root, NULL =
+	 * start empty): the first crawl then compares stat tuples with it,
+	 * hashes only what differs (or is racy), and tombstones what it does
+	 * not find. Until that walk and its hashes are done, nothing is
+	 * reported to on_change (as for a first crawl); the differences are
+	 * stamped in the table for changes_since. */
+	struct filetable *table;
 };
 
 struct rootsync_status {
@@ -61,6 +68,11 @@ struct rootsync_status {
 	const char *fs;		/* crawl_fs_kind_name */
 	uint64_t overflows;
 	uint64_t clock;
+	bool warm;		/* started from a restored table */
+	bool loading;		/* first walk (and, warm, its hashes) not done */
+	size_t swept;		/* restored entries the warm walk did not find */
+	uint64_t files_hashed;	/* read and hashed (pool or inline) */
+	uint64_t bytes_hashed;
 	/* Last "out of watches" message (used/limit, sysctl), "" if none;
 	 * borrowed until the next call on w. */
 	const char *watch_limit_msg;

@@ -40,6 +40,9 @@ struct tplcache_memo {
 };
 
 struct tplcache_entry {
+	/* The hash of the whole set: the file's and those of every template
+	 * it includes, imports or extends (memos compare this). */
+	XXH128_hash_t set_hash;
 	const struct frontmatter_template *ft;	/* NULL when compile failed */
 	const struct gerr *err;			/* the compile error, or NULL */
 	struct tplcache_memo *memo;		/* mutable by the caller */
@@ -49,6 +52,21 @@ struct tplcache_stats {
 	size_t entries, bytes;
 	size_t max_entries, max_bytes;
 	uint64_t hits, misses, compiles, evictions;
+};
+
+/*
+ * How an entry's dependencies (included, imported, extended templates) are
+ * read when compiling and checked on lookup: names resolve relative to the
+ * including template, then below dirs, all relative to base (a directory;
+ * the template's own name is relative to it too). hash gives the current
+ * content hash of an absolute path (false: gone or unreadable).
+ */
+struct tplcache_io {
+	bool (*hash)(void *ctx, const char *abs, XXH128_hash_t *out);
+	void *ctx;
+	const char *base;
+	const char *const *dirs;
+	size_t ndirs;
 };
 
 /* 0 = default for either cap. */
@@ -65,6 +83,11 @@ void tplcache_set_limits(struct tplcache *c, size_t max_entries,
  */
 bool tplcache_lookup(struct tplcache *c, const char *path,
     const XXH128_hash_t *h, struct tplcache_entry *out);
+/* The same, and a hit only if every dependency still has the hash it was
+ * compiled with (io->hash); io NULL: dependencies are not checked. */
+bool tplcache_lookup_io(struct tplcache *c, const char *path,
+    const XXH128_hash_t *h, const struct tplcache_io *io,
+    struct tplcache_entry *out);
 
 /*
  * Compile src (len bytes, content hash h; borrowed) under the key path and
@@ -77,9 +100,19 @@ bool tplcache_lookup(struct tplcache *c, const char *path,
 int tplcache_put(struct tplcache *c, const char *path, const char *name,
     const XXH128_hash_t *h, const char *src, size_t len,
     struct tplcache_entry *out);
+/* The same, loading dependencies through io (NULL: none can be loaded)
+ * and recording each one's path and content hash. */
+int tplcache_put_io(struct tplcache *c, const char *path, const char *name,
+    const XXH128_hash_t *h, const char *src, size_t len,
+    const struct tplcache_io *io, struct tplcache_entry *out);
+/* Dependencies of path's current entry (absolute paths, borrowed until
+ * the next put/eviction), the places where a name was looked for and not
+ * found included: count, or 0 when there is no entry. */
+size_t tplcache_deps(const struct tplcache *c, const char *path,
+    const char *const **out);
 
-/* The memo of path's entry when its hash is h, else NULL; not counted as
- * a lookup. Borrowed until the next tplcache_lookup/tplcache_put. */
+/* The memo of path's entry when its set_hash is h, else NULL; not counted
+ * as a lookup. Borrowed until the next tplcache_lookup/tplcache_put. */
 struct tplcache_memo *tplcache_memo(struct tplcache *c, const char *path,
     const XXH128_hash_t *h);
 

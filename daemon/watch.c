@@ -7,9 +7,13 @@
  * ignore matcher, one reference to its last good make.toml model (runs take
  * their own through watch_root_model_ref, so a re-parse never frees a model
  * a run still uses) and the latest parse's findings; the hash pool; the roots file
- * (<state dir>/roots.json, rewritten atomically: temp file, fsync, rename,
- * fsync of the directory). Loop wiring, batches and files.changed live in
- * watch_events.c.
+ * (<state dir>/roots.json) and each root's snapshot (<state
+ * dir>/snap-<hash>.ggs, daemon/snapshot.c), both written by the one state
+ * writer here (watch_write_state: temp file, fsync, rename, fsync of the
+ * directory); each root's idle save timer (armed by a change, so an idle
+ * daemon never wakes). Clock tokens: this run's random instance id, each
+ * root's id and the earlier runs its restored table answers for.
+ * Loop wiring, batches and files.changed live in watch_events.c.
  * Called by: ggend (init, restore, release), the req_watch, req_unwatch,
  * req_roots, req_changes, req_hash and req_status handlers, and the engine
  * through watch.h. Loop thread only.
@@ -27,12 +31,16 @@
  */
 #include "watch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +48,7 @@
 #include <cjson/cJSON.h>
 
 #include "clock.h"
+#include "fault.h"
 #include "fileio.h"
 #include "ggend.h"
 #include "log.h"
@@ -48,11 +57,15 @@
 #include "path.h"
 #include "projtree.h"
 #include "server.h"
+#include "snapshot.h"
 #include "strbuf.h"
 #include "watch_int.h"
 #include "xmalloc.h"
 
 #define WATCH_ROOTS_FILE "roots.json"
+/* A constant writer still gets its table saved this many idle periods
+ * after its first unsaved change. */
+#define WATCH_SAVE_MAX_DELAYS 10
 #define WATCH_PROGRESS_MS 100
 /* Error lines in a model.invalid event and in status. */
 #define WATCH_MODEL_ERRORS_MAX 16
@@ -82,6 +95,14 @@ watch_init(struct ggend *g, struct gerr *err)
 	w = xcalloc(1, sizeof(*w));
 	w->g = g;
 	w->next_generation = WATCH_GEN_ON_DEMAND + 1;
+	/* A clock of another daemon run must never read as one of ours:
+	 * 64 random bits, never 0 (0 marks "none" in snapshots). */
+	while (w->instance == 0) {
+		if (getrandom(&w->instance, sizeof(w->instance), 0) !=
+		    (ssize_t)sizeof(w->instance))
+			w->instance = clock_wall_us() ^
+			    ((uint64_t)getpid() << 32);
+	}
 	rc = hashpool_new(&pcfg, watch_pool_notify, w, &w->pool, err);
 	if (rc != 0) {
 		free(w);
@@ -98,6 +119,7 @@ watch_root_free(struct watch_root *r)
 {
 	size_t i;
 
+	ev_timer_stop(r->w->g->loop, &r->save_timer);
 	watch_events_root_release(r);
 	rootsync_free(r->wr);
 	ignore_free(r->ign);
@@ -110,9 +132,12 @@ watch_root_free(struct watch_root *r)
 	}
 	free(r->expects);
 	free(r->waiters);
+	free(r->snap_path);
 	free(r->path);
 	free(r);
 }
+
+static void watch_snapshot_save(struct watch_root *r, const char *why);
 
 void
 watch_release(struct ggend *g)
@@ -145,6 +170,11 @@ watch_release(struct ggend *g)
 		free(j);
 	}
 	w->jobs = NULL;
+	/* Each table as it is now, for the next start: the last clock any
+	 * reply carried is the one saved, so every clock of this run stays
+	 * answerable after the restart. */
+	for (r = w->roots; r != NULL; r = r->next)
+		watch_snapshot_save(r, "shutdown");
 	/* Roots cancel their jobs in the pool, so the pool goes last; its
 	 * results are never drained again (the async watcher is stopped). */
 	for (r = w->roots; r != NULL; r = next) {
@@ -510,10 +540,28 @@ watch_root_check_ready(struct watch_root *r, bool force_progress)
 	if (r->ready)
 		return;
 	rootsync_status(r->wr, &st);
-	if (!st.crawling && st.hash_pending == 0 && st.hash_backlog == 0) {
+	if (!st.crawling && r->load_walk_ms == 0)
+		r->load_walk_ms = clock_mono_ms() - r->load_start_ms + 1;
+	if (!st.crawling && st.hash_pending == 0 && st.hash_backlog == 0 &&
+	    !st.loading) {
 		r->ready = true;
-		log_info("root %s ready: %zu files, %zu directories", r->path,
-		    st.files, st.dirs);
+		r->load_ready_ms = clock_mono_ms() - r->load_start_ms;
+		if (r->load_ready_ms == 0)
+			r->load_ready_ms = 1;
+		r->load_hashed = st.files_hashed;
+		if (r->warm)
+			log_info("root %s ready from its snapshot in %llu ms: "
+			    "%zu files, %zu directories, %llu re-hashed, %zu "
+			    "gone", r->path,
+			    (unsigned long long)r->load_ready_ms, st.files,
+			    st.dirs, (unsigned long long)r->load_hashed,
+			    st.swept);
+		else
+			log_info("root %s ready in %llu ms (full crawl: %s): "
+			    "%zu files, %zu directories", r->path,
+			    (unsigned long long)r->load_ready_ms, r->load_msg,
+			    st.files, st.dirs);
+		watch_root_changed(r);
 		/* Callbacks may add waiters or remove roots: detach first. */
 		ws = r->waiters;
 		n = r->nwaiters;
@@ -569,6 +617,229 @@ watch_persist(struct ggend *g)
 	free(final);
 }
 
+/* ---- snapshots (DESIGN section 10) ---- */
+
+/* The snapshot's chunks go to common/fileio's streamed atomic write. */
+struct watch_snap_out {
+	struct fileio_writer fw;
+	struct gerr *err;
+	bool first;
+};
+
+static int
+watch_snap_chunk(void *arg, const void *buf, size_t len)
+{
+	struct watch_snap_out *o = arg;
+
+	/* The kill -9 test: die with half of the first chunk in the temp
+	 * file, the snapshot in place untouched. */
+	if (o->first && fault_hit(FAULT_SNAPSHOT_KILL)) {
+		fileio_add(&o->fw, buf, len / 2, NULL);
+		raise(SIGKILL);
+	}
+	o->first = false;
+	return fileio_add(&o->fw, buf, len, o->err) != 0 ? EIO : 0;
+}
+
+/* Save r's table if it is complete and changed since the last save. */
+static void
+watch_snapshot_save(struct watch_root *r, const char *why)
+{
+	const struct filetable *t = rootsync_table(r->wr);
+	struct rootsync_status st;
+	struct snapshot_meta m;
+	struct watch_snap_out o = { .first = true };
+	uint64_t t0 = clock_mono_us();
+	struct gerr err;
+	int rc;
+
+	ev_timer_stop(r->w->g->loop, &r->save_timer);
+	rootsync_status(r->wr, &st);
+	/* A table still loading is not the tree: the snapshot on disk (if
+	 * any) stays the truth until this one is complete. */
+	if (!r->ready || st.gone || filetable_clock(t) == r->saved_clock)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.saved_ns = (int64_t)clock_wall_us() * 1000;
+	m.root_id = r->root_id;
+	m.inst[0].id = r->inst[0].id;
+	m.inst[0].max_clock = filetable_clock(t);
+	for (size_t i = 1; i < r->ninst; i++)
+		m.inst[i] = r->inst[i];
+	m.ninst = r->ninst;
+	gerr_clear(&err);
+	o.err = &err;
+	rc = fileio_begin(&o.fw, r->snap_path, 0600, 0, &err);
+	if (rc == 0) {
+		if (snapshot_encode(t, r->path, &m, watch_snap_chunk, &o) != 0) {
+			fileio_abort(&o.fw);
+			rc = err.code != 0 ? (int)err.code : gerr_set(&err,
+			    GERR_IO, "write %s: failed", r->snap_path);
+		} else {
+			rc = fileio_commit(&o.fw, &err);
+		}
+	}
+	if (rc != 0) {
+		log_error("%s; root %s will be crawled again at the next "
+		    "start", err.msg, r->path);
+		return;
+	}
+	r->saved_clock = filetable_clock(t);
+	log_info("root %s: snapshot saved (%s, %zu files, clock %llu) in "
+	    "%llu us", r->path, why, st.files,
+	    (unsigned long long)r->saved_clock,
+	    (unsigned long long)(clock_mono_us() - t0));
+}
+
+static void
+watch_save_cb(struct ev_loop *loop, ev_timer *timer, int revents)
+{
+	struct watch_root *r = timer->data;
+
+	(void)loop;
+	(void)revents;
+	watch_snapshot_save(r, "idle");
+}
+
+void
+watch_root_changed(struct watch_root *r)
+{
+	struct ev_loop *loop = r->w->g->loop;
+	uint64_t idle_ms = r->w->g->cfg.watch_snapshot_idle_ms;
+	double idle_s = (double)idle_ms / 1000.0;
+
+	if (idle_ms == 0 || !r->ready ||
+	    filetable_clock(rootsync_table(r->wr)) == r->saved_clock)
+		return;
+	/* Trailing: each change pushes the save back by one idle period,
+	 * up to WATCH_SAVE_MAX_DELAYS periods after the first. */
+	if (!ev_is_active(&r->save_timer)) {
+		r->save_timer.data = r;
+		ev_timer_set(&r->save_timer, idle_s, 0.0);
+		ev_timer_start(loop, &r->save_timer);
+		r->save_first_ms = clock_mono_ms();
+	} else if (clock_mono_ms() - r->save_first_ms <
+	    WATCH_SAVE_MAX_DELAYS * idle_ms) {
+		ev_timer_stop(loop, &r->save_timer);
+		ev_timer_set(&r->save_timer, idle_s, 0.0);
+		ev_timer_start(loop, &r->save_timer);
+	}
+}
+
+/*
+ * Load r's snapshot: the restored table, or NULL with r->load_msg saying
+ * why the root is crawled in full instead. The file is mapped, not read:
+ * no heap copy of it.
+ */
+/* Temp files of r's snapshot left by a crash mid-write (fileio names
+ * them ".BASE.ggen-tmp.XXXXXX" beside the destination): removed. */
+static void
+watch_snapshot_strays(struct watch_root *r)
+{
+	const char *base = strrchr(r->snap_path, '/') + 1;
+	char *prefix = xasprintf(".%s.ggen-tmp.", base);
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	DIR *d = opendir(r->w->g->state_dir);
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, plen) == 0 &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_info("removed %s/%s, a snapshot write cut short",
+			    r->w->g->state_dir, de->d_name);
+	}
+	if (d != NULL)
+		closedir(d);
+	free(prefix);
+}
+
+static struct filetable *
+watch_snapshot_load(struct watch_root *r)
+{
+	struct filetable *t = NULL;
+	struct snapshot_meta m;
+	struct gerr err;
+	struct stat st;
+	void *map;
+	int fd, rc;
+
+	watch_snapshot_strays(r);
+	fd = open(r->snap_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		snprintf(r->load_msg, sizeof(r->load_msg), "%s",
+		    errno == ENOENT ? "no snapshot" : strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		snprintf(r->load_msg, sizeof(r->load_msg), "snapshot refused: "
+		    "empty or not a file");
+		close(fd);
+		return NULL;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		snprintf(r->load_msg, sizeof(r->load_msg), "snapshot refused: "
+		    "mmap: %s", strerror(errno));
+		return NULL;
+	}
+	gerr_clear(&err);
+	rc = snapshot_decode(map, (size_t)st.st_size, r->path, NULL, &t, &m,
+	    &r->load_racy, &err);
+	munmap(map, (size_t)st.st_size);
+	if (rc == 0 && m.root_id != r->root_id) {
+		filetable_free(t);
+		t = NULL;
+		rc = gerr_set(&err, GERR_INVALID, "snapshot of another root "
+		    "(id %08lx)", (unsigned long)m.root_id);
+	}
+	if (rc != 0) {
+		snprintf(r->load_msg, sizeof(r->load_msg), "snapshot refused: "
+		    "%.400s", err.msg);
+		log_warn("root %s: %s: %s; crawling it in full", r->path,
+		    r->snap_path, r->load_msg);
+		return NULL;
+	}
+	/* This run mints its own clocks; the saved runs' stay answerable
+	 * up to what the snapshot covers. */
+	for (size_t i = 0; i < m.ninst && r->ninst < SNAPSHOT_MAX_INSTANCES;
+	    i++)
+		r->inst[r->ninst++] = m.inst[i];
+	r->saved_clock = filetable_clock(t);
+	r->warm = true;
+	return t;
+}
+
+char *
+watch_root_clock(const struct watch_root *r, uint64_t counter, char *buf)
+{
+	struct clock_token tok = { .instance = r->inst[0].id,
+	    .root = r->root_id, .counter = counter };
+
+	return clock_token_format(&tok, buf);
+}
+
+bool
+watch_root_since(const struct watch_root *r, const struct clock_token *tok,
+    uint64_t *since)
+{
+	if (tok->legacy || tok->root != r->root_id)
+		return false;
+	if (tok->instance == r->inst[0].id) {
+		*since = tok->counter;
+		return true;
+	}
+	for (size_t i = 1; i < r->ninst; i++) {
+		if (r->inst[i].id != tok->instance)
+			continue;
+		if (tok->counter > r->inst[i].max_clock)
+			return false;	/* minted after its last save */
+		*since = tok->counter;
+		return true;
+	}
+	return false;
+}
+
 void
 watch_restore(struct ggend *g)
 {
@@ -616,6 +887,15 @@ watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 	r->path = xstrdup(canon);
 	r->pathlen = strlen(canon);
 	r->generation = w->next_generation++;
+	r->load_start_ms = clock_mono_ms();
+	r->root_id = clock_root_id(r->path, r->pathlen);
+	r->inst[0].id = w->instance;
+	r->ninst = 1;
+	r->saved_clock = UINT64_MAX;
+	r->snap_path = xasprintf("%s/snap-%016llx.ggs", g->state_dir,
+	    (unsigned long long)XXH3_64bits(r->path, r->pathlen));
+	ev_timer_init(&r->save_timer, watch_save_cb, 0.0, 0.0);
+	r->save_timer.data = r;
 	r->ign = ignore_new();
 	make_findings_init(&r->findings);
 	watch_load_ignore(r, IGNORE_EXCLUDE, "");
@@ -626,6 +906,7 @@ watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 	cfg.arg = r;
 	cfg.pool = w->pool;
 	cfg.generation = r->generation;
+	cfg.table = watch_snapshot_load(r);
 	watch_events_root_init(r);
 	/* The model's `[watch] ignore` must prune the first crawl. */
 	watch_root_load_model(r);
@@ -731,6 +1012,10 @@ watch_root_remove(struct ggend *g, struct watch_root *r)
 	for (i = 0; i < n; i++)
 		ws[i].ready(ws[i].arg, r, &err);
 	free(ws);
+	/* Unwatched: a later watch starts from a full crawl, and clocks of
+	 * this root's past are fresh then. */
+	if (unlink(r->snap_path) != 0 && errno != ENOENT)
+		log_warn("unlink %s: %s", r->snap_path, strerror(errno));
 	watch_root_free(r);
 	watch_persist(g);
 	watch_events_update(g->watch);
@@ -850,12 +1135,33 @@ watch_hash_cancel(struct ggend *g, void *arg)
 }
 
 static cJSON *
-watch_u64_string(uint64_t v)
+watch_clock_string(const struct watch_root *r, uint64_t counter)
 {
-	char buf[24];
+	char buf[CLOCK_TOKEN_MAX];
 
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-	return cJSON_CreateString(buf);
+	return cJSON_CreateString(watch_root_clock(r, counter, buf));
+}
+
+/* {"from","ms","rehashed","racy","gone"} or {"from":"crawl","reason"}:
+ * how the root's table was built at its start. */
+static cJSON *
+watch_load_status(const struct watch_root *r, const struct rootsync_status *st)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "from", r->warm ? "snapshot" : "crawl");
+	if (!r->warm)
+		cJSON_AddStringToObject(o, "reason", r->load_msg);
+	cJSON_AddBoolToObject(o, "done", r->ready);
+	cJSON_AddNumberToObject(o, "ms", (double)r->load_ready_ms);
+	cJSON_AddNumberToObject(o, "walk_ms", (double)r->load_walk_ms);
+	cJSON_AddNumberToObject(o, "rehashed", (double)(r->ready ?
+	    r->load_hashed : st->files_hashed));
+	if (r->warm) {
+		cJSON_AddNumberToObject(o, "racy", (double)r->load_racy);
+		cJSON_AddNumberToObject(o, "gone", (double)st->swept);
+	}
+	return o;
 }
 
 struct cJSON *
@@ -870,7 +1176,7 @@ watch_root_summary(const struct watch_root *r)
 	cJSON_AddBoolToObject(o, "gone", st.gone);
 	cJSON_AddNumberToObject(o, "files", (double)st.files);
 	cJSON_AddNumberToObject(o, "dirs", (double)st.dirs);
-	cJSON_AddItemToObject(o, "clock", watch_u64_string(st.clock));
+	cJSON_AddItemToObject(o, "clock", watch_clock_string(r, st.clock));
 	return o;
 }
 
@@ -958,7 +1264,7 @@ watch_status_add(struct ggend *g, struct cJSON *roots)
 		cJSON_AddNumberToObject(o, "hash_errors",
 		    (double)st.hash_errors);
 		cJSON_AddNumberToObject(o, "bytes_hashed",
-		    (double)r->bytes_hashed);
+		    (double)st.bytes_hashed);
 		cJSON_AddNumberToObject(o, "window_ms",
 		    (double)debounce_window_ms(&r->deb));
 		cJSON_AddNumberToObject(o, "window_min_ms",
@@ -968,7 +1274,14 @@ watch_status_add(struct ggend *g, struct cJSON *roots)
 		cJSON_AddNumberToObject(o, "batches", (double)r->batches);
 		cJSON_AddNumberToObject(o, "last_settle_ms",
 		    (double)r->last_settle_ms);
-		cJSON_AddItemToObject(o, "clock", watch_u64_string(st.clock));
+		cJSON_AddNumberToObject(o, "files_hashed",
+		    (double)st.files_hashed);
+		cJSON_AddItemToObject(o, "clock", watch_clock_string(r,
+		    st.clock));
+		cJSON_AddItemToObject(o, "load", watch_load_status(r, &st));
+		cJSON_AddStringToObject(o, "snapshot", r->snap_path);
+		cJSON_AddBoolToObject(o, "snapshot_saved",
+		    r->saved_clock == st.clock);
 		cJSON_AddItemToObject(o, "model", watch_model_status(r));
 		cJSON_AddItemToArray(roots, o);
 	}

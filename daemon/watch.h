@@ -133,7 +133,7 @@ void watch_set_batch_listener(struct ggend *g, watch_batch_fn fn, void *arg);
  * seen with that content, it updates the table but is not reported as a
  * user change (no files.changed entry); with a writer it still reaches the
  * batch listener, marked with it, so the phases that watch the file run
- * (DESIGN.md 3.1: generated files rebuild what uses them). h and writer
+ * (make.toml(5): generated files rebuild what uses them). h and writer
  * copied.
  */
 void watch_expect_write(struct watch_root *r, const char *relpath,
@@ -184,6 +184,26 @@ typedef void (*watch_hash_cb)(void *arg, int error, const XXH128_hash_t *h,
 int watch_hash_file(struct ggend *g, const char *abs, watch_hash_cb cb,
     void *arg, struct gerr *err);
 void watch_hash_cancel(struct ggend *g, void *arg);
+
+/*
+ * The clock token (common/clock.h) of counter in r: this daemon run's
+ * instance and r's id. buf has CLOCK_TOKEN_MAX bytes; returns buf.
+ */
+struct clock_token;
+char *watch_root_clock(const struct watch_root *r, uint64_t counter,
+    char *buf);
+
+/*
+ * Can r answer "changes since tok" exactly? True with *since the counter
+ * to ask the table for when tok is r's (same root) and minted by this run
+ * or by an earlier run the restored table covers (counter not past that
+ * run's last save). False (the answer must be fresh) for a legacy bare
+ * counter, another root, an unknown instance, or a counter minted after
+ * the last save of its run. The table still says fresh for a counter in
+ * the future or older than its kept removals.
+ */
+bool watch_root_since(const struct watch_root *r, const struct clock_token *tok,
+    uint64_t *since);
 
 /* {"root","ready","files","dirs","clock"} for replies (clock a string);
  * the caller owns the object. */

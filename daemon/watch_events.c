@@ -222,14 +222,14 @@ watch_events_publish(struct watch *w, const struct watch_batch *b)
 {
 	static const char *const kinds[] = { "added", "modified", "removed" };
 	cJSON *data, *files, *f;
-	char clock[24];
+	char clock[CLOCK_TOKEN_MAX];
 	char *line;
 	size_t i;
 
 	data = cJSON_CreateObject();
 	cJSON_AddStringToObject(data, "root", watch_root_path(b->root));
-	snprintf(clock, sizeof(clock), "%llu", (unsigned long long)b->clock);
-	cJSON_AddStringToObject(data, "clock", clock);
+	cJSON_AddStringToObject(data, "clock", watch_root_clock(b->root,
+	    b->clock, clock));
 	cJSON_AddStringToObject(data, "reason", b->reason);
 	files = cJSON_AddArrayToObject(data, "files");
 	for (i = 0; i < b->n; i++) {
@@ -328,6 +328,7 @@ watch_events_try_settle(struct watch_root *r)
 	b.n = n;
 	b.reason = watch_events_reason(r->batch_cause);
 	r->batch_cause = WATCH_CAUSE_EVENTS;
+	watch_root_changed(r);
 	if (n > 0) {
 		qsort(ch, n, sizeof(*ch), watch_events_cmp);
 		r->batches++;
@@ -475,10 +476,6 @@ watch_events_hash_result(void *arg, const struct hashpool_result *res)
 	for (r = w->roots; r != NULL; r = r->next) {
 		if (r->generation != res->generation)
 			continue;
-		if (res->error == 0) {
-			r->bytes_hashed += (uint64_t)res->st.size;
-			r->files_hashed++;
-		}
 		rootsync_hash_result(r->wr, res);
 		return;
 	}
@@ -538,13 +535,22 @@ watch_events_poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	for (r = w->roots; r != NULL; r = next) {
 		next = r->next;
 		rootsync_status(r->wr, &st);
-		if (st.polled_dirs == 0)
+		/* A root not ready yet reads its polled dirs in its first
+		 * crawl: polling them too would only slow it down (a scan
+		 * holds the loop, so hash results wait, and with a scan
+		 * longer than the period the always-pending timer would
+		 * starve the idle watcher that runs the crawl). */
+		if (st.polled_dirs == 0 || st.crawling || !r->ready)
 			continue;
 		r->cause = WATCH_CAUSE_POLL;
 		rootsync_poll(r->wr);
 		r->cause = WATCH_CAUSE_EVENTS;
 		watch_events_after(r);
 	}
+	/* The next poll is one period after this one ended, not after it
+	 * began: a scan longer than the period cannot monopolise the loop. */
+	if (ev_is_active(&w->poll))
+		ev_timer_again(w->g->loop, &w->poll);
 	watch_events_update(w);
 }
 

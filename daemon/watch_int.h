@@ -19,6 +19,7 @@
 #include "hashpool.h"
 #include "ignore.h"
 #include "make.h"
+#include "snapshot.h"
 #include "watch.h"
 #include "rootsync.h"
 
@@ -108,9 +109,26 @@ struct watch_root {
 
 	uint64_t batches;
 	uint64_t rescans;
-	uint64_t bytes_hashed;
-	uint64_t files_hashed;
 	uint64_t last_settle_ms;	/* CLOCK_REALTIME ms, 0 = never */
+
+	/* Clocks and persistence (DESIGN section 10). inst[0] is this daemon
+	 * run (its max_clock unused: the table's clock is the limit); the
+	 * others are earlier runs whose clocks the restored table answers up
+	 * to their max_clock, newest first. */
+	uint32_t root_id;
+	struct snapshot_instance inst[SNAPSHOT_MAX_INSTANCES];
+	size_t ninst;
+	char *snap_path;		/* <state dir>/snap-<hash>.ggs */
+	ev_timer save_timer;		/* armed after a change, never idle */
+	uint64_t save_first_ms;		/* monotonic, when it was armed */
+	uint64_t saved_clock;		/* table clock on disk; UINT64_MAX = none */
+	bool warm;			/* loaded from a snapshot */
+	char load_msg[GERR_MSG_MAX];	/* why a full crawl ("" = warm) */
+	size_t load_racy;		/* restored files re-hashed as racy */
+	uint64_t load_start_ms;		/* monotonic, at watch_root_new */
+	uint64_t load_walk_ms;		/* first walk done - start; 0 = not yet */
+	uint64_t load_ready_ms;		/* ready - start; 0 = not yet */
+	uint64_t load_hashed;		/* files hashed until ready */
 };
 
 struct watch {
@@ -124,6 +142,7 @@ struct watch {
 	ev_timer poll;
 	watch_batch_fn batch_fn;
 	void *batch_arg;
+	uint64_t instance;		/* this daemon run's clock instance */
 	/* on-demand hashes for `hash` (watch_hash_file) */
 	struct watch_hash_job *jobs;
 	uint64_t next_cookie;
@@ -166,4 +185,7 @@ bool watch_root_model_stale(const struct watch_root *r);
 /* Re-read every ignore file listed under dir of r (an ignore file
  * changed), then rescan. */
 void watch_root_reload_ignore(struct watch_root *r, const char *relpath);
+/* The table of r changed: arm the idle save timer (watch.snapshot_idle_ms)
+ * unless it runs already. */
+void watch_root_changed(struct watch_root *r);
 #endif

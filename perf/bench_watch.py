@@ -6,12 +6,16 @@
     and notifications per save;
   - the same with the window at 0, next to `inotifywait -m` (the kernel
     floor: write -> its close_write line);
+  - CPU per in-place save (issue 15 item 5): the watcher process's
+    utime+stime (all threads, /proc/PID/stat) over CPU_SAVES saves, each
+    waited for (its notification) before the next, for ggend at defaults,
+    watchman (settle 20 ms) and `inotifywait -m` (no work: the floor);
   - crawl of FILES files in DIRS directories: time to ready (crawl done
     and every hash known), RSS per file; next to `inotifywait -r`
     (watches established) and an isolated `watchman` (own socket, state
     and log; always shut down).
 Usage: bench_watch.py [BUILD_DIR] [--files N] [--dirs M] [--saves K]
-       [--saves-default K]
+       [--saves-default K] [--cpu-saves N] [--only-cpu]
 Prints one JSON object per figure (see perf/meson.build)."""
 import argparse
 import json
@@ -372,6 +376,101 @@ def bench_saves_entr(tmp, saves):
             p.wait()
 
 
+CPU_SAVE_PAUSE_S = 0.03
+
+
+def proc_cpu(pid):
+    """(utime+stime seconds of every thread of pid, on-CPU seconds from
+    the threads' schedstat: ns resolution, a cross-check)."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    ns = 0
+    for t in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/schedstat' % (pid, t)) as f:
+                ns += int(f.read().split()[0])
+        except OSError:
+            pass
+    return ticks / os.sysconf('SC_CLK_TCK'), ns / 1e9
+
+
+def cpu_per_save(pid, path, saves, lines, peer):
+    """In-place saves of path, each waited for; emits the CPU pid spent
+    per save in microseconds."""
+    for i in range(20):
+        save_in_place(path, -i)
+        lines.readline()
+    time.sleep(0.2)
+    while lines.wait(0.1):
+        lines.readline()
+    c0, s0 = proc_cpu(pid)
+    for i in range(saves):
+        # A pause (the watcher idles, at no CPU) keeps saves from being
+        # a dense writer, whose debounce window widens on purpose.
+        time.sleep(CPU_SAVE_PAUSE_S)
+        save_in_place(path, i)
+        lines.readline()
+    # Let the last save's trailing work (a batch's listener) finish.
+    time.sleep(0.1)
+    c1, s1 = proc_cpu(pid)
+    emit('cpu_per_save_in_place', 'us', [(c1 - c0) / saves * 1e6],
+         peer=peer, saves=saves, note='utime+stime of the whole process '
+         '/ saves', schedstat_us=round((s1 - s0) / saves * 1e6, 1))
+
+
+def bench_save_cpu(build, tmp, saves):
+    root, path = save_root(tmp, 'cpu_ggend')
+    d = Ggend(build, os.path.join(tmp, 'gcpu'))
+    assert d.call('watch', root=root)['ok']
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(d.sock)
+    s.sendall(b'{"id":1,"cmd":"events"}\n')
+    lines = Lines(s.fileno())
+    lines.readline()
+    cpu_per_save(d.proc.pid, path, saves, lines, None)
+    s.close()
+    d.stop()
+    try:
+        wm_ctx = benchlib.Watchman()
+    except RuntimeError as e:
+        comment('watchman CPU figure skipped: %s' % e)
+        wm_ctx = None
+    if wm_ctx is not None:
+        root, path = save_root(tmp, 'cpu_wm')
+        with open(os.path.join(root, '.watchmanconfig'), 'w') as f:
+            json.dump({'settle': 20}, f)
+        with wm_ctx as wm:
+            wm.cmd('watch', root)
+            sub = subprocess.Popen(
+                wm._client() + ['-j', '-p', '--no-pretty'],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+            try:
+                sub.stdin.write(json.dumps(['subscribe', root, 'bench', {
+                    'expression': ['type', 'f'], 'fields': ['name'],
+                    'empty_on_fresh_instance': True}]).encode() + b'\n')
+                lines = Lines(sub.stdout.fileno())
+                lines.readline()
+                cpu_per_save(wm.proc.pid, path, saves, lines, 'watchman')
+            finally:
+                sub.kill()
+                sub.wait()
+    root = os.path.join(tmp, 'cpu_floor')
+    os.makedirs(root)
+    path = os.path.join(root, 'main.c')
+    save_in_place(path, -1)
+    p = subprocess.Popen(['inotifywait', '-m', '-e', 'close_write', root],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    while b'Watches established' not in p.stderr.readline():
+        pass
+    try:
+        cpu_per_save(p.pid, path, saves, Lines(p.stdout.fileno()),
+                     'inotifywait')
+    finally:
+        p.kill()
+        p.wait()
+
+
 def bench_inotifywait_floor(tmp, saves):
     root = os.path.join(tmp, 'floor')
     os.makedirs(root)
@@ -405,14 +504,21 @@ def main():
     # patterns each: 40 keeps the program under perf/run's timeout.
     ap.add_argument('--saves-default', type=int, default=40)
     ap.add_argument('--reps', type=int, default=3)
+    ap.add_argument('--cpu-saves', type=int, default=1000,
+                    help='in-place saves per CPU-per-save figure')
+    ap.add_argument('--only-cpu', action='store_true')
     a = ap.parse_args()
     if os.environ.get('GGEN_BENCH_QUICK', '') not in ('', '0'):
         a.files, a.dirs, a.saves, a.reps = 10000, 1000, 10, 1
         a.saves_default = 5
+        a.cpu_saves = 100
     if os.environ.get('GGEN_BENCH_REPS'):
         a.reps = max(1, int(os.environ['GGEN_BENCH_REPS']))
     tmp = tempfile.mkdtemp(prefix='ggen-bench-watch-')
     try:
+        bench_save_cpu(a.build, tmp, a.cpu_saves)
+        if a.only_cpu:
+            return 0
         bench_saves(a.build, tmp, a.saves, True)
         bench_inotifywait_floor(tmp, a.saves)
         bench_saves(a.build, tmp, a.saves_default, False)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""ggen's real make.toml files run (issue 14, DESIGN.md 3.1), through a real
+"""ggen's real make.toml files run (issue 14, make.toml(5)), through a real
 ggend and ggenc:
 
 - every file of tests/data/ggen/real/ gives its README result through

@@ -76,8 +76,8 @@ def test_f3_workspaces_validated_by_directory():
 
 
 # The fixture ships without its crates/ directories, so the workspace
-# paths are reported too. A missing [project] is a warning now (DESIGN.md
-# 3.1): the name is the directory's; cache_key and [env] are known keys.
+# paths are reported too. A missing [project] is a warning now
+# (make.toml(5)): the name is the directory's; cache_key and [env] are known keys.
 F4_EXPECTED = """\
 make.toml:1:1: warning: no [project] table; the project is named after its \
 directory, 'F4-monorepo-negative' [missing-project]

@@ -129,3 +129,11 @@ def status_root(d, root):
             return r
     raise AssertionError('root %s not in status: %s'
                          % (root, json.dumps(res['roots'])))
+
+
+def clock_parts(tok):
+    """A clock token c:<instance>:<root>:<counter> as (instance, root,
+    counter)."""
+    c, inst, root, counter = tok.split(':')
+    assert c == 'c' and len(inst) == 16 and len(root) == 8, tok
+    return inst, root, int(counter)

@@ -359,6 +359,47 @@ test_hash_fd_direct(void **state)
 	assert_int_equal(hashpool_hash_fd(fd[0], buf, sizeof(buf), &h), EBADF);
 }
 
+/* hashpool_hash_small: the same digest and tuple a worker gets, and the
+ * refusals that send a file to the pool instead. */
+static void
+test_hash_small_inline(void **state)
+{
+	char *dir = testutil_tmpdir("hashsmall"), *p, big[100];
+	struct filetable_stat st;
+	XXH128_hash_t h;
+	struct stat sb;
+	char buf[64];
+
+	(void)state;
+	testutil_put(dir, "small", "hello\n");
+	p = xasprintf("%s/small", dir);
+	assert_int_equal(hashpool_hash_small(p, buf, sizeof(buf), &st, &h),
+	    0);
+	assert_true(XXH128_isEqual(h, XXH3_128bits("hello\n", 6)));
+	assert_int_equal(lstat(p, &sb), 0);
+	assert_true(st.size == 6 && st.ino == (uint64_t)sb.st_ino);
+	free(p);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	testutil_put(dir, "big", big);
+	p = xasprintf("%s/big", dir);
+	assert_int_equal(hashpool_hash_small(p, buf, sizeof(buf), &st, &h),
+	    EFBIG);
+	free(p);
+	p = xasprintf("%s/link", dir);
+	assert_int_equal(symlink("small", p), 0);
+	assert_int_equal(hashpool_hash_small(p, buf, sizeof(buf), &st, &h),
+	    ELOOP);
+	free(p);
+	assert_int_equal(hashpool_hash_small(dir, buf, sizeof(buf), &st, &h),
+	    EINVAL);
+	p = xasprintf("%s/missing", dir);
+	assert_int_equal(hashpool_hash_small(p, buf, sizeof(buf), &st, &h),
+	    ENOENT);
+	free(p);
+	testutil_rmtree(dir);
+}
+
 int
 main(void)
 {
@@ -371,6 +412,7 @@ main(void)
 		cmocka_unit_test(test_wakeups_batched_never_lost),
 		cmocka_unit_test(test_shutdown_with_queued_jobs),
 		cmocka_unit_test(test_hash_fd_direct),
+		cmocka_unit_test(test_hash_small_inline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

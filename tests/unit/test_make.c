@@ -223,7 +223,7 @@ test_post_hooks_are_commands(void **state)
 	make_findings_release(&f);
 }
 
-/* ggen's forms (DESIGN.md 3.1): on_error as one string, hooks as tables
+/* ggen's forms (make.toml(5)): on_error as one string, hooks as tables
  * of commands, first_run_only, requires_approval, cache_key. */
 static void
 test_ggen_forms(void **state)

@@ -311,7 +311,7 @@ test_damaged_blob_after_restart(void **state)
 	testutil_rmtree(b);
 }
 
-/* DESIGN.md 9: the key holds root-relative paths only, so two checkouts
+/* doc/remote-cache.md: the key holds root-relative paths only, so two checkouts
  * at different paths share it (and the action key too). */
 static void
 test_portable_keys(void **state)

@@ -198,7 +198,7 @@ test_order_all_hooks(void **state)
 	(void)state;
 	/* before_all once, b's chain (c's own before hook expands too),
 	 * then a, then after_all. */
-	/* Each phase once per request (DESIGN.md 3.1): `a`, already run
+	/* Each phase once per request (make.toml(5)): `a`, already run
 	 * before b, is not run again before c nor as the second request. */
 	expect(m, req.phases, 2, PLAN_TARGET_DEFAULT, NULL, 0,
 	    "seq\n"

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for daemon/tplcache.c: hit/miss by content hash, no recompile
  * of unchanged sources, cached compile errors, memo kept across a
- * recompile, LRU eviction by entry count and by bytes. */
+ * recompile, LRU eviction by entry count and by bytes, dependencies
+ * (included / imported / extended files, and names not found) checked on
+ * lookup. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tplcache.h"
 #include "xmalloc.h"
@@ -172,6 +177,89 @@ test_set_limits_evicts(void **state)
 	tplcache_free(c);
 }
 
+/* tplcache_io's hash over real files. */
+static bool
+test_tplcache_file_hash(void *ctx, const char *abs, XXH128_hash_t *out)
+{
+	char buf[4096];
+	FILE *f = fopen(abs, "rb");
+	size_t n;
+
+	(void)ctx;
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	*out = XXH3_128bits(buf, n);
+	return true;
+}
+
+static void
+test_tplcache_write(const char *dir, const char *rel, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_dependencies_checked(void **state)
+{
+	char dir[] = "/tmp/ggen-tplcache-XXXXXX", sub[600], path[600];
+	const char *dirs[] = { "lib" };
+	struct tplcache_io io = { .hash = test_tplcache_file_hash,
+		.base = dir, .dirs = dirs, .ndirs = 1 };
+	const char *src = "{% include 'part' %}{% include 'opt' ignore missing "
+	    "%}";
+	XXH128_hash_t h = test_tplcache_hash(src), set1;
+	struct tplcache *c = tplcache_new(0, 0);
+	struct tplcache_entry e;
+	const char *const *deps;
+	struct tplcache_stats st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof sub, "%s/lib", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	test_tplcache_write(dir, "lib/part", "P1");
+	snprintf(path, sizeof path, "%s/a.tmpl", dir);
+	assert_int_equal(tplcache_put_io(c, path, "a.tmpl", &h, src,
+	    strlen(src), &io, &e), 0);
+	assert_null(e.err);
+	set1 = e.set_hash;
+	assert_false(XXH128_isEqual(set1, h));
+	/* part: not beside a.tmpl (absent), found in lib; opt: absent in
+	 * both places. */
+	assert_int_equal(tplcache_deps(c, path, &deps), 4);
+	assert_true(tplcache_lookup_io(c, path, &h, &io, &e));
+	/* Editing the included file: a miss, and a new set hash. */
+	test_tplcache_write(dir, "lib/part", "P2");
+	assert_false(tplcache_lookup_io(c, path, &h, &io, &e));
+	assert_int_equal(tplcache_put_io(c, path, "a.tmpl", &h, src,
+	    strlen(src), &io, &e), 0);
+	assert_false(XXH128_isEqual(e.set_hash, set1));
+	assert_true(tplcache_lookup_io(c, path, &h, &io, &e));
+	/* A file appearing where a name was not found: a miss too. */
+	test_tplcache_write(dir, "opt", "O");
+	assert_false(tplcache_lookup_io(c, path, &h, &io, &e));
+	/* Without io, dependencies are not checked. */
+	assert_true(tplcache_lookup(c, path, &h, &e));
+	tplcache_stats(c, &st);
+	assert_int_equal(st.compiles, 2);
+	tplcache_free(c);
+	snprintf(path, sizeof path, "%s/opt", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/lib/part", dir);
+	unlink(path);
+	rmdir(sub);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -182,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_evict_by_entries_lru),
 		cmocka_unit_test(test_evict_by_bytes),
 		cmocka_unit_test(test_set_limits_evicts),
+		cmocka_unit_test(test_dependencies_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * snapshot.c - encode and decode a root's file table (contract in
+ * snapshot.h).
+ *
+ * Owns: nothing past a call (the encoder's chunk buffer and checksum state
+ * live on the heap for the call only). Called by: daemon/watch.c (save on
+ * shutdown and after an idle period, load at start) and the unit tests.
+ * Layout (host byte order; the endianness mark refuses a foreign one):
+ *   "GGENSNP1" u32 version u32 0x01020304
+ *   i64 saved_ns u64 clock u64 trimmed_clock u32 root_id u32 ninst
+ *   ninst x (u64 id, u64 max_clock)
+ *   u32 rootlen, root bytes, u64 nentries
+ *   nentries x (u16 pathlen, u8 kind, u8 flags, u64 dev, u64 ino,
+ *               i64 size, i64 mtime_ns, i64 ctime_ns, 16 bytes hash,
+ *               u64 clock, u64 born_clock, path bytes)
+ *   u64 XXH3-64 of every byte before it
+ * Entries come live first, then tombstones, each in clock order, so decoding
+ * appends them to the table's clock-ordered lists as they come.
+ * Invariant: decode builds the whole table before handing it out; any
+ * inconsistency frees it and fails.
+ */
+#include "snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+#define SNAPSHOT_MAGIC "GGENSNP1"
+#define SNAPSHOT_MAGIC_LEN 8
+#define SNAPSHOT_VERSION 1u
+#define SNAPSHOT_ENDIAN 0x01020304u
+#define SNAPSHOT_F_HASH 0x01u
+#define SNAPSHOT_F_TOMB 0x02u
+/* u16 + u8 + u8 + 5 x 8 + 16 + 8 + 8 */
+#define SNAPSHOT_ENTRY_FIXED 76u
+#define SNAPSHOT_PATH_MAX 65535u
+
+struct snapshot_enc {
+	unsigned char *buf;
+	size_t len;
+	XXH3_state_t *xs;
+	snapshot_write_cb cb;
+	void *arg;
+	int rc;
+};
+
+static void
+snapshot_flush(struct snapshot_enc *e)
+{
+	if (e->rc == 0 && e->len > 0) {
+		XXH3_64bits_update(e->xs, e->buf, e->len);
+		e->rc = e->cb(e->arg, e->buf, e->len);
+	}
+	e->len = 0;
+}
+
+static void
+snapshot_put(struct snapshot_enc *e, const void *p, size_t n)
+{
+	while (n > 0 && e->rc == 0) {
+		size_t room = SNAPSHOT_CHUNK_BYTES - e->len;
+		size_t k = n < room ? n : room;
+
+		memcpy(e->buf + e->len, p, k);
+		e->len += k;
+		p = (const unsigned char *)p + k;
+		n -= k;
+		if (e->len == SNAPSHOT_CHUNK_BYTES)
+			snapshot_flush(e);
+	}
+}
+
+static void
+snapshot_put_u64(struct snapshot_enc *e, uint64_t v)
+{
+	snapshot_put(e, &v, sizeof(v));
+}
+
+static void
+snapshot_put_u32(struct snapshot_enc *e, uint32_t v)
+{
+	snapshot_put(e, &v, sizeof(v));
+}
+
+static void
+snapshot_entry(void *arg, const struct filetable_entry *fe)
+{
+	struct snapshot_enc *e = arg;
+	size_t len = strlen(fe->path);
+	unsigned char fixed[SNAPSHOT_ENTRY_FIXED], *p = fixed;
+	uint16_t plen = (uint16_t)len;
+	uint8_t flags = 0;
+	XXH128_hash_t h = { 0, 0 };
+
+	if (len > SNAPSHOT_PATH_MAX)
+		return;		/* no such path on Linux (PATH_MAX 4096) */
+	if (fe->kind == FILETABLE_FILE &&
+	    (fe->flags & FILETABLE_F_HASH_KNOWN)) {
+		flags |= SNAPSHOT_F_HASH;
+		h = fe->hash;
+	}
+	if (fe->flags & FILETABLE_F_TOMBSTONE)
+		flags |= SNAPSHOT_F_TOMB;
+	memcpy(p, &plen, 2);
+	p[2] = fe->kind;
+	p[3] = flags;
+	p += 4;
+	memcpy(p, &fe->st.dev, 8);
+	memcpy(p + 8, &fe->st.ino, 8);
+	memcpy(p + 16, &fe->st.size, 8);
+	memcpy(p + 24, &fe->st.mtime_ns, 8);
+	memcpy(p + 32, &fe->st.ctime_ns, 8);
+	memcpy(p + 40, &h.high64, 8);
+	memcpy(p + 48, &h.low64, 8);
+	memcpy(p + 56, &fe->clock, 8);
+	memcpy(p + 64, &fe->born_clock, 8);
+	snapshot_put(e, fixed, sizeof(fixed));
+	snapshot_put(e, fe->path, len);
+}
+
+struct snapshot_count {
+	uint64_t n;
+};
+
+static void
+snapshot_count_one(void *arg, const struct filetable_entry *fe)
+{
+	struct snapshot_count *c = arg;
+
+	if (strlen(fe->path) <= SNAPSHOT_PATH_MAX)
+		c->n++;
+}
+
+int
+snapshot_encode(const struct filetable *t, const char *root,
+    const struct snapshot_meta *m, snapshot_write_cb cb, void *arg)
+{
+	struct snapshot_enc e = { .cb = cb, .arg = arg };
+	struct snapshot_count c = { 0 };
+	uint32_t rootlen = (uint32_t)strlen(root);
+	uint64_t sum;
+
+	e.buf = xmalloc(SNAPSHOT_CHUNK_BYTES);
+	e.xs = XXH3_createState();
+	if (e.xs == NULL)
+		fatal("snapshot: out of memory");
+	XXH3_64bits_reset(e.xs);
+	filetable_foreach_saved(t, snapshot_count_one, &c);
+	snapshot_put(&e, SNAPSHOT_MAGIC, SNAPSHOT_MAGIC_LEN);
+	snapshot_put_u32(&e, SNAPSHOT_VERSION);
+	snapshot_put_u32(&e, SNAPSHOT_ENDIAN);
+	snapshot_put_u64(&e, (uint64_t)m->saved_ns);
+	snapshot_put_u64(&e, filetable_clock(t));
+	snapshot_put_u64(&e, filetable_trimmed_clock(t));
+	snapshot_put_u32(&e, m->root_id);
+	snapshot_put_u32(&e, (uint32_t)m->ninst);
+	for (size_t i = 0; i < m->ninst; i++) {
+		snapshot_put_u64(&e, m->inst[i].id);
+		snapshot_put_u64(&e, m->inst[i].max_clock);
+	}
+	snapshot_put_u32(&e, rootlen);
+	snapshot_put(&e, root, rootlen);
+	snapshot_put_u64(&e, c.n);
+	filetable_foreach_saved(t, snapshot_entry, &e);
+	snapshot_flush(&e);
+	sum = XXH3_64bits_digest(e.xs);
+	if (e.rc == 0)
+		e.rc = cb(arg, &sum, sizeof(sum));
+	XXH3_freeState(e.xs);
+	free(e.buf);
+	return e.rc;
+}
+
+struct snapshot_dec {
+	const unsigned char *p, *end;
+	bool short_read;
+};
+
+static void
+snapshot_get(struct snapshot_dec *d, void *out, size_t n)
+{
+	if ((size_t)(d->end - d->p) < n) {
+		d->short_read = true;
+		memset(out, 0, n);
+		d->p = d->end;
+		return;
+	}
+	memcpy(out, d->p, n);
+	d->p += n;
+}
+
+static uint64_t
+snapshot_get_u64(struct snapshot_dec *d)
+{
+	uint64_t v;
+
+	snapshot_get(d, &v, sizeof(v));
+	return v;
+}
+
+static uint32_t
+snapshot_get_u32(struct snapshot_dec *d)
+{
+	uint32_t v;
+
+	snapshot_get(d, &v, sizeof(v));
+	return v;
+}
+
+int
+snapshot_decode(const void *buf, size_t len, const char *root,
+    const struct filetable_config *cfg, struct filetable **out,
+    struct snapshot_meta *m, size_t *nracy, struct gerr *err)
+{
+	struct snapshot_dec d = { .p = buf, .end = (const unsigned char *)buf +
+	    len };
+	char magic[SNAPSHOT_MAGIC_LEN], path[SNAPSHOT_PATH_MAX + 1];
+	uint64_t clock, trimmed, n, sum;
+	uint32_t rootlen, ninst;
+	struct filetable *t;
+	size_t racy = 0;
+
+	if (len < SNAPSHOT_MAGIC_LEN + 8 + 8)
+		return gerr_set(err, GERR_PARSE, "truncated (%zu bytes)", len);
+	memcpy(&sum, (const unsigned char *)buf + len - 8, 8);
+	snapshot_get(&d, magic, sizeof(magic));
+	if (memcmp(magic, SNAPSHOT_MAGIC, SNAPSHOT_MAGIC_LEN) != 0)
+		return gerr_set(err, GERR_PARSE, "not a ggen snapshot (magic)");
+	if (snapshot_get_u32(&d) != SNAPSHOT_VERSION)
+		return gerr_set(err, GERR_PARSE, "snapshot version is not %u",
+		    SNAPSHOT_VERSION);
+	if (snapshot_get_u32(&d) != SNAPSHOT_ENDIAN)
+		return gerr_set(err, GERR_PARSE, "snapshot of another byte "
+		    "order");
+	if (XXH3_64bits(buf, len - 8) != sum)
+		return gerr_set(err, GERR_PARSE, "checksum mismatch (torn or "
+		    "corrupted)");
+	d.end -= 8;
+	memset(m, 0, sizeof(*m));
+	m->saved_ns = (int64_t)snapshot_get_u64(&d);
+	clock = snapshot_get_u64(&d);
+	trimmed = snapshot_get_u64(&d);
+	m->root_id = snapshot_get_u32(&d);
+	ninst = snapshot_get_u32(&d);
+	if (ninst == 0 || ninst > SNAPSHOT_MAX_INSTANCES)
+		return gerr_set(err, GERR_PARSE, "bad instance count %u",
+		    ninst);
+	for (uint32_t i = 0; i < ninst; i++) {
+		m->inst[i].id = snapshot_get_u64(&d);
+		m->inst[i].max_clock = snapshot_get_u64(&d);
+		if (m->inst[i].id == 0 || m->inst[i].max_clock > clock)
+			return gerr_set(err, GERR_PARSE, "bad instance %u", i);
+	}
+	m->ninst = ninst;
+	rootlen = snapshot_get_u32(&d);
+	if (d.short_read || rootlen > (uint32_t)(d.end - d.p))
+		return gerr_set(err, GERR_PARSE, "truncated header");
+	if (rootlen != strlen(root) || memcmp(d.p, root, rootlen) != 0)
+		return gerr_set(err, GERR_INVALID, "snapshot of another root "
+		    "(%.*s)", (int)(rootlen < 256 ? rootlen : 256),
+		    (const char *)d.p);
+	d.p += rootlen;
+	n = snapshot_get_u64(&d);
+	if (d.short_read || n > (uint64_t)(d.end - d.p) / SNAPSHOT_ENTRY_FIXED)
+		return gerr_set(err, GERR_PARSE, "bad entry count");
+	t = filetable_new(cfg);
+	filetable_reserve(t, (size_t)n);
+	filetable_restore_clock(t, clock, trimmed);
+	for (uint64_t i = 0; i < n; i++) {
+		unsigned char fixed[SNAPSHOT_ENTRY_FIXED], *p = fixed;
+		struct filetable_stat st;
+		XXH128_hash_t h;
+		uint64_t eclock, born;
+		uint16_t plen;
+		uint8_t kind, flags;
+		bool has_hash, is_racy;
+
+		snapshot_get(&d, fixed, sizeof(fixed));
+		memcpy(&plen, p, 2);
+		kind = p[2];
+		flags = p[3];
+		p += 4;
+		memcpy(&st.dev, p, 8);
+		memcpy(&st.ino, p + 8, 8);
+		memcpy(&st.size, p + 16, 8);
+		memcpy(&st.mtime_ns, p + 24, 8);
+		memcpy(&st.ctime_ns, p + 32, 8);
+		memcpy(&h.high64, p + 40, 8);
+		memcpy(&h.low64, p + 48, 8);
+		memcpy(&eclock, p + 56, 8);
+		memcpy(&born, p + 64, 8);
+		snapshot_get(&d, path, plen);
+		path[plen] = '\0';
+		if (d.short_read || memchr(path, '\0', plen) != NULL) {
+			filetable_free(t);
+			return gerr_set(err, GERR_PARSE, "entry %llu: truncated "
+			    "or bad path", (unsigned long long)i);
+		}
+		has_hash = (flags & SNAPSHOT_F_HASH) != 0;
+		is_racy = kind == FILETABLE_FILE && has_hash &&
+		    !(flags & SNAPSHOT_F_TOMB) &&
+		    st.mtime_ns >= m->saved_ns - SNAPSHOT_RACY_NS;
+		if (kind == FILETABLE_FILE && !(flags & SNAPSHOT_F_TOMB) &&
+		    (is_racy || !has_hash))
+			racy++;
+		if (!filetable_restore(t, path, (enum filetable_kind)kind, &st,
+		    has_hash, is_racy, h, eclock, born,
+		    (flags & SNAPSHOT_F_TOMB) != 0)) {
+			filetable_free(t);
+			return gerr_set(err, GERR_PARSE, "entry %llu (%.200s): "
+			    "duplicate, out of order or bad kind",
+			    (unsigned long long)i, path);
+		}
+	}
+	if (d.p != d.end) {
+		filetable_free(t);
+		return gerr_set(err, GERR_PARSE, "%zu bytes after the last entry",
+		    (size_t)(d.end - d.p));
+	}
+	*out = t;
+	if (nracy != NULL)
+		*nracy = racy;
+	return 0;
+}

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Warm restart (DESIGN section 10, issue 15): a root's file table is saved
+in the state dir and loaded at the next start; the walk re-hashes only what
+changed; clocks name their daemon run and root, so `changes --since` a
+clock from before the restart lists exactly what changed while the daemon
+was down, and a clock it cannot answer exactly gets fresh: true.
+
+Files are made older than the racy window (2 s before the save) with
+os.utime, so a restart with nothing changed must hash nothing at all."""
+import os
+import shutil
+import signal
+import time
+
+import harness
+from harness import Daemon, run
+from test_watch_util import (clock_parts, make_root, status_root, watch,
+                             write)
+
+# The issue's 50k files; under memcheck (tests/valgrind) 5k keep it short.
+NFILES = int(os.environ.get('GGEN_WARM_FILES',
+                            '5000' if harness.VALGRIND else '50000'))
+GGEND_FAULT = os.environ.get('GGEND_FAULT', '')
+OLD = time.time() - 3600
+
+
+def age(root):
+    """Every file and dir of root an hour old: none is racy at a save."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        for n in filenames + dirnames:
+            os.utime(os.path.join(dirpath, n), (OLD, OLD))
+
+
+def big_root(n):
+    root = make_root()
+    for i in range(n):
+        d = os.path.join(root, 'd%03d' % (i % 500))
+        if i < 500:
+            os.makedirs(d)
+        write(os.path.join(d, 'f%06d.txt' % i), 'content %06d\n' % i)
+    age(root)
+    return root
+
+
+def changes(d, root, since=None):
+    with d.client() as c:
+        if since is None:
+            r = c.call('changes', root=root)
+        else:
+            r = c.call('changes', root=root, since=since)
+    assert r['ok'], r
+    return r['result']
+
+
+def kinds(result):
+    return sorted((f['path'], f['kind']) for f in result['files'])
+
+
+def test_restart_lists_exactly_what_changed():
+    """The issue's reproduction: 50k files, clock C, shutdown, 3 modified,
+    1 added, 1 removed, start: `changes --since C` is exactly those 5."""
+    root = big_root(NFILES)
+    tmp = harness.mktemp()
+    with Daemon('--log-level', 'info', tmp=tmp) as d:
+        watch(d, root)
+        c0 = changes(d, root)['clock']
+        st = status_root(d, root)
+        assert st['load']['from'] == 'crawl', st['load']
+        assert st['load']['reason'] == 'no snapshot', st['load']
+        assert d.stop() == 0
+    snap = st['snapshot']
+    assert os.path.getsize(snap) > 0, snap
+    # While the daemon is down: 3 modified (one keeping its size and
+    # mtime second), 1 added, 1 removed.
+    write(os.path.join(root, 'd001', 'f000001.txt'), 'changed 1\n')
+    write(os.path.join(root, 'd002', 'f000002.txt'), 'a longer content 2\n')
+    p = os.path.join(root, 'd003', 'f000003.txt')
+    write(p, 'content 999993\n')
+    os.utime(p, (OLD, OLD))
+    write(os.path.join(root, 'd004', 'new.txt'), 'new\n')
+    os.unlink(os.path.join(root, 'd005', 'f000005.txt'))
+    # Old mtimes (their ctimes still differ): not racy at the next save,
+    # so the third start below must read nothing.
+    for rel in ('d001/f000001.txt', 'd002/f000002.txt', 'd004/new.txt'):
+        os.utime(os.path.join(root, rel), (OLD, OLD))
+    with Daemon('--log-level', 'info', tmp=tmp) as d:
+        watch(d, root)
+        r = changes(d, root, since=c0)
+        assert r['fresh'] is False, r['clock']
+        assert kinds(r) == [('d001/f000001.txt', 'modified'),
+                            ('d002/f000002.txt', 'modified'),
+                            ('d003/f000003.txt', 'modified'),
+                            ('d004/new.txt', 'added'),
+                            ('d005/f000005.txt', 'removed')], kinds(r)
+        assert r['ready'] is True, r
+        # The new clock is this run's; the old one stays answerable.
+        assert clock_parts(r['clock'])[0] != clock_parts(c0)[0], r['clock']
+        assert clock_parts(r['clock'])[1] == clock_parts(c0)[1], r['clock']
+        assert clock_parts(r['clock'])[2] > clock_parts(c0)[2], r['clock']
+        st = status_root(d, root)
+        assert st['load']['from'] == 'snapshot', st['load']
+        # Only the 3 modified and the new file were read.
+        assert st['load']['rehashed'] == 4, st['load']
+        assert st['files_hashed'] == 4, st
+        assert st['load']['gone'] == 1, st['load']
+        assert st['files'] == NFILES, st['files']
+        c1 = r['clock']
+        assert d.stop() == 0
+    # Nothing changed: no file is read at all, and both older clocks
+    # still answer exactly.
+    with Daemon('--log-level', 'info', tmp=tmp) as d:
+        watch(d, root)
+        st = status_root(d, root)
+        assert st['load']['from'] == 'snapshot', st['load']
+        assert st['files_hashed'] == 0 and st['bytes_hashed'] == 0, st
+        assert st['load']['rehashed'] == 0, st['load']
+        r = changes(d, root, since=c1)
+        assert r['fresh'] is False and r['files'] == [], r
+        r = changes(d, root, since=c0)
+        assert r['fresh'] is False and len(r['files']) == 5, kinds(r)
+        # A clock of another run of this daemon the snapshot never saw,
+        # a future one, a legacy bare number: fresh, every file.
+        inst, rid, n = clock_parts(c1)
+        for other in ('c:%016x:%s:%d' % (int(inst, 16) ^ 1, rid, n),
+                      'c:%s:%s:%d' % (clock_parts(r['clock'])[0], rid,
+                                      n + 10 ** 9),
+                      str(n)):
+            r = changes(d, root, since=other)
+            assert r['fresh'] is True, (other, r['clock'])
+            assert len(r['files']) == NFILES, (other, len(r['files']))
+        with d.client() as c:
+            r = c.call('changes', root=root, since='c:12:34:5')
+        assert not r['ok'] and r['error']['code'] == 'invalid', r
+        assert 'since' in r['error']['message'], r
+
+
+def small_root():
+    root = make_root({'a.txt': 'a\n', 'src/b.c': 'int b;\n'})
+    age(root)
+    return root
+
+
+def test_corrupt_snapshot_full_crawl_and_fresh():
+    root = small_root()
+    tmp = harness.mktemp()
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        c0 = changes(d, root)['clock']
+        snap = status_root(d, root)['snapshot']
+    with open(snap, 'r+b') as f:
+        data = bytearray(f.read())
+        data[len(data) // 2] ^= 0xff
+        f.seek(0)
+        f.write(data)
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        st = status_root(d, root)
+        assert st['load']['from'] == 'crawl', st['load']
+        assert 'checksum' in st['load']['reason'], st['load']
+        r = changes(d, root, since=c0)
+        assert r['fresh'] is True, r
+        assert kinds(r) == [('a.txt', 'added'), ('src/b.c', 'added')], r
+        assert 'snapshot' in d.log_text() and 'crawling it in full' in \
+            d.log_text()
+    # Truncated to nothing useful: refused the same way.
+    with open(snap, 'r+b') as f:
+        f.truncate(10)
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        assert status_root(d, root)['load']['from'] == 'crawl'
+
+
+def test_snapshot_of_another_root_full_crawl_and_fresh():
+    a, b = small_root(), small_root()
+    tmp = harness.mktemp()
+    with Daemon(tmp=tmp) as d:
+        watch(d, a)
+        watch(d, b)
+        cb = changes(d, b)['clock']
+        sa = status_root(d, a)['snapshot']
+        sb = status_root(d, b)['snapshot']
+    assert sa != sb
+    shutil.copyfile(sa, sb)
+    with Daemon(tmp=tmp) as d:
+        watch(d, a)
+        watch(d, b)
+        assert status_root(d, a)['load']['from'] == 'snapshot'
+        st = status_root(d, b)
+        assert st['load']['from'] == 'crawl', st['load']
+        assert 'another root' in st['load']['reason'], st['load']
+        r = changes(d, b, since=cb)
+        assert r['fresh'] is True and len(r['files']) == 2, r
+        # A clock of root a given for root b: fresh, never a's changes.
+        ca = changes(d, a)['clock']
+        r = changes(d, b, since=ca)
+        assert r['fresh'] is True, r
+
+
+def test_racy_file_rehashed():
+    """A file written just before the save (mtime within the racy window)
+    is hashed again at the next start even though its stat is the same;
+    an old one is not. (Same-granule rewrites themselves cannot be made
+    from a script: tests/unit/test_snapshot.c builds one.)"""
+    root = small_root()
+    tmp = harness.mktemp()
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        write(os.path.join(root, 'fresh.txt'), 'x\n')
+        deadline = time.monotonic() + 20
+        while True:
+            st = status_root(d, root)
+            if st['files'] == 3 and st['hash_pending'] == 0:
+                break
+            assert time.monotonic() < deadline, st
+            time.sleep(0.02)
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        st = status_root(d, root)
+        assert st['load']['from'] == 'snapshot', st['load']
+        assert st['load']['racy'] == 1, st['load']
+        assert st['load']['rehashed'] == 1, st['load']
+
+
+def test_idle_save_then_kill9():
+    """watch.snapshot_idle_ms: the table is saved once quiet after a
+    change (no tick otherwise); a kill -9 afterwards loses nothing."""
+    root = small_root()
+    tmp = harness.mktemp()
+    with Daemon('--set', 'watch.snapshot_idle_ms=100ms', tmp=tmp) as d:
+        watch(d, root)
+        c0 = changes(d, root)['clock']
+        deadline = time.monotonic() + 20
+        while not status_root(d, root)['snapshot_saved']:
+            assert time.monotonic() < deadline, 'never saved'
+            time.sleep(0.05)
+        write(os.path.join(root, 'a.txt'), 'changed\n')
+        while True:
+            st = status_root(d, root)
+            if clock_parts(st['clock'])[2] > clock_parts(c0)[2] and \
+                    st['snapshot_saved']:
+                break
+            assert time.monotonic() < deadline, st
+            time.sleep(0.05)
+        d.proc.send_signal(signal.SIGKILL)
+        d.proc.wait()
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        assert status_root(d, root)['load']['from'] == 'snapshot'
+        r = changes(d, root, since=c0)
+        assert r['fresh'] is False and kinds(r) == [('a.txt', 'modified')], r
+
+
+def test_kill9_during_snapshot_write():
+    """ggend-fault kills itself with half of the snapshot's temp file
+    written (fault point snapshot_kill): the old snapshot is intact, the
+    next start loads it, clocks it covers answer exactly, and the killed
+    run's own clocks (never saved) get fresh."""
+    harness.skip_unless(os.path.exists(GGEND_FAULT),
+                        'GGEND_FAULT (ggend-fault) not built')
+    root = small_root()
+    tmp = harness.mktemp()
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        c0 = changes(d, root)['clock']
+        snap = status_root(d, root)['snapshot']
+    with open(snap, 'rb') as f:
+        before = f.read()
+    write(os.path.join(root, 'src/b.c'), 'int bb;\n')
+    env = dict(os.environ, GGEN_FAULT_NTH='1',
+               GGEN_FAULT_POINTS='snapshot_kill')
+    d = Daemon(tmp=tmp, env=env, binary=GGEND_FAULT)
+    with d:
+        watch(d, root)
+        r = changes(d, root, since=c0)
+        assert kinds(r) == [('src/b.c', 'modified')], r
+        c1 = r['clock']
+        with d.client() as c:
+            c.call('shutdown')
+        rc = d.proc.wait(60)
+        assert rc == -signal.SIGKILL, rc
+        assert 'fault injected: snapshot_kill' in d.log_text()
+    with open(snap, 'rb') as f:
+        assert f.read() == before, 'the old snapshot was touched'
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        st = status_root(d, root)
+        assert st['load']['from'] == 'snapshot', st['load']
+        r = changes(d, root, since=c0)
+        assert r['fresh'] is False, r
+        assert kinds(r) == [('src/b.c', 'modified')], r
+        r = changes(d, root, since=c1)
+        assert r['fresh'] is True, r
+        assert d.stop() == 0
+        assert 'a snapshot write cut short' in d.log_text()
+    strays = [f for f in os.listdir(os.path.dirname(snap))
+              if 'ggen-tmp' in f]
+    assert strays == [], strays
+
+
+if __name__ == '__main__':
+    run([test_restart_lists_exactly_what_changed,
+         test_corrupt_snapshot_full_crawl_and_fresh,
+         test_snapshot_of_another_root_full_crawl_and_fresh,
+         test_racy_file_rehashed,
+         test_idle_save_then_kill9,
+         test_kill9_during_snapshot_write])

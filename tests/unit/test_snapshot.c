@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests for daemon/snapshot.c: a table round-trips (entries, hashes,
+ * clocks, tombstones, changes_since answers); every truncation and every
+ * flipped byte is refused whole; a snapshot of another root is refused;
+ * and git's racy-clean rule, with a real file whose stat tuple matches
+ * the saved one but whose content does not (a rewrite within one mtime
+ * granule of the hash): within the racy window of the save it is
+ * re-hashed and reported modified by a real rootsync walk; safely older,
+ * its tuple is trusted (which is why the window must cover the
+ * filesystem's timestamp granularity).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "notifier.h"
+#include "snapshot.h"
+#include "strbuf.h"
+#include "testutil.h"
+#include "rootsync.h"
+#include "xmalloc.h"
+
+static int
+buf_write(void *arg, const void *p, size_t len)
+{
+	strbuf_add(arg, p, len);
+	return 0;
+}
+
+static struct filetable_stat
+st_of(int64_t n)
+{
+	struct filetable_stat st = { .dev = 1, .ino = (uint64_t)n,
+	    .size = n, .mtime_ns = n * 1000, .ctime_ns = n * 1000 };
+
+	return st;
+}
+
+static XXH128_hash_t
+h_of(const char *s)
+{
+	return XXH3_128bits(s, strlen(s));
+}
+
+/* "" a/ a/x (hashed) b (pending) c (hashed, later modified), gone
+ * (tombstone). */
+static struct filetable *
+sample(void)
+{
+	struct filetable *t = filetable_new(NULL);
+	struct filetable_stat st;
+
+	st = st_of(1);
+	filetable_upsert(t, "", FILETABLE_DIR, &st);
+	st = st_of(2);
+	filetable_upsert(t, "a", FILETABLE_DIR, &st);
+	st = st_of(3);
+	filetable_upsert(t, "a/x", FILETABLE_FILE, &st);
+	filetable_set_hash(t, "a/x", &st, h_of("x"));
+	st = st_of(4);
+	filetable_upsert(t, "b", FILETABLE_FILE, &st);
+	st = st_of(5);
+	filetable_upsert(t, "gone", FILETABLE_FILE, &st);
+	filetable_set_hash(t, "gone", &st, h_of("g"));
+	st = st_of(6);
+	filetable_upsert(t, "c", FILETABLE_FILE, &st);
+	filetable_set_hash(t, "c", &st, h_of("c1"));
+	filetable_remove(t, "gone");
+	st = st_of(7);
+	filetable_upsert(t, "c", FILETABLE_FILE, &st);
+	filetable_set_hash(t, "c", &st, h_of("c2"));
+	return t;
+}
+
+static void
+meta_init(struct snapshot_meta *m, int64_t saved_ns)
+{
+	memset(m, 0, sizeof(*m));
+	m->saved_ns = saved_ns;
+	m->root_id = 0x1234;
+	m->inst[0].id = 42;
+	m->ninst = 1;
+}
+
+struct listing {
+	char text[512];
+};
+
+static void
+list_one(void *arg, const struct filetable_entry *e,
+    enum filetable_change c)
+{
+	struct listing *l = arg;
+	size_t n = strlen(l->text);
+
+	snprintf(l->text + n, sizeof(l->text) - n, "%s%c ", e->path,
+	    c == FILETABLE_CHANGE_ADDED ? '+' :
+	    c == FILETABLE_CHANGE_MODIFIED ? '~' : '-');
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct filetable *t = sample(), *u = NULL;
+	struct snapshot_meta m, m2;
+	struct listing a = { "" }, b = { "" };
+	const struct filetable_entry *e;
+	struct strbuf sb;
+	size_t racy = 99;
+
+	(void)state;
+	strbuf_init(&sb);
+	meta_init(&m, (int64_t)1 << 62);
+	m.inst[1].id = 7;
+	m.inst[1].max_clock = 3;
+	m.ninst = 2;
+	assert_int_equal(snapshot_encode(t, "/r", &m, buf_write, &sb), 0);
+	assert_int_equal(snapshot_decode(sb.buf, sb.len, "/r", NULL, &u, &m2,
+	    &racy, NULL), 0);
+	filetable_check(u);
+	assert_int_equal(racy, 1);	/* b had no hash */
+	assert_true(m2.saved_ns == m.saved_ns && m2.root_id == 0x1234 &&
+	    m2.ninst == 2 && m2.inst[1].id == 7 && m2.inst[1].max_clock == 3);
+	assert_true(filetable_clock(u) == filetable_clock(t));
+	e = filetable_lookup(u, "a/x");
+	assert_non_null(e);
+	assert_true((e->flags & FILETABLE_F_HASH_KNOWN) &&
+	    XXH128_isEqual(e->hash, h_of("x")));
+	assert_true(e->st.size == 3 && e->st.mtime_ns == 3000);
+	e = filetable_lookup(u, "b");
+	assert_true(e != NULL && !(e->flags & FILETABLE_F_HASH_KNOWN) &&
+	    e->st.size == -1);
+	assert_null(filetable_lookup(u, "gone"));
+	/* Same answers from every clock, removals included. */
+	for (uint64_t since = 1; since <= filetable_clock(t); since++) {
+		bool fa, fb;
+
+		a.text[0] = b.text[0] = '\0';
+		filetable_changes_since(t, since, list_one, &a, &fa);
+		filetable_changes_since(u, since, list_one, &b, &fb);
+		assert_string_equal(a.text, b.text);
+		assert_true(fa == fb);
+	}
+	/* Nothing walked yet: every live entry would be swept. */
+	assert_int_equal(filetable_sweep_unseen(u), 5);
+	filetable_check(u);
+	filetable_free(u);
+	filetable_free(t);
+	strbuf_release(&sb);
+}
+
+static void
+test_every_truncation_and_flip_refused(void **state)
+{
+	struct filetable *t = sample(), *u;
+	struct snapshot_meta m, m2;
+	struct strbuf sb;
+	struct gerr err;
+
+	(void)state;
+	strbuf_init(&sb);
+	meta_init(&m, 0);
+	assert_int_equal(snapshot_encode(t, "/r", &m, buf_write, &sb), 0);
+	for (size_t len = 0; len < sb.len; len++) {
+		u = NULL;
+		gerr_clear(&err);
+		assert_int_equal(snapshot_decode(sb.buf, len, "/r", NULL, &u,
+		    &m2, NULL, &err), GERR_PARSE);
+		assert_null(u);
+	}
+	for (size_t i = 0; i < sb.len; i++) {
+		u = NULL;
+		sb.buf[i] ^= 0x40;
+		gerr_clear(&err);
+		assert_int_not_equal(snapshot_decode(sb.buf, sb.len, "/r",
+		    NULL, &u, &m2, NULL, &err), 0);
+		assert_null(u);
+		sb.buf[i] ^= 0x40;
+	}
+	gerr_clear(&err);
+	assert_int_equal(snapshot_decode(sb.buf, sb.len, "/other", NULL, &u,
+	    &m2, NULL, &err), GERR_INVALID);
+	assert_non_null(strstr(err.msg, "another root"));
+	filetable_free(t);
+	strbuf_release(&sb);
+}
+
+/* ---- the racy-clean rule, end to end through a rootsync walk ---- */
+
+struct fx {
+	int pipe[2];
+	struct hashpool *pool;
+	struct rootsync *w;
+};
+
+static void
+fx_notify(void *arg)
+{
+	struct fx *f = arg;
+	ssize_t n = write(f->pipe[1], "x", 1);
+
+	(void)n;
+}
+
+static void
+fx_result(void *arg, const struct hashpool_result *r)
+{
+	struct fx *f = arg;
+
+	rootsync_hash_result(f->w, r);
+}
+
+static void
+fx_discard(void *arg, int32_t wd, uint32_t mask, uint32_t cookie,
+    const char *name)
+{
+	(void)arg;
+	(void)wd;
+	(void)mask;
+	(void)cookie;
+	(void)name;
+}
+
+/*
+ * Save a table of root claiming file "r" (whose disk content is "new!")
+ * still holds "old!" under its current stat tuple, with the save at
+ * r's mtime + save_after_ns; load it into a rootsync, walk, and return
+ * what changes_since(saved clock) lists.
+ */
+static void
+racy_case(const char *root, int64_t save_after_ns, struct listing *out,
+    XXH128_hash_t *hash_after)
+{
+	struct hashpool_config pcfg = { .threads = 1, .max_jobs = 8 };
+	struct filetable *t = filetable_new(NULL), *u = NULL;
+	struct rootsync_config cfg = { .generation = 3 };
+	struct filetable_stat fst;
+	struct snapshot_meta m;
+	struct rootsync_status ws;
+	struct strbuf sb;
+	struct stat st;
+	struct fx f;
+	char *abs;
+	uint64_t saved;
+	char buf[16];
+
+	abs = xasprintf("%s", root);
+	assert_int_equal(lstat(abs, &st), 0);
+	filetable_stat_from(&fst, &st);
+	filetable_upsert(t, "", FILETABLE_DIR, &fst);
+	free(abs);
+	abs = xasprintf("%s/r", root);
+	assert_int_equal(lstat(abs, &st), 0);
+	free(abs);
+	filetable_stat_from(&fst, &st);
+	filetable_upsert(t, "r", FILETABLE_FILE, &fst);
+	filetable_set_hash(t, "r", &fst, h_of("old!"));
+	saved = filetable_clock(t);
+	meta_init(&m, fst.mtime_ns + save_after_ns);
+	strbuf_init(&sb);
+	assert_int_equal(snapshot_encode(t, root, &m, buf_write, &sb), 0);
+	filetable_free(t);
+	assert_int_equal(snapshot_decode(sb.buf, sb.len, root, NULL, &u, &m,
+	    NULL, NULL), 0);
+	strbuf_release(&sb);
+
+	assert_int_equal(pipe2(f.pipe, O_CLOEXEC | O_NONBLOCK), 0);
+	assert_int_equal(hashpool_new(&pcfg, fx_notify, &f, &f.pool, NULL),
+	    0);
+	cfg.pool = f.pool;
+	cfg.table = u;
+	cfg.force_poll = true;		/* no inotify needed here */
+	assert_int_equal(rootsync_new(root, &cfg, &f.w, NULL), 0);
+	while (rootsync_step(f.w, 100))
+		;
+	for (;;) {
+		struct pollfd p = { .fd = f.pipe[0], .events = POLLIN };
+
+		notifier_drain(fx_discard, NULL);
+		hashpool_drain(f.pool, fx_result, &f);
+		rootsync_status(f.w, &ws);
+		if (!ws.loading)
+			break;
+		assert_true(poll(&p, 1, 10000) > 0);
+		assert_true(read(f.pipe[0], buf, sizeof(buf)) > 0);
+	}
+	out->text[0] = '\0';
+	filetable_changes_since(rootsync_table(f.w), saved, list_one, out,
+	    NULL);
+	*hash_after = filetable_lookup(rootsync_table(f.w), "r")->hash;
+	filetable_check(rootsync_table(f.w));
+	rootsync_free(f.w);
+	hashpool_free(f.pool);
+	close(f.pipe[0]);
+	close(f.pipe[1]);
+}
+
+static void
+test_racy_file_rehashed(void **state)
+{
+	char *top = testutil_tmpdir("snapshot");
+	struct listing l;
+	XXH128_hash_t h;
+
+	(void)state;
+	assert_int_equal(notifier_init(NULL), 0);
+	testutil_put(top, "r", "new!");
+	/* Saved 1 ms after the file's mtime: within one granule. */
+	racy_case(top, 1000000, &l, &h);
+	assert_string_equal(l.text, "r~ ");
+	assert_true(XXH128_isEqual(h, h_of("new!")));
+	/* Saved well after: the tuple is trusted and the file not read. */
+	racy_case(top, 10 * SNAPSHOT_RACY_NS, &l, &h);
+	assert_string_equal(l.text, "");
+	assert_true(XXH128_isEqual(h, h_of("old!")));
+	notifier_cleanup();
+	testutil_rmtree(top);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_every_truncation_and_flip_refused),
+		cmocka_unit_test(test_racy_file_rehashed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
