@@ -48,7 +48,10 @@
 #include "commands.h"
 #include "conn.h"
 #include "errors.h"
+#include "genout.h"
+#include "make.h"
 #include "runview.h"
+#include "strbuf.h"
 #include "version.h"
 #include "xmalloc.h"
 
@@ -58,6 +61,8 @@
 #define CMD_DEV_HIDDEN_MAX 64
 /* Changed files named in a header; the rest are counted. */
 #define CMD_DEV_FILES_SHOWN 3
+/* Phase names offered for a mistyped --only. */
+#define CMD_DEV_ONLY_NAMES 256
 /* After daemon.stopping: how long to wait for a daemon to answer again
  * (`ggenc restart`, an upgrade), polling the socket every step. */
 #define CMD_DEV_RECONNECT_MS 10000
@@ -369,8 +374,9 @@ cmd_dev_progress(struct cmd_dev *d, const cJSON *p)
 	}
 }
 
-/* Events of the subscription: only this root's invalid make.toml and the
- * daemon's stop matter here (runs come as progress). Returns true when
+/* Events of the subscription: only this root's invalid make.toml, its
+ * phases stopped for retriggering themselves and the daemon's stop matter
+ * here (runs come as progress). Returns true when
  * the loop should end (the daemon stops). */
 static bool
 cmd_dev_event(struct cmd_dev *d, const struct msg_reply *msg)
@@ -383,6 +389,18 @@ cmd_dev_event(struct cmd_dev *d, const struct msg_reply *msg)
 		    runview_str(b, "reason", "?"));
 		fflush(d->out);
 		return true;
+	}
+	/* A phase stopped for retriggering itself: else the loop would
+	 * just go quiet. */
+	if (strcmp(msg->event, "phase.loop") == 0 &&
+	    strcmp(runview_str(b, "root", ""), d->root) == 0) {
+		cmd_dev_status_erase(d);
+		fprintf(d->out, "%sggen dev: %s%s\n", color_on(d->color,
+		    COLOR_RED), runview_str(b, "message", "?"),
+		    color_off(d->color));
+		fflush(d->out);
+		cmd_dev_status_draw(d);
+		return false;
 	}
 	if (strcmp(msg->event, "model.invalid") == 0 &&
 	    strcmp(runview_str(b, "root", ""), d->root) == 0) {
@@ -400,6 +418,48 @@ cmd_dev_event(struct cmd_dev *d, const struct msg_reply *msg)
 	return false;
 }
 
+/*
+ * --only PHASE must name a phase of the root's make.toml: a typo would
+ * hide every run for good. A make.toml that does not parse is left to
+ * the daemon (it says what is wrong). GERR_INVALID, with "did you mean".
+ */
+static int
+cmd_dev_check_only(const char *root, const char *only, struct gerr *err)
+{
+	const char *names[CMD_DEV_ONLY_NAMES];
+	struct make_project *p = NULL;
+	struct strbuf hint = STRBUF_INIT;
+	struct gerr perr;
+	char *file = xasprintf("%s/make.toml", strcmp(root, "/") == 0 ? "" :
+	    root), *buf = NULL;
+	size_t len = 0, n = 0;
+	bool exists = false, known = true;
+
+	gerr_clear(&perr);
+	if (genout_read(file, MAKE_FILE_MAX_BYTES, &buf, &len, &exists,
+	    &perr) == 0 && exists && make_parse_buffer(buf, len, file, &p,
+	    NULL, &perr) == 0) {
+		known = false;
+		for (size_t i = 0; i < p->phases_len; i++) {
+			if (strcmp(p->phases[i].name, only) == 0)
+				known = true;
+			if (n < CMD_DEV_ONLY_NAMES)
+				names[n++] = p->phases[i].name;
+		}
+		if (!known)
+			cmd_suggest(only, names, n, &hint);
+		if (!known)
+			gerr_set(err, GERR_INVALID, "--only %.100s: no such "
+			    "phase in %s%s", only, file, hint.len > 0 ?
+			    hint.buf : "");
+	}
+	strbuf_release(&hint);
+	make_project_free(p);
+	free(buf);
+	free(file);
+	return known ? 0 : GERR_INVALID;
+}
+
 static int
 cmd_dev_args(const struct cmd_ctx *ctx, int argc, char **argv,
     struct cmd_dev *d, cJSON *fields, struct gerr *err)
@@ -415,6 +475,8 @@ cmd_dev_args(const struct cmd_ctx *ctx, int argc, char **argv,
 		cJSON_AddStringToObject(fields, "env", v);
 	d->clear = cmd_opt_flag(ctx, "--clear");
 	if (cmd_project_root(root, abs, err) != 0)
+		goto fail;
+	if (d->only != NULL && cmd_dev_check_only(abs, d->only, err) != 0)
 		goto fail;
 	cJSON_AddStringToObject(fields, "root", abs);
 	if (cJSON_GetArraySize(phases) > 0)
