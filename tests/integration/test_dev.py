@@ -296,6 +296,22 @@ def test_dev_follows_a_restart():
         p.proc.stderr.close()
 
 
+def test_dev_says_a_loop_was_stopped():
+    """A phase whose runs keep retriggering it is stopped by the daemon;
+    dev says so (with the fix) instead of going quiet."""
+    root = project('[lifecycle.gen]\ncommand = "date +%s%N > out.txt"\n'
+                   'watch = true\n')
+    with Daemon() as d:
+        p = Pipe(d, 'dev', '--root', root)
+        p.expect(r'on save: gen\n')
+        save(root, 'int y;\n')
+        m = p.expect(r'ggen dev: phase "gen" in [^\n]* keeps retriggering '
+                     r'itself: its runs change out\.txt[^\n]*stopped after '
+                     r'(\d+) rounds[^\n]*outputs[^\n]*\n')
+        assert int(m.group(1)) >= 2, m.group(0)
+        assert p.stop() == -signal.SIGINT
+
+
 def test_dev_refusals():
     root = project(BUILD)
     with Daemon() as d:
@@ -307,6 +323,11 @@ def test_dev_refusals():
         assert r.returncode != 0 and 'nope' in r.stderr, r
         r = ggenc('dev', '-e', 'prod', '--root', root, sock=d.sock)
         assert r.returncode == 1 and 'environments' in r.stderr, r
+        # --only names a phase: a typo would hide every run for good
+        r = ggenc('dev', '--only', 'biuld', '--root', root, sock=d.sock)
+        assert r.returncode == 2, r
+        assert '--only biuld: no such phase' in r.stderr, r
+        assert 'did you mean "build"?' in r.stderr, r
         r = ggenc('dev', '--frob', sock=d.sock)
         assert r.returncode == 2 and '--frob' in r.stderr, r
         assert 'usage: ggenc dev' in r.stderr, r
@@ -394,6 +415,13 @@ def test_history_is_per_project():
         r = ggenc('show', '-3', sock=d.sock, cwd=a)
         assert r.returncode == 1 and 'only 2 runs recorded in ' + a in \
             r.stderr, r
+        # A project with no run yet: `last` is not "-1: only 0 runs".
+        c = project(BUILD, name='c')
+        assert ggenc('watch', c, sock=d.sock).returncode == 0
+        for args in (('show', 'last'), ('logs',), ('show', '-1')):
+            r = ggenc(*args, sock=d.sock, cwd=c)
+            assert r.returncode == 1, (args, r)
+            assert 'no run recorded yet in ' + c in r.stderr, (args, r)
         r = ggenc('show', '0', sock=d.sock, cwd=a)
         assert r.returncode == 2, r
         r = ggenc('show', 'first', sock=d.sock, cwd=a)
@@ -454,6 +482,7 @@ run([test_dev_on_terminal_shows_the_rebuild,
      test_dev_phase_runs_on_every_change,
      test_dev_phase_already_on_save_runs_once,
      test_dev_follows_a_restart,
+     test_dev_says_a_loop_was_stopped,
      test_dev_refusals,
      test_run_keeps_output_order,
      test_tty_phase_setting,
