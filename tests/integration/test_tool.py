@@ -73,6 +73,11 @@ def test_every_command_has_help_with_example():
     for opt in ('--root DIR', '--limit N', '--failed', '--since TIME'):
         assert opt in out, out
     assert '-f, --follow' in ggenc('logs', '-h').stdout
+    # every global option is named under a command's help
+    out = ggenc('run', '--help').stdout
+    for opt in ('--json', '--socket PATH', '--no-start', '--color WHEN',
+                '--plain'):
+        assert opt in out.split('Global options:', 1)[1], out
 
 
 def example_lines(name):
