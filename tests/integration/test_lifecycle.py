@@ -338,7 +338,8 @@ def test_environments():
         ggenc('run', 'show', '-e', 'prod', '--root', root, sock=d.sock)
         watch(d, root)
         st = ggenc('status', sock=d.sock)
-        assert 'env       prod (from -e)' in st.stdout, st.stdout
+        assert 'env       prod (from -e), for on-save runs (set by the ' \
+            'last manual run)' in st.stdout, st.stdout
         with subscribe(d) as ev:
             save(root, 'trigger.txt', 'x\n')
             done = next_event(ev, 'run.finished',
