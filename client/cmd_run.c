@@ -84,13 +84,19 @@ cmd_run_retry(const struct cmd_ctx *ctx, const struct msg_reply *msg,
     cJSON *fields)
 {
 	char answer[16];
+	const char *how;
 
 	(void)ctx;
 	if (msg->err_code == NULL ||
 	    strcmp(msg->err_code, "approval_required") != 0 ||
 	    !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
 		return false;
-	fprintf(stderr, "ggenc: %s\nRun it? [y/N] ", msg->err_message);
+	/* The daemon's advice ("confirm on a terminal, or pass --yes")
+	 * is what is happening here: ask with the reason alone. */
+	how = strstr(msg->err_message, ": confirm on a terminal");
+	fprintf(stderr, "ggenc: %.*s. Run it? [y/N] ", how != NULL ?
+	    (int)(how - msg->err_message) : (int)strlen(msg->err_message),
+	    msg->err_message);
 	fflush(stderr);
 	if (fgets(answer, sizeof(answer), stdin) == NULL ||
 	    (strcmp(answer, "y\n") != 0 && strcmp(answer, "yes\n") != 0 &&

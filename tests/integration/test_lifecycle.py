@@ -439,6 +439,8 @@ def test_requires_approval():
         out, rc = on_terminal(['run', 'deploy', '--root', root], d.sock,
                               'y\n')
         assert rc == 0 and 'Run it? [y/N]' in out and 'deployed' in out, out
+        assert 'ggenc: phase "deploy" requires approval. Run it? [y/N]' \
+            in out and 'confirm on a terminal' not in out, out
         out, rc = on_terminal(['run', 'deploy', '--root', root], d.sock,
                               'n\n')
         assert rc == 1 and 'deployed' not in out, out
