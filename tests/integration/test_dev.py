@@ -312,6 +312,30 @@ def test_dev_says_a_loop_was_stopped():
         assert p.stop() == -signal.SIGINT
 
 
+def test_dev_ends_when_its_root_is_unwatched():
+    """`ggenc unwatch` of the root dev follows ends dev with the reason,
+    instead of a status line over a root nothing watches any more."""
+    root = project(BUILD)
+    with Daemon() as d:
+        p = Pipe(d, 'dev', '--root', root)
+        p.expect(r'on save: build\n')
+        r = ggenc('unwatch', root, sock=d.sock)
+        assert r.returncode == 0, r
+        rc = p.proc.wait(IO_TIMEOUT)
+        err = p.proc.stderr.read().decode()
+        p.proc.stdout.close()
+        p.proc.stderr.close()
+        assert rc == 1, (rc, err)
+        assert 'root %s is no longer watched' % root in err, err
+        assert 'root_not_found' in err, err
+        # the daemon is fine and another dev takes the root back
+        p = Pipe(d, 'dev', '--root', root)
+        p.expect(r'on save: build\n')
+        save(root, 'int q;\n')
+        p.expect(r'run (\d+): build \(save: src/a\.c\)\n.*?run \1 ok in')
+        assert p.stop() == -signal.SIGINT
+
+
 def test_dev_refusals():
     root = project(BUILD)
     with Daemon() as d:
@@ -483,6 +507,7 @@ run([test_dev_on_terminal_shows_the_rebuild,
      test_dev_phase_already_on_save_runs_once,
      test_dev_follows_a_restart,
      test_dev_says_a_loop_was_stopped,
+     test_dev_ends_when_its_root_is_unwatched,
      test_dev_refusals,
      test_run_keeps_output_order,
      test_tty_phase_setting,
