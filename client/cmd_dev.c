@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "call.h"
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "color.h"
@@ -510,21 +511,6 @@ cmd_dev_send(struct conn *conn, cJSON *fields, struct gerr *err)
 }
 
 static int
-cmd_dev_reply_error(const struct msg_reply *msg)
-{
-	const struct err_def *def = err_by_wire(msg->err_code);
-
-	if (msg->err_file != NULL && msg->err_line > 0)
-		fprintf(stderr, "ggenc: %s:%d:%d: %s [%s]\n", msg->err_file,
-		    msg->err_line, msg->err_col, msg->err_message,
-		    msg->err_code);
-	else
-		fprintf(stderr, "ggenc: %s [%s]\n", msg->err_message,
-		    msg->err_code);
-	return def != NULL ? (int)def->exit_status : ERR_EXIT_FAILED;
-}
-
-static int
 cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 {
 	struct msg_reply msg;
@@ -551,7 +537,8 @@ cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 		if (msg.kind == MSG_REPLY && !msg.ok) {
 			cmd_dev_status_erase(d);
 			fflush(d->out);
-			rc = cmd_dev_reply_error(&msg);
+			/* As every command: JSON on stderr under --json. */
+			rc = call_reply_error(d->ctx, &msg);
 			msg_reply_release(&msg);
 			return rc;
 		}

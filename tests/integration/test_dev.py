@@ -343,6 +343,12 @@ def test_dev_refusals():
         assert r.returncode == 1, r
         assert 'did you mean "build"?' in r.stderr, r
         assert 'phase_not_found' in r.stderr, r
+        # under --json a daemon's refusal is the error object on stderr,
+        # as for every command
+        r = ggenc('--json', 'dev', 'bild', '--root', root, sock=d.sock)
+        assert r.returncode == 1, r
+        e = json.loads(r.stderr)
+        assert e['code'] == 'phase_not_found' and 'build' in e['message'], e
         r = ggenc('dev', '--root', os.path.join(root, 'nope'), sock=d.sock)
         assert r.returncode != 0 and 'nope' in r.stderr, r
         r = ggenc('dev', '-e', 'prod', '--root', root, sock=d.sock)
