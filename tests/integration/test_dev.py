@@ -279,16 +279,26 @@ def test_dev_follows_a_restart():
         p.expect(r'ggen dev: watching %s, on save: build\n' % re.escape(root))
         r = ggenc('restart', sock=d.sock)
         assert r.returncode == 0, r
-        assert d.proc.wait(IO_TIMEOUT) == 0
-        p.expect(r'ggen dev: ggend stopped \([^)]*\)\n'
-                 r'ggen dev: waiting \d+ s for ggend to come back[^\n]*\n'
-                 r'ggen dev: ggend is back\n'
-                 r'ggen dev: watching %s, on save: build\n' % re.escape(root))
-        save(root, 'int y;\n')
-        m = p.expect(r'run (\d+): build \(save: src/a\.c\)\n(.*?)'
-                     r'run \1 ok in \d+ ms\n')
-        assert ORDER in m.group(2), m.group(2)
-        r = ggenc('shutdown', sock=d.sock)
+        # the new daemon is not the harness's: stopped here whatever
+        # happens
+        new = json.loads(ggenc('--json', 'status', '--no-start',
+                               sock=d.sock).stdout)['pid']
+        try:
+            assert d.proc.wait(IO_TIMEOUT) == 0
+            p.expect(r'ggen dev: ggend stopped \([^)]*\)\n'
+                     r'ggen dev: waiting \d+ s for ggend to come back'
+                     r'[^\n]*\n'
+                     r'ggen dev: ggend is back\n'
+                     r'ggen dev: watching %s, on save: build\n'
+                     % re.escape(root))
+            save(root, 'int y;\n')
+            m = p.expect(r'run (\d+): build \(save: src/a\.c\)\n(.*?)'
+                         r'run \1 ok in \d+ ms\n')
+            assert ORDER in m.group(2), m.group(2)
+        finally:
+            r = ggenc('shutdown', sock=d.sock)
+            if r.returncode != 0:
+                os.kill(new, signal.SIGTERM)
         assert r.returncode == 0, r
         p.expect(r'no ggend answered; leaving\n', timeout=IO_TIMEOUT + 15)
         assert p.proc.wait(IO_TIMEOUT) == 0
