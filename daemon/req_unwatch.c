@@ -2,7 +2,8 @@
 /*
  * req_unwatch.c - `unwatch`: stop watching a root. The path must name the
  * root itself: a directory inside a root is refused (unwatching its whole
- * root by accident would be a surprise).
+ * root by accident would be a surprise). `dev` clients following it are
+ * told and let go (req_dev_root_removed).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "engine.h"
 #include "ggend.h"
 #include "req.h"
+#include "req_dev.h"
 #include "req_entries.h"
 #include "watch.h"
 
@@ -40,6 +42,7 @@ req_unwatch(struct req *req, struct gerr *err)
 	cJSON_AddNumberToObject(result, "runs_cancelled",
 	    (double)engine_cancel_where(req->g->engine, watch_root_path(r),
 	    "root unwatched", false));
+	req_dev_root_removed(req->g, watch_root_path(r));
 	watch_root_remove(req->g, r);
 	req_reply_ok(req, result);
 	return 0;
