@@ -615,54 +615,101 @@ static const unsigned char template_filters_cls_tab[256] = {
  * start), and at a capital after a lowercase letter or digit, or after a
  * capital when a lowercase letter follows (HTTPServer -> HTTP, Server).
  */
+/* Does a word start at cur after prev (both classes, cur alphanumeric)?
+ * 2: only if the next byte is lowercase (a capital after a capital). */
+static const unsigned char template_filters_start_tab[4][4] = {
+	/* prev OTHER */ { 0, 1, 1, 1 },
+	/* prev LOWER */ { 0, 0, 1, 0 },
+	/* prev UPPER */ { 0, 0, 2, 0 },
+	/* prev DIGIT */ { 0, 0, 1, 0 },
+};
+
+/* ASCII upper and lower case of every byte below 0x80. */
+static const unsigned char template_filters_up_tab[128] = {
+#define TEMPLATE_FILTERS_I8(b) b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7
+#define TEMPLATE_FILTERS_I32(b) TEMPLATE_FILTERS_I8(b), TEMPLATE_FILTERS_I8(b + 8), \
+	TEMPLATE_FILTERS_I8(b + 16), TEMPLATE_FILTERS_I8(b + 24)
+	TEMPLATE_FILTERS_I32(0), TEMPLATE_FILTERS_I32(32), TEMPLATE_FILTERS_I32(64),
+	/* 0x60 */ 0x60, TEMPLATE_FILTERS_I8(0x41), TEMPLATE_FILTERS_I8(0x49),
+	TEMPLATE_FILTERS_I8(0x51), 0x59, 0x5a, 0x7b, 0x7c, 0x7d, 0x7e, 0x7f,
+};
+static const unsigned char template_filters_low_tab[128] = {
+	TEMPLATE_FILTERS_I32(0), TEMPLATE_FILTERS_I32(32),
+	/* 0x40 */ 0x40, TEMPLATE_FILTERS_I8(0x61), TEMPLATE_FILTERS_I8(0x69),
+	TEMPLATE_FILTERS_I8(0x71), 0x79, 0x7a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+	TEMPLATE_FILTERS_I32(96),
+#undef TEMPLATE_FILTERS_I32
+#undef TEMPLATE_FILTERS_I8
+};
+
+/*
+ * The same word split as the general loop below, for pure ASCII input (the
+ * usual identifier): no decoding, no tables of code points; appends
+ * straight into sb, which has room for 2 * n + 8 more bytes. Returns false,
+ * with sb unchanged, at the first non-ASCII byte.
+ *
+ * A word starts at an alphanumeric after a non-alphanumeric (or at the
+ * start), and at a capital after a lowercase letter or digit, or after a
+ * capital when a lowercase letter follows (HTTPServer -> HTTP, Server).
+ * Table-driven (start_tab, and the case map of the first word start, of
+ * the other word starts and of the rest chosen once per style): the loop
+ * is the per-byte cost of every case filter in generated code.
+ */
 static bool
 template_filters_case_ascii(const unsigned char *s, size_t n,
     struct strbuf *sb, enum template_filters_style style)
 {
 	const unsigned char *cls = template_filters_cls_tab;
+	const unsigned char *up = template_filters_up_tab;
+	const unsigned char *low = template_filters_low_tab;
 	char *o = sb->buf + sb->len;
 	char sep = style == STYLE_KEBAB ? '-' : style == STYLE_PASCAL ||
 	    style == STYLE_CAMEL ? '\0' : '_';
-	bool first = true, up_all = style == STYLE_CONSTANT;
-	bool cap_words = style == STYLE_PASCAL || style == STYLE_CAMEL;
+	const unsigned char *rest = style == STYLE_CONSTANT ? up : low;
+	const unsigned char *wstart = style == STYLE_SNAKE ||
+	    style == STYLE_KEBAB ? low : up;
+	const unsigned char *first = style == STYLE_CONSTANT ||
+	    style == STYLE_PASCAL ? up : low;
 	int prev = CLS_OTHER;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = s[i];
+	/* Up to the first word start: nothing is written. */
+	for (; i < n; i++) {
+		unsigned c = s[i];
 		int cur = cls[c];
-		bool start, up;
 
-		if (cur == CLS_OTHER) {
-			prev = cur;
-			continue;
-		}
 		if (cur == CLS_HIGH) {
 			sb->buf[sb->len] = '\0';
 			return false;
 		}
-		/* The next byte matters only inside a run of capitals. */
-		if (prev == CLS_OTHER)
-			start = true;
-		else if (cur != CLS_UPPER)
-			start = false;
-		else if (prev != CLS_UPPER)
-			start = true;
-		else
-			start = i + 1 < n && cls[s[i + 1]] == CLS_LOWER;
-		if (start) {
-			if (!first && sep != '\0')
-				*o++ = (char)sep;
-			up = up_all || (cap_words && (style == STYLE_PASCAL ||
-			    !first));
-			first = false;
+		if (cur != CLS_OTHER) {
+			*o++ = (char)first[c];
+			prev = cur;
+			i++;
+			break;
+		}
+	}
+	for (; i < n; i++) {
+		unsigned c = s[i];
+		int cur = cls[c], st;
+
+		if (cur == CLS_HIGH) {
+			sb->buf[sb->len] = '\0';
+			return false;
+		}
+		if (cur == CLS_OTHER) {
+			prev = cur;
+			continue;
+		}
+		st = template_filters_start_tab[prev][cur];
+		if (st == 2)
+			st = i + 1 < n && cls[s[i + 1]] == CLS_LOWER;
+		if (st) {
+			if (sep != '\0')
+				*o++ = sep;
+			*o++ = (char)wstart[c];
 		} else
-			up = up_all;
-		if (up) {
-			if (cur == CLS_LOWER)
-				c -= 32;
-		} else if (cur == CLS_UPPER)
-			c += 32;
-		*o++ = (char)c;
+			*o++ = (char)rest[c];
 		prev = cur;
 	}
 	*o = '\0';
