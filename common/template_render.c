@@ -87,7 +87,7 @@ struct template_run {
 	const struct template *t;
 	const struct tvalue *ctx, *env;
 	struct strbuf *out;
-	size_t out_start, max_out;
+	size_t out_limit, max_out;	/* out->len may not pass out_limit */
 	uint64_t iters, max_iters;
 	struct template_frame frames[TEMPLATE_MAX_FRAMES];
 	int nframes;
@@ -903,7 +903,7 @@ static enum template_flow template_run_block(struct template_run *r,
  * never copied into another (outgen). */
 struct template_outsave {
 	struct strbuf *out;
-	size_t out_start;
+	size_t out_limit;
 	unsigned gen;
 };
 
@@ -912,10 +912,10 @@ template_out_push(struct template_run *r, struct strbuf *sb,
     struct template_outsave *save)
 {
 	save->out = r->out;
-	save->out_start = r->out_start;
+	save->out_limit = r->out_limit;
 	save->gen = r->outgen;
 	r->out = sb;
-	r->out_start = 0;
+	r->out_limit = r->max_out;
 	r->outgen = ++r->nextgen;
 }
 
@@ -923,7 +923,7 @@ static void
 template_out_pop(struct template_run *r, const struct template_outsave *save)
 {
 	r->out = save->out;
-	r->out_start = save->out_start;
+	r->out_limit = save->out_limit;
 	r->outgen = save->gen;
 }
 
@@ -1325,7 +1325,7 @@ template_out_uint(struct template_run *r, size_t u)
 static bool
 template_check_output(struct template_run *r, const struct template_node *n)
 {
-	if (r->out->len - r->out_start <= r->max_out)
+	if (r->out->len <= r->out_limit)
 		return true;
 	gerr_set_at(r->err, GERR_TOO_LARGE, r->unit->name, n->line, n->col,
 	    "output exceeds %zu bytes", r->max_out);
@@ -1420,8 +1420,18 @@ template_run_for(struct template_run *r, const struct template_node *n)
 		}
 		lp.index0 = i;
 		/* Loop variables are lent by seq, which this loop holds
-		 * until its frame is cleared: no reference counting. */
-		if (seq->type == TVALUE_ARRAY) {
+		 * until its frame is cleared: no reference counting. The
+		 * value variable of an array stays at f->vars[0] (a `set` in
+		 * the body only appends or rebinds), so later iterations
+		 * rebind it in place. */
+		if (seq->type == TVALUE_ARRAY && i > 0) {
+			struct template_var *v = &f->vars[0];
+
+			if (v->owned)
+				tvalue_unref(v->val);
+			v->val = seq->u.arr.items[i];
+			v->owned = false;
+		} else if (seq->type == TVALUE_ARRAY) {
 			template_frame_set(f, n->vsym, n->vvar, n->vvarlen,
 			    seq->u.arr.items[i], false);
 		} else {
@@ -1655,9 +1665,10 @@ template_render(const struct template *t, const struct tvalue *ctx,
 	r->ctx = ctx;
 	r->env = opts != NULL ? opts->env : NULL;
 	r->out = out;
-	r->out_start = out->len;
 	r->max_out = opts != NULL && opts->max_output_bytes > 0 ?
 	    opts->max_output_bytes : TEMPLATE_DEFAULT_MAX_OUTPUT;
+	r->out_limit = out->len + r->max_out < out->len ? SIZE_MAX :
+	    out->len + r->max_out;
 	r->max_iters = opts != NULL && opts->max_iterations > 0 ?
 	    opts->max_iterations : TEMPLATE_DEFAULT_MAX_ITERATIONS;
 	r->err = err;
