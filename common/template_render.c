@@ -166,7 +166,7 @@ template_frame_clear(struct template_frame *f)
 
 /* a[0..n) == b[0..n), for the short keys of records: overlapping word
  * loads instead of a memcmp call. Both must have n readable bytes. */
-static inline bool
+static inline __attribute__((always_inline)) bool
 template_key_eq(const char *a, const char *b, size_t n)
 {
 	uint64_t x8, y8, z8, w8;
