@@ -324,10 +324,36 @@ template_filters_title_like(const struct tvalue *in, struct tvalue **out,
 	n = in->u.str.len;
 	strbuf_grow(&sb, n + 8);
 	for (i = 0; i < n; i += len) {
-		long cp = template_filters_utf8_get(s + i, n - i, &len);
-		bool word = template_filters_is_alnum(cp) || cp == '\'' ||
-		    cp == '_';
+		long cp;
+		bool word;
 		enum template_filters_case c;
+
+		if (s[i] < 0x80 && sb.len + 1 < sb.cap) {
+			/* ASCII: no decoding, no encoder, no call. */
+			unsigned char b = s[i];
+			bool lower = b >= 'a' && b <= 'z';
+			bool upper = b >= 'A' && b <= 'Z';
+
+			word = lower || upper || (b >= '0' && b <= '9') ||
+			    b == '\'' || b == '_';
+			if (only_first) {
+				c = !done_first ? CASE_UPPER : keep_rest ?
+				    CASE_KEEP : CASE_LOWER;
+				done_first = true;
+			} else
+				c = word && !in_word ? CASE_UPPER : CASE_LOWER;
+			in_word = word;
+			if (c == CASE_UPPER && lower)
+				b -= 32;
+			else if (c == CASE_LOWER && upper)
+				b += 32;
+			sb.buf[sb.len++] = (char)b;
+			len = 1;
+			continue;
+		}
+		cp = template_filters_utf8_get(s + i, n - i, &len);
+		word = template_filters_is_alnum(cp) || cp == '\'' ||
+		    cp == '_';
 
 		if (only_first) {
 			c = !done_first ? CASE_UPPER : keep_rest ? CASE_KEEP :
@@ -338,6 +364,7 @@ template_filters_title_like(const struct tvalue *in, struct tvalue **out,
 		in_word = word;
 		template_filters_put_case(&sb, cp, len, s + i, c);
 	}
+	sb.buf[sb.len] = '\0';
 	*out = tvalue_string_from_strbuf(&sb);
 	return 0;
 }
