@@ -922,6 +922,8 @@ template_out_push(struct template_run *r, struct strbuf *sb,
 static void
 template_out_pop(struct template_run *r, const struct template_outsave *save)
 {
+	if (r->out->cap > 0)
+		r->out->buf[r->out->len] = '\0';
 	r->out = save->out;
 	r->out_limit = save->out_limit;
 	r->outgen = save->gen;
@@ -1296,7 +1298,10 @@ template_eval_cond(struct template_run *r, const struct template_expr *e,
 	return rc;
 }
 
-/* Append to the output: the common case (room left) without a call. */
+/* Append to the output: the common case (room left) without a call and
+ * without the terminating NUL, which template_out_pop and the end of
+ * template_render put back (nothing reads the output as a C string in
+ * between). */
 static inline void
 template_out(struct template_run *r, const char *p, size_t n)
 {
@@ -1305,7 +1310,6 @@ template_out(struct template_run *r, const char *p, size_t n)
 	if (sb->cap > 0 && sb->len + n < sb->cap) {
 		memcpy(sb->buf + sb->len, p, n);
 		sb->len += n;
-		sb->buf[sb->len] = '\0';
 	} else
 		strbuf_add(sb, p, n);
 }
@@ -1696,6 +1700,8 @@ template_render(const struct template *t, const struct tvalue *ctx,
 		strbuf_grow(out, hint);
 	if (template_run_block(r, &top->root) == FLOW_ERROR && r->rc == 0)
 		r->rc = gerr_set(err, GERR_INTERNAL, "render failed");
+	if (out->cap > 0)
+		out->buf[out->len] = '\0';
 	rc = r->rc;
 	for (int i = 0; i < r->nframes; i++)
 		template_frame_clear(&r->frames[i]);
@@ -1706,7 +1712,8 @@ template_render(const struct template *t, const struct tvalue *ctx,
 			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
 
 			tvalue_unref(r->memo[i].in);
-			tvalue_unref(r->memo[i].out);
+			if (r->memo[i].out != NULL)
+				tvalue_unref(r->memo[i].out);
 		}
 	}
 	return rc;
