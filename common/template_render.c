@@ -1262,7 +1262,13 @@ template_eval_cond(struct template_run *r, const struct template_expr *e,
 		rc = template_eval_lend(r, e->a, true, &a, &own_a);
 		if (rc != 0)
 			return rc;
-		rc = template_eval_lend(r, e->b, true, &b, &own_b);
+		/* A literal right side (`f.type == "bool"`) as it is. */
+		if (e->b->kind == EXPR_CONST && e->b->cval != NULL) {
+			b = e->b->cval;
+			own_b = false;
+			rc = 0;
+		} else
+			rc = template_eval_lend(r, e->b, true, &b, &own_b);
 		if (rc == 0) {
 			/* Strings inline (`f.type == "bool"`), the rest as
 			 * tvalue_equal. */
