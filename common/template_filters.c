@@ -738,6 +738,12 @@ template_filters_case_ascii(const unsigned char *s, size_t n,
 		} else
 			*o++ = (char)rest[c];
 		prev = cur;
+		/* A run of lowercase letters continues the word: the usual
+		 * bytes of an identifier, taken without the start test. */
+		while (i + 1 < n && cls[s[i + 1]] == CLS_LOWER) {
+			*o++ = (char)rest[s[++i]];
+			prev = CLS_LOWER;
+		}
 	}
 	*o = '\0';
 	sb->len = (size_t)(o - sb->buf);
