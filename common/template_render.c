@@ -52,8 +52,9 @@ struct template_loop {
 
 struct template_frame {
 	struct template_var *vars;
-	size_t len, cap;
+	uint32_t len, cap;	/* bounded by the number of symbols */
 	const struct template_loop *loop;	/* NULL for the top frame */
+	bool inl;		/* vars is the caller's storage: not freed */
 };
 
 enum template_flow {
@@ -140,9 +141,19 @@ template_frame_set(struct template_frame *f, int sym, const char *name,
 
 	if (v == NULL) {
 		if (f->len == f->cap) {
-			f->cap = f->cap ? f->cap * 2 : 4;
-			f->vars = xreallocarray(f->vars, f->cap,
-			    sizeof *f->vars);
+			uint32_t ncap = f->cap ? f->cap * 2 : 4;
+
+			if (f->inl) {
+				struct template_var *nv = xreallocarray(NULL,
+				    ncap, sizeof *nv);
+
+				memcpy(nv, f->vars, f->len * sizeof *nv);
+				f->vars = nv;
+				f->inl = false;
+			} else
+				f->vars = xreallocarray(f->vars, ncap,
+				    sizeof *f->vars);
+			f->cap = ncap;
 		}
 		v = &f->vars[f->len++];
 		v->sym = sym;
@@ -160,7 +171,8 @@ template_frame_clear(struct template_frame *f)
 	for (size_t i = 0; i < f->len; i++)
 		if (f->vars[i].owned)
 			tvalue_unref(f->vars[i].val);
-	free(f->vars);
+	if (!f->inl)
+		free(f->vars);
 	memset(f, 0, sizeof *f);
 }
 
@@ -1353,6 +1365,7 @@ template_run_for(struct template_run *r, const struct template_node *n)
 	struct template_frame *f;
 	enum template_flow flow = FLOW_NEXT;
 	size_t i, order_stack[TEMPLATE_ORDER_STACK], *order = order_stack;
+	struct template_var loopvars[2];
 
 	if (template_eval_strict(r, n->expr, &seq) != 0)
 		return FLOW_ERROR;
@@ -1418,6 +1431,10 @@ template_run_for(struct template_run *r, const struct template_node *n)
 	}
 	f = &r->frames[r->nframes++];
 	memset(f, 0, sizeof *f);
+	/* The loop's variables (one or two) live on this stack frame. */
+	f->vars = loopvars;
+	f->inl = true;
+	f->cap = sizeof loopvars / sizeof loopvars[0];
 	f->loop = &lp;
 	for (i = 0; i < lp.len; i++) {
 		if (++r->iters > r->max_iters) {
