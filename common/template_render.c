@@ -93,6 +93,13 @@ struct template_run {
 	struct template_frame frames[TEMPLATE_MAX_FRAMES];
 	int nframes;
 	int floor;		/* a macro sees frames from here up only */
+	/* The innermost array loop's variable, looked up without walking
+	 * the frames: bind_sym is bound to bind_val, or -1 when unknown.
+	 * Set by template_run_for each iteration and restored when the loop
+	 * ends; forgotten (-1) by anything that could rebind or hide it: a
+	 * `set` of that name, a filter section's binding, a macro call. */
+	int bind_sym;
+	struct tvalue *bind_val;
 	const struct template_unit *unit;	/* whose nodes run (messages) */
 	unsigned outgen, nextgen;	/* which buffer r->out is (memo) */
 	int calls;		/* include and macro nesting */
@@ -243,6 +250,8 @@ template_lookup(struct template_run *r, const struct template_expr *e)
 {
 	struct tvalue *v;
 
+	if (e->sym == r->bind_sym)
+		return r->bind_val;
 	for (int i = r->nframes - 1; i >= r->floor; i--) {
 		struct template_var *tv = template_frame_find(&r->frames[i],
 		    e->sym);
@@ -1042,6 +1051,7 @@ template_eval_macro(struct template_run *r, const struct template_expr *e,
 		template_frame_set(f, m->psyms[p], m->params[p],
 		    m->paramlens[p], vals[p], true);
 	r->floor = r->nframes++;
+	r->bind_sym = -1;	/* the caller's loop is out of sight */
 	r->ctx = NULL;
 	r->unit = u;
 	template_out_push(r, &sb, &save);
@@ -1366,6 +1376,8 @@ template_run_for(struct template_run *r, const struct template_node *n)
 	enum template_flow flow = FLOW_NEXT;
 	size_t i, order_stack[TEMPLATE_ORDER_STACK], *order = order_stack;
 	struct template_var loopvars[2];
+	int saved_sym = r->bind_sym;
+	struct tvalue *saved_val = r->bind_val;
 
 	if (template_eval_strict(r, n->expr, &seq) != 0)
 		return FLOW_ERROR;
@@ -1458,10 +1470,15 @@ template_run_for(struct template_run *r, const struct template_node *n)
 				tvalue_unref(v->val);
 			v->val = seq->u.arr.items[i];
 			v->owned = false;
+			r->bind_sym = n->vsym;
+			r->bind_val = v->val;
 		} else if (seq->type == TVALUE_ARRAY) {
 			template_frame_set(f, n->vsym, n->vvar, n->vvarlen,
 			    seq->u.arr.items[i], false);
+			r->bind_sym = n->vsym;
+			r->bind_val = seq->u.arr.items[i];
 		} else {
+			r->bind_sym = -1;
 			const struct tvalue_entry *ent = tvalue_map_at(seq,
 			    order[i]);
 
@@ -1485,6 +1502,8 @@ template_run_for(struct template_run *r, const struct template_node *n)
 	}
 	template_frame_clear(f);
 	r->nframes--;
+	r->bind_sym = saved_sym;
+	r->bind_val = saved_val;
 	if (order != order_stack)
 		free(order);
 	tvalue_unref(seq);
@@ -1569,6 +1588,8 @@ template_run_block(struct template_run *r, const struct template_block *b)
 		case NODE_SET:
 			if (template_eval_strict(r, n->expr, &v) != 0)
 				return FLOW_ERROR;
+			if (n->sym == r->bind_sym)
+				r->bind_sym = -1;
 			template_frame_set(n->global ? &r->frames[r->floor] :
 			    &r->frames[r->nframes - 1], n->sym, n->var,
 			    n->varlen, v, true);
@@ -1635,6 +1656,8 @@ template_run_block(struct template_run *r, const struct template_block *b)
 			}
 			f = &r->frames[r->nframes++];
 			memset(f, 0, sizeof *f);
+			if (r->bind_sym == TEMPLATE_SYM_FILTER_BODY)
+				r->bind_sym = -1;
 			template_frame_set(f, TEMPLATE_SYM_FILTER_BODY,
 			    TEMPLATE_FILTER_BODY_NAME,
 			    strlen(TEMPLATE_FILTER_BODY_NAME),
@@ -1701,6 +1724,8 @@ template_render(const struct template *t, const struct tvalue *ctx,
 	r->err = err;
 	r->nframes = 1;
 	r->floor = 0;
+	r->bind_sym = -1;
+	r->bind_val = NULL;
 	r->outgen = r->nextgen = 0;
 	r->calls = 0;
 	r->blk = NULL;

@@ -505,6 +505,25 @@ test_fast_paths(void **state)
 		  "{{ x.type }}{% endfor %}{{ x }}", NULL, "7bool7int1" },
 		{ "{% for f in fields %}{% set f = 'S' %}{{ f }}{% endfor %}",
 		  NULL, "SS" },
+		/* The loop variable read without walking the frames: rebound,
+		 * hidden and given back by sets, sections, inner loops. */
+		{ "{% for f in fields %}{{ f.type }}{% set f = 'S' %}{{ f }}"
+		  "{% endfor %}", NULL, "boolSintS" },
+		{ "{% for f in fields %}{% set a = 1 %}{% set b = 2 %}"
+		  "{% set c = 3 %}{{ f.type }}{{ a }}{{ b }}{{ c }}{% endfor %}",
+		  NULL, "bool123int123" },
+		{ "{% for f in fields %}{% filter upper %}{{ f.type }}"
+		  "{% endfilter %}{% endfor %}", NULL, "BOOLINT" },
+		{ "{% for f in fields %}{% for g in [1] %}{{ f.type }}{% endfor %}"
+		  "{{ f.name }}{% endfor %}", NULL, "booluserIdintHTTPStatus" },
+		{ "{% for f in fields %}{% for f in [1] %}{% endfor %}{{ f.type }}"
+		  "{% endfor %}", NULL, "boolint" },
+		{ "{% for f in fields %}{% set_global f = 'G' %}{{ f.type }}"
+		  "{% endfor %}{{ f }}", NULL, "boolintG" },
+		{ "{% for k, v in rec %}{% for f in fields %}{% endfor %}{{ k }}"
+		  "{% endfor %}", NULL, "aabcabcdefgabcdefghijklm"
+		  "abcdefghijklmnopqrstuabcdefghijklmnopqrstvabcdefghijklx"
+		  "abcdefhabd" },
 		/* Record keys of every length class, near misses. */
 		{ "{{ rec.a }}{{ rec.abc }}{{ rec.abd }}{{ rec.abcdefg }}"
 		  "{{ rec.abcdefh }}{{ rec.abcdefghijklm }}"
