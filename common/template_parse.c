@@ -1599,7 +1599,16 @@ template_parse_block(struct template_parser *ps, struct template_block *b,
 			break;
 		case TOK_VOPEN:
 			template_next(ps);
-			n = template_block_add(ps, b, NODE_OUT, t);
+			n = b->len > 0 ? b->nodes[b->len - 1] : NULL;
+			if (n != NULL && n->kind == NODE_TEXT) {
+				/* Text then `{{`: one node (see NODE_OUT). */
+				n->kind = NODE_OUT;
+				n->tline = n->line;
+				n->tcol = n->col;
+				n->line = t->line;
+				n->col = t->col;
+			} else
+				n = template_block_add(ps, b, NODE_OUT, t);
 			rc = template_parse_expr(ps, &n->expr);
 			if (rc != 0)
 				return rc;

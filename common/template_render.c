@@ -1355,14 +1355,20 @@ template_out_uint(struct template_run *r, size_t u)
 }
 
 static bool
-template_check_output(struct template_run *r, const struct template_node *n)
+template_check_output_at(struct template_run *r, int line, int col)
 {
 	if (r->out->len <= r->out_limit)
 		return true;
-	gerr_set_at(r->err, GERR_TOO_LARGE, r->unit->name, n->line, n->col,
+	gerr_set_at(r->err, GERR_TOO_LARGE, r->unit->name, line, col,
 	    "output exceeds %zu bytes", r->max_out);
 	r->rc = GERR_TOO_LARGE;
 	return false;
+}
+
+static inline bool
+template_check_output(struct template_run *r, const struct template_node *n)
+{
+	return template_check_output_at(r, n->line, n->col);
 }
 
 #define TEMPLATE_ORDER_STACK 32
@@ -1528,6 +1534,12 @@ template_run_block(struct template_run *r, const struct template_block *b)
 				return FLOW_ERROR;
 			break;
 		case NODE_OUT:
+			if (n->len > 0) {
+				template_out(r, n->text, n->len);
+				if (!template_check_output_at(r, n->tline,
+				    n->tcol))
+					return FLOW_ERROR;
+			}
 			if (n->expr->kind == EXPR_FILTER &&
 			    n->expr->def->emit != NULL) {
 				if (template_emit_call(r, n->expr) != 0)

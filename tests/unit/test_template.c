@@ -365,6 +365,15 @@ test_caps(void **state)
 	    &opts, &sb, &err), GERR_TOO_LARGE);
 	assert_non_null(strstr(err.msg, "output exceeds 10 bytes"));
 	strbuf_reset(&sb);
+	/* The text that crosses the cap is named, not the `{{` after it
+	 * (the parser joins them into one node). */
+	src = "{{ 'abcdef' }}\n  {{ 1 }}xxxxxx{{ 2 }}";
+	gerr_clear(&err);
+	assert_int_equal(template_render_string(src, strlen(src), "t", 1, ctx,
+	    &opts, &sb, &err), GERR_TOO_LARGE);
+	assert_int_equal(err.line, 2);
+	assert_int_equal(err.col, 10);
+	strbuf_reset(&sb);
 	opts.max_output_bytes = 0;
 	opts.max_iterations = 5;
 	gerr_clear(&err);
