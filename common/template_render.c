@@ -699,7 +699,7 @@ template_memo_get(struct template_run *r, size_t slot,
 
 /* Replace slot `slot` with the result of e on in: a value (out, TAKEN), or
  * when out is NULL the len bytes at off in the render output. */
-static void
+static inline __attribute__((always_inline)) void
 template_memo_store(struct template_run *r, size_t slot,
     const struct template_expr *e, struct tvalue *in, struct tvalue *out,
     size_t off, size_t len)
