@@ -449,6 +449,18 @@ template_filters_default(const struct tvalue *in, struct tvalue *const *args,
 	return 0;
 }
 
+/* `{{ x | default(value=...) }}`: print the one chosen, no reference. */
+static int
+template_filters_default_emit(const struct tvalue *in,
+    struct tvalue *const *args, struct strbuf *out, char *msg, size_t msgsz)
+{
+	(void)msg;
+	(void)msgsz;
+	tvalue_render(in != NULL && in->type != TVALUE_NULL ? in : args[0],
+	    out);
+	return 0;
+}
+
 static bool
 template_filters_space(char c)
 {
@@ -1118,7 +1130,7 @@ static const struct template_filter_def template_filters_table[] = {
 	    .nargs = 2, .nrequired = 2),
 	/* `boolean` is accepted and, as in the Tera the corpus was recorded
 	 * from, changes nothing. */
-	F("default", template_filters_default, .args = { "value", "boolean" },
+	FE("default", template_filters_default, .args = { "value", "boolean" },
 	    .nargs = 2, .nrequired = 1, .accepts_undefined = true),
 	FE("trim", template_filters_trim),
 	F("length", template_filters_length),
