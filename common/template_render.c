@@ -94,7 +94,8 @@ struct template_run {
 	int nframes;
 	int floor;		/* a macro sees frames from here up only */
 	/* The innermost array loop's variable, looked up without walking
-	 * the frames: bind_sym is bound to bind_val, or -1 when unknown.
+	 * the frames: bind_sym is bound to bind_val (not NULL), or -1 when
+	 * unknown.
 	 * Set by template_run_for each iteration and restored when the loop
 	 * ends; forgotten (-1) by anything that could rebind or hide it: a
 	 * `set` of that name, a filter section's binding, a macro call. */
@@ -228,6 +229,25 @@ template_copy_short(char *d, const char *s, size_t n)
  * last time: records of one shape keep their keys in one order, so a
  * loop over them finds every field at once. */
 static inline __attribute__((always_inline)) struct tvalue *
+template_map_get_scan(const struct tvalue *m, const struct template_expr *e)
+{
+	const struct tvalue *k;
+
+	if (m->u.map.index != NULL)
+		return tvalue_map_getn(m, e->name, e->namelen);
+	for (size_t i = 0; i < m->u.map.len; i++) {
+		k = m->u.map.ents[i].key;
+		if (k->u.str.len == e->namelen &&
+		    template_key_eq(k->u.str.s, e->name, e->namelen)) {
+			atomic_store_explicit(&((struct template_expr *)e)->hint,
+			    (uint32_t)i, memory_order_relaxed);
+			return m->u.map.ents[i].val;
+		}
+	}
+	return NULL;
+}
+
+static inline __attribute__((always_inline)) struct tvalue *
 template_map_get_at(const struct tvalue *m, const struct template_expr *e)
 {
 	const struct tvalue *k;
@@ -243,18 +263,8 @@ template_map_get_at(const struct tvalue *m, const struct template_expr *e)
 		    template_key_eq(k->u.str.s, e->name, e->namelen))
 			return m->u.map.ents[h].val;
 	}
-	if (m->u.map.index != NULL)
-		return tvalue_map_getn(m, e->name, e->namelen);
-	for (size_t i = 0; i < m->u.map.len; i++) {
-		k = m->u.map.ents[i].key;
-		if (k->u.str.len == e->namelen &&
-		    template_key_eq(k->u.str.s, e->name, e->namelen)) {
-			atomic_store_explicit(&((struct template_expr *)e)->hint,
-			    (uint32_t)i, memory_order_relaxed);
-			return m->u.map.ents[i].val;
-		}
-	}
-	return NULL;
+	/* Not where it was last time: scan. */
+	return template_map_get_scan(m, e);
 }
 
 /* Borrowed value of variable e (an EXPR_VAR), or NULL when undefined.
@@ -430,7 +440,28 @@ template_eval_strict(struct template_run *r, const struct template_expr *e,
  * evaluates it the general way. NULL with *ok true means undefined.
  */
 static struct tvalue *
+template_resolve_any(struct template_run *r, const struct template_expr *e,
+    bool *ok);
+
+/* `f.name` where f is the innermost loop's variable, the most common
+ * path of generated code, in a function that needs no saved registers;
+ * the rest goes to template_resolve_any. */
+static struct tvalue *
 template_resolve(struct template_run *r, const struct template_expr *e,
+    bool *ok)
+{
+	struct tvalue *obj;
+
+	if (e->kind != EXPR_ATTR || e->loop_attr != LOOP_ATTR_NONE ||
+	    e->a->kind != EXPR_VAR || e->a->sym != r->bind_sym)
+		return template_resolve_any(r, e, ok);
+	obj = r->bind_val;	/* never NULL (template_run_for) */
+	*ok = obj->type == TVALUE_MAP;
+	return *ok ? template_map_get_at(obj, e) : NULL;
+}
+
+static struct tvalue *
+template_resolve_any(struct template_run *r, const struct template_expr *e,
     bool *ok)
 {
 	struct tvalue *obj;
@@ -1490,13 +1521,13 @@ template_run_for(struct template_run *r, const struct template_node *n)
 				tvalue_unref(v->val);
 			v->val = seq->u.arr.items[i];
 			v->owned = false;
-			r->bind_sym = n->vsym;
+			r->bind_sym = v->val != NULL ? n->vsym : -1;
 			r->bind_val = v->val;
 		} else if (seq->type == TVALUE_ARRAY) {
 			template_frame_set(f, n->vsym, n->vvar, n->vvarlen,
 			    seq->u.arr.items[i], false);
-			r->bind_sym = n->vsym;
 			r->bind_val = seq->u.arr.items[i];
+			r->bind_sym = r->bind_val != NULL ? n->vsym : -1;
 		} else {
 			r->bind_sym = -1;
 			const struct tvalue_entry *ent = tvalue_map_at(seq,
