@@ -328,6 +328,22 @@ template_filters_title_like(const struct tvalue *in, struct tvalue **out,
 		bool word;
 		enum template_filters_case c;
 
+		if (only_first && done_first) {
+			/* capitalize / ucfirst after the first character:
+			 * ASCII bytes lowered (or kept) in a tight loop. */
+			while (i < n && s[i] < 0x80 && sb.len + 1 < sb.cap) {
+				unsigned char b = s[i++];
+
+				if (!keep_rest && b >= 'A' && b <= 'Z')
+					b += 32;
+				sb.buf[sb.len++] = (char)b;
+			}
+			len = 0;
+			if (i >= n)
+				continue;
+			/* A non-ASCII byte, or no room: the general path. */
+		}
+
 		if (s[i] < 0x80 && sb.len + 1 < sb.cap) {
 			/* ASCII: no decoding, no encoder, no call. */
 			unsigned char b = s[i];

@@ -27,6 +27,9 @@ test_case_filters(void **state)
 		{ "{{ 'hELLO wORLD' | capitalize }}", NULL, "Hello world" },
 		{ "{{ 'éa' | capitalize }}", NULL, "Éa" },
 		{ "{{ 'hELLO' | ucfirst }}|{{ '' | ucfirst }}", NULL, "HELLO|" },
+		{ "{{ 'aBC ÉCOLE straße DEF' | capitalize }}|"
+		  "{{ 'aBC ÉCOLE' | ucfirst }}|{{ 'ÉA' | capitalize }}", NULL,
+		  "Abc école straße def|ABC ÉCOLE|Éa" },
 		{ "{{ '日本' | upper }}", NULL, "日本" },
 	};
 
