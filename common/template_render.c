@@ -1276,13 +1276,45 @@ template_eval(struct template_run *r, const struct template_expr *e,
 	return template_rerr(r, GERR_INTERNAL, e, "bad expression");
 }
 
+static int template_eval_cond_any(struct template_run *r,
+    const struct template_expr *e, bool *yes);
+
+/*
+ * Truth of e as an if/elif condition. This front answers
+ * `f.attr == "literal"` (and !=) on the innermost loop's variable, the
+ * usual condition of generated code, when the attribute is a string;
+ * everything else, errors included, is template_eval_cond_any's.
+ */
+static int
+template_eval_cond(struct template_run *r, const struct template_expr *e,
+    bool *yes)
+{
+	const struct template_expr *x = e->a;
+	const struct tvalue *c, *v;
+
+	if (e->kind != EXPR_BIN || (e->op != OP_EQ && e->op != OP_NE) ||
+	    e->b->kind != EXPR_CONST || x->kind != EXPR_ATTR ||
+	    x->loop_attr != LOOP_ATTR_NONE || x->a->kind != EXPR_VAR ||
+	    x->a->sym != r->bind_sym || r->bind_val->type != TVALUE_MAP)
+		return template_eval_cond_any(r, e, yes);
+	c = e->b->cval;
+	v = template_map_get_at(r->bind_val, x);
+	if (c == NULL || c->type != TVALUE_STRING || v == NULL ||
+	    v->type != TVALUE_STRING)
+		return template_eval_cond_any(r, e, yes);
+	*yes = (v->u.str.len == c->u.str.len &&
+	    template_key_eq(v->u.str.s, c->u.str.s, c->u.str.len)) ==
+	    (e->op == OP_EQ);
+	return 0;
+}
+
 /*
  * Truth of e as an if/elif condition, as tvalue_truthy of a lenient
  * template_eval (undefined is false), but without making values for the
  * usual forms: ==, !=, not, and, or.
  */
 static int
-template_eval_cond(struct template_run *r, const struct template_expr *e,
+template_eval_cond_any(struct template_run *r, const struct template_expr *e,
     bool *yes)
 {
 	struct tvalue *a, *b;

@@ -498,6 +498,10 @@ test_fast_paths(void **state)
 		{ "{% for f in fields %}{% if f.type == 'bool' %}b{% elif "
 		  "f.type != 'int' %}?{% else %}i{% endif %}{% endfor %}", NULL,
 		  "bi" },
+		{ "{% for r in [rec] %}{% if r.abc == '1' %}s{% elif r.abc != "
+		  "'1' %}n{% endif %}{% if r.a == 7 %}7{% endif %}{% endfor %}"
+		  "{% for f in fields %}{% if f.type != 'bool' %}{{ f.name }}"
+		  "{% endif %}{% endfor %}", NULL, "n7HTTPStatus" },
 		{ "{% if x == 1.0 %}a{% endif %}{% if 'a' == 1 %}b{% endif %}"
 		  "{% if not x == 2 %}c{% endif %}", NULL, "ac" },
 		{ "{% if nope and nope.deeper %}a{% else %}b{% endif %}"
