@@ -1292,6 +1292,24 @@ template_eval_cond(struct template_run *r, const struct template_expr *e,
 	const struct template_expr *x = e->a;
 	const struct tvalue *c, *v;
 
+	if (e->kind == EXPR_TEST && e->def->nargs == 0 &&
+	    x->kind == EXPR_ATTR && x->loop_attr == LOOP_ATTR_NONE &&
+	    x->a->kind == EXPR_VAR && x->a->sym == r->bind_sym &&
+	    r->bind_val->type == TVALUE_MAP) {
+		/* `f.doc is defined` and other tests without arguments. */
+		struct tvalue *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
+		char msg[256];
+		bool res;
+
+		v = template_map_get_at(r->bind_val, x);
+		msg[0] = '\0';
+		if ((v != NULL || e->def->accepts_undefined) &&
+		    e->def->test(v, args, &res, msg, sizeof msg) == 0) {
+			*yes = e->negate ? !res : res;
+			return 0;
+		}
+		return template_eval_cond_any(r, e, yes);
+	}
 	if (e->kind != EXPR_BIN || (e->op != OP_EQ && e->op != OP_NE) ||
 	    e->b->kind != EXPR_CONST || x->kind != EXPR_ATTR ||
 	    x->loop_attr != LOOP_ATTR_NONE || x->a->kind != EXPR_VAR ||

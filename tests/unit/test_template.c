@@ -502,6 +502,10 @@ test_fast_paths(void **state)
 		  "'1' %}n{% endif %}{% if r.a == 7 %}7{% endif %}{% endfor %}"
 		  "{% for f in fields %}{% if f.type != 'bool' %}{{ f.name }}"
 		  "{% endif %}{% endfor %}", NULL, "n7HTTPStatus" },
+		{ "{% for f in fields %}{% if f.doc is not defined %}u{% endif %}"
+		  "{% if f.type is string %}s{% endif %}{% if f.name is defined %}"
+		  "d{% endif %}{% if f.type is number %}n{% endif %}{% endfor %}",
+		  NULL, "usdusd" },
 		{ "{% if x == 1.0 %}a{% endif %}{% if 'a' == 1 %}b{% endif %}"
 		  "{% if not x == 2 %}c{% endif %}", NULL, "ac" },
 		{ "{% if nope and nope.deeper %}a{% else %}b{% endif %}"
