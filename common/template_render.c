@@ -20,6 +20,10 @@
  * memoised per render, as values or as spans of the output already
  * written; loop variables are lent by the loop's sequence instead of
  * reference-counted; if/elif conditions become a bool without values.
+ * The run remembers the innermost array loop's variable (bind_sym), so
+ * `f.name` and `if f.type == "x"` take small front functions
+ * (template_resolve, template_eval_cond) that walk no frames; the parser
+ * joins text and the `{{ }}` after it into one node.
  * Reference counts stay atomic because one context may be read by
  * concurrent renders; values made during a render never leave it.
  */
