@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cmd_logs.c - `ggenc logs RUN [--follow] [--plain]`: a run's output tail;
- * with --follow, then its live output until it ends (exit status as
- * `run`). RUN is an id, `last` or -N (histfmt_run_id). The output keeps
+ * cmd_logs.c - `ggenc logs RUN [--follow] [--phase NAME] [--plain]`: a
+ * run's output tail; with --follow, then its live output until it ends
+ * (exit status as `run`); with --phase, only that phase's own output, as
+ * the history kept it apart from phases that ran at the same time. RUN is an id, `last` or -N (histfmt_run_id). The output keeps
  * the tools' escapes (colours) unless --plain (a global option: main.c).
  */
 #include <errno.h>
@@ -21,8 +22,12 @@ cmd_logs_build(const struct cmd_ctx *ctx, int argc, char **argv,
 {
 	int rc;
 
+	const char *phase = cmd_opt_value(ctx, "--phase");
+
 	if (cmd_opt_flag(ctx, "--follow"))
 		cJSON_AddTrueToObject(fields, "follow");
+	if (phase != NULL)
+		cJSON_AddStringToObject(fields, "phase", phase);
 	/* No RUN: the latest run of this project. */
 	if ((rc = histfmt_run_id("logs", argc > 0 ? argv[0] : "last", fields,
 	    "run", err)) != 0)
@@ -46,16 +51,19 @@ cmd_logs_render(const struct cmd_ctx *ctx, const cJSON *result)
 static const struct cmd_opt cmd_logs_opts[] = {
 	{ "--follow", 'f', NULL,
 	    "stream the output until the run ends", 0 },
+	{ "--phase", 'p', "NAME",
+	    "only this phase's own output (kept when it ends)", 0 },
 	{ NULL, 0, NULL, NULL, 0 },
 };
 
 const struct cmd_entry cmd_logs_entry = {
 	.name = "logs", .alias = NULL,
-	.usage = "[RUN|last|-N] [--follow] [--plain]",
+	.usage = "[RUN|last|-N] [--follow] [--phase NAME] [--plain]",
 	.summary = "Print a run's output; --follow streams it live.",
 	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_LOGS,
 	.build = cmd_logs_build, .render = cmd_logs_render,
 	.on_message = runview_message, .exit_status = runview_exit_status,
 	.opts = cmd_logs_opts,
-	.example = "ggenc logs 42 --follow\n" "ggenc logs -1 --plain",
+	.example = "ggenc logs 42 --follow\n" "ggenc logs -1 --plain\n"
+	    "ggenc logs 42 --phase test",
 };

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cmd_show.c - `ggenc show RUN`: one recorded run, its spans as an
- * indented tree with durations, then its output tail.
+ * cmd_show.c - `ggenc show RUN [--phase NAME]`: one recorded run, its
+ * spans as an indented tree with durations (and how much each phase
+ * printed), then its output tail, or with --phase only that phase's own
+ * output (each phase span keeps its own, apart from concurrent ones).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +43,17 @@ cmd_show_span(const struct cmd_ctx *ctx, const struct cmd_show_tree *t,
 	char d[32];
 	size_t i;
 
-	fprintf(ctx->out, "  %*s%s  [%s]  %s  %s%s%s%s\n", depth * 2, "",
+	fprintf(ctx->out, "  %*s%s  [%s]  %s  %s%s%s%s", depth * 2, "",
 	    histfmt_str(s, "name"), histfmt_str(s, "kind"),
 	    histfmt_duration(histfmt_num(s, "dur_us") / 1000.0, d, sizeof(d)),
 	    color_on(ctx->color, color_status(histfmt_str(s, "status"))),
 	    histfmt_str(s, "status"), color_off(ctx->color),
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "slow")) ?
 	    " (slow)" : "");
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "output")))
+		fprintf(ctx->out, "  (%zu bytes of output)",
+		    strlen(histfmt_str(s, "output")));
+	fputc('\n', ctx->out);
 	for (i = at + 1; i < t->n; i++)
 		if (t->parent[i] == at)
 			cmd_show_span(ctx, t, i, depth + 1);
@@ -88,6 +94,40 @@ cmd_show_spans(const struct cmd_ctx *ctx, const cJSON *arr)
 	free(t.parent);
 }
 
+/* --phase NAME: the own output of r's phase (and hook) spans named
+ * name, in span order; exit 1 when the run has none. */
+static int
+cmd_show_phase(const struct cmd_ctx *ctx, const cJSON *r, const char *name)
+{
+	const cJSON *s;
+	size_t found = 0;
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(r, "spans")) {
+		const char *kind = histfmt_str(s, "kind");
+		const char *out = histfmt_str(s, "output");
+		const char *ws = histfmt_str(s, "workspace");
+		size_t len = strlen(out);
+
+		if ((strcmp(kind, "phase") != 0 && strcmp(kind, "hook") != 0) ||
+		    strcmp(histfmt_str(s, "name"), name) != 0)
+			continue;
+		found++;
+		fprintf(ctx->out, "output of %s%s%s (%s, %zu bytes):\n", name,
+		    ws[0] != '\0' ? " in " : "", ws, histfmt_str(s, "status"),
+		    len);
+		if (len > 0) {
+			runview_output(ctx, ctx->out, out);
+			if (out[len - 1] != '\n')
+				fputc('\n', ctx->out);
+		}
+	}
+	if (found > 0)
+		return 0;
+	fprintf(stderr, "ggenc: run %.0f has no phase \"%s\"\n",
+	    histfmt_num(r, "id"), name);
+	return 1;
+}
+
 static int
 cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 {
@@ -125,6 +165,8 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 		    cJSON_GetObjectItemCaseSensitive(r, "cache_hit")) ?
 		    " (hit)" : "");
 	cmd_show_spans(ctx, cJSON_GetObjectItemCaseSensitive(r, "spans"));
+	if (cmd_opt_value(ctx, "--phase") != NULL)
+		return cmd_show_phase(ctx, r, cmd_opt_value(ctx, "--phase"));
 	if (len > 0) {
 		fprintf(ctx->out, "output (last %zu bytes):\n", len);
 		runview_output(ctx, ctx->out, out);
@@ -134,10 +176,17 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 	return 0;
 }
 
+static const struct cmd_opt cmd_show_opts[] = {
+	{ "--phase", 'p', "NAME",
+	    "print only this phase's own output, not the run's", 0 },
+	{ NULL, 0, NULL, NULL, 0 },
+};
+
 const struct cmd_entry cmd_show_entry = {
-	.name = "show", .alias = NULL, .usage = "RUN|last|-N",
+	.name = "show", .alias = NULL, .usage = "RUN|last|-N [--phase NAME]",
 	.summary = "Show a recorded run: spans as a tree, then its output.",
 	.args = { .min = 1, .max = 1 }, .proto = PROTO_CMD_SHOW,
 	.build = cmd_show_build, .render = cmd_show_render,
-	.example = "ggenc show 42",
+	.opts = cmd_show_opts,
+	.example = "ggenc show 42\n" "ggenc show 42 --phase test",
 };

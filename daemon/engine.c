@@ -100,6 +100,9 @@ struct engine_exec {
 	struct outcache_job *fetch;	/* while restoring */
 	struct engine_exec *fetch_next;	/* run's fetching list */
 	const char *cache_how;		/* "restored"/"remote", or NULL */
+	/* This step's own output (no prefixes), for its span's history;
+	 * cap 0 until it prints (ENGINE_STEP_OUTPUT_CAP once it does). */
+	struct ring out;
 };
 
 /* A PLAN_DAG kid's state. */
@@ -111,9 +114,6 @@ enum engine_dag {
 	ENGINE_DAG_SKIPPED,	/* a dependency failed or was skipped */
 };
 
-/* Cache-table name under which a first_run_only phase's success is kept
- * (the phase name follows); not a phase name (phases have no '\x1f'). */
-#define ENGINE_FIRST_RUN_TAG "first_run_only\x1f"
 static const char engine_first_run_why[] =
     "first_run_only: it already ran successfully here (--force runs it)";
 
@@ -225,6 +225,8 @@ struct engine {
 	size_t n_rootenv;
 	struct engine_loop loops[ENGINE_LOOPS_MAX];
 	size_t n_loops;
+	engine_done_cb done_fn;		/* first_run_only; may be NULL */
+	void *done_arg;
 };
 
 const char *
@@ -391,12 +393,15 @@ engine_span_begin(struct engine_run *r, uint64_t parent,
 	return s->id;
 }
 
+/* End span id; out (NULL = none) is its step's own output, sent with the
+ * SPAN_END event. */
 static void
-engine_span_end(struct engine_run *r, uint64_t id, enum engine_status st,
-    bool slow)
+engine_span_end_out(struct engine_run *r, uint64_t id, enum engine_status st,
+    bool slow, const struct ring *out)
 {
 	struct engine_span *s;
 	struct engine_event ev;
+	char *tail = NULL;
 
 	if (id == 0 || id > r->n_spans)
 		return;
@@ -408,7 +413,30 @@ engine_span_end(struct engine_run *r, uint64_t id, enum engine_status st,
 	s->slow = slow;
 	engine_event_fill(r, ENGINE_EV_SPAN_END, &ev);
 	ev.span = s;
+	if (out != NULL && ring_len(out) > 0) {
+		tail = ring_dup(out, &ev.output_len);
+		ev.output = tail;
+	}
 	engine_emit(r, &ev);
+	free(tail);
+}
+
+static void
+engine_span_end(struct engine_run *r, uint64_t id, enum engine_status st,
+    bool slow)
+{
+	engine_span_end_out(r, id, st, slow, NULL);
+}
+
+/* Keep len bytes of x's own output (x NULL: a post command, none). */
+static void
+engine_step_output(struct engine_exec *x, const char *bytes, size_t len)
+{
+	if (x == NULL || len == 0)
+		return;
+	if (x->out.cap == 0)
+		ring_init(&x->out, ENGINE_STEP_OUTPUT_CAP);
+	ring_append(&x->out, bytes, len);
 }
 
 /* ---- runs: creation and release -------------------------------------- */
@@ -423,6 +451,7 @@ engine_exec_free(struct engine_exec *x)
 	free(x->kids);
 	free(x->kstate);
 	free(x->dir);
+	ring_release(&x->out);
 	free(x);
 }
 
@@ -682,6 +711,7 @@ engine_on_output(struct child *c, enum runner_stream stream,
 
 	struct strbuf sb;
 
+	engine_step_output(cmd->x, bytes, len);
 	strbuf_init(&sb);
 	if (cmd->prefix != NULL) {
 		for (size_t i = 0; i < len; i++) {
@@ -859,7 +889,10 @@ engine_step_end(struct engine_run *r, struct engine_exec *x,
 		log_warn("run %llu: phase %s took %lld ms, over its budget of "
 		    "%lld ms", (unsigned long long)r->id, n->phase->name,
 		    (long long)dur_ms, (long long)n->phase->budget_ms);
-	engine_span_end(r, x->span, st, slow);
+	engine_span_end_out(r, x->span, st, slow, &x->out);
+	/* Handed to the history with the span: a finished run kept in
+	 * memory does not hold its steps' tails too. */
+	ring_release(&x->out);
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "run", (double)r->id);
 	cJSON_AddStringToObject(d, "phase", n->phase->name);
@@ -968,17 +1001,11 @@ engine_step_cached(struct engine_run *r, struct engine_exec *x,
 	struct gerr err;
 
 	*why = NULL;
-	if (n->phase->first_run_only && !r->force) {
-		char *mark = xasprintf("%s%s", ENGINE_FIRST_RUN_TAG,
-		    n->phase->name);
-		bool done = engine_cache_lookup(r->g->cache, r->root,
-		    plan_step_where(n), mark) != NULL;
-
-		free(mark);
-		if (done) {
-			*why = engine_first_run_why;
-			return ENGINE_CACHE_SKIP;
-		}
+	if (n->phase->first_run_only && !r->force && r->g->done_fn != NULL &&
+	    r->g->done_fn(r->g->done_arg, r->root, plan_step_where(n),
+	    n->phase->name)) {
+		*why = engine_first_run_why;
+		return ENGINE_CACHE_SKIP;
 	}
 	if (!n->phase->cache)
 		return ENGINE_CACHE_RUN;
@@ -1044,6 +1071,7 @@ engine_note(struct engine_run *r, struct engine_exec *x, const char *line)
 	struct engine_event ev;
 	size_t len = strlen(line);
 
+	engine_step_output(x, line, len);
 	ring_append(&r->out, line, len);
 	if (r->followers != NULL) {
 		engine_event_fill(r, ENGINE_EV_OUTPUT, &ev);
@@ -1586,14 +1614,6 @@ engine_on_exit(struct child *c, const struct runner_result *res)
 			    plan_step_where(x->node), ph->name, x->key);
 		if (x->has_key && r->g->outcache != NULL)
 			engine_save_outputs(r, x);
-		if (ph->first_run_only) {
-			char *mark = xasprintf("%s%s", ENGINE_FIRST_RUN_TAG,
-			    ph->name);
-
-			engine_cache_store(r->g->cache, r->root,
-			    plan_step_where(x->node), mark, "done");
-			free(mark);
-		}
 	} else if (st != ENGINE_CANCELLED) {
 		const char *cmdtext = ph->commands.items[x->cmd_index].s;
 
@@ -1847,6 +1867,13 @@ engine_set_model_source(struct engine *g, engine_model_cb fn, void *arg)
 {
 	g->model_fn = fn;
 	g->model_arg = arg;
+}
+
+void
+engine_set_done_source(struct engine *g, engine_done_cb fn, void *arg)
+{
+	g->done_fn = fn;
+	g->done_arg = arg;
 }
 
 void

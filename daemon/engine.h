@@ -35,6 +35,8 @@
 #define ENGINE_RUNS_KEPT 64
 /* Output tail kept per run (the ring). */
 #define ENGINE_OUTPUT_CAP (256 * 1024)
+/* Output tail each phase step keeps for its own span (history). */
+#define ENGINE_STEP_OUTPUT_CAP (64 * 1024)
 /* Runs waiting at once; more are refused with GERR_BUSY. */
 #define ENGINE_QUEUE_MAX 256
 /* Changed files remembered per run (the env file has them all). */
@@ -155,7 +157,10 @@ struct engine_event {
 	int signal;			/* its signal; 0 if none */
 	const char *cache_key;		/* last phase key computed, or NULL */
 	const char *message;		/* RUN_END failure text, or NULL */
-	const char *output;		/* RUN_END: the tail; OUTPUT: the chunk */
+	const char *output;		/* RUN_END: the tail; OUTPUT: the chunk;
+					   SPAN_END of a phase or hook step:
+					   that step's own output (no line
+					   prefixes), NULL if it printed none */
 	size_t output_len;
 	int stream;			/* OUTPUT: 1 stdout, 2 stderr */
 	const struct engine_span *span;	/* SPAN_*, OUTPUT (its command) */
@@ -214,6 +219,18 @@ typedef int (*engine_model_cb)(void *arg, const char *root,
 /* Set the model source; fn NULL = read make.toml for every run. */
 void engine_set_model_source(struct engine *g, engine_model_cb fn,
     void *arg);
+
+/*
+ * Whether root has a successful run of phase (in workspace ws, "" = the
+ * root) in its history: what first_run_only asks (make.toml(5)). Loop
+ * thread; must not block on disk (daemon/histlink.h answers from memory).
+ */
+typedef bool (*engine_done_cb)(void *arg, const char *root, const char *ws,
+    const char *phase);
+
+/* Set the history source; fn NULL (the default) = no history, and a
+ * first_run_only phase runs every time. */
+void engine_set_done_source(struct engine *g, engine_done_cb fn, void *arg);
 
 /* Wire g->engine to g->watch (daemon/engine_watch.c): on-save batches and
  * hot content hashes for cache keys. Call after watch_init. */

@@ -349,6 +349,8 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 		return rc;
 	histlink_set_publish(g->histlink, ggend_publish, g);
 	engine_set_first_run_id(g->engine, histlink_next_run_id(g->histlink));
+	engine_set_done_source(g->engine, histlink_first_run_done,
+	    g->histlink);
 	rc = engine_add_run_listener(g->engine, histlink_on_event,
 	    g->histlink, err);
 	if (rc != 0)

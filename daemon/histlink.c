@@ -57,6 +57,11 @@ struct histlink {
 	uint64_t flush_errors;
 	uint64_t slow_phases;
 	int last_err_code;	/* logs a store error once per change */
+	/* "root\x1fworkspace\x1fphase" of every phase with a successful
+	 * span in the history (first_run_only), sorted: loaded at open and
+	 * after a trim, grown as spans end ok. */
+	char **done;
+	size_t n_done, cap_done;
 };
 
 /* Writer thread: only wake the loop (history.h forbids anything else). */
@@ -125,6 +130,91 @@ histlink_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 	histlink_arm(hl);
 }
 
+/* Index of key in hl->done, or where it would go (*found false). */
+static size_t
+histlink_done_pos(const struct histlink *hl, const char *key, bool *found)
+{
+	size_t lo = 0, hi = hl->n_done;
+
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(hl->done[mid], key);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static char *
+histlink_done_key(const char *root, const char *ws, const char *phase)
+{
+	return xasprintf("%s\x1f%s\x1f%s", root, ws != NULL ? ws : "", phase);
+}
+
+static void
+histlink_done_add(void *arg, const char *root, const char *ws,
+    const char *phase)
+{
+	struct histlink *hl = arg;
+	char *key = histlink_done_key(root, ws, phase);
+	bool found;
+	size_t pos = histlink_done_pos(hl, key, &found);
+
+	if (found) {
+		free(key);
+		return;
+	}
+	if (hl->n_done == hl->cap_done) {
+		hl->cap_done = hl->cap_done ? hl->cap_done * 2 : 16;
+		hl->done = xreallocarray(hl->done, hl->cap_done,
+		    sizeof(*hl->done));
+	}
+	memmove(hl->done + pos + 1, hl->done + pos,
+	    (hl->n_done - pos) * sizeof(*hl->done));
+	hl->done[pos] = key;
+	hl->n_done++;
+}
+
+static void
+histlink_done_clear(struct histlink *hl)
+{
+	for (size_t i = 0; i < hl->n_done; i++)
+		free(hl->done[i]);
+	hl->n_done = 0;
+}
+
+void
+histlink_reload_done(struct histlink *hl)
+{
+	struct gerr err;
+
+	histlink_done_clear(hl);
+	gerr_clear(&err);
+	if (history_each_ok_phase(hl->h, histlink_done_add, hl, &err) != 0)
+		log_warn("history: first_run_only: %s", err.msg);
+}
+
+bool
+histlink_first_run_done(void *arg, const char *root, const char *ws,
+    const char *phase)
+{
+	struct histlink *hl = arg;
+	char *key = histlink_done_key(root, ws, phase);
+	bool found;
+
+	histlink_done_pos(hl, key, &found);
+	free(key);
+	return found;
+}
+
 int
 histlink_open(struct ev_loop *loop, const char *path, unsigned keep,
     struct histlink **out, struct gerr *err)
@@ -164,6 +254,7 @@ histlink_open(struct ev_loop *loop, const char *path, unsigned keep,
 	if (!history_degraded(hl->h))
 		log_info("history: %s (keep %u runs per phase)", path,
 		    hl->keep);
+	histlink_reload_done(hl);
 	*out = hl;
 	return 0;
 }
@@ -222,6 +313,8 @@ histlink_free(struct histlink *hl)
 	if (history_sync(hl->h, &err) != 0)
 		log_warn("history: at shutdown: %s", err.msg);
 	history_close(hl->h);
+	histlink_done_clear(hl);
+	free(hl->done);
 	ev_ref(hl->loop);
 	ev_async_stop(hl->loop, &hl->notify);
 	free(hl->path);
@@ -426,9 +519,10 @@ histlink_mark_slow(struct histlink *hl, struct histlink_run *r, uint64_t sid)
 	}
 }
 
+/* output (NULL = none): the span's own output, from its SPAN_END. */
 static void
 histlink_span_end(struct histlink *hl, struct histlink_run *r,
-    const struct engine_span *sp)
+    const struct engine_span *sp, const char *output, size_t output_len)
 {
 	uint64_t sid = histlink_span_id(r, sp->id);
 	struct gerr err;
@@ -439,6 +533,15 @@ histlink_span_end(struct histlink *hl, struct histlink_run *r,
 	else
 		histlink_report(hl, history_span_end(hl->h, r->hist_id, sid,
 		    sp->dur_us, histlink_status(sp->status), &err), &err);
+	if (sid != 0 && output != NULL && output_len > 0) {
+		gerr_clear(&err);
+		histlink_report(hl, history_span_output(hl->h, r->hist_id,
+		    sid, output, output_len, &err), &err);
+	}
+	if ((sp->kind == ENGINE_SPAN_PHASE || sp->kind == ENGINE_SPAN_HOOK) &&
+	    sp->name != NULL &&
+	    (sp->status == ENGINE_OK || sp->status == ENGINE_CACHED))
+		histlink_done_add(hl, r->root, sp->workspace, sp->name);
 	/* Over budget_ms: the engine's verdict, for any phase it ran. */
 	if (!sp->slow || sp->status != ENGINE_OK || sp->name == NULL ||
 	    (sp->kind != ENGINE_SPAN_PHASE && sp->kind != ENGINE_SPAN_HOOK))
@@ -491,7 +594,8 @@ histlink_on_event(void *arg, const struct engine_event *ev)
 		if (r == NULL || ev->span == NULL)
 			return;
 		if (ev->kind == ENGINE_EV_SPAN_END)
-			histlink_span_end(hl, r, ev->span);
+			histlink_span_end(hl, r, ev->span, ev->output,
+			    ev->output_len);
 		else if (histlink_span_id(r, ev->span->id) == 0)
 			histlink_span_add(hl, r, ev->span, -1);
 		histlink_arm(hl);
@@ -606,6 +710,8 @@ histlink_run_json(const struct history_run *r, bool with_detail)
 		cJSON_AddStringToObject(s, "status",
 		    history_status_name(sp->status));
 		cJSON_AddBoolToObject(s, "slow", sp->slow);
+		if (sp->output != NULL)
+			cJSON_AddStringToObject(s, "output", sp->output);
 		cJSON_AddItemToArray(a, s);
 	}
 	cJSON_AddStringToObject(o, "output", r->output != NULL ? r->output :

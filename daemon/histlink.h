@@ -58,9 +58,23 @@ uint64_t histlink_next_run_id(const struct histlink *hl);
  * history_span_add (running), span end -> history_span_end (over budget_ms:
  * `phase.slow`, history_mark_slow), run end -> the median check
  * (history_check_slow: `phase.slow` when >10% over), history_run_end and
- * a flush. Never fails: a store error is logged and counted.
+ * a flush. A step's own output, sent with its span's end, is kept with
+ * that span (history_span_output). Never fails: a store error is logged and counted.
  */
 void histlink_on_event(void *arg, const struct engine_event *ev);
+
+/*
+ * engine_done_cb (arg is the histlink): whether the history holds a
+ * successful (ok or cached) span of phase in workspace ws ("" = the root)
+ * of root. Answered from memory: the set is read from the store at open
+ * (one query) and after histlink_reload_done, and grows as phase spans
+ * end ok, so first_run_only never queries SQLite on the loop per run.
+ */
+bool histlink_first_run_done(void *arg, const char *root, const char *ws,
+    const char *phase);
+
+/* Read that set again from the store (after `trim` removed runs). */
+void histlink_reload_done(struct histlink *hl);
 
 /* The store, for queries (borrowed for the histlink's life). */
 struct history *histlink_history(struct histlink *hl);
@@ -80,7 +94,8 @@ int histlink_get_run(struct histlink *hl, const cJSON *id,
  * "duration_ms" (null while running),"status","exit_code","signal",
  * "cache_key" (or null),"cache_hit","slow"}; with_detail adds "spans"
  * ([{"id","parent","kind","name","workspace","start_us","dur_us",
- * "status","slow"}], in id order) and "output" (the tail). r borrowed.
+ * "status","slow", and "output": the span's own output, when it printed
+ * any}], in id order) and "output" (the run's tail). r borrowed.
  */
 cJSON *histlink_run_json(const struct history_run *r, bool with_detail);
 

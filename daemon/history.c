@@ -69,6 +69,7 @@ enum history_stmt {
 	HISTORY_ST_MEDIAN,
 	HISTORY_ST_SLOW_RUN,
 	HISTORY_ST_SLOW_SPAN,
+	HISTORY_ST_OK_PHASES,
 	HISTORY_ST_COUNT
 };
 
@@ -84,8 +85,8 @@ static const char *const history_stmt_sql[HISTORY_ST_COUNT] = {
 	    ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	    " ?14, ?15)",
 	[HISTORY_ST_PUT_SPAN] = "INSERT OR REPLACE INTO spans(run, id, parent,"
-	    " kind, name, workspace, start_us, dur_us, status, slow)"
-	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    " kind, name, workspace, start_us, dur_us, status, slow, output)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	/* The keep-th newest id of a key: everything older goes. */
 	[HISTORY_ST_TRIM_CUTOFF] = "SELECT id FROM runs WHERE root = ?1 AND"
 	    " workspace = ?2 AND phase = ?3 ORDER BY id DESC LIMIT 1 OFFSET ?4",
@@ -106,7 +107,7 @@ static const char *const history_stmt_sql[HISTORY_ST_COUNT] = {
 	[HISTORY_ST_GET_RUN] = "SELECT " HISTORY_RUN_COLS " FROM runs"
 	    " WHERE id = ?1",
 	[HISTORY_ST_GET_SPANS] = "SELECT id, parent, kind, name, workspace,"
-	    " start_us, dur_us, status, slow FROM spans WHERE run = ?1"
+	    " start_us, dur_us, status, slow, output FROM spans WHERE run = ?1"
 	    " ORDER BY id",
 	[HISTORY_ST_MEDIAN] = "SELECT end_us - start_us FROM runs WHERE"
 	    " root = ?1 AND workspace = ?2 AND phase = ?3 AND status = 'ok'"
@@ -114,6 +115,10 @@ static const char *const history_stmt_sql[HISTORY_ST_COUNT] = {
 	[HISTORY_ST_SLOW_RUN] = "UPDATE runs SET slow = 1 WHERE id = ?1",
 	[HISTORY_ST_SLOW_SPAN] = "UPDATE spans SET slow = 1 WHERE run = ?1"
 	    " AND id = ?2",
+	[HISTORY_ST_OK_PHASES] = "SELECT DISTINCT r.root, s.workspace, s.name"
+	    " FROM spans s JOIN runs r ON r.id = s.run WHERE s.kind IN ('phase',"
+	    " 'hook')"
+	    " AND s.status IN ('ok', 'cached')",
 };
 
 /*
@@ -153,6 +158,8 @@ static const char *const history_migrations[HISTORY_SCHEMA_VERSION] = {
 	"ALTER TABLE runs ADD COLUMN slow INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE spans ADD COLUMN slow INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX runs_running ON runs(id) WHERE status = 'running';",
+	/* 2 -> 3: each phase span keeps its own output tail. */
+	"ALTER TABLE spans ADD COLUMN output BLOB;",
 };
 
 struct history_live {
@@ -565,8 +572,20 @@ history_run_clear(struct history_run *r)
 	for (i = 0; i < r->n_spans; i++) {
 		free(r->spans[i].name);
 		free(r->spans[i].workspace);
+		free(r->spans[i].output);
 	}
 	free(r->spans);
+}
+
+/* Deep copy of span src into dst (owned strings duplicated). */
+static void
+history_copy_span(const struct history_span *src, struct history_span *dst)
+{
+	*dst = *src;
+	dst->name = xstrdup(src->name);
+	dst->workspace = xstrdup(src->workspace);
+	dst->output = src->output != NULL ? xmemdup(src->output,
+	    src->output_len + 1) : NULL;
 }
 
 void
@@ -796,6 +815,35 @@ history_span_end(struct history *h, uint64_t run_id, uint64_t span_id,
 	return 0;
 }
 
+int
+history_span_output(struct history *h, uint64_t run_id, uint64_t span_id,
+    const char *out, size_t len, struct gerr *err)
+{
+	struct history_live *l;
+	struct history_span *s;
+	size_t off = len > HISTORY_SPAN_OUTPUT_MAX ?
+	    len - HISTORY_SPAN_OUTPUT_MAX : 0;
+
+	if ((l = history_live_get(h, run_id, err)) == NULL)
+		return GERR_RUN_NOT_FOUND;
+	if (span_id == 0 || span_id > l->run.n_spans)
+		return gerr_set(err, GERR_NOT_FOUND, "run %llu: no span %llu",
+		    (unsigned long long)run_id, (unsigned long long)span_id);
+	s = &l->run.spans[span_id - 1];
+	free(s->output);
+	s->output = NULL;
+	s->output_len = 0;
+	if (out != NULL && len > 0) {
+		s->output_len = len - off;
+		s->output = xmalloc(s->output_len + 1);
+		memcpy(s->output, out + off, s->output_len);
+		s->output[s->output_len] = '\0';
+	}
+	l->span_dirty[span_id - 1] = 1;
+	history_mark_dirty(h, l);
+	return 0;
+}
+
 static void
 history_trim_enqueue_key(struct history *h, const struct history_key *k)
 {
@@ -966,6 +1014,11 @@ history_put_span(sqlite3 *db, sqlite3_stmt **sts, uint64_t run_id,
 	sqlite3_bind_int64(st, 8, s->dur_us);
 	history_bind_text(st, 9, history_status_name(s->status));
 	sqlite3_bind_int(st, 10, s->slow);
+	if (s->output != NULL)
+		sqlite3_bind_blob(st, 11, s->output, (int)s->output_len,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 11);
 	return history_step_done(db, st, "write span", err);
 }
 
@@ -1129,10 +1182,7 @@ history_post(struct history *h)
 		for (j = k = 0; j < l->run.n_spans; j++) {
 			if (!l->span_dirty[j])
 				continue;
-			r->spans[k] = l->run.spans[j];
-			r->spans[k].name = xstrdup(l->run.spans[j].name);
-			r->spans[k].workspace =
-			    xstrdup(l->run.spans[j].workspace);
+			history_copy_span(&l->run.spans[j], &r->spans[k]);
 			k++;
 			l->span_dirty[j] = 0;
 		}
@@ -1487,11 +1537,8 @@ history_copy_run(const struct history_run *src, struct history_run *dst,
 		return;
 	dst->spans = xreallocarray(NULL, src->n_spans, sizeof(*dst->spans));
 	dst->n_spans = src->n_spans;
-	for (i = 0; i < src->n_spans; i++) {
-		dst->spans[i] = src->spans[i];
-		dst->spans[i].name = xstrdup(src->spans[i].name);
-		dst->spans[i].workspace = xstrdup(src->spans[i].workspace);
-	}
+	for (i = 0; i < src->n_spans; i++)
+		history_copy_span(&src->spans[i], &dst->spans[i]);
 }
 
 static bool
@@ -1652,6 +1699,14 @@ history_get_run(struct history *h, uint64_t run_id,
 		    (const char *)sqlite3_column_text(st, 7), &s->status))
 			s->status = HISTORY_INTERRUPTED;
 		s->slow = sqlite3_column_int(st, 8) != 0;
+		if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+			s->output_len = (size_t)sqlite3_column_bytes(st, 9);
+			s->output = xmalloc(s->output_len + 1);
+			if (s->output_len > 0)
+				memcpy(s->output, sqlite3_column_blob(st, 9),
+				    s->output_len);
+			s->output[s->output_len] = '\0';
+		}
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -1789,6 +1844,46 @@ history_stats_free(struct history_phase_stats *s, size_t n)
 		free(s[i].root);
 	}
 	free(s);
+}
+
+int
+history_each_ok_phase(struct history *h,
+    void (*fn)(void *arg, const char *root, const char *workspace,
+    const char *phase), void *arg, struct gerr *err)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE;
+	size_t i, j;
+
+	for (i = 0; i < h->n_mem; i++) {
+		const struct history_run *r = &h->mem[i]->run;
+
+		for (j = 0; j < r->n_spans; j++) {
+			const struct history_span *s = &r->spans[j];
+
+			if ((s->kind == HISTORY_SPAN_PHASE ||
+			    s->kind == HISTORY_SPAN_HOOK) &&
+			    (s->status == HISTORY_OK ||
+			    s->status == HISTORY_CACHED))
+				fn(arg, r->root, s->workspace != NULL ?
+				    s->workspace : "", s->name);
+		}
+	}
+	if (h->db == NULL)
+		return 0;
+	st = h->st[HISTORY_ST_OK_PHASES];
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *root = (const char *)sqlite3_column_text(st, 0);
+		const char *ws = (const char *)sqlite3_column_text(st, 1);
+		const char *name = (const char *)sqlite3_column_text(st, 2);
+
+		if (root != NULL && name != NULL)
+			fn(arg, root, ws != NULL ? ws : "", name);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return history_sql_err(h, "list successful phases", err);
+	return 0;
 }
 
 int

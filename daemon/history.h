@@ -39,13 +39,14 @@
 #include "gerr.h"
 #include "spanrec.h"
 
-#define HISTORY_SCHEMA_VERSION 2
+#define HISTORY_SCHEMA_VERSION 3
 #define HISTORY_KEEP_DEFAULT 100
 #define HISTORY_MEM_RUNS_DEFAULT 1000
 #define HISTORY_QUEUE_RUNS_DEFAULT 10000
 #define HISTORY_TRIM_KEYS_PER_FLUSH 64
 #define HISTORY_BATCH_RUNS_MAX 1024	/* runs per transaction: bounds a write */
 #define HISTORY_OUTPUT_MAX (64 * 1024)	/* output tail kept per run */
+#define HISTORY_SPAN_OUTPUT_MAX (64 * 1024)	/* and per phase span */
 #define HISTORY_TRIGGER_FILES_MAX 32	/* trigger files kept per run */
 #define HISTORY_SPANS_MAX 10000		/* spans accepted per run */
 #define HISTORY_BUSY_TIMEOUT_MS 2000	/* another writer holds the lock */
@@ -141,6 +142,11 @@ struct history_span {
 	int64_t dur_us;		/* -1 while running */
 	enum history_status status;
 	bool slow;
+	/* A phase or hook span: that step's own output tail (no line
+	 * prefixes, other steps' lines never mixed in), NULL if it printed
+	 * nothing; output_len bytes, NUL-terminated. Owned by the span. */
+	char *output;
+	size_t output_len;
 };
 
 /* A run as returned by queries; every pointer is owned by the struct. */
@@ -205,6 +211,26 @@ int history_span_add(struct history *h, uint64_t run_id, uint64_t parent,
 /* Finish a span added with dur_us < 0. GERR_RUN_NOT_FOUND, GERR_NOT_FOUND. */
 int history_span_end(struct history *h, uint64_t run_id, uint64_t span_id,
     int64_t dur_us, enum history_status status, struct gerr *err);
+
+/*
+ * Keep len bytes of out (borrowed; only the last HISTORY_SPAN_OUTPUT_MAX)
+ * as span span_id's own output, replacing any earlier one. len 0 clears
+ * it. GERR_RUN_NOT_FOUND, GERR_NOT_FOUND.
+ */
+int history_span_output(struct history *h, uint64_t run_id, uint64_t span_id,
+    const char *out, size_t len, struct gerr *err);
+
+/*
+ * Whether (root, workspace, phase) has a retained successful (ok or
+ * cached) phase span, for first_run_only: calls fn(arg, root, workspace,
+ * phase) once per distinct such triple (strings borrowed for the call),
+ * from the database and from memory (a triple may come twice). Reads on
+ * the calling thread's connection (the loop's): meant for once at start.
+ * GERR_HISTORY on a database error (memory rows still reported).
+ */
+int history_each_ok_phase(struct history *h,
+    void (*fn)(void *arg, const char *root, const char *workspace,
+    const char *phase), void *arg, struct gerr *err);
 
 /*
  * End a live run. The daemon should history_flush() right after (run end is

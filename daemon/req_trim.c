@@ -26,6 +26,8 @@ req_trim(struct req *req, struct gerr *err)
 	    err);
 	if (rc != 0)
 		return rc;
+	/* first_run_only follows what the history still holds. */
+	histlink_reload_done(req->g->histlink);
 	result = cJSON_CreateObject();
 	cJSON_AddNumberToObject(result, "deleted", (double)deleted);
 	cJSON_AddNumberToObject(result, "keep", k != 0 ? (double)k :

@@ -313,6 +313,76 @@ def test_jobs_run_branches_concurrently():
         assert runs_[-1]['status'] == 'ok', runs_
 
 
+def test_jobs_history_keeps_phase_output_apart():
+    # b and c print in turns (each waits for the other's marker), so the
+    # run's combined output interleaves them; the history keeps each
+    # phase's own lines, in order, apart.
+    w = ('i=0; while [ ! -f %s.on ]; do i=$((i+1)); '
+         '[ $i -gt 300 ] && exit 1; sleep 0.05; done; ')
+    b = ('echo b1; touch b1.on; ' + w % 'c1' + 'echo b2; touch b2.on; '
+         + w % 'c2' + 'echo b3')
+    c = (w % 'b1' + 'echo c1; touch c1.on; ' + w % 'b2' + 'echo c2; '
+         'touch c2.on; echo c3')
+    root = project('[lifecycle.a]\ncommand = "echo a"\n'
+                   '[lifecycle.b]\ncommand = "%s"\ndepends_on = ["a"]\n'
+                   '[lifecycle.c]\ncommand = "%s"\ndepends_on = ["a"]\n'
+                   '[lifecycle.d]\ncommand = "echo d"\n'
+                   'depends_on = ["b", "c"]\n' % (b, c))
+    tmp = mktemp()
+    with Daemon(tmp=tmp) as d:
+        r = ggenc('run', 'd', '--jobs', '2', '--root', root, sock=d.sock)
+        assert r.returncode == 0, r
+        rid = str(runs(d)[-1]['id'])
+        # the run's combined output as before: every line, prefixed (the
+        # handshake interleaves the writes; the order the daemon reads
+        # two pipes in is its own)
+        r = ggenc('logs', rid, sock=d.sock)
+        assert r.returncode == 0, r
+        lines = r.stdout.splitlines()
+        for p in 'bc':
+            mine = [x for x in lines if x.startswith('[%s] ' % p)]
+            assert mine == ['[%s] %s%d' % (p, p, i) for i in (1, 2, 3)], \
+                r.stdout
+        assert lines[0] == '[a] a' and lines[-1] == '[d] d', r.stdout
+        assert len(lines) == 8, r.stdout
+        check_phase_outputs(d, rid)
+        r = ggenc('logs', rid, '--phase', 'b', '--follow', sock=d.sock)
+        assert r.returncode != 0 and 'follow' in r.stderr, r
+    # after a restart: read back from the database
+    with Daemon(tmp=tmp) as d:
+        check_phase_outputs(d, rid)
+        r = ggenc('logs', rid, '--phase', 'zz', sock=d.sock)
+        assert r.returncode != 0, r
+        assert 'no phase "zz"' in r.stderr and 'a, b, c, d' in r.stderr, r
+        r = ggenc('show', rid, '--phase', 'zz', sock=d.sock)
+        assert r.returncode == 1 and 'no phase "zz"' in r.stderr, r
+
+
+def check_phase_outputs(d, rid):
+    want = {'a': 'a\n', 'b': 'b1\nb2\nb3\n', 'c': 'c1\nc2\nc3\n',
+            'd': 'd\n'}
+    for phase, text in want.items():
+        r = ggenc('logs', rid, '--phase', phase, sock=d.sock)
+        assert r.returncode == 0 and r.stdout == text, (phase, r)
+        r = ggenc('--json', 'logs', rid, '--phase', phase, sock=d.sock)
+        assert r.returncode == 0, r
+        res = json.loads(r.stdout)
+        assert res['output'] == text, res
+        assert [(p['phase'], p['status'], p['output'])
+                for p in res['phase_outputs']] == [(phase, 'ok', text)], res
+    r = ggenc('show', rid, '--phase', 'c', sock=d.sock)
+    assert r.returncode == 0, r
+    assert r.stdout.endswith('output of c (ok, 9 bytes):\nc1\nc2\nc3\n'), \
+        r.stdout
+    assert '[b]' not in r.stdout, r.stdout
+    assert re.search(r'\n  c  \[phase\]  .* ok  \(9 bytes of output\)\n',
+                     r.stdout), r.stdout
+    r = ggenc('--json', 'show', rid, sock=d.sock)
+    spans = {s['name']: s.get('output') for s in json.loads(r.stdout)['spans']
+             if s['kind'] == 'phase'}
+    assert spans == want, spans
+
+
 def test_environments():
     root = project(
         '[env]\nTOP = "top"\nWHO = "top"\n'
@@ -377,7 +447,8 @@ def test_command_hooks_and_on_error():
 def test_first_run_only():
     root = project('[lifecycle.init]\ncommand = "echo init >> count.txt"\n'
                    'first_run_only = true\n')
-    with Daemon() as d:
+    tmp = mktemp()
+    with Daemon(tmp=tmp) as d:
         for _ in range(2):
             r = ggenc('run', 'init', '--root', root, sock=d.sock)
             assert r.returncode == 0, r
@@ -386,7 +457,30 @@ def test_first_run_only():
         reply = dry(d, root, 'init')
         assert reply['result']['steps'][0]['cache'] == 'skip', reply
         r = ggenc('run', 'init', '--force', '--root', root, sock=d.sock)
+        assert r.returncode == 0, r
         assert read(root, 'count.txt') == 'init\ninit\n'
+    # The history remembers it, not the engine's cache state file.
+    for dirpath, _, names in os.walk(os.path.join(tmp, 'state')):
+        if 'engine-cache.json' in names:
+            with open(os.path.join(dirpath, 'engine-cache.json')) as f:
+                assert 'first_run_only' not in f.read()
+    with Daemon(tmp=tmp) as d:
+        r = ggenc('run', 'init', '--root', root, sock=d.sock)
+        assert r.returncode == 0, r
+        assert 'first_run_only' in r.stderr + r.stdout, r
+        assert read(root, 'count.txt') == 'init\ninit\n'
+    # a failed first run is no success: it runs again
+    root = project('[lifecycle.init]\n'
+                   'command = "echo x >> n.txt; test -f ok"\n'
+                   'first_run_only = true\n')
+    with Daemon() as d:
+        r = ggenc('run', 'init', '--root', root, sock=d.sock)
+        assert r.returncode == 1, r
+        save(root, 'ok', '')
+        for _ in range(2):
+            r = ggenc('run', 'init', '--root', root, sock=d.sock)
+            assert r.returncode == 0, r
+        assert read(root, 'n.txt') == 'x\nx\n'
 
 
 def on_terminal(args, sock, answer):
@@ -655,6 +749,7 @@ if __name__ == '__main__':
          test_real_files_dry_run,
          test_dag_order_and_failure,
          test_jobs_run_branches_concurrently,
+         test_jobs_history_keeps_phase_output_apart,
          test_environments,
          test_command_hooks_and_on_error,
          test_first_run_only,

@@ -234,6 +234,64 @@ test_tree_and_ids(void **state)
 	assert_int_equal(f->n_events, 0);
 }
 
+/* A SPAN_END of phase name (workspace ws) with its own output and st. */
+static void
+feed_phase_end(struct fixture *f, uint64_t run, uint64_t id, const char *ws,
+    const char *name, enum engine_status st, const char *out)
+{
+	struct engine_span sp = {
+		.id = id, .kind = ENGINE_SPAN_PHASE, .name = name,
+		.workspace = ws, .start_us = T0, .dur_us = 5, .status = st,
+	};
+	struct engine_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = ENGINE_EV_SPAN_END;
+	ev.run_id = run;
+	ev.root = "/r";
+	ev.span = &sp;
+	ev.output = out;
+	ev.output_len = out != NULL ? strlen(out) : 0;
+	histlink_on_event(f->hl, &ev);
+}
+
+/* Each phase span keeps the output its SPAN_END carried; the successful
+ * phases answer first_run_only from memory, before and after a reopen. */
+static void
+test_phase_output_and_first_run(void **state)
+{
+	struct fixture *f = *state;
+	struct history_run *r = NULL;
+
+	assert_false(histlink_first_run_done(f->hl, "/r", "", "b"));
+	feed_start(f, 3, "d", T0);
+	feed_span_start(f, 3, 1, 0, ENGINE_SPAN_PHASE, "b", T0);
+	feed_span_start(f, 3, 2, 0, ENGINE_SPAN_PHASE, "c", T0);
+	feed_phase_end(f, 3, 2, "", "c", ENGINE_FAILED, "c1\nc2\n");
+	feed_phase_end(f, 3, 1, "", "b", ENGINE_OK, "b1\nb2\n");
+	feed_phase_end(f, 3, 3, "w", "e", ENGINE_CACHED, NULL);
+	assert_true(histlink_first_run_done(f->hl, "/r", "", "b"));
+	assert_false(histlink_first_run_done(f->hl, "/r", "", "c"));
+	assert_true(histlink_first_run_done(f->hl, "/r", "w", "e"));
+	assert_false(histlink_first_run_done(f->hl, "/r", "", "e"));
+	assert_false(histlink_first_run_done(f->hl, "/other", "", "b"));
+	feed_end(f, 3, "d", ENGINE_FAILED, T0, T0 + 100);
+	histlink_free(f->hl);
+	fx_open(f);
+	assert_true(histlink_first_run_done(f->hl, "/r", "", "b"));
+	assert_true(histlink_first_run_done(f->hl, "/r", "w", "e"));
+	assert_false(histlink_first_run_done(f->hl, "/r", "", "c"));
+	assert_int_equal(history_get_run(histlink_history(f->hl), 3, &r,
+	    NULL), 0);
+	assert_int_equal(r->n_spans, 3);
+	assert_string_equal(r->spans[0].name, "b");
+	assert_string_equal(r->spans[0].output, "b1\nb2\n");
+	assert_string_equal(r->spans[1].output, "c1\nc2\n");
+	assert_null(r->spans[2].output);
+	assert_string_equal(r->output, "hello\n");	/* the run's, as before */
+	history_run_free(r);
+}
+
 static void
 test_late_queued_run_keeps_its_id(void **state)
 {
@@ -403,6 +461,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_phase_output_and_first_run,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_and_ids, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(

@@ -309,7 +309,8 @@ test_migrate_from_v1(void **state)
 	fx_sql_exec(fx->path, fx_schema_v1);
 	h = fx_open(fx, 0, 0);
 	assert_false(history_degraded(h));
-	assert_int_equal(fx_sql_int(fx, "PRAGMA user_version"), 2);
+	assert_int_equal(fx_sql_int(fx, "PRAGMA user_version"),
+	    HISTORY_SCHEMA_VERSION);
 	assert_int_equal(history_get_run(h, 41, &r, NULL), 0);
 	assert_int_equal(r->status, HISTORY_OK);
 	assert_int_equal(r->trigger, HISTORY_TRIGGER_SAVE);
@@ -322,9 +323,104 @@ test_migrate_from_v1(void **state)
 	assert_int_equal(r->status, HISTORY_INTERRUPTED);
 	assert_int_equal(r->end_us, 650);
 	assert_int_equal(r->n_spans, 1);
+	assert_null(r->spans[0].output);	/* 2 -> 3: no output yet */
 	history_run_free(r);
 	/* Ids continue after the largest one found. */
 	assert_int_equal(history_run_begin(h, &info), 43);
+	history_close(h);
+}
+
+struct fx_ok {
+	char seen[8][64];
+	size_t n;
+};
+
+static void
+fx_ok_phase(void *arg, const char *root, const char *ws, const char *phase)
+{
+	struct fx_ok *ok = arg;
+
+	assert_true(ok->n < 8);
+	snprintf(ok->seen[ok->n++], sizeof(ok->seen[0]), "%s|%s|%s", root, ws,
+	    phase);
+}
+
+static bool
+fx_ok_has(const struct fx_ok *ok, const char *want)
+{
+	for (size_t i = 0; i < ok->n; i++)
+		if (strcmp(ok->seen[i], want) == 0)
+			return true;
+	return false;
+}
+
+/* Each phase span keeps its own output (issue 14): in memory, on disk
+ * after a flush and a reopen, capped to its tail; and the successful
+ * phases first_run_only asks about, from memory and from the database. */
+static void
+test_span_output_and_ok_phases(void **state)
+{
+	struct fx *fx = *state;
+	struct history *h = fx_open(fx, 0, 0);
+	struct history_run_info info = { .root = "/p", .phase = "d",
+	    .trigger = HISTORY_TRIGGER_MANUAL, .start_us = 100 };
+	struct history_run_end end = { .status = HISTORY_FAILED,
+	    .exit_code = 1, .end_us = 900 };
+	struct history_run *r = NULL;
+	struct fx_ok ok = { .n = 0 };
+	struct gerr err;
+	uint64_t id, sb, sc, sx;
+	char *big;
+
+	id = history_run_begin(h, &info);
+	assert_int_equal(history_span_add(h, id, 0, HISTORY_SPAN_PHASE, "b",
+	    "", 100, -1, HISTORY_RUNNING, &sb, NULL), 0);
+	assert_int_equal(history_span_add(h, id, 0, HISTORY_SPAN_PHASE, "c",
+	    "ws1", 100, -1, HISTORY_RUNNING, &sc, NULL), 0);
+	assert_int_equal(history_span_add(h, id, 0, HISTORY_SPAN_PHASE, "x",
+	    "", 100, -1, HISTORY_RUNNING, &sx, NULL), 0);
+	assert_int_equal(history_span_end(h, id, sb, 5, HISTORY_OK, NULL), 0);
+	assert_int_equal(history_span_output(h, id, sb, "b1\nb2\n", 6, NULL),
+	    0);
+	assert_int_equal(history_span_end(h, id, sc, 5, HISTORY_CACHED,
+	    NULL), 0);
+	big = xmalloc(HISTORY_SPAN_OUTPUT_MAX + 10);
+	memset(big, 'a', 10);
+	memset(big + 10, 'z', HISTORY_SPAN_OUTPUT_MAX);
+	assert_int_equal(history_span_output(h, id, sc, big,
+	    HISTORY_SPAN_OUTPUT_MAX + 10, NULL), 0);
+	free(big);
+	assert_int_equal(history_span_end(h, id, sx, 5, HISTORY_FAILED,
+	    NULL), 0);
+	gerr_clear(&err);
+	assert_int_equal(history_span_output(h, id, 99, "q", 1, &err),
+	    GERR_NOT_FOUND);
+	/* Before any flush: from memory. */
+	assert_int_equal(history_each_ok_phase(h, fx_ok_phase, &ok, NULL), 0);
+	assert_true(fx_ok_has(&ok, "/p||b"));
+	assert_true(fx_ok_has(&ok, "/p|ws1|c"));
+	assert_false(fx_ok_has(&ok, "/p||x"));	/* failed */
+	assert_int_equal(history_run_end(h, id, &end, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
+	history_close(h);
+	h = fx_open(fx, 0, 0);
+	gerr_clear(&err);	/* an ended, written run takes no output */
+	assert_int_equal(history_span_output(h, id, sb, "late", 4, &err),
+	    GERR_RUN_NOT_FOUND);
+	assert_int_equal(history_get_run(h, id, &r, NULL), 0);
+	assert_int_equal(r->n_spans, 3);
+	assert_string_equal(r->spans[0].output, "b1\nb2\n");
+	assert_int_equal(r->spans[0].output_len, 6);
+	assert_int_equal(r->spans[1].output_len, HISTORY_SPAN_OUTPUT_MAX);
+	assert_int_equal(r->spans[1].output[0], 'z');	/* the tail kept */
+	assert_null(r->spans[2].output);
+	history_run_free(r);
+	/* From the database, after a reopen. */
+	ok.n = 0;
+	assert_int_equal(history_each_ok_phase(h, fx_ok_phase, &ok, NULL), 0);
+	assert_int_equal(ok.n, 2);
+	assert_true(fx_ok_has(&ok, "/p||b"));
+	assert_true(fx_ok_has(&ok, "/p|ws1|c"));
 	history_close(h);
 }
 
@@ -941,6 +1037,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retention_many_keys,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v1,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_span_output_and_ok_phases,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_degrades,
 		    fx_setup, fx_teardown),
