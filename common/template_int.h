@@ -174,6 +174,11 @@ struct template_node {
 	const char *text;
 	size_t len;
 	int tline, tcol;
+	/* OUT: text written after the expression (the text node that
+	 * followed it, fused too), which began at pline:pcol. */
+	const char *post;
+	size_t postlen;
+	int pline, pcol;
 	struct template_expr *expr;
 	/* if: conds[i] guards bodies[i]; els is the else branch */
 	struct template_expr **conds;

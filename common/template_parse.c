@@ -1591,7 +1591,17 @@ template_parse_block(struct template_parser *ps, struct template_block *b,
 			return 0;
 		case TOK_TEXT:
 			template_next(ps);
-			if (t->len > 0) {
+			if (t->len == 0)
+				break;
+			n = b->len > 0 ? b->nodes[b->len - 1] : NULL;
+			if (n != NULL && n->kind == NODE_OUT &&
+			    n->postlen == 0) {
+				/* `}}` then text: one node (see NODE_OUT). */
+				n->post = t->s;
+				n->postlen = t->len;
+				n->pline = t->line;
+				n->pcol = t->col;
+			} else {
 				n = template_block_add(ps, b, NODE_TEXT, t);
 				n->text = t->s;
 				n->len = t->len;

@@ -1645,7 +1645,7 @@ template_run_block(struct template_run *r, const struct template_block *b)
 					return FLOW_ERROR;
 				if (!template_check_output(r, n))
 					return FLOW_ERROR;
-				break;
+				goto post;
 			}
 			if (n->expr->kind == EXPR_ATTR &&
 			    (n->expr->loop_attr == LOOP_ATTR_INDEX ||
@@ -1660,7 +1660,7 @@ template_run_block(struct template_run *r, const struct template_block *b)
 					    LOOP_ATTR_INDEX));
 					if (!template_check_output(r, n))
 						return FLOW_ERROR;
-					break;
+					goto post;
 				}
 			}
 			if (template_eval_lend(r, n->expr, true, &v, &owned) != 0)
@@ -1672,6 +1672,13 @@ template_run_block(struct template_run *r, const struct template_block *b)
 			template_release(v, owned);
 			if (!template_check_output(r, n))
 				return FLOW_ERROR;
+		post:
+			if (n->postlen > 0) {
+				template_out(r, n->post, n->postlen);
+				if (!template_check_output_at(r, n->pline,
+				    n->pcol))
+					return FLOW_ERROR;
+			}
 			break;
 		case NODE_IF: {
 			const struct template_block *take = &n->els;

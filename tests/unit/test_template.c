@@ -374,6 +374,14 @@ test_caps(void **state)
 	assert_int_equal(err.line, 2);
 	assert_int_equal(err.col, 10);
 	strbuf_reset(&sb);
+	/* ... and so is text right after a `}}`. */
+	src = "{{ 'abcdefgh' }}xyz{{ 3 }}";
+	gerr_clear(&err);
+	assert_int_equal(template_render_string(src, strlen(src), "t", 1, ctx,
+	    &opts, &sb, &err), GERR_TOO_LARGE);
+	assert_int_equal(err.line, 1);
+	assert_int_equal(err.col, 17);
+	strbuf_reset(&sb);
 	opts.max_output_bytes = 0;
 	opts.max_iterations = 5;
 	gerr_clear(&err);
