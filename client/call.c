@@ -10,10 +10,16 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Without pidfd_open: how often the stopping daemon is looked at. */
+#define CALL_EXIT_POLL_MS 10
 
 #include "errors.h"
 #include "version.h"
@@ -131,6 +137,46 @@ call_close(struct call *c)
 	conn_close(&c->conn);
 }
 
+/* Whether pid has exited: gone, or a zombie (its parent, not us, may
+ * not have reaped it yet). */
+static bool
+call_pid_gone(pid_t pid)
+{
+	char path[64], buf[512];
+	const char *state;
+	size_t n;
+	FILE *f;
+
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return errno == ENOENT;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold ')' and spaces; the last ')'
+	 * ends it. */
+	state = strrchr(buf, ')');
+	return state != NULL && state[1] == ' ' &&
+	    (state[2] == 'Z' || state[2] == 'X');
+}
+
+static int
+call_wait_exit_poll(pid_t pid, int timeout_ms, struct gerr *err)
+{
+	const struct timespec step = { 0, CALL_EXIT_POLL_MS * 1000000L };
+
+	for (int waited = 0; !call_pid_gone(pid); waited += CALL_EXIT_POLL_MS) {
+		if (waited >= timeout_ms)
+			return gerr_set(err, GERR_TIMEOUT, "ggend (pid %ld) "
+			    "still runs %d ms after it was asked to stop",
+			    (long)pid, timeout_ms);
+		nanosleep(&step, NULL);
+	}
+	return 0;
+}
+
 int
 call_wait_exit(pid_t pid, int timeout_ms, struct gerr *err)
 {
@@ -143,7 +189,10 @@ call_wait_exit(pid_t pid, int timeout_ms, struct gerr *err)
 	if (fd < 0) {
 		if (errno == ESRCH)
 			return 0;
-		/* No pidfd (old kernel): say so rather than guess. */
+		/* No pidfd (a kernel before 5.3, or valgrind, which does not
+		 * know the call): look at the process every few ms. */
+		if (errno == ENOSYS)
+			return call_wait_exit_poll(pid, timeout_ms, err);
 		return gerr_set(err, GERR_IO, "pidfd_open %ld: %s", (long)pid,
 		    strerror(errno));
 	}

@@ -359,8 +359,16 @@ cmd_print_help(const struct cmd_entry *e, FILE *out)
 			fprintf(out, "  %.*s\n", (int)(nl - ex), ex);
 		}
 	}
-	fputs("\nGlobal options: --json, --socket PATH, --no-start "
-	    "(see `ggenc help`).\n", out);
+	/* From the rows, so that a new global option is never left out. */
+	fputs("\nGlobal options:", out);
+	for (o = cmd_global_opts; o->name != NULL; o++)
+		if (strcmp(o->name, "--help") != 0 &&
+		    strcmp(o->name, "--version") != 0 &&
+		    strcmp(o->name, "--colour") != 0)
+			fprintf(out, "%s %s%s%s", o == cmd_global_opts ? "" :
+			    ",", o->name, o->arg != NULL ? " " : "",
+			    o->arg != NULL ? o->arg : "");
+	fputs(" (see `ggenc help`).\n", out);
 }
 
 void

@@ -190,6 +190,15 @@ void cmd_print_usage(const struct cmd_entry *e, FILE *out);
  * resolves; *out is the caller's to free). Used by root-taking commands:
  * the daemon's working directory is not the user's. GERR_IO (getcwd). */
 int cmd_abs_path(const char *arg, char **out, struct gerr *err);
+/*
+ * The project a command works on, into abs (PATH_MAX bytes): root (--root
+ * DIR) when given, resolved, which must hold a make.toml; else the
+ * outermost directory from the current one up that holds one, so that
+ * `ggenc run build` works from anywhere in the project as `dev` does.
+ * GERR_ROOT_NOT_FOUND (root does not resolve) or GERR_NOT_FOUND (no
+ * make.toml: nothing is watched for a mistyped directory).
+ */
+int cmd_project_root(const char *root, char *abs, struct gerr *err);
 /* Add field name = cmd_abs_path(argv[0], or "." when argc is 0). */
 int cmd_root_field(int argc, char **argv, cJSON *fields, const char *name,
     struct gerr *err);

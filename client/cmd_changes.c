@@ -58,5 +58,6 @@ const struct cmd_entry cmd_changes_entry = {
 	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_CHANGES,
 	.build = cmd_changes_build, .render = cmd_changes_render,
 	.opts = cmd_changes_opts,
-	.example = "ggenc changes --since c:1:42 .",
+	.example = "ggenc changes .\n"
+	    "ggenc changes --since c:bcf6137b15f21846:e75217a0:6 .",
 };

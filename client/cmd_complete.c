@@ -35,6 +35,7 @@ enum cmd_complete_kind {
 	CMD_COMPLETE_FILES,
 	CMD_COMPLETE_COMMANDS,
 	CMD_COMPLETE_CONFIG,
+	CMD_COMPLETE_WHEN,		/* --color's auto, always, never */
 };
 
 /* What a word of usage or an option's value name completes to. */
@@ -54,6 +55,8 @@ cmd_complete_kind_of(const char *word)
 		return CMD_COMPLETE_COMMANDS;
 	if (strncmp(word, "get", 3) == 0)
 		return CMD_COMPLETE_CONFIG;
+	if (strcmp(word, "WHEN") == 0)
+		return CMD_COMPLETE_WHEN;
 	return CMD_COMPLETE_NONE;
 }
 
@@ -88,6 +91,9 @@ cmd_complete_value_opts(FILE *out, const char *sep, enum cmd_complete_kind
 			    cmd_complete_kind_of(o->arg) != only))
 				continue;
 			fprintf(out, "%s%s", first ? "" : sep, o->name);
+			/* -e NAME takes its value as --env NAME does. */
+			if (o->short_name != 0)
+				fprintf(out, "%s-%c", sep, o->short_name);
 			first = false;
 		}
 	}
@@ -133,6 +139,9 @@ cmd_complete_bash(FILE *out)
 	fputs(")\n\t\tCOMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n\t", out);
 	cmd_complete_value_opts(out, "|", CMD_COMPLETE_FILES, false);
 	fputs(")\n\t\tCOMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n\t", out);
+	cmd_complete_value_opts(out, "|", CMD_COMPLETE_WHEN, false);
+	fputs(")\n\t\tCOMPREPLY=($(compgen -W \"auto always never\" -- "
+	    "\"$cur\")); return ;;\n\t", out);
 	cmd_complete_value_opts(out, "|", CMD_COMPLETE_NONE, false);
 	fputs(")\n\t\treturn ;;\n\tesac\n"
 	    "\tif [[ -z $cmd ]]; then\n"
@@ -185,6 +194,7 @@ cmd_complete_bash(FILE *out)
 			    "COMPREPLY=($(compgen -W \"get set\" -- \"$cur\"))\n",
 			    out);
 			break;
+		case CMD_COMPLETE_WHEN:
 		case CMD_COMPLETE_NONE:
 			break;
 		}
@@ -247,6 +257,8 @@ cmd_complete_zsh(FILE *out)
 	fputs(") _files -/; return ;;\n\t", out);
 	cmd_complete_value_opts(out, "|", CMD_COMPLETE_FILES, false);
 	fputs(") _files; return ;;\n\t", out);
+	cmd_complete_value_opts(out, "|", CMD_COMPLETE_WHEN, false);
+	fputs(") compadd auto always never; return ;;\n\t", out);
 	cmd_complete_value_opts(out, "|", CMD_COMPLETE_NONE, false);
 	fputs(") return ;;\n\tesac\n"
 	    "\topts=(", out);
@@ -284,6 +296,7 @@ cmd_complete_zsh(FILE *out)
 			fputs("\t\t[[ $words[CURRENT-1] == config ]] && "
 			    "compadd get set\n", out);
 			break;
+		case CMD_COMPLETE_WHEN:
 		case CMD_COMPLETE_NONE:
 			break;
 		}
@@ -319,7 +332,8 @@ cmd_complete_fish_opt(FILE *out, const char *cond, const struct cmd_opt *o)
 		fprintf(out, " -s %c", o->short_name);
 	if (o->arg != NULL)
 		fputs(k == CMD_COMPLETE_DIRS ? " -r -a '(__fish_complete_"
-		    "directories)'" : k == CMD_COMPLETE_FILES ? " -r -F" : " -r",
+		    "directories)'" : k == CMD_COMPLETE_FILES ? " -r -F" :
+		    k == CMD_COMPLETE_WHEN ? " -x -a 'auto always never'" : " -r",
 		    out);
 	fputs(" -d '", out);
 	cmd_complete_fish_text(out, o->help);
@@ -381,6 +395,7 @@ cmd_complete_fish(FILE *out)
 			fprintf(out, "complete -c ggenc -n '%s' -a 'get set'\n",
 			    cond);
 			break;
+		case CMD_COMPLETE_WHEN:
 		case CMD_COMPLETE_NONE:
 			break;
 		}

@@ -23,7 +23,11 @@
  * the daemon sent it (NDJSON).
  *
  * Ctrl-C only hangs up: the daemon keeps running, the root stays watched
- * and runs in flight finish. Exit status: 0 when the daemon stops cleanly,
+ * and runs in flight finish. When the daemon stops (daemon.stopping), dev
+ * waits up to CMD_DEV_RECONNECT_MS for one to answer on the socket again
+ * (never starting one itself, so `ggenc shutdown` still stops it): after
+ * `ggenc restart` the loop goes on. Exit status: 0 when the daemon stops
+ * cleanly and none comes back,
  * 1/2 for a refused request (bad phase, bad root), 3 when the connection is
  * lost. The exchange is driven here (cmd_entry.run), not by main.c, since
  * it never ends with a reply and keeps display state between messages.
@@ -38,13 +42,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "call.h"
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "color.h"
 #include "commands.h"
 #include "conn.h"
 #include "errors.h"
+#include "genout.h"
+#include "make.h"
 #include "runview.h"
+#include "strbuf.h"
 #include "version.h"
 #include "xmalloc.h"
 
@@ -54,6 +62,16 @@
 #define CMD_DEV_HIDDEN_MAX 64
 /* Changed files named in a header; the rest are counted. */
 #define CMD_DEV_FILES_SHOWN 3
+/* Phase names offered for a mistyped --only. */
+#define CMD_DEV_ONLY_NAMES 256
+/* After daemon.stopping: how long to wait for a daemon to answer again
+ * (`ggenc restart`, an upgrade), polling the socket every step. */
+#define CMD_DEV_RECONNECT_MS 10000
+#define CMD_DEV_RECONNECT_STEP_MS 50
+/* Connections lost again before a new daemon took the request. */
+#define CMD_DEV_RECONNECT_TRIES 20
+/* cmd_dev_loop: the daemon said it stops (not an exit status). */
+#define CMD_DEV_STOPPED (-1)
 
 struct cmd_dev {
 	const struct cmd_ctx *ctx;
@@ -77,6 +95,8 @@ struct cmd_dev {
 	 * phase.finished with "cache":"restored" or "remote". */
 	double restored_run;
 	unsigned restored;
+	bool registered;		/* "watching" came on this connection */
+	bool reconnected;		/* a new connection after a stop */
 };
 
 /* Ctrl-C: erase the status line (the only state on the screen that is
@@ -355,8 +375,9 @@ cmd_dev_progress(struct cmd_dev *d, const cJSON *p)
 	}
 }
 
-/* Events of the subscription: only this root's invalid make.toml and the
- * daemon's stop matter here (runs come as progress). Returns true when
+/* Events of the subscription: only this root's invalid make.toml, its
+ * phases stopped for retriggering themselves and the daemon's stop matter
+ * here (runs come as progress). Returns true when
  * the loop should end (the daemon stops). */
 static bool
 cmd_dev_event(struct cmd_dev *d, const struct msg_reply *msg)
@@ -370,15 +391,27 @@ cmd_dev_event(struct cmd_dev *d, const struct msg_reply *msg)
 		fflush(d->out);
 		return true;
 	}
+	/* A phase stopped for retriggering itself: else the loop would
+	 * just go quiet. */
+	if (strcmp(msg->event, "phase.loop") == 0 &&
+	    strcmp(runview_str(b, "root", ""), d->root) == 0) {
+		cmd_dev_status_erase(d);
+		fprintf(d->out, "%sggen dev: %s%s\n", color_on(d->color,
+		    COLOR_RED), runview_str(b, "message", "?"),
+		    color_off(d->color));
+		fflush(d->out);
+		cmd_dev_status_draw(d);
+		return false;
+	}
 	if (strcmp(msg->event, "model.invalid") == 0 &&
 	    strcmp(runview_str(b, "root", ""), d->root) == 0) {
 		cmd_dev_status_erase(d);
-		fprintf(d->out, "%sggen dev: %s:%.0f:%.0f: %s%s%s\n",
-		    color_on(d->color, COLOR_RED), runview_str(b, "file", "?"),
-		    runview_num(b, "line", 0), runview_num(b, "col", 0),
-		    runview_str(b, "message", "?"),
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "kept")) ?
-		    " (runs keep the last good version)" : "",
+		/* Whether or not a last good model is kept (for the runs
+		 * under way), no new run starts until the file parses. */
+		fprintf(d->out, "%sggen dev: %s:%.0f:%.0f: %s (nothing runs "
+		    "until it is fixed)%s\n", color_on(d->color, COLOR_RED),
+		    runview_str(b, "file", "?"), runview_num(b, "line", 0),
+		    runview_num(b, "col", 0), runview_str(b, "message", "?"),
 		    color_off(d->color));
 		fflush(d->out);
 		cmd_dev_status_draw(d);
@@ -387,29 +420,45 @@ cmd_dev_event(struct cmd_dev *d, const struct msg_reply *msg)
 }
 
 /*
- * The default root: the outermost directory from the current one up that
- * holds a make.toml (a workspace's own make.toml sits inside its root's
- * tree), else the current directory. abs is PATH_MAX bytes.
+ * --only PHASE must name a phase of the root's make.toml: a typo would
+ * hide every run for good. A make.toml that does not parse is left to
+ * the daemon (it says what is wrong). GERR_INVALID, with "did you mean".
  */
 static int
-cmd_dev_default_root(char *abs, struct gerr *err)
+cmd_dev_check_only(const char *root, const char *only, struct gerr *err)
 {
-	char dir[PATH_MAX], probe[PATH_MAX + 16];
-	char *slash;
+	const char *names[CMD_DEV_ONLY_NAMES];
+	struct make_project *p = NULL;
+	struct strbuf hint = STRBUF_INIT;
+	struct gerr perr;
+	char *file = xasprintf("%s/make.toml", strcmp(root, "/") == 0 ? "" :
+	    root), *buf = NULL;
+	size_t len = 0, n = 0;
+	bool exists = false, known = true;
 
-	if (realpath(".", dir) == NULL)
-		return gerr_set(err, GERR_IO, "current directory: %s",
-		    strerror(errno));
-	snprintf(abs, PATH_MAX, "%s", dir);
-	for (;;) {
-		snprintf(probe, sizeof(probe), "%s/make.toml", dir[0] ? dir :
-		    "");
-		if (access(probe, F_OK) == 0)
-			snprintf(abs, PATH_MAX, "%s", dir[0] ? dir : "/");
-		if (dir[0] == '\0' || (slash = strrchr(dir, '/')) == NULL)
-			return 0;
-		*slash = '\0';
+	gerr_clear(&perr);
+	if (genout_read(file, MAKE_FILE_MAX_BYTES, &buf, &len, &exists,
+	    &perr) == 0 && exists && make_parse_buffer(buf, len, file, &p,
+	    NULL, &perr) == 0) {
+		known = false;
+		for (size_t i = 0; i < p->phases_len; i++) {
+			if (strcmp(p->phases[i].name, only) == 0)
+				known = true;
+			if (n < CMD_DEV_ONLY_NAMES)
+				names[n++] = p->phases[i].name;
+		}
+		if (!known)
+			cmd_suggest(only, names, n, &hint);
+		if (!known)
+			gerr_set(err, GERR_INVALID, "--only %.100s: no such "
+			    "phase in %s%s", only, file, hint.len > 0 ?
+			    hint.buf : "");
 	}
+	strbuf_release(&hint);
+	make_project_free(p);
+	free(buf);
+	free(file);
+	return known ? 0 : GERR_INVALID;
 }
 
 static int
@@ -426,14 +475,10 @@ cmd_dev_args(const struct cmd_ctx *ctx, int argc, char **argv,
 	if ((v = cmd_opt_value(ctx, "--env")) != NULL)
 		cJSON_AddStringToObject(fields, "env", v);
 	d->clear = cmd_opt_flag(ctx, "--clear");
-	if (root == NULL) {
-		if (cmd_dev_default_root(abs, err) != 0)
-			goto fail;
-	} else if (realpath(root, abs) == NULL) {
-		gerr_set(err, GERR_ROOT_NOT_FOUND, "root %.200s: %s", root,
-		    strerror(errno));
+	if (cmd_project_root(root, abs, err) != 0)
 		goto fail;
-	}
+	if (d->only != NULL && cmd_dev_check_only(abs, d->only, err) != 0)
+		goto fail;
 	cJSON_AddStringToObject(fields, "root", abs);
 	if (cJSON_GetArraySize(phases) > 0)
 		cJSON_AddItemToObject(fields, "phases", phases);
@@ -466,21 +511,6 @@ cmd_dev_send(struct conn *conn, cJSON *fields, struct gerr *err)
 }
 
 static int
-cmd_dev_reply_error(const struct msg_reply *msg)
-{
-	const struct err_def *def = err_by_wire(msg->err_code);
-
-	if (msg->err_file != NULL && msg->err_line > 0)
-		fprintf(stderr, "ggenc: %s:%d:%d: %s [%s]\n", msg->err_file,
-		    msg->err_line, msg->err_col, msg->err_message,
-		    msg->err_code);
-	else
-		fprintf(stderr, "ggenc: %s [%s]\n", msg->err_message,
-		    msg->err_code);
-	return def != NULL ? (int)def->exit_status : ERR_EXIT_FAILED;
-}
-
-static int
 cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 {
 	struct msg_reply msg;
@@ -493,7 +523,9 @@ cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 		if (conn_recv(conn, &msg, &err) != 0) {
 			cmd_dev_status_erase(d);
 			fflush(d->out);
-			fprintf(stderr, "ggenc: %s\n", err.msg);
+			/* Lost before a new daemon took us: retried quietly. */
+			if (!d->reconnected)
+				fprintf(stderr, "ggenc: %s\n", err.msg);
 			return (int)err_lookup(err.code)->exit_status;
 		}
 		if (d->ctx->json) {
@@ -505,7 +537,8 @@ cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 		if (msg.kind == MSG_REPLY && !msg.ok) {
 			cmd_dev_status_erase(d);
 			fflush(d->out);
-			rc = cmd_dev_reply_error(&msg);
+			/* As every command: JSON on stderr under --json. */
+			rc = call_reply_error(d->ctx, &msg);
 			msg_reply_release(&msg);
 			return rc;
 		}
@@ -520,13 +553,75 @@ cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 
 			msg_reply_release(&msg);
 			if (stop)
-				return 0;
+				return CMD_DEV_STOPPED;
 			continue;
+		}
+		if (msg.kind == MSG_PROGRESS && strcmp(runview_str(msg.body,
+		    "type", ""), "watching") == 0) {
+			if (d->reconnected && !d->ctx->json) {
+				cmd_dev_status_erase(d);
+				fprintf(d->out, "ggen dev: ggend is back\n");
+				fflush(d->out);
+			}
+			d->registered = true;
+			d->reconnected = false;
 		}
 		if (msg.kind == MSG_PROGRESS && !d->ctx->json)
 			cmd_dev_progress(d, msg.body);
 		msg_reply_release(&msg);
 	}
+}
+
+/* Read what the stopping daemon still sends until it hangs up. */
+static void
+cmd_dev_drain(struct conn *c)
+{
+	struct msg_reply msg;
+	struct gerr err;
+
+	for (;;) {
+		gerr_clear(&err);
+		if (conn_recv(c, &msg, &err) != 0)
+			return;
+		msg_reply_release(&msg);
+	}
+}
+
+/*
+ * The daemon stopped: wait for one to answer on the socket again (a
+ * restart), without starting one. 0 and c open when one did; -1 (c
+ * closed) when none answered within CMD_DEV_RECONNECT_MS.
+ */
+static int
+cmd_dev_reconnect(struct cmd_dev *d, struct conn *c, bool say)
+{
+	const struct timespec step = { 0, CMD_DEV_RECONNECT_STEP_MS *
+	    1000000L };
+	struct gerr err;
+	int waited;
+
+	d->running = 0;
+	d->mid_line = false;
+	if (say && !d->ctx->json) {
+		fprintf(d->out, "ggen dev: waiting %d s for ggend to come back "
+		    "(ggenc restart)\n", CMD_DEV_RECONNECT_MS / 1000);
+		fflush(d->out);
+	}
+	for (waited = 0; waited < CMD_DEV_RECONNECT_MS;
+	    waited += CMD_DEV_RECONNECT_STEP_MS) {
+		gerr_clear(&err);
+		if (conn_open(c, d->ctx->socket_path, false, &err) == 0) {
+			d->reconnected = true;
+			return 0;
+		}
+		conn_close(c);
+		nanosleep(&step, NULL);
+	}
+	if (!d->ctx->json) {
+		fprintf(d->out, "ggen dev: no ggend answered; leaving\n");
+		fflush(d->out);
+	}
+	return -1;
 }
 
 static int
@@ -569,10 +664,36 @@ cmd_dev_run(const struct cmd_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "ggenc: %s\n", err.msg);
 		return (int)err_lookup(err.code)->exit_status;
 	}
-	/* The daemon may refuse with a reason: read even if sending failed. */
-	(void)cmd_dev_send(&conn, fields, &err);
-	rc = cmd_dev_loop(&d, &conn);
-	conn_close(&conn);
+	for (int retries = 0;;) {
+		cJSON *again = cJSON_Duplicate(fields, 1);
+
+		/* The daemon may refuse with a reason: read even if sending
+		 * failed. */
+		d.registered = false;
+		(void)cmd_dev_send(&conn, fields, &err);
+		rc = cmd_dev_loop(&d, &conn);
+		fields = again;
+		if (rc == CMD_DEV_STOPPED) {
+			/* Until the old daemon hangs up: its listening socket
+			 * may still take a connection until it exits. */
+			cmd_dev_drain(&conn);
+			retries = 0;
+		} else if (!(retries > 0 && !d.registered &&
+		    rc == ERR_EXIT_UNREACHABLE &&
+		    retries < CMD_DEV_RECONNECT_TRIES)) {
+			conn_close(&conn);
+			break;
+		}
+		/* Stopped, or a connection lost again before the new daemon
+		 * took the request (the old one, exiting): wait again. */
+		conn_close(&conn);
+		if (cmd_dev_reconnect(&d, &conn, retries == 0) != 0) {
+			rc = 0;
+			break;
+		}
+		retries++;
+	}
+	cJSON_Delete(fields);
 	return rc;
 }
 

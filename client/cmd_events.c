@@ -140,12 +140,11 @@ cmd_events_text(const struct cmd_ctx *ctx, const char *ev, const cJSON *d)
 			    cmd_events_s(d, "root"),
 			    cmd_events_n(d, "duration_ms"));
 	} else if (strcmp(ev, "model.invalid") == 0)
-		fprintf(ctx->out, "%s:%.0f:%.0f: %s (%s)\n", cmd_events_s(d,
-		    "file"), cmd_events_n(d, "line"), cmd_events_n(d, "col"),
-		    cmd_events_s(d, "message"), cJSON_IsTrue(
-		    cJSON_GetObjectItemCaseSensitive(d, "kept")) ?
-		    "the last good make.toml stays in force" :
-		    "no make.toml in force");
+		/* A kept model only finishes the runs under way. */
+		fprintf(ctx->out, "%s:%.0f:%.0f: %s (nothing runs until it "
+		    "is fixed)\n", cmd_events_s(d, "file"), cmd_events_n(d,
+		    "line"), cmd_events_n(d, "col"), cmd_events_s(d,
+		    "message"));
 	else
 		cmd_events_generic(ctx, ev, d);
 	strbuf_release(&sb);

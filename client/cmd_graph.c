@@ -60,11 +60,8 @@ cmd_graph_parse(const struct cmd_ctx *ctx, int argc, char **argv,
 		a->phases[a->n_phases++] = argv[i];
 	if (graph_format_parse(a->format, &a->fmt, err) != 0)
 		return GERR_INVALID;
-	if (root == NULL)
-		root = ".";
-	if (realpath(root, a->root) == NULL)
-		return gerr_set(err, GERR_ROOT_NOT_FOUND, "root %s: %s", root,
-		    strerror(errno));
+	if (cmd_project_root(root, a->root, err) != 0)
+		return err->code;
 	v = getenv("GGEN_ENV");
 	a->env_auto = v != NULL && v[0] != '\0' ? v : NULL;
 	return 0;
@@ -238,7 +235,8 @@ cmd_graph_run(const struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static const struct cmd_opt cmd_graph_opts[] = {
-	{ "--root", 0, "DIR", "the project root (default: .)", 0 },
+	{ "--root", 0, "DIR", "the project root (default: the outermost "
+	    "make.toml directory from here up)", 0 },
 	{ "--format", 0, "FORMAT", "text, dot (Graphviz) or mermaid", 0 },
 	{ "--env", 'e', "NAME", "draw the graph of environment NAME", 0 },
 	{ NULL, 0, NULL, NULL, 0 },

@@ -465,19 +465,23 @@ cmd_init_run(const struct cmd_ctx *ctx, int argc, char **argv)
 		goto fail;
 	}
 	make_project_free(model);
-	if (print) {
+	if (print && !ctx->json) {
 		fwrite(text.buf, 1, text.len, ctx->out);
 		goto out;
 	}
-	if (genout_write(dest, text.buf, text.len, &written, &err) != 0)
+	if (!print && genout_write(dest, text.buf, text.len, &written,
+	    &err) != 0)
 		goto fail;
 	if (ctx->json) {
+		/* --print: the proposal as "text", nothing written. */
 		cJSON *j = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(j, "path", dest);
 		cJSON_AddStringToObject(j, "kind", kind->id);
 		cJSON_AddStringToObject(j, "from", kind->file);
 		cJSON_AddBoolToObject(j, "written", written);
+		if (print)
+			cJSON_AddStringToObject(j, "text", text.buf);
 		cmd_print_json(ctx, j);
 		cJSON_Delete(j);
 	} else

@@ -48,6 +48,16 @@ cmd_logs_render(const struct cmd_ctx *ctx, const cJSON *result)
 	return runview_summary(ctx, result);
 }
 
+/* As the human rendering: the tail alone is a success whatever the run's
+ * status; following, the run's status decides (as `run`). */
+static int
+cmd_logs_exit_status(const cJSON *result)
+{
+	if (runview_str(result, "output", NULL) != NULL)
+		return 0;
+	return runview_exit_status(result);
+}
+
 static const struct cmd_opt cmd_logs_opts[] = {
 	{ "--follow", 'f', NULL,
 	    "stream the output until the run ends", 0 },
@@ -62,7 +72,7 @@ const struct cmd_entry cmd_logs_entry = {
 	.summary = "Print a run's output; --follow streams it live.",
 	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_LOGS,
 	.build = cmd_logs_build, .render = cmd_logs_render,
-	.on_message = runview_message, .exit_status = runview_exit_status,
+	.on_message = runview_message, .exit_status = cmd_logs_exit_status,
 	.opts = cmd_logs_opts,
 	.example = "ggenc logs 42 --follow\n" "ggenc logs -1 --plain\n"
 	    "ggenc logs 42 --phase test",

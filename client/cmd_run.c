@@ -69,11 +69,8 @@ cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
 		cJSON_AddTrueToObject(fields, "detach");
 	if (cmd_opt_flag(ctx, "--yes"))
 		cJSON_AddTrueToObject(fields, "yes");
-	if (root == NULL)
-		root = ".";
-	if (realpath(root, abs) == NULL)
-		return gerr_set(err, GERR_ROOT_NOT_FOUND, "root %s: %s", root,
-		    strerror(errno));
+	if (cmd_project_root(root, abs, err) != 0)
+		return err->code;
 	cJSON_AddStringToObject(fields, "root", abs);
 	v = getenv("GGEN_ENV");
 	if (v != NULL && v[0] != '\0')
@@ -87,13 +84,19 @@ cmd_run_retry(const struct cmd_ctx *ctx, const struct msg_reply *msg,
     cJSON *fields)
 {
 	char answer[16];
+	const char *how;
 
 	(void)ctx;
 	if (msg->err_code == NULL ||
 	    strcmp(msg->err_code, "approval_required") != 0 ||
 	    !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
 		return false;
-	fprintf(stderr, "ggenc: %s\nRun it? [y/N] ", msg->err_message);
+	/* The daemon's advice ("confirm on a terminal, or pass --yes")
+	 * is what is happening here: ask with the reason alone. */
+	how = strstr(msg->err_message, ": confirm on a terminal");
+	fprintf(stderr, "ggenc: %.*s. Run it? [y/N] ", how != NULL ?
+	    (int)(how - msg->err_message) : (int)strlen(msg->err_message),
+	    msg->err_message);
 	fflush(stderr);
 	if (fgets(answer, sizeof(answer), stdin) == NULL ||
 	    (strcmp(answer, "y\n") != 0 && strcmp(answer, "yes\n") != 0 &&
@@ -167,7 +170,8 @@ cmd_run_render(const struct cmd_ctx *ctx, const cJSON *result)
 
 static const struct cmd_opt cmd_run_opts[] = {
 	{ "--root", 0, "DIR",
-	    "the project root (default: .)", 0 },
+	    "the project root (default: the outermost directory from here "
+	    "up that holds a make.toml)", 0 },
 	{ "--workspace", 0, "NAME",
 	    "run in this workspace only", 0 },
 	{ "--all-workspaces", 0, NULL,

@@ -85,8 +85,8 @@ cmd_status_model(const struct cmd_ctx *ctx, const cJSON *r,
 		src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e,
 		    "source"));
 	}
-	fprintf(ctx->out, "  env       %s%s%s%s (on-save runs; the last "
-	    "manual run's)\n", env != NULL ? env : "none",
+	fprintf(ctx->out, "  env       %s%s%s%s, for on-save runs (set by "
+	    "the last manual run)\n", env != NULL ? env : "none",
 	    src != NULL ? " (from " : "", src != NULL ? src : "",
 	    src != NULL ? ")" : "");
 }

@@ -16,9 +16,12 @@
  * Exit status: 1 when any error was found or the file cannot be read,
  * 0 otherwise (warnings only), 2 on usage.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "cmd_entries.h"
@@ -285,12 +288,20 @@ cmd_validate_run(const struct cmd_ctx *ctx, int argc, char **argv)
 	struct make_findings f;
 	struct make_project *p = NULL;
 	struct gerr err;
+	char root[PATH_MAX], found[PATH_MAX + 16];
 	cJSON *res;
 	int rc;
 
 	gerr_clear(&err);
 	make_findings_init(&f);
-	cmd_validate_resolve(argc > 0 ? argv[0] : MAKE_FILE_NAME, &t);
+	/* No PATH: ./make.toml, else the project's from a subdirectory. */
+	if (argc == 0 && access(MAKE_FILE_NAME, F_OK) != 0 &&
+	    cmd_project_root(NULL, root, &err) == 0) {
+		snprintf(found, sizeof(found), "%s/%s", root, MAKE_FILE_NAME);
+		cmd_validate_resolve(found, &t);
+	} else
+		cmd_validate_resolve(argc > 0 ? argv[0] : MAKE_FILE_NAME, &t);
+	gerr_clear(&err);
 	res = cmd_validate_ask(ctx, &t);
 	if (res != NULL) {
 		rc = cmd_validate_render(ctx, res);
@@ -330,8 +341,8 @@ cmd_validate_run(const struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_validate_entry = {
 	.name = "validate", .alias = NULL, .usage = "[PATH]",
-	.summary = "Check a make.toml (default ./make.toml) and its "
-	    "workspaces; exit 1 on errors.",
+	.summary = "Check a make.toml (default ./make.toml, else the "
+	    "project's) and its workspaces; exit 1 on errors.",
 	.args = { .min = 0, .max = 1 }, .proto = CMD_LOCAL,
 	.run = cmd_validate_run,
 	.example = "ggenc validate\n" "ggenc validate ~/src/project/make.toml",

@@ -4,10 +4,13 @@
  * directory) and return once it is crawled and hashed. On a terminal,
  * progress (files seen, files hashed) is redrawn on stderr.
  * Also home of cmd_abs_path, which every root-taking command uses: the
- * daemon's working directory is not the user's, so paths go absolute.
+ * daemon's working directory is not the user's, so paths go absolute, and
+ * of cmd_project_root, the project of run, graph and dev.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +37,49 @@ cmd_abs_path(const char *arg, char **out, struct gerr *err)
 	if (getcwd(buf, sizeof(buf)) == NULL)
 		return gerr_set(err, GERR_IO, "getcwd: %s", strerror(errno));
 	*out = xasprintf("%s/%s", buf, arg);
+	return 0;
+}
+
+int
+cmd_project_root(const char *root, char *abs, struct gerr *err)
+{
+	char dir[PATH_MAX], probe[PATH_MAX + 16];
+	char *slash;
+	bool found = false;
+
+	if (root != NULL) {
+		if (realpath(root, abs) == NULL)
+			return gerr_set(err, GERR_ROOT_NOT_FOUND, "root %s: %s",
+			    root, strerror(errno));
+		snprintf(probe, sizeof(probe), "%s/make.toml",
+		    strcmp(abs, "/") == 0 ? "" : abs);
+		if (access(probe, F_OK) != 0)
+			return gerr_set(err, GERR_NOT_FOUND, "no make.toml in "
+			    "%s; `ggenc init %s` writes one", abs, root);
+		return 0;
+	}
+	if (realpath(".", dir) == NULL)
+		return gerr_set(err, GERR_IO, "current directory: %s",
+		    strerror(errno));
+	snprintf(abs, PATH_MAX, "%s", dir);
+	/* The outermost: a workspace's own make.toml sits inside its root's
+	 * tree. */
+	for (;;) {
+		snprintf(probe, sizeof(probe), "%s/make.toml", dir);
+		if (access(probe, F_OK) == 0) {
+			snprintf(abs, PATH_MAX, "%s", dir[0] ? dir : "/");
+			found = true;
+		}
+		if (dir[0] == '\0' || (slash = strrchr(dir, '/')) == NULL)
+			break;
+		*slash = '\0';
+	}
+	if (!found) {
+		gerr_set(err, GERR_NOT_FOUND, "no make.toml in %s or any "
+		    "directory above it; `ggenc init` writes one, --root DIR "
+		    "names another project", abs);
+		return err->code;
+	}
 	return 0;
 }
 

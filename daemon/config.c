@@ -114,7 +114,7 @@ const struct config_def config_table[] = {
 	  .doc = "Bound of the local output store (state directory, "
 	      "outstore/); least recently used results go first; 0 = no "
 	      "store (turning it on again needs a restart)." },
-	{ .key = "cache.remote.url", .type = CFG_STRING,
+	{ .key = "cache.remote.url", .type = CFG_URL,
 	  .off = CONFIG_OFF(cache_remote_url), .def = "",
 	  .doc = "Remote cache speaking Bazel's HTTP protocol ({url}/cas/, "
 	      "{url}/ac/): bazel-remote, nginx or Apache with WebDAV PUT; "
@@ -270,6 +270,22 @@ config_set_value(struct ggend_config *cfg, const struct config_def *def,
 		    "%s: expected one of %s|%s|%s|%s, found \"%.64s\"", def->key,
 		    def->choices[0], def->choices[1], def->choices[2],
 		    def->choices[3], value);
+	case CFG_URL:
+		/* Refused here, not found later as a disabled remote. */
+		if (value[0] != '\0' && !(strncmp(value, "http://", 7) == 0 &&
+		    value[7] != '\0') && !(strncmp(value, "https://", 8) == 0 &&
+		    value[8] != '\0'))
+			return gerr_set(err, GERR_INVALID,
+			    "%s: expected \"\" or an http:// or https:// URL, "
+			    "found \"%.200s\"", def->key, value);
+		for (i = 0; value[i] != '\0'; i++)
+			if ((unsigned char)value[i] <= ' ' ||
+			    value[i] == 0x7f)
+				return gerr_set(err, GERR_INVALID,
+				    "%s: a URL holds no space or control "
+				    "character, found \"%.200s\"", def->key,
+				    value);
+		/* fall through */
 	case CFG_PATH:
 	case CFG_STRING:
 		free(*(char **)(void *)(base + def->off));
@@ -358,6 +374,7 @@ config_format(const struct ggend_config *cfg, const struct config_def *def,
 		break;
 	case CFG_PATH:
 	case CFG_STRING:
+	case CFG_URL:
 		snprintf(buf, size, "%s",
 		    *(char *const *)(const void *)(base + def->off));
 		break;
@@ -378,7 +395,7 @@ config_help(FILE *out)
 	static const char *const names[] = {
 		[CFG_BOOL] = "bool", [CFG_U64] = "integer", [CFG_SIZE] = "size",
 		[CFG_MS] = "duration", [CFG_ENUM] = "enum", [CFG_PATH] = "path",
-		[CFG_STRING] = "string",
+		[CFG_STRING] = "string", [CFG_URL] = "url",
 	};
 	const struct config_def *d;
 	size_t i;
@@ -420,7 +437,7 @@ config_help_man(FILE *out, const char *version)
 	static const char *const names[] = {
 		[CFG_BOOL] = "bool", [CFG_U64] = "integer", [CFG_SIZE] = "size",
 		[CFG_MS] = "duration", [CFG_ENUM] = "enum", [CFG_PATH] = "path",
-		[CFG_STRING] = "string",
+		[CFG_STRING] = "string", [CFG_URL] = "url",
 	};
 	const struct config_def *d;
 	size_t i;

@@ -26,7 +26,8 @@ enum config_type {
 	CFG_MS,		/* integer with optional ms, s, min (bare = ms) */
 	CFG_ENUM,	/* one of choices; stored as its index */
 	CFG_PATH,	/* a path; "" = computed default */
-	CFG_STRING,	/* free text (a URL) */
+	CFG_STRING,	/* free text */
+	CFG_URL,	/* "" or http://... or https://... (a remote) */
 };
 
 #define CFG_RESTART 0x1u	/* a change needs a restart */

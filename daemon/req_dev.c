@@ -265,6 +265,33 @@ req_dev_cancel(struct req *req, void *arg)
 	req_dev_free(d);
 }
 
+void
+req_dev_root_removed(struct ggend *g, const char *root)
+{
+	struct req_dev *d, *next;
+	struct gerr err;
+
+	if (g->devhub == NULL)
+		return;
+	for (d = g->devhub->clients; d != NULL; d = next) {
+		next = d->next;
+		/* One still waiting for the root hears from the watch. */
+		if (d->req == NULL || d->waiting_root ||
+		    strcmp(d->root, root) != 0)
+			continue;
+		req_dev_unlink(d);
+		if (g->engine != NULL)
+			for (size_t i = 0; i < d->n_runs; i++)
+				engine_unfollow(g->engine, d->runs[i],
+				    req_dev_on_event, d);
+		gerr_clear(&err);
+		gerr_set(&err, GERR_ROOT_NOT_FOUND, "root %s is no longer "
+		    "watched (unwatch): dev stops following it", root);
+		req_reply_error(d->req, &err);
+		req_dev_free(d);
+	}
+}
+
 /* The phases the root runs on save (its own and its workspaces'). */
 static cJSON *
 req_dev_on_save_phases(const struct watch_root *r)

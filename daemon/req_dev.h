@@ -25,6 +25,13 @@ void req_dev_batch(struct ggend *g, const char *root,
     const struct make_project *model, const char *const *changed,
     size_t n_changed);
 
+/*
+ * root (borrowed) stops being watched (`unwatch`): every dev client
+ * following it gets an error reply (root_not_found, saying so), which
+ * ends its request, instead of a loop that would never show a run again.
+ */
+void req_dev_root_removed(struct ggend *g, const char *root);
+
 /* Free g->devhub (after the engine and the server are gone). */
 void req_dev_hub_free(struct ggend *g);
 

@@ -108,6 +108,9 @@ req_scope_run_id(struct req *req, const char *name, struct gerr *err)
 	    err);
 	if (rc != 0)
 		return rc;
+	if (n == 0)	/* `last` or -N before any run: say just that */
+		return gerr_set(err, GERR_RUN_NOT_FOUND, "no run recorded "
+		    "yet%s%s", found ? " in " : "", found ? root : "");
 	if (n < want) {
 		history_runs_free(runs, n);
 		return gerr_set(err, GERR_RUN_NOT_FOUND, "run %.0f: only %zu "

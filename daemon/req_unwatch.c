@@ -2,13 +2,15 @@
 /*
  * req_unwatch.c - `unwatch`: stop watching a root. The path must name the
  * root itself: a directory inside a root is refused (unwatching its whole
- * root by accident would be a surprise).
+ * root by accident would be a surprise). `dev` clients following it are
+ * told and let go (req_dev_root_removed).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ggend.h"
 #include "req.h"
+#include "req_dev.h"
 #include "req_entries.h"
 #include "watch.h"
 
@@ -34,6 +36,7 @@ req_unwatch(struct req *req, struct gerr *err)
 	result = cJSON_CreateObject();
 	cJSON_AddStringToObject(result, "root", watch_root_path(r));
 	cJSON_AddBoolToObject(result, "removed", true);
+	req_dev_root_removed(req->g, watch_root_path(r));
 	watch_root_remove(req->g, r);
 	req_reply_ok(req, result);
 	return 0;

@@ -97,6 +97,19 @@ sockpath_check_dir(const char *sock_path, bool create, struct gerr *err)
 		return gerr_set(err, GERR_PERMISSION,
 		    "socket directory %s is not a directory; fix: remove it "
 		    "or choose another path with --socket or GGEN_SOCK", dir);
+	/* A shared directory (/, /tmp: sticky) is never to be removed or
+	 * closed to others: the fix is a directory of one's own. */
+	if ((st.st_mode & S_ISVTX) != 0 || strcmp(dir, "/") == 0) {
+		if (st.st_uid == getuid() && (st.st_mode & 077) == 0)
+			return 0;
+		return gerr_set(err, GERR_PERMISSION,
+		    "socket directory %s is shared (mode %04o, uid %lu): "
+		    "other users could reach the socket; fix: a socket in a "
+		    "directory of your own, mode 0700, with --socket or "
+		    "GGEN_SOCK (the default is $XDG_RUNTIME_DIR/ggen/"
+		    "ggend.sock)", dir, (unsigned)(st.st_mode & 07777),
+		    (unsigned long)st.st_uid);
+	}
 	if (st.st_uid != getuid())
 		return gerr_set(err, GERR_PERMISSION,
 		    "socket directory %s is owned by uid %lu, not by you "

@@ -93,6 +93,27 @@ def test_bad_dir_mode_refused():
     assert 'chmod 700' in d.log_text()
 
 
+def test_shared_dir_refused_with_a_safe_fix():
+    """A socket straight in a shared directory (sticky like /tmp, or /)
+    is refused, and the advice is a directory of one's own, never to
+    chmod or remove the shared one."""
+    shared = os.path.join(mktemp(), 'shared')
+    os.mkdir(shared)
+    os.chmod(shared, 0o1777)
+    for sock in (os.path.join(shared, 'ggend.sock'), '/ggen-test.sock'):
+        p = ggenc('status', sock=sock)      # autostart checks the dir
+        assert p.returncode != 0, p
+        assert 'is shared' in p.stderr and 'directory of your own' in \
+            p.stderr, p.stderr
+        assert 'chmod 700' not in p.stderr, p.stderr
+        assert 'remove it' not in p.stderr, p.stderr
+    d = Daemon(sock=os.path.join(shared, 'ggend.sock'))
+    line = d.spawn()
+    assert d.wait() == 1
+    assert 'is shared' in line and 'chmod' not in line, line
+    assert not os.path.exists(os.path.join(shared, 'ggend.sock'))
+
+
 def test_second_daemon_refused():
     with Daemon() as d:
         d2 = Daemon(sock=d.sock)
@@ -257,6 +278,7 @@ if __name__ == '__main__':
     run([test_hello, test_hello_version_mismatch, test_status_fields,
          test_shutdown_request, test_pipelined_in_order,
          test_string_ids_echoed, test_modes, test_bad_dir_mode_refused,
+         test_shared_dir_refused_with_a_safe_fix,
          test_second_daemon_refused, test_second_daemon_other_pidfile_refused,
          test_stale_socket_replaced, test_sigterm_removes_socket,
          test_sighup_reloads, test_ggenc_status_human, test_ggenc_json_status,

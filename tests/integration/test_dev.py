@@ -212,8 +212,8 @@ def test_dev_in_a_pipe_prints_plain_lines():
         # A make.toml that no longer parses is shown with its position.
         with open(os.path.join(root, 'make.toml'), 'a') as f:
             f.write('[lifecycle.broken]\ncommand = 3\n')
-        p.expect(r'ggen dev: %s:\d+:\d+: [^\n]*command[^\n]* \(runs keep '
-                 r'the last good version\)\n' % re.escape(
+        p.expect(r'ggen dev: %s:\d+:\d+: [^\n]*command[^\n]* \(nothing '
+                 r'runs until it is fixed\)\n' % re.escape(
                      os.path.join(root, 'make.toml')))
         assert p.stop() == -signal.SIGINT
         # Nothing on a pipe ran on a terminal.
@@ -269,6 +269,83 @@ def test_dev_phase_already_on_save_runs_once():
         assert p.stop() == -signal.SIGINT
 
 
+def test_dev_follows_a_restart():
+    """`ggenc restart` (an upgrade) does not end the edit loop: dev waits
+    for the new daemon and goes on; `shutdown` with none coming back ends
+    it with status 0 after the wait."""
+    root = project(BUILD)
+    with Daemon() as d:
+        p = Pipe(d, 'dev', '--root', root)
+        p.expect(r'ggen dev: watching %s, on save: build\n' % re.escape(root))
+        r = ggenc('restart', sock=d.sock)
+        assert r.returncode == 0, r
+        # the new daemon is not the harness's: stopped here whatever
+        # happens
+        new = json.loads(ggenc('--json', 'status', '--no-start',
+                               sock=d.sock).stdout)['pid']
+        try:
+            assert d.proc.wait(IO_TIMEOUT) == 0
+            p.expect(r'ggen dev: ggend stopped \([^)]*\)\n'
+                     r'ggen dev: waiting \d+ s for ggend to come back'
+                     r'[^\n]*\n'
+                     r'ggen dev: ggend is back\n'
+                     r'ggen dev: watching %s, on save: build\n'
+                     % re.escape(root))
+            save(root, 'int y;\n')
+            m = p.expect(r'run (\d+): build \(save: src/a\.c\)\n(.*?)'
+                         r'run \1 ok in \d+ ms\n')
+            assert ORDER in m.group(2), m.group(2)
+        finally:
+            r = ggenc('shutdown', sock=d.sock)
+            if r.returncode != 0:
+                os.kill(new, signal.SIGTERM)
+        assert r.returncode == 0, r
+        p.expect(r'no ggend answered; leaving\n', timeout=IO_TIMEOUT + 15)
+        assert p.proc.wait(IO_TIMEOUT) == 0
+        p.proc.stdout.close()
+        p.proc.stderr.close()
+
+
+def test_dev_says_a_loop_was_stopped():
+    """A phase whose runs keep retriggering it is stopped by the daemon;
+    dev says so (with the fix) instead of going quiet."""
+    root = project('[lifecycle.gen]\ncommand = "date +%s%N > out.txt"\n'
+                   'watch = true\n')
+    with Daemon() as d:
+        p = Pipe(d, 'dev', '--root', root)
+        p.expect(r'on save: gen\n')
+        save(root, 'int y;\n')
+        m = p.expect(r'ggen dev: phase "gen" in [^\n]* keeps retriggering '
+                     r'itself: its runs change out\.txt[^\n]*stopped after '
+                     r'(\d+) rounds[^\n]*outputs[^\n]*\n')
+        assert int(m.group(1)) >= 2, m.group(0)
+        assert p.stop() == -signal.SIGINT
+
+
+def test_dev_ends_when_its_root_is_unwatched():
+    """`ggenc unwatch` of the root dev follows ends dev with the reason,
+    instead of a status line over a root nothing watches any more."""
+    root = project(BUILD)
+    with Daemon() as d:
+        p = Pipe(d, 'dev', '--root', root)
+        p.expect(r'on save: build\n')
+        r = ggenc('unwatch', root, sock=d.sock)
+        assert r.returncode == 0, r
+        rc = p.proc.wait(IO_TIMEOUT)
+        err = p.proc.stderr.read().decode()
+        p.proc.stdout.close()
+        p.proc.stderr.close()
+        assert rc == 1, (rc, err)
+        assert 'root %s is no longer watched' % root in err, err
+        assert 'root_not_found' in err, err
+        # the daemon is fine and another dev takes the root back
+        p = Pipe(d, 'dev', '--root', root)
+        p.expect(r'on save: build\n')
+        save(root, 'int q;\n')
+        p.expect(r'run (\d+): build \(save: src/a\.c\)\n.*?run \1 ok in')
+        assert p.stop() == -signal.SIGINT
+
+
 def test_dev_refusals():
     root = project(BUILD)
     with Daemon() as d:
@@ -276,10 +353,21 @@ def test_dev_refusals():
         assert r.returncode == 1, r
         assert 'did you mean "build"?' in r.stderr, r
         assert 'phase_not_found' in r.stderr, r
+        # under --json a daemon's refusal is the error object on stderr,
+        # as for every command
+        r = ggenc('--json', 'dev', 'bild', '--root', root, sock=d.sock)
+        assert r.returncode == 1, r
+        e = json.loads(r.stderr)
+        assert e['code'] == 'phase_not_found' and 'build' in e['message'], e
         r = ggenc('dev', '--root', os.path.join(root, 'nope'), sock=d.sock)
         assert r.returncode != 0 and 'nope' in r.stderr, r
         r = ggenc('dev', '-e', 'prod', '--root', root, sock=d.sock)
         assert r.returncode == 1 and 'environments' in r.stderr, r
+        # --only names a phase: a typo would hide every run for good
+        r = ggenc('dev', '--only', 'biuld', '--root', root, sock=d.sock)
+        assert r.returncode == 2, r
+        assert '--only biuld: no such phase' in r.stderr, r
+        assert 'did you mean "build"?' in r.stderr, r
         r = ggenc('dev', '--frob', sock=d.sock)
         assert r.returncode == 2 and '--frob' in r.stderr, r
         assert 'usage: ggenc dev' in r.stderr, r
@@ -367,6 +455,13 @@ def test_history_is_per_project():
         r = ggenc('show', '-3', sock=d.sock, cwd=a)
         assert r.returncode == 1 and 'only 2 runs recorded in ' + a in \
             r.stderr, r
+        # A project with no run yet: `last` is not "-1: only 0 runs".
+        c = project(BUILD, name='c')
+        assert ggenc('watch', c, sock=d.sock).returncode == 0
+        for args in (('show', 'last'), ('logs',), ('show', '-1')):
+            r = ggenc(*args, sock=d.sock, cwd=c)
+            assert r.returncode == 1, (args, r)
+            assert 'no run recorded yet in ' + c in r.stderr, (args, r)
         r = ggenc('show', '0', sock=d.sock, cwd=a)
         assert r.returncode == 2, r
         r = ggenc('show', 'first', sock=d.sock, cwd=a)
@@ -426,6 +521,9 @@ run([test_dev_on_terminal_shows_the_rebuild,
      test_dev_in_a_pipe_prints_plain_lines,
      test_dev_phase_runs_on_every_change,
      test_dev_phase_already_on_save_runs_once,
+     test_dev_follows_a_restart,
+     test_dev_says_a_loop_was_stopped,
+     test_dev_ends_when_its_root_is_unwatched,
      test_dev_refusals,
      test_run_keeps_output_order,
      test_tty_phase_setting,

@@ -129,6 +129,14 @@ def test_never_overwrites_without_force():
     assert p.returncode == 0 and '[lifecycle.build]' in p.stdout, p
     with open(mine) as f:
         assert f.read() == '# mine\n'
+    # --json --print: the proposal inside one JSON line, nothing written
+    p = ggenc('--json', 'init', root, '--print', sock=NOSOCK)
+    assert p.returncode == 0, p
+    j = json.loads(p.stdout)
+    assert j['written'] is False and j['kind'] == 'go', j
+    assert '[lifecycle.build]' in j['text'], j
+    with open(mine) as f:
+        assert f.read() == '# mine\n'
     p = ggenc('init', root, '--force', sock=NOSOCK)
     assert p.returncode == 0, p.stderr
     with open(mine) as f:

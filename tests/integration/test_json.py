@@ -200,6 +200,12 @@ def test_every_command_json():
         for k in ('id', 'phase', 'root', 'status', 'exit_code', 'trigger'):
             assert h1[k] == r1[k], (k, h1, r1)
         run_object(j('logs', str(ok['id']))[0], 'logs')
+        # the tail of a failed run is printed, not failed: exit 0 as
+        # without --json (only --follow takes the run's status)
+        tail = j('logs', str(bad['id']))[0]
+        assert tail['status'] == 'failed' and 'output' in tail, tail
+        h = ggenc('logs', str(bad['id']), sock=s)
+        assert h.returncode == 0, h
         j('show', str(ok['id']))
         j('trace', str(ok['id']))
         j('diff', str(ok['id']), str(cached['id']))

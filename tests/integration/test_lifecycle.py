@@ -408,7 +408,8 @@ def test_environments():
         ggenc('run', 'show', '-e', 'prod', '--root', root, sock=d.sock)
         watch(d, root)
         st = ggenc('status', sock=d.sock)
-        assert 'env       prod (from -e)' in st.stdout, st.stdout
+        assert 'env       prod (from -e), for on-save runs (set by the ' \
+            'last manual run)' in st.stdout, st.stdout
         with subscribe(d) as ev:
             save(root, 'trigger.txt', 'x\n')
             done = next_event(ev, 'run.finished',
@@ -532,6 +533,8 @@ def test_requires_approval():
         out, rc = on_terminal(['run', 'deploy', '--root', root], d.sock,
                               'y\n')
         assert rc == 0 and 'Run it? [y/N]' in out and 'deployed' in out, out
+        assert 'ggenc: phase "deploy" requires approval. Run it? [y/N]' \
+            in out and 'confirm on a terminal' not in out, out
         out, rc = on_terminal(['run', 'deploy', '--root', root], d.sock,
                               'n\n')
         assert rc == 1 and 'deployed' not in out, out

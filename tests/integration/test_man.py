@@ -151,6 +151,17 @@ def test_bash_completion():
     assert bash_complete(['ggenc', 'run', '--root', 's'], root) == ['src']
     # the hidden helpers are never offered
     assert bash_complete(['ggenc', '__'], root) == []
+    # a short option's value is a value, as its long form's: -e NAME
+    # offers no phase, and the word after it is not taken for one
+    assert bash_complete(['ggenc', 'run', '-e', ''], root) == []
+    assert bash_complete(['ggenc', 'run', '--env', ''], root) == []
+    assert bash_complete(['ggenc', 'run', '-e', 'prod', 'te'], root) == \
+        ['test']
+    # --color's values
+    assert bash_complete(['ggenc', '--color', ''], root) == \
+        ['auto', 'always', 'never']
+    assert bash_complete(['ggenc', 'history', '--colour', 'n'], root) == \
+        ['never']
 
 
 def test_complete_phases_helper():
@@ -187,6 +198,8 @@ def test_zsh_and_fish_completion():
     assert fish_complete('ggenc run ') == ['bench', 'build', 'test']
     assert 'restart' in fish_complete('ggenc re')
     assert fish_complete('ggenc logs 1 --fo') == ['--follow']
+    assert sorted(fish_complete('ggenc --color ')) == \
+        ['always', 'auto', 'never']
 
 
 def test_meson_install_destdir():

@@ -73,6 +73,64 @@ def test_every_command_has_help_with_example():
     for opt in ('--root DIR', '--limit N', '--failed', '--since TIME'):
         assert opt in out, out
     assert '-f, --follow' in ggenc('logs', '-h').stdout
+    # every global option is named under a command's help
+    out = ggenc('run', '--help').stdout
+    for opt in ('--json', '--socket PATH', '--no-start', '--color WHEN',
+                '--plain'):
+        assert opt in out.split('Global options:', 1)[1], out
+
+
+def example_lines(name):
+    out = ggenc('help', name).stdout
+    body = out.split('\nExample:\n', 1)[1]
+    return [l.strip() for l in body.splitlines() if l.startswith('  ggenc ')]
+
+
+def test_examples_run():
+    """The examples that need nothing but a watched root work as printed
+    (the man page shows the same ones)."""
+    root = project('[project]\nname = "p"\n[lifecycle.build]\n'
+                   'command = "true"\n')
+    with Daemon() as d:
+        assert ggenc('watch', root, sock=d.sock).returncode == 0
+        for name in ('changes', 'roots', 'status', 'validate'):
+            for line in example_lines(name):
+                args = line.split()[1:]
+                if '~/src/project/make.toml' in args:
+                    args[args.index('~/src/project/make.toml')] = \
+                        os.path.join(root, 'make.toml')
+                p = ggenc(*args, sock=d.sock, cwd=root)
+                assert p.returncode == 0, (line, p.stderr)
+
+
+def test_project_found_from_a_subdirectory():
+    """run, graph, validate and dev work from anywhere in a project (the
+    outermost make.toml from the current directory up); where there is
+    none they refuse and watch nothing."""
+    root = project('[project]\nname = "p"\n[lifecycle.build]\n'
+                   'command = "echo built in $PWD"\n')
+    sub = os.path.join(root, 'src', 'deep')
+    os.makedirs(sub)
+    with Daemon() as d:
+        p = ggenc('run', 'build', sock=d.sock, cwd=sub)
+        assert p.returncode == 0 and p.stdout == 'built in %s\n' % root, p
+        p = ggenc('graph', sock=d.sock, cwd=sub)
+        assert p.returncode == 0 and 'build' in p.stdout, p
+        p = ggenc('validate', sock=d.sock, cwd=sub)
+        assert p.returncode == 0, p
+        assert '%s/make.toml: 0 errors' % root in p.stdout, p
+        roots = json.loads(ggenc('--json', 'roots', sock=d.sock).stdout)
+        assert [r['root'] for r in roots['roots']] == [root], roots
+        # no make.toml here nor above: refused, nothing watched
+        bare = mktemp()
+        for args in (['run', 'build'], ['dev'], ['graph'],
+                     ['run', 'build', '--root', bare]):
+            p = ggenc(*args, sock=d.sock, cwd=bare)
+            assert p.returncode == 1, (args, p)
+            assert 'no make.toml in %s' % bare in p.stderr, (args, p)
+            assert 'ggenc init' in p.stderr, (args, p)
+        roots = json.loads(ggenc('--json', 'roots', sock=d.sock).stdout)
+        assert [r['root'] for r in roots['roots']] == [root], roots
 
 
 def test_unknown_command_and_option():
@@ -171,6 +229,12 @@ def test_config_set_and_reload():
             p.stderr
         p = ggenc('config', 'set', 'client.max', 'lots', sock=d.sock)
         assert p.returncode == 1 and 'client.max' in p.stderr, p.stderr
+        p = ggenc('config', 'set', 'cache.remote.url', 'notaurl',
+                  sock=d.sock)
+        assert p.returncode == 1 and 'http:// or https://' in p.stderr, \
+            p.stderr
+        p = ggenc('config', 'get', 'cache.remote.url', sock=d.sock)
+        assert p.stdout == '\n', p
         p = ggenc('config', 'set', 'client.mx', '3', sock=d.sock)
         assert p.returncode == 1 and 'did you mean "client.max"' in \
             p.stderr, p.stderr
@@ -304,6 +368,8 @@ if __name__ == '__main__' and sys.argv[1:2] == ['--old-daemon']:
     old_daemon(sys.argv[2], sys.argv[3])
 elif __name__ == '__main__':
     run([test_every_command_has_help_with_example,
+     test_examples_run,
+     test_project_found_from_a_subdirectory,
          test_unknown_command_and_option,
          test_status_short,
          test_autostart_notice_log_and_shutdown_wait,

@@ -61,6 +61,14 @@ static const struct bad_value config_bad[] = {
 	{ "log.level=loud", GERR_INVALID,
 	  "log.level: expected one of error|warn|info|debug, found \"loud\"" },
 	{ "client.max=99999999999999999999999", GERR_INVALID, "too large" },
+	/* A remote that could never work is refused when set, not found
+	 * later as a disabled remote in status. */
+	{ "cache.remote.url=notaurl", GERR_INVALID,
+	  "cache.remote.url: expected \"\" or an http:// or https:// URL, "
+	  "found \"notaurl\"" },
+	{ "cache.remote.url=ftp://cache", GERR_INVALID, "found \"ftp://" },
+	{ "cache.remote.url=http://", GERR_INVALID, "http:// or https://" },
+	{ "cache.remote.url=http://a b", GERR_INVALID, "no space" },
 };
 
 static void
@@ -83,6 +91,15 @@ test_bad_values_keep_config(void **state)
 	}
 	assert_int_equal(cfg.max_clients, 256);
 	assert_int_equal(cfg.log_level, 2);
+	assert_string_equal(cfg.cache_remote_url, "");
+	/* Good URLs, and "" for none, are taken. */
+	assert_int_equal(config_set_assignment(&cfg,
+	    "cache.remote.url=https://cache.example:8443/ggen", &err), 0);
+	assert_string_equal(cfg.cache_remote_url,
+	    "https://cache.example:8443/ggen");
+	assert_int_equal(config_set_assignment(&cfg, "cache.remote.url=",
+	    &err), 0);
+	assert_string_equal(cfg.cache_remote_url, "");
 	config_release(&cfg);
 }
 
