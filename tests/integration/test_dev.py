@@ -322,6 +322,25 @@ def test_dev_says_a_loop_was_stopped():
         assert p.stop() == -signal.SIGINT
 
 
+def test_dev_says_when_make_toml_is_valid_again():
+    """After the red line of an invalid make.toml, dev says when a save
+    makes it parse again (event model.valid), so the error is not the last
+    word."""
+    root = project(BUILD)
+    good = open(os.path.join(root, 'make.toml')).read()
+    with Daemon() as d:
+        p = Pipe(d, 'dev', '--root', root)
+        p.expect(r'on save: build\n')
+        save(root, '[project]\nname = "p"\n[lifecycle.build]\ncommand = 3\n',
+             'make.toml')
+        p.expect(r'ggen dev: [^\n]*make\.toml:4:11: [^\n]*nothing runs '
+                 r'until it is fixed\)\n')
+        save(root, good, 'make.toml')
+        p.expect(r'ggen dev: %s/make\.toml is valid again; runs resume\n'
+                 % re.escape(root))
+        assert p.stop() == -signal.SIGINT
+
+
 def test_dev_ends_when_its_root_is_unwatched():
     """`ggenc unwatch` of the root dev follows ends dev with the reason,
     instead of a status line over a root nothing watches any more."""
@@ -523,6 +542,7 @@ run([test_dev_on_terminal_shows_the_rebuild,
      test_dev_phase_already_on_save_runs_once,
      test_dev_follows_a_restart,
      test_dev_says_a_loop_was_stopped,
+     test_dev_says_when_make_toml_is_valid_again,
      test_dev_ends_when_its_root_is_unwatched,
      test_dev_refusals,
      test_run_keeps_output_order,
