@@ -324,10 +324,52 @@ template_filters_title_like(const struct tvalue *in, struct tvalue **out,
 	n = in->u.str.len;
 	strbuf_grow(&sb, n + 8);
 	for (i = 0; i < n; i += len) {
-		long cp = template_filters_utf8_get(s + i, n - i, &len);
-		bool word = template_filters_is_alnum(cp) || cp == '\'' ||
-		    cp == '_';
+		long cp;
+		bool word;
 		enum template_filters_case c;
+
+		if (only_first && done_first) {
+			/* capitalize / ucfirst after the first character:
+			 * ASCII bytes lowered (or kept) in a tight loop. */
+			while (i < n && s[i] < 0x80 && sb.len + 1 < sb.cap) {
+				unsigned char b = s[i++];
+
+				if (!keep_rest && b >= 'A' && b <= 'Z')
+					b += 32;
+				sb.buf[sb.len++] = (char)b;
+			}
+			len = 0;
+			if (i >= n)
+				continue;
+			/* A non-ASCII byte, or no room: the general path. */
+		}
+
+		if (s[i] < 0x80 && sb.len + 1 < sb.cap) {
+			/* ASCII: no decoding, no encoder, no call. */
+			unsigned char b = s[i];
+			bool lower = b >= 'a' && b <= 'z';
+			bool upper = b >= 'A' && b <= 'Z';
+
+			word = lower || upper || (b >= '0' && b <= '9') ||
+			    b == '\'' || b == '_';
+			if (only_first) {
+				c = !done_first ? CASE_UPPER : keep_rest ?
+				    CASE_KEEP : CASE_LOWER;
+				done_first = true;
+			} else
+				c = word && !in_word ? CASE_UPPER : CASE_LOWER;
+			in_word = word;
+			if (c == CASE_UPPER && lower)
+				b -= 32;
+			else if (c == CASE_LOWER && upper)
+				b += 32;
+			sb.buf[sb.len++] = (char)b;
+			len = 1;
+			continue;
+		}
+		cp = template_filters_utf8_get(s + i, n - i, &len);
+		word = template_filters_is_alnum(cp) || cp == '\'' ||
+		    cp == '_';
 
 		if (only_first) {
 			c = !done_first ? CASE_UPPER : keep_rest ? CASE_KEEP :
@@ -338,6 +380,7 @@ template_filters_title_like(const struct tvalue *in, struct tvalue **out,
 		in_word = word;
 		template_filters_put_case(&sb, cp, len, s + i, c);
 	}
+	sb.buf[sb.len] = '\0';
 	*out = tvalue_string_from_strbuf(&sb);
 	return 0;
 }
@@ -419,6 +462,18 @@ template_filters_default(const struct tvalue *in, struct tvalue *const *args,
 	/* Tera treats a null like an undefined value here. */
 	*out = tvalue_ref((struct tvalue *)(in != NULL &&
 	    in->type != TVALUE_NULL ? in : args[0]));
+	return 0;
+}
+
+/* `{{ x | default(value=...) }}`: print the one chosen, no reference. */
+static int
+template_filters_default_emit(const struct tvalue *in,
+    struct tvalue *const *args, struct strbuf *out, char *msg, size_t msgsz)
+{
+	(void)msg;
+	(void)msgsz;
+	tvalue_render(in != NULL && in->type != TVALUE_NULL ? in : args[0],
+	    out);
 	return 0;
 }
 
@@ -615,55 +670,108 @@ static const unsigned char template_filters_cls_tab[256] = {
  * start), and at a capital after a lowercase letter or digit, or after a
  * capital when a lowercase letter follows (HTTPServer -> HTTP, Server).
  */
+/* Does a word start at cur after prev (both classes, cur alphanumeric)?
+ * 2: only if the next byte is lowercase (a capital after a capital). */
+static const unsigned char template_filters_start_tab[4][4] = {
+	/* prev OTHER */ { 0, 1, 1, 1 },
+	/* prev LOWER */ { 0, 0, 1, 0 },
+	/* prev UPPER */ { 0, 0, 2, 0 },
+	/* prev DIGIT */ { 0, 0, 1, 0 },
+};
+
+/* ASCII upper and lower case of every byte below 0x80. */
+static const unsigned char template_filters_up_tab[128] = {
+#define TEMPLATE_FILTERS_I8(b) b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7
+#define TEMPLATE_FILTERS_I32(b) TEMPLATE_FILTERS_I8(b), TEMPLATE_FILTERS_I8(b + 8), \
+	TEMPLATE_FILTERS_I8(b + 16), TEMPLATE_FILTERS_I8(b + 24)
+	TEMPLATE_FILTERS_I32(0), TEMPLATE_FILTERS_I32(32), TEMPLATE_FILTERS_I32(64),
+	/* 0x60 */ 0x60, TEMPLATE_FILTERS_I8(0x41), TEMPLATE_FILTERS_I8(0x49),
+	TEMPLATE_FILTERS_I8(0x51), 0x59, 0x5a, 0x7b, 0x7c, 0x7d, 0x7e, 0x7f,
+};
+static const unsigned char template_filters_low_tab[128] = {
+	TEMPLATE_FILTERS_I32(0), TEMPLATE_FILTERS_I32(32),
+	/* 0x40 */ 0x40, TEMPLATE_FILTERS_I8(0x61), TEMPLATE_FILTERS_I8(0x69),
+	TEMPLATE_FILTERS_I8(0x71), 0x79, 0x7a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+	TEMPLATE_FILTERS_I32(96),
+#undef TEMPLATE_FILTERS_I32
+#undef TEMPLATE_FILTERS_I8
+};
+
+/*
+ * The same word split as the general loop below, for pure ASCII input (the
+ * usual identifier): no decoding, no tables of code points; appends
+ * straight into sb, which has room for 2 * n + 8 more bytes. Returns false,
+ * with sb unchanged, at the first non-ASCII byte.
+ *
+ * A word starts at an alphanumeric after a non-alphanumeric (or at the
+ * start), and at a capital after a lowercase letter or digit, or after a
+ * capital when a lowercase letter follows (HTTPServer -> HTTP, Server).
+ * Table-driven (start_tab, and the case map of the first word start, of
+ * the other word starts and of the rest chosen once per style): the loop
+ * is the per-byte cost of every case filter in generated code.
+ */
 static bool
 template_filters_case_ascii(const unsigned char *s, size_t n,
     struct strbuf *sb, enum template_filters_style style)
 {
 	const unsigned char *cls = template_filters_cls_tab;
+	const unsigned char *up = template_filters_up_tab;
+	const unsigned char *low = template_filters_low_tab;
 	char *o = sb->buf + sb->len;
 	char sep = style == STYLE_KEBAB ? '-' : style == STYLE_PASCAL ||
 	    style == STYLE_CAMEL ? '\0' : '_';
-	bool first = true, up_all = style == STYLE_CONSTANT;
-	bool cap_words = style == STYLE_PASCAL || style == STYLE_CAMEL;
+	const unsigned char *rest = style == STYLE_CONSTANT ? up : low;
+	const unsigned char *wstart = style == STYLE_SNAKE ||
+	    style == STYLE_KEBAB ? low : up;
+	const unsigned char *first = style == STYLE_CONSTANT ||
+	    style == STYLE_PASCAL ? up : low;
 	int prev = CLS_OTHER;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = s[i];
+	/* Up to the first word start: nothing is written. */
+	for (; i < n; i++) {
+		unsigned c = s[i];
 		int cur = cls[c];
-		bool start, up;
 
-		if (cur == CLS_OTHER) {
-			prev = cur;
-			continue;
-		}
 		if (cur == CLS_HIGH) {
 			sb->buf[sb->len] = '\0';
 			return false;
 		}
-		/* The next byte matters only inside a run of capitals. */
-		if (prev == CLS_OTHER)
-			start = true;
-		else if (cur != CLS_UPPER)
-			start = false;
-		else if (prev != CLS_UPPER)
-			start = true;
-		else
-			start = i + 1 < n && cls[s[i + 1]] == CLS_LOWER;
-		if (start) {
-			if (!first && sep != '\0')
-				*o++ = (char)sep;
-			up = up_all || (cap_words && (style == STYLE_PASCAL ||
-			    !first));
-			first = false;
+		if (cur != CLS_OTHER) {
+			*o++ = (char)first[c];
+			prev = cur;
+			i++;
+			break;
+		}
+	}
+	for (; i < n; i++) {
+		unsigned c = s[i];
+		int cur = cls[c], st;
+
+		if (cur == CLS_HIGH) {
+			sb->buf[sb->len] = '\0';
+			return false;
+		}
+		if (cur == CLS_OTHER) {
+			prev = cur;
+			continue;
+		}
+		st = template_filters_start_tab[prev][cur];
+		if (st == 2)
+			st = i + 1 < n && cls[s[i + 1]] == CLS_LOWER;
+		if (st) {
+			if (sep != '\0')
+				*o++ = sep;
+			*o++ = (char)wstart[c];
 		} else
-			up = up_all;
-		if (up) {
-			if (cur == CLS_LOWER)
-				c -= 32;
-		} else if (cur == CLS_UPPER)
-			c += 32;
-		*o++ = (char)c;
+			*o++ = (char)rest[c];
 		prev = cur;
+		/* A run of lowercase letters continues the word: the usual
+		 * bytes of an identifier, taken without the start test. */
+		while (i + 1 < n && cls[s[i + 1]] == CLS_LOWER) {
+			*o++ = (char)rest[s[++i]];
+			prev = CLS_LOWER;
+		}
 	}
 	*o = '\0';
 	sb->len = (size_t)(o - sb->buf);
@@ -1038,7 +1146,7 @@ static const struct template_filter_def template_filters_table[] = {
 	    .nargs = 2, .nrequired = 2),
 	/* `boolean` is accepted and, as in the Tera the corpus was recorded
 	 * from, changes nothing. */
-	F("default", template_filters_default, .args = { "value", "boolean" },
+	FE("default", template_filters_default, .args = { "value", "boolean" },
 	    .nargs = 2, .nrequired = 1, .accepts_undefined = true),
 	FE("trim", template_filters_trim),
 	F("length", template_filters_length),

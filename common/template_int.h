@@ -168,8 +168,17 @@ struct template_block {
 struct template_node {
 	enum template_node_kind kind;
 	int line, col;
+	/* TEXT: the text. OUT: text written before the expression (the text
+	 * node that preceded it, fused by the parser: one node less to walk),
+	 * which began at tline:tcol. */
 	const char *text;
 	size_t len;
+	int tline, tcol;
+	/* OUT: text written after the expression (the text node that
+	 * followed it, fused too), which began at pline:pcol. */
+	const char *post;
+	size_t postlen;
+	int pline, pcol;
 	struct template_expr *expr;
 	/* if: conds[i] guards bodies[i]; els is the else branch */
 	struct template_expr **conds;

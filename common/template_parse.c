@@ -1591,7 +1591,17 @@ template_parse_block(struct template_parser *ps, struct template_block *b,
 			return 0;
 		case TOK_TEXT:
 			template_next(ps);
-			if (t->len > 0) {
+			if (t->len == 0)
+				break;
+			n = b->len > 0 ? b->nodes[b->len - 1] : NULL;
+			if (n != NULL && n->kind == NODE_OUT &&
+			    n->postlen == 0) {
+				/* `}}` then text: one node (see NODE_OUT). */
+				n->post = t->s;
+				n->postlen = t->len;
+				n->pline = t->line;
+				n->pcol = t->col;
+			} else {
 				n = template_block_add(ps, b, NODE_TEXT, t);
 				n->text = t->s;
 				n->len = t->len;
@@ -1599,7 +1609,16 @@ template_parse_block(struct template_parser *ps, struct template_block *b,
 			break;
 		case TOK_VOPEN:
 			template_next(ps);
-			n = template_block_add(ps, b, NODE_OUT, t);
+			n = b->len > 0 ? b->nodes[b->len - 1] : NULL;
+			if (n != NULL && n->kind == NODE_TEXT) {
+				/* Text then `{{`: one node (see NODE_OUT). */
+				n->kind = NODE_OUT;
+				n->tline = n->line;
+				n->tcol = n->col;
+				n->line = t->line;
+				n->col = t->col;
+			} else
+				n = template_block_add(ps, b, NODE_OUT, t);
 			rc = template_parse_expr(ps, &n->expr);
 			if (rc != 0)
 				return rc;

@@ -20,6 +20,10 @@
  * memoised per render, as values or as spans of the output already
  * written; loop variables are lent by the loop's sequence instead of
  * reference-counted; if/elif conditions become a bool without values.
+ * The run remembers the innermost array loop's variable (bind_sym), so
+ * `f.name` and `if f.type == "x"` take small front functions
+ * (template_resolve, template_eval_cond) that walk no frames; the parser
+ * joins text and the `{{ }}` after it into one node.
  * Reference counts stay atomic because one context may be read by
  * concurrent renders; values made during a render never leave it.
  */
@@ -52,8 +56,9 @@ struct template_loop {
 
 struct template_frame {
 	struct template_var *vars;
-	size_t len, cap;
+	uint32_t len, cap;	/* bounded by the number of symbols */
 	const struct template_loop *loop;	/* NULL for the top frame */
+	bool inl;		/* vars is the caller's storage: not freed */
 };
 
 enum template_flow {
@@ -87,11 +92,19 @@ struct template_run {
 	const struct template *t;
 	const struct tvalue *ctx, *env;
 	struct strbuf *out;
-	size_t out_start, max_out;
+	size_t out_limit, max_out;	/* out->len may not pass out_limit */
 	uint64_t iters, max_iters;
 	struct template_frame frames[TEMPLATE_MAX_FRAMES];
 	int nframes;
 	int floor;		/* a macro sees frames from here up only */
+	/* The innermost array loop's variable, looked up without walking
+	 * the frames: bind_sym is bound to bind_val (not NULL), or -1 when
+	 * unknown.
+	 * Set by template_run_for each iteration and restored when the loop
+	 * ends; forgotten (-1) by anything that could rebind or hide it: a
+	 * `set` of that name, a filter section's binding, a macro call. */
+	int bind_sym;
+	struct tvalue *bind_val;
 	const struct template_unit *unit;	/* whose nodes run (messages) */
 	unsigned outgen, nextgen;	/* which buffer r->out is (memo) */
 	int calls;		/* include and macro nesting */
@@ -140,9 +153,19 @@ template_frame_set(struct template_frame *f, int sym, const char *name,
 
 	if (v == NULL) {
 		if (f->len == f->cap) {
-			f->cap = f->cap ? f->cap * 2 : 4;
-			f->vars = xreallocarray(f->vars, f->cap,
-			    sizeof *f->vars);
+			uint32_t ncap = f->cap ? f->cap * 2 : 4;
+
+			if (f->inl) {
+				struct template_var *nv = xreallocarray(NULL,
+				    ncap, sizeof *nv);
+
+				memcpy(nv, f->vars, f->len * sizeof *nv);
+				f->vars = nv;
+				f->inl = false;
+			} else
+				f->vars = xreallocarray(f->vars, ncap,
+				    sizeof *f->vars);
+			f->cap = ncap;
 		}
 		v = &f->vars[f->len++];
 		v->sym = sym;
@@ -160,13 +183,14 @@ template_frame_clear(struct template_frame *f)
 	for (size_t i = 0; i < f->len; i++)
 		if (f->vars[i].owned)
 			tvalue_unref(f->vars[i].val);
-	free(f->vars);
+	if (!f->inl)
+		free(f->vars);
 	memset(f, 0, sizeof *f);
 }
 
 /* a[0..n) == b[0..n), for the short keys of records: overlapping word
  * loads instead of a memcmp call. Both must have n readable bytes. */
-static inline bool
+static inline __attribute__((always_inline)) bool
 template_key_eq(const char *a, const char *b, size_t n)
 {
 	uint64_t x8, y8, z8, w8;
@@ -191,9 +215,42 @@ template_key_eq(const char *a, const char *b, size_t n)
 	return memcmp(a, b, n) == 0;
 }
 
+/* memcpy for a memoised result, usually an identifier: 8 to 16 bytes
+ * with two overlapping word moves and no call. d and s do not overlap. */
+static inline __attribute__((always_inline)) void
+template_copy_short(char *d, const char *s, size_t n)
+{
+	uint64_t w0, w1;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&w0, s, 8), memcpy(&w1, s + n - 8, 8);
+		memcpy(d, &w0, 8), memcpy(d + n - 8, &w1, 8);
+	} else
+		memcpy(d, s, n);
+}
+
 /* Borrowed value of e's name in map m (NULL if absent), trying first the entry where e found it
  * last time: records of one shape keep their keys in one order, so a
  * loop over them finds every field at once. */
+static inline __attribute__((always_inline)) struct tvalue *
+template_map_get_scan(const struct tvalue *m, const struct template_expr *e)
+{
+	const struct tvalue *k;
+
+	if (m->u.map.index != NULL)
+		return tvalue_map_getn(m, e->name, e->namelen);
+	for (size_t i = 0; i < m->u.map.len; i++) {
+		k = m->u.map.ents[i].key;
+		if (k->u.str.len == e->namelen &&
+		    template_key_eq(k->u.str.s, e->name, e->namelen)) {
+			atomic_store_explicit(&((struct template_expr *)e)->hint,
+			    (uint32_t)i, memory_order_relaxed);
+			return m->u.map.ents[i].val;
+		}
+	}
+	return NULL;
+}
+
 static inline __attribute__((always_inline)) struct tvalue *
 template_map_get_at(const struct tvalue *m, const struct template_expr *e)
 {
@@ -210,18 +267,8 @@ template_map_get_at(const struct tvalue *m, const struct template_expr *e)
 		    template_key_eq(k->u.str.s, e->name, e->namelen))
 			return m->u.map.ents[h].val;
 	}
-	if (m->u.map.index != NULL)
-		return tvalue_map_getn(m, e->name, e->namelen);
-	for (size_t i = 0; i < m->u.map.len; i++) {
-		k = m->u.map.ents[i].key;
-		if (k->u.str.len == e->namelen &&
-		    template_key_eq(k->u.str.s, e->name, e->namelen)) {
-			atomic_store_explicit(&((struct template_expr *)e)->hint,
-			    (uint32_t)i, memory_order_relaxed);
-			return m->u.map.ents[i].val;
-		}
-	}
-	return NULL;
+	/* Not where it was last time: scan. */
+	return template_map_get_scan(m, e);
 }
 
 /* Borrowed value of variable e (an EXPR_VAR), or NULL when undefined.
@@ -231,6 +278,8 @@ template_lookup(struct template_run *r, const struct template_expr *e)
 {
 	struct tvalue *v;
 
+	if (e->sym == r->bind_sym)
+		return r->bind_val;
 	for (int i = r->nframes - 1; i >= r->floor; i--) {
 		struct template_var *tv = template_frame_find(&r->frames[i],
 		    e->sym);
@@ -395,7 +444,28 @@ template_eval_strict(struct template_run *r, const struct template_expr *e,
  * evaluates it the general way. NULL with *ok true means undefined.
  */
 static struct tvalue *
+template_resolve_any(struct template_run *r, const struct template_expr *e,
+    bool *ok);
+
+/* `f.name` where f is the innermost loop's variable, the most common
+ * path of generated code, in a function that needs no saved registers;
+ * the rest goes to template_resolve_any. */
+static struct tvalue *
 template_resolve(struct template_run *r, const struct template_expr *e,
+    bool *ok)
+{
+	struct tvalue *obj;
+
+	if (e->kind != EXPR_ATTR || e->loop_attr != LOOP_ATTR_NONE ||
+	    e->a->kind != EXPR_VAR || e->a->sym != r->bind_sym)
+		return template_resolve_any(r, e, ok);
+	obj = r->bind_val;	/* never NULL (template_run_for) */
+	*ok = obj->type == TVALUE_MAP;
+	return *ok ? template_map_get_at(obj, e) : NULL;
+}
+
+static struct tvalue *
+template_resolve_any(struct template_run *r, const struct template_expr *e,
     bool *ok)
 {
 	struct tvalue *obj;
@@ -678,7 +748,7 @@ template_memo_get(struct template_run *r, size_t slot,
 
 /* Replace slot `slot` with the result of e on in: a value (out, TAKEN), or
  * when out is NULL the len bytes at off in the render output. */
-static void
+static inline __attribute__((always_inline)) void
 template_memo_store(struct template_run *r, size_t slot,
     const struct template_expr *e, struct tvalue *in, struct tvalue *out,
     size_t off, size_t len)
@@ -764,8 +834,8 @@ template_emit_call(struct template_run *r, const struct template_expr *e)
 				/* Make room first: the source is inside sb. */
 				if (sb->len + m->out_len >= sb->cap)
 					strbuf_grow(sb, m->out_len);
-				memcpy(sb->buf + sb->len, sb->buf + m->out_off,
-				    m->out_len);
+				template_copy_short(sb->buf + sb->len,
+				    sb->buf + m->out_off, m->out_len);
 				sb->len += m->out_len;
 				sb->buf[sb->len] = '\0';
 			}
@@ -903,7 +973,7 @@ static enum template_flow template_run_block(struct template_run *r,
  * never copied into another (outgen). */
 struct template_outsave {
 	struct strbuf *out;
-	size_t out_start;
+	size_t out_limit;
 	unsigned gen;
 };
 
@@ -912,18 +982,20 @@ template_out_push(struct template_run *r, struct strbuf *sb,
     struct template_outsave *save)
 {
 	save->out = r->out;
-	save->out_start = r->out_start;
+	save->out_limit = r->out_limit;
 	save->gen = r->outgen;
 	r->out = sb;
-	r->out_start = 0;
+	r->out_limit = r->max_out;
 	r->outgen = ++r->nextgen;
 }
 
 static void
 template_out_pop(struct template_run *r, const struct template_outsave *save)
 {
+	if (r->out->cap > 0)
+		r->out->buf[r->out->len] = '\0';
 	r->out = save->out;
-	r->out_start = save->out_start;
+	r->out_limit = save->out_limit;
 	r->outgen = save->gen;
 }
 
@@ -1028,6 +1100,7 @@ template_eval_macro(struct template_run *r, const struct template_expr *e,
 		template_frame_set(f, m->psyms[p], m->params[p],
 		    m->paramlens[p], vals[p], true);
 	r->floor = r->nframes++;
+	r->bind_sym = -1;	/* the caller's loop is out of sight */
 	r->ctx = NULL;
 	r->unit = u;
 	template_out_push(r, &sb, &save);
@@ -1207,13 +1280,63 @@ template_eval(struct template_run *r, const struct template_expr *e,
 	return template_rerr(r, GERR_INTERNAL, e, "bad expression");
 }
 
+static int template_eval_cond_any(struct template_run *r,
+    const struct template_expr *e, bool *yes);
+
+/*
+ * Truth of e as an if/elif condition. This front answers
+ * `f.attr == "literal"` (and !=) on the innermost loop's variable, the
+ * usual condition of generated code, when the attribute is a string;
+ * everything else, errors included, is template_eval_cond_any's.
+ */
+static int
+template_eval_cond(struct template_run *r, const struct template_expr *e,
+    bool *yes)
+{
+	const struct template_expr *x = e->a;
+	const struct tvalue *c, *v;
+
+	if (e->kind == EXPR_TEST && e->def->nargs == 0 &&
+	    x->kind == EXPR_ATTR && x->loop_attr == LOOP_ATTR_NONE &&
+	    x->a->kind == EXPR_VAR && x->a->sym == r->bind_sym &&
+	    r->bind_val->type == TVALUE_MAP) {
+		/* `f.doc is defined` and other tests without arguments. */
+		struct tvalue *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
+		char msg[256];
+		bool res;
+
+		v = template_map_get_at(r->bind_val, x);
+		msg[0] = '\0';
+		if ((v != NULL || e->def->accepts_undefined) &&
+		    e->def->test(v, args, &res, msg, sizeof msg) == 0) {
+			*yes = e->negate ? !res : res;
+			return 0;
+		}
+		return template_eval_cond_any(r, e, yes);
+	}
+	if (e->kind != EXPR_BIN || (e->op != OP_EQ && e->op != OP_NE) ||
+	    e->b->kind != EXPR_CONST || x->kind != EXPR_ATTR ||
+	    x->loop_attr != LOOP_ATTR_NONE || x->a->kind != EXPR_VAR ||
+	    x->a->sym != r->bind_sym || r->bind_val->type != TVALUE_MAP)
+		return template_eval_cond_any(r, e, yes);
+	c = e->b->cval;
+	v = template_map_get_at(r->bind_val, x);
+	if (c == NULL || c->type != TVALUE_STRING || v == NULL ||
+	    v->type != TVALUE_STRING)
+		return template_eval_cond_any(r, e, yes);
+	*yes = (v->u.str.len == c->u.str.len &&
+	    template_key_eq(v->u.str.s, c->u.str.s, c->u.str.len)) ==
+	    (e->op == OP_EQ);
+	return 0;
+}
+
 /*
  * Truth of e as an if/elif condition, as tvalue_truthy of a lenient
  * template_eval (undefined is false), but without making values for the
  * usual forms: ==, !=, not, and, or.
  */
 static int
-template_eval_cond(struct template_run *r, const struct template_expr *e,
+template_eval_cond_any(struct template_run *r, const struct template_expr *e,
     bool *yes)
 {
 	struct tvalue *a, *b;
@@ -1260,7 +1383,13 @@ template_eval_cond(struct template_run *r, const struct template_expr *e,
 		rc = template_eval_lend(r, e->a, true, &a, &own_a);
 		if (rc != 0)
 			return rc;
-		rc = template_eval_lend(r, e->b, true, &b, &own_b);
+		/* A literal right side (`f.type == "bool"`) as it is. */
+		if (e->b->kind == EXPR_CONST && e->b->cval != NULL) {
+			b = e->b->cval;
+			own_b = false;
+			rc = 0;
+		} else
+			rc = template_eval_lend(r, e->b, true, &b, &own_b);
 		if (rc == 0) {
 			/* Strings inline (`f.type == "bool"`), the rest as
 			 * tvalue_equal. */
@@ -1296,7 +1425,10 @@ template_eval_cond(struct template_run *r, const struct template_expr *e,
 	return rc;
 }
 
-/* Append to the output: the common case (room left) without a call. */
+/* Append to the output: the common case (room left) without a call and
+ * without the terminating NUL, which template_out_pop and the end of
+ * template_render put back (nothing reads the output as a C string in
+ * between). */
 static inline void
 template_out(struct template_run *r, const char *p, size_t n)
 {
@@ -1305,7 +1437,6 @@ template_out(struct template_run *r, const char *p, size_t n)
 	if (sb->cap > 0 && sb->len + n < sb->cap) {
 		memcpy(sb->buf + sb->len, p, n);
 		sb->len += n;
-		sb->buf[sb->len] = '\0';
 	} else
 		strbuf_add(sb, p, n);
 }
@@ -1323,14 +1454,20 @@ template_out_uint(struct template_run *r, size_t u)
 }
 
 static bool
-template_check_output(struct template_run *r, const struct template_node *n)
+template_check_output_at(struct template_run *r, int line, int col)
 {
-	if (r->out->len - r->out_start <= r->max_out)
+	if (r->out->len <= r->out_limit)
 		return true;
-	gerr_set_at(r->err, GERR_TOO_LARGE, r->unit->name, n->line, n->col,
+	gerr_set_at(r->err, GERR_TOO_LARGE, r->unit->name, line, col,
 	    "output exceeds %zu bytes", r->max_out);
 	r->rc = GERR_TOO_LARGE;
 	return false;
+}
+
+static inline bool
+template_check_output(struct template_run *r, const struct template_node *n)
+{
+	return template_check_output_at(r, n->line, n->col);
 }
 
 #define TEMPLATE_ORDER_STACK 32
@@ -1343,6 +1480,9 @@ template_run_for(struct template_run *r, const struct template_node *n)
 	struct template_frame *f;
 	enum template_flow flow = FLOW_NEXT;
 	size_t i, order_stack[TEMPLATE_ORDER_STACK], *order = order_stack;
+	struct template_var loopvars[2];
+	int saved_sym = r->bind_sym;
+	struct tvalue *saved_val = r->bind_val;
 
 	if (template_eval_strict(r, n->expr, &seq) != 0)
 		return FLOW_ERROR;
@@ -1408,6 +1548,10 @@ template_run_for(struct template_run *r, const struct template_node *n)
 	}
 	f = &r->frames[r->nframes++];
 	memset(f, 0, sizeof *f);
+	/* The loop's variables (one or two) live on this stack frame. */
+	f->vars = loopvars;
+	f->inl = true;
+	f->cap = sizeof loopvars / sizeof loopvars[0];
 	f->loop = &lp;
 	for (i = 0; i < lp.len; i++) {
 		if (++r->iters > r->max_iters) {
@@ -1420,11 +1564,26 @@ template_run_for(struct template_run *r, const struct template_node *n)
 		}
 		lp.index0 = i;
 		/* Loop variables are lent by seq, which this loop holds
-		 * until its frame is cleared: no reference counting. */
-		if (seq->type == TVALUE_ARRAY) {
+		 * until its frame is cleared: no reference counting. The
+		 * value variable of an array stays at f->vars[0] (a `set` in
+		 * the body only appends or rebinds), so later iterations
+		 * rebind it in place. */
+		if (seq->type == TVALUE_ARRAY && i > 0) {
+			struct template_var *v = &f->vars[0];
+
+			if (v->owned)
+				tvalue_unref(v->val);
+			v->val = seq->u.arr.items[i];
+			v->owned = false;
+			r->bind_sym = v->val != NULL ? n->vsym : -1;
+			r->bind_val = v->val;
+		} else if (seq->type == TVALUE_ARRAY) {
 			template_frame_set(f, n->vsym, n->vvar, n->vvarlen,
 			    seq->u.arr.items[i], false);
+			r->bind_val = seq->u.arr.items[i];
+			r->bind_sym = r->bind_val != NULL ? n->vsym : -1;
 		} else {
+			r->bind_sym = -1;
 			const struct tvalue_entry *ent = tvalue_map_at(seq,
 			    order[i]);
 
@@ -1448,6 +1607,8 @@ template_run_for(struct template_run *r, const struct template_node *n)
 	}
 	template_frame_clear(f);
 	r->nframes--;
+	r->bind_sym = saved_sym;
+	r->bind_val = saved_val;
 	if (order != order_stack)
 		free(order);
 	tvalue_unref(seq);
@@ -1472,13 +1633,19 @@ template_run_block(struct template_run *r, const struct template_block *b)
 				return FLOW_ERROR;
 			break;
 		case NODE_OUT:
+			if (n->len > 0) {
+				template_out(r, n->text, n->len);
+				if (!template_check_output_at(r, n->tline,
+				    n->tcol))
+					return FLOW_ERROR;
+			}
 			if (n->expr->kind == EXPR_FILTER &&
 			    n->expr->def->emit != NULL) {
 				if (template_emit_call(r, n->expr) != 0)
 					return FLOW_ERROR;
 				if (!template_check_output(r, n))
 					return FLOW_ERROR;
-				break;
+				goto post;
 			}
 			if (n->expr->kind == EXPR_ATTR &&
 			    (n->expr->loop_attr == LOOP_ATTR_INDEX ||
@@ -1493,7 +1660,7 @@ template_run_block(struct template_run *r, const struct template_block *b)
 					    LOOP_ATTR_INDEX));
 					if (!template_check_output(r, n))
 						return FLOW_ERROR;
-					break;
+					goto post;
 				}
 			}
 			if (template_eval_lend(r, n->expr, true, &v, &owned) != 0)
@@ -1505,6 +1672,13 @@ template_run_block(struct template_run *r, const struct template_block *b)
 			template_release(v, owned);
 			if (!template_check_output(r, n))
 				return FLOW_ERROR;
+		post:
+			if (n->postlen > 0) {
+				template_out(r, n->post, n->postlen);
+				if (!template_check_output_at(r, n->pline,
+				    n->pcol))
+					return FLOW_ERROR;
+			}
 			break;
 		case NODE_IF: {
 			const struct template_block *take = &n->els;
@@ -1532,6 +1706,8 @@ template_run_block(struct template_run *r, const struct template_block *b)
 		case NODE_SET:
 			if (template_eval_strict(r, n->expr, &v) != 0)
 				return FLOW_ERROR;
+			if (n->sym == r->bind_sym)
+				r->bind_sym = -1;
 			template_frame_set(n->global ? &r->frames[r->floor] :
 			    &r->frames[r->nframes - 1], n->sym, n->var,
 			    n->varlen, v, true);
@@ -1598,6 +1774,8 @@ template_run_block(struct template_run *r, const struct template_block *b)
 			}
 			f = &r->frames[r->nframes++];
 			memset(f, 0, sizeof *f);
+			if (r->bind_sym == TEMPLATE_SYM_FILTER_BODY)
+				r->bind_sym = -1;
 			template_frame_set(f, TEMPLATE_SYM_FILTER_BODY,
 			    TEMPLATE_FILTER_BODY_NAME,
 			    strlen(TEMPLATE_FILTER_BODY_NAME),
@@ -1655,14 +1833,17 @@ template_render(const struct template *t, const struct tvalue *ctx,
 	r->ctx = ctx;
 	r->env = opts != NULL ? opts->env : NULL;
 	r->out = out;
-	r->out_start = out->len;
 	r->max_out = opts != NULL && opts->max_output_bytes > 0 ?
 	    opts->max_output_bytes : TEMPLATE_DEFAULT_MAX_OUTPUT;
+	r->out_limit = out->len + r->max_out < out->len ? SIZE_MAX :
+	    out->len + r->max_out;
 	r->max_iters = opts != NULL && opts->max_iterations > 0 ?
 	    opts->max_iterations : TEMPLATE_DEFAULT_MAX_ITERATIONS;
 	r->err = err;
 	r->nframes = 1;
 	r->floor = 0;
+	r->bind_sym = -1;
+	r->bind_val = NULL;
 	r->outgen = r->nextgen = 0;
 	r->calls = 0;
 	r->blk = NULL;
@@ -1685,6 +1866,8 @@ template_render(const struct template *t, const struct tvalue *ctx,
 		strbuf_grow(out, hint);
 	if (template_run_block(r, &top->root) == FLOW_ERROR && r->rc == 0)
 		r->rc = gerr_set(err, GERR_INTERNAL, "render failed");
+	if (out->cap > 0)
+		out->buf[out->len] = '\0';
 	rc = r->rc;
 	for (int i = 0; i < r->nframes; i++)
 		template_frame_clear(&r->frames[i]);
@@ -1695,7 +1878,8 @@ template_render(const struct template *t, const struct tvalue *ctx,
 			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
 
 			tvalue_unref(r->memo[i].in);
-			tvalue_unref(r->memo[i].out);
+			if (r->memo[i].out != NULL)
+				tvalue_unref(r->memo[i].out);
 		}
 	}
 	return rc;

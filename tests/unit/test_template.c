@@ -365,6 +365,23 @@ test_caps(void **state)
 	    &opts, &sb, &err), GERR_TOO_LARGE);
 	assert_non_null(strstr(err.msg, "output exceeds 10 bytes"));
 	strbuf_reset(&sb);
+	/* The text that crosses the cap is named, not the `{{` after it
+	 * (the parser joins them into one node). */
+	src = "{{ 'abcdef' }}\n  {{ 1 }}xxxxxx{{ 2 }}";
+	gerr_clear(&err);
+	assert_int_equal(template_render_string(src, strlen(src), "t", 1, ctx,
+	    &opts, &sb, &err), GERR_TOO_LARGE);
+	assert_int_equal(err.line, 2);
+	assert_int_equal(err.col, 10);
+	strbuf_reset(&sb);
+	/* ... and so is text right after a `}}`. */
+	src = "{{ 'abcdefgh' }}xyz{{ 3 }}";
+	gerr_clear(&err);
+	assert_int_equal(template_render_string(src, strlen(src), "t", 1, ctx,
+	    &opts, &sb, &err), GERR_TOO_LARGE);
+	assert_int_equal(err.line, 1);
+	assert_int_equal(err.col, 17);
+	strbuf_reset(&sb);
 	opts.max_output_bytes = 0;
 	opts.max_iterations = 5;
 	gerr_clear(&err);
@@ -489,6 +506,14 @@ test_fast_paths(void **state)
 		{ "{% for f in fields %}{% if f.type == 'bool' %}b{% elif "
 		  "f.type != 'int' %}?{% else %}i{% endif %}{% endfor %}", NULL,
 		  "bi" },
+		{ "{% for r in [rec] %}{% if r.abc == '1' %}s{% elif r.abc != "
+		  "'1' %}n{% endif %}{% if r.a == 7 %}7{% endif %}{% endfor %}"
+		  "{% for f in fields %}{% if f.type != 'bool' %}{{ f.name }}"
+		  "{% endif %}{% endfor %}", NULL, "n7HTTPStatus" },
+		{ "{% for f in fields %}{% if f.doc is not defined %}u{% endif %}"
+		  "{% if f.type is string %}s{% endif %}{% if f.name is defined %}"
+		  "d{% endif %}{% if f.type is number %}n{% endif %}{% endfor %}",
+		  NULL, "usdusd" },
 		{ "{% if x == 1.0 %}a{% endif %}{% if 'a' == 1 %}b{% endif %}"
 		  "{% if not x == 2 %}c{% endif %}", NULL, "ac" },
 		{ "{% if nope and nope.deeper %}a{% else %}b{% endif %}"
@@ -505,6 +530,25 @@ test_fast_paths(void **state)
 		  "{{ x.type }}{% endfor %}{{ x }}", NULL, "7bool7int1" },
 		{ "{% for f in fields %}{% set f = 'S' %}{{ f }}{% endfor %}",
 		  NULL, "SS" },
+		/* The loop variable read without walking the frames: rebound,
+		 * hidden and given back by sets, sections, inner loops. */
+		{ "{% for f in fields %}{{ f.type }}{% set f = 'S' %}{{ f }}"
+		  "{% endfor %}", NULL, "boolSintS" },
+		{ "{% for f in fields %}{% set a = 1 %}{% set b = 2 %}"
+		  "{% set c = 3 %}{{ f.type }}{{ a }}{{ b }}{{ c }}{% endfor %}",
+		  NULL, "bool123int123" },
+		{ "{% for f in fields %}{% filter upper %}{{ f.type }}"
+		  "{% endfilter %}{% endfor %}", NULL, "BOOLINT" },
+		{ "{% for f in fields %}{% for g in [1] %}{{ f.type }}{% endfor %}"
+		  "{{ f.name }}{% endfor %}", NULL, "booluserIdintHTTPStatus" },
+		{ "{% for f in fields %}{% for f in [1] %}{% endfor %}{{ f.type }}"
+		  "{% endfor %}", NULL, "boolint" },
+		{ "{% for f in fields %}{% set_global f = 'G' %}{{ f.type }}"
+		  "{% endfor %}{{ f }}", NULL, "boolintG" },
+		{ "{% for k, v in rec %}{% for f in fields %}{% endfor %}{{ k }}"
+		  "{% endfor %}", NULL, "aabcabcdefgabcdefghijklm"
+		  "abcdefghijklmnopqrstuabcdefghijklmnopqrstvabcdefghijklx"
+		  "abcdefhabd" },
 		/* Record keys of every length class, near misses. */
 		{ "{{ rec.a }}{{ rec.abc }}{{ rec.abd }}{{ rec.abcdefg }}"
 		  "{{ rec.abcdefh }}{{ rec.abcdefghijklm }}"

@@ -27,6 +27,9 @@ test_case_filters(void **state)
 		{ "{{ 'hELLO wORLD' | capitalize }}", NULL, "Hello world" },
 		{ "{{ 'éa' | capitalize }}", NULL, "Éa" },
 		{ "{{ 'hELLO' | ucfirst }}|{{ '' | ucfirst }}", NULL, "HELLO|" },
+		{ "{{ 'aBC ÉCOLE straße DEF' | capitalize }}|"
+		  "{{ 'aBC ÉCOLE' | ucfirst }}|{{ 'ÉA' | capitalize }}", NULL,
+		  "Abc école straße def|ABC ÉCOLE|Éa" },
 		{ "{{ '日本' | upper }}", NULL, "日本" },
 	};
 
@@ -301,8 +304,37 @@ test_emit_matches_filter(void **state)
 	}
 	/* Filters without an emit form say so. */
 	assert_null(template_filters_find(TEMPLATE_FILTER, "upper", 5)->emit);
-	assert_null(template_filters_find(TEMPLATE_FILTER, "default",
-	    7)->emit);
+	assert_null(template_filters_find(TEMPLATE_FILTER, "length",
+	    6)->emit);
+	/* default's emit prints what printing the filter's value would, for
+	 * a value, a null and an undefined input. */
+	{
+		const struct template_filter_def *d = template_filters_find(
+		    TEMPLATE_FILTER, "default", 7);
+		struct tvalue *dargs[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
+		struct tvalue *ins[] = { tvalue_string("s"), tvalue_int(-42),
+			tvalue_null(), NULL };
+
+		dargs[0] = tvalue_double(2.5);
+		assert_non_null(d->emit);
+		for (size_t j = 0; j < TT_COUNT(ins); j++) {
+			struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+			struct tvalue *v = NULL;
+			char m[256] = "";
+
+			assert_int_equal(d->filter(ins[j], dargs, &v, m,
+			    sizeof m), 0);
+			tvalue_render(v, &a);
+			assert_int_equal(d->emit(ins[j], dargs, &b, m,
+			    sizeof m), 0);
+			assert_string_equal(a.buf, b.buf);
+			tvalue_unref(v);
+			tvalue_unref(ins[j]);
+			strbuf_release(&a);
+			strbuf_release(&b);
+		}
+		tvalue_unref(dargs[0]);
+	}
 }
 
 int

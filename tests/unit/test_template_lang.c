@@ -116,6 +116,10 @@ static const char *const files[] = {
 	"selfext", "{% extends 'selfext' %}",
 	"bad", "x\n{{ nope( }}",
 	"mt", "text {% macro g() %}G{% endmacro g %}",
+	"mv", "{% macro seen() %}{{ a is defined }}{% endmacro seen %}"
+	"{% macro show(a) %}{% for b in [a] %}{{ b }}{% endfor %}{{ a }}"
+	"{% endmacro show %}",
+	"setf", "{% set a = 'I' %}{{ a }}",
 	NULL, NULL,
 };
 
@@ -129,6 +133,9 @@ test_include(void **state)
 	tl_ok(files, "a{% include 'no' ignore missing %}b", NULL, "ab");
 	tl_ok(files, "{% for n in [1, 2] %}{% include 'part' %}{% endfor %}",
 	    NULL, "<1><2>");
+	/* A set inside an included file hides the loop variable there only. */
+	tl_ok(files, "{% for a in [1, 2] %}{% include 'setf' %}{{ a }}"
+	    "{% endfor %}", NULL, "I1I2");
 	tl_bad(files, "x\n  {% include 'nope' %}", GERR_TEMPLATE, "main.tmpl",
 	    2, 14, "\"nope\" not found");
 	tl_bad(files, "{% include 'cyc1' %}", GERR_TEMPLATE, "cyc2", 1, 4,
@@ -167,6 +174,11 @@ test_macros(void **state)
 	    GERR_TEMPLATE, "main.tmpl", 1, 4, "invalid macro definition `f`");
 	/* A template of macros and text can still be imported (as Tera). */
 	tl_ok(files, "{% import 'mt' as t %}{{ t::g() }}", NULL, "G");
+	/* A macro never sees its caller's loop variable; its own parameter
+	 * of that name, and the loop's after the call, stay right. */
+	tl_ok(files, "{% import 'mv' as v %}{% for a in [1, 2] %}"
+	    "{{ v::seen() }}{{ v::show(a=a * 10) }}{{ a }};{% endfor %}", NULL,
+	    "false10101;false20202;");
 	/* Unbounded recursion is stopped with a clear error. */
 	tl_bad(files, "{% import 'm' as m %}{{ m::loop(k=1) }}", GERR_LIMIT,
 	    "m", 3, 23, "macro calls nested deeper than");
