@@ -416,6 +416,16 @@ cmd_dev_event(struct cmd_dev *d, const struct msg_reply *msg)
 		fflush(d->out);
 		cmd_dev_status_draw(d);
 	}
+	/* After the red line above, say when the file is good again. */
+	if (strcmp(msg->event, "model.valid") == 0 &&
+	    strcmp(runview_str(b, "root", ""), d->root) == 0) {
+		cmd_dev_status_erase(d);
+		fprintf(d->out, "%sggen dev: %s/make.toml is valid again; runs "
+		    "resume%s\n", color_on(d->color, COLOR_GREEN), d->root,
+		    color_off(d->color));
+		fflush(d->out);
+		cmd_dev_status_draw(d);
+	}
 	return false;
 }
 

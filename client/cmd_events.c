@@ -145,6 +145,9 @@ cmd_events_text(const struct cmd_ctx *ctx, const char *ev, const cJSON *d)
 		    "is fixed)\n", cmd_events_s(d, "file"), cmd_events_n(d,
 		    "line"), cmd_events_n(d, "col"), cmd_events_s(d,
 		    "message"));
+	else if (strcmp(ev, "model.valid") == 0)
+		fprintf(ctx->out, "%s/make.toml is valid again\n",
+		    cmd_events_s(d, "root"));
 	else
 		cmd_events_generic(ctx, ev, d);
 	strbuf_release(&sb);

@@ -5,7 +5,9 @@
  * pyproject.toml, meson.build, CMakeLists.txt, Makefile; the first found in
  * that order decides, the others are named in a comment), with the phases
  * the toolchain has (build, test, lint, fmt), watch globs, inputs, outputs
- * and cache.
+ * and cache. Build products are declared as outputs and ignored by
+ * [watch], so a rebuilt binary triggers nothing (Makefile: the default
+ * target's products when they can be read, else a stated build/ guess).
  *
  * Local: no daemon. Reads only the manifest it picked (capped at
  * CMD_INIT_MAX_BYTES); writes DIR/make.toml through genout_write (temp
@@ -278,9 +280,10 @@ cmd_init_write_python(struct cmd_init_scan *s, struct strbuf *out)
 	cmd_init_toml_name(s, "project");
 	strbuf_addstr(out, "\n[watch]\nignore = [\".venv/**\", \"dist/**\", "
 	    "\"build/**\", \"**/__pycache__/**\"]\n");
-	if (strstr(s->manifest.buf, "[build-system]") != NULL)
-		cmd_init_phase(out, "build", "a wheel and an sdist in dist/",
-		    "python3 -m build", NULL, src, "[\"dist\"]");
+	/* PEP 517: without [build-system] setuptools' defaults apply, so
+	 * `python -m build` works either way. */
+	cmd_init_phase(out, "build", "a wheel and an sdist in dist/",
+	    "python3 -m build", NULL, src, "[\"dist\"]");
 	cmd_init_phase(out, "test", "pytest", "python3 -m pytest -q", src,
 	    NULL, NULL);
 	cmd_init_phase(out, "lint", ruff ? "ruff" : "pyflakes", ruff ?
@@ -337,6 +340,110 @@ cmd_init_write_cmake(struct cmd_init_scan *s, struct strbuf *out)
 	strbuf_addstr(out, "\n[hooks]\nbefore_test = [\"build\"]\n");
 }
 
+/* Whether the Makefile names target in a .PHONY rule. */
+static bool
+cmd_init_make_phony(const struct cmd_init_scan *s, const char *target,
+    size_t n)
+{
+	for (const char *p = s->manifest.buf; p != NULL && *p != '\0';) {
+		if (strncmp(p, ".PHONY:", 7) == 0) {
+			const char *e = strchr(p, '\n'), *w = p + 7;
+
+			e = e != NULL ? e : p + strlen(p);
+			while (w < e) {
+				const char *we;
+
+				while (w < e && (*w == ' ' || *w == '\t'))
+					w++;
+				for (we = w; we < e && *we != ' ' &&
+				    *we != '\t' && *we != '\r'; we++)
+					;
+				if ((size_t)(we - w) == n &&
+				    strncmp(w, target, n) == 0)
+					return true;
+				w = we;
+			}
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return false;
+}
+
+/* A word that names a plain file we can declare: no variables, patterns,
+ * wildcards, quotes or dot-targets, not absolute, no "..". */
+static bool
+cmd_init_make_fileword(const char *w, size_t n)
+{
+	if (n == 0 || n >= CMD_INIT_NAME_MAX || w[0] == '.' || w[0] == '/' ||
+	    w[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strchr("$%*?[]()\"'\\=;:{}", w[i]) != NULL ||
+		    (w[i] == '.' && i + 1 < n && w[i + 1] == '.'))
+			return false;
+	return true;
+}
+
+/* The default target's build products into out as TOML array items
+ * ("a", "b") and true; false when they cannot be read. The default
+ * target is the first rule's first target (not a dot-target); when it is
+ * phony (.PHONY, or named all) its file prerequisites are the products. */
+static bool
+cmd_init_make_products(const struct cmd_init_scan *s, struct strbuf *out)
+{
+	const char *p, *e, *colon, *w;
+	size_t k = 0;
+	bool phony;
+
+	for (p = s->manifest.buf; p != NULL && *p != '\0';
+	    p = strchr(p, '\n') != NULL ? strchr(p, '\n') + 1 : NULL) {
+		e = strchr(p, '\n');
+		e = e != NULL ? e : p + strlen(p);
+		colon = memchr(p, ':', (size_t)(e - p));
+		if (*p == '\t' || *p == ' ' || *p == '#' || *p == '.' ||
+		    colon == NULL || colon[1] == '=' || colon == p ||
+		    memchr(p, '=', (size_t)(colon - p)) != NULL)
+			continue;
+		break;
+	}
+	if (p == NULL || *p == '\0')
+		return false;
+	/* the first target of the first rule */
+	for (w = p; w < colon && *w != ' ' && *w != '\t'; w++)
+		;
+	if (!cmd_init_make_fileword(p, (size_t)(w - p)))
+		return false;
+	phony = ((size_t)(w - p) == 3 && strncmp(p, "all", 3) == 0) ||
+	    cmd_init_make_phony(s, p, (size_t)(w - p));
+	if (!phony) {
+		strbuf_addf(out, "\"%.*s\"", (int)(w - p), p);
+		k++;
+	} else {
+		for (w = colon + (colon[1] == ':' ? 2 : 1); w < e;) {
+			const char *we;
+
+			while (w < e && (*w == ' ' || *w == '\t' || *w == '\r'))
+				w++;
+			if (w < e && *w == '|')	/* order-only: not products */
+				break;
+			for (we = w; we < e && *we != ' ' && *we != '\t' &&
+			    *we != '\r' && *we != ';'; we++)
+				;
+			if (we > w && cmd_init_make_fileword(w,
+			    (size_t)(we - w)) && !cmd_init_make_phony(s, w,
+			    (size_t)(we - w)))
+				strbuf_addf(out, "%s\"%.*s\"", k++ ? ", " : "",
+				    (int)(we - w), w);
+			if (we < e && *we == ';')
+				break;
+			w = we;
+		}
+	}
+	return k > 0;
+}
+
 static void
 cmd_init_write_make(struct cmd_init_scan *s, struct strbuf *out)
 {
@@ -349,11 +456,23 @@ cmd_init_write_make(struct cmd_init_scan *s, struct strbuf *out)
 		{ "fmt", "fmt" }, { "format", "fmt" },
 	};
 	bool have[3] = { false, false, false };	/* test, lint, fmt */
+	struct strbuf products = STRBUF_INIT, outputs = STRBUF_INIT;
+	bool read = cmd_init_make_products(s, &products);
 	char cmd[64], desc[64];
 
-	strbuf_addstr(out, "\n[watch]\nignore = [\"*.o\", \"*.d\"]\n");
+	if (!read) {
+		strbuf_reset(&products);
+		strbuf_addstr(&products, "\"build\"");
+		strbuf_addstr(out, "\n# The default target's products could "
+		    "not be read from the Makefile:\n# build/ is a guess; fix "
+		    "[lifecycle.build] outputs and [watch] ignore.");
+	}
+	/* The products are ignored too: a rebuilt binary triggers nothing. */
+	strbuf_addf(out, "\n[watch]\nignore = [\"*.o\", \"*.d\", %s%s]\n",
+	    products.buf, read ? "" : ", \"build/**\"");
+	strbuf_addf(&outputs, "[%s]", products.buf);
 	cmd_init_phase(out, "build", "make's default target", "make", src,
-	    NULL, NULL);
+	    src, outputs.buf);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		size_t k = strcmp(map[i].phase, "test") == 0 ? 0 :
 		    strcmp(map[i].phase, "lint") == 0 ? 1 : 2;
@@ -365,6 +484,8 @@ cmd_init_write_make(struct cmd_init_scan *s, struct strbuf *out)
 		snprintf(desc, sizeof(desc), "make's %s target", map[i].target);
 		cmd_init_phase(out, map[i].phase, desc, cmd, NULL, NULL, NULL);
 	}
+	strbuf_release(&products);
+	strbuf_release(&outputs);
 }
 
 static const struct cmd_init_kind cmd_init_kinds[] = {

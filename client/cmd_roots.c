@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cmd_roots.c - `ggenc roots`: a table, one row per watched root.
+ * cmd_roots.c - `ggenc roots`: a table, one row per watched root, with
+ * its make.toml's state (ok, invalid, none); then each invalid one's
+ * first error.
  */
 #include <string.h>
 
@@ -15,6 +17,18 @@ cmd_roots_state(const cJSON *r)
 		return "gone";
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ready")) ?
 	    "ready" : "crawling";
+}
+
+/* "ok", "invalid" or "none" (no make.toml); "?" from an older daemon. */
+static const char *
+cmd_roots_model(const cJSON *r)
+{
+	const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(r, "model"), "state"));
+
+	if (st == NULL)
+		return "?";
+	return strcmp(st, "absent") == 0 ? "none" : st;
 }
 
 static int
@@ -35,8 +49,8 @@ cmd_roots_render(const struct cmd_ctx *ctx, const cJSON *result)
 		if (root != NULL && (int)strlen(root) > w)
 			w = (int)strlen(root);
 	}
-	fprintf(ctx->out, "%-*s  %-8s  %9s  %s\n", w, "ROOT", "STATE", "FILES",
-	    "CLOCK");
+	fprintf(ctx->out, "%-*s  %-8s  %-7s  %9s  %s\n", w, "ROOT", "STATE",
+	    "MODEL", "FILES", "CLOCK");
 	cJSON_ArrayForEach(r, arr) {
 		const cJSON *root = cJSON_GetObjectItemCaseSensitive(r, "root");
 		const cJSON *files = cJSON_GetObjectItemCaseSensitive(r,
@@ -44,11 +58,21 @@ cmd_roots_render(const struct cmd_ctx *ctx, const cJSON *result)
 		const cJSON *clock = cJSON_GetObjectItemCaseSensitive(r,
 		    "clock");
 
-		fprintf(ctx->out, "%-*s  %-8s  %9.0f  %s\n", w,
+		fprintf(ctx->out, "%-*s  %-8s  %-7s  %9.0f  %s\n", w,
 		    cJSON_IsString(root) ? root->valuestring : "?",
-		    cmd_roots_state(r),
+		    cmd_roots_state(r), cmd_roots_model(r),
 		    cJSON_IsNumber(files) ? files->valuedouble : 0.0,
 		    cJSON_IsString(clock) ? clock->valuestring : "?");
+	}
+	/* Where each invalid make.toml is wrong: nothing runs there. */
+	cJSON_ArrayForEach(r, arr) {
+		const char *e = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(r, "model"), "error"));
+
+		if (strcmp(cmd_roots_model(r), "invalid") == 0)
+			fprintf(ctx->out, "invalid: %s (nothing runs until it "
+			    "is fixed)\n", e != NULL ? e : "?");
 	}
 	return 0;
 }

@@ -120,7 +120,10 @@ cmd_run_render_plan(const struct cmd_ctx *ctx, const cJSON *result)
 		fprintf(ctx->out, "%s", runview_str(s, "phase", "?"));
 		if (ws[0] != '\0')
 			fprintf(ctx->out, " [%s]", ws);
-		if (hook != NULL)
+		/* A hook written as commands ([hooks.before_X] commands)
+		 * is a phase named after its hook: say it once. */
+		if (hook != NULL && strcmp(hook, runview_str(s, "phase",
+		    "")) != 0)
 			fprintf(ctx->out, " (%s)", hook);
 		fprintf(ctx->out, ": cache %s", runview_str(s, "cache", "?"));
 		if (runview_str(s, "reason", NULL) != NULL)

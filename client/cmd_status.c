@@ -204,7 +204,35 @@ cmd_status_phase_list(const cJSON *arr, bool qualify, struct strbuf *sb)
 	}
 }
 
-/* One line: "ggen: 2 roots, running build, failed hello:test". */
+/* ", 1 invalid make.toml (hello)" for roots whose make.toml does not
+ * parse (nothing runs there). */
+static void
+cmd_status_invalid(const cJSON *result, struct strbuf *sb)
+{
+	const cJSON *r;
+	struct strbuf names = STRBUF_INIT;
+	int n = 0;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(result,
+	    "roots")) {
+		const char *st = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(r, "model"), "state"));
+		const char *root = cmd_status_str(r, "root");
+		const char *base = strrchr(root, '/');
+
+		if (st == NULL || strcmp(st, "invalid") != 0)
+			continue;
+		strbuf_addf(&names, "%s%s", n++ ? "," : "",
+		    base != NULL && base[1] != '\0' ? base + 1 : root);
+	}
+	if (n > 0)
+		strbuf_addf(sb, ", %d invalid make.toml (%s)", n, names.buf);
+	strbuf_release(&names);
+}
+
+/* One line: "ggen: 2 roots, running build, failed hello:test, 1 invalid
+ * make.toml (web)". */
 static int
 cmd_status_short(const struct cmd_ctx *ctx, const cJSON *result)
 {
@@ -224,6 +252,7 @@ cmd_status_short(const struct cmd_ctx *ctx, const cJSON *result)
 		strbuf_addstr(&sb, ", failed ");
 		cmd_status_phase_list(failed, roots > 1, &sb);
 	}
+	cmd_status_invalid(result, &sb);
 	fprintf(ctx->out, "%s\n", sb.buf);
 	strbuf_release(&sb);
 	return 0;

@@ -2,7 +2,9 @@
 /*
  * cmd_watch.c - `ggenc watch [DIR]`: watch DIR (default: the current
  * directory) and return once it is crawled and hashed. On a terminal,
- * progress (files seen, files hashed) is redrawn on stderr.
+ * progress (files seen, files hashed) is redrawn on stderr. An invalid
+ * make.toml is a warning on stderr with its first error (file:line:col);
+ * the root is watched all the same and the exit status stays 0.
  * Also home of cmd_abs_path, which every root-taking command uses: the
  * daemon's working directory is not the user's, so paths go absolute, and
  * of cmd_project_root, the project of run, graph and dev.
@@ -130,18 +132,36 @@ static int
 cmd_watch_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	const cJSON *root = cJSON_GetObjectItemCaseSensitive(result, "root");
+	const cJSON *model = cJSON_GetObjectItemCaseSensitive(result, "model");
 
 	if (isatty(2))
 		fprintf(stderr, "\r\033[K");
 	fprintf(ctx->out, "watching %s: %.0f files, %.0f directories\n",
 	    cJSON_IsString(root) ? root->valuestring : "?",
 	    cmd_watch_num(result, "files"), cmd_watch_num(result, "dirs"));
+	/* Watched all the same (exit 0), but nothing runs until it parses:
+	 * say so where it cannot be missed. */
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(model, "state")) &&
+	    strcmp(cJSON_GetObjectItemCaseSensitive(model, "state")->
+	    valuestring, "invalid") == 0) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(model,
+		    "error");
+
+		fprintf(stderr, "ggenc: warning: make.toml is invalid, no "
+		    "phase runs until it is fixed (ggenc validate): %s\n",
+		    cJSON_IsString(e) ? e->valuestring : "?");
+	}
 	return 0;
 }
 
 const struct cmd_entry cmd_watch_entry = {
 	.name = "watch", .alias = NULL, .usage = "[DIR]",
 	.summary = "Watch a directory; returns once it is crawled and hashed.",
+	.description = "Watch DIR (default: the current directory) and return "
+	    "once it is crawled\nand hashed. When its make.toml does not "
+	    "parse, a warning on stderr names\nthe first error "
+	    "(file:line:col); the root is watched all the same (exit 0)\nand "
+	    "no phase runs until the file is fixed.",
 	.args = { .min = 0, .max = 1 }, .proto = PROTO_CMD_WATCH,
 	.build = cmd_watch_build, .render = cmd_watch_render,
 	.on_message = cmd_watch_message,

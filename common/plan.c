@@ -942,7 +942,8 @@ plan_format_node(const struct plan_node *n, int depth, struct strbuf *out)
 		strbuf_addstr(out, n->phase->name);
 		if (n->ws != NULL)
 			strbuf_addf(out, " [%s]", n->ws->name);
-		if (n->hook != NULL)
+		/* [hooks.before_X] commands: a phase named as its hook */
+		if (n->hook != NULL && strcmp(n->hook, n->phase->name) != 0)
 			strbuf_addf(out, " (%s)", n->hook);
 		strbuf_addch(out, '\n');
 		return;

@@ -178,6 +178,8 @@ struct engine_run {
 	struct engine_run *prev, *next;
 	struct engine_list *on;		/* the list holding it */
 	uint64_t after_run;		/* waits for this run to end */
+	bool after_saves;		/* waits for earlier on-save runs of
+					   its root (engine_request) */
 	/* the request */
 	char *root;
 	char **phases;
@@ -1934,6 +1936,18 @@ engine_check(const struct engine *g)
 #endif
 }
 
+/* Whether r waits for o: after_run names it, or o is an earlier on-save
+ * run of r's root and r waits for those (after_saves). */
+static bool
+engine_waits_for(const struct engine_run *r, const struct engine_run *o)
+{
+	if (o->id == r->after_run)
+		return true;
+	return r->after_saves && o->id < r->id &&
+	    o->trigger == ENGINE_TRIGGER_SAVE && !o->after_saves &&
+	    strcmp(o->root, r->root) == 0;
+}
+
 static void
 engine_schedule(struct engine *g)
 {
@@ -1945,12 +1959,14 @@ engine_schedule(struct engine *g)
 		blocked = false;
 		/* Files another run wrote: after that run (make.toml(5)). */
 		for (o = g->running.head; o != NULL && !blocked; o = o->next)
-			blocked = o->id == r->after_run;
+			blocked = engine_waits_for(r, o);
 		for (o = g->running.head; o != NULL && !blocked; o = o->next)
 			blocked = engine_conflict(r, o);
-		/* Keep the order of waiting runs that conflict. */
+		/* Keep the order of waiting runs that conflict (or that r
+		 * waits for). */
 		for (o = g->queued.head; o != r && !blocked; o = o->next)
-			blocked = engine_conflict(r, o);
+			blocked = engine_conflict(r, o) ||
+			    (r->after_saves && engine_waits_for(r, o));
 		if (!blocked) {
 			engine_run_start(r);
 			/* Starting may finish runs and reschedule: restart
@@ -2419,6 +2435,7 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	r->no_remote = req->no_remote;
 	r->trigger = req->trigger;
 	r->after_run = req->after_run;
+	r->after_saves = req->after_saves;
 	engine_add_changed(r, req->changed, req->n_changed);
 	r->model = model;
 	r->plan = plan;

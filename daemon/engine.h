@@ -94,6 +94,10 @@ struct engine_request {
 	uint64_t after_run;		/* do not start before run after_run
 					   has ended (0 = none): on save, the
 					   run whose render wrote the files */
+	bool after_saves;		/* do not start while an earlier
+					   on-save run of the root is running
+					   or queued: `ggenc dev PHASE`'s runs
+					   wait for their batch's own */
 	enum engine_trigger trigger;
 	const char *const *changed;	/* files relative to root; may be 0 */
 	size_t n_changed;

@@ -12,8 +12,10 @@
  *   {"type":"error","message"}  a requested run could not start
  * With `phases`, each settled batch of the root also requests those
  * phases (trigger save, the batch's files), besides the root's own
- * on-save phases. The connection is subscribed to events too, so the
- * client sees model.invalid and daemon.stopping. The request is never
+ * on-save phases; that run waits (queued) until the root's earlier
+ * on-save runs have ended, so one save never runs both at once. The
+ * connection is subscribed to events too, so the client sees
+ * model.invalid, model.valid and daemon.stopping. The request is never
  * answered while the daemon runs: the client hangs up (Ctrl-C), which
  * only stops following; runs go on and the root stays watched.
  *
@@ -441,6 +443,9 @@ req_dev_batch(struct ggend *g, const char *root,
 		er.phases = phases;
 		er.target = PLAN_TARGET_DEFAULT;
 		er.trigger = ENGINE_TRIGGER_SAVE;
+		/* After the batch's on-save runs (engine_on_batch ran
+		 * first): one save, one build at a time, then the test. */
+		er.after_saves = true;
 		er.env = d->env;
 		er.changed = changed;
 		er.n_changed = n_changed;

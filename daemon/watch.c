@@ -71,6 +71,7 @@
 #define WATCH_MODEL_ERRORS_MAX 16
 
 static void watch_model_files_clear(struct watch_root *r);
+static cJSON *watch_model_status(const struct watch_root *r);
 
 static void
 watch_pool_notify(void *arg)
@@ -375,6 +376,30 @@ watch_publish_model_invalid(struct watch_root *r)
 	free(line);
 }
 
+/* make.toml of r parses again after a model.invalid: runs may start. */
+static void
+watch_publish_model_valid(struct watch_root *r)
+{
+	cJSON *data;
+	char *line;
+
+	if (r->w->g->server == NULL)
+		return;
+	data = cJSON_CreateObject();
+	cJSON_AddStringToObject(data, "root", r->path);
+	line = msg_event("model.valid", data);
+	server_publish(r->w->g->server, line);
+	free(line);
+}
+
+/* No make.toml at all (not an invalid one): nothing to report. */
+static bool
+watch_model_absent(const struct watch_root *r)
+{
+	return r->model_rc == GERR_IO && r->model == NULL &&
+	    strstr(r->model_err.msg, "No such file") != NULL;
+}
+
 static void
 watch_model_file_stat(struct watch_model_file *f)
 {
@@ -438,8 +463,11 @@ watch_root_load_model(struct watch_root *r)
 {
 	struct make_project *p = NULL;
 	const struct make_project *m;
-	bool absent;
 	int rc;
+
+	/* model.invalid was published (not merely no make.toml): a good
+	 * parse now is news. */
+	bool was_invalid = r->model_rc != 0 && !watch_model_absent(r);
 
 	make_findings_release(&r->findings);
 	make_findings_init(&r->findings);
@@ -461,19 +489,20 @@ watch_root_load_model(struct watch_root *r)
 		r->model = p;
 		watch_apply_model_ignore(r);
 		watch_events_window(r);
+		if (was_invalid)
+			watch_publish_model_valid(r);
 		return;
 	}
-	absent = rc == GERR_IO && r->model == NULL &&
-	    strstr(r->model_err.msg, "No such file") != NULL;
-	if (absent)
+	if (watch_model_absent(r))
 		return;
 	{
 		/* With its file:line:col, so an editor can jump to it. */
 		char where[GERR_MSG_MAX + GERR_FILE_MAX + 32];
 
-		log_warn("root %s: %s%s", r->path,
-		    gerr_format(&r->model_err, where, sizeof(where)),
-		    r->model != NULL ? "; keeping the last good model" : "");
+		log_warn("root %s: %s; no run starts until it is fixed%s",
+		    r->path, gerr_format(&r->model_err, where, sizeof(where)),
+		    r->model != NULL ? " (runs under way finish; the last "
+		    "good [watch] settings stay)" : "");
 	}
 	watch_publish_model_invalid(r);
 }
@@ -1219,6 +1248,7 @@ watch_root_summary(const struct watch_root *r)
 	cJSON_AddNumberToObject(o, "files", (double)st.files);
 	cJSON_AddNumberToObject(o, "dirs", (double)st.dirs);
 	cJSON_AddItemToObject(o, "clock", watch_clock_string(r, st.clock));
+	cJSON_AddItemToObject(o, "model", watch_model_status(r));
 	return o;
 }
 
@@ -1253,6 +1283,9 @@ watch_model_status(const struct watch_root *r)
 	/* An older good model still held for runs under way. */
 	cJSON_AddBoolToObject(o, "kept", r->model != NULL && r->model_rc != 0);
 	cJSON_AddNumberToObject(o, "parsed", (double)r->models_parsed);
+	/* ok | invalid | absent (no make.toml) */
+	cJSON_AddStringToObject(o, "state", r->model_rc == 0 ? "ok" :
+	    watch_model_absent(r) ? "absent" : "invalid");
 	if (r->model_rc == 0) {
 		cJSON_AddNullToObject(o, "error");
 		return o;

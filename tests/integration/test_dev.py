@@ -269,6 +269,27 @@ def test_dev_phase_already_on_save_runs_once():
         assert p.stop() == -signal.SIGINT
 
 
+def test_dev_phase_waits_for_the_on_save_run():
+    """`ggenc dev test`: one save runs the root's on-save build and the
+    dev's test; the test waits (queued) until the build has ended, never
+    both at once on the same root (a log outside the root shows the
+    order; the build sleeps, so overlap would interleave it)."""
+    log = os.path.join(mktemp(), 'order.log')
+    root = project('[lifecycle.build]\ncommand = "echo start build >> %s; '
+                   'sleep 1; echo end build >> %s"\nwatch = ["src/*.c"]\n'
+                   '[lifecycle.test]\ncommand = "echo start test >> %s; '
+                   'echo end test >> %s"\n' % (log, log, log, log))
+    with Daemon() as d:
+        p = Pipe(d, 'dev', 'test', '--root', root)
+        p.expect(r'runs on each change: test\n')
+        save(root, 'int y;\n')
+        p.expect(r'run (\d+): test \(save: src/a\.c\)\n.*?run \1 ok in')
+        with open(log) as f:
+            assert f.read().splitlines() == [
+                'start build', 'end build', 'start test', 'end test']
+        assert p.stop() == -signal.SIGINT
+
+
 def test_dev_follows_a_restart():
     """`ggenc restart` (an upgrade) does not end the edit loop: dev waits
     for the new daemon and goes on; `shutdown` with none coming back ends
@@ -319,6 +340,25 @@ def test_dev_says_a_loop_was_stopped():
                      r'itself: its runs change out\.txt[^\n]*stopped after '
                      r'(\d+) rounds[^\n]*outputs[^\n]*\n')
         assert int(m.group(1)) >= 2, m.group(0)
+        assert p.stop() == -signal.SIGINT
+
+
+def test_dev_says_when_make_toml_is_valid_again():
+    """After the red line of an invalid make.toml, dev says when a save
+    makes it parse again (event model.valid), so the error is not the last
+    word."""
+    root = project(BUILD)
+    good = open(os.path.join(root, 'make.toml')).read()
+    with Daemon() as d:
+        p = Pipe(d, 'dev', '--root', root)
+        p.expect(r'on save: build\n')
+        save(root, '[project]\nname = "p"\n[lifecycle.build]\ncommand = 3\n',
+             'make.toml')
+        p.expect(r'ggen dev: [^\n]*make\.toml:4:11: [^\n]*nothing runs '
+                 r'until it is fixed\)\n')
+        save(root, good, 'make.toml')
+        p.expect(r'ggen dev: %s/make\.toml is valid again; runs resume\n'
+                 % re.escape(root))
         assert p.stop() == -signal.SIGINT
 
 
@@ -521,8 +561,10 @@ run([test_dev_on_terminal_shows_the_rebuild,
      test_dev_in_a_pipe_prints_plain_lines,
      test_dev_phase_runs_on_every_change,
      test_dev_phase_already_on_save_runs_once,
+     test_dev_phase_waits_for_the_on_save_run,
      test_dev_follows_a_restart,
      test_dev_says_a_loop_was_stopped,
+     test_dev_says_when_make_toml_is_valid_again,
      test_dev_ends_when_its_root_is_unwatched,
      test_dev_refusals,
      test_run_keeps_output_order,

@@ -499,6 +499,24 @@ def test_dry_run_shows_cache_decisions():
         assert '    $ echo x > out.txt' in r.stdout, r.stdout
 
 
+
+def test_dry_run_names_a_command_hook_once():
+    """A hook written as commands is a phase named after its hook: the
+    plan says `before_build:`, not `before_build (before_build):`."""
+    root = project('[lifecycle.build]\ncommand = "echo b"\n'
+                   '[lifecycle.lint]\ncommand = "true"\n'
+                   '[hooks]\nbefore_all = ["lint"]\n'
+                   '[hooks.before_build]\ncommands = ["echo pre"]\n', {})
+    with Daemon() as d:
+        r = ggenc('run', 'build', '--dry-run', '--root', root, sock=d.sock)
+        assert r.returncode == 0, r
+        lines = [l for l in r.stdout.splitlines() if not l.startswith(' ')]
+        assert lines == ['lint (before_all): cache off',
+                         'before_build: cache off', 'build: cache off',
+                         'environment: none'], r.stdout
+        assert '    $ echo pre' in r.stdout, r.stdout
+
+
 def test_hook_recursion_error():
     root = project('[lifecycle.build]\ncommand = "true"\n'
                    '[lifecycle.test]\ncommand = "true"\n'
@@ -577,5 +595,6 @@ if __name__ == '__main__':
          test_queued_run_waits_and_cancels,
          test_cache_content_not_touch,
          test_dry_run_shows_cache_decisions,
+         test_dry_run_names_a_command_hook_once,
          test_hook_recursion_error,
          test_exit_codes_logs_runs])

@@ -6,6 +6,7 @@ saved but not settled yet is parsed at the run, found by stat), a run keeps
 the model it started with while make.toml changes under it, and an
 invalid edit keeps the last good model, shown in status and published as
 a model.invalid event. Waits on events and on a fifo, never on sleeps."""
+import json
 import os
 
 from harness import Daemon, ggenc, mktemp, run
@@ -42,7 +43,8 @@ def test_runs_do_not_parse():
         r = ggenc('run', 'ok', '--dry-run', '--root', root, sock=d.sock)
         assert r.returncode == 0, r
         assert model_of(d, root) == {'ok': True, 'kept': False,
-                                     'parsed': 1, 'error': None}
+                                     'parsed': 1, 'state': 'ok',
+                                     'error': None}
         assert status(d)['runs']['models_loaded'] == 0
 
 
@@ -99,16 +101,63 @@ def test_invalid_edit_keeps_last_good():
         assert 'make.toml is invalid' in r.stderr, r
         assert 'make.toml:4:11: error:' in r.stderr, r
         # a good edit clears the error and is used by the next run
+        assert m['state'] == 'invalid', m
         save(root, 'make.toml', '[project]\nname = "t"\n'
              '[lifecycle.ok]\ncommand = "echo better"\n')
+        # said at once, before that batch's files.changed (issue: dev's
+        # red line was the last word)
+        good = next_event(ev, 'model.valid')
+        assert good == {'root': root}, good
         next_event(ev, 'files.changed', lambda e: any(
             f['path'] == 'make.toml' for f in e['files']))
         m = model_of(d, root)
-        assert m == {'ok': True, 'kept': False, 'parsed': 3,
+        assert m == {'ok': True, 'kept': False, 'parsed': 3, 'state': 'ok',
                      'error': None}, m
         r = ggenc('run', 'ok', '--root', root, sock=d.sock)
         assert r.stdout == 'better\n', r
         ev.close()
+
+
+def test_invalid_model_is_visible():
+    """An invalid make.toml (a real cargo-make file from ggen's repository)
+    shows outside status: watch warns with file:line:col and still
+    watches (exit 0), roots has a MODEL column (and --json its state),
+    status --short counts it; a root without make.toml is "none"."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    real = os.path.join(here, '..', 'data', 'ggen', 'real',
+                        'electric-schema.make.toml')
+    root = os.path.join(mktemp(), 'electric')
+    os.makedirs(root)
+    with open(real) as f, open(os.path.join(root, 'make.toml'), 'w') as o:
+        o.write(f.read())
+    bare = os.path.join(mktemp(), 'bare')
+    os.makedirs(bare)
+    with Daemon() as d:
+        r = ggenc('watch', root, sock=d.sock)
+        assert r.returncode == 0, r
+        assert r.stdout.startswith('watching %s: ' % root), r
+        assert ('ggenc: warning: make.toml is invalid, no phase runs until '
+                'it is fixed (ggenc validate): %s/make.toml:1:1: '
+                % root) in r.stderr, r
+        assert 'cargo-make file' in r.stderr, r
+        r = ggenc('watch', bare, sock=d.sock)
+        assert r.returncode == 0 and r.stderr == '', r
+        r = ggenc('--json', 'roots', sock=d.sock)
+        assert r.returncode == 0, r
+        models = {x['root']: x['model'] for x in
+                  json.loads(r.stdout)['roots']}
+        assert models[root]['state'] == 'invalid', models
+        assert models[root]['error'].startswith(
+            '%s/make.toml:1:1: ' % root), models
+        assert models[bare]['state'] == 'absent', models
+        r = ggenc('roots', sock=d.sock)
+        rows = {l.split()[0]: l.split() for l in r.stdout.splitlines()}
+        assert rows['ROOT'][:3] == ['ROOT', 'STATE', 'MODEL'], r.stdout
+        assert rows[root][1:3] == ['ready', 'invalid'], r.stdout
+        assert rows[bare][1:3] == ['ready', 'none'], r.stdout
+        assert ('invalid: %s/make.toml:1:1: ' % root) in r.stdout, r.stdout
+        r = ggenc('status', '--short', sock=d.sock)
+        assert r.stdout == 'ggen: 2 roots, 1 invalid make.toml (electric)\n', r
 
 
 def test_edit_then_run_before_settling():
@@ -135,4 +184,5 @@ if __name__ == '__main__':
     run([test_runs_do_not_parse,
          test_run_keeps_its_model,
          test_invalid_edit_keeps_last_good,
+         test_invalid_model_is_visible,
          test_edit_then_run_before_settling])

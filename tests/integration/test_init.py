@@ -9,6 +9,7 @@ really runs under the daemon."""
 import json
 import os
 import shutil
+import time
 
 from harness import Daemon, ggenc, mktemp, run
 
@@ -84,6 +85,37 @@ def test_python():
          '[project]\nname = "pyx"\n[tool.ruff]\nline-length = 90\n'},
         'python', ['build', 'test', 'lint', 'fmt'], 'pyx')
     assert 'command = "ruff check ."' in text
+    assert 'outputs = ["dist"]' in text and 'cache = true' in text, text
+
+
+def test_python_without_build_system():
+    # PEP 517 defaults to setuptools: a build phase all the same
+    _, text = init_and_validate(
+        {'pyproject.toml': '[project]\nname = "plain"\n'},
+        'python', ['build', 'test', 'lint'], 'plain')
+    assert 'command = "python3 -m build"' in text, text
+    assert 'outputs = ["dist"]' in text and 'cache = true' in text, text
+    assert '"dist/**"' in text, text
+
+
+def test_makefile_products():
+    # a phony default target: its file prerequisites are the products,
+    # declared as outputs and ignored so a rebuilt app triggers nothing
+    _, text = init_and_validate(
+        {'Makefile': '.PHONY: all test\nCC = cc\nall: app tool | dirs\n'
+         'app: app.c\n\t$(CC) -o app app.c\ntool:\n\ttouch tool\n'
+         'test: app\n\t./app\n'},
+        'make', ['build', 'test'], 'proj')
+    assert 'outputs = ["app", "tool"]' in text, text
+    assert 'ignore = ["*.o", "*.d", "app", "tool"]' in text, text
+    assert 'cache = true' in text, text
+    # unreadable (a variable as the default target): build/ as a stated guess
+    _, text = init_and_validate(
+        {'Makefile': '$(PROG): x.c\n\tcc -o $@ x.c\n'},
+        'make', ['build'], 'proj')
+    assert '# build/ is a guess' in text, text
+    assert 'outputs = ["build"]' in text, text
+    assert '"build", "build/**"]' in text, text
 
 
 def test_meson():
@@ -109,10 +141,28 @@ def test_makefile_runs():
          'return 0; }\n'},
         'make', ['build', 'test'], 'proj')
     assert 'command = "make check"' in text
+    assert 'outputs = ["hello"]' in text and 'cache = true' in text, text
+    assert 'ignore = ["*.o", "*.d", "hello"]' in text, text
     with Daemon() as d:
+        p = ggenc('watch', root, sock=d.sock)
+        assert p.returncode == 0, (p.stdout, p.stderr)
         p = ggenc('run', 'build', 'test', '--root', root, sock=d.sock)
         assert p.returncode == 0, (p.stdout, p.stderr)
         assert os.path.exists(os.path.join(root, 'hello'))
+        # the rebuilt binary is ignored (it can retrigger nothing): a file
+        # written after it is seen, hello never is
+        with open(os.path.join(root, 'marker.txt'), 'w') as f:
+            f.write('x\n')
+        deadline = time.monotonic() + 60
+        while True:
+            c = ggenc('--json', 'changes', root, sock=d.sock)
+            assert c.returncode == 0, c.stderr
+            listed = {f['path'] for f in json.loads(c.stdout)['files']}
+            if 'marker.txt' in listed or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert 'marker.txt' in listed, listed
+        assert 'hello' not in listed and 'hello.c' in listed, listed
 
 
 def test_never_overwrites_without_force():
@@ -159,6 +209,7 @@ def test_first_manifest_wins_and_errors():
 
 
 if __name__ == '__main__':
-    run([test_cargo, test_go, test_node, test_python, test_meson, test_cmake,
+    run([test_cargo, test_go, test_node, test_python,
+         test_python_without_build_system, test_makefile_products, test_meson, test_cmake,
          test_makefile_runs, test_never_overwrites_without_force,
          test_first_manifest_wins_and_errors])

@@ -272,8 +272,9 @@ def test_ggenc_commands():
         assert p.stdout == 'watching %s: 1 files, 1 directories\n' % root
         p = ggenc('roots', sock=d.sock)
         rows = p.stdout.splitlines()
-        assert rows[0].split() == ['ROOT', 'STATE', 'FILES', 'CLOCK'], p
-        assert rows[1].split()[:3] == [root, 'ready', '1'], p
+        assert rows[0].split() == ['ROOT', 'STATE', 'MODEL', 'FILES',
+                                  'CLOCK'], p
+        assert rows[1].split()[:4] == [root, 'ready', 'none', '1'], p
         p = ggenc('changes', '--since', 'zz', root, sock=d.sock)
         assert p.returncode == 1 and '[invalid]' in p.stderr, p
         p = ggenc('changes', root, sock=d.sock)
@@ -330,7 +331,7 @@ def test_make_toml_watch_settings():
             assert files_of(b) == [('make.toml', 'modified')], b
             assert status_root(d, root)['window_max_ms'] == 300
         log = d.log_text()
-        assert 'make.toml' in log and 'keeping the last good model' in log
+        assert 'make.toml' in log and 'no run starts until it is fixed' in log
 
 
 if __name__ == '__main__':

@@ -235,6 +235,21 @@ test_hooks_parallel(void **state)
 	make_project_free(m);
 }
 
+/* A hook written as commands is a phase named after its hook: the outline
+ * names it once ("before_b", not "before_b (before_b)"). */
+static void
+test_command_hook_named_once(void **state)
+{
+	struct make_project *m = parse(HDR
+	    "[lifecycle.b]\ncommand = \"b\"\n"
+	    "[hooks.before_b]\ncommands = [\"pre\"]\n");
+
+	(void)state;
+	expect(m, (const char *const[]){ "b" }, 1, PLAN_TARGET_DEFAULT, NULL,
+	    0, "seq\n  seq\n    before_b\n    b\n");
+	make_project_free(m);
+}
+
 static void
 test_workspace_filter_and_sequential(void **state)
 {
@@ -586,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_depends_on_diamond),
 		cmocka_unit_test(test_environments),
 		cmocka_unit_test(test_env_bounded),
+		cmocka_unit_test(test_command_hook_named_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
