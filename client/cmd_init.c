@@ -314,9 +314,11 @@ cmd_init_write_meson(struct cmd_init_scan *s, struct strbuf *out)
 
 	cmd_init_word_after(s, "project(");
 	strbuf_addstr(out, "\n[watch]\nignore = [\"build/**\"]\n");
+	/* The build directory is the output: a key seen before restores it
+	 * from the output store instead of compiling. */
 	cmd_init_phase(out, "build", "configure once, then compile",
 	    "[ -f build/build.ninja ] || meson setup build; "
-	    "meson compile -C build", src, NULL, NULL);
+	    "meson compile -C build", src, src, "[\"build\"]");
 	cmd_init_phase(out, "test", "meson test", "meson test -C build", NULL,
 	    NULL, NULL);
 	cmd_init_clang_format(s, out);
@@ -333,7 +335,7 @@ cmd_init_write_cmake(struct cmd_init_scan *s, struct strbuf *out)
 	strbuf_addstr(out, "\n[watch]\nignore = [\"build/**\"]\n");
 	cmd_init_phase(out, "build", "configure once, then build",
 	    "[ -f build/CMakeCache.txt ] || cmake -S . -B build; "
-	    "cmake --build build", src, NULL, NULL);
+	    "cmake --build build", src, src, "[\"build\"]");
 	cmd_init_phase(out, "test", "ctest", "ctest --test-dir build "
 	    "--output-on-failure", NULL, NULL, NULL);
 	cmd_init_clang_format(s, out);

@@ -123,6 +123,9 @@ def test_meson():
         {'meson.build': "project('mesonp', 'c')\n"},
         'meson', ['build', 'test'], 'mesonp')
     assert 'meson compile -C build' in text
+    # the build directory is the phase's output, cached by its sources
+    assert 'outputs = ["build"]' in text and 'cache = true' in text, text
+    assert 'inputs = ["**/*.c"' in text, text
 
 
 def test_cmake():
@@ -131,6 +134,7 @@ def test_cmake():
          'project(Cmk C)\n', '.clang-format': ''},
         'cmake', ['build', 'test', 'fmt'], 'Cmk')
     assert 'ctest --test-dir build' in text
+    assert 'outputs = ["build"]' in text and 'cache = true' in text, text
 
 
 def test_makefile_runs():
