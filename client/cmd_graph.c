@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "call.h"
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
@@ -67,20 +68,6 @@ cmd_graph_parse(const struct cmd_ctx *ctx, int argc, char **argv,
 	return 0;
 }
 
-/* Read messages until the reply with id want; NULL-id errors end it too. */
-static int
-cmd_graph_await(struct conn *c, int want, struct msg_reply *msg)
-{
-	for (;;) {
-		if (conn_recv(c, msg, NULL) != 0)
-			return -1;
-		if (msg->kind == MSG_REPLY && (cJSON_IsNull(msg->id) ||
-		    (cJSON_IsNumber(msg->id) && msg->id->valueint == want)))
-			return 0;
-		msg_reply_release(msg);
-	}
-}
-
 /*
  * Ask a running daemon. Returns 1 with *res (caller frees) or *msg_err
  * (an error reply the user must see: caller releases) filled; 0 when no
@@ -92,19 +79,16 @@ cmd_graph_ask(const struct cmd_ctx *ctx, const struct cmd_graph_args *a,
 {
 	cJSON *fields, *phases;
 	struct msg_reply msg;
-	struct conn c;
-	char *line;
-	int rc, answered = 0;
+	struct call call;
+	struct gerr err;
+	int answered = 0;
 
 	*res = NULL;
-	if (conn_open(&c, ctx->socket_path, false, NULL) != 0)
+	gerr_clear(&err);
+	if (call_open(ctx, false, &call, &err) != 0) {
+		call_close(&call);
 		return 0;
-	fields = cJSON_CreateObject();
-	cJSON_AddNumberToObject(fields, "proto", PROTO_VERSION);
-	cJSON_AddStringToObject(fields, "client", "ggenc " GGEN_VERSION);
-	line = msg_request_line(1, "hello", fields);
-	rc = conn_send(&c, line, NULL);
-	free(line);
+	}
 	fields = cJSON_CreateObject();
 	cJSON_AddStringToObject(fields, "root", a->root);
 	phases = cJSON_AddArrayToObject(fields, "phases");
@@ -115,30 +99,24 @@ cmd_graph_ask(const struct cmd_ctx *ctx, const struct cmd_graph_args *a,
 		cJSON_AddStringToObject(fields, "env", a->env);
 	if (a->env_auto != NULL)
 		cJSON_AddStringToObject(fields, "env_auto", a->env_auto);
-	line = msg_request_line(2, proto_cmd_get(PROTO_CMD_GRAPH)->name,
-	    fields);
-	if (rc == 0)
-		rc = conn_send(&c, line, NULL);
-	free(line);
-	if (rc == 0 && cmd_graph_await(&c, 1, &msg) == 0) {
-		rc = msg.ok ? 0 : -1;
-		msg_reply_release(&msg);
-		if (rc == 0 && cmd_graph_await(&c, 2, &msg) == 0) {
-			answered = 1;
-			/* An older daemon without `graph`: draw here. */
-			if (!msg.ok && msg.err_code != NULL &&
-			    strcmp(msg.err_code, "unknown_command") == 0) {
-				answered = 0;
-				msg_reply_release(&msg);
-			} else if (msg.ok) {
-				*res = cJSON_Duplicate(msg.body, true);
-				msg_reply_release(&msg);
-			} else {
-				*msg_err = msg;
-			}
+	if (call_request(ctx, NULL, &call, proto_cmd_get(PROTO_CMD_GRAPH)->name,
+	    fields, &msg, &err) == 0) {
+		answered = 1;
+		/* An older daemon without `graph`, or one that refused the
+		 * hello: draw here. */
+		if (!msg.ok && msg.err_code != NULL &&
+		    (strcmp(msg.err_code, "unknown_command") == 0 ||
+		    strcmp(msg.err_code, "proto_version") == 0)) {
+			answered = 0;
+			msg_reply_release(&msg);
+		} else if (msg.ok) {
+			*res = cJSON_Duplicate(msg.body, true);
+			msg_reply_release(&msg);
+		} else {
+			*msg_err = msg;
 		}
 	}
-	conn_close(&c);
+	call_close(&call);
 	return answered;
 }
 

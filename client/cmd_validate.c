@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "call.h"
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
@@ -189,20 +190,6 @@ cmd_validate_rename(cJSON *finding, const char *abs_dir, const char *dir)
 	free(shown);
 }
 
-/* Read messages until the reply with id want; NULL-id errors end it too. */
-static int
-cmd_validate_await(struct conn *c, int want, struct msg_reply *msg)
-{
-	for (;;) {
-		if (conn_recv(c, msg, NULL) != 0)
-			return -1;
-		if (msg->kind == MSG_REPLY && (cJSON_IsNull(msg->id) ||
-		    (cJSON_IsNumber(msg->id) && msg->id->valueint == want)))
-			return 0;
-		msg_reply_release(msg);
-	}
-}
-
 /*
  * Ask a running daemon (never starting one) for the hot findings of the
  * watched root whose make.toml t names. Returns the result (caller frees),
@@ -216,41 +203,28 @@ cmd_validate_ask(const struct cmd_ctx *ctx,
 	char *abs_dir = t->dir != NULL ? realpath(t->dir, NULL) : NULL;
 	cJSON *fields, *res = NULL, *f;
 	struct msg_reply msg;
-	struct conn c;
-	char *line;
-	int rc;
+	struct call call;
+	struct gerr err;
+	char *path;
 
-	if (abs_dir == NULL || conn_open(&c, ctx->socket_path, false,
-	    NULL) != 0) {
+	gerr_clear(&err);
+	if (abs_dir == NULL || call_open(ctx, false, &call, &err) != 0) {
+		if (abs_dir != NULL)
+			call_close(&call);
 		free(abs_dir);
 		return NULL;
 	}
 	fields = cJSON_CreateObject();
-	cJSON_AddNumberToObject(fields, "proto", PROTO_VERSION);
-	cJSON_AddStringToObject(fields, "client", "ggenc " GGEN_VERSION);
-	line = msg_request_line(1, "hello", fields);
-	rc = conn_send(&c, line, NULL);
-	free(line);
-	fields = cJSON_CreateObject();
-	line = xasprintf("%s/%s", abs_dir, MAKE_FILE_NAME);
-	cJSON_AddStringToObject(fields, "path", line);
-	free(line);
-	line = msg_request_line(2, proto_cmd_get(PROTO_CMD_VALIDATE)->name,
-	    fields);
-	if (rc == 0)
-		rc = conn_send(&c, line, NULL);
-	free(line);
-	/* The hello reply must be ok before the validate reply counts. */
-	if (rc == 0 && cmd_validate_await(&c, 1, &msg) == 0) {
-		rc = msg.ok ? 0 : -1;
+	path = xasprintf("%s/%s", abs_dir, MAKE_FILE_NAME);
+	cJSON_AddStringToObject(fields, "path", path);
+	free(path);
+	if (call_request(ctx, NULL, &call, proto_cmd_get(PROTO_CMD_VALIDATE)->name,
+	    fields, &msg, &err) == 0) {
+		if (msg.ok && cJSON_IsObject(msg.body))
+			res = cJSON_Duplicate(msg.body, true);
 		msg_reply_release(&msg);
-		if (rc == 0 && cmd_validate_await(&c, 2, &msg) == 0) {
-			if (msg.ok && cJSON_IsObject(msg.body))
-				res = cJSON_Duplicate(msg.body, true);
-			msg_reply_release(&msg);
-		}
 	}
-	conn_close(&c);
+	call_close(&call);
 	if (res != NULL) {
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(res,
 		    "findings"))
