@@ -35,7 +35,8 @@
 #define ENGINE_RUNS_KEPT 64
 /* Output tail kept per run (the ring). */
 #define ENGINE_OUTPUT_CAP (256 * 1024)
-/* Output tail each phase step keeps for its own span (history). */
+/* Output tail each phase step keeps for its own span (history), by
+ * default; engine_set_output_caps follows the settings. */
 #define ENGINE_STEP_OUTPUT_CAP (64 * 1024)
 /* Runs waiting at once; more are refused with GERR_BUSY. */
 #define ENGINE_QUEUE_MAX 256
@@ -249,6 +250,14 @@ struct outcache;
 /* The output cache (daemon/outcache.h) cached phases are restored from
  * and saved to; borrowed for the engine's life; NULL = none. */
 void engine_set_outcache(struct engine *g, struct outcache *oc);
+
+/* The output tails history keeps (history.output_tail and
+ * history.span_output_tail): a run's ring holds at least run_tail bytes
+ * (never less than ENGINE_OUTPUT_CAP, which live followers read), each
+ * phase step step_tail (0 = ENGINE_STEP_OUTPUT_CAP). Runs queued later
+ * use them. */
+void engine_set_output_caps(struct engine *g, size_t run_tail,
+    size_t step_tail);
 
 /* The width of a terminal that follows root's runs (`ggenc dev` on a
  * terminal), or 0 when none does. A phase without `tty` runs its commands
