@@ -119,6 +119,11 @@ const struct config_def config_table[] = {
 	  .min = 1024, .max = 16777216, .flags = CFG_RESTART,
 	  .doc = "Last bytes of each phase's own output kept in history "
 	      "(logs PHASE)." },
+	{ .key = "runs.queue_max", .type = CFG_U64,
+	  .off = CONFIG_OFF(runs_queue_max), .def = "256", .min = 1,
+	  .max = 65536, .flags = CFG_RESTART,
+	  .doc = "Runs waiting at once; a run requested beyond it is refused "
+	      "(busy)." },
 	{ .key = "cache.local_max", .type = CFG_SIZE,
 	  .off = CONFIG_OFF(cache_local_max), .def = "2GiB", .min = 0,
 	  .doc = "Bound of the local output store (state directory, "

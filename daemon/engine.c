@@ -227,6 +227,7 @@ struct engine {
 	struct ev_loop *loop;
 	char *state_dir;
 	size_t output_cap, step_output_cap;	/* engine_set_output_caps */
+	size_t queue_max;			/* engine_set_queue_max */
 	uint64_t next_id;
 	struct engine_list queued, running, finished;
 	struct engine_cache *cache;
@@ -1991,6 +1992,7 @@ engine_new(struct ev_loop *loop, const char *state_dir)
 	g->state_dir = xstrdup(state_dir);
 	g->next_id = 1;
 	g->output_cap = ENGINE_OUTPUT_CAP;
+	g->queue_max = ENGINE_QUEUE_MAX;
 	g->step_output_cap = ENGINE_STEP_OUTPUT_CAP;
 	g->cache = engine_cache_new(state_dir);
 	g->worker = worker_new(loop, "engine");
@@ -2102,6 +2104,12 @@ engine_set_output_caps(struct engine *g, size_t run_tail, size_t step_tail)
 	    ENGINE_OUTPUT_CAP;
 	g->step_output_cap = step_tail > 0 ? step_tail :
 	    ENGINE_STEP_OUTPUT_CAP;
+}
+
+void
+engine_set_queue_max(struct engine *g, size_t n)
+{
+	g->queue_max = n > 0 ? n : ENGINE_QUEUE_MAX;
 }
 
 void
@@ -2423,11 +2431,11 @@ engine_submit(struct engine *g, const struct engine_request *req,
 			return 0;
 		}
 	}
-	if (g->queued.n >= ENGINE_QUEUE_MAX) {
+	if (g->queued.n >= g->queue_max) {
 		plan_release(&plan);
 		make_project_unref(model);
-		return gerr_set(err, GERR_BUSY, "%d runs are already waiting",
-		    ENGINE_QUEUE_MAX);
+		return gerr_set(err, GERR_BUSY, "%zu runs are already waiting "
+		    "(runs.queue_max)", g->queue_max);
 	}
 	r = xcalloc(1, sizeof(*r));
 	r->g = g;

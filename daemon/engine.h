@@ -259,6 +259,10 @@ void engine_set_outcache(struct engine *g, struct outcache *oc);
 void engine_set_output_caps(struct engine *g, size_t run_tail,
     size_t step_tail);
 
+/* Runs waiting at once (runs.queue_max); more are refused with
+ * GERR_BUSY. 0 = ENGINE_QUEUE_MAX. */
+void engine_set_queue_max(struct engine *g, size_t n);
+
 /* The width of a terminal that follows root's runs (`ggenc dev` on a
  * terminal), or 0 when none does. A phase without `tty` runs its commands
  * on a pseudo-terminal of that width while one does; `tty = true` always
@@ -284,7 +288,8 @@ int engine_add_run_listener(struct engine *g, engine_event_cb fn, void *arg,
  * fails here: GERR_ROOT_NOT_FOUND, GERR_IO,
  * GERR_PARSE/GERR_INVALID (file:line:col of make.toml), and plan_build's
  * GERR_PHASE_NOT_FOUND, GERR_WORKSPACE_NOT_FOUND, GERR_RECURSION; also
- * GERR_BUSY when ENGINE_QUEUE_MAX runs wait. On success *run_id is its id
+ * GERR_BUSY when the queue bound (runs.queue_max, ENGINE_QUEUE_MAX by
+ * default) of runs wait. On success *run_id is its id
  * (0 when an on-save trigger was absorbed or ignored under its busy
  * policy) and follow (may be NULL) receives its events from run start on,
  * until RUN_END, whose call is the last; the follower may be dropped

@@ -345,6 +345,7 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	engine_set_outcache(g->engine, g->outcache);
 	engine_set_output_caps(g->engine, (size_t)g->cfg.history_output_tail,
 	    (size_t)g->cfg.history_span_output_tail);
+	engine_set_queue_max(g->engine, (size_t)g->cfg.runs_queue_max);
 	rc = histlink_open(g->loop, g->history_path,
 	    (unsigned)g->cfg.history_keep, (size_t)g->cfg.history_output_tail,
 	    (size_t)g->cfg.history_span_output_tail, &g->histlink, err);

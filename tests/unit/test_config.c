@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "ggend.h"
+#include "engine.h"
 #include "history.h"
 #include "strbuf.h"
 
@@ -38,6 +39,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.history_span_output_tail,
 	    HISTORY_SPAN_OUTPUT_MAX);
 	assert_true(config_find("history.output_tail")->flags & CFG_RESTART);
+	assert_int_equal(cfg.runs_queue_max, ENGINE_QUEUE_MAX);
 	for (i = 0; i < config_table_len; i++) {
 		assert_non_null(config_table[i].doc);
 		assert_ptr_equal(config_find(config_table[i].key),
@@ -80,6 +82,10 @@ static const struct bad_value config_bad[] = {
 	{ "history.output_tail=17MiB", GERR_INVALID, "out of range" },
 	{ "history.span_output_tail=0", GERR_INVALID, "out of range" },
 	{ "history.span_output_tail=1x", GERR_INVALID, "unknown unit" },
+	{ "runs.queue_max=0", GERR_INVALID,
+	  "runs.queue_max: 0 out of range [1, 65536]" },
+	{ "runs.queue_max=65537", GERR_INVALID, "out of range" },
+	{ "runs.queue_max=1KiB", GERR_INVALID, "unknown unit" },
 };
 
 static void
@@ -139,6 +145,8 @@ test_units(void **state)
 	assert_int_equal(config_set(&cfg, "history.span_output_tail", "1024",
 	    NULL), 0);
 	assert_int_equal(cfg.history_span_output_tail, 1024);
+	assert_int_equal(config_set(&cfg, "runs.queue_max", "1", NULL), 0);
+	assert_int_equal(cfg.runs_queue_max, 1);
 	assert_int_equal(config_set(&cfg, "socket.path", "/x/y.sock", NULL),
 	    0);
 	config_copy(&copy, &cfg);
