@@ -11,7 +11,7 @@
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
-#include "path.h"
+#include "escape.h"
 
 static int
 cmd_changes_build(const struct cmd_ctx *ctx, int argc, char **argv,
@@ -35,12 +35,10 @@ cmd_changes_render(const struct cmd_ctx *ctx, const cJSON *result)
 		fprintf(stderr, "ggenc: fresh list (no clock, or one this "
 		    "daemon does not know): every file is listed\n");
 	cJSON_ArrayForEach(f, files) {
-		const cJSON *path = cJSON_GetObjectItemCaseSensitive(f, "path");
 		const cJSON *kind = cJSON_GetObjectItemCaseSensitive(f, "kind");
 		const char *k = cJSON_IsString(kind) ? kind->valuestring : "";
 		/* A newline in a file name must not make two lines. */
-		char *shown = path_escape_ctrl(cJSON_IsString(path) ?
-		    path->valuestring : "?");
+		char *shown = escape_member(f, "path");
 
 		fprintf(ctx->out, "%c %s\n", strcmp(k, "added") == 0 ? '+' :
 		    strcmp(k, "removed") == 0 ? '-' : '~', shown);

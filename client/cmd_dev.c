@@ -47,6 +47,7 @@
 #include "cmd_entries.h"
 #include "color.h"
 #include "commands.h"
+#include "escape.h"
 #include "conn.h"
 #include "errors.h"
 #include "genout.h"
@@ -257,8 +258,10 @@ cmd_dev_run_started(struct cmd_dev *d, const cJSON *p)
 	cJSON_ArrayForEach(f, files) {
 		if (shown == CMD_DEV_FILES_SHOWN)
 			break;
-		fprintf(d->out, "%s %s", shown == 0 ? ":" : ",",
-		    cJSON_IsString(f) ? f->valuestring : "?");
+		char *name = escape_text(cJSON_GetStringValue(f));
+
+		fprintf(d->out, "%s %s", shown == 0 ? ":" : ",", name);
+		free(name);
 		shown++;
 	}
 	if (count > shown)

@@ -16,40 +16,47 @@
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "escape.h"
 #include "strbuf.h"
+
+/*
+ * Member name of o for one event line, escaped (escape.h): "?" if absent.
+ * Borrowed: valid until CMD_EVENTS_RING more calls (an event line uses
+ * fewer), freed on reuse; the last ones stay reachable until exit.
+ */
+#define CMD_EVENTS_RING 8
+static const char *
+cmd_events_s(const cJSON *o, const char *name)
+{
+	static char *ring[CMD_EVENTS_RING];
+	static unsigned next;
+	char **slot = &ring[next++ % CMD_EVENTS_RING];
+
+	free(*slot);
+	*slot = escape_member(o, name);
+	return *slot;
+}
 
 static void
 cmd_events_files(const struct cmd_ctx *ctx, const cJSON *data)
 {
 	const cJSON *f, *files = cJSON_GetObjectItemCaseSensitive(data,
 	    "files");
-	const cJSON *root = cJSON_GetObjectItemCaseSensitive(data, "root");
 	const cJSON *clock = cJSON_GetObjectItemCaseSensitive(data, "clock");
 	const cJSON *reason = cJSON_GetObjectItemCaseSensitive(data, "reason");
 
-	fprintf(ctx->out, "%s clock %s (%s):",
-	    cJSON_IsString(root) ? root->valuestring : "?",
+	fprintf(ctx->out, "%s clock %s (%s):", cmd_events_s(data, "root"),
 	    cJSON_IsString(clock) ? clock->valuestring : "?",
 	    cJSON_IsString(reason) ? reason->valuestring : "?");
 	cJSON_ArrayForEach(f, files) {
-		const cJSON *path = cJSON_GetObjectItemCaseSensitive(f, "path");
 		const cJSON *kind = cJSON_GetObjectItemCaseSensitive(f, "kind");
 		const char *k = cJSON_IsString(kind) ? kind->valuestring : "";
 
 		fprintf(ctx->out, " %c%s", strcmp(k, "added") == 0 ? '+' :
 		    strcmp(k, "removed") == 0 ? '-' : '~',
-		    cJSON_IsString(path) ? path->valuestring : "?");
+		    cmd_events_s(f, "path"));
 	}
 	fputc('\n', ctx->out);
-}
-
-static const char *
-cmd_events_s(const cJSON *o, const char *name)
-{
-	const char *v = cJSON_GetStringValue(
-	    cJSON_GetObjectItemCaseSensitive(o, name));
-
-	return v != NULL ? v : "?";
 }
 
 static double
@@ -81,8 +88,13 @@ cmd_events_generic(const struct cmd_ctx *ctx, const char *event,
 
 	fprintf(ctx->out, "%s", event);
 	cJSON_ArrayForEach(m, d) {
+		size_t n = m->string != NULL ? strlen(m->string) : 0;
+
+		if (n > 4 && strcmp(m->string + n - 4, "_b64") == 0)
+			continue;	/* its twin is shown escaped */
 		if (cJSON_IsString(m))
-			fprintf(ctx->out, " %s=%s", m->string, m->valuestring);
+			fprintf(ctx->out, " %s=%s", m->string,
+			    cmd_events_s(d, m->string));
 		else if (cJSON_IsNumber(m))
 			fprintf(ctx->out, " %s=%g", m->string, m->valuedouble);
 		else if (cJSON_IsBool(m))

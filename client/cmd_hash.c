@@ -3,9 +3,12 @@
  * cmd_hash.c - `ggenc hash PATH`: the XXH3-128 of a file, as 32 hex digits
  * and the path (like sha256sum).
  */
+#include <stdlib.h>
+
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "escape.h"
 
 static int
 cmd_hash_build(const struct cmd_ctx *ctx, int argc, char **argv,
@@ -19,10 +22,11 @@ static int
 cmd_hash_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
 	const cJSON *h = cJSON_GetObjectItemCaseSensitive(result, "hash");
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(result, "path");
+	char *p = escape_member(result, "path");
 
 	fprintf(ctx->out, "%s  %s\n", cJSON_IsString(h) ? h->valuestring : "?",
-	    cJSON_IsString(p) ? p->valuestring : "?");
+	    p);
+	free(p);
 	return 0;
 }
 

@@ -4,11 +4,13 @@
  * its make.toml's state (ok, invalid, none); then each invalid one's
  * first error.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "escape.h"
 
 static const char *
 cmd_roots_state(const cJSON *r)
@@ -43,26 +45,26 @@ cmd_roots_render(const struct cmd_ctx *ctx, const cJSON *result)
 		return 0;
 	}
 	cJSON_ArrayForEach(r, arr) {
-		const char *root = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(r, "root"));
+		char *root = escape_member(r, "root");
 
-		if (root != NULL && (int)strlen(root) > w)
+		if ((int)strlen(root) > w)
 			w = (int)strlen(root);
+		free(root);
 	}
 	fprintf(ctx->out, "%-*s  %-8s  %-7s  %9s  %s\n", w, "ROOT", "STATE",
 	    "MODEL", "FILES", "CLOCK");
 	cJSON_ArrayForEach(r, arr) {
-		const cJSON *root = cJSON_GetObjectItemCaseSensitive(r, "root");
+		char *root = escape_member(r, "root");
 		const cJSON *files = cJSON_GetObjectItemCaseSensitive(r,
 		    "files");
 		const cJSON *clock = cJSON_GetObjectItemCaseSensitive(r,
 		    "clock");
 
-		fprintf(ctx->out, "%-*s  %-8s  %-7s  %9.0f  %s\n", w,
-		    cJSON_IsString(root) ? root->valuestring : "?",
+		fprintf(ctx->out, "%-*s  %-8s  %-7s  %9.0f  %s\n", w, root,
 		    cmd_roots_state(r), cmd_roots_model(r),
 		    cJSON_IsNumber(files) ? files->valuedouble : 0.0,
 		    cJSON_IsString(clock) ? clock->valuestring : "?");
+		free(root);
 	}
 	/* Where each invalid make.toml is wrong: nothing runs there. */
 	cJSON_ArrayForEach(r, arr) {

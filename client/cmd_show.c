@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "escape.h"
 #include "color.h"
 #include "histfmt.h"
 #include "runview.h"
@@ -128,6 +129,23 @@ cmd_show_phase(const struct cmd_ctx *ctx, const cJSON *r, const char *name)
 	return 1;
 }
 
+/* ": a, b" after the trigger: the run's changed files, escaped (the
+ * daemon sends at most its history cap of them). */
+static void
+cmd_show_files(const struct cmd_ctx *ctx, const cJSON *r)
+{
+	const cJSON *f;
+	int n = 0;
+
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r,
+	    "trigger_files")) {
+		char *name = escape_text(cJSON_GetStringValue(f));
+
+		fprintf(ctx->out, "%s %s", n++ == 0 ? ":" : ",", name);
+		free(name);
+	}
+}
+
 static int
 cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 {
@@ -148,7 +166,9 @@ cmd_show_render(const struct cmd_ctx *ctx, const cJSON *r)
 	if (histfmt_str(r, "workspace")[0] != '\0')
 		fprintf(ctx->out, "  workspace  %s\n",
 		    histfmt_str(r, "workspace"));
-	fprintf(ctx->out, "  trigger    %s\n", histfmt_str(r, "trigger"));
+	fprintf(ctx->out, "  trigger    %s", histfmt_str(r, "trigger"));
+	cmd_show_files(ctx, r);
+	fputc('\n', ctx->out);
 	fprintf(ctx->out, "  started    %s\n", histfmt_when(histfmt_num(r,
 	    "start_us"), when, sizeof(when)));
 	fprintf(ctx->out, "  duration   %s\n", histfmt_duration(

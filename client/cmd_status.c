@@ -6,11 +6,13 @@
  * line for a shell prompt (roots, running and failed phases); it never
  * starts a daemon, and prints nothing (exit 3) when none runs.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "escape.h"
 #include "errors.h"
 #include "strbuf.h"
 
@@ -101,12 +103,15 @@ cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots,
 
 	cJSON_ArrayForEach(r, roots) {
 		w = cJSON_GetObjectItemCaseSensitive(r, "watches");
-		fprintf(ctx->out, "\nroot %s (%s, %s%s)\n", cmd_status_str(r, "root"),
+		char *root = escape_member(r, "root");
+
+		fprintf(ctx->out, "\nroot %s (%s, %s%s)\n", root,
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "gone")) ?
 		    "gone" : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
 		    "ready")) ? "ready" : "crawling", cmd_status_str(r, "fs"),
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "polled")) ?
 		    ", polled" : "");
+		free(root);
 		fprintf(ctx->out, "  files     %.0f in %.0f directories, clock "
 		    "%s, %.0f hashes pending, %.1f MiB hashed\n",
 		    cmd_status_num(r, "files"), cmd_status_num(r, "dirs"),

@@ -194,27 +194,3 @@ path_is_clean_relative(const char *p)
 		s = e + 1;
 	}
 }
-
-char *
-path_escape_ctrl(const char *p)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	for (; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '\\')
-			strbuf_addstr(&sb, "\\\\");
-		else if (c == '\n')
-			strbuf_addstr(&sb, "\\n");
-		else if (c == '\t')
-			strbuf_addstr(&sb, "\\t");
-		else if (c == '\r')
-			strbuf_addstr(&sb, "\\r");
-		else if (c < 0x20 || c == 0x7f)
-			strbuf_addf(&sb, "\\x%02x", c);
-		else
-			strbuf_addch(&sb, (char)c);
-	}
-	return strbuf_detach(&sb, NULL);
-}

@@ -76,11 +76,4 @@ size_t path_dirname_len(const char *p);
  */
 bool path_is_clean_relative(const char *p);
 
-/*
- * p for a terminal (caller frees): control bytes (0x00-0x1f, 0x7f) as
- * \n, \t, \r or \xNN and a backslash as \\, so that one name is one
- * line and cannot move the cursor. Other bytes are kept.
- */
-char *path_escape_ctrl(const char *p);
-
 #endif

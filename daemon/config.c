@@ -109,6 +109,21 @@ const struct config_def config_table[] = {
 	  .max = 1000000, .flags = CFG_RESTART,
 	  .doc = "Runs kept per (root, workspace, phase); older ones are "
 	      "trimmed after each flush." },
+	{ .key = "history.output_tail", .type = CFG_SIZE,
+	  .off = CONFIG_OFF(history_output_tail), .def = "64KiB",
+	  .min = 1024, .max = 16777216, .flags = CFG_RESTART,
+	  .doc = "Last bytes of a run's output kept in history (show, "
+	      "logs); earlier output is dropped." },
+	{ .key = "history.span_output_tail", .type = CFG_SIZE,
+	  .off = CONFIG_OFF(history_span_output_tail), .def = "64KiB",
+	  .min = 1024, .max = 16777216, .flags = CFG_RESTART,
+	  .doc = "Last bytes of each phase's own output kept in history "
+	      "(logs PHASE)." },
+	{ .key = "runs.queue_max", .type = CFG_U64,
+	  .off = CONFIG_OFF(runs_queue_max), .def = "256", .min = 1,
+	  .max = 65536, .flags = CFG_RESTART,
+	  .doc = "Runs waiting at once; a run requested beyond it is refused "
+	      "(busy)." },
 	{ .key = "cache.local_max", .type = CFG_SIZE,
 	  .off = CONFIG_OFF(cache_local_max), .def = "2GiB", .min = 0,
 	  .doc = "Bound of the local output store (state directory, "

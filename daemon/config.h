@@ -76,6 +76,9 @@ struct ggend_config {
 	uint64_t templates_cache_bytes;
 	char *history_path;	/* owned; "" = <state dir>/history.db */
 	uint64_t history_keep;	/* runs kept per (root, workspace, phase) */
+	uint64_t history_output_tail;		/* bytes kept per run */
+	uint64_t history_span_output_tail;	/* and per phase span */
+	uint64_t runs_queue_max;		/* runs waiting at once */
 	/* the output cache (daemon/outcache.h) */
 	uint64_t cache_local_max;	/* store bound; 0 = no local store */
 	char *cache_remote_url;		/* owned; "" = no remote */

@@ -226,6 +226,8 @@ struct engine_run {
 struct engine {
 	struct ev_loop *loop;
 	char *state_dir;
+	size_t output_cap, step_output_cap;	/* engine_set_output_caps */
+	size_t queue_max;			/* engine_set_queue_max */
 	uint64_t next_id;
 	struct engine_list queued, running, finished;
 	struct engine_cache *cache;
@@ -454,12 +456,13 @@ engine_span_end(struct engine_run *r, uint64_t id, enum engine_status st,
 
 /* Keep len bytes of x's own output (x NULL: a post command, none). */
 static void
-engine_step_output(struct engine_exec *x, const char *bytes, size_t len)
+engine_step_output(const struct engine *g, struct engine_exec *x,
+    const char *bytes, size_t len)
 {
 	if (x == NULL || len == 0)
 		return;
 	if (x->out.cap == 0)
-		ring_init(&x->out, ENGINE_STEP_OUTPUT_CAP);
+		ring_init(&x->out, g->step_output_cap);
 	ring_append(&x->out, bytes, len);
 }
 
@@ -735,7 +738,7 @@ engine_on_output(struct child *c, enum runner_stream stream,
 
 	struct strbuf sb;
 
-	engine_step_output(cmd->x, bytes, len);
+	engine_step_output(r->g, cmd->x, bytes, len);
 	strbuf_init(&sb);
 	if (cmd->prefix != NULL) {
 		for (size_t i = 0; i < len; i++) {
@@ -1144,7 +1147,7 @@ engine_note(struct engine_run *r, struct engine_exec *x, const char *line)
 	struct engine_event ev;
 	size_t len = strlen(line);
 
-	engine_step_output(x, line, len);
+	engine_step_output(r->g, x, line, len);
 	ring_append(&r->out, line, len);
 	if (r->followers != NULL) {
 		engine_event_fill(r, ENGINE_EV_OUTPUT, &ev);
@@ -1988,6 +1991,9 @@ engine_new(struct ev_loop *loop, const char *state_dir)
 	g->loop = loop;
 	g->state_dir = xstrdup(state_dir);
 	g->next_id = 1;
+	g->output_cap = ENGINE_OUTPUT_CAP;
+	g->queue_max = ENGINE_QUEUE_MAX;
+	g->step_output_cap = ENGINE_STEP_OUTPUT_CAP;
 	g->cache = engine_cache_new(state_dir);
 	g->worker = worker_new(loop, "engine");
 	engine_cache_set_worker(g->cache, g->worker);
@@ -2089,6 +2095,21 @@ void
 engine_set_outcache(struct engine *g, struct outcache *oc)
 {
 	g->outcache = oc;
+}
+
+void
+engine_set_output_caps(struct engine *g, size_t run_tail, size_t step_tail)
+{
+	g->output_cap = run_tail > ENGINE_OUTPUT_CAP ? run_tail :
+	    ENGINE_OUTPUT_CAP;
+	g->step_output_cap = step_tail > 0 ? step_tail :
+	    ENGINE_STEP_OUTPUT_CAP;
+}
+
+void
+engine_set_queue_max(struct engine *g, size_t n)
+{
+	g->queue_max = n > 0 ? n : ENGINE_QUEUE_MAX;
 }
 
 void
@@ -2410,11 +2431,11 @@ engine_submit(struct engine *g, const struct engine_request *req,
 			return 0;
 		}
 	}
-	if (g->queued.n >= ENGINE_QUEUE_MAX) {
+	if (g->queued.n >= g->queue_max) {
 		plan_release(&plan);
 		make_project_unref(model);
-		return gerr_set(err, GERR_BUSY, "%d runs are already waiting",
-		    ENGINE_QUEUE_MAX);
+		return gerr_set(err, GERR_BUSY, "%zu runs are already waiting "
+		    "(runs.queue_max)", g->queue_max);
 	}
 	r = xcalloc(1, sizeof(*r));
 	r->g = g;
@@ -2441,7 +2462,7 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	r->plan = plan;
 	r->exit_code = -1;
 	r->queued_us = (int64_t)clock_wall_us();
-	ring_init(&r->out, ENGINE_OUTPUT_CAP);
+	ring_init(&r->out, g->output_cap);
 	if (follow != NULL) {
 		struct engine_follower *f = xcalloc(1, sizeof(*f));
 

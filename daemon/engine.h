@@ -35,7 +35,8 @@
 #define ENGINE_RUNS_KEPT 64
 /* Output tail kept per run (the ring). */
 #define ENGINE_OUTPUT_CAP (256 * 1024)
-/* Output tail each phase step keeps for its own span (history). */
+/* Output tail each phase step keeps for its own span (history), by
+ * default; engine_set_output_caps follows the settings. */
 #define ENGINE_STEP_OUTPUT_CAP (64 * 1024)
 /* Runs waiting at once; more are refused with GERR_BUSY. */
 #define ENGINE_QUEUE_MAX 256
@@ -250,6 +251,18 @@ struct outcache;
  * and saved to; borrowed for the engine's life; NULL = none. */
 void engine_set_outcache(struct engine *g, struct outcache *oc);
 
+/* The output tails history keeps (history.output_tail and
+ * history.span_output_tail): a run's ring holds at least run_tail bytes
+ * (never less than ENGINE_OUTPUT_CAP, which live followers read), each
+ * phase step step_tail (0 = ENGINE_STEP_OUTPUT_CAP). Runs queued later
+ * use them. */
+void engine_set_output_caps(struct engine *g, size_t run_tail,
+    size_t step_tail);
+
+/* Runs waiting at once (runs.queue_max); more are refused with
+ * GERR_BUSY. 0 = ENGINE_QUEUE_MAX. */
+void engine_set_queue_max(struct engine *g, size_t n);
+
 /* The width of a terminal that follows root's runs (`ggenc dev` on a
  * terminal), or 0 when none does. A phase without `tty` runs its commands
  * on a pseudo-terminal of that width while one does; `tty = true` always
@@ -275,7 +288,8 @@ int engine_add_run_listener(struct engine *g, engine_event_cb fn, void *arg,
  * fails here: GERR_ROOT_NOT_FOUND, GERR_IO,
  * GERR_PARSE/GERR_INVALID (file:line:col of make.toml), and plan_build's
  * GERR_PHASE_NOT_FOUND, GERR_WORKSPACE_NOT_FOUND, GERR_RECURSION; also
- * GERR_BUSY when ENGINE_QUEUE_MAX runs wait. On success *run_id is its id
+ * GERR_BUSY when the queue bound (runs.queue_max, ENGINE_QUEUE_MAX by
+ * default) of runs wait. On success *run_id is its id
  * (0 when an on-save trigger was absorbed or ignored under its busy
  * policy) and follow (may be NULL) receives its events from run start on,
  * until RUN_END, whose call is the last; the follower may be dropped

@@ -343,8 +343,12 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	engine_set_render_context(g->engine, g);
 	g->outcache = outcache_new(g->loop, g->state_dir, &g->cfg);
 	engine_set_outcache(g->engine, g->outcache);
+	engine_set_output_caps(g->engine, (size_t)g->cfg.history_output_tail,
+	    (size_t)g->cfg.history_span_output_tail);
+	engine_set_queue_max(g->engine, (size_t)g->cfg.runs_queue_max);
 	rc = histlink_open(g->loop, g->history_path,
-	    (unsigned)g->cfg.history_keep, &g->histlink, err);
+	    (unsigned)g->cfg.history_keep, (size_t)g->cfg.history_output_tail,
+	    (size_t)g->cfg.history_span_output_tail, &g->histlink, err);
 	if (rc != 0)
 		return rc;
 	histlink_set_publish(g->histlink, ggend_publish, g);

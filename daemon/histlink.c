@@ -252,7 +252,8 @@ histlink_first_run_done(void *arg, const char *root, const char *ws,
 
 int
 histlink_open(struct ev_loop *loop, const char *path, unsigned keep,
-    struct histlink **out, struct gerr *err)
+    size_t output_max, size_t span_output_max, struct histlink **out,
+    struct gerr *err)
 {
 	struct history_config cfg;
 	struct histlink *hl;
@@ -278,6 +279,8 @@ histlink_open(struct ev_loop *loop, const char *path, unsigned keep,
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.path = path;
 	cfg.keep = hl->keep;
+	cfg.output_max = output_max;
+	cfg.span_output_max = span_output_max;
 	cfg.notify = histlink_notify;
 	cfg.notify_arg = hl;
 	rc = history_open(&cfg, &hl->h, err);

@@ -34,13 +34,16 @@ typedef void (*histlink_publish_cb)(void *arg, const char *line);
 
 /*
  * Open the store at path (borrowed; the parent directory is created) with
- * retention keep (0 = HISTORY_KEEP_DEFAULT). An unusable database does not
+ * retention keep (0 = HISTORY_KEEP_DEFAULT) and output tails of at most
+ * output_max bytes per run and span_output_max per span (0 = history.h's
+ * defaults). An unusable database does not
  * fail: the store runs degraded, in memory (see history.h), and says why in
  * histlink_status_json. Returns 0, or GERR_INVALID for an empty path.
  * *out is the caller's; free with histlink_free.
  */
 int histlink_open(struct ev_loop *loop, const char *path, unsigned keep,
-    struct histlink **out, struct gerr *err);
+    size_t output_max, size_t span_output_max, struct histlink **out,
+    struct gerr *err);
 
 /* Runs still live are ended `interrupted`; everything queued is written
  * (blocks until the writer is done); the store is closed. NULL ok. Call

@@ -200,6 +200,7 @@ struct history_batch {
 struct history {
 	char *path;
 	unsigned keep;
+	size_t output_max, span_output_max;	/* history_config's */
 	unsigned mem_runs;
 	int busy_timeout_ms;
 	sqlite3 *db;		/* loop connection (reads); NULL degraded */
@@ -541,6 +542,10 @@ history_open(const struct history_config *cfg, struct history **out,
 	h = xcalloc(1, sizeof(*h));
 	h->path = xstrdup(cfg->path);
 	h->keep = cfg->keep > 0 ? cfg->keep : HISTORY_KEEP_DEFAULT;
+	h->output_max = cfg->output_max > 0 ? cfg->output_max :
+	    HISTORY_OUTPUT_MAX;
+	h->span_output_max = cfg->span_output_max > 0 ?
+	    cfg->span_output_max : HISTORY_SPAN_OUTPUT_MAX;
 	h->mem_runs = cfg->mem_runs > 0 ? cfg->mem_runs :
 	    HISTORY_MEM_RUNS_DEFAULT;
 	h->queue_runs = cfg->queue_runs > 0 ? cfg->queue_runs :
@@ -843,8 +848,7 @@ history_span_output(struct history *h, uint64_t run_id, uint64_t span_id,
 {
 	struct history_live *l;
 	struct history_span *s;
-	size_t off = len > HISTORY_SPAN_OUTPUT_MAX ?
-	    len - HISTORY_SPAN_OUTPUT_MAX : 0;
+	size_t off = len > h->span_output_max ? len - h->span_output_max : 0;
 
 	if ((l = history_live_get(h, run_id, err)) == NULL)
 		return GERR_RUN_NOT_FOUND;
@@ -918,7 +922,7 @@ history_run_end(struct history *h, uint64_t run_id,
 	}
 	if (end->output != NULL && end->output_len > 0) {
 		len = end->output_len;
-		off = len > HISTORY_OUTPUT_MAX ? len - HISTORY_OUTPUT_MAX : 0;
+		off = len > h->output_max ? len - h->output_max : 0;
 		r->output_len = len - off;
 		r->output = xmalloc(r->output_len + 1);
 		memcpy(r->output, end->output + off, r->output_len);

@@ -45,6 +45,8 @@
 #define HISTORY_QUEUE_RUNS_DEFAULT 10000
 #define HISTORY_TRIM_KEYS_PER_FLUSH 64
 #define HISTORY_BATCH_RUNS_MAX 1024	/* runs per transaction: bounds a write */
+/* Defaults of history_config's output_max and span_output_max (the
+ * settings history.output_tail and history.span_output_tail). */
 #define HISTORY_OUTPUT_MAX (64 * 1024)	/* output tail kept per run */
 #define HISTORY_SPAN_OUTPUT_MAX (64 * 1024)	/* and per phase span */
 #define HISTORY_TRIGGER_FILES_MAX 32	/* trigger files kept per run */
@@ -88,6 +90,8 @@ bool history_status_parse(const char *name, enum history_status *out);
 struct history_config {
 	const char *path;	/* database file; borrowed for history_open only */
 	unsigned keep;		/* runs kept per key; 0 = HISTORY_KEEP_DEFAULT */
+	size_t output_max;	/* run output tail kept; 0 = HISTORY_OUTPUT_MAX */
+	size_t span_output_max;	/* per span; 0 = HISTORY_SPAN_OUTPUT_MAX */
 	unsigned mem_runs;	/* degraded-mode cap; 0 = HISTORY_MEM_RUNS_DEFAULT */
 	/* Ended runs waiting for the writer (a lock held elsewhere for long);
 	 * past it the oldest are dropped and counted. 0 = the default. */
@@ -223,7 +227,7 @@ int history_span_end(struct history *h, uint64_t run_id, uint64_t span_id,
     int64_t dur_us, enum history_status status, struct gerr *err);
 
 /*
- * Keep len bytes of out (borrowed; only the last HISTORY_SPAN_OUTPUT_MAX)
+ * Keep len bytes of out (borrowed; only the last span_output_max)
  * as span span_id's own output, replacing any earlier one. len 0 clears
  * it. GERR_RUN_NOT_FOUND, GERR_NOT_FOUND.
  */

@@ -10,8 +10,9 @@ B2 request strings with an embedded NUL (\\u0000, or a raw NUL byte) are
    bad_request, never cut short.
 B3 paths must be absolute; the daemon works from /.
 B4 every byte the daemon sends is valid UTF-8: a file name that is not
-   comes as U+FFFD text plus an exact base64 twin (NAME_b64); `ggenc
-   changes` escapes control characters.
+   comes as U+FFFD text plus an exact base64 twin (NAME_b64); ggenc's
+   human output (changes, events, show) prints every name on one line,
+   control bytes and invalid UTF-8 escaped (\\n, \\xff).
 B6 the number rule: integers are plain digits up to 2^53.
 B7 `ggenc run` gets a final reply when the daemon shuts down: cancelled.
 B8 a run killed with the daemon (kill -9) keeps the duration it had.
@@ -24,7 +25,7 @@ import subprocess
 import threading
 import time
 
-from harness import Daemon, GGENC, ggenc, mktemp, run
+from harness import Daemon, GGENC, IO_TIMEOUT, ggenc, mktemp, run
 
 SANITIZER_MARKS = ('AddressSanitizer', 'LeakSanitizer', 'runtime error:')
 
@@ -230,6 +231,67 @@ def test_b4_non_utf8_names_lossless():
         clean_log(d)
 
 
+def test_b4_human_output_escapes_names():
+    root = project('[lifecycle.build]\ncommand = "true"\n'
+                   'watch = ["src/*"]\n')
+    os.makedirs(os.path.join(root, 'src'))
+    name = b'src/two\nlines\xff'
+    shown = 'src/two\\nlines\\xff'
+    with Daemon() as d:
+        p = ggenc('watch', root, sock=d.sock)
+        assert p.returncode == 0, p.stderr
+        ev = subprocess.Popen([GGENC, 'events'],
+                              env=dict(os.environ, GGEN_SOCK=d.sock),
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + IO_TIMEOUT
+            while True:
+                with d.client() as c:
+                    st = c.call('status')['result']
+                if st['clients']['subscribers'] == 1:
+                    break
+                assert time.monotonic() < deadline, 'events not subscribed'
+                time.sleep(0.05)
+            with open(os.path.join(root.encode(), name), 'w') as f:
+                f.write('x')
+            # the save's run, finished and written to history
+            deadline = time.monotonic() + 60
+            while True:
+                with d.client() as c:
+                    runs = c.call('history', root=root)['result']['runs']
+                if runs and runs[0]['status'] not in ('running', 'queued'):
+                    break
+                assert time.monotonic() < deadline, runs
+                time.sleep(0.1)
+            assert runs[0]['trigger'] == 'save', runs
+            # changes: one line, escaped
+            p = ggenc('changes', root, sock=d.sock)
+            assert p.returncode == 0, p.stderr
+            assert '+ ' + shown + '\n' in p.stdout, p.stdout
+            # show: the trigger files on the trigger line, one line
+            p = ggenc('show', str(runs[0]['id']), sock=d.sock)
+            assert p.returncode == 0, p.stderr
+            trig = [x for x in p.stdout.splitlines()
+                    if x.startswith('  trigger ')]
+            assert len(trig) == 1, p.stdout
+            # history keeps no exact bytes of trigger files (a newline is
+            # stored as '?', a bad byte arrives as U+FFFD): still one line
+            assert 'save: src/two' in trig[0], trig
+            assert 'lines' in trig[0], trig
+        finally:
+            r = ggenc('shutdown', sock=d.sock)
+            out, err = ev.communicate(timeout=IO_TIMEOUT)
+        out = out.decode('ascii')   # escaped: nothing but ASCII here
+        files = [x for x in out.splitlines() if ' clock ' in x]
+        assert any(x.endswith(' +' + shown) or (' +' + shown + ' ') in x
+                   for x in files), out
+        run_lines = [x for x in out.splitlines() if x.startswith('run ')]
+        assert run_lines, out
+        clean_log(d)
+
+
 # -- B6 -------------------------------------------------------------------
 
 def test_b6_number_rule():
@@ -354,6 +416,7 @@ if __name__ == '__main__':
          test_b3_relative_paths_refused_daemon_in_root,
          test_b3_relative_state_dir_made_absolute,
          test_b4_non_utf8_names_lossless,
+         test_b4_human_output_escapes_names,
          test_b6_number_rule,
          test_b7_shutdown_gives_running_client_a_final_reply,
          test_b8_killed_run_keeps_its_duration])

@@ -16,6 +16,8 @@
 
 #include "config.h"
 #include "ggend.h"
+#include "engine.h"
+#include "history.h"
 #include "strbuf.h"
 
 static void
@@ -32,6 +34,12 @@ test_defaults(void **state)
 	assert_int_equal(cfg.obuf_soft_ms, 10000);
 	assert_int_equal(cfg.log_level, 2);
 	assert_string_equal(cfg.socket_path, "");
+	/* The output tails history keeps: its old caps, now settings. */
+	assert_int_equal(cfg.history_output_tail, HISTORY_OUTPUT_MAX);
+	assert_int_equal(cfg.history_span_output_tail,
+	    HISTORY_SPAN_OUTPUT_MAX);
+	assert_true(config_find("history.output_tail")->flags & CFG_RESTART);
+	assert_int_equal(cfg.runs_queue_max, ENGINE_QUEUE_MAX);
 	for (i = 0; i < config_table_len; i++) {
 		assert_non_null(config_table[i].doc);
 		assert_ptr_equal(config_find(config_table[i].key),
@@ -69,6 +77,15 @@ static const struct bad_value config_bad[] = {
 	{ "cache.remote.url=ftp://cache", GERR_INVALID, "found \"ftp://" },
 	{ "cache.remote.url=http://", GERR_INVALID, "http:// or https://" },
 	{ "cache.remote.url=http://a b", GERR_INVALID, "no space" },
+	{ "history.output_tail=1023", GERR_INVALID,
+	  "history.output_tail: 1023 out of range [1024, 16777216]" },
+	{ "history.output_tail=17MiB", GERR_INVALID, "out of range" },
+	{ "history.span_output_tail=0", GERR_INVALID, "out of range" },
+	{ "history.span_output_tail=1x", GERR_INVALID, "unknown unit" },
+	{ "runs.queue_max=0", GERR_INVALID,
+	  "runs.queue_max: 0 out of range [1, 65536]" },
+	{ "runs.queue_max=65537", GERR_INVALID, "out of range" },
+	{ "runs.queue_max=1KiB", GERR_INVALID, "unknown unit" },
 };
 
 static void
@@ -119,6 +136,17 @@ test_units(void **state)
 	assert_int_equal(config_set(&cfg, "client.obuf_soft_ms", "250", NULL),
 	    0);
 	assert_int_equal(cfg.obuf_soft_ms, 250);
+	assert_int_equal(config_set(&cfg, "history.output_tail", "1MiB",
+	    NULL), 0);
+	assert_int_equal(cfg.history_output_tail, 1048576);
+	assert_int_equal(config_set(&cfg, "history.span_output_tail", "16MiB",
+	    NULL), 0);
+	assert_int_equal(cfg.history_span_output_tail, 16777216);
+	assert_int_equal(config_set(&cfg, "history.span_output_tail", "1024",
+	    NULL), 0);
+	assert_int_equal(cfg.history_span_output_tail, 1024);
+	assert_int_equal(config_set(&cfg, "runs.queue_max", "1", NULL), 0);
+	assert_int_equal(cfg.runs_queue_max, 1);
 	assert_int_equal(config_set(&cfg, "socket.path", "/x/y.sock", NULL),
 	    0);
 	config_copy(&copy, &cfg);

@@ -38,6 +38,7 @@ struct et {
 	size_t trigger_files[ET_RUNS_MAX + 1];
 	int seen_output;	/* follower saw "start" (0 or 1) */
 	bool timed_out;
+	bool manual;		/* runs are engine_submit'ed, not saves */
 	ev_timer safety;
 };
 
@@ -51,7 +52,8 @@ et_listener(void *arg, const struct engine_event *ev)
 	case ENGINE_EV_RUN_START:
 		t->started++;
 		t->trigger_files[ev->run_id] = ev->n_trigger_files;
-		assert_int_equal(ev->trigger, ENGINE_TRIGGER_SAVE);
+		assert_int_equal(ev->trigger, t->manual ?
+		    ENGINE_TRIGGER_MANUAL : ENGINE_TRIGGER_SAVE);
 		break;
 	case ENGINE_EV_SPAN_START:
 		assert_int_equal(ev->span->dur_us, -1);
@@ -232,6 +234,39 @@ test_queue_absorbs_saves(void **state)
 	assert_int_equal(t->span_ends, 4);
 }
 
+/* runs.queue_max: with a bound of 1, a second waiting run is refused
+ * busy, naming the setting; the waiting one still runs. */
+static void
+test_queue_max_refuses_busy(void **state)
+{
+	struct et *t = *state;
+	const char *phases[1] = { "serve" };
+	struct engine_request req = { .root = t->dir, .phases = phases,
+	    .n_phases = 1, .trigger = ENGINE_TRIGGER_MANUAL };
+	uint64_t a = 0, b = 0, c = 0;
+	struct gerr err;
+
+	et_write(t->dir, "make.toml", "[project]\nname = \"t\"\n"
+	    "[lifecycle.serve]\ncommand = \"echo start; exec sleep 30\"\n");
+	engine_set_queue_max(t->g, 1);
+	t->manual = true;
+	assert_int_equal(engine_submit(t->g, &req, NULL, NULL, &a, NULL), 0);
+	req.after_run = a;	/* waits behind a: queued */
+	assert_int_equal(engine_submit(t->g, &req, NULL, NULL, &b, NULL), 0);
+	gerr_clear(&err);
+	assert_int_equal(engine_submit(t->g, &req, NULL, NULL, &c, &err),
+	    GERR_BUSY);
+	assert_non_null(strstr(err.msg,
+	    "1 runs are already waiting (runs.queue_max)"));
+	assert_int_equal(engine_cancel(t->g, b, NULL), 0);
+	assert_int_equal(engine_cancel(t->g, a, NULL), 0);
+	et_wait(t, &t->finished, 2);
+	assert_int_equal(t->status[a], ENGINE_CANCELLED);
+	assert_int_equal(t->status[b], ENGINE_CANCELLED);
+	/* 0 restores the default bound */
+	engine_set_queue_max(t->g, 0);
+}
+
 static void
 test_restart_restarts_server(void **state)
 {
@@ -368,6 +403,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_queue_max_refuses_busy,
+		    et_setup, et_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_absorbs_saves,
 		    et_setup, et_teardown),
 		cmocka_unit_test_setup_teardown(test_restart_restarts_server,

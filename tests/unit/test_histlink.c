@@ -53,7 +53,7 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 static void
 fx_open(struct fixture *f)
 {
-	assert_int_equal(histlink_open(f->loop, f->path, 0, &f->hl, NULL), 0);
+	assert_int_equal(histlink_open(f->loop, f->path, 0, 0, 0, &f->hl, NULL), 0);
 	histlink_set_publish(f->hl, publish, f);
 }
 
@@ -451,7 +451,7 @@ test_status_and_bad_path(void **state)
 	assert_true(cJSON_GetObjectItem(o, "size_bytes")->valuedouble > 0);
 	cJSON_Delete(o);
 	gerr_clear(&err);
-	assert_int_equal(histlink_open(f->loop, "", 0, &hl, &err),
+	assert_int_equal(histlink_open(f->loop, "", 0, 0, 0, &hl, &err),
 	    GERR_INVALID);
 	assert_null(hl);
 	assert_non_null(strstr(err.msg, "empty path"));

@@ -1024,10 +1024,56 @@ test_names(void **state)
 	    "unknown");
 }
 
+/* The output tails are settings (history.output_tail and
+ * history.span_output_tail): a run and a span keep their configured
+ * last bytes, through a flush and a reopen. */
+static void
+test_configured_output_tails(void **state)
+{
+	struct fx *fx = *state;
+	struct history_config cfg = { .path = fx->path, .output_max = 2048,
+	    .span_output_max = 1024, .busy_timeout_ms = 50 };
+	struct history_run_info info = { .root = "/p", .phase = "build" };
+	struct history_run_end end = { .status = HISTORY_OK };
+	struct history_run *r = NULL;
+	struct history *h = NULL;
+	size_t i, big = 5000;
+	uint64_t id, sid;
+	char *out = xmalloc(big);
+
+	for (i = 0; i < big; i++)
+		out[i] = (char)('a' + i % 26);
+	assert_int_equal(history_open(&cfg, &h, NULL), 0);
+	id = history_run_begin(h, &info);
+	assert_int_equal(history_span_add(h, id, 0, HISTORY_SPAN_PHASE,
+	    "build", "", 0, -1, HISTORY_RUNNING, &sid, NULL), 0);
+	assert_int_equal(history_span_output(h, id, sid, out, big, NULL), 0);
+	assert_int_equal(history_span_end(h, id, sid, 5, HISTORY_OK, NULL),
+	    0);
+	end.output = out;
+	end.output_len = big;
+	assert_int_equal(history_run_end(h, id, &end, NULL), 0);
+	assert_int_equal(history_sync(h, NULL), 0);
+	history_close(h);
+	h = NULL;
+	assert_int_equal(history_open(&cfg, &h, NULL), 0);
+	assert_int_equal(history_get_run(h, id, &r, NULL), 0);
+	assert_int_equal(r->output_len, 2048);
+	assert_memory_equal(r->output, out + big - 2048, 2048);
+	assert_int_equal(r->n_spans, 1);
+	assert_int_equal(r->spans[0].output_len, 1024);
+	assert_memory_equal(r->spans[0].output, out + big - 1024, 1024);
+	history_run_free(r);
+	history_close(h);
+	free(out);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_configured_output_tails,
+		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_open_creates_schema,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_pipeline_one_transaction,

@@ -168,30 +168,6 @@ test_path_clean_relative(void **state)
 			fail_msg("is_clean_relative(\"%s\")", cases[i].p);
 }
 
-/* One name, one line: control bytes and backslashes escaped. */
-static void
-test_path_escape_ctrl(void **state)
-{
-	static const struct { const char *in, *out; } cases[] = {
-		{ "plain/a.c", "plain/a.c" },
-		{ "two\nlines", "two\\nlines" },
-		{ "tab\tcr\r", "tab\\tcr\\r" },
-		{ "esc\x1b[2J", "esc\\x1b[2J" },
-		{ "del\x7f", "del\\x7f" },
-		{ "back\\slash", "back\\\\slash" },
-		{ "caf\xc3\xa9 \xff", "caf\xc3\xa9 \xff" },
-		{ "", "" },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *got = path_escape_ctrl(cases[i].in);
-
-		assert_string_equal(got, cases[i].out);
-		free(got);
-	}
-}
-
 int
 main(void)
 {
@@ -203,7 +179,6 @@ main(void)
 		cmocka_unit_test(test_path_basename),
 		cmocka_unit_test(test_path_dirname),
 		cmocka_unit_test(test_path_clean_relative),
-		cmocka_unit_test(test_path_escape_ctrl),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
