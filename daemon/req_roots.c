@@ -16,7 +16,7 @@ req_roots(struct req *req, struct gerr *err)
 
 	(void)err;
 	arr = cJSON_AddArrayToObject(result, "roots");
-	while ((r = watch_root_next(req->g, r)) != NULL)
+	while ((r = watch_root_next(req->g->watch, r)) != NULL)
 		cJSON_AddItemToArray(arr, watch_root_summary(r));
 	req_reply_ok(req, result);
 	return 0;

@@ -137,7 +137,7 @@ req_status(struct req *req, struct gerr *err)
 			    (double)g->errors[i]);
 	req_status_config(g, result);
 	req_status_log(result);
-	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
+	watch_status_add(g->watch, cJSON_AddArrayToObject(result, "roots"));
 	if (g->engine != NULL)
 		cJSON_AddItemToObject(result, "runs",
 		    engine_status_json(g->engine));

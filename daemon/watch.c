@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * watch.c - the set of watched roots of one daemon (g->watch): registration,
+ * watch.c - the set of watched roots (struct watch): registration,
  * readiness, ignore rules, the make.toml model, persistence and status.
  *
  * Owns: every struct watch_root (a linked list) with its rootsync, its
@@ -14,7 +14,7 @@
  * daemon never wakes). Clock tokens: this run's random instance id, each
  * root's id and the earlier runs its restored table answers for.
  * Loop wiring, batches and files.changed live in watch_events.c.
- * Called by: ggend (init, restore, release), the req_watch, req_unwatch,
+ * Called by: ggend (new, restore, reload, free), the req_watch, req_unwatch,
  * req_roots, req_changes, req_hash and req_status handlers, and the engine
  * through watch.h. Loop thread only.
  * Ignore changes without a restart: a changed .gitignore/.ggenignore (or
@@ -50,13 +50,11 @@
 #include "clock.h"
 #include "fault.h"
 #include "fileio.h"
-#include "ggend.h"
 #include "log.h"
 #include "message.h"
 #include "notifier.h"
 #include "path.h"
 #include "projtree.h"
-#include "server.h"
 #include "snapshot.h"
 #include "strbuf.h"
 #include "watch_int.h"
@@ -78,23 +76,27 @@ watch_pool_notify(void *arg)
 {
 	struct watch *w = arg;
 
-	ev_async_send(w->g->loop, &w->async);
+	ev_async_send(w->loop, &w->async);
 }
 
-int
-watch_init(struct ggend *g, struct gerr *err)
+struct watch *
+watch_new(const struct watch_deps *deps, struct gerr *err)
 {
 	struct hashpool_config pcfg = { .threads =
-	    (unsigned)g->cfg.watch_hash_threads };
+	    deps->settings.hash_threads };
 	struct watch *w;
 	int rc;
 
 	rc = notifier_init(err);
 	if (rc != 0)
-		return rc;
-	notifier_set_watch_cap((size_t)g->cfg.watch_max_watches);
+		return NULL;
+	notifier_set_watch_cap((size_t)deps->settings.max_watches);
 	w = xcalloc(1, sizeof(*w));
-	w->g = g;
+	w->loop = deps->loop;
+	w->set = deps->settings;
+	w->state_dir = xstrdup(deps->state_dir);
+	w->publish = deps->publish;
+	w->publish_arg = deps->publish_arg;
 	w->next_generation = WATCH_GEN_ON_DEMAND + 1;
 	/* A clock of another daemon run must never read as one of ours:
 	 * 64 random bits, never 0 (0 marks "none" in snapshots). */
@@ -106,13 +108,13 @@ watch_init(struct ggend *g, struct gerr *err)
 	}
 	rc = hashpool_new(&pcfg, watch_pool_notify, w, &w->pool, err);
 	if (rc != 0) {
+		free(w->state_dir);
 		free(w);
 		notifier_cleanup();
-		return rc;
+		return NULL;
 	}
-	g->watch = w;
 	watch_events_start(w);
-	return 0;
+	return w;
 }
 
 static void
@@ -120,7 +122,7 @@ watch_root_free(struct watch_root *r)
 {
 	size_t i;
 
-	ev_timer_stop(r->w->g->loop, &r->save_timer);
+	ev_timer_stop(r->w->loop, &r->save_timer);
 	watch_events_root_release(r);
 	rootsync_free(r->wr);
 	ignore_free(r->ign);
@@ -141,9 +143,8 @@ watch_root_free(struct watch_root *r)
 static void watch_snapshot_save(struct watch_root *r, const char *why);
 
 void
-watch_answer_waiters(struct ggend *g)
+watch_answer_waiters(struct watch *w)
 {
-	struct watch *w = g->watch;
 	struct watch_root *r;
 	struct watch_hash_job *j, *jn;
 	struct watch_waiter *ws;
@@ -172,16 +173,15 @@ watch_answer_waiters(struct ggend *g)
 }
 
 void
-watch_release(struct ggend *g)
+watch_free(struct watch *w)
 {
-	struct watch *w = g->watch;
 	struct watch_root *r, *next;
 
 	if (w == NULL)
 		return;
 	watch_events_stop(w);
 	/* Whoever waits is answered now, while roots and requests exist. */
-	watch_answer_waiters(g);
+	watch_answer_waiters(w);
 	/* Each table as it is now, for the next start: the last clock any
 	 * reply carried is the one saved, so every clock of this run stays
 	 * answerable after the restart. */
@@ -195,8 +195,8 @@ watch_release(struct ggend *g)
 	}
 	hashpool_free(w->pool);
 	notifier_cleanup();
+	free(w->state_dir);
 	free(w);
-	g->watch = NULL;
 }
 
 const char *
@@ -214,26 +214,26 @@ watch_root_relpath(const struct watch_root *r, const char *abs)
 }
 
 static struct watch_root *
-watch_find_canonical(struct ggend *g, const char *canon)
+watch_find_canonical(struct watch *w, const char *canon)
 {
 	struct watch_root *r;
 
-	if (g->watch == NULL)
+	if (w == NULL)
 		return NULL;
-	for (r = g->watch->roots; r != NULL; r = r->next)
+	for (r = w->roots; r != NULL; r = r->next)
 		if (watch_root_relpath(r, canon) != NULL)
 			return r;
 	return NULL;
 }
 
 struct watch_root *
-watch_root_find(struct ggend *g, const char *path)
+watch_root_find(struct watch *w, const char *path)
 {
 	char canon[PATH_MAX];
 
-	if (realpath(path, canon) == NULL)
+	if (w == NULL || realpath(path, canon) == NULL)
 		return NULL;
-	return watch_find_canonical(g, canon);
+	return watch_find_canonical(w, canon);
 }
 
 /* Read a whole small file (ignore files, the roots file) that is not a
@@ -284,17 +284,18 @@ watch_load_ignore(struct watch_root *r, enum ignore_kind kind,
 }
 
 void
-watch_reload(struct ggend *g)
+watch_reload(struct watch *w, const struct watch_settings *s)
 {
 	struct watch_root *r;
 
-	if (g->watch == NULL)
+	if (w == NULL)
 		return;
+	w->set = *s;
 	/* Takes effect from the next poll on (ev_timer_again re-arms). */
-	g->watch->poll.repeat = (double)g->cfg.watch_poll_ms / 1000.0;
-	if (ev_is_active(&g->watch->poll))
-		ev_timer_again(g->loop, &g->watch->poll);
-	for (r = g->watch->roots; r != NULL; r = r->next) {
+	w->poll.repeat = (double)w->set.poll_ms / 1000.0;
+	if (ev_is_active(&w->poll))
+		ev_timer_again(w->loop, &w->poll);
+	for (r = w->roots; r != NULL; r = r->next) {
 		watch_events_window(r);
 		if (watch_load_ignore(r, IGNORE_EXCLUDE, ""))
 			watch_events_ignore_changed(r);
@@ -361,7 +362,7 @@ watch_publish_model_invalid(struct watch_root *r)
 	cJSON *data;
 	char *line;
 
-	if (r->w->g->server == NULL)
+	if (r->w->publish == NULL)
 		return;
 	data = cJSON_CreateObject();
 	cJSON_AddStringToObject(data, "root", r->path);
@@ -372,7 +373,7 @@ watch_publish_model_invalid(struct watch_root *r)
 	cJSON_AddBoolToObject(data, "kept", r->model != NULL);
 	cJSON_AddItemToObject(data, "errors", watch_model_errors(r));
 	line = msg_event("model.invalid", data);
-	server_publish(r->w->g->server, line);
+	r->w->publish(r->w->publish_arg, line);
 	free(line);
 }
 
@@ -383,12 +384,12 @@ watch_publish_model_valid(struct watch_root *r)
 	cJSON *data;
 	char *line;
 
-	if (r->w->g->server == NULL)
+	if (r->w->publish == NULL)
 		return;
 	data = cJSON_CreateObject();
 	cJSON_AddStringToObject(data, "root", r->path);
 	line = msg_event("model.valid", data);
-	server_publish(r->w->g->server, line);
+	r->w->publish(r->w->publish_arg, line);
 	free(line);
 }
 
@@ -629,7 +630,7 @@ watch_root_check_ready(struct watch_root *r, bool force_progress)
  * of the directory), so a crash leaves the old list or the new one, never
  * a torn one. */
 static void
-watch_persist(struct ggend *g)
+watch_persist(struct watch *w)
 {
 	struct watch_root *r;
 	cJSON *doc = cJSON_CreateObject(), *arr;
@@ -637,11 +638,11 @@ watch_persist(struct ggend *g)
 	struct gerr err;
 
 	arr = cJSON_AddArrayToObject(doc, "roots");
-	for (r = g->watch->roots; r != NULL; r = r->next)
+	for (r = w->roots; r != NULL; r = r->next)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(r->path));
 	text = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
-	final = xasprintf("%s/%s", g->state_dir, WATCH_ROOTS_FILE);
+	final = xasprintf("%s/%s", w->state_dir, WATCH_ROOTS_FILE);
 	gerr_clear(&err);
 	{
 		struct strbuf sb = STRBUF_INIT;
@@ -693,7 +694,7 @@ watch_snapshot_save(struct watch_root *r, const char *why)
 	struct gerr err;
 	int rc;
 
-	ev_timer_stop(r->w->g->loop, &r->save_timer);
+	ev_timer_stop(r->w->loop, &r->save_timer);
 	rootsync_status(r->wr, &st);
 	/* A table still loading is not the tree: the snapshot on disk (if
 	 * any) stays the truth until this one is complete. */
@@ -744,8 +745,8 @@ watch_save_cb(struct ev_loop *loop, ev_timer *timer, int revents)
 void
 watch_root_changed(struct watch_root *r)
 {
-	struct ev_loop *loop = r->w->g->loop;
-	uint64_t idle_ms = r->w->g->cfg.watch_snapshot_idle_ms;
+	struct ev_loop *loop = r->w->loop;
+	uint64_t idle_ms = r->w->set.snapshot_idle_ms;
 	double idle_s = (double)idle_ms / 1000.0;
 
 	if (idle_ms == 0 || !r->ready ||
@@ -780,13 +781,13 @@ watch_snapshot_strays(struct watch_root *r)
 	char *prefix = xasprintf(".%s.ggen-tmp.", base);
 	size_t plen = strlen(prefix);
 	struct dirent *de;
-	DIR *d = opendir(r->w->g->state_dir);
+	DIR *d = opendir(r->w->state_dir);
 
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, prefix, plen) == 0 &&
 		    unlinkat(dirfd(d), de->d_name, 0) == 0)
 			log_info("removed %s/%s, a snapshot write cut short",
-			    r->w->g->state_dir, de->d_name);
+			    r->w->state_dir, de->d_name);
 	}
 	if (d != NULL)
 		closedir(d);
@@ -881,21 +882,22 @@ watch_root_since(const struct watch_root *r, const struct clock_token *tok,
 }
 
 void
-watch_restore(struct ggend *g)
+watch_restore(struct watch *w)
 {
-	char *path = xasprintf("%s/%s", g->state_dir, WATCH_ROOTS_FILE);
+	char *path;
 	const cJSON *arr, *item;
 	struct gerr err;
 	size_t len = 0;
 	char *text;
 	cJSON *doc;
 
+	if (w == NULL)
+		return;
+	path = xasprintf("%s/%s", w->state_dir, WATCH_ROOTS_FILE);
 	text = watch_read_file(path, (size_t)64 << 20, &len);
 	free(path);
-	if (text == NULL || g->watch == NULL) {
-		free(text);
+	if (text == NULL)
 		return;
-	}
 	doc = cJSON_ParseWithLength(text, len);
 	free(text);
 	arr = cJSON_GetObjectItemCaseSensitive(doc, "roots");
@@ -903,7 +905,7 @@ watch_restore(struct ggend *g)
 		if (!cJSON_IsString(item))
 			continue;
 		gerr_clear(&err);
-		if (watch_root_add(g, item->valuestring, NULL, NULL, NULL,
+		if (watch_root_add(w, item->valuestring, NULL, NULL, NULL,
 		    &err) != 0)
 			log_warn("not watching %s again: %s",
 			    item->valuestring, err.msg);
@@ -911,13 +913,12 @@ watch_restore(struct ggend *g)
 			log_info("watching %s again", item->valuestring);
 	}
 	cJSON_Delete(doc);
-	watch_persist(g);	/* drops the roots that are gone */
+	watch_persist(w);	/* drops the roots that are gone */
 }
 
 static struct watch_root *
-watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
+watch_root_new(struct watch *w, const char *canon, struct gerr *err)
 {
-	struct watch *w = g->watch;
 	struct rootsync_config cfg = { 0 };
 	struct watch_root *r;
 	int rc;
@@ -932,7 +933,7 @@ watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 	r->inst[0].id = w->instance;
 	r->ninst = 1;
 	r->saved_clock = UINT64_MAX;
-	r->snap_path = xasprintf("%s/snap-%016llx.ggs", g->state_dir,
+	r->snap_path = xasprintf("%s/snap-%016llx.ggs", w->state_dir,
 	    (unsigned long long)XXH3_64bits(r->path, r->pathlen));
 	ev_timer_init(&r->save_timer, watch_save_cb, 0.0, 0.0);
 	r->save_timer.data = r;
@@ -959,7 +960,7 @@ watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 }
 
 int
-watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
+watch_root_add_full(struct watch *w, const char *dir, watch_ready_cb cb,
     watch_progress_cb progress, void *arg, struct watch_root **out,
     struct gerr *err)
 {
@@ -967,7 +968,7 @@ watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
 	struct watch_root *r;
 	struct stat st;
 
-	if (g->watch == NULL)
+	if (w == NULL)
 		return gerr_set(err, GERR_INTERNAL, "watching is not running");
 	if (dir == NULL || dir[0] == '\0')
 		return gerr_set(err, GERR_INVALID, "empty directory name");
@@ -976,7 +977,7 @@ watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
 		    "%s: %s", dir, strerror(errno));
 	if (stat(canon, &st) != 0 || !S_ISDIR(st.st_mode))
 		return gerr_set(err, GERR_INVALID, "%s: not a directory", dir);
-	r = watch_find_canonical(g, canon);
+	r = watch_find_canonical(w, canon);
 	if (r == NULL && strcmp(canon, "/") == 0)
 		return gerr_set(err, GERR_INVALID, "refusing to watch /: it "
 		    "holds /proc, /sys and every other tree; watch a project "
@@ -986,19 +987,19 @@ watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
 		    "is on a pseudo filesystem (proc, sys, dev, ...), not "
 		    "files on a disk", canon);
 	if (r == NULL) {
-		for (r = g->watch->roots; r != NULL; r = r->next)
+		for (r = w->roots; r != NULL; r = r->next)
 			if (path_is_inside(canon, r->path))
 				return gerr_set(err, GERR_INVALID,
 				    "%s holds the root %s: unwatch it first",
 				    canon, r->path);
-		r = watch_root_new(g, canon, err);
+		r = watch_root_new(w, canon, err);
 		if (r == NULL)
 			return err != NULL ? err->code : GERR_IO;
-		r->next = g->watch->roots;
-		g->watch->roots = r;
+		r->next = w->roots;
+		w->roots = r;
 		log_info("watching %s", r->path);
-		watch_persist(g);
-		watch_events_update(g->watch);
+		watch_persist(w);
+		watch_events_update(w);
 	}
 	if (out != NULL)
 		*out = r;
@@ -1017,10 +1018,10 @@ watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
 }
 
 int
-watch_root_add(struct ggend *g, const char *dir, watch_ready_cb cb,
+watch_root_add(struct watch *w, const char *dir, watch_ready_cb cb,
     void *arg, struct watch_root **out, struct gerr *err)
 {
-	return watch_root_add_full(g, dir, cb, NULL, arg, out, err);
+	return watch_root_add_full(w, dir, cb, NULL, arg, out, err);
 }
 
 void
@@ -1037,14 +1038,14 @@ watch_root_cancel_waits(struct watch_root *r, void *arg)
 }
 
 void
-watch_root_remove(struct ggend *g, struct watch_root *r)
+watch_root_remove(struct watch *w, struct watch_root *r)
 {
 	struct watch_root **pp;
 	struct watch_waiter *ws;
 	struct gerr err;
 	size_t i, n;
 
-	for (pp = &g->watch->roots; *pp != NULL; pp = &(*pp)->next)
+	for (pp = &w->roots; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == r)
 			break;
 	if (*pp == NULL)
@@ -1065,8 +1066,8 @@ watch_root_remove(struct ggend *g, struct watch_root *r)
 	if (unlink(r->snap_path) != 0 && errno != ENOENT)
 		log_warn("unlink %s: %s", r->snap_path, strerror(errno));
 	watch_root_free(r);
-	watch_persist(g);
-	watch_events_update(g->watch);
+	watch_persist(w);
+	watch_events_update(w);
 }
 
 uint64_t
@@ -1076,13 +1077,13 @@ watch_root_id(const struct watch_root *r)
 }
 
 struct watch_root *
-watch_root_get(struct ggend *g, uint64_t id)
+watch_root_get(struct watch *w, uint64_t id)
 {
 	struct watch_root *r;
 
-	if (g->watch == NULL || id == 0)
+	if (w == NULL || id == 0)
 		return NULL;
-	for (r = g->watch->roots; r != NULL; r = r->next)
+	for (r = w->roots; r != NULL; r = r->next)
 		if (r->generation == id)
 			return r;
 	return NULL;
@@ -1119,12 +1120,10 @@ watch_root_findings(const struct watch_root *r)
 }
 
 void
-watch_set_batch_listener(struct ggend *g, watch_batch_fn fn, void *arg)
+watch_set_batch_listener(struct watch *w, watch_batch_fn fn, void *arg)
 {
-	if (g->watch == NULL)
-		fatal("watch_set_batch_listener called before watch_init");
-	g->watch->batch_fn = fn;
-	g->watch->batch_arg = arg;
+	w->batch_fn = fn;
+	w->batch_arg = arg;
 }
 
 void
@@ -1154,18 +1153,17 @@ watch_expect_write(struct watch_root *r, const char *relpath,
 }
 
 struct watch_root *
-watch_root_next(struct ggend *g, struct watch_root *prev)
+watch_root_next(struct watch *w, struct watch_root *prev)
 {
 	if (prev != NULL)
 		return prev->next;
-	return g->watch != NULL ? g->watch->roots : NULL;
+	return w != NULL ? w->roots : NULL;
 }
 
 int
-watch_hash_file(struct ggend *g, const char *abs, watch_hash_cb cb,
+watch_hash_file(struct watch *w, const char *abs, watch_hash_cb cb,
     void *arg, struct gerr *err)
 {
-	struct watch *w = g->watch;
 	struct watch_hash_job *j;
 	int rc;
 
@@ -1185,19 +1183,19 @@ watch_hash_file(struct ggend *g, const char *abs, watch_hash_cb cb,
 }
 
 void
-watch_hash_cancel(struct ggend *g, void *arg)
+watch_hash_cancel(struct watch *w, void *arg)
 {
 	struct watch_hash_job **pp, *j;
 
-	if (g->watch == NULL)
+	if (w == NULL)
 		return;
-	for (pp = &g->watch->jobs; *pp != NULL;) {
+	for (pp = &w->jobs; *pp != NULL;) {
 		j = *pp;
 		if (j->arg == arg) {
 			*pp = j->next;
 			/* Nobody waits: stop the worker too (a huge or endless
 			 * file must not hold it). */
-			hashpool_cancel_job(g->watch->pool, WATCH_GEN_ON_DEMAND,
+			hashpool_cancel_job(w->pool, WATCH_GEN_ON_DEMAND,
 			    j->cookie);
 			free(j);
 		} else
@@ -1253,7 +1251,7 @@ watch_root_summary(const struct watch_root *r)
 }
 
 int
-watch_root_lookup(struct ggend *g, const char *path, struct watch_root **out,
+watch_root_lookup(struct watch *w, const char *path, struct watch_root **out,
     char **canon, struct gerr *err)
 {
 	char buf[PATH_MAX];
@@ -1263,7 +1261,7 @@ watch_root_lookup(struct ggend *g, const char *path, struct watch_root **out,
 	if (realpath(path, buf) == NULL)
 		return gerr_set(err, errno == ENOENT ? GERR_NOT_FOUND : GERR_IO,
 		    "%s: %s", path, strerror(errno));
-	*out = watch_find_canonical(g, buf);
+	*out = watch_find_canonical(w, buf);
 	if (*out == NULL)
 		return gerr_set(err, GERR_ROOT_NOT_FOUND,
 		    "%s is not inside a watched root", buf);
@@ -1302,17 +1300,17 @@ watch_model_status(const struct watch_root *r)
 }
 
 void
-watch_status_add(struct ggend *g, struct cJSON *roots)
+watch_status_add(struct watch *w, struct cJSON *roots)
 {
 	struct notifier_status ns;
 	struct rootsync_status st;
 	struct watch_root *r;
 	cJSON *o, *wo;
 
-	if (g->watch == NULL)
+	if (w == NULL)
 		return;
 	notifier_status(&ns);
-	for (r = g->watch->roots; r != NULL; r = r->next) {
+	for (r = w->roots; r != NULL; r = r->next) {
 		rootsync_status(r->wr, &st);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "root", r->path);

@@ -19,16 +19,17 @@
 
 #include "filetable.h"
 #include "clock.h"
-#include "ggend.h"
 #include "make.h"
 #include "testutil.h"
 #include "watch.h"
 #include "xmalloc.h"
 
 struct fx {
-	struct ggend g;
+	struct ev_loop *loop;
+	struct watch *w;
 	char *top;
 	char *root;
+	char *state;
 	int ready_calls;
 	int ready_errors;
 	struct watch_root *ready_root;
@@ -74,7 +75,7 @@ fx_run_until(struct fx *f, bool (*cond)(const struct fx *))
 
 	while (!cond(f)) {
 		assert_true(clock_mono_ms() < end);
-		ev_run(f->g.loop, EVRUN_ONCE);
+		ev_run(f->loop, EVRUN_ONCE);
 	}
 }
 
@@ -94,19 +95,27 @@ static int
 fx_setup(void **state)
 {
 	struct fx *f = xcalloc(1, sizeof(*f));
+	struct watch_deps deps = { 0 };
 
-	assert_int_equal(ggend_init(&f->g, EV_DEFAULT, NULL, 0, NULL), 0);
+	f->loop = EV_DEFAULT;
 	f->top = testutil_tmpdir("watch");
 	testutil_mkdir(f->top, "root");
 	testutil_mkdir(f->top, "state");
 	f->root = xasprintf("%s/root", f->top);
-	snprintf(f->g.state_dir, sizeof(f->g.state_dir), "%s/state", f->top);
+	f->state = xasprintf("%s/state", f->top);
 	testutil_mkdir(f->root, "src");
 	testutil_put(f->root, "src/a.c", "int a;\n");
 	testutil_put(f->root, "make.toml", "[project]\nname = \"t\"\n\n"
 	    "[watch]\ndebounce_min_ms = 1\ndebounce_max_ms = 20\n");
-	assert_int_equal(watch_init(&f->g, NULL), 0);
-	watch_set_batch_listener(&f->g, fx_batch, f);
+	deps.loop = f->loop;
+	deps.state_dir = f->state;
+	deps.settings.debounce_min_ms = 10;
+	deps.settings.debounce_max_ms = 500;
+	deps.settings.poll_ms = 2000;
+	deps.settings.snapshot_idle_ms = 30000;
+	f->w = watch_new(&deps, NULL);
+	assert_non_null(f->w);
+	watch_set_batch_listener(f->w, fx_batch, f);
 	*state = f;
 	return 0;
 }
@@ -116,10 +125,10 @@ fx_teardown(void **state)
 {
 	struct fx *f = *state;
 
-	watch_release(&f->g);
-	ggend_release(&f->g);
+	watch_free(f->w);
 	testutil_rmtree(f->top);
 	free(f->root);
+	free(f->state);
 	free(f);
 	return 0;
 }
@@ -132,7 +141,7 @@ test_ready_listener_model(void **state)
 	const struct make_project *m;
 	char *sub = xasprintf("%s/src", f->root);
 
-	assert_int_equal(watch_root_add(&f->g, f->root, fx_ready, f, &r, NULL),
+	assert_int_equal(watch_root_add(f->w, f->root, fx_ready, f, &r, NULL),
 	    0);
 	assert_false(watch_root_ready(r));
 	assert_int_equal(f->ready_calls, 0);	/* never inside the call */
@@ -147,14 +156,14 @@ test_ready_listener_model(void **state)
 	assert_int_equal(m->debounce_max_ms, 20);
 	assert_int_equal(watch_root_findings(r)->errors, 0);
 	/* Ready already: at once; a dir inside answers with the root. */
-	assert_int_equal(watch_root_add(&f->g, sub, fx_ready, f, &r2, NULL), 0);
+	assert_int_equal(watch_root_add(f->w, sub, fx_ready, f, &r2, NULL), 0);
 	assert_int_equal(f->ready_calls, 2);
 	assert_ptr_equal(r2, r);
-	assert_ptr_equal(watch_root_find(&f->g, sub), r);
+	assert_ptr_equal(watch_root_find(f->w, sub), r);
 	assert_string_equal(watch_root_relpath(r, sub), "src");
-	assert_null(watch_root_find(&f->g, f->top));
+	assert_null(watch_root_find(f->w, f->top));
 	/* A parent of a root is refused. */
-	assert_int_equal(watch_root_add(&f->g, f->top, NULL, NULL, NULL, NULL),
+	assert_int_equal(watch_root_add(f->w, f->top, NULL, NULL, NULL, NULL),
 	    GERR_INVALID);
 
 	testutil_put(f->root, "src/a.c", "int b;\n");
@@ -181,7 +190,7 @@ test_expected_write_is_not_reported(void **state)
 	struct watch_root *r = NULL;
 	XXH128_hash_t h = XXH3_128bits("generated\n", 10);
 
-	assert_int_equal(watch_root_add(&f->g, f->root, fx_ready, f, &r, NULL),
+	assert_int_equal(watch_root_add(f->w, f->root, fx_ready, f, &r, NULL),
 	    0);
 	fx_run_until(f, fx_is_ready);
 	watch_expect_write(r, "src/gen.c", &h, NULL);
@@ -213,12 +222,12 @@ test_remove_answers_waiters_and_persists(void **state)
 {
 	struct fx *f = *state;
 	struct watch_root *r = NULL;
-	char *file = xasprintf("%s/roots.json", f->g.state_dir);
+	char *file = xasprintf("%s/roots.json", f->state);
 	char buf[4096];
 	ssize_t n;
 	int fd;
 
-	assert_int_equal(watch_root_add(&f->g, f->root, fx_ready, f, &r, NULL),
+	assert_int_equal(watch_root_add(f->w, f->root, fx_ready, f, &r, NULL),
 	    0);
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
@@ -228,17 +237,17 @@ test_remove_answers_waiters_and_persists(void **state)
 	buf[n] = '\0';
 	assert_non_null(strstr(buf, f->root));
 	/* Removed before it got ready: the waiter hears why, once. */
-	watch_root_remove(&f->g, r);
+	watch_root_remove(f->w, r);
 	assert_int_equal(f->ready_calls, 1);
 	assert_int_equal(f->ready_errors, 1);
-	assert_null(watch_root_next(&f->g, NULL));
+	assert_null(watch_root_next(f->w, NULL));
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
 	assert_string_equal(buf, "{\"roots\":[]}\n");
-	assert_int_equal(watch_root_add(&f->g, "/nonexistent/x", NULL, NULL,
+	assert_int_equal(watch_root_add(f->w, "/nonexistent/x", NULL, NULL,
 	    NULL, NULL), GERR_NOT_FOUND);
 	free(file);
 }
