@@ -37,6 +37,7 @@
 #include "systemd.h"
 #include "tplcache.h"
 #include "watch.h"
+#include "wire_watch.h"
 #include "xmalloc.h"
 
 /* Defaults, the settings file (when path is not NULL), then overrides,
@@ -322,6 +323,20 @@ ggend_publish(void *arg, const char *line)
 		server_publish(g->server, line);
 }
 
+/* watch's events, in their wire form, to the subscribers. */
+static void
+ggend_watch_publish(void *arg, const struct watch_event *ev)
+{
+	struct ggend *g = arg;
+	char *line;
+
+	if (g->server == NULL)
+		return;
+	line = wire_watch_event(ev);
+	server_publish(g->server, line);
+	free(line);
+}
+
 int
 ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 {
@@ -353,7 +368,7 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	ggend_watch_settings(g, &wdeps.settings);
 	wdeps.loop = g->loop;
 	wdeps.state_dir = g->state_dir;
-	wdeps.publish = ggend_publish;
+	wdeps.publish = ggend_watch_publish;
 	wdeps.publish_arg = g;
 	g->watch = watch_new(&wdeps, err);
 	if (g->watch == NULL)

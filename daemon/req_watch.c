@@ -13,6 +13,7 @@
 #include "req.h"
 #include "req_entries.h"
 #include "watch.h"
+#include "wire_watch.h"
 
 static void
 req_watch_ready(void *arg, struct watch_root *r, const struct gerr *err)
@@ -22,7 +23,7 @@ req_watch_ready(void *arg, struct watch_root *r, const struct gerr *err)
 	if (err != NULL)
 		req_reply_error(req, err);
 	else
-		req_reply_ok(req, watch_root_summary(r));
+		req_reply_ok(req, wire_watch_summary(r));
 }
 
 static void
@@ -62,7 +63,7 @@ req_watch(struct req *req, struct gerr *err)
 	if (rc != 0)
 		return rc;
 	if (watch_root_ready(r)) {
-		req_reply_ok(req, watch_root_summary(r));
+		req_reply_ok(req, wire_watch_summary(r));
 		return 0;
 	}
 	req_defer(req, req_watch_cancel,

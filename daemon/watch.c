@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * watch.c - the set of watched roots (struct watch): registration,
- * readiness, ignore rules, the make.toml model, persistence and status.
+ * readiness, ignore rules, the make.toml model, persistence and the plain
+ * data status replies are built from (watch_root_info; the wire form is
+ * daemon/wire_watch.c).
  *
  * Owns: every struct watch_root (a linked list) with its rootsync, its
  * ignore matcher, one reference to its last good make.toml model (runs take
@@ -45,18 +47,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "clock.h"
 #include "fault.h"
 #include "fileio.h"
 #include "log.h"
-#include "message.h"
 #include "notifier.h"
 #include "path.h"
 #include "projtree.h"
+#include "rootsfile.h"
 #include "snapshot.h"
-#include "strbuf.h"
 #include "watch_int.h"
 #include "xmalloc.h"
 
@@ -65,11 +64,8 @@
  * after its first unsaved change. */
 #define WATCH_SAVE_MAX_DELAYS 10
 #define WATCH_PROGRESS_MS 100
-/* Error lines in a model.invalid event and in status. */
-#define WATCH_MODEL_ERRORS_MAX 16
 
 static void watch_model_files_clear(struct watch_root *r);
-static cJSON *watch_model_status(const struct watch_root *r);
 
 static void
 watch_pool_notify(void *arg)
@@ -334,63 +330,16 @@ watch_apply_model_ignore(struct watch_root *r)
 	projtree_ignore_model(r->ign, r->model, watch_ignore_warn, r);
 }
 
-/* The latest load's errors, GNU style, at most WATCH_MODEL_ERRORS_MAX. */
-static cJSON *
-watch_model_errors(const struct watch_root *r)
-{
-	cJSON *list = cJSON_CreateArray();
-	struct strbuf sb;
-	size_t i;
-
-	strbuf_init(&sb);
-	for (i = 0; i < r->findings.len && i < WATCH_MODEL_ERRORS_MAX; i++) {
-		if (r->findings.items[i].severity != MAKE_ERROR)
-			continue;
-		strbuf_reset(&sb);
-		make_finding_format(&r->findings.items[i], &sb);
-		cJSON_AddItemToArray(list, cJSON_CreateString(sb.buf));
-	}
-	strbuf_release(&sb);
-	return list;
-}
-
-/* make.toml of r failed to parse: subscribers see where, at once (a save
- * has no one to answer otherwise). */
+/* Tell subscribers about r's model: kind is WATCH_EVENT_MODEL_INVALID
+ * (where it failed, at once: a save has no one to answer otherwise) or
+ * WATCH_EVENT_MODEL_VALID (it parses again: runs may start). */
 static void
-watch_publish_model_invalid(struct watch_root *r)
+watch_publish_model(struct watch_root *r, enum watch_event_kind kind)
 {
-	cJSON *data;
-	char *line;
+	struct watch_event ev = { .kind = kind, .root = r };
 
-	if (r->w->publish == NULL)
-		return;
-	data = cJSON_CreateObject();
-	cJSON_AddStringToObject(data, "root", r->path);
-	cJSON_AddStringToObject(data, "file", r->model_err.file);
-	cJSON_AddNumberToObject(data, "line", r->model_err.line);
-	cJSON_AddNumberToObject(data, "col", r->model_err.col);
-	cJSON_AddStringToObject(data, "message", r->model_err.msg);
-	cJSON_AddBoolToObject(data, "kept", r->model != NULL);
-	cJSON_AddItemToObject(data, "errors", watch_model_errors(r));
-	line = msg_event("model.invalid", data);
-	r->w->publish(r->w->publish_arg, line);
-	free(line);
-}
-
-/* make.toml of r parses again after a model.invalid: runs may start. */
-static void
-watch_publish_model_valid(struct watch_root *r)
-{
-	cJSON *data;
-	char *line;
-
-	if (r->w->publish == NULL)
-		return;
-	data = cJSON_CreateObject();
-	cJSON_AddStringToObject(data, "root", r->path);
-	line = msg_event("model.valid", data);
-	r->w->publish(r->w->publish_arg, line);
-	free(line);
+	if (r->w->publish != NULL)
+		r->w->publish(r->w->publish_arg, &ev);
 }
 
 /* No make.toml at all (not an invalid one): nothing to report. */
@@ -491,7 +440,7 @@ watch_root_load_model(struct watch_root *r)
 		watch_apply_model_ignore(r);
 		watch_events_window(r);
 		if (was_invalid)
-			watch_publish_model_valid(r);
+			watch_publish_model(r, WATCH_EVENT_MODEL_VALID);
 		return;
 	}
 	if (watch_model_absent(r))
@@ -505,7 +454,7 @@ watch_root_load_model(struct watch_root *r)
 		    r->model != NULL ? " (runs under way finish; the last "
 		    "good [watch] settings stay)" : "");
 	}
-	watch_publish_model_invalid(r);
+	watch_publish_model(r, WATCH_EVENT_MODEL_INVALID);
 }
 
 int
@@ -633,28 +582,25 @@ static void
 watch_persist(struct watch *w)
 {
 	struct watch_root *r;
-	cJSON *doc = cJSON_CreateObject(), *arr;
+	const char **paths;
 	char *text, *final;
+	size_t n = 0, len;
 	struct gerr err;
 
-	arr = cJSON_AddArrayToObject(doc, "roots");
 	for (r = w->roots; r != NULL; r = r->next)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(r->path));
-	text = cJSON_PrintUnformatted(doc);
-	cJSON_Delete(doc);
+		n++;
+	paths = xcalloc(n + 1, sizeof(*paths));
+	n = 0;
+	for (r = w->roots; r != NULL; r = r->next)
+		paths[n++] = r->path;
+	text = rootsfile_encode(paths, n, &len);
+	free(paths);
 	final = xasprintf("%s/%s", w->state_dir, WATCH_ROOTS_FILE);
 	gerr_clear(&err);
-	{
-		struct strbuf sb = STRBUF_INIT;
-
-		strbuf_addstr(&sb, text);
-		strbuf_addch(&sb, '\n');
-		if (fileio_write(final, sb.buf, sb.len, 0600, 0, &err) != 0)
-			log_error("%s; the root list will not survive a "
-			    "restart", err.msg);
-		strbuf_release(&sb);
-	}
-	cJSON_free(text);
+	if (fileio_write(final, text, len, 0600, 0, &err) != 0)
+		log_error("%s; the root list will not survive a restart",
+		    err.msg);
+	free(text);
 	free(final);
 }
 
@@ -884,35 +830,32 @@ watch_root_since(const struct watch_root *r, const struct clock_token *tok,
 void
 watch_restore(struct watch *w)
 {
-	char *path;
-	const cJSON *arr, *item;
+	char *path, *text, **roots;
 	struct gerr err;
-	size_t len = 0;
-	char *text;
-	cJSON *doc;
+	size_t len = 0, n;
 
 	if (w == NULL)
 		return;
 	path = xasprintf("%s/%s", w->state_dir, WATCH_ROOTS_FILE);
 	text = watch_read_file(path, (size_t)64 << 20, &len);
-	free(path);
-	if (text == NULL)
+	if (text == NULL) {
+		free(path);
 		return;
-	doc = cJSON_ParseWithLength(text, len);
-	free(text);
-	arr = cJSON_GetObjectItemCaseSensitive(doc, "roots");
-	cJSON_ArrayForEach(item, arr) {
-		if (!cJSON_IsString(item))
-			continue;
-		gerr_clear(&err);
-		if (watch_root_add(w, item->valuestring, NULL, NULL, NULL,
-		    &err) != 0)
-			log_warn("not watching %s again: %s",
-			    item->valuestring, err.msg);
-		else
-			log_info("watching %s again", item->valuestring);
 	}
-	cJSON_Delete(doc);
+	gerr_clear(&err);
+	if (rootsfile_decode(text, len, &roots, &n, &err) != 0)
+		log_warn("%s: %s; no root is watched again", path, err.msg);
+	free(text);
+	free(path);
+	for (size_t i = 0; i < n; i++) {
+		gerr_clear(&err);
+		if (watch_root_add(w, roots[i], NULL, NULL, NULL, &err) != 0)
+			log_warn("not watching %s again: %s", roots[i],
+			    err.msg);
+		else
+			log_info("watching %s again", roots[i]);
+	}
+	rootsfile_free(roots);
 	watch_persist(w);	/* drops the roots that are gone */
 }
 
@@ -1203,53 +1146,6 @@ watch_hash_cancel(struct watch *w, void *arg)
 	}
 }
 
-static cJSON *
-watch_clock_string(const struct watch_root *r, uint64_t counter)
-{
-	char buf[CLOCK_TOKEN_MAX];
-
-	return cJSON_CreateString(watch_root_clock(r, counter, buf));
-}
-
-/* {"from","ms","rehashed","racy","gone"} or {"from":"crawl","reason"}:
- * how the root's table was built at its start. */
-static cJSON *
-watch_load_status(const struct watch_root *r, const struct rootsync_status *st)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "from", r->warm ? "snapshot" : "crawl");
-	if (!r->warm)
-		cJSON_AddStringToObject(o, "reason", r->load_msg);
-	cJSON_AddBoolToObject(o, "done", r->ready);
-	cJSON_AddNumberToObject(o, "ms", (double)r->load_ready_ms);
-	cJSON_AddNumberToObject(o, "walk_ms", (double)r->load_walk_ms);
-	cJSON_AddNumberToObject(o, "rehashed", (double)(r->ready ?
-	    r->load_hashed : st->files_hashed));
-	if (r->warm) {
-		cJSON_AddNumberToObject(o, "racy", (double)r->load_racy);
-		cJSON_AddNumberToObject(o, "gone", (double)st->swept);
-	}
-	return o;
-}
-
-struct cJSON *
-watch_root_summary(const struct watch_root *r)
-{
-	struct rootsync_status st;
-	cJSON *o = cJSON_CreateObject();
-
-	rootsync_status(r->wr, &st);
-	cJSON_AddStringToObject(o, "root", r->path);
-	cJSON_AddBoolToObject(o, "ready", r->ready && !st.gone);
-	cJSON_AddBoolToObject(o, "gone", st.gone);
-	cJSON_AddNumberToObject(o, "files", (double)st.files);
-	cJSON_AddNumberToObject(o, "dirs", (double)st.dirs);
-	cJSON_AddItemToObject(o, "clock", watch_clock_string(r, st.clock));
-	cJSON_AddItemToObject(o, "model", watch_model_status(r));
-	return o;
-}
-
 int
 watch_root_lookup(struct watch *w, const char *path, struct watch_root **out,
     char **canon, struct gerr *err)
@@ -1269,93 +1165,61 @@ watch_root_lookup(struct watch *w, const char *path, struct watch_root **out,
 	return 0;
 }
 
-/* {"ok","parsed","error","errors"}: whether a good model is held, how
- * often make.toml was parsed, and the latest load's errors. */
-static cJSON *
-watch_model_status(const struct watch_root *r)
+const struct gerr *
+watch_root_model_error(const struct watch_root *r)
 {
-	cJSON *o = cJSON_CreateObject();
-	struct strbuf sb;
-
-	cJSON_AddBoolToObject(o, "ok", r->model != NULL && r->model_rc == 0);
-	/* An older good model still held for runs under way. */
-	cJSON_AddBoolToObject(o, "kept", r->model != NULL && r->model_rc != 0);
-	cJSON_AddNumberToObject(o, "parsed", (double)r->models_parsed);
-	/* ok | invalid | absent (no make.toml) */
-	cJSON_AddStringToObject(o, "state", r->model_rc == 0 ? "ok" :
-	    watch_model_absent(r) ? "absent" : "invalid");
-	if (r->model_rc == 0) {
-		cJSON_AddNullToObject(o, "error");
-		return o;
-	}
-	strbuf_init(&sb);
-	if (r->model_err.line > 0)
-		strbuf_addf(&sb, "%s:%d:%d: ", r->model_err.file,
-		    r->model_err.line, r->model_err.col);
-	strbuf_addstr(&sb, r->model_err.msg);
-	cJSON_AddStringToObject(o, "error", sb.buf);
-	cJSON_AddItemToObject(o, "errors", watch_model_errors(r));
-	strbuf_release(&sb);
-	return o;
+	return &r->model_err;
 }
 
 void
-watch_status_add(struct watch *w, struct cJSON *roots)
+watch_root_info(const struct watch_root *r, struct watch_root_info *out)
 {
 	struct notifier_status ns;
 	struct rootsync_status st;
-	struct watch_root *r;
-	cJSON *o, *wo;
 
-	if (w == NULL)
-		return;
+	memset(out, 0, sizeof(*out));
 	notifier_status(&ns);
-	for (r = w->roots; r != NULL; r = r->next) {
-		rootsync_status(r->wr, &st);
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "root", r->path);
-		cJSON_AddBoolToObject(o, "ready", r->ready && !st.gone);
-		cJSON_AddBoolToObject(o, "gone", st.gone);
-		cJSON_AddStringToObject(o, "fs", st.fs);
-		cJSON_AddBoolToObject(o, "polled", st.remote);
-		cJSON_AddNumberToObject(o, "files", (double)st.files);
-		cJSON_AddNumberToObject(o, "dirs", (double)st.dirs);
-		wo = cJSON_AddObjectToObject(o, "watches");
-		cJSON_AddNumberToObject(wo, "root", (double)st.watched_dirs);
-		cJSON_AddNumberToObject(wo, "used", (double)ns.used);
-		cJSON_AddNumberToObject(wo, "limit", (double)ns.limit);
-		if (ns.cap > 0)
-			cJSON_AddNumberToObject(wo, "cap", (double)ns.cap);
-		cJSON_AddStringToObject(wo, "sysctl", NOTIFIER_SYSCTL);
-		cJSON_AddStringToObject(wo, "message", st.watch_limit_msg);
-		cJSON_AddNumberToObject(o, "polled_dirs",
-		    (double)st.polled_dirs);
-		cJSON_AddNumberToObject(o, "overflows", (double)st.overflows);
-		cJSON_AddNumberToObject(o, "rescans", (double)r->rescans);
-		cJSON_AddNumberToObject(o, "hash_pending",
-		    (double)st.hash_pending);
-		cJSON_AddNumberToObject(o, "hash_errors",
-		    (double)st.hash_errors);
-		cJSON_AddNumberToObject(o, "bytes_hashed",
-		    (double)st.bytes_hashed);
-		cJSON_AddNumberToObject(o, "window_ms",
-		    (double)debounce_window_ms(&r->deb));
-		cJSON_AddNumberToObject(o, "window_min_ms",
-		    (double)r->win_min_ms);
-		cJSON_AddNumberToObject(o, "window_max_ms",
-		    (double)r->win_max_ms);
-		cJSON_AddNumberToObject(o, "batches", (double)r->batches);
-		cJSON_AddNumberToObject(o, "last_settle_ms",
-		    (double)r->last_settle_ms);
-		cJSON_AddNumberToObject(o, "files_hashed",
-		    (double)st.files_hashed);
-		cJSON_AddItemToObject(o, "clock", watch_clock_string(r,
-		    st.clock));
-		cJSON_AddItemToObject(o, "load", watch_load_status(r, &st));
-		cJSON_AddStringToObject(o, "snapshot", r->snap_path);
-		cJSON_AddBoolToObject(o, "snapshot_saved",
-		    r->saved_clock == st.clock);
-		cJSON_AddItemToObject(o, "model", watch_model_status(r));
-		cJSON_AddItemToArray(roots, o);
-	}
+	rootsync_status(r->wr, &st);
+	out->path = r->path;
+	out->ready = r->ready && !st.gone;
+	out->gone = st.gone;
+	out->fs = st.fs;
+	out->polled = st.remote;
+	out->files = st.files;
+	out->dirs = st.dirs;
+	out->watched_dirs = st.watched_dirs;
+	out->polled_dirs = st.polled_dirs;
+	out->watches_used = ns.used;
+	out->watches_limit = ns.limit;
+	out->watches_cap = ns.cap;
+	out->watch_limit_msg = st.watch_limit_msg;
+	out->overflows = st.overflows;
+	out->rescans = r->rescans;
+	out->hash_pending = st.hash_pending;
+	out->hash_errors = st.hash_errors;
+	out->bytes_hashed = st.bytes_hashed;
+	out->files_hashed = st.files_hashed;
+	out->window_ms = debounce_window_ms(&r->deb);
+	out->window_min_ms = r->win_min_ms;
+	out->window_max_ms = r->win_max_ms;
+	out->batches = r->batches;
+	out->last_settle_ms = r->last_settle_ms;
+	out->clock = st.clock;
+	out->warm = r->warm;
+	out->load_msg = r->load_msg;
+	out->load_done = r->ready;
+	out->load_ms = r->load_ready_ms;
+	out->load_walk_ms = r->load_walk_ms;
+	out->load_rehashed = r->ready ? r->load_hashed : st.files_hashed;
+	out->load_racy = r->load_racy;
+	out->load_gone = st.swept;
+	out->snapshot = r->snap_path;
+	out->snapshot_saved = r->saved_clock == st.clock;
+	out->model_state = r->model_rc == 0 ? WATCH_MODEL_OK :
+	    watch_model_absent(r) ? WATCH_MODEL_ABSENT : WATCH_MODEL_INVALID;
+	out->model_ok = r->model != NULL && r->model_rc == 0;
+	out->model_kept = r->model != NULL && r->model_rc != 0;
+	out->models_parsed = r->models_parsed;
+	out->model_err = &r->model_err;
+	out->findings = &r->findings;
 }

@@ -27,7 +27,7 @@ struct ev_loop;
 struct filetable;
 struct make_project;
 struct make_findings;
-struct cJSON;
+struct watch_batch;
 
 struct watch;		/* all roots (the daemon's g->watch) */
 struct watch_root;	/* one root */
@@ -45,8 +45,28 @@ struct watch_settings {
 					   watch_new only */
 };
 
-/* line: one NDJSON event line with '\n' (borrowed for the call). */
-typedef void (*watch_publish_fn)(void *arg, const char *line);
+/* What watch tells subscribers about; the host turns it into a wire
+ * event (daemon/wire_watch.c). */
+enum watch_event_kind {
+	/* batch settled with at least one user change (writer NULL);
+	 * entries with a writer are the daemon's own writes, not news */
+	WATCH_EVENT_FILES_CHANGED,
+	/* the root's make.toml failed to parse: watch_root_model_error,
+	 * watch_root_findings, watch_root_model (the kept one, or NULL) */
+	WATCH_EVENT_MODEL_INVALID,
+	/* it parses again after a WATCH_EVENT_MODEL_INVALID */
+	WATCH_EVENT_MODEL_VALID,
+};
+
+struct watch_event {
+	enum watch_event_kind kind;
+	struct watch_root *root;
+	const struct watch_batch *batch;	/* FILES_CHANGED, else NULL */
+};
+
+/* ev and what it points to borrowed for the call; the callback must not
+ * remove the root. */
+typedef void (*watch_publish_fn)(void *arg, const struct watch_event *ev);
 
 /* What watch gets from its host. */
 struct watch_deps {
@@ -253,9 +273,56 @@ char *watch_root_clock(const struct watch_root *r, uint64_t counter,
 bool watch_root_since(const struct watch_root *r, const struct clock_token *tok,
     uint64_t *since);
 
-/* {"root","ready","files","dirs","clock"} for replies (clock a string);
- * the caller owns the object. */
-struct cJSON *watch_root_summary(const struct watch_root *r);
+/* The first error of r's latest make.toml load (file:line:col), with
+ * code 0 when it parsed. Borrowed until the next batch of r. */
+const struct gerr *watch_root_model_error(const struct watch_root *r);
+
+enum watch_model_state {
+	WATCH_MODEL_OK,		/* the latest load parsed */
+	WATCH_MODEL_INVALID,	/* it failed (the last good one may be kept) */
+	WATCH_MODEL_ABSENT,	/* there is no make.toml */
+};
+
+/* Everything `status`, `roots` and `watch` say about a root: plain data,
+ * the wire form is built at the edge (daemon/wire_watch.c). Strings and
+ * pointers borrowed until the next loop turn. */
+struct watch_root_info {
+	const char *path;
+	bool ready;			/* ready and not gone */
+	bool gone;			/* the directory itself went away */
+	const char *fs;			/* its file system kind */
+	bool polled;			/* the whole root is polled (remote fs) */
+	size_t files, dirs;
+	size_t watched_dirs, polled_dirs;
+	size_t watches_used;		/* inotify watches of the process */
+	long watches_limit;		/* max_user_watches, -1 unreadable */
+	size_t watches_cap;		/* test cap, 0 = none */
+	const char *watch_limit_msg;	/* "" unless watches ran out */
+	uint64_t overflows, rescans;
+	size_t hash_pending, hash_errors;
+	uint64_t bytes_hashed, files_hashed;
+	uint64_t window_ms, window_min_ms, window_max_ms;
+	uint64_t batches;
+	uint64_t last_settle_ms;	/* CLOCK_REALTIME ms, 0 = never */
+	uint64_t clock;			/* the table's counter */
+	/* how the table was built at the start */
+	bool warm;			/* from the snapshot */
+	const char *load_msg;		/* why a full crawl ("" warm) */
+	bool load_done;			/* ready once (not reset by gone) */
+	uint64_t load_ms, load_walk_ms;
+	uint64_t load_rehashed;
+	size_t load_racy, load_gone;
+	const char *snapshot;		/* its snapshot file */
+	bool snapshot_saved;		/* on disk up to clock */
+	/* its make.toml */
+	enum watch_model_state model_state;
+	bool model_ok;			/* a good model from the latest load */
+	bool model_kept;		/* an older good one held for runs */
+	uint64_t models_parsed;
+	const struct gerr *model_err;	/* code 0 when model_ok */
+	const struct make_findings *findings;
+};
+void watch_root_info(const struct watch_root *r, struct watch_root_info *out);
 
 /*
  * The root holding path (canonicalised). *canon (caller frees) gets the
@@ -264,9 +331,5 @@ struct cJSON *watch_root_summary(const struct watch_root *r);
  */
 int watch_root_lookup(struct watch *w, const char *path,
     struct watch_root **out, char **canon, struct gerr *err);
-
-/* Append one status object per root to the cJSON array roots (req_status).
- * Clock numbers travel as strings (protocol/PROTOCOL.md 2). */
-void watch_status_add(struct watch *w, struct cJSON *roots);
 
 #endif

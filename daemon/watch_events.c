@@ -23,11 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "clock.h"
 #include "log.h"
-#include "message.h"
 #include "notifier.h"
 #include "path.h"
 #include "watch_int.h"
@@ -215,33 +212,15 @@ watch_events_reason(enum watch_cause c)
 	return "events";
 }
 
+/* The batch has user changes (writer NULL): subscribers hear of them. */
 static void
 watch_events_publish(struct watch *w, const struct watch_batch *b)
 {
-	static const char *const kinds[] = { "added", "modified", "removed" };
-	cJSON *data, *files, *f;
-	char clock[CLOCK_TOKEN_MAX];
-	char *line;
-	size_t i;
+	struct watch_event ev = { .kind = WATCH_EVENT_FILES_CHANGED,
+	    .root = b->root, .batch = b };
 
-	data = cJSON_CreateObject();
-	cJSON_AddStringToObject(data, "root", watch_root_path(b->root));
-	cJSON_AddStringToObject(data, "clock", watch_root_clock(b->root,
-	    b->clock, clock));
-	cJSON_AddStringToObject(data, "reason", b->reason);
-	files = cJSON_AddArrayToObject(data, "files");
-	for (i = 0; i < b->n; i++) {
-		if (b->changes[i].writer != NULL)
-			continue;	/* the daemon's own write */
-		f = cJSON_CreateObject();
-		cJSON_AddStringToObject(f, "path", b->changes[i].relpath);
-		cJSON_AddStringToObject(f, "kind", kinds[b->changes[i].kind]);
-		cJSON_AddItemToArray(files, f);
-	}
-	line = msg_event("files.changed", data);
 	if (w->publish != NULL)
-		w->publish(w->publish_arg, line);
-	free(line);
+		w->publish(w->publish_arg, &ev);
 }
 
 static bool
