@@ -10,8 +10,9 @@
  * exactly the expected paths, and the same files.changed event; ignore
  * rules; expected writes; the make.toml model and its events; nesting
  * rules; removal during the first crawl and during hashing (ASan: nothing
- * outlives the root); the id handle after removal; the roots file and the
- * snapshots in the injected state dir, restored by a new instance.
+ * outlives the root); on-demand hashes, cancelled or answered when the
+ * host stops mid-crawl; the id handle after removal; the roots file and
+ * the snapshots in the injected state dir, restored by a new instance.
  *
  * "Exactly one batch": after the expected batch, a sentinel file is
  * written and the very next batch must hold the sentinel alone, so a
@@ -759,6 +760,94 @@ test_unwatch_during_hashing(void **state)
 	free(big);
 }
 
+/* One on-demand hash's answer. */
+struct fx_hash {
+	int calls;
+	int error;
+	XXH128_hash_t h;
+	int64_t size;
+};
+
+static void
+fx_hash_done(void *arg, int error, const XXH128_hash_t *h,
+    const struct filetable_stat *st)
+{
+	struct fx_hash *x = arg;
+
+	x->calls++;
+	x->error = error;
+	if (error == 0) {
+		x->h = *h;
+		x->size = st->size;
+	} else {
+		assert_null(h);
+		assert_null(st);
+	}
+}
+
+static bool
+fx_hash_answered(struct fx *f, void *arg)
+{
+	(void)f;
+	return ((struct fx_hash *)arg)->calls > 0;
+}
+
+static void
+test_hash_file_cancel_and_shutdown(void **state)
+{
+	struct fx *f = *state;
+	char *big = fx_big_tree(f, 40, 80);
+	char *a = fx_path(f, "src/a.c");
+	char *b = fx_path(f, "src/lib/b.c");
+	struct fx_hash x = { 0 }, y = { 0 }, z = { 0 };
+	XXH128_hash_t want = XXH3_128bits("int a;\n", 7);
+	struct watch_root *r = NULL;
+
+	/* No root needed: hashed on the pool, answered on the loop, never
+	 * inside the call. */
+	assert_int_equal(watch_hash_file(f->w, a, fx_hash_done, &x, NULL), 0);
+	assert_int_equal(x.calls, 0);
+	fx_run_until(f, fx_hash_answered, &x);
+	assert_int_equal(x.calls, 1);
+	assert_int_equal(x.error, 0);
+	assert_true(XXH128_isEqual(x.h, want));
+	assert_int_equal(x.size, 7);
+
+	/* Cancelled: its callback never runs (the next one does). */
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(watch_hash_file(f->w, a, fx_hash_done, &x, NULL), 0);
+	assert_int_equal(watch_hash_file(f->w, b, fx_hash_done, &y, NULL), 0);
+	watch_hash_cancel(f->w, &x);
+	fx_run_until(f, fx_hash_answered, &y);
+	assert_int_equal(y.error, 0);
+	assert_int_equal(x.calls, 0);
+
+	/* The host stops in the middle of a first crawl with a hash asked
+	 * for: both hear it now, once; freeing w then is clean (ASan). */
+	assert_int_equal(watch_root_add(f->w, big, fx_ready, f, &r, NULL), 0);
+	fx_run_until(f, fx_crawl_started, r);
+	assert_int_equal(watch_hash_file(f->w, a, fx_hash_done, &z, NULL), 0);
+	watch_answer_waiters(f->w);
+	assert_int_equal(f->ready_calls, 1);
+	assert_int_equal(f->ready_code, GERR_SHUTTING_DOWN);
+	assert_int_equal(z.calls, 1);
+	assert_int_equal(z.error, ECANCELED);
+	watch_answer_waiters(f->w);	/* idempotent */
+	assert_int_equal(f->ready_calls, 1);
+	assert_int_equal(z.calls, 1);
+	/* The root stays (the host frees it); a few more loop turns run
+	 * crawl slices and hash results with nobody waiting. */
+	assert_ptr_equal(watch_root_next(f->w, NULL), r);
+	for (int i = 0; i < 3; i++)
+		ev_run(f->loop, EVRUN_NOWAIT);
+	watch_free(f->w);
+	f->w = NULL;
+	assert_int_equal(z.calls, 1);
+	free(a);
+	free(b);
+	free(big);
+}
+
 static void
 test_handle_after_removal(void **state)
 {
@@ -893,6 +982,7 @@ main(void)
 		T(test_expected_write_is_not_reported),
 		T(test_unwatch_during_first_crawl),
 		T(test_unwatch_during_hashing),
+		T(test_hash_file_cancel_and_shutdown),
 		T(test_handle_after_removal),
 		T(test_remove_answers_waiters_and_persists),
 		T(test_restore_from_state_dir),
