@@ -549,6 +549,47 @@ test_fast_paths(void **state)
 		  "{% endfor %}", NULL, "aabcabcdefgabcdefghijklm"
 		  "abcdefghijklmnopqrstuabcdefghijklmnopqrstvabcdefghijklx"
 		  "abcdefhabd" },
+		/* Condition shapes decided at compile time (loop.first/last,
+		 * v.attr == literal, v.attr is TEST, under `not`s, inside
+		 * and/or) and their fall-backs: a map loop, a `set` in the
+		 * body, `loop` shadowed or outside a loop, a number where a
+		 * string was compared. */
+		{ "{% for f in fields %}{% if not loop.last %},{% endif %}"
+		  "{% if loop.first %}F{% endif %}{% if not not loop.first %}f"
+		  "{% endif %}{{ f.name }}{% endfor %}", NULL,
+		  ",FfuserIdHTTPStatus" },
+		{ "{% for k, v in rec %}{% if loop.first %}[{% endif %}"
+		  "{% if not loop.last %}{{ k }},{% endif %}{% endfor %}", NULL,
+		  "[a,abc,abcdefg,abcdefghijklm,abcdefghijklmnopqrstu,"
+		  "abcdefghijklmnopqrstv,abcdefghijklx,abcdefh," },
+		{ "{% for f in fields %}{% set z = 1 %}{% if not loop.last %}-"
+		  "{% endif %}{% if loop.first %}{{ z }}{% endif %}{% endfor %}",
+		  NULL, "-1" },
+		{ "{% for f in fields %}{% set loop = 1 %}{% if loop.first %}F"
+		  "{% else %}n{% endif %}{% endfor %}", NULL, "nn" },
+		{ "{% if loop.first %}a{% else %}b{% endif %}{% if not "
+		  "loop.last %}c{% endif %}", NULL, "bc" },
+		{ "{% for f in fields %}{% for g in [1, 2] %}{% if loop.last %}"
+		  "{{ f.type }}{% endif %}{% endfor %}{% if loop.last %}."
+		  "{% endif %}{% endfor %}", NULL, "boolint." },
+		{ "{% for f in fields %}{% if not f.type == 'bool' %}N{% else %}"
+		  "Y{% endif %}{% if not f.doc is defined %}u{% endif %}"
+		  "{% if not f.name is not defined %}d{% endif %}{% endfor %}",
+		  NULL, "YudNud" },
+		{ "{% for r in [rec] %}{% if r.a == '7' %}s{% else %}n{% endif %}"
+		  "{% if not r.a != '7' %}x{% endif %}{% if r.abc is odd %}o"
+		  "{% endif %}{% endfor %}", NULL, "no" },
+		{ "{% for f in fields %}{% if f.type == 'bool' and not loop.last %}"
+		  "A{% elif f.type == 'int' or loop.first %}B{% endif %}"
+		  "{% if loop.last or f.type == 'x' %}L{% endif %}{% endfor %}",
+		  NULL, "ABL" },
+		/* Filters with literal arguments: per call site, on an
+		 * undefined input, on a value that is not a plain path. */
+		{ "{% for f in fields %}{{ f.doc | default(value='d') }}"
+		  "{{ f.name | default(value='x') }}{{ f.name | "
+		  "truncate(length=3) }}{{ f.name | truncate(length=5) }}"
+		  "{{ loop.index | default(value=0) }}{% endfor %}", NULL,
+		  "duserIduse…userI…1dHTTPStatusHTT…HTTPS…2" },
 		/* Record keys of every length class, near misses. */
 		{ "{{ rec.a }}{{ rec.abc }}{{ rec.abd }}{{ rec.abcdefg }}"
 		  "{{ rec.abcdefh }}{{ rec.abcdefghijklm }}"
@@ -597,6 +638,19 @@ test_fast_path_errors(void **state)
 		  "unknown filter `snakee`; did you mean `snake`?" },
 		{ "{% for f in [1] %}{{ loop.indx }}{% endfor %}", "{}",
 		  GERR_UNDEFINED, 1, 22, "`loop.indx`" },
+		/* The fast conditions fall back to the same errors. */
+		{ "{% for f in fs %}{% if not f.nope == 'x' %}{% endif %}"
+		  "{% endfor %}", "{\"fs\":[{\"a\":1}]}", GERR_UNDEFINED, 1,
+		  28, "`f.nope` is not defined" },
+		{ "{% for f in fs %}{% if f.nope is string %}{% endif %}"
+		  "{% endfor %}", "{\"fs\":[{\"a\":1}]}", GERR_UNDEFINED, 1,
+		  24, "`f.nope` is not defined" },
+		{ "{% for f in fs %}{% if f.a is odd %}{% endif %}{% endfor %}",
+		  "{\"fs\":[{\"a\":\"s\"}]}", GERR_TEMPLATE, 1, 24,
+		  "test `odd`" },
+		{ "{% for f in fs %}{{ f.a | snake }}{% endfor %}",
+		  "{\"fs\":[{\"a\":2}]}", GERR_TEMPLATE, 1, 26,
+		  "filter `snake`: expected a string, found integer" },
 	};
 
 	(void)state;
