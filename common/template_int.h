@@ -154,6 +154,9 @@ struct template_expr {
 	/* FILTER / TEST, set by the parser: every argument a literal or
 	 * absent (the result may be memoised), every argument absent. */
 	bool memo, noargs;
+	/* The memo's call-site key: e when the filter has arguments (their
+	 * literals could differ between sites), else NULL. */
+	const struct template_expr *msite;
 	/* ... and when memo, the literal arguments themselves (immortal),
 	 * NULL where absent: what the filter is called with. */
 	struct tvalue *cargs[TEMPLATE_FILTER_MAX_ARGS];
@@ -246,9 +249,14 @@ struct template_import {
  * template it includes, imports or extends (transitively) one more unit,
  * loaded once each at compile time.
  */
+/* Zero bytes after every unit's source (past its NUL): the renderer
+ * copies a piece of template text (which always lies in a unit's source)
+ * in whole 16-byte words, reading up to this far past its end. */
+#define TEMPLATE_SRC_PAD 32
+
 struct template_unit {
 	char *name;		/* resolved name, for messages and deps */
-	char *src;
+	char *src;		/* srclen bytes, NUL, TEMPLATE_SRC_PAD zeros */
 	size_t srclen;
 	struct template_block root;
 	int parent;		/* extends: unit index, else -1 */

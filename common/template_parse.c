@@ -811,6 +811,7 @@ template_parse_callee(struct template_parser *ps, struct template_expr *e,
 		if (e->args[i] != NULL && e->args[i]->kind != EXPR_CONST)
 			e->memo = false;
 	}
+	e->msite = e->def->nargs > 0 ? e : NULL;
 	for (int i = 0; e->memo && i < e->def->nargs; i++)
 		e->cargs[i] = e->args[i] != NULL ? e->args[i]->cval : NULL;
 	return 0;
@@ -1716,9 +1717,9 @@ template_unit_add(struct template *t, const char *src, size_t len,
 	struct template_unit *u = xcalloc(1, sizeof *u);
 
 	u->name = name;
-	u->src = xmalloc(len + 1);
+	u->src = xmalloc(len + 1 + TEMPLATE_SRC_PAD);
 	memcpy(u->src, src, len);
-	u->src[len] = '\0';
+	memset(u->src + len, 0, 1 + TEMPLATE_SRC_PAD);
 	u->srclen = len;
 	u->parent = -1;
 	t->units = xreallocarray(t->units, t->nunits + 1, sizeof *t->units);

@@ -741,7 +741,7 @@ done:
 static inline const struct template_expr *
 template_memo_site(const struct template_expr *e)
 {
-	return e->def->nargs > 0 ? e : NULL;
+	return e->msite;
 }
 
 /* The slot number for filter call e on in (multiplicative hashing: heap
@@ -1592,15 +1592,33 @@ template_check_output(struct template_run *r, const struct template_node *n)
 	return template_check_output_at(r, n->line, n->col);
 }
 
-/* Template text (which began at line:col) to the output, and the output
- * cap checked: when it fits in the buffer and under the cap, one test. */
+/* Template text (which began at line:col, and lies in a unit's source) to
+ * the output, and the output cap checked: when it fits in the buffer and
+ * under the cap, in the same test. */
 static inline __attribute__((always_inline)) bool
 template_out_text(struct template_run *r, const char *p, size_t n, int line,
     int col)
 {
 	struct strbuf *sb = r->out;
 	size_t end = sb->len + n;
+	uint64_t w[4];
 
+	if (n <= 32 && sb->len + 32 < sb->cap && end <= r->out_limit) {
+		/* Whole words: p lies in a unit's source, padded after its
+		 * end (TEMPLATE_SRC_PAD), and the buffer has room for 32
+		 * bytes; what lands past end is overwritten later or cut by
+		 * the final NUL. */
+		char *d = sb->buf + sb->len;
+
+		memcpy(w, p, 16);
+		memcpy(d, w, 16);
+		if (n > 16) {
+			memcpy(w + 2, p + 16, 16);
+			memcpy(d + 16, w + 2, 16);
+		}
+		sb->len = end;
+		return true;
+	}
 	if (end < sb->cap && end <= r->out_limit) {
 		template_copy(sb->buf + sb->len, p, n);
 		sb->len = end;

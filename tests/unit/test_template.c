@@ -689,6 +689,58 @@ test_memo_copy_while_output_grows(void **state)
 	strbuf_release(&json);
 }
 
+/* Template text is copied in whole words: pieces of every length around
+ * the word sizes, the last one ending the source, with the output growing
+ * from nothing and an output cap met in the middle of a piece. */
+static void
+test_text_pieces(void **state)
+{
+	struct strbuf src = STRBUF_INIT, want = STRBUF_INIT;
+	struct template_render_opts opts = { 0 };
+	struct strbuf sb = STRBUF_INIT;
+	struct tvalue *ctx = tvalue_map_new();
+	struct gerr err;
+	char *out;
+
+	(void)state;
+	tvalue_map_set(ctx, "x", tvalue_string("|"));
+	for (int n = 0; n <= 70; n++) {
+		for (int i = 0; i < n; i++) {
+			strbuf_addch(&src, (char)('a' + (n + i) % 26));
+			strbuf_addch(&want, (char)('a' + (n + i) % 26));
+		}
+		strbuf_addstr(&src, "{{ x }}");
+		strbuf_addch(&want, '|');
+	}
+	strbuf_addstr(&src, "tail of the source, 31 bytes..");
+	strbuf_addstr(&want, "tail of the source, 31 bytes..");
+	assert_int_equal(tt_render(src.buf, "{\"x\":\"|\"}", &out, &err), 0);
+	assert_string_equal(out, want.buf);
+	free(out);
+	/* A cap inside a piece of text: refused there, nothing past it. */
+	opts.max_output_bytes = 100;
+	gerr_clear(&err);
+	assert_int_equal(template_render_string(src.buf, src.len, "t", 1, ctx,
+	    &opts, &sb, &err), GERR_TOO_LARGE);
+	assert_non_null(strstr(err.msg, "output exceeds 100 bytes"));
+	assert_int_equal(err.line, 1);
+	assert_int_equal(err.col, 170);
+	/* A NUL inside a string ends a word of a case filter, as any other
+	 * byte that is not a letter or a digit. */
+	tvalue_map_set(ctx, "s", tvalue_stringn("abcDef\0ghiJ", 11));
+	strbuf_reset(&sb);
+	gerr_clear(&err);
+	strbuf_reset(&src);
+	strbuf_addstr(&src, "{{ s | snake }} {{ s | constant }}");
+	assert_int_equal(template_render_string(src.buf, src.len, "t", 1, ctx,
+	    NULL, &sb, &err), 0);
+	assert_string_equal(sb.buf, "abc_def_ghi_j ABC_DEF_GHI_J");
+	strbuf_release(&sb);
+	strbuf_release(&src);
+	strbuf_release(&want);
+	tvalue_unref(ctx);
+}
+
 /* More distinct names than the symbol table's first size. */
 static void
 test_many_variables(void **state)
@@ -731,6 +783,7 @@ main(void)
 		cmocka_unit_test(test_fast_path_errors),
 		cmocka_unit_test(test_memo_copy_while_output_grows),
 		cmocka_unit_test(test_many_variables),
+		cmocka_unit_test(test_text_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
