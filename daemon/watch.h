@@ -83,7 +83,8 @@ struct watch_deps {
 
 /*
  * The roots' component: the notifier, the hash pool (owned) and their
- * loop watchers, no root yet. Returns NULL with err set on failure:
+ * loop watchers, no root yet. One at a time per process: the notifier
+ * (libinotifytools) is process-wide. Returns NULL with err set on failure:
  * GERR_IO (inotify unavailable, threads). Does not re-watch persisted
  * roots: see watch_restore.
  */
