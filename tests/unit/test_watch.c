@@ -11,8 +11,9 @@
  * rules; expected writes; the make.toml model and its events; nesting
  * rules; removal during the first crawl and during hashing (ASan: nothing
  * outlives the root); on-demand hashes, cancelled or answered when the
- * host stops mid-crawl; the id handle after removal; the roots file and
- * the snapshots in the injected state dir, restored by a new instance.
+ * host stops mid-crawl; a root whose directory is deleted; the id handle
+ * after removal; the roots file and the snapshots in the injected state
+ * dir, restored by a new instance.
  *
  * "Exactly one batch": after the expected batch, a sentinel file is
  * written and the very next batch must hold the sentinel alone, so a
@@ -322,6 +323,21 @@ fx_files(const struct watch_root *r)
 	out = xstrdup(sb.len > 0 ? sb.buf : "");
 	strbuf_release(&sb);
 	return out;
+}
+
+static char *
+fx_read(const char *path)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	return xstrdup(buf);
 }
 
 /* Nothing but the sentinel settles next: whatever was done since mark
@@ -760,6 +776,40 @@ test_unwatch_during_hashing(void **state)
 	free(big);
 }
 
+static void
+test_root_deleted(void **state)
+{
+	struct fx *f = *state;
+	struct watch_root *r;
+	struct watch_root_info in;
+	uint64_t id;
+	char *file = xasprintf("%s/roots.json", f->state);
+	char *text;
+
+	r = fx_add_ready(f, f->root);
+	id = watch_root_id(r);
+	/* The directory itself goes: its files are reported removed in one
+	 * batch, the root says it is gone and not ready, and stays until the
+	 * host unwatches it. */
+	testutil_rmtree(xstrdup(f->root));
+	fx_wait_recs(f, 1);
+	assert_string_equal(f->recs[0].changes, "r:.gitignore r:gen/g.c "
+	    "r:make.toml r:src/a.c r:src/lib/b.c");
+	assert_string_equal(f->recs[0].event, f->recs[0].changes);
+	watch_root_info(r, &in);
+	assert_true(in.gone);
+	assert_false(in.ready);
+	assert_int_equal(in.files, 0);
+	assert_ptr_equal(watch_root_get(f->w, id), r);
+	watch_root_remove(f->w, r);
+	assert_null(watch_root_get(f->w, id));
+	text = fx_read(file);
+	assert_string_equal(text, "{\"roots\":[]}\n");
+	free(text);
+	free(file);
+	assert_int_equal(f->nrecs, 1);
+}
+
 /* One on-demand hash's answer. */
 struct fx_hash {
 	int calls;
@@ -873,21 +923,6 @@ test_handle_after_removal(void **state)
 	fx_expect_batch(f, f->nrecs, "a:src/h.c");
 }
 
-static char *
-fx_read(const char *path)
-{
-	char buf[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	assert_true(fd >= 0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	assert_true(n >= 0);
-	buf[n] = '\0';
-	return xstrdup(buf);
-}
-
 static void
 test_remove_answers_waiters_and_persists(void **state)
 {
@@ -982,6 +1017,7 @@ main(void)
 		T(test_expected_write_is_not_reported),
 		T(test_unwatch_during_first_crawl),
 		T(test_unwatch_during_hashing),
+		T(test_root_deleted),
 		T(test_hash_file_cancel_and_shutdown),
 		T(test_handle_after_removal),
 		T(test_remove_answers_waiters_and_persists),
