@@ -101,7 +101,11 @@ struct cmd_dev {
 };
 
 /* Ctrl-C: erase the status line (the only state on the screen that is
- * ours), then die of the signal as if we had no handler. */
+ * ours), then die of the signal as if we had no handler.
+ * cmd_dev_status_shown means "the status line may be on the screen": it
+ * is set before the line is written and cleared only once its erase has
+ * reached the terminal, so a signal between the two (the process can be
+ * preempted right after write() on a loaded machine) still erases it. */
 static volatile sig_atomic_t cmd_dev_status_shown;
 
 static void
@@ -121,6 +125,7 @@ cmd_dev_status_erase(struct cmd_dev *d)
 	if (!cmd_dev_status_shown)
 		return;
 	fputs("\r\033[K", d->out);
+	fflush(d->out);
 	cmd_dev_status_shown = 0;
 }
 
@@ -140,10 +145,10 @@ cmd_dev_status_draw(struct cmd_dev *d)
 	    d->watching, d->last[0] != '\0' ? " | " : "", d->last);
 	if ((int)strlen(line) >= cols)
 		line[cols - 1] = '\0';
+	cmd_dev_status_shown = 1;
 	fprintf(d->out, "\r\033[K%s%s%s", color_on(d->color, COLOR_DIM), line,
 	    color_off(d->color));
 	fflush(d->out);
-	cmd_dev_status_shown = 1;
 }
 
 static void

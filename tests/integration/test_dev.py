@@ -96,16 +96,31 @@ class Term:
         """Ctrl-C, as the terminal sends it; returns the exit status."""
         self.proc.send_signal(signal.SIGINT)
         rc = self.proc.wait(IO_TIMEOUT)
-        try:
-            while select.select([self.master], [], [], 0.2)[0]:
-                data = os.read(self.master, 65536)
-                if not data:
-                    break
-                self.buf += data
-        except OSError:
-            pass
-        os.close(self.master)
+        self.drain()
         return rc
+
+    def drain(self):
+        """Everything ggenc wrote before it ended, then close the master.
+        The kernel hands a pty's bytes to the master side from a work
+        queue, so on a loaded machine the last writes (the status line's
+        erase on Ctrl-C) can arrive well after the process is gone: read
+        until the end of file (EIO once every slave fd is closed and the
+        buffer is empty), not for a fixed pause."""
+        deadline = time.monotonic() + IO_TIMEOUT
+        while True:
+            left = deadline - time.monotonic()
+            assert left > 0, 'no end of output after exit: %r' % (
+                self.buf[-200:],)
+            if not select.select([self.master], [], [], left)[0]:
+                continue
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            self.buf += data
+        os.close(self.master)
 
 
 class Pipe:
