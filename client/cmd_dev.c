@@ -15,8 +15,9 @@
  * before each run; --only PHASE shows only runs that include PHASE.
  *
  * On a terminal: colour (client/color.h) and a status line at the bottom
- * while idle (redrawn after each run, erased before anything else is
- * printed, and on Ctrl-C); the daemon runs phases on a pseudo-terminal of
+ * while idle (redrawn after each run and once per terminal resize at the
+ * new width, erased before anything else is printed, and on Ctrl-C); the
+ * daemon runs phases on a pseudo-terminal of
  * this terminal's width so compilers keep their colours. In a pipe: plain
  * lines, one per event, flushed at once, without the tools' escapes
  * (unless --color=always). --json prints every message as
@@ -98,6 +99,9 @@ struct cmd_dev {
 	unsigned restored;
 	bool registered;		/* "watching" came on this connection */
 	bool reconnected;		/* a new connection after a stop */
+	/* On a terminal SIGWINCH is blocked except while waiting for the
+	 * daemon (this mask), so a resize is seen between two messages. */
+	sigset_t waitmask;
 };
 
 /* Ctrl-C: erase the status line (the only state on the screen that is
@@ -117,6 +121,17 @@ cmd_dev_sigint(int sig)
 		(void)!write(STDOUT_FILENO, erase, sizeof(erase) - 1);
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+/* The terminal was resized: redraw the status line once, at the new
+ * width (several SIGWINCH before the loop looks make one redraw). */
+static volatile sig_atomic_t cmd_dev_winch;
+
+static void
+cmd_dev_sigwinch(int sig)
+{
+	(void)sig;
+	cmd_dev_winch = 1;
 }
 
 static void
@@ -538,7 +553,17 @@ cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 
 	for (;;) {
 		gerr_clear(&err);
-		if (conn_recv(conn, &msg, &err) != 0) {
+		rc = d->tty ? conn_recv_intr(conn, &cmd_dev_winch, &d->waitmask,
+		    &msg, &err) : conn_recv(conn, &msg, &err);
+		if (rc == CONN_INTERRUPTED) {
+			cmd_dev_winch = 0;
+			/* Shown only while idle; a run in progress draws it
+			 * at its end, at the width of then. */
+			if (cmd_dev_status_shown)
+				cmd_dev_status_draw(d);
+			continue;
+		}
+		if (rc != 0) {
 			cmd_dev_status_erase(d);
 			fflush(d->out);
 			/* Lost before a new daemon took us: retried quietly. */
@@ -681,6 +706,19 @@ cmd_dev_run(const struct cmd_ctx *ctx, int argc, char **argv)
 		conn_close(&conn);
 		fprintf(stderr, "ggenc: %s\n", err.msg);
 		return (int)err_lookup(err.code)->exit_status;
+	}
+	if (d.tty) {
+		/* After conn_open: a daemon it starts must not inherit the
+		 * blocked signal. */
+		struct sigaction wa = { .sa_handler = cmd_dev_sigwinch };
+		sigset_t winch;
+
+		sigemptyset(&wa.sa_mask);
+		sigaction(SIGWINCH, &wa, NULL);
+		sigemptyset(&winch);
+		sigaddset(&winch, SIGWINCH);
+		sigprocmask(SIG_BLOCK, &winch, &d.waitmask);
+		sigdelset(&d.waitmask, SIGWINCH);
 	}
 	for (int retries = 0;;) {
 		cJSON *again = cJSON_Duplicate(fields, 1);

@@ -60,17 +60,26 @@ def env_for(d, **extra):
 class Term:
     """ggenc on a pseudo-terminal, as a user runs it."""
 
-    def __init__(self, d, *args, cols=100, cwd=None):
+    def __init__(self, d, *args, cols=100, cwd=None, ctty=False):
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ,
                     struct.pack('HHHH', 24, cols, 0, 0))
         self.master = master
+        # ctty: the pty becomes ggenc's controlling terminal, so the
+        # kernel sends it SIGWINCH when resize() changes the size.
         self.proc = subprocess.Popen(
             [GGENC] + list(args), stdin=slave, stdout=slave, stderr=slave,
             env=env_for(d, TERM='xterm-256color'), cwd=cwd,
-            start_new_session=True)
+            start_new_session=True,
+            preexec_fn=(lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+            if ctty else None)
         os.close(slave)
         self.buf = b''
+
+    def resize(self, cols, rows=24):
+        """What a terminal emulator does when its window changes size."""
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ,
+                    struct.pack('HHHH', rows, cols, 0, 0))
 
     def expect(self, pattern, timeout=IO_TIMEOUT):
         """Read until the regex (bytes) matches the output so far."""
@@ -205,6 +214,45 @@ def test_dev_on_terminal_shows_the_rebuild():
                  rb'build \(save: src/a\.c\)')
         t.expect(rb'run \d+ ok in')
         t.interrupt()
+
+
+def test_dev_follows_a_terminal_resize():
+    """The status line is cut to the terminal's width (one column spare,
+    so it never wraps) and drawn again, once, at the new width when the
+    terminal is resized (SIGWINCH), without a run or a message from the
+    daemon."""
+    root = project(BUILD)
+    full = ('ggen dev: %s, on save: build | Ctrl-C quits' % root).encode()
+    assert len(full) > 60, full
+
+    def status(cols):
+        return rb'\r\x1b\[K\x1b\[2m' + re.escape(full[:cols - 1]) + \
+            rb'\x1b\[0m'
+
+    with Daemon() as d:
+        t = Term(d, 'dev', '--root', root, cols=40, ctty=True)
+        t.expect(status(40) + rb'$')
+        seen = len(t.buf)
+        t.resize(len(full) + 20)
+        m = t.expect(re.escape(full) + rb'\x1b\[0m$')
+        assert t.buf[seen:].count(b'ggen dev: ') == 1, t.buf[seen:]
+        seen = len(t.buf)
+        t.resize(30)
+        t.expect(status(30) + rb'$')
+        assert t.buf[seen:].count(b'ggen dev: ') == 1, t.buf[seen:]
+        # A run after the resize ends with the status line at the width
+        # of then.
+        save(root, 'int y;\n')
+        t.expect(rb'run \d+ ok in [^\n]*\n' + rb'\r\x1b\[K\x1b\[2m' +
+                 re.escape(full[:20]))
+        rc = t.interrupt()
+        assert rc == -signal.SIGINT, rc
+        assert t.buf.endswith(b'\r\x1b[K\x1b[0m'), t.buf[-40:]
+        draws = re.findall(rb'\x1b\[2m(ggen dev: [^\x1b]*)\x1b\[0m', t.buf)
+        # The first draw, one per resize, one after the run; each fits.
+        assert len(draws) == 4, draws
+        assert [len(x) for x in draws[:3]] == [39, len(full), 29], draws
+        assert len(draws[3]) <= 29 and draws[3].startswith(full[:20]), draws
 
 
 def test_dev_in_a_pipe_prints_plain_lines():
@@ -573,6 +621,7 @@ def test_color_everywhere():
 
 
 run([test_dev_on_terminal_shows_the_rebuild,
+     test_dev_follows_a_terminal_resize,
      test_dev_in_a_pipe_prints_plain_lines,
      test_dev_phase_runs_on_every_change,
      test_dev_phase_already_on_save_runs_once,
