@@ -572,10 +572,10 @@ cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 			return (int)err_lookup(err.code)->exit_status;
 		}
 		if (d->ctx->json) {
-			line = cJSON_PrintUnformatted(msg.json);
-			fprintf(d->out, "%s\n", line != NULL ? line : "{}");
+			line = msg_json_print(msg.json);
+			fprintf(d->out, "%s\n", line);
 			fflush(d->out);
-			cJSON_free(line);
+			free(line);
 		}
 		if (msg.kind == MSG_REPLY && !msg.ok) {
 			cmd_dev_status_erase(d);

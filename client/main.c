@@ -116,9 +116,9 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 	if (!msg.ok)
 		rc = call_reply_error(ctx, &msg);
 	else if (ctx->json) {
-		line = cJSON_PrintUnformatted(msg.body);
-		fprintf(ctx->out, "%s\n", line != NULL ? line : "{}");
-		cJSON_free(line);
+		line = msg_json_print(msg.body);
+		fprintf(ctx->out, "%s\n", line);
+		free(line);
 		rc = e->exit_status != NULL ? e->exit_status(msg.body) : 0;
 	} else
 		rc = e->render(ctx, msg.body);
