@@ -23,6 +23,7 @@
 
 #include "engine.h"
 #include "strbuf.h"
+#include "wire_run.h"
 #include "xmalloc.h"
 
 #define ET_SAFETY_S 30.0
@@ -193,9 +194,15 @@ et_batch(struct et *t, const char *path)
 static double
 et_next_id(struct et *t)
 {
-	cJSON *s = engine_status_json(t->g);
-	double id = cJSON_GetObjectItem(s, "next_id")->valuedouble;
+	struct engine_overview ov;
+	cJSON *s;
+	double id;
 
+	/* Through the wire form `status` sends (daemon/wire_run.h). */
+	engine_overview_get(t->g, &ov);
+	s = wire_engine_status(&ov);
+	engine_overview_release(&ov);
+	id = cJSON_GetObjectItem(s, "next_id")->valuedouble;
 	cJSON_Delete(s);
 	return id;
 }
