@@ -3041,6 +3041,25 @@ engine_abort(struct engine *g, struct engine_run *r)
 	}
 }
 
+/* The daemon stops: dry runs still keying end now with
+ * GERR_SHUTTING_DOWN, so their clients get a final reply; the worker's
+ * late results are dropped. */
+static void
+engine_dry_stop(struct engine *g)
+{
+	struct gerr err;
+
+	gerr_clear(&err);
+	gerr_set(&err, GERR_SHUTTING_DOWN, "the daemon is stopping");
+	for (struct engine_dry *d = g->dries; d != NULL; d = d->next) {
+		engine_dry_cb done = d->done;
+
+		d->done = NULL;
+		if (done != NULL)
+			done(d->arg, NULL, &err);
+	}
+}
+
 size_t
 engine_cancel_where(struct engine *g, const char *root, const char *reason,
     bool now)
@@ -3052,8 +3071,10 @@ engine_cancel_where(struct engine *g, const char *root, const char *reason,
 
 	if (g == NULL)
 		return 0;
-	if (root == NULL)
+	if (root == NULL) {
 		g->stopping = true;
+		engine_dry_stop(g);
+	}
 	/* Collect first: cancelling finishes runs and reschedules. Queued
 	 * runs first, so that none of them starts in a freed slot. */
 	for (size_t i = 0; i < 2; i++)

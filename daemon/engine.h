@@ -362,7 +362,7 @@ struct engine_dry_plan {
 	struct engine_dry_step *steps;
 	size_t n_steps;
 	const char *env;		/* chosen environment, or NULL */
-	const char *env_source;		/* "-e", "GGEN_ENV", "default"... */
+	const char *env_source;		/* "-e", "GGEN_ENV" or NULL */
 	char *outline;			/* plan_format's text */
 	void *priv;			/* the engine's (model, plan) */
 };
@@ -381,7 +381,9 @@ typedef void (*engine_dry_cb)(void *arg, struct engine_dry_plan *plan,
  * done is not called. Cache keys of a root without a hot file table are
  * walked and hashed on the engine's worker, not the loop; done then comes
  * later (or at once when no key needs the disk). *job (may be NULL) names
- * the dry run for engine_dry_cancel until done is called.
+ * the dry run for engine_dry_cancel until done is called. A stopping
+ * daemon (engine_cancel_where with root NULL) ends the dry runs still
+ * hashing with GERR_SHUTTING_DOWN; engine_free drops them untold.
  */
 int engine_dry_run(struct engine *g, const struct engine_request *req,
     engine_dry_cb done, void *arg, struct engine_dry **job,
@@ -401,6 +403,8 @@ void engine_dry_cancel(struct engine *g, struct engine_dry *job);
 struct engine_graph {
 	struct plan plan;
 	char *title;			/* the phases, space separated */
+	/* The engine's: what the plan borrows, and where statuses come
+	 * from. */
 	struct engine *g;
 	char *root;
 	struct make_project *model, *first;	/* references */

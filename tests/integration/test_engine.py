@@ -503,7 +503,7 @@ def test_dry_run_shows_cache_decisions():
 
 def test_dry_run_keys_off_the_loop():
     """A dry run on an unwatched root walks and hashes its inputs on the
-    engine's worker: while it is in flight (a 2 GiB sparse input), other
+    engine's worker: while it is in flight (a 1 GiB sparse input), other
     clients are answered, several round trips in a row; its reply then
     has the key. A client that hangs up mid-hash leaves the daemon
     well (its result is dropped)."""
@@ -511,7 +511,7 @@ def test_dry_run_keys_off_the_loop():
     root = project('[lifecycle.build]\ncommand = "true"\n'
                    'inputs = ["**"]\ncache = true\n', files)
     with open(os.path.join(root, 'big.bin'), 'wb') as f:
-        f.truncate(2 << 30)
+        f.truncate(1 << 30)
     with Daemon() as d:
         dry = d.client()
         dry.sock.settimeout(120.0)
@@ -539,6 +539,9 @@ def test_dry_run_keys_off_the_loop():
         step = m['result']['steps'][0]
         assert step['cache'] == 'miss' and len(step['key']) == 64, step
         # Hang up while the keys hash: the result is dropped, all is well.
+        # (A smaller input from here: less load on the machine.)
+        with open(os.path.join(root, 'big.bin'), 'r+b') as f:
+            f.truncate(64 << 20)
         gone = d.client()
         gone.request('run', phases=['build'], root=root, dry_run=True)
         gone.close()
@@ -546,7 +549,34 @@ def test_dry_run_keys_off_the_loop():
             assert c.call('hello', proto=1)['ok']
             assert c.call('status')['ok']
         res, _ = run_ok(d, root, 'build', dry_run=True)
-        assert res['steps'][0]['key'] == step['key'], res
+        again = res['steps'][0]
+        assert again['cache'] == 'miss' and len(again['key']) == 64, res
+        assert again['key'] != step['key'], (again, step)
+
+
+def test_shutdown_during_dry_run_replies():
+    """A dry run still hashing when the daemon is told to stop gets a
+    final reply (shutting_down), and the daemon exits cleanly."""
+    root = project('[lifecycle.build]\ncommand = "true"\n'
+                   'inputs = ["**"]\ncache = true\n', {'a.c': '1\n'})
+    with open(os.path.join(root, 'big.bin'), 'wb') as f:
+        f.truncate(1 << 30)
+    d = Daemon()
+    with d:
+        dry = d.client()
+        rid = dry.request('run', phases=['build'], root=root, dry_run=True)
+        with d.client() as q:
+            assert q.call('hello', proto=1)['ok']
+            assert q.call('shutdown')['ok']
+        while True:
+            m = dry.recv()
+            if m.get('id') == rid:
+                break
+        dry.close()
+        # Hashing 1 GiB outlasts two round trips: the stop came first.
+        assert not m['ok'], m
+        assert m['error']['code'] == 'shutting_down', m
+        assert d.wait() == 0
 
 
 def test_dry_run_names_a_command_hook_once():
@@ -645,6 +675,7 @@ if __name__ == '__main__':
          test_cache_content_not_touch,
          test_dry_run_shows_cache_decisions,
          test_dry_run_keys_off_the_loop,
+         test_shutdown_during_dry_run_replies,
          test_dry_run_names_a_command_hook_once,
          test_hook_recursion_error,
          test_exit_codes_logs_runs])
