@@ -8,7 +8,7 @@
  *   {"type":"run.started","run","root","phases","workspace","trigger",
  *    "files":[changed files],"files_truncated":bool}
  *   phase.started / phase.finished / output (wire_run_progress)
- *   {"type":"run.finished", ...the run's summary (wire_run)}
+ *   {"type":"run.finished", ...the run's summary (wire_run_object)}
  *   {"type":"error","message"}  a requested run could not start
  * With `phases`, each settled batch of the root also requests those
  * phases (trigger save, the batch's files), besides the root's own

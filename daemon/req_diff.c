@@ -31,8 +31,8 @@ req_diff_json(const struct history_run *a, const struct history_run *b,
 	const struct rundiff_entry *e;
 	size_t i;
 
-	cJSON_AddItemToObject(result, "a", wire_history_run(a, false));
-	cJSON_AddItemToObject(result, "b", wire_history_run(b, false));
+	cJSON_AddItemToObject(result, "a", wire_run_history(a, false));
+	cJSON_AddItemToObject(result, "b", wire_run_history(b, false));
 	/* Runs of two projects compare little: say so (ggenc warns). */
 	cJSON_AddBoolToObject(result, "same_root", strcmp(a->root,
 	    b->root) == 0);

@@ -36,7 +36,7 @@ req_events_engine(void *arg, const struct engine_event *ev)
 	struct ggend *g = arg;
 
 	if (g->server != NULL)
-		req_events_send(g, wire_engine_event_line(ev));
+		req_events_send(g, wire_run_event_line(ev));
 }
 
 void
@@ -45,7 +45,7 @@ req_events_slow(void *arg, const struct histlink_slow *ev)
 	struct ggend *g = arg;
 
 	if (g->server != NULL)
-		req_events_send(g, wire_slow_line(ev));
+		req_events_send(g, wire_run_slow_line(ev));
 }
 
 static void

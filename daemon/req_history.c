@@ -71,7 +71,7 @@ req_history(struct req *req, struct gerr *err)
 	req_scope_json(req, result);
 	arr = cJSON_AddArrayToObject(result, "runs");
 	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, wire_history_run(&runs[i], false));
+		cJSON_AddItemToArray(arr, wire_run_history(&runs[i], false));
 	history_runs_free(runs, n);
 	req_reply_ok(req, result);
 	return 0;
@@ -83,7 +83,7 @@ req_history_status(const struct histlink *hl)
 	struct histlink_status st;
 
 	histlink_status_get(hl, &st);
-	return wire_histlink_status(&st);
+	return wire_run_history_status(&st);
 }
 
 const struct req_entry req_history_entry = {

@@ -52,7 +52,7 @@ req_logs_phase(struct req *req, const char *name, struct gerr *err)
 		rc = histlink_get_run(req->g->histlink, id, &r, err);
 	if (rc != 0)
 		return rc;
-	out = wire_history_run(r, false);
+	out = wire_run_history(r, false);
 	arr = cJSON_AddArrayToObject(out, "phase_outputs");
 	for (size_t i = 0; i < r->n_spans; i++) {
 		const struct history_span *sp = &r->spans[i];

@@ -53,7 +53,7 @@ req_run_object(struct engine *engine, uint64_t id)
 
 	if (!engine_run_get(engine, id, &info))
 		return NULL;
-	return wire_run(&info);
+	return wire_run_object(&info);
 }
 
 static bool
@@ -91,7 +91,7 @@ req_run_status(struct engine *engine)
 	cJSON *o;
 
 	engine_overview_get(engine, &st);
-	o = wire_engine_status(&st);
+	o = wire_run_overview(&st);
 	engine_overview_release(&st);
 	return o;
 }
@@ -106,7 +106,7 @@ req_run_dry_done(void *arg, struct engine_dry_plan *plan,
 	st->dry = NULL;
 	st->finished = true;
 	if (plan != NULL)
-		req_reply_ok(st->req, wire_dry_plan(plan));
+		req_reply_ok(st->req, wire_run_dry_plan(plan));
 	else
 		req_reply_error(st->req, err);
 	engine_dry_plan_free(plan);

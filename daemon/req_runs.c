@@ -32,7 +32,7 @@ req_runs(struct req *req, struct gerr *err)
 	runs = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
 		if (!scoped || strcmp(infos[i].root, root) == 0)
-			cJSON_AddItemToArray(runs, wire_run(&infos[i]));
+			cJSON_AddItemToArray(runs, wire_run_object(&infos[i]));
 	free(infos);
 	req_scope_json(req, out);
 	cJSON_AddItemToObject(out, "runs", runs);

@@ -24,7 +24,7 @@ req_show(struct req *req, struct gerr *err)
 		rc = histlink_get_run(req->g->histlink, id, &r, err);
 	if (rc != 0)
 		return rc;
-	req_reply_ok(req, wire_history_run(r, true));
+	req_reply_ok(req, wire_run_history(r, true));
 	history_run_free(r);
 	return 0;
 }

@@ -14,7 +14,7 @@
 
 /* The members every run mention starts with ({"run",...}). */
 static void
-wire_brief_fill(cJSON *o, uint64_t id, const char *root,
+wire_run_brief_fill(cJSON *o, uint64_t id, const char *root,
     const char *const *phases, size_t n_phases, const char *workspace,
     enum engine_trigger trigger)
 {
@@ -31,27 +31,27 @@ wire_brief_fill(cJSON *o, uint64_t id, const char *root,
 }
 
 static cJSON *
-wire_brief(const struct engine_run_info *r)
+wire_run_brief(const struct engine_run_info *r)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	wire_brief_fill(o, r->id, r->root, r->phases, r->n_phases,
+	wire_run_brief_fill(o, r->id, r->root, r->phases, r->n_phases,
 	    r->workspace, r->trigger);
 	return o;
 }
 
 static cJSON *
-wire_event_brief(const struct engine_event *ev)
+wire_run_event_brief(const struct engine_event *ev)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	wire_brief_fill(o, ev->run_id, ev->root, ev->phases, ev->n_phases,
+	wire_run_brief_fill(o, ev->run_id, ev->root, ev->phases, ev->n_phases,
 	    ev->workspace, ev->trigger);
 	return o;
 }
 
 cJSON *
-wire_run(const struct engine_run_info *r)
+wire_run_object(const struct engine_run_info *r)
 {
 	cJSON *o = cJSON_CreateObject(), *ph;
 
@@ -88,7 +88,7 @@ wire_run(const struct engine_run_info *r)
 }
 
 cJSON *
-wire_engine_status(const struct engine_overview *st)
+wire_run_overview(const struct engine_overview *st)
 {
 	cJSON *o = cJSON_CreateObject(), *a;
 
@@ -98,10 +98,10 @@ wire_engine_status(const struct engine_overview *st)
 	cJSON_AddNumberToObject(o, "next_id", (double)st->next_id);
 	cJSON_AddNumberToObject(o, "models_loaded", (double)st->models_loaded);
 	if (st->has_last)
-		cJSON_AddItemToObject(o, "last", wire_run(&st->last));
+		cJSON_AddItemToObject(o, "last", wire_run_object(&st->last));
 	a = cJSON_AddArrayToObject(o, "active");
 	for (size_t i = 0; i < st->n_active; i++) {
-		cJSON *b = wire_brief(&st->active[i]);
+		cJSON *b = wire_run_brief(&st->active[i]);
 
 		cJSON_AddStringToObject(b, "status",
 		    engine_status_name(st->active[i].status));
@@ -109,7 +109,7 @@ wire_engine_status(const struct engine_overview *st)
 	}
 	a = cJSON_AddArrayToObject(o, "failed");
 	for (size_t i = 0; i < st->n_failed; i++)
-		cJSON_AddItemToArray(a, wire_brief(&st->failed[i]));
+		cJSON_AddItemToArray(a, wire_run_brief(&st->failed[i]));
 	a = cJSON_AddArrayToObject(o, "environments");
 	for (size_t i = 0; i < st->n_envs; i++) {
 		const struct engine_root_env *e = &st->envs[i];
@@ -141,7 +141,7 @@ wire_engine_status(const struct engine_overview *st)
 
 /* bytes as a JSON string: invalid UTF-8 and NUL become U+FFFD. */
 static cJSON *
-wire_text(const char *bytes, size_t len)
+wire_run_text(const char *bytes, size_t len)
 {
 	struct strbuf sb;
 	cJSON *s;
@@ -204,7 +204,7 @@ wire_run_progress(const struct engine_event *ev)
 		cJSON_AddNumberToObject(o, "stream", ev->stream);
 		if (sp != NULL && sp->workspace[0] != '\0')
 			cJSON_AddStringToObject(o, "workspace", sp->workspace);
-		cJSON_AddItemToObject(o, "data", wire_text(ev->output != NULL ?
+		cJSON_AddItemToObject(o, "data", wire_run_text(ev->output != NULL ?
 		    ev->output : "", ev->output != NULL ? ev->output_len : 0));
 		break;
 	case ENGINE_EV_RUN_END:
@@ -223,7 +223,7 @@ wire_run_progress(const struct engine_event *ev)
 }
 
 char *
-wire_engine_event_line(const struct engine_event *ev)
+wire_run_event_line(const struct engine_event *ev)
 {
 	const struct engine_span *sp = ev->span;
 	const char *name;
@@ -232,11 +232,11 @@ wire_engine_event_line(const struct engine_event *ev)
 	switch (ev->kind) {
 	case ENGINE_EV_RUN_QUEUED:
 		name = "run.queued";
-		d = wire_event_brief(ev);
+		d = wire_run_event_brief(ev);
 		break;
 	case ENGINE_EV_RUN_START:
 		name = "run.started";
-		d = wire_event_brief(ev);
+		d = wire_run_event_brief(ev);
 		break;
 	case ENGINE_EV_SPAN_START:
 		if (sp == NULL)
@@ -290,7 +290,7 @@ wire_engine_event_line(const struct engine_event *ev)
 		break;
 	case ENGINE_EV_RUN_END:
 		name = "run.finished";
-		d = wire_event_brief(ev);
+		d = wire_run_event_brief(ev);
 		cJSON_AddStringToObject(d, "status",
 		    engine_status_name(ev->status));
 		msg_add_ms(d, "duration_ms", (double)ev->dur_us / 1000.0);
@@ -307,7 +307,7 @@ wire_engine_event_line(const struct engine_event *ev)
 }
 
 static void
-wire_strings(cJSON *o, const char *name, const char *const *s, size_t n)
+wire_run_strings(cJSON *o, const char *name, const char *const *s, size_t n)
 {
 	cJSON *a = cJSON_AddArrayToObject(o, name);
 
@@ -316,7 +316,7 @@ wire_strings(cJSON *o, const char *name, const char *const *s, size_t n)
 }
 
 cJSON *
-wire_dry_plan(const struct engine_dry_plan *p)
+wire_run_dry_plan(const struct engine_dry_plan *p)
 {
 	cJSON *o = cJSON_CreateObject(), *steps, *envo;
 
@@ -337,7 +337,7 @@ wire_dry_plan(const struct engine_dry_plan *p)
 		if (st->action_key[0] != '\0')
 			cJSON_AddStringToObject(s, "action_key",
 			    st->action_key);
-		wire_strings(s, "commands", st->commands, st->n_commands);
+		wire_run_strings(s, "commands", st->commands, st->n_commands);
 		/* What make.toml adds to the daemon's environment. */
 		envo = cJSON_AddObjectToObject(s, "env");
 		for (size_t k = 0; k < st->n_env; k++)
@@ -348,7 +348,7 @@ wire_dry_plan(const struct engine_dry_plan *p)
 		if (st->first_run_only)
 			cJSON_AddTrueToObject(s, "first_run_only");
 		if (st->n_after > 0)
-			wire_strings(s, "after", st->after, st->n_after);
+			wire_run_strings(s, "after", st->after, st->n_after);
 		cJSON_AddItemToArray(steps, s);
 	}
 	if (p->env != NULL) {
@@ -365,7 +365,7 @@ wire_dry_plan(const struct engine_dry_plan *p)
 }
 
 cJSON *
-wire_history_run(const struct history_run *r, bool with_detail)
+wire_run_history(const struct history_run *r, bool with_detail)
 {
 	cJSON *o = cJSON_CreateObject(), *a, *s;
 	const struct history_span *sp;
@@ -423,7 +423,7 @@ wire_history_run(const struct history_run *r, bool with_detail)
 }
 
 cJSON *
-wire_histlink_status(const struct histlink_status *st)
+wire_run_history_status(const struct histlink_status *st)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -458,7 +458,7 @@ wire_histlink_status(const struct histlink_status *st)
 }
 
 char *
-wire_slow_line(const struct histlink_slow *ev)
+wire_run_slow_line(const struct histlink_slow *ev)
 {
 	cJSON *d = cJSON_CreateObject();
 

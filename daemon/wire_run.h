@@ -35,14 +35,14 @@
  * "duration_ms","steps","steps_done","steps_cached","skipped" (only when
  * some were),"exit_code","signal","message" (only on failure)}.
  */
-cJSON *wire_run(const struct engine_run_info *r);
+cJSON *wire_run_object(const struct engine_run_info *r);
 
 /* The engine part of `status`: {"running","queued","finished","next_id",
  * "models_loaded","last" (when a run finished),"active":[brief+"status"],
  * "failed":[brief],"environments":[{"root","env" (null: none),"source"}],
  * "loops_stopped":[{"root","workspace","phase"}]}; a brief is {"run",
  * "root","phases","workspace","trigger"}. */
-cJSON *wire_engine_status(const struct engine_overview *st);
+cJSON *wire_run_overview(const struct engine_overview *st);
 
 /*
  * ev as a progress message of a followed run: {"type":"started"},
@@ -58,13 +58,13 @@ cJSON *wire_run_progress(const struct engine_event *ev);
 /* A published engine event (engine_publish_cb) as its NDJSON line:
  * run.queued, run.started, phase.started, phase.finished, phase.loop,
  * run.finished; NULL for kinds that are not published. */
-char *wire_engine_event_line(const struct engine_event *ev);
+char *wire_run_event_line(const struct engine_event *ev);
 
 /* A dry run's plan: {"steps":[{"phase","workspace","hook","cache",
  * "reason","key","action_key","commands","env","requires_approval",
  * "first_run_only","after"}],"env" (null: none),"env_source","outline"};
  * members without a value are left out. */
-cJSON *wire_dry_plan(const struct engine_dry_plan *p);
+cJSON *wire_run_dry_plan(const struct engine_dry_plan *p);
 
 /*
  * A history row (`history`, `show`, `diff`): {"id","root","workspace",
@@ -75,17 +75,17 @@ cJSON *wire_dry_plan(const struct engine_dry_plan *p);
  * "start_us","dur_us","status","slow","output" (when it printed)}]) and
  * "output" (the run's tail).
  */
-cJSON *wire_history_run(const struct history_run *r, bool with_detail);
+cJSON *wire_run_history(const struct history_run *r, bool with_detail);
 
 /* The history part of `status`: {"path","size_bytes","degraded","reason",
  * "keep","pending","flushes","transactions","commits","runs_written",
  * "spans_written","runs_trimmed","runs_dropped","longest_flush_us",
  * "last_flush_us","longest_loop_us","flush_errors","slow_phases"}. */
-cJSON *wire_histlink_status(const struct histlink_status *st);
+cJSON *wire_run_history_status(const struct histlink_status *st);
 
 /* A `phase.slow` event line: {"run","root","workspace","phase",
  * "duration_ms","reason":"budget"|"median","median_ms"}. */
-char *wire_slow_line(const struct histlink_slow *ev);
+char *wire_run_slow_line(const struct histlink_slow *ev);
 
 /* The run id in request field id (borrowed; the protocol table checked it
  * is an integer): *out >= 1, else GERR_INVALID naming the field. */

@@ -200,7 +200,7 @@ et_next_id(struct et *t)
 
 	/* Through the wire form `status` sends (daemon/wire_run.h). */
 	engine_overview_get(t->g, &ov);
-	s = wire_engine_status(&ov);
+	s = wire_run_overview(&ov);
 	engine_overview_release(&ov);
 	id = cJSON_GetObjectItem(s, "next_id")->valuedouble;
 	cJSON_Delete(s);

@@ -37,7 +37,7 @@ static void
 publish(void *arg, const struct histlink_slow *ev)
 {
 	struct fixture *f = arg;
-	char *line = wire_slow_line(ev);
+	char *line = wire_run_slow_line(ev);
 
 	if (f->n_events < 8)
 		snprintf(f->events[f->n_events++], sizeof(f->events[0]), "%s",
@@ -52,7 +52,7 @@ status_json(const struct histlink *hl)
 	struct histlink_status st;
 
 	histlink_status_get(hl, &st);
-	return wire_histlink_status(&st);
+	return wire_run_history_status(&st);
 }
 
 static int

@@ -129,7 +129,7 @@ test_run_round_trip(void **state)
 		.skipped = skipped1, .n_skipped = 1,
 		.exit_code = 2, .signal = 9, .message = "boom",
 	};
-	cJSON *o = sent(wire_run(&r)), *a;
+	cJSON *o = sent(wire_run_object(&r)), *a;
 
 	(void)state;
 	assert_int_equal(num(o, "id"), 42);
@@ -167,7 +167,7 @@ test_run_missing_fields(void **state)
 	r.id = 1;
 	r.status = ENGINE_QUEUED;
 	r.exit_code = -1;
-	o = sent(wire_run(&r));
+	o = sent(wire_run_object(&r));
 	assert_string_equal(str(o, "root"), "");
 	assert_string_equal(str(o, "phase"), "");
 	assert_string_equal(str(o, "workspace"), "");
@@ -201,7 +201,7 @@ test_overview(void **state)
 	cJSON *o, *e;
 
 	(void)state;
-	o = sent(wire_engine_status(&st));
+	o = sent(wire_run_overview(&st));
 	assert_int_equal(num(o, "running"), 1);
 	assert_int_equal(num(o, "finished"), 7);
 	assert_int_equal(num(o, "next_id"), 9);
@@ -223,7 +223,7 @@ test_overview(void **state)
 	cJSON_Delete(o);
 	st.has_last = true;
 	st.last = act;
-	o = sent(wire_engine_status(&st));
+	o = sent(wire_run_overview(&st));
 	assert_int_equal(num(cJSON_GetObjectItem(o, "last"), "id"), 5);
 	cJSON_Delete(o);
 }
@@ -298,29 +298,29 @@ test_event_lines(void **state)
 	ev.n_phases = 2;
 	ev.trigger = ENGINE_TRIGGER_STARTUP;
 	ev.kind = ENGINE_EV_RUN_QUEUED;
-	d = line_data(wire_engine_event_line(&ev), "run.queued");
+	d = line_data(wire_run_event_line(&ev), "run.queued");
 	assert_int_equal(num(d, "run"), 8);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "phases")),
 	    2);
 	assert_string_equal(str(d, "trigger"), "startup");
 	cJSON_Delete(d);
 	ev.kind = ENGINE_EV_RUN_START;
-	cJSON_Delete(line_data(wire_engine_event_line(&ev), "run.started"));
+	cJSON_Delete(line_data(wire_run_event_line(&ev), "run.started"));
 	ev.kind = ENGINE_EV_SPAN_START;
 	ev.span = &sp;
 	ev.hook = "before_build";
-	d = line_data(wire_engine_event_line(&ev), "phase.started");
+	d = line_data(wire_run_event_line(&ev), "phase.started");
 	assert_string_equal(str(d, "phase"), "build");
 	assert_string_equal(str(d, "hook"), "before_build");
 	cJSON_Delete(d);
 	ev.hook = NULL;
-	d = line_data(wire_engine_event_line(&ev), "phase.started");
+	d = line_data(wire_run_event_line(&ev), "phase.started");
 	assert_false(has(d, "hook"));
 	cJSON_Delete(d);
 	ev.kind = ENGINE_EV_SPAN_END;
 	ev.cache = "skipped";
 	ev.dur_us = 1234;
-	d = line_data(wire_engine_event_line(&ev), "phase.finished");
+	d = line_data(wire_run_event_line(&ev), "phase.finished");
 	assert_string_equal(str(d, "status"), "cached");
 	assert_string_equal(str(d, "cache"), "skipped");
 	assert_true(num(d, "duration_ms") == 1.234);
@@ -328,7 +328,7 @@ test_event_lines(void **state)
 	cJSON_Delete(d);
 	ev.kind = ENGINE_EV_PHASE_SKIPPED;
 	ev.because = "lint";
-	d = line_data(wire_engine_event_line(&ev), "phase.finished");
+	d = line_data(wire_run_event_line(&ev), "phase.finished");
 	assert_string_equal(str(d, "status"), "skipped");
 	assert_string_equal(str(d, "because"), "lint");
 	cJSON_Delete(d);
@@ -338,7 +338,7 @@ test_event_lines(void **state)
 	ev.n_trigger_files = 2;
 	ev.rounds = 4;
 	ev.message = "stopped";
-	d = line_data(wire_engine_event_line(&ev), "phase.loop");
+	d = line_data(wire_run_event_line(&ev), "phase.loop");
 	assert_int_equal(num(d, "rounds"), 4);
 	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(d,
 	    "files"), 1)->valuestring, "bad\xef\xbf\xbd\xef\xbf\xbd");
@@ -355,7 +355,7 @@ test_event_lines(void **state)
 	ev.signal = 15;
 	ev.dur_us = 2000000;
 	ev.message = NULL;
-	d = line_data(wire_engine_event_line(&ev), "run.finished");
+	d = line_data(wire_run_event_line(&ev), "run.finished");
 	assert_string_equal(str(d, "status"), "timeout");
 	assert_int_equal(num(d, "duration_ms"), 2000);
 	assert_true(is_null(d, "exit_code"));
@@ -363,10 +363,10 @@ test_event_lines(void **state)
 	assert_false(has(d, "message"));
 	cJSON_Delete(d);
 	ev.kind = ENGINE_EV_OUTPUT;
-	assert_null(wire_engine_event_line(&ev));
+	assert_null(wire_run_event_line(&ev));
 	ev.kind = ENGINE_EV_SPAN_END;
 	ev.span = NULL;
-	assert_null(wire_engine_event_line(&ev));
+	assert_null(wire_run_event_line(&ev));
 }
 
 static void
@@ -401,7 +401,7 @@ test_dry_plan(void **state)
 	steps[1].n_after = 1;
 	p.steps = steps;
 	p.n_steps = 2;
-	o = sent(wire_dry_plan(&p));
+	o = sent(wire_run_dry_plan(&p));
 	assert_true(is_null(o, "env"));
 	assert_false(has(o, "env_source"));
 	assert_string_equal(str(o, "outline"), "");
@@ -430,7 +430,7 @@ test_dry_plan(void **state)
 	p.env = "prod";
 	p.env_source = "GGEN_ENV";
 	p.outline = (char *)"lint\nbuild\n";
-	o = sent(wire_dry_plan(&p));
+	o = sent(wire_run_dry_plan(&p));
 	assert_string_equal(str(o, "env"), "prod");
 	assert_string_equal(str(o, "env_source"), "GGEN_ENV");
 	assert_string_equal(str(o, "outline"), "lint\nbuild\n");
@@ -470,7 +470,7 @@ test_history_run(void **state)
 	spans[0].kind = HISTORY_SPAN_PHASE;
 	spans[0].status = HISTORY_OK;
 	spans[0].dur_us = 3000;
-	o = sent(wire_history_run(&r, false));
+	o = sent(wire_run_history(&r, false));
 	assert_int_equal(num(o, "id"), 12);
 	assert_string_equal(str(o, "workspace"), "");	/* NULL */
 	assert_true(num(o, "duration_ms") == 3);
@@ -494,7 +494,7 @@ test_history_run(void **state)
 	/* All valid: no twin. Running: null duration. Detail: spans. */
 	r.n_trigger_files = 1;
 	r.status = HISTORY_RUNNING;
-	o = sent(wire_history_run(&r, true));
+	o = sent(wire_run_history(&r, true));
 	assert_false(has(o, "trigger_files_b64"));
 	assert_true(is_null(o, "duration_ms"));
 	s = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "spans"), 0);
@@ -506,7 +506,7 @@ test_history_run(void **state)
 	/* No trigger files at all. */
 	r.n_trigger_files = 0;
 	r.trigger_files = NULL;
-	o = sent(wire_history_run(&r, false));
+	o = sent(wire_run_history(&r, false));
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o,
 	    "trigger_files")), 0);
 	assert_false(has(o, "trigger_files_b64"));
@@ -530,7 +530,7 @@ test_history_status_and_slow(void **state)
 	st.flush.flushes = 3;
 	st.flush.commits = 2;
 	st.slow_phases = 1;
-	o = sent(wire_histlink_status(&st));
+	o = sent(wire_run_history_status(&st));
 	assert_string_equal(str(o, "path"), "/s/history.db");
 	assert_int_equal(num(o, "size_bytes"), 4096);
 	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(o, "degraded")));
@@ -541,10 +541,10 @@ test_history_status_and_slow(void **state)
 	cJSON_Delete(o);
 	st.path = NULL;
 	st.reason = NULL;
-	o = sent(wire_histlink_status(&st));
+	o = sent(wire_run_history_status(&st));
 	assert_string_equal(str(o, "path"), "");
 	cJSON_Delete(o);
-	o = line_data(wire_slow_line(&ev), "phase.slow");
+	o = line_data(wire_run_slow_line(&ev), "phase.slow");
 	assert_string_equal(str(o, "reason"), "budget");
 	assert_int_equal(num(o, "duration_ms"), 3);
 	assert_false(has(o, "median_ms"));
@@ -552,7 +552,7 @@ test_history_status_and_slow(void **state)
 	ev.why = HISTORY_SLOW_MEDIAN;
 	ev.median_us = 1000;
 	ev.root = NULL;
-	o = line_data(wire_slow_line(&ev), "phase.slow");
+	o = line_data(wire_run_slow_line(&ev), "phase.slow");
 	assert_string_equal(str(o, "reason"), "median");
 	assert_int_equal(num(o, "median_ms"), 1);
 	assert_string_equal(str(o, "root"), "");
