@@ -503,7 +503,7 @@ def test_dry_run_shows_cache_decisions():
 
 def test_dry_run_keys_off_the_loop():
     """A dry run on an unwatched root walks and hashes its inputs on the
-    engine's worker: while it is in flight (a 1 GiB sparse input), other
+    engine's worker: while it is in flight (a 512 MiB sparse input), other
     clients are answered, several round trips in a row; its reply then
     has the key. A client that hangs up mid-hash leaves the daemon
     well (its result is dropped)."""
@@ -511,7 +511,7 @@ def test_dry_run_keys_off_the_loop():
     root = project('[lifecycle.build]\ncommand = "true"\n'
                    'inputs = ["**"]\ncache = true\n', files)
     with open(os.path.join(root, 'big.bin'), 'wb') as f:
-        f.truncate(1 << 30)
+        f.truncate(512 << 20)
     with Daemon() as d:
         dry = d.client()
         dry.sock.settimeout(120.0)
@@ -560,7 +560,7 @@ def test_shutdown_during_dry_run_replies():
     root = project('[lifecycle.build]\ncommand = "true"\n'
                    'inputs = ["**"]\ncache = true\n', {'a.c': '1\n'})
     with open(os.path.join(root, 'big.bin'), 'wb') as f:
-        f.truncate(1 << 30)
+        f.truncate(512 << 20)
     d = Daemon()
     with d:
         dry = d.client()
@@ -573,7 +573,7 @@ def test_shutdown_during_dry_run_replies():
             if m.get('id') == rid:
                 break
         dry.close()
-        # Hashing 1 GiB outlasts two round trips: the stop came first.
+        # Hashing 512 MiB outlasts two round trips: the stop came first.
         assert not m['ok'], m
         assert m['error']['code'] == 'shutting_down', m
         assert d.wait() == 0
