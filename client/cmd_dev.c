@@ -144,6 +144,24 @@ cmd_dev_status_erase(struct cmd_dev *d)
 	cmd_dev_status_shown = 0;
 }
 
+/* Cut s to at most cols characters, never inside a UTF-8 sequence (a
+ * root under /home/josé): one column per code point, one spare column
+ * left by the caller so the line never wraps. */
+static void
+cmd_dev_fit(char *s, int cols)
+{
+	int n = 0;
+
+	for (size_t i = 0; s[i] != '\0'; i++) {
+		if (((unsigned char)s[i] & 0xC0) == 0x80)
+			continue;	/* a continuation byte */
+		if (n++ == cols) {
+			s[i] = '\0';
+			return;
+		}
+	}
+}
+
 /* The status line, on a terminal, while no run goes on. */
 static void
 cmd_dev_status_draw(struct cmd_dev *d)
@@ -158,8 +176,7 @@ cmd_dev_status_draw(struct cmd_dev *d)
 		cols = ws.ws_col;
 	snprintf(line, sizeof(line), "ggen dev: %s%s%s | Ctrl-C quits",
 	    d->watching, d->last[0] != '\0' ? " | " : "", d->last);
-	if ((int)strlen(line) >= cols)
-		line[cols - 1] = '\0';
+	cmd_dev_fit(line, cols - 1);
 	cmd_dev_status_shown = 1;
 	fprintf(d->out, "\r\033[K%s%s%s", color_on(d->color, COLOR_DIM), line,
 	    color_off(d->color));

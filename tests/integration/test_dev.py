@@ -221,19 +221,23 @@ def test_dev_follows_a_terminal_resize():
     so it never wraps) and drawn again, once, at the new width when the
     terminal is resized (SIGWINCH), without a run or a message from the
     daemon."""
-    root = project(BUILD)
-    full = ('ggen dev: %s, on save: build | Ctrl-C quits' % root).encode()
-    assert len(full) > 60, full
+    # A non-ASCII root: the line is cut between characters, never inside
+    # one, and a character counts one column.
+    root = project(BUILD, name='caf\u00e9-\u00e9t\u00e9')
+    text = 'ggen dev: %s, on save: build | Ctrl-C quits' % root
+    full = text.encode()
+    assert len(text) > 60, text
+    assert text.index('\u00e9') < 38, text
 
     def status(cols):
-        return rb'\r\x1b\[K\x1b\[2m' + re.escape(full[:cols - 1]) + \
-            rb'\x1b\[0m'
+        return rb'\r\x1b\[K\x1b\[2m' + \
+            re.escape(text[:cols - 1].encode()) + rb'\x1b\[0m'
 
     with Daemon() as d:
         t = Term(d, 'dev', '--root', root, cols=40, ctty=True)
         t.expect(status(40) + rb'$')
         seen = len(t.buf)
-        t.resize(len(full) + 20)
+        t.resize(len(text) + 20)
         m = t.expect(re.escape(full) + rb'\x1b\[0m$')
         assert t.buf[seen:].count(b'ggen dev: ') == 1, t.buf[seen:]
         seen = len(t.buf)
@@ -244,15 +248,16 @@ def test_dev_follows_a_terminal_resize():
         # of then.
         save(root, 'int y;\n')
         t.expect(rb'run \d+ ok in [^\n]*\n' + rb'\r\x1b\[K\x1b\[2m' +
-                 re.escape(full[:20]))
+                 re.escape(text[:20].encode()))
         rc = t.interrupt()
         assert rc == -signal.SIGINT, rc
         assert t.buf.endswith(b'\r\x1b[K\x1b[0m'), t.buf[-40:]
-        draws = re.findall(rb'\x1b\[2m(ggen dev: [^\x1b]*)\x1b\[0m', t.buf)
+        draws = [x.decode() for x in re.findall(
+            rb'\x1b\[2m(ggen dev: [^\x1b]*)\x1b\[0m', t.buf)]
         # The first draw, one per resize, one after the run; each fits.
         assert len(draws) == 4, draws
-        assert [len(x) for x in draws[:3]] == [39, len(full), 29], draws
-        assert len(draws[3]) <= 29 and draws[3].startswith(full[:20]), draws
+        assert [len(x) for x in draws[:3]] == [39, len(text), 29], draws
+        assert len(draws[3]) == 29 and draws[3].startswith(text[:20]), draws
 
 
 def test_dev_in_a_pipe_prints_plain_lines():
