@@ -14,6 +14,11 @@ at the end. Measures, for one root:
   - out of watches: with watch.max_watches at half the directory count
     the root degrades to polling the rest; time to ready and polled dirs.
 Usage: bench_million.py [BUILD_DIR] [--files N] [--dirs M] [--reps R]
+                        [--tree DIR] [--restart-only]
+--tree DIR generates the tree in DIR once and keeps it: a later run with
+the same DIR, files and dirs reuses it (a stamp file says what it holds).
+--restart-only runs one warm full crawl instead of R, and skips the
+out-of-watches figure (for iterating on the restart path).
 Prints one JSON object per figure (perf/bench.h's format)."""
 import argparse
 import json
@@ -158,6 +163,10 @@ def main():
     ap.add_argument('--reps', type=int, default=None)
     ap.add_argument('--degraded-only', action='store_true',
                     help='only the out-of-watches figure')
+    ap.add_argument('--restart-only', action='store_true',
+                    help='no warm full crawls, no out-of-watches figure')
+    ap.add_argument('--tree', default=None,
+                    help='generate the tree here once and keep it')
     a = ap.parse_args()
     quick = benchlib.quick()
     files = a.files or (20000 if quick else 1000000)
@@ -168,24 +177,59 @@ def main():
         benchlib.build(build)
     top = tempfile.mkdtemp(prefix='ggen-bench-million-')
     try:
-        run(build, top, files, dirs, reps, a.degraded_only)
+        run(build, top, files, dirs, reps, a.degraded_only,
+            a.restart_only, a.tree)
     finally:
         shutil.rmtree(top, ignore_errors=True)
 
 
-def run(build, top, files, dirs, reps, degraded_only=False):
-    root = os.path.join(top, 'tree')
+def kept_tree(tree, files, dirs):
+    """root, nfiles, mean name length of a tree kept in tree (generated
+    now unless its stamp says it holds files in dirs already)."""
+    tree = os.path.abspath(tree)
+    root = os.path.join(tree, 'tree')
+    stamp = os.path.join(tree, 'stamp.json')
+    want = {'files': files, 'dirs': dirs}
+    try:
+        with open(stamp) as f:
+            have = json.load(f)
+        if {k: have.get(k) for k in want} == want:
+            comment('reusing the tree in %s' % root)
+            return root, have['nfiles'], have['name_len']
+    except (OSError, ValueError, KeyError):
+        pass
+    shutil.rmtree(root, ignore_errors=True)
+    if os.path.exists(stamp):
+        os.unlink(stamp)
     os.makedirs(root)
     t0 = time.monotonic()
     nfiles, name_len = generate(root, files, dirs)
-    comment('generated %d files in %d dirs in %.1f s (mean name %.1f B)'
-            % (nfiles, dirs, time.monotonic() - t0, name_len))
+    comment('generated %d files in %d dirs in %.1f s (mean name %.1f B), '
+            'kept in %s' % (nfiles, dirs, time.monotonic() - t0, name_len,
+                            root))
+    with open(stamp, 'w') as f:
+        json.dump(dict(want, nfiles=nfiles, name_len=name_len), f)
+    return root, nfiles, name_len
+
+
+def run(build, top, files, dirs, reps, degraded_only=False,
+        restart_only=False, tree=None):
+    gen_done = time.monotonic()
+    if tree is not None:
+        root, nfiles, name_len = kept_tree(tree, files, dirs)
+    else:
+        root = os.path.join(top, 'tree')
+        os.makedirs(root)
+        t0 = time.monotonic()
+        nfiles, name_len = generate(root, files, dirs)
+        comment('generated %d files in %d dirs in %.1f s (mean name %.1f B)'
+                % (nfiles, dirs, time.monotonic() - t0, name_len))
+        gen_done = time.monotonic()
     with open('/proc/sys/fs/inotify/max_user_watches') as f:
         max_watches = int(f.read())
     tag = '%dk' % (nfiles // 1000)
     # Files younger than the racy window (2 s) at a save are re-hashed at
     # the next start, by design; a real tree is older than that.
-    gen_done = time.monotonic()
     extra = {'files': nfiles, 'dirs': dirs}
 
     if degraded_only:
@@ -193,7 +237,7 @@ def run(build, top, files, dirs, reps, degraded_only=False):
         return
     # Full crawls (no snapshot), page cache warm.
     crawl, walk, rss = [], [], []
-    for _ in range(reps):
+    for _ in range(1 if restart_only else reps):
         tmp = tempfile.mkdtemp(dir=top)
         d = Ggend(build, tmp)
         d.start()
@@ -274,7 +318,8 @@ def run(build, top, files, dirs, reps, degraded_only=False):
                 'not writable (not root?)')
     shutil.rmtree(tmp)
 
-    degraded(build, top, root, dirs, tag, extra)
+    if not restart_only:
+        degraded(build, top, root, dirs, tag, extra)
 
 
 def degraded(build, top, root, dirs, tag, extra):
