@@ -87,6 +87,12 @@ struct filetable {
 	size_t names_total;	/* bytes of all blocks */
 	size_t names_live;	/* strlen + 1 of every stored path */
 	size_t names_garbage;	/* strlen + 1 of freed paths */
+
+	/* Restored directories' children (filetable_restore_children):
+	 * kids[kid_off[d]..kid_off[d + 1]) are dir d's, for d < nkid_off - 1. */
+	uint32_t *kid_off;
+	uint32_t *kids;
+	size_t nkid_off;
 };
 
 static struct filetable_entry *
@@ -153,6 +159,7 @@ filetable_free(struct filetable *t)
 	free(t->pages);
 	free(t->index);
 	wdmap_release(&t->wds);
+	filetable_drop_children(t);
 	free(t);
 }
 
@@ -431,58 +438,13 @@ filetable_lookup(const struct filetable *t, const char *path)
 	return (e->flags & FILETABLE_F_TOMBSTONE) ? NULL : e;
 }
 
-enum filetable_upsert_result
-filetable_upsert(struct filetable *t, const char *path,
-    enum filetable_kind kind, const struct filetable_stat *st)
+/* Set a (re)born entry's kind and tuple and stamp it. */
+static enum filetable_upsert_result
+filetable_born(struct filetable *t, uint32_t id, enum filetable_kind kind,
+    const struct filetable_stat *st)
 {
-	size_t len = strlen(path);
-	uint32_t h = filetable_hash_path(path, len);
-	size_t i = filetable_index_find(t, path, h);
-	struct filetable_entry *e;
-	uint32_t id;
+	struct filetable_entry *e = filetable_entry_at(t, id);
 
-	if (t->index[i] == 0) {
-		id = filetable_alloc_id(t);
-		e = filetable_entry_at(t, id);
-		memset(e, 0, sizeof(*e));
-		e->path = filetable_name_store(t, path, len);
-		e->path_hash = h;
-		e->prev = e->next = FILETABLE_NIL;
-		t->index[i] = id + 1;
-		t->index_used++;
-		filetable_list_append(t, &t->live, id);
-		if (t->index_used * FILETABLE_LOAD_DEN >
-		    t->index_size * FILETABLE_LOAD_NUM)
-			filetable_index_grow(t);
-	} else {
-		id = t->index[i] - 1;
-		e = filetable_entry_at(t, id);
-		if (!(e->flags & FILETABLE_F_TOMBSTONE) && e->kind != kind)
-			filetable_kill(t, id);
-		if (e->flags & FILETABLE_F_TOMBSTONE) {
-			filetable_list_unlink(t, &t->tomb, id);
-			t->ntomb--;
-			filetable_list_append(t, &t->live, id);
-		} else if (filetable_stat_equal(&e->st, st)) {
-			e->flags &= ~FILETABLE_F_UNSEEN;
-			return FILETABLE_UNCHANGED;
-		} else {
-			filetable_count(t, e, -1);
-			e->st = *st;
-			e->flags &= ~(FILETABLE_F_HASH_ERROR |
-			    FILETABLE_F_UNSEEN);
-			if (e->flags & FILETABLE_F_HASH_KNOWN)
-				e->flags = (e->flags & ~FILETABLE_F_HASH_KNOWN) |
-				    FILETABLE_F_HAD_HASH;
-			else if (!(e->flags & FILETABLE_F_HAD_HASH) &&
-			    kind == FILETABLE_FILE)
-				/* Nothing to compare the next hash with:
-				 * report the write now rather than never. */
-				filetable_stamp(t, id);
-			filetable_count(t, e, +1);
-			return FILETABLE_STAT_CHANGED;
-		}
-	}
 	e->st = *st;
 	e->kind = (uint8_t)kind;
 	e->flags = 0;
@@ -492,6 +454,97 @@ filetable_upsert(struct filetable *t, const char *path,
 	e->born_clock = e->clock;
 	filetable_count(t, e, +1);
 	return FILETABLE_ADDED;
+}
+
+/* filetable_upsert on the existing entry id (live or a tombstone). */
+static enum filetable_upsert_result
+filetable_upsert_at(struct filetable *t, uint32_t id, enum filetable_kind kind,
+    const struct filetable_stat *st)
+{
+	struct filetable_entry *e = filetable_entry_at(t, id);
+
+	if (!(e->flags & FILETABLE_F_TOMBSTONE) && e->kind != kind)
+		filetable_kill(t, id);
+	if (e->flags & FILETABLE_F_TOMBSTONE) {
+		filetable_list_unlink(t, &t->tomb, id);
+		t->ntomb--;
+		filetable_list_append(t, &t->live, id);
+		return filetable_born(t, id, kind, st);
+	}
+	if (filetable_stat_equal(&e->st, st)) {
+		e->flags &= ~FILETABLE_F_UNSEEN;
+		return FILETABLE_UNCHANGED;
+	}
+	filetable_count(t, e, -1);
+	e->st = *st;
+	e->flags &= ~(FILETABLE_F_HASH_ERROR | FILETABLE_F_UNSEEN);
+	if (e->flags & FILETABLE_F_HASH_KNOWN)
+		e->flags = (e->flags & ~FILETABLE_F_HASH_KNOWN) |
+		    FILETABLE_F_HAD_HASH;
+	else if (!(e->flags & FILETABLE_F_HAD_HASH) &&
+	    kind == FILETABLE_FILE)
+		/* Nothing to compare the next hash with: report the write
+		 * now rather than never. */
+		filetable_stamp(t, id);
+	filetable_count(t, e, +1);
+	return FILETABLE_STAT_CHANGED;
+}
+
+static enum filetable_upsert_result
+filetable_upsert_path(struct filetable *t, const char *path,
+    enum filetable_kind kind, const struct filetable_stat *st, uint32_t *idp)
+{
+	size_t len = strlen(path);
+	uint32_t h = filetable_hash_path(path, len);
+	size_t i = filetable_index_find(t, path, h);
+	struct filetable_entry *e;
+	uint32_t id;
+
+	if (t->index[i] != 0) {
+		id = t->index[i] - 1;
+		if (idp != NULL)
+			*idp = id;
+		return filetable_upsert_at(t, id, kind, st);
+	}
+	id = filetable_alloc_id(t);
+	e = filetable_entry_at(t, id);
+	memset(e, 0, sizeof(*e));
+	e->path = filetable_name_store(t, path, len);
+	e->path_hash = h;
+	e->prev = e->next = FILETABLE_NIL;
+	t->index[i] = id + 1;
+	t->index_used++;
+	filetable_list_append(t, &t->live, id);
+	if (t->index_used * FILETABLE_LOAD_DEN >
+	    t->index_size * FILETABLE_LOAD_NUM)
+		filetable_index_grow(t);
+	if (idp != NULL)
+		*idp = id;
+	return filetable_born(t, id, kind, st);
+}
+
+enum filetable_upsert_result
+filetable_upsert(struct filetable *t, const char *path,
+    enum filetable_kind kind, const struct filetable_stat *st)
+{
+	return filetable_upsert_path(t, path, kind, st, NULL);
+}
+
+enum filetable_upsert_result
+filetable_upsert_hint(struct filetable *t, const char *path, uint32_t hint,
+    enum filetable_kind kind, const struct filetable_stat *st, uint32_t *id)
+{
+	const struct filetable_entry *e;
+
+	if (hint < t->next_id) {
+		e = filetable_entry_at(t, hint);
+		if (e->path != NULL && strcmp(e->path, path) == 0) {
+			if (id != NULL)
+				*id = hint;
+			return filetable_upsert_at(t, hint, kind, st);
+		}
+	}
+	return filetable_upsert_path(t, path, kind, st, id);
 }
 
 enum filetable_hash_result
@@ -595,6 +648,144 @@ filetable_set_wd(struct filetable *t, const char *path, int32_t wd)
 		wdmap_put(&t->wds, wd, t->index[i] - 1);
 	}
 	return true;
+}
+
+bool
+filetable_set_wd_id(struct filetable *t, uint32_t id, int32_t wd)
+{
+	struct filetable_entry *e;
+
+	if (filetable_entry_id(t, id) == NULL)
+		return false;
+	e = filetable_entry_at(t, id);
+	if (e->kind != FILETABLE_DIR)
+		return false;
+	filetable_count(t, e, -1);
+	if (e->wd >= 0)
+		wdmap_del(&t->wds, e->wd);
+	e->wd = wd;
+	filetable_count(t, e, +1);
+	if (wd >= 0)
+		wdmap_put(&t->wds, wd, id);
+	return true;
+}
+
+const struct filetable_entry *
+filetable_entry_id(const struct filetable *t, uint32_t id)
+{
+	const struct filetable_entry *e;
+
+	if (id >= t->next_id)
+		return NULL;
+	e = filetable_entry_at(t, id);
+	return e->path == NULL || (e->flags & FILETABLE_F_TOMBSTONE) ? NULL :
+	    e;
+}
+
+uint32_t
+filetable_lookup_id(const struct filetable *t, const char *path)
+{
+	size_t i = filetable_index_find(t, path,
+	    filetable_hash_path(path, strlen(path)));
+
+	if (t->index[i] == 0 || (filetable_entry_at(t, t->index[i] - 1)->flags &
+	    FILETABLE_F_TOMBSTONE))
+		return FILETABLE_NO_ID;
+	return t->index[i] - 1;
+}
+
+void
+filetable_set_complete(struct filetable *t, uint32_t id, bool complete)
+{
+	struct filetable_entry *e;
+
+	if (filetable_entry_id(t, id) == NULL)
+		return;
+	e = filetable_entry_at(t, id);
+	if (e->kind != FILETABLE_DIR)
+		return;
+	if (complete)
+		e->flags |= FILETABLE_F_COMPLETE;
+	else
+		e->flags &= ~FILETABLE_F_COMPLETE;
+}
+
+void
+filetable_clear_complete(struct filetable *t)
+{
+	for (uint32_t id = 0; id < t->next_id; id++)
+		filetable_entry_at(t, id)->flags &= ~FILETABLE_F_COMPLETE;
+}
+
+bool
+filetable_restore_children(struct filetable *t, const uint32_t *parent,
+    size_t n)
+{
+	uint32_t *off, *kids;
+
+	filetable_drop_children(t);
+	if (n != t->next_id)
+		return false;
+	off = xcalloc(n + 2, sizeof(*off));
+	for (size_t id = 0; id < n; id++) {
+		const struct filetable_entry *p;
+
+		if (parent[id] == FILETABLE_NO_ID) {
+			p = filetable_entry_id(t, (uint32_t)id);
+			if (p != NULL && p->path[0] != '\0') {
+				/* Live but in no directory's list: a walk
+				 * trusting the lists would miss it. */
+				free(off);
+				return false;
+			}
+			continue;
+		}
+		p = filetable_entry_id(t, parent[id]);
+		if (p == NULL || p->kind != FILETABLE_DIR ||
+		    filetable_entry_id(t, (uint32_t)id) == NULL) {
+			free(off);
+			return false;
+		}
+		off[parent[id] + 2]++;
+	}
+	/* off[d + 1] = start of d's run; filled by advancing it. */
+	for (size_t d = 2; d < n + 2; d++)
+		off[d] += off[d - 1];
+	kids = xmalloc((off[n + 1] ? off[n + 1] : 1) * sizeof(*kids));
+	for (size_t id = 0; id < n; id++)
+		if (parent[id] != FILETABLE_NO_ID)
+			kids[off[parent[id] + 1]++] = (uint32_t)id;
+	t->kid_off = off;
+	t->kids = kids;
+	t->nkid_off = n + 1;
+	return true;
+}
+
+size_t
+filetable_known_children(const struct filetable *t, uint32_t dir,
+    const uint32_t **ids)
+{
+	if (t->kid_off == NULL || (size_t)dir + 1 >= t->nkid_off) {
+		*ids = NULL;
+		return 0;
+	}
+	*ids = t->kids + t->kid_off[dir];
+	return t->kid_off[dir + 1] - t->kid_off[dir];
+}
+
+bool
+filetable_children_kept(const struct filetable *t)
+{
+	return t->kid_off != NULL;
+}
+
+void
+filetable_drop_children(struct filetable *t)
+{
+	free(t->kid_off);
+	free(t->kids);
+	t->kid_off = t->kids = NULL;
+	t->nkid_off = 0;
 }
 
 const struct filetable_entry *
@@ -731,6 +922,54 @@ filetable_foreach_saved(const struct filetable *t, filetable_entry_cb cb,
 		id = e->next;
 		cb(arg, e);
 	}
+}
+
+void
+filetable_foreach_saved_id(const struct filetable *t, filetable_id_cb cb,
+    void *arg)
+{
+	const struct filetable_list *lists[2] = { &t->live, &t->tomb };
+
+	for (size_t l = 0; l < 2; l++) {
+		for (uint32_t id = lists[l]->head; id != FILETABLE_NIL;) {
+			const struct filetable_entry *e =
+			    filetable_entry_at(t, id);
+			uint32_t cur = id;
+
+			id = e->next;
+			cb(arg, e, cur);
+		}
+	}
+}
+
+uint32_t
+filetable_id_bound(const struct filetable *t)
+{
+	return t->next_id;
+}
+
+uint32_t
+filetable_parent_id(const struct filetable *t, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len = slash != NULL ? (size_t)(slash - path) : 0;
+	uint32_t h, id;
+	size_t mask = t->index_size - 1;
+
+	if (path[0] == '\0')
+		return FILETABLE_NO_ID;
+	h = filetable_hash_path(path, len);
+	for (size_t i = h & mask; t->index[i] != 0; i = (i + 1) & mask) {
+		const struct filetable_entry *e;
+
+		id = t->index[i] - 1;
+		e = filetable_entry_at(t, id);
+		if (e->path_hash == h && strncmp(e->path, path, len) == 0 &&
+		    e->path[len] == '\0')
+			return (e->flags & FILETABLE_F_TOMBSTONE) ||
+			    e->kind != FILETABLE_DIR ? FILETABLE_NO_ID : id;
+	}
+	return FILETABLE_NO_ID;
 }
 
 size_t
