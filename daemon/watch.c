@@ -324,6 +324,31 @@ watch_is_ignored(void *arg, const char *rel, bool is_dir)
 	return false;
 }
 
+/* watch.walk_threads, 0 resolved: two per core (a cold page cache wants
+ * I/O in flight more than cores), 4 to 16. */
+static unsigned
+watch_walk_threads(const struct ggend *g)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (g->cfg.watch_walk_threads > 0)
+		return (unsigned)g->cfg.watch_walk_threads;
+	n = n > 0 ? 2 * n : 4;
+	return (unsigned)(n < 4 ? 4 : n > 16 ? 16 : n);
+}
+
+/* The warm walk reaches a restored directory (rootsync_ignores_cb). */
+static void
+watch_load_dir_ignores(void *arg, const char *rel, unsigned kinds)
+{
+	struct watch_root *r = arg;
+
+	if (kinds & ROOTSYNC_IGN_GGENIGNORE)
+		watch_load_ignore(r, IGNORE_GGENIGNORE, rel);
+	if (kinds & ROOTSYNC_IGN_GITIGNORE)
+		watch_load_ignore(r, IGNORE_GITIGNORE, rel);
+}
+
 /* make.toml's `[watch] ignore` patterns become the config source. */
 static void
 watch_apply_model_ignore(struct watch_root *r)
@@ -942,9 +967,11 @@ watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 	watch_load_ignore(r, IGNORE_GGENIGNORE, "");
 	watch_load_ignore(r, IGNORE_GITIGNORE, "");
 	cfg.is_ignored = watch_is_ignored;
+	cfg.load_ignores = watch_load_dir_ignores;
 	cfg.on_change = watch_events_change;
 	cfg.arg = r;
 	cfg.pool = w->pool;
+	cfg.walk_threads = watch_walk_threads(g);
 	cfg.generation = r->generation;
 	cfg.table = watch_snapshot_load(r);
 	watch_events_root_init(r);
@@ -1231,6 +1258,9 @@ watch_load_status(const struct watch_root *r, const struct rootsync_status *st)
 	if (r->warm) {
 		cJSON_AddNumberToObject(o, "racy", (double)r->load_racy);
 		cJSON_AddNumberToObject(o, "gone", (double)st->swept);
+		cJSON_AddNumberToObject(o, "dirs_read", (double)st->dirs_read);
+		cJSON_AddNumberToObject(o, "dirs_from_snapshot",
+		    (double)st->dirs_known);
 	}
 	return o;
 }
