@@ -380,6 +380,17 @@ crawl_open(struct crawl *c, struct crawl_dir dir)
 	return fd;
 }
 
+/* Whether the caller knows the names of directory relpath (fd), judged on
+ * a stat taken now, after on_entry watched it. */
+static bool
+crawl_ask_known(struct crawl *c, const char *relpath, int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && c->cfg.known(c->cfg.arg, c, relpath,
+	    &st);
+}
+
 /* Make opened directory dir (fd) current, to be read. */
 static void
 crawl_read(struct crawl *c, struct crawl_dir dir, int fd)
@@ -407,7 +418,7 @@ crawl_enter(struct crawl *c)
 	if (fd < 0)
 		return;
 	crawl_known_reset(c);
-	if (c->cfg.known != NULL && c->cfg.known(c->cfg.arg, c, dir.relpath)) {
+	if (c->cfg.known != NULL && crawl_ask_known(c, dir.relpath, fd)) {
 		c->cur_fd = fd;
 		c->cur_path = dir.relpath;
 		c->cur_dir_hint = dir.hint;
@@ -525,7 +536,7 @@ crawl_batch(struct crawl *c)
 		handled++;
 		if (fd < 0)
 			continue;
-		if (c->cfg.known(c->cfg.arg, c, dir.relpath)) {
+		if (crawl_ask_known(c, dir.relpath, fd)) {
 			if (c->nbdirs == c->capbdirs) {
 				c->capbdirs = c->capbdirs ? c->capbdirs * 2 :
 				    64;

@@ -41,15 +41,18 @@ typedef void (*crawl_error_cb)(void *arg, const char *relpath, int error);
 
 /*
  * Called right after on_entry reported directory relpath, before it is
- * read. Return true after giving, with crawl_known_add, the names it holds
- * (known from elsewhere: a restart's snapshot of a directory whose stat
- * says it did not change): the crawl then stats those names instead of
- * reading the directory. Each name is asked about and reported as a read
- * one would be. The caller answers for the list being complete.
+ * read, with st a stat of it taken after on_entry returned (after the
+ * caller watched it: judge from this one whether it changed, since an
+ * entry made between on_entry's stat and the watch has no event). Return
+ * true after giving, with crawl_known_add, the names it holds (known from
+ * elsewhere: a restart's snapshot of a directory whose stat says it did
+ * not change): the crawl then stats those names instead of reading the
+ * directory. Each name is asked about and reported as a read one would
+ * be. The caller answers for the list being complete.
  */
 struct crawl;
 typedef bool (*crawl_known_cb)(void *arg, struct crawl *c,
-    const char *relpath);
+    const char *relpath, const struct stat *st);
 /* Directory relpath is done: complete when every entry was read (or
  * stat'ed from the known list) and none was ignored. */
 typedef void (*crawl_dir_done_cb)(void *arg, const char *relpath,

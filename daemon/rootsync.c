@@ -376,10 +376,12 @@ rootsync_kid_name(const char *rel, size_t rlen, const char *kid)
  * still gets its stat: a file changed in place is found as always.
  */
 static bool
-rootsync_known(void *arg, struct crawl *c, const char *rel)
+rootsync_known(void *arg, struct crawl *c, const char *rel,
+    const struct stat *st)
 {
 	struct rootsync *w = arg;
 	const struct filetable_entry *d, *k;
+	struct filetable_stat now;
 	const uint32_t *kids;
 	size_t n, rlen = strlen(rel);
 	unsigned ign = 0;
@@ -390,9 +392,15 @@ rootsync_known(void *arg, struct crawl *c, const char *rel)
 		return false;
 	d = filetable_entry_id(w->t, w->dir_id);
 	n = filetable_known_children(w->t, w->dir_id, &kids);
+	/* st is from after the watch: an entry made before it changed the
+	 * mtime (an old one: complete dirs are), one made after has its
+	 * event. */
+	filetable_stat_from(&now, st);
 	skip = d != NULL && w->dir_result == FILETABLE_UNCHANGED &&
 	    (d->flags & FILETABLE_F_COMPLETE) &&
-	    filetable_children_kept(w->t);
+	    filetable_children_kept(w->t) && now.ino == d->st.ino &&
+	    now.dev == d->st.dev && now.size == d->st.size &&
+	    now.mtime_ns == d->st.mtime_ns && now.ctime_ns == d->st.ctime_ns;
 	for (size_t i = 0; skip && i < n; i++) {
 		const char *name;
 

@@ -404,12 +404,14 @@ kn_ignore(void *arg, const char *relpath, bool is_dir)
 /* Every dN but d5 (read from the disk) is known: f0..f3, a name not on
  * disk, and (d7) not f3, which then is never seen. Hints N*10 + i. */
 static bool
-kn_known(void *arg, struct crawl *c, const char *relpath)
+kn_known(void *arg, struct crawl *c, const char *relpath,
+    const struct stat *st)
 {
 	char name[16];
 	int d;
 
 	(void)arg;
+	assert_true(S_ISDIR(st->st_mode));
 	if (sscanf(relpath, "d%d", &d) != 1 || d == 5)
 		return false;
 	assert_int_equal(crawl_hint(c), (uint32_t)(100 + d));
@@ -424,12 +426,13 @@ kn_known(void *arg, struct crawl *c, const char *relpath)
 }
 
 static bool
-kn_known_root(void *arg, struct crawl *c, const char *relpath)
+kn_known_root(void *arg, struct crawl *c, const char *relpath,
+    const struct stat *st)
 {
 	char name[16];
 
 	if (relpath[0] != '\0')
-		return kn_known(arg, c, relpath);
+		return kn_known(arg, c, relpath, st);
 	for (int d = 0; d < 10; d++) {
 		snprintf(name, sizeof(name), "d%d", d);
 		crawl_known_add(c, name, (uint32_t)(100 + d));
