@@ -365,8 +365,12 @@ crawl_open(struct crawl *c, struct crawl_dir dir)
 	struct stat st;
 	int fd;
 
+	/* A directory that may be walked from its known names needs no
+	 * read: an O_PATH fd is enough for fstatat and cheaper to open and
+	 * close (crawl_read opens it for reading when it is read). */
 	fd = openat(c->root_fd, dir.relpath[0] != '\0' ? dir.relpath : ".",
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	    (c->cfg.known != NULL ? O_PATH : O_RDONLY) | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		crawl_fail(c, dir.relpath, errno);
 		if (fd >= 0)
@@ -395,6 +399,17 @@ crawl_ask_known(struct crawl *c, const char *relpath, int fd)
 static void
 crawl_read(struct crawl *c, struct crawl_dir dir, int fd)
 {
+	if (c->cfg.known != NULL) {
+		int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		close(fd);
+		if (rfd < 0) {
+			crawl_fail(c, dir.relpath, errno);
+			free(dir.relpath);
+			return;
+		}
+		fd = rfd;
+	}
 	c->cur = fdopendir(fd);
 	if (c->cur == NULL) {
 		crawl_fail(c, dir.relpath, errno);

@@ -69,7 +69,7 @@ struct rootsync {
 	/* The directory the crawl reported last (the one it handles now). */
 	uint32_t dir_id;
 	enum filetable_upsert_result dir_result;
-	size_t dirs_known, dirs_read;
+	size_t dirs_known, dirs_walked;
 	struct crawl *crawl;
 	struct strvec starts;		/* dirs to crawl (LIFO) */
 	/* Files to hash, NUL-terminated end to end (FIFO from byte
@@ -387,7 +387,6 @@ rootsync_known(void *arg, struct crawl *c, const char *rel,
 	unsigned ign = 0;
 	bool skip;
 
-	w->dirs_read++;
 	if (!w->initial || !w->warm || w->dir_result == FILETABLE_ADDED)
 		return false;
 	d = filetable_entry_id(w->t, w->dir_id);
@@ -423,10 +422,8 @@ rootsync_known(void *arg, struct crawl *c, const char *rel,
 	 * not read has none but those its complete list names. */
 	if (rlen > 0 && ign != 0 && w->cfg.load_ignores != NULL)
 		w->cfg.load_ignores(w->cfg.arg, rel, ign);
-	if (skip) {
-		w->dirs_read--;
+	if (skip)
 		w->dirs_known++;
-	}
 	return skip;
 }
 
@@ -438,6 +435,7 @@ rootsync_dir_done(void *arg, const char *rel, bool complete)
 	const struct filetable_entry *d = filetable_entry_id(w->t, id);
 	struct timespec now;
 
+	w->dirs_walked++;
 	if (d == NULL || strcmp(d->path, rel) != 0) {
 		id = filetable_lookup_id(w->t, rel);
 		d = filetable_entry_id(w->t, id);
@@ -535,13 +533,16 @@ bool
 rootsync_step(struct rootsync *w, size_t max_entries)
 {
 	struct crawl_config cfg = { .is_ignored = rootsync_ignored,
-		.on_entry = rootsync_crawl_entry, .known = rootsync_known,
+		.on_entry = rootsync_crawl_entry,
 		.on_dir_done = rootsync_dir_done, .arg = w };
 
-	/* The warm walk stats known names on a pool: CPU on a warm page
-	 * cache, queue depth on a cold one. */
-	if (w->initial && w->warm && filetable_children_kept(w->t))
-		cfg.threads = w->cfg.walk_threads;
+	/* The warm walk takes names from the saved lists, and stats them on
+	 * a pool: CPU on a warm page cache, queue depth on a cold one. */
+	if (w->initial && w->warm) {
+		cfg.known = rootsync_known;
+		if (filetable_children_kept(w->t))
+			cfg.threads = w->cfg.walk_threads;
+	}
 	struct gerr err;
 
 	if (w->crawl == NULL && w->starts.n > 0) {
@@ -827,7 +828,7 @@ rootsync_status(const struct rootsync *w, struct rootsync_status *out)
 	out->loading = w->initial;
 	out->swept = w->swept;
 	out->dirs_known = w->dirs_known;
-	out->dirs_read = w->dirs_read;
+	out->dirs_read = w->dirs_walked - w->dirs_known;
 	out->files_hashed = w->files_hashed;
 	out->bytes_hashed = w->bytes_hashed;
 }
