@@ -258,7 +258,8 @@ cmd_dev_run_started(struct cmd_dev *d, const cJSON *p)
 	cJSON_ArrayForEach(f, files) {
 		if (shown == CMD_DEV_FILES_SHOWN)
 			break;
-		char *name = escape_text(cJSON_GetStringValue(f));
+		/* Exact bytes from files_b64 when a name is not UTF-8. */
+		char *name = escape_member_at(p, "files", shown);
 
 		fprintf(d->out, "%s %s", shown == 0 ? ":" : ",", name);
 		free(name);

@@ -127,5 +127,14 @@ void msg_add_rate(cJSON *o, const char *name, double rate);
 void msg_add_exit_code(cJSON *o, const char *name, int code);
 /* null when sig is 0 (not killed by a signal). */
 void msg_add_signal(cJSON *o, const char *name, int sig);
+/*
+ * Add member name to o: an array of the n strings (borrowed; file names,
+ * any bytes). When one of them is not valid UTF-8, also a twin array
+ * "NAME_b64" of the same length: the exact bytes in base64 where a name is
+ * not valid UTF-8, null where it is (PROTOCOL.md "Text"); the array's own
+ * strings are repaired when the message is built.
+ */
+void msg_add_names(cJSON *o, const char *name, const char *const *names,
+    size_t n);
 
 #endif

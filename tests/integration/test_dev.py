@@ -221,6 +221,23 @@ def test_dev_in_a_pipe_prints_plain_lines():
         assert 'on-pipe' in r.stdout, r
 
 
+def test_dev_names_a_file_by_its_exact_bytes():
+    """A saved file whose name is not UTF-8 is shown by its exact bytes,
+    escaped (the daemon's files_b64 twin), not as U+FFFD."""
+    root = project(BUILD)
+    with Daemon() as d:
+        p = Pipe(d, 'dev', '--root', root)
+        p.expect(r'ggen dev: watching %s, on save: build\n'
+                 % re.escape(root))
+        with open(os.path.join(os.fsencode(root), b'src/bad\xff\xfe.c'),
+                  'wb') as f:
+            f.write(b'int b;\n')
+        p.expect(r'run (\d+): build \(save: src/bad\\xff\\xfe\.c\)\n'
+                 r'.*?run \1 ok in \d+ ms\n')
+        assert '\ufffd' not in p.out, p.out
+        assert p.stop() == -signal.SIGINT
+
+
 def test_dev_phase_runs_on_every_change():
     root = project(BUILD + '[lifecycle.check]\ncommand = "echo checked '
                    '$GGEN_CHANGED_COUNT"\n')
@@ -559,6 +576,7 @@ def test_color_everywhere():
 
 run([test_dev_on_terminal_shows_the_rebuild,
      test_dev_in_a_pipe_prints_plain_lines,
+     test_dev_names_a_file_by_its_exact_bytes,
      test_dev_phase_runs_on_every_change,
      test_dev_phase_already_on_save_runs_once,
      test_dev_phase_waits_for_the_on_save_run,

@@ -20,6 +20,7 @@
 
 #include "histlink.h"
 #include "log.h"
+#include "wire_run.h"
 #include "xmalloc.h"
 
 struct fixture {
@@ -31,14 +32,27 @@ struct fixture {
 	int n_events;
 };
 
+/* The slow-phase events, as the lines subscribers get (wire_run.h). */
 static void
-publish(void *arg, const char *line)
+publish(void *arg, const struct histlink_slow *ev)
 {
 	struct fixture *f = arg;
+	char *line = wire_run_slow_line(ev);
 
 	if (f->n_events < 8)
 		snprintf(f->events[f->n_events++], sizeof(f->events[0]), "%s",
 		    line);
+	free(line);
+}
+
+/* The history object of `status`, as sent (wire_run.h). */
+static cJSON *
+status_json(const struct histlink *hl)
+{
+	struct histlink_status st;
+
+	histlink_status_get(hl, &st);
+	return wire_run_history_status(&st);
 }
 
 static int
@@ -149,7 +163,7 @@ feed_span_ev(struct fixture *f, enum engine_event_kind ek, uint64_t run,
 static double
 status_num(struct fixture *f, const char *name)
 {
-	cJSON *o = histlink_status_json(f->hl);
+	cJSON *o = status_json(f->hl);
 	double v = cJSON_GetObjectItemCaseSensitive(o, name)->valuedouble;
 
 	cJSON_Delete(o);
@@ -159,7 +173,7 @@ status_num(struct fixture *f, const char *name)
 static bool
 status_bool(struct fixture *f, const char *name)
 {
-	cJSON *o = histlink_status_json(f->hl);
+	cJSON *o = status_json(f->hl);
 	bool v = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, name));
 
 	cJSON_Delete(o);
@@ -440,7 +454,7 @@ test_status_and_bad_path(void **state)
 	struct gerr err;
 	cJSON *o;
 
-	o = histlink_status_json(f->hl);
+	o = status_json(f->hl);
 	assert_string_equal(cJSON_GetObjectItem(o, "path")->valuestring,
 	    f->path);
 	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(o, "degraded")));

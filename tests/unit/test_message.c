@@ -281,6 +281,31 @@ test_bad_daemon_lines(void **state)
 	msg_reply_release(&r);
 }
 
+/* msg_add_names: a twin array only when a name is not UTF-8, as long as
+ * the list, null where the name is valid (whichever comes first). */
+static void
+test_add_names(void **state)
+{
+	const char *const first_bad[] = { "\xff", "ok", "b\xfe" };
+	const char *const good[] = { "a", "caf\xc3\xa9" };
+	cJSON *o = cJSON_CreateObject();
+	char *line;
+
+	(void)state;
+	msg_add_names(o, "f", first_bad, 3);
+	msg_add_names(o, "g", good, 2);
+	msg_add_names(o, "e", NULL, 0);
+	line = msg_event("x", o);
+	assert_int_equal(msg_utf8_check(line, strlen(line)), strlen(line));
+	assert_non_null(strstr(line, "\"f\":[\"\xef\xbf\xbd\",\"ok\","
+	    "\"b\xef\xbf\xbd\"],\"f_b64\":[\"/w==\",null,\"Yv4=\"]"));
+	assert_non_null(strstr(line, "\"g\":[\"a\",\"caf\xc3\xa9\"]"));
+	assert_null(strstr(line, "g_b64"));
+	assert_non_null(strstr(line, "\"e\":[]"));
+	assert_null(strstr(line, "e_b64"));
+	free(line);
+}
+
 int
 main(void)
 {
@@ -294,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_bad_daemon_lines),
 		cmocka_unit_test(test_number_rule_edges),
 		cmocka_unit_test(test_normalize_output),
+		cmocka_unit_test(test_add_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
