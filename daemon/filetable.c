@@ -47,6 +47,14 @@
 #define FILETABLE_LOAD_DEN 10
 #define FILETABLE_INDEX_MIN 64
 #define FILETABLE_NAME_BLOCK (64 * 1024)
+/*
+ * An index slot holds id + 1 in its low FILETABLE_ID_BITS bits and, above
+ * them, the top bits of the path's hash: a probe passes over most other
+ * paths without reading their entries (a cache miss each, in a big
+ * table: a restart's restore probes a million of them).
+ */
+#define FILETABLE_ID_BITS 27
+#define FILETABLE_ID_MASK ((UINT32_C(1) << FILETABLE_ID_BITS) - 1)
 
 /* The memory budget (issue 4) counts on this; a new field must pay for
  * itself elsewhere. */
@@ -63,7 +71,7 @@ struct filetable {
 	uint32_t next_id;	/* ids below it have been handed out */
 	uint32_t free_head;	/* freed ids, linked through next */
 
-	uint32_t *index;	/* id + 1; 0 = empty */
+	uint32_t *index;	/* filetable_slot(id, hash); 0 = empty */
 	size_t index_size;	/* power of two */
 	size_t index_used;
 
@@ -238,8 +246,8 @@ filetable_alloc_id(struct filetable *t)
 		t->free_head = filetable_entry_at(t, id)->next;
 		return id;
 	}
-	if (t->next_id == FILETABLE_NIL - 1)
-		fatal("filetable: more than %u entries", FILETABLE_NIL - 1);
+	if (t->next_id >= FILETABLE_ID_MASK - 1)
+		fatal("filetable: more than %u entries", FILETABLE_ID_MASK - 1);
 	id = t->next_id++;
 	if ((id >> FILETABLE_PAGE_SHIFT) >= t->npages) {
 		t->pages = xreallocarray(t->pages, t->npages + 1,
@@ -307,6 +315,19 @@ filetable_stamp(struct filetable *t, uint32_t id)
 
 /* ---- path index ---- */
 
+
+static uint32_t
+filetable_slot(uint32_t id, uint32_t h)
+{
+	return (h & ~FILETABLE_ID_MASK) | (id + 1);
+}
+
+static uint32_t
+filetable_slot_id(uint32_t slot)
+{
+	return (slot & FILETABLE_ID_MASK) - 1;
+}
+
 static size_t
 filetable_index_find(const struct filetable *t, const char *path,
     uint32_t h)
@@ -319,7 +340,9 @@ filetable_index_find(const struct filetable *t, const char *path,
 
 		if (slot == 0)
 			return i;
-		e = filetable_entry_at(t, slot - 1);
+		if (((slot ^ h) & ~FILETABLE_ID_MASK) != 0)
+			continue;
+		e = filetable_entry_at(t, filetable_slot_id(slot));
 		if (e->path_hash == h && strcmp(e->path, path) == 0)
 			return i;
 	}
@@ -338,7 +361,8 @@ filetable_index_grow(struct filetable *t)
 
 		if (old[i] == 0)
 			continue;
-		j = filetable_entry_at(t, old[i] - 1)->path_hash & mask;
+		j = filetable_entry_at(t, filetable_slot_id(old[i]))->path_hash &
+		    mask;
 		while (t->index[j] != 0)
 			j = (j + 1) & mask;
 		t->index[j] = old[i];
@@ -355,8 +379,8 @@ filetable_index_delete(struct filetable *t, size_t i)
 	t->index[i] = 0;
 	t->index_used--;
 	for (size_t j = (i + 1) & mask; t->index[j] != 0; j = (j + 1) & mask) {
-		size_t k = filetable_entry_at(t, t->index[j] - 1)->path_hash &
-		    mask;
+		size_t k = filetable_entry_at(t,
+		    filetable_slot_id(t->index[j]))->path_hash & mask;
 
 		/* Move j back to i only if its home k is not in (i, j]. */
 		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
@@ -434,7 +458,7 @@ filetable_lookup(const struct filetable *t, const char *path)
 
 	if (t->index[i] == 0)
 		return NULL;
-	e = filetable_entry_at(t, t->index[i] - 1);
+	e = filetable_entry_at(t, filetable_slot_id(t->index[i]));
 	return (e->flags & FILETABLE_F_TOMBSTONE) ? NULL : e;
 }
 
@@ -501,7 +525,7 @@ filetable_upsert_path(struct filetable *t, const char *path,
 	uint32_t id;
 
 	if (t->index[i] != 0) {
-		id = t->index[i] - 1;
+		id = filetable_slot_id(t->index[i]);
 		if (idp != NULL)
 			*idp = id;
 		return filetable_upsert_at(t, id, kind, st);
@@ -512,7 +536,7 @@ filetable_upsert_path(struct filetable *t, const char *path,
 	e->path = filetable_name_store(t, path, len);
 	e->path_hash = h;
 	e->prev = e->next = FILETABLE_NIL;
-	t->index[i] = id + 1;
+	t->index[i] = filetable_slot(id, h);
 	t->index_used++;
 	filetable_list_append(t, &t->live, id);
 	if (t->index_used * FILETABLE_LOAD_DEN >
@@ -569,8 +593,8 @@ filetable_set_hash(struct filetable *t, const char *path,
 	e->flags = FILETABLE_F_HASH_KNOWN;
 	filetable_count(t, e, +1);
 	if (r == FILETABLE_HASH_CHANGED)
-		filetable_stamp(t, (uint32_t)(t->index[filetable_index_find(t,
-		    path, e->path_hash)] - 1));
+		filetable_stamp(t, filetable_slot_id(t->index[
+		    filetable_index_find(t, path, e->path_hash)]));
 	return r;
 }
 
@@ -595,10 +619,10 @@ filetable_remove(struct filetable *t, const char *path)
 	size_t i = filetable_index_find(t, path,
 	    filetable_hash_path(path, strlen(path)));
 
-	if (t->index[i] == 0 || (filetable_entry_at(t, t->index[i] - 1)->flags &
+	if (t->index[i] == 0 || (filetable_entry_at(t, filetable_slot_id(t->index[i]))->flags &
 	    FILETABLE_F_TOMBSTONE))
 		return false;
-	filetable_kill(t, t->index[i] - 1);
+	filetable_kill(t, filetable_slot_id(t->index[i]));
 	filetable_trim(t);
 	return true;
 }
@@ -645,7 +669,7 @@ filetable_set_wd(struct filetable *t, const char *path, int32_t wd)
 	filetable_count(t, e, +1);
 	if (wd >= 0) {
 		i = filetable_index_find(t, path, e->path_hash);
-		wdmap_put(&t->wds, wd, t->index[i] - 1);
+		wdmap_put(&t->wds, wd, filetable_slot_id(t->index[i]));
 	}
 	return true;
 }
@@ -688,10 +712,10 @@ filetable_lookup_id(const struct filetable *t, const char *path)
 	size_t i = filetable_index_find(t, path,
 	    filetable_hash_path(path, strlen(path)));
 
-	if (t->index[i] == 0 || (filetable_entry_at(t, t->index[i] - 1)->flags &
+	if (t->index[i] == 0 || (filetable_entry_at(t, filetable_slot_id(t->index[i]))->flags &
 	    FILETABLE_F_TOMBSTONE))
 		return FILETABLE_NO_ID;
-	return t->index[i] - 1;
+	return filetable_slot_id(t->index[i]);
 }
 
 void
@@ -887,7 +911,7 @@ filetable_restore(struct filetable *t, const char *path,
 	}
 	if (kind == FILETABLE_FILE && (racy || !has_hash))
 		e->st.size = -1;	/* no stat matches: re-hashed */
-	t->index[i] = id + 1;
+	t->index[i] = filetable_slot(id, h);
 	t->index_used++;
 	filetable_list_append(t, l, id);
 	if (tombstone) {
@@ -962,7 +986,7 @@ filetable_parent_id(const struct filetable *t, const char *path)
 	for (size_t i = h & mask; t->index[i] != 0; i = (i + 1) & mask) {
 		const struct filetable_entry *e;
 
-		id = t->index[i] - 1;
+		id = filetable_slot_id(t->index[i]);
 		e = filetable_entry_at(t, id);
 		if (e->path_hash == h && strncmp(e->path, path, len) == 0 &&
 		    e->path[len] == '\0')
