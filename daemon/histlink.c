@@ -481,7 +481,7 @@ histlink_slow_event(struct histlink *hl, const struct histlink_run *r,
 	log_info("run %llu: phase %s is slow: %lld ms (%s)",
 	    (unsigned long long)r->hist_id, phase, (long long)(dur_us / 1000),
 	    why == HISTORY_SLOW_BUDGET ? "over its budget_ms" :
-	    "over 110% of its median");
+	    "over 110% of its median and 50 ms over it");
 	if (hl->publish == NULL)
 		return;
 	memset(&ev, 0, sizeof(ev));

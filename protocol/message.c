@@ -265,6 +265,24 @@ msg_json_normalize(cJSON *obj)
 	}
 }
 
+char *
+msg_json_print(const cJSON *obj)
+{
+	cJSON *copy = cJSON_Duplicate(obj, true);
+	char *s, *out;
+
+	if (copy == NULL)
+		return xstrdup("null");
+	msg_json_normalize(copy);
+	s = cJSON_PrintUnformatted(copy);
+	cJSON_Delete(copy);
+	if (s == NULL)
+		abort();	/* only on allocation failure, which xmalloc forbids */
+	out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
 /* Print obj (consumed) as one line with its '\n'. */
 static char *
 message_finish(cJSON *obj)

@@ -114,6 +114,15 @@ char *msg_utf8_lossy(const char *s, size_t len);
  * arrays are only repaired. Every builder here applies it.
  */
 void msg_json_normalize(cJSON *obj);
+
+/*
+ * obj (borrowed, unchanged; NULL allowed) as one line of JSON, numbers
+ * and strings as msg_json_normalize makes them: what ggenc prints under
+ * --json, so a value read from the wire (a double once parsed) comes out
+ * as the daemon sent it (1796640019409540, not 1.79664001940954e+15).
+ * "null" for NULL. The caller frees.
+ */
+char *msg_json_print(const cJSON *obj);
 /*
  * Numbers on the wire follow one rule (PROTOCOL.md "Field conventions"):
  * durations are "*_ms" in milliseconds with at most 3 decimals (whole
