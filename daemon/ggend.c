@@ -183,6 +183,7 @@ ggend_watch_settings(const struct ggend *g, struct watch_settings *s)
 	s->snapshot_idle_ms = g->cfg.watch_snapshot_idle_ms;
 	s->max_watches = g->cfg.watch_max_watches;
 	s->hash_threads = (unsigned)g->cfg.watch_hash_threads;
+	s->walk_threads = (unsigned)g->cfg.watch_walk_threads;
 }
 
 int
