@@ -85,11 +85,25 @@ struct crawl_bdir {
 	size_t first, n;
 };
 
-/* One name of a batch to stat. */
+/* One name of a batch to stat, or (dir non-NULL) a directory to open,
+ * watch (cfg.watch) and fstat, in that order. */
 struct crawl_job {
-	int fd;
-	int err;		/* 0, or fstatat's errno */
+	int fd;			/* a dir job's: its O_PATH fd, or -1 */
+	int err;		/* 0, or fstatat's (open's, fstat's) errno */
 	size_t name;		/* offset in crawl.known */
+	const char *dir;	/* a dir job's relpath */
+	int32_t wd;		/* a dir job's watch, or -1 */
+	int werr;		/* and the watch's errno */
+	struct stat st;
+};
+
+/* A directory watched and stat'ed on the pool, to report (cfg.watch). */
+struct crawl_ready {
+	char *relpath;
+	uint32_t hint;
+	int fd, err;
+	int32_t wd;
+	int werr;
 	struct stat st;
 };
 
@@ -108,6 +122,7 @@ struct crawl_pool {
 	size_t total;
 	struct crawl_job *jobs;
 	const char *names;
+	const struct crawl *c;	/* dir jobs: root_fd and cfg.watch */
 };
 
 struct crawl {
@@ -135,6 +150,18 @@ struct crawl {
 	struct crawl_job *jobs;
 	size_t capjobs;
 	struct crawl_pool *pool;	/* started with the first batch */
+	/* The pipeline (cfg.watch): directories popped for the next pool
+	 * run, those it watched and stat'ed waiting to be reported, and
+	 * reported ones to read (their names not known). */
+	struct crawl_dir *pend;
+	size_t npend, cappend;
+	struct crawl_ready *ready;
+	size_t nready, readyhead, capready;
+	struct crawl_bdir *toread;
+	size_t ntoread, captoread;
+	bool cur_watched;	/* crawl_dir_watch */
+	int32_t cur_wd;
+	int cur_werr;
 	struct strbuf path;
 	struct crawl_progress progress;
 };
@@ -187,9 +214,37 @@ crawl_known_reset(struct crawl *c)
 /* ---- the stat pool ---- */
 
 static void
-crawl_job_run(struct crawl_job *j, const char *names)
+crawl_job_dir(const struct crawl *c, struct crawl_job *j)
 {
-	j->err = fstatat(j->fd, names + j->name, &j->st,
+	j->wd = -1;
+	j->werr = 0;
+	j->fd = openat(c->root_fd, j->dir[0] != '\0' ? j->dir : ".",
+	    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (j->fd < 0) {
+		j->err = errno;
+		return;
+	}
+	/* The watch first, then the stat the caller judges by. */
+	j->werr = c->cfg.watch(c->cfg.arg, j->dir, &j->wd);
+	if (j->werr != 0)
+		j->wd = -1;
+	if (fstat(j->fd, &j->st) < 0) {
+		j->err = errno;
+		close(j->fd);
+		j->fd = -1;
+		return;
+	}
+	j->err = 0;
+}
+
+static void
+crawl_job_run(const struct crawl_pool *p, struct crawl_job *j)
+{
+	if (j->dir != NULL) {
+		crawl_job_dir(p->c, j);
+		return;
+	}
+	j->err = fstatat(j->fd, p->names + j->name, &j->st,
 	    AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
 }
 
@@ -204,7 +259,7 @@ crawl_pool_take(struct crawl_pool *p)
 		if (i >= p->total)
 			return;
 		for (; i < end; i++)
-			crawl_job_run(&p->jobs[i], p->names);
+			crawl_job_run(p, &p->jobs[i]);
 	}
 }
 
@@ -277,11 +332,12 @@ crawl_pool_free(struct crawl_pool *p)
  * are done. */
 static void
 crawl_pool_run(struct crawl_pool *p, struct crawl_job *jobs, size_t n,
-    const char *names)
+    const char *names, const struct crawl *c)
 {
 	pthread_mutex_lock(&p->mu);
 	p->jobs = jobs;
 	p->names = names;
+	p->c = c;
 	p->total = n;
 	atomic_store(&p->next, 0);
 	p->busy = p->n;
@@ -331,6 +387,20 @@ crawl_free(struct crawl *c)
 	if (c == NULL)
 		return;
 	crawl_pool_free(c->pool);
+	for (size_t i = 0; i < c->npend; i++)
+		free(c->pend[i].relpath);
+	free(c->pend);
+	for (size_t i = c->readyhead; i < c->nready; i++) {
+		if (c->ready[i].fd >= 0)
+			close(c->ready[i].fd);
+		free(c->ready[i].relpath);
+	}
+	free(c->ready);
+	for (size_t i = 0; i < c->ntoread; i++) {
+		close(c->toread[i].fd);
+		free(c->toread[i].relpath);
+	}
+	free(c->toread);
 	if (c->cur != NULL)
 		closedir(c->cur);
 	else if (c->cur_fd >= 0)
@@ -527,6 +597,117 @@ crawl_entry(struct crawl *c, const char *name, unsigned char d_type,
 	}
 }
 
+/* Jobs for the names taken (the first nknown of njobs; the rest are
+ * left to the caller, cleared). */
+static void
+crawl_name_jobs(struct crawl *c, size_t njobs)
+{
+	size_t off = 0;
+
+	if (njobs > c->capjobs) {
+		c->capjobs = njobs;
+		free(c->jobs);
+		c->jobs = xreallocarray(NULL, c->capjobs, sizeof(*c->jobs));
+	}
+	for (size_t d = 0; d < c->nbdirs; d++) {
+		for (size_t i = 0; i < c->bdirs[d].n; i++) {
+			struct crawl_job *j = &c->jobs[c->bdirs[d].first + i];
+
+			j->fd = c->bdirs[d].fd;
+			j->dir = NULL;
+			j->name = off;
+			off += strlen(c->known.buf + off) + 1;
+		}
+	}
+	for (size_t i = c->nknown; i < njobs; i++)
+		c->jobs[i] = (struct crawl_job){ .fd = -1, .wd = -1 };
+}
+
+/* Report the names stat'ed for the batch's directories, in order, and
+ * leave each directory; the batch is emptied. Returns the names. */
+static size_t
+crawl_names_report(struct crawl *c)
+{
+	size_t handled = 0;
+
+	for (size_t d = 0; d < c->nbdirs; d++) {
+		struct crawl_bdir *b = &c->bdirs[d];
+
+		c->cur = NULL;
+		c->cur_fd = b->fd;
+		c->cur_path = b->relpath;
+		c->cur_dir_hint = b->hint;
+		c->cur_complete = true;
+		for (size_t i = b->first; i < b->first + b->n; i++) {
+			c->cur_hint = c->known_hints[i];
+			crawl_entry(c, c->known.buf + c->jobs[i].name,
+			    DT_UNKNOWN, &c->jobs[i]);
+			handled++;
+		}
+		crawl_leave(c);
+	}
+	c->nbdirs = 0;
+	crawl_known_reset(c);
+	return handled;
+}
+
+static void
+crawl_bdir_add(struct crawl_bdir **v, size_t *n, size_t *cap,
+    struct crawl_bdir b)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*v = xreallocarray(*v, *cap, sizeof(**v));
+	}
+	(*v)[(*n)++] = b;
+}
+
+/*
+ * Report the directories the pool watched and stat'ed, in order, until
+ * the batch holds CRAWL_BATCH_ENTRIES names: each one's names are taken
+ * (judged on the stat taken after its watch), or it is queued to be read.
+ * Returns the directories handled.
+ */
+static size_t
+crawl_ready_report(struct crawl *c)
+{
+	size_t handled = 0;
+
+	while (c->readyhead < c->nready && c->nknown < CRAWL_BATCH_ENTRIES) {
+		struct crawl_ready *r = &c->ready[c->readyhead++];
+		size_t first = c->nknown, len = c->known.len;
+
+		handled++;
+		if (r->err != 0) {
+			crawl_fail(c, r->relpath, r->err);
+			free(r->relpath);
+			continue;
+		}
+		c->progress.dirs++;
+		c->cur_hint = r->hint;
+		c->cur_watched = true;
+		c->cur_wd = r->wd;
+		c->cur_werr = r->werr;
+		c->cfg.on_entry(c->cfg.arg, r->relpath, CRAWL_DIR, &r->st);
+		c->cur_watched = false;
+		if (c->cfg.known(c->cfg.arg, c, r->relpath, &r->st)) {
+			crawl_bdir_add(&c->bdirs, &c->nbdirs, &c->capbdirs,
+			    (struct crawl_bdir){ .relpath = r->relpath,
+			    .fd = r->fd, .hint = r->hint, .first = first,
+			    .n = c->nknown - first });
+			continue;
+		}
+		c->nknown = first;
+		strbuf_truncate(&c->known, len);
+		crawl_bdir_add(&c->toread, &c->ntoread, &c->captoread,
+		    (struct crawl_bdir){ .relpath = r->relpath, .fd = r->fd,
+		    .hint = r->hint });
+	}
+	if (c->readyhead == c->nready)
+		c->readyhead = c->nready = 0;
+	return handled;
+}
+
 /*
  * Queued directories whose names are known, as many as CRAWL_BATCH_ENTRIES
  * names: each opened and reported (watched) and its names taken, then all
@@ -538,7 +719,7 @@ static size_t
 crawl_batch(struct crawl *c)
 {
 	struct crawl_dir rd = { NULL, CRAWL_NO_HINT };
-	size_t handled = 0, off = 0;
+	size_t handled = 0;
 	int rfd = -1;
 
 	crawl_known_reset(c);
@@ -570,46 +751,95 @@ crawl_batch(struct crawl *c)
 		rfd = fd;
 		break;
 	}
-	if (c->nknown > c->capjobs) {
-		c->capjobs = c->nknown;
-		free(c->jobs);
-		c->jobs = xreallocarray(NULL, c->capjobs, sizeof(*c->jobs));
-	}
-	for (size_t d = 0; d < c->nbdirs; d++) {
-		for (size_t i = 0; i < c->bdirs[d].n; i++) {
-			struct crawl_job *j = &c->jobs[c->bdirs[d].first + i];
-
-			j->fd = c->bdirs[d].fd;
-			j->name = off;
-			off += strlen(c->known.buf + off) + 1;
-		}
-	}
+	crawl_name_jobs(c, c->nknown);
 	if (c->nknown > 0) {
 		if (c->pool == NULL)
 			c->pool = crawl_pool_new(c->cfg.threads);
-		crawl_pool_run(c->pool, c->jobs, c->nknown, c->known.buf);
+		crawl_pool_run(c->pool, c->jobs, c->nknown, c->known.buf, c);
 	}
-	for (size_t d = 0; d < c->nbdirs; d++) {
-		struct crawl_bdir *b = &c->bdirs[d];
-
-		c->cur = NULL;
-		c->cur_fd = b->fd;
-		c->cur_path = b->relpath;
-		c->cur_dir_hint = b->hint;
-		c->cur_complete = true;
-		for (size_t i = b->first; i < b->first + b->n; i++) {
-			c->cur_hint = c->known_hints[i];
-			crawl_entry(c, c->known.buf + c->jobs[i].name,
-			    DT_UNKNOWN, &c->jobs[i]);
-			handled++;
-		}
-		crawl_leave(c);
-	}
-	c->nbdirs = 0;
-	crawl_known_reset(c);
+	handled += crawl_names_report(c);
 	if (rfd >= 0)
 		crawl_read(c, rd, rfd);
 	return handled;
+}
+
+/*
+ * The pipeline (cfg.watch): each pool run stats the names of the
+ * directories reported last and, alongside, opens, watches and fstats the
+ * next ones popped from the stack; then the names are reported, then the
+ * new directories (each one's known list taken), and so on. Once
+ * max_entries are handled no more directories are popped: the step ends
+ * when every directory watched in it was reported (its wd recorded before
+ * the loop reads any event) and every name taken was stat'ed and reported.
+ * A directory whose names are not known is queued to be read (toread).
+ */
+static size_t
+crawl_pipeline(struct crawl *c, size_t max_entries)
+{
+	size_t handled = 0;
+
+	crawl_known_reset(c);
+	c->nbdirs = 0;
+	for (;;) {
+		size_t njobs;
+
+		c->npend = 0;
+		if (handled < max_entries && c->readyhead == c->nready) {
+			while (c->nstack > 0 && c->npend < CRAWL_BATCH_DIRS) {
+				if (c->npend == c->cappend) {
+					c->cappend = c->cappend ?
+					    c->cappend * 2 : 64;
+					c->pend = xreallocarray(c->pend,
+					    c->cappend, sizeof(*c->pend));
+				}
+				c->pend[c->npend++] = c->stack[--c->nstack];
+			}
+		}
+		njobs = c->nknown + c->npend;
+		if (njobs == 0)
+			break;
+		crawl_name_jobs(c, njobs);
+		for (size_t i = 0; i < c->npend; i++)
+			c->jobs[c->nknown + i].dir = c->pend[i].relpath;
+		if (c->pool == NULL)
+			c->pool = crawl_pool_new(c->cfg.threads);
+		crawl_pool_run(c->pool, c->jobs, njobs, c->known.buf, c);
+		if (c->npend > 0) {
+			/* ready is empty: it is refilled only then */
+			if (c->npend > c->capready) {
+				c->capready = c->npend;
+				free(c->ready);
+				c->ready = xreallocarray(NULL, c->capready,
+				    sizeof(*c->ready));
+			}
+			for (size_t i = 0; i < c->npend; i++) {
+				const struct crawl_job *j =
+				    &c->jobs[c->nknown + i];
+
+				c->ready[i] = (struct crawl_ready){
+					.relpath = c->pend[i].relpath,
+					.hint = c->pend[i].hint, .fd = j->fd,
+					.err = j->err, .wd = j->wd,
+					.werr = j->werr, .st = j->st };
+			}
+			c->readyhead = 0;
+			c->nready = c->npend;
+			c->npend = 0;
+		}
+		handled += crawl_names_report(c);
+		handled += crawl_ready_report(c);
+	}
+	return handled;
+}
+
+bool
+crawl_dir_watch(const struct crawl *c, int32_t *wd, int *error)
+{
+	if (!c->cur_watched)
+		return false;
+	*wd = c->cur_wd;
+	*error = c->cur_werr;
+	return true;
 }
 
 enum crawl_state
@@ -621,8 +851,20 @@ crawl_step(struct crawl *c, size_t max_entries)
 		struct dirent *de;
 
 		if (c->cur_path == NULL) {
+			if (c->ntoread > 0) {
+				struct crawl_bdir b = c->toread[--c->ntoread];
+
+				crawl_read(c, (struct crawl_dir){ b.relpath,
+				    b.hint }, b.fd);
+				continue;
+			}
 			if (c->nstack == 0)
 				return CRAWL_DONE;
+			if (c->cfg.threads > 1 && c->cfg.known != NULL &&
+			    c->cfg.watch != NULL) {
+				n += crawl_pipeline(c, max_entries - n);
+				continue;
+			}
 			if (c->cfg.threads > 1 && c->cfg.known != NULL) {
 				n += crawl_batch(c);
 				continue;
@@ -663,15 +905,15 @@ crawl_step(struct crawl *c, size_t max_entries)
 		crawl_entry(c, de->d_name, de->d_type, NULL);
 		n++;
 	}
-	return c->cur_path == NULL && c->nstack == 0 ? CRAWL_DONE :
-	    CRAWL_MORE;
+	return c->cur_path == NULL && c->nstack == 0 && c->ntoread == 0 ?
+	    CRAWL_DONE : CRAWL_MORE;
 }
 
 void
 crawl_progress(const struct crawl *c, struct crawl_progress *out)
 {
 	*out = c->progress;
-	out->pending_dirs = c->nstack;
+	out->pending_dirs = c->nstack + c->ntoread;
 }
 
 bool

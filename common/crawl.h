@@ -58,6 +58,13 @@ typedef bool (*crawl_known_cb)(void *arg, struct crawl *c,
 typedef void (*crawl_dir_done_cb)(void *arg, const char *relpath,
     bool complete);
 
+/*
+ * Watch directory relpath (the crawl's root joined with it); called on the
+ * pool's threads, so it must be thread-safe (inotify_add_watch on one fd
+ * is). 0 with *wd set, or an errno (*wd untouched).
+ */
+typedef int (*crawl_watch_cb)(void *arg, const char *relpath, int32_t *wd);
+
 struct crawl_config {
 	crawl_ignore_cb is_ignored;	/* NULL = nothing ignored */
 	crawl_entry_cb on_entry;	/* required */
@@ -75,9 +82,21 @@ struct crawl_config {
 	 * caller's thread.
 	 */
 	unsigned threads;
+	/*
+	 * With threads (and known): directories are watched on the pool by
+	 * this, then fstat'ed there (the stat after the watch), then reported
+	 * on the caller's thread, whose on_entry learns the outcome with
+	 * crawl_dir_watch and records it. The pool stats a batch's names while
+	 * it watches and stats the next batch's directories (a pipeline);
+	 * every directory watched in a crawl_step is reported in it. NULL =
+	 * on_entry watches each directory itself.
+	 */
+	crawl_watch_cb watch;
 };
 
 #define CRAWL_BATCH_ENTRIES 4096
+/* Directories watched and stat'ed on the pool at a time (cfg.watch). */
+#define CRAWL_BATCH_DIRS 512
 #define CRAWL_MAX_THREADS 16
 
 struct crawl_progress {
@@ -117,6 +136,11 @@ void crawl_known_add(struct crawl *c, const char *name, uint32_t hint);
  * with the entry's name to crawl_known_add (a directory keeps its own),
  * CRAWL_NO_HINT for an entry read from the disk. */
 uint32_t crawl_hint(const struct crawl *c);
+
+/* Inside on_entry for a directory: true when cfg.watch already ran for it
+ * (on the pool), with *wd its watch, or *error its errno (*wd -1). False:
+ * the caller watches it. */
+bool crawl_dir_watch(const struct crawl *c, int32_t *wd, int *error);
 
 /* Filesystems watched by polling: inotify misses changes made elsewhere. */
 enum crawl_fs_kind {

@@ -331,3 +331,20 @@ notifier_set_watch_cap(size_t cap)
 {
 	notifier_state.cap = cap;
 }
+
+int
+notifier_adopt_watch(const char *path, int32_t w, int error, int32_t *wd,
+    struct gerr *err)
+{
+	if (!notifier_state.init)
+		return gerr_set(err, GERR_INTERNAL, "notifier: not initialised");
+	if (w < 0) {
+		if (error == ENOSPC)
+			return notifier_out_of_watches(path, err);
+		return gerr_set(err, GERR_IO, "inotify watch %s: %s", path,
+		    strerror(error));
+	}
+	wdmap_put(&notifier_state.active, w, 0);
+	*wd = w;
+	return 0;
+}

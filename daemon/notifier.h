@@ -70,6 +70,18 @@ int notifier_fd(void);
  */
 int notifier_add_watch(const char *path, int32_t *wd, struct gerr *err);
 
+/*
+ * A watch added off the loop thread (a warm walk's pool threads call
+ * inotify_add_watch(notifier_fd(), path, NOTIFIER_MASK) themselves: the
+ * call is thread-safe on one fd): w is what it returned, error its errno
+ * when w < 0. Records w as notifier_add_watch would, with its errors
+ * (GERR_LIMIT for ENOSPC, GERR_IO otherwise). Loop thread only; only
+ * when no test cap is set (notifier_status: cap 0), as the cap is checked
+ * before the call.
+ */
+int notifier_adopt_watch(const char *path, int32_t w, int error,
+    int32_t *wd, struct gerr *err);
+
 /* Remove a watch; false if wd was not ours (already gone). */
 bool notifier_remove_watch(int32_t wd);
 

@@ -26,6 +26,8 @@
 #include "rootsync.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,6 +51,11 @@
  * (coarse clocks, 1 s or 2 s filesystems) leaves the mtime as it was. */
 #define ROOTSYNC_COMPLETE_AGE_NS ((int64_t)2000000000)
 
+/* A pipelined warm walk's crawl_step handles this many times the
+ * caller's max_entries: several pool runs per step, each overlapping the
+ * reports of the previous one (~30 ms of loop time per step). */
+#define ROOTSYNC_PIPELINE_STEPS 16
+
 struct rootsync_move {
 	uint32_t cookie;
 	char *path;
@@ -70,6 +77,7 @@ struct rootsync {
 	uint32_t dir_id;
 	enum filetable_upsert_result dir_result;
 	size_t dirs_known, dirs_walked;
+	bool pipelined;		/* the crawl's pool watches (cfg.watch) */
 	struct crawl *crawl;
 	struct strvec starts;		/* dirs to crawl (LIFO) */
 	/* Files to hash, NUL-terminated end to end (FIFO from byte
@@ -243,6 +251,49 @@ rootsync_watch(struct rootsync *w, const char *rel, uint32_t id)
 	/* GERR_IO: gone already; its parent's event removes it. */
 }
 
+/* Directory rel (entry id) was watched by the crawl's pool: record the
+ * outcome as rootsync_watch would. */
+static void
+rootsync_adopt(struct rootsync *w, const char *rel, uint32_t id, int32_t wd,
+    int error)
+{
+	struct gerr err;
+	int32_t got;
+	int rc;
+
+	gerr_clear(&err);
+	rc = notifier_adopt_watch(rootsync_abs(w, rel), wd, error, &got, &err);
+	if (rc == 0) {
+		filetable_set_wd_id(w->t, id, got);
+	} else if (rc == GERR_LIMIT) {
+		if (w->limit_msg[0] == '\0')
+			log_warn("%s", err.msg);
+		memcpy(w->limit_msg, err.msg, sizeof(w->limit_msg));
+		filetable_set_wd_id(w->t, id, FILETABLE_WD_POLLED);
+	}
+	/* GERR_IO: gone already; its parent's event removes it. */
+}
+
+/* crawl_watch_cb, on the crawl's pool threads: nothing of w but its
+ * (constant) root is read. */
+static int
+rootsync_pool_watch(void *arg, const char *rel, int32_t *wd)
+{
+	const struct rootsync *w = arg;
+	char path[PATH_MAX];
+	int n, got;
+
+	n = rel[0] != '\0' ? snprintf(path, sizeof(path), "%s/%s", w->root,
+	    rel) : snprintf(path, sizeof(path), "%s", w->root);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return ENAMETOOLONG;
+	got = inotify_add_watch(notifier_fd(), path, NOTIFIER_MASK);
+	if (got < 0)
+		return errno;
+	*wd = got;
+	return 0;
+}
+
 struct rootsync_wds {
 	const char *prefix;
 	size_t len;
@@ -337,6 +388,8 @@ rootsync_crawl_entry(void *arg, const char *rel, enum crawl_kind ckind,
 	struct filetable_stat fst;
 	enum filetable_upsert_result r;
 	uint32_t id;
+	int32_t wd;
+	int werr;
 
 	filetable_stat_from(&fst, st);
 	/* A name from a known list comes with its id: no path lookup. */
@@ -345,7 +398,11 @@ rootsync_crawl_entry(void *arg, const char *rel, enum crawl_kind ckind,
 	if (kind == FILETABLE_DIR) {
 		w->dir_id = id;
 		w->dir_result = r;
-		rootsync_watch(w, rel, id);	/* before it is listed */
+		/* before it is listed (the pool's watch: already) */
+		if (crawl_dir_watch(w->crawl, &wd, &werr))
+			rootsync_adopt(w, rel, id, wd, werr);
+		else
+			rootsync_watch(w, rel, id);
 	} else if (r != FILETABLE_UNCHANGED) {
 		rootsync_hash(w, rel);
 	}
@@ -538,12 +595,25 @@ rootsync_step(struct rootsync *w, size_t max_entries)
 
 	/* The warm walk takes names from the saved lists, and stats them on
 	 * a pool: CPU on a warm page cache, queue depth on a cold one. */
+	struct gerr err;
+
 	if (w->initial && w->warm) {
 		cfg.known = rootsync_known;
 		if (filetable_children_kept(w->t))
 			cfg.threads = w->cfg.walk_threads;
 	}
-	struct gerr err;
+	/* The pool watches the directories too (and the step is longer, so
+	 * that its runs overlap the loop's reports: see crawl_pipeline),
+	 * unless a test cap on watches is set (checked before each call on
+	 * the loop thread) or the root is polled. */
+	if (cfg.threads > 1 && !w->remote && !w->cfg.force_poll &&
+	    w->crawl == NULL && w->starts.n > 0) {
+		struct notifier_status ns;
+
+		notifier_status(&ns);
+		if (ns.cap == 0 && notifier_fd() >= 0)
+			cfg.watch = rootsync_pool_watch;
+	}
 
 	if (w->crawl == NULL && w->starts.n > 0) {
 		char *start = strvec_pop(&w->starts);
@@ -553,10 +623,12 @@ rootsync_step(struct rootsync *w, size_t max_entries)
 			log_warn("root %s: %s", w->root, err.msg);
 			w->crawl = NULL;
 		}
+		w->pipelined = w->crawl != NULL && cfg.watch != NULL;
 		free(start);
 	}
-	if (w->crawl != NULL &&
-	    crawl_step(w->crawl, max_entries) == CRAWL_DONE) {
+	if (w->crawl != NULL && crawl_step(w->crawl, w->pipelined ?
+	    max_entries * ROOTSYNC_PIPELINE_STEPS : max_entries) ==
+	    CRAWL_DONE) {
 		crawl_free(w->crawl);
 		w->crawl = NULL;
 		if (w->starts.n == 0 && w->initial && w->warm) {

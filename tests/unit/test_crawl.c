@@ -6,7 +6,10 @@
  * filesystem classification; directories walked from a known list of
  * names (stat'ed, never read: a name missing on disk is skipped, one not
  * listed is not seen), hints handed back, completeness reported, and the
- * batched walk on a thread pool reporting exactly what the serial one does.
+ * batched walk on a thread pool reporting exactly what the serial one does;
+ * the pipelined walk (the pool watches directories too) reporting the same,
+ * each directory's watch before the stat it is judged by, every directory
+ * watched in a step reported in it, with its wd or the watch's error.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <stdatomic.h>
 
 #include "crawl.h"
 #include "filetable.h"
@@ -475,12 +479,77 @@ kn_sort(char *text, size_t size)
 	free(copy);
 }
 
+/* ---- the pipeline: watches on the pool ---- */
+
+static atomic_uint kn_watches;
+static char *kn_root;
+
+/* wd 1000 for the root, N for dN; ENOENT for d4. d2 gets a subdirectory
+ * right after its watch: the stat it is judged by must show it. */
+static int
+kn_watch(void *arg, const char *relpath, int32_t *wd)
+{
+	int d;
+
+	(void)arg;
+	atomic_fetch_add(&kn_watches, 1);
+	if (relpath[0] == '\0') {
+		*wd = 1000;
+		return 0;
+	}
+	/* A pool thread: no cmocka assertion here. */
+	if (sscanf(relpath, "d%d", &d) != 1)
+		return EINVAL;
+	if (d == 4)
+		return ENOENT;
+	if (d == 2) {
+		char sub[4096];
+
+		snprintf(sub, sizeof(sub), "%s/d2/sub", kn_root);
+		if (mkdir(sub, 0755) != 0)
+			return errno;
+	}
+	*wd = d;
+	return 0;
+}
+
+static void
+kn_entry_watched(void *arg, const char *relpath, enum crawl_kind kind,
+    const struct stat *st)
+{
+	struct kn *k = arg;
+	int32_t wd = -7;
+	int err = -7, d;
+
+	if (kind == CRAWL_DIR) {
+		assert_true(crawl_dir_watch(k->c, &wd, &err));
+		if (relpath[0] == '\0') {
+			assert_int_equal(wd, 1000);
+		} else {
+			assert_int_equal(sscanf(relpath, "d%d", &d), 1);
+			assert_int_equal(err, d == 4 ? ENOENT : 0);
+			assert_int_equal(wd, d == 4 ? -1 : d);
+			if (d == 2)	/* ., .., sub */
+				assert_int_equal(st->st_nlink, 3);
+		}
+	} else {
+		assert_false(crawl_dir_watch(k->c, &wd, &err));
+	}
+	kn_entry(arg, relpath, kind, st);
+}
+
 static void
 kn_run(const char *root, unsigned threads, struct kn *k)
 {
 	struct crawl_config cfg = { .is_ignored = kn_ignore,
 		.on_entry = kn_entry, .known = kn_known_root,
 		.on_dir_done = kn_done, .arg = k, .threads = threads };
+
+	if (threads == 99) {
+		cfg.threads = 3;
+		cfg.watch = kn_watch;
+		cfg.on_entry = kn_entry_watched;
+	}
 
 	memset(k, 0, sizeof(*k));
 	assert_int_equal(crawl_new(root, "", &cfg, &k->c, NULL), 0);
@@ -525,6 +594,113 @@ test_known_names_serial_and_batched(void **state)
 	assert_string_equal(a.out, b.out);
 	assert_string_equal(a.done, b.done);
 	assert_int_equal(a.n, b.n);
+	/* Pipelined: the same, each directory watched once. */
+	kn_root = dir;
+	atomic_store(&kn_watches, 0);
+	kn_run(dir, 99, &b);
+	assert_string_equal(a.out, b.out);
+	assert_string_equal(a.done, b.done);
+	assert_int_equal(a.n, b.n);
+	assert_int_equal(atomic_load(&kn_watches), 11);
+	testutil_rmtree(dir);
+}
+
+/* Many directories (more than a batch of names, more than a pool run of
+ * directories): each step reports every directory it watched. */
+struct pl {
+	struct crawl *c;
+	size_t dirs, files, hinted;
+};
+
+static void
+pl_entry(void *arg, const char *relpath, enum crawl_kind kind,
+    const struct stat *st)
+{
+	struct pl *p = arg;
+	int32_t wd;
+	int err;
+
+	(void)st;
+	if (kind == CRAWL_DIR) {
+		assert_true(crawl_dir_watch(p->c, &wd, &err));
+		assert_int_equal(err, 0);
+		assert_int_equal(wd, (int32_t)strlen(relpath));
+		p->dirs++;
+	} else {
+		p->files++;
+		if (crawl_hint(p->c) != CRAWL_NO_HINT)
+			p->hinted++;
+	}
+}
+
+static int
+pl_watch(void *arg, const char *relpath, int32_t *wd)
+{
+	(void)arg;
+	atomic_fetch_add(&kn_watches, 1);
+	*wd = (int32_t)strlen(relpath);
+	return 0;
+}
+
+/* The root lists p0..p599; each pN lists g0..g7, but p17 is read. */
+static bool
+pl_known(void *arg, struct crawl *c, const char *relpath,
+    const struct stat *st)
+{
+	char name[16];
+
+	(void)arg;
+	(void)st;
+	if (relpath[0] == '\0') {
+		for (int d = 0; d < 600; d++) {
+			snprintf(name, sizeof(name), "p%d", d);
+			crawl_known_add(c, name, (uint32_t)d);
+		}
+		return true;
+	}
+	if (strcmp(relpath, "p17") == 0)
+		return false;
+	for (int i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "g%d", i);
+		crawl_known_add(c, name, (uint32_t)i);
+	}
+	return true;
+}
+
+static void
+test_pipeline_reports_what_it_watched(void **state)
+{
+	char *dir = testutil_tmpdir("crawl");
+	struct crawl_config cfg = { .on_entry = pl_entry, .known = pl_known,
+		.watch = pl_watch, .threads = 3 };
+	struct pl p = { 0 };
+	enum crawl_state st;
+	char rel[64];
+	size_t steps = 0;
+
+	(void)state;
+	for (int d = 0; d < 600; d++) {
+		snprintf(rel, sizeof(rel), "p%d", d);
+		testutil_mkdir(dir, rel);
+		for (int i = 0; i < 8; i++) {
+			snprintf(rel, sizeof(rel), "p%d/g%d", d, i);
+			testutil_put(dir, rel, "x");
+		}
+	}
+	cfg.arg = &p;
+	atomic_store(&kn_watches, 0);
+	assert_int_equal(crawl_new(dir, "", &cfg, &p.c, NULL), 0);
+	do {
+		st = crawl_step(p.c, 100);
+		steps++;
+		/* Nothing watched is left unreported between steps. */
+		assert_int_equal(atomic_load(&kn_watches), p.dirs);
+	} while (st == CRAWL_MORE);
+	crawl_free(p.c);
+	assert_true(steps > 2);
+	assert_int_equal(p.dirs, 601);
+	assert_int_equal(p.files, 600 * 8);
+	assert_int_equal(p.hinted, 599 * 8);	/* p17's were read */
 	testutil_rmtree(dir);
 }
 
@@ -540,6 +716,7 @@ main(void)
 		cmocka_unit_test(test_subtree_start_and_errors),
 		cmocka_unit_test(test_fs_kind),
 		cmocka_unit_test(test_known_names_serial_and_batched),
+		cmocka_unit_test(test_pipeline_reports_what_it_watched),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
