@@ -18,7 +18,9 @@
  * threads, the names of a batch of such directories are stat'ed on the pool
  * (fstatat relative to each directory's fd: no path built, no callback off
  * the caller's thread) after every directory of the batch was reported
- * (watched), and reported in order before crawl_step returns.
+ * (watched), and reported in order before crawl_step returns; with
+ * cfg.watch the pool also watches and fstats the directories, and the
+ * caller's thread reports one batch while the pool works on the next.
  * Never: chdir, follow a symlink, or stop on a directory that vanished or
  * is unreadable (reported through on_error, the crawl goes on).
  */
@@ -125,6 +127,18 @@ struct crawl_pool {
 	const struct crawl *c;	/* dir jobs: root_fd and cfg.watch */
 };
 
+/* A batch's names and directories, and its jobs (the pipeline keeps the
+ * one being reported beside the one on the pool: crawl_swap_set). */
+struct crawl_set {
+	struct strbuf known;
+	uint32_t *known_hints;
+	size_t nknown, capknown;
+	struct crawl_bdir *bdirs;
+	size_t nbdirs, capbdirs;
+	struct crawl_job *jobs;
+	size_t capjobs;
+};
+
 struct crawl {
 	int root_fd;
 	dev_t root_dev;
@@ -159,6 +173,7 @@ struct crawl {
 	size_t nready, readyhead, capready;
 	struct crawl_bdir *toread;
 	size_t ntoread, captoread;
+	struct crawl_set prev;	/* stat'ed, to report while the pool runs */
 	bool cur_watched;	/* crawl_dir_watch */
 	int32_t cur_wd;
 	int cur_werr;
@@ -328,10 +343,9 @@ crawl_pool_free(struct crawl_pool *p)
 	free(p);
 }
 
-/* Stat jobs[0 .. n) on the pool and the caller's thread; back when all
- * are done. */
+/* Post jobs[0 .. n) to the pool's threads; crawl_pool_finish waits. */
 static void
-crawl_pool_run(struct crawl_pool *p, struct crawl_job *jobs, size_t n,
+crawl_pool_start(struct crawl_pool *p, struct crawl_job *jobs, size_t n,
     const char *names, const struct crawl *c)
 {
 	pthread_mutex_lock(&p->mu);
@@ -344,11 +358,28 @@ crawl_pool_run(struct crawl_pool *p, struct crawl_job *jobs, size_t n,
 	p->gen++;
 	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->mu);
+}
+
+/* Take the posted jobs left on the caller's thread; back when all are
+ * done. */
+static void
+crawl_pool_finish(struct crawl_pool *p)
+{
 	crawl_pool_take(p);
 	pthread_mutex_lock(&p->mu);
 	while (p->busy > 0)
 		pthread_cond_wait(&p->done, &p->mu);
 	pthread_mutex_unlock(&p->mu);
+}
+
+/* Stat jobs[0 .. n) on the pool and the caller's thread; back when all
+ * are done. */
+static void
+crawl_pool_run(struct crawl_pool *p, struct crawl_job *jobs, size_t n,
+    const char *names, const struct crawl *c)
+{
+	crawl_pool_start(p, jobs, n, names, c);
+	crawl_pool_finish(p);
 }
 
 int
@@ -376,6 +407,7 @@ crawl_new(const char *root, const char *start, const struct crawl_config *cfg,
 	c->cur_hint = CRAWL_NO_HINT;
 	strbuf_init(&c->path);
 	strbuf_init(&c->known);
+	strbuf_init(&c->prev.known);
 	crawl_push(c, xstrdup(start), CRAWL_NO_HINT);
 	*out = c;
 	return 0;
@@ -401,6 +433,14 @@ crawl_free(struct crawl *c)
 		free(c->toread[i].relpath);
 	}
 	free(c->toread);
+	for (size_t d = 0; d < c->prev.nbdirs; d++) {
+		close(c->prev.bdirs[d].fd);
+		free(c->prev.bdirs[d].relpath);
+	}
+	strbuf_release(&c->prev.known);
+	free(c->prev.known_hints);
+	free(c->prev.bdirs);
+	free(c->prev.jobs);
 	if (c->cur != NULL)
 		closedir(c->cur);
 	else if (c->cur_fd >= 0)
@@ -766,13 +806,37 @@ crawl_batch(struct crawl *c)
 /*
  * The pipeline (cfg.watch): each pool run stats the names of the
  * directories reported last and, alongside, opens, watches and fstats the
- * next ones popped from the stack; then the names are reported, then the
- * new directories (each one's known list taken), and so on. Once
+ * next ones popped from the stack; meanwhile this thread reports the names
+ * the previous run stat'ed (c->prev), then joins the pool; then the new
+ * directories are reported (each one's known list taken), and so on. Once
  * max_entries are handled no more directories are popped: the step ends
  * when every directory watched in it was reported (its wd recorded before
  * the loop reads any event) and every name taken was stat'ed and reported.
  * A directory whose names are not known is queued to be read (toread).
  */
+#define CRAWL_SWAP(a, b) do { \
+	__typeof__(a) crawl_swap_tmp = (a); \
+	(a) = (b); \
+	(b) = crawl_swap_tmp; \
+} while (0)
+
+/* Swap the batch in c's fields with c->prev. */
+static void
+crawl_swap_set(struct crawl *c)
+{
+	struct crawl_set *p = &c->prev;
+
+	CRAWL_SWAP(c->known, p->known);
+	CRAWL_SWAP(c->known_hints, p->known_hints);
+	CRAWL_SWAP(c->nknown, p->nknown);
+	CRAWL_SWAP(c->capknown, p->capknown);
+	CRAWL_SWAP(c->bdirs, p->bdirs);
+	CRAWL_SWAP(c->nbdirs, p->nbdirs);
+	CRAWL_SWAP(c->capbdirs, p->capbdirs);
+	CRAWL_SWAP(c->jobs, p->jobs);
+	CRAWL_SWAP(c->capjobs, p->capjobs);
+}
+
 static size_t
 crawl_pipeline(struct crawl *c, size_t max_entries)
 {
@@ -796,14 +860,24 @@ crawl_pipeline(struct crawl *c, size_t max_entries)
 			}
 		}
 		njobs = c->nknown + c->npend;
-		if (njobs == 0)
+		if (njobs == 0 && c->prev.nbdirs == 0)
 			break;
-		crawl_name_jobs(c, njobs);
-		for (size_t i = 0; i < c->npend; i++)
-			c->jobs[c->nknown + i].dir = c->pend[i].relpath;
-		if (c->pool == NULL)
-			c->pool = crawl_pool_new(c->cfg.threads);
-		crawl_pool_run(c->pool, c->jobs, njobs, c->known.buf, c);
+		if (njobs > 0) {
+			crawl_name_jobs(c, njobs);
+			for (size_t i = 0; i < c->npend; i++)
+				c->jobs[c->nknown + i].dir =
+				    c->pend[i].relpath;
+			if (c->pool == NULL)
+				c->pool = crawl_pool_new(c->cfg.threads);
+			crawl_pool_start(c->pool, c->jobs, njobs,
+			    c->known.buf, c);
+		}
+		/* The previous batch is reported while the pool runs. */
+		crawl_swap_set(c);
+		handled += crawl_names_report(c);
+		crawl_swap_set(c);
+		if (njobs > 0)
+			crawl_pool_finish(c->pool);
 		if (c->npend > 0) {
 			/* ready is empty: it is refilled only then */
 			if (c->npend > c->capready) {
@@ -826,7 +900,9 @@ crawl_pipeline(struct crawl *c, size_t max_entries)
 			c->nready = c->npend;
 			c->npend = 0;
 		}
-		handled += crawl_names_report(c);
+		/* This batch, stat'ed, becomes the previous one; the next
+		 * takes the names of the directories watched just now. */
+		crawl_swap_set(c);
 		handled += crawl_ready_report(c);
 	}
 	return handled;

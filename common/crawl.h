@@ -86,10 +86,11 @@ struct crawl_config {
 	 * With threads (and known): directories are watched on the pool by
 	 * this, then fstat'ed there (the stat after the watch), then reported
 	 * on the caller's thread, whose on_entry learns the outcome with
-	 * crawl_dir_watch and records it. The pool stats a batch's names while
-	 * it watches and stats the next batch's directories (a pipeline);
-	 * every directory watched in a crawl_step is reported in it. NULL =
-	 * on_entry watches each directory itself.
+	 * crawl_dir_watch and records it. A pipeline: while the pool stats a
+	 * batch's names and watches and stats the next directories, the
+	 * caller's thread reports the previous batch's names, then helps
+	 * the pool. Every directory watched in a crawl_step is reported in
+	 * it. NULL = on_entry watches each directory itself.
 	 */
 	crawl_watch_cb watch;
 };
