@@ -871,15 +871,36 @@ filetable_restore_clock(struct filetable *t, uint64_t clock,
 	t->trimmed_clock = trimmed_clock;
 }
 
+uint32_t
+filetable_restore_prefetch(const struct filetable *t, const char *path,
+    size_t len)
+{
+	uint32_t h = filetable_hash_path(path, len);
+
+	__builtin_prefetch(&t->index[h & (t->index_size - 1)], 0, 1);
+	return h;
+}
+
 bool
 filetable_restore(struct filetable *t, const char *path,
     enum filetable_kind kind, const struct filetable_stat *st,
     bool has_hash, bool racy, XXH128_hash_t hash, uint64_t clock,
     uint64_t born_clock, bool tombstone)
 {
-	struct filetable_list *l = tombstone ? &t->tomb : &t->live;
 	size_t len = strlen(path);
-	uint32_t h = filetable_hash_path(path, len);
+
+	return filetable_restore_hashed(t, path, len,
+	    filetable_hash_path(path, len), kind, st, has_hash, racy, hash,
+	    clock, born_clock, tombstone);
+}
+
+bool
+filetable_restore_hashed(struct filetable *t, const char *path, size_t len,
+    uint32_t h, enum filetable_kind kind, const struct filetable_stat *st,
+    bool has_hash, bool racy, XXH128_hash_t hash, uint64_t clock,
+    uint64_t born_clock, bool tombstone)
+{
+	struct filetable_list *l = tombstone ? &t->tomb : &t->live;
 	size_t i = filetable_index_find(t, path, h);
 	struct filetable_entry *e;
 	uint32_t id;

@@ -198,6 +198,23 @@ bool filetable_restore(struct filetable *t, const char *path,
     enum filetable_kind kind, const struct filetable_stat *st,
     bool has_hash, bool racy, XXH128_hash_t hash, uint64_t clock,
     uint64_t born_clock, bool tombstone);
+/*
+ * The restore's lookahead: the hash of path (len bytes, no NUL needed)
+ * that filetable_restore_hashed takes, after asking the cache for its
+ * index slot (a restore's probes are random over an index of millions of
+ * slots: fetched some entries ahead, the miss overlaps the work between).
+ * For the restore only: the index must not grow before the entry is
+ * restored (filetable_reserve first).
+ */
+uint32_t filetable_restore_prefetch(const struct filetable *t,
+    const char *path, size_t len);
+/* filetable_restore with path's length and hash already known (from
+ * filetable_restore_prefetch). */
+bool filetable_restore_hashed(struct filetable *t, const char *path,
+    size_t len, uint32_t h, enum filetable_kind kind,
+    const struct filetable_stat *st, bool has_hash, bool racy,
+    XXH128_hash_t hash, uint64_t clock, uint64_t born_clock,
+    bool tombstone);
 
 /*
  * The directories of a restored table, for the warm walk (daemon/rootsync.c):

@@ -258,6 +258,29 @@ snapshot_get_u32(struct snapshot_dec *d)
 	return v;
 }
 
+/* Entries whose paths are hashed (and index slots fetched) ahead of
+ * their restore. */
+#define SNAPSHOT_AHEAD 16
+
+/* The lookahead: hash the entry at *ap (unchecked data: false, nothing
+ * done, when it does not fit before end) and move *ap past it. */
+static bool
+snapshot_ahead(const struct filetable *t, const unsigned char **ap,
+    const unsigned char *end, uint32_t *h)
+{
+	uint16_t plen;
+
+	if ((size_t)(end - *ap) < SNAPSHOT_ENTRY_FIXED)
+		return false;
+	memcpy(&plen, *ap, 2);
+	if ((size_t)(end - *ap) - SNAPSHOT_ENTRY_FIXED < plen)
+		return false;
+	*h = filetable_restore_prefetch(t,
+	    (const char *)*ap + SNAPSHOT_ENTRY_FIXED, plen);
+	*ap += SNAPSHOT_ENTRY_FIXED + plen;
+	return true;
+}
+
 int
 snapshot_decode(const void *buf, size_t len, const char *root,
     const struct filetable_config *cfg, struct filetable **out,
@@ -271,6 +294,9 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 	struct filetable *t;
 	uint32_t *parents;
 	size_t racy = 0;
+	uint32_t ahash[SNAPSHOT_AHEAD];
+	const unsigned char *ap;
+	uint64_t an = 0;	/* entries hashed ahead */
 
 	if (len < SNAPSHOT_MAGIC_LEN + 8 + 8)
 		return gerr_set(err, GERR_PARSE, "truncated (%zu bytes)", len);
@@ -319,6 +345,10 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 	filetable_reserve(t, (size_t)n);
 	parents = xmalloc((n ? (size_t)n : 1) * sizeof(*parents));
 	filetable_restore_clock(t, clock, trimmed);
+	ap = d.p;
+	while (an < n && an < SNAPSHOT_AHEAD &&
+	    snapshot_ahead(t, &ap, d.end, &ahash[an]))
+		an++;
 	for (uint64_t i = 0; i < n; i++) {
 		unsigned char fixed[SNAPSHOT_ENTRY_FIXED], *p = fixed;
 		struct filetable_stat st;
@@ -326,6 +356,7 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 		uint64_t eclock, born;
 		uint32_t parent;
 		uint16_t plen;
+		uint32_t hp;
 		uint8_t kind, flags;
 		bool has_hash, is_racy;
 
@@ -359,9 +390,20 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 		if (kind == FILETABLE_FILE && !(flags & SNAPSHOT_F_TOMB) &&
 		    (is_racy || !has_hash))
 			racy++;
-		if (!filetable_restore(t, path, (enum filetable_kind)kind, &st,
-		    has_hash, is_racy, h, eclock, born,
-		    (flags & SNAPSHOT_F_TOMB) != 0)) {
+		/* Entry i's hash from the lookahead (same bytes), whose
+		 * slot then takes entry i + SNAPSHOT_AHEAD. */
+		if (i < an) {
+			hp = ahash[i % SNAPSHOT_AHEAD];
+			if (an < n && an == i + SNAPSHOT_AHEAD &&
+			    snapshot_ahead(t, &ap, d.end,
+			    &ahash[an % SNAPSHOT_AHEAD]))
+				an++;
+		} else {
+			hp = filetable_restore_prefetch(t, path, plen);
+		}
+		if (!filetable_restore_hashed(t, path, plen, hp,
+		    (enum filetable_kind)kind, &st, has_hash, is_racy, h,
+		    eclock, born, (flags & SNAPSHOT_F_TOMB) != 0)) {
 			filetable_free(t);
 			free(parents);
 			return gerr_set(err, GERR_PARSE, "entry %llu (%.200s): "

@@ -165,6 +165,54 @@ test_round_trip(void **state)
 	strbuf_release(&sb);
 }
 
+/* More entries than the decode's lookahead (paths hashed and index slots
+ * fetched ahead): every path is found again, with its stat and hash, in
+ * tables of 1 to 1,000 entries (the lookahead's edges included). */
+static void
+test_round_trip_many(void **state)
+{
+	static const size_t sizes[] = { 1, 15, 16, 17, 33, 1000 };
+	char path[64];
+
+	(void)state;
+	for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		struct filetable_config cfg = { .max_tombstones = 16 };
+		struct filetable *t = filetable_new(&cfg), *u = NULL;
+		struct filetable_stat st;
+		struct snapshot_meta m, m2;
+		const struct filetable_entry *e;
+		struct strbuf sb;
+
+		strbuf_init(&sb);
+		for (size_t i = 0; i < sizes[z]; i++) {
+			snprintf(path, sizeof(path), "dir%zu/file-%zu.c",
+			    i % 7, i);
+			st = st_of((int)i + 1);
+			filetable_upsert(t, path, FILETABLE_FILE, &st);
+			filetable_set_hash(t, path, &st, h_of(path));
+		}
+		meta_init(&m, (int64_t)1 << 62);
+		assert_int_equal(snapshot_encode(t, "/r", &m, buf_write, &sb),
+		    0);
+		assert_int_equal(snapshot_decode(sb.buf, sb.len, "/r", NULL,
+		    &u, &m2, NULL, NULL), 0);
+		for (size_t i = 0; i < sizes[z]; i++) {
+			snprintf(path, sizeof(path), "dir%zu/file-%zu.c",
+			    i % 7, i);
+			e = filetable_lookup(u, path);
+			assert_non_null(e);
+			st = st_of((int)i + 1);
+			assert_int_equal(e->st.ino, st.ino);
+			assert_true(XXH128_isEqual(e->hash, h_of(path)));
+		}
+		assert_null(filetable_lookup(u, "dir0/file-1.c"));
+		filetable_check(u);
+		filetable_free(u);
+		filetable_free(t);
+		strbuf_release(&sb);
+	}
+}
+
 static void
 test_every_truncation_and_flip_refused(void **state)
 {
@@ -512,6 +560,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_round_trip_many),
 		cmocka_unit_test(test_every_truncation_and_flip_refused),
 		cmocka_unit_test(test_racy_file_rehashed),
 		cmocka_unit_test(test_warm_walk_lists),
