@@ -398,7 +398,14 @@ def proc_cpu(pid):
 def cpu_per_save(pid, path, saves, lines, peer):
     """In-place saves of path, each waited for; emits the CPU pid spent
     per save in microseconds."""
+    # The warm-up saves are paced like the measured ones: unpaced, they
+    # are a dense writer that widens ggend's debounce window to its cap
+    # (500 ms), and a 30 ms gap never narrows it again (the window halves
+    # only after a gap of twice the window): every measured save would
+    # then wait 500 ms, and the figure would be of a state no single save
+    # reaches.
     for i in range(20):
+        time.sleep(CPU_SAVE_PAUSE_S)
         save_in_place(path, -i)
         lines.readline()
     time.sleep(0.2)
