@@ -663,7 +663,8 @@ static const unsigned char template_filters_cls_tab[256] = {
 /*
  * The same word split as the general loop below, for pure ASCII input (the
  * usual identifier): no decoding, no tables of code points; appends
- * straight into sb, which has room for 2 * n + 8 more bytes. Returns false,
+ * straight into sb, which has room for 2 * n + 8 more bytes. s[n] must be
+ * readable and NUL (a string value's terminator). Returns false,
  * with sb unchanged, at the first non-ASCII byte.
  *
  * A word starts at an alphanumeric after a non-alphanumeric (or at the
@@ -700,7 +701,8 @@ static const unsigned char template_filters_low_tab[128] = {
 /*
  * The same word split as the general loop below, for pure ASCII input (the
  * usual identifier): no decoding, no tables of code points; appends
- * straight into sb, which has room for 2 * n + 8 more bytes. Returns false,
+ * straight into sb, which has room for 2 * n + 8 more bytes. s[n] must be
+ * readable and NUL (a string value's terminator). Returns false,
  * with sb unchanged, at the first non-ASCII byte.
  *
  * A word starts at an alphanumeric after a non-alphanumeric (or at the
@@ -767,9 +769,15 @@ template_filters_case_ascii(const unsigned char *s, size_t n,
 			*o++ = (char)rest[c];
 		prev = cur;
 		/* A run of lowercase letters continues the word: the usual
-		 * bytes of an identifier, taken without the start test. */
-		while (i + 1 < n && cls[s[i + 1]] == CLS_LOWER) {
-			*o++ = (char)rest[s[++i]];
+		 * bytes of an identifier, taken without the start test and
+		 * without a bound, as s[n] is the string's NUL (CLS_OTHER). */
+		if (cls[s[i + 1]] == CLS_LOWER) {
+			const unsigned char *p = s + i + 1;
+
+			do
+				*o++ = (char)rest[*p++];
+			while (cls[*p] == CLS_LOWER);
+			i = (size_t)(p - s) - 1;
 			prev = CLS_LOWER;
 		}
 	}

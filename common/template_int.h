@@ -115,6 +115,17 @@ enum template_loop_attr {
 	LOOP_ATTR_OTHER,	/* undefined inside a loop */
 };
 
+/* Which fast form an if/elif condition takes (template_parse.c decides
+ * it, template_render.c answers it, falling back to the general
+ * evaluation whenever the values are not of the expected shape). */
+enum template_cond_shape {
+	COND_ANY,		/* the general evaluation */
+	COND_ATTR_EQ,		/* v.attr == "literal" (or !=) */
+	COND_ATTR_TEST,		/* v.attr is TEST (no arguments) */
+	COND_LOOP_FIRST,	/* loop.first */
+	COND_LOOP_LAST,		/* loop.last */
+};
+
 struct template_expr {
 	enum template_expr_kind kind;
 	enum template_op op;
@@ -140,6 +151,22 @@ struct template_expr {
 	size_t *argnamelens;
 	int munit, mindex;
 	int *argmap;
+	/* FILTER / TEST, set by the parser: every argument a literal or
+	 * absent (the result may be memoised), every argument absent. */
+	bool memo, noargs;
+	/* The memo's call-site key: e when the filter has arguments (their
+	 * literals could differ between sites), else NULL. */
+	const struct template_expr *msite;
+	/* ... and when memo, the literal arguments themselves (immortal),
+	 * NULL where absent: what the filter is called with. */
+	struct tvalue *cargs[TEMPLATE_FILTER_MAX_ARGS];
+	/* ATTR: `v.name` with v a plain name and name not loop's. */
+	bool varattr;
+	/* if/elif conditions (and the operands of their not/and/or): the
+	 * fast form of cx, which is e under cneg `not`s. */
+	enum template_cond_shape cshape;
+	bool cneg;
+	const struct template_expr *cx;
 	/* VAR / ATTR: the map entry where the name was found last time, a
 	 * hint checked before use. The one field a render writes: relaxed
 	 * atomic, so concurrent renders of one template stay race-free. */
@@ -222,9 +249,14 @@ struct template_import {
  * template it includes, imports or extends (transitively) one more unit,
  * loaded once each at compile time.
  */
+/* Zero bytes after every unit's source (past its NUL): the renderer
+ * copies a piece of template text (which always lies in a unit's source)
+ * in whole 16-byte words, reading up to this far past its end. */
+#define TEMPLATE_SRC_PAD 32
+
 struct template_unit {
 	char *name;		/* resolved name, for messages and deps */
-	char *src;
+	char *src;		/* srclen bytes, NUL, TEMPLATE_SRC_PAD zeros */
 	size_t srclen;
 	struct template_block root;
 	int parent;		/* extends: unit index, else -1 */

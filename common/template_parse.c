@@ -575,6 +575,8 @@ template_parse_postfix(struct template_parser *ps, struct template_expr **out)
 			n->namelen = t->len;
 			n->a = e;
 			n->loop_attr = template_loop_attr(e, t);
+			n->varattr = n->loop_attr == LOOP_ATTR_NONE &&
+			    e->kind == EXPR_VAR;
 			template_expr_span(ps, n);
 			*out = n;
 		} else if (template_tok_op(t, OP_LBRACK)) {
@@ -782,6 +784,7 @@ template_parse_callee(struct template_parser *ps, struct template_expr *e,
 	struct template_tok *t = template_next(ps);
 	const char *what = kind == TEMPLATE_FILTER ? "filter" : "test";
 	char buf[48];
+	int rc;
 
 	if (t->kind != TOK_IDENT)
 		return template_perr(ps, t, "expected a %s name, found %s",
@@ -798,7 +801,65 @@ template_parse_callee(struct template_parser *ps, struct template_expr *e,
 		return template_perr(ps, t, "unknown %s `%.*s`", what,
 		    (int)t->len, t->s);
 	}
-	return template_parse_args(ps, e, t);
+	rc = template_parse_args(ps, e, t);
+	if (rc != 0)
+		return rc;
+	e->memo = e->noargs = true;
+	for (int i = 0; i < e->def->nargs; i++) {
+		if (e->args[i] != NULL)
+			e->noargs = false;
+		if (e->args[i] != NULL && e->args[i]->kind != EXPR_CONST)
+			e->memo = false;
+	}
+	e->msite = e->def->nargs > 0 ? e : NULL;
+	for (int i = 0; e->memo && i < e->def->nargs; i++)
+		e->cargs[i] = e->args[i] != NULL ? e->args[i]->cval : NULL;
+	return 0;
+}
+
+/* `v.attr` with v a plain name: the operand of the fast conditions. */
+static bool
+template_is_var_attr(const struct template_expr *x)
+{
+	return x->kind == EXPR_ATTR && x->varattr;
+}
+
+/* Decide the fast form of if/elif condition e and of the operands of its
+ * not / and / or (see enum template_cond_shape). */
+static void
+template_cond_shape(struct template_expr *e)
+{
+	const struct template_expr *x = e;
+	bool neg = false;
+
+	if (e->kind == EXPR_AND || e->kind == EXPR_OR) {
+		template_cond_shape(e->a);
+		template_cond_shape(e->b);
+		return;
+	}
+	while (x->kind == EXPR_NOT) {
+		neg = !neg;
+		x = x->a;
+	}
+	if (x != e && x->kind != EXPR_ATTR && x->kind != EXPR_BIN &&
+	    x->kind != EXPR_TEST) {
+		template_cond_shape((struct template_expr *)x);
+		return;
+	}
+	e->cshape = COND_ANY;
+	if (x->kind == EXPR_BIN && (x->op == OP_EQ || x->op == OP_NE) &&
+	    x->b->kind == EXPR_CONST && x->b->cval != NULL &&
+	    x->b->cval->type == TVALUE_STRING && template_is_var_attr(x->a))
+		e->cshape = COND_ATTR_EQ;
+	else if (x->kind == EXPR_TEST && x->def->nargs == 0 &&
+	    template_is_var_attr(x->a))
+		e->cshape = COND_ATTR_TEST;
+	else if (x->kind == EXPR_ATTR && x->loop_attr == LOOP_ATTR_FIRST)
+		e->cshape = COND_LOOP_FIRST;
+	else if (x->kind == EXPR_ATTR && x->loop_attr == LOOP_ATTR_LAST)
+		e->cshape = COND_LOOP_LAST;
+	e->cneg = neg;
+	e->cx = x;
 }
 
 static bool
@@ -1064,8 +1125,10 @@ template_parse_if(struct template_parser *ps, struct template_node *n,
 		memset(&n->bodies[n->nconds], 0, sizeof n->bodies[0]);
 		n->nconds++;
 		rc = template_parse_expr(ps, &n->conds[n->nconds - 1]);
-		if (rc == 0)
+		if (rc == 0) {
+			template_cond_shape(n->conds[n->nconds - 1]);
 			rc = template_expect_bclose(ps);
+		}
 		if (rc == 0)
 			rc = template_parse_block(ps, &n->bodies[n->nconds - 1],
 			    ends, &end);
@@ -1654,9 +1717,9 @@ template_unit_add(struct template *t, const char *src, size_t len,
 	struct template_unit *u = xcalloc(1, sizeof *u);
 
 	u->name = name;
-	u->src = xmalloc(len + 1);
+	u->src = xmalloc(len + 1 + TEMPLATE_SRC_PAD);
 	memcpy(u->src, src, len);
-	u->src[len] = '\0';
+	memset(u->src + len, 0, 1 + TEMPLATE_SRC_PAD);
 	u->srclen = len;
 	u->parent = -1;
 	t->units = xreallocarray(t->units, t->nunits + 1, sizeof *t->units);

@@ -229,10 +229,39 @@ template_copy_short(char *d, const char *s, size_t n)
 		memcpy(d, s, n);
 }
 
+/* memcpy of template text and values, inlined for the short pieces that
+ * generated code is made of (overlapping moves, no call). d and s do not
+ * overlap. */
+static inline __attribute__((always_inline)) void
+template_copy(char *d, const char *s, size_t n)
+{
+	uint64_t w0, w1, w2, w3;
+	uint32_t x0, x1;
+
+	if (n > 32) {
+		memcpy(d, s, n);
+	} else if (n > 16) {
+		memcpy(&w0, s, 8), memcpy(&w1, s + 8, 8);
+		memcpy(&w2, s + n - 16, 8), memcpy(&w3, s + n - 8, 8);
+		memcpy(d, &w0, 8), memcpy(d + 8, &w1, 8);
+		memcpy(d + n - 16, &w2, 8), memcpy(d + n - 8, &w3, 8);
+	} else if (n >= 8) {
+		memcpy(&w0, s, 8), memcpy(&w1, s + n - 8, 8);
+		memcpy(d, &w0, 8), memcpy(d + n - 8, &w1, 8);
+	} else if (n >= 4) {
+		memcpy(&x0, s, 4), memcpy(&x1, s + n - 4, 4);
+		memcpy(d, &x0, 4), memcpy(d + n - 4, &x1, 4);
+	} else if (n > 0) {
+		char a = s[0], b = s[n / 2], c = s[n - 1];
+
+		d[0] = a, d[n / 2] = b, d[n - 1] = c;
+	}
+}
+
 /* Borrowed value of e's name in map m (NULL if absent), trying first the entry where e found it
  * last time: records of one shape keep their keys in one order, so a
  * loop over them finds every field at once. */
-static inline __attribute__((always_inline)) struct tvalue *
+static __attribute__((noinline)) struct tvalue *
 template_map_get_scan(const struct tvalue *m, const struct template_expr *e)
 {
 	const struct tvalue *k;
@@ -308,6 +337,20 @@ template_current_loop(struct template_run *r)
 			return r->frames[i].loop;
 	}
 	return NULL;
+}
+
+/* Innermost loop state if `loop` is not shadowed, the usual case first:
+ * right in a loop's body, with only the loop's variable bound there (the
+ * top frame is never below r->floor). */
+static inline __attribute__((always_inline)) const struct template_loop *
+template_loop_now(struct template_run *r)
+{
+	const struct template_frame *f = &r->frames[r->nframes - 1];
+
+	if (f->loop != NULL && f->len == 1 &&
+	    f->vars[0].sym != TEMPLATE_SYM_LOOP)
+		return f->loop;
+	return template_current_loop(r);
 }
 
 struct template_suggest {
@@ -450,21 +493,20 @@ template_resolve_any(struct template_run *r, const struct template_expr *e,
 /* `f.name` where f is the innermost loop's variable, the most common
  * path of generated code, in a function that needs no saved registers;
  * the rest goes to template_resolve_any. */
-static struct tvalue *
+static inline __attribute__((always_inline)) struct tvalue *
 template_resolve(struct template_run *r, const struct template_expr *e,
     bool *ok)
 {
 	struct tvalue *obj;
 
-	if (e->kind != EXPR_ATTR || e->loop_attr != LOOP_ATTR_NONE ||
-	    e->a->kind != EXPR_VAR || e->a->sym != r->bind_sym)
+	if (e->kind != EXPR_ATTR || !e->varattr || e->a->sym != r->bind_sym)
 		return template_resolve_any(r, e, ok);
 	obj = r->bind_val;	/* never NULL (template_run_for) */
 	*ok = obj->type == TVALUE_MAP;
 	return *ok ? template_map_get_at(obj, e) : NULL;
 }
 
-static struct tvalue *
+static __attribute__((noinline)) struct tvalue *
 template_resolve_any(struct template_run *r, const struct template_expr *e,
     bool *ok)
 {
@@ -694,22 +736,12 @@ done:
 	return rc;
 }
 
-/* Memoisable: a filter whose arguments are all literals (or absent). */
-static bool
-template_memo_ok(const struct template_expr *e)
-{
-	for (int i = 0; i < e->def->nargs; i++)
-		if (e->args[i] != NULL && e->args[i]->kind != EXPR_CONST)
-			return false;
-	return true;
-}
-
 /* The call site is part of the key only when literal arguments could
  * differ between two calls of the same filter on the same input. */
 static inline const struct template_expr *
 template_memo_site(const struct template_expr *e)
 {
-	return e->def->nargs > 0 ? e : NULL;
+	return e->msite;
 }
 
 /* The slot number for filter call e on in (multiplicative hashing: heap
@@ -808,9 +840,10 @@ template_call_failed(struct template_run *r, const struct template_expr *e,
 
 /* `{{ x | f }}` where f has an emit form: f's output goes straight to the
  * render output and no value is made for it (nothing else could see it).
- * Inputs, errors and messages are those of template_eval_call. */
-static int
-template_emit_call(struct template_run *r, const struct template_expr *e)
+ * Inputs, errors and messages are those of template_eval_call. The
+ * general form; template_emit_call is the front. */
+static __attribute__((noinline)) int
+template_emit_call_any(struct template_run *r, const struct template_expr *e)
 {
 	struct tvalue *in = NULL, *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
 	char msg[256];
@@ -821,7 +854,7 @@ template_emit_call(struct template_run *r, const struct template_expr *e)
 	rc = template_call_inputs(r, e, &in, &own_in, args);
 	if (rc != 0)
 		goto done;
-	if (in != NULL && template_memo_ok(e)) {
+	if (in != NULL && e->memo) {
 		size_t slot = template_memo_slot(e, in);
 		struct template_memo *m = template_memo_get(r, slot, e, in);
 		struct strbuf *sb = r->out;
@@ -854,6 +887,74 @@ done:
 	return rc;
 }
 
+/* Append the memoised result m (of a filter on the same input, earlier
+ * in this render) to the output. */
+static inline __attribute__((always_inline)) void
+template_memo_emit(struct template_run *r, const struct template_memo *m)
+{
+	struct strbuf *sb = r->out;
+
+	if (m->out != NULL) {
+		tvalue_render(m->out, sb);
+		return;
+	}
+	/* Make room first: the source is inside sb. */
+	if (sb->len + m->out_len >= sb->cap)
+		strbuf_grow(sb, m->out_len);
+	template_copy_short(sb->buf + sb->len, sb->buf + m->out_off,
+	    m->out_len);
+	sb->len += m->out_len;
+	sb->buf[sb->len] = '\0';
+}
+
+/* A filter with literal (or no) arguments on input in, not memoised yet:
+ * emit it and remember where its bytes are. */
+static __attribute__((noinline)) int
+template_emit_miss(struct template_run *r, const struct template_expr *e,
+    struct tvalue *in, size_t slot)
+{
+	struct strbuf *sb = r->out;
+	size_t off = sb->len;
+	char msg[256];
+	int rc;
+
+	msg[0] = '\0';
+	rc = e->def->emit(in, e->cargs, sb, msg, sizeof msg);
+	if (rc == 0)
+		template_memo_store(r, slot, e, in, NULL, off, sb->len - off);
+	else
+		template_call_failed(r, e, rc, msg);
+	return rc;
+}
+
+/*
+ * `{{ x | f }}` with an emit form: the usual case, literal (or no)
+ * arguments on a defined plain path (`f.name | snake`), taken without
+ * evaluating arguments or counting references; the memo hit without a
+ * call. Anything else is template_emit_call_any's, with the same result.
+ */
+static inline __attribute__((always_inline)) int
+template_emit_call(struct template_run *r, const struct template_expr *e)
+{
+	const struct template_memo *m;
+	struct tvalue *in;
+	size_t slot;
+	bool ok;
+
+	if (!e->memo)
+		return template_emit_call_any(r, e);
+	in = template_resolve(r, e->a, &ok);
+	if (!ok || in == NULL)
+		return template_emit_call_any(r, e);
+	slot = template_memo_slot(e, in);
+	m = template_memo_get(r, slot, e, in);
+	if (m != NULL && (m->out != NULL || m->gen == r->outgen)) {
+		template_memo_emit(r, m);
+		return 0;
+	}
+	return template_emit_miss(r, e, in, slot);
+}
+
 static int
 template_eval_call(struct template_run *r, const struct template_expr *e,
     struct tvalue **out)
@@ -867,7 +968,7 @@ template_eval_call(struct template_run *r, const struct template_expr *e,
 	rc = template_call_inputs(r, e, &in, &own_in, args);
 	if (rc != 0)
 		goto done;
-	if (e->kind == EXPR_FILTER && in != NULL && template_memo_ok(e)) {
+	if (e->kind == EXPR_FILTER && in != NULL && e->memo) {
 		size_t slot = template_memo_slot(e, in);
 		struct template_memo *m = template_memo_get(r, slot, e, in);
 
@@ -901,7 +1002,7 @@ template_eval_access(struct template_run *r, const struct template_expr *e,
 	int rc;
 
 	if (e->kind == EXPR_ATTR && e->loop_attr != LOOP_ATTR_NONE) {
-		const struct template_loop *lp = template_current_loop(r);
+		const struct template_loop *lp = template_loop_now(r);
 
 		if (lp != NULL) {
 			switch (e->loop_attr) {
@@ -1283,51 +1384,71 @@ template_eval(struct template_run *r, const struct template_expr *e,
 static int template_eval_cond_any(struct template_run *r,
     const struct template_expr *e, bool *yes);
 
+/* COND_ATTR_TEST: `v.attr is TEST` on the innermost loop's variable. */
+static __attribute__((noinline)) int
+template_cond_test(struct template_run *r, const struct template_expr *e,
+    bool *yes)
+{
+	static struct tvalue *const noargs[TEMPLATE_FILTER_MAX_ARGS];
+	const struct template_expr *x = e->cx;
+	const struct tvalue *v;
+	char msg[256];
+	bool res;
+
+	if (x->a->a->sym == r->bind_sym && r->bind_val->type == TVALUE_MAP) {
+		v = template_map_get_at(r->bind_val, x->a);
+		msg[0] = '\0';
+		if ((v != NULL || x->def->accepts_undefined) &&
+		    x->def->test(v, noargs, &res, msg, sizeof msg) == 0) {
+			*yes = (x->negate ? !res : res) != e->cneg;
+			return 0;
+		}
+	}
+	return template_eval_cond_any(r, e, yes);
+}
+
 /*
- * Truth of e as an if/elif condition. This front answers
- * `f.attr == "literal"` (and !=) on the innermost loop's variable, the
- * usual condition of generated code, when the attribute is a string;
- * everything else, errors included, is template_eval_cond_any's.
+ * Truth of e as an if/elif condition. This front answers the fast forms
+ * the parser found (enum template_cond_shape): `f.attr == "literal"` (and
+ * !=) when the attribute of the innermost loop's variable is a string,
+ * `f.attr is TEST`, loop.first and loop.last, each under any number of
+ * `not`s; everything else, errors included, is template_eval_cond_any's.
  */
-static int
+static inline __attribute__((always_inline)) int
 template_eval_cond(struct template_run *r, const struct template_expr *e,
     bool *yes)
 {
-	const struct template_expr *x = e->a;
+	const struct template_expr *x = e->cx;
+	const struct template_loop *lp;
 	const struct tvalue *c, *v;
 
-	if (e->kind == EXPR_TEST && e->def->nargs == 0 &&
-	    x->kind == EXPR_ATTR && x->loop_attr == LOOP_ATTR_NONE &&
-	    x->a->kind == EXPR_VAR && x->a->sym == r->bind_sym &&
-	    r->bind_val->type == TVALUE_MAP) {
-		/* `f.doc is defined` and other tests without arguments. */
-		struct tvalue *args[TEMPLATE_FILTER_MAX_ARGS] = { NULL };
-		char msg[256];
-		bool res;
-
-		v = template_map_get_at(r->bind_val, x);
-		msg[0] = '\0';
-		if ((v != NULL || e->def->accepts_undefined) &&
-		    e->def->test(v, args, &res, msg, sizeof msg) == 0) {
-			*yes = e->negate ? !res : res;
-			return 0;
-		}
-		return template_eval_cond_any(r, e, yes);
+	switch (e->cshape) {
+	case COND_ATTR_EQ:
+		if (x->a->a->sym != r->bind_sym ||
+		    r->bind_val->type != TVALUE_MAP)
+			break;
+		v = template_map_get_at(r->bind_val, x->a);
+		if (v == NULL || v->type != TVALUE_STRING)
+			break;
+		c = x->b->cval;
+		*yes = ((v->u.str.len == c->u.str.len &&
+		    template_key_eq(v->u.str.s, c->u.str.s, c->u.str.len)) ==
+		    (x->op == OP_EQ)) != e->cneg;
+		return 0;
+	case COND_ATTR_TEST:
+		return template_cond_test(r, e, yes);
+	case COND_LOOP_FIRST:
+	case COND_LOOP_LAST:
+		lp = template_loop_now(r);
+		if (lp == NULL)
+			break;
+		*yes = (e->cshape == COND_LOOP_FIRST ? lp->index0 == 0 :
+		    lp->index0 + 1 == lp->len) != e->cneg;
+		return 0;
+	case COND_ANY:
+		break;
 	}
-	if (e->kind != EXPR_BIN || (e->op != OP_EQ && e->op != OP_NE) ||
-	    e->b->kind != EXPR_CONST || x->kind != EXPR_ATTR ||
-	    x->loop_attr != LOOP_ATTR_NONE || x->a->kind != EXPR_VAR ||
-	    x->a->sym != r->bind_sym || r->bind_val->type != TVALUE_MAP)
-		return template_eval_cond_any(r, e, yes);
-	c = e->b->cval;
-	v = template_map_get_at(r->bind_val, x);
-	if (c == NULL || c->type != TVALUE_STRING || v == NULL ||
-	    v->type != TVALUE_STRING)
-		return template_eval_cond_any(r, e, yes);
-	*yes = (v->u.str.len == c->u.str.len &&
-	    template_key_eq(v->u.str.s, c->u.str.s, c->u.str.len)) ==
-	    (e->op == OP_EQ);
-	return 0;
+	return template_eval_cond_any(r, e, yes);
 }
 
 /*
@@ -1335,7 +1456,7 @@ template_eval_cond(struct template_run *r, const struct template_expr *e,
  * template_eval (undefined is false), but without making values for the
  * usual forms: ==, !=, not, and, or.
  */
-static int
+static __attribute__((noinline)) int
 template_eval_cond_any(struct template_run *r, const struct template_expr *e,
     bool *yes)
 {
@@ -1429,13 +1550,14 @@ template_eval_cond_any(struct template_run *r, const struct template_expr *e,
  * without the terminating NUL, which template_out_pop and the end of
  * template_render put back (nothing reads the output as a C string in
  * between). */
-static inline void
+static inline __attribute__((always_inline)) void
 template_out(struct template_run *r, const char *p, size_t n)
 {
 	struct strbuf *sb = r->out;
 
-	if (sb->cap > 0 && sb->len + n < sb->cap) {
-		memcpy(sb->buf + sb->len, p, n);
+	/* cap is 0 while buf is the shared empty string: never taken. */
+	if (sb->len + n < sb->cap) {
+		template_copy(sb->buf + sb->len, p, n);
 		sb->len += n;
 	} else
 		strbuf_add(sb, p, n);
@@ -1468,6 +1590,42 @@ static inline bool
 template_check_output(struct template_run *r, const struct template_node *n)
 {
 	return template_check_output_at(r, n->line, n->col);
+}
+
+/* Template text (which began at line:col, and lies in a unit's source) to
+ * the output, and the output cap checked: when it fits in the buffer and
+ * under the cap, in the same test. */
+static inline __attribute__((always_inline)) bool
+template_out_text(struct template_run *r, const char *p, size_t n, int line,
+    int col)
+{
+	struct strbuf *sb = r->out;
+	size_t end = sb->len + n;
+	uint64_t w[4];
+
+	if (n <= 32 && sb->len + 32 < sb->cap && end <= r->out_limit) {
+		/* Whole words: p lies in a unit's source, padded after its
+		 * end (TEMPLATE_SRC_PAD), and the buffer has room for 32
+		 * bytes; what lands past end is overwritten later or cut by
+		 * the final NUL. */
+		char *d = sb->buf + sb->len;
+
+		memcpy(w, p, 16);
+		memcpy(d, w, 16);
+		if (n > 16) {
+			memcpy(w + 2, p + 16, 16);
+			memcpy(d + 16, w + 2, 16);
+		}
+		sb->len = end;
+		return true;
+	}
+	if (end < sb->cap && end <= r->out_limit) {
+		template_copy(sb->buf + sb->len, p, n);
+		sb->len = end;
+		return true;
+	}
+	strbuf_add(sb, p, n);
+	return template_check_output_at(r, line, col);
 }
 
 #define TEMPLATE_ORDER_STACK 32
@@ -1628,17 +1786,14 @@ template_run_block(struct template_run *r, const struct template_block *b)
 
 		switch (n->kind) {
 		case NODE_TEXT:
-			template_out(r, n->text, n->len);
-			if (!template_check_output(r, n))
+			if (!template_out_text(r, n->text, n->len, n->line,
+			    n->col))
 				return FLOW_ERROR;
 			break;
 		case NODE_OUT:
-			if (n->len > 0) {
-				template_out(r, n->text, n->len);
-				if (!template_check_output_at(r, n->tline,
-				    n->tcol))
-					return FLOW_ERROR;
-			}
+			if (n->len > 0 && !template_out_text(r, n->text, n->len,
+			    n->tline, n->tcol))
+				return FLOW_ERROR;
 			if (n->expr->kind == EXPR_FILTER &&
 			    n->expr->def->emit != NULL) {
 				if (template_emit_call(r, n->expr) != 0)
@@ -1652,7 +1807,7 @@ template_run_block(struct template_run *r, const struct template_block *b)
 			    n->expr->loop_attr == LOOP_ATTR_INDEX0)) {
 				/* {{ loop.index }}: the number, no value. */
 				const struct template_loop *lp =
-				    template_current_loop(r);
+				    template_loop_now(r);
 
 				if (lp != NULL) {
 					template_out_uint(r, lp->index0 +
@@ -1673,12 +1828,9 @@ template_run_block(struct template_run *r, const struct template_block *b)
 			if (!template_check_output(r, n))
 				return FLOW_ERROR;
 		post:
-			if (n->postlen > 0) {
-				template_out(r, n->post, n->postlen);
-				if (!template_check_output_at(r, n->pline,
-				    n->pcol))
-					return FLOW_ERROR;
-			}
+			if (n->postlen > 0 && !template_out_text(r, n->post,
+			    n->postlen, n->pline, n->pcol))
+				return FLOW_ERROR;
 			break;
 		case NODE_IF: {
 			const struct template_block *take = &n->els;

@@ -4,7 +4,7 @@
  * and the lifecycle engine: settled batches become on-save requests
  * (engine_on_batch), cache keys read content hashes from a ready root's
  * hot file table, and runs take a reference to the root's hot model
- * instead of reading make.toml. Called once from ggend_start, after watch_init.
+ * instead of reading make.toml. Called once from ggend_start, after watch_new.
  * Owns nothing; loop thread only.
  */
 #include <stdlib.h>
@@ -20,7 +20,7 @@ static const struct filetable *
 engine_watch_table(void *arg, const char *root)
 {
 	struct ggend *g = arg;
-	struct watch_root *r = g->watch != NULL ? watch_root_find(g, root) :
+	struct watch_root *r = g->watch != NULL ? watch_root_find(g->watch, root) :
 	    NULL;
 
 	/* Only a root that is this very directory: a workspace dir inside
@@ -84,7 +84,7 @@ engine_watch_model(void *arg, const char *root, struct make_project **out,
     const struct make_findings **findings, struct gerr *err)
 {
 	struct ggend *g = arg;
-	struct watch_root *r = g->watch != NULL ? watch_root_find(g, root) :
+	struct watch_root *r = g->watch != NULL ? watch_root_find(g->watch, root) :
 	    NULL;
 	const char *rel = r != NULL ? watch_root_relpath(r, root) : NULL;
 
@@ -103,5 +103,5 @@ engine_watch_attach(struct ggend *g)
 	engine_set_table_source(g->engine, engine_watch_table, g);
 	engine_set_model_source(g->engine, engine_watch_model, g);
 	if (g->watch != NULL)
-		watch_set_batch_listener(g, engine_watch_batch, g);
+		watch_set_batch_listener(g->watch, engine_watch_batch, g);
 }

@@ -110,7 +110,7 @@ static void generate_idle_cb(struct ev_loop *loop, ev_idle *w, int revents);
 static struct watch_root *
 generate_root(const struct generate_job *job)
 {
-	return job->root_id != 0 ? watch_root_get(job->g, job->root_id) :
+	return job->root_id != 0 ? watch_root_get(job->g->watch, job->root_id) :
 	    NULL;
 }
 
@@ -713,7 +713,7 @@ generate_start(struct ggend *g, struct watch_root *root, const char *dir,
 	/* A caller without the root (the engine knows only directories)
 	 * still gets the file table and the expected-write announcements. */
 	if (root == NULL && g->watch != NULL)
-		root = watch_root_find(g, dir);
+		root = watch_root_find(g->watch, dir);
 	job = xcalloc(1, sizeof(*job));
 	ev_idle_init(&job->idle, generate_idle_cb);
 	job->idle.data = job;

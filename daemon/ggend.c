@@ -37,6 +37,7 @@
 #include "systemd.h"
 #include "tplcache.h"
 #include "watch.h"
+#include "wire_watch.h"
 #include "xmalloc.h"
 
 /* Defaults, the settings file (when path is not NULL), then overrides,
@@ -170,15 +171,30 @@ ggend_config_file(struct ggend *g, const char *path)
 		    "no settings file at", g->config_path);
 }
 
+/* The watch.* settings, for watch_new and watch_reload. */
+static void
+ggend_watch_settings(const struct ggend *g, struct watch_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->debounce_min_ms = g->cfg.watch_debounce_min_ms;
+	s->debounce_max_ms = g->cfg.watch_debounce_max_ms;
+	s->poll_ms = g->cfg.watch_poll_ms;
+	s->snapshot_idle_ms = g->cfg.watch_snapshot_idle_ms;
+	s->max_watches = g->cfg.watch_max_watches;
+	s->hash_threads = (unsigned)g->cfg.watch_hash_threads;
+}
+
 int
 ggend_reload(struct ggend *g)
 {
+	struct watch_settings ws;
 	int rc = ggend_configure(g, true);
 
 	if (rc != 0)
 		return rc;
 	g->reloads++;
-	watch_reload(g);
+	ggend_watch_settings(g, &ws);
+	watch_reload(g->watch, &ws);
 	if (g->outcache != NULL)
 		outcache_configure(g->outcache, &g->cfg);
 	log_info("configuration reloaded");
@@ -307,9 +323,24 @@ ggend_publish(void *arg, const char *line)
 		server_publish(g->server, line);
 }
 
+/* watch's events, in their wire form, to the subscribers. */
+static void
+ggend_watch_publish(void *arg, const struct watch_event *ev)
+{
+	struct ggend *g = arg;
+	char *line;
+
+	if (g->server == NULL)
+		return;
+	line = wire_watch_event(ev);
+	server_publish(g->server, line);
+	free(line);
+}
+
 int
 ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 {
+	struct watch_deps wdeps = { 0 };
 	struct gerr nerr;
 	int fd = -1, rc;
 
@@ -334,10 +365,15 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	}
 	if (rc != 0)
 		return rc;
-	rc = watch_init(g, err);
-	if (rc != 0)
-		return rc;
-	watch_restore(g);
+	ggend_watch_settings(g, &wdeps.settings);
+	wdeps.loop = g->loop;
+	wdeps.state_dir = g->state_dir;
+	wdeps.publish = ggend_watch_publish;
+	wdeps.publish_arg = g;
+	g->watch = watch_new(&wdeps, err);
+	if (g->watch == NULL)
+		return err != NULL && err->code != 0 ? err->code : GERR_IO;
+	watch_restore(g->watch);
 	g->engine = engine_new(g->loop, g->state_dir);
 	engine_set_publish(g->engine, ggend_publish, g);
 	engine_set_render_context(g->engine, g);
@@ -368,7 +404,7 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 			log_warn("readiness pipe: %s", strerror(errno));
 		close(ready_fd);
 	}
-	/* After watch_init: the engine takes the batches and hashes. */
+	/* After watch_new: the engine takes the batches and hashes. */
 	engine_watch_attach(g);
 	gerr_clear(&nerr);
 	if (systemd_notify("READY=1", &nerr) != 0)
@@ -395,7 +431,7 @@ ggend_stop(struct ggend *g, const char *why)
 			log_info("stopping: cancelled %zu run%s", n,
 			    n == 1 ? "" : "s");
 	}
-	watch_answer_waiters(g);
+	watch_answer_waiters(g->watch);
 	/* Subscribers learn this is a clean stop, not a crash: the line is
 	 * flushed by the server's last prepare turn before the loop ends. */
 	if (g->server != NULL) {
@@ -415,8 +451,9 @@ ggend_release(struct ggend *g)
 	/* Roots first: settling a batch publishes through the server. No
 	 * batch may start runs any more: the engine is going away. */
 	if (g->watch != NULL)
-		watch_set_batch_listener(g, NULL, NULL);
-	watch_release(g);
+		watch_set_batch_listener(g->watch, NULL, NULL);
+	watch_free(g->watch);
+	g->watch = NULL;
 	/* Then the server: cancelled requests unfollow their runs. */
 	server_free(g->server);
 	g->server = NULL;

@@ -57,7 +57,7 @@ req_changes(struct req *req, struct gerr *err)
 			return gerr_set(err, rc, "field \"since\": %s",
 			    perr.msg);
 	}
-	rc = watch_root_lookup(req->g, root, &r, &canon, err);
+	rc = watch_root_lookup(req->g->watch, root, &r, &canon, err);
 	if (rc != 0)
 		return rc;
 	free(canon);

@@ -509,7 +509,7 @@ req_dev_handle(struct req *req, struct gerr *err)
 	server_client_subscribe(req->client);
 	req_defer(req, req_dev_cancel, d);
 	d->waiting_root = true;
-	rc = watch_root_add(req->g, d->root, req_dev_ready, d, NULL, err);
+	rc = watch_root_add(req->g->watch, d->root, req_dev_ready, d, NULL, err);
 	if (rc != 0) {
 		d->waiting_root = false;
 		req_dev_unlink(d);

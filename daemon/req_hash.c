@@ -58,7 +58,7 @@ req_hash_done(void *arg, int error, const XXH128_hash_t *h,
 static void
 req_hash_cancel(struct req *req, void *arg)
 {
-	watch_hash_cancel(arg, req);
+	watch_hash_cancel(((struct ggend *)arg)->watch, req);
 	req_release(req);
 }
 
@@ -83,7 +83,7 @@ req_hash(struct req *req, struct gerr *err)
 	if (crawl_path_is_pseudo(canon))
 		return gerr_set(err, GERR_INVALID, "%s: on a pseudo filesystem "
 		    "(proc, sys, dev, ...): not hashed", path);
-	r = watch_root_find(req->g, canon);
+	r = watch_root_find(req->g->watch, canon);
 	rel = r != NULL ? watch_root_relpath(r, canon) : NULL;
 	e = rel != NULL ? filetable_lookup(watch_root_table(r), rel) : NULL;
 	if (e != NULL && e->kind == FILETABLE_FILE &&
@@ -92,7 +92,7 @@ req_hash(struct req *req, struct gerr *err)
 		    "table"));
 		return 0;
 	}
-	rc = watch_hash_file(req->g, canon, req_hash_done, req, err);
+	rc = watch_hash_file(req->g->watch, canon, req_hash_done, req, err);
 	if (rc != 0)
 		return rc;
 	req_defer(req, req_hash_cancel, req->g);

@@ -7,6 +7,7 @@
 #include "req.h"
 #include "req_entries.h"
 #include "watch.h"
+#include "wire_watch.h"
 
 static int
 req_roots(struct req *req, struct gerr *err)
@@ -16,8 +17,8 @@ req_roots(struct req *req, struct gerr *err)
 
 	(void)err;
 	arr = cJSON_AddArrayToObject(result, "roots");
-	while ((r = watch_root_next(req->g, r)) != NULL)
-		cJSON_AddItemToArray(arr, watch_root_summary(r));
+	while ((r = watch_root_next(req->g->watch, r)) != NULL)
+		cJSON_AddItemToArray(arr, wire_watch_summary(r));
 	req_reply_ok(req, result);
 	return 0;
 }

@@ -260,7 +260,7 @@ req_run_handle(struct req *req, struct gerr *err)
 	/* An unwatched root is watched first; the run waits until it is
 	 * ready (the callback may run at once, from inside the call). */
 	st->waiting_root = true;
-	rc = watch_root_add(req->g, st->root, req_run_ready, st, NULL, err);
+	rc = watch_root_add(req->g->watch, st->root, req_run_ready, st, NULL, err);
 	if (rc != 0) {
 		st->waiting_root = false;
 		req_reply_error(req, err);

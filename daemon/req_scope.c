@@ -53,7 +53,7 @@ req_scope_root(struct req *req, char *root, size_t size, bool *found)
 	    cwd->valuestring[0] != '/')
 		return;
 	if (req->g->watch != NULL &&
-	    (w = watch_root_find(req->g, cwd->valuestring)) != NULL) {
+	    (w = watch_root_find(req->g->watch, cwd->valuestring)) != NULL) {
 		snprintf(root, size, "%s", watch_root_path(w));
 		*found = true;
 		return;

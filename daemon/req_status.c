@@ -23,6 +23,7 @@
 #include "server.h"
 #include "version.h"
 #include "watch.h"
+#include "wire_watch.h"
 
 static double
 req_status_rss_bytes(void)
@@ -137,7 +138,7 @@ req_status(struct req *req, struct gerr *err)
 			    (double)g->errors[i]);
 	req_status_config(g, result);
 	req_status_log(result);
-	watch_status_add(g, cJSON_AddArrayToObject(result, "roots"));
+	wire_watch_status(g->watch, cJSON_AddArrayToObject(result, "roots"));
 	if (g->engine != NULL)
 		cJSON_AddItemToObject(result, "runs",
 		    engine_status_json(g->engine));

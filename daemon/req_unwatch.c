@@ -24,7 +24,7 @@ req_unwatch(struct req *req, struct gerr *err)
 	char *canon;
 	int rc;
 
-	rc = watch_root_lookup(req->g, dir, &r, &canon, err);
+	rc = watch_root_lookup(req->g->watch, dir, &r, &canon, err);
 	if (rc != 0)
 		return rc;
 	if (strcmp(canon, watch_root_path(r)) != 0) {
@@ -43,7 +43,7 @@ req_unwatch(struct req *req, struct gerr *err)
 	    (double)engine_cancel_where(req->g->engine, watch_root_path(r),
 	    "root unwatched", false));
 	req_dev_root_removed(req->g, watch_root_path(r));
-	watch_root_remove(req->g, r);
+	watch_root_remove(req->g->watch, r);
 	req_reply_ok(req, result);
 	return 0;
 }

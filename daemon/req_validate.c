@@ -36,7 +36,7 @@ req_validate(struct req *req, struct gerr *err)
 	cJSON *result;
 	bool own;
 
-	if (watch_root_lookup(req->g, path, &root, &canon, err) != 0) {
+	if (watch_root_lookup(req->g->watch, path, &root, &canon, err) != 0) {
 		free(canon);
 		return req_reply_error(req, err);
 	}

@@ -13,6 +13,7 @@
 #include "req.h"
 #include "req_entries.h"
 #include "watch.h"
+#include "wire_watch.h"
 
 static void
 req_watch_ready(void *arg, struct watch_root *r, const struct gerr *err)
@@ -22,7 +23,7 @@ req_watch_ready(void *arg, struct watch_root *r, const struct gerr *err)
 	if (err != NULL)
 		req_reply_error(req, err);
 	else
-		req_reply_ok(req, watch_root_summary(r));
+		req_reply_ok(req, wire_watch_summary(r));
 }
 
 static void
@@ -43,7 +44,7 @@ req_watch_progress(void *arg, struct watch_root *r,
 static void
 req_watch_cancel(struct req *req, void *arg)
 {
-	struct watch_root *r = watch_root_get(req->g, (uint64_t)(uintptr_t)arg);
+	struct watch_root *r = watch_root_get(req->g->watch, (uint64_t)(uintptr_t)arg);
 
 	if (r != NULL)
 		watch_root_cancel_waits(r, req);
@@ -58,18 +59,18 @@ req_watch(struct req *req, struct gerr *err)
 	struct watch_progress p;
 	int rc;
 
-	rc = watch_root_add(req->g, dir, NULL, NULL, &r, err);
+	rc = watch_root_add(req->g->watch, dir, NULL, NULL, &r, err);
 	if (rc != 0)
 		return rc;
 	if (watch_root_ready(r)) {
-		req_reply_ok(req, watch_root_summary(r));
+		req_reply_ok(req, wire_watch_summary(r));
 		return 0;
 	}
 	req_defer(req, req_watch_cancel,
 	    (void *)(uintptr_t)watch_root_id(r));
 	watch_root_progress(r, &p);
 	req_watch_progress(req, r, &p);
-	return watch_root_add_full(req->g, watch_root_path(r), req_watch_ready,
+	return watch_root_add_full(req->g->watch, watch_root_path(r), req_watch_ready,
 	    req_watch_progress, req, NULL, err);
 }
 

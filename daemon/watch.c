@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * watch.c - the set of watched roots of one daemon (g->watch): registration,
- * readiness, ignore rules, the make.toml model, persistence and status.
+ * watch.c - the set of watched roots (struct watch): registration,
+ * readiness, ignore rules, the make.toml model, persistence and the plain
+ * data status replies are built from (watch_root_info; the wire form is
+ * daemon/wire_watch.c).
  *
  * Owns: every struct watch_root (a linked list) with its rootsync, its
  * ignore matcher, one reference to its last good make.toml model (runs take
@@ -14,7 +16,7 @@
  * daemon never wakes). Clock tokens: this run's random instance id, each
  * root's id and the earlier runs its restored table answers for.
  * Loop wiring, batches and files.changed live in watch_events.c.
- * Called by: ggend (init, restore, release), the req_watch, req_unwatch,
+ * Called by: ggend (new, restore, reload, free), the req_watch, req_unwatch,
  * req_roots, req_changes, req_hash and req_status handlers, and the engine
  * through watch.h. Loop thread only.
  * Ignore changes without a restart: a changed .gitignore/.ggenignore (or
@@ -45,20 +47,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "clock.h"
 #include "fault.h"
 #include "fileio.h"
-#include "ggend.h"
 #include "log.h"
-#include "message.h"
 #include "notifier.h"
 #include "path.h"
 #include "projtree.h"
-#include "server.h"
+#include "rootsfile.h"
 #include "snapshot.h"
-#include "strbuf.h"
 #include "watch_int.h"
 #include "xmalloc.h"
 
@@ -67,34 +64,35 @@
  * after its first unsaved change. */
 #define WATCH_SAVE_MAX_DELAYS 10
 #define WATCH_PROGRESS_MS 100
-/* Error lines in a model.invalid event and in status. */
-#define WATCH_MODEL_ERRORS_MAX 16
 
 static void watch_model_files_clear(struct watch_root *r);
-static cJSON *watch_model_status(const struct watch_root *r);
 
 static void
 watch_pool_notify(void *arg)
 {
 	struct watch *w = arg;
 
-	ev_async_send(w->g->loop, &w->async);
+	ev_async_send(w->loop, &w->async);
 }
 
-int
-watch_init(struct ggend *g, struct gerr *err)
+struct watch *
+watch_new(const struct watch_deps *deps, struct gerr *err)
 {
 	struct hashpool_config pcfg = { .threads =
-	    (unsigned)g->cfg.watch_hash_threads };
+	    deps->settings.hash_threads };
 	struct watch *w;
 	int rc;
 
 	rc = notifier_init(err);
 	if (rc != 0)
-		return rc;
-	notifier_set_watch_cap((size_t)g->cfg.watch_max_watches);
+		return NULL;
+	notifier_set_watch_cap((size_t)deps->settings.max_watches);
 	w = xcalloc(1, sizeof(*w));
-	w->g = g;
+	w->loop = deps->loop;
+	w->set = deps->settings;
+	w->state_dir = xstrdup(deps->state_dir);
+	w->publish = deps->publish;
+	w->publish_arg = deps->publish_arg;
 	w->next_generation = WATCH_GEN_ON_DEMAND + 1;
 	/* A clock of another daemon run must never read as one of ours:
 	 * 64 random bits, never 0 (0 marks "none" in snapshots). */
@@ -106,13 +104,13 @@ watch_init(struct ggend *g, struct gerr *err)
 	}
 	rc = hashpool_new(&pcfg, watch_pool_notify, w, &w->pool, err);
 	if (rc != 0) {
+		free(w->state_dir);
 		free(w);
 		notifier_cleanup();
-		return rc;
+		return NULL;
 	}
-	g->watch = w;
 	watch_events_start(w);
-	return 0;
+	return w;
 }
 
 static void
@@ -120,7 +118,7 @@ watch_root_free(struct watch_root *r)
 {
 	size_t i;
 
-	ev_timer_stop(r->w->g->loop, &r->save_timer);
+	ev_timer_stop(r->w->loop, &r->save_timer);
 	watch_events_root_release(r);
 	rootsync_free(r->wr);
 	ignore_free(r->ign);
@@ -141,9 +139,8 @@ watch_root_free(struct watch_root *r)
 static void watch_snapshot_save(struct watch_root *r, const char *why);
 
 void
-watch_answer_waiters(struct ggend *g)
+watch_answer_waiters(struct watch *w)
 {
-	struct watch *w = g->watch;
 	struct watch_root *r;
 	struct watch_hash_job *j, *jn;
 	struct watch_waiter *ws;
@@ -172,16 +169,15 @@ watch_answer_waiters(struct ggend *g)
 }
 
 void
-watch_release(struct ggend *g)
+watch_free(struct watch *w)
 {
-	struct watch *w = g->watch;
 	struct watch_root *r, *next;
 
 	if (w == NULL)
 		return;
 	watch_events_stop(w);
 	/* Whoever waits is answered now, while roots and requests exist. */
-	watch_answer_waiters(g);
+	watch_answer_waiters(w);
 	/* Each table as it is now, for the next start: the last clock any
 	 * reply carried is the one saved, so every clock of this run stays
 	 * answerable after the restart. */
@@ -195,8 +191,8 @@ watch_release(struct ggend *g)
 	}
 	hashpool_free(w->pool);
 	notifier_cleanup();
+	free(w->state_dir);
 	free(w);
-	g->watch = NULL;
 }
 
 const char *
@@ -214,26 +210,26 @@ watch_root_relpath(const struct watch_root *r, const char *abs)
 }
 
 static struct watch_root *
-watch_find_canonical(struct ggend *g, const char *canon)
+watch_find_canonical(struct watch *w, const char *canon)
 {
 	struct watch_root *r;
 
-	if (g->watch == NULL)
+	if (w == NULL)
 		return NULL;
-	for (r = g->watch->roots; r != NULL; r = r->next)
+	for (r = w->roots; r != NULL; r = r->next)
 		if (watch_root_relpath(r, canon) != NULL)
 			return r;
 	return NULL;
 }
 
 struct watch_root *
-watch_root_find(struct ggend *g, const char *path)
+watch_root_find(struct watch *w, const char *path)
 {
 	char canon[PATH_MAX];
 
-	if (realpath(path, canon) == NULL)
+	if (w == NULL || realpath(path, canon) == NULL)
 		return NULL;
-	return watch_find_canonical(g, canon);
+	return watch_find_canonical(w, canon);
 }
 
 /* Read a whole small file (ignore files, the roots file) that is not a
@@ -284,17 +280,18 @@ watch_load_ignore(struct watch_root *r, enum ignore_kind kind,
 }
 
 void
-watch_reload(struct ggend *g)
+watch_reload(struct watch *w, const struct watch_settings *s)
 {
 	struct watch_root *r;
 
-	if (g->watch == NULL)
+	if (w == NULL)
 		return;
+	w->set = *s;
 	/* Takes effect from the next poll on (ev_timer_again re-arms). */
-	g->watch->poll.repeat = (double)g->cfg.watch_poll_ms / 1000.0;
-	if (ev_is_active(&g->watch->poll))
-		ev_timer_again(g->loop, &g->watch->poll);
-	for (r = g->watch->roots; r != NULL; r = r->next) {
+	w->poll.repeat = (double)w->set.poll_ms / 1000.0;
+	if (ev_is_active(&w->poll))
+		ev_timer_again(w->loop, &w->poll);
+	for (r = w->roots; r != NULL; r = r->next) {
 		watch_events_window(r);
 		if (watch_load_ignore(r, IGNORE_EXCLUDE, ""))
 			watch_events_ignore_changed(r);
@@ -333,63 +330,16 @@ watch_apply_model_ignore(struct watch_root *r)
 	projtree_ignore_model(r->ign, r->model, watch_ignore_warn, r);
 }
 
-/* The latest load's errors, GNU style, at most WATCH_MODEL_ERRORS_MAX. */
-static cJSON *
-watch_model_errors(const struct watch_root *r)
-{
-	cJSON *list = cJSON_CreateArray();
-	struct strbuf sb;
-	size_t i;
-
-	strbuf_init(&sb);
-	for (i = 0; i < r->findings.len && i < WATCH_MODEL_ERRORS_MAX; i++) {
-		if (r->findings.items[i].severity != MAKE_ERROR)
-			continue;
-		strbuf_reset(&sb);
-		make_finding_format(&r->findings.items[i], &sb);
-		cJSON_AddItemToArray(list, cJSON_CreateString(sb.buf));
-	}
-	strbuf_release(&sb);
-	return list;
-}
-
-/* make.toml of r failed to parse: subscribers see where, at once (a save
- * has no one to answer otherwise). */
+/* Tell subscribers about r's model: kind is WATCH_EVENT_MODEL_INVALID
+ * (where it failed, at once: a save has no one to answer otherwise) or
+ * WATCH_EVENT_MODEL_VALID (it parses again: runs may start). */
 static void
-watch_publish_model_invalid(struct watch_root *r)
+watch_publish_model(struct watch_root *r, enum watch_event_kind kind)
 {
-	cJSON *data;
-	char *line;
+	struct watch_event ev = { .kind = kind, .root = r };
 
-	if (r->w->g->server == NULL)
-		return;
-	data = cJSON_CreateObject();
-	cJSON_AddStringToObject(data, "root", r->path);
-	cJSON_AddStringToObject(data, "file", r->model_err.file);
-	cJSON_AddNumberToObject(data, "line", r->model_err.line);
-	cJSON_AddNumberToObject(data, "col", r->model_err.col);
-	cJSON_AddStringToObject(data, "message", r->model_err.msg);
-	cJSON_AddBoolToObject(data, "kept", r->model != NULL);
-	cJSON_AddItemToObject(data, "errors", watch_model_errors(r));
-	line = msg_event("model.invalid", data);
-	server_publish(r->w->g->server, line);
-	free(line);
-}
-
-/* make.toml of r parses again after a model.invalid: runs may start. */
-static void
-watch_publish_model_valid(struct watch_root *r)
-{
-	cJSON *data;
-	char *line;
-
-	if (r->w->g->server == NULL)
-		return;
-	data = cJSON_CreateObject();
-	cJSON_AddStringToObject(data, "root", r->path);
-	line = msg_event("model.valid", data);
-	server_publish(r->w->g->server, line);
-	free(line);
+	if (r->w->publish != NULL)
+		r->w->publish(r->w->publish_arg, &ev);
 }
 
 /* No make.toml at all (not an invalid one): nothing to report. */
@@ -490,7 +440,7 @@ watch_root_load_model(struct watch_root *r)
 		watch_apply_model_ignore(r);
 		watch_events_window(r);
 		if (was_invalid)
-			watch_publish_model_valid(r);
+			watch_publish_model(r, WATCH_EVENT_MODEL_VALID);
 		return;
 	}
 	if (watch_model_absent(r))
@@ -504,7 +454,7 @@ watch_root_load_model(struct watch_root *r)
 		    r->model != NULL ? " (runs under way finish; the last "
 		    "good [watch] settings stay)" : "");
 	}
-	watch_publish_model_invalid(r);
+	watch_publish_model(r, WATCH_EVENT_MODEL_INVALID);
 }
 
 int
@@ -629,31 +579,28 @@ watch_root_check_ready(struct watch_root *r, bool force_progress)
  * of the directory), so a crash leaves the old list or the new one, never
  * a torn one. */
 static void
-watch_persist(struct ggend *g)
+watch_persist(struct watch *w)
 {
 	struct watch_root *r;
-	cJSON *doc = cJSON_CreateObject(), *arr;
+	const char **paths;
 	char *text, *final;
+	size_t n = 0, len;
 	struct gerr err;
 
-	arr = cJSON_AddArrayToObject(doc, "roots");
-	for (r = g->watch->roots; r != NULL; r = r->next)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(r->path));
-	text = cJSON_PrintUnformatted(doc);
-	cJSON_Delete(doc);
-	final = xasprintf("%s/%s", g->state_dir, WATCH_ROOTS_FILE);
+	for (r = w->roots; r != NULL; r = r->next)
+		n++;
+	paths = xcalloc(n + 1, sizeof(*paths));
+	n = 0;
+	for (r = w->roots; r != NULL; r = r->next)
+		paths[n++] = r->path;
+	text = rootsfile_encode(paths, n, &len);
+	free(paths);
+	final = xasprintf("%s/%s", w->state_dir, WATCH_ROOTS_FILE);
 	gerr_clear(&err);
-	{
-		struct strbuf sb = STRBUF_INIT;
-
-		strbuf_addstr(&sb, text);
-		strbuf_addch(&sb, '\n');
-		if (fileio_write(final, sb.buf, sb.len, 0600, 0, &err) != 0)
-			log_error("%s; the root list will not survive a "
-			    "restart", err.msg);
-		strbuf_release(&sb);
-	}
-	cJSON_free(text);
+	if (fileio_write(final, text, len, 0600, 0, &err) != 0)
+		log_error("%s; the root list will not survive a restart",
+		    err.msg);
+	free(text);
 	free(final);
 }
 
@@ -693,7 +640,7 @@ watch_snapshot_save(struct watch_root *r, const char *why)
 	struct gerr err;
 	int rc;
 
-	ev_timer_stop(r->w->g->loop, &r->save_timer);
+	ev_timer_stop(r->w->loop, &r->save_timer);
 	rootsync_status(r->wr, &st);
 	/* A table still loading is not the tree: the snapshot on disk (if
 	 * any) stays the truth until this one is complete. */
@@ -744,8 +691,8 @@ watch_save_cb(struct ev_loop *loop, ev_timer *timer, int revents)
 void
 watch_root_changed(struct watch_root *r)
 {
-	struct ev_loop *loop = r->w->g->loop;
-	uint64_t idle_ms = r->w->g->cfg.watch_snapshot_idle_ms;
+	struct ev_loop *loop = r->w->loop;
+	uint64_t idle_ms = r->w->set.snapshot_idle_ms;
 	double idle_s = (double)idle_ms / 1000.0;
 
 	if (idle_ms == 0 || !r->ready ||
@@ -780,13 +727,13 @@ watch_snapshot_strays(struct watch_root *r)
 	char *prefix = xasprintf(".%s.ggen-tmp.", base);
 	size_t plen = strlen(prefix);
 	struct dirent *de;
-	DIR *d = opendir(r->w->g->state_dir);
+	DIR *d = opendir(r->w->state_dir);
 
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, prefix, plen) == 0 &&
 		    unlinkat(dirfd(d), de->d_name, 0) == 0)
 			log_info("removed %s/%s, a snapshot write cut short",
-			    r->w->g->state_dir, de->d_name);
+			    r->w->state_dir, de->d_name);
 	}
 	if (d != NULL)
 		closedir(d);
@@ -881,43 +828,40 @@ watch_root_since(const struct watch_root *r, const struct clock_token *tok,
 }
 
 void
-watch_restore(struct ggend *g)
+watch_restore(struct watch *w)
 {
-	char *path = xasprintf("%s/%s", g->state_dir, WATCH_ROOTS_FILE);
-	const cJSON *arr, *item;
+	char *path, *text, **roots;
 	struct gerr err;
-	size_t len = 0;
-	char *text;
-	cJSON *doc;
+	size_t len = 0, n;
 
+	if (w == NULL)
+		return;
+	path = xasprintf("%s/%s", w->state_dir, WATCH_ROOTS_FILE);
 	text = watch_read_file(path, (size_t)64 << 20, &len);
-	free(path);
-	if (text == NULL || g->watch == NULL) {
-		free(text);
+	if (text == NULL) {
+		free(path);
 		return;
 	}
-	doc = cJSON_ParseWithLength(text, len);
+	gerr_clear(&err);
+	if (rootsfile_decode(text, len, &roots, &n, &err) != 0)
+		log_warn("%s: %s; no root is watched again", path, err.msg);
 	free(text);
-	arr = cJSON_GetObjectItemCaseSensitive(doc, "roots");
-	cJSON_ArrayForEach(item, arr) {
-		if (!cJSON_IsString(item))
-			continue;
+	free(path);
+	for (size_t i = 0; i < n; i++) {
 		gerr_clear(&err);
-		if (watch_root_add(g, item->valuestring, NULL, NULL, NULL,
-		    &err) != 0)
-			log_warn("not watching %s again: %s",
-			    item->valuestring, err.msg);
+		if (watch_root_add(w, roots[i], NULL, NULL, NULL, &err) != 0)
+			log_warn("not watching %s again: %s", roots[i],
+			    err.msg);
 		else
-			log_info("watching %s again", item->valuestring);
+			log_info("watching %s again", roots[i]);
 	}
-	cJSON_Delete(doc);
-	watch_persist(g);	/* drops the roots that are gone */
+	rootsfile_free(roots);
+	watch_persist(w);	/* drops the roots that are gone */
 }
 
 static struct watch_root *
-watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
+watch_root_new(struct watch *w, const char *canon, struct gerr *err)
 {
-	struct watch *w = g->watch;
 	struct rootsync_config cfg = { 0 };
 	struct watch_root *r;
 	int rc;
@@ -932,7 +876,7 @@ watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 	r->inst[0].id = w->instance;
 	r->ninst = 1;
 	r->saved_clock = UINT64_MAX;
-	r->snap_path = xasprintf("%s/snap-%016llx.ggs", g->state_dir,
+	r->snap_path = xasprintf("%s/snap-%016llx.ggs", w->state_dir,
 	    (unsigned long long)XXH3_64bits(r->path, r->pathlen));
 	ev_timer_init(&r->save_timer, watch_save_cb, 0.0, 0.0);
 	r->save_timer.data = r;
@@ -959,7 +903,7 @@ watch_root_new(struct ggend *g, const char *canon, struct gerr *err)
 }
 
 int
-watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
+watch_root_add_full(struct watch *w, const char *dir, watch_ready_cb cb,
     watch_progress_cb progress, void *arg, struct watch_root **out,
     struct gerr *err)
 {
@@ -967,7 +911,7 @@ watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
 	struct watch_root *r;
 	struct stat st;
 
-	if (g->watch == NULL)
+	if (w == NULL)
 		return gerr_set(err, GERR_INTERNAL, "watching is not running");
 	if (dir == NULL || dir[0] == '\0')
 		return gerr_set(err, GERR_INVALID, "empty directory name");
@@ -976,7 +920,7 @@ watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
 		    "%s: %s", dir, strerror(errno));
 	if (stat(canon, &st) != 0 || !S_ISDIR(st.st_mode))
 		return gerr_set(err, GERR_INVALID, "%s: not a directory", dir);
-	r = watch_find_canonical(g, canon);
+	r = watch_find_canonical(w, canon);
 	if (r == NULL && strcmp(canon, "/") == 0)
 		return gerr_set(err, GERR_INVALID, "refusing to watch /: it "
 		    "holds /proc, /sys and every other tree; watch a project "
@@ -986,19 +930,19 @@ watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
 		    "is on a pseudo filesystem (proc, sys, dev, ...), not "
 		    "files on a disk", canon);
 	if (r == NULL) {
-		for (r = g->watch->roots; r != NULL; r = r->next)
+		for (r = w->roots; r != NULL; r = r->next)
 			if (path_is_inside(canon, r->path))
 				return gerr_set(err, GERR_INVALID,
 				    "%s holds the root %s: unwatch it first",
 				    canon, r->path);
-		r = watch_root_new(g, canon, err);
+		r = watch_root_new(w, canon, err);
 		if (r == NULL)
 			return err != NULL ? err->code : GERR_IO;
-		r->next = g->watch->roots;
-		g->watch->roots = r;
+		r->next = w->roots;
+		w->roots = r;
 		log_info("watching %s", r->path);
-		watch_persist(g);
-		watch_events_update(g->watch);
+		watch_persist(w);
+		watch_events_update(w);
 	}
 	if (out != NULL)
 		*out = r;
@@ -1017,10 +961,10 @@ watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
 }
 
 int
-watch_root_add(struct ggend *g, const char *dir, watch_ready_cb cb,
+watch_root_add(struct watch *w, const char *dir, watch_ready_cb cb,
     void *arg, struct watch_root **out, struct gerr *err)
 {
-	return watch_root_add_full(g, dir, cb, NULL, arg, out, err);
+	return watch_root_add_full(w, dir, cb, NULL, arg, out, err);
 }
 
 void
@@ -1037,14 +981,14 @@ watch_root_cancel_waits(struct watch_root *r, void *arg)
 }
 
 void
-watch_root_remove(struct ggend *g, struct watch_root *r)
+watch_root_remove(struct watch *w, struct watch_root *r)
 {
 	struct watch_root **pp;
 	struct watch_waiter *ws;
 	struct gerr err;
 	size_t i, n;
 
-	for (pp = &g->watch->roots; *pp != NULL; pp = &(*pp)->next)
+	for (pp = &w->roots; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == r)
 			break;
 	if (*pp == NULL)
@@ -1065,8 +1009,8 @@ watch_root_remove(struct ggend *g, struct watch_root *r)
 	if (unlink(r->snap_path) != 0 && errno != ENOENT)
 		log_warn("unlink %s: %s", r->snap_path, strerror(errno));
 	watch_root_free(r);
-	watch_persist(g);
-	watch_events_update(g->watch);
+	watch_persist(w);
+	watch_events_update(w);
 }
 
 uint64_t
@@ -1076,13 +1020,13 @@ watch_root_id(const struct watch_root *r)
 }
 
 struct watch_root *
-watch_root_get(struct ggend *g, uint64_t id)
+watch_root_get(struct watch *w, uint64_t id)
 {
 	struct watch_root *r;
 
-	if (g->watch == NULL || id == 0)
+	if (w == NULL || id == 0)
 		return NULL;
-	for (r = g->watch->roots; r != NULL; r = r->next)
+	for (r = w->roots; r != NULL; r = r->next)
 		if (r->generation == id)
 			return r;
 	return NULL;
@@ -1119,12 +1063,10 @@ watch_root_findings(const struct watch_root *r)
 }
 
 void
-watch_set_batch_listener(struct ggend *g, watch_batch_fn fn, void *arg)
+watch_set_batch_listener(struct watch *w, watch_batch_fn fn, void *arg)
 {
-	if (g->watch == NULL)
-		fatal("watch_set_batch_listener called before watch_init");
-	g->watch->batch_fn = fn;
-	g->watch->batch_arg = arg;
+	w->batch_fn = fn;
+	w->batch_arg = arg;
 }
 
 void
@@ -1154,18 +1096,17 @@ watch_expect_write(struct watch_root *r, const char *relpath,
 }
 
 struct watch_root *
-watch_root_next(struct ggend *g, struct watch_root *prev)
+watch_root_next(struct watch *w, struct watch_root *prev)
 {
 	if (prev != NULL)
 		return prev->next;
-	return g->watch != NULL ? g->watch->roots : NULL;
+	return w != NULL ? w->roots : NULL;
 }
 
 int
-watch_hash_file(struct ggend *g, const char *abs, watch_hash_cb cb,
+watch_hash_file(struct watch *w, const char *abs, watch_hash_cb cb,
     void *arg, struct gerr *err)
 {
-	struct watch *w = g->watch;
 	struct watch_hash_job *j;
 	int rc;
 
@@ -1185,19 +1126,19 @@ watch_hash_file(struct ggend *g, const char *abs, watch_hash_cb cb,
 }
 
 void
-watch_hash_cancel(struct ggend *g, void *arg)
+watch_hash_cancel(struct watch *w, void *arg)
 {
 	struct watch_hash_job **pp, *j;
 
-	if (g->watch == NULL)
+	if (w == NULL)
 		return;
-	for (pp = &g->watch->jobs; *pp != NULL;) {
+	for (pp = &w->jobs; *pp != NULL;) {
 		j = *pp;
 		if (j->arg == arg) {
 			*pp = j->next;
 			/* Nobody waits: stop the worker too (a huge or endless
 			 * file must not hold it). */
-			hashpool_cancel_job(g->watch->pool, WATCH_GEN_ON_DEMAND,
+			hashpool_cancel_job(w->pool, WATCH_GEN_ON_DEMAND,
 			    j->cookie);
 			free(j);
 		} else
@@ -1205,55 +1146,8 @@ watch_hash_cancel(struct ggend *g, void *arg)
 	}
 }
 
-static cJSON *
-watch_clock_string(const struct watch_root *r, uint64_t counter)
-{
-	char buf[CLOCK_TOKEN_MAX];
-
-	return cJSON_CreateString(watch_root_clock(r, counter, buf));
-}
-
-/* {"from","ms","rehashed","racy","gone"} or {"from":"crawl","reason"}:
- * how the root's table was built at its start. */
-static cJSON *
-watch_load_status(const struct watch_root *r, const struct rootsync_status *st)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "from", r->warm ? "snapshot" : "crawl");
-	if (!r->warm)
-		cJSON_AddStringToObject(o, "reason", r->load_msg);
-	cJSON_AddBoolToObject(o, "done", r->ready);
-	cJSON_AddNumberToObject(o, "ms", (double)r->load_ready_ms);
-	cJSON_AddNumberToObject(o, "walk_ms", (double)r->load_walk_ms);
-	cJSON_AddNumberToObject(o, "rehashed", (double)(r->ready ?
-	    r->load_hashed : st->files_hashed));
-	if (r->warm) {
-		cJSON_AddNumberToObject(o, "racy", (double)r->load_racy);
-		cJSON_AddNumberToObject(o, "gone", (double)st->swept);
-	}
-	return o;
-}
-
-struct cJSON *
-watch_root_summary(const struct watch_root *r)
-{
-	struct rootsync_status st;
-	cJSON *o = cJSON_CreateObject();
-
-	rootsync_status(r->wr, &st);
-	cJSON_AddStringToObject(o, "root", r->path);
-	cJSON_AddBoolToObject(o, "ready", r->ready && !st.gone);
-	cJSON_AddBoolToObject(o, "gone", st.gone);
-	cJSON_AddNumberToObject(o, "files", (double)st.files);
-	cJSON_AddNumberToObject(o, "dirs", (double)st.dirs);
-	cJSON_AddItemToObject(o, "clock", watch_clock_string(r, st.clock));
-	cJSON_AddItemToObject(o, "model", watch_model_status(r));
-	return o;
-}
-
 int
-watch_root_lookup(struct ggend *g, const char *path, struct watch_root **out,
+watch_root_lookup(struct watch *w, const char *path, struct watch_root **out,
     char **canon, struct gerr *err)
 {
 	char buf[PATH_MAX];
@@ -1263,7 +1157,7 @@ watch_root_lookup(struct ggend *g, const char *path, struct watch_root **out,
 	if (realpath(path, buf) == NULL)
 		return gerr_set(err, errno == ENOENT ? GERR_NOT_FOUND : GERR_IO,
 		    "%s: %s", path, strerror(errno));
-	*out = watch_find_canonical(g, buf);
+	*out = watch_find_canonical(w, buf);
 	if (*out == NULL)
 		return gerr_set(err, GERR_ROOT_NOT_FOUND,
 		    "%s is not inside a watched root", buf);
@@ -1271,93 +1165,61 @@ watch_root_lookup(struct ggend *g, const char *path, struct watch_root **out,
 	return 0;
 }
 
-/* {"ok","parsed","error","errors"}: whether a good model is held, how
- * often make.toml was parsed, and the latest load's errors. */
-static cJSON *
-watch_model_status(const struct watch_root *r)
+const struct gerr *
+watch_root_model_error(const struct watch_root *r)
 {
-	cJSON *o = cJSON_CreateObject();
-	struct strbuf sb;
-
-	cJSON_AddBoolToObject(o, "ok", r->model != NULL && r->model_rc == 0);
-	/* An older good model still held for runs under way. */
-	cJSON_AddBoolToObject(o, "kept", r->model != NULL && r->model_rc != 0);
-	cJSON_AddNumberToObject(o, "parsed", (double)r->models_parsed);
-	/* ok | invalid | absent (no make.toml) */
-	cJSON_AddStringToObject(o, "state", r->model_rc == 0 ? "ok" :
-	    watch_model_absent(r) ? "absent" : "invalid");
-	if (r->model_rc == 0) {
-		cJSON_AddNullToObject(o, "error");
-		return o;
-	}
-	strbuf_init(&sb);
-	if (r->model_err.line > 0)
-		strbuf_addf(&sb, "%s:%d:%d: ", r->model_err.file,
-		    r->model_err.line, r->model_err.col);
-	strbuf_addstr(&sb, r->model_err.msg);
-	cJSON_AddStringToObject(o, "error", sb.buf);
-	cJSON_AddItemToObject(o, "errors", watch_model_errors(r));
-	strbuf_release(&sb);
-	return o;
+	return &r->model_err;
 }
 
 void
-watch_status_add(struct ggend *g, struct cJSON *roots)
+watch_root_info(const struct watch_root *r, struct watch_root_info *out)
 {
 	struct notifier_status ns;
 	struct rootsync_status st;
-	struct watch_root *r;
-	cJSON *o, *wo;
 
-	if (g->watch == NULL)
-		return;
+	memset(out, 0, sizeof(*out));
 	notifier_status(&ns);
-	for (r = g->watch->roots; r != NULL; r = r->next) {
-		rootsync_status(r->wr, &st);
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "root", r->path);
-		cJSON_AddBoolToObject(o, "ready", r->ready && !st.gone);
-		cJSON_AddBoolToObject(o, "gone", st.gone);
-		cJSON_AddStringToObject(o, "fs", st.fs);
-		cJSON_AddBoolToObject(o, "polled", st.remote);
-		cJSON_AddNumberToObject(o, "files", (double)st.files);
-		cJSON_AddNumberToObject(o, "dirs", (double)st.dirs);
-		wo = cJSON_AddObjectToObject(o, "watches");
-		cJSON_AddNumberToObject(wo, "root", (double)st.watched_dirs);
-		cJSON_AddNumberToObject(wo, "used", (double)ns.used);
-		cJSON_AddNumberToObject(wo, "limit", (double)ns.limit);
-		if (ns.cap > 0)
-			cJSON_AddNumberToObject(wo, "cap", (double)ns.cap);
-		cJSON_AddStringToObject(wo, "sysctl", NOTIFIER_SYSCTL);
-		cJSON_AddStringToObject(wo, "message", st.watch_limit_msg);
-		cJSON_AddNumberToObject(o, "polled_dirs",
-		    (double)st.polled_dirs);
-		cJSON_AddNumberToObject(o, "overflows", (double)st.overflows);
-		cJSON_AddNumberToObject(o, "rescans", (double)r->rescans);
-		cJSON_AddNumberToObject(o, "hash_pending",
-		    (double)st.hash_pending);
-		cJSON_AddNumberToObject(o, "hash_errors",
-		    (double)st.hash_errors);
-		cJSON_AddNumberToObject(o, "bytes_hashed",
-		    (double)st.bytes_hashed);
-		cJSON_AddNumberToObject(o, "window_ms",
-		    (double)debounce_window_ms(&r->deb));
-		cJSON_AddNumberToObject(o, "window_min_ms",
-		    (double)r->win_min_ms);
-		cJSON_AddNumberToObject(o, "window_max_ms",
-		    (double)r->win_max_ms);
-		cJSON_AddNumberToObject(o, "batches", (double)r->batches);
-		cJSON_AddNumberToObject(o, "last_settle_ms",
-		    (double)r->last_settle_ms);
-		cJSON_AddNumberToObject(o, "files_hashed",
-		    (double)st.files_hashed);
-		cJSON_AddItemToObject(o, "clock", watch_clock_string(r,
-		    st.clock));
-		cJSON_AddItemToObject(o, "load", watch_load_status(r, &st));
-		cJSON_AddStringToObject(o, "snapshot", r->snap_path);
-		cJSON_AddBoolToObject(o, "snapshot_saved",
-		    r->saved_clock == st.clock);
-		cJSON_AddItemToObject(o, "model", watch_model_status(r));
-		cJSON_AddItemToArray(roots, o);
-	}
+	rootsync_status(r->wr, &st);
+	out->path = r->path;
+	out->ready = r->ready && !st.gone;
+	out->gone = st.gone;
+	out->fs = st.fs;
+	out->polled = st.remote;
+	out->files = st.files;
+	out->dirs = st.dirs;
+	out->watched_dirs = st.watched_dirs;
+	out->polled_dirs = st.polled_dirs;
+	out->watches_used = ns.used;
+	out->watches_limit = ns.limit;
+	out->watches_cap = ns.cap;
+	out->watch_limit_msg = st.watch_limit_msg;
+	out->overflows = st.overflows;
+	out->rescans = r->rescans;
+	out->hash_pending = st.hash_pending;
+	out->hash_errors = st.hash_errors;
+	out->bytes_hashed = st.bytes_hashed;
+	out->files_hashed = st.files_hashed;
+	out->window_ms = debounce_window_ms(&r->deb);
+	out->window_min_ms = r->win_min_ms;
+	out->window_max_ms = r->win_max_ms;
+	out->batches = r->batches;
+	out->last_settle_ms = r->last_settle_ms;
+	out->clock = st.clock;
+	out->warm = r->warm;
+	out->load_msg = r->load_msg;
+	out->load_done = r->ready;
+	out->load_ms = r->load_ready_ms;
+	out->load_walk_ms = r->load_walk_ms;
+	out->load_rehashed = r->ready ? r->load_hashed : st.files_hashed;
+	out->load_racy = r->load_racy;
+	out->load_gone = st.swept;
+	out->snapshot = r->snap_path;
+	out->snapshot_saved = r->saved_clock == st.clock;
+	out->model_state = r->model_rc == 0 ? WATCH_MODEL_OK :
+	    watch_model_absent(r) ? WATCH_MODEL_ABSENT : WATCH_MODEL_INVALID;
+	out->model_ok = r->model != NULL && r->model_rc == 0;
+	out->model_kept = r->model != NULL && r->model_rc != 0;
+	out->models_parsed = r->models_parsed;
+	out->model_err = &r->model_err;
+	out->findings = &r->findings;
 }

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * watch.h - the daemon's watched roots (g->watch): each a daemon/rootsync
- * wired into the loop (crawl slices on an ev_idle, the notifier fd on an
- * ev_io, hash results on an ev_async, polling on an ev_timer that runs only
- * while something is polled), ignore rules, per-root debounce, files.changed
- * publication, the batch listener and persistence of the root list.
+ * watch.h - the watched roots: each a daemon/rootsync wired into the loop
+ * (crawl slices on an ev_idle, the notifier fd on an ev_io, hash results
+ * on an ev_async, polling on an ev_timer that runs only while something is
+ * polled), ignore rules, per-root debounce, files.changed publication, the
+ * batch listener and persistence of the root list.
  *
- * Loop thread only (libinotifytools included). Paths given to watch_* are
- * canonicalised with realpath(3); a directory inside an existing root
- * answers with that root (roots never nest).
+ * A component: it gets its loop, settings, state directory and a publish
+ * callback injected (struct watch_deps) and knows nothing of the daemon
+ * around it; daemon/ggend.c wires it, tests/unit/test_watch.c runs it
+ * alone. Loop thread only (libinotifytools included). Paths given to
+ * watch_* are canonicalised with realpath(3); a directory inside an
+ * existing root answers with that root (roots never nest).
  */
 #ifndef GGEN_WATCH_H
 #define GGEN_WATCH_H
@@ -20,61 +23,113 @@
 
 #include "gerr.h"
 
-struct ggend;
+struct ev_loop;
 struct filetable;
 struct make_project;
 struct make_findings;
-struct cJSON;
+struct watch_batch;
 
-struct watch;		/* all roots; g->watch */
+struct watch;		/* all roots (the daemon's g->watch) */
 struct watch_root;	/* one root */
 
+/* The settings watch uses (the daemon's watch.* config keys). */
+struct watch_settings {
+	uint64_t debounce_min_ms;	/* when make.toml does not say */
+	uint64_t debounce_max_ms;
+	uint64_t poll_ms;		/* polled directories' re-stat period */
+	uint64_t snapshot_idle_ms;	/* save a changed table after this
+					   long idle; 0 = only at the end */
+	uint64_t max_watches;		/* test cap on inotify watches; 0 =
+					   none; read by watch_new only */
+	unsigned hash_threads;		/* 0 = one per online core; read by
+					   watch_new only */
+};
+
+/* What watch tells subscribers about; the host turns it into a wire
+ * event (daemon/wire_watch.c). */
+enum watch_event_kind {
+	/* batch settled with at least one user change (writer NULL);
+	 * entries with a writer are the daemon's own writes, not news */
+	WATCH_EVENT_FILES_CHANGED,
+	/* the root's make.toml failed to parse: watch_root_model_error,
+	 * watch_root_findings, watch_root_model (the kept one, or NULL) */
+	WATCH_EVENT_MODEL_INVALID,
+	/* it parses again after a WATCH_EVENT_MODEL_INVALID */
+	WATCH_EVENT_MODEL_VALID,
+};
+
+struct watch_event {
+	enum watch_event_kind kind;
+	struct watch_root *root;
+	const struct watch_batch *batch;	/* FILES_CHANGED, else NULL */
+};
+
+/* ev and what it points to borrowed for the call; the callback must not
+ * remove the root. */
+typedef void (*watch_publish_fn)(void *arg, const struct watch_event *ev);
+
+/* What watch gets from its host. */
+struct watch_deps {
+	struct ev_loop *loop;
+	struct watch_settings settings;	/* copied */
+	/* The roots file (roots.json) and the snapshots live here: copied,
+	 * must exist. */
+	const char *state_dir;
+	/* files.changed, model.invalid and model.valid events go here;
+	 * NULL = nowhere. */
+	watch_publish_fn publish;
+	void *publish_arg;
+};
+
 /*
- * Create g->watch: the notifier, the hash pool and their loop watchers.
- * Called by ggend_start after the server is up. Errors: GERR_IO (inotify
- * unavailable, threads). Does not re-watch persisted roots: see
- * watch_restore.
+ * The roots' component: the notifier, the hash pool (owned) and their
+ * loop watchers, no root yet. One at a time per process: the notifier
+ * (libinotifytools) is process-wide. Returns NULL with err set on failure:
+ * GERR_IO (inotify unavailable, threads). Does not re-watch persisted
+ * roots: see watch_restore.
  */
-int watch_init(struct ggend *g, struct gerr *err);
+struct watch *watch_new(const struct watch_deps *deps, struct gerr *err);
 
 /* Re-watch every root listed in the state dir's roots file (missing roots
  * are logged and dropped from the list). */
-void watch_restore(struct ggend *g);
+void watch_restore(struct watch *w);
 
-/* The configuration was reloaded (SIGHUP): roots whose make.toml does not
- * set the debounce window take the daemon's new one, and each root's
- * .git/info/exclude is read again (a changed one rescans the root). */
-void watch_reload(struct ggend *g);
+/* The settings changed (SIGHUP): s copied. Roots whose make.toml does not
+ * set the debounce window take the new one, and each root's
+ * .git/info/exclude is read again (a changed one rescans the root). NULL w
+ * ok. */
+void watch_reload(struct watch *w, const struct watch_settings *s);
 
-/* The daemon is stopping: answer every ready waiter (watch, run) and
+/* The host is stopping: answer every ready waiter (watch, run) and
  * every on-demand hash with GERR_SHUTTING_DOWN / ECANCELED now, while the
- * loop can still write the replies. Roots stay. Idempotent. */
-void watch_answer_waiters(struct ggend *g);
+ * loop can still write the replies. Roots stay. Idempotent; NULL w ok. */
+void watch_answer_waiters(struct watch *w);
 
-/* Free every root and g->watch; NULL g->watch ok. */
-void watch_release(struct ggend *g);
+/* Save each root's table, free every root and w; NULL ok. */
+void watch_free(struct watch *w);
 
-/* Root containing path (any path inside it, canonicalised), or NULL. */
-struct watch_root *watch_root_find(struct ggend *g, const char *path);
+/* Root containing path (any path inside it, canonicalised), or NULL.
+ * NULL w ok (no root). */
+struct watch_root *watch_root_find(struct watch *w, const char *path);
 
 /*
  * Start watching dir (or return the existing root containing it). cb (may
  * be NULL) runs once the root is ready (first crawl done and every hash
  * known), at once if already ready; it gets err set if the root failed.
  * *out (may be NULL) is borrowed: valid until watch_root_remove or
- * watch_release. Errors: GERR_NOT_FOUND / GERR_IO (dir missing, not a
+ * watch_free. Errors: GERR_NOT_FOUND / GERR_IO (dir missing, not a
  * directory), GERR_INVALID (dir empty or relative after realpath fails).
  */
 typedef void (*watch_ready_cb)(void *arg, struct watch_root *root,
     const struct gerr *err);
-int watch_root_add(struct ggend *g, const char *dir, watch_ready_cb cb,
+int watch_root_add(struct watch *w, const char *dir, watch_ready_cb cb,
     void *arg, struct watch_root **out, struct gerr *err);
 
 /*
  * Stop watching the root r; pending ready callbacks get GERR_CANCELLED-like
  * errors (GERR_NOT_FOUND "root removed"). The roots file is rewritten.
  */
-void watch_root_remove(struct ggend *g, struct watch_root *r);
+void watch_root_remove(struct watch *w, struct watch_root *r);
 
 /*
  * A handle on r that outlives it: asynchronous work (a render waiting on
@@ -83,7 +138,7 @@ void watch_root_remove(struct ggend *g, struct watch_root *r);
  * reused within a daemon's life and never 0.
  */
 uint64_t watch_root_id(const struct watch_root *r);
-struct watch_root *watch_root_get(struct ggend *g, uint64_t id);
+struct watch_root *watch_root_get(struct watch *w, uint64_t id);
 
 /* Canonical absolute path, borrowed for the root's life. */
 const char *watch_root_path(const struct watch_root *r);
@@ -137,9 +192,9 @@ struct watch_batch {
 
 /* One listener (the engine) gets every settled batch, after the
  * files.changed event is published. b borrowed for the call. Call after
- * watch_init (ggend_start does it); a second call replaces the first. */
+ * watch_new; a second call replaces the first. */
 typedef void (*watch_batch_fn)(void *arg, const struct watch_batch *b);
-void watch_set_batch_listener(struct ggend *g, watch_batch_fn fn, void *arg);
+void watch_set_batch_listener(struct watch *w, watch_batch_fn fn, void *arg);
 
 /*
  * The daemon itself is about to write relpath with content hash h
@@ -154,7 +209,7 @@ void watch_expect_write(struct watch_root *r, const char *relpath,
     const XXH128_hash_t *h, const char *writer);
 
 /* Iterate roots: first with prev NULL, NULL at the end. */
-struct watch_root *watch_root_next(struct ggend *g, struct watch_root *prev);
+struct watch_root *watch_root_next(struct watch *w, struct watch_root *prev);
 
 /* Relative path of abs inside r ("" for the root itself), or NULL when abs
  * is outside r. abs must be canonical. Returns a pointer into abs. */
@@ -177,7 +232,7 @@ void watch_root_progress(const struct watch_root *r,
  */
 typedef void (*watch_progress_cb)(void *arg, struct watch_root *root,
     const struct watch_progress *p);
-int watch_root_add_full(struct ggend *g, const char *dir, watch_ready_cb cb,
+int watch_root_add_full(struct watch *w, const char *dir, watch_ready_cb cb,
     watch_progress_cb progress, void *arg, struct watch_root **out,
     struct gerr *err);
 
@@ -195,9 +250,9 @@ void watch_root_cancel_waits(struct watch_root *r, void *arg);
 struct filetable_stat;
 typedef void (*watch_hash_cb)(void *arg, int error, const XXH128_hash_t *h,
     const struct filetable_stat *st);
-int watch_hash_file(struct ggend *g, const char *abs, watch_hash_cb cb,
+int watch_hash_file(struct watch *w, const char *abs, watch_hash_cb cb,
     void *arg, struct gerr *err);
-void watch_hash_cancel(struct ggend *g, void *arg);
+void watch_hash_cancel(struct watch *w, void *arg);
 
 /*
  * The clock token (common/clock.h) of counter in r: this daemon run's
@@ -219,20 +274,63 @@ char *watch_root_clock(const struct watch_root *r, uint64_t counter,
 bool watch_root_since(const struct watch_root *r, const struct clock_token *tok,
     uint64_t *since);
 
-/* {"root","ready","files","dirs","clock"} for replies (clock a string);
- * the caller owns the object. */
-struct cJSON *watch_root_summary(const struct watch_root *r);
+/* The first error of r's latest make.toml load (file:line:col), with
+ * code 0 when it parsed. Borrowed until the next batch of r. */
+const struct gerr *watch_root_model_error(const struct watch_root *r);
+
+enum watch_model_state {
+	WATCH_MODEL_OK,		/* the latest load parsed */
+	WATCH_MODEL_INVALID,	/* it failed (the last good one may be kept) */
+	WATCH_MODEL_ABSENT,	/* there is no make.toml */
+};
+
+/* Everything `status`, `roots` and `watch` say about a root: plain data,
+ * the wire form is built at the edge (daemon/wire_watch.c). Strings and
+ * pointers borrowed until the next loop turn. */
+struct watch_root_info {
+	const char *path;
+	bool ready;			/* ready and not gone */
+	bool gone;			/* the directory itself went away */
+	const char *fs;			/* its file system kind */
+	bool polled;			/* the whole root is polled (remote fs) */
+	size_t files, dirs;
+	size_t watched_dirs, polled_dirs;
+	size_t watches_used;		/* inotify watches of the process */
+	long watches_limit;		/* max_user_watches, -1 unreadable */
+	size_t watches_cap;		/* test cap, 0 = none */
+	const char *watch_limit_msg;	/* "" unless watches ran out */
+	uint64_t overflows, rescans;
+	size_t hash_pending, hash_errors;
+	uint64_t bytes_hashed, files_hashed;
+	uint64_t window_ms, window_min_ms, window_max_ms;
+	uint64_t batches;
+	uint64_t last_settle_ms;	/* CLOCK_REALTIME ms, 0 = never */
+	uint64_t clock;			/* the table's counter */
+	/* how the table was built at the start */
+	bool warm;			/* from the snapshot */
+	const char *load_msg;		/* why a full crawl ("" warm) */
+	bool load_done;			/* ready once (not reset by gone) */
+	uint64_t load_ms, load_walk_ms;
+	uint64_t load_rehashed;
+	size_t load_racy, load_gone;
+	const char *snapshot;		/* its snapshot file */
+	bool snapshot_saved;		/* on disk up to clock */
+	/* its make.toml */
+	enum watch_model_state model_state;
+	bool model_ok;			/* a good model from the latest load */
+	bool model_kept;		/* an older good one held for runs */
+	uint64_t models_parsed;
+	const struct gerr *model_err;	/* code 0 when model_ok */
+	const struct make_findings *findings;
+};
+void watch_root_info(const struct watch_root *r, struct watch_root_info *out);
 
 /*
  * The root holding path (canonicalised). *canon (caller frees) gets the
  * canonical path. Errors: GERR_NOT_FOUND / GERR_IO when path cannot be
  * resolved, GERR_ROOT_NOT_FOUND when no root holds it.
  */
-int watch_root_lookup(struct ggend *g, const char *path,
+int watch_root_lookup(struct watch *w, const char *path,
     struct watch_root **out, char **canon, struct gerr *err);
-
-/* Append one status object per root to the cJSON array roots (req_status).
- * Clock numbers travel as strings (protocol/PROTOCOL.md 2). */
-void watch_status_add(struct ggend *g, struct cJSON *roots);
 
 #endif

@@ -23,16 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
-#include "ggend.h"
 #include "clock.h"
 #include "log.h"
-#include "message.h"
 #include "notifier.h"
 #include "path.h"
-#include "server.h"
-#include "strbuf.h"
 #include "watch_int.h"
 #include "xmalloc.h"
 
@@ -95,7 +89,7 @@ watch_events_pend_grow(struct watch_root *r)
 static void
 watch_events_arm(struct watch_root *r)
 {
-	struct ev_loop *loop = r->w->g->loop;
+	struct ev_loop *loop = r->w->loop;
 	uint64_t deadline = debounce_deadline(&r->deb), now_us;
 
 	if (deadline == 0 || r->win_max_ms == 0) {
@@ -231,91 +225,15 @@ watch_events_reason(enum watch_cause c)
 	return "events";
 }
 
-/* The files.changed line through cJSON and msg_event: for a batch with a
- * name that is not UTF-8 (msg_json_normalize adds its "_b64" twin). */
-static char *
-watch_events_line_cjson(const struct watch_batch *b, const char *clock)
-{
-	static const char *const kinds[] = { "added", "modified", "removed" };
-	cJSON *data, *files, *f;
-	size_t i;
-
-	data = cJSON_CreateObject();
-	cJSON_AddStringToObject(data, "root", watch_root_path(b->root));
-	cJSON_AddStringToObject(data, "clock", clock);
-	cJSON_AddStringToObject(data, "reason", b->reason);
-	files = cJSON_AddArrayToObject(data, "files");
-	for (i = 0; i < b->n; i++) {
-		if (b->changes[i].writer != NULL)
-			continue;	/* the daemon's own write */
-		f = cJSON_CreateObject();
-		cJSON_AddStringToObject(f, "path", b->changes[i].relpath);
-		cJSON_AddStringToObject(f, "kind", kinds[b->changes[i].kind]);
-		cJSON_AddItemToArray(files, f);
-	}
-	return msg_event("files.changed", data);
-}
-
-static bool
-watch_events_utf8(const char *s)
-{
-	size_t len = strlen(s);
-
-	return msg_utf8_check(s, len) == len;
-}
-
-/*
- * Publish batch b as a files.changed event. The line is written straight
- * into one buffer, the same bytes cJSON would print (strbuf_add_json_str):
- * building it as a cJSON tree, normalizing, printing and copying cost half
- * the user-space instructions of a save (callgrind, issue 15). A name that
- * is not UTF-8 takes the cJSON route, which adds the "_b64" members.
- */
+/* The batch has user changes (writer NULL): subscribers hear of them. */
 static void
 watch_events_publish(struct watch *w, const struct watch_batch *b)
 {
-	static const char *const kinds[] = { "added", "modified", "removed" };
-	struct strbuf sb = STRBUF_INIT;
-	char clock[CLOCK_TOKEN_MAX];
-	const char *root = watch_root_path(b->root);
-	bool first = true;
-	char *line;
-	size_t i;
+	struct watch_event ev = { .kind = WATCH_EVENT_FILES_CHANGED,
+	    .root = b->root, .batch = b };
 
-	watch_root_clock(b->root, b->clock, clock);
-	for (i = 0; i < b->n; i++)
-		if (b->changes[i].writer == NULL &&
-		    !watch_events_utf8(b->changes[i].relpath))
-			break;
-	if (i < b->n || !watch_events_utf8(root)) {
-		line = watch_events_line_cjson(b, clock);
-		if (w->g->server != NULL)
-			server_publish(w->g->server, line);
-		free(line);
-		return;
-	}
-	strbuf_addstr(&sb, "{\"event\":\"files.changed\",\"data\":{\"root\":");
-	strbuf_add_json_str(&sb, root, strlen(root));
-	strbuf_addstr(&sb, ",\"clock\":");
-	strbuf_add_json_str(&sb, clock, strlen(clock));
-	strbuf_addstr(&sb, ",\"reason\":");
-	strbuf_add_json_str(&sb, b->reason, strlen(b->reason));
-	strbuf_addstr(&sb, ",\"files\":[");
-	for (i = 0; i < b->n; i++) {
-		if (b->changes[i].writer != NULL)
-			continue;	/* the daemon's own write */
-		strbuf_addstr(&sb, first ? "{\"path\":" : ",{\"path\":");
-		first = false;
-		strbuf_add_json_str(&sb, b->changes[i].relpath,
-		    strlen(b->changes[i].relpath));
-		strbuf_addstr(&sb, ",\"kind\":\"");
-		strbuf_addstr(&sb, kinds[b->changes[i].kind]);
-		strbuf_addstr(&sb, "\"}");
-	}
-	strbuf_addstr(&sb, "]}}\n");
-	if (w->g->server != NULL)
-		server_publish(w->g->server, sb.buf);
-	strbuf_release(&sb);
+	if (w->publish != NULL)
+		w->publish(w->publish_arg, &ev);
 }
 
 static bool
@@ -472,13 +390,13 @@ watch_events_update(struct watch *w)
 		polled = polled || st.polled_dirs > 0;
 	}
 	if (busy && !ev_is_active(&w->idle))
-		ev_idle_start(w->g->loop, &w->idle);
+		ev_idle_start(w->loop, &w->idle);
 	else if (!busy && ev_is_active(&w->idle))
-		ev_idle_stop(w->g->loop, &w->idle);
+		ev_idle_stop(w->loop, &w->idle);
 	if (polled && !ev_is_active(&w->poll))
-		ev_timer_again(w->g->loop, &w->poll);
+		ev_timer_again(w->loop, &w->poll);
 	else if (!polled && ev_is_active(&w->poll))
-		ev_timer_stop(w->g->loop, &w->poll);
+		ev_timer_stop(w->loop, &w->poll);
 }
 
 static void
@@ -622,21 +540,21 @@ watch_events_poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	/* The next poll is one period after this one ended, not after it
 	 * began: a scan longer than the period cannot monopolise the loop. */
 	if (ev_is_active(&w->poll))
-		ev_timer_again(w->g->loop, &w->poll);
+		ev_timer_again(w->loop, &w->poll);
 	watch_events_update(w);
 }
 
 void
 watch_events_start(struct watch *w)
 {
-	double poll_s = (double)w->g->cfg.watch_poll_ms / 1000.0;
+	double poll_s = (double)w->set.poll_ms / 1000.0;
 
 	ev_io_init(&w->io, watch_events_io_cb, notifier_fd(), EV_READ);
 	w->io.data = w;
-	ev_io_start(w->g->loop, &w->io);
+	ev_io_start(w->loop, &w->io);
 	ev_async_init(&w->async, watch_events_async_cb);
 	w->async.data = w;
-	ev_async_start(w->g->loop, &w->async);
+	ev_async_start(w->loop, &w->async);
 	ev_idle_init(&w->idle, watch_events_idle_cb);
 	w->idle.data = w;
 	ev_timer_init(&w->poll, watch_events_poll_cb, poll_s, poll_s);
@@ -646,18 +564,18 @@ watch_events_start(struct watch *w)
 void
 watch_events_stop(struct watch *w)
 {
-	ev_io_stop(w->g->loop, &w->io);
-	ev_async_stop(w->g->loop, &w->async);
-	ev_idle_stop(w->g->loop, &w->idle);
-	ev_timer_stop(w->g->loop, &w->poll);
+	ev_io_stop(w->loop, &w->io);
+	ev_async_stop(w->loop, &w->async);
+	ev_idle_stop(w->loop, &w->idle);
+	ev_timer_stop(w->loop, &w->poll);
 }
 
 void
 watch_events_window(struct watch_root *r)
 {
-	const struct ggend_config *cfg = &r->w->g->cfg;
-	uint64_t min = cfg->watch_debounce_min_ms;
-	uint64_t max = cfg->watch_debounce_max_ms;
+	const struct watch_settings *set = &r->w->set;
+	uint64_t min = set->debounce_min_ms;
+	uint64_t max = set->debounce_max_ms;
 
 	if (r->model != NULL && r->model->debounce_min_ms >= 0)
 		min = (uint64_t)r->model->debounce_min_ms;
@@ -686,7 +604,7 @@ watch_events_root_release(struct watch_root *r)
 {
 	size_t i;
 
-	ev_timer_stop(r->w->g->loop, &r->deb_timer);
+	ev_timer_stop(r->w->loop, &r->deb_timer);
 	for (i = 0; i < r->npend; i++)
 		free(r->pend[i].path);
 	free(r->pend);

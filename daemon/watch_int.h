@@ -133,7 +133,11 @@ struct watch_root {
 };
 
 struct watch {
-	struct ggend *g;
+	struct ev_loop *loop;		/* injected (struct watch_deps) */
+	struct watch_settings set;	/* copied; watch_reload replaces */
+	char *state_dir;		/* owned copy */
+	watch_publish_fn publish;	/* NULL = nowhere */
+	void *publish_arg;
 	struct watch_root *roots;
 	struct hashpool *pool;
 	uint64_t next_generation;

@@ -10,7 +10,7 @@
  * parsed and validated against the protocol table, but only handlers
  * without effects outside the daemon are installed (fuzz_dispatch_safe):
  * `watch /` would crawl the machine, `run` would run a make.toml found
- * anywhere. Watching itself is not started (no watch_init), so root
+ * anywhere. Watching itself is not started (no watch_new), so root
  * queries answer from an empty set. `shutdown` stays in the
  * table so its reply and the "stopping" path are fuzzed too; the flag is
  * reset after each input so the next one is served normally. Every reply

@@ -108,7 +108,10 @@ fuzz_template_split(const char *data, size_t size,
 static const char fuzz_template_ctx[] =
     "{\"name\":\"HTTPServer\",\"n\":3,\"f\":2.5,\"t\":true,\"z\":null,"
     "\"items\":[1,\"two\",[3],{\"k\":4}],\"m\":{\"a\":1,\"b\":[1,2]},"
-    "\"s\":\"h\\u00e9llo w\\u00f6rld\",\"e\":[]}";
+    "\"s\":\"h\\u00e9llo w\\u00f6rld\",\"e\":[],"
+    "\"recs\":[{\"name\":\"userId\",\"type\":\"bool\",\"doc\":\" d \"},"
+    "{\"type\":\"int\",\"name\":\"HTTPStatus\",\"default\":1},"
+    "{\"name\":7,\"type\":[\"x\"]}]}";
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -549,6 +549,47 @@ test_fast_paths(void **state)
 		  "{% endfor %}", NULL, "aabcabcdefgabcdefghijklm"
 		  "abcdefghijklmnopqrstuabcdefghijklmnopqrstvabcdefghijklx"
 		  "abcdefhabd" },
+		/* Condition shapes decided at compile time (loop.first/last,
+		 * v.attr == literal, v.attr is TEST, under `not`s, inside
+		 * and/or) and their fall-backs: a map loop, a `set` in the
+		 * body, `loop` shadowed or outside a loop, a number where a
+		 * string was compared. */
+		{ "{% for f in fields %}{% if not loop.last %},{% endif %}"
+		  "{% if loop.first %}F{% endif %}{% if not not loop.first %}f"
+		  "{% endif %}{{ f.name }}{% endfor %}", NULL,
+		  ",FfuserIdHTTPStatus" },
+		{ "{% for k, v in rec %}{% if loop.first %}[{% endif %}"
+		  "{% if not loop.last %}{{ k }},{% endif %}{% endfor %}", NULL,
+		  "[a,abc,abcdefg,abcdefghijklm,abcdefghijklmnopqrstu,"
+		  "abcdefghijklmnopqrstv,abcdefghijklx,abcdefh," },
+		{ "{% for f in fields %}{% set z = 1 %}{% if not loop.last %}-"
+		  "{% endif %}{% if loop.first %}{{ z }}{% endif %}{% endfor %}",
+		  NULL, "-1" },
+		{ "{% for f in fields %}{% set loop = 1 %}{% if loop.first %}F"
+		  "{% else %}n{% endif %}{% endfor %}", NULL, "nn" },
+		{ "{% if loop.first %}a{% else %}b{% endif %}{% if not "
+		  "loop.last %}c{% endif %}", NULL, "bc" },
+		{ "{% for f in fields %}{% for g in [1, 2] %}{% if loop.last %}"
+		  "{{ f.type }}{% endif %}{% endfor %}{% if loop.last %}."
+		  "{% endif %}{% endfor %}", NULL, "boolint." },
+		{ "{% for f in fields %}{% if not f.type == 'bool' %}N{% else %}"
+		  "Y{% endif %}{% if not f.doc is defined %}u{% endif %}"
+		  "{% if not f.name is not defined %}d{% endif %}{% endfor %}",
+		  NULL, "YudNud" },
+		{ "{% for r in [rec] %}{% if r.a == '7' %}s{% else %}n{% endif %}"
+		  "{% if not r.a != '7' %}x{% endif %}{% if r.abc is odd %}o"
+		  "{% endif %}{% endfor %}", NULL, "no" },
+		{ "{% for f in fields %}{% if f.type == 'bool' and not loop.last %}"
+		  "A{% elif f.type == 'int' or loop.first %}B{% endif %}"
+		  "{% if loop.last or f.type == 'x' %}L{% endif %}{% endfor %}",
+		  NULL, "ABL" },
+		/* Filters with literal arguments: per call site, on an
+		 * undefined input, on a value that is not a plain path. */
+		{ "{% for f in fields %}{{ f.doc | default(value='d') }}"
+		  "{{ f.name | default(value='x') }}{{ f.name | "
+		  "truncate(length=3) }}{{ f.name | truncate(length=5) }}"
+		  "{{ loop.index | default(value=0) }}{% endfor %}", NULL,
+		  "duserIduse…userI…1dHTTPStatusHTT…HTTPS…2" },
 		/* Record keys of every length class, near misses. */
 		{ "{{ rec.a }}{{ rec.abc }}{{ rec.abd }}{{ rec.abcdefg }}"
 		  "{{ rec.abcdefh }}{{ rec.abcdefghijklm }}"
@@ -597,6 +638,19 @@ test_fast_path_errors(void **state)
 		  "unknown filter `snakee`; did you mean `snake`?" },
 		{ "{% for f in [1] %}{{ loop.indx }}{% endfor %}", "{}",
 		  GERR_UNDEFINED, 1, 22, "`loop.indx`" },
+		/* The fast conditions fall back to the same errors. */
+		{ "{% for f in fs %}{% if not f.nope == 'x' %}{% endif %}"
+		  "{% endfor %}", "{\"fs\":[{\"a\":1}]}", GERR_UNDEFINED, 1,
+		  28, "`f.nope` is not defined" },
+		{ "{% for f in fs %}{% if f.nope is string %}{% endif %}"
+		  "{% endfor %}", "{\"fs\":[{\"a\":1}]}", GERR_UNDEFINED, 1,
+		  24, "`f.nope` is not defined" },
+		{ "{% for f in fs %}{% if f.a is odd %}{% endif %}{% endfor %}",
+		  "{\"fs\":[{\"a\":\"s\"}]}", GERR_TEMPLATE, 1, 24,
+		  "test `odd`" },
+		{ "{% for f in fs %}{{ f.a | snake }}{% endfor %}",
+		  "{\"fs\":[{\"a\":2}]}", GERR_TEMPLATE, 1, 26,
+		  "filter `snake`: expected a string, found integer" },
 	};
 
 	(void)state;
@@ -633,6 +687,58 @@ test_memo_copy_while_output_grows(void **state)
 	strbuf_release(&src);
 	strbuf_release(&want);
 	strbuf_release(&json);
+}
+
+/* Template text is copied in whole words: pieces of every length around
+ * the word sizes, the last one ending the source, with the output growing
+ * from nothing and an output cap met in the middle of a piece. */
+static void
+test_text_pieces(void **state)
+{
+	struct strbuf src = STRBUF_INIT, want = STRBUF_INIT;
+	struct template_render_opts opts = { 0 };
+	struct strbuf sb = STRBUF_INIT;
+	struct tvalue *ctx = tvalue_map_new();
+	struct gerr err;
+	char *out;
+
+	(void)state;
+	tvalue_map_set(ctx, "x", tvalue_string("|"));
+	for (int n = 0; n <= 70; n++) {
+		for (int i = 0; i < n; i++) {
+			strbuf_addch(&src, (char)('a' + (n + i) % 26));
+			strbuf_addch(&want, (char)('a' + (n + i) % 26));
+		}
+		strbuf_addstr(&src, "{{ x }}");
+		strbuf_addch(&want, '|');
+	}
+	strbuf_addstr(&src, "tail of the source, 31 bytes..");
+	strbuf_addstr(&want, "tail of the source, 31 bytes..");
+	assert_int_equal(tt_render(src.buf, "{\"x\":\"|\"}", &out, &err), 0);
+	assert_string_equal(out, want.buf);
+	free(out);
+	/* A cap inside a piece of text: refused there, nothing past it. */
+	opts.max_output_bytes = 100;
+	gerr_clear(&err);
+	assert_int_equal(template_render_string(src.buf, src.len, "t", 1, ctx,
+	    &opts, &sb, &err), GERR_TOO_LARGE);
+	assert_non_null(strstr(err.msg, "output exceeds 100 bytes"));
+	assert_int_equal(err.line, 1);
+	assert_int_equal(err.col, 170);
+	/* A NUL inside a string ends a word of a case filter, as any other
+	 * byte that is not a letter or a digit. */
+	tvalue_map_set(ctx, "s", tvalue_stringn("abcDef\0ghiJ", 11));
+	strbuf_reset(&sb);
+	gerr_clear(&err);
+	strbuf_reset(&src);
+	strbuf_addstr(&src, "{{ s | snake }} {{ s | constant }}");
+	assert_int_equal(template_render_string(src.buf, src.len, "t", 1, ctx,
+	    NULL, &sb, &err), 0);
+	assert_string_equal(sb.buf, "abc_def_ghi_j ABC_DEF_GHI_J");
+	strbuf_release(&sb);
+	strbuf_release(&src);
+	strbuf_release(&want);
+	tvalue_unref(ctx);
 }
 
 /* More distinct names than the symbol table's first size. */
@@ -677,6 +783,7 @@ main(void)
 		cmocka_unit_test(test_fast_path_errors),
 		cmocka_unit_test(test_memo_copy_while_output_grows),
 		cmocka_unit_test(test_many_variables),
+		cmocka_unit_test(test_text_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
