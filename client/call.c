@@ -23,6 +23,7 @@
 
 #include "errors.h"
 #include "version.h"
+#include "xmalloc.h"
 
 #define CALL_HELLO_ID 1
 #define CALL_CMD_ID 2
@@ -214,11 +215,12 @@ call_reply_error(const struct cmd_ctx *ctx, const struct msg_reply *msg)
 	const struct err_def *def = err_by_wire(msg->err_code);
 
 	if (ctx->json) {
-		char *s = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(
-		    msg->json, "error"));
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(msg->json,
+		    "error");
+		char *s = e != NULL ? msg_json_print(e) : xstrdup("{}");
 
-		fprintf(stderr, "%s\n", s != NULL ? s : "{}");
-		cJSON_free(s);
+		fprintf(stderr, "%s\n", s);
+		free(s);
 	} else if (msg->err_file != NULL && msg->err_line > 0)
 		fprintf(stderr, "ggenc: %s:%d:%d: %s [%s]\n", msg->err_file,
 		    msg->err_line, msg->err_col, msg->err_message,

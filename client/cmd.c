@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "message.h"
 #include "strbuf.h"
 #include "xmalloc.h"
 
@@ -392,9 +393,9 @@ cmd_print_error(const struct cmd_ctx *ctx, const char *what,
 			if (err->col > 0)
 				cJSON_AddNumberToObject(e, "col", err->col);
 		}
-		line = cJSON_PrintUnformatted(e);
+		line = msg_json_print(e);
 		fprintf(stderr, "%s\n", line);
-		cJSON_free(line);
+		free(line);
 		cJSON_Delete(e);
 	} else if (err->file[0] != '\0' && err->line > 0)
 		fprintf(stderr, "%s:%d:%d: error: %s\n", err->file, err->line,
@@ -408,8 +409,8 @@ cmd_print_error(const struct cmd_ctx *ctx, const char *what,
 void
 cmd_print_json(const struct cmd_ctx *ctx, const cJSON *obj)
 {
-	char *line = cJSON_PrintUnformatted(obj);
+	char *line = msg_json_print(obj);
 
-	fprintf(ctx->out, "%s\n", line != NULL ? line : "{}");
-	cJSON_free(line);
+	fprintf(ctx->out, "%s\n", line);
+	free(line);
 }

@@ -15,8 +15,9 @@
  * before each run; --only PHASE shows only runs that include PHASE.
  *
  * On a terminal: colour (client/color.h) and a status line at the bottom
- * while idle (redrawn after each run, erased before anything else is
- * printed, and on Ctrl-C); the daemon runs phases on a pseudo-terminal of
+ * while idle (redrawn after each run and once per terminal resize at the
+ * new width, erased before anything else is printed, and on Ctrl-C); the
+ * daemon runs phases on a pseudo-terminal of
  * this terminal's width so compilers keep their colours. In a pipe: plain
  * lines, one per event, flushed at once, without the tools' escapes
  * (unless --color=always). --json prints every message as
@@ -98,10 +99,17 @@ struct cmd_dev {
 	unsigned restored;
 	bool registered;		/* "watching" came on this connection */
 	bool reconnected;		/* a new connection after a stop */
+	/* On a terminal SIGWINCH is blocked except while waiting for the
+	 * daemon (this mask), so a resize is seen between two messages. */
+	sigset_t waitmask;
 };
 
 /* Ctrl-C: erase the status line (the only state on the screen that is
- * ours), then die of the signal as if we had no handler. */
+ * ours), then die of the signal as if we had no handler.
+ * cmd_dev_status_shown means "the status line may be on the screen": it
+ * is set before the line is written and cleared only once its erase has
+ * reached the terminal, so a signal between the two (the process can be
+ * preempted right after write() on a loaded machine) still erases it. */
 static volatile sig_atomic_t cmd_dev_status_shown;
 
 static void
@@ -115,13 +123,43 @@ cmd_dev_sigint(int sig)
 	raise(sig);
 }
 
+/* The terminal was resized: redraw the status line once, at the new
+ * width (several SIGWINCH before the loop looks make one redraw). */
+static volatile sig_atomic_t cmd_dev_winch;
+
+static void
+cmd_dev_sigwinch(int sig)
+{
+	(void)sig;
+	cmd_dev_winch = 1;
+}
+
 static void
 cmd_dev_status_erase(struct cmd_dev *d)
 {
 	if (!cmd_dev_status_shown)
 		return;
 	fputs("\r\033[K", d->out);
+	fflush(d->out);
 	cmd_dev_status_shown = 0;
+}
+
+/* Cut s to at most cols characters, never inside a UTF-8 sequence (a
+ * root under /home/josé): one column per code point, one spare column
+ * left by the caller so the line never wraps. */
+static void
+cmd_dev_fit(char *s, int cols)
+{
+	int n = 0;
+
+	for (size_t i = 0; s[i] != '\0'; i++) {
+		if (((unsigned char)s[i] & 0xC0) == 0x80)
+			continue;	/* a continuation byte */
+		if (n++ == cols) {
+			s[i] = '\0';
+			return;
+		}
+	}
 }
 
 /* The status line, on a terminal, while no run goes on. */
@@ -138,12 +176,11 @@ cmd_dev_status_draw(struct cmd_dev *d)
 		cols = ws.ws_col;
 	snprintf(line, sizeof(line), "ggen dev: %s%s%s | Ctrl-C quits",
 	    d->watching, d->last[0] != '\0' ? " | " : "", d->last);
-	if ((int)strlen(line) >= cols)
-		line[cols - 1] = '\0';
+	cmd_dev_fit(line, cols - 1);
+	cmd_dev_status_shown = 1;
 	fprintf(d->out, "\r\033[K%s%s%s", color_on(d->color, COLOR_DIM), line,
 	    color_off(d->color));
 	fflush(d->out);
-	cmd_dev_status_shown = 1;
 }
 
 static void
@@ -258,7 +295,8 @@ cmd_dev_run_started(struct cmd_dev *d, const cJSON *p)
 	cJSON_ArrayForEach(f, files) {
 		if (shown == CMD_DEV_FILES_SHOWN)
 			break;
-		char *name = escape_text(cJSON_GetStringValue(f));
+		/* Exact bytes from files_b64 when a name is not UTF-8. */
+		char *name = escape_member_at(p, "files", shown);
 
 		fprintf(d->out, "%s %s", shown == 0 ? ":" : ",", name);
 		free(name);
@@ -533,7 +571,17 @@ cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 
 	for (;;) {
 		gerr_clear(&err);
-		if (conn_recv(conn, &msg, &err) != 0) {
+		rc = d->tty ? conn_recv_intr(conn, &cmd_dev_winch, &d->waitmask,
+		    &msg, &err) : conn_recv(conn, &msg, &err);
+		if (rc == CONN_INTERRUPTED) {
+			cmd_dev_winch = 0;
+			/* Shown only while idle; a run in progress draws it
+			 * at its end, at the width of then. */
+			if (cmd_dev_status_shown)
+				cmd_dev_status_draw(d);
+			continue;
+		}
+		if (rc != 0) {
 			cmd_dev_status_erase(d);
 			fflush(d->out);
 			/* Lost before a new daemon took us: retried quietly. */
@@ -542,10 +590,10 @@ cmd_dev_loop(struct cmd_dev *d, struct conn *conn)
 			return (int)err_lookup(err.code)->exit_status;
 		}
 		if (d->ctx->json) {
-			line = cJSON_PrintUnformatted(msg.json);
-			fprintf(d->out, "%s\n", line != NULL ? line : "{}");
+			line = msg_json_print(msg.json);
+			fprintf(d->out, "%s\n", line);
 			fflush(d->out);
-			cJSON_free(line);
+			free(line);
 		}
 		if (msg.kind == MSG_REPLY && !msg.ok) {
 			cmd_dev_status_erase(d);
@@ -676,6 +724,19 @@ cmd_dev_run(const struct cmd_ctx *ctx, int argc, char **argv)
 		conn_close(&conn);
 		fprintf(stderr, "ggenc: %s\n", err.msg);
 		return (int)err_lookup(err.code)->exit_status;
+	}
+	if (d.tty) {
+		/* After conn_open: a daemon it starts must not inherit the
+		 * blocked signal. */
+		struct sigaction wa = { .sa_handler = cmd_dev_sigwinch };
+		sigset_t winch;
+
+		sigemptyset(&wa.sa_mask);
+		sigaction(SIGWINCH, &wa, NULL);
+		sigemptyset(&winch);
+		sigaddset(&winch, SIGWINCH);
+		sigprocmask(SIG_BLOCK, &winch, &d.waitmask);
+		sigdelset(&d.waitmask, SIGWINCH);
 	}
 	for (int retries = 0;;) {
 		cJSON *again = cJSON_Duplicate(fields, 1);

@@ -17,6 +17,7 @@
 #include "cmd_entries.h"
 #include "commands.h"
 #include "escape.h"
+#include "message.h"
 #include "strbuf.h"
 
 /*
@@ -173,9 +174,9 @@ cmd_events_message(const struct cmd_ctx *ctx, const struct msg_reply *msg)
 	if (msg->kind != MSG_EVENT)
 		return;		/* the "subscribed" progress */
 	if (ctx->json) {
-		line = cJSON_PrintUnformatted(msg->json);
-		fprintf(ctx->out, "%s\n", line != NULL ? line : "{}");
-		cJSON_free(line);
+		line = msg_json_print(msg->json);
+		fprintf(ctx->out, "%s\n", line);
+		free(line);
 	} else
 		cmd_events_text(ctx, msg->event, msg->body);
 	fflush(ctx->out);

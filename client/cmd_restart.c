@@ -16,6 +16,7 @@
 #include "cmd_entries.h"
 #include "commands.h"
 #include "errors.h"
+#include "message.h"
 #include "xmalloc.h"
 
 #define CMD_RESTART_WAIT_MS 30000
@@ -165,9 +166,9 @@ cmd_restart_run(const struct cmd_ctx *ctx, int argc, char **argv)
 	msg_reply_release(&msg);
 	call_close(&c);
 	if (ctx->json) {
-		line = cJSON_PrintUnformatted(out);
+		line = msg_json_print(out);
 		fprintf(ctx->out, "%s\n", line);
-		cJSON_free(line);
+		free(line);
 	} else {
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(out,
 		    "stopped");

@@ -129,19 +129,19 @@ cmd_show_phase(const struct cmd_ctx *ctx, const cJSON *r, const char *name)
 	return 1;
 }
 
-/* ": a, b" after the trigger: the run's changed files, escaped (the
+/* ": a, b" after the trigger: the run's changed files, escaped, with
+ * their exact bytes when a name is not UTF-8 (trigger_files_b64; the
  * daemon sends at most its history cap of them). */
 static void
 cmd_show_files(const struct cmd_ctx *ctx, const cJSON *r)
 {
-	const cJSON *f;
-	int n = 0;
+	int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r,
+	    "trigger_files"));
 
-	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r,
-	    "trigger_files")) {
-		char *name = escape_text(cJSON_GetStringValue(f));
+	for (int i = 0; i < n; i++) {
+		char *name = escape_member_at(r, "trigger_files", i);
 
-		fprintf(ctx->out, "%s %s", n++ == 0 ? ":" : ",", name);
+		fprintf(ctx->out, "%s %s", i == 0 ? ":" : ",", name);
 		free(name);
 	}
 }

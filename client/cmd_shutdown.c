@@ -21,8 +21,15 @@ cmd_shutdown_render(const struct cmd_ctx *ctx, const cJSON *result)
 static int
 cmd_shutdown_unreachable(const struct cmd_ctx *ctx, const struct gerr *err)
 {
-	(void)ctx;
-	fprintf(stderr, "ggenc: shutdown: nothing to stop: %s\n", err->msg);
+	struct gerr e;
+
+	if (ctx->json) {
+		gerr_clear(&e);
+		gerr_set(&e, err->code, "nothing to stop: %s", err->msg);
+		cmd_print_error(ctx, "shutdown", &e);
+	} else
+		fprintf(stderr, "ggenc: shutdown: nothing to stop: %s\n",
+		    err->msg);
 	return ERR_EXIT_UNREACHABLE;
 }
 

@@ -268,7 +268,9 @@ cmd_status_unreachable(const struct cmd_ctx *ctx, const struct gerr *err)
 {
 	/* A prompt shows nothing when no daemon runs; the exit status says
 	 * why. Without --short the reason is printed as usual. */
-	if (!cmd_opt_flag(ctx, "--short"))
+	if (ctx->json)
+		cmd_print_error(ctx, "status", err);
+	else if (!cmd_opt_flag(ctx, "--short"))
 		fprintf(stderr, "ggenc: %s\n", err->msg);
 	return (int)err_lookup(err->code)->exit_status;
 }

@@ -4,12 +4,15 @@
  * trace-event JSON on stdout (`ggenc trace 12 > t.json`, then open it in
  * Perfetto or chrome://tracing). --json prints the whole reply instead.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
 #include "histfmt.h"
+#include "message.h"
+#include "xmalloc.h"
 
 static int
 cmd_trace_build(const struct cmd_ctx *ctx, int argc, char **argv,
@@ -34,11 +37,12 @@ cmd_trace_build(const struct cmd_ctx *ctx, int argc, char **argv,
 static int
 cmd_trace_render(const struct cmd_ctx *ctx, const cJSON *result)
 {
-	char *text = cJSON_PrintUnformatted(
-	    cJSON_GetObjectItemCaseSensitive(result, "trace"));
+	const cJSON *trace = cJSON_GetObjectItemCaseSensitive(result,
+	    "trace");
+	char *text = trace != NULL ? msg_json_print(trace) : xstrdup("{}");
 
-	fprintf(ctx->out, "%s\n", text != NULL ? text : "{}");
-	cJSON_free(text);
+	fprintf(ctx->out, "%s\n", text);
+	free(text);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,7 +243,15 @@ conn_send(struct conn *c, const char *line, struct gerr *err)
 int
 conn_recv(struct conn *c, struct msg_reply *msg, struct gerr *err)
 {
+	return conn_recv_intr(c, NULL, NULL, msg, err);
+}
+
+int
+conn_recv_intr(struct conn *c, volatile sig_atomic_t *flag,
+    const sigset_t *waitmask, struct msg_reply *msg, struct gerr *err)
+{
 	char buf[CONN_READ_BYTES];
+	struct pollfd pfd;
 	size_t len;
 	char *line;
 	ssize_t n;
@@ -257,6 +266,21 @@ conn_recv(struct conn *c, struct msg_reply *msg, struct gerr *err)
 			return msg_reply_parse(line, len, msg, err);
 		if (rc != 0)
 			return rc;
+		if (flag != NULL) {
+			/* The signal is blocked outside ppoll, so it cannot
+			 * slip in between this test and the wait. */
+			if (*flag)
+				return CONN_INTERRUPTED;
+			pfd.fd = c->fd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			if (ppoll(&pfd, 1, NULL, waitmask) < 0) {
+				if (errno == EINTR)
+					continue;
+				return gerr_set(err, GERR_UNREACHABLE,
+				    "wait for ggend: %s", strerror(errno));
+			}
+		}
 		n = read(c->fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;

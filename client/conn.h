@@ -13,6 +13,7 @@
 #ifndef GGEN_CONN_H
 #define GGEN_CONN_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "framing.h"
@@ -57,6 +58,20 @@ int conn_send(struct conn *c, const char *line, struct gerr *err);
  * GERR_UNREACHABLE when the daemon closes first; parse errors as
  * msg_reply_parse. */
 int conn_recv(struct conn *c, struct msg_reply *msg, struct gerr *err);
+
+/* conn_recv_intr: no message, a signal handler set the flag. */
+#define CONN_INTERRUPTED (-1)
+
+/*
+ * conn_recv that also returns CONN_INTERRUPTED (msg empty, *flag left
+ * set) when *flag is set before a message is complete: the caller blocks
+ * the flag's signal and passes in waitmask (borrowed) the mask to wait
+ * with, the signal unblocked (ppoll), so a signal between the flag test
+ * and the wait is never lost. Messages already buffered come first.
+ * flag NULL: as conn_recv.
+ */
+int conn_recv_intr(struct conn *c, volatile sig_atomic_t *flag,
+    const sigset_t *waitmask, struct msg_reply *msg, struct gerr *err);
 
 void conn_close(struct conn *c);
 

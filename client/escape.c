@@ -130,3 +130,24 @@ escape_member(const cJSON *obj, const char *name)
 	}
 	return escape_text(cJSON_IsString(v) ? v->valuestring : NULL);
 }
+
+char *
+escape_member_at(const cJSON *obj, const char *name, int i)
+{
+	const cJSON *v = cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(obj, name), i);
+	char *twin = xasprintf("%s_b64", name);
+	const cJSON *b = cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(obj, twin), i);
+	char *raw, *shown;
+	size_t len;
+
+	free(twin);
+	if (cJSON_IsString(b) && escape_b64_decode(b->valuestring, &raw,
+	    &len) == 0) {
+		shown = escape_bytes(raw, len);
+		free(raw);
+		return shown;
+	}
+	return escape_text(cJSON_IsString(v) ? v->valuestring : NULL);
+}

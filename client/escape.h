@@ -30,4 +30,10 @@ char *escape_text(const char *s);
  */
 char *escape_member(const cJSON *obj, const char *name);
 
+/* Element i of the array member name of obj, escaped (caller frees); "?"
+ * when it is absent or not a string. A twin array "NAME_b64" (a list of
+ * file names, some not valid UTF-8) gives the exact bytes of the names
+ * it has a string for. */
+char *escape_member_at(const cJSON *obj, const char *name, int i);
+
 #endif

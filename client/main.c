@@ -33,23 +33,44 @@
 /* How long `shutdown` waits for the process to be gone. */
 #define MAIN_SHUTDOWN_WAIT_MS 30000
 
+/* Exit 2. Under --json (when it came before the mistake) one JSON
+ * object on stderr, as every error: {"code":"invalid","message":...,
+ * "usage":...}. */
 static int
-main_usage_error(const char *msg, const struct cmd_entry *e)
+main_usage_error(bool json, const char *msg, const struct cmd_entry *e)
 {
-	fprintf(stderr, "ggenc: %s\n", msg);
-	if (e != NULL)
-		cmd_print_usage(e, stderr);
-	else
-		fprintf(stderr, "usage: ggenc [--socket PATH] [--json] "
-		    "[--no-start] [--color WHEN] COMMAND [ARGS]; see "
-		    "`ggenc help`\n");
+	char *usage = e != NULL ? xasprintf("ggenc %s%s%s", e->name,
+	    e->usage[0] ? " " : "", e->usage) : xstrdup("ggenc [--socket "
+	    "PATH] [--json] [--no-start] [--color WHEN] COMMAND [ARGS]; see "
+	    "`ggenc help`");
+
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		char *line;
+
+		cJSON_AddStringToObject(o, "code",
+		    err_lookup(GERR_INVALID)->wire);
+		cJSON_AddStringToObject(o, "message", msg);
+		cJSON_AddStringToObject(o, "usage", usage);
+		line = msg_json_print(o);
+		fprintf(stderr, "%s\n", line);
+		free(line);
+		cJSON_Delete(o);
+	} else
+		fprintf(stderr, "ggenc: %s\nusage: %s\n", msg, usage);
+	free(usage);
 	return ERR_EXIT_USAGE;
 }
 
+/* Under --json the error is one JSON object on stderr (cmd_print_error),
+ * as the daemon's refusals are: a script reads one shape. */
 static int
-main_fail(const struct gerr *err)
+main_fail(const struct cmd_ctx *ctx, const struct gerr *err)
 {
-	fprintf(stderr, "ggenc: %s\n", err->msg);
+	if (ctx->json)
+		cmd_print_error(ctx, "ggenc", err);
+	else
+		fprintf(stderr, "ggenc: %s\n", err->msg);
 	return (int)err_lookup(err->code)->exit_status;
 }
 
@@ -85,15 +106,15 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 		 * a usage error, exit 2 with the usage line; a path that does
 		 * not resolve is the command failing. */
 		if (err.code == GERR_INVALID)
-			return main_usage_error(err.msg, e);
-		return main_fail(&err);
+			return main_usage_error(ctx->json, err.msg, e);
+		return main_fail(ctx, &err);
 	}
 	if (call_open(ctx, main_autostart(ctx, e), &call, &err) != 0) {
 		cJSON_Delete(fields);
 		call_close(&call);
 		if (e->render_unreachable != NULL)
 			return e->render_unreachable(ctx, &err);
-		return main_fail(&err);
+		return main_fail(ctx, &err);
 	}
 	/* A command may ask once more with amended fields (run: the
 	 * approval prompt); keep a copy, as call_request takes them. */
@@ -101,7 +122,7 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 	if (call_request(ctx, e, &call, pc->name, fields, &msg, &err) != 0) {
 		cJSON_Delete(again);
 		call_close(&call);
-		return main_fail(&err);
+		return main_fail(ctx, &err);
 	}
 	if (!msg.ok && again != NULL && e->retry(ctx, &msg, again)) {
 		msg_reply_release(&msg);
@@ -109,16 +130,16 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 		again = NULL;
 		if (rc != 0) {
 			call_close(&call);
-			return main_fail(&err);
+			return main_fail(ctx, &err);
 		}
 	}
 	cJSON_Delete(again);
 	if (!msg.ok)
 		rc = call_reply_error(ctx, &msg);
 	else if (ctx->json) {
-		line = cJSON_PrintUnformatted(msg.body);
-		fprintf(ctx->out, "%s\n", line != NULL ? line : "{}");
-		cJSON_free(line);
+		line = msg_json_print(msg.body);
+		fprintf(ctx->out, "%s\n", line);
+		free(line);
 		rc = e->exit_status != NULL ? e->exit_status(msg.body) : 0;
 	} else
 		rc = e->render(ctx, msg.body);
@@ -128,7 +149,7 @@ main_daemon_cmd(const struct cmd_ctx *ctx, const struct cmd_entry *e,
 		call_close(&call);
 		msg_reply_release(&msg);
 		if (call_wait_exit(call.pid, MAIN_SHUTDOWN_WAIT_MS, &err) != 0)
-			return main_fail(&err);
+			return main_fail(ctx, &err);
 		if (!ctx->json)
 			fprintf(ctx->out, "ggend (pid %ld) stopped\n",
 			    (long)call.pid);
@@ -155,12 +176,12 @@ main(int argc, char **argv)
 	cJSON_InitHooks(&hooks);
 	gerr_clear(&err);
 	if (cmd_parse(argc, argv, &p, &err) != 0) {
-		rc = main_usage_error(err.msg, p.entry);
+		rc = main_usage_error(p.json, err.msg, p.entry);
 		cmd_parsed_release(&p);
 		return rc;
 	}
 	if (p.color != NULL && color_parse(p.color, &color, &err) != 0) {
-		rc = main_usage_error(err.msg, NULL);
+		rc = main_usage_error(p.json, err.msg, NULL);
 		cmd_parsed_release(&p);
 		return rc;
 	}
@@ -188,18 +209,19 @@ main(int argc, char **argv)
 	}
 	if (p.entry == NULL) {
 		cmd_parsed_release(&p);
-		return main_usage_error("no command given", NULL);
+		return main_usage_error(p.json, "no command given", NULL);
 	}
 	e = p.entry;
 	if (p.socket != NULL) {
 		if (strlen(p.socket) >= sizeof(sock)) {
 			cmd_parsed_release(&p);
-			return main_usage_error("--socket: path too long", NULL);
+			return main_usage_error(p.json, "--socket: path too "
+			    "long", NULL);
 		}
 		snprintf(sock, sizeof(sock), "%s", p.socket);
 	} else if (sockpath_default(sock, sizeof(sock), &err) != 0) {
 		cmd_parsed_release(&p);
-		return main_fail(&err);
+		return main_fail(&ctx, &err);
 	}
 	ctx.socket_path = sock;
 	/* run: a local command, or a daemon command that drives its own

@@ -12,7 +12,13 @@
  * is on the heap); a directory is reported before its entries are read;
  * nothing ignored is reported or entered; symlinks are reported, never
  * followed (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW); one crawl_step handles at
- * most max_entries entries.
+ * most max_entries entries, except that a batch (cfg.threads > 1) is done
+ * whole in one call. A directory whose names the known callback gives is
+ * not read: those names are stat'ed (and asked about) instead; with
+ * threads, the names of a batch of such directories are stat'ed on the pool
+ * (fstatat relative to each directory's fd: no path built, no callback off
+ * the caller's thread) after every directory of the batch was reported
+ * (watched), and reported in order before crawl_step returns.
  * Never: chdir, follow a symlink, or stop on a directory that vanished or
  * is unreadable (reported through on_error, the crawl goes on).
  */
@@ -21,6 +27,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
@@ -63,29 +72,227 @@ static const uint32_t crawl_pseudo_magic[] = {
 	0x43415d53u,	/* smackfs */
 };
 
+struct crawl_dir {
+	char *relpath;
+	uint32_t hint;
+};
+
+/* A directory of a batch: its names are jobs first .. first + n - 1. */
+struct crawl_bdir {
+	char *relpath;
+	int fd;
+	uint32_t hint;
+	size_t first, n;
+};
+
+/* One name of a batch to stat. */
+struct crawl_job {
+	int fd;
+	int err;		/* 0, or fstatat's errno */
+	size_t name;		/* offset in crawl.known */
+	struct stat st;
+};
+
+/* Names a pool thread takes at a time. */
+#define CRAWL_CHUNK 16
+
+struct crawl_pool {
+	pthread_t th[CRAWL_MAX_THREADS];
+	unsigned n;		/* threads running */
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	uint64_t gen;		/* batches posted */
+	unsigned busy;		/* threads not done with the batch */
+	bool stop;
+	atomic_size_t next;	/* next job to take */
+	size_t total;
+	struct crawl_job *jobs;
+	const char *names;
+};
+
 struct crawl {
 	int root_fd;
 	dev_t root_dev;
 	dev_t real_dev;		/* last mounted-in device seen not pseudo */
 	char *root;
 	struct crawl_config cfg;
-	char **stack;
+	struct crawl_dir *stack;
 	size_t nstack, capstack;
+	/* The directory being handled: read through cur, or (cur NULL,
+	 * cur_fd open) its known names stat'ed one by one. */
 	DIR *cur;
+	int cur_fd;
 	char *cur_path;
+	uint32_t cur_hint;	/* crawl_hint */
+	uint32_t cur_dir_hint;	/* the current directory's */
+	bool cur_complete;	/* no entry ignored, no read error so far */
+	struct strbuf known;	/* NUL-terminated names end to end */
+	uint32_t *known_hints;
+	size_t nknown, capknown, known_next, known_off;
+	/* Batches (cfg.threads > 1): */
+	struct crawl_bdir *bdirs;
+	size_t nbdirs, capbdirs;
+	struct crawl_job *jobs;
+	size_t capjobs;
+	struct crawl_pool *pool;	/* started with the first batch */
 	struct strbuf path;
 	struct crawl_progress progress;
 };
 
 static void
-crawl_push(struct crawl *c, char *relpath)
+crawl_push(struct crawl *c, char *relpath, uint32_t hint)
 {
 	if (c->nstack == c->capstack) {
 		c->capstack = c->capstack ? c->capstack * 2 : 16;
 		c->stack = xreallocarray(c->stack, c->capstack,
 		    sizeof(*c->stack));
 	}
-	c->stack[c->nstack++] = relpath;
+	c->stack[c->nstack].relpath = relpath;
+	c->stack[c->nstack++].hint = hint;
+}
+
+void
+crawl_known_add(struct crawl *c, const char *name, uint32_t hint)
+{
+	if (c->nknown == c->capknown) {
+		c->capknown = c->capknown ? c->capknown * 2 : 16;
+		c->known_hints = xreallocarray(c->known_hints, c->capknown,
+		    sizeof(*c->known_hints));
+	}
+	strbuf_add(&c->known, name, strlen(name) + 1);
+	c->known_hints[c->nknown++] = hint;
+}
+
+uint32_t
+crawl_hint(const struct crawl *c)
+{
+	return c->cur_hint;
+}
+
+/* Empty the known names (a huge directory's buffers are let go). */
+static void
+crawl_known_reset(struct crawl *c)
+{
+	if (c->capknown > CRAWL_BATCH_ENTRIES * 2) {
+		strbuf_release(&c->known);
+		strbuf_init(&c->known);
+		free(c->known_hints);
+		c->known_hints = NULL;
+		c->capknown = 0;
+	}
+	strbuf_reset(&c->known);
+	c->nknown = c->known_next = c->known_off = 0;
+}
+
+/* ---- the stat pool ---- */
+
+static void
+crawl_job_run(struct crawl_job *j, const char *names)
+{
+	j->err = fstatat(j->fd, names + j->name, &j->st,
+	    AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+}
+
+static void
+crawl_pool_take(struct crawl_pool *p)
+{
+	for (;;) {
+		size_t i = atomic_fetch_add(&p->next, CRAWL_CHUNK);
+		size_t end = i + CRAWL_CHUNK < p->total ? i + CRAWL_CHUNK :
+		    p->total;
+
+		if (i >= p->total)
+			return;
+		for (; i < end; i++)
+			crawl_job_run(&p->jobs[i], p->names);
+	}
+}
+
+static void *
+crawl_pool_main(void *arg)
+{
+	struct crawl_pool *p = arg;
+	uint64_t seen = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->stop && p->gen == seen)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->stop)
+			break;
+		seen = p->gen;
+		pthread_mutex_unlock(&p->mu);
+		crawl_pool_take(p);
+		pthread_mutex_lock(&p->mu);
+		if (--p->busy == 0)
+			pthread_cond_signal(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* threads - 1 helpers (the caller is one); fewer if creation fails. */
+static struct crawl_pool *
+crawl_pool_new(unsigned threads)
+{
+	struct crawl_pool *p = xcalloc(1, sizeof(*p));
+	sigset_t all, old;
+
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	atomic_init(&p->next, 0);
+	if (threads > CRAWL_MAX_THREADS)
+		threads = CRAWL_MAX_THREADS;
+	/* Signals stay with the caller's thread (the daemon's loop). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (unsigned i = 0; i + 1 < threads; i++) {
+		if (pthread_create(&p->th[p->n], NULL, crawl_pool_main, p) != 0)
+			break;
+		p->n++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return p;
+}
+
+static void
+crawl_pool_free(struct crawl_pool *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (unsigned i = 0; i < p->n; i++)
+		pthread_join(p->th[i], NULL);
+	pthread_cond_destroy(&p->done);
+	pthread_cond_destroy(&p->work);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+/* Stat jobs[0 .. n) on the pool and the caller's thread; back when all
+ * are done. */
+static void
+crawl_pool_run(struct crawl_pool *p, struct crawl_job *jobs, size_t n,
+    const char *names)
+{
+	pthread_mutex_lock(&p->mu);
+	p->jobs = jobs;
+	p->names = names;
+	p->total = n;
+	atomic_store(&p->next, 0);
+	p->busy = p->n;
+	p->gen++;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	crawl_pool_take(p);
+	pthread_mutex_lock(&p->mu);
+	while (p->busy > 0)
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
 }
 
 int
@@ -109,8 +316,11 @@ crawl_new(const char *root, const char *start, const struct crawl_config *cfg,
 	}
 	c->root = xstrdup(root);
 	c->cfg = *cfg;
+	c->cur_fd = -1;
+	c->cur_hint = CRAWL_NO_HINT;
 	strbuf_init(&c->path);
-	crawl_push(c, xstrdup(start));
+	strbuf_init(&c->known);
+	crawl_push(c, xstrdup(start), CRAWL_NO_HINT);
 	*out = c;
 	return 0;
 }
@@ -120,12 +330,19 @@ crawl_free(struct crawl *c)
 {
 	if (c == NULL)
 		return;
+	crawl_pool_free(c->pool);
 	if (c->cur != NULL)
 		closedir(c->cur);
+	else if (c->cur_fd >= 0)
+		close(c->cur_fd);
 	free(c->cur_path);
 	for (size_t i = 0; i < c->nstack; i++)
-		free(c->stack[i]);
+		free(c->stack[i].relpath);
 	free(c->stack);
+	strbuf_release(&c->known);
+	free(c->known_hints);
+	free(c->bdirs);
+	free(c->jobs);
 	strbuf_release(&c->path);
 	close(c->root_fd);
 	free(c->root);
@@ -140,67 +357,141 @@ crawl_fail(struct crawl *c, const char *relpath, int error)
 		c->cfg.on_error(c->cfg.arg, relpath, error);
 }
 
+/* Open queued directory dir and report it (before it is read: the caller
+ * watches it first); -1 (reported, freed) when it cannot be opened. */
+static int
+crawl_open(struct crawl *c, struct crawl_dir dir)
+{
+	struct stat st;
+	int fd;
+
+	/* A directory that may be walked from its known names needs no
+	 * read: an O_PATH fd is enough for fstatat and cheaper to open and
+	 * close (crawl_read opens it for reading when it is read). */
+	fd = openat(c->root_fd, dir.relpath[0] != '\0' ? dir.relpath : ".",
+	    (c->cfg.known != NULL ? O_PATH : O_RDONLY) | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		crawl_fail(c, dir.relpath, errno);
+		if (fd >= 0)
+			close(fd);
+		free(dir.relpath);
+		return -1;
+	}
+	c->progress.dirs++;
+	c->cur_hint = dir.hint;
+	c->cfg.on_entry(c->cfg.arg, dir.relpath, CRAWL_DIR, &st);
+	return fd;
+}
+
+/* Whether the caller knows the names of directory relpath (fd), judged on
+ * a stat taken now, after on_entry watched it. */
+static bool
+crawl_ask_known(struct crawl *c, const char *relpath, int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && c->cfg.known(c->cfg.arg, c, relpath,
+	    &st);
+}
+
+/* Make opened directory dir (fd) current, to be read. */
+static void
+crawl_read(struct crawl *c, struct crawl_dir dir, int fd)
+{
+	if (c->cfg.known != NULL) {
+		int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		close(fd);
+		if (rfd < 0) {
+			crawl_fail(c, dir.relpath, errno);
+			free(dir.relpath);
+			return;
+		}
+		fd = rfd;
+	}
+	c->cur = fdopendir(fd);
+	if (c->cur == NULL) {
+		crawl_fail(c, dir.relpath, errno);
+		close(fd);
+		free(dir.relpath);
+		return;
+	}
+	c->cur_fd = dirfd(c->cur);
+	c->cur_path = dir.relpath;
+	c->cur_dir_hint = dir.hint;
+	c->cur_complete = true;
+}
+
 /* Open the next queued directory, report it, make it current. */
 static void
 crawl_enter(struct crawl *c)
 {
-	char *relpath = c->stack[--c->nstack];
-	struct stat st;
-	int fd;
+	struct crawl_dir dir = c->stack[--c->nstack];
+	int fd = crawl_open(c, dir);
 
-	fd = openat(c->root_fd, relpath[0] != '\0' ? relpath : ".",
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		crawl_fail(c, relpath, errno);
-		if (fd >= 0)
-			close(fd);
-		free(relpath);
+	if (fd < 0)
+		return;
+	crawl_known_reset(c);
+	if (c->cfg.known != NULL && crawl_ask_known(c, dir.relpath, fd)) {
+		c->cur_fd = fd;
+		c->cur_path = dir.relpath;
+		c->cur_dir_hint = dir.hint;
+		c->cur_complete = true;
 		return;
 	}
-	/* Reported before reading: the caller watches it first. */
-	c->progress.dirs++;
-	c->cfg.on_entry(c->cfg.arg, relpath, CRAWL_DIR, &st);
-	c->cur = fdopendir(fd);
-	if (c->cur == NULL) {
-		crawl_fail(c, relpath, errno);
-		close(fd);
-		free(relpath);
-		return;
-	}
-	c->cur_path = relpath;
+	c->nknown = 0;
+	crawl_read(c, dir, fd);
 }
 
 static void
 crawl_leave(struct crawl *c)
 {
-	closedir(c->cur);
+	c->cur_hint = c->cur_dir_hint;
+	if (c->cfg.on_dir_done != NULL)
+		c->cfg.on_dir_done(c->cfg.arg, c->cur_path, c->cur_complete);
+	if (c->cur != NULL)
+		closedir(c->cur);
+	else
+		close(c->cur_fd);
 	c->cur = NULL;
+	c->cur_fd = -1;
 	free(c->cur_path);
 	c->cur_path = NULL;
 }
 
+/* One entry of the current directory: d_type DT_UNKNOWN when not known
+ * (a known name, or a filesystem that does not tell); pre: its stat done
+ * already (a batch's), or NULL. */
 static void
-crawl_entry(struct crawl *c, const struct dirent *de)
+crawl_entry(struct crawl *c, const char *name, unsigned char d_type,
+    const struct crawl_job *pre)
 {
 	struct stat st;
-	bool is_dir, known = de->d_type != DT_UNKNOWN;
+	bool is_dir, known = d_type != DT_UNKNOWN;
 
 	strbuf_reset(&c->path);
 	if (c->cur_path[0] != '\0') {
 		strbuf_addstr(&c->path, c->cur_path);
 		strbuf_addch(&c->path, '/');
 	}
-	strbuf_addstr(&c->path, de->d_name);
+	strbuf_addstr(&c->path, name);
 
 	/* Ask about ignores before stat when d_type already tells. */
-	is_dir = de->d_type == DT_DIR;
+	is_dir = d_type == DT_DIR;
 	if (known && c->cfg.is_ignored != NULL &&
 	    c->cfg.is_ignored(c->cfg.arg, c->path.buf, is_dir)) {
 		c->progress.ignored++;
+		c->cur_complete = false;
 		return;
 	}
-	if (fstatat(dirfd(c->cur), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (pre != NULL) {
+		if (pre->err != 0)
+			return;		/* gone since: its event follows */
+		st = pre->st;
+	} else if (fstatat(c->cur_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		return;		/* gone since readdir: its event follows */
+	}
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) &&
 	    !S_ISLNK(st.st_mode))
 		return;		/* fifos, sockets, devices: not content */
@@ -208,12 +499,13 @@ crawl_entry(struct crawl *c, const struct dirent *de)
 	if (!known && c->cfg.is_ignored != NULL &&
 	    c->cfg.is_ignored(c->cfg.arg, c->path.buf, is_dir)) {
 		c->progress.ignored++;
+		c->cur_complete = false;
 		return;
 	}
 	if (is_dir && st.st_dev != c->root_dev && st.st_dev != c->real_dev) {
 		/* A mount point: never enter a pseudo filesystem. */
 		struct statfs sfs;
-		int fd = openat(dirfd(c->cur), de->d_name, O_RDONLY |
+		int fd = openat(c->cur_fd, name, O_RDONLY |
 		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		bool pseudo = fd >= 0 && fstatfs(fd, &sfs) == 0 &&
 		    crawl_fs_magic_is_pseudo((uint64_t)sfs.f_type);
@@ -222,16 +514,102 @@ crawl_entry(struct crawl *c, const struct dirent *de)
 			close(fd);
 		if (pseudo) {
 			c->progress.ignored++;
+			c->cur_complete = false;
 			return;
 		}
 		c->real_dev = st.st_dev;
 	}
 	if (is_dir) {
-		crawl_push(c, xstrdup(c->path.buf));
+		crawl_push(c, xstrdup(c->path.buf), c->cur_hint);
 	} else {
 		c->progress.files++;
 		c->cfg.on_entry(c->cfg.arg, c->path.buf, CRAWL_FILE, &st);
 	}
+}
+
+/*
+ * Queued directories whose names are known, as many as CRAWL_BATCH_ENTRIES
+ * names: each opened and reported (watched) and its names taken, then all
+ * names stat'ed on the pool, then reported in order. A directory to read
+ * ends the batch and is made current after it. Returns the entries
+ * handled (at least 1).
+ */
+static size_t
+crawl_batch(struct crawl *c)
+{
+	struct crawl_dir rd = { NULL, CRAWL_NO_HINT };
+	size_t handled = 0, off = 0;
+	int rfd = -1;
+
+	crawl_known_reset(c);
+	c->nbdirs = 0;
+	while (c->nstack > 0 && c->nknown < CRAWL_BATCH_ENTRIES) {
+		struct crawl_dir dir = c->stack[--c->nstack];
+		size_t first = c->nknown, len = c->known.len;
+		int fd = crawl_open(c, dir);
+
+		handled++;
+		if (fd < 0)
+			continue;
+		if (crawl_ask_known(c, dir.relpath, fd)) {
+			if (c->nbdirs == c->capbdirs) {
+				c->capbdirs = c->capbdirs ? c->capbdirs * 2 :
+				    64;
+				c->bdirs = xreallocarray(c->bdirs, c->capbdirs,
+				    sizeof(*c->bdirs));
+			}
+			c->bdirs[c->nbdirs++] = (struct crawl_bdir){
+				.relpath = dir.relpath, .fd = fd,
+				.hint = dir.hint, .first = first,
+				.n = c->nknown - first };
+			continue;
+		}
+		c->nknown = first;
+		strbuf_truncate(&c->known, len);
+		rd = dir;
+		rfd = fd;
+		break;
+	}
+	if (c->nknown > c->capjobs) {
+		c->capjobs = c->nknown;
+		free(c->jobs);
+		c->jobs = xreallocarray(NULL, c->capjobs, sizeof(*c->jobs));
+	}
+	for (size_t d = 0; d < c->nbdirs; d++) {
+		for (size_t i = 0; i < c->bdirs[d].n; i++) {
+			struct crawl_job *j = &c->jobs[c->bdirs[d].first + i];
+
+			j->fd = c->bdirs[d].fd;
+			j->name = off;
+			off += strlen(c->known.buf + off) + 1;
+		}
+	}
+	if (c->nknown > 0) {
+		if (c->pool == NULL)
+			c->pool = crawl_pool_new(c->cfg.threads);
+		crawl_pool_run(c->pool, c->jobs, c->nknown, c->known.buf);
+	}
+	for (size_t d = 0; d < c->nbdirs; d++) {
+		struct crawl_bdir *b = &c->bdirs[d];
+
+		c->cur = NULL;
+		c->cur_fd = b->fd;
+		c->cur_path = b->relpath;
+		c->cur_dir_hint = b->hint;
+		c->cur_complete = true;
+		for (size_t i = b->first; i < b->first + b->n; i++) {
+			c->cur_hint = c->known_hints[i];
+			crawl_entry(c, c->known.buf + c->jobs[i].name,
+			    DT_UNKNOWN, &c->jobs[i]);
+			handled++;
+		}
+		crawl_leave(c);
+	}
+	c->nbdirs = 0;
+	crawl_known_reset(c);
+	if (rfd >= 0)
+		crawl_read(c, rd, rfd);
+	return handled;
 }
 
 enum crawl_state
@@ -242,28 +620,51 @@ crawl_step(struct crawl *c, size_t max_entries)
 	while (n < max_entries) {
 		struct dirent *de;
 
-		if (c->cur == NULL) {
+		if (c->cur_path == NULL) {
 			if (c->nstack == 0)
 				return CRAWL_DONE;
+			if (c->cfg.threads > 1 && c->cfg.known != NULL) {
+				n += crawl_batch(c);
+				continue;
+			}
 			crawl_enter(c);
+			n++;
+			continue;
+		}
+		if (c->cur == NULL) {
+			/* The known names instead of a read. */
+			const char *name;
+
+			if (c->known_next == c->nknown) {
+				crawl_leave(c);
+				continue;
+			}
+			name = c->known.buf + c->known_off;
+			c->known_off += strlen(name) + 1;
+			c->cur_hint = c->known_hints[c->known_next++];
+			crawl_entry(c, name, DT_UNKNOWN, NULL);
 			n++;
 			continue;
 		}
 		errno = 0;
 		de = readdir(c->cur);
 		if (de == NULL) {
-			if (errno != 0)
+			if (errno != 0) {
 				crawl_fail(c, c->cur_path, errno);
+				c->cur_complete = false;
+			}
 			crawl_leave(c);
 			continue;
 		}
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		crawl_entry(c, de);
+		c->cur_hint = CRAWL_NO_HINT;
+		crawl_entry(c, de->d_name, de->d_type, NULL);
 		n++;
 	}
-	return c->cur == NULL && c->nstack == 0 ? CRAWL_DONE : CRAWL_MORE;
+	return c->cur_path == NULL && c->nstack == 0 ? CRAWL_DONE :
+	    CRAWL_MORE;
 }
 
 void

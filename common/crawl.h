@@ -36,12 +36,49 @@ typedef void (*crawl_entry_cb)(void *arg, const char *relpath,
 /* A directory that could not be read (vanished, EACCES): errno given. */
 typedef void (*crawl_error_cb)(void *arg, const char *relpath, int error);
 
+/* No hint (crawl_hint). */
+#define CRAWL_NO_HINT UINT32_MAX
+
+/*
+ * Called right after on_entry reported directory relpath, before it is
+ * read, with st a stat of it taken after on_entry returned (after the
+ * caller watched it: judge from this one whether it changed, since an
+ * entry made between on_entry's stat and the watch has no event). Return
+ * true after giving, with crawl_known_add, the names it holds (known from
+ * elsewhere: a restart's snapshot of a directory whose stat says it did
+ * not change): the crawl then stats those names instead of reading the
+ * directory. Each name is asked about and reported as a read one would
+ * be. The caller answers for the list being complete.
+ */
+struct crawl;
+typedef bool (*crawl_known_cb)(void *arg, struct crawl *c,
+    const char *relpath, const struct stat *st);
+/* Directory relpath is done: complete when every entry was read (or
+ * stat'ed from the known list) and none was ignored. */
+typedef void (*crawl_dir_done_cb)(void *arg, const char *relpath,
+    bool complete);
+
 struct crawl_config {
 	crawl_ignore_cb is_ignored;	/* NULL = nothing ignored */
 	crawl_entry_cb on_entry;	/* required */
 	crawl_error_cb on_error;	/* NULL = counted only */
-	void *arg;			/* passed to all three */
+	crawl_known_cb known;		/* NULL = every directory is read */
+	crawl_dir_done_cb on_dir_done;	/* NULL = none */
+	void *arg;			/* passed to all of them */
+	/*
+	 * Over 1 (with known): directories whose names are known are taken
+	 * in batches (up to CRAWL_BATCH_ENTRIES names): each is reported and
+	 * its names given, then all the names are stat'ed on this many
+	 * threads (the caller's included), then reported in order on the
+	 * caller's thread, all in one crawl_step call (nothing else runs
+	 * between a stat and its report). Callbacks always run on the
+	 * caller's thread.
+	 */
+	unsigned threads;
 };
+
+#define CRAWL_BATCH_ENTRIES 4096
+#define CRAWL_MAX_THREADS 16
 
 struct crawl_progress {
 	uint64_t dirs;
@@ -72,6 +109,14 @@ void crawl_free(struct crawl *c);
 enum crawl_state crawl_step(struct crawl *c, size_t max_entries);
 
 void crawl_progress(const struct crawl *c, struct crawl_progress *out);
+
+/* Inside crawl_known_cb: one name of the directory (no '/'; copied) and a
+ * hint the caller's on_entry gets back through crawl_hint. */
+void crawl_known_add(struct crawl *c, const char *name, uint32_t hint);
+/* Inside on_entry, crawl_known_cb and crawl_dir_done_cb: the hint given
+ * with the entry's name to crawl_known_add (a directory keeps its own),
+ * CRAWL_NO_HINT for an entry read from the disk. */
+uint32_t crawl_hint(const struct crawl *c);
 
 /* Filesystems watched by polling: inotify misses changes made elsewhere. */
 enum crawl_fs_kind {

@@ -6,6 +6,15 @@
  * last-run statuses) and by ggenc when no daemon answers. Invariant: node
  * ids are "n" + the step index, so edges and nodes agree in every format;
  * every label goes through the format's escaper.
+ *
+ * A hook record reads the same in every format, in make.toml(5)'s words:
+ * when it runs, then the key that asks for it: "before build
+ * (hooks.before_build)", "after the run's phases (hooks.after_all)", and for
+ * a hook's own commands (a record named after the key) "after test
+ * ([hooks.after_test] commands)". Text puts it after the name, dot and
+ * Mermaid on the node's second line (the node dashed); their hook edges
+ * are dashed and carry no label (the node says it), depends_on edges are
+ * solid and labelled "depends_on".
  */
 #include "graph.h"
 
@@ -40,23 +49,32 @@ graph_name(const struct plan_node *n, struct strbuf *sb)
 		strbuf_addf(sb, " [%s]", n->ws->name);
 }
 
-/* The edge's caption: "depends_on", or the hook role. */
-static const char *
-graph_edge_label(const struct plan_edge *e, struct strbuf *sb)
+/* A hook record's role (see the top), into sb (reset first); "" for a
+ * phase that is no hook. */
+static void
+graph_role(const struct plan_node *n, struct strbuf *sb)
 {
+	const char *h = n->hook, *what;
+	bool before;
+
 	strbuf_reset(sb);
-	switch (e->kind) {
-	case PLAN_EDGE_DEPENDS:
-		strbuf_addstr(sb, "depends_on");
-		break;
-	case PLAN_EDGE_BEFORE:
-		strbuf_addf(sb, "before_%s", e->to->phase->name);
-		break;
-	case PLAN_EDGE_AFTER:
-		strbuf_addf(sb, "after_%s", e->from->phase->name);
-		break;
+	if (h == NULL)
+		return;
+	before = strncmp(h, "before_", 7) == 0;
+	if (!before && strncmp(h, "after_", 6) != 0) {
+		strbuf_addf(sb, "hook %s", h);	/* no such key today */
+		return;
 	}
-	return sb->buf;
+	what = h + (before ? 7 : 6);
+	if (strcmp(what, "all") == 0)
+		strbuf_addstr(sb, before ? "before the run's phases" :
+		    "after the run's phases");
+	else
+		strbuf_addf(sb, "%s %s", before ? "before" : "after", what);
+	if (n->hook_cmds)
+		strbuf_addf(sb, " ([hooks.%s] commands)", h);
+	else
+		strbuf_addf(sb, " (hooks.%s)", h);
 }
 
 static void
@@ -99,56 +117,94 @@ graph_dot_color(const char *status)
 	return "lightgrey";
 }
 
+/* One step's notes for the text form: its hook role, "depends on A,
+ * B", "[last: STATUS]", two spaces apart, into sb (reset first). */
+static void
+graph_text_notes(const struct plan *p, const struct plan_node *n,
+    const char *st, struct strbuf *sb)
+{
+	struct strbuf role;
+	bool first = true;
+
+	strbuf_reset(sb);
+	strbuf_init(&role);
+	graph_role(n, &role);
+	if (role.len > 0)
+		strbuf_addf(sb, "  %s", role.buf);
+	for (size_t k = 0; k < p->n_edges; k++) {
+		const struct plan_edge *e = &p->edges[k];
+
+		if (e->kind != PLAN_EDGE_DEPENDS || e->to != n)
+			continue;
+		strbuf_addf(sb, "%s%s", first ? "  depends on " : ", ",
+		    e->from->phase->name);
+		first = false;
+	}
+	if (st != NULL)
+		strbuf_addf(sb, "  [last: %s]", st);
+	strbuf_release(&role);
+}
+
 static void
 graph_text(const struct plan *p, const char *title, graph_status_fn status,
     void *arg, struct strbuf *out)
 {
-	struct strbuf name, lab;
-	const char *st;
-	bool first;
+	struct strbuf name, notes;
+	size_t width = 0;
 
 	strbuf_init(&name);
-	strbuf_init(&lab);
+	strbuf_init(&notes);
 	strbuf_addf(out, "run %s", title);
 	if (p->env != NULL)
 		strbuf_addf(out, " (environment %s)", p->env);
 	strbuf_addf(out, ": %zu phase record%s\n", p->n_steps,
 	    p->n_steps == 1 ? "" : "s");
+	/* Notes line up in one column after the longest name. */
+	for (size_t i = 0; i < p->n_steps; i++) {
+		graph_name(p->steps[i], &name);
+		if (name.len > width)
+			width = name.len;
+	}
 	for (size_t i = 0; i < p->n_steps; i++) {
 		const struct plan_node *n = p->steps[i];
 
 		graph_name(n, &name);
+		graph_text_notes(p, n, status != NULL ? status(arg, n) : NULL,
+		    &notes);
 		strbuf_addf(out, "%3zu. %s", i + 1, name.buf);
-		if (n->hook != NULL)
-			strbuf_addf(out, "  (hook %s)", n->hook);
-		first = true;
-		for (size_t k = 0; k < p->n_edges; k++) {
-			const struct plan_edge *e = &p->edges[k];
-
-			if (e->kind != PLAN_EDGE_DEPENDS || e->to != n)
-				continue;
-			strbuf_addf(out, "%s%s", first ? "  after " : ", ",
-			    e->from->phase->name);
-			first = false;
-		}
-		st = status != NULL ? status(arg, n) : NULL;
-		if (st != NULL)
-			strbuf_addf(out, "  [last: %s]", st);
+		if (notes.len > 0)
+			strbuf_addf(out, "%*s%s", (int)(width - name.len), "",
+			    notes.buf);
 		strbuf_addch(out, '\n');
 	}
 	strbuf_release(&name);
-	strbuf_release(&lab);
+	strbuf_release(&notes);
+}
+
+/* A node's label for dot and Mermaid: name, role, status, one a line. */
+static void
+graph_label(const struct plan_node *n, const char *st, struct strbuf *sb)
+{
+	struct strbuf role;
+
+	strbuf_init(&role);
+	graph_name(n, sb);
+	graph_role(n, &role);
+	if (role.len > 0)
+		strbuf_addf(sb, "\n%s", role.buf);
+	if (st != NULL)
+		strbuf_addf(sb, "\nlast: %s", st);
+	strbuf_release(&role);
 }
 
 static void
 graph_dot(const struct plan *p, const char *title, graph_status_fn status,
     void *arg, struct strbuf *out)
 {
-	struct strbuf name, lab;
+	struct strbuf name;
 	const char *st;
 
 	strbuf_init(&name);
-	strbuf_init(&lab);
 	strbuf_addstr(out, "digraph \"ggen: ");
 	graph_dot_escape(out, title);
 	strbuf_addstr(out, "\" {\n  rankdir=LR;\n  node [shape=box, "
@@ -156,10 +212,8 @@ graph_dot(const struct plan *p, const char *title, graph_status_fn status,
 	for (size_t i = 0; i < p->n_steps; i++) {
 		const struct plan_node *n = p->steps[i];
 
-		graph_name(n, &name);
 		st = status != NULL ? status(arg, n) : NULL;
-		if (st != NULL)
-			strbuf_addf(&name, "\n%s", st);
+		graph_label(n, st, &name);
 		strbuf_addf(out, "  n%zu [label=\"", i);
 		graph_dot_escape(out, name.buf);
 		strbuf_addf(out, "\", fillcolor=%s%s];\n", graph_dot_color(st),
@@ -168,48 +222,48 @@ graph_dot(const struct plan *p, const char *title, graph_status_fn status,
 	for (size_t k = 0; k < p->n_edges; k++) {
 		const struct plan_edge *e = &p->edges[k];
 
-		strbuf_addf(out, "  n%zu -> n%zu [label=\"", e->from->step,
-		    e->to->step);
-		graph_dot_escape(out, graph_edge_label(e, &lab));
-		strbuf_addf(out, "\"%s];\n", e->kind == PLAN_EDGE_DEPENDS ?
-		    "" : ", style=dashed");
+		strbuf_addf(out, "  n%zu -> n%zu [%s];\n", e->from->step,
+		    e->to->step, e->kind == PLAN_EDGE_DEPENDS ?
+		    "label=\"depends_on\"" : "style=dashed");
 	}
 	strbuf_addstr(out, "}\n");
 	strbuf_release(&name);
-	strbuf_release(&lab);
 }
 
 static void
 graph_mermaid(const struct plan *p, graph_status_fn status, void *arg,
     struct strbuf *out)
 {
-	struct strbuf name, lab;
+	struct strbuf name;
+	bool hooks = false;
 	const char *st;
 
 	strbuf_init(&name);
-	strbuf_init(&lab);
 	strbuf_addstr(out, "graph LR\n");
 	for (size_t i = 0; i < p->n_steps; i++) {
 		const struct plan_node *n = p->steps[i];
 
-		graph_name(n, &name);
 		st = status != NULL ? status(arg, n) : NULL;
-		if (st != NULL)
-			strbuf_addf(&name, "\n%s", st);
+		graph_label(n, st, &name);
 		strbuf_addf(out, "  n%zu[\"", i);
 		graph_mermaid_escape(out, name.buf);
-		strbuf_addstr(out, "\"]\n");
+		strbuf_addf(out, "\"]%s\n", n->hook != NULL ? ":::hook" : "");
+		hooks = hooks || n->hook != NULL;
 	}
 	for (size_t k = 0; k < p->n_edges; k++) {
 		const struct plan_edge *e = &p->edges[k];
 
-		strbuf_addf(out, "  n%zu %s|\"", e->from->step,
-		    e->kind == PLAN_EDGE_DEPENDS ? "-->" : "-.->");
-		graph_mermaid_escape(out, graph_edge_label(e, &lab));
-		strbuf_addf(out, "\"| n%zu\n", e->to->step);
+		if (e->kind == PLAN_EDGE_DEPENDS)
+			strbuf_addf(out, "  n%zu -->|\"depends_on\"| n%zu\n",
+			    e->from->step, e->to->step);
+		else
+			strbuf_addf(out, "  n%zu -.-> n%zu\n", e->from->step,
+			    e->to->step);
 	}
+	/* Hook nodes dashed, as in dot. */
+	if (hooks)
+		strbuf_addstr(out, "  classDef hook stroke-dasharray: 5 5\n");
 	strbuf_release(&name);
-	strbuf_release(&lab);
 }
 
 void

@@ -434,6 +434,7 @@ plan_hook_cmds(struct plan_ctx *ctx, const struct make_project *m,
 	node->model = m;
 	node->ws = ws;
 	node->hook = xstrdup(label);
+	node->hook_cmds = true;
 	plan_node_add(parent, node);
 	plan_pending_push(ctx, node);
 	return plan_node_phase(ctx, m, node, cmds);

@@ -83,6 +83,8 @@ struct plan_node {
 	const struct make_workspace *ws;	/* NULL = the root */
 	char *hook;		/* owned: "before_all", "before_build"...; NULL
 				   for a requested phase */
+	bool hook_cmds;		/* the hook's own commands ([hooks.X] table,
+				   a record named X), not a phase it names */
 	size_t step;		/* index in plan->steps */
 	/* PHASE: the phase as it runs (environment applied), owned, with
 	 * `phase` pointing at it; NULL when the model's phase is used as

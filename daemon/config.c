@@ -87,6 +87,11 @@ const struct config_def config_table[] = {
 	  .off = CONFIG_OFF(watch_hash_threads), .def = "0", .min = 0,
 	  .max = 256, .flags = CFG_RESTART,
 	  .doc = "Hashing threads; 0 = one per online core." },
+	{ .key = "watch.walk_threads", .type = CFG_U64,
+	  .off = CONFIG_OFF(watch_walk_threads), .def = "0", .min = 0,
+	  .max = 16, .flags = CFG_RESTART,
+	  .doc = "Threads stat'ing files in a restart's walk from the "
+	      "snapshot; 0 = two per online core, 4 to 16." },
 	{ .key = "watch.snapshot_idle_ms", .type = CFG_MS,
 	  .off = CONFIG_OFF(watch_snapshot_idle_ms), .def = "30s", .min = 0,
 	  .max = 86400000,

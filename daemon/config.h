@@ -69,6 +69,7 @@ struct ggend_config {
 	uint64_t watch_poll_ms;		/* polled directories' re-stat period */
 	uint64_t watch_max_watches;	/* test cap on inotify watches; 0 = none */
 	uint64_t watch_hash_threads;	/* 0 = one per online core */
+	uint64_t watch_walk_threads;	/* 0 = 2 per core, 4 to 16 */
 	uint64_t watch_snapshot_idle_ms;	/* save a changed table after
 						 * this much quiet; 0 = at
 						 * shutdown only */

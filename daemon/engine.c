@@ -44,7 +44,6 @@
 #include "graph.h"
 #include "log.h"
 #include "make.h"
-#include "message.h"
 #include "path.h"
 #include "runenv.h"
 #include "runner.h"
@@ -127,6 +126,42 @@ struct engine_keyjob {
 	struct gerr err;
 	struct engine_run *run;		/* NULL once detached */
 	struct engine_exec *x;
+};
+
+/* A key a dry run has hashed on the worker (no hot file table). */
+struct engine_dry_key {
+	size_t step;			/* index in plan.steps */
+	const struct make_phase *phase;	/* in the job's model */
+	char *ws_rel;
+	char key[CACHEKEY_HEX_SIZE];
+	int rc;
+	struct gerr err;
+};
+
+/*
+ * A dry run in progress. It owns a model reference (the plan borrows
+ * it), the plan and a copy of the root, which the worker reads while
+ * keys hash; the loop changes none of them meanwhile. Cancelled (done
+ * NULL) or detached from a freed engine (g NULL), its result is dropped
+ * when the worker hands it back.
+ */
+struct engine_dry {
+	struct engine *g;		/* NULL once detached */
+	engine_dry_cb done;		/* NULL once cancelled */
+	void *arg;
+	struct engine_dry *next;	/* g->dries */
+	struct make_project *model;
+	struct plan plan;
+	char *root;
+	bool force;
+	bool no_remote;
+	struct engine_exec *xs;		/* per step: dir, key */
+	const char **why;		/* per step: precheck's reason */
+	unsigned char *decided;		/* per step: enum decision + 1, or
+					   0 when the key decides */
+	int *krc;			/* per step: the key's outcome */
+	struct engine_dry_key *keys;	/* hashed on the worker */
+	size_t n_keys;
 };
 
 /* A PLAN_DAG kid's state. */
@@ -259,6 +294,7 @@ struct engine {
 	size_t n_loops;
 	engine_done_cb done_fn;		/* first_run_only; may be NULL */
 	void *done_arg;
+	struct engine_dry *dries;	/* dry runs keying on the worker */
 };
 
 const char *
@@ -342,6 +378,8 @@ engine_event_fill(const struct engine_run *r, enum engine_event_kind kind,
 	ev->signal = r->signal;
 	ev->cache_key = r->last_key[0] != '\0' ? r->last_key : NULL;
 	ev->message = r->message;
+	ev->phases = (const char *const *)r->phases;
+	ev->n_phases = r->n_phases;
 }
 
 /* To followers always; to listeners all but output. */
@@ -361,34 +399,26 @@ engine_emit(struct engine_run *r, const struct engine_event *ev)
 	}
 }
 
+/* Hand ev to the publisher, if any. */
 static void
-engine_publish(struct engine *g, const char *name, cJSON *data)
+engine_publish(struct engine *g, const struct engine_event *ev)
 {
-	char *line;
-
-	if (g->publish == NULL) {
-		cJSON_Delete(data);
-		return;
-	}
-	/* msg_event: the one builder, so every string is valid UTF-8. */
-	line = msg_event(name, data);
-	g->publish(g->publish_arg, line);
-	free(line);
+	if (g->publish != NULL)
+		g->publish(g->publish_arg, ev);
 }
 
-static cJSON *
-engine_run_brief(const struct engine_run *r)
+/* Publish run r's event kind (its fields as engine_event_fill's). */
+static void
+engine_publish_run(struct engine_run *r, enum engine_event_kind kind)
 {
-	cJSON *o = cJSON_CreateObject(), *ph;
+	struct engine_event ev;
 
-	cJSON_AddNumberToObject(o, "run", (double)r->id);
-	cJSON_AddStringToObject(o, "root", r->root);
-	ph = cJSON_AddArrayToObject(o, "phases");
-	for (size_t i = 0; i < r->n_phases; i++)
-		cJSON_AddItemToArray(ph, cJSON_CreateString(r->phases[i]));
-	cJSON_AddStringToObject(o, "workspace", r->workspace);
-	cJSON_AddStringToObject(o, "trigger", engine_trigger_name(r->trigger));
-	return o;
+	if (r->g->publish == NULL)
+		return;
+	engine_event_fill(r, kind, &ev);
+	if (kind == ENGINE_EV_RUN_END)
+		ev.dur_us = r->end_mono_us - r->start_mono_us;
+	engine_publish(r->g, &ev);
 }
 
 /* ---- spans ----------------------------------------------------------- */
@@ -906,7 +936,8 @@ engine_step_end(struct engine_run *r, struct engine_exec *x,
 	int64_t dur_us = (int64_t)clock_mono_us() - x->start_mono_us;
 	int64_t dur_ms = dur_us / 1000;
 	bool slow = n->phase->budget_ms > 0 && dur_ms > n->phase->budget_ms;
-	cJSON *d;
+	struct engine_span sp;
+	struct engine_event ev;
 
 	x->failed = st != ENGINE_OK && st != ENGINE_CACHED;
 	r->steps_done++;
@@ -920,17 +951,23 @@ engine_step_end(struct engine_run *r, struct engine_exec *x,
 	/* Handed to the history with the span: a finished run kept in
 	 * memory does not hold its steps' tails too. */
 	ring_release(&x->out);
-	d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "run", (double)r->id);
-	cJSON_AddStringToObject(d, "phase", n->phase->name);
-	cJSON_AddStringToObject(d, "workspace", plan_step_where(n));
-	cJSON_AddStringToObject(d, "status", engine_status_name(st));
+	if (r->g->publish == NULL)
+		return;
+	/* The step as published: its own (monotonic) duration. */
+	memset(&sp, 0, sizeof(sp));
+	sp.id = x->span;
+	sp.kind = n->hook != NULL ? ENGINE_SPAN_HOOK : ENGINE_SPAN_PHASE;
+	sp.name = n->phase->name;
+	sp.workspace = plan_step_where(n);
+	sp.dur_us = dur_us;
+	sp.status = st;
+	sp.slow = slow;
+	engine_event_fill(r, ENGINE_EV_SPAN_END, &ev);
+	ev.span = &sp;
+	ev.dur_us = dur_us;
 	if (st == ENGINE_CACHED)
-		cJSON_AddStringToObject(d, "cache", x->cache_how != NULL ?
-		    x->cache_how : "skipped");
-	msg_add_ms(d, "duration_ms", (double)dur_us / 1000.0);
-	cJSON_AddBoolToObject(d, "slow", slow);
-	engine_publish(r->g, "phase.finished", d);
+		ev.cache = x->cache_how != NULL ? x->cache_how : "skipped";
+	engine_publish(r->g, &ev);
 }
 
 /* Spawn step x's command cmd_index; false when that failed (step ended). */
@@ -979,7 +1016,8 @@ engine_step_key_table(struct engine_run *r, struct engine_exec *x)
 }
 
 /* Step x's cache key, hashed here (on the loop) without a usable table:
- * dry runs only; runs hash on the worker (engine_step_commands). */
+ * only for an engine without a worker; runs and dry runs hash on the
+ * worker (engine_step_commands, engine_dry_run). */
 static int
 engine_step_key(struct engine_run *r, struct engine_exec *x,
     struct gerr *err)
@@ -1107,23 +1145,6 @@ engine_step_decide(struct engine_run *r, struct engine_exec *x, int krc,
 	}
 	*why = "key unchanged, outputs exist";
 	return ENGINE_CACHE_SKIP;
-}
-
-/* Cache decision for step x with its key hashed here when there is no
- * table (dry runs). Fills x->key. */
-static enum engine_cache_decision
-engine_step_cached(struct engine_run *r, struct engine_exec *x,
-    const char **why)
-{
-	enum engine_cache_decision pre;
-	struct gerr err;
-	int rc;
-
-	if (engine_step_precheck(r, x, &pre, why))
-		return pre;
-	gerr_clear(&err);
-	rc = engine_step_key(r, x, &err);
-	return engine_step_decide(r, x, rc, &err, why);
 }
 
 static void
@@ -1477,18 +1498,26 @@ static bool
 engine_step_start(struct engine_run *r, struct engine_exec *x)
 {
 	const struct plan_node *n = x->node;
-	cJSON *d;
+	struct engine_span sp;
+	struct engine_event ev;
 
 	x->start_mono_us = (int64_t)clock_mono_us();
 	x->span = engine_span_begin(r, 0, n->hook != NULL ? ENGINE_SPAN_HOOK :
 	    ENGINE_SPAN_PHASE, n->phase->name, plan_step_where(n));
-	d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "run", (double)r->id);
-	cJSON_AddStringToObject(d, "phase", n->phase->name);
-	cJSON_AddStringToObject(d, "workspace", plan_step_where(n));
-	if (n->hook != NULL)
-		cJSON_AddStringToObject(d, "hook", n->hook);
-	engine_publish(r->g, "phase.started", d);
+	if (r->g->publish != NULL) {
+		memset(&sp, 0, sizeof(sp));
+		sp.id = x->span;
+		sp.kind = n->hook != NULL ? ENGINE_SPAN_HOOK :
+		    ENGINE_SPAN_PHASE;
+		sp.name = n->phase->name;
+		sp.workspace = plan_step_where(n);
+		sp.dur_us = -1;
+		sp.status = ENGINE_RUNNING;
+		engine_event_fill(r, ENGINE_EV_SPAN_START, &ev);
+		ev.span = &sp;
+		ev.hook = n->hook;
+		engine_publish(r->g, &ev);
+	}
 
 	if (n->phase->templates.len > 0)
 		return engine_render_start(r, x);
@@ -1528,8 +1557,9 @@ engine_dag_skip(struct engine_run *r, struct engine_exec *p, size_t i,
 	const struct plan_node *k = p->node->kids[i];
 	const char *name = engine_unit_name(k);
 	const char *ws = k->kind == PLAN_PHASE ? plan_step_where(k) : "";
+	struct engine_span sp;
+	struct engine_event ev;
 	char *line;
-	cJSON *d;
 
 	p->kstate[i] = ENGINE_DAG_SKIPPED;
 	p->failed = true;
@@ -1543,14 +1573,16 @@ engine_dag_skip(struct engine_run *r, struct engine_exec *p, size_t i,
 	    p->kstate[dep] == ENGINE_DAG_FAILED ? "failed" : "did not run");
 	engine_note(r, p->kids[i], line);
 	free(line);
-	d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "run", (double)r->id);
-	cJSON_AddStringToObject(d, "phase", name);
-	cJSON_AddStringToObject(d, "workspace", ws);
-	cJSON_AddStringToObject(d, "status", "skipped");
-	cJSON_AddStringToObject(d, "because", engine_unit_name(
-	    p->node->kids[dep]));
-	engine_publish(r->g, "phase.finished", d);
+	if (r->g->publish == NULL)
+		return;
+	memset(&sp, 0, sizeof(sp));
+	sp.name = name;
+	sp.workspace = ws;
+	sp.dur_us = -1;
+	engine_event_fill(r, ENGINE_EV_PHASE_SKIPPED, &ev);
+	ev.span = &sp;
+	ev.because = engine_unit_name(p->node->kids[dep]);
+	engine_publish(r->g, &ev);
 }
 
 /*
@@ -1830,7 +1862,7 @@ engine_run_start(struct engine_run *r)
 	r->start_mono_us = (int64_t)clock_mono_us();
 	engine_event_fill(r, ENGINE_EV_RUN_START, &ev);
 	engine_emit(r, &ev);
-	engine_publish(g, "run.started", engine_run_brief(r));
+	engine_publish_run(r, ENGINE_EV_RUN_START);
 	r->top = engine_exec_build(r, r->plan.root, NULL);
 	if (engine_exec_start(r, r->top))
 		engine_run_top_done(r);
@@ -1844,7 +1876,6 @@ engine_run_finish(struct engine_run *r)
 	struct engine_follower *f, *next;
 	char *tail;
 	size_t len;
-	cJSON *d;
 
 	if (r->cancelled)
 		r->status = ENGINE_CANCELLED;
@@ -1877,15 +1908,7 @@ engine_run_finish(struct engine_run *r)
 	}
 	r->followers = NULL;
 
-	d = engine_run_brief(r);
-	cJSON_AddStringToObject(d, "status", engine_status_name(r->status));
-	msg_add_ms(d, "duration_ms",
-	    (double)(r->end_mono_us - r->start_mono_us) / 1000.0);
-	if (r->message != NULL)
-		cJSON_AddStringToObject(d, "message", r->message);
-	msg_add_exit_code(d, "exit_code", r->exit_code);
-	msg_add_signal(d, "signal", r->signal);
-	engine_publish(g, "run.finished", d);
+	engine_publish_run(r, ENGINE_EV_RUN_END);
 
 	while (g->finished.n > ENGINE_RUNS_KEPT) {
 		struct engine_run *old = g->finished.head;
@@ -2035,6 +2058,15 @@ engine_free(struct engine *g)
 			engine_run_free(r);
 		}
 	engine_reap_cb(g->loop, &g->reaper, 0);
+	/* Dry runs still keying are dropped, untold (their requests were
+	 * cancelled with the server, before the engine). */
+	while (g->dries != NULL) {
+		struct engine_dry *d = g->dries;
+
+		g->dries = d->next;
+		d->next = NULL;
+		d->g = NULL;
+	}
 	/* Detached keys are dropped, the last cache write is done. */
 	worker_free(g->worker);
 	for (size_t i = 0; i < g->n_rootenv; i++) {
@@ -2308,7 +2340,7 @@ engine_loop_check(struct engine *g, const char *root, const char *ws,
 	struct engine_loop *l = NULL;
 	uint64_t h = 1469598103934665603ULL;
 	struct strbuf sb;
-	cJSON *d, *a;
+	struct engine_event ev;
 
 	for (size_t i = 0; i < g->n_loops && l == NULL; i++)
 		if (strcmp(g->loops[i].root, root) == 0 &&
@@ -2361,16 +2393,17 @@ engine_loop_check(struct engine *g, const char *root, const char *ws,
 	    root, n > 0 ? files[0] : "?", n > 1 ? " and more" : "",
 	    ENGINE_LOOP_ROUNDS, n > 1 ? "them" : "it", n > 1 ? "them" : "it");
 	log_warn("%s", sb.buf);
-	d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "root", root);
-	cJSON_AddStringToObject(d, "workspace", ws);
-	cJSON_AddStringToObject(d, "phase", phase);
-	cJSON_AddNumberToObject(d, "rounds", ENGINE_LOOP_ROUNDS);
-	a = cJSON_AddArrayToObject(d, "files");
-	for (size_t i = 0; i < n && i < 16; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(files[i]));
-	cJSON_AddStringToObject(d, "message", sb.buf);
-	engine_publish(g, "phase.loop", d);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = ENGINE_EV_PHASE_LOOP;
+	ev.root = root;
+	ev.workspace = ws;
+	ev.phase = phase;
+	ev.trigger_files = files;
+	ev.n_trigger_files = n < 16 ? n : 16;
+	ev.rounds = ENGINE_LOOP_ROUNDS;
+	ev.message = sb.buf;
+	ev.status = ENGINE_RUNNING;
+	engine_publish(g, &ev);
 	strbuf_release(&sb);
 	return true;
 }
@@ -2384,7 +2417,6 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	struct make_project *model;
 	struct plan plan;
 	struct strbuf sb;
-	cJSON *d;
 	int rc;
 
 	*run_id = 0;
@@ -2472,8 +2504,7 @@ engine_submit(struct engine *g, const struct engine_request *req,
 	}
 	engine_list_push(&g->queued, r);
 	*run_id = r->id;
-	d = engine_run_brief(r);
-	engine_publish(g, "run.queued", d);
+	engine_publish_run(r, ENGINE_EV_RUN_QUEUED);
 	engine_schedule(g);
 	return 0;
 }
@@ -2501,123 +2532,335 @@ engine_dry_unit(const struct plan_node *t, const struct plan_node *n,
 }
 
 /* "after": the phases step n waits for through depends_on (the main
- * phase of its DAG unit only). */
+ * phase of its DAG unit only), into st (allocated; none: n_after 0). */
 static void
-engine_dry_deps(const struct plan *plan, const struct plan_node *n, cJSON *s)
+engine_dry_deps(const struct plan *plan, const struct plan_node *n,
+    struct engine_dry_step *st)
 {
 	const struct plan_node *dag = NULL, *unit;
-	cJSON *a;
+	const char **a;
 
 	unit = engine_dry_unit(plan->root, n, &dag);
 	if (dag == NULL || unit == NULL || unit->n_deps == 0 ||
 	    engine_unit_main(unit, false) != n)
 		return;
-	a = cJSON_AddArrayToObject(s, "after");
+	a = xcalloc(unit->n_deps, sizeof(*a));
 	for (size_t i = 0; i < unit->n_deps; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(engine_unit_name(
-		    dag->kids[unit->deps[i]])));
+		a[i] = engine_unit_name(dag->kids[unit->deps[i]]);
+	st->after = a;
+	st->n_after = unit->n_deps;
 }
 
-int
-engine_dry_run(struct engine *g, const struct engine_request *req,
-    cJSON **out, struct gerr *err)
-{
+/* What a dry plan owns besides its steps. */
+struct engine_dry_priv {
 	struct make_project *model;
 	struct plan plan;
+};
+
+void
+engine_dry_plan_free(struct engine_dry_plan *p)
+{
+	struct engine_dry_priv *pv;
+
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n_steps; i++) {
+		free((void *)p->steps[i].commands);
+		free((void *)p->steps[i].env_keys);
+		free((void *)p->steps[i].env_values);
+		free((void *)p->steps[i].after);
+	}
+	free(p->steps);
+	free(p->outline);
+	pv = p->priv;
+	if (pv != NULL) {
+		plan_release(&pv->plan);
+		make_project_unref(pv->model);
+		free(pv);
+	}
+	free(p);
+}
+
+static void
+engine_dry_free(struct engine_dry *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->plan.n_steps; i++)
+		free(d->xs[i].dir);
+	for (size_t i = 0; i < d->n_keys; i++)
+		free(d->keys[i].ws_rel);
+	free(d->keys);
+	free(d->xs);
+	free(d->why);
+	free(d->decided);
+	free(d->krc);
+	plan_release(&d->plan);
+	make_project_unref(d->model);
+	free(d->root);
+	free(d);
+}
+
+static void
+engine_dry_unlink(struct engine_dry *d)
+{
+	struct engine_dry **pp;
+
+	if (d->g == NULL)
+		return;
+	for (pp = &d->g->dries; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	d->next = NULL;
+}
+
+/* The run a dry run's cache decisions read (root, model, force). */
+static void
+engine_dry_fake(struct engine_dry *d, struct engine_run *fake)
+{
+	memset(fake, 0, sizeof(*fake));
+	fake->g = d->g;
+	fake->root = d->root;
+	fake->model = d->model;	/* borrowed: [watch] ignore for cache keys */
+	fake->force = d->force;
+	fake->no_remote = d->no_remote;
+}
+
+/* Every key is known: decide, build the plan, hand it to done, free d. */
+static void
+engine_dry_finish(struct engine_dry *d)
+{
+	struct engine_dry_plan *out = xcalloc(1, sizeof(*out));
+	struct engine_dry_priv *pv = xcalloc(1, sizeof(*pv));
 	struct engine_run fake;
 	struct strbuf sb;
-	cJSON *o, *steps, *envo;
-	int rc;
 
-	*out = NULL;
-	rc = engine_prepare(g, req, &model, &plan, err);
-	if (rc != 0)
-		return rc;
-	memset(&fake, 0, sizeof(fake));
-	fake.g = g;
-	fake.root = (char *)req->root;
-	fake.model = model;	/* borrowed: [watch] ignore for cache keys */
-	fake.force = req->force;
-	o = cJSON_CreateObject();
-	steps = cJSON_AddArrayToObject(o, "steps");
-	for (size_t i = 0; i < plan.n_steps; i++) {
-		const struct plan_node *n = plan.steps[i];
-		struct engine_exec x = { .node = n };
-		cJSON *s = cJSON_CreateObject(), *cmds;
-		const char *why, *decision;
+	engine_dry_fake(d, &fake);
+	out->n_steps = d->plan.n_steps;
+	out->steps = xcalloc(out->n_steps + 1, sizeof(*out->steps));
+	for (size_t i = 0; i < d->plan.n_steps; i++) {
+		const struct plan_node *n = d->plan.steps[i];
+		struct engine_exec *x = &d->xs[i];
+		struct engine_dry_step *st = &out->steps[i];
 		enum engine_cache_decision hit;
+		const char *why = d->why[i];
+		const char **a;
+		struct gerr kerr;
 
-		x.dir = n->ws != NULL ? xasprintf("%s/%s", req->root,
-		    n->ws->path) : xstrdup(req->root);
-		hit = engine_step_cached(&fake, &x, &why);
-		decision = why == engine_first_run_why ? "skip" :
+		if (d->decided[i] != 0) {
+			hit = (enum engine_cache_decision)(d->decided[i] - 1);
+		} else {
+			const struct gerr *ep = &kerr;
+
+			gerr_clear(&kerr);
+			for (size_t k = 0; k < d->n_keys; k++)
+				if (d->keys[k].step == i)
+					ep = &d->keys[k].err;
+			hit = engine_step_decide(&fake, x, d->krc[i], ep, &why);
+		}
+		st->phase = n->phase->name;
+		st->workspace = plan_step_where(n);
+		st->hook = n->hook;
+		st->cache = why == engine_first_run_why ? "skip" :
 		    hit == ENGINE_CACHE_SKIP ||
 		    hit == ENGINE_CACHE_CHECK ? "hit" :
-		    !n->phase->cache ? "off" : req->force ? "forced" : "miss";
-		cJSON_AddStringToObject(s, "phase", n->phase->name);
-		cJSON_AddStringToObject(s, "workspace", plan_step_where(n));
-		if (n->hook != NULL)
-			cJSON_AddStringToObject(s, "hook", n->hook);
-		cJSON_AddStringToObject(s, "cache", decision);
-		if (why != NULL)
-			cJSON_AddStringToObject(s, "reason", why);
-		if (x.has_key)
-			cJSON_AddStringToObject(s, "key", x.key);
+		    !n->phase->cache ? "off" : d->force ? "forced" : "miss";
+		st->reason = why;
+		if (x->has_key)
+			memcpy(st->key, x->key, sizeof(st->key));
 		if (hit == ENGINE_CACHE_RESTORE) {
 			struct outcache_phase ph;
 			const char **tofree;
 
 			/* Known once the platform inputs have run. */
-			engine_outcache_phase(&fake, &x, &ph, &tofree);
-			if (outcache_action_key(g->outcache, &ph, x.akey))
-				cJSON_AddStringToObject(s, "action_key",
-				    x.akey);
+			engine_outcache_phase(&fake, x, &ph, &tofree);
+			if (outcache_action_key(d->g->outcache, &ph, x->akey))
+				memcpy(st->action_key, x->akey,
+				    sizeof(st->action_key));
 			free(tofree);
 		}
-		cmds = cJSON_AddArrayToObject(s, "commands");
+		a = xcalloc(n->phase->commands.len + 1, sizeof(*a));
 		for (size_t k = 0; k < n->phase->commands.len; k++)
-			cJSON_AddItemToArray(cmds, cJSON_CreateString(
-			    n->phase->commands.items[k].s));
+			a[k] = n->phase->commands.items[k].s;
+		st->commands = a;
+		st->n_commands = n->phase->commands.len;
 		/* What make.toml adds to the daemon's environment. */
-		envo = cJSON_AddObjectToObject(s, "env");
-		for (size_t k = 0; k < n->phase->env_len; k++)
-			cJSON_AddStringToObject(envo, n->phase->env[k].key,
-			    n->phase->env[k].value);
-		if (n->phase->requires_approval)
-			cJSON_AddTrueToObject(s, "requires_approval");
-		if (n->phase->first_run_only)
-			cJSON_AddTrueToObject(s, "first_run_only");
-		engine_dry_deps(&plan, n, s);
-		cJSON_AddItemToArray(steps, s);
-		free(x.dir);
+		st->n_env = n->phase->env_len;
+		a = xcalloc(st->n_env + 1, sizeof(*a));
+		for (size_t k = 0; k < st->n_env; k++)
+			a[k] = n->phase->env[k].key;
+		st->env_keys = a;
+		a = xcalloc(st->n_env + 1, sizeof(*a));
+		for (size_t k = 0; k < st->n_env; k++)
+			a[k] = n->phase->env[k].value;
+		st->env_values = a;
+		st->requires_approval = n->phase->requires_approval;
+		st->first_run_only = n->phase->first_run_only;
+		engine_dry_deps(&d->plan, n, st);
 	}
-	if (plan.env != NULL) {
-		cJSON_AddStringToObject(o, "env", plan.env);
-		cJSON_AddStringToObject(o, "env_source", plan.env_source);
-	} else {
-		cJSON_AddNullToObject(o, "env");
-	}
+	out->env = d->plan.env;
+	out->env_source = d->plan.env_source;
 	strbuf_init(&sb);
-	plan_format(&plan, &sb);
-	cJSON_AddStringToObject(o, "outline", sb.buf);
-	strbuf_release(&sb);
+	plan_format(&d->plan, &sb);
+	out->outline = strbuf_detach(&sb, NULL);
+	/* The plan and model move to the result: its strings point there. */
+	pv->model = d->model;
+	pv->plan = d->plan;
+	d->model = NULL;
+	memset(&d->plan, 0, sizeof(d->plan));
+	for (size_t i = 0; i < pv->plan.n_steps; i++)
+		free(d->xs[i].dir);
+	memset(d->xs, 0, pv->plan.n_steps * sizeof(*d->xs));
+	out->priv = pv;
+	d->done(d->arg, out, NULL);
+	engine_dry_free(d);
+}
+
+/* Worker thread: hash the keys the table could not give. */
+static void
+engine_dry_key_fn(void *arg)
+{
+	struct engine_dry *d = arg;
+
+	for (size_t k = 0; k < d->n_keys; k++) {
+		struct engine_dry_key *dk = &d->keys[k];
+
+		gerr_clear(&dk->err);
+		dk->rc = engine_cache_key(dk->phase, d->root, dk->ws_rel,
+		    d->model, dk->key, &dk->err);
+	}
+}
+
+/* Loop thread: the keys are back. */
+static void
+engine_dry_key_done(void *arg)
+{
+	struct engine_dry *d = arg;
+
+	engine_dry_unlink(d);
+	if (d->g == NULL || d->done == NULL) {
+		engine_dry_free(d);
+		return;
+	}
+	for (size_t k = 0; k < d->n_keys; k++) {
+		struct engine_dry_key *dk = &d->keys[k];
+
+		d->krc[dk->step] = dk->rc;
+		if (dk->rc == 0)
+			memcpy(d->xs[dk->step].key, dk->key,
+			    sizeof(dk->key));
+	}
+	engine_dry_finish(d);
+}
+
+int
+engine_dry_run(struct engine *g, const struct engine_request *req,
+    engine_dry_cb done, void *arg, struct engine_dry **job,
+    struct gerr *err)
+{
+	struct engine_dry *d;
+	struct engine_run fake;
+	size_t n;
+	int rc;
+
+	if (job != NULL)
+		*job = NULL;
+	d = xcalloc(1, sizeof(*d));
+	rc = engine_prepare(g, req, &d->model, &d->plan, err);
+	if (rc != 0) {
+		free(d);
+		return rc;
+	}
+	d->g = g;
+	d->done = done;
+	d->arg = arg;
+	d->root = xstrdup(req->root);
+	d->force = req->force;
+	d->no_remote = req->no_remote;
+	n = d->plan.n_steps;
+	d->xs = xcalloc(n + 1, sizeof(*d->xs));
+	d->why = xcalloc(n + 1, sizeof(*d->why));
+	d->decided = xcalloc(n + 1, 1);
+	d->krc = xcalloc(n + 1, sizeof(*d->krc));
+	d->keys = xcalloc(n + 1, sizeof(*d->keys));
+	engine_dry_fake(d, &fake);
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_node *nd = d->plan.steps[i];
+		struct engine_exec *x = &d->xs[i];
+		enum engine_cache_decision pre;
+		struct engine_dry_key *dk;
+
+		x->node = nd;
+		x->dir = nd->ws != NULL ? xasprintf("%s/%s", d->root,
+		    nd->ws->path) : xstrdup(d->root);
+		if (engine_step_precheck(&fake, x, &pre, &d->why[i])) {
+			d->decided[i] = (unsigned char)(pre + 1);
+			continue;
+		}
+		if (engine_step_key_table(&fake, x) == 0)
+			continue;
+		if (g->worker == NULL) {
+			struct gerr kerr;
+
+			gerr_clear(&kerr);
+			d->krc[i] = engine_step_key(&fake, x, &kerr);
+			if (d->krc[i] != 0)
+				d->decided[i] = (unsigned char)(
+				    engine_step_decide(&fake, x, d->krc[i],
+				    &kerr, &d->why[i]) + 1);
+			continue;
+		}
+		/* No hot table: walk and hash on the worker, not here. */
+		dk = &d->keys[d->n_keys++];
+		dk->step = i;
+		dk->phase = nd->phase;
+		dk->ws_rel = treefiles_ws_rel(nd->ws != NULL ? nd->ws->path :
+		    "");
+	}
+	if (d->n_keys == 0) {
+		engine_dry_finish(d);
+		return 0;
+	}
+	d->next = g->dries;
+	g->dries = d;
+	if (job != NULL)
+		*job = d;
+	worker_submit(g->worker, engine_dry_key_fn, engine_dry_key_done, d);
+	return 0;
+}
+
+void
+engine_dry_cancel(struct engine *g, struct engine_dry *job)
+{
+	(void)g;
+	if (job != NULL)
+		job->done = NULL;
+}
+
+int
+engine_plan_check(struct engine *g, const struct engine_request *req,
+    struct gerr *err)
+{
+	struct make_project *model;
+	struct plan plan;
+	int rc;
+
+	rc = engine_prepare(g, req, &model, &plan, err);
+	if (rc != 0)
+		return rc;
 	plan_release(&plan);
 	make_project_unref(model);
-	*out = o;
 	return 0;
 }
 
 /* The last known status of a phase record: a running run's, else the
  * newest finished run's span of that phase in that place. */
-struct engine_graph_ctx {
-	struct engine *g;
-	const char *root;
-};
-
-static const char *
+const char *
 engine_graph_status(void *arg, const struct plan_node *step)
 {
-	const struct engine_graph_ctx *c = arg;
+	const struct engine_graph *c = arg;
 	const char *where = plan_step_where(step);
 	const struct engine_list *lists[] = { &c->g->running,
 		&c->g->finished };
@@ -2650,20 +2893,18 @@ engine_graph_decl_cmp(const void *a, const void *b)
 }
 
 int
-engine_graph(struct engine *g, const struct engine_request *req, int fmt,
-    cJSON **out, struct gerr *err)
+engine_graph(struct engine *g, const struct engine_request *req,
+    struct engine_graph *out, struct gerr *err)
 {
 	struct engine_request all = *req;
-	struct engine_graph_ctx c = { .g = g, .root = req->root };
 	struct make_project *model = NULL, *first = NULL;
 	const struct make_phase **sorted = NULL;
 	const char **names = NULL;
 	struct plan plan;
 	struct strbuf title;
-	cJSON *o;
 	int rc;
 
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	if (req->n_phases == 0) {
 		/* Every phase: the model first, for its names. */
 		if (req->root == NULL || req->root[0] != '/')
@@ -2700,15 +2941,28 @@ engine_graph(struct engine *g, const struct engine_request *req, int fmt,
 	strbuf_init(&title);
 	for (size_t i = 0; i < all.n_phases; i++)
 		strbuf_addf(&title, "%s%s", i ? " " : "", all.phases[i]);
-	o = graph_json(&plan, title.buf, (enum graph_format)fmt,
-	    engine_graph_status, &c);
-	strbuf_release(&title);
-	plan_release(&plan);
-	make_project_unref(model);
-	free(names);
-	make_project_unref(first);
-	*out = o;
+	out->plan = plan;
+	out->title = strbuf_detach(&title, NULL);
+	out->g = g;
+	out->root = xstrdup(req->root);
+	out->model = model;
+	out->first = first;
+	out->names = names;
 	return 0;
+}
+
+void
+engine_graph_release(struct engine_graph *eg)
+{
+	if (eg == NULL)
+		return;
+	plan_release(&eg->plan);
+	free(eg->title);
+	free(eg->root);
+	make_project_unref(eg->model);
+	make_project_unref(eg->first);
+	free(eg->names);
+	memset(eg, 0, sizeof(*eg));
 }
 
 int
@@ -2787,6 +3041,25 @@ engine_abort(struct engine *g, struct engine_run *r)
 	}
 }
 
+/* The daemon stops: dry runs still keying end now with
+ * GERR_SHUTTING_DOWN, so their clients get a final reply; the worker's
+ * late results are dropped. */
+static void
+engine_dry_stop(struct engine *g)
+{
+	struct gerr err;
+
+	gerr_clear(&err);
+	gerr_set(&err, GERR_SHUTTING_DOWN, "the daemon is stopping");
+	for (struct engine_dry *d = g->dries; d != NULL; d = d->next) {
+		engine_dry_cb done = d->done;
+
+		d->done = NULL;
+		if (done != NULL)
+			done(d->arg, NULL, &err);
+	}
+}
+
 size_t
 engine_cancel_where(struct engine *g, const char *root, const char *reason,
     bool now)
@@ -2798,8 +3071,10 @@ engine_cancel_where(struct engine *g, const char *root, const char *reason,
 
 	if (g == NULL)
 		return 0;
-	if (root == NULL)
+	if (root == NULL) {
 		g->stopping = true;
+		engine_dry_stop(g);
+	}
 	/* Collect first: cancelling finishes runs and reschedules. Queued
 	 * runs first, so that none of them starts in a freed slot. */
 	for (size_t i = 0; i < 2; i++)
@@ -2884,65 +3159,61 @@ engine_unfollow(struct engine *g, uint64_t id, engine_event_cb fn, void *arg)
 		}
 }
 
-static cJSON *
-engine_run_summary(const struct engine_run *r)
+/* r's snapshot (pointers borrowed from r). */
+static void
+engine_run_snap(const struct engine_run *r, struct engine_run_info *o)
 {
-	cJSON *o = cJSON_CreateObject(), *ph;
-	int64_t end = r->end_mono_us != 0 ? r->end_mono_us : (int64_t)clock_mono_us();
+	int64_t end = r->end_mono_us != 0 ? r->end_mono_us :
+	    (int64_t)clock_mono_us();
 
-	/* A run object: the same names as history's (PROTOCOL.md "Field
-	 * conventions"): its own id is "id"; events and progress refer to
-	 * it as "run". */
-	cJSON_AddNumberToObject(o, "id", (double)r->id);
-	cJSON_AddStringToObject(o, "root", r->root);
-	ph = cJSON_AddArrayToObject(o, "phases");
-	for (size_t i = 0; i < r->n_phases; i++)
-		cJSON_AddItemToArray(ph, cJSON_CreateString(r->phases[i]));
-	cJSON_AddStringToObject(o, "phase", r->phase_text);
-	cJSON_AddStringToObject(o, "workspace", r->workspace);
-	cJSON_AddStringToObject(o, "trigger", engine_trigger_name(r->trigger));
-	cJSON_AddStringToObject(o, "status", engine_status_name(r->status));
-	cJSON_AddNumberToObject(o, "start_us", (double)r->start_us);
-	msg_add_ms(o, "duration_ms", r->start_mono_us == 0 ? 0 :
-	    (double)(end - r->start_mono_us) / 1000.0);
-	cJSON_AddNumberToObject(o, "steps", (double)r->plan.n_steps);
-	cJSON_AddNumberToObject(o, "steps_done", (double)r->steps_done);
-	cJSON_AddNumberToObject(o, "steps_cached", (double)r->steps_cached);
-	if (r->n_skipped > 0) {
-		cJSON *a = cJSON_AddArrayToObject(o, "skipped");
-
-		for (size_t i = 0; i < r->n_skipped; i++)
-			cJSON_AddItemToArray(a, cJSON_CreateString(
-			    r->skipped[i]));
-	}
-	msg_add_exit_code(o, "exit_code", r->exit_code);
-	msg_add_signal(o, "signal", r->signal);
-	if (r->message != NULL)
-		cJSON_AddStringToObject(o, "message", r->message);
-	return o;
+	memset(o, 0, sizeof(*o));
+	o->id = r->id;
+	o->root = r->root;
+	o->phases = (const char *const *)r->phases;
+	o->n_phases = r->n_phases;
+	o->phase = r->phase_text;
+	o->workspace = r->workspace;
+	o->trigger = r->trigger;
+	o->status = r->status;
+	o->start_us = r->start_us;
+	o->dur_us = r->start_mono_us == 0 ? 0 : end - r->start_mono_us;
+	o->steps = r->plan.n_steps;
+	o->steps_done = r->steps_done;
+	o->steps_cached = r->steps_cached;
+	o->skipped = (const char *const *)r->skipped;
+	o->n_skipped = r->n_skipped;
+	o->exit_code = r->exit_code;
+	o->signal = r->signal;
+	o->message = r->message;
 }
 
-cJSON *
-engine_runs_json(struct engine *g, bool finished)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	if (finished)
-		for (struct engine_run *r = g->finished.head; r; r = r->next)
-			cJSON_AddItemToArray(a, engine_run_summary(r));
-	for (struct engine_run *r = g->running.head; r; r = r->next)
-		cJSON_AddItemToArray(a, engine_run_summary(r));
-	for (struct engine_run *r = g->queued.head; r; r = r->next)
-		cJSON_AddItemToArray(a, engine_run_summary(r));
-	return a;
-}
-
-cJSON *
-engine_run_json(struct engine *g, uint64_t id)
+bool
+engine_run_get(struct engine *g, uint64_t id, struct engine_run_info *out)
 {
 	struct engine_run *r = engine_find(g, id);
 
-	return r != NULL ? engine_run_summary(r) : NULL;
+	if (r == NULL)
+		return false;
+	engine_run_snap(r, out);
+	return true;
+}
+
+size_t
+engine_runs(struct engine *g, bool finished, struct engine_run_info **out)
+{
+	size_t n = g->running.n + g->queued.n + (finished ? g->finished.n :
+	    0), i = 0;
+	struct engine_run_info *a = xcalloc(n + 1, sizeof(*a));
+
+	if (finished)
+		for (struct engine_run *r = g->finished.head; r; r = r->next)
+			engine_run_snap(r, &a[i++]);
+	for (struct engine_run *r = g->running.head; r; r = r->next)
+		engine_run_snap(r, &a[i++]);
+	for (struct engine_run *r = g->queued.head; r; r = r->next)
+		engine_run_snap(r, &a[i++]);
+	*out = a;
+	return i;
 }
 
 char *
@@ -2956,25 +3227,21 @@ engine_output(struct engine *g, uint64_t id, size_t *len, bool *done)
 	return ring_dup(&r->out, len);
 }
 
-/* For `status --short`: "active" (running and queued runs: id, root,
- * phases, status) and "failed" (per root and phase list, the latest
- * finished run when it failed or timed out). The finished list is bounded
- * (ENGINE_RUNS_KEPT), so the quadratic scan stays small. */
+/* For `status --short`: "active" (running and queued runs) and "failed"
+ * (per root and phase list, the latest finished run when it failed or
+ * timed out). The finished list is bounded (ENGINE_RUNS_KEPT), so the
+ * quadratic scan stays small. */
 static void
-engine_status_phases(struct engine *g, cJSON *o)
+engine_status_phases(struct engine *g, struct engine_overview *o)
 {
-	cJSON *active = cJSON_AddArrayToObject(o, "active");
-	cJSON *failed = cJSON_AddArrayToObject(o, "failed");
 	struct engine_list *lists[2] = { &g->running, &g->queued };
 
+	o->active = xcalloc(g->running.n + g->queued.n + 1,
+	    sizeof(*o->active));
 	for (size_t i = 0; i < 2; i++)
-		for (struct engine_run *r = lists[i]->head; r; r = r->next) {
-			cJSON *b = engine_run_brief(r);
-
-			cJSON_AddStringToObject(b, "status",
-			    engine_status_name(r->status));
-			cJSON_AddItemToArray(active, b);
-		}
+		for (struct engine_run *r = lists[i]->head; r; r = r->next)
+			engine_run_snap(r, &o->active[o->n_active++]);
+	o->failed = xcalloc(g->finished.n + 1, sizeof(*o->failed));
 	for (struct engine_run *r = g->finished.tail; r; r = r->prev) {
 		bool newer = false;
 
@@ -2984,128 +3251,53 @@ engine_status_phases(struct engine *g, cJSON *o)
 		if (newer || (r->status != ENGINE_FAILED &&
 		    r->status != ENGINE_TIMEOUT))
 			continue;
-		cJSON_AddItemToArray(failed, engine_run_brief(r));
+		engine_run_snap(r, &o->failed[o->n_failed++]);
 	}
 }
 
-cJSON *
-engine_status_json(struct engine *g)
+void
+engine_overview_get(struct engine *g, struct engine_overview *o)
 {
-	cJSON *o = cJSON_CreateObject(), *envs;
-
-	cJSON_AddNumberToObject(o, "running", (double)g->running.n);
-	cJSON_AddNumberToObject(o, "queued", (double)g->queued.n);
-	cJSON_AddNumberToObject(o, "finished", (double)g->finished.n);
-	cJSON_AddNumberToObject(o, "next_id", (double)g->next_id);
-	cJSON_AddNumberToObject(o, "models_loaded", (double)g->models_loaded);
-	if (g->finished.tail != NULL)
-		cJSON_AddItemToObject(o, "last",
-		    engine_run_summary(g->finished.tail));
-	engine_status_phases(g, o);
-	envs = cJSON_AddArrayToObject(o, "environments");
-	for (size_t i = 0; i < g->n_rootenv; i++) {
-		cJSON *e = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(e, "root", g->rootenv[i].root);
-		if (g->rootenv[i].env != NULL) {
-			cJSON_AddStringToObject(e, "env", g->rootenv[i].env);
-			cJSON_AddStringToObject(e, "source",
-			    g->rootenv[i].source);
-		} else {
-			cJSON_AddNullToObject(e, "env");
-		}
-		cJSON_AddItemToArray(envs, e);
+	memset(o, 0, sizeof(*o));
+	o->running = g->running.n;
+	o->queued = g->queued.n;
+	o->finished = g->finished.n;
+	o->next_id = g->next_id;
+	o->models_loaded = g->models_loaded;
+	if (g->finished.tail != NULL) {
+		o->has_last = true;
+		engine_run_snap(g->finished.tail, &o->last);
 	}
-	envs = cJSON_AddArrayToObject(o, "loops_stopped");
+	engine_status_phases(g, o);
+	o->envs = xcalloc(g->n_rootenv + 1, sizeof(*o->envs));
+	for (size_t i = 0; i < g->n_rootenv; i++) {
+		o->envs[i].root = g->rootenv[i].root;
+		o->envs[i].env = g->rootenv[i].env;
+		o->envs[i].source = g->rootenv[i].env != NULL ?
+		    g->rootenv[i].source : NULL;
+	}
+	o->n_envs = g->n_rootenv;
+	o->loops = xcalloc(g->n_loops + 1, sizeof(*o->loops));
 	for (size_t i = 0; i < g->n_loops; i++) {
-		cJSON *e;
+		struct engine_loop_info *l;
 
 		if (!g->loops[i].stopped)
 			continue;
-		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "root", g->loops[i].root);
-		cJSON_AddStringToObject(e, "workspace", g->loops[i].ws);
-		cJSON_AddStringToObject(e, "phase", g->loops[i].phase);
-		cJSON_AddItemToArray(envs, e);
+		l = &o->loops[o->n_loops++];
+		l->root = g->loops[i].root;
+		l->workspace = g->loops[i].ws;
+		l->phase = g->loops[i].phase;
 	}
-	return o;
 }
 
-/* bytes as a JSON string: invalid UTF-8 and NUL become U+FFFD. */
-static cJSON *
-engine_text_json(const char *bytes, size_t len)
+void
+engine_overview_release(struct engine_overview *st)
 {
-	struct strbuf sb;
-	cJSON *s;
-
-	strbuf_init(&sb);
-	while (len > 0) {
-		size_t ok = msg_utf8_check(bytes, len);
-		const char *nul = memchr(bytes, '\0', ok);
-
-		if (nul != NULL)
-			ok = (size_t)(nul - bytes);
-		strbuf_add(&sb, bytes, ok);
-		bytes += ok;
-		len -= ok;
-		if (len > 0) {
-			strbuf_addstr(&sb, "\xef\xbf\xbd");
-			bytes++;
-			len--;
-		}
-	}
-	s = cJSON_CreateString(sb.buf);
-	strbuf_release(&sb);
-	return s;
-}
-
-cJSON *
-engine_event_json(const struct engine_event *ev)
-{
-	const struct engine_span *sp = ev->span;
-	cJSON *o = cJSON_CreateObject();
-
-	switch (ev->kind) {
-	case ENGINE_EV_RUN_START:
-		cJSON_AddStringToObject(o, "type", "started");
-		break;
-	case ENGINE_EV_SPAN_START:
-	case ENGINE_EV_SPAN_END:
-		if (sp->kind == ENGINE_SPAN_COMMAND ||
-		    sp->kind == ENGINE_SPAN_RENDER) {
-			cJSON_Delete(o);
-			return NULL;
-		}
-		cJSON_AddStringToObject(o, "type", ev->kind ==
-		    ENGINE_EV_SPAN_START ? "phase.started" : "phase.finished");
-		cJSON_AddStringToObject(o, "phase", sp->name);
-		cJSON_AddStringToObject(o, "workspace", sp->workspace);
-		cJSON_AddBoolToObject(o, "hook", sp->kind == ENGINE_SPAN_HOOK);
-		if (ev->kind == ENGINE_EV_SPAN_END) {
-			cJSON_AddStringToObject(o, "status",
-			    engine_status_name(sp->status));
-			cJSON_AddNumberToObject(o, "duration_ms",
-			    (double)(sp->dur_us / 1000));
-			if (sp->cache != NULL)
-				cJSON_AddStringToObject(o, "cache", sp->cache);
-		}
-		break;
-	case ENGINE_EV_OUTPUT:
-		cJSON_AddStringToObject(o, "type", "output");
-		cJSON_AddNumberToObject(o, "stream", ev->stream);
-		if (sp != NULL && sp->workspace[0] != '\0')
-			cJSON_AddStringToObject(o, "workspace", sp->workspace);
-		cJSON_AddItemToObject(o, "data", engine_text_json(ev->output,
-		    ev->output_len));
-		break;
-	case ENGINE_EV_RUN_END:
-		cJSON_AddStringToObject(o, "type", "finished");
-		cJSON_AddStringToObject(o, "status",
-		    engine_status_name(ev->status));
-		if (ev->message != NULL)
-			cJSON_AddStringToObject(o, "message", ev->message);
-		break;
-	}
-	cJSON_AddNumberToObject(o, "run", (double)ev->run_id);
-	return o;
+	if (st == NULL)
+		return;
+	free(st->active);
+	free(st->failed);
+	free(st->envs);
+	free(st->loops);
+	memset(st, 0, sizeof(*st));
 }

@@ -15,6 +15,9 @@
  *
  * Ownership: the engine owns its runs; everything handed in is borrowed for
  * the call and copied. Pointers in callbacks are borrowed for the call.
+ * No JSON here: runs, events, plans and counters come out as the C
+ * structs below; daemon/wire_run.h turns them into the protocol's JSON at
+ * the request edge.
  * Thread: loop thread only (the default loop: the runner needs it).
  */
 #ifndef GGEN_ENGINE_H
@@ -24,9 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
 #include <ev.h>
 
+#include "cachekey.h"
 #include "run.h"
 #include "gerr.h"
 #include "plan.h"
@@ -126,6 +129,13 @@ enum engine_event_kind {
 	ENGINE_EV_SPAN_END,	/* span valid */
 	ENGINE_EV_OUTPUT,	/* data/len/stream/span valid */
 	ENGINE_EV_RUN_END,	/* run fields valid, status final */
+	/* Published only (engine_set_publish), never to listeners: */
+	ENGINE_EV_RUN_QUEUED,	/* run fields valid */
+	ENGINE_EV_PHASE_SKIPPED, /* span: name and workspace of the phase
+				   not run; because: its dependency */
+	ENGINE_EV_PHASE_LOOP,	/* root, workspace, phase (the looping
+				   one), trigger_files (at most 16),
+				   rounds, message; run_id 0 */
 };
 
 /*
@@ -169,11 +179,28 @@ struct engine_event {
 	size_t output_len;
 	int stream;			/* OUTPUT: 1 stdout, 2 stderr */
 	const struct engine_span *span;	/* SPAN_*, OUTPUT (its command) */
+	const char *const *phases;	/* the requested phases */
+	size_t n_phases;
+	/* Set in published events only (engine_set_publish): */
+	const char *hook;		/* SPAN_START of a hook step: its role
+					   ("before", "after"...), else NULL */
+	const char *cache;		/* SPAN_END of a cached step: how
+					   ("skipped", "restored", "remote") */
+	int64_t dur_us;			/* SPAN_END of a step, RUN_END:
+					   monotonic duration */
+	const char *because;		/* PHASE_SKIPPED */
+	unsigned rounds;		/* PHASE_LOOP */
 };
 
 typedef void (*engine_event_cb)(void *arg, const struct engine_event *ev);
-/* line: one NDJSON event line with '\n' (borrowed): for server_publish. */
-typedef void (*engine_publish_cb)(void *arg, const char *line);
+/*
+ * Publication (daemon/req_events.c turns these into `run.queued`,
+ * `run.started`, `phase.started`, `phase.finished`, `phase.loop` and
+ * `run.finished` lines for subscribers): RUN_QUEUED, RUN_START,
+ * SPAN_START and SPAN_END of phase and hook steps (hook, cache and
+ * dur_us set), PHASE_SKIPPED, PHASE_LOOP and RUN_END (dur_us set).
+ */
+typedef void (*engine_publish_cb)(void *arg, const struct engine_event *ev);
 
 /*
  * A new engine on loop (the default loop). state_dir (borrowed for the
@@ -272,8 +299,8 @@ typedef unsigned (*engine_tty_cb)(void *arg, const char *root);
 /* Set the terminal source; fn NULL = no terminal unless `tty = true`. */
 void engine_set_tty_source(struct engine *g, engine_tty_cb fn, void *arg);
 
-/* Where run.queued, run.started, phase.started, phase.finished and
- * run.finished events go (server_publish). fn NULL = nowhere. */
+/* Where the published events go (engine_publish_cb; the daemon's is
+ * req_events_engine, which builds the lines). fn NULL = nowhere. */
 void engine_set_publish(struct engine *g, engine_publish_cb fn, void *arg);
 
 /* Call fn on every run start, span start and end and run end (not on
@@ -303,26 +330,92 @@ int engine_submit(struct engine *g, const struct engine_request *req,
  * submit), or NULL for none. */
 const char *engine_root_env(const struct engine *g, const char *root);
 
-/*
- * The plan of req with cache decisions, as JSON (transferred to *out):
- * {"steps":[{"phase","workspace","hook","cache":"hit|miss|off|forced",
- * "key","reason","commands":[...]}],"outline":"..."}. Runs nothing. Errors
- * as engine_submit.
- */
-int engine_dry_run(struct engine *g, const struct engine_request *req,
-    cJSON **out, struct gerr *err);
+/* Whether req could run: its model and plan build (the errors of
+ * engine_submit but GERR_BUSY). Runs nothing, hashes nothing. */
+int engine_plan_check(struct engine *g, const struct engine_request *req,
+    struct gerr *err);
+
+/* One step of a dry run (strings borrowed from its engine_dry_plan). */
+struct engine_dry_step {
+	const char *phase;
+	const char *workspace;		/* "" = the root */
+	const char *hook;		/* its hook role, or NULL */
+	const char *cache;		/* "hit", "miss", "off", "forced",
+					   "skip" (first_run_only) */
+	const char *reason;		/* why, or NULL */
+	char key[CACHEKEY_HEX_SIZE];	/* "" when not computed */
+	char action_key[CACHEKEY_HEX_SIZE];	/* "" when not known */
+	const char *const *commands;
+	size_t n_commands;
+	const char *const *env_keys;	/* what make.toml adds to the */
+	const char *const *env_values;	/* daemon's environment */
+	size_t n_env;
+	bool requires_approval, first_run_only;
+	const char *const *after;	/* depends_on of its unit's main
+					   phase; n_after 0 = none */
+	size_t n_after;
+};
+
+/* The plan of a dry run with its cache decisions; owns everything it
+ * points to. */
+struct engine_dry_plan {
+	struct engine_dry_step *steps;
+	size_t n_steps;
+	const char *env;		/* chosen environment, or NULL */
+	const char *env_source;		/* "-e", "GGEN_ENV" or NULL */
+	char *outline;			/* plan_format's text */
+	void *priv;			/* the engine's (model, plan) */
+};
+
+void engine_dry_plan_free(struct engine_dry_plan *p);
+
+struct engine_dry;
+/* A dry run's end: plan (transferred; free with engine_dry_plan_free) on
+ * success, else err. May be called from inside engine_dry_run. */
+typedef void (*engine_dry_cb)(void *arg, struct engine_dry_plan *plan,
+    const struct gerr *err);
 
 /*
- * The picture of req's plan (req->n_phases may be 0: every phase of the
- * root, in declaration order) in format fmt (common/graph.h), each phase
- * with its last status from the runs the engine keeps (running ones
- * first), as JSON (transferred to *out): {"format","graph" (the text),
- * "env","nodes":[{"phase","workspace","hook","status"}],"edges":[{"from",
- * "to","kind"}]} (from/to index nodes). Runs nothing. Errors as
- * engine_dry_run.
+ * The plan of req with its cache decisions, run nothing. The model and
+ * plan are built now: their errors (as engine_submit's) are returned and
+ * done is not called. Cache keys of a root without a hot file table are
+ * walked and hashed on the engine's worker, not the loop; done then comes
+ * later (or at once when no key needs the disk). *job (may be NULL) names
+ * the dry run for engine_dry_cancel until done is called. A stopping
+ * daemon (engine_cancel_where with root NULL) ends the dry runs still
+ * hashing with GERR_SHUTTING_DOWN; engine_free drops them untold.
  */
+int engine_dry_run(struct engine *g, const struct engine_request *req,
+    engine_dry_cb done, void *arg, struct engine_dry **job,
+    struct gerr *err);
+
+/* done is not called for job any more (its client went away). */
+void engine_dry_cancel(struct engine *g, struct engine_dry *job);
+
+/*
+ * The plan of req (req->n_phases may be 0: every phase of the root, in
+ * declaration order) for `graph`, built into *out (release with
+ * engine_graph_release): draw it with common/graph.h, passing
+ * engine_graph_status and out for each phase's last status from the runs
+ * the engine keeps (running ones first). Runs nothing. Errors as
+ * engine_plan_check.
+ */
+struct engine_graph {
+	struct plan plan;
+	char *title;			/* the phases, space separated */
+	/* The engine's: what the plan borrows, and where statuses come
+	 * from. */
+	struct engine *g;
+	char *root;
+	struct make_project *model, *first;	/* references */
+	const char **names;
+};
+
 int engine_graph(struct engine *g, const struct engine_request *req,
-    int fmt, cJSON **out, struct gerr *err);
+    struct engine_graph *out, struct gerr *err);
+void engine_graph_release(struct engine_graph *eg);
+/* graph_status_fn (arg: the struct engine_graph). */
+const char *engine_graph_status(void *arg, const struct plan_node *step);
 
 /* Stop run id: a queued one never starts, a running one has its processes
  * stopped (SIGTERM, then SIGKILL) and ends "cancelled".
@@ -356,12 +449,36 @@ int engine_follow(struct engine *g, uint64_t id, engine_event_cb fn,
 void engine_unfollow(struct engine *g, uint64_t id, engine_event_cb fn,
     void *arg);
 
-/* Running and queued runs as a JSON array (transferred). With finished,
- * also the kept finished runs, newest last. */
-cJSON *engine_runs_json(struct engine *g, bool finished);
+/* A run as requests see it: a snapshot whose pointers are borrowed from
+ * the engine until the next call into it. */
+struct engine_run_info {
+	uint64_t id;
+	const char *root;
+	const char *const *phases;
+	size_t n_phases;
+	const char *phase;		/* phases, space separated */
+	const char *workspace;		/* "" unless one was named */
+	enum engine_trigger trigger;
+	enum engine_status status;
+	int64_t start_us;		/* wall clock; 0 while queued */
+	int64_t dur_us;			/* monotonic, so far; 0 while queued */
+	size_t steps, steps_done, steps_cached;
+	const char *const *skipped;	/* phases not run: a dependency */
+	size_t n_skipped;
+	int exit_code;			/* as engine_event's */
+	int signal;
+	const char *message;		/* first failure, or NULL */
+};
 
-/* One run's summary (transferred), or NULL when unknown. */
-cJSON *engine_run_json(struct engine *g, uint64_t id);
+/* Run id's snapshot into *out; false when unknown. */
+bool engine_run_get(struct engine *g, uint64_t id,
+    struct engine_run_info *out);
+
+/* Running and queued runs (with finished, first the kept finished runs,
+ * oldest first) into *out (an array the caller frees; the pointers in it
+ * are borrowed as engine_run_get's). Returns how many. */
+size_t engine_runs(struct engine *g, bool finished,
+    struct engine_run_info **out);
 
 /*
  * The output tail of run id (transferred, NUL-terminated, *len bytes), or
@@ -369,22 +486,42 @@ cJSON *engine_run_json(struct engine *g, uint64_t id);
  */
 char *engine_output(struct engine *g, uint64_t id, size_t *len, bool *done);
 
-/* Counts for `status`: {"running","queued","finished","next_id",
- * "models_loaded" (make.toml reads by the engine itself: roots the model
- * source did not know),"last":{...},"environments":[{"root","env",
- * "source"}]} (transferred): environments are what on-save runs of each
- * root use (its last manual run's; env null = none). */
-cJSON *engine_status_json(struct engine *g);
+/* What on-save runs of a root use: its last manual run's environment. */
+struct engine_root_env {
+	const char *root;
+	const char *env;		/* NULL = none */
+	const char *source;		/* "-e", "GGEN_ENV"; NULL with env */
+};
 
-/*
- * ev as a progress object for clients (transferred): {"type":"started",
- * "run"}, {"type":"phase.started","phase","workspace","hook"},
- * {"type":"phase.finished",...,"status","duration_ms"}, {"type":"output",
- * "stream","data"} (invalid UTF-8 and NUL bytes become U+FFFD), or
- * {"type":"finished",...summary}. NULL for events clients do not see
- * (command spans).
- */
-cJSON *engine_event_json(const struct engine_event *ev);
+/* A phase stopped by engine_loop_check. */
+struct engine_loop_info {
+	const char *root, *workspace, *phase;
+};
+
+/* The engine for `status`: pointers borrowed until the next call into
+ * the engine; the arrays are released by engine_overview_release. */
+struct engine_overview {
+	size_t running, queued, finished;
+	uint64_t next_id;
+	uint64_t models_loaded;		/* make.toml reads by the engine
+					   itself: roots the model source did
+					   not know */
+	bool has_last;
+	struct engine_run_info last;	/* the newest finished run */
+	struct engine_run_info *active;	/* running then queued */
+	size_t n_active;
+	struct engine_run_info *failed;	/* per root and phases, the latest
+					   finished run when it failed or
+					   timed out, newest first */
+	size_t n_failed;
+	struct engine_root_env *envs;
+	size_t n_envs;
+	struct engine_loop_info *loops;	/* stopped loops */
+	size_t n_loops;
+};
+
+void engine_overview_get(struct engine *g, struct engine_overview *out);
+void engine_overview_release(struct engine_overview *st);
 
 /*
  * On-save hook: after a settled batch of changed files under root

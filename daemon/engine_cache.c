@@ -19,8 +19,9 @@
  * matched file here: XXH3-128 of a file's bytes or of a symlink's target
  * text, as the hash pool does) that the phase's compiled `inputs` globs
  * match. The walk and its hashing are blocking I/O on the caller's thread:
- * the engine calls engine_cache_key on its worker (only a dry run calls it
- * on the loop).
+ * the engine calls engine_cache_key on its worker (dry runs too; inline
+ * only when it has no worker). The state file's text is
+ * daemon/statemap.c's.
  */
 #include "engine_cache.h"
 
@@ -32,12 +33,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <xxhash.h>
 
 #include "fileio.h"
 #include "filetable.h"
 #include "log.h"
+#include "statemap.h"
 #include "treefiles.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -98,13 +99,20 @@ engine_cache_put(struct engine_cache *c, const char *id, const char *key)
 	snprintf(c->items[c->len - 1].key, CACHEKEY_HEX_SIZE, "%s", key);
 }
 
+/* statemap_put_fn: one entry of the state file. */
+static void
+engine_cache_load_one(void *arg, const char *id, const char *key)
+{
+	if (strlen(key) == CACHEKEY_HEX_SIZE - 1)
+		engine_cache_put(arg, id, key);
+}
+
 struct engine_cache *
 engine_cache_new(const char *state_dir)
 {
 	struct engine_cache *c = xcalloc(1, sizeof(*c));
-	const cJSON *item;
-	cJSON *doc;
 	size_t len = 0;
+	int rc;
 	char *buf;
 	struct gerr err;
 
@@ -116,18 +124,10 @@ engine_cache_new(const char *state_dir)
 			log_warn("%s; cache starts empty", err.msg);
 		return c;
 	}
-	doc = cJSON_ParseWithLength(buf, len);
+	rc = statemap_parse(buf, len, engine_cache_load_one, c);
 	free(buf);
-	if (!cJSON_IsObject(doc)) {
+	if (rc != 0)
 		log_warn("%s: not a JSON object; cache starts empty", c->path);
-		cJSON_Delete(doc);
-		return c;
-	}
-	cJSON_ArrayForEach(item, doc)
-		if (cJSON_IsString(item) && strlen(item->valuestring) ==
-		    CACHEKEY_HEX_SIZE - 1)
-			engine_cache_put(c, item->string, item->valuestring);
-	cJSON_Delete(doc);
 	return c;
 }
 
@@ -167,16 +167,18 @@ engine_cache_lookup(const struct engine_cache *c, const char *root,
 static char *
 engine_cache_text(const struct engine_cache *c)
 {
-	cJSON *doc = cJSON_CreateObject();
-	char *text, *copy;
+	const char **ids = xcalloc(c->len + 1, sizeof(*ids));
+	const char **keys = xcalloc(c->len + 1, sizeof(*keys));
+	char *text;
 
-	for (size_t i = 0; i < c->len; i++)
-		cJSON_AddStringToObject(doc, c->items[i].id, c->items[i].key);
-	text = cJSON_PrintUnformatted(doc);
-	cJSON_Delete(doc);
-	copy = xstrdup(text);
-	cJSON_free(text);
-	return copy;
+	for (size_t i = 0; i < c->len; i++) {
+		ids[i] = c->items[i].id;
+		keys[i] = c->items[i].key;
+	}
+	text = statemap_print(ids, keys, c->len);
+	free(ids);
+	free(keys);
+	return text;
 }
 
 static void

@@ -47,6 +47,14 @@
 #define FILETABLE_LOAD_DEN 10
 #define FILETABLE_INDEX_MIN 64
 #define FILETABLE_NAME_BLOCK (64 * 1024)
+/*
+ * An index slot holds id + 1 in its low FILETABLE_ID_BITS bits and, above
+ * them, the top bits of the path's hash: a probe passes over most other
+ * paths without reading their entries (a cache miss each, in a big
+ * table: a restart's restore probes a million of them).
+ */
+#define FILETABLE_ID_BITS 27
+#define FILETABLE_ID_MASK ((UINT32_C(1) << FILETABLE_ID_BITS) - 1)
 
 /* The memory budget (issue 4) counts on this; a new field must pay for
  * itself elsewhere. */
@@ -63,7 +71,7 @@ struct filetable {
 	uint32_t next_id;	/* ids below it have been handed out */
 	uint32_t free_head;	/* freed ids, linked through next */
 
-	uint32_t *index;	/* id + 1; 0 = empty */
+	uint32_t *index;	/* filetable_slot(id, hash); 0 = empty */
 	size_t index_size;	/* power of two */
 	size_t index_used;
 
@@ -87,6 +95,12 @@ struct filetable {
 	size_t names_total;	/* bytes of all blocks */
 	size_t names_live;	/* strlen + 1 of every stored path */
 	size_t names_garbage;	/* strlen + 1 of freed paths */
+
+	/* Restored directories' children (filetable_restore_children):
+	 * kids[kid_off[d]..kid_off[d + 1]) are dir d's, for d < nkid_off - 1. */
+	uint32_t *kid_off;
+	uint32_t *kids;
+	size_t nkid_off;
 };
 
 static struct filetable_entry *
@@ -153,6 +167,7 @@ filetable_free(struct filetable *t)
 	free(t->pages);
 	free(t->index);
 	wdmap_release(&t->wds);
+	filetable_drop_children(t);
 	free(t);
 }
 
@@ -231,8 +246,8 @@ filetable_alloc_id(struct filetable *t)
 		t->free_head = filetable_entry_at(t, id)->next;
 		return id;
 	}
-	if (t->next_id == FILETABLE_NIL - 1)
-		fatal("filetable: more than %u entries", FILETABLE_NIL - 1);
+	if (t->next_id >= FILETABLE_ID_MASK - 1)
+		fatal("filetable: more than %u entries", FILETABLE_ID_MASK - 1);
 	id = t->next_id++;
 	if ((id >> FILETABLE_PAGE_SHIFT) >= t->npages) {
 		t->pages = xreallocarray(t->pages, t->npages + 1,
@@ -300,6 +315,19 @@ filetable_stamp(struct filetable *t, uint32_t id)
 
 /* ---- path index ---- */
 
+
+static uint32_t
+filetable_slot(uint32_t id, uint32_t h)
+{
+	return (h & ~FILETABLE_ID_MASK) | (id + 1);
+}
+
+static uint32_t
+filetable_slot_id(uint32_t slot)
+{
+	return (slot & FILETABLE_ID_MASK) - 1;
+}
+
 static size_t
 filetable_index_find(const struct filetable *t, const char *path,
     uint32_t h)
@@ -312,7 +340,9 @@ filetable_index_find(const struct filetable *t, const char *path,
 
 		if (slot == 0)
 			return i;
-		e = filetable_entry_at(t, slot - 1);
+		if (((slot ^ h) & ~FILETABLE_ID_MASK) != 0)
+			continue;
+		e = filetable_entry_at(t, filetable_slot_id(slot));
 		if (e->path_hash == h && strcmp(e->path, path) == 0)
 			return i;
 	}
@@ -331,7 +361,8 @@ filetable_index_grow(struct filetable *t)
 
 		if (old[i] == 0)
 			continue;
-		j = filetable_entry_at(t, old[i] - 1)->path_hash & mask;
+		j = filetable_entry_at(t, filetable_slot_id(old[i]))->path_hash &
+		    mask;
 		while (t->index[j] != 0)
 			j = (j + 1) & mask;
 		t->index[j] = old[i];
@@ -348,8 +379,8 @@ filetable_index_delete(struct filetable *t, size_t i)
 	t->index[i] = 0;
 	t->index_used--;
 	for (size_t j = (i + 1) & mask; t->index[j] != 0; j = (j + 1) & mask) {
-		size_t k = filetable_entry_at(t, t->index[j] - 1)->path_hash &
-		    mask;
+		size_t k = filetable_entry_at(t,
+		    filetable_slot_id(t->index[j]))->path_hash & mask;
 
 		/* Move j back to i only if its home k is not in (i, j]. */
 		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
@@ -427,62 +458,17 @@ filetable_lookup(const struct filetable *t, const char *path)
 
 	if (t->index[i] == 0)
 		return NULL;
-	e = filetable_entry_at(t, t->index[i] - 1);
+	e = filetable_entry_at(t, filetable_slot_id(t->index[i]));
 	return (e->flags & FILETABLE_F_TOMBSTONE) ? NULL : e;
 }
 
-enum filetable_upsert_result
-filetable_upsert(struct filetable *t, const char *path,
-    enum filetable_kind kind, const struct filetable_stat *st)
+/* Set a (re)born entry's kind and tuple and stamp it. */
+static enum filetable_upsert_result
+filetable_born(struct filetable *t, uint32_t id, enum filetable_kind kind,
+    const struct filetable_stat *st)
 {
-	size_t len = strlen(path);
-	uint32_t h = filetable_hash_path(path, len);
-	size_t i = filetable_index_find(t, path, h);
-	struct filetable_entry *e;
-	uint32_t id;
+	struct filetable_entry *e = filetable_entry_at(t, id);
 
-	if (t->index[i] == 0) {
-		id = filetable_alloc_id(t);
-		e = filetable_entry_at(t, id);
-		memset(e, 0, sizeof(*e));
-		e->path = filetable_name_store(t, path, len);
-		e->path_hash = h;
-		e->prev = e->next = FILETABLE_NIL;
-		t->index[i] = id + 1;
-		t->index_used++;
-		filetable_list_append(t, &t->live, id);
-		if (t->index_used * FILETABLE_LOAD_DEN >
-		    t->index_size * FILETABLE_LOAD_NUM)
-			filetable_index_grow(t);
-	} else {
-		id = t->index[i] - 1;
-		e = filetable_entry_at(t, id);
-		if (!(e->flags & FILETABLE_F_TOMBSTONE) && e->kind != kind)
-			filetable_kill(t, id);
-		if (e->flags & FILETABLE_F_TOMBSTONE) {
-			filetable_list_unlink(t, &t->tomb, id);
-			t->ntomb--;
-			filetable_list_append(t, &t->live, id);
-		} else if (filetable_stat_equal(&e->st, st)) {
-			e->flags &= ~FILETABLE_F_UNSEEN;
-			return FILETABLE_UNCHANGED;
-		} else {
-			filetable_count(t, e, -1);
-			e->st = *st;
-			e->flags &= ~(FILETABLE_F_HASH_ERROR |
-			    FILETABLE_F_UNSEEN);
-			if (e->flags & FILETABLE_F_HASH_KNOWN)
-				e->flags = (e->flags & ~FILETABLE_F_HASH_KNOWN) |
-				    FILETABLE_F_HAD_HASH;
-			else if (!(e->flags & FILETABLE_F_HAD_HASH) &&
-			    kind == FILETABLE_FILE)
-				/* Nothing to compare the next hash with:
-				 * report the write now rather than never. */
-				filetable_stamp(t, id);
-			filetable_count(t, e, +1);
-			return FILETABLE_STAT_CHANGED;
-		}
-	}
 	e->st = *st;
 	e->kind = (uint8_t)kind;
 	e->flags = 0;
@@ -492,6 +478,97 @@ filetable_upsert(struct filetable *t, const char *path,
 	e->born_clock = e->clock;
 	filetable_count(t, e, +1);
 	return FILETABLE_ADDED;
+}
+
+/* filetable_upsert on the existing entry id (live or a tombstone). */
+static enum filetable_upsert_result
+filetable_upsert_at(struct filetable *t, uint32_t id, enum filetable_kind kind,
+    const struct filetable_stat *st)
+{
+	struct filetable_entry *e = filetable_entry_at(t, id);
+
+	if (!(e->flags & FILETABLE_F_TOMBSTONE) && e->kind != kind)
+		filetable_kill(t, id);
+	if (e->flags & FILETABLE_F_TOMBSTONE) {
+		filetable_list_unlink(t, &t->tomb, id);
+		t->ntomb--;
+		filetable_list_append(t, &t->live, id);
+		return filetable_born(t, id, kind, st);
+	}
+	if (filetable_stat_equal(&e->st, st)) {
+		e->flags &= ~FILETABLE_F_UNSEEN;
+		return FILETABLE_UNCHANGED;
+	}
+	filetable_count(t, e, -1);
+	e->st = *st;
+	e->flags &= ~(FILETABLE_F_HASH_ERROR | FILETABLE_F_UNSEEN);
+	if (e->flags & FILETABLE_F_HASH_KNOWN)
+		e->flags = (e->flags & ~FILETABLE_F_HASH_KNOWN) |
+		    FILETABLE_F_HAD_HASH;
+	else if (!(e->flags & FILETABLE_F_HAD_HASH) &&
+	    kind == FILETABLE_FILE)
+		/* Nothing to compare the next hash with: report the write
+		 * now rather than never. */
+		filetable_stamp(t, id);
+	filetable_count(t, e, +1);
+	return FILETABLE_STAT_CHANGED;
+}
+
+static enum filetable_upsert_result
+filetable_upsert_path(struct filetable *t, const char *path,
+    enum filetable_kind kind, const struct filetable_stat *st, uint32_t *idp)
+{
+	size_t len = strlen(path);
+	uint32_t h = filetable_hash_path(path, len);
+	size_t i = filetable_index_find(t, path, h);
+	struct filetable_entry *e;
+	uint32_t id;
+
+	if (t->index[i] != 0) {
+		id = filetable_slot_id(t->index[i]);
+		if (idp != NULL)
+			*idp = id;
+		return filetable_upsert_at(t, id, kind, st);
+	}
+	id = filetable_alloc_id(t);
+	e = filetable_entry_at(t, id);
+	memset(e, 0, sizeof(*e));
+	e->path = filetable_name_store(t, path, len);
+	e->path_hash = h;
+	e->prev = e->next = FILETABLE_NIL;
+	t->index[i] = filetable_slot(id, h);
+	t->index_used++;
+	filetable_list_append(t, &t->live, id);
+	if (t->index_used * FILETABLE_LOAD_DEN >
+	    t->index_size * FILETABLE_LOAD_NUM)
+		filetable_index_grow(t);
+	if (idp != NULL)
+		*idp = id;
+	return filetable_born(t, id, kind, st);
+}
+
+enum filetable_upsert_result
+filetable_upsert(struct filetable *t, const char *path,
+    enum filetable_kind kind, const struct filetable_stat *st)
+{
+	return filetable_upsert_path(t, path, kind, st, NULL);
+}
+
+enum filetable_upsert_result
+filetable_upsert_hint(struct filetable *t, const char *path, uint32_t hint,
+    enum filetable_kind kind, const struct filetable_stat *st, uint32_t *id)
+{
+	const struct filetable_entry *e;
+
+	if (hint < t->next_id) {
+		e = filetable_entry_at(t, hint);
+		if (e->path != NULL && strcmp(e->path, path) == 0) {
+			if (id != NULL)
+				*id = hint;
+			return filetable_upsert_at(t, hint, kind, st);
+		}
+	}
+	return filetable_upsert_path(t, path, kind, st, id);
 }
 
 enum filetable_hash_result
@@ -516,8 +593,8 @@ filetable_set_hash(struct filetable *t, const char *path,
 	e->flags = FILETABLE_F_HASH_KNOWN;
 	filetable_count(t, e, +1);
 	if (r == FILETABLE_HASH_CHANGED)
-		filetable_stamp(t, (uint32_t)(t->index[filetable_index_find(t,
-		    path, e->path_hash)] - 1));
+		filetable_stamp(t, filetable_slot_id(t->index[
+		    filetable_index_find(t, path, e->path_hash)]));
 	return r;
 }
 
@@ -542,10 +619,10 @@ filetable_remove(struct filetable *t, const char *path)
 	size_t i = filetable_index_find(t, path,
 	    filetable_hash_path(path, strlen(path)));
 
-	if (t->index[i] == 0 || (filetable_entry_at(t, t->index[i] - 1)->flags &
+	if (t->index[i] == 0 || (filetable_entry_at(t, filetable_slot_id(t->index[i]))->flags &
 	    FILETABLE_F_TOMBSTONE))
 		return false;
-	filetable_kill(t, t->index[i] - 1);
+	filetable_kill(t, filetable_slot_id(t->index[i]));
 	filetable_trim(t);
 	return true;
 }
@@ -592,9 +669,147 @@ filetable_set_wd(struct filetable *t, const char *path, int32_t wd)
 	filetable_count(t, e, +1);
 	if (wd >= 0) {
 		i = filetable_index_find(t, path, e->path_hash);
-		wdmap_put(&t->wds, wd, t->index[i] - 1);
+		wdmap_put(&t->wds, wd, filetable_slot_id(t->index[i]));
 	}
 	return true;
+}
+
+bool
+filetable_set_wd_id(struct filetable *t, uint32_t id, int32_t wd)
+{
+	struct filetable_entry *e;
+
+	if (filetable_entry_id(t, id) == NULL)
+		return false;
+	e = filetable_entry_at(t, id);
+	if (e->kind != FILETABLE_DIR)
+		return false;
+	filetable_count(t, e, -1);
+	if (e->wd >= 0)
+		wdmap_del(&t->wds, e->wd);
+	e->wd = wd;
+	filetable_count(t, e, +1);
+	if (wd >= 0)
+		wdmap_put(&t->wds, wd, id);
+	return true;
+}
+
+const struct filetable_entry *
+filetable_entry_id(const struct filetable *t, uint32_t id)
+{
+	const struct filetable_entry *e;
+
+	if (id >= t->next_id)
+		return NULL;
+	e = filetable_entry_at(t, id);
+	return e->path == NULL || (e->flags & FILETABLE_F_TOMBSTONE) ? NULL :
+	    e;
+}
+
+uint32_t
+filetable_lookup_id(const struct filetable *t, const char *path)
+{
+	size_t i = filetable_index_find(t, path,
+	    filetable_hash_path(path, strlen(path)));
+
+	if (t->index[i] == 0 || (filetable_entry_at(t, filetable_slot_id(t->index[i]))->flags &
+	    FILETABLE_F_TOMBSTONE))
+		return FILETABLE_NO_ID;
+	return filetable_slot_id(t->index[i]);
+}
+
+void
+filetable_set_complete(struct filetable *t, uint32_t id, bool complete)
+{
+	struct filetable_entry *e;
+
+	if (filetable_entry_id(t, id) == NULL)
+		return;
+	e = filetable_entry_at(t, id);
+	if (e->kind != FILETABLE_DIR)
+		return;
+	if (complete)
+		e->flags |= FILETABLE_F_COMPLETE;
+	else
+		e->flags &= ~FILETABLE_F_COMPLETE;
+}
+
+void
+filetable_clear_complete(struct filetable *t)
+{
+	for (uint32_t id = 0; id < t->next_id; id++)
+		filetable_entry_at(t, id)->flags &= ~FILETABLE_F_COMPLETE;
+}
+
+bool
+filetable_restore_children(struct filetable *t, const uint32_t *parent,
+    size_t n)
+{
+	uint32_t *off, *kids;
+
+	filetable_drop_children(t);
+	if (n != t->next_id)
+		return false;
+	off = xcalloc(n + 2, sizeof(*off));
+	for (size_t id = 0; id < n; id++) {
+		const struct filetable_entry *p;
+
+		if (parent[id] == FILETABLE_NO_ID) {
+			p = filetable_entry_id(t, (uint32_t)id);
+			if (p != NULL && p->path[0] != '\0') {
+				/* Live but in no directory's list: a walk
+				 * trusting the lists would miss it. */
+				free(off);
+				return false;
+			}
+			continue;
+		}
+		p = filetable_entry_id(t, parent[id]);
+		if (p == NULL || p->kind != FILETABLE_DIR ||
+		    filetable_entry_id(t, (uint32_t)id) == NULL) {
+			free(off);
+			return false;
+		}
+		off[parent[id] + 2]++;
+	}
+	/* off[d + 1] = start of d's run; filled by advancing it. */
+	for (size_t d = 2; d < n + 2; d++)
+		off[d] += off[d - 1];
+	kids = xmalloc((off[n + 1] ? off[n + 1] : 1) * sizeof(*kids));
+	for (size_t id = 0; id < n; id++)
+		if (parent[id] != FILETABLE_NO_ID)
+			kids[off[parent[id] + 1]++] = (uint32_t)id;
+	t->kid_off = off;
+	t->kids = kids;
+	t->nkid_off = n + 1;
+	return true;
+}
+
+size_t
+filetable_known_children(const struct filetable *t, uint32_t dir,
+    const uint32_t **ids)
+{
+	if (t->kid_off == NULL || (size_t)dir + 1 >= t->nkid_off) {
+		*ids = NULL;
+		return 0;
+	}
+	*ids = t->kids + t->kid_off[dir];
+	return t->kid_off[dir + 1] - t->kid_off[dir];
+}
+
+bool
+filetable_children_kept(const struct filetable *t)
+{
+	return t->kid_off != NULL;
+}
+
+void
+filetable_drop_children(struct filetable *t)
+{
+	free(t->kid_off);
+	free(t->kids);
+	t->kid_off = t->kids = NULL;
+	t->nkid_off = 0;
 }
 
 const struct filetable_entry *
@@ -696,7 +911,7 @@ filetable_restore(struct filetable *t, const char *path,
 	}
 	if (kind == FILETABLE_FILE && (racy || !has_hash))
 		e->st.size = -1;	/* no stat matches: re-hashed */
-	t->index[i] = id + 1;
+	t->index[i] = filetable_slot(id, h);
 	t->index_used++;
 	filetable_list_append(t, l, id);
 	if (tombstone) {
@@ -731,6 +946,54 @@ filetable_foreach_saved(const struct filetable *t, filetable_entry_cb cb,
 		id = e->next;
 		cb(arg, e);
 	}
+}
+
+void
+filetable_foreach_saved_id(const struct filetable *t, filetable_id_cb cb,
+    void *arg)
+{
+	const struct filetable_list *lists[2] = { &t->live, &t->tomb };
+
+	for (size_t l = 0; l < 2; l++) {
+		for (uint32_t id = lists[l]->head; id != FILETABLE_NIL;) {
+			const struct filetable_entry *e =
+			    filetable_entry_at(t, id);
+			uint32_t cur = id;
+
+			id = e->next;
+			cb(arg, e, cur);
+		}
+	}
+}
+
+uint32_t
+filetable_id_bound(const struct filetable *t)
+{
+	return t->next_id;
+}
+
+uint32_t
+filetable_parent_id(const struct filetable *t, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len = slash != NULL ? (size_t)(slash - path) : 0;
+	uint32_t h, id;
+	size_t mask = t->index_size - 1;
+
+	if (path[0] == '\0')
+		return FILETABLE_NO_ID;
+	h = filetable_hash_path(path, len);
+	for (size_t i = h & mask; t->index[i] != 0; i = (i + 1) & mask) {
+		const struct filetable_entry *e;
+
+		id = filetable_slot_id(t->index[i]);
+		e = filetable_entry_at(t, id);
+		if (e->path_hash == h && strncmp(e->path, path, len) == 0 &&
+		    e->path[len] == '\0')
+			return (e->flags & FILETABLE_F_TOMBSTONE) ||
+			    e->kind != FILETABLE_DIR ? FILETABLE_NO_ID : id;
+	}
+	return FILETABLE_NO_ID;
 }
 
 size_t

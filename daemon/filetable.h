@@ -46,6 +46,12 @@ enum filetable_kind {
 #define FILETABLE_F_HASH_ERROR 0x08	/* hashing failed; retried on a stat change */
 #define FILETABLE_F_UNSEEN 0x10		/* restored from a snapshot, not confirmed
 					 * by the walk yet (filetable_sweep_unseen) */
+#define FILETABLE_F_COMPLETE 0x20	/* a dir whose last listing met no ignored
+					 * entry: its live children are all it holds
+					 * (filetable_set_complete) */
+
+/* No entry id (filetable_upsert_hint, filetable_known_children). */
+#define FILETABLE_NO_ID UINT32_MAX
 
 /* Read-only for callers; borrowed until the next call that mutates the table. */
 struct filetable_entry {
@@ -193,6 +199,44 @@ bool filetable_restore(struct filetable *t, const char *path,
     bool has_hash, bool racy, XXH128_hash_t hash, uint64_t clock,
     uint64_t born_clock, bool tombstone);
 
+/*
+ * The directories of a restored table, for the warm walk (daemon/rootsync.c):
+ * parent[id] is the id of entry id's directory (FILETABLE_NO_ID for the
+ * root "" and for tombstones), for every id restored (n = ids handed out).
+ * Kept until filetable_drop_children. False (nothing kept) when an id is
+ * out of range or names no live directory.
+ */
+bool filetable_restore_children(struct filetable *t, const uint32_t *parent,
+    size_t n);
+/* The restored live children of directory id dir (ids; borrowed until
+ * filetable_drop_children); 0 when none are kept. */
+size_t filetable_known_children(const struct filetable *t, uint32_t dir,
+    const uint32_t **ids);
+void filetable_drop_children(struct filetable *t);
+/* Whether children lists are kept (even an empty directory's is known). */
+bool filetable_children_kept(const struct filetable *t);
+
+/* The live entry with id id, or NULL. */
+const struct filetable_entry *filetable_entry_id(const struct filetable *t,
+    uint32_t id);
+/* The id of path's live entry, FILETABLE_NO_ID for none. */
+uint32_t filetable_lookup_id(const struct filetable *t, const char *path);
+
+/*
+ * filetable_upsert, with hint a probable id of path (FILETABLE_NO_ID: none):
+ * when the entry at hint has this path (live or a tombstone), no index
+ * lookup is made. *id (may be NULL) gets path's id.
+ */
+enum filetable_upsert_result filetable_upsert_hint(struct filetable *t,
+    const char *path, uint32_t hint, enum filetable_kind kind,
+    const struct filetable_stat *st, uint32_t *id);
+/* filetable_set_wd by id. */
+bool filetable_set_wd_id(struct filetable *t, uint32_t id, int32_t wd);
+/* Mark live directory id complete or not (FILETABLE_F_COMPLETE). */
+void filetable_set_complete(struct filetable *t, uint32_t id, bool complete);
+/* No directory complete any more (the ignore rules changed). O(table). */
+void filetable_clear_complete(struct filetable *t);
+
 /* Size the path index for n entries at once (a restore knows its count):
  * no rehash of a growing index on the way. */
 void filetable_reserve(struct filetable *t, size_t n);
@@ -201,6 +245,17 @@ void filetable_reserve(struct filetable *t, size_t n);
  * tombstones oldest first (the order filetable_restore needs). */
 void filetable_foreach_saved(const struct filetable *t, filetable_entry_cb cb,
     void *arg);
+
+/* filetable_foreach_saved, with each entry's id. */
+typedef void (*filetable_id_cb)(void *arg, const struct filetable_entry *e,
+    uint32_t id);
+void filetable_foreach_saved_id(const struct filetable *t, filetable_id_cb cb,
+    void *arg);
+/* Every id is below this bound. */
+uint32_t filetable_id_bound(const struct filetable *t);
+/* The id of the live directory holding path ("a/b" -> "a", "a" -> ""),
+ * FILETABLE_NO_ID for "" itself or when it is not in the table. */
+uint32_t filetable_parent_id(const struct filetable *t, const char *path);
 
 /* Tombstone every live entry still FILETABLE_F_UNSEEN (gone while the
  * daemon was down); returns how many. O(table). */

@@ -33,6 +33,7 @@
 #include "ready.h"
 #include "req.h"
 #include "req_dev.h"
+#include "req_entries.h"
 #include "server.h"
 #include "systemd.h"
 #include "tplcache.h"
@@ -182,6 +183,7 @@ ggend_watch_settings(const struct ggend *g, struct watch_settings *s)
 	s->snapshot_idle_ms = g->cfg.watch_snapshot_idle_ms;
 	s->max_watches = g->cfg.watch_max_watches;
 	s->hash_threads = (unsigned)g->cfg.watch_hash_threads;
+	s->walk_threads = (unsigned)g->cfg.watch_walk_threads;
 }
 
 int
@@ -313,16 +315,6 @@ ggend_adopt(struct ggend *g, int fd, struct gerr *err)
 	return rc;
 }
 
-/* The engine's events go to every subscriber. */
-static void
-ggend_publish(void *arg, const char *line)
-{
-	struct ggend *g = arg;
-
-	if (g->server != NULL)
-		server_publish(g->server, line);
-}
-
 /* watch's events, in their wire form, to the subscribers. */
 static void
 ggend_watch_publish(void *arg, const struct watch_event *ev)
@@ -375,7 +367,7 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 		return err != NULL && err->code != 0 ? err->code : GERR_IO;
 	watch_restore(g->watch);
 	g->engine = engine_new(g->loop, g->state_dir);
-	engine_set_publish(g->engine, ggend_publish, g);
+	engine_set_publish(g->engine, req_events_engine, g);
 	engine_set_render_context(g->engine, g);
 	g->outcache = outcache_new(g->loop, g->state_dir, &g->cfg);
 	engine_set_outcache(g->engine, g->outcache);
@@ -387,7 +379,7 @@ ggend_start(struct ggend *g, int ready_fd, struct gerr *err)
 	    (size_t)g->cfg.history_span_output_tail, &g->histlink, err);
 	if (rc != 0)
 		return rc;
-	histlink_set_publish(g->histlink, ggend_publish, g);
+	histlink_set_publish(g->histlink, req_events_slow, g);
 	engine_set_first_run_id(g->engine, histlink_next_run_id(g->histlink));
 	engine_set_done_source(g->engine, histlink_first_run_done,
 	    g->histlink);

@@ -27,7 +27,6 @@
 #include <sys/time.h>
 
 #include "log.h"
-#include "message.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -476,30 +475,24 @@ histlink_slow_event(struct histlink *hl, const struct histlink_run *r,
     const char *workspace, const char *phase, int64_t dur_us,
     enum history_slow_reason why, int64_t median_us)
 {
-	cJSON *d;
-	char *line;
+	struct histlink_slow ev;
 
 	hl->slow_phases++;
 	log_info("run %llu: phase %s is slow: %lld ms (%s)",
 	    (unsigned long long)r->hist_id, phase, (long long)(dur_us / 1000),
 	    why == HISTORY_SLOW_BUDGET ? "over its budget_ms" :
-	    "over 110% of its median");
+	    "over 110% of its median and 50 ms over it");
 	if (hl->publish == NULL)
 		return;
-	d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "run", (double)r->hist_id);
-	cJSON_AddStringToObject(d, "root", r->root);
-	cJSON_AddStringToObject(d, "workspace", workspace);
-	cJSON_AddStringToObject(d, "phase", phase);
-	msg_add_ms(d, "duration_ms", (double)dur_us / 1000.0);
-	cJSON_AddStringToObject(d, "reason", why == HISTORY_SLOW_BUDGET ?
-	    "budget" : "median");
-	if (median_us > 0)
-		cJSON_AddNumberToObject(d, "median_ms",
-		    (double)median_us / 1000.0);
-	line = msg_event("phase.slow", d);
-	hl->publish(hl->publish_arg, line);
-	free(line);
+	memset(&ev, 0, sizeof(ev));
+	ev.run = r->hist_id;
+	ev.root = r->root;
+	ev.workspace = workspace;
+	ev.phase = phase;
+	ev.dur_us = dur_us;
+	ev.why = why;
+	ev.median_us = median_us > 0 ? median_us : 0;
+	hl->publish(hl->publish_arg, &ev);
 }
 
 /* Store id of engine span id in r, 0 if it was never added. */
@@ -675,110 +668,32 @@ histlink_on_event(void *arg, const struct engine_event *ev)
 		histlink_flush(hl);
 		return;
 	case ENGINE_EV_OUTPUT:
+	case ENGINE_EV_RUN_QUEUED:	/* published only: never here */
+	case ENGINE_EV_PHASE_SKIPPED:
+	case ENGINE_EV_PHASE_LOOP:
 		return;
 	}
 }
 
-cJSON *
-histlink_status_json(const struct histlink *hl)
+void
+histlink_status_get(const struct histlink *hl, struct histlink_status *o)
 {
-	struct history_flush_stats st;
-	cJSON *o = cJSON_CreateObject();
-
-	history_get_flush_stats(hl->h, &st);
-	cJSON_AddStringToObject(o, "path", hl->path);
-	cJSON_AddNumberToObject(o, "size_bytes",
-	    (double)history_db_size(hl->h));
-	cJSON_AddBoolToObject(o, "degraded", history_degraded(hl->h));
-	cJSON_AddStringToObject(o, "reason", history_status_text(hl->h));
-	cJSON_AddNumberToObject(o, "keep", hl->keep);
-	cJSON_AddBoolToObject(o, "pending", history_pending(hl->h));
-	cJSON_AddNumberToObject(o, "flushes", (double)st.flushes);
-	cJSON_AddNumberToObject(o, "transactions", (double)st.transactions);
-	cJSON_AddNumberToObject(o, "commits", (double)st.commits);
-	cJSON_AddNumberToObject(o, "runs_written", (double)st.runs_written);
-	cJSON_AddNumberToObject(o, "spans_written", (double)st.spans_written);
-	cJSON_AddNumberToObject(o, "runs_trimmed", (double)st.runs_trimmed);
-	cJSON_AddNumberToObject(o, "runs_dropped", (double)st.runs_dropped);
-	cJSON_AddNumberToObject(o, "longest_flush_us",
-	    (double)st.longest_flush_us);
-	cJSON_AddNumberToObject(o, "last_flush_us", (double)st.last_flush_us);
-	cJSON_AddNumberToObject(o, "longest_loop_us",
-	    (double)st.longest_loop_us);
-	cJSON_AddNumberToObject(o, "flush_errors", (double)hl->flush_errors);
-	cJSON_AddNumberToObject(o, "slow_phases", (double)hl->slow_phases);
-	return o;
-}
-
-cJSON *
-histlink_run_json(const struct history_run *r, bool with_detail)
-{
-	cJSON *o = cJSON_CreateObject(), *a, *s;
-	const struct history_span *sp;
-	size_t i;
-
-	cJSON_AddNumberToObject(o, "id", (double)r->id);
-	cJSON_AddStringToObject(o, "root", r->root != NULL ? r->root : "");
-	cJSON_AddStringToObject(o, "workspace", r->workspace != NULL ?
-	    r->workspace : "");
-	cJSON_AddStringToObject(o, "phase", r->phase != NULL ? r->phase : "");
-	cJSON_AddStringToObject(o, "trigger", history_trigger_name(r->trigger));
-	a = cJSON_AddArrayToObject(o, "trigger_files");
-	for (i = 0; i < r->n_trigger_files; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(r->trigger_files[i]));
-	cJSON_AddNumberToObject(o, "start_us", (double)r->start_us);
-	cJSON_AddNumberToObject(o, "end_us", (double)r->end_us);
-	if (r->end_us > 0 && r->status != HISTORY_RUNNING)
-		msg_add_ms(o, "duration_ms",
-		    (double)(r->end_us - r->start_us) / 1000.0);
-	else
-		cJSON_AddNullToObject(o, "duration_ms");
-	cJSON_AddStringToObject(o, "status", history_status_name(r->status));
-	msg_add_exit_code(o, "exit_code", r->exit_code);
-	msg_add_signal(o, "signal", r->signal);
-	if (r->cache_key != NULL)
-		cJSON_AddStringToObject(o, "cache_key", r->cache_key);
-	else
-		cJSON_AddNullToObject(o, "cache_key");
-	cJSON_AddBoolToObject(o, "cache_hit", r->cache_hit);
-	cJSON_AddBoolToObject(o, "slow", r->slow);
-	if (!with_detail)
-		return o;
-	a = cJSON_AddArrayToObject(o, "spans");
-	for (i = 0; i < r->n_spans; i++) {
-		sp = &r->spans[i];
-		s = cJSON_CreateObject();
-		cJSON_AddNumberToObject(s, "id", (double)sp->id);
-		cJSON_AddNumberToObject(s, "parent", (double)sp->parent);
-		cJSON_AddStringToObject(s, "kind",
-		    history_span_kind_name(sp->kind));
-		cJSON_AddStringToObject(s, "name", sp->name != NULL ?
-		    sp->name : "");
-		cJSON_AddStringToObject(s, "workspace", sp->workspace != NULL ?
-		    sp->workspace : "");
-		cJSON_AddNumberToObject(s, "start_us", (double)sp->start_us);
-		cJSON_AddNumberToObject(s, "dur_us", (double)sp->dur_us);
-		cJSON_AddStringToObject(s, "status",
-		    history_status_name(sp->status));
-		cJSON_AddBoolToObject(s, "slow", sp->slow);
-		if (sp->output != NULL)
-			cJSON_AddStringToObject(s, "output", sp->output);
-		cJSON_AddItemToArray(a, s);
-	}
-	cJSON_AddStringToObject(o, "output", r->output != NULL ? r->output :
-	    "");
-	return o;
+	memset(o, 0, sizeof(*o));
+	history_get_flush_stats(hl->h, &o->flush);
+	o->path = hl->path;
+	o->size_bytes = history_db_size(hl->h);
+	o->degraded = history_degraded(hl->h);
+	o->reason = history_status_text(hl->h);
+	o->keep = hl->keep;
+	o->pending = history_pending(hl->h);
+	o->flush_errors = hl->flush_errors;
+	o->slow_phases = hl->slow_phases;
 }
 
 int
-histlink_get_run(struct histlink *hl, const cJSON *id,
-    struct history_run **out, struct gerr *err)
+histlink_get_run(struct histlink *hl, uint64_t id, struct history_run **out,
+    struct gerr *err)
 {
 	*out = NULL;
-	if (!cJSON_IsNumber(id) || id->valuedouble < 1)
-		return gerr_set(err, GERR_INVALID, "field \"%s\": expected a "
-		    "run id (1 or more), found %.0f", id != NULL &&
-		    id->string != NULL ? id->string : "run",
-		    cJSON_IsNumber(id) ? id->valuedouble : 0.0);
-	return history_get_run(hl->h, (uint64_t)id->valuedouble, out, err);
+	return history_get_run(hl->h, id, out, err);
 }

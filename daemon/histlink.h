@@ -7,7 +7,8 @@
  *
  * One per daemon, owned by struct ggend (g->histlink). Loop thread only;
  * the store's writer thread only wakes the loop through an ev_async owned
- * here.
+ * here. No JSON here: the slow-phase event and the counters come out as
+ * C structs; daemon/wire_run.h writes them for the protocol.
  */
 #ifndef GGEN_HISTLINK_H
 #define GGEN_HISTLINK_H
@@ -15,7 +16,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
 #include <ev.h>
 
 #include "engine.h"
@@ -29,8 +29,20 @@
 
 struct histlink;
 
-/* line: one NDJSON event line with '\n' (borrowed), for server_publish. */
-typedef void (*histlink_publish_cb)(void *arg, const char *line);
+/* A phase found slow (`phase.slow`); borrowed for the call. */
+struct histlink_slow {
+	uint64_t run;			/* the run's id */
+	const char *root;
+	const char *workspace;		/* "" = the root */
+	const char *phase;
+	int64_t dur_us;
+	enum history_slow_reason why;	/* BUDGET or MEDIAN */
+	int64_t median_us;		/* MEDIAN: the median; else 0 */
+};
+
+/* ev borrowed for the call (daemon/req_events.c publishes it). */
+typedef void (*histlink_publish_cb)(void *arg,
+    const struct histlink_slow *ev);
 
 /*
  * Open the store at path (borrowed; the parent directory is created) with
@@ -38,7 +50,7 @@ typedef void (*histlink_publish_cb)(void *arg, const char *line);
  * output_max bytes per run and span_output_max per span (0 = history.h's
  * defaults). An unusable database does not
  * fail: the store runs degraded, in memory (see history.h), and says why in
- * histlink_status_json. Returns 0, or GERR_INVALID for an empty path.
+ * histlink_status_get. Returns 0, or GERR_INVALID for an empty path.
  * *out is the caller's; free with histlink_free.
  */
 int histlink_open(struct ev_loop *loop, const char *path, unsigned keep,
@@ -91,31 +103,27 @@ struct worker;
 struct worker *histlink_worker(struct histlink *hl);
 
 /*
- * The run a request names in field id (borrowed; validated as an integer
- * by the protocol table), with its spans. *out is the caller's
- * (history_run_free). GERR_INVALID for an id below 1 (message names the
- * field), GERR_RUN_NOT_FOUND, GERR_HISTORY.
+ * Run id (>= 1; the request edge checks that, wire_run_id) with its
+ * spans. *out is the caller's (history_run_free). GERR_RUN_NOT_FOUND,
+ * GERR_HISTORY.
  */
-int histlink_get_run(struct histlink *hl, const cJSON *id,
+int histlink_get_run(struct histlink *hl, uint64_t id,
     struct history_run **out, struct gerr *err);
 
-/*
- * A run as the history requests send it (transferred): {"id","root",
- * "workspace","phase","trigger","trigger_files","start_us","end_us",
- * "duration_ms" (null while running),"status","exit_code","signal",
- * "cache_key" (or null),"cache_hit","slow"}; with_detail adds "spans"
- * ([{"id","parent","kind","name","workspace","start_us","dur_us",
- * "status","slow", and "output": the span's own output, when it printed
- * any}], in id order) and "output" (the run's tail). r borrowed.
- */
-cJSON *histlink_run_json(const struct history_run *r, bool with_detail);
+/* The store's state for `status` (pointers borrowed from hl). */
+struct histlink_status {
+	const char *path;
+	uint64_t size_bytes;
+	bool degraded;
+	const char *reason;		/* "ok" or why degraded */
+	unsigned keep;
+	bool pending;			/* rows queued, not yet written */
+	struct history_flush_stats flush;
+	uint64_t flush_errors;
+	uint64_t slow_phases;
+};
 
-/*
- * {"path","size_bytes","degraded","reason","keep","pending","flushes",
- * "transactions","commits","runs_written","spans_written","runs_trimmed",
- * "runs_dropped","longest_flush_us","last_flush_us","longest_loop_us",
- * "flush_errors","slow_phases"} (transferred).
- */
-cJSON *histlink_status_json(const struct histlink *hl);
+void histlink_status_get(const struct histlink *hl,
+    struct histlink_status *out);
 
 #endif

@@ -2218,7 +2218,8 @@ history_check_slow(struct history *h, const char *root, const char *workspace,
 	if (budget_ms > 0 && dur_us > (int64_t)budget_ms * 1000)
 		return HISTORY_SLOW_BUDGET;
 	/* Integer form of dur > med * (1 + pct/100), no rounding at 10%. */
-	if (have && dur_us * 100 > med * (100 + HISTORY_SLOW_PERCENT))
+	if (have && dur_us * 100 > med * (100 + HISTORY_SLOW_PERCENT) &&
+	    dur_us - med > HISTORY_SLOW_MIN_EXCESS_US)
 		return HISTORY_SLOW_MEDIAN;
 	return HISTORY_NOT_SLOW;
 }

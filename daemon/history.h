@@ -420,11 +420,14 @@ enum history_slow_reason {
 
 #define HISTORY_SLOW_MIN_RUNS 5
 #define HISTORY_SLOW_PERCENT 10
+/* ... and at least this much over it: a 5 ms phase that took 7 ms is
+ * noise (scheduling, a cold page), not a slow phase worth an event. */
+#define HISTORY_SLOW_MIN_EXCESS_US (50 * 1000)
 
 /*
  * Slow-phase rule (issue 6 item 5): a phase is slow when it took longer
- * than budget_ms (0 = no budget), or more than HISTORY_SLOW_PERCENT slower
- * than the median of its last retained successful runs when there are at
+ * than budget_ms (0 = no budget), or more than HISTORY_SLOW_PERCENT and
+ * more than HISTORY_SLOW_MIN_EXCESS_US slower than the median of its last retained successful runs when there are at
  * least HISTORY_SLOW_MIN_RUNS of them. Call it BEFORE ending the run whose
  * duration is dur_us (so the run does not count in its own median); on a
  * slow verdict the daemon emits `phase.slow` and calls history_mark_slow.

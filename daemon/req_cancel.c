@@ -10,6 +10,7 @@
 #include "ggend.h"
 #include "req.h"
 #include "req_entries.h"
+#include "req_run.h"
 #include "req_scope.h"
 
 static int
@@ -31,7 +32,7 @@ req_cancel_run(struct req *req, struct gerr *err)
 	rc = engine_cancel(req->g->engine, id, err);
 	if (rc != 0)
 		return rc;
-	out = engine_run_json(req->g->engine, id);
+	out = req_run_object(req->g->engine, id);
 	req_reply_ok(req, out);
 	return 0;
 }

@@ -7,8 +7,8 @@
  *   {"type":"watching","root","phases":[...],"on_save":bool}  once ready
  *   {"type":"run.started","run","root","phases","workspace","trigger",
  *    "files":[changed files],"files_truncated":bool}
- *   phase.started / phase.finished / output (engine_event_json)
- *   {"type":"run.finished", ...the run's summary (engine_run_json)}
+ *   phase.started / phase.finished / output (wire_run_progress)
+ *   {"type":"run.finished", ...the run's summary (wire_run_object)}
  *   {"type":"error","message"}  a requested run could not start
  * With `phases`, each settled batch of the root also requests those
  * phases (trigger save, the batch's files), besides the root's own
@@ -39,11 +39,14 @@
 #include "ggend.h"
 #include "log.h"
 #include "make.h"
+#include "message.h"
 #include "req.h"
 #include "req_dev.h"
 #include "req_entries.h"
+#include "req_run.h"
 #include "server.h"
 #include "watch.h"
+#include "wire_run.h"
 #include "xmalloc.h"
 
 /* Runs of one root followed at once by one client; a run beyond them is
@@ -121,7 +124,7 @@ req_dev_on_event(void *arg, const struct engine_event *ev)
 		return;		/* announced by req_dev_on_run */
 	case ENGINE_EV_RUN_END:
 		req_dev_forget_run(d, ev->run_id);
-		p = engine_run_json(d->g->engine, ev->run_id);
+		p = req_run_object(d->g->engine, ev->run_id);
 		if (p == NULL)
 			p = cJSON_CreateObject();
 		/* The summary names the run "id"; a progress message refers
@@ -131,7 +134,7 @@ req_dev_on_event(void *arg, const struct engine_event *ev)
 		req_progress(d->req, p);
 		return;
 	default:
-		p = engine_event_json(ev);
+		p = wire_run_progress(ev);
 		if (p != NULL)
 			req_progress(d->req, p);
 		return;
@@ -168,11 +171,9 @@ req_dev_run_started(const struct engine_event *ev)
 	cJSON_AddStringToObject(p, "workspace", ev->workspace != NULL ?
 	    ev->workspace : "");
 	cJSON_AddStringToObject(p, "trigger", engine_trigger_name(ev->trigger));
-	arr = cJSON_AddArrayToObject(p, "files");
-	for (size_t i = 0; i < ev->n_trigger_files && i < REQ_DEV_FILES_MAX;
-	    i++)
-		cJSON_AddItemToArray(arr,
-		    cJSON_CreateString(ev->trigger_files[i]));
+	msg_add_names(p, "files", ev->trigger_files,
+	    ev->n_trigger_files < REQ_DEV_FILES_MAX ? ev->n_trigger_files :
+	    REQ_DEV_FILES_MAX);
 	cJSON_AddNumberToObject(p, "files_count", (double)ev->n_trigger_files);
 	return p;
 }
@@ -327,7 +328,7 @@ req_dev_ready(void *arg, struct watch_root *root, const struct gerr *err)
 {
 	struct req_dev *d = arg;
 	struct engine_request er = { 0 };
-	cJSON *p, *plan = NULL;
+	cJSON *p;
 	struct gerr perr;
 
 	d->waiting_root = false;
@@ -363,13 +364,12 @@ req_dev_ready(void *arg, struct watch_root *root, const struct gerr *err)
 		er.trigger = ENGINE_TRIGGER_SAVE;
 		er.env = d->env;
 		gerr_clear(&perr);
-		if (engine_dry_run(d->g->engine, &er, &plan, &perr) != 0) {
+		if (engine_plan_check(d->g->engine, &er, &perr) != 0) {
 			req_dev_unlink(d);
 			req_reply_error(d->req, &perr);
 			req_dev_free(d);
 			return;
 		}
-		cJSON_Delete(plan);
 	}
 	snprintf(d->root, sizeof(d->root), "%s", watch_root_path(root));
 	d->ready = true;

@@ -12,6 +12,7 @@
 #include "req_entries.h"
 #include "req_scope.h"
 #include "rundiff.h"
+#include "wire_run.h"
 
 static void
 req_diff_dur(cJSON *o, const char *name, int64_t us)
@@ -30,8 +31,8 @@ req_diff_json(const struct history_run *a, const struct history_run *b,
 	const struct rundiff_entry *e;
 	size_t i;
 
-	cJSON_AddItemToObject(result, "a", histlink_run_json(a, false));
-	cJSON_AddItemToObject(result, "b", histlink_run_json(b, false));
+	cJSON_AddItemToObject(result, "a", wire_run_history(a, false));
+	cJSON_AddItemToObject(result, "b", wire_run_history(b, false));
 	/* Runs of two projects compare little: say so (ggenc warns). */
 	cJSON_AddBoolToObject(result, "same_root", strcmp(a->root,
 	    b->root) == 0);
@@ -72,15 +73,19 @@ req_diff(struct req *req, struct gerr *err)
 	struct history_run *a = NULL, *b = NULL;
 	struct spanrec *sa = NULL, *sb = NULL;
 	struct rundiff *d = NULL;
+	uint64_t ia, ib;
 	int rc;
 
 	if ((rc = req_scope_run_id(req, "a", err)) != 0 ||
 	    (rc = req_scope_run_id(req, "b", err)) != 0)
 		return rc;
-	rc = histlink_get_run(req->g->histlink, req_field(req, "a"), &a, err);
+	rc = wire_run_id(req_field(req, "a"), &ia, err);
 	if (rc == 0)
-		rc = histlink_get_run(req->g->histlink, req_field(req, "b"),
-		    &b, err);
+		rc = histlink_get_run(req->g->histlink, ia, &a, err);
+	if (rc == 0)
+		rc = wire_run_id(req_field(req, "b"), &ib, err);
+	if (rc == 0)
+		rc = histlink_get_run(req->g->histlink, ib, &b, err);
 	if (rc == 0) {
 		sa = history_run_spanrecs(a);
 		sb = history_run_spanrecs(b);

@@ -36,6 +36,19 @@ struct ggend;
  * `status` and `reload` share it (daemon/req_status.c). */
 void req_status_config(const struct ggend *g, cJSON *result);
 extern const struct req_entry req_dev_entry;
+struct engine;
+struct histlink;
+/* The "runs" and "history" objects of `status` (daemon/req_run.c,
+ * daemon/req_history.c; transferred). */
+cJSON *req_run_status(struct engine *engine);
+cJSON *req_history_status(const struct histlink *hl);
+/* The publishers ggend injects into the engine (engine_publish_cb) and
+ * the history link (histlink_publish_cb), arg the struct ggend: the typed
+ * events as event lines to subscribers (daemon/req_events.c). */
+struct engine_event;
+struct histlink_slow;
+void req_events_engine(void *arg, const struct engine_event *ev);
+void req_events_slow(void *arg, const struct histlink_slow *ev);
 extern const struct req_entry req_graph_entry;
 
 #endif

@@ -30,7 +30,7 @@ req_graph(struct req *req, struct gerr *err)
 	struct engine_request er;
 	enum graph_format fmt = GRAPH_TEXT;
 	char abs[PATH_MAX];
-	cJSON *out;
+	struct engine_graph eg;
 	int rc;
 
 	if (req->g->engine == NULL)
@@ -56,10 +56,12 @@ req_graph(struct req *req, struct gerr *err)
 	er.trigger = ENGINE_TRIGGER_MANUAL;
 	er.env = cJSON_GetStringValue(req_field(req, "env"));
 	er.env_auto = cJSON_GetStringValue(req_field(req, "env_auto"));
-	rc = engine_graph(req->g->engine, &er, (int)fmt, &out, err);
+	rc = engine_graph(req->g->engine, &er, &eg, err);
 	if (rc != 0)
 		return rc;
-	req_reply_ok(req, out);
+	req_reply_ok(req, graph_json(&eg.plan, eg.title, fmt,
+	    engine_graph_status, &eg));
+	engine_graph_release(&eg);
 	return 0;
 }
 

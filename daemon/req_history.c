@@ -15,6 +15,7 @@
 #include "req.h"
 #include "req_entries.h"
 #include "req_scope.h"
+#include "wire_run.h"
 #include "since.h"
 
 /* Runs listed when the request names no limit. */
@@ -70,10 +71,19 @@ req_history(struct req *req, struct gerr *err)
 	req_scope_json(req, result);
 	arr = cJSON_AddArrayToObject(result, "runs");
 	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, histlink_run_json(&runs[i], false));
+		cJSON_AddItemToArray(arr, wire_run_history(&runs[i], false));
 	history_runs_free(runs, n);
 	req_reply_ok(req, result);
 	return 0;
+}
+
+cJSON *
+req_history_status(const struct histlink *hl)
+{
+	struct histlink_status st;
+
+	histlink_status_get(hl, &st);
+	return wire_run_history_status(&st);
 }
 
 const struct req_entry req_history_entry = {

@@ -4,7 +4,7 @@
  *
  * Without follow: the tail (at most ENGINE_OUTPUT_CAP bytes) in the reply.
  * With follow: the tail so far and then live output as progress messages
- * (engine_event_json), the reply when the run ends. A client that goes
+ * (wire_run_progress), the reply when the run ends. A client that goes
  * away stops following (req_run_follow). With phase: that phase's own
  * output as the history keeps it per phase span (kept when the phase
  * ends), apart from every other phase that ran at the same time. Loop
@@ -21,6 +21,7 @@
 #include "req_entries.h"
 #include "req_scope.h"
 #include "req_run.h"
+#include "wire_run.h"
 
 /* Whether a phase or hook span before span i of r has its name. */
 static bool
@@ -43,13 +44,15 @@ req_logs_phase(struct req *req, const char *name, struct gerr *err)
 	struct strbuf all = STRBUF_INIT, names = STRBUF_INIT;
 	cJSON *out, *arr;
 	size_t found = 0;
+	uint64_t id;
 	int rc;
 
-	rc = histlink_get_run(req->g->histlink, req_field(req, "run"), &r,
-	    err);
+	rc = wire_run_id(req_field(req, "run"), &id, err);
+	if (rc == 0)
+		rc = histlink_get_run(req->g->histlink, id, &r, err);
 	if (rc != 0)
 		return rc;
-	out = histlink_run_json(r, false);
+	out = wire_run_history(r, false);
 	arr = cJSON_AddArrayToObject(out, "phase_outputs");
 	for (size_t i = 0; i < r->n_spans; i++) {
 		const struct history_span *sp = &r->spans[i];
@@ -130,8 +133,8 @@ req_logs(struct req *req, struct gerr *err)
 		struct engine_event e = { .kind = ENGINE_EV_OUTPUT,
 			.run_id = id, .output = tail, .output_len = len };
 
-		out = engine_run_json(engine, id);
-		ev = engine_event_json(&e);
+		out = req_run_object(engine, id);
+		ev = wire_run_progress(&e);
 		cJSON_AddItemToObject(out, "output",
 		    cJSON_DetachItemFromObject(ev, "data"));
 		cJSON_Delete(ev);

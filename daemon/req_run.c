@@ -2,9 +2,10 @@
 /*
  * req_run.c - `run`: plan and run lifecycle phases in a root.
  *
- * Builds an engine_request from the fields, then either answers at once
- * (dry_run: the plan with cache decisions; detach: the run id) or defers
- * and follows the run: every engine event becomes a progress message and
+ * Builds an engine_request from the fields, then either answers once the
+ * plan is known (dry_run: the plan with cache decisions, whose keys may
+ * be hashed on the engine's worker; detach: the run id) or defers and
+ * follows the run: every engine event becomes a progress message and
  * the run's end is the reply. A client that goes away cancels its run,
  * as Ctrl-C stops a build run by hand (a detached run goes on; `logs
  * --follow` only stops following). Loop thread only.
@@ -22,6 +23,7 @@
 #include "req_entries.h"
 #include "req_run.h"
 #include "watch.h"
+#include "wire_run.h"
 #include "xmalloc.h"
 
 /* Phases one request may name. */
@@ -41,7 +43,18 @@ struct req_run {
 					   not returned yet */
 	bool started;
 	bool finished;
+	struct engine_dry *dry;		/* a dry run keying on the worker */
 };
+
+cJSON *
+req_run_object(struct engine *engine, uint64_t id)
+{
+	struct engine_run_info info;
+
+	if (!engine_run_get(engine, id, &info))
+		return NULL;
+	return wire_run_object(&info);
+}
 
 static bool
 req_run_flag(const struct req *req, const char *name)
@@ -61,14 +74,44 @@ req_run_on_event(void *arg, const struct engine_event *ev)
 	}
 	if (ev->kind == ENGINE_EV_RUN_END) {
 		st->finished = true;
-		req_reply_ok(st->req, engine_run_json(st->engine, ev->run_id));
+		req_reply_ok(st->req, req_run_object(st->engine, ev->run_id));
 		if (!st->in_submit)
 			free(st);
 		return;
 	}
-	p = engine_event_json(ev);
+	p = wire_run_progress(ev);
 	if (p != NULL)
 		req_progress(st->req, p);
+}
+
+cJSON *
+req_run_status(struct engine *engine)
+{
+	struct engine_overview st;
+	cJSON *o;
+
+	engine_overview_get(engine, &st);
+	o = wire_run_overview(&st);
+	engine_overview_release(&st);
+	return o;
+}
+
+/* The dry run's plan is known (maybe from inside engine_dry_run). */
+static void
+req_run_dry_done(void *arg, struct engine_dry_plan *plan,
+    const struct gerr *err)
+{
+	struct req_run *st = arg;
+
+	st->dry = NULL;
+	st->finished = true;
+	if (plan != NULL)
+		req_reply_ok(st->req, wire_run_dry_plan(plan));
+	else
+		req_reply_error(st->req, err);
+	engine_dry_plan_free(plan);
+	if (!st->in_submit)
+		free(st);
 }
 
 static void
@@ -77,6 +120,11 @@ req_run_cancel(struct req *req, void *arg)
 	struct req_run *st = arg;
 
 	req_release(req);
+	if (st->dry != NULL) {
+		engine_dry_cancel(st->engine, st->dry);
+		free(st);
+		return;
+	}
 	if (st->waiting_root) {
 		/* The watch still holds st: its callback frees it. */
 		st->req = NULL;
@@ -107,7 +155,7 @@ req_run_go(struct req_run *st)
 		if (rc != 0) {
 			req_reply_error(req, &err);
 		} else {
-			out = engine_run_json(st->engine, id);
+			out = req_run_object(st->engine, id);
 			req_reply_ok(req, out != NULL ? out :
 			    cJSON_CreateObject());
 		}
@@ -233,24 +281,32 @@ req_run_handle(struct req *req, struct gerr *err)
 {
 	struct engine *engine = req->g->engine;
 	struct req_run *st;
-	cJSON *out;
 	int rc;
 
 	if (engine == NULL)
 		return gerr_set(err, GERR_INTERNAL, "run: no engine");
 	st = xcalloc(1, sizeof(*st));
 	rc = req_run_parse(req, &st->er, st->phases, st->root, err);
-	if (rc == 0 && req_run_flag(req, "dry_run")) {
-		rc = engine_dry_run(engine, &st->er, &out, err);
-		if (rc == 0)
-			req_reply_ok(req, out);
-	}
-	if (rc != 0 || req_run_flag(req, "dry_run")) {
+	if (rc != 0) {
 		free(st);
 		return rc;
 	}
 	st->req = req;
 	st->engine = engine;
+	if (req_run_flag(req, "dry_run")) {
+		/* Keys of an unwatched root hash on the worker: the reply
+		 * may come later (or from inside the call). */
+		req_defer(req, req_run_cancel, st);
+		st->in_submit = true;
+		rc = engine_dry_run(engine, &st->er, req_run_dry_done, st,
+		    &st->dry, err);
+		st->in_submit = false;
+		if (rc != 0)
+			req_reply_error(req, err);
+		if (rc != 0 || st->finished)
+			free(st);
+		return 0;
+	}
 	st->detach = req_run_flag(req, "detach");
 	req_defer(req, req_run_cancel, st);
 	if (req->g->watch == NULL) {

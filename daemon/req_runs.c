@@ -4,6 +4,7 @@
  * finished ones the engine keeps in memory. Loop thread only.
  */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
@@ -11,28 +12,28 @@
 #include "req.h"
 #include "req_entries.h"
 #include "req_scope.h"
+#include "wire_run.h"
 
 static int
 req_runs(struct req *req, struct gerr *err)
 {
-	cJSON *out, *runs, *r, *next;
+	struct engine_run_info *infos;
+	cJSON *out, *runs;
 	char root[PATH_MAX];
 	bool scoped;
+	size_t n;
 
 	if (req->g->engine == NULL)
 		return gerr_set(err, GERR_INTERNAL, "runs: no engine");
 	out = cJSON_CreateObject();
-	runs = engine_runs_json(req->g->engine,
-	    cJSON_IsTrue(req_field(req, "all")));
+	n = engine_runs(req->g->engine, cJSON_IsTrue(req_field(req, "all")),
+	    &infos);
 	req_scope_root(req, root, sizeof(root), &scoped);
-	for (r = scoped ? runs->child : NULL; r != NULL; r = next) {
-		const char *rr = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(r, "root"));
-
-		next = r->next;
-		if (rr == NULL || strcmp(rr, root) != 0)
-			cJSON_Delete(cJSON_DetachItemViaPointer(runs, r));
-	}
+	runs = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++)
+		if (!scoped || strcmp(infos[i].root, root) == 0)
+			cJSON_AddItemToArray(runs, wire_run_object(&infos[i]));
+	free(infos);
 	req_scope_json(req, out);
 	cJSON_AddItemToObject(out, "runs", runs);
 	req_reply_ok(req, out);

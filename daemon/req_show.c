@@ -8,20 +8,23 @@
 #include "req.h"
 #include "req_entries.h"
 #include "req_scope.h"
+#include "wire_run.h"
 
 static int
 req_show(struct req *req, struct gerr *err)
 {
 	struct history_run *r = NULL;
+	uint64_t id;
 	int rc;
 
 	if ((rc = req_scope_run_id(req, "run", err)) != 0)
 		return rc;
-	rc = histlink_get_run(req->g->histlink, req_field(req, "run"), &r,
-	    err);
+	rc = wire_run_id(req_field(req, "run"), &id, err);
+	if (rc == 0)
+		rc = histlink_get_run(req->g->histlink, id, &r, err);
 	if (rc != 0)
 		return rc;
-	req_reply_ok(req, histlink_run_json(r, true));
+	req_reply_ok(req, wire_run_history(r, true));
 	history_run_free(r);
 	return 0;
 }

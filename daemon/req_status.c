@@ -141,11 +141,11 @@ req_status(struct req *req, struct gerr *err)
 	wire_watch_status(g->watch, cJSON_AddArrayToObject(result, "roots"));
 	if (g->engine != NULL)
 		cJSON_AddItemToObject(result, "runs",
-		    engine_status_json(g->engine));
+		    req_run_status(g->engine));
 	req_status_templates(g, result);
 	if (g->histlink != NULL)
 		cJSON_AddItemToObject(result, "history",
-		    histlink_status_json(g->histlink));
+		    req_history_status(g->histlink));
 	if (g->outcache != NULL)
 		cJSON_AddItemToObject(result, "cache",
 		    outcache_status_json(g->outcache));

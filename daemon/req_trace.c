@@ -13,6 +13,7 @@
 #include "req.h"
 #include "req_entries.h"
 #include "req_scope.h"
+#include "wire_run.h"
 
 static int
 req_trace(struct req *req, struct gerr *err)
@@ -23,6 +24,7 @@ req_trace(struct req *req, struct gerr *err)
 	struct spanrec *spans;
 	cJSON *result, *trace;
 	char *text;
+	uint64_t id;
 	int rc;
 
 	if (cJSON_IsString(format) && strcmp(format->valuestring,
@@ -31,8 +33,9 @@ req_trace(struct req *req, struct gerr *err)
 		    " found \"%.32s\"", format->valuestring);
 	if ((rc = req_scope_run_id(req, "run", err)) != 0)
 		return rc;
-	rc = histlink_get_run(req->g->histlink, req_field(req, "run"), &r,
-	    err);
+	rc = wire_run_id(req_field(req, "run"), &id, err);
+	if (rc == 0)
+		rc = histlink_get_run(req->g->histlink, id, &r, err);
 	if (rc != 0)
 		return rc;
 	memset(&cr, 0, sizeof(cr));

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "log.h"
 #include "notifier.h"
@@ -42,6 +43,11 @@
  * the pool's round trip costs two thread wake-ups. Bigger ones, and every
  * file of a crawl, go to the pool. */
 #define ROOTSYNC_INLINE_HASH_BYTES (64 * 1024)
+
+/* A directory is marked complete after its listing only when its mtime is
+ * older than this: an entry made later in the same timestamp granule
+ * (coarse clocks, 1 s or 2 s filesystems) leaves the mtime as it was. */
+#define ROOTSYNC_COMPLETE_AGE_NS ((int64_t)2000000000)
 
 struct rootsync_move {
 	uint32_t cookie;
@@ -60,6 +66,10 @@ struct rootsync {
 				 * its re-hashes): nothing is reported */
 	bool warm;		/* the table was restored (cfg.table) */
 	size_t swept;
+	/* The directory the crawl reported last (the one it handles now). */
+	uint32_t dir_id;
+	enum filetable_upsert_result dir_result;
+	size_t dirs_known, dirs_walked;
 	struct crawl *crawl;
 	struct strvec starts;		/* dirs to crawl (LIFO) */
 	/* Files to hash, NUL-terminated end to end (FIFO from byte
@@ -208,27 +218,27 @@ rootsync_hash_event(struct rootsync *w, const char *rel,
 	}
 }
 
-/* Give directory rel its watch, or mark it polled. */
+/* Give directory rel (entry id) its watch, or mark it polled. */
 static void
-rootsync_watch(struct rootsync *w, const char *rel)
+rootsync_watch(struct rootsync *w, const char *rel, uint32_t id)
 {
 	struct gerr err;
 	int32_t wd;
 	int rc;
 
 	if (w->remote || w->cfg.force_poll) {
-		filetable_set_wd(w->t, rel, FILETABLE_WD_POLLED);
+		filetable_set_wd_id(w->t, id, FILETABLE_WD_POLLED);
 		return;
 	}
 	gerr_clear(&err);
 	rc = notifier_add_watch(rootsync_abs(w, rel), &wd, &err);
 	if (rc == 0) {
-		filetable_set_wd(w->t, rel, wd);
+		filetable_set_wd_id(w->t, id, wd);
 	} else if (rc == GERR_LIMIT) {
 		if (w->limit_msg[0] == '\0')
 			log_warn("%s", err.msg);
 		memcpy(w->limit_msg, err.msg, sizeof(w->limit_msg));
-		filetable_set_wd(w->t, rel, FILETABLE_WD_POLLED);
+		filetable_set_wd_id(w->t, id, FILETABLE_WD_POLLED);
 	}
 	/* GERR_IO: gone already; its parent's event removes it. */
 }
@@ -359,13 +369,117 @@ rootsync_crawl_entry(void *arg, const char *rel, enum crawl_kind ckind,
 	struct rootsync *w = arg;
 	struct filetable_stat fst;
 	enum filetable_upsert_result r;
+	uint32_t id;
 
 	filetable_stat_from(&fst, st);
-	r = filetable_upsert(w->t, rel, kind, &fst);
-	if (kind == FILETABLE_DIR)
-		rootsync_watch(w, rel);	/* before it is listed */
-	else if (r != FILETABLE_UNCHANGED)
+	/* A name from a known list comes with its id: no path lookup. */
+	r = filetable_upsert_hint(w->t, rel, crawl_hint(w->crawl), kind, &fst,
+	    &id);
+	if (kind == FILETABLE_DIR) {
+		w->dir_id = id;
+		w->dir_result = r;
+		rootsync_watch(w, rel, id);	/* before it is listed */
+	} else if (r != FILETABLE_UNCHANGED) {
 		rootsync_hash(w, rel);
+	}
+}
+
+/* The base name of child path kid of directory rel (rlen bytes), or NULL
+ * when kid is not directly in it. */
+static const char *
+rootsync_kid_name(const char *rel, size_t rlen, const char *kid)
+{
+	const char *name = kid;
+
+	if (rlen > 0) {
+		if (strncmp(kid, rel, rlen) != 0 || kid[rlen] != '/')
+			return NULL;
+		name = kid + rlen + 1;
+	}
+	return name[0] != '\0' && strchr(name, '/') == NULL ? name : NULL;
+}
+
+/*
+ * The crawl entered directory rel (reported just now by
+ * rootsync_crawl_entry). In the warm walk, a restored directory whose stat
+ * did not change and whose last listing was complete is not read: its
+ * children from the snapshot are stat'ed instead. Safe because adding,
+ * removing or renaming an entry changes the directory's mtime (the
+ * snapshot drops "complete" when that mtime was racy), and every entry
+ * still gets its stat: a file changed in place is found as always.
+ */
+static bool
+rootsync_known(void *arg, struct crawl *c, const char *rel,
+    const struct stat *st)
+{
+	struct rootsync *w = arg;
+	const struct filetable_entry *d, *k;
+	struct filetable_stat now;
+	const uint32_t *kids;
+	size_t n, rlen = strlen(rel);
+	unsigned ign = 0;
+	bool skip;
+
+	if (!w->initial || !w->warm || w->dir_result == FILETABLE_ADDED)
+		return false;
+	d = filetable_entry_id(w->t, w->dir_id);
+	n = filetable_known_children(w->t, w->dir_id, &kids);
+	/* st is from after the watch: an entry made before it changed the
+	 * mtime (an old one: complete dirs are), one made after has its
+	 * event. */
+	filetable_stat_from(&now, st);
+	skip = d != NULL && w->dir_result == FILETABLE_UNCHANGED &&
+	    (d->flags & FILETABLE_F_COMPLETE) &&
+	    filetable_children_kept(w->t) && now.ino == d->st.ino &&
+	    now.dev == d->st.dev && now.size == d->st.size &&
+	    now.mtime_ns == d->st.mtime_ns && now.ctime_ns == d->st.ctime_ns;
+	for (size_t i = 0; skip && i < n; i++) {
+		const char *name;
+
+		k = filetable_entry_id(w->t, kids[i]);
+		name = k != NULL ? rootsync_kid_name(rel, rlen, k->path) : NULL;
+		if (name == NULL) {
+			skip = false;	/* lists out of date: read it */
+			break;
+		}
+		if (strcmp(name, ".ggenignore") == 0)
+			ign |= ROOTSYNC_IGN_GGENIGNORE;
+		else if (strcmp(name, ".gitignore") == 0)
+			ign |= ROOTSYNC_IGN_GITIGNORE;
+		crawl_known_add(c, name, kids[i]);
+	}
+	if (!skip)
+		ign = ROOTSYNC_IGN_GGENIGNORE | ROOTSYNC_IGN_GITIGNORE;
+	/* A restored directory's ignore files are read before its entries
+	 * are asked about (a new one's were, as it was discovered); one
+	 * not read has none but those its complete list names. */
+	if (rlen > 0 && ign != 0 && w->cfg.load_ignores != NULL)
+		w->cfg.load_ignores(w->cfg.arg, rel, ign);
+	if (skip)
+		w->dirs_known++;
+	return skip;
+}
+
+static void
+rootsync_dir_done(void *arg, const char *rel, bool complete)
+{
+	struct rootsync *w = arg;
+	uint32_t id = crawl_hint(w->crawl);
+	const struct filetable_entry *d = filetable_entry_id(w->t, id);
+	struct timespec now;
+
+	w->dirs_walked++;
+	if (d == NULL || strcmp(d->path, rel) != 0) {
+		id = filetable_lookup_id(w->t, rel);
+		d = filetable_entry_id(w->t, id);
+	}
+	if (d == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (complete && d->st.mtime_ns >= (int64_t)now.tv_sec * 1000000000 +
+	    now.tv_nsec - ROOTSYNC_COMPLETE_AGE_NS)
+		complete = false;
+	filetable_set_complete(w->t, id, complete);
 }
 
 static bool
@@ -452,7 +566,16 @@ bool
 rootsync_step(struct rootsync *w, size_t max_entries)
 {
 	struct crawl_config cfg = { .is_ignored = rootsync_ignored,
-		.on_entry = rootsync_crawl_entry, .arg = w };
+		.on_entry = rootsync_crawl_entry,
+		.on_dir_done = rootsync_dir_done, .arg = w };
+
+	/* The warm walk takes names from the saved lists, and stats them on
+	 * a pool: CPU on a warm page cache, queue depth on a cold one. */
+	if (w->initial && w->warm) {
+		cfg.known = rootsync_known;
+		if (filetable_children_kept(w->t))
+			cfg.threads = w->cfg.walk_threads;
+	}
 	struct gerr err;
 
 	if (w->crawl == NULL && w->starts.n > 0) {
@@ -469,8 +592,10 @@ rootsync_step(struct rootsync *w, size_t max_entries)
 	    crawl_step(w->crawl, max_entries) == CRAWL_DONE) {
 		crawl_free(w->crawl);
 		w->crawl = NULL;
-		if (w->starts.n == 0 && w->initial && w->warm)
+		if (w->starts.n == 0 && w->initial && w->warm) {
 			w->swept = filetable_sweep_unseen(w->t);
+			filetable_drop_children(w->t);
+		}
 		rootsync_initial_done(w);
 	}
 	rootsync_emit(w);
@@ -621,6 +746,9 @@ rootsync_rescan(struct rootsync *w)
 	struct poller_result res;
 	struct gerr err;
 
+	/* The rules changed, or events were lost: no directory's list is
+	 * known complete until it is read again. */
+	filetable_clear_complete(w->t);
 	/* Directories the rules now reject leave with their watches; the
 	 * poller alone would drop their entries but keep the watches (it
 	 * never touches them). Collected first: forgetting edits the table.
@@ -732,6 +860,8 @@ rootsync_status(const struct rootsync *w, struct rootsync_status *out)
 	out->warm = w->warm;
 	out->loading = w->initial;
 	out->swept = w->swept;
+	out->dirs_known = w->dirs_known;
+	out->dirs_read = w->dirs_walked - w->dirs_known;
 	out->files_hashed = w->files_hashed;
 	out->bytes_hashed = w->bytes_hashed;
 }

@@ -38,20 +38,39 @@ struct rootsync;
 typedef void (*rootsync_change_cb)(void *arg, const struct filetable_entry *e,
     enum filetable_change change);
 
+/* Bits of rootsync_ignores_cb's kinds. */
+#define ROOTSYNC_IGN_GGENIGNORE 0x1u
+#define ROOTSYNC_IGN_GITIGNORE 0x2u
+
+/*
+ * The warm walk is about to handle directory rel (not the root), restored
+ * from the table: read the ignore files of kinds there now (a directory
+ * new to the table gets them read by is_ignored, as it is discovered).
+ */
+typedef void (*rootsync_ignores_cb)(void *arg, const char *rel,
+    unsigned kinds);
+
 struct rootsync_config {
 	crawl_ignore_cb is_ignored;	/* NULL = nothing ignored */
 	rootsync_change_cb on_change;	/* NULL = none */
-	void *arg;			/* for both */
+	rootsync_ignores_cb load_ignores;	/* NULL = none */
+	void *arg;			/* for all three */
 	struct hashpool *pool;		/* borrowed, outlives the root */
 	uint64_t generation;		/* this root's jobs in the pool */
 	size_t max_tombstones;		/* 0 = filetable default */
 	bool force_poll;		/* poll even a local root (tests) */
+	/* Threads stat'ing a warm walk's known names (crawl_config.threads;
+	 * 0 or 1: the loop thread alone). */
+	unsigned walk_threads;
 	/* A table restored from a snapshot (transferred to the root, NULL =
 	 * start empty): the first crawl then compares stat tuples with it,
 	 * hashes only what differs (or is racy), and tombstones what it does
 	 * not find. Until that walk and its hashes are done, nothing is
 	 * reported to on_change (as for a first crawl); the differences are
-	 * stamped in the table for changes_since. */
+	 * stamped in the table for changes_since. A restored directory whose
+	 * stat is unchanged, that was complete (filetable_set_complete) and
+	 * has its children list (filetable_restore_children) is not read:
+	 * its known entries are stat'ed (each still is). */
 	struct filetable *table;
 };
 
@@ -71,6 +90,8 @@ struct rootsync_status {
 	bool warm;		/* started from a restored table */
 	bool loading;		/* first walk (and, warm, its hashes) not done */
 	size_t swept;		/* restored entries the warm walk did not find */
+	size_t dirs_known;	/* warm walk: dirs stat'ed from their list */
+	size_t dirs_read;	/* dirs read (crawl) */
 	uint64_t files_hashed;	/* read and hashed (pool or inline) */
 	uint64_t bytes_hashed;
 	/* Last "out of watches" message (used/limit, sysctl), "" if none;

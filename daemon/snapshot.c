@@ -13,10 +13,15 @@
  *   u32 rootlen, root bytes, u64 nentries
  *   nentries x (u16 pathlen, u8 kind, u8 flags, u64 dev, u64 ino,
  *               i64 size, i64 mtime_ns, i64 ctime_ns, 16 bytes hash,
- *               u64 clock, u64 born_clock, path bytes)
+ *               u64 clock, u64 born_clock, u32 parent, path bytes)
  *   u64 XXH3-64 of every byte before it
  * Entries come live first, then tombstones, each in clock order, so decoding
- * appends them to the table's clock-ordered lists as they come.
+ * appends them to the table's clock-ordered lists as they come. parent is
+ * the index (in this order) of a live entry's directory (UINT32_MAX for the
+ * root and tombstones): decoding gives the table each directory's children
+ * (filetable_restore_children) without a path lookup, for the warm walk.
+ * A directory flagged complete (its last listing met no ignored entry) and
+ * not racy may have that list walked instead of the directory read.
  * Invariant: decode builds the whole table before handing it out; any
  * inconsistency frees it and fails.
  */
@@ -32,15 +37,21 @@
 
 #define SNAPSHOT_MAGIC "GGENSNP1"
 #define SNAPSHOT_MAGIC_LEN 8
-#define SNAPSHOT_VERSION 1u
+#define SNAPSHOT_VERSION 2u
 #define SNAPSHOT_ENDIAN 0x01020304u
 #define SNAPSHOT_F_HASH 0x01u
 #define SNAPSHOT_F_TOMB 0x02u
-/* u16 + u8 + u8 + 5 x 8 + 16 + 8 + 8 */
-#define SNAPSHOT_ENTRY_FIXED 76u
+#define SNAPSHOT_F_COMPLETE 0x04u
+/* u16 + u8 + u8 + 5 x 8 + 16 + 8 + 8 + 4 */
+#define SNAPSHOT_ENTRY_FIXED 80u
 #define SNAPSHOT_PATH_MAX 65535u
 
 struct snapshot_enc {
+	const struct filetable *t;
+	uint32_t *pos;		/* id -> index in the snapshot (or NO_ID) */
+	uint32_t last_parent;	/* cache: id of the last entry's directory */
+	const char *last_dir;	/* its path, and length */
+	size_t last_dir_len;
 	unsigned char *buf;
 	size_t len;
 	XXH3_state_t *xs;
@@ -87,18 +98,43 @@ snapshot_put_u32(struct snapshot_enc *e, uint32_t v)
 	snapshot_put(e, &v, sizeof(v));
 }
 
+/* The snapshot index of live entry fe's directory, UINT32_MAX for none.
+ * Consecutive entries mostly share theirs (a crawl stamps a directory's
+ * files in a row): one index lookup per run of them. */
+static uint32_t
+snapshot_parent(struct snapshot_enc *e, const struct filetable_entry *fe)
+{
+	const char *slash = strrchr(fe->path, '/');
+	size_t dlen = slash != NULL ? (size_t)(slash - fe->path) : 0;
+	uint32_t id;
+
+	if ((fe->flags & FILETABLE_F_TOMBSTONE) || fe->path[0] == '\0')
+		return UINT32_MAX;
+	if (e->last_dir == NULL || dlen != e->last_dir_len ||
+	    memcmp(e->last_dir, fe->path, dlen) != 0) {
+		e->last_parent = filetable_parent_id(e->t, fe->path);
+		e->last_dir = fe->path;
+		e->last_dir_len = dlen;
+	}
+	id = e->last_parent;
+	return id == FILETABLE_NO_ID ? UINT32_MAX : e->pos[id];
+}
+
 static void
-snapshot_entry(void *arg, const struct filetable_entry *fe)
+snapshot_entry(void *arg, const struct filetable_entry *fe, uint32_t id)
 {
 	struct snapshot_enc *e = arg;
 	size_t len = strlen(fe->path);
 	unsigned char fixed[SNAPSHOT_ENTRY_FIXED], *p = fixed;
 	uint16_t plen = (uint16_t)len;
 	uint8_t flags = 0;
+	uint32_t parent;
 	XXH128_hash_t h = { 0, 0 };
 
+	(void)id;
 	if (len > SNAPSHOT_PATH_MAX)
 		return;		/* no such path on Linux (PATH_MAX 4096) */
+	parent = snapshot_parent(e, fe);
 	if (fe->kind == FILETABLE_FILE &&
 	    (fe->flags & FILETABLE_F_HASH_KNOWN)) {
 		flags |= SNAPSHOT_F_HASH;
@@ -106,6 +142,8 @@ snapshot_entry(void *arg, const struct filetable_entry *fe)
 	}
 	if (fe->flags & FILETABLE_F_TOMBSTONE)
 		flags |= SNAPSHOT_F_TOMB;
+	if (fe->kind == FILETABLE_DIR && (fe->flags & FILETABLE_F_COMPLETE))
+		flags |= SNAPSHOT_F_COMPLETE;
 	memcpy(p, &plen, 2);
 	p[2] = fe->kind;
 	p[3] = flags;
@@ -119,29 +157,33 @@ snapshot_entry(void *arg, const struct filetable_entry *fe)
 	memcpy(p + 48, &h.low64, 8);
 	memcpy(p + 56, &fe->clock, 8);
 	memcpy(p + 64, &fe->born_clock, 8);
+	memcpy(p + 72, &parent, 4);
 	snapshot_put(e, fixed, sizeof(fixed));
 	snapshot_put(e, fe->path, len);
 }
 
 struct snapshot_count {
 	uint64_t n;
+	uint32_t *pos;
 };
 
+/* Counts the entries kept and numbers them (pos). */
 static void
-snapshot_count_one(void *arg, const struct filetable_entry *fe)
+snapshot_count_one(void *arg, const struct filetable_entry *fe, uint32_t id)
 {
 	struct snapshot_count *c = arg;
 
 	if (strlen(fe->path) <= SNAPSHOT_PATH_MAX)
-		c->n++;
+		c->pos[id] = (uint32_t)c->n++;
 }
 
 int
 snapshot_encode(const struct filetable *t, const char *root,
     const struct snapshot_meta *m, snapshot_write_cb cb, void *arg)
 {
-	struct snapshot_enc e = { .cb = cb, .arg = arg };
+	struct snapshot_enc e = { .t = t, .cb = cb, .arg = arg };
 	struct snapshot_count c = { 0 };
+	uint32_t bound = filetable_id_bound(t);
 	uint32_t rootlen = (uint32_t)strlen(root);
 	uint64_t sum;
 
@@ -150,7 +192,10 @@ snapshot_encode(const struct filetable *t, const char *root,
 	if (e.xs == NULL)
 		fatal("snapshot: out of memory");
 	XXH3_64bits_reset(e.xs);
-	filetable_foreach_saved(t, snapshot_count_one, &c);
+	c.pos = xmalloc((bound ? bound : 1) * sizeof(*c.pos));
+	memset(c.pos, 0xff, (bound ? bound : 1) * sizeof(*c.pos));
+	filetable_foreach_saved_id(t, snapshot_count_one, &c);
+	e.pos = c.pos;
 	snapshot_put(&e, SNAPSHOT_MAGIC, SNAPSHOT_MAGIC_LEN);
 	snapshot_put_u32(&e, SNAPSHOT_VERSION);
 	snapshot_put_u32(&e, SNAPSHOT_ENDIAN);
@@ -166,13 +211,14 @@ snapshot_encode(const struct filetable *t, const char *root,
 	snapshot_put_u32(&e, rootlen);
 	snapshot_put(&e, root, rootlen);
 	snapshot_put_u64(&e, c.n);
-	filetable_foreach_saved(t, snapshot_entry, &e);
+	filetable_foreach_saved_id(t, snapshot_entry, &e);
 	snapshot_flush(&e);
 	sum = XXH3_64bits_digest(e.xs);
 	if (e.rc == 0)
 		e.rc = cb(arg, &sum, sizeof(sum));
 	XXH3_freeState(e.xs);
 	free(e.buf);
+	free(c.pos);
 	return e.rc;
 }
 
@@ -223,6 +269,7 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 	uint64_t clock, trimmed, n, sum;
 	uint32_t rootlen, ninst;
 	struct filetable *t;
+	uint32_t *parents;
 	size_t racy = 0;
 
 	if (len < SNAPSHOT_MAGIC_LEN + 8 + 8)
@@ -270,12 +317,14 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 		return gerr_set(err, GERR_PARSE, "bad entry count");
 	t = filetable_new(cfg);
 	filetable_reserve(t, (size_t)n);
+	parents = xmalloc((n ? (size_t)n : 1) * sizeof(*parents));
 	filetable_restore_clock(t, clock, trimmed);
 	for (uint64_t i = 0; i < n; i++) {
 		unsigned char fixed[SNAPSHOT_ENTRY_FIXED], *p = fixed;
 		struct filetable_stat st;
 		XXH128_hash_t h;
 		uint64_t eclock, born;
+		uint32_t parent;
 		uint16_t plen;
 		uint8_t kind, flags;
 		bool has_hash, is_racy;
@@ -294,10 +343,12 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 		memcpy(&h.low64, p + 48, 8);
 		memcpy(&eclock, p + 56, 8);
 		memcpy(&born, p + 64, 8);
+		memcpy(&parent, p + 72, 4);
 		snapshot_get(&d, path, plen);
 		path[plen] = '\0';
 		if (d.short_read || memchr(path, '\0', plen) != NULL) {
 			filetable_free(t);
+			free(parents);
 			return gerr_set(err, GERR_PARSE, "entry %llu: truncated "
 			    "or bad path", (unsigned long long)i);
 		}
@@ -312,16 +363,34 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 		    has_hash, is_racy, h, eclock, born,
 		    (flags & SNAPSHOT_F_TOMB) != 0)) {
 			filetable_free(t);
+			free(parents);
 			return gerr_set(err, GERR_PARSE, "entry %llu (%.200s): "
 			    "duplicate, out of order or bad kind",
 			    (unsigned long long)i, path);
 		}
+		/* Ids are handed out in order from 0: entry i is id i. */
+		parents[i] = parent == UINT32_MAX || parent >= n ?
+		    FILETABLE_NO_ID : parent;
+		/* A directory changed within the racy window may have
+		 * gained entries without a new mtime: listed again. */
+		if (kind == FILETABLE_DIR && (flags & SNAPSHOT_F_COMPLETE) &&
+		    !(flags & SNAPSHOT_F_TOMB) &&
+		    st.mtime_ns < m->saved_ns - SNAPSHOT_RACY_NS &&
+		    st.ctime_ns < m->saved_ns - SNAPSHOT_RACY_NS)
+			filetable_set_complete(t, (uint32_t)i, true);
 	}
 	if (d.p != d.end) {
 		filetable_free(t);
+		free(parents);
 		return gerr_set(err, GERR_PARSE, "%zu bytes after the last entry",
 		    (size_t)(d.end - d.p));
 	}
+	/* Lists that do not hold together are not used: every directory is
+	 * then read, as without them. */
+	if (!filetable_restore_children(t, parents, (size_t)n))
+		log_warn("snapshot: directory lists inconsistent; every "
+		    "directory will be read");
+	free(parents);
 	*out = t;
 	if (nracy != NULL)
 		*nracy = racy;

@@ -321,6 +321,31 @@ watch_is_ignored(void *arg, const char *rel, bool is_dir)
 	return false;
 }
 
+/* watch.walk_threads, 0 resolved: two per core (a cold page cache wants
+ * I/O in flight more than cores), 4 to 16. */
+static unsigned
+watch_walk_threads(const struct watch *w)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (w->set.walk_threads > 0)
+		return w->set.walk_threads;
+	n = n > 0 ? 2 * n : 4;
+	return (unsigned)(n < 4 ? 4 : n > 16 ? 16 : n);
+}
+
+/* The warm walk reaches a restored directory (rootsync_ignores_cb). */
+static void
+watch_load_dir_ignores(void *arg, const char *rel, unsigned kinds)
+{
+	struct watch_root *r = arg;
+
+	if (kinds & ROOTSYNC_IGN_GGENIGNORE)
+		watch_load_ignore(r, IGNORE_GGENIGNORE, rel);
+	if (kinds & ROOTSYNC_IGN_GITIGNORE)
+		watch_load_ignore(r, IGNORE_GITIGNORE, rel);
+}
+
 /* make.toml's `[watch] ignore` patterns become the config source. */
 static void
 watch_apply_model_ignore(struct watch_root *r)
@@ -886,9 +911,11 @@ watch_root_new(struct watch *w, const char *canon, struct gerr *err)
 	watch_load_ignore(r, IGNORE_GGENIGNORE, "");
 	watch_load_ignore(r, IGNORE_GITIGNORE, "");
 	cfg.is_ignored = watch_is_ignored;
+	cfg.load_ignores = watch_load_dir_ignores;
 	cfg.on_change = watch_events_change;
 	cfg.arg = r;
 	cfg.pool = w->pool;
+	cfg.walk_threads = watch_walk_threads(w);
 	cfg.generation = r->generation;
 	cfg.table = watch_snapshot_load(r);
 	watch_events_root_init(r);
@@ -1213,6 +1240,8 @@ watch_root_info(const struct watch_root *r, struct watch_root_info *out)
 	out->load_rehashed = r->ready ? r->load_hashed : st.files_hashed;
 	out->load_racy = r->load_racy;
 	out->load_gone = st.swept;
+	out->load_dirs_read = st.dirs_read;
+	out->load_dirs_known = st.dirs_known;
 	out->snapshot = r->snap_path;
 	out->snapshot_saved = r->saved_clock == st.clock;
 	out->model_state = r->model_rc == 0 ? WATCH_MODEL_OK :

@@ -43,6 +43,8 @@ struct watch_settings {
 					   none; read by watch_new only */
 	unsigned hash_threads;		/* 0 = one per online core; read by
 					   watch_new only */
+	unsigned walk_threads;		/* stat'ing a restart's known names;
+					   0 = two per core, 4 to 16 */
 };
 
 /* What watch tells subscribers about; the host turns it into a wire
@@ -313,6 +315,8 @@ struct watch_root_info {
 	uint64_t load_ms, load_walk_ms;
 	uint64_t load_rehashed;
 	size_t load_racy, load_gone;
+	/* Warm walk: directories read, and walked from their saved lists. */
+	size_t load_dirs_read, load_dirs_known;
 	const char *snapshot;		/* its snapshot file */
 	bool snapshot_saved;		/* on disk up to clock */
 	/* its make.toml */

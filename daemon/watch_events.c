@@ -441,6 +441,13 @@ watch_events_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 		next = r->next;
 		watch_events_after(r);
 	}
+	/* An event can settle the last hash a root waits for (a small file
+	 * saved during the first load is hashed inline, right here): no
+	 * hash result or crawl slice follows to notice it is ready. */
+	for (r = w->roots; r != NULL; r = next) {
+		next = r->next;
+		watch_root_check_ready(r, false);
+	}
 	watch_events_update(w);
 }
 

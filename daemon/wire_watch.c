@@ -100,6 +100,10 @@ wire_watch_load(const struct watch_root_info *in)
 	if (in->warm) {
 		cJSON_AddNumberToObject(o, "racy", (double)in->load_racy);
 		cJSON_AddNumberToObject(o, "gone", (double)in->load_gone);
+		cJSON_AddNumberToObject(o, "dirs_read",
+		    (double)in->load_dirs_read);
+		cJSON_AddNumberToObject(o, "dirs_from_snapshot",
+		    (double)in->load_dirs_known);
 	}
 	return o;
 }

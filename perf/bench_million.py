@@ -14,6 +14,11 @@ at the end. Measures, for one root:
   - out of watches: with watch.max_watches at half the directory count
     the root degrades to polling the rest; time to ready and polled dirs.
 Usage: bench_million.py [BUILD_DIR] [--files N] [--dirs M] [--reps R]
+                        [--tree DIR] [--restart-only]
+--tree DIR generates the tree in DIR once and keeps it: a later run with
+the same DIR, files and dirs reuses it (a stamp file says what it holds).
+--restart-only runs one warm full crawl instead of R, and skips the
+out-of-watches figure (for iterating on the restart path).
 Prints one JSON object per figure (perf/bench.h's format)."""
 import argparse
 import json
@@ -140,6 +145,14 @@ def drop_caches():
         return False
 
 
+def cpu_seconds(d):
+    """The daemon's user + system CPU time so far (all its threads): a
+    figure the machine's load changes far less than wall time."""
+    with open('/proc/%d/stat' % d.proc.pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
 def timed_start(build, tmp, root, *args):
     """Start ggend (it re-watches root from its roots file, or is told
     to); returns (daemon, seconds from spawn to ready)."""
@@ -158,6 +171,10 @@ def main():
     ap.add_argument('--reps', type=int, default=None)
     ap.add_argument('--degraded-only', action='store_true',
                     help='only the out-of-watches figure')
+    ap.add_argument('--restart-only', action='store_true',
+                    help='no warm full crawls, no out-of-watches figure')
+    ap.add_argument('--tree', default=None,
+                    help='generate the tree here once and keep it')
     a = ap.parse_args()
     quick = benchlib.quick()
     files = a.files or (20000 if quick else 1000000)
@@ -168,39 +185,76 @@ def main():
         benchlib.build(build)
     top = tempfile.mkdtemp(prefix='ggen-bench-million-')
     try:
-        run(build, top, files, dirs, reps, a.degraded_only)
+        run(build, top, files, dirs, reps, a.degraded_only,
+            a.restart_only, a.tree)
     finally:
         shutil.rmtree(top, ignore_errors=True)
 
 
-def run(build, top, files, dirs, reps, degraded_only=False):
-    root = os.path.join(top, 'tree')
+def kept_tree(tree, files, dirs):
+    """root, nfiles, mean name length of a tree kept in tree (generated
+    now unless its stamp says it holds files in dirs already)."""
+    tree = os.path.abspath(tree)
+    root = os.path.join(tree, 'tree')
+    stamp = os.path.join(tree, 'stamp.json')
+    want = {'files': files, 'dirs': dirs}
+    try:
+        with open(stamp) as f:
+            have = json.load(f)
+        if {k: have.get(k) for k in want} == want:
+            comment('reusing the tree in %s' % root)
+            return root, have['nfiles'], have['name_len']
+    except (OSError, ValueError, KeyError):
+        pass
+    shutil.rmtree(root, ignore_errors=True)
+    if os.path.exists(stamp):
+        os.unlink(stamp)
     os.makedirs(root)
     t0 = time.monotonic()
     nfiles, name_len = generate(root, files, dirs)
-    comment('generated %d files in %d dirs in %.1f s (mean name %.1f B)'
-            % (nfiles, dirs, time.monotonic() - t0, name_len))
+    comment('generated %d files in %d dirs in %.1f s (mean name %.1f B), '
+            'kept in %s' % (nfiles, dirs, time.monotonic() - t0, name_len,
+                            root))
+    with open(stamp, 'w') as f:
+        json.dump(dict(want, nfiles=nfiles, name_len=name_len), f)
+    return root, nfiles, name_len
+
+
+def run(build, top, files, dirs, reps, degraded_only=False,
+        restart_only=False, tree=None):
+    gen_done = time.monotonic()
+    if tree is not None:
+        root, nfiles, name_len = kept_tree(tree, files, dirs)
+    else:
+        root = os.path.join(top, 'tree')
+        os.makedirs(root)
+        t0 = time.monotonic()
+        nfiles, name_len = generate(root, files, dirs)
+        comment('generated %d files in %d dirs in %.1f s (mean name %.1f B)'
+                % (nfiles, dirs, time.monotonic() - t0, name_len))
+        gen_done = time.monotonic()
     with open('/proc/sys/fs/inotify/max_user_watches') as f:
         max_watches = int(f.read())
     tag = '%dk' % (nfiles // 1000)
     # Files younger than the racy window (2 s) at a save are re-hashed at
     # the next start, by design; a real tree is older than that.
-    gen_done = time.monotonic()
     extra = {'files': nfiles, 'dirs': dirs}
 
     if degraded_only:
         degraded(build, top, root, dirs, tag, extra)
         return
     # Full crawls (no snapshot), page cache warm.
-    crawl, walk, rss = [], [], []
-    for _ in range(reps):
+    crawl, walk, rss, crawl_cpu = [], [], [], []
+    for _ in range(1 if restart_only else reps):
         tmp = tempfile.mkdtemp(dir=top)
         d = Ggend(build, tmp)
         d.start()
         st0, _ = d.call('status'), None
+        c0 = cpu_seconds(d)
         t = time.monotonic()
         d.call('watch', root=root)
         crawl.append(time.monotonic() - t)
+        crawl_cpu.append(cpu_seconds(d) - c0)
         st, r = d.root_status(root)
         walk.append(r['load']['walk_ms'] / 1000.0)
         rss.append((st['rss_bytes'] - st0['rss_bytes']) / r['files'])
@@ -210,6 +264,7 @@ def run(build, top, files, dirs, reps, degraded_only=False):
         shutil.rmtree(tmp)
     benchlib.emit(BENCH, 'crawl_ready_' + tag, 's', crawl, extra=extra)
     benchlib.emit(BENCH, 'crawl_walk_' + tag, 's', walk, extra=extra)
+    benchlib.emit(BENCH, 'crawl_cpu_' + tag, 's', crawl_cpu, extra=extra)
     benchlib.emit(BENCH, 'rss_per_file_' + tag, 'B', rss,
                   extra=dict(extra, mean_name_bytes=round(name_len, 1)))
     benchlib.emit(BENCH, 'watches_used_' + tag, 'watches',
@@ -225,9 +280,10 @@ def run(build, top, files, dirs, reps, degraded_only=False):
     snap = [os.path.join(d.state, f) for f in os.listdir(d.state)
             if f.startswith('snap-')][0]
     snap_bytes = os.path.getsize(snap)
-    restart, load_ms = [], []
+    restart, load_ms, cpu = [], [], []
     for _ in range(reps):
         d, secs = timed_start(build, tmp, root)
+        cpu.append(cpu_seconds(d))
         _, r = d.root_status(root)
         assert r['load']['from'] == 'snapshot', r['load']
         assert r['load']['rehashed'] == 0, r['load']
@@ -237,26 +293,34 @@ def run(build, top, files, dirs, reps, degraded_only=False):
     benchlib.emit(BENCH, 'restart_ready_' + tag, 's', restart,
                   extra=dict(extra, snapshot_bytes=snap_bytes))
     benchlib.emit(BENCH, 'restart_root_ready_' + tag, 's', load_ms,
-                  extra=extra)
+                  extra=dict(extra, dirs_read=r['load'].get('dirs_read'),
+                             dirs_from_snapshot=r['load'].get(
+                                 'dirs_from_snapshot')))
+    benchlib.emit(BENCH, 'restart_cpu_' + tag, 's', cpu, extra=extra)
     benchlib.emit(BENCH, 'shutdown_save_' + tag, 's', save[:1],
                   extra=dict(extra, snapshot_bytes=snap_bytes))
     benchlib.emit(BENCH, 'snapshot_bytes_per_file_' + tag, 'B',
                   [snap_bytes / nfiles], extra=extra)
     comment('warm restart to ready: median %.3f s vs full crawl %.3f s '
-            '(%.0f%%)' % (sorted(restart)[len(restart) // 2],
-                          sorted(crawl)[len(crawl) // 2],
-                          100 * sorted(restart)[len(restart) // 2] /
-                          sorted(crawl)[len(crawl) // 2]))
+            '(%.0f%%); CPU %.2f s vs %.2f s; load %.1f'
+            % (sorted(restart)[len(restart) // 2],
+               sorted(crawl)[len(crawl) // 2],
+               100 * sorted(restart)[len(restart) // 2] /
+               sorted(crawl)[len(crawl) // 2],
+               sorted(cpu)[len(cpu) // 2],
+               sorted(crawl_cpu)[len(crawl_cpu) // 2], os.getloadavg()[0]))
 
     # Cold page cache: full crawl vs restart from the snapshot.
     if drop_caches():
         ctmp = tempfile.mkdtemp(dir=top)
         drop_caches()
         d, cold_crawl = timed_start(build, ctmp, root)
+        cold_crawl_cpu = cpu_seconds(d)
         d.stop()
         shutil.rmtree(ctmp)
         drop_caches()
         d, cold_restart = timed_start(build, tmp, root)
+        cold_restart_cpu = cpu_seconds(d)
         _, r = d.root_status(root)
         assert r['load']['from'] == 'snapshot', r['load']
         d.stop()
@@ -267,14 +331,16 @@ def run(build, top, files, dirs, reps, degraded_only=False):
                           extra, ratio_to_cold_crawl=round(
                               cold_restart / cold_crawl, 3)))
         comment('cold page cache: restart %.2f s vs full crawl %.2f s '
-                '(%.0f%%)' % (cold_restart, cold_crawl,
-                              100 * cold_restart / cold_crawl))
+                '(%.0f%%); CPU %.2f s vs %.2f s; load %.1f'
+                % (cold_restart, cold_crawl, 100 * cold_restart / cold_crawl,
+                   cold_restart_cpu, cold_crawl_cpu, os.getloadavg()[0]))
     else:
         comment('cold page cache figures skipped: /proc/sys/vm/drop_caches '
                 'not writable (not root?)')
     shutil.rmtree(tmp)
 
-    degraded(build, top, root, dirs, tag, extra)
+    if not restart_only:
+        degraded(build, top, root, dirs, tag, extra)
 
 
 def degraded(build, top, root, dirs, tag, extra):

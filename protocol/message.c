@@ -265,6 +265,24 @@ msg_json_normalize(cJSON *obj)
 	}
 }
 
+char *
+msg_json_print(const cJSON *obj)
+{
+	cJSON *copy = cJSON_Duplicate(obj, true);
+	char *s, *out;
+
+	if (copy == NULL)
+		return xstrdup("null");
+	msg_json_normalize(copy);
+	s = cJSON_PrintUnformatted(copy);
+	cJSON_Delete(copy);
+	if (s == NULL)
+		abort();	/* only on allocation failure, which xmalloc forbids */
+	out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
 /* Print obj (consumed) as one line with its '\n'. */
 static char *
 message_finish(cJSON *obj)
@@ -458,4 +476,34 @@ msg_add_signal(cJSON *o, const char *name, int sig)
 		cJSON_AddNullToObject(o, name);
 	else
 		cJSON_AddNumberToObject(o, name, sig);
+}
+
+void
+msg_add_names(cJSON *o, const char *name, const char *const *names,
+    size_t n)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, name), *twin = NULL;
+	char *tname, *b64;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(names[i]);
+
+		cJSON_AddItemToArray(a, cJSON_CreateString(names[i]));
+		if (twin == NULL && msg_utf8_check(names[i], len) != len) {
+			tname = xasprintf("%s_b64", name);
+			twin = cJSON_AddArrayToObject(o, tname);
+			free(tname);
+			for (size_t k = 0; k < i; k++)
+				cJSON_AddItemToArray(twin, cJSON_CreateNull());
+		}
+		if (twin == NULL)
+			continue;
+		if (msg_utf8_check(names[i], len) == len) {
+			cJSON_AddItemToArray(twin, cJSON_CreateNull());
+			continue;
+		}
+		b64 = message_base64((const unsigned char *)names[i], len);
+		cJSON_AddItemToArray(twin, cJSON_CreateString(b64));
+		free(b64);
+	}
 }

@@ -114,6 +114,15 @@ char *msg_utf8_lossy(const char *s, size_t len);
  * arrays are only repaired. Every builder here applies it.
  */
 void msg_json_normalize(cJSON *obj);
+
+/*
+ * obj (borrowed, unchanged; NULL allowed) as one line of JSON, numbers
+ * and strings as msg_json_normalize makes them: what ggenc prints under
+ * --json, so a value read from the wire (a double once parsed) comes out
+ * as the daemon sent it (1796640019409540, not 1.79664001940954e+15).
+ * "null" for NULL. The caller frees.
+ */
+char *msg_json_print(const cJSON *obj);
 /*
  * Numbers on the wire follow one rule (PROTOCOL.md "Field conventions"):
  * durations are "*_ms" in milliseconds with at most 3 decimals (whole
@@ -127,5 +136,14 @@ void msg_add_rate(cJSON *o, const char *name, double rate);
 void msg_add_exit_code(cJSON *o, const char *name, int code);
 /* null when sig is 0 (not killed by a signal). */
 void msg_add_signal(cJSON *o, const char *name, int sig);
+/*
+ * Add member name to o: an array of the n strings (borrowed; file names,
+ * any bytes). When one of them is not valid UTF-8, also a twin array
+ * "NAME_b64" of the same length: the exact bytes in base64 where a name is
+ * not valid UTF-8, null where it is (PROTOCOL.md "Text"); the array's own
+ * strings are repaired when the message is built.
+ */
+void msg_add_names(cJSON *o, const char *name, const char *const *names,
+    size_t n);
 
 #endif

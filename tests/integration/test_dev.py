@@ -60,17 +60,26 @@ def env_for(d, **extra):
 class Term:
     """ggenc on a pseudo-terminal, as a user runs it."""
 
-    def __init__(self, d, *args, cols=100, cwd=None):
+    def __init__(self, d, *args, cols=100, cwd=None, ctty=False):
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ,
                     struct.pack('HHHH', 24, cols, 0, 0))
         self.master = master
+        # ctty: the pty becomes ggenc's controlling terminal, so the
+        # kernel sends it SIGWINCH when resize() changes the size.
         self.proc = subprocess.Popen(
             [GGENC] + list(args), stdin=slave, stdout=slave, stderr=slave,
             env=env_for(d, TERM='xterm-256color'), cwd=cwd,
-            start_new_session=True)
+            start_new_session=True,
+            preexec_fn=(lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+            if ctty else None)
         os.close(slave)
         self.buf = b''
+
+    def resize(self, cols, rows=24):
+        """What a terminal emulator does when its window changes size."""
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ,
+                    struct.pack('HHHH', rows, cols, 0, 0))
 
     def expect(self, pattern, timeout=IO_TIMEOUT):
         """Read until the regex (bytes) matches the output so far."""
@@ -96,16 +105,31 @@ class Term:
         """Ctrl-C, as the terminal sends it; returns the exit status."""
         self.proc.send_signal(signal.SIGINT)
         rc = self.proc.wait(IO_TIMEOUT)
-        try:
-            while select.select([self.master], [], [], 0.2)[0]:
-                data = os.read(self.master, 65536)
-                if not data:
-                    break
-                self.buf += data
-        except OSError:
-            pass
-        os.close(self.master)
+        self.drain()
         return rc
+
+    def drain(self):
+        """Everything ggenc wrote before it ended, then close the master.
+        The kernel hands a pty's bytes to the master side from a work
+        queue, so on a loaded machine the last writes (the status line's
+        erase on Ctrl-C) can arrive well after the process is gone: read
+        until the end of file (EIO once every slave fd is closed and the
+        buffer is empty), not for a fixed pause."""
+        deadline = time.monotonic() + IO_TIMEOUT
+        while True:
+            left = deadline - time.monotonic()
+            assert left > 0, 'no end of output after exit: %r' % (
+                self.buf[-200:],)
+            if not select.select([self.master], [], [], left)[0]:
+                continue
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            self.buf += data
+        os.close(self.master)
 
 
 class Pipe:
@@ -192,6 +216,50 @@ def test_dev_on_terminal_shows_the_rebuild():
         t.interrupt()
 
 
+def test_dev_follows_a_terminal_resize():
+    """The status line is cut to the terminal's width (one column spare,
+    so it never wraps) and drawn again, once, at the new width when the
+    terminal is resized (SIGWINCH), without a run or a message from the
+    daemon."""
+    # A non-ASCII root: the line is cut between characters, never inside
+    # one, and a character counts one column.
+    root = project(BUILD, name='caf\u00e9-\u00e9t\u00e9')
+    text = 'ggen dev: %s, on save: build | Ctrl-C quits' % root
+    full = text.encode()
+    assert len(text) > 60, text
+    assert text.index('\u00e9') < 38, text
+
+    def status(cols):
+        return rb'\r\x1b\[K\x1b\[2m' + \
+            re.escape(text[:cols - 1].encode()) + rb'\x1b\[0m'
+
+    with Daemon() as d:
+        t = Term(d, 'dev', '--root', root, cols=40, ctty=True)
+        t.expect(status(40) + rb'$')
+        seen = len(t.buf)
+        t.resize(len(text) + 20)
+        m = t.expect(re.escape(full) + rb'\x1b\[0m$')
+        assert t.buf[seen:].count(b'ggen dev: ') == 1, t.buf[seen:]
+        seen = len(t.buf)
+        t.resize(30)
+        t.expect(status(30) + rb'$')
+        assert t.buf[seen:].count(b'ggen dev: ') == 1, t.buf[seen:]
+        # A run after the resize ends with the status line at the width
+        # of then.
+        save(root, 'int y;\n')
+        t.expect(rb'run \d+ ok in [^\n]*\n' + rb'\r\x1b\[K\x1b\[2m' +
+                 re.escape(text[:20].encode()))
+        rc = t.interrupt()
+        assert rc == -signal.SIGINT, rc
+        assert t.buf.endswith(b'\r\x1b[K\x1b[0m'), t.buf[-40:]
+        draws = [x.decode() for x in re.findall(
+            rb'\x1b\[2m(ggen dev: [^\x1b]*)\x1b\[0m', t.buf)]
+        # The first draw, one per resize, one after the run; each fits.
+        assert len(draws) == 4, draws
+        assert [len(x) for x in draws[:3]] == [39, len(text), 29], draws
+        assert len(draws[3]) == 29 and draws[3].startswith(text[:20]), draws
+
+
 def test_dev_in_a_pipe_prints_plain_lines():
     root = project(BUILD + '[lifecycle.lint]\ncommand = "echo lint >&2; '
                    'exit 3"\nwatch = ["src/*.h"]\n')
@@ -219,6 +287,23 @@ def test_dev_in_a_pipe_prints_plain_lines():
         # Nothing on a pipe ran on a terminal.
         r = ggenc('logs', '-2', sock=d.sock, cwd=root)
         assert 'on-pipe' in r.stdout, r
+
+
+def test_dev_names_a_file_by_its_exact_bytes():
+    """A saved file whose name is not UTF-8 is shown by its exact bytes,
+    escaped (the daemon's files_b64 twin), not as U+FFFD."""
+    root = project(BUILD)
+    with Daemon() as d:
+        p = Pipe(d, 'dev', '--root', root)
+        p.expect(r'ggen dev: watching %s, on save: build\n'
+                 % re.escape(root))
+        with open(os.path.join(os.fsencode(root), b'src/bad\xff\xfe.c'),
+                  'wb') as f:
+            f.write(b'int b;\n')
+        p.expect(r'run (\d+): build \(save: src/bad\\xff\\xfe\.c\)\n'
+                 r'.*?run \1 ok in \d+ ms\n')
+        assert '\ufffd' not in p.out, p.out
+        assert p.stop() == -signal.SIGINT
 
 
 def test_dev_phase_runs_on_every_change():
@@ -558,7 +643,9 @@ def test_color_everywhere():
 
 
 run([test_dev_on_terminal_shows_the_rebuild,
+     test_dev_follows_a_terminal_resize,
      test_dev_in_a_pipe_prints_plain_lines,
+     test_dev_names_a_file_by_its_exact_bytes,
      test_dev_phase_runs_on_every_change,
      test_dev_phase_already_on_save_runs_once,
      test_dev_phase_waits_for_the_on_save_run,

@@ -7,6 +7,7 @@ cancel, cache hits and their invalidation, the recursion error, dry runs,
 logs/runs and ggenc's exit codes."""
 import os
 import shutil
+import socket
 import time
 
 from harness import Daemon, ggenc, mktemp, run
@@ -500,6 +501,84 @@ def test_dry_run_shows_cache_decisions():
 
 
 
+def test_dry_run_keys_off_the_loop():
+    """A dry run on an unwatched root walks and hashes its inputs on the
+    engine's worker: while it is in flight (a 512 MiB sparse input), other
+    clients are answered, several round trips in a row; its reply then
+    has the key. A client that hangs up mid-hash leaves the daemon
+    well (its result is dropped)."""
+    files = {'src/%03d.c' % i: '%d\n' % i for i in range(300)}
+    root = project('[lifecycle.build]\ncommand = "true"\n'
+                   'inputs = ["**"]\ncache = true\n', files)
+    with open(os.path.join(root, 'big.bin'), 'wb') as f:
+        f.truncate(512 << 20)
+    with Daemon() as d:
+        dry = d.client()
+        dry.sock.settimeout(120.0)
+        rid = dry.request('run', phases=['build'], root=root, dry_run=True)
+        answered = 0
+        with d.client() as other:
+            for _ in range(3):
+                assert other.call('hello', proto=1)['ok']
+                dry.sock.setblocking(False)
+                try:
+                    early = dry.sock.recv(1, socket.MSG_PEEK)
+                except BlockingIOError:
+                    early = b''
+                dry.sock.settimeout(120.0)
+                assert early == b'', 'the dry run answered before ' \
+                    'hello: it held the loop'
+                answered += 1
+        assert answered == 3
+        while True:
+            m = dry.recv()
+            if m.get('id') == rid:
+                break
+        dry.close()
+        assert m['ok'], m
+        step = m['result']['steps'][0]
+        assert step['cache'] == 'miss' and len(step['key']) == 64, step
+        # Hang up while the keys hash: the result is dropped, all is well.
+        # (A smaller input from here: less load on the machine.)
+        with open(os.path.join(root, 'big.bin'), 'r+b') as f:
+            f.truncate(64 << 20)
+        gone = d.client()
+        gone.request('run', phases=['build'], root=root, dry_run=True)
+        gone.close()
+        with d.client() as c:
+            assert c.call('hello', proto=1)['ok']
+            assert c.call('status')['ok']
+        res, _ = run_ok(d, root, 'build', dry_run=True)
+        again = res['steps'][0]
+        assert again['cache'] == 'miss' and len(again['key']) == 64, res
+        assert again['key'] != step['key'], (again, step)
+
+
+def test_shutdown_during_dry_run_replies():
+    """A dry run still hashing when the daemon is told to stop gets a
+    final reply (shutting_down), and the daemon exits cleanly."""
+    root = project('[lifecycle.build]\ncommand = "true"\n'
+                   'inputs = ["**"]\ncache = true\n', {'a.c': '1\n'})
+    with open(os.path.join(root, 'big.bin'), 'wb') as f:
+        f.truncate(512 << 20)
+    d = Daemon()
+    with d:
+        dry = d.client()
+        rid = dry.request('run', phases=['build'], root=root, dry_run=True)
+        with d.client() as q:
+            assert q.call('hello', proto=1)['ok']
+            assert q.call('shutdown')['ok']
+        while True:
+            m = dry.recv()
+            if m.get('id') == rid:
+                break
+        dry.close()
+        # Hashing 512 MiB outlasts two round trips: the stop came first.
+        assert not m['ok'], m
+        assert m['error']['code'] == 'shutting_down', m
+        assert d.wait() == 0
+
+
 def test_dry_run_names_a_command_hook_once():
     """A hook written as commands is a phase named after its hook: the
     plan says `before_build:`, not `before_build (before_build):`."""
@@ -595,6 +674,8 @@ if __name__ == '__main__':
          test_queued_run_waits_and_cancels,
          test_cache_content_not_touch,
          test_dry_run_shows_cache_decisions,
+         test_dry_run_keys_off_the_loop,
+         test_shutdown_during_dry_run_replies,
          test_dry_run_names_a_command_hook_once,
          test_hook_recursion_error,
          test_exit_codes_logs_runs])

@@ -6,6 +6,7 @@ pipeline is written in one transaction, retention keeps exactly N per key,
 kill -9 mid-run leaves the run `interrupted` after a restart, a corrupt or
 read-only database degrades to memory without stopping the daemon, and a
 phase over its budget is marked slow."""
+import base64
 import json
 import os
 import signal
@@ -519,6 +520,55 @@ def test_phase_slower_than_median_is_slow():
         assert 'over 110% of its median' in d.log_text()
 
 
+def test_trigger_files_not_utf8_keep_exact_bytes():
+    """A save of src/bad\\xff\\xfe triggers a run whose history row lists
+    the name as text with U+FFFD (every line stays valid UTF-8) and its
+    exact bytes in the twin trigger_files_b64 (null for the valid names),
+    in `history` and `show`; `ggenc show` prints the exact bytes
+    escaped."""
+    root = os.path.realpath(project(
+        '[lifecycle.build]\ncommand = "true"\nwatch = ["src/*"]\n'))
+    os.makedirs(os.path.join(root, 'src'))
+    bad = b'src/bad\xff\xfe'
+    with Daemon() as d:
+        with d.client() as c:
+            rid = c.request('watch', root=root)
+            assert await_reply(c, rid)['ok']
+        with d.client() as ev:
+            ev.request('events')
+            assert ev.recv()['progress'] == {'subscribed': True}
+            with open(os.path.join(os.fsencode(root), bad), 'wb') as f:
+                f.write(b'1\n')
+            while True:
+                m = ev.recv()
+                if m.get('event') == 'run.finished':
+                    break
+        assert m['data']['status'] == 'ok', m
+        wait_written(d, 1)
+        with d.client() as c:
+            rid = c.request('history', root=root)
+            while True:
+                line = c.recv_line()
+                assert line is not None
+                line.decode('utf-8')        # strict: raises if not UTF-8
+                reply = json.loads(line)
+                if reply.get('id') == rid:
+                    break
+        assert reply['ok'], reply
+        runs = reply['result']['runs']
+        assert len(runs) == 1, runs
+        for r in (runs[0], request(d, 'show', run=runs[0]['id'])['result']):
+            files = r['trigger_files']
+            twin = r['trigger_files_b64']
+            assert len(twin) == len(files), r
+            i = files.index('src/bad\ufffd\ufffd')
+            assert base64.b64decode(twin[i]) == bad, twin
+            assert all(t is None for k, t in enumerate(twin) if k != i), r
+        out = ggenc('show', str(runs[0]['id']), sock=d.sock)
+        assert out.returncode == 0, out
+        assert 'src/bad\\xff\\xfe' in out.stdout, out.stdout
+
+
 if __name__ == '__main__':
     run([test_history_show_stats_trace_diff_trim,
          test_pipeline_is_one_transaction,
@@ -529,4 +579,5 @@ if __name__ == '__main__':
          test_corrupt_database_degrades,
          test_readonly_database_degrades,
          test_phase_over_budget_is_slow,
-         test_phase_slower_than_median_is_slow])
+         test_phase_slower_than_median_is_slow,
+         test_trigger_files_not_utf8_keep_exact_bytes])

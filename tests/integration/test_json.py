@@ -262,6 +262,28 @@ def test_errors_under_json():
     e = json.loads(p.stderr.strip().splitlines()[-1])
     assert e['code'] == 'template_error' and e['line'] == 1, e
     assert e['file'].endswith('bad.tmpl'), e
+    # ggenc's own failures too: no daemon (exit 3), usage (exit 2, with
+    # the usage line); stdout stays empty. Without --json: text as before.
+    nosock = os.path.join(mktemp(), 'none.sock')
+    for args in (['status'], ['history'], ['shutdown']):
+        p = ggenc('--json', '--no-start', *args, sock=nosock)
+        assert p.returncode == 3 and p.stdout == '', p
+        e = json.loads(p.stderr)
+        assert e['code'] == 'unreachable' and nosock in e['message'], e
+    p = ggenc('--no-start', 'status', sock=nosock)
+    assert p.returncode == 3 and p.stderr.startswith('ggenc: cannot '), p
+    for args, usage in ((['diff'], 'ggenc diff RUN_A RUN_B'),
+                        (['status', '--bogus'], 'ggenc status [--short]'),
+                        (['frob'], 'ggenc [--socket PATH]')):
+        p = ggenc('--json', *args, sock=nosock)
+        assert p.returncode == 2 and p.stdout == '', p
+        e = json.loads(p.stderr)
+        assert e['code'] == 'invalid' and e['usage'].startswith(usage), e
+        assert e['message'], e
+    p = ggenc('status', '--bogus', sock=nosock)
+    assert p.returncode == 2, p
+    assert p.stderr == ('ggenc: unknown option "--bogus" for "status"\n'
+                        'usage: ggenc status [--short]\n'), p
 
 
 def test_human_events_are_text():

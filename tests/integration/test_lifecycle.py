@@ -683,12 +683,20 @@ def test_graph():
     with Daemon() as d:
         r = ggenc('graph', 'deploy', '--root', root, sock=d.sock)
         assert r.returncode == 0, r
-        assert 'setup  after init' in r.stdout, r.stdout
-        assert '(hook before_build)' in r.stdout, r.stdout
+        # Hooks in make.toml(5)'s words, notes in one column.
+        assert re.search(r'\n  5\. setup +depends on init\n', r.stdout), \
+            r.stdout
+        assert re.search(r'\n 13\. before_build +before build '
+                         r'\(\[hooks\.before_build\] commands\)\n',
+                         r.stdout), r.stdout
+        assert 'hook ' not in r.stdout, r.stdout
         r = ggenc('graph', 'deploy', '--root', root, '--format', 'mermaid',
                   sock=d.sock)
         assert r.stdout.startswith('graph LR\n'), r.stdout
         assert '-->|"depends_on"|' in r.stdout, r.stdout
+        assert ('["before_build<br/>before build ([hooks.before_build] '
+                'commands)"]:::hook\n') in r.stdout, r.stdout
+        assert r.stdout.endswith('  classDef hook stroke-dasharray: 5 5\n')
         r = ggenc('--json', 'graph', 'deploy', '-e', 'production', '--root',
                   root, sock=d.sock)
         g = json.loads(r.stdout)
@@ -700,8 +708,12 @@ def test_graph():
                         'depends_on = ["a"]\n')
         ggenc('run', 'b', '--root', small, sock=d.sock)
         r = ggenc('graph', 'b', '--root', small, sock=d.sock)
-        assert 'a  [last: ok]' in r.stdout, r.stdout
-        assert 'b  after a  [last: failed]' in r.stdout, r.stdout
+        assert '  1. a  [last: ok]\n' in r.stdout, r.stdout
+        assert '  2. b  depends on a  [last: failed]\n' in r.stdout, r.stdout
+        r = ggenc('graph', 'b', '--root', small, '--format', 'dot',
+                  sock=d.sock)
+        assert 'n1 [label="b\\nlast: failed", fillcolor=salmon];' in \
+            r.stdout, r.stdout
         r = ggenc('graph', 'nope', '--root', small, sock=d.sock)
         assert r.returncode == 1 and 'not found' in r.stderr, r
     # without a daemon: drawn locally; Graphviz parses the dot
@@ -713,6 +725,9 @@ def test_graph():
                          capture_output=True, text=True)
     assert svg.returncode == 0, svg.stderr
     assert '<svg' in svg.stdout and 'security' in svg.stdout
+    # The hook records' second line made it into the picture.
+    assert 'after deploy ([hooks.after_deploy] commands)' in svg.stdout, \
+        svg.stdout
 
 
 def test_man_page_covers_every_key():

@@ -248,6 +248,32 @@ def test_kill9_during_template_write():
           % (kills, left))
 
 
+def test_root_ready_when_saved_during_its_first_load():
+    """A root is restored at start (no snapshot: the last daemon was
+    killed) and a small file of it is saved while its first crawl hashes.
+    The root must become ready: the save's inline hash can be the last one
+    it waits for, and nothing else follows to notice (the kill9 test above
+    hung on this, about 1 start in 10). Each start is checked by a run,
+    which waits for the root; 30 starts."""
+    root = project('[lifecycle.quick]\ncommand = "true"\n',
+                   {'big.bin': 'x' * (8 << 20), 'small.txt': 'a\n'})
+    tmp = harness.mktemp()
+    with Daemon('--log-level', 'warn', tmp=tmp) as d:
+        r = call(d, 'run', root=root, phases=['quick'])
+        assert r['ok'] and r['result']['status'] == 'ok', r
+        d.proc.send_signal(signal.SIGKILL)
+        d.proc.wait(harness.IO_TIMEOUT)
+    for n in range(30):
+        with Daemon('--log-level', 'warn', tmp=tmp) as d:
+            with open(os.path.join(root, 'small.txt'), 'w') as f:
+                f.write('%d\n' % n)
+            # The harness's socket timeout (IO_TIMEOUT) is the deadline.
+            r = call(d, 'run', root=root, phases=['quick'])
+            assert r['ok'] and r['result']['status'] == 'ok', (n, r)
+            d.proc.send_signal(signal.SIGKILL)
+            d.proc.wait(harness.IO_TIMEOUT)
+
+
 def test_engine_cache_fault_sweep():
     harness.skip_unless(os.path.exists(GGEND_FAULT),
                         'GGEND_FAULT (ggend-fault) not built')
@@ -314,4 +340,5 @@ if __name__ == '__main__':
                  test_kill9_during_history_flushes,
                  test_phase_printing_1gib_bounded,
                  test_kill9_during_template_write,
+                 test_root_ready_when_saved_during_its_first_load,
                  test_engine_cache_fault_sweep])

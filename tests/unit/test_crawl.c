@@ -3,7 +3,10 @@
  * Unit tests for daemon/crawl.c: 1,000 files found exactly, ignored dirs
  * never entered, symlinks reported and not followed, special files skipped,
  * slicing bounds the work per step, deep trees, subtree starts, errors,
- * filesystem classification.
+ * filesystem classification; directories walked from a known list of
+ * names (stat'ed, never read: a name missing on disk is skipped, one not
+ * listed is not seen), hints handed back, completeness reported, and the
+ * batched walk on a thread pool reporting exactly what the serial one does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -366,6 +369,165 @@ test_fs_kind(void **state)
 	assert_non_null(strstr(err.msg, "statfs /nonexistent/x: No such file"));
 }
 
+/* ---- known names ---- */
+
+struct kn {
+	struct crawl *c;
+	char out[8192];		/* "path:hint " per entry, then sorted */
+	char done[2048];	/* "dir:complete " per directory */
+	size_t n;
+};
+
+static void
+kn_entry(void *arg, const char *relpath, enum crawl_kind kind,
+    const struct stat *st)
+{
+	struct kn *k = arg;
+	size_t len = strlen(k->out);
+	uint32_t h = crawl_hint(k->c);
+
+	(void)st;
+	(void)kind;
+	snprintf(k->out + len, sizeof(k->out) - len, "%s:%ld ", relpath,
+	    h == CRAWL_NO_HINT ? -1L : (long)h);
+	k->n++;
+}
+
+static bool
+kn_ignore(void *arg, const char *relpath, bool is_dir)
+{
+	(void)arg;
+	(void)is_dir;
+	return strcmp(relpath, "d3/f1") == 0;
+}
+
+/* Every dN but d5 (read from the disk) is known: f0..f3, a name not on
+ * disk, and (d7) not f3, which then is never seen. Hints N*10 + i. */
+static bool
+kn_known(void *arg, struct crawl *c, const char *relpath,
+    const struct stat *st)
+{
+	char name[16];
+	int d;
+
+	(void)arg;
+	assert_true(S_ISDIR(st->st_mode));
+	if (sscanf(relpath, "d%d", &d) != 1 || d == 5)
+		return false;
+	assert_int_equal(crawl_hint(c), (uint32_t)(100 + d));
+	for (int i = 0; i < 4; i++) {
+		if (d == 7 && i == 3)
+			continue;
+		snprintf(name, sizeof(name), "f%d", i);
+		crawl_known_add(c, name, (uint32_t)(d * 10 + i));
+	}
+	crawl_known_add(c, "ghost", 9999);
+	return true;
+}
+
+static bool
+kn_known_root(void *arg, struct crawl *c, const char *relpath,
+    const struct stat *st)
+{
+	char name[16];
+
+	if (relpath[0] != '\0')
+		return kn_known(arg, c, relpath, st);
+	for (int d = 0; d < 10; d++) {
+		snprintf(name, sizeof(name), "d%d", d);
+		crawl_known_add(c, name, (uint32_t)(100 + d));
+	}
+	return true;
+}
+
+static void
+kn_done(void *arg, const char *relpath, bool complete)
+{
+	struct kn *k = arg;
+	size_t len = strlen(k->done);
+
+	if (strcmp(relpath, "d3") == 0 || strcmp(relpath, "d5") == 0 ||
+	    relpath[0] == '\0')
+		snprintf(k->done + len, sizeof(k->done) - len, "%s:%d ",
+		    relpath[0] ? relpath : "/", complete);
+}
+
+static int
+kn_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* k->out's tokens sorted (the order of a walk is unspecified). */
+static void
+kn_sort(char *text, size_t size)
+{
+	char *toks[256], *copy = xstrdup(text), *save = NULL;
+	size_t n = 0, len = 0;
+
+	for (char *t = strtok_r(copy, " ", &save); t != NULL && n < 256;
+	    t = strtok_r(NULL, " ", &save))
+		toks[n++] = t;
+	qsort(toks, n, sizeof(*toks), kn_cmp);
+	text[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, size - len, "%s ", toks[i]);
+	free(copy);
+}
+
+static void
+kn_run(const char *root, unsigned threads, struct kn *k)
+{
+	struct crawl_config cfg = { .is_ignored = kn_ignore,
+		.on_entry = kn_entry, .known = kn_known_root,
+		.on_dir_done = kn_done, .arg = k, .threads = threads };
+
+	memset(k, 0, sizeof(*k));
+	assert_int_equal(crawl_new(root, "", &cfg, &k->c, NULL), 0);
+	/* One entry per step: a batch is still done whole. */
+	while (crawl_step(k->c, 1) == CRAWL_MORE)
+		;
+	crawl_free(k->c);
+	kn_sort(k->out, sizeof(k->out));
+	kn_sort(k->done, sizeof(k->done));
+}
+
+static void
+test_known_names_serial_and_batched(void **state)
+{
+	char *dir = testutil_tmpdir("crawl");
+	struct kn a, b;
+	char rel[64];
+
+	(void)state;
+	for (int d = 0; d < 10; d++) {
+		snprintf(rel, sizeof(rel), "d%d", d);
+		testutil_mkdir(dir, rel);
+		for (int i = 0; i < 5; i++) {
+			snprintf(rel, sizeof(rel), "d%d/f%d", d, i);
+			testutil_put(dir, rel, "x");
+		}
+	}
+	kn_run(dir, 0, &a);
+	/* The root and 10 dirs; 4 files each known in 9 (f4 never
+	 * listed), d7 3, d3 one ignored; d5 read: its 5, without hints. */
+	assert_int_equal(a.n, 1 + 10 + 9 * 4 - 1 - 1 + 5);
+	assert_non_null(strstr(a.out, "d0/f0:0 "));
+	assert_non_null(strstr(a.out, "d9/f3:93 "));
+	assert_non_null(strstr(a.out, "d4:104 "));
+	assert_non_null(strstr(a.out, "d5/f4:-1 "));
+	assert_null(strstr(a.out, "d0/f4"));
+	assert_null(strstr(a.out, "d7/f3"));
+	assert_null(strstr(a.out, "d3/f1"));
+	assert_null(strstr(a.out, "ghost"));
+	assert_string_equal(a.done, "/:1 d3:0 d5:1 ");
+	kn_run(dir, 4, &b);
+	assert_string_equal(a.out, b.out);
+	assert_string_equal(a.done, b.done);
+	assert_int_equal(a.n, b.n);
+	testutil_rmtree(dir);
+}
+
 int
 main(void)
 {
@@ -377,6 +539,7 @@ main(void)
 		cmocka_unit_test(test_deep_tree),
 		cmocka_unit_test(test_subtree_start_and_errors),
 		cmocka_unit_test(test_fs_kind),
+		cmocka_unit_test(test_known_names_serial_and_batched),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@
 
 #include "engine.h"
 #include "strbuf.h"
+#include "wire_run.h"
 #include "xmalloc.h"
 
 #define ET_SAFETY_S 30.0
@@ -193,9 +194,15 @@ et_batch(struct et *t, const char *path)
 static double
 et_next_id(struct et *t)
 {
-	cJSON *s = engine_status_json(t->g);
-	double id = cJSON_GetObjectItem(s, "next_id")->valuedouble;
+	struct engine_overview ov;
+	cJSON *s;
+	double id;
 
+	/* Through the wire form `status` sends (daemon/wire_run.h). */
+	engine_overview_get(t->g, &ov);
+	s = wire_run_overview(&ov);
+	engine_overview_release(&ov);
+	id = cJSON_GetObjectItem(s, "next_id")->valuedouble;
 	cJSON_Delete(s);
 	return id;
 }
@@ -399,6 +406,111 @@ test_cancel_while_keying(void **state)
 	/* freeing the engine now waits for the worker and drops the key */
 }
 
+/* A dry run's end as the test sees it. */
+struct et_dry {
+	int calls;
+	enum gerr_code code;		/* of an end without a plan */
+	char cache[16];
+	char key[CACHEKEY_HEX_SIZE];
+	size_t n_steps;
+};
+
+static void
+et_dry_done(void *arg, struct engine_dry_plan *plan, const struct gerr *err)
+{
+	struct et_dry *d = arg;
+
+	d->calls++;
+	if (plan == NULL) {
+		assert_non_null(err);
+		d->code = err->code;
+		return;
+	}
+	assert_null(err);
+	d->n_steps = plan->n_steps;
+	snprintf(d->cache, sizeof(d->cache), "%s", plan->steps[0].cache);
+	memcpy(d->key, plan->steps[0].key, sizeof(d->key));
+	engine_dry_plan_free(plan);
+}
+
+static void
+et_dry_request(struct et *t, struct engine_request *er,
+    const char *const *phases)
+{
+	memset(er, 0, sizeof(*er));
+	er->root = t->dir;
+	er->phases = phases;
+	er->n_phases = 1;
+	er->target = PLAN_TARGET_DEFAULT;
+	er->trigger = ENGINE_TRIGGER_MANUAL;
+}
+
+/* A dry run on a root without a hot file table hashes its keys on the
+ * worker: engine_dry_run returns before the plan is known and done comes
+ * from the loop, once, with the key; a cancelled one is never told (its
+ * result dropped); a bad request fails at once, done not called; a
+ * stopping daemon ends one still hashing with GERR_SHUTTING_DOWN; one
+ * still hashing when the engine is freed is dropped (ASan: no leak). */
+static void
+test_dry_run_on_worker(void **state)
+{
+	struct et *t = *state;
+	const char *const phases[] = { "build" }, *const bad[] = { "nope" };
+	struct engine_request er;
+	struct engine_dry *job = NULL;
+	struct et_dry d, c;
+	struct gerr err;
+
+	et_write(t->dir, "make.toml", "[project]\nname = \"t\"\n"
+	    "[lifecycle.build]\ncommand = \"true\"\n"
+	    "cache = true\ninputs = [\"*.c\"]\n");
+	et_write(t->dir, "a.c", "int a;\n");
+	et_dry_request(t, &er, phases);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(engine_dry_run(t->g, &er, et_dry_done, &d, &job,
+	    NULL), 0);
+	assert_non_null(job);
+	assert_int_equal(d.calls, 0);		/* not on the loop */
+	et_wait(t, &d.calls, 1);
+	assert_int_equal(d.n_steps, 1);
+	assert_string_equal(d.cache, "miss");
+	assert_int_equal(strlen(d.key), CACHEKEY_HEX_SIZE - 1);
+	/* Cancelled: never called, even once the worker is done. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(engine_dry_run(t->g, &er, et_dry_done, &c, &job,
+	    NULL), 0);
+	engine_dry_cancel(t->g, job);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(engine_dry_run(t->g, &er, et_dry_done, &d, NULL,
+	    NULL), 0);
+	et_wait(t, &d.calls, 1);		/* the worker keeps order */
+	assert_int_equal(c.calls, 0);
+	/* A phase that does not exist: the error now, no callback. */
+	et_dry_request(t, &er, bad);
+	gerr_clear(&err);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(engine_dry_run(t->g, &er, et_dry_done, &c, &job,
+	    &err), GERR_PHASE_NOT_FOUND);
+	assert_null(job);
+	assert_int_equal(c.calls, 0);
+	/* Pending at engine_free (the teardown): dropped, untold. */
+	et_dry_request(t, &er, phases);
+	assert_int_equal(engine_dry_run(t->g, &er, et_dry_done, &c, &job,
+	    NULL), 0);
+	engine_free(t->g);
+	t->g = engine_new(t->loop, t->state);
+	assert_int_equal(c.calls, 0);
+	/* Pending when the daemon stops: told, once, with the reason. */
+	assert_int_equal(engine_dry_run(t->g, &er, et_dry_done, &c, &job,
+	    NULL), 0);
+	engine_cancel_where(t->g, NULL, "stopping", true);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.code, GERR_SHUTTING_DOWN);
+	engine_free(t->g);
+	t->g = NULL;
+	assert_int_equal(c.calls, 1);
+}
+
 int
 main(void)
 {
@@ -416,6 +528,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_while_keying,
 		    et_setup, et_teardown),
 		cmocka_unit_test_setup_teardown(test_outputs_and_workspaces,
+		    et_setup, et_teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_on_worker,
 		    et_setup, et_teardown),
 	};
 

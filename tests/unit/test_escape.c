@@ -74,12 +74,42 @@ test_escape_member(void **state)
 	cJSON_Delete(o);
 }
 
+/* A list of names with its twin array (msg_add_names): exact bytes where
+ * the twin has a string, the text where it has null or nothing. */
+static void
+test_escape_member_at(void **state)
+{
+	cJSON *o = cJSON_Parse("{\"files\":[\"ok.c\",\"bad\ufffd\ufffd\","
+	    "\"x\"],\"files_b64\":[null,\"YmFk//4=\"],\"plain\":[\"a\"]}");
+	char *s;
+
+	(void)state;
+	assert_non_null(o);
+	s = escape_member_at(o, "files", 0);
+	assert_string_equal(s, "ok.c");
+	free(s);
+	s = escape_member_at(o, "files", 1);	/* exact "bad\xff\xfe" */
+	assert_string_equal(s, "bad\\xff\\xfe");
+	free(s);
+	s = escape_member_at(o, "files", 2);	/* past the twin's end */
+	assert_string_equal(s, "x");
+	free(s);
+	s = escape_member_at(o, "plain", 0);
+	assert_string_equal(s, "a");
+	free(s);
+	s = escape_member_at(o, "files", 3);
+	assert_string_equal(s, "?");
+	free(s);
+	cJSON_Delete(o);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape_bytes),
 		cmocka_unit_test(test_escape_member),
+		cmocka_unit_test(test_escape_member_at),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -568,6 +568,82 @@ test_hash_error(void **state)
 	filetable_free(t);
 }
 
+/* Restored directories' children lists (the warm walk's), ids and hints. */
+static void
+test_restore_children_and_hints(void **state)
+{
+	struct filetable *t = filetable_new(NULL);
+	struct filetable_stat st = st_make(1, 1, 1);
+	static const char *const paths[] = { "", "a", "a/x", "b", "a/y",
+	    "gone" };
+	/* parents by id; "gone" is a tombstone */
+	uint32_t parent[] = { FILETABLE_NO_ID, 0, 1, 0, 1, FILETABLE_NO_ID };
+	uint32_t bad[] = { FILETABLE_NO_ID, 0, 3, 0, 1, FILETABLE_NO_ID };
+	uint32_t orphan[] = { FILETABLE_NO_ID, 0, FILETABLE_NO_ID, 0, 1,
+	    FILETABLE_NO_ID };
+	const uint32_t *kids;
+	uint32_t id;
+	XXH128_hash_t h = { 0, 0 };
+
+	(void)state;
+	filetable_restore_clock(t, 10, 0);
+	for (size_t i = 0; i < 6; i++)
+		assert_true(filetable_restore(t, paths[i],
+		    i == 0 || i == 1 ? FILETABLE_DIR : FILETABLE_FILE, &st,
+		    false, false, h, i + 1, i + 1, i == 5));
+	assert_false(filetable_children_kept(t));
+	/* "b" is a file: no one's directory. A live file in no list would
+	 * be missed by a walk trusting the lists: refused too. */
+	assert_false(filetable_restore_children(t, bad, 6));
+	assert_false(filetable_restore_children(t, orphan, 6));
+	assert_false(filetable_restore_children(t, parent, 5));
+	assert_false(filetable_children_kept(t));
+	assert_true(filetable_restore_children(t, parent, 6));
+	assert_true(filetable_children_kept(t));
+	assert_int_equal(filetable_known_children(t, 0, &kids), 2);
+	assert_true(kids[0] == 1 && kids[1] == 3);
+	assert_int_equal(filetable_known_children(t, 1, &kids), 2);
+	assert_true(kids[0] == 2 && kids[1] == 4);
+	assert_int_equal(filetable_known_children(t, 3, &kids), 0);
+	assert_int_equal(filetable_parent_id(t, "a/y"), 1);
+	assert_int_equal(filetable_parent_id(t, "b"), 0);
+	assert_int_equal(filetable_parent_id(t, ""), FILETABLE_NO_ID);
+	assert_int_equal(filetable_parent_id(t, "gone/z"), FILETABLE_NO_ID);
+	assert_int_equal(filetable_lookup_id(t, "a/x"), 2);
+	assert_int_equal(filetable_lookup_id(t, "gone"), FILETABLE_NO_ID);
+	assert_string_equal(filetable_entry_id(t, 4)->path, "a/y");
+	assert_null(filetable_entry_id(t, 5));	/* a tombstone */
+	assert_null(filetable_entry_id(t, 99));
+	/* A right hint, a wrong one, none: the same outcome. */
+	assert_int_equal(filetable_upsert_hint(t, "a/x", 2, FILETABLE_FILE,
+	    &st, &id), FILETABLE_STAT_CHANGED);	/* restored unhashed */
+	assert_int_equal(id, 2);
+	assert_int_equal(filetable_upsert_hint(t, "a/y", 3, FILETABLE_FILE,
+	    &st, &id), FILETABLE_STAT_CHANGED);
+	assert_int_equal(id, 4);
+	assert_int_equal(filetable_upsert_hint(t, "a/new", FILETABLE_NO_ID,
+	    FILETABLE_FILE, &st, &id), FILETABLE_ADDED);
+	assert_int_equal(id, 6);
+	assert_int_equal(filetable_upsert_hint(t, "gone", 5, FILETABLE_FILE,
+	    &st, &id), FILETABLE_ADDED);	/* back from its tombstone */
+	assert_int_equal(id, 5);
+	/* Complete marks, dirs only, and all cleared at once. */
+	filetable_set_complete(t, 1, true);
+	filetable_set_complete(t, 2, true);
+	assert_true(filetable_entry_id(t, 1)->flags & FILETABLE_F_COMPLETE);
+	assert_false(filetable_entry_id(t, 2)->flags & FILETABLE_F_COMPLETE);
+	assert_true(filetable_set_wd_id(t, 1, 7));
+	assert_false(filetable_set_wd_id(t, 2, 8));
+	assert_ptr_equal(filetable_lookup_wd(t, 7), filetable_entry_id(t, 1));
+	filetable_clear_complete(t);
+	assert_false(filetable_entry_id(t, 1)->flags & FILETABLE_F_COMPLETE);
+	filetable_check(t);
+	filetable_drop_children(t);
+	assert_false(filetable_children_kept(t));
+	assert_int_equal(filetable_known_children(t, 0, &kids), 0);
+	filetable_free(t);
+}
+
 int
 main(void)
 {
@@ -585,6 +661,7 @@ main(void)
 		cmocka_unit_test(test_many_entries_memory),
 		cmocka_unit_test(test_name_compaction),
 		cmocka_unit_test(test_hash_error),
+		cmocka_unit_test(test_restore_children_and_hints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -896,8 +896,22 @@ test_stats_and_median(void **state)
 	assert_int_equal(history_check_slow(h, "/p", "", "build", 33, 0, &med),
 	    HISTORY_NOT_SLOW);
 	assert_int_equal(med, 30);
+	/* 34 is over 110% but only 4 us over: noise, not slow; the excess
+	 * must pass 50 ms too. */
 	assert_int_equal(history_check_slow(h, "/p", "", "build", 34, 0, NULL),
-	    HISTORY_SLOW_MEDIAN);
+	    HISTORY_NOT_SLOW);
+	assert_int_equal(history_check_slow(h, "/p", "", "build", 50030, 0,
+	    NULL), HISTORY_NOT_SLOW);
+	assert_int_equal(history_check_slow(h, "/p", "", "build", 50031, 0,
+	    NULL), HISTORY_SLOW_MEDIAN);
+	/* A 1 s phase: the 10% rule decides (100 ms is over the floor). */
+	for (i = 0; i < 5; i++)
+		fx_run(h, "/p", "", "deploy", 9000 + i, 1000000, HISTORY_OK, 0);
+	assert_int_equal(history_check_slow(h, "/p", "", "deploy", 1100000, 0,
+	    &med), HISTORY_NOT_SLOW);
+	assert_int_equal(med, 1000000);
+	assert_int_equal(history_check_slow(h, "/p", "", "deploy", 1100001, 0,
+	    NULL), HISTORY_SLOW_MEDIAN);
 	assert_int_equal(history_check_slow(h, "/p", "", "build", 2001, 2,
 	    NULL), HISTORY_SLOW_BUDGET);
 	/* Under 5 successful runs: only the budget counts. */

@@ -250,6 +250,41 @@ test_normalize_output(void **state)
 	free(line);
 }
 
+/* What ggenc prints under --json: a reply line parsed (numbers become
+ * doubles) and printed again reads as the daemon sent it. cJSON alone
+ * prints 1796640019409540 as 1.79664001940954e+15 (any 16-digit value
+ * ending in 0: one start_us in ten). */
+static void
+test_print_parsed_reply(void **state)
+{
+	static const char line[] = "{\"id\":3,\"ok\":true,\"result\":{"
+	    "\"id\":5,\"start_us\":1796640019409540,\"duration_ms\":4.437,"
+	    "\"spans\":[{\"ts\":1796640019409500,\"dur\":-20}],"
+	    "\"exit_code\":0,\"signal\":null}}";
+	struct msg_reply r;
+	struct gerr err;
+	char *plain, *s;
+
+	(void)state;
+	gerr_clear(&err);
+	assert_int_equal(msg_reply_parse(line, sizeof(line) - 1, &r, &err), 0);
+	plain = cJSON_PrintUnformatted(r.body);
+	assert_non_null(strstr(plain, "e+15"));	/* the defect fixed */
+	cJSON_free(plain);
+	s = msg_json_print(r.body);
+	assert_string_equal(s, "{\"id\":5,\"start_us\":1796640019409540,"
+	    "\"duration_ms\":4.437,\"spans\":[{\"ts\":1796640019409500,"
+	    "\"dur\":-20}],\"exit_code\":0,\"signal\":null}");
+	free(s);
+	/* The message itself is left as it was. */
+	assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r.body,
+	    "start_us")));
+	msg_reply_release(&r);
+	s = msg_json_print(NULL);
+	assert_string_equal(s, "null");
+	free(s);
+}
+
 static void
 test_request_line(void **state)
 {
@@ -281,6 +316,31 @@ test_bad_daemon_lines(void **state)
 	msg_reply_release(&r);
 }
 
+/* msg_add_names: a twin array only when a name is not UTF-8, as long as
+ * the list, null where the name is valid (whichever comes first). */
+static void
+test_add_names(void **state)
+{
+	const char *const first_bad[] = { "\xff", "ok", "b\xfe" };
+	const char *const good[] = { "a", "caf\xc3\xa9" };
+	cJSON *o = cJSON_CreateObject();
+	char *line;
+
+	(void)state;
+	msg_add_names(o, "f", first_bad, 3);
+	msg_add_names(o, "g", good, 2);
+	msg_add_names(o, "e", NULL, 0);
+	line = msg_event("x", o);
+	assert_int_equal(msg_utf8_check(line, strlen(line)), strlen(line));
+	assert_non_null(strstr(line, "\"f\":[\"\xef\xbf\xbd\",\"ok\","
+	    "\"b\xef\xbf\xbd\"],\"f_b64\":[\"/w==\",null,\"Yv4=\"]"));
+	assert_non_null(strstr(line, "\"g\":[\"a\",\"caf\xc3\xa9\"]"));
+	assert_null(strstr(line, "g_b64"));
+	assert_non_null(strstr(line, "\"e\":[]"));
+	assert_null(strstr(line, "e_b64"));
+	free(line);
+}
+
 int
 main(void)
 {
@@ -294,6 +354,8 @@ main(void)
 		cmocka_unit_test(test_bad_daemon_lines),
 		cmocka_unit_test(test_number_rule_edges),
 		cmocka_unit_test(test_normalize_output),
+		cmocka_unit_test(test_print_parsed_reply),
+		cmocka_unit_test(test_add_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,11 @@
  * granule of the hash): within the racy window of the save it is
  * re-hashed and reported modified by a real rootsync walk; safely older,
  * its tuple is trusted (which is why the window must cover the
- * filesystem's timestamp granularity).
+ * filesystem's timestamp granularity). The warm walk of a real tree:
+ * directories unchanged and complete are stat'ed from their saved lists
+ * (not read), the others read; a file changed in place in an unchanged
+ * directory, files and directories added and removed while down are all
+ * found, the same with the walk's stat pool as without.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -306,6 +311,180 @@ racy_case(const char *root, int64_t save_after_ns, struct listing *out,
 	close(f.pipe[1]);
 }
 
+/* ---- the warm walk: lists of unchanged directories ---- */
+
+static bool
+ww_ignored(void *arg, const char *rel, bool is_dir)
+{
+	size_t n = strlen(rel);
+
+	(void)arg;
+	return !is_dir && n > 4 && strcmp(rel + n - 4, ".log") == 0;
+}
+
+/* Walk root from snapshot in (NULL: a first crawl) until loaded; the
+ * changes after since go to out (sorted), the status to ws, the table's
+ * snapshot (saved "later": nothing in it racy) to saved. */
+static void
+ww_walk(const char *root, const struct strbuf *in, unsigned threads,
+    uint64_t since, struct listing *out, struct rootsync_status *ws,
+    struct strbuf *saved)
+{
+	struct hashpool_config pcfg = { .threads = 2, .max_jobs = 64 };
+	struct rootsync_config cfg = { .generation = 5 };
+	struct filetable *t = NULL;
+	struct snapshot_meta m;
+	struct fx f;
+	char buf[16], *toks[64], *save = NULL, *text;
+	size_t n = 0, len = 0;
+
+	assert_int_equal(pipe2(f.pipe, O_CLOEXEC | O_NONBLOCK), 0);
+	assert_int_equal(hashpool_new(&pcfg, fx_notify, &f, &f.pool, NULL),
+	    0);
+	if (in != NULL)
+		assert_int_equal(snapshot_decode(in->buf, in->len, root, NULL,
+		    &t, &m, NULL, NULL), 0);
+	cfg.pool = f.pool;
+	cfg.table = t;
+	cfg.force_poll = true;
+	cfg.is_ignored = ww_ignored;
+	cfg.walk_threads = threads;
+	assert_int_equal(rootsync_new(root, &cfg, &f.w, NULL), 0);
+	while (rootsync_step(f.w, 7))
+		;
+	for (;;) {
+		struct pollfd p = { .fd = f.pipe[0], .events = POLLIN };
+
+		hashpool_drain(f.pool, fx_result, &f);
+		rootsync_status(f.w, ws);
+		if (!ws->loading && ws->hash_pending == 0 &&
+		    ws->hash_backlog == 0)
+			break;
+		assert_true(poll(&p, 1, 10000) > 0);
+		assert_true(read(f.pipe[0], buf, sizeof(buf)) > 0);
+	}
+	out->text[0] = '\0';
+	filetable_changes_since(rootsync_table(f.w), since, list_one, out,
+	    NULL);
+	text = xstrdup(out->text);
+	for (char *tk = strtok_r(text, " ", &save); tk != NULL && n < 64;
+	    tk = strtok_r(NULL, " ", &save))
+		toks[n++] = tk;
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(toks[j - 1], toks[j]) > 0;
+		    j--) {
+			char *x = toks[j];
+
+			toks[j] = toks[j - 1];
+			toks[j - 1] = x;
+		}
+	out->text[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(out->text + len, sizeof(out->text) - len,
+		    "%s ", toks[i]);
+	free(text);
+	filetable_check(rootsync_table(f.w));
+	meta_init(&m, (int64_t)time(NULL) * 1000000000 + 10 * SNAPSHOT_RACY_NS);
+	strbuf_reset(saved);
+	assert_int_equal(snapshot_encode(rootsync_table(f.w), root, &m,
+	    buf_write, saved), 0);
+	rootsync_free(f.w);
+	hashpool_free(f.pool);
+	close(f.pipe[0]);
+	close(f.pipe[1]);
+}
+
+/* Every entry of root an hour old (its dirs last). */
+static void
+ww_age(const char *root, const char *const *rels, size_t n)
+{
+	struct timespec ts[2] = { { time(NULL) - 3600, 0 },
+	    { time(NULL) - 3600, 0 } };
+
+	for (size_t i = 0; i < n; i++) {
+		char *abs = xasprintf("%s/%s", root, rels[i]);
+
+		assert_int_equal(utimensat(AT_FDCWD, abs, ts,
+		    AT_SYMLINK_NOFOLLOW), 0);
+		free(abs);
+	}
+}
+
+static void
+test_warm_walk_lists(void **state)
+{
+	char *top = testutil_tmpdir("snapshot");
+	static const char *const files[] = { "a/1.txt", "a/2.txt", "a/3.txt",
+	    "b/x.txt", "b/c/z.txt", "d/w.txt", "f/keep.txt", "f/out.log" };
+	static const char *const dirs[] = { "a", "b", "d", "e", "f", "b/c",
+	    "" };
+	struct filetable *t;
+	struct rootsync_status ws;
+	struct listing l1, l2, l0;
+	struct strbuf s0, s1;
+	uint64_t since;
+	const char *expect = "a/2.txt~ b/new.txt+ d- d/w.txt- g+ g/h.txt+ ";
+
+	(void)state;
+	assert_int_equal(notifier_init(NULL), 0);
+	for (size_t i = 0; i + 1 < sizeof(dirs) / sizeof(dirs[0]); i++)
+		testutil_mkdir(top, dirs[i]);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		testutil_put(top, files[i], files[i]);
+	ww_age(top, files, sizeof(files) / sizeof(files[0]));
+	ww_age(top, dirs, sizeof(dirs) / sizeof(dirs[0]));
+	strbuf_init(&s0);
+	strbuf_init(&s1);
+	/* A first crawl: every directory read, the old ones marked
+	 * complete but f (its out.log is ignored). */
+	ww_walk(top, NULL, 1, 0, &l0, &ws, &s0);
+	assert_int_equal(ws.dirs_known, 0);
+	assert_int_equal(ws.dirs_read, 7);
+	assert_int_equal(snapshot_decode(s0.buf, s0.len, top, NULL, &t,
+	    &(struct snapshot_meta){ 0 }, NULL, NULL), 0);
+	assert_true(filetable_lookup(t, "a")->flags & FILETABLE_F_COMPLETE);
+	assert_true(filetable_lookup(t, "")->flags & FILETABLE_F_COMPLETE);
+	assert_false(filetable_lookup(t, "f")->flags & FILETABLE_F_COMPLETE);
+	assert_null(filetable_lookup(t, "f/out.log"));
+	since = filetable_clock(t);
+	filetable_free(t);
+	/* While down: a/2.txt rewritten in place (a keeps its mtime), b
+	 * gains a file, d goes, g comes. */
+	testutil_put(top, "a/2.txt", "A/2.TXT");
+	testutil_put(top, "b/new.txt", "new");
+	testutil_rmtree(xasprintf("%s/d", top));
+	testutil_mkdir(top, "g");
+	testutil_put(top, "g/h.txt", "h");
+	/* Walked from the lists: a, b/c, e; read: the root, b, f, g. */
+	ww_walk(top, &s0, 1, since, &l1, &ws, &s1);
+	assert_string_equal(l1.text, expect);
+	assert_int_equal(ws.dirs_known, 3);
+	assert_int_equal(ws.dirs_read, 4);
+	assert_int_equal(ws.files_hashed, 3);
+	assert_int_equal(ws.swept, 2);
+	/* The same from the same snapshot with the stat pool. */
+	ww_walk(top, &s0, 4, since, &l2, &ws, &s1);
+	assert_string_equal(l2.text, expect);
+	assert_int_equal(ws.dirs_known, 3);
+	assert_int_equal(ws.dirs_read, 4);
+	assert_int_equal(ws.files_hashed, 3);
+	/* Nothing changed since: no change, nothing hashed. The root, b
+	 * and g were just written: not marked complete, read again. */
+	assert_int_equal(snapshot_decode(s1.buf, s1.len, top, NULL, &t,
+	    &(struct snapshot_meta){ 0 }, NULL, NULL), 0);
+	since = filetable_clock(t);
+	filetable_free(t);
+	ww_walk(top, &s1, 4, since, &l2, &ws, &s0);
+	assert_string_equal(l2.text, "");
+	assert_int_equal(ws.files_hashed, 0);
+	assert_int_equal(ws.dirs_known, 3);
+	assert_int_equal(ws.dirs_read, 4);
+	strbuf_release(&s0);
+	strbuf_release(&s1);
+	notifier_cleanup();
+	testutil_rmtree(top);
+}
+
 static void
 test_racy_file_rehashed(void **state)
 {
@@ -335,6 +514,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_every_truncation_and_flip_refused),
 		cmocka_unit_test(test_racy_file_rehashed),
+		cmocka_unit_test(test_warm_walk_lists),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
