@@ -153,3 +153,37 @@ strbuf_consume(struct strbuf *sb, size_t n)
 	sb->len -= n;
 	sb->buf[sb->len] = '\0';
 }
+
+void
+strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len)
+{
+	/* The two-character escapes of the control bytes, by byte value. */
+	static const char ctl[0x20] = { ['\b'] = 'b', ['\t'] = 't',
+	    ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r' };
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, run = 0;
+	char esc[6] = { '\\', 'u', '0', '0' };
+
+	strbuf_grow(sb, len + 2);
+	strbuf_addch(sb, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = p[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		strbuf_add(sb, p + run, i - run);
+		run = i + 1;
+		if (c >= 0x20 || ctl[c] != '\0') {
+			char two[2] = { '\\', c >= 0x20 ? (char)c : ctl[c] };
+
+			strbuf_add(sb, two, 2);
+		} else {
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			strbuf_add(sb, esc, 6);
+		}
+	}
+	strbuf_add(sb, p + run, len - run);
+	strbuf_addch(sb, '"');
+}

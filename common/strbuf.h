@@ -40,5 +40,12 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 /* Drop the first n bytes (n <= len), shifting the rest down. */
 void strbuf_consume(struct strbuf *sb, size_t n);
 void strbuf_truncate(struct strbuf *sb, size_t len);
+/*
+ * Append s[0..len) as a JSON string, quotes included, escaped byte for
+ * byte as cJSON's printer does (\" \\ \b \f \n \r \t, other bytes
+ * below 0x20 as \u00xx, the rest as is), so a line written with it reads
+ * the same as one cJSON printed. The caller checks s is valid UTF-8.
+ */
+void strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len);
 
 #endif

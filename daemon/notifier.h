@@ -86,9 +86,10 @@ int notifier_adopt_watch(const char *path, int32_t w, int error,
 bool notifier_remove_watch(int32_t wd);
 
 /*
- * Read every queued event (inotifytools_next_events(0, 1) until NULL) into
- * cb. Must drain fully: libinotifytools buffers events the fd no longer
- * shows as readable. Returns the number of events.
+ * Read the queued events into cb: one read(2) of a 64 KiB buffer, more
+ * only while a read fills it. Events queued after the last read leave the
+ * fd readable (the caller's level-triggered ev_io calls again). cb must
+ * not call notifier_drain. Returns the number of events.
  */
 size_t notifier_drain(notifier_event_cb cb, void *arg);
 

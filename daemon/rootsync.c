@@ -376,6 +376,39 @@ rootsync_restat(struct rootsync *w, const char *rel)
 		rootsync_hash_event(w, rel, &st);
 }
 
+/*
+ * rel, a file the table knows, was written and closed (IN_CLOSE_WRITE):
+ * open it, fstat the open file and hash it, the fstat standing in for
+ * restat's lstat (one syscall less per save: issue 15). False when that
+ * does not apply (first crawl, remote, unknown or not a file, a symlink:
+ * ELOOP, too big, gone, not regular): restat it instead.
+ */
+static bool
+rootsync_written(struct rootsync *w, const char *rel)
+{
+	const struct filetable_entry *e;
+	struct filetable_stat fst;
+	XXH128_hash_t h;
+
+	if (w->initial || w->remote)
+		return false;
+	e = filetable_lookup(w->t, rel);
+	if (e == NULL || e->kind != FILETABLE_FILE)
+		return false;
+	if (w->inline_buf == NULL)
+		w->inline_buf = xmalloc(ROOTSYNC_INLINE_HASH_BYTES);
+	if (hashpool_hash_small(rootsync_abs(w, rel), w->inline_buf,
+	    ROOTSYNC_INLINE_HASH_BYTES, &fst, &h) != 0)
+		return false;
+	if (filetable_upsert(w->t, rel, FILETABLE_FILE, &fst) !=
+	    FILETABLE_UNCHANGED) {
+		w->files_hashed++;
+		w->bytes_hashed += (uint64_t)fst.size;
+		filetable_set_hash(w->t, rel, &fst, h);
+	}
+	return true;
+}
+
 _Static_assert((int)CRAWL_FILE == (int)FILETABLE_FILE &&
     (int)CRAWL_DIR == (int)FILETABLE_DIR, "crawl kinds are table kinds");
 
@@ -713,7 +746,7 @@ rootsync_event(struct rootsync *w, int32_t wd, uint32_t mask,
 		rootsync_moved_to(w, cookie, rel);
 	else if (mask & IN_DELETE)
 		rootsync_forget(w, rel);
-	else
+	else if (!(mask & IN_CLOSE_WRITE) || !rootsync_written(w, rel))
 		rootsync_restat(w, rel);	/* create, close_write, attrib */
 	rootsync_emit(w);
 }

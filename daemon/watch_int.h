@@ -81,6 +81,7 @@ struct watch_root {
 	/* the batch being collected */
 	struct debounce deb;
 	ev_timer deb_timer;
+	uint64_t deb_armed_ms;		/* the deadline deb_timer was set for */
 	uint64_t win_min_ms, win_max_ms;
 	struct watch_pending *pend;
 	size_t npend, cappend;

@@ -7,9 +7,12 @@
   - the same with the window at 0, next to `inotifywait -m` (the kernel
     floor: write -> its close_write line);
   - CPU per in-place save (issue 15 item 5): the watcher process's
-    utime+stime (all threads, /proc/PID/stat) over CPU_SAVES saves, each
-    waited for (its notification) before the next, for ggend at defaults,
-    watchman (settle 20 ms) and `inotifywait -m` (no work: the floor);
+    on-CPU time (all threads; schedstat, of which the kernel derives
+    utime+stime, also reported) over CPU_SAVES saves, each waited for
+    (its notification) before the next, for ggend at defaults, watchman
+    (settle 20 ms) and `inotifywait -m` (no work: the floor), all three
+    running, their saves interleaved in rounds: min / median / max over
+    the rounds;
   - crawl of FILES files in DIRS directories: time to ready (crawl done
     and every hash known), RSS per file; next to `inotifywait -r`
     (watches established) and an isolated `watchman` (own socket, state
@@ -377,11 +380,17 @@ def bench_saves_entr(tmp, saves):
 
 
 CPU_SAVE_PAUSE_S = 0.03
+# The CPU figure's saves come in rounds, each watcher taking its turn in
+# every round: a burst of other work on the machine then hits all of them
+# alike instead of whichever ran at the time, and the median over rounds
+# sets it aside.
+CPU_ROUNDS = 10
 
 
 def proc_cpu(pid):
     """(utime+stime seconds of every thread of pid, on-CPU seconds from
-    the threads' schedstat: ns resolution, a cross-check)."""
+    the threads' schedstat: ns resolution, the same quantity: the kernel
+    derives utime+stime from it)."""
     with open('/proc/%d/stat' % pid) as f:
         fields = f.read().rsplit(')', 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])
@@ -395,80 +404,119 @@ def proc_cpu(pid):
     return ticks / os.sysconf('SC_CLK_TCK'), ns / 1e9
 
 
-def cpu_per_save(pid, path, saves, lines, peer):
-    """In-place saves of path, each waited for; emits the CPU pid spent
-    per save in microseconds."""
-    for i in range(20):
-        save_in_place(path, -i)
-        lines.readline()
-    time.sleep(0.2)
-    while lines.wait(0.1):
-        lines.readline()
-    c0, s0 = proc_cpu(pid)
-    for i in range(saves):
+class CpuSaver:
+    """One watcher under the CPU figure: its pid, the file it watches and
+    the line stream that says a save was seen."""
+
+    def __init__(self, name, pid, path, lines):
+        self.name, self.pid, self.path, self.lines = name, pid, path, lines
+        self.rounds = []        # us per save, schedstat, one per round
+        self.ticks = 0.0        # utime+stime seconds over all rounds
+        self.saves = 0
+        self.n = 0
+
+    def save(self):
         # A pause (the watcher idles, at no CPU) keeps saves from being
         # a dense writer, whose debounce window widens on purpose.
         time.sleep(CPU_SAVE_PAUSE_S)
-        save_in_place(path, i)
-        lines.readline()
-    # Let the last save's trailing work (a batch's listener) finish.
-    time.sleep(0.1)
-    c1, s1 = proc_cpu(pid)
-    emit('cpu_per_save_in_place', 'us', [(c1 - c0) / saves * 1e6],
-         peer=peer, saves=saves, note='utime+stime of the whole process '
-         '/ saves', schedstat_us=round((s1 - s0) / saves * 1e6, 1))
+        save_in_place(self.path, self.n)
+        self.n += 1
+        self.lines.readline()
+
+    def warm_up(self):
+        # Paced like the measured saves: unpaced, they are a dense writer
+        # that widens ggend's debounce window to its cap (500 ms), and a
+        # 30 ms gap never narrows it again (it halves only after a gap of
+        # twice the window).
+        for _ in range(20):
+            self.save()
+        time.sleep(0.2)
+        while self.lines.wait(0.1):
+            self.lines.readline()
+
+    def run_round(self, saves):
+        c0, s0 = proc_cpu(self.pid)
+        for _ in range(saves):
+            self.save()
+        # Let the last save's trailing work (a batch's listener) finish.
+        time.sleep(0.05)
+        c1, s1 = proc_cpu(self.pid)
+        self.rounds.append((s1 - s0) / saves * 1e6)
+        self.ticks += c1 - c0
+        self.saves += saves
+
+    def emit(self, peer):
+        emit('cpu_per_save_in_place', 'us', self.rounds, peer=peer,
+             saves=self.saves, rounds=len(self.rounds),
+             note='on-CPU time of the whole process (schedstat) / saves, '
+             'per round', utime_stime_us=round(self.ticks / self.saves *
+                                              1e6, 1))
 
 
 def bench_save_cpu(build, tmp, saves):
-    root, path = save_root(tmp, 'cpu_ggend')
-    d = Ggend(build, os.path.join(tmp, 'gcpu'))
-    assert d.call('watch', root=root)['ok']
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(d.sock)
-    s.sendall(b'{"id":1,"cmd":"events"}\n')
-    lines = Lines(s.fileno())
-    lines.readline()
-    cpu_per_save(d.proc.pid, path, saves, lines, None)
-    s.close()
-    d.stop()
+    """ggend at defaults, watchman (settle 20 ms) and `inotifywait -m`
+    all running, their saves interleaved in CPU_ROUNDS rounds."""
+    savers, cleanup = [], []
     try:
-        wm_ctx = benchlib.Watchman()
-    except RuntimeError as e:
-        comment('watchman CPU figure skipped: %s' % e)
-        wm_ctx = None
-    if wm_ctx is not None:
-        root, path = save_root(tmp, 'cpu_wm')
-        with open(os.path.join(root, '.watchmanconfig'), 'w') as f:
-            json.dump({'settle': 20}, f)
-        with wm_ctx as wm:
+        root, path = save_root(tmp, 'cpu_ggend')
+        d = Ggend(build, os.path.join(tmp, 'gcpu'))
+        cleanup.append(d.stop)
+        assert d.call('watch', root=root)['ok']
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(d.sock)
+        cleanup.append(s.close)
+        s.sendall(b'{"id":1,"cmd":"events"}\n')
+        lines = Lines(s.fileno())
+        lines.readline()
+        savers.append((None, CpuSaver('ggend', d.proc.pid, path, lines)))
+        try:
+            wm = benchlib.Watchman().__enter__()
+        except RuntimeError as e:
+            comment('watchman CPU figure skipped: %s' % e)
+            wm = None
+        if wm is not None:
+            cleanup.append(lambda: wm.__exit__(None, None, None))
+            root, path = save_root(tmp, 'cpu_wm')
+            with open(os.path.join(root, '.watchmanconfig'), 'w') as f:
+                json.dump({'settle': 20}, f)
             wm.cmd('watch', root)
             sub = subprocess.Popen(
                 wm._client() + ['-j', '-p', '--no-pretty'],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
-            try:
-                sub.stdin.write(json.dumps(['subscribe', root, 'bench', {
-                    'expression': ['type', 'f'], 'fields': ['name'],
-                    'empty_on_fresh_instance': True}]).encode() + b'\n')
-                lines = Lines(sub.stdout.fileno())
-                lines.readline()
-                cpu_per_save(wm.proc.pid, path, saves, lines, 'watchman')
-            finally:
-                sub.kill()
-                sub.wait()
-    root = os.path.join(tmp, 'cpu_floor')
-    os.makedirs(root)
-    path = os.path.join(root, 'main.c')
-    save_in_place(path, -1)
-    p = subprocess.Popen(['inotifywait', '-m', '-e', 'close_write', root],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    while b'Watches established' not in p.stderr.readline():
-        pass
-    try:
-        cpu_per_save(p.pid, path, saves, Lines(p.stdout.fileno()),
-                     'inotifywait')
+            cleanup.append(lambda: (sub.kill(), sub.wait()))
+            sub.stdin.write(json.dumps(['subscribe', root, 'bench', {
+                'expression': ['type', 'f'], 'fields': ['name'],
+                'empty_on_fresh_instance': True}]).encode() + b'\n')
+            lines = Lines(sub.stdout.fileno())
+            lines.readline()
+            savers.append(('watchman', CpuSaver('watchman', wm.proc.pid,
+                                                path, lines)))
+        root = os.path.join(tmp, 'cpu_floor')
+        os.makedirs(root)
+        path = os.path.join(root, 'main.c')
+        save_in_place(path, -1)
+        p = subprocess.Popen(['inotifywait', '-m', '-e', 'close_write',
+                              root], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        cleanup.append(lambda: (p.kill(), p.wait()))
+        while b'Watches established' not in p.stderr.readline():
+            pass
+        savers.append(('inotifywait', CpuSaver(
+            'inotifywait', p.pid, path, Lines(p.stdout.fileno()))))
+        for _, sv in savers:
+            sv.warm_up()
+        per_round = max(1, saves // CPU_ROUNDS)
+        for _ in range(CPU_ROUNDS):
+            for _, sv in savers:
+                sv.run_round(per_round)
+        comment('CPU per save: %d rounds of %d saves each, load average '
+                '%s' % (CPU_ROUNDS, per_round,
+                        open('/proc/loadavg').read().split()[0]))
+        for peer, sv in savers:
+            sv.emit(peer)
     finally:
-        p.kill()
-        p.wait()
+        for fn in reversed(cleanup):
+            fn()
 
 
 def bench_inotifywait_floor(tmp, saves):

@@ -5,6 +5,8 @@ exactly one changed file; touch and identical rewrites are no batch;
 ignored and editor temp files never appear; a changed .gitignore takes
 effect. "Exactly one" is checked with a sentinel file written afterwards:
 the next batch must hold only the sentinel (no sleeping)."""
+import base64
+import json
 import os
 import subprocess
 
@@ -210,6 +212,38 @@ def test_created_and_removed_in_one_batch_is_nothing():
     SUB.sentinel(ROOT)
 
 
+def raw_batch_line():
+    """The next files.changed line as sent (bytes)."""
+    SUB.c.sock.settimeout(20.0)
+    while True:
+        line = SUB.c.recv_line()
+        assert line is not None, 'daemon closed the connection'
+        if b'"files.changed"' in line:
+            return line
+
+
+def test_event_line_is_compact_json_of_any_name():
+    """files.changed lines are written without cJSON (issue 15): the bytes
+    must be what the cJSON route prints, i.e. compact JSON, UTF-8 kept,
+    control bytes escaped; a name that is not UTF-8 gets its path_b64."""
+    names = ['q"uo\\te\ttab\x01\x1f\x7f \u00e9\u20ac.txt'.encode(),
+             b'bad\xff.txt']
+    for name in names:
+        with open(os.path.join(ROOT.encode(), name), 'w') as f:
+            f.write('x')
+        line = raw_batch_line()
+        msg = json.loads(line.decode('utf-8'))      # strict UTF-8
+        assert line == json.dumps(msg, separators=(',', ':'),
+                                  ensure_ascii=False).encode(), line
+        (f,) = msg['data']['files']
+        exact = (base64.b64decode(f['path_b64']) if 'path_b64' in f
+                 else f['path'].encode())
+        assert exact == name and f['kind'] == 'added', (line, name)
+        assert ('path_b64' in f) == (name == b'bad\xff.txt'), line
+        os.unlink(os.path.join(ROOT.encode(), name))
+        assert files_of(SUB.batch()) == [(f['path'], 'removed')]
+
+
 def teardown():
     SUB.close()
     D.__exit__(None, None, None)
@@ -226,6 +260,7 @@ if __name__ == '__main__':
              test_editor_temp_alone_never_counts, test_ignored_never_appear,
              test_gitignore_change_takes_effect, test_nested_gitignore,
              test_remove_is_one_change,
-             test_created_and_removed_in_one_batch_is_nothing])
+             test_created_and_removed_in_one_batch_is_nothing,
+             test_event_line_is_compact_json_of_any_name])
     finally:
         teardown()

@@ -3,7 +3,8 @@
  * Unit tests for daemon/notifier.c against real inotify in a temp dir:
  * create, close_write, moved_from/moved_to sharing a cookie, delete,
  * delete_self + ignored, the fd's flags, the watch cap (ENOSPC path),
- * error messages, queue overflow, re-init next to a foreign inotify fd.
+ * error messages, queue overflow, a queue larger than one read, re-init
+ * next to a foreign inotify fd.
  * Waiting is poll() on the notifier fd, never a sleep.
  */
 #include <setjmp.h>
@@ -319,6 +320,72 @@ test_queue_overflow(void **state)
 	testutil_rmtree(dir);
 }
 
+struct long_names {
+	size_t n;		/* events seen */
+	size_t bad;		/* out of order or with a wrong name */
+};
+
+#define LONG_NAME_FILES 1000
+#define LONG_NAME_LEN 200
+
+static void
+long_name(char *out, size_t i)
+{
+	memset(out, 'n', LONG_NAME_LEN);
+	snprintf(out + LONG_NAME_LEN - 8, 9, "%08zu", i);
+}
+
+static void
+long_names_cb(void *arg, int32_t wd, uint32_t mask, uint32_t cookie,
+    const char *name)
+{
+	struct long_names *c = arg;
+	char want[LONG_NAME_LEN + 1];
+
+	(void)wd;
+	(void)cookie;
+	/* create, then close_write, file after file. */
+	long_name(want, c->n / 2);
+	if (strcmp(name, want) != 0 ||
+	    !(mask & ((c->n % 2) ? IN_CLOSE_WRITE : IN_CREATE)))
+		c->bad++;
+	c->n++;
+}
+
+/* A queue larger than one read's buffer (~440 KB of events): one drain
+ * delivers all of it, in order, each name whole. */
+static void
+test_drain_beyond_one_read(void **state)
+{
+	char *dir = testutil_tmpdir("notifier");
+	struct long_names c = { 0 };
+	char name[LONG_NAME_LEN + 1];
+	int32_t wd;
+
+	(void)state;
+	assert_int_equal(notifier_add_watch(dir, &wd, NULL), 0);
+	for (size_t i = 0; i < LONG_NAME_FILES; i++) {
+		char *p;
+		int fd;
+
+		long_name(name, i);
+		p = xasprintf("%s/%s", dir, name);
+		fd = open(p, O_WRONLY | O_CREAT, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+		free(p);
+	}
+	/* Events are queued by the time the syscalls return. */
+	assert_int_equal(notifier_drain(long_names_cb, &c),
+	    2 * LONG_NAME_FILES);
+	assert_int_equal(c.n, 2 * LONG_NAME_FILES);
+	assert_int_equal(c.bad, 0);
+	assert_int_equal(notifier_drain(long_names_cb, &c), 0);
+	assert_true(notifier_remove_watch(wd));
+	notifier_drain(events_cb, &(struct events){ 0 });
+	testutil_rmtree(dir);
+}
+
 /* A foreign inotify fd opened first must not be mistaken for ours. */
 static void
 test_reinit_next_to_foreign_fd(void **state)
@@ -360,6 +427,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_queue_overflow, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_drain_beyond_one_read,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reinit_next_to_foreign_fd,
 		    setup, teardown),
 	};

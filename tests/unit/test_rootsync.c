@@ -292,6 +292,50 @@ test_file_life(void **state)
 	free(c);
 }
 
+/* IN_CLOSE_WRITE on a known file: hashed from its open fd (no lstat) when
+ * small; a big one falls back to the pool, a vanished one to the lstat
+ * that finds it gone. */
+static void
+test_written_known_file(void **state)
+{
+	struct fx *f = *state;
+	const struct filetable *t = rootsync_table(f->w);
+	struct rootsync_status st0, st1;
+	size_t big_len = 200 * 1024;
+	char *big = xmalloc(big_len + 1), *x = xasprintf("%s/a/x", f->root);
+
+	rootsync_status(f->w, &st0);
+	testutil_put(f->root, "a/x", "new x");
+	settle(f);
+	rootsync_status(f->w, &st1);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(fx_find(f, "a/x"), FILETABLE_CHANGE_MODIFIED);
+	assert_true(XXH128_isEqual(filetable_lookup(t, "a/x")->hash,
+	    XXH3_128bits("new x", 5)));
+	assert_int_equal(st1.files_hashed, st0.files_hashed + 1);
+	assert_int_equal(filetable_lookup(t, "a/x")->st.size, 5);
+
+	f->n = 0;
+	memset(big, 'b', big_len);
+	big[big_len] = '\0';
+	testutil_put(f->root, "a/x", big);
+	settle(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(fx_find(f, "a/x"), FILETABLE_CHANGE_MODIFIED);
+	assert_true(XXH128_isEqual(filetable_lookup(t, "a/x")->hash,
+	    XXH3_128bits(big, big_len)));
+
+	f->n = 0;
+	testutil_put(f->root, "a/x", "gone soon");
+	assert_int_equal(unlink(x), 0);
+	settle(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(fx_find(f, "a/x"), FILETABLE_CHANGE_REMOVED);
+	assert_null(filetable_lookup(t, "a/x"));
+	free(big);
+	free(x);
+}
+
 static void
 test_new_dir_filled_at_once(void **state)
 {
@@ -543,6 +587,8 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_file_life, fx_setup,
 		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_written_known_file,
+		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_new_dir_filled_at_once,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_dirs_moved_out_and_in,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for common/strbuf.c: growth, NUL bytes, consume, detach. */
+/* Unit tests for common/strbuf.c: growth, NUL bytes, consume, detach,
+ * JSON strings (byte for byte as cJSON prints them). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 #include "strbuf.h"
 
@@ -77,6 +79,57 @@ test_detach_transfers(void **state)
 	free(p);
 }
 
+/* What cJSON prints for s: the reference. */
+static char *
+cjson_printed(const char *s)
+{
+	cJSON *str = cJSON_CreateString(s);
+	char *out = cJSON_PrintUnformatted(str);
+
+	cJSON_Delete(str);
+	return out;
+}
+
+static void
+assert_json_str_like_cjson(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *want = cjson_printed(s);
+
+	strbuf_add_json_str(&sb, s, strlen(s));
+	assert_string_equal(sb.buf, want);
+	assert_int_equal(sb.len, strlen(want));
+	cJSON_free(want);
+	strbuf_release(&sb);
+}
+
+static void
+test_json_str_matches_cjson(void **state)
+{
+	char one[2] = { 0 };
+
+	(void)state;
+	/* Every byte alone (the high ones are not UTF-8 alone, but the
+	 * escaping is per byte all the same). */
+	for (int c = 1; c < 256; c++) {
+		one[0] = (char)c;
+		assert_json_str_like_cjson(one);
+	}
+	assert_json_str_like_cjson("");
+	assert_json_str_like_cjson("src/main.c");
+	assert_json_str_like_cjson("a \"quoted\"\\path\twith\x01\x1f\x7f end");
+	assert_json_str_like_cjson("caf\xc3\xa9/\xe2\x82\xac.txt\n");
+	/* Appends: what was there stays. */
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addstr(&sb, "x=");
+		strbuf_add_json_str(&sb, "a\nb", 3);
+		assert_string_equal(sb.buf, "x=\"a\\nb\"");
+		strbuf_release(&sb);
+	}
+}
+
 int
 main(void)
 {
@@ -85,6 +138,7 @@ main(void)
 		cmocka_unit_test(test_append_grows_and_keeps_nul),
 		cmocka_unit_test(test_addf_and_consume),
 		cmocka_unit_test(test_detach_transfers),
+		cmocka_unit_test(test_json_str_matches_cjson),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
