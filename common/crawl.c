@@ -248,8 +248,8 @@ crawl_job_dir(const struct crawl *c, struct crawl_job *j)
 	if (fstat(j->fd, &j->st) < 0) {
 		/* Not seen on an open directory fd (EOVERFLOW, ENOMEM); the
 		 * directory is then not reported, and a watch added just
-		 * now stays unrecorded (its events are dropped as a
-		 * forgotten wd's) until the next rescan. */
+		 * now stays unrecorded: it holds one kernel watch, and its
+		 * events are dropped as a forgotten wd's. */
 		j->err = errno;
 		close(j->fd);
 		j->fd = -1;
