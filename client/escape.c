@@ -112,16 +112,14 @@ escape_b64_decode(const char *b64, char **out, size_t *len)
 	return 0;
 }
 
-char *
-escape_member(const cJSON *obj, const char *name)
+/* The exact bytes of b (a base64 twin) escaped when it decodes, else v's
+ * text escaped; either may be NULL. */
+static char *
+escape_shown(const cJSON *v, const cJSON *b)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-	char *twin = xasprintf("%s_b64", name);
-	const cJSON *b = cJSON_GetObjectItemCaseSensitive(obj, twin);
 	char *raw, *shown;
 	size_t len;
 
-	free(twin);
 	if (cJSON_IsString(b) && escape_b64_decode(b->valuestring, &raw,
 	    &len) == 0) {
 		shown = escape_bytes(raw, len);
@@ -132,22 +130,24 @@ escape_member(const cJSON *obj, const char *name)
 }
 
 char *
-escape_member_at(const cJSON *obj, const char *name, int i)
+escape_member(const cJSON *obj, const char *name)
 {
-	const cJSON *v = cJSON_GetArrayItem(
-	    cJSON_GetObjectItemCaseSensitive(obj, name), i);
 	char *twin = xasprintf("%s_b64", name);
-	const cJSON *b = cJSON_GetArrayItem(
-	    cJSON_GetObjectItemCaseSensitive(obj, twin), i);
-	char *raw, *shown;
-	size_t len;
+	char *shown = escape_shown(cJSON_GetObjectItemCaseSensitive(obj, name),
+	    cJSON_GetObjectItemCaseSensitive(obj, twin));
 
 	free(twin);
-	if (cJSON_IsString(b) && escape_b64_decode(b->valuestring, &raw,
-	    &len) == 0) {
-		shown = escape_bytes(raw, len);
-		free(raw);
-		return shown;
-	}
-	return escape_text(cJSON_IsString(v) ? v->valuestring : NULL);
+	return shown;
+}
+
+char *
+escape_member_at(const cJSON *obj, const char *name, int i)
+{
+	char *twin = xasprintf("%s_b64", name);
+	char *shown = escape_shown(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(obj, name), i),
+	    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(obj, twin), i));
+
+	free(twin);
+	return shown;
 }

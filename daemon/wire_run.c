@@ -222,6 +222,19 @@ wire_run_progress(const struct engine_event *ev)
 	return o;
 }
 
+/* The fields every phase event starts with: run, phase, workspace. */
+static cJSON *
+wire_run_span_head(const struct engine_event *ev,
+    const struct engine_span *sp)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(d, "run", (double)ev->run_id);
+	cJSON_AddStringToObject(d, "phase", sp->name);
+	cJSON_AddStringToObject(d, "workspace", sp->workspace);
+	return d;
+}
+
 char *
 wire_run_event_line(const struct engine_event *ev)
 {
@@ -242,10 +255,7 @@ wire_run_event_line(const struct engine_event *ev)
 		if (sp == NULL)
 			return NULL;
 		name = "phase.started";
-		d = cJSON_CreateObject();
-		cJSON_AddNumberToObject(d, "run", (double)ev->run_id);
-		cJSON_AddStringToObject(d, "phase", sp->name);
-		cJSON_AddStringToObject(d, "workspace", sp->workspace);
+		d = wire_run_span_head(ev, sp);
 		if (ev->hook != NULL)
 			cJSON_AddStringToObject(d, "hook", ev->hook);
 		break;
@@ -253,10 +263,7 @@ wire_run_event_line(const struct engine_event *ev)
 		if (sp == NULL)
 			return NULL;
 		name = "phase.finished";
-		d = cJSON_CreateObject();
-		cJSON_AddNumberToObject(d, "run", (double)ev->run_id);
-		cJSON_AddStringToObject(d, "phase", sp->name);
-		cJSON_AddStringToObject(d, "workspace", sp->workspace);
+		d = wire_run_span_head(ev, sp);
 		cJSON_AddStringToObject(d, "status",
 		    engine_status_name(sp->status));
 		if (ev->cache != NULL)
@@ -268,10 +275,7 @@ wire_run_event_line(const struct engine_event *ev)
 		if (sp == NULL)
 			return NULL;
 		name = "phase.finished";
-		d = cJSON_CreateObject();
-		cJSON_AddNumberToObject(d, "run", (double)ev->run_id);
-		cJSON_AddStringToObject(d, "phase", sp->name);
-		cJSON_AddStringToObject(d, "workspace", sp->workspace);
+		d = wire_run_span_head(ev, sp);
 		cJSON_AddStringToObject(d, "status", "skipped");
 		cJSON_AddStringToObject(d, "because", ev->because != NULL ?
 		    ev->because : "?");
