@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fifo.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -48,13 +49,9 @@
 #define HASHPOOL_NOTIFY_BATCH 64
 
 struct hashpool_job {
-	struct hashpool_job *next;
+	struct fifo_link link;	/* in queue or done */
 	struct hashpool_result r;
 	char path[];
-};
-
-struct hashpool_list {
-	struct hashpool_job *head, *tail;
 };
 
 struct hashpool_worker {
@@ -67,8 +64,7 @@ struct hashpool_worker {
 struct hashpool {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
-	struct hashpool_list queue, done;
-	size_t ndone;		/* results in done */
+	struct fifo queue, done;	/* of struct hashpool_job */
 	bool notified;		/* notify called since the last drain */
 	size_t outstanding;
 	size_t max_jobs;
@@ -80,30 +76,6 @@ struct hashpool {
 	struct hashpool_worker *workers;
 };
 
-static void
-hashpool_list_push(struct hashpool_list *l, struct hashpool_job *j)
-{
-	j->next = NULL;
-	if (l->tail != NULL)
-		l->tail->next = j;
-	else
-		l->head = j;
-	l->tail = j;
-}
-
-static struct hashpool_job *
-hashpool_list_pop(struct hashpool_list *l)
-{
-	struct hashpool_job *j = l->head;
-
-	if (j != NULL) {
-		l->head = j->next;
-		if (l->head == NULL)
-			l->tail = NULL;
-	}
-	return j;
-}
-
 /* Whether j is one of the jobs a cancel names (cookie 0: any). */
 static bool
 hashpool_job_matches(const struct hashpool_job *j, uint64_t generation,
@@ -113,36 +85,44 @@ hashpool_job_matches(const struct hashpool_job *j, uint64_t generation,
 	    j->r.cookie == cookie);
 }
 
-/* Remove and free the jobs of generation (and cookie, unless 0) from l;
- * returns how many. */
-static size_t
-hashpool_list_cancel(struct hashpool_list *l, uint64_t generation,
-    uint64_t cookie)
-{
-	struct hashpool_job **pp = &l->head, *j;
-	size_t n = 0;
+struct hashpool_cancel {
+	uint64_t generation, cookie;
+};
 
-	l->tail = NULL;
-	while ((j = *pp) != NULL) {
-		if (hashpool_job_matches(j, generation, cookie)) {
-			*pp = j->next;
-			free(j);
-			n++;
-		} else {
-			l->tail = j;
-			pp = &j->next;
-		}
-	}
-	return n;
+static bool
+hashpool_cancel_matches(void *arg, const struct fifo_link *l)
+{
+	const struct hashpool_cancel *c = arg;
+
+	return hashpool_job_matches(FIFO_ENTRY(l, const struct hashpool_job,
+	    link), c->generation, c->cookie);
 }
 
 static void
-hashpool_list_free(struct hashpool_list *l)
+hashpool_job_free(void *arg, struct fifo_link *l)
 {
-	struct hashpool_job *j;
+	(void)arg;
+	free(FIFO_ENTRY(l, struct hashpool_job, link));
+}
 
-	while ((j = hashpool_list_pop(l)) != NULL)
-		free(j);
+/* Remove and free the jobs of generation (and cookie, unless 0) from q;
+ * returns how many. */
+static size_t
+hashpool_queue_cancel(struct fifo *q, uint64_t generation, uint64_t cookie)
+{
+	struct hashpool_cancel c = { generation, cookie };
+
+	return fifo_remove_if(q, hashpool_cancel_matches, hashpool_job_free,
+	    &c);
+}
+
+static void
+hashpool_queue_free(struct fifo *q)
+{
+	struct fifo_link *l;
+
+	while ((l = fifo_pop(q)) != NULL)
+		hashpool_job_free(NULL, l);
 }
 
 static XXH3_state_t *
@@ -269,11 +249,11 @@ hashpool_worker_main(void *arg)
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), HASHPOOL_NICE);
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
-		while (!pool->stopping && pool->queue.head == NULL)
+		while (!pool->stopping && fifo_empty(&pool->queue))
 			pthread_cond_wait(&pool->work, &pool->lock);
 		if (pool->stopping)
 			break;
-		j = hashpool_list_pop(&pool->queue);
+		j = FIFO_POP(&pool->queue, struct hashpool_job, link);
 		w->job = j;
 		atomic_store(&w->cancel, false);
 		pthread_mutex_unlock(&pool->lock);
@@ -287,15 +267,14 @@ hashpool_worker_main(void *arg)
 			pool->outstanding--;
 			j = NULL;
 		} else {
-			hashpool_list_push(&pool->done, j);
-			pool->ndone++;
+			fifo_push(&pool->done, &j->link);
 		}
 		/* Wake the loop once per batch: when the queue ran dry (no
 		 * later push is sure to come) or the batch is full. One
 		 * wake per result costs a context switch per small file. */
-		wake = !pool->notified && pool->done.head != NULL &&
-		    (pool->queue.head == NULL ||
-		    pool->ndone >= HASHPOOL_NOTIFY_BATCH);
+		wake = !pool->notified && !fifo_empty(&pool->done) &&
+		    (fifo_empty(&pool->queue) ||
+		    pool->done.n >= HASHPOOL_NOTIFY_BATCH);
 		if (wake)
 			pool->notified = true;
 		if (wake && pool->notify != NULL) {
@@ -361,8 +340,8 @@ hashpool_free(struct hashpool *pool)
 	pthread_mutex_unlock(&pool->lock);
 	for (unsigned i = 0; i < pool->nworkers; i++)
 		pthread_join(pool->workers[i].thread, NULL);
-	hashpool_list_free(&pool->queue);
-	hashpool_list_free(&pool->done);
+	hashpool_queue_free(&pool->queue);
+	hashpool_queue_free(&pool->done);
 	pthread_cond_destroy(&pool->work);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool->workers);
@@ -393,7 +372,7 @@ hashpool_submit(struct hashpool *pool, const char *path, uint64_t generation,
 	j->r.cookie = cookie;
 
 	pthread_mutex_lock(&pool->lock);
-	hashpool_list_push(&pool->queue, j);
+	fifo_push(&pool->queue, &j->link);
 	pthread_cond_signal(&pool->work);
 	pthread_mutex_unlock(&pool->lock);
 	return 0;
@@ -424,11 +403,10 @@ hashpool_cancel_job(struct hashpool *pool, uint64_t generation,
 	size_t n;
 
 	pthread_mutex_lock(&pool->lock);
-	pool->outstanding -= hashpool_list_cancel(&pool->queue, generation,
+	pool->outstanding -= hashpool_queue_cancel(&pool->queue, generation,
 	    cookie);
-	n = hashpool_list_cancel(&pool->done, generation, cookie);
+	n = hashpool_queue_cancel(&pool->done, generation, cookie);
 	pool->outstanding -= n;
-	pool->ndone -= n;
 	for (unsigned i = 0; i < pool->nworkers; i++) {
 		struct hashpool_worker *w = &pool->workers[i];
 
@@ -437,7 +415,7 @@ hashpool_cancel_job(struct hashpool *pool, uint64_t generation,
 			atomic_store(&w->cancel, true);
 	}
 	/* The jobs that would have woken the loop may be gone. */
-	wake = !pool->notified && pool->done.head != NULL;
+	wake = !pool->notified && !fifo_empty(&pool->done);
 	if (wake)
 		pool->notified = true;
 	pthread_mutex_unlock(&pool->lock);
@@ -448,18 +426,16 @@ hashpool_cancel_job(struct hashpool *pool, uint64_t generation,
 size_t
 hashpool_drain(struct hashpool *pool, hashpool_result_cb cb, void *arg)
 {
-	struct hashpool_list done;
+	struct fifo done;
 	struct hashpool_job *j;
 	size_t n = 0;
 
 	pthread_mutex_lock(&pool->lock);
-	done = pool->done;
-	pool->done.head = pool->done.tail = NULL;
-	pool->ndone = 0;
+	done = fifo_take(&pool->done);
 	pool->notified = false;
 	pthread_mutex_unlock(&pool->lock);
 
-	while ((j = hashpool_list_pop(&done)) != NULL) {
+	while ((j = FIFO_POP(&done, struct hashpool_job, link)) != NULL) {
 		cb(arg, &j->r);
 		free(j);
 		n++;

@@ -29,6 +29,7 @@
 
 #include "cachekey_platform.h"
 #include "config.h"
+#include "fifo.h"
 #include "log.h"
 #include "outmanifest.h"
 #include "outstore.h"
@@ -62,7 +63,7 @@ enum outcache_kind {
 struct outcache_job {
 	struct outcache *oc;
 	enum outcache_kind kind;
-	struct outcache_job *next;
+	struct fifo_link link;	/* in one of the queues */
 	char key[CACHEKEY_HEX_SIZE];	/* action key, once keyed */
 	char phase_key[CACHEKEY_HEX_SIZE];
 	char *phase, *ws_dir, *root;
@@ -88,11 +89,6 @@ struct outcache_job {
 	struct outcache_sig *sig;	/* what is on disk now, or NULL */
 };
 
-struct outcache_queue {
-	struct outcache_job *head, *tail;
-	size_t n;
-};
-
 /* One platform input: a command's output hash in one root. Loop only. */
 struct outcache_plat {
 	struct outcache *oc;
@@ -116,7 +112,7 @@ struct outcache {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stopping;
-	struct outcache_queue fetchq, saveq, doneq;	/* under mu */
+	struct fifo fetchq, saveq, doneq;	/* under mu */
 	char (*uploaded)[CACHEKEY_HEX_SIZE];	/* ring; under mu */
 	size_t n_uploaded, uploaded_next;
 	pthread_t fetch_thr, save_thr;
@@ -125,7 +121,7 @@ struct outcache {
 	/* loop only */
 	struct outcache_plat *plats[OUTCACHE_PLATFORM_MAX];
 	size_t n_plats;
-	struct outcache_queue waitq;	/* jobs waiting for platform inputs */
+	struct fifo waitq;	/* jobs waiting for platform inputs */
 	ev_idle plat_idle;		/* reaps children, wakes waiters */
 	uint64_t platform_runs;
 	struct outcache_sig *sigs;
@@ -154,30 +150,15 @@ outcache_result_name(enum outcache_result res)
 }
 
 static void
-outcache_push(struct outcache_queue *q, struct outcache_job *j)
+outcache_push(struct fifo *q, struct outcache_job *j)
 {
-	j->next = NULL;
-	if (q->tail != NULL)
-		q->tail->next = j;
-	else
-		q->head = j;
-	q->tail = j;
-	q->n++;
+	fifo_push(q, &j->link);
 }
 
 static struct outcache_job *
-outcache_pop(struct outcache_queue *q)
+outcache_pop(struct fifo *q)
 {
-	struct outcache_job *j = q->head;
-
-	if (j == NULL)
-		return NULL;
-	q->head = j->next;
-	if (q->head == NULL)
-		q->tail = NULL;
-	q->n--;
-	j->next = NULL;
-	return j;
+	return FIFO_POP(q, struct outcache_job, link);
 }
 
 static void
@@ -473,19 +454,19 @@ outcache_do_save(struct outcache *oc, struct remote_conn *rc,
 }
 
 static void *
-outcache_worker(struct outcache *oc, struct outcache_queue *q)
+outcache_worker(struct outcache *oc, struct fifo *q)
 {
 	struct remote_conn *rc = remote_conn_new(oc->remote);
 	struct outcache_job *j;
 
 	pthread_mutex_lock(&oc->mu);
 	for (;;) {
-		while (!oc->stopping && q->head == NULL)
+		while (!oc->stopping && fifo_empty(q))
 			pthread_cond_wait(&oc->cv, &oc->mu);
 		/* At exit restores are dropped (no run waits any more) but
 		 * queued saves still reach the local store, without uploads:
 		 * a restarted daemon then restores what this one built. */
-		if (oc->stopping && (q == &oc->fetchq || q->head == NULL))
+		if (oc->stopping && (q == &oc->fetchq || fifo_empty(q)))
 			break;
 		j = outcache_pop(q);
 		if (oc->stopping)
@@ -559,14 +540,13 @@ static void
 outcache_done_cb_loop(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct outcache *oc = w->data;
-	struct outcache_queue q;
+	struct fifo q;
 	struct outcache_job *j;
 
 	(void)loop;
 	(void)revents;
 	pthread_mutex_lock(&oc->mu);
-	q = oc->doneq;
-	memset(&oc->doneq, 0, sizeof(oc->doneq));
+	q = fifo_take(&oc->doneq);
 	pthread_mutex_unlock(&oc->mu);
 	while ((j = outcache_pop(&q)) != NULL) {
 		if (j->sig != NULL) {
@@ -963,7 +943,7 @@ static void
 outcache_plat_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
 	struct outcache *oc = w->data;
-	struct outcache_queue q = oc->waitq;
+	struct fifo q = fifo_take(&oc->waitq);
 	struct outcache_job *j;
 
 	(void)revents;
@@ -973,7 +953,6 @@ outcache_plat_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 			runner_child_free(&oc->plats[i]->child);
 			oc->plats[i]->reap = false;
 		}
-	memset(&oc->waitq, 0, sizeof(oc->waitq));
 	while ((j = outcache_pop(&q)) != NULL) {
 		if (j->cancelled) {
 			outcache_job_free(j);
@@ -1052,20 +1031,25 @@ void
 outcache_save(struct outcache *oc, const struct outcache_phase *ph)
 {
 	struct outcache_job *j;
+	const struct fifo_link *l;
 	bool dup = false;
 
 	if (oc->store == NULL)
 		return;
 	/* A save of the same result still waiting covers this one. */
 	pthread_mutex_lock(&oc->mu);
-	for (j = oc->saveq.head; j != NULL && !dup; j = j->next)
+	for (l = oc->saveq.head; l != NULL && !dup; l = l->next) {
+		j = FIFO_ENTRY(l, struct outcache_job, link);
 		dup = strcmp(j->phase_key, ph->phase_key) == 0 &&
 		    strcmp(j->ws_dir, ph->ws_dir) == 0;
+	}
 	pthread_mutex_unlock(&oc->mu);
-	for (j = oc->waitq.head; j != NULL && !dup; j = j->next)
+	for (l = oc->waitq.head; l != NULL && !dup; l = l->next) {
+		j = FIFO_ENTRY(l, struct outcache_job, link);
 		dup = j->kind == OUTCACHE_JOB_SAVE &&
 		    strcmp(j->phase_key, ph->phase_key) == 0 &&
 		    strcmp(j->ws_dir, ph->ws_dir) == 0;
+	}
 	if (dup)
 		return;
 	outcache_submit(oc, outcache_job_new(oc, OUTCACHE_JOB_SAVE, ph));

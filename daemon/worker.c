@@ -17,18 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fifo.h"
 #include "log.h"
 #include "xmalloc.h"
 
 struct worker_job {
-	struct worker_job *next;
+	struct fifo_link link;	/* in todo or done */
 	worker_fn fn;
 	worker_done_fn done;
 	void *arg;
-};
-
-struct worker_list {
-	struct worker_job *head, *tail;
 };
 
 struct worker {
@@ -38,35 +35,11 @@ struct worker {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
 	pthread_cond_t finished;	/* a job reached done (worker_free) */
-	struct worker_list todo, done;
+	struct fifo todo, done;	/* of struct worker_job */
 	bool stopping;
 	size_t pending;			/* loop thread only */
 	ev_async async;
 };
-
-static void
-worker_push(struct worker_list *l, struct worker_job *j)
-{
-	j->next = NULL;
-	if (l->tail != NULL)
-		l->tail->next = j;
-	else
-		l->head = j;
-	l->tail = j;
-}
-
-static struct worker_job *
-worker_pop(struct worker_list *l)
-{
-	struct worker_job *j = l->head;
-
-	if (j != NULL) {
-		l->head = j->next;
-		if (l->head == NULL)
-			l->tail = NULL;
-	}
-	return j;
-}
 
 static void *
 worker_main(void *arg)
@@ -76,15 +49,15 @@ worker_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		while (!w->stopping && w->todo.head == NULL)
+		while (!w->stopping && fifo_empty(&w->todo))
 			pthread_cond_wait(&w->work, &w->lock);
-		j = worker_pop(&w->todo);
+		j = FIFO_POP(&w->todo, struct worker_job, link);
 		if (j == NULL)		/* stopping, nothing left */
 			break;
 		pthread_mutex_unlock(&w->lock);
 		j->fn(j->arg);
 		pthread_mutex_lock(&w->lock);
-		worker_push(&w->done, j);
+		fifo_push(&w->done, &j->link);
 		pthread_cond_signal(&w->finished);
 		ev_async_send(w->loop, &w->async);
 	}
@@ -96,14 +69,13 @@ worker_main(void *arg)
 static void
 worker_drain(struct worker *w)
 {
-	struct worker_list done;
+	struct fifo done;
 	struct worker_job *j;
 
 	pthread_mutex_lock(&w->lock);
-	done = w->done;
-	w->done.head = w->done.tail = NULL;
+	done = fifo_take(&w->done);
 	pthread_mutex_unlock(&w->lock);
-	while ((j = worker_pop(&done)) != NULL) {
+	while ((j = FIFO_POP(&done, struct worker_job, link)) != NULL) {
 		w->pending--;
 		if (j->done != NULL)
 			j->done(j->arg);
@@ -151,7 +123,7 @@ worker_submit(struct worker *w, worker_fn fn, worker_done_fn done,
 	j->arg = arg;
 	w->pending++;
 	pthread_mutex_lock(&w->lock);
-	worker_push(&w->todo, j);
+	fifo_push(&w->todo, &j->link);
 	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->lock);
 }
@@ -170,7 +142,7 @@ worker_free(struct worker *w)
 	/* Done callbacks may queue follow-ups: wait until none is left. */
 	while (w->pending > 0) {
 		pthread_mutex_lock(&w->lock);
-		while (w->done.head == NULL)
+		while (fifo_empty(&w->done))
 			pthread_cond_wait(&w->finished, &w->lock);
 		pthread_mutex_unlock(&w->lock);
 		worker_drain(w);
