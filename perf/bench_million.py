@@ -8,7 +8,9 @@ at the end. Measures, for one root:
     next to the mean name length;
   - inotify watches used (one per directory);
   - snapshot size and shutdown time (the snapshot is written then);
-  - restart to ready from the snapshot, page cache warm;
+  - restart to ready from the snapshot, page cache warm, alternating
+    with the floor (peer "floor"): perf/floor_restart's watch of every
+    directory and stat of every entry, the names already in memory;
   - with /proc/sys/vm/drop_caches writable (root): full crawl and restart
     from the snapshot with a cold page cache, and their ratio;
   - out of watches: with watch.max_watches at half the directory count
@@ -153,6 +155,68 @@ def cpu_seconds(d):
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
+def median(v):
+    return benchlib.stats(v)[1]
+
+
+class FloorRestart:
+    """perf/floor_restart on root: the tree read once (untimed, names
+    kept), then one timed pass (a watch per directory, a stat per entry,
+    on ggend's default walk_threads; see its header) per run_pass(),
+    alternating with ggend's restarts. Skipped, with a comment, when the
+    program is not built."""
+
+    def __init__(self, build, root):
+        self.wall, self.cpu, self.sys, self.ready = [], [], [], None
+        self.last = None
+        exe = os.path.join(build, 'perf', 'floor_restart')
+        if not os.access(exe, os.X_OK):
+            comment('%s not built: the restart floor is skipped' % exe)
+            self.proc = None
+            return
+        self.proc = subprocess.Popen([exe, '--stdin', root],
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
+        self.ready = json.loads(self.proc.stdout.readline())
+        assert self.ready.get('ready'), self.ready
+
+    def run_pass(self):
+        if self.proc is None:
+            return
+        self.proc.stdin.write(b'pass\n')
+        self.proc.stdin.flush()
+        r = json.loads(self.proc.stdout.readline())
+        assert r['watch_failed'] == 0 and r['stat_failed'] == 0, r
+        self.wall.append(r['wall_s'])
+        self.cpu.append(r['user_s'] + r['sys_s'])
+        self.sys.append(r['sys_s'])
+        self.last = r
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.stdin.close()
+            self.proc.wait(600)
+
+    def emit(self, tag, extra, restart, cpu):
+        if not self.wall:
+            return
+        ex = dict(extra, threads=self.last['threads'],
+                  entries=self.last['entries'],
+                  note='watch + stat of every entry, names in memory')
+        benchlib.emit(BENCH, 'restart_ready_' + tag, 's', self.wall,
+                      peer='floor', extra=ex)
+        benchlib.emit(BENCH, 'restart_cpu_' + tag, 's', self.cpu,
+                      peer='floor', extra=ex)
+        comment('restart floor (perf/floor_restart, %d threads, alternating '
+                'with ggend): wall %.3f s, CPU %.2f s (%.0f%% kernel); '
+                'ggend / floor: wall %.2f, CPU %.2f; load %.1f'
+                % (self.last['threads'], median(self.wall),
+                   median(self.cpu),
+                   100 * median(self.sys) / median(self.cpu),
+                   median(restart) / median(self.wall),
+                   median(cpu) / median(self.cpu), os.getloadavg()[0]))
+
+
 def timed_start(build, tmp, root, *args):
     """Start ggend (it re-watches root from its roots file, or is told
     to); returns (daemon, seconds from spawn to ready)."""
@@ -281,6 +345,7 @@ def run(build, top, files, dirs, reps, degraded_only=False,
             if f.startswith('snap-')][0]
     snap_bytes = os.path.getsize(snap)
     restart, load_ms, cpu = [], [], []
+    floor = FloorRestart(build, root)
     for _ in range(reps):
         d, secs = timed_start(build, tmp, root)
         cpu.append(cpu_seconds(d))
@@ -290,6 +355,10 @@ def run(build, top, files, dirs, reps, degraded_only=False,
         restart.append(secs)
         load_ms.append(r['load']['ms'] / 1000.0)
         save.append(d.stop())
+        # The floor's pass right after (ggend stopped, its watches
+        # gone): both see the same machine, rep by rep.
+        floor.run_pass()
+    floor.stop()
     benchlib.emit(BENCH, 'restart_ready_' + tag, 's', restart,
                   extra=dict(extra, snapshot_bytes=snap_bytes))
     benchlib.emit(BENCH, 'restart_root_ready_' + tag, 's', load_ms,
@@ -297,6 +366,7 @@ def run(build, top, files, dirs, reps, degraded_only=False,
                              dirs_from_snapshot=r['load'].get(
                                  'dirs_from_snapshot')))
     benchlib.emit(BENCH, 'restart_cpu_' + tag, 's', cpu, extra=extra)
+    floor.emit(tag, extra, restart, cpu)
     benchlib.emit(BENCH, 'shutdown_save_' + tag, 's', save[:1],
                   extra=dict(extra, snapshot_bytes=snap_bytes))
     benchlib.emit(BENCH, 'snapshot_bytes_per_file_' + tag, 'B',

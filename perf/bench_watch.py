@@ -10,9 +10,12 @@
     on-CPU time (all threads; schedstat, of which the kernel derives
     utime+stime, also reported) over CPU_SAVES saves, each waited for
     (its notification) before the next, for ggend at defaults, watchman
-    (settle 20 ms) and `inotifywait -m` (no work: the floor), all three
-    running, their saves interleaved in rounds: min / median / max over
-    the rounds;
+    (settle 20 ms), `inotifywait -m` (no work at all) and the floors,
+    perf/floor_save (the least a debounced watcher does per save: one
+    inotify watch, a quiet window at ggend's default, hash, one line)
+    with its window (floor_window) and settling at the close-write with
+    no timer (floor_close), all running, their saves interleaved in
+    rounds: min / median / max over the rounds, and ggend / floor;
   - crawl of FILES files in DIRS directories: time to ready (crawl done
     and every hash known), RSS per file; next to `inotifywait -r`
     (watches established) and an isolated `watchman` (own socket, state
@@ -23,6 +26,7 @@ Prints one JSON object per figure (see perf/meson.build)."""
 import argparse
 import json
 import os
+import re
 import select
 import shutil
 import socket
@@ -453,9 +457,52 @@ class CpuSaver:
                                               1e6, 1))
 
 
+def ggend_default_ms(build, key):
+    """The default of ggend's duration setting key, in ms, from the
+    config table as `ggend --help-config` prints it ('KEY (duration,
+    default "10ms")'): the one place the default is written."""
+    out = subprocess.run([os.path.join(build, 'ggend'), '--help-config'],
+                         capture_output=True, text=True, check=True).stdout
+    m = re.search(r'^%s \(duration, default "(\d+)(ms|s|min)"' %
+                  re.escape(key), out, re.M)
+    if m is None:
+        raise RuntimeError('ggend --help-config: no duration default for '
+                           '%s' % key)
+    return int(m.group(1)) * {'ms': 1, 's': 1000, 'min': 60000}[m.group(2)]
+
+
+def floor_savers(build, tmp, cleanup):
+    """perf/floor_save (the least a debounced watcher does per save: see
+    its header) at ggend's default quiet window (floor_window), and
+    settling at the close-write with no timer (floor_close)."""
+    exe = os.path.join(build, 'perf', 'floor_save')
+    if not os.access(exe, os.X_OK):
+        comment('%s not built: the floor figures are skipped' % exe)
+        return []
+    window = ggend_default_ms(build, 'watch.debounce_min_ms')
+    savers = []
+    for peer, args in (('floor_window', ['--window-ms', str(window)]),
+                       ('floor_close', ['--settle-on-close'])):
+        root = os.path.join(tmp, 'cpu_' + peer)
+        os.makedirs(root)
+        path = os.path.join(root, 'main.c')
+        save_in_place(path, -1)
+        p = subprocess.Popen([exe] + args + [root], stdout=subprocess.PIPE)
+        cleanup.append(lambda p=p: (p.kill(), p.wait()))
+        lines = Lines(p.stdout.fileno())
+        ready = json.loads(lines.readline())
+        assert ready.get('ready'), ready
+        savers.append((peer, CpuSaver(peer, p.pid, path, lines)))
+    comment('floor_window: perf/floor_save --window-ms %d (ggend\'s '
+            'watch.debounce_min_ms default); floor_close: the same with no '
+            'timer, settled at the close-write' % window)
+    return savers
+
+
 def bench_save_cpu(build, tmp, saves):
-    """ggend at defaults, watchman (settle 20 ms) and `inotifywait -m`
-    all running, their saves interleaved in CPU_ROUNDS rounds."""
+    """ggend at defaults, watchman (settle 20 ms), `inotifywait -m` and
+    the two floors all running, their saves interleaved in CPU_ROUNDS
+    rounds."""
     savers, cleanup = [], []
     try:
         root, path = save_root(tmp, 'cpu_ggend')
@@ -503,6 +550,7 @@ def bench_save_cpu(build, tmp, saves):
             pass
         savers.append(('inotifywait', CpuSaver(
             'inotifywait', p.pid, path, Lines(p.stdout.fileno()))))
+        savers += floor_savers(build, tmp, cleanup)
         for _, sv in savers:
             sv.warm_up()
         per_round = max(1, saves // CPU_ROUNDS)
@@ -514,6 +562,12 @@ def bench_save_cpu(build, tmp, saves):
                         open('/proc/loadavg').read().split()[0]))
         for peer, sv in savers:
             sv.emit(peer)
+        medians = {peer: statistics.median(sv.rounds) for peer, sv in savers}
+        for peer in ('floor_window', 'floor_close'):
+            if peer in medians:
+                comment('CPU per save: ggend / %s = %.0f / %.0f us = %.2f'
+                        % (peer, medians[None], medians[peer],
+                           medians[None] / medians[peer]))
     finally:
         for fn in reversed(cleanup):
             fn()
