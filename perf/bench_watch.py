@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Watching, next to its peers in the same run (issue 4 item 10):
+"""Watching, next to its peers in the same run (issue 4 item 10).
+Usage: bench_watch.py [BUILD_DIR] [--files N] [--dirs M] [--saves K]
+       [--saves-default K] [--cpu-saves N] [--only-cpu]
+(perf/run finds a driver by BUILD_DIR in its first 20 lines.)
   - save -> files.changed latency at default settings (in-place,
     temp+rename, vim-style saves, 0.6 s apart like a person's saves),
     and notifications per save;
@@ -20,8 +23,6 @@
     and every hash known), RSS per file; next to `inotifywait -r`
     (watches established) and an isolated `watchman` (own socket, state
     and log; always shut down).
-Usage: bench_watch.py [BUILD_DIR] [--files N] [--dirs M] [--saves K]
-       [--saves-default K] [--cpu-saves N] [--only-cpu]
 Prints one JSON object per figure (see perf/meson.build)."""
 import argparse
 import json
