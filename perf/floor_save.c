@@ -32,7 +32,9 @@
  * What it is not: no file table (a save is not compared with anything
  * known; nothing is kept between batches), no ignore rules, no
  * subdirectories, no protocol, no clients, no history, no logging, no
- * recovery (a lost watch or a failed write exits with status 1). Names are
+ * recovery (a lost watch or a failed write exits with status 1; DIR's fd
+ * is held open, so DIR's removal is reported by the kernel, and seen
+ * here, only at exit). Names are
  * written as bytes (JSON-escaped quotes, backslashes and control bytes; not
  * checked for UTF-8). A perf/ tool only: never linked into ggend.
  *
@@ -293,28 +295,28 @@ floor_save_usage(void)
 int
 main(int argc, char **argv)
 {
-	struct floor_save *s = xcalloc(1, sizeof *s);
+	struct floor_save *s;
 	uint32_t mask = FLOOR_SAVE_MASK;
 	struct epoll_event ev = { .events = EPOLLIN };
-	char ready[PATH_MAX + 128];
+	char ready[128];
+	long window_ms = 10;
 	int i;
 
-	s->window_ms = 10;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		char *end;
 
 		if (strcmp(argv[i], "--window-ms") == 0 && i + 1 < argc) {
 			errno = 0;
-			s->window_ms = strtol(argv[++i], &end, 10);
-			if (errno != 0 || *end != '\0' || s->window_ms < 0 ||
-			    s->window_ms > 600000) {
+			window_ms = strtol(argv[++i], &end, 10);
+			if (errno != 0 || *end != '\0' || end == argv[i] ||
+			    window_ms < 0 || window_ms > 600000) {
 				fprintf(stderr, "floor_save: --window-ms: "
 				    "expected 0 to 600000, found \"%s\"\n",
 				    argv[i]);
 				return 2;
 			}
 		} else if (strcmp(argv[i], "--settle-on-close") == 0) {
-			s->window_ms = -1;
+			window_ms = -1;
 		} else if (strcmp(argv[i], "--with-modify") == 0) {
 			mask |= IN_MODIFY;
 		} else {
@@ -323,6 +325,8 @@ main(int argc, char **argv)
 	}
 	if (i + 1 != argc)
 		return floor_save_usage();
+	s = xcalloc(1, sizeof *s);
+	s->window_ms = window_ms;
 	s->dir = argv[i];
 	s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0)
