@@ -32,9 +32,9 @@
  * What it is not: no file table (a save is not compared with anything
  * known; nothing is kept between batches), no ignore rules, no
  * subdirectories, no protocol, no clients, no history, no logging, no
- * recovery (a lost watch or a failed write exits with status 1; DIR's fd
- * is held open, so DIR's removal is reported by the kernel, and seen
- * here, only at exit). Names are
+ * recovery (a lost watch or a failed write exits with status 1; DIR's
+ * removal is not seen: the kernel sends IN_DELETE_SELF at the directory's
+ * last reference, and the fd held here is one). Names are
  * written as bytes (JSON-escaped quotes, backslashes and control bytes; not
  * checked for UTF-8). A perf/ tool only: never linked into ggend.
  *
