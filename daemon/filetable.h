@@ -283,6 +283,14 @@ uint64_t filetable_trimmed_clock(const struct filetable *t);
 
 /* The change clock: grows by one on every stamp, never decreases. */
 uint64_t filetable_clock(const struct filetable *t);
+/*
+ * Grows on every change a snapshot records that does not move the clock:
+ * a stat tuple refreshed with the same content (a touch), a hash read
+ * again (a racy or touched file verified), a hash error, a directory's
+ * completeness. The table equals its last snapshot while both the clock
+ * and this are what they were when it was saved or loaded.
+ */
+uint64_t filetable_edits(const struct filetable *t);
 
 void filetable_counts(const struct filetable *t, struct filetable_counts *out);
 

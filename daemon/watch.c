@@ -653,6 +653,18 @@ watch_snap_chunk(void *arg, const void *buf, size_t len)
 	return fileio_add(&o->fw, buf, len, o->err) != 0 ? EIO : 0;
 }
 
+/* True while r's table is what its snapshot on disk holds: neither a
+ * stamped change nor an edit the clock does not count (a touch, a racy
+ * file read again) since it was saved or loaded. */
+static bool
+watch_snapshot_current(const struct watch_root *r)
+{
+	const struct filetable *t = rootsync_table(r->wr);
+
+	return filetable_clock(t) == r->saved_clock &&
+	    filetable_edits(t) == r->saved_edits;
+}
+
 /* Save r's table if it is complete and changed since the last save. */
 static void
 watch_snapshot_save(struct watch_root *r, const char *why)
@@ -669,7 +681,7 @@ watch_snapshot_save(struct watch_root *r, const char *why)
 	rootsync_status(r->wr, &st);
 	/* A table still loading is not the tree: the snapshot on disk (if
 	 * any) stays the truth until this one is complete. */
-	if (!r->ready || st.gone || filetable_clock(t) == r->saved_clock)
+	if (!r->ready || st.gone || watch_snapshot_current(r))
 		return;
 	memset(&m, 0, sizeof(m));
 	m.saved_ns = (int64_t)clock_wall_us() * 1000;
@@ -697,6 +709,7 @@ watch_snapshot_save(struct watch_root *r, const char *why)
 		return;
 	}
 	r->saved_clock = filetable_clock(t);
+	r->saved_edits = filetable_edits(t);
 	log_info("root %s: snapshot saved (%s, %zu files, clock %llu) in "
 	    "%llu us", r->path, why, st.files,
 	    (unsigned long long)r->saved_clock,
@@ -720,8 +733,7 @@ watch_root_changed(struct watch_root *r)
 	uint64_t idle_ms = r->w->set.snapshot_idle_ms;
 	double idle_s = (double)idle_ms / 1000.0;
 
-	if (idle_ms == 0 || !r->ready ||
-	    filetable_clock(rootsync_table(r->wr)) == r->saved_clock)
+	if (idle_ms == 0 || !r->ready || watch_snapshot_current(r))
 		return;
 	/* Trailing: each change pushes the save back by one idle period,
 	 * up to WATCH_SAVE_MAX_DELAYS periods after the first. */
@@ -818,6 +830,7 @@ watch_snapshot_load(struct watch_root *r)
 	    i++)
 		r->inst[r->ninst++] = m.inst[i];
 	r->saved_clock = filetable_clock(t);
+	r->saved_edits = filetable_edits(t);
 	r->warm = true;
 	return t;
 }
@@ -1243,7 +1256,7 @@ watch_root_info(const struct watch_root *r, struct watch_root_info *out)
 	out->load_dirs_read = st.dirs_read;
 	out->load_dirs_known = st.dirs_known;
 	out->snapshot = r->snap_path;
-	out->snapshot_saved = r->saved_clock == st.clock;
+	out->snapshot_saved = watch_snapshot_current(r);
 	out->model_state = r->model_rc == 0 ? WATCH_MODEL_OK :
 	    watch_model_absent(r) ? WATCH_MODEL_ABSENT : WATCH_MODEL_INVALID;
 	out->model_ok = r->model != NULL && r->model_rc == 0;
