@@ -743,6 +743,24 @@ filetable_set_complete(struct filetable *t, uint32_t id, bool complete)
 }
 
 void
+filetable_set_ignored(struct filetable *t, uint32_t id, bool ignored)
+{
+	struct filetable_entry *e;
+
+	if (filetable_entry_id(t, id) == NULL)
+		return;
+	e = filetable_entry_at(t, id);
+	if (e->kind != FILETABLE_DIR ||
+	    !(e->flags & FILETABLE_F_IGNORED) == !ignored)
+		return;
+	if (ignored)
+		e->flags |= FILETABLE_F_IGNORED;
+	else
+		e->flags &= ~FILETABLE_F_IGNORED;
+	t->edits++;
+}
+
+void
 filetable_clear_complete(struct filetable *t)
 {
 	for (uint32_t id = 0; id < t->next_id; id++)

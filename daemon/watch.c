@@ -691,6 +691,7 @@ watch_snapshot_save(struct watch_root *r, const char *why)
 	for (size_t i = 1; i < r->ninst; i++)
 		m.inst[i] = r->inst[i];
 	m.ninst = r->ninst;
+	m.ignore_digest = ignore_digest(r->ign);
 	gerr_clear(&err);
 	o.err = &err;
 	rc = fileio_begin(&o.fw, r->snap_path, 0600, 0, &err);
@@ -831,6 +832,7 @@ watch_snapshot_load(struct watch_root *r)
 		r->inst[r->ninst++] = m.inst[i];
 	r->saved_clock = filetable_clock(t);
 	r->saved_edits = filetable_edits(t);
+	r->snap_ignore_digest = m.ignore_digest;
 	r->warm = true;
 	return t;
 }
@@ -897,6 +899,17 @@ watch_restore(struct watch *w)
 	watch_persist(w);	/* drops the roots that are gone */
 }
 
+/* rootsync's rules_same: the ignore rules (every ignore file now read)
+ * are those r's snapshot was saved under. */
+static bool
+watch_rules_same(void *arg)
+{
+	struct watch_root *r = arg;
+
+	return r->snap_ignore_digest != 0 &&
+	    ignore_digest(r->ign) == r->snap_ignore_digest;
+}
+
 static struct watch_root *
 watch_root_new(struct watch *w, const char *canon, struct gerr *err)
 {
@@ -925,6 +938,7 @@ watch_root_new(struct watch *w, const char *canon, struct gerr *err)
 	watch_load_ignore(r, IGNORE_GITIGNORE, "");
 	cfg.is_ignored = watch_is_ignored;
 	cfg.load_ignores = watch_load_dir_ignores;
+	cfg.rules_same = watch_rules_same;
 	cfg.on_change = watch_events_change;
 	cfg.arg = r;
 	cfg.pool = w->pool;
