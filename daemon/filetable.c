@@ -724,40 +724,35 @@ filetable_lookup_id(const struct filetable *t, const char *path)
 	return filetable_slot_id(t->index[i]);
 }
 
-void
-filetable_set_complete(struct filetable *t, uint32_t id, bool complete)
+/* Set or clear one of live directory id's listing flags. */
+static void
+filetable_set_dir_flag(struct filetable *t, uint32_t id, uint8_t flag,
+    bool on)
 {
 	struct filetable_entry *e;
 
 	if (filetable_entry_id(t, id) == NULL)
 		return;
 	e = filetable_entry_at(t, id);
-	if (e->kind != FILETABLE_DIR ||
-	    !(e->flags & FILETABLE_F_COMPLETE) == !complete)
+	if (e->kind != FILETABLE_DIR || !(e->flags & flag) == !on)
 		return;
-	if (complete)
-		e->flags |= FILETABLE_F_COMPLETE;
+	if (on)
+		e->flags |= flag;
 	else
-		e->flags &= ~FILETABLE_F_COMPLETE;
+		e->flags &= (uint8_t)~flag;
 	t->edits++;
+}
+
+void
+filetable_set_complete(struct filetable *t, uint32_t id, bool complete)
+{
+	filetable_set_dir_flag(t, id, FILETABLE_F_COMPLETE, complete);
 }
 
 void
 filetable_set_ignored(struct filetable *t, uint32_t id, bool ignored)
 {
-	struct filetable_entry *e;
-
-	if (filetable_entry_id(t, id) == NULL)
-		return;
-	e = filetable_entry_at(t, id);
-	if (e->kind != FILETABLE_DIR ||
-	    !(e->flags & FILETABLE_F_IGNORED) == !ignored)
-		return;
-	if (ignored)
-		e->flags |= FILETABLE_F_IGNORED;
-	else
-		e->flags &= ~FILETABLE_F_IGNORED;
-	t->edits++;
+	filetable_set_dir_flag(t, id, FILETABLE_F_IGNORED, ignored);
 }
 
 void
