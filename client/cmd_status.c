@@ -6,6 +6,7 @@
  * line for a shell prompt (roots, running and failed phases); it never
  * starts a daemon, and prints nothing (exit 3) when none runs.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,8 +61,8 @@ cmd_status_config(const struct cmd_ctx *ctx, const cJSON *config)
 			fprintf(ctx->out, "    %s\n", msg->valuestring);
 }
 
-/* The root's make.toml when invalid, and the environment on-save runs
- * of it use (from runs.environments). */
+/* The root's make.toml when absent or invalid, and the environment
+ * on-save runs of it use (from runs.environments). */
 static void
 cmd_status_model(const struct cmd_ctx *ctx, const cJSON *r,
     const cJSON *envs)
@@ -70,7 +71,10 @@ cmd_status_model(const struct cmd_ctx *ctx, const cJSON *r,
 	const cJSON *e, *err = cJSON_GetObjectItemCaseSensitive(m, "error");
 	const char *env = NULL, *src = NULL;
 
-	if (cJSON_IsString(err)) {
+	if (strcmp(cmd_status_str(m, "state"), "absent") == 0)
+		fprintf(ctx->out, "  make.toml none: files are watched, no "
+		    "phase runs (ggenc init writes one)\n");
+	else if (cJSON_IsString(err)) {
 		fprintf(ctx->out, "  make.toml INVALID, nothing runs until "
 		    "fixed: %s\n", err->valuestring);
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(m,
@@ -91,6 +95,35 @@ cmd_status_model(const struct cmd_ctx *ctx, const cJSON *r,
 	    "the last manual run)\n", env != NULL ? env : "none",
 	    src != NULL ? " (from " : "", src != NULL ? src : "",
 	    src != NULL ? ")" : "");
+}
+
+/* How the root's table was built when it was added (status "load"):
+ * from its snapshot, comparing stat tuples, or by a full crawl and why. */
+static void
+cmd_status_load(const struct cmd_ctx *ctx, const cJSON *r)
+{
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "load");
+	bool done = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(l, "done"));
+
+	if (!cJSON_IsObject(l))
+		return;
+	if (strcmp(cmd_status_str(l, "from"), "snapshot") == 0) {
+		fprintf(ctx->out, "  loaded    from its snapshot%s%.0f ms: "
+		    "%.0f re-hashed, %.0f racy, %.0f gone; %.0f directories "
+		    "re-read, %.0f listed from the snapshot\n",
+		    done ? " in " : ", still walking after ",
+		    cmd_status_num(l, "ms"), cmd_status_num(l, "rehashed"),
+		    cmd_status_num(l, "racy"), cmd_status_num(l, "gone"),
+		    cmd_status_num(l, "dirs_read"),
+		    cmd_status_num(l, "dirs_from_snapshot"));
+		return;
+	}
+	char *why = escape_member(l, "reason");
+
+	fprintf(ctx->out, "  loaded    by a full crawl%s%.0f ms (%s)\n",
+	    done ? " in " : ", still crawling after ",
+	    cmd_status_num(l, "ms"), why);
+	free(why);
 }
 
 /* One block per watched root. */
@@ -117,6 +150,7 @@ cmd_status_roots(const struct cmd_ctx *ctx, const cJSON *roots,
 		    cmd_status_num(r, "files"), cmd_status_num(r, "dirs"),
 		    cmd_status_str(r, "clock"), cmd_status_num(r, "hash_pending"),
 		    cmd_status_num(r, "bytes_hashed") / 1048576.0);
+		cmd_status_load(ctx, r);
 		fprintf(ctx->out, "  watches   %.0f here, %.0f/%.0f used, %.0f "
 		    "directories polled\n", cmd_status_num(w, "root"),
 		    cmd_status_num(w, "used"), cmd_status_num(w, "limit"),

@@ -156,7 +156,8 @@ struct crawl {
 	char *cur_path;
 	uint32_t cur_hint;	/* crawl_hint */
 	uint32_t cur_dir_hint;	/* the current directory's */
-	bool cur_complete;	/* no entry ignored, no read error so far */
+	bool cur_complete;	/* every entry not ignored reported so far */
+	bool cur_ignored;	/* an entry was ignored */
 	struct strbuf known;	/* NUL-terminated names end to end */
 	uint32_t *known_hints;
 	size_t nknown, capknown, known_next, known_off;
@@ -558,6 +559,7 @@ crawl_read(struct crawl *c, struct crawl_dir dir, int fd)
 	c->cur_path = dir.relpath;
 	c->cur_dir_hint = dir.hint;
 	c->cur_complete = true;
+	c->cur_ignored = false;
 }
 
 /* Open the next queued directory, report it, make it current. */
@@ -575,6 +577,7 @@ crawl_enter(struct crawl *c)
 		c->cur_path = dir.relpath;
 		c->cur_dir_hint = dir.hint;
 		c->cur_complete = true;
+		c->cur_ignored = false;
 		return;
 	}
 	c->nknown = 0;
@@ -619,7 +622,7 @@ crawl_entry(struct crawl *c, const char *name, unsigned char d_type,
 	if (known && c->cfg.is_ignored != NULL &&
 	    c->cfg.is_ignored(c->cfg.arg, c->path.buf, is_dir)) {
 		c->progress.ignored++;
-		c->cur_complete = false;
+		c->cur_ignored = true;
 		return;
 	}
 	if (pre != NULL) {
@@ -636,7 +639,7 @@ crawl_entry(struct crawl *c, const char *name, unsigned char d_type,
 	if (!known && c->cfg.is_ignored != NULL &&
 	    c->cfg.is_ignored(c->cfg.arg, c->path.buf, is_dir)) {
 		c->progress.ignored++;
-		c->cur_complete = false;
+		c->cur_ignored = true;
 		return;
 	}
 	if (is_dir && st.st_dev != c->root_dev && st.st_dev != c->real_dev) {
@@ -705,6 +708,7 @@ crawl_names_report(struct crawl *c)
 		c->cur_path = b->relpath;
 		c->cur_dir_hint = b->hint;
 		c->cur_complete = true;
+		c->cur_ignored = false;
 		for (size_t i = b->first; i < b->first + b->n; i++) {
 			c->cur_hint = c->known_hints[i];
 			crawl_entry(c, c->known.buf + c->jobs[i].name,
@@ -933,6 +937,18 @@ crawl_pipeline(struct crawl *c, size_t max_entries)
 		handled += crawl_ready_report(c);
 	}
 	return handled;
+}
+
+bool
+crawl_dir_ignored(const struct crawl *c)
+{
+	return c->cur_ignored;
+}
+
+bool
+crawl_dir_listed(const struct crawl *c)
+{
+	return c->cur == NULL;
 }
 
 bool

@@ -53,8 +53,9 @@ typedef void (*crawl_error_cb)(void *arg, const char *relpath, int error);
 struct crawl;
 typedef bool (*crawl_known_cb)(void *arg, struct crawl *c,
     const char *relpath, const struct stat *st);
-/* Directory relpath is done: complete when every entry was read (or
- * stat'ed from the known list) and none was ignored. */
+/* Directory relpath is done: complete when every entry not ignored was
+ * reported (read, or stat'ed from the known list); crawl_dir_ignored says
+ * whether some were ignored. */
 typedef void (*crawl_dir_done_cb)(void *arg, const char *relpath,
     bool complete);
 
@@ -137,6 +138,13 @@ void crawl_known_add(struct crawl *c, const char *name, uint32_t hint);
  * with the entry's name to crawl_known_add (a directory keeps its own),
  * CRAWL_NO_HINT for an entry read from the disk. */
 uint32_t crawl_hint(const struct crawl *c);
+
+/* Inside crawl_dir_done_cb: true when the directory's listing met
+ * ignored names (not reported; complete then covers the others only). */
+bool crawl_dir_ignored(const struct crawl *c);
+/* Inside crawl_dir_done_cb: true when its names came from crawl_known_cb's
+ * list rather than a read (ignored names were then not seen at all). */
+bool crawl_dir_listed(const struct crawl *c);
 
 /* Inside on_entry for a directory: true when cfg.watch already ran for it
  * (on the pool), with *wd its watch, or *error its errno (*wd -1). False:

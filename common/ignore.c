@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "glob.h"
 #include "path.h"
 #include "xmalloc.h"
@@ -429,6 +431,41 @@ size_t
 ignore_source_count(const struct ignore *m)
 {
 	return m->nsrc;
+}
+
+static void
+ignore_digest_src(XXH3_state_t *xs, const struct ignore_src *s)
+{
+	unsigned char kind = (unsigned char)s->kind;
+
+	XXH3_64bits_update(xs, &kind, 1);
+	XXH3_64bits_update(xs, s->dir != NULL ? s->dir : "", s->dir_len + 1);
+	for (size_t i = 0; i < s->nrules; i++) {
+		const struct ignore_rule *r = &s->rules[i];
+		unsigned char f = (unsigned char)((r->negated ? 1 : 0) |
+		    (r->dir_only ? 2 : 0));
+
+		XXH3_64bits_update(xs, r->text, strlen(r->text) + 1);
+		XXH3_64bits_update(xs, &f, 1);
+	}
+}
+
+uint64_t
+ignore_digest(const struct ignore *m)
+{
+	XXH3_state_t *xs = XXH3_createState();
+	uint64_t d;
+
+	if (xs == NULL)
+		abort();
+	XXH3_64bits_reset(xs);
+	ignore_digest_src(xs, &m->builtin);
+	/* srcs is kept sorted (ignore_find): the order is the rules'. */
+	for (size_t i = 0; i < m->nsrc; i++)
+		ignore_digest_src(xs, m->srcs[i]);
+	d = XXH3_64bits_digest(xs);
+	XXH3_freeState(xs);
+	return d != 0 ? d : 1;
 }
 
 /*

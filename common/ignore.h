@@ -38,6 +38,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gerr.h"
 
@@ -114,6 +115,15 @@ bool ignore_remove_file(struct ignore *m, enum ignore_kind kind,
 
 /* Number of installed sources (built-ins not counted). */
 size_t ignore_source_count(const struct ignore *m);
+
+/*
+ * A 64-bit digest of every rule in effect: each source's kind, directory
+ * and rules (as written, trimmed), and the built-ins. Two matchers with
+ * the same digest ignore the same paths; comments, blank lines and a
+ * source's name do not count. Never 0 (0 means "unknown" to callers).
+ * O(rules).
+ */
+uint64_t ignore_digest(const struct ignore *m);
 
 /*
  * True if relpath[0..len) is ignored, including because a parent directory

@@ -80,6 +80,9 @@ struct filetable {
 	struct filetable_list live, tomb;
 	uint64_t clock;
 	uint64_t trimmed_clock;	/* newest clock of a trimmed tombstone */
+	/* Changes a snapshot records that do not move the clock (see
+	 * filetable_edits). */
+	uint64_t edits;
 	size_t max_tombstones;
 
 	size_t nfiles, ndirs, ntomb, npending, nhash_errors;
@@ -501,6 +504,7 @@ filetable_upsert_at(struct filetable *t, uint32_t id, enum filetable_kind kind,
 	}
 	filetable_count(t, e, -1);
 	e->st = *st;
+	t->edits++;
 	e->flags &= ~(FILETABLE_F_HASH_ERROR | FILETABLE_F_UNSEEN);
 	if (e->flags & FILETABLE_F_HASH_KNOWN)
 		e->flags = (e->flags & ~FILETABLE_F_HASH_KNOWN) |
@@ -592,6 +596,7 @@ filetable_set_hash(struct filetable *t, const char *path,
 	e->hash = hash;
 	e->flags = FILETABLE_F_HASH_KNOWN;
 	filetable_count(t, e, +1);
+	t->edits++;		/* read again: no longer racy, even if SAME */
 	if (r == FILETABLE_HASH_CHANGED)
 		filetable_stamp(t, filetable_slot_id(t->index[
 		    filetable_index_find(t, path, e->path_hash)]));
@@ -610,6 +615,7 @@ filetable_set_hash_error(struct filetable *t, const char *path)
 	filetable_count(t, e, -1);
 	e->flags |= FILETABLE_F_HASH_ERROR;
 	filetable_count(t, e, +1);
+	t->edits++;
 	return true;
 }
 
@@ -718,20 +724,35 @@ filetable_lookup_id(const struct filetable *t, const char *path)
 	return filetable_slot_id(t->index[i]);
 }
 
-void
-filetable_set_complete(struct filetable *t, uint32_t id, bool complete)
+/* Set or clear one of live directory id's listing flags. */
+static void
+filetable_set_dir_flag(struct filetable *t, uint32_t id, uint8_t flag,
+    bool on)
 {
 	struct filetable_entry *e;
 
 	if (filetable_entry_id(t, id) == NULL)
 		return;
 	e = filetable_entry_at(t, id);
-	if (e->kind != FILETABLE_DIR)
+	if (e->kind != FILETABLE_DIR || !(e->flags & flag) == !on)
 		return;
-	if (complete)
-		e->flags |= FILETABLE_F_COMPLETE;
+	if (on)
+		e->flags |= flag;
 	else
-		e->flags &= ~FILETABLE_F_COMPLETE;
+		e->flags &= (uint8_t)~flag;
+	t->edits++;
+}
+
+void
+filetable_set_complete(struct filetable *t, uint32_t id, bool complete)
+{
+	filetable_set_dir_flag(t, id, FILETABLE_F_COMPLETE, complete);
+}
+
+void
+filetable_set_ignored(struct filetable *t, uint32_t id, bool ignored)
+{
+	filetable_set_dir_flag(t, id, FILETABLE_F_IGNORED, ignored);
 }
 
 void
@@ -739,6 +760,7 @@ filetable_clear_complete(struct filetable *t)
 {
 	for (uint32_t id = 0; id < t->next_id; id++)
 		filetable_entry_at(t, id)->flags &= ~FILETABLE_F_COMPLETE;
+	t->edits++;
 }
 
 bool
@@ -1045,6 +1067,12 @@ uint64_t
 filetable_clock(const struct filetable *t)
 {
 	return t->clock;
+}
+
+uint64_t
+filetable_edits(const struct filetable *t)
+{
+	return t->edits;
 }
 
 void

@@ -46,9 +46,11 @@ enum filetable_kind {
 #define FILETABLE_F_HASH_ERROR 0x08	/* hashing failed; retried on a stat change */
 #define FILETABLE_F_UNSEEN 0x10		/* restored from a snapshot, not confirmed
 					 * by the walk yet (filetable_sweep_unseen) */
-#define FILETABLE_F_COMPLETE 0x20	/* a dir whose last listing met no ignored
-					 * entry: its live children are all it holds
-					 * (filetable_set_complete) */
+#define FILETABLE_F_COMPLETE 0x20	/* a dir whose last listing reported every
+					 * entry not ignored: its live children are
+					 * all it holds but those (filetable_set_complete) */
+#define FILETABLE_F_IGNORED 0x40	/* a dir whose last listing met ignored
+					 * names (filetable_set_ignored) */
 
 /* No entry id (filetable_upsert_hint, filetable_known_children). */
 #define FILETABLE_NO_ID UINT32_MAX
@@ -251,6 +253,9 @@ enum filetable_upsert_result filetable_upsert_hint(struct filetable *t,
 bool filetable_set_wd_id(struct filetable *t, uint32_t id, int32_t wd);
 /* Mark live directory id complete or not (FILETABLE_F_COMPLETE). */
 void filetable_set_complete(struct filetable *t, uint32_t id, bool complete);
+/* Mark live directory id as holding ignored names or not
+ * (FILETABLE_F_IGNORED). */
+void filetable_set_ignored(struct filetable *t, uint32_t id, bool ignored);
 /* No directory complete any more (the ignore rules changed). O(table). */
 void filetable_clear_complete(struct filetable *t);
 
@@ -283,6 +288,14 @@ uint64_t filetable_trimmed_clock(const struct filetable *t);
 
 /* The change clock: grows by one on every stamp, never decreases. */
 uint64_t filetable_clock(const struct filetable *t);
+/*
+ * Grows on every change a snapshot records that does not move the clock:
+ * a stat tuple refreshed with the same content (a touch), a hash read
+ * again (a racy or touched file verified), a hash error, a directory's
+ * completeness. The table equals its last snapshot while both the clock
+ * and this are what they were when it was saved or loaded.
+ */
+uint64_t filetable_edits(const struct filetable *t);
 
 void filetable_counts(const struct filetable *t, struct filetable_counts *out);
 

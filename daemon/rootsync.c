@@ -77,6 +77,11 @@ struct rootsync {
 	uint32_t dir_id;
 	enum filetable_upsert_result dir_result;
 	size_t dirs_known, dirs_walked;
+	/* Warm walk: directories with ignored names taken from their lists
+	 * (rules_same checked at its end), and the re-read that follows
+	 * when the rules changed. */
+	size_t dirs_known_ignored;
+	bool reread;
 	bool pipelined;		/* the crawl's pool watches (cfg.watch) */
 	struct crawl *crawl;
 	struct strvec starts;		/* dirs to crawl (LIFO) */
@@ -487,6 +492,8 @@ rootsync_known(void *arg, struct crawl *c, const char *rel,
 	filetable_stat_from(&now, st);
 	skip = d != NULL && w->dir_result == FILETABLE_UNCHANGED &&
 	    (d->flags & FILETABLE_F_COMPLETE) &&
+	    (!(d->flags & FILETABLE_F_IGNORED) ||
+	    w->cfg.rules_same != NULL) &&
 	    filetable_children_kept(w->t) && now.ino == d->st.ino &&
 	    now.dev == d->st.dev && now.size == d->st.size &&
 	    now.mtime_ns == d->st.mtime_ns && now.ctime_ns == d->st.ctime_ns;
@@ -512,8 +519,11 @@ rootsync_known(void *arg, struct crawl *c, const char *rel,
 	 * not read has none but those its complete list names. */
 	if (rlen > 0 && ign != 0 && w->cfg.load_ignores != NULL)
 		w->cfg.load_ignores(w->cfg.arg, rel, ign);
-	if (skip)
+	if (skip) {
 		w->dirs_known++;
+		if (d->flags & FILETABLE_F_IGNORED)
+			w->dirs_known_ignored++;
+	}
 	return skip;
 }
 
@@ -524,6 +534,7 @@ rootsync_dir_done(void *arg, const char *rel, bool complete)
 	uint32_t id = crawl_hint(w->crawl);
 	const struct filetable_entry *d = filetable_entry_id(w->t, id);
 	struct timespec now;
+	bool ignored;
 
 	w->dirs_walked++;
 	if (d == NULL || strcmp(d->path, rel) != 0) {
@@ -532,11 +543,16 @@ rootsync_dir_done(void *arg, const char *rel, bool complete)
 	}
 	if (d == NULL)
 		return;
+	/* Walked from its list, its ignored names were not seen: they are
+	 * still there (its stat is unchanged). */
+	ignored = crawl_dir_ignored(w->crawl) || (crawl_dir_listed(w->crawl) &&
+	    (d->flags & FILETABLE_F_IGNORED));
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (complete && d->st.mtime_ns >= (int64_t)now.tv_sec * 1000000000 +
 	    now.tv_nsec - ROOTSYNC_COMPLETE_AGE_NS)
 		complete = false;
 	filetable_set_complete(w->t, id, complete);
+	filetable_set_ignored(w->t, id, ignored);
 }
 
 static bool
@@ -630,7 +646,7 @@ rootsync_step(struct rootsync *w, size_t max_entries)
 	 * a pool: CPU on a warm page cache, queue depth on a cold one. */
 	struct gerr err;
 
-	if (w->initial && w->warm) {
+	if (w->initial && w->warm && !w->reread) {
 		cfg.known = rootsync_known;
 		if (filetable_children_kept(w->t))
 			cfg.threads = w->cfg.walk_threads;
@@ -664,7 +680,18 @@ rootsync_step(struct rootsync *w, size_t max_entries)
 	    CRAWL_DONE) {
 		crawl_free(w->crawl);
 		w->crawl = NULL;
-		if (w->starts.n == 0 && w->initial && w->warm) {
+		if (w->starts.n == 0 && w->initial && w->warm &&
+		    w->dirs_known_ignored > 0 && !w->reread &&
+		    !w->cfg.rules_same(w->cfg.arg)) {
+			/* A name ignored when the table was saved may not be
+			 * now, in a directory taken from its list: read them
+			 * all (their entries compare as unchanged). */
+			log_info("root %s: ignore rules changed while the "
+			    "daemon was down; reading every directory again",
+			    w->root);
+			w->reread = true;
+			strvec_push(&w->starts, "");
+		} else if (w->starts.n == 0 && w->initial && w->warm) {
 			w->swept = filetable_sweep_unseen(w->t);
 			filetable_drop_children(w->t);
 		}

@@ -70,8 +70,14 @@ struct rootsync_config {
 	 * stamped in the table for changes_since. A restored directory whose
 	 * stat is unchanged, that was complete (filetable_set_complete) and
 	 * has its children list (filetable_restore_children) is not read:
-	 * its known entries are stat'ed (each still is). */
+	 * its known entries are stat'ed (each still is). One that held
+	 * ignored names (FILETABLE_F_IGNORED) is not read either when
+	 * rules_same is set; at the end of the walk, every ignore file then
+	 * read, rules_same says whether the rules are those the table was
+	 * saved under, and if not the whole root is read again before it is
+	 * ready (a name ignored then may not be now). */
 	struct filetable *table;
+	bool (*rules_same)(void *arg);	/* NULL = read such directories */
 };
 
 struct rootsync_status {

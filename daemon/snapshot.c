@@ -10,6 +10,7 @@
  *   "GGENSNP1" u32 version u32 0x01020304
  *   i64 saved_ns u64 clock u64 trimmed_clock u32 root_id u32 ninst
  *   ninst x (u64 id, u64 max_clock)
+ *   u64 ignore_digest (version 3; version 2 has none and is read as 0)
  *   u32 rootlen, root bytes, u64 nentries
  *   nentries x (u16 pathlen, u8 kind, u8 flags, u64 dev, u64 ino,
  *               i64 size, i64 mtime_ns, i64 ctime_ns, 16 bytes hash,
@@ -20,8 +21,11 @@
  * the index (in this order) of a live entry's directory (UINT32_MAX for the
  * root and tombstones): decoding gives the table each directory's children
  * (filetable_restore_children) without a path lookup, for the warm walk.
- * A directory flagged complete (its last listing met no ignored entry) and
- * not racy may have that list walked instead of the directory read.
+ * A directory flagged complete (its last listing reported every entry not
+ * ignored) and not racy may have that list walked instead of the directory
+ * read; one also flagged ignored (it held ignored names: version 2 never
+ * sets this, its complete directories held none) only while the ignore
+ * rules digest still matches at the end of the walk (rootsync.c).
  * Invariant: decode builds the whole table before handing it out; any
  * inconsistency frees it and fails.
  */
@@ -37,11 +41,13 @@
 
 #define SNAPSHOT_MAGIC "GGENSNP1"
 #define SNAPSHOT_MAGIC_LEN 8
-#define SNAPSHOT_VERSION 2u
+#define SNAPSHOT_VERSION 3u
+#define SNAPSHOT_VERSION_OLDEST 2u
 #define SNAPSHOT_ENDIAN 0x01020304u
 #define SNAPSHOT_F_HASH 0x01u
 #define SNAPSHOT_F_TOMB 0x02u
 #define SNAPSHOT_F_COMPLETE 0x04u
+#define SNAPSHOT_F_IGNORED 0x08u
 /* u16 + u8 + u8 + 5 x 8 + 16 + 8 + 8 + 4 */
 #define SNAPSHOT_ENTRY_FIXED 80u
 #define SNAPSHOT_PATH_MAX 65535u
@@ -144,6 +150,8 @@ snapshot_entry(void *arg, const struct filetable_entry *fe, uint32_t id)
 		flags |= SNAPSHOT_F_TOMB;
 	if (fe->kind == FILETABLE_DIR && (fe->flags & FILETABLE_F_COMPLETE))
 		flags |= SNAPSHOT_F_COMPLETE;
+	if (fe->kind == FILETABLE_DIR && (fe->flags & FILETABLE_F_IGNORED))
+		flags |= SNAPSHOT_F_IGNORED;
 	memcpy(p, &plen, 2);
 	p[2] = fe->kind;
 	p[3] = flags;
@@ -208,6 +216,7 @@ snapshot_encode(const struct filetable *t, const char *root,
 		snapshot_put_u64(&e, m->inst[i].id);
 		snapshot_put_u64(&e, m->inst[i].max_clock);
 	}
+	snapshot_put_u64(&e, m->ignore_digest);
 	snapshot_put_u32(&e, rootlen);
 	snapshot_put(&e, root, rootlen);
 	snapshot_put_u64(&e, c.n);
@@ -290,7 +299,7 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 	    len };
 	char magic[SNAPSHOT_MAGIC_LEN], path[SNAPSHOT_PATH_MAX + 1];
 	uint64_t clock, trimmed, n, sum;
-	uint32_t rootlen, ninst;
+	uint32_t rootlen, ninst, version;
 	struct filetable *t;
 	uint32_t *parents;
 	size_t racy = 0;
@@ -304,8 +313,10 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 	snapshot_get(&d, magic, sizeof(magic));
 	if (memcmp(magic, SNAPSHOT_MAGIC, SNAPSHOT_MAGIC_LEN) != 0)
 		return gerr_set(err, GERR_PARSE, "not a ggen snapshot (magic)");
-	if (snapshot_get_u32(&d) != SNAPSHOT_VERSION)
-		return gerr_set(err, GERR_PARSE, "snapshot version is not %u",
+	version = snapshot_get_u32(&d);
+	if (version < SNAPSHOT_VERSION_OLDEST || version > SNAPSHOT_VERSION)
+		return gerr_set(err, GERR_PARSE, "snapshot version %u is not "
+		    "%u..%u", version, SNAPSHOT_VERSION_OLDEST,
 		    SNAPSHOT_VERSION);
 	if (snapshot_get_u32(&d) != SNAPSHOT_ENDIAN)
 		return gerr_set(err, GERR_PARSE, "snapshot of another byte "
@@ -330,6 +341,8 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 			return gerr_set(err, GERR_PARSE, "bad instance %u", i);
 	}
 	m->ninst = ninst;
+	if (version >= 3)
+		m->ignore_digest = snapshot_get_u64(&d);
 	rootlen = snapshot_get_u32(&d);
 	if (d.short_read || rootlen > (uint32_t)(d.end - d.p))
 		return gerr_set(err, GERR_PARSE, "truncated header");
@@ -420,6 +433,9 @@ snapshot_decode(const void *buf, size_t len, const char *root,
 		    st.mtime_ns < m->saved_ns - SNAPSHOT_RACY_NS &&
 		    st.ctime_ns < m->saved_ns - SNAPSHOT_RACY_NS)
 			filetable_set_complete(t, (uint32_t)i, true);
+		if (kind == FILETABLE_DIR && (flags & SNAPSHOT_F_IGNORED) &&
+		    !(flags & SNAPSHOT_F_TOMB))
+			filetable_set_ignored(t, (uint32_t)i, true);
 	}
 	if (d.p != d.end) {
 		filetable_free(t);

@@ -37,6 +37,9 @@ struct snapshot_meta {
 	 * then older ones, newest first. */
 	struct snapshot_instance inst[SNAPSHOT_MAX_INSTANCES];
 	size_t ninst;
+	/* ignore_digest of the root's rules when it was captured; 0 =
+	 * unknown (a version 2 snapshot). */
+	uint64_t ignore_digest;
 };
 
 /*

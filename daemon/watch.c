@@ -653,6 +653,18 @@ watch_snap_chunk(void *arg, const void *buf, size_t len)
 	return fileio_add(&o->fw, buf, len, o->err) != 0 ? EIO : 0;
 }
 
+/* True while r's table is what its snapshot on disk holds: neither a
+ * stamped change nor an edit the clock does not count (a touch, a racy
+ * file read again) since it was saved or loaded. */
+static bool
+watch_snapshot_current(const struct watch_root *r)
+{
+	const struct filetable *t = rootsync_table(r->wr);
+
+	return filetable_clock(t) == r->saved_clock &&
+	    filetable_edits(t) == r->saved_edits;
+}
+
 /* Save r's table if it is complete and changed since the last save. */
 static void
 watch_snapshot_save(struct watch_root *r, const char *why)
@@ -669,7 +681,7 @@ watch_snapshot_save(struct watch_root *r, const char *why)
 	rootsync_status(r->wr, &st);
 	/* A table still loading is not the tree: the snapshot on disk (if
 	 * any) stays the truth until this one is complete. */
-	if (!r->ready || st.gone || filetable_clock(t) == r->saved_clock)
+	if (!r->ready || st.gone || watch_snapshot_current(r))
 		return;
 	memset(&m, 0, sizeof(m));
 	m.saved_ns = (int64_t)clock_wall_us() * 1000;
@@ -679,6 +691,7 @@ watch_snapshot_save(struct watch_root *r, const char *why)
 	for (size_t i = 1; i < r->ninst; i++)
 		m.inst[i] = r->inst[i];
 	m.ninst = r->ninst;
+	m.ignore_digest = ignore_digest(r->ign);
 	gerr_clear(&err);
 	o.err = &err;
 	rc = fileio_begin(&o.fw, r->snap_path, 0600, 0, &err);
@@ -697,6 +710,7 @@ watch_snapshot_save(struct watch_root *r, const char *why)
 		return;
 	}
 	r->saved_clock = filetable_clock(t);
+	r->saved_edits = filetable_edits(t);
 	log_info("root %s: snapshot saved (%s, %zu files, clock %llu) in "
 	    "%llu us", r->path, why, st.files,
 	    (unsigned long long)r->saved_clock,
@@ -720,8 +734,7 @@ watch_root_changed(struct watch_root *r)
 	uint64_t idle_ms = r->w->set.snapshot_idle_ms;
 	double idle_s = (double)idle_ms / 1000.0;
 
-	if (idle_ms == 0 || !r->ready ||
-	    filetable_clock(rootsync_table(r->wr)) == r->saved_clock)
+	if (idle_ms == 0 || !r->ready || watch_snapshot_current(r))
 		return;
 	/* Trailing: each change pushes the save back by one idle period,
 	 * up to WATCH_SAVE_MAX_DELAYS periods after the first. */
@@ -818,6 +831,8 @@ watch_snapshot_load(struct watch_root *r)
 	    i++)
 		r->inst[r->ninst++] = m.inst[i];
 	r->saved_clock = filetable_clock(t);
+	r->saved_edits = filetable_edits(t);
+	r->snap_ignore_digest = m.ignore_digest;
 	r->warm = true;
 	return t;
 }
@@ -884,6 +899,17 @@ watch_restore(struct watch *w)
 	watch_persist(w);	/* drops the roots that are gone */
 }
 
+/* rootsync's rules_same: the ignore rules (every ignore file now read)
+ * are those r's snapshot was saved under. */
+static bool
+watch_rules_same(void *arg)
+{
+	struct watch_root *r = arg;
+
+	return r->snap_ignore_digest != 0 &&
+	    ignore_digest(r->ign) == r->snap_ignore_digest;
+}
+
 static struct watch_root *
 watch_root_new(struct watch *w, const char *canon, struct gerr *err)
 {
@@ -912,6 +938,7 @@ watch_root_new(struct watch *w, const char *canon, struct gerr *err)
 	watch_load_ignore(r, IGNORE_GITIGNORE, "");
 	cfg.is_ignored = watch_is_ignored;
 	cfg.load_ignores = watch_load_dir_ignores;
+	cfg.rules_same = watch_rules_same;
 	cfg.on_change = watch_events_change;
 	cfg.arg = r;
 	cfg.pool = w->pool;
@@ -1243,7 +1270,7 @@ watch_root_info(const struct watch_root *r, struct watch_root_info *out)
 	out->load_dirs_read = st.dirs_read;
 	out->load_dirs_known = st.dirs_known;
 	out->snapshot = r->snap_path;
-	out->snapshot_saved = r->saved_clock == st.clock;
+	out->snapshot_saved = watch_snapshot_current(r);
 	out->model_state = r->model_rc == 0 ? WATCH_MODEL_OK :
 	    watch_model_absent(r) ? WATCH_MODEL_ABSENT : WATCH_MODEL_INVALID;
 	out->model_ok = r->model != NULL && r->model_rc == 0;

@@ -123,6 +123,8 @@ struct watch_root {
 	ev_timer save_timer;		/* armed after a change, never idle */
 	uint64_t save_first_ms;		/* monotonic, when it was armed */
 	uint64_t saved_clock;		/* table clock on disk; UINT64_MAX = none */
+	uint64_t saved_edits;		/* filetable_edits on disk, with it */
+	uint64_t snap_ignore_digest;	/* the loaded snapshot's; 0 = none */
 	bool warm;			/* loaded from a snapshot */
 	char load_msg[GERR_MSG_MAX];	/* why a full crawl ("" = warm) */
 	size_t load_racy;		/* restored files re-hashed as racy */

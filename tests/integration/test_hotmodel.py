@@ -158,6 +158,15 @@ def test_invalid_model_is_visible():
         assert ('invalid: %s/make.toml:1:1: ' % root) in r.stdout, r.stdout
         r = ggenc('status', '--short', sock=d.sock)
         assert r.stdout == 'ggen: 2 roots, 1 invalid make.toml (electric)\n', r
+        # The long form: invalid is an error to fix, none is not.
+        r = ggenc('status', sock=d.sock)
+        blocks = {b.split('\n', 1)[0].split()[0]: b
+                  for b in r.stdout.split('\nroot ')[1:]}
+        assert ('  make.toml INVALID, nothing runs until fixed: '
+                '%s/make.toml:1:1: ' % root) in blocks[root], r.stdout
+        assert ('  make.toml none: files are watched, no phase runs '
+                '(ggenc init writes one)\n') in blocks[bare], r.stdout
+        assert 'INVALID' not in blocks[bare], r.stdout
 
 
 def test_edit_then_run_before_settling():

@@ -14,7 +14,7 @@ import signal
 import time
 
 import harness
-from harness import Daemon, run
+from harness import Daemon, ggenc, run
 from test_watch_util import (clock_parts, make_root, status_root, watch,
                              write)
 
@@ -214,12 +214,76 @@ def test_racy_file_rehashed():
                 break
             assert time.monotonic() < deadline, st
             time.sleep(0.02)
+    # Racy is judged against the save, not the next start: start it once
+    # fresh.txt (and the root directory it changed) is out of the window.
+    young = os.stat(os.path.join(root, 'fresh.txt')).st_mtime
+    time.sleep(max(0.0, young + 2.2 - time.time()))
     with Daemon(tmp=tmp) as d:
         watch(d, root)
         st = status_root(d, root)
         assert st['load']['from'] == 'snapshot', st['load']
         assert st['load']['racy'] == 1, st['load']
         assert st['load']['rehashed'] == 1, st['load']
+        # The clock did not move (same content), yet the table now knows
+        # more than its snapshot: that fresh.txt is fine and the root
+        # directory, young at the first save, is complete. It is saved,
+        # so the next start reads nothing.
+        assert st['snapshot_saved'] is False, st
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        st = status_root(d, root)
+        assert st['load']['racy'] == 0, st['load']
+        assert st['load']['rehashed'] == 0, st['load']
+        assert st['load']['dirs_read'] == 0, st['load']
+        assert st['snapshot_saved'] is True, st
+
+
+def test_touched_while_down_read_once():
+    """A file touched while the daemon was down (new stat, same content)
+    is read at the next start and reported as no change; its new stat is
+    saved, so the start after that reads nothing. (The snapshot used to
+    be saved only when the clock moved: such a file was read again at
+    every start, for good.)"""
+    root = small_root()
+    aged = time.monotonic()
+    tmp = harness.mktemp()
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        c0 = changes(d, root)['clock']
+    os.utime(os.path.join(root, 'src', 'b.c'), (OLD + 60, OLD + 60))
+    # age() set the directories' ctimes to now: start once that is out of
+    # the racy window, as a real restart would be.
+    time.sleep(max(0.0, aged + 2.2 - time.monotonic()))
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        st = status_root(d, root)
+        assert st['load']['rehashed'] == 1, st['load']
+        r = changes(d, root, since=c0)
+        assert r['fresh'] is False and r['files'] == [], r
+    for _ in range(2):
+        with Daemon(tmp=tmp) as d:
+            watch(d, root)
+            st = status_root(d, root)
+            assert st['load']['from'] == 'snapshot', st['load']
+            assert st['load']['rehashed'] == 0, st['load']
+            assert st['load']['dirs_read'] == 0, st['load']
+            assert st['files_hashed'] == 0, st
+            # ggenc status says the same in words.
+            r = ggenc('status', sock=d.sock)
+            assert r.returncode == 0, r
+            assert ('  loaded    from its snapshot in %d ms: 0 re-hashed, '
+                    '0 racy, 0 gone; 0 directories re-read, 2 listed from '
+                    'the snapshot\n' % st['load']['ms']) in r.stdout, \
+                r.stdout
+    state = os.path.join(tmp, 'state')
+    for f in os.listdir(state):
+        if f.startswith('snap-'):
+            os.unlink(os.path.join(state, f))
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        r = ggenc('status', sock=d.sock)
+        assert ('  loaded    by a full crawl in %d ms (no snapshot)\n'
+                % status_root(d, root)['load']['ms']) in r.stdout, r.stdout
 
 
 def test_idle_save_then_kill9():
@@ -283,10 +347,12 @@ def test_lists_of_unchanged_dirs_and_ignore_rules():
         watch(d, root)
         st = status_root(d, root)
         assert st['load']['from'] == 'snapshot', st['load']
-        # The root (top.tmp ignored) and p/q (x.log) are read; p,
-        # p/clean, u, u/v come from their lists.
-        assert st['load']['dirs_read'] == 2, st['load']
-        assert st['load']['dirs_from_snapshot'] == 4, st['load']
+        # The root is read (age() leaves its own mtime new: it was not
+        # complete at the first crawl); p, p/q, p/clean, u, u/v come from
+        # their lists, p/q although it holds an ignored name (x.log): the
+        # rules are the same as when the table was saved.
+        assert st['load']['dirs_read'] == 1, st['load']
+        assert st['load']['dirs_from_snapshot'] == 5, st['load']
         assert files_of(d, root) == want, files_of(d, root)
         r = changes(d, root, since=c0)
         assert r['fresh'] is False and r['files'] == [], r
@@ -320,6 +386,43 @@ def test_lists_of_unchanged_dirs_and_ignore_rules():
         assert kinds(r) == [('p/.gitignore', 'modified'),
                             ('p/clean/t.tmp', 'removed'),
                             ('p/q/x.log', 'added')], kinds(r)
+        # p/q (x.log ignored when saved) came from its list: the rules
+        # differ at the end of the walk, so the root was read again.
+        assert 'ignore rules changed while the daemon was down' in \
+            d.log_text()
+
+
+def test_exclude_file_changed_while_down():
+    """.git/info/exclude is not in the table (.git is ignored), so only
+    the rules digest sees it change: a name it ignored when the table was
+    saved, in a directory taken from its list, is found once it no longer
+    does; with the rules unchanged that directory is not read."""
+    root = make_root({'.git/info/exclude': '*.o\n', 'src/a.c': 'a\n',
+                      'src/a.o': 'o\n'})
+    age(root)
+    os.utime(root, (OLD, OLD))
+    aged = time.monotonic()
+    tmp = harness.mktemp()
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        assert files_of(d, root) == ['src/a.c'], files_of(d, root)
+        c0 = changes(d, root)['clock']
+        time.sleep(max(0.0, aged + 2.5 - time.monotonic()))
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        st = status_root(d, root)
+        assert st['load']['dirs_read'] == 0, st['load']
+        assert files_of(d, root) == ['src/a.c'], files_of(d, root)
+    write(os.path.join(root, '.git', 'info', 'exclude'), '# none\n')
+    with Daemon(tmp=tmp) as d:
+        watch(d, root)
+        assert files_of(d, root) == ['src/a.c', 'src/a.o'], \
+            files_of(d, root)
+        r = changes(d, root, since=c0)
+        assert r['fresh'] is False, r
+        assert kinds(r) == [('src/a.o', 'added')], kinds(r)
+        assert 'ignore rules changed while the daemon was down' in \
+            d.log_text()
 
 
 def test_kill9_during_snapshot_write():
@@ -374,6 +477,8 @@ if __name__ == '__main__':
          test_corrupt_snapshot_full_crawl_and_fresh,
          test_snapshot_of_another_root_full_crawl_and_fresh,
          test_racy_file_rehashed,
+         test_touched_while_down_read_once,
          test_idle_save_then_kill9,
          test_lists_of_unchanged_dirs_and_ignore_rules,
+         test_exclude_file_changed_while_down,
          test_kill9_during_snapshot_write])

@@ -378,7 +378,7 @@ test_fs_kind(void **state)
 struct kn {
 	struct crawl *c;
 	char out[8192];		/* "path:hint " per entry, then sorted */
-	char done[2048];	/* "dir:complete " per directory */
+	char done[2048];	/* "dir:complete[:ignored][:listed] " each */
 	size_t n;
 };
 
@@ -452,8 +452,10 @@ kn_done(void *arg, const char *relpath, bool complete)
 
 	if (strcmp(relpath, "d3") == 0 || strcmp(relpath, "d5") == 0 ||
 	    relpath[0] == '\0')
-		snprintf(k->done + len, sizeof(k->done) - len, "%s:%d ",
-		    relpath[0] ? relpath : "/", complete);
+		snprintf(k->done + len, sizeof(k->done) - len, "%s:%d%s%s ",
+		    relpath[0] ? relpath : "/", complete,
+		    crawl_dir_ignored(k->c) ? ":ignored" : "",
+		    crawl_dir_listed(k->c) ? ":listed" : "");
 }
 
 static int
@@ -589,7 +591,8 @@ test_known_names_serial_and_batched(void **state)
 	assert_null(strstr(a.out, "d7/f3"));
 	assert_null(strstr(a.out, "d3/f1"));
 	assert_null(strstr(a.out, "ghost"));
-	assert_string_equal(a.done, "/:1 d3:0 d5:1 ");
+	/* d3's f1 is ignored: complete (every other name), but not all. */
+	assert_string_equal(a.done, "/:1:listed d3:1:ignored:listed d5:1 ");
 	kn_run(dir, 4, &b);
 	assert_string_equal(a.out, b.out);
 	assert_string_equal(a.done, b.done);

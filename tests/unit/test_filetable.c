@@ -163,6 +163,48 @@ test_touch_same_content_is_no_change(void **state)
 	filetable_free(t);
 }
 
+/* What a snapshot records but the clock does not count moves
+ * filetable_edits (the daemon saves again on it); what changes nothing
+ * leaves it. */
+static void
+test_edits_without_clock(void **state)
+{
+	struct filetable *t = filetable_new(NULL);
+	struct filetable_stat a = st_make(3, 5, 100), b = st_make(3, 5, 999);
+	struct filetable_stat d = st_make(9, 0, 100);
+	uint32_t dir;
+	uint64_t clk, ed;
+
+	(void)state;
+	filetable_upsert(t, "d", FILETABLE_DIR, &d);
+	filetable_upsert(t, "d/f", FILETABLE_FILE, &a);
+	filetable_set_hash(t, "d/f", &a, hash_make(42));
+	dir = filetable_lookup_id(t, "d");
+	clk = filetable_clock(t);
+	ed = filetable_edits(t);
+	/* Nothing new: the same stat, the same completeness. */
+	assert_int_equal(filetable_upsert(t, "d/f", FILETABLE_FILE, &a),
+	    FILETABLE_UNCHANGED);
+	filetable_set_complete(t, dir, false);
+	assert_int_equal(filetable_edits(t), ed);
+	/* A touch: a new stat, then the same hash read again. */
+	filetable_upsert(t, "d/f", FILETABLE_FILE, &b);
+	assert_true(filetable_edits(t) > ed);
+	ed = filetable_edits(t);
+	assert_int_equal(filetable_set_hash(t, "d/f", &b, hash_make(42)),
+	    FILETABLE_HASH_SAME);
+	assert_true(filetable_edits(t) > ed);
+	ed = filetable_edits(t);
+	/* A directory found complete. */
+	filetable_set_complete(t, dir, true);
+	assert_true(filetable_edits(t) > ed);
+	ed = filetable_edits(t);
+	filetable_set_complete(t, dir, true);
+	assert_int_equal(filetable_edits(t), ed);
+	assert_int_equal(filetable_clock(t), clk);
+	filetable_free(t);
+}
+
 static void
 test_clock_monotonic_and_changes_exact(void **state)
 {
@@ -651,6 +693,7 @@ main(void)
 		cmocka_unit_test(test_upsert_lookup_modify),
 		cmocka_unit_test(test_stale_hash_dropped),
 		cmocka_unit_test(test_touch_same_content_is_no_change),
+		cmocka_unit_test(test_edits_without_clock),
 		cmocka_unit_test(test_clock_monotonic_and_changes_exact),
 		cmocka_unit_test(test_unknown_clock_is_fresh),
 		cmocka_unit_test(test_tombstone_trim_too_old),

@@ -540,6 +540,50 @@ test_ignore_empty_and_bom_only(void **state)
 	ignore_free(m);
 }
 
+/* The digest follows the rules, not the bytes or the load order. */
+static void
+test_ignore_digest(void **state)
+{
+	struct ignore *a = ignore_new(), *b = ignore_new();
+	const char *pats[] = { "*.log" };
+	uint64_t empty = ignore_digest(a), da;
+
+	(void)state;
+	assert_int_not_equal(empty, 0);
+	assert_int_equal(ignore_digest(b), empty);
+	assert_int_equal(ignore_set_file(a, IGNORE_GITIGNORE, "", NULL,
+	    "*.o\n", 4, NULL, NULL, NULL), 0);
+	assert_int_equal(ignore_set_file(a, IGNORE_GITIGNORE, "src", NULL,
+	    "!keep.o\n", 8, NULL, NULL, NULL), 0);
+	assert_int_equal(ignore_set_patterns(a, pats, 1, NULL, NULL, NULL,
+	    NULL), 0);
+	da = ignore_digest(a);
+	assert_int_not_equal(da, empty);
+	/* Same rules, other order, comments and blank lines. */
+	assert_int_equal(ignore_set_patterns(b, pats, 1, NULL, NULL, NULL,
+	    NULL), 0);
+	assert_int_equal(ignore_set_file(b, IGNORE_GITIGNORE, "src", NULL,
+	    "# keep\n\n!keep.o\n", 16, NULL, NULL, NULL), 0);
+	assert_int_equal(ignore_set_file(b, IGNORE_GITIGNORE, "", NULL,
+	    "*.o\n", 4, NULL, NULL, NULL), 0);
+	assert_int_equal(ignore_digest(b), da);
+	/* One rule changed, moved to another directory or kind, removed. */
+	assert_int_equal(ignore_set_file(b, IGNORE_GITIGNORE, "src", NULL,
+	    "keep.o\n", 7, NULL, NULL, NULL), 0);
+	assert_int_not_equal(ignore_digest(b), da);
+	assert_int_equal(ignore_set_file(b, IGNORE_GITIGNORE, "src", NULL,
+	    "!keep.o\n", 8, NULL, NULL, NULL), 0);
+	assert_int_equal(ignore_digest(b), da);
+	assert_int_equal(ignore_set_file(b, IGNORE_GGENIGNORE, "src", NULL,
+	    "!keep.o\n", 8, NULL, NULL, NULL), 0);
+	assert_true(ignore_remove_file(b, IGNORE_GITIGNORE, "src"));
+	assert_int_not_equal(ignore_digest(b), da);
+	assert_true(ignore_remove_file(b, IGNORE_GGENIGNORE, "src"));
+	assert_int_not_equal(ignore_digest(b), da);
+	ignore_free(a);
+	ignore_free(b);
+}
+
 static void
 test_ignore_free_null(void **state)
 {
@@ -565,6 +609,7 @@ main(void)
 		cmocka_unit_test(test_ignore_editor_temp),
 		cmocka_unit_test(test_ignore_truncation),
 		cmocka_unit_test(test_ignore_empty_and_bom_only),
+		cmocka_unit_test(test_ignore_digest),
 		cmocka_unit_test(test_ignore_free_null),
 	};
 

@@ -361,13 +361,28 @@ racy_case(const char *root, int64_t save_after_ns, struct listing *out,
 
 /* ---- the warm walk: lists of unchanged directories ---- */
 
+/* The ignore rules of ww_walk: *.log while ww_ignore_logs; what the
+ * rules_same callback answers (-1: no callback). */
+static bool ww_ignore_logs = true;
+static int ww_rules = -1;
+static size_t ww_rules_asked;
+
 static bool
 ww_ignored(void *arg, const char *rel, bool is_dir)
 {
 	size_t n = strlen(rel);
 
 	(void)arg;
-	return !is_dir && n > 4 && strcmp(rel + n - 4, ".log") == 0;
+	return ww_ignore_logs && !is_dir && n > 4 &&
+	    strcmp(rel + n - 4, ".log") == 0;
+}
+
+static bool
+ww_rules_same(void *arg)
+{
+	(void)arg;
+	ww_rules_asked++;
+	return ww_rules == 1;
 }
 
 /* Walk root from snapshot in (NULL: a first crawl) until loaded; the
@@ -396,6 +411,7 @@ ww_walk(const char *root, const struct strbuf *in, unsigned threads,
 	cfg.table = t;
 	cfg.force_poll = true;
 	cfg.is_ignored = ww_ignored;
+	cfg.rules_same = ww_rules >= 0 ? ww_rules_same : NULL;
 	cfg.walk_threads = threads;
 	assert_int_equal(rootsync_new(root, &cfg, &f.w, NULL), 0);
 	while (rootsync_step(f.w, 7))
@@ -484,7 +500,7 @@ test_warm_walk_lists(void **state)
 	strbuf_init(&s0);
 	strbuf_init(&s1);
 	/* A first crawl: every directory read, the old ones marked
-	 * complete but f (its out.log is ignored). */
+	 * complete, f also as holding an ignored name (out.log). */
 	ww_walk(top, NULL, 1, 0, &l0, &ws, &s0);
 	assert_int_equal(ws.dirs_known, 0);
 	assert_int_equal(ws.dirs_read, 7);
@@ -492,7 +508,9 @@ test_warm_walk_lists(void **state)
 	    &(struct snapshot_meta){ 0 }, NULL, NULL), 0);
 	assert_true(filetable_lookup(t, "a")->flags & FILETABLE_F_COMPLETE);
 	assert_true(filetable_lookup(t, "")->flags & FILETABLE_F_COMPLETE);
-	assert_false(filetable_lookup(t, "f")->flags & FILETABLE_F_COMPLETE);
+	assert_true(filetable_lookup(t, "f")->flags & FILETABLE_F_COMPLETE);
+	assert_true(filetable_lookup(t, "f")->flags & FILETABLE_F_IGNORED);
+	assert_false(filetable_lookup(t, "a")->flags & FILETABLE_F_IGNORED);
 	assert_null(filetable_lookup(t, "f/out.log"));
 	since = filetable_clock(t);
 	filetable_free(t);
@@ -527,6 +545,33 @@ test_warm_walk_lists(void **state)
 	assert_int_equal(ws.files_hashed, 0);
 	assert_int_equal(ws.dirs_known, 3);
 	assert_int_equal(ws.dirs_read, 4);
+	/* With the rules known the same, f comes from its list too (it
+	 * stays flagged: its out.log is still there, unseen). */
+	ww_rules = 1;
+	ww_rules_asked = 0;
+	ww_walk(top, &s1, 4, since, &l2, &ws, &s0);
+	assert_string_equal(l2.text, "");
+	assert_int_equal(ws.dirs_known, 4);
+	assert_int_equal(ws.dirs_read, 3);
+	assert_int_equal(ws.files_hashed, 0);
+	assert_int_equal(ww_rules_asked, 1);
+	assert_int_equal(snapshot_decode(s0.buf, s0.len, top, NULL, &t,
+	    &(struct snapshot_meta){ 0 }, NULL, NULL), 0);
+	assert_true(filetable_lookup(t, "f")->flags & FILETABLE_F_IGNORED);
+	filetable_free(t);
+	/* The rules changed while down (*.log no longer ignored): f was
+	 * taken from its list, so the whole root is read again before it
+	 * is loaded, and out.log is found. */
+	ww_ignore_logs = false;
+	ww_rules = 0;
+	ww_walk(top, &s1, 4, since, &l2, &ws, &s0);
+	assert_string_equal(l2.text, "f/out.log+ ");
+	assert_int_equal(ws.files_hashed, 1);
+	assert_int_equal(ws.dirs_known, 4);
+	assert_int_equal(ws.dirs_read, 3 + 7);
+	assert_int_equal(ws.swept, 0);
+	ww_ignore_logs = true;
+	ww_rules = -1;
 	strbuf_release(&s0);
 	strbuf_release(&s1);
 	notifier_cleanup();
