@@ -16,11 +16,15 @@ at the end. Measures, for one root:
   - out of watches: with watch.max_watches at half the directory count
     the root degrades to polling the rest; time to ready and polled dirs.
 Usage: bench_million.py [BUILD_DIR] [--files N] [--dirs M] [--reps R]
-                        [--tree DIR] [--restart-only]
+                        [--tree DIR] [--restart-only] [--ignored-per-dir K]
 --tree DIR generates the tree in DIR once and keeps it: a later run with
 the same DIR, files and dirs reuses it (a stamp file says what it holds).
 --restart-only runs one warm full crawl instead of R, and skips the
 out-of-watches figure (for iterating on the restart path).
+--ignored-per-dir K adds K *.o files to every directory and a root
+.gitignore ignoring them (build outputs next to sources): figure names
+get _ignK, and restart_root_ready's dirs_read says how many directories
+the restart read instead of walking their saved lists.
 Prints one JSON object per figure (perf/bench.h's format)."""
 import argparse
 import json
@@ -117,15 +121,25 @@ class Ggend:
             self.proc.wait()
 
 
-def generate(root, files, dirs):
-    """files files spread evenly over dirs leaf dirs, 100 per parent."""
+def generate(root, files, dirs, ignored=0):
+    """files files spread evenly over dirs leaf dirs, 100 per parent;
+    ignored more per leaf dir named *.o, which a .gitignore at the root
+    ignores (build outputs next to their sources)."""
     per_dir = max(1, files // dirs)
     n = 0
     names = 0
+    if ignored:
+        with open(os.path.join(root, '.gitignore'), 'w') as f:
+            f.write('*.o\n')
+        n, names = 1, len('.gitignore')
     for d in range(dirs):
         path = os.path.join(root, 'p%03d' % (d // 1000), 'd%05d' % d)
         os.makedirs(path)
-        for i in range(per_dir if d < dirs - 1 else files - n):
+        for i in range(ignored):
+            with open(os.path.join(path, 'obj%02d.o' % i), 'wb') as f:
+                f.write(b'object %d/%d\n' % (d, i))
+        for i in range(per_dir if d < dirs - 1 else files - n +
+                       (1 if ignored else 0)):
             name = 'file%02d.txt' % i
             fd = os.open(os.path.join(path, name),
                          os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -239,6 +253,8 @@ def main():
                     help='no warm full crawls, no out-of-watches figure')
     ap.add_argument('--tree', default=None,
                     help='generate the tree here once and keep it')
+    ap.add_argument('--ignored-per-dir', type=int, default=0,
+                    help='also K ignored *.o files in each directory')
     a = ap.parse_args()
     quick = benchlib.quick()
     files = a.files or (20000 if quick else 1000000)
@@ -250,18 +266,20 @@ def main():
     top = tempfile.mkdtemp(prefix='ggen-bench-million-')
     try:
         run(build, top, files, dirs, reps, a.degraded_only,
-            a.restart_only, a.tree)
+            a.restart_only, a.tree, a.ignored_per_dir)
     finally:
         shutil.rmtree(top, ignore_errors=True)
 
 
-def kept_tree(tree, files, dirs):
+def kept_tree(tree, files, dirs, ignored=0):
     """root, nfiles, mean name length of a tree kept in tree (generated
     now unless its stamp says it holds files in dirs already)."""
     tree = os.path.abspath(tree)
     root = os.path.join(tree, 'tree')
     stamp = os.path.join(tree, 'stamp.json')
     want = {'files': files, 'dirs': dirs}
+    if ignored:
+        want['ignored_per_dir'] = ignored
     try:
         with open(stamp) as f:
             have = json.load(f)
@@ -275,7 +293,7 @@ def kept_tree(tree, files, dirs):
         os.unlink(stamp)
     os.makedirs(root)
     t0 = time.monotonic()
-    nfiles, name_len = generate(root, files, dirs)
+    nfiles, name_len = generate(root, files, dirs, ignored)
     comment('generated %d files in %d dirs in %.1f s (mean name %.1f B), '
             'kept in %s' % (nfiles, dirs, time.monotonic() - t0, name_len,
                             root))
@@ -285,24 +303,26 @@ def kept_tree(tree, files, dirs):
 
 
 def run(build, top, files, dirs, reps, degraded_only=False,
-        restart_only=False, tree=None):
+        restart_only=False, tree=None, ignored=0):
     gen_done = time.monotonic()
     if tree is not None:
-        root, nfiles, name_len = kept_tree(tree, files, dirs)
+        root, nfiles, name_len = kept_tree(tree, files, dirs, ignored)
     else:
         root = os.path.join(top, 'tree')
         os.makedirs(root)
         t0 = time.monotonic()
-        nfiles, name_len = generate(root, files, dirs)
+        nfiles, name_len = generate(root, files, dirs, ignored)
         comment('generated %d files in %d dirs in %.1f s (mean name %.1f B)'
                 % (nfiles, dirs, time.monotonic() - t0, name_len))
         gen_done = time.monotonic()
     with open('/proc/sys/fs/inotify/max_user_watches') as f:
         max_watches = int(f.read())
-    tag = '%dk' % (nfiles // 1000)
+    tag = '%dk' % (nfiles // 1000) + ('_ign%d' % ignored if ignored else '')
     # Files younger than the racy window (2 s) at a save are re-hashed at
     # the next start, by design; a real tree is older than that.
     extra = {'files': nfiles, 'dirs': dirs}
+    if ignored:
+        extra['ignored_per_dir'] = ignored
 
     if degraded_only:
         degraded(build, top, root, dirs, tag, extra)
