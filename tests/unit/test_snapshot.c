@@ -130,6 +130,7 @@ test_round_trip(void **state)
 	m.inst[1].id = 7;
 	m.inst[1].max_clock = 3;
 	m.ninst = 2;
+	m.ignore_digest = 0xfeedULL;
 	assert_int_equal(snapshot_encode(t, "/r", &m, buf_write, &sb), 0);
 	assert_int_equal(snapshot_decode(sb.buf, sb.len, "/r", NULL, &u, &m2,
 	    &racy, NULL), 0);
@@ -137,6 +138,7 @@ test_round_trip(void **state)
 	assert_int_equal(racy, 1);	/* b had no hash */
 	assert_true(m2.saved_ns == m.saved_ns && m2.root_id == 0x1234 &&
 	    m2.ninst == 2 && m2.inst[1].id == 7 && m2.inst[1].max_clock == 3);
+	assert_true(m2.ignore_digest == 0xfeedULL);
 	assert_true(filetable_clock(u) == filetable_clock(t));
 	e = filetable_lookup(u, "a/x");
 	assert_non_null(e);
@@ -247,6 +249,54 @@ test_every_truncation_and_flip_refused(void **state)
 	assert_non_null(strstr(err.msg, "another root"));
 	filetable_free(t);
 	strbuf_release(&sb);
+}
+
+/* A version 2 snapshot (no ignore digest) is still read, its digest
+ * unknown (0); a version from the future, or before 2, is refused. */
+static void
+test_versions(void **state)
+{
+	struct filetable *t = sample(), *u = NULL;
+	struct snapshot_meta m, m2;
+	struct strbuf sb, old;
+	struct gerr err;
+	/* magic, version, endian, saved_ns, clock, trimmed, root_id, ninst,
+	 * one instance: then the digest (version 3). */
+	size_t at = 8 + 4 + 4 + 8 + 8 + 8 + 4 + 4 + 16;
+	uint32_t v = 2;
+	uint64_t sum;
+
+	(void)state;
+	strbuf_init(&sb);
+	strbuf_init(&old);
+	meta_init(&m, (int64_t)1 << 62);
+	m.ignore_digest = 0x1234abcdULL;
+	assert_int_equal(snapshot_encode(t, "/r", &m, buf_write, &sb), 0);
+	strbuf_add(&old, sb.buf, at);
+	strbuf_add(&old, sb.buf + at + 8, sb.len - at - 8 - 8);
+	memcpy(old.buf + 8, &v, 4);
+	sum = XXH3_64bits(old.buf, old.len);
+	strbuf_add(&old, (const char *)&sum, 8);
+	assert_int_equal(snapshot_decode(old.buf, old.len, "/r", NULL, &u,
+	    &m2, NULL, NULL), 0);
+	assert_true(m2.ignore_digest == 0);
+	assert_non_null(filetable_lookup(u, "a/x"));
+	assert_true(filetable_clock(u) == filetable_clock(t));
+	filetable_free(u);
+	for (uint32_t bad = 0; bad < 6; bad++) {
+		if (bad == 2 || bad == 3)
+			continue;
+		memcpy(sb.buf + 8, &bad, 4);
+		u = NULL;
+		gerr_clear(&err);
+		assert_int_equal(snapshot_decode(sb.buf, sb.len, "/r", NULL,
+		    &u, &m2, NULL, &err), GERR_PARSE);
+		assert_null(u);
+		assert_non_null(strstr(err.msg, "snapshot version"));
+	}
+	filetable_free(t);
+	strbuf_release(&sb);
+	strbuf_release(&old);
 }
 
 /* ---- the racy-clean rule, end to end through a rootsync walk ---- */
@@ -607,6 +657,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_round_trip_many),
 		cmocka_unit_test(test_every_truncation_and_flip_refused),
+		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_racy_file_rehashed),
 		cmocka_unit_test(test_warm_walk_lists),
 	};
