@@ -22,7 +22,9 @@
 #include "cmd.h"
 #include "cmd_entries.h"
 #include "commands.h"
+#include "graph.h"
 #include "runview.h"
+#include "strbuf.h"
 
 static int
 cmd_run_build(const struct cmd_ctx *ctx, int argc, char **argv,
@@ -112,19 +114,22 @@ cmd_run_render_plan(const struct cmd_ctx *ctx, const cJSON *result)
 	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(result, "steps");
 	const cJSON *s, *c, *after;
 	const char *env;
+	struct strbuf words = STRBUF_INIT;
 
 	cJSON_ArrayForEach(s, steps) {
 		const char *ws = runview_str(s, "workspace", "");
 		const char *hook = runview_str(s, "hook", NULL);
+		const char *phase = runview_str(s, "phase", "?");
 
-		fprintf(ctx->out, "%s", runview_str(s, "phase", "?"));
+		fprintf(ctx->out, "%s", phase);
 		if (ws[0] != '\0')
 			fprintf(ctx->out, " [%s]", ws);
-		/* A hook written as commands ([hooks.before_X] commands)
-		 * is a phase named after its hook: say it once. */
-		if (hook != NULL && strcmp(hook, runview_str(s, "phase",
-		    "")) != 0)
-			fprintf(ctx->out, " (%s)", hook);
+		/* In graph's words; a hook written as commands
+		 * ([hooks.before_X] commands) is a phase named after it. */
+		if (hook != NULL) {
+			graph_hook_words(hook, strcmp(hook, phase) == 0, &words);
+			fprintf(ctx->out, "  %s", words.buf);
+		}
 		fprintf(ctx->out, ": cache %s", runview_str(s, "cache", "?"));
 		if (runview_str(s, "reason", NULL) != NULL)
 			fprintf(ctx->out, " (%s)", runview_str(s, "reason", ""));
@@ -154,6 +159,7 @@ cmd_run_render_plan(const struct cmd_ctx *ctx, const cJSON *result)
 	    "none", env != NULL ? " (from " : "",
 	    env != NULL ? runview_str(result, "env_source", "?") : "",
 	    env != NULL ? ")" : "");
+	strbuf_release(&words);
 	return 0;
 }
 

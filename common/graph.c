@@ -49,12 +49,11 @@ graph_name(const struct plan_node *n, struct strbuf *sb)
 		strbuf_addf(sb, " [%s]", n->ws->name);
 }
 
-/* A hook record's role (see the top), into sb (reset first); "" for a
- * phase that is no hook. */
-static void
-graph_role(const struct plan_node *n, struct strbuf *sb)
+/* A hook record's role (see the top and graph.h). */
+void
+graph_hook_words(const char *h, bool cmds, struct strbuf *sb)
 {
-	const char *h = n->hook, *what;
+	const char *what;
 	bool before;
 
 	strbuf_reset(sb);
@@ -71,7 +70,7 @@ graph_role(const struct plan_node *n, struct strbuf *sb)
 		    "after the run's phases");
 	else
 		strbuf_addf(sb, "%s %s", before ? "before" : "after", what);
-	if (n->hook_cmds)
+	if (cmds)
 		strbuf_addf(sb, " ([hooks.%s] commands)", h);
 	else
 		strbuf_addf(sb, " (hooks.%s)", h);
@@ -128,7 +127,7 @@ graph_text_notes(const struct plan *p, const struct plan_node *n,
 
 	strbuf_reset(sb);
 	strbuf_init(&role);
-	graph_role(n, &role);
+	graph_hook_words(n->hook, n->hook_cmds, &role);
 	if (role.len > 0)
 		strbuf_addf(sb, "  %s", role.buf);
 	for (size_t k = 0; k < p->n_edges; k++) {
@@ -189,7 +188,7 @@ graph_label(const struct plan_node *n, const char *st, struct strbuf *sb)
 
 	strbuf_init(&role);
 	graph_name(n, sb);
-	graph_role(n, &role);
+	graph_hook_words(n->hook, n->hook_cmds, &role);
 	if (role.len > 0)
 		strbuf_addf(sb, "\n%s", role.buf);
 	if (st != NULL)

@@ -31,6 +31,15 @@ typedef const char *(*graph_status_fn)(void *arg,
     const struct plan_node *step);
 
 /* "text", "dot", "mermaid" -> *out; GERR_INVALID naming the choices. */
+/*
+ * How a hook reads, in make.toml(5)'s words, into sb (reset first; left
+ * empty when hook is NULL): "before build (hooks.before_build)", "after
+ * the run's phases (hooks.after_all)", and with cmds (the hook's own
+ * commands) "after test ([hooks.after_test] commands)". graph and
+ * `ggenc run --dry-run` say it the same way.
+ */
+void graph_hook_words(const char *hook, bool cmds, struct strbuf *sb);
+
 int graph_format_parse(const char *name, enum graph_format *out,
     struct gerr *err);
 

@@ -496,7 +496,8 @@ def test_dry_run_shows_cache_decisions():
         r = ggenc('run', 'build', '--dry-run', '--root', root, sock=d.sock)
         assert r.returncode == 0, r
         assert 'build: cache miss (key changed)' in r.stdout, r.stdout
-        assert 'lint (before_build): cache off' in r.stdout, r.stdout
+        assert 'lint  before build (hooks.before_build): cache off' in \
+            r.stdout, r.stdout
         assert '    $ echo x > out.txt' in r.stdout, r.stdout
 
 
@@ -580,8 +581,9 @@ def test_shutdown_during_dry_run_replies():
 
 
 def test_dry_run_names_a_command_hook_once():
-    """A hook written as commands is a phase named after its hook: the
-    plan says `before_build:`, not `before_build (before_build):`."""
+    """Hooks read as in `ggenc graph` (make.toml(5)'s words); a hook
+    written as commands is a phase named after its hook, said as such,
+    not `before_build (before_build)`."""
     root = project('[lifecycle.build]\ncommand = "echo b"\n'
                    '[lifecycle.lint]\ncommand = "true"\n'
                    '[hooks]\nbefore_all = ["lint"]\n'
@@ -590,9 +592,16 @@ def test_dry_run_names_a_command_hook_once():
         r = ggenc('run', 'build', '--dry-run', '--root', root, sock=d.sock)
         assert r.returncode == 0, r
         lines = [l for l in r.stdout.splitlines() if not l.startswith(' ')]
-        assert lines == ['lint (before_all): cache off',
-                         'before_build: cache off', 'build: cache off',
-                         'environment: none'], r.stdout
+        assert lines == [
+            "lint  before the run's phases (hooks.before_all): cache off",
+            'before_build  before build ([hooks.before_build] commands): '
+            'cache off', 'build: cache off', 'environment: none'], r.stdout
+        g = ggenc('graph', 'build', '--root', root, sock=d.sock)
+        assert g.returncode == 0, g
+        assert "before the run's phases (hooks.before_all)" in g.stdout, \
+            g.stdout
+        assert 'before build ([hooks.before_build] commands)' in \
+            g.stdout, g.stdout
         assert '    $ echo pre' in r.stdout, r.stdout
 
 
