@@ -96,7 +96,9 @@ const struct config_def config_table[] = {
 	  .off = CONFIG_OFF(watch_snapshot_idle_ms), .def = "30s", .min = 0,
 	  .max = 86400000,
 	  .doc = "Save a root's file table (for a warm restart) once it has "
-	      "been quiet this long after a change; 0 = only at shutdown." },
+	      "been quiet this long after a change, and at least 1000 times "
+	      "its last save's duration after that save (a 1M-file table: "
+	      "about 8 minutes); 0 = only at shutdown." },
 	{ .key = "templates.cache_entries", .type = CFG_U64,
 	  .off = CONFIG_OFF(templates_cache_entries), .def = "1024", .min = 1,
 	  .max = 1048576,

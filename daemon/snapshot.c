@@ -185,6 +185,16 @@ snapshot_count_one(void *arg, const struct filetable_entry *fe, uint32_t id)
 		c->pos[id] = (uint32_t)c->n++;
 }
 
+uint64_t
+snapshot_idle_wait_ms(uint64_t idle_ms, uint64_t now_ms, uint64_t last_end_ms,
+    uint64_t last_us)
+{
+	uint64_t spaced = last_end_ms + SNAPSHOT_IDLE_COST * last_us / 1000;
+
+	return last_us > 0 && spaced > now_ms + idle_ms ? spaced - now_ms :
+	    idle_ms;
+}
+
 int
 snapshot_encode(const struct filetable *t, const char *root,
     const struct snapshot_meta *m, snapshot_write_cb cb, void *arg)

@@ -51,6 +51,19 @@ struct snapshot_meta {
  */
 #define SNAPSHOT_RACY_NS ((int64_t)2000000000)
 
+/*
+ * An idle save costs at most 1/SNAPSHOT_IDLE_COST of the time: the next
+ * one waits the quiet period idle_ms, and at least SNAPSHOT_IDLE_COST
+ * times the last save's duration (last_us) after it ended (last_end_ms).
+ * A small table saves after idle_ms as before; a 1M-file one (about
+ * 0.5 s and 110 MB a save) at most every 8 minutes or so while changes
+ * keep coming. Shutdown always saves. Returns the ms to wait from now_ms
+ * (monotonic); last_us 0 = never saved.
+ */
+#define SNAPSHOT_IDLE_COST 1000
+uint64_t snapshot_idle_wait_ms(uint64_t idle_ms, uint64_t now_ms,
+    uint64_t last_end_ms, uint64_t last_us);
+
 /* Write callback: 0 or an errno. */
 typedef int (*snapshot_write_cb)(void *arg, const void *buf, size_t len);
 

@@ -711,6 +711,8 @@ watch_snapshot_save(struct watch_root *r, const char *why)
 	}
 	r->saved_clock = filetable_clock(t);
 	r->saved_edits = filetable_edits(t);
+	r->save_us = clock_mono_us() - t0;
+	r->save_end_ms = clock_mono_ms();
 	log_info("root %s: snapshot saved (%s, %zu files, clock %llu) in "
 	    "%llu us", r->path, why, st.files,
 	    (unsigned long long)r->saved_clock,
@@ -732,10 +734,13 @@ watch_root_changed(struct watch_root *r)
 {
 	struct ev_loop *loop = r->w->loop;
 	uint64_t idle_ms = r->w->set.snapshot_idle_ms;
-	double idle_s = (double)idle_ms / 1000.0;
+	double idle_s;
 
 	if (idle_ms == 0 || !r->ready || watch_snapshot_current(r))
 		return;
+	/* A table whose save is long waits longer (snapshot.h). */
+	idle_s = (double)snapshot_idle_wait_ms(idle_ms, clock_mono_ms(),
+	    r->save_end_ms, r->save_us) / 1000.0;
 	/* Trailing: each change pushes the save back by one idle period,
 	 * up to WATCH_SAVE_MAX_DELAYS periods after the first. */
 	if (!ev_is_active(&r->save_timer)) {

@@ -122,6 +122,8 @@ struct watch_root {
 	char *snap_path;		/* <state dir>/snap-<hash>.ggs */
 	ev_timer save_timer;		/* armed after a change, never idle */
 	uint64_t save_first_ms;		/* monotonic, when it was armed */
+	uint64_t save_end_ms, save_us;	/* the last save: when it ended
+					 * (monotonic), how long it took */
 	uint64_t saved_clock;		/* table clock on disk; UINT64_MAX = none */
 	uint64_t saved_edits;		/* filetable_edits on disk, with it */
 	uint64_t snap_ignore_digest;	/* the loaded snapshot's; 0 = none */

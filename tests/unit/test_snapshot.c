@@ -299,6 +299,24 @@ test_versions(void **state)
 	strbuf_release(&old);
 }
 
+/* Idle saves cost at most 1/SNAPSHOT_IDLE_COST of the time. */
+static void
+test_idle_wait(void **state)
+{
+	(void)state;
+	/* Never saved, or a quick save: the quiet period. */
+	assert_int_equal(snapshot_idle_wait_ms(30000, 5000, 0, 0), 30000);
+	assert_int_equal(snapshot_idle_wait_ms(30000, 100000, 99000, 2000),
+	    30000);
+	/* A 0.5 s save that ended at 100 s: not before 600 s. */
+	assert_int_equal(snapshot_idle_wait_ms(30000, 101000, 100000,
+	    500000), 499000);
+	assert_int_equal(snapshot_idle_wait_ms(30000, 580000, 100000,
+	    500000), 30000);
+	assert_int_equal(snapshot_idle_wait_ms(30000, 900000, 100000,
+	    500000), 30000);
+}
+
 /* ---- the racy-clean rule, end to end through a rootsync walk ---- */
 
 struct fx {
@@ -658,6 +676,7 @@ main(void)
 		cmocka_unit_test(test_round_trip_many),
 		cmocka_unit_test(test_every_truncation_and_flip_refused),
 		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_idle_wait),
 		cmocka_unit_test(test_racy_file_rehashed),
 		cmocka_unit_test(test_warm_walk_lists),
 	};
