@@ -38,6 +38,12 @@ clock_mono_us(void)
 }
 
 uint64_t
+clock_thread_cpu_us(void)
+{
+	return clock_read_us(CLOCK_THREAD_CPUTIME_ID);
+}
+
+uint64_t
 clock_wall_ms(void)
 {
 	return clock_read_us(CLOCK_REALTIME) / 1000;

@@ -22,6 +22,8 @@
 /* CLOCK_MONOTONIC in milliseconds / microseconds. */
 uint64_t clock_mono_ms(void);
 uint64_t clock_mono_us(void);
+/* CPU time the calling thread has used, in microseconds. */
+uint64_t clock_thread_cpu_us(void);
 
 /* CLOCK_REALTIME (Unix epoch) in milliseconds / microseconds. */
 uint64_t clock_wall_ms(void);

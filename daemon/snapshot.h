@@ -54,7 +54,7 @@ struct snapshot_meta {
 /*
  * An idle save costs at most 1/SNAPSHOT_IDLE_COST of the time: the next
  * one waits the quiet period idle_ms, and at least SNAPSHOT_IDLE_COST
- * times the last save's duration (last_us) after it ended (last_end_ms).
+ * times the last save's CPU time (last_us) after it ended (last_end_ms).
  * A small table saves after idle_ms as before; a 1M-file one (about
  * 0.5 s and 110 MB a save) at most every 8 minutes or so while changes
  * keep coming. Shutdown always saves. Returns the ms to wait from now_ms
