@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -360,6 +361,17 @@ notifier_drain(notifier_event_cb cb, void *arg)
 			break;
 	}
 	return n;
+}
+
+size_t
+notifier_queued(void)
+{
+	int n = 0;
+
+	if (!notifier_state.init ||
+	    ioctl(notifier_state.fd, FIONREAD, &n) != 0 || n < 0)
+		return 0;
+	return (size_t)n;
 }
 
 void

@@ -93,6 +93,10 @@ bool notifier_remove_watch(int32_t wd);
  */
 size_t notifier_drain(notifier_event_cb cb, void *arg);
 
+/* Bytes of events queued in the kernel and not read yet (FIONREAD); 0
+ * when none, on error, or before notifier_init. */
+size_t notifier_queued(void);
+
 void notifier_status(struct notifier_status *out);
 
 /* Test hook (daemon option): refuse watches beyond cap as if the kernel

@@ -17,6 +17,8 @@
  *   no change, and a temp file created and renamed away is none either.
  * - A batch settles when its window closes AND every live file in it has
  *   a known hash (or failed): listeners never see a half-known file.
+ * - Events the kernel queued before a window closed are read before it
+ *   settles (watch_events_deb_cb asks the notifier), once per window.
  * - After the files.changed event is queued and the listener called,
  *   nothing here touches the root again (the listener may remove it).
  */
@@ -343,10 +345,28 @@ static void
 watch_events_deb_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct watch_root *r = t->data;
+	uint64_t now = clock_mono_ms(), deadline;
 
-	(void)loop;
 	(void)revents;
-	if (debounce_fire(&r->deb, clock_mono_ms())) {
+	/* The loop came back late (descheduled, busy, slow under valgrind)
+	 * and the kernel holds events it has not read: they were queued
+	 * before the window closed, so they may be the rest of this save
+	 * (the create read, the write not). Read them first: fed now, the
+	 * fd's watcher runs right after this callback, and this timer comes
+	 * round again in the next loop turn. Once per window, so a stream
+	 * of events elsewhere cannot hold this batch; the debounce cap
+	 * still bounds a stream into it. */
+	deadline = debounce_deadline(&r->deb);
+	if (deadline != 0 && deadline <= now && !r->deb_rechecked &&
+	    notifier_queued() > 0) {
+		r->deb_rechecked = true;
+		ev_feed_event(loop, &r->w->io, EV_READ);
+		ev_timer_set(t, 0.0, 0.0);
+		ev_timer_start(loop, t);
+		return;
+	}
+	r->deb_rechecked = false;
+	if (debounce_fire(&r->deb, now)) {
 		r->settle_due = true;
 		watch_events_try_settle(r);
 	} else {

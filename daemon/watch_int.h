@@ -82,6 +82,8 @@ struct watch_root {
 	struct debounce deb;
 	ev_timer deb_timer;
 	uint64_t deb_armed_ms;		/* the deadline deb_timer was set for */
+	bool deb_rechecked;		/* this window's timer already waited
+					   for events queued when it fired */
 	uint64_t win_min_ms, win_max_ms;
 	struct watch_pending *pend;
 	size_t npend, cappend;

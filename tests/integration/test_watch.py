@@ -212,6 +212,60 @@ def test_created_and_removed_in_one_batch_is_nothing():
     SUB.sentinel(ROOT)
 
 
+def root_status(d, root):
+    with d.client() as c:
+        r = c.call('status')
+        assert r['ok'], r
+    (st,) = [x for x in r['result']['roots'] if x['root'] == root]
+    return st
+
+
+def test_save_read_late_is_one_batch():
+    """A save whose events the loop reads only after its window closed
+    (the daemon descheduled, or slow under valgrind) is still one batch:
+    a debounce timer that fires with events queued in the kernel reads
+    them first. Here the daemon sees the create of an empty file, is
+    stopped wherever it is, the content is written, and it resumes with
+    the window long past: one "added" batch, no "modified" after."""
+    import signal
+    import time
+    window_s = 1.0
+    root = make_root({'a.txt': 'a\n'})
+    with Daemon('--set', 'watch.debounce_min_ms=%dms' % (window_s * 1000),
+                '--set', 'watch.debounce_max_ms=%dms' % (window_s * 1000)) \
+            as d:
+        watch(d, root)
+        with Subscriber(d) as sub:
+            for attempt in range(3):
+                before = root_status(d, root)['files']
+                rel = 'late-%d.txt' % attempt
+                f = open(os.path.join(root, rel), 'w')
+                created = time.monotonic()
+                # The create is in the table and its (empty) hash known.
+                while True:
+                    st = root_status(d, root)
+                    if st['files'] == before + 1 and \
+                            st['hash_pending'] == 0:
+                        break
+                    assert time.monotonic() < created + 20, st
+                os.kill(d.proc.pid, signal.SIGSTOP)
+                try:
+                    # The scenario needs the stop inside the window.
+                    in_window = time.monotonic() - created < window_s / 2
+                    f.write('content\n')
+                    f.close()
+                    time.sleep(2 * window_s)
+                finally:
+                    os.kill(d.proc.pid, signal.SIGCONT)
+                b = sub.batch()
+                assert files_of(b) == [(rel, 'added')], b
+                sub.sentinel(root)
+                if in_window:
+                    return
+            raise AssertionError('never stopped the daemon within %.1fs '
+                                 'of a create' % (window_s / 2))
+
+
 def raw_batch_line():
     """The next files.changed line as sent (bytes)."""
     SUB.c.sock.settimeout(20.0)
@@ -261,6 +315,7 @@ if __name__ == '__main__':
              test_gitignore_change_takes_effect, test_nested_gitignore,
              test_remove_is_one_change,
              test_created_and_removed_in_one_batch_is_nothing,
-             test_event_line_is_compact_json_of_any_name])
+             test_event_line_is_compact_json_of_any_name,
+             test_save_read_late_is_one_batch])
     finally:
         teardown()
