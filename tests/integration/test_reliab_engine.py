@@ -274,7 +274,63 @@ def test_root_ready_when_saved_during_its_first_load():
             d.proc.wait(harness.IO_TIMEOUT)
 
 
+def engine_cache_fault_run(toml, n):
+    """One start with the nth state write or rename failing, then a check
+    of what a second start restores. Returns (a fault was injected, it
+    hit the engine cache file, keys the file held)."""
+    root = project(toml)
+    tmp = harness.mktemp()
+    env = dict(os.environ, GGEN_FAULT_NTH=str(n),
+               GGEN_FAULT_POINTS='state_write,state_rename')
+    with Daemon('--log-level', 'info', tmp=tmp, env=env,
+                binary=GGEND_FAULT) as d:
+        for p in ('a', 'b'):
+            r = call(d, 'run', root=root, phases=[p])
+            assert r['ok'] and r['result']['status'] == 'ok', r
+        assert call(d, 'status')['ok']
+        assert d.stop() == 0
+        log = d.log_text()
+    injected = 'fault injected' in log
+    if injected:
+        # `run` watches its root too: roots.json shares the points;
+        # the output store's writes too (a save not stored is
+        # logged, the run stays ok), and the root's snapshot at the
+        # stop (the next start crawls in full).
+        assert 'will not survive a restart' in log or \
+            'output store:' in log or \
+            'will be crawled again' in log, log
+    path = os.path.join(tmp, 'state', 'engine-cache.json')
+    keys = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            keys = json.load(f)
+    assert not any('.ggen-tmp.' in f for f in
+                   os.listdir(os.path.dirname(path))), n
+    assert len(keys) in (0, 1, 2), keys
+    # Results the output store kept are restored even without a key.
+    stored = set()
+    acdir = os.path.join(tmp, 'state', 'outstore', 'ac')
+    for name in os.listdir(acdir) if os.path.isdir(acdir) else []:
+        with open(os.path.join(acdir, name)) as f:
+            stored.add(json.load(f)['phase'])
+    with Daemon('--log-level', 'warn', tmp=tmp) as d2:
+        for p in ('a', 'b'):
+            r = call(d2, 'run', root=root, phases=[p])
+            held = any(k.endswith('\t' + p) for k in keys)
+            want = 'cached' if held or p in stored else 'ok'
+            assert r['result']['status'] == want, (n, p, keys,
+                                                   stored, r)
+    return injected, 'cache hits will not survive' in log, keys
+
+
 def test_engine_cache_fault_sweep():
+    """Fail the Nth state write or rename, N = 1, 2, ... until a start
+    sees no fault: every start stays consistent. The cache file is written
+    on the engine's worker, so where its writes fall among the others
+    (roots.json, the output store, the snapshot) varies from start to
+    start: 2 to 4 of the Ns hit it. Until two have, the sweep is run
+    again (at most 3 more times): the cache file's failure path must have
+    been taken, not only the others'."""
     harness.skip_unless(os.path.exists(GGEND_FAULT),
                         'GGEND_FAULT (ggend-fault) not built')
     toml = ''.join('[lifecycle.%s]\ncommand = "echo %s > out-%s"\n'
@@ -282,56 +338,21 @@ def test_engine_cache_fault_sweep():
                    for p in ('a', 'b'))
     injected_runs = cache_faults = 0
     for n in range(1, 30):
-        root = project(toml)
-        tmp = harness.mktemp()
-        env = dict(os.environ, GGEN_FAULT_NTH=str(n),
-                   GGEN_FAULT_POINTS='state_write,state_rename')
-        with Daemon('--log-level', 'info', tmp=tmp, env=env,
-                    binary=GGEND_FAULT) as d:
-            for p in ('a', 'b'):
-                r = call(d, 'run', root=root, phases=[p])
-                assert r['ok'] and r['result']['status'] == 'ok', r
-            assert call(d, 'status')['ok']
-            assert d.stop() == 0
-            log = d.log_text()
-        injected = 'fault injected' in log
-        if injected:
-            injected_runs += 1
-            # `run` watches its root too: roots.json shares the points;
-            # the output store's writes too (a save not stored is
-            # logged, the run stays ok), and the root's snapshot at the
-            # stop (the next start crawls in full).
-            assert 'will not survive a restart' in log or \
-                'output store:' in log or \
-                'will be crawled again' in log, log
-        path = os.path.join(tmp, 'state', 'engine-cache.json')
-        keys = {}
-        if os.path.exists(path):
-            with open(path) as f:
-                keys = json.load(f)
-        assert not any('.ggen-tmp.' in f for f in
-                       os.listdir(os.path.dirname(path))), n
-        assert len(keys) in (0, 1, 2), keys
-        # Results the output store kept are restored even without a key.
-        stored = set()
-        acdir = os.path.join(tmp, 'state', 'outstore', 'ac')
-        for name in os.listdir(acdir) if os.path.isdir(acdir) else []:
-            with open(os.path.join(acdir, name)) as f:
-                stored.add(json.load(f)['phase'])
-        with Daemon('--log-level', 'warn', tmp=tmp) as d2:
-            for p in ('a', 'b'):
-                r = call(d2, 'run', root=root, phases=[p])
-                held = any(k.endswith('\t' + p) for k in keys)
-                want = 'cached' if held or p in stored else 'ok'
-                assert r['result']['status'] == want, (n, p, keys,
-                                                       stored, r)
+        injected, cache_fault, keys = engine_cache_fault_run(toml, n)
         if not injected:
             assert len(keys) == 2, keys
             break
-        cache_faults += 'cache hits will not survive' in log
+        injected_runs += 1
+        cache_faults += cache_fault
     print('# sweep: %d runs, %d with a fault injected (%d in the cache '
           'file)' % (n, injected_runs, cache_faults))
     assert injected_runs == n - 1 and n < 29
+    for again in range(3):
+        if cache_faults >= 2:
+            break
+        for m in range(1, n):
+            cache_faults += engine_cache_fault_run(toml, m)[1]
+        print('# sweep again: %d in the cache file' % cache_faults)
     assert cache_faults >= 2, cache_faults
 
 
