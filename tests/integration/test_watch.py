@@ -11,7 +11,8 @@ import os
 import subprocess
 
 from harness import Daemon, run
-from test_watch_util import Subscriber, files_of, make_root, watch, write
+from test_watch_util import (Subscriber, files_of, make_root, status_root,
+                             watch, write)
 
 D = None
 ROOT = None
@@ -212,14 +213,6 @@ def test_created_and_removed_in_one_batch_is_nothing():
     SUB.sentinel(ROOT)
 
 
-def root_status(d, root):
-    with d.client() as c:
-        r = c.call('status')
-        assert r['ok'], r
-    (st,) = [x for x in r['result']['roots'] if x['root'] == root]
-    return st
-
-
 def test_save_read_late_is_one_batch():
     """A save whose events the loop reads only after its window closed
     (the daemon descheduled, or slow under valgrind) is still one batch:
@@ -237,13 +230,13 @@ def test_save_read_late_is_one_batch():
         watch(d, root)
         with Subscriber(d) as sub:
             for attempt in range(3):
-                before = root_status(d, root)['files']
+                before = status_root(d, root)['files']
                 rel = 'late-%d.txt' % attempt
                 f = open(os.path.join(root, rel), 'w')
                 created = time.monotonic()
                 # The create is in the table and its (empty) hash known.
                 while True:
-                    st = root_status(d, root)
+                    st = status_root(d, root)
                     if st['files'] == before + 1 and \
                             st['hash_pending'] == 0:
                         break
